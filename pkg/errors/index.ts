@@ -1,0 +1,162 @@
+// One error type for the whole project. An ApiError carries a Kubernetes reason and HTTP
+// code and serialises to a metav1.Status, so the server, the client and the CLI all speak
+// of failures the same way.
+
+export type StatusReason =
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'Gone'
+  | 'Expired'
+  | 'Invalid'
+  | 'MethodNotAllowed'
+  | 'NotAcceptable'
+  | 'RequestEntityTooLarge'
+  | 'UnsupportedMediaType'
+  | 'TooManyRequests'
+  | 'InternalError'
+  | 'ServiceUnavailable'
+  | 'Timeout';
+
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
+}
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, unknown>;
+  status: 'Success' | 'Failure';
+  message?: string;
+  reason?: StatusReason | string;
+  details?: StatusDetails;
+  code: number;
+}
+
+const CODES: Record<StatusReason, number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  NotAcceptable: 406,
+  AlreadyExists: 409,
+  Conflict: 409,
+  Gone: 410,
+  Expired: 410,
+  RequestEntityTooLarge: 413,
+  UnsupportedMediaType: 415,
+  Invalid: 422,
+  TooManyRequests: 429,
+  InternalError: 500,
+  ServiceUnavailable: 503,
+  Timeout: 504,
+};
+
+export class ApiError extends Error {
+  readonly reason: StatusReason;
+  readonly code: number;
+  readonly details: StatusDetails | undefined;
+
+  constructor(reason: StatusReason, message: string, details?: StatusDetails, code?: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.reason = reason;
+    this.code = code ?? CODES[reason];
+    this.details = details;
+  }
+
+  toStatus(): Status {
+    const status: Status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+      code: this.code,
+    };
+    if (this.details !== undefined) status.details = this.details;
+    return status;
+  }
+
+  /** Rebuilds an ApiError from a Status body received over the wire. */
+  static fromStatus(status: Partial<Status>, httpCode: number): ApiError {
+    const reason = (status.reason ?? reasonForCode(httpCode)) as StatusReason;
+    return new ApiError(reason, status.message ?? `request failed with HTTP ${httpCode}`, status.details, status.code ?? httpCode);
+  }
+}
+
+export function reasonForCode(code: number): StatusReason {
+  for (const [reason, c] of Object.entries(CODES)) if (c === code) return reason as StatusReason;
+  return code >= 500 ? 'InternalError' : 'BadRequest';
+}
+
+/** Human name of a resource in messages: `deployments.apps` or `pods`. */
+export function qualifiedResource(resource: string, group: string): string {
+  return group === '' ? resource : `${resource}.${group}`;
+}
+
+export function notFound(resource: string, group: string, name: string): ApiError {
+  return new ApiError('NotFound', `${qualifiedResource(resource, group)} "${name}" not found`, { name, group, kind: resource });
+}
+
+export function alreadyExists(resource: string, group: string, name: string): ApiError {
+  return new ApiError('AlreadyExists', `${qualifiedResource(resource, group)} "${name}" already exists`, { name, group, kind: resource });
+}
+
+export function conflict(resource: string, group: string, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again'): ApiError {
+  return new ApiError('Conflict', `Operation cannot be fulfilled on ${qualifiedResource(resource, group)} "${name}": ${why}`, { name, group, kind: resource });
+}
+
+export function invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
+  const list = causes.map((c) => (c.field ? `${c.field}: ${c.message ?? ''}` : (c.message ?? ''))).join(', ');
+  const summary = causes.length > 1 ? `[${list}]` : list;
+  return new ApiError('Invalid', `${kind} "${name}" is invalid: ${summary}`, { name, group, kind, causes });
+}
+
+export function badRequest(message: string): ApiError {
+  return new ApiError('BadRequest', message);
+}
+
+export function internal(message: string): ApiError {
+  return new ApiError('InternalError', `Internal error occurred: ${message}`);
+}
+
+/** Storage revision older than the retained history. */
+export function expired(requested: number, oldest: number): ApiError {
+  return new ApiError('Expired', `too old resource version: ${requested} (${oldest})`);
+}
+
+function hasReason(err: unknown, ...reasons: StatusReason[]): boolean {
+  return err instanceof ApiError && reasons.includes(err.reason);
+}
+
+export const isNotFound = (err: unknown): boolean => hasReason(err, 'NotFound');
+export const isAlreadyExists = (err: unknown): boolean => hasReason(err, 'AlreadyExists');
+export const isConflict = (err: unknown): boolean => hasReason(err, 'Conflict');
+export const isGone = (err: unknown): boolean => hasReason(err, 'Gone', 'Expired');
+export const isInvalid = (err: unknown): boolean => hasReason(err, 'Invalid');
+export const isForbidden = (err: unknown): boolean => hasReason(err, 'Forbidden');
+export const isTooManyRequests = (err: unknown): boolean => hasReason(err, 'TooManyRequests');
+
+/** Any thrown value as an ApiError (unknown errors become InternalError). */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return internal(message);
+}

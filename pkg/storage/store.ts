@@ -1,0 +1,87 @@
+// The Store: the one small interface between the apiserver and durable state (DESIGN.md §4).
+// Keys are strings (`/registry/<group>/<plural>/<ns>/<name>`); values are API objects. One
+// global, strictly increasing revision numbers every write; it is the objects'
+// metadata.resourceVersion. Backends: embedded SQLite (default) and etcd; both must pass
+// the shared suite in store-suite.ts.
+//
+// Contract:
+// - Every object returned carries metadata.resourceVersion = the revision of its last write.
+// - create fails with KeyExists when the key is live; update/delete with an expected revision
+//   fail with Conflict when the live revision differs, KeyNotFound when the key is absent.
+// - watch(prefix, R) delivers every event with revision > R under the prefix, in revision
+//   order, exactly once; if R is older than the retained history it fails with Compacted.
+// - A write whose promise resolved survives kill -9 of the process.
+
+import type { KubeObject } from '../api/meta.js';
+
+export type StorageErrorCode = 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'Unavailable';
+
+export class StorageError extends Error {
+  readonly code: StorageErrorCode;
+  readonly key: string;
+  /** For Compacted: the oldest revision still watchable. For Conflict: the live revision. */
+  readonly revision: number | undefined;
+
+  constructor(code: StorageErrorCode, key: string, message: string, revision?: number) {
+    super(message);
+    this.name = 'StorageError';
+    this.code = code;
+    this.key = key;
+    this.revision = revision;
+  }
+}
+
+export const isStorageError = (err: unknown, code: StorageErrorCode): err is StorageError =>
+  err instanceof StorageError && err.code === code;
+
+export interface StoredItem {
+  key: string;
+  object: KubeObject;
+  /** Revision of the last write to this key (= object.metadata.resourceVersion). */
+  revision: number;
+}
+
+export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  type: StoreEventType;
+  key: string;
+  revision: number;
+  /** The new state; for DELETED, the last state with resourceVersion = the delete's revision. */
+  object: KubeObject;
+  /** The state before this event (MODIFIED and DELETED), for selector transitions. */
+  prevObject?: KubeObject;
+}
+
+export interface ListResult {
+  items: StoredItem[];
+  /** The store revision the list is consistent with. */
+  revision: number;
+}
+
+export interface WatchHandle {
+  stop(): void;
+}
+
+export interface WatchOptions {
+  /** Called for each event, in revision order. */
+  onEvent: (event: StoreEvent) => void;
+  /** Called once if the watch breaks (e.g. Compacted, store closed); no events follow. */
+  onError: (err: Error) => void;
+}
+
+export interface Store {
+  /** The latest revision. */
+  currentRevision(): Promise<number>;
+  get(key: string): Promise<StoredItem | undefined>;
+  list(prefix: string): Promise<ListResult>;
+  create(key: string, object: KubeObject): Promise<StoredItem>;
+  update(key: string, object: KubeObject, expectedRevision: number): Promise<StoredItem>;
+  /** Deletes; with expectedRevision, only if the live revision matches. Returns the deleted state. */
+  delete(key: string, expectedRevision?: number): Promise<StoredItem>;
+  /** Events with revision > fromRevision under prefix. Throws (or reports) Compacted when too old. */
+  watch(prefix: string, fromRevision: number, options: WatchOptions): WatchHandle;
+  /** Forgets history at or below revision; watches from there get Compacted. */
+  compact(revision: number): Promise<void>;
+  close(): Promise<void>;
+}
