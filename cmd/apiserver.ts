@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// coxswain apiserver: flags → ApiServerConfig → ApiServer. First SIGTERM/SIGINT drains, a second exits.
+
+import { Command, Option } from 'commander';
+import { DEFAULT_CONFIG, type ApiServerConfig } from '../pkg/apiserver/config.js';
+import { ApiServer } from '../pkg/apiserver/server.js';
+
+const program = new Command('apiserver')
+  .description('Coxswain API server: the only door to cluster state')
+  .requiredOption('--data-dir <dir>', 'folder of the embedded SQLite store')
+  .requiredOption('--tls-cert-file <file>', 'serving certificate (PEM)')
+  .requiredOption('--tls-private-key-file <file>', 'serving key (PEM)')
+  .requiredOption('--client-ca-file <file>', 'CA that signs client certificates')
+  .addOption(new Option('--secure-port <port>', 'HTTPS port').default(String(DEFAULT_CONFIG.securePort)))
+  .addOption(new Option('--bind-address <addr>', 'address to listen on').default(DEFAULT_CONFIG.bindAddress))
+  .addOption(new Option('--advertise-address <addr>', 'address advertised to clients').default(DEFAULT_CONFIG.advertiseAddress))
+  .addOption(new Option('--max-request-bytes <n>', 'request body limit').default(String(DEFAULT_CONFIG.maxBodyBytes)))
+  .addOption(new Option('--watch-history <revisions>', 'revisions kept for watch resumption').default(String(DEFAULT_CONFIG.historyRevisions)))
+  .addOption(new Option('--bookmark-interval <seconds>', 'seconds between watch bookmarks').default('60'));
+
+program.parse();
+const o = program.opts<Record<string, string>>();
+
+function int(name: string): number {
+  const v = Number(o[name]);
+  if (!Number.isInteger(v) || v < 0) {
+    process.stderr.write(`apiserver: --${name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be a non-negative integer\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const config: ApiServerConfig = {
+  ...DEFAULT_CONFIG,
+  dataDir: o['dataDir'] ?? '',
+  tlsCertFile: o['tlsCertFile'] ?? '',
+  tlsKeyFile: o['tlsPrivateKeyFile'] ?? '',
+  clientCaFile: o['clientCaFile'] ?? '',
+  securePort: int('securePort'),
+  bindAddress: o['bindAddress'] ?? DEFAULT_CONFIG.bindAddress,
+  advertiseAddress: o['advertiseAddress'] ?? DEFAULT_CONFIG.advertiseAddress,
+  maxBodyBytes: int('maxRequestBytes'),
+  historyRevisions: int('watchHistory'),
+  bookmarkIntervalMs: int('bookmarkInterval') * 1000,
+};
+
+const server = await ApiServer.start(config).catch((err: unknown) => {
+  process.stderr.write(`apiserver: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
+// Readiness is signalled on stdout, never slept for.
+process.stdout.write(`apiserver listening on https://${config.bindAddress}:${server.port}\n`);
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    void server.close().then(() => process.exit(0));
+  });
+}

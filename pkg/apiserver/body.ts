@@ -1,0 +1,80 @@
+// Reading and decoding request bodies: a size limit (413 beyond it), JSON for the JSON
+// media types and for a missing Content-Type (`kubectl scale --current-replicas` sends
+// none), YAML for server-side apply. Protobuf bodies are refused with 415 for now.
+
+import type { IncomingMessage } from 'node:http';
+import yaml from 'js-yaml';
+import { ApiError, badRequest } from '../errors/index.js';
+
+/** Kubernetes' default limit on a request body (3 MiB). */
+export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > limit) {
+      reject(tooLarge(limit));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(err);
+    });
+  });
+}
+
+function tooLarge(limit: number): ApiError {
+  return new ApiError('RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+}
+
+/** The media type without parameters, lower-cased (`application/json`). */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+const JSON_TYPES = new Set([
+  '',
+  'application/json',
+  'application/merge-patch+json',
+  'application/json-patch+json',
+  'application/strategic-merge-patch+json',
+]);
+
+export function decodeBody(contentType: string | undefined, body: Buffer): unknown {
+  const type = mediaType(contentType);
+  if (body.length === 0) return undefined;
+  if (JSON_TYPES.has(type)) {
+    try {
+      return JSON.parse(body.toString('utf8')) as unknown;
+    } catch (err) {
+      throw badRequest(`error decoding request body as JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (type === 'application/apply-patch+yaml' || type === 'application/yaml') {
+    try {
+      return yaml.load(body.toString('utf8'), { schema: yaml.JSON_SCHEMA });
+    } catch (err) {
+      throw badRequest(`error decoding YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+  }
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    throw new ApiError('UnsupportedMediaType', 'the protobuf content type is not supported yet; send application/json');
+  }
+  throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+}

@@ -1,0 +1,31 @@
+// The apiserver's one typed configuration object (filled by cmd/apiserver.ts from flags).
+
+export interface ApiServerConfig {
+  /** Address to listen on (default 0.0.0.0). */
+  bindAddress: string;
+  /** HTTPS port (default 6443; 0 picks a free port, for tests). */
+  securePort: number;
+  /** Folder of the embedded SQLite store. */
+  dataDir: string;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  /** CA that signs client certificates (the cluster CA). */
+  clientCaFile: string;
+  /** Request body limit in bytes (413 beyond it). */
+  maxBodyBytes: number;
+  /** How often watches that asked for bookmarks get one. */
+  bookmarkIntervalMs: number;
+  /** Revisions of history kept for watches to resume from. */
+  historyRevisions: number;
+  /** Address advertised in discovery (`serverAddressByClientCIDRs`). */
+  advertiseAddress: string;
+}
+
+export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'> = {
+  bindAddress: '0.0.0.0',
+  securePort: 6443,
+  maxBodyBytes: 3 * 1024 * 1024,
+  bookmarkIntervalMs: 60_000,
+  historyRevisions: 100_000,
+  advertiseAddress: '127.0.0.1',
+};

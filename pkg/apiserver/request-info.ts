@@ -1,0 +1,87 @@
+// Parses an API path into what it names (Kubernetes' RequestInfo): the resource, namespace,
+// name, subresource and the verb the HTTP method means for it.
+
+import { findByPlural, type ResourceInfo } from '../api/registry.js';
+import { ApiError } from '../errors/index.js';
+
+export type RequestVerb =
+  | 'get'
+  | 'list'
+  | 'watch'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'deletecollection'
+  | 'connect';
+
+export interface ResourceRequest {
+  resource: ResourceInfo;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+  verb: RequestVerb;
+}
+
+/** Path segments after the prefix `/api/v1` or `/apis/<group>/<version>`; undefined when not an API path. */
+function splitPath(path: string): { group: string; version: string; rest: string[] } | undefined {
+  const parts = path.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
+  if (parts[0] === 'api' && parts.length >= 2) return { group: '', version: parts[1] ?? '', rest: parts.slice(2) };
+  if (parts[0] === 'apis' && parts.length >= 3) return { group: parts[1] ?? '', version: parts[2] ?? '', rest: parts.slice(3) };
+  return undefined;
+}
+
+/**
+ * Resolves a resource path. Returns undefined for paths that are not resource paths at all
+ * (discovery documents); throws NotFound for paths naming an unknown resource.
+ */
+export function parseResourceRequest(method: string, path: string, query: Record<string, unknown>): ResourceRequest | undefined {
+  const split = splitPath(path);
+  if (split === undefined || split.rest.length === 0) return undefined;
+  let rest = split.rest;
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const [plural, name, subresource, ...extra] = rest;
+  if (plural === undefined) return undefined;
+  const resource = findByPlural(split.group, split.version, plural);
+  if (resource === undefined || extra.length > 0) {
+    throw new ApiError('NotFound', 'the server could not find the requested resource');
+  }
+  // `/api/v1/namespaces/foo` names the namespace object itself.
+  if (!resource.namespaced && namespace !== undefined) {
+    throw new ApiError('NotFound', 'the server could not find the requested resource');
+  }
+  if (subresource !== undefined && !resource.subresources.some((s) => s.name === subresource)) {
+    throw new ApiError('NotFound', 'the server could not find the requested resource');
+  }
+  return { resource, namespace, name, subresource, verb: verbFor(method, name !== undefined, subresource, query) };
+}
+
+function isTrue(v: unknown): boolean {
+  return v === 'true' || v === '1' || (Array.isArray(v) && v.some(isTrue));
+}
+
+function verbFor(method: string, hasName: boolean, subresource: string | undefined, query: Record<string, unknown>): RequestVerb {
+  if (subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'log') {
+    return subresource === 'log' ? 'get' : 'connect';
+  }
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      if (isTrue(query['watch'])) return 'watch';
+      return hasName ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return hasName ? 'delete' : 'deletecollection';
+    default:
+      throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  }
+}

@@ -1,0 +1,237 @@
+// HTTP → RestStore for resource paths: decodes the request (verb, query, body), calls the
+// REST layer and writes the answer in the form the client asked for (object, list, Table,
+// watch stream, Status).
+
+import type { Request, Response } from 'express';
+import { isObject, type DeleteOptions, type KubeObject } from '../api/meta.js';
+import type { ResourceInfo } from '../api/registry.js';
+import { ApiError, badRequest } from '../errors/index.js';
+import type { ApplyManager } from './apply.js';
+import { decodeBody, mediaType, readBody } from './body.js';
+import type { ResourceRequest } from './request-info.js';
+import type { FieldValidation, RestStore, WriteOptions } from './rest-store.js';
+import { includeObjectParam, renderTable, TABLE_CONTENT_TYPE, wantsTable } from './table.js';
+import { serveHttpWatch, type WatchParams, type WatchSettings } from './watch-transport.js';
+
+export interface HandlerContext {
+  store: RestStore;
+  apply: ApplyManager;
+  maxBodyBytes: number;
+  watch: WatchSettings;
+  now: () => Date;
+}
+
+type Query = Record<string, unknown>;
+
+export function queryString(q: Query, name: string): string | undefined {
+  const v = q[name];
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
+  return undefined;
+}
+
+function queryBool(q: Query, name: string): boolean {
+  const v = queryString(q, name);
+  return v === 'true' || v === '1';
+}
+
+function queryInt(q: Query, name: string): number | undefined {
+  const v = queryString(q, name);
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw badRequest(`${name}: invalid value "${v}": must be an integer`);
+  return n;
+}
+
+function fieldValidation(q: Query): FieldValidation | undefined {
+  const v = queryString(q, 'fieldValidation');
+  if (v === undefined || v === '') return undefined;
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw badRequest(`fieldValidation: invalid value "${v}": supported values: "Ignore", "Strict", "Warn"`);
+}
+
+function writeOptions(q: Query): WriteOptions {
+  const opts: WriteOptions = {};
+  const manager = queryString(q, 'fieldManager');
+  if (manager !== undefined) opts.fieldManager = manager;
+  const fv = fieldValidation(q);
+  if (fv !== undefined) opts.fieldValidation = fv;
+  if (queryString(q, 'dryRun') === 'All') opts.dryRun = true;
+  return opts;
+}
+
+export function sendJson(res: Response, code: number, body: unknown, contentType = 'application/json', warnings: string[] = []): void {
+  const payload = JSON.stringify(body);
+  const headers: Record<string, string | string[]> = { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(payload)) };
+  if (warnings.length > 0) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
+  res.end(payload);
+}
+
+export function sendError(res: Response, err: ApiError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const headers: Record<string, string> = {};
+  if (err.code === 429 && err.details?.retryAfterSeconds !== undefined) headers['Retry-After'] = String(err.details.retryAfterSeconds);
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  sendJson(res, err.code, err.toStatus());
+}
+
+function successStatus(code: number, details?: Record<string, unknown>): Record<string, unknown> {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code, ...(details ? { details } : {}) };
+}
+
+async function body(ctx: HandlerContext, req: Request): Promise<unknown> {
+  const raw = await readBody(req, ctx.maxBodyBytes);
+  return decodeBody(req.headers['content-type'], raw);
+}
+
+/** Writes one object, as a one-row Table when asked. */
+function sendObject(ctx: HandlerContext, req: Request, res: Response, r: ResourceInfo, code: number, obj: KubeObject, warnings: string[] = []): void {
+  if (wantsTable(req.headers.accept) && obj.kind === r.kind) {
+    const table = renderTable([obj], r, {
+      includeObject: includeObjectParam(req.query['includeObject']),
+      resourceVersion: obj.metadata.resourceVersion ?? '',
+      now: ctx.now(),
+    });
+    sendJson(res, code, table, TABLE_CONTENT_TYPE, warnings);
+    return;
+  }
+  sendJson(res, code, obj, 'application/json', warnings);
+}
+
+export async function handleResource(ctx: HandlerContext, req: Request, res: Response, info: ResourceRequest): Promise<void> {
+  const { resource: r, namespace, name, subresource, verb } = info;
+  const q = req.query as Query;
+  const store = ctx.store;
+  switch (verb) {
+    case 'list': {
+      const list = await store.list(r, namespace, selectors(q));
+      if (wantsTable(req.headers.accept)) {
+        sendJson(res, 200, renderTable(list.items, r, {
+          includeObject: includeObjectParam(q['includeObject']),
+          resourceVersion: list.metadata.resourceVersion ?? '',
+          now: ctx.now(),
+        }), TABLE_CONTENT_TYPE);
+      } else sendJson(res, 200, list);
+      return;
+    }
+    case 'watch': {
+      const table = wantsTable(req.headers.accept);
+      const includeObject = includeObjectParam(q['includeObject']);
+      const params: WatchParams = {
+        ...selectors(q),
+        namespace,
+        timeoutSeconds: queryInt(q, 'timeoutSeconds'),
+        allowWatchBookmarks: queryBool(q, 'allowWatchBookmarks'),
+        render: table
+          ? (obj) => renderTable([obj], r, { includeObject, resourceVersion: obj.metadata.resourceVersion ?? '', now: ctx.now() })
+          : (obj) => obj,
+      };
+      const rv = queryString(q, 'resourceVersion');
+      if (rv !== undefined) params.resourceVersion = rv;
+      await serveHttpWatch(store, r, params, ctx.watch, res);
+      return;
+    }
+    case 'get': {
+      const n = requireName(name);
+      if (subresource === 'scale') sendJson(res, 200, await store.getScale(r, namespace ?? '', n));
+      else if (subresource === 'log') throw new ApiError('ServiceUnavailable', 'pod logs are served by the node agent, which is not connected to this server yet');
+      else sendObject(ctx, req, res, r, 200, await store.get(r, namespace, n));
+      return;
+    }
+    case 'create': {
+      const b = await body(ctx, req);
+      if (subresource === 'binding') {
+        await store.bind(namespace ?? '', requireName(name), b);
+        sendJson(res, 201, successStatus(201));
+        return;
+      }
+      if (subresource === 'eviction') {
+        const opts = isObject(b) && isObject(b['deleteOptions']) ? (b['deleteOptions'] as DeleteOptions) : {};
+        await store.delete(r, namespace, requireName(name), opts);
+        sendJson(res, 201, successStatus(201));
+        return;
+      }
+      if (subresource !== undefined) throw new ApiError('MethodNotAllowed', `create is not supported on ${r.plural}/${subresource}`);
+      const result = await store.create(r, namespace, b, writeOptions(q));
+      sendObject(ctx, req, res, r, 201, result.object, result.warnings);
+      return;
+    }
+    case 'update': {
+      const n = requireName(name);
+      const b = await body(ctx, req);
+      if (subresource === 'scale') {
+        sendJson(res, 200, await store.updateScale(r, namespace ?? '', n, { scale: b }, writeOptions(q)));
+        return;
+      }
+      if (subresource === 'finalize') {
+        sendJson(res, 200, await store.finalizeNamespace(n, b));
+        return;
+      }
+      const opts = { ...writeOptions(q), ...(subresource === 'status' ? { subresource: 'status' as const } : {}) };
+      if (subresource !== undefined && subresource !== 'status' && subresource !== 'approval') {
+        throw new ApiError('MethodNotAllowed', `update is not supported on ${r.plural}/${subresource}`);
+      }
+      const result = await store.update(r, namespace, n, b, opts);
+      sendObject(ctx, req, res, r, 200, result.object, result.warnings);
+      return;
+    }
+    case 'patch': {
+      const n = requireName(name);
+      const contentType = mediaType(req.headers['content-type']);
+      const b = await body(ctx, req);
+      if (b === undefined) throw badRequest('a patch needs a body');
+      if (subresource === 'scale') {
+        sendJson(res, 200, await store.updateScale(r, namespace ?? '', n, { contentType, patch: b }, writeOptions(q)));
+        return;
+      }
+      if (contentType === 'application/apply-patch+yaml') {
+        const manager = queryString(q, 'fieldManager');
+        if (manager === undefined || manager === '') throw badRequest('PATCH with an apply patch requires a fieldManager');
+        const result = await ctx.apply.apply(r, namespace, n, b, { ...writeOptions(q), fieldManager: manager, force: queryBool(q, 'force') });
+        sendObject(ctx, req, res, r, result.created ? 201 : 200, result.object, result.warnings);
+        return;
+      }
+      const opts = { ...writeOptions(q), ...(subresource === 'status' ? { subresource: 'status' as const } : {}) };
+      const result = await store.patch(r, namespace, n, contentType, b, opts);
+      sendObject(ctx, req, res, r, 200, result.object, result.warnings);
+      return;
+    }
+    case 'delete': {
+      const b = await body(ctx, req);
+      const opts: DeleteOptions = isObject(b) ? (b as DeleteOptions) : {};
+      const grace = queryInt(q, 'gracePeriodSeconds');
+      if (grace !== undefined) opts.gracePeriodSeconds = grace;
+      const policy = queryString(q, 'propagationPolicy');
+      if (policy === 'Orphan' || policy === 'Background' || policy === 'Foreground') opts.propagationPolicy = policy;
+      const result = await store.delete(r, namespace, requireName(name), opts);
+      sendJson(res, result.deleted ? 200 : 202, result.object);
+      return;
+    }
+    case 'deletecollection': {
+      const b = await body(ctx, req);
+      const opts: DeleteOptions = isObject(b) ? (b as DeleteOptions) : {};
+      sendJson(res, 200, await store.deleteCollection(r, namespace, selectors(q), opts));
+      return;
+    }
+    case 'connect':
+      throw new ApiError('ServiceUnavailable', `${r.plural}/${subresource ?? ''} is served by the node agent, which is not connected to this server yet`);
+  }
+}
+
+function requireName(name: string | undefined): string {
+  if (name === undefined || name === '') throw badRequest('a resource name is required');
+  return name;
+}
+
+function selectors(q: Query): { labelSelector?: string; fieldSelector?: string } {
+  const out: { labelSelector?: string; fieldSelector?: string } = {};
+  const l = queryString(q, 'labelSelector');
+  const f = queryString(q, 'fieldSelector');
+  if (l !== undefined && l !== '') out.labelSelector = l;
+  if (f !== undefined && f !== '') out.fieldSelector = f;
+  return out;
+}

@@ -1,0 +1,234 @@
+// The apiserver: HTTPS with client-certificate authentication in front of the REST layer,
+// the discovery documents, the OpenAPI stub, health and metrics, and the websocket watch
+// transport. Its only state is the store; everything else is rebuilt on start.
+
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { WebSocketServer } from 'ws';
+import { SqliteStore, WatchCache } from '../storage/index.js';
+import { ApiError, toApiError } from '../errors/index.js';
+import { ApplyManager } from './apply.js';
+import { authenticate } from './authn.js';
+import type { ApiServerConfig } from './config.js';
+import {
+  acceptsAggregated,
+  aggregatedContentType,
+  aggregatedDiscovery,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  SERVER_VERSION,
+} from './discovery.js';
+import { buildOpenApiV3 } from './openapi.js';
+import { parseResourceRequest } from './request-info.js';
+import { handleResource, queryString, sendError, sendJson, type HandlerContext } from './resource-handler.js';
+import { RestStore } from './rest-store.js';
+import { serveWebSocketWatch } from './watch-transport.js';
+
+/** Namespaces that exist from the start, as in Kubernetes. */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** Paths anyone may read without credentials (Kubernetes' system:public-info-viewer). */
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+export class ApiServer {
+  readonly port: number;
+  readonly restStore: RestStore;
+  private readonly server: https.Server;
+  private readonly sqlite: SqliteStore;
+  private readonly cache: WatchCache;
+
+  private constructor(server: https.Server, port: number, sqlite: SqliteStore, cache: WatchCache, restStore: RestStore) {
+    this.server = server;
+    this.port = port;
+    this.sqlite = sqlite;
+    this.cache = cache;
+    this.restStore = restStore;
+  }
+
+  static async start(config: ApiServerConfig): Promise<ApiServer> {
+    const sqlite = SqliteStore.open(config.dataDir, { historyRevisions: config.historyRevisions });
+    const cache = await WatchCache.start(sqlite);
+    const now = (): Date => new Date();
+    const restStore = new RestStore(cache, { now });
+    for (const ns of SYSTEM_NAMESPACES) await restStore.ensureNamespace(ns);
+
+    const ctx: HandlerContext = {
+      store: restStore,
+      apply: new ApplyManager(restStore, now),
+      maxBodyBytes: config.maxBodyBytes,
+      watch: { bookmarkIntervalMs: config.bookmarkIntervalMs, maxBufferedBytes: 64 * 1024 * 1024, maxTimeoutMs: 60 * 60 * 1000 },
+      now,
+    };
+    const app = buildApp(ctx, config);
+    const server = https.createServer(
+      {
+        key: readFileSync(config.tlsKeyFile),
+        cert: readFileSync(config.tlsCertFile),
+        ca: readFileSync(config.clientCaFile),
+        requestCert: true,
+        // Verified here, answered in the handler: a missing or foreign certificate gets a
+        // 401 Status rather than a bare TLS failure (bearer tokens will share this port).
+        rejectUnauthorized: false,
+      },
+      app,
+    );
+    server.keepAliveTimeout = 120_000;
+    server.headersTimeout = 125_000;
+    attachWebSocketWatch(server, ctx);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.securePort, config.bindAddress, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    return new ApiServer(server, port, sqlite, cache, restStore);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    await this.cache.close();
+    await this.sqlite.close();
+  }
+}
+
+function buildApp(ctx: HandlerContext, config: ApiServerConfig): express.Express {
+  const app = express();
+  app.set('query parser', 'simple');
+  app.set('etag', false);
+  app.disable('x-powered-by');
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const requests = new Counter({ name: 'apiserver_request_total', help: 'API requests by verb, resource and code', labelNames: ['verb', 'resource', 'code'], registers: [metrics] });
+  const latency = new Histogram({
+    name: 'apiserver_request_duration_seconds',
+    help: 'API request latency (watches excluded)',
+    labelNames: ['verb', 'resource'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics],
+  });
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (PUBLIC_PATHS.has(req.path)) return next();
+    try {
+      res.locals['user'] = authenticate(req);
+      next();
+    } catch (err) {
+      sendError(res, toApiError(err));
+    }
+  });
+
+  for (const path of ['/healthz', '/livez', '/readyz']) {
+    app.get(path, (_req, res) => {
+      res.type('text/plain').send('ok');
+    });
+  }
+  app.get('/version', (_req, res) => sendJson(res, 200, SERVER_VERSION));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+
+  app.get(['/api', '/api/'], (req, res) => {
+    const agg = acceptsAggregated(req.headers.accept);
+    if (agg) sendJson(res, 200, aggregatedDiscovery('api', agg), aggregatedContentType(agg));
+    else sendJson(res, 200, apiVersions(`${config.advertiseAddress}:${req.socket.localPort ?? config.securePort}`));
+  });
+  app.get(['/apis', '/apis/'], (req, res) => {
+    const agg = acceptsAggregated(req.headers.accept);
+    if (agg) sendJson(res, 200, aggregatedDiscovery('apis', agg), aggregatedContentType(agg));
+    else sendJson(res, 200, apiGroupList());
+  });
+  app.get('/api/:version', (req, res, next) => {
+    const list = apiResourceList('', req.params['version'] ?? '');
+    if (list) sendJson(res, 200, list);
+    else next();
+  });
+  app.get('/apis/:group', (req, res, next) => {
+    const group = apiGroup(req.params['group'] ?? '');
+    if (group) sendJson(res, 200, group);
+    else next();
+  });
+  app.get('/apis/:group/:version', (req, res, next) => {
+    const list = apiResourceList(req.params['group'] ?? '', req.params['version'] ?? '');
+    if (list) sendJson(res, 200, list);
+    else next();
+  });
+
+  const openapi = buildOpenApiV3();
+  app.get('/openapi/v3', (_req, res) => sendJson(res, 200, openapi.index));
+  app.get(/^\/openapi\/v3\/(.+)$/, (req, res, next) => {
+    const doc = openapi.documents.get(String(req.params[0] ?? ''));
+    if (doc === undefined) return next();
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, immutable', ETag: `"${doc.hash}"` });
+    res.end(doc.body);
+  });
+
+  app.use(async (req: Request, res: Response) => {
+    const started = process.hrtime.bigint();
+    let verb = 'unknown';
+    let resource = '';
+    try {
+      const info = parseResourceRequest(req.method, req.path, req.query as Record<string, unknown>);
+      if (info === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource');
+      verb = info.verb;
+      resource = info.subresource ? `${info.resource.plural}/${info.subresource}` : info.resource.plural;
+      await handleResource(ctx, req, res, info);
+    } catch (err) {
+      sendError(res, toApiError(err));
+    } finally {
+      requests.inc({ verb, resource, code: String(res.statusCode) });
+      if (verb !== 'watch') latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  });
+  return app;
+}
+
+/** Websocket watches: the same list path with `watch=true` and an `Upgrade: websocket` header. */
+function attachWebSocketWatch(server: https.Server, ctx: HandlerContext): void {
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+    const refuse = (err: ApiError): void => {
+      const body = JSON.stringify(err.toStatus());
+      socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    try {
+      authenticate(req);
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      const query: Record<string, string | string[]> = {};
+      for (const [k, v] of url.searchParams) {
+        const prev = query[k];
+        query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
+      const info = parseResourceRequest('GET', url.pathname, query);
+      if (info === undefined || info.verb !== 'watch') throw new ApiError('BadRequest', 'websocket upgrades are served for watches only');
+      const params = {
+        namespace: info.namespace,
+        timeoutSeconds: query['timeoutSeconds'] !== undefined ? Number(queryString(query, 'timeoutSeconds')) : undefined,
+        allowWatchBookmarks: queryString(query, 'allowWatchBookmarks') === 'true',
+        render: (o: unknown) => o,
+        ...(queryString(query, 'labelSelector') ? { labelSelector: queryString(query, 'labelSelector') } : {}),
+        ...(queryString(query, 'fieldSelector') ? { fieldSelector: queryString(query, 'fieldSelector') } : {}),
+        ...(queryString(query, 'resourceVersion') !== undefined ? { resourceVersion: queryString(query, 'resourceVersion') } : {}),
+      };
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        void serveWebSocketWatch(ctx.store, info.resource, params, ctx.watch, ws);
+      });
+    } catch (err) {
+      refuse(toApiError(err));
+    }
+  });
+}
+
+/** Whether the TLS layer verified the peer (exported for tests of the refusal path). */
+export function peerVerified(socket: TLSSocket): boolean {
+  return socket.authorized;
+}

@@ -1,0 +1,27 @@
+// Server-side printing: kubectl 1.32 has no client-side printers and asks for a
+// meta.k8s.io/v1 Table in its Accept header; rows carry the object's metadata (or the whole
+// object with includeObject=Object) so -A, --show-labels and --sort-by work.
+
+import type { KubeObject } from '../api/meta.js';
+import { toTable } from '../api/printers.js';
+import type { ResourceInfo } from '../api/registry.js';
+
+export const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+
+export function wantsTable(accept: string | undefined): boolean {
+  return accept !== undefined && /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept);
+}
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export function includeObjectParam(value: unknown): IncludeObject {
+  return value === 'None' || value === 'Object' ? value : 'Metadata';
+}
+
+export function renderTable(
+  objects: KubeObject[],
+  r: ResourceInfo,
+  opts: { includeObject: IncludeObject; resourceVersion: string; now: Date },
+): unknown {
+  return toTable(objects, r, opts);
+}

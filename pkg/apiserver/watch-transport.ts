@@ -1,0 +1,121 @@
+// Watch transports. One watch source (RestStore.watch over the watch cache) feeds two
+// wire forms: chunked HTTP with newline-delimited JSON events (kubectl, client libraries)
+// and websockets with one JSON event per text message (Coxswain's own components).
+// Headers are flushed at once; bookmarks are sent when asked; a consumer too slow to
+// drain its buffer is cut off and re-watches from its last resourceVersion.
+
+import type { ServerResponse } from 'node:http';
+import type { WebSocket } from 'ws';
+import type { KubeObject } from '../api/meta.js';
+import { apiVersionOf, type ResourceInfo } from '../api/registry.js';
+import type { ApiError } from '../errors/index.js';
+import type { WatchHandle } from '../storage/store.js';
+import type { RestStore, WatchRequest } from './rest-store.js';
+
+export interface WatchParams extends WatchRequest {
+  namespace: string | undefined;
+  timeoutSeconds: number | undefined;
+  allowWatchBookmarks: boolean;
+  /** Renders each event's object (e.g. as a one-row Table). */
+  render: (obj: KubeObject) => unknown;
+}
+
+export interface WatchSettings {
+  bookmarkIntervalMs: number;
+  /** Buffered bytes beyond which a consumer is considered stuck and disconnected. */
+  maxBufferedBytes: number;
+  /** Upper bound for watches without timeoutSeconds (Kubernetes picks 30–60 min). */
+  maxTimeoutMs: number;
+}
+
+/** A sink abstracts the two transports. */
+interface Sink {
+  send(line: string): void;
+  buffered(): number;
+  close(): void;
+  onClose(fn: () => void): void;
+}
+
+async function runWatch(store: RestStore, r: ResourceInfo, p: WatchParams, settings: WatchSettings, sink: Sink): Promise<void> {
+  let handle: WatchHandle | undefined;
+  let closed = false;
+  let lastRv = p.resourceVersion ?? '0';
+  const timers: NodeJS.Timeout[] = [];
+  const finish = (): void => {
+    if (closed) return;
+    closed = true;
+    handle?.stop();
+    for (const t of timers) clearTimeout(t);
+    sink.close();
+  };
+  sink.onClose(finish);
+  const emit = (type: string, object: unknown): void => {
+    if (closed) return;
+    sink.send(JSON.stringify({ type, object }) + '\n');
+    if (sink.buffered() > settings.maxBufferedBytes) finish();
+  };
+  try {
+    handle = await store.watch(
+      r,
+      p.namespace,
+      p,
+      (ev) => {
+        lastRv = ev.object.metadata.resourceVersion ?? lastRv;
+        emit(ev.type, p.render(ev.object));
+      },
+      (err: ApiError) => {
+        emit('ERROR', err.toStatus());
+        finish();
+      },
+    );
+  } catch (err) {
+    const status = (err as ApiError).toStatus?.() ?? { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: String(err), code: 500 };
+    emit('ERROR', status);
+    finish();
+    return;
+  }
+  if (closed) {
+    handle.stop();
+    return;
+  }
+  const timeoutMs = p.timeoutSeconds !== undefined ? p.timeoutSeconds * 1000 : settings.maxTimeoutMs;
+  timers.push(setTimeout(finish, timeoutMs));
+  if (p.allowWatchBookmarks) {
+    const tick = (): void => {
+      emit('BOOKMARK', { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: lastRv } });
+      timers.push(setTimeout(tick, settings.bookmarkIntervalMs));
+    };
+    timers.push(setTimeout(tick, settings.bookmarkIntervalMs));
+  }
+}
+
+/** Chunked HTTP: `{"type":…,"object":…}\n` per event. */
+export function serveHttpWatch(store: RestStore, r: ResourceInfo, p: WatchParams, settings: WatchSettings, res: ServerResponse): Promise<void> {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+  const sink: Sink = {
+    send: (line) => {
+      res.write(line);
+    },
+    buffered: () => res.writableLength,
+    close: () => {
+      if (!res.writableEnded) res.end();
+    },
+    // On Node 20 `req.on('close')` fires once the body is read; the response's close is the disconnect.
+    onClose: (fn) => res.on('close', fn),
+  };
+  return runWatch(store, r, p, settings, sink);
+}
+
+/** Websocket: one JSON event per text message. */
+export function serveWebSocketWatch(store: RestStore, r: ResourceInfo, p: WatchParams, settings: WatchSettings, ws: WebSocket): Promise<void> {
+  const sink: Sink = {
+    send: (line) => ws.send(line.trimEnd()),
+    buffered: () => ws.bufferedAmount,
+    close: () => {
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
+    },
+    onClose: (fn) => ws.on('close', fn),
+  };
+  return runWatch(store, r, p, settings, sink);
+}
