@@ -1,0 +1,139 @@
+// coxctl's command definitions (commander), apart from their actions in ./commands.
+// Every failure becomes one line on stderr and a non-zero exit.
+
+import { Command, Option } from 'commander';
+import { ApiError } from '../errors/index.js';
+import { runApply, runCreate } from './commands/apply.js';
+import { runDelete } from './commands/delete.js';
+import { runDescribe } from './commands/describe.js';
+import { runGet } from './commands/get.js';
+import { CLIENT_VERSION, runApiResources, runScale, runVersion } from './commands/misc.js';
+import { runPkiInit } from './commands/pki.js';
+import { CliContext, type CliIO, type GlobalFlags } from './context.js';
+import { ManifestError } from './manifests.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** The one-line message kubectl would print for an error. */
+export function errorLine(err: unknown): string {
+  if (err instanceof ApiError) return `Error from server (${err.reason}): ${err.message}`;
+  if (err instanceof ManifestError) return err.message;
+  const message = err instanceof Error ? err.message : String(err);
+  return message.startsWith('error: ') ? message : `error: ${message}`;
+}
+
+export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): Command {
+  const program = new Command('coxctl')
+    .description('Coxswain command-line client (kubectl-compatible verbs)')
+    .version(CLIENT_VERSION, '--client-version')
+    .option('--kubeconfig <file>', 'path to the kubeconfig file')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('-n, --namespace <ns>', 'namespace scope for this request')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  const ctxOf = (): CliContext => {
+    const ctx = new CliContext(program.opts<GlobalFlags>(), io);
+    onContext(ctx);
+    return ctx;
+  };
+
+  program
+    .command('apply')
+    .description('apply a configuration to resources from files, folders or stdin')
+    .requiredOption('-f, --filename <path>', 'file, folder or - (repeatable)', collect)
+    .option('--server-side', 'use server-side apply')
+    .option('--force-conflicts', 'with --server-side, take ownership of conflicting fields')
+    .option('--field-manager <name>', 'field manager name for server-side apply')
+    .action((flags) => runApply(ctxOf(), flags));
+
+  program
+    .command('create')
+    .description('create resources from files, folders or stdin')
+    .requiredOption('-f, --filename <path>', 'file, folder or - (repeatable)', collect)
+    .action((flags) => runCreate(ctxOf(), flags));
+
+  program
+    .command('get')
+    .description('display one or many resources')
+    .argument('[args...]', 'TYPE[.GROUP] [NAME...] | TYPE/NAME ...')
+    .option('-o, --output <format>', 'wide|yaml|json|name')
+    .option('-l, --selector <selector>', 'label selector')
+    .option('--field-selector <selector>', 'field selector')
+    .option('-A, --all-namespaces', 'list across all namespaces')
+    .option('-w, --watch', 'after listing, watch for changes')
+    .option('--show-labels', 'show labels as the last column')
+    .action((args: string[], flags) => runGet(ctxOf(), args, flags));
+
+  program
+    .command('describe')
+    .description('show details of a resource or group of resources')
+    .argument('<args...>', 'TYPE [NAME...] | TYPE/NAME')
+    .option('-l, --selector <selector>', 'label selector')
+    .action((args: string[], flags) => runDescribe(ctxOf(), args, flags));
+
+  program
+    .command('delete')
+    .description('delete resources by names, files or label selector')
+    .argument('[args...]', 'TYPE NAME... | TYPE/NAME ...')
+    .option('-f, --filename <path>', 'file, folder or - (repeatable)', collect)
+    .option('-l, --selector <selector>', 'label selector')
+    .option('--all', 'delete every object of the given types in the namespace')
+    .option('-A, --all-namespaces', 'with -l or --all, across all namespaces')
+    .option('--ignore-not-found', 'treat "not found" as success')
+    .option('--cascade <mode>', 'background|foreground|orphan', 'background')
+    .option('--grace-period <seconds>', 'seconds given to the resource to terminate', (v) => Number(v))
+    .option('--force', 'delete immediately (grace period 0)')
+    .addOption(new Option('--wait <bool>', 'wait for the objects to be gone').default('true'))
+    .option('--timeout <seconds>', 'how long to wait (0: forever)', (v) => Number(v), 0)
+    .action((args: string[], flags) => runDelete(ctxOf(), args, { ...flags, wait: flags.wait !== 'false', timeoutSeconds: flags.timeout }));
+
+  program
+    .command('scale')
+    .description('set a new size for a deployment, replica set or stateful set')
+    .argument('<args...>', 'TYPE NAME | TYPE/NAME')
+    .requiredOption('--replicas <count>', 'the new desired number of replicas')
+    .action((args: string[], flags) => runScale(ctxOf(), args, flags));
+
+  program
+    .command('api-resources')
+    .description('print the supported API resources')
+    .option('-o, --output <format>', 'wide|name')
+    .action((flags) => runApiResources(ctxOf(), flags));
+
+  program
+    .command('version')
+    .description('print the client and server versions')
+    .option('--client', 'client version only')
+    .action((flags) => runVersion(ctxOf(), flags));
+
+  const pki = program.command('pki').description('cluster certificates');
+  pki
+    .command('init')
+    .description('create the cluster CA, certificates and kubeconfigs (idempotent)')
+    .option('--dir <dir>', 'where to write them', 'certs')
+    .option('--server <url>', 'API server URL written into kubeconfigs', 'https://127.0.0.1:6443')
+    .option('--san <name>', 'extra name or IP for the API server certificate (repeatable)', collect)
+    .action((flags) => runPkiInit(ctxOf(), flags));
+
+  return program;
+}
+
+/** Runs coxctl with argv; resolves to the exit code. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const contexts: CliContext[] = [];
+  const program = buildProgram(io, (c) => contexts.push(c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    const code = (err as { code?: string; exitCode?: number }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : ((err as { exitCode?: number }).exitCode ?? 1);
+    }
+    io.stderr(errorLine(err) + '\n');
+    return 1;
+  } finally {
+    for (const c of contexts) c.close();
+  }
+}
