@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test from nothing: host set-up (Docker engine, test images, etcd), npm
+# packages, the TypeScript build, then node's test runner over all compiled test files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup-host.sh
+bash scripts/install-deps.sh
+npm run --silent build
+
+mapfile -t files < <(find dist -name '*.test.js' -not -path '*/node_modules/*' | sort)
+if [ "${#files[@]}" -eq 0 ]; then
+  echo "no test files found under dist/" >&2
+  exit 1
+fi
+echo "running ${#files[@]} test files"
+exec node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"

@@ -1,0 +1,155 @@
+// Starts a real control plane for integration tests: certificates from pkg/pki, the
+// apiserver as a separate Node process on a free loopback port, with its own data folder.
+// Readiness is the process's "listening" line, never a sleep.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureClusterPki, type ClusterPkiPaths } from '../../pkg/pki/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/ root (this file compiles to dist/test/harness/). */
+export const DIST = resolve(here, '..', '..');
+export const REPO = resolve(DIST, '..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Waits (bounded) for a line matching `pattern` on the child's stdout. */
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((res, rej) => {
+    let buffer = '';
+    let errors = '';
+    const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}; stderr: ${errors.slice(-2000)}`)), timeoutMs);
+    const onOut = (chunk: Buffer): void => {
+      buffer += chunk.toString();
+      const line = buffer.split('\n').find((l) => pattern.test(l));
+      if (line !== undefined) done(undefined, line);
+    };
+    const onErr = (chunk: Buffer): void => {
+      errors += chunk.toString();
+    };
+    const onExit = (code: number | null): void => done(new Error(`process exited (${code ?? 'signal'}) before ${pattern}; stderr: ${errors.slice(-2000)}`));
+    function done(err: Error | undefined, line?: string): void {
+      clearTimeout(timer);
+      child.stdout?.off('data', onOut);
+      child.stderr?.off('data', onErr);
+      child.off('exit', onExit);
+      if (err) rej(err);
+      else res(line ?? '');
+    }
+    child.stdout?.on('data', onOut);
+    child.stderr?.on('data', onErr);
+    child.once('exit', onExit);
+  });
+}
+
+export interface ControlPlane {
+  dir: string;
+  port: number;
+  server: string;
+  pki: ClusterPkiPaths;
+  apiserver: ChildProcess;
+  /** kill -9 the apiserver. */
+  crash(): Promise<void>;
+  /** Starts the apiserver again on the same port and data folder. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((res) => {
+    if (child.exitCode !== null || child.signalCode !== null) res();
+    else child.once('exit', () => res());
+  });
+}
+
+export async function startControlPlane(opts: { extraArgs?: string[] } = {}): Promise<ControlPlane> {
+  const dir = mkdtempSync(join(tmpdir(), 'coxswain-test-'));
+  const port = await freePort();
+  const server = `https://127.0.0.1:${port}`;
+  const pki = await ensureClusterPki(join(dir, 'certs'), { server });
+  const args = [
+    join(DIST, 'cmd', 'apiserver.js'),
+    '--data-dir', join(dir, 'data'),
+    '--secure-port', String(port),
+    '--bind-address', '127.0.0.1',
+    '--tls-cert-file', pki.apiserverCert,
+    '--tls-private-key-file', pki.apiserverKey,
+    '--client-ca-file', pki.caCert,
+    ...(opts.extraArgs ?? []),
+  ];
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitForLine(child, /listening/, 30_000);
+    return child;
+  };
+  const plane: ControlPlane = {
+    dir,
+    port,
+    server,
+    pki,
+    apiserver: await launch(),
+    async crash() {
+      plane.apiserver.kill('SIGKILL');
+      await exited(plane.apiserver);
+    },
+    async restart() {
+      plane.apiserver = await launch();
+    },
+    async stop() {
+      if (plane.apiserver.exitCode === null && plane.apiserver.signalCode === null) {
+        plane.apiserver.kill('SIGTERM');
+        await exited(plane.apiserver);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return plane;
+}
+
+/** Runs a command to completion (bounded), capturing its output. */
+export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res, rej) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`${cmd} ${args.join(' ')} timed out; stdout: ${stdout.slice(-1000)} stderr: ${stderr.slice(-1000)}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      rej(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** coxctl as a user runs it (a separate process), against the given kubeconfig. */
+export function coxctl(kubeconfig: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [join(DIST, 'cmd', 'coxctl.js'), '--kubeconfig', kubeconfig, ...args], opts);
+}
+
+/** The real kubectl with a fresh HOME (its /version and discovery caches live there). */
+export function kubectl(kubeconfig: string, home: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run('kubectl', ['--kubeconfig', kubeconfig, ...args], { ...opts, env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig } });
+}
