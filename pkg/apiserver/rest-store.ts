@@ -27,6 +27,7 @@ import { isStorageError, type Store, type StoreEvent, type WatchHandle } from '.
 import {
   FOREGROUND_FINALIZER,
   NAMESPACE_FINALIZER,
+  normalize,
   ORPHAN_FINALIZER,
   podGracePeriod,
   prepareForCreate,
@@ -162,6 +163,7 @@ export class RestStore {
     const obj = this.decode(r, namespace, body);
     const warnings = this.checkFields(r, obj, opts.fieldValidation);
     applyDefaults(obj);
+    normalize(obj);
     if (!obj.metadata.name && obj.metadata.generateName) {
       obj.metadata.name = obj.metadata.generateName + randomSuffix();
     }
@@ -253,6 +255,7 @@ export class RestStore {
       }
       const current = item.object;
       const next = mutate(deepCopy(current));
+      normalize(next);
       if (subresource !== 'status') prepareForUpdate(r, next, current);
       next.metadata.resourceVersion = current.metadata.resourceVersion;
       if (next.apiVersion === undefined || next.kind === undefined) Object.assign(next, { apiVersion: apiVersionOf(r), kind: r.kind });

@@ -17,6 +17,22 @@ function specOf(obj: KubeObject): unknown {
   return obj['spec'];
 }
 
+/**
+ * Write-time normalisation every create and update goes through: a Secret's write-only
+ * `stringData` is folded into base64 `data`, as Kubernetes does.
+ */
+export function normalize(obj: KubeObject): void {
+  if (obj.kind === 'Secret' && obj['stringData'] !== undefined) {
+    const stringData = obj['stringData'];
+    const data = { ...((obj['data'] ?? {}) as Record<string, string>) };
+    if (typeof stringData === 'object' && stringData !== null) {
+      for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    }
+    obj['data'] = data;
+    delete obj['stringData'];
+  }
+}
+
 /** Resets what a client may not set on create. */
 export function prepareForCreate(r: ResourceInfo, obj: KubeObject): void {
   if (tracksGeneration(r)) obj.metadata.generation = 1;
