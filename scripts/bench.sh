@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Benchmarks: prints each figure beside the baseline measured in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+npm run --silent build
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, node $(node --version)"
+echo "== API (issue 2)"
+node dist/scripts/bench-api.js

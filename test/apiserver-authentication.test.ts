@@ -1,0 +1,52 @@
+// Who may talk to the apiserver: only clients with a certificate from the cluster CA.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { createCA, issueCertificate } from '../pkg/pki/index.js';
+import { startControlPlane, type ControlPlane } from './harness/control-plane.js';
+import { rawRequest } from './harness/https.js';
+
+let plane: ControlPlane;
+let ca: string;
+
+before(async () => {
+  plane = await startControlPlane();
+  ca = readFileSync(plane.pki.caCert, 'utf8');
+});
+after(async () => {
+  await plane.stop();
+});
+
+test('a request without a client certificate gets a 401 Status and no data', async () => {
+  const res = await rawRequest({ port: plane.port, method: 'GET', path: '/api/v1/namespaces', ca });
+  assert.equal(res.status, 401);
+  const status = JSON.parse(res.body) as { kind: string; reason: string; code: number };
+  assert.equal(status.kind, 'Status');
+  assert.equal(status.reason, 'Unauthorized');
+  assert.equal(status.code, 401);
+  assert.doesNotMatch(res.body, /kube-system/);
+});
+
+test('a certificate from another CA is refused', async () => {
+  const otherCa = await createCA('someone-else');
+  const intruder = await issueCertificate(otherCa, { commonName: 'admin', organizations: ['system:masters'], usages: ['client'] });
+  const outcome = await rawRequest({ port: plane.port, method: 'GET', path: '/api/v1/namespaces', ca, cert: intruder.certPem, key: intruder.keyPem }).then(
+    (res) => ({ status: res.status, body: res.body }),
+    (err: Error) => ({ status: 0, body: err.message }),
+  );
+  // Either the handshake fails or the server answers 401; it never serves data.
+  assert.ok(outcome.status === 0 || outcome.status === 401, `unexpected ${outcome.status}: ${outcome.body}`);
+  assert.doesNotMatch(outcome.body, /kube-system/);
+});
+
+test('the admin certificate is served, and /version reports Kubernetes minor 32', async () => {
+  const admin = { cert: readFileSync(plane.pki.adminCert, 'utf8'), key: readFileSync(plane.pki.adminKey, 'utf8') };
+  const res = await rawRequest({ port: plane.port, method: 'GET', path: '/api/v1/namespaces', ca, ...admin });
+  assert.equal(res.status, 200);
+  const names = (JSON.parse(res.body) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name).sort();
+  assert.deepEqual(names, ['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+  const version = JSON.parse((await rawRequest({ port: plane.port, method: 'GET', path: '/version', ca, ...admin })).body) as { major: string; minor: string };
+  assert.equal(version.major, '1');
+  assert.equal(version.minor, '32');
+});

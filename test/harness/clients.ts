@@ -1,0 +1,38 @@
+// API clients for tests, built from the control plane's kubeconfigs.
+
+import { findByPlural, type ResourceInfo } from '../../pkg/api/registry.js';
+import { loadKubeconfig, RestClient } from '../../pkg/client/index.js';
+import type { ControlPlane } from './control-plane.js';
+
+export function adminClient(plane: ControlPlane): RestClient {
+  return new RestClient(loadKubeconfig({ path: plane.pki.adminKubeconfig }));
+}
+
+export function resource(group: string, version: string, plural: string): ResourceInfo {
+  const r = findByPlural(group, version, plural);
+  if (r === undefined) throw new Error(`no resource ${plural}`);
+  return r;
+}
+
+export const R = {
+  namespaces: resource('', 'v1', 'namespaces'),
+  pods: resource('', 'v1', 'pods'),
+  configmaps: resource('', 'v1', 'configmaps'),
+  secrets: resource('', 'v1', 'secrets'),
+  services: resource('', 'v1', 'services'),
+  nodes: resource('', 'v1', 'nodes'),
+  deployments: resource('apps', 'v1', 'deployments'),
+  replicasets: resource('apps', 'v1', 'replicasets'),
+};
+
+/** Polls `check` until it returns true (bounded in count and time). */
+export async function eventually(check: () => Promise<boolean> | boolean, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<void> {
+  const timeout = opts.timeoutMs ?? 30_000;
+  const interval = opts.intervalMs ?? 100;
+  const attempts = Math.ceil(timeout / interval);
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new Error(`condition not met within ${timeout} ms${opts.what ? `: ${opts.what}` : ''}`);
+}

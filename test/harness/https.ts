@@ -1,0 +1,46 @@
+// Raw HTTPS requests for tests that must control every byte (no client certificate,
+// a foreign certificate, malformed bodies, exact headers).
+
+import https from 'node:https';
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export function rawRequest(opts: {
+  port: number;
+  method: string;
+  path: string;
+  ca: string;
+  cert?: string;
+  key?: string;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port: opts.port,
+        method: opts.method,
+        path: opts.path,
+        ca: opts.ca,
+        ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
+        ...(opts.key !== undefined ? { key: opts.key } : {}),
+        headers: opts.headers ?? {},
+        agent: false,
+        timeout: 15_000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
