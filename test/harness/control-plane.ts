@@ -62,6 +62,7 @@ export interface ControlPlane {
   server: string;
   pki: ClusterPkiPaths;
   apiserver: ChildProcess;
+  controllerManager: ChildProcess | undefined;
   /** kill -9 the apiserver. */
   crash(): Promise<void>;
   /** Starts the apiserver again on the same port and data folder. */
@@ -76,7 +77,7 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startControlPlane(opts: { extraArgs?: string[] } = {}): Promise<ControlPlane> {
+export async function startControlPlane(opts: { extraArgs?: string[]; withControllers?: boolean } = {}): Promise<ControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), 'coxswain-test-'));
   const port = await freePort();
   const server = `https://127.0.0.1:${port}`;
@@ -96,12 +97,19 @@ export async function startControlPlane(opts: { extraArgs?: string[] } = {}): Pr
     await waitForLine(child, /listening/, 30_000);
     return child;
   };
+  const apiserver = await launch();
+  let controllerManager: ChildProcess | undefined;
+  if (opts.withControllers) {
+    controllerManager = spawn(process.execPath, [join(DIST, 'cmd', 'controller-manager.js'), '--kubeconfig', pki.controllerManagerKubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitForLine(controllerManager, /controllers started/, 30_000);
+  }
   const plane: ControlPlane = {
     dir,
     port,
     server,
     pki,
-    apiserver: await launch(),
+    apiserver,
+    controllerManager,
     async crash() {
       plane.apiserver.kill('SIGKILL');
       await exited(plane.apiserver);
@@ -110,6 +118,11 @@ export async function startControlPlane(opts: { extraArgs?: string[] } = {}): Pr
       plane.apiserver = await launch();
     },
     async stop() {
+      const cm = plane.controllerManager;
+      if (cm !== undefined && cm.exitCode === null && cm.signalCode === null) {
+        cm.kill('SIGTERM');
+        await exited(cm);
+      }
       if (plane.apiserver.exitCode === null && plane.apiserver.signalCode === null) {
         plane.apiserver.kill('SIGTERM');
         await exited(plane.apiserver);

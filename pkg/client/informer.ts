@@ -1,0 +1,171 @@
+// Informer (client-go's shared informer): a reflector keeps a local cache of one resource
+// in sync with the apiserver (list, then watch; re-list on 410) and tells handlers what
+// changed.
+//
+// Consistency contract:
+// - the cache holds, per `namespace/name` key, the newest object the informer has seen;
+//   after hasSynced() it reflects the apiserver at least as of the initial list;
+// - handlers run synchronously, in event order, after the cache was updated; a re-list is
+//   turned into the adds, updates and deletes that bring the cache to the listed state;
+// - cached objects are shared and read-only: clone before changing;
+// - with resyncMs, every object is re-delivered to onUpdate(old, old) periodically, so
+//   level-based reconcilers recover from anything they missed.
+
+import type { KubeObject, WatchEvent } from '../api/meta.js';
+import { objectKey } from '../api/meta.js';
+import type { ResourceInfo } from '../api/registry.js';
+import type { RestClient } from './rest-client.js';
+import { Reflector } from './watch.js';
+
+export interface InformerHandlers<T extends KubeObject> {
+  onAdd?: (obj: T) => void;
+  onUpdate?: (oldObj: T, newObj: T) => void;
+  onDelete?: (obj: T) => void;
+}
+
+export type IndexFunc<T extends KubeObject> = (obj: T) => string[];
+
+export interface InformerOptions<T extends KubeObject> {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  resyncMs?: number;
+  /** Extra indexes by name; `namespace` is always there. */
+  indexers?: Record<string, IndexFunc<T>>;
+}
+
+export class Informer<T extends KubeObject = KubeObject> {
+  readonly resource: ResourceInfo;
+  private readonly client: RestClient;
+  private readonly options: InformerOptions<T>;
+  private readonly items = new Map<string, T>();
+  private readonly indexers: Record<string, IndexFunc<T>>;
+  private readonly indexes = new Map<string, Map<string, Set<string>>>();
+  private readonly handlers: InformerHandlers<T>[] = [];
+  private synced = false;
+  private readonly syncWaiters: (() => void)[] = [];
+
+  constructor(client: RestClient, resource: ResourceInfo, options: InformerOptions<T> = {}) {
+    this.client = client;
+    this.resource = resource;
+    this.options = options;
+    this.indexers = { namespace: (o) => [o.metadata.namespace ?? ''], ...(options.indexers ?? {}) };
+    for (const name of Object.keys(this.indexers)) this.indexes.set(name, new Map());
+  }
+
+  addHandler(handlers: InformerHandlers<T>): void {
+    this.handlers.push(handlers);
+    // A late handler sees what is already cached, as client-go does.
+    if (this.synced) for (const obj of this.items.values()) handlers.onAdd?.(obj);
+  }
+
+  start(signal: AbortSignal): void {
+    const selectors: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {};
+    if (this.options.namespace !== undefined) selectors.namespace = this.options.namespace;
+    if (this.options.labelSelector !== undefined) selectors.labelSelector = this.options.labelSelector;
+    if (this.options.fieldSelector !== undefined) selectors.fieldSelector = this.options.fieldSelector;
+    const reflector = new Reflector(this.client, this.resource, selectors, {
+      onList: (items) => this.replace(items as T[]),
+      onEvent: (ev) => this.apply(ev as WatchEvent<T>),
+    });
+    reflector.start(signal);
+    if (this.options.resyncMs !== undefined && this.options.resyncMs > 0) {
+      const timer = setInterval(() => {
+        for (const obj of this.items.values()) for (const h of this.handlers) h.onUpdate?.(obj, obj);
+      }, this.options.resyncMs);
+      timer.unref();
+      signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    }
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Resolves once the first list has been applied (or rejects when aborted). */
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.syncWaiters.push(resolve);
+      signal?.addEventListener('abort', () => reject(new Error('aborted before the cache synced')), { once: true });
+    });
+  }
+
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  list(): T[] {
+    return [...this.items.values()];
+  }
+
+  /** Objects whose index function returned `value` for index `name`. */
+  byIndex(name: string, value: string): T[] {
+    const keys = this.indexes.get(name)?.get(value);
+    if (keys === undefined) return [];
+    const out: T[] = [];
+    for (const k of keys) {
+      const obj = this.items.get(k);
+      if (obj !== undefined) out.push(obj);
+    }
+    return out;
+  }
+
+  private index(key: string, obj: T | undefined, old: T | undefined): void {
+    for (const [name, fn] of Object.entries(this.indexers)) {
+      const idx = this.indexes.get(name);
+      if (idx === undefined) continue;
+      if (old !== undefined) for (const v of fn(old)) idx.get(v)?.delete(key);
+      if (obj !== undefined) {
+        for (const v of fn(obj)) {
+          let set = idx.get(v);
+          if (set === undefined) {
+            set = new Set();
+            idx.set(v, set);
+          }
+          set.add(key);
+        }
+      }
+    }
+  }
+
+  private upsert(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.items.get(key);
+    this.items.set(key, obj);
+    this.index(key, obj, old);
+    for (const h of this.handlers) {
+      if (old === undefined) h.onAdd?.(obj);
+      else h.onUpdate?.(old, obj);
+    }
+  }
+
+  private remove(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.items.get(key);
+    if (old === undefined) return;
+    this.items.delete(key);
+    this.index(key, undefined, old);
+    for (const h of this.handlers) h.onDelete?.(obj);
+  }
+
+  private replace(items: T[]): void {
+    const seen = new Set<string>();
+    for (const obj of items) {
+      const key = objectKey(obj);
+      seen.add(key);
+      const old = this.items.get(key);
+      if (old === undefined || old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.upsert(obj);
+    }
+    for (const [key, obj] of [...this.items]) if (!seen.has(key)) this.remove(obj);
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+  }
+
+  private apply(ev: WatchEvent<T>): void {
+    if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.upsert(ev.object);
+    else if (ev.type === 'DELETED') this.remove(ev.object);
+  }
+}

@@ -1,0 +1,91 @@
+// Namespace controller: when a namespace is being deleted, delete everything inside it;
+// once nothing is left, remove the namespace's `kubernetes` finalizer through the
+// `finalize` subresource so the apiserver lets the namespace go.
+
+import { RESOURCES, type ResourceInfo } from '../../api/registry.js';
+import type { KubeObject } from '../../api/meta.js';
+import { Informer, type RestClient, WorkQueue } from '../../client/index.js';
+import { isNotFound } from '../../errors/index.js';
+
+/** How soon a namespace still holding objects is looked at again. */
+const RECHECK_MS = 1000;
+
+export class NamespaceController {
+  private readonly client: RestClient;
+  private readonly namespaces: Informer;
+  private readonly queue = new WorkQueue();
+  private readonly log: (msg: string) => void;
+
+  constructor(client: RestClient, namespaces: Informer, log: (msg: string) => void = () => undefined) {
+    this.client = client;
+    this.namespaces = namespaces;
+    this.log = log;
+    namespaces.addHandler({
+      onAdd: (ns) => this.enqueue(ns),
+      onUpdate: (_old, ns) => this.enqueue(ns),
+    });
+  }
+
+  private enqueue(ns: KubeObject): void {
+    if (ns.metadata.deletionTimestamp !== undefined) this.queue.add(ns.metadata.name ?? '');
+  }
+
+  async start(signal: AbortSignal, workers = 2): Promise<void> {
+    signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
+    await this.namespaces.waitForSync(signal);
+    await Promise.all(Array.from({ length: workers }, () => this.work()));
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        const left = await this.reconcile(key);
+        this.queue.forget(key);
+        if (left > 0) this.queue.addAfter(key, RECHECK_MS);
+      } catch (err) {
+        this.log(`namespace ${key}: ${err instanceof Error ? err.message : String(err)}`);
+        this.queue.addRateLimited(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  /** Returns how many objects are still in the namespace (0 once it was finalized). */
+  async reconcile(name: string): Promise<number> {
+    const ns = this.namespaces.get(name);
+    if (ns === undefined || ns.metadata.deletionTimestamp === undefined) return 0;
+    let remaining = 0;
+    for (const r of RESOURCES.filter((x) => x.namespaced)) remaining += await this.deleteAll(r, name);
+    if (remaining > 0) return remaining;
+    const spec = (ns['spec'] ?? {}) as { finalizers?: string[] };
+    if ((spec.finalizers ?? []).includes('kubernetes')) {
+      try {
+        await this.client.update(
+          this.namespaces.resource,
+          { ...ns, spec: { ...spec, finalizers: (spec.finalizers ?? []).filter((f) => f !== 'kubernetes') } },
+          { subresource: 'finalize' },
+        );
+        this.log(`namespace ${name} finalized`);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return 0;
+  }
+
+  private async deleteAll(r: ResourceInfo, namespace: string): Promise<number> {
+    const list = await this.client.list(r, { namespace });
+    for (const obj of list.items) {
+      if (obj.metadata.deletionTimestamp !== undefined) continue;
+      try {
+        await this.client.delete(r, obj.metadata.name ?? '', { namespace, propagationPolicy: 'Background' });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return list.items.length;
+  }
+}
