@@ -1,0 +1,127 @@
+// The certificates a cluster starts with, made offline from the CA (the answer to the
+// bootstrap problem; every later certificate is issued through the API). Idempotent:
+// existing keys are never overwritten; the serving certificate is re-issued when it lacks
+// a requested name.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { createCA, issueCertificate, subjectAltNames, type IssueOptions, type KeyPairPem } from './certificates.js';
+import { writeKubeconfig } from './kubeconfig.js';
+
+export interface ClusterPkiPaths {
+  dir: string;
+  caCert: string;
+  caKey: string;
+  apiserverCert: string;
+  apiserverKey: string;
+  kubeletClientCert: string;
+  kubeletClientKey: string;
+  adminCert: string;
+  adminKey: string;
+  serviceAccountKey: string;
+  serviceAccountPub: string;
+  adminKubeconfig: string;
+  schedulerKubeconfig: string;
+  controllerManagerKubeconfig: string;
+}
+
+export interface ClusterPkiOptions {
+  /** The apiserver URL written into kubeconfigs. */
+  server: string;
+  /** Extra names or IPs for the apiserver's serving certificate. */
+  apiserverHosts?: string[];
+  clusterName?: string;
+}
+
+function writeSecret(path: string, text: string): void {
+  writeFileSync(path, text, { mode: 0o600 });
+}
+
+function loadOrCreate(certPath: string, keyPath: string, make: () => Promise<KeyPairPem>): Promise<KeyPairPem> {
+  if (existsSync(certPath) && existsSync(keyPath)) {
+    return Promise.resolve({ certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') });
+  }
+  return make().then((pair) => {
+    writeFileSync(certPath, pair.certPem, { mode: 0o644 });
+    writeSecret(keyPath, pair.keyPem);
+    return pair;
+  });
+}
+
+/** Addresses and names the apiserver should be reachable by. */
+function servingNames(extra: string[], server: string): { dns: string[]; ip: string[] } {
+  const dns = new Set(['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', hostname()]);
+  const ip = new Set(['127.0.0.1', '::1', '10.96.0.1']);
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (!a.internal && a.family === 'IPv4') ip.add(a.address);
+  }
+  const serverHost = new URL(server).hostname.replace(/^\[|\]$/g, '');
+  for (const name of [...extra, serverHost]) {
+    if (name === '') continue;
+    if (isIP(name)) ip.add(name.toLowerCase());
+    else dns.add(name);
+  }
+  return { dns: [...dns], ip: [...ip] };
+}
+
+function hasAll(certPem: string, wanted: { dns: string[]; ip: string[] }): boolean {
+  const have = subjectAltNames(certPem);
+  const ips = new Set(have.ip.map((a) => (a === '0:0:0:0:0:0:0:1' ? '::1' : a)));
+  return wanted.dns.every((d) => have.dns.includes(d)) && wanted.ip.every((a) => ips.has(a));
+}
+
+export async function ensureClusterPki(dir: string, opts: ClusterPkiOptions): Promise<ClusterPkiPaths> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const p: ClusterPkiPaths = {
+    dir,
+    caCert: join(dir, 'ca.crt'),
+    caKey: join(dir, 'ca.key'),
+    apiserverCert: join(dir, 'apiserver.crt'),
+    apiserverKey: join(dir, 'apiserver.key'),
+    kubeletClientCert: join(dir, 'apiserver-kubelet-client.crt'),
+    kubeletClientKey: join(dir, 'apiserver-kubelet-client.key'),
+    adminCert: join(dir, 'admin.crt'),
+    adminKey: join(dir, 'admin.key'),
+    serviceAccountKey: join(dir, 'service-account.key'),
+    serviceAccountPub: join(dir, 'service-account.pub'),
+    adminKubeconfig: join(dir, 'admin.kubeconfig'),
+    schedulerKubeconfig: join(dir, 'scheduler.kubeconfig'),
+    controllerManagerKubeconfig: join(dir, 'controller-manager.kubeconfig'),
+  };
+  const ca = await loadOrCreate(p.caCert, p.caKey, () => createCA('coxswain-ca'));
+
+  const names = servingNames(opts.apiserverHosts ?? [], opts.server);
+  const serving: IssueOptions = { commonName: 'kube-apiserver', usages: ['server'], dnsNames: names.dns, ipAddresses: names.ip };
+  let apiserver = await loadOrCreate(p.apiserverCert, p.apiserverKey, () => issueCertificate(ca, serving));
+  if (!hasAll(apiserver.certPem, names)) {
+    apiserver = await issueCertificate(ca, serving);
+    writeFileSync(p.apiserverCert, apiserver.certPem, { mode: 0o644 });
+    writeSecret(p.apiserverKey, apiserver.keyPem);
+  }
+  await loadOrCreate(p.kubeletClientCert, p.kubeletClientKey, () =>
+    issueCertificate(ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usages: ['client'] }));
+  const admin = await loadOrCreate(p.adminCert, p.adminKey, () =>
+    issueCertificate(ca, { commonName: 'admin', organizations: ['system:masters'], usages: ['client'] }));
+
+  if (!existsSync(p.serviceAccountKey)) {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeSecret(p.serviceAccountKey, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    writeFileSync(p.serviceAccountPub, publicKey.export({ type: 'spki', format: 'pem' }).toString(), { mode: 0o644 });
+  }
+
+  const clusterName = opts.clusterName ?? 'coxswain';
+  const kubeconfig = (path: string, userName: string, pair: KeyPairPem): void => {
+    writeKubeconfig(path, { clusterName, server: opts.server, caPem: ca.certPem, userName, certPem: pair.certPem, keyPem: pair.keyPem });
+  };
+  kubeconfig(p.adminKubeconfig, 'admin', admin);
+  const scheduler = await loadOrCreate(join(dir, 'scheduler.crt'), join(dir, 'scheduler.key'), () =>
+    issueCertificate(ca, { commonName: 'system:kube-scheduler', usages: ['client'] }));
+  kubeconfig(p.schedulerKubeconfig, 'system:kube-scheduler', scheduler);
+  const cm = await loadOrCreate(join(dir, 'controller-manager.crt'), join(dir, 'controller-manager.key'), () =>
+    issueCertificate(ca, { commonName: 'system:kube-controller-manager', usages: ['client'] }));
+  kubeconfig(p.controllerManagerKubeconfig, 'system:kube-controller-manager', cm);
+  return p;
+}

@@ -1,0 +1,3 @@
+export * from './certificates.js';
+export * from './kubeconfig.js';
+export * from './cluster-pki.js';
