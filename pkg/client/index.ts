@@ -1,0 +1,5 @@
+export * from './kubeconfig.js';
+export * from './rest-client.js';
+export * from './watch.js';
+export * from './work-queue.js';
+export * from './informer.js';

@@ -1,0 +1,214 @@
+// The REST client every Coxswain component and coxctl use: JSON over HTTPS with mutual
+// TLS (or a bearer token), keep-alive connections, paths from the resource registry, and
+// failures as ApiError (from the server's Status, or built from the HTTP code).
+
+import https from 'node:https';
+import type { DeleteOptions, KubeList, KubeObject } from '../api/meta.js';
+import { resourcePath, type ResourceInfo } from '../api/registry.js';
+import { ApiError, reasonForCode, type Status } from '../errors/index.js';
+import type { ClientConfig } from './kubeconfig.js';
+
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export interface RawRequest {
+  method: string;
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  timeoutMs?: number;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+interface Scoped {
+  namespace?: string | undefined;
+}
+
+export interface ListOptions extends Scoped {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  resourceVersion?: string;
+}
+
+export interface WriteOptions extends Scoped {
+  fieldManager?: string;
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  dryRun?: boolean;
+  subresource?: string;
+}
+
+export interface PatchOptions extends WriteOptions {
+  force?: boolean;
+}
+
+export interface DeleteCallOptions extends Scoped {
+  propagationPolicy?: string;
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export class RestClient {
+  readonly config: ClientConfig;
+  private readonly agent: https.Agent;
+  private readonly base: URL;
+
+  constructor(config: ClientConfig, options: { maxSockets?: number } = {}) {
+    this.config = config;
+    this.base = new URL(config.server);
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64, ...this.tlsOptions() });
+  }
+
+  /** TLS settings for this cluster (also used by the websocket watch). */
+  tlsOptions(): https.AgentOptions {
+    const opts: https.AgentOptions = {};
+    if (this.config.caPem !== undefined) opts.ca = this.config.caPem;
+    if (this.config.certPem !== undefined) opts.cert = this.config.certPem;
+    if (this.config.keyPem !== undefined) opts.key = this.config.keyPem;
+    return opts;
+  }
+
+  authHeaders(): Record<string, string> {
+    return this.config.token !== undefined ? { Authorization: `Bearer ${this.config.token}` } : {};
+  }
+
+  /** `wss://host:port/path?query` for a path on this server. */
+  url(path: string, query: Record<string, string | number | boolean | undefined> = {}, scheme: 'https' | 'wss' = 'https'): string {
+    const u = new URL(path, this.base);
+    u.protocol = scheme === 'wss' ? 'wss:' : 'https:';
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u.toString();
+  }
+
+  request(req: RawRequest): Promise<RawResponse> {
+    const url = new URL(this.url(req.path, req.query ?? {}));
+    let payload: Buffer | undefined;
+    if (req.body !== undefined) payload = Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+    const headers: Record<string, string> = { Accept: req.accept ?? 'application/json', 'User-Agent': 'coxswain/0.1', ...this.authHeaders() };
+    if (payload !== undefined) {
+      headers['Content-Type'] = req.contentType ?? 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    return new Promise((resolve, reject) => {
+      const r = https.request(
+        { method: req.method, host: url.hostname, port: url.port, path: url.pathname + url.search, headers, agent: this.agent, timeout: req.timeoutMs ?? 60_000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', (err) => reject(this.networkError(err)));
+        },
+      );
+      r.on('timeout', () => r.destroy(new Error('request timed out')));
+      r.on('error', (err) => reject(this.networkError(err)));
+      r.end(payload);
+    });
+  }
+
+  private networkError(err: Error): ApiError {
+    return new ApiError('ServiceUnavailable', `cannot reach the API server at ${this.config.server}: ${err.message}`);
+  }
+
+  async requestJson<T>(req: RawRequest): Promise<T> {
+    const res = await this.request(req);
+    const text = res.body.toString('utf8');
+    if (res.status < 200 || res.status >= 300) throw toError(res.status, text);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  get(r: ResourceInfo, name: string, opts: Scoped = {}): Promise<KubeObject> {
+    return this.requestJson({ method: 'GET', path: resourcePath(r, opts.namespace, name) });
+  }
+
+  getSubresource(r: ResourceInfo, name: string, subresource: string, opts: Scoped = {}): Promise<KubeObject> {
+    return this.requestJson({ method: 'GET', path: resourcePath(r, opts.namespace, name, subresource) });
+  }
+
+  list(r: ResourceInfo, opts: ListOptions = {}): Promise<KubeList> {
+    return this.requestJson({
+      method: 'GET',
+      path: resourcePath(r, opts.namespace),
+      query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, resourceVersion: opts.resourceVersion },
+    });
+  }
+
+  create(r: ResourceInfo, obj: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.requestJson({ method: 'POST', path: resourcePath(r, namespaceOf(r, obj, opts)), query: writeQuery(opts), body: obj });
+  }
+
+  createSubresource(r: ResourceInfo, name: string, subresource: string, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.requestJson({ method: 'POST', path: resourcePath(r, opts.namespace, name, subresource), query: writeQuery(opts), body });
+  }
+
+  update(r: ResourceInfo, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.requestJson({
+      method: 'PUT',
+      path: resourcePath(r, namespaceOf(r, obj, opts), obj.metadata.name ?? '', opts.subresource),
+      query: writeQuery(opts),
+      body: obj,
+    });
+  }
+
+  updateStatus(r: ResourceInfo, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.update(r, obj, { ...opts, subresource: 'status' });
+  }
+
+  patch(r: ResourceInfo, name: string, type: PatchType, body: unknown, opts: PatchOptions = {}): Promise<KubeObject> {
+    return this.requestJson({
+      method: 'PATCH',
+      path: resourcePath(r, opts.namespace, name, opts.subresource),
+      query: { ...writeQuery(opts), force: opts.force === undefined ? undefined : String(opts.force) },
+      body,
+      contentType: PATCH_CONTENT_TYPES[type],
+    });
+  }
+
+  delete(r: ResourceInfo, name: string, opts: DeleteCallOptions = {}): Promise<KubeObject> {
+    const body: DeleteOptions = { kind: 'DeleteOptions', apiVersion: 'v1' };
+    if (opts.propagationPolicy !== undefined) body.propagationPolicy = opts.propagationPolicy as DeleteOptions['propagationPolicy'];
+    if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
+    if (opts.preconditions !== undefined) body.preconditions = opts.preconditions;
+    return this.requestJson({ method: 'DELETE', path: resourcePath(r, opts.namespace, name), body });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function namespaceOf(r: ResourceInfo, obj: unknown, opts: Scoped): string | undefined {
+  if (!r.namespaced) return undefined;
+  if (opts.namespace !== undefined) return opts.namespace;
+  const meta = (obj as { metadata?: { namespace?: string } } | undefined)?.metadata;
+  return meta?.namespace;
+}
+
+function writeQuery(opts: WriteOptions): Record<string, string | undefined> {
+  return { fieldManager: opts.fieldManager, fieldValidation: opts.fieldValidation, dryRun: opts.dryRun ? 'All' : undefined };
+}
+
+/** An ApiError from a failed response: its Status body when there is one. */
+export function toError(code: number, text: string): ApiError {
+  try {
+    const parsed = JSON.parse(text) as Partial<Status>;
+    if (parsed.kind === 'Status') return ApiError.fromStatus(parsed, code);
+  } catch {
+    // not JSON: fall through
+  }
+  const reason = reasonForCode(code);
+  const snippet = text.trim().slice(0, 200);
+  return new ApiError(reason, `the server responded with HTTP ${code}${snippet ? `: ${snippet}` : ''}`, undefined, code);
+}

@@ -1,0 +1,212 @@
+// Watching over websockets, and the reflector built on it (client-go's reflector): list,
+// then watch from the list's resourceVersion; on a dropped stream resume from the last
+// resourceVersion seen (bookmarks included), with bounded back-off; on 410 Expired re-list.
+
+import WebSocket from 'ws';
+import type { KubeObject, WatchEvent } from '../api/meta.js';
+import { resourcePath, type ResourceInfo } from '../api/registry.js';
+import { ApiError, isGone } from '../errors/index.js';
+import { toError, type RestClient } from './rest-client.js';
+
+export interface WatchStreamOptions {
+  namespace?: string | undefined;
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion: string;
+  allowWatchBookmarks?: boolean;
+  timeoutSeconds?: number;
+}
+
+export interface WatchStreamHandlers {
+  onEvent: (ev: WatchEvent) => void;
+  /** Called once, when the stream ends (err undefined for a normal close). */
+  onClose: (err?: Error) => void;
+  /** Called when the server accepted the watch. */
+  onOpen?: () => void;
+}
+
+export interface WatchStreamHandle {
+  stop(): void;
+}
+
+export function watchStream(client: RestClient, r: ResourceInfo, opts: WatchStreamOptions, handlers: WatchStreamHandlers): WatchStreamHandle {
+  const url = client.url(
+    resourcePath(r, opts.namespace),
+    {
+      watch: 'true',
+      resourceVersion: opts.resourceVersion,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      allowWatchBookmarks: opts.allowWatchBookmarks ? 'true' : undefined,
+      timeoutSeconds: opts.timeoutSeconds,
+    },
+    'wss',
+  );
+  const ws = new WebSocket(url, { ...client.tlsOptions(), headers: client.authHeaders(), perMessageDeflate: false, handshakeTimeout: 30_000 });
+  let closed = false;
+  const finish = (err?: Error): void => {
+    if (closed) return;
+    closed = true;
+    handlers.onClose(err);
+  };
+  ws.on('open', () => handlers.onOpen?.());
+  ws.on('message', (data: WebSocket.RawData) => {
+    if (closed) return;
+    let ev: WatchEvent;
+    try {
+      ev = JSON.parse(data.toString()) as WatchEvent;
+    } catch {
+      ws.terminate();
+      finish(new ApiError('InternalError', 'malformed watch event'));
+      return;
+    }
+    handlers.onEvent(ev);
+  });
+  ws.on('unexpected-response', (_req, res) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => finish(toError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+    res.on('error', (err) => finish(err));
+  });
+  ws.on('error', (err) => finish(new ApiError('ServiceUnavailable', `watch ${r.plural}: ${err.message}`)));
+  ws.on('close', () => finish());
+  return {
+    stop: () => {
+      if (closed) return;
+      closed = true;
+      ws.terminate();
+    },
+  };
+}
+
+export interface ReflectorHandlers {
+  onList: (items: KubeObject[], resourceVersion: string) => void;
+  onEvent: (ev: WatchEvent) => void;
+}
+
+export interface ReflectorSelectors {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+const MIN_BACKOFF_MS = 200;
+const MAX_BACKOFF_MS = 5_000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class Reflector {
+  private readonly client: RestClient;
+  private readonly resource: ResourceInfo;
+  private readonly selectors: ReflectorSelectors;
+  private readonly handlers: ReflectorHandlers;
+  private lastRv = '';
+
+  constructor(client: RestClient, resource: ResourceInfo, selectors: ReflectorSelectors, handlers: ReflectorHandlers) {
+    this.client = client;
+    this.resource = resource;
+    this.selectors = selectors;
+    this.handlers = handlers;
+  }
+
+  lastSyncResourceVersion(): string {
+    return this.lastRv;
+  }
+
+  start(signal: AbortSignal): void {
+    void this.run(signal);
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    let backoff = MIN_BACKOFF_MS;
+    const jittered = (): number => backoff * (0.8 + Math.random() * 0.4);
+    while (!signal.aborted) {
+      try {
+        const list = await this.client.list(this.resource, {
+          ...(this.selectors.namespace !== undefined ? { namespace: this.selectors.namespace } : {}),
+          ...(this.selectors.labelSelector !== undefined ? { labelSelector: this.selectors.labelSelector } : {}),
+          ...(this.selectors.fieldSelector !== undefined ? { fieldSelector: this.selectors.fieldSelector } : {}),
+        });
+        this.lastRv = list.metadata.resourceVersion ?? '0';
+        const kind = this.resource.kind;
+        this.handlers.onList(list.items.map((o) => (o.kind ? o : { ...o, kind, apiVersion: list.apiVersion })), this.lastRv);
+        backoff = MIN_BACKOFF_MS;
+      } catch {
+        await sleep(jittered(), signal);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        continue;
+      }
+      // Watch until the history we need is gone (410), then re-list.
+      while (!signal.aborted) {
+        const outcome = await this.watchOnce(signal);
+        if (outcome === 'expired') break;
+        if (outcome === 'failed') {
+          await sleep(jittered(), signal);
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        } else backoff = MIN_BACKOFF_MS;
+      }
+    }
+  }
+
+  /** One watch stream; resolves how it ended. */
+  private watchOnce(signal: AbortSignal): Promise<'closed' | 'expired' | 'failed'> {
+    return new Promise((resolve) => {
+      let outcome: 'closed' | 'expired' | 'failed' = 'closed';
+      let received = false;
+      const stream = watchStream(
+        this.client,
+        this.resource,
+        {
+          ...this.selectors,
+          resourceVersion: this.lastRv,
+          allowWatchBookmarks: true,
+          timeoutSeconds: 300 + Math.floor(Math.random() * 300),
+        },
+        {
+          onEvent: (ev) => {
+            received = true;
+            if (ev.type === 'ERROR') {
+              const status = ev.object as unknown as { code?: number; reason?: string };
+              outcome = status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone' ? 'expired' : 'failed';
+              stream.stop();
+              finish();
+              return;
+            }
+            const rv = ev.object.metadata?.resourceVersion;
+            if (rv !== undefined && rv !== '') this.lastRv = rv;
+            if (ev.type !== 'BOOKMARK') this.handlers.onEvent(ev);
+          },
+          onClose: (err) => {
+            if (err !== undefined) outcome = isGone(err) ? 'expired' : received ? 'closed' : 'failed';
+            finish();
+          },
+        },
+      );
+      const onAbort = (): void => {
+        stream.stop();
+        finish();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      let done = false;
+      function finish(): void {
+        if (done) return;
+        done = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      }
+    });
+  }
+}
