@@ -1,0 +1,256 @@
+// Strategic merge patch (application/strategic-merge-patch+json): lists of known fields
+// merge by their Kubernetes merge key (containers by name, ports by containerPort, …)
+// instead of being replaced, with the directives kubectl sends ($patch, $setElementOrder,
+// $retainKeys, $deleteFromPrimitiveList). Also the three-way patch kubectl's client-side
+// apply computes. The merge-key table is shared with server-side apply.
+
+import { isDeepStrictEqual } from 'node:util';
+import { isObject } from '../meta.js';
+
+export interface KindRef {
+  group: string;
+  kind: string;
+}
+
+export type ListStrategy = { type: 'merge'; key: string } | { type: 'set' };
+
+/** Merge keys inside a pod spec, by path relative to it (`[]` steps omitted). */
+const POD_SPEC_LISTS: Record<string, ListStrategy> = {
+  containers: { type: 'merge', key: 'name' },
+  initContainers: { type: 'merge', key: 'name' },
+  ephemeralContainers: { type: 'merge', key: 'name' },
+  'containers.env': { type: 'merge', key: 'name' },
+  'initContainers.env': { type: 'merge', key: 'name' },
+  'containers.ports': { type: 'merge', key: 'containerPort' },
+  'initContainers.ports': { type: 'merge', key: 'containerPort' },
+  'containers.volumeMounts': { type: 'merge', key: 'mountPath' },
+  'initContainers.volumeMounts': { type: 'merge', key: 'mountPath' },
+  'containers.volumeDevices': { type: 'merge', key: 'devicePath' },
+  'initContainers.volumeDevices': { type: 'merge', key: 'devicePath' },
+  volumes: { type: 'merge', key: 'name' },
+  imagePullSecrets: { type: 'merge', key: 'name' },
+  hostAliases: { type: 'merge', key: 'ip' },
+  topologySpreadConstraints: { type: 'merge', key: 'topologyKey' },
+};
+
+/** Where the pod spec sits in each kind that carries one. */
+function podSpecPrefix(kind: KindRef): string | undefined {
+  if (kind.group === '' && kind.kind === 'Pod') return 'spec';
+  if (kind.group === 'apps' || (kind.group === 'batch' && kind.kind === 'Job') || (kind.group === '' && (kind.kind === 'ReplicationController' || kind.kind === 'PodTemplate'))) {
+    return 'spec.template.spec';
+  }
+  if (kind.group === 'batch' && kind.kind === 'CronJob') return 'spec.jobTemplate.spec.template.spec';
+  return undefined;
+}
+
+/** How the list at `path` (field names from the root; `[]` marks list items) merges. */
+export function listStrategy(kind: KindRef, path: string[]): ListStrategy | undefined {
+  const dotted = path.filter((p) => p !== '[]').join('.');
+  if (dotted === 'metadata.ownerReferences') return { type: 'merge', key: 'uid' };
+  if (dotted === 'metadata.finalizers') return { type: 'set' };
+  if (dotted === 'status.conditions') return { type: 'merge', key: 'type' };
+  if (kind.kind === 'Node' && dotted === 'status.addresses') return { type: 'merge', key: 'type' };
+  if (kind.kind === 'Service' && dotted === 'spec.ports') return { type: 'merge', key: 'port' };
+  const prefix = podSpecPrefix(kind);
+  if (prefix !== undefined && dotted.startsWith(prefix + '.')) return POD_SPEC_LISTS[dotted.slice(prefix.length + 1)];
+  return undefined;
+}
+
+/** The merge key of the list at `path`, if it merges by key. */
+export function mergeKeyFor(kind: KindRef, path: string[]): string | undefined {
+  const s = listStrategy(kind, path);
+  return s?.type === 'merge' ? s.key : undefined;
+}
+
+const DIRECTIVE = '$patch';
+const RETAIN = '$retainKeys';
+const ORDER = '$setElementOrder/';
+const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
+
+function stripDirectives(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((v) => !(isObject(v) && v[DIRECTIVE] !== undefined && Object.keys(v).length === 1)).map(stripDirectives);
+  if (!isObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === DIRECTIVE || k === RETAIN || k.startsWith(ORDER) || k.startsWith(DELETE_PRIMITIVE)) continue;
+    if (v === null) continue;
+    out[k] = stripDirectives(v);
+  }
+  return out;
+}
+
+function sameKey(a: unknown, b: unknown, key: string): boolean {
+  return isObject(a) && isObject(b) && a[key] !== undefined && isDeepStrictEqual(a[key], b[key]);
+}
+
+function mergeList(original: unknown, patch: unknown[], kind: KindRef, path: string[]): unknown[] {
+  const strategy = listStrategy(kind, path);
+  if (strategy === undefined) return stripDirectives(patch) as unknown[];
+  const base = Array.isArray(original) ? [...original] : [];
+  if (strategy.type === 'set') {
+    for (const v of patch) if (!base.some((b) => isDeepStrictEqual(b, v))) base.push(structuredClone(v));
+    return base;
+  }
+  const key = strategy.key;
+  if (patch.some((p) => isObject(p) && p[DIRECTIVE] === 'replace')) {
+    return patch.filter((p) => !(isObject(p) && p[DIRECTIVE] === 'replace')).map(stripDirectives);
+  }
+  let result = base;
+  for (const item of patch) {
+    if (!isObject(item)) continue;
+    if (item[DIRECTIVE] === 'delete') {
+      result = result.filter((r) => !sameKey(r, item, key));
+      continue;
+    }
+    const i = result.findIndex((r) => sameKey(r, item, key));
+    if (i >= 0) result[i] = mergeValue(result[i], item, kind, [...path, '[]']);
+    else result.push(mergeValue({}, item, kind, [...path, '[]']));
+  }
+  return result;
+}
+
+function reorder(list: unknown[], order: unknown[], key: string | undefined): unknown[] {
+  const position = (item: unknown): number => order.findIndex((o) => (key !== undefined ? sameKey(o, item, key) : isDeepStrictEqual(o, item)));
+  const listed = list.filter((i) => position(i) >= 0).sort((a, b) => position(a) - position(b));
+  const others = list.filter((i) => position(i) < 0);
+  return [...listed, ...others];
+}
+
+function mergeValue(original: unknown, patch: unknown, kind: KindRef, path: string[]): unknown {
+  if (Array.isArray(patch)) return mergeList(original, patch, kind, path);
+  if (!isObject(patch)) return structuredClone(patch);
+  const directive = patch[DIRECTIVE];
+  if (directive === 'replace') return stripDirectives(patch);
+  if (directive === 'delete') return undefined;
+  const result: Record<string, unknown> = isObject(original) ? { ...original } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (k === DIRECTIVE || k === RETAIN || k.startsWith(ORDER) || k.startsWith(DELETE_PRIMITIVE)) continue;
+    if (v === null) {
+      delete result[k];
+      continue;
+    }
+    const merged = mergeValue(result[k], v, kind, [...path, k]);
+    if (merged === undefined) delete result[k];
+    else result[k] = merged;
+  }
+  for (const [k, v] of Object.entries(patch)) {
+    if (k.startsWith(DELETE_PRIMITIVE) && Array.isArray(v)) {
+      const field = k.slice(DELETE_PRIMITIVE.length);
+      const cur = result[field];
+      if (Array.isArray(cur)) result[field] = cur.filter((x) => !v.some((d) => isDeepStrictEqual(d, x)));
+    }
+    if (k.startsWith(ORDER) && Array.isArray(v)) {
+      const field = k.slice(ORDER.length);
+      const cur = result[field];
+      if (Array.isArray(cur)) result[field] = reorder(cur, v, mergeKeyFor(kind, [...path, field]));
+    }
+  }
+  const retain = patch[RETAIN];
+  if (Array.isArray(retain)) {
+    for (const k of Object.keys(result)) if (!retain.includes(k)) delete result[k];
+  }
+  return result;
+}
+
+export function applyStrategicMergePatch(original: unknown, patch: unknown, kind: KindRef): unknown {
+  return mergeValue(structuredClone(original), patch, kind, []);
+}
+
+// ---- computing patches (client-side apply) -------------------------------------------------
+
+interface DiffOptions {
+  /** Leave out keys present only in the old side (three-way: current's extra fields). */
+  ignoreDeletions: boolean;
+  /** Keep only deletions (three-way: what was dropped from last-applied). */
+  onlyDeletions: boolean;
+}
+
+function diff(a: unknown, b: unknown, kind: KindRef, path: string[], opts: DiffOptions): Record<string, unknown> | undefined {
+  if (!isObject(a) || !isObject(b)) return undefined;
+  const patch: Record<string, unknown> = {};
+  for (const [k, bv] of Object.entries(b)) {
+    const av = a[k];
+    if (av === undefined) {
+      if (!opts.onlyDeletions) patch[k] = structuredClone(bv);
+      continue;
+    }
+    if (isObject(av) && isObject(bv)) {
+      const sub = diff(av, bv, kind, [...path, k], opts);
+      if (sub !== undefined) patch[k] = sub;
+    } else if (Array.isArray(av) && Array.isArray(bv)) {
+      diffList(av, bv, kind, [...path, k], opts, patch, k);
+    } else if (!isDeepStrictEqual(av, bv) && !opts.onlyDeletions) {
+      patch[k] = structuredClone(bv);
+    }
+  }
+  if (!opts.ignoreDeletions) for (const k of Object.keys(a)) if (!(k in b)) patch[k] = null;
+  return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+function diffList(a: unknown[], b: unknown[], kind: KindRef, path: string[], opts: DiffOptions, patch: Record<string, unknown>, field: string): void {
+  const strategy = listStrategy(kind, path);
+  if (strategy === undefined) {
+    if (!isDeepStrictEqual(a, b) && !opts.onlyDeletions) patch[field] = structuredClone(b);
+    return;
+  }
+  if (strategy.type === 'set') {
+    const added = b.filter((x) => !a.some((y) => isDeepStrictEqual(x, y)));
+    const removed = a.filter((x) => !b.some((y) => isDeepStrictEqual(x, y)));
+    if (added.length > 0 && !opts.onlyDeletions) patch[field] = added;
+    if (removed.length > 0 && !opts.ignoreDeletions) patch[DELETE_PRIMITIVE + field] = removed;
+    return;
+  }
+  const key = strategy.key;
+  const items: unknown[] = [];
+  for (const bi of b) {
+    if (!isObject(bi)) continue;
+    const ai = a.find((x) => sameKey(x, bi, key));
+    if (ai === undefined) {
+      if (!opts.onlyDeletions) items.push(structuredClone(bi));
+      continue;
+    }
+    const sub = diff(ai, bi, kind, [...path, '[]'], opts);
+    if (sub !== undefined) items.push({ [key]: bi[key], ...sub });
+  }
+  if (!opts.ignoreDeletions) {
+    for (const ai of a) if (isObject(ai) && !b.some((x) => sameKey(x, ai, key))) items.push({ [DIRECTIVE]: 'delete', [key]: ai[key] });
+  }
+  if (items.length > 0) {
+    patch[field] = items;
+    if (!opts.onlyDeletions) patch[ORDER + field] = b.filter(isObject).map((x) => ({ [key]: x[key] }));
+  }
+}
+
+/** Deep-merges two patches (the deletions and the changes of a three-way patch). */
+function combine(x: Record<string, unknown> | undefined, y: Record<string, unknown> | undefined, kind: KindRef, path: string[]): Record<string, unknown> | undefined {
+  if (x === undefined) return y;
+  if (y === undefined) return x;
+  const out: Record<string, unknown> = { ...x };
+  for (const [k, v] of Object.entries(y)) {
+    const cur = out[k];
+    if (isObject(cur) && isObject(v)) out[k] = combine(cur, v, kind, [...path, k]);
+    else if (Array.isArray(cur) && Array.isArray(v)) {
+      const key = mergeKeyFor(kind, [...path, k]);
+      const merged = [...cur];
+      for (const item of v) {
+        const i = key === undefined ? -1 : merged.findIndex((m) => sameKey(m, item, key));
+        if (i >= 0 && isObject(merged[i]) && isObject(item)) merged[i] = combine(merged[i] as Record<string, unknown>, item, kind, [...path, k, '[]']);
+        else merged.push(item);
+      }
+      out[k] = merged;
+    } else out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * The patch client-side apply sends: changes from the live object to the new manifest
+ * (fields only the live object has are left alone) plus the deletions of fields that were
+ * in the last-applied configuration and are no longer in the manifest. `{}` when nothing
+ * changes.
+ */
+export function createThreeWayStrategicMergePatch(original: unknown, modified: unknown, current: unknown, kind: KindRef): Record<string, unknown> {
+  const changes = diff(current, modified, kind, [], { ignoreDeletions: true, onlyDeletions: false });
+  const deletions = diff(original, modified, kind, [], { ignoreDeletions: false, onlyDeletions: true });
+  return combine(deletions, changes, kind, []) ?? {};
+}
