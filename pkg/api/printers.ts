@@ -1,0 +1,345 @@
+// Table printing, as Kubernetes' server-side printers do it: the columns kubectl shows for
+// each kind (priority 1 = only with -o wide) and the cells of one object. The apiserver
+// serves them as meta.k8s.io/v1 Tables; coxctl prints them directly.
+
+import { isObject, type KubeObject } from './meta.js';
+import type { ResourceInfo } from './registry.js';
+import { labelSelectorToString, type LabelSelector } from './selectors.js';
+
+export interface TableColumn {
+  name: string;
+  type: string;
+  format: string;
+  description: string;
+  priority: number;
+}
+
+export interface Table {
+  kind: 'Table';
+  apiVersion: 'meta.k8s.io/v1';
+  metadata: { resourceVersion: string };
+  columnDefinitions: TableColumn[];
+  rows: { cells: unknown[]; object?: unknown }[];
+}
+
+type Obj = Record<string, unknown>;
+
+/** kubectl's HumanDuration: 45s, 3m20s, 10m, 5h3m, 3d5h, 2y… */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(Math.max(0, ms) / 1000);
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  if (hours < 192) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const years = Math.floor(hours / 24 / 365);
+    const days = Math.floor(hours / 24) % 365;
+    return days === 0 ? `${years}y` : `${years}y${days}d`;
+  }
+  return `${Math.floor(hours / 24 / 365)}y`;
+}
+
+function age(obj: KubeObject, now: Date): string {
+  const t = obj.metadata.creationTimestamp;
+  return t ? humanDuration(now.getTime() - Date.parse(t)) : '<unknown>';
+}
+
+function since(ts: unknown, now: Date): string {
+  return typeof ts === 'string' && ts !== '' ? humanDuration(now.getTime() - Date.parse(ts)) : '<unknown>';
+}
+
+const o = (v: unknown): Obj => (isObject(v) ? v : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const s = (v: unknown, none = '<none>'): string => (typeof v === 'string' && v !== '' ? v : none);
+
+function col(name: string, priority = 0, type = 'string', format = ''): TableColumn {
+  return { name, type, format, description: `${name} of the object`, priority };
+}
+
+const NAME = col('Name', 0, 'string', 'name');
+const AGE = col('Age');
+
+function templateContainers(spec: Obj): { names: string; images: string } {
+  const containers = arr(o(o(spec['template'])['spec'])['containers']);
+  return {
+    names: containers.map((c) => s(o(c)['name'], '')).join(','),
+    images: containers.map((c) => s(o(c)['image'], '')).join(','),
+  };
+}
+
+function selectorText(v: unknown): string {
+  return isObject(v) ? labelSelectorToString(v as LabelSelector) : '<none>';
+}
+
+// ---- pods -----------------------------------------------------------------------------------
+
+function podStatus(pod: KubeObject): { ready: string; status: string; restarts: string } {
+  const spec = o(pod['spec']);
+  const status = o(pod['status']);
+  const containers = arr(spec['containers']);
+  const statuses = arr(status['containerStatuses']).map(o);
+  const initStatuses = arr(status['initContainerStatuses']).map(o);
+  let reason = s(status['reason'], s(status['phase'], 'Pending'));
+  let restarts = 0;
+  let lastRestart: string | undefined;
+  const noteRestart = (cs: Obj): void => {
+    restarts += num(cs['restartCount']);
+    const finished = o(o(cs['lastState'])['terminated'])['finishedAt'];
+    if (typeof finished === 'string' && (lastRestart === undefined || finished > lastRestart)) lastRestart = finished;
+  };
+  let initializing = false;
+  initStatuses.forEach((cs, i) => {
+    noteRestart(cs);
+    const state = o(cs['state']);
+    const term = o(state['terminated']);
+    if (state['terminated'] !== undefined && num(term['exitCode']) === 0) return;
+    if (initializing) return;
+    initializing = true;
+    if (state['terminated'] !== undefined) reason = s(term['reason']) !== '<none>' ? `Init:${s(term['reason'])}` : `Init:ExitCode:${num(term['exitCode'])}`;
+    else if (state['waiting'] !== undefined && s(o(state['waiting'])['reason'], '') !== '' && s(o(state['waiting'])['reason'], '') !== 'PodInitializing') reason = `Init:${s(o(state['waiting'])['reason'])}`;
+    else reason = `Init:${i}/${arr(spec['initContainers']).length}`;
+  });
+  let ready = 0;
+  if (!initializing) {
+    let running = false;
+    for (const cs of [...statuses].reverse()) {
+      noteRestart(cs);
+      const state = o(cs['state']);
+      if (state['waiting'] !== undefined && s(o(state['waiting'])['reason'], '') !== '') reason = s(o(state['waiting'])['reason']);
+      else if (state['terminated'] !== undefined) {
+        const term = o(state['terminated']);
+        reason = s(term['reason'], '') !== '' ? s(term['reason']) : term['signal'] !== undefined ? `Signal:${num(term['signal'])}` : `ExitCode:${num(term['exitCode'])}`;
+      } else if (cs['ready'] === true && state['running'] !== undefined) {
+        running = true;
+        ready++;
+      } else if (state['running'] !== undefined) running = true;
+    }
+    if (reason === 'Completed' && running) reason = 'Running';
+  }
+  if (pod.metadata.deletionTimestamp !== undefined) reason = status['reason'] === 'NodeLost' ? 'Unknown' : 'Terminating';
+  let restartText = String(restarts);
+  if (restarts > 0 && lastRestart !== undefined) restartText += ` (${humanDuration(Date.now() - Date.parse(lastRestart))} ago)`;
+  return { ready: `${ready}/${containers.length}`, status: reason, restarts: restartText };
+}
+
+// ---- per-kind columns and rows -----------------------------------------------------------
+
+interface Printer {
+  columns: TableColumn[];
+  row: (obj: KubeObject, now: Date) => unknown[];
+}
+
+function nodeStatus(node: KubeObject): string {
+  const conditions = arr(o(node['status'])['conditions']).map(o);
+  const ready = conditions.find((c) => c['type'] === 'Ready');
+  let text = ready === undefined ? 'Unknown' : ready['status'] === 'True' ? 'Ready' : ready['status'] === 'False' ? 'NotReady' : 'Unknown';
+  if (o(node['spec'])['unschedulable'] === true) text += ',SchedulingDisabled';
+  return text;
+}
+
+function nodeRoles(node: KubeObject): string {
+  const roles = Object.keys(node.metadata.labels ?? {})
+    .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+    .map((k) => k.slice('node-role.kubernetes.io/'.length))
+    .filter((r) => r !== '');
+  return roles.length > 0 ? roles.sort().join(',') : '<none>';
+}
+
+function servicePorts(spec: Obj): string {
+  const ports = arr(spec['ports']).map(o);
+  if (ports.length === 0) return '<none>';
+  return ports.map((p) => `${num(p['port'])}${p['nodePort'] ? `:${num(p['nodePort'])}` : ''}/${s(p['protocol'], 'TCP')}`).join(',');
+}
+
+function endpointsText(obj: KubeObject): string {
+  const list: string[] = [];
+  for (const subset of arr(obj['subsets']).map(o)) {
+    const ports = arr(subset['ports']).map(o);
+    for (const a of arr(subset['addresses']).map(o)) {
+      if (ports.length === 0) list.push(s(a['ip'], ''));
+      for (const p of ports) list.push(`${s(a['ip'], '')}:${num(p['port'])}`);
+    }
+  }
+  if (list.length === 0) return '<none>';
+  return list.length > 3 ? `${list.slice(0, 3).join(',')} + ${list.length - 3} more...` : list.join(',');
+}
+
+function jobStatus(status: Obj, spec: Obj): string {
+  const conds = arr(status['conditions']).map(o);
+  const has = (t: string): boolean => conds.some((c) => c['type'] === t && c['status'] === 'True');
+  if (has('Complete')) return 'Complete';
+  if (has('Failed')) return 'Failed';
+  if (has('FailureTarget')) return 'FailureTarget';
+  if (has('SuccessCriteriaMet')) return 'SuccessCriteriaMet';
+  if (spec['suspend'] === true || has('Suspended')) return 'Suspended';
+  return 'Running';
+}
+
+function jobDuration(status: Obj, now: Date): string {
+  const start = status['startTime'];
+  if (typeof start !== 'string') return '';
+  const end = typeof status['completionTime'] === 'string' ? Date.parse(status['completionTime']) : now.getTime();
+  return humanDuration(end - Date.parse(start));
+}
+
+const PRINTERS: Record<string, Printer> = {
+  Pod: {
+    columns: [NAME, col('Ready'), col('Status'), col('Restarts', 0, 'string'), AGE, col('IP', 1), col('Node', 1), col('Nominated Node', 1), col('Readiness Gates', 1)],
+    row: (p, now) => {
+      const st = podStatus(p);
+      const status = o(p['status']);
+      const gates = arr(o(p['spec'])['readinessGates']);
+      return [p.metadata.name, st.ready, st.status, st.restarts, age(p, now), s(status['podIP']), s(o(p['spec'])['nodeName']), s(status['nominatedNodeName']), gates.length === 0 ? '<none>' : String(gates.length)];
+    },
+  },
+  Deployment: {
+    columns: [NAME, col('Ready'), col('Up-to-date', 0, 'integer'), col('Available', 0, 'integer'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    row: (d, now) => {
+      const spec = o(d['spec']);
+      const st = o(d['status']);
+      const c = templateContainers(spec);
+      return [d.metadata.name, `${num(st['readyReplicas'])}/${num(spec['replicas'])}`, num(st['updatedReplicas']), num(st['availableReplicas']), age(d, now), c.names, c.images, selectorText(spec['selector'])];
+    },
+  },
+  ReplicaSet: {
+    columns: [NAME, col('Desired', 0, 'integer'), col('Current', 0, 'integer'), col('Ready', 0, 'integer'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    row: (r, now) => {
+      const spec = o(r['spec']);
+      const st = o(r['status']);
+      const c = templateContainers(spec);
+      return [r.metadata.name, num(spec['replicas']), num(st['replicas']), num(st['readyReplicas']), age(r, now), c.names, c.images, selectorText(spec['selector'])];
+    },
+  },
+  DaemonSet: {
+    columns: [NAME, col('Desired', 0, 'integer'), col('Current', 0, 'integer'), col('Ready', 0, 'integer'), col('Up-to-date', 0, 'integer'), col('Available', 0, 'integer'), col('Node Selector'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    row: (d, now) => {
+      const spec = o(d['spec']);
+      const st = o(d['status']);
+      const c = templateContainers(spec);
+      const sel = Object.entries(o(o(o(spec['template'])['spec'])['nodeSelector'])).map(([k, v]) => `${k}=${String(v)}`).join(',');
+      return [d.metadata.name, num(st['desiredNumberScheduled']), num(st['currentNumberScheduled']), num(st['numberReady']), num(st['updatedNumberScheduled']), num(st['numberAvailable']), sel || '<none>', age(d, now), c.names, c.images, selectorText(spec['selector'])];
+    },
+  },
+  StatefulSet: {
+    columns: [NAME, col('Ready'), AGE, col('Containers', 1), col('Images', 1)],
+    row: (x, now) => {
+      const spec = o(x['spec']);
+      const c = templateContainers(spec);
+      return [x.metadata.name, `${num(o(x['status'])['readyReplicas'])}/${num(spec['replicas'])}`, age(x, now), c.names, c.images];
+    },
+  },
+  Job: {
+    columns: [NAME, col('Status'), col('Completions'), col('Duration'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    row: (j, now) => {
+      const spec = o(j['spec']);
+      const st = o(j['status']);
+      const c = templateContainers(spec);
+      const completions = spec['completions'] === undefined ? `${num(st['succeeded'])}/1 of ${num(spec['parallelism'])}` : `${num(st['succeeded'])}/${num(spec['completions'])}`;
+      return [j.metadata.name, jobStatus(st, spec), completions, jobDuration(st, now), age(j, now), c.names, c.images, selectorText(spec['selector'])];
+    },
+  },
+  CronJob: {
+    columns: [NAME, col('Schedule'), col('Timezone'), col('Suspend', 0, 'boolean'), col('Active', 0, 'integer'), col('Last Schedule'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    row: (cj, now) => {
+      const spec = o(cj['spec']);
+      const st = o(cj['status']);
+      const jobSpec = o(o(spec['jobTemplate'])['spec']);
+      const c = templateContainers(jobSpec);
+      return [cj.metadata.name, s(spec['schedule'], ''), s(spec['timeZone']), spec['suspend'] === true ? 'True' : 'False', arr(st['active']).length, st['lastScheduleTime'] ? since(st['lastScheduleTime'], now) : '<none>', age(cj, now), c.names, c.images, selectorText(jobSpec['selector'])];
+    },
+  },
+  Node: {
+    columns: [NAME, col('Status'), col('Roles'), AGE, col('Version'), col('Internal-IP', 1), col('External-IP', 1), col('OS-Image', 1), col('Kernel-Version', 1), col('Container-Runtime', 1)],
+    row: (n, now) => {
+      const st = o(n['status']);
+      const info = o(st['nodeInfo']);
+      const addrs = arr(st['addresses']).map(o);
+      const addr = (t: string): string => s(addrs.find((a) => a['type'] === t)?.['address']);
+      return [n.metadata.name, nodeStatus(n), nodeRoles(n), age(n, now), s(info['kubeletVersion'], ''), addr('InternalIP'), addr('ExternalIP'), s(info['osImage'], '<unknown>'), s(info['kernelVersion'], '<unknown>'), s(info['containerRuntimeVersion'], '<unknown>')];
+    },
+  },
+  Service: {
+    columns: [NAME, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), AGE, col('Selector', 1)],
+    row: (svc, now) => {
+      const spec = o(svc['spec']);
+      const external = arr(spec['externalIPs']).map(String);
+      const sel = Object.entries(o(spec['selector'])).map(([k, v]) => `${k}=${String(v)}`).join(',');
+      return [svc.metadata.name, s(spec['type'], 'ClusterIP'), s(spec['clusterIP']), external.length > 0 ? external.join(',') : spec['type'] === 'ExternalName' ? s(spec['externalName']) : '<none>', servicePorts(spec), age(svc, now), sel || '<none>'];
+    },
+  },
+  Endpoints: { columns: [NAME, col('Endpoints'), AGE], row: (e, now) => [e.metadata.name, endpointsText(e), age(e, now)] },
+  Namespace: { columns: [NAME, col('Status'), AGE], row: (n, now) => [n.metadata.name, s(o(n['status'])['phase'], 'Active'), age(n, now)] },
+  ConfigMap: { columns: [NAME, col('Data', 0, 'integer'), AGE], row: (c, now) => [c.metadata.name, Object.keys(o(c['data'])).length + Object.keys(o(c['binaryData'])).length, age(c, now)] },
+  Secret: { columns: [NAME, col('Type'), col('Data', 0, 'integer'), AGE], row: (x, now) => [x.metadata.name, s(x['type'], 'Opaque'), Object.keys(o(x['data'])).length, age(x, now)] },
+  ServiceAccount: { columns: [NAME, col('Secrets', 0, 'integer'), AGE], row: (x, now) => [x.metadata.name, arr(x['secrets']).length, age(x, now)] },
+  Event: {
+    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Message'), col('Name', 1, 'string', 'name')],
+    row: (e, now) => {
+      const inv = o(e['involvedObject']);
+      const last = e['lastTimestamp'] ?? e['eventTime'] ?? e.metadata.creationTimestamp;
+      return [since(last, now), s(e['type'], ''), s(e['reason'], ''), `${s(inv['kind'], '').toLowerCase()}/${s(inv['name'], '')}`, s(e['message'], ''), e.metadata.name];
+    },
+  },
+  Lease: { columns: [NAME, col('Holder'), AGE], row: (l, now) => [l.metadata.name, s(o(l['spec'])['holderIdentity'], ''), age(l, now)] },
+  Role: { columns: [NAME, col('Created At')], row: (r) => [r.metadata.name, r.metadata.creationTimestamp ?? ''] },
+  ClusterRole: { columns: [NAME, col('Created At')], row: (r) => [r.metadata.name, r.metadata.creationTimestamp ?? ''] },
+  RoleBinding: bindingPrinter(),
+  ClusterRoleBinding: bindingPrinter(),
+  CertificateSigningRequest: {
+    columns: [NAME, AGE, col('SignerName'), col('Requestor'), col('RequestedDuration'), col('Condition')],
+    row: (c, now) => {
+      const spec = o(c['spec']);
+      const conds = arr(o(c['status'])['conditions']).map((x) => s(o(x)['type'], '')).filter((x) => x !== '');
+      if (o(c['status'])['certificate'] !== undefined) conds.push('Issued');
+      const dur = spec['expirationSeconds'];
+      return [c.metadata.name, age(c, now), s(spec['signerName'], ''), s(spec['username'], ''), typeof dur === 'number' ? humanDuration(dur * 1000) : '<none>', conds.length > 0 ? conds.join(',') : 'Pending'];
+    },
+  },
+};
+
+function bindingPrinter(): Printer {
+  return {
+    columns: [NAME, col('Role'), AGE, col('Users', 1), col('Groups', 1), col('ServiceAccounts', 1)],
+    row: (b, now) => {
+      const ref = o(b['roleRef']);
+      const subjects = arr(b['subjects']).map(o);
+      const of = (kind: string): string => subjects.filter((x) => x['kind'] === kind).map((x) => (kind === 'ServiceAccount' ? `${s(x['namespace'], '')}/${s(x['name'], '')}` : s(x['name'], ''))).join(', ');
+      return [b.metadata.name, `${s(ref['kind'], '')}/${s(ref['name'], '')}`, age(b, now), of('User'), of('Group'), of('ServiceAccount')];
+    },
+  };
+}
+
+const DEFAULT_PRINTER: Printer = { columns: [NAME, AGE], row: (x, now) => [x.metadata.name, age(x, now)] };
+
+export function columnsFor(r: ResourceInfo): TableColumn[] {
+  return (PRINTERS[r.kind] ?? DEFAULT_PRINTER).columns;
+}
+
+export function rowFor(obj: KubeObject, r: ResourceInfo, now: Date): unknown[] {
+  return (PRINTERS[r.kind] ?? DEFAULT_PRINTER).row(obj, now);
+}
+
+export function toTable(
+  objects: KubeObject[],
+  r: ResourceInfo,
+  opts: { includeObject: 'None' | 'Metadata' | 'Object'; now: Date; resourceVersion: string },
+): Table {
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: { resourceVersion: opts.resourceVersion },
+    columnDefinitions: columnsFor(r),
+    rows: objects.map((obj) => {
+      const row: { cells: unknown[]; object?: unknown } = { cells: rowFor(obj, r, opts.now) };
+      if (opts.includeObject === 'Object') row.object = obj;
+      else if (opts.includeObject === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+      return row;
+    }),
+  };
+}
