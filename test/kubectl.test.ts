@@ -63,17 +63,20 @@ test('kubectl get all -A and get deploy -o yaml', async () => {
 });
 
 test('kubectl get pods -w streams new events', async () => {
+  const first = join(home, 'first.yaml');
+  writeFileSync(first, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: first\n  namespace: demo\nspec:\n  containers:\n  - name: c\n    image: busybox:latest\n');
+  await k('apply', '-f', first);
   const child = spawn('kubectl', ['--kubeconfig', plane.pki.adminKubeconfig, 'get', 'pods', '-n', 'demo', '-w'], { env: { ...process.env, HOME: home } });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   try {
-    await eventually(() => /No resources found/.test(out) || /NAME/.test(out), { timeoutMs: 20_000, what: 'initial listing' });
+    await eventually(() => /first\s+0\/1\s+Pending/.test(out), { timeoutMs: 20_000, what: 'initial listing' });
     const pod = join(home, 'pod.yaml');
     writeFileSync(pod, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: watched\n  namespace: demo\nspec:\n  containers:\n  - name: c\n    image: busybox:latest\n');
     await k('apply', '-f', pod);
     await eventually(() => /watched\s+0\/1\s+Pending/.test(out), { timeoutMs: 20_000, what: 'the new pod in the watch output' });
-    await k('delete', 'pod', 'watched', '-n', 'demo');
+    await k('delete', 'pod', 'watched', 'first', '-n', 'demo');
   } finally {
     child.kill('SIGTERM');
   }

@@ -40,7 +40,9 @@ export function parseResourceRequest(method: string, path: string, query: Record
   if (split === undefined || split.rest.length === 0) return undefined;
   let rest = split.rest;
   let namespace: string | undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
+  // `/namespaces/{name}/status|finalize` are subresources of the namespace itself.
+  const namespaceSubresource = rest[0] === 'namespaces' && rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize');
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !namespaceSubresource) {
     namespace = rest[1];
     rest = rest.slice(2);
   }

@@ -9,6 +9,11 @@ import { isNotFound } from '../../errors/index.js';
 
 /** How soon a namespace still holding objects is looked at again. */
 const RECHECK_MS = 1000;
+/**
+ * Like Kubernetes, wait a moment after a namespace starts terminating before emptying it,
+ * so that clients deleting its content one by one (kubectl delete -f dir/) are not raced.
+ */
+const DELETION_GRACE_MS = 5000;
 
 export class NamespaceController {
   private readonly client: RestClient;
@@ -27,7 +32,7 @@ export class NamespaceController {
   }
 
   private enqueue(ns: KubeObject): void {
-    if (ns.metadata.deletionTimestamp !== undefined) this.queue.add(ns.metadata.name ?? '');
+    if (ns.metadata.deletionTimestamp !== undefined) this.queue.addAfter(ns.metadata.name ?? '', DELETION_GRACE_MS);
   }
 
   async start(signal: AbortSignal, workers = 2): Promise<void> {
