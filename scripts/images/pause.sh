@@ -1,0 +1,8 @@
+#!/bin/sh
+# The pod sandbox's process: holds the pod's namespaces and sleeps until told to stop.
+# As PID 1 it gets no default signal handlers, so it traps TERM and INT itself.
+trap 'exit 0' TERM INT
+while :; do
+  sleep 3600 &
+  wait $!
+done
