@@ -8,19 +8,19 @@ import { performance } from 'node:perf_hooks';
 import { findByPlural } from '../pkg/api/registry.js';
 import { loadKubeconfig, RestClient, watchStream } from '../pkg/client/index.js';
 import { startControlPlane } from '../test/harness/control-plane.js';
-import { benchStore } from './bench-store.js';
+import type { ResourceInfo } from '../pkg/api/registry.js';
+import { benchStore, percentile } from './bench-store.js';
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? Number.NaN;
+function resource(plural: string): ResourceInfo {
+  const r = findByPlural('', 'v1', plural);
+  if (r === undefined) throw new Error(`registry lacks ${plural}`);
+  return r;
 }
 
-const configmaps = findByPlural('', 'v1', 'configmaps');
-const namespaces = findByPlural('', 'v1', 'namespaces');
-if (configmaps === undefined || namespaces === undefined) throw new Error('registry lacks configmaps');
+const configmaps = resource('configmaps');
+const namespaces = resource('namespaces');
 
-async function createLoad(client: RestClient, opts: { concurrency: number; total: number; seconds: number; namespace: string }): Promise<{ perSec: number; p50: number; p99: number; done: number }> {
+async function createLoad(client: RestClient, opts: { concurrency: number; total: number; seconds: number; namespace: string; prefix: string }): Promise<{ perSec: number; p50: number; p99: number; done: number }> {
   const latencies: number[] = [];
   let next = 0;
   const deadline = performance.now() + opts.seconds * 1000;
@@ -29,7 +29,7 @@ async function createLoad(client: RestClient, opts: { concurrency: number; total
     while (next < opts.total && performance.now() < deadline) {
       const i = next++;
       const t0 = performance.now();
-      await client.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `load-${w}-${i}` }, data: { i: String(i) } }, { namespace: opts.namespace });
+      await client.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${opts.prefix}-${w}-${i}` }, data: { i: String(i) } }, { namespace: opts.namespace });
       latencies.push(performance.now() - t0);
     }
   };
@@ -83,8 +83,8 @@ export async function benchApi(): Promise<void> {
     await client.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
     await client.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-watch' } });
     // Warm up connections and JIT.
-    await createLoad(client, { concurrency: 50, total: 500, seconds: 10, namespace: 'bench' });
-    const api = await createLoad(client, { concurrency: 50, total: 20_000, seconds: 10, namespace: 'bench' });
+    await createLoad(client, { concurrency: 50, total: 500, seconds: 10, namespace: 'bench', prefix: 'warm' });
+    const api = await createLoad(client, { concurrency: 50, total: 20_000, seconds: 10, namespace: 'bench', prefix: 'load' });
     const watch = await watchLatency(client, { watchers: 500, events: 50, namespace: 'bench-watch' });
     client.close();
     const store = await benchStore({ concurrency: 50, total: 20_000, seconds: 10 });
@@ -107,6 +107,4 @@ export async function benchApi(): Promise<void> {
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').slice(-2).join('/'))) {
-  await benchApi();
-}
+await benchApi();
