@@ -16,6 +16,7 @@ const program = new Command('apiserver')
   .addOption(new Option('--advertise-address <addr>', 'address advertised to clients').default(DEFAULT_CONFIG.advertiseAddress))
   .addOption(new Option('--max-request-bytes <n>', 'request body limit').default(String(DEFAULT_CONFIG.maxBodyBytes)))
   .addOption(new Option('--watch-history <revisions>', 'revisions kept for watch resumption').default(String(DEFAULT_CONFIG.historyRevisions)))
+  .addOption(new Option('--compaction-interval <seconds>', 'seconds between compactions of watch history').default('60'))
   .addOption(new Option('--bookmark-interval <seconds>', 'seconds between watch bookmarks').default('60'));
 
 program.parse();
@@ -42,6 +43,7 @@ const config: ApiServerConfig = {
   maxBodyBytes: int('maxRequestBytes'),
   historyRevisions: int('watchHistory'),
   bookmarkIntervalMs: int('bookmarkInterval') * 1000,
+  compactionIntervalMs: Math.max(1, int('compactionInterval')) * 1000,
 };
 
 const server = await ApiServer.start(config).catch((err: unknown) => {

@@ -17,6 +17,8 @@ export interface ApiServerConfig {
   bookmarkIntervalMs: number;
   /** Revisions of history kept for watches to resume from. */
   historyRevisions: number;
+  /** How often history older than that is compacted away. */
+  compactionIntervalMs: number;
   /** Address advertised in discovery (`serverAddressByClientCIDRs`). */
   advertiseAddress: string;
 }
@@ -27,5 +29,6 @@ export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | '
   maxBodyBytes: 3 * 1024 * 1024,
   bookmarkIntervalMs: 60_000,
   historyRevisions: 100_000,
+  compactionIntervalMs: 60_000,
   advertiseAddress: '127.0.0.1',
 };

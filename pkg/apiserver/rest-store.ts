@@ -153,6 +153,7 @@ export class RestStore {
         onError: (err) => onError(storageToApiError(err, r, '')),
       });
     } catch (err) {
+      if (isStorageError(err, 'Compacted')) throw expired(from, err.revision ?? 0);
       throw storageToApiError(err, r, '');
     }
   }
@@ -624,10 +625,7 @@ export function storageToApiError(err: unknown, r: ResourceInfo, name: string): 
   if (isStorageError(err, 'KeyExists')) return alreadyExists(r.plural, r.group, name);
   if (isStorageError(err, 'KeyNotFound')) return notFound(r.plural, r.group, name);
   if (isStorageError(err, 'Conflict')) return conflict(r.plural, r.group, name);
-  if (isStorageError(err, 'Compacted')) {
-    const requested = 0;
-    return expired(requested, err.revision ?? 0);
-  }
+  if (isStorageError(err, 'Compacted')) return new ApiError('Expired', `too old resource version: ${err.message}`);
   if (isStorageError(err, 'Unavailable')) return new ApiError('ServiceUnavailable', err.message);
   const message = err instanceof Error ? err.message : String(err);
   return new ApiError('InternalError', `Internal error occurred: ${message}`);

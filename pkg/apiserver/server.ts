@@ -53,8 +53,8 @@ export class ApiServer {
   }
 
   static async start(config: ApiServerConfig): Promise<ApiServer> {
-    const sqlite = SqliteStore.open(config.dataDir, { historyRevisions: config.historyRevisions });
-    const cache = await WatchCache.start(sqlite);
+    const sqlite = SqliteStore.open(config.dataDir, { historyRevisions: config.historyRevisions, compactIntervalMs: config.compactionIntervalMs });
+    const cache = await WatchCache.start(sqlite, { capacity: config.historyRevisions });
     const now = (): Date => new Date();
     const restStore = new RestStore(cache, { now });
     for (const ns of SYSTEM_NAMESPACES) await restStore.ensureNamespace(ns);
