@@ -23,6 +23,7 @@ import {
   type WatchHandle,
   type WatchOptions,
 } from './store.js';
+import { WatcherSet } from './watchers.js';
 
 type Op =
   | { kind: 'create'; key: string; value: string }
@@ -50,12 +51,6 @@ interface LogRow {
 }
 
 const EVENT_TYPES: StoreEvent['type'][] = ['ADDED', 'MODIFIED', 'DELETED'];
-
-interface Watcher {
-  prefix: string;
-  options: WatchOptions;
-  stopped: boolean;
-}
 
 export interface SqliteStoreOptions {
   /** Revisions of history kept for watches (older ones are compacted away). */
@@ -85,7 +80,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly queue: Pending[] = [];
   private flushScheduled = false;
-  private readonly watchers = new Set<Watcher>();
+  private readonly watchers = new WatcherSet();
   private readonly historyRevisions: number;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
@@ -210,7 +205,7 @@ export class SqliteStore implements Store {
       for (const p of batch) p.reject(new StorageError('Unavailable', p.op.key, `store write failed: ${failure.message}`));
       return;
     }
-    for (const outcome of outcomes) if (outcome.ok) this.fanOut(outcome.event);
+    for (const outcome of outcomes) if (outcome.ok) this.watchers.emit(outcome.event);
     for (const [i, p] of batch.entries()) {
       const outcome = outcomes[i];
       if (outcome === undefined) p.reject(new StorageError('Unavailable', p.op.key, 'write lost'));
@@ -245,24 +240,12 @@ export class SqliteStore implements Store {
     return { ok: true, item: { key: op.key, revision, object }, event: { type: 'DELETED', key: op.key, revision, object, prevObject } };
   }
 
-  private fanOut(event: StoreEvent): void {
-    for (const w of this.watchers) {
-      if (w.stopped || !event.key.startsWith(w.prefix)) continue;
-      try {
-        w.options.onEvent(event);
-      } catch {
-        // A watcher's failure must not affect the others or the write.
-      }
-    }
-  }
-
   watch(prefix: string, fromRevision: number, options: WatchOptions): WatchHandle {
     this.assertOpen();
     const compacted = this.compactedRevision();
     if (fromRevision < compacted) {
       throw new StorageError('Compacted', prefix, `revision ${fromRevision} has been compacted (oldest is ${compacted})`, compacted);
     }
-    const watcher: Watcher = { prefix, options, stopped: false };
     // Replay and registration are one synchronous step: no commit can fall between them.
     const rows = this.stmt.replay.all(fromRevision, prefix, prefixEnd(prefix));
     for (const row of rows) {
@@ -270,13 +253,7 @@ export class SqliteStore implements Store {
       if (row.prev !== null) event.prevObject = decode(row.prev, row.id);
       options.onEvent(event);
     }
-    this.watchers.add(watcher);
-    return {
-      stop: () => {
-        watcher.stopped = true;
-        this.watchers.delete(watcher);
-      },
-    };
+    return this.watchers.add(prefix, options);
   }
 
   compact(revision: number): Promise<void> {
@@ -301,11 +278,7 @@ export class SqliteStore implements Store {
     this.flush();
     this.closed = true;
     clearInterval(this.timer);
-    for (const w of this.watchers) {
-      w.stopped = true;
-      w.options.onError(new StorageError('Unavailable', w.prefix, 'the store was closed'));
-    }
-    this.watchers.clear();
+    this.watchers.fail(new StorageError('Unavailable', '', 'the store was closed'));
     this.db.close();
     return Promise.resolve();
   }

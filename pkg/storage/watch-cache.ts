@@ -15,12 +15,7 @@ import {
   type WatchOptions,
 } from './store.js';
 import type { KubeObject } from '../api/meta.js';
-
-interface Watcher {
-  prefix: string;
-  options: WatchOptions;
-  stopped: boolean;
-}
+import { WatcherSet } from './watchers.js';
 
 export interface WatchCacheOptions {
   /** Events kept in memory for watches to resume from. */
@@ -45,7 +40,7 @@ export class WatchCache implements Store {
   private rev = 0;
   /** Revision before the first event in the ring (watches from >= this are served here). */
   private ringFloor = 0;
-  private readonly watchers = new Set<Watcher>();
+  private readonly watchers = new WatcherSet();
   private readonly revisionWaiters: { revision: number; resolve: () => void }[] = [];
   private upstream: WatchHandle | undefined;
   private failed: Error | undefined;
@@ -98,14 +93,7 @@ export class WatchCache implements Store {
         this.ringStart = 0;
       }
     }
-    for (const w of this.watchers) {
-      if (w.stopped || !ev.key.startsWith(w.prefix)) continue;
-      try {
-        w.options.onEvent(ev);
-      } catch {
-        // One watcher's failure must not affect the others.
-      }
-    }
+    this.watchers.emit(ev);
     while (this.revisionWaiters.length > 0 && (this.revisionWaiters[0]?.revision ?? Infinity) <= this.rev) {
       this.revisionWaiters.shift()?.resolve();
     }
@@ -113,11 +101,7 @@ export class WatchCache implements Store {
 
   private fail(err: Error): void {
     this.failed = err;
-    for (const w of this.watchers) {
-      w.stopped = true;
-      w.options.onError(err);
-    }
-    this.watchers.clear();
+    this.watchers.fail(err);
   }
 
   private waitFor(revision: number): Promise<void> {
@@ -177,19 +161,12 @@ export class WatchCache implements Store {
   watch(prefix: string, fromRevision: number, options: WatchOptions): WatchHandle {
     this.assertHealthy();
     if (fromRevision < this.ringFloor) return this.store.watch(prefix, fromRevision, options);
-    const watcher: Watcher = { prefix, options, stopped: false };
     // Replay from the ring and register in one synchronous step.
     for (let i = this.ringStart; i < this.ring.length; i++) {
       const ev = this.ring[i];
       if (ev !== undefined && ev.revision > fromRevision && ev.key.startsWith(prefix)) options.onEvent(ev);
     }
-    this.watchers.add(watcher);
-    return {
-      stop: () => {
-        watcher.stopped = true;
-        this.watchers.delete(watcher);
-      },
-    };
+    return this.watchers.add(prefix, options);
   }
 
   compact(revision: number): Promise<void> {
@@ -198,7 +175,6 @@ export class WatchCache implements Store {
 
   close(): Promise<void> {
     this.upstream?.stop();
-    for (const w of this.watchers) w.stopped = true;
     this.watchers.clear();
     return Promise.resolve();
   }
