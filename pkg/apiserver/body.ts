@@ -11,31 +11,23 @@ export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > limit) {
-      reject(tooLarge(limit));
-      req.resume();
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed = false;
+    let tooBig = Number(req.headers['content-length'] ?? '0') > limit;
     req.on('data', (chunk: Buffer) => {
-      if (failed) return;
       size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        reject(tooLarge(limit));
+      if (size > limit) tooBig = true;
+      // Past the limit the body is read and dropped, so the client can read the 413;
+      // far past it the connection is cut.
+      if (tooBig) {
+        chunks.length = 0;
+        if (size > limit * 4) req.destroy();
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (err) => {
-      if (!failed) reject(err);
-    });
+    req.on('end', () => (tooBig ? reject(tooLarge(limit)) : resolve(Buffer.concat(chunks))));
+    req.on('error', (err) => reject(tooBig ? tooLarge(limit) : err));
   });
 }
 
