@@ -1,0 +1,320 @@
+// The node agent's container runtime: every Docker call the agent makes goes through this
+// class (dockerode over the Docker socket). Pure mechanism: no API-server logic here.
+
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { dockerName, identityOf, labelsFor, LABELS, type ContainerIdentity } from './labels.js';
+
+export class ImagePullError extends Error {
+  constructor(image: string, why: string) {
+    super(`failed to pull image "${image}": ${why}`);
+    this.name = 'ImagePullError';
+  }
+}
+
+export interface Mount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+export interface ContainerSpec {
+  image: string;
+  /** Replaces the image's entrypoint (Kubernetes `command`). */
+  command?: string[];
+  /** Replaces the image's cmd (Kubernetes `args`). */
+  args?: string[];
+  env: string[];
+  workingDir?: string;
+  mounts: Mount[];
+  memoryLimitBytes?: number;
+  nanoCpus?: number;
+  cpuShares?: number;
+  tty?: boolean;
+  stdin?: boolean;
+}
+
+export interface SandboxSpec {
+  image: string;
+  network: string;
+  hostname: string;
+  dns?: { servers: string[]; searches: string[]; options: string[] };
+  hostNetwork?: boolean;
+}
+
+export interface ContainerState {
+  id: string;
+  identity: ContainerIdentity;
+  running: boolean;
+  exitCode: number;
+  oomKilled: boolean;
+  createdAt: string;
+  startedAt: string | undefined;
+  finishedAt: string | undefined;
+  imageId: string;
+  image: string;
+  ip: string | undefined;
+  /** Docker's state: created, running, exited, … */
+  status: string;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  tailLines?: number;
+  timestamps?: boolean;
+  sinceSeconds?: number;
+}
+
+export interface ExecSession {
+  stdin: NodeJS.WritableStream | undefined;
+  stdout: Readable;
+  stderr: Readable;
+  resize(width: number, height: number): Promise<void>;
+  /** Resolves with the exit code once the command ends. */
+  exitCode: Promise<number>;
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+function time(t: string | undefined): string | undefined {
+  return t === undefined || t === '' || t.startsWith('0001-01-01') ? undefined : t.replace(/\.\d+Z$/, 'Z');
+}
+
+export class DockerRuntime {
+  readonly docker: Docker;
+  private readonly nodeName: string;
+
+  constructor(opts: { socketPath: string; nodeName: string }) {
+    this.docker = new Docker({ socketPath: opts.socketPath });
+    this.nodeName = opts.nodeName;
+  }
+
+  async version(): Promise<string> {
+    return (await this.docker.version()).Version;
+  }
+
+  async imagePresent(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Makes the image available per the pull policy; ImagePullError when it cannot be had. */
+  async ensureImage(image: string, pullPolicy: string): Promise<void> {
+    const present = await this.imagePresent(image);
+    if (pullPolicy === 'Never') {
+      if (!present) throw new ImagePullError(image, 'the image is not present and the pull policy is Never');
+      return;
+    }
+    if (present && pullPolicy !== 'Always') return;
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+      });
+    } catch (err) {
+      throw new ImagePullError(image, err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err));
+    }
+  }
+
+  /** A user-defined bridge network with the given subnet (created once). */
+  async ensureNetwork(name: string, subnet: string, gateway: string): Promise<void> {
+    const existing = await this.docker.listNetworks({ filters: { name: [name] } });
+    if (existing.some((n) => n.Name === name)) return;
+    await this.docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      IPAM: { Config: [{ Subnet: subnet, Gateway: gateway }] },
+      Labels: { [LABELS.node]: this.nodeName },
+      Options: { 'com.docker.network.bridge.name': name.slice(0, 15) },
+    });
+  }
+
+  /** Creates and starts the pod's sandbox; returns its id. */
+  async runSandbox(identity: ContainerIdentity, spec: SandboxSpec): Promise<string> {
+    const container = await this.docker.createContainer({
+      name: dockerName(identity),
+      Image: spec.image,
+      Hostname: spec.hostNetwork ? undefined : spec.hostname,
+      Labels: labelsFor(this.nodeName, identity),
+      HostConfig: {
+        NetworkMode: spec.hostNetwork ? 'host' : spec.network,
+        IpcMode: 'shareable',
+        RestartPolicy: { Name: 'no' },
+        ...(spec.dns ? { Dns: spec.dns.servers, DnsSearch: spec.dns.searches, DnsOptions: spec.dns.options } : {}),
+      },
+    });
+    await container.start();
+    return container.id;
+  }
+
+  /** Creates (not starts) an app or init container joined to the sandbox's namespaces. */
+  async createContainer(sandboxId: string, identity: ContainerIdentity, spec: ContainerSpec): Promise<string> {
+    const hostConfig: Docker.HostConfig = {
+      NetworkMode: `container:${sandboxId}`,
+      IpcMode: `container:${sandboxId}`,
+      Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
+      RestartPolicy: { Name: 'no' },
+    };
+    if (spec.memoryLimitBytes !== undefined) {
+      hostConfig.Memory = spec.memoryLimitBytes;
+      hostConfig.MemorySwap = spec.memoryLimitBytes;
+    }
+    if (spec.nanoCpus !== undefined) hostConfig.NanoCpus = spec.nanoCpus;
+    if (spec.cpuShares !== undefined) hostConfig.CpuShares = spec.cpuShares;
+    const options: Docker.ContainerCreateOptions = {
+      name: dockerName(identity),
+      Image: spec.image,
+      Env: spec.env,
+      Labels: labelsFor(this.nodeName, identity),
+      Tty: spec.tty === true,
+      OpenStdin: spec.stdin === true,
+      HostConfig: hostConfig,
+    };
+    if (spec.command !== undefined && spec.command.length > 0) {
+      options.Entrypoint = spec.command;
+      options.Cmd = spec.args ?? [];
+    } else if (spec.args !== undefined && spec.args.length > 0) options.Cmd = spec.args;
+    if (spec.workingDir !== undefined && spec.workingDir !== '') options.WorkingDir = spec.workingDir;
+    const container = await this.docker.createContainer(options);
+    return container.id;
+  }
+
+  async start(id: string): Promise<void> {
+    await this.docker.getContainer(id).start();
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period (Docker's stop does exactly this). */
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.floor(graceSeconds)) });
+    } catch (err) {
+      if (!isStatus(err, 304) && !isStatus(err, 404)) throw err;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
+    }
+  }
+
+  async inspect(id: string): Promise<ContainerState | undefined> {
+    try {
+      return this.toState(await this.docker.getContainer(id).inspect());
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  private toState(info: Docker.ContainerInspectInfo): ContainerState | undefined {
+    const identity = identityOf(info.Config.Labels);
+    if (identity === undefined) return undefined;
+    const networks = Object.values(info.NetworkSettings.Networks ?? {});
+    const ip = networks.map((n) => n.IPAddress).find((a) => a !== undefined && a !== '');
+    return {
+      id: info.Id,
+      identity,
+      running: info.State.Running,
+      exitCode: info.State.ExitCode,
+      oomKilled: info.State.OOMKilled,
+      createdAt: time(info.Created) ?? ZERO_TIME,
+      startedAt: time(info.State.StartedAt),
+      finishedAt: time(info.State.FinishedAt),
+      imageId: info.Image,
+      image: info.Config.Image,
+      ip,
+      status: info.State.Status,
+    };
+  }
+
+  /** Every container this agent created on this node, running or not. */
+  async listManaged(): Promise<ContainerState[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${this.nodeName}`] } });
+    const states = await Promise.all(list.map((c) => this.inspect(c.Id)));
+    return states.filter((s): s is ContainerState => s !== undefined);
+  }
+
+  /** stdout and stderr in order, as one byte stream. */
+  async logs(id: string, opts: LogOptions): Promise<Readable> {
+    const container = this.docker.getContainer(id);
+    const info = await container.inspect();
+    const base = {
+      stdout: true,
+      stderr: true,
+      timestamps: opts.timestamps === true,
+      ...(opts.tailLines !== undefined ? { tail: opts.tailLines } : {}),
+      ...(opts.sinceSeconds !== undefined ? { since: Math.floor(Date.now() / 1000) - opts.sinceSeconds } : {}),
+    };
+    const out = new PassThrough();
+    if (opts.follow) {
+      const stream = await container.logs({ ...base, follow: true });
+      if (info.Config.Tty) stream.pipe(out);
+      else {
+        this.docker.modem.demuxStream(stream, out, out);
+        stream.on('end', () => out.end());
+        stream.on('error', (err) => out.destroy(err));
+      }
+      out.on('close', () => (stream as Readable).destroy());
+    } else {
+      const buf = await container.logs({ ...base, follow: false });
+      out.end(info.Config.Tty ? buf : demuxBuffer(buf));
+    }
+    return out;
+  }
+
+  async exec(id: string, opts: { cmd: string[]; tty: boolean; stdin: boolean }): Promise<ExecSession> {
+    const exec = await this.docker.getContainer(id).exec({
+      Cmd: opts.cmd,
+      AttachStdin: opts.stdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: opts.tty,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty })) as Duplex;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    if (opts.tty) stream.pipe(stdout);
+    else this.docker.modem.demuxStream(stream, stdout, stderr);
+    const exitCode = new Promise<number>((resolve) => {
+      const done = (): void => {
+        stdout.end();
+        stderr.end();
+        exec.inspect().then((i) => resolve(i.ExitCode ?? 0), () => resolve(1));
+      };
+      stream.on('end', done);
+      stream.on('close', done);
+    });
+    return {
+      stdin: opts.stdin ? stream : undefined,
+      stdout,
+      stderr,
+      resize: async (w, h) => {
+        if (opts.tty && w > 0 && h > 0) await exec.resize({ w, h });
+      },
+      exitCode,
+    };
+  }
+}
+
+function isStatus(err: unknown, code: number): boolean {
+  return typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === code;
+}
+
+/** Docker's multiplexed log format (8-byte frame headers) to plain bytes. */
+export function demuxBuffer(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(parts);
+}

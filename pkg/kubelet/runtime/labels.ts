@@ -1,0 +1,65 @@
+// The labels every Docker object the node agent creates carries. They tie a container to
+// its pod, so a restarted agent rebuilds its view from Docker alone.
+
+export const LABELS = {
+  podUid: 'io.coxswain.pod.uid',
+  podNamespace: 'io.coxswain.pod.namespace',
+  podName: 'io.coxswain.pod.name',
+  containerName: 'io.coxswain.container.name',
+  attempt: 'io.coxswain.container.attempt',
+  containerType: 'io.coxswain.container.type',
+  node: 'io.coxswain.node',
+  /** Hash of the container's spec, so a changed image or command is noticed. */
+  specHash: 'io.coxswain.container.hash',
+} as const;
+
+export type ContainerType = 'sandbox' | 'init' | 'app';
+
+export interface PodIdentity {
+  uid: string;
+  namespace: string;
+  name: string;
+}
+
+export interface ContainerIdentity extends PodIdentity {
+  containerName: string;
+  attempt: number;
+  type: ContainerType;
+  specHash: string;
+}
+
+export function labelsFor(node: string, c: ContainerIdentity): Record<string, string> {
+  return {
+    [LABELS.node]: node,
+    [LABELS.podUid]: c.uid,
+    [LABELS.podNamespace]: c.namespace,
+    [LABELS.podName]: c.name,
+    [LABELS.containerName]: c.containerName,
+    [LABELS.attempt]: String(c.attempt),
+    [LABELS.containerType]: c.type,
+    [LABELS.specHash]: c.specHash,
+  };
+}
+
+/** Reads the identity back from labels; undefined for containers that are not ours. */
+export function identityOf(labels: Record<string, string> | undefined): ContainerIdentity | undefined {
+  if (labels === undefined) return undefined;
+  const uid = labels[LABELS.podUid];
+  const type = labels[LABELS.containerType];
+  if (uid === undefined || (type !== 'sandbox' && type !== 'init' && type !== 'app')) return undefined;
+  return {
+    uid,
+    namespace: labels[LABELS.podNamespace] ?? '',
+    name: labels[LABELS.podName] ?? '',
+    containerName: labels[LABELS.containerName] ?? '',
+    attempt: Number(labels[LABELS.attempt] ?? '0'),
+    type,
+    specHash: labels[LABELS.specHash] ?? '',
+  };
+}
+
+/** Docker name of a container (unique per pod uid, container and attempt). */
+export function dockerName(c: ContainerIdentity): string {
+  const container = c.type === 'sandbox' ? 'POD' : c.containerName;
+  return `coxswain_${container}_${c.name}_${c.namespace}_${c.uid}_${c.attempt}`;
+}
