@@ -16,6 +16,8 @@ const program = new Command('apiserver')
   .addOption(new Option('--advertise-address <addr>', 'address advertised to clients').default(DEFAULT_CONFIG.advertiseAddress))
   .addOption(new Option('--max-request-bytes <n>', 'request body limit').default(String(DEFAULT_CONFIG.maxBodyBytes)))
   .addOption(new Option('--watch-history <revisions>', 'revisions kept for watch resumption').default(String(DEFAULT_CONFIG.historyRevisions)))
+  .option('--kubelet-client-certificate <file>', 'client certificate for node agents (logs, exec)')
+  .option('--kubelet-client-key <file>', 'key of that certificate')
   .addOption(new Option('--compaction-interval <seconds>', 'seconds between compactions of watch history').default('60'))
   .addOption(new Option('--bookmark-interval <seconds>', 'seconds between watch bookmarks').default('60'));
 
@@ -44,6 +46,8 @@ const config: ApiServerConfig = {
   historyRevisions: int('watchHistory'),
   bookmarkIntervalMs: int('bookmarkInterval') * 1000,
   compactionIntervalMs: Math.max(1, int('compactionInterval')) * 1000,
+  ...(o['kubeletClientCertificate'] ? { kubeletClientCertFile: o['kubeletClientCertificate'] } : {}),
+  ...(o['kubeletClientKey'] ? { kubeletClientKeyFile: o['kubeletClientKey'] } : {}),
 };
 
 const server = await ApiServer.start(config).catch((err: unknown) => {

@@ -19,6 +19,9 @@ export interface ApiServerConfig {
   historyRevisions: number;
   /** How often history older than that is compacted away. */
   compactionIntervalMs: number;
+  /** Client certificate and key the apiserver presents to node agents (logs, exec). */
+  kubeletClientCertFile?: string;
+  kubeletClientKeyFile?: string;
   /** Address advertised in discovery (`serverAddressByClientCIDRs`). */
   advertiseAddress: string;
 }

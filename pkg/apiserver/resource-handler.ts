@@ -7,6 +7,7 @@ import { isObject, type DeleteOptions, type KubeObject } from '../api/meta.js';
 import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest } from '../errors/index.js';
 import type { ApplyManager } from './apply.js';
+import type { KubeletProxy } from './kubelet-proxy.js';
 import { decodeBody, mediaType, readBody } from './body.js';
 import type { ResourceRequest } from './request-info.js';
 import type { FieldValidation, RestStore, WriteOptions } from './rest-store.js';
@@ -16,6 +17,7 @@ import { serveHttpWatch, type WatchParams, type WatchSettings } from './watch-tr
 export interface HandlerContext {
   store: RestStore;
   apply: ApplyManager;
+  kubelets: KubeletProxy;
   maxBodyBytes: number;
   watch: WatchSettings;
   now: () => Date;
@@ -138,7 +140,11 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
     case 'get': {
       const n = requireName(name);
       if (subresource === 'scale') sendJson(res, 200, await store.getScale(r, namespace ?? '', n));
-      else if (subresource === 'log') throw new ApiError('ServiceUnavailable', 'pod logs are served by the node agent, which is not connected to this server yet');
+      else if (subresource === 'log') {
+        const params = new URLSearchParams();
+        for (const [k, v] of Object.entries(q)) if (typeof v === 'string') params.set(k, v);
+        await ctx.kubelets.logs(namespace ?? '', n, params, res);
+      }
       else sendObject(ctx, req, res, r, 200, await store.get(r, namespace, n));
       return;
     }
@@ -218,7 +224,7 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
       return;
     }
     case 'connect':
-      throw new ApiError('ServiceUnavailable', `${r.plural}/${subresource ?? ''} is served by the node agent, which is not connected to this server yet`);
+      throw new ApiError('BadRequest', `${r.plural}/${subresource ?? ''} needs a streaming upgrade (websocket with v5.channel.k8s.io)`);
   }
 }
 

@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import { SqliteStore, WatchCache } from '../storage/index.js';
 import { ApiError, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
+import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { authenticate } from './authn.js';
 import type { ApiServerConfig } from './config.js';
 import {
@@ -62,6 +63,12 @@ export class ApiServer {
     const ctx: HandlerContext = {
       store: restStore,
       apply: new ApplyManager(restStore, now),
+      kubelets: new KubeletProxy(
+        restStore,
+        config.kubeletClientCertFile && config.kubeletClientKeyFile
+          ? loadKubeletClientTls(config.kubeletClientCertFile, config.kubeletClientKeyFile, config.clientCaFile)
+          : undefined,
+      ),
       maxBodyBytes: config.maxBodyBytes,
       watch: { bookmarkIntervalMs: config.bookmarkIntervalMs, maxBufferedBytes: 64 * 1024 * 1024, maxTimeoutMs: 60 * 60 * 1000 },
       now,
@@ -192,7 +199,10 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig): express.Express
   return app;
 }
 
-/** Websocket watches: the same list path with `watch=true` and an `Upgrade: websocket` header. */
+/**
+ * Websocket upgrades: watches (the list path with `watch=true`) and pods/exec|attach,
+ * which are relayed to the pod's node agent.
+ */
 function attachWebSocketWatch(server: https.Server, ctx: HandlerContext): void {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
@@ -209,7 +219,13 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext): void {
         query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
       }
       const info = parseResourceRequest('GET', url.pathname, query);
-      if (info === undefined || info.verb !== 'watch') throw new ApiError('BadRequest', 'websocket upgrades are served for watches only');
+      if (info !== undefined && (info.subresource === 'exec' || info.subresource === 'attach') && info.name !== undefined) {
+        ctx.kubelets
+          .upgrade(req, socket, head, info.namespace ?? '', info.name, info.subresource, url.searchParams)
+          .catch((err: unknown) => refuse(toApiError(err)));
+        return;
+      }
+      if (info === undefined || info.verb !== 'watch') throw new ApiError('BadRequest', 'websocket upgrades are served for watches, exec and attach only');
       const params = {
         namespace: info.namespace,
         timeoutSeconds: query['timeoutSeconds'] !== undefined ? Number(queryString(query, 'timeoutSeconds')) : undefined,

@@ -3,3 +3,4 @@ export * from './rest-client.js';
 export * from './watch.js';
 export * from './work-queue.js';
 export * from './informer.js';
+export * from './event-recorder.js';

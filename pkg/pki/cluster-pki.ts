@@ -125,3 +125,34 @@ export async function ensureClusterPki(dir: string, opts: ClusterPkiOptions): Pr
   kubeconfig(p.controllerManagerKubeconfig, 'system:kube-controller-manager', cm);
   return p;
 }
+
+export interface NodeCredentialPaths {
+  kubeconfig: string;
+  servingCert: string;
+  servingKey: string;
+  caCert: string;
+}
+
+/**
+ * Credentials for a node agent made offline from the CA: a kubeconfig for
+ * `system:node:<name>` (group system:nodes) and a serving certificate for its logs/exec
+ * port. (Nodes joining with a bootstrap token get theirs through a CSR instead.)
+ */
+export async function ensureNodeCredentials(pkiDir: string, nodeName: string, opts: { server: string; addresses: string[] }): Promise<NodeCredentialPaths> {
+  const ca: KeyPairPem = { certPem: readFileSync(join(pkiDir, 'ca.crt'), 'utf8'), keyPem: readFileSync(join(pkiDir, 'ca.key'), 'utf8') };
+  const dir = join(pkiDir, 'nodes', nodeName);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const client = await loadOrCreate(join(dir, 'kubelet-client.crt'), join(dir, 'kubelet-client.key'), () =>
+    issueCertificate(ca, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], usages: ['client'] }));
+  const names = { dns: [nodeName, 'localhost'], ip: ['127.0.0.1', ...opts.addresses.filter((a) => isIP(a))] };
+  const servingOpts: IssueOptions = { commonName: nodeName, usages: ['server'], dnsNames: names.dns, ipAddresses: names.ip };
+  let serving = await loadOrCreate(join(dir, 'kubelet.crt'), join(dir, 'kubelet.key'), () => issueCertificate(ca, servingOpts));
+  if (!hasAll(serving.certPem, names)) {
+    serving = await issueCertificate(ca, servingOpts);
+    writeFileSync(join(dir, 'kubelet.crt'), serving.certPem, { mode: 0o644 });
+    writeSecret(join(dir, 'kubelet.key'), serving.keyPem);
+  }
+  const kubeconfig = join(dir, 'kubelet.kubeconfig');
+  writeKubeconfig(kubeconfig, { clusterName: 'coxswain', server: opts.server, caPem: ca.certPem, userName: `system:node:${nodeName}`, certPem: client.certPem, keyPem: client.keyPem });
+  return { kubeconfig, servingCert: join(dir, 'kubelet.crt'), servingKey: join(dir, 'kubelet.key'), caCert: join(pkiDir, 'ca.crt') };
+}

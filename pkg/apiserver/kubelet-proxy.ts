@@ -1,0 +1,124 @@
+// pods/log and pods/exec|attach are served by the node agent that runs the pod; the
+// apiserver finds the node and relays, authenticating to the agent with its
+// kubelet-client certificate. Logs are streamed as they come; exec is relayed frame by
+// frame over websockets in the channel protocol the client chose.
+
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
+import { chooseProtocol } from '../api/channel-protocol.js';
+import type { KubeObject } from '../api/meta.js';
+import { findByPlural, type ResourceInfo } from '../api/registry.js';
+import { ApiError, badRequest } from '../errors/index.js';
+import type { RestStore } from './rest-store.js';
+
+const PODS = findByPlural('', 'v1', 'pods') as ResourceInfo;
+const NODES = findByPlural('', 'v1', 'nodes') as ResourceInfo;
+
+export interface KubeletClientTls {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+export function loadKubeletClientTls(certFile: string, keyFile: string, caFile: string): KubeletClientTls {
+  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), ca: readFileSync(caFile, 'utf8') };
+}
+
+export class KubeletProxy {
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered) => chooseProtocol(offered) ?? false });
+
+  constructor(private readonly store: RestStore, private readonly tls: KubeletClientTls | undefined) {}
+
+  /** Where the pod's agent listens, and which container is meant. */
+  private async locate(namespace: string, podName: string, container: string | undefined): Promise<{ host: string; port: number; container: string; pod: KubeObject }> {
+    if (this.tls === undefined) throw new ApiError('ServiceUnavailable', 'the apiserver has no kubelet client certificate (--kubelet-client-certificate)');
+    const pod = await this.store.get(PODS, namespace, podName);
+    const spec = (pod['spec'] ?? {}) as { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[] };
+    const names = [...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => c.name);
+    let chosen = container;
+    if (chosen === undefined || chosen === '') {
+      const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
+      if (annotated !== undefined) chosen = annotated;
+      else if ((spec.containers ?? []).length === 1) chosen = spec.containers?.[0]?.name;
+      else throw badRequest(`a container name must be specified for pod ${podName}, choose one of: [${(spec.containers ?? []).map((c) => c.name).join(' ')}]`);
+    }
+    if (chosen === undefined || !names.includes(chosen)) throw badRequest(`container ${chosen ?? ''} is not valid for pod ${podName}`);
+    if (!spec.nodeName) throw badRequest(`pod ${podName} does not have a host assigned`);
+    const node = await this.store.get(NODES, undefined, spec.nodeName);
+    const status = (node['status'] ?? {}) as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
+    const host = status.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    const port = status.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (host === undefined || port === undefined) throw new ApiError('ServiceUnavailable', `node ${spec.nodeName} has not reported its agent's address`);
+    return { host, port, container: chosen, pod };
+  }
+
+  async logs(namespace: string, podName: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+    const target = await this.locate(namespace, podName, query.get('container') ?? undefined);
+    const q = new URLSearchParams();
+    for (const k of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'limitBytes']) {
+      const v = query.get(k);
+      if (v !== null) q.set(k, v);
+    }
+    const path = `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(target.container)}?${q.toString()}`;
+    const tls = this.tls as KubeletClientTls;
+    await new Promise<void>((resolve, reject) => {
+      const req = https.request({ host: target.host, port: target.port, path, method: 'GET', ...tls, agent: false }, (kres) => {
+        if (kres.statusCode !== 200) {
+          let body = '';
+          kres.on('data', (c: Buffer) => (body += c.toString()));
+          kres.on('end', () => reject(badRequest(body.trim() || `the node agent answered ${kres.statusCode ?? 0}`)));
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+        res.flushHeaders();
+        kres.pipe(res);
+        kres.on('end', () => resolve());
+        res.on('close', () => {
+          kres.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (err) => reject(new ApiError('ServiceUnavailable', `cannot reach the node agent at ${target.host}:${target.port}: ${err.message}`)));
+      req.end();
+    });
+  }
+
+  /** exec/attach: relays a websocket between the client and the pod's agent. */
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, subresource: string, query: URLSearchParams): Promise<void> {
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',');
+    const protocol = chooseProtocol(offered);
+    if (protocol === undefined) throw badRequest('exec needs the v5.channel.k8s.io or v4.channel.k8s.io websocket subprotocol');
+    const target = await this.locate(namespace, podName, query.get('container') ?? undefined);
+    const phase = ((target.pod['status'] ?? {}) as { phase?: string }).phase;
+    if (phase === 'Succeeded' || phase === 'Failed') throw badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+    const q = new URLSearchParams();
+    for (const [k, v] of query) if (k !== 'container') q.append(k, v);
+    const url = `wss://${target.host}:${target.port}/${subresource}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(target.container)}?${q.toString()}`;
+    const upstream = new WebSocket(url, [protocol], { ...(this.tls as KubeletClientTls), perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      upstream.once('open', () => resolve());
+      upstream.once('unexpected-response', (_r, res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => reject(badRequest(body.trim() || `the node agent refused exec (${res.statusCode ?? 0})`)));
+      });
+      upstream.once('error', (err) => reject(new ApiError('ServiceUnavailable', `cannot reach the node agent: ${err.message}`)));
+    });
+    this.wss.handleUpgrade(req, socket, head, (client) => {
+      client.on('message', (data: Buffer, isBinary) => upstream.send(data, { binary: isBinary }));
+      upstream.on('message', (data: Buffer, isBinary) => client.send(data, { binary: isBinary }));
+      client.on('close', () => upstream.close());
+      upstream.on('close', (code) => client.close(code === 1005 ? 1000 : code));
+      client.on('error', () => upstream.terminate());
+      upstream.on('error', () => client.terminate());
+    });
+  }
+}
+
+export function isStreamingSubresource(sub: string | undefined): boolean {
+  return sub === 'exec' || sub === 'attach';
+}
+

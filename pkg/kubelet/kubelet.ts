@@ -1,0 +1,153 @@
+// The node agent: registers the node, watches the pods bound to it, and keeps each pod's
+// containers in line through serialized per-pod workers; a periodic relist of Docker
+// (PLEG) notices containers that exited, and containers whose pod is gone are removed.
+
+import { objectKey, type KubeObject } from '../api/meta.js';
+import { findByPlural, type ResourceInfo } from '../api/registry.js';
+import { EventRecorder, Informer, type RestClient } from '../client/index.js';
+import { systemClock, type Clock } from './backoff.js';
+import type { KubeletConfig } from './config.js';
+import { NodeStatusReporter } from './node-status.js';
+import { PodSyncer } from './pod-sync.js';
+import { PodWorkers } from './pod-workers.js';
+import { ProbeManager } from './probes.js';
+import { DockerRuntime, type ContainerState } from './runtime/index.js';
+import { KubeletServer } from './server.js';
+import { podDirs, removePodDir } from './volumes.js';
+
+const PODS = findByPlural('', 'v1', 'pods') as ResourceInfo;
+
+export class Kubelet {
+  readonly runtime: DockerRuntime;
+  private readonly pods: Informer;
+  private readonly syncer: PodSyncer;
+  private readonly workers: PodWorkers;
+  private readonly byUid = new Map<string, string>();
+  private lastRelist = new Map<string, string>();
+  private server: KubeletServer | undefined;
+
+  constructor(
+    private readonly config: KubeletConfig,
+    private readonly client: RestClient,
+    private readonly log: (msg: string) => void,
+    clock: Clock = systemClock,
+  ) {
+    this.runtime = new DockerRuntime({ socketPath: config.dockerSocket, nodeName: config.nodeName });
+    this.pods = new Informer(client, PODS, { fieldSelector: `spec.nodeName=${config.nodeName}` });
+    const events = new EventRecorder(client, 'kubelet', config.nodeName);
+    const probes = new ProbeManager(this.runtime, {
+      onChange: (uid) => this.workers.update(uid),
+      onFailure: (t, message) => {
+        const pod = this.podByUid(t.podUid);
+        const kind = t.kind.charAt(0).toUpperCase() + t.kind.slice(1);
+        if (pod) events.event(pod, 'Warning', 'Unhealthy', `${kind} probe failed: ${message}`);
+      },
+    });
+    this.syncer = new PodSyncer(
+      { nodeName: config.nodeName, nodeIP: config.nodeIP, rootDir: config.rootDir, sandboxImage: config.sandboxImage, podNetwork: config.podNetwork },
+      client,
+      this.runtime,
+      probes,
+      events,
+      clock,
+    );
+    this.workers = new PodWorkers((uid) => this.syncPod(uid), log);
+    this.pods.addHandler({
+      onAdd: (p) => this.track(p),
+      onUpdate: (_o, p) => this.track(p),
+      onDelete: (p) => {
+        // Deleted in the API: its containers go (a restarted agent also lands here via the relist).
+        this.workers.update(p.metadata.uid ?? '');
+      },
+    });
+  }
+
+  private track(pod: KubeObject): void {
+    const uid = pod.metadata.uid ?? '';
+    this.byUid.set(uid, objectKey(pod));
+    this.workers.update(uid);
+  }
+
+  private podByUid(uid: string): KubeObject | undefined {
+    const key = this.byUid.get(uid);
+    const pod = key === undefined ? undefined : this.pods.get(key);
+    return pod?.metadata.uid === uid ? pod : undefined;
+  }
+
+  private async syncPod(uid: string): Promise<number | undefined> {
+    const pod = this.podByUid(uid);
+    if (pod === undefined) {
+      // No such pod bound here any more: remove whatever of it runs.
+      await this.syncer.killPod(uid, 0);
+      this.byUid.delete(uid);
+      return undefined;
+    }
+    return (await this.syncer.sync(pod)).requeueAfterMs;
+  }
+
+  /** PLEG: notice container state changes and orphans by relisting Docker. */
+  private async relist(): Promise<void> {
+    const containers = await this.runtime.docker.listContainers({ all: true, filters: { label: [`io.coxswain.node=${this.config.nodeName}`] } });
+    const now = new Map<string, string>();
+    for (const c of containers) now.set(c.Id, `${c.State}|${c.Labels['io.coxswain.pod.uid'] ?? ''}`);
+    const changed = new Set<string>();
+    for (const [id, sig] of now) if (this.lastRelist.get(id) !== sig) changed.add(sig.split('|')[1] ?? '');
+    for (const [id, sig] of this.lastRelist) if (!now.has(id)) changed.add(sig.split('|')[1] ?? '');
+    this.lastRelist = now;
+    const known = new Set(this.pods.list().map((p) => p.metadata.uid ?? ''));
+    for (const uid of changed) if (uid !== '') this.workers.update(uid);
+    // Orphans: containers of pods this node no longer has.
+    for (const sig of now.values()) {
+      const uid = sig.split('|')[1] ?? '';
+      if (uid !== '' && !known.has(uid) && !this.workers.isBusy(uid)) this.workers.update(uid);
+    }
+    const running = new Set([...now.values()].map((sig) => sig.split('|')[1] ?? ''));
+    for (const dir of podDirs(this.config.rootDir)) if (!known.has(dir) && !running.has(dir)) removePodDir(this.config.rootDir, dir);
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const version = await this.runtime.version();
+    this.server = await KubeletServer.start(this.config, this.runtime, (ns, name) => this.pods.get(`${ns}/${name}`));
+    const reporter = new NodeStatusReporter(this.client, {
+      nodeName: this.config.nodeName,
+      nodeIP: this.config.nodeIP,
+      kubeletPort: this.server.port,
+      maxPods: this.config.maxPods,
+      leaseDurationSeconds: this.config.leaseDurationSeconds,
+      leaseRenewIntervalMs: this.config.leaseRenewIntervalMs,
+      statusUpdateIntervalMs: this.config.statusUpdateIntervalMs,
+      labels: this.config.labels,
+      containerRuntimeVersion: `docker://${version}`,
+    });
+    await reporter.run(signal, this.log);
+    this.pods.start(signal);
+    await this.pods.waitForSync(signal);
+    const every = (fn: () => Promise<void> | void, ms: number): void => {
+      const tick = async (): Promise<void> => {
+        if (signal.aborted) return;
+        try {
+          await fn();
+        } catch (err) {
+          this.log(`periodic task: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        if (!signal.aborted) setTimeout(() => void tick(), ms).unref();
+      };
+      void tick();
+    };
+    every(() => this.relist(), this.config.relistIntervalMs);
+    every(() => {
+      for (const p of this.pods.list()) this.workers.update(p.metadata.uid ?? '');
+    }, this.config.resyncIntervalMs);
+    this.log(`kubelet ready on node ${this.config.nodeName} (${this.config.nodeIP}), serving on port ${this.server.port}`);
+    signal.addEventListener('abort', () => {
+      this.workers.stop();
+      this.syncer.probes.stopAll();
+      void this.server?.close();
+    }, { once: true });
+  }
+
+  /** Current runtime view (for tests and debugging). */
+  async containers(): Promise<ContainerState[]> {
+    return this.runtime.listManaged();
+  }
+}

@@ -1,0 +1,172 @@
+// The node's registration and heartbeats: the Node object with what this host has
+// (capacity, addresses, nodeInfo, conditions), a Lease in kube-node-lease renewed every
+// 10 s, and a status update when anything changes and at least every minute.
+
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
+import type { KubeObject } from '../api/meta.js';
+import { findByPlural, type ResourceInfo } from '../api/registry.js';
+import type { RestClient } from '../client/index.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
+
+const NODES = findByPlural('', 'v1', 'nodes') as ResourceInfo;
+const LEASES = findByPlural('coordination.k8s.io', 'v1', 'leases') as ResourceInfo;
+export const KUBELET_VERSION = 'v1.32.4-coxswain';
+
+export interface NodeStatusConfig {
+  nodeName: string;
+  nodeIP: string;
+  kubeletPort: number;
+  maxPods: number;
+  leaseDurationSeconds: number;
+  leaseRenewIntervalMs: number;
+  statusUpdateIntervalMs: number;
+  labels: Record<string, string>;
+  containerRuntimeVersion: string;
+}
+
+function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function microTime(d: Date): string {
+  return d.toISOString().replace(/Z$/, '000Z');
+}
+
+function osImage(): string {
+  try {
+    const m = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)"?/m);
+    return m?.[1] ?? 'Linux';
+  } catch {
+    return 'Linux';
+  }
+}
+
+function readId(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+export class NodeStatusReporter {
+  private lastPosted: unknown;
+  private lastPostedAt = 0;
+  private readonly transitions = new Map<string, string>();
+
+  constructor(private readonly client: RestClient, private readonly config: NodeStatusConfig) {}
+
+  private measure(now: Date): Record<string, unknown> {
+    const memKi = Math.floor(os.totalmem() / 1024);
+    const capacity = { cpu: String(os.cpus().length), memory: `${memKi}Ki`, pods: String(this.config.maxPods), 'ephemeral-storage': '100Gi' };
+    const free = os.freemem() / os.totalmem();
+    const cond = (type: string, status: string, reason: string, message: string): Record<string, unknown> => {
+      const key = `${type}=${status}`;
+      const prevKey = [...this.transitions.keys()].find((k) => k.startsWith(`${type}=`));
+      if (prevKey !== key) {
+        if (prevKey !== undefined) this.transitions.delete(prevKey);
+        this.transitions.set(key, rfc3339(now));
+      }
+      return { type, status, reason, message, lastHeartbeatTime: rfc3339(now), lastTransitionTime: this.transitions.get(key) };
+    };
+    return {
+      capacity,
+      allocatable: capacity,
+      conditions: [
+        cond('MemoryPressure', free < 0.05 ? 'True' : 'False', free < 0.05 ? 'KubeletHasInsufficientMemory' : 'KubeletHasSufficientMemory', free < 0.05 ? 'kubelet has insufficient memory available' : 'kubelet has sufficient memory available'),
+        cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+        cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+        cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+      ],
+      addresses: [{ type: 'InternalIP', address: this.config.nodeIP }, { type: 'Hostname', address: this.config.nodeName }],
+      daemonEndpoints: { kubeletEndpoint: { Port: this.config.kubeletPort } },
+      nodeInfo: {
+        machineID: readId('/etc/machine-id'),
+        systemUUID: readId('/sys/class/dmi/id/product_uuid'),
+        bootID: readId('/proc/sys/kernel/random/boot_id'),
+        kernelVersion: os.release(),
+        osImage: osImage(),
+        containerRuntimeVersion: this.config.containerRuntimeVersion,
+        kubeletVersion: KUBELET_VERSION,
+        kubeProxyVersion: KUBELET_VERSION,
+        operatingSystem: 'linux',
+        architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+      },
+    };
+  }
+
+  /** Creates the Node (or takes over an existing one of the same name). */
+  async register(): Promise<KubeObject> {
+    const now = new Date();
+    const node: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: this.config.nodeName,
+        labels: { 'kubernetes.io/hostname': this.config.nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch, ...this.config.labels },
+      },
+      spec: {},
+      status: this.measure(now),
+    };
+    try {
+      const created = await this.client.create(NODES, node);
+      this.lastPosted = node['status'];
+      this.lastPostedAt = Date.now();
+      return created;
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+    await this.client.patch(NODES, this.config.nodeName, 'merge', { metadata: { labels: node.metadata.labels } });
+    await this.postStatus(true);
+    return this.client.get(NODES, this.config.nodeName);
+  }
+
+  /** Posts the node status when it changed (ignoring heartbeat times) or a minute passed. */
+  async postStatus(force = false): Promise<void> {
+    const status = this.measure(new Date());
+    const comparable = (s: unknown): unknown => JSON.parse(JSON.stringify(s).replace(/"lastHeartbeatTime":"[^"]*"/g, ''));
+    if (!force && isDeepStrictEqual(comparable(status), comparable(this.lastPosted)) && Date.now() - this.lastPostedAt < this.config.statusUpdateIntervalMs) return;
+    await this.client.patch(NODES, this.config.nodeName, 'strategic', { status }, { subresource: 'status' });
+    this.lastPosted = status;
+    this.lastPostedAt = Date.now();
+  }
+
+  /** Creates or renews this node's Lease. */
+  async renewLease(nodeUid: string | undefined): Promise<void> {
+    const now = microTime(new Date());
+    const name = this.config.nodeName;
+    try {
+      const lease = await this.client.get(LEASES, name, { namespace: 'kube-node-lease' });
+      const spec = { ...((lease['spec'] ?? {}) as Record<string, unknown>), holderIdentity: name, leaseDurationSeconds: this.config.leaseDurationSeconds, renewTime: now };
+      await this.client.update(LEASES, { ...lease, spec }, { namespace: 'kube-node-lease' });
+    } catch (err) {
+      if (isConflict(err)) return;
+      if (!isNotFound(err)) throw err;
+      await this.client.create(LEASES, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name, namespace: 'kube-node-lease', ...(nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: nodeUid }] } : {}) },
+        spec: { holderIdentity: name, leaseDurationSeconds: this.config.leaseDurationSeconds, renewTime: now, acquireTime: now },
+      }, { namespace: 'kube-node-lease' });
+    }
+  }
+
+  /** Registers, then keeps the Lease and status fresh until aborted. */
+  async run(signal: AbortSignal, log: (m: string) => void): Promise<void> {
+    const node = await this.register();
+    log(`registered node ${this.config.nodeName}`);
+    const loop = (fn: () => Promise<void>, everyMs: number, what: string): void => {
+      const tick = (): void => {
+        if (signal.aborted) return;
+        fn().catch((err: unknown) => log(`${what}: ${err instanceof Error ? err.message : String(err)}`)).finally(() => {
+          if (!signal.aborted) setTimeout(tick, everyMs).unref();
+        });
+      };
+      tick();
+    };
+    loop(() => this.renewLease(node.metadata.uid), this.config.leaseRenewIntervalMs, 'lease renewal');
+    loop(() => this.postStatus(), Math.min(10_000, this.config.statusUpdateIntervalMs), 'node status');
+  }
+}

@@ -1,0 +1,171 @@
+// A pod's status computed from what runs: phase, conditions, container statuses (state,
+// last state, readiness, restart count), pod and host IPs. Pure: the inputs are snapshots.
+
+import { isDeepStrictEqual } from 'node:util';
+import { isObject, type KubeObject } from '../api/meta.js';
+import type { ContainerState } from './runtime/index.js';
+
+export interface Waiting {
+  reason: string;
+  message?: string;
+}
+
+export interface PodStatusInput {
+  pod: KubeObject;
+  podIP: string | undefined;
+  hostIP: string;
+  /** Attempts of each container, newest first. */
+  containers: Map<string, ContainerState[]>;
+  /** Why a container is not running, when the agent knows (CrashLoopBackOff, ErrImagePull…). */
+  waiting: Map<string, Waiting>;
+  /** Readiness of a running container (no readiness probe: true). */
+  ready: (name: string) => boolean;
+  /** Whether a running container passed its startup probe (none: true). */
+  started: (name: string) => boolean;
+  now: Date;
+}
+
+type Obj = Record<string, unknown>;
+
+function rfc3339(t: string | Date): string {
+  const d = typeof t === 'string' ? new Date(t) : t;
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function terminatedOf(c: ContainerState): Obj {
+  const reason = c.oomKilled ? 'OOMKilled' : c.exitCode === 0 ? 'Completed' : 'Error';
+  const t: Obj = { exitCode: c.exitCode, reason, containerID: `docker://${c.id}` };
+  if (c.startedAt) t['startedAt'] = rfc3339(c.startedAt);
+  if (c.finishedAt) t['finishedAt'] = rfc3339(c.finishedAt);
+  return t;
+}
+
+function containerStatus(spec: Obj, attempts: ContainerState[], input: PodStatusInput, defaultWaiting: string): Obj {
+  const name = String(spec['name'] ?? '');
+  const [latest, previous] = attempts;
+  const waiting = input.waiting.get(name);
+  const status: Obj = { name, image: String(spec['image'] ?? ''), imageID: '', ready: false, restartCount: latest?.identity.attempt ?? 0, started: false };
+  if (latest === undefined) {
+    status['state'] = { waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) } };
+    status['lastState'] = {};
+    return status;
+  }
+  status['imageID'] = latest.imageId;
+  status['containerID'] = `docker://${latest.id}`;
+  if (latest.running) {
+    status['state'] = { running: { startedAt: rfc3339(latest.startedAt ?? latest.createdAt) } };
+    status['ready'] = input.ready(name);
+    status['started'] = input.started(name);
+    status['lastState'] = previous && !previous.running ? { terminated: terminatedOf(previous) } : {};
+  } else if (waiting !== undefined) {
+    // Exited and about to be restarted (or held in back-off): waiting, with the exit as lastState.
+    status['state'] = { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } };
+    status['lastState'] = latest.startedAt ? { terminated: terminatedOf(latest) } : {};
+  } else if (!latest.startedAt) {
+    status['state'] = { waiting: { reason: 'ContainerCreating' } };
+    status['lastState'] = {};
+  } else {
+    status['state'] = { terminated: terminatedOf(latest) };
+    status['lastState'] = previous && previous.startedAt ? { terminated: terminatedOf(previous) } : {};
+  }
+  return status;
+}
+
+function condition(type: string, ok: boolean, previous: Obj[], now: Date, reason?: string): Obj {
+  const status = ok ? 'True' : 'False';
+  const old = previous.find((c) => c['type'] === type);
+  const lastTransitionTime = old !== undefined && old['status'] === status && typeof old['lastTransitionTime'] === 'string' ? old['lastTransitionTime'] : rfc3339(now);
+  const c: Obj = { type, status, lastProbeTime: null, lastTransitionTime };
+  if (!ok && reason !== undefined) c['reason'] = reason;
+  return c;
+}
+
+export function computePodStatus(input: PodStatusInput): Obj {
+  const spec = (input.pod['spec'] ?? {}) as Obj;
+  const prev = (input.pod['status'] ?? {}) as Obj;
+  const prevConditions = (Array.isArray(prev['conditions']) ? prev['conditions'] : []).filter(isObject);
+  const policy = String(spec['restartPolicy'] ?? 'Always');
+  const initSpecs = (Array.isArray(spec['initContainers']) ? spec['initContainers'] : []).filter(isObject);
+  const appSpecs = (Array.isArray(spec['containers']) ? spec['containers'] : []).filter(isObject);
+
+  let initDone = true;
+  let initFailed = false;
+  const initStatuses = initSpecs.map((c) => {
+    const attempts = input.containers.get(String(c['name'] ?? '')) ?? [];
+    const latest = attempts[0];
+    const done = latest !== undefined && !latest.running && latest.startedAt !== undefined && latest.exitCode === 0;
+    if (!done) {
+      if (initDone && latest !== undefined && !latest.running && latest.exitCode !== 0 && policy === 'Never') initFailed = true;
+      initDone = false;
+    }
+    const s = containerStatus(c, attempts, input, 'PodInitializing');
+    s['ready'] = done;
+    return s;
+  });
+  const appStatuses = appSpecs.map((c) => containerStatus(c, input.containers.get(String(c['name'] ?? '')) ?? [], input, initDone ? 'ContainerCreating' : 'PodInitializing'));
+
+  let phase: string;
+  if (initFailed) phase = 'Failed';
+  else if (!initDone) phase = 'Pending';
+  else {
+    const states = appStatuses.map((s) => s['state'] as Obj);
+    const terminated = states.filter((s) => s['terminated'] !== undefined).map((s) => s['terminated'] as Obj);
+    const running = states.filter((s) => s['running'] !== undefined).length;
+    const restarting = appStatuses.filter((s) => (s['state'] as Obj)['waiting'] !== undefined && Object.keys(s['lastState'] as Obj).length > 0).length;
+    if (terminated.length === appStatuses.length && appStatuses.length > 0) {
+      const failed = terminated.some((t) => t['exitCode'] !== 0);
+      phase = failed ? 'Failed' : 'Succeeded';
+    } else if (running > 0 || restarting > 0 || terminated.length > 0) phase = 'Running';
+    else phase = 'Pending';
+  }
+
+  const allReady = appStatuses.length > 0 && appStatuses.every((s) => s['ready'] === true);
+  const notReady = appStatuses.filter((s) => s['ready'] !== true).map((s) => String(s['name']));
+  const conditions = [
+    condition('PodReadyToStartContainers', input.podIP !== undefined, prevConditions, input.now),
+    condition('Initialized', initDone, prevConditions, input.now, 'ContainersNotInitialized'),
+    condition('Ready', allReady, prevConditions, input.now, 'ContainersNotReady'),
+    condition('ContainersReady', allReady, prevConditions, input.now, 'ContainersNotReady'),
+    condition('PodScheduled', true, prevConditions, input.now),
+  ];
+  for (const c of conditions) {
+    if ((c['type'] === 'Ready' || c['type'] === 'ContainersReady') && c['status'] === 'False') c['message'] = `containers with unready status: [${notReady.join(' ')}]`;
+  }
+  const status: Obj = {
+    phase,
+    conditions,
+    hostIP: input.hostIP,
+    hostIPs: [{ ip: input.hostIP }],
+    startTime: typeof prev['startTime'] === 'string' ? prev['startTime'] : rfc3339(input.now),
+    containerStatuses: appStatuses,
+    qosClass: qosClass(appSpecs),
+  };
+  if (initStatuses.length > 0) status['initContainerStatuses'] = initStatuses;
+  if (input.podIP !== undefined) {
+    status['podIP'] = input.podIP;
+    status['podIPs'] = [{ ip: input.podIP }];
+  }
+  return status;
+}
+
+/** Guaranteed, Burstable or BestEffort, from requests and limits. */
+export function qosClass(containers: Obj[]): string {
+  let any = false;
+  let guaranteed = containers.length > 0;
+  for (const c of containers) {
+    const res = (c['resources'] ?? {}) as { requests?: Obj; limits?: Obj };
+    const req = res.requests ?? {};
+    const lim = res.limits ?? {};
+    if (Object.keys(req).length > 0 || Object.keys(lim).length > 0) any = true;
+    for (const r of ['cpu', 'memory']) {
+      if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r]))) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** Whether two statuses differ in anything but probe times. */
+export function statusChanged(a: unknown, b: unknown): boolean {
+  return !isDeepStrictEqual(a, b);
+}

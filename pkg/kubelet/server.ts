@@ -1,0 +1,151 @@
+// The node agent's own HTTPS port: container logs and exec, for the apiserver only (its
+// kubelet-client certificate, signed by the cluster CA). The apiserver proxies pods/log
+// and pods/exec here.
+
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { KubeObject } from '../api/meta.js';
+import type { KubeletConfig } from './config.js';
+import { chooseProtocol, CHANNEL, exitStatus, frame } from '../api/channel-protocol.js';
+import type { ContainerState, DockerRuntime } from './runtime/index.js';
+
+/** The only client the agent serves. */
+export const APISERVER_CLIENT_CN = 'kube-apiserver-kubelet-client';
+
+function peerAllowed(socket: TLSSocket): boolean {
+  if (!socket.authorized) return false;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return (Array.isArray(cn) ? cn[0] : cn) === APISERVER_CLIENT_CN;
+}
+
+function fail(res: ServerResponse, code: number, message: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain' });
+  res.end(message + '\n');
+}
+
+export type PodLookup = (namespace: string, name: string) => KubeObject | undefined;
+
+export class KubeletServer {
+  private constructor(private readonly server: https.Server, readonly port: number) {}
+
+  static async start(config: KubeletConfig, runtime: DockerRuntime, lookup: PodLookup): Promise<KubeletServer> {
+    const server = https.createServer({
+      key: readFileSync(config.tlsKeyFile),
+      cert: readFileSync(config.tlsCertFile),
+      ca: readFileSync(config.clientCaFile),
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    const attempts = async (namespace: string, pod: string, container: string): Promise<ContainerState[] | string> => {
+      const p = lookup(namespace, pod);
+      if (p === undefined) return `pod ${namespace}/${pod} is not on this node`;
+      const list = (await runtime.listManaged()).filter((c) => c.identity.uid === p.metadata.uid && c.identity.containerName === container && c.identity.type !== 'sandbox');
+      if (list.length === 0) return `container "${container}" in pod "${pod}" is waiting to start: ContainerCreating`;
+      return list.sort((a, b) => b.identity.attempt - a.identity.attempt);
+    };
+
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      void (async () => {
+        if (!peerAllowed(req.socket as TLSSocket)) return fail(res, 403, 'forbidden: only the apiserver may use this port');
+        const url = new URL(req.url ?? '/', 'https://kubelet');
+        if (url.pathname === '/healthz') return fail(res, 200, 'ok');
+        const m = url.pathname.match(/^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/);
+        if (m === null || req.method !== 'GET') return fail(res, 404, 'not found');
+        const found = await attempts(decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''), decodeURIComponent(m[3] ?? ''));
+        if (typeof found === 'string') return fail(res, 400, found);
+        const q = url.searchParams;
+        const previous = q.get('previous') === 'true';
+        const target = previous ? found[1] : found[0];
+        if (target === undefined) return fail(res, 400, `previous terminated container "${m[3] ?? ''}" in pod "${m[2] ?? ''}" not found`);
+        const tail = q.get('tailLines');
+        const since = q.get('sinceSeconds');
+        const stream = await runtime.logs(target.id, {
+          follow: q.get('follow') === 'true' && !previous,
+          timestamps: q.get('timestamps') === 'true',
+          ...(tail !== null ? { tailLines: Number(tail) } : {}),
+          ...(since !== null ? { sinceSeconds: Number(since) } : {}),
+        });
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+        res.flushHeaders();
+        stream.pipe(res);
+        res.on('close', () => stream.destroy());
+      })().catch((err: unknown) => {
+        if (!res.headersSent) fail(res, 500, err instanceof Error ? err.message : String(err));
+        else res.end();
+      });
+    });
+
+    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered) => chooseProtocol(offered) ?? false });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const deny = (code: number, message: string): void => {
+        socket.end(`HTTP/1.1 ${code} ${message}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);
+      };
+      if (!peerAllowed(socket as TLSSocket)) return deny(403, 'forbidden');
+      const url = new URL(req.url ?? '/', 'https://kubelet');
+      const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/);
+      if (m === null) return deny(404, 'not found');
+      void attempts(decodeURIComponent(m[2] ?? ''), decodeURIComponent(m[3] ?? ''), decodeURIComponent(m[4] ?? '')).then((found) => {
+        if (typeof found === 'string') return deny(400, found);
+        const latest = found[0];
+        if (latest === undefined || !latest.running) return deny(400, `container ${m[4] ?? ''} is not running`);
+        wss.handleUpgrade(req, socket, head, (ws) => void serveExec(ws, runtime, latest.id, url.searchParams));
+      }, (err: unknown) => deny(500, err instanceof Error ? err.message : String(err)));
+    });
+
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, '0.0.0.0', () => resolve());
+    });
+    return new KubeletServer(server, (server.address() as AddressInfo).port);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+async function serveExec(ws: WebSocket, runtime: DockerRuntime, containerId: string, q: URLSearchParams): Promise<void> {
+  const cmd = q.getAll('command');
+  const tty = q.get('tty') === 'true' || q.get('tty') === '1';
+  const stdin = q.get('stdin') === 'true' || q.get('stdin') === '1';
+  let session;
+  try {
+    session = await runtime.exec(containerId, { cmd, tty, stdin });
+  } catch (err) {
+    ws.send(frame(CHANNEL.error, JSON.stringify({ metadata: {}, status: 'Failure', message: err instanceof Error ? err.message : String(err), reason: 'InternalError' })));
+    ws.close(1000);
+    return;
+  }
+  session.stdout.on('data', (c: Buffer) => ws.send(frame(CHANNEL.stdout, c)));
+  session.stderr.on('data', (c: Buffer) => ws.send(frame(CHANNEL.stderr, c)));
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    const buf = isBinary ? data : Buffer.from(data);
+    const channel = buf[0];
+    const body = buf.subarray(1);
+    if (channel === CHANNEL.stdin) session.stdin?.write(body);
+    else if (channel === CHANNEL.resize) {
+      try {
+        const size = JSON.parse(body.toString()) as { Width?: number; Height?: number };
+        void session.resize(size.Width ?? 0, size.Height ?? 0).catch(() => undefined);
+      } catch {
+        // malformed resize: ignore
+      }
+    } else if (channel === CHANNEL.close && body[0] === CHANNEL.stdin) session.stdin?.end();
+  });
+  ws.on('close', () => session.stdin?.end());
+  const code = await session.exitCode;
+  // Let buffered output drain before the status.
+  await new Promise((r) => setImmediate(r));
+  if (ws.readyState === ws.OPEN) {
+    ws.send(frame(CHANNEL.error, exitStatus(code)));
+    ws.close(1000);
+  }
+}
