@@ -6,13 +6,22 @@ import { ApiError } from '../errors/index.js';
 import { runApply, runCreate } from './commands/apply.js';
 import { runDelete } from './commands/delete.js';
 import { runDescribe } from './commands/describe.js';
+import { runExec } from './commands/exec.js';
 import { runGet } from './commands/get.js';
+import { runLogs } from './commands/logs.js';
 import { CLIENT_VERSION, runApiResources, runScale, runVersion } from './commands/misc.js';
 import { runPkiInit } from './commands/pki.js';
 import { CliContext, type CliIO, type GlobalFlags } from './context.js';
 import { ManifestError } from './manifests.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** A command's own non-zero exit (e.g. exec passing on the remote exit code): no message. */
+export class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit code ${code}`);
+  }
+}
 
 /** The one-line message kubectl would print for an error. */
 export function errorLine(err: unknown): string {
@@ -96,6 +105,31 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .action((args: string[], flags) => runScale(ctxOf(), args, flags));
 
   program
+    .command('logs')
+    .description('print the logs of a container in a pod')
+    .argument('<pod>', 'POD or pod/POD')
+    .option('-c, --container <name>', 'container name')
+    .option('-f, --follow', 'stream the logs')
+    .option('-p, --previous', 'logs of the previous instance of the container')
+    .option('--tail <lines>', 'lines from the end to show')
+    .option('--timestamps', 'prefix each line with its timestamp')
+    .option('--since <duration>', 'only logs newer than this (e.g. 5m)')
+    .action((pod: string, flags) => runLogs(ctxOf(), pod, flags));
+
+  program
+    .command('exec')
+    .description('run a command in a container')
+    .argument('<pod>', 'POD or pod/POD')
+    .argument('<command...>', 'command and arguments (after --)')
+    .option('-c, --container <name>', 'container name')
+    .option('-i, --stdin', 'pass stdin to the container')
+    .option('-t, --tty', 'stdin is a TTY')
+    .action(async (pod: string, command: string[], flags) => {
+      const code = await runExec(ctxOf(), pod, command, flags);
+      if (code !== 0) throw new ExitCode(code);
+    });
+
+  program
     .command('api-resources')
     .description('print the supported API resources')
     .option('-o, --output <format>', 'wide|name')
@@ -131,6 +165,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (typeof code === 'string' && code.startsWith('commander.')) {
       return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : ((err as { exitCode?: number }).exitCode ?? 1);
     }
+    if (err instanceof ExitCode) return err.code;
     io.stderr(errorLine(err) + '\n');
     return 1;
   } finally {

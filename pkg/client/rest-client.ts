@@ -118,6 +118,25 @@ export class RestClient {
     });
   }
 
+  /** A request whose response body is streamed (logs -f); non-2xx answers become ApiError. */
+  stream(req: RawRequest): Promise<import('node:http').IncomingMessage> {
+    const url = new URL(this.url(req.path, req.query ?? {}));
+    return new Promise((resolve, reject) => {
+      const r = https.request(
+        { method: req.method, host: url.hostname, port: url.port, path: url.pathname + url.search, headers: { Accept: req.accept ?? '*/*', ...this.authHeaders() }, agent: this.agent },
+        (res) => {
+          const code = res.statusCode ?? 0;
+          if (code >= 200 && code < 300) return resolve(res);
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(toError(code, Buffer.concat(chunks).toString('utf8'))));
+        },
+      );
+      r.on('error', (err) => reject(this.networkError(err)));
+      r.end();
+    });
+  }
+
   private networkError(err: Error): ApiError {
     return new ApiError('ServiceUnavailable', `cannot reach the API server at ${this.config.server}: ${err.message}`);
   }

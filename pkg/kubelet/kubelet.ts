@@ -2,6 +2,7 @@
 // containers in line through serialized per-pod workers; a periodic relist of Docker
 // (PLEG) notices containers that exited, and containers whose pod is gone are removed.
 
+import { isDeepStrictEqual } from 'node:util';
 import { objectKey, type KubeObject } from '../api/meta.js';
 import { findByPlural, type ResourceInfo } from '../api/registry.js';
 import { EventRecorder, Informer, type RestClient } from '../client/index.js';
@@ -16,6 +17,11 @@ import { KubeletServer } from './server.js';
 import { podDirs, removePodDir } from './volumes.js';
 
 const PODS = findByPlural('', 'v1', 'pods') as ResourceInfo;
+
+function onlyStatusChanged(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject): unknown => ({ ...o, status: undefined, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
+  return isDeepStrictEqual(strip(a), strip(b));
+}
 
 export class Kubelet {
   readonly runtime: DockerRuntime;
@@ -54,7 +60,10 @@ export class Kubelet {
     this.workers = new PodWorkers((uid) => this.syncPod(uid), log);
     this.pods.addHandler({
       onAdd: (p) => this.track(p),
-      onUpdate: (_o, p) => this.track(p),
+      // The agent writes pod status itself: a status-only change needs no sync.
+      onUpdate: (old, p) => {
+        if (!onlyStatusChanged(old, p)) this.track(p);
+      },
       onDelete: (p) => {
         // Deleted in the API: its containers go (a restarted agent also lands here via the relist).
         this.workers.update(p.metadata.uid ?? '');

@@ -126,7 +126,7 @@ export class NodeStatusReporter {
   /** Posts the node status when it changed (ignoring heartbeat times) or a minute passed. */
   async postStatus(force = false): Promise<void> {
     const status = this.measure(new Date());
-    const comparable = (s: unknown): unknown => JSON.parse(JSON.stringify(s).replace(/"lastHeartbeatTime":"[^"]*"/g, ''));
+    const comparable = (s: unknown): unknown => JSON.parse(JSON.stringify(s ?? null, (k, v: unknown) => (k === 'lastHeartbeatTime' ? undefined : v)));
     if (!force && isDeepStrictEqual(comparable(status), comparable(this.lastPosted)) && Date.now() - this.lastPostedAt < this.config.statusUpdateIntervalMs) return;
     await this.client.patch(NODES, this.config.nodeName, 'strategic', { status }, { subresource: 'status' });
     this.lastPosted = status;

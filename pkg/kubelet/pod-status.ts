@@ -112,10 +112,12 @@ export function computePodStatus(input: PodStatusInput): Obj {
     const terminated = states.filter((s) => s['terminated'] !== undefined).map((s) => s['terminated'] as Obj);
     const running = states.filter((s) => s['running'] !== undefined).length;
     const restarting = appStatuses.filter((s) => (s['state'] as Obj)['waiting'] !== undefined && Object.keys(s['lastState'] as Obj).length > 0).length;
-    if (terminated.length === appStatuses.length && appStatuses.length > 0) {
-      const failed = terminated.some((t) => t['exitCode'] !== 0);
-      phase = failed ? 'Failed' : 'Succeeded';
-    } else if (running > 0 || restarting > 0 || terminated.length > 0) phase = 'Running';
+    const failed = terminated.some((t) => t['exitCode'] !== 0);
+    const allTerminated = terminated.length === appStatuses.length && appStatuses.length > 0;
+    // Terminal phases only where nothing will be restarted.
+    if (allTerminated && policy === 'Never') phase = failed ? 'Failed' : 'Succeeded';
+    else if (allTerminated && policy === 'OnFailure' && !failed) phase = 'Succeeded';
+    else if (running > 0 || restarting > 0 || terminated.length > 0) phase = 'Running';
     else phase = 'Pending';
   }
 

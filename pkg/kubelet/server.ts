@@ -116,6 +116,13 @@ async function serveExec(ws: WebSocket, runtime: DockerRuntime, containerId: str
   const cmd = q.getAll('command');
   const tty = q.get('tty') === 'true' || q.get('tty') === '1';
   const stdin = q.get('stdin') === 'true' || q.get('stdin') === '1';
+  // Frames can arrive before the exec exists (kubectl sends stdin at once): hold them.
+  const early: Buffer[] = [];
+  let handle: ((buf: Buffer) => void) | undefined;
+  ws.on('message', (data: Buffer) => {
+    if (handle) handle(data);
+    else early.push(data);
+  });
   let session;
   try {
     session = await runtime.exec(containerId, { cmd, tty, stdin });
@@ -124,24 +131,25 @@ async function serveExec(ws: WebSocket, runtime: DockerRuntime, containerId: str
     ws.close(1000);
     return;
   }
-  session.stdout.on('data', (c: Buffer) => ws.send(frame(CHANNEL.stdout, c)));
-  session.stderr.on('data', (c: Buffer) => ws.send(frame(CHANNEL.stderr, c)));
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    const buf = isBinary ? data : Buffer.from(data);
+  const s = session;
+  s.stdout.on('data', (c: Buffer) => ws.send(frame(CHANNEL.stdout, c)));
+  s.stderr.on('data', (c: Buffer) => ws.send(frame(CHANNEL.stderr, c)));
+  handle = (buf: Buffer): void => {
     const channel = buf[0];
     const body = buf.subarray(1);
-    if (channel === CHANNEL.stdin) session.stdin?.write(body);
+    if (channel === CHANNEL.stdin) s.stdin?.write(body);
     else if (channel === CHANNEL.resize) {
       try {
         const size = JSON.parse(body.toString()) as { Width?: number; Height?: number };
-        void session.resize(size.Width ?? 0, size.Height ?? 0).catch(() => undefined);
+        void s.resize(size.Width ?? 0, size.Height ?? 0).catch(() => undefined);
       } catch {
         // malformed resize: ignore
       }
-    } else if (channel === CHANNEL.close && body[0] === CHANNEL.stdin) session.stdin?.end();
-  });
-  ws.on('close', () => session.stdin?.end());
-  const code = await session.exitCode;
+    } else if (channel === CHANNEL.close && body[0] === CHANNEL.stdin) s.stdin?.end();
+  };
+  for (const buf of early.splice(0)) handle(buf);
+  ws.on('close', () => s.stdin?.end());
+  const code = await s.exitCode;
   // Let buffered output drain before the status.
   await new Promise((r) => setImmediate(r));
   if (ws.readyState === ws.OPEN) {

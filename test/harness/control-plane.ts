@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureClusterPki, type ClusterPkiPaths } from '../../pkg/pki/index.js';
+import { ensureClusterPki, ensureNodeCredentials, type ClusterPkiPaths } from '../../pkg/pki/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/ root (this file compiles to dist/test/harness/). */
@@ -90,6 +90,8 @@ export async function startControlPlane(opts: { extraArgs?: string[]; withContro
     '--tls-cert-file', pki.apiserverCert,
     '--tls-private-key-file', pki.apiserverKey,
     '--client-ca-file', pki.caCert,
+    '--kubelet-client-certificate', pki.kubeletClientCert,
+    '--kubelet-client-key', pki.kubeletClientKey,
     ...(opts.extraArgs ?? []),
   ];
   const launch = async (): Promise<ChildProcess> => {
@@ -165,4 +167,71 @@ export function coxctl(kubeconfig: string, args: string[], opts: { input?: strin
 /** The real kubectl with a fresh HOME (its /version and discovery caches live there). */
 export function kubectl(kubeconfig: string, home: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return run('kubectl', ['--kubeconfig', kubeconfig, ...args], { ...opts, env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig } });
+}
+
+export interface NodeAgent {
+  name: string;
+  process: ChildProcess;
+  rootDir: string;
+  /** kill -9 the agent. */
+  crash(): Promise<void>;
+  /** Starts the agent again with the same identity and state folder. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+/** Starts a real node agent process for this control plane, on the local dockerd. */
+export async function startNodeAgent(plane: ControlPlane, opts: { name?: string; extraArgs?: string[] } = {}): Promise<NodeAgent> {
+  const name = opts.name ?? `node-${Math.random().toString(36).slice(2, 8)}`;
+  const creds = await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] });
+  const rootDir = join(plane.dir, 'kubelet', name);
+  const port = await freePort();
+  const args = [
+    join(DIST, 'cmd', 'kubelet.js'),
+    '--kubeconfig', creds.kubeconfig,
+    '--tls-cert-file', creds.servingCert,
+    '--tls-private-key-file', creds.servingKey,
+    '--client-ca-file', creds.caCert,
+    '--node-name', name,
+    '--node-ip', '127.0.0.1',
+    '--port', String(port),
+    '--root-dir', rootDir,
+    ...(opts.extraArgs ?? []),
+  ];
+  let out = '';
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20000)));
+    child.stderr?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20000)));
+    await waitForLine(child, /kubelet ready/, 60_000);
+    return child;
+  };
+  const agent: NodeAgent = {
+    name,
+    rootDir,
+    process: await launch(),
+    async crash() {
+      agent.process.kill('SIGKILL');
+      await exited(agent.process);
+    },
+    async restart() {
+      agent.process = await launch();
+    },
+    async stop() {
+      if (agent.process.exitCode === null && agent.process.signalCode === null) {
+        agent.process.kill('SIGTERM');
+        await exited(agent.process);
+      }
+    },
+    output: () => out,
+  };
+  return agent;
+}
+
+/** Removes every container a test node created (by its node label), whatever happened. */
+export async function removeNodeContainers(nodeName: string): Promise<void> {
+  const list = await run('docker', ['ps', '-aq', '--filter', `label=io.coxswain.node=${nodeName}`]);
+  const ids = list.stdout.split('\n').filter((l) => l.trim() !== '');
+  if (ids.length > 0) await run('docker', ['rm', '-f', ...ids]);
 }

@@ -1,0 +1,250 @@
+// The node agent against a real dockerd: registration and lease, multi-container pods,
+// restarts with back-off, probes, OOM, graceful deletion, restart safety, image pull
+// failures, logs and exec through the apiserver (kubectl and coxctl). Pods set
+// spec.nodeName directly (the scheduler comes later).
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { KubeObject } from '../pkg/api/meta.js';
+import type { RestClient } from '../pkg/client/index.js';
+import { ApiError } from '../pkg/errors/index.js';
+import { adminClient, eventually, R, resource } from './harness/clients.js';
+import { coxctl, kubectl, removeNodeContainers, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+
+let plane: ControlPlane;
+let agent: NodeAgent;
+let client: RestClient;
+let home: string;
+const NS = 'default';
+const leases = resource('coordination.k8s.io', 'v1', 'leases');
+
+before(async () => {
+  plane = await startControlPlane();
+  agent = await startNodeAgent(plane);
+  client = adminClient(plane);
+  home = mkdtempSync(join(tmpdir(), 'agent-test-'));
+});
+after(async () => {
+  await agent.stop();
+  await removeNodeContainers(agent.name);
+  client.close();
+  await plane.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+type Obj = Record<string, unknown>;
+
+function pod(name: string, containers: Obj[], extra: Obj = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { nodeName: agent.name, terminationGracePeriodSeconds: 5, containers: containers.map((c) => ({ image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', ...c })), ...extra },
+  };
+}
+
+async function getPod(name: string): Promise<KubeObject & { status: Obj; spec: Obj }> {
+  return (await client.get(R.pods, name, { namespace: NS })) as KubeObject & { status: Obj; spec: Obj };
+}
+
+function containerStatus(p: { status: Obj }, name: string): Obj {
+  const list = (p.status['containerStatuses'] ?? []) as Obj[];
+  return list.find((c) => c['name'] === name) ?? {};
+}
+
+async function waitFor(name: string, what: string, check: (p: KubeObject & { status: Obj; spec: Obj }) => boolean, timeoutMs = 60_000): Promise<KubeObject & { status: Obj; spec: Obj }> {
+  let last: (KubeObject & { status: Obj; spec: Obj }) | undefined;
+  await eventually(async () => {
+    last = await getPod(name);
+    return check(last);
+  }, { timeoutMs, intervalMs: 250, what: `${name}: ${what}` }).catch((err: Error) => {
+    throw new Error(`${err.message}; last status: ${JSON.stringify(last?.status)}`);
+  });
+  return last as KubeObject & { status: Obj; spec: Obj };
+}
+
+async function dockerOf(uid: string): Promise<{ id: string; state: string; container: string; attempt: string }[]> {
+  const out = await run('docker', ['ps', '-a', '--filter', `label=io.coxswain.pod.uid=${uid}`, '--format', '{{.ID}} {{.State}} {{.Label "io.coxswain.container.name"}} {{.Label "io.coxswain.container.attempt"}}']);
+  return out.stdout.split('\n').filter((l) => l !== '').map((l) => {
+    const [id = '', state = '', container = '', attempt = ''] = l.split(' ');
+    return { id, state, container, attempt };
+  });
+}
+
+const running = (p: { status: Obj }): boolean => p.status['phase'] === 'Running';
+
+describe('node registration', () => {
+  test('the node is Ready with real capacity and renews its lease; a stopped agent stops renewing', async () => {
+    const node = await client.get(R.nodes, agent.name);
+    const status = node['status'] as { conditions: { type: string; status: string }[]; capacity: Record<string, string>; nodeInfo: Record<string, string> };
+    assert.equal(status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
+    assert.ok(Number(status.capacity['cpu']) >= 1);
+    assert.match(status.capacity['memory'] ?? '', /^\d+Ki$/);
+    assert.match(status.nodeInfo['containerRuntimeVersion'] ?? '', /^docker:\/\//);
+    const out = await kubectl(plane.pki.adminKubeconfig, home, ['get', 'nodes']);
+    assert.match(out.stdout, new RegExp(`${agent.name}\\s+Ready`));
+
+    const quick = await startNodeAgent(plane, { extraArgs: ['--lease-renew-interval', '1'] });
+    try {
+      const renewTime = async (): Promise<string> => String(((await client.get(leases, quick.name, { namespace: 'kube-node-lease' }))['spec'] as Obj)['renewTime']);
+      const first = await renewTime();
+      await eventually(async () => (await renewTime()) !== first, { timeoutMs: 10_000, what: 'lease renewed' });
+      await quick.stop();
+      const stopped = await renewTime();
+      await new Promise((r) => setTimeout(r, 3000)); // three renew intervals with no agent
+      assert.equal(await renewTime(), stopped);
+    } finally {
+      await quick.stop();
+      await removeNodeContainers(quick.name);
+    }
+  });
+});
+
+describe('pods', () => {
+  test('two containers share localhost and an emptyDir', async () => {
+    await client.create(R.pods, pod('duo', [
+      { name: 'web', command: ['httpd', '-f', '-p', '8080', '-h', '/shared'], volumeMounts: [{ name: 'shared', mountPath: '/shared' }] },
+      { name: 'side', command: ['sh', '-c', 'echo from-side > /shared/index.html; while true; do wget -qO- http://127.0.0.1:8080/index.html; sleep 1; done'], volumeMounts: [{ name: 'shared', mountPath: '/shared' }] },
+    ], { volumes: [{ name: 'shared', emptyDir: {} }] }), { namespace: NS });
+    const p = await waitFor('duo', 'both running', (x) => running(x) && containerStatus(x, 'web')['ready'] === true && containerStatus(x, 'side')['ready'] === true);
+    assert.match(String(p.status['podIP'] ?? ''), /^\d+\.\d+\.\d+\.\d+$/);
+    const containers = await dockerOf(p.metadata.uid ?? '');
+    assert.deepEqual(containers.map((c) => `${c.container}:${c.state}`).sort(), ['POD:running', 'side:running', 'web:running']);
+    await eventually(async () => (await kubectl(plane.pki.adminKubeconfig, home, ['logs', 'duo', '-c', 'side'])).stdout.includes('from-side'), { timeoutMs: 20_000, what: 'the sidecar fetched the page over localhost' });
+  });
+
+  test('a crashing container is restarted with growing delays and shows CrashLoopBackOff', async () => {
+    await client.create(R.pods, pod('crasher', [{ name: 'c', command: ['sh', '-c', 'echo crashing; exit 1'] }]), { namespace: NS });
+    let sawBackoff = false;
+    await waitFor('crasher', 'restarted twice in CrashLoopBackOff', (x) => {
+      const cs = containerStatus(x, 'c');
+      if ((cs['state'] as Obj | undefined)?.['waiting'] && ((cs['state'] as Obj)['waiting'] as Obj)['reason'] === 'CrashLoopBackOff') sawBackoff = true;
+      return Number(cs['restartCount'] ?? 0) >= 2 && sawBackoff;
+    }, 90_000);
+    const p = await getPod('crasher');
+    const last = ((containerStatus(p, 'c')['lastState'] as Obj)['terminated'] ?? {}) as Obj;
+    assert.equal(last['exitCode'], 1);
+    assert.equal(last['reason'], 'Error');
+    const prev = await kubectl(plane.pki.adminKubeconfig, home, ['logs', 'crasher', '--previous']);
+    assert.equal(prev.code, 0, prev.stderr);
+    assert.match(prev.stdout, /crashing/);
+  });
+
+  test('a failing liveness probe restarts the container; a failing readiness probe only flips Ready', async () => {
+    await client.create(R.pods, pod('probed', [
+      { name: 'live', command: ['sh', '-c', 'touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 600'], livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 1 } },
+      { name: 'ready', command: ['sh', '-c', 'sleep 600'], readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 } },
+    ]), { namespace: NS });
+    await waitFor('probed', 'liveness restart', (x) => Number(containerStatus(x, 'live')['restartCount'] ?? 0) >= 1, 60_000);
+    let p = await getPod('probed');
+    assert.equal(containerStatus(p, 'ready')['ready'], false);
+    assert.equal(containerStatus(p, 'ready')['restartCount'], 0);
+    assert.equal(((p.status['conditions'] as Obj[]).find((c) => c['type'] === 'Ready') ?? {})['status'], 'False');
+    const exec = await kubectl(plane.pki.adminKubeconfig, home, ['exec', 'probed', '-c', 'ready', '--', 'touch', '/tmp/ready']);
+    assert.equal(exec.code, 0, exec.stderr);
+    p = await waitFor('probed', 'ready container Ready', (x) => containerStatus(x, 'ready')['ready'] === true);
+    assert.equal(containerStatus(p, 'ready')['restartCount'], 0);
+  });
+
+  test('a container over its memory limit is OOMKilled with 137', async () => {
+    await client.create(R.pods, pod('hog', [{ name: 'hog', command: ['tail', '/dev/zero'], resources: { limits: { memory: '16Mi' } } }], { restartPolicy: 'Never' }), { namespace: NS });
+    const p = await waitFor('hog', 'OOMKilled', (x) => ((containerStatus(x, 'hog')['state'] as Obj | undefined)?.['terminated'] as Obj | undefined)?.['reason'] === 'OOMKilled');
+    const term = (containerStatus(p, 'hog')['state'] as Obj)['terminated'] as Obj;
+    assert.equal(term['exitCode'], 137);
+    assert.equal(p.status['phase'], 'Failed');
+  });
+
+  test('deleting a pod sends SIGTERM first, and its containers are gone afterwards', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'term-'));
+    await client.create(R.pods, pod('graceful', [{ name: 'c', command: ['sh', '-c', "trap 'echo got-term > /out/term; exit 0' TERM; while true; do sleep 1 & wait $!; done"], volumeMounts: [{ name: 'out', mountPath: '/out' }] }], { volumes: [{ name: 'out', hostPath: { path: out } }] }), { namespace: NS });
+    const p = await waitFor('graceful', 'running', running);
+    const res = await kubectl(plane.pki.adminKubeconfig, home, ['delete', 'pod', 'graceful']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(existsSync(join(out, 'term')), 'the trap saw SIGTERM');
+    assert.equal(readFileSync(join(out, 'term'), 'utf8').trim(), 'got-term');
+    await eventually(async () => (await dockerOf(p.metadata.uid ?? '')).length === 0, { timeoutMs: 20_000, what: 'containers removed' });
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  test('a missing image shows ErrImagePull, then ImagePullBackOff, and never starts', async () => {
+    await client.create(R.pods, pod('noimage', [{ name: 'c', image: 'coxswain/does-not-exist:1', imagePullPolicy: 'IfNotPresent' }]), { namespace: NS });
+    const reasons = new Set<string>();
+    const p = await waitFor('noimage', 'ErrImagePull then ImagePullBackOff', (x) => {
+      const waiting = ((containerStatus(x, 'c')['state'] as Obj | undefined)?.['waiting'] ?? {}) as Obj;
+      if (typeof waiting['reason'] === 'string') reasons.add(waiting['reason']);
+      return reasons.has('ErrImagePull') && reasons.has('ImagePullBackOff');
+    }, 60_000);
+    assert.equal(p.status['phase'], 'Pending');
+    assert.deepEqual((await dockerOf(p.metadata.uid ?? '')).filter((c) => c.container !== 'POD'), []);
+  });
+});
+
+describe('logs and exec', () => {
+  test('kubectl and coxctl logs (incl. -f) and exec with exit codes and stdin', async () => {
+    await client.create(R.pods, pod('talker', [{ name: 'c', command: ['sh', '-c', 'i=0; while true; do echo line-$i; i=$((i+1)); sleep 1; done'] }]), { namespace: NS });
+    await waitFor('talker', 'running', running);
+    await eventually(async () => (await kubectl(plane.pki.adminKubeconfig, home, ['logs', 'talker'])).stdout.includes('line-1'), { timeoutMs: 20_000, what: 'kubectl logs' });
+    const tail = await coxctl(plane.pki.adminKubeconfig, ['logs', 'talker', '--tail', '1']);
+    assert.equal(tail.code, 0, tail.stderr);
+    assert.equal(tail.stdout.trim().split('\n').length, 1);
+
+    for (const cli of ['kubectl', 'coxctl'] as const) {
+      const args = cli === 'kubectl' ? ['--kubeconfig', plane.pki.adminKubeconfig, 'logs', '-f', 'talker'] : [join(plane.dir, '..'), 'x'];
+      const child = cli === 'kubectl'
+        ? spawn('kubectl', args, { env: { ...process.env, HOME: home } })
+        : spawn(process.execPath, [join(process.cwd(), 'dist', 'cmd', 'coxctl.js'), '--kubeconfig', plane.pki.adminKubeconfig, 'logs', '-f', 'talker']);
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      try {
+        const seen = (out.match(/line-\d+/g) ?? []).length;
+        await eventually(() => (out.match(/line-\d+/g) ?? []).length >= seen + 3, { timeoutMs: 20_000, what: `${cli} logs -f streams` });
+      } finally {
+        child.kill('SIGTERM');
+      }
+    }
+
+    const k = await kubectl(plane.pki.adminKubeconfig, home, ['exec', 'talker', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(k.code, 3);
+    assert.match(k.stdout, /out/);
+    assert.match(k.stderr, /err/);
+    const withStdin = await kubectl(plane.pki.adminKubeconfig, home, ['exec', '-i', 'talker', '--', 'cat'], { input: 'through-stdin\n' });
+    assert.equal(withStdin.code, 0, withStdin.stderr);
+    assert.equal(withStdin.stdout, 'through-stdin\n');
+    const c = await coxctl(plane.pki.adminKubeconfig, ['exec', 'talker', '--', 'sh', '-c', 'echo hi-from-coxctl; exit 4']);
+    assert.equal(c.code, 4);
+    assert.match(c.stdout, /hi-from-coxctl/);
+    const ci = await coxctl(plane.pki.adminKubeconfig, ['exec', '-i', 'talker', '--', 'cat'], { input: 'piped\n' });
+    assert.equal(ci.stdout, 'piped\n');
+  });
+});
+
+describe('restart safety', () => {
+  test('kill -9 of the agent, a pod deleted meanwhile: no duplicates, survivors keep running, the deleted pod is cleaned up', async () => {
+    await client.create(R.pods, pod('survivor', [{ name: 'c', command: ['sleep', '600'] }]), { namespace: NS });
+    await client.create(R.pods, pod('doomed', [{ name: 'c', command: ['sleep', '600'] }]), { namespace: NS });
+    const survivor = await waitFor('survivor', 'running', running);
+    const doomed = await waitFor('doomed', 'running', running);
+    const before = await dockerOf(survivor.metadata.uid ?? '');
+    await agent.crash();
+    await client.delete(R.pods, 'doomed', { namespace: NS });
+    await agent.restart();
+    await eventually(async () => {
+      try {
+        await getPod('doomed');
+        return false;
+      } catch (err) {
+        return err instanceof ApiError && err.code === 404;
+      }
+    }, { timeoutMs: 30_000, what: 'doomed pod deletion completed' });
+    await eventually(async () => (await dockerOf(doomed.metadata.uid ?? '')).length === 0, { timeoutMs: 20_000, what: 'doomed containers removed' });
+    await new Promise((r) => setTimeout(r, 3000)); // a few relists
+    const after = await dockerOf(survivor.metadata.uid ?? '');
+    assert.deepEqual(after.map((c) => c.id).sort(), before.map((c) => c.id).sort(), 'same containers, none added');
+    assert.ok(after.every((c) => c.state === 'running'));
+    assert.equal((await getPod('survivor')).status['phase'], 'Running');
+  });
+});
