@@ -7,3 +7,5 @@ npm run --silent build
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, node $(node --version)"
 echo "== API (issue 2)"
 node dist/scripts/bench-api.js
+echo "== pod start latency (issue 3)"
+node dist/scripts/bench-pods.js

@@ -183,6 +183,42 @@ describe('pods', () => {
   });
 });
 
+describe('configuration and events', () => {
+  test('env from ConfigMap, Secret and fieldRef; configMap and secret volumes; events for the pod', async () => {
+    await client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'fast', 'app.conf': 'port=80' } }, { namespace: NS });
+    await client.create(R.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, stringData: { password: 's3cret' } }, { namespace: NS });
+    await client.create(R.pods, pod('configured', [{
+      name: 'c',
+      command: ['sleep', '600'],
+      env: [
+        { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'settings', key: 'mode' } } },
+        { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'GREETING', value: 'hello-$(MODE)' },
+      ],
+      volumeMounts: [{ name: 'conf', mountPath: '/etc/app' }, { name: 'secret', mountPath: '/etc/secret' }],
+    }], { volumes: [{ name: 'conf', configMap: { name: 'settings' } }, { name: 'secret', secret: { secretName: 'creds' } }] }), { namespace: NS });
+    await waitFor('configured', 'running', running);
+    const env = await kubectl(plane.pki.adminKubeconfig, home, ['exec', 'configured', '--', 'env']);
+    assert.match(env.stdout, /^MODE=fast$/m);
+    assert.match(env.stdout, /^PASSWORD=s3cret$/m);
+    assert.match(env.stdout, /^POD_NAME=configured$/m);
+    assert.match(env.stdout, /^GREETING=hello-fast$/m);
+    const files = await kubectl(plane.pki.adminKubeconfig, home, ['exec', 'configured', '--', 'sh', '-c', 'cat /etc/app/app.conf; echo; cat /etc/secret/password']);
+    assert.equal(files.stdout, 'port=80\ns3cret');
+    // Events are recorded asynchronously (fire and forget), so look for them a little while.
+    await eventually(async () => {
+      const events = await client.list(resource('', 'v1', 'events'), { namespace: NS, fieldSelector: 'involvedObject.name=configured' });
+      const reasons = new Set(events.items.map((e) => String(e['reason'])));
+      return ['Pulled', 'Created', 'Started'].every((r) => reasons.has(r));
+    }, { timeoutMs: 10_000, what: 'Pulled, Created and Started events' });
+    const crasher = await client.list(resource('', 'v1', 'events'), { namespace: NS, fieldSelector: 'involvedObject.name=crasher' });
+    assert.ok(crasher.items.some((e) => e['reason'] === 'BackOff'), 'BackOff event for the crash loop');
+    const probed = await client.list(resource('', 'v1', 'events'), { namespace: NS, fieldSelector: 'involvedObject.name=probed' });
+    assert.ok(probed.items.some((e) => e['reason'] === 'Unhealthy'), 'Unhealthy event for probe failures');
+  });
+});
+
 describe('logs and exec', () => {
   test('kubectl and coxctl logs (incl. -f) and exec with exit codes and stdin', async () => {
     await client.create(R.pods, pod('talker', [{ name: 'c', command: ['sh', '-c', 'i=0; while true; do echo line-$i; i=$((i+1)); sleep 1; done'] }]), { namespace: NS });

@@ -70,7 +70,7 @@ export class PodSyncer {
 
   /** Attempts of each container of a pod (newest first), plus its sandboxes. */
   private async observe(uid: string): Promise<{ sandboxes: ContainerState[]; containers: Map<string, ContainerState[]> }> {
-    const all = (await this.runtime.listManaged()).filter((c) => c.identity.uid === uid);
+    const all = await this.runtime.listManaged(uid);
     all.sort((a, b) => b.identity.attempt - a.identity.attempt);
     const containers = new Map<string, ContainerState[]>();
     for (const c of all.filter((x) => x.identity.type !== 'sandbox')) {
@@ -327,7 +327,7 @@ export class PodSyncer {
     }
     this.setWaiting(uid, name, undefined);
     // Keep the previous attempt (for --previous logs and lastState); older ones go.
-    const attempts = (await this.runtime.listManaged()).filter((x) => x.identity.uid === uid && x.identity.containerName === name && x.identity.type === type);
+    const attempts = (await this.runtime.listManaged(uid)).filter((x) => x.identity.containerName === name && x.identity.type === type);
     for (const old of attempts) if (old.identity.attempt < attempt - 1) await this.runtime.remove(old.id);
     return 1000;
   }

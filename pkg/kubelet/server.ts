@@ -44,7 +44,7 @@ export class KubeletServer {
     const attempts = async (namespace: string, pod: string, container: string): Promise<ContainerState[] | string> => {
       const p = lookup(namespace, pod);
       if (p === undefined) return `pod ${namespace}/${pod} is not on this node`;
-      const list = (await runtime.listManaged()).filter((c) => c.identity.uid === p.metadata.uid && c.identity.containerName === container && c.identity.type !== 'sandbox');
+      const list = (await runtime.listManaged(p.metadata.uid ?? '')).filter((c) => c.identity.containerName === container && c.identity.type !== 'sandbox');
       if (list.length === 0) return `container "${container}" in pod "${pod}" is waiting to start: ContainerCreating`;
       return list.sort((a, b) => b.identity.attempt - a.identity.attempt);
     };

@@ -1,7 +1,8 @@
 // Pod volumes on the host: emptyDir folders shared by the pod's containers, hostPath as
 // given, configMap and secret projected into files (refreshed on every sync).
 
-import { mkdirSync, readdirSync, rmSync, writeFileSync, chmodSync, existsSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { findByPlural, type ResourceInfo } from '../api/registry.js';
@@ -31,19 +32,55 @@ interface KeyToPath {
   mode?: number;
 }
 
-/** Writes key files into dir atomically (a new folder swapped in). */
-function project(dir: string, files: Record<string, Buffer>, mode: number): void {
-  const next = `${dir}.next`;
-  rmSync(next, { recursive: true, force: true });
-  mkdirSync(next, { recursive: true });
-  for (const [path, content] of Object.entries(files)) {
-    const file = join(next, path);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, content);
-    chmodSync(file, mode);
+/**
+ * Projects key files into dir the way the kubelet's atomic writer does: the mounted folder
+ * itself never changes (a bind mount keeps pointing at it); inside it, a timestamped folder
+ * holds the files, `..data` links to it, and each key links through `..data`. An update
+ * writes a new folder and swaps the `..data` link atomically.
+ */
+export function project(dir: string, files: Record<string, Buffer>, mode: number): void {
+  mkdirSync(dir, { recursive: true });
+  const fingerprint = createHash('sha256');
+  for (const [path, content] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) fingerprint.update(path).update('\0').update(content).update(String(mode));
+  const version = `..${fingerprint.digest('hex').slice(0, 16)}`;
+  const dataLink = join(dir, '..data');
+  let current: string | undefined;
+  try {
+    current = readlinkSync(dataLink);
+  } catch {
+    current = undefined;
   }
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(next, dir);
+  if (current !== version) {
+    const target = join(dir, version);
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(target, { recursive: true });
+    for (const [path, content] of Object.entries(files)) {
+      const file = join(target, path);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, content);
+      chmodSync(file, mode);
+    }
+    const tmpLink = join(dir, '..data_tmp');
+    rmSync(tmpLink, { force: true });
+    symlinkSync(version, tmpLink);
+    renameSync(tmpLink, dataLink);
+    if (current !== undefined && current !== version) rmSync(join(dir, current), { recursive: true, force: true });
+  }
+  const top = new Set(Object.keys(files).map((p) => p.split('/')[0] ?? p));
+  for (const name of top) {
+    const link = join(dir, name);
+    let present = true;
+    try {
+      lstatSync(link);
+    } catch {
+      present = false;
+    }
+    if (!present) symlinkSync(join('..data', name), link);
+  }
+  for (const entry of readdirSync(dir)) {
+    if (entry.startsWith('..') || top.has(entry)) continue;
+    rmSync(join(dir, entry), { recursive: true, force: true });
+  }
 }
 
 function select(data: Record<string, Buffer>, items: KeyToPath[] | undefined, what: string): Record<string, Buffer> {

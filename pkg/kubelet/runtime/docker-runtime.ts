@@ -234,9 +234,11 @@ export class DockerRuntime {
     };
   }
 
-  /** Every container this agent created on this node, running or not. */
-  async listManaged(): Promise<ContainerState[]> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${this.nodeName}`] } });
+  /** Every container this agent created on this node (or of one pod), running or not. */
+  async listManaged(podUid?: string): Promise<ContainerState[]> {
+    const label = [`${LABELS.node}=${this.nodeName}`];
+    if (podUid !== undefined) label.push(`${LABELS.podUid}=${podUid}`);
+    const list = await this.docker.listContainers({ all: true, filters: { label } });
     const states = await Promise.all(list.map((c) => this.inspect(c.Id)));
     return states.filter((s): s is ContainerState => s !== undefined);
   }
