@@ -5,17 +5,13 @@
 // Prints figures; asserts nothing.
 
 import { performance } from 'node:perf_hooks';
-import { findByPlural } from '../pkg/api/registry.js';
+import { mustFind } from '../pkg/api/registry.js';
 import { loadKubeconfig, RestClient, watchStream } from '../pkg/client/index.js';
 import { startControlPlane } from '../test/harness/control-plane.js';
 import type { ResourceInfo } from '../pkg/api/registry.js';
 import { benchStore, percentile } from './bench-store.js';
 
-function resource(plural: string): ResourceInfo {
-  const r = findByPlural('', 'v1', plural);
-  if (r === undefined) throw new Error(`registry lacks ${plural}`);
-  return r;
-}
+const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
 
 const configmaps = resource('configmaps');
 const namespaces = resource('namespaces');

@@ -144,6 +144,13 @@ export function findByPlural(group: string, version: string, plural: string): Re
   return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
 }
 
+/** A resource the code itself depends on; its absence is a programming error. */
+export function mustFind(group: string, version: string, plural: string): ResourceInfo {
+  const r = findByPlural(group, version, plural);
+  if (r === undefined) throw new Error(`the registry lacks ${plural}.${group || 'core'}/${version}`);
+  return r;
+}
+
 export function findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
   return RESOURCES.find((r) => joinApiVersion(r.group, r.version) === apiVersion && r.kind === kind);
 }

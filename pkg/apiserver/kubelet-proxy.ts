@@ -10,12 +10,12 @@ import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { chooseProtocol } from '../api/channel-protocol.js';
 import type { KubeObject } from '../api/meta.js';
-import { findByPlural, type ResourceInfo } from '../api/registry.js';
+import { mustFind } from '../api/registry.js';
 import { ApiError, badRequest } from '../errors/index.js';
 import type { RestStore } from './rest-store.js';
 
-const PODS = findByPlural('', 'v1', 'pods') as ResourceInfo;
-const NODES = findByPlural('', 'v1', 'nodes') as ResourceInfo;
+const PODS = mustFind('', 'v1', 'pods');
+const NODES = mustFind('', 'v1', 'nodes');
 
 export interface KubeletClientTls {
   cert: string;

@@ -1,6 +1,6 @@
 // The controllers the controller-manager can run, by name, each started on shared informers.
 
-import { findByPlural } from '../api/registry.js';
+import { mustFind } from '../api/registry.js';
 import { Informer, type RestClient } from '../client/index.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 
@@ -13,15 +13,9 @@ export interface ControllerManagerOptions {
   log: (msg: string) => void;
 }
 
-function resource(group: string, version: string, plural: string) {
-  const r = findByPlural(group, version, plural);
-  if (r === undefined) throw new Error(`registry lacks ${plural}`);
-  return r;
-}
-
 /** Starts the chosen controllers; resolves when they stop (after abort). */
 export async function runControllers(opts: ControllerManagerOptions, signal: AbortSignal): Promise<void> {
-  const namespaces = new Informer(opts.client, resource('', 'v1', 'namespaces'), { resyncMs: 30_000 });
+  const namespaces = new Informer(opts.client, mustFind('', 'v1', 'namespaces'), { resyncMs: 30_000 });
   const running: Promise<void>[] = [];
   if (opts.controllers.includes('namespace')) running.push(new NamespaceController(opts.client, namespaces, opts.log).start(signal));
   namespaces.start(signal);

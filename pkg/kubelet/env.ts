@@ -3,7 +3,7 @@
 // $(VAR) references to earlier variables expanded.
 
 import { isObject, type KubeObject } from '../api/meta.js';
-import { findByPlural, type ResourceInfo } from '../api/registry.js';
+import { mustFind, type ResourceInfo } from '../api/registry.js';
 import { parseQuantity } from '../api/quantity.js';
 import type { RestClient } from '../client/index.js';
 import { isNotFound } from '../errors/index.js';
@@ -15,11 +15,7 @@ export class EnvError extends Error {
   }
 }
 
-function resource(plural: string): ResourceInfo {
-  const r = findByPlural('', 'v1', plural);
-  if (r === undefined) throw new Error(`registry lacks ${plural}`);
-  return r;
-}
+const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
 
 /** Fetches ConfigMaps and Secrets once per sync. */
 export class ObjectLookup {

@@ -4,7 +4,7 @@
 
 import { isDeepStrictEqual } from 'node:util';
 import { objectKey, type KubeObject } from '../api/meta.js';
-import { findByPlural, type ResourceInfo } from '../api/registry.js';
+import { mustFind } from '../api/registry.js';
 import { EventRecorder, Informer, type RestClient } from '../client/index.js';
 import { systemClock, type Clock } from './backoff.js';
 import type { KubeletConfig } from './config.js';
@@ -16,7 +16,7 @@ import { DockerRuntime, type ContainerState } from './runtime/index.js';
 import { KubeletServer } from './server.js';
 import { podDirs, removePodDir } from './volumes.js';
 
-const PODS = findByPlural('', 'v1', 'pods') as ResourceInfo;
+const PODS = mustFind('', 'v1', 'pods');
 
 function onlyStatusChanged(a: KubeObject, b: KubeObject): boolean {
   const strip = (o: KubeObject): unknown => ({ ...o, status: undefined, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });

@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../api/meta.js';
-import { findByPlural, type ResourceInfo } from '../api/registry.js';
+import { mustFind } from '../api/registry.js';
 import type { RestClient } from '../client/index.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
 
-const NODES = findByPlural('', 'v1', 'nodes') as ResourceInfo;
-const LEASES = findByPlural('coordination.k8s.io', 'v1', 'leases') as ResourceInfo;
+const NODES = mustFind('', 'v1', 'nodes');
+const LEASES = mustFind('coordination.k8s.io', 'v1', 'leases');
 export const KUBELET_VERSION = 'v1.32.4-coxswain';
 
 export interface NodeStatusConfig {

@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { isObject, type KubeObject } from '../api/meta.js';
-import { findByPlural, type ResourceInfo } from '../api/registry.js';
+import { mustFind } from '../api/registry.js';
 import { parseQuantity } from '../api/quantity.js';
 import type { EventRecorder, RestClient } from '../client/index.js';
 import { isConflict, isNotFound } from '../errors/index.js';
@@ -31,7 +31,7 @@ export interface SyncResult {
   requeueAfterMs?: number;
 }
 
-const PODS = findByPlural('', 'v1', 'pods') as ResourceInfo;
+const PODS = mustFind('', 'v1', 'pods');
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isObject, type KubeObject } from '../api/meta.js';
-import { findByPlural, type ResourceInfo } from '../api/registry.js';
+import { mustFind, type ResourceInfo } from '../api/registry.js';
 import type { RestClient } from '../client/index.js';
 import { isNotFound } from '../errors/index.js';
 
@@ -16,11 +16,7 @@ export class VolumeError extends Error {
   }
 }
 
-function resource(plural: string): ResourceInfo {
-  const r = findByPlural('', 'v1', plural);
-  if (r === undefined) throw new Error(`registry lacks ${plural}`);
-  return r;
-}
+const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
 
 export function podDir(rootDir: string, uid: string): string {
   return join(rootDir, 'pods', uid);

@@ -1,6 +1,6 @@
 // API clients for tests, built from the control plane's kubeconfigs.
 
-import { findByPlural, type ResourceInfo } from '../../pkg/api/registry.js';
+import { mustFind, type ResourceInfo } from '../../pkg/api/registry.js';
 import { loadKubeconfig, RestClient } from '../../pkg/client/index.js';
 import type { ControlPlane } from './control-plane.js';
 
@@ -9,9 +9,7 @@ export function adminClient(plane: ControlPlane): RestClient {
 }
 
 export function resource(group: string, version: string, plural: string): ResourceInfo {
-  const r = findByPlural(group, version, plural);
-  if (r === undefined) throw new Error(`no resource ${plural}`);
-  return r;
+  return mustFind(group, version, plural);
 }
 
 export const R = {

@@ -4,11 +4,11 @@
 
 import WebSocket from 'ws';
 import { CHANNEL, frame } from '../../api/channel-protocol.js';
-import { findByPlural, resourcePath, type ResourceInfo } from '../../api/registry.js';
+import { mustFind, resourcePath } from '../../api/registry.js';
 import { toError } from '../../client/index.js';
 import { CliError, type CliContext } from '../context.js';
 
-const PODS = findByPlural('', 'v1', 'pods') as ResourceInfo;
+const PODS = mustFind('', 'v1', 'pods');
 
 export interface ExecFlags {
   container?: string;

@@ -2,10 +2,10 @@
 // with -f, --previous, --tail, --timestamps and --since, as kubectl.
 
 import { StringDecoder } from 'node:string_decoder';
-import { findByPlural, resourcePath, type ResourceInfo } from '../../api/registry.js';
+import { mustFind, resourcePath } from '../../api/registry.js';
 import { CliError, type CliContext } from '../context.js';
 
-const PODS = findByPlural('', 'v1', 'pods') as ResourceInfo;
+const PODS = mustFind('', 'v1', 'pods');
 
 export interface LogsFlags {
   container?: string;
