@@ -1,0 +1,106 @@
+// The scheduler's view of the cluster: one NodeInfo per node with the pods on it (bound,
+// or assumed while their binding is in flight), kept up to date incrementally from the
+// node and pod informers.
+
+import type { KubeObject } from '../api/meta.js';
+import type { NodeInfo, Resources } from './framework.js';
+import { hostPortsOf, nodeAllocatable, podRequests } from './resources.js';
+
+function add(a: Resources, b: Resources, sign: 1 | -1): void {
+  a.milliCpu += sign * b.milliCpu;
+  a.memory += sign * b.memory;
+  a.pods += sign * b.pods;
+}
+
+function isTerminal(pod: KubeObject): boolean {
+  const phase = ((pod['status'] ?? {}) as { phase?: string }).phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+export class SchedulerCache {
+  private readonly nodes = new Map<string, NodeInfo>();
+  /** uid → node the pod counts against. */
+  private readonly placed = new Map<string, { node: string; pod: KubeObject; assumed: boolean }>();
+
+  upsertNode(node: KubeObject): void {
+    const name = node.metadata.name ?? '';
+    const existing = this.nodes.get(name);
+    if (existing !== undefined) {
+      existing.node = node;
+      existing.labels = node.metadata.labels ?? {};
+      existing.allocatable = nodeAllocatable(node);
+      return;
+    }
+    const info: NodeInfo = { node, name, labels: node.metadata.labels ?? {}, pods: [], requested: { milliCpu: 0, memory: 0, pods: 0 }, allocatable: nodeAllocatable(node), usedHostPorts: new Set() };
+    this.nodes.set(name, info);
+    for (const p of this.placed.values()) if (p.node === name) this.account(info, p.pod, 1);
+  }
+
+  removeNode(name: string): void {
+    this.nodes.delete(name);
+  }
+
+  private account(info: NodeInfo, pod: KubeObject, sign: 1 | -1): void {
+    add(info.requested, podRequests(pod), sign);
+    if (sign === 1) {
+      info.pods.push(pod);
+      for (const p of hostPortsOf(pod)) info.usedHostPorts.add(p);
+    } else {
+      info.pods = info.pods.filter((p) => p.metadata.uid !== pod.metadata.uid);
+      info.usedHostPorts = new Set(info.pods.flatMap(hostPortsOf));
+    }
+  }
+
+  private place(uid: string, node: string, pod: KubeObject, assumed: boolean): void {
+    this.unplace(uid);
+    this.placed.set(uid, { node, pod, assumed });
+    const info = this.nodes.get(node);
+    if (info !== undefined) this.account(info, pod, 1);
+  }
+
+  private unplace(uid: string): void {
+    const prev = this.placed.get(uid);
+    if (prev === undefined) return;
+    this.placed.delete(uid);
+    const info = this.nodes.get(prev.node);
+    if (info !== undefined) this.account(info, prev.pod, -1);
+  }
+
+  /** A pod from the informer: counted on its node while bound and not finished. */
+  upsertPod(pod: KubeObject): void {
+    const uid = pod.metadata.uid ?? '';
+    const node = ((pod['spec'] ?? {}) as { nodeName?: string }).nodeName;
+    if (node === undefined || node === '' || isTerminal(pod)) {
+      // Keep an assumption until the binding shows up.
+      if (this.placed.get(uid)?.assumed !== true) this.unplace(uid);
+      return;
+    }
+    this.place(uid, node, pod, false);
+  }
+
+  removePod(pod: KubeObject): void {
+    this.unplace(pod.metadata.uid ?? '');
+  }
+
+  /** Counts a pod on a node before its binding is confirmed. */
+  assume(pod: KubeObject, node: string): void {
+    this.place(pod.metadata.uid ?? '', node, { ...pod, spec: { ...((pod['spec'] ?? {}) as object), nodeName: node } }, true);
+  }
+
+  /** Drops an assumption whose binding failed. */
+  forget(pod: KubeObject): void {
+    if (this.placed.get(pod.metadata.uid ?? '')?.assumed) this.unplace(pod.metadata.uid ?? '');
+  }
+
+  isAssumed(uid: string): boolean {
+    return this.placed.get(uid)?.assumed === true;
+  }
+
+  snapshot(): NodeInfo[] {
+    return [...this.nodes.values()];
+  }
+
+  nodeCount(): number {
+    return this.nodes.size;
+  }
+}

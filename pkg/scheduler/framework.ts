@@ -1,0 +1,47 @@
+// The scheduling framework, after kube-scheduler's: filter plugins say whether a pod can
+// go on a node (with a reason when not), score plugins rank the nodes that can take it
+// (0..100 each). Plugins are small objects; the scheduler runs them over a snapshot.
+
+import type { KubeObject } from '../api/meta.js';
+
+export type Code = 'Success' | 'Unschedulable' | 'UnschedulableAndUnresolvable' | 'Error';
+
+export interface Status {
+  code: Code;
+  /** Why not, in kube-scheduler's words (`Insufficient memory`, `node(s) didn't match Pod's node affinity/selector`). */
+  reason?: string;
+}
+
+export const SUCCESS: Status = { code: 'Success' };
+
+export function unschedulable(reason: string, unresolvable = false): Status {
+  return { code: unresolvable ? 'UnschedulableAndUnresolvable' : 'Unschedulable', reason };
+}
+
+export interface Resources {
+  milliCpu: number;
+  memory: number;
+  pods: number;
+}
+
+/** What the scheduler knows of one node: the node and the pods on it (bound or assumed). */
+export interface NodeInfo {
+  node: KubeObject;
+  name: string;
+  labels: Record<string, string>;
+  pods: KubeObject[];
+  requested: Resources;
+  allocatable: Resources;
+  usedHostPorts: Set<string>;
+}
+
+export interface FilterPlugin {
+  name: string;
+  filter(pod: KubeObject, node: NodeInfo, all: NodeInfo[]): Status;
+}
+
+export interface ScorePlugin {
+  name: string;
+  weight: number;
+  score(pod: KubeObject, node: NodeInfo, all: NodeInfo[]): number;
+}

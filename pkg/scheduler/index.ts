@@ -1,0 +1,4 @@
+export * from './framework.js';
+export * from './scheduler.js';
+export { SchedulerCache } from './cache.js';
+export { SchedulingQueue } from './queue.js';

@@ -1,0 +1,54 @@
+// Required inter-pod affinity and anti-affinity: pods matching a term's label selector must
+// (or must not) run in the same topology domain (node label topologyKey, e.g.
+// kubernetes.io/hostname). Also the symmetric rule: existing pods' anti-affinity keeps
+// matching newcomers away.
+
+import { isObject, type KubeObject } from '../../api/meta.js';
+import { selectorMatches, type LabelSelector } from '../../api/selectors.js';
+import { SUCCESS, unschedulable, type FilterPlugin, type NodeInfo } from '../framework.js';
+
+type Obj = Record<string, unknown>;
+
+function terms(pod: KubeObject, kind: 'podAffinity' | 'podAntiAffinity'): Obj[] {
+  const affinity = ((pod['spec'] ?? {}) as Obj)['affinity'];
+  const block = isObject(affinity) && isObject(affinity[kind]) ? affinity[kind] : {};
+  const req = block['requiredDuringSchedulingIgnoredDuringExecution'];
+  return (Array.isArray(req) ? req : []).filter(isObject);
+}
+
+function termMatches(term: Obj, owner: KubeObject, other: KubeObject): boolean {
+  const namespaces = Array.isArray(term['namespaces']) && term['namespaces'].length > 0 ? term['namespaces'].map(String) : [owner.metadata.namespace ?? 'default'];
+  if (!namespaces.includes(other.metadata.namespace ?? '')) return false;
+  return selectorMatches(isObject(term['labelSelector']) ? (term['labelSelector'] as LabelSelector) : undefined, other.metadata.labels);
+}
+
+function sameDomain(a: NodeInfo, b: NodeInfo, key: string): boolean {
+  const va = a.labels[key];
+  return va !== undefined && va === b.labels[key];
+}
+
+export const interPodAffinity: FilterPlugin = {
+  name: 'InterPodAffinity',
+  filter(pod, n, all) {
+    for (const term of terms(pod, 'podAffinity')) {
+      const key = String(term['topologyKey'] ?? '');
+      const anywhere = all.some((x) => x.pods.some((p) => termMatches(term, pod, p)));
+      const here = all.some((x) => sameDomain(x, n, key) && x.pods.some((p) => termMatches(term, pod, p)));
+      // The first pod of a group that selects itself may go anywhere (as upstream).
+      const selfMatch = termMatches(term, pod, pod);
+      if (!here && (anywhere || !selfMatch)) return unschedulable("node(s) didn't match pod affinity rules");
+    }
+    for (const term of terms(pod, 'podAntiAffinity')) {
+      const key = String(term['topologyKey'] ?? '');
+      if (all.some((x) => sameDomain(x, n, key) && x.pods.some((p) => termMatches(term, pod, p)))) return unschedulable("node(s) didn't match pod anti-affinity rules");
+    }
+    for (const x of all) {
+      for (const existing of x.pods) {
+        for (const term of terms(existing, 'podAntiAffinity')) {
+          if (sameDomain(x, n, String(term['topologyKey'] ?? '')) && termMatches(term, existing, pod)) return unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
+        }
+      }
+    }
+    return SUCCESS;
+  },
+};

@@ -1,0 +1,70 @@
+// nodeSelector and node affinity: required terms filter, preferred terms score.
+
+import { isObject, type KubeObject } from '../../api/meta.js';
+import { SUCCESS, unschedulable, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../framework.js';
+
+type Obj = Record<string, unknown>;
+
+function matchExpression(e: Obj, labels: Record<string, string>, name: string, field: boolean): boolean {
+  const key = String(e['key'] ?? '');
+  const has = field ? key === 'metadata.name' : Object.prototype.hasOwnProperty.call(labels, key);
+  const value = field ? name : labels[key];
+  const values = (Array.isArray(e['values']) ? e['values'] : []).map(String);
+  switch (e['operator']) {
+    case 'In':
+      return has && values.includes(value ?? '');
+    case 'NotIn':
+      return !has || !values.includes(value ?? '');
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+    case 'Gt':
+      return has && Number(value) > Number(values[0]);
+    case 'Lt':
+      return has && Number(value) < Number(values[0]);
+    default:
+      return false;
+  }
+}
+
+export function matchesTerm(term: Obj, n: NodeInfo): boolean {
+  const exprs = (Array.isArray(term['matchExpressions']) ? term['matchExpressions'] : []).filter(isObject);
+  const fields = (Array.isArray(term['matchFields']) ? term['matchFields'] : []).filter(isObject);
+  if (exprs.length === 0 && fields.length === 0) return false;
+  return exprs.every((e) => matchExpression(e, n.labels, n.name, false)) && fields.every((e) => matchExpression(e, n.labels, n.name, true));
+}
+
+function nodeAffinity(pod: KubeObject): Obj {
+  const affinity = ((pod['spec'] ?? {}) as Obj)['affinity'];
+  return isObject(affinity) && isObject(affinity['nodeAffinity']) ? affinity['nodeAffinity'] : {};
+}
+
+export const nodeAffinityPlugin: FilterPlugin & ScorePlugin = {
+  name: 'NodeAffinity',
+  weight: 2,
+  filter(pod, n) {
+    const selector = ((pod['spec'] ?? {}) as Obj)['nodeSelector'];
+    if (isObject(selector) && !Object.entries(selector).every(([k, v]) => n.labels[k] === v)) {
+      return unschedulable("node(s) didn't match Pod's node affinity/selector", true);
+    }
+    const required = nodeAffinity(pod)['requiredDuringSchedulingIgnoredDuringExecution'];
+    if (isObject(required)) {
+      const terms = (Array.isArray(required['nodeSelectorTerms']) ? required['nodeSelectorTerms'] : []).filter(isObject);
+      if (!terms.some((t) => matchesTerm(t, n))) return unschedulable("node(s) didn't match Pod's node affinity/selector", true);
+    }
+    return SUCCESS;
+  },
+  score(pod, n) {
+    const preferred = (Array.isArray(nodeAffinity(pod)['preferredDuringSchedulingIgnoredDuringExecution']) ? (nodeAffinity(pod)['preferredDuringSchedulingIgnoredDuringExecution'] as unknown[]) : []).filter(isObject);
+    if (preferred.length === 0) return 0;
+    let total = 0;
+    let sum = 0;
+    for (const p of preferred) {
+      const weight = typeof p['weight'] === 'number' ? p['weight'] : 1;
+      total += weight;
+      if (isObject(p['preference']) && matchesTerm(p['preference'], n)) sum += weight;
+    }
+    return total === 0 ? 0 : Math.round((sum / total) * 100);
+  },
+};

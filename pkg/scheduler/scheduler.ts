@@ -1,0 +1,171 @@
+// The scheduler: takes pending pods from the queue, filters the nodes with the plugins,
+// scores the ones that fit, assumes the pod on the best node in its cache and binds it
+// through pods/binding in the background (a failed bind forgets the assumption and retries).
+// A pod that fits nowhere gets a FailedScheduling event and a PodScheduled=False condition
+// that say why, kubectl-style.
+
+import type { KubeObject } from '../api/meta.js';
+import { mustFind } from '../api/registry.js';
+import { EventRecorder, Informer, type RestClient } from '../client/index.js';
+import { isConflict, isNotFound } from '../errors/index.js';
+import { SchedulerCache } from './cache.js';
+import type { FilterPlugin, NodeInfo, ScorePlugin } from './framework.js';
+import { interPodAffinity } from './plugins/inter-pod-affinity.js';
+import { nodeAffinityPlugin } from './plugins/node-affinity.js';
+import { nodePorts, nodeReady, nodeUnschedulable } from './plugins/node-basics.js';
+import { balancedAllocation, leastAllocated, nodeResourcesFit } from './plugins/node-resources.js';
+import { selectorSpread } from './plugins/spread.js';
+import { taintToleration } from './plugins/taint-toleration.js';
+import { SchedulingQueue } from './queue.js';
+
+const PODS = mustFind('', 'v1', 'pods');
+const NODES = mustFind('', 'v1', 'nodes');
+
+export const FILTERS: FilterPlugin[] = [nodeReady, nodeUnschedulable, nodeAffinityPlugin, taintToleration, nodePorts, nodeResourcesFit, interPodAffinity];
+export const SCORES: ScorePlugin[] = [leastAllocated, balancedAllocation, nodeAffinityPlugin, taintToleration, selectorSpread];
+
+export const SCHEDULER_NAME = 'default-scheduler';
+
+function pending(pod: KubeObject): boolean {
+  const spec = (pod['spec'] ?? {}) as { nodeName?: string; schedulerName?: string };
+  const phase = ((pod['status'] ?? {}) as { phase?: string }).phase;
+  return !spec.nodeName && (spec.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME && pod.metadata.deletionTimestamp === undefined && phase !== 'Succeeded' && phase !== 'Failed';
+}
+
+/** `0/3 nodes are available: 1 Insufficient memory, 2 node(s) had untolerated taint {k: v}.` */
+export function failureMessage(total: number, reasons: Map<string, number>): string {
+  const parts = [...reasons.entries()].map(([r, n]) => `${n} ${r}`).sort();
+  return `0/${total} nodes are available: ${parts.join(', ')}.${total > 0 ? ` preemption: 0/${total} nodes are available: ${total} Preemption is not helpful for scheduling.` : ''}`;
+}
+
+export interface ScheduleResult {
+  node?: string;
+  reasons: Map<string, number>;
+}
+
+/** Filters and scores one pod over a snapshot (pure; exported for tests and benchmarks). */
+export function schedulePod(pod: KubeObject, nodes: NodeInfo[]): ScheduleResult {
+  const reasons = new Map<string, number>();
+  const feasible: NodeInfo[] = [];
+  for (const n of nodes) {
+    let ok = true;
+    for (const f of FILTERS) {
+      const s = f.filter(pod, n, nodes);
+      if (s.code !== 'Success') {
+        for (const r of (s.reason ?? f.name).split(', ')) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+        ok = false;
+        break;
+      }
+    }
+    if (ok) feasible.push(n);
+  }
+  if (feasible.length === 0) return { reasons };
+  let best: NodeInfo[] = [];
+  let bestScore = -1;
+  for (const n of feasible) {
+    let total = 0;
+    for (const s of SCORES) total += s.weight * s.score(pod, n, feasible);
+    if (total > bestScore) {
+      bestScore = total;
+      best = [n];
+    } else if (total === bestScore) best.push(n);
+  }
+  const chosen = best[Math.floor(Math.random() * best.length)];
+  return chosen === undefined ? { reasons } : { node: chosen.name, reasons };
+}
+
+export class Scheduler {
+  readonly cache = new SchedulerCache();
+  readonly queue = new SchedulingQueue();
+  private readonly pods: Informer;
+  private readonly nodes: Informer;
+  private readonly events: EventRecorder;
+
+  constructor(private readonly client: RestClient, private readonly log: (m: string) => void) {
+    this.pods = new Informer(client, PODS);
+    this.nodes = new Informer(client, NODES);
+    this.events = new EventRecorder(client, SCHEDULER_NAME);
+    this.nodes.addHandler({
+      onAdd: (n) => {
+        this.cache.upsertNode(n);
+        this.queue.moveAllToActive();
+      },
+      onUpdate: (_o, n) => {
+        this.cache.upsertNode(n);
+        this.queue.moveAllToActive();
+      },
+      onDelete: (n) => this.cache.removeNode(n.metadata.name ?? ''),
+    });
+    const onPod = (p: KubeObject): void => {
+      this.cache.upsertPod(p);
+      if (pending(p) && !this.cache.isAssumed(p.metadata.uid ?? '')) this.queue.add(p);
+      else this.queue.remove(p.metadata.uid ?? '');
+    };
+    this.pods.addHandler({
+      onAdd: onPod,
+      onUpdate: (_o, p) => onPod(p),
+      onDelete: (p) => {
+        this.cache.removePod(p);
+        this.queue.remove(p.metadata.uid ?? '');
+        this.queue.moveAllToActive();
+      },
+    });
+  }
+
+  /** Starts the informers (before leading, so the cache is warm). */
+  startInformers(signal: AbortSignal): Promise<void> {
+    this.nodes.start(signal);
+    this.pods.start(signal);
+    return Promise.all([this.nodes.waitForSync(signal), this.pods.waitForSync(signal)]).then(() => undefined);
+  }
+
+  /** Schedules until aborted. */
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener('abort', () => this.queue.close(), { once: true });
+    const flush = setInterval(() => this.queue.moveAllToActive(), 1000);
+    flush.unref();
+    try {
+      for (;;) {
+        const pod = await this.queue.pop();
+        if (pod === undefined || signal.aborted) return;
+        this.scheduleOne(pod);
+      }
+    } finally {
+      clearInterval(flush);
+    }
+  }
+
+  private scheduleOne(pod: KubeObject): void {
+    const result = schedulePod(pod, this.cache.snapshot());
+    if (result.node === undefined) {
+      const message = failureMessage(this.cache.nodeCount(), result.reasons);
+      this.queue.markUnschedulable(pod);
+      this.events.event(pod, 'Warning', 'FailedScheduling', message);
+      void this.client.patch(PODS, pod.metadata.name ?? '', 'strategic', {
+        status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), lastProbeTime: null }] },
+      }, { namespace: pod.metadata.namespace, subresource: 'status' }).catch(() => undefined);
+      return;
+    }
+    const node = result.node;
+    this.cache.assume(pod, node);
+    void this.bind(pod, node);
+  }
+
+  private async bind(pod: KubeObject, node: string): Promise<void> {
+    try {
+      await this.client.createSubresource(PODS, pod.metadata.name ?? '', 'binding', {
+        apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid }, target: { apiVersion: 'v1', kind: 'Node', name: node },
+      }, { namespace: pod.metadata.namespace });
+      this.events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} to ${node}`);
+    } catch (err) {
+      this.cache.forget(pod);
+      if (isNotFound(err)) return;
+      if (!isConflict(err)) this.log(`binding ${pod.metadata.name ?? ''} to ${node} failed: ${err instanceof Error ? err.message : String(err)}`);
+      const current = this.pods.get(`${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`);
+      if (current !== undefined && pending(current)) {
+        this.queue.markUnschedulable(current);
+      }
+    }
+  }
+}
+
