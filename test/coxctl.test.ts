@@ -64,7 +64,7 @@ describe('coxctl against a real apiserver', () => {
   });
 
   test('get: kubectl columns, -o wide|yaml|json|name, -l, -A', async () => {
-    assert.match(await c('get', 'deploy', '-n', 'demo'), /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/3\s+0\s+0\s+\d+s$/m);
+    assert.match(await c('get', 'deploy', '-n', 'demo'), /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/3\s+\d+\s+0\s+\d+s$/m);
     assert.match(await c('get', 'deploy', '-n', 'demo', '-o', 'wide'), /CONTAINERS\s+IMAGES\s+SELECTOR/);
     assert.match(await c('get', 'deploy', 'web', '-n', 'demo', '-o', 'yaml'), /^kind: Deployment$/m);
     assert.equal((JSON.parse(await c('get', 'svc', '-n', 'demo', '-o', 'json')) as { kind: string }).kind, 'List');

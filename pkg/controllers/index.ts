@@ -1,10 +1,15 @@
-// The controllers the controller-manager can run, by name, each started on shared informers.
+// The controllers the controller-manager can run, by name, on shared informers.
 
 import { mustFind } from '../api/registry.js';
 import { Informer, type RestClient } from '../client/index.js';
+import { DeploymentController } from './deployment/deployment-controller.js';
+import { EndpointsController } from './endpoints/endpoints-controller.js';
+import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
+import { ReplicaSetController } from './replicaset/replicaset-controller.js';
+import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
 
-export const CONTROLLER_NAMES = ['namespace'] as const;
+export const CONTROLLER_NAMES = ['namespace', 'replicaset', 'deployment', 'endpoints', 'serviceaccount', 'garbagecollector'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -13,13 +18,47 @@ export interface ControllerManagerOptions {
   log: (msg: string) => void;
 }
 
+/** Shared informers, created on first use so only what the chosen controllers need is watched. */
+class SharedInformers {
+  private readonly informers = new Map<string, Informer>();
+  constructor(private readonly client: RestClient) {}
+
+  get(group: string, version: string, plural: string): Informer {
+    const key = `${group}/${version}/${plural}`;
+    let inf = this.informers.get(key);
+    if (inf === undefined) {
+      inf = new Informer(this.client, mustFind(group, version, plural), { resyncMs: 30_000 });
+      this.informers.set(key, inf);
+    }
+    return inf;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    for (const inf of this.informers.values()) inf.start(signal);
+    await Promise.all([...this.informers.values()].map((inf) => inf.waitForSync(signal)));
+  }
+}
+
 /** Starts the chosen controllers; resolves when they stop (after abort). */
 export async function runControllers(opts: ControllerManagerOptions, signal: AbortSignal): Promise<void> {
-  const namespaces = new Informer(opts.client, mustFind('', 'v1', 'namespaces'), { resyncMs: 30_000 });
-  const running: Promise<void>[] = [];
-  if (opts.controllers.includes('namespace')) running.push(new NamespaceController(opts.client, namespaces, opts.log).start(signal));
-  namespaces.start(signal);
-  await namespaces.waitForSync(signal);
-  opts.log(`controllers started: ${opts.controllers.join(', ')}`);
-  await Promise.all(running);
+  const { client, log } = opts;
+  const informers = new SharedInformers(client);
+  const want = (n: ControllerName): boolean => opts.controllers.includes(n);
+  const pods = (): Informer => informers.get('', 'v1', 'pods');
+  const loops: { run: (s: AbortSignal) => Promise<void> }[] = [];
+  if (want('namespace')) {
+    const ns = new NamespaceController(client, informers.get('', 'v1', 'namespaces'), log);
+    loops.push({ run: (s) => ns.start(s) });
+  }
+  if (want('replicaset')) loops.push(new ReplicaSetController(client, informers.get('apps', 'v1', 'replicasets'), pods(), log).loop);
+  if (want('deployment')) loops.push(new DeploymentController(client, informers.get('apps', 'v1', 'deployments'), informers.get('apps', 'v1', 'replicasets'), pods(), log).loop);
+  if (want('endpoints')) loops.push(new EndpointsController(client, informers.get('', 'v1', 'services'), pods(), informers.get('', 'v1', 'endpoints'), log).loop);
+  if (want('serviceaccount')) loops.push(new ServiceAccountController(client, informers.get('', 'v1', 'namespaces'), informers.get('', 'v1', 'serviceaccounts'), log).loop);
+  if (want('garbagecollector')) {
+    const gc = new GarbageCollector(client, [pods(), informers.get('apps', 'v1', 'replicasets'), informers.get('apps', 'v1', 'deployments')], log);
+    loops.push({ run: (s) => gc.run(s) });
+  }
+  await informers.start(signal);
+  log(`controllers started: ${opts.controllers.join(', ')}`);
+  await Promise.all(loops.map((l) => l.run(signal)));
 }

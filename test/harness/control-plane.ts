@@ -63,6 +63,7 @@ export interface ControlPlane {
   pki: ClusterPkiPaths;
   apiserver: ChildProcess;
   controllerManager: ChildProcess | undefined;
+  scheduler: ChildProcess | undefined;
   /** kill -9 the apiserver. */
   crash(): Promise<void>;
   /** Starts the apiserver again on the same port and data folder. */
@@ -77,7 +78,7 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startControlPlane(opts: { extraArgs?: string[]; withControllers?: boolean } = {}): Promise<ControlPlane> {
+export async function startControlPlane(opts: { extraArgs?: string[]; withControllers?: boolean; withScheduler?: boolean } = {}): Promise<ControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), 'coxswain-test-'));
   const port = await freePort();
   const server = `https://127.0.0.1:${port}`;
@@ -105,6 +106,11 @@ export async function startControlPlane(opts: { extraArgs?: string[]; withContro
     controllerManager = spawn(process.execPath, [join(DIST, 'cmd', 'controller-manager.js'), '--kubeconfig', pki.controllerManagerKubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
     await waitForLine(controllerManager, /controllers started/, 30_000);
   }
+  let scheduler: ChildProcess | undefined;
+  if (opts.withScheduler) {
+    scheduler = spawn(process.execPath, [join(DIST, 'cmd', 'scheduler.js'), '--kubeconfig', pki.schedulerKubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitForLine(scheduler, /scheduler started/, 30_000);
+  }
   const plane: ControlPlane = {
     dir,
     port,
@@ -112,6 +118,7 @@ export async function startControlPlane(opts: { extraArgs?: string[]; withContro
     pki,
     apiserver,
     controllerManager,
+    scheduler,
     async crash() {
       plane.apiserver.kill('SIGKILL');
       await exited(plane.apiserver);
@@ -120,10 +127,11 @@ export async function startControlPlane(opts: { extraArgs?: string[]; withContro
       plane.apiserver = await launch();
     },
     async stop() {
-      const cm = plane.controllerManager;
-      if (cm !== undefined && cm.exitCode === null && cm.signalCode === null) {
-        cm.kill('SIGTERM');
-        await exited(cm);
+      for (const p of [plane.controllerManager, plane.scheduler]) {
+        if (p !== undefined && p.exitCode === null && p.signalCode === null) {
+          p.kill('SIGTERM');
+          await exited(p);
+        }
       }
       if (plane.apiserver.exitCode === null && plane.apiserver.signalCode === null) {
         plane.apiserver.kill('SIGTERM');

@@ -1,0 +1,294 @@
+// Deployment controller: owns ReplicaSets, one per pod template (named by the template's
+// hash, labelled pod-template-hash). It rolls from old to new as the strategy says —
+// RollingUpdate within maxSurge/maxUnavailable counted on available pods, or Recreate —
+// keeps revisions (deployment.kubernetes.io/revision) and at most revisionHistoryLimit old
+// ReplicaSets, honours pause, and reports the status and conditions `kubectl rollout
+// status` reads.
+
+import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { controllerOf, objectKey, type KubeObject } from '../../api/meta.js';
+import { mustFind } from '../../api/registry.js';
+import type { Informer, RestClient } from '../../client/index.js';
+import { isAlreadyExists, isNotFound } from '../../errors/index.js';
+import { isActive, isAvailable, ownerRef } from '../pods.js';
+import { ReconcileLoop } from '../reconciler.js';
+import { REPLICASETS } from '../replicaset/replicaset-controller.js';
+
+export const DEPLOYMENTS = mustFind('apps', 'v1', 'deployments');
+export const REVISION = 'deployment.kubernetes.io/revision';
+const HASH_LABEL = 'pod-template-hash';
+
+type Obj = Record<string, unknown>;
+
+interface DeploymentSpec {
+  replicas?: number;
+  selector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+  template?: Obj;
+  strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+  paused?: boolean;
+  progressDeadlineSeconds?: number;
+}
+
+const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** A short, stable, DNS-safe hash of a pod template. */
+export function templateHash(template: unknown): string {
+  const digest = createHash('sha256').update(JSON.stringify(template)).digest();
+  let out = '';
+  for (let i = 0; i < 10; i++) out += ALPHABET[(digest[i] ?? 0) % ALPHABET.length];
+  return out;
+}
+
+/** An int-or-percent against a total: surge rounds up, unavailable rounds down. */
+export function resolveIntOrPercent(v: number | string | undefined, total: number, roundUp: boolean, dflt: string): number {
+  const value = v ?? dflt;
+  if (typeof value === 'number') return value;
+  const m = value.match(/^(\d+)%$/);
+  if (m === null) return Number(value) || 0;
+  const raw = (Number(m[1]) / 100) * total;
+  return roundUp ? Math.ceil(raw) : Math.floor(raw);
+}
+
+function withoutHash(template: unknown): unknown {
+  const t = structuredClone(template) as { metadata?: { labels?: Record<string, string> } };
+  if (t.metadata?.labels) delete t.metadata.labels[HASH_LABEL];
+  return t;
+}
+
+function replicasOf(rs: KubeObject): number {
+  return ((rs['spec'] ?? {}) as { replicas?: number }).replicas ?? 0;
+}
+
+function statusOf(rs: KubeObject): { replicas: number; readyReplicas: number; availableReplicas: number } {
+  const s = (rs['status'] ?? {}) as Obj;
+  return { replicas: Number(s['replicas'] ?? 0), readyReplicas: Number(s['readyReplicas'] ?? 0), availableReplicas: Number(s['availableReplicas'] ?? 0) };
+}
+
+function revisionOf(rs: KubeObject): number {
+  return Number(rs.metadata.annotations?.[REVISION] ?? '0') || 0;
+}
+
+function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export class DeploymentController {
+  readonly loop: ReconcileLoop;
+
+  constructor(private readonly client: RestClient, private readonly deployments: Informer, private readonly replicasets: Informer, private readonly pods: Informer, log: (m: string) => void) {
+    this.loop = new ReconcileLoop('deployment', (key) => this.reconcile(key), log);
+    deployments.addHandler({ onAdd: (d) => this.loop.enqueue(objectKey(d)), onUpdate: (_o, d) => this.loop.enqueue(objectKey(d)) });
+    const onRs = (rs: KubeObject): void => {
+      const ref = controllerOf(rs);
+      if (ref?.kind === 'Deployment') this.loop.enqueue(`${rs.metadata.namespace ?? ''}/${ref.name}`);
+    };
+    replicasets.addHandler({ onAdd: onRs, onUpdate: (_o, rs) => onRs(rs), onDelete: onRs });
+  }
+
+  private owned(d: KubeObject): KubeObject[] {
+    return this.replicasets.byIndex('namespace', d.metadata.namespace ?? '').filter((rs) => controllerOf(rs)?.uid === d.metadata.uid);
+  }
+
+  private async scale(rs: KubeObject, replicas: number, annotations?: Record<string, string>): Promise<void> {
+    if (replicasOf(rs) === replicas && annotations === undefined) return;
+    await this.client.patch(REPLICASETS, rs.metadata.name ?? '', 'merge', {
+      spec: { replicas },
+      ...(annotations ? { metadata: { annotations } } : {}),
+    }, { namespace: rs.metadata.namespace });
+  }
+
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    const d = this.deployments.get(key);
+    if (d === undefined || d.metadata.deletionTimestamp !== undefined) return;
+    const spec = (d['spec'] ?? {}) as DeploymentSpec;
+    const replicas = spec.replicas ?? 1;
+    const all = this.owned(d);
+    const hash = templateHash(withoutHash(spec.template));
+    let newRs = all.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash) ?? all.find((rs) => isDeepStrictEqual(withoutHash((rs['spec'] as Obj | undefined)?.['template']), withoutHash(spec.template)));
+    const olds = all.filter((rs) => rs !== newRs);
+    const maxRevision = Math.max(0, ...olds.map(revisionOf));
+
+    if (spec.paused) {
+      // Paused: only proportional scaling of what exists; no new template is rolled out.
+      await this.syncStatus(d, all, newRs);
+      return;
+    }
+
+    if (newRs === undefined) {
+      const template = structuredClone(spec.template ?? {}) as { metadata?: { labels?: Record<string, string> } };
+      template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [HASH_LABEL]: hash } };
+      const strategy = spec.strategy?.type ?? 'RollingUpdate';
+      const surge = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');
+      const current = olds.reduce((n, rs) => n + replicasOf(rs), 0);
+      const initial = strategy === 'Recreate' ? 0 : olds.length === 0 ? replicas : Math.max(0, Math.min(replicas, replicas + surge - current));
+      const rs: KubeObject = {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name: `${d.metadata.name ?? ''}-${hash}`,
+          namespace: d.metadata.namespace,
+          labels: { ...(template.metadata.labels ?? {}) },
+          annotations: { [REVISION]: String(maxRevision + 1), 'deployment.kubernetes.io/desired-replicas': String(replicas) },
+          ownerReferences: [ownerRef(d)],
+        },
+        spec: {
+          replicas: initial,
+          minReadySeconds: spec.minReadySeconds ?? 0,
+          selector: { ...(spec.selector ?? {}), matchLabels: { ...(spec.selector?.matchLabels ?? {}), [HASH_LABEL]: hash } },
+          template,
+        },
+      };
+      try {
+        newRs = await this.client.create(REPLICASETS, rs, { namespace: d.metadata.namespace });
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        return { requeueAfterMs: 100 };
+      }
+    } else if (revisionOf(newRs) <= maxRevision) {
+      // A rollback to an older template: it becomes the newest revision again.
+      await this.scale(newRs, replicasOf(newRs), { [REVISION]: String(maxRevision + 1) });
+    }
+
+    const result = (spec.strategy?.type ?? 'RollingUpdate') === 'Recreate' ? await this.recreate(d, newRs, olds, replicas) : await this.rollingUpdate(d, newRs, olds, replicas);
+    await this.cleanup(d, olds);
+    await this.syncStatus(d, this.owned(d), newRs);
+    return result;
+  }
+
+  private async recreate(_d: KubeObject, newRs: KubeObject, olds: KubeObject[], replicas: number): Promise<{ requeueAfterMs?: number } | void> {
+    for (const rs of olds) await this.scale(rs, 0);
+    const oldPodsLeft = olds.some((rs) => statusOf(rs).replicas > 0);
+    const oldPods = this.pods.byIndex('namespace', newRs.metadata.namespace ?? '').filter((p) => olds.some((rs) => controllerOf(p)?.uid === rs.metadata.uid) && isActive(p));
+    if (oldPodsLeft || oldPods.length > 0) return { requeueAfterMs: 500 };
+    await this.scale(newRs, replicas);
+  }
+
+  /** Available pods of a ReplicaSet, counted from the pods themselves (fresher than its status). */
+  private availableOf(rs: KubeObject, minReadySeconds: number): number {
+    const now = Date.now();
+    return this.pods.byIndex('namespace', rs.metadata.namespace ?? '').filter((p) => controllerOf(p)?.uid === rs.metadata.uid && isActive(p) && isAvailable(p, minReadySeconds, now)).length;
+  }
+
+  private async rollingUpdate(d: KubeObject, newRs: KubeObject, olds: KubeObject[], replicas: number): Promise<{ requeueAfterMs?: number } | void> {
+    const spec = (d['spec'] ?? {}) as DeploymentSpec;
+    const minReady = spec.minReadySeconds ?? 0;
+    let surge = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');
+    let unavailable = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, false, '25%');
+    if (surge === 0 && unavailable === 0) unavailable = 1;
+    if (replicas === 0) surge = 0;
+    const oldTotal = olds.reduce((n, rs) => n + replicasOf(rs), 0);
+    // Scale up the new ReplicaSet within the surge.
+    const allowed = replicas + surge - (oldTotal + replicasOf(newRs));
+    const newTarget = oldTotal === 0 ? replicas : Math.min(replicas, replicasOf(newRs) + Math.max(0, allowed));
+    if (newTarget !== replicasOf(newRs)) await this.scale(newRs, newTarget);
+    if (oldTotal === 0) return;
+    // Scale down old ReplicaSets, never below minAvailable available pods.
+    const minAvailable = replicas - unavailable;
+    const newUnavailable = Math.max(0, newTarget - this.availableOf(newRs, minReady));
+    let maxScaledDown = oldTotal + newTarget - minAvailable - newUnavailable;
+    if (maxScaledDown <= 0) return { requeueAfterMs: 1000 };
+    const sorted = [...olds].sort((a, b) => revisionOf(a) - revisionOf(b));
+    const target = new Map(sorted.map((rs) => [rs.metadata.uid ?? '', replicasOf(rs)]));
+    // Unhealthy old replicas go first: removing them costs no availability.
+    for (const rs of sorted) {
+      if (maxScaledDown <= 0) break;
+      const cur = target.get(rs.metadata.uid ?? '') ?? 0;
+      const unhealthy = Math.max(0, cur - this.availableOf(rs, minReady));
+      const n = Math.min(unhealthy, maxScaledDown);
+      if (n > 0) {
+        target.set(rs.metadata.uid ?? '', cur - n);
+        maxScaledDown -= n;
+      }
+    }
+    let available = this.availableOf(newRs, minReady) + sorted.reduce((n, rs) => n + Math.min(this.availableOf(rs, minReady), target.get(rs.metadata.uid ?? '') ?? 0), 0);
+    for (const rs of sorted) {
+      if (available <= minAvailable) break;
+      const cur = target.get(rs.metadata.uid ?? '') ?? 0;
+      const n = Math.min(cur, available - minAvailable);
+      if (n > 0) {
+        target.set(rs.metadata.uid ?? '', cur - n);
+        available -= n;
+      }
+    }
+    for (const rs of sorted) {
+      const want = target.get(rs.metadata.uid ?? '') ?? replicasOf(rs);
+      if (want !== replicasOf(rs)) await this.scale(rs, want);
+    }
+    return { requeueAfterMs: 1000 };
+  }
+
+  /** Keeps at most revisionHistoryLimit old ReplicaSets (those scaled to zero). */
+  private async cleanup(d: KubeObject, olds: KubeObject[]): Promise<void> {
+    const limit = ((d['spec'] ?? {}) as DeploymentSpec).revisionHistoryLimit ?? 10;
+    const idle = olds.filter((rs) => replicasOf(rs) === 0 && statusOf(rs).replicas === 0).sort((a, b) => revisionOf(a) - revisionOf(b));
+    for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
+      try {
+        await this.client.delete(REPLICASETS, rs.metadata.name ?? '', { namespace: rs.metadata.namespace, propagationPolicy: 'Background' });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+
+  private async syncStatus(d: KubeObject, all: KubeObject[], newRs: KubeObject | undefined): Promise<void> {
+    const spec = (d['spec'] ?? {}) as DeploymentSpec;
+    const replicas = spec.replicas ?? 1;
+    const sum = (f: (rs: KubeObject) => number): number => all.reduce((n, rs) => n + f(rs), 0);
+    const total = sum((rs) => statusOf(rs).replicas);
+    const updated = newRs ? statusOf(this.replicasets.get(objectKey(newRs)) ?? newRs).replicas : 0;
+    const ready = sum((rs) => statusOf(rs).readyReplicas);
+    const available = sum((rs) => statusOf(rs).availableReplicas);
+    const unavailableAllowed = (spec.strategy?.type ?? 'RollingUpdate') === 'Recreate' ? 0 : resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, false, '25%');
+    const old = (d['status'] ?? {}) as Obj;
+    const oldConditions = ((old['conditions'] ?? []) as Obj[]).filter((c) => typeof c === 'object');
+    const now = rfc3339(new Date());
+    const condition = (type: string, status: string, reason: string, message: string): Obj => {
+      const prev = oldConditions.find((c) => c['type'] === type);
+      const same = prev !== undefined && prev['status'] === status;
+      const sameReason = same && prev['reason'] === reason;
+      return {
+        type, status, reason, message,
+        lastUpdateTime: sameReason ? prev['lastUpdateTime'] : now,
+        lastTransitionTime: same ? prev['lastTransitionTime'] : now,
+      };
+    };
+    const complete = updated === replicas && total === replicas && available >= replicas && newRs !== undefined;
+    const availableCond = available >= replicas - unavailableAllowed
+      ? condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
+      : condition('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.');
+    let progressing: Obj;
+    const rsName = newRs?.metadata.name ?? '';
+    if (spec.paused) progressing = condition('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused');
+    else if (complete) progressing = condition('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`);
+    else {
+      const prev = oldConditions.find((c) => c['type'] === 'Progressing');
+      const since = Date.parse(String(prev?.['lastUpdateTime'] ?? now)) || Date.now();
+      const deadline = (spec.progressDeadlineSeconds ?? 600) * 1000;
+      const changed = old['updatedReplicas'] !== updated || old['availableReplicas'] !== available || old['replicas'] !== total;
+      if (!changed && Date.now() - since > deadline) progressing = condition('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`);
+      else progressing = { ...condition('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`), ...(changed ? { lastUpdateTime: now } : {}) };
+    }
+    const status: Obj = {
+      observedGeneration: d.metadata.generation ?? 1,
+      replicas: total,
+      updatedReplicas: updated,
+      readyReplicas: ready,
+      availableReplicas: available,
+      unavailableReplicas: Math.max(0, replicas - available),
+      conditions: [availableCond, progressing],
+    };
+    if (isDeepStrictEqual(status, old)) return;
+    const annotations = newRs ? { [REVISION]: String(revisionOf(this.replicasets.get(objectKey(newRs)) ?? newRs)) } : undefined;
+    try {
+      if (annotations && d.metadata.annotations?.[REVISION] !== annotations[REVISION]) {
+        await this.client.patch(DEPLOYMENTS, d.metadata.name ?? '', 'merge', { metadata: { annotations } }, { namespace: d.metadata.namespace });
+      }
+      await this.client.patch(DEPLOYMENTS, d.metadata.name ?? '', 'merge', { status }, { namespace: d.metadata.namespace, subresource: 'status' });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

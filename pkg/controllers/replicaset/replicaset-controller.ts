@@ -1,0 +1,108 @@
+// ReplicaSet controller: keeps spec.replicas pods matching the template alive, creating
+// missing ones (in growing batches) and deleting surplus ones (least useful first:
+// unscheduled, then pending, then not ready, then newest), and reports replicas,
+// readyReplicas and availableReplicas.
+
+import { controllerOf, objectKey, type KubeObject } from '../../api/meta.js';
+import { mustFind } from '../../api/registry.js';
+import type { Informer, RestClient } from '../../client/index.js';
+import { isNotFound } from '../../errors/index.js';
+import { Expectations } from '../expectations.js';
+import { createPod, deletePod, isActive, isAvailable, isReady, ownedPods, podFromTemplate, readySince } from '../pods.js';
+import { ReconcileLoop } from '../reconciler.js';
+
+export const REPLICASETS = mustFind('apps', 'v1', 'replicasets');
+
+type Obj = Record<string, unknown>;
+
+/** Deletion order: the pods whose loss hurts least come first. */
+function deletionRank(p: KubeObject): number[] {
+  const spec = (p['spec'] ?? {}) as Obj;
+  const phase = ((p['status'] ?? {}) as Obj)['phase'];
+  return [spec['nodeName'] ? 1 : 0, phase === 'Pending' ? 0 : phase === 'Unknown' ? 1 : 2, isReady(p) ? 1 : 0, -(readySince(p) ?? 0), -(Date.parse(p.metadata.creationTimestamp ?? '') || 0)];
+}
+
+function compareRank(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+
+export class ReplicaSetController {
+  readonly loop: ReconcileLoop;
+  private readonly expectations = new Expectations();
+
+  constructor(private readonly client: RestClient, private readonly replicasets: Informer, private readonly pods: Informer, log: (m: string) => void) {
+    this.loop = new ReconcileLoop('replicaset', (key) => this.reconcile(key), log);
+    replicasets.addHandler({ onAdd: (rs) => this.loop.enqueue(objectKey(rs)), onUpdate: (_o, rs) => this.loop.enqueue(objectKey(rs)) });
+    const onPod = (pod: KubeObject, change: 'add' | 'update' | 'delete'): void => {
+      const ref = controllerOf(pod);
+      if (ref?.kind !== 'ReplicaSet') return;
+      const key = `${pod.metadata.namespace ?? ''}/${ref.name}`;
+      if (change === 'add') this.expectations.observeAdd(key);
+      if (change === 'delete') this.expectations.observeDelete(key);
+      this.loop.enqueue(key);
+    };
+    pods.addHandler({
+      onAdd: (p) => onPod(p, 'add'),
+      onUpdate: (o, p) => {
+        if (o.metadata.deletionTimestamp === undefined && p.metadata.deletionTimestamp !== undefined) this.expectations.observeDelete(`${p.metadata.namespace ?? ''}/${controllerOf(p)?.name ?? ''}`);
+        onPod(p, 'update');
+      },
+      onDelete: (p) => onPod(p, 'delete'),
+    });
+  }
+
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    const rs = this.replicasets.get(key);
+    if (rs === undefined) {
+      this.expectations.forget(key);
+      return;
+    }
+    const spec = (rs['spec'] ?? {}) as { replicas?: number; minReadySeconds?: number; template?: Obj };
+    const wanted = spec.replicas ?? 1;
+    const owned = ownedPods(this.pods, rs);
+    const active = owned.filter(isActive);
+    if (rs.metadata.deletionTimestamp === undefined && this.expectations.satisfied(key)) {
+      const diff = wanted - active.length;
+      if (diff > 0) {
+        this.expectations.expect(key, diff, 0);
+        // Slow start: 1, 2, 4… so a broken template does not flood the API.
+        let created = 0;
+        for (let batch = 1; created < diff; batch *= 2) {
+          const n = Math.min(batch, diff - created);
+          const results = await Promise.allSettled(Array.from({ length: n }, () => createPod(this.client, podFromTemplate(spec.template ?? {}, rs))));
+          const failed = results.filter((r) => r.status === 'rejected');
+          created += n;
+          for (let i = 0; i < failed.length; i++) this.expectations.observeAdd(key);
+          if (failed.length > 0) {
+            for (let i = created; i < diff; i++) this.expectations.observeAdd(key);
+            throw (failed[0] as PromiseRejectedResult).reason;
+          }
+        }
+      } else if (diff < 0) {
+        const victims = [...active].sort((a, b) => compareRank(deletionRank(a), deletionRank(b))).slice(0, -diff);
+        this.expectations.expect(key, 0, victims.length);
+        await Promise.all(victims.map((p) => deletePod(this.client, p)));
+      }
+    }
+    const now = Date.now();
+    const minReady = spec.minReadySeconds ?? 0;
+    const status = {
+      replicas: active.length,
+      fullyLabeledReplicas: active.length,
+      readyReplicas: active.filter(isReady).length,
+      availableReplicas: active.filter((p) => isAvailable(p, minReady, now)).length,
+      observedGeneration: rs.metadata.generation ?? 1,
+    };
+    const old = (rs['status'] ?? {}) as Obj;
+    if (Object.entries(status).some(([k, v]) => (old[k] ?? 0) !== v)) {
+      try {
+        await this.client.updateStatus(REPLICASETS, { ...rs, status: { ...old, ...status } }, { namespace: rs.metadata.namespace });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    // Pods ready but not yet available long enough: look again when they will be.
+    if (minReady > 0 && status.readyReplicas > status.availableReplicas) return { requeueAfterMs: minReady * 1000 };
+  }
+}

@@ -1,0 +1,30 @@
+// ServiceAccount controller: every active namespace has a `default` ServiceAccount.
+
+import type { KubeObject } from '../../api/meta.js';
+import { mustFind } from '../../api/registry.js';
+import type { Informer, RestClient } from '../../client/index.js';
+import { isAlreadyExists, isForbidden, isNotFound } from '../../errors/index.js';
+import { ReconcileLoop } from '../reconciler.js';
+
+const SERVICEACCOUNTS = mustFind('', 'v1', 'serviceaccounts');
+
+export class ServiceAccountController {
+  readonly loop: ReconcileLoop;
+
+  constructor(private readonly client: RestClient, private readonly namespaces: Informer, private readonly accounts: Informer, log: (m: string) => void) {
+    this.loop = new ReconcileLoop('serviceaccount', (key) => this.reconcile(key), log);
+    namespaces.addHandler({ onAdd: (ns) => this.loop.enqueue(ns.metadata.name ?? ''), onUpdate: (_o, ns) => this.loop.enqueue(ns.metadata.name ?? '') });
+    accounts.addHandler({ onDelete: (sa: KubeObject) => this.loop.enqueue(sa.metadata.namespace ?? '') });
+  }
+
+  async reconcile(namespace: string): Promise<void> {
+    const ns = this.namespaces.get(namespace);
+    if (ns === undefined || ns.metadata.deletionTimestamp !== undefined) return;
+    if (this.accounts.get(`${namespace}/default`) !== undefined) return;
+    try {
+      await this.client.create(SERVICEACCOUNTS, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } }, { namespace });
+    } catch (err) {
+      if (!isAlreadyExists(err) && !isForbidden(err) && !isNotFound(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,201 @@
+// Scheduler and controllers end to end, with a real node agent on the local dockerd:
+// Deployments roll, scale and roll back, Services get Endpoints, deletion cascades, and a
+// pod that fits nowhere says why.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { controllerOf, type KubeObject } from '../pkg/api/meta.js';
+import { watchStream, type RestClient } from '../pkg/client/index.js';
+import { adminClient, eventually, R, resource } from './harness/clients.js';
+import { kubectl, removeNodeContainers, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+
+let plane: ControlPlane;
+let agent: NodeAgent;
+let client: RestClient;
+let home: string;
+const NS = 'default';
+const endpoints = resource('', 'v1', 'endpoints');
+const events = resource('', 'v1', 'events');
+
+type Obj = Record<string, unknown>;
+
+before(async () => {
+  plane = await startControlPlane({ withControllers: true, withScheduler: true });
+  agent = await startNodeAgent(plane);
+  client = adminClient(plane);
+  home = mkdtempSync(join(tmpdir(), 'workloads-'));
+});
+after(async () => {
+  await agent.stop();
+  await removeNodeContainers(agent.name);
+  client.close();
+  await plane.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+function webDeployment(image = 'busybox:latest', replicas = 3): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: 'web' } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{
+            name: 'httpd', image, imagePullPolicy: 'IfNotPresent',
+            command: ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
+            ports: [{ name: 'http', containerPort: 8080 }],
+            readinessProbe: { httpGet: { path: '/index.html', port: 8080 }, periodSeconds: 1 },
+          }],
+        },
+      },
+    },
+  };
+}
+
+async function pods(selector = 'app=web'): Promise<KubeObject[]> {
+  return (await client.list(R.pods, { namespace: NS, labelSelector: selector })).items;
+}
+
+function ready(p: KubeObject): boolean {
+  const conds = (((p['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];
+  return conds.some((c) => c['type'] === 'Ready' && c['status'] === 'True') && p.metadata.deletionTimestamp === undefined;
+}
+
+async function exactly(n: number, what: string): Promise<void> {
+  await eventually(async () => {
+    const list = (await pods()).filter((p) => p.metadata.deletionTimestamp === undefined);
+    return list.length === n && list.every(ready);
+  }, { timeoutMs: 90_000, intervalMs: 250, what });
+}
+
+describe('deployments', () => {
+  test('3 replicas with a readiness probe become Ready; the Service Endpoints hold their IPs', async () => {
+    await client.create(R.deployments, webDeployment(), { namespace: NS });
+    await client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } }, { namespace: NS });
+    await exactly(3, '3 ready pods');
+    const ips = (await pods()).map((p) => String(((p['status'] ?? {}) as Obj)['podIP'])).sort();
+    await eventually(async () => {
+      const ep = await client.get(endpoints, 'web', { namespace: NS }).catch(() => undefined);
+      const subsets = ((ep?.['subsets'] ?? []) as Obj[]);
+      const addrs = subsets.flatMap((s) => ((s['addresses'] ?? []) as Obj[]).map((a) => String(a['ip']))).sort();
+      const ports = subsets.flatMap((s) => ((s['ports'] ?? []) as Obj[]).map((p) => p['port']));
+      return JSON.stringify(addrs) === JSON.stringify(ips) && ports.every((p) => p === 8080);
+    }, { timeoutMs: 30_000, what: 'endpoints = pod IPs' });
+  });
+
+  test('a killed container restarts in place; a deleted pod is replaced; scale 3 → 6 → 2 converges', async () => {
+    const [first] = await pods();
+    assert.ok(first);
+    const ids = await run('docker', ['ps', '-q', '--filter', `label=io.coxswain.pod.uid=${first.metadata.uid ?? ''}`, '--filter', 'label=io.coxswain.container.type=app']);
+    const id = ids.stdout.trim().split('\n')[0] ?? '';
+    await run('docker', ['kill', id]);
+    await eventually(async () => {
+      const p = await client.get(R.pods, first.metadata.name ?? '', { namespace: NS });
+      const cs = ((((p['status'] ?? {}) as Obj)['containerStatuses'] ?? []) as Obj[])[0] ?? {};
+      return Number(cs['restartCount'] ?? 0) >= 1 && ready(p);
+    }, { timeoutMs: 60_000, what: 'restarted in place' });
+    const del = await kubectl(plane.pki.adminKubeconfig, home, ['delete', 'pod', first.metadata.name ?? '']);
+    assert.equal(del.code, 0, del.stderr);
+    await exactly(3, 'replacement pod ready');
+    assert.ok(!(await pods()).some((p) => p.metadata.uid === first.metadata.uid));
+    await client.patch(R.deployments, 'web', 'merge', { spec: { replicas: 6 } }, { namespace: NS, subresource: 'scale' });
+    await exactly(6, 'six ready');
+    await client.patch(R.deployments, 'web', 'merge', { spec: { replicas: 2 } }, { namespace: NS, subresource: 'scale' });
+    await exactly(2, 'two ready');
+    await client.patch(R.deployments, 'web', 'merge', { spec: { replicas: 3 } }, { namespace: NS, subresource: 'scale' });
+    await exactly(3, 'back to three');
+  });
+
+  test('a template change rolls within maxSurge/maxUnavailable; rollout status returns; rollout undo restores', async () => {
+    const samples: { total: number; ready: number }[] = [];
+    const live = new Map<string, KubeObject>();
+    const rv = (await client.list(R.pods, { namespace: NS })).metadata.resourceVersion ?? '0';
+    for (const p of await pods()) live.set(p.metadata.name ?? '', p);
+    const stream = watchStream(client, R.pods, { namespace: NS, labelSelector: 'app=web', resourceVersion: rv }, {
+      onEvent: (ev) => {
+        if (ev.type === 'DELETED') live.delete(ev.object.metadata.name ?? '');
+        else live.set(ev.object.metadata.name ?? '', ev.object);
+        const current = [...live.values()].filter((p) => p.metadata.deletionTimestamp === undefined);
+        samples.push({ total: current.length, ready: current.filter(ready).length });
+      },
+      onClose: () => undefined,
+    });
+    try {
+      const patch = await kubectl(plane.pki.adminKubeconfig, home, ['set', 'env', 'deployment/web', 'VERSION=2']);
+      assert.equal(patch.code, 0, patch.stderr);
+      const status = await kubectl(plane.pki.adminKubeconfig, home, ['rollout', 'status', 'deployment/web', '--timeout=120s'], { timeoutMs: 150_000 });
+      assert.equal(status.code, 0, status.stderr + status.stdout);
+      assert.match(status.stdout, /successfully rolled out/);
+    } finally {
+      stream.stop();
+    }
+    assert.ok(samples.length > 0);
+    // replicas 3, maxSurge 1, maxUnavailable 1: never more than 4 pods, never fewer than 2 ready.
+    assert.ok(samples.every((s) => s.total <= 4), `surge exceeded: ${JSON.stringify(samples)}`);
+    const afterStart = samples.slice(1);
+    assert.ok(afterStart.every((s) => s.ready >= 2), `availability dropped: ${JSON.stringify(samples)}`);
+    const env = (await pods()).filter((p) => p.metadata.deletionTimestamp === undefined).map((p) => JSON.stringify((((p['spec'] as Obj)['containers'] as Obj[])[0] ?? {})['env'] ?? []));
+    assert.ok(env.every((e) => e.includes('VERSION')));
+    const history = await kubectl(plane.pki.adminKubeconfig, home, ['rollout', 'history', 'deployment/web']);
+    assert.match(history.stdout, /^1\s/m);
+    assert.match(history.stdout, /^2\s/m);
+    const undo = await kubectl(plane.pki.adminKubeconfig, home, ['rollout', 'undo', 'deployment/web']);
+    assert.equal(undo.code, 0, undo.stderr);
+    const status = await kubectl(plane.pki.adminKubeconfig, home, ['rollout', 'status', 'deployment/web', '--timeout=120s'], { timeoutMs: 150_000 });
+    assert.equal(status.code, 0, status.stderr);
+    await exactly(3, 'three ready after undo');
+    const envAfter = (await pods()).filter((p) => p.metadata.deletionTimestamp === undefined).map((p) => JSON.stringify((((p['spec'] as Obj)['containers'] as Obj[])[0] ?? {})['env'] ?? []));
+    assert.ok(envAfter.every((e) => !e.includes('VERSION')), 'previous template restored');
+  });
+
+  test('deleting a deployment removes its ReplicaSets and pods; orphan leaves them', async () => {
+    const file = join(home, 'orphan.yaml');
+    const d = webDeployment();
+    d.metadata.name = 'keeper';
+    const spec = d['spec'] as { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } }; replicas: number };
+    spec.selector.matchLabels = { app: 'keeper' };
+    spec.template.metadata.labels = { app: 'keeper' };
+    spec.replicas = 1;
+    writeFileSync(file, JSON.stringify(d));
+    await client.create(R.deployments, d, { namespace: NS });
+    await eventually(async () => (await pods('app=keeper')).some(ready), { timeoutMs: 60_000, what: 'keeper pod ready' });
+    const orphan = await kubectl(plane.pki.adminKubeconfig, home, ['delete', 'deployment', 'keeper', '--cascade=orphan']);
+    assert.equal(orphan.code, 0, orphan.stderr);
+    await eventually(async () => {
+      const rs = (await client.list(R.replicasets, { namespace: NS, labelSelector: 'app=keeper' })).items;
+      return rs.length === 1 && (rs[0]?.metadata.ownerReferences ?? []).length === 0;
+    }, { timeoutMs: 30_000, what: 'replicaset orphaned' });
+    assert.equal((await pods('app=keeper')).length, 1);
+
+    const bg = await kubectl(plane.pki.adminKubeconfig, home, ['delete', 'deployment', 'web']);
+    assert.equal(bg.code, 0, bg.stderr);
+    await eventually(async () => (await client.list(R.replicasets, { namespace: NS, labelSelector: 'app=web' })).items.length === 0 && (await pods()).length === 0, { timeoutMs: 60_000, what: 'web replicasets and pods gone' });
+  });
+});
+
+describe('scheduling', () => {
+  test('a pod larger than any node stays Pending with a FailedScheduling event that says why', async () => {
+    await client.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'huge' }, spec: { containers: [{ name: 'c', image: 'busybox:latest', command: ['sleep', '60'], resources: { requests: { memory: '900Ti' } } }] } }, { namespace: NS });
+    let message = '';
+    await eventually(async () => {
+      const list = await client.list(events, { namespace: NS, fieldSelector: 'involvedObject.name=huge' });
+      const ev = list.items.find((e) => e['reason'] === 'FailedScheduling');
+      message = String(ev?.['message'] ?? '');
+      return ev !== undefined;
+    }, { timeoutMs: 30_000, what: 'FailedScheduling event' });
+    assert.match(message, /^0\/1 nodes are available: 1 Insufficient memory\./);
+    const p = await client.get(R.pods, 'huge', { namespace: NS });
+    assert.equal(((p['spec'] as Obj)['nodeName'] ?? ''), '');
+    assert.equal(((p['status'] as Obj)['phase']), 'Pending');
+    assert.equal(controllerOf(p), undefined);
+  });
+});
