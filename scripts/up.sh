@@ -45,9 +45,24 @@ wait_ready() {
 }
 
 start apiserver dist/cmd/apiserver.js --data-dir "$STATE/data" --secure-port "$PORT" \
-  --tls-cert-file certs/apiserver.crt --tls-private-key-file certs/apiserver.key --client-ca-file certs/ca.crt
+  --tls-cert-file certs/apiserver.crt --tls-private-key-file certs/apiserver.key --client-ca-file certs/ca.crt \
+  --kubelet-client-certificate certs/apiserver-kubelet-client.crt --kubelet-client-key certs/apiserver-kubelet-client.key
 wait_ready
 start controller-manager dist/cmd/controller-manager.js --kubeconfig certs/controller-manager.kubeconfig
+start scheduler dist/cmd/scheduler.js --kubeconfig certs/scheduler.kubeconfig
+
+# One node agent on this host.
+NODE=${COXSWAIN_NODE_NAME:-$(hostname | tr '[:upper:]' '[:lower:]')}
+node dist/cmd/coxctl.js pki node --dir certs --server "$SERVER" --name "$NODE" --ip 127.0.0.1 >/dev/null
+start kubelet dist/cmd/kubelet.js --kubeconfig "certs/nodes/$NODE/kubelet.kubeconfig" \
+  --tls-cert-file "certs/nodes/$NODE/kubelet.crt" --tls-private-key-file "certs/nodes/$NODE/kubelet.key" \
+  --client-ca-file certs/ca.crt --node-name "$NODE" --node-ip 127.0.0.1 --root-dir "$STATE/kubelet"
+for _ in $(seq 1 60); do
+  if node dist/cmd/coxctl.js --kubeconfig certs/admin.kubeconfig get node "$NODE" 2>/dev/null | grep -q " Ready"; then break; fi
+  alive kubelet || { tail -20 "$STATE/logs/kubelet.log" >&2; echo "up: the node agent exited" >&2; exit 1; }
+  sleep 0.5
+done
+echo "up: node $NODE is Ready"
 
 if [ "$DEMO" -eq 1 ]; then
   node dist/cmd/coxctl.js --kubeconfig certs/admin.kubeconfig apply -f manifests/

@@ -10,7 +10,7 @@ import { runExec } from './commands/exec.js';
 import { runGet } from './commands/get.js';
 import { runLogs } from './commands/logs.js';
 import { CLIENT_VERSION, runApiResources, runScale, runVersion } from './commands/misc.js';
-import { runPkiInit } from './commands/pki.js';
+import { runPkiInit, runPkiNode } from './commands/pki.js';
 import { CliContext, type CliIO, type GlobalFlags } from './context.js';
 import { ManifestError } from './manifests.js';
 
@@ -149,6 +149,14 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .option('--server <url>', 'API server URL written into kubeconfigs', 'https://127.0.0.1:6443')
     .option('--san <name>', 'extra name or IP for the API server certificate (repeatable)', collect)
     .action((flags) => runPkiInit(ctxOf(), flags));
+  pki
+    .command('node')
+    .description('credentials for a node agent, made from the CA (kubeconfig and serving certificate)')
+    .requiredOption('--name <node>', 'node name')
+    .option('--dir <dir>', 'the cluster PKI folder', 'certs')
+    .option('--server <url>', 'API server URL written into the kubeconfig', 'https://127.0.0.1:6443')
+    .option('--ip <address>', 'an address of the node (repeatable)', collect)
+    .action((flags) => runPkiNode(ctxOf(), flags));
 
   return program;
 }
