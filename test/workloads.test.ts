@@ -182,6 +182,45 @@ describe('deployments', () => {
   });
 });
 
+describe('jobs', () => {
+  const jobs = resource('batch', 'v1', 'jobs');
+  const job = (name: string, command: string[], extra: Obj): KubeObject => ({
+    apiVersion: 'batch/v1', kind: 'Job', metadata: { name },
+    spec: { ...extra, template: { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command }] } } },
+  });
+
+  test('completions 3 with parallelism 2 completes (kubectl wait), never running more than 2 at once', async () => {
+    await client.create(jobs, job('count', ['sh', '-c', 'sleep 1; echo done'], { completions: 3, parallelism: 2 }), { namespace: NS });
+    let maxActive = 0;
+    const wait = kubectl(plane.pki.adminKubeconfig, home, ['wait', '--for=condition=complete', 'job/count', '--timeout=120s'], { timeoutMs: 150_000 });
+    const sampler = setInterval(() => {
+      void client.list(R.pods, { namespace: NS, labelSelector: 'job-name=count' }).then((l) => {
+        const active = l.items.filter((p) => !['Succeeded', 'Failed'].includes(String(((p['status'] ?? {}) as Obj)['phase']))).length;
+        maxActive = Math.max(maxActive, active);
+      }, () => undefined);
+    }, 200);
+    const res = await wait.finally(() => clearInterval(sampler));
+    assert.equal(res.code, 0, res.stderr);
+    const j = await client.get(jobs, 'count', { namespace: NS });
+    assert.equal(((j['status'] ?? {}) as Obj)['succeeded'], 3);
+    assert.ok(maxActive <= 2, `ran ${maxActive} at once`);
+  });
+
+  test('a failing job stops at its backoffLimit with BackoffLimitExceeded', async () => {
+    await client.create(jobs, job('fails', ['sh', '-c', 'exit 1'], { backoffLimit: 1 }), { namespace: NS });
+    await eventually(async () => {
+      const j = await client.get(jobs, 'fails', { namespace: NS });
+      const conds = (((j['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];
+      return conds.some((c) => c['type'] === 'Failed' && c['reason'] === 'BackoffLimitExceeded');
+    }, { timeoutMs: 90_000, what: 'job failed' });
+    const j = await client.get(jobs, 'fails', { namespace: NS });
+    assert.equal(((j['status'] ?? {}) as Obj)['failed'], 2);
+    await new Promise((r) => setTimeout(r, 2000));
+    const pods = (await client.list(R.pods, { namespace: NS, labelSelector: 'job-name=fails' })).items;
+    assert.equal(pods.length, 2, 'no new pods after the limit');
+  });
+});
+
 describe('scheduling', () => {
   test('a pod larger than any node stays Pending with a FailedScheduling event that says why', async () => {
     await client.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'huge' }, spec: { containers: [{ name: 'c', image: 'busybox:latest', command: ['sleep', '60'], resources: { requests: { memory: '900Ti' } } }] } }, { namespace: NS });

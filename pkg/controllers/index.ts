@@ -5,11 +5,12 @@ import { Informer, type RestClient } from '../client/index.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
+import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
 
-export const CONTROLLER_NAMES = ['namespace', 'replicaset', 'deployment', 'endpoints', 'serviceaccount', 'garbagecollector'] as const;
+export const CONTROLLER_NAMES = ['namespace', 'replicaset', 'deployment', 'job', 'endpoints', 'serviceaccount', 'garbagecollector'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -52,10 +53,11 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
   }
   if (want('replicaset')) loops.push(new ReplicaSetController(client, informers.get('apps', 'v1', 'replicasets'), pods(), log).loop);
   if (want('deployment')) loops.push(new DeploymentController(client, informers.get('apps', 'v1', 'deployments'), informers.get('apps', 'v1', 'replicasets'), pods(), log).loop);
+  if (want('job')) loops.push(new JobController(client, informers.get('batch', 'v1', 'jobs'), pods(), log).loop);
   if (want('endpoints')) loops.push(new EndpointsController(client, informers.get('', 'v1', 'services'), pods(), informers.get('', 'v1', 'endpoints'), log).loop);
   if (want('serviceaccount')) loops.push(new ServiceAccountController(client, informers.get('', 'v1', 'namespaces'), informers.get('', 'v1', 'serviceaccounts'), log).loop);
   if (want('garbagecollector')) {
-    const gc = new GarbageCollector(client, [pods(), informers.get('apps', 'v1', 'replicasets'), informers.get('apps', 'v1', 'deployments')], log);
+    const gc = new GarbageCollector(client, [pods(), informers.get('apps', 'v1', 'replicasets'), informers.get('apps', 'v1', 'deployments'), informers.get('batch', 'v1', 'jobs')], log);
     loops.push({ run: (s) => gc.run(s) });
   }
   await informers.start(signal);

@@ -1,0 +1,128 @@
+// Job controller: runs pods until `completions` have succeeded, at most `parallelism` at a
+// time; gives up after `backoffLimit` failed pods or `activeDeadlineSeconds`; records
+// Complete/Failed conditions and counts as `kubectl wait --for=condition=complete` reads
+// them; deletes finished Jobs after ttlSecondsAfterFinished.
+
+import { isDeepStrictEqual } from 'node:util';
+import { controllerOf, objectKey, type KubeObject } from '../../api/meta.js';
+import { mustFind } from '../../api/registry.js';
+import type { Informer, RestClient } from '../../client/index.js';
+import { isNotFound } from '../../errors/index.js';
+import { Expectations } from '../expectations.js';
+import { createPod, deletePod, isActive, isReady, ownedPods, podFromTemplate } from '../pods.js';
+import { ReconcileLoop } from '../reconciler.js';
+
+export const JOBS = mustFind('batch', 'v1', 'jobs');
+
+type Obj = Record<string, unknown>;
+
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function phase(p: KubeObject): string {
+  return String(((p['status'] ?? {}) as Obj)['phase'] ?? '');
+}
+
+function finished(job: KubeObject): Obj | undefined {
+  const conds = (((job['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];
+  return conds.find((c) => (c['type'] === 'Complete' || c['type'] === 'Failed') && c['status'] === 'True');
+}
+
+export class JobController {
+  readonly loop: ReconcileLoop;
+  private readonly expectations = new Expectations();
+
+  constructor(private readonly client: RestClient, private readonly jobs: Informer, private readonly pods: Informer, log: (m: string) => void) {
+    this.loop = new ReconcileLoop('job', (key) => this.reconcile(key), log);
+    jobs.addHandler({ onAdd: (j) => this.loop.enqueue(objectKey(j)), onUpdate: (_o, j) => this.loop.enqueue(objectKey(j)) });
+    const onPod = (p: KubeObject, added: boolean): void => {
+      const ref = controllerOf(p);
+      if (ref?.kind !== 'Job') return;
+      const key = `${p.metadata.namespace ?? ''}/${ref.name}`;
+      if (added) this.expectations.observeAdd(key);
+      this.loop.enqueue(key);
+    };
+    pods.addHandler({ onAdd: (p) => onPod(p, true), onUpdate: (_o, p) => onPod(p, false), onDelete: (p) => onPod(p, false) });
+  }
+
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    const job = this.jobs.get(key);
+    if (job === undefined || job.metadata.deletionTimestamp !== undefined) return;
+    const spec = (job['spec'] ?? {}) as { completions?: number; parallelism?: number; backoffLimit?: number; activeDeadlineSeconds?: number; ttlSecondsAfterFinished?: number; suspend?: boolean; template?: Obj };
+    const old = (job['status'] ?? {}) as Obj;
+    const now = Date.now();
+
+    const done = finished(job);
+    if (done !== undefined) {
+      if (spec.ttlSecondsAfterFinished !== undefined) {
+        const at = (Date.parse(String(old['completionTime'] ?? done['lastTransitionTime'] ?? '')) || now) + spec.ttlSecondsAfterFinished * 1000;
+        if (at > now) return { requeueAfterMs: at - now };
+        try {
+          await this.client.delete(JOBS, job.metadata.name ?? '', { namespace: job.metadata.namespace, propagationPolicy: 'Background' });
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
+      return;
+    }
+
+    const pods = ownedPods(this.pods, job);
+    const active = pods.filter(isActive);
+    const succeeded = Math.max(Number(old['succeeded'] ?? 0), pods.filter((p) => phase(p) === 'Succeeded').length);
+    const failed = Math.max(Number(old['failed'] ?? 0), pods.filter((p) => phase(p) === 'Failed').length);
+    const completions = spec.completions ?? 1;
+    const parallelism = spec.parallelism ?? 1;
+    const startTime = typeof old['startTime'] === 'string' ? old['startTime'] : rfc3339(now);
+    const conditions = ((old['conditions'] ?? []) as Obj[]).filter((c) => typeof c === 'object');
+    const condition = (type: string, reason: string, message: string): Obj => ({ type, status: 'True', reason, message, lastProbeTime: rfc3339(now), lastTransitionTime: rfc3339(now) });
+
+    let outcome: { conditions: Obj[]; completionTime?: string } | undefined;
+    if (succeeded >= completions) {
+      outcome = { conditions: [condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'), condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')], completionTime: rfc3339(now) };
+    } else if (failed > (spec.backoffLimit ?? 6)) {
+      outcome = { conditions: [condition('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'), condition('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')] };
+    } else if (spec.activeDeadlineSeconds !== undefined && now - Date.parse(startTime) > spec.activeDeadlineSeconds * 1000) {
+      outcome = { conditions: [condition('FailureTarget', 'DeadlineExceeded', 'Job was active longer than specified deadline'), condition('Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline')] };
+    }
+
+    let requeue: number | undefined;
+    if (outcome !== undefined) {
+      await Promise.all(active.map((p) => deletePod(this.client, p)));
+    } else if (!spec.suspend && this.expectations.satisfied(key)) {
+      const want = Math.min(parallelism, completions - succeeded);
+      const missing = want - active.length;
+      if (missing > 0) {
+        this.expectations.expect(key, missing, 0);
+        const labels = { 'batch.kubernetes.io/controller-uid': job.metadata.uid ?? '', 'batch.kubernetes.io/job-name': job.metadata.name ?? '', 'controller-uid': job.metadata.uid ?? '', 'job-name': job.metadata.name ?? '' };
+        const results = await Promise.allSettled(Array.from({ length: missing }, () => createPod(this.client, podFromTemplate(spec.template ?? {}, job, { labels }))));
+        for (const r of results) if (r.status === 'rejected') this.expectations.observeAdd(key);
+        const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failure) throw failure.reason;
+      } else if (missing < 0) {
+        await Promise.all(active.slice(0, -missing).map((p) => deletePod(this.client, p)));
+      }
+      if (spec.activeDeadlineSeconds !== undefined) requeue = Math.max(100, Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now);
+    }
+
+    const status: Obj = {
+      ...old,
+      startTime,
+      active: outcome ? 0 : active.length,
+      ready: active.filter(isReady).length,
+      succeeded,
+      failed,
+      uncountedTerminatedPods: {},
+      conditions: outcome ? [...conditions, ...outcome.conditions] : conditions,
+      ...(outcome?.completionTime ? { completionTime: outcome.completionTime } : {}),
+    };
+    if (!isDeepStrictEqual(status, old)) {
+      try {
+        await this.client.updateStatus(JOBS, { ...job, status }, { namespace: job.metadata.namespace });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return requeue !== undefined ? { requeueAfterMs: requeue } : undefined;
+  }
+}
