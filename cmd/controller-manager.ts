@@ -10,12 +10,13 @@ const program = new Command('controller-manager')
   .description('Coxswain controller-manager: turns desired state into actual state')
   .requiredOption('--kubeconfig <file>', 'kubeconfig with the controller-manager identity')
   .option('--controllers <names>', `comma-separated controllers to run (${CONTROLLER_NAMES.join(',')})`, CONTROLLER_NAMES.join(','))
+  .option('--node-monitor-grace-period <seconds>', 'how long a node may go without renewing its lease', '50')
   .option('--leader-elect <bool>', 'elect a leader among controller-managers', 'true')
   .option('--leader-elect-lease-duration <seconds>', 'lease duration', '15')
   .option('--leader-elect-renew-deadline <seconds>', 'renew deadline', '10')
   .option('--leader-elect-retry-period <seconds>', 'retry period', '2');
 program.parse();
-const o = program.opts<{ kubeconfig: string; controllers: string; leaderElect: string; leaderElectLeaseDuration: string; leaderElectRenewDeadline: string; leaderElectRetryPeriod: string }>();
+const o = program.opts<{ kubeconfig: string; controllers: string; nodeMonitorGracePeriod: string; leaderElect: string; leaderElectLeaseDuration: string; leaderElectRenewDeadline: string; leaderElectRetryPeriod: string }>();
 
 const wanted = o.controllers.split(',').map((s) => s.trim()).filter((s) => s !== '');
 const unknown = wanted.filter((n) => !(CONTROLLER_NAMES as readonly string[]).includes(n));
@@ -35,7 +36,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 const log = (msg: string): void => {
   process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
 };
-const options = { client, controllers: wanted as ControllerName[], log };
+const options = { client, controllers: wanted as ControllerName[], log, nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000 };
 if (o.leaderElect === 'false') {
   await runControllers(options, abort.signal);
 } else {

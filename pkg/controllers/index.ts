@@ -7,16 +7,19 @@ import { EndpointsController } from './endpoints/endpoints-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
+import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
 
-export const CONTROLLER_NAMES = ['namespace', 'replicaset', 'deployment', 'job', 'endpoints', 'serviceaccount', 'garbagecollector'] as const;
+export const CONTROLLER_NAMES = ['namespace', 'replicaset', 'deployment', 'job', 'endpoints', 'serviceaccount', 'nodelifecycle', 'garbagecollector'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
   client: RestClient;
   controllers: readonly ControllerName[];
   log: (msg: string) => void;
+  /** How long a node may go without renewing its Lease before it is Unknown (default 50 s). */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 /** Shared informers, created on first use so only what the chosen controllers need is watched. */
@@ -56,6 +59,13 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
   if (want('job')) loops.push(new JobController(client, informers.get('batch', 'v1', 'jobs'), pods(), log).loop);
   if (want('endpoints')) loops.push(new EndpointsController(client, informers.get('', 'v1', 'services'), pods(), informers.get('', 'v1', 'endpoints'), log).loop);
   if (want('serviceaccount')) loops.push(new ServiceAccountController(client, informers.get('', 'v1', 'namespaces'), informers.get('', 'v1', 'serviceaccounts'), log).loop);
+  if (want('nodelifecycle')) {
+    const nl = new NodeLifecycleController(client, informers.get('', 'v1', 'nodes'), informers.get('coordination.k8s.io', 'v1', 'leases'), pods(), {
+      gracePeriodMs: opts.nodeMonitorGracePeriodMs ?? 50_000,
+      monitorPeriodMs: 1000,
+    }, log);
+    loops.push({ run: (s) => nl.run(s) });
+  }
   if (want('garbagecollector')) {
     const gc = new GarbageCollector(client, [pods(), informers.get('apps', 'v1', 'replicasets'), informers.get('apps', 'v1', 'deployments'), informers.get('batch', 'v1', 'jobs')], log);
     loops.push({ run: (s) => gc.run(s) });

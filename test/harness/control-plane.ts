@@ -78,7 +78,7 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startControlPlane(opts: { extraArgs?: string[]; withControllers?: boolean; withScheduler?: boolean } = {}): Promise<ControlPlane> {
+export async function startControlPlane(opts: { extraArgs?: string[]; withControllers?: boolean; withScheduler?: boolean; controllerManagerArgs?: string[] } = {}): Promise<ControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), 'coxswain-test-'));
   const port = await freePort();
   const server = `https://127.0.0.1:${port}`;
@@ -103,7 +103,7 @@ export async function startControlPlane(opts: { extraArgs?: string[]; withContro
   const apiserver = await launch();
   let controllerManager: ChildProcess | undefined;
   if (opts.withControllers) {
-    controllerManager = spawn(process.execPath, [join(DIST, 'cmd', 'controller-manager.js'), '--kubeconfig', pki.controllerManagerKubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+    controllerManager = spawn(process.execPath, [join(DIST, 'cmd', 'controller-manager.js'), '--kubeconfig', pki.controllerManagerKubeconfig, ...(opts.controllerManagerArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     await waitForLine(controllerManager, /controllers started/, 30_000);
   }
   let scheduler: ChildProcess | undefined;

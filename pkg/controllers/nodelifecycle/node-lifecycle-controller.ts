@@ -1,0 +1,150 @@
+// Node lifecycle: a node whose Lease has not been renewed within the grace period becomes
+// Ready=Unknown and gets the unreachable taints (NoSchedule and NoExecute); a node that
+// reports NotReady gets the not-ready taints. Pods on a NoExecute-tainted node are evicted
+// once they stop tolerating the taint (immediately, or after their tolerationSeconds), so
+// their controllers replace them elsewhere. The taints go when the node is healthy again.
+
+import { isObject, type KubeObject } from '../../api/meta.js';
+import { mustFind } from '../../api/registry.js';
+import type { Informer, RestClient } from '../../client/index.js';
+import { isNotFound } from '../../errors/index.js';
+import { deletePod, isActive } from '../pods.js';
+
+const NODES = mustFind('', 'v1', 'nodes');
+const UNREACHABLE = 'node.kubernetes.io/unreachable';
+const NOT_READY = 'node.kubernetes.io/not-ready';
+
+type Obj = Record<string, unknown>;
+
+interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+  timeAdded?: string;
+}
+
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function taints(node: KubeObject): Taint[] {
+  return ((((node['spec'] ?? {}) as Obj)['taints'] ?? []) as Obj[]).filter(isObject).map((t) => ({
+    key: String(t['key'] ?? ''),
+    ...(typeof t['value'] === 'string' ? { value: t['value'] } : {}),
+    effect: String(t['effect'] ?? ''),
+    ...(typeof t['timeAdded'] === 'string' ? { timeAdded: t['timeAdded'] } : {}),
+  }));
+}
+
+function readyCondition(node: KubeObject): Obj | undefined {
+  return ((((node['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).find((c) => isObject(c) && c['type'] === 'Ready');
+}
+
+/** The toleration seconds a pod has for a NoExecute taint: undefined = forever, -1 = none. */
+function tolerationSeconds(pod: KubeObject, taint: Taint): number | undefined {
+  const tolerations = ((((pod['spec'] ?? {}) as Obj)['tolerations'] ?? []) as Obj[]).filter(isObject);
+  let best: number | undefined = -1;
+  for (const t of tolerations) {
+    const effect = t['effect'];
+    if (effect !== undefined && effect !== '' && effect !== taint.effect) continue;
+    const keyOk = t['operator'] === 'Exists' ? t['key'] === undefined || t['key'] === '' || t['key'] === taint.key : t['key'] === taint.key && (t['value'] ?? '') === (taint.value ?? '');
+    if (!keyOk) continue;
+    const secs = t['tolerationSeconds'];
+    if (typeof secs !== 'number') return undefined;
+    best = best === -1 ? secs : Math.max(best ?? 0, secs);
+  }
+  return best;
+}
+
+export interface NodeLifecycleOptions {
+  /** How long a node may go without renewing its Lease (Kubernetes 1.32: 50 s). */
+  gracePeriodMs: number;
+  monitorPeriodMs: number;
+}
+
+export class NodeLifecycleController {
+  constructor(
+    private readonly client: RestClient,
+    private readonly nodes: Informer,
+    private readonly leases: Informer,
+    private readonly pods: Informer,
+    private readonly options: NodeLifecycleOptions,
+    private readonly log: (m: string) => void,
+  ) {}
+
+  private lastHeartbeat(node: KubeObject): number {
+    const lease = this.leases.get(`kube-node-lease/${node.metadata.name ?? ''}`);
+    const renew = Date.parse(String(((lease?.['spec'] ?? {}) as Obj)['renewTime'] ?? ''));
+    if (!Number.isNaN(renew)) return renew;
+    const hb = Date.parse(String(readyCondition(node)?.['lastHeartbeatTime'] ?? ''));
+    return Number.isNaN(hb) ? Date.parse(node.metadata.creationTimestamp ?? '') || Date.now() : hb;
+  }
+
+  async monitor(): Promise<void> {
+    const now = Date.now();
+    for (const node of this.nodes.list()) {
+      const name = node.metadata.name ?? '';
+      const stale = now - this.lastHeartbeat(node) > this.options.gracePeriodMs;
+      const ready = readyCondition(node);
+      if (stale && ready?.['status'] !== 'Unknown') {
+        this.log(`node ${name}: no heartbeat for ${Math.round((now - this.lastHeartbeat(node)) / 1000)}s, marking Ready=Unknown`);
+        const conditions = ((((node['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).filter(isObject).map((c) => ({
+          ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: rfc3339(now),
+        }));
+        await this.tolerate(this.client.patch(NODES, name, 'strategic', { status: { conditions } }, { subresource: 'status' }));
+      }
+      // Taints follow the Ready condition.
+      const status = stale ? 'Unknown' : String(ready?.['status'] ?? 'Unknown');
+      const wantKey = status === 'True' ? undefined : status === 'False' ? NOT_READY : UNREACHABLE;
+      const current = taints(node);
+      const managed = current.filter((t) => t.key === UNREACHABLE || t.key === NOT_READY);
+      const others = current.filter((t) => t.key !== UNREACHABLE && t.key !== NOT_READY);
+      const desired: Taint[] = wantKey === undefined ? [] : ['NoSchedule', 'NoExecute'].map((effect) => managed.find((t) => t.key === wantKey && t.effect === effect) ?? { key: wantKey, effect, timeAdded: rfc3339(now) });
+      const same = desired.length === managed.length && desired.every((d) => managed.some((m) => m.key === d.key && m.effect === d.effect));
+      if (!same) {
+        await this.tolerate(this.client.patch(NODES, name, 'merge', { spec: { taints: [...others, ...desired].length > 0 ? [...others, ...desired] : null } }));
+      }
+      await this.evict(node, [...others, ...desired], now);
+    }
+  }
+
+  /** Evicts the pods that no longer tolerate the node's NoExecute taints. */
+  private async evict(node: KubeObject, nodeTaints: Taint[], now: number): Promise<void> {
+    const noExecute = nodeTaints.filter((t) => t.effect === 'NoExecute');
+    if (noExecute.length === 0) return;
+    const name = node.metadata.name ?? '';
+    for (const pod of this.pods.list()) {
+      if (((pod['spec'] ?? {}) as Obj)['nodeName'] !== name || !isActive(pod)) continue;
+      let evictAt = Number.POSITIVE_INFINITY;
+      for (const t of noExecute) {
+        const secs = tolerationSeconds(pod, t);
+        if (secs === undefined) continue;
+        const added = Date.parse(t.timeAdded ?? '') || now;
+        evictAt = Math.min(evictAt, secs < 0 ? now : added + secs * 1000);
+      }
+      if (evictAt <= now) {
+        this.log(`evicting pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} from node ${name}`);
+        await deletePod(this.client, pod);
+      }
+    }
+  }
+
+  private async tolerate(p: Promise<unknown>): Promise<void> {
+    try {
+      await p;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.monitor();
+      } catch (err) {
+        this.log(`node lifecycle: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      await new Promise((r) => setTimeout(r, this.options.monitorPeriodMs));
+    }
+  }
+}
