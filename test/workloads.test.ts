@@ -221,6 +221,61 @@ describe('jobs', () => {
   });
 });
 
+describe('daemonsets, statefulsets, cronjobs', () => {
+  test('a DaemonSet runs one pod on each node', async () => {
+    const ds = resource('apps', 'v1', 'daemonsets');
+    await client.create(ds, {
+      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agentd' },
+      spec: { selector: { matchLabels: { app: 'agentd' } }, template: { metadata: { labels: { app: 'agentd' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] } } },
+    }, { namespace: NS });
+    const nodes = (await client.list(R.nodes)).items.map((n) => n.metadata.name ?? '');
+    await eventually(async () => {
+      const list = (await pods('app=agentd')).filter((p) => ((p['status'] ?? {}) as Obj)['phase'] === 'Running');
+      const on = list.map((p) => String(((p['spec'] ?? {}) as Obj)['nodeName'])).sort();
+      return JSON.stringify(on) === JSON.stringify([...nodes].sort());
+    }, { timeoutMs: 60_000, what: 'one running daemon pod per node' });
+    const status = ((await client.get(ds, 'agentd', { namespace: NS }))['status'] ?? {}) as Obj;
+    assert.equal(status['desiredNumberScheduled'], nodes.length);
+  });
+
+  test('a StatefulSet creates web-0, web-1, web-2 in order, each after the previous is Ready', async () => {
+    const sts = resource('apps', 'v1', 'statefulsets');
+    await client.create(sts, {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
+      spec: {
+        replicas: 3, serviceName: 'db', selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }] } },
+      },
+    }, { namespace: NS });
+    await eventually(async () => (await pods('app=db')).filter(ready).length === 3, { timeoutMs: 90_000, what: 'three ready members' });
+    const list = await pods('app=db');
+    assert.deepEqual(list.map((p) => p.metadata.name).sort(), ['db-0', 'db-1', 'db-2']);
+    const created = (n: string): number => Date.parse(list.find((p) => p.metadata.name === n)?.metadata.creationTimestamp ?? '');
+    const readyAt = (n: string): number => {
+      const c = ((((list.find((p) => p.metadata.name === n)?.['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).find((x) => x['type'] === 'Ready');
+      return Date.parse(String(c?.['lastTransitionTime'] ?? ''));
+    };
+    assert.ok(created('db-1') >= readyAt('db-0'), 'db-1 created after db-0 was ready');
+    assert.ok(created('db-2') >= readyAt('db-1'), 'db-2 created after db-1 was ready');
+    assert.equal(((list.find((p) => p.metadata.name === 'db-1')?.['spec'] ?? {}) as Obj)['hostname'], 'db-1');
+  });
+
+  test('a CronJob creates Jobs on schedule', async () => {
+    const cj = resource('batch', 'v1', 'cronjobs');
+    await client.create(cj, {
+      apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'tick' },
+      spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['true'] }] } } } } },
+    }, { namespace: NS });
+    await eventually(async () => {
+      const jobs = (await client.list(resource('batch', 'v1', 'jobs'), { namespace: NS })).items;
+      return jobs.some((j) => (j.metadata.name ?? '').startsWith('tick-') && controllerOf(j)?.kind === 'CronJob');
+    }, { timeoutMs: 75_000, intervalMs: 500, what: 'a job created by the cronjob' });
+    const status = ((await client.get(cj, 'tick', { namespace: NS }))['status'] ?? {}) as Obj;
+    assert.ok(typeof status['lastScheduleTime'] === 'string');
+    await client.patch(cj, 'tick', 'merge', { spec: { suspend: true } }, { namespace: NS });
+  });
+});
+
 describe('scheduling', () => {
   test('a pod larger than any node stays Pending with a FailedScheduling event that says why', async () => {
     await client.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'huge' }, spec: { containers: [{ name: 'c', image: 'busybox:latest', command: ['sleep', '60'], resources: { requests: { memory: '900Ti' } } }] } }, { namespace: NS });

@@ -1,7 +1,12 @@
 // A compact schema of every served kind's known fields and their JSON types. It catches
 // wrong types before anything is stored (400, as Kubernetes' decoder does) and finds
-// unknown fields for `fieldValidation=Strict|Warn`. Parts Coxswain does not model in detail
-// are `open` (any fields accepted) so that real manifests are never refused wrongly.
+// unknown fields for `fieldValidation=Strict|Warn`. The structure is plain data, walkable
+// to emit OpenAPI later.
+//
+// Generous by design: an unknown-field false positive would refuse a real manifest, so every
+// upstream field of the modelled kinds is listed, and what Coxswain does not model in detail
+// (status subtrees, cloud volume types, securityContext corners) is `open`: known fields are
+// type-checked, other fields are accepted.
 
 import type { StatusCause } from '../errors/index.js';
 import { isObject, type KubeObject } from './meta.js';
@@ -13,16 +18,20 @@ export type Schema =
   | 'boolean'
   | 'intOrString'
   | 'quantity'
+  /** Any JSON value (free-form). */
   | 'any'
   | { object: Record<string, Schema>; open?: boolean }
   | { map: Schema }
   | { list: Schema };
 
-const obj = (fields: Record<string, Schema>, open = false): Schema => ({ object: fields, open });
+const obj = (fields: Record<string, Schema>): Schema => ({ object: fields });
+/** Known fields are type-checked; others are accepted. */
+const open = (fields: Record<string, Schema> = {}): Schema => ({ object: fields, open: true });
 const map = (of: Schema): Schema => ({ map: of });
 const list = (of: Schema): Schema => ({ list: of });
 const strings = list('string');
-const openObj: Schema = obj({}, true);
+
+// ---- shared pieces ------------------------------------------------------------------------
 
 const ownerReference = obj({ apiVersion: 'string', kind: 'string', name: 'string', uid: 'string', controller: 'boolean', blockOwnerDeletion: 'boolean' });
 
@@ -34,8 +43,8 @@ export const OBJECT_META: Schema = obj({
   uid: 'string',
   resourceVersion: 'string',
   generation: 'integer',
-  creationTimestamp: 'any',
-  deletionTimestamp: 'any',
+  creationTimestamp: 'string',
+  deletionTimestamp: 'string',
   deletionGracePeriodSeconds: 'integer',
   labels: map('string'),
   annotations: map('string'),
@@ -44,20 +53,35 @@ export const OBJECT_META: Schema = obj({
   managedFields: list('any'),
 });
 
+const objectReference = obj({
+  kind: 'string', namespace: 'string', name: 'string', uid: 'string', apiVersion: 'string', resourceVersion: 'string', fieldPath: 'string',
+});
+const localObjectReference = obj({ name: 'string' });
+
 const labelSelector = obj({
   matchLabels: map('string'),
   matchExpressions: list(obj({ key: 'string', operator: 'string', values: strings })),
 });
 
+/** Conditions of every kind: the usual fields typed, any others accepted. */
+const condition = open({
+  type: 'string', status: 'string', reason: 'string', message: 'string', observedGeneration: 'integer',
+  lastProbeTime: 'string', lastTransitionTime: 'string', lastUpdateTime: 'string', lastHeartbeatTime: 'string',
+});
+const conditions = list(condition);
+
+// ---- containers ---------------------------------------------------------------------------
+
+const httpGet = obj({ path: 'string', port: 'intOrString', host: 'string', scheme: 'string', httpHeaders: list(obj({ name: 'string', value: 'string' })) });
 const handlerFields = {
   exec: obj({ command: strings }),
-  httpGet: obj({ path: 'string', port: 'intOrString', host: 'string', scheme: 'string', httpHeaders: list(obj({ name: 'string', value: 'string' })) }),
+  httpGet,
   tcpSocket: obj({ port: 'intOrString', host: 'string' }),
-  grpc: obj({ port: 'integer', service: 'string' }),
 };
 
 const probe = obj({
   ...handlerFields,
+  grpc: obj({ port: 'integer', service: 'string' }),
   initialDelaySeconds: 'integer',
   timeoutSeconds: 'integer',
   periodSeconds: 'integer',
@@ -69,32 +93,70 @@ const probe = obj({
 const lifecycleHandler = obj({ ...handlerFields, sleep: obj({ seconds: 'integer' }) });
 
 const keyRef = obj({ name: 'string', key: 'string', optional: 'boolean' });
+const fieldRef = obj({ apiVersion: 'string', fieldPath: 'string' });
+const resourceFieldRef = obj({ containerName: 'string', resource: 'string', divisor: 'quantity' });
 const envVar = obj({
   name: 'string',
   value: 'string',
-  valueFrom: obj({
-    configMapKeyRef: keyRef,
-    secretKeyRef: keyRef,
-    fieldRef: obj({ apiVersion: 'string', fieldPath: 'string' }),
-    resourceFieldRef: obj({ containerName: 'string', resource: 'string', divisor: 'quantity' }),
-  }),
+  valueFrom: obj({ configMapKeyRef: keyRef, secretKeyRef: keyRef, fieldRef, resourceFieldRef, fileKeyRef: open() }),
+});
+const envFrom = obj({
+  prefix: 'string',
+  configMapRef: obj({ name: 'string', optional: 'boolean' }),
+  secretRef: obj({ name: 'string', optional: 'boolean' }),
 });
 
-const resources = obj({ limits: map('quantity'), requests: map('quantity'), claims: list('any') });
+const resources = obj({ limits: map('quantity'), requests: map('quantity'), claims: list(obj({ name: 'string', request: 'string' })) });
 
-const container = obj({
+const seLinuxOptions = obj({ user: 'string', role: 'string', type: 'string', level: 'string' });
+const windowsOptions = obj({ gmsaCredentialSpecName: 'string', gmsaCredentialSpec: 'string', runAsUserName: 'string', hostProcess: 'boolean' });
+const profile = obj({ type: 'string', localhostProfile: 'string' });
+const securityContext = open({
+  capabilities: obj({ add: strings, drop: strings }),
+  privileged: 'boolean',
+  seLinuxOptions,
+  windowsOptions,
+  runAsUser: 'integer',
+  runAsGroup: 'integer',
+  runAsNonRoot: 'boolean',
+  readOnlyRootFilesystem: 'boolean',
+  allowPrivilegeEscalation: 'boolean',
+  procMount: 'string',
+  seccompProfile: profile,
+  appArmorProfile: profile,
+});
+const podSecurityContext = open({
+  seLinuxOptions,
+  windowsOptions,
+  runAsUser: 'integer',
+  runAsGroup: 'integer',
+  runAsNonRoot: 'boolean',
+  supplementalGroups: list('integer'),
+  supplementalGroupsPolicy: 'string',
+  fsGroup: 'integer',
+  fsGroupChangePolicy: 'string',
+  sysctls: list(obj({ name: 'string', value: 'string' })),
+  seccompProfile: profile,
+  appArmorProfile: profile,
+  seLinuxChangePolicy: 'string',
+});
+
+const containerFields: Record<string, Schema> = {
   name: 'string',
   image: 'string',
   command: strings,
   args: strings,
   workingDir: 'string',
   ports: list(obj({ name: 'string', containerPort: 'integer', hostPort: 'integer', protocol: 'string', hostIP: 'string' })),
-  envFrom: list(obj({ prefix: 'string', configMapRef: obj({ name: 'string', optional: 'boolean' }), secretRef: obj({ name: 'string', optional: 'boolean' }) })),
+  envFrom: list(envFrom),
   env: list(envVar),
   resources,
-  resizePolicy: list('any'),
+  resizePolicy: list(obj({ resourceName: 'string', restartPolicy: 'string' })),
   restartPolicy: 'string',
-  volumeMounts: list(obj({ name: 'string', readOnly: 'boolean', recursiveReadOnly: 'string', mountPath: 'string', subPath: 'string', mountPropagation: 'string', subPathExpr: 'string' })),
+  restartPolicyRules: list(open()),
+  volumeMounts: list(obj({
+    name: 'string', readOnly: 'boolean', recursiveReadOnly: 'string', mountPath: 'string', subPath: 'string', mountPropagation: 'string', subPathExpr: 'string',
+  })),
   volumeDevices: list(obj({ name: 'string', devicePath: 'string' })),
   livenessProbe: probe,
   readinessProbe: probe,
@@ -103,32 +165,68 @@ const container = obj({
   terminationMessagePath: 'string',
   terminationMessagePolicy: 'string',
   imagePullPolicy: 'string',
-  securityContext: openObj,
+  securityContext,
   stdin: 'boolean',
   stdinOnce: 'boolean',
   tty: 'boolean',
-});
+};
+const container = obj(containerFields);
+const ephemeralContainer = obj({ ...containerFields, targetContainerName: 'string' });
+
+// ---- volumes ------------------------------------------------------------------------------
 
 const keyToPath = list(obj({ key: 'string', path: 'string', mode: 'integer' }));
-const volume = obj(
-  {
-    name: 'string',
-    emptyDir: obj({ medium: 'string', sizeLimit: 'quantity' }),
-    hostPath: obj({ path: 'string', type: 'string' }),
-    configMap: obj({ name: 'string', items: keyToPath, defaultMode: 'integer', optional: 'boolean' }),
-    secret: obj({ secretName: 'string', items: keyToPath, defaultMode: 'integer', optional: 'boolean' }),
-    persistentVolumeClaim: obj({ claimName: 'string', readOnly: 'boolean' }),
-    projected: openObj,
-    downwardAPI: openObj,
-  },
-  true, // the many cloud and CSI volume types
-);
+const downwardAPIItems = list(obj({ path: 'string', fieldRef, resourceFieldRef, mode: 'integer' }));
+const volume = open({
+  // The many cloud, CSI and network volume types are accepted unchecked.
+  name: 'string',
+  emptyDir: obj({ medium: 'string', sizeLimit: 'quantity' }),
+  hostPath: obj({ path: 'string', type: 'string' }),
+  configMap: obj({ name: 'string', items: keyToPath, defaultMode: 'integer', optional: 'boolean' }),
+  secret: obj({ secretName: 'string', items: keyToPath, defaultMode: 'integer', optional: 'boolean' }),
+  persistentVolumeClaim: obj({ claimName: 'string', readOnly: 'boolean' }),
+  projected: obj({
+    defaultMode: 'integer',
+    sources: list(obj({
+      configMap: obj({ name: 'string', items: keyToPath, optional: 'boolean' }),
+      secret: obj({ name: 'string', items: keyToPath, optional: 'boolean' }),
+      downwardAPI: obj({ items: downwardAPIItems }),
+      serviceAccountToken: obj({ audience: 'string', expirationSeconds: 'integer', path: 'string' }),
+      clusterTrustBundle: open(),
+      podCertificate: open(),
+    })),
+  }),
+  downwardAPI: obj({ items: downwardAPIItems, defaultMode: 'integer' }),
+});
+
+// ---- scheduling ---------------------------------------------------------------------------
+
+const nodeSelectorRequirements = list(obj({ key: 'string', operator: 'string', values: strings }));
+const nodeSelectorTerm = obj({ matchExpressions: nodeSelectorRequirements, matchFields: nodeSelectorRequirements });
+const podAffinityTerm = obj({
+  labelSelector, namespaces: strings, topologyKey: 'string', namespaceSelector: labelSelector, matchLabelKeys: strings, mismatchLabelKeys: strings,
+});
+const podAffinity = obj({
+  requiredDuringSchedulingIgnoredDuringExecution: list(podAffinityTerm),
+  preferredDuringSchedulingIgnoredDuringExecution: list(obj({ weight: 'integer', podAffinityTerm })),
+});
+const affinity = obj({
+  nodeAffinity: obj({
+    requiredDuringSchedulingIgnoredDuringExecution: obj({ nodeSelectorTerms: list(nodeSelectorTerm) }),
+    preferredDuringSchedulingIgnoredDuringExecution: list(obj({ weight: 'integer', preference: nodeSelectorTerm })),
+  }),
+  podAffinity,
+  podAntiAffinity: podAffinity,
+});
+const toleration = obj({ key: 'string', operator: 'string', value: 'string', effect: 'string', tolerationSeconds: 'integer' });
+
+// ---- pods ---------------------------------------------------------------------------------
 
 const podSpec = obj({
   volumes: list(volume),
   initContainers: list(container),
   containers: list(container),
-  ephemeralContainers: list('any'),
+  ephemeralContainers: list(ephemeralContainer),
   restartPolicy: 'string',
   terminationGracePeriodSeconds: 'integer',
   activeDeadlineSeconds: 'integer',
@@ -142,39 +240,61 @@ const podSpec = obj({
   hostPID: 'boolean',
   hostIPC: 'boolean',
   shareProcessNamespace: 'boolean',
-  securityContext: openObj,
-  imagePullSecrets: list(obj({ name: 'string' })),
+  securityContext: podSecurityContext,
+  imagePullSecrets: list(localObjectReference),
   hostname: 'string',
+  hostnameOverride: 'string',
   subdomain: 'string',
-  affinity: openObj,
+  affinity,
   schedulerName: 'string',
-  tolerations: list(obj({ key: 'string', operator: 'string', value: 'string', effect: 'string', tolerationSeconds: 'integer' })),
+  tolerations: list(toleration),
   hostAliases: list(obj({ ip: 'string', hostnames: strings })),
   priorityClassName: 'string',
   priority: 'integer',
-  dnsConfig: openObj,
+  dnsConfig: obj({ nameservers: strings, searches: strings, options: list(obj({ name: 'string', value: 'string' })) }),
   readinessGates: list(obj({ conditionType: 'string' })),
   runtimeClassName: 'string',
   enableServiceLinks: 'boolean',
   preemptionPolicy: 'string',
   overhead: map('quantity'),
-  topologySpreadConstraints: list('any'),
+  topologySpreadConstraints: list(obj({
+    maxSkew: 'integer', topologyKey: 'string', whenUnsatisfiable: 'string', labelSelector, minDomains: 'integer',
+    nodeAffinityPolicy: 'string', nodeTaintsPolicy: 'string', matchLabelKeys: strings,
+  })),
   setHostnameAsFQDN: 'boolean',
   os: obj({ name: 'string' }),
   hostUsers: 'boolean',
   schedulingGates: list(obj({ name: 'string' })),
-  resourceClaims: list('any'),
+  resourceClaims: list(open({ name: 'string' })),
   resources,
 });
 
+const containerState = obj({
+  waiting: open({ reason: 'string', message: 'string' }),
+  running: open({ startedAt: 'string' }),
+  terminated: open({ exitCode: 'integer', signal: 'integer', reason: 'string', message: 'string', startedAt: 'string', finishedAt: 'string', containerID: 'string' }),
+});
+const containerStatus = open({
+  name: 'string', state: containerState, lastState: containerState, ready: 'boolean', restartCount: 'integer',
+  image: 'string', imageID: 'string', containerID: 'string', started: 'boolean', allocatedResources: map('quantity'), resources: open(),
+});
+const podIPs = list(open({ ip: 'string' }));
+const podStatus = open({
+  phase: 'string', conditions, message: 'string', reason: 'string', nominatedNodeName: 'string', hostIP: 'string', hostIPs: podIPs,
+  podIP: 'string', podIPs, startTime: 'string', initContainerStatuses: list(containerStatus), containerStatuses: list(containerStatus),
+  ephemeralContainerStatuses: list(containerStatus), qosClass: 'string', observedGeneration: 'integer',
+});
+
 const podTemplate = obj({ metadata: OBJECT_META, spec: podSpec });
+
+// ---- workloads ----------------------------------------------------------------------------
 
 const jobSpec = obj({
   parallelism: 'integer',
   completions: 'integer',
   activeDeadlineSeconds: 'integer',
-  podFailurePolicy: openObj,
-  successPolicy: openObj,
+  podFailurePolicy: open({ rules: list('any') }),
+  successPolicy: open({ rules: list('any') }),
   backoffLimit: 'integer',
   backoffLimitPerIndex: 'integer',
   maxFailedIndexes: 'integer',
@@ -188,21 +308,45 @@ const jobSpec = obj({
   managedBy: 'string',
 });
 
-const policyRule = obj({ verbs: strings, apiGroups: strings, resources: strings, resourceNames: strings, nonResourceURLs: strings });
+const replicaStatus = {
+  observedGeneration: 'integer', replicas: 'integer', updatedReplicas: 'integer', readyReplicas: 'integer', availableReplicas: 'integer',
+  unavailableReplicas: 'integer', terminatingReplicas: 'integer', currentReplicas: 'integer', fullyLabeledReplicas: 'integer',
+  collisionCount: 'integer', conditions,
+} satisfies Record<string, Schema>;
 
-/** Fields beyond apiVersion/kind/metadata, per kind. `status` is server-written and open. */
+const policyRule = obj({ verbs: strings, apiGroups: strings, resources: strings, resourceNames: strings, nonResourceURLs: strings });
+const subjects = list(obj({ kind: 'string', apiGroup: 'string', name: 'string', namespace: 'string' }));
+const roleRef = obj({ apiGroup: 'string', kind: 'string', name: 'string' });
+
+/** Fields beyond apiVersion/kind/metadata, per kind. */
 const KINDS: Record<string, Record<string, Schema>> = {
-  Namespace: { spec: obj({ finalizers: strings }) },
-  Pod: { spec: podSpec },
+  Namespace: { spec: obj({ finalizers: strings }), status: open({ phase: 'string', conditions }) },
+  Pod: { spec: podSpec, status: podStatus },
+  Binding: { target: objectReference },
   Node: {
     spec: obj({
       podCIDR: 'string',
       podCIDRs: strings,
       providerID: 'string',
       unschedulable: 'boolean',
-      taints: list(obj({ key: 'string', value: 'string', effect: 'string', timeAdded: 'any' })),
-      configSource: openObj,
+      taints: list(obj({ key: 'string', value: 'string', effect: 'string', timeAdded: 'string' })),
+      configSource: open(),
       externalID: 'string',
+    }),
+    status: open({
+      capacity: map('quantity'),
+      allocatable: map('quantity'),
+      phase: 'string',
+      conditions,
+      addresses: list(obj({ type: 'string', address: 'string' })),
+      daemonEndpoints: open({ kubeletEndpoint: obj({ Port: 'integer' }) }),
+      nodeInfo: open({
+        machineID: 'string', systemUUID: 'string', bootID: 'string', kernelVersion: 'string', osImage: 'string', containerRuntimeVersion: 'string',
+        kubeletVersion: 'string', kubeProxyVersion: 'string', operatingSystem: 'string', architecture: 'string',
+      }),
+      images: list(open({ names: strings, sizeBytes: 'integer' })),
+      volumesInUse: strings,
+      volumesAttached: list(open()),
     }),
   },
   Service: {
@@ -220,7 +364,7 @@ const KINDS: Record<string, Record<string, Schema>> = {
       externalTrafficPolicy: 'string',
       healthCheckNodePort: 'integer',
       publishNotReadyAddresses: 'boolean',
-      sessionAffinityConfig: openObj,
+      sessionAffinityConfig: obj({ clientIP: obj({ timeoutSeconds: 'integer' }) }),
       ipFamilies: strings,
       ipFamilyPolicy: 'string',
       allocateLoadBalancerNodePorts: 'boolean',
@@ -228,14 +372,33 @@ const KINDS: Record<string, Record<string, Schema>> = {
       internalTrafficPolicy: 'string',
       trafficDistribution: 'string',
     }),
+    status: open({ loadBalancer: open({ ingress: list(open({ ip: 'string', hostname: 'string', ipMode: 'string' })) }), conditions }),
   },
-  Endpoints: { subsets: list(openObj) },
+  Endpoints: {
+    subsets: list(obj({
+      addresses: list(obj({ ip: 'string', hostname: 'string', nodeName: 'string', targetRef: objectReference })),
+      notReadyAddresses: list(obj({ ip: 'string', hostname: 'string', nodeName: 'string', targetRef: objectReference })),
+      ports: list(obj({ name: 'string', port: 'integer', protocol: 'string', appProtocol: 'string' })),
+    })),
+  },
   ConfigMap: { data: map('string'), binaryData: map('string'), immutable: 'boolean' },
   Secret: { data: map('string'), stringData: map('string'), type: 'string', immutable: 'boolean' },
-  ServiceAccount: { secrets: list(openObj), imagePullSecrets: list(obj({ name: 'string' })), automountServiceAccountToken: 'boolean' },
+  ServiceAccount: { secrets: list(objectReference), imagePullSecrets: list(localObjectReference), automountServiceAccountToken: 'boolean' },
   Event: {
-    involvedObject: openObj, reason: 'string', message: 'string', source: openObj, firstTimestamp: 'any', lastTimestamp: 'any', count: 'integer',
-    type: 'string', eventTime: 'any', series: openObj, action: 'string', related: openObj, reportingComponent: 'string', reportingInstance: 'string',
+    involvedObject: objectReference,
+    reason: 'string',
+    message: 'string',
+    source: obj({ component: 'string', host: 'string' }),
+    firstTimestamp: 'string',
+    lastTimestamp: 'string',
+    count: 'integer',
+    type: 'string',
+    eventTime: 'string',
+    series: obj({ count: 'integer', lastObservedTime: 'string' }),
+    action: 'string',
+    related: objectReference,
+    reportingComponent: 'string',
+    reportingInstance: 'string',
   },
   Deployment: {
     spec: obj({
@@ -243,49 +406,84 @@ const KINDS: Record<string, Record<string, Schema>> = {
       strategy: obj({ type: 'string', rollingUpdate: obj({ maxUnavailable: 'intOrString', maxSurge: 'intOrString' }) }),
       minReadySeconds: 'integer', revisionHistoryLimit: 'integer', paused: 'boolean', progressDeadlineSeconds: 'integer',
     }),
+    status: open(replicaStatus),
   },
-  ReplicaSet: { spec: obj({ replicas: 'integer', minReadySeconds: 'integer', selector: labelSelector, template: podTemplate }) },
+  ReplicaSet: {
+    spec: obj({ replicas: 'integer', minReadySeconds: 'integer', selector: labelSelector, template: podTemplate }),
+    status: open(replicaStatus),
+  },
   DaemonSet: {
     spec: obj({
       selector: labelSelector, template: podTemplate,
       updateStrategy: obj({ type: 'string', rollingUpdate: obj({ maxUnavailable: 'intOrString', maxSurge: 'intOrString' }) }),
       minReadySeconds: 'integer', revisionHistoryLimit: 'integer',
     }),
+    status: open({
+      currentNumberScheduled: 'integer', numberMisscheduled: 'integer', desiredNumberScheduled: 'integer', numberReady: 'integer',
+      observedGeneration: 'integer', updatedNumberScheduled: 'integer', numberAvailable: 'integer', numberUnavailable: 'integer',
+      collisionCount: 'integer', conditions,
+    }),
   },
   StatefulSet: {
     spec: obj({
-      replicas: 'integer', selector: labelSelector, template: podTemplate, volumeClaimTemplates: list(openObj), serviceName: 'string',
+      replicas: 'integer', selector: labelSelector, template: podTemplate,
+      volumeClaimTemplates: list(open({ metadata: OBJECT_META, spec: open(), status: open() })), serviceName: 'string',
       podManagementPolicy: 'string', updateStrategy: obj({ type: 'string', rollingUpdate: obj({ partition: 'integer', maxUnavailable: 'intOrString' }) }),
-      revisionHistoryLimit: 'integer', minReadySeconds: 'integer', persistentVolumeClaimRetentionPolicy: openObj, ordinals: obj({ start: 'integer' }),
+      revisionHistoryLimit: 'integer', minReadySeconds: 'integer',
+      persistentVolumeClaimRetentionPolicy: obj({ whenDeleted: 'string', whenScaled: 'string' }), ordinals: obj({ start: 'integer' }),
+    }),
+    status: open({ ...replicaStatus, currentRevision: 'string', updateRevision: 'string' }),
+  },
+  Job: {
+    spec: jobSpec,
+    status: open({
+      conditions, startTime: 'string', completionTime: 'string', active: 'integer', succeeded: 'integer', failed: 'integer', terminating: 'integer',
+      ready: 'integer', completedIndexes: 'string', failedIndexes: 'string', uncountedTerminatedPods: open({ succeeded: strings, failed: strings }),
     }),
   },
-  Job: { spec: jobSpec },
   CronJob: {
     spec: obj({
       schedule: 'string', timeZone: 'string', startingDeadlineSeconds: 'integer', concurrencyPolicy: 'string', suspend: 'boolean',
       jobTemplate: obj({ metadata: OBJECT_META, spec: jobSpec }), successfulJobsHistoryLimit: 'integer', failedJobsHistoryLimit: 'integer',
     }),
+    status: open({ active: list(objectReference), lastScheduleTime: 'string', lastSuccessfulTime: 'string' }),
   },
   Lease: {
     spec: obj({
-      holderIdentity: 'string', leaseDurationSeconds: 'integer', acquireTime: 'any', renewTime: 'any', leaseTransitions: 'integer',
+      holderIdentity: 'string', leaseDurationSeconds: 'integer', acquireTime: 'string', renewTime: 'string', leaseTransitions: 'integer',
       strategy: 'string', preferredHolder: 'string',
     }),
   },
   Role: { rules: list(policyRule) },
-  ClusterRole: { rules: list(policyRule), aggregationRule: openObj },
-  RoleBinding: { subjects: list(obj({ kind: 'string', apiGroup: 'string', name: 'string', namespace: 'string' })), roleRef: obj({ apiGroup: 'string', kind: 'string', name: 'string' }) },
-  ClusterRoleBinding: { subjects: list(obj({ kind: 'string', apiGroup: 'string', name: 'string', namespace: 'string' })), roleRef: obj({ apiGroup: 'string', kind: 'string', name: 'string' }) },
+  ClusterRole: { rules: list(policyRule), aggregationRule: obj({ clusterRoleSelectors: list(labelSelector) }) },
+  RoleBinding: { subjects, roleRef },
+  ClusterRoleBinding: { subjects, roleRef },
   CertificateSigningRequest: {
-    spec: obj({ request: 'string', signerName: 'string', expirationSeconds: 'integer', usages: strings, username: 'string', uid: 'string', groups: strings, extra: map(strings) }),
+    spec: obj({
+      request: 'string', signerName: 'string', expirationSeconds: 'integer', usages: strings, username: 'string', uid: 'string', groups: strings,
+      extra: map(strings),
+    }),
+    status: open({ conditions, certificate: 'string' }),
   },
+  Eviction: {
+    deleteOptions: obj({
+      kind: 'string', apiVersion: 'string', gracePeriodSeconds: 'integer', preconditions: obj({ uid: 'string', resourceVersion: 'string' }),
+      orphanDependents: 'boolean', propagationPolicy: 'string', dryRun: strings, ignoreStoreReadErrorWithClusterBreakingPotential: 'boolean',
+    }),
+  },
+  Scale: { spec: obj({ replicas: 'integer' }), status: open({ replicas: 'integer', selector: 'string' }) },
 };
 
-/** The whole schema of a kind (undefined for kinds the registry does not serve). */
+/** Kinds this schema describes. */
+export function schemaKinds(): string[] {
+  return Object.keys(KINDS);
+}
+
+/** The whole schema of a kind (undefined for kinds it does not describe). */
 export function schemaFor(kind: string): Schema | undefined {
   const fields = KINDS[kind];
   if (fields === undefined) return undefined;
-  return obj({ apiVersion: 'string', kind: 'string', metadata: OBJECT_META, status: 'any', ...fields });
+  return obj({ apiVersion: 'string', kind: 'string', metadata: OBJECT_META, status: open(), ...fields });
 }
 
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$/;
@@ -293,79 +491,91 @@ const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$/
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
   return typeof value === 'object' ? 'object' : typeof value;
 }
 
-function walk(value: unknown, schema: Schema, path: string, causes: StatusCause[], unknown: string[]): void {
-  if (value === null || value === undefined || schema === 'any') return;
-  const wrong = (expected: string): void => {
-    causes.push({
-      reason: 'FieldValueTypeInvalid',
-      field: path,
-      message: `Invalid value: ${JSON.stringify(typeName(value))}: ${path} in body must be of type ${expected}: ${JSON.stringify(typeName(value))}`,
-    });
-  };
-  if (typeof schema === 'string') {
-    switch (schema) {
-      case 'string':
-        if (typeof value !== 'string') wrong('string');
-        return;
-      case 'integer':
-        if (typeof value !== 'number' || !Number.isInteger(value)) wrong('integer');
-        return;
-      case 'number':
-        if (typeof value !== 'number') wrong('number');
-        return;
-      case 'boolean':
-        if (typeof value !== 'boolean') wrong('boolean');
-        return;
-      case 'intOrString':
-        if (typeof value !== 'string' && !(typeof value === 'number' && Number.isInteger(value))) wrong('integer or string');
-        return;
-      case 'quantity':
-        if (typeof value === 'number') return;
-        if (typeof value !== 'string') wrong('quantity (string or number)');
-        else if (!QUANTITY.test(value.trim())) {
-          causes.push({ reason: 'FieldValueInvalid', field: path, message: `Invalid value: "${value}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'` });
-        }
-        return;
-    }
+interface Findings {
+  causes: StatusCause[];
+  unknown: string[];
+}
+
+function typeCause(path: string, value: unknown, expected: string): StatusCause {
+  const got = JSON.stringify(typeName(value));
+  return { reason: 'FieldValueTypeInvalid', field: path, message: `Invalid value: ${got}: ${path} in body must be of type ${expected}: ${got}` };
+}
+
+function walkScalar(value: unknown, schema: Exclude<Schema, object>, path: string, out: Findings): void {
+  switch (schema) {
+    case 'any':
+      return;
+    case 'string':
+      if (typeof value !== 'string') out.causes.push(typeCause(path, value, 'string'));
+      return;
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) out.causes.push(typeCause(path, value, 'integer'));
+      return;
+    case 'number':
+      if (typeof value !== 'number') out.causes.push(typeCause(path, value, 'number'));
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') out.causes.push(typeCause(path, value, 'boolean'));
+      return;
+    case 'intOrString':
+      if (typeof value !== 'string' && !(typeof value === 'number' && Number.isInteger(value))) out.causes.push(typeCause(path, value, 'integer,string'));
+      return;
+    case 'quantity':
+      if (typeof value === 'number') return;
+      if (typeof value !== 'string') out.causes.push(typeCause(path, value, 'integer,string'));
+      else if (!QUANTITY.test(value.trim())) {
+        out.causes.push({
+          reason: 'FieldValueInvalid',
+          field: path,
+          message: `Invalid value: "${value}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+        });
+      }
+      return;
   }
+}
+
+function walk(value: unknown, schema: Schema, path: string, out: Findings): void {
+  // null stands for "not set", as Kubernetes' decoder treats it.
+  if (value === null || value === undefined) return;
+  if (typeof schema === 'string') return walkScalar(value, schema, path, out);
   if ('list' in schema) {
-    if (!Array.isArray(value)) return wrong('array');
-    value.forEach((item, i) => walk(item, schema.list, `${path}[${i}]`, causes, unknown));
+    if (!Array.isArray(value)) return void out.causes.push(typeCause(path, value, 'array'));
+    value.forEach((item, i) => walk(item, schema.list, `${path}[${i}]`, out));
     return;
   }
-  if (!isObject(value)) return wrong('object');
+  if (!isObject(value)) return void out.causes.push(typeCause(path, value, 'object'));
   if ('map' in schema) {
-    for (const [k, v] of Object.entries(value)) walk(v, schema.map, `${path}.${k}`, causes, unknown);
+    for (const [k, v] of Object.entries(value)) walk(v, schema.map, `${path}.${k}`, out);
     return;
   }
   for (const [k, v] of Object.entries(value)) {
     const sub = schema.object[k];
     const p = path === '' ? k : `${path}.${k}`;
     if (sub === undefined) {
-      if (!schema.open) unknown.push(p);
+      if (schema.open !== true) out.unknown.push(p);
       continue;
     }
-    walk(v, sub, p, causes, unknown);
+    walk(v, sub, p, out);
   }
 }
 
-function check(obj: KubeObject): { causes: StatusCause[]; unknown: string[] } {
-  const causes: StatusCause[] = [];
-  const unknown: string[] = [];
-  const schema = schemaFor(obj.kind);
-  if (schema !== undefined) walk(obj, schema, '', causes, unknown);
-  return { causes, unknown };
+function check(o: KubeObject): Findings {
+  const out: Findings = { causes: [], unknown: [] };
+  const schema = schemaFor(o.kind);
+  if (schema !== undefined) walk(o, schema, '', out);
+  return out;
 }
 
-/** Wrong JSON types, as causes naming each field. */
-export function checkTypes(obj: KubeObject): StatusCause[] {
-  return check(obj).causes;
+/** Wrong JSON types, as causes naming each field (reason `FieldValueTypeInvalid`). */
+export function checkTypes(o: KubeObject): StatusCause[] {
+  return check(o).causes;
 }
 
-/** Paths of fields no schema knows (`spec.replicaz`). */
-export function unknownFields(obj: KubeObject): string[] {
-  return check(obj).unknown;
+/** Paths of fields no schema knows (`spec.replicaz`), for `fieldValidation=Strict|Warn`. */
+export function unknownFields(o: KubeObject): string[] {
+  return check(o).unknown;
 }

@@ -2,6 +2,8 @@
 
 import { mustFind } from '../api/registry.js';
 import { Informer, type RestClient } from '../client/index.js';
+import { CronJobController } from './cronjob/cronjob-controller.js';
+import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
@@ -10,8 +12,9 @@ import { NamespaceController } from './namespace/namespace-controller.js';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
 
-export const CONTROLLER_NAMES = ['namespace', 'replicaset', 'deployment', 'job', 'endpoints', 'serviceaccount', 'nodelifecycle', 'garbagecollector'] as const;
+export const CONTROLLER_NAMES = ['namespace', 'replicaset', 'deployment', 'daemonset', 'statefulset', 'job', 'cronjob', 'endpoints', 'serviceaccount', 'nodelifecycle', 'garbagecollector'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -56,6 +59,9 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
   }
   if (want('replicaset')) loops.push(new ReplicaSetController(client, informers.get('apps', 'v1', 'replicasets'), pods(), log).loop);
   if (want('deployment')) loops.push(new DeploymentController(client, informers.get('apps', 'v1', 'deployments'), informers.get('apps', 'v1', 'replicasets'), pods(), log).loop);
+  if (want('daemonset')) loops.push(new DaemonSetController(client, informers.get('apps', 'v1', 'daemonsets'), informers.get('', 'v1', 'nodes'), pods(), log).loop);
+  if (want('statefulset')) loops.push(new StatefulSetController(client, informers.get('apps', 'v1', 'statefulsets'), pods(), log).loop);
+  if (want('cronjob')) loops.push(new CronJobController(client, informers.get('batch', 'v1', 'cronjobs'), informers.get('batch', 'v1', 'jobs'), log).loop);
   if (want('job')) loops.push(new JobController(client, informers.get('batch', 'v1', 'jobs'), pods(), log).loop);
   if (want('endpoints')) loops.push(new EndpointsController(client, informers.get('', 'v1', 'services'), pods(), informers.get('', 'v1', 'endpoints'), log).loop);
   if (want('serviceaccount')) loops.push(new ServiceAccountController(client, informers.get('', 'v1', 'namespaces'), informers.get('', 'v1', 'serviceaccounts'), log).loop);
@@ -67,7 +73,7 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
     loops.push({ run: (s) => nl.run(s) });
   }
   if (want('garbagecollector')) {
-    const gc = new GarbageCollector(client, [pods(), informers.get('apps', 'v1', 'replicasets'), informers.get('apps', 'v1', 'deployments'), informers.get('batch', 'v1', 'jobs')], log);
+    const gc = new GarbageCollector(client, [pods(), informers.get('apps', 'v1', 'replicasets'), informers.get('apps', 'v1', 'deployments'), informers.get('batch', 'v1', 'jobs'), informers.get('batch', 'v1', 'cronjobs'), informers.get('apps', 'v1', 'daemonsets'), informers.get('apps', 'v1', 'statefulsets')], log);
     loops.push({ run: (s) => gc.run(s) });
   }
   await informers.start(signal);

@@ -5,7 +5,6 @@
 // ReplicaSets, honours pause, and reports the status and conditions `kubectl rollout
 // status` reads.
 
-import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { controllerOf, objectKey, type KubeObject } from '../../api/meta.js';
 import { mustFind } from '../../api/registry.js';
@@ -13,6 +12,7 @@ import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isNotFound } from '../../errors/index.js';
 import { isActive, isAvailable, ownerRef } from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
+import { resolveIntOrPercent, templateHash } from '../rollout.js';
 import { REPLICASETS } from '../replicaset/replicaset-controller.js';
 
 export const DEPLOYMENTS = mustFind('apps', 'v1', 'deployments');
@@ -30,26 +30,6 @@ interface DeploymentSpec {
   revisionHistoryLimit?: number;
   paused?: boolean;
   progressDeadlineSeconds?: number;
-}
-
-const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** A short, stable, DNS-safe hash of a pod template. */
-export function templateHash(template: unknown): string {
-  const digest = createHash('sha256').update(JSON.stringify(template)).digest();
-  let out = '';
-  for (let i = 0; i < 10; i++) out += ALPHABET[(digest[i] ?? 0) % ALPHABET.length];
-  return out;
-}
-
-/** An int-or-percent against a total: surge rounds up, unavailable rounds down. */
-export function resolveIntOrPercent(v: number | string | undefined, total: number, roundUp: boolean, dflt: string): number {
-  const value = v ?? dflt;
-  if (typeof value === 'number') return value;
-  const m = value.match(/^(\d+)%$/);
-  if (m === null) return Number(value) || 0;
-  const raw = (Number(m[1]) / 100) * total;
-  return roundUp ? Math.ceil(raw) : Math.floor(raw);
 }
 
 function withoutHash(template: unknown): unknown {

@@ -1,39 +1,10 @@
 // nodeSelector and node affinity: required terms filter, preferred terms score.
 
 import { isObject, type KubeObject } from '../../api/meta.js';
-import { SUCCESS, unschedulable, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../framework.js';
+import { matchesTerm } from '../../api/node-matching.js';
+import { SUCCESS, unschedulable, type FilterPlugin, type ScorePlugin } from '../framework.js';
 
 type Obj = Record<string, unknown>;
-
-function matchExpression(e: Obj, labels: Record<string, string>, name: string, field: boolean): boolean {
-  const key = String(e['key'] ?? '');
-  const has = field ? key === 'metadata.name' : Object.prototype.hasOwnProperty.call(labels, key);
-  const value = field ? name : labels[key];
-  const values = (Array.isArray(e['values']) ? e['values'] : []).map(String);
-  switch (e['operator']) {
-    case 'In':
-      return has && values.includes(value ?? '');
-    case 'NotIn':
-      return !has || !values.includes(value ?? '');
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-      return has && Number(value) > Number(values[0]);
-    case 'Lt':
-      return has && Number(value) < Number(values[0]);
-    default:
-      return false;
-  }
-}
-
-export function matchesTerm(term: Obj, n: NodeInfo): boolean {
-  const exprs = (Array.isArray(term['matchExpressions']) ? term['matchExpressions'] : []).filter(isObject);
-  const fields = (Array.isArray(term['matchFields']) ? term['matchFields'] : []).filter(isObject);
-  if (exprs.length === 0 && fields.length === 0) return false;
-  return exprs.every((e) => matchExpression(e, n.labels, n.name, false)) && fields.every((e) => matchExpression(e, n.labels, n.name, true));
-}
 
 function nodeAffinity(pod: KubeObject): Obj {
   const affinity = ((pod['spec'] ?? {}) as Obj)['affinity'];

@@ -4,7 +4,7 @@
 import { isObject, type KubeObject } from '../../api/meta.js';
 import { SUCCESS, unschedulable, type FilterPlugin } from '../framework.js';
 import { hostPortsOf } from '../resources.js';
-import { tolerates } from './taint-toleration.js';
+import { tolerates } from '../../api/node-matching.js';
 
 function readyStatus(node: KubeObject): string {
   const conds = ((node['status'] ?? {}) as { conditions?: unknown[] }).conditions ?? [];

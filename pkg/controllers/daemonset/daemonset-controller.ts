@@ -1,0 +1,137 @@
+// DaemonSet controller: one pod on every eligible node (nodeSelector, required node
+// affinity, tolerated taints), following nodes as they come and go, with rolling updates
+// that replace at most maxUnavailable pods at a time. Daemon pods are placed by setting
+// spec.nodeName (they tolerate not-ready and unreachable nodes, as upstream's do).
+
+import { isDeepStrictEqual } from 'node:util';
+import { controllerOf, isObject, objectKey, type KubeObject } from '../../api/meta.js';
+import { mustFind } from '../../api/registry.js';
+import type { Informer, RestClient } from '../../client/index.js';
+import { isNotFound } from '../../errors/index.js';
+import { matchesTerm, taintsOf, tolerates } from '../../api/node-matching.js';
+import { resolveIntOrPercent, templateHash } from '../rollout.js';
+import { Expectations } from '../expectations.js';
+import { createPod, deletePod, isActive, isAvailable, isReady, ownedPods, podFromTemplate } from '../pods.js';
+import { ReconcileLoop } from '../reconciler.js';
+
+const DAEMONSETS = mustFind('apps', 'v1', 'daemonsets');
+const HASH = 'controller-revision-hash';
+
+type Obj = Record<string, unknown>;
+
+const DAEMON_TOLERATIONS = [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
+];
+
+export class DaemonSetController {
+  readonly loop: ReconcileLoop;
+  private readonly expectations = new Expectations();
+
+  constructor(private readonly client: RestClient, private readonly daemonsets: Informer, private readonly nodes: Informer, private readonly pods: Informer, log: (m: string) => void) {
+    this.loop = new ReconcileLoop('daemonset', (key) => this.reconcile(key), log);
+    daemonsets.addHandler({ onAdd: (d) => this.loop.enqueue(objectKey(d)), onUpdate: (_o, d) => this.loop.enqueue(objectKey(d)) });
+    const all = (): void => {
+      for (const d of daemonsets.list()) this.loop.enqueue(objectKey(d));
+    };
+    nodes.addHandler({ onAdd: all, onUpdate: (o, n) => { if (!isDeepStrictEqual(o.metadata.labels, n.metadata.labels) || !isDeepStrictEqual(o['spec'], n['spec'])) all(); }, onDelete: all });
+    const onPod = (p: KubeObject, added: boolean): void => {
+      const ref = controllerOf(p);
+      if (ref?.kind !== 'DaemonSet') return;
+      const key = `${p.metadata.namespace ?? ''}/${ref.name}`;
+      if (added) this.expectations.observeAdd(key);
+      this.loop.enqueue(key);
+    };
+    pods.addHandler({ onAdd: (p) => onPod(p, true), onUpdate: (_o, p) => onPod(p, false), onDelete: (p) => onPod(p, false) });
+  }
+
+  private eligible(ds: KubeObject, node: KubeObject): boolean {
+    const podSpec = (((ds['spec'] ?? {}) as Obj)['template'] as Obj | undefined)?.['spec'] as Obj | undefined ?? {};
+    const labels = node.metadata.labels ?? {};
+    const selector = podSpec['nodeSelector'];
+    if (isObject(selector) && !Object.entries(selector).every(([k, v]) => labels[k] === v)) return false;
+    const affinity = isObject(podSpec['affinity']) ? podSpec['affinity'] : {};
+    const required = isObject(affinity['nodeAffinity']) ? affinity['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution'] : undefined;
+    if (isObject(required)) {
+      const info = { name: node.metadata.name ?? '', labels };
+      const terms = (Array.isArray(required['nodeSelectorTerms']) ? required['nodeSelectorTerms'] : []).filter(isObject);
+      if (!terms.some((t) => matchesTerm(t, info))) return false;
+    }
+    const probe: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: { tolerations: [...((podSpec['tolerations'] as unknown[] | undefined) ?? []), ...DAEMON_TOLERATIONS] } };
+    return taintsOf(node).every((t) => (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute') || tolerates(probe, t));
+  }
+
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    const ds = this.daemonsets.get(key);
+    if (ds === undefined || ds.metadata.deletionTimestamp !== undefined) return;
+    const spec = (ds['spec'] ?? {}) as { template?: Obj; minReadySeconds?: number; updateStrategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } } };
+    const hash = templateHash(spec.template);
+    const nodes = this.nodes.list().filter((n) => this.eligible(ds, n));
+    const names = new Set(nodes.map((n) => n.metadata.name ?? ''));
+    const owned = ownedPods(this.pods, ds).filter(isActive);
+    const byNode = new Map<string, KubeObject[]>();
+    for (const p of owned) {
+      const n = String(((p['spec'] ?? {}) as Obj)['nodeName'] ?? '');
+      byNode.set(n, [...(byNode.get(n) ?? []), p]);
+    }
+    const now = Date.now();
+    let requeue: number | undefined;
+    if (this.expectations.satisfied(key)) {
+      const toCreate = nodes.filter((n) => (byNode.get(n.metadata.name ?? '') ?? []).length === 0);
+      const toDelete = owned.filter((p) => !names.has(String(((p['spec'] ?? {}) as Obj)['nodeName'] ?? '')));
+      for (const list of byNode.values()) toDelete.push(...list.slice(1));
+      // Rolling update: replace outdated pods, at most maxUnavailable nodes short at once.
+      if ((spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
+        const maxUnavailable = Math.max(1, resolveIntOrPercent(spec.updateStrategy?.rollingUpdate?.maxUnavailable, nodes.length, false, '1'));
+        const unavailable = nodes.filter((n) => !(byNode.get(n.metadata.name ?? '') ?? []).some((p) => isAvailable(p, spec.minReadySeconds ?? 0, now))).length;
+        let budget = maxUnavailable - unavailable;
+        for (const n of nodes) {
+          if (budget <= 0) break;
+          const p = (byNode.get(n.metadata.name ?? '') ?? [])[0];
+          if (p !== undefined && p.metadata.labels?.[HASH] !== hash && isAvailable(p, spec.minReadySeconds ?? 0, now)) {
+            toDelete.push(p);
+            budget--;
+          }
+        }
+        if (owned.some((p) => p.metadata.labels?.[HASH] !== hash)) requeue = 1000;
+      }
+      this.expectations.expect(key, toCreate.length, 0);
+      for (const n of toCreate) {
+        const pod = podFromTemplate(spec.template ?? {}, ds, { labels: { [HASH]: hash }, spec: { nodeName: n.metadata.name } });
+        const podSpec = pod['spec'] as Obj;
+        podSpec['tolerations'] = [...((podSpec['tolerations'] as unknown[] | undefined) ?? []), ...DAEMON_TOLERATIONS];
+        try {
+          await createPod(this.client, pod);
+        } catch (err) {
+          this.expectations.observeAdd(key);
+          throw err;
+        }
+      }
+      await Promise.all(toDelete.map((p) => deletePod(this.client, p)));
+    }
+    const current = owned.filter((p) => names.has(String(((p['spec'] ?? {}) as Obj)['nodeName'] ?? '')));
+    const status = {
+      desiredNumberScheduled: nodes.length,
+      currentNumberScheduled: new Set(current.map((p) => String(((p['spec'] ?? {}) as Obj)['nodeName'] ?? ''))).size,
+      numberMisscheduled: owned.length - current.length,
+      numberReady: current.filter(isReady).length,
+      updatedNumberScheduled: current.filter((p) => p.metadata.labels?.[HASH] === hash).length,
+      numberAvailable: current.filter((p) => isAvailable(p, spec.minReadySeconds ?? 0, now)).length,
+      numberUnavailable: Math.max(0, nodes.length - current.filter((p) => isAvailable(p, spec.minReadySeconds ?? 0, now)).length),
+      observedGeneration: ds.metadata.generation ?? 1,
+    };
+    const old = (ds['status'] ?? {}) as Obj;
+    if (Object.entries(status).some(([k, v]) => (old[k] ?? 0) !== v)) {
+      try {
+        await this.client.updateStatus(DAEMONSETS, { ...ds, status: { ...old, ...status } }, { namespace: ds.metadata.namespace });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return requeue !== undefined ? { requeueAfterMs: requeue } : undefined;
+  }
+}

@@ -1,0 +1,127 @@
+// StatefulSet controller: pods with stable names <set>-0 … <set>-(N-1) (hostname = name,
+// subdomain = serviceName). OrderedReady creates them one at a time in order, each once
+// the previous one is Running and Ready, and scales down from the highest ordinal; Parallel
+// does all at once. Template changes roll from the highest ordinal down to the partition.
+
+import { controllerOf, objectKey, type KubeObject } from '../../api/meta.js';
+import { mustFind } from '../../api/registry.js';
+import type { Informer, RestClient } from '../../client/index.js';
+import { isAlreadyExists, isNotFound } from '../../errors/index.js';
+import { createPod, deletePod, isAvailable, isReady, isTerminal, ownedPods, podFromTemplate } from '../pods.js';
+import { ReconcileLoop } from '../reconciler.js';
+import { templateHash } from '../rollout.js';
+
+const STATEFULSETS = mustFind('apps', 'v1', 'statefulsets');
+const HASH = 'controller-revision-hash';
+
+type Obj = Record<string, unknown>;
+
+function ordinalOf(set: KubeObject, pod: KubeObject): number {
+  const m = (pod.metadata.name ?? '').match(/-(\d+)$/);
+  return m !== null && (pod.metadata.name ?? '').startsWith(`${set.metadata.name ?? ''}-`) ? Number(m[1]) : -1;
+}
+
+function runningAndReady(p: KubeObject): boolean {
+  return ((p['status'] ?? {}) as Obj)['phase'] === 'Running' && isReady(p) && p.metadata.deletionTimestamp === undefined;
+}
+
+export class StatefulSetController {
+  readonly loop: ReconcileLoop;
+
+  constructor(private readonly client: RestClient, private readonly sets: Informer, private readonly pods: Informer, log: (m: string) => void) {
+    this.loop = new ReconcileLoop('statefulset', (key) => this.reconcile(key), log);
+    sets.addHandler({ onAdd: (s) => this.loop.enqueue(objectKey(s)), onUpdate: (_o, s) => this.loop.enqueue(objectKey(s)) });
+    const onPod = (p: KubeObject): void => {
+      const ref = controllerOf(p);
+      if (ref?.kind === 'StatefulSet') this.loop.enqueue(`${p.metadata.namespace ?? ''}/${ref.name}`);
+    };
+    pods.addHandler({ onAdd: onPod, onUpdate: (_o, p) => onPod(p), onDelete: onPod });
+  }
+
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    const set = this.sets.get(key);
+    if (set === undefined || set.metadata.deletionTimestamp !== undefined) return;
+    const spec = (set['spec'] ?? {}) as { replicas?: number; template?: Obj; serviceName?: string; podManagementPolicy?: string; minReadySeconds?: number; updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } } };
+    const replicas = spec.replicas ?? 1;
+    const ordered = (spec.podManagementPolicy ?? 'OrderedReady') === 'OrderedReady';
+    const hash = templateHash(spec.template);
+    const pods = ownedPods(this.pods, set);
+    const byOrdinal = new Map<number, KubeObject>();
+    for (const p of pods) byOrdinal.set(ordinalOf(set, p), p);
+
+    // Create or replace missing and failed pods, in order.
+    for (let i = 0; i < replicas; i++) {
+      const pod = byOrdinal.get(i);
+      if (pod !== undefined && isTerminal(pod)) {
+        await deletePod(this.client, pod);
+        if (ordered) return this.finish(set, pods, hash);
+        continue;
+      }
+      if (pod === undefined) {
+        const name = `${set.metadata.name ?? ''}-${i}`;
+        const created = podFromTemplate(spec.template ?? {}, set, {
+          name,
+          labels: { [HASH]: hash, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(i) },
+          spec: { hostname: name, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}) },
+        });
+        try {
+          await createPod(this.client, created);
+        } catch (err) {
+          if (!isAlreadyExists(err)) throw err;
+        }
+        if (ordered) return this.finish(set, pods, hash);
+        continue;
+      }
+      if (ordered && !runningAndReady(pod)) return this.finish(set, pods, hash);
+    }
+    // Scale down from the highest ordinal.
+    const surplus = [...byOrdinal.entries()].filter(([i, p]) => i >= replicas && p.metadata.deletionTimestamp === undefined).sort((a, b) => b[0] - a[0]);
+    if (surplus.length > 0) {
+      if (ordered) {
+        if ([...byOrdinal.values()].some((p) => p.metadata.deletionTimestamp !== undefined)) return this.finish(set, pods, hash);
+        const first = surplus[0];
+        if (first !== undefined) await deletePod(this.client, first[1]);
+      } else await Promise.all(surplus.map(([, p]) => deletePod(this.client, p)));
+      return this.finish(set, pods, hash);
+    }
+    // Rolling update: highest ordinal first, down to the partition, one at a time.
+    if ((spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
+      const partition = spec.updateStrategy?.rollingUpdate?.partition ?? 0;
+      for (let i = replicas - 1; i >= partition; i--) {
+        const pod = byOrdinal.get(i);
+        if (pod === undefined) continue;
+        if (pod.metadata.labels?.[HASH] !== hash) {
+          if ([...byOrdinal.values()].every(runningAndReady)) await deletePod(this.client, pod);
+          break;
+        }
+        if (!runningAndReady(pod)) break;
+      }
+    }
+    return this.finish(set, pods, hash);
+  }
+
+  private async finish(set: KubeObject, pods: KubeObject[], hash: string): Promise<{ requeueAfterMs?: number } | void> {
+    const spec = (set['spec'] ?? {}) as { replicas?: number; minReadySeconds?: number };
+    const live = pods.filter((p) => p.metadata.deletionTimestamp === undefined && !isTerminal(p));
+    const now = Date.now();
+    const status = {
+      observedGeneration: set.metadata.generation ?? 1,
+      replicas: live.length,
+      readyReplicas: live.filter(isReady).length,
+      currentReplicas: live.filter((p) => p.metadata.labels?.[HASH] === hash).length,
+      updatedReplicas: live.filter((p) => p.metadata.labels?.[HASH] === hash).length,
+      availableReplicas: live.filter((p) => isAvailable(p, spec.minReadySeconds ?? 0, now)).length,
+      currentRevision: `${set.metadata.name ?? ''}-${hash}`,
+      updateRevision: `${set.metadata.name ?? ''}-${hash}`,
+    };
+    const old = (set['status'] ?? {}) as Obj;
+    if (Object.entries(status).some(([k, v]) => old[k] !== v)) {
+      try {
+        await this.client.updateStatus(STATEFULSETS, { ...set, status: { ...old, ...status } }, { namespace: set.metadata.namespace });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return status.readyReplicas < (spec.replicas ?? 1) ? { requeueAfterMs: 2000 } : undefined;
+  }
+}
