@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The local images (no registry is reachable): busybox:latest from Debian's busybox-static,
+# and the pod sandbox image coxswain/pause:latest. Each image carries a label with the hash
+# of this recipe (this folder plus the busybox version), so it is rebuilt only when missing
+# or when the recipe changed.
+#
+#   scripts/images/build.sh [--docker-socket PATH]
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+SOCKET=/var/run/docker.sock
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --docker-socket) [ $# -ge 2 ] || { echo "build-images: --docker-socket needs a path" >&2; exit 2; }; SOCKET="$2"; shift ;;
+    *) echo "build-images: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+die() { echo "build-images: $*" >&2; exit 1; }
+docker_() { docker -H "unix://$SOCKET" "$@"; }
+
+BUSYBOX=/bin/busybox
+[ -x "$BUSYBOX" ] || die "$BUSYBOX is missing (install Debian's busybox-static)"
+# A dynamically linked busybox (Debian's plain `busybox`) would not run in an empty image.
+if command -v file >/dev/null 2>&1 && ! file -L "$BUSYBOX" | grep -q 'statically linked'; then
+  die "$BUSYBOX is not statically linked (install busybox-static)"
+fi
+docker_ info >/dev/null 2>&1 || die "no dockerd answers on $SOCKET"
+
+RECIPE_HASH=$( { cat "$HERE"/*; "$BUSYBOX" 2>&1 | head -1; } | sha256sum | cut -c1-16)
+RECIPE_LABEL=io.coxswain.recipe
+
+image_current() {
+  local got
+  got=$(docker_ image inspect -f "{{ index .Config.Labels \"$RECIPE_LABEL\" }}" "$1" 2>/dev/null || true)
+  [ "$got" = "$RECIPE_HASH" ]
+}
+
+# A root folder with busybox, a link per applet, minimal users and groups, /tmp and a web
+# root for `httpd -f -p 80 -h /var/www`.
+busybox_root() {
+  local root="$1" applet
+  mkdir -p "$root"/{bin,etc,tmp,var/www,root,proc,sys,dev,home}
+  cp "$BUSYBOX" "$root/bin/busybox"
+  for applet in $("$BUSYBOX" --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+  done
+  # Applets are looked up on PATH; the usual sbin and usr folders point at /bin.
+  ln -s bin "$root/sbin"
+  mkdir -p "$root/usr"
+  ln -s ../bin "$root/usr/bin"
+  ln -s ../bin "$root/usr/sbin"
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  chmod 1777 "$root/tmp"
+  echo '<h1>busybox httpd</h1>' >"$root/var/www/index.html"
+}
+
+# import DIR IMAGE CHANGE...: the folder as a one-layer image, owned by root. The image it
+# replaces goes too, unless a container still uses it.
+import() {
+  local dir="$1" image="$2" args=() change old
+  shift 2
+  for change in "$@" "LABEL $RECIPE_LABEL=$RECIPE_HASH"; do args+=(--change "$change"); done
+  old=$(docker_ image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
+  tar --numeric-owner --owner=0 --group=0 -C "$dir" -c . | docker_ import "${args[@]}" - "$image" >/dev/null \
+    || die "docker import of $image failed"
+  [ -z "$old" ] || docker_ image rm "$old" >/dev/null 2>&1 || true
+}
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+BUILT=()
+
+if ! image_current busybox:latest; then
+  busybox_root "$WORK/busybox"
+  import "$WORK/busybox" busybox:latest 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["sh"]'
+  BUILT+=(busybox:latest)
+fi
+
+if ! image_current coxswain/pause:latest; then
+  busybox_root "$WORK/pause"
+  install -m 0755 "$HERE/pause.sh" "$WORK/pause/pause"
+  import "$WORK/pause" coxswain/pause:latest 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'ENTRYPOINT ["/pause"]'
+  BUILT+=(coxswain/pause:latest)
+fi
+
+if [ "${#BUILT[@]}" -gt 0 ]; then
+  echo "build-images: built ${BUILT[*]} (recipe $RECIPE_HASH)"
+else
+  echo "build-images: busybox:latest and coxswain/pause:latest are current (recipe $RECIPE_HASH)"
+fi
