@@ -9,3 +9,5 @@ echo "== API (issue 2)"
 node dist/scripts/bench-api.js
 echo "== pod start latency (issue 3)"
 node dist/scripts/bench-pods.js
+echo "== scheduler (issue 4)"
+node dist/scripts/bench-scheduler.js

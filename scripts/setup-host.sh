@@ -174,7 +174,7 @@ if [ "$IMAGES_ONLY" -eq 0 ]; then
   start_dockerd
 fi
 docker_ok || die "no dockerd answers on $SOCKET"
-IMAGES=$("$ROOT/scripts/images/build.sh" --docker-socket "$SOCKET") || die "building the images failed"
+IMAGES=$(bash "$ROOT/scripts/images/build.sh" --docker-socket "$SOCKET") || die "building the images failed"
 SUMMARY+=("images: ${IMAGES#build-images: }")
 log "ready (docker $(docker -H "unix://$SOCKET" version -f '{{.Server.Version}}') on $SOCKET)"
 for line in "${SUMMARY[@]}"; do echo "  $line"; done

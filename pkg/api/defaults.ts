@@ -1,10 +1,13 @@
-// Defaulting, as Kubernetes' SetDefaults_* functions (and the DefaultTolerationSeconds
-// admission plug-in) fill in what a manifest leaves out. Mutates the object.
+// Defaulting, as Kubernetes' SetDefaults_* functions and the admission plug-ins that fill in
+// pods (DefaultTolerationSeconds, Priority, ServiceAccount's name) complete what a manifest
+// leaves out. Mutates the object. Idempotent: the apiserver runs it on every write, creates,
+// updates, patches and status updates alike, so nothing here may depend on create-only state.
 
 import { isObject, type KubeObject } from './meta.js';
 
 type Obj = Record<string, unknown>;
 
+/** The object at `key`, created empty when absent. */
 function child(parent: Obj, key: string): Obj {
   const v = parent[key];
   if (isObject(v)) return v;
@@ -17,11 +20,29 @@ function setDefault(o: Obj, key: string, value: unknown): void {
   if (o[key] === undefined || o[key] === null) o[key] = value;
 }
 
+function objects(v: unknown): Obj[] {
+  return Array.isArray(v) ? v.filter(isObject) : [];
+}
+
+/** The tag of an image reference (`busybox:1.36` → `1.36`; none for `busybox` or a digest only). */
 function imageTag(image: string): string | undefined {
-  const lastSlash = image.lastIndexOf('/');
-  const rest = image.slice(lastSlash + 1).split('@')[0] ?? '';
-  const colon = rest.indexOf(':');
-  return colon < 0 ? undefined : rest.slice(colon + 1);
+  const name = image.split('@')[0] ?? '';
+  const lastPart = name.slice(name.lastIndexOf('/') + 1);
+  const colon = lastPart.indexOf(':');
+  return colon < 0 ? undefined : lastPart.slice(colon + 1);
+}
+
+function defaultPullPolicy(image: string): string {
+  // A digest pins the image: nothing to re-pull.
+  if (image.includes('@')) return 'IfNotPresent';
+  const tag = imageTag(image);
+  return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function defaultHttpGet(h: unknown): void {
+  if (!isObject(h)) return;
+  setDefault(h, 'path', '/');
+  setDefault(h, 'scheme', 'HTTP');
 }
 
 function defaultProbe(p: unknown): void {
@@ -30,184 +51,262 @@ function defaultProbe(p: unknown): void {
   setDefault(p, 'periodSeconds', 10);
   setDefault(p, 'successThreshold', 1);
   setDefault(p, 'failureThreshold', 3);
-  if (isObject(p['httpGet'])) {
-    setDefault(p['httpGet'], 'path', '/');
-    setDefault(p['httpGet'], 'scheme', 'HTTP');
+  defaultHttpGet(p['httpGet']);
+}
+
+function defaultLifecycle(l: unknown): void {
+  if (!isObject(l)) return;
+  if (isObject(l['postStart'])) defaultHttpGet(l['postStart']['httpGet']);
+  if (isObject(l['preStop'])) defaultHttpGet(l['preStop']['httpGet']);
+}
+
+function defaultEnv(c: Obj): void {
+  for (const e of objects(c['env'])) {
+    const from = e['valueFrom'];
+    if (isObject(from) && isObject(from['fieldRef'])) setDefault(from['fieldRef'], 'apiVersion', 'v1');
   }
 }
 
-function defaultContainer(c: unknown): void {
-  if (!isObject(c)) return;
-  const image = typeof c['image'] === 'string' ? c['image'] : '';
-  if (c['imagePullPolicy'] === undefined) {
-    const tag = imageTag(image);
-    c['imagePullPolicy'] = tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
+function defaultContainer(c: Obj, hostNetwork: boolean): void {
+  if (c['imagePullPolicy'] === undefined || c['imagePullPolicy'] === '') {
+    c['imagePullPolicy'] = defaultPullPolicy(typeof c['image'] === 'string' ? c['image'] : '');
   }
   setDefault(c, 'terminationMessagePath', '/dev/termination-log');
   setDefault(c, 'terminationMessagePolicy', 'File');
-  if (Array.isArray(c['ports'])) for (const p of c['ports']) if (isObject(p)) setDefault(p, 'protocol', 'TCP');
+  for (const p of objects(c['ports'])) {
+    setDefault(p, 'protocol', 'TCP');
+    // With the host's network, the container port is the host port.
+    if (hostNetwork) setDefault(p, 'hostPort', p['containerPort']);
+  }
   defaultProbe(c['livenessProbe']);
   defaultProbe(c['readinessProbe']);
   defaultProbe(c['startupProbe']);
-  if (c['resources'] === undefined) c['resources'] = {};
-  // Requests default to limits when only limits are given.
+  defaultLifecycle(c['lifecycle']);
+  defaultEnv(c);
+  setDefault(c, 'resources', {});
+}
+
+/** SetDefaults_Pod: requests default to limits when only limits are given (pods only, not templates). */
+function defaultRequestsFromLimits(c: Obj): void {
   const res = c['resources'];
-  if (isObject(res) && isObject(res['limits'])) {
-    const requests = child(res, 'requests');
-    for (const [k, v] of Object.entries(res['limits'])) setDefault(requests, k, v);
+  if (!isObject(res) || !isObject(res['limits'])) return;
+  const requests = child(res, 'requests');
+  for (const [k, v] of Object.entries(res['limits'])) setDefault(requests, k, v);
+}
+
+const FILE_MODE = 0o644;
+
+function defaultVolumes(spec: Obj): void {
+  for (const v of objects(spec['volumes'])) {
+    if (isObject(v['configMap'])) setDefault(v['configMap'], 'defaultMode', FILE_MODE);
+    if (isObject(v['secret'])) setDefault(v['secret'], 'defaultMode', FILE_MODE);
+    if (isObject(v['downwardAPI'])) {
+      setDefault(v['downwardAPI'], 'defaultMode', FILE_MODE);
+      for (const item of objects(v['downwardAPI']['items'])) if (isObject(item['fieldRef'])) setDefault(item['fieldRef'], 'apiVersion', 'v1');
+    }
+    if (isObject(v['projected'])) {
+      setDefault(v['projected'], 'defaultMode', FILE_MODE);
+      for (const src of objects(v['projected']['sources'])) {
+        if (isObject(src['serviceAccountToken'])) setDefault(src['serviceAccountToken'], 'expirationSeconds', 3600);
+        if (isObject(src['downwardAPI'])) {
+          for (const item of objects(src['downwardAPI']['items'])) if (isObject(item['fieldRef'])) setDefault(item['fieldRef'], 'apiVersion', 'v1');
+        }
+      }
+    }
+    if (isObject(v['hostPath'])) setDefault(v['hostPath'], 'type', '');
+    // A volume with no source at all is an emptyDir, as Kubernetes decides.
+    if (Object.keys(v).length === 1 && v['name'] !== undefined) v['emptyDir'] = {};
   }
 }
 
-const UNREACHABLE_TOLERATIONS = [
-  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-];
-
-function defaultPodSpec(spec: Obj, isPod: boolean): void {
+function defaultPodSpec(spec: Obj): void {
   setDefault(spec, 'restartPolicy', 'Always');
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'schedulerName', 'default-scheduler');
   setDefault(spec, 'terminationGracePeriodSeconds', 30);
   setDefault(spec, 'securityContext', {});
   setDefault(spec, 'enableServiceLinks', true);
-  if (Array.isArray(spec['containers'])) spec['containers'].forEach(defaultContainer);
-  if (Array.isArray(spec['initContainers'])) spec['initContainers'].forEach(defaultContainer);
-  if (Array.isArray(spec['volumes'])) {
-    for (const v of spec['volumes']) {
-      if (!isObject(v)) continue;
-      if (isObject(v['configMap'])) setDefault(v['configMap'], 'defaultMode', 0o644);
-      if (isObject(v['secret'])) setDefault(v['secret'], 'defaultMode', 0o644);
-      if (isObject(v['hostPath'])) setDefault(v['hostPath'], 'type', '');
-    }
+  // serviceAccount is the deprecated spelling of serviceAccountName: keep both in step.
+  if (typeof spec['serviceAccountName'] !== 'string' || spec['serviceAccountName'] === '') {
+    if (typeof spec['serviceAccount'] === 'string' && spec['serviceAccount'] !== '') spec['serviceAccountName'] = spec['serviceAccount'];
   }
-  if (isPod) {
-    setDefault(spec, 'priority', 0);
-    const tolerations = Array.isArray(spec['tolerations']) ? (spec['tolerations'] as Obj[]) : [];
-    for (const t of UNREACHABLE_TOLERATIONS) {
-      const covered = tolerations.some((x) => isObject(x) && (x['key'] === t.key || (x['key'] === undefined && x['operator'] === 'Exists')) && (x['effect'] === undefined || x['effect'] === 'NoExecute'));
-      if (!covered) tolerations.push({ ...t });
-    }
-    spec['tolerations'] = tolerations;
+  if (typeof spec['serviceAccountName'] === 'string' && spec['serviceAccountName'] !== '') spec['serviceAccount'] = spec['serviceAccountName'];
+  const hostNetwork = spec['hostNetwork'] === true;
+  for (const c of objects(spec['containers'])) defaultContainer(c, hostNetwork);
+  for (const c of objects(spec['initContainers'])) defaultContainer(c, hostNetwork);
+  defaultVolumes(spec);
+}
+
+/** The taints a node gets when it stops reporting; pods tolerate them for 5 minutes before eviction. */
+const DEFAULT_TOLERATIONS = [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+];
+
+/** What admission adds to a Pod (not to templates): default tolerations, priority, service account. */
+function defaultPodAdmission(spec: Obj): void {
+  if (typeof spec['serviceAccountName'] !== 'string' || spec['serviceAccountName'] === '') {
+    spec['serviceAccountName'] = 'default';
+    spec['serviceAccount'] = 'default';
   }
+  if (spec['priorityClassName'] === undefined || spec['priorityClassName'] === '') setDefault(spec, 'priority', 0);
+  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
+  const tolerations = objects(spec['tolerations']);
+  for (const t of DEFAULT_TOLERATIONS) {
+    const covered = tolerations.some(
+      (x) => (x['key'] === t.key || ((x['key'] === undefined || x['key'] === '') && x['operator'] === 'Exists')) &&
+        (x['effect'] === undefined || x['effect'] === '' || x['effect'] === 'NoExecute'),
+    );
+    if (!covered) tolerations.push({ ...t });
+  }
+  spec['tolerations'] = tolerations;
+  for (const c of [...objects(spec['containers']), ...objects(spec['initContainers'])]) defaultRequestsFromLimits(c);
+}
+
+function defaultPod(o: Obj): void {
+  const spec = child(o, 'spec');
+  defaultPodSpec(spec);
+  defaultPodAdmission(spec);
 }
 
 function defaultTemplate(spec: Obj): void {
   const template = child(spec, 'template');
-  child(template, 'metadata');
-  defaultPodSpec(child(template, 'spec'), false);
+  defaultPodSpec(child(template, 'spec'));
 }
 
-function defaultJobSpec(spec: Obj): void {
-  setDefault(spec, 'completions', 1);
-  setDefault(spec, 'parallelism', 1);
-  setDefault(spec, 'backoffLimit', 6);
-  setDefault(spec, 'completionMode', 'NonIndexed');
-  setDefault(spec, 'suspend', false);
+function defaultDeployment(o: Obj): void {
+  const spec = child(o, 'spec');
+  setDefault(spec, 'replicas', 1);
+  const strategy = child(spec, 'strategy');
+  setDefault(strategy, 'type', 'RollingUpdate');
+  if (strategy['type'] === 'RollingUpdate') {
+    const ru = child(strategy, 'rollingUpdate');
+    setDefault(ru, 'maxUnavailable', '25%');
+    setDefault(ru, 'maxSurge', '25%');
+  }
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  setDefault(spec, 'progressDeadlineSeconds', 600);
   defaultTemplate(spec);
 }
 
-export function applyDefaults(obj: KubeObject): void {
-  const o = obj as Obj;
-  switch (obj.kind) {
-    case 'Pod':
-      defaultPodSpec(child(o, 'spec'), true);
-      break;
-    case 'Deployment': {
-      const spec = child(o, 'spec');
-      setDefault(spec, 'replicas', 1);
-      const strategy = child(spec, 'strategy');
-      setDefault(strategy, 'type', 'RollingUpdate');
-      if (strategy['type'] === 'RollingUpdate') {
-        const ru = child(strategy, 'rollingUpdate');
-        setDefault(ru, 'maxUnavailable', '25%');
-        setDefault(ru, 'maxSurge', '25%');
-      }
-      setDefault(spec, 'revisionHistoryLimit', 10);
-      setDefault(spec, 'progressDeadlineSeconds', 600);
-      defaultTemplate(spec);
-      break;
-    }
-    case 'ReplicaSet': {
-      const spec = child(o, 'spec');
-      setDefault(spec, 'replicas', 1);
-      defaultTemplate(spec);
-      break;
-    }
-    case 'DaemonSet': {
-      const spec = child(o, 'spec');
-      const strategy = child(spec, 'updateStrategy');
-      setDefault(strategy, 'type', 'RollingUpdate');
-      if (strategy['type'] === 'RollingUpdate') {
-        const ru = child(strategy, 'rollingUpdate');
-        setDefault(ru, 'maxUnavailable', 1);
-        setDefault(ru, 'maxSurge', 0);
-      }
-      setDefault(spec, 'revisionHistoryLimit', 10);
-      defaultTemplate(spec);
-      break;
-    }
-    case 'StatefulSet': {
-      const spec = child(o, 'spec');
-      setDefault(spec, 'replicas', 1);
-      setDefault(spec, 'podManagementPolicy', 'OrderedReady');
-      const strategy = child(spec, 'updateStrategy');
-      setDefault(strategy, 'type', 'RollingUpdate');
-      if (strategy['type'] === 'RollingUpdate') setDefault(child(strategy, 'rollingUpdate'), 'partition', 0);
-      setDefault(spec, 'revisionHistoryLimit', 10);
-      setDefault(spec, 'persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' });
-      defaultTemplate(spec);
-      break;
-    }
-    case 'Job':
-      defaultJobSpec(child(o, 'spec'));
-      break;
-    case 'CronJob': {
-      const spec = child(o, 'spec');
-      setDefault(spec, 'concurrencyPolicy', 'Allow');
-      setDefault(spec, 'suspend', false);
-      setDefault(spec, 'successfulJobsHistoryLimit', 3);
-      setDefault(spec, 'failedJobsHistoryLimit', 1);
-      const jobTemplate = child(spec, 'jobTemplate');
-      const jobSpec = child(jobTemplate, 'spec');
-      setDefault(jobSpec, 'backoffLimit', 6);
-      setDefault(jobSpec, 'completionMode', 'NonIndexed');
-      setDefault(jobSpec, 'suspend', false);
-      defaultTemplate(jobSpec);
-      break;
-    }
-    case 'Service': {
-      const spec = child(o, 'spec');
-      setDefault(spec, 'type', 'ClusterIP');
-      setDefault(spec, 'sessionAffinity', 'None');
-      if (spec['type'] !== 'ExternalName') {
-        setDefault(spec, 'ipFamilies', ['IPv4']);
-        setDefault(spec, 'ipFamilyPolicy', 'SingleStack');
-        setDefault(spec, 'internalTrafficPolicy', 'Cluster');
-      }
-      if (spec['type'] === 'NodePort' || spec['type'] === 'LoadBalancer') setDefault(spec, 'externalTrafficPolicy', 'Cluster');
-      if (Array.isArray(spec['ports'])) {
-        for (const p of spec['ports']) {
-          if (!isObject(p)) continue;
-          setDefault(p, 'protocol', 'TCP');
-          setDefault(p, 'targetPort', p['port']);
-        }
-      }
-      break;
-    }
-    case 'Secret':
-      setDefault(o, 'type', 'Opaque');
-      break;
-    case 'Namespace': {
-      const spec = child(o, 'spec');
-      setDefault(spec, 'finalizers', ['kubernetes']);
-      break;
-    }
-    case 'CertificateSigningRequest': {
-      const spec = child(o, 'spec');
-      setDefault(spec, 'usages', ['digital signature', 'key encipherment']);
-      break;
-    }
-    default:
-      break;
+function defaultReplicaSet(o: Obj): void {
+  const spec = child(o, 'spec');
+  setDefault(spec, 'replicas', 1);
+  defaultTemplate(spec);
+}
+
+function defaultDaemonSet(o: Obj): void {
+  const spec = child(o, 'spec');
+  const strategy = child(spec, 'updateStrategy');
+  setDefault(strategy, 'type', 'RollingUpdate');
+  if (strategy['type'] === 'RollingUpdate') {
+    const ru = child(strategy, 'rollingUpdate');
+    setDefault(ru, 'maxUnavailable', 1);
+    setDefault(ru, 'maxSurge', 0);
   }
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  defaultTemplate(spec);
+}
+
+function defaultStatefulSet(o: Obj): void {
+  const spec = child(o, 'spec');
+  setDefault(spec, 'replicas', 1);
+  setDefault(spec, 'podManagementPolicy', 'OrderedReady');
+  const strategy = child(spec, 'updateStrategy');
+  setDefault(strategy, 'type', 'RollingUpdate');
+  if (strategy['type'] === 'RollingUpdate') setDefault(child(strategy, 'rollingUpdate'), 'partition', 0);
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  const retention = child(spec, 'persistentVolumeClaimRetentionPolicy');
+  setDefault(retention, 'whenDeleted', 'Retain');
+  setDefault(retention, 'whenScaled', 'Retain');
+  defaultTemplate(spec);
+}
+
+function defaultJob(o: Obj): void {
+  const spec = child(o, 'spec');
+  // Without both, one pod to run once; with parallelism only, a work queue (completions unset).
+  if (spec['completions'] === undefined && spec['parallelism'] === undefined) {
+    spec['completions'] = 1;
+    spec['parallelism'] = 1;
+  }
+  setDefault(spec, 'parallelism', 1);
+  setDefault(spec, 'backoffLimit', spec['backoffLimitPerIndex'] === undefined ? 6 : 2147483647);
+  setDefault(spec, 'completionMode', 'NonIndexed');
+  setDefault(spec, 'suspend', false);
+  setDefault(spec, 'manualSelector', false);
+  setDefault(spec, 'podReplacementPolicy', spec['podFailurePolicy'] === undefined ? 'TerminatingOrFailed' : 'Failed');
+  // A Job without labels takes its template's (SetDefaults_Job).
+  const meta = isObject(o['metadata']) ? o['metadata'] : undefined;
+  const templateLabels = isObject(spec['template']) && isObject(spec['template']['metadata']) ? spec['template']['metadata']['labels'] : undefined;
+  if (meta !== undefined && isObject(templateLabels) && (!isObject(meta['labels']) || Object.keys(meta['labels']).length === 0)) {
+    meta['labels'] = { ...templateLabels };
+  }
+  defaultTemplate(spec);
+}
+
+function defaultCronJob(o: Obj): void {
+  const spec = child(o, 'spec');
+  setDefault(spec, 'concurrencyPolicy', 'Allow');
+  setDefault(spec, 'suspend', false);
+  setDefault(spec, 'successfulJobsHistoryLimit', 3);
+  setDefault(spec, 'failedJobsHistoryLimit', 1);
+  // The job template's own fields are defaulted when the Job is created; its pod template now.
+  defaultTemplate(child(child(spec, 'jobTemplate'), 'spec'));
+}
+
+function defaultService(o: Obj): void {
+  const spec = child(o, 'spec');
+  setDefault(spec, 'type', 'ClusterIP');
+  setDefault(spec, 'sessionAffinity', 'None');
+  if (spec['sessionAffinity'] === 'ClientIP') {
+    setDefault(child(child(spec, 'sessionAffinityConfig'), 'clientIP'), 'timeoutSeconds', 10800);
+  }
+  const type = spec['type'];
+  if (type !== 'ExternalName') {
+    setDefault(spec, 'ipFamilies', ['IPv4']);
+    setDefault(spec, 'ipFamilyPolicy', 'SingleStack');
+    setDefault(spec, 'internalTrafficPolicy', 'Cluster');
+  }
+  if (type === 'NodePort' || type === 'LoadBalancer') setDefault(spec, 'externalTrafficPolicy', 'Cluster');
+  if (type === 'LoadBalancer') setDefault(spec, 'allocateLoadBalancerNodePorts', true);
+  if (typeof spec['clusterIP'] === 'string' && spec['clusterIP'] !== '' && spec['clusterIPs'] === undefined) spec['clusterIPs'] = [spec['clusterIP']];
+  for (const p of objects(spec['ports'])) {
+    setDefault(p, 'protocol', 'TCP');
+    if (p['targetPort'] === undefined || p['targetPort'] === 0 || p['targetPort'] === '') p['targetPort'] = p['port'];
+  }
+}
+
+function defaultNamespace(o: Obj): void {
+  setDefault(child(o, 'spec'), 'finalizers', ['kubernetes']);
+  setDefault(child(o, 'status'), 'phase', 'Active');
+  // Every namespace carries its own name as a label, so selectors can pick namespaces by name.
+  const meta = isObject(o['metadata']) ? o['metadata'] : undefined;
+  const name = meta?.['name'];
+  if (meta !== undefined && typeof name === 'string' && name !== '') child(meta, 'labels')['kubernetes.io/metadata.name'] = name;
+}
+
+function defaultNode(o: Obj): void {
+  const status = o['status'];
+  if (!isObject(status) || !isObject(status['capacity'])) return;
+  // What can be allocated is what the node has, unless the agent reserves some.
+  if (!isObject(status['allocatable'])) status['allocatable'] = { ...status['capacity'] };
+}
+
+const BY_KIND: Record<string, (o: Obj) => void> = {
+  Pod: defaultPod,
+  Deployment: defaultDeployment,
+  ReplicaSet: defaultReplicaSet,
+  DaemonSet: defaultDaemonSet,
+  StatefulSet: defaultStatefulSet,
+  Job: defaultJob,
+  CronJob: defaultCronJob,
+  Service: defaultService,
+  Secret: (o) => setDefault(o, 'type', 'Opaque'),
+  Namespace: defaultNamespace,
+  Node: defaultNode,
+  // Lease, ConfigMap, ServiceAccount, Event, RBAC and CSR objects have no defaults upstream.
+};
+
+export function applyDefaults(obj: KubeObject): void {
+  BY_KIND[obj.kind]?.(obj);
 }

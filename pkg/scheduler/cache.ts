@@ -4,6 +4,7 @@
 
 import type { KubeObject } from '../api/meta.js';
 import type { NodeInfo, Resources } from './framework.js';
+import { hasRequiredAntiAffinity } from './plugins/inter-pod-affinity.js';
 import { hostPortsOf, nodeAllocatable, podRequests } from './resources.js';
 
 function add(a: Resources, b: Resources, sign: 1 | -1): void {
@@ -31,7 +32,7 @@ export class SchedulerCache {
       existing.allocatable = nodeAllocatable(node);
       return;
     }
-    const info: NodeInfo = { node, name, labels: node.metadata.labels ?? {}, pods: [], requested: { milliCpu: 0, memory: 0, pods: 0 }, allocatable: nodeAllocatable(node), usedHostPorts: new Set() };
+    const info: NodeInfo = { node, name, labels: node.metadata.labels ?? {}, pods: [], requested: { milliCpu: 0, memory: 0, pods: 0 }, allocatable: nodeAllocatable(node), usedHostPorts: new Set(), antiAffinityPods: [] };
     this.nodes.set(name, info);
     for (const p of this.placed.values()) if (p.node === name) this.account(info, p.pod, 1);
   }
@@ -45,9 +46,11 @@ export class SchedulerCache {
     if (sign === 1) {
       info.pods.push(pod);
       for (const p of hostPortsOf(pod)) info.usedHostPorts.add(p);
+      if (hasRequiredAntiAffinity(pod)) info.antiAffinityPods.push(pod);
     } else {
       info.pods = info.pods.filter((p) => p.metadata.uid !== pod.metadata.uid);
-      info.usedHostPorts = new Set(info.pods.flatMap(hostPortsOf));
+      if (hostPortsOf(pod).length > 0) info.usedHostPorts = new Set(info.pods.flatMap(hostPortsOf));
+      if (hasRequiredAntiAffinity(pod)) info.antiAffinityPods = info.antiAffinityPods.filter((p) => p.metadata.uid !== pod.metadata.uid);
     }
   }
 

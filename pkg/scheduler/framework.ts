@@ -33,6 +33,8 @@ export interface NodeInfo {
   requested: Resources;
   allocatable: Resources;
   usedHostPorts: Set<string>;
+  /** Pods on the node with required pod anti-affinity (checked against every newcomer). */
+  antiAffinityPods: KubeObject[];
 }
 
 export interface FilterPlugin {
@@ -43,5 +45,7 @@ export interface FilterPlugin {
 export interface ScorePlugin {
   name: string;
   weight: number;
-  score(pod: KubeObject, node: NodeInfo, all: NodeInfo[]): number;
+  /** Computes, once per pod, what scoring every node needs (e.g. counts across nodes). */
+  prepare?(pod: KubeObject, feasible: NodeInfo[]): unknown;
+  score(pod: KubeObject, node: NodeInfo, all: NodeInfo[], state?: unknown): number;
 }

@@ -17,7 +17,18 @@ function requestsOf(c: Obj): Resources {
   };
 }
 
+const memo = new WeakMap<KubeObject, Resources>();
+
+/** A pod's effective requests (memoized per object: cached objects are immutable). */
 export function podRequests(pod: KubeObject): Resources {
+  const cached = memo.get(pod);
+  if (cached !== undefined) return cached;
+  const computed = computeRequests(pod);
+  memo.set(pod, computed);
+  return computed;
+}
+
+function computeRequests(pod: KubeObject): Resources {
   const spec = (pod['spec'] ?? {}) as Obj;
   const sum: Resources = { milliCpu: 0, memory: 0, pods: 1 };
   for (const c of (Array.isArray(spec['containers']) ? spec['containers'] : []).filter(isObject)) {

@@ -43,11 +43,26 @@ export interface ScheduleResult {
   reasons: Map<string, number>;
 }
 
-/** Filters and scores one pod over a snapshot (pure; exported for tests and benchmarks). */
-export function schedulePod(pod: KubeObject, nodes: NodeInfo[]): ScheduleResult {
+/**
+ * How many feasible nodes are enough to pick from, as kube-scheduler's
+ * percentageOfNodesToScore: all of a small cluster, an adaptive share of a big one.
+ */
+export function feasibleNodesToFind(total: number): number {
+  if (total <= 100) return total;
+  const percent = Math.max(5, 50 - Math.floor(total / 125));
+  return Math.max(100, Math.floor((total * percent) / 100));
+}
+
+/**
+ * Filters and scores one pod over a snapshot (pure; exported for tests and benchmarks).
+ * Filtering starts at `start` and wraps, so successive pods spread the search.
+ */
+export function schedulePod(pod: KubeObject, nodes: NodeInfo[], start = 0): ScheduleResult {
   const reasons = new Map<string, number>();
   const feasible: NodeInfo[] = [];
-  for (const n of nodes) {
+  const enough = feasibleNodesToFind(nodes.length);
+  for (let k = 0; k < nodes.length && feasible.length < enough; k++) {
+    const n = nodes[(start + k) % nodes.length] as NodeInfo;
     let ok = true;
     for (const f of FILTERS) {
       const s = f.filter(pod, n, nodes);
@@ -62,9 +77,10 @@ export function schedulePod(pod: KubeObject, nodes: NodeInfo[]): ScheduleResult 
   if (feasible.length === 0) return { reasons };
   let best: NodeInfo[] = [];
   let bestScore = -1;
+  const states = SCORES.map((s) => s.prepare?.(pod, feasible));
   for (const n of feasible) {
     let total = 0;
-    for (const s of SCORES) total += s.weight * s.score(pod, n, feasible);
+    SCORES.forEach((s, i) => (total += s.weight * s.score(pod, n, feasible, states[i])));
     if (total > bestScore) {
       bestScore = total;
       best = [n];
@@ -135,8 +151,12 @@ export class Scheduler {
     }
   }
 
+  private nextStart = 0;
+
   private scheduleOne(pod: KubeObject): void {
-    const result = schedulePod(pod, this.cache.snapshot());
+    const snapshot = this.cache.snapshot();
+    const result = schedulePod(pod, snapshot, this.nextStart);
+    this.nextStart = snapshot.length > 0 ? (this.nextStart + 1) % snapshot.length : 0;
     if (result.node === undefined) {
       const message = failureMessage(this.cache.nodeCount(), result.reasons);
       this.queue.markUnschedulable(pod);

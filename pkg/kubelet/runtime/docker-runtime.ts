@@ -32,6 +32,16 @@ export interface ContainerSpec {
   cpuShares?: number;
   tty?: boolean;
   stdin?: boolean;
+  /** Extra labels; the identity labels win over these. */
+  labels?: Record<string, string>;
+}
+
+/** A pod's hostPort: traffic to hostIP:hostPort reaches containerPort in the sandbox. */
+export interface PortBinding {
+  containerPort: number;
+  hostPort: number;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  hostIP?: string;
 }
 
 export interface SandboxSpec {
@@ -40,6 +50,9 @@ export interface SandboxSpec {
   hostname: string;
   dns?: { servers: string[]; searches: string[]; options: string[] };
   hostNetwork?: boolean;
+  portBindings?: PortBinding[];
+  /** Extra labels; the identity labels win over these. */
+  labels?: Record<string, string>;
 }
 
 export interface ContainerState {
@@ -54,6 +67,18 @@ export interface ContainerState {
   imageId: string;
   image: string;
   ip: string | undefined;
+  /** The main process on the host while running. */
+  pid: number | undefined;
+  /** Docker's state: created, running, exited, … */
+  status: string;
+  /** Why Docker could not start it (e.g. the executable was not found). */
+  error: string | undefined;
+}
+
+/** What a cheap relist sees: no inspect per container. */
+export interface ManagedSummary {
+  id: string;
+  identity: ContainerIdentity;
   /** Docker's state: created, running, exited, … */
   status: string;
 }
@@ -75,6 +100,8 @@ export interface ExecSession {
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
+/** Docker refuses memory limits under 6 MiB; Kubernetes allows them, so they are raised. */
+const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 
 function time(t: string | undefined): string | undefined {
   return t === undefined || t === '' || t.startsWith('0001-01-01') ? undefined : t.replace(/\.\d+Z$/, 'Z');
@@ -122,8 +149,14 @@ export class DockerRuntime {
 
   /** A user-defined bridge network with the given subnet (created once). */
   async ensureNetwork(name: string, subnet: string, gateway: string): Promise<void> {
-    const existing = await this.docker.listNetworks({ filters: { name: [name] } });
-    if (existing.some((n) => n.Name === name)) return;
+    const existing = (await this.docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name);
+    if (existing !== undefined) {
+      const subnets = (existing.IPAM?.Config ?? []).map((c) => c['Subnet']);
+      if (!subnets.includes(subnet)) {
+        throw new Error(`docker network ${name} exists with subnet ${subnets.join(',') || 'none'}, not ${subnet}`);
+      }
+      return;
+    }
     await this.docker.createNetwork({
       Name: name,
       Driver: 'bridge',
@@ -135,17 +168,34 @@ export class DockerRuntime {
 
   /** Creates and starts the pod's sandbox; returns its id. */
   async runSandbox(identity: ContainerIdentity, spec: SandboxSpec): Promise<string> {
+    const hostConfig: Docker.HostConfig = {
+      NetworkMode: spec.hostNetwork ? 'host' : spec.network,
+      // The app containers join its IPC namespace as they join its network namespace.
+      IpcMode: 'shareable',
+      RestartPolicy: { Name: 'no' },
+    };
+    if (spec.dns) {
+      hostConfig.Dns = spec.dns.servers;
+      hostConfig.DnsSearch = spec.dns.searches;
+      hostConfig.DnsOptions = spec.dns.options;
+    }
+    const exposed: Record<string, Record<string, never>> = {};
+    if (!spec.hostNetwork && spec.portBindings !== undefined && spec.portBindings.length > 0) {
+      const bindings: Docker.PortMap = {};
+      for (const b of spec.portBindings) {
+        const key = `${b.containerPort}/${b.protocol.toLowerCase()}`;
+        exposed[key] = {};
+        (bindings[key] ??= []).push({ HostIp: b.hostIP ?? '', HostPort: String(b.hostPort) });
+      }
+      hostConfig.PortBindings = bindings;
+    }
     const container = await this.docker.createContainer({
       name: dockerName(identity),
       Image: spec.image,
       Hostname: spec.hostNetwork ? undefined : spec.hostname,
-      Labels: labelsFor(this.nodeName, identity),
-      HostConfig: {
-        NetworkMode: spec.hostNetwork ? 'host' : spec.network,
-        IpcMode: 'shareable',
-        RestartPolicy: { Name: 'no' },
-        ...(spec.dns ? { Dns: spec.dns.servers, DnsSearch: spec.dns.searches, DnsOptions: spec.dns.options } : {}),
-      },
+      Labels: { ...spec.labels, ...labelsFor(this.nodeName, identity) },
+      ExposedPorts: exposed,
+      HostConfig: hostConfig,
     });
     await container.start();
     return container.id;
@@ -159,17 +209,19 @@ export class DockerRuntime {
       Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
       RestartPolicy: { Name: 'no' },
     };
-    if (spec.memoryLimitBytes !== undefined) {
-      hostConfig.Memory = spec.memoryLimitBytes;
-      hostConfig.MemorySwap = spec.memoryLimitBytes;
+    if (spec.memoryLimitBytes !== undefined && spec.memoryLimitBytes > 0) {
+      const limit = Math.max(MIN_MEMORY_BYTES, Math.floor(spec.memoryLimitBytes));
+      hostConfig.Memory = limit;
+      // No swap: going over the limit is an OOM kill, as in Kubernetes.
+      hostConfig.MemorySwap = limit;
     }
-    if (spec.nanoCpus !== undefined) hostConfig.NanoCpus = spec.nanoCpus;
+    if (spec.nanoCpus !== undefined && spec.nanoCpus > 0) hostConfig.NanoCpus = Math.floor(spec.nanoCpus);
     if (spec.cpuShares !== undefined) hostConfig.CpuShares = spec.cpuShares;
     const options: Docker.ContainerCreateOptions = {
       name: dockerName(identity),
       Image: spec.image,
       Env: spec.env,
-      Labels: labelsFor(this.nodeName, identity),
+      Labels: { ...spec.labels, ...labelsFor(this.nodeName, identity) },
       Tty: spec.tty === true,
       OpenStdin: spec.stdin === true,
       HostConfig: hostConfig,
@@ -230,7 +282,9 @@ export class DockerRuntime {
       imageId: info.Image,
       image: info.Config.Image,
       ip,
+      pid: info.State.Running && info.State.Pid > 0 ? info.State.Pid : undefined,
       status: info.State.Status,
+      error: info.State.Error || undefined,
     };
   }
 
@@ -241,6 +295,17 @@ export class DockerRuntime {
     const list = await this.docker.listContainers({ all: true, filters: { label } });
     const states = await Promise.all(list.map((c) => this.inspect(c.Id)));
     return states.filter((s): s is ContainerState => s !== undefined);
+  }
+
+  /** Every container of this node with its identity and Docker state, from one list call. */
+  async listManagedSummary(): Promise<ManagedSummary[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${this.nodeName}`] } });
+    const out: ManagedSummary[] = [];
+    for (const c of list) {
+      const identity = identityOf(c.Labels);
+      if (identity !== undefined) out.push({ id: c.Id, identity, status: c.State });
+    }
+    return out;
   }
 
   /** stdout and stderr in order, as one byte stream. */
@@ -285,13 +350,17 @@ export class DockerRuntime {
     if (opts.tty) stream.pipe(stdout);
     else this.docker.modem.demuxStream(stream, stdout, stderr);
     const exitCode = new Promise<number>((resolve) => {
+      let finished = false;
       const done = (): void => {
+        if (finished) return;
+        finished = true;
         stdout.end();
         stderr.end();
-        exec.inspect().then((i) => resolve(i.ExitCode ?? 0), () => resolve(1));
+        exitCodeOf(exec).then(resolve, () => resolve(1));
       };
       stream.on('end', done);
       stream.on('close', done);
+      stream.on('error', done);
     });
     return {
       stdin: opts.stdin ? stream : undefined,
@@ -303,6 +372,16 @@ export class DockerRuntime {
       exitCode,
     };
   }
+}
+
+/** The exec's exit code; Docker may report it a moment after the stream ends. */
+async function exitCodeOf(exec: Docker.Exec): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const info = await exec.inspect();
+    if (!info.Running && typeof info.ExitCode === 'number') return info.ExitCode;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('the exec did not report an exit code');
 }
 
 function isStatus(err: unknown, code: number): boolean {

@@ -27,6 +27,11 @@ function sameDomain(a: NodeInfo, b: NodeInfo, key: string): boolean {
   return va !== undefined && va === b.labels[key];
 }
 
+/** Whether a pod carries required anti-affinity terms (the cache indexes such pods). */
+export function hasRequiredAntiAffinity(pod: KubeObject): boolean {
+  return terms(pod, 'podAntiAffinity').length > 0;
+}
+
 export const interPodAffinity: FilterPlugin = {
   name: 'InterPodAffinity',
   filter(pod, n, all) {
@@ -43,7 +48,7 @@ export const interPodAffinity: FilterPlugin = {
       if (all.some((x) => sameDomain(x, n, key) && x.pods.some((p) => termMatches(term, pod, p)))) return unschedulable("node(s) didn't match pod anti-affinity rules");
     }
     for (const x of all) {
-      for (const existing of x.pods) {
+      for (const existing of x.antiAffinityPods) {
         for (const term of terms(existing, 'podAntiAffinity')) {
           if (sameDomain(x, n, String(term['topologyKey'] ?? '')) && termMatches(term, existing, pod)) return unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
         }

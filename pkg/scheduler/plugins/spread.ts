@@ -7,12 +7,23 @@ import type { ScorePlugin } from '../framework.js';
 export const selectorSpread: ScorePlugin = {
   name: 'SelectorSpread',
   weight: 2,
-  score(pod, n, all) {
+  prepare(pod, feasible) {
     const owner = controllerOf(pod);
-    if (owner === undefined) return 0;
-    const count = (x: typeof n): number => x.pods.filter((p) => controllerOf(p)?.uid === owner.uid).length;
-    const max = Math.max(0, ...all.map(count));
+    if (owner === undefined) return undefined;
+    const counts = new Map<string, number>();
+    let max = 0;
+    for (const x of feasible) {
+      let c = 0;
+      for (const p of x.pods) if (controllerOf(p)?.uid === owner.uid) c++;
+      counts.set(x.name, c);
+      max = Math.max(max, c);
+    }
+    return { counts, max };
+  },
+  score(_pod, n, _all, state) {
+    if (state === undefined) return 0;
+    const { counts, max } = state as { counts: Map<string, number>; max: number };
     if (max === 0) return 100;
-    return Math.round(((max - count(n)) / max) * 100);
+    return Math.round(((max - (counts.get(n.name) ?? 0)) / max) * 100);
   },
 };
