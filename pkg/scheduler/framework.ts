@@ -39,7 +39,9 @@ export interface NodeInfo {
 
 export interface FilterPlugin {
   name: string;
-  filter(pod: KubeObject, node: NodeInfo, all: NodeInfo[]): Status;
+  /** Computes, once per pod, what filtering every node needs. */
+  prepare?(pod: KubeObject, all: NodeInfo[]): unknown;
+  filter(pod: KubeObject, node: NodeInfo, all: NodeInfo[], state?: unknown): Status;
 }
 
 export interface ScorePlugin {

@@ -61,11 +61,12 @@ export function schedulePod(pod: KubeObject, nodes: NodeInfo[], start = 0): Sche
   const reasons = new Map<string, number>();
   const feasible: NodeInfo[] = [];
   const enough = feasibleNodesToFind(nodes.length);
+  const filterStates = FILTERS.map((f) => f.prepare?.(pod, nodes));
   for (let k = 0; k < nodes.length && feasible.length < enough; k++) {
     const n = nodes[(start + k) % nodes.length] as NodeInfo;
     let ok = true;
-    for (const f of FILTERS) {
-      const s = f.filter(pod, n, nodes);
+    for (const [i, f] of FILTERS.entries()) {
+      const s = f.filter(pod, n, nodes, filterStates[i]);
       if (s.code !== 'Success') {
         for (const r of (s.reason ?? f.name).split(', ')) reasons.set(r, (reasons.get(r) ?? 0) + 1);
         ok = false;

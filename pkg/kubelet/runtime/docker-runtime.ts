@@ -166,6 +166,15 @@ export class DockerRuntime {
     });
   }
 
+  /** Removes a network (gone already is fine); fails while containers are attached. */
+  async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+  }
+
   /** Creates and starts the pod's sandbox; returns its id. */
   async runSandbox(identity: ContainerIdentity, spec: SandboxSpec): Promise<string> {
     const hostConfig: Docker.HostConfig = {

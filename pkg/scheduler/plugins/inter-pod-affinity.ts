@@ -34,7 +34,15 @@ export function hasRequiredAntiAffinity(pod: KubeObject): boolean {
 
 export const interPodAffinity: FilterPlugin = {
   name: 'InterPodAffinity',
-  filter(pod, n, all) {
+  // Most pods have no terms and most nodes no anti-affinity pods: find the few that matter once.
+  prepare(pod, all) {
+    const own = terms(pod, 'podAffinity').length + terms(pod, 'podAntiAffinity').length > 0;
+    const withAnti = all.filter((x) => x.antiAffinityPods.length > 0);
+    return { own, withAnti };
+  },
+  filter(pod, n, all, state) {
+    const { own, withAnti } = (state ?? { own: true, withAnti: all }) as { own: boolean; withAnti: NodeInfo[] };
+    if (!own && withAnti.length === 0) return SUCCESS;
     for (const term of terms(pod, 'podAffinity')) {
       const key = String(term['topologyKey'] ?? '');
       const anywhere = all.some((x) => x.pods.some((p) => termMatches(term, pod, p)));
@@ -47,7 +55,7 @@ export const interPodAffinity: FilterPlugin = {
       const key = String(term['topologyKey'] ?? '');
       if (all.some((x) => sameDomain(x, n, key) && x.pods.some((p) => termMatches(term, pod, p)))) return unschedulable("node(s) didn't match pod anti-affinity rules");
     }
-    for (const x of all) {
+    for (const x of withAnti) {
       for (const existing of x.antiAffinityPods) {
         for (const term of terms(existing, 'podAntiAffinity')) {
           if (sameDomain(x, n, String(term['topologyKey'] ?? '')) && termMatches(term, existing, pod)) return unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
