@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { controllerOf, type KubeObject } from '../pkg/api/meta.js';
 import { watchStream, type RestClient } from '../pkg/client/index.js';
 import { adminClient, eventually, R, resource } from './harness/clients.js';
-import { kubectl, removeNodeContainers, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+import { coxctl, kubectl, removeNodeContainers, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
 
 let plane: ControlPlane;
 let agent: NodeAgent;
@@ -273,6 +273,41 @@ describe('daemonsets, statefulsets, cronjobs', () => {
     const status = ((await client.get(cj, 'tick', { namespace: NS }))['status'] ?? {}) as Obj;
     assert.ok(typeof status['lastScheduleTime'] === 'string');
     await client.patch(cj, 'tick', 'merge', { spec: { suspend: true } }, { namespace: NS });
+  });
+});
+
+describe('node maintenance and coxctl rollout', () => {
+  test('coxctl rollout status/history/undo; kubectl drain evicts; coxctl uncordon lets pods back', async () => {
+    const d = webDeployment();
+    d.metadata.name = 'maint';
+    const spec = d['spec'] as { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } } };
+    spec.replicas = 2;
+    spec.selector.matchLabels = { app: 'maint' };
+    spec.template.metadata.labels = { app: 'maint' };
+    await client.create(R.deployments, d, { namespace: NS });
+    const st = await coxctl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/maint', '--timeout', '120s'], { timeoutMs: 150_000 });
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, /deployment "maint" successfully rolled out/);
+    await client.patch(R.deployments, 'maint', 'strategic', { spec: { template: { metadata: { annotations: { v: '2' } } } } }, { namespace: NS });
+    assert.equal((await coxctl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/maint', '--timeout', '120s'], { timeoutMs: 150_000 })).code, 0);
+    const hist = await coxctl(plane.pki.adminKubeconfig, ['rollout', 'history', 'deployment/maint']);
+    assert.match(hist.stdout, /^1\s+<none>$/m);
+    assert.match(hist.stdout, /^2\s+<none>$/m);
+    const undo = await coxctl(plane.pki.adminKubeconfig, ['rollout', 'undo', 'deployment/maint']);
+    assert.match(undo.stdout, /deployment.apps\/maint rolled back/);
+    assert.equal((await coxctl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/maint', '--timeout', '120s'], { timeoutMs: 150_000 })).code, 0);
+    const tmpl = ((await client.get(R.deployments, 'maint', { namespace: NS }))['spec'] as { template: { metadata: { annotations?: Record<string, string> } } }).template;
+    assert.equal(tmpl.metadata.annotations?.['v'], undefined);
+
+    const drain = await kubectl(plane.pki.adminKubeconfig, home, ['drain', agent.name, '--ignore-daemonsets', '--force', '--timeout=120s'], { timeoutMs: 150_000 });
+    assert.equal(drain.code, 0, drain.stderr);
+    assert.match(drain.stdout, /drained/);
+    const node = await client.get(R.nodes, agent.name);
+    assert.equal(((node['spec'] ?? {}) as Obj)['unschedulable'], true);
+    assert.equal((await pods('app=maint')).filter((p) => ((p['spec'] ?? {}) as Obj)['nodeName']).length, 0, 'no maint pod left on the node');
+    const un = await coxctl(plane.pki.adminKubeconfig, ['uncordon', agent.name]);
+    assert.match(un.stdout, /uncordoned/);
+    await eventually(async () => (await pods('app=maint')).filter(ready).length === 2, { timeoutMs: 90_000, what: 'maint pods back after uncordon' });
   });
 });
 

@@ -9,6 +9,8 @@ import { runDescribe } from './commands/describe.js';
 import { runExec } from './commands/exec.js';
 import { runGet } from './commands/get.js';
 import { runLogs } from './commands/logs.js';
+import { runCordon, runDrain } from './commands/nodes.js';
+import { runRollout } from './commands/rollout.js';
 import { CLIENT_VERSION, runApiResources, runScale, runVersion } from './commands/misc.js';
 import { runPkiInit, runPkiNode } from './commands/pki.js';
 import { CliContext, type CliIO, type GlobalFlags } from './context.js';
@@ -128,6 +130,33 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
       const code = await runExec(ctxOf(), pod, command, flags);
       if (code !== 0) throw new ExitCode(code);
     });
+
+  program
+    .command('cordon')
+    .description('mark a node unschedulable')
+    .argument('<node>')
+    .action((node: string) => runCordon(ctxOf(), node, true));
+  program
+    .command('uncordon')
+    .description('mark a node schedulable')
+    .argument('<node>')
+    .action((node: string) => runCordon(ctxOf(), node, false));
+  program
+    .command('drain')
+    .description('cordon a node and evict its pods')
+    .argument('<node>')
+    .option('--ignore-daemonsets', 'leave DaemonSet-managed pods')
+    .option('--force', 'also evict pods no controller manages')
+    .option('--timeout <seconds>', 'give up after this long (0: never)', (v) => Number(v), 0)
+    .action((node: string, flags) => runDrain(ctxOf(), node, flags));
+  program
+    .command('rollout')
+    .description('manage the rollout of a deployment: status, history, undo, pause, resume, restart')
+    .argument('<action>')
+    .argument('<deployment>', 'deployment/NAME')
+    .option('--to-revision <n>', 'with undo: the revision to roll back to')
+    .option('--timeout <duration>', 'with status: give up after this long (e.g. 120s)')
+    .action((action: string, d: string, flags) => runRollout(ctxOf(), action, d, flags));
 
   program
     .command('api-resources')

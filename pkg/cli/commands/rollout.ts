@@ -1,0 +1,98 @@
+// coxctl rollout status | history | undo | pause | resume | restart for Deployments, with
+// the messages kubectl prints.
+
+import { controllerOf, type KubeObject } from '../../api/meta.js';
+import { mustFind } from '../../api/registry.js';
+import { labelSelectorToString, type LabelSelector } from '../../api/selectors.js';
+import { CliError, type CliContext } from '../context.js';
+import { formatColumns } from '../output.js';
+
+const DEPLOYMENTS = mustFind('apps', 'v1', 'deployments');
+const REPLICASETS = mustFind('apps', 'v1', 'replicasets');
+const REVISION = 'deployment.kubernetes.io/revision';
+
+type Obj = Record<string, unknown>;
+
+function target(arg: string): string {
+  const m = arg.match(/^(deployment|deploy|deployments|deployment\.apps)\/(.+)$/);
+  if (m === null) throw new CliError(`rollout supports deployments: use deployment/NAME (got "${arg}")`);
+  return m[2] ?? '';
+}
+
+/** kubectl's DeploymentStatusViewer: a message and whether the rollout is done. */
+export function rolloutStatus(d: KubeObject): { done: boolean; message: string } {
+  const spec = (d['spec'] ?? {}) as { replicas?: number };
+  const st = (d['status'] ?? {}) as { observedGeneration?: number; updatedReplicas?: number; replicas?: number; availableReplicas?: number; conditions?: Obj[] };
+  const name = d.metadata.name ?? '';
+  if ((d.metadata.generation ?? 0) > (st.observedGeneration ?? 0)) return { done: false, message: 'Waiting for deployment spec update to be observed...' };
+  const progressing = (st.conditions ?? []).find((c) => c['type'] === 'Progressing');
+  if (progressing?.['reason'] === 'ProgressDeadlineExceeded') throw new CliError(`deployment "${name}" exceeded its progress deadline`);
+  const want = spec.replicas ?? 1;
+  const updated = st.updatedReplicas ?? 0;
+  const total = st.replicas ?? 0;
+  const available = st.availableReplicas ?? 0;
+  if (updated < want) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${want} new replicas have been updated...` };
+  if (total > updated) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${total - updated} old replicas are pending termination...` };
+  if (available < updated) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...` };
+  return { done: true, message: `deployment "${name}" successfully rolled out` };
+}
+
+async function ownedReplicaSets(ctx: CliContext, d: KubeObject): Promise<KubeObject[]> {
+  const sel = labelSelectorToString(((d['spec'] ?? {}) as { selector?: LabelSelector }).selector);
+  const list = await ctx.client().list(REPLICASETS, { namespace: d.metadata.namespace, labelSelector: sel === '<none>' ? undefined : sel });
+  return list.items.filter((rs) => controllerOf(rs)?.uid === d.metadata.uid).sort((a, b) => Number(a.metadata.annotations?.[REVISION] ?? 0) - Number(b.metadata.annotations?.[REVISION] ?? 0));
+}
+
+export async function runRollout(ctx: CliContext, action: string, arg: string, flags: { toRevision?: string; timeout?: string }): Promise<void> {
+  const name = target(arg);
+  const ns = ctx.namespace();
+  const client = ctx.client();
+  const d = await client.get(DEPLOYMENTS, name, { namespace: ns });
+  switch (action) {
+    case 'status': {
+      const limit = flags.timeout ? Number(flags.timeout.replace(/s$/, '')) * 1000 : 0;
+      const start = Date.now();
+      let last = '';
+      for (;;) {
+        const cur = await client.get(DEPLOYMENTS, name, { namespace: ns });
+        const s = rolloutStatus(cur);
+        if (s.message !== last) ctx.out(s.message);
+        last = s.message;
+        if (s.done) return;
+        if (limit > 0 && Date.now() - start > limit) throw new CliError('timed out waiting for the condition');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    case 'history': {
+      const rows = [['REVISION', 'CHANGE-CAUSE']];
+      for (const rs of await ownedReplicaSets(ctx, d)) rows.push([rs.metadata.annotations?.[REVISION] ?? '0', rs.metadata.annotations?.['kubernetes.io/change-cause'] ?? '<none>']);
+      ctx.out(`deployment.apps/${name} \n${formatColumns(rows)}`);
+      return;
+    }
+    case 'undo': {
+      if (((d['spec'] ?? {}) as { paused?: boolean }).paused) throw new CliError(`you cannot rollback a paused deployment; resume it first with 'coxctl rollout resume deployment/${name}' and try again`);
+      const sets = await ownedReplicaSets(ctx, d);
+      const current = d.metadata.annotations?.[REVISION];
+      const wanted = flags.toRevision !== undefined && flags.toRevision !== '0'
+        ? sets.find((rs) => rs.metadata.annotations?.[REVISION] === flags.toRevision)
+        : [...sets].reverse().find((rs) => rs.metadata.annotations?.[REVISION] !== current);
+      if (wanted === undefined) throw new CliError(flags.toRevision ? `unable to find specified revision ${flags.toRevision} in history` : 'no rollout history found for deployment "' + name + '"');
+      const template = structuredClone(((wanted['spec'] ?? {}) as { template?: { metadata?: { labels?: Record<string, string> } } }).template ?? {});
+      if (template.metadata?.labels) delete template.metadata.labels['pod-template-hash'];
+      await client.patch(DEPLOYMENTS, name, 'json', [{ op: 'replace', path: '/spec/template', value: template }], { namespace: ns });
+      ctx.out(`deployment.apps/${name} rolled back`);
+      return;
+    }
+    case 'pause':
+    case 'resume':
+      await client.patch(DEPLOYMENTS, name, 'strategic', { spec: { paused: action === 'pause' ? true : null } }, { namespace: ns });
+      ctx.out(`deployment.apps/${name} ${action === 'pause' ? 'paused' : 'resumed'}`);
+      return;
+    case 'restart':
+      await client.patch(DEPLOYMENTS, name, 'strategic', { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } }, { namespace: ns });
+      ctx.out(`deployment.apps/${name} restarted`);
+      return;
+    default:
+      throw new CliError(`unknown rollout command "${action}" (status, history, undo, pause, resume, restart)`);
+  }
+}
