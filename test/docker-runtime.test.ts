@@ -288,6 +288,16 @@ describe('Docker runtime', { concurrency: false }, () => {
 
   test('the sandbox stops at once on SIGTERM', async () => {
     const id = await runtime.runSandbox(identity('POD', 'sandbox', 1), { image: PAUSE, network: NETWORK, hostname: 'second' });
+    // A PID 1 drops signals it has no handler for: wait until the pause process has its traps
+    // (SigCgt in /proc), as a signal sent in the first instants after start would be lost.
+    const pid = (await runtime.inspect(id))?.pid;
+    assert.ok(pid !== undefined);
+    await eventually('the pause process to catch TERM and INT', async () => {
+      const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      const mask = BigInt(`0x${caught ?? '0'}`);
+      const bit = (signal: number): bigint => 1n << BigInt(signal - 1);
+      return (mask & bit(15)) !== 0n && (mask & bit(2)) !== 0n ? true : undefined;
+    });
     await runtime.stop(id, 60);
     const s = await runtime.inspect(id);
     assert.equal(s?.running, false);

@@ -52,10 +52,15 @@ export function identityOf(labels: Record<string, string> | undefined): Containe
     namespace: labels[LABELS.podNamespace] ?? '',
     name: labels[LABELS.podName] ?? '',
     containerName: labels[LABELS.containerName] ?? '',
-    attempt: Number(labels[LABELS.attempt] ?? '0'),
+    attempt: attemptOf(labels[LABELS.attempt]),
     type,
     specHash: labels[LABELS.specHash] ?? '',
   };
+}
+
+function attemptOf(value: string | undefined): number {
+  const n = Number(value ?? '0');
+  return Number.isInteger(n) && n >= 0 ? n : 0;
 }
 
 /** Docker name of a container (unique per pod uid, container and attempt). */
