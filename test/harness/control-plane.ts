@@ -243,3 +243,17 @@ export async function removeNodeContainers(nodeName: string): Promise<void> {
   const ids = list.stdout.split('\n').filter((l) => l.trim() !== '');
   if (ids.length > 0) await run('docker', ['rm', '-f', ...ids]);
 }
+
+/** Starts one more scheduler or controller-manager process; resolves when it printed `ready`. */
+export async function startComponent(plane: ControlPlane, which: 'scheduler' | 'controller-manager', args: string[], ready: RegExp): Promise<ChildProcess> {
+  const kubeconfig = which === 'scheduler' ? plane.pki.schedulerKubeconfig : plane.pki.controllerManagerKubeconfig;
+  const child = spawn(process.execPath, [join(DIST, 'cmd', `${which}.js`), '--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitForLine(child, ready, 30_000);
+  return child;
+}
+
+export async function killHard(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGKILL');
+  await exited(child);
+}
