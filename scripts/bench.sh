@@ -11,3 +11,5 @@ echo "== pod start latency (issue 3)"
 node dist/scripts/bench-pods.js
 echo "== scheduler (issue 4)"
 node dist/scripts/bench-scheduler.js
+echo "== 50-replica deployment (issue 4)"
+node dist/scripts/bench-deployment.js

@@ -109,7 +109,8 @@ launch_dockerd() {
   # A pid file left by a dockerd that died would stop the new one from starting.
   dockerd_pid >/dev/null || rm -f "$DOCKERD_PID"
   log "starting dockerd (log: $DOCKERD_LOG)"
-  nohup dockerd --host "unix://$SOCKET" --pidfile "$DOCKERD_PID" >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  # Its own session: it outlives this script and whatever process group ran it.
+  setsid nohup dockerd --host "unix://$SOCKET" --pidfile "$DOCKERD_PID" >>"$DOCKERD_LOG" 2>&1 </dev/null &
   DOCKERD_STARTED=$!
 }
 
@@ -166,7 +167,10 @@ start_dockerd() {
   fi
   echo "---- last lines of $DOCKERD_LOG ----" >&2
   tail -30 "$DOCKERD_LOG" >&2
-  die "dockerd did not come up on $SOCKET within 60 s"
+  if [ -d "/proc/$pid" ]; then
+    die "dockerd (pid $pid) did not answer on $SOCKET within 60 s"
+  fi
+  die "dockerd exited before answering on $SOCKET (see the log above)"
 }
 
 if [ "$IMAGES_ONLY" -eq 0 ]; then

@@ -326,5 +326,13 @@ describe('scheduling', () => {
     assert.equal(((p['spec'] as Obj)['nodeName'] ?? ''), '');
     assert.equal(((p['status'] as Obj)['phase']), 'Pending');
     assert.equal(controllerOf(p), undefined);
+    // A larger node appears (a Node object with no agent behind it is enough for the scheduler).
+    await client.create(R.nodes, {
+      apiVersion: 'v1', kind: 'Node', metadata: { name: 'big-node', labels: { 'kubernetes.io/hostname': 'big-node' } },
+      status: { capacity: { cpu: '64', memory: '1000Ti', pods: '110' }, allocatable: { cpu: '64', memory: '1000Ti', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    await eventually(async () => ((await client.get(R.pods, 'huge', { namespace: NS }))['spec'] as Obj)['nodeName'] === 'big-node', { timeoutMs: 30_000, what: 'scheduled on the larger node' });
+    await client.delete(R.pods, 'huge', { namespace: NS, gracePeriodSeconds: 0 });
+    await client.delete(R.nodes, 'big-node');
   });
 });
