@@ -18,7 +18,7 @@ function deployment(): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'web' },
+    metadata: { name: 'web', namespace: 'default' },
     spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
   };
 }
@@ -45,11 +45,11 @@ test('each class of bad input names its field and reason', () => {
   const mismatch = deployment();
   (mismatch['spec'] as { selector: object }).selector = { matchLabels: { app: 'other' } };
   cases.push([mismatch, r('apps', 'deployments'), 'spec.template.metadata.labels', 'FieldValueInvalid']);
-  const badRestart: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { restartPolicy: 'Sometimes', containers: [{ name: 'c', image: 'i' }] } };
+  const badRestart: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { restartPolicy: 'Sometimes', containers: [{ name: 'c', image: 'i' }] } };
   cases.push([badRestart, r('', 'pods'), 'spec.restartPolicy', 'FieldValueNotSupported']);
-  const badPort: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 70000 }] } };
+  const badPort: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 70000 }] } };
   cases.push([badPort, r('', 'services'), 'spec.ports[0].port', 'FieldValueInvalid']);
-  const badCron: KubeObject = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c' }, spec: { schedule: '* * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } } } } };
+  const badCron: KubeObject = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c', namespace: 'default' }, spec: { schedule: '* * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } } } } };
   cases.push([badCron, findByPlural('batch', 'v1', 'cronjobs') as ResourceInfo, 'spec.schedule', 'FieldValueInvalid']);
   for (const [obj, res, field, reason] of cases) {
     const causes = validateObject(obj, res);
