@@ -187,6 +187,32 @@ describe('objects', () => {
   });
 });
 
+describe('services', () => {
+  test('ClusterIPs come from 10.96.0.0/12; the kubernetes Service holds 10.96.0.1; NodePorts from 30000-32767', async () => {
+    const k8s = await client.get(R.services, 'kubernetes', { namespace: 'default' });
+    assert.equal((k8s['spec'] as { clusterIP: string }).clusterIP, '10.96.0.1');
+    const svc = await client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'np' }, spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80 }] } }, ns);
+    const spec = svc['spec'] as { clusterIP: string; clusterIPs: string[]; ports: { nodePort: number; targetPort: number }[] };
+    const [a, b] = spec.clusterIP.split('.').map(Number);
+    assert.equal(a, 10);
+    assert.ok((b ?? 0) >= 96 && (b ?? 0) <= 111, spec.clusterIP);
+    assert.deepEqual(spec.clusterIPs, [spec.clusterIP]);
+    assert.ok((spec.ports[0]?.nodePort ?? 0) >= 30000 && (spec.ports[0]?.nodePort ?? 0) <= 32767);
+    assert.equal(spec.ports[0]?.targetPort, 80);
+    const clash = await rejected(client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'clash' }, spec: { clusterIP: spec.clusterIP, ports: [{ port: 80 }] } }, ns));
+    assert.equal(clash.code, 422);
+    assert.match(clash.message, /already allocated/);
+    const headless = await client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'headless' }, spec: { clusterIP: 'None', selector: { app: 'x' }, ports: [{ port: 80 }] } }, ns);
+    assert.equal((headless['spec'] as { clusterIP: string }).clusterIP, 'None');
+    // An update that leaves clusterIP out keeps it; deleting frees it for reuse.
+    const updated = await client.update(R.services, { ...svc, spec: { ...spec, clusterIP: undefined, clusterIPs: undefined } }, ns);
+    assert.equal((updated['spec'] as { clusterIP: string }).clusterIP, spec.clusterIP);
+    await client.delete(R.services, 'np', ns);
+    const reuse = await client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'reuse' }, spec: { clusterIP: spec.clusterIP, ports: [{ port: 80 }] } }, ns);
+    assert.equal((reuse['spec'] as { clusterIP: string }).clusterIP, spec.clusterIP);
+  });
+});
+
 describe('namespaces', () => {
   test('creating in a missing namespace is 404 naming the namespace', async () => {
     const err = await rejected(client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, { namespace: 'nope' }));

@@ -86,13 +86,25 @@ export function buildFilter(sel: Selectors): (obj: KubeObject) => boolean {
     (labels === undefined || matchesLabels(labels, obj.metadata.labels)) && (fields === undefined || matchesFields(fields, obj));
 }
 
+/** Resource-specific side effects around writes (e.g. Service IP and port allocation). */
+export interface WriteHooks {
+  /** Before a create is stored; returns an undo for when the write fails. */
+  beforeCreate?(r: ResourceInfo, obj: KubeObject): (() => void) | void;
+  /** Before an update is validated: may carry fields over from the stored object. */
+  beforeUpdate?(r: ResourceInfo, next: KubeObject, prev: KubeObject): void;
+  /** After an object is gone from the store. */
+  afterDelete?(r: ResourceInfo, obj: KubeObject): void;
+}
+
 export class RestStore {
   private readonly store: Store;
   private readonly now: () => Date;
+  private readonly hooks: WriteHooks;
 
-  constructor(store: Store, options: { now?: () => Date } = {}) {
+  constructor(store: Store, options: { now?: () => Date; hooks?: WriteHooks } = {}) {
     this.store = store;
     this.now = options.now ?? (() => new Date());
+    this.hooks = options.hooks ?? {};
   }
 
   // ---- reads ---------------------------------------------------------------------------
@@ -179,10 +191,12 @@ export class RestStore {
     delete meta.resourceVersion;
     if (opts.fieldManager !== undefined) recordManager(obj, opts.fieldManager, 'Update', this.now());
     if (opts.dryRun) return { object: obj, warnings };
+    const undo = this.hooks.beforeCreate?.(r, obj);
     try {
       const item = await this.store.create(storageKey(r, meta.namespace, name), obj);
       return { object: withType(r, item.object), warnings };
     } catch (err) {
+      if (undo) undo();
       throw storageToApiError(err, r, name);
     }
   }
@@ -257,6 +271,7 @@ export class RestStore {
       const current = item.object;
       const next = mutate(deepCopy(current));
       normalize(next);
+      this.hooks.beforeUpdate?.(r, next, current);
       if (subresource !== 'status') prepareForUpdate(r, next, current);
       next.metadata.resourceVersion = current.metadata.resourceVersion;
       if (next.apiVersion === undefined || next.kind === undefined) Object.assign(next, { apiVersion: apiVersionOf(r), kind: r.kind });
@@ -269,6 +284,7 @@ export class RestStore {
         // An object waiting only for its finalizers goes once the last one is removed.
         if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0 && !awaitsAgent(r, next)) {
           const deleted = await this.store.delete(key, item.revision);
+          this.hooks.afterDelete?.(r, deleted.object);
           return withType(r, deleted.object);
         }
         const stored = await this.store.update(key, next, item.revision);
@@ -310,6 +326,7 @@ export class RestStore {
           return { object: withType(r, stored.object), deleted: false };
         }
         const deleted = await this.store.delete(key, item.revision);
+        this.hooks.afterDelete?.(r, deleted.object);
         return { object: withType(r, deleted.object), deleted: true };
       } catch (err) {
         if ((isStorageError(err, 'Conflict') || isStorageError(err, 'KeyNotFound')) && attempt < 20) {

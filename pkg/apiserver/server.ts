@@ -31,6 +31,33 @@ import { parseResourceRequest } from './request-info.js';
 import { handleResource, queryString, sendError, sendJson, type HandlerContext } from './resource-handler.js';
 import { RestStore } from './rest-store.js';
 import { serveWebSocketWatch } from './watch-transport.js';
+import { ServiceAllocator } from './service-allocator.js';
+import { mustFind, storageKey } from '../api/registry.js';
+import { isAlreadyExists } from '../errors/index.js';
+
+const SERVICES = mustFind('', 'v1', 'services');
+const ENDPOINTS = mustFind('', 'v1', 'endpoints');
+
+/** The `kubernetes` Service in `default`, whose endpoint is this apiserver (as Kubernetes keeps it). */
+async function ensureKubernetesService(store: RestStore, ip: string, config: ApiServerConfig): Promise<void> {
+  const create = async (r: typeof SERVICES, obj: Record<string, unknown>): Promise<void> => {
+    try {
+      await store.create(r, 'default', obj);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  };
+  await create(SERVICES, {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: { type: 'ClusterIP', clusterIP: ip, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: config.securePort }], sessionAffinity: 'None' },
+  });
+  await create(ENDPOINTS, {
+    apiVersion: 'v1', kind: 'Endpoints',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: config.advertiseAddress }], ports: [{ name: 'https', port: config.securePort, protocol: 'TCP' }] }],
+  });
+}
 
 /** Namespaces that exist from the start, as in Kubernetes. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -57,8 +84,22 @@ export class ApiServer {
     const sqlite = SqliteStore.open(config.dataDir, { historyRevisions: config.historyRevisions, compactIntervalMs: config.compactionIntervalMs });
     const cache = await WatchCache.start(sqlite, { capacity: config.historyRevisions });
     const now = (): Date => new Date();
-    const restStore = new RestStore(cache, { now });
+    const services = new ServiceAllocator();
+    services.load((await cache.list(storageKey(SERVICES))).items.map((i) => i.object));
+    const restStore = new RestStore(cache, {
+      now,
+      hooks: {
+        beforeCreate: (r, obj) => (r === SERVICES ? services.allocate(obj) : undefined),
+        beforeUpdate: (r, next, prev) => {
+          if (r === SERVICES) services.carryOver(next, prev);
+        },
+        afterDelete: (r, obj) => {
+          if (r === SERVICES) services.release(obj);
+        },
+      },
+    });
     for (const ns of SYSTEM_NAMESPACES) await restStore.ensureNamespace(ns);
+    await ensureKubernetesService(restStore, services.apiserverServiceIP(), config);
 
     const ctx: HandlerContext = {
       store: restStore,
