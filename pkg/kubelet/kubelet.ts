@@ -96,9 +96,9 @@ export class Kubelet {
 
   /** PLEG: notice container state changes and orphans by relisting Docker. */
   private async relist(): Promise<void> {
-    const containers = await this.runtime.docker.listContainers({ all: true, filters: { label: [`io.coxswain.node=${this.config.nodeName}`] } });
+    const containers = await this.runtime.listManagedSummary();
     const now = new Map<string, string>();
-    for (const c of containers) now.set(c.Id, `${c.State}|${c.Labels['io.coxswain.pod.uid'] ?? ''}`);
+    for (const c of containers) now.set(c.id, `${c.status}|${c.identity.uid}`);
     const changed = new Set<string>();
     for (const [id, sig] of now) if (this.lastRelist.get(id) !== sig) changed.add(sig.split('|')[1] ?? '');
     for (const [id, sig] of this.lastRelist) if (!now.has(id)) changed.add(sig.split('|')[1] ?? '');
