@@ -191,6 +191,8 @@ export class RestStore {
     delete meta.resourceVersion;
     if (opts.fieldManager !== undefined) recordManager(obj, opts.fieldManager, 'Update', this.now());
     if (opts.dryRun) return { object: obj, warnings };
+    // An existing name is AlreadyExists, before any allocation could complain about it.
+    if ((await this.store.get(storageKey(r, meta.namespace, name))) !== undefined) throw alreadyExists(r.plural, r.group, name);
     const undo = this.hooks.beforeCreate?.(r, obj);
     try {
       const item = await this.store.create(storageKey(r, meta.namespace, name), obj);
