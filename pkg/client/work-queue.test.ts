@@ -28,6 +28,8 @@ test('a key being processed is not handed out again until done, then comes back 
 });
 
 test('rate-limited re-adds back off per key and forget resets it', async () => {
+  // The queue's timers do not hold the process open; the test does while it waits.
+  const keepAlive = setInterval(() => undefined, 50);
   const q = new WorkQueue({ baseDelayMs: 1, maxDelayMs: 4 });
   q.addRateLimited('x');
   q.addRateLimited('x');
@@ -38,6 +40,7 @@ test('rate-limited re-adds back off per key and forget resets it', async () => {
   q.forget('x');
   assert.equal(q.retries('x'), 0);
   q.shutDown();
+  clearInterval(keepAlive);
 });
 
 test('shutDown releases waiting workers', async () => {
