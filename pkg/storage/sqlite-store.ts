@@ -1,14 +1,30 @@
-// The embedded store: SQLite through better-sqlite3, after kine's design. A `log` table
-// whose AUTOINCREMENT id is the global revision holds one row per write (the history that
-// watches replay); a `live` table holds the current row of every key. Updates are
-// compare-and-swap on the key's revision.
+// The embedded store: SQLite through better-sqlite3, after kine's design.
 //
-// Durability: WAL journal with synchronous=FULL; a write's promise resolves only after its
-// transaction committed, so an acknowledged write survives kill -9 (and power loss).
+// One table, `kv`: each row is one write event, and its AUTOINCREMENT id is the global
+// revision. A row records the key, whether it created or deleted the key, the key's create
+// revision, the revision it replaced (prev_revision) and the object as JSON (for a delete:
+// the last state). The live state of a key is its latest row unless that row is a delete.
+// Updates and deletes are compare-and-swap on the key's latest revision.
+//
+// Durability: WAL journal with synchronous=FULL, and a write's promise resolves only after
+// its transaction committed, so an acknowledged write survives kill -9 and power loss. The
+// database is opened in exclusive locking mode: a second process on the same data
+// directory fails at open instead of corrupting revisions and watches.
+//
 // Throughput: group commit. Writes issued in the same event-loop turn are applied in one
-// transaction, each checked on its own (one conflict does not fail its neighbours).
-// Watches: replay from `log` and registration happen in one synchronous step, and events
-// are fanned out synchronously right after each commit, so there is no gap and no duplicate.
+// transaction (one fsync), each checked on its own, so one op's conflict does not fail its
+// neighbours.
+//
+// Watches: the replay from the table and the registration happen in one synchronous step,
+// and events are fanned out synchronously right after each commit, before any write's
+// promise resolves: no gap, no duplicate, and a caller that awaited a write has already
+// seen it in every watch.
+//
+// Compaction to revision C removes every row at or below C that a later row at or below C
+// superseded, and deletes at or below C. What remains of the old history is the latest row
+// of each key as of C, which is exactly the previous state any later row refers to, so
+// replays from C or later still carry prevObject. Objects handed out are fresh copies;
+// events are shared between watchers and must be treated as read-only.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +41,16 @@ import {
 } from './store.js';
 import { WatcherSet } from './watchers.js';
 
+export interface SqliteStoreOptions {
+  /** Most recent revisions always kept for watches to resume from (default 50,000). */
+  historyRevisions?: number;
+  /** How often auto-compaction runs (default 60 s). */
+  compactIntervalMs?: number;
+}
+
+/** The database file inside the data directory. */
+export const DATABASE_FILE = 'coxswain.db';
+
 type Op =
   | { kind: 'create'; key: string; value: string }
   | { kind: 'update'; key: string; value: string; expected: number }
@@ -36,32 +62,55 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-interface LiveRow {
-  key: string;
-  revision: number;
-  value: string;
-}
+type Outcome = { ok: true; item: StoredItem; event: StoreEvent } | { ok: false; err: StorageError };
 
-interface LogRow {
+interface LatestRow {
   id: number;
-  key: string;
-  type: number;
+  deleted: number;
+  create_revision: number;
   value: string;
-  prev: string | null;
 }
 
-const EVENT_TYPES: StoreEvent['type'][] = ['ADDED', 'MODIFIED', 'DELETED'];
-
-export interface SqliteStoreOptions {
-  /** Revisions of history kept for watches (older ones are compacted away). */
-  historyRevisions?: number;
-  /** How often auto-compaction runs. */
-  compactIntervalMs?: number;
+interface EventRow {
+  id: number;
+  name: string;
+  created: number;
+  deleted: number;
+  prev_revision: number;
+  value: string;
+  prev_value: string | null;
 }
 
-/** Upper bound of a key range that starts with prefix. */
-function prefixEnd(prefix: string): string {
-  return prefix + '\uffff';
+/** Rows fetched per query while replaying history into a new watch. */
+const REPLAY_PAGE = 1000;
+/** Revisions compacted per transaction, so compaction never stalls the event loop for long. */
+const COMPACT_STEP = 5000;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS kv (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    create_revision INTEGER NOT NULL,
+    prev_revision INTEGER NOT NULL,
+    value TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS kv_name_id ON kv (name, id);
+  CREATE TABLE IF NOT EXISTS kv_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+/**
+ * The bounds of the keys that start with prefix, as SQLite compares TEXT (bytewise UTF-8).
+ * Undefined upper bound: no limit.
+ */
+function prefixRange(prefix: string): [string, string | undefined] {
+  if (prefix === '') return ['', undefined];
+  const last = prefix.charCodeAt(prefix.length - 1);
+  // Bumping an ASCII last character gives the exact successor; otherwise append the
+  // highest code point, which sorts after any continuation of the prefix.
+  if (last < 0x7f) return [prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1)];
+  return [prefix, prefix + '\u{10FFFF}'];
 }
 
 function decode(value: string, revision: number): KubeObject {
@@ -70,117 +119,111 @@ function decode(value: string, revision: number): KubeObject {
   return obj;
 }
 
+/** The stored form: resourceVersion is the row id, never part of the JSON. */
 function encode(obj: KubeObject): string {
-  const { resourceVersion: _rv, ...meta } = obj.metadata;
-  void _rv;
-  return JSON.stringify({ ...obj, metadata: meta });
+  const { resourceVersion: _ignored, ...metadata } = obj.metadata;
+  return JSON.stringify({ ...obj, metadata });
+}
+
+function unavailable(key: string, message: string): StorageError {
+  return new StorageError('Unavailable', key, message);
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
-  private readonly queue: Pending[] = [];
-  private flushScheduled = false;
   private readonly watchers = new WatcherSet();
   private readonly historyRevisions: number;
   private readonly timer: NodeJS.Timeout;
+  private queue: Pending[] = [];
+  private flushScheduled = false;
   private closed = false;
-  private readonly stmt: {
-    getLive: Database.Statement<[string], LiveRow>;
-    listLive: Database.Statement<[string, string], LiveRow>;
-    insertLog: Database.Statement<[string, number, string, string | null]>;
-    upsertLive: Database.Statement<[string, number, string]>;
-    deleteLive: Database.Statement<[string]>;
-    replay: Database.Statement<[number, string, string], LogRow>;
-    seq: Database.Statement<[], { seq: number }>;
-    getMeta: Database.Statement<[string], { value: number }>;
-    setMeta: Database.Statement<[string, number]>;
-    compactLog: Database.Statement<[number]>;
-  };
+  private compaction: Promise<void> = Promise.resolve();
+  /** The latest committed revision. */
+  private rev: number;
+  /** History at or below this revision is gone; watches must start at or after it. */
+  private compacted: number;
+  private readonly stmt: ReturnType<typeof prepareStatements>;
 
   private constructor(db: Database.Database, options: SqliteStoreOptions) {
     this.db = db;
-    this.historyRevisions = options.historyRevisions ?? 50_000;
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS log (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        key TEXT NOT NULL,
-        type INTEGER NOT NULL,
-        value TEXT NOT NULL,
-        prev TEXT
-      );
-      CREATE TABLE IF NOT EXISTS live (
-        key TEXT PRIMARY KEY,
-        revision INTEGER NOT NULL,
-        value TEXT NOT NULL
-      ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    `);
-    this.stmt = {
-      getLive: db.prepare('SELECT key, revision, value FROM live WHERE key = ?'),
-      listLive: db.prepare('SELECT key, revision, value FROM live WHERE key >= ? AND key < ? ORDER BY key'),
-      insertLog: db.prepare('INSERT INTO log (key, type, value, prev) VALUES (?, ?, ?, ?)'),
-      upsertLive: db.prepare('INSERT INTO live (key, revision, value) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET revision = excluded.revision, value = excluded.value'),
-      deleteLive: db.prepare('DELETE FROM live WHERE key = ?'),
-      replay: db.prepare('SELECT id, key, type, value, prev FROM log WHERE id > ? AND key >= ? AND key < ? ORDER BY id'),
-      seq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'"),
-      getMeta: db.prepare('SELECT value FROM meta WHERE name = ?'),
-      setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
-      compactLog: db.prepare('DELETE FROM log WHERE id <= ?'),
-    };
+    this.historyRevisions = Math.max(0, options.historyRevisions ?? 50_000);
+    this.stmt = prepareStatements(db);
+    this.rev = this.stmt.sequence.get()?.seq ?? 0;
+    this.compacted = this.stmt.getMeta.get('compacted')?.value ?? 0;
     this.timer = setInterval(() => this.autoCompact(), options.compactIntervalMs ?? 60_000);
     this.timer.unref();
   }
 
   static open(dataDir: string, options: SqliteStoreOptions = {}): SqliteStore {
     mkdirSync(dataDir, { recursive: true });
-    const db = new Database(join(dataDir, 'coxswain.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
+    const file = join(dataDir, DATABASE_FILE);
+    const db = new Database(file);
+    try {
+      db.pragma('busy_timeout = 2000');
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('journal_size_limit = 67108864');
+      db.exec(SCHEMA);
+      migrateTwoTableLayout(db);
+    } catch (err) {
+      db.close();
+      const e = asError(err);
+      if (/busy|locked/i.test(e.message)) {
+        throw unavailable('', `cannot open ${file}: it is in use by another process (${e.message})`);
+      }
+      throw unavailable('', `cannot open ${file}: ${e.message}`);
+    }
     return new SqliteStore(db, options);
   }
 
-  private revisionNow(): number {
-    return this.stmt.seq.get()?.seq ?? 0;
-  }
-
-  private compactedRevision(): number {
-    return this.stmt.getMeta.get('compacted')?.value ?? 0;
-  }
-
   currentRevision(): Promise<number> {
-    return Promise.resolve(this.revisionNow());
+    return Promise.resolve(this.rev);
   }
 
   get(key: string): Promise<StoredItem | undefined> {
-    this.assertOpen();
-    const row = this.stmt.getLive.get(key);
-    return Promise.resolve(row === undefined ? undefined : { key, revision: row.revision, object: decode(row.value, row.revision) });
+    if (this.closed) return Promise.reject(unavailable(key, 'the store is closed'));
+    const row = this.stmt.latest.get(key);
+    if (row === undefined || row.deleted !== 0) return Promise.resolve(undefined);
+    return Promise.resolve({ key, revision: row.id, object: decode(row.value, row.id) });
   }
 
   list(prefix: string): Promise<ListResult> {
-    this.assertOpen();
-    const rows = this.stmt.listLive.all(prefix, prefixEnd(prefix));
+    if (this.closed) return Promise.reject(unavailable(prefix, 'the store is closed'));
+    const [from, to] = prefixRange(prefix);
+    const rows = to === undefined ? this.stmt.listAll.all() : this.stmt.listRange.all(from, to);
     return Promise.resolve({
-      items: rows.map((r) => ({ key: r.key, revision: r.revision, object: decode(r.value, r.revision) })),
-      revision: this.revisionNow(),
+      items: rows.map((r) => ({ key: r.name, revision: r.id, object: decode(r.value, r.id) })),
+      revision: this.rev,
     });
   }
 
   create(key: string, object: KubeObject): Promise<StoredItem> {
-    return this.enqueue({ kind: 'create', key, value: encode(object) });
+    return this.enqueue(key, object, (value) => ({ kind: 'create', key, value }));
   }
 
   update(key: string, object: KubeObject, expectedRevision: number): Promise<StoredItem> {
-    return this.enqueue({ kind: 'update', key, value: encode(object), expected: expectedRevision });
+    return this.enqueue(key, object, (value) => ({ kind: 'update', key, value, expected: expectedRevision }));
   }
 
   delete(key: string, expectedRevision?: number): Promise<StoredItem> {
-    return this.enqueue({ kind: 'delete', key, expected: expectedRevision });
+    return this.enqueue(key, undefined, () => ({ kind: 'delete', key, expected: expectedRevision }));
   }
 
-  private enqueue(op: Op): Promise<StoredItem> {
-    if (this.closed) return Promise.reject(new StorageError('Unavailable', op.key, 'the store is closed'));
+  private enqueue(key: string, object: KubeObject | undefined, makeOp: (value: string) => Op): Promise<StoredItem> {
+    if (this.closed) return Promise.reject(unavailable(key, 'the store is closed'));
+    let value = '';
+    try {
+      // Serialised now: the caller may change its object once the call returns.
+      if (object !== undefined) value = encode(object);
+    } catch (err) {
+      return Promise.reject(unavailable(key, `cannot serialise the object for ${key}: ${asError(err).message}`));
+    }
+    const op = makeOp(value);
     return new Promise((resolve, reject) => {
       this.queue.push({ op, resolve, reject });
       if (!this.flushScheduled) {
@@ -190,87 +233,144 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Applies every queued write in one transaction, then acknowledges and fans out. */
+  /** Applies every queued write in one transaction, fans the events out, then answers. */
   private flush(): void {
     this.flushScheduled = false;
-    const batch = this.queue.splice(0);
+    const batch = this.queue;
+    this.queue = [];
     if (batch.length === 0) return;
-    const outcomes: ({ ok: true; item: StoredItem; event: StoreEvent } | { ok: false; err: Error })[] = [];
+    const outcomes: Outcome[] = [];
+    let last = this.rev;
     try {
       this.db.transaction(() => {
-        for (const p of batch) outcomes.push(this.applyOne(p.op));
+        for (const p of batch) {
+          const outcome = this.applyOne(p.op);
+          outcomes.push(outcome);
+          if (outcome.ok) last = outcome.item.revision;
+        }
       })();
     } catch (err) {
-      const failure = err instanceof Error ? err : new Error(String(err));
-      for (const p of batch) p.reject(new StorageError('Unavailable', p.op.key, `store write failed: ${failure.message}`));
+      const reason = asError(err).message;
+      for (const p of batch) p.reject(unavailable(p.op.key, `store write failed: ${reason}`));
       return;
     }
+    this.rev = last;
     for (const outcome of outcomes) if (outcome.ok) this.watchers.emit(outcome.event);
-    for (const [i, p] of batch.entries()) {
+    batch.forEach((p, i) => {
       const outcome = outcomes[i];
-      if (outcome === undefined) p.reject(new StorageError('Unavailable', p.op.key, 'write lost'));
+      if (outcome === undefined) p.reject(unavailable(p.op.key, 'write lost'));
       else if (outcome.ok) p.resolve(outcome.item);
       else p.reject(outcome.err);
-    }
+    });
   }
 
-  private applyOne(op: Op): { ok: true; item: StoredItem; event: StoreEvent } | { ok: false; err: Error } {
-    const live = this.stmt.getLive.get(op.key);
+  private applyOne(op: Op): Outcome {
+    const latest = this.stmt.latest.get(op.key);
+    const live = latest !== undefined && latest.deleted === 0 ? latest : undefined;
     if (op.kind === 'create') {
-      if (live !== undefined) return { ok: false, err: new StorageError('KeyExists', op.key, `key ${op.key} already exists`, live.revision) };
-      const revision = Number(this.stmt.insertLog.run(op.key, 0, op.value, null).lastInsertRowid);
-      this.stmt.upsertLive.run(op.key, revision, op.value);
-      const object = decode(op.value, revision);
-      return { ok: true, item: { key: op.key, revision, object }, event: { type: 'ADDED', key: op.key, revision, object } };
+      if (live !== undefined) {
+        return { ok: false, err: new StorageError('KeyExists', op.key, `key ${op.key} already exists (revision ${live.id})`, live.id) };
+      }
+      // A create is its own create revision (0 in the row: the id is not known before the insert).
+      const revision = this.insert(op.key, { created: 1, deleted: 0, createRevision: 0, prev: latest?.id ?? 0, value: op.value });
+      return this.done('ADDED', op.key, revision, op.value, undefined);
     }
     if (live === undefined) return { ok: false, err: new StorageError('KeyNotFound', op.key, `key ${op.key} not found`) };
-    if (op.expected !== undefined && op.expected !== live.revision) {
-      return { ok: false, err: new StorageError('Conflict', op.key, `key ${op.key} is at revision ${live.revision}, not ${op.expected}`, live.revision) };
+    if (op.expected !== undefined && op.expected !== live.id) {
+      return {
+        ok: false,
+        err: new StorageError('Conflict', op.key, `key ${op.key} is at revision ${live.id}, not ${op.expected}`, live.id),
+      };
     }
-    const prevObject = decode(live.value, live.revision);
+    const createRevision = live.create_revision === 0 ? live.id : live.create_revision;
     if (op.kind === 'update') {
-      const revision = Number(this.stmt.insertLog.run(op.key, 1, op.value, live.value).lastInsertRowid);
-      this.stmt.upsertLive.run(op.key, revision, op.value);
-      const object = decode(op.value, revision);
-      return { ok: true, item: { key: op.key, revision, object }, event: { type: 'MODIFIED', key: op.key, revision, object, prevObject } };
+      const revision = this.insert(op.key, { created: 0, deleted: 0, createRevision, prev: live.id, value: op.value });
+      return this.done('MODIFIED', op.key, revision, op.value, live);
     }
-    const revision = Number(this.stmt.insertLog.run(op.key, 2, live.value, live.value).lastInsertRowid);
-    this.stmt.deleteLive.run(op.key);
-    const object = decode(live.value, revision);
-    return { ok: true, item: { key: op.key, revision, object }, event: { type: 'DELETED', key: op.key, revision, object, prevObject } };
+    const revision = this.insert(op.key, { created: 0, deleted: 1, createRevision, prev: live.id, value: live.value });
+    return this.done('DELETED', op.key, revision, live.value, live);
+  }
+
+  private insert(key: string, row: { created: number; deleted: number; createRevision: number; prev: number; value: string }): number {
+    const result = this.stmt.insert.run(key, row.created, row.deleted, row.createRevision, row.prev, row.value);
+    return Number(result.lastInsertRowid);
+  }
+
+  private done(type: StoreEvent['type'], key: string, revision: number, value: string, prev: LatestRow | undefined): Outcome {
+    // The caller and the watchers get separate copies: neither can change the other's.
+    const event: StoreEvent = { type, key, revision, object: decode(value, revision) };
+    if (prev !== undefined) event.prevObject = decode(prev.value, prev.id);
+    return { ok: true, item: { key, revision, object: decode(value, revision) }, event };
   }
 
   watch(prefix: string, fromRevision: number, options: WatchOptions): WatchHandle {
-    this.assertOpen();
-    const compacted = this.compactedRevision();
-    if (fromRevision < compacted) {
-      throw new StorageError('Compacted', prefix, `revision ${fromRevision} has been compacted (oldest is ${compacted})`, compacted);
+    if (this.closed) throw unavailable(prefix, 'the store is closed');
+    if (fromRevision < this.compacted) {
+      throw new StorageError(
+        'Compacted',
+        prefix,
+        `revision ${fromRevision} has been compacted; the oldest watchable revision is ${this.compacted}`,
+        this.compacted,
+      );
     }
     // Replay and registration are one synchronous step: no commit can fall between them.
-    const rows = this.stmt.replay.all(fromRevision, prefix, prefixEnd(prefix));
-    for (const row of rows) {
-      const event: StoreEvent = { type: EVENT_TYPES[row.type] ?? 'MODIFIED', key: row.key, revision: row.id, object: decode(row.value, row.id) };
-      if (row.prev !== null) event.prevObject = decode(row.prev, row.id);
-      options.onEvent(event);
+    const [from, to] = prefixRange(prefix);
+    let after = Math.max(fromRevision, 0);
+    let delivered = after;
+    for (;;) {
+      const rows = to === undefined ? this.stmt.replayAll.all(after, REPLAY_PAGE) : this.stmt.replayRange.all(after, from, to, REPLAY_PAGE);
+      for (const row of rows) {
+        options.onEvent(toEvent(row));
+        delivered = row.id;
+      }
+      if (rows.length < REPLAY_PAGE) break;
+      after = rows[rows.length - 1]?.id ?? this.rev;
     }
-    return this.watchers.add(prefix, options);
+    return this.watchers.add(prefix, Math.max(delivered, fromRevision), options);
   }
 
+  /** Forgets history at or below revision (clamped to the current one). */
   compact(revision: number): Promise<void> {
-    this.assertOpen();
-    const target = Math.min(revision, this.revisionNow());
-    if (target <= this.compactedRevision()) return Promise.resolve();
+    if (this.closed) return Promise.reject(unavailable('', 'the store is closed'));
+    // One compaction at a time; a later request starts where the earlier one ended.
+    const run = this.compaction.then(() => this.compactTo(Math.min(revision, this.rev)));
+    this.compaction = run.catch(() => undefined);
+    return run;
+  }
+
+  private async compactTo(target: number): Promise<void> {
+    while (!this.closed && this.compacted < target) {
+      const step = Math.min(target, this.compacted + COMPACT_STEP);
+      this.compactStep(this.compacted, step);
+      this.compacted = step;
+      // Let writes and reads in between the steps.
+      if (step < target) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Compacts (from, to]: every row superseded by a row in the window, and deletes in it. */
+  private compactStep(from: number, to: number): void {
     this.db.transaction(() => {
-      this.stmt.compactLog.run(target);
-      this.stmt.setMeta.run('compacted', target);
+      const superseded = this.stmt.supersededIn.all(from, to);
+      for (const { prev_revision } of superseded) this.stmt.deleteRow.run(prev_revision);
+      this.stmt.deleteTombstonesIn.run(from, to);
+      this.stmt.setMeta.run('compacted', to);
     })();
-    return Promise.resolve();
   }
 
   private autoCompact(): void {
     if (this.closed) return;
-    const keepFrom = this.revisionNow() - this.historyRevisions;
-    if (keepFrom > this.compactedRevision()) void this.compact(keepFrom);
+    const keepFrom = this.rev - this.historyRevisions;
+    if (keepFrom > this.compacted) {
+      this.compact(keepFrom).catch(() => {
+        // Retried on the next tick; a failing disk also fails writes, which report it.
+      });
+    }
+  }
+
+  /** The revision at or after which watches can start. */
+  oldestWatchableRevision(): number {
+    return this.compacted;
   }
 
   close(): Promise<void> {
@@ -278,12 +378,79 @@ export class SqliteStore implements Store {
     this.flush();
     this.closed = true;
     clearInterval(this.timer);
-    this.watchers.fail(new StorageError('Unavailable', '', 'the store was closed'));
+    this.watchers.fail(unavailable('', 'the store was closed'));
     this.db.close();
     return Promise.resolve();
   }
+}
 
-  private assertOpen(): void {
-    if (this.closed) throw new StorageError('Unavailable', '', 'the store is closed');
+function toEvent(row: EventRow): StoreEvent {
+  if (row.created !== 0) return { type: 'ADDED', key: row.name, revision: row.id, object: decode(row.value, row.id) };
+  if (row.deleted !== 0) {
+    return {
+      type: 'DELETED',
+      key: row.name,
+      revision: row.id,
+      object: decode(row.value, row.id),
+      prevObject: decode(row.value, row.prev_revision),
+    };
   }
+  const event: StoreEvent = { type: 'MODIFIED', key: row.name, revision: row.id, object: decode(row.value, row.id) };
+  if (row.prev_value !== null) event.prevObject = decode(row.prev_value, row.prev_revision);
+  return event;
+}
+
+function prepareStatements(db: Database.Database) {
+  const latestPerKey = (where: string): string => `
+    SELECT kv.id, kv.name, kv.value FROM kv
+    JOIN (SELECT MAX(id) AS id FROM kv ${where} GROUP BY name) AS m ON kv.id = m.id
+    WHERE kv.deleted = 0 ORDER BY kv.name`;
+  const replay = (where: string): string => `
+    SELECT kv.id, kv.name, kv.created, kv.deleted, kv.prev_revision, kv.value, p.value AS prev_value
+    FROM kv LEFT JOIN kv AS p ON p.id = kv.prev_revision AND kv.created = 0 AND kv.deleted = 0
+    WHERE kv.id > ? ${where} ORDER BY kv.id LIMIT ?`;
+  return {
+    latest: db.prepare<[string], LatestRow>(
+      'SELECT id, deleted, create_revision, value FROM kv WHERE name = ? ORDER BY id DESC LIMIT 1',
+    ),
+    listRange: db.prepare<[string, string], { id: number; name: string; value: string }>(latestPerKey('WHERE name >= ? AND name < ?')),
+    listAll: db.prepare<[], { id: number; name: string; value: string }>(latestPerKey('')),
+    insert: db.prepare<[string, number, number, number, number, string]>(
+      'INSERT INTO kv (name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    replayRange: db.prepare<[number, string, string, number], EventRow>(replay('AND kv.name >= ? AND kv.name < ?')),
+    replayAll: db.prepare<[number, number], EventRow>(replay('')),
+    supersededIn: db.prepare<[number, number], { prev_revision: number }>(
+      'SELECT prev_revision FROM kv WHERE id > ? AND id <= ? AND prev_revision > 0',
+    ),
+    deleteRow: db.prepare<[number]>('DELETE FROM kv WHERE id = ?'),
+    deleteTombstonesIn: db.prepare<[number, number]>('DELETE FROM kv WHERE id > ? AND id <= ? AND deleted = 1'),
+    sequence: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'kv'"),
+    getMeta: db.prepare<[string], { value: number }>('SELECT value FROM kv_meta WHERE name = ?'),
+    setMeta: db.prepare<[string, number]>(
+      'INSERT INTO kv_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+    ),
+  };
+}
+
+/**
+ * Carries data written by the first version of this store (a `log` table plus a `live`
+ * table) into `kv`: every live object keeps its revision, the history before it is gone
+ * (watches must start at or after the old latest revision), and revisions continue.
+ */
+function migrateTwoTableLayout(db: Database.Database): void {
+  const hasLive = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'live'").get() !== undefined;
+  if (!hasLive) return;
+  db.transaction(() => {
+    const empty = db.prepare('SELECT 1 FROM kv LIMIT 1').get() === undefined;
+    if (empty) {
+      const oldSeq = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get() as { seq: number } | undefined)?.seq ?? 0;
+      db.exec(`INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value)
+               SELECT revision, key, 1, 0, 0, 0, value FROM live ORDER BY revision`);
+      const bumped = db.prepare("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'kv'").run(oldSeq).changes;
+      if (bumped === 0 && oldSeq > 0) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('kv', ?)").run(oldSeq);
+      db.prepare("INSERT OR REPLACE INTO kv_meta (name, value) VALUES ('compacted', ?)").run(oldSeq);
+    }
+    db.exec('DROP TABLE live; DROP TABLE IF EXISTS log; DROP TABLE IF EXISTS meta;');
+  })();
 }

@@ -1,10 +1,26 @@
-// The watch cache (Kubernetes' cacher): the apiserver's in-memory view of the store. It
-// lists everything once, then follows the store's watch of the whole keyspace, keeping
-// every live object (bucketed per resource type for fast lists) and a ring of recent events.
-// Reads are served from memory; watches within the ring are served from it, older ones
-// fall through to the store (which reports Compacted when too old). Writes go to the
-// store and resolve once the cache has applied them (read-your-writes).
+// The watch cache (Kubernetes' cacher): the apiserver's in-memory view of a Store.
+//
+// It lists everything once, then follows the store's watch of the whole keyspace from the
+// list's revision, keeping every live object (in buckets per `/registry/<group>/<plural>/`,
+// each with sorted keys for prefix lists) and a ring of the most recent events.
+//
+// Consistency contract:
+// - get and list answer from memory, consistent with revision() (the newest applied event).
+// - A write goes to the store and resolves only once the cache has applied its revision,
+//   so a read right after a write sees it (read-your-writes), for any backend.
+// - watch(prefix, R) with R inside the ring replays the ring's events after R and then
+//   follows live ones, in the same synchronous step (no gap, no duplicate); an older R is
+//   handed to the store, which replays its history or reports Compacted.
+// - Fan-out is synchronous and by prefix (see watchers.ts): events reach every watcher in
+//   revision order, and a slow callback delays but never reorders them.
+// - Objects handed out are shared with the cache and other watchers: read-only.
+// - If the store's watch breaks (e.g. etcd compacted past the cache), every watch served
+//   from the ring ends with that error (its stream would have a gap), and the cache
+//   re-lists and watches again; meanwhile new watches go to the store directly.
 
+import type { KubeObject } from '../api/meta.js';
+import { EventRing } from './event-ring.js';
+import { SortedKeys } from './sorted-keys.js';
 import {
   StorageError,
   type ListResult,
@@ -14,52 +30,69 @@ import {
   type WatchHandle,
   type WatchOptions,
 } from './store.js';
-import type { KubeObject } from '../api/meta.js';
 import { WatcherSet } from './watchers.js';
 
 export interface WatchCacheOptions {
-  /** Events kept in memory for watches to resume from. */
+  /** Events kept in memory for watches to resume from (default 100,000). */
   capacity?: number;
 }
 
-/** `/registry/<group>/<plural>/`: the bucket a key belongs to. */
-function bucketOf(key: string): string {
-  let slashes = 0;
-  for (let i = 0; i < key.length; i++) {
-    if (key.charCodeAt(i) === 47 && ++slashes === 4) return key.slice(0, i + 1);
+interface Bucket {
+  items: Map<string, StoredItem>;
+  keys: SortedKeys;
+}
+
+interface RevisionWaiter {
+  revision: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** The keyspace the cache holds (every storage key starts with it). */
+const CACHED_PREFIX = '/';
+/** Longest pause between attempts to re-list after the store's watch broke. */
+const MAX_RESYNC_DELAY_MS = 5000;
+
+/** Position of the fourth '/' (the end of `/registry/<group>/<plural>/`), or -1. */
+function bucketEnd(key: string): number {
+  let at = -1;
+  for (let n = 0; n < 4; n++) {
+    at = key.indexOf('/', at + 1);
+    if (at < 0) return -1;
   }
-  return key;
+  return at;
+}
+
+/** The bucket of a key: its `/registry/<group>/<plural>/`, or the key itself if shorter. */
+function bucketOf(key: string): string {
+  const end = bucketEnd(key);
+  return end < 0 ? key : key.slice(0, end + 1);
 }
 
 export class WatchCache implements Store {
   private readonly store: Store;
-  private readonly buckets = new Map<string, Map<string, StoredItem>>();
-  private readonly ring: StoreEvent[] = [];
-  private readonly capacity: number;
-  private ringStart = 0;
-  private rev = 0;
-  /** Revision before the first event in the ring (watches from >= this are served here). */
-  private ringFloor = 0;
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly ring: EventRing;
   private readonly watchers = new WatcherSet();
-  private readonly revisionWaiters: { revision: number; resolve: () => void }[] = [];
+  /** Writes waiting for the cache to reach their revision, in ascending order. */
+  private waiters: RevisionWaiter[] = [];
+  private rev = 0;
   private upstream: WatchHandle | undefined;
-  private failed: Error | undefined;
+  /** True while re-listing after the store's watch broke. */
+  private resyncing = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
-  private constructor(store: Store, options: WatchCacheOptions) {
+  private constructor(store: Store, capacity: number) {
     this.store = store;
-    this.capacity = options.capacity ?? 100_000;
+    this.ring = new EventRing(capacity, 0);
   }
 
   static async start(store: Store, options: WatchCacheOptions = {}): Promise<WatchCache> {
-    const cache = new WatchCache(store, options);
-    const initial = await store.list('/');
-    for (const item of initial.items) cache.put(item);
-    cache.rev = initial.revision;
-    cache.ringFloor = initial.revision;
-    cache.upstream = store.watch('/', initial.revision, {
-      onEvent: (ev) => cache.apply(ev),
-      onError: (err) => cache.fail(err),
-    });
+    const cache = new WatchCache(store, options.capacity ?? 100_000);
+    const listed = await store.list(CACHED_PREFIX);
+    cache.load(listed);
+    cache.follow(listed.revision);
     return cache;
   }
 
@@ -68,118 +101,201 @@ export class WatchCache implements Store {
     return this.rev;
   }
 
-  private put(item: StoredItem): void {
-    const bucket = bucketOf(item.key);
-    let map = this.buckets.get(bucket);
-    if (map === undefined) {
-      map = new Map();
-      this.buckets.set(bucket, map);
-    }
-    map.set(item.key, item);
-  }
-
-  private apply(ev: StoreEvent): void {
-    if (ev.revision <= this.rev) return;
-    if (ev.type === 'DELETED') this.buckets.get(bucketOf(ev.key))?.delete(ev.key);
-    else this.put({ key: ev.key, revision: ev.revision, object: ev.object });
-    this.rev = ev.revision;
-    this.ring.push(ev);
-    if (this.ring.length - this.ringStart > this.capacity) {
-      const dropped = this.ring[this.ringStart];
-      this.ringStart++;
-      if (dropped !== undefined) this.ringFloor = dropped.revision;
-      if (this.ringStart > 4096 && this.ringStart * 2 > this.ring.length) {
-        this.ring.splice(0, this.ringStart);
-        this.ringStart = 0;
-      }
-    }
-    this.watchers.emit(ev);
-    while (this.revisionWaiters.length > 0 && (this.revisionWaiters[0]?.revision ?? Infinity) <= this.rev) {
-      this.revisionWaiters.shift()?.resolve();
-    }
-  }
-
-  private fail(err: Error): void {
-    this.failed = err;
-    this.watchers.fail(err);
-  }
-
-  private waitFor(revision: number): Promise<void> {
-    if (revision <= this.rev) return Promise.resolve();
-    return new Promise((resolve) => {
-      const i = this.revisionWaiters.findIndex((w) => w.revision > revision);
-      const waiter = { revision, resolve };
-      if (i < 0) this.revisionWaiters.push(waiter);
-      else this.revisionWaiters.splice(i, 0, waiter);
-    });
-  }
-
-  private async written(p: Promise<StoredItem>): Promise<StoredItem> {
-    const item = await p;
-    await this.waitFor(item.revision);
-    return item;
-  }
-
   currentRevision(): Promise<number> {
     return Promise.resolve(this.rev);
   }
 
   get(key: string): Promise<StoredItem | undefined> {
-    this.assertHealthy();
-    return Promise.resolve(this.buckets.get(bucketOf(key))?.get(key));
+    if (this.closed) return Promise.reject(closedError(key));
+    return Promise.resolve(this.buckets.get(bucketOf(key))?.items.get(key));
   }
 
   list(prefix: string): Promise<ListResult> {
-    this.assertHealthy();
+    if (this.closed) return Promise.reject(closedError(prefix));
+    const end = bucketEnd(prefix);
     const items: StoredItem[] = [];
-    const bucket = bucketOf(prefix);
-    const scan = (map: Map<string, StoredItem>): void => {
-      for (const [key, item] of map) if (key.startsWith(prefix)) items.push(item);
-    };
-    if (bucket.endsWith('/') && bucket.length <= prefix.length && this.buckets.has(bucket)) {
-      const map = this.buckets.get(bucket);
-      if (map !== undefined) scan(map);
+    if (end >= 0) {
+      // The prefix lies inside one bucket (a resource type, maybe narrowed to a namespace).
+      const bucket = this.buckets.get(prefix.slice(0, end + 1));
+      if (bucket !== undefined) collect(bucket, prefix, items);
     } else {
-      for (const [name, map] of this.buckets) if (name.startsWith(prefix) || prefix.startsWith(name)) scan(map);
+      // Wider than a bucket: every bucket under the prefix. Each bucket's keys start with
+      // its name, so buckets in name order give keys in order.
+      const names = [...this.buckets.keys()].filter((n) => n.startsWith(prefix));
+      names.sort();
+      for (const name of names) {
+        const bucket = this.buckets.get(name);
+        if (bucket !== undefined) collect(bucket, prefix, items);
+      }
     }
-    items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return Promise.resolve({ items, revision: this.rev });
   }
 
   create(key: string, object: KubeObject): Promise<StoredItem> {
-    return this.written(this.store.create(key, object));
+    return this.write(key, () => this.store.create(key, object));
   }
 
   update(key: string, object: KubeObject, expectedRevision: number): Promise<StoredItem> {
-    return this.written(this.store.update(key, object, expectedRevision));
+    return this.write(key, () => this.store.update(key, object, expectedRevision));
   }
 
   delete(key: string, expectedRevision?: number): Promise<StoredItem> {
-    return this.written(this.store.delete(key, expectedRevision));
+    return this.write(key, () => this.store.delete(key, expectedRevision));
   }
 
   watch(prefix: string, fromRevision: number, options: WatchOptions): WatchHandle {
-    this.assertHealthy();
-    if (fromRevision < this.ringFloor) return this.store.watch(prefix, fromRevision, options);
+    if (this.closed) throw closedError(prefix);
+    if (this.resyncing || fromRevision < this.ring.floor) return this.store.watch(prefix, fromRevision, options);
     // Replay from the ring and register in one synchronous step.
-    for (let i = this.ringStart; i < this.ring.length; i++) {
-      const ev = this.ring[i];
-      if (ev !== undefined && ev.revision > fromRevision && ev.key.startsWith(prefix)) options.onEvent(ev);
-    }
-    return this.watchers.add(prefix, options);
+    let last = fromRevision;
+    this.ring.forEachAfter(fromRevision, (ev) => {
+      if (!ev.key.startsWith(prefix)) return;
+      options.onEvent(ev);
+      last = ev.revision;
+    });
+    return this.watchers.add(prefix, Math.max(last, fromRevision), options);
   }
 
-  compact(revision: number): Promise<void> {
-    return this.store.compact(revision);
+  /** Compacts the store, and forgets the same history here. */
+  async compact(revision: number): Promise<void> {
+    await this.store.compact(revision);
+    this.ring.raiseFloor(Math.min(revision, this.rev));
   }
 
+  /** Stops following the store (which the caller owns and closes) and ends every watch. */
   close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
     this.upstream?.stop();
-    this.watchers.clear();
+    this.upstream = undefined;
+    if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer);
+    const err = closedError('');
+    this.watchers.fail(err);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(err);
     return Promise.resolve();
   }
 
-  private assertHealthy(): void {
-    if (this.failed !== undefined) throw new StorageError('Unavailable', '', `watch cache is broken: ${this.failed.message}`);
+  // ---- following the store ------------------------------------------------------------
+
+  /** Replaces the whole state with a list of the store. */
+  private load(listed: ListResult): void {
+    this.buckets.clear();
+    for (const item of listed.items) this.put(item);
+    this.rev = listed.revision;
+    this.ring.reset(listed.revision);
+    this.releaseWaiters();
   }
+
+  private follow(fromRevision: number): void {
+    this.upstream = this.store.watch(CACHED_PREFIX, fromRevision, {
+      onEvent: (ev) => this.apply(ev),
+      onError: (err) => this.upstreamBroke(err),
+    });
+  }
+
+  private apply(ev: StoreEvent): void {
+    if (ev.revision <= this.rev) return;
+    const bucket = this.buckets.get(bucketOf(ev.key));
+    const previous = bucket?.items.get(ev.key);
+    // Keep one copy of the previous state: the one already in memory.
+    const event: StoreEvent = previous !== undefined && ev.prevObject !== undefined ? { ...ev, prevObject: previous.object } : ev;
+    if (ev.type === 'DELETED') {
+      if (bucket !== undefined && previous !== undefined) {
+        bucket.items.delete(ev.key);
+        bucket.keys.remove(ev.key);
+      }
+    } else {
+      this.put({ key: ev.key, revision: ev.revision, object: ev.object });
+    }
+    this.rev = ev.revision;
+    this.ring.push(event);
+    this.watchers.emit(event);
+    this.releaseWaiters();
+  }
+
+  private put(item: StoredItem): void {
+    const name = bucketOf(item.key);
+    let bucket = this.buckets.get(name);
+    if (bucket === undefined) {
+      bucket = { items: new Map(), keys: new SortedKeys() };
+      this.buckets.set(name, bucket);
+    }
+    if (!bucket.items.has(item.key)) bucket.keys.add(item.key);
+    bucket.items.set(item.key, item);
+  }
+
+  private upstreamBroke(err: Error): void {
+    this.upstream = undefined;
+    if (this.closed) return;
+    // Watches served from memory would miss what happens until the re-list: end them.
+    this.watchers.fail(err);
+    this.resyncing = true;
+    this.resync(0);
+  }
+
+  private resync(attempt: number): void {
+    const retry = (): void => {
+      if (this.closed) return;
+      const delay = Math.min(MAX_RESYNC_DELAY_MS, 100 * 2 ** attempt);
+      this.resyncTimer = setTimeout(() => this.resync(attempt + 1), delay);
+      this.resyncTimer.unref();
+    };
+    this.store.list(CACHED_PREFIX).then((listed) => {
+      if (this.closed) return;
+      // Load first: following replays (synchronously, for some stores) onto the new state.
+      this.load(listed);
+      try {
+        this.follow(listed.revision);
+      } catch {
+        retry();
+        return;
+      }
+      this.resyncing = false;
+    }, retry);
+  }
+
+  // ---- read-your-writes ----------------------------------------------------------------
+
+  private async write(key: string, send: () => Promise<StoredItem>): Promise<StoredItem> {
+    if (this.closed) throw closedError(key);
+    // The cache follows '/' only: a write elsewhere would never be seen, and never answered.
+    if (!key.startsWith(CACHED_PREFIX)) {
+      throw new StorageError('Unavailable', key, `the watch cache holds only keys that start with "${CACHED_PREFIX}"`);
+    }
+    const item = await send();
+    if (item.revision > this.rev) await this.reach(item.revision);
+    return item;
+  }
+
+  private reach(revision: number): Promise<void> {
+    if (this.closed) return Promise.reject(closedError(''));
+    return new Promise((resolve, reject) => {
+      const waiter = { revision, resolve, reject };
+      // Writes mostly complete in revision order: search from the end.
+      let i = this.waiters.length;
+      while (i > 0 && (this.waiters[i - 1]?.revision ?? 0) > revision) i--;
+      this.waiters.splice(i, 0, waiter);
+    });
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0 || (this.waiters[0]?.revision ?? Infinity) > this.rev) return;
+    let n = 0;
+    while (n < this.waiters.length && (this.waiters[n]?.revision ?? Infinity) <= this.rev) n++;
+    const ready = this.waiters.splice(0, n);
+    for (const w of ready) w.resolve();
+  }
+}
+
+function collect(bucket: Bucket, prefix: string, into: StoredItem[]): void {
+  for (const key of bucket.keys.withPrefix(prefix)) {
+    const item = bucket.items.get(key);
+    if (item !== undefined) into.push(item);
+  }
+}
+
+function closedError(key: string): StorageError {
+  return new StorageError('Unavailable', key, 'the watch cache is closed');
 }
