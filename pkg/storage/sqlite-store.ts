@@ -418,7 +418,9 @@ function prepareStatements(db: Database.Database) {
     insert: db.prepare<[string, number, number, number, number, string]>(
       'INSERT INTO kv (name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    replayRange: db.prepare<[number, string, string, number], EventRow>(replay('AND kv.name >= ? AND kv.name < ?')),
+    // Unary + keeps SQLite on the id range (the history after R) rather than the name index
+    // (every row under the prefix, then sorted).
+    replayRange: db.prepare<[number, string, string, number], EventRow>(replay('AND +kv.name >= ? AND +kv.name < ?')),
     replayAll: db.prepare<[number, number], EventRow>(replay('')),
     supersededIn: db.prepare<[number, number], { prev_revision: number }>(
       'SELECT prev_revision FROM kv WHERE id > ? AND id <= ? AND prev_revision > 0',
