@@ -285,6 +285,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       const cms = record(store, '/r/cm/', await store.currentRevision());
       const ns1 = record(store, '/r/cm/ns1/', await store.currentRevision());
       const everything = record(store, '/', await store.currentRevision());
+      const partial = record(store, '/r/cm', await store.currentRevision());
       try {
         await store.create('/r/cm/ns1/a', cm('a'));
         await store.create('/r/cm/ns2/a', cm('a'));
@@ -297,6 +298,8 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
         assert.deepEqual(summary(cms.events), ['ADDED /r/cm/ns1/a', 'ADDED /r/cm/ns2/a']);
         assert.deepEqual(summary(ns1.events), ['ADDED /r/cm/ns1/a']);
         assert.equal(everything.events.length, 4);
+        await partial.waitFor(3);
+        assert.deepEqual(summary(partial.events), ['ADDED /r/cm/ns1/a', 'ADDED /r/cm/ns2/a', 'ADDED /r/cmx/ns1/a'], 'a prefix need not end at a /');
         // Replays filter the same way.
         const replay = record(store, '/r/cm/ns2/', 0);
         await replay.waitFor(1);
@@ -307,6 +310,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
         cms.stop();
         ns1.stop();
         everything.stop();
+        partial.stop();
       }
     });
 
