@@ -35,7 +35,9 @@ DOCKERD_LOG=/var/log/coxswain-dockerd.log
 DOCKERD_PID=/var/run/docker.pid
 SUMMARY=()
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+# Outputs are captured before matching: with pipefail, `cmd | grep -q` can fail at random
+# when grep stops reading early (SIGPIPE).
+installed() { local s; s=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true); [[ "$s" == *"install ok installed"* ]]; }
 
 apt_update() {
   log "apt-get update"
@@ -154,7 +156,7 @@ start_dockerd() {
     return 0
   fi
   if grep -qiE 'iptables|nf_tables|nftables' "$DOCKERD_LOG" \
-    && update-alternatives --query iptables 2>/dev/null | grep -q '^Value: .*iptables-nft' \
+    && [[ "$(update-alternatives --query iptables 2>/dev/null || true)" == *$'\nValue: '*iptables-nft* ]] \
     && use_legacy_iptables; then
     log "dockerd failed with the nftables backend; retrying with legacy iptables"
     stop_dockerd "$pid"

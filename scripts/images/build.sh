@@ -22,12 +22,17 @@ docker_() { docker -H "unix://$SOCKET" "$@"; }
 BUSYBOX=/bin/busybox
 [ -x "$BUSYBOX" ] || die "$BUSYBOX is missing (install Debian's busybox-static)"
 # A dynamically linked busybox (Debian's plain `busybox`) would not run in an empty image.
-if command -v file >/dev/null 2>&1 && ! file -L "$BUSYBOX" | grep -q 'statically linked'; then
-  die "$BUSYBOX is not statically linked (install busybox-static)"
+# (Outputs are captured before matching: with pipefail, a reader that stops early, like
+# `grep -q` or `head`, can fail the pipeline through SIGPIPE at random.)
+if command -v file >/dev/null 2>&1; then
+  KIND=$(file -L "$BUSYBOX")
+  [[ "$KIND" == *"statically linked"* ]] || die "$BUSYBOX is not statically linked (install busybox-static)"
 fi
 docker_ info >/dev/null 2>&1 || die "no dockerd answers on $SOCKET"
 
-RECIPE_HASH=$( { cat "$HERE"/*; "$BUSYBOX" 2>&1 | head -1; } | sha256sum | cut -c1-16)
+BUSYBOX_BANNER=$("$BUSYBOX" 2>&1 || true)
+BUSYBOX_BANNER=${BUSYBOX_BANNER%%$'\n'*}
+RECIPE_HASH=$( { cat "$HERE"/*; echo "$BUSYBOX_BANNER"; } | sha256sum | cut -c1-16)
 RECIPE_LABEL=io.coxswain.recipe
 
 image_current() {
