@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import { loadKubeconfig, RestClient } from '../pkg/client/index.js';
 import type { KubeletConfig } from '../pkg/kubelet/config.js';
 import { Kubelet } from '../pkg/kubelet/kubelet.js';
+import { credentialFiles, haveUsableCredentials, joinCluster, type NodeCredentialFiles } from '../pkg/kubelet/bootstrap.js';
+import { CertificateRotator } from '../pkg/kubelet/certificate-rotation.js';
 
 function firstAddress(): string {
   for (const addrs of Object.values(os.networkInterfaces())) {
@@ -16,10 +18,13 @@ function firstAddress(): string {
 
 const program = new Command('kubelet')
   .description('Coxswain node agent: runs the pods bound to this node in Docker')
-  .requiredOption('--kubeconfig <file>', 'kubeconfig with this node\'s identity')
-  .requiredOption('--tls-cert-file <file>', 'serving certificate for the logs/exec port')
-  .requiredOption('--tls-private-key-file <file>', 'serving key')
-  .requiredOption('--client-ca-file <file>', 'CA that signs the apiserver\'s client certificate')
+  .option('--kubeconfig <file>', 'kubeconfig with this node\'s identity (made offline with "coxctl pki node")')
+  .option('--tls-cert-file <file>', 'serving certificate for the logs/exec port (with --kubeconfig)')
+  .option('--tls-private-key-file <file>', 'serving key (with --kubeconfig)')
+  .option('--client-ca-file <file>', 'CA that signs the apiserver\'s client certificate (with --kubeconfig)')
+  .option('--server <url>', 'join: the apiserver to join (instead of --kubeconfig)')
+  .option('--token <token>', 'join: a bootstrap token from "coxctl token create"')
+  .option('--discovery-token-ca-cert-hash <sha256:hex>', 'join: hash of the cluster CA\'s public key, to pin it')
   .option('--node-name <name>', 'name of this node', os.hostname())
   .option('--node-ip <ip>', 'address of this node', firstAddress())
   .option('--docker-socket <path>', 'Docker socket', '/var/run/docker.sock')
@@ -49,17 +54,50 @@ const num = (name: string): number => {
   return v;
 };
 
+const log = (msg: string): void => {
+  process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
+};
+const die = (msg: string): never => {
+  process.stderr.write(`kubelet: ${msg}\n`);
+  process.exit(1);
+};
+
+// Credentials: made offline (--kubeconfig and friends), or by joining with a token; a joined
+// agent that restarts reuses what it stored under --root-dir.
+const nodeName = o['nodeName'] ?? os.hostname();
+const nodeIP = o['nodeIp'] ?? firstAddress();
+const rootDir = o['rootDir'] ?? '/var/lib/coxswain/kubelet';
+let joined: NodeCredentialFiles | undefined;
+if (o['kubeconfig'] === undefined) {
+  const server = o['server'] ?? die('give either --kubeconfig (with --tls-cert-file, --tls-private-key-file, --client-ca-file) or --server with --token and --discovery-token-ca-cert-hash');
+  const files = credentialFiles(rootDir);
+  if (haveUsableCredentials(files)) {
+    log(`using the credentials stored in ${files.dir}`);
+    joined = files;
+  } else {
+    const token = o['token'] ?? die('--token is needed to join (this node has no usable credentials yet)');
+    const caHash = o['discoveryTokenCaCertHash'] ?? die('--discovery-token-ca-cert-hash is needed to join');
+    try {
+      joined = await joinCluster({ server, token, caHash, nodeName, addresses: [nodeIP], rootDir, log });
+    } catch (err) {
+      die(`cannot join the cluster: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+} else if (o['tlsCertFile'] === undefined || o['tlsPrivateKeyFile'] === undefined || o['clientCaFile'] === undefined) {
+  die('--kubeconfig needs --tls-cert-file, --tls-private-key-file and --client-ca-file');
+}
+
 const config: KubeletConfig = {
-  nodeName: o['nodeName'] ?? os.hostname(),
-  nodeIP: o['nodeIp'] ?? firstAddress(),
+  nodeName,
+  nodeIP,
   dockerSocket: o['dockerSocket'] ?? '/var/run/docker.sock',
-  rootDir: o['rootDir'] ?? '/var/lib/coxswain/kubelet',
+  rootDir,
   sandboxImage: o['sandboxImage'] ?? 'coxswain/pause:latest',
   podNetwork: o['podNetwork'] ?? 'bridge',
   port: num('port'),
-  tlsCertFile: o['tlsCertFile'] ?? '',
-  tlsKeyFile: o['tlsPrivateKeyFile'] ?? '',
-  clientCaFile: o['clientCaFile'] ?? '',
+  tlsCertFile: joined?.servingCert ?? o['tlsCertFile'] ?? '',
+  tlsKeyFile: joined?.servingKey ?? o['tlsPrivateKeyFile'] ?? '',
+  clientCaFile: joined?.caCert ?? o['clientCaFile'] ?? '',
   maxPods: num('maxPods'),
   leaseDurationSeconds: num('leaseDuration'),
   leaseRenewIntervalMs: num('leaseRenewInterval') * 1000,
@@ -69,11 +107,8 @@ const config: KubeletConfig = {
   labels,
 };
 
-const client = new RestClient(loadKubeconfig({ path: o['kubeconfig'] ?? '' }));
+const client = new RestClient(loadKubeconfig({ path: joined?.kubeconfig ?? o['kubeconfig'] ?? '' }));
 const abort = new AbortController();
-const log = (msg: string): void => {
-  process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
-};
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (abort.signal.aborted) process.exit(1);
@@ -82,7 +117,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 try {
-  await new Kubelet(config, client, log).start(abort.signal);
+  const kubelet = new Kubelet(config, client, log);
+  await kubelet.start(abort.signal);
+  if (joined !== undefined) {
+    new CertificateRotator(client, joined, { name: nodeName, addresses: [nodeIP], server: client.config.server }, () => kubelet.reloadServingCertificate(), log).start(abort.signal);
+  }
 } catch (err) {
   process.stderr.write(`kubelet: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

@@ -1,4 +1,6 @@
-// Who may talk to the apiserver: only clients with a certificate from the cluster CA.
+// Who may talk to the apiserver: clients with a certificate from the cluster CA; without
+// one, the anonymous user may read only the public cluster-info, and a bearer token must be
+// a live bootstrap token.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -18,14 +20,35 @@ after(async () => {
   await plane.stop();
 });
 
-test('a request without a client certificate gets a 401 Status and no data', async () => {
+test('a request without credentials is the anonymous user: 403 Status and no data', async () => {
   const res = await rawRequest({ port: plane.port, method: 'GET', path: '/api/v1/namespaces', ca });
-  assert.equal(res.status, 401);
-  const status = JSON.parse(res.body) as { kind: string; reason: string; code: number };
+  assert.equal(res.status, 403);
+  const status = JSON.parse(res.body) as { kind: string; reason: string; code: number; message: string };
   assert.equal(status.kind, 'Status');
-  assert.equal(status.reason, 'Unauthorized');
-  assert.equal(status.code, 401);
+  assert.equal(status.reason, 'Forbidden');
+  assert.equal(status.code, 403);
+  assert.match(status.message, /User "system:anonymous" cannot list resource "namespaces"/);
   assert.doesNotMatch(res.body, /kube-system/);
+  const discovery = await rawRequest({ port: plane.port, method: 'GET', path: '/api', ca });
+  assert.equal(discovery.status, 403);
+});
+
+test('the anonymous user may read kube-public/cluster-info, which names the CA and the server', async () => {
+  const res = await rawRequest({ port: plane.port, method: 'GET', path: '/api/v1/namespaces/kube-public/configmaps/cluster-info', ca });
+  assert.equal(res.status, 200, res.body);
+  const cm = JSON.parse(res.body) as { data: Record<string, string> };
+  assert.match(cm.data['kubeconfig'] ?? '', new RegExp(`server: https://127.0.0.1:${plane.port}`));
+  assert.ok((cm.data['kubeconfig'] ?? '').includes(Buffer.from(ca).toString('base64')));
+  const other = await rawRequest({ port: plane.port, method: 'GET', path: '/api/v1/namespaces/kube-public/configmaps', ca });
+  assert.equal(other.status, 403);
+});
+
+test('a bearer token that is not a live bootstrap token gets 401', async () => {
+  for (const token of ['abcdef.0123456789abcdef', 'not-a-token']) {
+    const res = await rawRequest({ port: plane.port, method: 'GET', path: '/apis/certificates.k8s.io/v1/certificatesigningrequests', ca, headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 401, res.body);
+    assert.equal((JSON.parse(res.body) as { reason: string }).reason, 'Unauthorized');
+  }
 });
 
 test('a certificate from another CA is refused', async () => {

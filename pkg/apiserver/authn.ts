@@ -1,15 +1,26 @@
-// Authentication: who is calling. Today: a client certificate signed by the cluster CA
-// (CN = user, O = groups). A request with no certificate, or one the TLS layer did not
-// verify against the CA, is anonymous and gets 401 before any handler runs. Bearer tokens
-// (ServiceAccount JWTs, bootstrap tokens) will plug in here.
+// Authentication: who is calling. In order, as the Kubernetes apiserver does:
+// 1. a client certificate the TLS layer verified against the cluster CA (CN = user, O = groups);
+// 2. `Authorization: Bearer <id>.<secret>`, a bootstrap token (a Secret
+//    `kube-system/bootstrap-token-<id>`), used by joining nodes only;
+// 3. nothing at all: the anonymous user, who may read only what authz.ts lets it.
+// A certificate from another CA, or a bearer token that does not check out, is 401.
 
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { ApiError } from '../errors/index.js';
+import { timingSafeEqual } from 'node:crypto';
+import { ApiError, isNotFound } from '../errors/index.js';
+import type { KubeObject } from '../api/meta.js';
+import { BOOTSTRAP_TOKEN_PATTERN, bootstrapTokenSecretName, parseBootstrapTokenSecret } from '../api/bootstrap-token.js';
 
 export interface UserInfo {
   name: string;
   groups: string[];
+}
+
+export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+export function isAnonymous(user: UserInfo): boolean {
+  return user.name === ANONYMOUS.name;
 }
 
 function asList(v: string | string[] | undefined): string[] {
@@ -17,16 +28,54 @@ function asList(v: string | string[] | undefined): string[] {
   return Array.isArray(v) ? v : [v];
 }
 
-/** The caller's identity, or a 401 ApiError. */
-export function authenticate(req: IncomingMessage): UserInfo {
-  const socket = req.socket as TLSSocket;
-  if (typeof socket.getPeerCertificate === 'function' && socket.authorized) {
-    const cert = socket.getPeerCertificate();
-    const cn = cert.subject?.CN;
-    const name = Array.isArray(cn) ? cn[0] : cn;
-    if (name !== undefined && name !== '') {
-      return { name, groups: [...asList(cert.subject.O), 'system:authenticated'] };
+/** Reads a Secret from kube-system (undefined when absent). */
+export type SecretLookup = (name: string) => Promise<KubeObject | undefined>;
+
+export class Authenticator {
+  constructor(private readonly secrets: SecretLookup, private readonly now: () => Date = () => new Date()) {}
+
+  /** The caller's identity, or a 401 ApiError. */
+  async authenticate(req: IncomingMessage): Promise<UserInfo> {
+    const socket = req.socket as TLSSocket;
+    if (typeof socket.getPeerCertificate === 'function') {
+      const cert = socket.getPeerCertificate();
+      const presented = cert !== null && Object.keys(cert).length > 0;
+      if (presented && !socket.authorized) throw new ApiError('Unauthorized', 'Unauthorized');
+      if (presented) {
+        const cn = cert.subject?.CN;
+        const name = Array.isArray(cn) ? cn[0] : cn;
+        if (name === undefined || name === '') throw new ApiError('Unauthorized', 'Unauthorized');
+        return { name, groups: [...asList(cert.subject.O), 'system:authenticated'] };
+      }
     }
+    const auth = req.headers.authorization;
+    if (auth !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(auth);
+      if (m === null) throw new ApiError('Unauthorized', 'Unauthorized');
+      return this.bootstrapUser(m[1] ?? '');
+    }
+    return ANONYMOUS;
   }
-  throw new ApiError('Unauthorized', 'Unauthorized');
+
+  private async bootstrapUser(token: string): Promise<UserInfo> {
+    const m = BOOTSTRAP_TOKEN_PATTERN.exec(token);
+    if (m === null) throw new ApiError('Unauthorized', 'Unauthorized');
+    const [, id = '', secret = ''] = m;
+    let obj: KubeObject | undefined;
+    try {
+      obj = await this.secrets(bootstrapTokenSecretName(id));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    const parsed = obj === undefined ? undefined : parseBootstrapTokenSecret(obj);
+    const ok =
+      parsed !== undefined &&
+      parsed.usages.includes('authentication') &&
+      !parsed.deleting &&
+      (parsed.expiration === undefined || parsed.expiration.getTime() > this.now().getTime()) &&
+      parsed.secret.length === secret.length &&
+      timingSafeEqual(Buffer.from(parsed.secret), Buffer.from(secret));
+    if (!ok || parsed === undefined) throw new ApiError('Unauthorized', 'Unauthorized');
+    return { name: `system:bootstrap:${id}`, groups: ['system:bootstrappers', ...parsed.extraGroups, 'system:authenticated'] };
+  }
 }

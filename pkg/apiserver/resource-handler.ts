@@ -10,6 +10,7 @@ import type { ApplyManager } from './apply.js';
 import type { KubeletProxy } from './kubelet-proxy.js';
 import { decodeBody, mediaType, readBody } from './body.js';
 import type { ResourceRequest } from './request-info.js';
+import type { UserInfo } from './authn.js';
 import type { FieldValidation, RestStore, WriteOptions } from './rest-store.js';
 import { includeObjectParam, renderTable, TABLE_CONTENT_TYPE, wantsTable } from './table.js';
 import { serveHttpWatch, type WatchParams, type WatchSettings } from './watch-transport.js';
@@ -24,6 +25,15 @@ export interface HandlerContext {
 }
 
 type Query = Record<string, unknown>;
+
+/** A CSR says who asked for it: the server fills spec.username and groups, whatever was sent. */
+function recordRequester(csr: Record<string, unknown>, user: UserInfo): void {
+  const spec = isObject(csr['spec']) ? csr['spec'] : {};
+  spec['username'] = user.name;
+  spec['groups'] = user.groups;
+  delete spec['uid'];
+  csr['spec'] = spec;
+}
 
 export function queryString(q: Query, name: string): string | undefined {
   const v = q[name];
@@ -104,7 +114,7 @@ function sendObject(ctx: HandlerContext, req: Request, res: Response, r: Resourc
   sendJson(res, code, obj, 'application/json', warnings);
 }
 
-export async function handleResource(ctx: HandlerContext, req: Request, res: Response, info: ResourceRequest): Promise<void> {
+export async function handleResource(ctx: HandlerContext, req: Request, res: Response, info: ResourceRequest, user?: UserInfo): Promise<void> {
   const { resource: r, namespace, name, subresource, verb } = info;
   const q = req.query as Query;
   const store = ctx.store;
@@ -162,6 +172,7 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
         return;
       }
       if (subresource !== undefined) throw new ApiError('MethodNotAllowed', `create is not supported on ${r.plural}/${subresource}`);
+      if (r.kind === 'CertificateSigningRequest' && isObject(b) && user !== undefined) recordRequester(b, user);
       const result = await store.create(r, namespace, b, writeOptions(q));
       sendObject(ctx, req, res, r, 201, result.object, result.warnings);
       return;
@@ -177,7 +188,8 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
         sendJson(res, 200, await store.finalizeNamespace(n, b));
         return;
       }
-      const opts = { ...writeOptions(q), ...(subresource === 'status' ? { subresource: 'status' as const } : {}) };
+      // Approval, like status, writes only the status (its conditions).
+      const opts = { ...writeOptions(q), ...(subresource === 'status' || subresource === 'approval' ? { subresource: 'status' as const } : {}) };
       if (subresource !== undefined && subresource !== 'status' && subresource !== 'approval') {
         throw new ApiError('MethodNotAllowed', `update is not supported on ${r.plural}/${subresource}`);
       }
@@ -201,7 +213,7 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
         sendObject(ctx, req, res, r, result.created ? 201 : 200, result.object, result.warnings);
         return;
       }
-      const opts = { ...writeOptions(q), ...(subresource === 'status' ? { subresource: 'status' as const } : {}) };
+      const opts = { ...writeOptions(q), ...(subresource === 'status' || subresource === 'approval' ? { subresource: 'status' as const } : {}) };
       const result = await store.patch(r, namespace, n, contentType, b, opts);
       sendObject(ctx, req, res, r, 200, result.object, result.warnings);
       return;

@@ -7,6 +7,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import yaml from 'js-yaml';
+import type { KubeObject } from '../api/meta.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WebSocketServer } from 'ws';
@@ -14,7 +16,10 @@ import { SqliteStore, WatchCache } from '../storage/index.js';
 import { ApiError, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
-import { authenticate } from './authn.js';
+import { Authenticator, type UserInfo } from './authn.js';
+import { authorize, authorizeNonResource } from './authz.js';
+import { CLUSTER_INFO } from '../api/bootstrap-token.js';
+import { isNotFound } from '../errors/index.js';
 import type { ApiServerConfig } from './config.js';
 import {
   acceptsAggregated,
@@ -37,6 +42,8 @@ import { isAlreadyExists } from '../errors/index.js';
 
 const SERVICES = mustFind('', 'v1', 'services');
 const ENDPOINTS = mustFind('', 'v1', 'endpoints');
+const SECRETS = mustFind('', 'v1', 'secrets');
+const CONFIGMAPS = mustFind('', 'v1', 'configmaps');
 
 /** The `kubernetes` Service in `default`, whose endpoint is this apiserver (as Kubernetes keeps it). */
 async function ensureKubernetesService(store: RestStore, ip: string, config: ApiServerConfig): Promise<void> {
@@ -57,6 +64,38 @@ async function ensureKubernetesService(store: RestStore, ip: string, config: Api
     metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
     subsets: [{ addresses: [{ ip: config.advertiseAddress }], ports: [{ name: 'https', port: config.securePort, protocol: 'TCP' }] }],
   });
+}
+
+/**
+ * The public `kube-public/cluster-info` ConfigMap: a kubeconfig naming this server and the
+ * cluster CA, which joining nodes read anonymously and check against the bootstrap-token
+ * signatures the controller-manager adds. Written when absent or when the CA or the address
+ * changed; signatures of an unchanged kubeconfig are kept.
+ */
+async function ensureClusterInfo(store: RestStore, server: string, caPem: string): Promise<void> {
+  const kubeconfig = yaml.dump({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: '', cluster: { 'certificate-authority-data': Buffer.from(caPem).toString('base64'), server } }],
+    contexts: [],
+    'current-context': '',
+    preferences: {},
+    users: [],
+  });
+  let current: KubeObject | undefined;
+  try {
+    current = await store.get(CONFIGMAPS, CLUSTER_INFO.namespace, CLUSTER_INFO.name);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  if (current === undefined) {
+    await store.create(CONFIGMAPS, CLUSTER_INFO.namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CLUSTER_INFO.name, namespace: CLUSTER_INFO.namespace }, data: { kubeconfig } });
+    return;
+  }
+  const data = (current['data'] ?? {}) as Record<string, string>;
+  if (data['kubeconfig'] === kubeconfig) return;
+  // A new kubeconfig invalidates the old signatures; the bootstrap signer makes new ones.
+  await store.update(CONFIGMAPS, CLUSTER_INFO.namespace, CLUSTER_INFO.name, { ...current, data: { kubeconfig } });
 }
 
 /** Namespaces that exist from the start, as in Kubernetes. */
@@ -114,7 +153,15 @@ export class ApiServer {
       watch: { bookmarkIntervalMs: config.bookmarkIntervalMs, maxBufferedBytes: 64 * 1024 * 1024, maxTimeoutMs: 60 * 60 * 1000 },
       now,
     };
-    const app = buildApp(ctx, config);
+    const authn = new Authenticator(async (name) => {
+      try {
+        return await restStore.get(SECRETS, 'kube-system', name);
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    }, now);
+    const app = buildApp(ctx, config, authn);
     const server = https.createServer(
       {
         key: readFileSync(config.tlsKeyFile),
@@ -129,12 +176,14 @@ export class ApiServer {
     );
     server.keepAliveTimeout = 120_000;
     server.headersTimeout = 125_000;
-    attachWebSocketWatch(server, ctx);
+    attachWebSocketWatch(server, ctx, authn);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.securePort, config.bindAddress, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
+    const host = config.advertiseAddress.includes(':') ? `[${config.advertiseAddress}]` : config.advertiseAddress;
+    await ensureClusterInfo(restStore, `https://${host}:${port}`, readFileSync(config.clientCaFile, 'utf8'));
     return new ApiServer(server, port, sqlite, cache, restStore);
   }
 
@@ -148,7 +197,7 @@ export class ApiServer {
   }
 }
 
-function buildApp(ctx: HandlerContext, config: ApiServerConfig): express.Express {
+function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authenticator): express.Express {
   const app = express();
   app.set('query parser', 'simple');
   app.set('etag', false);
@@ -167,12 +216,12 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig): express.Express
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (PUBLIC_PATHS.has(req.path)) return next();
-    try {
-      res.locals['user'] = authenticate(req);
+    authn.authenticate(req).then((user) => {
+      res.locals['user'] = user;
+      // Resource paths are authorized once parsed (below); every other path here.
+      if (!req.path.startsWith('/api/v1/') && !/^\/apis\/[^/]+\/[^/]+\//.test(req.path)) authorizeNonResource(user, req.method, req.path);
       next();
-    } catch (err) {
-      sendError(res, toApiError(err));
-    }
+    }).catch((err: unknown) => sendError(res, toApiError(err)));
   });
 
   for (const path of ['/healthz', '/livez', '/readyz']) {
@@ -229,7 +278,9 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig): express.Express
       if (info === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource');
       verb = info.verb;
       resource = info.subresource ? `${info.resource.plural}/${info.subresource}` : info.resource.plural;
-      await handleResource(ctx, req, res, info);
+      const user = res.locals['user'] as UserInfo;
+      authorize(user, info);
+      await handleResource(ctx, req, res, info, user);
     } catch (err) {
       sendError(res, toApiError(err));
     } finally {
@@ -244,15 +295,15 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig): express.Express
  * Websocket upgrades: watches (the list path with `watch=true`) and pods/exec|attach,
  * which are relayed to the pod's node agent.
  */
-function attachWebSocketWatch(server: https.Server, ctx: HandlerContext): void {
+function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: Authenticator): void {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     const refuse = (err: ApiError): void => {
       const body = JSON.stringify(err.toStatus());
       socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
-    try {
-      authenticate(req);
+    const handle = async (): Promise<void> => {
+      const user = await authn.authenticate(req);
       const url = new URL(req.url ?? '/', 'https://localhost');
       const query: Record<string, string | string[]> = {};
       for (const [k, v] of url.searchParams) {
@@ -260,6 +311,8 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext): void {
         query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
       }
       const info = parseResourceRequest('GET', url.pathname, query);
+      if (info !== undefined) authorize(user, info);
+      else authorizeNonResource(user, 'GET', url.pathname);
       if (info !== undefined && (info.subresource === 'exec' || info.subresource === 'attach') && info.name !== undefined) {
         ctx.kubelets
           .upgrade(req, socket, head, info.namespace ?? '', info.name, info.subresource, url.searchParams)
@@ -279,9 +332,8 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext): void {
       wss.handleUpgrade(req, socket, head, (ws) => {
         void serveWebSocketWatch(ctx.store, info.resource, params, ctx.watch, ws);
       });
-    } catch (err) {
-      refuse(toApiError(err));
-    }
+    };
+    handle().catch((err: unknown) => refuse(toApiError(err)));
   });
 }
 

@@ -7,16 +7,10 @@
 import { randomInt } from 'node:crypto';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { ApiError, invalid } from '../errors/index.js';
+import { intToIp, ipToInt } from '../api/cidr.js';
 
 type Obj = Record<string, unknown>;
 
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-}
-
-function intToIp(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-}
 
 export interface ServiceRanges {
   cidr: string;

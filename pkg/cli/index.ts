@@ -13,6 +13,7 @@ import { runCordon, runDrain } from './commands/nodes.js';
 import { runRollout } from './commands/rollout.js';
 import { CLIENT_VERSION, runApiResources, runScale, runVersion } from './commands/misc.js';
 import { runPkiInit, runPkiNode } from './commands/pki.js';
+import { runTokenCreate, runTokenDelete, runTokenList } from './commands/token.js';
 import { CliContext, type CliIO, type GlobalFlags } from './context.js';
 import { ManifestError } from './manifests.js';
 
@@ -186,6 +187,24 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .option('--server <url>', 'API server URL written into the kubeconfig', 'https://127.0.0.1:6443')
     .option('--ip <address>', 'an address of the node (repeatable)', collect)
     .action((flags) => runPkiNode(ctxOf(), flags));
+
+  const token = program.command('token').description('bootstrap tokens for joining nodes');
+  token
+    .command('create')
+    .description('create a bootstrap token and print the command that joins a host with it')
+    .option('--ttl <duration>', 'how long the token is valid (0 = forever)', '24h')
+    .option('--description <text>', 'what the token is for')
+    .option('--no-print-join-command', 'print only the token')
+    .action((flags) => runTokenCreate(ctxOf(), flags));
+  token
+    .command('list')
+    .description('list bootstrap tokens')
+    .action(() => runTokenList(ctxOf()));
+  token
+    .command('delete')
+    .description('delete bootstrap tokens (by ID or whole token)')
+    .argument('<token...>', 'token IDs or tokens')
+    .action((tokens: string[]) => runTokenDelete(ctxOf(), tokens));
 
   return program;
 }

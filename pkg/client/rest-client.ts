@@ -62,14 +62,25 @@ export interface DeleteCallOptions extends Scoped {
 }
 
 export class RestClient {
-  readonly config: ClientConfig;
-  private readonly agent: https.Agent;
+  config: ClientConfig;
+  private agent: https.Agent;
   private readonly base: URL;
+  private readonly maxSockets: number;
 
   constructor(config: ClientConfig, options: { maxSockets?: number } = {}) {
     this.config = config;
     this.base = new URL(config.server);
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64, ...this.tlsOptions() });
+    this.maxSockets = options.maxSockets ?? 64;
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: this.maxSockets, ...this.tlsOptions() });
+  }
+
+  /**
+   * Swaps the client certificate (rotation): new requests and watches use the new one;
+   * requests in flight finish on their old connections, which the server closes once idle.
+   */
+  setClientCertificate(certPem: string, keyPem: string): void {
+    this.config = { ...this.config, certPem, keyPem };
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: this.maxSockets, ...this.tlsOptions() });
   }
 
   /** TLS settings for this cluster (also used by the websocket watch). */

@@ -13,8 +13,14 @@ import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controll
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
+import { BootstrapSignerController } from './bootstrap/bootstrap-signer.js';
+import { TokenCleanerController } from './bootstrap/token-cleaner.js';
+import { CsrApproverController } from './certificates/csr-approver.js';
+import { CsrSignerController, type SigningOptions } from './certificates/csr-signer.js';
+import { NodeIpamController, type NodeIpamOptions } from './nodeipam/nodeipam-controller.js';
 
-export const CONTROLLER_NAMES = ['namespace', 'replicaset', 'deployment', 'daemonset', 'statefulset', 'job', 'cronjob', 'endpoints', 'serviceaccount', 'nodelifecycle', 'garbagecollector'] as const;
+export const CONTROLLER_NAMES = ['namespace', 'replicaset', 'deployment', 'daemonset', 'statefulset', 'job', 'cronjob', 'endpoints', 'serviceaccount', 'nodelifecycle', 'garbagecollector',
+  'bootstrapsigner', 'tokencleaner', 'csrapproving', 'csrsigning', 'nodeipam'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -23,6 +29,10 @@ export interface ControllerManagerOptions {
   log: (msg: string) => void;
   /** How long a node may go without renewing its Lease before it is Unknown (default 50 s). */
   nodeMonitorGracePeriodMs?: number;
+  /** The cluster CA for csrsigning; without it that controller does not run. */
+  signing?: SigningOptions;
+  /** Pod CIDRs for nodes; without it nodeipam does not run. */
+  nodeIpam?: NodeIpamOptions;
 }
 
 /** Shared informers, created on first use so only what the chosen controllers need is watched. */
@@ -76,6 +86,16 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
     const gc = new GarbageCollector(client, [pods(), informers.get('apps', 'v1', 'replicasets'), informers.get('apps', 'v1', 'deployments'), informers.get('batch', 'v1', 'jobs'), informers.get('batch', 'v1', 'cronjobs'), informers.get('apps', 'v1', 'daemonsets'), informers.get('apps', 'v1', 'statefulsets')], log);
     loops.push({ run: (s) => gc.run(s) });
   }
+  const secrets = (): Informer => informers.get('', 'v1', 'secrets');
+  const csrs = (): Informer => informers.get('certificates.k8s.io', 'v1', 'certificatesigningrequests');
+  if (want('bootstrapsigner')) loops.push(new BootstrapSignerController(client, informers.get('', 'v1', 'configmaps'), secrets(), log).loop);
+  if (want('tokencleaner')) loops.push(new TokenCleanerController(client, secrets(), log).loop);
+  if (want('csrapproving')) loops.push(new CsrApproverController(client, csrs(), log).loop);
+  if (want('csrsigning')) {
+    if (opts.signing === undefined) log('csrsigning: no --cluster-signing-cert-file/--cluster-signing-key-file; not running');
+    else loops.push(new CsrSignerController(client, csrs(), opts.signing, log).loop);
+  }
+  if (want('nodeipam') && opts.nodeIpam !== undefined) loops.push(new NodeIpamController(client, informers.get('', 'v1', 'nodes'), opts.nodeIpam, log).loop);
   await informers.start(signal);
   log(`controllers started: ${opts.controllers.join(', ')}`);
   await Promise.all(loops.map((l) => l.run(signal)));

@@ -151,6 +151,7 @@ export const isAlreadyExists = (err: unknown): boolean => hasReason(err, 'Alread
 export const isConflict = (err: unknown): boolean => hasReason(err, 'Conflict');
 export const isGone = (err: unknown): boolean => hasReason(err, 'Gone', 'Expired');
 export const isInvalid = (err: unknown): boolean => hasReason(err, 'Invalid');
+export const isUnauthorized = (err: unknown): boolean => hasReason(err, 'Unauthorized');
 export const isForbidden = (err: unknown): boolean => hasReason(err, 'Forbidden');
 export const isTooManyRequests = (err: unknown): boolean => hasReason(err, 'TooManyRequests');
 

@@ -155,6 +155,10 @@ export class Kubelet {
     }, { once: true });
   }
 
+  reloadServingCertificate(): void {
+    this.server?.reloadCertificate(this.config);
+  }
+
   /** Current runtime view (for tests and debugging). */
   async containers(): Promise<ContainerState[]> {
     return this.runtime.listManaged();

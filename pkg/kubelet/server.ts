@@ -104,6 +104,11 @@ export class KubeletServer {
     return new KubeletServer(server, (server.address() as AddressInfo).port);
   }
 
+  /** Takes up a rotated serving certificate for new connections. */
+  reloadCertificate(config: Pick<KubeletConfig, 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'>): void {
+    this.server.setSecureContext({ key: readFileSync(config.tlsKeyFile), cert: readFileSync(config.tlsCertFile), ca: readFileSync(config.clientCaFile) });
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());

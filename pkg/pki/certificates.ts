@@ -130,26 +130,56 @@ export async function issueCertificate(ca: KeyPairPem, opts: IssueOptions): Prom
 export interface CsrInfo {
   commonName: string;
   organizations: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
 }
 
 /** A new key and a PEM certificate signing request for it (what a joining node sends). */
-export async function createCsr(commonName: string, organizations: string[] = []): Promise<{ csrPem: string; keyPem: string }> {
+export async function createCsr(
+  commonName: string,
+  organizations: string[] = [],
+  names: { dnsNames?: string[]; ipAddresses?: string[] } = {},
+): Promise<{ csrPem: string; keyPem: string }> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: distinguishedName(commonName, organizations), keys, signingAlgorithm: ALG });
+  const sans = [...(names.dnsNames ?? []).map((v) => ({ type: 'dns' as const, value: v })), ...(names.ipAddresses ?? []).map((v) => ({ type: 'ip' as const, value: v }))];
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: distinguishedName(commonName, organizations),
+    keys,
+    signingAlgorithm: ALG,
+    ...(sans.length > 0 ? { extensions: [new x509.SubjectAlternativeNameExtension(sans, false)] } : {}),
+  });
   return { csrPem: csr.toString('pem') + '\n', keyPem: await exportKey(keys.privateKey) };
 }
 
 export function parseCsr(csrPem: string): CsrInfo {
   const csr = new x509.Pkcs10CertificateRequest(csrPem);
   const cn = csr.subjectName.getField('CN')[0] ?? '';
-  return { commonName: cn, organizations: csr.subjectName.getField('O') };
+  const ext = csr.getExtension('2.5.29.17');
+  const san = ext === null ? undefined : new x509.SubjectAlternativeNameExtension(ext.rawData);
+  const dnsNames: string[] = [];
+  const ipAddresses: string[] = [];
+  for (const n of san?.names.items ?? []) {
+    if (n.type === 'dns') dnsNames.push(n.value);
+    else if (n.type === 'ip') ipAddresses.push(n.value);
+  }
+  return { commonName: cn, organizations: csr.subjectName.getField('O'), dnsNames, ipAddresses };
 }
 
-/** Signs a CSR after checking its self-signature; the subject is kept as requested. */
+/**
+ * Signs a CSR after checking its self-signature; the subject is kept as requested, and for
+ * serving certificates so are the requested DNS names and IPs.
+ */
 export async function signCsr(ca: KeyPairPem, csrPem: string, opts: { usages: Usage[]; validitySeconds: number }): Promise<string> {
   const csr = new x509.Pkcs10CertificateRequest(csrPem);
   if (!(await csr.verify())) throw new Error('the certificate signing request is not signed by its own key');
-  return sign(ca, csr.subject, csr.publicKey, { usages: opts.usages, dnsNames: [], ipAddresses: [], validityMs: opts.validitySeconds * 1000 });
+  const names = opts.usages.includes('server') ? parseCsr(csrPem) : { dnsNames: [], ipAddresses: [] };
+  return sign(ca, csr.subject, csr.publicKey, { usages: opts.usages, dnsNames: names.dnsNames, ipAddresses: names.ipAddresses, validityMs: opts.validitySeconds * 1000 });
+}
+
+/** When a certificate stops being valid, and when it started. */
+export function certificateValidity(certPem: string): { notBefore: Date; notAfter: Date } {
+  const cert = new X509Certificate(certPem);
+  return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
 }
 
 /** `sha256:<hex>` of the CA's SubjectPublicKeyInfo, as kubeadm's discovery-token-ca-cert-hash. */

@@ -78,6 +78,11 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
+/** The controller-manager signs node certificates with the cluster CA. */
+function signingArgs(pki: ClusterPkiPaths): string[] {
+  return ['--cluster-signing-cert-file', pki.caCert, '--cluster-signing-key-file', pki.caKey];
+}
+
 export async function startControlPlane(opts: { extraArgs?: string[]; withControllers?: boolean; withScheduler?: boolean; controllerManagerArgs?: string[] } = {}): Promise<ControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), 'coxswain-test-'));
   const port = await freePort();
@@ -103,7 +108,7 @@ export async function startControlPlane(opts: { extraArgs?: string[]; withContro
   const apiserver = await launch();
   let controllerManager: ChildProcess | undefined;
   if (opts.withControllers) {
-    controllerManager = spawn(process.execPath, [join(DIST, 'cmd', 'controller-manager.js'), '--kubeconfig', pki.controllerManagerKubeconfig, ...(opts.controllerManagerArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    controllerManager = spawn(process.execPath, [join(DIST, 'cmd', 'controller-manager.js'), '--kubeconfig', pki.controllerManagerKubeconfig, ...signingArgs(pki), ...(opts.controllerManagerArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     await waitForLine(controllerManager, /controllers started/, 30_000);
   }
   let scheduler: ChildProcess | undefined;
@@ -189,18 +194,25 @@ export interface NodeAgent {
   output(): string;
 }
 
-/** Starts a real node agent process for this control plane, on the local dockerd. */
-export async function startNodeAgent(plane: ControlPlane, opts: { name?: string; extraArgs?: string[] } = {}): Promise<NodeAgent> {
+/**
+ * Starts a real node agent process for this control plane, on the local dockerd: with
+ * credentials made offline from the CA, or (join) with a bootstrap token and the CA hash.
+ */
+export async function startNodeAgent(plane: ControlPlane, opts: { name?: string; extraArgs?: string[]; join?: { token: string; caHash: string } } = {}): Promise<NodeAgent> {
   const name = opts.name ?? `node-${Math.random().toString(36).slice(2, 8)}`;
-  const creds = await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] });
   const rootDir = join(plane.dir, 'kubelet', name);
   const port = await freePort();
+  const credentials = opts.join !== undefined
+    ? ['--server', plane.server, '--token', opts.join.token, '--discovery-token-ca-cert-hash', opts.join.caHash]
+    : await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] }).then((creds) => [
+      '--kubeconfig', creds.kubeconfig,
+      '--tls-cert-file', creds.servingCert,
+      '--tls-private-key-file', creds.servingKey,
+      '--client-ca-file', creds.caCert,
+    ]);
   const args = [
     join(DIST, 'cmd', 'kubelet.js'),
-    '--kubeconfig', creds.kubeconfig,
-    '--tls-cert-file', creds.servingCert,
-    '--tls-private-key-file', creds.servingKey,
-    '--client-ca-file', creds.caCert,
+    ...credentials,
     '--node-name', name,
     '--node-ip', '127.0.0.1',
     '--port', String(port),
@@ -247,7 +259,8 @@ export async function removeNodeContainers(nodeName: string): Promise<void> {
 /** Starts one more scheduler or controller-manager process; resolves when it printed `ready`. */
 export async function startComponent(plane: ControlPlane, which: 'scheduler' | 'controller-manager', args: string[], ready: RegExp): Promise<ChildProcess> {
   const kubeconfig = which === 'scheduler' ? plane.pki.schedulerKubeconfig : plane.pki.controllerManagerKubeconfig;
-  const child = spawn(process.execPath, [join(DIST, 'cmd', `${which}.js`), '--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const extra = which === 'controller-manager' ? signingArgs(plane.pki) : [];
+  const child = spawn(process.execPath, [join(DIST, 'cmd', `${which}.js`), '--kubeconfig', kubeconfig, ...extra, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForLine(child, ready, 30_000);
   return child;
 }

@@ -1,0 +1,59 @@
+// CSR signer (Kubernetes' csrsigning controller): issues the certificate of every approved
+// kubelet client or serving CSR with the cluster CA, valid for the CSR's expirationSeconds
+// capped by --cluster-signing-duration. A request it cannot sign gets a Failed condition.
+
+import { readFileSync } from 'node:fs';
+import type { KubeObject } from '../../api/meta.js';
+import { mustFind } from '../../api/registry.js';
+import type { Informer, RestClient } from '../../client/index.js';
+import { isConflict, isNotFound } from '../../errors/index.js';
+import { signCsr, type KeyPairPem } from '../../pki/index.js';
+import { ReconcileLoop } from '../reconciler.js';
+import { isNodeClientRequest, isNodeServingRequest, KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, viewCsr } from './csr.js';
+
+const CSRS = mustFind('certificates.k8s.io', 'v1', 'certificatesigningrequests');
+/** Kubernetes' floor for spec.expirationSeconds. */
+const MIN_EXPIRATION_SECONDS = 600;
+
+export interface SigningOptions {
+  caCertFile: string;
+  caKeyFile: string;
+  /** Longest validity handed out (--cluster-signing-duration; Kubernetes' default is a year). */
+  maxDurationSeconds: number;
+}
+
+export class CsrSignerController {
+  readonly loop: ReconcileLoop;
+  private readonly ca: KeyPairPem;
+
+  constructor(private readonly client: RestClient, private readonly csrs: Informer, private readonly options: SigningOptions, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
+    this.ca = { certPem: readFileSync(options.caCertFile, 'utf8'), keyPem: readFileSync(options.caKeyFile, 'utf8') };
+    this.loop = new ReconcileLoop('csrsigning', (key) => this.reconcile(key), log);
+    csrs.addHandler({ onAdd: (c) => this.loop.enqueue(c.metadata.name ?? ''), onUpdate: (_o, c) => this.loop.enqueue(c.metadata.name ?? '') });
+  }
+
+  async reconcile(name: string): Promise<void> {
+    const obj = this.csrs.get(name);
+    if (obj === undefined) return;
+    const csr = viewCsr(obj);
+    if (!csr.approved || csr.denied || csr.failed || csr.issued) return;
+    if (csr.signerName !== KUBELET_CLIENT_SIGNER && csr.signerName !== KUBELET_SERVING_SIGNER) return;
+    const next: KubeObject = structuredClone(obj);
+    const status = (next['status'] ?? {}) as { conditions?: unknown[]; certificate?: string };
+    const serving = csr.signerName === KUBELET_SERVING_SIGNER;
+    if (serving ? !isNodeServingRequest(csr) : !isNodeClientRequest(csr)) {
+      const at = this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      status.conditions = [...(status.conditions ?? []), { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: `the request does not fit signer ${csr.signerName}`, lastUpdateTime: at, lastTransitionTime: at }];
+    } else {
+      const requested = csr.expirationSeconds === undefined ? this.options.maxDurationSeconds : Math.max(MIN_EXPIRATION_SECONDS, csr.expirationSeconds);
+      const pem = await signCsr(this.ca, csr.requestPem, { usages: [serving ? 'server' : 'client'], validitySeconds: Math.min(requested, this.options.maxDurationSeconds) });
+      status.certificate = Buffer.from(pem).toString('base64');
+    }
+    next['status'] = status;
+    try {
+      await this.client.updateStatus(CSRS, next);
+    } catch (err) {
+      if (!isConflict(err) && !isNotFound(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// What the certificate controllers read from a CertificateSigningRequest.
+
+import type { KubeObject } from '../../api/meta.js';
+import { parseCsr, type CsrInfo } from '../../pki/index.js';
+
+import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../../api/bootstrap-token.js';
+
+export { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER };
+
+export interface CsrView {
+  name: string;
+  signerName: string;
+  username: string;
+  groups: string[];
+  usages: string[];
+  expirationSeconds: number | undefined;
+  requestPem: string;
+  request: CsrInfo | undefined;
+  approved: boolean;
+  denied: boolean;
+  failed: boolean;
+  issued: boolean;
+}
+
+export function viewCsr(obj: KubeObject): CsrView {
+  const spec = (obj['spec'] ?? {}) as { signerName?: string; username?: string; groups?: string[]; usages?: string[]; request?: string; expirationSeconds?: number };
+  const status = (obj['status'] ?? {}) as { conditions?: { type?: string; status?: string }[]; certificate?: string };
+  const has = (t: string): boolean => (status.conditions ?? []).some((c) => c.type === t && c.status !== 'False');
+  const requestPem = Buffer.from(spec.request ?? '', 'base64').toString('utf8');
+  let request: CsrInfo | undefined;
+  try {
+    request = parseCsr(requestPem);
+  } catch {
+    request = undefined;
+  }
+  return {
+    name: obj.metadata.name ?? '',
+    signerName: spec.signerName ?? '',
+    username: spec.username ?? '',
+    groups: spec.groups ?? [],
+    usages: spec.usages ?? [],
+    expirationSeconds: spec.expirationSeconds,
+    requestPem,
+    request,
+    approved: has('Approved'),
+    denied: has('Denied'),
+    failed: has('Failed'),
+    issued: (status.certificate ?? '') !== '',
+  };
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/** A client certificate request for a kubelet: CN system:node:<name>, O system:nodes, no SANs. */
+export function isNodeClientRequest(csr: CsrView): boolean {
+  const r = csr.request;
+  if (csr.signerName !== KUBELET_CLIENT_SIGNER || r === undefined) return false;
+  const allowedUsages = ['digital signature', 'key encipherment', 'client auth'];
+  return r.commonName.startsWith('system:node:') && r.commonName.length > 'system:node:'.length && sameSet(r.organizations, ['system:nodes']) &&
+    r.dnsNames.length === 0 && r.ipAddresses.length === 0 && csr.usages.every((u) => allowedUsages.includes(u)) && csr.usages.includes('client auth');
+}
+
+/** A serving certificate request from the node it names. */
+export function isNodeServingRequest(csr: CsrView): boolean {
+  const r = csr.request;
+  if (csr.signerName !== KUBELET_SERVING_SIGNER || r === undefined) return false;
+  const allowedUsages = ['digital signature', 'key encipherment', 'server auth'];
+  return r.commonName === csr.username && r.commonName.startsWith('system:node:') && sameSet(r.organizations, ['system:nodes']) &&
+    csr.usages.every((u) => allowedUsages.includes(u)) && csr.usages.includes('server auth') && r.dnsNames.length + r.ipAddresses.length > 0;
+}
