@@ -29,7 +29,11 @@ const program = new Command('kubelet')
   .option('--node-ip <ip>', 'address of this node', firstAddress())
   .option('--docker-socket <path>', 'Docker socket', '/var/run/docker.sock')
   .option('--root-dir <dir>', 'state folder (pod volumes)', '/var/lib/coxswain/kubelet')
-  .option('--pod-network <name>', 'Docker network for pod sandboxes', 'bridge')
+  .option('--network <mode>', 'host-gw (pod CIDR bridge, routes, service proxy, DNS) or none (Docker network --pod-network only)', 'host-gw')
+  .option('--pod-network <name>', 'Docker network for pod sandboxes with --network none', 'bridge')
+  .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster', '10.244.0.0/16')
+  .option('--cluster-domain <domain>', 'DNS domain of the cluster', 'cluster.local')
+  .option('--cluster-dns <ips>', 'comma-separated nameservers for pods (default: this agent\'s DNS on the pod gateway)', '')
   .option('--sandbox-image <image>', 'pod sandbox image', 'coxswain/pause:latest')
   .option('--port <port>', 'HTTPS port for logs and exec', '10250')
   .option('--max-pods <n>', 'pods this node accepts', '110')
@@ -94,6 +98,11 @@ const config: KubeletConfig = {
   rootDir,
   sandboxImage: o['sandboxImage'] ?? 'coxswain/pause:latest',
   podNetwork: o['podNetwork'] ?? 'bridge',
+  network: o['network'] === 'none' ? 'none' : o['network'] === 'host-gw' ? 'host-gw' : die(`--network must be host-gw or none, not "${o['network']}"`),
+  clusterCIDR: o['clusterCidr'] ?? '10.244.0.0/16',
+  clusterDomain: o['clusterDomain'] ?? 'cluster.local',
+  clusterDNS: (o['clusterDns'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+  podCidrTimeoutMs: 120_000,
   port: num('port'),
   tlsCertFile: joined?.servingCert ?? o['tlsCertFile'] ?? '',
   tlsKeyFile: joined?.servingKey ?? o['tlsPrivateKeyFile'] ?? '',

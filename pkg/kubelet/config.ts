@@ -8,8 +8,20 @@ export interface KubeletConfig {
   /** Pod volumes and agent state live here. */
   rootDir: string;
   sandboxImage: string;
-  /** Docker network the pod sandboxes join. */
+  /** Docker network the pod sandboxes join (with network 'none'). */
   podNetwork: string;
+  /**
+   * 'host-gw': the pod network from the node's podCIDR, routes to the other nodes, the
+   * service proxy and the cluster DNS; 'none': pods on `podNetwork` and no more (several
+   * agents sharing one dockerd in tests).
+   */
+  network: 'host-gw' | 'none';
+  clusterCIDR: string;
+  clusterDomain: string;
+  /** Nameservers for ClusterFirst pods; empty: the agent's own DNS on the pod gateway. */
+  clusterDNS: string[];
+  /** How long to wait for node IPAM to give the node a podCIDR. */
+  podCidrTimeoutMs: number;
   /** HTTPS port for logs and exec (the apiserver's client certificate only). */
   port: number;
   tlsCertFile: string;

@@ -15,8 +15,12 @@ import { ProbeManager } from './probes.js';
 import { DockerRuntime, type ContainerState } from './runtime/index.js';
 import { KubeletServer } from './server.js';
 import { podDirs, removePodDir } from './volumes.js';
+import { startNodeNetwork } from './network/node-network.js';
 
 const PODS = mustFind('', 'v1', 'pods');
+const NODES = mustFind('', 'v1', 'nodes');
+const SERVICES = mustFind('', 'v1', 'services');
+const ENDPOINTS = mustFind('', 'v1', 'endpoints');
 
 function onlyStatusChanged(a: KubeObject, b: KubeObject): boolean {
   const strip = (o: KubeObject): unknown => ({ ...o, status: undefined, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
@@ -31,6 +35,8 @@ export class Kubelet {
   private readonly byUid = new Map<string, string>();
   private lastRelist = new Map<string, string>();
   private server: KubeletServer | undefined;
+  /** Set once the pod network is up (host-gw mode). */
+  private networkReady: { services: Informer; endpoints: Informer; gateway: string; network: string } | undefined;
 
   constructor(
     private readonly config: KubeletConfig,
@@ -129,6 +135,7 @@ export class Kubelet {
       containerRuntimeVersion: `docker://${version}`,
     });
     await reporter.run(signal, this.log);
+    if (this.config.network === 'host-gw') await this.startNetwork(signal);
     this.pods.start(signal);
     await this.pods.waitForSync(signal);
     const every = (fn: () => Promise<void> | void, ms: number): void => {
@@ -153,6 +160,21 @@ export class Kubelet {
       this.syncer.probes.stopAll();
       void this.server?.close();
     }, { once: true });
+  }
+
+  /**
+   * The cluster network on this node: pod network and routes (network/), then the service
+   * proxy and the DNS server, all fed by shared informers; pods start only after this.
+   */
+  private async startNetwork(signal: AbortSignal): Promise<void> {
+    const nodes = new Informer(this.client, NODES);
+    const services = new Informer(this.client, SERVICES);
+    const endpoints = new Informer(this.client, ENDPOINTS);
+    for (const inf of [nodes, services, endpoints]) inf.start(signal);
+    await Promise.all([nodes, services, endpoints].map((inf) => inf.waitForSync(signal)));
+    const net = await startNodeNetwork(this.runtime, nodes, { nodeName: this.config.nodeName, clusterCIDR: this.config.clusterCIDR, podCidrTimeoutMs: this.config.podCidrTimeoutMs, log: this.log }, signal);
+    this.networkReady = { services, endpoints, gateway: net.gateway, network: net.name };
+    this.syncer.setNetwork(net.name, { nameservers: this.config.clusterDNS.length > 0 ? this.config.clusterDNS : [net.gateway], domain: this.config.clusterDomain });
   }
 
   reloadServingCertificate(): void {

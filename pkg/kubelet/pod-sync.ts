@@ -14,7 +14,11 @@ import { EnvError, ObjectLookup, resolveEnv } from './env.js';
 import { computePodStatus, statusChanged, type Waiting } from './pod-status.js';
 import { ProbeManager, type ProbeKind } from './probes.js';
 import { ImagePullError, type ContainerState, type DockerRuntime, type Mount } from './runtime/index.js';
-import { prepareVolumes, removePodDir, VolumeError } from './volumes.js';
+import { podDir, prepareVolumes, removePodDir, VolumeError } from './volumes.js';
+import { podResolvConf, renderResolvConf, type ClusterDns } from './pod-dns.js';
+import { writeAtomic } from './bootstrap.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 type Obj = Record<string, unknown>;
 
@@ -23,7 +27,12 @@ export interface PodSyncConfig {
   nodeIP: string;
   rootDir: string;
   sandboxImage: string;
+  /** Docker network of pod sandboxes (set once the node's pod network exists). */
   podNetwork: string;
+  /** The cluster DNS pods with dnsPolicy ClusterFirst use; none: the node's resolver. */
+  dns?: ClusterDns;
+  /** Service environment variables for a pod's namespace (enableServiceLinks). */
+  serviceEnv?: (namespace: string, enableServiceLinks: boolean) => Record<string, string>;
 }
 
 export interface SyncResult {
@@ -67,6 +76,24 @@ export class PodSyncer {
     private readonly events: EventRecorder,
     private readonly clock: Clock,
   ) {}
+
+  /** Points the pod sandboxes at the node's pod network and DNS once they exist. */
+  setNetwork(network: string, dns: ClusterDns | undefined): void {
+    this.config.podNetwork = network;
+    if (dns === undefined) delete this.config.dns;
+    else this.config.dns = dns;
+  }
+
+  /** The pod's resolv.conf, written under its folder (undefined: Docker's default). */
+  private resolvConfFile(pod: KubeObject): string | undefined {
+    const conf = podResolvConf((pod['spec'] ?? {}) as Parameters<typeof podResolvConf>[0], pod.metadata.namespace ?? 'default', this.config.dns);
+    if (conf === undefined) return undefined;
+    const dir = podDir(this.config.rootDir, pod.metadata.uid ?? '');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, 'resolv.conf');
+    writeAtomic(path, renderResolvConf(conf), 0o644);
+    return path;
+  }
 
   /** Attempts of each container of a pod (newest first), plus its sandboxes. */
   private async observe(uid: string): Promise<{ sandboxes: ContainerState[]; containers: Map<string, ContainerState[]> }> {
@@ -286,8 +313,10 @@ export class PodSyncer {
       return this.pullBackoff.delay(pullKey);
     }
     let env: string[];
+    const podSpec = (pod['spec'] ?? {}) as Obj;
+    const services = this.config.serviceEnv?.(pod.metadata.namespace ?? 'default', podSpec['enableServiceLinks'] !== false) ?? {};
     try {
-      env = await resolveEnv({ ...pod, status: { ...((pod['status'] ?? {}) as Obj), podIP, hostIP: this.config.nodeIP } }, c, lookup, {});
+      env = await resolveEnv({ ...pod, status: { ...((pod['status'] ?? {}) as Obj), podIP, hostIP: this.config.nodeIP } }, c, lookup, services);
     } catch (err) {
       if (!(err instanceof EnvError)) throw err;
       this.setWaiting(uid, name, { reason: 'CreateContainerConfigError', message: err.message });
@@ -300,6 +329,8 @@ export class PodSyncer {
       if (host === undefined) continue;
       mounts.push({ hostPath: str(m['subPath']) ? `${host}/${str(m['subPath'])}` : host, containerPath: str(m['mountPath']), readOnly: m['readOnly'] === true || isConfigVolume(pod, str(m['name'])) });
     }
+    const resolv = this.resolvConfFile(pod);
+    if (resolv !== undefined && !mounts.some((m) => m.containerPath === '/etc/resolv.conf')) mounts.push({ hostPath: resolv, containerPath: '/etc/resolv.conf', readOnly: true });
     const limits = (((c['resources'] ?? {}) as Obj)['limits'] ?? {}) as Obj;
     const requests = (((c['resources'] ?? {}) as Obj)['requests'] ?? {}) as Obj;
     const identity = { uid, namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', containerName: name, attempt, type, specHash: containerHash(c) } as const;

@@ -83,16 +83,19 @@ function signingArgs(pki: ClusterPkiPaths): string[] {
   return ['--cluster-signing-cert-file', pki.caCert, '--cluster-signing-key-file', pki.caKey];
 }
 
-export async function startControlPlane(opts: { extraArgs?: string[]; withControllers?: boolean; withScheduler?: boolean; controllerManagerArgs?: string[] } = {}): Promise<ControlPlane> {
+export async function startControlPlane(opts: { extraArgs?: string[]; withControllers?: boolean; withScheduler?: boolean; controllerManagerArgs?: string[]; host?: string } = {}): Promise<ControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), 'coxswain-test-'));
   const port = await freePort();
-  const server = `https://127.0.0.1:${port}`;
+  // 127.0.0.1, or the address simulated hosts reach this machine at (198.18.0.1).
+  const host = opts.host ?? '127.0.0.1';
+  const server = `https://${host}:${port}`;
   const pki = await ensureClusterPki(join(dir, 'certs'), { server });
   const args = [
     join(DIST, 'cmd', 'apiserver.js'),
     '--data-dir', join(dir, 'data'),
     '--secure-port', String(port),
-    '--bind-address', '127.0.0.1',
+    '--bind-address', host,
+    '--advertise-address', host,
     '--tls-cert-file', pki.apiserverCert,
     '--tls-private-key-file', pki.apiserverKey,
     '--client-ca-file', pki.caCert,
@@ -215,6 +218,8 @@ export async function startNodeAgent(plane: ControlPlane, opts: { name?: string;
     ...credentials,
     '--node-name', name,
     '--node-ip', '127.0.0.1',
+    // Agents of one test share the machine's dockerd and network: no pod network of their own.
+    ...(opts.extraArgs?.includes('--network') ? [] : ['--network', 'none']),
     '--port', String(port),
     '--root-dir', rootDir,
     ...(opts.extraArgs ?? []),

@@ -147,22 +147,31 @@ export class DockerRuntime {
     }
   }
 
-  /** A user-defined bridge network with the given subnet (created once). */
-  async ensureNetwork(name: string, subnet: string, gateway: string): Promise<void> {
+  /**
+   * A user-defined bridge network with the given subnet (created once). An existing one with
+   * another subnet is an error unless `replace` is set: then it is removed, with the
+   * containers attached to it, and made anew.
+   */
+  async ensureNetwork(name: string, subnet: string, gateway: string, opts: { bridgeName?: string; masquerade?: boolean; replace?: boolean } = {}): Promise<void> {
     const existing = (await this.docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name);
     if (existing !== undefined) {
       const subnets = (existing.IPAM?.Config ?? []).map((c) => c['Subnet']);
-      if (!subnets.includes(subnet)) {
-        throw new Error(`docker network ${name} exists with subnet ${subnets.join(',') || 'none'}, not ${subnet}`);
-      }
-      return;
+      if (subnets.includes(subnet)) return;
+      if (!opts.replace) throw new Error(`docker network ${name} exists with subnet ${subnets.join(',') || 'none'}, not ${subnet}`);
+      const net = this.docker.getNetwork(existing.Id);
+      const info = (await net.inspect()) as { Containers?: Record<string, unknown> };
+      for (const id of Object.keys(info.Containers ?? {})) await this.docker.getContainer(id).remove({ force: true });
+      await net.remove();
     }
     await this.docker.createNetwork({
       Name: name,
       Driver: 'bridge',
       IPAM: { Config: [{ Subnet: subnet, Gateway: gateway }] },
       Labels: { [LABELS.node]: this.nodeName },
-      Options: { 'com.docker.network.bridge.name': name.slice(0, 15) },
+      Options: {
+        'com.docker.network.bridge.name': (opts.bridgeName ?? name).slice(0, 15),
+        ...(opts.masquerade === false ? { 'com.docker.network.bridge.enable_ip_masquerade': 'false' } : {}),
+      },
     });
   }
 

@@ -1,0 +1,123 @@
+// Pod traffic between hosts, the "host-gw" scheme (DESIGN.md §7): hosts share a layer-2
+// network, so each host routes every other node's podCIDR via that node's address. This
+// module keeps, level-based from the Node cache:
+// - one route per other node (protocol 77, so routes of ours are found again after a
+//   restart and stale ones removed when nodes go);
+// - filter chain COXNET-FORWARD, jumped to from the top of Docker's DOCKER-USER: accept
+//   traffic from and to the cluster CIDR, which Docker's FORWARD policy would drop;
+// - nat chain COXNET-POSTROUTING: masquerade pod traffic that leaves the cluster CIDR.
+// (COXNET-, not COX-: the service proxy owns and garbage-collects the COX- chains.)
+
+import type { KubeObject } from '../../api/meta.js';
+import type { Informer } from '../../client/index.js';
+import { CommandError, ensureRule, runCommand } from './command.js';
+
+export const ROUTE_PROTO = '77';
+const FORWARD_CHAIN = 'COXNET-FORWARD';
+const NAT_CHAIN = 'COXNET-POSTROUTING';
+
+type NodeSource = Pick<Informer, 'list' | 'addHandler'>;
+
+export interface Route {
+  dst: string;
+  via: string;
+}
+
+/** The routes this node should have: every other node's podCIDR via its InternalIP. */
+export function desiredRoutes(nodes: KubeObject[], self: string): Route[] {
+  const routes: Route[] = [];
+  for (const n of nodes) {
+    if (n.metadata.name === self || n.metadata.deletionTimestamp !== undefined) continue;
+    const cidr = ((n['spec'] ?? {}) as { podCIDR?: string }).podCIDR;
+    const addresses = ((n['status'] ?? {}) as { addresses?: { type?: string; address?: string }[] }).addresses ?? [];
+    const ip = addresses.find((a) => a.type === 'InternalIP')?.address;
+    if (cidr && ip) routes.push({ dst: cidr, via: ip });
+  }
+  return routes.sort((a, b) => a.dst.localeCompare(b.dst));
+}
+
+export async function currentRoutes(): Promise<Route[]> {
+  const out = await runCommand('ip', ['-j', 'route', 'show', 'proto', ROUTE_PROTO]);
+  const list = JSON.parse(out.trim() === '' ? '[]' : out) as { dst?: string; gateway?: string }[];
+  return list.filter((r) => r.dst !== undefined && r.gateway !== undefined).map((r) => ({ dst: r.dst ?? '', via: r.gateway ?? '' }));
+}
+
+/** Filter and nat rules for pod traffic (rebuilt whole: declaring a chain flushes it). */
+export function baseRules(clusterCIDR: string, podCIDR: string, podBridge: string): string {
+  return [
+    '*filter',
+    `:${FORWARD_CHAIN} - [0:0]`,
+    `-A ${FORWARD_CHAIN} -s ${clusterCIDR} -m comment --comment "coxswain: pod traffic out" -j ACCEPT`,
+    `-A ${FORWARD_CHAIN} -d ${clusterCIDR} -m comment --comment "coxswain: pod traffic in" -j ACCEPT`,
+    'COMMIT',
+    '*nat',
+    `:${NAT_CHAIN} - [0:0]`,
+    `-A ${NAT_CHAIN} -s ${podCIDR} ! -d ${clusterCIDR} ! -o ${podBridge} -m comment --comment "coxswain: pods leaving the cluster" -j MASQUERADE`,
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
+export class HostGwNetwork {
+  private dirty = true;
+  private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly nodes: NodeSource,
+    private readonly self: string,
+    private readonly net: { clusterCIDR: string; podCIDR: string; bridge: string },
+    private readonly log: (m: string) => void,
+  ) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    await runCommand('iptables-restore', ['-w', '5', '--noflush'], { input: baseRules(this.net.clusterCIDR, this.net.podCIDR, this.net.bridge) });
+    const dockerUser = await runCommand('iptables', ['-w', '5', '-S', 'DOCKER-USER']).then(() => true, () => false);
+    await ensureRule('filter', dockerUser ? 'DOCKER-USER' : 'FORWARD', ['-j', FORWARD_CHAIN], 'insert');
+    await ensureRule('nat', 'POSTROUTING', ['-j', NAT_CHAIN], 'insert');
+    await this.syncRoutes();
+    this.nodes.addHandler({ onAdd: () => this.kick(), onUpdate: () => this.kick(), onDelete: () => this.kick() });
+    signal.addEventListener('abort', () => clearTimeout(this.timer), { once: true });
+  }
+
+  private kick(): void {
+    this.dirty = true;
+    if (this.timer === undefined && this.running === undefined) this.timer = setTimeout(() => void this.loop(), 50);
+  }
+
+  private async loop(): Promise<void> {
+    this.timer = undefined;
+    while (this.dirty) {
+      this.dirty = false;
+      this.running = this.syncRoutes().catch((err: unknown) => {
+        this.log(`host-gw routes: ${err instanceof Error ? err.message : String(err)}`);
+        this.dirty = true;
+        return new Promise<void>((r) => setTimeout(r, 1000));
+      });
+      await this.running;
+      this.running = undefined;
+    }
+  }
+
+  /** Brings the kernel's proto-77 routes to the desired set. */
+  async syncRoutes(): Promise<void> {
+    const want = desiredRoutes(this.nodes.list(), this.self);
+    const have = await currentRoutes();
+    const wantByDst = new Map(want.map((r) => [r.dst, r.via]));
+    for (const r of have) {
+      if (wantByDst.get(r.dst) !== r.via) await runCommand('ip', ['route', 'del', r.dst, 'proto', ROUTE_PROTO]).catch(() => undefined);
+    }
+    const haveByDst = new Map(have.map((r) => [r.dst, r.via]));
+    for (const r of want) {
+      if (haveByDst.get(r.dst) === r.via) continue;
+      try {
+        await runCommand('ip', ['route', 'replace', r.dst, 'via', r.via, 'proto', ROUTE_PROTO]);
+        this.log(`host-gw: route ${r.dst} via ${r.via}`);
+      } catch (err) {
+        // A node whose address is not on our link cannot be reached this way; say so once per sync.
+        if (!(err instanceof CommandError)) throw err;
+        this.log(`host-gw: cannot route ${r.dst} via ${r.via}: ${err.stderr.trim()}`);
+      }
+    }
+  }
+}

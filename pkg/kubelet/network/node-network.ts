@@ -1,0 +1,55 @@
+// The node's part of the cluster network, brought up once the Node is registered: wait for
+// node IPAM to give the Node a podCIDR, make the Docker pod network with that subnet, then
+// keep the host-gw routes and forwarding rules in line with the Node list.
+
+import type { KubeObject } from '../../api/meta.js';
+import type { Informer } from '../../client/index.js';
+import type { DockerRuntime } from '../runtime/index.js';
+import { HostGwNetwork } from './host-gw.js';
+import { ensurePodNetwork, type PodNetwork } from './pod-network.js';
+
+export interface NodeNetworkOptions {
+  nodeName: string;
+  clusterCIDR: string;
+  /** How long to wait for a podCIDR before giving up (the controller-manager may be down). */
+  podCidrTimeoutMs: number;
+  log: (m: string) => void;
+}
+
+function podCidrOf(node: KubeObject | undefined): string | undefined {
+  const cidr = ((node?.['spec'] ?? {}) as { podCIDR?: string }).podCIDR;
+  return cidr === undefined || cidr === '' ? undefined : cidr;
+}
+
+/** Resolves with the node's podCIDR once the Node cache shows one (bounded). */
+export function waitForPodCidr(nodes: Pick<Informer, 'get' | 'addHandler'>, nodeName: string, timeoutMs: number, signal: AbortSignal): Promise<string> {
+  const now = podCidrOf(nodes.get(nodeName));
+  if (now !== undefined) return Promise.resolve(now);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err: Error | undefined, cidr?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(cidr ?? '');
+    };
+    const timer = setTimeout(() => finish(new Error(`node ${nodeName} got no podCIDR within ${timeoutMs / 1000} s: is the controller-manager running with node IPAM (--allocate-node-cidrs)?`)), timeoutMs);
+    signal.addEventListener('abort', () => finish(new Error('stopped')), { once: true });
+    const look = (n: KubeObject): void => {
+      if (n.metadata.name !== nodeName) return;
+      const cidr = podCidrOf(n);
+      if (cidr !== undefined) finish(undefined, cidr);
+    };
+    nodes.addHandler({ onAdd: look, onUpdate: (_o, n) => look(n) });
+  });
+}
+
+export async function startNodeNetwork(runtime: DockerRuntime, nodes: Pick<Informer, 'get' | 'list' | 'addHandler'>, opts: NodeNetworkOptions, signal: AbortSignal): Promise<PodNetwork> {
+  opts.log(`network: waiting for node ${opts.nodeName}'s podCIDR`);
+  const podCIDR = await waitForPodCidr(nodes, opts.nodeName, opts.podCidrTimeoutMs, signal);
+  const net = await ensurePodNetwork(runtime, podCIDR);
+  await new HostGwNetwork(nodes, opts.nodeName, { clusterCIDR: opts.clusterCIDR, podCIDR, bridge: net.bridge }, opts.log).start(signal);
+  opts.log(`network: pods on ${net.name} (${podCIDR}, gateway ${net.gateway}), host-gw routes to the other nodes`);
+  return net;
+}

@@ -1,0 +1,104 @@
+// Simulated hosts for multi-host tests (DESIGN.md §8), through scripts/sim-hosts.sh: each
+// host is a network namespace with its own dockerd, and its agent joins the test's control
+// plane with a bootstrap token, as on a real second machine.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { coxctl, DIST, REPO, run, waitForLine, type ControlPlane } from './control-plane.js';
+
+export const SIM_GATEWAY = '198.18.0.1';
+const SCRIPT = join(REPO, 'scripts', 'sim-hosts.sh');
+
+export class SimHost {
+  agent: ChildProcess | undefined;
+  private out = '';
+  constructor(readonly n: number, readonly ns: string, readonly ip: string, readonly socket: string, readonly root: string) {}
+
+  /** The agent's recent output (for failure messages). */
+  output(): string {
+    return this.out;
+  }
+
+  record(text: string): void {
+    this.out = (this.out + text).slice(-30000);
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((res) => {
+    if (child.exitCode !== null || child.signalCode !== null) res();
+    else child.once('exit', () => res());
+  });
+}
+
+async function script(args: string[], timeoutMs = 120_000): Promise<string> {
+  const res = await run('bash', [SCRIPT, ...args], { timeoutMs });
+  if (res.code !== 0) throw new Error(`sim-hosts.sh ${args.join(' ')} failed: ${res.stderr || res.stdout}`);
+  return res.stdout;
+}
+
+export async function addSimHost(n: number): Promise<SimHost> {
+  await script(['add', String(n)]);
+  const vars = Object.fromEntries((await script(['env', String(n)])).trim().split('\n').map((l) => l.split('=') as [string, string]));
+  return new SimHost(n, vars['NS'] ?? '', vars['IP'] ?? '', vars['SOCKET'] ?? '', vars['ROOT'] ?? '');
+}
+
+/** A bootstrap token and CA hash from `coxctl token create`, as an operator gets them. */
+export async function joinToken(plane: ControlPlane): Promise<{ token: string; caHash: string }> {
+  const res = await coxctl(plane.pki.adminKubeconfig, ['token', 'create', '--ttl', '2h']);
+  if (res.code !== 0) throw new Error(`token create failed: ${res.stderr}`);
+  return { token: /--token (\S+)/.exec(res.stdout)?.[1] ?? '', caHash: /--discovery-token-ca-cert-hash (\S+)/.exec(res.stdout)?.[1] ?? '' };
+}
+
+/** Starts (or restarts) the host's agent inside its namespace; resolves when it is ready. */
+export async function startHostAgent(plane: ControlPlane, host: SimHost, join: { token: string; caHash: string }, extraArgs: string[] = []): Promise<void> {
+  const args = [
+    `--net=/run/netns/${host.ns}`,
+    process.execPath, `${DIST}/cmd/kubelet.js`,
+    '--server', plane.server, '--token', join.token, '--discovery-token-ca-cert-hash', join.caHash,
+    '--node-name', host.ns, '--node-ip', host.ip,
+    '--docker-socket', host.socket, '--root-dir', `${host.root}/kubelet`,
+    ...extraArgs,
+  ];
+  const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (c: Buffer) => host.record(c.toString()));
+  child.stderr?.on('data', (c: Buffer) => host.record(c.toString()));
+  host.agent = child;
+  await waitForLine(child, /kubelet ready/, 120_000);
+}
+
+export async function stopHostAgent(host: SimHost, hard = false): Promise<void> {
+  const child = host.agent;
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(hard ? 'SIGKILL' : 'SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+export async function removeSimHost(host: SimHost): Promise<void> {
+  await stopHostAgent(host);
+  await script(['del', String(host.n)]);
+}
+
+export async function cutHost(host: SimHost): Promise<void> {
+  await script(['cut', String(host.n)]);
+}
+
+export async function restoreHost(host: SimHost): Promise<void> {
+  await script(['restore', String(host.n)]);
+}
+
+export async function teardownSimHosts(): Promise<void> {
+  await script(['teardown']);
+}
+
+/** A command inside the host's network namespace. */
+export function inHost(host: SimHost, cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run('nsenter', [`--net=/run/netns/${host.ns}`, cmd, ...args], { timeoutMs });
+}
+
+/** The host's own dockerd. */
+export function hostDocker(host: SimHost, args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run('docker', ['-H', `unix://${host.socket}`, ...args], { timeoutMs });
+}
