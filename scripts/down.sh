@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Stops exactly the processes `npm run up` started (by their recorded PIDs) and removes the
-# containers Coxswain created. `--purge` also deletes the cluster's data.
+# Stops exactly what `npm run up` started: its processes (by their recorded PIDs); with
+# --hosts, the simulated hosts (agents, dockerds, namespaces, links, the bridge and its rule);
+# with the one local agent, its containers (by node label), its Docker pod network, and the
+# routes and iptables rules it programmed here. `--purge` also deletes the cluster's data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STATE=$PWD/.cluster
+STATE=${COXSWAIN_STATE:-$PWD/.cluster}
 PURGE=0
 [ "${1:-}" = "--purge" ] && PURGE=1
 
@@ -20,11 +22,38 @@ for pidfile in "$STATE"/pids/*; do
   rm -f "$pidfile"
 done
 
-if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-  ids=$(docker ps -aq --filter label=io.coxswain.pod.uid)
-  if [ -n "$ids" ]; then
-    docker rm -f $ids >/dev/null
-    echo "down: removed $(echo "$ids" | wc -l) containers"
-  fi
+hosts=$(cat "$STATE/hosts" 2>/dev/null || echo 0)
+if [ "$hosts" -gt 0 ]; then
+  # Agents (by their pidfiles), dockerds and everything else of the simulated hosts.
+  bash scripts/sim-hosts.sh teardown
 fi
+
+node_name=$(cat "$STATE/node" 2>/dev/null || true)
+if [ -n "$node_name" ]; then
+  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+    ids=$(docker ps -aq --filter "label=io.coxswain.node=$node_name")
+    if [ -n "$ids" ]; then
+      docker rm -f $ids >/dev/null
+      echo "down: removed $(echo "$ids" | wc -l) containers of node $node_name"
+    fi
+    nets=$(docker network ls -q --filter "label=io.coxswain.node=$node_name")
+    for n in $nets; do docker network rm "$n" >/dev/null && echo "down: removed the pod network of node $node_name"; done
+  fi
+  # What the agent programmed in this machine's network: routes (protocol 77), the COX-
+  # and COXNET- chains and the rules that jump to them.
+  if [ "$(id -u)" -eq 0 ] && command -v iptables-save >/dev/null 2>&1; then
+    routes=$(ip route show proto 77 2>/dev/null || true)
+    while read -r dst _; do [ -z "$dst" ] || ip route del "$dst" proto 77 2>/dev/null || true; done <<<"$routes"
+    for table in nat filter; do
+      rules=$(iptables-save -t "$table" 2>/dev/null || true)
+      jumps=$(grep -E '^-A [A-Za-z_-]+ .*-j COX(NET)?-' <<<"$rules" | grep -vE '^-A COX(NET)?-' || true)
+      while read -r rule; do [ -z "$rule" ] || eval "iptables -w 5 -t $table ${rule/-A /-D }" || true; done <<<"$jumps"
+      chains=$(grep -oE '^:COX(NET)?-[A-Za-z0-9_-]+' <<<"$rules" | tr -d : || true)
+      for c in $chains; do iptables -w 5 -t "$table" -F "$c" 2>/dev/null || true; done
+      for c in $chains; do iptables -w 5 -t "$table" -X "$c" 2>/dev/null || true; done
+    done
+  fi
+  rm -f "$STATE/node"
+fi
+rm -f "$STATE/hosts"
 if [ "$PURGE" -eq 1 ]; then rm -rf "$STATE/data"; echo "down: data removed"; fi

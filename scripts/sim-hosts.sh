@@ -9,7 +9,7 @@
 #   scripts/sim-hosts.sh del N        stop host N's agent and dockerd, remove all of it
 #   scripts/sim-hosts.sh cut N        cut host N's link (the host is "lost")
 #   scripts/sim-hosts.sh restore N    reconnect host N
-#   scripts/sim-hosts.sh env N        print NS, IP, SOCKET, ROOT, AGENT_PIDFILE for host N
+#   scripts/sim-hosts.sh env N        print NS, IP, SOCKET, HOST_ROOT, AGENT_PIDFILE for host N
 #   scripts/sim-hosts.sh teardown     delete every host, the bridge and the rules
 #   scripts/sim-hosts.sh list         the hosts that exist
 #
@@ -152,7 +152,7 @@ case "$cmd" in
   del) del_host "${2:?host number}" ;;
   cut) host_vars "${2:?host number}"; ip link set "$VETH" down; echo "sim-hosts: $NS cut off" ;;
   restore) host_vars "${2:?host number}"; ip link set "$VETH" up; echo "sim-hosts: $NS reconnected" ;;
-  env) host_vars "${2:?host number}"; printf 'NS=%s\nIP=%s\nSOCKET=%s\nROOT=%s\nAGENT_PIDFILE=%s\n' "$NS" "$IP" "$SOCKET" "$LIB" "$AGENT_PIDFILE" ;;
+  env) host_vars "${2:?host number}"; printf 'NS=%s\nIP=%s\nSOCKET=%s\nHOST_ROOT=%s\nAGENT_PIDFILE=%s\n' "$NS" "$IP" "$SOCKET" "$LIB" "$AGENT_PIDFILE" ;;
   teardown) teardown ;;
   list) list_hosts ;;
   *) sed -n '2,16p' "$0" >&2; exit 2 ;;

@@ -5,12 +5,16 @@
 // come back elsewhere, and the host cleans up when it returns.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { mustFind } from '../pkg/api/registry.js';
 import type { KubeObject } from '../pkg/api/meta.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { adminClient, eventually } from './harness/clients.js';
-import { coxctl, startControlPlane, type ControlPlane } from './harness/control-plane.js';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { coxctl, freePort, REPO, run, startControlPlane, type ControlPlane } from './harness/control-plane.js';
 import {
   addSimHost, cutHost, hostDocker, inHost, joinToken, removeSimHost, restoreHost, SIM_GATEWAY, startHostAgent, stopHostAgent, teardownSimHosts, type SimHost,
 } from './harness/sim-hosts.js';
@@ -21,7 +25,7 @@ const PODS = mustFind('', 'v1', 'pods');
 let plane: ControlPlane;
 let admin: RestClient;
 const hosts: SimHost[] = [];
-let join: { token: string; caHash: string };
+let joinArgs: { token: string; caHash: string };
 
 /** Short node-failure timings so a lost host is noticed within seconds. */
 const GRACE_SECONDS = 8;
@@ -36,8 +40,8 @@ before(async () => {
     controllerManagerArgs: ['--node-monitor-grace-period', String(GRACE_SECONDS), '--leader-elect', 'false'],
   });
   admin = adminClient(plane);
-  join = await joinToken(plane);
-  await Promise.all(hosts.map((h) => startHostAgent(plane, h, join, ['--lease-renew-interval', '2'])));
+  joinArgs = await joinToken(plane);
+  await Promise.all(hosts.map((h) => startHostAgent(plane, h, joinArgs, ['--lease-renew-interval', '2'])));
 });
 
 after(async () => {
@@ -85,6 +89,19 @@ async function execIn(pod: KubeObject, cmd: string[], timeoutMs = 30_000): Promi
   return hostDocker(host, ['exec', await containerOf(pod, host), ...cmd], timeoutMs);
 }
 
+/** One HTTP GET from this machine (the test runs outside every simulated host). */
+function fetchText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', reject);
+  });
+}
+
 /** busybox wget, bounded by busybox timeout (its own -T crashes this static build). */
 function fetchCommand(url: string, seconds = 5): string[] {
   return ['timeout', String(seconds), 'wget', '-qO-', url];
@@ -111,6 +128,10 @@ spec:
           periodSeconds: 1
           failureThreshold: 1
       terminationGracePeriodSeconds: 1
+      # Short test timings: leave a lost host 2 s after it is noticed (the default is 300 s).
+      tolerations:
+      - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 2}
+      - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 2}
 ---
 apiVersion: v1
 kind: Service
@@ -156,4 +177,207 @@ test('a 6-replica Deployment spreads over the 3 hosts; a pod on host 1 reaches a
   const got = await execIn(onH1, fetchCommand(`http://${ipOf(onH3)}:8080/`));
   assert.equal(got.code, 0, got.stderr);
   assert.equal(got.stdout.trim(), onH3.metadata.name, 'the answer comes from the pod on host 3');
+});
+
+const ENDPOINTS = mustFind('', 'v1', 'endpoints');
+const SERVICES = mustFind('', 'v1', 'services');
+
+/** Ready endpoint IPs of a Service, from its Endpoints object. */
+async function readyEndpointIPs(name: string): Promise<string[]> {
+  const ep = await admin.get(ENDPOINTS, name, { namespace: 'default' });
+  const subsets = (ep['subsets'] ?? []) as { addresses?: { ip: string }[] }[];
+  return subsets.flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
+}
+
+/** The endpoints the host's NAT rules spread `default/<svc>` over (DNAT targets). */
+async function ruleEndpoints(host: SimHost, svc: string): Promise<string[]> {
+  const save = (await inHost(host, 'iptables-save', ['-t', 'nat'])).stdout.split('\n');
+  const svcChains = new Set<string>();
+  for (const line of save) {
+    const m = /^-A COX-SERVICES .*default\/(\S+?)[:" ].* -j (COX-SVC-\S+)/.exec(line);
+    if (m !== null && m[1] === svc && m[2] !== undefined) svcChains.add(m[2]);
+  }
+  const seps = new Set<string>();
+  for (const line of save) {
+    const m = /^-A (COX-SVC-\S+) .*-j (COX-SEP-\S+)/.exec(line);
+    if (m !== null && m[1] !== undefined && m[2] !== undefined && svcChains.has(m[1])) seps.add(m[2]);
+  }
+  const targets = new Set<string>();
+  for (const line of save) {
+    const m = /^-A (COX-SEP-\S+) .*--to-destination (\d+\.\d+\.\d+\.\d+):\d+/.exec(line);
+    if (m !== null && m[1] !== undefined && m[2] !== undefined && seps.has(m[1])) targets.add(m[2]);
+  }
+  return [...targets].sort();
+}
+
+/** `count` requests from inside a pod; returns the answering pod names, one per request. */
+async function requestsFrom(pod: KubeObject, url: string, count: number): Promise<string[]> {
+  const script = `i=0; while [ $i -lt ${count} ]; do timeout 5 wget -qO- ${url} || echo FAILED; i=$((i+1)); done`;
+  const res = await execIn(pod, ['sh', '-c', script], 30_000 + count * 6000);
+  assert.equal(res.code, 0, res.stderr);
+  return res.stdout.trim().split('\n').map((l) => l.trim());
+}
+
+async function clientPod(): Promise<KubeObject> {
+  const pods = (await podsOf('app=web')).filter((p) => isReady(p) && nodeOf(p) === 'coxh2');
+  assert.ok(pods[0] !== undefined, 'a web pod on host 2 to send requests from');
+  return pods[0];
+}
+
+/** Waits until every host's rules for `svc` spread over exactly the Service's ready endpoints. */
+async function rulesFollowEndpoints(svc: string, on: SimHost[] = hosts): Promise<string[]> {
+  let ips: string[] = [];
+  await eventually(async () => {
+    ips = await readyEndpointIPs(svc);
+    for (const h of on) if ((await ruleEndpoints(h, svc)).join(',') !== ips.join(',')) return false;
+    return true;
+  }, { timeoutMs: 60_000, intervalMs: 300, what: `rules for ${svc} on every host follow its Endpoints` });
+  return ips;
+}
+
+function namesByIP(pods: KubeObject[]): Map<string, string> {
+  return new Map(pods.map((p) => [ipOf(p), p.metadata.name ?? '']));
+}
+
+test('from a pod on host 2, 60 requests by DNS name and 60 by ClusterIP reach every endpoint; a NodePort answers on every host', async () => {
+  const ips = await rulesFollowEndpoints('web');
+  assert.equal(ips.length, 6);
+  const expected = [...namesByIP(await podsOf('app=web')).entries()].filter(([ip]) => ips.includes(ip)).map(([, n]) => n).sort();
+  const client = await clientPod();
+  const byName = await requestsFrom(client, 'http://web.default.svc.cluster.local/', 60);
+  assert.ok(!byName.includes('FAILED'), `all requests by name answered: ${byName.join(' ')}`);
+  assert.deepEqual([...new Set(byName)].sort(), expected, 'every endpoint answered by name');
+  const svc = await admin.get(SERVICES, 'web', { namespace: 'default' });
+  const clusterIP = String((svc['spec'] as { clusterIP?: string }).clusterIP);
+  const byIP = await requestsFrom(client, `http://${clusterIP}/`, 60);
+  assert.ok(!byIP.includes('FAILED'), `all requests by ClusterIP answered: ${byIP.join(' ')}`);
+  assert.deepEqual([...new Set(byIP)].sort(), expected, 'every endpoint answered by ClusterIP');
+  // The short name resolves through the pod's search path too.
+  const short = await requestsFrom(client, 'http://web/', 1);
+  assert.ok(expected.includes(short[0] ?? ''), `short name answered: ${short.join(' ')}`);
+  for (const h of hosts) {
+    const res = await fetchText(`http://${h.ip}:30080/`);
+    assert.ok(expected.includes(res.trim()), `NodePort on ${h.ns} (${h.ip}) answered: ${res}`);
+  }
+});
+
+test('scaling down and a readiness failure update the rules; no request reaches a removed or unready endpoint afterwards', async () => {
+  const scaled = await coxctl(plane.pki.adminKubeconfig, ['scale', 'deployment/web', '--replicas', '4']);
+  assert.equal(scaled.code, 0, scaled.stderr);
+  await eventually(async () => (await readyEndpointIPs('web')).length === 4, { timeoutMs: 60_000, what: '4 endpoints after scaling' });
+  let ips = await rulesFollowEndpoints('web');
+  assert.equal(ips.length, 4);
+  const client = await clientPod();
+  let names = namesByIP(await podsOf('app=web'));
+  let allowed = new Set(ips.map((ip) => names.get(ip)));
+  for (const answer of await requestsFrom(client, 'http://web.default.svc.cluster.local/', 40)) {
+    assert.ok(allowed.has(answer), `answer from ${answer}, not one of the 4 remaining endpoints`);
+  }
+  // One endpoint (not the client) turns unready.
+  const victim = (await podsOf('app=web')).find((p) => isReady(p) && p.metadata.name !== client.metadata.name && ips.includes(ipOf(p)));
+  assert.ok(victim !== undefined);
+  const broke = await execIn(victim, ['rm', '-f', '/tmp/ready']);
+  assert.equal(broke.code, 0, broke.stderr);
+  await eventually(async () => !(await readyEndpointIPs('web')).includes(ipOf(victim)), { timeoutMs: 30_000, what: 'the unready pod leaves the endpoints' });
+  ips = await rulesFollowEndpoints('web');
+  assert.ok(!ips.includes(ipOf(victim)));
+  names = namesByIP(await podsOf('app=web'));
+  allowed = new Set(ips.map((ip) => names.get(ip)));
+  for (const answer of await requestsFrom(client, 'http://web.default.svc.cluster.local/', 40)) {
+    assert.notEqual(answer, victim.metadata.name, 'no request reaches the unready endpoint');
+    assert.ok(allowed.has(answer), `answer from ${answer}`);
+  }
+  // Ready again: back in the rules.
+  await execIn(victim, ['touch', '/tmp/ready']);
+  await eventually(async () => (await readyEndpointIPs('web')).includes(ipOf(victim)), { timeoutMs: 30_000, what: 'the pod is ready again' });
+  await rulesFollowEndpoints('web');
+});
+
+test('a host whose link is cut goes NotReady, its pods come back on the other hosts, the Service keeps answering; when it returns it removes their containers and is Ready', async () => {
+  const lost = hosts[2];
+  assert.ok(lost !== undefined);
+  const before = (await podsOf('app=web')).filter((p) => nodeOf(p) === lost.ns && p.metadata.deletionTimestamp === undefined);
+  await cutHost(lost);
+  const cutAt = Date.now();
+  await eventually(async () => {
+    const node = await admin.get(NODES, lost.ns);
+    const ready = ((node['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).find((c) => c.type === 'Ready');
+    return ready?.status === 'Unknown';
+  }, { timeoutMs: 60_000, what: `${lost.ns} goes NotReady (Unknown)` });
+  await eventually(async () => {
+    const pods = (await podsOf('app=web')).filter((p) => p.metadata.deletionTimestamp === undefined);
+    return pods.length === 4 && pods.every((p) => nodeOf(p) !== lost.ns && isReady(p));
+  }, { timeoutMs: 120_000, intervalMs: 500, what: 'all web pods Running and Ready on the other hosts' });
+  const recoveredMs = Date.now() - cutAt;
+  const alive = hosts.filter((h) => h !== lost);
+  const ips = await rulesFollowEndpoints('web', alive);
+  const names = namesByIP(await podsOf('app=web'));
+  const client = await clientPod();
+  const answers = await requestsFrom(client, 'http://web.default.svc.cluster.local/', 30);
+  for (const a of answers) assert.ok(ips.map((ip) => names.get(ip)).includes(a), `answer ${a} from a live endpoint`);
+  process.stdout.write(`# host loss: ${before.length} pods back on other hosts ${recoveredMs} ms after the cut (grace ${GRACE_SECONDS} s, tolerationSeconds 2)\n`);
+
+  await restoreHost(lost);
+  await eventually(async () => {
+    const node = await admin.get(NODES, lost.ns);
+    const ready = ((node['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).find((c) => c.type === 'Ready');
+    return ready?.status === 'True';
+  }, { timeoutMs: 90_000, what: `${lost.ns} Ready again` });
+  await eventually(async () => {
+    const left = (await hostDocker(lost, ['ps', '-aq', '--filter', 'label=io.coxswain.pod.namespace=default'])).stdout.trim();
+    return left === '';
+  }, { timeoutMs: 90_000, intervalMs: 500, what: `${lost.ns} removed the containers of its deleted pods` });
+  for (const p of before) {
+    await eventually(async () => {
+      try {
+        await admin.get(PODS, p.metadata.name ?? '', { namespace: 'default' });
+        return false;
+      } catch {
+        return true;
+      }
+    }, { timeoutMs: 60_000, what: `pod ${p.metadata.name} is gone from the API` });
+  }
+});
+
+test('npm run up -- --hosts 2 brings up a joined cluster, and npm run down leaves nothing behind', async () => {
+  // This suite's own hosts go first: the scripts use the same names.
+  admin.close();
+  for (const h of hosts) await stopHostAgent(h);
+  await plane.stop();
+  for (const h of hosts) await removeSimHost(h);
+  hosts.length = 0;
+
+  const state = mkdtempSync(join(tmpdir(), 'coxswain-up-'));
+  const env = { ...process.env, COXSWAIN_STATE: state, COXSWAIN_CERTS: join(state, 'certs'), COXSWAIN_PORT: String(await freePort()), COXSWAIN_SKIP_SETUP: '1' };
+  try {
+    const up = await run('bash', [join(REPO, 'scripts', 'up.sh'), '--hosts', '2'], { env, timeoutMs: 300_000 });
+    assert.equal(up.code, 0, `up failed: ${up.stdout.slice(-2000)} ${up.stderr.slice(-2000)}`);
+    assert.match(up.stdout, /node coxh1 is Ready/);
+    assert.match(up.stdout, /node coxh2 is Ready/);
+    const nodes = await coxctl(join(state, 'certs', 'admin.kubeconfig'), ['get', 'nodes', '-o', 'name']);
+    assert.deepEqual(nodes.stdout.trim().split('\n').sort(), ['node/coxh1', 'node/coxh2']);
+    const pids = readdirSync(join(state, 'pids')).map((f) => Number(readFileSync(join(state, 'pids', f), 'utf8')));
+    const agentPids = ['coxh1', 'coxh2'].map((ns) => Number(readFileSync(`/run/coxswain/sim/${ns}/kubelet.pid`, 'utf8')));
+    const dockerdPids = ['coxh1', 'coxh2'].map((ns) => Number(readFileSync(`/run/coxswain/sim/${ns}/docker.pid`, 'utf8')));
+
+    const down = await run('bash', [join(REPO, 'scripts', 'down.sh')], { env, timeoutMs: 120_000 });
+    assert.equal(down.code, 0, down.stderr);
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const pid of [...pids, ...agentPids, ...dockerdPids]) assert.equal(alive(pid), false, `process ${pid} is gone`);
+    assert.doesNotMatch((await run('ip', ['netns', 'list'])).stdout, /coxh/, 'no namespace left');
+    assert.doesNotMatch((await run('ip', ['-o', 'link', 'show'])).stdout, /coxbr0|coxh\d/, 'no bridge or link left');
+    assert.equal((await run('ip', ['route', 'show', 'proto', '77'])).stdout.trim(), '', 'no route left');
+    assert.doesNotMatch((await run('iptables-save', [])).stdout, /coxswain-sim|COXNET-|COX-/, 'no rule left');
+    assert.equal(existsSync('/var/lib/coxswain/sim/coxh1'), false, 'no host state left');
+  } finally {
+    await run('bash', [join(REPO, 'scripts', 'down.sh')], { env, timeoutMs: 120_000 }).catch(() => undefined);
+    rmSync(state, { recursive: true, force: true });
+  }
 });

@@ -16,6 +16,9 @@ import { DockerRuntime, type ContainerState } from './runtime/index.js';
 import { KubeletServer } from './server.js';
 import { podDirs, removePodDir } from './volumes.js';
 import { startNodeNetwork } from './network/node-network.js';
+import { ServiceProxy } from './proxy/proxier.js';
+import type { Service } from './proxy/types.js';
+import { serviceEnv } from './service-env.js';
 
 const PODS = mustFind('', 'v1', 'pods');
 const NODES = mustFind('', 'v1', 'nodes');
@@ -35,8 +38,8 @@ export class Kubelet {
   private readonly byUid = new Map<string, string>();
   private lastRelist = new Map<string, string>();
   private server: KubeletServer | undefined;
-  /** Set once the pod network is up (host-gw mode). */
-  private networkReady: { services: Informer; endpoints: Informer; gateway: string; network: string } | undefined;
+  /** The Services cache (host-gw mode), for pods' service environment variables. */
+  private serviceCache: Informer | undefined;
 
   constructor(
     private readonly config: KubeletConfig,
@@ -56,7 +59,10 @@ export class Kubelet {
       },
     });
     this.syncer = new PodSyncer(
-      { nodeName: config.nodeName, nodeIP: config.nodeIP, rootDir: config.rootDir, sandboxImage: config.sandboxImage, podNetwork: config.podNetwork },
+      {
+        nodeName: config.nodeName, nodeIP: config.nodeIP, rootDir: config.rootDir, sandboxImage: config.sandboxImage, podNetwork: config.podNetwork,
+        serviceEnv: (ns, links) => this.serviceEnvFor(ns, links),
+      },
       client,
       this.runtime,
       probes,
@@ -173,8 +179,17 @@ export class Kubelet {
     for (const inf of [nodes, services, endpoints]) inf.start(signal);
     await Promise.all([nodes, services, endpoints].map((inf) => inf.waitForSync(signal)));
     const net = await startNodeNetwork(this.runtime, nodes, { nodeName: this.config.nodeName, clusterCIDR: this.config.clusterCIDR, podCidrTimeoutMs: this.config.podCidrTimeoutMs, log: this.log }, signal);
-    this.networkReady = { services, endpoints, gateway: net.gateway, network: net.name };
+    const proxy = new ServiceProxy({ services, endpoints }, { clusterCIDR: this.config.clusterCIDR, nodeIPs: [this.config.nodeIP], log: this.log });
+    void proxy.start(signal);
+    this.serviceCache = services;
     this.syncer.setNetwork(net.name, { nameservers: this.config.clusterDNS.length > 0 ? this.config.clusterDNS : [net.gateway], domain: this.config.clusterDomain });
+  }
+
+  /** Service variables for a pod (enableServiceLinks; the `kubernetes` Service always). */
+  private serviceEnvFor(namespace: string, links: boolean): Record<string, string> {
+    const all = (this.serviceCache?.list() ?? []) as Service[];
+    const visible = links ? all : all.filter((s) => s.metadata.namespace === 'default' && s.metadata.name === 'kubernetes');
+    return Object.fromEntries(serviceEnv(visible, namespace).map((v) => [v.name, v.value]));
   }
 
   reloadServingCertificate(): void {

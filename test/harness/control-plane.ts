@@ -171,6 +171,8 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
       clearTimeout(timer);
       res({ code: code ?? -1, stdout, stderr });
     });
+    // A command that exits without reading its input is judged by its exit code, not EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }

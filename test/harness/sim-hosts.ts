@@ -40,7 +40,7 @@ async function script(args: string[], timeoutMs = 120_000): Promise<string> {
 export async function addSimHost(n: number): Promise<SimHost> {
   await script(['add', String(n)]);
   const vars = Object.fromEntries((await script(['env', String(n)])).trim().split('\n').map((l) => l.split('=') as [string, string]));
-  return new SimHost(n, vars['NS'] ?? '', vars['IP'] ?? '', vars['SOCKET'] ?? '', vars['ROOT'] ?? '');
+  return new SimHost(n, vars['NS'] ?? '', vars['IP'] ?? '', vars['SOCKET'] ?? '', vars['HOST_ROOT'] ?? '');
 }
 
 /** A bootstrap token and CA hash from `coxctl token create`, as an operator gets them. */

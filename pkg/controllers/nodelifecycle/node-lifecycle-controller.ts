@@ -11,6 +11,7 @@ import { isNotFound } from '../../errors/index.js';
 import { deletePod, isActive } from '../pods.js';
 
 const NODES = mustFind('', 'v1', 'nodes');
+const PODS = mustFind('', 'v1', 'pods');
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 const NOT_READY = 'node.kubernetes.io/not-ready';
 
@@ -104,7 +105,23 @@ export class NodeLifecycleController {
       if (!same) {
         await this.tolerate(this.client.patch(NODES, name, 'merge', { spec: { taints: [...others, ...desired].length > 0 ? [...others, ...desired] : null } }));
       }
+      if (status !== 'True') await this.markPodsNotReady(name, now);
       await this.evict(node, [...others, ...desired], now);
+    }
+  }
+
+  /**
+   * Pods on a node that is not Ready are not Ready either (Kubernetes' MarkPodsNotReady):
+   * their agent can no longer vouch for them, and Services must stop sending them traffic.
+   */
+  private async markPodsNotReady(nodeName: string, now: number): Promise<void> {
+    for (const pod of this.pods.list()) {
+      if (((pod['spec'] ?? {}) as Obj)['nodeName'] !== nodeName || !isActive(pod)) continue;
+      const conditions = ((((pod['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).filter(isObject);
+      if (!conditions.some((c) => c['type'] === 'Ready' && c['status'] === 'True')) continue;
+      const next = conditions.map((c) => (c['type'] === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady', message: `node ${nodeName} is not ready`, lastTransitionTime: rfc3339(now) } : c));
+      this.log(`node ${nodeName} not ready: marking pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} not ready`);
+      await this.tolerate(this.client.patch(PODS, pod.metadata.name ?? '', 'strategic', { status: { conditions: next } }, { namespace: pod.metadata.namespace ?? '', subresource: 'status' }));
     }
   }
 

@@ -1,0 +1,68 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { Iptables } from './iptables.js';
+import type { Endpoints, Service } from './types.js';
+
+const ns = `cox-proxytest-${process.pid}`;
+const isRoot = process.getuid?.() === 0;
+const ipt = new Iptables({ netns: ns });
+
+function save(table: string): string {
+  return execFileSync('ip', ['netns', 'exec', ns, 'iptables-save', '-t', table], { encoding: 'utf8' });
+}
+
+function count(text: string, needle: string): number {
+  return text.split('\n').filter((l) => l.includes(needle)).length;
+}
+
+const web: Service = { metadata: { namespace: 'ns', name: 'web' }, spec: { type: 'NodePort', clusterIP: '10.96.0.10', ports: [{ port: 80, nodePort: 30080 }] } };
+const gone: Service = { metadata: { namespace: 'ns', name: 'gone' }, spec: { clusterIP: '10.96.0.11', ports: [{ port: 81 }] } };
+const empty: Service = { metadata: { namespace: 'ns', name: 'empty' }, spec: { clusterIP: '10.96.0.12', ports: [{ port: 82 }] } };
+const eps: Endpoints[] = [
+  { metadata: { namespace: 'ns', name: 'web' }, subsets: [{ addresses: [{ ip: '10.244.1.2' }, { ip: '10.244.1.3' }], ports: [{ port: 8080 }] }] },
+  { metadata: { namespace: 'ns', name: 'gone' }, subsets: [{ addresses: [{ ip: '10.244.1.4' }], ports: [{ port: 8081 }] }] },
+];
+
+before(() => {
+  if (isRoot) execFileSync('ip', ['netns', 'add', ns]);
+});
+
+after(() => {
+  if (isRoot) execFileSync('ip', ['netns', 'del', ns]);
+});
+
+test('apply, resync without a service, cleanup', { skip: !isRoot && 'needs root' }, async () => {
+  const clusterCIDR = '10.244.0.0/16';
+  await ipt.sync({ services: [web, gone, empty], endpoints: eps, clusterCIDR });
+  let nat = save('nat');
+  assert.equal(count(nat, '-A PREROUTING') , 1);
+  assert.equal(count(nat, '-A OUTPUT -m comment --comment "coxswain service portals" -j COX-SERVICES'), 1);
+  assert.equal(count(nat, '-j COX-POSTROUTING'), 1);
+  assert.equal(count(nat, '--to-destination 10.244.1.2:8080'), 1);
+  assert.equal(count(nat, '--to-destination 10.244.1.4:8081'), 1);
+  assert.equal(count(nat, '--dport 30080 -j COX-SVC-'), 1);
+  assert.match(nat, /--probability 0\.5000000000/);
+  const goneChains = nat.split('\n').filter((l) => l.includes('ns/gone') && l.startsWith('-A COX-SERVICES')).map((l) => l.split('-j ')[1]);
+  assert.equal(goneChains.length, 1);
+  let filter = save('filter');
+  assert.equal(count(filter, '-d 10.96.0.12/32') , 1);
+  assert.equal(count(filter, '-j COX-SERVICES'), 3);
+
+  await ipt.sync({ services: [web, empty], endpoints: eps, clusterCIDR });
+  await ipt.sync({ services: [web, empty], endpoints: eps, clusterCIDR });
+  nat = save('nat');
+  assert.ok(!nat.includes(goneChains[0]!), 'stale SVC chain deleted');
+  assert.ok(!nat.includes('10.244.1.4'), 'stale SEP deleted');
+  assert.ok(!nat.includes('ns/gone'));
+  assert.equal(count(nat, '-A PREROUTING'), 1, 'jumps not duplicated');
+  assert.equal(count(nat, '-j COX-POSTROUTING'), 1);
+  assert.equal(count(nat, '--to-destination 10.244.1.3:8080'), 1);
+  filter = save('filter');
+  assert.equal(count(filter, '-j COX-SERVICES'), 3);
+  assert.equal(count(filter, '-d 10.96.0.12/32'), 1);
+
+  await ipt.cleanup();
+  assert.ok(!save('nat').includes('COX-'));
+  assert.ok(!save('filter').includes('COX-'));
+});

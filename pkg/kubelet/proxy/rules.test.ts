@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildNatRules, chainHash } from './rules.js';
+import type { Endpoints, Service, ServicePort } from './types.js';
+
+function svc(name: string, ports: ServicePort[], extra: Partial<NonNullable<Service['spec']>> = {}): Service {
+  return { metadata: { namespace: 'ns', name }, spec: { clusterIP: '10.96.0.10', ports, ...extra } };
+}
+
+function eps(name: string, ready: string[], notReady: string[], ports: { name?: string; port: number; protocol?: string }[]): Endpoints {
+  return {
+    metadata: { namespace: 'ns', name },
+    subsets: [{ addresses: ready.map((ip) => ({ ip })), notReadyAddresses: notReady.map((ip) => ({ ip })), ports }],
+  };
+}
+
+const base = { clusterCIDR: '10.244.0.0/16', existingChains: [] as string[] };
+
+function section(payload: string, table: string): string[] {
+  const lines = payload.split('\n');
+  const start = lines.indexOf(`*${table}`);
+  const end = lines.indexOf('COMMIT', start);
+  assert.ok(start >= 0 && end > start, `section ${table}`);
+  return lines.slice(start + 1, end);
+}
+
+test('payload has nat and filter sections and top chains', () => {
+  const out = buildNatRules({ ...base, services: [], endpoints: [] });
+  const nat = section(out, 'nat');
+  for (const c of ['COX-SERVICES', 'COX-NODEPORTS', 'COX-POSTROUTING', 'COX-MARK-MASQ']) {
+    assert.ok(nat.includes(`:${c} - [0:0]`), c);
+  }
+  assert.ok(nat.some((l) => l.includes('-A COX-POSTROUTING') && l.includes('-j MASQUERADE')));
+  assert.ok(nat.some((l) => l === '-A COX-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000'));
+  assert.equal(nat.at(-1), '-A COX-SERVICES -m comment --comment "coxswain service nodeports" -m addrtype --dst-type LOCAL -j COX-NODEPORTS');
+  assert.ok(section(out, 'filter').includes(':COX-SERVICES - [0:0]'));
+  assert.ok(!/PREROUTING|-A OUTPUT|-A INPUT|-A FORWARD/.test(out), 'no built-in jumps');
+  assert.ok(out.startsWith('*nat\n') && out.endsWith('COMMIT\n'));
+});
+
+test('spreads over ready endpoints only with decreasing probabilities', () => {
+  const out = buildNatRules({
+    ...base,
+    services: [svc('web', [{ name: 'http', port: 80, protocol: 'TCP' }])],
+    endpoints: [eps('web', ['10.244.1.3', '10.244.1.2', '10.244.2.2'], ['10.244.9.9'], [{ name: 'http', port: 8080 }])],
+  });
+  const nat = section(out, 'nat');
+  const svcChain = `COX-SVC-${chainHash('ns', 'web', 'http', 'TCP')}`;
+  assert.ok(nat.includes(`:${svcChain} - [0:0]`));
+  assert.ok(nat.includes(`-A COX-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "ns/web:http cluster IP" -m tcp --dport 80 -j ${svcChain}`));
+  const svcRules = nat.filter((l) => l.startsWith(`-A ${svcChain} `));
+  assert.equal(svcRules[0], `-A ${svcChain} -j COX-MARK-MASQ`);
+  assert.equal(svcRules.length, 4);
+  assert.match(svcRules[1]!, /--probability 0\.33333333333 /);
+  assert.match(svcRules[2]!, /--probability 0\.50000000000 /);
+  assert.doesNotMatch(svcRules[3]!, /statistic/);
+  const dnats = nat.filter((l) => l.includes('DNAT'));
+  assert.deepEqual(dnats.map((l) => l.split('--to-destination ')[1]).sort(), ['10.244.1.2:8080', '10.244.1.3:8080', '10.244.2.2:8080']);
+  assert.ok(!out.includes('10.244.9.9'), 'not-ready address excluded');
+  assert.ok(!section(out, 'filter').some((l) => l.includes('REJECT')));
+});
+
+test('chain names are stable across rebuilds', () => {
+  const input = {
+    ...base,
+    services: [svc('web', [{ port: 80 }])],
+    endpoints: [eps('web', ['10.244.1.2'], [], [{ port: 8080 }])],
+  };
+  assert.equal(buildNatRules(input), buildNatRules(input));
+  assert.match(buildNatRules(input), /COX-SVC-[0-9A-F]{16} /);
+});
+
+test('named ports map to endpoint ports of the same name; UDP supported', () => {
+  const out = buildNatRules({
+    ...base,
+    services: [svc('dns', [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }, { name: 'sctp', port: 9, protocol: 'SCTP' }])],
+    endpoints: [eps('dns', ['10.244.1.5'], [], [{ name: 'dns-tcp', port: 5353, protocol: 'TCP' }, { name: 'dns', port: 5354, protocol: 'UDP' }])],
+  });
+  assert.ok(out.includes('-p udp -m comment --comment "ns/dns:dns" -m udp -j DNAT --to-destination 10.244.1.5:5354'));
+  assert.ok(out.includes('-p tcp -m comment --comment "ns/dns:dns-tcp" -m tcp -j DNAT --to-destination 10.244.1.5:5353'));
+  assert.ok(!out.includes('sctp'));
+});
+
+test('headless and ExternalName services get no rules', () => {
+  const out = buildNatRules({
+    ...base,
+    services: [svc('h', [{ port: 80 }], { clusterIP: 'None' }), svc('x', [{ port: 80 }], { type: 'ExternalName', clusterIP: '' })],
+    endpoints: [eps('h', ['10.244.1.2'], [], [{ port: 80 }])],
+  });
+  assert.ok(!out.includes('COX-SVC-'));
+  assert.ok(!out.includes('REJECT'));
+});
+
+test('no ready endpoints: filter REJECT for cluster IP and node port', () => {
+  const out = buildNatRules({
+    ...base,
+    services: [svc('np', [{ port: 80, nodePort: 30080 }], { type: 'NodePort' })],
+    endpoints: [eps('np', [], ['10.244.1.2'], [{ port: 80 }])],
+  });
+  assert.ok(!section(out, 'nat').some((l) => l.includes('COX-SVC-')));
+  const filter = section(out, 'filter');
+  assert.ok(filter.includes('-A COX-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "ns/np has no endpoints" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable'));
+  assert.ok(filter.includes('-A COX-SERVICES -p tcp -m comment --comment "ns/np has no endpoints" -m addrtype --dst-type LOCAL -m tcp --dport 30080 -j REJECT --reject-with icmp-port-unreachable'));
+});
+
+test('node ports jump to the service chain, before the nodeports jump is last', () => {
+  const out = buildNatRules({
+    ...base,
+    services: [svc('lb', [{ port: 80, nodePort: 30081 }], { type: 'LoadBalancer' }), svc('ci', [{ port: 81, nodePort: 30082 }])],
+    endpoints: [eps('lb', ['10.244.1.2'], [], [{ port: 80 }]), eps('ci', ['10.244.1.3'], [], [{ port: 81 }])],
+  });
+  const nat = section(out, 'nat');
+  const svcChain = `COX-SVC-${chainHash('ns', 'lb', '', 'TCP')}`;
+  assert.ok(nat.includes(`-A COX-NODEPORTS -p tcp -m comment --comment "ns/lb" -m tcp --dport 30081 -j ${svcChain}`));
+  assert.ok(!out.includes('30082'), 'ClusterIP service gets no node port');
+});
+
+test('stale chains are declared, and deleted after the rules', () => {
+  const stale = 'COX-SVC-0000000000000000';
+  const out = buildNatRules({
+    ...base,
+    existingChains: ['COX-SERVICES', stale, 'COX-SEP-1111111111111111'],
+    existingFilterChains: ['COX-SERVICES', 'COX-OLD'],
+    services: [],
+    endpoints: [],
+  });
+  const nat = section(out, 'nat');
+  const decl = nat.indexOf(`:${stale} - [0:0]`);
+  const del = nat.indexOf(`-X ${stale}`);
+  assert.ok(decl >= 0 && del > decl);
+  assert.ok(nat.lastIndexOf(nat.find((l) => l.startsWith('-A '))!) < del);
+  assert.ok(nat.includes('-X COX-SEP-1111111111111111'));
+  assert.ok(!nat.includes('-X COX-SERVICES'));
+  assert.ok(section(out, 'filter').includes('-X COX-OLD'));
+});
