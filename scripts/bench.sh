@@ -13,3 +13,5 @@ echo "== scheduler (issue 4)"
 node dist/scripts/bench-scheduler.js
 echo "== 50-replica deployment (issue 4)"
 node dist/scripts/bench-deployment.js
+echo "== networking on 3 simulated hosts (issue 5)"
+node dist/scripts/bench-network.js

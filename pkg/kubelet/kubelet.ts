@@ -16,9 +16,12 @@ import { DockerRuntime, type ContainerState } from './runtime/index.js';
 import { KubeletServer } from './server.js';
 import { podDirs, removePodDir } from './volumes.js';
 import { startNodeNetwork } from './network/node-network.js';
+import { ensureHairpin } from './network/host-gw.js';
 import { ServiceProxy } from './proxy/proxier.js';
 import type { Service } from './proxy/types.js';
 import { serviceEnv } from './service-env.js';
+import { ClusterRecords } from './dns/records.js';
+import { DnsServer, upstreamsFromResolvConf } from './dns/server.js';
 
 const PODS = mustFind('', 'v1', 'pods');
 const NODES = mustFind('', 'v1', 'nodes');
@@ -181,8 +184,22 @@ export class Kubelet {
     const net = await startNodeNetwork(this.runtime, nodes, { nodeName: this.config.nodeName, clusterCIDR: this.config.clusterCIDR, podCidrTimeoutMs: this.config.podCidrTimeoutMs, log: this.log }, signal);
     const proxy = new ServiceProxy({ services, endpoints }, { clusterCIDR: this.config.clusterCIDR, nodeIPs: [this.config.nodeIP], log: this.log });
     void proxy.start(signal);
+    // Cluster DNS for this node's pods, on the pod network's gateway.
+    const dns = await DnsServer.start({
+      address: net.gateway,
+      port: 53,
+      records: new ClusterRecords({ services, endpoints }, this.config.clusterDomain),
+      upstream: upstreamsFromResolvConf('/etc/resolv.conf', { exclude: [net.gateway] }),
+      log: this.log,
+    });
+    signal.addEventListener('abort', () => void dns.close(), { once: true });
+    this.log(`dns: serving ${this.config.clusterDomain} on ${net.gateway}:53`);
     this.serviceCache = services;
-    this.syncer.setNetwork(net.name, { nameservers: this.config.clusterDNS.length > 0 ? this.config.clusterDNS : [net.gateway], domain: this.config.clusterDomain });
+    this.syncer.setNetwork(
+      net.name,
+      { nameservers: this.config.clusterDNS.length > 0 ? this.config.clusterDNS : [net.gateway], domain: this.config.clusterDomain },
+      () => ensureHairpin(net.bridge).catch((err: unknown) => this.log(`hairpin: ${err instanceof Error ? err.message : String(err)}`)),
+    );
   }
 
   /** Service variables for a pod (enableServiceLinks; the `kubernetes` Service always). */

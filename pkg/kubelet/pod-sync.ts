@@ -31,6 +31,8 @@ export interface PodSyncConfig {
   podNetwork: string;
   /** The cluster DNS pods with dnsPolicy ClusterFirst use; none: the node's resolver. */
   dns?: ClusterDns;
+  /** Runs after a pod sandbox started (the pod network sets hairpin mode on its port). */
+  afterSandboxStart?: () => Promise<void>;
   /** Service environment variables for a pod's namespace (enableServiceLinks). */
   serviceEnv?: (namespace: string, enableServiceLinks: boolean) => Record<string, string>;
 }
@@ -78,8 +80,9 @@ export class PodSyncer {
   ) {}
 
   /** Points the pod sandboxes at the node's pod network and DNS once they exist. */
-  setNetwork(network: string, dns: ClusterDns | undefined): void {
+  setNetwork(network: string, dns: ClusterDns | undefined, afterSandboxStart?: () => Promise<void>): void {
     this.config.podNetwork = network;
+    if (afterSandboxStart !== undefined) this.config.afterSandboxStart = afterSandboxStart;
     if (dns === undefined) delete this.config.dns;
     else this.config.dns = dns;
   }
@@ -177,6 +180,7 @@ export class PodSyncer {
           { image: this.config.sandboxImage, network: this.config.podNetwork, hostname: str(spec['hostname']) || (pod.metadata.name ?? '').slice(0, 63), hostNetwork: spec['hostNetwork'] === true },
         );
         sandbox = await this.runtime.inspect(id);
+        await this.config.afterSandboxStart?.();
       } catch (err) {
         this.events.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`);
         requeue(5000);

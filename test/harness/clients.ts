@@ -18,6 +18,7 @@ export const R = {
   configmaps: resource('', 'v1', 'configmaps'),
   secrets: resource('', 'v1', 'secrets'),
   services: resource('', 'v1', 'services'),
+  endpoints: resource('', 'v1', 'endpoints'),
   nodes: resource('', 'v1', 'nodes'),
   deployments: resource('apps', 'v1', 'deployments'),
   replicasets: resource('apps', 'v1', 'replicasets'),

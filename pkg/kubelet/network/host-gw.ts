@@ -58,6 +58,20 @@ export function baseRules(clusterCIDR: string, podCIDR: string, podBridge: strin
   ].join('\n');
 }
 
+/**
+ * Hairpin mode on every port of the pod bridge: a pod that reaches itself through a Service
+ * has its packet DNATed back to the port it came from, which a bridge refuses to send out
+ * again unless the port allows it (kubelet's hairpin-veth mode).
+ */
+export async function ensureHairpin(bridge: string): Promise<void> {
+  const ports = JSON.parse((await runCommand('bridge', ['-j', '-d', 'link', 'show'])).trim() || '[]') as { ifname?: string; master?: string; hairpin?: boolean }[];
+  for (const p of ports) {
+    if (p.master === bridge && p.hairpin === false && p.ifname) {
+      await runCommand('bridge', ['link', 'set', 'dev', p.ifname, 'hairpin', 'on']).catch(() => undefined);
+    }
+  }
+}
+
 export class HostGwNetwork {
   private dirty = true;
   private running: Promise<void> | undefined;
