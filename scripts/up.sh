@@ -26,8 +26,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-# With simulated hosts the control plane is reached at the shared bridge's address.
-if [ "$HOSTS" -gt 0 ]; then ADDRESS=198.18.0.1; else ADDRESS=127.0.0.1; fi
+# The address agents reach the apiserver at: with simulated hosts the shared bridge's; for
+# real second machines set COXSWAIN_ADDRESS to this machine's address on their network.
+if [ "$HOSTS" -gt 0 ]; then ADDRESS=198.18.0.1; else ADDRESS=${COXSWAIN_ADDRESS:-127.0.0.1}; fi
 SERVER=https://$ADDRESS:$PORT
 
 # COXSWAIN_SKIP_SETUP=1: the machine is set up and dist/ is built (tests that run up.sh).
@@ -89,10 +90,10 @@ echo "$HOSTS" >"$STATE/hosts"
 if [ "$HOSTS" -eq 0 ]; then
   # One node agent on this machine, with credentials made offline from the CA.
   NODE=${COXSWAIN_NODE_NAME:-$(hostname | tr '[:upper:]' '[:lower:]')}
-  node dist/cmd/coxctl.js pki node --dir "$CERTS" --server "$SERVER" --name "$NODE" --ip 127.0.0.1 >/dev/null
+  node dist/cmd/coxctl.js pki node --dir "$CERTS" --server "$SERVER" --name "$NODE" --ip "$ADDRESS" >/dev/null
   start kubelet dist/cmd/kubelet.js --kubeconfig "$CERTS/nodes/$NODE/kubelet.kubeconfig" \
     --tls-cert-file "$CERTS/nodes/$NODE/kubelet.crt" --tls-private-key-file "$CERTS/nodes/$NODE/kubelet.key" \
-    --client-ca-file "$CERTS/ca.crt" --node-name "$NODE" --node-ip 127.0.0.1 --root-dir "$STATE/kubelet"
+    --client-ca-file "$CERTS/ca.crt" --node-name "$NODE" --node-ip "$ADDRESS" --root-dir "$STATE/kubelet"
   echo "$NODE" >"$STATE/node"
   wait_node_ready "$NODE" "$STATE/logs/kubelet.log" "$STATE/pids/kubelet"
 else

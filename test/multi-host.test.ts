@@ -108,6 +108,22 @@ function fetchCommand(url: string, seconds = 5): string[] {
 }
 
 const WEB = `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-np, namespace: default}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
+---
+
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: default}
@@ -132,21 +148,6 @@ spec:
       tolerations:
       - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 2}
       - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 2}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: default}
-spec:
-  selector: {app: web}
-  ports: [{port: 80, targetPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-np, namespace: default}
-spec:
-  type: NodePort
-  selector: {app: web}
-  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
 `;
 
 test('three hosts join with one token; each gets a podCIDR and routes to the others', async () => {
@@ -252,6 +253,11 @@ test('from a pod on host 2, 60 requests by DNS name and 60 by ClusterIP reach ev
   const byIP = await requestsFrom(client, `http://${clusterIP}/`, 60);
   assert.ok(!byIP.includes('FAILED'), `all requests by ClusterIP answered: ${byIP.join(' ')}`);
   assert.deepEqual([...new Set(byIP)].sort(), expected, 'every endpoint answered by ClusterIP');
+  // Service environment variables, as the kubelet injects them.
+  const env = (await execIn(client, ['env'])).stdout;
+  assert.match(env, new RegExp(`^WEB_SERVICE_HOST=${clusterIP.replace(/\./g, '\\.')}$`, 'm'));
+  assert.match(env, /^WEB_SERVICE_PORT=80$/m);
+  assert.match(env, /^KUBERNETES_SERVICE_HOST=10\.96\.0\.1$/m);
   // The short name resolves through the pod's search path too.
   const short = await requestsFrom(client, 'http://web/', 1);
   assert.ok(expected.includes(short[0] ?? ''), `short name answered: ${short.join(' ')}`);
@@ -291,6 +297,22 @@ test('scaling down and a readiness failure update the rules; no request reaches 
   await execIn(victim, ['touch', '/tmp/ready']);
   await eventually(async () => (await readyEndpointIPs('web')).includes(ipOf(victim)), { timeoutMs: 30_000, what: 'the pod is ready again' });
   await rulesFollowEndpoints('web');
+});
+
+test('a restarted agent rebuilds its rules cleanly: rules of a Service deleted meanwhile go, nothing is duplicated', async () => {
+  const h1 = hosts[0];
+  assert.ok(h1 !== undefined);
+  await stopHostAgent(h1);
+  const del = await coxctl(plane.pki.adminKubeconfig, ['delete', 'service', 'web-np']);
+  assert.equal(del.code, 0, del.stderr);
+  await startHostAgent(plane, h1, joinArgs);
+  await rulesFollowEndpoints('web', [h1]);
+  await eventually(async () => !(await inHost(h1, 'iptables-save', ['-t', 'nat'])).stdout.includes('default/web-np'), { timeoutMs: 30_000, what: 'the rules of the deleted Service are gone' });
+  const nat = (await inHost(h1, 'iptables-save', ['-t', 'nat'])).stdout.split('\n');
+  assert.equal(nat.filter((l) => /^-A PREROUTING .*-j COX-SERVICES/.test(l)).length, 1, 'one jump from PREROUTING');
+  assert.equal(nat.filter((l) => /^-A POSTROUTING .*-j COXNET-POSTROUTING/.test(l)).length, 1, 'one jump to the pod masquerade chain');
+  const filter = (await inHost(h1, 'iptables-save', ['-t', 'filter'])).stdout.split('\n');
+  assert.equal(filter.filter((l) => /^-A DOCKER-USER .*-j COXNET-FORWARD/.test(l)).length, 1, 'one jump from DOCKER-USER');
 });
 
 test('a host whose link is cut goes NotReady, its pods come back on the other hosts, the Service keeps answering; when it returns it removes their containers and is Ready', async () => {
