@@ -2,6 +2,7 @@
 // coxswain node agent: flags → KubeletConfig → Kubelet. First SIGTERM/SIGINT drains, a second exits.
 
 import os from 'node:os';
+import { setMaxListeners } from 'node:events';
 import { Command } from 'commander';
 import { loadKubeconfig, RestClient } from '../pkg/client/index.js';
 import type { KubeletConfig } from '../pkg/kubelet/config.js';
@@ -118,6 +119,8 @@ const config: KubeletConfig = {
 
 const client = new RestClient(loadKubeconfig({ path: joined?.kubeconfig ?? o['kubeconfig'] ?? '' }));
 const abort = new AbortController();
+// Informers, the proxy, DNS and rotation each listen for the stop signal.
+setMaxListeners(64, abort.signal);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (abort.signal.aborted) process.exit(1);
