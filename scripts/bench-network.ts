@@ -120,7 +120,7 @@ spec: {selector: {app: server}, ports: [{port: 80, targetPort: 8080}]}
     console.log(`  pod IP     ${rps(direct).toFixed(0)} req/s, mean ${ms(direct / REQUESTS)}   (baseline)`);
     console.log(`  ClusterIP  ${rps(viaService).toFixed(0)} req/s, mean ${ms(viaService / REQUESTS)}   ratio ${(viaService / direct).toFixed(2)}x the latency`);
 
-    // 3. Host loss: 3 replicas pinned away from nothing; cut host 3 and time until its pods run elsewhere.
+    // 3. Host loss: 6 replicas over the 3 hosts; cut host 3 and time until its pods run elsewhere.
     const deployment = `
 apiVersion: apps/v1
 kind: Deployment
