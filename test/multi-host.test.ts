@@ -14,7 +14,7 @@ import { adminClient, eventually } from './harness/clients.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { coxctl, freePort, REPO, run, startControlPlane, type ControlPlane } from './harness/control-plane.js';
+import { coxctl, DIST, freePort, REPO, run, startControlPlane, type ControlPlane } from './harness/control-plane.js';
 import {
   addSimHost, cutHost, hostDocker, inHost, joinToken, removeSimHost, restoreHost, SIM_GATEWAY, startHostAgent, stopHostAgent, teardownSimHosts, type SimHost,
 } from './harness/sim-hosts.js';
@@ -162,6 +162,24 @@ test('three hosts join with one token; each gets a podCIDR and routes to the oth
       return nodes.filter((n) => n.metadata.name !== h.ns).every((n) => routes.includes(String((n['spec'] as { podCIDR?: string }).podCIDR)));
     }, { timeoutMs: 20_000, what: `routes on ${h.ns}` });
   }
+});
+
+test('from a host, a join with a bad token or a wrong CA hash is refused with a clear error and creates no Node', async () => {
+  const h1 = hosts[0];
+  assert.ok(h1 !== undefined);
+  const attempt = async (token: string, caHash: string): Promise<{ code: number; stderr: string }> =>
+    inHost(h1, process.execPath, [
+      join(DIST, 'cmd', 'kubelet.js'), '--server', plane.server, '--token', token, '--discovery-token-ca-cert-hash', caHash,
+      '--node-name', 'intruder', '--node-ip', h1.ip, '--port', '10251', '--root-dir', mkdtempSync(join(tmpdir(), 'coxswain-intruder-')),
+    ], 60_000);
+  const badToken = await attempt(`${joinArgs.token.slice(0, 7)}0000000000000000`, joinArgs.caHash);
+  assert.notEqual(badToken.code, 0);
+  assert.match(badToken.stderr, /cannot join the cluster: .*token secret is wrong/);
+  const badHash = await attempt(joinArgs.token, `sha256:${'1'.repeat(64)}`);
+  assert.notEqual(badHash.code, 0);
+  assert.match(badHash.stderr, /cannot join the cluster: .*refusing to trust this cluster/);
+  const names = (await admin.list(NODES)).items.map((n) => n.metadata.name);
+  assert.ok(!names.includes('intruder'), 'no Node registered');
 });
 
 test('a 6-replica Deployment spreads over the 3 hosts; a pod on host 1 reaches a pod on host 3 by IP', async () => {
