@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bootstrapTokenSecret, generateBootstrapToken, isExpired, parseBootstrapTokenSecret, signDetached, verifyDetached } from './bootstrap-token.js';
+import { formatCidr, parseCidr, subnet } from './cidr.js';
+import { parseDurationSeconds } from './duration.js';
+
+test('a generated token round-trips through its Secret, with expiry', () => {
+  const { id, secret, token } = generateBootstrapToken();
+  assert.match(token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+  const now = new Date('2026-01-01T00:00:00Z');
+  const parsed = parseBootstrapTokenSecret(bootstrapTokenSecret(id, secret, { ttlSeconds: 60, now }));
+  assert.ok(parsed);
+  assert.equal(parsed.id, id);
+  assert.deepEqual(parsed.usages, ['authentication', 'signing']);
+  assert.equal(isExpired(parsed, new Date('2026-01-01T00:00:59Z')), false);
+  assert.equal(isExpired(parsed, new Date('2026-01-01T00:01:00Z')), true);
+  const forever = parseBootstrapTokenSecret(bootstrapTokenSecret(id, secret, { ttlSeconds: 0 }));
+  assert.equal(forever?.expiration, undefined);
+});
+
+test('a Secret with another name, type or a malformed token is not a bootstrap token', () => {
+  const s = bootstrapTokenSecret('abcdef', '0123456789abcdef', { ttlSeconds: 0 });
+  assert.equal(parseBootstrapTokenSecret({ ...s, type: 'Opaque' }), undefined);
+  assert.equal(parseBootstrapTokenSecret({ ...s, metadata: { ...s.metadata, name: 'bootstrap-token-zzzzzz' } }), undefined);
+  assert.equal(parseBootstrapTokenSecret(bootstrapTokenSecret('ABCDEF', '0123456789abcdef', { ttlSeconds: 0 })), undefined);
+});
+
+test('a detached JWS verifies only for the same content and token', async () => {
+  const jws = await signDetached('kubeconfig text', 'abcdef', '0123456789abcdef');
+  assert.match(jws, /^[^.]+\.\.[^.]+$/);
+  assert.equal(await verifyDetached(jws, 'kubeconfig text', 'abcdef', '0123456789abcdef'), true);
+  assert.equal(await verifyDetached(jws, 'kubeconfig text!', 'abcdef', '0123456789abcdef'), false);
+  assert.equal(await verifyDetached(jws, 'kubeconfig text', 'abcdef', '0000000000000000'), false);
+});
+
+test('CIDR blocks and Go durations', () => {
+  const c = parseCidr('10.244.7.9/16');
+  assert.ok(c);
+  assert.equal(formatCidr(c), '10.244.0.0/16');
+  assert.equal(formatCidr(subnet(c, 24, 3)!), '10.244.3.0/24');
+  assert.equal(subnet(c, 24, 256), undefined);
+  assert.equal(parseCidr('10.244.0.0/33'), undefined);
+  assert.equal(parseDurationSeconds('1h30m'), 5400);
+  assert.equal(parseDurationSeconds('8760h0m0s'), 8760 * 3600);
+  assert.equal(parseDurationSeconds('90'), 90);
+  assert.equal(parseDurationSeconds('soon'), undefined);
+  assert.equal(parseDurationSeconds('5x'), undefined);
+});
