@@ -73,3 +73,35 @@ test('the admin certificate is served, and /version reports Kubernetes minor 32'
   assert.equal(version.major, '1');
   assert.equal(version.minor, '32');
 });
+
+test('a node agent writes only its own Node and Lease and the pods bound to it (node authorization)', async () => {
+  const admin = { cert: readFileSync(plane.pki.adminCert, 'utf8'), key: readFileSync(plane.pki.adminKey, 'utf8') };
+  const caPair = { certPem: ca, keyPem: readFileSync(plane.pki.caKey, 'utf8') };
+  const n1 = await issueCertificate(caPair, { commonName: 'system:node:n1', organizations: ['system:nodes'], usages: ['client'] });
+  const asNode = { cert: n1.certPem, key: n1.keyPem };
+  const call = async (who: { cert: string; key: string }, method: string, path: string, body?: unknown): Promise<number> =>
+    (await rawRequest({ port: plane.port, method, path, ca, ...who, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } } : {}) })).status;
+  const nodeBody = (name: string): unknown => ({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
+  assert.equal(await call(asNode, 'POST', '/api/v1/nodes', nodeBody('n1')), 201, 'registers itself');
+  assert.equal(await call(admin, 'POST', '/api/v1/nodes', nodeBody('n2')), 201);
+  const merge = { 'Content-Type': 'application/merge-patch+json' };
+  const patch = async (who: { cert: string; key: string }, path: string): Promise<number> =>
+    (await rawRequest({ port: plane.port, method: 'PATCH', path, ca, ...who, body: JSON.stringify({ metadata: { labels: { a: 'b' } } }), headers: merge })).status;
+  assert.equal(await patch(asNode, '/api/v1/nodes/n1'), 200, 'its own Node');
+  const other = await rawRequest({ port: plane.port, method: 'PATCH', path: '/api/v1/nodes/n2', ca, ...asNode, body: '{"metadata":{"labels":{"a":"b"}}}', headers: merge });
+  assert.equal(other.status, 403, 'not another Node');
+  assert.match(other.body, /User \\"system:node:n1\\" cannot patch resource \\"nodes\\"/);
+  assert.equal(await call(asNode, 'GET', '/api/v1/nodes'), 200, 'reads are free');
+  const pod = (name: string, node: string): unknown => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] } });
+  assert.equal(await call(admin, 'POST', '/api/v1/namespaces/default/pods', pod('mine', 'n1')), 201);
+  assert.equal(await call(admin, 'POST', '/api/v1/namespaces/default/pods', pod('theirs', 'n2')), 201);
+  const status = async (name: string): Promise<number> =>
+    (await rawRequest({ port: plane.port, method: 'PATCH', path: `/api/v1/namespaces/default/pods/${name}/status`, ca, ...asNode, body: '{"status":{"phase":"Running"}}', headers: merge })).status;
+  assert.equal(await status('mine'), 200, 'status of a pod bound to it');
+  assert.equal(await status('theirs'), 403, 'not of a pod bound elsewhere');
+  assert.equal(await call(asNode, 'DELETE', '/api/v1/namespaces/default/pods/theirs'), 403);
+  // 202: a pod bound to a node is deleted gracefully.
+  assert.equal(await call(asNode, 'DELETE', '/api/v1/namespaces/default/pods/mine'), 202);
+  assert.equal(await call(asNode, 'DELETE', '/api/v1/namespaces/default/services/kubernetes'), 403, 'no other writes');
+  assert.equal(await call(asNode, 'POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }), 403);
+});

@@ -1,5 +1,8 @@
-// Authorization, until RBAC lands: certificate users may do everything; the two kinds of
-// caller without a certificate get exactly what Kubernetes' default bindings give them:
+// Authorization, until RBAC lands: certificate users may do everything, except node agents
+// (group system:nodes), which are held to Kubernetes' Node authorizer and NodeRestriction:
+// they read freely but write only their own Node and Lease, the pods bound to them, events
+// and their own certificate requests. The two kinds of caller without a certificate get
+// exactly what Kubernetes' default bindings give them:
 // - anonymous: read the public `kube-public/cluster-info` ConfigMap (system:public-info-viewer
 //   covers /healthz, /version, which server.ts serves before authentication);
 // - bootstrap tokens (group system:bootstrappers): create and read their
@@ -10,6 +13,32 @@ import { ApiError } from '../errors/index.js';
 import { CLUSTER_INFO } from '../api/bootstrap-token.js';
 import type { ResourceRequest as RequestInfo } from './request-info.js';
 import { isAnonymous, type UserInfo } from './authn.js';
+
+const READ_VERBS = ['get', 'list', 'watch'];
+
+/** The node name of a node agent's identity (`system:node:<name>` in system:nodes). */
+export function nodeOf(user: UserInfo): string | undefined {
+  if (!user.groups.includes('system:nodes') || !user.name.startsWith('system:node:')) return undefined;
+  return user.name.slice('system:node:'.length);
+}
+
+/** Looks up the node a pod is bound to (undefined: no such pod). */
+export type PodNodeLookup = (namespace: string, name: string) => Promise<string | undefined>;
+
+/** What a node agent may do; `pods` writes are checked against where the pod runs. */
+async function nodeAllowed(node: string, info: RequestInfo, podNode: PodNodeLookup): Promise<boolean> {
+  const r = info.resource;
+  const sub = info.subresource;
+  if (READ_VERBS.includes(info.verb) && sub !== 'exec' && sub !== 'attach') return true;
+  if (r.group === '' && r.plural === 'nodes') return info.verb === 'create' || info.name === node;
+  if (r.group === 'coordination.k8s.io' && r.plural === 'leases') return info.namespace === 'kube-node-lease' && (info.verb === 'create' || info.name === node);
+  if (r.group === '' && r.plural === 'events') return ['create', 'update', 'patch'].includes(info.verb);
+  if (r.group === 'certificates.k8s.io' && r.plural === 'certificatesigningrequests') return info.verb === 'create' && sub === undefined;
+  if (r.group === '' && r.plural === 'pods' && info.name !== undefined && (info.verb === 'delete' || sub === 'status')) {
+    return (await podNode(info.namespace ?? '', info.name)) === node;
+  }
+  return false;
+}
 
 function allowed(user: UserInfo, info: RequestInfo): boolean {
   if (isAnonymous(user)) {
@@ -23,8 +52,9 @@ function allowed(user: UserInfo, info: RequestInfo): boolean {
   return true;
 }
 
-export function authorize(user: UserInfo, info: RequestInfo): void {
-  if (allowed(user, info)) return;
+export async function authorize(user: UserInfo, info: RequestInfo, podNode: PodNodeLookup): Promise<void> {
+  const node = nodeOf(user);
+  if (node !== undefined ? await nodeAllowed(node, info, podNode) : allowed(user, info)) return;
   const r = info.resource;
   const what = info.subresource ? `${r.plural}/${info.subresource}` : r.plural;
   const named = info.name !== undefined ? `${what} "${info.name}"` : what;

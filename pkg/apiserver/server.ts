@@ -17,7 +17,7 @@ import { ApiError, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { Authenticator, type UserInfo } from './authn.js';
-import { authorize, authorizeNonResource } from './authz.js';
+import { authorize, authorizeNonResource, type PodNodeLookup } from './authz.js';
 import { CLUSTER_INFO } from '../api/bootstrap-token.js';
 import { isNotFound } from '../errors/index.js';
 import type { ApiServerConfig } from './config.js';
@@ -43,6 +43,7 @@ import { isAlreadyExists } from '../errors/index.js';
 const SERVICES = mustFind('', 'v1', 'services');
 const ENDPOINTS = mustFind('', 'v1', 'endpoints');
 const SECRETS = mustFind('', 'v1', 'secrets');
+const PODS = mustFind('', 'v1', 'pods');
 const CONFIGMAPS = mustFind('', 'v1', 'configmaps');
 
 /** The `kubernetes` Service in `default`, whose endpoint is this apiserver (as Kubernetes keeps it). */
@@ -197,7 +198,21 @@ export class ApiServer {
   }
 }
 
+/** The node a pod is bound to, for the node authorizer. */
+function podNodeLookup(ctx: HandlerContext): PodNodeLookup {
+  return async (namespace, name) => {
+    try {
+      const pod = await ctx.store.get(PODS, namespace, name);
+      return ((pod['spec'] ?? {}) as { nodeName?: string }).nodeName;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  };
+}
+
 function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authenticator): express.Express {
+  const podNode = podNodeLookup(ctx);
   const app = express();
   app.set('query parser', 'simple');
   app.set('etag', false);
@@ -279,7 +294,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
       verb = info.verb;
       resource = info.subresource ? `${info.resource.plural}/${info.subresource}` : info.resource.plural;
       const user = res.locals['user'] as UserInfo;
-      authorize(user, info);
+      await authorize(user, info, podNode);
       await handleResource(ctx, req, res, info, user);
     } catch (err) {
       sendError(res, toApiError(err));
@@ -296,6 +311,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
  * which are relayed to the pod's node agent.
  */
 function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: Authenticator): void {
+  const podNode = podNodeLookup(ctx);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     const refuse = (err: ApiError): void => {
@@ -311,7 +327,7 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: 
         query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
       }
       const info = parseResourceRequest('GET', url.pathname, query);
-      if (info !== undefined) authorize(user, info);
+      if (info !== undefined) await authorize(user, info, podNode);
       else authorizeNonResource(user, 'GET', url.pathname);
       if (info !== undefined && (info.subresource === 'exec' || info.subresource === 'attach') && info.name !== undefined) {
         ctx.kubelets
