@@ -10,7 +10,7 @@
 // Every failure is one clear sentence; nothing is registered before step 3 succeeds.
 
 import https from 'node:https';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { BOOTSTRAP_TOKEN_PATTERN, CLUSTER_INFO, JWS_KEY_PREFIX, KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, verifyDetached } from '../api/bootstrap-token.js';
@@ -18,6 +18,7 @@ import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind, resourcePath } from '../api/registry.js';
 import { RestClient, type ClientConfig } from '../client/index.js';
 import { isUnauthorized } from '../errors/index.js';
+import { writeAtomic } from './files.js';
 import { caPublicKeyHash, certificateValidity, createCsr, writeKubeconfig } from '../pki/index.js';
 
 const CSRS = mustFind('certificates.k8s.io', 'v1', 'certificatesigningrequests');
@@ -46,13 +47,6 @@ export function credentialFiles(rootDir: string): NodeCredentialFiles {
     servingKey: join(dir, 'kubelet.key'),
     kubeconfig: join(dir, 'kubelet.kubeconfig'),
   };
-}
-
-/** Writes a file whole or not at all (a crash never leaves half a key). */
-export function writeAtomic(path: string, text: string, mode: number): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode });
-  renameSync(tmp, path);
 }
 
 function getJson(url: string, ca: string | undefined, timeoutMs: number): Promise<{ status: number; body: unknown }> {

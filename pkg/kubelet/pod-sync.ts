@@ -16,7 +16,7 @@ import { ProbeManager, type ProbeKind } from './probes.js';
 import { ImagePullError, type ContainerState, type DockerRuntime, type Mount } from './runtime/index.js';
 import { podDir, prepareVolumes, removePodDir, VolumeError } from './volumes.js';
 import { podResolvConf, renderResolvConf, type ClusterDns } from './pod-dns.js';
-import { writeAtomic } from './bootstrap.js';
+import { writeAtomic } from './files.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
