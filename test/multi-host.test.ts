@@ -123,7 +123,15 @@ spec:
   selector: {app: web}
   ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
 ---
-
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: default, labels: {app: client}}
+spec:
+  nodeName: coxh2
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: busybox:latest, imagePullPolicy: Never, command: ["sleep", "86400"]}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: default}
@@ -237,10 +245,22 @@ async function requestsFrom(pod: KubeObject, url: string, count: number): Promis
   return res.stdout.trim().split('\n').map((l) => l.trim());
 }
 
-async function clientPod(): Promise<KubeObject> {
+/** A web pod on host 2 (itself one of the endpoints, so hairpin traffic is covered too). */
+async function webPodOnHost2(): Promise<KubeObject> {
   const pods = (await podsOf('app=web')).filter((p) => isReady(p) && nodeOf(p) === 'coxh2');
   assert.ok(pods[0] !== undefined, 'a web pod on host 2 to send requests from');
   return pods[0];
+}
+
+/** The client pod pinned to host 2, which scaling and host loss leave alone. */
+async function clientPod(): Promise<KubeObject> {
+  let pod: KubeObject | undefined;
+  await eventually(async () => {
+    pod = (await podsOf('app=client')).find((p) => isReady(p));
+    return pod !== undefined;
+  }, { timeoutMs: 60_000, what: 'the client pod on host 2 is ready' });
+  assert.ok(pod !== undefined);
+  return pod;
 }
 
 /** Waits until every host's rules for `svc` spread over exactly the Service's ready endpoints. */
@@ -262,7 +282,7 @@ test('from a pod on host 2, 60 requests by DNS name and 60 by ClusterIP reach ev
   const ips = await rulesFollowEndpoints('web');
   assert.equal(ips.length, 6);
   const expected = [...namesByIP(await podsOf('app=web')).entries()].filter(([ip]) => ips.includes(ip)).map(([, n]) => n).sort();
-  const client = await clientPod();
+  const client = await webPodOnHost2();
   const byName = await requestsFrom(client, 'http://web.default.svc.cluster.local/', 60);
   assert.ok(!byName.includes('FAILED'), `all requests by name answered: ${byName.join(' ')}`);
   assert.deepEqual([...new Set(byName)].sort(), expected, 'every endpoint answered by name');
