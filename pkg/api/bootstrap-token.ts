@@ -5,6 +5,7 @@
 // (HS256, key = the whole token) over its `kubeconfig`: a joining node that knows the token
 // can tell the ConfigMap came from a cluster that knows it too.
 
+import { rfc3339 } from './meta.js';
 import { randomInt } from 'node:crypto';
 import { CompactSign, compactVerify } from 'jose';
 import type { KubeObject } from './meta.js';
@@ -86,7 +87,7 @@ export function bootstrapTokenSecret(id: string, secret: string, opts: { ttlSeco
   };
   if (opts.ttlSeconds > 0) {
     const exp = new Date((opts.now ?? new Date()).getTime() + opts.ttlSeconds * 1000);
-    data['expiration'] = b64(exp.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    data['expiration'] = b64(rfc3339(exp));
   }
   if (opts.description) data['description'] = b64(opts.description);
   return {

@@ -98,3 +98,13 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 export function controllerOf(obj: { metadata: ObjectMeta }): OwnerReference | undefined {
   return obj.metadata.ownerReferences?.find((r) => r.controller === true);
 }
+
+/** A Kubernetes `Time`: RFC 3339 in UTC, whole seconds (`2026-01-02T03:04:05Z`). */
+export function rfc3339(t: Date | number | string): string {
+  return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A Kubernetes `MicroTime` (Leases, Events): RFC 3339 with microseconds. */
+export function microTime(t: Date | number): string {
+  return new Date(t).toISOString().replace(/Z$/, '000Z');
+}

@@ -9,7 +9,7 @@
 // never conflict with an apply.
 
 import { isDeepStrictEqual } from 'node:util';
-import { deepCopy, isObject, type KubeObject } from '../api/meta.js';
+import { deepCopy, isObject, type KubeObject, rfc3339 } from '../api/meta.js';
 import { applyStrategicMergePatch, mergeKeyFor } from '../api/patch/index.js';
 import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest, isNotFound, type StatusCause } from '../errors/index.js';
@@ -38,9 +38,6 @@ export interface ApplyResult {
   warnings: string[];
 }
 
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** The fields an applied configuration sets, as a FieldsV1 tree. */
 export function fieldTree(value: unknown, kind: { group: string; kind: string }, path: string[] = []): FieldTree {

@@ -7,7 +7,7 @@
 import { randomUUID, randomInt } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { applyDefaults } from '../api/defaults.js';
-import { deepCopy, isObject, type DeleteOptions, type KubeList, type KubeObject } from '../api/meta.js';
+import { deepCopy, isObject, type DeleteOptions, type KubeList, type KubeObject, rfc3339 } from '../api/meta.js';
 import { applyPatch } from '../api/patch/index.js';
 import { apiVersionOf, findByPlural, storageKey, type ResourceInfo } from '../api/registry.js';
 import { checkTypes, unknownFields } from '../api/schema.js';
@@ -70,9 +70,6 @@ function requireResource(r: ResourceInfo | undefined, what: string): ResourceInf
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function objectKind(r: ResourceInfo): string {
   return r.kind;

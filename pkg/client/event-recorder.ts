@@ -2,6 +2,7 @@
 // repeat of the same reason and message about the same object bumps the count of the
 // existing Event instead of creating a new one.
 
+import { rfc3339 } from '../api/meta.js';
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../api/meta.js';
 import { findByPlural } from '../api/registry.js';
@@ -32,7 +33,7 @@ export class EventRecorder {
     if (EVENTS === undefined) return;
     const namespace = obj.metadata.namespace ?? 'default';
     const key = `${obj.metadata.uid ?? ''}/${type}/${reason}/${message}`;
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = rfc3339(new Date());
     const prior = this.seen.get(key);
     if (prior !== undefined) {
       prior.count++;

@@ -3,6 +3,7 @@
 // not been renewed for its duration. A leader that cannot renew within the renew deadline
 // steps down (and its process should exit, as Kubernetes components do).
 
+import { microTime } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
 import type { KubeObject } from '../api/meta.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
@@ -32,9 +33,6 @@ interface LeaseSpec {
   leaseTransitions?: number;
 }
 
-function microTime(d: Date): string {
-  return d.toISOString().replace(/Z$/, '000Z');
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

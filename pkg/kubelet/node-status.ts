@@ -2,6 +2,7 @@
 // (capacity, addresses, nodeInfo, conditions), a Lease in kube-node-lease renewed every
 // 10 s, and a status update when anything changes and at least every minute.
 
+import { microTime, rfc3339 } from '../api/meta.js';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
@@ -26,13 +27,7 @@ export interface NodeStatusConfig {
   containerRuntimeVersion: string;
 }
 
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
-function microTime(d: Date): string {
-  return d.toISOString().replace(/Z$/, '000Z');
-}
 
 function osImage(): string {
   try {

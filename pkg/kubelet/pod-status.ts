@@ -2,7 +2,7 @@
 // last state, readiness, restart count), pod and host IPs. Pure: the inputs are snapshots.
 
 import { isDeepStrictEqual } from 'node:util';
-import { isObject, type KubeObject } from '../api/meta.js';
+import { isObject, type KubeObject, rfc3339 } from '../api/meta.js';
 import type { ContainerState } from './runtime/index.js';
 
 export interface Waiting {
@@ -27,10 +27,6 @@ export interface PodStatusInput {
 
 type Obj = Record<string, unknown>;
 
-function rfc3339(t: string | Date): string {
-  const d = typeof t === 'string' ? new Date(t) : t;
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function terminatedOf(c: ContainerState): Obj {
   const reason = c.oomKilled ? 'OOMKilled' : c.exitCode === 0 ? 'Completed' : 'Error';

@@ -4,6 +4,7 @@
 // A pod that fits nowhere gets a FailedScheduling event and a PodScheduled=False condition
 // that say why, kubectl-style.
 
+import { rfc3339 } from '../api/meta.js';
 import type { KubeObject } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
 import { EventRecorder, Informer, type RestClient } from '../client/index.js';
@@ -163,7 +164,7 @@ export class Scheduler {
       this.queue.markUnschedulable(pod);
       this.events.event(pod, 'Warning', 'FailedScheduling', message);
       void this.client.patch(PODS, pod.metadata.name ?? '', 'strategic', {
-        status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), lastProbeTime: null }] },
+        status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: rfc3339(new Date()), lastProbeTime: null }] },
       }, { namespace: pod.metadata.namespace, subresource: 'status' }).catch(() => undefined);
       return;
     }

@@ -2,6 +2,7 @@
 // `create` prints the command that joins a new host: the agent, the server, the token and
 // the hash of the cluster CA's public key, which the new host pins.
 
+import { rfc3339 } from '../../api/meta.js';
 import { humanDuration } from '../../api/printers.js';
 import { BOOTSTRAP_TOKEN_PATTERN, bootstrapTokenSecret, bootstrapTokenSecretName, generateBootstrapToken, parseBootstrapTokenSecret } from '../../api/bootstrap-token.js';
 import { parseDurationSeconds } from '../../api/duration.js';
@@ -36,7 +37,7 @@ export async function runTokenList(ctx: CliContext): Promise<void> {
     if (t === undefined) continue;
     const ttl = t.expiration === undefined ? '<forever>' : t.expiration.getTime() <= now ? '<invalid>' : humanDuration(t.expiration.getTime() - now);
     const usages = t.usages.map((u) => (u === 'authentication' ? 'authentication' : 'signing')).join(',');
-    rows.push([`${t.id}.${t.secret}`, ttl, t.expiration?.toISOString().replace(/\.\d{3}Z$/, 'Z') ?? '<never>', usages, t.description || '<none>', t.extraGroups.join(',')]);
+    rows.push([`${t.id}.${t.secret}`, ttl, (t.expiration ? rfc3339(t.expiration) : '<never>'), usages, t.description || '<none>', t.extraGroups.join(',')]);
   }
   if (rows.length === 1) {
     ctx.err('No bootstrap tokens found.\n');

@@ -5,6 +5,7 @@
 // - kubelet serving certificates asked for by the node they name.
 // Anything else is left for a human (`coxctl certificate approve|deny`).
 
+import { rfc3339 } from '../../api/meta.js';
 import type { KubeObject } from '../../api/meta.js';
 import { mustFind, resourcePath } from '../../api/registry.js';
 import type { Informer, RestClient } from '../../client/index.js';
@@ -40,7 +41,7 @@ export class CsrApproverController {
     if (message === undefined) return;
     const next: KubeObject = structuredClone(obj);
     const status = (next['status'] ?? {}) as { conditions?: unknown[] };
-    const at = this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const at = rfc3339(this.now());
     status.conditions = [...(status.conditions ?? []), { type: 'Approved', status: 'True', reason: 'AutoApproved', message, lastUpdateTime: at, lastTransitionTime: at }];
     next['status'] = status;
     try {

@@ -2,6 +2,7 @@
 // kubelet client or serving CSR with the cluster CA, valid for the CSR's expirationSeconds
 // capped by --cluster-signing-duration. A request it cannot sign gets a Failed condition.
 
+import { rfc3339 } from '../../api/meta.js';
 import { readFileSync } from 'node:fs';
 import type { KubeObject } from '../../api/meta.js';
 import { mustFind } from '../../api/registry.js';
@@ -42,7 +43,7 @@ export class CsrSignerController {
     const status = (next['status'] ?? {}) as { conditions?: unknown[]; certificate?: string };
     const serving = csr.signerName === KUBELET_SERVING_SIGNER;
     if (serving ? !isNodeServingRequest(csr) : !isNodeClientRequest(csr)) {
-      const at = this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const at = rfc3339(this.now());
       status.conditions = [...(status.conditions ?? []), { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: `the request does not fit signer ${csr.signerName}`, lastUpdateTime: at, lastTransitionTime: at }];
     } else {
       const requested = csr.expirationSeconds === undefined ? this.options.maxDurationSeconds : Math.max(MIN_EXPIRATION_SECONDS, csr.expirationSeconds);

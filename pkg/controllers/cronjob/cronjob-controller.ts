@@ -4,7 +4,7 @@
 // limits, and reports active Jobs and the last schedule time.
 
 import { isDeepStrictEqual } from 'node:util';
-import { controllerOf, objectKey, type KubeObject } from '../../api/meta.js';
+import { controllerOf, objectKey, type KubeObject, rfc3339 } from '../../api/meta.js';
 import { nextRun, parseCronSchedule } from '../../api/cron.js';
 import { mustFind } from '../../api/registry.js';
 import type { Informer, RestClient } from '../../client/index.js';
@@ -17,9 +17,6 @@ const JOBS = mustFind('batch', 'v1', 'jobs');
 
 type Obj = Record<string, unknown>;
 
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function finishedAs(job: KubeObject): 'Complete' | 'Failed' | undefined {
   const conds = (((job['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];

@@ -6,7 +6,7 @@
 // status` reads.
 
 import { isDeepStrictEqual } from 'node:util';
-import { controllerOf, objectKey, type KubeObject } from '../../api/meta.js';
+import { controllerOf, objectKey, type KubeObject, rfc3339 } from '../../api/meta.js';
 import { mustFind } from '../../api/registry.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isNotFound } from '../../errors/index.js';
@@ -51,9 +51,6 @@ function revisionOf(rs: KubeObject): number {
   return Number(rs.metadata.annotations?.[REVISION] ?? '0') || 0;
 }
 
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 export class DeploymentController {
   readonly loop: ReconcileLoop;

@@ -4,7 +4,7 @@
 // them; deletes finished Jobs after ttlSecondsAfterFinished.
 
 import { isDeepStrictEqual } from 'node:util';
-import { controllerOf, objectKey, type KubeObject } from '../../api/meta.js';
+import { controllerOf, objectKey, type KubeObject, rfc3339 } from '../../api/meta.js';
 import { mustFind } from '../../api/registry.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
@@ -16,9 +16,6 @@ export const JOBS = mustFind('batch', 'v1', 'jobs');
 
 type Obj = Record<string, unknown>;
 
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function phase(p: KubeObject): string {
   return String(((p['status'] ?? {}) as Obj)['phase'] ?? '');

@@ -4,7 +4,7 @@
 // once they stop tolerating the taint (immediately, or after their tolerationSeconds), so
 // their controllers replace them elsewhere. The taints go when the node is healthy again.
 
-import { isObject, type KubeObject } from '../../api/meta.js';
+import { isObject, type KubeObject, rfc3339 } from '../../api/meta.js';
 import { mustFind } from '../../api/registry.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
@@ -24,9 +24,6 @@ interface Taint {
   timeAdded?: string;
 }
 
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function taints(node: KubeObject): Taint[] {
   return ((((node['spec'] ?? {}) as Obj)['taints'] ?? []) as Obj[]).filter(isObject).map((t) => ({
