@@ -8,9 +8,11 @@
 // - nat chain COXNET-POSTROUTING: masquerade pod traffic that leaves the cluster CIDR.
 // (COXNET-, not COX-: the service proxy owns and garbage-collects the COX- chains.)
 
+import { nodePodCidr } from '../../api/cidr.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { Informer } from '../../client/index.js';
-import { CommandError, ensureRule, runCommand } from './command.js';
+import { Iptables } from '../proxy/iptables.js';
+import { CommandError, runCommand } from './command.js';
 
 export const ROUTE_PROTO = '77';
 const FORWARD_CHAIN = 'COXNET-FORWARD';
@@ -28,7 +30,7 @@ export function desiredRoutes(nodes: KubeObject[], self: string): Route[] {
   const routes: Route[] = [];
   for (const n of nodes) {
     if (n.metadata.name === self || n.metadata.deletionTimestamp !== undefined) continue;
-    const cidr = ((n['spec'] ?? {}) as { podCIDR?: string }).podCIDR;
+    const cidr = nodePodCidr(n);
     const addresses = ((n['status'] ?? {}) as { addresses?: { type?: string; address?: string }[] }).addresses ?? [];
     const ip = addresses.find((a) => a.type === 'InternalIP')?.address;
     if (cidr && ip) routes.push({ dst: cidr, via: ip });
@@ -85,10 +87,11 @@ export class HostGwNetwork {
   ) {}
 
   async start(signal: AbortSignal): Promise<void> {
-    await runCommand('iptables-restore', ['-w', '5', '--noflush'], { input: baseRules(this.net.clusterCIDR, this.net.podCIDR, this.net.bridge) });
-    const dockerUser = await runCommand('iptables', ['-w', '5', '-S', 'DOCKER-USER']).then(() => true, () => false);
-    await ensureRule('filter', dockerUser ? 'DOCKER-USER' : 'FORWARD', ['-j', FORWARD_CHAIN], 'insert');
-    await ensureRule('nat', 'POSTROUTING', ['-j', NAT_CHAIN], 'insert');
+    const iptables = new Iptables();
+    await iptables.restore(baseRules(this.net.clusterCIDR, this.net.podCIDR, this.net.bridge));
+    const dockerUser = await iptables.hasChain('filter', 'DOCKER-USER');
+    await iptables.ensureRule('filter', dockerUser ? 'DOCKER-USER' : 'FORWARD', ['-j', FORWARD_CHAIN]);
+    await iptables.ensureRule('nat', 'POSTROUTING', ['-j', NAT_CHAIN]);
     await this.syncRoutes();
     this.nodes.addHandler({ onAdd: () => this.kick(), onUpdate: () => this.kick(), onDelete: () => this.kick() });
     signal.addEventListener('abort', () => clearTimeout(this.timer), { once: true });
@@ -130,7 +133,7 @@ export class HostGwNetwork {
       } catch (err) {
         // A node whose address is not on our link cannot be reached this way; say so once per sync.
         if (!(err instanceof CommandError)) throw err;
-        this.log(`host-gw: cannot route ${r.dst} via ${r.via}: ${err.stderr.trim()}`);
+        this.log(`host-gw: cannot route ${r.dst} via ${r.via}: ${err.result.stderr.trim()}`);
       }
     }
   }

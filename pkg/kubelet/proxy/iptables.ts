@@ -2,7 +2,7 @@
  * Applies the payload from rules.ts with iptables-restore, ensures the jump
  * rules from the built-in chains, and can remove everything again.
  */
-import { spawn } from 'node:child_process';
+import { runProcess, type RunResult } from '../network/command.js';
 import { buildNatRules, CHAIN_PREFIX, NODEPORTS_CHAIN, POSTROUTING_CHAIN, SERVICES_CHAIN } from './rules.js';
 import type { NatRulesInput } from './rules.js';
 
@@ -12,11 +12,7 @@ export interface IptablesOptions {
   timeoutMs?: number;
 }
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { RunResult };
 
 /** The jump rules from built-in chains: [table, chain, rule spec]. */
 export const JUMP_RULES: ReadonlyArray<readonly [string, string, readonly string[]]> = [
@@ -59,19 +55,7 @@ export class Iptables {
     const [file, argv] = this.netns
       ? ['nsenter', [`--net=/run/netns/${this.netns}`, '--', cmd, ...args]]
       : [cmd, [...args]];
-    return new Promise((resolve, reject) => {
-      const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'], timeout: this.timeoutMs });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `${stderr}killed by ${signal}` : stderr });
-      });
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(stdin ?? '');
-    });
+    return runProcess(file, argv, { timeoutMs: this.timeoutMs, ...(stdin !== undefined ? { input: stdin } : {}) });
   }
 
   private async must(cmd: string, args: readonly string[], stdin?: string): Promise<string> {
@@ -87,27 +71,44 @@ export class Iptables {
     return parseChains(await this.must('iptables-save', ['-t', table]));
   }
 
+  /** Creates a chain if missing (an existing one is kept). */
+  async ensureChain(table: string, chain: string): Promise<void> {
+    const r = await this.run('iptables', ['-w', '-t', table, '-N', chain]);
+    if (r.code !== 0 && !/exists/i.test(r.stderr)) {
+      throw new IptablesError(`iptables -t ${table} -N ${chain} failed: ${r.stderr.trim()}`, r);
+    }
+  }
+
+  /** Inserts a rule at the top of a chain unless it is there already (`-C`). */
+  async ensureRule(table: string, chain: string, spec: readonly string[]): Promise<void> {
+    const check = await this.run('iptables', ['-w', '-t', table, '-C', chain, ...spec]);
+    if (check.code === 0) return;
+    await this.must('iptables', ['-w', '-t', table, '-I', chain, '1', ...spec]);
+  }
+
+  /** Whether a chain exists in a table. */
+  async hasChain(table: string, chain: string): Promise<boolean> {
+    return (await this.run('iptables', ['-w', '-t', table, '-S', chain])).code === 0;
+  }
+
+  /** Feeds a payload to `iptables-restore --noflush` (a declared chain is flushed first). */
+  async restore(payload: string): Promise<void> {
+    await this.must('iptables-restore', ['-w', '--noflush'], payload);
+  }
+
   /** Ensures the top chains exist and that each built-in chain jumps to ours exactly once. */
   async ensureJumps(): Promise<void> {
     for (const [table, chain] of [['nat', SERVICES_CHAIN], ['nat', NODEPORTS_CHAIN], ['nat', POSTROUTING_CHAIN], ['filter', SERVICES_CHAIN]] as const) {
-      const r = await this.run('iptables', ['-w', '-t', table, '-N', chain]);
-      if (r.code !== 0 && !/exists/i.test(r.stderr)) {
-        throw new IptablesError(`iptables -t ${table} -N ${chain} failed: ${r.stderr.trim()}`, r);
-      }
+      await this.ensureChain(table, chain);
     }
-    for (const [table, chain, spec] of JUMP_RULES) {
-      const check = await this.run('iptables', ['-w', '-t', table, '-C', chain, ...spec]);
-      if (check.code === 0) continue;
-      await this.must('iptables', ['-w', '-t', table, '-I', chain, '1', ...spec]);
-    }
+    for (const [table, chain, spec] of JUMP_RULES) await this.ensureRule(table, chain, spec);
   }
 
   /** One full sync: learn existing chains, ensure jumps, restore the payload. */
   async sync(input: Omit<NatRulesInput, 'existingChains' | 'existingFilterChains'>): Promise<void> {
     const [nat, filter] = [await this.existingChains('nat'), await this.existingChains('filter')];
     await this.ensureJumps();
-    const payload = buildNatRules({ ...input, existingChains: nat, existingFilterChains: filter });
-    await this.must('iptables-restore', ['-w', '--noflush'], payload);
+    await this.restore(buildNatRules({ ...input, existingChains: nat, existingFilterChains: filter }));
   }
 
   /** Removes the jump rules and every COX- chain in nat and filter. */
@@ -123,7 +124,7 @@ export class Iptables {
       const chains = await this.existingChains(table);
       if (chains.length === 0) continue;
       const lines = [`*${table}`, ...chains.map((c) => `:${c} - [0:0]`), ...chains.map((c) => `-X ${c}`), 'COMMIT', ''];
-      await this.must('iptables-restore', ['-w', '--noflush'], lines.join('\n'));
+      await this.restore(lines.join('\n'));
     }
   }
 }
