@@ -1,5 +1,7 @@
 // IPv4 addresses and CIDR blocks as numbers (service IPs, node pod CIDRs, routes).
 
+import type { KubeObject } from './meta.js';
+
 export function ipToInt(ip: string): number {
   return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 }
@@ -40,4 +42,10 @@ export function subnet(outer: Cidr, bits: number, i: number): Cidr | undefined {
   const size = 2 ** (32 - bits);
   if (bits < outer.bits || i < 0 || (i + 1) * size > outer.size) return undefined;
   return { base: outer.base + i * size, bits, size };
+}
+
+/** A Node's pod CIDR (spec.podCIDR), undefined until node IPAM gave it one. */
+export function nodePodCidr(node: KubeObject | undefined): string | undefined {
+  const cidr = ((node?.['spec'] ?? {}) as { podCIDR?: string }).podCIDR;
+  return cidr === undefined || cidr === '' ? undefined : cidr;
 }

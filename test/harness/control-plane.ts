@@ -71,7 +71,8 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-function exited(child: ChildProcess): Promise<void> {
+/** Resolves once the child process has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
   return new Promise((res) => {
     if (child.exitCode !== null || child.signalCode !== null) res();
     else child.once('exit', () => res());

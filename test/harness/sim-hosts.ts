@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { coxctl, DIST, REPO, run, waitForLine, type ControlPlane } from './control-plane.js';
+import { coxctl, DIST, exited, REPO, run, waitForLine, type ControlPlane } from './control-plane.js';
 
 export const SIM_GATEWAY = '198.18.0.1';
 const SCRIPT = join(REPO, 'scripts', 'sim-hosts.sh');
@@ -22,13 +22,6 @@ export class SimHost {
   record(text: string): void {
     this.out = (this.out + text).slice(-30000);
   }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((res) => {
-    if (child.exitCode !== null || child.signalCode !== null) res();
-    else child.once('exit', () => res());
-  });
 }
 
 async function script(args: string[], timeoutMs = 120_000): Promise<string> {

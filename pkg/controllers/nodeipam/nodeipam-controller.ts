@@ -3,9 +3,8 @@
 // block is free when no Node holds it; a deleted Node's block is reused after it is gone.
 // Allocation happens synchronously before any await, so two workers never hand out one block.
 
-import type { KubeObject } from '../../api/meta.js';
 import { mustFind } from '../../api/registry.js';
-import { formatCidr, parseCidr, subnet, type Cidr } from '../../api/cidr.js';
+import { formatCidr, nodePodCidr, parseCidr, subnet, type Cidr } from '../../api/cidr.js';
 import type { EventRecorder, Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { ReconcileLoop } from '../reconciler.js';
@@ -15,11 +14,6 @@ const NODES = mustFind('', 'v1', 'nodes');
 export interface NodeIpamOptions {
   clusterCIDR: string;
   nodeMaskSize: number;
-}
-
-function podCidrOf(node: KubeObject): string | undefined {
-  const spec = (node['spec'] ?? {}) as { podCIDR?: string };
-  return spec.podCIDR === '' ? undefined : spec.podCIDR;
 }
 
 export class NodeIpamController {
@@ -41,7 +35,7 @@ export class NodeIpamController {
   private allocate(nodeName: string): string | undefined {
     const used = new Set<string>(this.pending.values());
     for (const n of this.nodes.list()) {
-      const c = podCidrOf(n);
+      const c = nodePodCidr(n);
       if (c !== undefined) used.add(c);
     }
     for (let i = 0; ; i++) {
@@ -61,7 +55,7 @@ export class NodeIpamController {
       this.pending.delete(name);
       return;
     }
-    if (podCidrOf(node) !== undefined) {
+    if (nodePodCidr(node) !== undefined) {
       this.pending.delete(name);
       return;
     }

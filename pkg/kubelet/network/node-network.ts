@@ -2,6 +2,7 @@
 // node IPAM to give the Node a podCIDR, make the Docker pod network with that subnet, then
 // keep the host-gw routes and forwarding rules in line with the Node list.
 
+import { nodePodCidr } from '../../api/cidr.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { Informer } from '../../client/index.js';
 import type { DockerRuntime } from '../runtime/index.js';
@@ -16,14 +17,9 @@ export interface NodeNetworkOptions {
   log: (m: string) => void;
 }
 
-function podCidrOf(node: KubeObject | undefined): string | undefined {
-  const cidr = ((node?.['spec'] ?? {}) as { podCIDR?: string }).podCIDR;
-  return cidr === undefined || cidr === '' ? undefined : cidr;
-}
-
 /** Resolves with the node's podCIDR once the Node cache shows one (bounded). */
 export function waitForPodCidr(nodes: Pick<Informer, 'get' | 'addHandler'>, nodeName: string, timeoutMs: number, signal: AbortSignal): Promise<string> {
-  const now = podCidrOf(nodes.get(nodeName));
+  const now = nodePodCidr(nodes.get(nodeName));
   if (now !== undefined) return Promise.resolve(now);
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -38,7 +34,7 @@ export function waitForPodCidr(nodes: Pick<Informer, 'get' | 'addHandler'>, node
     signal.addEventListener('abort', () => finish(new Error('stopped')), { once: true });
     const look = (n: KubeObject): void => {
       if (n.metadata.name !== nodeName) return;
-      const cidr = podCidrOf(n);
+      const cidr = nodePodCidr(n);
       if (cidr !== undefined) finish(undefined, cidr);
     };
     nodes.addHandler({ onAdd: look, onUpdate: (_o, n) => look(n) });
