@@ -12,7 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { deepCopy, isObject, type KubeObject, rfc3339 } from '../api/meta.js';
 import { applyStrategicMergePatch, mergeKeyFor } from '../api/patch/index.js';
 import type { ResourceInfo } from '../api/registry.js';
-import { ApiError, badRequest, isNotFound, type StatusCause } from '../errors/index.js';
+import { ApiError, badRequest, type StatusCause } from '../errors/index.js';
 import type { RestStore, WriteOptions } from './rest-store.js';
 
 type FieldTree = { [segment: string]: FieldTree };
@@ -184,14 +184,7 @@ export class ApplyManager {
       fieldsV1: tree,
     });
 
-    let exists = true;
-    try {
-      await this.store.get(r, namespace, name);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      exists = false;
-    }
-    if (!exists) {
+    if ((await this.store.find(r, namespace, name)) === undefined) {
       const toCreate = deepCopy(applied);
       toCreate.metadata.managedFields = [entry()];
       const writeOpts: WriteOptions = { ...opts };

@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { timingSafeEqual } from 'node:crypto';
-import { ApiError, isNotFound } from '../errors/index.js';
+import { ApiError } from '../errors/index.js';
 import type { KubeObject } from '../api/meta.js';
 import { BOOTSTRAP_TOKEN_PATTERN, bootstrapTokenSecretName, parseBootstrapTokenSecret } from '../api/bootstrap-token.js';
 
@@ -61,12 +61,7 @@ export class Authenticator {
     const m = BOOTSTRAP_TOKEN_PATTERN.exec(token);
     if (m === null) throw new ApiError('Unauthorized', 'Unauthorized');
     const [, id = '', secret = ''] = m;
-    let obj: KubeObject | undefined;
-    try {
-      obj = await this.secrets(bootstrapTokenSecretName(id));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const obj = await this.secrets(bootstrapTokenSecretName(id));
     const parsed = obj === undefined ? undefined : parseBootstrapTokenSecret(obj);
     const ok =
       parsed !== undefined &&

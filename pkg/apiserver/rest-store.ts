@@ -112,6 +112,12 @@ export class RestStore {
     return withType(r, item.object);
   }
 
+  /** Like get, but undefined when there is no such object (for the server's own lookups). */
+  async find(r: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const item = await this.store.get(storageKey(r, namespace, name));
+    return item === undefined ? undefined : withType(r, item.object);
+  }
+
   async list(r: ResourceInfo, namespace: string | undefined, sel: Selectors): Promise<KubeList> {
     const filter = buildFilter(sel);
     const result = await this.store.list(storageKey(r, namespace));

@@ -8,7 +8,6 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import yaml from 'js-yaml';
-import type { KubeObject } from '../api/meta.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WebSocketServer } from 'ws';
@@ -19,7 +18,6 @@ import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { Authenticator, type UserInfo } from './authn.js';
 import { authorize, authorizeNonResource, type PodNodeLookup } from './authz.js';
 import { CLUSTER_INFO } from '../api/bootstrap-token.js';
-import { isNotFound } from '../errors/index.js';
 import type { ApiServerConfig } from './config.js';
 import {
   acceptsAggregated,
@@ -83,12 +81,7 @@ async function ensureClusterInfo(store: RestStore, server: string, caPem: string
     preferences: {},
     users: [],
   });
-  let current: KubeObject | undefined;
-  try {
-    current = await store.get(CONFIGMAPS, CLUSTER_INFO.namespace, CLUSTER_INFO.name);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
+  const current = await store.find(CONFIGMAPS, CLUSTER_INFO.namespace, CLUSTER_INFO.name);
   if (current === undefined) {
     await store.create(CONFIGMAPS, CLUSTER_INFO.namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CLUSTER_INFO.name, namespace: CLUSTER_INFO.namespace }, data: { kubeconfig } });
     return;
@@ -154,14 +147,7 @@ export class ApiServer {
       watch: { bookmarkIntervalMs: config.bookmarkIntervalMs, maxBufferedBytes: 64 * 1024 * 1024, maxTimeoutMs: 60 * 60 * 1000 },
       now,
     };
-    const authn = new Authenticator(async (name) => {
-      try {
-        return await restStore.get(SECRETS, 'kube-system', name);
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
-    }, now);
+    const authn = new Authenticator((name) => restStore.find(SECRETS, 'kube-system', name), now);
     const app = buildApp(ctx, config, authn);
     const server = https.createServer(
       {
@@ -201,13 +187,8 @@ export class ApiServer {
 /** The node a pod is bound to, for the node authorizer. */
 function podNodeLookup(ctx: HandlerContext): PodNodeLookup {
   return async (namespace, name) => {
-    try {
-      const pod = await ctx.store.get(PODS, namespace, name);
-      return ((pod['spec'] ?? {}) as { nodeName?: string }).nodeName;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const pod = await ctx.store.find(PODS, namespace, name);
+    return ((pod?.['spec'] ?? {}) as { nodeName?: string }).nodeName;
   };
 }
 
