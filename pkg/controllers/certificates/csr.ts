@@ -1,11 +1,8 @@
 // What the certificate controllers read from a CertificateSigningRequest.
 
+import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../../api/bootstrap-token.js';
 import type { KubeObject } from '../../api/meta.js';
 import { parseCsr, type CsrInfo } from '../../pki/index.js';
-
-import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../../api/bootstrap-token.js';
-
-export { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER };
 
 export interface CsrView {
   name: string;
