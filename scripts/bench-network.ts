@@ -153,7 +153,7 @@ spec:
     }, { timeoutMs: 180_000, intervalMs: 200, what: 'pods back elsewhere' });
     const recovered = performance.now() - t0;
     console.log(`host loss: ${onLost} pods of ${lost.ns} Running on other hosts ${(recovered / 1000).toFixed(1)} s after its link was cut`);
-    console.log(`  timings: lease renew 2 s, node-monitor-grace-period ${GRACE_SECONDS} s, NoExecute tolerationSeconds ${TOLERATION_SECONDS} s (floor ≈ ${GRACE_SECONDS + TOLERATION_SECONDS} s + scheduling and start)`);
+    console.log(`  timings: lease renew 2 s, node-monitor-grace-period ${GRACE_SECONDS} s, NoExecute tolerationSeconds ${TOLERATION_SECONDS} s (the grace period counts from the last renewal, up to 2 s before the cut)`);
   } finally {
     client.close();
     for (const h of hosts) await stopHostAgent(h).catch(() => undefined);
