@@ -49,3 +49,14 @@ test('shutDown releases waiting workers', async () => {
   q.shutDown();
   assert.equal(await waiting, undefined);
 });
+
+test('a key re-added while it is processed goes behind the keys already waiting (one busy key cannot starve others)', async () => {
+  const q = new WorkQueue();
+  q.add('big');
+  assert.equal(await q.get(), 'big');
+  q.add('big'); // its own pod events while it syncs
+  q.add('small');
+  q.done('big');
+  assert.equal(await q.get(), 'small');
+  assert.equal(await q.get(), 'big');
+});

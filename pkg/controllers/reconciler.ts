@@ -24,15 +24,21 @@ export class ReconcileLoop {
     this.queue.add(key);
   }
 
+  /** Resolves once every worker has finished its current key after abort (queued keys are dropped: the next run re-lists). */
   async run(signal: AbortSignal, workers = 2): Promise<void> {
     signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
-    await Promise.all(Array.from({ length: workers }, () => this.work()));
+    if (signal.aborted) this.queue.shutDown();
+    await Promise.all(Array.from({ length: workers }, () => this.work(signal)));
   }
 
-  private async work(): Promise<void> {
+  private async work(signal: AbortSignal): Promise<void> {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      if (signal.aborted) {
+        this.queue.done(key);
+        return;
+      }
       try {
         const result = await this.reconcile(key);
         this.queue.forget(key);

@@ -13,6 +13,7 @@ import { resolveIntOrPercent, templateHash } from '../rollout.js';
 import { Expectations } from '../expectations.js';
 import { createPod, deletePod, isActive, isAvailable, isReady, ownedPods, podFromTemplate } from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
+import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
 
 const DAEMONSETS = mustFind('apps', 'v1', 'daemonsets');
 const HASH = 'controller-revision-hash';
@@ -99,19 +100,20 @@ export class DaemonSetController {
         }
         if (owned.some((p) => p.metadata.labels?.[HASH] !== hash)) requeue = 1000;
       }
-      this.expectations.expect(key, toCreate.length, 0);
-      for (const n of toCreate) {
-        const pod = podFromTemplate(spec.template ?? {}, ds, { labels: { [HASH]: hash }, spec: { nodeName: n.metadata.name } });
+      const creates = toCreate.slice(0, BURST_REPLICAS);
+      this.expectations.expect(key, creates.length);
+      const result = await slowStartBatch(creates.length, (i) => {
+        const pod = podFromTemplate(spec.template ?? {}, ds, { labels: { [HASH]: hash }, spec: { nodeName: creates[i]?.metadata.name } });
         const podSpec = pod['spec'] as Obj;
         podSpec['tolerations'] = [...((podSpec['tolerations'] as unknown[] | undefined) ?? []), ...DAEMON_TOLERATIONS];
-        try {
-          await createPod(this.client, pod);
-        } catch (err) {
-          this.expectations.observeAdd(key);
-          throw err;
-        }
-      }
-      await Promise.all(toDelete.map((p) => deletePod(this.client, p)));
+        return createPod(this.client, pod);
+      });
+      this.expectations.observeAdd(key, creates.length - result.succeeded);
+      if (result.error !== undefined) throw result.error;
+      const { failed, error } = await settleAll(toDelete.slice(0, BURST_REPLICAS), (p) => deletePod(this.client, p));
+      if (failed.length > 0) throw error;
+      // More than one burst to do: come back for the rest.
+      if (toCreate.length > creates.length || toDelete.length > BURST_REPLICAS) requeue = 0;
     }
     const current = owned.filter((p) => names.has(String(((p['spec'] ?? {}) as Obj)['nodeName'] ?? '')));
     const status = {

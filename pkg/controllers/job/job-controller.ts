@@ -11,6 +11,7 @@ import { isNotFound } from '../../errors/index.js';
 import { Expectations } from '../expectations.js';
 import { createPod, deletePod, isActive, isReady, ownedPods, podFromTemplate } from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
+import { BURST_REPLICAS, burst, settleAll, slowStartBatch } from '../slow-start.js';
 
 export const JOBS = mustFind('batch', 'v1', 'jobs');
 
@@ -52,6 +53,10 @@ export class JobController {
 
     const done = finished(job);
     if (done !== undefined) {
+      // A finished Job's pods go, a burst at a time (their updates bring the next sync).
+      const left = ownedPods(this.pods, job).filter(isActive).slice(0, BURST_REPLICAS);
+      const { failed, error } = await settleAll(left, (p) => deletePod(this.client, p));
+      if (failed.length > 0) throw error;
       if (spec.ttlSecondsAfterFinished !== undefined) {
         const at = (Date.parse(String(old['completionTime'] ?? done['lastTransitionTime'] ?? '')) || now) + spec.ttlSecondsAfterFinished * 1000;
         if (at > now) return { requeueAfterMs: at - now };
@@ -85,19 +90,21 @@ export class JobController {
 
     let requeue: number | undefined;
     if (outcome !== undefined) {
-      await Promise.all(active.map((p) => deletePod(this.client, p)));
+      const { failed, error } = await settleAll(active.slice(0, BURST_REPLICAS), (p) => deletePod(this.client, p));
+      if (failed.length > 0) throw error;
     } else if (!spec.suspend && this.expectations.satisfied(key)) {
       const want = Math.min(parallelism, completions - succeeded);
       const missing = want - active.length;
       if (missing > 0) {
-        this.expectations.expect(key, missing, 0);
+        const n = burst(missing);
+        this.expectations.expect(key, n);
         const labels = { 'batch.kubernetes.io/controller-uid': job.metadata.uid ?? '', 'batch.kubernetes.io/job-name': job.metadata.name ?? '', 'controller-uid': job.metadata.uid ?? '', 'job-name': job.metadata.name ?? '' };
-        const results = await Promise.allSettled(Array.from({ length: missing }, () => createPod(this.client, podFromTemplate(spec.template ?? {}, job, { labels }))));
-        for (const r of results) if (r.status === 'rejected') this.expectations.observeAdd(key);
-        const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failure) throw failure.reason;
+        const result = await slowStartBatch(n, () => createPod(this.client, podFromTemplate(spec.template ?? {}, job, { labels })));
+        this.expectations.observeAdd(key, n - result.succeeded);
+        if (result.error !== undefined) throw result.error;
       } else if (missing < 0) {
-        await Promise.all(active.slice(0, -missing).map((p) => deletePod(this.client, p)));
+        const { failed, error } = await settleAll(active.slice(0, burst(-missing)), (p) => deletePod(this.client, p));
+        if (failed.length > 0) throw error;
       }
       if (spec.activeDeadlineSeconds !== undefined) requeue = Math.max(100, Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now);
     }

@@ -1,5 +1,5 @@
 // ReplicaSet controller: keeps spec.replicas pods matching the template alive, creating
-// missing ones (in growing batches) and deleting surplus ones (least useful first:
+// missing ones (at most 500 a sync, in growing batches) and deleting surplus ones (least useful first:
 // unscheduled, then pending, then not ready, then newest), and reports replicas,
 // readyReplicas and availableReplicas.
 
@@ -10,6 +10,7 @@ import { isNotFound } from '../../errors/index.js';
 import { Expectations } from '../expectations.js';
 import { createPod, deletePod, isActive, isAvailable, isReady, ownedPods, podFromTemplate, readySince } from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
+import { burst, settleAll, slowStartBatch } from '../slow-start.js';
 
 export const REPLICASETS = mustFind('apps', 'v1', 'replicasets');
 
@@ -34,21 +35,29 @@ export class ReplicaSetController {
   constructor(private readonly client: RestClient, private readonly replicasets: Informer, private readonly pods: Informer, log: (m: string) => void) {
     this.loop = new ReconcileLoop('replicaset', (key) => this.reconcile(key), log);
     replicasets.addHandler({ onAdd: (rs) => this.loop.enqueue(objectKey(rs)), onUpdate: (_o, rs) => this.loop.enqueue(objectKey(rs)) });
-    const onPod = (pod: KubeObject, change: 'add' | 'update' | 'delete'): void => {
+    const keyOf = (pod: KubeObject): string | undefined => {
       const ref = controllerOf(pod);
-      if (ref?.kind !== 'ReplicaSet') return;
-      const key = `${pod.metadata.namespace ?? ''}/${ref.name}`;
-      if (change === 'add') this.expectations.observeAdd(key);
-      if (change === 'delete') this.expectations.observeDelete(key);
-      this.loop.enqueue(key);
+      return ref?.kind === 'ReplicaSet' ? `${pod.metadata.namespace ?? ''}/${ref.name}` : undefined;
     };
     pods.addHandler({
-      onAdd: (p) => onPod(p, 'add'),
-      onUpdate: (o, p) => {
-        if (o.metadata.deletionTimestamp === undefined && p.metadata.deletionTimestamp !== undefined) this.expectations.observeDelete(`${p.metadata.namespace ?? ''}/${controllerOf(p)?.name ?? ''}`);
-        onPod(p, 'update');
+      onAdd: (p) => {
+        const key = keyOf(p);
+        if (key === undefined) return;
+        this.expectations.observeAdd(key);
+        this.loop.enqueue(key);
       },
-      onDelete: (p) => onPod(p, 'delete'),
+      onUpdate: (_o, p) => {
+        const key = keyOf(p);
+        if (key === undefined) return;
+        if (p.metadata.deletionTimestamp !== undefined) this.expectations.observeDelete(key, p.metadata.uid ?? '');
+        this.loop.enqueue(key);
+      },
+      onDelete: (p) => {
+        const key = keyOf(p);
+        if (key === undefined) return;
+        this.expectations.observeDelete(key, p.metadata.uid ?? '');
+        this.loop.enqueue(key);
+      },
     });
   }
 
@@ -65,24 +74,19 @@ export class ReplicaSetController {
     if (rs.metadata.deletionTimestamp === undefined && this.expectations.satisfied(key)) {
       const diff = wanted - active.length;
       if (diff > 0) {
-        this.expectations.expect(key, diff, 0);
-        // Slow start: 1, 2, 4… so a broken template does not flood the API.
-        let created = 0;
-        for (let batch = 1; created < diff; batch *= 2) {
-          const n = Math.min(batch, diff - created);
-          const results = await Promise.allSettled(Array.from({ length: n }, () => createPod(this.client, podFromTemplate(spec.template ?? {}, rs))));
-          const failed = results.filter((r) => r.status === 'rejected');
-          created += n;
-          for (let i = 0; i < failed.length; i++) this.expectations.observeAdd(key);
-          if (failed.length > 0) {
-            for (let i = created; i < diff; i++) this.expectations.observeAdd(key);
-            throw (failed[0] as PromiseRejectedResult).reason;
-          }
-        }
+        // At most BURST_REPLICAS per sync; the informer's adds bring the next sync.
+        const n = burst(diff);
+        this.expectations.expect(key, n);
+        const result = await slowStartBatch(n, () => createPod(this.client, podFromTemplate(spec.template ?? {}, rs)));
+        // Creates that failed or never ran will not be observed: stop expecting them.
+        this.expectations.observeAdd(key, n - result.succeeded);
+        if (result.error !== undefined) throw result.error;
       } else if (diff < 0) {
-        const victims = [...active].sort((a, b) => compareRank(deletionRank(a), deletionRank(b))).slice(0, -diff);
-        this.expectations.expect(key, 0, victims.length);
-        await Promise.all(victims.map((p) => deletePod(this.client, p)));
+        const victims = [...active].sort((a, b) => compareRank(deletionRank(a), deletionRank(b))).slice(0, burst(-diff));
+        this.expectations.expect(key, 0, victims.map((p) => p.metadata.uid ?? ''));
+        const { failed, error } = await settleAll(victims, (p) => deletePod(this.client, p));
+        for (const p of failed) this.expectations.observeDelete(key, p.metadata.uid ?? '');
+        if (failed.length > 0) throw error;
       }
     }
     const now = Date.now();

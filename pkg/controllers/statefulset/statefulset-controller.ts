@@ -10,6 +10,7 @@ import { isAlreadyExists, isNotFound } from '../../errors/index.js';
 import { createPod, deletePod, isAvailable, isReady, isTerminal, ownedPods, podFromTemplate } from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
 import { templateHash } from '../rollout.js';
+import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
 
 const STATEFULSETS = mustFind('apps', 'v1', 'statefulsets');
 const HASH = 'controller-revision-hash';
@@ -49,30 +50,23 @@ export class StatefulSetController {
     const byOrdinal = new Map<number, KubeObject>();
     for (const p of pods) byOrdinal.set(ordinalOf(set, p), p);
 
-    // Create or replace missing and failed pods, in order.
-    for (let i = 0; i < replicas; i++) {
+    // Create or replace missing and failed pods, in order. The ordinals looked at are the
+    // pods that exist plus at most one burst of missing ones, whatever spec.replicas says.
+    const missing: number[] = [];
+    const failedPods: KubeObject[] = [];
+    for (let i = 0; i < replicas && missing.length + failedPods.length < BURST_REPLICAS; i++) {
       const pod = byOrdinal.get(i);
-      if (pod !== undefined && isTerminal(pod)) {
-        await deletePod(this.client, pod);
-        if (ordered) return this.finish(set, pods, hash);
-        continue;
-      }
-      if (pod === undefined) {
-        const name = `${set.metadata.name ?? ''}-${i}`;
-        const created = podFromTemplate(spec.template ?? {}, set, {
-          name,
-          labels: { [HASH]: hash, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(i) },
-          spec: { hostname: name, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}) },
-        });
-        try {
-          await createPod(this.client, created);
-        } catch (err) {
-          if (!isAlreadyExists(err)) throw err;
-        }
-        if (ordered) return this.finish(set, pods, hash);
-        continue;
-      }
-      if (ordered && !runningAndReady(pod)) return this.finish(set, pods, hash);
+      if (pod !== undefined && isTerminal(pod)) failedPods.push(pod);
+      else if (pod === undefined) missing.push(i);
+      else if (ordered && !runningAndReady(pod)) break;
+      if (ordered && (pod === undefined || isTerminal(pod))) break;
+    }
+    if (missing.length > 0 || failedPods.length > 0) {
+      const { failed, error } = await settleAll(failedPods, (p) => deletePod(this.client, p));
+      if (failed.length > 0) throw error;
+      const result = await slowStartBatch(missing.length, (k) => this.createOrdinal(set, spec, hash, missing[k] ?? 0));
+      if (result.error !== undefined) throw result.error;
+      return this.finish(set, pods, hash);
     }
     // Scale down from the highest ordinal.
     const surplus = [...byOrdinal.entries()].filter(([i, p]) => i >= replicas && p.metadata.deletionTimestamp === undefined).sort((a, b) => b[0] - a[0]);
@@ -81,15 +75,18 @@ export class StatefulSetController {
         if ([...byOrdinal.values()].some((p) => p.metadata.deletionTimestamp !== undefined)) return this.finish(set, pods, hash);
         const first = surplus[0];
         if (first !== undefined) await deletePod(this.client, first[1]);
-      } else await Promise.all(surplus.map(([, p]) => deletePod(this.client, p)));
+      } else {
+        const { failed, error } = await settleAll(surplus.slice(0, BURST_REPLICAS), ([, p]) => deletePod(this.client, p));
+        if (failed.length > 0) throw error;
+      }
       return this.finish(set, pods, hash);
     }
-    // Rolling update: highest ordinal first, down to the partition, one at a time.
+    // Rolling update: highest ordinal first, down to the partition, one at a time (over the
+    // pods that exist, not a count from the spec).
     if ((spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
       const partition = spec.updateStrategy?.rollingUpdate?.partition ?? 0;
-      for (let i = replicas - 1; i >= partition; i--) {
-        const pod = byOrdinal.get(i);
-        if (pod === undefined) continue;
+      const candidates = [...byOrdinal.entries()].filter(([i]) => i >= partition && i < replicas).sort((a, b) => b[0] - a[0]);
+      for (const [, pod] of candidates) {
         if (pod.metadata.labels?.[HASH] !== hash) {
           if ([...byOrdinal.values()].every(runningAndReady)) await deletePod(this.client, pod);
           break;
@@ -98,6 +95,20 @@ export class StatefulSetController {
       }
     }
     return this.finish(set, pods, hash);
+  }
+
+  private async createOrdinal(set: KubeObject, spec: { template?: Obj; serviceName?: string }, hash: string, i: number): Promise<void> {
+    const name = `${set.metadata.name ?? ''}-${i}`;
+    const pod = podFromTemplate(spec.template ?? {}, set, {
+      name,
+      labels: { [HASH]: hash, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(i) },
+      spec: { hostname: name, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}) },
+    });
+    try {
+      await createPod(this.client, pod);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
   }
 
   private async finish(set: KubeObject, pods: KubeObject[], hash: string): Promise<{ requeueAfterMs?: number } | void> {
