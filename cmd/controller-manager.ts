@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// coxswain controller-manager: flags → client → controllers. First SIGTERM/SIGINT drains, a second exits.
+// coxswain controller-manager: flags → client → leader election → controllers. First SIGTERM/SIGINT drains, a second exits.
 
 import os from 'node:os';
 import { Command } from 'commander';
-import { LeaderElector, loadKubeconfig, RestClient } from '../pkg/client/index.js';
+import { LeaderElector, loadKubeconfig, RestClient, runLeaderElected } from '../pkg/client/index.js';
 import { CONTROLLER_NAMES, runControllers, type ControllerManagerOptions, type ControllerName } from '../pkg/controllers/index.js';
 import { parseDurationSeconds } from '../pkg/api/duration.js';
 import { parseCidr } from '../pkg/api/cidr.js';
@@ -67,24 +67,15 @@ const options: ControllerManagerOptions = {
 if (o.leaderElect === 'false') {
   await runControllers(options, abort.signal);
 } else {
-  const identity = `${os.hostname()}_${process.pid}`;
-  log(`controller-manager ${identity} waiting to lead`);
-  await new LeaderElector(client, {
+  const elector = new LeaderElector(client, {
     namespace: 'kube-system',
     name: 'kube-controller-manager',
-    identity,
+    identity: `${os.hostname()}_${process.pid}`,
     leaseDurationSeconds: Number(o.leaderElectLeaseDuration),
     renewDeadlineMs: Number(o.leaderElectRenewDeadline) * 1000,
     retryPeriodMs: Number(o.leaderElectRetryPeriod) * 1000,
-  }).run(abort.signal, {
-    onStartedLeading: (signal) => {
-      log(`${identity} is the leader`);
-      void runControllers(options, signal);
-    },
-    onStoppedLeading: () => {
-      log('lost leadership; exiting');
-      process.exit(abort.signal.aborted ? 0 : 1);
-    },
   });
+  // Each term runs the controllers on fresh informers; losing the lease stops them and campaigns again.
+  await runLeaderElected(elector, abort.signal, { log, lead: (term) => runControllers(options, term) });
 }
 client.close();

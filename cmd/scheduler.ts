@@ -3,7 +3,7 @@
 
 import os from 'node:os';
 import { Command } from 'commander';
-import { LeaderElector, loadKubeconfig, RestClient } from '../pkg/client/index.js';
+import { LeaderElector, loadKubeconfig, RestClient, runLeaderElected } from '../pkg/client/index.js';
 import { Scheduler } from '../pkg/scheduler/index.js';
 
 const program = new Command('scheduler')
@@ -27,31 +27,25 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 const log = (msg: string): void => {
   process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
 };
-const scheduler = new Scheduler(client, log);
-await scheduler.startInformers(abort.signal);
-const identity = `${os.hostname()}_${process.pid}`;
+/** One term: a fresh scheduler (informers, cache, queue) that runs until `signal` aborts. */
+const schedule = async (signal: AbortSignal): Promise<void> => {
+  const scheduler = new Scheduler(client, log);
+  await scheduler.startInformers(signal);
+  log('scheduler started');
+  await scheduler.run(signal);
+};
 if (o['leaderElect'] === 'false') {
-  log('scheduler started (no leader election)');
-  await scheduler.run(abort.signal);
+  await schedule(abort.signal);
 } else {
   const elector = new LeaderElector(client, {
     namespace: 'kube-system',
     name: 'kube-scheduler',
-    identity,
+    identity: `${os.hostname()}_${process.pid}`,
     leaseDurationSeconds: Number(o['leaderElectLeaseDuration']),
     renewDeadlineMs: Number(o['leaderElectRenewDeadline']) * 1000,
     retryPeriodMs: Number(o['leaderElectRetryPeriod']) * 1000,
   });
-  log(`scheduler ${identity} waiting to lead`);
-  await elector.run(abort.signal, {
-    onStartedLeading: (signal) => {
-      log(`scheduler started: ${identity} is the leader`);
-      void scheduler.run(signal);
-    },
-    onStoppedLeading: () => {
-      log('lost leadership; exiting');
-      process.exit(abort.signal.aborted ? 0 : 1);
-    },
-  });
+  // Losing the lease stops this term's scheduler and campaigns again; the process stays.
+  await runLeaderElected(elector, abort.signal, { log, lead: schedule });
 }
 client.close();

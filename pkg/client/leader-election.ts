@@ -1,7 +1,10 @@
 // Leader election on a coordination.k8s.io Lease (client-go's leaderelection): the holder
 // renews the lease every retry period; another candidate takes over once the lease has
 // not been renewed for its duration. A leader that cannot renew within the renew deadline
-// steps down (and its process should exit, as Kubernetes components do).
+// steps down. runLeaderElected is what a component runs: each term gets its own
+// AbortSignal; losing the lease aborts that term's loops, waits for them to stop and
+// campaigns again — the process keeps running (an apiserver away for a minute must not
+// leave a cluster with no scheduler or controllers).
 
 import { microTime } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
@@ -20,9 +23,13 @@ export interface LeaderElectionConfig {
   retryPeriodMs: number;
 }
 
-export interface LeaderCallbacks {
-  onStartedLeading: (signal: AbortSignal) => void;
-  onStoppedLeading: () => void;
+export interface LeaderElectedOptions {
+  log: (msg: string) => void;
+  /**
+   * One term's work: starts its informers and loops on `term` and resolves once all of
+   * them have stopped after `term` aborted.
+   */
+  lead: (term: AbortSignal) => Promise<void>;
 }
 
 interface LeaseSpec {
@@ -34,18 +41,24 @@ interface LeaseSpec {
 }
 
 
+/** Resolves after ms, or at once on abort (the listener is removed either way: sleeps repeat for as long as the process lives). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    if (signal.aborted) return resolve();
+    const onAbort = (): void => {
       clearTimeout(t);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
 export class LeaderElector {
-  constructor(private readonly client: RestClient, private readonly config: LeaderElectionConfig) {}
+  constructor(private readonly client: RestClient, readonly config: LeaderElectionConfig) {}
 
   /** One attempt to acquire or renew; true when we hold the lease afterwards. */
   async tryAcquireOrRenew(): Promise<boolean> {
@@ -92,35 +105,70 @@ export class LeaderElector {
     }
   }
 
-  /** Campaigns until elected, leads while renewing, and returns after stepping down or abort. */
-  async run(signal: AbortSignal, callbacks: LeaderCallbacks): Promise<void> {
+  /** Campaigns until this candidate holds the lease; false when aborted first. */
+  async acquire(signal: AbortSignal): Promise<boolean> {
     while (!signal.aborted) {
-      let ok = false;
       try {
-        ok = await this.tryAcquireOrRenew();
+        if (await this.tryAcquireOrRenew()) return true;
       } catch {
-        ok = false;
+        // apiserver unreachable or erroring: try again next period
       }
-      if (ok) break;
       await sleep(this.config.retryPeriodMs, signal);
     }
-    if (signal.aborted) return;
-    const leading = new AbortController();
-    signal.addEventListener('abort', () => leading.abort(), { once: true });
-    callbacks.onStartedLeading(leading.signal);
+    return false;
+  }
+
+  /**
+   * Renews every retry period; resolves when the lease is lost (someone else holds it, or
+   * no renewal succeeded within the renew deadline) or when aborted.
+   */
+  async renewUntilLost(signal: AbortSignal): Promise<void> {
     let lastRenew = Date.now();
     while (!signal.aborted) {
       await sleep(this.config.retryPeriodMs, signal);
-      if (signal.aborted) break;
+      if (signal.aborted) return;
       try {
         if (await this.tryAcquireOrRenew()) lastRenew = Date.now();
-        else break; // someone else holds it
+        else return; // someone else holds it
       } catch {
         // transient: keep trying until the deadline
       }
-      if (Date.now() - lastRenew > this.config.renewDeadlineMs) break;
+      if (Date.now() - lastRenew > this.config.renewDeadlineMs) return;
     }
-    leading.abort();
-    callbacks.onStoppedLeading();
+  }
+}
+
+/**
+ * Leads while elected, term after term, until `signal` aborts: campaign; on winning run
+ * `lead` with a signal of its own; when the lease is lost (or the loops end by themselves)
+ * abort that term, wait for its loops to stop, and campaign again.
+ */
+export async function runLeaderElected(elector: LeaderElector, signal: AbortSignal, opts: LeaderElectedOptions): Promise<void> {
+  const { identity, retryPeriodMs } = elector.config;
+  while (!signal.aborted) {
+    opts.log(`${identity} waiting to lead`);
+    if (!(await elector.acquire(signal))) return;
+    const term = new AbortController();
+    const onAbort = (): void => term.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    opts.log(`${identity} is the leader`);
+    let ended = false;
+    const work = opts.lead(term.signal).then(
+      () => undefined,
+      (err: unknown) => {
+        if (!term.signal.aborted) opts.log(`the leader's loops failed: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    ).finally(() => {
+      ended = true;
+      term.abort(); // loops that end on their own also end the term (stop renewing for nothing)
+    });
+    await elector.renewUntilLost(term.signal);
+    term.abort();
+    signal.removeEventListener('abort', onAbort);
+    if (!ended) opts.log(signal.aborted ? 'stopping' : 'lost leadership; stopping the loops');
+    await work;
+    if (signal.aborted) return;
+    opts.log('loops stopped; campaigning again');
+    await sleep(retryPeriodMs, signal);
   }
 }

@@ -38,13 +38,17 @@ export class NamespaceController {
   async start(signal: AbortSignal, workers = 2): Promise<void> {
     signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
     await this.namespaces.waitForSync(signal);
-    await Promise.all(Array.from({ length: workers }, () => this.work()));
+    await Promise.all(Array.from({ length: workers }, () => this.work(signal)));
   }
 
-  private async work(): Promise<void> {
+  private async work(signal: AbortSignal): Promise<void> {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      if (signal.aborted) {
+        this.queue.done(key); // stopping: queued keys are dropped, the next run re-lists
+        return;
+      }
       try {
         const left = await this.reconcile(key);
         this.queue.forget(key);
