@@ -19,6 +19,9 @@ const program = new Command('controller-manager')
   .option('--allocate-node-cidrs <bool>', 'give every node a pod CIDR (nodeipam)', 'true')
   .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster', '10.244.0.0/16')
   .option('--node-cidr-mask-size <bits>', 'size of each node\'s pod CIDR', '24')
+  .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: keep all)', '12500')
+  .option('--pod-gc-quarantine <seconds>', 'how long a Node must be missing before its pods are deleted', '40')
+  .option('--pod-gc-period <seconds>', 'time between pod garbage collection passes', '20')
   .option('--leader-elect <bool>', 'elect a leader among controller-managers', 'true')
   .option('--leader-elect-lease-duration <seconds>', 'lease duration', '15')
   .option('--leader-elect-renew-deadline <seconds>', 'renew deadline', '10')
@@ -27,6 +30,7 @@ program.parse();
 const o = program.opts<{
   kubeconfig: string; controllers: string; nodeMonitorGracePeriod: string; leaderElect: string; leaderElectLeaseDuration: string; leaderElectRenewDeadline: string; leaderElectRetryPeriod: string;
   clusterSigningCertFile?: string; clusterSigningKeyFile?: string; clusterSigningDuration: string; allocateNodeCidrs: string; clusterCidr: string; nodeCidrMaskSize: string;
+  terminatedPodGcThreshold: string; podGcQuarantine: string; podGcPeriod: string;
 }>();
 const fail = (msg: string): never => {
   process.stderr.write(`controller-manager: ${msg}\n`);
@@ -34,6 +38,15 @@ const fail = (msg: string): never => {
 };
 const signingSeconds = parseDurationSeconds(o.clusterSigningDuration) ?? fail(`--cluster-signing-duration: "${o.clusterSigningDuration}" is not a duration`);
 if ((o.clusterSigningCertFile === undefined) !== (o.clusterSigningKeyFile === undefined)) fail('--cluster-signing-cert-file and --cluster-signing-key-file go together');
+const wholeNumber = (flag: string, value: string, min: number): number => {
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= min ? n : fail(`${flag}: "${value}" is not a whole number >= ${min}`);
+};
+const podGc = {
+  terminatedPodThreshold: wholeNumber('--terminated-pod-gc-threshold', o.terminatedPodGcThreshold, 0),
+  quarantineMs: wholeNumber('--pod-gc-quarantine', o.podGcQuarantine, 0) * 1000,
+  periodMs: wholeNumber('--pod-gc-period', o.podGcPeriod, 1) * 1000,
+};
 if (parseCidr(o.clusterCidr) === undefined) fail(`--cluster-cidr: "${o.clusterCidr}" is not an IPv4 CIDR`);
 
 const wanted = o.controllers.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -59,6 +72,7 @@ const options: ControllerManagerOptions = {
   controllers: wanted as ControllerName[],
   log,
   nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000,
+  podGc,
   ...(o.clusterSigningCertFile !== undefined && o.clusterSigningKeyFile !== undefined
     ? { signing: { caCertFile: o.clusterSigningCertFile, caKeyFile: o.clusterSigningKeyFile, maxDurationSeconds: signingSeconds } }
     : {}),

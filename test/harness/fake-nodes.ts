@@ -10,13 +10,12 @@ const LEASES = resource('coordination.k8s.io', 'v1', 'leases');
 /** Creates Node `name`, Ready now with room for pods, and a fresh node Lease (so node lifecycle leaves it alone for its grace period). */
 export async function createReadyNode(client: RestClient, name: string): Promise<void> {
   await client.create(R.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } }, spec: {} });
-  const node = await client.get(R.nodes, name);
   const now = rfc3339(new Date());
   const room = { cpu: '8', memory: '16Gi', pods: '110' };
-  await client.updateStatus(R.nodes, {
-    ...node,
+  // A patch, not an update: node IPAM may be writing the new Node's podCIDR at the same moment.
+  await client.patch(R.nodes, name, 'merge', {
     status: { capacity: room, allocatable: room, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test node', lastHeartbeatTime: now, lastTransitionTime: now }] },
-  });
+  }, { subresource: 'status' });
   const renew = microTime(new Date());
   try {
     await client.create(LEASES, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: renew } }, { namespace: 'kube-node-lease' });
