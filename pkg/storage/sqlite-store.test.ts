@@ -2,7 +2,7 @@
 // (restart, auto-compaction, exclusive use of its data directory, its on-disk form).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -197,6 +197,62 @@ test('a database written by the two-table layout is carried over', async () => {
       assert.deepEqual(replay(store, '/r/', 7)[0]?.prevObject?.['data'], { v: 'old' });
     } finally {
       await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function fileSize(dir: string): number {
+  return statSync(join(dir, DATABASE_FILE)).size;
+}
+
+test('the database file shrinks back after large objects are deleted and compacted', async () => {
+  const dir = tempDir();
+  const store = SqliteStore.open(dir);
+  try {
+    const big = 'x'.repeat(100_000);
+    const items = [];
+    for (let i = 0; i < 300; i++) items.push(await store.create(`/r/cm/ns/big-${i}`, cm(`big-${i}`, { big })));
+    await store.create('/r/cm/ns/keep', cm('keep', { v: '1' }));
+    const full = fileSize(dir);
+    assert.ok(full > 10_000_000, `the objects are in the file (${full} bytes; the rest still in the WAL)`);
+
+    for (const item of items) await store.delete(item.key, item.revision);
+    await store.compact(await store.currentRevision());
+    const after = fileSize(dir);
+    assert.ok(after < full / 10, `file shrank from ${full} to ${after} bytes`);
+    assert.deepEqual((await store.get('/r/cm/ns/keep'))?.object['data'], { v: '1' }, 'what was kept is intact');
+    assert.equal((await store.list('/r/cm/')).items.length, 1);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a database made without incremental auto-vacuum is switched to it at open, data intact', async () => {
+  const dir = tempDir();
+  try {
+    const first = SqliteStore.open(dir);
+    await first.create('/r/cm/ns/a', cm('a', { v: '1' }));
+    await first.close();
+    // Turn it back into what earlier versions wrote: auto_vacuum NONE.
+    const raw = new Database(join(dir, DATABASE_FILE));
+    raw.pragma('auto_vacuum = NONE');
+    raw.exec('VACUUM');
+    assert.equal(raw.pragma('auto_vacuum', { simple: true }), 0);
+    raw.close();
+
+    const second = SqliteStore.open(dir);
+    await second.close();
+    const check = new Database(join(dir, DATABASE_FILE), { readonly: true });
+    assert.equal(check.pragma('auto_vacuum', { simple: true }), 2, 'incremental');
+    check.close();
+    const third = SqliteStore.open(dir);
+    try {
+      assert.deepEqual((await third.get('/r/cm/ns/a'))?.object['data'], { v: '1' });
+    } finally {
+      await third.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -25,6 +25,12 @@
 // of each key as of C, which is exactly the previous state any later row refers to, so
 // replays from C or later still carry prevObject. Objects handed out are fresh copies;
 // events are shared between watchers and must be treated as read-only.
+//
+// Space: the database uses auto_vacuum=INCREMENTAL (a database made before that is
+// VACUUMed once at open to switch). Compaction frees rows; the pages they leave are then
+// handed back to the file system by `incremental_vacuum`, a bounded number of pages per
+// step with the event loop free in between, and a checkpoint, so the file shrinks back
+// instead of only ever growing.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,6 +91,10 @@ interface EventRow {
 const REPLAY_PAGE = 1000;
 /** Revisions compacted per transaction, so compaction never stalls the event loop for long. */
 const COMPACT_STEP = 5000;
+/** Free pages returned to the file system per incremental_vacuum step (4 MiB of 4 KiB pages). */
+const VACUUM_STEP_PAGES = 1024;
+/** SQLite's code for auto_vacuum=INCREMENTAL. */
+const AUTO_VACUUM_INCREMENTAL = 2;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS kv (
@@ -165,6 +175,7 @@ export class SqliteStore implements Store {
     try {
       db.pragma('busy_timeout = 2000');
       db.pragma('locking_mode = EXCLUSIVE');
+      useIncrementalVacuum(db);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('journal_size_limit = 67108864');
@@ -346,6 +357,24 @@ export class SqliteStore implements Store {
       // Let writes and reads in between the steps.
       if (step < target) await new Promise((resolve) => setImmediate(resolve));
     }
+    await this.releaseFreePages();
+  }
+
+  /** Gives the pages compaction freed back to the file system, a bounded step at a time. */
+  private async releaseFreePages(): Promise<void> {
+    const freePages = (): number => this.stmt.freePages.get()?.freelist_count ?? 0;
+    let released = false;
+    for (let free = freePages(); !this.closed && free > 0; ) {
+      this.db.exec(`PRAGMA incremental_vacuum(${VACUUM_STEP_PAGES})`);
+      released = true;
+      const left = freePages();
+      if (left >= free) break; // nothing more can be released (should not happen in incremental mode)
+      free = left;
+      // The group commit and reads run between the steps.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // The file is cut to the database's new size when the WAL is checkpointed into it.
+    if (released && !this.closed) this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** Compacts (from, to]: every row superseded by a row in the window, and deletes in it. */
@@ -427,12 +456,24 @@ function prepareStatements(db: Database.Database) {
     ),
     deleteRow: db.prepare<[number]>('DELETE FROM kv WHERE id = ?'),
     deleteTombstonesIn: db.prepare<[number, number]>('DELETE FROM kv WHERE id > ? AND id <= ? AND deleted = 1'),
+    freePages: db.prepare<[], { freelist_count: number }>('PRAGMA freelist_count'),
     sequence: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'kv'"),
     getMeta: db.prepare<[string], { value: number }>('SELECT value FROM kv_meta WHERE name = ?'),
     setMeta: db.prepare<[string, number]>(
       'INSERT INTO kv_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
     ),
   };
+}
+
+/**
+ * Puts the database in auto_vacuum=INCREMENTAL: set before the first table of a new file;
+ * an existing file in another mode is rebuilt once with VACUUM (the only way to switch).
+ */
+function useIncrementalVacuum(db: Database.Database): void {
+  if (db.pragma('auto_vacuum', { simple: true }) === AUTO_VACUUM_INCREMENTAL) return;
+  db.pragma('auto_vacuum = INCREMENTAL');
+  const hasTables = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").get() !== undefined;
+  if (hasTables) db.exec('VACUUM');
 }
 
 /**
