@@ -57,6 +57,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The promise's value, or 'timeout' when it has not settled within ms. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 export class LeaderElector {
   constructor(private readonly client: RestClient, readonly config: LeaderElectionConfig) {}
 
@@ -127,12 +136,11 @@ export class LeaderElector {
     while (!signal.aborted) {
       await sleep(this.config.retryPeriodMs, signal);
       if (signal.aborted) return;
-      try {
-        if (await this.tryAcquireOrRenew()) lastRenew = Date.now();
-        else return; // someone else holds it
-      } catch {
-        // transient: keep trying until the deadline
-      }
+      // An attempt may not outlast the deadline: a hung apiserver must not keep us leading.
+      const left = Math.max(0, lastRenew + this.config.renewDeadlineMs - Date.now());
+      const outcome = await withTimeout(this.tryAcquireOrRenew(), left).catch(() => 'failed' as const);
+      if (outcome === true) lastRenew = Date.now();
+      else if (outcome === false) return; // someone else holds it
       if (Date.now() - lastRenew > this.config.renewDeadlineMs) return;
     }
   }
