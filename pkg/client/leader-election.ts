@@ -32,6 +32,13 @@ export interface LeaderElectedOptions {
   lead: (term: AbortSignal) => Promise<void>;
 }
 
+/** What runLeaderElected needs of an elector (LeaderElector; a fake in tests). */
+export interface Campaigner {
+  readonly config: Pick<LeaderElectionConfig, 'identity' | 'retryPeriodMs'>;
+  acquire(signal: AbortSignal): Promise<boolean>;
+  renewUntilLost(signal: AbortSignal): Promise<void>;
+}
+
 interface LeaseSpec {
   holderIdentity?: string;
   leaseDurationSeconds?: number;
@@ -66,7 +73,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-export class LeaderElector {
+export class LeaderElector implements Campaigner {
   constructor(private readonly client: RestClient, readonly config: LeaderElectionConfig) {}
 
   /** One attempt to acquire or renew; true when we hold the lease afterwards. */
@@ -151,7 +158,7 @@ export class LeaderElector {
  * `lead` with a signal of its own; when the lease is lost (or the loops end by themselves)
  * abort that term, wait for its loops to stop, and campaign again.
  */
-export async function runLeaderElected(elector: LeaderElector, signal: AbortSignal, opts: LeaderElectedOptions): Promise<void> {
+export async function runLeaderElected(elector: Campaigner, signal: AbortSignal, opts: LeaderElectedOptions): Promise<void> {
   const { identity, retryPeriodMs } = elector.config;
   while (!signal.aborted) {
     opts.log(`${identity} waiting to lead`);
