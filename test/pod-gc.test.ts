@@ -63,9 +63,11 @@ test('pods bound to a deleted Node are removed and their namespace finishes dele
   // A Node deleted and re-created at once: its pod must survive.
   await createReadyNode(client, 'phoenix');
   await client.create(R.pods, pod('on-phoenix', 'phoenix'), { namespace: 'default' });
+  let cmOut = '';
+  plane.controllerManager?.stdout?.on('data', (c: Buffer) => (cmOut += c.toString()));
   await client.delete(R.nodes, 'phoenix');
-  // Long enough for passes (every 1 s) to see it missing, well inside the quarantine.
-  await new Promise((r) => setTimeout(r, 2500));
+  // A pass (every 1 s) has seen it missing: the quarantine has begun.
+  await eventually(() => /node phoenix not found/.test(cmOut), { timeoutMs: QUARANTINE_S * 1000, intervalMs: 50, what: 'phoenix under quarantine' });
   await createReadyNode(client, 'phoenix');
 
   await createReadyNode(client, 'doomed');

@@ -106,6 +106,7 @@ export class PodGcController {
       const since = this.suspects.get(name);
       if (since === undefined) {
         this.suspects.set(name, now);
+        this.log(`pod gc: node ${name} not found; its pods go after ${Math.round(this.options.quarantineMs / 1000)}s unless it is back`);
         continue;
       }
       if (now - since < this.options.quarantineMs) continue;
