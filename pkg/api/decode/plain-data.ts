@@ -66,10 +66,11 @@ function isPlainObject(value: object): value is Record<string, unknown> {
 
 /**
  * Throws a 400 ApiError unless `value` is plain JSON data within `limits` (413 when larger
- * than maxBytes). Iterative, so hostile nesting cannot overflow the stack; it stops as soon
- * as a limit is passed, so aliased (shared) subtrees cannot make it run long.
+ * than maxBytes); returns about how many bytes its JSON takes. Iterative, so hostile nesting
+ * cannot overflow the stack; it stops as soon as a limit is passed, so aliased (shared)
+ * subtrees cannot make it run long.
  */
-export function checkPlainData(value: unknown, limits: WireLimits = DEFAULT_LIMITS): void {
+export function checkPlainData(value: unknown, limits: WireLimits = DEFAULT_LIMITS): number {
   const stack: { value: unknown; depth: number; path: PathLink | undefined }[] = [{ value, depth: 0, path: undefined }];
   let bytes = 0;
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
@@ -99,4 +100,5 @@ export function checkPlainData(value: unknown, limits: WireLimits = DEFAULT_LIMI
     }
     if (bytes > limits.maxBytes) throw tooLargeError(limits.maxBytes);
   }
+  return bytes;
 }
