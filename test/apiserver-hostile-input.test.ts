@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import type { KubeObject } from '../pkg/api/meta.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { adminClient, R } from './harness/clients.js';
@@ -239,6 +240,45 @@ describe('the happy paths still work', () => {
     assert.equal(smp.status, 200, smp.body);
     const status = await send('PATCH', `${PODS}/p/status`, '[{"op":"add","path":"/status/message","value":"ok"}]', JSON_PATCH);
     assert.equal(status.status, 200, status.body);
+    assert.equal(({} as Record<string, unknown>)['x'], undefined);
+  });
+});
+
+describe('request fuzz (last: it may change the objects above)', () => {
+  const key = fc.constantFrom('__proto__', 'constructor', 'prototype', 'apiVersion', 'kind', 'metadata', 'name', 'data', 'spec', 'replicas', '$patch', 'op', 'path', 'value', 'x');
+  const jsonText = fc.letrec<{ v: string }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small' },
+      fc.constantFrom('null', 'true', '0', '-1', '1e26', '1.5', '"v1"', '"ConfigMap"', '"cm"', '"add"', '"/data/x"', '"/__proto__/x"', '"delete"'),
+      fc.array(tie('v'), { maxLength: 4 }).map((xs) => `[${xs.join(',')}]`),
+      fc.array(fc.tuple(key, tie('v')), { maxLength: 4 }).map((ps) => `{${ps.map(([k, v]) => `"${k}":${v}`).join(',')}}`),
+    ),
+  })).v;
+  const target = fc.constantFrom(
+    { method: 'POST', path: CM, type: 'application/json' },
+    { method: 'PUT', path: `${CM}/cm`, type: 'application/json' },
+    { method: 'PATCH', path: `${CM}/cm`, type: JSON_PATCH },
+    { method: 'PATCH', path: `${CM}/cm`, type: MERGE_PATCH },
+    { method: 'PATCH', path: `${DEPLOYS}/d`, type: SMP },
+    { method: 'PATCH', path: `${PODS}/p/status`, type: JSON_PATCH },
+    { method: 'PATCH', path: `${CM}/fuzz?fieldManager=fuzz`, type: APPLY },
+    { method: 'POST', path: `${CM}?fieldValidation=Strict`, type: 'application/yaml' },
+  );
+  const body = fc.oneof(jsonText, fc.string({ maxLength: 300 }), jsonText.map((t) => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"f"},"data":${t}}`));
+
+  test('500 random bodies: never a 5xx; a 4xx changes nothing; the apiserver stays up', async () => {
+    await fc.assert(
+      fc.asyncProperty(target, body, async (t, b) => {
+        const before = await getJson('/api/v1/configmaps');
+        const res = await send(t.method, t.path, b, t.type);
+        assert.ok(res.status < 500, `${t.method} ${t.path} ${b.slice(0, 200)} → ${res.status} ${res.body.slice(0, 300)}`);
+        if (res.status >= 400) assert.deepEqual(await getJson('/api/v1/configmaps'), before);
+      }),
+      { numRuns: 500 },
+    );
+    assert.equal((await send('GET', '/healthz')).status, 200);
+    assert.equal(plane.apiserver.pid, pid);
+    assert.equal(plane.apiserver.exitCode, null);
     assert.equal(({} as Record<string, unknown>)['x'], undefined);
   });
 });

@@ -84,17 +84,19 @@ export function checkPlainData(value: unknown, limits: WireLimits = DEFAULT_LIMI
     } else if (Array.isArray(v)) {
       if (next.depth >= limits.maxDepth) throw tooDeepError(limits.maxDepth);
       bytes += 2 + v.length;
+      if (bytes > limits.maxBytes) throw tooLargeError(limits.maxBytes);
       for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], depth: next.depth + 1, path: { key: `[${i}]`, parent: next.path } });
     } else if (typeof v === 'object' && isPlainObject(v)) {
       if (next.depth >= limits.maxDepth) throw tooDeepError(limits.maxDepth);
+      if (Object.getOwnPropertySymbols(v).length > 0) throw badRequest('the request contains a value that is not JSON data');
       bytes += 2;
       for (const key of Object.keys(v)) {
         const path = { key, parent: next.path };
         if (isForbiddenKey(key)) throw forbiddenKeyError(key, render(path));
         bytes += Buffer.byteLength(key) + 4;
+        if (bytes > limits.maxBytes) throw tooLargeError(limits.maxBytes);
         stack.push({ value: v[key], depth: next.depth + 1, path });
       }
-      if (Object.getOwnPropertySymbols(v).length > 0) throw badRequest('the request contains a value that is not JSON data');
     } else {
       throw badRequest(`the value at ${render(next.path) || 'the top level'} is not JSON data`);
     }
