@@ -180,6 +180,8 @@ describe('fields', () => {
     const cm = await getJson(`${CM}/cm`);
     delete cm['kind'];
     await refused('PUT', `${CM}/cm`, JSON.stringify(cm), 'application/json', 400, 'BadRequest', /'Kind' is missing/);
+    await refused('PATCH', `${CM}/cm?fieldManager=x`, 'apiVersion: v1\nkind: Secret\nmetadata: {name: cm}\n', APPLY, 400, 'BadRequest', /does not match/);
+    await refused('PATCH', `${CM}/cm?fieldManager=x`, 'metadata: {name: cm}\ndata: {a: "2"}\n', APPLY, 400, 'BadRequest', /'Kind' is missing/);
   });
 });
 

@@ -9,13 +9,13 @@
 // never conflict with an apply.
 
 import { isDeepStrictEqual } from 'node:util';
+import { own } from '../api/decode/index.js';
 import { deepCopy, isObject, type KubeObject, rfc3339 } from '../api/meta.js';
 import { applyStrategicMergePatch, mergeKeyFor } from '../api/patch/index.js';
 import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest, type StatusCause } from '../errors/index.js';
-import { own } from '../api/decode/index.js';
 import { duplicateFields } from './body.js';
-import type { RestStore, WriteOptions } from './rest-store.js';
+import { checkTypeMeta, type RestStore, type WriteOptions } from './rest-store.js';
 
 type FieldTree = { [segment: string]: FieldTree };
 
@@ -186,6 +186,7 @@ export class ApplyManager {
 
   async apply(r: ResourceInfo, namespace: string | undefined, name: string, body: unknown, opts: ApplyOptions): Promise<ApplyResult> {
     if (!isObject(body)) throw badRequest('the applied configuration must be an object');
+    checkTypeMeta(r, body);
     const applied = deepCopy(body) as KubeObject;
     if (!isObject(applied.metadata)) applied.metadata = {};
     if (applied.metadata.name !== undefined && applied.metadata.name !== name) {

@@ -516,16 +516,7 @@ export class RestStore {
     const obj = deepCopy(body) as Record<string, unknown>;
     if (obj['metadata'] === undefined) obj['metadata'] = {};
     if (!isObject(obj['metadata'])) throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: metadata must be an object`);
-    const apiVersion = obj['apiVersion'];
-    const kind = obj['kind'];
-    if (kind === undefined || kind === '') throw badRequest(`Object 'Kind' is missing in '${abbreviate(body)}'`);
-    if (apiVersion === undefined || apiVersion === '') throw badRequest(`Object 'apiVersion' is missing in '${abbreviate(body)}'`);
-    if (apiVersion !== apiVersionOf(r)) {
-      throw badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`);
-    }
-    if (kind !== r.kind) {
-      throw badRequest(`the kind in the data (${String(kind)}) does not match the expected kind (${r.kind}) for ${apiVersionOf(r)} ${r.plural}`);
-    }
+    checkTypeMeta(r, obj);
     obj['apiVersion'] = apiVersionOf(r);
     obj['kind'] = r.kind;
     const typed = obj as KubeObject;
@@ -616,7 +607,21 @@ function checkPatchedIdentity(r: ResourceInfo, next: KubeObject, current: KubeOb
   }
   const uid = m.uid;
   if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
-    throw invalid(r.kind, r.group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.uid', message: `Invalid value: ${JSON.stringify(uid ?? '')}: field is immutable` }]);
+    throw invalid(r.kind, r.group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.uid', message: `Invalid value: ${JSON.stringify(uid)}: field is immutable` }]);
+  }
+}
+
+/** A body must say what it is (apiVersion and kind), and that must be the URL's resource: 400 otherwise. */
+export function checkTypeMeta(r: ResourceInfo, body: Record<string, unknown>): void {
+  const apiVersion = body['apiVersion'];
+  const kind = body['kind'];
+  if (kind === undefined || kind === '') throw badRequest(`Object 'Kind' is missing in '${abbreviate(body)}'`);
+  if (apiVersion === undefined || apiVersion === '') throw badRequest(`Object 'apiVersion' is missing in '${abbreviate(body)}'`);
+  if (apiVersion !== apiVersionOf(r)) {
+    throw badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`);
+  }
+  if (kind !== r.kind) {
+    throw badRequest(`the kind in the data (${String(kind)}) does not match the expected kind (${r.kind}) for ${apiVersionOf(r)} ${r.plural}`);
   }
 }
 
