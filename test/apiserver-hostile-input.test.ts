@@ -150,12 +150,12 @@ describe('sizes and shapes', () => {
 describe('fields', () => {
   test('duplicate keys: Strict 400 naming the field; Warn a Warning header and the last value', async () => {
     const body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"data":{"a":"1","a":"2"}}';
-    await refused('POST', `${CM}?fieldValidation=Strict`, body, 'application/json', 400, 'BadRequest', /strict decoding error: duplicate field "data.a"/);
+    await refused('POST', `${CM}?fieldValidation=Strict`, body, 'application/json', 400, 'BadRequest', /strict decoding error: duplicate field "a"/);
     const warn = await send('POST', `${CM}?fieldValidation=Warn`, body);
     assert.equal(warn.status, 201, warn.body);
-    assert.match(String(warn.headers['warning']), /duplicate field \\"data.a\\"/);
+    assert.match(String(warn.headers['warning']), /duplicate field \\"a\\"/);
     assert.deepEqual((JSON.parse(warn.body) as { data: unknown }).data, { a: '2' });
-    await refused('PATCH', `${CM}/cm?fieldValidation=Strict`, '{"data":{"b":"1","b":"2"}}', MERGE_PATCH, 400, 'BadRequest', /duplicate field "data.b"/);
+    await refused('PATCH', `${CM}/cm?fieldValidation=Strict`, '{"data":{"b":"1","b":"2"}}', MERGE_PATCH, 400, 'BadRequest', /duplicate field "b"/);
   });
 
   test('unknown fields are dropped (a warning by default and under Warn), 400 under Strict', async () => {

@@ -7,7 +7,10 @@ import { checkPlainData, DEFAULT_LIMITS, isForbiddenKey, forbiddenKeyError, tooD
 
 export interface Decoded {
   value: unknown;
-  /** Paths of keys that appeared more than once in one object (`spec.replicas`). */
+  /**
+   * Keys that appeared more than once in one object, by name (`replicas`), as Kubernetes'
+   * strict decoder names them (`duplicate field "replicas"`).
+   */
   duplicateFields: string[];
 }
 
@@ -66,7 +69,7 @@ function scan(text: string, maxDepth: number): string[] {
         const key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
         top.current = top.path === '' ? key : `${top.path}.${key}`;
         if (isForbiddenKey(key)) throw forbiddenKeyError(key, top.current);
-        if (top.keys.has(key)) duplicates.push(top.current);
+        if (top.keys.has(key)) duplicates.push(key);
         top.keys.add(key);
         expectKey = false;
       }

@@ -52,7 +52,7 @@ function scan(root: unknown, maxDepth: number): string[] {
         const key = typeof k === 'string' ? k : String(k);
         const keyPath = path === '' ? key : `${path}.${key}`;
         if (isForbiddenKey(key)) throw forbiddenKeyError(key, keyPath);
-        if (seen.has(key)) duplicates.push(keyPath);
+        if (seen.has(key)) duplicates.push(key);
         seen.add(key);
         stack.push({ node: pair.value, depth: depth + 1, path: keyPath });
       }
