@@ -58,6 +58,12 @@ test('nesting beyond the limit is a 400, at the limit it decodes', () => {
   rejects(() => decodeJson('{"a":'.repeat(5000) + '1' + '}'.repeat(5000)), 400, /nests deeper/);
   rejects(() => decodeYaml(nested(100_000)), 400, /nests deeper/);
   rejects(() => decodeYaml(nested(MAX_DEPTH + 1)), 400, /nests deeper/);
+  rejects(() => decodeYaml('- '.repeat(50_000) + 'x\n'), 400, /nests deeper/);
+  const indented = Array.from({ length: MAX_DEPTH + 1 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' x\n';
+  rejects(() => decodeYaml(indented), 400, /nests deeper/);
+  rejects(() => decodeYaml(`? ${nested(5000)}\n: v\n`), 400, /nests deeper/);
+  // The decoder is intact afterwards (a stack overflow inside it could have broken it).
+  assert.deepEqual(decodeYaml('a: [1, {b: c}]').value, { a: [1, { b: 'c' }] });
 });
 
 test('YAML: one document of the core schema; aliases bounded; expanded size bounded', () => {
