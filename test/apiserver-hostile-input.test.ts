@@ -244,6 +244,19 @@ describe('the happy paths still work', () => {
     assert.equal(status.status, 200, status.body);
     assert.equal(({} as Record<string, unknown>)['x'], undefined);
   });
+
+  test('data nested just inside the limit is stored, read back and patched again', async () => {
+    const deep = `${'{"a":'.repeat(990)}1${'}'.repeat(990)}`;
+    const res = await send('PATCH', `${PODS}/p/status`, `[{"op":"add","path":"/status/deep","value":${deep}}]`, JSON_PATCH);
+    assert.equal(res.status, 200, res.body.slice(0, 300));
+    const got = await send('GET', `${PODS}/p`);
+    assert.equal(got.status, 200);
+    const again = await send('PATCH', `${PODS}/p/status`, '{"status":{"message":"still fine"}}', MERGE_PATCH);
+    assert.equal(again.status, 200, again.body.slice(0, 300));
+    const deeper = await send('PATCH', `${PODS}/p/status`, `[{"op":"copy","from":"/status/deep","path":"/status/deep/a/a/a/a/a/a/a/a/a/a/a/a/a"}]`, JSON_PATCH);
+    assert.equal(deeper.status, 400, deeper.body.slice(0, 300));
+    assert.equal((await send('GET', '/healthz')).status, 200);
+  });
 });
 
 describe('request fuzz (last: it may change the objects above)', () => {
