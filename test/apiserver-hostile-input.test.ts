@@ -281,7 +281,8 @@ describe('request fuzz (last: it may change the objects above)', () => {
   );
   const body = fc.oneof(jsonText, fc.string({ maxLength: 300 }), jsonText.map((t) => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"f"},"data":${t}}`));
 
-  test('500 random bodies: never a 5xx; a 4xx changes nothing; the apiserver stays up', async () => {
+  test('500 random bodies: never a 5xx; a 4xx changes nothing; the apiserver stays up, its memory too', async () => {
+    const rssBefore = residentBytes();
     await fc.assert(
       fc.asyncProperty(target, body, async (t, b) => {
         const before = await getJson('/api/v1/configmaps');
@@ -295,5 +296,14 @@ describe('request fuzz (last: it may change the objects above)', () => {
     assert.equal(plane.apiserver.pid, pid);
     assert.equal(plane.apiserver.exitCode, null);
     assert.equal(({} as Record<string, unknown>)['x'], undefined);
+    assert.ok(residentBytes() - rssBefore < 50 * 1024 * 1024, `apiserver memory grew from ${rssBefore} to ${residentBytes()} bytes`);
   });
 });
+
+/** The apiserver's resident memory (this test started it, on this machine). */
+function residentBytes(): number {
+  const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+  assert.ok(kb !== undefined, 'VmRSS not found');
+  return Number(kb) * 1024;
+}
