@@ -1,6 +1,7 @@
 // JSON request bodies: parsed by V8's JSON.parse (iterative, so deep nesting cannot
-// overflow it), then scanned once over the text for what JSON.parse hides: duplicate keys,
-// which Kubernetes reports under fieldValidation (JSON.parse keeps only the last).
+// overflow it), then scanned once over the text, iteratively, for the nesting depth, keys
+// naming a prototype (also when escaped), and what JSON.parse hides: duplicate keys, which
+// Kubernetes reports under fieldValidation (JSON.parse keeps only the last).
 
 import { badRequest } from '../../errors/index.js';
 import { checkPlainData, DEFAULT_LIMITS, isForbiddenKey, forbiddenKeyError, tooDeepError, type WireLimits } from './plain-data.js';
