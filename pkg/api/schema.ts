@@ -13,7 +13,9 @@ import { isObject, type KubeObject } from './meta.js';
 
 export type Schema =
   | 'string'
-  | 'integer'
+  /** Go's int32 and int64: integers in range (a JSON number that does not fit is a 400). */
+  | 'int32'
+  | 'int64'
   | 'number'
   | 'boolean'
   | 'intOrString'
@@ -42,10 +44,10 @@ export const OBJECT_META: Schema = obj({
   selfLink: 'string',
   uid: 'string',
   resourceVersion: 'string',
-  generation: 'integer',
+  generation: 'int64',
   creationTimestamp: 'string',
   deletionTimestamp: 'string',
-  deletionGracePeriodSeconds: 'integer',
+  deletionGracePeriodSeconds: 'int64',
   labels: map('string'),
   annotations: map('string'),
   ownerReferences: list(ownerReference),
@@ -65,7 +67,7 @@ const labelSelector = obj({
 
 /** Conditions of every kind: the usual fields typed, any others accepted. */
 const condition = open({
-  type: 'string', status: 'string', reason: 'string', message: 'string', observedGeneration: 'integer',
+  type: 'string', status: 'string', reason: 'string', message: 'string', observedGeneration: 'int64',
   lastProbeTime: 'string', lastTransitionTime: 'string', lastUpdateTime: 'string', lastHeartbeatTime: 'string',
 });
 const conditions = list(condition);
@@ -81,16 +83,16 @@ const handlerFields = {
 
 const probe = obj({
   ...handlerFields,
-  grpc: obj({ port: 'integer', service: 'string' }),
-  initialDelaySeconds: 'integer',
-  timeoutSeconds: 'integer',
-  periodSeconds: 'integer',
-  successThreshold: 'integer',
-  failureThreshold: 'integer',
-  terminationGracePeriodSeconds: 'integer',
+  grpc: obj({ port: 'int32', service: 'string' }),
+  initialDelaySeconds: 'int32',
+  timeoutSeconds: 'int32',
+  periodSeconds: 'int32',
+  successThreshold: 'int32',
+  failureThreshold: 'int32',
+  terminationGracePeriodSeconds: 'int64',
 });
 
-const lifecycleHandler = obj({ ...handlerFields, sleep: obj({ seconds: 'integer' }) });
+const lifecycleHandler = obj({ ...handlerFields, sleep: obj({ seconds: 'int64' }) });
 
 const keyRef = obj({ name: 'string', key: 'string', optional: 'boolean' });
 const fieldRef = obj({ apiVersion: 'string', fieldPath: 'string' });
@@ -116,8 +118,8 @@ const securityContext = open({
   privileged: 'boolean',
   seLinuxOptions,
   windowsOptions,
-  runAsUser: 'integer',
-  runAsGroup: 'integer',
+  runAsUser: 'int64',
+  runAsGroup: 'int64',
   runAsNonRoot: 'boolean',
   readOnlyRootFilesystem: 'boolean',
   allowPrivilegeEscalation: 'boolean',
@@ -128,12 +130,12 @@ const securityContext = open({
 const podSecurityContext = open({
   seLinuxOptions,
   windowsOptions,
-  runAsUser: 'integer',
-  runAsGroup: 'integer',
+  runAsUser: 'int64',
+  runAsGroup: 'int64',
   runAsNonRoot: 'boolean',
-  supplementalGroups: list('integer'),
+  supplementalGroups: list('int64'),
   supplementalGroupsPolicy: 'string',
-  fsGroup: 'integer',
+  fsGroup: 'int64',
   fsGroupChangePolicy: 'string',
   sysctls: list(obj({ name: 'string', value: 'string' })),
   seccompProfile: profile,
@@ -147,7 +149,7 @@ const containerFields: Record<string, Schema> = {
   command: strings,
   args: strings,
   workingDir: 'string',
-  ports: list(obj({ name: 'string', containerPort: 'integer', hostPort: 'integer', protocol: 'string', hostIP: 'string' })),
+  ports: list(obj({ name: 'string', containerPort: 'int32', hostPort: 'int32', protocol: 'string', hostIP: 'string' })),
   envFrom: list(envFrom),
   env: list(envVar),
   resources,
@@ -175,28 +177,28 @@ const ephemeralContainer = obj({ ...containerFields, targetContainerName: 'strin
 
 // ---- volumes ------------------------------------------------------------------------------
 
-const keyToPath = list(obj({ key: 'string', path: 'string', mode: 'integer' }));
-const downwardAPIItems = list(obj({ path: 'string', fieldRef, resourceFieldRef, mode: 'integer' }));
+const keyToPath = list(obj({ key: 'string', path: 'string', mode: 'int32' }));
+const downwardAPIItems = list(obj({ path: 'string', fieldRef, resourceFieldRef, mode: 'int32' }));
 const volume = open({
   // The many cloud, CSI and network volume types are accepted unchecked.
   name: 'string',
   emptyDir: obj({ medium: 'string', sizeLimit: 'quantity' }),
   hostPath: obj({ path: 'string', type: 'string' }),
-  configMap: obj({ name: 'string', items: keyToPath, defaultMode: 'integer', optional: 'boolean' }),
-  secret: obj({ secretName: 'string', items: keyToPath, defaultMode: 'integer', optional: 'boolean' }),
+  configMap: obj({ name: 'string', items: keyToPath, defaultMode: 'int32', optional: 'boolean' }),
+  secret: obj({ secretName: 'string', items: keyToPath, defaultMode: 'int32', optional: 'boolean' }),
   persistentVolumeClaim: obj({ claimName: 'string', readOnly: 'boolean' }),
   projected: obj({
-    defaultMode: 'integer',
+    defaultMode: 'int32',
     sources: list(obj({
       configMap: obj({ name: 'string', items: keyToPath, optional: 'boolean' }),
       secret: obj({ name: 'string', items: keyToPath, optional: 'boolean' }),
       downwardAPI: obj({ items: downwardAPIItems }),
-      serviceAccountToken: obj({ audience: 'string', expirationSeconds: 'integer', path: 'string' }),
+      serviceAccountToken: obj({ audience: 'string', expirationSeconds: 'int64', path: 'string' }),
       clusterTrustBundle: open(),
       podCertificate: open(),
     })),
   }),
-  downwardAPI: obj({ items: downwardAPIItems, defaultMode: 'integer' }),
+  downwardAPI: obj({ items: downwardAPIItems, defaultMode: 'int32' }),
 });
 
 // ---- scheduling ---------------------------------------------------------------------------
@@ -208,17 +210,17 @@ const podAffinityTerm = obj({
 });
 const podAffinity = obj({
   requiredDuringSchedulingIgnoredDuringExecution: list(podAffinityTerm),
-  preferredDuringSchedulingIgnoredDuringExecution: list(obj({ weight: 'integer', podAffinityTerm })),
+  preferredDuringSchedulingIgnoredDuringExecution: list(obj({ weight: 'int32', podAffinityTerm })),
 });
 const affinity = obj({
   nodeAffinity: obj({
     requiredDuringSchedulingIgnoredDuringExecution: obj({ nodeSelectorTerms: list(nodeSelectorTerm) }),
-    preferredDuringSchedulingIgnoredDuringExecution: list(obj({ weight: 'integer', preference: nodeSelectorTerm })),
+    preferredDuringSchedulingIgnoredDuringExecution: list(obj({ weight: 'int32', preference: nodeSelectorTerm })),
   }),
   podAffinity,
   podAntiAffinity: podAffinity,
 });
-const toleration = obj({ key: 'string', operator: 'string', value: 'string', effect: 'string', tolerationSeconds: 'integer' });
+const toleration = obj({ key: 'string', operator: 'string', value: 'string', effect: 'string', tolerationSeconds: 'int64' });
 
 // ---- pods ---------------------------------------------------------------------------------
 
@@ -228,8 +230,8 @@ const podSpec = obj({
   containers: list(container),
   ephemeralContainers: list(ephemeralContainer),
   restartPolicy: 'string',
-  terminationGracePeriodSeconds: 'integer',
-  activeDeadlineSeconds: 'integer',
+  terminationGracePeriodSeconds: 'int64',
+  activeDeadlineSeconds: 'int64',
   dnsPolicy: 'string',
   nodeSelector: map('string'),
   serviceAccountName: 'string',
@@ -250,7 +252,7 @@ const podSpec = obj({
   tolerations: list(toleration),
   hostAliases: list(obj({ ip: 'string', hostnames: strings })),
   priorityClassName: 'string',
-  priority: 'integer',
+  priority: 'int32',
   dnsConfig: obj({ nameservers: strings, searches: strings, options: list(obj({ name: 'string', value: 'string' })) }),
   readinessGates: list(obj({ conditionType: 'string' })),
   runtimeClassName: 'string',
@@ -258,7 +260,7 @@ const podSpec = obj({
   preemptionPolicy: 'string',
   overhead: map('quantity'),
   topologySpreadConstraints: list(obj({
-    maxSkew: 'integer', topologyKey: 'string', whenUnsatisfiable: 'string', labelSelector, minDomains: 'integer',
+    maxSkew: 'int32', topologyKey: 'string', whenUnsatisfiable: 'string', labelSelector, minDomains: 'int32',
     nodeAffinityPolicy: 'string', nodeTaintsPolicy: 'string', matchLabelKeys: strings,
   })),
   setHostnameAsFQDN: 'boolean',
@@ -272,17 +274,17 @@ const podSpec = obj({
 const containerState = obj({
   waiting: open({ reason: 'string', message: 'string' }),
   running: open({ startedAt: 'string' }),
-  terminated: open({ exitCode: 'integer', signal: 'integer', reason: 'string', message: 'string', startedAt: 'string', finishedAt: 'string', containerID: 'string' }),
+  terminated: open({ exitCode: 'int32', signal: 'int32', reason: 'string', message: 'string', startedAt: 'string', finishedAt: 'string', containerID: 'string' }),
 });
 const containerStatus = open({
-  name: 'string', state: containerState, lastState: containerState, ready: 'boolean', restartCount: 'integer',
+  name: 'string', state: containerState, lastState: containerState, ready: 'boolean', restartCount: 'int32',
   image: 'string', imageID: 'string', containerID: 'string', started: 'boolean', allocatedResources: map('quantity'), resources: open(),
 });
 const podIPs = list(open({ ip: 'string' }));
 const podStatus = open({
   phase: 'string', conditions, message: 'string', reason: 'string', nominatedNodeName: 'string', hostIP: 'string', hostIPs: podIPs,
   podIP: 'string', podIPs, startTime: 'string', initContainerStatuses: list(containerStatus), containerStatuses: list(containerStatus),
-  ephemeralContainerStatuses: list(containerStatus), qosClass: 'string', observedGeneration: 'integer',
+  ephemeralContainerStatuses: list(containerStatus), qosClass: 'string', observedGeneration: 'int64',
 });
 
 const podTemplate = obj({ metadata: OBJECT_META, spec: podSpec });
@@ -290,18 +292,18 @@ const podTemplate = obj({ metadata: OBJECT_META, spec: podSpec });
 // ---- workloads ----------------------------------------------------------------------------
 
 const jobSpec = obj({
-  parallelism: 'integer',
-  completions: 'integer',
-  activeDeadlineSeconds: 'integer',
+  parallelism: 'int32',
+  completions: 'int32',
+  activeDeadlineSeconds: 'int64',
   podFailurePolicy: open({ rules: list('any') }),
   successPolicy: open({ rules: list('any') }),
-  backoffLimit: 'integer',
-  backoffLimitPerIndex: 'integer',
-  maxFailedIndexes: 'integer',
+  backoffLimit: 'int32',
+  backoffLimitPerIndex: 'int32',
+  maxFailedIndexes: 'int32',
   selector: labelSelector,
   manualSelector: 'boolean',
   template: podTemplate,
-  ttlSecondsAfterFinished: 'integer',
+  ttlSecondsAfterFinished: 'int32',
   completionMode: 'string',
   suspend: 'boolean',
   podReplacementPolicy: 'string',
@@ -309,9 +311,9 @@ const jobSpec = obj({
 });
 
 const replicaStatus = {
-  observedGeneration: 'integer', replicas: 'integer', updatedReplicas: 'integer', readyReplicas: 'integer', availableReplicas: 'integer',
-  unavailableReplicas: 'integer', terminatingReplicas: 'integer', currentReplicas: 'integer', fullyLabeledReplicas: 'integer',
-  collisionCount: 'integer', conditions,
+  observedGeneration: 'int64', replicas: 'int32', updatedReplicas: 'int32', readyReplicas: 'int32', availableReplicas: 'int32',
+  unavailableReplicas: 'int32', terminatingReplicas: 'int32', currentReplicas: 'int32', fullyLabeledReplicas: 'int32',
+  collisionCount: 'int32', conditions,
 } satisfies Record<string, Schema>;
 
 const policyRule = obj({ verbs: strings, apiGroups: strings, resources: strings, resourceNames: strings, nonResourceURLs: strings });
@@ -339,19 +341,19 @@ const KINDS: Record<string, Record<string, Schema>> = {
       phase: 'string',
       conditions,
       addresses: list(obj({ type: 'string', address: 'string' })),
-      daemonEndpoints: open({ kubeletEndpoint: obj({ Port: 'integer' }) }),
+      daemonEndpoints: open({ kubeletEndpoint: obj({ Port: 'int32' }) }),
       nodeInfo: open({
         machineID: 'string', systemUUID: 'string', bootID: 'string', kernelVersion: 'string', osImage: 'string', containerRuntimeVersion: 'string',
         kubeletVersion: 'string', kubeProxyVersion: 'string', operatingSystem: 'string', architecture: 'string',
       }),
-      images: list(open({ names: strings, sizeBytes: 'integer' })),
+      images: list(open({ names: strings, sizeBytes: 'int64' })),
       volumesInUse: strings,
       volumesAttached: list(open()),
     }),
   },
   Service: {
     spec: obj({
-      ports: list(obj({ name: 'string', protocol: 'string', appProtocol: 'string', port: 'integer', targetPort: 'intOrString', nodePort: 'integer' })),
+      ports: list(obj({ name: 'string', protocol: 'string', appProtocol: 'string', port: 'int32', targetPort: 'intOrString', nodePort: 'int32' })),
       selector: map('string'),
       clusterIP: 'string',
       clusterIPs: strings,
@@ -362,9 +364,9 @@ const KINDS: Record<string, Record<string, Schema>> = {
       loadBalancerSourceRanges: strings,
       externalName: 'string',
       externalTrafficPolicy: 'string',
-      healthCheckNodePort: 'integer',
+      healthCheckNodePort: 'int32',
       publishNotReadyAddresses: 'boolean',
-      sessionAffinityConfig: obj({ clientIP: obj({ timeoutSeconds: 'integer' }) }),
+      sessionAffinityConfig: obj({ clientIP: obj({ timeoutSeconds: 'int32' }) }),
       ipFamilies: strings,
       ipFamilyPolicy: 'string',
       allocateLoadBalancerNodePorts: 'boolean',
@@ -378,7 +380,7 @@ const KINDS: Record<string, Record<string, Schema>> = {
     subsets: list(obj({
       addresses: list(obj({ ip: 'string', hostname: 'string', nodeName: 'string', targetRef: objectReference })),
       notReadyAddresses: list(obj({ ip: 'string', hostname: 'string', nodeName: 'string', targetRef: objectReference })),
-      ports: list(obj({ name: 'string', port: 'integer', protocol: 'string', appProtocol: 'string' })),
+      ports: list(obj({ name: 'string', port: 'int32', protocol: 'string', appProtocol: 'string' })),
     })),
   },
   ConfigMap: { data: map('string'), binaryData: map('string'), immutable: 'boolean' },
@@ -391,10 +393,10 @@ const KINDS: Record<string, Record<string, Schema>> = {
     source: obj({ component: 'string', host: 'string' }),
     firstTimestamp: 'string',
     lastTimestamp: 'string',
-    count: 'integer',
+    count: 'int32',
     type: 'string',
     eventTime: 'string',
-    series: obj({ count: 'integer', lastObservedTime: 'string' }),
+    series: obj({ count: 'int32', lastObservedTime: 'string' }),
     action: 'string',
     related: objectReference,
     reportingComponent: 'string',
@@ -402,55 +404,55 @@ const KINDS: Record<string, Record<string, Schema>> = {
   },
   Deployment: {
     spec: obj({
-      replicas: 'integer', selector: labelSelector, template: podTemplate,
+      replicas: 'int32', selector: labelSelector, template: podTemplate,
       strategy: obj({ type: 'string', rollingUpdate: obj({ maxUnavailable: 'intOrString', maxSurge: 'intOrString' }) }),
-      minReadySeconds: 'integer', revisionHistoryLimit: 'integer', paused: 'boolean', progressDeadlineSeconds: 'integer',
+      minReadySeconds: 'int32', revisionHistoryLimit: 'int32', paused: 'boolean', progressDeadlineSeconds: 'int32',
     }),
     status: open(replicaStatus),
   },
   ReplicaSet: {
-    spec: obj({ replicas: 'integer', minReadySeconds: 'integer', selector: labelSelector, template: podTemplate }),
+    spec: obj({ replicas: 'int32', minReadySeconds: 'int32', selector: labelSelector, template: podTemplate }),
     status: open(replicaStatus),
   },
   DaemonSet: {
     spec: obj({
       selector: labelSelector, template: podTemplate,
       updateStrategy: obj({ type: 'string', rollingUpdate: obj({ maxUnavailable: 'intOrString', maxSurge: 'intOrString' }) }),
-      minReadySeconds: 'integer', revisionHistoryLimit: 'integer',
+      minReadySeconds: 'int32', revisionHistoryLimit: 'int32',
     }),
     status: open({
-      currentNumberScheduled: 'integer', numberMisscheduled: 'integer', desiredNumberScheduled: 'integer', numberReady: 'integer',
-      observedGeneration: 'integer', updatedNumberScheduled: 'integer', numberAvailable: 'integer', numberUnavailable: 'integer',
-      collisionCount: 'integer', conditions,
+      currentNumberScheduled: 'int32', numberMisscheduled: 'int32', desiredNumberScheduled: 'int32', numberReady: 'int32',
+      observedGeneration: 'int64', updatedNumberScheduled: 'int32', numberAvailable: 'int32', numberUnavailable: 'int32',
+      collisionCount: 'int32', conditions,
     }),
   },
   StatefulSet: {
     spec: obj({
-      replicas: 'integer', selector: labelSelector, template: podTemplate,
+      replicas: 'int32', selector: labelSelector, template: podTemplate,
       volumeClaimTemplates: list(open({ metadata: OBJECT_META, spec: open(), status: open() })), serviceName: 'string',
-      podManagementPolicy: 'string', updateStrategy: obj({ type: 'string', rollingUpdate: obj({ partition: 'integer', maxUnavailable: 'intOrString' }) }),
-      revisionHistoryLimit: 'integer', minReadySeconds: 'integer',
-      persistentVolumeClaimRetentionPolicy: obj({ whenDeleted: 'string', whenScaled: 'string' }), ordinals: obj({ start: 'integer' }),
+      podManagementPolicy: 'string', updateStrategy: obj({ type: 'string', rollingUpdate: obj({ partition: 'int32', maxUnavailable: 'intOrString' }) }),
+      revisionHistoryLimit: 'int32', minReadySeconds: 'int32',
+      persistentVolumeClaimRetentionPolicy: obj({ whenDeleted: 'string', whenScaled: 'string' }), ordinals: obj({ start: 'int32' }),
     }),
     status: open({ ...replicaStatus, currentRevision: 'string', updateRevision: 'string' }),
   },
   Job: {
     spec: jobSpec,
     status: open({
-      conditions, startTime: 'string', completionTime: 'string', active: 'integer', succeeded: 'integer', failed: 'integer', terminating: 'integer',
-      ready: 'integer', completedIndexes: 'string', failedIndexes: 'string', uncountedTerminatedPods: open({ succeeded: strings, failed: strings }),
+      conditions, startTime: 'string', completionTime: 'string', active: 'int32', succeeded: 'int32', failed: 'int32', terminating: 'int32',
+      ready: 'int32', completedIndexes: 'string', failedIndexes: 'string', uncountedTerminatedPods: open({ succeeded: strings, failed: strings }),
     }),
   },
   CronJob: {
     spec: obj({
-      schedule: 'string', timeZone: 'string', startingDeadlineSeconds: 'integer', concurrencyPolicy: 'string', suspend: 'boolean',
-      jobTemplate: obj({ metadata: OBJECT_META, spec: jobSpec }), successfulJobsHistoryLimit: 'integer', failedJobsHistoryLimit: 'integer',
+      schedule: 'string', timeZone: 'string', startingDeadlineSeconds: 'int64', concurrencyPolicy: 'string', suspend: 'boolean',
+      jobTemplate: obj({ metadata: OBJECT_META, spec: jobSpec }), successfulJobsHistoryLimit: 'int32', failedJobsHistoryLimit: 'int32',
     }),
     status: open({ active: list(objectReference), lastScheduleTime: 'string', lastSuccessfulTime: 'string' }),
   },
   Lease: {
     spec: obj({
-      holderIdentity: 'string', leaseDurationSeconds: 'integer', acquireTime: 'string', renewTime: 'string', leaseTransitions: 'integer',
+      holderIdentity: 'string', leaseDurationSeconds: 'int32', acquireTime: 'string', renewTime: 'string', leaseTransitions: 'int32',
       strategy: 'string', preferredHolder: 'string',
     }),
   },
@@ -460,18 +462,18 @@ const KINDS: Record<string, Record<string, Schema>> = {
   ClusterRoleBinding: { subjects, roleRef },
   CertificateSigningRequest: {
     spec: obj({
-      request: 'string', signerName: 'string', expirationSeconds: 'integer', usages: strings, username: 'string', uid: 'string', groups: strings,
+      request: 'string', signerName: 'string', expirationSeconds: 'int32', usages: strings, username: 'string', uid: 'string', groups: strings,
       extra: map(strings),
     }),
     status: open({ conditions, certificate: 'string' }),
   },
   Eviction: {
     deleteOptions: obj({
-      kind: 'string', apiVersion: 'string', gracePeriodSeconds: 'integer', preconditions: obj({ uid: 'string', resourceVersion: 'string' }),
+      kind: 'string', apiVersion: 'string', gracePeriodSeconds: 'int64', preconditions: obj({ uid: 'string', resourceVersion: 'string' }),
       orphanDependents: 'boolean', propagationPolicy: 'string', dryRun: strings, ignoreStoreReadErrorWithClusterBreakingPotential: 'boolean',
     }),
   },
-  Scale: { spec: obj({ replicas: 'integer' }), status: open({ replicas: 'integer', selector: 'string' }) },
+  Scale: { spec: obj({ replicas: 'int32' }), status: open({ replicas: 'int32', selector: 'string' }) },
 };
 
 /** Kinds this schema describes. */
@@ -488,6 +490,9 @@ export function schemaFor(kind: string): Schema | undefined {
 
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$/;
 
+const INT32_MAX = 2 ** 31 - 1;
+const INT32_MIN = -(2 ** 31);
+
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
@@ -498,11 +503,23 @@ function typeName(value: unknown): string {
 interface Findings {
   causes: StatusCause[];
   unknown: string[];
+  /** Remove unknown fields from the object while walking it. */
+  prune: boolean;
 }
 
 function typeCause(path: string, value: unknown, expected: string): StatusCause {
   const got = JSON.stringify(typeName(value));
   return { reason: 'FieldValueTypeInvalid', field: path, message: `Invalid value: ${got}: ${path} in body must be of type ${expected}: ${got}` };
+}
+
+/** A number that does not fit the Go integer type, worded as Kubernetes' JSON decoder does. */
+function rangeCause(path: string, value: number, type: 'int32' | 'int64'): StatusCause {
+  return { reason: 'FieldValueTypeInvalid', field: path, message: `cannot unmarshal number ${String(value)} into Go struct field ${path} of type ${type}` };
+}
+
+function fitsInteger(value: number, type: 'int32' | 'int64'): boolean {
+  // int64 beyond 2^53 cannot be held exactly by a JSON number here; refuse rather than round.
+  return type === 'int32' ? Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX : Number.isSafeInteger(value);
 }
 
 function walkScalar(value: unknown, schema: Exclude<Schema, object>, path: string, out: Findings): void {
@@ -512,8 +529,10 @@ function walkScalar(value: unknown, schema: Exclude<Schema, object>, path: strin
     case 'string':
       if (typeof value !== 'string') out.causes.push(typeCause(path, value, 'string'));
       return;
-    case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) out.causes.push(typeCause(path, value, 'integer'));
+    case 'int32':
+    case 'int64':
+      if (typeof value !== 'number') out.causes.push(typeCause(path, value, 'integer'));
+      else if (!fitsInteger(value, schema)) out.causes.push(rangeCause(path, value, schema));
       return;
     case 'number':
       if (typeof value !== 'number') out.causes.push(typeCause(path, value, 'number'));
@@ -522,7 +541,8 @@ function walkScalar(value: unknown, schema: Exclude<Schema, object>, path: strin
       if (typeof value !== 'boolean') out.causes.push(typeCause(path, value, 'boolean'));
       return;
     case 'intOrString':
-      if (typeof value !== 'string' && !(typeof value === 'number' && Number.isInteger(value))) out.causes.push(typeCause(path, value, 'integer,string'));
+      if (typeof value === 'number' && !fitsInteger(value, 'int32')) out.causes.push(rangeCause(path, value, 'int32'));
+      else if (typeof value !== 'string' && typeof value !== 'number') out.causes.push(typeCause(path, value, 'integer,string'));
       return;
     case 'quantity':
       if (typeof value === 'number') return;
@@ -553,29 +573,40 @@ function walk(value: unknown, schema: Schema, path: string, out: Findings): void
     return;
   }
   for (const [k, v] of Object.entries(value)) {
-    const sub = schema.object[k];
+    const sub = Object.hasOwn(schema.object, k) ? schema.object[k] : undefined;
     const p = path === '' ? k : `${path}.${k}`;
     if (sub === undefined) {
-      if (schema.open !== true) out.unknown.push(p);
+      if (schema.open !== true) {
+        out.unknown.push(p);
+        if (out.prune) delete value[k];
+      }
       continue;
     }
     walk(v, sub, p, out);
   }
 }
 
-function check(o: KubeObject): Findings {
-  const out: Findings = { causes: [], unknown: [] };
+function check(o: KubeObject, prune: boolean): Findings {
+  const out: Findings = { causes: [], unknown: [], prune };
   const schema = schemaFor(o.kind);
   if (schema !== undefined) walk(o, schema, '', out);
   return out;
 }
 
-/** Wrong JSON types, as causes naming each field (reason `FieldValueTypeInvalid`). */
+/** Wrong JSON types and integers out of range, as causes naming each field (reason `FieldValueTypeInvalid`). */
 export function checkTypes(o: KubeObject): StatusCause[] {
-  return check(o).causes;
+  return check(o, false).causes;
 }
 
 /** Paths of fields no schema knows (`spec.replicaz`), for `fieldValidation=Strict|Warn`. */
 export function unknownFields(o: KubeObject): string[] {
-  return check(o).unknown;
+  return check(o, false).unknown;
+}
+
+/**
+ * Removes the fields no schema knows, as Kubernetes' decoder drops them (stored objects never
+ * contain them); returns their paths for the warning or error fieldValidation asks for.
+ */
+export function pruneUnknownFields(o: KubeObject): string[] {
+  return check(o, true).unknown;
 }

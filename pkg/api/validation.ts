@@ -228,9 +228,16 @@ function validateSelectorAndTemplate(c: Causes, spec: Obj | undefined, restart: 
     const matches = Object.entries(ml).every(([k, v]) => labels[k] === v);
     if (!matches) c.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`');
   }
-  const replicas = spec['replicas'];
-  if (typeof replicas === 'number' && replicas < 0) c.invalid('spec.replicas', replicas, 'must be greater than or equal to 0');
+  nonNegative(c, spec, ['replicas', 'minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds']);
   validatePodSpec(c, 'spec.template.spec', objAt(template, 'spec'), restart);
+}
+
+/** Integer fields of a spec that Kubernetes' validation requires to be >= 0 (422 otherwise). */
+function nonNegative(c: Causes, spec: Obj | undefined, keys: string[]): void {
+  for (const k of keys) {
+    const v = spec?.[k];
+    if (typeof v === 'number' && v < 0) c.invalid(`spec.${k}`, v, 'must be greater than or equal to 0');
+  }
 }
 
 function validateService(c: Causes, spec: Obj | undefined): void {
@@ -294,10 +301,7 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
       break;
     case 'Job': {
       validateSelectorAndTemplate(c, spec, ['OnFailure', 'Never'], false);
-      for (const k of ['completions', 'parallelism', 'backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished']) {
-        const v = spec?.[k];
-        if (typeof v === 'number' && v < 0) c.invalid(`spec.${k}`, v, 'must be greater than or equal to 0');
-      }
+      nonNegative(c, spec, ['completions', 'parallelism', 'backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished']);
       break;
     }
     case 'CronJob': {
@@ -309,6 +313,7 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
       }
       const policy = spec?.['concurrencyPolicy'];
       if (policy !== undefined && !['Allow', 'Forbid', 'Replace'].includes(String(policy))) c.notSupported('spec.concurrencyPolicy', policy, ['Allow', 'Forbid', 'Replace']);
+      nonNegative(c, spec, ['startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit']);
       const jobSpec = objAt(objAt(spec, 'jobTemplate'), 'spec');
       validatePodSpec(c, 'spec.jobTemplate.spec.template.spec', objAt(objAt(jobSpec, 'template'), 'spec'), ['OnFailure', 'Never']);
       break;

@@ -9,11 +9,13 @@
 // never conflict with an apply.
 
 import { isDeepStrictEqual } from 'node:util';
+import { own } from '../api/decode/index.js';
 import { deepCopy, isObject, type KubeObject, rfc3339 } from '../api/meta.js';
 import { applyStrategicMergePatch, mergeKeyFor } from '../api/patch/index.js';
 import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest, type StatusCause } from '../errors/index.js';
-import type { RestStore, WriteOptions } from './rest-store.js';
+import { duplicateFields } from './body.js';
+import { checkTypeMeta, type RestStore, type WriteOptions } from './rest-store.js';
 
 type FieldTree = { [segment: string]: FieldTree };
 
@@ -64,14 +66,24 @@ export function fieldTree(value: unknown, kind: { group: string; kind: string },
   return tree;
 }
 
+/** A `k:`/`v:` segment's JSON; undefined when it is not JSON (managedFields a client wrote). */
+function segmentValue(segment: string): unknown {
+  try {
+    return JSON.parse(segment.slice(2)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function listItemIndex(list: unknown[], segment: string): number {
   if (segment.startsWith('k:')) {
-    const key = JSON.parse(segment.slice(2)) as Record<string, unknown>;
-    return list.findIndex((item) => isObject(item) && Object.entries(key).every(([k, v]) => isDeepStrictEqual(item[k], v)));
+    const key = segmentValue(segment);
+    if (!isObject(key)) return -1;
+    return list.findIndex((item) => isObject(item) && Object.entries(key).every(([k, v]) => isDeepStrictEqual(own(item, k), v)));
   }
   if (segment.startsWith('v:')) {
-    const v = JSON.parse(segment.slice(2)) as unknown;
-    return list.findIndex((item) => isDeepStrictEqual(item, v));
+    const v = segmentValue(segment);
+    return v === undefined ? -1 : list.findIndex((item) => isDeepStrictEqual(item, v));
   }
   return -1;
 }
@@ -80,11 +92,11 @@ function listItemIndex(list: unknown[], segment: string): number {
 function removeStale(live: unknown, previous: FieldTree, next: FieldTree): void {
   for (const [segment, sub] of Object.entries(previous)) {
     if (segment === '.') continue;
-    const kept = next[segment];
+    const kept = Object.hasOwn(next, segment) ? next[segment] : undefined;
     if (isObject(live) && segment.startsWith('f:')) {
       const field = segment.slice(2);
       if (kept === undefined) delete live[field];
-      else removeStale(live[field], sub, kept);
+      else removeStale(own(live, field), sub, kept);
     } else if (Array.isArray(live)) {
       const i = listItemIndex(live, segment);
       if (i < 0) continue;
@@ -110,7 +122,7 @@ function leaves(tree: FieldTree, prefix = ''): string[] {
 function valueAt(obj: unknown, tree: FieldTree, leaf: string[]): unknown {
   let cur: unknown = obj;
   for (const segment of leaf) {
-    if (segment.startsWith('f:') && isObject(cur)) cur = cur[segment.slice(2)];
+    if (segment.startsWith('f:') && isObject(cur)) cur = own(cur, segment.slice(2));
     else if (Array.isArray(cur)) {
       const i = listItemIndex(cur, segment);
       cur = i < 0 ? undefined : cur[i];
@@ -134,7 +146,7 @@ function leafSegments(tree: FieldTree, prefix: string[] = []): string[][] {
 function hasPath(tree: FieldTree, segments: string[]): boolean {
   let cur: FieldTree | undefined = tree;
   for (const s of segments) {
-    cur = cur?.[s];
+    cur = cur !== undefined && Object.hasOwn(cur, s) ? cur[s] : undefined;
     if (cur === undefined) return false;
   }
   return true;
@@ -142,7 +154,7 @@ function hasPath(tree: FieldTree, segments: string[]): boolean {
 
 function removePath(tree: FieldTree, segments: string[]): void {
   const [head, ...rest] = segments;
-  if (head === undefined) return;
+  if (head === undefined || !Object.hasOwn(tree, head)) return;
   const sub = tree[head];
   if (sub === undefined) return;
   if (rest.length === 0) delete tree[head];
@@ -152,8 +164,15 @@ function removePath(tree: FieldTree, segments: string[]): void {
   }
 }
 
+/** A FieldsV1 tree: objects of objects (managedFields are client-writable, so check). */
+function isFieldTree(value: unknown): value is FieldTree {
+  return isObject(value) && Object.values(value).every(isFieldTree);
+}
+
 function entriesOf(obj: KubeObject): ManagedFieldsEntry[] {
-  return (obj.metadata.managedFields ?? []).filter((e): e is ManagedFieldsEntry => isObject(e) && typeof e['manager'] === 'string');
+  return (obj.metadata.managedFields ?? []).filter(
+    (e): e is ManagedFieldsEntry => isObject(e) && typeof e['manager'] === 'string' && (e['fieldsV1'] === undefined || isFieldTree(e['fieldsV1'])),
+  );
 }
 
 export class ApplyManager {
@@ -167,12 +186,14 @@ export class ApplyManager {
 
   async apply(r: ResourceInfo, namespace: string | undefined, name: string, body: unknown, opts: ApplyOptions): Promise<ApplyResult> {
     if (!isObject(body)) throw badRequest('the applied configuration must be an object');
+    checkTypeMeta(r, body);
     const applied = deepCopy(body) as KubeObject;
     if (!isObject(applied.metadata)) applied.metadata = {};
     if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
-      throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
+      throw badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
     }
     applied.metadata.name = name;
+    const duplicates = duplicateFields(body);
     const kind = { group: r.group, kind: r.kind };
     const tree = fieldTree(applied, kind);
     const entry = (): ManagedFieldsEntry => ({
@@ -187,7 +208,7 @@ export class ApplyManager {
     if ((await this.store.find(r, namespace, name)) === undefined) {
       const toCreate = deepCopy(applied);
       toCreate.metadata.managedFields = [entry()];
-      const writeOpts: WriteOptions = { ...opts };
+      const writeOpts: WriteOptions = { ...opts, duplicateFields: duplicates };
       delete writeOpts.fieldManager;
       try {
         const result = await this.store.create(r, namespace, toCreate, writeOpts);
@@ -231,6 +252,7 @@ export class ApplyManager {
       const next = deepCopy(current);
       if (mine?.fieldsV1 !== undefined) removeStale(next, mine.fieldsV1, tree);
       const merged = applyStrategicMergePatch(next, applied, kind) as KubeObject;
+      this.store.admitPatched(r, merged, current, { mode: opts.fieldValidation, duplicates, warnings });
       merged.metadata.managedFields = [
         ...others.filter((e) => e.fieldsV1 === undefined || Object.keys(e.fieldsV1).length > 0),
         ...entries.filter((e) => e.operation !== 'Apply'),

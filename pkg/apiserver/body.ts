@@ -1,10 +1,12 @@
 // Reading and decoding request bodies: a size limit (413 beyond it), JSON for the JSON
 // media types and for a missing Content-Type (`kubectl scale --current-replicas` sends
-// none), YAML for server-side apply. Protobuf bodies are refused with 415 for now.
+// none), YAML for server-side apply. Both go through pkg/api/decode, which makes them plain
+// data (no prototype keys; depth, aliases and decoded size bounded). Protobuf bodies are
+// refused with 415 for now.
 
 import type { IncomingMessage } from 'node:http';
-import yaml from 'js-yaml';
-import { ApiError, badRequest } from '../errors/index.js';
+import { decodeJson, decodeYaml, MAX_DEPTH, type Decoded } from '../api/decode/index.js';
+import { ApiError } from '../errors/index.js';
 
 /** Kubernetes' default limit on a request body (3 MiB). */
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -48,25 +50,29 @@ const JSON_TYPES = new Set([
   'application/strategic-merge-patch+json',
 ]);
 
-export function decodeBody(contentType: string | undefined, body: Buffer): unknown {
+/**
+ * Duplicate keys the decoder saw in a body decodeBody returned, by the body's identity: the
+ * REST layer reports them under fieldValidation as it does unknown fields.
+ */
+const duplicates = new WeakMap<object, string[]>();
+
+export function duplicateFields(body: unknown): string[] {
+  return typeof body === 'object' && body !== null ? (duplicates.get(body) ?? []) : [];
+}
+
+export function decodeBody(contentType: string | undefined, body: Buffer, limit = DEFAULT_MAX_BODY_BYTES): unknown {
   const type = mediaType(contentType);
   if (body.length === 0) return undefined;
-  if (JSON_TYPES.has(type)) {
-    try {
-      return JSON.parse(body.toString('utf8')) as unknown;
-    } catch (err) {
-      throw badRequest(`error decoding request body as JSON: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  if (type === 'application/apply-patch+yaml' || type === 'application/yaml') {
-    try {
-      return yaml.load(body.toString('utf8'), { schema: yaml.JSON_SCHEMA });
-    } catch (err) {
-      throw badRequest(`error decoding YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-    }
-  }
-  if (type === 'application/vnd.kubernetes.protobuf') {
+  const limits = { maxDepth: MAX_DEPTH, maxBytes: limit };
+  let decoded: Decoded;
+  if (JSON_TYPES.has(type)) decoded = decodeJson(body.toString('utf8'), limits);
+  else if (type === 'application/apply-patch+yaml' || type === 'application/yaml') decoded = decodeYaml(body.toString('utf8'), limits);
+  else if (type === 'application/vnd.kubernetes.protobuf') {
     throw new ApiError('UnsupportedMediaType', 'the protobuf content type is not supported yet; send application/json');
+  } else {
+    throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
   }
-  throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  const { value, duplicateFields: found } = decoded;
+  if (found.length > 0 && typeof value === 'object' && value !== null) duplicates.set(value, found);
+  return value;
 }

@@ -97,7 +97,7 @@ function successStatus(code: number, details?: Record<string, unknown>): Record<
 
 async function body(ctx: HandlerContext, req: Request): Promise<unknown> {
   const raw = await readBody(req, ctx.maxBodyBytes);
-  return decodeBody(req.headers['content-type'], raw);
+  return decodeBody(req.headers['content-type'], raw, ctx.maxBodyBytes);
 }
 
 /** Writes one object, as a one-row Table when asked. */

@@ -10,7 +10,7 @@ import { applyDefaults } from '../api/defaults.js';
 import { deepCopy, isObject, type DeleteOptions, type KubeList, type KubeObject, rfc3339 } from '../api/meta.js';
 import { applyPatch } from '../api/patch/index.js';
 import { apiVersionOf, findByPlural, storageKey, type ResourceInfo } from '../api/registry.js';
-import { checkTypes, unknownFields } from '../api/schema.js';
+import { checkTypes, pruneUnknownFields } from '../api/schema.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import { validateObject, validateUpdate } from '../api/validation.js';
 import {
@@ -24,6 +24,7 @@ import {
   type StatusCause,
 } from '../errors/index.js';
 import { isStorageError, type Store, type StoreEvent, type WatchHandle } from '../storage/store.js';
+import { duplicateFields } from './body.js';
 import {
   FOREGROUND_FINALIZER,
   NAMESPACE_FINALIZER,
@@ -41,6 +42,8 @@ export interface WriteOptions {
   fieldManager?: string;
   fieldValidation?: FieldValidation;
   dryRun?: boolean;
+  /** Duplicate keys of the decoded body, when the body given is a copy of it (apply). */
+  duplicateFields?: string[];
 }
 
 export interface WriteResult {
@@ -177,7 +180,7 @@ export class RestStore {
 
   async create(r: ResourceInfo, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
     const obj = this.decode(r, namespace, body);
-    const warnings = this.checkFields(r, obj, opts.fieldValidation);
+    const warnings = this.checkFields(r, obj, opts.fieldValidation, opts.duplicateFields ?? duplicateFields(body));
     applyDefaults(obj);
     normalize(obj);
     if (!obj.metadata.name && obj.metadata.generateName) {
@@ -221,9 +224,14 @@ export class RestStore {
       throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
     }
     incoming.metadata.name = name;
-    const warnings = this.checkFields(r, incoming, opts.fieldValidation);
+    const warnings = this.checkFields(r, incoming, opts.fieldValidation, duplicateFields(body));
     const expected = incoming.metadata.resourceVersion;
     const object = await this.guaranteedUpdate(r, namespace, name, opts, expected, (current) => {
+      // A uid in the body is a precondition, as Kubernetes' update takes it.
+      const uid = incoming.metadata.uid;
+      if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
+        throw conflict(r.plural, r.group, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+      }
       const next = deepCopy(incoming);
       applyDefaults(next);
       return opts.subresource === 'status' ? prepareForStatusUpdate(next, current) : next;
@@ -245,7 +253,7 @@ export class RestStore {
       const patched = applyPatch(contentType, deepCopy(current), patchBody, { group: r.group, kind: r.kind });
       if (!isObject(patched) || !isObject(patched['metadata'])) throw badRequest('the patch produced something that is not an object');
       const next = patched as KubeObject;
-      this.checkPatched(r, next, opts.fieldValidation, warnings);
+      this.admitPatched(r, next, current, { mode: opts.fieldValidation, duplicates: duplicateFields(patchBody), warnings });
       applyDefaults(next);
       return opts.subresource === 'status' ? prepareForStatusUpdate(next, current) : next;
     }, opts.subresource);
@@ -267,6 +275,7 @@ export class RestStore {
     subresource?: string,
   ): Promise<KubeObject> {
     const key = storageKey(r, namespace, name);
+    if (expectedResourceVersion !== undefined && expectedResourceVersion !== '') checkResourceVersion(expectedResourceVersion);
     for (let attempt = 0; ; attempt++) {
       const item = await this.store.get(key);
       if (item === undefined) throw notFound(r.plural, r.group, name);
@@ -450,7 +459,10 @@ export class RestStore {
       const current = scaleOf(obj);
       const wanted = 'scale' in change ? change.scale : applyPatch(change.contentType, deepCopy(current), change.patch, { group: 'autoscaling', kind: 'Scale' });
       const replicas = isObject(wanted) && isObject(wanted['spec']) ? wanted['spec']['replicas'] : undefined;
-      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      if (typeof replicas === 'number' && !(Number.isInteger(replicas) && replicas <= 2 ** 31 - 1 && replicas >= -(2 ** 31))) {
+        throw badRequest(`Scale in version "v1" cannot be handled as a Scale: cannot unmarshal number ${String(replicas)} into Go struct field spec.replicas of type int32`);
+      }
+      if (typeof replicas !== 'number' || replicas < 0) {
         throw invalid('Scale', 'autoscaling', name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
       }
       const spec = (obj['spec'] ?? {}) as Record<string, unknown>;
@@ -504,14 +516,7 @@ export class RestStore {
     const obj = deepCopy(body) as Record<string, unknown>;
     if (obj['metadata'] === undefined) obj['metadata'] = {};
     if (!isObject(obj['metadata'])) throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: metadata must be an object`);
-    const apiVersion = obj['apiVersion'];
-    const kind = obj['kind'];
-    if (apiVersion !== undefined && apiVersion !== apiVersionOf(r)) {
-      throw badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`);
-    }
-    if (kind !== undefined && kind !== r.kind) {
-      throw badRequest(`the kind in the data (${String(kind)}) does not match the expected kind (${r.kind}) for ${apiVersionOf(r)} ${r.plural}`);
-    }
+    checkTypeMeta(r, obj);
     obj['apiVersion'] = apiVersionOf(r);
     obj['kind'] = r.kind;
     const typed = obj as KubeObject;
@@ -536,22 +541,30 @@ export class RestStore {
     return typed;
   }
 
-  /** Unknown fields: an error (Strict), a warning (Warn) or nothing (Ignore). */
-  private checkFields(r: ResourceInfo, obj: KubeObject, mode: FieldValidation | undefined): string[] {
-    if (mode === 'Ignore') return [];
-    const unknown = unknownFields(obj);
-    if (unknown.length === 0) return [];
+  /**
+   * Unknown fields are dropped from the object, as Kubernetes' decoder drops them; they and
+   * duplicate keys of the body are an error (Strict), warnings (Warn, the default) or
+   * nothing (Ignore).
+   */
+  private checkFields(r: ResourceInfo, obj: KubeObject, mode: FieldValidation | undefined, duplicates: string[]): string[] {
+    const problems = [...pruneUnknownFields(obj).map((f) => `unknown field "${f}"`), ...duplicates.map((f) => `duplicate field "${f}"`)];
+    if (mode === 'Ignore' || problems.length === 0) return [];
     if (mode === 'Strict') {
-      const list = unknown.map((f) => `unknown field "${f}"`).join(', ');
-      throw new ApiError('BadRequest', `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${list}`);
+      throw new ApiError('BadRequest', `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${problems.join(', ')}`);
     }
-    return unknown.map((f) => `unknown field "${f}"`);
+    return problems;
   }
 
-  private checkPatched(r: ResourceInfo, obj: KubeObject, mode: FieldValidation | undefined, warnings: string[]): void {
-    const causes = checkTypes(obj);
+  /**
+   * Checks the result of a patch or an apply before it goes on as an update: types and
+   * integer ranges (400), unknown and duplicate fields per fieldValidation (pruned), and
+   * what it may not change (checkPatchedIdentity).
+   */
+  admitPatched(r: ResourceInfo, next: KubeObject, current: KubeObject, fields: { mode: FieldValidation | undefined; duplicates: string[]; warnings: string[] }): void {
+    const causes = checkTypes(next);
     if (causes.length > 0) throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${describeCauses(causes)}`);
-    warnings.push(...this.checkFields(r, obj, mode));
+    fields.warnings.push(...this.checkFields(r, next, fields.mode, fields.duplicates));
+    checkPatchedIdentity(r, next, current);
   }
 
   private async requireActiveNamespace(name: string): Promise<void> {
@@ -571,6 +584,56 @@ export class RestStore {
 /** A pod with a deletionTimestamp and a grace period waits for its node agent to finish the delete. */
 function awaitsAgent(r: ResourceInfo, obj: KubeObject): boolean {
   return r.kind === 'Pod' && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0;
+}
+
+/**
+ * What a patch may not change, checked on its result as Kubernetes' patch handler does:
+ * name and namespace must stay those of the URL (400), a resourceVersion it carries is a
+ * precondition (409 when stale, 400 when not a resourceVersion), the uid is immutable (422).
+ */
+function checkPatchedIdentity(r: ResourceInfo, next: KubeObject, current: KubeObject): void {
+  const m = next.metadata;
+  const name = current.metadata.name ?? '';
+  if (m.name !== name) throw badRequest(`the name of the object (${m.name ?? ''}) does not match the name on the URL (${name})`);
+  // An empty namespace is the URL's; a cluster-scoped object has none.
+  if (r.namespaced && m.namespace !== undefined && m.namespace !== '' && m.namespace !== current.metadata.namespace) {
+    throw badRequest(`the namespace of the object (${m.namespace}) does not match the namespace on the URL (${current.metadata.namespace ?? ''})`);
+  }
+  if (!r.namespaced) delete m.namespace;
+  const rv = m.resourceVersion;
+  if (rv !== undefined && rv !== '' && rv !== current.metadata.resourceVersion) {
+    checkResourceVersion(rv);
+    throw conflict(r.plural, r.group, name);
+  }
+  const uid = m.uid;
+  if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
+    throw invalid(r.kind, r.group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.uid', message: `Invalid value: ${JSON.stringify(uid)}: field is immutable` }]);
+  }
+}
+
+/** A body must say what it is (apiVersion and kind), and that must be the URL's resource: 400 otherwise. */
+export function checkTypeMeta(r: ResourceInfo, body: Record<string, unknown>): void {
+  const apiVersion = body['apiVersion'];
+  const kind = body['kind'];
+  if (kind === undefined || kind === '') throw badRequest(`Object 'Kind' is missing in '${abbreviate(body)}'`);
+  if (apiVersion === undefined || apiVersion === '') throw badRequest(`Object 'apiVersion' is missing in '${abbreviate(body)}'`);
+  if (apiVersion !== apiVersionOf(r)) {
+    throw badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`);
+  }
+  if (kind !== r.kind) {
+    throw badRequest(`the kind in the data (${String(kind)}) does not match the expected kind (${r.kind}) for ${apiVersionOf(r)} ${r.plural}`);
+  }
+}
+
+/** A resourceVersion sent as a precondition must be one (a revision number): 400 otherwise. */
+function checkResourceVersion(rv: string): void {
+  if (!/^[0-9]{1,20}$/.test(rv)) throw badRequest(`invalid resourceVersion "${rv.slice(0, 100)}": must be a decimal revision`);
+}
+
+/** A body in a message, shortened as Kubernetes does. */
+function abbreviate(body: unknown): string {
+  const text = JSON.stringify(body) ?? '';
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
 
 function describeCauses(causes: StatusCause[]): string {

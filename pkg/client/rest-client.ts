@@ -4,7 +4,7 @@
 
 import https from 'node:https';
 import type { DeleteOptions, KubeList, KubeObject } from '../api/meta.js';
-import { resourcePath, type ResourceInfo } from '../api/registry.js';
+import { apiVersionOf, resourcePath, type ResourceInfo } from '../api/registry.js';
 import { ApiError, reasonForCode, type Status } from '../errors/index.js';
 import type { ClientConfig } from './kubeconfig.js';
 
@@ -176,7 +176,7 @@ export class RestClient {
   }
 
   create(r: ResourceInfo, obj: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
-    return this.requestJson({ method: 'POST', path: resourcePath(r, namespaceOf(r, obj, opts)), query: writeQuery(opts), body: obj });
+    return this.requestJson({ method: 'POST', path: resourcePath(r, namespaceOf(r, obj, opts)), query: writeQuery(opts), body: withTypeMeta(r, obj) });
   }
 
   createSubresource(r: ResourceInfo, name: string, subresource: string, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
@@ -188,7 +188,7 @@ export class RestClient {
       method: 'PUT',
       path: resourcePath(r, namespaceOf(r, obj, opts), obj.metadata.name ?? '', opts.subresource),
       query: writeQuery(opts),
-      body: obj,
+      body: opts.subresource === undefined || opts.subresource === 'status' ? withTypeMeta(r, obj) : obj,
     });
   }
 
@@ -241,4 +241,10 @@ export function toError(code: number, text: string): ApiError {
   const reason = reasonForCode(code);
   const snippet = text.trim().slice(0, 200);
   return new ApiError(reason, `the server responded with HTTP ${code}${snippet ? `: ${snippet}` : ''}`, undefined, code);
+}
+
+/** The apiserver refuses objects without apiVersion and kind (as Kubernetes): typed clients always send them. */
+function withTypeMeta(r: ResourceInfo, obj: unknown): unknown {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return obj;
+  return { apiVersion: apiVersionOf(r), kind: r.kind, ...obj };
 }

@@ -4,7 +4,14 @@
 // $retainKeys, $deleteFromPrimitiveList). Also the three-way patch kubectl's client-side
 // apply computes. The merge-key table is shared with server-side apply.
 
+//
+// Safe by construction: the patch is checked as plain data, keys and directive targets
+// naming a prototype are refused, only own properties are read, and unknown or malformed
+// directives are a 400 as on Kubernetes.
+
 import { isDeepStrictEqual } from 'node:util';
+import { badRequest } from '../../errors/index.js';
+import { checkPlainData, forbiddenKeyError, isForbiddenKey, own } from '../decode/index.js';
 import { isObject } from '../meta.js';
 
 export interface KindRef {
@@ -68,11 +75,12 @@ const ORDER = '$setElementOrder/';
 const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
 
 function stripDirectives(value: unknown): unknown {
-  if (Array.isArray(value)) return value.filter((v) => !(isObject(v) && v[DIRECTIVE] !== undefined && Object.keys(v).length === 1)).map(stripDirectives);
+  if (Array.isArray(value)) return value.filter((v) => !(isObject(v) && own(v, DIRECTIVE) !== undefined && Object.keys(v).length === 1)).map(stripDirectives);
   if (!isObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (k === DIRECTIVE || k === RETAIN || k.startsWith(ORDER) || k.startsWith(DELETE_PRIMITIVE)) continue;
+    if (isForbiddenKey(k)) throw forbiddenKeyError(k, '');
+    if (isDirectiveKey(k)) continue;
     if (v === null) continue;
     out[k] = stripDirectives(v);
   }
@@ -80,10 +88,26 @@ function stripDirectives(value: unknown): unknown {
 }
 
 function sameKey(a: unknown, b: unknown, key: string): boolean {
-  return isObject(a) && isObject(b) && a[key] !== undefined && isDeepStrictEqual(a[key], b[key]);
+  return isObject(a) && isObject(b) && own(a, key) !== undefined && isDeepStrictEqual(own(a, key), own(b, key));
+}
+
+/** The `$patch` directive of a patch map: merge (also when absent), replace or delete. */
+function directiveOf(patch: Record<string, unknown>): 'merge' | 'replace' | 'delete' {
+  const d = own(patch, DIRECTIVE);
+  if (d === undefined || d === 'merge') return 'merge';
+  if (d === 'replace' || d === 'delete') return d;
+  throw badRequest(`unknown patch type: ${JSON.stringify(d)} in map: ${JSON.stringify(patch).slice(0, 200)}`);
+}
+
+/** The field a `$setElementOrder/…` or `$deleteFromPrimitiveList/…` key refers to. */
+function directiveField(key: string, prefix: string): string {
+  const field = key.slice(prefix.length);
+  if (isForbiddenKey(field)) throw forbiddenKeyError(field, key);
+  return field;
 }
 
 function mergeList(original: unknown, patch: unknown[], kind: KindRef, path: string[]): unknown[] {
+  for (const item of patch) if (isObject(item)) directiveOf(item);
   const strategy = listStrategy(kind, path);
   if (strategy === undefined) return stripDirectives(patch) as unknown[];
   const base = Array.isArray(original) ? [...original] : [];
@@ -92,13 +116,13 @@ function mergeList(original: unknown, patch: unknown[], kind: KindRef, path: str
     return base;
   }
   const key = strategy.key;
-  if (patch.some((p) => isObject(p) && p[DIRECTIVE] === 'replace')) {
-    return patch.filter((p) => !(isObject(p) && p[DIRECTIVE] === 'replace')).map(stripDirectives);
+  if (patch.some((p) => isObject(p) && directiveOf(p) === 'replace')) {
+    return patch.filter((p) => !(isObject(p) && directiveOf(p) === 'replace')).map(stripDirectives);
   }
   let result = base;
   for (const item of patch) {
     if (!isObject(item)) continue;
-    if (item[DIRECTIVE] === 'delete') {
+    if (directiveOf(item) === 'delete') {
       result = result.filter((r) => !sameKey(r, item, key));
       continue;
     }
@@ -116,43 +140,52 @@ function reorder(list: unknown[], order: unknown[], key: string | undefined): un
   return [...listed, ...others];
 }
 
+function isDirectiveKey(k: string): boolean {
+  return k === DIRECTIVE || k === RETAIN || k.startsWith(ORDER) || k.startsWith(DELETE_PRIMITIVE);
+}
+
 function mergeValue(original: unknown, patch: unknown, kind: KindRef, path: string[]): unknown {
   if (Array.isArray(patch)) return mergeList(original, patch, kind, path);
   if (!isObject(patch)) return structuredClone(patch);
-  const directive = patch[DIRECTIVE];
+  const directive = directiveOf(patch);
   if (directive === 'replace') return stripDirectives(patch);
   if (directive === 'delete') return undefined;
   const result: Record<string, unknown> = isObject(original) ? { ...original } : {};
   for (const [k, v] of Object.entries(patch)) {
-    if (k === DIRECTIVE || k === RETAIN || k.startsWith(ORDER) || k.startsWith(DELETE_PRIMITIVE)) continue;
+    if (isForbiddenKey(k)) throw forbiddenKeyError(k, path.join('.'));
+    if (isDirectiveKey(k)) continue;
     if (v === null) {
       delete result[k];
       continue;
     }
-    const merged = mergeValue(result[k], v, kind, [...path, k]);
+    const merged = mergeValue(own(result, k), v, kind, [...path, k]);
     if (merged === undefined) delete result[k];
     else result[k] = merged;
   }
   for (const [k, v] of Object.entries(patch)) {
-    if (k.startsWith(DELETE_PRIMITIVE) && Array.isArray(v)) {
-      const field = k.slice(DELETE_PRIMITIVE.length);
-      const cur = result[field];
+    if (k.startsWith(DELETE_PRIMITIVE)) {
+      const field = directiveField(k, DELETE_PRIMITIVE);
+      if (!Array.isArray(v)) throw badRequest(`Invalid patch format of primitive list: ${k} must be a list`);
+      const cur = own(result, field);
       if (Array.isArray(cur)) result[field] = cur.filter((x) => !v.some((d) => isDeepStrictEqual(d, x)));
     }
-    if (k.startsWith(ORDER) && Array.isArray(v)) {
-      const field = k.slice(ORDER.length);
-      const cur = result[field];
+    if (k.startsWith(ORDER)) {
+      const field = directiveField(k, ORDER);
+      if (!Array.isArray(v)) throw badRequest(`invalid patch format of setElementOrder list: ${k} must be a list`);
+      const cur = own(result, field);
       if (Array.isArray(cur)) result[field] = reorder(cur, v, mergeKeyFor(kind, [...path, field]));
     }
   }
-  const retain = patch[RETAIN];
-  if (Array.isArray(retain)) {
+  const retain = own(patch, RETAIN);
+  if (retain !== undefined) {
+    if (!Array.isArray(retain) || !retain.every((x) => typeof x === 'string')) throw badRequest('invalid patch format of retainKeys: $retainKeys must be a list of strings');
     for (const k of Object.keys(result)) if (!retain.includes(k)) delete result[k];
   }
   return result;
 }
 
 export function applyStrategicMergePatch(original: unknown, patch: unknown, kind: KindRef): unknown {
+  checkPlainData(patch);
   return mergeValue(structuredClone(original), patch, kind, []);
 }
 
@@ -169,7 +202,8 @@ function diff(a: unknown, b: unknown, kind: KindRef, path: string[], opts: DiffO
   if (!isObject(a) || !isObject(b)) return undefined;
   const patch: Record<string, unknown> = {};
   for (const [k, bv] of Object.entries(b)) {
-    const av = a[k];
+    if (isForbiddenKey(k)) throw forbiddenKeyError(k, path.join('.'));
+    const av = own(a, k);
     if (av === undefined) {
       if (!opts.onlyDeletions) patch[k] = structuredClone(bv);
       continue;
@@ -183,7 +217,7 @@ function diff(a: unknown, b: unknown, kind: KindRef, path: string[], opts: DiffO
       patch[k] = structuredClone(bv);
     }
   }
-  if (!opts.ignoreDeletions) for (const k of Object.keys(a)) if (!(k in b)) patch[k] = null;
+  if (!opts.ignoreDeletions) for (const k of Object.keys(a)) if (!Object.hasOwn(b, k)) patch[k] = null;
   return Object.keys(patch).length > 0 ? patch : undefined;
 }
 
@@ -227,7 +261,7 @@ function combine(x: Record<string, unknown> | undefined, y: Record<string, unkno
   if (y === undefined) return x;
   const out: Record<string, unknown> = { ...x };
   for (const [k, v] of Object.entries(y)) {
-    const cur = out[k];
+    const cur = own(out, k);
     if (isObject(cur) && isObject(v)) out[k] = combine(cur, v, kind, [...path, k]);
     else if (Array.isArray(cur) && Array.isArray(v)) {
       const key = mergeKeyFor(kind, [...path, k]);
