@@ -283,18 +283,21 @@ export async function nodeCredentials(opts: {
 }): Promise<NodeCredentialFiles> {
   const files = credentialFiles(opts.rootDir);
   const { server, caHash } = opts.want;
-  if (haveUsableCredentials(files)) {
-    const mismatch = credentialsMismatch(files, opts.want);
-    if (mismatch === undefined) {
-      opts.log(`using the credentials stored in ${files.dir}`);
-      return files;
-    }
-    if (opts.token === undefined) {
-      throw new JoinError(`the credentials stored in ${files.dir} are of another cluster (${mismatch}): to join ${server}, run again with --token and --discovery-token-ca-cert-hash from "coxctl token create" on that cluster (or remove ${files.dir})`);
-    }
-    opts.log(`the credentials stored in ${files.dir} are of another cluster (${mismatch}): moved to ${setCredentialsAside(files)}; joining ${server} afresh`);
+  const stored = existsSync(files.caCert) && existsSync(files.kubeconfig);
+  const mismatch = stored ? credentialsMismatch(files, opts.want) : undefined;
+  if (mismatch === undefined && haveUsableCredentials(files)) {
+    opts.log(`using the credentials stored in ${files.dir}`);
+    return files;
+  }
+  if (mismatch !== undefined && opts.token === undefined) {
+    throw new JoinError(`the credentials stored in ${files.dir} are of another cluster (${mismatch}): to join ${server}, run again with --token and --discovery-token-ca-cert-hash from "coxctl token create" on that cluster (or remove ${files.dir})`);
   }
   if (opts.token === undefined) throw new JoinError('--token is needed to join (this node has no usable credentials yet)');
   if (caHash === undefined) throw new JoinError('--discovery-token-ca-cert-hash is needed to join');
+  if (stored) {
+    // Kept, not overwritten: they may be the only copy of another cluster's node identity.
+    const why = mismatch !== undefined ? `are of another cluster (${mismatch})` : 'are no longer usable';
+    opts.log(`the credentials stored in ${files.dir} ${why}: moved to ${setCredentialsAside(files)}; joining ${server} afresh`);
+  }
   return joinCluster({ server, token: opts.token, caHash, nodeName: opts.nodeName, addresses: opts.addresses, rootDir: opts.rootDir, log: opts.log });
 }
