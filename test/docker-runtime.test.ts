@@ -155,6 +155,9 @@ describe('Docker runtime', { concurrency: false }, () => {
       return true;
     });
     await assert.rejects(twin.ensureNetwork(NETWORK, `${subnetPrefix}.0/24`, `${subnetPrefix}.1`, { replace: true }), /is not this cluster's/);
+    // Nor may another node of this cluster on the same dockerd replace it (with this node's pods).
+    const sibling = new DockerRuntime({ socketPath: SOCKET, nodeName: `${NODE}-other`, clusterId: RUN });
+    await assert.rejects(sibling.ensureNetwork(NETWORK, '10.214.0.0/24', '10.214.0.1', { replace: true }), new RegExp(`belongs to node ${NODE} of this cluster`));
     assert.equal((await runtime.docker.listNetworks({ filters: { name: [`${NETWORK}-twin`] } })).length, 0, 'nothing made');
   });
 

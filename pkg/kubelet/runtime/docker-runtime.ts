@@ -162,6 +162,8 @@ export class DockerRuntime {
     if (existing !== undefined) {
       const owner = existing.Labels?.[LABELS.cluster];
       if (owner !== this.owner.cluster) throw new Error(`docker network ${name} exists but is not this cluster's (its ${LABELS.cluster} label is "${owner ?? ''}"): remove it with "docker network rm ${name}"`);
+      const node = existing.Labels?.[LABELS.node];
+      if (node !== this.owner.node) throw new Error(`docker network ${name} belongs to node ${node ?? '(none)'} of this cluster: one dockerd holds the pod network of one node only`);
       const subnets = subnetsOf(existing);
       if (subnets.includes(subnet)) return;
       if (!opts.replace) throw new Error(`docker network ${name} exists with subnet ${subnets.join(',') || 'none'}, not ${subnet}`);
