@@ -1,7 +1,8 @@
 // Two clusters on one machine and one dockerd, each with an agent of THE SAME node name in
 // host-gw mode (its own pod network, routes, service and pod-network chains): for two
 // minutes neither touches the other's containers, network, routes or chains; then one
-// cluster stops and its teardown (what `npm run down` runs) removes only its own things.
+// cluster stops and its teardown (what `npm run down` runs) removes only its own things. A
+// third cluster given a pod CIDR in use is refused with one line.
 // Needs root and Docker; runs under /tmp/coxswain-docker.lock with the other Docker tests.
 
 import assert from 'node:assert/strict';
@@ -12,7 +13,8 @@ import type { KubeObject } from '../pkg/api/meta.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { clusterIdentity, type ClusterIdentity } from '../pkg/kubelet/cluster-identity.js';
 import { adminClient, eventually, R } from './harness/clients.js';
-import { DIST, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+import { DIST, freePort, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+import { ensureNodeCredentials } from '../pkg/pki/index.js';
 
 const NODE = 'twin';
 const RUN_MS = 120_000;
@@ -174,6 +176,27 @@ test('two clusters with agents of the same node name run side by side for two mi
   for (const [c, s] of [[a, snapA], [b, snapB]] as const) {
     assert.ok(s.rules.chains.includes(`nat/${c.identity.chainPrefix}SERVICES`) && s.rules.chains.includes(`filter/${c.identity.chainPrefix}NET-FORWARD`), `${c.name}: proxy and pod-network chains: ${JSON.stringify(s.rules.chains)}`);
     assert.ok(s.rules.jumps.some((j) => j.startsWith('nat/-A PREROUTING')), `${c.name}: jumped to from PREROUTING`);
+  }
+
+  // A third cluster given a's pod CIDR: its agent stops with one line naming a's network and
+  // makes nothing (the two minutes below show a untouched).
+  const c = await startControlPlane({ withControllers: true, controllerManagerArgs: ['--cluster-cidr', a.clusterCIDR] });
+  try {
+    const creds = await ensureNodeCredentials(c.pki.dir, NODE, { server: c.server, addresses: ['127.0.0.1'] });
+    const res = await run(process.execPath, [
+      join(DIST, 'cmd', 'kubelet.js'), '--kubeconfig', creds.kubeconfig, '--tls-cert-file', creds.servingCert, '--tls-private-key-file', creds.servingKey,
+      '--client-ca-file', creds.caCert, '--node-name', NODE, '--node-ip', '127.0.0.1', '--port', String(await freePort()), '--root-dir', join(c.dir, 'kubelet'),
+      '--network', 'host-gw', '--cluster-cidr', a.clusterCIDR,
+    ], { timeoutMs: 120_000 });
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, new RegExp(`^kubelet: failed to start: the pod subnet 10\\.251\\.0\\.0/24 overlaps Docker network ${a.identity.podNetwork} \\(10\\.251\\.0\\.0/24, cluster ${a.identity.id}\\)`));
+    assert.equal(res.stderr.trim().split('\n').length, 1, `one line: ${res.stderr}`);
+    const cId = clusterIdentity(readFileSync(c.pki.caCert, 'utf8'));
+    const made = await run('docker', ['ps', '-aq', '--filter', `label=io.coxswain.cluster=${cId.id}`]);
+    assert.equal(made.stdout.trim(), '', 'the refused agent made no container');
+    assert.equal((await run('iptables-save', [])).stdout.includes(cId.chainPrefix), false, 'nor any chain');
+  } finally {
+    await c.stop();
   }
 
   // Two minutes side by side, looked at every 10 s (bounded: 12 looks).
