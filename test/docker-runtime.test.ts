@@ -161,6 +161,17 @@ describe('Docker runtime', { concurrency: false }, () => {
     assert.equal((await runtime.docker.listNetworks({ filters: { name: [`${NETWORK}-twin`] } })).length, 0, 'nothing made');
   });
 
+  test('a pod network left by an older agent (no cluster label) is named with the command that removes it', async () => {
+    const legacy = `${NETWORK}-legacy`;
+    const third = subnetPrefix.split('.')[2] ?? '1';
+    await runtime.docker.createNetwork({ Name: legacy, Driver: 'bridge', IPAM: { Config: [{ Subnet: `10.215.${third}.0/24`, Gateway: `10.215.${third}.1` }] }, Labels: { 'io.coxswain.node': NODE } });
+    try {
+      await assert.rejects(runtime.ensureNetwork(`${NETWORK}-new`, `10.215.${third}.0/24`, `10.215.${third}.1`), new RegExp(`overlaps Docker network ${legacy} \\(10\\.215\\.${third}\\.0/24\\) of an older node agent: unless that cluster still runs, remove it with "docker network rm ${legacy}"`));
+    } finally {
+      await runtime.removeNetwork(legacy);
+    }
+  });
+
   test('a sandbox holds the pod IP on the network', async () => {
     hostPort = await freePort();
     sandboxId = await runtime.runSandbox(identity('POD', 'sandbox'), {

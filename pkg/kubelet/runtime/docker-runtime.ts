@@ -177,6 +177,10 @@ export class DockerRuntime {
       const clash = subnetsOf(n).find((s) => cidrsOverlap(s, subnet));
       if (clash === undefined) continue;
       const cluster = n.Labels?.[LABELS.cluster];
+      // A pod network of an agent from before cluster labels (an older version).
+      if (cluster === undefined && n.Labels?.[LABELS.node] !== undefined) {
+        throw new Error(`the pod subnet ${subnet} overlaps Docker network ${n.Name} (${clash}) of an older node agent: unless that cluster still runs, remove it with "docker network rm ${n.Name}"`);
+      }
       throw new Error(`the pod subnet ${subnet} overlaps Docker network ${n.Name} (${clash}${cluster === undefined ? '' : `, cluster ${cluster}`}): give this cluster another cluster CIDR (controller-manager and agent --cluster-cidr, COXSWAIN_CLUSTER_CIDR for npm run up)`);
     }
     await this.docker.createNetwork({
