@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { Iptables } from './iptables.js';
+import { Iptables, removalPayload } from './iptables.js';
 import { proxyChains } from './rules.js';
 import type { Endpoints, Service } from './types.js';
 
@@ -79,4 +79,31 @@ test('apply, resync without a service, cleanup; another prefix\'s chains stay th
   assert.deepEqual(otherRules(), otherBefore, 'the other prefix\'s rules are untouched by the removal');
   await ipt.removeChains('CXOTHER-');
   assert.ok(!save('nat').includes('CXOTHER-') && !save('filter').includes('CXOTHER-'));
+});
+
+test('the removal payload takes the prefix\'s chains and every jump to them, nothing of another prefix', () => {
+  const save = [
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':CXAAAAAAAA-SERVICES - [0:0]',
+    ':CXAAAAAAAA-SVC-0123456789AB - [0:0]',
+    ':CXBBBBBBBB-SERVICES - [0:0]',
+    '-A PREROUTING -m comment --comment "coxswain service portals" -j CXAAAAAAAA-SERVICES',
+    '-A PREROUTING -m comment --comment "coxswain service portals" -j CXAAAAAAAA-SERVICES',
+    '-A PREROUTING -m comment --comment "coxswain service portals" -j CXBBBBBBBB-SERVICES',
+    '-A CXAAAAAAAA-SERVICES -d 10.96.0.10/32 -p tcp -j CXAAAAAAAA-SVC-0123456789AB',
+    'COMMIT',
+  ].join('\n');
+  assert.equal(removalPayload('nat', save, 'CXAAAAAAAA-'), [
+    '*nat',
+    ':CXAAAAAAAA-SERVICES - [0:0]',
+    ':CXAAAAAAAA-SVC-0123456789AB - [0:0]',
+    '-D PREROUTING -m comment --comment "coxswain service portals" -j CXAAAAAAAA-SERVICES',
+    '-D PREROUTING -m comment --comment "coxswain service portals" -j CXAAAAAAAA-SERVICES',
+    '-X CXAAAAAAAA-SERVICES',
+    '-X CXAAAAAAAA-SVC-0123456789AB',
+    'COMMIT',
+    '',
+  ].join('\n'));
+  assert.equal(removalPayload('nat', save, 'CXCCCCCCCC-'), undefined, 'nothing of a cluster that has no chains');
 });
