@@ -2,6 +2,7 @@
 // coxswain apiserver: flags → ApiServerConfig → ApiServer. First SIGTERM/SIGINT drains, a second exits.
 
 import { Command, Option } from 'commander';
+import { formatCidr, parseCidr } from '../pkg/api/cidr.js';
 import { DEFAULT_CONFIG, type ApiServerConfig } from '../pkg/apiserver/config.js';
 import { ApiServer } from '../pkg/apiserver/server.js';
 
@@ -19,7 +20,8 @@ const program = new Command('apiserver')
   .option('--kubelet-client-certificate <file>', 'client certificate for node agents (logs, exec)')
   .option('--kubelet-client-key <file>', 'key of that certificate')
   .addOption(new Option('--compaction-interval <seconds>', 'seconds between compactions of watch history').default('60'))
-  .addOption(new Option('--bookmark-interval <seconds>', 'seconds between watch bookmarks').default('60'));
+  .addOption(new Option('--bookmark-interval <seconds>', 'seconds between watch bookmarks').default('60'))
+  .addOption(new Option('--service-cluster-ip-range <cidr>', 'CIDR the Services\' ClusterIPs come from').default(DEFAULT_CONFIG.serviceClusterIPRange));
 
 program.parse();
 const o = program.opts<Record<string, string>>();
@@ -33,6 +35,13 @@ function int(name: string): number {
   return v;
 }
 
+const serviceRange = o['serviceClusterIpRange'] ?? DEFAULT_CONFIG.serviceClusterIPRange;
+const parsedRange = parseCidr(serviceRange);
+if (parsedRange === undefined || parsedRange.bits < 8 || parsedRange.bits > 28) {
+  process.stderr.write(`apiserver: --service-cluster-ip-range must be an IPv4 CIDR from /8 to /28, not "${serviceRange}"\n`);
+  process.exit(2);
+}
+
 const config: ApiServerConfig = {
   ...DEFAULT_CONFIG,
   dataDir: o['dataDir'] ?? '',
@@ -42,6 +51,7 @@ const config: ApiServerConfig = {
   securePort: int('securePort'),
   bindAddress: o['bindAddress'] ?? DEFAULT_CONFIG.bindAddress,
   advertiseAddress: o['advertiseAddress'] ?? DEFAULT_CONFIG.advertiseAddress,
+  serviceClusterIPRange: formatCidr(parsedRange),
   maxBodyBytes: int('maxRequestBytes'),
   historyRevisions: int('watchHistory'),
   bookmarkIntervalMs: int('bookmarkInterval') * 1000,

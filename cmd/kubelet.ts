@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // coxswain node agent: flags → KubeletConfig → Kubelet. First SIGTERM/SIGINT drains, a second exits.
 
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { setMaxListeners } from 'node:events';
 import { Command } from 'commander';
 import { loadKubeconfig, RestClient } from '../pkg/client/index.js';
 import type { KubeletConfig } from '../pkg/kubelet/config.js';
 import { Kubelet } from '../pkg/kubelet/kubelet.js';
-import { credentialFiles, haveUsableCredentials, joinCluster, type NodeCredentialFiles } from '../pkg/kubelet/bootstrap.js';
+import { agentIdentity } from '../pkg/kubelet/agent-identity.js';
+import { credentialFiles, nodeCredentials, type NodeCredentialFiles } from '../pkg/kubelet/bootstrap.js';
 import { CertificateRotator } from '../pkg/kubelet/certificate-rotation.js';
+import { clusterIdentity } from '../pkg/kubelet/cluster-identity.js';
+import { teardownCluster } from '../pkg/kubelet/teardown.js';
 
 function firstAddress(): string {
   for (const addrs of Object.values(os.networkInterfaces())) {
@@ -41,7 +45,8 @@ const program = new Command('kubelet')
   .option('--node-labels <k=v,...>', 'extra labels of the Node', '')
   .option('--lease-duration <seconds>', 'node lease duration', '40')
   .option('--lease-renew-interval <seconds>', 'how often the lease is renewed', '10')
-  .option('--node-status-update-frequency <seconds>', 'longest gap between node status updates', '60');
+  .option('--node-status-update-frequency <seconds>', 'longest gap between node status updates', '60')
+  .option('--teardown', 'remove what this cluster made on this machine (containers, pod network, routes, iptables chains; the cluster is the CA of --client-ca-file, --kubeconfig or --root-dir) and exit');
 program.parse();
 const o = program.opts<Record<string, string>>();
 
@@ -67,47 +72,76 @@ const die = (msg: string): never => {
   process.exit(1);
 };
 
-// Credentials: made offline (--kubeconfig and friends), or by joining with a token; a joined
-// agent that restarts reuses what it stored under --root-dir.
 const nodeName = o['nodeName'] ?? os.hostname();
 const nodeIP = o['nodeIp'] ?? firstAddress();
 const rootDir = o['rootDir'] ?? '/var/lib/coxswain/kubelet';
+const clusterCIDR = o['clusterCidr'] ?? '10.244.0.0/16';
+const dockerSocket = o['dockerSocket'] ?? '/var/run/docker.sock';
+const readCa = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    return die(`cannot read the CA ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+};
+
+if (o['teardown'] !== undefined) {
+  const stored = credentialFiles(rootDir).caCert;
+  const caPem = o['clientCaFile'] !== undefined ? readCa(o['clientCaFile'])
+    : o['kubeconfig'] !== undefined ? loadKubeconfig({ path: o['kubeconfig'] }).caPem ?? die(`${o['kubeconfig']} carries no CA`)
+    : existsSync(stored) ? readCa(stored) : die(`give --client-ca-file (or --kubeconfig): no CA under ${rootDir}`);
+  try {
+    await teardownCluster({ cluster: clusterIdentity(caPem), clusterCIDR, dockerSocket, log });
+  } catch (err) {
+    die(`teardown: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  process.exit(0);
+}
+
+// Credentials: made offline (--kubeconfig and friends), or by joining with a token; a joined
+// agent that restarts reuses what it stored under --root-dir if it is of the cluster asked for.
 let joined: NodeCredentialFiles | undefined;
 if (o['kubeconfig'] === undefined) {
   const server = o['server'] ?? die('give either --kubeconfig (with --tls-cert-file, --tls-private-key-file, --client-ca-file) or --server with --token and --discovery-token-ca-cert-hash');
-  const files = credentialFiles(rootDir);
-  if (haveUsableCredentials(files)) {
-    log(`using the credentials stored in ${files.dir}`);
-    joined = files;
-  } else {
-    const token = o['token'] ?? die('--token is needed to join (this node has no usable credentials yet)');
-    const caHash = o['discoveryTokenCaCertHash'] ?? die('--discovery-token-ca-cert-hash is needed to join');
-    try {
-      joined = await joinCluster({ server, token, caHash, nodeName, addresses: [nodeIP], rootDir, log });
-    } catch (err) {
-      die(`cannot join the cluster: ${err instanceof Error ? err.message : String(err)}`);
-    }
+  const caHash = o['discoveryTokenCaCertHash'];
+  const caFile = o['clientCaFile'];
+  try {
+    joined = await nodeCredentials({
+      want: { server, ...(caHash !== undefined ? { caHash } : {}), ...(caFile !== undefined ? { caPem: readCa(caFile) } : {}) },
+      token: o['token'],
+      nodeName,
+      addresses: [nodeIP],
+      rootDir,
+      log,
+    });
+  } catch (err) {
+    die(`cannot join the cluster: ${err instanceof Error ? err.message : String(err)}`);
   }
 } else if (o['tlsCertFile'] === undefined || o['tlsPrivateKeyFile'] === undefined || o['clientCaFile'] === undefined) {
   die('--kubeconfig needs --tls-cert-file, --tls-private-key-file and --client-ca-file');
 }
 
+const client = new RestClient(loadKubeconfig({ path: joined?.kubeconfig ?? o['kubeconfig'] ?? '' }));
+const clientCaFile = joined?.caCert ?? o['clientCaFile'] ?? '';
 const config: KubeletConfig = {
+  // The cluster is the CA this agent trusts the apiserver by.
+  cluster: clusterIdentity(client.config.caPem ?? readCa(clientCaFile)),
+  agentId: agentIdentity(rootDir),
   nodeName,
   nodeIP,
-  dockerSocket: o['dockerSocket'] ?? '/var/run/docker.sock',
+  dockerSocket,
   rootDir,
   sandboxImage: o['sandboxImage'] ?? 'coxswain/pause:latest',
   podNetwork: o['podNetwork'] ?? 'bridge',
   network: o['network'] === 'none' ? 'none' : o['network'] === 'host-gw' ? 'host-gw' : die(`--network must be host-gw or none, not "${o['network']}"`),
-  clusterCIDR: o['clusterCidr'] ?? '10.244.0.0/16',
+  clusterCIDR,
   clusterDomain: o['clusterDomain'] ?? 'cluster.local',
   clusterDNS: (o['clusterDns'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
   podCidrTimeoutMs: 120_000,
   port: num('port'),
   tlsCertFile: joined?.servingCert ?? o['tlsCertFile'] ?? '',
   tlsKeyFile: joined?.servingKey ?? o['tlsPrivateKeyFile'] ?? '',
-  clientCaFile: joined?.caCert ?? o['clientCaFile'] ?? '',
+  clientCaFile,
   maxPods: num('maxPods'),
   leaseDurationSeconds: num('leaseDuration'),
   leaseRenewIntervalMs: num('leaseRenewInterval') * 1000,
@@ -117,7 +151,6 @@ const config: KubeletConfig = {
   labels,
 };
 
-const client = new RestClient(loadKubeconfig({ path: joined?.kubeconfig ?? o['kubeconfig'] ?? '' }));
 const abort = new AbortController();
 // Informers, the proxy, DNS and rotation each listen for the stop signal.
 setMaxListeners(64, abort.signal);

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Stops exactly what `npm run up` started: its processes (by their recorded PIDs); with
 # --hosts, the simulated hosts (agents, dockerds, namespaces, links, the bridge and its rule);
-# with the one local agent, its containers (by node label), its Docker pod network, and the
-# routes and iptables rules it programmed here. `--purge` also deletes the cluster's data.
+# with the one local agent, this cluster's containers and Docker pod network, and the routes
+# and iptables chains its agent programmed here; those of another cluster on this machine
+# stay (the cluster is told by its CA, $CERTS/ca.crt). `--purge` also deletes the data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=${COXSWAIN_STATE:-$PWD/.cluster}
+CERTS=${COXSWAIN_CERTS:-$PWD/certs}
 PURGE=0
 [ "${1:-}" = "--purge" ] && PURGE=1
 
@@ -30,30 +32,15 @@ fi
 
 node_name=$(cat "$STATE/node" 2>/dev/null || true)
 if [ -n "$node_name" ]; then
-  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-    ids=$(docker ps -aq --filter "label=io.coxswain.node=$node_name")
-    if [ -n "$ids" ]; then
-      docker rm -f $ids >/dev/null
-      echo "down: removed $(echo "$ids" | wc -l) containers of node $node_name"
-    fi
-    nets=$(docker network ls -q --filter "label=io.coxswain.node=$node_name")
-    for n in $nets; do docker network rm "$n" >/dev/null && echo "down: removed the pod network of node $node_name"; done
-  fi
-  # What the agent programmed in this machine's network: routes (protocol 77), the COX-
-  # and COXNET- chains and the rules that jump to them.
-  if [ "$(id -u)" -eq 0 ] && command -v iptables-save >/dev/null 2>&1; then
-    routes=$(ip route show proto 77 2>/dev/null || true)
-    while read -r dst _; do [ -z "$dst" ] || ip route del "$dst" proto 77 2>/dev/null || true; done <<<"$routes"
-    for table in nat filter; do
-      rules=$(iptables-save -t "$table" 2>/dev/null || true)
-      jumps=$(grep -E '^-A [A-Za-z_-]+ .*-j COX(NET)?-' <<<"$rules" | grep -vE '^-A COX(NET)?-' || true)
-      while read -r rule; do [ -z "$rule" ] || eval "iptables -w 5 -t $table ${rule/-A /-D }" || true; done <<<"$jumps"
-      chains=$(grep -oE '^:COX(NET)?-[A-Za-z0-9_-]+' <<<"$rules" | tr -d : || true)
-      for c in $chains; do iptables -w 5 -t "$table" -F "$c" 2>/dev/null || true; done
-      for c in $chains; do iptables -w 5 -t "$table" -X "$c" 2>/dev/null || true; done
-    done
+  # The agent's own teardown: what carries this cluster's identity (containers and pod
+  # network labelled with it, its CX<id>- chains and the jumps to them, proto-77 routes
+  # inside its cluster CIDR).
+  cidr=$(cat "$STATE/cluster-cidr" 2>/dev/null || echo "${COXSWAIN_CLUSTER_CIDR:-10.244.0.0/16}")
+  if [ -f "$CERTS/ca.crt" ]; then
+    node dist/cmd/kubelet.js --teardown --client-ca-file "$CERTS/ca.crt" --cluster-cidr "$cidr" 2>&1 | sed -E 's/^[0-9T:.Z-]+ (teardown: )?/down: /; s/^kubelet: /down: /' \
+      || echo "down: the cleanup of node $node_name's containers, network, routes or chains was incomplete (see above)" >&2
   fi
   rm -f "$STATE/node"
 fi
-rm -f "$STATE/hosts"
+rm -f "$STATE/hosts" "$STATE/cluster-cidr"
 if [ "$PURGE" -eq 1 ]; then rm -rf "$STATE/data"; echo "down: data removed"; fi

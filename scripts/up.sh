@@ -14,6 +14,10 @@ ROOT=$PWD
 STATE=${COXSWAIN_STATE:-$ROOT/.cluster}
 CERTS=${COXSWAIN_CERTS:-$ROOT/certs}
 PORT=${COXSWAIN_PORT:-6443}
+# A second cluster on this machine needs its own pod and Service CIDRs and agent port.
+CLUSTER_CIDR=${COXSWAIN_CLUSTER_CIDR:-10.244.0.0/16}
+SERVICE_CIDR=${COXSWAIN_SERVICE_CIDR:-10.96.0.0/12}
+KUBELET_PORT=${COXSWAIN_KUBELET_PORT:-10250}
 DEMO=0
 HOSTS=0
 while [ $# -gt 0 ]; do
@@ -41,7 +45,11 @@ mkdir -p "$STATE/logs" "$STATE/pids" "$STATE/data"
 if [ "$HOSTS" -gt 0 ]; then
   for n in $(seq 1 "$HOSTS"); do bash scripts/sim-hosts.sh add "$n"; done
 fi
-node dist/cmd/coxctl.js pki init --dir "$CERTS" --server "$SERVER" --san "$ADDRESS" >/dev/null
+# The `kubernetes` Service's address (the first of the Service CIDR) is in the apiserver's certificate.
+IFS=./ read -r s1 s2 s3 s4 sbits <<<"$SERVICE_CIDR"
+sbase=$(( ((s1 << 24) | (s2 << 16) | (s3 << 8) | s4) & ~((1 << (32 - sbits)) - 1) & 0xffffffff ))
+KUBERNETES_SVC_IP="$(( (sbase + 1) >> 24 & 255 )).$(( (sbase + 1) >> 16 & 255 )).$(( (sbase + 1) >> 8 & 255 )).$(( (sbase + 1) & 255 ))"
+node dist/cmd/coxctl.js pki init --dir "$CERTS" --server "$SERVER" --san "$ADDRESS" --san "$KUBERNETES_SVC_IP" >/dev/null
 
 alive() { [ -f "$STATE/pids/$1" ] && kill -0 "$(cat "$STATE/pids/$1")" 2>/dev/null; }
 
@@ -65,10 +73,11 @@ wait_ready() {
 
 start apiserver dist/cmd/apiserver.js --data-dir "$STATE/data" --secure-port "$PORT" --advertise-address "$ADDRESS" \
   --tls-cert-file "$CERTS/apiserver.crt" --tls-private-key-file "$CERTS/apiserver.key" --client-ca-file "$CERTS/ca.crt" \
-  --kubelet-client-certificate "$CERTS/apiserver-kubelet-client.crt" --kubelet-client-key "$CERTS/apiserver-kubelet-client.key"
+  --kubelet-client-certificate "$CERTS/apiserver-kubelet-client.crt" --kubelet-client-key "$CERTS/apiserver-kubelet-client.key" \
+  --service-cluster-ip-range "$SERVICE_CIDR"
 wait_ready
 start controller-manager dist/cmd/controller-manager.js --kubeconfig "$CERTS/controller-manager.kubeconfig" \
-  --cluster-signing-cert-file "$CERTS/ca.crt" --cluster-signing-key-file "$CERTS/ca.key"
+  --cluster-signing-cert-file "$CERTS/ca.crt" --cluster-signing-key-file "$CERTS/ca.key" --cluster-cidr "$CLUSTER_CIDR"
 start scheduler dist/cmd/scheduler.js --kubeconfig "$CERTS/scheduler.kubeconfig"
 
 coxctl() { node dist/cmd/coxctl.js --kubeconfig "$CERTS/admin.kubeconfig" "$@"; }
@@ -87,13 +96,16 @@ wait_node_ready() {
 }
 
 echo "$HOSTS" >"$STATE/hosts"
+# down.sh removes this cluster's routes: the proto-77 ones inside this CIDR.
+echo "$CLUSTER_CIDR" >"$STATE/cluster-cidr"
 if [ "$HOSTS" -eq 0 ]; then
   # One node agent on this machine, with credentials made offline from the CA.
   NODE=${COXSWAIN_NODE_NAME:-$(hostname | tr '[:upper:]' '[:lower:]')}
   node dist/cmd/coxctl.js pki node --dir "$CERTS" --server "$SERVER" --name "$NODE" --ip "$ADDRESS" >/dev/null
   start kubelet dist/cmd/kubelet.js --kubeconfig "$CERTS/nodes/$NODE/kubelet.kubeconfig" \
     --tls-cert-file "$CERTS/nodes/$NODE/kubelet.crt" --tls-private-key-file "$CERTS/nodes/$NODE/kubelet.key" \
-    --client-ca-file "$CERTS/ca.crt" --node-name "$NODE" --node-ip "$ADDRESS" --root-dir "$STATE/kubelet"
+    --client-ca-file "$CERTS/ca.crt" --node-name "$NODE" --node-ip "$ADDRESS" --root-dir "$STATE/kubelet" \
+    --cluster-cidr "$CLUSTER_CIDR" --port "$KUBELET_PORT"
   echo "$NODE" >"$STATE/node"
   wait_node_ready "$NODE" "$STATE/logs/kubelet.log" "$STATE/pids/kubelet"
 else
@@ -106,7 +118,7 @@ else
       echo "up: agent of $NS already running (pid $(cat "$AGENT_PIDFILE"))"
     else
       nohup nsenter --net="/run/netns/$NS" node dist/cmd/kubelet.js "${JOIN_ARGS[@]}" \
-        --node-name "$NS" --node-ip "$IP" --docker-socket "$SOCKET" --root-dir "$HOST_ROOT/kubelet" \
+        --node-name "$NS" --node-ip "$IP" --docker-socket "$SOCKET" --root-dir "$HOST_ROOT/kubelet" --cluster-cidr "$CLUSTER_CIDR" \
         >"$STATE/logs/kubelet-$NS.log" 2>&1 &
       echo $! >"$AGENT_PIDFILE"
       echo "up: started the agent of $NS (pid $!)"

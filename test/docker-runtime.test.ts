@@ -15,6 +15,8 @@ import { after, before, describe, test } from 'node:test';
 import { DockerRuntime, ImagePullError, type ContainerIdentity, type ContainerSpec, type ContainerState } from '../pkg/kubelet/runtime/index.js';
 
 const RUN = randomBytes(4).toString('hex');
+/** Another cluster on the same dockerd, with agents of the same node name. */
+const OTHER_CLUSTER = randomBytes(4).toString('hex');
 const NODE = `rt-test-${RUN}`;
 const NETWORK = `cx-rt-${RUN}`;
 const SOCKET = process.env['DOCKER_SOCKET'] ?? '/var/run/docker.sock';
@@ -100,7 +102,7 @@ async function runContainer(name: string, extra: Partial<ContainerSpec>, attempt
 }
 
 before(async () => {
-  runtime = new DockerRuntime({ socketPath: SOCKET, nodeName: NODE });
+  runtime = new DockerRuntime({ socketPath: SOCKET, nodeName: NODE, clusterId: RUN });
   try {
     await runtime.version();
   } catch (err) {
@@ -140,6 +142,34 @@ describe('Docker runtime', { concurrency: false }, () => {
   test('the network is created once and keeps its subnet', async () => {
     await runtime.ensureNetwork(NETWORK, `${subnetPrefix}.0/24`, `${subnetPrefix}.1`);
     await assert.rejects(runtime.ensureNetwork(NETWORK, '10.214.0.0/24', '10.214.0.1'), /exists with subnet/);
+    const nets = await runtime.docker.listNetworks({ filters: { name: [NETWORK] } });
+    assert.equal(nets.find((n) => n.Name === NETWORK)?.Labels?.['io.coxswain.cluster'], RUN);
+  });
+
+  test('another cluster\'s network may not overlap this one\'s subnet, nor take over its name', async () => {
+    const twin = new DockerRuntime({ socketPath: SOCKET, nodeName: NODE, clusterId: OTHER_CLUSTER });
+    await assert.rejects(twin.ensureNetwork(`${NETWORK}-twin`, `${subnetPrefix}.128/25`, `${subnetPrefix}.129`), (err: unknown) => {
+      assert.ok(err instanceof Error);
+      assert.match(err.message, new RegExp(`^the pod subnet ${subnetPrefix}\\.128/25 overlaps Docker network ${NETWORK} \\(${subnetPrefix}\\.0/24, cluster ${RUN}\\): give this cluster another cluster CIDR`));
+      assert.equal(err.message.split('\n').length, 1, 'one line');
+      return true;
+    });
+    await assert.rejects(twin.ensureNetwork(NETWORK, `${subnetPrefix}.0/24`, `${subnetPrefix}.1`, { replace: true }), /is not this cluster's/);
+    // Nor may another node of this cluster on the same dockerd replace it (with this node's pods).
+    const sibling = new DockerRuntime({ socketPath: SOCKET, nodeName: `${NODE}-other`, clusterId: RUN });
+    await assert.rejects(sibling.ensureNetwork(NETWORK, '10.214.0.0/24', '10.214.0.1', { replace: true }), new RegExp(`belongs to node ${NODE} of this cluster`));
+    assert.equal((await runtime.docker.listNetworks({ filters: { name: [`${NETWORK}-twin`] } })).length, 0, 'nothing made');
+  });
+
+  test('a pod network left by an older agent (no cluster label) is named with the command that removes it', async () => {
+    const legacy = `${NETWORK}-legacy`;
+    const third = subnetPrefix.split('.')[2] ?? '1';
+    await runtime.docker.createNetwork({ Name: legacy, Driver: 'bridge', IPAM: { Config: [{ Subnet: `10.215.${third}.0/24`, Gateway: `10.215.${third}.1` }] }, Labels: { 'io.coxswain.node': NODE } });
+    try {
+      await assert.rejects(runtime.ensureNetwork(`${NETWORK}-new`, `10.215.${third}.0/24`, `10.215.${third}.1`), new RegExp(`overlaps Docker network ${legacy} \\(10\\.215\\.${third}\\.0/24\\) of an older node agent: unless that cluster still runs, remove it with "docker network rm ${legacy}"`));
+    } finally {
+      await runtime.removeNetwork(legacy);
+    }
   });
 
   test('a sandbox holds the pod IP on the network', async () => {
@@ -331,12 +361,17 @@ describe('Docker runtime', { concurrency: false }, () => {
     assert.deepEqual(summary.map((c) => c.id).sort(), all.map((c) => c.id).sort());
     assert.equal(summary.find((c) => c.id === clientId)?.status, 'running');
     // Another node's agent sees none of them.
-    const other = new DockerRuntime({ socketPath: SOCKET, nodeName: `${NODE}-other` });
+    const other = new DockerRuntime({ socketPath: SOCKET, nodeName: `${NODE}-other`, clusterId: RUN });
     assert.deepEqual(await other.listManaged(), []);
+    // Nor does an agent of another cluster with the same node name.
+    const twin = new DockerRuntime({ socketPath: SOCKET, nodeName: NODE, clusterId: OTHER_CLUSTER });
+    assert.deepEqual(await twin.listManaged(), []);
+    assert.deepEqual(await twin.listManagedSummary(), []);
     // The sandbox carries the extra labels too.
     const info = await runtime.docker.getContainer(sandboxId).inspect();
     assert.equal(info.Config.Labels['io.coxswain.test'], RUN);
     assert.equal(info.Config.Labels['io.coxswain.node'], NODE);
+    assert.equal(info.Config.Labels['io.coxswain.cluster'], RUN);
   });
 
   test('a container whose executable is missing reports why', async () => {
@@ -358,6 +393,15 @@ describe('Docker runtime', { concurrency: false }, () => {
       assert.match(err.message, /failed to pull image "127\.0\.0\.1:1\/coxswain-test/);
       return true;
     });
+  });
+
+  test('removeCluster takes every container and network of its cluster and nothing of another', async () => {
+    const twin = new DockerRuntime({ socketPath: SOCKET, nodeName: NODE, clusterId: OTHER_CLUSTER });
+    const twinId = await twin.runSandbox({ ...identity('POD', 'sandbox'), uid: randomUUID() }, { image: PAUSE, network: 'bridge', hostname: 'twin' });
+    const mine = (await runtime.listManaged()).map((c) => c.id).sort();
+    assert.deepEqual(await twin.removeCluster(), { containers: 1, networks: 0 });
+    assert.equal(await twin.inspect(twinId), undefined);
+    assert.deepEqual((await runtime.listManaged()).map((c) => c.id).sort(), mine, 'the other cluster\'s teardown left these alone');
   });
 
   test('remove takes running containers, and is idempotent', async () => {

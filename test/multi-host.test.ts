@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { mustFind } from '../pkg/api/registry.js';
+import { clusterIdentity } from '../pkg/kubelet/cluster-identity.js';
 import type { KubeObject } from '../pkg/api/meta.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { adminClient, eventually } from './harness/clients.js';
@@ -51,6 +52,11 @@ after(async () => {
   for (const h of hosts) await removeSimHost(h).catch(() => undefined);
   await teardownSimHosts();
 });
+
+/** The prefix of this cluster's iptables chains (cluster-identity.ts). */
+function chainPrefix(): string {
+  return clusterIdentity(readFileSync(plane.pki.caCert, 'utf8')).chainPrefix;
+}
 
 function podsOf(label: string): Promise<KubeObject[]> {
   return admin.list(PODS, { namespace: 'default', labelSelector: label }).then((l) => l.items);
@@ -219,19 +225,20 @@ async function readyEndpointIPs(name: string): Promise<string[]> {
 /** The endpoints the host's NAT rules spread `default/<svc>` over (DNAT targets). */
 async function ruleEndpoints(host: SimHost, svc: string): Promise<string[]> {
   const save = (await inHost(host, 'iptables-save', ['-t', 'nat'])).stdout.split('\n');
+  const p = chainPrefix();
   const svcChains = new Set<string>();
   for (const line of save) {
-    const m = /^-A COX-SERVICES .*default\/(\S+?)[:" ].* -j (COX-SVC-\S+)/.exec(line);
+    const m = new RegExp(`^-A ${p}SERVICES .*default/(\\S+?)[:" ].* -j (${p}SVC-\\S+)`).exec(line);
     if (m !== null && m[1] === svc && m[2] !== undefined) svcChains.add(m[2]);
   }
   const seps = new Set<string>();
   for (const line of save) {
-    const m = /^-A (COX-SVC-\S+) .*-j (COX-SEP-\S+)/.exec(line);
+    const m = new RegExp(`^-A (${p}SVC-\\S+) .*-j (${p}SEP-\\S+)`).exec(line);
     if (m !== null && m[1] !== undefined && m[2] !== undefined && svcChains.has(m[1])) seps.add(m[2]);
   }
   const targets = new Set<string>();
   for (const line of save) {
-    const m = /^-A (COX-SEP-\S+) .*--to-destination (\d+\.\d+\.\d+\.\d+):\d+/.exec(line);
+    const m = new RegExp(`^-A (${p}SEP-\\S+) .*--to-destination (\\d+\\.\\d+\\.\\d+\\.\\d+):\\d+`).exec(line);
     if (m !== null && m[1] !== undefined && m[2] !== undefined && seps.has(m[1])) targets.add(m[2]);
   }
   return [...targets].sort();
@@ -347,10 +354,11 @@ test('a restarted agent rebuilds its rules cleanly: rules of a Service deleted m
   await rulesFollowEndpoints('web', [h1]);
   await eventually(async () => !(await inHost(h1, 'iptables-save', ['-t', 'nat'])).stdout.includes('default/web-np'), { timeoutMs: 30_000, what: 'the rules of the deleted Service are gone' });
   const nat = (await inHost(h1, 'iptables-save', ['-t', 'nat'])).stdout.split('\n');
-  assert.equal(nat.filter((l) => /^-A PREROUTING .*-j COX-SERVICES/.test(l)).length, 1, 'one jump from PREROUTING');
-  assert.equal(nat.filter((l) => /^-A POSTROUTING .*-j COXNET-POSTROUTING/.test(l)).length, 1, 'one jump to the pod masquerade chain');
+  const p = chainPrefix();
+  assert.equal(nat.filter((l) => l.startsWith('-A PREROUTING ') && l.endsWith(`-j ${p}SERVICES`)).length, 1, 'one jump from PREROUTING');
+  assert.equal(nat.filter((l) => l.startsWith('-A POSTROUTING ') && l.endsWith(`-j ${p}NET-POSTROUTING`)).length, 1, 'one jump to the pod masquerade chain');
   const filter = (await inHost(h1, 'iptables-save', ['-t', 'filter'])).stdout.split('\n');
-  assert.equal(filter.filter((l) => /^-A DOCKER-USER .*-j COXNET-FORWARD/.test(l)).length, 1, 'one jump from DOCKER-USER');
+  assert.equal(filter.filter((l) => l.startsWith('-A DOCKER-USER ') && l.endsWith(`-j ${p}NET-FORWARD`)).length, 1, 'one jump from DOCKER-USER');
 });
 
 test('a host whose link is cut goes NotReady, its pods come back on the other hosts, the Service keeps answering; when it returns it removes their containers and is Ready', async () => {
@@ -420,6 +428,7 @@ test('npm run up -- --hosts 2 brings up a joined cluster, and npm run down leave
     const agentPids = ['coxh1', 'coxh2'].map((ns) => Number(readFileSync(`/run/coxswain/sim/${ns}/kubelet.pid`, 'utf8')));
     const dockerdPids = ['coxh1', 'coxh2'].map((ns) => Number(readFileSync(`/run/coxswain/sim/${ns}/docker.pid`, 'utf8')));
 
+    const upPrefix = clusterIdentity(readFileSync(join(state, 'certs', 'ca.crt'), 'utf8')).chainPrefix;
     const down = await run('bash', [join(REPO, 'scripts', 'down.sh')], { env, timeoutMs: 120_000 });
     assert.equal(down.code, 0, down.stderr);
     const alive = (pid: number): boolean => {
@@ -434,7 +443,9 @@ test('npm run up -- --hosts 2 brings up a joined cluster, and npm run down leave
     assert.doesNotMatch((await run('ip', ['netns', 'list'])).stdout, /coxh/, 'no namespace left');
     assert.doesNotMatch((await run('ip', ['-o', 'link', 'show'])).stdout, /coxbr0|coxh\d/, 'no bridge or link left');
     assert.equal((await run('ip', ['route', 'show', 'proto', '77'])).stdout.trim(), '', 'no route left');
-    assert.doesNotMatch((await run('iptables-save', [])).stdout, /coxswain-sim|COXNET-|COX-/, 'no rule left');
+    const left = (await run('iptables-save', [])).stdout;
+    assert.doesNotMatch(left, /coxswain-sim/, 'no rule of the simulated hosts left');
+    assert.ok(!left.includes(upPrefix), 'no chain of the cluster left');
     assert.equal(existsSync('/var/lib/coxswain/sim/coxh1'), false, 'no host state left');
   } finally {
     await run('bash', [join(REPO, 'scripts', 'down.sh')], { env, timeoutMs: 120_000 }).catch(() => undefined);

@@ -13,7 +13,8 @@ import type { KubeObject } from '../pkg/api/meta.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { ApiError } from '../pkg/errors/index.js';
 import { adminClient, eventually, R, resource } from './harness/clients.js';
-import { coxctl, kubectl, removeNodeContainers, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+import { coxctl, DIST, freePort, kubectl, removeNodeContainers, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+import { ensureNodeCredentials } from '../pkg/pki/index.js';
 
 let plane: ControlPlane;
 let agent: NodeAgent;
@@ -258,8 +259,63 @@ describe('logs and exec', () => {
   });
 });
 
+describe('restart counting', () => {
+  test('a docker rm of an app container brings it back with restartCount counting on', async () => {
+    await client.create(R.pods, pod('removed', [{ name: 'c', command: ['sleep', '600'] }]), { namespace: NS });
+    let p = await waitFor('removed', 'running with restartCount 0', (x) => running(x) && containerStatus(x, 'c')['containerID'] !== undefined);
+    assert.equal(containerStatus(p, 'c')['restartCount'], 0);
+    for (const expected of [1, 2]) {
+      const id = String(containerStatus(p, 'c')['containerID']).replace('docker://', '');
+      const rm = await run('docker', ['rm', '-f', id]);
+      assert.equal(rm.code, 0, rm.stderr);
+      p = await waitFor('removed', `back with restartCount ${expected}`, (x) => {
+        const cs = containerStatus(x, 'c');
+        return cs['containerID'] !== `docker://${id}` && (cs['state'] as Obj | undefined)?.['running'] !== undefined && cs['restartCount'] === expected;
+      });
+      const app = (await dockerOf(p.metadata.uid ?? '')).filter((c) => c.container === 'c');
+      assert.deepEqual(app.map((c) => `${c.attempt}:${c.state}`), [`${expected}:running`], 'one container, the new attempt');
+    }
+  });
+});
+
+describe('node name ownership', () => {
+  /** An agent process of another root dir (another identity) expected to exit. */
+  async function failingAgent(name: string, extra: string[]): Promise<{ code: number; stderr: string }> {
+    const creds = await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] });
+    const res = await run(process.execPath, [
+      join(DIST, 'cmd', 'kubelet.js'),
+      '--kubeconfig', creds.kubeconfig, '--tls-cert-file', creds.servingCert, '--tls-private-key-file', creds.servingKey, '--client-ca-file', creds.caCert,
+      '--node-name', name, '--node-ip', '127.0.0.1', '--network', 'none', '--root-dir', join(home, `other-${name}`), ...extra,
+    ], { timeoutMs: 60_000 });
+    return { code: res.code, stderr: res.stderr };
+  }
+
+  test('a second agent with a node name whose Lease is held fresh exits with one line naming the holder, and touches nothing', async () => {
+    await client.create(R.pods, pod('guarded', [{ name: 'c', command: ['sleep', '600'] }]), { namespace: NS });
+    const p = await waitFor('guarded', 'running', running);
+    const before = await dockerOf(p.metadata.uid ?? '');
+    const holder = readFileSync(join(agent.rootDir, 'agent-id'), 'utf8').trim();
+    const lease = await client.get(leases, agent.name, { namespace: 'kube-node-lease' });
+    assert.equal(lease.metadata.annotations?.['coxswain.io/agent-id'], holder, 'the Lease names its agent');
+    const res = await failingAgent(agent.name, ['--port', String(await freePort())]);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, new RegExp(`^kubelet: failed to start: node name "${agent.name}" is in use: its Lease is held by agent ${holder}, renewed \\d+ s ago`));
+    assert.equal(res.stderr.trim().split('\n').length, 1, `one line: ${res.stderr}`);
+    await new Promise((r) => setTimeout(r, 2000)); // what a wrongly started agent would do in its first relists
+    assert.deepEqual(await dockerOf(p.metadata.uid ?? ''), before, 'the containers are untouched');
+    assert.equal((await getPod('guarded')).status['phase'], 'Running');
+  });
+
+  test('an agent whose port is taken exits with one line saying so', async () => {
+    const res = await failingAgent(`porty-${Math.random().toString(36).slice(2, 8)}`, ['--port', String(plane.port)]);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, new RegExp(`^kubelet: failed to start: port ${plane.port} is taken`));
+    assert.equal(res.stderr.trim().split('\n').length, 1, `one line: ${res.stderr}`);
+  });
+});
+
 describe('restart safety', () => {
-  test('kill -9 of the agent, a pod deleted meanwhile: no duplicates, survivors keep running, the deleted pod is cleaned up', async () => {
+  test('kill -9 of the agent, a pod deleted meanwhile: no duplicates, survivors keep running, the deleted pod is cleaned up; it takes its own Lease back at once', async () => {
     await client.create(R.pods, pod('survivor', [{ name: 'c', command: ['sleep', '600'] }]), { namespace: NS });
     await client.create(R.pods, pod('doomed', [{ name: 'c', command: ['sleep', '600'] }]), { namespace: NS });
     const survivor = await waitFor('survivor', 'running', running);
@@ -282,5 +338,8 @@ describe('restart safety', () => {
     assert.deepEqual(after.map((c) => c.id).sort(), before.map((c) => c.id).sort(), 'same containers, none added');
     assert.ok(after.every((c) => c.state === 'running'));
     assert.equal((await getPod('survivor')).status['phase'], 'Running');
+    // Restarted within its own Lease's lifetime, on its root dir: the same holder.
+    const lease = await client.get(leases, agent.name, { namespace: 'kube-node-lease' });
+    assert.equal(lease.metadata.annotations?.['coxswain.io/agent-id'], readFileSync(join(agent.rootDir, 'agent-id'), 'utf8').trim());
   });
 });

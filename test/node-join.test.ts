@@ -5,7 +5,8 @@
 // tokens and a wrong CA hash are refused with a clear message and register nothing.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { X509Certificate } from 'node:crypto';
@@ -13,7 +14,8 @@ import { mustFind } from '../pkg/api/registry.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { isNotFound } from '../pkg/errors/index.js';
 import { adminClient } from './harness/clients.js';
-import { coxctl, DIST, freePort, removeNodeContainers, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+import { caPublicKeyHash } from '../pkg/pki/index.js';
+import { coxctl, DIST, exited, freePort, removeNodeContainers, run, startControlPlane, startNodeAgent, waitForLine, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
 
 const NODES = mustFind('', 'v1', 'nodes');
 const CSRS = mustFind('certificates.k8s.io', 'v1', 'certificatesigningrequests');
@@ -159,4 +161,63 @@ test('a joined agent rotates its client certificate before it expires and keeps 
     moved = (await lease()) !== before;
   }
   assert.ok(moved, 'the lease is renewed after the rotation');
+});
+
+test('an agent holding one cluster\'s credentials joins another with its token and CA hash (the old ones set aside); without a token it exits with one line saying what to run', async () => {
+  const a = await createToken();
+  const first = await startNodeAgent(plane, { name: 'switcher', join: { token: a.token, caHash: a.caHash } });
+  await first.stop();
+  const rootDir = first.rootDir;
+  const other = await startControlPlane({ withControllers: true });
+  const otherAdmin = adminClient(other);
+  const agentArgs = async (server: string, extra: string[]): Promise<string[]> => [
+    join(DIST, 'cmd', 'kubelet.js'), '--server', server, ...extra,
+    '--node-name', 'switcher', '--node-ip', '127.0.0.1', '--network', 'none', '--port', String(await freePort()), '--root-dir', rootDir,
+  ];
+  const runAgent = async (server: string, extra: string[]): Promise<void> => {
+    const child = spawn(process.execPath, await agentArgs(server, extra), { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await waitForLine(child, /kubelet ready/, 60_000);
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  };
+  try {
+    const res = await coxctl(other.pki.adminKubeconfig, ['token', 'create', '--ttl', '1h']);
+    assert.equal(res.code, 0, res.stderr);
+    const b = { token: /--token (\S+)/.exec(res.stdout)?.[1] ?? '', caHash: /--discovery-token-ca-cert-hash (\S+)/.exec(res.stdout)?.[1] ?? '' };
+    assert.notEqual(a.caHash, b.caHash);
+
+    // Holding A's credentials, told to join B: it joins B.
+    await runAgent(other.server, ['--token', b.token, '--discovery-token-ca-cert-hash', b.caHash]);
+    await otherAdmin.get(NODES, 'switcher');
+    assert.equal(caPublicKeyHash(readFileSync(join(rootDir, 'pki', 'ca.crt'), 'utf8')), b.caHash, 'B\'s CA is stored now');
+    const aside = readdirSync(rootDir).filter((f) => f.startsWith('pki.old-'));
+    assert.equal(aside.length, 1, 'A\'s credentials were moved aside');
+    assert.equal(caPublicKeyHash(readFileSync(join(rootDir, aside[0] ?? '', 'ca.crt'), 'utf8')), a.caHash);
+
+    // B's credentials, asked for A without a token: one line naming the mismatch and the fix.
+    const cases: { extra: string[]; why: RegExp }[] = [
+      { extra: ['--discovery-token-ca-cert-hash', a.caHash], why: new RegExp(`their CA is ${b.caHash}, not ${a.caHash}`) },
+      { extra: [], why: new RegExp(`they are for ${other.server.replace(/\./g, '\\.')}, not ${plane.server.replace(/\./g, '\\.')}`) },
+    ];
+    for (const c of cases) {
+      const refused = await run(process.execPath, await agentArgs(plane.server, c.extra), { timeoutMs: 60_000 });
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /^kubelet: cannot join the cluster: the credentials stored in \S+ are of another cluster \(/);
+      assert.match(refused.stderr, c.why);
+      assert.match(refused.stderr, /run again with --token and --discovery-token-ca-cert-hash/);
+      assert.equal(refused.stderr.trim().split('\n').length, 1, `one line: ${refused.stderr}`);
+    }
+    assert.equal(caPublicKeyHash(readFileSync(join(rootDir, 'pki', 'ca.crt'), 'utf8')), b.caHash, 'a refusal changes nothing');
+    // The credentials of the cluster asked for are used as they are, no token needed.
+    await runAgent(other.server, ['--discovery-token-ca-cert-hash', b.caHash]);
+    assert.equal(readdirSync(rootDir).filter((f) => f.startsWith('pki.old-')).length, 1);
+    assert.ok(existsSync(join(rootDir, 'pki', 'kubelet.kubeconfig')));
+  } finally {
+    otherAdmin.close();
+    await other.stop();
+    await removeNodeContainers('switcher');
+  }
 });

@@ -24,6 +24,8 @@ export interface ApiServerConfig {
   kubeletClientKeyFile?: string;
   /** Address advertised in discovery (`serverAddressByClientCIDRs`). */
   advertiseAddress: string;
+  /** Services' ClusterIPs come from here (two clusters on one machine need distinct ones). */
+  serviceClusterIPRange: string;
 }
 
 export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'> = {
@@ -34,4 +36,5 @@ export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | '
   historyRevisions: 100_000,
   compactionIntervalMs: 60_000,
   advertiseAddress: '127.0.0.1',
+  serviceClusterIPRange: '10.96.0.0/12',
 };

@@ -34,7 +34,7 @@ import { parseResourceRequest } from './request-info.js';
 import { handleResource, queryString, sendError, sendJson, type HandlerContext } from './resource-handler.js';
 import { RestStore } from './rest-store.js';
 import { serveWebSocketWatch } from './watch-transport.js';
-import { ServiceAllocator } from './service-allocator.js';
+import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js';
 import { mustFind, storageKey } from '../api/registry.js';
 import { isAlreadyExists } from '../errors/index.js';
 
@@ -117,7 +117,7 @@ export class ApiServer {
     const sqlite = SqliteStore.open(config.dataDir, { historyRevisions: config.historyRevisions, compactIntervalMs: config.compactionIntervalMs });
     const cache = await WatchCache.start(sqlite, { capacity: config.historyRevisions });
     const now = (): Date => new Date();
-    const services = new ServiceAllocator();
+    const services = new ServiceAllocator({ ...DEFAULT_SERVICE_RANGES, cidr: config.serviceClusterIPRange });
     services.load((await cache.list(storageKey(SERVICES))).items.map((i) => i.object));
     const restStore = new RestStore(cache, {
       now,

@@ -16,7 +16,7 @@ import yaml from 'js-yaml';
 import { BOOTSTRAP_TOKEN_PATTERN, CLUSTER_INFO, JWS_KEY_PREFIX, KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, verifyDetached } from '../api/bootstrap-token.js';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind, resourcePath } from '../api/registry.js';
-import { RestClient, type ClientConfig } from '../client/index.js';
+import { loadKubeconfig, RestClient, type ClientConfig } from '../client/index.js';
 import { isUnauthorized } from '../errors/index.js';
 import { writeAtomic } from './files.js';
 import { caPublicKeyHash, certificateValidity, createCsr, writeKubeconfig } from '../pki/index.js';
@@ -171,6 +171,41 @@ export function servingCertificateRequest(nodeName: string, addresses: string[])
   };
 }
 
+/** What the agent was asked to join: the server and, when given, the CA's hash or file. */
+export interface WantedCluster {
+  server: string;
+  caHash?: string;
+  caPem?: string;
+}
+
+function sameServer(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+  }
+}
+
+/**
+ * Why the stored credentials are not those of the cluster asked for (undefined: they are):
+ * their CA must have the given hash (or be the given CA) and their kubeconfig the server.
+ */
+export function credentialsMismatch(files: NodeCredentialFiles, want: WantedCluster): string | undefined {
+  const storedHash = caPublicKeyHash(readFileSync(files.caCert, 'utf8'));
+  if (want.caHash !== undefined && storedHash !== want.caHash) return `their CA is ${storedHash}, not ${want.caHash}`;
+  if (want.caPem !== undefined && storedHash !== caPublicKeyHash(want.caPem)) return `their CA ${storedHash} is not the given one (${caPublicKeyHash(want.caPem)})`;
+  const server = loadKubeconfig({ path: files.kubeconfig }).server;
+  if (!sameServer(server, want.server)) return `they are for ${server}, not ${want.server}`;
+  return undefined;
+}
+
+/** Moves stored credentials aside (kept, not deleted); returns where they went. */
+export function setCredentialsAside(files: NodeCredentialFiles, now = new Date()): string {
+  const aside = `${files.dir}.old-${now.toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(files.dir, aside);
+  return aside;
+}
+
 /** Whether the stored credentials can be used as they are (present and valid for a while). */
 export function haveUsableCredentials(files: NodeCredentialFiles, now = new Date()): boolean {
   for (const f of [files.caCert, files.clientCert, files.clientKey, files.servingCert, files.servingKey, files.kubeconfig]) if (!existsSync(f)) return false;
@@ -231,4 +266,38 @@ export async function joinCluster(opts: {
     nodeClient.close();
   }
   return files;
+}
+
+/**
+ * The credentials of an agent started with --server: the stored ones when they are usable
+ * and belong to the cluster asked for; otherwise, with a token, a fresh join (stored ones of
+ * another cluster are moved aside first); without a token, a JoinError saying what to run.
+ */
+export async function nodeCredentials(opts: {
+  want: WantedCluster;
+  token: string | undefined;
+  nodeName: string;
+  addresses: string[];
+  rootDir: string;
+  log: (m: string) => void;
+}): Promise<NodeCredentialFiles> {
+  const files = credentialFiles(opts.rootDir);
+  const { server, caHash } = opts.want;
+  const stored = existsSync(files.caCert) && existsSync(files.kubeconfig);
+  const mismatch = stored ? credentialsMismatch(files, opts.want) : undefined;
+  if (mismatch === undefined && haveUsableCredentials(files)) {
+    opts.log(`using the credentials stored in ${files.dir}`);
+    return files;
+  }
+  if (mismatch !== undefined && opts.token === undefined) {
+    throw new JoinError(`the credentials stored in ${files.dir} are of another cluster (${mismatch}): to join ${server}, run again with --token and --discovery-token-ca-cert-hash from "coxctl token create" on that cluster (or remove ${files.dir})`);
+  }
+  if (opts.token === undefined) throw new JoinError('--token is needed to join (this node has no usable credentials yet)');
+  if (caHash === undefined) throw new JoinError('--discovery-token-ca-cert-hash is needed to join');
+  if (stored) {
+    // Kept, not overwritten: they may be the only copy of another cluster's node identity.
+    const why = mismatch !== undefined ? `are of another cluster (${mismatch})` : 'are no longer usable';
+    opts.log(`the credentials stored in ${files.dir} ${why}: moved to ${setCredentialsAside(files)}; joining ${server} afresh`);
+  }
+  return joinCluster({ server, token: opts.token, caHash, nodeName: opts.nodeName, addresses: opts.addresses, rootDir: opts.rootDir, log: opts.log });
 }

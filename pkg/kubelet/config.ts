@@ -1,6 +1,12 @@
 // The node agent's one typed configuration object (filled by cmd/kubelet.ts from flags).
 
+import type { ClusterIdentity } from './cluster-identity.js';
+
 export interface KubeletConfig {
+  /** The cluster this agent belongs to: what it makes on the machine carries this. */
+  cluster: ClusterIdentity;
+  /** This agent's own identity (kept under rootDir), recorded in its node's Lease. */
+  agentId: string;
   nodeName: string;
   /** The address other hosts and the apiserver reach this node at. */
   nodeIP: string;

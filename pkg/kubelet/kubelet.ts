@@ -18,6 +18,7 @@ import { podDirs, removePodDir } from './volumes.js';
 import { startNodeNetwork } from './network/node-network.js';
 import { ensureHairpin } from './network/host-gw.js';
 import { ServiceProxy } from './proxy/proxier.js';
+import { proxyChains } from './proxy/rules.js';
 import type { Service } from './proxy/types.js';
 import { serviceEnv } from './service-env.js';
 import { ClusterRecords } from './dns/records.js';
@@ -50,7 +51,7 @@ export class Kubelet {
     private readonly log: (msg: string) => void,
     clock: Clock = systemClock,
   ) {
-    this.runtime = new DockerRuntime({ socketPath: config.dockerSocket, nodeName: config.nodeName });
+    this.runtime = new DockerRuntime({ socketPath: config.dockerSocket, nodeName: config.nodeName, clusterId: config.cluster.id });
     this.pods = new Informer(client, PODS, { fieldSelector: `spec.nodeName=${config.nodeName}` });
     const events = new EventRecorder(client, 'kubelet', config.nodeName);
     const probes = new ProbeManager(this.runtime, {
@@ -133,6 +134,7 @@ export class Kubelet {
     const version = await this.runtime.version();
     this.server = await KubeletServer.start(this.config, this.runtime, (ns, name) => this.pods.get(`${ns}/${name}`));
     const reporter = new NodeStatusReporter(this.client, {
+      agentId: this.config.agentId,
       nodeName: this.config.nodeName,
       nodeIP: this.config.nodeIP,
       kubeletPort: this.server.port,
@@ -181,8 +183,8 @@ export class Kubelet {
     const endpoints = new Informer(this.client, ENDPOINTS);
     for (const inf of [nodes, services, endpoints]) inf.start(signal);
     await Promise.all([nodes, services, endpoints].map((inf) => inf.waitForSync(signal)));
-    const net = await startNodeNetwork(this.runtime, nodes, { nodeName: this.config.nodeName, clusterCIDR: this.config.clusterCIDR, podCidrTimeoutMs: this.config.podCidrTimeoutMs, log: this.log }, signal);
-    const proxy = new ServiceProxy({ services, endpoints }, { clusterCIDR: this.config.clusterCIDR, nodeIPs: [this.config.nodeIP], log: this.log });
+    const net = await startNodeNetwork(this.runtime, nodes, { cluster: this.config.cluster, nodeName: this.config.nodeName, clusterCIDR: this.config.clusterCIDR, podCidrTimeoutMs: this.config.podCidrTimeoutMs, log: this.log }, signal);
+    const proxy = new ServiceProxy({ services, endpoints }, { chains: proxyChains(this.config.cluster.chainPrefix), clusterCIDR: this.config.clusterCIDR, nodeIPs: [this.config.nodeIP], log: this.log });
     void proxy.start(signal);
     // Cluster DNS for this node's pods, on the pod network's gateway.
     const dns = await DnsServer.start({

@@ -1,6 +1,9 @@
 // The node's registration and heartbeats: the Node object with what this host has
 // (capacity, addresses, nodeInfo, conditions), a Lease in kube-node-lease renewed every
-// 10 s, and a status update when anything changes and at least every minute.
+// 10 s, and a status update when anything changes and at least every minute. The Lease
+// records which agent holds the node name (an annotation with the agent's identity): an
+// agent refuses to start with a name whose Lease another agent keeps fresh, and an agent
+// restarted on the same root dir (same identity) takes its own Lease back at once.
 
 import { microTime, rfc3339 } from '../api/meta.js';
 import { readFileSync } from 'node:fs';
@@ -14,8 +17,15 @@ import { isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
 const NODES = mustFind('', 'v1', 'nodes');
 const LEASES = mustFind('coordination.k8s.io', 'v1', 'leases');
 export const KUBELET_VERSION = 'v1.32.4-coxswain';
+/** Annotation of the node Lease naming the agent that holds it. */
+export const AGENT_ANNOTATION = 'coxswain.io/agent-id';
+
+/** The node name is held by another live agent. */
+export class NodeNameTaken extends Error {}
 
 export interface NodeStatusConfig {
+  /** This agent's identity, recorded in the Lease. */
+  agentId: string;
   nodeName: string;
   nodeIP: string;
   kubeletPort: number;
@@ -128,6 +138,30 @@ export class NodeStatusReporter {
     this.lastPostedAt = Date.now();
   }
 
+  /**
+   * Refuses (NodeNameTaken) when the node's Lease is held by another agent and still fresh;
+   * a Lease of this agent, an expired one or none is fine.
+   */
+  async checkNodeName(now = Date.now()): Promise<void> {
+    const name = this.config.nodeName;
+    let lease: KubeObject;
+    try {
+      lease = await this.client.get(LEASES, name, { namespace: 'kube-node-lease' });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    const holder = lease.metadata.annotations?.[AGENT_ANNOTATION];
+    if (holder === this.config.agentId) return;
+    const spec = (lease['spec'] ?? {}) as { renewTime?: unknown; leaseDurationSeconds?: unknown; holderIdentity?: unknown };
+    const renewed = typeof spec.renewTime === 'string' ? Date.parse(spec.renewTime) : NaN;
+    const duration = typeof spec.leaseDurationSeconds === 'number' ? spec.leaseDurationSeconds : this.config.leaseDurationSeconds;
+    if (!Number.isFinite(renewed) || renewed + duration * 1000 <= now) return;
+    const who = holder !== undefined ? `agent ${holder}` : `another agent (holderIdentity ${String(spec.holderIdentity ?? 'unknown')}, no ${AGENT_ANNOTATION})`;
+    const ago = Math.max(0, Math.round((now - renewed) / 1000));
+    throw new NodeNameTaken(`node name "${name}" is in use: its Lease is held by ${who}, renewed ${ago} s ago (valid ${duration} s); stop that agent or start this one with another --node-name`);
+  }
+
   /** Creates or renews this node's Lease. */
   async renewLease(nodeUid: string | undefined): Promise<void> {
     const now = microTime(new Date());
@@ -135,21 +169,23 @@ export class NodeStatusReporter {
     try {
       const lease = await this.client.get(LEASES, name, { namespace: 'kube-node-lease' });
       const spec = { ...((lease['spec'] ?? {}) as Record<string, unknown>), holderIdentity: name, leaseDurationSeconds: this.config.leaseDurationSeconds, renewTime: now };
-      await this.client.update(LEASES, { ...lease, spec }, { namespace: 'kube-node-lease' });
+      const metadata = { ...lease.metadata, annotations: { ...lease.metadata.annotations, [AGENT_ANNOTATION]: this.config.agentId } };
+      await this.client.update(LEASES, { ...lease, metadata, spec }, { namespace: 'kube-node-lease' });
     } catch (err) {
       if (isConflict(err)) return;
       if (!isNotFound(err)) throw err;
       await this.client.create(LEASES, {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
-        metadata: { name, namespace: 'kube-node-lease', ...(nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: nodeUid }] } : {}) },
+        metadata: { name, namespace: 'kube-node-lease', annotations: { [AGENT_ANNOTATION]: this.config.agentId }, ...(nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: nodeUid }] } : {}) },
         spec: { holderIdentity: name, leaseDurationSeconds: this.config.leaseDurationSeconds, renewTime: now, acquireTime: now },
       }, { namespace: 'kube-node-lease' });
     }
   }
 
-  /** Registers, then keeps the Lease and status fresh until aborted. */
+  /** Checks the node name is free, registers, then keeps the Lease and status fresh until aborted. */
   async run(signal: AbortSignal, log: (m: string) => void): Promise<void> {
+    await this.checkNodeName();
     const node = await this.register();
     log(`registered node ${this.config.nodeName}`);
     const loop = (fn: () => Promise<void>, everyMs: number, what: string): void => {

@@ -36,11 +36,38 @@ function terminatedOf(c: ContainerState): Obj {
   return t;
 }
 
-function containerStatus(spec: Obj, attempts: ContainerState[], input: PodStatusInput, defaultWaiting: string): Obj {
+/** The status the pod last reported for one of its containers (app or init), if any. */
+export function reportedContainerStatus(pod: KubeObject, name: string, init: boolean): Obj | undefined {
+  const status = (pod['status'] ?? {}) as Obj;
+  const list = status[init ? 'initContainerStatuses' : 'containerStatuses'];
+  return (Array.isArray(list) ? list : []).filter(isObject).find((c) => c['name'] === name);
+}
+
+function reportedRestarts(reported: Obj | undefined): number {
+  const n = reported?.['restartCount'];
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+/**
+ * The attempt a container's next start takes: one past the newest attempt that existed,
+ * whether Docker still has it or only the reported status remembers it (a container removed
+ * behind the agent's back), so restartCount never goes backwards (as Kubernetes counts on
+ * from the last status).
+ */
+export function nextAttempt(pod: KubeObject, name: string, init: boolean, latest: ContainerState | undefined): number {
+  const fromRuntime = latest === undefined ? 0 : latest.identity.attempt + 1;
+  const reported = reportedContainerStatus(pod, name, init);
+  // A reported containerID: attempt restartCount existed, so the next one is past it.
+  const fromStatus = reported === undefined ? 0 : reportedRestarts(reported) + (reported['containerID'] !== undefined ? 1 : 0);
+  return Math.max(fromRuntime, fromStatus);
+}
+
+function containerStatus(spec: Obj, attempts: ContainerState[], input: PodStatusInput, defaultWaiting: string, init: boolean): Obj {
   const name = String(spec['name'] ?? '');
   const [latest, previous] = attempts;
   const waiting = input.waiting.get(name);
-  const status: Obj = { name, image: String(spec['image'] ?? ''), imageID: '', ready: false, restartCount: latest?.identity.attempt ?? 0, started: false };
+  const restartCount = Math.max(latest?.identity.attempt ?? 0, reportedRestarts(reportedContainerStatus(input.pod, name, init)));
+  const status: Obj = { name, image: String(spec['image'] ?? ''), imageID: '', ready: false, restartCount, started: false };
   if (latest === undefined) {
     status['state'] = { waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) } };
     status['lastState'] = {};
@@ -94,11 +121,11 @@ export function computePodStatus(input: PodStatusInput): Obj {
       if (initDone && latest !== undefined && !latest.running && latest.exitCode !== 0 && policy === 'Never') initFailed = true;
       initDone = false;
     }
-    const s = containerStatus(c, attempts, input, 'PodInitializing');
+    const s = containerStatus(c, attempts, input, 'PodInitializing', true);
     s['ready'] = done;
     return s;
   });
-  const appStatuses = appSpecs.map((c) => containerStatus(c, input.containers.get(String(c['name'] ?? '')) ?? [], input, initDone ? 'ContainerCreating' : 'PodInitializing'));
+  const appStatuses = appSpecs.map((c) => containerStatus(c, input.containers.get(String(c['name'] ?? '')) ?? [], input, initDone ? 'ContainerCreating' : 'PodInitializing', false));
 
   let phase: string;
   if (initFailed) phase = 'Failed';

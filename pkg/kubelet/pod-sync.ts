@@ -11,7 +11,7 @@ import type { EventRecorder, RestClient } from '../client/index.js';
 import { isConflict, isNotFound } from '../errors/index.js';
 import { Backoff, type Clock } from './backoff.js';
 import { EnvError, ObjectLookup, resolveEnv } from './env.js';
-import { computePodStatus, statusChanged, type Waiting } from './pod-status.js';
+import { computePodStatus, nextAttempt, statusChanged, type Waiting } from './pod-status.js';
 import { ProbeManager, type ProbeKind } from './probes.js';
 import { ImagePullError, type ContainerState, type DockerRuntime, type Mount } from './runtime/index.js';
 import { podDir, prepareVolumes, removePodDir, VolumeError } from './volumes.js';
@@ -272,9 +272,8 @@ export class PodSyncer {
     const name = str(c['name']);
     const key = `${uid}/${name}`;
     const now = this.clock.now();
-    let attempt = 0;
+    const attempt = nextAttempt(pod, name, type === 'init', latest);
     if (latest !== undefined) {
-      attempt = latest.identity.attempt + 1;
       if (latest.startedAt !== undefined) {
         const finished = ms(latest.finishedAt) || now;
         const remaining = this.crashBackoff.remaining(key, finished, now);

@@ -98,7 +98,11 @@ export class KubeletServer {
     });
 
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err: Error) => {
+        // Another cluster's agent on this machine most likely has the port.
+        const inUse = 'code' in err && err.code === 'EADDRINUSE';
+        reject(inUse ? new Error(`port ${config.port} is taken (by another node agent on this machine?): start this agent with another --port (COXSWAIN_KUBELET_PORT for npm run up)`) : err);
+      });
       server.listen(config.port, '0.0.0.0', () => resolve());
     });
     return new KubeletServer(server, (server.address() as AddressInfo).port);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../api/meta.js';
-import { baseRules, desiredRoutes } from './host-gw.js';
+import { baseRules, desiredRoutes, netChains, withinCidr } from './host-gw.js';
 
 function node(name: string, cidr: string | undefined, ip: string | undefined, deleting = false): KubeObject {
   return {
@@ -19,8 +19,17 @@ test('routes go to every other node with a podCIDR and an address, never to itse
 });
 
 test('the base rules accept cluster traffic and masquerade only what leaves the cluster CIDR', () => {
-  const rules = baseRules('10.244.0.0/16', '10.244.2.0/24', 'coxpods0');
-  assert.match(rules, /-A COXNET-FORWARD -s 10\.244\.0\.0\/16 .*-j ACCEPT/);
-  assert.match(rules, /-A COXNET-FORWARD -d 10\.244\.0\.0\/16 .*-j ACCEPT/);
-  assert.match(rules, /-A COXNET-POSTROUTING -s 10\.244\.2\.0\/24 ! -d 10\.244\.0\.0\/16 ! -o coxpods0 .*-j MASQUERADE/);
+  const rules = baseRules(netChains('CX0A1B2C3D-'), '10.244.0.0/16', '10.244.2.0/24', 'coxp0a1b2c3d');
+  assert.match(rules, /-A CX0A1B2C3D-NET-FORWARD -s 10\.244\.0\.0\/16 .*-j ACCEPT/);
+  assert.match(rules, /-A CX0A1B2C3D-NET-FORWARD -d 10\.244\.0\.0\/16 .*-j ACCEPT/);
+  assert.match(rules, /-A CX0A1B2C3D-NET-POSTROUTING -s 10\.244\.2\.0\/24 ! -d 10\.244\.0\.0\/16 ! -o coxp0a1b2c3d .*-j MASQUERADE/);
+  for (const c of Object.values(netChains('CX0A1B2C3D-'))) assert.ok(c.length <= 28, `${c} fits iptables' 28 characters`);
+});
+
+test('a route is this cluster\'s only when it lies inside the cluster CIDR', () => {
+  assert.equal(withinCidr('10.244.3.0/24', '10.244.0.0/16'), true);
+  assert.equal(withinCidr('10.244.3.7', '10.244.0.0/16'), true);
+  assert.equal(withinCidr('10.245.3.0/24', '10.244.0.0/16'), false, 'another cluster\'s');
+  assert.equal(withinCidr('10.0.0.0/8', '10.244.0.0/16'), false, 'wider than the cluster');
+  assert.equal(withinCidr('default', '10.244.0.0/16'), false);
 });

@@ -2,21 +2,30 @@
 // network, so each host routes every other node's podCIDR via that node's address. This
 // module keeps, level-based from the Node cache:
 // - one route per other node (protocol 77, so routes of ours are found again after a
-//   restart and stale ones removed when nodes go);
-// - filter chain COXNET-FORWARD, jumped to from the top of Docker's DOCKER-USER: accept
+//   restart and stale ones removed when nodes go; only proto-77 routes inside this cluster's
+//   CIDR are ours: another cluster on this machine has its own);
+// - filter chain <prefix>NET-FORWARD, jumped to from the top of Docker's DOCKER-USER: accept
 //   traffic from and to the cluster CIDR, which Docker's FORWARD policy would drop;
-// - nat chain COXNET-POSTROUTING: masquerade pod traffic that leaves the cluster CIDR.
-// (COXNET-, not COX-: the service proxy owns and garbage-collects the COX- chains.)
+// - nat chain <prefix>NET-POSTROUTING: masquerade pod traffic that leaves the cluster CIDR.
+// (The prefix is the cluster's, cluster-identity.ts; the service proxy garbage-collects only
+// its SVC-/SEP- chains of it.)
 
-import { nodePodCidr } from '../../api/cidr.js';
+import { cidrContains, nodePodCidr, parseCidr } from '../../api/cidr.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { Informer } from '../../client/index.js';
 import { Iptables } from '../proxy/iptables.js';
 import { CommandError, runCommand } from './command.js';
 
 export const ROUTE_PROTO = '77';
-const FORWARD_CHAIN = 'COXNET-FORWARD';
-const NAT_CHAIN = 'COXNET-POSTROUTING';
+
+export interface NetChains {
+  forward: string;
+  postrouting: string;
+}
+
+export function netChains(prefix: string): NetChains {
+  return { forward: `${prefix}NET-FORWARD`, postrouting: `${prefix}NET-POSTROUTING` };
+}
 
 type NodeSource = Pick<Informer, 'list' | 'addHandler'>;
 
@@ -38,23 +47,40 @@ export function desiredRoutes(nodes: KubeObject[], self: string): Route[] {
   return routes.sort((a, b) => a.dst.localeCompare(b.dst));
 }
 
-export async function currentRoutes(): Promise<Route[]> {
+/** Whether a route's destination (`a.b.c.d/n` or an address) lies inside the CIDR. */
+export function withinCidr(dst: string, cidr: string): boolean {
+  const outer = parseCidr(cidr);
+  const inner = parseCidr(dst.includes('/') ? dst : `${dst}/32`);
+  return outer !== undefined && inner !== undefined && inner.bits >= outer.bits && cidrContains(outer, dst.split('/')[0] ?? '');
+}
+
+/** The proto-77 routes inside the cluster CIDR: the ones agents of this cluster made. */
+export async function currentRoutes(clusterCIDR: string): Promise<Route[]> {
   const out = await runCommand('ip', ['-j', 'route', 'show', 'proto', ROUTE_PROTO]);
   const list = JSON.parse(out.trim() === '' ? '[]' : out) as { dst?: string; gateway?: string }[];
-  return list.filter((r) => r.dst !== undefined && r.gateway !== undefined).map((r) => ({ dst: r.dst ?? '', via: r.gateway ?? '' }));
+  return list
+    .filter((r) => r.dst !== undefined && r.gateway !== undefined && withinCidr(r.dst, clusterCIDR))
+    .map((r) => ({ dst: r.dst ?? '', via: r.gateway ?? '' }));
+}
+
+/** Removes this cluster's routes (its proto-77 routes inside its CIDR); returns how many. */
+export async function removeRoutes(clusterCIDR: string): Promise<number> {
+  const routes = await currentRoutes(clusterCIDR);
+  for (const r of routes) await runCommand('ip', ['route', 'del', r.dst, 'proto', ROUTE_PROTO]).catch(() => undefined);
+  return routes.length;
 }
 
 /** Filter and nat rules for pod traffic (rebuilt whole: declaring a chain flushes it). */
-export function baseRules(clusterCIDR: string, podCIDR: string, podBridge: string): string {
+export function baseRules(chains: NetChains, clusterCIDR: string, podCIDR: string, podBridge: string): string {
   return [
     '*filter',
-    `:${FORWARD_CHAIN} - [0:0]`,
-    `-A ${FORWARD_CHAIN} -s ${clusterCIDR} -m comment --comment "coxswain: pod traffic out" -j ACCEPT`,
-    `-A ${FORWARD_CHAIN} -d ${clusterCIDR} -m comment --comment "coxswain: pod traffic in" -j ACCEPT`,
+    `:${chains.forward} - [0:0]`,
+    `-A ${chains.forward} -s ${clusterCIDR} -m comment --comment "coxswain: pod traffic out" -j ACCEPT`,
+    `-A ${chains.forward} -d ${clusterCIDR} -m comment --comment "coxswain: pod traffic in" -j ACCEPT`,
     'COMMIT',
     '*nat',
-    `:${NAT_CHAIN} - [0:0]`,
-    `-A ${NAT_CHAIN} -s ${podCIDR} ! -d ${clusterCIDR} ! -o ${podBridge} -m comment --comment "coxswain: pods leaving the cluster" -j MASQUERADE`,
+    `:${chains.postrouting} - [0:0]`,
+    `-A ${chains.postrouting} -s ${podCIDR} ! -d ${clusterCIDR} ! -o ${podBridge} -m comment --comment "coxswain: pods leaving the cluster" -j MASQUERADE`,
     'COMMIT',
     '',
   ].join('\n');
@@ -82,16 +108,17 @@ export class HostGwNetwork {
   constructor(
     private readonly nodes: NodeSource,
     private readonly self: string,
-    private readonly net: { clusterCIDR: string; podCIDR: string; bridge: string },
+    private readonly net: { chainPrefix: string; clusterCIDR: string; podCIDR: string; bridge: string },
     private readonly log: (m: string) => void,
   ) {}
 
   async start(signal: AbortSignal): Promise<void> {
     const iptables = new Iptables();
-    await iptables.restore(baseRules(this.net.clusterCIDR, this.net.podCIDR, this.net.bridge));
+    const chains = netChains(this.net.chainPrefix);
+    await iptables.restore(baseRules(chains, this.net.clusterCIDR, this.net.podCIDR, this.net.bridge));
     const dockerUser = await iptables.hasChain('filter', 'DOCKER-USER');
-    await iptables.ensureRule('filter', dockerUser ? 'DOCKER-USER' : 'FORWARD', ['-j', FORWARD_CHAIN]);
-    await iptables.ensureRule('nat', 'POSTROUTING', ['-j', NAT_CHAIN]);
+    await iptables.ensureRule('filter', dockerUser ? 'DOCKER-USER' : 'FORWARD', ['-j', chains.forward]);
+    await iptables.ensureRule('nat', 'POSTROUTING', ['-j', chains.postrouting]);
     await this.syncRoutes();
     this.nodes.addHandler({ onAdd: () => this.kick(), onUpdate: () => this.kick(), onDelete: () => this.kick() });
     signal.addEventListener('abort', () => clearTimeout(this.timer), { once: true });
@@ -116,10 +143,11 @@ export class HostGwNetwork {
     }
   }
 
-  /** Brings the kernel's proto-77 routes to the desired set. */
+  /** Brings this cluster's proto-77 routes to the desired set. */
   async syncRoutes(): Promise<void> {
-    const want = desiredRoutes(this.nodes.list(), this.self);
-    const have = await currentRoutes();
+    // A node whose podCIDR lies outside the cluster CIDR would get a route no sync removes.
+    const want = desiredRoutes(this.nodes.list(), this.self).filter((r) => withinCidr(r.dst, this.net.clusterCIDR));
+    const have = await currentRoutes(this.net.clusterCIDR);
     const wantByDst = new Map(want.map((r) => [r.dst, r.via]));
     for (const r of have) {
       if (wantByDst.get(r.dst) !== r.via) await runCommand('ip', ['route', 'del', r.dst, 'proto', ROUTE_PROTO]).catch(() => undefined);

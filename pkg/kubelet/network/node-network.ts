@@ -5,11 +5,13 @@
 import { nodePodCidr } from '../../api/cidr.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { Informer } from '../../client/index.js';
+import type { ClusterIdentity } from '../cluster-identity.js';
 import type { DockerRuntime } from '../runtime/index.js';
 import { HostGwNetwork } from './host-gw.js';
 import { ensurePodNetwork, type PodNetwork } from './pod-network.js';
 
 export interface NodeNetworkOptions {
+  cluster: ClusterIdentity;
   nodeName: string;
   clusterCIDR: string;
   /** How long to wait for a podCIDR before giving up (the controller-manager may be down). */
@@ -44,8 +46,8 @@ export function waitForPodCidr(nodes: Pick<Informer, 'get' | 'addHandler'>, node
 export async function startNodeNetwork(runtime: DockerRuntime, nodes: Pick<Informer, 'get' | 'list' | 'addHandler'>, opts: NodeNetworkOptions, signal: AbortSignal): Promise<PodNetwork> {
   opts.log(`network: waiting for node ${opts.nodeName}'s podCIDR`);
   const podCIDR = await waitForPodCidr(nodes, opts.nodeName, opts.podCidrTimeoutMs, signal);
-  const net = await ensurePodNetwork(runtime, podCIDR);
-  await new HostGwNetwork(nodes, opts.nodeName, { clusterCIDR: opts.clusterCIDR, podCIDR, bridge: net.bridge }, opts.log).start(signal);
+  const net = await ensurePodNetwork(runtime, opts.cluster, podCIDR);
+  await new HostGwNetwork(nodes, opts.nodeName, { chainPrefix: opts.cluster.chainPrefix, clusterCIDR: opts.clusterCIDR, podCIDR, bridge: net.bridge }, opts.log).start(signal);
   opts.log(`network: pods on ${net.name} (${podCIDR}, gateway ${net.gateway}), host-gw routes to the other nodes`);
   return net;
 }

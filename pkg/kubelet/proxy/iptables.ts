@@ -1,10 +1,10 @@
 /**
  * Applies the payload from rules.ts with iptables-restore, ensures the jump
- * rules from the built-in chains, and can remove everything again.
+ * rules from the built-in chains, and can remove everything of one chain prefix
+ * (one cluster) again.
  */
 import { runProcess, type RunResult } from '../network/command.js';
-import { buildNatRules, CHAIN_PREFIX, NODEPORTS_CHAIN, POSTROUTING_CHAIN, SERVICES_CHAIN } from './rules.js';
-import type { NatRulesInput } from './rules.js';
+import { buildNatRules, type NatRulesInput, type ProxyChains } from './rules.js';
 
 export interface IptablesOptions {
   /** Name of a network namespace under /run/netns to run the commands in. */
@@ -14,15 +14,17 @@ export interface IptablesOptions {
 
 export type { RunResult };
 
-/** The jump rules from built-in chains: [table, chain, rule spec]. */
-export const JUMP_RULES: ReadonlyArray<readonly [string, string, readonly string[]]> = [
-  ['nat', 'PREROUTING', ['-m', 'comment', '--comment', 'coxswain service portals', '-j', SERVICES_CHAIN]],
-  ['nat', 'OUTPUT', ['-m', 'comment', '--comment', 'coxswain service portals', '-j', SERVICES_CHAIN]],
-  ['nat', 'POSTROUTING', ['-m', 'comment', '--comment', 'coxswain postrouting rules', '-j', POSTROUTING_CHAIN]],
-  ['filter', 'INPUT', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'coxswain service rejects', '-j', SERVICES_CHAIN]],
-  ['filter', 'FORWARD', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'coxswain service rejects', '-j', SERVICES_CHAIN]],
-  ['filter', 'OUTPUT', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'coxswain service rejects', '-j', SERVICES_CHAIN]],
-];
+/** The jump rules from built-in chains to the proxy's: [table, chain, rule spec]. */
+export function jumpRules(chains: ProxyChains): ReadonlyArray<readonly [string, string, readonly string[]]> {
+  return [
+    ['nat', 'PREROUTING', ['-m', 'comment', '--comment', 'coxswain service portals', '-j', chains.services]],
+    ['nat', 'OUTPUT', ['-m', 'comment', '--comment', 'coxswain service portals', '-j', chains.services]],
+    ['nat', 'POSTROUTING', ['-m', 'comment', '--comment', 'coxswain postrouting rules', '-j', chains.postrouting]],
+    ['filter', 'INPUT', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'coxswain service rejects', '-j', chains.services]],
+    ['filter', 'FORWARD', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'coxswain service rejects', '-j', chains.services]],
+    ['filter', 'OUTPUT', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'coxswain service rejects', '-j', chains.services]],
+  ];
+}
 
 export class IptablesError extends Error {
   constructor(message: string, readonly result?: RunResult) {
@@ -31,14 +33,30 @@ export class IptablesError extends Error {
   }
 }
 
-/** Names of the COX- chains declared in an iptables-save dump of one table. */
-export function parseChains(save: string): string[] {
+/** Names of the chains with this prefix declared in an iptables-save dump of one table. */
+export function parseChains(save: string, prefix: string): string[] {
   const out: string[] = [];
   for (const line of save.split('\n')) {
-    const m = /^:(\S+)\s/.exec(line);
-    if (m && m[1]!.startsWith(CHAIN_PREFIX)) out.push(m[1]!);
+    const name = /^:(\S+)\s/.exec(line)?.[1];
+    if (name !== undefined && name.startsWith(prefix)) out.push(name);
   }
   return out;
+}
+
+/**
+ * An iptables-restore payload for one table that removes every chain of the prefix and
+ * every rule of another chain that jumps to one of them (from an iptables-save dump).
+ */
+export function removalPayload(table: string, save: string, prefix: string): string | undefined {
+  const chains = parseChains(save, prefix);
+  if (chains.length === 0) return undefined;
+  const owned = new Set(chains);
+  const jumps = save.split('\n').filter((line) => {
+    const m = /^-A (\S+) .*-j (\S+)/.exec(line);
+    return m !== null && !owned.has(m[1] ?? '') && owned.has(m[2] ?? '');
+  });
+  // Declaring a chain flushes it; then the jumps to it go, then the chain.
+  return [`*${table}`, ...chains.map((c) => `:${c} - [0:0]`), ...jumps.map((j) => j.replace(/^-A /, '-D ')), ...chains.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
 }
 
 export class Iptables {
@@ -66,9 +84,9 @@ export class Iptables {
     return r.stdout;
   }
 
-  /** COX- chains currently present in a table. */
-  async existingChains(table: 'nat' | 'filter'): Promise<string[]> {
-    return parseChains(await this.must('iptables-save', ['-t', table]));
+  /** Chains of the prefix currently present in a table. */
+  async existingChains(table: 'nat' | 'filter', prefix: string): Promise<string[]> {
+    return parseChains(await this.must('iptables-save', ['-t', table]), prefix);
   }
 
   /** Creates a chain if missing (an existing one is kept). */
@@ -97,34 +115,29 @@ export class Iptables {
   }
 
   /** Ensures the top chains exist and that each built-in chain jumps to ours exactly once. */
-  async ensureJumps(): Promise<void> {
-    for (const [table, chain] of [['nat', SERVICES_CHAIN], ['nat', NODEPORTS_CHAIN], ['nat', POSTROUTING_CHAIN], ['filter', SERVICES_CHAIN]] as const) {
+  async ensureJumps(chains: ProxyChains): Promise<void> {
+    for (const [table, chain] of [['nat', chains.services], ['nat', chains.nodePorts], ['nat', chains.postrouting], ['filter', chains.services]] as const) {
       await this.ensureChain(table, chain);
     }
-    for (const [table, chain, spec] of JUMP_RULES) await this.ensureRule(table, chain, spec);
+    for (const [table, chain, spec] of jumpRules(chains)) await this.ensureRule(table, chain, spec);
   }
 
   /** One full sync: learn existing chains, ensure jumps, restore the payload. */
   async sync(input: Omit<NatRulesInput, 'existingChains' | 'existingFilterChains'>): Promise<void> {
-    const [nat, filter] = [await this.existingChains('nat'), await this.existingChains('filter')];
-    await this.ensureJumps();
+    const prefix = input.chains.prefix;
+    const [nat, filter] = [await this.existingChains('nat', prefix), await this.existingChains('filter', prefix)];
+    await this.ensureJumps(input.chains);
     await this.restore(buildNatRules({ ...input, existingChains: nat, existingFilterChains: filter }));
   }
 
-  /** Removes the jump rules and every COX- chain in nat and filter. */
-  async cleanup(): Promise<void> {
-    for (const [table, chain, spec] of JUMP_RULES) {
-      // Delete every copy, in case an older agent duplicated them.
-      for (let i = 0; i < 100; i++) {
-        const r = await this.run('iptables', ['-w', '-t', table, '-D', chain, ...spec]);
-        if (r.code !== 0) break;
-      }
-    }
+  /**
+   * Removes every chain whose name starts with the prefix (one cluster's, proxy and pod
+   * network alike) and the rules that jump to them; other chains and rules stay.
+   */
+  async removeChains(prefix: string): Promise<void> {
     for (const table of ['nat', 'filter'] as const) {
-      const chains = await this.existingChains(table);
-      if (chains.length === 0) continue;
-      const lines = [`*${table}`, ...chains.map((c) => `:${c} - [0:0]`), ...chains.map((c) => `-X ${c}`), 'COMMIT', ''];
-      await this.restore(lines.join('\n'));
+      const payload = removalPayload(table, await this.must('iptables-save', ['-t', table]), prefix);
+      if (payload !== undefined) await this.restore(payload);
     }
   }
 }

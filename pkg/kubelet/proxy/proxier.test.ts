@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/meta.js';
 import type { InformerHandlers } from '../../client/informer.js';
 import { ServiceProxy } from './proxier.js';
+import { proxyChains } from './rules.js';
 import type { Source } from './proxier.js';
 
 class FakeSource implements Source {
@@ -32,6 +33,7 @@ test('syncs at start, coalesces events, never overlaps, retries on error', async
   const proxy = new ServiceProxy(
     { services, endpoints },
     {
+      chains: proxyChains('COX-'),
       clusterCIDR: '10.244.0.0/16',
       log: () => undefined,
       minSyncIntervalMs: 20,

@@ -6,11 +6,14 @@
 import type { KubeObject } from '../../api/meta.js';
 import type { Informer } from '../../client/informer.js';
 import { Iptables } from './iptables.js';
+import type { ProxyChains } from './rules.js';
 import type { Endpoints, Service } from './types.js';
 
 export type Source = Pick<Informer<KubeObject>, 'list' | 'addHandler'>;
 
 export interface ServiceProxyOptions {
+  /** This cluster's chains (cluster-identity.ts gives the prefix). */
+  chains: ProxyChains;
   clusterCIDR: string;
   log: (m: string) => void;
   minSyncIntervalMs?: number;
@@ -91,6 +94,7 @@ export class ServiceProxy {
     const t0 = Date.now();
     try {
       await this.iptables.sync({
+        chains: this.options.chains,
         services: this.sources.services.list() as unknown as Service[],
         endpoints: this.sources.endpoints.list() as unknown as Endpoints[],
         nodeIPs: this.options.nodeIPs,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildNatRules, chainHash } from './rules.js';
+import { buildNatRules, chainHash, proxyChains } from './rules.js';
 import type { Endpoints, Service, ServicePort } from './types.js';
 
 function svc(name: string, ports: ServicePort[], extra: Partial<NonNullable<Service['spec']>> = {}): Service {
@@ -14,7 +14,7 @@ function eps(name: string, ready: string[], notReady: string[], ports: { name?: 
   };
 }
 
-const base = { clusterCIDR: '10.244.0.0/16', existingChains: [] as string[] };
+const base = { chains: proxyChains('COX-'), clusterCIDR: '10.244.0.0/16', existingChains: [] as string[] };
 
 function section(payload: string, table: string): string[] {
   const lines = payload.split('\n');
@@ -67,7 +67,7 @@ test('chain names are stable across rebuilds', () => {
     endpoints: [eps('web', ['10.244.1.2'], [], [{ port: 8080 }])],
   };
   assert.equal(buildNatRules(input), buildNatRules(input));
-  assert.match(buildNatRules(input), /COX-SVC-[0-9A-F]{16} /);
+  assert.match(buildNatRules(input), /COX-SVC-[0-9A-F]{12} /);
 });
 
 test('named ports map to endpoint ports of the same name; UDP supported', () => {
@@ -115,12 +115,12 @@ test('node ports jump to the service chain, before the nodeports jump is last', 
   assert.ok(!out.includes('30082'), 'ClusterIP service gets no node port');
 });
 
-test('stale chains are declared, and deleted after the rules', () => {
-  const stale = 'COX-SVC-0000000000000000';
+test('stale service chains are declared, and deleted after the rules; other chains of the prefix stay', () => {
+  const stale = 'COX-SVC-000000000000';
   const out = buildNatRules({
     ...base,
-    existingChains: ['COX-SERVICES', stale, 'COX-SEP-1111111111111111'],
-    existingFilterChains: ['COX-SERVICES', 'COX-OLD'],
+    existingChains: ['COX-SERVICES', stale, 'COX-SEP-111111111111', 'COX-NET-POSTROUTING'],
+    existingFilterChains: ['COX-SERVICES', 'COX-SVC-222222222222', 'COX-NET-FORWARD'],
     services: [],
     endpoints: [],
   });
@@ -129,7 +129,8 @@ test('stale chains are declared, and deleted after the rules', () => {
   const del = nat.indexOf(`-X ${stale}`);
   assert.ok(decl >= 0 && del > decl);
   assert.ok(nat.lastIndexOf(nat.find((l) => l.startsWith('-A '))!) < del);
-  assert.ok(nat.includes('-X COX-SEP-1111111111111111'));
+  assert.ok(nat.includes('-X COX-SEP-111111111111'));
   assert.ok(!nat.includes('-X COX-SERVICES'));
-  assert.ok(section(out, 'filter').includes('-X COX-OLD'));
+  assert.ok(section(out, 'filter').includes('-X COX-SVC-222222222222'));
+  assert.ok(!out.includes('COX-NET-'), 'the pod network chains are not the proxy\'s');
 });

@@ -8,27 +8,46 @@ import type { Endpoints, Service } from './types.js';
 
 export type { Endpoints, Service } from './types.js';
 
-export const CHAIN_PREFIX = 'COX-';
-export const SERVICES_CHAIN = 'COX-SERVICES';
-export const NODEPORTS_CHAIN = 'COX-NODEPORTS';
-export const POSTROUTING_CHAIN = 'COX-POSTROUTING';
-export const MARK_MASQ_CHAIN = 'COX-MARK-MASQ';
 export const MASQ_MARK = '0x4000/0x4000';
 
+/**
+ * The proxy's chains, all under its cluster's prefix (cluster-identity.ts), so that two
+ * clusters on one machine keep apart. Per-service chains are `<prefix>SVC-<hash>` and
+ * `<prefix>SEP-<hash>`; only those are garbage-collected (other chains of the prefix, such as
+ * the pod network's, belong to someone else).
+ */
+export interface ProxyChains {
+  prefix: string;
+  services: string;
+  nodePorts: string;
+  postrouting: string;
+  markMasq: string;
+}
+
+export function proxyChains(prefix: string): ProxyChains {
+  return { prefix, services: `${prefix}SERVICES`, nodePorts: `${prefix}NODEPORTS`, postrouting: `${prefix}POSTROUTING`, markMasq: `${prefix}MARK-MASQ` };
+}
+
+/** Whether a chain is a per-service chain of these (the ones a sync may find stale). */
+export function isServiceChain(chains: ProxyChains, name: string): boolean {
+  return name.startsWith(`${chains.prefix}SVC-`) || name.startsWith(`${chains.prefix}SEP-`);
+}
+
 export interface NatRulesInput {
+  chains: ProxyChains;
   services: Service[];
   endpoints: Endpoints[];
   nodeIPs?: string[];
   clusterCIDR: string;
-  /** COX-* chains currently present, as `table` → names (nat and filter). */
+  /** Chains of the prefix currently present in the nat table. */
   existingChains: string[];
-  /** COX-* chains currently present in the filter table. */
+  /** Chains of the prefix currently present in the filter table. */
   existingFilterChains?: string[];
 }
 
-/** Stable 16-character chain suffix. */
+/** Stable 12-character chain suffix (a 11-character prefix + `SVC-` + 12 stays within 28). */
 export function chainHash(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('/')).digest('hex').slice(0, 16).toUpperCase();
+  return createHash('sha256').update(parts.join('/')).digest('hex').slice(0, 12).toUpperCase();
 }
 
 function formatProbability(n: number): string {
@@ -71,16 +90,17 @@ export function readyBackends(ep: Endpoints | undefined, portName: string, proto
  * the applier ensures them separately.
  */
 export function buildNatRules(input: NatRulesInput): string {
-  const natChains: string[] = [SERVICES_CHAIN, NODEPORTS_CHAIN, POSTROUTING_CHAIN, MARK_MASQ_CHAIN];
+  const { chains } = input;
+  const natChains: string[] = [chains.services, chains.nodePorts, chains.postrouting, chains.markMasq];
   const natRules: string[] = [];
-  const filterChains: string[] = [SERVICES_CHAIN];
+  const filterChains: string[] = [chains.services];
   const filterRules: string[] = [];
   const nodePortRules: string[] = [];
 
-  natRules.push(`-A ${POSTROUTING_CHAIN} -m mark ! --mark ${MASQ_MARK} -j RETURN`);
-  natRules.push(`-A ${POSTROUTING_CHAIN} -j MARK --xor-mark 0x4000`);
-  natRules.push(`-A ${POSTROUTING_CHAIN} -m comment --comment "coxswain service traffic requiring SNAT" -j MASQUERADE`);
-  natRules.push(`-A ${MARK_MASQ_CHAIN} -j MARK --set-xmark ${MASQ_MARK}`);
+  natRules.push(`-A ${chains.postrouting} -m mark ! --mark ${MASQ_MARK} -j RETURN`);
+  natRules.push(`-A ${chains.postrouting} -j MARK --xor-mark 0x4000`);
+  natRules.push(`-A ${chains.postrouting} -m comment --comment "coxswain service traffic requiring SNAT" -j MASQUERADE`);
+  natRules.push(`-A ${chains.markMasq} -j MARK --set-xmark ${MASQ_MARK}`);
 
   const epByKey = new Map<string, Endpoints>();
   for (const ep of input.endpoints) {
@@ -115,32 +135,32 @@ export function buildNatRules(input: NatRulesInput): string {
 
       if (backends.length === 0) {
         filterRules.push(
-          `-A ${SERVICES_CHAIN} -d ${clusterIP}/32 -p ${p} -m comment --comment ${quote(`${svcName} has no endpoints`)} -m ${p} --dport ${port.port} -j REJECT --reject-with icmp-port-unreachable`,
+          `-A ${chains.services} -d ${clusterIP}/32 -p ${p} -m comment --comment ${quote(`${svcName} has no endpoints`)} -m ${p} --dport ${port.port} -j REJECT --reject-with icmp-port-unreachable`,
         );
         if (nodePort !== undefined) {
           filterRules.push(
-            `-A ${SERVICES_CHAIN} -p ${p} -m comment --comment ${quote(`${svcName} has no endpoints`)} -m addrtype --dst-type LOCAL -m ${p} --dport ${nodePort} -j REJECT --reject-with icmp-port-unreachable`,
+            `-A ${chains.services} -p ${p} -m comment --comment ${quote(`${svcName} has no endpoints`)} -m addrtype --dst-type LOCAL -m ${p} --dport ${nodePort} -j REJECT --reject-with icmp-port-unreachable`,
           );
         }
         continue;
       }
 
-      const svcChain = `COX-SVC-${chainHash(ns, name, portName, proto)}`;
+      const svcChain = `${chains.prefix}SVC-${chainHash(ns, name, portName, proto)}`;
       natChains.push(svcChain);
       natRules.push(
-        `-A ${SERVICES_CHAIN} -d ${clusterIP}/32 -p ${p} -m comment --comment ${quote(`${svcName} cluster IP`)} -m ${p} --dport ${port.port} -j ${svcChain}`,
+        `-A ${chains.services} -d ${clusterIP}/32 -p ${p} -m comment --comment ${quote(`${svcName} cluster IP`)} -m ${p} --dport ${port.port} -j ${svcChain}`,
       );
       if (nodePort !== undefined) {
         nodePortRules.push(
-          `-A ${NODEPORTS_CHAIN} -p ${p} -m comment --comment ${quote(svcName)} -m ${p} --dport ${nodePort} -j ${svcChain}`,
+          `-A ${chains.nodePorts} -p ${p} -m comment --comment ${quote(svcName)} -m ${p} --dport ${nodePort} -j ${svcChain}`,
         );
       }
       // Masquerade every service connection (like --masquerade-all) so replies
       // from an endpoint on the same bridge as the client come back through us.
-      natRules.push(`-A ${svcChain} -j ${MARK_MASQ_CHAIN}`);
+      natRules.push(`-A ${svcChain} -j ${chains.markMasq}`);
       const n = backends.length;
       backends.forEach((b, i) => {
-        const sepChain = `COX-SEP-${chainHash(ns, name, portName, proto, `${b.ip}:${b.port}`)}`;
+        const sepChain = `${chains.prefix}SEP-${chainHash(ns, name, portName, proto, `${b.ip}:${b.port}`)}`;
         natChains.push(sepChain);
         const stat = i < n - 1 ? ` -m statistic --mode random --probability ${formatProbability(n - i)}` : '';
         natRules.push(`-A ${svcChain} -m comment --comment ${quote(svcName)}${stat} -j ${sepChain}`);
@@ -151,12 +171,12 @@ export function buildNatRules(input: NatRulesInput): string {
 
   natRules.push(...nodePortRules);
   natRules.push(
-    `-A ${SERVICES_CHAIN} -m comment --comment "coxswain service nodeports" -m addrtype --dst-type LOCAL -j ${NODEPORTS_CHAIN}`,
+    `-A ${chains.services} -m comment --comment "coxswain service nodeports" -m addrtype --dst-type LOCAL -j ${chains.nodePorts}`,
   );
 
   const out: string[] = ['*nat'];
   const declared = new Set(natChains);
-  const staleNat = input.existingChains.filter((c) => c.startsWith(CHAIN_PREFIX) && !declared.has(c)).sort();
+  const staleNat = input.existingChains.filter((c) => isServiceChain(chains, c) && !declared.has(c)).sort();
   for (const c of [...natChains, ...staleNat]) out.push(`:${c} - [0:0]`);
   out.push(...natRules);
   for (const c of staleNat) out.push(`-X ${c}`);
@@ -164,7 +184,7 @@ export function buildNatRules(input: NatRulesInput): string {
 
   out.push('*filter');
   const declaredF = new Set(filterChains);
-  const staleF = (input.existingFilterChains ?? []).filter((c) => c.startsWith(CHAIN_PREFIX) && !declaredF.has(c)).sort();
+  const staleF = (input.existingFilterChains ?? []).filter((c) => isServiceChain(chains, c) && !declaredF.has(c)).sort();
   for (const c of [...filterChains, ...staleF]) out.push(`:${c} - [0:0]`);
   out.push(...filterRules);
   for (const c of staleF) out.push(`-X ${c}`);

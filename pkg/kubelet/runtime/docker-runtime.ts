@@ -3,7 +3,8 @@
 
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { dockerName, identityOf, labelsFor, LABELS, type ContainerIdentity } from './labels.js';
+import { cidrContains, intToIp, parseCidr } from '../../api/cidr.js';
+import { dockerName, identityOf, labelsFor, LABELS, ownerFilter, type ContainerIdentity, type Owner } from './labels.js';
 
 export class ImagePullError extends Error {
   constructor(image: string, why: string) {
@@ -109,11 +110,12 @@ function time(t: string | undefined): string | undefined {
 
 export class DockerRuntime {
   readonly docker: Docker;
-  private readonly nodeName: string;
+  /** Every object made carries these labels; every list is filtered by them. */
+  readonly owner: Owner;
 
-  constructor(opts: { socketPath: string; nodeName: string }) {
+  constructor(opts: { socketPath: string; nodeName: string; clusterId: string }) {
     this.docker = new Docker({ socketPath: opts.socketPath });
-    this.nodeName = opts.nodeName;
+    this.owner = { cluster: opts.clusterId, node: opts.nodeName };
   }
 
   async version(): Promise<string> {
@@ -148,14 +150,21 @@ export class DockerRuntime {
   }
 
   /**
-   * A user-defined bridge network with the given subnet (created once). An existing one with
-   * another subnet is an error unless `replace` is set: then it is removed, with the
-   * containers attached to it, and made anew.
+   * A user-defined bridge network of this owner with the given subnet (created once). An
+   * existing one with another subnet is an error unless `replace` is set: then it is removed,
+   * with the containers attached to it, and made anew. A subnet that overlaps any other
+   * Docker network (another cluster's pods, say) is an error naming that network.
    */
   async ensureNetwork(name: string, subnet: string, gateway: string, opts: { bridgeName?: string; masquerade?: boolean; replace?: boolean } = {}): Promise<void> {
-    const existing = (await this.docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name);
+    const all = await this.docker.listNetworks();
+    const subnetsOf = (n: Docker.NetworkInspectInfo): string[] => (n.IPAM?.Config ?? []).map((c) => c['Subnet'] ?? '').filter((x) => x !== '');
+    const existing = all.find((n) => n.Name === name);
     if (existing !== undefined) {
-      const subnets = (existing.IPAM?.Config ?? []).map((c) => c['Subnet']);
+      const owner = existing.Labels?.[LABELS.cluster];
+      if (owner !== this.owner.cluster) throw new Error(`docker network ${name} exists but is not this cluster's (its ${LABELS.cluster} label is "${owner ?? ''}"): remove it with "docker network rm ${name}"`);
+      const node = existing.Labels?.[LABELS.node];
+      if (node !== this.owner.node) throw new Error(`docker network ${name} belongs to node ${node ?? '(none)'} of this cluster: one dockerd holds the pod network of one node only`);
+      const subnets = subnetsOf(existing);
       if (subnets.includes(subnet)) return;
       if (!opts.replace) throw new Error(`docker network ${name} exists with subnet ${subnets.join(',') || 'none'}, not ${subnet}`);
       const net = this.docker.getNetwork(existing.Id);
@@ -163,16 +172,40 @@ export class DockerRuntime {
       for (const id of Object.keys(info.Containers ?? {})) await this.docker.getContainer(id).remove({ force: true });
       await net.remove();
     }
+    for (const n of all) {
+      if (n.Name === name) continue;
+      const clash = subnetsOf(n).find((s) => cidrsOverlap(s, subnet));
+      if (clash === undefined) continue;
+      const cluster = n.Labels?.[LABELS.cluster];
+      // A pod network of an agent from before cluster labels (an older version).
+      if (cluster === undefined && n.Labels?.[LABELS.node] !== undefined) {
+        throw new Error(`the pod subnet ${subnet} overlaps Docker network ${n.Name} (${clash}) of an older node agent: unless that cluster still runs, remove it with "docker network rm ${n.Name}"`);
+      }
+      throw new Error(`the pod subnet ${subnet} overlaps Docker network ${n.Name} (${clash}${cluster === undefined ? '' : `, cluster ${cluster}`}): give this cluster another cluster CIDR (controller-manager and agent --cluster-cidr, COXSWAIN_CLUSTER_CIDR for npm run up)`);
+    }
     await this.docker.createNetwork({
       Name: name,
       Driver: 'bridge',
       IPAM: { Config: [{ Subnet: subnet, Gateway: gateway }] },
-      Labels: { [LABELS.node]: this.nodeName },
+      Labels: { [LABELS.cluster]: this.owner.cluster, [LABELS.node]: this.owner.node },
       Options: {
         'com.docker.network.bridge.name': (opts.bridgeName ?? name).slice(0, 15),
         ...(opts.masquerade === false ? { 'com.docker.network.bridge.enable_ip_masquerade': 'false' } : {}),
       },
     });
+  }
+
+  /**
+   * Removes every container and network of this runtime's cluster, of any node (the cluster
+   * is going away); objects of other clusters stay. Returns how many of each went.
+   */
+  async removeCluster(): Promise<{ containers: number; networks: number }> {
+    const label = [`${LABELS.cluster}=${this.owner.cluster}`];
+    const containers = await this.docker.listContainers({ all: true, filters: { label } });
+    for (const c of containers) await this.remove(c.Id);
+    const networks = await this.docker.listNetworks({ filters: { label } });
+    for (const n of networks) await this.removeNetwork(n.Id);
+    return { containers: containers.length, networks: networks.length };
   }
 
   /** Removes a network (gone already is fine); fails while containers are attached. */
@@ -211,7 +244,7 @@ export class DockerRuntime {
       name: dockerName(identity),
       Image: spec.image,
       Hostname: spec.hostNetwork ? undefined : spec.hostname,
-      Labels: { ...spec.labels, ...labelsFor(this.nodeName, identity) },
+      Labels: { ...spec.labels, ...labelsFor(this.owner, identity) },
       ExposedPorts: exposed,
       HostConfig: hostConfig,
     });
@@ -239,7 +272,7 @@ export class DockerRuntime {
       name: dockerName(identity),
       Image: spec.image,
       Env: spec.env,
-      Labels: { ...spec.labels, ...labelsFor(this.nodeName, identity) },
+      Labels: { ...spec.labels, ...labelsFor(this.owner, identity) },
       Tty: spec.tty === true,
       OpenStdin: spec.stdin === true,
       HostConfig: hostConfig,
@@ -308,7 +341,7 @@ export class DockerRuntime {
 
   /** Every container this agent created on this node (or of one pod), running or not. */
   async listManaged(podUid?: string): Promise<ContainerState[]> {
-    const label = [`${LABELS.node}=${this.nodeName}`];
+    const label = ownerFilter(this.owner);
     if (podUid !== undefined) label.push(`${LABELS.podUid}=${podUid}`);
     const list = await this.docker.listContainers({ all: true, filters: { label } });
     const states = await Promise.all(list.map((c) => this.inspect(c.Id)));
@@ -317,7 +350,7 @@ export class DockerRuntime {
 
   /** Every container of this node with its identity and Docker state, from one list call. */
   async listManagedSummary(): Promise<ManagedSummary[]> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${this.nodeName}`] } });
+    const list = await this.docker.listContainers({ all: true, filters: { label: ownerFilter(this.owner) } });
     const out: ManagedSummary[] = [];
     for (const c of list) {
       const identity = identityOf(c.Labels);
@@ -400,6 +433,13 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number> {
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error('the exec did not report an exit code');
+}
+
+/** Whether two IPv4 CIDRs share an address (one holds the other's base); IPv6 never clashes here. */
+function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  return x !== undefined && y !== undefined && (cidrContains(x, intToIp(y.base)) || cidrContains(y, intToIp(x.base)));
 }
 
 function isStatus(err: unknown, code: number): boolean {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { demuxBuffer } from './docker-runtime.js';
-import { dockerName, identityOf, labelsFor, LABELS, type ContainerIdentity } from './labels.js';
+import { dockerName, identityOf, labelsFor, LABELS, ownerFilter, type ContainerIdentity } from './labels.js';
 
 const web: ContainerIdentity = { uid: 'u-1', namespace: 'ns', name: 'pod', containerName: 'web', attempt: 3, type: 'app', specHash: 'abc' };
 
-test('labels carry the node and the identity, and read back to the same identity', () => {
-  const labels = labelsFor('node-a', web);
+test('labels carry the cluster, the node and the identity, and read back to the same identity', () => {
+  const labels = labelsFor({ cluster: '0a1b2c3d', node: 'node-a' }, web);
+  assert.equal(labels[LABELS.cluster], '0a1b2c3d');
   assert.equal(labels[LABELS.node], 'node-a');
   assert.equal(labels['io.coxswain.pod.uid'], 'u-1');
   assert.equal(labels['io.coxswain.pod.namespace'], 'ns');
@@ -17,6 +18,10 @@ test('labels carry the node and the identity, and read back to the same identity
   assert.deepEqual(identityOf(labels), web);
 });
 
+test('the owner filter selects by cluster and node together', () => {
+  assert.deepEqual(ownerFilter({ cluster: '0a1b2c3d', node: 'n' }), ['io.coxswain.cluster=0a1b2c3d', 'io.coxswain.node=n']);
+});
+
 test('containers without our labels have no identity', () => {
   assert.equal(identityOf(undefined), undefined);
   assert.equal(identityOf({}), undefined);
@@ -25,7 +30,7 @@ test('containers without our labels have no identity', () => {
 });
 
 test('a malformed attempt label reads as attempt 0', () => {
-  const labels = { ...labelsFor('n', web), [LABELS.attempt]: 'x' };
+  const labels = { ...labelsFor({ cluster: '0a1b2c3d', node: 'n' }, web), [LABELS.attempt]: 'x' };
   assert.equal(identityOf(labels)?.attempt, 0);
 });
 

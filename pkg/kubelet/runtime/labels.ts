@@ -1,7 +1,10 @@
 // The labels every Docker object the node agent creates carries. They tie a container to
-// its pod, so a restarted agent rebuilds its view from Docker alone.
+// its cluster, node and pod, so a restarted agent rebuilds its view from Docker alone and
+// never mistakes another cluster's containers (same dockerd, same node name) for its own.
 
 export const LABELS = {
+  /** The cluster's identity (cluster-identity.ts). */
+  cluster: 'io.coxswain.cluster',
   podUid: 'io.coxswain.pod.uid',
   podNamespace: 'io.coxswain.pod.namespace',
   podName: 'io.coxswain.pod.name',
@@ -28,9 +31,21 @@ export interface ContainerIdentity extends PodIdentity {
   specHash: string;
 }
 
-export function labelsFor(node: string, c: ContainerIdentity): Record<string, string> {
+/** Whose a Docker object is: a cluster and a node of it. */
+export interface Owner {
+  cluster: string;
+  node: string;
+}
+
+/** Docker label filters that select exactly the objects of this owner. */
+export function ownerFilter(owner: Owner): string[] {
+  return [`${LABELS.cluster}=${owner.cluster}`, `${LABELS.node}=${owner.node}`];
+}
+
+export function labelsFor(owner: Owner, c: ContainerIdentity): Record<string, string> {
   return {
-    [LABELS.node]: node,
+    [LABELS.cluster]: owner.cluster,
+    [LABELS.node]: owner.node,
     [LABELS.podUid]: c.uid,
     [LABELS.podNamespace]: c.namespace,
     [LABELS.podName]: c.name,
