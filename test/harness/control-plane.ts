@@ -5,10 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureClusterPki, ensureNodeCredentials, type ClusterPkiPaths } from '../../pkg/pki/index.js';
+import { runRoot } from './run-root.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/ root (this file compiles to dist/test/harness/). */
@@ -85,7 +85,8 @@ function signingArgs(pki: ClusterPkiPaths): string[] {
 }
 
 export async function startControlPlane(opts: { extraArgs?: string[]; withControllers?: boolean; withScheduler?: boolean; controllerManagerArgs?: string[]; host?: string } = {}): Promise<ControlPlane> {
-  const dir = mkdtempSync(join(tmpdir(), 'coxswain-test-'));
+  // Under this run's root: a run killed before stop() is swept by the next (run-root.ts).
+  const dir = mkdtempSync(join(runRoot(), 'plane-'));
   const port = await freePort();
   // 127.0.0.1, or the address simulated hosts reach this machine at (198.18.0.1).
   const host = opts.host ?? '127.0.0.1';
