@@ -3,12 +3,14 @@
 //   run   --state DIR                     the supervisor itself (foreground)
 //   start --state DIR                     the same, detached; returns once it runs
 //   add   --state DIR --name N -- CMD...  one more child for the running supervisor
+//   systemd --state DIR [--out DIR]       the same supervision as systemd units (real machines)
 
 import { Command, InvalidArgumentError } from 'commander';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  addChild, claimPidFile, DEFAULT_BACKOFF, DEFAULT_GRACE_PERIOD_MS, layoutOf, releasePidFile, startDetached, Supervisor, validName,
+  addChild, claimPidFile, DEFAULT_BACKOFF, DEFAULT_GRACE_PERIOD_MS, layoutOf, readSpecs, releasePidFile, startDetached, Supervisor, systemdUnits, validName,
 } from '../pkg/supervisor/index.js';
 
 const log = (msg: string): void => {
@@ -78,6 +80,24 @@ program.command('add')
     const layout = layoutOf(resolve(o.state));
     const res = await addChild(layout, { name: o.name, command: file, args, cwd: process.cwd() }).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
     process.stdout.write(res.started ? `started ${o.name} (pid ${res.pid})\n` : `${o.name} already running (pid ${res.pid})\n`);
+  });
+
+program.command('systemd')
+  .description('write systemd units running what the supervisor of --state runs (for real machines, instead of the supervisor)')
+  .requiredOption('--state <dir>', 'the cluster\'s state folder (after `npm run up`)')
+  .option('--out <dir>', 'where to write the units', '/etc/systemd/system')
+  .option('--prefix <name>', 'unit names: <prefix>-<child>.service, <prefix>.target', name, 'coxswain')
+  .option('--grace-period <seconds>', 'time a child gets after SIGTERM before SIGKILL', seconds, DEFAULT_GRACE_PERIOD_MS)
+  .action((o: { state: string; out: string; prefix: string; gracePeriod: number }) => {
+    const stateDir = resolve(o.state);
+    const specs = readSpecs(layoutOf(stateDir), (msg) => fail(msg));
+    if (specs.length === 0) fail(`nothing is supervised under ${stateDir} (run npm run up first)`);
+    mkdirSync(o.out, { recursive: true });
+    for (const [file, text] of systemdUnits(specs, { stateDir, prefix: o.prefix, gracePeriodMs: o.gracePeriod, backoff: DEFAULT_BACKOFF })) {
+      writeFileSync(join(o.out, file), text);
+      process.stdout.write(`wrote ${join(o.out, file)}\n`);
+    }
+    process.stdout.write(`next: npm run down; systemctl daemon-reload; systemctl enable --now ${o.prefix}.target\n`);
   });
 
 await program.parseAsync();

@@ -3,3 +3,4 @@ export { addChild, claimPidFile, releasePidFile, startDetached } from './control
 export { childLogFile, childPidFile, ensureLayout, isAlive, layoutOf, livePid, type Layout } from './layout.js';
 export { readSpecs, validName, writeSpec, type ChildSpec } from './spec.js';
 export { DEFAULT_GRACE_PERIOD_MS, Supervisor, type SupervisorConfig } from './supervisor.js';
+export { execWord, systemdUnits, type SystemdOptions } from './systemd.js';
