@@ -63,9 +63,12 @@ after(async () => {
 test('the apiserver killed with SIGKILL is back, answering readyz, under a new PID', async () => {
   const old = pidOf('apiserver');
   assert.ok(old !== undefined, 'the apiserver runs');
+  const killedAt = Date.now();
   process.kill(old, 'SIGKILL');
   const pid = await backWithNewPid('apiserver', old, readyz);
   assert.notEqual(pid, old);
+  // Reported, not asserted (tests never assert on wall-clock time; the poll is bounded).
+  process.stdout.write(`# apiserver answered readyz again ${Date.now() - killedAt} ms after kill -9 (new pid ${pid})\n`);
   assert.match(readFileSync(join(state, 'logs', 'apiserver.log'), 'utf8'), /supervisor: restart 1 of apiserver/);
 });
 
@@ -85,6 +88,15 @@ test('up run again says the cluster is running and changes nothing', async () =>
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /already running/);
   assert.equal(res.stdout.trim().split('\n').length, 1, `one line: ${res.stdout}`);
+  assert.deepEqual(names.map(pidOf), before);
+});
+
+test('up with other settings over the running cluster says to stop it first and changes nothing', async () => {
+  const names = ['supervisor', 'apiserver', 'controller-manager', 'scheduler', 'kubelet'];
+  const before = names.map(pidOf);
+  const res = await run('bash', [join(REPO, 'scripts', 'up.sh')], { env: { ...env, COXSWAIN_PORT: String(await freePort()) }, timeoutMs: 60_000 });
+  assert.equal(res.code, 1);
+  assert.match(res.stderr.trim(), /^up: a cluster with other settings \(.*\) is already running from .*; stop it first: COXSWAIN_STATE=\S+ npm run down$/);
   assert.deepEqual(names.map(pidOf), before);
 });
 
