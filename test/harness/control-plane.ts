@@ -79,6 +79,18 @@ export function exited(child: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * SIGTERM, then SIGKILL if it has not exited within `graceMs`: a graceful stop can hang (an
+ * apiserver waits for connections to a host whose link was cut), a test's cleanup must not.
+ */
+export async function stopBounded(child: ChildProcess | undefined, graceMs = 10_000): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited(child);
+  clearTimeout(timer);
+}
+
 /** The controller-manager signs node certificates with the cluster CA. */
 function signingArgs(pki: ClusterPkiPaths): string[] {
   return ['--cluster-signing-cert-file', pki.caCert, '--cluster-signing-key-file', pki.caKey];
@@ -137,16 +149,7 @@ export async function startControlPlane(opts: { extraArgs?: string[]; withContro
       plane.apiserver = await launch();
     },
     async stop() {
-      for (const p of [plane.controllerManager, plane.scheduler]) {
-        if (p !== undefined && p.exitCode === null && p.signalCode === null) {
-          p.kill('SIGTERM');
-          await exited(p);
-        }
-      }
-      if (plane.apiserver.exitCode === null && plane.apiserver.signalCode === null) {
-        plane.apiserver.kill('SIGTERM');
-        await exited(plane.apiserver);
-      }
+      for (const p of [plane.controllerManager, plane.scheduler, plane.apiserver]) await stopBounded(p);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -248,10 +251,7 @@ export async function startNodeAgent(plane: ControlPlane, opts: { name?: string;
       agent.process = await launch();
     },
     async stop() {
-      if (agent.process.exitCode === null && agent.process.signalCode === null) {
-        agent.process.kill('SIGTERM');
-        await exited(agent.process);
-      }
+      await stopBounded(agent.process, 30_000);
     },
     output: () => out,
   };
