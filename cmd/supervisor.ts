@@ -90,7 +90,7 @@ program.command('systemd')
   .option('--grace-period <seconds>', 'time a child gets after SIGTERM before SIGKILL', seconds, DEFAULT_GRACE_PERIOD_MS)
   .action((o: { state: string; out: string; prefix: string; gracePeriod: number }) => {
     const stateDir = resolve(o.state);
-    const specs = readSpecs(layoutOf(stateDir), (msg) => fail(msg));
+    const specs = readSpecs(layoutOf(stateDir), (msg) => fail(msg)) ?? [];
     if (specs.length === 0) fail(`nothing is supervised under ${stateDir} (run npm run up first)`);
     mkdirSync(o.out, { recursive: true });
     for (const [file, text] of systemdUnits(specs, { stateDir, prefix: o.prefix, gracePeriodMs: o.gracePeriod, backoff: DEFAULT_BACKOFF })) {

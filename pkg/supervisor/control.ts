@@ -64,7 +64,7 @@ export async function addChild(layout: Layout, child: Omit<ChildSpec, 'order'>, 
   const running = livePid(pidFile);
   if (running !== undefined && existsSync(specFile)) return { pid: running, started: false };
   // Started after every child already there, stopped before them.
-  const order = Math.max(0, ...readSpecs(layout, () => undefined).map((s) => s.order)) + 1;
+  const order = Math.max(0, ...(readSpecs(layout, () => undefined) ?? []).map((s) => s.order)) + 1;
   writeSpec(layout, { ...child, order });
   process.kill(supervisor, 'SIGHUP');
   const deadline = Date.now() + timeoutMs;

@@ -40,10 +40,20 @@ function parseSpec(text: string, file: string): ChildSpec {
   return { name, command, args, cwd, order };
 }
 
-/** Every child spec in start order; a file that does not parse is reported, not fatal. */
-export function readSpecs(layout: Layout, onError: (msg: string) => void): ChildSpec[] {
+/**
+ * Every child spec in start order; a file that does not parse is reported, not fatal.
+ * undefined when the folder cannot be read (then nothing should change).
+ */
+export function readSpecs(layout: Layout, onError: (msg: string) => void): ChildSpec[] | undefined {
   const specs: ChildSpec[] = [];
-  for (const entry of readdirSync(layout.specDir)) {
+  let entries: string[];
+  try {
+    entries = readdirSync(layout.specDir);
+  } catch (err) {
+    onError(`cannot read ${layout.specDir}: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+  for (const entry of entries) {
     if (!entry.endsWith('.json')) continue;
     const file = join(layout.specDir, entry);
     try {

@@ -10,8 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { childLogFile, childPidFile, ensureLayout, isAlive, layoutOf, livePid, writeSpec, type Layout } from './index.js';
-import { Supervisor } from './supervisor.js';
+import { childLogFile, childPidFile, ensureLayout, isAlive, layoutOf, livePid, Supervisor, writeSpec, type Layout } from './index.js';
 
 const SLEEPER = ['-e', 'setInterval(() => {}, 1000)'];
 const STUBBORN = ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'];
@@ -77,6 +76,25 @@ test('a child that ignores SIGTERM is killed after the grace period', async () =
     await running;
     assert.equal(isAlive(pid), false);
     assert.ok(logs.some((l) => /still running .* SIGKILL/.test(l)), logs.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a command that cannot be started is retried with back-off; the supervisor keeps running the others', async () => {
+  const { dir, layout, logs } = setup();
+  try {
+    writeSpec(layout, { name: 'missing', command: join(dir, 'no-such-program'), args: [], cwd: dir, order: 1 });
+    writeSpec(layout, { name: 'fine', command: process.execPath, args: SLEEPER, cwd: dir, order: 2 });
+    const sup = new Supervisor({ stateDir: dir, gracePeriodMs: 5_000, backoff: FAST, log: (m) => logs.push(m) });
+    const abort = new AbortController();
+    const running = sup.run(abort.signal);
+    const fine = await until('fine runs', () => livePid(childPidFile(layout, 'fine')));
+    await until('three failed starts', () => (logs.filter((l) => /^missing .*could not start.*restart 3 in 0\.1 s/.test(l)).length > 0 ? true : undefined));
+    assert.equal(livePid(childPidFile(layout, 'fine')), fine);
+    abort.abort();
+    await running;
+    assert.equal(isAlive(fine), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -84,6 +84,7 @@ export class Supervisor {
   reload(): void {
     if (this.stopping) return;
     const specs = readSpecs(this.layout, this.config.log);
+    if (specs === undefined) return;
     const names = new Set(specs.map((s) => s.name));
     for (const spec of specs) {
       if (this.children.has(spec.name)) continue;
@@ -108,20 +109,30 @@ export class Supervisor {
 
   private start(child: Child): void {
     const { name, command, args, cwd } = child.spec;
-    const logFile = childLogFile(this.layout, name);
-    if (child.restarts > 0) appendFileSync(logFile, `${new Date().toISOString()} supervisor: restart ${child.restarts} of ${name}\n`);
-    const out = openSync(logFile, 'a');
+    child.startedAt = Date.now();
     let proc: ChildProcess;
     try {
-      proc = spawn(command, args, { cwd, stdio: ['ignore', out, out] });
-    } finally {
-      closeSync(out);
+      const logFile = childLogFile(this.layout, name);
+      if (child.restarts > 0) appendFileSync(logFile, `${new Date().toISOString()} supervisor: restart ${child.restarts} of ${name}\n`);
+      const out = openSync(logFile, 'a');
+      try {
+        proc = spawn(command, args, { cwd, stdio: ['ignore', out, out] });
+      } finally {
+        closeSync(out);
+      }
+    } catch (err) {
+      // The state folder unwritable, a bad cwd: keep trying with back-off rather than crash.
+      this.restartLater(child, undefined, `could not start: ${err instanceof Error ? err.message : String(err)}`);
+      return;
     }
     child.process = proc;
-    child.startedAt = Date.now();
     const pid = proc.pid;
     if (pid !== undefined) {
-      writeFileSync(childPidFile(this.layout, name), `${pid}\n`);
+      try {
+        writeFileSync(childPidFile(this.layout, name), `${pid}\n`);
+      } catch (err) {
+        this.config.log(`cannot record the pid of ${name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
       this.config.log(`started ${name} (pid ${pid})`);
     }
     let gone = false;
@@ -142,11 +153,15 @@ export class Supervisor {
     child.process = undefined;
     const pidFile = childPidFile(this.layout, child.spec.name);
     if (proc.pid !== undefined && readPid(pidFile) === proc.pid) rmSync(pidFile, { force: true });
+    this.restartLater(child, proc.pid, why);
+  }
+
+  private restartLater(child: Child, pid: number | undefined, why: string): void {
     if (this.stopping || child.removed) return;
     const ranMs = Date.now() - child.startedAt;
     const waitMs = child.backoff.next(ranMs);
     child.restarts += 1;
-    this.config.log(`${child.spec.name} (pid ${proc.pid ?? '-'}) ended (${why}) after ${(ranMs / 1000).toFixed(1)} s; restart ${child.restarts} in ${(waitMs / 1000).toFixed(1)} s`);
+    this.config.log(`${child.spec.name} (pid ${pid ?? '-'}) ended (${why}) after ${(ranMs / 1000).toFixed(1)} s; restart ${child.restarts} in ${(waitMs / 1000).toFixed(1)} s`);
     child.timer = setTimeout(() => {
       child.timer = undefined;
       if (!this.stopping && !child.removed) this.start(child);
