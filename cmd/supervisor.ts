@@ -72,13 +72,15 @@ program.command('add')
   .description('run one more process under the running supervisor of --state')
   .requiredOption('--state <dir>', 'the cluster\'s state folder')
   .requiredOption('--name <name>', 'names its pid and log files', name)
+  .option('--pid-file <file>', 'one more file to record its PID in')
   .argument('<command...>', 'the command and its arguments, after --')
   .passThroughOptions()
-  .action(async (command: string[], o: { state: string; name: string }) => {
+  .action(async (command: string[], o: { state: string; name: string; pidFile?: string }) => {
     const [file, ...args] = command;
     if (file === undefined) return fail('add needs a command');
     const layout = layoutOf(resolve(o.state));
-    const res = await addChild(layout, { name: o.name, command: file, args, cwd: process.cwd() }).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+    const extra = o.pidFile !== undefined ? { extraPidFile: resolve(o.pidFile) } : {};
+    const res = await addChild(layout, { name: o.name, command: file, args, cwd: process.cwd(), ...extra }).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
     process.stdout.write(res.started ? `started ${o.name} (pid ${res.pid})\n` : `${o.name} already running (pid ${res.pid})\n`);
   });
 

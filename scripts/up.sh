@@ -69,10 +69,11 @@ ca_identity "$CERTS/ca.crt" >"$STATE/cluster-ca"
 NODE_BIN=$(command -v node)
 node dist/cmd/supervisor.js start --state "$STATE" | sed 's/^[^ ]* /up: /'
 
-# start NAME CMD ARGS...: run CMD under the supervisor, logs in $STATE/logs/NAME.log.
+# start NAME [--pid-file F] CMD ARGS...: run CMD under the supervisor, logs in $STATE/logs/NAME.log.
 start() {
-  local name=$1; shift
-  node dist/cmd/supervisor.js add --state "$STATE" --name "$name" -- "$@" | sed 's/^/up: /'
+  local name=$1 extra=(); shift
+  if [ "$1" = --pid-file ]; then extra=(--pid-file "$2"); shift 2; fi
+  node dist/cmd/supervisor.js add --state "$STATE" --name "$name" "${extra[@]}" -- "$@" | sed 's/^/up: /'
 }
 
 # True once the supervisor has seen NAME end (a crash during start-up).
@@ -128,10 +129,9 @@ else
   read -r -a JOIN_ARGS <<<"${JOIN#coxswain-kubelet }"
   for n in $(seq 1 "$HOSTS"); do
     eval "$(bash scripts/sim-hosts.sh env "$n")"
-    start "kubelet-$NS" nsenter --net="/run/netns/$NS" "$NODE_BIN" dist/cmd/kubelet.js "${JOIN_ARGS[@]}" \
+    # --pid-file: whoever reclaims this namespace later (sim-hosts.sh add) stops the agent by it.
+    start "kubelet-$NS" --pid-file "$AGENT_PIDFILE" nsenter --net="/run/netns/$NS" "$NODE_BIN" dist/cmd/kubelet.js "${JOIN_ARGS[@]}" \
       --node-name "$NS" --node-ip "$IP" --docker-socket "$SOCKET" --root-dir "$HOST_ROOT/kubelet"
-    # Whoever reclaims this namespace later (sim-hosts.sh add) stops the agent by this file.
-    cp "$STATE/pids/kubelet-$NS" "$AGENT_PIDFILE"
   done
   for n in $(seq 1 "$HOSTS"); do
     eval "$(bash scripts/sim-hosts.sh env "$n")"

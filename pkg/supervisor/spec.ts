@@ -14,6 +14,8 @@ export interface ChildSpec {
   cwd: string;
   /** Order of adding: children start in it and stop in reverse. */
   order: number;
+  /** One more file to record the PID in, for tools that know the process by another path. */
+  extraPidFile?: string;
 }
 
 const NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
@@ -32,12 +34,14 @@ function parseSpec(text: string, file: string): ChildSpec {
   const args = get('args');
   const cwd = get('cwd');
   const order = get('order');
+  const extraPidFile = get('extraPidFile');
   if (typeof name !== 'string' || !validName(name)) throw new Error(`${file}: bad name`);
   if (typeof command !== 'string' || command === '') throw new Error(`${file}: bad command`);
   if (!Array.isArray(args) || !args.every((a): a is string => typeof a === 'string')) throw new Error(`${file}: bad args`);
   if (typeof cwd !== 'string') throw new Error(`${file}: bad cwd`);
   if (typeof order !== 'number' || !Number.isFinite(order)) throw new Error(`${file}: bad order`);
-  return { name, command, args, cwd, order };
+  if (extraPidFile !== undefined && typeof extraPidFile !== 'string') throw new Error(`${file}: bad extraPidFile`);
+  return { name, command, args, cwd, order, ...(extraPidFile !== undefined ? { extraPidFile } : {}) };
 }
 
 /**

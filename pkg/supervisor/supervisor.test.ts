@@ -36,7 +36,8 @@ function setup(): { dir: string; layout: Layout; logs: string[] } {
 test('a child killed with SIGKILL is started again with a new PID; stopping ends every child', async () => {
   const { dir, layout, logs } = setup();
   try {
-    writeSpec(layout, { name: 'a', command: process.execPath, args: SLEEPER, cwd: dir, order: 1 });
+    const extra = join(dir, 'a-elsewhere.pid');
+    writeSpec(layout, { name: 'a', command: process.execPath, args: SLEEPER, cwd: dir, order: 1, extraPidFile: extra });
     writeSpec(layout, { name: 'b', command: process.execPath, args: SLEEPER, cwd: dir, order: 2 });
     const sup = new Supervisor({ stateDir: dir, gracePeriodMs: 5_000, backoff: FAST, log: (m) => logs.push(m) });
     const abort = new AbortController();
@@ -49,6 +50,7 @@ test('a child killed with SIGKILL is started again with a new PID; stopping ends
       return pid !== undefined && pid !== first ? pid : undefined;
     });
     assert.equal(isAlive(first), false);
+    assert.equal(livePid(extra), second, 'the extra pid file follows the restart');
     assert.equal(livePid(childPidFile(layout, 'b')), b, 'the other child was not touched');
     assert.match(readFileSync(childLogFile(layout, 'a'), 'utf8'), /supervisor: restart 1 of a/);
     assert.ok(logs.some((l) => /a \(pid \d+\) ended \(signal SIGKILL\)/.test(l)), logs.join('\n'));
@@ -57,6 +59,7 @@ test('a child killed with SIGKILL is started again with a new PID; stopping ends
     assert.equal(isAlive(second), false);
     assert.equal(isAlive(b), false);
     assert.equal(livePid(childPidFile(layout, 'a')), undefined, 'pid files removed');
+    assert.equal(livePid(extra), undefined);
     assert.ok(logs.indexOf('stopped b (pid ' + b + ')') < logs.findIndex((l) => l.startsWith('stopped a')), 'reverse order of adding');
   } finally {
     rmSync(dir, { recursive: true, force: true });

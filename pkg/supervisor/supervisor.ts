@@ -129,7 +129,7 @@ export class Supervisor {
     const pid = proc.pid;
     if (pid !== undefined) {
       try {
-        writeFileSync(childPidFile(this.layout, name), `${pid}\n`);
+        for (const file of this.pidFiles(child)) writeFileSync(file, `${pid}\n`);
       } catch (err) {
         this.config.log(`cannot record the pid of ${name}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -151,9 +151,13 @@ export class Supervisor {
   private exited(child: Child, proc: ChildProcess, why: string): void {
     if (child.process !== proc) return;
     child.process = undefined;
-    const pidFile = childPidFile(this.layout, child.spec.name);
-    if (proc.pid !== undefined && readPid(pidFile) === proc.pid) rmSync(pidFile, { force: true });
+    for (const file of this.pidFiles(child)) if (proc.pid !== undefined && readPid(file) === proc.pid) rmSync(file, { force: true });
     this.restartLater(child, proc.pid, why);
+  }
+
+  private pidFiles(child: Child): string[] {
+    const own = childPidFile(this.layout, child.spec.name);
+    return child.spec.extraPidFile !== undefined ? [own, child.spec.extraPidFile] : [own];
   }
 
   private restartLater(child: Child, pid: number | undefined, why: string): void {
