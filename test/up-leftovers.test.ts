@@ -1,6 +1,7 @@
 // `npm run up` over what another cluster left: its port taken, data without or with another
 // CA, an agent root holding another cluster's credentials. Each time up exits non-zero with
-// one line naming what is there and what to run, and starts nothing.
+// one line naming what is there and what to run, and starts nothing. An up that fails after
+// it started something stops it again.
 
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureClusterPki } from '../pkg/pki/index.js';
 import { freePort, REPO, run } from './harness/control-plane.js';
-import { runRoot } from './harness/run-root.js';
+import { processesUnder, runRoot } from './harness/run-root.js';
 
 let base: string;
 let n = 0;
@@ -77,4 +78,20 @@ test('a simulated host\'s agent root holding another cluster\'s credentials: up 
   const down = await run('bash', [join(REPO, 'scripts', 'down.sh'), '--purge'], { env, timeoutMs: 60_000 });
   assert.equal(down.code, 0, down.stderr);
   assert.equal(existsSync(join(state, 'sim')), false, 'purge removed the agent roots');
+});
+
+test('up that fails after it started something stops it again and keeps the logs', async () => {
+  const { state, env } = await freshState();
+  await ensureClusterPki(join(state, 'certs'), { server: `https://127.0.0.1:${env['COXSWAIN_PORT']}` });
+  // A data file the apiserver cannot open: it exits at start, every time.
+  mkdirSync(join(state, 'data'));
+  writeFileSync(join(state, 'data', 'coxswain.db'), 'this is not an SQLite database, just text long enough to be read as one '.repeat(20));
+  const res = await run('bash', [join(REPO, 'scripts', 'up.sh')], { env, timeoutMs: 120_000 });
+  assert.equal(res.code, 1, `up failed: ${res.stdout} ${res.stderr}`);
+  assert.match(res.stderr, /up: the apiserver exited/);
+  assert.match(res.stderr, /up: failed; stopping what it started/);
+  assert.match(res.stderr, /down: stopped the supervisor/);
+  assert.equal(existsSync(join(state, 'supervisor.pid')), false, 'the supervisor is gone');
+  assert.deepEqual(processesUnder(state), [], 'no process of this cluster runs');
+  assert.ok(existsSync(join(state, 'logs', 'apiserver.log')), 'the logs stay');
 });
