@@ -116,11 +116,15 @@ wait_node_ready() {
 
 if [ "$HOSTS" -eq 0 ]; then
   # One node agent on this machine, with credentials made offline from the CA.
+  # COXSWAIN_KUBELET_ARGS: more flags for it (tests: --network none --port N, so they neither
+  # program this machine's network nor need port 10250).
+  read -r -a KUBELET_EXTRA <<<"${COXSWAIN_KUBELET_ARGS:-}"
   NODE=${COXSWAIN_NODE_NAME:-$(hostname | tr '[:upper:]' '[:lower:]')}
   node dist/cmd/coxctl.js pki node --dir "$CERTS" --server "$SERVER" --name "$NODE" --ip "$ADDRESS" >/dev/null
   start kubelet "$NODE_BIN" dist/cmd/kubelet.js --kubeconfig "$CERTS/nodes/$NODE/kubelet.kubeconfig" \
     --tls-cert-file "$CERTS/nodes/$NODE/kubelet.crt" --tls-private-key-file "$CERTS/nodes/$NODE/kubelet.key" \
-    --client-ca-file "$CERTS/ca.crt" --node-name "$NODE" --node-ip "$ADDRESS" --root-dir "$STATE/kubelet"
+    --client-ca-file "$CERTS/ca.crt" --node-name "$NODE" --node-ip "$ADDRESS" --root-dir "$STATE/kubelet" \
+    "${KUBELET_EXTRA[@]}"
   echo "$NODE" >"$STATE/node"
   wait_node_ready "$NODE" kubelet
 else

@@ -48,7 +48,12 @@ before(async () => {
   state = mkdtempSync(join(runRoot(), 'supervised-'));
   const port = await freePort();
   server = `https://127.0.0.1:${port}`;
-  env = { ...process.env, COXSWAIN_STATE: state, COXSWAIN_CERTS: join(state, 'certs'), COXSWAIN_PORT: String(port), COXSWAIN_NODE_NAME: node, COXSWAIN_SKIP_SETUP: '1' };
+  env = {
+    ...process.env, COXSWAIN_STATE: state, COXSWAIN_CERTS: join(state, 'certs'), COXSWAIN_PORT: String(port), COXSWAIN_NODE_NAME: node, COXSWAIN_SKIP_SETUP: '1',
+    // Supervision is the subject: the agent leaves this machine's network (and port 10250) alone,
+    // so tests that check the machine's routes and rules can run beside this one.
+    COXSWAIN_KUBELET_ARGS: `--network none --port ${await freePort()}`,
+  };
   const res = await up();
   assert.equal(res.code, 0, `up failed: ${res.stdout.slice(-2000)} ${res.stderr.slice(-2000)}`);
   assert.match(res.stdout, new RegExp(`node ${node} is Ready`));
