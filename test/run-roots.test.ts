@@ -39,8 +39,8 @@ test('the sweep stops what a SIGKILLed run left running and removes its root; li
   await exited(child);
   for (const pid of left) assert.ok(startTime(pid) !== undefined, `component ${pid} outlived the killed run`);
 
-  const removed = await sweepStaleRuns();
-  assert.ok(removed.includes(root), `swept: ${removed.join(' ')}`);
+  // (Another test file's sweep may get there first: the outcome is what counts.)
+  await sweepStaleRuns();
   assert.equal(existsSync(root), false);
   for (const pid of left) assert.equal(startTime(pid), undefined, `component ${pid} stopped`);
   assert.ok(existsSync(mine), 'this run\'s root stays');
@@ -67,8 +67,8 @@ test('the sweep tears down the simulated host of a SIGKILLed run: dockerd stoppe
   child.kill('SIGKILL');
   await exited(child);
 
-  const removed = await sweepStaleRuns();
-  assert.ok(removed.includes(root), `swept: ${removed.join(' ')}`);
+  // (Another test file's sweep may get there first: the outcome is what counts.)
+  await sweepStaleRuns();
   assert.equal(startTime(dockerd), undefined, 'the dockerd is stopped');
   assert.doesNotMatch((await run('ip', ['netns', 'list'])).stdout, new RegExp(`\\b${ns}\\b`), 'the namespace is gone');
   assert.equal(existsSync(root), false, 'the docker data and the root are gone');
