@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { KubeObject } from '../pkg/api/meta.js';
 import { adminClient, eventually, R } from '../test/harness/clients.js';
 import { coxctl, startControlPlane } from '../test/harness/control-plane.js';
-import { addSimHost, cutHost, hostDocker, inHost, joinToken, removeSimHost, SIM_GATEWAY, startHostAgent, stopHostAgent, teardownSimHosts, type SimHost } from '../test/harness/sim-hosts.js';
+import { addSimHost, cutHost, hostDocker, inHost, joinToken, removeSimHost, restoreHost, SIM_GATEWAY, startHostAgent, stopHostAgent, teardownSimHosts, type SimHost } from '../test/harness/sim-hosts.js';
 import { percentile } from './bench-store.js';
 
 const SERVICES = 100;
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     controllerManagerArgs: ['--node-monitor-grace-period', String(GRACE_SECONDS), '--leader-elect', 'false'],
   });
   const client = adminClient(plane);
+  let lost: SimHost | undefined;
   try {
     const join = await joinToken(plane);
     await Promise.all(hosts.map((h) => startHostAgent(plane, h, join, ['--lease-renew-interval', '2'])));
@@ -143,18 +144,21 @@ spec:
     type P = KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string } };
     const spread = async (): Promise<P[]> => ((await client.list(R.pods, { namespace: ns, labelSelector: 'app=spread' })).items as P[]).filter((p) => p.metadata.deletionTimestamp === undefined);
     await eventually(async () => (await spread()).filter((p) => p.status?.phase === 'Running').length === 6, { timeoutMs: 120_000, what: '6 spread pods running' });
-    const lost = hosts[2] as SimHost;
-    const onLost = (await spread()).filter((p) => p.spec?.nodeName === lost.ns).length;
+    const cut = hosts[2] as SimHost;
+    const onLost = (await spread()).filter((p) => p.spec?.nodeName === cut.ns).length;
     const t0 = performance.now();
-    await cutHost(lost);
+    lost = cut;
+    await cutHost(cut);
     await eventually(async () => {
       const pods = await spread();
-      return pods.length === 6 && pods.every((p) => p.spec?.nodeName !== lost.ns && p.status?.phase === 'Running');
+      return pods.length === 6 && pods.every((p) => p.spec?.nodeName !== cut.ns && p.status?.phase === 'Running');
     }, { timeoutMs: 180_000, intervalMs: 200, what: 'pods back elsewhere' });
     const recovered = performance.now() - t0;
-    console.log(`host loss: ${onLost} pods of ${lost.ns} Running on other hosts ${(recovered / 1000).toFixed(1)} s after its link was cut`);
+    console.log(`host loss: ${onLost} pods of ${cut.ns} Running on other hosts ${(recovered / 1000).toFixed(1)} s after its link was cut`);
     console.log(`  timings: lease renew 2 s, node-monitor-grace-period ${GRACE_SECONDS} s, NoExecute tolerationSeconds ${TOLERATION_SECONDS} s (the grace period counts from the last renewal, up to 2 s before the cut)`);
   } finally {
+    // Reconnected first: the apiserver's connections to the cut host must be able to close.
+    if (lost !== undefined) await restoreHost(lost).catch(() => undefined);
     client.close();
     for (const h of hosts) await stopHostAgent(h).catch(() => undefined);
     await plane.stop();

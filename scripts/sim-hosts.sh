@@ -5,23 +5,28 @@
 # data-root, exec-root, socket, pidfile, cgroup parent) started inside that namespace with
 # nsenter --net only (a new mount namespace would hide the cgroup mounts from dockerd).
 #
-#   scripts/sim-hosts.sh add N        create host N and start its dockerd (idempotent)
+#   scripts/sim-hosts.sh add N        create host N and start its dockerd (idempotent; a host
+#                                     of another root is reclaimed: its agent and dockerd
+#                                     stopped by their PID files, its state removed)
 #   scripts/sim-hosts.sh del N        stop host N's agent and dockerd, remove all of it
 #   scripts/sim-hosts.sh cut N        cut host N's link (the host is "lost")
 #   scripts/sim-hosts.sh restore N    reconnect host N
 #   scripts/sim-hosts.sh env N        print NS, IP, SOCKET, HOST_ROOT, AGENT_PIDFILE for host N
-#   scripts/sim-hosts.sh teardown     delete every host, the bridge and the rules
-#   scripts/sim-hosts.sh list         the hosts that exist
+#   scripts/sim-hosts.sh teardown     delete the hosts of this root; the bridge and the rule
+#                                     when no host is left (--all: every host)
+#   scripts/sim-hosts.sh list         the hosts that exist, with their roots
 #
-# State: /run/coxswain/sim/coxhN (sockets, pids), /var/lib/coxswain/sim/coxhN (docker data,
-# agent root), logs in /var/log/coxswain/. Everything is found again by name, so teardown
-# works after a crash of whoever created the hosts.
+# COXSWAIN_SIM_ROOT (default /var/lib/coxswain/sim) holds each host's docker data and agent
+# root under <root>/coxhN: every user (up, a benchmark, a test run) has its own, so no one
+# reuses another's agent credentials. Per namespace: /run/coxswain/sim/coxhN (sockets, pids,
+# and `root`, naming the root that owns it); logs in /var/log/coxswain/. Everything is found
+# again by name, so teardown works after a crash of whoever created the hosts.
 set -euo pipefail
 
 BRIDGE=coxbr0
 GATEWAY=198.18.0.1
 RUN_BASE=/run/coxswain/sim
-LIB_BASE=/var/lib/coxswain/sim
+LIB_BASE=${COXSWAIN_SIM_ROOT:-/var/lib/coxswain/sim}
 LOG_DIR=/var/log/coxswain
 RULE_COMMENT=coxswain-sim
 
@@ -36,6 +41,7 @@ host_vars() {
   VETH=${NS}-r
   RUN=$RUN_BASE/$NS
   LIB=$LIB_BASE/$NS
+  OWNER_FILE=$RUN/root
   SOCKET=$RUN/docker.sock
   DOCKER_PIDFILE=$RUN/docker.pid
   AGENT_PIDFILE=$RUN/kubelet.pid
@@ -74,10 +80,24 @@ stop_pidfile() {
   rm -f "$file"
 }
 
+# The root that owns namespace NS ('' when none is recorded: hosts made before roots existed).
+owner_of() {
+  if [ -f "$RUN_BASE/$1/root" ]; then cat "$RUN_BASE/$1/root"; elif [ -e "/run/netns/$1" ] || [ -d "$RUN_BASE/$1" ]; then echo /var/lib/coxswain/sim; fi
+}
+
 add_host() {
   host_vars "$1"
+  local owner
+  owner=$(owner_of "$NS")
+  if [ -n "$owner" ] && [ "$owner" != "$LIB_BASE" ]; then
+    # Another run's host (a live one loses it; a dead one's leftovers go).
+    echo "sim-hosts: reclaiming $NS from $owner"
+    del_host "$1" >/dev/null
+    host_vars "$1"
+  fi
   ensure_bridge
   mkdir -p "$RUN" "$LIB" "$LOG_DIR"
+  echo "$LIB_BASE" >"$OWNER_FILE"
   if [ ! -e "/run/netns/$NS" ]; then
     ip netns add "$NS"
     ip link add "$VETH" type veth peer name eth0 netns "$NS"
@@ -111,6 +131,10 @@ add_host() {
 
 del_host() {
   host_vars "$1"
+  # The host's state lives under the root that owns it, whoever asks.
+  local owner
+  owner=$(owner_of "$NS")
+  if [ -n "$owner" ]; then LIB=$owner/$NS; fi
   stop_pidfile "$AGENT_PIDFILE"
   if docker_ready; then
     local ids
@@ -129,13 +153,18 @@ del_host() {
 
 list_hosts() {
   local f
-  for f in /run/netns/coxh*; do [ -e "$f" ] && basename "$f"; done
+  for f in /run/netns/coxh* "$RUN_BASE"/coxh*; do [ -e "$f" ] && basename "$f"; done | sort -u
   return 0
 }
 
 teardown() {
-  local ns
-  for ns in $(list_hosts); do del_host "${ns#coxh}"; done
+  local ns all=${1:-}
+  for ns in $(list_hosts); do
+    if [ "$all" = --all ] || [ "$(owner_of "$ns")" = "$LIB_BASE" ]; then del_host "${ns#coxh}"; fi
+  done
+  rmdir "$LIB_BASE" 2>/dev/null || true
+  # The bridge and the rule are shared by every root's hosts: they go with the last host.
+  [ -z "$(list_hosts)" ] || return 0
   ip link del "$BRIDGE" 2>/dev/null || true
   local rules
   rules=$(iptables -S FORWARD 2>/dev/null || true)
@@ -143,7 +172,7 @@ teardown() {
     iptables -D FORWARD -i "$BRIDGE" -o "$BRIDGE" -m comment --comment "$RULE_COMMENT" -j ACCEPT 2>/dev/null || break
     rules=$(iptables -S FORWARD 2>/dev/null || true)
   done
-  rmdir "$RUN_BASE" "$LIB_BASE" 2>/dev/null || true
+  rmdir "$RUN_BASE" 2>/dev/null || true
 }
 
 cmd=${1:-}
@@ -153,7 +182,7 @@ case "$cmd" in
   cut) host_vars "${2:?host number}"; ip link set "$VETH" down; echo "sim-hosts: $NS cut off" ;;
   restore) host_vars "${2:?host number}"; ip link set "$VETH" up; echo "sim-hosts: $NS reconnected" ;;
   env) host_vars "${2:?host number}"; printf 'NS=%s\nIP=%s\nSOCKET=%s\nHOST_ROOT=%s\nAGENT_PIDFILE=%s\n' "$NS" "$IP" "$SOCKET" "$LIB" "$AGENT_PIDFILE" ;;
-  teardown) teardown ;;
-  list) list_hosts ;;
-  *) sed -n '2,16p' "$0" >&2; exit 2 ;;
+  teardown) teardown "${2:-}" ;;
+  list) for ns in $(list_hosts); do echo "$ns $(owner_of "$ns")"; done ;;
+  *) sed -n '2,25p' "$0" >&2; exit 2 ;;
 esac

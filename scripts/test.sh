@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test from nothing: host set-up (Docker engine, test images, etcd), npm
 # packages, the TypeScript build, then node's test runner over all compiled test files.
+# What earlier runs killed halfway left is swept first, and what this one leaves when it
+# fails or is interrupted is swept when it ends (scripts/sweep-runs.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup-host.sh
 bash scripts/install-deps.sh
 npm run --silent build
+sweep() { timeout 300 node dist/scripts/sweep-runs.js || echo "test: the sweep of leftovers failed" >&2; }
+sweep
+trap sweep EXIT
 
 mapfile -t files < <(find dist -name '*.test.js' -not -path '*/node_modules/*' | sort)
 if [ "${#files[@]}" -eq 0 ]; then
@@ -14,4 +19,4 @@ if [ "${#files[@]}" -eq 0 ]; then
   exit 1
 fi
 echo "running ${#files[@]} test files"
-exec node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"
+node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"

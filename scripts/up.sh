@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One command for a local cluster on the embedded store: host set-up, build, certificates
-# and kubeconfigs under "$CERTS/", then the control-plane processes in the background (logs
-# and PIDs under .cluster/). Safe to run twice: running processes are left alone.
+# and kubeconfigs under "$CERTS/", then the components under the cluster's supervisor
+# (dist/cmd/supervisor.js: restarts a crashed one with back-off; logs and PIDs under .cluster/).
+# Safe to run twice: a running cluster is left alone. Over leftovers of another cluster
+# (data, certificates, agent roots, the port) it stops with one line saying what to run.
 #
 #   npm run up [-- --demo]              one node agent on this machine
 #   npm run up -- --hosts N [--demo]    N simulated hosts (network namespaces with their own
@@ -34,6 +36,16 @@ done
 # real second machines set COXSWAIN_ADDRESS to this machine's address on their network.
 if [ "$HOSTS" -gt 0 ]; then ADDRESS=198.18.0.1; else ADDRESS=${COXSWAIN_ADDRESS:-127.0.0.1}; fi
 SERVER=https://$ADDRESS:$PORT
+# The simulated hosts' docker data and agent roots belong to this cluster alone.
+export COXSWAIN_SIM_ROOT=$STATE/sim
+SETTINGS="server=$SERVER hosts=$HOSTS certs=$CERTS"
+
+# What is already there: this cluster running, processes of an earlier run, or leftovers of
+# another cluster (scripts/up-checks.sh).
+# shellcheck source=up-checks.sh
+source scripts/up-checks.sh
+check_running
+check_leftovers
 
 # COXSWAIN_SKIP_SETUP=1: the machine is set up and dist/ is built (tests that run up.sh).
 if [ "${COXSWAIN_SKIP_SETUP:-0}" != 1 ]; then
@@ -41,7 +53,17 @@ if [ "${COXSWAIN_SKIP_SETUP:-0}" != 1 ]; then
   bash scripts/install-deps.sh
   npm run --silent build
 fi
+# A fresh start: the last run's logs and child list go (a supervisor would restart them).
+rm -rf "$STATE/logs" "$STATE/supervise" "$STATE/pids"
 mkdir -p "$STATE/logs" "$STATE/pids" "$STATE/data"
+echo "$SETTINGS" >"$STATE/settings"
+echo "$HOSTS" >"$STATE/hosts"
+# From here on a failure stops what this run started (logs stay) instead of leaving half a cluster.
+failed() {
+  echo "up: failed; stopping what it started (logs in $STATE/logs)" >&2
+  bash scripts/down.sh >&2 || true
+}
+trap 'rc=$?; [ "$rc" -eq 0 ] || failed' EXIT
 if [ "$HOSTS" -gt 0 ]; then
   for n in $(seq 1 "$HOSTS"); do bash scripts/sim-hosts.sh add "$n"; done
 fi
@@ -50,44 +72,50 @@ IFS=./ read -r s1 s2 s3 s4 sbits <<<"$SERVICE_CIDR"
 sbase=$(( ((s1 << 24) | (s2 << 16) | (s3 << 8) | s4) & ~((1 << (32 - sbits)) - 1) & 0xffffffff ))
 KUBERNETES_SVC_IP="$(( (sbase + 1) >> 24 & 255 )).$(( (sbase + 1) >> 16 & 255 )).$(( (sbase + 1) >> 8 & 255 )).$(( (sbase + 1) & 255 ))"
 node dist/cmd/coxctl.js pki init --dir "$CERTS" --server "$SERVER" --san "$ADDRESS" --san "$KUBERNETES_SVC_IP" >/dev/null
+ca_identity "$CERTS/ca.crt" >"$STATE/cluster-ca"
 
-alive() { [ -f "$STATE/pids/$1" ] && kill -0 "$(cat "$STATE/pids/$1")" 2>/dev/null; }
+NODE_BIN=$(command -v node)
+node dist/cmd/supervisor.js start --state "$STATE" | sed 's/^[^ ]* /up: /'
 
+# start NAME [--pid-file F] CMD ARGS...: run CMD under the supervisor, logs in $STATE/logs/NAME.log.
 start() {
-  local name=$1; shift
-  if alive "$name"; then echo "up: $name already running (pid $(cat "$STATE/pids/$name"))"; return; fi
-  nohup node "$@" >"$STATE/logs/$name.log" 2>&1 &
-  echo $! >"$STATE/pids/$name"
-  echo "up: started $name (pid $!)"
+  local name=$1 extra=(); shift
+  if [ "$1" = --pid-file ]; then extra=(--pid-file "$2"); shift 2; fi
+  node dist/cmd/supervisor.js add --state "$STATE" --name "$name" "${extra[@]}" -- "$@" | sed 's/^/up: /'
 }
+
+# True once the supervisor has seen NAME end (a crash during start-up).
+crashed() { grep -qE " $1 \(pid [0-9-]+\) ended" "$STATE/logs/supervisor.log" 2>/dev/null; }
 
 wait_ready() {
   for _ in $(seq 1 60); do
     if curl -fsS --cacert "$CERTS/ca.crt" "$SERVER/readyz" >/dev/null 2>&1; then return 0; fi
-    alive apiserver || { tail -20 "$STATE/logs/apiserver.log" >&2; echo "up: the apiserver exited" >&2; exit 1; }
+    if crashed apiserver; then tail -20 "$STATE/logs/apiserver.log" >&2; echo "up: the apiserver exited" >&2; exit 1; fi
     sleep 0.5
   done
+  tail -20 "$STATE/logs/apiserver.log" >&2
   echo "up: the apiserver did not become ready" >&2
   exit 1
 }
 
-start apiserver dist/cmd/apiserver.js --data-dir "$STATE/data" --secure-port "$PORT" --advertise-address "$ADDRESS" \
+start apiserver "$NODE_BIN" dist/cmd/apiserver.js --data-dir "$STATE/data" --secure-port "$PORT" --advertise-address "$ADDRESS" \
   --tls-cert-file "$CERTS/apiserver.crt" --tls-private-key-file "$CERTS/apiserver.key" --client-ca-file "$CERTS/ca.crt" \
   --kubelet-client-certificate "$CERTS/apiserver-kubelet-client.crt" --kubelet-client-key "$CERTS/apiserver-kubelet-client.key" \
   --service-cluster-ip-range "$SERVICE_CIDR"
 wait_ready
-start controller-manager dist/cmd/controller-manager.js --kubeconfig "$CERTS/controller-manager.kubeconfig" \
+start controller-manager "$NODE_BIN" dist/cmd/controller-manager.js --kubeconfig "$CERTS/controller-manager.kubeconfig" \
   --cluster-signing-cert-file "$CERTS/ca.crt" --cluster-signing-key-file "$CERTS/ca.key" --cluster-cidr "$CLUSTER_CIDR"
-start scheduler dist/cmd/scheduler.js --kubeconfig "$CERTS/scheduler.kubeconfig"
+start scheduler "$NODE_BIN" dist/cmd/scheduler.js --kubeconfig "$CERTS/scheduler.kubeconfig"
 
 coxctl() { node dist/cmd/coxctl.js --kubeconfig "$CERTS/admin.kubeconfig" "$@"; }
 
 wait_node_ready() {
-  local node=$1 log=$2 pidfile=$3 out
+  local node=$1 name=$2 out
+  local log=$STATE/logs/$name.log
   for _ in $(seq 1 240); do
     out=$(coxctl get node "$node" 2>/dev/null || true)
     if [[ "$out" == *" Ready"* ]]; then echo "up: node $node is Ready"; return 0; fi
-    { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; } || { tail -20 "$log" >&2; echo "up: the node agent of $node exited" >&2; exit 1; }
+    if crashed "$name"; then tail -20 "$log" >&2; echo "up: the node agent of $node exited" >&2; exit 1; fi
     sleep 0.5
   done
   tail -20 "$log" >&2
@@ -95,38 +123,34 @@ wait_node_ready() {
   exit 1
 }
 
-echo "$HOSTS" >"$STATE/hosts"
 # down.sh removes this cluster's routes: the proto-77 ones inside this CIDR.
 echo "$CLUSTER_CIDR" >"$STATE/cluster-cidr"
 if [ "$HOSTS" -eq 0 ]; then
   # One node agent on this machine, with credentials made offline from the CA.
+  # COXSWAIN_KUBELET_ARGS: more flags for it (tests: --network none --port N, so they neither
+  # program this machine's network nor need port 10250).
+  read -r -a KUBELET_EXTRA <<<"${COXSWAIN_KUBELET_ARGS:-}"
   NODE=${COXSWAIN_NODE_NAME:-$(hostname | tr '[:upper:]' '[:lower:]')}
   node dist/cmd/coxctl.js pki node --dir "$CERTS" --server "$SERVER" --name "$NODE" --ip "$ADDRESS" >/dev/null
-  start kubelet dist/cmd/kubelet.js --kubeconfig "$CERTS/nodes/$NODE/kubelet.kubeconfig" \
+  start kubelet "$NODE_BIN" dist/cmd/kubelet.js --kubeconfig "$CERTS/nodes/$NODE/kubelet.kubeconfig" \
     --tls-cert-file "$CERTS/nodes/$NODE/kubelet.crt" --tls-private-key-file "$CERTS/nodes/$NODE/kubelet.key" \
     --client-ca-file "$CERTS/ca.crt" --node-name "$NODE" --node-ip "$ADDRESS" --root-dir "$STATE/kubelet" \
-    --cluster-cidr "$CLUSTER_CIDR" --port "$KUBELET_PORT"
+    --cluster-cidr "$CLUSTER_CIDR" --port "$KUBELET_PORT" "${KUBELET_EXTRA[@]}"
   echo "$NODE" >"$STATE/node"
-  wait_node_ready "$NODE" "$STATE/logs/kubelet.log" "$STATE/pids/kubelet"
+  wait_node_ready "$NODE" kubelet
 else
   # Every simulated host joins as a new machine would: the join command from a token.
   JOIN=$(coxctl token create --ttl 1h --description "npm run up --hosts")
   read -r -a JOIN_ARGS <<<"${JOIN#coxswain-kubelet }"
   for n in $(seq 1 "$HOSTS"); do
     eval "$(bash scripts/sim-hosts.sh env "$n")"
-    if [ -f "$AGENT_PIDFILE" ] && kill -0 "$(cat "$AGENT_PIDFILE")" 2>/dev/null; then
-      echo "up: agent of $NS already running (pid $(cat "$AGENT_PIDFILE"))"
-    else
-      nohup nsenter --net="/run/netns/$NS" node dist/cmd/kubelet.js "${JOIN_ARGS[@]}" \
-        --node-name "$NS" --node-ip "$IP" --docker-socket "$SOCKET" --root-dir "$HOST_ROOT/kubelet" --cluster-cidr "$CLUSTER_CIDR" \
-        >"$STATE/logs/kubelet-$NS.log" 2>&1 &
-      echo $! >"$AGENT_PIDFILE"
-      echo "up: started the agent of $NS (pid $!)"
-    fi
+    # --pid-file: whoever reclaims this namespace later (sim-hosts.sh add) stops the agent by it.
+    start "kubelet-$NS" --pid-file "$AGENT_PIDFILE" nsenter --net="/run/netns/$NS" "$NODE_BIN" dist/cmd/kubelet.js "${JOIN_ARGS[@]}" \
+      --node-name "$NS" --node-ip "$IP" --docker-socket "$SOCKET" --root-dir "$HOST_ROOT/kubelet" --cluster-cidr "$CLUSTER_CIDR"
   done
   for n in $(seq 1 "$HOSTS"); do
     eval "$(bash scripts/sim-hosts.sh env "$n")"
-    wait_node_ready "$NS" "$STATE/logs/kubelet-$NS.log" "$AGENT_PIDFILE"
+    wait_node_ready "$NS" "kubelet-$NS"
   done
 fi
 
@@ -136,7 +160,8 @@ fi
 
 cat <<MSG
 
-Coxswain control plane is up at $SERVER (logs: .cluster/logs, stop: npm run down)
+Coxswain control plane is up at $SERVER, supervised by pid $(cat "$STATE/supervisor.pid")
+(logs: $STATE/logs, stop: npm run down)
   export KUBECONFIG=$CERTS/admin.kubeconfig
   node dist/cmd/coxctl.js get all -A      # or: kubectl get all -A
   node dist/cmd/coxctl.js apply -f manifests/

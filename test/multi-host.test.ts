@@ -13,12 +13,12 @@ import type { KubeObject } from '../pkg/api/meta.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { adminClient, eventually } from './harness/clients.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coxctl, DIST, freePort, REPO, run, startControlPlane, type ControlPlane } from './harness/control-plane.js';
 import {
   addSimHost, cutHost, hostDocker, inHost, joinToken, removeSimHost, restoreHost, SIM_GATEWAY, startHostAgent, stopHostAgent, teardownSimHosts, type SimHost,
 } from './harness/sim-hosts.js';
+import { runRoot } from './harness/run-root.js';
 
 const NODES = mustFind('', 'v1', 'nodes');
 const PODS = mustFind('', 'v1', 'pods');
@@ -184,7 +184,7 @@ test('from a host, a join with a bad token or a wrong CA hash is refused with a 
   const attempt = async (token: string, caHash: string): Promise<{ code: number; stderr: string }> =>
     inHost(h1, process.execPath, [
       join(DIST, 'cmd', 'kubelet.js'), '--server', plane.server, '--token', token, '--discovery-token-ca-cert-hash', caHash,
-      '--node-name', 'intruder', '--node-ip', h1.ip, '--port', '10251', '--root-dir', mkdtempSync(join(tmpdir(), 'coxswain-intruder-')),
+      '--node-name', 'intruder', '--node-ip', h1.ip, '--port', '10251', '--root-dir', mkdtempSync(join(runRoot(), 'intruder-')),
     ], 60_000);
   const badToken = await attempt(`${joinArgs.token.slice(0, 7)}0000000000000000`, joinArgs.caHash);
   assert.notEqual(badToken.code, 0);
@@ -407,24 +407,28 @@ test('a host whose link is cut goes NotReady, its pods come back on the other ho
   }
 });
 
-test('npm run up -- --hosts 2 brings up a joined cluster, and npm run down leaves nothing behind', async () => {
-  // This suite's own hosts go first: the scripts use the same names.
+test('npm run up -- --hosts 2 over hosts another run left (agents killed, roots holding its credentials) reclaims them, joins, and npm run down leaves nothing behind', async () => {
+  // Hosts 1 and 2 stay as a killed run leaves them: dockerd running, agent roots holding
+  // this suite's cluster credentials. up's hosts have the same names, so it must reclaim them.
   admin.close();
-  for (const h of hosts) await stopHostAgent(h);
+  const left = hosts.slice(0, 2);
+  for (const h of left) await stopHostAgent(h, true);
+  for (const h of hosts.slice(2)) await removeSimHost(h);
   await plane.stop();
-  for (const h of hosts) await removeSimHost(h);
   hosts.length = 0;
+  for (const h of left) assert.ok(existsSync(join(h.root, 'kubelet', 'pki')), `${h.ns} left its agent's credentials in ${h.root}`);
 
-  const state = mkdtempSync(join(tmpdir(), 'coxswain-up-'));
+  const state = mkdtempSync(join(runRoot(), 'up-'));
   const env = { ...process.env, COXSWAIN_STATE: state, COXSWAIN_CERTS: join(state, 'certs'), COXSWAIN_PORT: String(await freePort()), COXSWAIN_SKIP_SETUP: '1' };
   try {
     const up = await run('bash', [join(REPO, 'scripts', 'up.sh'), '--hosts', '2'], { env, timeoutMs: 300_000 });
     assert.equal(up.code, 0, `up failed: ${up.stdout.slice(-2000)} ${up.stderr.slice(-2000)}`);
+    assert.match(up.stdout, /reclaiming coxh1 from /);
     assert.match(up.stdout, /node coxh1 is Ready/);
     assert.match(up.stdout, /node coxh2 is Ready/);
     const nodes = await coxctl(join(state, 'certs', 'admin.kubeconfig'), ['get', 'nodes', '-o', 'name']);
     assert.deepEqual(nodes.stdout.trim().split('\n').sort(), ['node/coxh1', 'node/coxh2']);
-    const pids = readdirSync(join(state, 'pids')).map((f) => Number(readFileSync(join(state, 'pids', f), 'utf8')));
+    const pids = [...readdirSync(join(state, 'pids')).map((f) => join(state, 'pids', f)), join(state, 'supervisor.pid')].map((f) => Number(readFileSync(f, 'utf8')));
     const agentPids = ['coxh1', 'coxh2'].map((ns) => Number(readFileSync(`/run/coxswain/sim/${ns}/kubelet.pid`, 'utf8')));
     const dockerdPids = ['coxh1', 'coxh2'].map((ns) => Number(readFileSync(`/run/coxswain/sim/${ns}/docker.pid`, 'utf8')));
 
@@ -440,13 +444,19 @@ test('npm run up -- --hosts 2 brings up a joined cluster, and npm run down leave
       }
     };
     for (const pid of [...pids, ...agentPids, ...dockerdPids]) assert.equal(alive(pid), false, `process ${pid} is gone`);
-    assert.doesNotMatch((await run('ip', ['netns', 'list'])).stdout, /coxh/, 'no namespace left');
-    assert.doesNotMatch((await run('ip', ['-o', 'link', 'show'])).stdout, /coxbr0|coxh\d/, 'no bridge or link left');
+    const namespaces = (await run('ip', ['netns', 'list'])).stdout;
+    assert.doesNotMatch(namespaces, /\bcoxh[12]\b/, 'no namespace left');
+    assert.doesNotMatch((await run('ip', ['-o', 'link', 'show'])).stdout, /coxh[12]-r/, 'no link left');
     assert.equal((await run('ip', ['route', 'show', 'proto', '77'])).stdout.trim(), '', 'no route left');
-    const left = (await run('iptables-save', [])).stdout;
-    assert.doesNotMatch(left, /coxswain-sim/, 'no rule of the simulated hosts left');
-    assert.ok(!left.includes(upPrefix), 'no chain of the cluster left');
-    assert.equal(existsSync('/var/lib/coxswain/sim/coxh1'), false, 'no host state left');
+    const rules = (await run('iptables-save', [])).stdout;
+    assert.ok(!rules.includes(upPrefix), 'no chain of the cluster left');
+    // The bridge and its rule are shared with other runs' hosts (another test file's): they go with the last host.
+    if (!/\bcoxh\d+\b/.test(namespaces)) {
+      assert.doesNotMatch((await run('ip', ['-o', 'link', 'show'])).stdout, /coxbr0/, 'no bridge left');
+      assert.doesNotMatch(rules, /coxswain-sim/, 'no bridge rule left');
+    }
+    assert.equal(existsSync(join(state, 'sim', 'coxh1')), false, 'no host state left');
+    for (const h of left) assert.equal(existsSync(h.root), false, `the reclaimed ${h.ns}'s old root is gone`);
   } finally {
     await run('bash', [join(REPO, 'scripts', 'down.sh')], { env, timeoutMs: 120_000 }).catch(() => undefined);
     rmSync(state, { recursive: true, force: true });

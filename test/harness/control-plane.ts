@@ -5,10 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureClusterPki, ensureNodeCredentials, type ClusterPkiPaths } from '../../pkg/pki/index.js';
+import { runRoot } from './run-root.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/ root (this file compiles to dist/test/harness/). */
@@ -79,13 +79,26 @@ export function exited(child: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * SIGTERM, then SIGKILL if it has not exited within `graceMs`: a graceful stop can hang (an
+ * apiserver waits for connections to a host whose link was cut), a test's cleanup must not.
+ */
+export async function stopBounded(child: ChildProcess | undefined, graceMs = 10_000): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited(child);
+  clearTimeout(timer);
+}
+
 /** The controller-manager signs node certificates with the cluster CA. */
 function signingArgs(pki: ClusterPkiPaths): string[] {
   return ['--cluster-signing-cert-file', pki.caCert, '--cluster-signing-key-file', pki.caKey];
 }
 
 export async function startControlPlane(opts: { extraArgs?: string[]; withControllers?: boolean; withScheduler?: boolean; controllerManagerArgs?: string[]; host?: string } = {}): Promise<ControlPlane> {
-  const dir = mkdtempSync(join(tmpdir(), 'coxswain-test-'));
+  // Under this run's root: a run killed before stop() is swept by the next (run-root.ts).
+  const dir = mkdtempSync(join(runRoot(), 'plane-'));
   const port = await freePort();
   // 127.0.0.1, or the address simulated hosts reach this machine at (198.18.0.1).
   const host = opts.host ?? '127.0.0.1';
@@ -136,16 +149,7 @@ export async function startControlPlane(opts: { extraArgs?: string[]; withContro
       plane.apiserver = await launch();
     },
     async stop() {
-      for (const p of [plane.controllerManager, plane.scheduler]) {
-        if (p !== undefined && p.exitCode === null && p.signalCode === null) {
-          p.kill('SIGTERM');
-          await exited(p);
-        }
-      }
-      if (plane.apiserver.exitCode === null && plane.apiserver.signalCode === null) {
-        plane.apiserver.kill('SIGTERM');
-        await exited(plane.apiserver);
-      }
+      for (const p of [plane.controllerManager, plane.scheduler, plane.apiserver]) await stopBounded(p);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -247,10 +251,7 @@ export async function startNodeAgent(plane: ControlPlane, opts: { name?: string;
       agent.process = await launch();
     },
     async stop() {
-      if (agent.process.exitCode === null && agent.process.signalCode === null) {
-        agent.process.kill('SIGTERM');
-        await exited(agent.process);
-      }
+      await stopBounded(agent.process, 30_000);
     },
     output: () => out,
   };

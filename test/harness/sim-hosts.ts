@@ -1,10 +1,13 @@
 // Simulated hosts for multi-host tests (DESIGN.md §8), through scripts/sim-hosts.sh: each
 // host is a network namespace with its own dockerd, and its agent joins the test's control
-// plane with a bootstrap token, as on a real second machine.
+// plane with a bootstrap token, as on a real second machine. The hosts' docker data and agent
+// roots live under this run's root (run-root.ts), never reused by another run.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coxctl, DIST, exited, REPO, run, waitForLine, type ControlPlane } from './control-plane.js';
+import { simRoot, sweepStaleRuns } from './run-root.js';
 
 export const SIM_GATEWAY = '198.18.0.1';
 const SCRIPT = join(REPO, 'scripts', 'sim-hosts.sh');
@@ -12,7 +15,7 @@ const SCRIPT = join(REPO, 'scripts', 'sim-hosts.sh');
 export class SimHost {
   agent: ChildProcess | undefined;
   private out = '';
-  constructor(readonly n: number, readonly ns: string, readonly ip: string, readonly socket: string, readonly root: string) {}
+  constructor(readonly n: number, readonly ns: string, readonly ip: string, readonly socket: string, readonly root: string, readonly agentPidFile: string) {}
 
   /** The agent's recent output (for failure messages). */
   output(): string {
@@ -24,16 +27,22 @@ export class SimHost {
   }
 }
 
-async function script(args: string[], timeoutMs = 120_000): Promise<string> {
-  const res = await run('bash', [SCRIPT, ...args], { timeoutMs });
+async function script(args: string[], opts: { root?: string; timeoutMs?: number } = {}): Promise<string> {
+  const env = { ...process.env, COXSWAIN_SIM_ROOT: opts.root ?? simRoot() };
+  const res = await run('bash', [SCRIPT, ...args], { env, timeoutMs: opts.timeoutMs ?? 180_000 });
   if (res.code !== 0) throw new Error(`sim-hosts.sh ${args.join(' ')} failed: ${res.stderr || res.stdout}`);
   return res.stdout;
 }
 
-export async function addSimHost(n: number): Promise<SimHost> {
-  await script(['add', String(n)]);
-  const vars = Object.fromEntries((await script(['env', String(n)])).trim().split('\n').map((l) => l.split('=') as [string, string]));
-  return new SimHost(n, vars['NS'] ?? '', vars['IP'] ?? '', vars['SOCKET'] ?? '', vars['HOST_ROOT'] ?? '');
+/** Makes (or reclaims) host n under `root` (default: this run's) and starts its dockerd. */
+export async function addSimHost(n: number, root = simRoot()): Promise<SimHost> {
+  await script(['add', String(n)], { root });
+  const vars = new Map<string, string>();
+  for (const line of (await script(['env', String(n)], { root })).trim().split('\n')) {
+    const at = line.indexOf('=');
+    if (at > 0) vars.set(line.slice(0, at), line.slice(at + 1));
+  }
+  return new SimHost(n, vars.get('NS') ?? '', vars.get('IP') ?? '', vars.get('SOCKET') ?? '', vars.get('HOST_ROOT') ?? '', vars.get('AGENT_PIDFILE') ?? '');
 }
 
 /** A bootstrap token and CA hash from `coxctl token create`, as an operator gets them. */
@@ -54,6 +63,8 @@ export async function startHostAgent(plane: ControlPlane, host: SimHost, join: {
     ...extraArgs,
   ];
   const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // nsenter execs the agent: this PID is the agent's, and whoever reclaims the host stops it.
+  if (child.pid !== undefined) writeFileSync(host.agentPidFile, `${child.pid}\n`);
   child.stdout?.on('data', (c: Buffer) => host.record(c.toString()));
   child.stderr?.on('data', (c: Buffer) => host.record(c.toString()));
   host.agent = child;
@@ -82,7 +93,9 @@ export async function restoreHost(host: SimHost): Promise<void> {
   await script(['restore', String(host.n)]);
 }
 
+/** Removes this run's hosts, and whatever runs that ended without cleaning up left. */
 export async function teardownSimHosts(): Promise<void> {
+  await sweepStaleRuns((msg) => process.stdout.write(`# ${msg}\n`));
   await script(['teardown']);
 }
 

@@ -1,0 +1,6 @@
+export { DEFAULT_BACKOFF, RestartBackoff, type BackoffPolicy } from './backoff.js';
+export { addChild, claimPidFile, releasePidFile, startDetached } from './control.js';
+export { childLogFile, childPidFile, ensureLayout, isAlive, layoutOf, livePid, type Layout } from './layout.js';
+export { readSpecs, validName, writeSpec, type ChildSpec } from './spec.js';
+export { DEFAULT_GRACE_PERIOD_MS, Supervisor, type SupervisorConfig } from './supervisor.js';
+export { execWord, systemdUnits, type SystemdOptions } from './systemd.js';
