@@ -24,6 +24,16 @@ export interface ApiServerConfig {
   kubeletClientKeyFile?: string;
   /** Address advertised in discovery (`serverAddressByClientCIDRs`). */
   advertiseAddress: string;
+  /** Concurrent non-mutating requests before 429 (Kubernetes' --max-requests-inflight; 0 = unlimited). */
+  maxRequestsInflight: number;
+  /** Concurrent mutating requests before 429 (--max-mutating-requests-inflight; 0 = unlimited). */
+  maxMutatingRequestsInflight: number;
+  /** Concurrent watches of one user before 429 (0 = unlimited). */
+  maxWatchesPerUser: number;
+  /** Concurrent watches in total before 429 (0 = unlimited). */
+  maxWatches: number;
+  /** Bytes a watcher may leave unread before it is cut off (it then re-lists). */
+  watchMaxBufferedBytes: number;
 }
 
 export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'> = {
@@ -34,4 +44,9 @@ export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | '
   historyRevisions: 100_000,
   compactionIntervalMs: 60_000,
   advertiseAddress: '127.0.0.1',
+  maxRequestsInflight: 400,
+  maxMutatingRequestsInflight: 200,
+  maxWatchesPerUser: 64,
+  maxWatches: 2000,
+  watchMaxBufferedBytes: 10 * 1024 * 1024,
 };
