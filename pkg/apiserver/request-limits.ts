@@ -41,15 +41,9 @@ function once(fn: () => void): Release {
 const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
-/** Whether a request is long-running (Kubernetes' BasicLongRunningRequestCheck): watches and streams. */
-export function isLongRunning(method: string, path: string, query: Record<string, unknown>): boolean {
-  if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') return false;
-  const watch = query['watch'];
-  if (watch === 'true' || watch === '1' || (Array.isArray(watch) && watch.some((w) => w === 'true' || w === '1'))) return true;
-  const segments = path.split('/');
-  if (segments.includes('watch')) return true;
-  const last = segments[segments.length - 1] ?? '';
-  return LONG_RUNNING_SUBRESOURCES.has(last);
+/** Whether a resource request is long-running (Kubernetes' BasicLongRunningRequestCheck): watches and streams. */
+export function isLongRunning(info: { verb: string; subresource: string | undefined }): boolean {
+  return info.verb === 'watch' || info.verb === 'proxy' || (info.subresource !== undefined && LONG_RUNNING_SUBRESOURCES.has(info.subresource));
 }
 
 export class RequestLimits {

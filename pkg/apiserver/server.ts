@@ -189,6 +189,16 @@ export class ApiServer {
   }
 }
 
+/** Whether a request is a watch or a stream (a path that does not parse is not). */
+function longRunning(req: Request): boolean {
+  try {
+    const info = parseResourceRequest(req.method, req.path, req.query as Record<string, unknown>);
+    return info !== undefined && isLongRunning(info);
+  } catch {
+    return false;
+  }
+}
+
 /** The node a pod is bound to, for the node authorizer. */
 function podNodeLookup(ctx: HandlerContext): PodNodeLookup {
   return async (namespace, name) => {
@@ -227,7 +237,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
 
   // In-flight limits (after authentication, before authorization, as in Kubernetes).
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (PUBLIC_PATHS.has(req.path) || isLongRunning(req.method, req.path, req.query as Record<string, unknown>)) return next();
+    if (PUBLIC_PATHS.has(req.path) || longRunning(req)) return next();
     const user = res.locals['user'] as UserInfo | undefined;
     try {
       res.once('close', ctx.limits.admitRequest(req.method, user?.groups ?? []));
