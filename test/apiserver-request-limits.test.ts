@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import WebSocket from 'ws';
 import { after, before, describe, test } from 'node:test';
 import { issueCertificate } from '../pkg/pki/index.js';
 import { eventually } from './harness/clients.js';
@@ -25,6 +26,7 @@ let admin: Creds;
 let alice: Creds;
 let bob: Creds;
 const open: ClientRequest[] = [];
+const sockets: WebSocket[] = [];
 
 const PER_USER = 3;
 const TOTAL = 5;
@@ -53,6 +55,7 @@ before(async () => {
 });
 after(async () => {
   for (const req of open) req.destroy();
+  for (const ws of sockets) ws.terminate();
   await plane.stop();
 });
 
@@ -254,5 +257,66 @@ describe('slow watchers', () => {
     // bob read along and saw every event.
     await eventually(() => reader.text().split('\n').filter((l) => l.includes('"ADDED"')).length === count, { timeoutMs: 30_000, what: 'every event at the reading watcher' });
     reader.req.destroy();
+  });
+});
+
+/** ~24 MiB of events in the watched namespace: far more than socket buffers and the limit hold. */
+async function writeBigEvents(prefix: string, count = 40): Promise<void> {
+  const big = 'x'.repeat(600 * 1024);
+  for (let i = 0; i < count; i++) {
+    const res = await call(admin, 'POST', '/api/v1/namespaces/limits/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${prefix}-${i}` }, data: { big } });
+    assert.equal(res.status, 201);
+  }
+}
+
+function rssKiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(/(\d+)/.exec(line ?? '')?.[1] ?? NaN);
+}
+
+describe('slow websocket watchers', () => {
+  test('a websocket watcher that stops reading is cut off too and frees its slot', { timeout: 180_000 }, async () => {
+    const rv = ((await call(admin, 'GET', '/api/v1/namespaces/limits/configmaps')).json['metadata'] as { resourceVersion: string }).resourceVersion;
+    const ws = new WebSocket(`wss://127.0.0.1:${plane.port}${WATCH}&resourceVersion=${rv}`, { ...alice, perMessageDeflate: false });
+    sockets.push(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    let closed = false;
+    ws.on('close', () => (closed = true));
+    ws.pause();
+    const others = [];
+    for (let i = 1; i < PER_USER; i++) others.push(await openWatch(alice, WATCH, { read: true }));
+    const full = await openWatch(alice, WATCH, { read: false });
+    assert.equal(full.res.statusCode, 429, `alice holds all her watch slots (websocket closed: ${String(closed)})`);
+    full.req.destroy();
+    await writeBigEvents('ws');
+    await eventually(async () => {
+      const w = await openWatch(alice, WATCH, { read: true });
+      w.req.destroy();
+      return w.res.statusCode === 200;
+    }, { timeoutMs: 30_000, what: 'the stuck websocket watcher to be cut off' });
+    ws.resume();
+    await eventually(() => closed, { timeoutMs: 30_000, what: 'the websocket to close' });
+    for (const w of others) w.req.destroy();
+  });
+});
+
+describe('memory', () => {
+  test('20 watches that never read do not keep the events they missed', { timeout: 180_000 }, async () => {
+    const pid = plane.apiserver.pid;
+    assert.ok(pid !== undefined);
+    const rv = ((await call(admin, 'GET', '/api/v1/namespaces/limits/configmaps')).json['metadata'] as { resourceVersion: string }).resourceVersion;
+    const stuck = [];
+    // system:masters is exempt from the watch caps, not from the buffer limit.
+    for (let i = 0; i < 20; i++) stuck.push(await openWatch(admin, `${WATCH}&resourceVersion=${rv}`, { read: false }));
+    const before = rssKiB(pid);
+    await writeBigEvents('mem');
+    const grown = (rssKiB(pid) - before) / 1024;
+    // Unbounded, the 20 buffers hold 20 copies of ~24 MiB of events (measured: +530 MiB);
+    // bounded, 20 × 1 MiB, the cache's own copy and the garbage of serialising (measured: +130 MiB).
+    assert.ok(grown < 250, `the apiserver grew by ${Math.round(grown)} MiB`);
+    for (const w of stuck) w.req.destroy();
   });
 });

@@ -67,10 +67,20 @@ async function runWatch(store: RestStore, r: ResourceInfo, p: WatchParams, setti
     gone = true;
     finish();
   });
+  // The initial state (a watch from resourceVersion 0 replays every object) is written in
+  // one go, before the client could read any of it: it adds to the allowance instead of
+  // counting as a stuck client.
+  let replaying = true;
+  let replayBytes = 0;
   const emit = (type: string, object: unknown): void => {
     if (closed) return;
-    sink.send(JSON.stringify({ type, object }) + '\n');
-    if (sink.buffered() <= settings.maxBufferedBytes) return;
+    const line = JSON.stringify({ type, object }) + '\n';
+    sink.send(line);
+    if (replaying) {
+      replayBytes += Buffer.byteLength(line);
+      return;
+    }
+    if (sink.buffered() <= settings.maxBufferedBytes + replayBytes) return;
     sink.send(JSON.stringify({ type: 'ERROR', object: overflowed(settings.maxBufferedBytes).toStatus() }) + '\n');
     finish();
     const cut = setTimeout(() => {
@@ -98,6 +108,7 @@ async function runWatch(store: RestStore, r: ResourceInfo, p: WatchParams, setti
     finish();
     return;
   }
+  replaying = false;
   if (closed) {
     handle.stop();
     return;
