@@ -135,6 +135,7 @@ describe('concurrent watches', () => {
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13' },
     });
     assert.equal(ws.status, 429);
+    assert.equal(ws.headers['retry-after'], '1');
     assert.equal((JSON.parse(ws.body) as { reason: string }).reason, 'TooManyRequests');
 
     // bob fills the server's total; then he too is refused.
