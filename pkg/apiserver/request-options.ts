@@ -10,7 +10,21 @@ type Query = Record<string, unknown>;
 
 export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions';
 
-const POLICIES = ['Foreground', 'Background', 'Orphan'] as const;
+type Policy = NonNullable<DeleteOptions['propagationPolicy']>;
+const POLICIES: readonly Policy[] = ['Foreground', 'Background', 'Orphan'];
+
+function isPolicy(v: string): v is Policy {
+  return POLICIES.some((p) => p === v);
+}
+
+/** DeleteOptions as decoded, before the values are checked. */
+interface RawDeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: string;
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: string[];
+}
 
 /** Every value of a query parameter (repeated parameters arrive as arrays). */
 export function queryValues(q: Query, name: string): string[] {
@@ -62,8 +76,8 @@ function str(value: unknown, field: string): string {
 }
 
 /** DeleteOptions decoded from a body object (as sent by kubectl and client libraries). */
-function decodeDeleteBody(b: Record<string, unknown>): DeleteOptions & { orphanDependents?: boolean } {
-  const out: DeleteOptions & { orphanDependents?: boolean } = {};
+function decodeDeleteBody(b: Record<string, unknown>): RawDeleteOptions {
+  const out: RawDeleteOptions = {};
   for (const [k, v] of Object.entries(b)) {
     if (v === null) continue;
     switch (k) {
@@ -77,7 +91,7 @@ function decodeDeleteBody(b: Record<string, unknown>): DeleteOptions & { orphanD
         out.gracePeriodSeconds = int64(v, k);
         break;
       case 'propagationPolicy':
-        out.propagationPolicy = str(v, k) as DeleteOptions['propagationPolicy'];
+        out.propagationPolicy = str(v, k);
         break;
       case 'orphanDependents':
         if (typeof v !== 'boolean') throw badRequest(`unable to decode DeleteOptions: orphanDependents: expected a boolean, got ${JSON.stringify(v)}`);
@@ -104,8 +118,8 @@ function decodeDeleteBody(b: Record<string, unknown>): DeleteOptions & { orphanD
 }
 
 /** DeleteOptions from the query (when there is no body). */
-function decodeDeleteQuery(q: Query): DeleteOptions & { orphanDependents?: boolean } {
-  const out: DeleteOptions & { orphanDependents?: boolean } = {};
+function decodeDeleteQuery(q: Query): RawDeleteOptions {
+  const out: RawDeleteOptions = {};
   const grace = queryValues(q, 'gracePeriodSeconds')[0];
   if (grace !== undefined && grace !== '') {
     const n = Number(grace);
@@ -113,7 +127,7 @@ function decodeDeleteQuery(q: Query): DeleteOptions & { orphanDependents?: boole
     out.gracePeriodSeconds = n;
   }
   const policy = queryValues(q, 'propagationPolicy')[0];
-  if (policy !== undefined && policy !== '') out.propagationPolicy = policy as DeleteOptions['propagationPolicy'];
+  if (policy !== undefined && policy !== '') out.propagationPolicy = policy;
   const orphan = queryValues(q, 'orphanDependents')[0];
   if (orphan !== undefined && orphan !== '') {
     if (orphan !== 'true' && orphan !== 'false') throw badRequest(`orphanDependents: invalid value "${orphan}": must be true or false`);
@@ -133,7 +147,7 @@ export function deleteOptions(q: Query, body: unknown): DeleteOptions {
   const opts = body !== undefined ? decodeDeleteBody(body) : decodeDeleteQuery(q);
   const causes = dryRunCauses(opts.dryRun ?? []);
   const policy = opts.propagationPolicy;
-  if (policy !== undefined && !(POLICIES as readonly string[]).includes(policy)) {
+  if (policy !== undefined && !isPolicy(policy)) {
     causes.push({ reason: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"` });
   }
   if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) {
@@ -146,7 +160,7 @@ export function deleteOptions(q: Query, body: unknown): DeleteOptions {
   if (causes.length > 0) throw invalidOptions('DeleteOptions', causes);
   const out: DeleteOptions = {};
   if (opts.gracePeriodSeconds !== undefined) out.gracePeriodSeconds = opts.gracePeriodSeconds;
-  if (policy !== undefined) out.propagationPolicy = policy;
+  if (policy !== undefined && isPolicy(policy)) out.propagationPolicy = policy;
   else if (opts.orphanDependents !== undefined) out.propagationPolicy = opts.orphanDependents ? 'Orphan' : 'Background';
   if (opts.preconditions !== undefined) out.preconditions = opts.preconditions;
   if (opts.dryRun !== undefined && opts.dryRun.length > 0) out.dryRun = opts.dryRun;
