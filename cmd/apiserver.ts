@@ -21,7 +21,12 @@ const program = new Command('apiserver')
   .option('--kubelet-client-key <file>', 'key of that certificate')
   .addOption(new Option('--compaction-interval <seconds>', 'seconds between compactions of watch history').default('60'))
   .addOption(new Option('--bookmark-interval <seconds>', 'seconds between watch bookmarks').default('60'))
-  .addOption(new Option('--service-cluster-ip-range <cidr>', 'CIDR the Services\' ClusterIPs come from').default(DEFAULT_CONFIG.serviceClusterIPRange));
+  .addOption(new Option('--service-cluster-ip-range <cidr>', 'CIDR the Services\' ClusterIPs come from').default(DEFAULT_CONFIG.serviceClusterIPRange))
+  .addOption(new Option('--max-requests-inflight <n>', 'concurrent non-mutating requests before 429 (0: no limit)').default(String(DEFAULT_CONFIG.maxRequestsInflight)))
+  .addOption(new Option('--max-mutating-requests-inflight <n>', 'concurrent mutating requests before 429 (0: no limit)').default(String(DEFAULT_CONFIG.maxMutatingRequestsInflight)))
+  .addOption(new Option('--max-watches-per-user <n>', 'concurrent watches of one user before 429 (0: no limit)').default(String(DEFAULT_CONFIG.maxWatchesPerUser)))
+  .addOption(new Option('--max-watches <n>', 'concurrent watches in total before 429 (0: no limit)').default(String(DEFAULT_CONFIG.maxWatches)))
+  .addOption(new Option('--watch-max-buffer-bytes <n>', 'unread bytes after which a watcher is cut off').default(String(DEFAULT_CONFIG.watchMaxBufferedBytes)));
 
 program.parse();
 const o = program.opts<Record<string, string>>();
@@ -56,6 +61,11 @@ const config: ApiServerConfig = {
   historyRevisions: int('watchHistory'),
   bookmarkIntervalMs: int('bookmarkInterval') * 1000,
   compactionIntervalMs: Math.max(1, int('compactionInterval')) * 1000,
+  maxRequestsInflight: int('maxRequestsInflight'),
+  maxMutatingRequestsInflight: int('maxMutatingRequestsInflight'),
+  maxWatchesPerUser: int('maxWatchesPerUser'),
+  maxWatches: int('maxWatches'),
+  watchMaxBufferedBytes: Math.max(1, int('watchMaxBufferBytes')),
   ...(o['kubeletClientCertificate'] ? { kubeletClientCertFile: o['kubeletClientCertificate'] } : {}),
   ...(o['kubeletClientKey'] ? { kubeletClientKeyFile: o['kubeletClientKey'] } : {}),
 };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../errors/index.js';
 import type { KubeObject } from './meta.js';
-import { labelSelectorToString, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, selectorMatches } from './selectors.js';
+import { labelKeyProblem, labelSelectorToString, labelValueProblem, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, selectorMatches } from './selectors.js';
 
 test('label selector strings: equality, sets and existence', () => {
   const reqs = parseLabelSelector('app=web, tier notin (db,cache),env in (prod), track!=canary, release, !legacy');
@@ -35,4 +35,20 @@ test('field selectors on name, node and phase', () => {
   assert.ok(matchesFields(parseFieldSelector('metadata.name=p,spec.nodeName=n1'), pod));
   assert.ok(matchesFields(parseFieldSelector('status.phase!=Succeeded,status.phase!=Failed'), pod));
   assert.ok(!matchesFields(parseFieldSelector('spec.nodeName=n2'), pod));
+});
+
+test('label keys: optional DNS subdomain prefix up to 253, name up to 63; values up to 63 or empty', () => {
+  for (const ok of ['app', 'a', 'A_b.c-d', 'x'.repeat(63), 'example.com/app', `${'p'.repeat(253)}/n`, `a.b-c/${'n'.repeat(63)}`]) {
+    assert.equal(labelKeyProblem(ok), undefined, ok);
+  }
+  assert.match(labelKeyProblem('x'.repeat(64)) ?? '', /no more than 63/);
+  assert.match(labelKeyProblem(`${'p'.repeat(254)}/n`) ?? '', /no more than 253/);
+  assert.match(labelKeyProblem('Example.com/app') ?? '', /prefix part/);
+  assert.match(labelKeyProblem('/app') ?? '', /prefix part must be non-empty/);
+  assert.match(labelKeyProblem('a.com/') ?? '', /name part must be non-empty/);
+  for (const bad of ['-app', 'app-', 'a b', 'a/b/c', '', 'é']) assert.notEqual(labelKeyProblem(bad), undefined, bad);
+  for (const ok of ['', 'v', 'V_1.2-3', 'v'.repeat(63)]) assert.equal(labelValueProblem(ok), undefined, ok);
+  for (const bad of ['v'.repeat(64), '-v', 'v-', 'a b', 'a/b']) assert.notEqual(labelValueProblem(bad), undefined, bad);
+  assert.throws(() => parseLabelSelector(`${'k'.repeat(64)}=v`), (e: unknown) => e instanceof ApiError && e.code === 400);
+  assert.throws(() => parseLabelSelector(`k in (a,${'v'.repeat(64)})`), (e: unknown) => e instanceof ApiError && e.code === 400);
 });

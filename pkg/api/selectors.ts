@@ -17,15 +17,47 @@ export interface LabelSelector {
   matchExpressions?: { key: string; operator: string; values?: string[] }[];
 }
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+// Label keys and values (Kubernetes' IsQualifiedName and IsValidLabelValue): a key is an
+// optional DNS-1123 subdomain prefix (at most 253 characters) and '/', then a name of at
+// most 63 characters; a value is empty or a name of at most 63 characters.
+const NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const MAX_NAME = 63;
+const MAX_PREFIX = 253;
+
+/** Why a label key is not valid, or undefined when it is. */
+export function labelKeyProblem(key: string): string | undefined {
+  const parts = key.split('/');
+  if (parts.length > 2) return 'a qualified name must consist of alphanumeric characters, \'-\', \'_\' or \'.\', with an optional DNS subdomain prefix and \'/\' (e.g. \'example.com/MyName\')';
+  const name = parts.length === 2 ? (parts[1] ?? '') : key;
+  if (parts.length === 2) {
+    const prefix = parts[0] ?? '';
+    if (prefix === '') return 'prefix part must be non-empty';
+    if (prefix.length > MAX_PREFIX) return `prefix part must be no more than ${MAX_PREFIX} characters`;
+    if (!DNS1123_SUBDOMAIN.test(prefix)) return 'prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
+  }
+  if (name === '') return 'name part must be non-empty';
+  if (name.length > MAX_NAME) return `name part must be no more than ${MAX_NAME} characters`;
+  if (!NAME.test(name)) return 'name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character';
+  return undefined;
+}
+
+/** Why a label value is not valid, or undefined when it is. */
+export function labelValueProblem(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (value.length > MAX_NAME) return `must be no more than ${MAX_NAME} characters`;
+  if (!NAME.test(value)) return 'a valid label must be an empty string or consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character';
+  return undefined;
+}
 
 function checkKey(key: string, text: string): void {
-  if (!KEY.test(key)) throw badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${text}"`);
+  const problem = labelKeyProblem(key);
+  if (problem !== undefined) throw badRequest(`unable to parse requirement: key: Invalid value: ${JSON.stringify(key)}: ${problem} (in selector ${JSON.stringify(text)})`);
 }
 
 function checkValue(value: string, text: string): void {
-  if (value.length > 63 || !VALUE.test(value)) throw badRequest(`unable to parse requirement: invalid label value "${value}" in selector "${text}"`);
+  const problem = labelValueProblem(value);
+  if (problem !== undefined) throw badRequest(`unable to parse requirement: values[0][${JSON.stringify(value)}]: Invalid value: ${JSON.stringify(value)}: ${problem} (in selector ${JSON.stringify(text)})`);
 }
 
 /** Splits on commas that are not inside parentheses. */

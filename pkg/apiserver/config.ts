@@ -26,6 +26,16 @@ export interface ApiServerConfig {
   advertiseAddress: string;
   /** Services' ClusterIPs come from here (two clusters on one machine need distinct ones). */
   serviceClusterIPRange: string;
+  /** Concurrent non-mutating requests before 429 (Kubernetes' --max-requests-inflight; 0 = unlimited). */
+  maxRequestsInflight: number;
+  /** Concurrent mutating requests before 429 (--max-mutating-requests-inflight; 0 = unlimited). */
+  maxMutatingRequestsInflight: number;
+  /** Concurrent watches of one user before 429 (0 = unlimited). */
+  maxWatchesPerUser: number;
+  /** Concurrent watches in total before 429 (0 = unlimited). */
+  maxWatches: number;
+  /** Bytes a watcher may leave unread before it is cut off (it then re-lists). */
+  watchMaxBufferedBytes: number;
 }
 
 export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'> = {
@@ -37,4 +47,9 @@ export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | '
   compactionIntervalMs: 60_000,
   advertiseAddress: '127.0.0.1',
   serviceClusterIPRange: '10.96.0.0/12',
+  maxRequestsInflight: 400,
+  maxMutatingRequestsInflight: 200,
+  maxWatchesPerUser: 64,
+  maxWatches: 2000,
+  watchMaxBufferedBytes: 10 * 1024 * 1024,
 };

@@ -23,9 +23,17 @@ export interface ResourceRequest {
   verb: RequestVerb;
 }
 
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError('BadRequest', `invalid URL escape in path segment ${JSON.stringify(segment)}`);
+  }
+}
+
 /** Path segments after the prefix `/api/v1` or `/apis/<group>/<version>`; undefined when not an API path. */
 function splitPath(path: string): { group: string; version: string; rest: string[] } | undefined {
-  const parts = path.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
+  const parts = path.split('/').filter((p) => p !== '').map(decodeSegment);
   if (parts[0] === 'api' && parts.length >= 2) return { group: '', version: parts[1] ?? '', rest: parts.slice(2) };
   if (parts[0] === 'apis' && parts.length >= 3) return { group: parts[1] ?? '', version: parts[2] ?? '', rest: parts.slice(3) };
   return undefined;

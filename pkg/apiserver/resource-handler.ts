@@ -3,17 +3,19 @@
 // watch stream, Status).
 
 import type { Request, Response } from 'express';
-import { isObject, type DeleteOptions, type KubeObject } from '../api/meta.js';
+import { isObject, type KubeObject } from '../api/meta.js';
 import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest } from '../errors/index.js';
 import type { ApplyManager } from './apply.js';
 import type { KubeletProxy } from './kubelet-proxy.js';
 import { decodeBody, mediaType, readBody } from './body.js';
 import type { ResourceRequest } from './request-info.js';
-import type { UserInfo } from './authn.js';
-import type { FieldValidation, RestStore, WriteOptions } from './rest-store.js';
+import { ANONYMOUS, type UserInfo } from './authn.js';
+import { buildFilter, type FieldValidation, type RestStore, type WriteOptions } from './rest-store.js';
+import type { RequestLimits } from './request-limits.js';
 import { includeObjectParam, renderTable, TABLE_CONTENT_TYPE, wantsTable } from './table.js';
 import { serveHttpWatch, type WatchParams, type WatchSettings } from './watch-transport.js';
+import { deleteOptions, dryRunFromQuery, isDryRun, resourceVersionParam, timeoutSecondsParam, type OptionsKind } from './request-options.js';
 
 export interface HandlerContext {
   store: RestStore;
@@ -21,6 +23,7 @@ export interface HandlerContext {
   kubelets: KubeletProxy;
   maxBodyBytes: number;
   watch: WatchSettings;
+  limits: RequestLimits;
   now: () => Date;
 }
 
@@ -47,14 +50,6 @@ function queryBool(q: Query, name: string): boolean {
   return v === 'true' || v === '1';
 }
 
-function queryInt(q: Query, name: string): number | undefined {
-  const v = queryString(q, name);
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw badRequest(`${name}: invalid value "${v}": must be an integer`);
-  return n;
-}
-
 function fieldValidation(q: Query): FieldValidation | undefined {
   const v = queryString(q, 'fieldValidation');
   if (v === undefined || v === '') return undefined;
@@ -62,13 +57,13 @@ function fieldValidation(q: Query): FieldValidation | undefined {
   throw badRequest(`fieldValidation: invalid value "${v}": supported values: "Ignore", "Strict", "Warn"`);
 }
 
-function writeOptions(q: Query): WriteOptions {
+function writeOptions(q: Query, kind: OptionsKind): WriteOptions {
   const opts: WriteOptions = {};
   const manager = queryString(q, 'fieldManager');
   if (manager !== undefined) opts.fieldManager = manager;
   const fv = fieldValidation(q);
   if (fv !== undefined) opts.fieldValidation = fv;
-  if (queryString(q, 'dryRun') === 'All') opts.dryRun = true;
+  if (dryRunFromQuery(q, kind)) opts.dryRun = true;
   return opts;
 }
 
@@ -120,7 +115,9 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
   const store = ctx.store;
   switch (verb) {
     case 'list': {
-      const list = await store.list(r, namespace, selectors(q));
+      const sel = selectors(q);
+      await store.awaitRevision(resourceVersionParam(q));
+      const list = await store.list(r, namespace, sel);
       if (wantsTable(req.headers.accept)) {
         sendJson(res, 200, renderTable(list.items, r, {
           includeObject: includeObjectParam(q['includeObject']),
@@ -133,106 +130,112 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
     case 'watch': {
       const table = wantsTable(req.headers.accept);
       const includeObject = includeObjectParam(q['includeObject']);
+      const rv = resourceVersionParam(q);
       const params: WatchParams = {
         ...selectors(q),
         namespace,
-        timeoutSeconds: queryInt(q, 'timeoutSeconds'),
+        timeoutSeconds: timeoutSecondsParam(q),
         allowWatchBookmarks: queryBool(q, 'allowWatchBookmarks'),
         render: table
           ? (obj) => renderTable([obj], r, { includeObject, resourceVersion: obj.metadata.resourceVersion ?? '', now: ctx.now() })
           : (obj) => obj,
       };
-      const rv = queryString(q, 'resourceVersion');
-      if (rv !== undefined) params.resourceVersion = rv;
+      if (rv !== undefined) params.resourceVersion = String(rv);
+      const who = user ?? ANONYMOUS;
+      res.once('close', ctx.limits.admitWatch(who.name, who.groups));
       await serveHttpWatch(store, r, params, ctx.watch, res);
       return;
     }
     case 'get': {
       const n = requireName(name);
-      if (subresource === 'scale') sendJson(res, 200, await store.getScale(r, namespace ?? '', n));
-      else if (subresource === 'log') {
+      if (subresource === 'log') {
         const params = new URLSearchParams();
         for (const [k, v] of Object.entries(q)) if (typeof v === 'string') params.set(k, v);
         await ctx.kubelets.logs(namespace ?? '', n, params, res);
+        return;
       }
+      await store.awaitRevision(resourceVersionParam(q));
+      if (subresource === 'scale') sendJson(res, 200, await store.getScale(r, namespace ?? '', n));
       else sendObject(ctx, req, res, r, 200, await store.get(r, namespace, n));
       return;
     }
     case 'create': {
+      // POST names a collection or a subresource, never an object.
+      if (name !== undefined && subresource === undefined) throw methodNotAllowed();
       const b = await body(ctx, req);
       if (subresource === 'binding') {
-        await store.bind(namespace ?? '', requireName(name), b);
+        await store.bind(namespace ?? '', requireName(name), b, writeOptions(q, 'CreateOptions'));
         sendJson(res, 201, successStatus(201));
         return;
       }
       if (subresource === 'eviction') {
-        const opts = isObject(b) && isObject(b['deleteOptions']) ? (b['deleteOptions'] as DeleteOptions) : {};
+        if (b !== undefined && !isObject(b)) throw badRequest('the body of an eviction must be an Eviction object');
+        const opts = deleteOptions(q, isObject(b) ? b['deleteOptions'] ?? undefined : undefined);
+        // dryRun may come in the query (CreateOptions of the eviction) as well as in its deleteOptions.
+        if (dryRunFromQuery(q, 'CreateOptions') && !isDryRun(opts)) opts.dryRun = ['All'];
         await store.delete(r, namespace, requireName(name), opts);
         sendJson(res, 201, successStatus(201));
         return;
       }
-      if (subresource !== undefined) throw new ApiError('MethodNotAllowed', `create is not supported on ${r.plural}/${subresource}`);
+      if (subresource !== undefined) throw methodNotAllowed();
       if (r.kind === 'CertificateSigningRequest' && isObject(b) && user !== undefined) recordRequester(b, user);
-      const result = await store.create(r, namespace, b, writeOptions(q));
+      const result = await store.create(r, namespace, b, writeOptions(q, 'CreateOptions'));
       sendObject(ctx, req, res, r, 201, result.object, result.warnings);
       return;
     }
     case 'update': {
+      if (name === undefined) throw methodNotAllowed();
       const n = requireName(name);
+      const opts = writeOptions(q, 'UpdateOptions');
       const b = await body(ctx, req);
       if (subresource === 'scale') {
-        sendJson(res, 200, await store.updateScale(r, namespace ?? '', n, { scale: b }, writeOptions(q)));
+        sendJson(res, 200, await store.updateScale(r, namespace ?? '', n, { scale: b }, opts));
         return;
       }
       if (subresource === 'finalize') {
-        sendJson(res, 200, await store.finalizeNamespace(n, b));
+        sendJson(res, 200, await store.finalizeNamespace(n, b, opts));
         return;
       }
       // Approval, like status, writes only the status (its conditions).
-      const opts = { ...writeOptions(q), ...(subresource === 'status' || subresource === 'approval' ? { subresource: 'status' as const } : {}) };
-      if (subresource !== undefined && subresource !== 'status' && subresource !== 'approval') {
-        throw new ApiError('MethodNotAllowed', `update is not supported on ${r.plural}/${subresource}`);
-      }
-      const result = await store.update(r, namespace, n, b, opts);
+      if (subresource !== undefined && subresource !== 'status' && subresource !== 'approval') throw methodNotAllowed();
+      const result = await store.update(r, namespace, n, b, { ...opts, ...(subresource !== undefined ? { subresource: 'status' as const } : {}) });
       sendObject(ctx, req, res, r, 200, result.object, result.warnings);
       return;
     }
     case 'patch': {
+      if (name === undefined) throw methodNotAllowed();
       const n = requireName(name);
+      const opts = writeOptions(q, 'PatchOptions');
       const contentType = mediaType(req.headers['content-type']);
       const b = await body(ctx, req);
       if (b === undefined) throw badRequest('a patch needs a body');
       if (subresource === 'scale') {
-        sendJson(res, 200, await store.updateScale(r, namespace ?? '', n, { contentType, patch: b }, writeOptions(q)));
+        sendJson(res, 200, await store.updateScale(r, namespace ?? '', n, { contentType, patch: b }, opts));
         return;
       }
+      if (subresource !== undefined && subresource !== 'status' && subresource !== 'approval') throw methodNotAllowed();
       if (contentType === 'application/apply-patch+yaml') {
         const manager = queryString(q, 'fieldManager');
         if (manager === undefined || manager === '') throw badRequest('PATCH with an apply patch requires a fieldManager');
-        const result = await ctx.apply.apply(r, namespace, n, b, { ...writeOptions(q), fieldManager: manager, force: queryBool(q, 'force') });
+        const result = await ctx.apply.apply(r, namespace, n, b, { ...opts, fieldManager: manager, force: queryBool(q, 'force') });
         sendObject(ctx, req, res, r, result.created ? 201 : 200, result.object, result.warnings);
         return;
       }
-      const opts = { ...writeOptions(q), ...(subresource === 'status' || subresource === 'approval' ? { subresource: 'status' as const } : {}) };
-      const result = await store.patch(r, namespace, n, contentType, b, opts);
+      const result = await store.patch(r, namespace, n, contentType, b, { ...opts, ...(subresource !== undefined ? { subresource: 'status' as const } : {}) });
       sendObject(ctx, req, res, r, 200, result.object, result.warnings);
       return;
     }
     case 'delete': {
-      const b = await body(ctx, req);
-      const opts: DeleteOptions = isObject(b) ? (b as DeleteOptions) : {};
-      const grace = queryInt(q, 'gracePeriodSeconds');
-      if (grace !== undefined) opts.gracePeriodSeconds = grace;
-      const policy = queryString(q, 'propagationPolicy');
-      if (policy === 'Orphan' || policy === 'Background' || policy === 'Foreground') opts.propagationPolicy = policy;
+      if (subresource !== undefined) throw methodNotAllowed();
+      const opts = deleteOptions(q, await body(ctx, req));
       const result = await store.delete(r, namespace, requireName(name), opts);
       sendJson(res, result.deleted ? 200 : 202, result.object);
       return;
     }
     case 'deletecollection': {
-      const b = await body(ctx, req);
-      const opts: DeleteOptions = isObject(b) ? (b as DeleteOptions) : {};
-      sendJson(res, 200, await store.deleteCollection(r, namespace, selectors(q), opts));
+      const sel = selectors(q);
+      const opts = deleteOptions(q, await body(ctx, req));
+      sendJson(res, 200, await store.deleteCollection(r, namespace, sel, opts));
       return;
     }
     case 'connect':
@@ -240,16 +243,22 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
   }
 }
 
+function methodNotAllowed(): ApiError {
+  return new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+}
+
 function requireName(name: string | undefined): string {
   if (name === undefined || name === '') throw badRequest('a resource name is required');
   return name;
 }
 
-function selectors(q: Query): { labelSelector?: string; fieldSelector?: string } {
+/** The label and field selectors of a request, parsed once here so a malformed one is a 400 before any work. */
+export function selectors(q: Query): { labelSelector?: string; fieldSelector?: string } {
   const out: { labelSelector?: string; fieldSelector?: string } = {};
   const l = queryString(q, 'labelSelector');
   const f = queryString(q, 'fieldSelector');
   if (l !== undefined && l !== '') out.labelSelector = l;
   if (f !== undefined && f !== '') out.fieldSelector = f;
+  buildFilter(out);
   return out;
 }

@@ -25,6 +25,9 @@ import {
 } from '../errors/index.js';
 import { isStorageError, type Store, type StoreEvent, type WatchHandle } from '../storage/store.js';
 import { duplicateFields } from './body.js';
+import { dryRunWrites, type StoreWrites } from './dry-run.js';
+import { isDryRun, parseResourceVersion } from './request-options.js';
+import { awaitRevision } from './freshness.js';
 import {
   FOREGROUND_FINALIZER,
   NAMESPACE_FINALIZER,
@@ -151,7 +154,8 @@ export class RestStore {
       }
       from = current.revision;
     } else {
-      from = parseRevision(req.resourceVersion);
+      from = parseResourceVersion(req.resourceVersion);
+      await this.awaitRevision(from);
     }
     const onEvent = (ev: StoreEvent): void => {
       const now = filter(ev.object);
@@ -176,6 +180,11 @@ export class RestStore {
     }
   }
 
+  /** Waits (briefly) until the store has reached a requested resourceVersion; 504 if it does not. */
+  async awaitRevision(revision: number | undefined): Promise<void> {
+    if (revision !== undefined && revision > 0) await awaitRevision(this.store, revision);
+  }
+
   // ---- create ---------------------------------------------------------------------------
 
   async create(r: ResourceInfo, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
@@ -196,12 +205,13 @@ export class RestStore {
     meta.creationTimestamp = rfc3339(this.now());
     delete meta.resourceVersion;
     if (opts.fieldManager !== undefined) recordManager(obj, opts.fieldManager, 'Update', this.now());
-    if (opts.dryRun) return { object: obj, warnings };
     // An existing name is AlreadyExists, before any allocation could complain about it.
     if ((await this.store.get(storageKey(r, meta.namespace, name))) !== undefined) throw alreadyExists(r.plural, r.group, name);
     const undo = this.hooks.beforeCreate?.(r, obj);
     try {
-      const item = await this.store.create(storageKey(r, meta.namespace, name), obj);
+      const item = await this.writes(opts).create(storageKey(r, meta.namespace, name), obj);
+      // A dry run shows what would be allocated, then gives it back.
+      if (opts.dryRun && undo) undo();
       return { object: withType(r, item.object), warnings };
     } catch (err) {
       if (undo) undo();
@@ -293,15 +303,15 @@ export class RestStore {
       if (causes.length > 0) throw invalid(objectKind(r), r.group, name, causes);
       if (isDeepStrictEqual(stripVolatile(next), stripVolatile(current))) return withType(r, current);
       if (opts.fieldManager !== undefined) recordManager(next, opts.fieldManager, 'Update', this.now(), subresource);
-      if (opts.dryRun) return next;
+      const writes = this.writes(opts);
       try {
         // An object waiting only for its finalizers goes once the last one is removed.
         if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0 && !awaitsAgent(r, next)) {
-          const deleted = await this.store.delete(key, item.revision);
-          this.hooks.afterDelete?.(r, deleted.object);
+          const deleted = await writes.delete(key, item.revision);
+          if (!opts.dryRun) this.hooks.afterDelete?.(r, deleted.object);
           return withType(r, deleted.object);
         }
-        const stored = await this.store.update(key, next, item.revision);
+        const stored = await writes.update(key, next, item.revision);
         return withType(r, stored.object);
       } catch (err) {
         if (isStorageError(err, 'Conflict') && (expectedResourceVersion === undefined || expectedResourceVersion === '') && attempt < 20) continue;
@@ -333,14 +343,16 @@ export class RestStore {
       }
       const next = deepCopy(current);
       const staged = this.stageDeletion(r, next, opts);
+      const dryRun = isDryRun(opts);
+      const writes = this.writes({ dryRun });
       try {
         if (staged) {
           if (isDeepStrictEqual(next, current)) return { object: withType(r, current), deleted: false };
-          const stored = await this.store.update(key, next, item.revision);
+          const stored = await writes.update(key, next, item.revision);
           return { object: withType(r, stored.object), deleted: false };
         }
-        const deleted = await this.store.delete(key, item.revision);
-        this.hooks.afterDelete?.(r, deleted.object);
+        const deleted = await writes.delete(key, item.revision);
+        if (!dryRun) this.hooks.afterDelete?.(r, deleted.object);
         return { object: withType(r, deleted.object), deleted: true };
       } catch (err) {
         if ((isStorageError(err, 'Conflict') || isStorageError(err, 'KeyNotFound')) && attempt < 20) {
@@ -420,13 +432,13 @@ export class RestStore {
   // ---- subresources ---------------------------------------------------------------------
 
   /** pods/binding: assigns a pending pod to a node, once. */
-  async bind(namespace: string, podName: string, body: unknown): Promise<void> {
+  async bind(namespace: string, podName: string, body: unknown, opts: WriteOptions = {}): Promise<void> {
     if (!isObject(body) || !isObject(body['target']) || typeof body['target']['name'] !== 'string' || body['target']['name'] === '') {
       throw invalid('Binding', '', podName, [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
     }
     const nodeName = body['target']['name'];
     const pods = requireResource(PODS, 'pods');
-    await this.guaranteedUpdate(pods, namespace, podName, {}, undefined, (pod) => {
+    await this.guaranteedUpdate(pods, namespace, podName, opts, undefined, (pod) => {
       const spec = (pod['spec'] ?? {}) as Record<string, unknown>;
       if (pod.metadata.deletionTimestamp !== undefined) throw conflict('pods', '', podName, 'pod is being deleted, cannot be assigned to a host');
       if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
@@ -474,11 +486,12 @@ export class RestStore {
   }
 
   /** namespaces/finalize: the namespace controller removes spec.finalizers; the namespace then goes. */
-  async finalizeNamespace(name: string, body: unknown): Promise<KubeObject> {
+  async finalizeNamespace(name: string, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     const ns = requireResource(NAMESPACES, 'namespaces');
     const incoming = isObject(body) && isObject(body['spec']) ? body['spec']['finalizers'] : undefined;
     const finalizers = Array.isArray(incoming) ? incoming.filter((f): f is string => typeof f === 'string') : [];
     const key = storageKey(ns, undefined, name);
+    const writes = this.writes(opts);
     for (let attempt = 0; attempt < 20; attempt++) {
       const item = await this.store.get(key);
       if (item === undefined) throw notFound('namespaces', '', name);
@@ -486,9 +499,9 @@ export class RestStore {
       next['spec'] = { ...(isObject(next['spec']) ? next['spec'] : {}), finalizers };
       try {
         if (next.metadata.deletionTimestamp !== undefined && finalizers.length === 0 && (next.metadata.finalizers ?? []).length === 0) {
-          return withType(ns, (await this.store.delete(key, item.revision)).object);
+          return withType(ns, (await writes.delete(key, item.revision)).object);
         }
-        return withType(ns, (await this.store.update(key, next, item.revision)).object);
+        return withType(ns, (await writes.update(key, next, item.revision)).object);
       } catch (err) {
         if (isStorageError(err, 'Conflict')) continue;
         throw storageToApiError(err, ns, name);
@@ -509,6 +522,11 @@ export class RestStore {
   }
 
   // ---- helpers --------------------------------------------------------------------------
+
+  /** Where a request's writes go: the store, or for a dry run nowhere (see dry-run.ts). */
+  private writes(opts: { dryRun?: boolean }): StoreWrites {
+    return opts.dryRun ? dryRunWrites(this.store) : this.store;
+  }
 
   /** Checks a request body's shape and fills namespace/type from the path. */
   private decode(r: ResourceInfo, namespace: string | undefined, body: unknown): KubeObject {
@@ -657,12 +675,6 @@ function randomSuffix(): string {
   let s = '';
   for (let i = 0; i < 5; i++) s += GENERATE_ALPHABET[randomInt(GENERATE_ALPHABET.length)];
   return s;
-}
-
-function parseRevision(rv: string): number {
-  const n = Number(rv);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid resource version "${rv}"`);
-  return n;
 }
 
 function scaleResourceVersion(scale: unknown): string | undefined {

@@ -31,9 +31,12 @@ import {
 } from './discovery.js';
 import { buildOpenApiV3 } from './openapi.js';
 import { parseResourceRequest } from './request-info.js';
-import { handleResource, queryString, sendError, sendJson, type HandlerContext } from './resource-handler.js';
+import { handleResource, queryString, selectors, sendError, sendJson, type HandlerContext } from './resource-handler.js';
 import { RestStore } from './rest-store.js';
 import { serveWebSocketWatch } from './watch-transport.js';
+import { isLongRunning, RequestLimits } from './request-limits.js';
+import { resourceVersionParam, timeoutSecondsParam } from './request-options.js';
+import { answerClientError, checkWebSocketHandshake } from './protocol-errors.js';
 import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js';
 import { mustFind, storageKey } from '../api/registry.js';
 import { isAlreadyExists } from '../errors/index.js';
@@ -144,7 +147,8 @@ export class ApiServer {
           : undefined,
       ),
       maxBodyBytes: config.maxBodyBytes,
-      watch: { bookmarkIntervalMs: config.bookmarkIntervalMs, maxBufferedBytes: 64 * 1024 * 1024, maxTimeoutMs: 60 * 60 * 1000 },
+      watch: { bookmarkIntervalMs: config.bookmarkIntervalMs, maxBufferedBytes: config.watchMaxBufferedBytes, maxTimeoutMs: 60 * 60 * 1000 },
+      limits: new RequestLimits(config),
       now,
     };
     const authn = new Authenticator((name) => restStore.find(SECRETS, 'kube-system', name), now);
@@ -163,6 +167,7 @@ export class ApiServer {
     );
     server.keepAliveTimeout = 120_000;
     server.headersTimeout = 125_000;
+    server.on('clientError', answerClientError);
     attachWebSocketWatch(server, ctx, authn);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -181,6 +186,16 @@ export class ApiServer {
     });
     await this.cache.close();
     await this.sqlite.close();
+  }
+}
+
+/** Whether a request is a watch or a stream (a path that does not parse is not). */
+function longRunning(req: Request): boolean {
+  try {
+    const info = parseResourceRequest(req.method, req.path, req.query as Record<string, unknown>);
+    return info !== undefined && isLongRunning(info);
+  } catch {
+    return false;
   }
 }
 
@@ -218,6 +233,19 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
       if (!req.path.startsWith('/api/v1/') && !/^\/apis\/[^/]+\/[^/]+\//.test(req.path)) authorizeNonResource(user, req.method, req.path);
       next();
     }).catch((err: unknown) => sendError(res, toApiError(err)));
+  });
+
+  // In-flight limits (after authentication, before authorization, as in Kubernetes).
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (PUBLIC_PATHS.has(req.path) || longRunning(req)) return next();
+    const user = res.locals['user'] as UserInfo | undefined;
+    try {
+      res.once('close', ctx.limits.admitRequest(req.method, user?.groups ?? []));
+    } catch (err) {
+      sendError(res, toApiError(err));
+      return;
+    }
+    next();
   });
 
   for (const path of ['/healthz', '/livez', '/readyz']) {
@@ -284,6 +312,13 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
       if (verb !== 'watch') latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
     }
   });
+  // Errors raised by express itself (e.g. a malformed %-escape in a routed path) as a Status.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
+    const message = err instanceof Error ? err.message : String(err);
+    sendError(res, status >= 400 && status < 500 ? new ApiError('BadRequest', message) : toApiError(err));
+  });
   return app;
 }
 
@@ -297,9 +332,12 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: 
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     const refuse = (err: ApiError): void => {
       const body = JSON.stringify(err.toStatus());
-      socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const retry = err.details?.retryAfterSeconds !== undefined ? `Retry-After: ${err.details.retryAfterSeconds}\r\n` : '';
+      socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}Connection: close\r\n\r\n${body}`);
     };
     const handle = async (): Promise<void> => {
+      // ws answers a malformed handshake in plain text; answer it with a Status instead.
+      checkWebSocketHandshake(req);
       const user = await authn.authenticate(req);
       const url = new URL(req.url ?? '/', 'https://localhost');
       const query: Record<string, string | string[]> = {};
@@ -317,16 +355,19 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: 
         return;
       }
       if (info === undefined || info.verb !== 'watch') throw new ApiError('BadRequest', 'websocket upgrades are served for watches, exec and attach only');
+      const rv = resourceVersionParam(query);
       const params = {
+        ...selectors(query),
         namespace: info.namespace,
-        timeoutSeconds: query['timeoutSeconds'] !== undefined ? Number(queryString(query, 'timeoutSeconds')) : undefined,
+        timeoutSeconds: timeoutSecondsParam(query),
         allowWatchBookmarks: queryString(query, 'allowWatchBookmarks') === 'true',
         render: (o: unknown) => o,
-        ...(queryString(query, 'labelSelector') ? { labelSelector: queryString(query, 'labelSelector') } : {}),
-        ...(queryString(query, 'fieldSelector') ? { fieldSelector: queryString(query, 'fieldSelector') } : {}),
-        ...(queryString(query, 'resourceVersion') !== undefined ? { resourceVersion: queryString(query, 'resourceVersion') } : {}),
+        ...(rv !== undefined ? { resourceVersion: String(rv) } : {}),
       };
+      const release = ctx.limits.admitWatch(user.name, user.groups);
+      socket.once('close', release);
       wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.once('close', release);
         void serveWebSocketWatch(ctx.store, info.resource, params, ctx.watch, ws);
       });
     };

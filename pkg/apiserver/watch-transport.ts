@@ -1,14 +1,18 @@
 // Watch transports. One watch source (RestStore.watch over the watch cache) feeds two
 // wire forms: chunked HTTP with newline-delimited JSON events (kubectl, client libraries)
 // and websockets with one JSON event per text message (Coxswain's own components).
-// Headers are flushed at once; bookmarks are sent when asked; a consumer too slow to
-// drain its buffer is cut off and re-watches from its last resourceVersion.
+// Headers are flushed at once; bookmarks are sent when asked. Each watcher's send buffer
+// is bounded: a consumer that lets more than maxBufferedBytes pile up (it stopped reading,
+// or reads slower than events come) is sent an ERROR event (410 Expired: it missed events,
+// so it must re-list) and cut off; if even that cannot drain, its socket is destroyed a
+// moment later, so its buffer is freed whatever the client does.
 
 import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { KubeObject } from '../api/meta.js';
 import { apiVersionOf, type ResourceInfo } from '../api/registry.js';
-import type { ApiError } from '../errors/index.js';
+import { ApiError } from '../errors/index.js';
+import { MAX_TIMER_MS } from './request-options.js';
 import type { WatchHandle } from '../storage/store.js';
 import type { RestStore, WatchRequest } from './rest-store.js';
 
@@ -32,8 +36,18 @@ export interface WatchSettings {
 interface Sink {
   send(line: string): void;
   buffered(): number;
+  /** Ends the stream politely (what was sent may still be read). */
   close(): void;
+  /** Drops the connection and whatever is still buffered for it. */
+  destroy(): void;
   onClose(fn: () => void): void;
+}
+
+/** How long a cut-off watcher gets to read its final ERROR event before its socket goes. */
+const OVERFLOW_GRACE_MS = 5000;
+
+function overflowed(limit: number): ApiError {
+  return new ApiError('Expired', `the watch was closed: its client did not read ${limit} bytes of events in time; re-list and watch again`);
 }
 
 async function runWatch(store: RestStore, r: ResourceInfo, p: WatchParams, settings: WatchSettings, sink: Sink): Promise<void> {
@@ -41,6 +55,7 @@ async function runWatch(store: RestStore, r: ResourceInfo, p: WatchParams, setti
   let closed = false;
   let lastRv = p.resourceVersion ?? '0';
   const timers: NodeJS.Timeout[] = [];
+  let gone = false;
   const finish = (): void => {
     if (closed) return;
     closed = true;
@@ -48,11 +63,30 @@ async function runWatch(store: RestStore, r: ResourceInfo, p: WatchParams, setti
     for (const t of timers) clearTimeout(t);
     sink.close();
   };
-  sink.onClose(finish);
+  sink.onClose(() => {
+    gone = true;
+    finish();
+  });
+  // The initial state (a watch from resourceVersion 0 replays every object) is written in
+  // one go, before the client could read any of it: it adds to the allowance instead of
+  // counting as a stuck client.
+  let replaying = true;
+  let replayBytes = 0;
   const emit = (type: string, object: unknown): void => {
     if (closed) return;
-    sink.send(JSON.stringify({ type, object }) + '\n');
-    if (sink.buffered() > settings.maxBufferedBytes) finish();
+    const line = JSON.stringify({ type, object }) + '\n';
+    sink.send(line);
+    if (replaying) {
+      replayBytes += Buffer.byteLength(line);
+      return;
+    }
+    if (sink.buffered() <= settings.maxBufferedBytes + replayBytes) return;
+    sink.send(JSON.stringify({ type: 'ERROR', object: overflowed(settings.maxBufferedBytes).toStatus() }) + '\n');
+    finish();
+    const cut = setTimeout(() => {
+      if (!gone) sink.destroy();
+    }, OVERFLOW_GRACE_MS);
+    cut.unref();
   };
   try {
     handle = await store.watch(
@@ -69,16 +103,18 @@ async function runWatch(store: RestStore, r: ResourceInfo, p: WatchParams, setti
       },
     );
   } catch (err) {
-    const status = (err as ApiError).toStatus?.() ?? { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: String(err), code: 500 };
+    const status = err instanceof ApiError ? err.toStatus() : new ApiError('InternalError', `Internal error occurred: ${String(err)}`).toStatus();
     emit('ERROR', status);
     finish();
     return;
   }
+  replaying = false;
   if (closed) {
     handle.stop();
     return;
   }
-  const timeoutMs = p.timeoutSeconds !== undefined ? p.timeoutSeconds * 1000 : settings.maxTimeoutMs;
+  // Node fires a timer longer than 2^31-1 ms at once: a huge timeoutSeconds means "the longest we can".
+  const timeoutMs = Math.min(p.timeoutSeconds !== undefined && p.timeoutSeconds > 0 ? p.timeoutSeconds * 1000 : settings.maxTimeoutMs, MAX_TIMER_MS);
   timers.push(setTimeout(finish, timeoutMs));
   if (p.allowWatchBookmarks) {
     const tick = (): void => {
@@ -101,6 +137,7 @@ export function serveHttpWatch(store: RestStore, r: ResourceInfo, p: WatchParams
     close: () => {
       if (!res.writableEnded) res.end();
     },
+    destroy: () => res.destroy(),
     // On Node 20 `req.on('close')` fires once the body is read; the response's close is the disconnect.
     onClose: (fn) => res.on('close', fn),
   };
@@ -115,6 +152,7 @@ export function serveWebSocketWatch(store: RestStore, r: ResourceInfo, p: WatchP
     close: () => {
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
     },
+    destroy: () => ws.terminate(),
     onClose: (fn) => ws.on('close', fn),
   };
   return runWatch(store, r, p, settings, sink);
