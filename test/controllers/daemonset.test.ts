@@ -6,15 +6,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../pkg/api/meta.js';
 import { eventually } from '../harness/clients.js';
-import { createNamespace, CR, livePods, setPodStatus, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
+import { createNamespace, CR, field, livePods, setPodStatus, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const NS = 'ds';
 const cp = useControllerPlane(['daemonset']);
 
 function nodeOf(p: KubeObject): string {
-  const spec = (p['spec'] ?? {}) as { nodeName?: unknown };
-  return typeof spec.nodeName === 'string' ? spec.nodeName : '';
+  const nodeName = field(p, 'spec', 'nodeName');
+  return typeof nodeName === 'string' ? nodeName : '';
 }
 
 test('a DaemonSet runs one pod per Ready node, none on a tainted one, and follows a new node', async () => {

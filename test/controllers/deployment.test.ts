@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../pkg/api/meta.js';
 import { eventually } from '../harness/clients.js';
-import { createNamespace, CR, isPodReady, livePods, runPod, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
+import { createNamespace, CR, field, isPodReady, livePods, runPod, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const NS = 'deploy';
@@ -23,8 +23,8 @@ async function replicaSets(): Promise<KubeObject[]> {
 }
 
 function specReplicas(rs: KubeObject): number {
-  const spec = (rs['spec'] ?? {}) as { replicas?: unknown };
-  return typeof spec.replicas === 'number' ? spec.replicas : -1;
+  const replicas = field(rs, 'spec', 'replicas');
+  return typeof replicas === 'number' ? replicas : -1;
 }
 
 test('a Deployment rolls a new template to a new ReplicaSet and reports its counts', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../pkg/api/meta.js';
 import { eventually } from '../harness/clients.js';
-import { bindPod, createNamespace, CR, podSpec, setPodStatus, useControllerPlane } from '../harness/controller-plane.js';
+import { bindPod, createNamespace, CR, field, items, podSpec, setPodStatus, useControllerPlane } from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const NS = 'ep';
@@ -14,9 +14,9 @@ const cp = useControllerPlane(['endpoints']);
 
 /** IPs in `addresses` and `notReadyAddresses` over all subsets, sorted. */
 function ips(ep: KubeObject): { ready: string[]; notReady: string[] } {
-  const subsets = Array.isArray(ep['subsets']) ? (ep['subsets'] as { addresses?: { ip?: string }[]; notReadyAddresses?: { ip?: string }[] }[]) : [];
-  const pick = (list: { ip?: string }[] | undefined): string[] => (list ?? []).map((a) => a.ip ?? '');
-  return { ready: subsets.flatMap((s) => pick(s.addresses)).sort(), notReady: subsets.flatMap((s) => pick(s.notReadyAddresses)).sort() };
+  const subsets = items(ep['subsets']);
+  const pick = (list: string): string[] => subsets.flatMap((s) => items(field(s, list))).map((a) => String(field(a, 'ip')));
+  return { ready: pick('addresses').sort(), notReady: pick('notReadyAddresses').sort() };
 }
 
 async function endpointIps(): Promise<{ ready: string[]; notReady: string[] } | undefined> {
@@ -46,8 +46,8 @@ test('Endpoints hold the Ready pods\' IPs and follow readiness and deletion', as
     return got !== undefined && got.ready.join() === '10.244.0.11' && got.notReady.join() === '10.244.0.12';
   }, { what: 'ready IP in addresses, starting one in notReadyAddresses' });
   const ep = await client.get(CR.endpoints, 'web', { namespace: NS });
-  const ports = (Array.isArray(ep['subsets']) ? (ep['subsets'] as { ports?: { port?: number }[] }[]) : []).flatMap((s) => s.ports ?? []);
-  assert.deepEqual(ports.map((p) => p.port), [8080], 'the target port');
+  const ports = items(ep['subsets']).flatMap((s) => items(field(s, 'ports'))).map((p) => field(p, 'port'));
+  assert.deepEqual(ports, [8080], 'the target port');
 
   await setPodStatus(client, NS, 'starting', { phase: 'Running', ready: true, podIP: '10.244.0.12' });
   await eventually(async () => (await endpointIps())?.ready.join() === '10.244.0.11,10.244.0.12', { what: 'starting pod now Ready' });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually } from '../harness/clients.js';
-import { conditionStatus, createNamespace, CR, livePods, runPod, setPodStatus, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
+import { conditionStatus, createNamespace, CR, field, livePods, runPod, setPodStatus, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const NS = 'jobs';
@@ -18,7 +18,7 @@ function job(name: string, spec: Record<string, unknown>): Record<string, unknow
 /** Runs every still-pending pod of `app` to the given end (what a kubelet reports). */
 async function finishPods(app: string, phase: 'Succeeded' | 'Failed'): Promise<void> {
   for (const p of await livePods(cp.client, NS, app)) {
-    const current = ((p['status'] ?? {}) as { phase?: unknown }).phase;
+    const current = field(p, 'status', 'phase');
     if (current === 'Succeeded' || current === 'Failed') continue;
     await runPod(cp.client, p, 'n1');
     await setPodStatus(cp.client, NS, p.metadata.name ?? '', { phase });
@@ -52,6 +52,6 @@ test('a Job with backoffLimit 1 is Failed once 2 pods Failed', async () => {
   assert.equal(statusCount(failed, 'failed'), 2, 'backoffLimit 1: the second failure fails the Job');
   assert.equal(statusCount(failed, 'succeeded'), 0);
   assert.notEqual(conditionStatus(failed, 'Complete'), 'True');
-  const running = (await livePods(client, NS, 'flaky')).filter((p) => ((p['status'] ?? {}) as { phase?: unknown }).phase !== 'Failed');
+  const running = (await livePods(client, NS, 'flaky')).filter((p) => field(p, 'status', 'phase') !== 'Failed');
   assert.equal(running.length, 0, 'no pod left running');
 });

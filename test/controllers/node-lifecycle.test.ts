@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { microTime, rfc3339, type KubeObject } from '../../pkg/api/meta.js';
 import { eventually } from '../harness/clients.js';
-import { CR, useControllerPlane } from '../harness/controller-plane.js';
+import { conditionStatus, CR, field, items, useControllerPlane } from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const cp = useControllerPlane(['nodelifecycle'], ['--node-monitor-grace-period', '3']);
@@ -17,14 +17,9 @@ async function renew(name: string): Promise<void> {
   await cp.client.patch(CR.leases, name, 'merge', { spec: { renewTime: microTime(new Date()) } }, { namespace: 'kube-node-lease' });
 }
 
-function readyStatus(node: KubeObject): string | undefined {
-  const conds = ((node['status'] ?? {}) as { conditions?: { type?: string; status?: string }[] }).conditions ?? [];
-  return conds.find((c) => c.type === 'Ready')?.status;
-}
 
 function taintEffects(node: KubeObject, key: string): string[] {
-  const taints = ((node['spec'] ?? {}) as { taints?: { key?: string; effect?: string }[] }).taints ?? [];
-  return taints.filter((t) => t.key === key).map((t) => t.effect ?? '').sort();
+  return items(field(node, 'spec', 'taints')).filter((t) => field(t, 'key') === key).map((t) => String(field(t, 'effect'))).sort();
 }
 
 test('a Node that stops renewing its Lease turns Unknown and is tainted; a renewing one is left alone', async () => {
@@ -34,10 +29,10 @@ test('a Node that stops renewing its Lease turns Unknown and is tainted; a renew
   await eventually(async () => {
     await renew('alive');
     const silent = await client.get(CR.nodes, 'silent');
-    return readyStatus(silent) === 'Unknown' && taintEffects(silent, UNREACHABLE).join() === 'NoExecute,NoSchedule';
+    return conditionStatus(silent, 'Ready') === 'Unknown' && taintEffects(silent, UNREACHABLE).join() === 'NoExecute,NoSchedule';
   }, { timeoutMs: 60_000, intervalMs: 250, what: 'silent Unknown and tainted unreachable' });
   const alive = await client.get(CR.nodes, 'alive');
-  assert.equal(readyStatus(alive), 'True');
+  assert.equal(conditionStatus(alive, 'Ready'), 'True');
   assert.deepEqual(taintEffects(alive, UNREACHABLE), []);
 
   // The agent comes back: renews and reports Ready.
@@ -46,9 +41,9 @@ test('a Node that stops renewing its Lease turns Unknown and is tainted; a renew
     await renew('alive');
     const now = rfc3339(new Date());
     const node = await client.get(CR.nodes, 'silent');
-    if (readyStatus(node) !== 'True') {
+    if (conditionStatus(node, 'Ready') !== 'True') {
       await client.patch(CR.nodes, 'silent', 'merge', { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: now, lastTransitionTime: now }] } }, { subresource: 'status' });
     }
-    return readyStatus(node) === 'True' && taintEffects(node, UNREACHABLE).length === 0;
+    return conditionStatus(node, 'Ready') === 'True' && taintEffects(node, UNREACHABLE).length === 0;
   }, { timeoutMs: 60_000, intervalMs: 250, what: 'silent Ready again, taints removed' });
 });

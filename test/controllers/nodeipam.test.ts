@@ -5,14 +5,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../pkg/api/meta.js';
 import { eventually } from '../harness/clients.js';
-import { CR, useControllerPlane } from '../harness/controller-plane.js';
+import { CR, field, useControllerPlane } from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const cp = useControllerPlane(['nodeipam'], ['--cluster-cidr', '10.77.0.0/16', '--node-cidr-mask-size', '24']);
 
 function podCidrs(node: KubeObject): { one: unknown; all: unknown } {
-  const spec = (node['spec'] ?? {}) as { podCIDR?: unknown; podCIDRs?: unknown };
-  return { one: spec.podCIDR, all: spec.podCIDRs };
+  return { one: field(node, 'spec', 'podCIDR'), all: field(node, 'spec', 'podCIDRs') };
 }
 
 test('nodes get distinct /24 pod CIDRs inside the cluster CIDR', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually } from '../harness/clients.js';
-import { createNamespace, CR, livePods, runPod, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
+import { createNamespace, CR, field, livePods, runPod, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const NS = 'sts';
@@ -28,9 +28,8 @@ test('a StatefulSet creates ordinal pods one at a time, each after the previous 
     await eventually(async () => (await names()).join() === expected.join(), { what: `pods ${expected.join()}` });
     // Not Ready yet: the next ordinal must not appear (re-read after the controller has seen this pod).
     const pod = await client.get(CR.pods, `db-${i}`, { namespace: NS });
-    const spec = (pod['spec'] ?? {}) as { hostname?: unknown; subdomain?: unknown };
-    assert.equal(spec.hostname, `db-${i}`);
-    assert.equal(spec.subdomain, 'db');
+    assert.equal(field(pod, 'spec', 'hostname'), `db-${i}`);
+    assert.equal(field(pod, 'spec', 'subdomain'), 'db');
     assert.deepEqual(await names(), expected, `only ${expected.join()} before db-${i} is Ready`);
     await runPod(client, pod, 'n1');
   }

@@ -3,7 +3,7 @@
 // pods and writes pod status the way a scheduler and a kubelet would.
 
 import { after, before } from 'node:test';
-import { rfc3339, type KubeObject } from '../../pkg/api/meta.js';
+import { isObject, rfc3339, type KubeObject } from '../../pkg/api/meta.js';
 import { resourcePath, type ResourceInfo } from '../../pkg/api/registry.js';
 import type { RestClient } from '../../pkg/client/index.js';
 import { isNotFound } from '../../pkg/errors/index.js';
@@ -111,14 +111,13 @@ export async function setPodStatus(client: RestClient, namespace: string, name: 
 export async function runPod(client: RestClient, pod: KubeObject, node: string): Promise<void> {
   const namespace = pod.metadata.namespace ?? 'default';
   const name = pod.metadata.name ?? '';
-  const spec = (pod['spec'] ?? {}) as { nodeName?: string };
-  if (spec.nodeName === undefined || spec.nodeName === '') await bindPod(client, namespace, name, node);
+  const nodeName = field(pod, 'spec', 'nodeName');
+  if (typeof nodeName !== 'string' || nodeName === '') await bindPod(client, namespace, name, node);
   await setPodStatus(client, namespace, name, { phase: 'Running', ready: true });
 }
 
 export function isPodReady(pod: KubeObject): boolean {
-  const conds = ((pod['status'] ?? {}) as { conditions?: { type?: string; status?: string }[] }).conditions ?? [];
-  return conds.some((c) => c.type === 'Ready' && c.status === 'True');
+  return conditionStatus(pod, 'Ready') === 'True';
 }
 
 /** Whether the object is gone from the store (not merely being deleted). */
@@ -135,19 +134,33 @@ export async function isGone(client: RestClient, r: ResourceInfo, name: string, 
 /** `status` of an object as a plain record (controllers write it; tests read counts from it). */
 export function statusOf(obj: KubeObject): Record<string, unknown> {
   const s = obj['status'];
-  return typeof s === 'object' && s !== null && !Array.isArray(s) ? { ...s } : {};
+  return isObject(s) ? { ...s } : {};
 }
 
 /** The status of condition `type` in the object's status.conditions, if it has one. */
 export function conditionStatus(obj: KubeObject, type: string): string | undefined {
-  const conds = statusOf(obj)['conditions'];
-  if (!Array.isArray(conds)) return undefined;
-  const found: unknown = conds.find((c: unknown) => typeof c === 'object' && c !== null && 'type' in c && c.type === type);
-  return typeof found === 'object' && found !== null && 'status' in found && typeof found.status === 'string' ? found.status : undefined;
+  const found = items(field(obj, 'status', 'conditions')).find((c) => field(c, 'type') === type);
+  const status = field(found, 'status');
+  return typeof status === 'string' ? status : undefined;
 }
 
 /** A number field of status (0 when absent, as Kubernetes omits zero counts). */
 export function statusCount(obj: KubeObject, field: string): number {
   const v = statusOf(obj)[field];
   return typeof v === 'number' ? v : 0;
+}
+
+/** The value at `path` inside a decoded object (undefined where the path does not lead). */
+export function field(value: unknown, ...path: string[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (!isObject(at)) return undefined;
+    at = at[key];
+  }
+  return at;
+}
+
+/** `value` if it is an array, else none. */
+export function items(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
 }
