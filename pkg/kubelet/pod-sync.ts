@@ -13,7 +13,7 @@ import { Backoff, type Clock } from './backoff.js';
 import { EnvError, ObjectLookup, resolveEnv } from './env.js';
 import { computePodStatus, nextAttempt, statusChanged, type Waiting } from './pod-status.js';
 import { ProbeManager, type ProbeKind } from './probes.js';
-import { ImagePullError, type ContainerState, type DockerRuntime, type Mount } from './runtime/index.js';
+import { ImagePullError, type ContainerState, type ContainerRuntime, type Mount } from './runtime/index.js';
 import { podDir, prepareVolumes, removePodDir, VolumeError } from './volumes.js';
 import { podResolvConf, renderResolvConf, type ClusterDns } from './pod-dns.js';
 import { writeAtomic } from './files.js';
@@ -73,7 +73,7 @@ export class PodSyncer {
   constructor(
     private readonly config: PodSyncConfig,
     private readonly client: RestClient,
-    private readonly runtime: DockerRuntime,
+    private readonly runtime: ContainerRuntime,
     readonly probes: ProbeManager,
     private readonly events: EventRecorder,
     private readonly clock: Clock,
