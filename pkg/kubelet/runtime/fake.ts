@@ -44,6 +44,8 @@ function iso(ms: number): string {
 
 export class FakeRuntime implements ContainerRuntime {
   readonly containers = new Map<string, FakeContainer>();
+  /** Containers removed, in order, as they were when removed. */
+  readonly removed: FakeContainer[] = [];
   readonly images = new Set<string>();
   readonly networks = new Map<string, { subnet: string; gateway: string }>();
   /** Images whose pull fails, with why. */
@@ -198,6 +200,8 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   async remove(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (c !== undefined) this.removed.push(c);
     this.containers.delete(id);
   }
 
