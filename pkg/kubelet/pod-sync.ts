@@ -1,7 +1,7 @@
-// Bringing one pod's containers in line with its spec (the kubelet's SyncPod): the sandbox,
-// init containers in order, app containers with their restart policy and back-off, probes,
-// image pulls, graceful termination, and the status written back to the API. Level-based:
-// every call looks at what runs now and does the next step.
+// Bringing one pod's containers in line with its spec (the kubelet's SyncPod): pod-actions.ts
+// decides what to do from what runs; this executor does it over the runtime interface (the
+// sandbox, kills, image pulls, env and volumes, create and start), writes the status back to
+// the API, and handles graceful termination. Level-based: every call does the next step.
 
 import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
@@ -47,7 +47,6 @@ const PODS = mustFind('', 'v1', 'pods');
 export type PodApi = Pick<RestClient, 'get' | 'patch' | 'delete'>;
 /** The probes' verdicts and workers pod sync uses. */
 export type ProbeResults = Pick<ProbeManager, 'ensure' | 'result' | 'stop' | 'stopAll'>;
-export { containerHash };
 
 export class PodSyncer {
   private readonly crashBackoff = new Backoff();
