@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { Command } from 'commander';
 import { loadKubeconfig, RestClient } from '../pkg/client/index.js';
 import type { KubeletConfig } from '../pkg/kubelet/config.js';
-import { Kubelet } from '../pkg/kubelet/kubelet.js';
+import { DockerRuntime, Kubelet } from '../pkg/kubelet/index.js';
 import { agentIdentity } from '../pkg/kubelet/agent-identity.js';
 import { credentialFiles, nodeCredentials, type NodeCredentialFiles } from '../pkg/kubelet/bootstrap.js';
 import { CertificateRotator } from '../pkg/kubelet/certificate-rotation.js';
@@ -162,7 +162,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 try {
-  const kubelet = new Kubelet(config, client, log);
+  const runtime = new DockerRuntime({ socketPath: config.dockerSocket, nodeName: config.nodeName, clusterId: config.cluster.id });
+  const kubelet = new Kubelet(config, client, { runtime, log });
   await kubelet.start(abort.signal);
   if (joined !== undefined) {
     new CertificateRotator(client, joined, { name: nodeName, addresses: [nodeIP], server: client.config.server }, () => kubelet.reloadServingCertificate(), log).start(abort.signal);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { DockerRuntime, ImagePullError, type ContainerIdentity, type ContainerSpec, type ContainerState } from '../pkg/kubelet/runtime/index.js';
+import { DockerRuntime, ImagePullError, type ContainerIdentity, type ContainerSpec, type ContainerState } from '../pkg/kubelet/index.js';
 
 const RUN = randomBytes(4).toString('hex');
 /** Another cluster on the same dockerd, with agents of the same node name. */

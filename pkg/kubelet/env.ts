@@ -20,7 +20,7 @@ const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
 /** Fetches ConfigMaps and Secrets once per sync. */
 export class ObjectLookup {
   private readonly cache = new Map<string, KubeObject | undefined>();
-  constructor(private readonly client: RestClient, private readonly namespace: string) {}
+  constructor(private readonly client: Pick<RestClient, 'get'>, private readonly namespace: string) {}
 
   async get(kind: 'configmaps' | 'secrets', name: string): Promise<KubeObject | undefined> {
     const key = `${kind}/${name}`;

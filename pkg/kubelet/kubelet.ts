@@ -12,7 +12,7 @@ import { NodeStatusReporter } from './node-status.js';
 import { PodSyncer } from './pod-sync.js';
 import { PodWorkers } from './pod-workers.js';
 import { ProbeManager } from './probes.js';
-import { DockerRuntime, type ContainerState } from './runtime/index.js';
+import type { ContainerRuntime, ContainerState } from './runtime/index.js';
 import { KubeletServer } from './server.js';
 import { podDirs, removePodDir } from './volumes.js';
 import { startNodeNetwork } from './network/node-network.js';
@@ -35,7 +35,8 @@ function onlyStatusChanged(a: KubeObject, b: KubeObject): boolean {
 }
 
 export class Kubelet {
-  readonly runtime: DockerRuntime;
+  readonly runtime: ContainerRuntime;
+  private readonly log: (msg: string) => void;
   private readonly pods: Informer;
   private readonly syncer: PodSyncer;
   private readonly workers: PodWorkers;
@@ -48,10 +49,11 @@ export class Kubelet {
   constructor(
     private readonly config: KubeletConfig,
     private readonly client: RestClient,
-    private readonly log: (msg: string) => void,
-    clock: Clock = systemClock,
+    deps: { runtime: ContainerRuntime; log: (msg: string) => void; clock?: Clock },
   ) {
-    this.runtime = new DockerRuntime({ socketPath: config.dockerSocket, nodeName: config.nodeName, clusterId: config.cluster.id });
+    this.runtime = deps.runtime;
+    this.log = deps.log;
+    const clock = deps.clock ?? systemClock;
     this.pods = new Informer(client, PODS, { fieldSelector: `spec.nodeName=${config.nodeName}` });
     const events = new EventRecorder(client, 'kubelet', config.nodeName);
     const probes = new ProbeManager(this.runtime, {
@@ -73,7 +75,7 @@ export class Kubelet {
       events,
       clock,
     );
-    this.workers = new PodWorkers((uid) => this.syncPod(uid), log);
+    this.workers = new PodWorkers((uid) => this.syncPod(uid), this.log);
     this.pods.addHandler({
       onAdd: (p) => this.track(p),
       // The agent writes pod status itself: a status-only change needs no sync.

@@ -1,24 +1,23 @@
-// Bringing one pod's containers in line with its spec (the kubelet's SyncPod): the sandbox,
-// init containers in order, app containers with their restart policy and back-off, probes,
-// image pulls, graceful termination, and the status written back to the API. Level-based:
-// every call looks at what runs now and does the next step.
+// Bringing one pod's containers in line with its spec (the kubelet's SyncPod): pod-actions.ts
+// decides what to do from what runs; this executor does it over the runtime interface (the
+// sandbox, kills, image pulls, env and volumes, create and start), writes the status back to
+// the API, and handles graceful termination. Level-based: every call does the next step.
 
-import { createHash } from 'node:crypto';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
-import { parseQuantity } from '../api/quantity.js';
 import type { EventRecorder, RestClient } from '../client/index.js';
 import { isConflict, isNotFound } from '../errors/index.js';
 import { Backoff, type Clock } from './backoff.js';
+import { containerConfig } from './container-config.js';
 import { EnvError, ObjectLookup, resolveEnv } from './env.js';
+import { computePodActions, containerHash, containersOf, ms, observationOf, str, type ContainerStart, type PodActions, type PodObservation } from './pod-actions.js';
 import { computePodStatus, nextAttempt, statusChanged, type Waiting } from './pod-status.js';
-import { ProbeManager, type ProbeKind } from './probes.js';
-import { ImagePullError, type ContainerState, type DockerRuntime, type Mount } from './runtime/index.js';
-import { podDir, prepareVolumes, removePodDir, VolumeError } from './volumes.js';
-import { podResolvConf, renderResolvConf, type ClusterDns } from './pod-dns.js';
-import { writeAtomic } from './files.js';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ProbeKind, ProbeManager } from './probes.js';
+import type { ContainerRuntime } from './runtime/index.js';
+import { prepareVolumes, removePodDir, VolumeError } from './volumes.js';
+import type { ClusterDns } from './pod-dns.js';
+import { writePodResolvConf } from './pod-resolv-conf.js';
+import { ImagePuller } from './image-puller.js';
 
 type Obj = Record<string, unknown>;
 
@@ -44,40 +43,27 @@ export interface SyncResult {
 
 const PODS = mustFind('', 'v1', 'pods');
 
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
-function containersOf(pod: KubeObject, field: 'containers' | 'initContainers'): Obj[] {
-  const spec = (pod['spec'] ?? {}) as Obj;
-  return (Array.isArray(spec[field]) ? spec[field] : []).filter(isObject);
-}
-
-/** Changes to these fields of a container mean it must be recreated. */
-export function containerHash(c: Obj): string {
-  const relevant = { image: c['image'], command: c['command'], args: c['args'], env: c['env'], envFrom: c['envFrom'], workingDir: c['workingDir'], volumeMounts: c['volumeMounts'], resources: c['resources'], ports: c['ports'] };
-  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12);
-}
-
-function ms(t: string | undefined): number {
-  return t ? Date.parse(t) : 0;
-}
+/** The API calls pod sync makes (a RestClient; a fake in tests). */
+export type PodApi = Pick<RestClient, 'get' | 'patch' | 'delete'>;
+/** The probes' verdicts and workers pod sync uses. */
+export type ProbeResults = Pick<ProbeManager, 'ensure' | 'result' | 'stop' | 'stopAll'>;
 
 export class PodSyncer {
   private readonly crashBackoff = new Backoff();
-  private readonly pullBackoff = new Backoff();
-  private readonly pullFailedAt = new Map<string, number>();
+  private readonly images: ImagePuller;
   private readonly waiting = new Map<string, Map<string, Waiting>>();
   private readonly lastStatus = new Map<string, unknown>();
 
   constructor(
     private readonly config: PodSyncConfig,
-    private readonly client: RestClient,
-    private readonly runtime: DockerRuntime,
-    readonly probes: ProbeManager,
-    private readonly events: EventRecorder,
+    private readonly client: PodApi,
+    private readonly runtime: ContainerRuntime,
+    readonly probes: ProbeResults,
+    private readonly events: Pick<EventRecorder, 'event'>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.images = new ImagePuller(runtime, events, clock);
+  }
 
   /** Points the pod sandboxes at the node's pod network and DNS once they exist. */
   setNetwork(network: string, dns: ClusterDns | undefined, afterSandboxStart?: () => Promise<void>): void {
@@ -87,28 +73,8 @@ export class PodSyncer {
     else this.config.dns = dns;
   }
 
-  /** The pod's resolv.conf, written under its folder (undefined: Docker's default). */
-  private resolvConfFile(pod: KubeObject): string | undefined {
-    const conf = podResolvConf((pod['spec'] ?? {}) as Parameters<typeof podResolvConf>[0], pod.metadata.namespace ?? 'default', this.config.dns);
-    if (conf === undefined) return undefined;
-    const dir = podDir(this.config.rootDir, pod.metadata.uid ?? '');
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, 'resolv.conf');
-    writeAtomic(path, renderResolvConf(conf), 0o644);
-    return path;
-  }
-
-  /** Attempts of each container of a pod (newest first), plus its sandboxes. */
-  private async observe(uid: string): Promise<{ sandboxes: ContainerState[]; containers: Map<string, ContainerState[]> }> {
-    const all = await this.runtime.listManaged(uid);
-    all.sort((a, b) => b.identity.attempt - a.identity.attempt);
-    const containers = new Map<string, ContainerState[]>();
-    for (const c of all.filter((x) => x.identity.type !== 'sandbox')) {
-      const list = containers.get(c.identity.containerName) ?? [];
-      list.push(c);
-      containers.set(c.identity.containerName, list);
-    }
-    return { sandboxes: all.filter((c) => c.identity.type === 'sandbox'), containers };
+  private async observe(uid: string): Promise<PodObservation> {
+    return observationOf(await this.runtime.listManaged(uid));
   }
 
   private setWaiting(uid: string, name: string, w: Waiting | undefined): void {
@@ -136,7 +102,7 @@ export class PodSyncer {
       await this.runtime.remove(s.id);
     }
     this.crashBackoff.forget(`${uid}/`);
-    this.pullBackoff.forget(`${uid}/`);
+    this.images.forget(uid);
     this.waiting.delete(uid);
     this.lastStatus.delete(uid);
     removePodDir(this.config.rootDir, uid);
@@ -156,42 +122,26 @@ export class PodSyncer {
       }
       return {};
     }
-    const status = (pod['status'] ?? {}) as Obj;
-    const observed = await this.observe(uid);
-    if ((status['phase'] === 'Succeeded' || status['phase'] === 'Failed') && ![...observed.containers.values()].flat().some((c) => c.running)) {
+    let observed = await this.observe(uid);
+    let actions = this.plan(pod, observed);
+    if (actions.finished) {
       for (const s of observed.sandboxes) if (s.running) await this.runtime.stop(s.id, 0);
       return {};
     }
+    if (actions.createSandbox) {
+      if (!(await this.recreateSandbox(pod, observed, actions.sandboxAttempt))) return { requeueAfterMs: 5000 };
+      observed = await this.observe(uid);
+      actions = this.plan(pod, observed);
+    }
+    const sandbox = observed.sandboxes.find((s) => s.running);
+    if (sandbox === undefined || actions.createSandbox) return { requeueAfterMs: 1000 };
+    const podIP = spec['hostNetwork'] === true ? this.config.nodeIP : sandbox.ip;
     const result: SyncResult = {};
     const requeue = (after: number): void => {
       result.requeueAfterMs = Math.min(result.requeueAfterMs ?? after, after);
     };
 
-    // The sandbox holds the network namespace; if it died, everything starts over in a new one.
-    let sandbox = observed.sandboxes.find((s) => s.running);
-    if (sandbox === undefined) {
-      const attempt = (observed.sandboxes[0]?.identity.attempt ?? -1) + 1;
-      for (const c of [...observed.containers.values()].flat()) if (c.running) await this.runtime.stop(c.id, 0);
-      for (const s of observed.sandboxes) await this.runtime.remove(s.id);
-      try {
-        await this.runtime.ensureImage(this.config.sandboxImage, 'IfNotPresent');
-        const id = await this.runtime.runSandbox(
-          { uid, namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', containerName: 'POD', attempt, type: 'sandbox', specHash: '' },
-          { image: this.config.sandboxImage, network: this.config.podNetwork, hostname: str(spec['hostname']) || (pod.metadata.name ?? '').slice(0, 63), hostNetwork: spec['hostNetwork'] === true },
-        );
-        sandbox = await this.runtime.inspect(id);
-        await this.config.afterSandboxStart?.();
-      } catch (err) {
-        this.events.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`);
-        requeue(5000);
-        return result;
-      }
-      if (sandbox === undefined) return { requeueAfterMs: 1000 };
-    }
-    const podIP = spec['hostNetwork'] === true ? this.config.nodeIP : sandbox.ip;
-
     let volumes: Map<string, string>;
-    const lookup = new ObjectLookup(this.client, pod.metadata.namespace ?? 'default');
     try {
       volumes = await prepareVolumes(pod, this.client, this.config.rootDir);
     } catch (err) {
@@ -203,154 +153,87 @@ export class PodSyncer {
       await this.writeStatus(pod, podIP, observed.containers);
       return { requeueAfterMs: 5000 };
     }
-
-    // Init containers, one at a time, in order.
-    let initDone = true;
-    for (const c of containersOf(pod, 'initContainers')) {
-      const name = str(c['name']);
-      const latest = observed.containers.get(name)?.[0];
-      if (latest !== undefined && !latest.running && latest.startedAt !== undefined && latest.exitCode === 0) continue;
-      initDone = false;
-      if (latest?.running) break;
-      if (latest !== undefined && latest.startedAt !== undefined && spec['restartPolicy'] === 'Never') break; // failed for good
-      const wait = await this.startContainer(pod, c, 'init', latest, sandbox.id, volumes, lookup, podIP);
-      if (wait !== undefined) requeue(wait);
-      break;
+    for (const name of actions.settled) this.setWaiting(uid, name, undefined);
+    for (const b of actions.backOff) {
+      this.setWaiting(uid, b.name, { reason: 'CrashLoopBackOff', message: b.message });
+      this.events.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${b.name} in pod ${pod.metadata.name ?? ''}`);
+      requeue(b.remainingMs);
     }
-
-    if (initDone) {
-      for (const c of containersOf(pod, 'containers')) {
-        const wait = await this.syncAppContainer(pod, c, observed.containers.get(str(c['name'])) ?? [], sandbox, volumes, lookup, podIP);
-        if (wait !== undefined) requeue(wait);
+    for (const k of actions.containersToKill) {
+      this.events.event(pod, 'Normal', 'Killing', k.message);
+      this.probes.stop(uid, k.name);
+      await this.runtime.stop(k.id, typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30);
+      requeue(0);
+    }
+    for (const r of actions.running) {
+      for (const kind of ['startup', 'liveness', 'readiness'] as ProbeKind[]) {
+        const probe = r.container[`${kind}Probe`];
+        if (!isObject(probe)) continue;
+        this.probes.ensure({ podUid: uid, containerName: r.name, containerId: r.state.id, podIP, container: r.container, probe, kind, startedAt: ms(r.state.startedAt) || this.clock.now() });
       }
+    }
+    const lookup = new ObjectLookup(this.client, pod.metadata.namespace ?? 'default');
+    for (const start of actions.containersToStart) {
+      requeue(await this.startContainer(pod, start, { sandboxId: sandbox.id, volumes, lookup, podIP }));
     }
     const fresh = await this.observe(uid);
     await this.writeStatus(pod, podIP, fresh.containers);
     return result;
   }
 
-  private async syncAppContainer(pod: KubeObject, c: Obj, attempts: ContainerState[], sandbox: ContainerState, volumes: Map<string, string>, lookup: ObjectLookup, podIP: string | undefined): Promise<number | undefined> {
+  private plan(pod: KubeObject, observed: PodObservation): PodActions {
     const uid = pod.metadata.uid ?? '';
-    const name = str(c['name']);
-    const latest = attempts[0];
-    const policy = str(((pod['spec'] ?? {}) as Obj)['restartPolicy']) || 'Always';
-    if (latest?.running) {
-      const kill = async (why: string): Promise<number> => {
-        this.events.event(pod, 'Normal', 'Killing', why);
-        this.probes.stop(uid, name);
-        const grace = ((pod['spec'] ?? {}) as Obj)['terminationGracePeriodSeconds'];
-        await this.runtime.stop(latest.id, typeof grace === 'number' ? grace : 30);
-        return 0;
-      };
-      if (latest.identity.specHash !== containerHash(c)) return kill(`Container ${name} definition changed, will be restarted`);
-      if (this.probes.result(uid, name, 'liveness') === false) return kill(`Container ${name} failed liveness probe, will be restarted`);
-      if (this.probes.result(uid, name, 'startup') === false) return kill(`Container ${name} failed startup probe, will be restarted`);
-      this.setWaiting(uid, name, undefined);
-      for (const kind of ['startup', 'liveness', 'readiness'] as ProbeKind[]) {
-        const probe = c[`${kind}Probe`];
-        if (!isObject(probe)) continue;
-        this.probes.ensure({ podUid: uid, containerName: name, containerId: latest.id, podIP, container: c, probe, kind, startedAt: ms(latest.startedAt) || this.clock.now() });
-      }
-      return undefined;
-    }
-    if (latest !== undefined && latest.startedAt !== undefined) {
-      const restart = policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0);
-      if (!restart) {
-        this.setWaiting(uid, name, undefined);
-        return undefined;
-      }
-    }
-    return this.startContainer(pod, c, 'app', latest, sandbox.id, volumes, lookup, podIP);
+    return computePodActions(pod, observed, this.clock.now(), {
+      probeResult: (name, kind) => this.probes.result(uid, name, kind),
+      backoffRemaining: (name, finishedAt, now) => this.crashBackoff.remaining(`${uid}/${name}`, finishedAt, now),
+      backoffDelay: (name) => this.crashBackoff.delay(`${uid}/${name}`),
+    });
   }
 
-  /**
-   * Starts the next attempt of a container, honouring the crash and image-pull back-offs.
-   * Returns when to look again (ms), or undefined.
-   */
-  private async startContainer(pod: KubeObject, c: Obj, type: 'init' | 'app', latest: ContainerState | undefined, sandboxId: string, volumes: Map<string, string>, lookup: ObjectLookup, podIP: string | undefined): Promise<number | undefined> {
-    const uid = pod.metadata.uid ?? '';
-    const name = str(c['name']);
-    const key = `${uid}/${name}`;
-    const now = this.clock.now();
-    const attempt = nextAttempt(pod, name, type === 'init', latest);
-    if (latest !== undefined) {
-      if (latest.startedAt !== undefined) {
-        const finished = ms(latest.finishedAt) || now;
-        const remaining = this.crashBackoff.remaining(key, finished, now);
-        if (remaining > 0) {
-          const delay = Math.round(this.crashBackoff.delay(key) / 1000);
-          const message = `back-off ${delay}s restarting failed container=${name} pod=${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}(${uid})`;
-          this.setWaiting(uid, name, { reason: 'CrashLoopBackOff', message });
-          this.events.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container ' + name + ' in pod ' + (pod.metadata.name ?? ''));
-          return remaining;
-        }
-        this.crashBackoff.restarted(key, finished - ms(latest.startedAt));
-      }
-    }
-    const image = str(c['image']);
-    const pullKey = `${key}/image`;
-    const pullPolicy = str(c['imagePullPolicy']) || 'IfNotPresent';
-    const failedAt = this.pullFailedAt.get(pullKey);
-    if (failedAt !== undefined) {
-      const remaining = this.pullBackoff.remaining(pullKey, failedAt, now);
-      if (remaining > 0) {
-        this.setWaiting(uid, name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
-        this.events.event(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
-        return remaining;
-      }
-    }
+  /** Stops what runs of the pod and starts a new sandbox; false (and an event) if it failed. */
+  private async recreateSandbox(pod: KubeObject, observed: PodObservation, attempt: number): Promise<boolean> {
+    const spec = (pod['spec'] ?? {}) as Obj;
+    for (const c of [...observed.containers.values()].flat()) if (c.running) await this.runtime.stop(c.id, 0);
+    for (const s of observed.sandboxes) await this.runtime.remove(s.id);
     try {
-      const present = await this.runtime.imagePresent(image);
-      if (!present || pullPolicy === 'Always') this.events.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
-      await this.runtime.ensureImage(image, pullPolicy);
-      if (!present || pullPolicy === 'Always') this.events.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}"`);
-      else this.events.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
-      this.pullFailedAt.delete(pullKey);
+      await this.runtime.ensureImage(this.config.sandboxImage, 'IfNotPresent');
+      await this.runtime.runSandbox(
+        { uid: pod.metadata.uid ?? '', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', containerName: 'POD', attempt, type: 'sandbox', specHash: '' },
+        { image: this.config.sandboxImage, network: this.config.podNetwork, hostname: str(spec['hostname']) || (pod.metadata.name ?? '').slice(0, 63), hostNetwork: spec['hostNetwork'] === true },
+      );
+      await this.config.afterSandboxStart?.();
+      return true;
     } catch (err) {
-      if (!(err instanceof ImagePullError)) throw err;
-      this.pullFailedAt.set(pullKey, now);
-      this.pullBackoff.restarted(pullKey, 0);
-      this.setWaiting(uid, name, { reason: 'ErrImagePull', message: err.message });
-      this.events.event(pod, 'Warning', 'Failed', err.message);
-      this.events.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
-      return this.pullBackoff.delay(pullKey);
+      this.events.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
+  }
+
+  /** Pulls the image (honouring its back-off), then creates and starts the next attempt; when to look again (ms). */
+  private async startContainer(pod: KubeObject, start: ContainerStart, at: { sandboxId: string; volumes: Map<string, string>; lookup: ObjectLookup; podIP: string | undefined }): Promise<number> {
+    const uid = pod.metadata.uid ?? '';
+    const { name, container: c, type } = start;
+    const key = `${uid}/${name}`;
+    if (start.ranForMs !== undefined) this.crashBackoff.restarted(key, start.ranForMs);
+    const hold = await this.images.pull(pod, name, str(c['image']), str(c['imagePullPolicy']) || 'IfNotPresent');
+    if (hold !== undefined) {
+      this.setWaiting(uid, name, hold.waiting);
+      return hold.retryAfterMs;
     }
     let env: string[];
-    const podSpec = (pod['spec'] ?? {}) as Obj;
-    const services = this.config.serviceEnv?.(pod.metadata.namespace ?? 'default', podSpec['enableServiceLinks'] !== false) ?? {};
+    const services = this.config.serviceEnv?.(pod.metadata.namespace ?? 'default', (pod['spec'] as Obj | undefined)?.['enableServiceLinks'] !== false) ?? {};
     try {
-      env = await resolveEnv({ ...pod, status: { ...((pod['status'] ?? {}) as Obj), podIP, hostIP: this.config.nodeIP } }, c, lookup, services);
+      env = await resolveEnv({ ...pod, status: { ...((pod['status'] ?? {}) as Obj), podIP: at.podIP, hostIP: this.config.nodeIP } }, c, at.lookup, services);
     } catch (err) {
       if (!(err instanceof EnvError)) throw err;
       this.setWaiting(uid, name, { reason: 'CreateContainerConfigError', message: err.message });
       this.events.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
       return 5000;
     }
-    const mounts: Mount[] = [];
-    for (const m of (Array.isArray(c['volumeMounts']) ? c['volumeMounts'] : []).filter(isObject)) {
-      const host = volumes.get(str(m['name']));
-      if (host === undefined) continue;
-      mounts.push({ hostPath: str(m['subPath']) ? `${host}/${str(m['subPath'])}` : host, containerPath: str(m['mountPath']), readOnly: m['readOnly'] === true || isConfigVolume(pod, str(m['name'])) });
-    }
-    const resolv = this.resolvConfFile(pod);
-    if (resolv !== undefined && !mounts.some((m) => m.containerPath === '/etc/resolv.conf')) mounts.push({ hostPath: resolv, containerPath: '/etc/resolv.conf', readOnly: true });
-    const limits = (((c['resources'] ?? {}) as Obj)['limits'] ?? {}) as Obj;
-    const requests = (((c['resources'] ?? {}) as Obj)['requests'] ?? {}) as Obj;
+    const attempt = nextAttempt(pod, name, type === 'init', start.latest);
     const identity = { uid, namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', containerName: name, attempt, type, specHash: containerHash(c) } as const;
     try {
-      const id = await this.runtime.createContainer(sandboxId, identity, {
-        image,
-        ...(Array.isArray(c['command']) ? { command: c['command'].map(String) } : {}),
-        ...(Array.isArray(c['args']) ? { args: c['args'].map(String) } : {}),
-        env,
-        ...(str(c['workingDir']) ? { workingDir: str(c['workingDir']) } : {}),
-        mounts,
-        ...(limits['memory'] !== undefined ? { memoryLimitBytes: Math.floor(parseQuantity(limits['memory'])) } : {}),
-        ...(limits['cpu'] !== undefined ? { nanoCpus: Math.floor(parseQuantity(limits['cpu']) * 1e9) } : {}),
-        ...(requests['cpu'] !== undefined ? { cpuShares: Math.max(2, Math.floor(parseQuantity(requests['cpu']) * 1024)) } : {}),
-        tty: c['tty'] === true,
-        stdin: c['stdin'] === true,
-      });
+      const id = await this.runtime.createContainer(at.sandboxId, identity, containerConfig(pod, c, { env, volumes: at.volumes, resolvConf: writePodResolvConf(this.config.rootDir, pod, this.config.dns) }));
       this.events.event(pod, 'Normal', 'Created', `Created container ${name}`);
       await this.runtime.start(id);
       this.events.event(pod, 'Normal', 'Started', `Started container ${name}`);
@@ -366,7 +249,7 @@ export class PodSyncer {
     return 1000;
   }
 
-  private async writeStatus(pod: KubeObject, podIP: string | undefined, containers: Map<string, ContainerState[]>): Promise<void> {
+  private async writeStatus(pod: KubeObject, podIP: string | undefined, containers: PodObservation['containers']): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     const status = computePodStatus({
       pod,
@@ -394,9 +277,4 @@ export class PodSyncer {
       if (!isNotFound(err)) throw err;
     }
   }
-}
-
-function isConfigVolume(pod: KubeObject, name: string): boolean {
-  const v = (((pod['spec'] ?? {}) as Obj)['volumes'] as Obj[] | undefined)?.find((x) => isObject(x) && x['name'] === name);
-  return v !== undefined && (v['configMap'] !== undefined || v['secret'] !== undefined);
 }

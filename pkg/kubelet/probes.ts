@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { isObject } from '../api/meta.js';
-import type { DockerRuntime } from './runtime/index.js';
+import type { ContainerRuntime } from './runtime/index.js';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 
@@ -45,7 +45,7 @@ function resolvePort(port: unknown, container: Record<string, unknown>): number 
 }
 
 /** Runs one probe; resolves undefined on success or a failure message. */
-export async function runProbe(runtime: DockerRuntime, t: ProbeTarget): Promise<string | undefined> {
+export async function runProbe(runtime: ContainerRuntime, t: ProbeTarget): Promise<string | undefined> {
   const p = t.probe;
   const timeoutMs = num(p['timeoutSeconds'], 1) * 1000;
   try {
@@ -134,7 +134,7 @@ interface Worker {
 export class ProbeManager {
   private readonly workers = new Map<string, Worker>();
 
-  constructor(private readonly runtime: DockerRuntime, private readonly events: ProbeEvents) {}
+  constructor(private readonly runtime: ContainerRuntime, private readonly events: ProbeEvents) {}
 
   private key(podUid: string, container: string, kind: ProbeKind): string {
     return `${podUid}/${container}/${kind}`;

@@ -12,7 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { KubeObject } from '../api/meta.js';
 import type { KubeletConfig } from './config.js';
 import { chooseProtocol, CHANNEL, exitStatus, frame } from '../api/channel-protocol.js';
-import type { ContainerState, DockerRuntime } from './runtime/index.js';
+import type { ContainerState, ContainerRuntime } from './runtime/index.js';
 
 /** The only client the agent serves. */
 export const APISERVER_CLIENT_CN = 'kube-apiserver-kubelet-client';
@@ -33,7 +33,7 @@ export type PodLookup = (namespace: string, name: string) => KubeObject | undefi
 export class KubeletServer {
   private constructor(private readonly server: https.Server, readonly port: number) {}
 
-  static async start(config: KubeletConfig, runtime: DockerRuntime, lookup: PodLookup): Promise<KubeletServer> {
+  static async start(config: KubeletConfig, runtime: ContainerRuntime, lookup: PodLookup): Promise<KubeletServer> {
     const server = https.createServer({
       key: readFileSync(config.tlsKeyFile),
       cert: readFileSync(config.tlsCertFile),
@@ -121,7 +121,7 @@ export class KubeletServer {
   }
 }
 
-async function serveExec(ws: WebSocket, runtime: DockerRuntime, containerId: string, q: URLSearchParams): Promise<void> {
+async function serveExec(ws: WebSocket, runtime: ContainerRuntime, containerId: string, q: URLSearchParams): Promise<void> {
   const cmd = q.getAll('command');
   const tty = q.get('tty') === 'true' || q.get('tty') === '1';
   const stdin = q.get('stdin') === 'true' || q.get('stdin') === '1';

@@ -5,7 +5,7 @@
 
 import type { ClusterIdentity } from './cluster-identity.js';
 import { removeRoutes } from './network/host-gw.js';
-import { Iptables } from './proxy/iptables.js';
+import { Iptables } from './host/index.js';
 import { DockerRuntime } from './runtime/index.js';
 
 export interface TeardownOptions {

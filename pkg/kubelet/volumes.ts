@@ -91,7 +91,7 @@ function select(data: Record<string, Buffer>, items: KeyToPath[] | undefined, wh
 }
 
 /** Host paths of the pod's volumes by name. */
-export async function prepareVolumes(pod: KubeObject, client: RestClient, rootDir: string): Promise<Map<string, string>> {
+export async function prepareVolumes(pod: KubeObject, client: Pick<RestClient, 'get'>, rootDir: string): Promise<Map<string, string>> {
   const uid = pod.metadata.uid ?? '';
   const namespace = pod.metadata.namespace ?? 'default';
   const base = join(podDir(rootDir, uid), 'volumes');

@@ -13,8 +13,7 @@
 import { cidrContains, nodePodCidr, parseCidr } from '../../api/cidr.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { Informer } from '../../client/index.js';
-import { Iptables } from '../proxy/iptables.js';
-import { CommandError, runCommand } from './command.js';
+import { CommandError, Iptables, runCommand } from '../host/index.js';
 
 export const ROUTE_PROTO = '77';
 

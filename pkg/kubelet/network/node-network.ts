@@ -6,7 +6,7 @@ import { nodePodCidr } from '../../api/cidr.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { Informer } from '../../client/index.js';
 import type { ClusterIdentity } from '../cluster-identity.js';
-import type { DockerRuntime } from '../runtime/index.js';
+import type { ContainerRuntime } from '../runtime/index.js';
 import { HostGwNetwork } from './host-gw.js';
 import { ensurePodNetwork, type PodNetwork } from './pod-network.js';
 
@@ -43,7 +43,7 @@ export function waitForPodCidr(nodes: Pick<Informer, 'get' | 'addHandler'>, node
   });
 }
 
-export async function startNodeNetwork(runtime: DockerRuntime, nodes: Pick<Informer, 'get' | 'list' | 'addHandler'>, opts: NodeNetworkOptions, signal: AbortSignal): Promise<PodNetwork> {
+export async function startNodeNetwork(runtime: ContainerRuntime, nodes: Pick<Informer, 'get' | 'list' | 'addHandler'>, opts: NodeNetworkOptions, signal: AbortSignal): Promise<PodNetwork> {
   opts.log(`network: waiting for node ${opts.nodeName}'s podCIDR`);
   const podCIDR = await waitForPodCidr(nodes, opts.nodeName, opts.podCidrTimeoutMs, signal);
   const net = await ensurePodNetwork(runtime, opts.cluster, podCIDR);

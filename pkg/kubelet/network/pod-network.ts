@@ -7,7 +7,7 @@
 
 import { intToIp, parseCidr } from '../../api/cidr.js';
 import type { ClusterIdentity } from '../cluster-identity.js';
-import type { DockerRuntime } from '../runtime/index.js';
+import type { ContainerRuntime } from '../runtime/index.js';
 
 export interface PodNetwork {
   name: string;
@@ -16,7 +16,7 @@ export interface PodNetwork {
   gateway: string;
 }
 
-export async function ensurePodNetwork(runtime: DockerRuntime, cluster: ClusterIdentity, podCIDR: string): Promise<PodNetwork> {
+export async function ensurePodNetwork(runtime: ContainerRuntime, cluster: ClusterIdentity, podCIDR: string): Promise<PodNetwork> {
   const cidr = parseCidr(podCIDR);
   if (cidr === undefined) throw new Error(`pod CIDR ${podCIDR} is not an IPv4 CIDR`);
   const gateway = intToIp(cidr.base + 1);

@@ -1,13 +1,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { Iptables, removalPayload } from './iptables.js';
+import { removalPayload } from '../host/index.js';
+import { ProxyIptables } from './iptables.js';
 import { proxyChains } from './rules.js';
 import type { Endpoints, Service } from './types.js';
 
 const ns = `cox-proxytest-${process.pid}`;
 const isRoot = process.getuid?.() === 0;
-const ipt = new Iptables({ netns: ns });
+const ipt = new ProxyIptables({ netns: ns });
 
 function save(table: string): string {
   return execFileSync('ip', ['netns', 'exec', ns, 'iptables-save', '-t', table], { encoding: 'utf8' });

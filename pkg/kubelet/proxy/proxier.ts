@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../../api/meta.js';
 import type { Informer } from '../../client/informer.js';
-import { Iptables } from './iptables.js';
+import { ProxyIptables } from './iptables.js';
 import type { ProxyChains } from './rules.js';
 import type { Endpoints, Service } from './types.js';
 
@@ -20,7 +20,7 @@ export interface ServiceProxyOptions {
   nodeIPs?: string[];
   onSynced?: (at: number) => void;
   /** Applier to use (tests pass one bound to a network namespace). */
-  iptables?: Pick<Iptables, 'sync'>;
+  iptables?: Pick<ProxyIptables, 'sync'>;
   maxBackoffMs?: number;
 }
 
@@ -33,7 +33,7 @@ export interface SyncInfo {
 export class ServiceProxy {
   private readonly minInterval: number;
   private readonly maxBackoff: number;
-  private readonly iptables: Pick<Iptables, 'sync'>;
+  private readonly iptables: Pick<ProxyIptables, 'sync'>;
   private dirty = true;
   private wake: (() => void) | undefined;
   private last: SyncInfo | undefined;
@@ -44,7 +44,7 @@ export class ServiceProxy {
   ) {
     this.minInterval = options.minSyncIntervalMs ?? 100;
     this.maxBackoff = options.maxBackoffMs ?? 30_000;
-    this.iptables = options.iptables ?? new Iptables();
+    this.iptables = options.iptables ?? new ProxyIptables();
     const mark = (): void => this.markDirty();
     for (const s of [sources.services, sources.endpoints]) {
       s.addHandler({ onAdd: mark, onUpdate: mark, onDelete: mark });

@@ -1,2 +1,4 @@
 export * from './labels.js';
-export * from './docker-runtime.js';
+export * from './interface.js';
+export * from './docker.js';
+export * from './fake.js';

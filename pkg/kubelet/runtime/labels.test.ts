@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { demuxBuffer } from './docker-runtime.js';
+import { demuxBuffer } from './docker.js';
 import { dockerName, identityOf, labelsFor, LABELS, ownerFilter, type ContainerIdentity } from './labels.js';
 
 const web: ContainerIdentity = { uid: 'u-1', namespace: 'ns', name: 'pod', containerName: 'web', attempt: 3, type: 'app', specHash: 'abc' };

@@ -1,104 +1,11 @@
-// The node agent's container runtime: every Docker call the agent makes goes through this
-// class (dockerode over the Docker socket). Pure mechanism: no API-server logic here.
+// The Docker implementation of the agent's container runtime: every Docker call the agent
+// makes goes through this class (dockerode over the Docker socket). Pure mechanism.
 
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { cidrContains, intToIp, parseCidr } from '../../api/cidr.js';
 import { dockerName, identityOf, labelsFor, LABELS, ownerFilter, type ContainerIdentity, type Owner } from './labels.js';
-
-export class ImagePullError extends Error {
-  constructor(image: string, why: string) {
-    super(`failed to pull image "${image}": ${why}`);
-    this.name = 'ImagePullError';
-  }
-}
-
-export interface Mount {
-  hostPath: string;
-  containerPath: string;
-  readOnly: boolean;
-}
-
-export interface ContainerSpec {
-  image: string;
-  /** Replaces the image's entrypoint (Kubernetes `command`). */
-  command?: string[];
-  /** Replaces the image's cmd (Kubernetes `args`). */
-  args?: string[];
-  env: string[];
-  workingDir?: string;
-  mounts: Mount[];
-  memoryLimitBytes?: number;
-  nanoCpus?: number;
-  cpuShares?: number;
-  tty?: boolean;
-  stdin?: boolean;
-  /** Extra labels; the identity labels win over these. */
-  labels?: Record<string, string>;
-}
-
-/** A pod's hostPort: traffic to hostIP:hostPort reaches containerPort in the sandbox. */
-export interface PortBinding {
-  containerPort: number;
-  hostPort: number;
-  protocol: 'TCP' | 'UDP' | 'SCTP';
-  hostIP?: string;
-}
-
-export interface SandboxSpec {
-  image: string;
-  network: string;
-  hostname: string;
-  dns?: { servers: string[]; searches: string[]; options: string[] };
-  hostNetwork?: boolean;
-  portBindings?: PortBinding[];
-  /** Extra labels; the identity labels win over these. */
-  labels?: Record<string, string>;
-}
-
-export interface ContainerState {
-  id: string;
-  identity: ContainerIdentity;
-  running: boolean;
-  exitCode: number;
-  oomKilled: boolean;
-  createdAt: string;
-  startedAt: string | undefined;
-  finishedAt: string | undefined;
-  imageId: string;
-  image: string;
-  ip: string | undefined;
-  /** The main process on the host while running. */
-  pid: number | undefined;
-  /** Docker's state: created, running, exited, … */
-  status: string;
-  /** Why Docker could not start it (e.g. the executable was not found). */
-  error: string | undefined;
-}
-
-/** What a cheap relist sees: no inspect per container. */
-export interface ManagedSummary {
-  id: string;
-  identity: ContainerIdentity;
-  /** Docker's state: created, running, exited, … */
-  status: string;
-}
-
-export interface LogOptions {
-  follow?: boolean;
-  tailLines?: number;
-  timestamps?: boolean;
-  sinceSeconds?: number;
-}
-
-export interface ExecSession {
-  stdin: NodeJS.WritableStream | undefined;
-  stdout: Readable;
-  stderr: Readable;
-  resize(width: number, height: number): Promise<void>;
-  /** Resolves with the exit code once the command ends. */
-  exitCode: Promise<number>;
-}
+import { ImagePullError, type ContainerRuntime, type ContainerSpec, type ContainerState, type ExecSession, type LogOptions, type ManagedSummary, type NetworkOptions, type SandboxSpec } from './interface.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 /** Docker refuses memory limits under 6 MiB; Kubernetes allows them, so they are raised. */
@@ -108,7 +15,7 @@ function time(t: string | undefined): string | undefined {
   return t === undefined || t === '' || t.startsWith('0001-01-01') ? undefined : t.replace(/\.\d+Z$/, 'Z');
 }
 
-export class DockerRuntime {
+export class DockerRuntime implements ContainerRuntime {
   readonly docker: Docker;
   /** Every object made carries these labels; every list is filtered by them. */
   readonly owner: Owner;
@@ -155,7 +62,7 @@ export class DockerRuntime {
    * with the containers attached to it, and made anew. A subnet that overlaps any other
    * Docker network (another cluster's pods, say) is an error naming that network.
    */
-  async ensureNetwork(name: string, subnet: string, gateway: string, opts: { bridgeName?: string; masquerade?: boolean; replace?: boolean } = {}): Promise<void> {
+  async ensureNetwork(name: string, subnet: string, gateway: string, opts: NetworkOptions = {}): Promise<void> {
     const all = await this.docker.listNetworks();
     const subnetsOf = (n: Docker.NetworkInspectInfo): string[] => (n.IPAM?.Config ?? []).map((c) => c['Subnet'] ?? '').filter((x) => x !== '');
     const existing = all.find((n) => n.Name === name);

@@ -1,0 +1,135 @@
+// What the node agent needs of a container runtime. Pod sync, probes, the server and the pod
+// network take this interface; docker.ts implements it for real, fake.ts in memory for tests.
+
+import type { Readable } from 'node:stream';
+import type { ContainerIdentity } from './labels.js';
+
+export class ImagePullError extends Error {
+  constructor(image: string, why: string) {
+    super(`failed to pull image "${image}": ${why}`);
+    this.name = 'ImagePullError';
+  }
+}
+
+export interface Mount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+export interface ContainerSpec {
+  image: string;
+  /** Replaces the image's entrypoint (Kubernetes `command`). */
+  command?: string[];
+  /** Replaces the image's cmd (Kubernetes `args`). */
+  args?: string[];
+  env: string[];
+  workingDir?: string;
+  mounts: Mount[];
+  memoryLimitBytes?: number;
+  nanoCpus?: number;
+  cpuShares?: number;
+  tty?: boolean;
+  stdin?: boolean;
+  /** Extra labels; the identity labels win over these. */
+  labels?: Record<string, string>;
+}
+
+/** A pod's hostPort: traffic to hostIP:hostPort reaches containerPort in the sandbox. */
+export interface PortBinding {
+  containerPort: number;
+  hostPort: number;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  hostIP?: string;
+}
+
+export interface SandboxSpec {
+  image: string;
+  network: string;
+  hostname: string;
+  dns?: { servers: string[]; searches: string[]; options: string[] };
+  hostNetwork?: boolean;
+  portBindings?: PortBinding[];
+  /** Extra labels; the identity labels win over these. */
+  labels?: Record<string, string>;
+}
+
+export interface ContainerState {
+  id: string;
+  identity: ContainerIdentity;
+  running: boolean;
+  exitCode: number;
+  oomKilled: boolean;
+  createdAt: string;
+  startedAt: string | undefined;
+  finishedAt: string | undefined;
+  imageId: string;
+  image: string;
+  ip: string | undefined;
+  /** The main process on the host while running. */
+  pid: number | undefined;
+  /** Docker's state: created, running, exited, … */
+  status: string;
+  /** Why Docker could not start it (e.g. the executable was not found). */
+  error: string | undefined;
+}
+
+/** What a cheap relist sees: no inspect per container. */
+export interface ManagedSummary {
+  id: string;
+  identity: ContainerIdentity;
+  /** Docker's state: created, running, exited, … */
+  status: string;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  tailLines?: number;
+  timestamps?: boolean;
+  sinceSeconds?: number;
+}
+
+export interface ExecSession {
+  stdin: NodeJS.WritableStream | undefined;
+  stdout: Readable;
+  stderr: Readable;
+  resize(width: number, height: number): Promise<void>;
+  /** Resolves with the exit code once the command ends. */
+  exitCode: Promise<number>;
+}
+
+export interface NetworkOptions {
+  bridgeName?: string;
+  masquerade?: boolean;
+  replace?: boolean;
+}
+
+export interface ContainerRuntime {
+  /** The runtime's version (the node's containerRuntimeVersion). */
+  version(): Promise<string>;
+  imagePresent(image: string): Promise<boolean>;
+  /** Makes the image available per the pull policy; ImagePullError when it cannot be had. */
+  ensureImage(image: string, pullPolicy: string): Promise<void>;
+  /** A bridge network of this owner with the given subnet (see DockerRuntime). */
+  ensureNetwork(name: string, subnet: string, gateway: string, opts?: NetworkOptions): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+  /** Removes every container and network of this runtime's cluster. */
+  removeCluster(): Promise<{ containers: number; networks: number }>;
+  /** Creates and starts the pod's sandbox; returns its id. */
+  runSandbox(identity: ContainerIdentity, spec: SandboxSpec): Promise<string>;
+  /** Creates (not starts) a container joined to the sandbox's namespaces; returns its id. */
+  createContainer(sandboxId: string, identity: ContainerIdentity, spec: ContainerSpec): Promise<string>;
+  start(id: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after the grace period; stopped or gone already is fine. */
+  stop(id: string, graceSeconds: number): Promise<void>;
+  /** Removes a container; gone already is fine. */
+  remove(id: string): Promise<void>;
+  inspect(id: string): Promise<ContainerState | undefined>;
+  /** Every container this agent created on this node (or of one pod), running or not. */
+  listManaged(podUid?: string): Promise<ContainerState[]>;
+  /** A cheap relist: identities and states only. */
+  listManagedSummary(): Promise<ManagedSummary[]>;
+  /** stdout and stderr in order, as one byte stream. */
+  logs(id: string, opts: LogOptions): Promise<Readable>;
+  exec(id: string, opts: { cmd: string[]; tty: boolean; stdin: boolean }): Promise<ExecSession>;
+}
