@@ -5,10 +5,9 @@
 // (HS256, key = the whole token) over its `kubeconfig`: a joining node that knows the token
 // can tell the ConfigMap came from a cluster that knows it too.
 
-import { rfc3339 } from './meta.js';
 import { randomInt } from 'node:crypto';
 import { CompactSign, compactVerify } from 'jose';
-import type { KubeObject } from './meta.js';
+import { rfc3339, type KubeObject } from '../api/index.js';
 
 export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 export const BOOTSTRAP_TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';

@@ -2,9 +2,7 @@
 // each kind (priority 1 = only with -o wide) and the cells of one object. The apiserver
 // serves them as meta.k8s.io/v1 Tables; coxctl prints them directly.
 
-import { isObject, type KubeObject } from './meta.js';
-import type { ResourceInfo } from './registry.js';
-import { labelSelectorToString, type LabelSelector } from './selectors.js';
+import { isObject, labelSelectorToString, type KubeObject, type LabelSelector, type ResourceInfo } from '../api/index.js';
 
 export interface TableColumn {
   name: string;
