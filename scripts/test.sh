@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test from nothing: host set-up (Docker engine, test images, etcd), npm
+# Runs every test from nothing: host set-up (Docker engine, test images), npm
 # packages, the TypeScript build, then node's test runner over all compiled test files.
 # What earlier runs killed halfway left is swept first, and what this one leaves when it
 # fails or is interrupted is swept when it ends (scripts/sweep-runs.ts).

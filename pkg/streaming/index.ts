@@ -1,2 +1,2 @@
-// The websocket channel protocol of exec, attach and port-forward streams.
+// The websocket channel protocol of exec and attach streams.
 export * from './channel-protocol.js';
