@@ -21,6 +21,8 @@ test('a Secret with another name, type or a malformed token is not a bootstrap t
   assert.equal(parseBootstrapTokenSecret({ ...s, type: 'Opaque' }), undefined);
   assert.equal(parseBootstrapTokenSecret({ ...s, metadata: { ...s.metadata, name: 'bootstrap-token-zzzzzz' } }), undefined);
   assert.equal(parseBootstrapTokenSecret(bootstrapTokenSecret('ABCDEF', '0123456789abcdef', { ttlSeconds: 0 })), undefined);
+  assert.equal(parseBootstrapTokenSecret({ ...s, data: { 'token-id': 42, 'token-secret': null } }), undefined);
+  assert.equal(parseBootstrapTokenSecret({ ...s, data: 'not a map' }), undefined);
 });
 
 test('a detached JWS verifies only for the same content and token', async () => {

@@ -21,3 +21,15 @@ test('printers: kubectl ages and pod status', () => {
   const row = rowFor(pod, r('', 'pods'), new Date('2026-01-01T00:10:00Z'));
   assert.deepEqual(row.slice(0, 5), ['p', '0/1', 'CrashLoopBackOff', '3', '10m']);
 });
+
+test('printers: a Deployment row shows its selector as kubectl writes it, and <none> without one', () => {
+  const deployment = (selector: unknown): KubeObject => ({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { replicas: 2, selector, template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+    status: { readyReplicas: 1, updatedReplicas: 2, availableReplicas: 1 },
+  });
+  const now = new Date('2026-01-01T00:00:45Z');
+  const selector = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['a', 'b'] }, { key: 'canary', operator: 'DoesNotExist' }] };
+  assert.deepEqual(rowFor(deployment(selector), r('apps', 'deployments'), now), ['web', '1/2', 2, 1, '45s', 'c', 'busybox', 'app=web,tier in (a,b),!canary']);
+  assert.equal(rowFor(deployment(undefined), r('apps', 'deployments'), now).at(-1), '<none>');
+});

@@ -72,7 +72,14 @@ function templateContainers(spec: Obj): { names: string; images: string } {
 }
 
 function selectorText(v: unknown): string {
-  return isObject(v) ? labelSelectorToString(v as LabelSelector) : '<none>';
+  if (!isObject(v)) return '<none>';
+  const matchLabels = Object.fromEntries(Object.entries(o(v['matchLabels'])).map(([k, x]) => [k, s(x, '')]));
+  const matchExpressions = arr(v['matchExpressions']).map((e) => {
+    const values = o(e)['values'];
+    return { key: s(o(e)['key'], ''), operator: s(o(e)['operator'], ''), values: Array.isArray(values) ? values.map((x) => s(x, '')) : undefined };
+  });
+  const selector: LabelSelector = { matchLabels, matchExpressions };
+  return labelSelectorToString(selector);
 }
 
 // ---- pods -----------------------------------------------------------------------------------
