@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test from nothing: host set-up (Docker engine, test images, etcd), npm
+# Runs every test from nothing: host set-up (Docker engine, test images), npm
 # packages, the TypeScript build, then node's test runner over all compiled test files.
 # What earlier runs killed halfway left is swept first, and what this one leaves when it
 # fails or is interrupted is swept when it ends (scripts/sweep-runs.ts).
@@ -13,7 +13,9 @@ sweep() { timeout 300 node dist/scripts/sweep-runs.js || echo "test: the sweep o
 sweep
 trap sweep EXIT
 
-mapfile -t files < <(find dist -name '*.test.js' -not -path '*/node_modules/*' | sort)
+# Only files whose source still exists: a renamed or deleted test leaves its old build in dist.
+mapfile -t files < <(find dist -name '*.test.js' -not -path '*/node_modules/*' | sort |
+  while read -r f; do src="${f#dist/}"; [ -f "${src%.js}.ts" ] && echo "$f"; done)
 if [ "${#files[@]}" -eq 0 ]; then
   echo "no test files found under dist/" >&2
   exit 1

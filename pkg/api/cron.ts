@@ -1,6 +1,8 @@
 // Five-field cron schedules (minute hour day-of-month month day-of-week) and the @ macros,
 // as CronJob accepts them: parsing with clear errors, and the next run after a time.
 
+import { errorMessage } from '../errors/index.js';
+
 export interface CronSchedule {
   minutes: Set<number>;
   hours: Set<number>;
@@ -72,7 +74,7 @@ export function parseCronSchedule(text: string): { schedule?: CronSchedule; erro
       },
     };
   } catch (err) {
-    return { error: err instanceof Error ? err.message : String(err) };
+    return { error: errorMessage(err) };
   }
 }
 

@@ -6,7 +6,6 @@ import { findByPlural, type ResourceInfo } from './registry.js';
 import { checkTypes, unknownFields } from './schema.js';
 import { validateObject, validateUpdate } from './validation.js';
 import { nextRun, parseCronSchedule } from './cron.js';
-import { humanDuration, rowFor } from './printers.js';
 
 function r(group: string, plural: string): ResourceInfo {
   const x = findByPlural(group, 'v1', plural);
@@ -78,17 +77,4 @@ test('cron schedules', () => {
   const s = parseCronSchedule('30 2 * * *').schedule;
   assert.ok(s);
   assert.equal(nextRun(s, new Date('2026-01-01T03:00:00Z'))?.toISOString(), '2026-01-02T02:30:00.000Z');
-});
-
-test('printers: kubectl ages and pod status', () => {
-  assert.equal(humanDuration(45_000), '45s');
-  assert.equal(humanDuration(200_000), '3m20s');
-  assert.equal(humanDuration(5 * 3600_000 + 3 * 60_000), '5h3m');
-  const pod: KubeObject = {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', creationTimestamp: '2026-01-01T00:00:00Z' },
-    spec: { containers: [{ name: 'c' }] },
-    status: { phase: 'Running', containerStatuses: [{ name: 'c', ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
-  };
-  const row = rowFor(pod, r('', 'pods'), new Date('2026-01-01T00:10:00Z'));
-  assert.deepEqual(row.slice(0, 5), ['p', '0/1', 'CrashLoopBackOff', '3', '10m']);
 });

@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import { timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../errors/index.js';
 import type { KubeObject } from '../api/meta.js';
-import { BOOTSTRAP_TOKEN_PATTERN, bootstrapTokenSecretName, parseBootstrapTokenSecret } from '../api/bootstrap-token.js';
+import { BOOTSTRAP_TOKEN_PATTERN, bootstrapTokenSecretName, parseBootstrapTokenSecret } from '../bootstrap/index.js';
 
 export interface UserInfo {
   name: string;

@@ -10,7 +10,7 @@
 // A refusal is a 403 Status worded as kube-apiserver words it.
 
 import { ApiError } from '../errors/index.js';
-import { CLUSTER_INFO } from '../api/bootstrap-token.js';
+import { CLUSTER_INFO } from '../bootstrap/index.js';
 import type { ResourceRequest as RequestInfo } from './request-info.js';
 import { isAnonymous, type UserInfo } from './authn.js';
 

@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { chooseProtocol } from '../api/channel-protocol.js';
+import { chooseProtocol } from '../streaming/index.js';
 import type { KubeObject } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
 import { ApiError, badRequest } from '../errors/index.js';

@@ -17,7 +17,7 @@ import { ApplyManager } from './apply.js';
 import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { Authenticator, type UserInfo } from './authn.js';
 import { authorize, authorizeNonResource, type PodNodeLookup } from './authz.js';
-import { CLUSTER_INFO } from '../api/bootstrap-token.js';
+import { CLUSTER_INFO } from '../bootstrap/index.js';
 import type { ApiServerConfig } from './config.js';
 import {
   acceptsAggregated,

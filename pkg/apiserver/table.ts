@@ -3,7 +3,7 @@
 // object with includeObject=Object) so -A, --show-labels and --sort-by work.
 
 import type { KubeObject } from '../api/meta.js';
-import { toTable } from '../api/printers.js';
+import { toTable } from '../printers/index.js';
 import type { ResourceInfo } from '../api/registry.js';
 
 export const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';

@@ -2,7 +2,7 @@
 // Every failure becomes one line on stderr and a non-zero exit.
 
 import { Command, Option } from 'commander';
-import { ApiError } from '../errors/index.js';
+import { ApiError, errorMessage } from '../errors/index.js';
 import { runApply, runCreate } from './commands/apply.js';
 import { runDelete } from './commands/delete.js';
 import { runDescribe } from './commands/describe.js';
@@ -30,7 +30,7 @@ export class ExitCode extends Error {
 export function errorLine(err: unknown): string {
   if (err instanceof ApiError) return `Error from server (${err.reason}): ${err.message}`;
   if (err instanceof ManifestError) return err.message;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return message.startsWith('error: ') ? message : `error: ${message}`;
 }
 

@@ -8,6 +8,7 @@ import yaml from 'js-yaml';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { findByKind, type ResourceInfo } from '../api/registry.js';
 import { checkTypes } from '../api/schema.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface Manifest {
   source: string;
@@ -66,7 +67,7 @@ function parseSource(source: string, text: string): Manifest[] {
       value = yaml.load(doc.text, { schema: yaml.JSON_SCHEMA, filename: source });
     } catch (err) {
       const mark = (err as { mark?: { line?: number } }).mark;
-      const reason = (err as { reason?: string }).reason ?? (err instanceof Error ? err.message : String(err));
+      const reason = (err as { reason?: string }).reason ?? errorMessage(err);
       throw new ManifestError(source, number, doc.line + (mark?.line ?? 0), `invalid YAML: ${reason}`);
     }
     if (value === null || value === undefined) return;

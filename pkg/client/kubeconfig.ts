@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import yaml from 'js-yaml';
 import { isObject } from '../api/meta.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface ClientConfig {
   server: string;
@@ -61,7 +62,7 @@ export function loadKubeconfig(opts: { path?: string; context?: string } = {}): 
   try {
     doc = yaml.load(text);
   } catch (err) {
-    throw new Error(`kubeconfig ${path} is not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    throw new Error(`kubeconfig ${path} is not valid YAML: ${errorMessage(err).split('\n')[0]}`);
   }
   if (!isObject(doc)) throw new Error(`kubeconfig ${path} is empty`);
   const contextName = opts.context ?? (typeof doc['current-context'] === 'string' ? doc['current-context'] : '');

@@ -9,7 +9,7 @@
 import { microTime } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
 import type { KubeObject } from '../api/meta.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
+import { errorMessage, isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
 import type { RestClient } from './rest-client.js';
 
 const LEASES = mustFind('coordination.k8s.io', 'v1', 'leases');
@@ -171,7 +171,7 @@ export async function runLeaderElected(elector: Campaigner, signal: AbortSignal,
     const work = opts.lead(term.signal).then(
       () => undefined,
       (err: unknown) => {
-        if (!term.signal.aborted) opts.log(`the leader's loops failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (!term.signal.aborted) opts.log(`the leader's loops failed: ${errorMessage(err)}`);
       },
     ).finally(() => {
       ended = true;

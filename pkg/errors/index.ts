@@ -158,6 +158,10 @@ export const isTooManyRequests = (err: unknown): boolean => hasReason(err, 'TooM
 /** Any thrown value as an ApiError (unknown errors become InternalError). */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return internal(message);
+  return internal(errorMessage(err));
+}
+
+/** The message of any thrown value: an Error's message, anything else as a string. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

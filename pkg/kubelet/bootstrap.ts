@@ -13,7 +13,7 @@ import https from 'node:https';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { BOOTSTRAP_TOKEN_PATTERN, CLUSTER_INFO, JWS_KEY_PREFIX, KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, verifyDetached } from '../api/bootstrap-token.js';
+import { BOOTSTRAP_TOKEN_PATTERN, CLUSTER_INFO, JWS_KEY_PREFIX, KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, verifyDetached } from '../bootstrap/index.js';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind, resourcePath } from '../api/registry.js';
 import { loadKubeconfig, RestClient, type ClientConfig } from '../client/index.js';

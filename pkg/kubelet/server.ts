@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { KubeObject } from '../api/meta.js';
 import type { KubeletConfig } from './config.js';
-import { chooseProtocol, CHANNEL, exitStatus, frame } from '../api/channel-protocol.js';
+import { chooseProtocol, CHANNEL, exitStatus, frame } from '../streaming/index.js';
 import type { ContainerState, ContainerRuntime } from './runtime/index.js';
 
 /** The only client the agent serves. */

@@ -8,7 +8,7 @@ import { rfc3339 } from '../api/meta.js';
 import type { KubeObject } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
 import { EventRecorder, Informer, type RestClient } from '../client/index.js';
-import { isConflict, isNotFound } from '../errors/index.js';
+import { errorMessage, isConflict, isNotFound } from '../errors/index.js';
 import { SchedulerCache } from './cache.js';
 import type { FilterPlugin, NodeInfo, ScorePlugin } from './framework.js';
 import { interPodAffinity } from './plugins/inter-pod-affinity.js';
@@ -182,7 +182,7 @@ export class Scheduler {
     } catch (err) {
       this.cache.forget(pod);
       if (isNotFound(err)) return;
-      if (!isConflict(err)) this.log(`binding ${pod.metadata.name ?? ''} to ${node} failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!isConflict(err)) this.log(`binding ${pod.metadata.name ?? ''} to ${node} failed: ${errorMessage(err)}`);
       const current = this.pods.get(`${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`);
       if (current !== undefined && pending(current)) {
         this.queue.markUnschedulable(current);

@@ -1,5 +1,5 @@
-// The Store contract (store.ts) as tests, run against every backend: the SQLite store, the
-// watch cache over it, and etcd. Only the interface is used, and watch events may arrive
+// The Store contract (store.ts) as tests, run against every backend: the SQLite store and the
+// watch cache over it. Only the interface is used, and watch events may arrive
 // asynchronously, so every expectation about them waits (bounded) for them to arrive.
 
 import assert from 'node:assert/strict';

@@ -1,8 +1,8 @@
 // The Store: the one small interface between the apiserver and durable state (DESIGN.md §4).
 // Keys are strings (`/registry/<group>/<plural>/<ns>/<name>`); values are API objects. One
 // global, strictly increasing revision numbers every write; it is the objects'
-// metadata.resourceVersion. Backends: embedded SQLite (default) and etcd; both must pass
-// the shared suite in store-suite.ts.
+// metadata.resourceVersion. The one backend today is embedded SQLite; any backend (etcd is
+// planned) must pass the shared suite in store-suite.ts.
 //
 // Contract:
 // - Every object returned carries metadata.resourceVersion = the revision of its last write.

@@ -56,7 +56,7 @@ for (const capacity of [100_000, 3]) {
 
 /**
  * A real store seen through a slow or unreliable watch: events reach watchers `lagMs`
- * after the write was answered, and every watch can be broken on demand (as when etcd
+ * after the write was answered, and every watch can be broken on demand (as when a store
  * compacts past a watcher or the connection drops).
  */
 class LaggingStore implements Store {

@@ -14,7 +14,7 @@
 // - Fan-out is synchronous and by prefix (see watchers.ts): events reach every watcher in
 //   revision order, and a slow callback delays but never reorders them.
 // - Objects handed out are shared with the cache and other watchers: read-only.
-// - If the store's watch breaks (e.g. etcd compacted past the cache), every watch served
+// - If the store's watch breaks (e.g. it compacted past the cache), every watch served
 //   from the ring ends with that error (its stream would have a gap), and the cache
 //   re-lists and watches again; meanwhile new watches go to the store directly.
 

@@ -13,6 +13,7 @@
 //   the event); the others carry on.
 
 import type { StoreEvent, WatchHandle, WatchOptions } from './store.js';
+import { errorMessage } from '../errors/index.js';
 
 interface Watcher {
   readonly options: WatchOptions;
@@ -83,7 +84,7 @@ export class WatcherSet {
         w.options.onEvent(event);
       } catch (err) {
         w.stop();
-        const reason = err instanceof Error ? err.message : String(err);
+        const reason = errorMessage(err);
         safely(() => w.options.onError(new Error(`watch callback failed at revision ${event.revision}: ${reason}`)));
       }
     }

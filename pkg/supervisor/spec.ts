@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Layout } from './layout.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface ChildSpec {
   /** Names the pid file and the log file: lowercase letters, digits, '.', '-'. */
@@ -54,7 +55,7 @@ export function readSpecs(layout: Layout, onError: (msg: string) => void): Child
   try {
     entries = readdirSync(layout.specDir);
   } catch (err) {
-    onError(`cannot read ${layout.specDir}: ${err instanceof Error ? err.message : String(err)}`);
+    onError(`cannot read ${layout.specDir}: ${errorMessage(err)}`);
     return undefined;
   }
   for (const entry of entries) {
@@ -63,7 +64,7 @@ export function readSpecs(layout: Layout, onError: (msg: string) => void): Child
     try {
       specs.push(parseSpec(readFileSync(file, 'utf8'), file));
     } catch (err) {
-      onError(`ignoring ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      onError(`ignoring ${file}: ${errorMessage(err)}`);
     }
   }
   return specs.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));

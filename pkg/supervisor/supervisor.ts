@@ -10,6 +10,7 @@ import { appendFileSync, closeSync, openSync, readFileSync, rmSync, writeFileSyn
 import { RestartBackoff, type BackoffPolicy } from './backoff.js';
 import { childLogFile, childPidFile, ensureLayout, layoutOf, type Layout } from './layout.js';
 import { readSpecs, type ChildSpec } from './spec.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface SupervisorConfig {
   stateDir: string;
@@ -122,7 +123,7 @@ export class Supervisor {
       }
     } catch (err) {
       // The state folder unwritable, a bad cwd: keep trying with back-off rather than crash.
-      this.restartLater(child, undefined, `could not start: ${err instanceof Error ? err.message : String(err)}`);
+      this.restartLater(child, undefined, `could not start: ${errorMessage(err)}`);
       return;
     }
     child.process = proc;
@@ -131,7 +132,7 @@ export class Supervisor {
       try {
         for (const file of this.pidFiles(child)) writeFileSync(file, `${pid}\n`);
       } catch (err) {
-        this.config.log(`cannot record the pid of ${name}: ${err instanceof Error ? err.message : String(err)}`);
+        this.config.log(`cannot record the pid of ${name}: ${errorMessage(err)}`);
       }
       this.config.log(`started ${name} (pid ${pid})`);
     }

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bootstrapTokenSecret, bootstrapTokenSecretName, CLUSTER_INFO, generateBootstrapToken, JWS_KEY_PREFIX, verifyDetached } from '../../pkg/api/bootstrap-token.js';
+import { bootstrapTokenSecret, bootstrapTokenSecretName, CLUSTER_INFO, generateBootstrapToken, JWS_KEY_PREFIX, verifyDetached } from '../../pkg/bootstrap/index.js';
 import { eventually } from '../harness/clients.js';
 import { CR, isGone, useControllerPlane } from '../harness/controller-plane.js';
 

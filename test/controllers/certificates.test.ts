@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { bootstrapTokenSecret, generateBootstrapToken, KUBELET_CLIENT_SIGNER } from '../../pkg/api/bootstrap-token.js';
+import { bootstrapTokenSecret, generateBootstrapToken, KUBELET_CLIENT_SIGNER } from '../../pkg/bootstrap/index.js';
 import { rfc3339, type KubeObject } from '../../pkg/api/meta.js';
 import { resourcePath } from '../../pkg/api/registry.js';
 import { loadKubeconfig, RestClient } from '../../pkg/client/index.js';

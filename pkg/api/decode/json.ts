@@ -3,7 +3,7 @@
 // naming a prototype (also when escaped), and what JSON.parse hides: duplicate keys, which
 // Kubernetes reports under fieldValidation (JSON.parse keeps only the last).
 
-import { badRequest } from '../../errors/index.js';
+import { badRequest, errorMessage } from '../../errors/index.js';
 import { checkPlainData, DEFAULT_LIMITS, isForbiddenKey, forbiddenKeyError, tooDeepError, type WireLimits } from './plain-data.js';
 
 export interface Decoded {
@@ -86,7 +86,7 @@ export function decodeJson(text: string, limits: WireLimits = DEFAULT_LIMITS): D
   try {
     value = JSON.parse(text) as unknown;
   } catch (err) {
-    throw badRequest(`error decoding request body as JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw badRequest(`error decoding request body as JSON: ${errorMessage(err)}`);
   }
   const duplicateFields = scan(text, limits.maxDepth);
   checkPlainData(value, limits);

@@ -9,7 +9,7 @@
 // request, so it must never happen.
 
 import { Composer, type CST, type Document, isAlias, isMap, isPair, isScalar, isSeq, Parser } from 'yaml';
-import { badRequest } from '../../errors/index.js';
+import { badRequest, errorMessage } from '../../errors/index.js';
 import type { Decoded } from './json.js';
 import { checkPlainData, DEFAULT_LIMITS, forbiddenKeyError, isForbiddenKey, tooDeepError, type WireLimits } from './plain-data.js';
 
@@ -17,7 +17,7 @@ import { checkPlainData, DEFAULT_LIMITS, forbiddenKeyError, isForbiddenKey, tooD
 export const MAX_ALIAS_COUNT = 100;
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+  return errorMessage(err).split('\n')[0] ?? '';
 }
 
 /** Refuses syntax trees nested deeper than maxDepth; iterative. */

@@ -3,7 +3,7 @@
 
 import type { KubeObject } from '../../api/meta.js';
 import { qualifiedKindName, type ResourceInfo } from '../../api/registry.js';
-import { isNotFound } from '../../errors/index.js';
+import { errorMessage, isNotFound } from '../../errors/index.js';
 import { CliError, type CliContext } from '../context.js';
 import { loadManifests } from '../manifests.js';
 import { parseTargets } from './targets.js';
@@ -83,7 +83,7 @@ export async function runDelete(ctx: CliContext, args: string[], flags: DeleteFl
     } catch (err) {
       if (isNotFound(err) && flags.ignoreNotFound) continue;
       failed ??= err;
-      ctx.err(`Error from server (NotFound): ${err instanceof Error ? err.message : String(err)}`);
+      ctx.err(`Error from server (NotFound): ${errorMessage(err)}`);
     }
   }
   if (flags.wait) await waitGone(ctx, pending, flags.timeoutSeconds);

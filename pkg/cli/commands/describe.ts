@@ -1,7 +1,7 @@
 // coxctl describe: a readable summary of an object (identity, labels, annotations, then its
 // spec and status as indented fields) followed by the Events that name it.
 
-import { humanDuration } from '../../api/printers.js';
+import { humanDuration } from '../../printers/index.js';
 import { isObject, type KubeObject } from '../../api/meta.js';
 import { findByPlural } from '../../api/registry.js';
 import { CliError, type CliContext } from '../context.js';

@@ -3,7 +3,7 @@
 // Exits with the command's exit code.
 
 import WebSocket from 'ws';
-import { CHANNEL, frame } from '../../api/channel-protocol.js';
+import { CHANNEL, frame } from '../../streaming/index.js';
 import { mustFind, resourcePath } from '../../api/registry.js';
 import { toError } from '../../client/index.js';
 import { CliError, type CliContext } from '../context.js';

@@ -2,7 +2,7 @@
 // --field-selector, -n, -A, --show-labels, -w (a websocket watch streaming new rows).
 
 import type { KubeObject } from '../../api/meta.js';
-import { columnsFor, rowFor } from '../../api/printers.js';
+import { columnsFor, rowFor } from '../../printers/index.js';
 import { qualifiedKindName, type ResourceInfo } from '../../api/registry.js';
 import { watchStream } from '../../client/index.js';
 import { CliError, type CliContext } from '../context.js';

@@ -3,8 +3,8 @@
 // the hash of the cluster CA's public key, which the new host pins.
 
 import { rfc3339 } from '../../api/meta.js';
-import { humanDuration } from '../../api/printers.js';
-import { BOOTSTRAP_TOKEN_PATTERN, bootstrapTokenSecret, bootstrapTokenSecretName, generateBootstrapToken, parseBootstrapTokenSecret } from '../../api/bootstrap-token.js';
+import { humanDuration } from '../../printers/index.js';
+import { BOOTSTRAP_TOKEN_PATTERN, bootstrapTokenSecret, bootstrapTokenSecretName, generateBootstrapToken, parseBootstrapTokenSecret } from '../../bootstrap/index.js';
 import { parseDurationSeconds } from '../../api/duration.js';
 import { mustFind } from '../../api/registry.js';
 import { caPublicKeyHash } from '../../pki/index.js';

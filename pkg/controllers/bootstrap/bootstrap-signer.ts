@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../api/meta.js';
 import { mustFind } from '../../api/registry.js';
-import { CLUSTER_INFO, isExpired, JWS_KEY_PREFIX, parseBootstrapTokenSecret, signDetached } from '../../api/bootstrap-token.js';
+import { CLUSTER_INFO, isExpired, JWS_KEY_PREFIX, parseBootstrapTokenSecret, signDetached } from '../../bootstrap/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isConflict, isNotFound } from '../../errors/index.js';
 import { ReconcileLoop, type ReconcileResult } from '../reconciler.js';

@@ -1,7 +1,7 @@
 // Token cleaner (Kubernetes' tokencleaner controller): deletes bootstrap token Secrets once
 // they expire. (Authentication already refuses an expired token; this keeps the store tidy.)
 
-import { parseBootstrapTokenSecret } from '../../api/bootstrap-token.js';
+import { parseBootstrapTokenSecret } from '../../bootstrap/index.js';
 import { mustFind } from '../../api/registry.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';

@@ -10,7 +10,7 @@ import type { Informer, RestClient } from '../../client/index.js';
 import { isConflict, isNotFound } from '../../errors/index.js';
 import { signCsr, type KeyPairPem } from '../../pki/index.js';
 import { ReconcileLoop } from '../reconciler.js';
-import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../../api/bootstrap-token.js';
+import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../../bootstrap/index.js';
 import { isNodeClientRequest, isNodeServingRequest, viewCsr } from './csr.js';
 
 const CSRS = mustFind('certificates.k8s.io', 'v1', 'certificatesigningrequests');

@@ -1,6 +1,6 @@
 // What the certificate controllers read from a CertificateSigningRequest.
 
-import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../../api/bootstrap-token.js';
+import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../../bootstrap/index.js';
 import type { KubeObject } from '../../api/meta.js';
 import { parseCsr, type CsrInfo } from '../../pki/index.js';
 

@@ -2,9 +2,7 @@
 // each kind (priority 1 = only with -o wide) and the cells of one object. The apiserver
 // serves them as meta.k8s.io/v1 Tables; coxctl prints them directly.
 
-import { isObject, type KubeObject } from './meta.js';
-import type { ResourceInfo } from './registry.js';
-import { labelSelectorToString, type LabelSelector } from './selectors.js';
+import { isObject, labelSelectorToString, type KubeObject, type LabelSelector, type ResourceInfo } from '../api/index.js';
 
 export interface TableColumn {
   name: string;
@@ -74,7 +72,14 @@ function templateContainers(spec: Obj): { names: string; images: string } {
 }
 
 function selectorText(v: unknown): string {
-  return isObject(v) ? labelSelectorToString(v as LabelSelector) : '<none>';
+  if (!isObject(v)) return '<none>';
+  const matchLabels = Object.fromEntries(Object.entries(o(v['matchLabels'])).map(([k, x]) => [k, s(x, '')]));
+  const matchExpressions = arr(v['matchExpressions']).map((e) => {
+    const values = o(e)['values'];
+    return { key: s(o(e)['key'], ''), operator: s(o(e)['operator'], ''), values: Array.isArray(values) ? values.map((x) => s(x, '')) : undefined };
+  });
+  const selector: LabelSelector = { matchLabels, matchExpressions };
+  return labelSelectorToString(selector);
 }
 
 // ---- pods -----------------------------------------------------------------------------------

@@ -5,10 +5,9 @@
 // (HS256, key = the whole token) over its `kubeconfig`: a joining node that knows the token
 // can tell the ConfigMap came from a cluster that knows it too.
 
-import { rfc3339 } from './meta.js';
 import { randomInt } from 'node:crypto';
 import { CompactSign, compactVerify } from 'jose';
-import type { KubeObject } from './meta.js';
+import { isObject, rfc3339, type KubeObject } from '../api/index.js';
 
 export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 export const BOOTSTRAP_TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
@@ -35,15 +34,15 @@ export interface BootstrapToken {
   deleting: boolean;
 }
 
-function field(data: Record<string, string>, key: string): string | undefined {
+function field(data: Record<string, unknown>, key: string): string | undefined {
   const v = data[key];
-  return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+  return typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : undefined;
 }
 
 /** The token a Secret holds, or undefined when it is not a well-formed bootstrap token Secret. */
 export function parseBootstrapTokenSecret(obj: KubeObject): BootstrapToken | undefined {
   if (obj['type'] !== BOOTSTRAP_TOKEN_SECRET_TYPE) return undefined;
-  const data = (obj['data'] ?? {}) as Record<string, string>;
+  const data = isObject(obj['data']) ? obj['data'] : {};
   const id = field(data, 'token-id');
   const secret = field(data, 'token-secret');
   if (id === undefined || secret === undefined || !BOOTSTRAP_TOKEN_PATTERN.test(`${id}.${secret}`)) return undefined;

@@ -1,0 +1,2 @@
+// The websocket channel protocol of exec and attach streams.
+export * from './channel-protocol.js';
