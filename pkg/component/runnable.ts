@@ -6,9 +6,3 @@ export interface Runnable {
   start(signal: AbortSignal): Promise<void>;
 }
 
-/** Runs every piece on the same signal; resolves when all have stopped (rejects with the first failure, after all stopped). */
-export async function runAll(pieces: readonly Runnable[], signal: AbortSignal): Promise<void> {
-  const results = await Promise.allSettled(pieces.map((p) => p.start(signal)));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
-}

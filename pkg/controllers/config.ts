@@ -36,7 +36,7 @@ function wholeNumber(flag: string, value: string, min: number): number {
 }
 
 function isControllerName(name: string): name is ControllerName {
-  return (CONTROLLER_NAMES as readonly string[]).includes(name);
+  return CONTROLLER_NAMES.some((c) => c === name);
 }
 
 /** Throws a ConfigError naming the first flag it cannot accept. */
