@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// coxswain controller-manager: flags → client → leader election → controllers. First SIGTERM/SIGINT drains, a second exits.
+// coxswain controller-manager: flags → ControllerManagerConfig → run. First SIGTERM/SIGINT drains, a second exits.
 
-import os from 'node:os';
 import { Command } from 'commander';
-import { LeaderElector, loadKubeconfig, RestClient, runLeaderElected } from '../pkg/client/index.js';
-import { CONTROLLER_NAMES, runControllers, type ControllerManagerOptions, type ControllerName } from '../pkg/controllers/index.js';
-import { parseDurationSeconds } from '../pkg/api/duration.js';
-import { parseCidr } from '../pkg/api/cidr.js';
+import { configOrExit, processSignal } from '../pkg/component/index.js';
+import { CONTROLLER_NAMES } from '../pkg/controllers/index.js';
+// config and run sit beside the index (they build on it; re-exporting them there would make a cycle).
+import { controllerManagerConfig, type ControllerManagerFlags } from '../pkg/controllers/config.js';
+import { run } from '../pkg/controllers/run.js';
 
 const program = new Command('controller-manager')
   .description('Coxswain controller-manager: turns desired state into actual state')
@@ -27,69 +27,6 @@ const program = new Command('controller-manager')
   .option('--leader-elect-renew-deadline <seconds>', 'renew deadline', '10')
   .option('--leader-elect-retry-period <seconds>', 'retry period', '2');
 program.parse();
-const o = program.opts<{
-  kubeconfig: string; controllers: string; nodeMonitorGracePeriod: string; leaderElect: string; leaderElectLeaseDuration: string; leaderElectRenewDeadline: string; leaderElectRetryPeriod: string;
-  clusterSigningCertFile?: string; clusterSigningKeyFile?: string; clusterSigningDuration: string; allocateNodeCidrs: string; clusterCidr: string; nodeCidrMaskSize: string;
-  terminatedPodGcThreshold: string; podGcQuarantine: string; podGcPeriod: string;
-}>();
-const fail = (msg: string): never => {
-  process.stderr.write(`controller-manager: ${msg}\n`);
-  process.exit(2);
-};
-const signingSeconds = parseDurationSeconds(o.clusterSigningDuration) ?? fail(`--cluster-signing-duration: "${o.clusterSigningDuration}" is not a duration`);
-if ((o.clusterSigningCertFile === undefined) !== (o.clusterSigningKeyFile === undefined)) fail('--cluster-signing-cert-file and --cluster-signing-key-file go together');
-const wholeNumber = (flag: string, value: string, min: number): number => {
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n >= min ? n : fail(`${flag}: "${value}" is not a whole number >= ${min}`);
-};
-const podGc = {
-  terminatedPodThreshold: wholeNumber('--terminated-pod-gc-threshold', o.terminatedPodGcThreshold, 0),
-  quarantineMs: wholeNumber('--pod-gc-quarantine', o.podGcQuarantine, 0) * 1000,
-  periodMs: wholeNumber('--pod-gc-period', o.podGcPeriod, 1) * 1000,
-};
-if (parseCidr(o.clusterCidr) === undefined) fail(`--cluster-cidr: "${o.clusterCidr}" is not an IPv4 CIDR`);
 
-const wanted = o.controllers.split(',').map((s) => s.trim()).filter((s) => s !== '');
-const unknown = wanted.filter((n) => !(CONTROLLER_NAMES as readonly string[]).includes(n));
-if (unknown.length > 0) {
-  process.stderr.write(`controller-manager: unknown controllers: ${unknown.join(', ')}\n`);
-  process.exit(2);
-}
-
-const client = new RestClient(loadKubeconfig({ path: o.kubeconfig }));
-const abort = new AbortController();
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (abort.signal.aborted) process.exit(1);
-    abort.abort();
-  });
-}
-const log = (msg: string): void => {
-  process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
-};
-const options: ControllerManagerOptions = {
-  client,
-  controllers: wanted as ControllerName[],
-  log,
-  nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000,
-  podGc,
-  ...(o.clusterSigningCertFile !== undefined && o.clusterSigningKeyFile !== undefined
-    ? { signing: { caCertFile: o.clusterSigningCertFile, caKeyFile: o.clusterSigningKeyFile, maxDurationSeconds: signingSeconds } }
-    : {}),
-  ...(o.allocateNodeCidrs !== 'false' ? { nodeIpam: { clusterCIDR: o.clusterCidr, nodeMaskSize: Number(o.nodeCidrMaskSize) } } : {}),
-};
-if (o.leaderElect === 'false') {
-  await runControllers(options, abort.signal);
-} else {
-  const elector = new LeaderElector(client, {
-    namespace: 'kube-system',
-    name: 'kube-controller-manager',
-    identity: `${os.hostname()}_${process.pid}`,
-    leaseDurationSeconds: Number(o.leaderElectLeaseDuration),
-    renewDeadlineMs: Number(o.leaderElectRenewDeadline) * 1000,
-    retryPeriodMs: Number(o.leaderElectRetryPeriod) * 1000,
-  });
-  // Each term runs the controllers on fresh informers; losing the lease stops them and campaigns again.
-  await runLeaderElected(elector, abort.signal, { log, lead: (term) => runControllers(options, term) });
-}
-client.close();
+const config = configOrExit('controller-manager', () => controllerManagerConfig(program.opts<ControllerManagerFlags>()));
+await run(config, processSignal());

@@ -6,18 +6,14 @@
 //   systemd --state DIR [--out DIR]       the same supervision as systemd units (real machines)
 
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  addChild, claimPidFile, DEFAULT_BACKOFF, DEFAULT_GRACE_PERIOD_MS, layoutOf, readSpecs, releasePidFile, startDetached, Supervisor, systemdUnits, validName,
-} from '../pkg/supervisor/index.js';
+import { createLogger, processSignal } from '../pkg/component/index.js';
+import { addChild, DEFAULT_GRACE_PERIOD_MS, layoutOf, run, startDetached, validName, writeSystemdUnits } from '../pkg/supervisor/index.js';
 
-const log = (msg: string): void => {
-  process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
-};
-const fail = (msg: string): never => {
-  process.stderr.write(`supervisor: ${msg}\n`);
+const log = createLogger();
+const fail = (err: unknown): never => {
+  process.stderr.write(`supervisor: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 };
 const seconds = (value: string): number => {
@@ -38,34 +34,15 @@ program.command('run')
   .option('--grace-period <seconds>', 'time a child gets after SIGTERM before SIGKILL', seconds, DEFAULT_GRACE_PERIOD_MS)
   .action(async (o: { state: string; gracePeriod: number }) => {
     const stateDir = resolve(o.state);
-    const layout = layoutOf(stateDir);
-    const supervisor = new Supervisor({ stateDir, gracePeriodMs: o.gracePeriod, backoff: DEFAULT_BACKOFF, log });
-    const abort = new AbortController();
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.on(signal, () => {
-        if (abort.signal.aborted) process.exit(1);
-        abort.abort();
-      });
-    }
-    process.on('SIGHUP', () => supervisor.reload());
-    // The PID file is written only once SIGHUP is handled: `add` signals whoever it names.
-    if (!claimPidFile(layout)) fail(`another supervisor runs for ${stateDir}`);
-    log(`supervisor of ${stateDir} running (pid ${process.pid})`);
-    try {
-      await supervisor.run(abort.signal);
-    } finally {
-      releasePidFile(layout);
-    }
-    log('supervisor stopped');
+    if (!(await run({ stateDir, gracePeriodMs: o.gracePeriod, log }, processSignal()))) fail(`another supervisor runs for ${stateDir}`);
   });
 
 program.command('start')
   .description('start the supervisor of --state in the background (a running one is left alone)')
   .requiredOption('--state <dir>', 'the cluster\'s state folder')
   .action(async (o: { state: string }) => {
-    const layout = layoutOf(resolve(o.state));
-    const res = await startDetached(layout, fileURLToPath(import.meta.url), []).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
-    log(res.started ? `started the supervisor (pid ${res.pid})` : `the supervisor is already running (pid ${res.pid})`);
+    const res = await startDetached(layoutOf(resolve(o.state)), fileURLToPath(import.meta.url), []).catch(fail);
+    log.info(res.started ? `started the supervisor (pid ${res.pid})` : `the supervisor is already running (pid ${res.pid})`);
   });
 
 program.command('add')
@@ -78,9 +55,8 @@ program.command('add')
   .action(async (command: string[], o: { state: string; name: string; pidFile?: string }) => {
     const [file, ...args] = command;
     if (file === undefined) return fail('add needs a command');
-    const layout = layoutOf(resolve(o.state));
     const extra = o.pidFile !== undefined ? { extraPidFile: resolve(o.pidFile) } : {};
-    const res = await addChild(layout, { name: o.name, command: file, args, cwd: process.cwd(), ...extra }).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+    const res = await addChild(layoutOf(resolve(o.state)), { name: o.name, command: file, args, cwd: process.cwd(), ...extra }).catch(fail);
     process.stdout.write(res.started ? `started ${o.name} (pid ${res.pid})\n` : `${o.name} already running (pid ${res.pid})\n`);
   });
 
@@ -91,13 +67,10 @@ program.command('systemd')
   .option('--prefix <name>', 'unit names: <prefix>-<child>.service, <prefix>.target', name, 'coxswain')
   .option('--grace-period <seconds>', 'time a child gets after SIGTERM before SIGKILL', seconds, DEFAULT_GRACE_PERIOD_MS)
   .action((o: { state: string; out: string; prefix: string; gracePeriod: number }) => {
-    const stateDir = resolve(o.state);
-    const specs = readSpecs(layoutOf(stateDir), (msg) => fail(msg)) ?? [];
-    if (specs.length === 0) fail(`nothing is supervised under ${stateDir} (run npm run up first)`);
-    mkdirSync(o.out, { recursive: true });
-    for (const [file, text] of systemdUnits(specs, { stateDir, prefix: o.prefix, gracePeriodMs: o.gracePeriod, backoff: DEFAULT_BACKOFF })) {
-      writeFileSync(join(o.out, file), text);
-      process.stdout.write(`wrote ${join(o.out, file)}\n`);
+    try {
+      writeSystemdUnits({ stateDir: resolve(o.state), out: o.out, prefix: o.prefix, gracePeriodMs: o.gracePeriod, wrote: (f) => process.stdout.write(`wrote ${f}\n`) });
+    } catch (err) {
+      fail(err);
     }
     process.stdout.write(`next: npm run down; systemctl daemon-reload; systemctl enable --now ${o.prefix}.target\n`);
   });

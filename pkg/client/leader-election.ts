@@ -1,16 +1,15 @@
 // Leader election on a coordination.k8s.io Lease (client-go's leaderelection): the holder
 // renews the lease every retry period; another candidate takes over once the lease has
 // not been renewed for its duration. A leader that cannot renew within the renew deadline
-// steps down. runLeaderElected is what a component runs: each term gets its own
-// AbortSignal; losing the lease aborts that term's loops, waits for them to stop and
-// campaigns again — the process keeps running (an apiserver away for a minute must not
-// leave a cluster with no scheduler or controllers).
+// steps down. What a component runs on top of it, term after term, is pkg/component's
+// runLeaderElected.
 
 import { microTime } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
 import type { KubeObject } from '../api/meta.js';
-import { errorMessage, isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
 import type { RestClient } from './rest-client.js';
+import { runLeaderElected, sleep, type Campaigner, type LeaderElectedOptions } from '../component/index.js';
 
 const LEASES = mustFind('coordination.k8s.io', 'v1', 'leases');
 
@@ -23,45 +22,12 @@ export interface LeaderElectionConfig {
   retryPeriodMs: number;
 }
 
-export interface LeaderElectedOptions {
-  log: (msg: string) => void;
-  /**
-   * One term's work: starts its informers and loops on `term` and resolves once all of
-   * them have stopped after `term` aborted.
-   */
-  lead: (term: AbortSignal) => Promise<void>;
-}
-
-/** What runLeaderElected needs of an elector (LeaderElector; a fake in tests). */
-export interface Campaigner {
-  readonly config: Pick<LeaderElectionConfig, 'identity' | 'retryPeriodMs'>;
-  acquire(signal: AbortSignal): Promise<boolean>;
-  renewUntilLost(signal: AbortSignal): Promise<void>;
-}
-
 interface LeaseSpec {
   holderIdentity?: string;
   leaseDurationSeconds?: number;
   acquireTime?: string;
   renewTime?: string;
   leaseTransitions?: number;
-}
-
-
-/** Resolves after ms, or at once on abort (the listener is removed either way: sleeps repeat for as long as the process lives). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = (): void => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** The promise's value, or 'timeout' when it has not settled within ms. */
@@ -153,37 +119,35 @@ export class LeaderElector implements Campaigner {
   }
 }
 
-/**
- * Leads while elected, term after term, until `signal` aborts: campaign; on winning run
- * `lead` with a signal of its own; when the lease is lost (or the loops end by themselves)
- * abort that term, wait for its loops to stop, and campaign again.
- */
-export async function runLeaderElected(elector: Campaigner, signal: AbortSignal, opts: LeaderElectedOptions): Promise<void> {
-  const { identity, retryPeriodMs } = elector.config;
-  while (!signal.aborted) {
-    opts.log(`${identity} waiting to lead`);
-    if (!(await elector.acquire(signal))) return;
-    const term = new AbortController();
-    const onAbort = (): void => term.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    opts.log(`${identity} is the leader`);
-    let ended = false;
-    const work = opts.lead(term.signal).then(
-      () => undefined,
-      (err: unknown) => {
-        if (!term.signal.aborted) opts.log(`the leader's loops failed: ${errorMessage(err)}`);
-      },
-    ).finally(() => {
-      ended = true;
-      term.abort(); // loops that end on their own also end the term (stop renewing for nothing)
-    });
-    await elector.renewUntilLost(term.signal);
-    term.abort();
-    signal.removeEventListener('abort', onAbort);
-    if (!ended) opts.log(signal.aborted ? 'stopping' : 'lost leadership; stopping the loops');
-    await work;
-    if (signal.aborted) return;
-    opts.log('loops stopped; campaigning again');
-    await sleep(retryPeriodMs, signal);
-  }
+/** The leader-election flags every elected component takes (seconds, as strings from the command line). */
+export interface LeaderElectionFlags {
+  leaderElect: string;
+  leaderElectLeaseDuration: string;
+  leaderElectRenewDeadline: string;
+  leaderElectRetryPeriod: string;
+}
+
+/** The elector's config for lease kube-system/`name`, or undefined when --leader-elect=false. */
+export function leaderElectionConfig(flags: LeaderElectionFlags, name: string, identity: string): LeaderElectionConfig | undefined {
+  if (flags.leaderElect === 'false') return undefined;
+  return {
+    namespace: 'kube-system',
+    name,
+    identity,
+    leaseDurationSeconds: Number(flags.leaderElectLeaseDuration),
+    renewDeadlineMs: Number(flags.leaderElectRenewDeadline) * 1000,
+    retryPeriodMs: Number(flags.leaderElectRetryPeriod) * 1000,
+  };
+}
+
+export interface ElectedOptions extends LeaderElectedOptions {
+  client: RestClient;
+  /** Undefined: no election, `lead` runs once on the process's signal. */
+  election: LeaderElectionConfig | undefined;
+}
+
+/** Runs `lead` term after term while this process holds the lease; without election, once on `signal`. */
+export function runElected(signal: AbortSignal, opts: ElectedOptions): Promise<void> {
+  if (opts.election === undefined) return opts.lead(signal);
+  return runLeaderElected(new LeaderElector(opts.client, opts.election), signal, opts);
 }

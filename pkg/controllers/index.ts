@@ -66,10 +66,7 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
   const want = (n: ControllerName): boolean => opts.controllers.includes(n);
   const pods = (): Informer => informers.get('', 'v1', 'pods');
   const loops: { run: (s: AbortSignal) => Promise<void> }[] = [];
-  if (want('namespace')) {
-    const ns = new NamespaceController(client, informers.get('', 'v1', 'namespaces'), log);
-    loops.push({ run: (s) => ns.start(s) });
-  }
+  if (want('namespace')) loops.push(new NamespaceController(client, informers.get('', 'v1', 'namespaces'), log).loop);
   if (want('replicaset')) loops.push(new ReplicaSetController(client, informers.get('apps', 'v1', 'replicasets'), pods(), log).loop);
   if (want('deployment')) loops.push(new DeploymentController(client, informers.get('apps', 'v1', 'deployments'), informers.get('apps', 'v1', 'replicasets'), pods(), log).loop);
   if (want('daemonset')) loops.push(new DaemonSetController(client, informers.get('apps', 'v1', 'daemonsets'), informers.get('', 'v1', 'nodes'), pods(), log).loop);

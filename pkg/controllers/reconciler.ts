@@ -1,9 +1,11 @@
 // The shape every controller shares (sample-controller's): event handlers only enqueue
 // keys; workers take a key, reconcile it from the informer caches (level-based,
-// idempotent), and on error retry with per-key back-off. A reconcile may ask to be looked
-// at again after a delay.
+// idempotent), and on error retry with per-key back-off — unless the error is terminal
+// (retrying cannot help: the object itself is wrong), which is logged and not requeued.
+// A reconcile may ask to be looked at again after a delay.
 
 import { WorkQueue } from '../client/index.js';
+import type { Runnable } from '../component/index.js';
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -11,7 +13,12 @@ export interface ReconcileResult {
 
 export type Reconcile = (key: string) => Promise<ReconcileResult | void>;
 
-export class ReconcileLoop {
+/** An error retrying cannot fix: the key is dropped until an event enqueues it again. */
+export class TerminalError extends Error {
+  override readonly name = 'TerminalError';
+}
+
+export class ReconcileLoop implements Runnable {
   readonly queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 60_000 });
 
   constructor(
@@ -22,6 +29,16 @@ export class ReconcileLoop {
 
   enqueue(key: string): void {
     this.queue.add(key);
+  }
+
+  /** Adds the key once `ms` have passed (e.g. a grace period before acting). */
+  enqueueAfter(key: string, ms: number): void {
+    this.queue.addAfter(key, ms);
+  }
+
+  /** The Runnable face: two workers until `signal` aborts. */
+  start(signal: AbortSignal): Promise<void> {
+    return this.run(signal);
   }
 
   /** Resolves once every worker has finished its current key after abort (queued keys are dropped: the next run re-lists). */
@@ -44,8 +61,10 @@ export class ReconcileLoop {
         this.queue.forget(key);
         if (result && result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
-        this.log(`${this.name} ${key}: ${err instanceof Error ? err.message : String(err)}`);
-        this.queue.addRateLimited(key);
+        const terminal = err instanceof TerminalError;
+        this.log(`${this.name} ${key}: ${err instanceof Error ? err.message : String(err)}${terminal ? ' (not retried)' : ''}`);
+        if (terminal) this.queue.forget(key);
+        else this.queue.addRateLimited(key);
       } finally {
         this.queue.done(key);
       }

@@ -8,3 +8,5 @@ export { credentialFiles, nodeCredentials, type NodeCredentialFiles } from './bo
 export { CertificateRotator } from './certificate-rotation.js';
 export { clusterIdentity, type ClusterIdentity } from './cluster-identity.js';
 export { teardownCluster } from './teardown.js';
+export { firstAddress, kubeletSettings, type KubeletFlags, type KubeletSettings } from './flags.js';
+export { KubeletStartError, run, teardown } from './run.js';

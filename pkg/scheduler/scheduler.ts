@@ -18,6 +18,7 @@ import { balancedAllocation, leastAllocated, nodeResourcesFit } from './plugins/
 import { selectorSpread } from './plugins/spread.js';
 import { taintToleration } from './plugins/taint-toleration.js';
 import { SchedulingQueue } from './queue.js';
+import { until } from '../component/index.js';
 
 const PODS = mustFind('', 'v1', 'pods');
 const NODES = mustFind('', 'v1', 'nodes');
@@ -140,8 +141,9 @@ export class Scheduler {
   /** Schedules until aborted. */
   async run(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.queue.close(), { once: true });
-    const flush = setInterval(() => this.queue.moveAllToActive(), 1000);
-    flush.unref();
+    // Pods marked unschedulable get another chance every second (the cluster may have changed).
+    const stopFlush = new AbortController();
+    const flushing = until(stopFlush.signal, () => this.queue.moveAllToActive(), 1000);
     try {
       for (;;) {
         const pod = await this.queue.pop();
@@ -149,7 +151,8 @@ export class Scheduler {
         this.scheduleOne(pod);
       }
     } finally {
-      clearInterval(flush);
+      stopFlush.abort();
+      await flushing;
     }
   }
 

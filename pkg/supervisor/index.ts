@@ -4,3 +4,4 @@ export { childLogFile, childPidFile, ensureLayout, isAlive, layoutOf, livePid, t
 export { readSpecs, validName, writeSpec, type ChildSpec } from './spec.js';
 export { DEFAULT_GRACE_PERIOD_MS, Supervisor, type SupervisorConfig } from './supervisor.js';
 export { execWord, systemdUnits, type SystemdOptions } from './systemd.js';
+export { run, writeSystemdUnits, type SupervisorRunConfig, type SystemdWriteOptions } from './run.js';

@@ -4,8 +4,9 @@
 
 import { RESOURCES, type ResourceInfo } from '../../api/registry.js';
 import type { KubeObject } from '../../api/meta.js';
-import { Informer, type RestClient, WorkQueue } from '../../client/index.js';
+import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
+import { ReconcileLoop, type ReconcileResult } from '../reconciler.js';
 
 /** How soon a namespace still holding objects is looked at again. */
 const RECHECK_MS = 1000;
@@ -18,13 +19,14 @@ const DELETION_GRACE_MS = 5000;
 export class NamespaceController {
   private readonly client: RestClient;
   private readonly namespaces: Informer;
-  private readonly queue = new WorkQueue();
+  readonly loop: ReconcileLoop;
   private readonly log: (msg: string) => void;
 
   constructor(client: RestClient, namespaces: Informer, log: (msg: string) => void = () => undefined) {
     this.client = client;
     this.namespaces = namespaces;
     this.log = log;
+    this.loop = new ReconcileLoop('namespace', (key) => this.sync(key), log);
     namespaces.addHandler({
       onAdd: (ns) => this.enqueue(ns),
       onUpdate: (_old, ns) => this.enqueue(ns),
@@ -32,34 +34,12 @@ export class NamespaceController {
   }
 
   private enqueue(ns: KubeObject): void {
-    if (ns.metadata.deletionTimestamp !== undefined) this.queue.addAfter(ns.metadata.name ?? '', DELETION_GRACE_MS);
+    if (ns.metadata.deletionTimestamp !== undefined) this.loop.enqueueAfter(ns.metadata.name ?? '', DELETION_GRACE_MS);
   }
 
-  async start(signal: AbortSignal, workers = 2): Promise<void> {
-    signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
-    await this.namespaces.waitForSync(signal);
-    await Promise.all(Array.from({ length: workers }, () => this.work(signal)));
-  }
-
-  private async work(signal: AbortSignal): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      if (signal.aborted) {
-        this.queue.done(key); // stopping: queued keys are dropped, the next run re-lists
-        return;
-      }
-      try {
-        const left = await this.reconcile(key);
-        this.queue.forget(key);
-        if (left > 0) this.queue.addAfter(key, RECHECK_MS);
-      } catch (err) {
-        this.log(`namespace ${key}: ${err instanceof Error ? err.message : String(err)}`);
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
+  /** A namespace still holding objects is looked at again soon. */
+  private async sync(name: string): Promise<ReconcileResult> {
+    return (await this.reconcile(name)) > 0 ? { requeueAfterMs: RECHECK_MS } : {};
   }
 
   /** Returns how many objects are still in the namespace (0 once it was finalized). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runLeaderElected, type Campaigner } from './leader-election.js';
+import { runLeaderElected, type Campaigner } from './leader-elected.js';
+import { createLogger } from './log.js';
 
 /** An elector the test drives: every campaign wins; a term lasts until lose() is called. */
 class FakeElector implements Campaigner {
@@ -36,7 +37,7 @@ test('losing the lease aborts the term, waits for its loops to stop, then leads 
   const terms: AbortSignal[] = [];
   const events: string[] = [];
   const done = runLeaderElected(elector, shutdown.signal, {
-    log: () => undefined,
+    log: createLogger({ write: () => undefined }),
     lead: async (term) => {
       const n = terms.push(term);
       events.push(`start ${n}`);
@@ -64,7 +65,7 @@ test('loops that fail on their own end the term and the elector campaigns again'
   const logs: string[] = [];
   let runs = 0;
   const done = runLeaderElected(elector, shutdown.signal, {
-    log: (m) => logs.push(m),
+    log: createLogger({ write: (line) => void logs.push(line) }),
     lead: async () => {
       runs++;
       if (runs === 1) throw new Error('informer exploded');

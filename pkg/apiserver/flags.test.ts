@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError } from '../component/index.js';
+import { apiServerConfig, type ApiServerFlags } from './flags.js';
+
+const FLAGS: ApiServerFlags = {
+  dataDir: '/var/lib/coxswain',
+  tlsCertFile: 'a.crt',
+  tlsPrivateKeyFile: 'a.key',
+  clientCaFile: 'ca.crt',
+  securePort: '6443',
+  bindAddress: '0.0.0.0',
+  advertiseAddress: '10.0.0.1',
+  maxRequestBytes: '1024',
+  watchHistory: '100',
+  compactionInterval: '0',
+  bookmarkInterval: '60',
+  serviceClusterIpRange: '10.96.3.4/12',
+  maxRequestsInflight: '400',
+  maxMutatingRequestsInflight: '200',
+  maxWatchesPerUser: '64',
+  maxWatches: '2000',
+  watchMaxBufferBytes: '0',
+};
+
+test('flags become the ApiServerConfig: seconds to ms, the range normalised, floors of 1 where 0 means nothing', () => {
+  const c = apiServerConfig(FLAGS);
+  assert.equal(c.securePort, 6443);
+  assert.equal(c.tlsKeyFile, 'a.key');
+  assert.equal(c.serviceClusterIPRange, '10.96.0.0/12');
+  assert.equal(c.bookmarkIntervalMs, 60_000);
+  assert.equal(c.compactionIntervalMs, 1000);
+  assert.equal(c.watchMaxBufferedBytes, 1);
+  assert.equal(c.kubeletClientCertFile, undefined);
+  assert.equal(apiServerConfig({ ...FLAGS, kubeletClientCertificate: 'k.crt' }).kubeletClientCertFile, 'k.crt');
+});
+
+test('a flag it cannot accept is a ConfigError naming the flag', () => {
+  assert.throws(() => apiServerConfig({ ...FLAGS, securePort: '-1' }), (e: unknown) => e instanceof ConfigError && /^--secure-port must be/.test(e.message));
+  assert.throws(() => apiServerConfig({ ...FLAGS, maxWatches: '1.5' }), (e: unknown) => e instanceof ConfigError && /^--max-watches must be/.test(e.message));
+  assert.throws(() => apiServerConfig({ ...FLAGS, serviceClusterIpRange: '10.0.0.0/30' }), (e: unknown) => e instanceof ConfigError && /\/8 to \/28/.test(e.message));
+});

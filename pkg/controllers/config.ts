@@ -1,0 +1,69 @@
+// The controller-manager's one typed configuration, checked here from its flags (strings).
+
+import os from 'node:os';
+import { parseCidr } from '../api/cidr.js';
+import { parseDurationSeconds } from '../api/duration.js';
+import { leaderElectionConfig, type LeaderElectionConfig, type LeaderElectionFlags } from '../client/index.js';
+import { ConfigError } from '../component/index.js';
+import { CONTROLLER_NAMES, type ControllerManagerOptions, type ControllerName } from './index.js';
+
+export interface ControllerManagerConfig extends Omit<ControllerManagerOptions, 'client' | 'log'> {
+  /** Kubeconfig with the controller-manager's identity. */
+  kubeconfig: string;
+  /** Lease kube-system/kube-controller-manager; undefined runs without election. */
+  election: LeaderElectionConfig | undefined;
+}
+
+export interface ControllerManagerFlags extends LeaderElectionFlags {
+  kubeconfig: string;
+  controllers: string;
+  nodeMonitorGracePeriod: string;
+  clusterSigningCertFile?: string;
+  clusterSigningKeyFile?: string;
+  clusterSigningDuration: string;
+  allocateNodeCidrs: string;
+  clusterCidr: string;
+  nodeCidrMaskSize: string;
+  terminatedPodGcThreshold: string;
+  podGcQuarantine: string;
+  podGcPeriod: string;
+}
+
+function wholeNumber(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${flag}: "${value}" is not a whole number >= ${min}`);
+  return n;
+}
+
+function isControllerName(name: string): name is ControllerName {
+  return CONTROLLER_NAMES.some((c) => c === name);
+}
+
+/** Throws a ConfigError naming the first flag it cannot accept. */
+export function controllerManagerConfig(o: ControllerManagerFlags): ControllerManagerConfig {
+  const signingSeconds = parseDurationSeconds(o.clusterSigningDuration);
+  if (signingSeconds === undefined) throw new ConfigError(`--cluster-signing-duration: "${o.clusterSigningDuration}" is not a duration`);
+  if ((o.clusterSigningCertFile === undefined) !== (o.clusterSigningKeyFile === undefined)) {
+    throw new ConfigError('--cluster-signing-cert-file and --cluster-signing-key-file go together');
+  }
+  const podGc = {
+    terminatedPodThreshold: wholeNumber('--terminated-pod-gc-threshold', o.terminatedPodGcThreshold, 0),
+    quarantineMs: wholeNumber('--pod-gc-quarantine', o.podGcQuarantine, 0) * 1000,
+    periodMs: wholeNumber('--pod-gc-period', o.podGcPeriod, 1) * 1000,
+  };
+  if (parseCidr(o.clusterCidr) === undefined) throw new ConfigError(`--cluster-cidr: "${o.clusterCidr}" is not an IPv4 CIDR`);
+  const wanted = o.controllers.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = wanted.filter((n) => !isControllerName(n));
+  if (unknown.length > 0) throw new ConfigError(`unknown controllers: ${unknown.join(', ')}`);
+  return {
+    kubeconfig: o.kubeconfig,
+    election: leaderElectionConfig(o, 'kube-controller-manager', `${os.hostname()}_${process.pid}`),
+    controllers: wanted.filter(isControllerName),
+    nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000,
+    podGc,
+    ...(o.clusterSigningCertFile !== undefined && o.clusterSigningKeyFile !== undefined
+      ? { signing: { caCertFile: o.clusterSigningCertFile, caKeyFile: o.clusterSigningKeyFile, maxDurationSeconds: signingSeconds } }
+      : {}),
+    ...(o.allocateNodeCidrs !== 'false' ? { nodeIpam: { clusterCIDR: o.clusterCidr, nodeMaskSize: Number(o.nodeCidrMaskSize) } } : {}),
+  };
+}

@@ -1,0 +1,19 @@
+// The controller-manager process: one client, then term after term (while leading) the
+// chosen controllers on fresh informers.
+
+import { loadKubeconfig, RestClient, runElected } from '../client/index.js';
+import { createLogger, lineLogger } from '../component/index.js';
+import type { ControllerManagerConfig } from './config.js';
+import { runControllers } from './index.js';
+
+/** Runs the controllers until `signal` aborts; resolves once they stopped. */
+export async function run(config: ControllerManagerConfig, signal: AbortSignal): Promise<void> {
+  const log = createLogger();
+  const client = new RestClient(loadKubeconfig({ path: config.kubeconfig }));
+  const options = { ...config, client, log: lineLogger(log) };
+  try {
+    await runElected(signal, { client, election: config.election, log, lead: (term) => runControllers(options, term) });
+  } finally {
+    client.close();
+  }
+}

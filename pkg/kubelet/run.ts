@@ -1,0 +1,112 @@
+// The node agent process: credentials (made offline, or by joining with a token; a joined
+// agent that restarts reuses what it stored under rootDir if it is of the cluster asked
+// for), then the agent and, when joined, its certificate rotation — until the signal aborts.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
+import { loadKubeconfig, RestClient } from '../client/index.js';
+import { lineLogger, type Logger } from '../component/index.js';
+import { agentIdentity } from './agent-identity.js';
+import { credentialFiles, nodeCredentials, type NodeCredentialFiles } from './bootstrap.js';
+import { CertificateRotator } from './certificate-rotation.js';
+import { clusterIdentity } from './cluster-identity.js';
+import type { KubeletConfig } from './config.js';
+import type { KubeletFlags, KubeletSettings } from './flags.js';
+import { Kubelet } from './kubelet.js';
+import { DockerRuntime } from './runtime/index.js';
+import { teardownCluster } from './teardown.js';
+
+/** A failure before the agent could start, said as "kubelet: <message>". */
+export class KubeletStartError extends Error {
+  override readonly name = 'KubeletStartError';
+}
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new KubeletStartError(`cannot read the CA ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** --teardown: removes what this cluster (the CA of --client-ca-file, --kubeconfig or rootDir) made on this machine. */
+export async function teardown(flags: KubeletFlags, log: Logger): Promise<void> {
+  const stored = credentialFiles(flags.rootDir).caCert;
+  let caPem: string;
+  if (flags.clientCaFile !== undefined) caPem = readCa(flags.clientCaFile);
+  else if (flags.kubeconfig !== undefined) {
+    caPem = loadKubeconfig({ path: flags.kubeconfig }).caPem ?? '';
+    if (caPem === '') throw new KubeletStartError(`${flags.kubeconfig} carries no CA`);
+  } else if (existsSync(stored)) caPem = readCa(stored);
+  else throw new KubeletStartError(`give --client-ca-file (or --kubeconfig): no CA under ${flags.rootDir}`);
+  try {
+    await teardownCluster({ cluster: clusterIdentity(caPem), clusterCIDR: flags.clusterCidr, dockerSocket: flags.dockerSocket, log: lineLogger(log) });
+  } catch (err) {
+    throw new KubeletStartError(`teardown: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Offline credentials need all three files; otherwise join with the token. */
+async function credentials(flags: KubeletFlags, settings: KubeletSettings, log: Logger): Promise<NodeCredentialFiles | undefined> {
+  if (flags.kubeconfig !== undefined) {
+    if (flags.tlsCertFile === undefined || flags.tlsPrivateKeyFile === undefined || flags.clientCaFile === undefined) {
+      throw new KubeletStartError('--kubeconfig needs --tls-cert-file, --tls-private-key-file and --client-ca-file');
+    }
+    return undefined;
+  }
+  const server = flags.server;
+  if (server === undefined) {
+    throw new KubeletStartError('give either --kubeconfig (with --tls-cert-file, --tls-private-key-file, --client-ca-file) or --server with --token and --discovery-token-ca-cert-hash');
+  }
+  const caHash = flags.discoveryTokenCaCertHash;
+  const caFile = flags.clientCaFile;
+  try {
+    return await nodeCredentials({
+      want: { server, ...(caHash !== undefined ? { caHash } : {}), ...(caFile !== undefined ? { caPem: readCa(caFile) } : {}) },
+      token: flags.token,
+      nodeName: settings.nodeName,
+      addresses: [settings.nodeIP],
+      rootDir: settings.rootDir,
+      log: lineLogger(log),
+    });
+  } catch (err) {
+    throw new KubeletStartError(`cannot join the cluster: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export interface KubeletRunOptions {
+  flags: KubeletFlags;
+  settings: KubeletSettings;
+  log: Logger;
+}
+
+/**
+ * Starts the agent and runs it until `signal` aborts. Rejects with a KubeletStartError for
+ * missing or refused credentials; with the agent's own error when it cannot start.
+ */
+export async function run(opts: KubeletRunOptions, signal: AbortSignal): Promise<void> {
+  const { flags, settings, log } = opts;
+  const joined = await credentials(flags, settings, log);
+  const client = new RestClient(loadKubeconfig({ path: joined?.kubeconfig ?? flags.kubeconfig ?? '' }));
+  const clientCaFile = joined?.caCert ?? flags.clientCaFile ?? '';
+  const config: KubeletConfig = {
+    ...settings,
+    // The cluster is the CA this agent trusts the apiserver by.
+    cluster: clusterIdentity(client.config.caPem ?? readCa(clientCaFile)),
+    agentId: agentIdentity(settings.rootDir),
+    tlsCertFile: joined?.servingCert ?? flags.tlsCertFile ?? '',
+    tlsKeyFile: joined?.servingKey ?? flags.tlsPrivateKeyFile ?? '',
+    clientCaFile,
+  };
+  // Informers, the proxy, DNS and rotation each listen for the stop signal.
+  setMaxListeners(64, signal);
+  const print = lineLogger(log);
+  const runtime = new DockerRuntime({ socketPath: config.dockerSocket, nodeName: config.nodeName, clusterId: config.cluster.id });
+  const kubelet = new Kubelet(config, client, { runtime, log: print });
+  await kubelet.start(signal);
+  if (joined !== undefined) {
+    const subject = { name: settings.nodeName, addresses: [settings.nodeIP], server: client.config.server };
+    new CertificateRotator(client, joined, subject, () => kubelet.reloadServingCertificate(), print).start(signal);
+  }
+  if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+}

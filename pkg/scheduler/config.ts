@@ -1,0 +1,22 @@
+// The scheduler's one typed configuration (filled by cmd/scheduler.ts from flags).
+
+import os from 'node:os';
+import { leaderElectionConfig, type LeaderElectionConfig, type LeaderElectionFlags } from '../client/index.js';
+
+export interface SchedulerConfig {
+  /** Kubeconfig with the scheduler's identity. */
+  kubeconfig: string;
+  /** Lease kube-system/kube-scheduler; undefined runs without election. */
+  election: LeaderElectionConfig | undefined;
+}
+
+export interface SchedulerFlags extends LeaderElectionFlags {
+  kubeconfig: string;
+}
+
+export function schedulerConfig(flags: SchedulerFlags): SchedulerConfig {
+  return {
+    kubeconfig: flags.kubeconfig,
+    election: leaderElectionConfig(flags, 'kube-scheduler', `${os.hostname()}_${process.pid}`),
+  };
+}
