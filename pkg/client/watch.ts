@@ -180,8 +180,10 @@ export class Reflector<T extends KubeObject = KubeObject> {
           onEvent: (ev) => {
             received = true;
             if (ev.type === 'ERROR') {
-              const status = ev.object as unknown as { code?: number; reason?: string };
-              outcome = status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone' ? 'expired' : 'failed';
+              // An ERROR event carries a Status, not an object of the resource.
+              const code = ev.object['code'];
+              const reason = ev.object['reason'];
+              outcome = code === 410 || reason === 'Expired' || reason === 'Gone' ? 'expired' : 'failed';
               stream.stop();
               finish();
               return;
