@@ -3,7 +3,7 @@
 // failures as ApiError (from the server's Status, or built from the HTTP code).
 
 import https from 'node:https';
-import type { DeleteOptions, KubeList, KubeObject } from '../api/meta.js';
+import { isObject, type DeleteOptions, type KubeList, type KubeObject } from '../api/meta.js';
 import { apiVersionOf, resourcePath, type Resource, type ResourceInfo } from '../api/registry.js';
 import { ApiError, reasonForCode, type Status } from '../errors/index.js';
 import type { ClientConfig } from './kubeconfig.js';
@@ -222,8 +222,9 @@ export class RestClient {
 function namespaceOf(r: ResourceInfo, obj: unknown, opts: Scoped): string | undefined {
   if (!r.namespaced) return undefined;
   if (opts.namespace !== undefined) return opts.namespace;
-  const meta = (obj as { metadata?: { namespace?: string } } | undefined)?.metadata;
-  return meta?.namespace;
+  if (!isObject(obj) || !isObject(obj['metadata'])) return undefined;
+  const ns = obj['metadata']['namespace'];
+  return typeof ns === 'string' ? ns : undefined;
 }
 
 function writeQuery(opts: WriteOptions): Record<string, string | undefined> {
