@@ -56,7 +56,7 @@ export interface PatchOptions extends WriteOptions {
 }
 
 export interface DeleteCallOptions extends Scoped {
-  propagationPolicy?: string;
+  propagationPolicy?: DeleteOptions['propagationPolicy'];
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
 }
@@ -208,7 +208,7 @@ export class RestClient {
 
   delete(r: ResourceInfo, name: string, opts: DeleteCallOptions = {}): Promise<KubeObject> {
     const body: DeleteOptions = { kind: 'DeleteOptions', apiVersion: 'v1' };
-    if (opts.propagationPolicy !== undefined) body.propagationPolicy = opts.propagationPolicy as DeleteOptions['propagationPolicy'];
+    if (opts.propagationPolicy !== undefined) body.propagationPolicy = opts.propagationPolicy;
     if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
     if (opts.preconditions !== undefined) body.preconditions = opts.preconditions;
     return this.requestJson({ method: 'DELETE', path: resourcePath(r, opts.namespace, name), body });
