@@ -47,7 +47,7 @@ export function ownedPods(pods: Informer<Pod>, owner: Readonly<KubeObject>): Pod
   return pods.byIndex('namespace', owner.metadata.namespace ?? '').filter((p) => controllerOf(p)?.uid === owner.metadata.uid);
 }
 
-/** Any workload with a label selector (ReplicaSet, Deployment, Job, Service's is a map and not this). */
+/** A workload that selects its pods with a LabelSelector (ReplicaSet, Deployment, Job…; not Service, whose selector is a plain map). */
 export interface Selecting {
   spec?: { selector?: LabelSelector };
 }
