@@ -87,7 +87,7 @@ export function joinApiVersion(group: string, version: string): string {
 }
 
 /** Deep copy of a JSON-shaped value: objects from caches are read-only, clone before changing. */
-export function deepCopy<T>(value: T): T {
+export function deepCopy<T>(value: Readonly<T>): T {
   return structuredClone(value);
 }
 

@@ -2,7 +2,11 @@
 // plural, short names, scope and subresources. Routing, discovery (legacy and aggregated),
 // the OpenAPI stub, the Table printers, the store's key layout and the CLI all read it.
 
-import { joinApiVersion } from './meta.js';
+import { joinApiVersion, type KubeObject } from './meta.js';
+import type {
+  CertificateSigningRequest, ClusterRole, ClusterRoleBinding, ConfigMap, CronJob, DaemonSet, Deployment, Endpoints, Event, Job, Lease,
+  Namespace, Node, Pod, ReplicaSet, Role, RoleBinding, Secret, Service, ServiceAccount, StatefulSet,
+} from './types/index.js';
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 
@@ -20,7 +24,13 @@ export interface SubresourceInfo {
   verbs: string[];
 }
 
-export interface ResourceInfo {
+/**
+ * One served resource. `T` is the object type its endpoints carry; it exists only for the
+ * compiler, so `client.get(RESOURCES.pods, …)` returns a `Pod`.
+ */
+export interface Resource<T extends KubeObject = KubeObject> {
+  /** Phantom: never set at run time; it carries `T`. */
+  readonly objectType?: T;
   group: string;
   version: string;
   kind: string;
@@ -34,6 +44,9 @@ export interface ResourceInfo {
   verbs: Verb[];
   subresources: SubresourceInfo[];
 }
+
+/** A resource whose objects are handled generically (the apiserver, the store, the CLI's printers). */
+export type ResourceInfo = Resource<KubeObject>;
 
 const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
@@ -54,7 +67,7 @@ interface Spec {
   extra?: SubresourceInfo[];
 }
 
-function resource(spec: Spec): ResourceInfo {
+function resource<T extends KubeObject>(spec: Spec): Resource<T> {
   const subresources: SubresourceInfo[] = [];
   const self: GroupVersionKind = { group: spec.group, version: spec.version, kind: spec.kind };
   if (spec.status) subresources.push({ name: 'status', responseKind: self, verbs: STATUS_VERBS });
@@ -79,11 +92,12 @@ function resource(spec: Spec): ResourceInfo {
 
 const core = (kind: string, version = 'v1'): GroupVersionKind => ({ group: '', version, kind });
 
-export const RESOURCES: readonly ResourceInfo[] = [
-  resource({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', shortNames: ['ns'], namespaced: false, status: true,
+/** Every served resource by plural, typed: `RESOURCES.pods` is a `Resource<Pod>`. */
+const TABLE = {
+  namespaces: resource<Namespace>({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', shortNames: ['ns'], namespaced: false, status: true,
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
     extra: [{ name: 'finalize', responseKind: core('Namespace'), verbs: ['update'] }] }),
-  resource({ group: '', version: 'v1', kind: 'Pod', plural: 'pods', shortNames: ['po'], namespaced: true, categories: ['all'], status: true,
+  pods: resource<Pod>({ group: '', version: 'v1', kind: 'Pod', plural: 'pods', shortNames: ['po'], namespaced: true, categories: ['all'], status: true,
     extra: [
       { name: 'binding', responseKind: core('Binding'), verbs: ['create'] },
       { name: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
@@ -92,30 +106,39 @@ export const RESOURCES: readonly ResourceInfo[] = [
       { name: 'attach', responseKind: core('PodAttachOptions'), verbs: ['create', 'get'] },
       { name: 'portforward', responseKind: core('PodPortForwardOptions'), verbs: ['create', 'get'] },
     ] }),
-  resource({ group: '', version: 'v1', kind: 'Node', plural: 'nodes', shortNames: ['no'], namespaced: false, status: true }),
-  resource({ group: '', version: 'v1', kind: 'Service', plural: 'services', shortNames: ['svc'], namespaced: true, categories: ['all'], status: true,
+  nodes: resource<Node>({ group: '', version: 'v1', kind: 'Node', plural: 'nodes', shortNames: ['no'], namespaced: false, status: true }),
+  services: resource<Service>({ group: '', version: 'v1', kind: 'Service', plural: 'services', shortNames: ['svc'], namespaced: true, categories: ['all'], status: true,
     verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),
-  resource({ group: '', version: 'v1', kind: 'Endpoints', plural: 'endpoints', shortNames: ['ep'], namespaced: true }),
-  resource({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', shortNames: ['cm'], namespaced: true }),
-  resource({ group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true }),
-  resource({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'], namespaced: true,
+  endpoints: resource<Endpoints>({ group: '', version: 'v1', kind: 'Endpoints', plural: 'endpoints', shortNames: ['ep'], namespaced: true }),
+  configmaps: resource<ConfigMap>({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', shortNames: ['cm'], namespaced: true }),
+  secrets: resource<Secret>({ group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true }),
+  serviceaccounts: resource<ServiceAccount>({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'], namespaced: true,
     extra: [{ name: 'token', responseKind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] }] }),
-  resource({ group: '', version: 'v1', kind: 'Event', plural: 'events', shortNames: ['ev'], namespaced: true }),
-  resource({ group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', shortNames: ['deploy'], namespaced: true, categories: ['all'], status: true, scale: true }),
-  resource({ group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], namespaced: true, categories: ['all'], status: true, scale: true }),
-  resource({ group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', shortNames: ['ds'], namespaced: true, categories: ['all'], status: true }),
-  resource({ group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], namespaced: true, categories: ['all'], status: true, scale: true }),
-  resource({ group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', namespaced: true, categories: ['all'], status: true }),
-  resource({ group: 'batch', version: 'v1', kind: 'CronJob', plural: 'cronjobs', shortNames: ['cj'], namespaced: true, categories: ['all'], status: true }),
-  resource({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true }),
-  resource({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true }),
-  resource({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false }),
-  resource({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true }),
-  resource({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false }),
-  resource({ group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest', plural: 'certificatesigningrequests', shortNames: ['csr'],
+  events: resource<Event>({ group: '', version: 'v1', kind: 'Event', plural: 'events', shortNames: ['ev'], namespaced: true }),
+  deployments: resource<Deployment>({ group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', shortNames: ['deploy'], namespaced: true, categories: ['all'], status: true, scale: true }),
+  replicasets: resource<ReplicaSet>({ group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], namespaced: true, categories: ['all'], status: true, scale: true }),
+  daemonsets: resource<DaemonSet>({ group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', shortNames: ['ds'], namespaced: true, categories: ['all'], status: true }),
+  statefulsets: resource<StatefulSet>({ group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], namespaced: true, categories: ['all'], status: true, scale: true }),
+  jobs: resource<Job>({ group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', namespaced: true, categories: ['all'], status: true }),
+  cronjobs: resource<CronJob>({ group: 'batch', version: 'v1', kind: 'CronJob', plural: 'cronjobs', shortNames: ['cj'], namespaced: true, categories: ['all'], status: true }),
+  leases: resource<Lease>({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true }),
+  roles: resource<Role>({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true }),
+  clusterroles: resource<ClusterRole>({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false }),
+  rolebindings: resource<RoleBinding>({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true }),
+  clusterrolebindings: resource<ClusterRoleBinding>({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false }),
+  certificatesigningrequests: resource<CertificateSigningRequest>({ group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest', plural: 'certificatesigningrequests', shortNames: ['csr'],
     namespaced: false, status: true,
     extra: [{ name: 'approval', responseKind: { group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest' }, verbs: ['get', 'patch', 'update'] }] }),
-];
+};
+
+/** Every served resource, in registry order (discovery lists them in this order). */
+export const RESOURCE_LIST: readonly ResourceInfo[] = Object.values(TABLE);
+
+/**
+ * The named table; it is also still the registry-ordered array for callers not yet converted
+ * (`RESOURCES.filter(…)`), which iterate it as before.
+ */
+export const RESOURCES: typeof TABLE & readonly ResourceInfo[] = Object.assign([...RESOURCE_LIST], TABLE);
 
 export interface GroupVersion {
   group: string;
@@ -126,7 +149,7 @@ export interface GroupVersion {
 export function groupVersions(): GroupVersion[] {
   const seen = new Set<string>();
   const out: GroupVersion[] = [];
-  for (const r of RESOURCES) {
+  for (const r of RESOURCE_LIST) {
     const gv = joinApiVersion(r.group, r.version);
     if (!seen.has(gv)) {
       seen.add(gv);
@@ -137,11 +160,11 @@ export function groupVersions(): GroupVersion[] {
 }
 
 export function resourcesIn(group: string, version: string): ResourceInfo[] {
-  return RESOURCES.filter((r) => r.group === group && r.version === version);
+  return RESOURCE_LIST.filter((r) => r.group === group && r.version === version);
 }
 
 export function findByPlural(group: string, version: string, plural: string): ResourceInfo | undefined {
-  return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
+  return RESOURCE_LIST.find((r) => r.group === group && r.version === version && r.plural === plural);
 }
 
 /** A resource the code itself depends on; its absence is a programming error. */
@@ -152,7 +175,7 @@ export function mustFind(group: string, version: string, plural: string): Resour
 }
 
 export function findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
-  return RESOURCES.find((r) => joinApiVersion(r.group, r.version) === apiVersion && r.kind === kind);
+  return RESOURCE_LIST.find((r) => joinApiVersion(r.group, r.version) === apiVersion && r.kind === kind);
 }
 
 /**
@@ -164,7 +187,7 @@ export function resolveResource(name: string): ResourceInfo | undefined {
   const dot = lower.indexOf('.');
   const base = dot < 0 ? lower : lower.slice(0, dot);
   const group = dot < 0 ? undefined : lower.slice(dot + 1);
-  return RESOURCES.find(
+  return RESOURCE_LIST.find(
     (r) =>
       (group === undefined || r.group === group || (group === 'core' && r.group === '')) &&
       (r.plural === base || r.singular === base || r.kind.toLowerCase() === base || r.shortNames.includes(base)),

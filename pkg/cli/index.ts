@@ -1,7 +1,7 @@
 // coxctl's command definitions (commander), apart from their actions in ./commands.
 // Every failure becomes one line on stderr and a non-zero exit.
 
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ApiError, errorMessage } from '../errors/index.js';
 import { runApply, runCreate } from './commands/apply.js';
 import { runDelete } from './commands/delete.js';
@@ -217,9 +217,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
-    const code = (err as { code?: string; exitCode?: number }).code;
-    if (typeof code === 'string' && code.startsWith('commander.')) {
-      return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : ((err as { exitCode?: number }).exitCode ?? 1);
+    if (err instanceof CommanderError && err.code.startsWith('commander.')) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : err.exitCode;
     }
     if (err instanceof ExitCode) return err.code;
     io.stderr(errorLine(err) + '\n');

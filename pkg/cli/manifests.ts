@@ -66,9 +66,9 @@ function parseSource(source: string, text: string): Manifest[] {
     try {
       value = yaml.load(doc.text, { schema: yaml.JSON_SCHEMA, filename: source });
     } catch (err) {
-      const mark = (err as { mark?: { line?: number } }).mark;
-      const reason = (err as { reason?: string }).reason ?? errorMessage(err);
-      throw new ManifestError(source, number, doc.line + (mark?.line ?? 0), `invalid YAML: ${reason}`);
+      // js-yaml may leave mark and reason unset although its types say otherwise.
+      if (err instanceof yaml.YAMLException) throw new ManifestError(source, number, doc.line + (err.mark?.line ?? 0), `invalid YAML: ${err.reason ?? err.message}`);
+      throw new ManifestError(source, number, doc.line, `invalid YAML: ${errorMessage(err)}`);
     }
     if (value === null || value === undefined) return;
     // A `kind: List` holds several objects.

@@ -13,17 +13,18 @@
 
 import type { KubeObject, WatchEvent } from '../api/meta.js';
 import { objectKey } from '../api/meta.js';
-import type { ResourceInfo } from '../api/registry.js';
+import type { Resource } from '../api/registry.js';
 import type { RestClient } from './rest-client.js';
 import { Reflector } from './watch.js';
 
+/** Handlers see the cached objects themselves: read-only, clone before changing. */
 export interface InformerHandlers<T extends KubeObject> {
-  onAdd?: (obj: T) => void;
-  onUpdate?: (oldObj: T, newObj: T) => void;
-  onDelete?: (obj: T) => void;
+  onAdd?: (obj: Readonly<T>) => void;
+  onUpdate?: (oldObj: Readonly<T>, newObj: Readonly<T>) => void;
+  onDelete?: (obj: Readonly<T>) => void;
 }
 
-export type IndexFunc<T extends KubeObject> = (obj: T) => string[];
+export type IndexFunc<T extends KubeObject> = (obj: Readonly<T>) => string[];
 
 export interface InformerOptions<T extends KubeObject> {
   namespace?: string;
@@ -35,17 +36,17 @@ export interface InformerOptions<T extends KubeObject> {
 }
 
 export class Informer<T extends KubeObject = KubeObject> {
-  readonly resource: ResourceInfo;
+  readonly resource: Resource<T>;
   private readonly client: RestClient;
   private readonly options: InformerOptions<T>;
-  private readonly items = new Map<string, T>();
+  private readonly items = new Map<string, Readonly<T>>();
   private readonly indexers: Record<string, IndexFunc<T>>;
   private readonly indexes = new Map<string, Map<string, Set<string>>>();
   private readonly handlers: InformerHandlers<T>[] = [];
   private synced = false;
   private readonly syncWaiters: (() => void)[] = [];
 
-  constructor(client: RestClient, resource: ResourceInfo, options: InformerOptions<T> = {}) {
+  constructor(client: RestClient, resource: Resource<T>, options: InformerOptions<T> = {}) {
     this.client = client;
     this.resource = resource;
     this.options = options;
@@ -65,8 +66,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (this.options.labelSelector !== undefined) selectors.labelSelector = this.options.labelSelector;
     if (this.options.fieldSelector !== undefined) selectors.fieldSelector = this.options.fieldSelector;
     const reflector = new Reflector(this.client, this.resource, selectors, {
-      onList: (items) => this.replace(items as T[]),
-      onEvent: (ev) => this.apply(ev as WatchEvent<T>),
+      onList: (items) => this.replace(items),
+      onEvent: (ev) => this.apply(ev),
     });
     reflector.start(signal);
     if (this.options.resyncMs !== undefined && this.options.resyncMs > 0) {
@@ -91,19 +92,19 @@ export class Informer<T extends KubeObject = KubeObject> {
     });
   }
 
-  get(key: string): T | undefined {
+  get(key: string): Readonly<T> | undefined {
     return this.items.get(key);
   }
 
-  list(): T[] {
+  list(): Readonly<T>[] {
     return [...this.items.values()];
   }
 
   /** Objects whose index function returned `value` for index `name`. */
-  byIndex(name: string, value: string): T[] {
+  byIndex(name: string, value: string): Readonly<T>[] {
     const keys = this.indexes.get(name)?.get(value);
     if (keys === undefined) return [];
-    const out: T[] = [];
+    const out: Readonly<T>[] = [];
     for (const k of keys) {
       const obj = this.items.get(k);
       if (obj !== undefined) out.push(obj);
@@ -111,7 +112,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     return out;
   }
 
-  private index(key: string, obj: T | undefined, old: T | undefined): void {
+  private index(key: string, obj: Readonly<T> | undefined, old: Readonly<T> | undefined): void {
     for (const [name, fn] of Object.entries(this.indexers)) {
       const idx = this.indexes.get(name);
       if (idx === undefined) continue;
@@ -129,7 +130,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private upsert(obj: T): void {
+  private upsert(obj: Readonly<T>): void {
     const key = objectKey(obj);
     const old = this.items.get(key);
     this.items.set(key, obj);
@@ -140,7 +141,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private remove(obj: T): void {
+  private remove(obj: Readonly<T>): void {
     const key = objectKey(obj);
     const old = this.items.get(key);
     if (old === undefined) return;

@@ -3,8 +3,8 @@
 // failures as ApiError (from the server's Status, or built from the HTTP code).
 
 import https from 'node:https';
-import type { DeleteOptions, KubeList, KubeObject } from '../api/meta.js';
-import { apiVersionOf, resourcePath, type ResourceInfo } from '../api/registry.js';
+import { isObject, type DeleteOptions, type KubeList, type KubeObject } from '../api/meta.js';
+import { apiVersionOf, resourcePath, type Resource, type ResourceInfo } from '../api/registry.js';
 import { ApiError, reasonForCode, type Status } from '../errors/index.js';
 import type { ClientConfig } from './kubeconfig.js';
 
@@ -56,7 +56,7 @@ export interface PatchOptions extends WriteOptions {
 }
 
 export interface DeleteCallOptions extends Scoped {
-  propagationPolicy?: string;
+  propagationPolicy?: DeleteOptions['propagationPolicy'];
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
 }
@@ -159,7 +159,7 @@ export class RestClient {
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
-  get(r: ResourceInfo, name: string, opts: Scoped = {}): Promise<KubeObject> {
+  get<T extends KubeObject>(r: Resource<T>, name: string, opts: Scoped = {}): Promise<T> {
     return this.requestJson({ method: 'GET', path: resourcePath(r, opts.namespace, name) });
   }
 
@@ -167,7 +167,7 @@ export class RestClient {
     return this.requestJson({ method: 'GET', path: resourcePath(r, opts.namespace, name, subresource) });
   }
 
-  list(r: ResourceInfo, opts: ListOptions = {}): Promise<KubeList> {
+  list<T extends KubeObject>(r: Resource<T>, opts: ListOptions = {}): Promise<KubeList<T>> {
     return this.requestJson({
       method: 'GET',
       path: resourcePath(r, opts.namespace),
@@ -175,7 +175,7 @@ export class RestClient {
     });
   }
 
-  create(r: ResourceInfo, obj: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+  create<T extends KubeObject>(r: Resource<T>, obj: unknown, opts: WriteOptions = {}): Promise<T> {
     return this.requestJson({ method: 'POST', path: resourcePath(r, namespaceOf(r, obj, opts)), query: writeQuery(opts), body: withTypeMeta(r, obj) });
   }
 
@@ -183,7 +183,7 @@ export class RestClient {
     return this.requestJson({ method: 'POST', path: resourcePath(r, opts.namespace, name, subresource), query: writeQuery(opts), body });
   }
 
-  update(r: ResourceInfo, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+  update<T extends KubeObject>(r: Resource<T>, obj: T, opts: WriteOptions = {}): Promise<T> {
     return this.requestJson({
       method: 'PUT',
       path: resourcePath(r, namespaceOf(r, obj, opts), obj.metadata.name ?? '', opts.subresource),
@@ -192,11 +192,11 @@ export class RestClient {
     });
   }
 
-  updateStatus(r: ResourceInfo, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+  updateStatus<T extends KubeObject>(r: Resource<T>, obj: T, opts: WriteOptions = {}): Promise<T> {
     return this.update(r, obj, { ...opts, subresource: 'status' });
   }
 
-  patch(r: ResourceInfo, name: string, type: PatchType, body: unknown, opts: PatchOptions = {}): Promise<KubeObject> {
+  patch<T extends KubeObject>(r: Resource<T>, name: string, type: PatchType, body: unknown, opts: PatchOptions = {}): Promise<T> {
     return this.requestJson({
       method: 'PATCH',
       path: resourcePath(r, opts.namespace, name, opts.subresource),
@@ -208,7 +208,7 @@ export class RestClient {
 
   delete(r: ResourceInfo, name: string, opts: DeleteCallOptions = {}): Promise<KubeObject> {
     const body: DeleteOptions = { kind: 'DeleteOptions', apiVersion: 'v1' };
-    if (opts.propagationPolicy !== undefined) body.propagationPolicy = opts.propagationPolicy as DeleteOptions['propagationPolicy'];
+    if (opts.propagationPolicy !== undefined) body.propagationPolicy = opts.propagationPolicy;
     if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
     if (opts.preconditions !== undefined) body.preconditions = opts.preconditions;
     return this.requestJson({ method: 'DELETE', path: resourcePath(r, opts.namespace, name), body });
@@ -222,8 +222,9 @@ export class RestClient {
 function namespaceOf(r: ResourceInfo, obj: unknown, opts: Scoped): string | undefined {
   if (!r.namespaced) return undefined;
   if (opts.namespace !== undefined) return opts.namespace;
-  const meta = (obj as { metadata?: { namespace?: string } } | undefined)?.metadata;
-  return meta?.namespace;
+  if (!isObject(obj) || !isObject(obj['metadata'])) return undefined;
+  const ns = obj['metadata']['namespace'];
+  return typeof ns === 'string' ? ns : undefined;
 }
 
 function writeQuery(opts: WriteOptions): Record<string, string | undefined> {

@@ -4,7 +4,7 @@
 
 import WebSocket from 'ws';
 import type { KubeObject, WatchEvent } from '../api/meta.js';
-import { resourcePath, type ResourceInfo } from '../api/registry.js';
+import { resourcePath, type Resource } from '../api/registry.js';
 import { ApiError, isGone } from '../errors/index.js';
 import { toError, type RestClient } from './rest-client.js';
 
@@ -17,8 +17,8 @@ export interface WatchStreamOptions {
   timeoutSeconds?: number;
 }
 
-export interface WatchStreamHandlers {
-  onEvent: (ev: WatchEvent) => void;
+export interface WatchStreamHandlers<T extends KubeObject = KubeObject> {
+  onEvent: (ev: WatchEvent<T>) => void;
   /** Called once, when the stream ends (err undefined for a normal close). */
   onClose: (err?: Error) => void;
   /** Called when the server accepted the watch. */
@@ -29,7 +29,7 @@ export interface WatchStreamHandle {
   stop(): void;
 }
 
-export function watchStream(client: RestClient, r: ResourceInfo, opts: WatchStreamOptions, handlers: WatchStreamHandlers): WatchStreamHandle {
+export function watchStream<T extends KubeObject>(client: RestClient, r: Resource<T>, opts: WatchStreamOptions, handlers: WatchStreamHandlers<T>): WatchStreamHandle {
   const url = client.url(
     resourcePath(r, opts.namespace),
     {
@@ -52,9 +52,10 @@ export function watchStream(client: RestClient, r: ResourceInfo, opts: WatchStre
   ws.on('open', () => handlers.onOpen?.());
   ws.on('message', (data: WebSocket.RawData) => {
     if (closed) return;
-    let ev: WatchEvent;
+    let ev: WatchEvent<T>;
     try {
-      ev = JSON.parse(data.toString()) as WatchEvent;
+      // The apiserver sends objects of the watched resource (or a Status for ERROR).
+      ev = JSON.parse(data.toString()) as WatchEvent<T>;
     } catch {
       ws.terminate();
       finish(new ApiError('InternalError', 'malformed watch event'));
@@ -79,9 +80,9 @@ export function watchStream(client: RestClient, r: ResourceInfo, opts: WatchStre
   };
 }
 
-export interface ReflectorHandlers {
-  onList: (items: KubeObject[], resourceVersion: string) => void;
-  onEvent: (ev: WatchEvent) => void;
+export interface ReflectorHandlers<T extends KubeObject = KubeObject> {
+  onList: (items: T[], resourceVersion: string) => void;
+  onEvent: (ev: WatchEvent<T>) => void;
 }
 
 export interface ReflectorSelectors {
@@ -108,14 +109,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export class Reflector {
+export class Reflector<T extends KubeObject = KubeObject> {
   private readonly client: RestClient;
-  private readonly resource: ResourceInfo;
+  private readonly resource: Resource<T>;
   private readonly selectors: ReflectorSelectors;
-  private readonly handlers: ReflectorHandlers;
+  private readonly handlers: ReflectorHandlers<T>;
   private lastRv = '';
 
-  constructor(client: RestClient, resource: ResourceInfo, selectors: ReflectorSelectors, handlers: ReflectorHandlers) {
+  constructor(client: RestClient, resource: Resource<T>, selectors: ReflectorSelectors, handlers: ReflectorHandlers<T>) {
     this.client = client;
     this.resource = resource;
     this.selectors = selectors;
@@ -179,8 +180,10 @@ export class Reflector {
           onEvent: (ev) => {
             received = true;
             if (ev.type === 'ERROR') {
-              const status = ev.object as unknown as { code?: number; reason?: string };
-              outcome = status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone' ? 'expired' : 'failed';
+              // An ERROR event carries a Status, not an object of the resource.
+              const code = ev.object['code'];
+              const reason = ev.object['reason'];
+              outcome = code === 410 || reason === 'Expired' || reason === 'Gone' ? 'expired' : 'failed';
               stream.stop();
               finish();
               return;

@@ -1,64 +1,69 @@
 // Helpers controllers share about pods: readiness and availability, ownership, and
 // creating pods from a template with a controller reference.
 
-import { controllerOf, isObject, objectKey, type KubeObject, type OwnerReference } from '../api/meta.js';
-import { mustFind } from '../api/registry.js';
+import { controllerOf, objectKey, type KubeObject, type OwnerReference } from '../api/meta.js';
+import { RESOURCES } from '../api/registry.js';
 import { selectorMatches, type LabelSelector } from '../api/selectors.js';
+import type { Pod, PodSpec, PodTemplateSpec } from '../api/types/index.js';
 import type { Informer, RestClient } from '../client/index.js';
 
-export const PODS = mustFind('', 'v1', 'pods');
+export const PODS = RESOURCES.pods;
 
-type Obj = Record<string, unknown>;
+/** A pod as the informer cache hands it out: read-only. */
+export type PodView = Readonly<Pod>;
 
-export function isTerminal(pod: KubeObject): boolean {
-  const phase = ((pod['status'] ?? {}) as Obj)['phase'];
+export function isTerminal(pod: PodView): boolean {
+  const phase = pod.status?.phase;
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
 /** Counted as a live replica: not finished, not being deleted. */
-export function isActive(pod: KubeObject): boolean {
+export function isActive(pod: PodView): boolean {
   return !isTerminal(pod) && pod.metadata.deletionTimestamp === undefined;
 }
 
-export function readySince(pod: KubeObject): number | undefined {
-  const conds = (((pod['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];
-  const ready = conds.filter(isObject).find((c) => c['type'] === 'Ready');
-  if (ready?.['status'] !== 'True') return undefined;
-  return Date.parse(String(ready['lastTransitionTime'] ?? '')) || 0;
+export function readySince(pod: PodView): number | undefined {
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'True') return undefined;
+  return Date.parse(ready.lastTransitionTime ?? '') || 0;
 }
 
-export function isReady(pod: KubeObject): boolean {
+export function isReady(pod: PodView): boolean {
   return readySince(pod) !== undefined;
 }
 
 /** Ready for at least minReadySeconds. */
-export function isAvailable(pod: KubeObject, minReadySeconds: number, now: number): boolean {
+export function isAvailable(pod: PodView, minReadySeconds: number, now: number): boolean {
   const since = readySince(pod);
   return since !== undefined && (minReadySeconds === 0 || since + minReadySeconds * 1000 <= now);
 }
 
-export function ownerRef(owner: KubeObject): OwnerReference {
+export function ownerRef(owner: Readonly<KubeObject>): OwnerReference {
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
 }
 
 /** The pods in owner's namespace that owner controls. */
-export function ownedPods(pods: Informer, owner: KubeObject): KubeObject[] {
+export function ownedPods(pods: Informer<Pod>, owner: Readonly<KubeObject>): PodView[] {
   return pods.byIndex('namespace', owner.metadata.namespace ?? '').filter((p) => controllerOf(p)?.uid === owner.metadata.uid);
 }
 
-export function selectorOf(obj: KubeObject): LabelSelector | undefined {
-  const sel = ((obj['spec'] ?? {}) as Obj)['selector'];
-  return isObject(sel) ? (sel as LabelSelector) : undefined;
+/** A workload that selects its pods with a LabelSelector (ReplicaSet, Deployment, Job…; not Service, whose selector is a plain map). */
+export interface Selecting {
+  spec?: { selector?: LabelSelector };
 }
 
-export function matches(obj: KubeObject, pod: KubeObject): boolean {
+export function selectorOf(obj: Readonly<Selecting>): LabelSelector | undefined {
+  return obj.spec?.selector;
+}
+
+export function matches(obj: Readonly<Selecting>, pod: PodView): boolean {
   return selectorMatches(selectorOf(obj), pod.metadata.labels);
 }
 
 /** A pod from a template, owned by `owner`. */
-export function podFromTemplate(template: Obj, owner: KubeObject, extra: { name?: string; labels?: Record<string, string>; spec?: Obj } = {}): KubeObject {
-  const meta = (isObject(template['metadata']) ? template['metadata'] : {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
-  const spec = structuredClone((isObject(template['spec']) ? template['spec'] : {}) as Obj);
+export function podFromTemplate(template: Readonly<PodTemplateSpec>, owner: Readonly<KubeObject>, extra: { name?: string; labels?: Record<string, string>; spec?: Partial<PodSpec> } = {}): Pod {
+  const meta = template.metadata ?? {};
+  const spec = structuredClone(template.spec ?? { containers: [] });
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -73,11 +78,11 @@ export function podFromTemplate(template: Obj, owner: KubeObject, extra: { name?
   };
 }
 
-export async function createPod(client: RestClient, pod: KubeObject): Promise<KubeObject> {
+export async function createPod(client: RestClient, pod: Pod): Promise<Pod> {
   return client.create(PODS, pod, { namespace: pod.metadata.namespace });
 }
 
-export async function deletePod(client: RestClient, pod: KubeObject): Promise<void> {
+export async function deletePod(client: RestClient, pod: PodView): Promise<void> {
   try {
     await client.delete(PODS, pod.metadata.name ?? '', { namespace: pod.metadata.namespace, preconditions: { uid: pod.metadata.uid ?? '' } });
   } catch (err) {
@@ -86,7 +91,7 @@ export async function deletePod(client: RestClient, pod: KubeObject): Promise<vo
 }
 
 /** Enqueues the controller owning a pod (of the given kind). */
-export function ownerKeyOf(pod: KubeObject, kind: string): string | undefined {
+export function ownerKeyOf(pod: PodView, kind: string): string | undefined {
   const ref = controllerOf(pod);
   if (ref === undefined || ref.kind !== kind) return undefined;
   return `${pod.metadata.namespace ?? ''}/${ref.name}`;

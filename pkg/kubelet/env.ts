@@ -5,7 +5,7 @@
 import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind, type ResourceInfo } from '../api/registry.js';
 import { parseQuantity } from '../api/quantity.js';
-import type { RestClient } from '../client/index.js';
+import type { ObjectReader } from './pod-api.js';
 import { isNotFound } from '../errors/index.js';
 
 export class EnvError extends Error {
@@ -20,7 +20,7 @@ const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
 /** Fetches ConfigMaps and Secrets once per sync. */
 export class ObjectLookup {
   private readonly cache = new Map<string, KubeObject | undefined>();
-  constructor(private readonly client: Pick<RestClient, 'get'>, private readonly namespace: string) {}
+  constructor(private readonly client: ObjectReader, private readonly namespace: string) {}
 
   async get(kind: 'configmaps' | 'secrets', name: string): Promise<KubeObject | undefined> {
     const key = `${kind}/${name}`;

@@ -3,6 +3,7 @@ export { Kubelet } from './kubelet.js';
 export type { KubeletConfig } from './config.js';
 export * from './runtime/index.js';
 export { PodSyncer, type PodSyncConfig, type SyncResult } from './pod-sync.js';
+export type { ObjectReader, PodApi } from './pod-api.js';
 export { agentIdentity } from './agent-identity.js';
 export { credentialFiles, nodeCredentials, type NodeCredentialFiles } from './bootstrap.js';
 export { CertificateRotator } from './certificate-rotation.js';

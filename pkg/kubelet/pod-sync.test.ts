@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isObject, type KubeObject } from '../api/meta.js';
-import { PodSyncer, type PodApi, type ProbeResults } from './pod-sync.js';
+import type { PodApi } from './pod-api.js';
+import { PodSyncer, type ProbeResults } from './pod-sync.js';
 import type { ProbeKind, ProbeTarget } from './probes.js';
 import { FakeRuntime, type FakeContainer } from './runtime/index.js';
 

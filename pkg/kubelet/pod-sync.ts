@@ -5,7 +5,8 @@
 
 import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
-import type { EventRecorder, RestClient } from '../client/index.js';
+import type { EventRecorder } from '../client/index.js';
+import type { PodApi } from './pod-api.js';
 import { isConflict, isNotFound } from '../errors/index.js';
 import { Backoff, type Clock } from './backoff.js';
 import { containerConfig } from './container-config.js';
@@ -43,8 +44,6 @@ export interface SyncResult {
 
 const PODS = mustFind('', 'v1', 'pods');
 
-/** The API calls pod sync makes (a RestClient; a fake in tests). */
-export type PodApi = Pick<RestClient, 'get' | 'patch' | 'delete'>;
 /** The probes' verdicts and workers pod sync uses. */
 export type ProbeResults = Pick<ProbeManager, 'ensure' | 'result' | 'stop' | 'stopAll'>;
 

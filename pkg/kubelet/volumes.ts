@@ -6,7 +6,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync,
 import { dirname, join } from 'node:path';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind, type ResourceInfo } from '../api/registry.js';
-import type { RestClient } from '../client/index.js';
+import type { ObjectReader } from './pod-api.js';
 import { isNotFound } from '../errors/index.js';
 
 export class VolumeError extends Error {
@@ -91,7 +91,7 @@ function select(data: Record<string, Buffer>, items: KeyToPath[] | undefined, wh
 }
 
 /** Host paths of the pod's volumes by name. */
-export async function prepareVolumes(pod: KubeObject, client: Pick<RestClient, 'get'>, rootDir: string): Promise<Map<string, string>> {
+export async function prepareVolumes(pod: KubeObject, client: ObjectReader, rootDir: string): Promise<Map<string, string>> {
   const uid = pod.metadata.uid ?? '';
   const namespace = pod.metadata.namespace ?? 'default';
   const base = join(podDir(rootDir, uid), 'volumes');

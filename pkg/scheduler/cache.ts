@@ -2,8 +2,7 @@
 // or assumed while their binding is in flight), kept up to date incrementally from the
 // node and pod informers.
 
-import type { KubeObject } from '../api/meta.js';
-import type { NodeInfo, Resources } from './framework.js';
+import type { NodeInfo, NodeView, PodView, Resources } from './framework.js';
 import { hasRequiredAntiAffinity } from './plugins/inter-pod-affinity.js';
 import { hostPortsOf, nodeAllocatable, podRequests } from './resources.js';
 
@@ -13,17 +12,17 @@ function add(a: Resources, b: Resources, sign: 1 | -1): void {
   a.pods += sign * b.pods;
 }
 
-function isTerminal(pod: KubeObject): boolean {
-  const phase = ((pod['status'] ?? {}) as { phase?: string }).phase;
+function isTerminal(pod: PodView): boolean {
+  const phase = pod.status?.phase;
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
 export class SchedulerCache {
   private readonly nodes = new Map<string, NodeInfo>();
   /** uid → node the pod counts against. */
-  private readonly placed = new Map<string, { node: string; pod: KubeObject; assumed: boolean }>();
+  private readonly placed = new Map<string, { node: string; pod: PodView; assumed: boolean }>();
 
-  upsertNode(node: KubeObject): void {
+  upsertNode(node: NodeView): void {
     const name = node.metadata.name ?? '';
     const existing = this.nodes.get(name);
     if (existing !== undefined) {
@@ -41,7 +40,7 @@ export class SchedulerCache {
     this.nodes.delete(name);
   }
 
-  private account(info: NodeInfo, pod: KubeObject, sign: 1 | -1): void {
+  private account(info: NodeInfo, pod: PodView, sign: 1 | -1): void {
     add(info.requested, podRequests(pod), sign);
     if (sign === 1) {
       info.pods.push(pod);
@@ -54,7 +53,7 @@ export class SchedulerCache {
     }
   }
 
-  private place(uid: string, node: string, pod: KubeObject, assumed: boolean): void {
+  private place(uid: string, node: string, pod: PodView, assumed: boolean): void {
     this.unplace(uid);
     this.placed.set(uid, { node, pod, assumed });
     const info = this.nodes.get(node);
@@ -70,9 +69,9 @@ export class SchedulerCache {
   }
 
   /** A pod from the informer: counted on its node while bound and not finished. */
-  upsertPod(pod: KubeObject): void {
+  upsertPod(pod: PodView): void {
     const uid = pod.metadata.uid ?? '';
-    const node = ((pod['spec'] ?? {}) as { nodeName?: string }).nodeName;
+    const node = pod.spec?.nodeName;
     if (node === undefined || node === '' || isTerminal(pod)) {
       // Keep an assumption until the binding shows up.
       if (this.placed.get(uid)?.assumed !== true) this.unplace(uid);
@@ -81,17 +80,17 @@ export class SchedulerCache {
     this.place(uid, node, pod, false);
   }
 
-  removePod(pod: KubeObject): void {
+  removePod(pod: PodView): void {
     this.unplace(pod.metadata.uid ?? '');
   }
 
   /** Counts a pod on a node before its binding is confirmed. */
-  assume(pod: KubeObject, node: string): void {
-    this.place(pod.metadata.uid ?? '', node, { ...pod, spec: { ...((pod['spec'] ?? {}) as object), nodeName: node } }, true);
+  assume(pod: PodView, node: string): void {
+    this.place(pod.metadata.uid ?? '', node, { ...pod, spec: { containers: [], ...pod.spec, nodeName: node } }, true);
   }
 
   /** Drops an assumption whose binding failed. */
-  forget(pod: KubeObject): void {
+  forget(pod: PodView): void {
     if (this.placed.get(pod.metadata.uid ?? '')?.assumed) this.unplace(pod.metadata.uid ?? '');
   }
 

@@ -2,7 +2,11 @@
 // go on a node (with a reason when not), score plugins rank the nodes that can take it
 // (0..100 each). Plugins are small objects; the scheduler runs them over a snapshot.
 
-import type { KubeObject } from '../api/meta.js';
+import type { Node, Pod } from '../api/types/index.js';
+
+/** Pods and nodes come from the informer caches: read-only. */
+export type PodView = Readonly<Pod>;
+export type NodeView = Readonly<Node>;
 
 export type Code = 'Success' | 'Unschedulable' | 'UnschedulableAndUnresolvable' | 'Error';
 
@@ -26,28 +30,28 @@ export interface Resources {
 
 /** What the scheduler knows of one node: the node and the pods on it (bound or assumed). */
 export interface NodeInfo {
-  node: KubeObject;
+  node: NodeView;
   name: string;
   labels: Record<string, string>;
-  pods: KubeObject[];
+  pods: PodView[];
   requested: Resources;
   allocatable: Resources;
   usedHostPorts: Set<string>;
   /** Pods on the node with required pod anti-affinity (checked against every newcomer). */
-  antiAffinityPods: KubeObject[];
+  antiAffinityPods: PodView[];
 }
 
 export interface FilterPlugin {
   name: string;
   /** Computes, once per pod, what filtering every node needs. */
-  prepare?(pod: KubeObject, all: NodeInfo[]): unknown;
-  filter(pod: KubeObject, node: NodeInfo, all: NodeInfo[], state?: unknown): Status;
+  prepare?(pod: PodView, all: NodeInfo[]): unknown;
+  filter(pod: PodView, node: NodeInfo, all: NodeInfo[], state?: unknown): Status;
 }
 
 export interface ScorePlugin {
   name: string;
   weight: number;
   /** Computes, once per pod, what scoring every node needs (e.g. counts across nodes). */
-  prepare?(pod: KubeObject, feasible: NodeInfo[]): unknown;
-  score(pod: KubeObject, node: NodeInfo, all: NodeInfo[], state?: unknown): number;
+  prepare?(pod: PodView, feasible: NodeInfo[]): unknown;
+  score(pod: PodView, node: NodeInfo, all: NodeInfo[], state?: unknown): number;
 }

@@ -2,10 +2,10 @@
 // A pod that fits nowhere waits in the unschedulable set until the cluster changes (a
 // node appears or changes, a pod goes) or its back-off (1 s doubling to 10 s) runs out.
 
-import type { KubeObject } from '../api/meta.js';
+import type { PodView } from './framework.js';
 
 interface Entry {
-  pod: KubeObject;
+  pod: PodView;
   priority: number;
   created: number;
   seq: number;
@@ -20,21 +20,21 @@ function before(a: Entry, b: Entry): boolean {
 export class SchedulingQueue {
   private readonly heap: Entry[] = [];
   private readonly queued = new Map<string, Entry>();
-  private readonly unschedulable = new Map<string, { pod: KubeObject; attempts: number; since: number }>();
-  private readonly waiters: ((pod: KubeObject | undefined) => void)[] = [];
+  private readonly unschedulable = new Map<string, { pod: PodView; attempts: number; since: number }>();
+  private readonly waiters: ((pod: PodView | undefined) => void)[] = [];
   private seq = 0;
   private closed = false;
 
-  private entry(pod: KubeObject): Entry {
-    const spec = (pod['spec'] ?? {}) as { priority?: number };
-    return { pod, priority: spec.priority ?? 0, created: Date.parse(pod.metadata.creationTimestamp ?? '') || 0, seq: this.seq++ };
+  private entry(pod: PodView): Entry {
+    return { pod, priority: pod.spec?.priority ?? 0, created: Date.parse(pod.metadata.creationTimestamp ?? '') || 0, seq: this.seq++ };
   }
 
   /** Adds or refreshes a pending pod. */
-  add(pod: KubeObject): void {
+  add(pod: PodView): void {
     const uid = pod.metadata.uid ?? '';
-    if (this.unschedulable.has(uid)) {
-      this.unschedulable.set(uid, { ...(this.unschedulable.get(uid) as { attempts: number; since: number }), pod });
+    const parked = this.unschedulable.get(uid);
+    if (parked !== undefined) {
+      this.unschedulable.set(uid, { ...parked, pod });
       return;
     }
     const existing = this.queued.get(uid);
@@ -63,7 +63,7 @@ export class SchedulingQueue {
   }
 
   /** Parks a pod that fits nowhere. */
-  markUnschedulable(pod: KubeObject): void {
+  markUnschedulable(pod: PodView): void {
     const uid = pod.metadata.uid ?? '';
     const prev = this.unschedulable.get(uid);
     this.unschedulable.set(uid, { pod, attempts: (prev?.attempts ?? 0) + 1, since: Date.now() });
@@ -80,7 +80,7 @@ export class SchedulingQueue {
     }
   }
 
-  pop(): Promise<KubeObject | undefined> {
+  pop(): Promise<PodView | undefined> {
     while (this.heap.length > 0) {
       const e = this.shift();
       if (e === undefined) break;
@@ -108,8 +108,8 @@ export class SchedulingQueue {
     let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const pe = h[parent] as Entry;
-      if (!before(e, pe)) break;
+      const pe = h[parent];
+      if (pe === undefined || !before(e, pe)) break;
       h[i] = pe;
       i = parent;
     }
@@ -134,8 +134,9 @@ export class SchedulingQueue {
         best = le;
       }
       if (re !== undefined && r < h.length && before(re, best)) m = r;
-      if (m === i) break;
-      h[i] = h[m] as Entry;
+      const next = h[m];
+      if (m === i || next === undefined) break;
+      h[i] = next;
       i = m;
     }
     h[i] = last;

@@ -1,15 +1,12 @@
 // Resource arithmetic for scheduling: a pod's requests (max of init containers, sum of app
 // containers, as Kubernetes computes the effective request) and a node's allocatable.
 
-import { isObject, type KubeObject } from '../api/meta.js';
 import { parseQuantity } from '../api/quantity.js';
-import type { Resources } from './framework.js';
+import type { Container } from '../api/types/index.js';
+import type { NodeView, PodView, Resources } from './framework.js';
 
-type Obj = Record<string, unknown>;
-
-function requestsOf(c: Obj): Resources {
-  const res = isObject(c['resources']) ? c['resources'] : {};
-  const req = isObject(res['requests']) ? res['requests'] : {};
+function requestsOf(c: Container): Resources {
+  const req = c.resources?.requests ?? {};
   return {
     milliCpu: req['cpu'] !== undefined ? Math.round(parseQuantity(req['cpu']) * 1000) : 0,
     memory: req['memory'] !== undefined ? parseQuantity(req['memory']) : 0,
@@ -17,10 +14,10 @@ function requestsOf(c: Obj): Resources {
   };
 }
 
-const memo = new WeakMap<KubeObject, Resources>();
+const memo = new WeakMap<PodView, Resources>();
 
 /** A pod's effective requests (memoized per object: cached objects are immutable). */
-export function podRequests(pod: KubeObject): Resources {
+export function podRequests(pod: PodView): Resources {
   const cached = memo.get(pod);
   if (cached !== undefined) return cached;
   const computed = computeRequests(pod);
@@ -28,15 +25,14 @@ export function podRequests(pod: KubeObject): Resources {
   return computed;
 }
 
-function computeRequests(pod: KubeObject): Resources {
-  const spec = (pod['spec'] ?? {}) as Obj;
+function computeRequests(pod: PodView): Resources {
   const sum: Resources = { milliCpu: 0, memory: 0, pods: 1 };
-  for (const c of (Array.isArray(spec['containers']) ? spec['containers'] : []).filter(isObject)) {
+  for (const c of pod.spec?.containers ?? []) {
     const r = requestsOf(c);
     sum.milliCpu += r.milliCpu;
     sum.memory += r.memory;
   }
-  for (const c of (Array.isArray(spec['initContainers']) ? spec['initContainers'] : []).filter(isObject)) {
+  for (const c of pod.spec?.initContainers ?? []) {
     const r = requestsOf(c);
     sum.milliCpu = Math.max(sum.milliCpu, r.milliCpu);
     sum.memory = Math.max(sum.memory, r.memory);
@@ -44,9 +40,8 @@ function computeRequests(pod: KubeObject): Resources {
   return sum;
 }
 
-export function nodeAllocatable(node: KubeObject): Resources {
-  const status = (node['status'] ?? {}) as Obj;
-  const a = (isObject(status['allocatable']) ? status['allocatable'] : isObject(status['capacity']) ? status['capacity'] : {}) as Obj;
+export function nodeAllocatable(node: NodeView): Resources {
+  const a = node.status?.allocatable ?? node.status?.capacity ?? {};
   return {
     milliCpu: a['cpu'] !== undefined ? Math.round(parseQuantity(a['cpu']) * 1000) : 0,
     memory: a['memory'] !== undefined ? parseQuantity(a['memory']) : 0,
@@ -54,12 +49,11 @@ export function nodeAllocatable(node: KubeObject): Resources {
   };
 }
 
-export function hostPortsOf(pod: KubeObject): string[] {
-  const spec = (pod['spec'] ?? {}) as Obj;
+export function hostPortsOf(pod: PodView): string[] {
   const out: string[] = [];
-  for (const c of (Array.isArray(spec['containers']) ? spec['containers'] : []).filter(isObject)) {
-    for (const p of (Array.isArray(c['ports']) ? c['ports'] : []).filter(isObject)) {
-      if (typeof p['hostPort'] === 'number' && p['hostPort'] > 0) out.push(`${String(p['protocol'] ?? 'TCP')}/${String(p['hostIP'] ?? '0.0.0.0')}/${p['hostPort']}`);
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      if (p.hostPort !== undefined && p.hostPort > 0) out.push(`${p.protocol ?? 'TCP'}/${p.hostIP ?? '0.0.0.0'}/${p.hostPort}`);
     }
   }
   return out;

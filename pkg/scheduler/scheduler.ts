@@ -5,12 +5,12 @@
 // that say why, kubectl-style.
 
 import { rfc3339 } from '../api/meta.js';
-import type { KubeObject } from '../api/meta.js';
-import { mustFind } from '../api/registry.js';
+import { RESOURCES } from '../api/registry.js';
+import type { Node, Pod } from '../api/types/index.js';
 import { EventRecorder, Informer, type RestClient } from '../client/index.js';
 import { errorMessage, isConflict, isNotFound } from '../errors/index.js';
 import { SchedulerCache } from './cache.js';
-import type { FilterPlugin, NodeInfo, ScorePlugin } from './framework.js';
+import type { FilterPlugin, NodeInfo, PodView, ScorePlugin } from './framework.js';
 import { interPodAffinity } from './plugins/inter-pod-affinity.js';
 import { nodeAffinityPlugin } from './plugins/node-affinity.js';
 import { nodePorts, nodeReady, nodeUnschedulable } from './plugins/node-basics.js';
@@ -20,18 +20,17 @@ import { taintToleration } from './plugins/taint-toleration.js';
 import { SchedulingQueue } from './queue.js';
 import { until } from '../component/index.js';
 
-const PODS = mustFind('', 'v1', 'pods');
-const NODES = mustFind('', 'v1', 'nodes');
+const PODS = RESOURCES.pods;
+const NODES = RESOURCES.nodes;
 
 export const FILTERS: FilterPlugin[] = [nodeReady, nodeUnschedulable, nodeAffinityPlugin, taintToleration, nodePorts, nodeResourcesFit, interPodAffinity];
 export const SCORES: ScorePlugin[] = [leastAllocated, balancedAllocation, nodeAffinityPlugin, taintToleration, selectorSpread];
 
 export const SCHEDULER_NAME = 'default-scheduler';
 
-function pending(pod: KubeObject): boolean {
-  const spec = (pod['spec'] ?? {}) as { nodeName?: string; schedulerName?: string };
-  const phase = ((pod['status'] ?? {}) as { phase?: string }).phase;
-  return !spec.nodeName && (spec.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME && pod.metadata.deletionTimestamp === undefined && phase !== 'Succeeded' && phase !== 'Failed';
+function pending(pod: PodView): boolean {
+  const phase = pod.status?.phase;
+  return !pod.spec?.nodeName && (pod.spec?.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME && pod.metadata.deletionTimestamp === undefined && phase !== 'Succeeded' && phase !== 'Failed';
 }
 
 /** `0/3 nodes are available: 1 Insufficient memory, 2 node(s) had untolerated taint {k: v}.` */
@@ -59,13 +58,14 @@ export function feasibleNodesToFind(total: number): number {
  * Filters and scores one pod over a snapshot (pure; exported for tests and benchmarks).
  * Filtering starts at `start` and wraps, so successive pods spread the search.
  */
-export function schedulePod(pod: KubeObject, nodes: NodeInfo[], start = 0): ScheduleResult {
+export function schedulePod(pod: PodView, nodes: NodeInfo[], start = 0): ScheduleResult {
   const reasons = new Map<string, number>();
   const feasible: NodeInfo[] = [];
   const enough = feasibleNodesToFind(nodes.length);
   const filterStates = FILTERS.map((f) => f.prepare?.(pod, nodes));
   for (let k = 0; k < nodes.length && feasible.length < enough; k++) {
-    const n = nodes[(start + k) % nodes.length] as NodeInfo;
+    const n = nodes[(start + k) % nodes.length];
+    if (n === undefined) continue;
     let ok = true;
     for (const [i, f] of FILTERS.entries()) {
       const s = f.filter(pod, n, nodes, filterStates[i]);
@@ -96,8 +96,8 @@ export function schedulePod(pod: KubeObject, nodes: NodeInfo[], start = 0): Sche
 export class Scheduler {
   readonly cache = new SchedulerCache();
   readonly queue = new SchedulingQueue();
-  private readonly pods: Informer;
-  private readonly nodes: Informer;
+  private readonly pods: Informer<Pod>;
+  private readonly nodes: Informer<Node>;
   private readonly events: EventRecorder;
 
   constructor(private readonly client: RestClient, private readonly log: (m: string) => void) {
@@ -115,7 +115,7 @@ export class Scheduler {
       },
       onDelete: (n) => this.cache.removeNode(n.metadata.name ?? ''),
     });
-    const onPod = (p: KubeObject): void => {
+    const onPod = (p: PodView): void => {
       this.cache.upsertPod(p);
       if (pending(p) && !this.cache.isAssumed(p.metadata.uid ?? '')) this.queue.add(p);
       else this.queue.remove(p.metadata.uid ?? '');
@@ -158,7 +158,7 @@ export class Scheduler {
 
   private nextStart = 0;
 
-  private scheduleOne(pod: KubeObject): void {
+  private scheduleOne(pod: PodView): void {
     const snapshot = this.cache.snapshot();
     const result = schedulePod(pod, snapshot, this.nextStart);
     this.nextStart = snapshot.length > 0 ? (this.nextStart + 1) % snapshot.length : 0;
@@ -176,7 +176,7 @@ export class Scheduler {
     void this.bind(pod, node);
   }
 
-  private async bind(pod: KubeObject, node: string): Promise<void> {
+  private async bind(pod: PodView, node: string): Promise<void> {
     try {
       await this.client.createSubresource(PODS, pod.metadata.name ?? '', 'binding', {
         apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid }, target: { apiVersion: 'v1', kind: 'Node', name: node },

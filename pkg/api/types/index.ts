@@ -1,5 +1,6 @@
-// Typed views of every served kind. Objects arrive as KubeObject; readers cast to these
-// after the apiserver has type-checked and defaulted them.
+// Typed views of every served kind. The registry ties each resource to its type
+// (`RESOURCES.pods: Resource<Pod>`), so clients and informers hand these out without casts;
+// the apiserver has type-checked and defaulted the objects before anyone reads them.
 
 export type * from './core.js';
 export type * from './apps.js';

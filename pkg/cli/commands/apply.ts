@@ -78,7 +78,7 @@ export async function runApply(ctx: CliContext, flags: ApplyFlags): Promise<void
       continue;
     }
     const previous = live.metadata.annotations?.[LAST_APPLIED];
-    const original = previous !== undefined ? (JSON.parse(previous) as unknown) : {};
+    const original: unknown = previous !== undefined ? JSON.parse(previous) : {};
     const patch = createThreeWayStrategicMergePatch(original, object, live, { group: m.resource.group, kind: m.resource.kind });
     if (patch === undefined || Object.keys(patch as object).length === 0) {
       ctx.out(`${label(m, name)} unchanged`);

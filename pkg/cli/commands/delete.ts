@@ -73,7 +73,7 @@ export async function runDelete(ctx: CliContext, args: string[], flags: DeleteFl
   let failed: unknown;
   for (const v of victims) {
     try {
-      const opts: { namespace?: string; propagationPolicy: string; gracePeriodSeconds?: number } = { propagationPolicy: policy };
+      const opts: { namespace?: string; propagationPolicy: typeof policy; gracePeriodSeconds?: number } = { propagationPolicy: policy };
       if (v.namespace !== undefined) opts.namespace = v.namespace;
       if (flags.force) opts.gracePeriodSeconds = 0;
       else if (flags.gracePeriod !== undefined && flags.gracePeriod >= 0) opts.gracePeriodSeconds = flags.gracePeriod;

@@ -4,11 +4,11 @@
 
 import WebSocket from 'ws';
 import { CHANNEL, frame } from '../../streaming/index.js';
-import { mustFind, resourcePath } from '../../api/registry.js';
+import { RESOURCES, resourcePath } from '../../api/registry.js';
 import { toError } from '../../client/index.js';
 import { CliError, type CliContext } from '../context.js';
 
-const PODS = mustFind('', 'v1', 'pods');
+const PODS = RESOURCES.pods;
 
 export interface ExecFlags {
   container?: string;

@@ -160,9 +160,10 @@ async function watchRows(
       onEvent: (ev) => {
         if (ev.type === 'BOOKMARK') return;
         if (ev.type === 'ERROR') {
-          const status = ev.object as { message?: string };
+          // An ERROR event carries a Status, not an object of the resource.
+          const message = ev.object['message'];
           stream.stop();
-          reject(new CliError(status.message ?? 'watch failed'));
+          reject(new CliError(typeof message === 'string' ? message : 'watch failed'));
           return;
         }
         const obj = ev.object;

@@ -2,10 +2,10 @@
 // with -f, --previous, --tail, --timestamps and --since, as kubectl.
 
 import { StringDecoder } from 'node:string_decoder';
-import { mustFind, resourcePath } from '../../api/registry.js';
+import { RESOURCES, resourcePath } from '../../api/registry.js';
 import { CliError, type CliContext } from '../context.js';
 
-const PODS = mustFind('', 'v1', 'pods');
+const PODS = RESOURCES.pods;
 
 export interface LogsFlags {
   container?: string;

@@ -2,17 +2,18 @@
 // through the pods/eviction subresource (DaemonSet pods are left with --ignore-daemonsets,
 // as kubectl does) and waits until they are gone.
 
-import { controllerOf, type KubeObject } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { controllerOf } from '../../api/meta.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { Pod } from '../../api/types/index.js';
 import { isNotFound, isTooManyRequests } from '../../errors/index.js';
 import { CliError, type CliContext } from '../context.js';
 
-const NODES = mustFind('', 'v1', 'nodes');
-const PODS = mustFind('', 'v1', 'pods');
+const NODES = RESOURCES.nodes;
+const PODS = RESOURCES.pods;
 
 export async function runCordon(ctx: CliContext, node: string, unschedulable: boolean): Promise<void> {
   const current = await ctx.client().get(NODES, node);
-  const already = ((current['spec'] ?? {}) as { unschedulable?: boolean }).unschedulable === true;
+  const already = current.spec?.unschedulable === true;
   if (already === unschedulable) {
     ctx.out(`node/${node} already ${unschedulable ? 'cordoned' : 'uncordoned'}`);
     return;
@@ -53,7 +54,7 @@ export async function runDrain(ctx: CliContext, node: string, flags: { ignoreDae
   ctx.out(`node/${node} drained`);
 }
 
-async function waitGone(ctx: CliContext, pod: KubeObject, deadline: number, timeout: number): Promise<void> {
+async function waitGone(ctx: CliContext, pod: Pod, deadline: number, timeout: number): Promise<void> {
   for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
     try {
       const cur = await ctx.client().get(PODS, pod.metadata.name ?? '', { namespace: pod.metadata.namespace });

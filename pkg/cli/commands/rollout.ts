@@ -1,17 +1,16 @@
 // coxctl rollout status | history | undo | pause | resume | restart for Deployments, with
 // the messages kubectl prints.
 
-import { controllerOf, type KubeObject } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
-import { labelSelectorToString, type LabelSelector } from '../../api/selectors.js';
+import { controllerOf } from '../../api/meta.js';
+import { RESOURCES } from '../../api/registry.js';
+import { labelSelectorToString } from '../../api/selectors.js';
+import type { Deployment, ReplicaSet } from '../../api/types/index.js';
 import { CliError, type CliContext } from '../context.js';
 import { formatColumns } from '../output.js';
 
-const DEPLOYMENTS = mustFind('apps', 'v1', 'deployments');
-const REPLICASETS = mustFind('apps', 'v1', 'replicasets');
+const DEPLOYMENTS = RESOURCES.deployments;
+const REPLICASETS = RESOURCES.replicasets;
 const REVISION = 'deployment.kubernetes.io/revision';
-
-type Obj = Record<string, unknown>;
 
 function target(arg: string): string {
   const m = arg.match(/^(deployment|deploy|deployments|deployment\.apps)\/(.+)$/);
@@ -20,14 +19,13 @@ function target(arg: string): string {
 }
 
 /** kubectl's DeploymentStatusViewer: a message and whether the rollout is done. */
-export function rolloutStatus(d: KubeObject): { done: boolean; message: string } {
-  const spec = (d['spec'] ?? {}) as { replicas?: number };
-  const st = (d['status'] ?? {}) as { observedGeneration?: number; updatedReplicas?: number; replicas?: number; availableReplicas?: number; conditions?: Obj[] };
+export function rolloutStatus(d: Deployment): { done: boolean; message: string } {
+  const st = d.status ?? {};
   const name = d.metadata.name ?? '';
   if ((d.metadata.generation ?? 0) > (st.observedGeneration ?? 0)) return { done: false, message: 'Waiting for deployment spec update to be observed...' };
-  const progressing = (st.conditions ?? []).find((c) => c['type'] === 'Progressing');
-  if (progressing?.['reason'] === 'ProgressDeadlineExceeded') throw new CliError(`deployment "${name}" exceeded its progress deadline`);
-  const want = spec.replicas ?? 1;
+  const progressing = (st.conditions ?? []).find((c) => c.type === 'Progressing');
+  if (progressing?.reason === 'ProgressDeadlineExceeded') throw new CliError(`deployment "${name}" exceeded its progress deadline`);
+  const want = d.spec?.replicas ?? 1;
   const updated = st.updatedReplicas ?? 0;
   const total = st.replicas ?? 0;
   const available = st.availableReplicas ?? 0;
@@ -37,8 +35,8 @@ export function rolloutStatus(d: KubeObject): { done: boolean; message: string }
   return { done: true, message: `deployment "${name}" successfully rolled out` };
 }
 
-async function ownedReplicaSets(ctx: CliContext, d: KubeObject): Promise<KubeObject[]> {
-  const sel = labelSelectorToString(((d['spec'] ?? {}) as { selector?: LabelSelector }).selector);
+async function ownedReplicaSets(ctx: CliContext, d: Deployment): Promise<ReplicaSet[]> {
+  const sel = labelSelectorToString(d.spec?.selector);
   const list = await ctx.client().list(REPLICASETS, { namespace: d.metadata.namespace, labelSelector: sel === '<none>' ? undefined : sel });
   return list.items.filter((rs) => controllerOf(rs)?.uid === d.metadata.uid).sort((a, b) => Number(a.metadata.annotations?.[REVISION] ?? 0) - Number(b.metadata.annotations?.[REVISION] ?? 0));
 }
@@ -70,14 +68,14 @@ export async function runRollout(ctx: CliContext, action: string, arg: string, f
       return;
     }
     case 'undo': {
-      if (((d['spec'] ?? {}) as { paused?: boolean }).paused) throw new CliError(`you cannot rollback a paused deployment; resume it first with 'coxctl rollout resume deployment/${name}' and try again`);
+      if (d.spec?.paused) throw new CliError(`you cannot rollback a paused deployment; resume it first with 'coxctl rollout resume deployment/${name}' and try again`);
       const sets = await ownedReplicaSets(ctx, d);
       const current = d.metadata.annotations?.[REVISION];
       const wanted = flags.toRevision !== undefined && flags.toRevision !== '0'
         ? sets.find((rs) => rs.metadata.annotations?.[REVISION] === flags.toRevision)
         : [...sets].reverse().find((rs) => rs.metadata.annotations?.[REVISION] !== current);
       if (wanted === undefined) throw new CliError(flags.toRevision ? `unable to find specified revision ${flags.toRevision} in history` : 'no rollout history found for deployment "' + name + '"');
-      const template = structuredClone(((wanted['spec'] ?? {}) as { template?: { metadata?: { labels?: Record<string, string> } } }).template ?? {});
+      const template = structuredClone(wanted.spec?.template ?? {});
       if (template.metadata?.labels) delete template.metadata.labels['pod-template-hash'];
       await client.patch(DEPLOYMENTS, name, 'json', [{ op: 'replace', path: '/spec/template', value: template }], { namespace: ns });
       ctx.out(`deployment.apps/${name} rolled back`);

@@ -6,12 +6,12 @@ import { rfc3339 } from '../../api/meta.js';
 import { humanDuration } from '../../printers/index.js';
 import { BOOTSTRAP_TOKEN_PATTERN, bootstrapTokenSecret, bootstrapTokenSecretName, generateBootstrapToken, parseBootstrapTokenSecret } from '../../bootstrap/index.js';
 import { parseDurationSeconds } from '../../api/duration.js';
-import { mustFind } from '../../api/registry.js';
+import { RESOURCES } from '../../api/registry.js';
 import { caPublicKeyHash } from '../../pki/index.js';
 import type { CliContext } from '../context.js';
 import { formatColumns } from '../output.js';
 
-const SECRETS = mustFind('', 'v1', 'secrets');
+const SECRETS = RESOURCES.secrets;
 
 /** The shell command a new host runs to join (the agent binary from package.json's bin). */
 export function joinCommand(server: string, token: string, caHash: string): string {

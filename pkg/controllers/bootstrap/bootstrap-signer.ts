@@ -4,26 +4,26 @@
 // valid signature for its token refuses to trust the cluster.
 
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeObject } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { ConfigMap, Secret } from '../../api/types/index.js';
 import { CLUSTER_INFO, isExpired, JWS_KEY_PREFIX, parseBootstrapTokenSecret, signDetached } from '../../bootstrap/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isConflict, isNotFound } from '../../errors/index.js';
 import { ReconcileLoop, type ReconcileResult } from '../reconciler.js';
 
-const CONFIGMAPS = mustFind('', 'v1', 'configmaps');
+const CONFIGMAPS = RESOURCES.configmaps;
 const KEY = `${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name}`;
 
 export class BootstrapSignerController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly configMaps: Informer, private readonly secrets: Informer, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
+  constructor(private readonly client: RestClient, private readonly configMaps: Informer<ConfigMap>, private readonly secrets: Informer<Secret>, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
     this.loop = new ReconcileLoop('bootstrapsigner', () => this.reconcile(), log);
-    const onConfigMap = (cm: KubeObject): void => {
+    const onConfigMap = (cm: Readonly<ConfigMap>): void => {
       if (`${cm.metadata.namespace}/${cm.metadata.name}` === KEY) this.loop.enqueue(KEY);
     };
     configMaps.addHandler({ onAdd: onConfigMap, onUpdate: (_o, n) => onConfigMap(n) });
-    const onSecret = (s: KubeObject): void => {
+    const onSecret = (s: Readonly<Secret>): void => {
       if (s.metadata.namespace === 'kube-system' && parseBootstrapTokenSecret(s) !== undefined) this.loop.enqueue(KEY);
     };
     secrets.addHandler({ onAdd: onSecret, onUpdate: (_o, n) => onSecret(n), onDelete: onSecret });
@@ -32,7 +32,7 @@ export class BootstrapSignerController {
   async reconcile(): Promise<ReconcileResult | void> {
     const cm = this.configMaps.get(KEY);
     if (cm === undefined) return;
-    const data = (cm['data'] ?? {}) as Record<string, string>;
+    const data = cm.data ?? {};
     const content = data['kubeconfig'];
     if (content === undefined) return;
     const now = this.now();
@@ -47,8 +47,8 @@ export class BootstrapSignerController {
     }
     const current = Object.fromEntries(Object.entries(data).filter(([k]) => k.startsWith(JWS_KEY_PREFIX)));
     if (!isDeepStrictEqual(current, wanted)) {
-      const next: KubeObject = structuredClone(cm);
-      next['data'] = { kubeconfig: content, ...wanted };
+      const next: ConfigMap = structuredClone(cm);
+      next.data = { kubeconfig: content, ...wanted };
       try {
         await this.client.update(CONFIGMAPS, next);
       } catch (err) {

@@ -2,17 +2,18 @@
 // they expire. (Authentication already refuses an expired token; this keeps the store tidy.)
 
 import { parseBootstrapTokenSecret } from '../../bootstrap/index.js';
-import { mustFind } from '../../api/registry.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { Secret } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { ReconcileLoop, type ReconcileResult } from '../reconciler.js';
 
-const SECRETS = mustFind('', 'v1', 'secrets');
+const SECRETS = RESOURCES.secrets;
 
 export class TokenCleanerController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly secrets: Informer, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
+  constructor(private readonly client: RestClient, private readonly secrets: Informer<Secret>, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
     this.loop = new ReconcileLoop('tokencleaner', (key) => this.reconcile(key), log);
     const enqueue = (s: { metadata: { namespace?: string; name?: string } }): void => {
       if (s.metadata.namespace === 'kube-system') this.loop.enqueue(`kube-system/${s.metadata.name ?? ''}`);

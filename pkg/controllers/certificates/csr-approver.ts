@@ -6,14 +6,14 @@
 // Anything else is left for a human (`coxctl certificate approve|deny`).
 
 import { rfc3339 } from '../../api/meta.js';
-import type { KubeObject } from '../../api/meta.js';
-import { mustFind, resourcePath } from '../../api/registry.js';
+import { RESOURCES, resourcePath } from '../../api/registry.js';
+import type { CertificateSigningRequest } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isConflict, isNotFound } from '../../errors/index.js';
 import { ReconcileLoop } from '../reconciler.js';
 import { isNodeClientRequest, isNodeServingRequest, viewCsr } from './csr.js';
 
-const CSRS = mustFind('certificates.k8s.io', 'v1', 'certificatesigningrequests');
+const CSRS = RESOURCES.certificatesigningrequests;
 
 function approvalReason(csr: ReturnType<typeof viewCsr>): string | undefined {
   if (isNodeClientRequest(csr)) {
@@ -27,7 +27,7 @@ function approvalReason(csr: ReturnType<typeof viewCsr>): string | undefined {
 export class CsrApproverController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly csrs: Informer, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
+  constructor(private readonly client: RestClient, private readonly csrs: Informer<CertificateSigningRequest>, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
     this.loop = new ReconcileLoop('csrapproving', (key) => this.reconcile(key), log);
     csrs.addHandler({ onAdd: (c) => this.loop.enqueue(c.metadata.name ?? ''), onUpdate: (_o, c) => this.loop.enqueue(c.metadata.name ?? '') });
   }
@@ -39,11 +39,11 @@ export class CsrApproverController {
     if (csr.approved || csr.denied || csr.failed || csr.issued) return;
     const message = approvalReason(csr);
     if (message === undefined) return;
-    const next: KubeObject = structuredClone(obj);
-    const status = (next['status'] ?? {}) as { conditions?: unknown[] };
+    const next: CertificateSigningRequest = structuredClone(obj);
+    const status = next.status ?? {};
     const at = rfc3339(this.now());
     status.conditions = [...(status.conditions ?? []), { type: 'Approved', status: 'True', reason: 'AutoApproved', message, lastUpdateTime: at, lastTransitionTime: at }];
-    next['status'] = status;
+    next.status = status;
     try {
       await this.client.requestJson({ method: 'PUT', path: resourcePath(CSRS, undefined, name, 'approval'), body: next });
     } catch (err) {

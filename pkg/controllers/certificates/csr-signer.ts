@@ -4,8 +4,8 @@
 
 import { rfc3339 } from '../../api/meta.js';
 import { readFileSync } from 'node:fs';
-import type { KubeObject } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { CertificateSigningRequest } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isConflict, isNotFound } from '../../errors/index.js';
 import { signCsr, type KeyPairPem } from '../../pki/index.js';
@@ -13,7 +13,7 @@ import { ReconcileLoop } from '../reconciler.js';
 import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../../bootstrap/index.js';
 import { isNodeClientRequest, isNodeServingRequest, viewCsr } from './csr.js';
 
-const CSRS = mustFind('certificates.k8s.io', 'v1', 'certificatesigningrequests');
+const CSRS = RESOURCES.certificatesigningrequests;
 /** Kubernetes' floor for spec.expirationSeconds. */
 const MIN_EXPIRATION_SECONDS = 600;
 
@@ -28,7 +28,7 @@ export class CsrSignerController {
   readonly loop: ReconcileLoop;
   private readonly ca: KeyPairPem;
 
-  constructor(private readonly client: RestClient, private readonly csrs: Informer, private readonly options: SigningOptions, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
+  constructor(private readonly client: RestClient, private readonly csrs: Informer<CertificateSigningRequest>, private readonly options: SigningOptions, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
     this.ca = { certPem: readFileSync(options.caCertFile, 'utf8'), keyPem: readFileSync(options.caKeyFile, 'utf8') };
     this.loop = new ReconcileLoop('csrsigning', (key) => this.reconcile(key), log);
     csrs.addHandler({ onAdd: (c) => this.loop.enqueue(c.metadata.name ?? ''), onUpdate: (_o, c) => this.loop.enqueue(c.metadata.name ?? '') });
@@ -40,8 +40,8 @@ export class CsrSignerController {
     const csr = viewCsr(obj);
     if (!csr.approved || csr.denied || csr.failed || csr.issued) return;
     if (csr.signerName !== KUBELET_CLIENT_SIGNER && csr.signerName !== KUBELET_SERVING_SIGNER) return;
-    const next: KubeObject = structuredClone(obj);
-    const status = (next['status'] ?? {}) as { conditions?: unknown[]; certificate?: string };
+    const next: CertificateSigningRequest = structuredClone(obj);
+    const status = next.status ?? {};
     const serving = csr.signerName === KUBELET_SERVING_SIGNER;
     if (serving ? !isNodeServingRequest(csr) : !isNodeClientRequest(csr)) {
       const at = rfc3339(this.now());
@@ -51,7 +51,7 @@ export class CsrSignerController {
       const pem = await signCsr(this.ca, csr.requestPem, { usages: [serving ? 'server' : 'client'], validitySeconds: Math.min(requested, this.options.maxDurationSeconds) });
       status.certificate = Buffer.from(pem).toString('base64');
     }
-    next['status'] = status;
+    next.status = status;
     try {
       await this.client.updateStatus(CSRS, next);
     } catch (err) {

@@ -1,7 +1,7 @@
 // What the certificate controllers read from a CertificateSigningRequest.
 
 import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../../bootstrap/index.js';
-import type { KubeObject } from '../../api/meta.js';
+import type { CertificateSigningRequest } from '../../api/types/index.js';
 import { parseCsr, type CsrInfo } from '../../pki/index.js';
 
 export interface CsrView {
@@ -19,9 +19,9 @@ export interface CsrView {
   issued: boolean;
 }
 
-export function viewCsr(obj: KubeObject): CsrView {
-  const spec = (obj['spec'] ?? {}) as { signerName?: string; username?: string; groups?: string[]; usages?: string[]; request?: string; expirationSeconds?: number };
-  const status = (obj['status'] ?? {}) as { conditions?: { type?: string; status?: string }[]; certificate?: string };
+export function viewCsr(obj: Readonly<CertificateSigningRequest>): CsrView {
+  const spec: Partial<NonNullable<CertificateSigningRequest['spec']>> = obj.spec ?? {};
+  const status = obj.status ?? {};
   const has = (t: string): boolean => (status.conditions ?? []).some((c) => c.type === t && c.status !== 'False');
   const requestPem = Buffer.from(spec.request ?? '', 'base64').toString('utf8');
   let request: CsrInfo | undefined;

@@ -4,33 +4,33 @@
 // limits, and reports active Jobs and the last schedule time.
 
 import { isDeepStrictEqual } from 'node:util';
-import { controllerOf, objectKey, type KubeObject, rfc3339 } from '../../api/meta.js';
+import { controllerOf, objectKey, rfc3339 } from '../../api/meta.js';
 import { nextRun, parseCronSchedule } from '../../api/cron.js';
-import { mustFind } from '../../api/registry.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { CronJob, CronJobSpec, CronJobStatus, Job, JobTemplateSpec } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isNotFound } from '../../errors/index.js';
 import { ownerRef } from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
 
-const CRONJOBS = mustFind('batch', 'v1', 'cronjobs');
-const JOBS = mustFind('batch', 'v1', 'jobs');
+const CRONJOBS = RESOURCES.cronjobs;
+const JOBS = RESOURCES.jobs;
 
-type Obj = Record<string, unknown>;
-
-
-function finishedAs(job: KubeObject): 'Complete' | 'Failed' | undefined {
-  const conds = (((job['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];
-  const c = conds.find((x) => (x['type'] === 'Complete' || x['type'] === 'Failed') && x['status'] === 'True');
-  return c === undefined ? undefined : (c['type'] as 'Complete' | 'Failed');
+function finishedAs(job: Readonly<Job>): 'Complete' | 'Failed' | undefined {
+  for (const c of job.status?.conditions ?? []) {
+    if (c.status !== 'True') continue;
+    if (c.type === 'Complete' || c.type === 'Failed') return c.type;
+  }
+  return undefined;
 }
 
 export class CronJobController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly cronjobs: Informer, private readonly jobs: Informer, log: (m: string) => void) {
+  constructor(private readonly client: RestClient, private readonly cronjobs: Informer<CronJob>, private readonly jobs: Informer<Job>, log: (m: string) => void) {
     this.loop = new ReconcileLoop('cronjob', (key) => this.reconcile(key), log);
     cronjobs.addHandler({ onAdd: (c) => this.loop.enqueue(objectKey(c)), onUpdate: (_o, c) => this.loop.enqueue(objectKey(c)) });
-    const onJob = (j: KubeObject): void => {
+    const onJob = (j: Readonly<Job>): void => {
       const ref = controllerOf(j);
       if (ref?.kind === 'CronJob') this.loop.enqueue(`${j.metadata.namespace ?? ''}/${ref.name}`);
     };
@@ -40,14 +40,14 @@ export class CronJobController {
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
     const cj = this.cronjobs.get(key);
     if (cj === undefined || cj.metadata.deletionTimestamp !== undefined) return;
-    const spec = (cj['spec'] ?? {}) as { schedule?: string; suspend?: boolean; startingDeadlineSeconds?: number; concurrencyPolicy?: string; successfulJobsHistoryLimit?: number; failedJobsHistoryLimit?: number; jobTemplate?: Obj };
-    const old = (cj['status'] ?? {}) as Obj;
+    const spec: Partial<CronJobSpec> = cj.spec ?? {};
+    const old: CronJobStatus = cj.status ?? {};
     const schedule = parseCronSchedule(spec.schedule ?? '').schedule;
     if (schedule === undefined) return;
     const owned = this.jobs.byIndex('namespace', cj.metadata.namespace ?? '').filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
     let active = owned.filter((j) => finishedAs(j) === undefined);
     const now = Date.now();
-    const since = Date.parse(String(old['lastScheduleTime'] ?? cj.metadata.creationTimestamp ?? '')) || now;
+    const since = Date.parse(old.lastScheduleTime ?? cj.metadata.creationTimestamp ?? '') || now;
     // The most recent missed run (bounded: a long outage does not replay every minute).
     let due: number | undefined;
     let t = nextRun(schedule, new Date(since));
@@ -55,7 +55,7 @@ export class CronJobController {
       due = t.getTime();
       t = nextRun(schedule, t);
     }
-    const status: Obj = { ...old };
+    const status: CronJobStatus = { ...old };
     if (due !== undefined && !spec.suspend && !(spec.startingDeadlineSeconds !== undefined && now - due > spec.startingDeadlineSeconds * 1000)) {
       const policy = spec.concurrencyPolicy ?? 'Allow';
       let skip = false;
@@ -71,10 +71,10 @@ export class CronJobController {
         active = [];
       }
       if (!skip) {
-        const template = (spec.jobTemplate ?? {}) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Obj };
+        const template: Readonly<JobTemplateSpec> = spec.jobTemplate ?? {};
         const name = `${cj.metadata.name ?? ''}-${Math.floor(due / 60_000)}`;
         try {
-          const job = await this.client.create(JOBS, {
+          const job: Job = {
             apiVersion: 'batch/v1',
             kind: 'Job',
             metadata: {
@@ -84,21 +84,22 @@ export class CronJobController {
               annotations: { ...(template.metadata?.annotations ?? {}), 'batch.kubernetes.io/cronjob-scheduled-timestamp': rfc3339(due) },
               ownerReferences: [ownerRef(cj)],
             },
-            spec: structuredClone(template.spec ?? {}),
-          }, { namespace: cj.metadata.namespace });
-          active.push(job);
+            // A CronJob without a job spec fails validation before it gets here.
+            ...(template.spec !== undefined ? { spec: structuredClone(template.spec) } : {}),
+          };
+          active.push(await this.client.create(JOBS, job, { namespace: cj.metadata.namespace }));
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;
         }
       }
-      status['lastScheduleTime'] = rfc3339(due);
+      status.lastScheduleTime = rfc3339(due);
     }
     // History limits.
     const finished = owned.filter((j) => finishedAs(j) !== undefined).sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
     const succeeded = finished.filter((j) => finishedAs(j) === 'Complete');
     const failed = finished.filter((j) => finishedAs(j) === 'Failed');
     const lastSuccess = succeeded[succeeded.length - 1];
-    if (lastSuccess !== undefined) status['lastSuccessfulTime'] = String(((lastSuccess['status'] ?? {}) as Obj)['completionTime'] ?? status['lastSuccessfulTime'] ?? '');
+    if (lastSuccess !== undefined) status.lastSuccessfulTime = lastSuccess.status?.completionTime ?? status.lastSuccessfulTime ?? '';
     const excess = [...succeeded.slice(0, Math.max(0, succeeded.length - (spec.successfulJobsHistoryLimit ?? 3))), ...failed.slice(0, Math.max(0, failed.length - (spec.failedJobsHistoryLimit ?? 1)))];
     for (const j of excess) {
       try {
@@ -107,8 +108,8 @@ export class CronJobController {
         if (!isNotFound(err)) throw err;
       }
     }
-    status['active'] = active.map((j) => ({ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata.name, namespace: j.metadata.namespace, uid: j.metadata.uid }));
-    if ((status['active'] as unknown[]).length === 0) delete status['active'];
+    status.active = active.map((j) => ({ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata.name, namespace: j.metadata.namespace, uid: j.metadata.uid }));
+    if (status.active.length === 0) delete status.active;
     if (!isDeepStrictEqual(status, old)) {
       try {
         await this.client.updateStatus(CRONJOBS, { ...cj, status }, { namespace: cj.metadata.namespace });

@@ -4,23 +4,23 @@
 // spec.nodeName (they tolerate not-ready and unreachable nodes, as upstream's do).
 
 import { isDeepStrictEqual } from 'node:util';
-import { controllerOf, isObject, objectKey, type KubeObject } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { controllerOf, objectKey } from '../../api/meta.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { DaemonSet, Node, Pod, Toleration } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { matchesTerm, taintsOf, tolerates } from '../../api/node-matching.js';
 import { resolveIntOrPercent, templateHash } from '../rollout.js';
 import { Expectations } from '../expectations.js';
-import { createPod, deletePod, isActive, isAvailable, isReady, ownedPods, podFromTemplate } from '../pods.js';
+import { createPod, deletePod, isActive, isAvailable, isReady, ownedPods, podFromTemplate, type PodView } from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
 import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
+import { countersChanged } from '../status.js';
 
-const DAEMONSETS = mustFind('apps', 'v1', 'daemonsets');
+const DAEMONSETS = RESOURCES.daemonsets;
 const HASH = 'controller-revision-hash';
 
-type Obj = Record<string, unknown>;
-
-const DAEMON_TOLERATIONS = [
+const DAEMON_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
   { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
   { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
@@ -33,14 +33,14 @@ export class DaemonSetController {
   readonly loop: ReconcileLoop;
   private readonly expectations = new Expectations();
 
-  constructor(private readonly client: RestClient, private readonly daemonsets: Informer, private readonly nodes: Informer, private readonly pods: Informer, log: (m: string) => void) {
+  constructor(private readonly client: RestClient, private readonly daemonsets: Informer<DaemonSet>, private readonly nodes: Informer<Node>, private readonly pods: Informer<Pod>, log: (m: string) => void) {
     this.loop = new ReconcileLoop('daemonset', (key) => this.reconcile(key), log);
     daemonsets.addHandler({ onAdd: (d) => this.loop.enqueue(objectKey(d)), onUpdate: (_o, d) => this.loop.enqueue(objectKey(d)) });
     const all = (): void => {
       for (const d of daemonsets.list()) this.loop.enqueue(objectKey(d));
     };
-    nodes.addHandler({ onAdd: all, onUpdate: (o, n) => { if (!isDeepStrictEqual(o.metadata.labels, n.metadata.labels) || !isDeepStrictEqual(o['spec'], n['spec'])) all(); }, onDelete: all });
-    const onPod = (p: KubeObject, added: boolean): void => {
+    nodes.addHandler({ onAdd: all, onUpdate: (o, n) => { if (!isDeepStrictEqual(o.metadata.labels, n.metadata.labels) || !isDeepStrictEqual(o.spec, n.spec)) all(); }, onDelete: all });
+    const onPod = (p: PodView, added: boolean): void => {
       const ref = controllerOf(p);
       if (ref?.kind !== 'DaemonSet') return;
       const key = `${p.metadata.namespace ?? ''}/${ref.name}`;
@@ -50,50 +50,49 @@ export class DaemonSetController {
     pods.addHandler({ onAdd: (p) => onPod(p, true), onUpdate: (_o, p) => onPod(p, false), onDelete: (p) => onPod(p, false) });
   }
 
-  private eligible(ds: KubeObject, node: KubeObject): boolean {
-    const podSpec = (((ds['spec'] ?? {}) as Obj)['template'] as Obj | undefined)?.['spec'] as Obj | undefined ?? {};
+  private eligible(ds: Readonly<DaemonSet>, node: Readonly<Node>): boolean {
+    const podSpec = ds.spec?.template.spec;
     const labels = node.metadata.labels ?? {};
-    const selector = podSpec['nodeSelector'];
-    if (isObject(selector) && !Object.entries(selector).every(([k, v]) => labels[k] === v)) return false;
-    const affinity = isObject(podSpec['affinity']) ? podSpec['affinity'] : {};
-    const required = isObject(affinity['nodeAffinity']) ? affinity['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution'] : undefined;
-    if (isObject(required)) {
+    const selector = podSpec?.nodeSelector;
+    if (selector !== undefined && !Object.entries(selector).every(([k, v]) => labels[k] === v)) return false;
+    const required = podSpec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+    if (required !== undefined) {
       const info = { name: node.metadata.name ?? '', labels };
-      const terms = (Array.isArray(required['nodeSelectorTerms']) ? required['nodeSelectorTerms'] : []).filter(isObject);
-      if (!terms.some((t) => matchesTerm(t, info))) return false;
+      if (!required.nodeSelectorTerms.some((t) => matchesTerm(t, info))) return false;
     }
-    const probe: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: { tolerations: [...((podSpec['tolerations'] as unknown[] | undefined) ?? []), ...DAEMON_TOLERATIONS] } };
+    const probe: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: { containers: [], tolerations: [...(podSpec?.tolerations ?? []), ...DAEMON_TOLERATIONS] } };
     return taintsOf(node).every((t) => (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute') || tolerates(probe, t));
   }
 
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
     const ds = this.daemonsets.get(key);
     if (ds === undefined || ds.metadata.deletionTimestamp !== undefined) return;
-    const spec = (ds['spec'] ?? {}) as { template?: Obj; minReadySeconds?: number; updateStrategy?: { type?: string; rollingUpdate?: { maxUnavailable?: number | string } } };
-    const hash = templateHash(spec.template);
+    const spec = ds.spec;
+    const hash = templateHash(spec?.template);
+    const minReady = spec?.minReadySeconds ?? 0;
     const nodes = this.nodes.list().filter((n) => this.eligible(ds, n));
     const names = new Set(nodes.map((n) => n.metadata.name ?? ''));
     const owned = ownedPods(this.pods, ds).filter(isActive);
-    const byNode = new Map<string, KubeObject[]>();
+    const byNode = new Map<string, PodView[]>();
     for (const p of owned) {
-      const n = String(((p['spec'] ?? {}) as Obj)['nodeName'] ?? '');
+      const n = p.spec?.nodeName ?? '';
       byNode.set(n, [...(byNode.get(n) ?? []), p]);
     }
     const now = Date.now();
     let requeue: number | undefined;
     if (this.expectations.satisfied(key)) {
       const toCreate = nodes.filter((n) => (byNode.get(n.metadata.name ?? '') ?? []).length === 0);
-      const toDelete = owned.filter((p) => !names.has(String(((p['spec'] ?? {}) as Obj)['nodeName'] ?? '')));
+      const toDelete = owned.filter((p) => !names.has(p.spec?.nodeName ?? ''));
       for (const list of byNode.values()) toDelete.push(...list.slice(1));
       // Rolling update: replace outdated pods, at most maxUnavailable nodes short at once.
-      if ((spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
-        const maxUnavailable = Math.max(1, resolveIntOrPercent(spec.updateStrategy?.rollingUpdate?.maxUnavailable, nodes.length, false, '1'));
-        const unavailable = nodes.filter((n) => !(byNode.get(n.metadata.name ?? '') ?? []).some((p) => isAvailable(p, spec.minReadySeconds ?? 0, now))).length;
+      if ((spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
+        const maxUnavailable = Math.max(1, resolveIntOrPercent(spec?.updateStrategy?.rollingUpdate?.maxUnavailable, nodes.length, false, '1'));
+        const unavailable = nodes.filter((n) => !(byNode.get(n.metadata.name ?? '') ?? []).some((p) => isAvailable(p, minReady, now))).length;
         let budget = maxUnavailable - unavailable;
         for (const n of nodes) {
           if (budget <= 0) break;
           const p = (byNode.get(n.metadata.name ?? '') ?? [])[0];
-          if (p !== undefined && p.metadata.labels?.[HASH] !== hash && isAvailable(p, spec.minReadySeconds ?? 0, now)) {
+          if (p !== undefined && p.metadata.labels?.[HASH] !== hash && isAvailable(p, minReady, now)) {
             toDelete.push(p);
             budget--;
           }
@@ -103,9 +102,9 @@ export class DaemonSetController {
       const creates = toCreate.slice(0, BURST_REPLICAS);
       this.expectations.expect(key, creates.length);
       const result = await slowStartBatch(creates.length, (i) => {
-        const pod = podFromTemplate(spec.template ?? {}, ds, { labels: { [HASH]: hash }, spec: { nodeName: creates[i]?.metadata.name } });
-        const podSpec = pod['spec'] as Obj;
-        podSpec['tolerations'] = [...((podSpec['tolerations'] as unknown[] | undefined) ?? []), ...DAEMON_TOLERATIONS];
+        const pod = podFromTemplate(spec?.template ?? {}, ds, { labels: { [HASH]: hash }, spec: { nodeName: creates[i]?.metadata.name } });
+        const podSpec = pod.spec ?? { containers: [] };
+        pod.spec = { ...podSpec, tolerations: [...(podSpec.tolerations ?? []), ...DAEMON_TOLERATIONS] };
         return createPod(this.client, pod);
       });
       this.expectations.observeAdd(key, creates.length - result.succeeded);
@@ -115,21 +114,20 @@ export class DaemonSetController {
       // More than one burst to do: come back for the rest.
       if (toCreate.length > creates.length || toDelete.length > BURST_REPLICAS) requeue = 0;
     }
-    const current = owned.filter((p) => names.has(String(((p['spec'] ?? {}) as Obj)['nodeName'] ?? '')));
+    const current = owned.filter((p) => names.has(p.spec?.nodeName ?? ''));
     const status = {
       desiredNumberScheduled: nodes.length,
-      currentNumberScheduled: new Set(current.map((p) => String(((p['spec'] ?? {}) as Obj)['nodeName'] ?? ''))).size,
+      currentNumberScheduled: new Set(current.map((p) => p.spec?.nodeName ?? '')).size,
       numberMisscheduled: owned.length - current.length,
       numberReady: current.filter(isReady).length,
       updatedNumberScheduled: current.filter((p) => p.metadata.labels?.[HASH] === hash).length,
-      numberAvailable: current.filter((p) => isAvailable(p, spec.minReadySeconds ?? 0, now)).length,
-      numberUnavailable: Math.max(0, nodes.length - current.filter((p) => isAvailable(p, spec.minReadySeconds ?? 0, now)).length),
+      numberAvailable: current.filter((p) => isAvailable(p, minReady, now)).length,
+      numberUnavailable: Math.max(0, nodes.length - current.filter((p) => isAvailable(p, minReady, now)).length),
       observedGeneration: ds.metadata.generation ?? 1,
     };
-    const old = (ds['status'] ?? {}) as Obj;
-    if (Object.entries(status).some(([k, v]) => (old[k] ?? 0) !== v)) {
+    if (countersChanged(ds.status, status)) {
       try {
-        await this.client.updateStatus(DAEMONSETS, { ...ds, status: { ...old, ...status } }, { namespace: ds.metadata.namespace });
+        await this.client.updateStatus(DAEMONSETS, { ...ds, status: { ...ds.status, ...status } }, { namespace: ds.metadata.namespace });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

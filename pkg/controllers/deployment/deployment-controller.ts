@@ -6,8 +6,9 @@
 // status` reads.
 
 import { isDeepStrictEqual } from 'node:util';
-import { controllerOf, objectKey, type KubeObject, rfc3339 } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { controllerOf, objectKey, rfc3339 } from '../../api/meta.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { ConditionStatus, Deployment, DeploymentSpec, DeploymentStatus, Pod, PodTemplateSpec, ReplicaSet, WorkloadCondition } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isNotFound } from '../../errors/index.js';
 import { isActive, isAvailable, ownerRef } from '../pods.js';
@@ -15,39 +16,35 @@ import { ReconcileLoop } from '../reconciler.js';
 import { resolveIntOrPercent, templateHash } from '../rollout.js';
 import { REPLICASETS } from '../replicaset/replicaset-controller.js';
 
-export const DEPLOYMENTS = mustFind('apps', 'v1', 'deployments');
+export const DEPLOYMENTS = RESOURCES.deployments;
 export const REVISION = 'deployment.kubernetes.io/revision';
 const HASH_LABEL = 'pod-template-hash';
 
-type Obj = Record<string, unknown>;
+/** ReplicaSets and Deployments as the informer caches hand them out: read-only. */
+type RsView = Readonly<ReplicaSet>;
+type DeploymentView = Readonly<Deployment>;
 
-interface DeploymentSpec {
-  replicas?: number;
-  selector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
-  template?: Obj;
-  strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
-  minReadySeconds?: number;
-  revisionHistoryLimit?: number;
-  paused?: boolean;
-  progressDeadlineSeconds?: number;
+/** A Deployment's spec, with the fields the apiserver requires allowed missing (read defensively). */
+function specOf(d: DeploymentView): Partial<DeploymentSpec> {
+  return d.spec ?? {};
 }
 
-function withoutHash(template: unknown): unknown {
-  const t = structuredClone(template) as { metadata?: { labels?: Record<string, string> } };
-  if (t.metadata?.labels) delete t.metadata.labels[HASH_LABEL];
+function withoutHash(template: Readonly<PodTemplateSpec> | undefined): PodTemplateSpec | undefined {
+  const t = structuredClone(template);
+  if (t?.metadata?.labels) delete t.metadata.labels[HASH_LABEL];
   return t;
 }
 
-function replicasOf(rs: KubeObject): number {
-  return ((rs['spec'] ?? {}) as { replicas?: number }).replicas ?? 0;
+function replicasOf(rs: RsView): number {
+  return rs.spec?.replicas ?? 0;
 }
 
-function statusOf(rs: KubeObject): { replicas: number; readyReplicas: number; availableReplicas: number } {
-  const s = (rs['status'] ?? {}) as Obj;
-  return { replicas: Number(s['replicas'] ?? 0), readyReplicas: Number(s['readyReplicas'] ?? 0), availableReplicas: Number(s['availableReplicas'] ?? 0) };
+function statusOf(rs: RsView): { replicas: number; readyReplicas: number; availableReplicas: number } {
+  const s = rs.status;
+  return { replicas: s?.replicas ?? 0, readyReplicas: s?.readyReplicas ?? 0, availableReplicas: s?.availableReplicas ?? 0 };
 }
 
-function revisionOf(rs: KubeObject): number {
+function revisionOf(rs: RsView): number {
   return Number(rs.metadata.annotations?.[REVISION] ?? '0') || 0;
 }
 
@@ -55,21 +52,21 @@ function revisionOf(rs: KubeObject): number {
 export class DeploymentController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly deployments: Informer, private readonly replicasets: Informer, private readonly pods: Informer, log: (m: string) => void) {
+  constructor(private readonly client: RestClient, private readonly deployments: Informer<Deployment>, private readonly replicasets: Informer<ReplicaSet>, private readonly pods: Informer<Pod>, log: (m: string) => void) {
     this.loop = new ReconcileLoop('deployment', (key) => this.reconcile(key), log);
     deployments.addHandler({ onAdd: (d) => this.loop.enqueue(objectKey(d)), onUpdate: (_o, d) => this.loop.enqueue(objectKey(d)) });
-    const onRs = (rs: KubeObject): void => {
+    const onRs = (rs: RsView): void => {
       const ref = controllerOf(rs);
       if (ref?.kind === 'Deployment') this.loop.enqueue(`${rs.metadata.namespace ?? ''}/${ref.name}`);
     };
     replicasets.addHandler({ onAdd: onRs, onUpdate: (_o, rs) => onRs(rs), onDelete: onRs });
   }
 
-  private owned(d: KubeObject): KubeObject[] {
+  private owned(d: DeploymentView): RsView[] {
     return this.replicasets.byIndex('namespace', d.metadata.namespace ?? '').filter((rs) => controllerOf(rs)?.uid === d.metadata.uid);
   }
 
-  private async scale(rs: KubeObject, replicas: number, annotations?: Record<string, string>): Promise<void> {
+  private async scale(rs: RsView, replicas: number, annotations?: Record<string, string>): Promise<void> {
     if (replicasOf(rs) === replicas && annotations === undefined) return;
     await this.client.patch(REPLICASETS, rs.metadata.name ?? '', 'merge', {
       spec: { replicas },
@@ -80,11 +77,11 @@ export class DeploymentController {
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
     const d = this.deployments.get(key);
     if (d === undefined || d.metadata.deletionTimestamp !== undefined) return;
-    const spec = (d['spec'] ?? {}) as DeploymentSpec;
+    const spec = specOf(d);
     const replicas = spec.replicas ?? 1;
     const all = this.owned(d);
     const hash = templateHash(withoutHash(spec.template));
-    let newRs = all.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash) ?? all.find((rs) => isDeepStrictEqual(withoutHash((rs['spec'] as Obj | undefined)?.['template']), withoutHash(spec.template)));
+    let newRs = all.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash) ?? all.find((rs) => isDeepStrictEqual(withoutHash(rs.spec?.template), withoutHash(spec.template)));
     const olds = all.filter((rs) => rs !== newRs);
     const maxRevision = Math.max(0, ...olds.map(revisionOf));
 
@@ -95,13 +92,13 @@ export class DeploymentController {
     }
 
     if (newRs === undefined) {
-      const template = structuredClone(spec.template ?? {}) as { metadata?: { labels?: Record<string, string> } };
+      const template: PodTemplateSpec = structuredClone(spec.template ?? {});
       template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [HASH_LABEL]: hash } };
       const strategy = spec.strategy?.type ?? 'RollingUpdate';
       const surge = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');
       const current = olds.reduce((n, rs) => n + replicasOf(rs), 0);
       const initial = strategy === 'Recreate' ? 0 : olds.length === 0 ? replicas : Math.max(0, Math.min(replicas, replicas + surge - current));
-      const rs: KubeObject = {
+      const rs: ReplicaSet = {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
         metadata: {
@@ -114,7 +111,7 @@ export class DeploymentController {
         spec: {
           replicas: initial,
           minReadySeconds: spec.minReadySeconds ?? 0,
-          selector: { ...(spec.selector ?? {}), matchLabels: { ...(spec.selector?.matchLabels ?? {}), [HASH_LABEL]: hash } },
+          selector: { ...spec.selector, matchLabels: { ...(spec.selector?.matchLabels ?? {}), [HASH_LABEL]: hash } },
           template,
         },
       };
@@ -135,7 +132,7 @@ export class DeploymentController {
     return result;
   }
 
-  private async recreate(_d: KubeObject, newRs: KubeObject, olds: KubeObject[], replicas: number): Promise<{ requeueAfterMs?: number } | void> {
+  private async recreate(_d: DeploymentView, newRs: RsView, olds: RsView[], replicas: number): Promise<{ requeueAfterMs?: number } | void> {
     for (const rs of olds) await this.scale(rs, 0);
     const oldPodsLeft = olds.some((rs) => statusOf(rs).replicas > 0);
     const oldPods = this.pods.byIndex('namespace', newRs.metadata.namespace ?? '').filter((p) => olds.some((rs) => controllerOf(p)?.uid === rs.metadata.uid) && isActive(p));
@@ -144,13 +141,13 @@ export class DeploymentController {
   }
 
   /** Available pods of a ReplicaSet, counted from the pods themselves (fresher than its status). */
-  private availableOf(rs: KubeObject, minReadySeconds: number): number {
+  private availableOf(rs: RsView, minReadySeconds: number): number {
     const now = Date.now();
     return this.pods.byIndex('namespace', rs.metadata.namespace ?? '').filter((p) => controllerOf(p)?.uid === rs.metadata.uid && isActive(p) && isAvailable(p, minReadySeconds, now)).length;
   }
 
-  private async rollingUpdate(d: KubeObject, newRs: KubeObject, olds: KubeObject[], replicas: number): Promise<{ requeueAfterMs?: number } | void> {
-    const spec = (d['spec'] ?? {}) as DeploymentSpec;
+  private async rollingUpdate(d: DeploymentView, newRs: RsView, olds: RsView[], replicas: number): Promise<{ requeueAfterMs?: number } | void> {
+    const spec = specOf(d);
     const minReady = spec.minReadySeconds ?? 0;
     let surge = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');
     let unavailable = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, false, '25%');
@@ -198,8 +195,8 @@ export class DeploymentController {
   }
 
   /** Keeps at most revisionHistoryLimit old ReplicaSets (those scaled to zero). */
-  private async cleanup(d: KubeObject, olds: KubeObject[]): Promise<void> {
-    const limit = ((d['spec'] ?? {}) as DeploymentSpec).revisionHistoryLimit ?? 10;
+  private async cleanup(d: DeploymentView, olds: RsView[]): Promise<void> {
+    const limit = specOf(d).revisionHistoryLimit ?? 10;
     const idle = olds.filter((rs) => replicasOf(rs) === 0 && statusOf(rs).replicas === 0).sort((a, b) => revisionOf(a) - revisionOf(b));
     for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
       try {
@@ -210,45 +207,45 @@ export class DeploymentController {
     }
   }
 
-  private async syncStatus(d: KubeObject, all: KubeObject[], newRs: KubeObject | undefined): Promise<void> {
-    const spec = (d['spec'] ?? {}) as DeploymentSpec;
+  private async syncStatus(d: DeploymentView, all: RsView[], newRs: RsView | undefined): Promise<void> {
+    const spec = specOf(d);
     const replicas = spec.replicas ?? 1;
-    const sum = (f: (rs: KubeObject) => number): number => all.reduce((n, rs) => n + f(rs), 0);
+    const sum = (f: (rs: RsView) => number): number => all.reduce((n, rs) => n + f(rs), 0);
     const total = sum((rs) => statusOf(rs).replicas);
     const updated = newRs ? statusOf(this.replicasets.get(objectKey(newRs)) ?? newRs).replicas : 0;
     const ready = sum((rs) => statusOf(rs).readyReplicas);
     const available = sum((rs) => statusOf(rs).availableReplicas);
     const unavailableAllowed = (spec.strategy?.type ?? 'RollingUpdate') === 'Recreate' ? 0 : resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, false, '25%');
-    const old = (d['status'] ?? {}) as Obj;
-    const oldConditions = ((old['conditions'] ?? []) as Obj[]).filter((c) => typeof c === 'object');
+    const old: DeploymentStatus = d.status ?? {};
+    const oldConditions = old.conditions ?? [];
     const now = rfc3339(new Date());
-    const condition = (type: string, status: string, reason: string, message: string): Obj => {
-      const prev = oldConditions.find((c) => c['type'] === type);
-      const same = prev !== undefined && prev['status'] === status;
-      const sameReason = same && prev['reason'] === reason;
+    const condition = (type: string, status: ConditionStatus, reason: string, message: string): WorkloadCondition => {
+      const prev = oldConditions.find((c) => c.type === type);
+      const same = prev !== undefined && prev.status === status;
+      const sameReason = same && prev.reason === reason;
       return {
         type, status, reason, message,
-        lastUpdateTime: sameReason ? prev['lastUpdateTime'] : now,
-        lastTransitionTime: same ? prev['lastTransitionTime'] : now,
+        lastUpdateTime: sameReason ? prev.lastUpdateTime : now,
+        lastTransitionTime: same ? prev.lastTransitionTime : now,
       };
     };
     const complete = updated === replicas && total === replicas && available >= replicas && newRs !== undefined;
     const availableCond = available >= replicas - unavailableAllowed
       ? condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
       : condition('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.');
-    let progressing: Obj;
+    let progressing: WorkloadCondition;
     const rsName = newRs?.metadata.name ?? '';
     if (spec.paused) progressing = condition('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused');
     else if (complete) progressing = condition('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`);
     else {
-      const prev = oldConditions.find((c) => c['type'] === 'Progressing');
-      const since = Date.parse(String(prev?.['lastUpdateTime'] ?? now)) || Date.now();
+      const prev = oldConditions.find((c) => c.type === 'Progressing');
+      const since = Date.parse(prev?.lastUpdateTime ?? now) || Date.now();
       const deadline = (spec.progressDeadlineSeconds ?? 600) * 1000;
-      const changed = old['updatedReplicas'] !== updated || old['availableReplicas'] !== available || old['replicas'] !== total;
+      const changed = old.updatedReplicas !== updated || old.availableReplicas !== available || old.replicas !== total;
       if (!changed && Date.now() - since > deadline) progressing = condition('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`);
       else progressing = { ...condition('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`), ...(changed ? { lastUpdateTime: now } : {}) };
     }
-    const status: Obj = {
+    const status: DeploymentStatus = {
       observedGeneration: d.metadata.generation ?? 1,
       replicas: total,
       updatedReplicas: updated,

@@ -3,24 +3,22 @@
 // resolved against the pods (named target ports included).
 
 import { isDeepStrictEqual } from 'node:util';
-import { isObject, objectKey, type KubeObject } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { objectKey } from '../../api/meta.js';
+import { RESOURCES } from '../../api/registry.js';
 import { selectorMatches } from '../../api/selectors.js';
+import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service, ServicePort } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
-import { isReady } from '../pods.js';
+import { isReady, type PodView } from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
 
-const ENDPOINTS = mustFind('', 'v1', 'endpoints');
+const ENDPOINTS = RESOURCES.endpoints;
 
-type Obj = Record<string, unknown>;
-
-function targetPort(pod: KubeObject, port: Obj): number | undefined {
-  const target = port['targetPort'] ?? port['port'];
+function targetPort(pod: PodView, port: ServicePort): number | undefined {
+  const target = port.targetPort ?? port.port;
   if (typeof target === 'number') return target;
-  const containers = (((pod['spec'] ?? {}) as Obj)['containers'] ?? []) as Obj[];
-  for (const c of containers) {
-    for (const p of ((c['ports'] ?? []) as Obj[]).filter(isObject)) if (p['name'] === target && typeof p['containerPort'] === 'number') return p['containerPort'];
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) if (p.name === target) return p.containerPort;
   }
   return undefined;
 }
@@ -28,13 +26,13 @@ function targetPort(pod: KubeObject, port: Obj): number | undefined {
 export class EndpointsController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly services: Informer, private readonly pods: Informer, private readonly endpoints: Informer, log: (m: string) => void) {
+  constructor(private readonly client: RestClient, private readonly services: Informer<Service>, private readonly pods: Informer<Pod>, private readonly endpoints: Informer<Endpoints>, log: (m: string) => void) {
     this.loop = new ReconcileLoop('endpoints', (key) => this.reconcile(key), log);
     services.addHandler({ onAdd: (s) => this.loop.enqueue(objectKey(s)), onUpdate: (_o, s) => this.loop.enqueue(objectKey(s)), onDelete: (s) => this.loop.enqueue(objectKey(s)) });
-    const onPod = (p: KubeObject): void => {
+    const onPod = (p: PodView): void => {
       for (const s of services.byIndex('namespace', p.metadata.namespace ?? '')) {
-        const sel = ((s['spec'] ?? {}) as Obj)['selector'];
-        if (isObject(sel) && selectorMatches({ matchLabels: sel as Record<string, string> }, p.metadata.labels)) this.loop.enqueue(objectKey(s));
+        const sel = s.spec?.selector;
+        if (sel !== undefined && selectorMatches({ matchLabels: sel }, p.metadata.labels)) this.loop.enqueue(objectKey(s));
       }
     };
     pods.addHandler({ onAdd: onPod, onUpdate: (o, p) => { onPod(o); onPod(p); }, onDelete: onPod });
@@ -53,40 +51,46 @@ export class EndpointsController {
       }
       return;
     }
-    const spec = (svc['spec'] ?? {}) as Obj;
-    const selector = spec['selector'];
-    if (!isObject(selector) || Object.keys(selector).length === 0) return; // manually managed endpoints
-    const ports = ((spec['ports'] ?? []) as Obj[]).filter(isObject);
-    const pods = this.pods.byIndex('namespace', namespace).filter((p) => selectorMatches({ matchLabels: selector as Record<string, string> }, p.metadata.labels) && p.metadata.deletionTimestamp === undefined && typeof ((p['status'] ?? {}) as Obj)['podIP'] === 'string');
-    const publishNotReady = spec['publishNotReadyAddresses'] === true;
+    const spec = svc.spec ?? {};
+    const selector = spec.selector;
+    if (selector === undefined || Object.keys(selector).length === 0) return; // manually managed endpoints
+    const ports = spec.ports ?? [];
+    const pods = this.pods.byIndex('namespace', namespace).filter((p) => selectorMatches({ matchLabels: selector }, p.metadata.labels) && p.metadata.deletionTimestamp === undefined && typeof p.status?.podIP === 'string');
+    const publishNotReady = spec.publishNotReadyAddresses === true;
     // One subset per distinct resolved port set (pods with different named ports differ).
-    const subsets = new Map<string, { addresses: Obj[]; notReadyAddresses: Obj[]; ports: Obj[] }>();
+    const subsets = new Map<string, { addresses: EndpointAddress[]; notReadyAddresses: EndpointAddress[]; ports: EndpointPort[] }>();
     for (const p of pods) {
-      const resolved = ports.map((sp) => ({ name: sp['name'], port: targetPort(p, sp), protocol: sp['protocol'] ?? 'TCP' })).filter((x) => x.port !== undefined).map((x) => (x.name === undefined ? { port: x.port, protocol: x.protocol } : x));
+      const resolved: EndpointPort[] = [];
+      for (const sp of ports) {
+        const port = targetPort(p, sp);
+        if (port === undefined) continue;
+        const protocol = sp.protocol ?? 'TCP';
+        resolved.push(sp.name === undefined ? { port, protocol } : { name: sp.name, port, protocol });
+      }
       const sig = JSON.stringify(resolved);
       let subset = subsets.get(sig);
       if (subset === undefined) {
         subset = { addresses: [], notReadyAddresses: [], ports: resolved };
         subsets.set(sig, subset);
       }
-      const address = { ip: ((p['status'] ?? {}) as Obj)['podIP'], nodeName: ((p['spec'] ?? {}) as Obj)['nodeName'], targetRef: { kind: 'Pod', namespace, name: p.metadata.name, uid: p.metadata.uid } };
+      const address: EndpointAddress = { ip: p.status?.podIP ?? '', nodeName: p.spec?.nodeName, targetRef: { kind: 'Pod', namespace, name: p.metadata.name, uid: p.metadata.uid } };
       if (isReady(p) || publishNotReady) subset.addresses.push(address);
       else subset.notReadyAddresses.push(address);
     }
     const list = [...subsets.values()].map((s) => {
-      const sortByIp = (a: Obj, b: Obj): number => String(a['ip']).localeCompare(String(b['ip']));
-      const out: Obj = { ports: s.ports };
-      if (s.addresses.length > 0) out['addresses'] = s.addresses.sort(sortByIp);
-      if (s.notReadyAddresses.length > 0) out['notReadyAddresses'] = s.notReadyAddresses.sort(sortByIp);
+      const sortByIp = (a: EndpointAddress, b: EndpointAddress): number => a.ip.localeCompare(b.ip);
+      const out: EndpointSubset = { ports: s.ports };
+      if (s.addresses.length > 0) out.addresses = s.addresses.sort(sortByIp);
+      if (s.notReadyAddresses.length > 0) out.notReadyAddresses = s.notReadyAddresses.sort(sortByIp);
       return out;
     });
     const existing = this.endpoints.get(key);
-    const desired = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace, labels: { ...(svc.metadata.labels ?? {}) } }, subsets: list };
+    const desired: Endpoints = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace, labels: { ...(svc.metadata.labels ?? {}) } }, subsets: list };
     if (existing === undefined) {
       await this.client.create(ENDPOINTS, desired, { namespace });
       return;
     }
-    if (isDeepStrictEqual(existing['subsets'] ?? [], list)) return;
+    if (isDeepStrictEqual(existing.subsets ?? [], list)) return;
     await this.client.update(ENDPOINTS, { ...existing, subsets: list }, { namespace });
   }
 }

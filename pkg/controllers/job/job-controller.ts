@@ -4,37 +4,36 @@
 // them; deletes finished Jobs after ttlSecondsAfterFinished.
 
 import { isDeepStrictEqual } from 'node:util';
-import { controllerOf, objectKey, type KubeObject, rfc3339 } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { controllerOf, objectKey, rfc3339 } from '../../api/meta.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { Job, JobCondition, JobSpec, JobStatus, Pod } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { Expectations } from '../expectations.js';
-import { createPod, deletePod, isActive, isReady, ownedPods, podFromTemplate } from '../pods.js';
+import { createPod, deletePod, isActive, isReady, ownedPods, podFromTemplate, type PodView } from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
 import { BURST_REPLICAS, burst, settleAll, slowStartBatch } from '../slow-start.js';
 
-export const JOBS = mustFind('batch', 'v1', 'jobs');
-
-type Obj = Record<string, unknown>;
+export const JOBS = RESOURCES.jobs;
 
 
-function phase(p: KubeObject): string {
-  return String(((p['status'] ?? {}) as Obj)['phase'] ?? '');
+
+function phase(p: PodView): string {
+  return p.status?.phase ?? '';
 }
 
-function finished(job: KubeObject): Obj | undefined {
-  const conds = (((job['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];
-  return conds.find((c) => (c['type'] === 'Complete' || c['type'] === 'Failed') && c['status'] === 'True');
+function finished(job: Readonly<Job>): JobCondition | undefined {
+  return job.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 }
 
 export class JobController {
   readonly loop: ReconcileLoop;
   private readonly expectations = new Expectations();
 
-  constructor(private readonly client: RestClient, private readonly jobs: Informer, private readonly pods: Informer, log: (m: string) => void) {
+  constructor(private readonly client: RestClient, private readonly jobs: Informer<Job>, private readonly pods: Informer<Pod>, log: (m: string) => void) {
     this.loop = new ReconcileLoop('job', (key) => this.reconcile(key), log);
     jobs.addHandler({ onAdd: (j) => this.loop.enqueue(objectKey(j)), onUpdate: (_o, j) => this.loop.enqueue(objectKey(j)) });
-    const onPod = (p: KubeObject, added: boolean): void => {
+    const onPod = (p: PodView, added: boolean): void => {
       const ref = controllerOf(p);
       if (ref?.kind !== 'Job') return;
       const key = `${p.metadata.namespace ?? ''}/${ref.name}`;
@@ -47,8 +46,8 @@ export class JobController {
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
     const job = this.jobs.get(key);
     if (job === undefined || job.metadata.deletionTimestamp !== undefined) return;
-    const spec = (job['spec'] ?? {}) as { completions?: number; parallelism?: number; backoffLimit?: number; activeDeadlineSeconds?: number; ttlSecondsAfterFinished?: number; suspend?: boolean; template?: Obj };
-    const old = (job['status'] ?? {}) as Obj;
+    const spec: Partial<JobSpec> = job.spec ?? {};
+    const old: JobStatus = job.status ?? {};
     const now = Date.now();
 
     const done = finished(job);
@@ -58,7 +57,7 @@ export class JobController {
       const { failed, error } = await settleAll(left, (p) => deletePod(this.client, p));
       if (failed.length > 0) throw error;
       if (spec.ttlSecondsAfterFinished !== undefined) {
-        const at = (Date.parse(String(old['completionTime'] ?? done['lastTransitionTime'] ?? '')) || now) + spec.ttlSecondsAfterFinished * 1000;
+        const at = (Date.parse(old.completionTime ?? done.lastTransitionTime ?? '') || now) + spec.ttlSecondsAfterFinished * 1000;
         if (at > now) return { requeueAfterMs: at - now };
         try {
           await this.client.delete(JOBS, job.metadata.name ?? '', { namespace: job.metadata.namespace, propagationPolicy: 'Background' });
@@ -71,15 +70,15 @@ export class JobController {
 
     const pods = ownedPods(this.pods, job);
     const active = pods.filter(isActive);
-    const succeeded = Math.max(Number(old['succeeded'] ?? 0), pods.filter((p) => phase(p) === 'Succeeded').length);
-    const failed = Math.max(Number(old['failed'] ?? 0), pods.filter((p) => phase(p) === 'Failed').length);
+    const succeeded = Math.max(old.succeeded ?? 0, pods.filter((p) => phase(p) === 'Succeeded').length);
+    const failed = Math.max(old.failed ?? 0, pods.filter((p) => phase(p) === 'Failed').length);
     const completions = spec.completions ?? 1;
     const parallelism = spec.parallelism ?? 1;
-    const startTime = typeof old['startTime'] === 'string' ? old['startTime'] : rfc3339(now);
-    const conditions = ((old['conditions'] ?? []) as Obj[]).filter((c) => typeof c === 'object');
-    const condition = (type: string, reason: string, message: string): Obj => ({ type, status: 'True', reason, message, lastProbeTime: rfc3339(now), lastTransitionTime: rfc3339(now) });
+    const startTime = old.startTime ?? rfc3339(now);
+    const conditions = old.conditions ?? [];
+    const condition = (type: string, reason: string, message: string): JobCondition => ({ type, status: 'True', reason, message, lastProbeTime: rfc3339(now), lastTransitionTime: rfc3339(now) });
 
-    let outcome: { conditions: Obj[]; completionTime?: string } | undefined;
+    let outcome: { conditions: JobCondition[]; completionTime?: string } | undefined;
     if (succeeded >= completions) {
       outcome = { conditions: [condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'), condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')], completionTime: rfc3339(now) };
     } else if (failed > (spec.backoffLimit ?? 6)) {
@@ -109,7 +108,7 @@ export class JobController {
       if (spec.activeDeadlineSeconds !== undefined) requeue = Math.max(100, Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now);
     }
 
-    const status: Obj = {
+    const status: JobStatus = {
       ...old,
       startTime,
       active: outcome ? 0 : active.length,

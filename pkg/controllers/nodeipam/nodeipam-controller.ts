@@ -3,13 +3,14 @@
 // block is free when no Node holds it; a deleted Node's block is reused after it is gone.
 // Allocation happens synchronously before any await, so two workers never hand out one block.
 
-import { mustFind } from '../../api/registry.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { Node } from '../../api/types/index.js';
 import { formatCidr, nodePodCidr, parseCidr, subnet, type Cidr } from '../../api/cidr.js';
 import type { EventRecorder, Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { ReconcileLoop } from '../reconciler.js';
 
-const NODES = mustFind('', 'v1', 'nodes');
+const NODES = RESOURCES.nodes;
 
 export interface NodeIpamOptions {
   clusterCIDR: string;
@@ -22,7 +23,7 @@ export class NodeIpamController {
   /** Blocks handed out whose Node update the cache has not shown yet. */
   private readonly pending = new Map<string, string>();
 
-  constructor(private readonly client: RestClient, private readonly nodes: Informer, private readonly options: NodeIpamOptions, log: (m: string) => void, private readonly events?: EventRecorder) {
+  constructor(private readonly client: RestClient, private readonly nodes: Informer<Node>, private readonly options: NodeIpamOptions, log: (m: string) => void, private readonly events?: EventRecorder) {
     const cluster = parseCidr(options.clusterCIDR);
     if (cluster === undefined || options.nodeMaskSize < cluster.bits || options.nodeMaskSize > 30) {
       throw new Error(`nodeipam: cluster CIDR ${options.clusterCIDR} with node mask /${options.nodeMaskSize} is not usable`);

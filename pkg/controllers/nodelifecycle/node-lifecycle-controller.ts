@@ -4,51 +4,38 @@
 // once they stop tolerating the taint (immediately, or after their tolerationSeconds), so
 // their controllers replace them elsewhere. The taints go when the node is healthy again.
 
-import { isObject, type KubeObject, rfc3339 } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { rfc3339 } from '../../api/meta.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { Lease, Node, NodeCondition, Pod, Taint, TaintEffect } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { deletePod, isActive } from '../pods.js';
 
-const NODES = mustFind('', 'v1', 'nodes');
-const PODS = mustFind('', 'v1', 'pods');
+const NODES = RESOURCES.nodes;
+const PODS = RESOURCES.pods;
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 const NOT_READY = 'node.kubernetes.io/not-ready';
 
-type Obj = Record<string, unknown>;
+const MANAGED_EFFECTS: TaintEffect[] = ['NoSchedule', 'NoExecute'];
 
-interface Taint {
-  key: string;
-  value?: string;
-  effect: string;
-  timeAdded?: string;
+function taints(node: Readonly<Node>): Taint[] {
+  return [...(node.spec?.taints ?? [])];
 }
 
-
-function taints(node: KubeObject): Taint[] {
-  return ((((node['spec'] ?? {}) as Obj)['taints'] ?? []) as Obj[]).filter(isObject).map((t) => ({
-    key: String(t['key'] ?? ''),
-    ...(typeof t['value'] === 'string' ? { value: t['value'] } : {}),
-    effect: String(t['effect'] ?? ''),
-    ...(typeof t['timeAdded'] === 'string' ? { timeAdded: t['timeAdded'] } : {}),
-  }));
-}
-
-function readyCondition(node: KubeObject): Obj | undefined {
-  return ((((node['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).find((c) => isObject(c) && c['type'] === 'Ready');
+function readyCondition(node: Readonly<Node>): NodeCondition | undefined {
+  return node.status?.conditions?.find((c) => c.type === 'Ready');
 }
 
 /** The toleration seconds a pod has for a NoExecute taint: undefined = forever, -1 = none. */
-function tolerationSeconds(pod: KubeObject, taint: Taint): number | undefined {
-  const tolerations = ((((pod['spec'] ?? {}) as Obj)['tolerations'] ?? []) as Obj[]).filter(isObject);
+function tolerationSeconds(pod: Readonly<Pod>, taint: Taint): number | undefined {
   let best: number | undefined = -1;
-  for (const t of tolerations) {
-    const effect = t['effect'];
+  for (const t of pod.spec?.tolerations ?? []) {
+    const effect: string | undefined = t.effect;
     if (effect !== undefined && effect !== '' && effect !== taint.effect) continue;
-    const keyOk = t['operator'] === 'Exists' ? t['key'] === undefined || t['key'] === '' || t['key'] === taint.key : t['key'] === taint.key && (t['value'] ?? '') === (taint.value ?? '');
+    const keyOk = t.operator === 'Exists' ? t.key === undefined || t.key === '' || t.key === taint.key : t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
     if (!keyOk) continue;
-    const secs = t['tolerationSeconds'];
-    if (typeof secs !== 'number') return undefined;
+    const secs = t.tolerationSeconds;
+    if (secs === undefined) return undefined;
     best = best === -1 ? secs : Math.max(best ?? 0, secs);
   }
   return best;
@@ -63,18 +50,18 @@ export interface NodeLifecycleOptions {
 export class NodeLifecycleController {
   constructor(
     private readonly client: RestClient,
-    private readonly nodes: Informer,
-    private readonly leases: Informer,
-    private readonly pods: Informer,
+    private readonly nodes: Informer<Node>,
+    private readonly leases: Informer<Lease>,
+    private readonly pods: Informer<Pod>,
     private readonly options: NodeLifecycleOptions,
     private readonly log: (m: string) => void,
   ) {}
 
-  private lastHeartbeat(node: KubeObject): number {
+  private lastHeartbeat(node: Readonly<Node>): number {
     const lease = this.leases.get(`kube-node-lease/${node.metadata.name ?? ''}`);
-    const renew = Date.parse(String(((lease?.['spec'] ?? {}) as Obj)['renewTime'] ?? ''));
+    const renew = Date.parse(lease?.spec?.renewTime ?? '');
     if (!Number.isNaN(renew)) return renew;
-    const hb = Date.parse(String(readyCondition(node)?.['lastHeartbeatTime'] ?? ''));
+    const hb = Date.parse(readyCondition(node)?.lastHeartbeatTime ?? '');
     return Number.isNaN(hb) ? Date.parse(node.metadata.creationTimestamp ?? '') || Date.now() : hb;
   }
 
@@ -84,20 +71,20 @@ export class NodeLifecycleController {
       const name = node.metadata.name ?? '';
       const stale = now - this.lastHeartbeat(node) > this.options.gracePeriodMs;
       const ready = readyCondition(node);
-      if (stale && ready?.['status'] !== 'Unknown') {
+      if (stale && ready?.status !== 'Unknown') {
         this.log(`node ${name}: no heartbeat for ${Math.round((now - this.lastHeartbeat(node)) / 1000)}s, marking Ready=Unknown`);
-        const conditions = ((((node['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).filter(isObject).map((c) => ({
+        const conditions = (node.status?.conditions ?? []).map((c) => ({
           ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: rfc3339(now),
         }));
         await this.tolerate(this.client.patch(NODES, name, 'strategic', { status: { conditions } }, { subresource: 'status' }));
       }
       // Taints follow the Ready condition.
-      const status = stale ? 'Unknown' : String(ready?.['status'] ?? 'Unknown');
+      const status = stale ? 'Unknown' : (ready?.status ?? 'Unknown');
       const wantKey = status === 'True' ? undefined : status === 'False' ? NOT_READY : UNREACHABLE;
       const current = taints(node);
       const managed = current.filter((t) => t.key === UNREACHABLE || t.key === NOT_READY);
       const others = current.filter((t) => t.key !== UNREACHABLE && t.key !== NOT_READY);
-      const desired: Taint[] = wantKey === undefined ? [] : ['NoSchedule', 'NoExecute'].map((effect) => managed.find((t) => t.key === wantKey && t.effect === effect) ?? { key: wantKey, effect, timeAdded: rfc3339(now) });
+      const desired: Taint[] = wantKey === undefined ? [] : MANAGED_EFFECTS.map((effect) => managed.find((t) => t.key === wantKey && t.effect === effect) ?? { key: wantKey, effect, timeAdded: rfc3339(now) });
       const same = desired.length === managed.length && desired.every((d) => managed.some((m) => m.key === d.key && m.effect === d.effect));
       if (!same) {
         await this.tolerate(this.client.patch(NODES, name, 'merge', { spec: { taints: [...others, ...desired].length > 0 ? [...others, ...desired] : null } }));
@@ -113,22 +100,22 @@ export class NodeLifecycleController {
    */
   private async markPodsNotReady(nodeName: string, now: number): Promise<void> {
     for (const pod of this.pods.list()) {
-      if (((pod['spec'] ?? {}) as Obj)['nodeName'] !== nodeName || !isActive(pod)) continue;
-      const conditions = ((((pod['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).filter(isObject);
-      if (!conditions.some((c) => c['type'] === 'Ready' && c['status'] === 'True')) continue;
-      const next = conditions.map((c) => (c['type'] === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady', message: `node ${nodeName} is not ready`, lastTransitionTime: rfc3339(now) } : c));
+      if (pod.spec?.nodeName !== nodeName || !isActive(pod)) continue;
+      const conditions = pod.status?.conditions ?? [];
+      if (!conditions.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+      const next = conditions.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady', message: `node ${nodeName} is not ready`, lastTransitionTime: rfc3339(now) } : c));
       this.log(`node ${nodeName} not ready: marking pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} not ready`);
       await this.tolerate(this.client.patch(PODS, pod.metadata.name ?? '', 'strategic', { status: { conditions: next } }, { namespace: pod.metadata.namespace ?? '', subresource: 'status' }));
     }
   }
 
   /** Evicts the pods that no longer tolerate the node's NoExecute taints. */
-  private async evict(node: KubeObject, nodeTaints: Taint[], now: number): Promise<void> {
+  private async evict(node: Readonly<Node>, nodeTaints: Taint[], now: number): Promise<void> {
     const noExecute = nodeTaints.filter((t) => t.effect === 'NoExecute');
     if (noExecute.length === 0) return;
     const name = node.metadata.name ?? '';
     for (const pod of this.pods.list()) {
-      if (((pod['spec'] ?? {}) as Obj)['nodeName'] !== name || !isActive(pod)) continue;
+      if (pod.spec?.nodeName !== name || !isActive(pod)) continue;
       let evictAt = Number.POSITIVE_INFINITY;
       for (const t of noExecute) {
         const secs = tolerationSeconds(pod, t);

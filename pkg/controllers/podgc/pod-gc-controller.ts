@@ -7,13 +7,12 @@
 // - terminating pods that were never scheduled (no agent will ever finish their delete).
 // Each pass deletes at most BURST_REPLICAS pods, a batch at a time.
 
-import { isObject, rfc3339, type KubeObject } from '../../api/meta.js';
+import { rfc3339 } from '../../api/meta.js';
+import type { Node, Pod } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
-import { isTerminal, PODS } from '../pods.js';
+import { isTerminal, PODS, type PodView } from '../pods.js';
 import { BURST_REPLICAS, settleAll } from '../slow-start.js';
-
-type Obj = Record<string, unknown>;
 
 /** How many deletes one pass runs at once. */
 const PARALLEL_DELETES = 50;
@@ -27,17 +26,16 @@ export interface PodGcOptions {
   periodMs: number;
 }
 
-function nodeNameOf(pod: KubeObject): string {
-  const name = ((pod['spec'] ?? {}) as Obj)['nodeName'];
-  return typeof name === 'string' ? name : '';
+function nodeNameOf(pod: PodView): string {
+  return pod.spec?.nodeName ?? '';
 }
 
-function evicted(pod: KubeObject): boolean {
-  return ((pod['status'] ?? {}) as Obj)['reason'] === 'Evicted';
+function evicted(pod: PodView): boolean {
+  return pod.status?.reason === 'Evicted';
 }
 
 /** Evicted pods first, then by creation (oldest first), then by name so ties are stable. */
-function gcOrder(a: KubeObject, b: KubeObject): number {
+function gcOrder(a: PodView, b: PodView): number {
   if (evicted(a) !== evicted(b)) return evicted(a) ? -1 : 1;
   const ca = Date.parse(a.metadata.creationTimestamp ?? '') || 0;
   const cb = Date.parse(b.metadata.creationTimestamp ?? '') || 0;
@@ -51,8 +49,8 @@ export class PodGcController {
 
   constructor(
     private readonly client: RestClient,
-    private readonly pods: Informer,
-    private readonly nodes: Informer,
+    private readonly pods: Informer<Pod>,
+    private readonly nodes: Informer<Node>,
     private readonly options: PodGcOptions,
     private readonly log: (m: string) => void,
   ) {}
@@ -88,7 +86,7 @@ export class PodGcController {
     await this.deleteAll(pods.filter((p) => p.metadata.deletionTimestamp !== undefined && nodeNameOf(p) === '').slice(0, budget), 'terminating and never scheduled', false);
   }
 
-  private terminatedBeyondThreshold(pods: KubeObject[]): KubeObject[] {
+  private terminatedBeyondThreshold(pods: PodView[]): PodView[] {
     const threshold = this.options.terminatedPodThreshold;
     if (threshold <= 0) return [];
     const terminated = pods.filter((p) => isTerminal(p) && p.metadata.deletionTimestamp === undefined);
@@ -97,7 +95,7 @@ export class PodGcController {
   }
 
   /** Pods bound to Nodes that have been missing for the quarantine and the API says are gone. */
-  private async orphaned(pods: KubeObject[], now: number): Promise<KubeObject[]> {
+  private async orphaned(pods: PodView[], now: number): Promise<PodView[]> {
     const existing = new Set(this.nodes.list().map((n) => n.metadata.name ?? ''));
     const missing = new Set(pods.map(nodeNameOf).filter((n) => n !== '' && !existing.has(n)));
     for (const name of [...this.suspects.keys()]) if (!missing.has(name)) this.suspects.delete(name);
@@ -122,7 +120,7 @@ export class PodGcController {
   }
 
   /** Deletes the pods a batch at a time; returns how many it tried. */
-  private async deleteAll(pods: KubeObject[], why: string, markFailed: boolean): Promise<number> {
+  private async deleteAll(pods: PodView[], why: string, markFailed: boolean): Promise<number> {
     for (let i = 0; i < pods.length; i += PARALLEL_DELETES) {
       const batch = pods.slice(i, i + PARALLEL_DELETES);
       const { failed, error } = await settleAll(batch, (p) => this.forceDelete(p, why, markFailed));
@@ -131,14 +129,14 @@ export class PodGcController {
     return pods.length;
   }
 
-  private async forceDelete(pod: KubeObject, why: string, markFailed: boolean): Promise<void> {
+  private async forceDelete(pod: PodView, why: string, markFailed: boolean): Promise<void> {
     const name = pod.metadata.name ?? '';
     const namespace = pod.metadata.namespace ?? '';
     this.log(`pod gc: deleting pod ${namespace}/${name} (${why})`);
     try {
       if (markFailed && !isTerminal(pod)) {
         const now = rfc3339(new Date());
-        const conditions = ((((pod['status'] ?? {}) as Obj)['conditions'] ?? []) as unknown[]).filter(isObject).filter((c) => c['type'] !== 'DisruptionTarget');
+        const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
         await this.client.patch(PODS, name, 'merge', {
           metadata: { uid: pod.metadata.uid },
           status: { phase: 'Failed', conditions: [...conditions, { type: 'DisruptionTarget', status: 'True', reason: 'DeletionByPodGC', message: 'PodGC: node no longer exists', lastTransitionTime: now }] },

@@ -3,24 +3,23 @@
 // unscheduled, then pending, then not ready, then newest), and reports replicas,
 // readyReplicas and availableReplicas.
 
-import { controllerOf, objectKey, type KubeObject } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { controllerOf, objectKey } from '../../api/meta.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { Pod, ReplicaSet } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { Expectations } from '../expectations.js';
-import { createPod, deletePod, isActive, isAvailable, isReady, ownedPods, podFromTemplate, readySince } from '../pods.js';
+import { createPod, deletePod, isActive, isAvailable, isReady, ownedPods, podFromTemplate, readySince, type PodView } from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
 import { burst, settleAll, slowStartBatch } from '../slow-start.js';
+import { countersChanged } from '../status.js';
 
-export const REPLICASETS = mustFind('apps', 'v1', 'replicasets');
-
-type Obj = Record<string, unknown>;
+export const REPLICASETS = RESOURCES.replicasets;
 
 /** Deletion order: the pods whose loss hurts least come first. */
-function deletionRank(p: KubeObject): number[] {
-  const spec = (p['spec'] ?? {}) as Obj;
-  const phase = ((p['status'] ?? {}) as Obj)['phase'];
-  return [spec['nodeName'] ? 1 : 0, phase === 'Pending' ? 0 : phase === 'Unknown' ? 1 : 2, isReady(p) ? 1 : 0, -(readySince(p) ?? 0), -(Date.parse(p.metadata.creationTimestamp ?? '') || 0)];
+function deletionRank(p: PodView): number[] {
+  const phase = p.status?.phase;
+  return [p.spec?.nodeName ? 1 : 0, phase === 'Pending' ? 0 : phase === 'Unknown' ? 1 : 2, isReady(p) ? 1 : 0, -(readySince(p) ?? 0), -(Date.parse(p.metadata.creationTimestamp ?? '') || 0)];
 }
 
 function compareRank(a: number[], b: number[]): number {
@@ -32,10 +31,10 @@ export class ReplicaSetController {
   readonly loop: ReconcileLoop;
   private readonly expectations = new Expectations();
 
-  constructor(private readonly client: RestClient, private readonly replicasets: Informer, private readonly pods: Informer, log: (m: string) => void) {
+  constructor(private readonly client: RestClient, private readonly replicasets: Informer<ReplicaSet>, private readonly pods: Informer<Pod>, log: (m: string) => void) {
     this.loop = new ReconcileLoop('replicaset', (key) => this.reconcile(key), log);
     replicasets.addHandler({ onAdd: (rs) => this.loop.enqueue(objectKey(rs)), onUpdate: (_o, rs) => this.loop.enqueue(objectKey(rs)) });
-    const keyOf = (pod: KubeObject): string | undefined => {
+    const keyOf = (pod: PodView): string | undefined => {
       const ref = controllerOf(pod);
       return ref?.kind === 'ReplicaSet' ? `${pod.metadata.namespace ?? ''}/${ref.name}` : undefined;
     };
@@ -67,8 +66,8 @@ export class ReplicaSetController {
       this.expectations.forget(key);
       return;
     }
-    const spec = (rs['spec'] ?? {}) as { replicas?: number; minReadySeconds?: number; template?: Obj };
-    const wanted = spec.replicas ?? 1;
+    const spec = rs.spec;
+    const wanted = spec?.replicas ?? 1;
     const owned = ownedPods(this.pods, rs);
     const active = owned.filter(isActive);
     if (rs.metadata.deletionTimestamp === undefined && this.expectations.satisfied(key)) {
@@ -77,7 +76,7 @@ export class ReplicaSetController {
         // At most BURST_REPLICAS per sync; the informer's adds bring the next sync.
         const n = burst(diff);
         this.expectations.expect(key, n);
-        const result = await slowStartBatch(n, () => createPod(this.client, podFromTemplate(spec.template ?? {}, rs)));
+        const result = await slowStartBatch(n, () => createPod(this.client, podFromTemplate(spec?.template ?? {}, rs)));
         // Creates that failed or never ran will not be observed: stop expecting them.
         this.expectations.observeAdd(key, n - result.succeeded);
         if (result.error !== undefined) throw result.error;
@@ -90,7 +89,7 @@ export class ReplicaSetController {
       }
     }
     const now = Date.now();
-    const minReady = spec.minReadySeconds ?? 0;
+    const minReady = spec?.minReadySeconds ?? 0;
     const status = {
       replicas: active.length,
       fullyLabeledReplicas: active.length,
@@ -98,10 +97,9 @@ export class ReplicaSetController {
       availableReplicas: active.filter((p) => isAvailable(p, minReady, now)).length,
       observedGeneration: rs.metadata.generation ?? 1,
     };
-    const old = (rs['status'] ?? {}) as Obj;
-    if (Object.entries(status).some(([k, v]) => (old[k] ?? 0) !== v)) {
+    if (countersChanged(rs.status, status)) {
       try {
-        await this.client.updateStatus(REPLICASETS, { ...rs, status: { ...old, ...status } }, { namespace: rs.metadata.namespace });
+        await this.client.updateStatus(REPLICASETS, { ...rs, status: { ...rs.status, ...status } }, { namespace: rs.metadata.namespace });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -1,20 +1,20 @@
 // ServiceAccount controller: every active namespace has a `default` ServiceAccount.
 
-import type { KubeObject } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { Namespace, ServiceAccount } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isForbidden, isNotFound } from '../../errors/index.js';
 import { ReconcileLoop } from '../reconciler.js';
 
-const SERVICEACCOUNTS = mustFind('', 'v1', 'serviceaccounts');
+const SERVICEACCOUNTS = RESOURCES.serviceaccounts;
 
 export class ServiceAccountController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly namespaces: Informer, private readonly accounts: Informer, log: (m: string) => void) {
+  constructor(private readonly client: RestClient, private readonly namespaces: Informer<Namespace>, private readonly accounts: Informer<ServiceAccount>, log: (m: string) => void) {
     this.loop = new ReconcileLoop('serviceaccount', (key) => this.reconcile(key), log);
     namespaces.addHandler({ onAdd: (ns) => this.loop.enqueue(ns.metadata.name ?? ''), onUpdate: (_o, ns) => this.loop.enqueue(ns.metadata.name ?? '') });
-    accounts.addHandler({ onDelete: (sa: KubeObject) => this.loop.enqueue(sa.metadata.namespace ?? '') });
+    accounts.addHandler({ onDelete: (sa) => this.loop.enqueue(sa.metadata.namespace ?? '') });
   }
 
   async reconcile(namespace: string): Promise<void> {

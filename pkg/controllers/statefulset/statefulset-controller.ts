@@ -3,36 +3,38 @@
 // the previous one is Running and Ready, and scales down from the highest ordinal; Parallel
 // does all at once. Template changes roll from the highest ordinal down to the partition.
 
-import { controllerOf, objectKey, type KubeObject } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { controllerOf, objectKey } from '../../api/meta.js';
+import { RESOURCES } from '../../api/registry.js';
+import type { Pod, StatefulSet, StatefulSetSpec } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isNotFound } from '../../errors/index.js';
-import { createPod, deletePod, isAvailable, isReady, isTerminal, ownedPods, podFromTemplate } from '../pods.js';
+import { createPod, deletePod, isAvailable, isReady, isTerminal, ownedPods, podFromTemplate, type PodView } from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
 import { templateHash } from '../rollout.js';
 import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
+import { fieldsChanged } from '../status.js';
 
-const STATEFULSETS = mustFind('apps', 'v1', 'statefulsets');
+const STATEFULSETS = RESOURCES.statefulsets;
 const HASH = 'controller-revision-hash';
 
-type Obj = Record<string, unknown>;
+type SetView = Readonly<StatefulSet>;
 
-function ordinalOf(set: KubeObject, pod: KubeObject): number {
+function ordinalOf(set: SetView, pod: PodView): number {
   const m = (pod.metadata.name ?? '').match(/-(\d+)$/);
   return m !== null && (pod.metadata.name ?? '').startsWith(`${set.metadata.name ?? ''}-`) ? Number(m[1]) : -1;
 }
 
-function runningAndReady(p: KubeObject): boolean {
-  return ((p['status'] ?? {}) as Obj)['phase'] === 'Running' && isReady(p) && p.metadata.deletionTimestamp === undefined;
+function runningAndReady(p: PodView): boolean {
+  return p.status?.phase === 'Running' && isReady(p) && p.metadata.deletionTimestamp === undefined;
 }
 
 export class StatefulSetController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly sets: Informer, private readonly pods: Informer, log: (m: string) => void) {
+  constructor(private readonly client: RestClient, private readonly sets: Informer<StatefulSet>, private readonly pods: Informer<Pod>, log: (m: string) => void) {
     this.loop = new ReconcileLoop('statefulset', (key) => this.reconcile(key), log);
     sets.addHandler({ onAdd: (s) => this.loop.enqueue(objectKey(s)), onUpdate: (_o, s) => this.loop.enqueue(objectKey(s)) });
-    const onPod = (p: KubeObject): void => {
+    const onPod = (p: PodView): void => {
       const ref = controllerOf(p);
       if (ref?.kind === 'StatefulSet') this.loop.enqueue(`${p.metadata.namespace ?? ''}/${ref.name}`);
     };
@@ -42,18 +44,18 @@ export class StatefulSetController {
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
     const set = this.sets.get(key);
     if (set === undefined || set.metadata.deletionTimestamp !== undefined) return;
-    const spec = (set['spec'] ?? {}) as { replicas?: number; template?: Obj; serviceName?: string; podManagementPolicy?: string; minReadySeconds?: number; updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } } };
+    const spec: Partial<StatefulSetSpec> = set.spec ?? {};
     const replicas = spec.replicas ?? 1;
     const ordered = (spec.podManagementPolicy ?? 'OrderedReady') === 'OrderedReady';
     const hash = templateHash(spec.template);
     const pods = ownedPods(this.pods, set);
-    const byOrdinal = new Map<number, KubeObject>();
+    const byOrdinal = new Map<number, PodView>();
     for (const p of pods) byOrdinal.set(ordinalOf(set, p), p);
 
     // Create or replace missing and failed pods, in order. The ordinals looked at are the
     // pods that exist plus at most one burst of missing ones, whatever spec.replicas says.
     const missing: number[] = [];
-    const failedPods: KubeObject[] = [];
+    const failedPods: PodView[] = [];
     for (let i = 0; i < replicas && missing.length + failedPods.length < BURST_REPLICAS; i++) {
       const pod = byOrdinal.get(i);
       if (pod !== undefined && isTerminal(pod)) failedPods.push(pod);
@@ -97,7 +99,7 @@ export class StatefulSetController {
     return this.finish(set, pods, hash);
   }
 
-  private async createOrdinal(set: KubeObject, spec: { template?: Obj; serviceName?: string }, hash: string, i: number): Promise<void> {
+  private async createOrdinal(set: SetView, spec: Partial<StatefulSetSpec>, hash: string, i: number): Promise<void> {
     const name = `${set.metadata.name ?? ''}-${i}`;
     const pod = podFromTemplate(spec.template ?? {}, set, {
       name,
@@ -111,8 +113,8 @@ export class StatefulSetController {
     }
   }
 
-  private async finish(set: KubeObject, pods: KubeObject[], hash: string): Promise<{ requeueAfterMs?: number } | void> {
-    const spec = (set['spec'] ?? {}) as { replicas?: number; minReadySeconds?: number };
+  private async finish(set: SetView, pods: PodView[], hash: string): Promise<{ requeueAfterMs?: number } | void> {
+    const spec: Partial<StatefulSetSpec> = set.spec ?? {};
     const live = pods.filter((p) => p.metadata.deletionTimestamp === undefined && !isTerminal(p));
     const now = Date.now();
     const status = {
@@ -125,10 +127,9 @@ export class StatefulSetController {
       currentRevision: `${set.metadata.name ?? ''}-${hash}`,
       updateRevision: `${set.metadata.name ?? ''}-${hash}`,
     };
-    const old = (set['status'] ?? {}) as Obj;
-    if (Object.entries(status).some(([k, v]) => old[k] !== v)) {
+    if (fieldsChanged(set.status, status)) {
       try {
-        await this.client.updateStatus(STATEFULSETS, { ...set, status: { ...old, ...status } }, { namespace: set.metadata.namespace });
+        await this.client.updateStatus(STATEFULSETS, { ...set, status: { ...set.status, ...status } }, { namespace: set.metadata.namespace });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -3,23 +3,28 @@
 // kubernetes.io/hostname). Also the symmetric rule: existing pods' anti-affinity keeps
 // matching newcomers away.
 
-import { isObject, type KubeObject } from '../../api/meta.js';
-import { selectorMatches, type LabelSelector } from '../../api/selectors.js';
-import { SUCCESS, unschedulable, type FilterPlugin, type NodeInfo } from '../framework.js';
+import { selectorMatches } from '../../api/selectors.js';
+import type { PodAffinityTerm } from '../../api/types/index.js';
+import { SUCCESS, unschedulable, type FilterPlugin, type NodeInfo, type PodView } from '../framework.js';
 
-type Obj = Record<string, unknown>;
-
-function terms(pod: KubeObject, kind: 'podAffinity' | 'podAntiAffinity'): Obj[] {
-  const affinity = ((pod['spec'] ?? {}) as Obj)['affinity'];
-  const block = isObject(affinity) && isObject(affinity[kind]) ? affinity[kind] : {};
-  const req = block['requiredDuringSchedulingIgnoredDuringExecution'];
-  return (Array.isArray(req) ? req : []).filter(isObject);
+function terms(pod: PodView, kind: 'podAffinity' | 'podAntiAffinity'): PodAffinityTerm[] {
+  return pod.spec?.affinity?.[kind]?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
 }
 
-function termMatches(term: Obj, owner: KubeObject, other: KubeObject): boolean {
-  const namespaces = Array.isArray(term['namespaces']) && term['namespaces'].length > 0 ? term['namespaces'].map(String) : [owner.metadata.namespace ?? 'default'];
+function termMatches(term: PodAffinityTerm, owner: PodView, other: PodView): boolean {
+  const namespaces = term.namespaces !== undefined && term.namespaces.length > 0 ? term.namespaces : [owner.metadata.namespace ?? 'default'];
   if (!namespaces.includes(other.metadata.namespace ?? '')) return false;
-  return selectorMatches(isObject(term['labelSelector']) ? (term['labelSelector'] as LabelSelector) : undefined, other.metadata.labels);
+  return selectorMatches(term.labelSelector, other.metadata.labels);
+}
+
+/** What filtering needs once per pod: whether it has terms, and the nodes with anti-affinity pods. */
+interface AffinityState {
+  own: boolean;
+  withAnti: NodeInfo[];
+}
+
+function isAffinityState(state: unknown): state is AffinityState {
+  return typeof state === 'object' && state !== null && 'own' in state && 'withAnti' in state;
 }
 
 function sameDomain(a: NodeInfo, b: NodeInfo, key: string): boolean {
@@ -28,23 +33,23 @@ function sameDomain(a: NodeInfo, b: NodeInfo, key: string): boolean {
 }
 
 /** Whether a pod carries required anti-affinity terms (the cache indexes such pods). */
-export function hasRequiredAntiAffinity(pod: KubeObject): boolean {
+export function hasRequiredAntiAffinity(pod: PodView): boolean {
   return terms(pod, 'podAntiAffinity').length > 0;
 }
 
 export const interPodAffinity: FilterPlugin = {
   name: 'InterPodAffinity',
   // Most pods have no terms and most nodes no anti-affinity pods: find the few that matter once.
-  prepare(pod, all) {
+  prepare(pod, all): AffinityState {
     const own = terms(pod, 'podAffinity').length + terms(pod, 'podAntiAffinity').length > 0;
     const withAnti = all.filter((x) => x.antiAffinityPods.length > 0);
     return { own, withAnti };
   },
   filter(pod, n, all, state) {
-    const { own, withAnti } = (state ?? { own: true, withAnti: all }) as { own: boolean; withAnti: NodeInfo[] };
+    const { own, withAnti } = isAffinityState(state) ? state : { own: true, withAnti: all };
     if (!own && withAnti.length === 0) return SUCCESS;
     for (const term of terms(pod, 'podAffinity')) {
-      const key = String(term['topologyKey'] ?? '');
+      const key = term.topologyKey;
       const anywhere = all.some((x) => x.pods.some((p) => termMatches(term, pod, p)));
       const here = all.some((x) => sameDomain(x, n, key) && x.pods.some((p) => termMatches(term, pod, p)));
       // The first pod of a group that selects itself may go anywhere (as upstream).
@@ -52,13 +57,13 @@ export const interPodAffinity: FilterPlugin = {
       if (!here && (anywhere || !selfMatch)) return unschedulable("node(s) didn't match pod affinity rules");
     }
     for (const term of terms(pod, 'podAntiAffinity')) {
-      const key = String(term['topologyKey'] ?? '');
+      const key = term.topologyKey;
       if (all.some((x) => sameDomain(x, n, key) && x.pods.some((p) => termMatches(term, pod, p)))) return unschedulable("node(s) didn't match pod anti-affinity rules");
     }
     for (const x of withAnti) {
       for (const existing of x.antiAffinityPods) {
         for (const term of terms(existing, 'podAntiAffinity')) {
-          if (sameDomain(x, n, String(term['topologyKey'] ?? '')) && termMatches(term, existing, pod)) return unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
+          if (sameDomain(x, n, term.topologyKey) && termMatches(term, existing, pod)) return unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
         }
       }
     }

@@ -1,15 +1,12 @@
 // Node-level filters: readiness (a NotReady node is as if tainted not-ready), cordon
 // (spec.unschedulable), and host-port conflicts.
 
-import { isObject, type KubeObject } from '../../api/meta.js';
-import { SUCCESS, unschedulable, type FilterPlugin } from '../framework.js';
+import { SUCCESS, unschedulable, type FilterPlugin, type NodeView } from '../framework.js';
 import { hostPortsOf } from '../resources.js';
 import { tolerates } from '../../api/node-matching.js';
 
-function readyStatus(node: KubeObject): string {
-  const conds = ((node['status'] ?? {}) as { conditions?: unknown[] }).conditions ?? [];
-  const ready = conds.filter(isObject).find((c) => c['type'] === 'Ready');
-  return String(ready?.['status'] ?? 'Unknown');
+function readyStatus(node: NodeView): string {
+  return node.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown';
 }
 
 export const nodeReady: FilterPlugin = {
@@ -26,7 +23,7 @@ export const nodeReady: FilterPlugin = {
 export const nodeUnschedulable: FilterPlugin = {
   name: 'NodeUnschedulable',
   filter(pod, n) {
-    if (((n.node['spec'] ?? {}) as { unschedulable?: boolean }).unschedulable !== true) return SUCCESS;
+    if (n.node.spec?.unschedulable !== true) return SUCCESS;
     if (tolerates(pod, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) return SUCCESS;
     return unschedulable('node(s) were unschedulable', true);
   },

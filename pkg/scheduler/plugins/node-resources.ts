@@ -1,7 +1,7 @@
 // Resource fit (requests of the pods on a node plus this one within allocatable), and the
 // two resource scores: least allocated and balanced allocation.
 
-import { SUCCESS, unschedulable, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../framework.js';
+import { SUCCESS, unschedulable, type FilterPlugin, type NodeInfo, type PodView, type ScorePlugin } from '../framework.js';
 import { podRequests } from '../resources.js';
 
 export const nodeResourcesFit: FilterPlugin = {
@@ -16,7 +16,7 @@ export const nodeResourcesFit: FilterPlugin = {
   },
 };
 
-function fractions(pod: Parameters<FilterPlugin['filter']>[0], n: NodeInfo): { cpu: number; mem: number } {
+function fractions(pod: PodView, n: NodeInfo): { cpu: number; mem: number } {
   const want = podRequests(pod);
   // Pods without requests count as a small default, as kube-scheduler does for scoring.
   const cpu = n.requested.milliCpu + (want.milliCpu || 100);

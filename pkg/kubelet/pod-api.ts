@@ -1,0 +1,16 @@
+// What pod sync needs of the API server: reading the ConfigMaps and Secrets a pod refers to,
+// writing its status, and ending its deletion. Narrower than RestClient (which satisfies it),
+// so unit tests hand pod sync a small in-memory fake.
+
+import type { KubeObject } from '../api/meta.js';
+import type { ResourceInfo } from '../api/registry.js';
+import type { DeleteCallOptions, PatchOptions, PatchType } from '../client/index.js';
+
+export interface PodApi {
+  get(r: ResourceInfo, name: string, opts?: { namespace?: string | undefined }): Promise<KubeObject>;
+  patch(r: ResourceInfo, name: string, type: PatchType, body: unknown, opts?: PatchOptions): Promise<unknown>;
+  delete(r: ResourceInfo, name: string, opts?: DeleteCallOptions): Promise<unknown>;
+}
+
+/** The part that reads objects (env and volume sources). */
+export type ObjectReader = Pick<PodApi, 'get'>;
