@@ -15,7 +15,8 @@ import { applyStrategicMergePatch, mergeKeyFor } from '../api/patch/index.js';
 import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest, type StatusCause } from '../errors/index.js';
 import { duplicateFields } from './body.js';
-import { checkTypeMeta, type RestStore, type WriteOptions } from './rest-store.js';
+import { admitPatched, checkTypeMeta } from './admit-body.js';
+import type { RestStore, WriteOptions } from './rest-store.js';
 
 type FieldTree = { [segment: string]: FieldTree };
 
@@ -252,7 +253,7 @@ export class ApplyManager {
       const next = deepCopy(current);
       if (mine?.fieldsV1 !== undefined) removeStale(next, mine.fieldsV1, tree);
       const merged = applyStrategicMergePatch(next, applied, kind) as KubeObject;
-      this.store.admitPatched(r, merged, current, { mode: opts.fieldValidation, duplicates, warnings });
+      admitPatched(r, merged, current, { mode: opts.fieldValidation, duplicates, warnings });
       merged.metadata.managedFields = [
         ...others.filter((e) => e.fieldsV1 === undefined || Object.keys(e.fieldsV1).length > 0),
         ...entries.filter((e) => e.operation !== 'Apply'),
