@@ -1,9 +1,9 @@
 // The hostile-input checks every write's body passes before any strategy sees it: shape and
 // type meta (400), field types and integer ranges (400), unknown and duplicate fields per
-// fieldValidation (pruned), and what a patch may not change (name, namespace, resourceVersion
-// as a precondition, uid).
+// fieldValidation (pruned), what a patch may not change (name, namespace, resourceVersion
+// as a precondition, uid), and a delete's preconditions.
 
-import { deepCopy, isObject, type KubeObject } from '../api/meta.js';
+import { deepCopy, isObject, type DeleteOptions, type KubeObject } from '../api/meta.js';
 import { apiVersionOf, type ResourceInfo } from '../api/registry.js';
 import { checkTypes, pruneUnknownFields } from '../api/schema.js';
 import { ApiError, badRequest, conflict, invalid, type StatusCause } from '../errors/index.js';
@@ -94,6 +94,18 @@ function checkPatchedIdentity(r: ResourceInfo, next: KubeObject, current: KubeOb
   const uid = m.uid;
   if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
     throw invalid(r.kind, r.group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.uid', message: `Invalid value: ${JSON.stringify(uid)}: field is immutable` }]);
+  }
+}
+
+/** A delete's preconditions (uid, resourceVersion) must hold for the stored object: 409 otherwise. */
+export function checkDeletePreconditions(r: ResourceInfo, pre: DeleteOptions['preconditions'], item: { object: KubeObject; revision: number }): void {
+  const meta = item.object.metadata;
+  const name = meta.name ?? '';
+  if (pre?.uid !== undefined && pre.uid !== meta.uid) {
+    throw conflict(r.plural, r.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid ?? ''}`);
+  }
+  if (pre?.resourceVersion !== undefined && pre.resourceVersion !== String(item.revision)) {
+    throw conflict(r.plural, r.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${item.revision}`);
   }
 }
 

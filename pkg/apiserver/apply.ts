@@ -16,7 +16,8 @@ import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest, type StatusCause } from '../errors/index.js';
 import { duplicateFields } from './body.js';
 import { admitPatched, checkTypeMeta } from './admit-body.js';
-import type { RestStore, WriteOptions } from './rest-store.js';
+import type { RestStore } from './rest-store.js';
+import type { WriteOptions } from './rest-types.js';
 
 type FieldTree = { [segment: string]: FieldTree };
 
@@ -223,7 +224,7 @@ export class ApplyManager {
     const warnings: string[] = [];
     const writeOpts: WriteOptions = { ...opts };
     delete writeOpts.fieldManager;
-    const object = await this.store.guaranteedUpdate(r, namespace, name, writeOpts, undefined, (current) => {
+    const object = await this.store.guaranteedUpdate(r, { namespace, name }, (current) => {
       const entries = entriesOf(current);
       const mine = entries.find((e) => e.manager === opts.fieldManager && e.operation === 'Apply');
       const others = entries.filter((e) => e !== mine && e.operation === 'Apply');
@@ -260,7 +261,7 @@ export class ApplyManager {
         entry(),
       ];
       return merged;
-    });
+    }, writeOpts);
     return { object, created: false, warnings };
   }
 }

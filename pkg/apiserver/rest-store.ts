@@ -4,60 +4,26 @@
 // lifecycle, and what each kind specialises through its strategy (registry/): preparing,
 // validating, staging deletion. Every write goes through writes() (dry-run.ts).
 
-import { randomUUID, randomInt } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { applyDefaults } from '../api/defaults.js';
 import { deepCopy, isObject, type DeleteOptions, type KubeList, type KubeObject, rfc3339 } from '../api/meta.js';
 import { applyPatch } from '../api/patch/index.js';
 import { apiVersionOf, mustFind, storageKey, type ResourceInfo } from '../api/registry.js';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import { alreadyExists, ApiError, badRequest, conflict, expired, invalid, notFound } from '../errors/index.js';
 import { isStorageError, type Store, type StoreEvent, type WatchHandle } from '../storage/store.js';
-import { admitPatched, checkFields, checkResourceVersion, decodeObject, type FieldValidation } from './admit-body.js';
+import { admitPatched, checkDeletePreconditions, checkFields, checkResourceVersion, decodeObject } from './admit-body.js';
 import { duplicateFields } from './body.js';
 import { dryRunWrites, type StoreWrites } from './dry-run.js';
 import { isDryRun, parseResourceVersion } from './request-options.js';
 import { awaitRevision } from './freshness.js';
 import type { Strategies } from './registry/types.js';
-
-export type { FieldValidation } from './admit-body.js';
-
-export interface WriteOptions {
-  fieldManager?: string;
-  fieldValidation?: FieldValidation;
-  dryRun?: boolean;
-  /** Duplicate keys of the decoded body, when the body given is a copy of it (apply). */
-  duplicateFields?: string[];
-}
-
-export interface WriteResult {
-  object: KubeObject;
-  warnings: string[];
-}
-
-export interface Selectors {
-  labelSelector?: string;
-  fieldSelector?: string;
-}
-
-export interface WatchRequest extends Selectors {
-  /** Start after this revision; undefined or '0' → first replay the current state as ADDED. */
-  resourceVersion?: string;
-}
-
-export type WatchListener = (event: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }) => void;
+import type { ObjectRef, Selectors, UpdateOptions, WatchListener, WatchRequest, WriteOptions, WriteResult } from './rest-types.js';
+import { buildFilter } from './selection.js';
+import { storageToApiError } from './storage-errors.js';
+import { randomSuffix, recordManager, stripVolatile, withType } from './write-meta.js';
 
 const NAMESPACES = mustFind('', 'v1', 'namespaces');
-
-const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** A filter built from label and field selectors (both optional). */
-export function buildFilter(sel: Selectors): (obj: KubeObject) => boolean {
-  const labels = sel.labelSelector ? parseLabelSelector(sel.labelSelector) : undefined;
-  const fields = sel.fieldSelector ? parseFieldSelector(sel.fieldSelector) : undefined;
-  return (obj) =>
-    (labels === undefined || matchesLabels(labels, obj.metadata.labels)) && (fields === undefined || matchesFields(fields, obj));
-}
 
 export class RestStore {
   private readonly store: Store;
@@ -198,7 +164,7 @@ export class RestStore {
     incoming.metadata.name = name;
     const warnings = checkFields(r, incoming, opts.fieldValidation, duplicateFields(body));
     const expected = incoming.metadata.resourceVersion;
-    const object = await this.guaranteedUpdate(r, namespace, name, opts, expected, (current) => {
+    const object = await this.guaranteedUpdate(r, { namespace, name }, (current) => {
       // A uid in the body is a precondition, as Kubernetes' update takes it.
       const uid = incoming.metadata.uid;
       if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
@@ -207,7 +173,7 @@ export class RestStore {
       const next = deepCopy(incoming);
       applyDefaults(next);
       return opts.subresource === 'status' ? this.strategyFor(r).prepareForStatusUpdate(next, current) : next;
-    }, opts.subresource);
+    }, { ...opts, expectedResourceVersion: expected });
     return { object, warnings };
   }
 
@@ -221,14 +187,14 @@ export class RestStore {
     opts: WriteOptions & { subresource?: 'status' } = {},
   ): Promise<WriteResult> {
     const warnings: string[] = [];
-    const object = await this.guaranteedUpdate(r, namespace, name, opts, undefined, (current) => {
+    const object = await this.guaranteedUpdate(r, { namespace, name }, (current) => {
       const patched = applyPatch(contentType, deepCopy(current), patchBody, { group: r.group, kind: r.kind });
       if (!isObject(patched) || !isObject(patched['metadata'])) throw badRequest('the patch produced something that is not an object');
       const next = patched as KubeObject;
       admitPatched(r, next, current, { mode: opts.fieldValidation, duplicates: duplicateFields(patchBody), warnings });
       applyDefaults(next);
       return opts.subresource === 'status' ? this.strategyFor(r).prepareForStatusUpdate(next, current) : next;
-    }, opts.subresource);
+    }, opts);
     return { object, warnings };
   }
 
@@ -237,16 +203,10 @@ export class RestStore {
    * validate, compare-and-swap on the read revision. A caller-supplied resourceVersion makes
    * a mismatch a 409 Conflict; without one, conflicts are retried.
    */
-  async guaranteedUpdate(
-    r: ResourceInfo,
-    namespace: string | undefined,
-    name: string,
-    opts: WriteOptions,
-    expectedResourceVersion: string | undefined,
-    mutate: (current: KubeObject) => KubeObject,
-    subresource?: string,
-  ): Promise<KubeObject> {
-    const key = storageKey(r, namespace, name);
+  async guaranteedUpdate(r: ResourceInfo, ref: ObjectRef, mutate: (current: KubeObject) => KubeObject, opts: UpdateOptions = {}): Promise<KubeObject> {
+    const { name } = ref;
+    const { expectedResourceVersion, subresource } = opts;
+    const key = storageKey(r, ref.namespace, name);
     const strategy = this.strategyFor(r);
     if (expectedResourceVersion !== undefined && expectedResourceVersion !== '') checkResourceVersion(expectedResourceVersion);
     for (let attempt = 0; ; attempt++) {
@@ -298,13 +258,7 @@ export class RestStore {
       const item = await this.store.get(key);
       if (item === undefined) throw notFound(r.plural, r.group, name);
       const current = item.object;
-      const pre = opts.preconditions;
-      if (pre?.uid !== undefined && pre.uid !== current.metadata.uid) {
-        throw conflict(r.plural, r.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
-      }
-      if (pre?.resourceVersion !== undefined && pre.resourceVersion !== String(item.revision)) {
-        throw conflict(r.plural, r.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${item.revision}`);
-      }
+      checkDeletePreconditions(r, opts.preconditions, item);
       const next = deepCopy(current);
       const staged = strategy.stageDeletion(next, opts, this.now());
       const dryRun = isDryRun(opts);
@@ -346,14 +300,9 @@ export class RestStore {
    * A compare-and-swap loop past the strategy, for a subresource that writes one field
    * itself (namespaces/finalize): step gives the next object and whether it goes instead.
    */
-  async swap(
-    r: ResourceInfo,
-    namespace: string | undefined,
-    name: string,
-    opts: WriteOptions,
-    step: (current: KubeObject) => { next: KubeObject; remove: boolean },
-  ): Promise<KubeObject> {
-    const key = storageKey(r, namespace, name);
+  async swap(r: ResourceInfo, ref: ObjectRef, step: (current: KubeObject) => { next: KubeObject; remove: boolean }, opts: WriteOptions = {}): Promise<KubeObject> {
+    const { name } = ref;
+    const key = storageKey(r, ref.namespace, name);
     const writes = this.writes(opts);
     for (let attempt = 0; attempt < 20; attempt++) {
       const item = await this.store.get(key);
@@ -388,47 +337,5 @@ export class RestStore {
       });
     }
   }
-}
-
-function withType(r: ResourceInfo, obj: KubeObject): KubeObject {
-  if (obj.apiVersion === apiVersionOf(r) && obj.kind === r.kind) return obj;
-  return { ...obj, apiVersion: apiVersionOf(r), kind: r.kind };
-}
-
-/** Fields a write never compares on (a no-op update must not bump resourceVersion). */
-function stripVolatile(obj: KubeObject): KubeObject {
-  const copy = { ...obj, metadata: { ...obj.metadata } };
-  delete copy.metadata.resourceVersion;
-  delete copy.metadata.managedFields;
-  return copy;
-}
-
-function randomSuffix(): string {
-  let s = '';
-  for (let i = 0; i < 5; i++) s += GENERATE_ALPHABET[randomInt(GENERATE_ALPHABET.length)];
-  return s;
-}
-
-/** Records who wrote an object, as Kubernetes' managedFields (manager, operation, time). */
-function recordManager(obj: KubeObject, manager: string, operation: 'Update' | 'Apply', now: Date, subresource?: string): void {
-  const entries = (obj.metadata.managedFields ?? []).filter(
-    (e) => !(isObject(e) && e['manager'] === manager && e['operation'] === operation && (e['subresource'] ?? undefined) === subresource),
-  );
-  const entry: Record<string, unknown> = { manager, operation, apiVersion: obj.apiVersion, time: rfc3339(now), fieldsType: 'FieldsV1', fieldsV1: {} };
-  if (subresource !== undefined && subresource !== 'binding') entry['subresource'] = subresource;
-  entries.push(entry);
-  obj.metadata.managedFields = entries;
-}
-
-/** Maps storage failures to API errors with the resource's name in them. */
-export function storageToApiError(err: unknown, r: ResourceInfo, name: string): ApiError {
-  if (err instanceof ApiError) return err;
-  if (isStorageError(err, 'KeyExists')) return alreadyExists(r.plural, r.group, name);
-  if (isStorageError(err, 'KeyNotFound')) return notFound(r.plural, r.group, name);
-  if (isStorageError(err, 'Conflict')) return conflict(r.plural, r.group, name);
-  if (isStorageError(err, 'Compacted')) return new ApiError('Expired', `too old resource version: ${err.message}`);
-  if (isStorageError(err, 'Unavailable')) return new ApiError('ServiceUnavailable', err.message);
-  const message = err instanceof Error ? err.message : String(err);
-  return new ApiError('InternalError', `Internal error occurred: ${message}`);
 }
 

@@ -32,7 +32,7 @@ async function bind(call: SubresourceCall): Promise<SubresourceReply> {
   }
   const nodeName = body['target']['name'];
   const opts = call.options();
-  await call.store.guaranteedUpdate(call.r, call.namespace ?? '', podName, opts, undefined, (pod) => {
+  await call.store.guaranteedUpdate(call.r, { namespace: call.namespace ?? '', name: podName }, (pod) => {
     const spec = (pod['spec'] ?? {}) as Record<string, unknown>;
     if (pod.metadata.deletionTimestamp !== undefined) throw conflict('pods', '', podName, 'pod is being deleted, cannot be assigned to a host');
     if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
@@ -45,7 +45,7 @@ async function bind(call: SubresourceCall): Promise<SubresourceReply> {
     conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: rfc3339(call.store.now()) });
     pod['status'] = { ...status, conditions };
     return pod;
-  }, 'binding');
+  }, { ...opts, subresource: 'binding' });
   return created();
 }
 

@@ -39,7 +39,7 @@ function scaleResourceVersion(scale: unknown): string | undefined {
 async function writeScale(call: SubresourceCall, change: { scale: unknown } | { contentType: string; patch: unknown }): Promise<SubresourceReply> {
   const { name } = call;
   const expected = 'scale' in change ? scaleResourceVersion(change.scale) : undefined;
-  const updated = await call.store.guaranteedUpdate(call.r, call.namespace ?? '', name, call.options(), expected, (obj) => {
+  const updated = await call.store.guaranteedUpdate(call.r, { namespace: call.namespace ?? '', name }, (obj) => {
     const current = scaleOf(obj);
     const wanted = 'scale' in change ? change.scale : applyPatch(change.contentType, deepCopy(current), change.patch, { group: 'autoscaling', kind: 'Scale' });
     const replicas = isObject(wanted) && isObject(wanted['spec']) ? wanted['spec']['replicas'] : undefined;
@@ -53,7 +53,7 @@ async function writeScale(call: SubresourceCall, change: { scale: unknown } | { 
     spec['replicas'] = replicas;
     obj['spec'] = spec;
     return obj;
-  });
+  }, { ...call.options(), expectedResourceVersion: expected });
   return { code: 200, body: scaleOf(updated) };
 }
 

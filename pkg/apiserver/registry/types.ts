@@ -9,7 +9,8 @@ import type { StatusCause } from '../../errors/index.js';
 import type { ApplyManager } from '../apply.js';
 import type { UserInfo } from '../authn.js';
 import type { KubeletProxy } from '../kubelet-proxy.js';
-import type { RestStore, WriteOptions } from '../rest-store.js';
+import type { RestStore } from '../rest-store.js';
+import type { WriteOptions } from '../rest-types.js';
 
 export interface Strategy {
   /** Write-time normalisation every create and update goes through. */
