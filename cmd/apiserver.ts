@@ -3,8 +3,7 @@
 
 import { Command, Option } from 'commander';
 import { formatCidr, parseCidr } from '../pkg/api/cidr.js';
-import { DEFAULT_CONFIG, type ApiServerConfig } from '../pkg/apiserver/config.js';
-import { ApiServer } from '../pkg/apiserver/server.js';
+import { ApiServer, DEFAULT_CONFIG, type ApiServerConfig } from '../pkg/apiserver/index.js';
 
 const program = new Command('apiserver')
   .description('Coxswain API server: the only door to cluster state')
