@@ -5,6 +5,7 @@ import { isObject, rfc3339, type KubeObject } from '../../api/meta.js';
 import { badRequest, conflict, invalid } from '../../errors/index.js';
 import { deleteOptions, dryRunFromQuery, isDryRun } from '../request-options.js';
 import { clearDeletion, defaultStrategy, stageFinalizers } from './default.js';
+import { objectAt } from './fields.js';
 import type { Strategy, SubresourceCall, SubresourceReply } from './types.js';
 
 /**
@@ -12,11 +13,12 @@ import type { Strategy, SubresourceCall, SubresourceReply } from './types.js';
  * pods go at once; others wait their grace period (the agent completes the delete).
  */
 export function podGracePeriod(pod: KubeObject, requested: number | undefined): number {
-  const spec = (pod['spec'] ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
-  const status = (pod['status'] ?? {}) as { phase?: string };
-  if (!spec.nodeName) return 0;
-  if (status.phase === 'Succeeded' || status.phase === 'Failed') return 0;
-  const grace = requested ?? spec.terminationGracePeriodSeconds ?? 30;
+  const spec = objectAt(pod, 'spec');
+  const phase = objectAt(pod, 'status')['phase'];
+  if (typeof spec['nodeName'] !== 'string' || spec['nodeName'] === '') return 0;
+  if (phase === 'Succeeded' || phase === 'Failed') return 0;
+  const own = spec['terminationGracePeriodSeconds'];
+  const grace = requested ?? (typeof own === 'number' ? own : 30);
   return Math.max(0, grace);
 }
 
@@ -33,15 +35,15 @@ async function bind(call: SubresourceCall): Promise<SubresourceReply> {
   const nodeName = body['target']['name'];
   const opts = call.options();
   await call.store.guaranteedUpdate(call.r, { namespace: call.namespace ?? '', name: podName }, (pod) => {
-    const spec = (pod['spec'] ?? {}) as Record<string, unknown>;
+    const spec = objectAt(pod, 'spec');
     if (pod.metadata.deletionTimestamp !== undefined) throw conflict('pods', '', podName, 'pod is being deleted, cannot be assigned to a host');
     if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
       throw conflict('pods', '', podName, `pod ${podName} is already assigned to node "${spec['nodeName']}"`);
     }
     spec['nodeName'] = nodeName;
     pod['spec'] = spec;
-    const status = (pod['status'] ?? {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] };
-    const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+    const status = objectAt(pod, 'status');
+    const conditions = (Array.isArray(status['conditions']) ? status['conditions'] : []).filter((c) => !(isObject(c) && c['type'] === 'PodScheduled'));
     conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: rfc3339(call.store.now()) });
     pod['status'] = { ...status, conditions };
     return pod;
@@ -72,7 +74,7 @@ export const podStrategy: Strategy = {
   ...defaultStrategy,
   prepareForCreate(_r, obj) {
     obj.metadata.generation = 1;
-    const status = (obj['status'] ?? {}) as Record<string, unknown>;
+    const status = objectAt(obj, 'status');
     obj['status'] = { phase: 'Pending', ...(status['qosClass'] !== undefined ? { qosClass: status['qosClass'] } : {}) };
     clearDeletion(obj);
   },

@@ -5,13 +5,14 @@ import { deepCopy, isObject, type KubeObject } from '../../api/meta.js';
 import { applyPatch } from '../../api/patch/index.js';
 import { badRequest, invalid } from '../../errors/index.js';
 import { resourceVersionParam } from '../request-options.js';
+import { objectAt } from './fields.js';
 import type { Subresource, SubresourceCall, SubresourceReply } from './types.js';
 
 function scaleOf(obj: KubeObject): KubeObject {
-  const spec = (obj['spec'] ?? {}) as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
-  const status = (obj['status'] ?? {}) as { replicas?: number };
-  const selector = Object.entries(spec.selector?.matchLabels ?? {})
-    .map(([k, v]) => `${k}=${v}`)
+  const spec = objectAt(obj, 'spec');
+  const status = objectAt(obj, 'status');
+  const selector = Object.entries(objectAt(objectAt(spec, 'selector'), 'matchLabels'))
+    .map(([k, v]) => `${k}=${String(v)}`)
     .join(',');
   return {
     apiVersion: 'autoscaling/v1',
@@ -23,8 +24,8 @@ function scaleOf(obj: KubeObject): KubeObject {
       resourceVersion: obj.metadata.resourceVersion,
       creationTimestamp: obj.metadata.creationTimestamp,
     },
-    spec: { replicas: spec.replicas ?? 0 },
-    status: { replicas: status.replicas ?? 0, selector },
+    spec: { replicas: typeof spec['replicas'] === 'number' ? spec['replicas'] : 0 },
+    status: { replicas: typeof status['replicas'] === 'number' ? status['replicas'] : 0, selector },
   };
 }
 
@@ -49,7 +50,7 @@ async function writeScale(call: SubresourceCall, change: { scale: unknown } | { 
     if (typeof replicas !== 'number' || replicas < 0) {
       throw invalid('Scale', 'autoscaling', name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
     }
-    const spec = (obj['spec'] ?? {}) as Record<string, unknown>;
+    const spec = objectAt(obj, 'spec');
     spec['replicas'] = replicas;
     obj['spec'] = spec;
     return obj;
