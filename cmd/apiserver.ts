@@ -2,9 +2,7 @@
 // coxswain apiserver: flags → ApiServerConfig → run. First SIGTERM/SIGINT drains, a second exits.
 
 import { Command, Option } from 'commander';
-import { DEFAULT_CONFIG } from '../pkg/apiserver/config.js';
-import { apiServerConfig, type ApiServerFlags } from '../pkg/apiserver/flags.js';
-import { run } from '../pkg/apiserver/run.js';
+import { apiServerConfig, DEFAULT_CONFIG, run, type ApiServerFlags } from '../pkg/apiserver/index.js';
 import { configOrExit, processSignal } from '../pkg/component/index.js';
 
 const d = (value: string | number): string => String(value);

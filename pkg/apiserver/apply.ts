@@ -15,7 +15,9 @@ import { applyStrategicMergePatch, mergeKeyFor } from '../api/patch/index.js';
 import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest, type StatusCause } from '../errors/index.js';
 import { duplicateFields } from './body.js';
-import { checkTypeMeta, type RestStore, type WriteOptions } from './rest-store.js';
+import { admitPatched, checkTypeMeta } from './admit-body.js';
+import type { RestStore } from './rest-store.js';
+import type { WriteOptions } from './rest-types.js';
 
 type FieldTree = { [segment: string]: FieldTree };
 
@@ -222,7 +224,7 @@ export class ApplyManager {
     const warnings: string[] = [];
     const writeOpts: WriteOptions = { ...opts };
     delete writeOpts.fieldManager;
-    const object = await this.store.guaranteedUpdate(r, namespace, name, writeOpts, undefined, (current) => {
+    const object = await this.store.guaranteedUpdate(r, { namespace, name }, (current) => {
       const entries = entriesOf(current);
       const mine = entries.find((e) => e.manager === opts.fieldManager && e.operation === 'Apply');
       const others = entries.filter((e) => e !== mine && e.operation === 'Apply');
@@ -252,14 +254,14 @@ export class ApplyManager {
       const next = deepCopy(current);
       if (mine?.fieldsV1 !== undefined) removeStale(next, mine.fieldsV1, tree);
       const merged = applyStrategicMergePatch(next, applied, kind) as KubeObject;
-      this.store.admitPatched(r, merged, current, { mode: opts.fieldValidation, duplicates, warnings });
+      admitPatched(r, merged, current, { mode: opts.fieldValidation, duplicates, warnings });
       merged.metadata.managedFields = [
         ...others.filter((e) => e.fieldsV1 === undefined || Object.keys(e.fieldsV1).length > 0),
         ...entries.filter((e) => e.operation !== 'Apply'),
         entry(),
       ];
       return merged;
-    });
+    }, writeOpts);
     return { object, created: false, warnings };
   }
 }

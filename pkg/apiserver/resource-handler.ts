@@ -1,6 +1,6 @@
 // HTTP → RestStore for resource paths: decodes the request (verb, query, body), calls the
-// REST layer and writes the answer in the form the client asked for (object, list, Table,
-// watch stream, Status).
+// REST layer, or the kind's subresource (registry/), and writes the answer in the form the
+// client asked for (object, list, Table, watch stream, Status).
 
 import type { Request, Response } from 'express';
 import { isObject, type KubeObject } from '../api/meta.js';
@@ -11,11 +11,15 @@ import type { KubeletProxy } from './kubelet-proxy.js';
 import { decodeBody, mediaType, readBody } from './body.js';
 import type { ResourceRequest } from './request-info.js';
 import { ANONYMOUS, type UserInfo } from './authn.js';
-import { buildFilter, type FieldValidation, type RestStore, type WriteOptions } from './rest-store.js';
+import type { FieldValidation } from './admit-body.js';
+import type { RestStore } from './rest-store.js';
+import type { WriteOptions } from './rest-types.js';
+import { buildFilter } from './selection.js';
 import type { RequestLimits } from './request-limits.js';
 import { includeObjectParam, renderTable, TABLE_CONTENT_TYPE, wantsTable } from './table.js';
 import { serveHttpWatch, type WatchParams, type WatchSettings } from './watch-transport.js';
-import { deleteOptions, dryRunFromQuery, isDryRun, resourceVersionParam, timeoutSecondsParam, type OptionsKind } from './request-options.js';
+import { deleteOptions, dryRunFromQuery, resourceVersionParam, timeoutSecondsParam, type OptionsKind } from './request-options.js';
+import type { Subresource, SubresourceCall, SubresourceReply } from './registry/index.js';
 
 export interface HandlerContext {
   store: RestStore;
@@ -28,15 +32,6 @@ export interface HandlerContext {
 }
 
 type Query = Record<string, unknown>;
-
-/** A CSR says who asked for it: the server fills spec.username and groups, whatever was sent. */
-function recordRequester(csr: Record<string, unknown>, user: UserInfo): void {
-  const spec = isObject(csr['spec']) ? csr['spec'] : {};
-  spec['username'] = user.name;
-  spec['groups'] = user.groups;
-  delete spec['uid'];
-  csr['spec'] = spec;
-}
 
 export function queryString(q: Query, name: string): string | undefined {
   const v = q[name];
@@ -86,10 +81,6 @@ export function sendError(res: Response, err: ApiError): void {
   sendJson(res, err.code, err.toStatus());
 }
 
-function successStatus(code: number, details?: Record<string, unknown>): Record<string, unknown> {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code, ...(details ? { details } : {}) };
-}
-
 async function body(ctx: HandlerContext, req: Request): Promise<unknown> {
   const raw = await readBody(req, ctx.maxBodyBytes);
   return decodeBody(req.headers['content-type'], raw, ctx.maxBodyBytes);
@@ -113,6 +104,19 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
   const { resource: r, namespace, name, subresource, verb } = info;
   const q = req.query as Query;
   const store = ctx.store;
+  // The kind's subresource, if the path names one (request-info admits only registered names).
+  const sub: Subresource | undefined = subresource === undefined ? undefined : store.strategyFor(r).subresources[subresource];
+  const call = (c: Pick<SubresourceCall, 'name' | 'body' | 'options'> & { contentType?: string }): SubresourceCall => ({
+    store,
+    apply: ctx.apply,
+    kubelets: ctx.kubelets,
+    r,
+    namespace,
+    query: q,
+    contentType: '',
+    res,
+    ...c,
+  });
   switch (verb) {
     case 'list': {
       const sel = selectors(q);
@@ -148,37 +152,26 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
     }
     case 'get': {
       const n = requireName(name);
-      if (subresource === 'log') {
-        const params = new URLSearchParams();
-        for (const [k, v] of Object.entries(q)) if (typeof v === 'string') params.set(k, v);
-        await ctx.kubelets.logs(namespace ?? '', n, params, res);
+      const handler = sub?.get;
+      if (handler !== undefined) {
+        reply(res, await handler(call({ name: n, body: undefined, options: () => ({}) })));
         return;
       }
       await store.awaitRevision(resourceVersionParam(q));
-      if (subresource === 'scale') sendJson(res, 200, await store.getScale(r, namespace ?? '', n));
-      else sendObject(ctx, req, res, r, 200, await store.get(r, namespace, n));
+      sendObject(ctx, req, res, r, 200, await store.get(r, namespace, n));
       return;
     }
     case 'create': {
       // POST names a collection or a subresource, never an object.
       if (name !== undefined && subresource === undefined) throw methodNotAllowed();
       const b = await body(ctx, req);
-      if (subresource === 'binding') {
-        await store.bind(namespace ?? '', requireName(name), b, writeOptions(q, 'CreateOptions'));
-        sendJson(res, 201, successStatus(201));
+      if (subresource !== undefined) {
+        const handler = sub?.create;
+        if (handler === undefined) throw methodNotAllowed();
+        reply(res, await handler(call({ name: requireName(name), body: b, options: () => writeOptions(q, 'CreateOptions') })));
         return;
       }
-      if (subresource === 'eviction') {
-        if (b !== undefined && !isObject(b)) throw badRequest('the body of an eviction must be an Eviction object');
-        const opts = deleteOptions(q, isObject(b) ? b['deleteOptions'] ?? undefined : undefined);
-        // dryRun may come in the query (CreateOptions of the eviction) as well as in its deleteOptions.
-        if (dryRunFromQuery(q, 'CreateOptions') && !isDryRun(opts)) opts.dryRun = ['All'];
-        await store.delete(r, namespace, requireName(name), opts);
-        sendJson(res, 201, successStatus(201));
-        return;
-      }
-      if (subresource !== undefined) throw methodNotAllowed();
-      if (r.kind === 'CertificateSigningRequest' && isObject(b) && user !== undefined) recordRequester(b, user);
+      if (isObject(b) && user !== undefined) store.strategyFor(r).fromRequester?.(b, user);
       const result = await store.create(r, namespace, b, writeOptions(q, 'CreateOptions'));
       sendObject(ctx, req, res, r, 201, result.object, result.warnings);
       return;
@@ -188,16 +181,12 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
       const n = requireName(name);
       const opts = writeOptions(q, 'UpdateOptions');
       const b = await body(ctx, req);
-      if (subresource === 'scale') {
-        sendJson(res, 200, await store.updateScale(r, namespace ?? '', n, { scale: b }, opts));
+      const handler = sub?.update;
+      if (handler !== undefined) {
+        reply(res, await handler(call({ name: n, body: b, options: () => opts })));
         return;
       }
-      if (subresource === 'finalize') {
-        sendJson(res, 200, await store.finalizeNamespace(n, b, opts));
-        return;
-      }
-      // Approval, like status, writes only the status (its conditions).
-      if (subresource !== undefined && subresource !== 'status' && subresource !== 'approval') throw methodNotAllowed();
+      if (subresource !== undefined && sub?.statusWrites !== true) throw methodNotAllowed();
       const result = await store.update(r, namespace, n, b, { ...opts, ...(subresource !== undefined ? { subresource: 'status' as const } : {}) });
       sendObject(ctx, req, res, r, 200, result.object, result.warnings);
       return;
@@ -209,11 +198,12 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
       const contentType = mediaType(req.headers['content-type']);
       const b = await body(ctx, req);
       if (b === undefined) throw badRequest('a patch needs a body');
-      if (subresource === 'scale') {
-        sendJson(res, 200, await store.updateScale(r, namespace ?? '', n, { contentType, patch: b }, opts));
+      const handler = sub?.patch;
+      if (handler !== undefined) {
+        reply(res, await handler(call({ name: n, body: b, contentType, options: () => opts })));
         return;
       }
-      if (subresource !== undefined && subresource !== 'status' && subresource !== 'approval') throw methodNotAllowed();
+      if (subresource !== undefined && sub?.statusWrites !== true) throw methodNotAllowed();
       if (contentType === 'application/apply-patch+yaml') {
         const manager = queryString(q, 'fieldManager');
         if (manager === undefined || manager === '') throw badRequest('PATCH with an apply patch requires a fieldManager');
@@ -241,6 +231,11 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
     case 'connect':
       throw new ApiError('BadRequest', `${r.plural}/${subresource ?? ''} needs a streaming upgrade (websocket with v5.channel.k8s.io)`);
   }
+}
+
+/** Answers what a subresource returned (nothing when it streamed its answer itself). */
+function reply(res: Response, answer: SubresourceReply): void {
+  if (answer !== undefined) sendJson(res, answer.code, answer.body);
 }
 
 function methodNotAllowed(): ApiError {

@@ -33,6 +33,7 @@ import { buildOpenApiV3 } from './openapi.js';
 import { parseResourceRequest } from './request-info.js';
 import { handleResource, queryString, selectors, sendError, sendJson, type HandlerContext } from './resource-handler.js';
 import { RestStore } from './rest-store.js';
+import { createStrategies, ensureNamespace } from './registry/index.js';
 import { serveWebSocketWatch } from './watch-transport.js';
 import { isLongRunning, RequestLimits } from './request-limits.js';
 import { resourceVersionParam, timeoutSecondsParam } from './request-options.js';
@@ -122,19 +123,8 @@ export class ApiServer {
     const now = (): Date => new Date();
     const services = new ServiceAllocator({ ...DEFAULT_SERVICE_RANGES, cidr: config.serviceClusterIPRange });
     services.load((await cache.list(storageKey(SERVICES))).items.map((i) => i.object));
-    const restStore = new RestStore(cache, {
-      now,
-      hooks: {
-        beforeCreate: (r, obj) => (r === SERVICES ? services.allocate(obj) : undefined),
-        beforeUpdate: (r, next, prev) => {
-          if (r === SERVICES) services.carryOver(next, prev);
-        },
-        afterDelete: (r, obj) => {
-          if (r === SERVICES) services.release(obj);
-        },
-      },
-    });
-    for (const ns of SYSTEM_NAMESPACES) await restStore.ensureNamespace(ns);
+    const restStore = new RestStore(cache, { now, strategies: createStrategies({ services }) });
+    for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(restStore, ns);
     await ensureKubernetesService(restStore, services.apiserverServiceIP(), config);
 
     const ctx: HandlerContext = {

@@ -14,7 +14,8 @@ import { apiVersionOf, type ResourceInfo } from '../api/registry.js';
 import { ApiError } from '../errors/index.js';
 import { MAX_TIMER_MS } from './request-options.js';
 import type { WatchHandle } from '../storage/store.js';
-import type { RestStore, WatchRequest } from './rest-store.js';
+import type { RestStore } from './rest-store.js';
+import type { WatchRequest } from './rest-types.js';
 
 export interface WatchParams extends WatchRequest {
   namespace: string | undefined;

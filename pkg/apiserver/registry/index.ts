@@ -1,0 +1,41 @@
+// The strategy of every kind: one table entry per kind with special behaviour; every other
+// kind gets the default strategy. A new kind is one file here plus one entry.
+
+import type { ResourceInfo } from '../../api/registry.js';
+import type { ServiceAllocator } from '../service-allocator.js';
+import { csrStrategy } from './certificate-signing-request.js';
+import { defaultStrategy, withSubresources } from './default.js';
+import { namespaceStrategy } from './namespace.js';
+import { nodeStrategy } from './node.js';
+import { podStrategy } from './pod.js';
+import { SCALE_SUBRESOURCE } from './scale.js';
+import { secretStrategy } from './secret.js';
+import { serviceStrategy } from './service.js';
+import type { Strategies, Strategy } from './types.js';
+
+export { ensureNamespace, NAMESPACE_FINALIZER } from './namespace.js';
+export { defaultStrategy, FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from './default.js';
+export { podGracePeriod } from './pod.js';
+export type { Strategies, Strategy, Subresource, SubresourceCall, SubresourceReply, SubresourceVerb } from './types.js';
+
+/** What strategies need of the server (Services allocate from its ranges). */
+export interface StrategyDeps {
+  services: ServiceAllocator;
+}
+
+/** The strategies, keyed by `<group>/<plural>`. */
+export function createStrategies(deps: StrategyDeps): Strategies {
+  const scaled = withSubresources({ scale: SCALE_SUBRESOURCE });
+  const table = new Map<string, Strategy>([
+    ['/pods', podStrategy],
+    ['/namespaces', namespaceStrategy],
+    ['/nodes', nodeStrategy],
+    ['/secrets', secretStrategy],
+    ['/services', serviceStrategy(deps.services)],
+    ['apps/deployments', scaled],
+    ['apps/replicasets', scaled],
+    ['apps/statefulsets', scaled],
+    ['certificates.k8s.io/certificatesigningrequests', csrStrategy],
+  ]);
+  return (r: ResourceInfo) => table.get(`${r.group}/${r.plural}`) ?? defaultStrategy;
+}

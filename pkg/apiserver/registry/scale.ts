@@ -1,0 +1,68 @@
+// <workload>/scale: the autoscaling/v1 Scale view of spec.replicas, read (GET) and written
+// (PUT of a Scale, or a patch of it).
+
+import { deepCopy, isObject, type KubeObject } from '../../api/meta.js';
+import { applyPatch } from '../../api/patch/index.js';
+import { badRequest, invalid } from '../../errors/index.js';
+import { resourceVersionParam } from '../request-options.js';
+import { objectAt } from './fields.js';
+import type { Subresource, SubresourceCall, SubresourceReply } from './types.js';
+
+function scaleOf(obj: KubeObject): KubeObject {
+  const spec = objectAt(obj, 'spec');
+  const status = objectAt(obj, 'status');
+  const selector = Object.entries(objectAt(objectAt(spec, 'selector'), 'matchLabels'))
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(',');
+  return {
+    apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    metadata: {
+      name: obj.metadata.name,
+      namespace: obj.metadata.namespace,
+      uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion,
+      creationTimestamp: obj.metadata.creationTimestamp,
+    },
+    spec: { replicas: typeof spec['replicas'] === 'number' ? spec['replicas'] : 0 },
+    status: { replicas: typeof status['replicas'] === 'number' ? status['replicas'] : 0, selector },
+  };
+}
+
+function scaleResourceVersion(scale: unknown): string | undefined {
+  if (isObject(scale) && isObject(scale['metadata']) && typeof scale['metadata']['resourceVersion'] === 'string') {
+    return scale['metadata']['resourceVersion'];
+  }
+  return undefined;
+}
+
+/** Writes spec.replicas from a Scale (PUT) or a patch of the Scale (PATCH). */
+async function writeScale(call: SubresourceCall, change: { scale: unknown } | { contentType: string; patch: unknown }): Promise<SubresourceReply> {
+  const { name } = call;
+  const expected = 'scale' in change ? scaleResourceVersion(change.scale) : undefined;
+  const updated = await call.store.guaranteedUpdate(call.r, { namespace: call.namespace ?? '', name }, (obj) => {
+    const current = scaleOf(obj);
+    const wanted = 'scale' in change ? change.scale : applyPatch(change.contentType, deepCopy(current), change.patch, { group: 'autoscaling', kind: 'Scale' });
+    const replicas = isObject(wanted) && isObject(wanted['spec']) ? wanted['spec']['replicas'] : undefined;
+    if (typeof replicas === 'number' && !(Number.isInteger(replicas) && replicas <= 2 ** 31 - 1 && replicas >= -(2 ** 31))) {
+      throw badRequest(`Scale in version "v1" cannot be handled as a Scale: cannot unmarshal number ${String(replicas)} into Go struct field spec.replicas of type int32`);
+    }
+    if (typeof replicas !== 'number' || replicas < 0) {
+      throw invalid('Scale', 'autoscaling', name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+    }
+    const spec = objectAt(obj, 'spec');
+    spec['replicas'] = replicas;
+    obj['spec'] = spec;
+    return obj;
+  }, { ...call.options(), expectedResourceVersion: expected });
+  return { code: 200, body: scaleOf(updated) };
+}
+
+export const SCALE_SUBRESOURCE: Subresource = {
+  async get(call) {
+    await call.store.awaitRevision(resourceVersionParam(call.query));
+    return { code: 200, body: scaleOf(await call.store.get(call.r, call.namespace ?? '', call.name)) };
+  },
+  update: (call) => writeScale(call, { scale: call.body }),
+  patch: (call) => writeScale(call, { contentType: call.contentType, patch: call.body }),
+};
