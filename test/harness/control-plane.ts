@@ -96,7 +96,15 @@ function signingArgs(pki: ClusterPkiPaths): string[] {
   return ['--cluster-signing-cert-file', pki.caCert, '--cluster-signing-key-file', pki.caKey];
 }
 
-export async function startControlPlane(opts: { extraArgs?: string[]; withControllers?: boolean; withScheduler?: boolean; controllerManagerArgs?: string[]; host?: string } = {}): Promise<ControlPlane> {
+export async function startControlPlane(opts: {
+  extraArgs?: string[];
+  /** Options for node itself before the apiserver's script (e.g. a test's --import preload). */
+  apiserverNodeArgs?: string[];
+  withControllers?: boolean;
+  withScheduler?: boolean;
+  controllerManagerArgs?: string[];
+  host?: string;
+} = {}): Promise<ControlPlane> {
   // Under this run's root: a run killed before stop() is swept by the next (run-root.ts).
   const dir = mkdtempSync(join(runRoot(), 'plane-'));
   const port = await freePort();
@@ -105,6 +113,7 @@ export async function startControlPlane(opts: { extraArgs?: string[]; withContro
   const server = `https://${host}:${port}`;
   const pki = await ensureClusterPki(join(dir, 'certs'), { server });
   const args = [
+    ...(opts.apiserverNodeArgs ?? []),
     join(DIST, 'cmd', 'apiserver.js'),
     '--data-dir', join(dir, 'data'),
     '--secure-port', String(port),

@@ -62,6 +62,9 @@ test('nesting beyond the limit is a 400, at the limit it decodes', () => {
   const indented = Array.from({ length: MAX_DEPTH + 1 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' x\n';
   rejects(() => decodeYaml(indented), 400, /nests deeper/);
   rejects(() => decodeYaml(`? ${nested(5000)}\n: v\n`), 400, /nests deeper/);
+  // Flow depth is counted on the lexer's tokens: brackets inside a scalar are not nesting.
+  const brackets = '['.repeat(MAX_DEPTH + 1) + '{'.repeat(MAX_DEPTH + 1);
+  assert.deepEqual(decodeYaml(`a: "${brackets}"\nb: '${brackets}'\nc: |\n  ${brackets}\n`).value, { a: brackets, b: brackets, c: `${brackets}\n` });
   // The decoder is intact afterwards (a stack overflow inside it could have broken it).
   assert.deepEqual(decodeYaml('a: [1, {b: c}]').value, { a: [1, { b: 'c' }] });
 });

@@ -8,7 +8,7 @@
 // leave V8 with a half-compiled regular expression that aborts the process on a later
 // request, so it must never happen.
 
-import { Composer, type CST, type Document, isAlias, isMap, isPair, isScalar, isSeq, Parser } from 'yaml';
+import { Composer, type CST, type Document, isAlias, isMap, isPair, isScalar, isSeq, Lexer, Parser } from 'yaml';
 import { badRequest, errorMessage } from '../../errors/index.js';
 import type { Decoded } from './json.js';
 import { checkPlainData, DEFAULT_LIMITS, forbiddenKeyError, isForbiddenKey, tooDeepError, type WireLimits } from './plain-data.js';
@@ -18,6 +18,28 @@ export const MAX_ALIAS_COUNT = 100;
 
 function firstLine(err: unknown): string {
   return errorMessage(err).split('\n')[0] ?? '';
+}
+
+/**
+ * Refuses flow collections ({…}, […]) nested deeper than maxDepth, from the lexer's tokens
+ * alone, before the parser builds a syntax tree. The parser spends about 1 KiB of heap per
+ * level of a deep flow collection (a 100 kB `[[[…]]]` costs ~50 MiB), and that heap
+ * outlives ordinary full collections (only V8's memory-reducing collections free it), so
+ * hostile bodies refused later, by checkSyntaxDepth, still grew the apiserver by tens of
+ * MiB each. The lexer is cheap (no tree; a quoted or block scalar is one token, so
+ * brackets inside one do not count) and, flow depth being part of the whole depth, this
+ * refuses nothing checkSyntaxDepth would accept.
+ */
+function checkFlowDepth(text: string, maxDepth: number): void {
+  let depth = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '{' || token === '[') {
+      depth += 1;
+      if (depth > maxDepth) throw tooDeepError(maxDepth);
+    } else if ((token === '}' || token === ']') && depth > 0) {
+      depth -= 1;
+    }
+  }
 }
 
 /** Refuses syntax trees nested deeper than maxDepth; iterative. */
@@ -67,6 +89,7 @@ function scan(root: unknown, maxDepth: number): string[] {
 }
 
 export function decodeYaml(text: string, limits: WireLimits = DEFAULT_LIMITS): Decoded {
+  checkFlowDepth(text, limits.maxDepth);
   const tokens = Array.from(new Parser().parse(text));
   checkSyntaxDepth(tokens, limits.maxDepth);
   // uniqueKeys off: duplicates are reported by scan(), as for JSON, per fieldValidation.
