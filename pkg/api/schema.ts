@@ -578,7 +578,7 @@ function walk(value: unknown, schema: Schema, path: string, out: Findings): void
     if (sub === undefined) {
       if (schema.open !== true) {
         out.unknown.push(p);
-        if (out.prune) delete value[k];
+        if (out.prune) Reflect.deleteProperty(value, k);
       }
       continue;
     }

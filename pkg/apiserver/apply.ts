@@ -97,7 +97,7 @@ function removeStale(live: unknown, previous: FieldTree, next: FieldTree): void 
     const kept = Object.hasOwn(next, segment) ? next[segment] : undefined;
     if (isObject(live) && segment.startsWith('f:')) {
       const field = segment.slice(2);
-      if (kept === undefined) delete live[field];
+      if (kept === undefined) Reflect.deleteProperty(live, field);
       else removeStale(own(live, field), sub, kept);
     } else if (Array.isArray(live)) {
       const i = listItemIndex(live, segment);
@@ -159,10 +159,10 @@ function removePath(tree: FieldTree, segments: string[]): void {
   if (head === undefined || !Object.hasOwn(tree, head)) return;
   const sub = tree[head];
   if (sub === undefined) return;
-  if (rest.length === 0) delete tree[head];
+  if (rest.length === 0) Reflect.deleteProperty(tree, head);
   else {
     removePath(sub, rest);
-    if (Object.keys(sub).filter((k) => k !== '.').length === 0) delete tree[head];
+    if (Object.keys(sub).filter((k) => k !== '.').length === 0) Reflect.deleteProperty(tree, head);
   }
 }
 

@@ -22,24 +22,26 @@ export async function awaitRevision(store: Store, revision: number, timeoutMs = 
   await new Promise<void>((resolve, reject) => {
     let latest = current;
     let settled = false;
-    let handle: WatchHandle | undefined;
+    // Set once store.watch returns; settle() may run before that (a synchronous replay).
+    const watch: { handle?: WatchHandle } = {};
     const settle = (err?: Error): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      handle?.stop();
+      watch.handle?.stop();
       if (err === undefined) resolve();
       else reject(err);
     };
     const timer = setTimeout(() => settle(tooLarge(revision, latest)), timeoutMs);
     // Every write is an event under '/', so following it sees each new revision.
-    handle = store.watch('/', current, {
+    const handle = store.watch('/', current, {
       onEvent: (ev) => {
         latest = ev.revision;
         if (ev.revision >= revision) settle();
       },
       onError: (err) => settle(err),
     });
+    watch.handle = handle;
     // The watch may have replayed up to the revision synchronously, before `handle` existed.
     if (settled) handle.stop();
   });

@@ -2,6 +2,7 @@
 // TLS (or a bearer token), keep-alive connections, paths from the resource registry, and
 // failures as ApiError (from the server's Status, or built from the HTTP code).
 
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isObject, type DeleteOptions, type KubeList, type KubeObject } from '../api/meta.js';
 import { apiVersionOf, resourcePath, type Resource, type ResourceInfo } from '../api/registry.js';
@@ -130,7 +131,7 @@ export class RestClient {
   }
 
   /** A request whose response body is streamed (logs -f); non-2xx answers become ApiError. */
-  stream(req: RawRequest): Promise<import('node:http').IncomingMessage> {
+  stream(req: RawRequest): Promise<IncomingMessage> {
     const url = new URL(this.url(req.path, req.query ?? {}));
     return new Promise((resolve, reject) => {
       const r = https.request(

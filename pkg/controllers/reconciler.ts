@@ -11,7 +11,7 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
-export type Reconcile = (key: string) => Promise<ReconcileResult | void>;
+export type Reconcile = (key: string) => Promise<ReconcileResult | undefined> | Promise<void>;
 
 /** An error retrying cannot fix: the key is dropped until an event enqueues it again. */
 export class TerminalError extends Error {

@@ -7,7 +7,8 @@ const cluster = { nameservers: ['10.244.1.1'], domain: 'cluster.local' };
 test('ClusterFirst pods get the cluster DNS, the namespace search path and ndots:5', () => {
   const conf = podResolvConf({}, 'shop', cluster);
   assert.deepEqual(conf, { nameservers: ['10.244.1.1'], searches: ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: ['ndots:5'] });
-  assert.equal(renderResolvConf(conf!), 'nameserver 10.244.1.1\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n');
+  assert.ok(conf);
+  assert.equal(renderResolvConf(conf), 'nameserver 10.244.1.1\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n');
 });
 
 test('hostNetwork pods fall back to the node resolver unless ClusterFirstWithHostNet', () => {

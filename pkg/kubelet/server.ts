@@ -127,9 +127,9 @@ async function serveExec(ws: WebSocket, runtime: ContainerRuntime, containerId: 
   const stdin = q.get('stdin') === 'true' || q.get('stdin') === '1';
   // Frames can arrive before the exec exists (kubectl sends stdin at once): hold them.
   const early: Buffer[] = [];
-  let handle: ((buf: Buffer) => void) | undefined;
+  const input: { handle?: (buf: Buffer) => void } = {};
   ws.on('message', (data: Buffer) => {
-    if (handle) handle(data);
+    if (input.handle) input.handle(data);
     else early.push(data);
   });
   let session;
@@ -143,7 +143,7 @@ async function serveExec(ws: WebSocket, runtime: ContainerRuntime, containerId: 
   const s = session;
   s.stdout.on('data', (c: Buffer) => ws.send(frame(CHANNEL.stdout, c)));
   s.stderr.on('data', (c: Buffer) => ws.send(frame(CHANNEL.stderr, c)));
-  handle = (buf: Buffer): void => {
+  const handle = (buf: Buffer): void => {
     const channel = buf[0];
     const body = buf.subarray(1);
     if (channel === CHANNEL.stdin) s.stdin?.write(body);
@@ -157,6 +157,7 @@ async function serveExec(ws: WebSocket, runtime: ContainerRuntime, containerId: 
     } else if (channel === CHANNEL.close && body[0] === CHANNEL.stdin) s.stdin?.end();
   };
   for (const buf of early.splice(0)) handle(buf);
+  input.handle = handle;
   ws.on('close', () => s.stdin?.end());
   const code = await s.exitCode;
   // Let buffered output drain before the status.

@@ -39,17 +39,18 @@ export function serviceEnv(services: Service[], namespace: string): EnvVar[] {
   }
   const out: EnvVar[] = [];
   for (const name of [...byName.keys()].sort()) {
-    const svc = byName.get(name)!;
-    const ip = svc.spec!.clusterIP!;
-    const ports = svc.spec?.ports ?? [];
+    const svc = byName.get(name);
+    const ip = svc?.spec?.clusterIP;
+    if (ip === undefined) continue; // never: only services with a cluster IP are kept
+    const ports = svc?.spec?.ports ?? [];
     const prefix = envName(name);
+    const first = ports[0];
     out.push({ name: `${prefix}_SERVICE_HOST`, value: ip });
-    if (ports.length > 0) out.push({ name: `${prefix}_SERVICE_PORT`, value: String(ports[0]!.port) });
+    if (first !== undefined) out.push({ name: `${prefix}_SERVICE_PORT`, value: String(first.port) });
     for (const p of ports) {
       if (p.name) out.push({ name: `${prefix}_SERVICE_PORT_${envName(p.name)}`, value: String(p.port) });
     }
-    if (ports.length > 0) {
-      const first = ports[0]!;
+    if (first !== undefined) {
       out.push({ name: `${prefix}_PORT`, value: `${(first.protocol ?? 'TCP').toLowerCase()}://${ip}:${first.port}` });
     }
     for (const p of ports) {

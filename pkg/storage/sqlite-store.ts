@@ -131,7 +131,8 @@ function decode(value: string, revision: number): KubeObject {
 
 /** The stored form: resourceVersion is the row id, never part of the JSON. */
 function encode(obj: KubeObject): string {
-  const { resourceVersion: _ignored, ...metadata } = obj.metadata;
+  const metadata = { ...obj.metadata };
+  delete metadata.resourceVersion;
   return JSON.stringify({ ...obj, metadata });
 }
 

@@ -72,7 +72,7 @@ function remove(doc: unknown, path: string): unknown {
   if (Array.isArray(parent)) return parent.splice(arrayIndex(parent, key, path, false), 1)[0];
   if (!Object.hasOwn(parent, key)) fail(`path "${path}" does not exist`);
   const v = parent[key];
-  delete parent[key];
+  Reflect.deleteProperty(parent, key);
   return v;
 }
 

@@ -11,7 +11,7 @@ function merge(original: unknown, patch: unknown): unknown {
   const result: Record<string, unknown> = isObject(original) ? { ...original } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (isForbiddenKey(k)) throw forbiddenKeyError(k, '');
-    if (v === null) delete result[k];
+    if (v === null) Reflect.deleteProperty(result, k);
     else result[k] = merge(own(result, k), v);
   }
   return result;

@@ -155,11 +155,11 @@ function mergeValue(original: unknown, patch: unknown, kind: KindRef, path: stri
     if (isForbiddenKey(k)) throw forbiddenKeyError(k, path.join('.'));
     if (isDirectiveKey(k)) continue;
     if (v === null) {
-      delete result[k];
+      Reflect.deleteProperty(result, k);
       continue;
     }
     const merged = mergeValue(own(result, k), v, kind, [...path, k]);
-    if (merged === undefined) delete result[k];
+    if (merged === undefined) Reflect.deleteProperty(result, k);
     else result[k] = merged;
   }
   for (const [k, v] of Object.entries(patch)) {
@@ -179,7 +179,7 @@ function mergeValue(original: unknown, patch: unknown, kind: KindRef, path: stri
   const retain = own(patch, RETAIN);
   if (retain !== undefined) {
     if (!Array.isArray(retain) || !retain.every((x) => typeof x === 'string')) throw badRequest('invalid patch format of retainKeys: $retainKeys must be a list of strings');
-    for (const k of Object.keys(result)) if (!retain.includes(k)) delete result[k];
+    for (const k of Object.keys(result)) if (!retain.includes(k)) Reflect.deleteProperty(result, k);
   }
   return result;
 }

@@ -28,7 +28,7 @@ export interface Strategy {
   /** Whether an object being deleted stays after its last finalizer went (a pod waits for its agent). */
   waitsAfterFinalizers(obj: KubeObject): boolean;
   /** Before a create is stored; returns an undo for when the write fails or is a dry run. */
-  beforeCreate?(obj: KubeObject): (() => void) | void;
+  beforeCreate?(obj: KubeObject): (() => void) | undefined;
   /** Before an update is validated: may carry fields over from the stored object. */
   beforeUpdate?(next: KubeObject, prev: KubeObject): void;
   /** After an object is gone from the store. */

@@ -39,7 +39,7 @@ function withLastApplied(obj: KubeObject, namespace: string | undefined): { obje
   const recorded = deepCopy(obj);
   if (namespace !== undefined) recorded.metadata.namespace = namespace;
   const annotations = { ...(recorded.metadata.annotations ?? {}) };
-  delete annotations[LAST_APPLIED];
+  Reflect.deleteProperty(annotations, LAST_APPLIED);
   if (Object.keys(annotations).length > 0) recorded.metadata.annotations = annotations;
   else delete recorded.metadata.annotations;
   const lastApplied = JSON.stringify(recorded) + '\n';

@@ -29,7 +29,7 @@ export class BootstrapSignerController {
     secrets.addHandler({ onAdd: onSecret, onUpdate: (_o, n) => onSecret(n), onDelete: onSecret });
   }
 
-  async reconcile(): Promise<ReconcileResult | void> {
+  async reconcile(): Promise<ReconcileResult | undefined> {
     const cm = this.configMaps.get(KEY);
     if (cm === undefined) return;
     const data = cm.data ?? {};

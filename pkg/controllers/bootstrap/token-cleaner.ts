@@ -21,7 +21,7 @@ export class TokenCleanerController {
     secrets.addHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n) });
   }
 
-  async reconcile(key: string): Promise<ReconcileResult | void> {
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const secret = this.secrets.get(key);
     const token = secret === undefined ? undefined : parseBootstrapTokenSecret(secret);
     if (token === undefined || token.expiration === undefined || token.deleting) return;

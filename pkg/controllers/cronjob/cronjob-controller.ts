@@ -37,7 +37,7 @@ export class CronJobController {
     jobs.addHandler({ onAdd: onJob, onUpdate: (_o, j) => onJob(j), onDelete: onJob });
   }
 
-  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const cj = this.cronjobs.get(key);
     if (cj === undefined || cj.metadata.deletionTimestamp !== undefined) return;
     const spec: Partial<CronJobSpec> = cj.spec ?? {};

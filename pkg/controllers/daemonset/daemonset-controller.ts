@@ -64,7 +64,7 @@ export class DaemonSetController {
     return taintsOf(node).every((t) => (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute') || tolerates(probe, t));
   }
 
-  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const ds = this.daemonsets.get(key);
     if (ds === undefined || ds.metadata.deletionTimestamp !== undefined) return;
     const spec = ds.spec;

@@ -31,7 +31,7 @@ function specOf(d: DeploymentView): Partial<DeploymentSpec> {
 
 function withoutHash(template: Readonly<PodTemplateSpec> | undefined): PodTemplateSpec | undefined {
   const t = structuredClone(template);
-  if (t?.metadata?.labels) delete t.metadata.labels[HASH_LABEL];
+  if (t?.metadata?.labels) Reflect.deleteProperty(t.metadata.labels, HASH_LABEL);
   return t;
 }
 
@@ -74,7 +74,7 @@ export class DeploymentController {
     }, { namespace: rs.metadata.namespace });
   }
 
-  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const d = this.deployments.get(key);
     if (d === undefined || d.metadata.deletionTimestamp !== undefined) return;
     const spec = specOf(d);
@@ -132,7 +132,7 @@ export class DeploymentController {
     return result;
   }
 
-  private async recreate(_d: DeploymentView, newRs: RsView, olds: RsView[], replicas: number): Promise<{ requeueAfterMs?: number } | void> {
+  private async recreate(_d: DeploymentView, newRs: RsView, olds: RsView[], replicas: number): Promise<{ requeueAfterMs?: number } | undefined> {
     for (const rs of olds) await this.scale(rs, 0);
     const oldPodsLeft = olds.some((rs) => statusOf(rs).replicas > 0);
     const oldPods = this.pods.byIndex('namespace', newRs.metadata.namespace ?? '').filter((p) => olds.some((rs) => controllerOf(p)?.uid === rs.metadata.uid) && isActive(p));
@@ -146,7 +146,7 @@ export class DeploymentController {
     return this.pods.byIndex('namespace', rs.metadata.namespace ?? '').filter((p) => controllerOf(p)?.uid === rs.metadata.uid && isActive(p) && isAvailable(p, minReadySeconds, now)).length;
   }
 
-  private async rollingUpdate(d: DeploymentView, newRs: RsView, olds: RsView[], replicas: number): Promise<{ requeueAfterMs?: number } | void> {
+  private async rollingUpdate(d: DeploymentView, newRs: RsView, olds: RsView[], replicas: number): Promise<{ requeueAfterMs?: number } | undefined> {
     const spec = specOf(d);
     const minReady = spec.minReadySeconds ?? 0;
     let surge = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');

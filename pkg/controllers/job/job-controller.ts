@@ -43,7 +43,7 @@ export class JobController {
     pods.addHandler({ onAdd: (p) => onPod(p, true), onUpdate: (_o, p) => onPod(p, false), onDelete: (p) => onPod(p, false) });
   }
 
-  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const job = this.jobs.get(key);
     if (job === undefined || job.metadata.deletionTimestamp !== undefined) return;
     const spec: Partial<JobSpec> = job.spec ?? {};

@@ -60,7 +60,7 @@ export class ReplicaSetController {
     });
   }
 
-  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const rs = this.replicasets.get(key);
     if (rs === undefined) {
       this.expectations.forget(key);

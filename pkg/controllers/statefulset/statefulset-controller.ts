@@ -41,7 +41,7 @@ export class StatefulSetController {
     pods.addHandler({ onAdd: onPod, onUpdate: (_o, p) => onPod(p), onDelete: onPod });
   }
 
-  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const set = this.sets.get(key);
     if (set === undefined || set.metadata.deletionTimestamp !== undefined) return;
     const spec: Partial<StatefulSetSpec> = set.spec ?? {};
@@ -113,7 +113,7 @@ export class StatefulSetController {
     }
   }
 
-  private async finish(set: SetView, pods: PodView[], hash: string): Promise<{ requeueAfterMs?: number } | void> {
+  private async finish(set: SetView, pods: PodView[], hash: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const spec: Partial<StatefulSetSpec> = set.spec ?? {};
     const live = pods.filter((p) => p.metadata.deletionTimestamp === undefined && !isTerminal(p));
     const now = Date.now();

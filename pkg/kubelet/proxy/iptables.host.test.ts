@@ -62,7 +62,9 @@ test('apply, resync without a service, cleanup; another prefix\'s chains stay th
   await ipt.sync({ chains, services: [web, empty], endpoints: eps, clusterCIDR });
   await ipt.sync({ chains, services: [web, empty], endpoints: eps, clusterCIDR });
   nat = save('nat');
-  assert.ok(!nat.includes(goneChains[0]!), 'stale SVC chain deleted');
+  const [goneChain] = goneChains;
+  assert.ok(goneChain !== undefined);
+  assert.ok(!nat.includes(goneChain), 'stale SVC chain deleted');
   assert.ok(!nat.includes('10.244.1.4'), 'stale SEP deleted');
   assert.ok(!nat.includes('ns/gone'));
   assert.equal(count(nat, '-A PREROUTING -m comment --comment "coxswain service portals" -j COX-SERVICES'), 1, 'jumps not duplicated');

@@ -51,9 +51,11 @@ test('spreads over ready endpoints only with decreasing probabilities', () => {
   const svcRules = nat.filter((l) => l.startsWith(`-A ${svcChain} `));
   assert.equal(svcRules[0], `-A ${svcChain} -j COX-MARK-MASQ`);
   assert.equal(svcRules.length, 4);
-  assert.match(svcRules[1]!, /--probability 0\.33333333333 /);
-  assert.match(svcRules[2]!, /--probability 0\.50000000000 /);
-  assert.doesNotMatch(svcRules[3]!, /statistic/);
+  const [, second, third, fourth] = svcRules;
+  assert.ok(second !== undefined && third !== undefined && fourth !== undefined);
+  assert.match(second, /--probability 0\.33333333333 /);
+  assert.match(third, /--probability 0\.50000000000 /);
+  assert.doesNotMatch(fourth, /statistic/);
   const dnats = nat.filter((l) => l.includes('DNAT'));
   assert.deepEqual(dnats.map((l) => l.split('--to-destination ')[1]).sort(), ['10.244.1.2:8080', '10.244.1.3:8080', '10.244.2.2:8080']);
   assert.ok(!out.includes('10.244.9.9'), 'not-ready address excluded');
@@ -128,7 +130,9 @@ test('stale service chains are declared, and deleted after the rules; other chai
   const decl = nat.indexOf(`:${stale} - [0:0]`);
   const del = nat.indexOf(`-X ${stale}`);
   assert.ok(decl >= 0 && del > decl);
-  assert.ok(nat.lastIndexOf(nat.find((l) => l.startsWith('-A '))!) < del);
+  const firstRule = nat.find((l) => l.startsWith('-A '));
+  assert.ok(firstRule !== undefined);
+  assert.ok(nat.lastIndexOf(firstRule) < del);
   assert.ok(nat.includes('-X COX-SEP-111111111111'));
   assert.ok(!nat.includes('-X COX-SERVICES'));
   assert.ok(section(out, 'filter').includes('-X COX-SVC-222222222222'));
