@@ -14,19 +14,51 @@ const program = new Command('apiserver')
   .requiredOption('--client-ca-file <file>', 'CA that signs client certificates')
   .addOption(new Option('--secure-port <port>', 'HTTPS port').default(d(DEFAULT_CONFIG.securePort)))
   .addOption(new Option('--bind-address <addr>', 'address to listen on').default(DEFAULT_CONFIG.bindAddress))
-  .addOption(new Option('--advertise-address <addr>', 'address advertised to clients').default(DEFAULT_CONFIG.advertiseAddress))
+  .addOption(
+    new Option('--advertise-address <addr>', 'address advertised to clients').default(DEFAULT_CONFIG.advertiseAddress),
+  )
   .addOption(new Option('--max-request-bytes <n>', 'request body limit').default(d(DEFAULT_CONFIG.maxBodyBytes)))
-  .addOption(new Option('--watch-history <revisions>', 'revisions kept for watch resumption').default(d(DEFAULT_CONFIG.historyRevisions)))
+  .addOption(
+    new Option('--watch-history <revisions>', 'revisions kept for watch resumption').default(
+      d(DEFAULT_CONFIG.historyRevisions),
+    ),
+  )
   .option('--kubelet-client-certificate <file>', 'client certificate for node agents (logs, exec)')
   .option('--kubelet-client-key <file>', 'key of that certificate')
-  .addOption(new Option('--compaction-interval <seconds>', 'seconds between compactions of watch history').default('60'))
+  .addOption(
+    new Option('--compaction-interval <seconds>', 'seconds between compactions of watch history').default('60'),
+  )
   .addOption(new Option('--bookmark-interval <seconds>', 'seconds between watch bookmarks').default('60'))
-  .addOption(new Option('--service-cluster-ip-range <cidr>', 'CIDR the Services\' ClusterIPs come from').default(DEFAULT_CONFIG.serviceClusterIPRange))
-  .addOption(new Option('--max-requests-inflight <n>', 'concurrent non-mutating requests before 429 (0: no limit)').default(d(DEFAULT_CONFIG.maxRequestsInflight)))
-  .addOption(new Option('--max-mutating-requests-inflight <n>', 'concurrent mutating requests before 429 (0: no limit)').default(d(DEFAULT_CONFIG.maxMutatingRequestsInflight)))
-  .addOption(new Option('--max-watches-per-user <n>', 'concurrent watches of one user before 429 (0: no limit)').default(d(DEFAULT_CONFIG.maxWatchesPerUser)))
-  .addOption(new Option('--max-watches <n>', 'concurrent watches in total before 429 (0: no limit)').default(d(DEFAULT_CONFIG.maxWatches)))
-  .addOption(new Option('--watch-max-buffer-bytes <n>', 'unread bytes after which a watcher is cut off').default(d(DEFAULT_CONFIG.watchMaxBufferedBytes)));
+  .addOption(
+    new Option('--service-cluster-ip-range <cidr>', "CIDR the Services' ClusterIPs come from").default(
+      DEFAULT_CONFIG.serviceClusterIPRange,
+    ),
+  )
+  .addOption(
+    new Option('--max-requests-inflight <n>', 'concurrent non-mutating requests before 429 (0: no limit)').default(
+      d(DEFAULT_CONFIG.maxRequestsInflight),
+    ),
+  )
+  .addOption(
+    new Option('--max-mutating-requests-inflight <n>', 'concurrent mutating requests before 429 (0: no limit)').default(
+      d(DEFAULT_CONFIG.maxMutatingRequestsInflight),
+    ),
+  )
+  .addOption(
+    new Option('--max-watches-per-user <n>', 'concurrent watches of one user before 429 (0: no limit)').default(
+      d(DEFAULT_CONFIG.maxWatchesPerUser),
+    ),
+  )
+  .addOption(
+    new Option('--max-watches <n>', 'concurrent watches in total before 429 (0: no limit)').default(
+      d(DEFAULT_CONFIG.maxWatches),
+    ),
+  )
+  .addOption(
+    new Option('--watch-max-buffer-bytes <n>', 'unread bytes after which a watcher is cut off').default(
+      d(DEFAULT_CONFIG.watchMaxBufferedBytes),
+    ),
+  );
 program.parse();
 
 const config = configOrExit('apiserver', () => apiServerConfig(program.opts<ApiServerFlags>()));

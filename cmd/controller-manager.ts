@@ -11,15 +11,23 @@ import { run } from '../pkg/controllers/run.js';
 const program = new Command('controller-manager')
   .description('Coxswain controller-manager: turns desired state into actual state')
   .requiredOption('--kubeconfig <file>', 'kubeconfig with the controller-manager identity')
-  .option('--controllers <names>', `comma-separated controllers to run (${CONTROLLER_NAMES.join(',')})`, CONTROLLER_NAMES.join(','))
+  .option(
+    '--controllers <names>',
+    `comma-separated controllers to run (${CONTROLLER_NAMES.join(',')})`,
+    CONTROLLER_NAMES.join(','),
+  )
   .option('--node-monitor-grace-period <seconds>', 'how long a node may go without renewing its lease', '50')
   .option('--cluster-signing-cert-file <file>', 'CA certificate that signs kubelet certificates (csrsigning)')
   .option('--cluster-signing-key-file <file>', 'key of that CA')
   .option('--cluster-signing-duration <duration>', 'longest validity of a signed certificate', '8760h')
   .option('--allocate-node-cidrs <bool>', 'give every node a pod CIDR (nodeipam)', 'true')
   .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster', '10.244.0.0/16')
-  .option('--node-cidr-mask-size <bits>', 'size of each node\'s pod CIDR', '24')
-  .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: keep all)', '12500')
+  .option('--node-cidr-mask-size <bits>', "size of each node's pod CIDR", '24')
+  .option(
+    '--terminated-pod-gc-threshold <n>',
+    'terminated pods kept before the oldest are deleted (0: keep all)',
+    '12500',
+  )
   .option('--pod-gc-quarantine <seconds>', 'how long a Node must be missing before its pods are deleted', '40')
   .option('--pod-gc-period <seconds>', 'time between pod garbage collection passes', '20')
   .option('--leader-elect <bool>', 'elect a leader among controller-managers', 'true')
@@ -28,5 +36,7 @@ const program = new Command('controller-manager')
   .option('--leader-elect-retry-period <seconds>', 'retry period', '2');
 program.parse();
 
-const config = configOrExit('controller-manager', () => controllerManagerConfig(program.opts<ControllerManagerFlags>()));
+const config = configOrExit('controller-manager', () =>
+  controllerManagerConfig(program.opts<ControllerManagerFlags>()),
+);
 await run(config, processSignal());

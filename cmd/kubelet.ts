@@ -4,26 +4,41 @@
 import os from 'node:os';
 import { Command } from 'commander';
 import { configOrExit, createLogger, processSignal } from '../pkg/component/index.js';
-import { firstAddress, KubeletStartError, kubeletSettings, run, teardown, type KubeletFlags } from '../pkg/kubelet/index.js';
+import {
+  firstAddress,
+  KubeletStartError,
+  kubeletSettings,
+  run,
+  teardown,
+  type KubeletFlags,
+} from '../pkg/kubelet/index.js';
 
 const program = new Command('kubelet')
   .description('Coxswain node agent: runs the pods bound to this node in Docker')
   .option('--kubeconfig <file>', 'kubeconfig with this node\'s identity (made offline with "coxctl pki node")')
   .option('--tls-cert-file <file>', 'serving certificate for the logs/exec port (with --kubeconfig)')
   .option('--tls-private-key-file <file>', 'serving key (with --kubeconfig)')
-  .option('--client-ca-file <file>', 'CA that signs the apiserver\'s client certificate (with --kubeconfig)')
+  .option('--client-ca-file <file>', "CA that signs the apiserver's client certificate (with --kubeconfig)")
   .option('--server <url>', 'join: the apiserver to join (instead of --kubeconfig)')
   .option('--token <token>', 'join: a bootstrap token from "coxctl token create"')
-  .option('--discovery-token-ca-cert-hash <sha256:hex>', 'join: hash of the cluster CA\'s public key, to pin it')
+  .option('--discovery-token-ca-cert-hash <sha256:hex>', "join: hash of the cluster CA's public key, to pin it")
   .option('--node-name <name>', 'name of this node', os.hostname())
   .option('--node-ip <ip>', 'address of this node', firstAddress())
   .option('--docker-socket <path>', 'Docker socket', '/var/run/docker.sock')
   .option('--root-dir <dir>', 'state folder (pod volumes)', '/var/lib/coxswain/kubelet')
-  .option('--network <mode>', 'host-gw (pod CIDR bridge, routes, service proxy, DNS) or none (Docker network --pod-network only)', 'host-gw')
+  .option(
+    '--network <mode>',
+    'host-gw (pod CIDR bridge, routes, service proxy, DNS) or none (Docker network --pod-network only)',
+    'host-gw',
+  )
   .option('--pod-network <name>', 'Docker network for pod sandboxes with --network none', 'bridge')
   .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster', '10.244.0.0/16')
   .option('--cluster-domain <domain>', 'DNS domain of the cluster', 'cluster.local')
-  .option('--cluster-dns <ips>', 'comma-separated nameservers for pods (default: this agent\'s DNS on the pod gateway)', '')
+  .option(
+    '--cluster-dns <ips>',
+    "comma-separated nameservers for pods (default: this agent's DNS on the pod gateway)",
+    '',
+  )
   .option('--sandbox-image <image>', 'pod sandbox image', 'coxswain/pause:latest')
   .option('--port <port>', 'HTTPS port for logs and exec', '10250')
   .option('--max-pods <n>', 'pods this node accepts', '110')
@@ -31,7 +46,10 @@ const program = new Command('kubelet')
   .option('--lease-duration <seconds>', 'node lease duration', '40')
   .option('--lease-renew-interval <seconds>', 'how often the lease is renewed', '10')
   .option('--node-status-update-frequency <seconds>', 'longest gap between node status updates', '60')
-  .option('--teardown', 'remove what this cluster made on this machine (containers, pod network, routes, iptables chains; the cluster is the CA of --client-ca-file, --kubeconfig or --root-dir) and exit');
+  .option(
+    '--teardown',
+    'remove what this cluster made on this machine (containers, pod network, routes, iptables chains; the cluster is the CA of --client-ca-file, --kubeconfig or --root-dir) and exit',
+  );
 program.parse();
 
 const flags = program.opts<KubeletFlags>();

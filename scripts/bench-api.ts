@@ -16,7 +16,10 @@ const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
 const configmaps = resource('configmaps');
 const namespaces = resource('namespaces');
 
-async function createLoad(client: RestClient, opts: { concurrency: number; total: number; seconds: number; namespace: string; prefix: string }): Promise<{ perSec: number; p50: number; p99: number; done: number }> {
+async function createLoad(
+  client: RestClient,
+  opts: { concurrency: number; total: number; seconds: number; namespace: string; prefix: string },
+): Promise<{ perSec: number; p50: number; p99: number; done: number }> {
   const latencies: number[] = [];
   let next = 0;
   const deadline = performance.now() + opts.seconds * 1000;
@@ -25,17 +28,29 @@ async function createLoad(client: RestClient, opts: { concurrency: number; total
     while (next < opts.total && performance.now() < deadline) {
       const i = next++;
       const t0 = performance.now();
-      await client.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${opts.prefix}-${w}-${i}` }, data: { i: String(i) } }, { namespace: opts.namespace });
+      await client.create(
+        configmaps,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${opts.prefix}-${w}-${i}` }, data: { i: String(i) } },
+        { namespace: opts.namespace },
+      );
       latencies.push(performance.now() - t0);
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, (_, w) => worker(w)));
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { perSec: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), done: latencies.length };
+  return {
+    perSec: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    done: latencies.length,
+  };
 }
 
-async function watchLatency(client: RestClient, opts: { watchers: number; events: number; namespace: string }): Promise<{ p50: number; p99: number; delivered: number }> {
+async function watchLatency(
+  client: RestClient,
+  opts: { watchers: number; events: number; namespace: string },
+): Promise<{ p50: number; p99: number; delivered: number }> {
   const latencies: number[] = [];
   let ready = 0;
   const streams: { stop(): void }[] = [];
@@ -45,28 +60,45 @@ async function watchLatency(client: RestClient, opts: { watchers: number; events
     const timer = setTimeout(() => reject(new Error('watchers did not connect in time')), 60_000);
     for (let i = 0; i < opts.watchers; i++) {
       streams.push(
-        watchStream(client, configmaps, { namespace: opts.namespace, resourceVersion: rv }, {
-          onOpen: () => {
-            if (++ready === opts.watchers) {
-              clearTimeout(timer);
-              resolve();
-            }
+        watchStream(
+          client,
+          configmaps,
+          { namespace: opts.namespace, resourceVersion: rv },
+          {
+            onOpen: () => {
+              if (++ready === opts.watchers) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+            onEvent: (ev) => {
+              const sent = Number(ev.object.metadata.annotations?.['bench/sent'] ?? 'NaN');
+              if (!Number.isNaN(sent)) latencies.push(performance.timeOrigin + performance.now() - sent);
+            },
+            onClose: () => undefined,
           },
-          onEvent: (ev) => {
-            const sent = Number(ev.object.metadata.annotations?.['bench/sent'] ?? 'NaN');
-            if (!Number.isNaN(sent)) latencies.push(performance.timeOrigin + performance.now() - sent);
-          },
-          onClose: () => undefined,
-        }),
+        ),
       );
     }
   });
   for (let i = 0; i < opts.events; i++) {
-    await client.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `watched-${i}`, annotations: { 'bench/sent': String(performance.timeOrigin + performance.now()) } } }, { namespace: opts.namespace });
+    await client.create(
+      configmaps,
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: `watched-${i}`,
+          annotations: { 'bench/sent': String(performance.timeOrigin + performance.now()) },
+        },
+      },
+      { namespace: opts.namespace },
+    );
     await new Promise((r) => setTimeout(r, 20));
   }
   const deadline = Date.now() + 30_000;
-  while (latencies.length < opts.watchers * opts.events && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (latencies.length < opts.watchers * opts.events && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
   for (const s of streams) s.stop();
   latencies.sort((a, b) => a - b);
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), delivered: latencies.length };
@@ -80,7 +112,13 @@ export async function benchApi(): Promise<void> {
     await client.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-watch' } });
     // Warm up connections and JIT.
     await createLoad(client, { concurrency: 50, total: 500, seconds: 10, namespace: 'bench', prefix: 'warm' });
-    const api = await createLoad(client, { concurrency: 50, total: 20_000, seconds: 10, namespace: 'bench', prefix: 'load' });
+    const api = await createLoad(client, {
+      concurrency: 50,
+      total: 20_000,
+      seconds: 10,
+      namespace: 'bench',
+      prefix: 'load',
+    });
     const watch = await watchLatency(client, { watchers: 500, events: 50, namespace: 'bench-watch' });
     client.close();
     const store = await benchStore({ concurrency: 50, total: 20_000, seconds: 10 });

@@ -16,12 +16,25 @@ async function baseline(): Promise<number> {
   const docker = new Docker({ socketPath: '/var/run/docker.sock' });
   const t0 = performance.now();
   try {
-    await Promise.all(Array.from({ length: REPLICAS }, async (_, i) => {
-      const sandbox = await docker.createContainer({ name: `bench-dep-pod-${i}`, Image: 'coxswain/pause:latest', Labels: { 'io.coxswain.bench': 'deploy' }, HostConfig: { NetworkMode: 'bridge', IpcMode: 'shareable' } });
-      await sandbox.start();
-      const app = await docker.createContainer({ name: `bench-dep-app-${i}`, Image: 'busybox:latest', Cmd: ['sleep', '3600'], Labels: { 'io.coxswain.bench': 'deploy' }, HostConfig: { NetworkMode: `container:${sandbox.id}` } });
-      await app.start();
-    }));
+    await Promise.all(
+      Array.from({ length: REPLICAS }, async (_, i) => {
+        const sandbox = await docker.createContainer({
+          name: `bench-dep-pod-${i}`,
+          Image: 'coxswain/pause:latest',
+          Labels: { 'io.coxswain.bench': 'deploy' },
+          HostConfig: { NetworkMode: 'bridge', IpcMode: 'shareable' },
+        });
+        await sandbox.start();
+        const app = await docker.createContainer({
+          name: `bench-dep-app-${i}`,
+          Image: 'busybox:latest',
+          Cmd: ['sleep', '3600'],
+          Labels: { 'io.coxswain.bench': 'deploy' },
+          HostConfig: { NetworkMode: `container:${sandbox.id}` },
+        });
+        await app.start();
+      }),
+    );
     return performance.now() - t0;
   } finally {
     const list = await docker.listContainers({ all: true, filters: { label: ['io.coxswain.bench=deploy'] } });
@@ -36,10 +49,27 @@ async function coxswain(): Promise<number> {
   const home = mkdtempSync(join(tmpdir(), 'bench-deploy-'));
   try {
     const file = join(home, 'deploy.yaml');
-    writeFileSync(file, JSON.stringify({
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fifty', namespace: 'default' },
-      spec: { replicas: REPLICAS, selector: { matchLabels: { app: 'fifty' } }, template: { metadata: { labels: { app: 'fifty' } }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] } } },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'fifty', namespace: 'default' },
+        spec: {
+          replicas: REPLICAS,
+          selector: { matchLabels: { app: 'fifty' } },
+          template: {
+            metadata: { labels: { app: 'fifty' } },
+            spec: {
+              terminationGracePeriodSeconds: 0,
+              containers: [
+                { name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] },
+              ],
+            },
+          },
+        },
+      }),
+    );
     const t0 = performance.now();
     const res = await kubectl(plane.pki.adminKubeconfig, home, ['apply', '-f', file]);
     if (res.code !== 0) throw new Error(res.stderr);

@@ -22,31 +22,50 @@ async function viaCoxswain(): Promise<number[]> {
     const rv = (await client.list(R.pods, { namespace: 'default' })).metadata.resourceVersion ?? '0';
     const done = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`only ${latencies.size}/${PODS} pods Running in time`)), 180_000);
-      const stream = watchStream(client, R.pods, { namespace: 'default', resourceVersion: rv }, {
-        onEvent: (ev) => {
-          const p = ev.object as KubeObject & { status?: { phase?: string } };
-          const name = p.metadata.name ?? '';
-          const t0 = startedAt.get(name);
-          if (p.status?.phase === 'Running' && t0 !== undefined && !latencies.has(name)) {
-            latencies.set(name, performance.now() - t0);
-            if (latencies.size === PODS) {
-              clearTimeout(timer);
-              stream.stop();
-              resolve();
+      const stream = watchStream(
+        client,
+        R.pods,
+        { namespace: 'default', resourceVersion: rv },
+        {
+          onEvent: (ev) => {
+            const p = ev.object as KubeObject & { status?: { phase?: string } };
+            const name = p.metadata.name ?? '';
+            const t0 = startedAt.get(name);
+            if (p.status?.phase === 'Running' && t0 !== undefined && !latencies.has(name)) {
+              latencies.set(name, performance.now() - t0);
+              if (latencies.size === PODS) {
+                clearTimeout(timer);
+                stream.stop();
+                resolve();
+              }
             }
-          }
+          },
+          onClose: () => undefined,
         },
-        onClose: () => undefined,
-      });
+      );
     });
-    await Promise.all(Array.from({ length: PODS }, async (_, i) => {
-      const name = `bench-${i}`;
-      startedAt.set(name, performance.now());
-      await client.create(R.pods, {
-        apiVersion: 'v1', kind: 'Pod', metadata: { name },
-        spec: { nodeName: agent.name, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
-      }, { namespace: 'default' });
-    }));
+    await Promise.all(
+      Array.from({ length: PODS }, async (_, i) => {
+        const name = `bench-${i}`;
+        startedAt.set(name, performance.now());
+        await client.create(
+          R.pods,
+          {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name },
+            spec: {
+              nodeName: agent.name,
+              terminationGracePeriodSeconds: 0,
+              containers: [
+                { name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] },
+              ],
+            },
+          },
+          { namespace: 'default' },
+        );
+      }),
+    );
     await done;
     return [...latencies.values()];
   } finally {
@@ -62,14 +81,27 @@ async function viaDocker(): Promise<number[]> {
   const label = { 'io.coxswain.bench': 'baseline' };
   const latencies: number[] = [];
   try {
-    await Promise.all(Array.from({ length: PODS }, async (_, i) => {
-      const t0 = performance.now();
-      const sandbox = await docker.createContainer({ name: `bench-baseline-pod-${i}`, Image: 'coxswain/pause:latest', Labels: label, HostConfig: { NetworkMode: 'bridge', IpcMode: 'shareable' } });
-      await sandbox.start();
-      const app = await docker.createContainer({ name: `bench-baseline-app-${i}`, Image: 'busybox:latest', Cmd: ['sleep', '3600'], Labels: label, HostConfig: { NetworkMode: `container:${sandbox.id}`, IpcMode: `container:${sandbox.id}` } });
-      await app.start();
-      latencies.push(performance.now() - t0);
-    }));
+    await Promise.all(
+      Array.from({ length: PODS }, async (_, i) => {
+        const t0 = performance.now();
+        const sandbox = await docker.createContainer({
+          name: `bench-baseline-pod-${i}`,
+          Image: 'coxswain/pause:latest',
+          Labels: label,
+          HostConfig: { NetworkMode: 'bridge', IpcMode: 'shareable' },
+        });
+        await sandbox.start();
+        const app = await docker.createContainer({
+          name: `bench-baseline-app-${i}`,
+          Image: 'busybox:latest',
+          Cmd: ['sleep', '3600'],
+          Labels: label,
+          HostConfig: { NetworkMode: `container:${sandbox.id}`, IpcMode: `container:${sandbox.id}` },
+        });
+        await app.start();
+        latencies.push(performance.now() - t0);
+      }),
+    );
     return latencies;
   } finally {
     const list = await docker.listContainers({ all: true, filters: { label: ['io.coxswain.bench=baseline'] } });
@@ -82,8 +114,16 @@ const coxswain = (await viaCoxswain()).sort((a, b) => a - b);
 const rows = [
   ['measure (30 pods at once, one node)', 'p50 ms', 'p99 ms'],
   ['Coxswain: create → Running (watch)', percentile(coxswain, 50).toFixed(0), percentile(coxswain, 99).toFixed(0)],
-  ['baseline: dockerode sandbox+app create/start', percentile(baseline, 50).toFixed(0), percentile(baseline, 99).toFixed(0)],
-  ['ratio Coxswain / baseline', (percentile(coxswain, 50) / percentile(baseline, 50)).toFixed(2), (percentile(coxswain, 99) / percentile(baseline, 99)).toFixed(2)],
+  [
+    'baseline: dockerode sandbox+app create/start',
+    percentile(baseline, 50).toFixed(0),
+    percentile(baseline, 99).toFixed(0),
+  ],
+  [
+    'ratio Coxswain / baseline',
+    (percentile(coxswain, 50) / percentile(baseline, 50)).toFixed(2),
+    (percentile(coxswain, 99) / percentile(baseline, 99)).toFixed(2),
+  ],
 ];
 for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(i === 0 ? 48 : 10)).join('') + '\n');
 process.stdout.write('targets: p50 within 1.5x of the baseline, p99 under 5000 ms\n');

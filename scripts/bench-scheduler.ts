@@ -23,16 +23,29 @@ function rssMiB(p: ChildProcess | undefined): number {
 }
 
 async function inBatches<T>(n: number, batch: number, make: (i: number) => Promise<T>): Promise<void> {
-  for (let i = 0; i < n; i += batch) await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, k) => make(i + k)));
+  for (let i = 0; i < n; i += batch)
+    await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, k) => make(i + k)));
 }
 
-const plane = await startControlPlane({ withControllers: true, withScheduler: true, controllerManagerArgs: ['--controllers', 'namespace,replicaset,deployment,endpoints,serviceaccount,garbagecollector'] });
+const plane = await startControlPlane({
+  withControllers: true,
+  withScheduler: true,
+  controllerManagerArgs: ['--controllers', 'namespace,replicaset,deployment,endpoints,serviceaccount,garbagecollector'],
+});
 const client = adminClient(plane);
 try {
-  await inBatches(NODES, 100, (i) => client.create(R.nodes, {
-    apiVersion: 'v1', kind: 'Node', metadata: { name: `hollow-${i}`, labels: { 'kubernetes.io/hostname': `hollow-${i}` } },
-    status: { capacity: { cpu: '4', memory: '16Gi', pods: '110' }, allocatable: { cpu: '4', memory: '16Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
-  }));
+  await inBatches(NODES, 100, (i) =>
+    client.create(R.nodes, {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: `hollow-${i}`, labels: { 'kubernetes.io/hostname': `hollow-${i}` } },
+      status: {
+        capacity: { cpu: '4', memory: '16Gi', pods: '110' },
+        allocatable: { cpu: '4', memory: '16Gi', pods: '110' },
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }],
+      },
+    }),
+  );
   // Let the scheduler's cache take in the nodes.
   await new Promise((r) => setTimeout(r, 2000));
   const created = new Map<string, number>();
@@ -41,47 +54,72 @@ try {
   const done = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${bound.length}/${PODS} bound in time`)), 600_000);
     const seen = new Set<string>();
-    const stream = watchStream(client, R.pods, { namespace: 'default', resourceVersion: rv }, {
-      onEvent: (ev) => {
-        const p = ev.object as KubeObject;
-        const name = p.metadata.name ?? '';
-        const node = ((p['spec'] ?? {}) as { nodeName?: string }).nodeName;
-        const t0 = created.get(name);
-        if (node && t0 !== undefined && !seen.has(name)) {
-          seen.add(name);
-          bound.push(performance.now() - t0);
-          if (bound.length === PODS) {
-            clearTimeout(timer);
-            stream.stop();
-            resolve();
+    const stream = watchStream(
+      client,
+      R.pods,
+      { namespace: 'default', resourceVersion: rv },
+      {
+        onEvent: (ev) => {
+          const p = ev.object as KubeObject;
+          const name = p.metadata.name ?? '';
+          const node = ((p['spec'] ?? {}) as { nodeName?: string }).nodeName;
+          const t0 = created.get(name);
+          if (node && t0 !== undefined && !seen.has(name)) {
+            seen.add(name);
+            bound.push(performance.now() - t0);
+            if (bound.length === PODS) {
+              clearTimeout(timer);
+              stream.stop();
+              resolve();
+            }
           }
-        }
+        },
+        onClose: () => undefined,
       },
-      onClose: () => undefined,
-    });
+    );
   });
   const start = performance.now();
   await inBatches(PODS, 50, async (i) => {
     const name = `pod-${i}`;
     created.set(name, performance.now());
-    await client.create(R.pods, {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name },
-      spec: { containers: [{ name: 'c', image: 'busybox:latest', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
-    }, { namespace: 'default' });
+    await client.create(
+      R.pods,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        spec: {
+          containers: [{ name: 'c', image: 'busybox:latest', resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+        },
+      },
+      { namespace: 'default' },
+    );
   });
   await done;
   const elapsed = (performance.now() - start) / 1000;
   bound.sort((a, b) => a - b);
-  const mem = { apiserver: rssMiB(plane.apiserver), scheduler: rssMiB(plane.scheduler), controllerManager: rssMiB(plane.controllerManager) };
+  const mem = {
+    apiserver: rssMiB(plane.apiserver),
+    scheduler: rssMiB(plane.scheduler),
+    controllerManager: rssMiB(plane.controllerManager),
+  };
   const rows = [
     [`scheduler, ${NODES} hollow nodes, ${PODS} pods`, 'value', 'reference'],
-    ['pods bound per second (create → bound, whole run)', (PODS / elapsed).toFixed(0), 'kube-scheduler floor 680 (SchedulingBasic 5000 nodes/10k pods); aim ≥ 1000'],
+    [
+      'pods bound per second (create → bound, whole run)',
+      (PODS / elapsed).toFixed(0),
+      'kube-scheduler floor 680 (SchedulingBasic 5000 nodes/10k pods); aim ≥ 1000',
+    ],
     ['create → bound latency p50 ms', percentile(bound, 50).toFixed(0), ''],
     ['create → bound latency p99 ms', percentile(bound, 99).toFixed(0), ''],
     ['RSS apiserver MiB', mem.apiserver.toFixed(0), ''],
     ['RSS scheduler MiB', mem.scheduler.toFixed(0), ''],
     ['RSS controller-manager MiB', mem.controllerManager.toFixed(0), ''],
-    ['RSS total MiB', (mem.apiserver + mem.scheduler + mem.controllerManager).toFixed(0), 'k3s server ≈ 1400; aim < 400'],
+    [
+      'RSS total MiB',
+      (mem.apiserver + mem.scheduler + mem.controllerManager).toFixed(0),
+      'k3s server ≈ 1400; aim < 400',
+    ],
   ];
   for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(i === 0 ? 52 : 10)).join('') + '\n');
 } finally {

@@ -55,7 +55,12 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<StoreBen
         await store.create(`/registry/core/configmaps/bench/cm-${i}`, {
           apiVersion: 'v1',
           kind: 'ConfigMap',
-          metadata: { name: `cm-${i}`, namespace: 'bench', uid: `uid-${i}`, creationTimestamp: new Date().toISOString() },
+          metadata: {
+            name: `cm-${i}`,
+            namespace: 'bench',
+            uid: `uid-${i}`,
+            creationTimestamp: new Date().toISOString(),
+          },
           data: { i: String(i) },
         });
         latencies.push(performance.now() - t0);
@@ -64,7 +69,11 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<StoreBen
     await Promise.all(Array.from({ length: concurrency }, caller));
     const elapsed = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
-    return { createsPerSec: latencies.length / elapsed, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+    return {
+      createsPerSec: latencies.length / elapsed,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+    };
   } finally {
     await cache?.close();
     await sqlite.close();
@@ -80,7 +89,9 @@ async function main(): Promise<void> {
   console.log('50 concurrent callers, 20,000 creates or 10 s');
   console.log(`${'path'.padEnd(26)}${'creates/s'.padStart(12)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`);
   for (const [name, r] of rows) {
-    console.log(`${name.padEnd(26)}${r.createsPerSec.toFixed(0).padStart(12)}${r.p50Ms.toFixed(2).padStart(10)}${r.p99Ms.toFixed(2).padStart(10)}`);
+    console.log(
+      `${name.padEnd(26)}${r.createsPerSec.toFixed(0).padStart(12)}${r.p50Ms.toFixed(2).padStart(10)}${r.p99Ms.toFixed(2).padStart(10)}`,
+    );
   }
 }
 

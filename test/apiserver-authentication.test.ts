@@ -34,18 +34,34 @@ test('a request without credentials is the anonymous user: 403 Status and no dat
 });
 
 test('the anonymous user may read kube-public/cluster-info, which names the CA and the server', async () => {
-  const res = await rawRequest({ port: plane.port, method: 'GET', path: '/api/v1/namespaces/kube-public/configmaps/cluster-info', ca });
+  const res = await rawRequest({
+    port: plane.port,
+    method: 'GET',
+    path: '/api/v1/namespaces/kube-public/configmaps/cluster-info',
+    ca,
+  });
   assert.equal(res.status, 200, res.body);
   const cm = JSON.parse(res.body) as { data: Record<string, string> };
   assert.match(cm.data['kubeconfig'] ?? '', new RegExp(`server: https://127.0.0.1:${plane.port}`));
   assert.ok((cm.data['kubeconfig'] ?? '').includes(Buffer.from(ca).toString('base64')));
-  const other = await rawRequest({ port: plane.port, method: 'GET', path: '/api/v1/namespaces/kube-public/configmaps', ca });
+  const other = await rawRequest({
+    port: plane.port,
+    method: 'GET',
+    path: '/api/v1/namespaces/kube-public/configmaps',
+    ca,
+  });
   assert.equal(other.status, 403);
 });
 
 test('a bearer token that is not a live bootstrap token gets 401', async () => {
   for (const token of ['abcdef.0123456789abcdef', 'not-a-token']) {
-    const res = await rawRequest({ port: plane.port, method: 'GET', path: '/apis/certificates.k8s.io/v1/certificatesigningrequests', ca, headers: { Authorization: `Bearer ${token}` } });
+    const res = await rawRequest({
+      port: plane.port,
+      method: 'GET',
+      path: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+      ca,
+      headers: { Authorization: `Bearer ${token}` },
+    });
     assert.equal(res.status, 401, res.body);
     assert.equal((JSON.parse(res.body) as { reason: string }).reason, 'Unauthorized');
   }
@@ -53,8 +69,19 @@ test('a bearer token that is not a live bootstrap token gets 401', async () => {
 
 test('a certificate from another CA is refused', async () => {
   const otherCa = await createCA('someone-else');
-  const intruder = await issueCertificate(otherCa, { commonName: 'admin', organizations: ['system:masters'], usages: ['client'] });
-  const outcome = await rawRequest({ port: plane.port, method: 'GET', path: '/api/v1/namespaces', ca, cert: intruder.certPem, key: intruder.keyPem }).then(
+  const intruder = await issueCertificate(otherCa, {
+    commonName: 'admin',
+    organizations: ['system:masters'],
+    usages: ['client'],
+  });
+  const outcome = await rawRequest({
+    port: plane.port,
+    method: 'GET',
+    path: '/api/v1/namespaces',
+    ca,
+    cert: intruder.certPem,
+    key: intruder.keyPem,
+  }).then(
     (res) => ({ status: res.status, body: res.body }),
     (err: Error) => ({ status: 0, body: err.message }),
   );
@@ -67,9 +94,13 @@ test('the admin certificate is served, and /version reports Kubernetes minor 32'
   const admin = { cert: readFileSync(plane.pki.adminCert, 'utf8'), key: readFileSync(plane.pki.adminKey, 'utf8') };
   const res = await rawRequest({ port: plane.port, method: 'GET', path: '/api/v1/namespaces', ca, ...admin });
   assert.equal(res.status, 200);
-  const names = (JSON.parse(res.body) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name).sort();
+  const names = (JSON.parse(res.body) as { items: { metadata: { name: string } }[] }).items
+    .map((i) => i.metadata.name)
+    .sort();
   assert.deepEqual(names, ['default', 'kube-node-lease', 'kube-public', 'kube-system']);
-  const version = JSON.parse((await rawRequest({ port: plane.port, method: 'GET', path: '/version', ca, ...admin })).body) as { major: string; minor: string };
+  const version = JSON.parse(
+    (await rawRequest({ port: plane.port, method: 'GET', path: '/version', ca, ...admin })).body,
+  ) as { major: string; minor: string };
   assert.equal(version.major, '1');
   assert.equal(version.minor, '32');
 });
@@ -77,31 +108,89 @@ test('the admin certificate is served, and /version reports Kubernetes minor 32'
 test('a node agent writes only its own Node and Lease and the pods bound to it (node authorization)', async () => {
   const admin = { cert: readFileSync(plane.pki.adminCert, 'utf8'), key: readFileSync(plane.pki.adminKey, 'utf8') };
   const caPair = { certPem: ca, keyPem: readFileSync(plane.pki.caKey, 'utf8') };
-  const n1 = await issueCertificate(caPair, { commonName: 'system:node:n1', organizations: ['system:nodes'], usages: ['client'] });
+  const n1 = await issueCertificate(caPair, {
+    commonName: 'system:node:n1',
+    organizations: ['system:nodes'],
+    usages: ['client'],
+  });
   const asNode = { cert: n1.certPem, key: n1.keyPem };
-  const call = async (who: { cert: string; key: string }, method: string, path: string, body?: unknown): Promise<number> =>
-    (await rawRequest({ port: plane.port, method, path, ca, ...who, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } } : {}) })).status;
+  const call = async (
+    who: { cert: string; key: string },
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<number> =>
+    (
+      await rawRequest({
+        port: plane.port,
+        method,
+        path,
+        ca,
+        ...who,
+        ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } } : {}),
+      })
+    ).status;
   const nodeBody = (name: string): unknown => ({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
   assert.equal(await call(asNode, 'POST', '/api/v1/nodes', nodeBody('n1')), 201, 'registers itself');
   assert.equal(await call(admin, 'POST', '/api/v1/nodes', nodeBody('n2')), 201);
   const merge = { 'Content-Type': 'application/merge-patch+json' };
   const patch = async (who: { cert: string; key: string }, path: string): Promise<number> =>
-    (await rawRequest({ port: plane.port, method: 'PATCH', path, ca, ...who, body: JSON.stringify({ metadata: { labels: { a: 'b' } } }), headers: merge })).status;
+    (
+      await rawRequest({
+        port: plane.port,
+        method: 'PATCH',
+        path,
+        ca,
+        ...who,
+        body: JSON.stringify({ metadata: { labels: { a: 'b' } } }),
+        headers: merge,
+      })
+    ).status;
   assert.equal(await patch(asNode, '/api/v1/nodes/n1'), 200, 'its own Node');
-  const other = await rawRequest({ port: plane.port, method: 'PATCH', path: '/api/v1/nodes/n2', ca, ...asNode, body: '{"metadata":{"labels":{"a":"b"}}}', headers: merge });
+  const other = await rawRequest({
+    port: plane.port,
+    method: 'PATCH',
+    path: '/api/v1/nodes/n2',
+    ca,
+    ...asNode,
+    body: '{"metadata":{"labels":{"a":"b"}}}',
+    headers: merge,
+  });
   assert.equal(other.status, 403, 'not another Node');
   assert.match(other.body, /User \\"system:node:n1\\" cannot patch resource \\"nodes\\"/);
   assert.equal(await call(asNode, 'GET', '/api/v1/nodes'), 200, 'reads are free');
-  const pod = (name: string, node: string): unknown => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] } });
+  const pod = (name: string, node: string): unknown => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
+  });
   assert.equal(await call(admin, 'POST', '/api/v1/namespaces/default/pods', pod('mine', 'n1')), 201);
   assert.equal(await call(admin, 'POST', '/api/v1/namespaces/default/pods', pod('theirs', 'n2')), 201);
   const status = async (name: string): Promise<number> =>
-    (await rawRequest({ port: plane.port, method: 'PATCH', path: `/api/v1/namespaces/default/pods/${name}/status`, ca, ...asNode, body: '{"status":{"phase":"Running"}}', headers: merge })).status;
+    (
+      await rawRequest({
+        port: plane.port,
+        method: 'PATCH',
+        path: `/api/v1/namespaces/default/pods/${name}/status`,
+        ca,
+        ...asNode,
+        body: '{"status":{"phase":"Running"}}',
+        headers: merge,
+      })
+    ).status;
   assert.equal(await status('mine'), 200, 'status of a pod bound to it');
   assert.equal(await status('theirs'), 403, 'not of a pod bound elsewhere');
   assert.equal(await call(asNode, 'DELETE', '/api/v1/namespaces/default/pods/theirs'), 403);
   // 202: a pod bound to a node is deleted gracefully.
   assert.equal(await call(asNode, 'DELETE', '/api/v1/namespaces/default/pods/mine'), 202);
   assert.equal(await call(asNode, 'DELETE', '/api/v1/namespaces/default/services/kubernetes'), 403, 'no other writes');
-  assert.equal(await call(asNode, 'POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }), 403);
+  assert.equal(
+    await call(asNode, 'POST', '/api/v1/namespaces/default/configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'x' },
+    }),
+    403,
+  );
 });

@@ -13,14 +13,26 @@ let plane: ControlPlane;
 let creds: { ca: string; cert: string; key: string };
 let pid: number | undefined;
 
-async function call(method: string, path: string, opts: { body?: unknown; contentType?: string; headers?: Record<string, string> } = {}): Promise<RawResponse & { json: Record<string, unknown> }> {
-  const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+async function call(
+  method: string,
+  path: string,
+  opts: { body?: unknown; contentType?: string; headers?: Record<string, string> } = {},
+): Promise<RawResponse & { json: Record<string, unknown> }> {
+  const payload =
+    opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (payload !== undefined) {
     headers['Content-Type'] = opts.contentType ?? 'application/json';
     headers['Content-Length'] = String(Buffer.byteLength(payload));
   }
-  const res = await rawRequest({ port: plane.port, method, path, ...creds, headers, ...(payload !== undefined ? { body: payload } : {}) });
+  const res = await rawRequest({
+    port: plane.port,
+    method,
+    path,
+    ...creds,
+    headers,
+    ...(payload !== undefined ? { body: payload } : {}),
+  });
   let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(res.body) as Record<string, unknown>;
@@ -43,29 +55,39 @@ async function revision(): Promise<number> {
 }
 
 /** Reads a chunked watch until `until` says enough or the stream ends (bounded by a timeout). */
-function watch(path: string, until: (events: { type: string; object: Record<string, unknown> }[]) => boolean, timeoutMs = 20_000): Promise<{ status: number; events: { type: string; object: Record<string, unknown> }[]; ended: boolean }> {
+function watch(
+  path: string,
+  until: (events: { type: string; object: Record<string, unknown> }[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<{ status: number; events: { type: string; object: Record<string, unknown> }[]; ended: boolean }> {
   return new Promise((resolve, reject) => {
     const events: { type: string; object: Record<string, unknown> }[] = [];
     let buffer = '';
-    const req = https.request({ host: '127.0.0.1', port: plane.port, method: 'GET', path, agent: false, ...creds }, (res) => {
-      const finish = (ended: boolean): void => {
-        clearTimeout(timer);
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, events, ended });
-      };
-      res.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          if (line.trim() !== '') events.push(JSON.parse(line) as { type: string; object: Record<string, unknown> });
-        }
-        if (until(events)) finish(false);
-      });
-      res.on('end', () => finish(true));
-    });
-    const timer = setTimeout(() => req.destroy(new Error(`watch ${path} saw ${JSON.stringify(events)} and nothing more`)), timeoutMs);
+    const req = https.request(
+      { host: '127.0.0.1', port: plane.port, method: 'GET', path, agent: false, ...creds },
+      (res) => {
+        const finish = (ended: boolean): void => {
+          clearTimeout(timer);
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, events, ended });
+        };
+        res.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString();
+          let nl: number;
+          while ((nl = buffer.indexOf('\n')) >= 0) {
+            const line = buffer.slice(0, nl);
+            buffer = buffer.slice(nl + 1);
+            if (line.trim() !== '') events.push(JSON.parse(line) as { type: string; object: Record<string, unknown> });
+          }
+          if (until(events)) finish(false);
+        });
+        res.on('end', () => finish(true));
+      },
+    );
+    const timer = setTimeout(
+      () => req.destroy(new Error(`watch ${path} saw ${JSON.stringify(events)} and nothing more`)),
+      timeoutMs,
+    );
     req.on('error', reject);
     req.end();
   });
@@ -79,7 +101,14 @@ before(async () => {
     cert: readFileSync(plane.pki.adminCert, 'utf8'),
     key: readFileSync(plane.pki.adminKey, 'utf8'),
   };
-  const res = await call('POST', '/api/v1/namespaces/default/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keep', labels: { app: 'keep' } }, data: { a: '1' } } });
+  const res = await call('POST', '/api/v1/namespaces/default/configmaps', {
+    body: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'keep', labels: { app: 'keep' } },
+      data: { a: '1' },
+    },
+  });
   assert.equal(res.status, 201);
 });
 after(async () => {
@@ -105,9 +134,22 @@ describe('paths and methods', () => {
     const rv = await revision();
     const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keep' } };
     assertStatus(await call('POST', '/api/v1/namespaces/default/configmaps/keep', { body }), 405, 'MethodNotAllowed');
-    assertStatus(await call('POST', '/api/v1/namespaces/default/pods/foo', { body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'foo' } } }), 405, 'MethodNotAllowed');
+    assertStatus(
+      await call('POST', '/api/v1/namespaces/default/pods/foo', {
+        body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'foo' } },
+      }),
+      405,
+      'MethodNotAllowed',
+    );
     assertStatus(await call('PUT', '/api/v1/namespaces/default/configmaps', { body }), 405, 'MethodNotAllowed');
-    assertStatus(await call('PATCH', '/api/v1/namespaces/default/configmaps', { body: {}, contentType: 'application/merge-patch+json' }), 405, 'MethodNotAllowed');
+    assertStatus(
+      await call('PATCH', '/api/v1/namespaces/default/configmaps', {
+        body: {},
+        contentType: 'application/merge-patch+json',
+      }),
+      405,
+      'MethodNotAllowed',
+    );
     assert.equal(await revision(), rv);
   });
 });
@@ -130,11 +172,19 @@ describe('resourceVersion', () => {
   test('a watch from a resourceVersion the server has not reached ends with 504 Too large resource version', async () => {
     const current = await revision();
     const future = current + 1000;
-    const res = await watch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${future}`, (evs) => evs.length > 0);
+    const res = await watch(
+      `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${future}`,
+      (evs) => evs.length > 0,
+    );
     assert.equal(res.status, 200);
     const ev = res.events[0];
     assert.equal(ev?.type, 'ERROR');
-    const status = ev.object as { code: number; reason: string; message: string; details: { causes: { reason: string }[]; retryAfterSeconds: number } };
+    const status = ev.object as {
+      code: number;
+      reason: string;
+      message: string;
+      details: { causes: { reason: string }[]; retryAfterSeconds: number };
+    };
     assert.equal(status.code, 504);
     assert.equal(status.reason, 'Timeout');
     assert.equal(status.message, `Too large resource version: ${future}, current: ${current}`);
@@ -148,9 +198,13 @@ describe('resourceVersion', () => {
     assertStatus(res, 504, 'Timeout');
     assert.match(String(res.json['message']), /^Too large resource version/);
     // The next revision arrives during the wait: the watch from it starts normally.
-    const next = await revision() + 1;
-    const watching = watch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${next - 1}`, (evs) => evs.some((e) => e.type === 'ADDED'));
-    const created = await call('POST', '/api/v1/namespaces/default/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' } } });
+    const next = (await revision()) + 1;
+    const watching = watch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${next - 1}`, (evs) =>
+      evs.some((e) => e.type === 'ADDED'),
+    );
+    const created = await call('POST', '/api/v1/namespaces/default/configmaps', {
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' } },
+    });
     assert.equal(created.status, 201);
     const seen = await watching;
     assert.equal(seen.events[0]?.type, 'ADDED');
@@ -161,22 +215,44 @@ describe('resourceVersion', () => {
 describe('watch timeouts', () => {
   test('timeoutSeconds=1e12 keeps the watch open (no timer overflow); timeoutSeconds=abc is 400', async () => {
     const rv = await revision();
-    const watching = watch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}&timeoutSeconds=1e12`, (evs) => evs.length > 0);
+    const watching = watch(
+      `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}&timeoutSeconds=1e12`,
+      (evs) => evs.length > 0,
+    );
     // The event is written after the watch is set up; a watch closed at once would end empty.
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal((await call('POST', '/api/v1/namespaces/default/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'long' } } })).status, 201);
+    assert.equal(
+      (
+        await call('POST', '/api/v1/namespaces/default/configmaps', {
+          body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'long' } },
+        })
+      ).status,
+      201,
+    );
     const res = await watching;
     assert.equal(res.ended, false, `the watch ended early: ${JSON.stringify(res.events)}`);
     assert.equal(res.events[0]?.type, 'ADDED');
     assert.equal((await call('DELETE', '/api/v1/namespaces/default/configmaps/long')).status, 200);
-    assertStatus(await call('GET', '/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=abc'), 400, 'BadRequest');
+    assertStatus(
+      await call('GET', '/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=abc'),
+      400,
+      'BadRequest',
+    );
   });
 });
 
 describe('label selectors', () => {
-  const list = (sel: string): Promise<RawResponse & { json: Record<string, unknown> }> => call('GET', `/api/v1/namespaces/default/configmaps?labelSelector=${encodeURIComponent(sel)}`);
+  const list = (sel: string): Promise<RawResponse & { json: Record<string, unknown> }> =>
+    call('GET', `/api/v1/namespaces/default/configmaps?labelSelector=${encodeURIComponent(sel)}`);
   test('keys and values within the label rules are served', async () => {
-    for (const sel of ['app=keep', `${'a'.repeat(63)}=x`, `${'p'.repeat(253)}/${'n'.repeat(63)}`, `example.com/app in (keep,${'v'.repeat(63)})`, 'app=', '!app']) {
+    for (const sel of [
+      'app=keep',
+      `${'a'.repeat(63)}=x`,
+      `${'p'.repeat(253)}/${'n'.repeat(63)}`,
+      `example.com/app in (keep,${'v'.repeat(63)})`,
+      'app=',
+      '!app',
+    ]) {
       const res = await list(sel);
       assert.equal(res.status, 200, `${sel}: ${res.body}`);
     }
@@ -201,7 +277,11 @@ describe('label selectors', () => {
   });
   test('a bad selector on deletecollection is 400 and deletes nothing', async () => {
     const rv = await revision();
-    assertStatus(await call('DELETE', `/api/v1/namespaces/default/configmaps?labelSelector=${'a'.repeat(64)}`), 400, 'BadRequest');
+    assertStatus(
+      await call('DELETE', `/api/v1/namespaces/default/configmaps?labelSelector=${'a'.repeat(64)}`),
+      400,
+      'BadRequest',
+    );
     assert.equal(await revision(), rv);
   });
 });
@@ -209,20 +289,51 @@ describe('label selectors', () => {
 describe('DeleteOptions', () => {
   test('wrong types are 400, an unknown propagationPolicy is 422 (as Kubernetes), and nothing is deleted', async () => {
     const rv = await revision();
-    for (const body of [{ gracePeriodSeconds: 'x' }, { gracePeriodSeconds: 1.5 }, { propagationPolicy: 5 }, { preconditions: 'x' }, { dryRun: 'All' }, { orphanDependents: 'yes' }, [1, 2], 'x']) {
+    for (const body of [
+      { gracePeriodSeconds: 'x' },
+      { gracePeriodSeconds: 1.5 },
+      { propagationPolicy: 5 },
+      { preconditions: 'x' },
+      { dryRun: 'All' },
+      { orphanDependents: 'yes' },
+      [1, 2],
+      'x',
+    ]) {
       assertStatus(await call('DELETE', '/api/v1/namespaces/default/configmaps/keep', { body }), 400, 'BadRequest');
     }
-    assertStatus(await call('DELETE', '/api/v1/namespaces/default/configmaps/keep?gracePeriodSeconds=x'), 400, 'BadRequest');
-    const policy = await call('DELETE', '/api/v1/namespaces/default/configmaps/keep', { body: { propagationPolicy: 'Sideways' } });
+    assertStatus(
+      await call('DELETE', '/api/v1/namespaces/default/configmaps/keep?gracePeriodSeconds=x'),
+      400,
+      'BadRequest',
+    );
+    const policy = await call('DELETE', '/api/v1/namespaces/default/configmaps/keep', {
+      body: { propagationPolicy: 'Sideways' },
+    });
     assertStatus(policy, 422, 'Invalid');
-    assert.match(String(policy.json['message']), /propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan"/);
-    assertStatus(await call('DELETE', '/api/v1/namespaces/default/configmaps/keep?propagationPolicy=Sideways'), 422, 'Invalid');
+    assert.match(
+      String(policy.json['message']),
+      /propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan"/,
+    );
+    assertStatus(
+      await call('DELETE', '/api/v1/namespaces/default/configmaps/keep?propagationPolicy=Sideways'),
+      422,
+      'Invalid',
+    );
     assert.equal(await revision(), rv);
     assert.equal((await call('GET', '/api/v1/namespaces/default/configmaps/keep')).status, 200);
   });
   test('well-formed DeleteOptions delete', async () => {
-    assert.equal((await call('POST', '/api/v1/namespaces/default/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gone' } } })).status, 201);
-    const res = await call('DELETE', '/api/v1/namespaces/default/configmaps/gone', { body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, propagationPolicy: 'Background' } });
+    assert.equal(
+      (
+        await call('POST', '/api/v1/namespaces/default/configmaps', {
+          body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gone' } },
+        })
+      ).status,
+      201,
+    );
+    const res = await call('DELETE', '/api/v1/namespaces/default/configmaps/gone', {
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, propagationPolicy: 'Background' },
+    });
     assert.equal(res.status, 200, res.body);
     assert.equal((await call('GET', '/api/v1/namespaces/default/configmaps/gone')).status, 404);
   });
@@ -230,11 +341,22 @@ describe('DeleteOptions', () => {
 
 describe('below the REST layer', () => {
   test('a websocket upgrade with a bad Sec-WebSocket-Version gets a 400 Status', async () => {
-    const headers = { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '99' };
+    const headers = {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version': '99',
+    };
     const res = await call('GET', '/api/v1/namespaces/default/configmaps?watch=true', { headers });
     assertStatus(res, 400, 'BadRequest');
     assert.match(String(res.json['message']), /Sec-WebSocket-Version/);
-    assertStatus(await call('GET', '/api/v1/namespaces/default/configmaps?watch=true', { headers: { ...headers, 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'short' } }), 400, 'BadRequest');
+    assertStatus(
+      await call('GET', '/api/v1/namespaces/default/configmaps?watch=true', {
+        headers: { ...headers, 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'short' },
+      }),
+      400,
+      'BadRequest',
+    );
   });
 
   test('a 200 KB header gets 431 as a Status, not a reset; a normal header is served', async () => {

@@ -29,7 +29,10 @@ async function call(method: string, path: string, body?: unknown, contentType = 
     path,
     ...creds,
     // Node sends a DELETE body without framing unless told its length.
-    headers: payload !== undefined ? { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(payload)) } : {},
+    headers:
+      payload !== undefined
+        ? { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(payload)) }
+        : {},
     ...(payload !== undefined ? { body: payload } : {}),
   });
   let parsed: Record<string, unknown> = {};
@@ -41,7 +44,12 @@ async function call(method: string, path: string, body?: unknown, contentType = 
   return { status: res.status, body: parsed };
 }
 
-async function ok(method: string, path: string, body?: unknown, contentType?: string): Promise<Record<string, unknown>> {
+async function ok(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType?: string,
+): Promise<Record<string, unknown>> {
   const res = await call(method, path, body, contentType);
   assert.ok(res.status >= 200 && res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
@@ -91,7 +99,12 @@ before(async () => {
   };
   await ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dry' } });
   await ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
-  await ok('POST', '/api/v1/namespaces/dry/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', labels: { app: 'dry' } }, data: { a: '1' } });
+  await ok('POST', '/api/v1/namespaces/dry/configmaps', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'cm', labels: { app: 'dry' } },
+    data: { a: '1' },
+  });
   await ok('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
   await ok('POST', '/api/v1/namespaces/dry/pods', pod('p', 'n1'));
   await ok('POST', '/api/v1/namespaces/dry/pods', pod('pending'));
@@ -99,14 +112,22 @@ before(async () => {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'd' },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'c', image: 'busybox:latest' }] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'd' } },
+      template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'c', image: 'busybox:latest' }] } },
+    },
   });
   const { csrPem } = await createCsr('system:node:n1', ['system:nodes']);
   await ok('POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
     metadata: { name: 'c1' },
-    spec: { request: Buffer.from(csrPem).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] },
+    spec: {
+      request: Buffer.from(csrPem).toString('base64'),
+      signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+      usages: ['digital signature', 'client auth'],
+    },
   });
 });
 after(async () => {
@@ -116,32 +137,179 @@ after(async () => {
 
 describe('every write path with dryRun leaves the store as it was', () => {
   const dry = '?dryRun=All';
-  const cases: { what: string; method: string; path: string; body?: unknown; contentType?: string; expect: number }[] = [
-    { what: 'create', method: 'POST', path: `/api/v1/namespaces/dry/configmaps${dry}`, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'new' } }, expect: 201 },
-    { what: 'create a Service (allocates, then gives back)', method: 'POST', path: `/api/v1/namespaces/dry/services${dry}`, body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } }, expect: 201 },
-    { what: 'update', method: 'PUT', path: `${PATHS.cm}${dry}`, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'dry' }, data: { a: '2' } }, expect: 200 },
-    { what: 'merge patch', method: 'PATCH', path: `${PATHS.cm}${dry}`, body: { data: { b: '3' } }, contentType: 'application/merge-patch+json', expect: 200 },
-    { what: 'JSON patch', method: 'PATCH', path: `${PATHS.cm}${dry}`, body: [{ op: 'add', path: '/data/c', value: '4' }], contentType: 'application/json-patch+json', expect: 200 },
-    { what: 'strategic merge patch', method: 'PATCH', path: `${PATHS.deploy}${dry}`, body: { spec: { replicas: 3 } }, contentType: 'application/strategic-merge-patch+json', expect: 200 },
-    { what: 'server-side apply of an existing object', method: 'PATCH', path: `${PATHS.cm}${dry}&fieldManager=test`, body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: "9"\n', contentType: 'application/apply-patch+yaml', expect: 200 },
-    { what: 'server-side apply creating an object', method: 'PATCH', path: `/api/v1/namespaces/dry/configmaps/applied${dry}&fieldManager=test`, body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n', contentType: 'application/apply-patch+yaml', expect: 201 },
-    { what: 'delete (query)', method: 'DELETE', path: `${PATHS.cm}${dry}`, expect: 200 },
-    { what: 'delete (DeleteOptions body)', method: 'DELETE', path: PATHS.cm, body: { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: ['All'] }, expect: 200 },
-    { what: 'delete a scheduled pod (graceful)', method: 'DELETE', path: `${PATHS.pod}${dry}`, expect: 202 },
-    { what: 'delete a node', method: 'DELETE', path: `${PATHS.node}${dry}`, expect: 200 },
-    { what: 'delete a namespace', method: 'DELETE', path: `${PATHS.doomed}${dry}`, expect: 202 },
-    { what: 'deletecollection (query)', method: 'DELETE', path: `/api/v1/namespaces/dry/configmaps${dry}`, expect: 200 },
-    { what: 'deletecollection (body)', method: 'DELETE', path: '/api/v1/namespaces/dry/pods', body: { dryRun: ['All'], gracePeriodSeconds: 0 }, expect: 200 },
-    { what: 'pods/eviction (deleteOptions)', method: 'POST', path: `${PATHS.pod}/eviction`, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p', namespace: 'dry' }, deleteOptions: { dryRun: ['All'] } }, expect: 201 },
-    { what: 'pods/eviction (query)', method: 'POST', path: `${PATHS.pod}/eviction${dry}`, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p', namespace: 'dry' } }, expect: 201 },
-    { what: 'pods/binding', method: 'POST', path: `${PATHS.pending}/binding${dry}`, body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'pending' }, target: { kind: 'Node', name: 'n1' } }, expect: 201 },
-    { what: 'pods/status', method: 'PUT', path: `${PATHS.pod}/status${dry}`, body: { ...pod('p', 'n1'), status: { phase: 'Running' } }, expect: 200 },
-    { what: 'deployments/scale (PUT)', method: 'PUT', path: `${PATHS.deploy}/scale${dry}`, body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'd', namespace: 'dry' }, spec: { replicas: 5 } }, expect: 200 },
-    { what: 'deployments/scale (PATCH)', method: 'PATCH', path: `${PATHS.deploy}/scale${dry}`, body: { spec: { replicas: 6 } }, contentType: 'application/merge-patch+json', expect: 200 },
-    { what: 'namespaces/finalize', method: 'PUT', path: `${PATHS.doomed}/finalize${dry}`, body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' }, spec: { finalizers: [] } }, expect: 200 },
-    { what: 'CSR approval', method: 'PUT', path: `${PATHS.csr}/approval${dry}`, body: { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'c1' }, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Test', message: 'dry' }] } }, expect: 200 },
-    { what: 'node cordon (patch)', method: 'PATCH', path: `${PATHS.node}${dry}`, body: { spec: { unschedulable: true } }, contentType: 'application/strategic-merge-patch+json', expect: 200 },
-  ];
+  const cases: { what: string; method: string; path: string; body?: unknown; contentType?: string; expect: number }[] =
+    [
+      {
+        what: 'create',
+        method: 'POST',
+        path: `/api/v1/namespaces/dry/configmaps${dry}`,
+        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'new' } },
+        expect: 201,
+      },
+      {
+        what: 'create a Service (allocates, then gives back)',
+        method: 'POST',
+        path: `/api/v1/namespaces/dry/services${dry}`,
+        body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } },
+        expect: 201,
+      },
+      {
+        what: 'update',
+        method: 'PUT',
+        path: `${PATHS.cm}${dry}`,
+        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'dry' }, data: { a: '2' } },
+        expect: 200,
+      },
+      {
+        what: 'merge patch',
+        method: 'PATCH',
+        path: `${PATHS.cm}${dry}`,
+        body: { data: { b: '3' } },
+        contentType: 'application/merge-patch+json',
+        expect: 200,
+      },
+      {
+        what: 'JSON patch',
+        method: 'PATCH',
+        path: `${PATHS.cm}${dry}`,
+        body: [{ op: 'add', path: '/data/c', value: '4' }],
+        contentType: 'application/json-patch+json',
+        expect: 200,
+      },
+      {
+        what: 'strategic merge patch',
+        method: 'PATCH',
+        path: `${PATHS.deploy}${dry}`,
+        body: { spec: { replicas: 3 } },
+        contentType: 'application/strategic-merge-patch+json',
+        expect: 200,
+      },
+      {
+        what: 'server-side apply of an existing object',
+        method: 'PATCH',
+        path: `${PATHS.cm}${dry}&fieldManager=test`,
+        body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: "9"\n',
+        contentType: 'application/apply-patch+yaml',
+        expect: 200,
+      },
+      {
+        what: 'server-side apply creating an object',
+        method: 'PATCH',
+        path: `/api/v1/namespaces/dry/configmaps/applied${dry}&fieldManager=test`,
+        body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n',
+        contentType: 'application/apply-patch+yaml',
+        expect: 201,
+      },
+      { what: 'delete (query)', method: 'DELETE', path: `${PATHS.cm}${dry}`, expect: 200 },
+      {
+        what: 'delete (DeleteOptions body)',
+        method: 'DELETE',
+        path: PATHS.cm,
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: ['All'] },
+        expect: 200,
+      },
+      { what: 'delete a scheduled pod (graceful)', method: 'DELETE', path: `${PATHS.pod}${dry}`, expect: 202 },
+      { what: 'delete a node', method: 'DELETE', path: `${PATHS.node}${dry}`, expect: 200 },
+      { what: 'delete a namespace', method: 'DELETE', path: `${PATHS.doomed}${dry}`, expect: 202 },
+      {
+        what: 'deletecollection (query)',
+        method: 'DELETE',
+        path: `/api/v1/namespaces/dry/configmaps${dry}`,
+        expect: 200,
+      },
+      {
+        what: 'deletecollection (body)',
+        method: 'DELETE',
+        path: '/api/v1/namespaces/dry/pods',
+        body: { dryRun: ['All'], gracePeriodSeconds: 0 },
+        expect: 200,
+      },
+      {
+        what: 'pods/eviction (deleteOptions)',
+        method: 'POST',
+        path: `${PATHS.pod}/eviction`,
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: 'p', namespace: 'dry' },
+          deleteOptions: { dryRun: ['All'] },
+        },
+        expect: 201,
+      },
+      {
+        what: 'pods/eviction (query)',
+        method: 'POST',
+        path: `${PATHS.pod}/eviction${dry}`,
+        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p', namespace: 'dry' } },
+        expect: 201,
+      },
+      {
+        what: 'pods/binding',
+        method: 'POST',
+        path: `${PATHS.pending}/binding${dry}`,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name: 'pending' },
+          target: { kind: 'Node', name: 'n1' },
+        },
+        expect: 201,
+      },
+      {
+        what: 'pods/status',
+        method: 'PUT',
+        path: `${PATHS.pod}/status${dry}`,
+        body: { ...pod('p', 'n1'), status: { phase: 'Running' } },
+        expect: 200,
+      },
+      {
+        what: 'deployments/scale (PUT)',
+        method: 'PUT',
+        path: `${PATHS.deploy}/scale${dry}`,
+        body: {
+          apiVersion: 'autoscaling/v1',
+          kind: 'Scale',
+          metadata: { name: 'd', namespace: 'dry' },
+          spec: { replicas: 5 },
+        },
+        expect: 200,
+      },
+      {
+        what: 'deployments/scale (PATCH)',
+        method: 'PATCH',
+        path: `${PATHS.deploy}/scale${dry}`,
+        body: { spec: { replicas: 6 } },
+        contentType: 'application/merge-patch+json',
+        expect: 200,
+      },
+      {
+        what: 'namespaces/finalize',
+        method: 'PUT',
+        path: `${PATHS.doomed}/finalize${dry}`,
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' }, spec: { finalizers: [] } },
+        expect: 200,
+      },
+      {
+        what: 'CSR approval',
+        method: 'PUT',
+        path: `${PATHS.csr}/approval${dry}`,
+        body: {
+          apiVersion: 'certificates.k8s.io/v1',
+          kind: 'CertificateSigningRequest',
+          metadata: { name: 'c1' },
+          status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Test', message: 'dry' }] },
+        },
+        expect: 200,
+      },
+      {
+        what: 'node cordon (patch)',
+        method: 'PATCH',
+        path: `${PATHS.node}${dry}`,
+        body: { spec: { unschedulable: true } },
+        contentType: 'application/strategic-merge-patch+json',
+        expect: 200,
+      },
+    ];
   for (const c of cases) {
     test(c.what, async () => {
       const before = await snapshot();
@@ -157,9 +325,19 @@ describe('every write path with dryRun leaves the store as it was', () => {
   }
 
   test('the dry-run answer is what the write would have stored', async () => {
-    const updated = await ok('PUT', `${PATHS.cm}${dry}`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'dry' }, data: { a: '2' } });
+    const updated = await ok('PUT', `${PATHS.cm}${dry}`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cm', namespace: 'dry' },
+      data: { a: '2' },
+    });
     assert.deepEqual(updated['data'], { a: '2' });
-    const svc = await ok('POST', `/api/v1/namespaces/dry/services${dry}`, { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } });
+    const svc = await ok('POST', `/api/v1/namespaces/dry/services${dry}`, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 's' },
+      spec: { ports: [{ port: 80 }] },
+    });
     assert.match(String((svc['spec'] as { clusterIP?: string }).clusterIP), /^10\./);
     const deleted = await call('DELETE', `${PATHS.pod}${dry}`);
     const meta = deleted.body['metadata'] as { deletionTimestamp?: string };
@@ -168,7 +346,11 @@ describe('every write path with dryRun leaves the store as it was', () => {
 
   test('create --dry-run=server of an existing name is 409 AlreadyExists', async () => {
     const rv = await revision();
-    const res = await call('POST', `/api/v1/namespaces/dry/configmaps${dry}`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' } });
+    const res = await call('POST', `/api/v1/namespaces/dry/configmaps${dry}`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cm' },
+    });
     assert.equal(res.status, 409);
     assert.equal(res.body['reason'], 'AlreadyExists');
     assert.equal(await revision(), rv);
@@ -177,19 +359,40 @@ describe('every write path with dryRun leaves the store as it was', () => {
   test('an unknown dryRun value is refused (422, as Kubernetes) on every verb', async () => {
     const rv = await revision();
     const refusals: [string, string, unknown, string | undefined, string][] = [
-      ['POST', '/api/v1/namespaces/dry/configmaps?dryRun=x', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, undefined, 'CreateOptions'],
-      ['PUT', `${PATHS.cm}?dryRun=x`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' } }, undefined, 'UpdateOptions'],
+      [
+        'POST',
+        '/api/v1/namespaces/dry/configmaps?dryRun=x',
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
+        undefined,
+        'CreateOptions',
+      ],
+      [
+        'PUT',
+        `${PATHS.cm}?dryRun=x`,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' } },
+        undefined,
+        'UpdateOptions',
+      ],
       ['PATCH', `${PATHS.cm}?dryRun=x`, { data: { z: '1' } }, 'application/merge-patch+json', 'PatchOptions'],
       ['DELETE', `${PATHS.cm}?dryRun=x`, undefined, undefined, 'DeleteOptions'],
       ['DELETE', PATHS.cm, { dryRun: ['All', 'x'] }, undefined, 'DeleteOptions'],
       ['DELETE', '/api/v1/namespaces/dry/configmaps?dryRun=x', undefined, undefined, 'DeleteOptions'],
-      ['POST', `${PATHS.pod}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p' }, deleteOptions: { dryRun: ['x'] } }, undefined, 'DeleteOptions'],
+      [
+        'POST',
+        `${PATHS.pod}/eviction`,
+        { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p' }, deleteOptions: { dryRun: ['x'] } },
+        undefined,
+        'DeleteOptions',
+      ],
     ];
     for (const [method, path, body, type, kind] of refusals) {
       const res = await call(method, path, body, type);
       assert.equal(res.status, 422, `${method} ${path}: ${JSON.stringify(res.body)}`);
       assert.equal(res.body['reason'], 'Invalid');
-      assert.equal(res.body['message'], `${kind}.meta.k8s.io "" is invalid: dryRun: Unsupported value: "x": supported values: "All"`);
+      assert.equal(
+        res.body['message'],
+        `${kind}.meta.k8s.io "" is invalid: dryRun: Unsupported value: "x": supported values: "All"`,
+      );
     }
     assert.equal(await revision(), rv);
     assert.equal((await call('GET', PATHS.cm)).status, 200);
@@ -219,7 +422,14 @@ describe('the real kubectl with --dry-run=server', () => {
   test('kubectl drain --dry-run=server neither cordons nor evicts', async () => {
     const before = await snapshot();
     const rv = await revision();
-    const res = await kubectl(plane.pki.adminKubeconfig, home, ['drain', 'n1', '--dry-run=server', '--force', '--ignore-daemonsets', '--timeout=30s']);
+    const res = await kubectl(plane.pki.adminKubeconfig, home, [
+      'drain',
+      'n1',
+      '--dry-run=server',
+      '--force',
+      '--ignore-daemonsets',
+      '--timeout=30s',
+    ]);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout + res.stderr, /node\/n1 cordoned \(server dry run\)/);
     assert.match(res.stdout + res.stderr, /evicting pod dry\/p|pod\/p evicted/);

@@ -32,7 +32,11 @@ test('kill -9 during 50 concurrent creators loses no acknowledged create, and wa
       const name = `c-${w}-${i}`;
       attempted++;
       try {
-        const obj = await client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { w: String(w) } }, { namespace: 'crash' });
+        const obj = await client.create(
+          R.configmaps,
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { w: String(w) } },
+          { namespace: 'crash' },
+        );
         acknowledged.set(name, obj.metadata.resourceVersion ?? '');
       } catch {
         return; // the server went away mid-request: unacknowledged, may or may not exist
@@ -57,12 +61,20 @@ test('kill -9 during 50 concurrent creators loses no acknowledged create, and wa
 
     // Resume a watch from before the crash: every stored object arrives once, in revision order.
     const events: WatchEvent[] = [];
-    const stream = watchStream(fresh, R.configmaps, { namespace: 'crash', resourceVersion: startRv }, {
-      onEvent: (ev) => events.push(ev),
-      onClose: () => undefined,
-    });
+    const stream = watchStream(
+      fresh,
+      R.configmaps,
+      { namespace: 'crash', resourceVersion: startRv },
+      {
+        onEvent: (ev) => events.push(ev),
+        onClose: () => undefined,
+      },
+    );
     try {
-      await eventually(() => events.length >= present.size, { timeoutMs: 30_000, what: `${present.size} replayed events` });
+      await eventually(() => events.length >= present.size, {
+        timeoutMs: 30_000,
+        what: `${present.size} replayed events`,
+      });
       await new Promise((r) => setTimeout(r, 300)); // nothing extra may follow
       assert.equal(events.length, present.size, 'no duplicates');
       const names = events.map((e) => e.object.metadata.name ?? '');

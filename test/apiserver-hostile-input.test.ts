@@ -47,8 +47,21 @@ before(async () => {
     key: readFileSync(plane.pki.adminKey, 'utf8'),
   };
   await client.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  await client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' }, data: { a: '1' } }, { namespace: NS });
-  await client.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox:latest' }] } }, { namespace: NS });
+  await client.create(
+    R.configmaps,
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' }, data: { a: '1' } },
+    { namespace: NS },
+  );
+  await client.create(
+    R.pods,
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: { containers: [{ name: 'c', image: 'busybox:latest' }] },
+    },
+    { namespace: NS },
+  );
   await client.create(R.deployments, deployment('d'), { namespace: NS });
 });
 after(async () => {
@@ -57,7 +70,13 @@ after(async () => {
 });
 
 function send(method: string, path: string, body?: string, contentType = 'application/json'): Promise<RawResponse> {
-  return rawRequest({ port: plane.port, method, path, ...creds, ...(body !== undefined ? { body, headers: { 'Content-Type': contentType } } : {}) });
+  return rawRequest({
+    port: plane.port,
+    method,
+    path,
+    ...creds,
+    ...(body !== undefined ? { body, headers: { 'Content-Type': contentType } } : {}),
+  });
 }
 
 async function getJson(path: string): Promise<Record<string, unknown>> {
@@ -79,7 +98,15 @@ async function snapshot(): Promise<Snapshot> {
 }
 
 /** Sends a hostile request: the answer has the code and reason; the apiserver lives on; the store did not move. */
-async function refused(method: string, path: string, body: string, contentType: string, code: number, reason: string, message?: RegExp): Promise<void> {
+async function refused(
+  method: string,
+  path: string,
+  body: string,
+  contentType: string,
+  code: number,
+  reason: string,
+  message?: RegExp,
+): Promise<void> {
   const before = await snapshot();
   const res = await send(method, path, body, contentType);
   assert.equal(res.status, code, `${method} ${path}: ${res.body.slice(0, 300)}`);
@@ -113,21 +140,68 @@ describe('prototype keys', () => {
   });
 
   test('POST, PUT and merge patch bodies with prototype keys: 400, also escaped and in YAML', async () => {
-    await refused('POST', CM, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"__proto__":{"x":"1"}}}', 'application/json', 400, 'BadRequest', /__proto__/);
-    await refused('POST', CM, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","\\u005f_proto__":{}}}', 'application/json', 400, 'BadRequest', /__proto__/);
+    await refused(
+      'POST',
+      CM,
+      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"__proto__":{"x":"1"}}}',
+      'application/json',
+      400,
+      'BadRequest',
+      /__proto__/,
+    );
+    await refused(
+      'POST',
+      CM,
+      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","\\u005f_proto__":{}}}',
+      'application/json',
+      400,
+      'BadRequest',
+      /__proto__/,
+    );
     const cm = await getJson(`${CM}/cm`);
     const put = JSON.stringify(cm).replace('"data":{', '"data":{"constructor":"x",');
     await refused('PUT', `${CM}/cm`, put, 'application/json', 400, 'BadRequest', /constructor/);
-    await refused('PATCH', `${CM}/cm`, '{"metadata":{"labels":{"__proto__":{"x":"1"}}}}', MERGE_PATCH, 400, 'BadRequest');
-    await refused('PATCH', `${DEPLOYS}/d`, '{"spec":{"$setElementOrder/__proto__":[{"name":"c"}]}}', SMP, 400, 'BadRequest');
-    await refused('POST', CM, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n  __proto__: {x: 1}\n', 'application/yaml', 400, 'BadRequest');
+    await refused(
+      'PATCH',
+      `${CM}/cm`,
+      '{"metadata":{"labels":{"__proto__":{"x":"1"}}}}',
+      MERGE_PATCH,
+      400,
+      'BadRequest',
+    );
+    await refused(
+      'PATCH',
+      `${DEPLOYS}/d`,
+      '{"spec":{"$setElementOrder/__proto__":[{"name":"c"}]}}',
+      SMP,
+      400,
+      'BadRequest',
+    );
+    await refused(
+      'POST',
+      CM,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n  __proto__: {x: 1}\n',
+      'application/yaml',
+      400,
+      'BadRequest',
+    );
   });
 });
 
 describe('sizes and shapes', () => {
   test('a YAML alias bomb is refused at once (400); aliases expanding past the body limit: 413', async () => {
-    const lines = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: cm}', 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i <= 9; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`);
+    const lines = [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: cm}',
+      'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ];
+    for (let i = 1; i <= 9; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(',')}]`,
+      );
     const bomb = lines.join('\n');
     assert.ok(bomb.length < 1500);
     await refused('PATCH', `${CM}/cm?fieldManager=bomb`, bomb, APPLY, 400, 'BadRequest', /alias/);
@@ -139,10 +213,31 @@ describe('sizes and shapes', () => {
   test('JSON and YAML nested 10,000 deep: 400, not a stack overflow', async () => {
     const deep = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
     await refused('POST', CM, deep, 'application/json', 400, 'BadRequest', /nests deeper/);
-    await refused('PATCH', `${CM}/cm`, `{"data":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`, MERGE_PATCH, 400, 'BadRequest', /nests deeper/);
-    await refused('POST', CM, `x: ${'['.repeat(100_000)}${']'.repeat(100_000)}`, 'application/yaml', 400, 'BadRequest', /nests deeper/);
+    await refused(
+      'PATCH',
+      `${CM}/cm`,
+      `{"data":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+      MERGE_PATCH,
+      400,
+      'BadRequest',
+      /nests deeper/,
+    );
+    await refused(
+      'POST',
+      CM,
+      `x: ${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+      'application/yaml',
+      400,
+      'BadRequest',
+      /nests deeper/,
+    );
     // And the YAML decoder still works afterwards.
-    const ok = await send('POST', CM, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after-deep}\ndata: {a: "1"}\n', 'application/yaml');
+    const ok = await send(
+      'POST',
+      CM,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after-deep}\ndata: {a: "1"}\n',
+      'application/yaml',
+    );
     assert.equal(ok.status, 201, ok.body);
   });
 });
@@ -150,38 +245,111 @@ describe('sizes and shapes', () => {
 describe('fields', () => {
   test('duplicate keys: Strict 400 naming the field; Warn a Warning header and the last value', async () => {
     const body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"data":{"a":"1","a":"2"}}';
-    await refused('POST', `${CM}?fieldValidation=Strict`, body, 'application/json', 400, 'BadRequest', /strict decoding error: duplicate field "a"/);
+    await refused(
+      'POST',
+      `${CM}?fieldValidation=Strict`,
+      body,
+      'application/json',
+      400,
+      'BadRequest',
+      /strict decoding error: duplicate field "a"/,
+    );
     const warn = await send('POST', `${CM}?fieldValidation=Warn`, body);
     assert.equal(warn.status, 201, warn.body);
     assert.match(String(warn.headers['warning']), /duplicate field \\"a\\"/);
     assert.deepEqual((JSON.parse(warn.body) as { data: unknown }).data, { a: '2' });
-    await refused('PATCH', `${CM}/cm?fieldValidation=Strict`, '{"data":{"b":"1","b":"2"}}', MERGE_PATCH, 400, 'BadRequest', /duplicate field "b"/);
+    await refused(
+      'PATCH',
+      `${CM}/cm?fieldValidation=Strict`,
+      '{"data":{"b":"1","b":"2"}}',
+      MERGE_PATCH,
+      400,
+      'BadRequest',
+      /duplicate field "b"/,
+    );
   });
 
   test('unknown fields are dropped (a warning by default and under Warn), 400 under Strict', async () => {
-    const body = JSON.stringify({ ...deployment('unknown'), spec: { ...(deployment('unknown')['spec'] as object), replicaz: 3 }, extra: 1 });
-    await refused('POST', `${DEPLOYS}?fieldValidation=Strict`, body, 'application/json', 400, 'BadRequest', /strict decoding error: unknown field "spec.replicaz"/);
+    const body = JSON.stringify({
+      ...deployment('unknown'),
+      spec: { ...(deployment('unknown')['spec'] as object), replicaz: 3 },
+      extra: 1,
+    });
+    await refused(
+      'POST',
+      `${DEPLOYS}?fieldValidation=Strict`,
+      body,
+      'application/json',
+      400,
+      'BadRequest',
+      /strict decoding error: unknown field "spec.replicaz"/,
+    );
     const res = await send('POST', DEPLOYS, body);
     assert.equal(res.status, 201, res.body);
     assert.match(String(res.headers['warning']), /unknown field \\"spec.replicaz\\"/);
     const stored = await getJson(`${DEPLOYS}/unknown`);
     assert.equal((stored['spec'] as Record<string, unknown>)['replicaz'], undefined);
     assert.equal(stored['extra'], undefined);
-    const patched = await send('PATCH', `${DEPLOYS}/unknown?fieldValidation=Ignore`, '{"spec":{"paused":true,"surprise":1}}', MERGE_PATCH);
+    const patched = await send(
+      'PATCH',
+      `${DEPLOYS}/unknown?fieldValidation=Ignore`,
+      '{"spec":{"paused":true,"surprise":1}}',
+      MERGE_PATCH,
+    );
     assert.equal(patched.status, 200, patched.body);
     assert.equal(patched.headers['warning'], undefined);
-    assert.equal(((JSON.parse(patched.body) as { spec: Record<string, unknown> }).spec)['surprise'], undefined);
+    assert.equal((JSON.parse(patched.body) as { spec: Record<string, unknown> }).spec['surprise'], undefined);
   });
 
   test('kind and apiVersion are required and must match the URL: 400', async () => {
-    await refused('POST', CM, '{"apiVersion":"v1","metadata":{"name":"nokind"}}', 'application/json', 400, 'BadRequest', /'Kind' is missing/);
-    await refused('POST', CM, '{"kind":"ConfigMap","metadata":{"name":"noversion"}}', 'application/json', 400, 'BadRequest', /'apiVersion' is missing/);
-    await refused('POST', CM, '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"wrong"}}', 'application/json', 400, 'BadRequest', /does not match/);
+    await refused(
+      'POST',
+      CM,
+      '{"apiVersion":"v1","metadata":{"name":"nokind"}}',
+      'application/json',
+      400,
+      'BadRequest',
+      /'Kind' is missing/,
+    );
+    await refused(
+      'POST',
+      CM,
+      '{"kind":"ConfigMap","metadata":{"name":"noversion"}}',
+      'application/json',
+      400,
+      'BadRequest',
+      /'apiVersion' is missing/,
+    );
+    await refused(
+      'POST',
+      CM,
+      '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"wrong"}}',
+      'application/json',
+      400,
+      'BadRequest',
+      /does not match/,
+    );
     const cm = await getJson(`${CM}/cm`);
     delete cm['kind'];
     await refused('PUT', `${CM}/cm`, JSON.stringify(cm), 'application/json', 400, 'BadRequest', /'Kind' is missing/);
-    await refused('PATCH', `${CM}/cm?fieldManager=x`, 'apiVersion: v1\nkind: Secret\nmetadata: {name: cm}\n', APPLY, 400, 'BadRequest', /does not match/);
-    await refused('PATCH', `${CM}/cm?fieldManager=x`, 'metadata: {name: cm}\ndata: {a: "2"}\n', APPLY, 400, 'BadRequest', /'Kind' is missing/);
+    await refused(
+      'PATCH',
+      `${CM}/cm?fieldManager=x`,
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: cm}\n',
+      APPLY,
+      400,
+      'BadRequest',
+      /does not match/,
+    );
+    await refused(
+      'PATCH',
+      `${CM}/cm?fieldManager=x`,
+      'metadata: {name: cm}\ndata: {a: "2"}\n',
+      APPLY,
+      400,
+      'BadRequest',
+      /'Kind' is missing/,
+    );
   });
 });
 
@@ -190,11 +358,34 @@ describe('integers', () => {
     for (const replicas of ['1e26', '2147483648', '1e300', '1.5']) {
       const body = JSON.stringify(deployment('big')).replace('"replicas":1', `"replicas":${replicas}`);
       await refused('POST', DEPLOYS, body, 'application/json', 400, 'BadRequest', /of type int32/);
-      await refused('PATCH', `${DEPLOYS}/d`, `{"spec":{"replicas":${replicas}}}`, MERGE_PATCH, 400, 'BadRequest', /of type int32/);
-      await refused('PUT', `${DEPLOYS}/d/scale`, `{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"d","namespace":"${NS}"},"spec":{"replicas":${replicas}}}`, 'application/json', 400, 'BadRequest');
+      await refused(
+        'PATCH',
+        `${DEPLOYS}/d`,
+        `{"spec":{"replicas":${replicas}}}`,
+        MERGE_PATCH,
+        400,
+        'BadRequest',
+        /of type int32/,
+      );
+      await refused(
+        'PUT',
+        `${DEPLOYS}/d/scale`,
+        `{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"d","namespace":"${NS}"},"spec":{"replicas":${replicas}}}`,
+        'application/json',
+        400,
+        'BadRequest',
+      );
     }
     await refused('PATCH', `${DEPLOYS}/d`, '{"spec":{"replicas":-1}}', MERGE_PATCH, 422, 'Invalid', /spec.replicas/);
-    await refused('PATCH', `${PODS}/p`, '{"spec":{"terminationGracePeriodSeconds":1e300}}', MERGE_PATCH, 400, 'BadRequest', /of type int64/);
+    await refused(
+      'PATCH',
+      `${PODS}/p`,
+      '{"spec":{"terminationGracePeriodSeconds":1e300}}',
+      MERGE_PATCH,
+      400,
+      'BadRequest',
+      /of type int64/,
+    );
     const ok = await send('PATCH', `${DEPLOYS}/d`, '{"spec":{"replicas":2147483647}}', MERGE_PATCH);
     assert.equal(ok.status, 200, ok.body);
     await send('PATCH', `${DEPLOYS}/d`, '{"spec":{"replicas":1}}', MERGE_PATCH);
@@ -205,32 +396,109 @@ describe('patch preconditions', () => {
   test('a stale resourceVersion is 409, an invalid one 400, a current one applies', async () => {
     const cm = await getJson(`${CM}/cm`);
     const rv = (cm['metadata'] as { resourceVersion: string }).resourceVersion;
-    await refused('PATCH', `${CM}/cm`, '{"metadata":{"resourceVersion":"1"},"data":{"a":"stale"}}', MERGE_PATCH, 409, 'Conflict', /has been modified/);
-    await refused('PATCH', `${CM}/cm`, '{"metadata":{"resourceVersion":"abc"},"data":{"a":"bad"}}', MERGE_PATCH, 400, 'BadRequest', /resourceVersion/);
-    await refused('PATCH', `${CM}/cm`, '[{"op":"replace","path":"/metadata/resourceVersion","value":"2"}]', JSON_PATCH, 409, 'Conflict');
+    await refused(
+      'PATCH',
+      `${CM}/cm`,
+      '{"metadata":{"resourceVersion":"1"},"data":{"a":"stale"}}',
+      MERGE_PATCH,
+      409,
+      'Conflict',
+      /has been modified/,
+    );
+    await refused(
+      'PATCH',
+      `${CM}/cm`,
+      '{"metadata":{"resourceVersion":"abc"},"data":{"a":"bad"}}',
+      MERGE_PATCH,
+      400,
+      'BadRequest',
+      /resourceVersion/,
+    );
+    await refused(
+      'PATCH',
+      `${CM}/cm`,
+      '[{"op":"replace","path":"/metadata/resourceVersion","value":"2"}]',
+      JSON_PATCH,
+      409,
+      'Conflict',
+    );
     await refused('PATCH', `${CM}/cm`, '{"metadata":{"resourceVersion":"1"}}', SMP, 409, 'Conflict');
-    const ok = await send('PATCH', `${CM}/cm`, JSON.stringify({ metadata: { resourceVersion: rv }, data: { a: 'fresh' } }), MERGE_PATCH);
+    const ok = await send(
+      'PATCH',
+      `${CM}/cm`,
+      JSON.stringify({ metadata: { resourceVersion: rv }, data: { a: 'fresh' } }),
+      MERGE_PATCH,
+    );
     assert.equal(ok.status, 200, ok.body);
   });
 
   test('a patch may not rename, move or re-identify the object', async () => {
-    await refused('PATCH', `${CM}/cm`, '[{"op":"replace","path":"/metadata/name","value":"other"}]', JSON_PATCH, 400, 'BadRequest', /does not match the name on the URL/);
-    await refused('PATCH', `${CM}/cm`, '{"metadata":{"namespace":"default"}}', MERGE_PATCH, 400, 'BadRequest', /namespace/);
-    await refused('PATCH', `${CM}/cm`, '{"metadata":{"uid":"00000000-0000-0000-0000-000000000000"}}', MERGE_PATCH, 422, 'Invalid', /metadata.uid/);
+    await refused(
+      'PATCH',
+      `${CM}/cm`,
+      '[{"op":"replace","path":"/metadata/name","value":"other"}]',
+      JSON_PATCH,
+      400,
+      'BadRequest',
+      /does not match the name on the URL/,
+    );
+    await refused(
+      'PATCH',
+      `${CM}/cm`,
+      '{"metadata":{"namespace":"default"}}',
+      MERGE_PATCH,
+      400,
+      'BadRequest',
+      /namespace/,
+    );
+    await refused(
+      'PATCH',
+      `${CM}/cm`,
+      '{"metadata":{"uid":"00000000-0000-0000-0000-000000000000"}}',
+      MERGE_PATCH,
+      422,
+      'Invalid',
+      /metadata.uid/,
+    );
     const cm = await getJson(`${CM}/cm`);
     (cm['metadata'] as Record<string, unknown>)['uid'] = '00000000-0000-0000-0000-000000000000';
-    await refused('PUT', `${CM}/cm`, JSON.stringify(cm), 'application/json', 409, 'Conflict', /Precondition failed: UID in precondition/);
+    await refused(
+      'PUT',
+      `${CM}/cm`,
+      JSON.stringify(cm),
+      'application/json',
+      409,
+      'Conflict',
+      /Precondition failed: UID in precondition/,
+    );
   });
 
   test('an unknown strategic-merge-patch $patch directive: 400', async () => {
-    await refused('PATCH', `${DEPLOYS}/d`, '{"spec":{"$patch":"explode"}}', SMP, 400, 'BadRequest', /unknown patch type/);
-    await refused('PATCH', `${DEPLOYS}/d`, '{"spec":{"template":{"spec":{"containers":[{"name":"c","$patch":"nope"}]}}}}', SMP, 400, 'BadRequest', /unknown patch type/);
+    await refused(
+      'PATCH',
+      `${DEPLOYS}/d`,
+      '{"spec":{"$patch":"explode"}}',
+      SMP,
+      400,
+      'BadRequest',
+      /unknown patch type/,
+    );
+    await refused(
+      'PATCH',
+      `${DEPLOYS}/d`,
+      '{"spec":{"template":{"spec":{"containers":[{"name":"c","$patch":"nope"}]}}}}',
+      SMP,
+      400,
+      'BadRequest',
+      /unknown patch type/,
+    );
   });
 });
 
 describe('the happy paths still work', () => {
   test('a YAML server-side apply creates and updates; merge, JSON and strategic patches apply', async () => {
-    const yaml = (v: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  v: "${v}"\n`;
+    const yaml = (v: string): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  v: "${v}"\n`;
     const created = await send('PATCH', `${CM}/applied?fieldManager=test`, yaml('1'), APPLY);
     assert.equal(created.status, 201, created.body);
     const updated = await send('PATCH', `${CM}/applied?fieldManager=test`, yaml('2'), APPLY);
@@ -238,35 +506,87 @@ describe('the happy paths still work', () => {
     assert.deepEqual((JSON.parse(updated.body) as { data: unknown }).data, { v: '2' });
     const json = await send('PATCH', `${CM}/applied`, '[{"op":"add","path":"/data/w","value":"3"}]', JSON_PATCH);
     assert.equal(json.status, 200, json.body);
-    const smp = await send('PATCH', `${DEPLOYS}/d`, '{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"busybox:1"}]}}}}', SMP);
+    const smp = await send(
+      'PATCH',
+      `${DEPLOYS}/d`,
+      '{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"busybox:1"}]}}}}',
+      SMP,
+    );
     assert.equal(smp.status, 200, smp.body);
-    const status = await send('PATCH', `${PODS}/p/status`, '[{"op":"add","path":"/status/message","value":"ok"}]', JSON_PATCH);
+    const status = await send(
+      'PATCH',
+      `${PODS}/p/status`,
+      '[{"op":"add","path":"/status/message","value":"ok"}]',
+      JSON_PATCH,
+    );
     assert.equal(status.status, 200, status.body);
     assert.equal(({} as Record<string, unknown>)['x'], undefined);
   });
 
   test('data nested just inside the limit is stored, read back and patched again', async () => {
     const deep = `${'{"a":'.repeat(990)}1${'}'.repeat(990)}`;
-    const res = await send('PATCH', `${PODS}/p/status`, `[{"op":"add","path":"/status/deep","value":${deep}}]`, JSON_PATCH);
+    const res = await send(
+      'PATCH',
+      `${PODS}/p/status`,
+      `[{"op":"add","path":"/status/deep","value":${deep}}]`,
+      JSON_PATCH,
+    );
     assert.equal(res.status, 200, res.body.slice(0, 300));
     const got = await send('GET', `${PODS}/p`);
     assert.equal(got.status, 200);
     const again = await send('PATCH', `${PODS}/p/status`, '{"status":{"message":"still fine"}}', MERGE_PATCH);
     assert.equal(again.status, 200, again.body.slice(0, 300));
-    const deeper = await send('PATCH', `${PODS}/p/status`, `[{"op":"copy","from":"/status/deep","path":"/status/deep/a/a/a/a/a/a/a/a/a/a/a/a/a"}]`, JSON_PATCH);
+    const deeper = await send(
+      'PATCH',
+      `${PODS}/p/status`,
+      `[{"op":"copy","from":"/status/deep","path":"/status/deep/a/a/a/a/a/a/a/a/a/a/a/a/a"}]`,
+      JSON_PATCH,
+    );
     assert.equal(deeper.status, 400, deeper.body.slice(0, 300));
     assert.equal((await send('GET', '/healthz')).status, 200);
   });
 });
 
 describe('request fuzz (last: it may change the objects above)', () => {
-  const key = fc.constantFrom('__proto__', 'constructor', 'prototype', 'apiVersion', 'kind', 'metadata', 'name', 'data', 'spec', 'replicas', '$patch', 'op', 'path', 'value', 'x');
+  const key = fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'apiVersion',
+    'kind',
+    'metadata',
+    'name',
+    'data',
+    'spec',
+    'replicas',
+    '$patch',
+    'op',
+    'path',
+    'value',
+    'x',
+  );
   const jsonText = fc.letrec<{ v: string }>((tie) => ({
     v: fc.oneof(
       { depthSize: 'small' },
-      fc.constantFrom('null', 'true', '0', '-1', '1e26', '1.5', '"v1"', '"ConfigMap"', '"cm"', '"add"', '"/data/x"', '"/__proto__/x"', '"delete"'),
+      fc.constantFrom(
+        'null',
+        'true',
+        '0',
+        '-1',
+        '1e26',
+        '1.5',
+        '"v1"',
+        '"ConfigMap"',
+        '"cm"',
+        '"add"',
+        '"/data/x"',
+        '"/__proto__/x"',
+        '"delete"',
+      ),
       fc.array(tie('v'), { maxLength: 4 }).map((xs) => `[${xs.join(',')}]`),
-      fc.array(fc.tuple(key, tie('v')), { maxLength: 4 }).map((ps) => `{${ps.map(([k, v]) => `"${k}":${v}`).join(',')}}`),
+      fc
+        .array(fc.tuple(key, tie('v')), { maxLength: 4 })
+        .map((ps) => `{${ps.map(([k, v]) => `"${k}":${v}`).join(',')}}`),
     ),
   })).v;
   const target = fc.constantFrom(
@@ -279,7 +599,11 @@ describe('request fuzz (last: it may change the objects above)', () => {
     { method: 'PATCH', path: `${CM}/fuzz?fieldManager=fuzz`, type: APPLY },
     { method: 'POST', path: `${CM}?fieldValidation=Strict`, type: 'application/yaml' },
   );
-  const body = fc.oneof(jsonText, fc.string({ maxLength: 300 }), jsonText.map((t) => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"f"},"data":${t}}`));
+  const body = fc.oneof(
+    jsonText,
+    fc.string({ maxLength: 300 }),
+    jsonText.map((t) => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"f"},"data":${t}}`),
+  );
 
   test('500 random bodies: never a 5xx; a 4xx changes nothing; the apiserver stays up, its memory too', async () => {
     const rssBefore = residentBytes();
@@ -287,7 +611,10 @@ describe('request fuzz (last: it may change the objects above)', () => {
       fc.asyncProperty(target, body, async (t, b) => {
         const before = await getJson('/api/v1/configmaps');
         const res = await send(t.method, t.path, b, t.type);
-        assert.ok(res.status < 500, `${t.method} ${t.path} ${b.slice(0, 200)} → ${res.status} ${res.body.slice(0, 300)}`);
+        assert.ok(
+          res.status < 500,
+          `${t.method} ${t.path} ${b.slice(0, 200)} → ${res.status} ${res.body.slice(0, 300)}`,
+        );
         if (res.status >= 400) assert.deepEqual(await getJson('/api/v1/configmaps'), before);
       }),
       { numRuns: 500 },
@@ -296,7 +623,10 @@ describe('request fuzz (last: it may change the objects above)', () => {
     assert.equal(plane.apiserver.pid, pid);
     assert.equal(plane.apiserver.exitCode, null);
     assert.equal(({} as Record<string, unknown>)['x'], undefined);
-    assert.ok(residentBytes() - rssBefore < 50 * 1024 * 1024, `apiserver memory grew from ${rssBefore} to ${residentBytes()} bytes`);
+    assert.ok(
+      residentBytes() - rssBefore < 50 * 1024 * 1024,
+      `apiserver memory grew from ${rssBefore} to ${residentBytes()} bytes`,
+    );
   });
 });
 

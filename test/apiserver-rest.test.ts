@@ -86,7 +86,10 @@ describe('objects', () => {
     const b = structuredClone(base);
     (a['spec'] as { replicas: number }).replicas = 4;
     (b['spec'] as { replicas: number }).replicas = 5;
-    const results = await Promise.allSettled([client.update(R.deployments, a, ns), client.update(R.deployments, b, ns)]);
+    const results = await Promise.allSettled([
+      client.update(R.deployments, a, ns),
+      client.update(R.deployments, b, ns),
+    ]);
     const ok = results.filter((r) => r.status === 'fulfilled');
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     assert.equal(ok.length, 1);
@@ -122,13 +125,30 @@ describe('objects', () => {
   });
 
   test('strategic merge patch merges containers by name; json patch and merge patch work', async () => {
-    await client.patch(R.deployments, 'web', 'strategic', { spec: { template: { spec: { containers: [{ name: 'side', image: 'busybox:1' }] } } } }, ns);
+    await client.patch(
+      R.deployments,
+      'web',
+      'strategic',
+      { spec: { template: { spec: { containers: [{ name: 'side', image: 'busybox:1' }] } } } },
+      ns,
+    );
     let d = await client.get(R.deployments, 'web', ns);
-    let containers = (d['spec'] as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec.containers;
-    assert.deepEqual(containers.map((c) => c.name), ['c', 'side']);
-    await client.patch(R.deployments, 'web', 'strategic', { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:2' }] } } } }, ns);
+    let containers = (d['spec'] as { template: { spec: { containers: { name: string; image: string }[] } } }).template
+      .spec.containers;
+    assert.deepEqual(
+      containers.map((c) => c.name),
+      ['c', 'side'],
+    );
+    await client.patch(
+      R.deployments,
+      'web',
+      'strategic',
+      { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:2' }] } } } },
+      ns,
+    );
     d = await client.get(R.deployments, 'web', ns);
-    containers = (d['spec'] as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec.containers;
+    containers = (d['spec'] as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec
+      .containers;
     assert.equal(containers.find((c) => c.name === 'c')?.image, 'busybox:2');
     assert.equal(containers.length, 2);
     await client.patch(R.deployments, 'web', 'json', [{ op: 'replace', path: '/spec/replicas', value: 3 }], ns);
@@ -148,7 +168,16 @@ describe('objects', () => {
   });
 
   test('finalizers block removal until cleared', async () => {
-    await client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', finalizers: ['example.com/hold'] }, data: { a: 'b' } }, ns);
+    await client.create(
+      R.configmaps,
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'held', finalizers: ['example.com/hold'] },
+        data: { a: 'b' },
+      },
+      ns,
+    );
     await client.delete(R.configmaps, 'held', ns);
     const held = await client.get(R.configmaps, 'held', ns);
     assert.ok(held.metadata.deletionTimestamp, 'deletionTimestamp set');
@@ -158,11 +187,34 @@ describe('objects', () => {
   });
 
   test('a scheduled pod is deleted gracefully: deletionTimestamp first, gone after the final delete', async () => {
-    await client.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1' }, spec: { containers: [{ name: 'c', image: 'busybox:latest' }] } }, ns);
-    await client.createSubresource(R.pods, 'p1', 'binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p1' }, target: { kind: 'Node', name: 'node-a' } }, ns);
+    await client.create(
+      R.pods,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p1' },
+        spec: { containers: [{ name: 'c', image: 'busybox:latest' }] },
+      },
+      ns,
+    );
+    await client.createSubresource(
+      R.pods,
+      'p1',
+      'binding',
+      { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p1' }, target: { kind: 'Node', name: 'node-a' } },
+      ns,
+    );
     const bound = await client.get(R.pods, 'p1', ns);
     assert.equal((bound['spec'] as { nodeName: string }).nodeName, 'node-a');
-    const again = await rejected(client.createSubresource(R.pods, 'p1', 'binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p1' }, target: { kind: 'Node', name: 'node-b' } }, ns));
+    const again = await rejected(
+      client.createSubresource(
+        R.pods,
+        'p1',
+        'binding',
+        { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p1' }, target: { kind: 'Node', name: 'node-b' } },
+        ns,
+      ),
+    );
     assert.equal(again.code, 409);
     await client.delete(R.pods, 'p1', { ...ns, gracePeriodSeconds: 30 });
     const terminating = await client.get(R.pods, 'p1', ns);
@@ -181,7 +233,11 @@ describe('objects', () => {
   });
 
   test('secrets fold stringData into base64 data', async () => {
-    const s = await client.create(R.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's1' }, stringData: { user: 'admin' } }, ns);
+    const s = await client.create(
+      R.secrets,
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's1' }, stringData: { user: 'admin' } },
+      ns,
+    );
     assert.deepEqual(s['data'], { user: Buffer.from('admin').toString('base64') });
     assert.equal(s['stringData'], undefined);
   });
@@ -191,31 +247,83 @@ describe('services', () => {
   test('ClusterIPs come from 10.96.0.0/12; the kubernetes Service holds 10.96.0.1; NodePorts from 30000-32767', async () => {
     const k8s = await client.get(R.services, 'kubernetes', { namespace: 'default' });
     assert.equal((k8s['spec'] as { clusterIP: string }).clusterIP, '10.96.0.1');
-    const svc = await client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'np' }, spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80 }] } }, ns);
-    const spec = svc['spec'] as { clusterIP: string; clusterIPs: string[]; ports: { nodePort: number; targetPort: number }[] };
+    const svc = await client.create(
+      R.services,
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'np' },
+        spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80 }] },
+      },
+      ns,
+    );
+    const spec = svc['spec'] as {
+      clusterIP: string;
+      clusterIPs: string[];
+      ports: { nodePort: number; targetPort: number }[];
+    };
     const [a, b] = spec.clusterIP.split('.').map(Number);
     assert.equal(a, 10);
     assert.ok((b ?? 0) >= 96 && (b ?? 0) <= 111, spec.clusterIP);
     assert.deepEqual(spec.clusterIPs, [spec.clusterIP]);
     assert.ok((spec.ports[0]?.nodePort ?? 0) >= 30000 && (spec.ports[0]?.nodePort ?? 0) <= 32767);
     assert.equal(spec.ports[0]?.targetPort, 80);
-    const clash = await rejected(client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'clash' }, spec: { clusterIP: spec.clusterIP, ports: [{ port: 80 }] } }, ns));
+    const clash = await rejected(
+      client.create(
+        R.services,
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'clash' },
+          spec: { clusterIP: spec.clusterIP, ports: [{ port: 80 }] },
+        },
+        ns,
+      ),
+    );
     assert.equal(clash.code, 422);
     assert.match(clash.message, /already allocated/);
-    const headless = await client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'headless' }, spec: { clusterIP: 'None', selector: { app: 'x' }, ports: [{ port: 80 }] } }, ns);
+    const headless = await client.create(
+      R.services,
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'headless' },
+        spec: { clusterIP: 'None', selector: { app: 'x' }, ports: [{ port: 80 }] },
+      },
+      ns,
+    );
     assert.equal((headless['spec'] as { clusterIP: string }).clusterIP, 'None');
     // An update that leaves clusterIP out keeps it; deleting frees it for reuse.
-    const updated = await client.update(R.services, { ...svc, spec: { ...spec, clusterIP: undefined, clusterIPs: undefined } }, ns);
+    const updated = await client.update(
+      R.services,
+      { ...svc, spec: { ...spec, clusterIP: undefined, clusterIPs: undefined } },
+      ns,
+    );
     assert.equal((updated['spec'] as { clusterIP: string }).clusterIP, spec.clusterIP);
     await client.delete(R.services, 'np', ns);
-    const reuse = await client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'reuse' }, spec: { clusterIP: spec.clusterIP, ports: [{ port: 80 }] } }, ns);
+    const reuse = await client.create(
+      R.services,
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'reuse' },
+        spec: { clusterIP: spec.clusterIP, ports: [{ port: 80 }] },
+      },
+      ns,
+    );
     assert.equal((reuse['spec'] as { clusterIP: string }).clusterIP, spec.clusterIP);
   });
 });
 
 describe('namespaces', () => {
   test('creating in a missing namespace is 404 naming the namespace', async () => {
-    const err = await rejected(client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, { namespace: 'nope' }));
+    const err = await rejected(
+      client.create(
+        R.configmaps,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
+        { namespace: 'nope' },
+      ),
+    );
     assert.equal(err.code, 404);
     assert.match(err.message, /namespaces "nope" not found/);
   });
@@ -225,7 +333,13 @@ describe('namespaces', () => {
     await client.delete(R.namespaces, 'doomed', {});
     const ns1 = await client.get(R.namespaces, 'doomed', {});
     assert.equal((ns1['status'] as { phase: string }).phase, 'Terminating');
-    const err = await rejected(client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, { namespace: 'doomed' }));
+    const err = await rejected(
+      client.create(
+        R.configmaps,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
+        { namespace: 'doomed' },
+      ),
+    );
     assert.equal(err.code, 403);
   });
 });
@@ -235,7 +349,9 @@ describe('bad input is rejected and changes nothing', () => {
     rawRequest({ port: plane.port, method: 'POST', path, body, headers: { 'Content-Type': contentType }, ...creds });
 
   test('an invalid name → 422 naming metadata.name', async () => {
-    const err = await rejected(client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name' } }, ns));
+    const err = await rejected(
+      client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name' } }, ns),
+    );
     assert.equal(err.code, 422);
     assert.equal(err.reason, 'Invalid');
     assert.ok(err.details?.causes?.some((c) => c.field === 'metadata.name'));
@@ -243,10 +359,15 @@ describe('bad input is rejected and changes nothing', () => {
 
   test('a missing required field → 422 naming it', async () => {
     const bad = deployment('noimage');
-    (bad['spec'] as { template: { spec: { containers: { image?: string }[] } } }).template.spec.containers[0] = { name: 'c' } as { image?: string };
+    (bad['spec'] as { template: { spec: { containers: { image?: string }[] } } }).template.spec.containers[0] = {
+      name: 'c',
+    } as { image?: string };
     const err = await rejected(client.create(R.deployments, bad, ns));
     assert.equal(err.code, 422);
-    assert.ok(err.details?.causes?.some((c) => c.field === 'spec.template.spec.containers[0].image'), JSON.stringify(err.details));
+    assert.ok(
+      err.details?.causes?.some((c) => c.field === 'spec.template.spec.containers[0].image'),
+      JSON.stringify(err.details),
+    );
   });
 
   test('a wrong type → 400', async () => {
@@ -262,7 +383,10 @@ describe('bad input is rejected and changes nothing', () => {
     const strict = await post('/api/v1/namespaces/rest/configmaps?fieldValidation=Strict', body);
     assert.equal(strict.status, 400);
     assert.match(strict.body, /unknown field \\"dta\\"/);
-    const warn = await post('/api/v1/namespaces/rest/configmaps?fieldValidation=Warn', body.replace('"strict"', '"warned"'));
+    const warn = await post(
+      '/api/v1/namespaces/rest/configmaps?fieldValidation=Warn',
+      body.replace('"strict"', '"warned"'),
+    );
     assert.equal(warn.status, 201);
     assert.match(String(warn.headers['warning']), /unknown field/);
   });
@@ -271,7 +395,10 @@ describe('bad input is rejected and changes nothing', () => {
     const res = await post('/api/v1/namespaces/rest/widgets', '{}');
     assert.equal(res.status, 404);
     assert.equal((JSON.parse(res.body) as { kind: string }).kind, 'Status');
-    const mismatch = await post('/api/v1/namespaces/rest/configmaps', JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'm' } }));
+    const mismatch = await post(
+      '/api/v1/namespaces/rest/configmaps',
+      JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'm' } }),
+    );
     assert.equal(mismatch.status, 400);
   });
 
@@ -283,7 +410,12 @@ describe('bad input is rejected and changes nothing', () => {
   });
 
   test('an oversize body → 413', async () => {
-    const big = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { a: 'x'.repeat(4 * 1024 * 1024) } });
+    const big = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'big' },
+      data: { a: 'x'.repeat(4 * 1024 * 1024) },
+    });
     const res = await post('/api/v1/namespaces/rest/configmaps', big);
     assert.equal(res.status, 413);
     assert.equal((await rejected(client.get(R.configmaps, 'big', ns))).code, 404);
@@ -300,17 +432,29 @@ describe('watch', () => {
   test('a websocket watch streams ADDED, MODIFIED, DELETED in order, filtered by label', async () => {
     const start = await client.list(R.configmaps, ns);
     const events: WatchEvent[] = [];
-    const stream = watchStream(client, R.configmaps, { namespace: 'rest', labelSelector: 'w=1', resourceVersion: start.metadata.resourceVersion ?? '0' }, {
-      onEvent: (ev) => events.push(ev),
-      onClose: () => undefined,
-    });
+    const stream = watchStream(
+      client,
+      R.configmaps,
+      { namespace: 'rest', labelSelector: 'w=1', resourceVersion: start.metadata.resourceVersion ?? '0' },
+      {
+        onEvent: (ev) => events.push(ev),
+        onClose: () => undefined,
+      },
+    );
     try {
       await client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'other' } }, ns);
-      await client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w1', labels: { w: '1' } } }, ns);
+      await client.create(
+        R.configmaps,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w1', labels: { w: '1' } } },
+        ns,
+      );
       await client.patch(R.configmaps, 'w1', 'merge', { data: { k: 'v' } }, ns);
       await client.patch(R.configmaps, 'w1', 'merge', { metadata: { labels: { w: '2' } } }, ns);
       await eventually(() => events.length >= 3, { what: 'three events' });
-      assert.deepEqual(events.map((e) => `${e.type}:${e.object.metadata.name ?? ''}`), ['ADDED:w1', 'MODIFIED:w1', 'DELETED:w1']);
+      assert.deepEqual(
+        events.map((e) => `${e.type}:${e.object.metadata.name ?? ''}`),
+        ['ADDED:w1', 'MODIFIED:w1', 'DELETED:w1'],
+      );
     } finally {
       stream.stop();
     }
@@ -321,13 +465,26 @@ describe('watch', () => {
     const start = await client.list(R.configmaps, ns);
     const lines: string[] = [];
     const req = https.request({
-      host: '127.0.0.1', port: plane.port, method: 'GET', agent: false, ...creds,
+      host: '127.0.0.1',
+      port: plane.port,
+      method: 'GET',
+      agent: false,
+      ...creds,
       path: `/api/v1/namespaces/rest/configmaps?watch=true&resourceVersion=${start.metadata.resourceVersion ?? '0'}&timeoutSeconds=20`,
     });
-    const headersSeen = new Promise<number>((resolve) => req.on('response', (res) => {
-      res.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter((l) => l !== '')));
-      resolve(res.statusCode ?? 0);
-    }));
+    const headersSeen = new Promise<number>((resolve) =>
+      req.on('response', (res) => {
+        res.on('data', (c: Buffer) =>
+          lines.push(
+            ...c
+              .toString()
+              .split('\n')
+              .filter((l) => l !== ''),
+          ),
+        );
+        resolve(res.statusCode ?? 0);
+      }),
+    );
     req.end();
     assert.equal(await headersSeen, 200); // before any event exists
     await client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'chunked' } }, ns);
@@ -340,13 +497,23 @@ describe('watch', () => {
 
   test('a kubectl-style Table list has kubectl columns and row objects', async () => {
     const res = await rawRequest({
-      port: plane.port, method: 'GET', path: '/apis/apps/v1/namespaces/rest/deployments', ...creds,
+      port: plane.port,
+      method: 'GET',
+      path: '/apis/apps/v1/namespaces/rest/deployments',
+      ...creds,
       headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
     });
     assert.equal(res.status, 200);
-    const table = JSON.parse(res.body) as { kind: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[]; object: { metadata: { name: string } } }[] };
+    const table = JSON.parse(res.body) as {
+      kind: string;
+      columnDefinitions: { name: string }[];
+      rows: { cells: unknown[]; object: { metadata: { name: string } } }[];
+    };
     assert.equal(table.kind, 'Table');
-    assert.deepEqual(table.columnDefinitions.slice(0, 5).map((c) => c.name), ['Name', 'Ready', 'Up-to-date', 'Available', 'Age']);
+    assert.deepEqual(
+      table.columnDefinitions.slice(0, 5).map((c) => c.name),
+      ['Name', 'Ready', 'Up-to-date', 'Available', 'Age'],
+    );
     assert.ok(table.rows.some((r) => r.cells[0] === 'web' && r.object.metadata.name === 'web'));
   });
 });

@@ -26,10 +26,16 @@ after(async () => {
 
 function replicaSet(name: string, replicas: number): Record<string, unknown> & { metadata: { name: string } } {
   return {
-    apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name },
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name },
     spec: {
-      replicas, selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox:latest', command: ['sleep', '3600'] }] } },
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'c', image: 'busybox:latest', command: ['sleep', '3600'] }] },
+      },
     },
   };
 }
@@ -45,24 +51,33 @@ test('a ReplicaSet of 1,500 is driven in bounded syncs and does not starve a sma
 
   // The small one completes while the big one is still on its way.
   let bigWhenSmallDone = -1;
-  await eventually(async () => {
-    if ((await podCount('small')) < 3) return false;
-    bigWhenSmallDone = await podCount('big');
-    return true;
-  }, { timeoutMs: 120_000, intervalMs: 50, what: 'small ReplicaSet has its 3 pods' });
+  await eventually(
+    async () => {
+      if ((await podCount('small')) < 3) return false;
+      bigWhenSmallDone = await podCount('big');
+      return true;
+    },
+    { timeoutMs: 120_000, intervalMs: 50, what: 'small ReplicaSet has its 3 pods' },
+  );
   assert.ok(bigWhenSmallDone < BIG, `small finished before big (big had ${bigWhenSmallDone} of ${BIG})`);
 
   // The big one gets there, never overshooting.
   let most = 0;
-  await eventually(async () => {
-    const n = await podCount('big');
-    most = Math.max(most, n);
-    return n === BIG;
-  }, { timeoutMs: 300_000, intervalMs: 500, what: `big ReplicaSet has ${BIG} pods` });
-  await eventually(async () => {
-    const rs = await client.get(R.replicasets, 'big', { namespace: NS });
-    return ((rs['status'] ?? {}) as { replicas?: number }).replicas === BIG;
-  }, { timeoutMs: 60_000, what: 'status.replicas reports the count' });
+  await eventually(
+    async () => {
+      const n = await podCount('big');
+      most = Math.max(most, n);
+      return n === BIG;
+    },
+    { timeoutMs: 300_000, intervalMs: 500, what: `big ReplicaSet has ${BIG} pods` },
+  );
+  await eventually(
+    async () => {
+      const rs = await client.get(R.replicasets, 'big', { namespace: NS });
+      return ((rs['status'] ?? {}) as { replicas?: number }).replicas === BIG;
+    },
+    { timeoutMs: 60_000, what: 'status.replicas reports the count' },
+  );
   assert.equal(await podCount('big'), BIG, 'no excess pods');
   assert.ok(most <= BIG, `never more than ${BIG} (saw ${most})`);
   assert.equal(await podCount('small'), 3);
@@ -70,7 +85,11 @@ test('a ReplicaSet of 1,500 is driven in bounded syncs and does not starve a sma
 
 test('scaling the big ReplicaSet down to 2 removes the rest, a burst at a time', async () => {
   await client.patch(R.replicasets, 'big', 'merge', { spec: { replicas: 2 } }, { namespace: NS });
-  await eventually(async () => (await podCount('big')) === 2, { timeoutMs: 300_000, intervalMs: 500, what: 'big scaled down to 2' });
+  await eventually(async () => (await podCount('big')) === 2, {
+    timeoutMs: 300_000,
+    intervalMs: 500,
+    what: 'big scaled down to 2',
+  });
   assert.equal(await podCount('small'), 3, 'the small one is untouched');
   // Nothing left over: the deleted pods are gone from the store, not just terminating.
   const all = await client.list(R.pods, { namespace: NS, labelSelector: 'app=big' });
@@ -84,12 +103,18 @@ test('a ReplicaSet asking for 2^31-1 pods (the int32 maximum) stops at the next 
   await client.patch(R.replicasets, 'huge', 'merge', { spec: { replicas: 0 } }, { namespace: NS });
   // The sync in progress finishes its burst; the next one reads the new count and deletes.
   let most = before;
-  await eventually(async () => {
-    const n = await podCount('huge');
-    most = Math.max(most, n);
-    return n === 0;
-  }, { timeoutMs: 300_000, intervalMs: 200, what: 'huge scaled down to 0' });
-  assert.ok(most <= before + 1000, `at most the burst in progress and one more after the patch (had ${before}, saw ${most})`);
+  await eventually(
+    async () => {
+      const n = await podCount('huge');
+      most = Math.max(most, n);
+      return n === 0;
+    },
+    { timeoutMs: 300_000, intervalMs: 200, what: 'huge scaled down to 0' },
+  );
+  assert.ok(
+    most <= before + 1000,
+    `at most the burst in progress and one more after the patch (had ${before}, saw ${most})`,
+  );
   // The other controllers kept working meanwhile: the small one still holds its pods.
   assert.equal(await podCount('small'), 3);
 });

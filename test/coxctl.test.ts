@@ -50,21 +50,33 @@ describe('coxctl against a real apiserver', () => {
     assert.match(first, /^service\/web created$/m);
     const second = await c('apply', '-f', manifests);
     const lines = second.trim().split('\n');
-    assert.ok(lines.every((l) => l.endsWith(' unchanged')), second);
+    assert.ok(
+      lines.every((l) => l.endsWith(' unchanged')),
+      second,
+    );
   });
 
   test('a changed manifest is configured', async () => {
     const file = join(work, 'cm.yaml');
-    writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tune\n  namespace: demo\ndata:\n  a: "1"\n  b: "2"\n');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tune\n  namespace: demo\ndata:\n  a: "1"\n  b: "2"\n',
+    );
     assert.match(await c('apply', '-f', file), /configmap\/tune created/);
-    writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tune\n  namespace: demo\ndata:\n  a: "1"\n');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tune\n  namespace: demo\ndata:\n  a: "1"\n',
+    );
     assert.match(await c('apply', '-f', file), /configmap\/tune configured/);
     const cm = JSON.parse(await c('get', 'cm', 'tune', '-n', 'demo', '-o', 'json')) as { data: Record<string, string> };
     assert.deepEqual(cm.data, { a: '1' }, 'the key dropped from the manifest is removed');
   });
 
   test('get: kubectl columns, -o wide|yaml|json|name, -l, -A', async () => {
-    assert.match(await c('get', 'deploy', '-n', 'demo'), /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/3\s+\d+\s+0\s+\d+s$/m);
+    assert.match(
+      await c('get', 'deploy', '-n', 'demo'),
+      /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/3\s+\d+\s+0\s+\d+s$/m,
+    );
     assert.match(await c('get', 'deploy', '-n', 'demo', '-o', 'wide'), /CONTAINERS\s+IMAGES\s+SELECTOR/);
     assert.match(await c('get', 'deploy', 'web', '-n', 'demo', '-o', 'yaml'), /^kind: Deployment$/m);
     assert.equal((JSON.parse(await c('get', 'svc', '-n', 'demo', '-o', 'json')) as { kind: string }).kind, 'List');
@@ -74,7 +86,16 @@ describe('coxctl against a real apiserver', () => {
   });
 
   test('get -w streams new objects', async () => {
-    const child = spawn(process.execPath, [join(DIST, 'cmd', 'coxctl.js'), '--kubeconfig', plane.pki.adminKubeconfig, 'get', 'cm', '-n', 'demo', '-w']);
+    const child = spawn(process.execPath, [
+      join(DIST, 'cmd', 'coxctl.js'),
+      '--kubeconfig',
+      plane.pki.adminKubeconfig,
+      'get',
+      'cm',
+      '-n',
+      'demo',
+      '-w',
+    ]);
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     try {
@@ -100,13 +121,24 @@ describe('coxctl against a real apiserver', () => {
 
   test('apply --server-side', async () => {
     const file = join(work, 'ssa.yaml');
-    writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: demo\ndata:\n  x: "1"\n');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: demo\ndata:\n  x: "1"\n',
+    );
     assert.match(await c('apply', '--server-side', '-f', file), /configmap\/ssa serverside-applied/);
   });
 
   test('delete by -l, by name, and by -f', async () => {
     const file = join(work, 'pods.yaml');
-    writeFileSync(file, ['a', 'b'].map((n) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p-${n}\n  namespace: demo\n  labels: {batch: x}\nspec:\n  containers:\n  - name: c\n    image: busybox:latest\n`).join('---\n'));
+    writeFileSync(
+      file,
+      ['a', 'b']
+        .map(
+          (n) =>
+            `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p-${n}\n  namespace: demo\n  labels: {batch: x}\nspec:\n  containers:\n  - name: c\n    image: busybox:latest\n`,
+        )
+        .join('---\n'),
+    );
     await c('apply', '-f', file);
     const byLabel = await c('delete', 'pods', '-l', 'batch=x', '-n', 'demo');
     assert.match(byLabel, /pod "p-a" deleted/);
@@ -123,7 +155,10 @@ describe('coxctl against a real apiserver', () => {
 describe('coxctl rejects bad input with one clear line and sends nothing', () => {
   test('malformed YAML names the file, document and line', async () => {
     const file = join(work, 'broken.yaml');
-    writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok-one\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok-one\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n',
+    );
     const msg = await fails(['apply', '-f', file]);
     assert.match(msg, /broken\.yaml: document 2, line \d+: invalid YAML/);
     const res = await coxctl(plane.pki.adminKubeconfig, ['get', 'cm', 'ok-one']);
@@ -136,7 +171,10 @@ describe('coxctl rejects bad input with one clear line and sends nothing', () =>
   });
 
   test('a wrong type is named with its field', async () => {
-    const msg = await fails(['apply', '-f', '-'], 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: three\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: busybox}]}\n');
+    const msg = await fails(
+      ['apply', '-f', '-'],
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: three\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: busybox}]}\n',
+    );
     assert.match(msg, /spec\.replicas/);
   });
 
@@ -146,7 +184,10 @@ describe('coxctl rejects bad input with one clear line and sends nothing', () =>
   });
 
   test('a missing namespace', async () => {
-    const msg = await fails(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lost\n  namespace: nowhere\n');
+    const msg = await fails(
+      ['apply', '-f', '-'],
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lost\n  namespace: nowhere\n',
+    );
     assert.match(msg, /namespaces "nowhere" not found/);
   });
 });

@@ -12,7 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { DockerRuntime, ImagePullError, type ContainerIdentity, type ContainerSpec, type ContainerState } from '../pkg/kubelet/index.js';
+import {
+  DockerRuntime,
+  ImagePullError,
+  type ContainerIdentity,
+  type ContainerSpec,
+  type ContainerState,
+} from '../pkg/kubelet/index.js';
 
 const RUN = randomBytes(4).toString('hex');
 /** Another cluster on the same dockerd, with agents of the same node name. */
@@ -43,7 +49,12 @@ function spec(extra: Partial<ContainerSpec>): ContainerSpec {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls (bounded in count) until check returns a value. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, tries = 150, everyMs = 100): Promise<T> {
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  tries = 150,
+  everyMs = 100,
+): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const v = await check();
     if (v !== undefined) return v;
@@ -53,11 +64,15 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
 }
 
 async function exited(id: string): Promise<ContainerState> {
-  return eventually(`container ${id.slice(0, 12)} to exit`, async () => {
-    const s = await runtime.inspect(id);
-    assert.ok(s, `container ${id.slice(0, 12)} is gone`);
-    return s.running || s.status === 'created' ? undefined : s;
-  }, 300);
+  return eventually(
+    `container ${id.slice(0, 12)} to exit`,
+    async () => {
+      const s = await runtime.inspect(id);
+      assert.ok(s, `container ${id.slice(0, 12)} is gone`);
+      return s.running || s.status === 'created' ? undefined : s;
+    },
+    300,
+  );
 }
 
 async function readAll(stream: Readable): Promise<string> {
@@ -146,27 +161,55 @@ describe('Docker runtime', { concurrency: false }, () => {
     assert.equal(nets.find((n) => n.Name === NETWORK)?.Labels?.['io.coxswain.cluster'], RUN);
   });
 
-  test('another cluster\'s network may not overlap this one\'s subnet, nor take over its name', async () => {
+  test("another cluster's network may not overlap this one's subnet, nor take over its name", async () => {
     const twin = new DockerRuntime({ socketPath: SOCKET, nodeName: NODE, clusterId: OTHER_CLUSTER });
-    await assert.rejects(twin.ensureNetwork(`${NETWORK}-twin`, `${subnetPrefix}.128/25`, `${subnetPrefix}.129`), (err: unknown) => {
-      assert.ok(err instanceof Error);
-      assert.match(err.message, new RegExp(`^the pod subnet ${subnetPrefix}\\.128/25 overlaps Docker network ${NETWORK} \\(${subnetPrefix}\\.0/24, cluster ${RUN}\\): give this cluster another cluster CIDR`));
-      assert.equal(err.message.split('\n').length, 1, 'one line');
-      return true;
-    });
-    await assert.rejects(twin.ensureNetwork(NETWORK, `${subnetPrefix}.0/24`, `${subnetPrefix}.1`, { replace: true }), /is not this cluster's/);
+    await assert.rejects(
+      twin.ensureNetwork(`${NETWORK}-twin`, `${subnetPrefix}.128/25`, `${subnetPrefix}.129`),
+      (err: unknown) => {
+        assert.ok(err instanceof Error);
+        assert.match(
+          err.message,
+          new RegExp(
+            `^the pod subnet ${subnetPrefix}\\.128/25 overlaps Docker network ${NETWORK} \\(${subnetPrefix}\\.0/24, cluster ${RUN}\\): give this cluster another cluster CIDR`,
+          ),
+        );
+        assert.equal(err.message.split('\n').length, 1, 'one line');
+        return true;
+      },
+    );
+    await assert.rejects(
+      twin.ensureNetwork(NETWORK, `${subnetPrefix}.0/24`, `${subnetPrefix}.1`, { replace: true }),
+      /is not this cluster's/,
+    );
     // Nor may another node of this cluster on the same dockerd replace it (with this node's pods).
     const sibling = new DockerRuntime({ socketPath: SOCKET, nodeName: `${NODE}-other`, clusterId: RUN });
-    await assert.rejects(sibling.ensureNetwork(NETWORK, '10.214.0.0/24', '10.214.0.1', { replace: true }), new RegExp(`belongs to node ${NODE} of this cluster`));
-    assert.equal((await runtime.docker.listNetworks({ filters: { name: [`${NETWORK}-twin`] } })).length, 0, 'nothing made');
+    await assert.rejects(
+      sibling.ensureNetwork(NETWORK, '10.214.0.0/24', '10.214.0.1', { replace: true }),
+      new RegExp(`belongs to node ${NODE} of this cluster`),
+    );
+    assert.equal(
+      (await runtime.docker.listNetworks({ filters: { name: [`${NETWORK}-twin`] } })).length,
+      0,
+      'nothing made',
+    );
   });
 
   test('a pod network left by an older agent (no cluster label) is named with the command that removes it', async () => {
     const legacy = `${NETWORK}-legacy`;
     const third = subnetPrefix.split('.')[2] ?? '1';
-    await runtime.docker.createNetwork({ Name: legacy, Driver: 'bridge', IPAM: { Config: [{ Subnet: `10.215.${third}.0/24`, Gateway: `10.215.${third}.1` }] }, Labels: { 'io.coxswain.node': NODE } });
+    await runtime.docker.createNetwork({
+      Name: legacy,
+      Driver: 'bridge',
+      IPAM: { Config: [{ Subnet: `10.215.${third}.0/24`, Gateway: `10.215.${third}.1` }] },
+      Labels: { 'io.coxswain.node': NODE },
+    });
     try {
-      await assert.rejects(runtime.ensureNetwork(`${NETWORK}-new`, `10.215.${third}.0/24`, `10.215.${third}.1`), new RegExp(`overlaps Docker network ${legacy} \\(10\\.215\\.${third}\\.0/24\\) of an older node agent: unless that cluster still runs, remove it with "docker network rm ${legacy}"`));
+      await assert.rejects(
+        runtime.ensureNetwork(`${NETWORK}-new`, `10.215.${third}.0/24`, `10.215.${third}.1`),
+        new RegExp(
+          `overlaps Docker network ${legacy} \\(10\\.215\\.${third}\\.0/24\\) of an older node agent: unless that cluster still runs, remove it with "docker network rm ${legacy}"`,
+        ),
+      );
     } finally {
       await runtime.removeNetwork(legacy);
     }
@@ -178,7 +221,11 @@ describe('Docker runtime', { concurrency: false }, () => {
       image: PAUSE,
       network: NETWORK,
       hostname: POD.name,
-      dns: { servers: ['10.96.0.10'], searches: ['rt-test.svc.cluster.local', 'svc.cluster.local'], options: ['ndots:5'] },
+      dns: {
+        servers: ['10.96.0.10'],
+        searches: ['rt-test.svc.cluster.local', 'svc.cluster.local'],
+        options: ['ndots:5'],
+      },
       portBindings: [{ containerPort: 8080, hostPort, protocol: 'TCP', hostIP: '127.0.0.1' }],
       labels: { 'io.coxswain.test': RUN },
     });
@@ -268,7 +315,9 @@ describe('Docker runtime', { concurrency: false }, () => {
   });
 
   test('following logs streams until the container exits', async () => {
-    const id = await runContainer('follower', { command: ['sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.2; done; echo done >&2'] });
+    const id = await runContainer('follower', {
+      command: ['sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.2; done; echo done >&2'],
+    });
     const text = await readAll(await runtime.logs(id, { follow: true }));
     assert.equal(text, 'line1\nline2\nline3\ndone\n');
   });
@@ -292,10 +341,16 @@ describe('Docker runtime', { concurrency: false }, () => {
     assert.equal(first.exitCode, 137);
     // dockerd records OOMKilled from containerd's OOM event, which may land just after the
     // exit event when the machine is busy: look again, bounded.
-    const s = first.oomKilled ? first : await eventually(`container ${id.slice(0, 12)} flagged OOMKilled`, async () => {
-      const now = await runtime.inspect(id);
-      return now?.oomKilled === true ? now : undefined;
-    }, 50);
+    const s = first.oomKilled
+      ? first
+      : await eventually(
+          `container ${id.slice(0, 12)} flagged OOMKilled`,
+          async () => {
+            const now = await runtime.inspect(id);
+            return now?.oomKilled === true ? now : undefined;
+          },
+          50,
+        );
     assert.equal(s.oomKilled, true);
     assert.equal(s.exitCode, 137);
     assert.ok(s.finishedAt !== undefined);
@@ -304,7 +359,11 @@ describe('Docker runtime', { concurrency: false }, () => {
   test('stop sends SIGTERM first, and SIGKILL after the grace period', async () => {
     const mounts = [{ hostPath: hostDir, containerPath: '/data', readOnly: false }];
     const polite = await runContainer('polite', {
-      command: ['sh', '-c', `trap 'echo got-term > /data/term-${RUN}; exit 0' TERM; touch /data/ready-polite-${RUN}; while :; do sleep 1 & wait $!; done`],
+      command: [
+        'sh',
+        '-c',
+        `trap 'echo got-term > /data/term-${RUN}; exit 0' TERM; touch /data/ready-polite-${RUN}; while :; do sleep 1 & wait $!; done`,
+      ],
       mounts,
     });
     const stubborn = await runContainer('stubborn', {
@@ -313,7 +372,10 @@ describe('Docker runtime', { concurrency: false }, () => {
     });
     // Both shells must have set their traps before the signal comes.
     await eventually('the traps to be set', async () =>
-      existsSync(join(hostDir, `ready-polite-${RUN}`)) && existsSync(join(hostDir, `ready-stubborn-${RUN}`)) ? true : undefined);
+      existsSync(join(hostDir, `ready-polite-${RUN}`)) && existsSync(join(hostDir, `ready-stubborn-${RUN}`))
+        ? true
+        : undefined,
+    );
     await Promise.all([runtime.stop(polite, 30), runtime.stop(stubborn, 1)]);
     assert.equal(readFileSync(join(hostDir, `term-${RUN}`), 'utf8'), 'got-term\n');
     const p = await runtime.inspect(polite);
@@ -326,7 +388,11 @@ describe('Docker runtime', { concurrency: false }, () => {
   });
 
   test('the sandbox stops at once on SIGTERM', async () => {
-    const id = await runtime.runSandbox(identity('POD', 'sandbox', 1), { image: PAUSE, network: NETWORK, hostname: 'second' });
+    const id = await runtime.runSandbox(identity('POD', 'sandbox', 1), {
+      image: PAUSE,
+      network: NETWORK,
+      hostname: 'second',
+    });
     // A PID 1 drops signals it has no handler for: wait until the pause process has its traps
     // (SigCgt in /proc), as a signal sent in the first instants after start would be lost.
     const pid = (await runtime.inspect(id))?.pid;
@@ -347,11 +413,20 @@ describe('Docker runtime', { concurrency: false }, () => {
   test('listManaged finds the containers by their labels', async () => {
     const all = await runtime.listManaged();
     const byName = new Map(all.map((c) => [`${c.identity.type}/${c.identity.containerName}`, c]));
-    for (const key of ['sandbox/POD', 'app/web', 'app/client', 'app/logger', 'app/hog', 'app/polite']) assert.ok(byName.has(key), `${key} not listed`);
+    for (const key of ['sandbox/POD', 'app/web', 'app/client', 'app/logger', 'app/hog', 'app/polite'])
+      assert.ok(byName.has(key), `${key} not listed`);
     const web = byName.get('app/web');
     assert.ok(web);
     assert.equal(web.id, webId);
-    assert.deepEqual({ uid: web.identity.uid, namespace: web.identity.namespace, name: web.identity.name, attempt: web.identity.attempt }, { ...POD, attempt: 0 });
+    assert.deepEqual(
+      {
+        uid: web.identity.uid,
+        namespace: web.identity.namespace,
+        name: web.identity.name,
+        attempt: web.identity.attempt,
+      },
+      { ...POD, attempt: 0 },
+    );
     assert.equal(web.running, true);
     assert.equal(web.image, BUSYBOX);
     assert.equal(byName.get('app/hog')?.running, false);
@@ -375,7 +450,11 @@ describe('Docker runtime', { concurrency: false }, () => {
   });
 
   test('a container whose executable is missing reports why', async () => {
-    const id = await runtime.createContainer(sandboxId, identity('broken', 'app'), spec({ command: ['/no/such/binary'] }));
+    const id = await runtime.createContainer(
+      sandboxId,
+      identity('broken', 'app'),
+      spec({ command: ['/no/such/binary'] }),
+    );
     await assert.rejects(runtime.start(id));
     const s = await runtime.inspect(id);
     assert.ok(s);
@@ -388,20 +467,30 @@ describe('Docker runtime', { concurrency: false }, () => {
     await runtime.ensureImage(BUSYBOX, 'Never');
     await assert.rejects(runtime.ensureImage(`coxswain-test/missing-${RUN}:v1`, 'Never'), ImagePullError);
     // A registry on a closed loopback port: the pull fails without leaving this machine.
-    await assert.rejects(runtime.ensureImage(`127.0.0.1:1/coxswain-test/missing-${RUN}:v1`, 'IfNotPresent'), (err: unknown) => {
-      assert.ok(err instanceof ImagePullError);
-      assert.match(err.message, /failed to pull image "127\.0\.0\.1:1\/coxswain-test/);
-      return true;
-    });
+    await assert.rejects(
+      runtime.ensureImage(`127.0.0.1:1/coxswain-test/missing-${RUN}:v1`, 'IfNotPresent'),
+      (err: unknown) => {
+        assert.ok(err instanceof ImagePullError);
+        assert.match(err.message, /failed to pull image "127\.0\.0\.1:1\/coxswain-test/);
+        return true;
+      },
+    );
   });
 
   test('removeCluster takes every container and network of its cluster and nothing of another', async () => {
     const twin = new DockerRuntime({ socketPath: SOCKET, nodeName: NODE, clusterId: OTHER_CLUSTER });
-    const twinId = await twin.runSandbox({ ...identity('POD', 'sandbox'), uid: randomUUID() }, { image: PAUSE, network: 'bridge', hostname: 'twin' });
+    const twinId = await twin.runSandbox(
+      { ...identity('POD', 'sandbox'), uid: randomUUID() },
+      { image: PAUSE, network: 'bridge', hostname: 'twin' },
+    );
     const mine = (await runtime.listManaged()).map((c) => c.id).sort();
     assert.deepEqual(await twin.removeCluster(), { containers: 1, networks: 0 });
     assert.equal(await twin.inspect(twinId), undefined);
-    assert.deepEqual((await runtime.listManaged()).map((c) => c.id).sort(), mine, 'the other cluster\'s teardown left these alone');
+    assert.deepEqual(
+      (await runtime.listManaged()).map((c) => c.id).sort(),
+      mine,
+      "the other cluster's teardown left these alone",
+    );
   });
 
   test('remove takes running containers, and is idempotent', async () => {

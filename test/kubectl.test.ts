@@ -36,7 +36,11 @@ test('kubectl version sees a 1.32 server', async () => {
 
 test('kubectl api-resources lists every served kind', async () => {
   const out = await k('api-resources');
-  for (const line of [/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m, /^pods\s+po\s+v1\s+true\s+Pod$/m, /^cronjobs\s+cj\s+batch\/v1\s+true\s+CronJob$/m]) {
+  for (const line of [
+    /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m,
+    /^pods\s+po\s+v1\s+true\s+Pod$/m,
+    /^cronjobs\s+cj\s+batch\/v1\s+true\s+CronJob$/m,
+  ]) {
     assert.match(out, line);
   }
 });
@@ -48,7 +52,13 @@ test('kubectl apply -f manifests/ creates, then reports unchanged', async () => 
   assert.match(first, /cronjob.batch\/tick created/);
   const second = await k('apply', '-f', manifests);
   assert.doesNotMatch(second, /created|configured/);
-  assert.equal(second.trim().split('\n').filter((l) => l.endsWith(' unchanged')).length, second.trim().split('\n').length);
+  assert.equal(
+    second
+      .trim()
+      .split('\n')
+      .filter((l) => l.endsWith(' unchanged')).length,
+    second.trim().split('\n').length,
+  );
 });
 
 test('kubectl get all -A and get deploy -o yaml', async () => {
@@ -64,18 +74,29 @@ test('kubectl get all -A and get deploy -o yaml', async () => {
 
 test('kubectl get pods -w streams new events', async () => {
   const first = join(home, 'first.yaml');
-  writeFileSync(first, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: first\n  namespace: demo\nspec:\n  containers:\n  - name: c\n    image: busybox:latest\n');
+  writeFileSync(
+    first,
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: first\n  namespace: demo\nspec:\n  containers:\n  - name: c\n    image: busybox:latest\n',
+  );
   await k('apply', '-f', first);
-  const child = spawn('kubectl', ['--kubeconfig', plane.pki.adminKubeconfig, 'get', 'pods', '-n', 'demo', '-w'], { env: { ...process.env, HOME: home } });
+  const child = spawn('kubectl', ['--kubeconfig', plane.pki.adminKubeconfig, 'get', 'pods', '-n', 'demo', '-w'], {
+    env: { ...process.env, HOME: home },
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   try {
     await eventually(() => /first\s+0\/1\s+Pending/.test(out), { timeoutMs: 20_000, what: 'initial listing' });
     const pod = join(home, 'pod.yaml');
-    writeFileSync(pod, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: watched\n  namespace: demo\nspec:\n  containers:\n  - name: c\n    image: busybox:latest\n');
+    writeFileSync(
+      pod,
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: watched\n  namespace: demo\nspec:\n  containers:\n  - name: c\n    image: busybox:latest\n',
+    );
     await k('apply', '-f', pod);
-    await eventually(() => /watched\s+0\/1\s+Pending/.test(out), { timeoutMs: 20_000, what: 'the new pod in the watch output' });
+    await eventually(() => /watched\s+0\/1\s+Pending/.test(out), {
+      timeoutMs: 20_000,
+      what: 'the new pod in the watch output',
+    });
     await k('delete', 'pod', 'watched', 'first', '-n', 'demo');
   } finally {
     child.kill('SIGTERM');
@@ -88,22 +109,49 @@ test('kubectl scale, label, annotate, patch (merge, json, strategic)', async () 
   await k('label', 'deploy', 'web', '-n', 'demo', 'tier=front');
   await k('annotate', 'deploy', 'web', '-n', 'demo', 'owner=team-a');
   await k('patch', 'deploy', 'web', '-n', 'demo', '--type=merge', '-p', '{"spec":{"minReadySeconds":2}}');
-  await k('patch', 'deploy', 'web', '-n', 'demo', '--type=json', '-p', '[{"op":"replace","path":"/spec/replicas","value":4}]');
-  await k('patch', 'deploy', 'web', '-n', 'demo', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"httpd","image":"busybox:2"}]}}}}');
+  await k(
+    'patch',
+    'deploy',
+    'web',
+    '-n',
+    'demo',
+    '--type=json',
+    '-p',
+    '[{"op":"replace","path":"/spec/replicas","value":4}]',
+  );
+  await k(
+    'patch',
+    'deploy',
+    'web',
+    '-n',
+    'demo',
+    '-p',
+    '{"spec":{"template":{"spec":{"containers":[{"name":"httpd","image":"busybox:2"}]}}}}',
+  );
   const d = JSON.parse(await k('get', 'deploy', 'web', '-n', 'demo', '-o', 'json')) as {
     metadata: { labels: Record<string, string>; annotations: Record<string, string> };
-    spec: { replicas: number; minReadySeconds: number; template: { spec: { containers: { name: string; image: string }[] } } };
+    spec: {
+      replicas: number;
+      minReadySeconds: number;
+      template: { spec: { containers: { name: string; image: string }[] } };
+    };
   };
   assert.equal(d.metadata.labels['tier'], 'front');
   assert.equal(d.metadata.annotations['owner'], 'team-a');
   assert.equal(d.spec.replicas, 4);
   assert.equal(d.spec.minReadySeconds, 2);
-  assert.deepEqual(d.spec.template.spec.containers.map((c) => [c.name, c.image]), [['httpd', 'busybox:2']]);
+  assert.deepEqual(
+    d.spec.template.spec.containers.map((c) => [c.name, c.image]),
+    [['httpd', 'busybox:2']],
+  );
 });
 
 test('kubectl apply --server-side creates and updates', async () => {
   const file = join(home, 'ssa.yaml');
-  writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: demo\ndata:\n  a: "1"\n  b: "2"\n');
+  writeFileSync(
+    file,
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: demo\ndata:\n  a: "1"\n  b: "2"\n',
+  );
   assert.match(await k('apply', '--server-side', '-f', file), /configmap\/ssa serverside-applied/);
   writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: demo\ndata:\n  a: "3"\n');
   await k('apply', '--server-side', '-f', file);

@@ -48,28 +48,58 @@ test('controller-manager and scheduler survive a 60 s apiserver outage and resum
   await plane.crash();
   // Both notice within their renew deadline and stop their loops; the outage lasts 60 s all told.
   const down = Date.now();
-  await eventually(() => /lost leadership/.test(cmOut()) && /lost leadership/.test(schedOut()), { timeoutMs: OUTAGE_MS, intervalMs: 500, what: 'both lost leadership' });
+  await eventually(() => /lost leadership/.test(cmOut()) && /lost leadership/.test(schedOut()), {
+    timeoutMs: OUTAGE_MS,
+    intervalMs: 500,
+    what: 'both lost leadership',
+  });
   await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - down))));
-  assert.ok(alive(cm) && alive(sched), `both still running after the outage (cm: ${cm.exitCode ?? cm.signalCode}, scheduler: ${sched.exitCode ?? sched.signalCode})`);
+  assert.ok(
+    alive(cm) && alive(sched),
+    `both still running after the outage (cm: ${cm.exitCode ?? cm.signalCode}, scheduler: ${sched.exitCode ?? sched.signalCode})`,
+  );
   assert.match(cmOut(), /loops stopped; campaigning again/);
   assert.match(schedOut(), /loops stopped; campaigning again/);
 
   await plane.restart();
-  await eventually(() => count(cmOut(), /controllers started/) >= 1 && count(schedOut(), /scheduler started/) >= 1, { timeoutMs: 60_000, intervalMs: 200, what: 'both lead again' });
+  await eventually(() => count(cmOut(), /controllers started/) >= 1 && count(schedOut(), /scheduler started/) >= 1, {
+    timeoutMs: 60_000,
+    intervalMs: 200,
+    what: 'both lead again',
+  });
   assert.equal(cm.pid, cmPid);
   assert.equal(sched.pid, schedPid);
 
   const client: RestClient = adminClient(plane);
   try {
     await createReadyNode(client, 'outage-node');
-    await client.create(R.replicasets, {
-      apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'after-outage' },
-      spec: { replicas: 2, selector: { matchLabels: { app: 'after-outage' } }, template: { metadata: { labels: { app: 'after-outage' } }, spec: { containers: [{ name: 'c', image: 'busybox:latest', command: ['sleep', '3600'] }] } } },
-    }, { namespace: 'default' });
-    await eventually(async () => {
-      const pods = (await client.list(R.pods, { namespace: 'default', labelSelector: 'app=after-outage' })).items;
-      return pods.length === 2 && pods.every((p) => ((p['spec'] ?? {}) as { nodeName?: string }).nodeName === 'outage-node');
-    }, { timeoutMs: 60_000, intervalMs: 200, what: 'two pods created and bound to outage-node' });
+    await client.create(
+      R.replicasets,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: { name: 'after-outage' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'after-outage' } },
+          template: {
+            metadata: { labels: { app: 'after-outage' } },
+            spec: { containers: [{ name: 'c', image: 'busybox:latest', command: ['sleep', '3600'] }] },
+          },
+        },
+      },
+      { namespace: 'default' },
+    );
+    await eventually(
+      async () => {
+        const pods = (await client.list(R.pods, { namespace: 'default', labelSelector: 'app=after-outage' })).items;
+        return (
+          pods.length === 2 &&
+          pods.every((p) => ((p['spec'] ?? {}) as { nodeName?: string }).nodeName === 'outage-node')
+        );
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: 'two pods created and bound to outage-node' },
+    );
   } finally {
     client.close();
   }

@@ -16,7 +16,18 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { join } from 'node:path';
 import { coxctl, DIST, freePort, REPO, run, startControlPlane, type ControlPlane } from './harness/control-plane.js';
 import {
-  addSimHost, cutHost, hostDocker, inHost, joinToken, removeSimHost, restoreHost, SIM_GATEWAY, startHostAgent, stopHostAgent, teardownSimHosts, type SimHost,
+  addSimHost,
+  cutHost,
+  hostDocker,
+  inHost,
+  joinToken,
+  removeSimHost,
+  restoreHost,
+  SIM_GATEWAY,
+  startHostAgent,
+  stopHostAgent,
+  teardownSimHosts,
+  type SimHost,
 } from './harness/sim-hosts.js';
 import { runRoot } from './harness/run-root.js';
 
@@ -64,7 +75,9 @@ function podsOf(label: string): Promise<KubeObject[]> {
 
 function isReady(pod: KubeObject): boolean {
   const conditions = ((pod['status'] ?? {}) as { conditions?: { type: string; status: string }[] }).conditions ?? [];
-  return conditions.some((c) => c.type === 'Ready' && c.status === 'True') && pod.metadata.deletionTimestamp === undefined;
+  return (
+    conditions.some((c) => c.type === 'Ready' && c.status === 'True') && pod.metadata.deletionTimestamp === undefined
+  );
 }
 
 function nodeOf(pod: KubeObject): string {
@@ -77,7 +90,14 @@ function ipOf(pod: KubeObject): string {
 
 /** The container id of a pod's first app container on its host's dockerd. */
 async function containerOf(pod: KubeObject, host: SimHost): Promise<string> {
-  const res = await hostDocker(host, ['ps', '-q', '--filter', `label=io.coxswain.pod.uid=${pod.metadata.uid ?? ''}`, '--filter', 'label=io.coxswain.container.type=app']);
+  const res = await hostDocker(host, [
+    'ps',
+    '-q',
+    '--filter',
+    `label=io.coxswain.pod.uid=${pod.metadata.uid ?? ''}`,
+    '--filter',
+    'label=io.coxswain.container.type=app',
+  ]);
   const id = res.stdout.trim().split('\n')[0] ?? '';
   assert.ok(id !== '', `pod ${pod.metadata.name} has a running app container on ${host.ns}: ${res.stderr}`);
   return id;
@@ -90,7 +110,11 @@ function hostOf(pod: KubeObject): SimHost {
 }
 
 /** Runs a command in a pod's container, on its host's dockerd. */
-async function execIn(pod: KubeObject, cmd: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+async function execIn(
+  pod: KubeObject,
+  cmd: string[],
+  timeoutMs = 30_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const host = hostOf(pod);
   return hostDocker(host, ['exec', await containerOf(pod, host), ...cmd], timeoutMs);
 }
@@ -171,10 +195,15 @@ test('three hosts join with one token; each gets a podCIDR and routes to the oth
   assert.equal(new Set(cidrs).size, 3, `distinct pod CIDRs: ${cidrs.join(' ')}`);
   for (const c of cidrs) assert.match(c, /^10\.244\.\d+\.0\/24$/);
   for (const h of hosts) {
-    await eventually(async () => {
-      const routes = (await inHost(h, 'ip', ['route', 'show', 'proto', '77'])).stdout;
-      return nodes.filter((n) => n.metadata.name !== h.ns).every((n) => routes.includes(String((n['spec'] as { podCIDR?: string }).podCIDR)));
-    }, { timeoutMs: 20_000, what: `routes on ${h.ns}` });
+    await eventually(
+      async () => {
+        const routes = (await inHost(h, 'ip', ['route', 'show', 'proto', '77'])).stdout;
+        return nodes
+          .filter((n) => n.metadata.name !== h.ns)
+          .every((n) => routes.includes(String((n['spec'] as { podCIDR?: string }).podCIDR)));
+      },
+      { timeoutMs: 20_000, what: `routes on ${h.ns}` },
+    );
   }
 });
 
@@ -182,10 +211,28 @@ test('from a host, a join with a bad token or a wrong CA hash is refused with a 
   const h1 = hosts[0];
   assert.ok(h1 !== undefined);
   const attempt = async (token: string, caHash: string): Promise<{ code: number; stderr: string }> =>
-    inHost(h1, process.execPath, [
-      join(DIST, 'cmd', 'kubelet.js'), '--server', plane.server, '--token', token, '--discovery-token-ca-cert-hash', caHash,
-      '--node-name', 'intruder', '--node-ip', h1.ip, '--port', '10251', '--root-dir', mkdtempSync(join(runRoot(), 'intruder-')),
-    ], 60_000);
+    inHost(
+      h1,
+      process.execPath,
+      [
+        join(DIST, 'cmd', 'kubelet.js'),
+        '--server',
+        plane.server,
+        '--token',
+        token,
+        '--discovery-token-ca-cert-hash',
+        caHash,
+        '--node-name',
+        'intruder',
+        '--node-ip',
+        h1.ip,
+        '--port',
+        '10251',
+        '--root-dir',
+        mkdtempSync(join(runRoot(), 'intruder-')),
+      ],
+      60_000,
+    );
   const badToken = await attempt(`${joinArgs.token.slice(0, 7)}0000000000000000`, joinArgs.caHash);
   assert.notEqual(badToken.code, 0);
   assert.match(badToken.stderr, /cannot join the cluster: .*token secret is wrong/);
@@ -199,7 +246,11 @@ test('from a host, a join with a bad token or a wrong CA hash is refused with a 
 test('a 6-replica Deployment spreads over the 3 hosts; a pod on host 1 reaches a pod on host 3 by IP', async () => {
   const res = await coxctl(plane.pki.adminKubeconfig, ['apply', '-f', '-'], { input: WEB });
   assert.equal(res.code, 0, res.stderr);
-  await eventually(async () => (await podsOf('app=web')).filter(isReady).length === 6, { timeoutMs: 120_000, intervalMs: 500, what: '6 ready web pods' });
+  await eventually(async () => (await podsOf('app=web')).filter(isReady).length === 6, {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+    what: '6 ready web pods',
+  });
   const pods = (await podsOf('app=web')).filter(isReady);
   const perNode = new Map<string, number>();
   for (const p of pods) perNode.set(nodeOf(p), (perNode.get(nodeOf(p)) ?? 0) + 1);
@@ -249,7 +300,10 @@ async function requestsFrom(pod: KubeObject, url: string, count: number): Promis
   const script = `i=0; while [ $i -lt ${count} ]; do timeout 5 wget -qO- ${url} || echo FAILED; i=$((i+1)); done`;
   const res = await execIn(pod, ['sh', '-c', script], 30_000 + count * 6000);
   assert.equal(res.code, 0, res.stderr);
-  return res.stdout.trim().split('\n').map((l) => l.trim());
+  return res.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.trim());
 }
 
 /** A web pod on host 2 (itself one of the endpoints, so hairpin traffic is covered too). */
@@ -262,10 +316,13 @@ async function webPodOnHost2(): Promise<KubeObject> {
 /** The client pod pinned to host 2, which scaling and host loss leave alone. */
 async function clientPod(): Promise<KubeObject> {
   let pod: KubeObject | undefined;
-  await eventually(async () => {
-    pod = (await podsOf('app=client')).find((p) => isReady(p));
-    return pod !== undefined;
-  }, { timeoutMs: 60_000, what: 'the client pod on host 2 is ready' });
+  await eventually(
+    async () => {
+      pod = (await podsOf('app=client')).find((p) => isReady(p));
+      return pod !== undefined;
+    },
+    { timeoutMs: 60_000, what: 'the client pod on host 2 is ready' },
+  );
   assert.ok(pod !== undefined);
   return pod;
 }
@@ -273,11 +330,14 @@ async function clientPod(): Promise<KubeObject> {
 /** Waits until every host's rules for `svc` spread over exactly the Service's ready endpoints. */
 async function rulesFollowEndpoints(svc: string, on: SimHost[] = hosts): Promise<string[]> {
   let ips: string[] = [];
-  await eventually(async () => {
-    ips = await readyEndpointIPs(svc);
-    for (const h of on) if ((await ruleEndpoints(h, svc)).join(',') !== ips.join(',')) return false;
-    return true;
-  }, { timeoutMs: 60_000, intervalMs: 300, what: `rules for ${svc} on every host follow its Endpoints` });
+  await eventually(
+    async () => {
+      ips = await readyEndpointIPs(svc);
+      for (const h of on) if ((await ruleEndpoints(h, svc)).join(',') !== ips.join(',')) return false;
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 300, what: `rules for ${svc} on every host follow its Endpoints` },
+  );
   return ips;
 }
 
@@ -288,7 +348,10 @@ function namesByIP(pods: KubeObject[]): Map<string, string> {
 test('from a pod on host 2, 60 requests by DNS name and 60 by ClusterIP reach every endpoint; a NodePort answers on every host', async () => {
   const ips = await rulesFollowEndpoints('web');
   assert.equal(ips.length, 6);
-  const expected = [...namesByIP(await podsOf('app=web')).entries()].filter(([ip]) => ips.includes(ip)).map(([, n]) => n).sort();
+  const expected = [...namesByIP(await podsOf('app=web')).entries()]
+    .filter(([ip]) => ips.includes(ip))
+    .map(([, n]) => n)
+    .sort();
   const client = await webPodOnHost2();
   const byName = await requestsFrom(client, 'http://web.default.svc.cluster.local/', 60);
   assert.ok(!byName.includes('FAILED'), `all requests by name answered: ${byName.join(' ')}`);
@@ -315,7 +378,10 @@ test('from a pod on host 2, 60 requests by DNS name and 60 by ClusterIP reach ev
 test('scaling down and a readiness failure update the rules; no request reaches a removed or unready endpoint afterwards', async () => {
   const scaled = await coxctl(plane.pki.adminKubeconfig, ['scale', 'deployment/web', '--replicas', '4']);
   assert.equal(scaled.code, 0, scaled.stderr);
-  await eventually(async () => (await readyEndpointIPs('web')).length === 4, { timeoutMs: 60_000, what: '4 endpoints after scaling' });
+  await eventually(async () => (await readyEndpointIPs('web')).length === 4, {
+    timeoutMs: 60_000,
+    what: '4 endpoints after scaling',
+  });
   let ips = await rulesFollowEndpoints('web');
   assert.equal(ips.length, 4);
   const client = await clientPod();
@@ -325,11 +391,16 @@ test('scaling down and a readiness failure update the rules; no request reaches 
     assert.ok(allowed.has(answer), `answer from ${answer}, not one of the 4 remaining endpoints`);
   }
   // One endpoint (not the client) turns unready.
-  const victim = (await podsOf('app=web')).find((p) => isReady(p) && p.metadata.name !== client.metadata.name && ips.includes(ipOf(p)));
+  const victim = (await podsOf('app=web')).find(
+    (p) => isReady(p) && p.metadata.name !== client.metadata.name && ips.includes(ipOf(p)),
+  );
   assert.ok(victim !== undefined);
   const broke = await execIn(victim, ['rm', '-f', '/tmp/ready']);
   assert.equal(broke.code, 0, broke.stderr);
-  await eventually(async () => !(await readyEndpointIPs('web')).includes(ipOf(victim)), { timeoutMs: 30_000, what: 'the unready pod leaves the endpoints' });
+  await eventually(async () => !(await readyEndpointIPs('web')).includes(ipOf(victim)), {
+    timeoutMs: 30_000,
+    what: 'the unready pod leaves the endpoints',
+  });
   ips = await rulesFollowEndpoints('web');
   assert.ok(!ips.includes(ipOf(victim)));
   names = namesByIP(await podsOf('app=web'));
@@ -340,7 +411,10 @@ test('scaling down and a readiness failure update the rules; no request reaches 
   }
   // Ready again: back in the rules.
   await execIn(victim, ['touch', '/tmp/ready']);
-  await eventually(async () => (await readyEndpointIPs('web')).includes(ipOf(victim)), { timeoutMs: 30_000, what: 'the pod is ready again' });
+  await eventually(async () => (await readyEndpointIPs('web')).includes(ipOf(victim)), {
+    timeoutMs: 30_000,
+    what: 'the pod is ready again',
+  });
   await rulesFollowEndpoints('web');
 });
 
@@ -352,30 +426,55 @@ test('a restarted agent rebuilds its rules cleanly: rules of a Service deleted m
   assert.equal(del.code, 0, del.stderr);
   await startHostAgent(plane, h1, joinArgs);
   await rulesFollowEndpoints('web', [h1]);
-  await eventually(async () => !(await inHost(h1, 'iptables-save', ['-t', 'nat'])).stdout.includes('default/web-np'), { timeoutMs: 30_000, what: 'the rules of the deleted Service are gone' });
+  await eventually(async () => !(await inHost(h1, 'iptables-save', ['-t', 'nat'])).stdout.includes('default/web-np'), {
+    timeoutMs: 30_000,
+    what: 'the rules of the deleted Service are gone',
+  });
   const nat = (await inHost(h1, 'iptables-save', ['-t', 'nat'])).stdout.split('\n');
   const p = chainPrefix();
-  assert.equal(nat.filter((l) => l.startsWith('-A PREROUTING ') && l.endsWith(`-j ${p}SERVICES`)).length, 1, 'one jump from PREROUTING');
-  assert.equal(nat.filter((l) => l.startsWith('-A POSTROUTING ') && l.endsWith(`-j ${p}NET-POSTROUTING`)).length, 1, 'one jump to the pod masquerade chain');
+  assert.equal(
+    nat.filter((l) => l.startsWith('-A PREROUTING ') && l.endsWith(`-j ${p}SERVICES`)).length,
+    1,
+    'one jump from PREROUTING',
+  );
+  assert.equal(
+    nat.filter((l) => l.startsWith('-A POSTROUTING ') && l.endsWith(`-j ${p}NET-POSTROUTING`)).length,
+    1,
+    'one jump to the pod masquerade chain',
+  );
   const filter = (await inHost(h1, 'iptables-save', ['-t', 'filter'])).stdout.split('\n');
-  assert.equal(filter.filter((l) => l.startsWith('-A DOCKER-USER ') && l.endsWith(`-j ${p}NET-FORWARD`)).length, 1, 'one jump from DOCKER-USER');
+  assert.equal(
+    filter.filter((l) => l.startsWith('-A DOCKER-USER ') && l.endsWith(`-j ${p}NET-FORWARD`)).length,
+    1,
+    'one jump from DOCKER-USER',
+  );
 });
 
 test('a host whose link is cut goes NotReady, its pods come back on the other hosts, the Service keeps answering; when it returns it removes their containers and is Ready', async () => {
   const lost = hosts[2];
   assert.ok(lost !== undefined);
-  const before = (await podsOf('app=web')).filter((p) => nodeOf(p) === lost.ns && p.metadata.deletionTimestamp === undefined);
+  const before = (await podsOf('app=web')).filter(
+    (p) => nodeOf(p) === lost.ns && p.metadata.deletionTimestamp === undefined,
+  );
   await cutHost(lost);
   const cutAt = Date.now();
-  await eventually(async () => {
-    const node = await admin.get(NODES, lost.ns);
-    const ready = ((node['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).find((c) => c.type === 'Ready');
-    return ready?.status === 'Unknown';
-  }, { timeoutMs: 60_000, what: `${lost.ns} goes NotReady (Unknown)` });
-  await eventually(async () => {
-    const pods = (await podsOf('app=web')).filter((p) => p.metadata.deletionTimestamp === undefined);
-    return pods.length === 4 && pods.every((p) => nodeOf(p) !== lost.ns && isReady(p));
-  }, { timeoutMs: 120_000, intervalMs: 500, what: 'all web pods Running and Ready on the other hosts' });
+  await eventually(
+    async () => {
+      const node = await admin.get(NODES, lost.ns);
+      const ready = ((node['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).find(
+        (c) => c.type === 'Ready',
+      );
+      return ready?.status === 'Unknown';
+    },
+    { timeoutMs: 60_000, what: `${lost.ns} goes NotReady (Unknown)` },
+  );
+  await eventually(
+    async () => {
+      const pods = (await podsOf('app=web')).filter((p) => p.metadata.deletionTimestamp === undefined);
+      return pods.length === 4 && pods.every((p) => nodeOf(p) !== lost.ns && isReady(p));
+    },
+    { timeoutMs: 120_000, intervalMs: 500, what: 'all web pods Running and Ready on the other hosts' },
+  );
   const recoveredMs = Date.now() - cutAt;
   const alive = hosts.filter((h) => h !== lost);
   const ips = await rulesFollowEndpoints('web', alive);
@@ -383,27 +482,42 @@ test('a host whose link is cut goes NotReady, its pods come back on the other ho
   const client = await clientPod();
   const answers = await requestsFrom(client, 'http://web.default.svc.cluster.local/', 30);
   for (const a of answers) assert.ok(ips.map((ip) => names.get(ip)).includes(a), `answer ${a} from a live endpoint`);
-  process.stdout.write(`# host loss: ${before.length} pods back on other hosts ${recoveredMs} ms after the cut (grace ${GRACE_SECONDS} s, tolerationSeconds 2)\n`);
+  process.stdout.write(
+    `# host loss: ${before.length} pods back on other hosts ${recoveredMs} ms after the cut (grace ${GRACE_SECONDS} s, tolerationSeconds 2)\n`,
+  );
 
   await restoreHost(lost);
-  await eventually(async () => {
-    const node = await admin.get(NODES, lost.ns);
-    const ready = ((node['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).find((c) => c.type === 'Ready');
-    return ready?.status === 'True';
-  }, { timeoutMs: 90_000, what: `${lost.ns} Ready again` });
-  await eventually(async () => {
-    const left = (await hostDocker(lost, ['ps', '-aq', '--filter', 'label=io.coxswain.pod.namespace=default'])).stdout.trim();
-    return left === '';
-  }, { timeoutMs: 90_000, intervalMs: 500, what: `${lost.ns} removed the containers of its deleted pods` });
+  await eventually(
+    async () => {
+      const node = await admin.get(NODES, lost.ns);
+      const ready = ((node['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).find(
+        (c) => c.type === 'Ready',
+      );
+      return ready?.status === 'True';
+    },
+    { timeoutMs: 90_000, what: `${lost.ns} Ready again` },
+  );
+  await eventually(
+    async () => {
+      const left = (
+        await hostDocker(lost, ['ps', '-aq', '--filter', 'label=io.coxswain.pod.namespace=default'])
+      ).stdout.trim();
+      return left === '';
+    },
+    { timeoutMs: 90_000, intervalMs: 500, what: `${lost.ns} removed the containers of its deleted pods` },
+  );
   for (const p of before) {
-    await eventually(async () => {
-      try {
-        await admin.get(PODS, p.metadata.name ?? '', { namespace: 'default' });
-        return false;
-      } catch {
-        return true;
-      }
-    }, { timeoutMs: 60_000, what: `pod ${p.metadata.name} is gone from the API` });
+    await eventually(
+      async () => {
+        try {
+          await admin.get(PODS, p.metadata.name ?? '', { namespace: 'default' });
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { timeoutMs: 60_000, what: `pod ${p.metadata.name} is gone from the API` },
+    );
   }
 });
 
@@ -416,10 +530,17 @@ test('npm run up -- --hosts 2 over hosts another run left (agents killed, roots 
   for (const h of hosts.slice(2)) await removeSimHost(h);
   await plane.stop();
   hosts.length = 0;
-  for (const h of left) assert.ok(existsSync(join(h.root, 'kubelet', 'pki')), `${h.ns} left its agent's credentials in ${h.root}`);
+  for (const h of left)
+    assert.ok(existsSync(join(h.root, 'kubelet', 'pki')), `${h.ns} left its agent's credentials in ${h.root}`);
 
   const state = mkdtempSync(join(runRoot(), 'up-'));
-  const env = { ...process.env, COXSWAIN_STATE: state, COXSWAIN_CERTS: join(state, 'certs'), COXSWAIN_PORT: String(await freePort()), COXSWAIN_SKIP_SETUP: '1' };
+  const env = {
+    ...process.env,
+    COXSWAIN_STATE: state,
+    COXSWAIN_CERTS: join(state, 'certs'),
+    COXSWAIN_PORT: String(await freePort()),
+    COXSWAIN_SKIP_SETUP: '1',
+  };
   try {
     const up = await run('bash', [join(REPO, 'scripts', 'up.sh'), '--hosts', '2'], { env, timeoutMs: 300_000 });
     assert.equal(up.code, 0, `up failed: ${up.stdout.slice(-2000)} ${up.stderr.slice(-2000)}`);
@@ -428,9 +549,16 @@ test('npm run up -- --hosts 2 over hosts another run left (agents killed, roots 
     assert.match(up.stdout, /node coxh2 is Ready/);
     const nodes = await coxctl(join(state, 'certs', 'admin.kubeconfig'), ['get', 'nodes', '-o', 'name']);
     assert.deepEqual(nodes.stdout.trim().split('\n').sort(), ['node/coxh1', 'node/coxh2']);
-    const pids = [...readdirSync(join(state, 'pids')).map((f) => join(state, 'pids', f)), join(state, 'supervisor.pid')].map((f) => Number(readFileSync(f, 'utf8')));
-    const agentPids = ['coxh1', 'coxh2'].map((ns) => Number(readFileSync(`/run/coxswain/sim/${ns}/kubelet.pid`, 'utf8')));
-    const dockerdPids = ['coxh1', 'coxh2'].map((ns) => Number(readFileSync(`/run/coxswain/sim/${ns}/docker.pid`, 'utf8')));
+    const pids = [
+      ...readdirSync(join(state, 'pids')).map((f) => join(state, 'pids', f)),
+      join(state, 'supervisor.pid'),
+    ].map((f) => Number(readFileSync(f, 'utf8')));
+    const agentPids = ['coxh1', 'coxh2'].map((ns) =>
+      Number(readFileSync(`/run/coxswain/sim/${ns}/kubelet.pid`, 'utf8')),
+    );
+    const dockerdPids = ['coxh1', 'coxh2'].map((ns) =>
+      Number(readFileSync(`/run/coxswain/sim/${ns}/docker.pid`, 'utf8')),
+    );
 
     const upPrefix = clusterIdentity(readFileSync(join(state, 'certs', 'ca.crt'), 'utf8')).chainPrefix;
     const down = await run('bash', [join(REPO, 'scripts', 'down.sh')], { env, timeoutMs: 120_000 });
@@ -443,7 +571,8 @@ test('npm run up -- --hosts 2 over hosts another run left (agents killed, roots 
         return false;
       }
     };
-    for (const pid of [...pids, ...agentPids, ...dockerdPids]) assert.equal(alive(pid), false, `process ${pid} is gone`);
+    for (const pid of [...pids, ...agentPids, ...dockerdPids])
+      assert.equal(alive(pid), false, `process ${pid} is gone`);
     const namespaces = (await run('ip', ['netns', 'list'])).stdout;
     assert.doesNotMatch(namespaces, /\bcoxh[12]\b/, 'no namespace left');
     assert.doesNotMatch((await run('ip', ['-o', 'link', 'show'])).stdout, /coxh[12]-r/, 'no link left');

@@ -13,7 +13,18 @@ import type { KubeObject } from '../pkg/api/meta.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { ApiError } from '../pkg/errors/index.js';
 import { adminClient, eventually, R, resource } from './harness/clients.js';
-import { coxctl, DIST, freePort, kubectl, removeNodeContainers, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+import {
+  coxctl,
+  DIST,
+  freePort,
+  kubectl,
+  removeNodeContainers,
+  run,
+  startControlPlane,
+  startNodeAgent,
+  type ControlPlane,
+  type NodeAgent,
+} from './harness/control-plane.js';
 import { ensureNodeCredentials } from '../pkg/pki/index.js';
 
 let plane: ControlPlane;
@@ -44,7 +55,12 @@ function pod(name: string, containers: Obj[], extra: Obj = {}): KubeObject {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name },
-    spec: { nodeName: agent.name, terminationGracePeriodSeconds: 5, containers: containers.map((c) => ({ image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', ...c })), ...extra },
+    spec: {
+      nodeName: agent.name,
+      terminationGracePeriodSeconds: 5,
+      containers: containers.map((c) => ({ image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', ...c })),
+      ...extra,
+    },
   };
 }
 
@@ -57,23 +73,41 @@ function containerStatus(p: { status: Obj }, name: string): Obj {
   return list.find((c) => c['name'] === name) ?? {};
 }
 
-async function waitFor(name: string, what: string, check: (p: KubeObject & { status: Obj; spec: Obj }) => boolean, timeoutMs = 60_000): Promise<KubeObject & { status: Obj; spec: Obj }> {
+async function waitFor(
+  name: string,
+  what: string,
+  check: (p: KubeObject & { status: Obj; spec: Obj }) => boolean,
+  timeoutMs = 60_000,
+): Promise<KubeObject & { status: Obj; spec: Obj }> {
   let last: (KubeObject & { status: Obj; spec: Obj }) | undefined;
-  await eventually(async () => {
-    last = await getPod(name);
-    return check(last);
-  }, { timeoutMs, intervalMs: 250, what: `${name}: ${what}` }).catch((err: Error) => {
+  await eventually(
+    async () => {
+      last = await getPod(name);
+      return check(last);
+    },
+    { timeoutMs, intervalMs: 250, what: `${name}: ${what}` },
+  ).catch((err: Error) => {
     throw new Error(`${err.message}; last status: ${JSON.stringify(last?.status)}`);
   });
   return last as KubeObject & { status: Obj; spec: Obj };
 }
 
 async function dockerOf(uid: string): Promise<{ id: string; state: string; container: string; attempt: string }[]> {
-  const out = await run('docker', ['ps', '-a', '--filter', `label=io.coxswain.pod.uid=${uid}`, '--format', '{{.ID}} {{.State}} {{.Label "io.coxswain.container.name"}} {{.Label "io.coxswain.container.attempt"}}']);
-  return out.stdout.split('\n').filter((l) => l !== '').map((l) => {
-    const [id = '', state = '', container = '', attempt = ''] = l.split(' ');
-    return { id, state, container, attempt };
-  });
+  const out = await run('docker', [
+    'ps',
+    '-a',
+    '--filter',
+    `label=io.coxswain.pod.uid=${uid}`,
+    '--format',
+    '{{.ID}} {{.State}} {{.Label "io.coxswain.container.name"}} {{.Label "io.coxswain.container.attempt"}}',
+  ]);
+  return out.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const [id = '', state = '', container = '', attempt = ''] = l.split(' ');
+      return { id, state, container, attempt };
+    });
 }
 
 const running = (p: { status: Obj }): boolean => p.status['phase'] === 'Running';
@@ -81,7 +115,11 @@ const running = (p: { status: Obj }): boolean => p.status['phase'] === 'Running'
 describe('node registration', () => {
   test('the node is Ready with real capacity and renews its lease; a stopped agent stops renewing', async () => {
     const node = await client.get(R.nodes, agent.name);
-    const status = node['status'] as { conditions: { type: string; status: string }[]; capacity: Record<string, string>; nodeInfo: Record<string, string> };
+    const status = node['status'] as {
+      conditions: { type: string; status: string }[];
+      capacity: Record<string, string>;
+      nodeInfo: Record<string, string>;
+    };
     assert.equal(status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
     assert.ok(Number(status.capacity['cpu']) >= 1);
     assert.match(status.capacity['memory'] ?? '', /^\d+Ki$/);
@@ -91,7 +129,8 @@ describe('node registration', () => {
 
     const quick = await startNodeAgent(plane, { extraArgs: ['--lease-renew-interval', '1'] });
     try {
-      const renewTime = async (): Promise<string> => String(((await client.get(leases, quick.name, { namespace: 'kube-node-lease' }))['spec'] as Obj)['renewTime']);
+      const renewTime = async (): Promise<string> =>
+        String(((await client.get(leases, quick.name, { namespace: 'kube-node-lease' }))['spec'] as Obj)['renewTime']);
       const first = await renewTime();
       await eventually(async () => (await renewTime()) !== first, { timeoutMs: 10_000, what: 'lease renewed' });
       await quick.stop();
@@ -107,25 +146,68 @@ describe('node registration', () => {
 
 describe('pods', () => {
   test('two containers share localhost and an emptyDir', async () => {
-    await client.create(R.pods, pod('duo', [
-      { name: 'web', command: ['httpd', '-f', '-p', '8080', '-h', '/shared'], volumeMounts: [{ name: 'shared', mountPath: '/shared' }] },
-      { name: 'side', command: ['sh', '-c', 'echo from-side > /shared/index.html; while true; do wget -qO- http://127.0.0.1:8080/index.html; sleep 1; done'], volumeMounts: [{ name: 'shared', mountPath: '/shared' }] },
-    ], { volumes: [{ name: 'shared', emptyDir: {} }] }), { namespace: NS });
-    const p = await waitFor('duo', 'both running', (x) => running(x) && containerStatus(x, 'web')['ready'] === true && containerStatus(x, 'side')['ready'] === true);
+    await client.create(
+      R.pods,
+      pod(
+        'duo',
+        [
+          {
+            name: 'web',
+            command: ['httpd', '-f', '-p', '8080', '-h', '/shared'],
+            volumeMounts: [{ name: 'shared', mountPath: '/shared' }],
+          },
+          {
+            name: 'side',
+            command: [
+              'sh',
+              '-c',
+              'echo from-side > /shared/index.html; while true; do wget -qO- http://127.0.0.1:8080/index.html; sleep 1; done',
+            ],
+            volumeMounts: [{ name: 'shared', mountPath: '/shared' }],
+          },
+        ],
+        { volumes: [{ name: 'shared', emptyDir: {} }] },
+      ),
+      { namespace: NS },
+    );
+    const p = await waitFor(
+      'duo',
+      'both running',
+      (x) => running(x) && containerStatus(x, 'web')['ready'] === true && containerStatus(x, 'side')['ready'] === true,
+    );
     assert.match(String(p.status['podIP'] ?? ''), /^\d+\.\d+\.\d+\.\d+$/);
     const containers = await dockerOf(p.metadata.uid ?? '');
-    assert.deepEqual(containers.map((c) => `${c.container}:${c.state}`).sort(), ['POD:running', 'side:running', 'web:running']);
-    await eventually(async () => (await kubectl(plane.pki.adminKubeconfig, home, ['logs', 'duo', '-c', 'side'])).stdout.includes('from-side'), { timeoutMs: 20_000, what: 'the sidecar fetched the page over localhost' });
+    assert.deepEqual(containers.map((c) => `${c.container}:${c.state}`).sort(), [
+      'POD:running',
+      'side:running',
+      'web:running',
+    ]);
+    await eventually(
+      async () =>
+        (await kubectl(plane.pki.adminKubeconfig, home, ['logs', 'duo', '-c', 'side'])).stdout.includes('from-side'),
+      { timeoutMs: 20_000, what: 'the sidecar fetched the page over localhost' },
+    );
   });
 
   test('a crashing container is restarted with growing delays and shows CrashLoopBackOff', async () => {
-    await client.create(R.pods, pod('crasher', [{ name: 'c', command: ['sh', '-c', 'echo crashing; exit 1'] }]), { namespace: NS });
+    await client.create(R.pods, pod('crasher', [{ name: 'c', command: ['sh', '-c', 'echo crashing; exit 1'] }]), {
+      namespace: NS,
+    });
     let sawBackoff = false;
-    await waitFor('crasher', 'restarted twice in CrashLoopBackOff', (x) => {
-      const cs = containerStatus(x, 'c');
-      if ((cs['state'] as Obj | undefined)?.['waiting'] && ((cs['state'] as Obj)['waiting'] as Obj)['reason'] === 'CrashLoopBackOff') sawBackoff = true;
-      return Number(cs['restartCount'] ?? 0) >= 2 && sawBackoff;
-    }, 90_000);
+    await waitFor(
+      'crasher',
+      'restarted twice in CrashLoopBackOff',
+      (x) => {
+        const cs = containerStatus(x, 'c');
+        if (
+          (cs['state'] as Obj | undefined)?.['waiting'] &&
+          ((cs['state'] as Obj)['waiting'] as Obj)['reason'] === 'CrashLoopBackOff'
+        )
+          sawBackoff = true;
+        return Number(cs['restartCount'] ?? 0) >= 2 && sawBackoff;
+      },
+      90_000,
+    );
     const p = await getPod('crasher');
     const last = ((containerStatus(p, 'c')['lastState'] as Obj)['terminated'] ?? {}) as Obj;
     assert.equal(last['exitCode'], 1);
@@ -136,24 +218,61 @@ describe('pods', () => {
   });
 
   test('a failing liveness probe restarts the container; a failing readiness probe only flips Ready', async () => {
-    await client.create(R.pods, pod('probed', [
-      { name: 'live', command: ['sh', '-c', 'touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 600'], livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 1 } },
-      { name: 'ready', command: ['sh', '-c', 'sleep 600'], readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 } },
-    ]), { namespace: NS });
-    await waitFor('probed', 'liveness restart', (x) => Number(containerStatus(x, 'live')['restartCount'] ?? 0) >= 1, 60_000);
+    await client.create(
+      R.pods,
+      pod('probed', [
+        {
+          name: 'live',
+          command: ['sh', '-c', 'touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 600'],
+          livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 1 },
+        },
+        {
+          name: 'ready',
+          command: ['sh', '-c', 'sleep 600'],
+          readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 },
+        },
+      ]),
+      { namespace: NS },
+    );
+    await waitFor(
+      'probed',
+      'liveness restart',
+      (x) => Number(containerStatus(x, 'live')['restartCount'] ?? 0) >= 1,
+      60_000,
+    );
     let p = await getPod('probed');
     assert.equal(containerStatus(p, 'ready')['ready'], false);
     assert.equal(containerStatus(p, 'ready')['restartCount'], 0);
     assert.equal(((p.status['conditions'] as Obj[]).find((c) => c['type'] === 'Ready') ?? {})['status'], 'False');
-    const exec = await kubectl(plane.pki.adminKubeconfig, home, ['exec', 'probed', '-c', 'ready', '--', 'touch', '/tmp/ready']);
+    const exec = await kubectl(plane.pki.adminKubeconfig, home, [
+      'exec',
+      'probed',
+      '-c',
+      'ready',
+      '--',
+      'touch',
+      '/tmp/ready',
+    ]);
     assert.equal(exec.code, 0, exec.stderr);
     p = await waitFor('probed', 'ready container Ready', (x) => containerStatus(x, 'ready')['ready'] === true);
     assert.equal(containerStatus(p, 'ready')['restartCount'], 0);
   });
 
   test('a container over its memory limit is OOMKilled with 137', async () => {
-    await client.create(R.pods, pod('hog', [{ name: 'hog', command: ['tail', '/dev/zero'], resources: { limits: { memory: '16Mi' } } }], { restartPolicy: 'Never' }), { namespace: NS });
-    const p = await waitFor('hog', 'OOMKilled', (x) => ((containerStatus(x, 'hog')['state'] as Obj | undefined)?.['terminated'] as Obj | undefined)?.['reason'] === 'OOMKilled');
+    await client.create(
+      R.pods,
+      pod('hog', [{ name: 'hog', command: ['tail', '/dev/zero'], resources: { limits: { memory: '16Mi' } } }], {
+        restartPolicy: 'Never',
+      }),
+      { namespace: NS },
+    );
+    const p = await waitFor(
+      'hog',
+      'OOMKilled',
+      (x) =>
+        ((containerStatus(x, 'hog')['state'] as Obj | undefined)?.['terminated'] as Obj | undefined)?.['reason'] ===
+        'OOMKilled',
+    );
     const term = (containerStatus(p, 'hog')['state'] as Obj)['terminated'] as Obj;
     assert.equal(term['exitCode'], 137);
     assert.equal(p.status['phase'], 'Failed');
@@ -161,97 +280,225 @@ describe('pods', () => {
 
   test('deleting a pod sends SIGTERM first, and its containers are gone afterwards', async () => {
     const out = mkdtempSync(join(tmpdir(), 'term-'));
-    await client.create(R.pods, pod('graceful', [{ name: 'c', command: ['sh', '-c', "trap 'echo got-term > /out/term; exit 0' TERM; while true; do sleep 1 & wait $!; done"], volumeMounts: [{ name: 'out', mountPath: '/out' }] }], { volumes: [{ name: 'out', hostPath: { path: out } }] }), { namespace: NS });
+    await client.create(
+      R.pods,
+      pod(
+        'graceful',
+        [
+          {
+            name: 'c',
+            command: [
+              'sh',
+              '-c',
+              "trap 'echo got-term > /out/term; exit 0' TERM; while true; do sleep 1 & wait $!; done",
+            ],
+            volumeMounts: [{ name: 'out', mountPath: '/out' }],
+          },
+        ],
+        { volumes: [{ name: 'out', hostPath: { path: out } }] },
+      ),
+      { namespace: NS },
+    );
     const p = await waitFor('graceful', 'running', running);
     const res = await kubectl(plane.pki.adminKubeconfig, home, ['delete', 'pod', 'graceful']);
     assert.equal(res.code, 0, res.stderr);
     assert.ok(existsSync(join(out, 'term')), 'the trap saw SIGTERM');
     assert.equal(readFileSync(join(out, 'term'), 'utf8').trim(), 'got-term');
-    await eventually(async () => (await dockerOf(p.metadata.uid ?? '')).length === 0, { timeoutMs: 20_000, what: 'containers removed' });
+    await eventually(async () => (await dockerOf(p.metadata.uid ?? '')).length === 0, {
+      timeoutMs: 20_000,
+      what: 'containers removed',
+    });
     rmSync(out, { recursive: true, force: true });
   });
 
   test('a missing image shows ErrImagePull, then ImagePullBackOff, and never starts', async () => {
-    await client.create(R.pods, pod('noimage', [{ name: 'c', image: 'coxswain/does-not-exist:1', imagePullPolicy: 'IfNotPresent' }]), { namespace: NS });
+    await client.create(
+      R.pods,
+      pod('noimage', [{ name: 'c', image: 'coxswain/does-not-exist:1', imagePullPolicy: 'IfNotPresent' }]),
+      { namespace: NS },
+    );
     const reasons = new Set<string>();
-    const p = await waitFor('noimage', 'ErrImagePull then ImagePullBackOff', (x) => {
-      const waiting = ((containerStatus(x, 'c')['state'] as Obj | undefined)?.['waiting'] ?? {}) as Obj;
-      if (typeof waiting['reason'] === 'string') reasons.add(waiting['reason']);
-      return reasons.has('ErrImagePull') && reasons.has('ImagePullBackOff');
-    }, 60_000);
+    const p = await waitFor(
+      'noimage',
+      'ErrImagePull then ImagePullBackOff',
+      (x) => {
+        const waiting = ((containerStatus(x, 'c')['state'] as Obj | undefined)?.['waiting'] ?? {}) as Obj;
+        if (typeof waiting['reason'] === 'string') reasons.add(waiting['reason']);
+        return reasons.has('ErrImagePull') && reasons.has('ImagePullBackOff');
+      },
+      60_000,
+    );
     assert.equal(p.status['phase'], 'Pending');
-    assert.deepEqual((await dockerOf(p.metadata.uid ?? '')).filter((c) => c.container !== 'POD'), []);
+    assert.deepEqual(
+      (await dockerOf(p.metadata.uid ?? '')).filter((c) => c.container !== 'POD'),
+      [],
+    );
   });
 });
 
 describe('configuration and events', () => {
   test('env from ConfigMap, Secret and fieldRef; configMap and secret volumes; events for the pod', async () => {
-    await client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'fast', 'app.conf': 'port=80' } }, { namespace: NS });
-    await client.create(R.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, stringData: { password: 's3cret' } }, { namespace: NS });
-    await client.create(R.pods, pod('configured', [{
-      name: 'c',
-      command: ['sleep', '600'],
-      env: [
-        { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'settings', key: 'mode' } } },
-        { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
-        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-        { name: 'GREETING', value: 'hello-$(MODE)' },
-      ],
-      volumeMounts: [{ name: 'conf', mountPath: '/etc/app' }, { name: 'secret', mountPath: '/etc/secret' }],
-    }], { volumes: [{ name: 'conf', configMap: { name: 'settings' } }, { name: 'secret', secret: { secretName: 'creds' } }] }), { namespace: NS });
+    await client.create(
+      R.configmaps,
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'settings' },
+        data: { mode: 'fast', 'app.conf': 'port=80' },
+      },
+      { namespace: NS },
+    );
+    await client.create(
+      R.secrets,
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, stringData: { password: 's3cret' } },
+      { namespace: NS },
+    );
+    await client.create(
+      R.pods,
+      pod(
+        'configured',
+        [
+          {
+            name: 'c',
+            command: ['sleep', '600'],
+            env: [
+              { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'settings', key: 'mode' } } },
+              { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
+              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              { name: 'GREETING', value: 'hello-$(MODE)' },
+            ],
+            volumeMounts: [
+              { name: 'conf', mountPath: '/etc/app' },
+              { name: 'secret', mountPath: '/etc/secret' },
+            ],
+          },
+        ],
+        {
+          volumes: [
+            { name: 'conf', configMap: { name: 'settings' } },
+            { name: 'secret', secret: { secretName: 'creds' } },
+          ],
+        },
+      ),
+      { namespace: NS },
+    );
     await waitFor('configured', 'running', running);
     const env = await kubectl(plane.pki.adminKubeconfig, home, ['exec', 'configured', '--', 'env']);
     assert.match(env.stdout, /^MODE=fast$/m);
     assert.match(env.stdout, /^PASSWORD=s3cret$/m);
     assert.match(env.stdout, /^POD_NAME=configured$/m);
     assert.match(env.stdout, /^GREETING=hello-fast$/m);
-    const files = await kubectl(plane.pki.adminKubeconfig, home, ['exec', 'configured', '--', 'sh', '-c', 'cat /etc/app/app.conf; echo; cat /etc/secret/password']);
+    const files = await kubectl(plane.pki.adminKubeconfig, home, [
+      'exec',
+      'configured',
+      '--',
+      'sh',
+      '-c',
+      'cat /etc/app/app.conf; echo; cat /etc/secret/password',
+    ]);
     assert.equal(files.stdout, 'port=80\ns3cret');
     // Events are recorded asynchronously (fire and forget), so look for them a little while.
-    await eventually(async () => {
-      const events = await client.list(resource('', 'v1', 'events'), { namespace: NS, fieldSelector: 'involvedObject.name=configured' });
-      const reasons = new Set(events.items.map((e) => String(e['reason'])));
-      return ['Pulled', 'Created', 'Started'].every((r) => reasons.has(r));
-    }, { timeoutMs: 10_000, what: 'Pulled, Created and Started events' });
-    const crasher = await client.list(resource('', 'v1', 'events'), { namespace: NS, fieldSelector: 'involvedObject.name=crasher' });
-    assert.ok(crasher.items.some((e) => e['reason'] === 'BackOff'), 'BackOff event for the crash loop');
-    const probed = await client.list(resource('', 'v1', 'events'), { namespace: NS, fieldSelector: 'involvedObject.name=probed' });
-    assert.ok(probed.items.some((e) => e['reason'] === 'Unhealthy'), 'Unhealthy event for probe failures');
+    await eventually(
+      async () => {
+        const events = await client.list(resource('', 'v1', 'events'), {
+          namespace: NS,
+          fieldSelector: 'involvedObject.name=configured',
+        });
+        const reasons = new Set(events.items.map((e) => String(e['reason'])));
+        return ['Pulled', 'Created', 'Started'].every((r) => reasons.has(r));
+      },
+      { timeoutMs: 10_000, what: 'Pulled, Created and Started events' },
+    );
+    const crasher = await client.list(resource('', 'v1', 'events'), {
+      namespace: NS,
+      fieldSelector: 'involvedObject.name=crasher',
+    });
+    assert.ok(
+      crasher.items.some((e) => e['reason'] === 'BackOff'),
+      'BackOff event for the crash loop',
+    );
+    const probed = await client.list(resource('', 'v1', 'events'), {
+      namespace: NS,
+      fieldSelector: 'involvedObject.name=probed',
+    });
+    assert.ok(
+      probed.items.some((e) => e['reason'] === 'Unhealthy'),
+      'Unhealthy event for probe failures',
+    );
   });
 });
 
 describe('logs and exec', () => {
   test('kubectl and coxctl logs (incl. -f) and exec with exit codes and stdin', async () => {
-    await client.create(R.pods, pod('talker', [{ name: 'c', command: ['sh', '-c', 'i=0; while true; do echo line-$i; i=$((i+1)); sleep 1; done'] }]), { namespace: NS });
+    await client.create(
+      R.pods,
+      pod('talker', [
+        { name: 'c', command: ['sh', '-c', 'i=0; while true; do echo line-$i; i=$((i+1)); sleep 1; done'] },
+      ]),
+      { namespace: NS },
+    );
     await waitFor('talker', 'running', running);
-    await eventually(async () => (await kubectl(plane.pki.adminKubeconfig, home, ['logs', 'talker'])).stdout.includes('line-1'), { timeoutMs: 20_000, what: 'kubectl logs' });
+    await eventually(
+      async () => (await kubectl(plane.pki.adminKubeconfig, home, ['logs', 'talker'])).stdout.includes('line-1'),
+      { timeoutMs: 20_000, what: 'kubectl logs' },
+    );
     const tail = await coxctl(plane.pki.adminKubeconfig, ['logs', 'talker', '--tail', '1']);
     assert.equal(tail.code, 0, tail.stderr);
     assert.equal(tail.stdout.trim().split('\n').length, 1);
 
     for (const cli of ['kubectl', 'coxctl'] as const) {
-      const args = cli === 'kubectl' ? ['--kubeconfig', plane.pki.adminKubeconfig, 'logs', '-f', 'talker'] : [join(plane.dir, '..'), 'x'];
-      const child = cli === 'kubectl'
-        ? spawn('kubectl', args, { env: { ...process.env, HOME: home } })
-        : spawn(process.execPath, [join(process.cwd(), 'dist', 'cmd', 'coxctl.js'), '--kubeconfig', plane.pki.adminKubeconfig, 'logs', '-f', 'talker']);
+      const args =
+        cli === 'kubectl'
+          ? ['--kubeconfig', plane.pki.adminKubeconfig, 'logs', '-f', 'talker']
+          : [join(plane.dir, '..'), 'x'];
+      const child =
+        cli === 'kubectl'
+          ? spawn('kubectl', args, { env: { ...process.env, HOME: home } })
+          : spawn(process.execPath, [
+              join(process.cwd(), 'dist', 'cmd', 'coxctl.js'),
+              '--kubeconfig',
+              plane.pki.adminKubeconfig,
+              'logs',
+              '-f',
+              'talker',
+            ]);
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       try {
         const seen = (out.match(/line-\d+/g) ?? []).length;
-        await eventually(() => (out.match(/line-\d+/g) ?? []).length >= seen + 3, { timeoutMs: 20_000, what: `${cli} logs -f streams` });
+        await eventually(() => (out.match(/line-\d+/g) ?? []).length >= seen + 3, {
+          timeoutMs: 20_000,
+          what: `${cli} logs -f streams`,
+        });
       } finally {
         child.kill('SIGTERM');
       }
     }
 
-    const k = await kubectl(plane.pki.adminKubeconfig, home, ['exec', 'talker', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    const k = await kubectl(plane.pki.adminKubeconfig, home, [
+      'exec',
+      'talker',
+      '--',
+      'sh',
+      '-c',
+      'echo out; echo err >&2; exit 3',
+    ]);
     assert.equal(k.code, 3);
     assert.match(k.stdout, /out/);
     assert.match(k.stderr, /err/);
-    const withStdin = await kubectl(plane.pki.adminKubeconfig, home, ['exec', '-i', 'talker', '--', 'cat'], { input: 'through-stdin\n' });
+    const withStdin = await kubectl(plane.pki.adminKubeconfig, home, ['exec', '-i', 'talker', '--', 'cat'], {
+      input: 'through-stdin\n',
+    });
     assert.equal(withStdin.code, 0, withStdin.stderr);
     assert.equal(withStdin.stdout, 'through-stdin\n');
-    const c = await coxctl(plane.pki.adminKubeconfig, ['exec', 'talker', '--', 'sh', '-c', 'echo hi-from-coxctl; exit 4']);
+    const c = await coxctl(plane.pki.adminKubeconfig, [
+      'exec',
+      'talker',
+      '--',
+      'sh',
+      '-c',
+      'echo hi-from-coxctl; exit 4',
+    ]);
     assert.equal(c.code, 4);
     assert.match(c.stdout, /hi-from-coxctl/);
     const ci = await coxctl(plane.pki.adminKubeconfig, ['exec', '-i', 'talker', '--', 'cat'], { input: 'piped\n' });
@@ -262,7 +509,11 @@ describe('logs and exec', () => {
 describe('restart counting', () => {
   test('a docker rm of an app container brings it back with restartCount counting on', async () => {
     await client.create(R.pods, pod('removed', [{ name: 'c', command: ['sleep', '600'] }]), { namespace: NS });
-    let p = await waitFor('removed', 'running with restartCount 0', (x) => running(x) && containerStatus(x, 'c')['containerID'] !== undefined);
+    let p = await waitFor(
+      'removed',
+      'running with restartCount 0',
+      (x) => running(x) && containerStatus(x, 'c')['containerID'] !== undefined,
+    );
     assert.equal(containerStatus(p, 'c')['restartCount'], 0);
     for (const expected of [1, 2]) {
       const id = String(containerStatus(p, 'c')['containerID']).replace('docker://', '');
@@ -270,10 +521,18 @@ describe('restart counting', () => {
       assert.equal(rm.code, 0, rm.stderr);
       p = await waitFor('removed', `back with restartCount ${expected}`, (x) => {
         const cs = containerStatus(x, 'c');
-        return cs['containerID'] !== `docker://${id}` && (cs['state'] as Obj | undefined)?.['running'] !== undefined && cs['restartCount'] === expected;
+        return (
+          cs['containerID'] !== `docker://${id}` &&
+          (cs['state'] as Obj | undefined)?.['running'] !== undefined &&
+          cs['restartCount'] === expected
+        );
       });
       const app = (await dockerOf(p.metadata.uid ?? '')).filter((c) => c.container === 'c');
-      assert.deepEqual(app.map((c) => `${c.attempt}:${c.state}`), [`${expected}:running`], 'one container, the new attempt');
+      assert.deepEqual(
+        app.map((c) => `${c.attempt}:${c.state}`),
+        [`${expected}:running`],
+        'one container, the new attempt',
+      );
     }
   });
 });
@@ -282,11 +541,30 @@ describe('node name ownership', () => {
   /** An agent process of another root dir (another identity) expected to exit. */
   async function failingAgent(name: string, extra: string[]): Promise<{ code: number; stderr: string }> {
     const creds = await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] });
-    const res = await run(process.execPath, [
-      join(DIST, 'cmd', 'kubelet.js'),
-      '--kubeconfig', creds.kubeconfig, '--tls-cert-file', creds.servingCert, '--tls-private-key-file', creds.servingKey, '--client-ca-file', creds.caCert,
-      '--node-name', name, '--node-ip', '127.0.0.1', '--network', 'none', '--root-dir', join(home, `other-${name}`), ...extra,
-    ], { timeoutMs: 60_000 });
+    const res = await run(
+      process.execPath,
+      [
+        join(DIST, 'cmd', 'kubelet.js'),
+        '--kubeconfig',
+        creds.kubeconfig,
+        '--tls-cert-file',
+        creds.servingCert,
+        '--tls-private-key-file',
+        creds.servingKey,
+        '--client-ca-file',
+        creds.caCert,
+        '--node-name',
+        name,
+        '--node-ip',
+        '127.0.0.1',
+        '--network',
+        'none',
+        '--root-dir',
+        join(home, `other-${name}`),
+        ...extra,
+      ],
+      { timeoutMs: 60_000 },
+    );
     return { code: res.code, stderr: res.stderr };
   }
 
@@ -299,7 +577,12 @@ describe('node name ownership', () => {
     assert.equal(lease.metadata.annotations?.['coxswain.io/agent-id'], holder, 'the Lease names its agent');
     const res = await failingAgent(agent.name, ['--port', String(await freePort())]);
     assert.notEqual(res.code, 0);
-    assert.match(res.stderr, new RegExp(`^kubelet: failed to start: node name "${agent.name}" is in use: its Lease is held by agent ${holder}, renewed \\d+ s ago`));
+    assert.match(
+      res.stderr,
+      new RegExp(
+        `^kubelet: failed to start: node name "${agent.name}" is in use: its Lease is held by agent ${holder}, renewed \\d+ s ago`,
+      ),
+    );
     assert.equal(res.stderr.trim().split('\n').length, 1, `one line: ${res.stderr}`);
     await new Promise((r) => setTimeout(r, 2000)); // what a wrongly started agent would do in its first relists
     assert.deepEqual(await dockerOf(p.metadata.uid ?? ''), before, 'the containers are untouched');
@@ -324,15 +607,21 @@ describe('restart safety', () => {
     await agent.crash();
     await client.delete(R.pods, 'doomed', { namespace: NS });
     await agent.restart();
-    await eventually(async () => {
-      try {
-        await getPod('doomed');
-        return false;
-      } catch (err) {
-        return err instanceof ApiError && err.code === 404;
-      }
-    }, { timeoutMs: 30_000, what: 'doomed pod deletion completed' });
-    await eventually(async () => (await dockerOf(doomed.metadata.uid ?? '')).length === 0, { timeoutMs: 20_000, what: 'doomed containers removed' });
+    await eventually(
+      async () => {
+        try {
+          await getPod('doomed');
+          return false;
+        } catch (err) {
+          return err instanceof ApiError && err.code === 404;
+        }
+      },
+      { timeoutMs: 30_000, what: 'doomed pod deletion completed' },
+    );
+    await eventually(async () => (await dockerOf(doomed.metadata.uid ?? '')).length === 0, {
+      timeoutMs: 20_000,
+      what: 'doomed containers removed',
+    });
     await new Promise((r) => setTimeout(r, 3000)); // a few relists
     const after = await dockerOf(survivor.metadata.uid ?? '');
     assert.deepEqual(after.map((c) => c.id).sort(), before.map((c) => c.id).sort(), 'same containers, none added');
@@ -340,6 +629,9 @@ describe('restart safety', () => {
     assert.equal((await getPod('survivor')).status['phase'], 'Running');
     // Restarted within its own Lease's lifetime, on its root dir: the same holder.
     const lease = await client.get(leases, agent.name, { namespace: 'kube-node-lease' });
-    assert.equal(lease.metadata.annotations?.['coxswain.io/agent-id'], readFileSync(join(agent.rootDir, 'agent-id'), 'utf8').trim());
+    assert.equal(
+      lease.metadata.annotations?.['coxswain.io/agent-id'],
+      readFileSync(join(agent.rootDir, 'agent-id'), 'utf8').trim(),
+    );
   });
 });

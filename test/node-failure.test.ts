@@ -7,7 +7,13 @@ import { after, before, test } from 'node:test';
 import type { KubeObject } from '../pkg/api/meta.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { adminClient, eventually, R } from './harness/clients.js';
-import { removeNodeContainers, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+import {
+  removeNodeContainers,
+  startControlPlane,
+  startNodeAgent,
+  type ControlPlane,
+  type NodeAgent,
+} from './harness/control-plane.js';
 
 let plane: ControlPlane;
 let a: NodeAgent;
@@ -17,7 +23,11 @@ let client: RestClient;
 type Obj = Record<string, unknown>;
 
 before(async () => {
-  plane = await startControlPlane({ withControllers: true, withScheduler: true, controllerManagerArgs: ['--node-monitor-grace-period', '5'] });
+  plane = await startControlPlane({
+    withControllers: true,
+    withScheduler: true,
+    controllerManagerArgs: ['--node-monitor-grace-period', '5'],
+  });
   a = await startNodeAgent(plane, { extraArgs: ['--lease-renew-interval', '1'] });
   b = await startNodeAgent(plane, { extraArgs: ['--lease-renew-interval', '1'] });
   client = adminClient(plane);
@@ -40,41 +50,70 @@ function running(p: KubeObject): boolean {
 }
 
 test('a stopped agent: node Unknown and tainted, pods evicted and replaced on the other node', async () => {
-  await client.create(R.deployments, {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'spread' },
-    spec: {
-      replicas: 4,
-      selector: { matchLabels: { app: 'spread' } },
-      template: {
-        metadata: { labels: { app: 'spread' } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          tolerations: [
-            { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 },
-            { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 },
-          ],
-          containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+  await client.create(
+    R.deployments,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'spread' },
+      spec: {
+        replicas: 4,
+        selector: { matchLabels: { app: 'spread' } },
+        template: {
+          metadata: { labels: { app: 'spread' } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            tolerations: [
+              { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 },
+              { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 },
+            ],
+            containers: [
+              { name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] },
+            ],
+          },
         },
       },
     },
-  }, { namespace: 'default' });
-  await eventually(async () => {
-    const pods = (await client.list(R.pods, { namespace: 'default', labelSelector: 'app=spread' })).items.filter(running);
-    return pods.length === 4 && pods.some((p) => nodeOf(p) === a.name) && pods.some((p) => nodeOf(p) === b.name);
-  }, { timeoutMs: 60_000, what: '4 pods running on both nodes' });
+    { namespace: 'default' },
+  );
+  await eventually(
+    async () => {
+      const pods = (await client.list(R.pods, { namespace: 'default', labelSelector: 'app=spread' })).items.filter(
+        running,
+      );
+      return pods.length === 4 && pods.some((p) => nodeOf(p) === a.name) && pods.some((p) => nodeOf(p) === b.name);
+    },
+    { timeoutMs: 60_000, what: '4 pods running on both nodes' },
+  );
 
   await a.stop();
-  await eventually(async () => {
-    const node = await client.get(R.nodes, a.name);
-    const ready = ((((node['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).find((c) => c['type'] === 'Ready');
-    const taints = (((node['spec'] ?? {}) as Obj)['taints'] ?? []) as Obj[];
-    return ready?.['status'] === 'Unknown' && taints.some((t) => t['key'] === 'node.kubernetes.io/unreachable' && t['effect'] === 'NoExecute');
-  }, { timeoutMs: 30_000, what: 'node Unknown and tainted' });
+  await eventually(
+    async () => {
+      const node = await client.get(R.nodes, a.name);
+      const ready = ((((node['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).find((c) => c['type'] === 'Ready');
+      const taints = (((node['spec'] ?? {}) as Obj)['taints'] ?? []) as Obj[];
+      return (
+        ready?.['status'] === 'Unknown' &&
+        taints.some((t) => t['key'] === 'node.kubernetes.io/unreachable' && t['effect'] === 'NoExecute')
+      );
+    },
+    { timeoutMs: 30_000, what: 'node Unknown and tainted' },
+  );
 
-  await eventually(async () => {
-    const pods = (await client.list(R.pods, { namespace: 'default', labelSelector: 'app=spread' })).items.filter(running);
-    return pods.length === 4 && pods.every((p) => nodeOf(p) === b.name);
-  }, { timeoutMs: 60_000, what: 'all 4 replicas running on the healthy node' });
-  const onA = (await client.list(R.pods, { namespace: 'default', labelSelector: 'app=spread' })).items.filter((p) => nodeOf(p) === a.name);
-  assert.ok(onA.every((p) => p.metadata.deletionTimestamp !== undefined), 'pods on the lost node are being deleted');
+  await eventually(
+    async () => {
+      const pods = (await client.list(R.pods, { namespace: 'default', labelSelector: 'app=spread' })).items.filter(
+        running,
+      );
+      return pods.length === 4 && pods.every((p) => nodeOf(p) === b.name);
+    },
+    { timeoutMs: 60_000, what: 'all 4 replicas running on the healthy node' },
+  );
+  const onA = (await client.list(R.pods, { namespace: 'default', labelSelector: 'app=spread' })).items.filter(
+    (p) => nodeOf(p) === a.name,
+  );
+  assert.ok(
+    onA.every((p) => p.metadata.deletionTimestamp !== undefined),
+    'pods on the lost node are being deleted',
+  );
 });

@@ -15,7 +15,19 @@ import type { RestClient } from '../pkg/client/index.js';
 import { isNotFound } from '../pkg/errors/index.js';
 import { adminClient } from './harness/clients.js';
 import { caPublicKeyHash } from '../pkg/pki/index.js';
-import { coxctl, DIST, exited, freePort, removeNodeContainers, run, startControlPlane, startNodeAgent, waitForLine, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+import {
+  coxctl,
+  DIST,
+  exited,
+  freePort,
+  removeNodeContainers,
+  run,
+  startControlPlane,
+  startNodeAgent,
+  waitForLine,
+  type ControlPlane,
+  type NodeAgent,
+} from './harness/control-plane.js';
 
 const NODES = mustFind('', 'v1', 'nodes');
 const CSRS = mustFind('certificates.k8s.io', 'v1', 'certificatesigningrequests');
@@ -26,7 +38,10 @@ const agents: NodeAgent[] = [];
 
 before(async () => {
   // Short certificates so that rotation happens within the test.
-  plane = await startControlPlane({ withControllers: true, controllerManagerArgs: ['--cluster-signing-duration', '30s'] });
+  plane = await startControlPlane({
+    withControllers: true,
+    controllerManagerArgs: ['--cluster-signing-duration', '30s'],
+  });
   admin = adminClient(plane);
 });
 after(async () => {
@@ -49,11 +64,27 @@ async function createToken(ttl = '1h'): Promise<{ token: string; caHash: string;
 
 /** Runs a joining agent that is expected to fail; returns its exit code and stderr. */
 async function failedJoin(name: string, token: string, caHash: string): Promise<{ code: number; stderr: string }> {
-  const res = await run(process.execPath, [
-    join(DIST, 'cmd', 'kubelet.js'),
-    '--server', plane.server, '--token', token, '--discovery-token-ca-cert-hash', caHash,
-    '--node-name', name, '--node-ip', '127.0.0.1', '--port', String(await freePort()), '--root-dir', join(plane.dir, 'kubelet', name),
-  ], { timeoutMs: 60_000 });
+  const res = await run(
+    process.execPath,
+    [
+      join(DIST, 'cmd', 'kubelet.js'),
+      '--server',
+      plane.server,
+      '--token',
+      token,
+      '--discovery-token-ca-cert-hash',
+      caHash,
+      '--node-name',
+      name,
+      '--node-ip',
+      '127.0.0.1',
+      '--port',
+      String(await freePort()),
+      '--root-dir',
+      join(plane.dir, 'kubelet', name),
+    ],
+    { timeoutMs: 60_000 },
+  );
   return { code: res.code, stderr: res.stderr };
 }
 
@@ -69,7 +100,10 @@ async function nodeExists(name: string): Promise<boolean> {
 
 test('token create prints a join command with the token and the CA hash; token list shows it', async () => {
   const { token, caHash, command } = await createToken();
-  assert.match(command, /^coxswain-kubelet --server https:\/\/127\.0\.0\.1:\d+ --token [a-z0-9]{6}\.[a-z0-9]{16} --discovery-token-ca-cert-hash sha256:[0-9a-f]{64}$/);
+  assert.match(
+    command,
+    /^coxswain-kubelet --server https:\/\/127\.0\.0\.1:\d+ --token [a-z0-9]{6}\.[a-z0-9]{16} --discovery-token-ca-cert-hash sha256:[0-9a-f]{64}$/,
+  );
   assert.ok(token !== '' && caHash !== '');
   const list = await coxctl(plane.pki.adminKubeconfig, ['token', 'list']);
   assert.equal(list.code, 0, list.stderr);
@@ -92,16 +126,21 @@ test('a host joins with a fresh token: CSRs approved and signed, Node registered
   assert.match(serving.subjectAltName ?? '', /IP Address:127\.0\.0\.1/);
 
   const csrs = (await admin.list(CSRS)).items;
-  const mine = csrs.filter((c) => (c['spec'] as { username?: string }).username === `system:bootstrap:${token.slice(0, 6)}`);
+  const mine = csrs.filter(
+    (c) => (c['spec'] as { username?: string }).username === `system:bootstrap:${token.slice(0, 6)}`,
+  );
   assert.equal(mine.length, 1, 'one client CSR made with the token');
-  const conditions = ((mine[0]?.['status'] ?? {}) as { conditions?: { type: string; reason: string }[] }).conditions ?? [];
+  const conditions =
+    ((mine[0]?.['status'] ?? {}) as { conditions?: { type: string; reason: string }[] }).conditions ?? [];
   assert.ok(conditions.some((c) => c.type === 'Approved' && c.reason === 'AutoApproved'));
 
   const deadline = Date.now() + 30_000;
   let ready = false;
   while (!ready && Date.now() < deadline) {
     const node = await admin.get(NODES, 'joined-1');
-    ready = (((node['status'] ?? {}) as { conditions?: { type: string; status: string }[] }).conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    ready = (((node['status'] ?? {}) as { conditions?: { type: string; status: string }[] }).conditions ?? []).some(
+      (c) => c.type === 'Ready' && c.status === 'True',
+    );
     if (!ready) await new Promise((r) => setTimeout(r, 300));
   }
   assert.ok(ready, 'the joined node is Ready');
@@ -111,8 +150,18 @@ test('a wrong token, a wrong CA hash, an expired and a deleted token are refused
   const { token, caHash } = await createToken();
   const id = token.slice(0, 6);
   const cases: { name: string; token: string; caHash: string; message: RegExp }[] = [
-    { name: 'bad-id', token: `zzzzzz.${token.slice(7)}`, caHash, message: /does not know token ID "zzzzzz": the token is wrong, expired or deleted/ },
-    { name: 'bad-secret', token: `${id}.0000000000000000`, caHash, message: /does not verify: the token secret is wrong/ },
+    {
+      name: 'bad-id',
+      token: `zzzzzz.${token.slice(7)}`,
+      caHash,
+      message: /does not know token ID "zzzzzz": the token is wrong, expired or deleted/,
+    },
+    {
+      name: 'bad-secret',
+      token: `${id}.0000000000000000`,
+      caHash,
+      message: /does not verify: the token secret is wrong/,
+    },
     { name: 'bad-hash', token, caHash: `sha256:${'0'.repeat(64)}`, message: /refusing to trust this cluster/ },
     { name: 'bad-format', token: 'hello', caHash, message: /the token must look like/ },
   ];
@@ -146,11 +195,15 @@ test('a joined agent rotates its client certificate before it expires and keeps 
     rotated = new X509Certificate(readFileSync(path)).serialNumber !== first;
   }
   assert.ok(rotated, `the client certificate was renewed; agent output: ${agent.output().slice(-1500)}`);
-  const renewals = (await admin.list(CSRS)).items.filter((c) => (c['spec'] as { username?: string }).username === 'system:node:joined-1');
+  const renewals = (await admin.list(CSRS)).items.filter(
+    (c) => (c['spec'] as { username?: string }).username === 'system:node:joined-1',
+  );
   assert.ok(renewals.length >= 1, 'the renewal CSR was made with the node identity');
   // The agent keeps talking with the new certificate: its Lease moves on.
   const lease = async (): Promise<string> => {
-    const l = await admin.get(mustFind('coordination.k8s.io', 'v1', 'leases'), 'joined-1', { namespace: 'kube-node-lease' });
+    const l = await admin.get(mustFind('coordination.k8s.io', 'v1', 'leases'), 'joined-1', {
+      namespace: 'kube-node-lease',
+    });
     return String((l['spec'] as { renewTime?: string }).renewTime);
   };
   const before = await lease();
@@ -163,7 +216,7 @@ test('a joined agent rotates its client certificate before it expires and keeps 
   assert.ok(moved, 'the lease is renewed after the rotation');
 });
 
-test('an agent holding one cluster\'s credentials joins another with its token and CA hash (the old ones set aside); without a token it exits with one line saying what to run', async () => {
+test("an agent holding one cluster's credentials joins another with its token and CA hash (the old ones set aside); without a token it exits with one line saying what to run", async () => {
   const a = await createToken();
   const first = await startNodeAgent(plane, { name: 'switcher', join: { token: a.token, caHash: a.caHash } });
   await first.stop();
@@ -171,8 +224,20 @@ test('an agent holding one cluster\'s credentials joins another with its token a
   const other = await startControlPlane({ withControllers: true });
   const otherAdmin = adminClient(other);
   const agentArgs = async (server: string, extra: string[]): Promise<string[]> => [
-    join(DIST, 'cmd', 'kubelet.js'), '--server', server, ...extra,
-    '--node-name', 'switcher', '--node-ip', '127.0.0.1', '--network', 'none', '--port', String(await freePort()), '--root-dir', rootDir,
+    join(DIST, 'cmd', 'kubelet.js'),
+    '--server',
+    server,
+    ...extra,
+    '--node-name',
+    'switcher',
+    '--node-ip',
+    '127.0.0.1',
+    '--network',
+    'none',
+    '--port',
+    String(await freePort()),
+    '--root-dir',
+    rootDir,
   ];
   const runAgent = async (server: string, extra: string[]): Promise<void> => {
     const child = spawn(process.execPath, await agentArgs(server, extra), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -186,31 +251,53 @@ test('an agent holding one cluster\'s credentials joins another with its token a
   try {
     const res = await coxctl(other.pki.adminKubeconfig, ['token', 'create', '--ttl', '1h']);
     assert.equal(res.code, 0, res.stderr);
-    const b = { token: /--token (\S+)/.exec(res.stdout)?.[1] ?? '', caHash: /--discovery-token-ca-cert-hash (\S+)/.exec(res.stdout)?.[1] ?? '' };
+    const b = {
+      token: /--token (\S+)/.exec(res.stdout)?.[1] ?? '',
+      caHash: /--discovery-token-ca-cert-hash (\S+)/.exec(res.stdout)?.[1] ?? '',
+    };
     assert.notEqual(a.caHash, b.caHash);
 
     // Holding A's credentials, told to join B: it joins B.
     await runAgent(other.server, ['--token', b.token, '--discovery-token-ca-cert-hash', b.caHash]);
     await otherAdmin.get(NODES, 'switcher');
-    assert.equal(caPublicKeyHash(readFileSync(join(rootDir, 'pki', 'ca.crt'), 'utf8')), b.caHash, 'B\'s CA is stored now');
+    assert.equal(
+      caPublicKeyHash(readFileSync(join(rootDir, 'pki', 'ca.crt'), 'utf8')),
+      b.caHash,
+      "B's CA is stored now",
+    );
     const aside = readdirSync(rootDir).filter((f) => f.startsWith('pki.old-'));
-    assert.equal(aside.length, 1, 'A\'s credentials were moved aside');
+    assert.equal(aside.length, 1, "A's credentials were moved aside");
     assert.equal(caPublicKeyHash(readFileSync(join(rootDir, aside[0] ?? '', 'ca.crt'), 'utf8')), a.caHash);
 
     // B's credentials, asked for A without a token: one line naming the mismatch and the fix.
     const cases: { extra: string[]; why: RegExp }[] = [
-      { extra: ['--discovery-token-ca-cert-hash', a.caHash], why: new RegExp(`their CA is ${b.caHash}, not ${a.caHash}`) },
-      { extra: [], why: new RegExp(`they are for ${other.server.replace(/\./g, '\\.')}, not ${plane.server.replace(/\./g, '\\.')}`) },
+      {
+        extra: ['--discovery-token-ca-cert-hash', a.caHash],
+        why: new RegExp(`their CA is ${b.caHash}, not ${a.caHash}`),
+      },
+      {
+        extra: [],
+        why: new RegExp(
+          `they are for ${other.server.replace(/\./g, '\\.')}, not ${plane.server.replace(/\./g, '\\.')}`,
+        ),
+      },
     ];
     for (const c of cases) {
       const refused = await run(process.execPath, await agentArgs(plane.server, c.extra), { timeoutMs: 60_000 });
       assert.notEqual(refused.code, 0);
-      assert.match(refused.stderr, /^kubelet: cannot join the cluster: the credentials stored in \S+ are of another cluster \(/);
+      assert.match(
+        refused.stderr,
+        /^kubelet: cannot join the cluster: the credentials stored in \S+ are of another cluster \(/,
+      );
       assert.match(refused.stderr, c.why);
       assert.match(refused.stderr, /run again with --token and --discovery-token-ca-cert-hash/);
       assert.equal(refused.stderr.trim().split('\n').length, 1, `one line: ${refused.stderr}`);
     }
-    assert.equal(caPublicKeyHash(readFileSync(join(rootDir, 'pki', 'ca.crt'), 'utf8')), b.caHash, 'a refusal changes nothing');
+    assert.equal(
+      caPublicKeyHash(readFileSync(join(rootDir, 'pki', 'ca.crt'), 'utf8')),
+      b.caHash,
+      'a refusal changes nothing',
+    );
     // The credentials of the cluster asked for are used as they are, no token needed.
     await runAgent(other.server, ['--discovery-token-ca-cert-hash', b.caHash]);
     assert.equal(readdirSync(rootDir).filter((f) => f.startsWith('pki.old-')).length, 1);

@@ -29,7 +29,13 @@ test('the sweep stops what a SIGKILLed run left running and removes its root; li
   assert.ok(root.startsWith(join(mine, '..')), `the child's root ${root} sits beside ours`);
   assert.notEqual(root, mine);
   const left = [Number(apiserver), Number(cm)];
-  assert.deepEqual(processesUnder(root).filter((p) => left.includes(p)).sort(), [...left].sort(), 'its components run from its root');
+  assert.deepEqual(
+    processesUnder(root)
+      .filter((p) => left.includes(p))
+      .sort(),
+    [...left].sort(),
+    'its components run from its root',
+  );
 
   // While the run lives, its root is not swept.
   assert.ok(!(await sweepStaleRuns()).includes(root));
@@ -43,7 +49,7 @@ test('the sweep stops what a SIGKILLed run left running and removes its root; li
   await sweepStaleRuns();
   assert.equal(existsSync(root), false);
   for (const pid of left) assert.equal(startTime(pid), undefined, `component ${pid} stopped`);
-  assert.ok(existsSync(mine), 'this run\'s root stays');
+  assert.ok(existsSync(mine), "this run's root stays");
 });
 
 /** A host number no other test uses: hosts are named on the whole machine. */
@@ -58,7 +64,9 @@ setInterval(() => {}, 1000);
 `;
 
 test('the sweep tears down the simulated host of a SIGKILLed run: dockerd stopped, namespace and docker data gone', async () => {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', SIM_CHILD], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', SIM_CHILD], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const line = await waitForLine(child, /^ready /, 180_000);
   const [, root = '', ns = '', hostRoot = ''] = line.trim().split(' ');
   const dockerd = Number(readFileSync(`/run/coxswain/sim/${ns}/docker.pid`, 'utf8'));

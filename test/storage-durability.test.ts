@@ -30,7 +30,9 @@ async function writeUntilKilled(dataDir: string, tag: string, minAcks: number): 
   let stderr = '';
   let killed = false;
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('close', (code, signal) => res({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.once('close', (code, signal) => res({ code, signal })),
+  );
   child.stdout.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
     const lines = buffered.split('\n');
@@ -92,11 +94,18 @@ test('kill -9 mid-stream loses no acknowledged write, and history replays exactl
 
         // Every revision up to the current one is one event, delivered once, in order.
         const events = replay(store, 0);
-        assert.deepEqual(events.map((e) => e.revision), Array.from({ length: current }, (_, i) => i + 1));
+        assert.deepEqual(
+          events.map((e) => e.revision),
+          Array.from({ length: current }, (_, i) => i + 1),
+        );
         const byRevision = new Map(events.map((e) => [e.revision, e]));
-        for (const [key, ack] of allAcked) assert.equal(byRevision.get(ack.revision)?.key, key, `event ${ack.revision} is ${key}`);
+        for (const [key, ack] of allAcked)
+          assert.equal(byRevision.get(ack.revision)?.key, key, `event ${ack.revision} is ${key}`);
         const from = acked.startRevision + Math.floor((current - acked.startRevision) / 2);
-        assert.deepEqual(replay(store, from).map((e) => e.revision), Array.from({ length: current - from }, (_, i) => from + i + 1));
+        assert.deepEqual(
+          replay(store, from).map((e) => e.revision),
+          Array.from({ length: current - from }, (_, i) => from + i + 1),
+        );
         // Replaying the history rebuilds exactly the live state.
         const rebuilt = new Map<string, number>();
         for (const e of events) {
@@ -105,7 +114,11 @@ test('kill -9 mid-stream loses no acknowledged write, and history replays exactl
         }
         assert.deepEqual([...rebuilt].sort(), list.items.map((i) => [i.key, i.revision]).sort());
         // And revisions continue after the crash.
-        const next = await store.create('/registry/core/configmaps/crash/after', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after' } });
+        const next = await store.create('/registry/core/configmaps/crash/after', {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'after' },
+        });
         assert.equal(next.revision, current + 1);
         await store.delete(next.key, next.revision);
       } finally {

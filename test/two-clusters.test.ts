@@ -13,7 +13,15 @@ import type { KubeObject } from '../pkg/api/meta.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { clusterIdentity, type ClusterIdentity } from '../pkg/kubelet/cluster-identity.js';
 import { adminClient, eventually, R } from './harness/clients.js';
-import { DIST, freePort, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+import {
+  DIST,
+  freePort,
+  run,
+  startControlPlane,
+  startNodeAgent,
+  type ControlPlane,
+  type NodeAgent,
+} from './harness/control-plane.js';
 import { ensureNodeCredentials } from '../pkg/pki/index.js';
 
 const NODE = 'twin';
@@ -35,7 +43,12 @@ interface Cluster {
 
 const clusters: Cluster[] = [];
 
-async function startCluster(name: string, clusterCIDR: string, serviceCIDR: string, ghost: { podCIDR: string; ip: string }): Promise<Cluster> {
+async function startCluster(
+  name: string,
+  clusterCIDR: string,
+  serviceCIDR: string,
+  ghost: { podCIDR: string; ip: string },
+): Promise<Cluster> {
   const plane = await startControlPlane({
     withControllers: true,
     withScheduler: true,
@@ -43,14 +56,21 @@ async function startCluster(name: string, clusterCIDR: string, serviceCIDR: stri
     controllerManagerArgs: ['--cluster-cidr', clusterCIDR],
   });
   const cluster: Cluster = {
-    name, clusterCIDR, serviceCIDR, ghost, plane,
+    name,
+    clusterCIDR,
+    serviceCIDR,
+    ghost,
+    plane,
     admin: adminClient(plane),
     agent: undefined,
     identity: clusterIdentity(readFileSync(plane.pki.caCert, 'utf8')),
     tornDown: false,
   };
   clusters.push(cluster);
-  cluster.agent = await startNodeAgent(plane, { name: NODE, extraArgs: ['--network', 'host-gw', '--cluster-cidr', clusterCIDR] });
+  cluster.agent = await startNodeAgent(plane, {
+    name: NODE,
+    extraArgs: ['--network', 'host-gw', '--cluster-cidr', clusterCIDR],
+  });
   return cluster;
 }
 
@@ -58,7 +78,18 @@ async function startCluster(name: string, clusterCIDR: string, serviceCIDR: stri
 async function teardown(c: Cluster): Promise<void> {
   if (c.tornDown) return;
   c.tornDown = true;
-  const res = await run(process.execPath, [join(DIST, 'cmd', 'kubelet.js'), '--teardown', '--client-ca-file', c.plane.pki.caCert, '--cluster-cidr', c.clusterCIDR], { timeoutMs: 120_000 });
+  const res = await run(
+    process.execPath,
+    [
+      join(DIST, 'cmd', 'kubelet.js'),
+      '--teardown',
+      '--client-ca-file',
+      c.plane.pki.caCert,
+      '--cluster-cidr',
+      c.clusterCIDR,
+    ],
+    { timeoutMs: 120_000 },
+  );
   assert.equal(res.code, 0, `teardown of ${c.name}: ${res.stderr}`);
 }
 
@@ -93,7 +124,12 @@ const deployment = {
     selector: { matchLabels: { app: 'sleepers' } },
     template: {
       metadata: { labels: { app: 'sleepers' } },
-      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'sleep', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          { name: 'sleep', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] },
+        ],
+      },
     },
   },
 };
@@ -102,22 +138,46 @@ type Obj = Record<string, unknown>;
 
 async function runningPods(c: Cluster): Promise<KubeObject[]> {
   const pods = (await c.admin.list(R.pods, { namespace: 'default', labelSelector: 'app=sleepers' })).items;
-  return pods.filter((p) => p.metadata.deletionTimestamp === undefined && ((p['status'] ?? {}) as Obj)['phase'] === 'Running');
+  return pods.filter(
+    (p) => p.metadata.deletionTimestamp === undefined && ((p['status'] ?? {}) as Obj)['phase'] === 'Running',
+  );
 }
 
 function restartCounts(p: KubeObject): number[] {
-  return ((((p['status'] ?? {}) as Obj)['containerStatuses'] ?? []) as { restartCount?: number }[]).map((s) => s.restartCount ?? -1);
+  return ((((p['status'] ?? {}) as Obj)['containerStatuses'] ?? []) as { restartCount?: number }[]).map(
+    (s) => s.restartCount ?? -1,
+  );
 }
 
 /** This cluster's containers on the dockerd: id → state (by the cluster label alone). */
 async function containers(c: Cluster): Promise<Map<string, string>> {
-  const res = await run('docker', ['ps', '-a', '--no-trunc', '--filter', `label=io.coxswain.cluster=${c.identity.id}`, '--format', '{{.ID}} {{.State}}']);
+  const res = await run('docker', [
+    'ps',
+    '-a',
+    '--no-trunc',
+    '--filter',
+    `label=io.coxswain.cluster=${c.identity.id}`,
+    '--format',
+    '{{.ID}} {{.State}}',
+  ]);
   assert.equal(res.code, 0, res.stderr);
-  return new Map(res.stdout.split('\n').filter((l) => l !== '').map((l) => l.split(' ') as [string, string]));
+  return new Map(
+    res.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split(' ') as [string, string]),
+  );
 }
 
 async function networkExists(c: Cluster): Promise<boolean> {
-  const res = await run('docker', ['network', 'ls', '--filter', `label=io.coxswain.cluster=${c.identity.id}`, '--format', '{{.Name}}']);
+  const res = await run('docker', [
+    'network',
+    'ls',
+    '--filter',
+    `label=io.coxswain.cluster=${c.identity.id}`,
+    '--format',
+    '{{.Name}}',
+  ]);
   return res.stdout.split('\n').includes(c.identity.podNetwork);
 }
 
@@ -126,8 +186,21 @@ async function rules(c: Cluster): Promise<{ chains: string[]; jumps: string[] }>
   const out: { chains: string[]; jumps: string[] } = { chains: [], jumps: [] };
   for (const table of ['nat', 'filter']) {
     const save = (await run('iptables-save', ['-t', table])).stdout.split('\n');
-    out.chains.push(...save.filter((l) => l.startsWith(`:${c.identity.chainPrefix}`)).map((l) => `${table}/${l.slice(1).split(' ')[0] ?? ''}`));
-    out.jumps.push(...save.filter((l) => /^-A [A-Z-]+ /.test(l) && !l.startsWith(`-A ${c.identity.chainPrefix}`) && l.includes(`-j ${c.identity.chainPrefix}`)).map((l) => `${table}/${l}`));
+    out.chains.push(
+      ...save
+        .filter((l) => l.startsWith(`:${c.identity.chainPrefix}`))
+        .map((l) => `${table}/${l.slice(1).split(' ')[0] ?? ''}`),
+    );
+    out.jumps.push(
+      ...save
+        .filter(
+          (l) =>
+            /^-A [A-Z-]+ /.test(l) &&
+            !l.startsWith(`-A ${c.identity.chainPrefix}`) &&
+            l.includes(`-j ${c.identity.chainPrefix}`),
+        )
+        .map((l) => `${table}/${l}`),
+    );
   }
   return { chains: out.chains.sort(), jumps: out.jumps.sort() };
 }
@@ -148,77 +221,158 @@ async function snapshot(c: Cluster): Promise<Snapshot> {
 
 async function assertIntact(c: Cluster, before: Snapshot, when: string): Promise<void> {
   const now = await containers(c);
-  assert.deepEqual([...now.keys()].sort(), [...before.containers.keys()].sort(), `${c.name} ${when}: the same containers`);
-  assert.ok([...now.values()].every((s) => s === 'running'), `${c.name} ${when}: all running: ${JSON.stringify([...now])}`);
+  assert.deepEqual(
+    [...now.keys()].sort(),
+    [...before.containers.keys()].sort(),
+    `${c.name} ${when}: the same containers`,
+  );
+  assert.ok(
+    [...now.values()].every((s) => s === 'running'),
+    `${c.name} ${when}: all running: ${JSON.stringify([...now])}`,
+  );
   const pods = await runningPods(c);
   assert.equal(pods.length, 2, `${c.name} ${when}: 2 pods Running`);
-  for (const p of pods) assert.deepEqual(restartCounts(p), [0], `${c.name} ${when}: ${p.metadata.name} never restarted`);
+  for (const p of pods)
+    assert.deepEqual(restartCounts(p), [0], `${c.name} ${when}: ${p.metadata.name} never restarted`);
   assert.ok(await networkExists(c), `${c.name} ${when}: pod network ${c.identity.podNetwork} present`);
   assert.deepEqual(await rules(c), before.rules, `${c.name} ${when}: chains and jumps unchanged`);
-  assert.match(await ghostRoute(c), new RegExp(`via ${c.ghost.ip.replace(/\./g, '\\.')}`), `${c.name} ${when}: its route present`);
+  assert.match(
+    await ghostRoute(c),
+    new RegExp(`via ${c.ghost.ip.replace(/\./g, '\\.')}`),
+    `${c.name} ${when}: its route present`,
+  );
 }
 
-test('two clusters with agents of the same node name run side by side for two minutes without touching each other; one\'s teardown leaves the other intact', { timeout: 600_000 }, async () => {
-  const [a, b] = [must(0), must(1)];
-  for (const c of [a, b]) await c.admin.create(R.deployments, deployment, { namespace: 'default' });
-  for (const c of [a, b]) {
-    await eventually(async () => (await runningPods(c)).length === 2 && (await containers(c)).size === 4, { timeoutMs: 90_000, intervalMs: 500, what: `${c.name}: 2 sleepers Running` });
-    // A Node of no agent, so that every agent of the cluster programs one route of it.
-    await c.admin.create(R.nodes, {
-      apiVersion: 'v1', kind: 'Node', metadata: { name: 'ghost' },
-      spec: { podCIDR: c.ghost.podCIDR, podCIDRs: [c.ghost.podCIDR], unschedulable: true, taints: [{ key: 'ghost', effect: 'NoSchedule' }] },
+test(
+  "two clusters with agents of the same node name run side by side for two minutes without touching each other; one's teardown leaves the other intact",
+  { timeout: 600_000 },
+  async () => {
+    const [a, b] = [must(0), must(1)];
+    for (const c of [a, b]) await c.admin.create(R.deployments, deployment, { namespace: 'default' });
+    for (const c of [a, b]) {
+      await eventually(async () => (await runningPods(c)).length === 2 && (await containers(c)).size === 4, {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+        what: `${c.name}: 2 sleepers Running`,
+      });
+      // A Node of no agent, so that every agent of the cluster programs one route of it.
+      await c.admin.create(R.nodes, {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: 'ghost' },
+        spec: {
+          podCIDR: c.ghost.podCIDR,
+          podCIDRs: [c.ghost.podCIDR],
+          unschedulable: true,
+          taints: [{ key: 'ghost', effect: 'NoSchedule' }],
+        },
+      });
+      await c.admin.patch(
+        R.nodes,
+        'ghost',
+        'merge',
+        { status: { addresses: [{ type: 'InternalIP', address: c.ghost.ip }] } },
+        { subresource: 'status' },
+      );
+      await eventually(async () => (await ghostRoute(c)) !== '', {
+        timeoutMs: 30_000,
+        what: `${c.name}: the ghost's route`,
+      });
+    }
+    const snapA = await snapshot(a);
+    const snapB = await snapshot(b);
+    for (const [c, s] of [
+      [a, snapA],
+      [b, snapB],
+    ] as const) {
+      assert.ok(
+        s.rules.chains.includes(`nat/${c.identity.chainPrefix}SERVICES`) &&
+          s.rules.chains.includes(`filter/${c.identity.chainPrefix}NET-FORWARD`),
+        `${c.name}: proxy and pod-network chains: ${JSON.stringify(s.rules.chains)}`,
+      );
+      assert.ok(
+        s.rules.jumps.some((j) => j.startsWith('nat/-A PREROUTING')),
+        `${c.name}: jumped to from PREROUTING`,
+      );
+    }
+
+    // A third cluster given a's pod CIDR: its agent stops with one line naming a's network and
+    // makes nothing (the two minutes below show a untouched).
+    const c = await startControlPlane({
+      withControllers: true,
+      controllerManagerArgs: ['--cluster-cidr', a.clusterCIDR],
     });
-    await c.admin.patch(R.nodes, 'ghost', 'merge', { status: { addresses: [{ type: 'InternalIP', address: c.ghost.ip }] } }, { subresource: 'status' });
-    await eventually(async () => (await ghostRoute(c)) !== '', { timeoutMs: 30_000, what: `${c.name}: the ghost's route` });
-  }
-  const snapA = await snapshot(a);
-  const snapB = await snapshot(b);
-  for (const [c, s] of [[a, snapA], [b, snapB]] as const) {
-    assert.ok(s.rules.chains.includes(`nat/${c.identity.chainPrefix}SERVICES`) && s.rules.chains.includes(`filter/${c.identity.chainPrefix}NET-FORWARD`), `${c.name}: proxy and pod-network chains: ${JSON.stringify(s.rules.chains)}`);
-    assert.ok(s.rules.jumps.some((j) => j.startsWith('nat/-A PREROUTING')), `${c.name}: jumped to from PREROUTING`);
-  }
+    try {
+      const creds = await ensureNodeCredentials(c.pki.dir, NODE, { server: c.server, addresses: ['127.0.0.1'] });
+      const res = await run(
+        process.execPath,
+        [
+          join(DIST, 'cmd', 'kubelet.js'),
+          '--kubeconfig',
+          creds.kubeconfig,
+          '--tls-cert-file',
+          creds.servingCert,
+          '--tls-private-key-file',
+          creds.servingKey,
+          '--client-ca-file',
+          creds.caCert,
+          '--node-name',
+          NODE,
+          '--node-ip',
+          '127.0.0.1',
+          '--port',
+          String(await freePort()),
+          '--root-dir',
+          join(c.dir, 'kubelet'),
+          '--network',
+          'host-gw',
+          '--cluster-cidr',
+          a.clusterCIDR,
+        ],
+        { timeoutMs: 120_000 },
+      );
+      assert.notEqual(res.code, 0);
+      assert.match(
+        res.stderr,
+        new RegExp(
+          `^kubelet: failed to start: the pod subnet 10\\.251\\.0\\.0/24 overlaps Docker network ${a.identity.podNetwork} \\(10\\.251\\.0\\.0/24, cluster ${a.identity.id}\\)`,
+        ),
+      );
+      assert.equal(res.stderr.trim().split('\n').length, 1, `one line: ${res.stderr}`);
+      const cId = clusterIdentity(readFileSync(c.pki.caCert, 'utf8'));
+      const made = await run('docker', ['ps', '-aq', '--filter', `label=io.coxswain.cluster=${cId.id}`]);
+      assert.equal(made.stdout.trim(), '', 'the refused agent made no container');
+      assert.equal((await run('iptables-save', [])).stdout.includes(cId.chainPrefix), false, 'nor any chain');
+    } finally {
+      await c.stop();
+    }
 
-  // A third cluster given a's pod CIDR: its agent stops with one line naming a's network and
-  // makes nothing (the two minutes below show a untouched).
-  const c = await startControlPlane({ withControllers: true, controllerManagerArgs: ['--cluster-cidr', a.clusterCIDR] });
-  try {
-    const creds = await ensureNodeCredentials(c.pki.dir, NODE, { server: c.server, addresses: ['127.0.0.1'] });
-    const res = await run(process.execPath, [
-      join(DIST, 'cmd', 'kubelet.js'), '--kubeconfig', creds.kubeconfig, '--tls-cert-file', creds.servingCert, '--tls-private-key-file', creds.servingKey,
-      '--client-ca-file', creds.caCert, '--node-name', NODE, '--node-ip', '127.0.0.1', '--port', String(await freePort()), '--root-dir', join(c.dir, 'kubelet'),
-      '--network', 'host-gw', '--cluster-cidr', a.clusterCIDR,
-    ], { timeoutMs: 120_000 });
-    assert.notEqual(res.code, 0);
-    assert.match(res.stderr, new RegExp(`^kubelet: failed to start: the pod subnet 10\\.251\\.0\\.0/24 overlaps Docker network ${a.identity.podNetwork} \\(10\\.251\\.0\\.0/24, cluster ${a.identity.id}\\)`));
-    assert.equal(res.stderr.trim().split('\n').length, 1, `one line: ${res.stderr}`);
-    const cId = clusterIdentity(readFileSync(c.pki.caCert, 'utf8'));
-    const made = await run('docker', ['ps', '-aq', '--filter', `label=io.coxswain.cluster=${cId.id}`]);
-    assert.equal(made.stdout.trim(), '', 'the refused agent made no container');
-    assert.equal((await run('iptables-save', [])).stdout.includes(cId.chainPrefix), false, 'nor any chain');
-  } finally {
-    await c.stop();
-  }
+    // Two minutes side by side, looked at every 10 s (bounded: 12 looks).
+    const looks = Math.ceil(RUN_MS / CHECK_EVERY_MS);
+    for (let i = 1; i <= looks; i++) {
+      await new Promise((r) => setTimeout(r, CHECK_EVERY_MS));
+      await assertIntact(a, snapA, `after ${i * 10} s`);
+      await assertIntact(b, snapB, `after ${i * 10} s`);
+    }
 
-  // Two minutes side by side, looked at every 10 s (bounded: 12 looks).
-  const looks = Math.ceil(RUN_MS / CHECK_EVERY_MS);
-  for (let i = 1; i <= looks; i++) {
-    await new Promise((r) => setTimeout(r, CHECK_EVERY_MS));
-    await assertIntact(a, snapA, `after ${i * 10} s`);
-    await assertIntact(b, snapB, `after ${i * 10} s`);
-  }
+    // Cluster a goes: its agent stops, its teardown runs with its CA.
+    await a.agent?.stop();
+    await teardown(a);
+    assert.equal((await containers(a)).size, 0, 'a: no container left');
+    assert.equal(await networkExists(a), false, 'a: no pod network left');
+    assert.deepEqual(await rules(a), { chains: [], jumps: [] }, 'a: no chain or jump left');
+    assert.equal(await ghostRoute(a), '', 'a: no route left');
+    await assertIntact(b, snapB, "after a's teardown");
 
-  // Cluster a goes: its agent stops, its teardown runs with its CA.
-  await a.agent?.stop();
-  await teardown(a);
-  assert.equal((await containers(a)).size, 0, 'a: no container left');
-  assert.equal(await networkExists(a), false, 'a: no pod network left');
-  assert.deepEqual(await rules(a), { chains: [], jumps: [] }, 'a: no chain or jump left');
-  assert.equal(await ghostRoute(a), '', 'a: no route left');
-  await assertIntact(b, snapB, 'after a\'s teardown');
-
-  // b's agent still works: one more replica runs next to the two untouched ones.
-  await b.admin.patch(R.deployments, 'sleepers', 'merge', { spec: { replicas: 3 } }, { namespace: 'default' });
-  await eventually(async () => (await runningPods(b)).length === 3, { timeoutMs: 60_000, intervalMs: 500, what: 'b: a third sleeper Running' });
-  const now = await containers(b);
-  for (const id of snapB.containers.keys()) assert.equal(now.get(id), 'running', `b: container ${id.slice(0, 12)} still running`);
-});
+    // b's agent still works: one more replica runs next to the two untouched ones.
+    await b.admin.patch(R.deployments, 'sleepers', 'merge', { spec: { replicas: 3 } }, { namespace: 'default' });
+    await eventually(async () => (await runningPods(b)).length === 3, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: 'b: a third sleeper Running',
+    });
+    const now = await containers(b);
+    for (const id of snapB.containers.keys())
+      assert.equal(now.get(id), 'running', `b: container ${id.slice(0, 12)} still running`);
+  },
+);

@@ -10,7 +10,16 @@ import { after, before, describe, test } from 'node:test';
 import { controllerOf, type KubeObject } from '../pkg/api/meta.js';
 import { watchStream, type RestClient } from '../pkg/client/index.js';
 import { adminClient, eventually, R, resource } from './harness/clients.js';
-import { coxctl, kubectl, removeNodeContainers, run, startControlPlane, startNodeAgent, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
+import {
+  coxctl,
+  kubectl,
+  removeNodeContainers,
+  run,
+  startControlPlane,
+  startNodeAgent,
+  type ControlPlane,
+  type NodeAgent,
+} from './harness/control-plane.js';
 
 let plane: ControlPlane;
 let agent: NodeAgent;
@@ -49,12 +58,16 @@ function webDeployment(image = 'busybox:latest', replicas = 3): KubeObject {
         metadata: { labels: { app: 'web' } },
         spec: {
           terminationGracePeriodSeconds: 1,
-          containers: [{
-            name: 'httpd', image, imagePullPolicy: 'IfNotPresent',
-            command: ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
-            ports: [{ name: 'http', containerPort: 8080 }],
-            readinessProbe: { httpGet: { path: '/index.html', port: 8080 }, periodSeconds: 1 },
-          }],
+          containers: [
+            {
+              name: 'httpd',
+              image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
+              ports: [{ name: 'http', containerPort: 8080 }],
+              readinessProbe: { httpGet: { path: '/index.html', port: 8080 }, periodSeconds: 1 },
+            },
+          ],
         },
       },
     },
@@ -67,51 +80,96 @@ async function pods(selector = 'app=web'): Promise<KubeObject[]> {
 
 function ready(p: KubeObject): boolean {
   const conds = (((p['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];
-  return conds.some((c) => c['type'] === 'Ready' && c['status'] === 'True') && p.metadata.deletionTimestamp === undefined;
+  return (
+    conds.some((c) => c['type'] === 'Ready' && c['status'] === 'True') && p.metadata.deletionTimestamp === undefined
+  );
 }
 
 async function exactly(n: number, what: string): Promise<void> {
-  await eventually(async () => {
-    const list = (await pods()).filter((p) => p.metadata.deletionTimestamp === undefined);
-    return list.length === n && list.every(ready);
-  }, { timeoutMs: 90_000, intervalMs: 250, what });
+  await eventually(
+    async () => {
+      const list = (await pods()).filter((p) => p.metadata.deletionTimestamp === undefined);
+      return list.length === n && list.every(ready);
+    },
+    { timeoutMs: 90_000, intervalMs: 250, what },
+  );
 }
 
 describe('deployments', () => {
   test('3 replicas with a readiness probe become Ready; the Service Endpoints hold their IPs', async () => {
     await client.create(R.deployments, webDeployment(), { namespace: NS });
-    await client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } }, { namespace: NS });
+    await client.create(
+      R.services,
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web' },
+        spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+      },
+      { namespace: NS },
+    );
     await exactly(3, '3 ready pods');
     const ips = (await pods()).map((p) => String(((p['status'] ?? {}) as Obj)['podIP'])).sort();
-    await eventually(async () => {
-      const ep = await client.get(endpoints, 'web', { namespace: NS }).catch(() => undefined);
-      const subsets = ((ep?.['subsets'] ?? []) as Obj[]);
-      const addrs = subsets.flatMap((s) => ((s['addresses'] ?? []) as Obj[]).map((a) => String(a['ip']))).sort();
-      const ports = subsets.flatMap((s) => ((s['ports'] ?? []) as Obj[]).map((p) => p['port']));
-      return JSON.stringify(addrs) === JSON.stringify(ips) && ports.every((p) => p === 8080);
-    }, { timeoutMs: 30_000, what: 'endpoints = pod IPs' });
+    await eventually(
+      async () => {
+        const ep = await client.get(endpoints, 'web', { namespace: NS }).catch(() => undefined);
+        const subsets = (ep?.['subsets'] ?? []) as Obj[];
+        const addrs = subsets.flatMap((s) => ((s['addresses'] ?? []) as Obj[]).map((a) => String(a['ip']))).sort();
+        const ports = subsets.flatMap((s) => ((s['ports'] ?? []) as Obj[]).map((p) => p['port']));
+        return JSON.stringify(addrs) === JSON.stringify(ips) && ports.every((p) => p === 8080);
+      },
+      { timeoutMs: 30_000, what: 'endpoints = pod IPs' },
+    );
   });
 
   test('a killed container restarts in place; a deleted pod is replaced; scale 3 → 6 → 2 converges', async () => {
     const [first] = await pods();
     assert.ok(first);
-    const ids = await run('docker', ['ps', '-q', '--filter', `label=io.coxswain.pod.uid=${first.metadata.uid ?? ''}`, '--filter', 'label=io.coxswain.container.type=app']);
+    const ids = await run('docker', [
+      'ps',
+      '-q',
+      '--filter',
+      `label=io.coxswain.pod.uid=${first.metadata.uid ?? ''}`,
+      '--filter',
+      'label=io.coxswain.container.type=app',
+    ]);
     const id = ids.stdout.trim().split('\n')[0] ?? '';
     await run('docker', ['kill', id]);
-    await eventually(async () => {
-      const p = await client.get(R.pods, first.metadata.name ?? '', { namespace: NS });
-      const cs = ((((p['status'] ?? {}) as Obj)['containerStatuses'] ?? []) as Obj[])[0] ?? {};
-      return Number(cs['restartCount'] ?? 0) >= 1 && ready(p);
-    }, { timeoutMs: 60_000, what: 'restarted in place' });
+    await eventually(
+      async () => {
+        const p = await client.get(R.pods, first.metadata.name ?? '', { namespace: NS });
+        const cs = ((((p['status'] ?? {}) as Obj)['containerStatuses'] ?? []) as Obj[])[0] ?? {};
+        return Number(cs['restartCount'] ?? 0) >= 1 && ready(p);
+      },
+      { timeoutMs: 60_000, what: 'restarted in place' },
+    );
     const del = await kubectl(plane.pki.adminKubeconfig, home, ['delete', 'pod', first.metadata.name ?? '']);
     assert.equal(del.code, 0, del.stderr);
     await exactly(3, 'replacement pod ready');
     assert.ok(!(await pods()).some((p) => p.metadata.uid === first.metadata.uid));
-    await client.patch(R.deployments, 'web', 'merge', { spec: { replicas: 6 } }, { namespace: NS, subresource: 'scale' });
+    await client.patch(
+      R.deployments,
+      'web',
+      'merge',
+      { spec: { replicas: 6 } },
+      { namespace: NS, subresource: 'scale' },
+    );
     await exactly(6, 'six ready');
-    await client.patch(R.deployments, 'web', 'merge', { spec: { replicas: 2 } }, { namespace: NS, subresource: 'scale' });
+    await client.patch(
+      R.deployments,
+      'web',
+      'merge',
+      { spec: { replicas: 2 } },
+      { namespace: NS, subresource: 'scale' },
+    );
     await exactly(2, 'two ready');
-    await client.patch(R.deployments, 'web', 'merge', { spec: { replicas: 3 } }, { namespace: NS, subresource: 'scale' });
+    await client.patch(
+      R.deployments,
+      'web',
+      'merge',
+      { spec: { replicas: 3 } },
+      { namespace: NS, subresource: 'scale' },
+    );
     await exactly(3, 'back to three');
   });
 
@@ -120,19 +178,29 @@ describe('deployments', () => {
     const live = new Map<string, KubeObject>();
     const rv = (await client.list(R.pods, { namespace: NS })).metadata.resourceVersion ?? '0';
     for (const p of await pods()) live.set(p.metadata.name ?? '', p);
-    const stream = watchStream(client, R.pods, { namespace: NS, labelSelector: 'app=web', resourceVersion: rv }, {
-      onEvent: (ev) => {
-        if (ev.type === 'DELETED') live.delete(ev.object.metadata.name ?? '');
-        else live.set(ev.object.metadata.name ?? '', ev.object);
-        const current = [...live.values()].filter((p) => p.metadata.deletionTimestamp === undefined);
-        samples.push({ total: current.length, ready: current.filter(ready).length });
+    const stream = watchStream(
+      client,
+      R.pods,
+      { namespace: NS, labelSelector: 'app=web', resourceVersion: rv },
+      {
+        onEvent: (ev) => {
+          if (ev.type === 'DELETED') live.delete(ev.object.metadata.name ?? '');
+          else live.set(ev.object.metadata.name ?? '', ev.object);
+          const current = [...live.values()].filter((p) => p.metadata.deletionTimestamp === undefined);
+          samples.push({ total: current.length, ready: current.filter(ready).length });
+        },
+        onClose: () => undefined,
       },
-      onClose: () => undefined,
-    });
+    );
     try {
       const patch = await kubectl(plane.pki.adminKubeconfig, home, ['set', 'env', 'deployment/web', 'VERSION=2']);
       assert.equal(patch.code, 0, patch.stderr);
-      const status = await kubectl(plane.pki.adminKubeconfig, home, ['rollout', 'status', 'deployment/web', '--timeout=120s'], { timeoutMs: 150_000 });
+      const status = await kubectl(
+        plane.pki.adminKubeconfig,
+        home,
+        ['rollout', 'status', 'deployment/web', '--timeout=120s'],
+        { timeoutMs: 150_000 },
+      );
       assert.equal(status.code, 0, status.stderr + status.stdout);
       assert.match(status.stdout, /successfully rolled out/);
     } finally {
@@ -140,64 +208,125 @@ describe('deployments', () => {
     }
     assert.ok(samples.length > 0);
     // replicas 3, maxSurge 1, maxUnavailable 1: never more than 4 pods, never fewer than 2 ready.
-    assert.ok(samples.every((s) => s.total <= 4), `surge exceeded: ${JSON.stringify(samples)}`);
+    assert.ok(
+      samples.every((s) => s.total <= 4),
+      `surge exceeded: ${JSON.stringify(samples)}`,
+    );
     const afterStart = samples.slice(1);
-    assert.ok(afterStart.every((s) => s.ready >= 2), `availability dropped: ${JSON.stringify(samples)}`);
-    const env = (await pods()).filter((p) => p.metadata.deletionTimestamp === undefined).map((p) => JSON.stringify((((p['spec'] as Obj)['containers'] as Obj[])[0] ?? {})['env'] ?? []));
+    assert.ok(
+      afterStart.every((s) => s.ready >= 2),
+      `availability dropped: ${JSON.stringify(samples)}`,
+    );
+    const env = (await pods())
+      .filter((p) => p.metadata.deletionTimestamp === undefined)
+      .map((p) => JSON.stringify((((p['spec'] as Obj)['containers'] as Obj[])[0] ?? {})['env'] ?? []));
     assert.ok(env.every((e) => e.includes('VERSION')));
     const history = await kubectl(plane.pki.adminKubeconfig, home, ['rollout', 'history', 'deployment/web']);
     assert.match(history.stdout, /^1\s/m);
     assert.match(history.stdout, /^2\s/m);
     const undo = await kubectl(plane.pki.adminKubeconfig, home, ['rollout', 'undo', 'deployment/web']);
     assert.equal(undo.code, 0, undo.stderr);
-    const status = await kubectl(plane.pki.adminKubeconfig, home, ['rollout', 'status', 'deployment/web', '--timeout=120s'], { timeoutMs: 150_000 });
+    const status = await kubectl(
+      plane.pki.adminKubeconfig,
+      home,
+      ['rollout', 'status', 'deployment/web', '--timeout=120s'],
+      { timeoutMs: 150_000 },
+    );
     assert.equal(status.code, 0, status.stderr);
     await exactly(3, 'three ready after undo');
-    const envAfter = (await pods()).filter((p) => p.metadata.deletionTimestamp === undefined).map((p) => JSON.stringify((((p['spec'] as Obj)['containers'] as Obj[])[0] ?? {})['env'] ?? []));
-    assert.ok(envAfter.every((e) => !e.includes('VERSION')), 'previous template restored');
+    const envAfter = (await pods())
+      .filter((p) => p.metadata.deletionTimestamp === undefined)
+      .map((p) => JSON.stringify((((p['spec'] as Obj)['containers'] as Obj[])[0] ?? {})['env'] ?? []));
+    assert.ok(
+      envAfter.every((e) => !e.includes('VERSION')),
+      'previous template restored',
+    );
   });
 
   test('deleting a deployment removes its ReplicaSets and pods; orphan leaves them', async () => {
     const file = join(home, 'orphan.yaml');
     const d = webDeployment();
     d.metadata.name = 'keeper';
-    const spec = d['spec'] as { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } }; replicas: number };
+    const spec = d['spec'] as {
+      selector: { matchLabels: Record<string, string> };
+      template: { metadata: { labels: Record<string, string> } };
+      replicas: number;
+    };
     spec.selector.matchLabels = { app: 'keeper' };
     spec.template.metadata.labels = { app: 'keeper' };
     spec.replicas = 1;
     writeFileSync(file, JSON.stringify(d));
     await client.create(R.deployments, d, { namespace: NS });
-    await eventually(async () => (await pods('app=keeper')).some(ready), { timeoutMs: 60_000, what: 'keeper pod ready' });
-    const orphan = await kubectl(plane.pki.adminKubeconfig, home, ['delete', 'deployment', 'keeper', '--cascade=orphan']);
+    await eventually(async () => (await pods('app=keeper')).some(ready), {
+      timeoutMs: 60_000,
+      what: 'keeper pod ready',
+    });
+    const orphan = await kubectl(plane.pki.adminKubeconfig, home, [
+      'delete',
+      'deployment',
+      'keeper',
+      '--cascade=orphan',
+    ]);
     assert.equal(orphan.code, 0, orphan.stderr);
-    await eventually(async () => {
-      const rs = (await client.list(R.replicasets, { namespace: NS, labelSelector: 'app=keeper' })).items;
-      return rs.length === 1 && (rs[0]?.metadata.ownerReferences ?? []).length === 0;
-    }, { timeoutMs: 30_000, what: 'replicaset orphaned' });
+    await eventually(
+      async () => {
+        const rs = (await client.list(R.replicasets, { namespace: NS, labelSelector: 'app=keeper' })).items;
+        return rs.length === 1 && (rs[0]?.metadata.ownerReferences ?? []).length === 0;
+      },
+      { timeoutMs: 30_000, what: 'replicaset orphaned' },
+    );
     assert.equal((await pods('app=keeper')).length, 1);
 
     const bg = await kubectl(plane.pki.adminKubeconfig, home, ['delete', 'deployment', 'web']);
     assert.equal(bg.code, 0, bg.stderr);
-    await eventually(async () => (await client.list(R.replicasets, { namespace: NS, labelSelector: 'app=web' })).items.length === 0 && (await pods()).length === 0, { timeoutMs: 60_000, what: 'web replicasets and pods gone' });
+    await eventually(
+      async () =>
+        (await client.list(R.replicasets, { namespace: NS, labelSelector: 'app=web' })).items.length === 0 &&
+        (await pods()).length === 0,
+      { timeoutMs: 60_000, what: 'web replicasets and pods gone' },
+    );
   });
 });
 
 describe('jobs', () => {
   const jobs = resource('batch', 'v1', 'jobs');
   const job = (name: string, command: string[], extra: Obj): KubeObject => ({
-    apiVersion: 'batch/v1', kind: 'Job', metadata: { name },
-    spec: { ...extra, template: { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command }] } } },
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name },
+    spec: {
+      ...extra,
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command }],
+        },
+      },
+    },
   });
 
   test('completions 3 with parallelism 2 completes (kubectl wait), never running more than 2 at once', async () => {
-    await client.create(jobs, job('count', ['sh', '-c', 'sleep 1; echo done'], { completions: 3, parallelism: 2 }), { namespace: NS });
+    await client.create(jobs, job('count', ['sh', '-c', 'sleep 1; echo done'], { completions: 3, parallelism: 2 }), {
+      namespace: NS,
+    });
     let maxActive = 0;
-    const wait = kubectl(plane.pki.adminKubeconfig, home, ['wait', '--for=condition=complete', 'job/count', '--timeout=120s'], { timeoutMs: 150_000 });
+    const wait = kubectl(
+      plane.pki.adminKubeconfig,
+      home,
+      ['wait', '--for=condition=complete', 'job/count', '--timeout=120s'],
+      { timeoutMs: 150_000 },
+    );
     const sampler = setInterval(() => {
-      void client.list(R.pods, { namespace: NS, labelSelector: 'job-name=count' }).then((l) => {
-        const active = l.items.filter((p) => !['Succeeded', 'Failed'].includes(String(((p['status'] ?? {}) as Obj)['phase']))).length;
-        maxActive = Math.max(maxActive, active);
-      }, () => undefined);
+      void client.list(R.pods, { namespace: NS, labelSelector: 'job-name=count' }).then(
+        (l) => {
+          const active = l.items.filter(
+            (p) => !['Succeeded', 'Failed'].includes(String(((p['status'] ?? {}) as Obj)['phase'])),
+          ).length;
+          maxActive = Math.max(maxActive, active);
+        },
+        () => undefined,
+      );
     }, 200);
     const res = await wait.finally(() => clearInterval(sampler));
     assert.equal(res.code, 0, res.stderr);
@@ -208,11 +337,14 @@ describe('jobs', () => {
 
   test('a failing job stops at its backoffLimit with BackoffLimitExceeded', async () => {
     await client.create(jobs, job('fails', ['sh', '-c', 'exit 1'], { backoffLimit: 1 }), { namespace: NS });
-    await eventually(async () => {
-      const j = await client.get(jobs, 'fails', { namespace: NS });
-      const conds = (((j['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];
-      return conds.some((c) => c['type'] === 'Failed' && c['reason'] === 'BackoffLimitExceeded');
-    }, { timeoutMs: 90_000, what: 'job failed' });
+    await eventually(
+      async () => {
+        const j = await client.get(jobs, 'fails', { namespace: NS });
+        const conds = (((j['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];
+        return conds.some((c) => c['type'] === 'Failed' && c['reason'] === 'BackoffLimitExceeded');
+      },
+      { timeoutMs: 90_000, what: 'job failed' },
+    );
     const j = await client.get(jobs, 'fails', { namespace: NS });
     assert.equal(((j['status'] ?? {}) as Obj)['failed'], 2);
     await new Promise((r) => setTimeout(r, 2000));
@@ -224,35 +356,83 @@ describe('jobs', () => {
 describe('daemonsets, statefulsets, cronjobs', () => {
   test('a DaemonSet runs one pod on each node', async () => {
     const ds = resource('apps', 'v1', 'daemonsets');
-    await client.create(ds, {
-      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agentd' },
-      spec: { selector: { matchLabels: { app: 'agentd' } }, template: { metadata: { labels: { app: 'agentd' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] } } },
-    }, { namespace: NS });
+    await client.create(
+      ds,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name: 'agentd' },
+        spec: {
+          selector: { matchLabels: { app: 'agentd' } },
+          template: {
+            metadata: { labels: { app: 'agentd' } },
+            spec: {
+              terminationGracePeriodSeconds: 1,
+              containers: [
+                { name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] },
+              ],
+            },
+          },
+        },
+      },
+      { namespace: NS },
+    );
     const nodes = (await client.list(R.nodes)).items.map((n) => n.metadata.name ?? '');
-    await eventually(async () => {
-      const list = (await pods('app=agentd')).filter((p) => ((p['status'] ?? {}) as Obj)['phase'] === 'Running');
-      const on = list.map((p) => String(((p['spec'] ?? {}) as Obj)['nodeName'])).sort();
-      return JSON.stringify(on) === JSON.stringify([...nodes].sort());
-    }, { timeoutMs: 60_000, what: 'one running daemon pod per node' });
+    await eventually(
+      async () => {
+        const list = (await pods('app=agentd')).filter((p) => ((p['status'] ?? {}) as Obj)['phase'] === 'Running');
+        const on = list.map((p) => String(((p['spec'] ?? {}) as Obj)['nodeName'])).sort();
+        return JSON.stringify(on) === JSON.stringify([...nodes].sort());
+      },
+      { timeoutMs: 60_000, what: 'one running daemon pod per node' },
+    );
     const status = ((await client.get(ds, 'agentd', { namespace: NS }))['status'] ?? {}) as Obj;
     assert.equal(status['desiredNumberScheduled'], nodes.length);
   });
 
   test('a StatefulSet creates web-0, web-1, web-2 in order, each after the previous is Ready', async () => {
     const sts = resource('apps', 'v1', 'statefulsets');
-    await client.create(sts, {
-      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
-      spec: {
-        replicas: 3, serviceName: 'db', selector: { matchLabels: { app: 'db' } },
-        template: { metadata: { labels: { app: 'db' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }] } },
+    await client.create(
+      sts,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'db' },
+        spec: {
+          replicas: 3,
+          serviceName: 'db',
+          selector: { matchLabels: { app: 'db' } },
+          template: {
+            metadata: { labels: { app: 'db' } },
+            spec: {
+              terminationGracePeriodSeconds: 1,
+              containers: [
+                {
+                  name: 'c',
+                  image: 'busybox:latest',
+                  imagePullPolicy: 'IfNotPresent',
+                  command: ['sleep', '3600'],
+                  readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
       },
-    }, { namespace: NS });
-    await eventually(async () => (await pods('app=db')).filter(ready).length === 3, { timeoutMs: 90_000, what: 'three ready members' });
+      { namespace: NS },
+    );
+    await eventually(async () => (await pods('app=db')).filter(ready).length === 3, {
+      timeoutMs: 90_000,
+      what: 'three ready members',
+    });
     const list = await pods('app=db');
     assert.deepEqual(list.map((p) => p.metadata.name).sort(), ['db-0', 'db-1', 'db-2']);
-    const created = (n: string): number => Date.parse(list.find((p) => p.metadata.name === n)?.metadata.creationTimestamp ?? '');
+    const created = (n: string): number =>
+      Date.parse(list.find((p) => p.metadata.name === n)?.metadata.creationTimestamp ?? '');
     const readyAt = (n: string): number => {
-      const c = ((((list.find((p) => p.metadata.name === n)?.['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).find((x) => x['type'] === 'Ready');
+      const c = (
+        (((list.find((p) => p.metadata.name === n)?.['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]
+      ).find((x) => x['type'] === 'Ready');
       return Date.parse(String(c?.['lastTransitionTime'] ?? ''));
     };
     assert.ok(created('db-1') >= readyAt('db-0'), 'db-1 created after db-0 was ready');
@@ -262,14 +442,37 @@ describe('daemonsets, statefulsets, cronjobs', () => {
 
   test('a CronJob creates Jobs on schedule', async () => {
     const cj = resource('batch', 'v1', 'cronjobs');
-    await client.create(cj, {
-      apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'tick' },
-      spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['true'] }] } } } } },
-    }, { namespace: NS });
-    await eventually(async () => {
-      const jobs = (await client.list(resource('batch', 'v1', 'jobs'), { namespace: NS })).items;
-      return jobs.some((j) => (j.metadata.name ?? '').startsWith('tick-') && controllerOf(j)?.kind === 'CronJob');
-    }, { timeoutMs: 75_000, intervalMs: 500, what: 'a job created by the cronjob' });
+    await client.create(
+      cj,
+      {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: 'tick' },
+        spec: {
+          schedule: '* * * * *',
+          jobTemplate: {
+            spec: {
+              template: {
+                spec: {
+                  restartPolicy: 'Never',
+                  containers: [
+                    { name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['true'] },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      },
+      { namespace: NS },
+    );
+    await eventually(
+      async () => {
+        const jobs = (await client.list(resource('batch', 'v1', 'jobs'), { namespace: NS })).items;
+        return jobs.some((j) => (j.metadata.name ?? '').startsWith('tick-') && controllerOf(j)?.kind === 'CronJob');
+      },
+      { timeoutMs: 75_000, intervalMs: 500, what: 'a job created by the cronjob' },
+    );
     const status = ((await client.get(cj, 'tick', { namespace: NS }))['status'] ?? {}) as Obj;
     assert.ok(typeof status['lastScheduleTime'] === 'string');
     await client.patch(cj, 'tick', 'merge', { spec: { suspend: true } }, { namespace: NS });
@@ -280,58 +483,130 @@ describe('node maintenance and coxctl rollout', () => {
   test('coxctl rollout status/history/undo; kubectl drain evicts; coxctl uncordon lets pods back', async () => {
     const d = webDeployment();
     d.metadata.name = 'maint';
-    const spec = d['spec'] as { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } } };
+    const spec = d['spec'] as {
+      replicas: number;
+      selector: { matchLabels: Record<string, string> };
+      template: { metadata: { labels: Record<string, string> } };
+    };
     spec.replicas = 2;
     spec.selector.matchLabels = { app: 'maint' };
     spec.template.metadata.labels = { app: 'maint' };
     await client.create(R.deployments, d, { namespace: NS });
-    const st = await coxctl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/maint', '--timeout', '120s'], { timeoutMs: 150_000 });
+    const st = await coxctl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/maint', '--timeout', '120s'], {
+      timeoutMs: 150_000,
+    });
     assert.equal(st.code, 0, st.stderr);
     assert.match(st.stdout, /deployment "maint" successfully rolled out/);
-    await client.patch(R.deployments, 'maint', 'strategic', { spec: { template: { metadata: { annotations: { v: '2' } } } } }, { namespace: NS });
-    assert.equal((await coxctl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/maint', '--timeout', '120s'], { timeoutMs: 150_000 })).code, 0);
+    await client.patch(
+      R.deployments,
+      'maint',
+      'strategic',
+      { spec: { template: { metadata: { annotations: { v: '2' } } } } },
+      { namespace: NS },
+    );
+    assert.equal(
+      (
+        await coxctl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/maint', '--timeout', '120s'], {
+          timeoutMs: 150_000,
+        })
+      ).code,
+      0,
+    );
     const hist = await coxctl(plane.pki.adminKubeconfig, ['rollout', 'history', 'deployment/maint']);
     assert.match(hist.stdout, /^1\s+<none>$/m);
     assert.match(hist.stdout, /^2\s+<none>$/m);
     const undo = await coxctl(plane.pki.adminKubeconfig, ['rollout', 'undo', 'deployment/maint']);
     assert.match(undo.stdout, /deployment.apps\/maint rolled back/);
-    assert.equal((await coxctl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/maint', '--timeout', '120s'], { timeoutMs: 150_000 })).code, 0);
-    const tmpl = ((await client.get(R.deployments, 'maint', { namespace: NS }))['spec'] as { template: { metadata: { annotations?: Record<string, string> } } }).template;
+    assert.equal(
+      (
+        await coxctl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/maint', '--timeout', '120s'], {
+          timeoutMs: 150_000,
+        })
+      ).code,
+      0,
+    );
+    const tmpl = (
+      (await client.get(R.deployments, 'maint', { namespace: NS }))['spec'] as {
+        template: { metadata: { annotations?: Record<string, string> } };
+      }
+    ).template;
     assert.equal(tmpl.metadata.annotations?.['v'], undefined);
 
-    const drain = await kubectl(plane.pki.adminKubeconfig, home, ['drain', agent.name, '--ignore-daemonsets', '--force', '--timeout=120s'], { timeoutMs: 150_000 });
+    const drain = await kubectl(
+      plane.pki.adminKubeconfig,
+      home,
+      ['drain', agent.name, '--ignore-daemonsets', '--force', '--timeout=120s'],
+      { timeoutMs: 150_000 },
+    );
     assert.equal(drain.code, 0, drain.stderr);
     assert.match(drain.stdout, /drained/);
     const node = await client.get(R.nodes, agent.name);
     assert.equal(((node['spec'] ?? {}) as Obj)['unschedulable'], true);
-    assert.equal((await pods('app=maint')).filter((p) => ((p['spec'] ?? {}) as Obj)['nodeName']).length, 0, 'no maint pod left on the node');
+    assert.equal(
+      (await pods('app=maint')).filter((p) => ((p['spec'] ?? {}) as Obj)['nodeName']).length,
+      0,
+      'no maint pod left on the node',
+    );
     const un = await coxctl(plane.pki.adminKubeconfig, ['uncordon', agent.name]);
     assert.match(un.stdout, /uncordoned/);
-    await eventually(async () => (await pods('app=maint')).filter(ready).length === 2, { timeoutMs: 90_000, what: 'maint pods back after uncordon' });
+    await eventually(async () => (await pods('app=maint')).filter(ready).length === 2, {
+      timeoutMs: 90_000,
+      what: 'maint pods back after uncordon',
+    });
   });
 });
 
 describe('scheduling', () => {
   test('a pod larger than any node stays Pending with a FailedScheduling event that says why', async () => {
-    await client.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'huge' }, spec: { containers: [{ name: 'c', image: 'busybox:latest', command: ['sleep', '60'], resources: { requests: { memory: '900Ti' } } }] } }, { namespace: NS });
+    await client.create(
+      R.pods,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'huge' },
+        spec: {
+          containers: [
+            {
+              name: 'c',
+              image: 'busybox:latest',
+              command: ['sleep', '60'],
+              resources: { requests: { memory: '900Ti' } },
+            },
+          ],
+        },
+      },
+      { namespace: NS },
+    );
     let message = '';
-    await eventually(async () => {
-      const list = await client.list(events, { namespace: NS, fieldSelector: 'involvedObject.name=huge' });
-      const ev = list.items.find((e) => e['reason'] === 'FailedScheduling');
-      message = String(ev?.['message'] ?? '');
-      return ev !== undefined;
-    }, { timeoutMs: 30_000, what: 'FailedScheduling event' });
+    await eventually(
+      async () => {
+        const list = await client.list(events, { namespace: NS, fieldSelector: 'involvedObject.name=huge' });
+        const ev = list.items.find((e) => e['reason'] === 'FailedScheduling');
+        message = String(ev?.['message'] ?? '');
+        return ev !== undefined;
+      },
+      { timeoutMs: 30_000, what: 'FailedScheduling event' },
+    );
     assert.match(message, /^0\/1 nodes are available: 1 Insufficient memory\./);
     const p = await client.get(R.pods, 'huge', { namespace: NS });
-    assert.equal(((p['spec'] as Obj)['nodeName'] ?? ''), '');
-    assert.equal(((p['status'] as Obj)['phase']), 'Pending');
+    assert.equal((p['spec'] as Obj)['nodeName'] ?? '', '');
+    assert.equal((p['status'] as Obj)['phase'], 'Pending');
     assert.equal(controllerOf(p), undefined);
     // A larger node appears (a Node object with no agent behind it is enough for the scheduler).
     await client.create(R.nodes, {
-      apiVersion: 'v1', kind: 'Node', metadata: { name: 'big-node', labels: { 'kubernetes.io/hostname': 'big-node' } },
-      status: { capacity: { cpu: '64', memory: '1000Ti', pods: '110' }, allocatable: { cpu: '64', memory: '1000Ti', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'big-node', labels: { 'kubernetes.io/hostname': 'big-node' } },
+      status: {
+        capacity: { cpu: '64', memory: '1000Ti', pods: '110' },
+        allocatable: { cpu: '64', memory: '1000Ti', pods: '110' },
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
     });
-    await eventually(async () => ((await client.get(R.pods, 'huge', { namespace: NS }))['spec'] as Obj)['nodeName'] === 'big-node', { timeoutMs: 30_000, what: 'scheduled on the larger node' });
+    await eventually(
+      async () => ((await client.get(R.pods, 'huge', { namespace: NS }))['spec'] as Obj)['nodeName'] === 'big-node',
+      { timeoutMs: 30_000, what: 'scheduled on the larger node' },
+    );
     await client.delete(R.pods, 'huge', { namespace: NS, gracePeriodSeconds: 0 });
     await client.delete(R.nodes, 'big-node');
   });

@@ -26,7 +26,13 @@ const MACROS: Record<string, string> = {
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
-function parseField(text: string, min: number, max: number, names: string[] | undefined, nameBase: number): Set<number> {
+function parseField(
+  text: string,
+  min: number,
+  max: number,
+  names: string[] | undefined,
+  nameBase: number,
+): Set<number> {
   const out = new Set<number>();
   const value = (s: string): number => {
     const i = names?.indexOf(s.toLowerCase()) ?? -1;

@@ -102,14 +102,16 @@ function defaultVolumes(spec: Obj): void {
     if (isObject(v['secret'])) setDefault(v['secret'], 'defaultMode', FILE_MODE);
     if (isObject(v['downwardAPI'])) {
       setDefault(v['downwardAPI'], 'defaultMode', FILE_MODE);
-      for (const item of objects(v['downwardAPI']['items'])) if (isObject(item['fieldRef'])) setDefault(item['fieldRef'], 'apiVersion', 'v1');
+      for (const item of objects(v['downwardAPI']['items']))
+        if (isObject(item['fieldRef'])) setDefault(item['fieldRef'], 'apiVersion', 'v1');
     }
     if (isObject(v['projected'])) {
       setDefault(v['projected'], 'defaultMode', FILE_MODE);
       for (const src of objects(v['projected']['sources'])) {
         if (isObject(src['serviceAccountToken'])) setDefault(src['serviceAccountToken'], 'expirationSeconds', 3600);
         if (isObject(src['downwardAPI'])) {
-          for (const item of objects(src['downwardAPI']['items'])) if (isObject(item['fieldRef'])) setDefault(item['fieldRef'], 'apiVersion', 'v1');
+          for (const item of objects(src['downwardAPI']['items']))
+            if (isObject(item['fieldRef'])) setDefault(item['fieldRef'], 'apiVersion', 'v1');
         }
       }
     }
@@ -128,9 +130,11 @@ function defaultPodSpec(spec: Obj): void {
   setDefault(spec, 'enableServiceLinks', true);
   // serviceAccount is the deprecated spelling of serviceAccountName: keep both in step.
   if (typeof spec['serviceAccountName'] !== 'string' || spec['serviceAccountName'] === '') {
-    if (typeof spec['serviceAccount'] === 'string' && spec['serviceAccount'] !== '') spec['serviceAccountName'] = spec['serviceAccount'];
+    if (typeof spec['serviceAccount'] === 'string' && spec['serviceAccount'] !== '')
+      spec['serviceAccountName'] = spec['serviceAccount'];
   }
-  if (typeof spec['serviceAccountName'] === 'string' && spec['serviceAccountName'] !== '') spec['serviceAccount'] = spec['serviceAccountName'];
+  if (typeof spec['serviceAccountName'] === 'string' && spec['serviceAccountName'] !== '')
+    spec['serviceAccount'] = spec['serviceAccountName'];
   const hostNetwork = spec['hostNetwork'] === true;
   for (const c of objects(spec['containers'])) defaultContainer(c, hostNetwork);
   for (const c of objects(spec['initContainers'])) defaultContainer(c, hostNetwork);
@@ -154,7 +158,8 @@ function defaultPodAdmission(spec: Obj): void {
   const tolerations = objects(spec['tolerations']);
   for (const t of DEFAULT_TOLERATIONS) {
     const covered = tolerations.some(
-      (x) => (x['key'] === t.key || ((x['key'] === undefined || x['key'] === '') && x['operator'] === 'Exists')) &&
+      (x) =>
+        (x['key'] === t.key || ((x['key'] === undefined || x['key'] === '') && x['operator'] === 'Exists')) &&
         (x['effect'] === undefined || x['effect'] === '' || x['effect'] === 'NoExecute'),
     );
     if (!covered) tolerations.push({ ...t });
@@ -237,8 +242,15 @@ function defaultJob(o: Obj): void {
   setDefault(spec, 'podReplacementPolicy', spec['podFailurePolicy'] === undefined ? 'TerminatingOrFailed' : 'Failed');
   // A Job without labels takes its template's (SetDefaults_Job).
   const meta = isObject(o['metadata']) ? o['metadata'] : undefined;
-  const templateLabels = isObject(spec['template']) && isObject(spec['template']['metadata']) ? spec['template']['metadata']['labels'] : undefined;
-  if (meta !== undefined && isObject(templateLabels) && (!isObject(meta['labels']) || Object.keys(meta['labels']).length === 0)) {
+  const templateLabels =
+    isObject(spec['template']) && isObject(spec['template']['metadata'])
+      ? spec['template']['metadata']['labels']
+      : undefined;
+  if (
+    meta !== undefined &&
+    isObject(templateLabels) &&
+    (!isObject(meta['labels']) || Object.keys(meta['labels']).length === 0)
+  ) {
     meta['labels'] = { ...templateLabels };
   }
   defaultTemplate(spec);
@@ -269,7 +281,8 @@ function defaultService(o: Obj): void {
   }
   if (type === 'NodePort' || type === 'LoadBalancer') setDefault(spec, 'externalTrafficPolicy', 'Cluster');
   if (type === 'LoadBalancer') setDefault(spec, 'allocateLoadBalancerNodePorts', true);
-  if (typeof spec['clusterIP'] === 'string' && spec['clusterIP'] !== '' && spec['clusterIPs'] === undefined) spec['clusterIPs'] = [spec['clusterIP']];
+  if (typeof spec['clusterIP'] === 'string' && spec['clusterIP'] !== '' && spec['clusterIPs'] === undefined)
+    spec['clusterIPs'] = [spec['clusterIP']];
   for (const p of objects(spec['ports'])) {
     setDefault(p, 'protocol', 'TCP');
     if (p['targetPort'] === undefined || p['targetPort'] === 0 || p['targetPort'] === '') p['targetPort'] = p['port'];
@@ -282,7 +295,8 @@ function defaultNamespace(o: Obj): void {
   // Every namespace carries its own name as a label, so selectors can pick namespaces by name.
   const meta = isObject(o['metadata']) ? o['metadata'] : undefined;
   const name = meta?.['name'];
-  if (meta !== undefined && typeof name === 'string' && name !== '') child(meta, 'labels')['kubernetes.io/metadata.name'] = name;
+  if (meta !== undefined && typeof name === 'string' && name !== '')
+    child(meta, 'labels')['kubernetes.io/metadata.name'] = name;
 }
 
 function defaultNode(o: Obj): void {

@@ -4,7 +4,10 @@ import { findByPlural, mustFind, RESOURCE_LIST, RESOURCES, resolveResource, type
 import type { Pod } from './types/index.js';
 
 test('the named table holds every served resource under its plural, in registry order', () => {
-  assert.deepEqual(Object.keys(RESOURCES).filter((k) => !/^\d+$/.test(k)), RESOURCE_LIST.map((r) => r.plural));
+  assert.deepEqual(
+    Object.keys(RESOURCES).filter((k) => !/^\d+$/.test(k)),
+    RESOURCE_LIST.map((r) => r.plural),
+  );
   for (const r of RESOURCE_LIST) assert.equal(findByPlural(r.group, r.version, r.plural), r);
   assert.equal(RESOURCES.pods, mustFind('', 'v1', 'pods'));
   assert.equal(RESOURCES.deployments.group, 'apps');
@@ -14,7 +17,10 @@ test('the named table holds every served resource under its plural, in registry 
 test('RESOURCES still iterates as the registry-ordered array for callers not yet converted', () => {
   assert.deepEqual([...RESOURCES], [...RESOURCE_LIST]);
   assert.equal(RESOURCES.length, RESOURCE_LIST.length);
-  assert.deepEqual(RESOURCES.filter((r) => r.plural === 'pods'), [RESOURCES.pods]);
+  assert.deepEqual(
+    RESOURCES.filter((r) => r.plural === 'pods'),
+    [RESOURCES.pods],
+  );
 });
 
 test('a typed resource carries its object type only for the compiler', () => {

@@ -35,7 +35,14 @@ const strings = list('string');
 
 // ---- shared pieces ------------------------------------------------------------------------
 
-const ownerReference = obj({ apiVersion: 'string', kind: 'string', name: 'string', uid: 'string', controller: 'boolean', blockOwnerDeletion: 'boolean' });
+const ownerReference = obj({
+  apiVersion: 'string',
+  kind: 'string',
+  name: 'string',
+  uid: 'string',
+  controller: 'boolean',
+  blockOwnerDeletion: 'boolean',
+});
 
 export const OBJECT_META: Schema = obj({
   name: 'string',
@@ -56,7 +63,13 @@ export const OBJECT_META: Schema = obj({
 });
 
 const objectReference = obj({
-  kind: 'string', namespace: 'string', name: 'string', uid: 'string', apiVersion: 'string', resourceVersion: 'string', fieldPath: 'string',
+  kind: 'string',
+  namespace: 'string',
+  name: 'string',
+  uid: 'string',
+  apiVersion: 'string',
+  resourceVersion: 'string',
+  fieldPath: 'string',
 });
 const localObjectReference = obj({ name: 'string' });
 
@@ -67,14 +80,27 @@ const labelSelector = obj({
 
 /** Conditions of every kind: the usual fields typed, any others accepted. */
 const condition = open({
-  type: 'string', status: 'string', reason: 'string', message: 'string', observedGeneration: 'int64',
-  lastProbeTime: 'string', lastTransitionTime: 'string', lastUpdateTime: 'string', lastHeartbeatTime: 'string',
+  type: 'string',
+  status: 'string',
+  reason: 'string',
+  message: 'string',
+  observedGeneration: 'int64',
+  lastProbeTime: 'string',
+  lastTransitionTime: 'string',
+  lastUpdateTime: 'string',
+  lastHeartbeatTime: 'string',
 });
 const conditions = list(condition);
 
 // ---- containers ---------------------------------------------------------------------------
 
-const httpGet = obj({ path: 'string', port: 'intOrString', host: 'string', scheme: 'string', httpHeaders: list(obj({ name: 'string', value: 'string' })) });
+const httpGet = obj({
+  path: 'string',
+  port: 'intOrString',
+  host: 'string',
+  scheme: 'string',
+  httpHeaders: list(obj({ name: 'string', value: 'string' })),
+});
 const handlerFields = {
   exec: obj({ command: strings }),
   httpGet,
@@ -108,10 +134,19 @@ const envFrom = obj({
   secretRef: obj({ name: 'string', optional: 'boolean' }),
 });
 
-const resources = obj({ limits: map('quantity'), requests: map('quantity'), claims: list(obj({ name: 'string', request: 'string' })) });
+const resources = obj({
+  limits: map('quantity'),
+  requests: map('quantity'),
+  claims: list(obj({ name: 'string', request: 'string' })),
+});
 
 const seLinuxOptions = obj({ user: 'string', role: 'string', type: 'string', level: 'string' });
-const windowsOptions = obj({ gmsaCredentialSpecName: 'string', gmsaCredentialSpec: 'string', runAsUserName: 'string', hostProcess: 'boolean' });
+const windowsOptions = obj({
+  gmsaCredentialSpecName: 'string',
+  gmsaCredentialSpec: 'string',
+  runAsUserName: 'string',
+  hostProcess: 'boolean',
+});
 const profile = obj({ type: 'string', localhostProfile: 'string' });
 const securityContext = open({
   capabilities: obj({ add: strings, drop: strings }),
@@ -156,9 +191,17 @@ const containerFields: Record<string, Schema> = {
   resizePolicy: list(obj({ resourceName: 'string', restartPolicy: 'string' })),
   restartPolicy: 'string',
   restartPolicyRules: list(open()),
-  volumeMounts: list(obj({
-    name: 'string', readOnly: 'boolean', recursiveReadOnly: 'string', mountPath: 'string', subPath: 'string', mountPropagation: 'string', subPathExpr: 'string',
-  })),
+  volumeMounts: list(
+    obj({
+      name: 'string',
+      readOnly: 'boolean',
+      recursiveReadOnly: 'string',
+      mountPath: 'string',
+      subPath: 'string',
+      mountPropagation: 'string',
+      subPathExpr: 'string',
+    }),
+  ),
   volumeDevices: list(obj({ name: 'string', devicePath: 'string' })),
   livenessProbe: probe,
   readinessProbe: probe,
@@ -189,14 +232,16 @@ const volume = open({
   persistentVolumeClaim: obj({ claimName: 'string', readOnly: 'boolean' }),
   projected: obj({
     defaultMode: 'int32',
-    sources: list(obj({
-      configMap: obj({ name: 'string', items: keyToPath, optional: 'boolean' }),
-      secret: obj({ name: 'string', items: keyToPath, optional: 'boolean' }),
-      downwardAPI: obj({ items: downwardAPIItems }),
-      serviceAccountToken: obj({ audience: 'string', expirationSeconds: 'int64', path: 'string' }),
-      clusterTrustBundle: open(),
-      podCertificate: open(),
-    })),
+    sources: list(
+      obj({
+        configMap: obj({ name: 'string', items: keyToPath, optional: 'boolean' }),
+        secret: obj({ name: 'string', items: keyToPath, optional: 'boolean' }),
+        downwardAPI: obj({ items: downwardAPIItems }),
+        serviceAccountToken: obj({ audience: 'string', expirationSeconds: 'int64', path: 'string' }),
+        clusterTrustBundle: open(),
+        podCertificate: open(),
+      }),
+    ),
   }),
   downwardAPI: obj({ items: downwardAPIItems, defaultMode: 'int32' }),
 });
@@ -206,7 +251,12 @@ const volume = open({
 const nodeSelectorRequirements = list(obj({ key: 'string', operator: 'string', values: strings }));
 const nodeSelectorTerm = obj({ matchExpressions: nodeSelectorRequirements, matchFields: nodeSelectorRequirements });
 const podAffinityTerm = obj({
-  labelSelector, namespaces: strings, topologyKey: 'string', namespaceSelector: labelSelector, matchLabelKeys: strings, mismatchLabelKeys: strings,
+  labelSelector,
+  namespaces: strings,
+  topologyKey: 'string',
+  namespaceSelector: labelSelector,
+  matchLabelKeys: strings,
+  mismatchLabelKeys: strings,
 });
 const podAffinity = obj({
   requiredDuringSchedulingIgnoredDuringExecution: list(podAffinityTerm),
@@ -220,7 +270,13 @@ const affinity = obj({
   podAffinity,
   podAntiAffinity: podAffinity,
 });
-const toleration = obj({ key: 'string', operator: 'string', value: 'string', effect: 'string', tolerationSeconds: 'int64' });
+const toleration = obj({
+  key: 'string',
+  operator: 'string',
+  value: 'string',
+  effect: 'string',
+  tolerationSeconds: 'int64',
+});
 
 // ---- pods ---------------------------------------------------------------------------------
 
@@ -259,10 +315,18 @@ const podSpec = obj({
   enableServiceLinks: 'boolean',
   preemptionPolicy: 'string',
   overhead: map('quantity'),
-  topologySpreadConstraints: list(obj({
-    maxSkew: 'int32', topologyKey: 'string', whenUnsatisfiable: 'string', labelSelector, minDomains: 'int32',
-    nodeAffinityPolicy: 'string', nodeTaintsPolicy: 'string', matchLabelKeys: strings,
-  })),
+  topologySpreadConstraints: list(
+    obj({
+      maxSkew: 'int32',
+      topologyKey: 'string',
+      whenUnsatisfiable: 'string',
+      labelSelector,
+      minDomains: 'int32',
+      nodeAffinityPolicy: 'string',
+      nodeTaintsPolicy: 'string',
+      matchLabelKeys: strings,
+    }),
+  ),
   setHostnameAsFQDN: 'boolean',
   os: obj({ name: 'string' }),
   hostUsers: 'boolean',
@@ -274,17 +338,46 @@ const podSpec = obj({
 const containerState = obj({
   waiting: open({ reason: 'string', message: 'string' }),
   running: open({ startedAt: 'string' }),
-  terminated: open({ exitCode: 'int32', signal: 'int32', reason: 'string', message: 'string', startedAt: 'string', finishedAt: 'string', containerID: 'string' }),
+  terminated: open({
+    exitCode: 'int32',
+    signal: 'int32',
+    reason: 'string',
+    message: 'string',
+    startedAt: 'string',
+    finishedAt: 'string',
+    containerID: 'string',
+  }),
 });
 const containerStatus = open({
-  name: 'string', state: containerState, lastState: containerState, ready: 'boolean', restartCount: 'int32',
-  image: 'string', imageID: 'string', containerID: 'string', started: 'boolean', allocatedResources: map('quantity'), resources: open(),
+  name: 'string',
+  state: containerState,
+  lastState: containerState,
+  ready: 'boolean',
+  restartCount: 'int32',
+  image: 'string',
+  imageID: 'string',
+  containerID: 'string',
+  started: 'boolean',
+  allocatedResources: map('quantity'),
+  resources: open(),
 });
 const podIPs = list(open({ ip: 'string' }));
 const podStatus = open({
-  phase: 'string', conditions, message: 'string', reason: 'string', nominatedNodeName: 'string', hostIP: 'string', hostIPs: podIPs,
-  podIP: 'string', podIPs, startTime: 'string', initContainerStatuses: list(containerStatus), containerStatuses: list(containerStatus),
-  ephemeralContainerStatuses: list(containerStatus), qosClass: 'string', observedGeneration: 'int64',
+  phase: 'string',
+  conditions,
+  message: 'string',
+  reason: 'string',
+  nominatedNodeName: 'string',
+  hostIP: 'string',
+  hostIPs: podIPs,
+  podIP: 'string',
+  podIPs,
+  startTime: 'string',
+  initContainerStatuses: list(containerStatus),
+  containerStatuses: list(containerStatus),
+  ephemeralContainerStatuses: list(containerStatus),
+  qosClass: 'string',
+  observedGeneration: 'int64',
 });
 
 const podTemplate = obj({ metadata: OBJECT_META, spec: podSpec });
@@ -311,12 +404,26 @@ const jobSpec = obj({
 });
 
 const replicaStatus = {
-  observedGeneration: 'int64', replicas: 'int32', updatedReplicas: 'int32', readyReplicas: 'int32', availableReplicas: 'int32',
-  unavailableReplicas: 'int32', terminatingReplicas: 'int32', currentReplicas: 'int32', fullyLabeledReplicas: 'int32',
-  collisionCount: 'int32', conditions,
+  observedGeneration: 'int64',
+  replicas: 'int32',
+  updatedReplicas: 'int32',
+  readyReplicas: 'int32',
+  availableReplicas: 'int32',
+  unavailableReplicas: 'int32',
+  terminatingReplicas: 'int32',
+  currentReplicas: 'int32',
+  fullyLabeledReplicas: 'int32',
+  collisionCount: 'int32',
+  conditions,
 } satisfies Record<string, Schema>;
 
-const policyRule = obj({ verbs: strings, apiGroups: strings, resources: strings, resourceNames: strings, nonResourceURLs: strings });
+const policyRule = obj({
+  verbs: strings,
+  apiGroups: strings,
+  resources: strings,
+  resourceNames: strings,
+  nonResourceURLs: strings,
+});
 const subjects = list(obj({ kind: 'string', apiGroup: 'string', name: 'string', namespace: 'string' }));
 const roleRef = obj({ apiGroup: 'string', kind: 'string', name: 'string' });
 
@@ -343,8 +450,16 @@ const KINDS: Record<string, Record<string, Schema>> = {
       addresses: list(obj({ type: 'string', address: 'string' })),
       daemonEndpoints: open({ kubeletEndpoint: obj({ Port: 'int32' }) }),
       nodeInfo: open({
-        machineID: 'string', systemUUID: 'string', bootID: 'string', kernelVersion: 'string', osImage: 'string', containerRuntimeVersion: 'string',
-        kubeletVersion: 'string', kubeProxyVersion: 'string', operatingSystem: 'string', architecture: 'string',
+        machineID: 'string',
+        systemUUID: 'string',
+        bootID: 'string',
+        kernelVersion: 'string',
+        osImage: 'string',
+        containerRuntimeVersion: 'string',
+        kubeletVersion: 'string',
+        kubeProxyVersion: 'string',
+        operatingSystem: 'string',
+        architecture: 'string',
       }),
       images: list(open({ names: strings, sizeBytes: 'int64' })),
       volumesInUse: strings,
@@ -353,7 +468,16 @@ const KINDS: Record<string, Record<string, Schema>> = {
   },
   Service: {
     spec: obj({
-      ports: list(obj({ name: 'string', protocol: 'string', appProtocol: 'string', port: 'int32', targetPort: 'intOrString', nodePort: 'int32' })),
+      ports: list(
+        obj({
+          name: 'string',
+          protocol: 'string',
+          appProtocol: 'string',
+          port: 'int32',
+          targetPort: 'intOrString',
+          nodePort: 'int32',
+        }),
+      ),
       selector: map('string'),
       clusterIP: 'string',
       clusterIPs: strings,
@@ -374,18 +498,29 @@ const KINDS: Record<string, Record<string, Schema>> = {
       internalTrafficPolicy: 'string',
       trafficDistribution: 'string',
     }),
-    status: open({ loadBalancer: open({ ingress: list(open({ ip: 'string', hostname: 'string', ipMode: 'string' })) }), conditions }),
+    status: open({
+      loadBalancer: open({ ingress: list(open({ ip: 'string', hostname: 'string', ipMode: 'string' })) }),
+      conditions,
+    }),
   },
   Endpoints: {
-    subsets: list(obj({
-      addresses: list(obj({ ip: 'string', hostname: 'string', nodeName: 'string', targetRef: objectReference })),
-      notReadyAddresses: list(obj({ ip: 'string', hostname: 'string', nodeName: 'string', targetRef: objectReference })),
-      ports: list(obj({ name: 'string', port: 'int32', protocol: 'string', appProtocol: 'string' })),
-    })),
+    subsets: list(
+      obj({
+        addresses: list(obj({ ip: 'string', hostname: 'string', nodeName: 'string', targetRef: objectReference })),
+        notReadyAddresses: list(
+          obj({ ip: 'string', hostname: 'string', nodeName: 'string', targetRef: objectReference }),
+        ),
+        ports: list(obj({ name: 'string', port: 'int32', protocol: 'string', appProtocol: 'string' })),
+      }),
+    ),
   },
   ConfigMap: { data: map('string'), binaryData: map('string'), immutable: 'boolean' },
   Secret: { data: map('string'), stringData: map('string'), type: 'string', immutable: 'boolean' },
-  ServiceAccount: { secrets: list(objectReference), imagePullSecrets: list(localObjectReference), automountServiceAccountToken: 'boolean' },
+  ServiceAccount: {
+    secrets: list(objectReference),
+    imagePullSecrets: list(localObjectReference),
+    automountServiceAccountToken: 'boolean',
+  },
   Event: {
     involvedObject: objectReference,
     reason: 'string',
@@ -404,9 +539,14 @@ const KINDS: Record<string, Record<string, Schema>> = {
   },
   Deployment: {
     spec: obj({
-      replicas: 'int32', selector: labelSelector, template: podTemplate,
+      replicas: 'int32',
+      selector: labelSelector,
+      template: podTemplate,
       strategy: obj({ type: 'string', rollingUpdate: obj({ maxUnavailable: 'intOrString', maxSurge: 'intOrString' }) }),
-      minReadySeconds: 'int32', revisionHistoryLimit: 'int32', paused: 'boolean', progressDeadlineSeconds: 'int32',
+      minReadySeconds: 'int32',
+      revisionHistoryLimit: 'int32',
+      paused: 'boolean',
+      progressDeadlineSeconds: 'int32',
     }),
     status: open(replicaStatus),
   },
@@ -416,44 +556,85 @@ const KINDS: Record<string, Record<string, Schema>> = {
   },
   DaemonSet: {
     spec: obj({
-      selector: labelSelector, template: podTemplate,
-      updateStrategy: obj({ type: 'string', rollingUpdate: obj({ maxUnavailable: 'intOrString', maxSurge: 'intOrString' }) }),
-      minReadySeconds: 'int32', revisionHistoryLimit: 'int32',
+      selector: labelSelector,
+      template: podTemplate,
+      updateStrategy: obj({
+        type: 'string',
+        rollingUpdate: obj({ maxUnavailable: 'intOrString', maxSurge: 'intOrString' }),
+      }),
+      minReadySeconds: 'int32',
+      revisionHistoryLimit: 'int32',
     }),
     status: open({
-      currentNumberScheduled: 'int32', numberMisscheduled: 'int32', desiredNumberScheduled: 'int32', numberReady: 'int32',
-      observedGeneration: 'int64', updatedNumberScheduled: 'int32', numberAvailable: 'int32', numberUnavailable: 'int32',
-      collisionCount: 'int32', conditions,
+      currentNumberScheduled: 'int32',
+      numberMisscheduled: 'int32',
+      desiredNumberScheduled: 'int32',
+      numberReady: 'int32',
+      observedGeneration: 'int64',
+      updatedNumberScheduled: 'int32',
+      numberAvailable: 'int32',
+      numberUnavailable: 'int32',
+      collisionCount: 'int32',
+      conditions,
     }),
   },
   StatefulSet: {
     spec: obj({
-      replicas: 'int32', selector: labelSelector, template: podTemplate,
-      volumeClaimTemplates: list(open({ metadata: OBJECT_META, spec: open(), status: open() })), serviceName: 'string',
-      podManagementPolicy: 'string', updateStrategy: obj({ type: 'string', rollingUpdate: obj({ partition: 'int32', maxUnavailable: 'intOrString' }) }),
-      revisionHistoryLimit: 'int32', minReadySeconds: 'int32',
-      persistentVolumeClaimRetentionPolicy: obj({ whenDeleted: 'string', whenScaled: 'string' }), ordinals: obj({ start: 'int32' }),
+      replicas: 'int32',
+      selector: labelSelector,
+      template: podTemplate,
+      volumeClaimTemplates: list(open({ metadata: OBJECT_META, spec: open(), status: open() })),
+      serviceName: 'string',
+      podManagementPolicy: 'string',
+      updateStrategy: obj({
+        type: 'string',
+        rollingUpdate: obj({ partition: 'int32', maxUnavailable: 'intOrString' }),
+      }),
+      revisionHistoryLimit: 'int32',
+      minReadySeconds: 'int32',
+      persistentVolumeClaimRetentionPolicy: obj({ whenDeleted: 'string', whenScaled: 'string' }),
+      ordinals: obj({ start: 'int32' }),
     }),
     status: open({ ...replicaStatus, currentRevision: 'string', updateRevision: 'string' }),
   },
   Job: {
     spec: jobSpec,
     status: open({
-      conditions, startTime: 'string', completionTime: 'string', active: 'int32', succeeded: 'int32', failed: 'int32', terminating: 'int32',
-      ready: 'int32', completedIndexes: 'string', failedIndexes: 'string', uncountedTerminatedPods: open({ succeeded: strings, failed: strings }),
+      conditions,
+      startTime: 'string',
+      completionTime: 'string',
+      active: 'int32',
+      succeeded: 'int32',
+      failed: 'int32',
+      terminating: 'int32',
+      ready: 'int32',
+      completedIndexes: 'string',
+      failedIndexes: 'string',
+      uncountedTerminatedPods: open({ succeeded: strings, failed: strings }),
     }),
   },
   CronJob: {
     spec: obj({
-      schedule: 'string', timeZone: 'string', startingDeadlineSeconds: 'int64', concurrencyPolicy: 'string', suspend: 'boolean',
-      jobTemplate: obj({ metadata: OBJECT_META, spec: jobSpec }), successfulJobsHistoryLimit: 'int32', failedJobsHistoryLimit: 'int32',
+      schedule: 'string',
+      timeZone: 'string',
+      startingDeadlineSeconds: 'int64',
+      concurrencyPolicy: 'string',
+      suspend: 'boolean',
+      jobTemplate: obj({ metadata: OBJECT_META, spec: jobSpec }),
+      successfulJobsHistoryLimit: 'int32',
+      failedJobsHistoryLimit: 'int32',
     }),
     status: open({ active: list(objectReference), lastScheduleTime: 'string', lastSuccessfulTime: 'string' }),
   },
   Lease: {
     spec: obj({
-      holderIdentity: 'string', leaseDurationSeconds: 'int32', acquireTime: 'string', renewTime: 'string', leaseTransitions: 'int32',
-      strategy: 'string', preferredHolder: 'string',
+      holderIdentity: 'string',
+      leaseDurationSeconds: 'int32',
+      acquireTime: 'string',
+      renewTime: 'string',
+      leaseTransitions: 'int32',
+      strategy: 'string',
+      preferredHolder: 'string',
     }),
   },
   Role: { rules: list(policyRule) },
@@ -462,15 +643,27 @@ const KINDS: Record<string, Record<string, Schema>> = {
   ClusterRoleBinding: { subjects, roleRef },
   CertificateSigningRequest: {
     spec: obj({
-      request: 'string', signerName: 'string', expirationSeconds: 'int32', usages: strings, username: 'string', uid: 'string', groups: strings,
+      request: 'string',
+      signerName: 'string',
+      expirationSeconds: 'int32',
+      usages: strings,
+      username: 'string',
+      uid: 'string',
+      groups: strings,
       extra: map(strings),
     }),
     status: open({ conditions, certificate: 'string' }),
   },
   Eviction: {
     deleteOptions: obj({
-      kind: 'string', apiVersion: 'string', gracePeriodSeconds: 'int64', preconditions: obj({ uid: 'string', resourceVersion: 'string' }),
-      orphanDependents: 'boolean', propagationPolicy: 'string', dryRun: strings, ignoreStoreReadErrorWithClusterBreakingPotential: 'boolean',
+      kind: 'string',
+      apiVersion: 'string',
+      gracePeriodSeconds: 'int64',
+      preconditions: obj({ uid: 'string', resourceVersion: 'string' }),
+      orphanDependents: 'boolean',
+      propagationPolicy: 'string',
+      dryRun: strings,
+      ignoreStoreReadErrorWithClusterBreakingPotential: 'boolean',
     }),
   },
   Scale: { spec: obj({ replicas: 'int32' }), status: open({ replicas: 'int32', selector: 'string' }) },
@@ -509,17 +702,27 @@ interface Findings {
 
 function typeCause(path: string, value: unknown, expected: string): StatusCause {
   const got = JSON.stringify(typeName(value));
-  return { reason: 'FieldValueTypeInvalid', field: path, message: `Invalid value: ${got}: ${path} in body must be of type ${expected}: ${got}` };
+  return {
+    reason: 'FieldValueTypeInvalid',
+    field: path,
+    message: `Invalid value: ${got}: ${path} in body must be of type ${expected}: ${got}`,
+  };
 }
 
 /** A number that does not fit the Go integer type, worded as Kubernetes' JSON decoder does. */
 function rangeCause(path: string, value: number, type: 'int32' | 'int64'): StatusCause {
-  return { reason: 'FieldValueTypeInvalid', field: path, message: `cannot unmarshal number ${String(value)} into Go struct field ${path} of type ${type}` };
+  return {
+    reason: 'FieldValueTypeInvalid',
+    field: path,
+    message: `cannot unmarshal number ${String(value)} into Go struct field ${path} of type ${type}`,
+  };
 }
 
 function fitsInteger(value: number, type: 'int32' | 'int64'): boolean {
   // int64 beyond 2^53 cannot be held exactly by a JSON number here; refuse rather than round.
-  return type === 'int32' ? Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX : Number.isSafeInteger(value);
+  return type === 'int32'
+    ? Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX
+    : Number.isSafeInteger(value);
 }
 
 function walkScalar(value: unknown, schema: Exclude<Schema, object>, path: string, out: Findings): void {
@@ -542,7 +745,8 @@ function walkScalar(value: unknown, schema: Exclude<Schema, object>, path: strin
       return;
     case 'intOrString':
       if (typeof value === 'number' && !fitsInteger(value, 'int32')) out.causes.push(rangeCause(path, value, 'int32'));
-      else if (typeof value !== 'string' && typeof value !== 'number') out.causes.push(typeCause(path, value, 'integer,string'));
+      else if (typeof value !== 'string' && typeof value !== 'number')
+        out.causes.push(typeCause(path, value, 'integer,string'));
       return;
     case 'quantity':
       if (typeof value === 'number') return;

@@ -28,17 +28,20 @@ const MAX_PREFIX = 253;
 /** Why a label key is not valid, or undefined when it is. */
 export function labelKeyProblem(key: string): string | undefined {
   const parts = key.split('/');
-  if (parts.length > 2) return 'a qualified name must consist of alphanumeric characters, \'-\', \'_\' or \'.\', with an optional DNS subdomain prefix and \'/\' (e.g. \'example.com/MyName\')';
+  if (parts.length > 2)
+    return "a qualified name must consist of alphanumeric characters, '-', '_' or '.', with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')";
   const name = parts.length === 2 ? (parts[1] ?? '') : key;
   if (parts.length === 2) {
     const prefix = parts[0] ?? '';
     if (prefix === '') return 'prefix part must be non-empty';
     if (prefix.length > MAX_PREFIX) return `prefix part must be no more than ${MAX_PREFIX} characters`;
-    if (!DNS1123_SUBDOMAIN.test(prefix)) return 'prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
+    if (!DNS1123_SUBDOMAIN.test(prefix))
+      return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
   }
   if (name === '') return 'name part must be non-empty';
   if (name.length > MAX_NAME) return `name part must be no more than ${MAX_NAME} characters`;
-  if (!NAME.test(name)) return 'name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character';
+  if (!NAME.test(name))
+    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
   return undefined;
 }
 
@@ -46,18 +49,25 @@ export function labelKeyProblem(key: string): string | undefined {
 export function labelValueProblem(value: string): string | undefined {
   if (value === '') return undefined;
   if (value.length > MAX_NAME) return `must be no more than ${MAX_NAME} characters`;
-  if (!NAME.test(value)) return 'a valid label must be an empty string or consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character';
+  if (!NAME.test(value))
+    return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
   return undefined;
 }
 
 function checkKey(key: string, text: string): void {
   const problem = labelKeyProblem(key);
-  if (problem !== undefined) throw badRequest(`unable to parse requirement: key: Invalid value: ${JSON.stringify(key)}: ${problem} (in selector ${JSON.stringify(text)})`);
+  if (problem !== undefined)
+    throw badRequest(
+      `unable to parse requirement: key: Invalid value: ${JSON.stringify(key)}: ${problem} (in selector ${JSON.stringify(text)})`,
+    );
 }
 
 function checkValue(value: string, text: string): void {
   const problem = labelValueProblem(value);
-  if (problem !== undefined) throw badRequest(`unable to parse requirement: values[0][${JSON.stringify(value)}]: Invalid value: ${JSON.stringify(value)}: ${problem} (in selector ${JSON.stringify(text)})`);
+  if (problem !== undefined)
+    throw badRequest(
+      `unable to parse requirement: values[0][${JSON.stringify(value)}]: Invalid value: ${JSON.stringify(value)}: ${problem} (in selector ${JSON.stringify(text)})`,
+    );
 }
 
 /** Splits on commas that are not inside parentheses. */
@@ -84,8 +94,12 @@ export function parseLabelSelector(text: string): LabelSelectorRequirement[] {
     if ((m = term.match(/^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
       const key = m[1] ?? '';
       checkKey(key, text);
-      const values = (m[3] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
-      if (values.length === 0 && m[2] === 'in') throw badRequest(`unable to parse requirement: for 'in' operator, values set can't be empty`);
+      const values = (m[3] ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
+      if (values.length === 0 && m[2] === 'in')
+        throw badRequest(`unable to parse requirement: for 'in' operator, values set can't be empty`);
       values.forEach((v) => checkValue(v, text));
       out.push({ key, operator: m[2] === 'in' ? 'In' : 'NotIn', values });
     } else if ((m = term.match(/^(\S+?)\s*(==|!=|=)\s*(\S*)$/))) {
@@ -101,7 +115,9 @@ export function parseLabelSelector(text: string): LabelSelectorRequirement[] {
       checkKey(term, text);
       out.push({ key: term, operator: 'Exists', values: [] });
     } else {
-      throw badRequest(`unable to parse requirement: found '${term}', expected: in, notin, =, ==, !=, or end of string`);
+      throw badRequest(
+        `unable to parse requirement: found '${term}', expected: in, notin, =, ==, !=, or end of string`,
+      );
     }
   }
   return out;
@@ -111,28 +127,43 @@ export function parseLabelSelector(text: string): LabelSelectorRequirement[] {
 export function labelSelectorFromObject(sel: LabelSelector | undefined): LabelSelectorRequirement[] | undefined {
   if (sel === undefined) return undefined;
   const out: LabelSelectorRequirement[] = [];
-  for (const [key, value] of Object.entries(sel.matchLabels ?? {})) out.push({ key, operator: 'Equals', values: [value] });
+  for (const [key, value] of Object.entries(sel.matchLabels ?? {}))
+    out.push({ key, operator: 'Equals', values: [value] });
   for (const e of sel.matchExpressions ?? []) {
     const values = e.values ?? [];
     switch (e.operator) {
       case 'In':
       case 'NotIn':
-        if (values.length === 0) throw new ApiError('Invalid', `values: Required value: must be specified when \`operator\` is 'In' or 'NotIn'`);
+        if (values.length === 0)
+          throw new ApiError(
+            'Invalid',
+            `values: Required value: must be specified when \`operator\` is 'In' or 'NotIn'`,
+          );
         out.push({ key: e.key, operator: e.operator, values });
         break;
       case 'Exists':
       case 'DoesNotExist':
-        if (values.length > 0) throw new ApiError('Invalid', `values: Forbidden: may not be specified when \`operator\` is 'Exists' or 'DoesNotExist'`);
+        if (values.length > 0)
+          throw new ApiError(
+            'Invalid',
+            `values: Forbidden: may not be specified when \`operator\` is 'Exists' or 'DoesNotExist'`,
+          );
         out.push({ key: e.key, operator: e.operator, values: [] });
         break;
       default:
-        throw new ApiError('Invalid', `operator: Unsupported value: "${e.operator}": supported values: "In", "NotIn", "Exists", "DoesNotExist"`);
+        throw new ApiError(
+          'Invalid',
+          `operator: Unsupported value: "${e.operator}": supported values: "In", "NotIn", "Exists", "DoesNotExist"`,
+        );
     }
   }
   return out;
 }
 
-export function matchesLabels(reqs: LabelSelectorRequirement[] | undefined, labels: Record<string, string> | undefined): boolean {
+export function matchesLabels(
+  reqs: LabelSelectorRequirement[] | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (reqs === undefined) return false;
   const l = labels ?? {};
   return reqs.every((r) => {
@@ -205,7 +236,10 @@ const SUPPORTED_FIELDS: Record<string, string[]> = {
 
 export function parseFieldSelector(text: string): FieldRequirement[] {
   const out: FieldRequirement[] = [];
-  for (const term of text.split(',').map((t) => t.trim()).filter((t) => t !== '')) {
+  for (const term of text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')) {
     const m = term.match(/^([^=!]+?)\s*(==|!=|=)\s*(.*)$/);
     if (m === null) throw badRequest(`invalid selector: '${text}'; can't understand '${term}'`);
     const field = m[1] ?? '';

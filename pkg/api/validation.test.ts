@@ -18,7 +18,10 @@ function deployment(): KubeObject {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'web', namespace: 'default' },
-    spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+    spec: {
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+    },
   };
 }
 
@@ -26,7 +29,11 @@ test('a valid deployment passes and gets Kubernetes defaults', () => {
   const d = deployment();
   applyDefaults(d);
   assert.deepEqual(validateObject(d, r('apps', 'deployments')), []);
-  const spec = d['spec'] as { replicas: number; strategy: { rollingUpdate: { maxSurge: string } }; template: { spec: { restartPolicy: string; containers: { imagePullPolicy: string }[] } } };
+  const spec = d['spec'] as {
+    replicas: number;
+    strategy: { rollingUpdate: { maxSurge: string } };
+    template: { spec: { restartPolicy: string; containers: { imagePullPolicy: string }[] } };
+  };
   assert.equal(spec.replicas, 1);
   assert.equal(spec.strategy.rollingUpdate.maxSurge, '25%');
   assert.equal(spec.template.spec.restartPolicy, 'Always');
@@ -44,15 +51,38 @@ test('each class of bad input names its field and reason', () => {
   const mismatch = deployment();
   (mismatch['spec'] as { selector: object }).selector = { matchLabels: { app: 'other' } };
   cases.push([mismatch, r('apps', 'deployments'), 'spec.template.metadata.labels', 'FieldValueInvalid']);
-  const badRestart: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { restartPolicy: 'Sometimes', containers: [{ name: 'c', image: 'i' }] } };
+  const badRestart: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'default' },
+    spec: { restartPolicy: 'Sometimes', containers: [{ name: 'c', image: 'i' }] },
+  };
   cases.push([badRestart, r('', 'pods'), 'spec.restartPolicy', 'FieldValueNotSupported']);
-  const badPort: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 70000 }] } };
+  const badPort: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 's', namespace: 'default' },
+    spec: { ports: [{ port: 70000 }] },
+  };
   cases.push([badPort, r('', 'services'), 'spec.ports[0].port', 'FieldValueInvalid']);
-  const badCron: KubeObject = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c', namespace: 'default' }, spec: { schedule: '* * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } } } } };
+  const badCron: KubeObject = {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'c', namespace: 'default' },
+    spec: {
+      schedule: '* * *',
+      jobTemplate: {
+        spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } },
+      },
+    },
+  };
   cases.push([badCron, findByPlural('batch', 'v1', 'cronjobs') as ResourceInfo, 'spec.schedule', 'FieldValueInvalid']);
   for (const [obj, res, field, reason] of cases) {
     const causes = validateObject(obj, res);
-    assert.ok(causes.some((c) => c.field === field && c.reason === reason), `${field}: ${JSON.stringify(causes)}`);
+    assert.ok(
+      causes.some((c) => c.field === field && c.reason === reason),
+      `${field}: ${JSON.stringify(causes)}`,
+    );
   }
 });
 
@@ -67,7 +97,10 @@ test('wrong types and unknown fields are found by path', () => {
   const d = deployment();
   (d['spec'] as Record<string, unknown>)['replicas'] = 'three';
   (d['spec'] as Record<string, unknown>)['replicaz'] = 3;
-  assert.deepEqual(checkTypes(d).map((c) => c.field), ['spec.replicas']);
+  assert.deepEqual(
+    checkTypes(d).map((c) => c.field),
+    ['spec.replicas'],
+  );
   assert.deepEqual(unknownFields(d), ['spec.replicaz']);
 });
 

@@ -15,8 +15,10 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
-const SUBDOMAIN_MSG = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-const LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const SUBDOMAIN_MSG =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const LABEL_MSG =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 
 class Causes {
   readonly list: StatusCause[] = [];
@@ -27,7 +29,11 @@ class Causes {
     this.list.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(value)}: ${why}` });
   }
   notSupported(field: string, value: unknown, supported: string[]): void {
-    this.list.push({ reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}` });
+    this.list.push({
+      reason: 'FieldValueNotSupported',
+      field,
+      message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}`,
+    });
   }
   duplicate(field: string, value: unknown): void {
     this.list.push({ reason: 'FieldValueDuplicate', field, message: `Duplicate value: ${JSON.stringify(value)}` });
@@ -66,9 +72,14 @@ function checkQualifiedKey(c: Causes, field: string, key: string): void {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix === '' || !DNS1123_SUBDOMAIN.test(prefix) || prefix.length > 253)) c.invalid(field, key, 'prefix part ' + SUBDOMAIN_MSG);
+  if (prefix !== undefined && (prefix === '' || !DNS1123_SUBDOMAIN.test(prefix) || prefix.length > 253))
+    c.invalid(field, key, 'prefix part ' + SUBDOMAIN_MSG);
   if (name.length === 0 || name.length > 63 || !QUALIFIED_NAME.test(name)) {
-    c.invalid(field, key, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with at most 63 characters");
+    c.invalid(
+      field,
+      key,
+      "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with at most 63 characters",
+    );
   }
 }
 
@@ -79,16 +90,29 @@ function validateMeta(c: Causes, obj: KubeObject, r: ResourceInfo): void {
     if (m.generateName === undefined || m.generateName === '') c.required('metadata.name');
   } else if (r.kind === 'Namespace' || r.kind === 'Service') {
     checkLabelName(c, 'metadata.name', name);
-  } else if (r.kind === 'Role' || r.kind === 'ClusterRole' || r.kind === 'RoleBinding' || r.kind === 'ClusterRoleBinding' || r.kind === 'Node' || r.kind === 'Event') {
-    if (name.includes('/') || name.includes('%') || name === '.' || name === '..') c.invalid('metadata.name', name, 'may not contain "/" or "%"');
+  } else if (
+    r.kind === 'Role' ||
+    r.kind === 'ClusterRole' ||
+    r.kind === 'RoleBinding' ||
+    r.kind === 'ClusterRoleBinding' ||
+    r.kind === 'Node' ||
+    r.kind === 'Event'
+  ) {
+    if (name.includes('/') || name.includes('%') || name === '.' || name === '..')
+      c.invalid('metadata.name', name, 'may not contain "/" or "%"');
   } else {
     checkSubdomain(c, 'metadata.name', name);
   }
-  if (r.kind === 'CronJob' && name !== undefined && name.length > 52) c.invalid('metadata.name', name, 'must be no more than 52 characters');
+  if (r.kind === 'CronJob' && name !== undefined && name.length > 52)
+    c.invalid('metadata.name', name, 'must be no more than 52 characters');
   for (const [k, v] of Object.entries(m.labels ?? {})) {
     checkQualifiedKey(c, 'metadata.labels', k);
     if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v)) {
-      c.invalid('metadata.labels', v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')");
+      c.invalid(
+        'metadata.labels',
+        v,
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+      );
     }
   }
   let annotationBytes = 0;
@@ -114,10 +138,21 @@ function validateProbe(c: Causes, field: string, probe: unknown): void {
     if (typeof v === 'number' && v < 0) c.invalid(`${field}.${k}`, v, 'must be greater than or equal to 0');
   }
   const port = objAt(probe, 'httpGet')?.['port'] ?? objAt(probe, 'tcpSocket')?.['port'];
-  if (typeof port === 'number' && (port < 1 || port > 65535)) c.invalid(`${field}.${probe['httpGet'] ? 'httpGet' : 'tcpSocket'}.port`, port, 'must be between 1 and 65535, inclusive');
+  if (typeof port === 'number' && (port < 1 || port > 65535))
+    c.invalid(
+      `${field}.${probe['httpGet'] ? 'httpGet' : 'tcpSocket'}.port`,
+      port,
+      'must be between 1 and 65535, inclusive',
+    );
 }
 
-function validateContainers(c: Causes, field: string, containers: unknown[], volumeNames: Set<string>, seen: Set<string>): void {
+function validateContainers(
+  c: Causes,
+  field: string,
+  containers: unknown[],
+  volumeNames: Set<string>,
+  seen: Set<string>,
+): void {
   containers.forEach((raw, i) => {
     const f = `${field}[${i}]`;
     if (!isObject(raw)) return;
@@ -131,20 +166,29 @@ function validateContainers(c: Causes, field: string, containers: unknown[], vol
     const image = str(raw['image']);
     if (image === undefined || image.trim() === '') c.required(`${f}.image`);
     const policy = raw['imagePullPolicy'];
-    if (policy !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(String(policy))) c.notSupported(`${f}.imagePullPolicy`, policy, ['Always', 'IfNotPresent', 'Never']);
+    if (policy !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(String(policy)))
+      c.notSupported(`${f}.imagePullPolicy`, policy, ['Always', 'IfNotPresent', 'Never']);
     const portNames = new Set<string>();
     listAt(raw, 'ports').forEach((p, j) => {
       if (!isObject(p)) return;
       const cp = p['containerPort'];
       if (typeof cp !== 'number') c.required(`${f}.ports[${j}].containerPort`);
-      else if (cp < 1 || cp > 65535) c.invalid(`${f}.ports[${j}].containerPort`, cp, 'must be between 1 and 65535, inclusive');
+      else if (cp < 1 || cp > 65535)
+        c.invalid(`${f}.ports[${j}].containerPort`, cp, 'must be between 1 and 65535, inclusive');
       const hp = p['hostPort'];
-      if (typeof hp === 'number' && (hp < 0 || hp > 65535)) c.invalid(`${f}.ports[${j}].hostPort`, hp, 'must be between 1 and 65535, inclusive');
+      if (typeof hp === 'number' && (hp < 0 || hp > 65535))
+        c.invalid(`${f}.ports[${j}].hostPort`, hp, 'must be between 1 and 65535, inclusive');
       const proto = p['protocol'];
-      if (proto !== undefined && !PROTOCOLS.includes(String(proto))) c.notSupported(`${f}.ports[${j}].protocol`, proto, PROTOCOLS);
+      if (proto !== undefined && !PROTOCOLS.includes(String(proto)))
+        c.notSupported(`${f}.ports[${j}].protocol`, proto, PROTOCOLS);
       const pn = str(p['name']);
       if (pn !== undefined) {
-        if (pn.length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(pn) || !/[a-z]/.test(pn)) c.invalid(`${f}.ports[${j}].name`, pn, 'must be no more than 15 characters, contain only lowercase alphanumerics or \'-\', and contain at least one letter');
+        if (pn.length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(pn) || !/[a-z]/.test(pn))
+          c.invalid(
+            `${f}.ports[${j}].name`,
+            pn,
+            "must be no more than 15 characters, contain only lowercase alphanumerics or '-', and contain at least one letter",
+          );
         if (portNames.has(pn)) c.duplicate(`${f}.ports[${j}].name`, pn);
         portNames.add(pn);
       }
@@ -153,13 +197,19 @@ function validateContainers(c: Causes, field: string, containers: unknown[], vol
       if (!isObject(e)) return;
       const en = str(e['name']);
       if (en === undefined || en === '') c.required(`${f}.env[${j}].name`);
-      if (e['value'] !== undefined && e['valueFrom'] !== undefined) c.invalid(`${f}.env[${j}].valueFrom`, '', 'may not be specified when `value` is not empty');
+      if (e['value'] !== undefined && e['valueFrom'] !== undefined)
+        c.invalid(`${f}.env[${j}].valueFrom`, '', 'may not be specified when `value` is not empty');
     });
     listAt(raw, 'volumeMounts').forEach((m, j) => {
       if (!isObject(m)) return;
       const vn = str(m['name']);
       if (vn === undefined || vn === '') c.required(`${f}.volumeMounts[${j}].name`);
-      else if (!volumeNames.has(vn)) c.list.push({ reason: 'FieldValueNotFound', field: `${f}.volumeMounts[${j}].name`, message: `Not found: "${vn}"` });
+      else if (!volumeNames.has(vn))
+        c.list.push({
+          reason: 'FieldValueNotFound',
+          field: `${f}.volumeMounts[${j}].name`,
+          message: `Not found: "${vn}"`,
+        });
       if (str(m['mountPath']) === undefined || m['mountPath'] === '') c.required(`${f}.volumeMounts[${j}].mountPath`);
     });
     validateProbe(c, `${f}.livenessProbe`, raw['livenessProbe']);
@@ -184,7 +234,8 @@ function validatePodSpec(c: Causes, field: string, spec: Obj | undefined, allowe
       volumeNames.add(n);
     }
     const hostPath = objAt(v, 'hostPath');
-    if (hostPath !== undefined && (str(hostPath['path']) ?? '') === '') c.required(`${field}.volumes[${i}].hostPath.path`);
+    if (hostPath !== undefined && (str(hostPath['path']) ?? '') === '')
+      c.required(`${field}.volumes[${i}].hostPath.path`);
   });
   const containers = listAt(spec, 'containers');
   if (containers.length === 0) c.required(`${field}.containers`);
@@ -194,7 +245,8 @@ function validatePodSpec(c: Causes, field: string, spec: Obj | undefined, allowe
   const restart = spec['restartPolicy'];
   const all = ['Always', 'OnFailure', 'Never'];
   if (restart !== undefined && !all.includes(String(restart))) c.notSupported(`${field}.restartPolicy`, restart, all);
-  else if (restart !== undefined && allowedRestart !== undefined && !allowedRestart.includes(String(restart))) c.notSupported(`${field}.restartPolicy`, restart, allowedRestart);
+  else if (restart !== undefined && allowedRestart !== undefined && !allowedRestart.includes(String(restart)))
+    c.notSupported(`${field}.restartPolicy`, restart, allowedRestart);
   const dns = spec['dnsPolicy'];
   const dnsPolicies = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];
   if (dns !== undefined && !dnsPolicies.includes(String(dns))) c.notSupported(`${field}.dnsPolicy`, dns, dnsPolicies);
@@ -205,13 +257,24 @@ function validatePodSpec(c: Causes, field: string, spec: Obj | undefined, allowe
   listAt(spec, 'tolerations').forEach((t, i) => {
     if (!isObject(t)) return;
     const op = t['operator'];
-    if (op !== undefined && op !== 'Exists' && op !== 'Equal') c.notSupported(`${field}.tolerations[${i}].operator`, op, ['Equal', 'Exists']);
+    if (op !== undefined && op !== 'Exists' && op !== 'Equal')
+      c.notSupported(`${field}.tolerations[${i}].operator`, op, ['Equal', 'Exists']);
     const effect = t['effect'];
-    if (effect !== undefined && effect !== '' && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(String(effect))) c.notSupported(`${field}.tolerations[${i}].effect`, effect, ['NoExecute', 'NoSchedule', 'PreferNoSchedule']);
+    if (
+      effect !== undefined &&
+      effect !== '' &&
+      !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(String(effect))
+    )
+      c.notSupported(`${field}.tolerations[${i}].effect`, effect, ['NoExecute', 'NoSchedule', 'PreferNoSchedule']);
   });
 }
 
-function validateSelectorAndTemplate(c: Causes, spec: Obj | undefined, restart: string[] | undefined, selectorRequired = true): void {
+function validateSelectorAndTemplate(
+  c: Causes,
+  spec: Obj | undefined,
+  restart: string[] | undefined,
+  selectorRequired = true,
+): void {
   if (spec === undefined) {
     c.required('spec');
     return;
@@ -223,7 +286,8 @@ function validateSelectorAndTemplate(c: Causes, spec: Obj | undefined, restart: 
   } else {
     const ml = isObject(selector['matchLabels']) ? (selector['matchLabels'] as Record<string, string>) : {};
     const me = listAt(selector, 'matchExpressions');
-    if (Object.keys(ml).length === 0 && me.length === 0) c.invalid('spec.selector', selector, 'empty selector is invalid for deployment');
+    if (Object.keys(ml).length === 0 && me.length === 0)
+      c.invalid('spec.selector', selector, 'empty selector is invalid for deployment');
     const labels = (objAt(template, 'metadata')?.['labels'] ?? {}) as Record<string, string>;
     const matches = Object.entries(ml).every(([k, v]) => labels[k] === v);
     if (!matches) c.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`');
@@ -253,14 +317,23 @@ function validateService(c: Causes, spec: Obj | undefined): void {
     if (!isObject(p)) return;
     const port = p['port'];
     if (typeof port !== 'number') c.required(`spec.ports[${i}].port`);
-    else if (port < 1 || port > 65535) c.invalid(`spec.ports[${i}].port`, port, 'must be between 1 and 65535, inclusive');
+    else if (port < 1 || port > 65535)
+      c.invalid(`spec.ports[${i}].port`, port, 'must be between 1 and 65535, inclusive');
     const proto = p['protocol'];
-    if (proto !== undefined && !PROTOCOLS.includes(String(proto))) c.notSupported(`spec.ports[${i}].protocol`, proto, PROTOCOLS);
+    if (proto !== undefined && !PROTOCOLS.includes(String(proto)))
+      c.notSupported(`spec.ports[${i}].protocol`, proto, PROTOCOLS);
     const np = p['nodePort'];
-    if (typeof np === 'number' && np !== 0 && (np < 30000 || np > 32767)) c.invalid(`spec.ports[${i}].nodePort`, np, 'provided port is not in the valid range. The range of valid ports is 30000-32767');
-    if (typeof np === 'number' && np !== 0 && type === 'ClusterIP') c.forbidden(`spec.ports[${i}].nodePort`, 'may not be used when `type` is \'ClusterIP\'');
+    if (typeof np === 'number' && np !== 0 && (np < 30000 || np > 32767))
+      c.invalid(
+        `spec.ports[${i}].nodePort`,
+        np,
+        'provided port is not in the valid range. The range of valid ports is 30000-32767',
+      );
+    if (typeof np === 'number' && np !== 0 && type === 'ClusterIP')
+      c.forbidden(`spec.ports[${i}].nodePort`, "may not be used when `type` is 'ClusterIP'");
     const tp = p['targetPort'];
-    if (typeof tp === 'number' && (tp < 1 || tp > 65535)) c.invalid(`spec.ports[${i}].targetPort`, tp, 'must be between 1 and 65535, inclusive');
+    if (typeof tp === 'number' && (tp < 1 || tp > 65535))
+      c.invalid(`spec.ports[${i}].targetPort`, tp, 'must be between 1 and 65535, inclusive');
     const name = str(p['name']);
     if (ports.length > 1 && (name === undefined || name === '')) c.required(`spec.ports[${i}].name`);
     if (name !== undefined && name !== '') {
@@ -273,8 +346,14 @@ function validateService(c: Causes, spec: Obj | undefined): void {
 function validateDataKeys(c: Causes, field: string, data: unknown, base64: boolean): void {
   if (!isObject(data)) return;
   for (const [k, v] of Object.entries(data)) {
-    if (!CONFIG_KEY.test(k) || k.length > 253) c.invalid(`${field}[${k}]`, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");
-    if (base64 && typeof v === 'string' && !/^[A-Za-z0-9+/]*={0,2}$/.test(v.replace(/\s/g, ''))) c.invalid(`${field}[${k}]`, '<secret contents redacted>', 'illegal base64 data');
+    if (!CONFIG_KEY.test(k) || k.length > 253)
+      c.invalid(
+        `${field}[${k}]`,
+        k,
+        "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+      );
+    if (base64 && typeof v === 'string' && !/^[A-Za-z0-9+/]*={0,2}$/.test(v.replace(/\s/g, '')))
+      c.invalid(`${field}[${k}]`, '<secret contents redacted>', 'illegal base64 data');
   }
 }
 
@@ -290,8 +369,10 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
       validateSelectorAndTemplate(c, spec, ['Always']);
       const strategy = objAt(spec, 'strategy');
       const st = strategy?.['type'];
-      if (st !== undefined && st !== 'RollingUpdate' && st !== 'Recreate') c.notSupported('spec.strategy.type', st, ['Recreate', 'RollingUpdate']);
-      if (st === 'Recreate' && strategy?.['rollingUpdate'] !== undefined) c.forbidden('spec.strategy.rollingUpdate', 'may not be specified when strategy `type` is \'Recreate\'');
+      if (st !== undefined && st !== 'RollingUpdate' && st !== 'Recreate')
+        c.notSupported('spec.strategy.type', st, ['Recreate', 'RollingUpdate']);
+      if (st === 'Recreate' && strategy?.['rollingUpdate'] !== undefined)
+        c.forbidden('spec.strategy.rollingUpdate', "may not be specified when strategy `type` is 'Recreate'");
       break;
     }
     case 'ReplicaSet':
@@ -301,7 +382,13 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
       break;
     case 'Job': {
       validateSelectorAndTemplate(c, spec, ['OnFailure', 'Never'], false);
-      nonNegative(c, spec, ['completions', 'parallelism', 'backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished']);
+      nonNegative(c, spec, [
+        'completions',
+        'parallelism',
+        'backoffLimit',
+        'activeDeadlineSeconds',
+        'ttlSecondsAfterFinished',
+      ]);
       break;
     }
     case 'CronJob': {
@@ -312,10 +399,14 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
         if (err !== undefined) c.invalid('spec.schedule', schedule, err);
       }
       const policy = spec?.['concurrencyPolicy'];
-      if (policy !== undefined && !['Allow', 'Forbid', 'Replace'].includes(String(policy))) c.notSupported('spec.concurrencyPolicy', policy, ['Allow', 'Forbid', 'Replace']);
+      if (policy !== undefined && !['Allow', 'Forbid', 'Replace'].includes(String(policy)))
+        c.notSupported('spec.concurrencyPolicy', policy, ['Allow', 'Forbid', 'Replace']);
       nonNegative(c, spec, ['startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit']);
       const jobSpec = objAt(objAt(spec, 'jobTemplate'), 'spec');
-      validatePodSpec(c, 'spec.jobTemplate.spec.template.spec', objAt(objAt(jobSpec, 'template'), 'spec'), ['OnFailure', 'Never']);
+      validatePodSpec(c, 'spec.jobTemplate.spec.template.spec', objAt(objAt(jobSpec, 'template'), 'spec'), [
+        'OnFailure',
+        'Never',
+      ]);
       break;
     }
     case 'Service':
@@ -340,7 +431,8 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
       if (ref === undefined) c.required('roleRef');
       else {
         if (!str(ref['name'])) c.required('roleRef.name');
-        if (!['Role', 'ClusterRole'].includes(String(ref['kind']))) c.notSupported('roleRef.kind', ref['kind'], ['ClusterRole', 'Role']);
+        if (!['Role', 'ClusterRole'].includes(String(ref['kind'])))
+          c.notSupported('roleRef.kind', ref['kind'], ['ClusterRole', 'Role']);
       }
       break;
     }
@@ -359,7 +451,8 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
   return c.list;
 }
 
-const POD_MUTABLE = "spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+const POD_MUTABLE =
+  'spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
 
 function withoutMutablePodFields(spec: Obj | undefined): unknown {
   if (spec === undefined) return undefined;
@@ -383,9 +476,11 @@ export function validateUpdate(next: KubeObject, prev: KubeObject, r: ResourceIn
   };
   switch (r.kind) {
     case 'Pod': {
-      if (!isDeepStrictEqual(withoutMutablePodFields(ns), withoutMutablePodFields(ps))) c.list.push({ reason: 'FieldValueForbidden', field: 'spec', message: POD_MUTABLE });
+      if (!isDeepStrictEqual(withoutMutablePodFields(ns), withoutMutablePodFields(ps)))
+        c.list.push({ reason: 'FieldValueForbidden', field: 'spec', message: POD_MUTABLE });
       const oldNode = str(ps?.['nodeName']);
-      if (oldNode !== undefined && oldNode !== '' && str(ns?.['nodeName']) !== oldNode) immutable('spec.nodeName', ns?.['nodeName'], oldNode);
+      if (oldNode !== undefined && oldNode !== '' && str(ns?.['nodeName']) !== oldNode)
+        immutable('spec.nodeName', ns?.['nodeName'], oldNode);
       break;
     }
     case 'Deployment':
@@ -401,7 +496,8 @@ export function validateUpdate(next: KubeObject, prev: KubeObject, r: ResourceIn
       break;
     case 'Service': {
       const old = str(ps?.['clusterIP']);
-      if (old !== undefined && old !== '' && ns?.['clusterIP'] !== undefined && ns['clusterIP'] !== old) immutable('spec.clusterIP', ns['clusterIP'], old);
+      if (old !== undefined && old !== '' && ns?.['clusterIP'] !== undefined && ns['clusterIP'] !== old)
+        immutable('spec.clusterIP', ns['clusterIP'], old);
       break;
     }
     case 'RoleBinding':

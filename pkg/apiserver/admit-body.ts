@@ -15,28 +15,41 @@ export function decodeObject(r: ResourceInfo, namespace: string | undefined, bod
   if (!isObject(body)) throw badRequest(`the body of the request was not a JSON object`);
   const obj = deepCopy(body) as Record<string, unknown>;
   if (obj['metadata'] === undefined) obj['metadata'] = {};
-  if (!isObject(obj['metadata'])) throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: metadata must be an object`);
+  if (!isObject(obj['metadata']))
+    throw badRequest(
+      `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: metadata must be an object`,
+    );
   checkTypeMeta(r, obj);
   obj['apiVersion'] = apiVersionOf(r);
   obj['kind'] = r.kind;
   const typed = obj as KubeObject;
   const meta = typed.metadata;
   if (r.namespaced) {
-    if (meta.namespace !== undefined && meta.namespace !== '' && namespace !== undefined && meta.namespace !== namespace) {
+    if (
+      meta.namespace !== undefined &&
+      meta.namespace !== '' &&
+      namespace !== undefined &&
+      meta.namespace !== namespace
+    ) {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     meta.namespace = namespace ?? meta.namespace;
-    if (meta.namespace === undefined || meta.namespace === '') throw badRequest('a namespace must be given for a namespaced resource');
+    if (meta.namespace === undefined || meta.namespace === '')
+      throw badRequest('a namespace must be given for a namespaced resource');
   } else {
     delete meta.namespace;
   }
   const typeCauses = checkTypes(typed);
   if (typeCauses.length > 0) {
-    throw new ApiError('BadRequest', `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${describeCauses(typeCauses)}`, {
-      kind: r.kind,
-      group: r.group,
-      causes: typeCauses,
-    });
+    throw new ApiError(
+      'BadRequest',
+      `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${describeCauses(typeCauses)}`,
+      {
+        kind: r.kind,
+        group: r.group,
+        causes: typeCauses,
+      },
+    );
   }
   return typed;
 }
@@ -46,11 +59,22 @@ export function decodeObject(r: ResourceInfo, namespace: string | undefined, bod
  * duplicate keys of the body are an error (Strict), warnings (Warn, the default) or
  * nothing (Ignore).
  */
-export function checkFields(r: ResourceInfo, obj: KubeObject, mode: FieldValidation | undefined, duplicates: string[]): string[] {
-  const problems = [...pruneUnknownFields(obj).map((f) => `unknown field "${f}"`), ...duplicates.map((f) => `duplicate field "${f}"`)];
+export function checkFields(
+  r: ResourceInfo,
+  obj: KubeObject,
+  mode: FieldValidation | undefined,
+  duplicates: string[],
+): string[] {
+  const problems = [
+    ...pruneUnknownFields(obj).map((f) => `unknown field "${f}"`),
+    ...duplicates.map((f) => `duplicate field "${f}"`),
+  ];
   if (mode === 'Ignore' || problems.length === 0) return [];
   if (mode === 'Strict') {
-    throw new ApiError('BadRequest', `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${problems.join(', ')}`);
+    throw new ApiError(
+      'BadRequest',
+      `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${problems.join(', ')}`,
+    );
   }
   return problems;
 }
@@ -67,7 +91,8 @@ export function admitPatched(
   fields: { mode: FieldValidation | undefined; duplicates: string[]; warnings: string[] },
 ): void {
   const causes = checkTypes(next);
-  if (causes.length > 0) throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${describeCauses(causes)}`);
+  if (causes.length > 0)
+    throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${describeCauses(causes)}`);
   fields.warnings.push(...checkFields(r, next, fields.mode, fields.duplicates));
   checkPatchedIdentity(r, next, current);
 }
@@ -80,10 +105,13 @@ export function admitPatched(
 function checkPatchedIdentity(r: ResourceInfo, next: KubeObject, current: KubeObject): void {
   const m = next.metadata;
   const name = current.metadata.name ?? '';
-  if (m.name !== name) throw badRequest(`the name of the object (${m.name ?? ''}) does not match the name on the URL (${name})`);
+  if (m.name !== name)
+    throw badRequest(`the name of the object (${m.name ?? ''}) does not match the name on the URL (${name})`);
   // An empty namespace is the URL's; a cluster-scoped object has none.
   if (r.namespaced && m.namespace !== undefined && m.namespace !== '' && m.namespace !== current.metadata.namespace) {
-    throw badRequest(`the namespace of the object (${m.namespace}) does not match the namespace on the URL (${current.metadata.namespace ?? ''})`);
+    throw badRequest(
+      `the namespace of the object (${m.namespace}) does not match the namespace on the URL (${current.metadata.namespace ?? ''})`,
+    );
   }
   if (!r.namespaced) delete m.namespace;
   const rv = m.resourceVersion;
@@ -93,19 +121,39 @@ function checkPatchedIdentity(r: ResourceInfo, next: KubeObject, current: KubeOb
   }
   const uid = m.uid;
   if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
-    throw invalid(r.kind, r.group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.uid', message: `Invalid value: ${JSON.stringify(uid)}: field is immutable` }]);
+    throw invalid(r.kind, r.group, name, [
+      {
+        reason: 'FieldValueInvalid',
+        field: 'metadata.uid',
+        message: `Invalid value: ${JSON.stringify(uid)}: field is immutable`,
+      },
+    ]);
   }
 }
 
 /** A delete's preconditions (uid, resourceVersion) must hold for the stored object: 409 otherwise. */
-export function checkDeletePreconditions(r: ResourceInfo, pre: DeleteOptions['preconditions'], item: { object: KubeObject; revision: number }): void {
+export function checkDeletePreconditions(
+  r: ResourceInfo,
+  pre: DeleteOptions['preconditions'],
+  item: { object: KubeObject; revision: number },
+): void {
   const meta = item.object.metadata;
   const name = meta.name ?? '';
   if (pre?.uid !== undefined && pre.uid !== meta.uid) {
-    throw conflict(r.plural, r.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid ?? ''}`);
+    throw conflict(
+      r.plural,
+      r.group,
+      name,
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid ?? ''}`,
+    );
   }
   if (pre?.resourceVersion !== undefined && pre.resourceVersion !== String(item.revision)) {
-    throw conflict(r.plural, r.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${item.revision}`);
+    throw conflict(
+      r.plural,
+      r.group,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${item.revision}`,
+    );
   }
 }
 
@@ -114,18 +162,24 @@ export function checkTypeMeta(r: ResourceInfo, body: Record<string, unknown>): v
   const apiVersion = body['apiVersion'];
   const kind = body['kind'];
   if (kind === undefined || kind === '') throw badRequest(`Object 'Kind' is missing in '${abbreviate(body)}'`);
-  if (apiVersion === undefined || apiVersion === '') throw badRequest(`Object 'apiVersion' is missing in '${abbreviate(body)}'`);
+  if (apiVersion === undefined || apiVersion === '')
+    throw badRequest(`Object 'apiVersion' is missing in '${abbreviate(body)}'`);
   if (apiVersion !== apiVersionOf(r)) {
-    throw badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`);
+    throw badRequest(
+      `the API version in the data (${String(apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`,
+    );
   }
   if (kind !== r.kind) {
-    throw badRequest(`the kind in the data (${String(kind)}) does not match the expected kind (${r.kind}) for ${apiVersionOf(r)} ${r.plural}`);
+    throw badRequest(
+      `the kind in the data (${String(kind)}) does not match the expected kind (${r.kind}) for ${apiVersionOf(r)} ${r.plural}`,
+    );
   }
 }
 
 /** A resourceVersion sent as a precondition must be one (a revision number): 400 otherwise. */
 export function checkResourceVersion(rv: string): void {
-  if (!/^[0-9]{1,20}$/.test(rv)) throw badRequest(`invalid resourceVersion "${rv.slice(0, 100)}": must be a decimal revision`);
+  if (!/^[0-9]{1,20}$/.test(rv))
+    throw badRequest(`invalid resourceVersion "${rv.slice(0, 100)}": must be a decimal revision`);
 }
 
 /** A body in a message, shortened as Kubernetes does. */

@@ -42,14 +42,18 @@ export interface ApplyResult {
   warnings: string[];
 }
 
-
 /** The fields an applied configuration sets, as a FieldsV1 tree. */
 export function fieldTree(value: unknown, kind: { group: string; kind: string }, path: string[] = []): FieldTree {
   const tree: FieldTree = {};
   if (isObject(value)) {
     for (const [k, v] of Object.entries(value)) {
       if (path.length === 0 && (k === 'apiVersion' || k === 'kind')) continue;
-      if (path.length === 1 && path[0] === 'metadata' && (k === 'name' || k === 'namespace' || k === 'managedFields' || k === 'resourceVersion')) continue;
+      if (
+        path.length === 1 &&
+        path[0] === 'metadata' &&
+        (k === 'name' || k === 'namespace' || k === 'managedFields' || k === 'resourceVersion')
+      )
+        continue;
       tree[`f:${k}`] = fieldTree(v, kind, [...path, k]);
     }
     return tree;
@@ -81,7 +85,9 @@ function listItemIndex(list: unknown[], segment: string): number {
   if (segment.startsWith('k:')) {
     const key = segmentValue(segment);
     if (!isObject(key)) return -1;
-    return list.findIndex((item) => isObject(item) && Object.entries(key).every(([k, v]) => isDeepStrictEqual(own(item, k), v)));
+    return list.findIndex(
+      (item) => isObject(item) && Object.entries(key).every(([k, v]) => isDeepStrictEqual(own(item, k), v)),
+    );
   }
   if (segment.startsWith('v:')) {
     const v = segmentValue(segment);
@@ -173,7 +179,8 @@ function isFieldTree(value: unknown): value is FieldTree {
 
 function entriesOf(obj: KubeObject): ManagedFieldsEntry[] {
   return (obj.metadata.managedFields ?? []).filter(
-    (e): e is ManagedFieldsEntry => isObject(e) && typeof e['manager'] === 'string' && (e['fieldsV1'] === undefined || isFieldTree(e['fieldsV1'])),
+    (e): e is ManagedFieldsEntry =>
+      isObject(e) && typeof e['manager'] === 'string' && (e['fieldsV1'] === undefined || isFieldTree(e['fieldsV1'])),
   );
 }
 
@@ -186,13 +193,21 @@ export class ApplyManager {
     this.now = now;
   }
 
-  async apply(r: ResourceInfo, namespace: string | undefined, name: string, body: unknown, opts: ApplyOptions): Promise<ApplyResult> {
+  async apply(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: ApplyOptions,
+  ): Promise<ApplyResult> {
     if (!isObject(body)) throw badRequest('the applied configuration must be an object');
     checkTypeMeta(r, body);
     const applied = deepCopy(body) as KubeObject;
     if (!isObject(applied.metadata)) applied.metadata = {};
     if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
-      throw badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`,
+      );
     }
     applied.metadata.name = name;
     const duplicates = duplicateFields(body);
@@ -224,44 +239,53 @@ export class ApplyManager {
     const warnings: string[] = [];
     const writeOpts: WriteOptions = { ...opts };
     delete writeOpts.fieldManager;
-    const object = await this.store.guaranteedUpdate(r, { namespace, name }, (current) => {
-      const entries = entriesOf(current);
-      const mine = entries.find((e) => e.manager === opts.fieldManager && e.operation === 'Apply');
-      const others = entries.filter((e) => e !== mine && e.operation === 'Apply');
-      const causes: StatusCause[] = [];
-      for (const leaf of leafSegments(tree)) {
-        const wanted = valueAt(applied, tree, leaf);
-        const live = valueAt(current, tree, leaf);
-        if (isDeepStrictEqual(wanted, live)) continue;
-        for (const other of others) {
-          if (other.fieldsV1 === undefined || !hasPath(other.fieldsV1, leaf)) continue;
-          if (opts.force) removePath(other.fieldsV1, leaf);
-          else {
-            const field = leaves(leaf.reduceRight<FieldTree>((acc, s) => ({ [s]: acc }), {}))[0] ?? '';
-            causes.push({ reason: 'FieldManagerConflict', message: `conflict with "${other.manager}"`, field });
+    const object = await this.store.guaranteedUpdate(
+      r,
+      { namespace, name },
+      (current) => {
+        const entries = entriesOf(current);
+        const mine = entries.find((e) => e.manager === opts.fieldManager && e.operation === 'Apply');
+        const others = entries.filter((e) => e !== mine && e.operation === 'Apply');
+        const causes: StatusCause[] = [];
+        for (const leaf of leafSegments(tree)) {
+          const wanted = valueAt(applied, tree, leaf);
+          const live = valueAt(current, tree, leaf);
+          if (isDeepStrictEqual(wanted, live)) continue;
+          for (const other of others) {
+            if (other.fieldsV1 === undefined || !hasPath(other.fieldsV1, leaf)) continue;
+            if (opts.force) removePath(other.fieldsV1, leaf);
+            else {
+              const field = leaves(leaf.reduceRight<FieldTree>((acc, s) => ({ [s]: acc }), {}))[0] ?? '';
+              causes.push({ reason: 'FieldManagerConflict', message: `conflict with "${other.manager}"`, field });
+            }
           }
         }
-      }
-      if (causes.length > 0) {
-        const list = causes.map((c) => `- ${c.message ?? ''}: ${c.field ?? ''}`).join('\n');
-        throw new ApiError('Conflict', `Apply failed with ${causes.length} conflict${causes.length > 1 ? 's' : ''}: ${list}`, {
-          name,
-          group: r.group,
-          kind: r.plural,
-          causes,
-        });
-      }
-      const next = deepCopy(current);
-      if (mine?.fieldsV1 !== undefined) removeStale(next, mine.fieldsV1, tree);
-      const merged = applyStrategicMergePatch(next, applied, kind) as KubeObject;
-      admitPatched(r, merged, current, { mode: opts.fieldValidation, duplicates, warnings });
-      merged.metadata.managedFields = [
-        ...others.filter((e) => e.fieldsV1 === undefined || Object.keys(e.fieldsV1).length > 0),
-        ...entries.filter((e) => e.operation !== 'Apply'),
-        entry(),
-      ];
-      return merged;
-    }, writeOpts);
+        if (causes.length > 0) {
+          const list = causes.map((c) => `- ${c.message ?? ''}: ${c.field ?? ''}`).join('\n');
+          throw new ApiError(
+            'Conflict',
+            `Apply failed with ${causes.length} conflict${causes.length > 1 ? 's' : ''}: ${list}`,
+            {
+              name,
+              group: r.group,
+              kind: r.plural,
+              causes,
+            },
+          );
+        }
+        const next = deepCopy(current);
+        if (mine?.fieldsV1 !== undefined) removeStale(next, mine.fieldsV1, tree);
+        const merged = applyStrategicMergePatch(next, applied, kind) as KubeObject;
+        admitPatched(r, merged, current, { mode: opts.fieldValidation, duplicates, warnings });
+        merged.metadata.managedFields = [
+          ...others.filter((e) => e.fieldsV1 === undefined || Object.keys(e.fieldsV1).length > 0),
+          ...entries.filter((e) => e.operation !== 'Apply'),
+          entry(),
+        ];
+        return merged;
+      },
+      writeOpts,
+    );
     return { object, created: false, warnings };
   }
 }

@@ -32,7 +32,10 @@ function asList(v: string | string[] | undefined): string[] {
 export type SecretLookup = (name: string) => Promise<KubeObject | undefined>;
 
 export class Authenticator {
-  constructor(private readonly secrets: SecretLookup, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly secrets: SecretLookup,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   /** The caller's identity, or a 401 ApiError. */
   async authenticate(req: IncomingMessage): Promise<UserInfo> {
@@ -71,6 +74,9 @@ export class Authenticator {
       parsed.secret.length === secret.length &&
       timingSafeEqual(Buffer.from(parsed.secret), Buffer.from(secret));
     if (!ok || parsed === undefined) throw new ApiError('Unauthorized', 'Unauthorized');
-    return { name: `system:bootstrap:${id}`, groups: ['system:bootstrappers', ...parsed.extraGroups, 'system:authenticated'] };
+    return {
+      name: `system:bootstrap:${id}`,
+      groups: ['system:bootstrappers', ...parsed.extraGroups, 'system:authenticated'],
+    };
   }
 }

@@ -31,10 +31,17 @@ async function nodeAllowed(node: string, info: RequestInfo, podNode: PodNodeLook
   const sub = info.subresource;
   if (READ_VERBS.includes(info.verb) && sub !== 'exec' && sub !== 'attach') return true;
   if (r.group === '' && r.plural === 'nodes') return info.verb === 'create' || info.name === node;
-  if (r.group === 'coordination.k8s.io' && r.plural === 'leases') return info.namespace === 'kube-node-lease' && (info.verb === 'create' || info.name === node);
+  if (r.group === 'coordination.k8s.io' && r.plural === 'leases')
+    return info.namespace === 'kube-node-lease' && (info.verb === 'create' || info.name === node);
   if (r.group === '' && r.plural === 'events') return ['create', 'update', 'patch'].includes(info.verb);
-  if (r.group === 'certificates.k8s.io' && r.plural === 'certificatesigningrequests') return info.verb === 'create' && sub === undefined;
-  if (r.group === '' && r.plural === 'pods' && info.name !== undefined && (info.verb === 'delete' || sub === 'status')) {
+  if (r.group === 'certificates.k8s.io' && r.plural === 'certificatesigningrequests')
+    return info.verb === 'create' && sub === undefined;
+  if (
+    r.group === '' &&
+    r.plural === 'pods' &&
+    info.name !== undefined &&
+    (info.verb === 'delete' || sub === 'status')
+  ) {
     return (await podNode(info.namespace ?? '', info.name)) === node;
   }
   return false;
@@ -42,12 +49,22 @@ async function nodeAllowed(node: string, info: RequestInfo, podNode: PodNodeLook
 
 function allowed(user: UserInfo, info: RequestInfo): boolean {
   if (isAnonymous(user)) {
-    return info.verb === 'get' && info.resource.group === '' && info.resource.plural === 'configmaps' &&
-      info.subresource === undefined && info.namespace === CLUSTER_INFO.namespace && info.name === CLUSTER_INFO.name;
+    return (
+      info.verb === 'get' &&
+      info.resource.group === '' &&
+      info.resource.plural === 'configmaps' &&
+      info.subresource === undefined &&
+      info.namespace === CLUSTER_INFO.namespace &&
+      info.name === CLUSTER_INFO.name
+    );
   }
   if (user.groups.includes('system:bootstrappers')) {
-    return info.resource.group === 'certificates.k8s.io' && info.resource.plural === 'certificatesigningrequests' &&
-      info.subresource === undefined && ['create', 'get', 'list', 'watch'].includes(info.verb);
+    return (
+      info.resource.group === 'certificates.k8s.io' &&
+      info.resource.plural === 'certificatesigningrequests' &&
+      info.subresource === undefined &&
+      ['create', 'get', 'list', 'watch'].includes(info.verb)
+    );
   }
   return true;
 }
@@ -69,6 +86,10 @@ export async function authorize(user: UserInfo, info: RequestInfo, podNode: PodN
 /** Non-resource paths (discovery, OpenAPI, metrics) are for authenticated users. */
 export function authorizeNonResource(user: UserInfo, verb: string, path: string): void {
   if (!isAnonymous(user) && !user.groups.includes('system:bootstrappers')) return;
-  if (user.groups.includes('system:bootstrappers') && (path === '/api' || path.startsWith('/api/') || path === '/apis' || path.startsWith('/apis/'))) return;
+  if (
+    user.groups.includes('system:bootstrappers') &&
+    (path === '/api' || path.startsWith('/api/') || path === '/apis' || path.startsWith('/apis/'))
+  )
+    return;
   throw new ApiError('Forbidden', `forbidden: User "${user.name}" cannot ${verb.toLowerCase()} path "${path}"`);
 }

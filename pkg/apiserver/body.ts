@@ -66,11 +66,15 @@ export function decodeBody(contentType: string | undefined, body: Buffer, limit 
   const limits = { maxDepth: MAX_DEPTH, maxBytes: limit };
   let decoded: Decoded;
   if (JSON_TYPES.has(type)) decoded = decodeJson(body.toString('utf8'), limits);
-  else if (type === 'application/apply-patch+yaml' || type === 'application/yaml') decoded = decodeYaml(body.toString('utf8'), limits);
+  else if (type === 'application/apply-patch+yaml' || type === 'application/yaml')
+    decoded = decodeYaml(body.toString('utf8'), limits);
   else if (type === 'application/vnd.kubernetes.protobuf') {
     throw new ApiError('UnsupportedMediaType', 'the protobuf content type is not supported yet; send application/json');
   } else {
-    throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    throw new ApiError(
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+    );
   }
   const { value, duplicateFields: found } = decoded;
   if (found.length > 0 && typeof value === 'object' && value !== null) duplicates.set(value, found);

@@ -44,7 +44,11 @@ function discoveryResource(r: ResourceInfo): Record<string, unknown> {
   if (r.shortNames.length > 0) out['shortNames'] = r.shortNames;
   if (r.categories.length > 0) out['categories'] = r.categories;
   if (r.subresources.length > 0) {
-    out['subresources'] = r.subresources.map((s) => ({ subresource: s.name, responseKind: s.responseKind, verbs: s.verbs }));
+    out['subresources'] = r.subresources.map((s) => ({
+      subresource: s.name,
+      responseKind: s.responseKind,
+      verbs: s.verbs,
+    }));
   }
   return out;
 }
@@ -52,7 +56,11 @@ function discoveryResource(r: ResourceInfo): Record<string, unknown> {
 function groupDiscovery(group: string): Record<string, unknown> {
   const versions = groupVersions()
     .filter((gv) => gv.group === group)
-    .map((gv) => ({ version: gv.version, freshness: 'Current', resources: resourcesIn(gv.group, gv.version).map(discoveryResource) }));
+    .map((gv) => ({
+      version: gv.version,
+      freshness: 'Current',
+      resources: resourcesIn(gv.group, gv.version).map(discoveryResource),
+    }));
   return { metadata: group === '' ? { creationTimestamp: null } : { name: group, creationTimestamp: null }, versions };
 }
 
@@ -110,7 +118,13 @@ export function apiResourceList(group: string, version: string): Record<string, 
     if (r.categories.length > 0) entry['categories'] = r.categories;
     list.push(entry);
     for (const s of r.subresources) {
-      const sub: Record<string, unknown> = { name: `${r.plural}/${s.name}`, singularName: '', namespaced: r.namespaced, kind: s.responseKind.kind, verbs: s.verbs };
+      const sub: Record<string, unknown> = {
+        name: `${r.plural}/${s.name}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: s.responseKind.kind,
+        verbs: s.verbs,
+      };
       // A subresource of another group (pods/eviction → policy/v1) names it, as drain checks.
       if (s.responseKind.group !== group || s.responseKind.version !== version) {
         sub['group'] = s.responseKind.group;
@@ -119,5 +133,10 @@ export function apiResourceList(group: string, version: string): Record<string, 
       list.push(sub);
     }
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group === '' ? version : `${group}/${version}`, resources: list };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group === '' ? version : `${group}/${version}`,
+    resources: list,
+  };
 }

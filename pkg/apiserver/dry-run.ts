@@ -13,7 +13,12 @@ async function live(store: Store, key: string, expectedRevision: number | undefi
   const item = await store.get(key);
   if (item === undefined) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
   if (expectedRevision !== undefined && item.revision !== expectedRevision) {
-    throw new StorageError('Conflict', key, `key ${key} is at revision ${item.revision}, not ${expectedRevision}`, item.revision);
+    throw new StorageError(
+      'Conflict',
+      key,
+      `key ${key} is at revision ${item.revision}, not ${expectedRevision}`,
+      item.revision,
+    );
   }
   return item;
 }
@@ -22,7 +27,13 @@ export function dryRunWrites(store: Store): StoreWrites {
   return {
     async create(key, object) {
       const existing = await store.get(key);
-      if (existing !== undefined) throw new StorageError('KeyExists', key, `key ${key} already exists (revision ${existing.revision})`, existing.revision);
+      if (existing !== undefined)
+        throw new StorageError(
+          'KeyExists',
+          key,
+          `key ${key} already exists (revision ${existing.revision})`,
+          existing.revision,
+        );
       const copy = deepCopy(object);
       // Nothing was stored, so there is no revision to report.
       delete copy.metadata.resourceVersion;

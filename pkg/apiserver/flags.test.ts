@@ -36,7 +36,16 @@ test('flags become the ApiServerConfig: seconds to ms, the range normalised, flo
 });
 
 test('a flag it cannot accept is a ConfigError naming the flag', () => {
-  assert.throws(() => apiServerConfig({ ...FLAGS, securePort: '-1' }), (e: unknown) => e instanceof ConfigError && /^--secure-port must be/.test(e.message));
-  assert.throws(() => apiServerConfig({ ...FLAGS, maxWatches: '1.5' }), (e: unknown) => e instanceof ConfigError && /^--max-watches must be/.test(e.message));
-  assert.throws(() => apiServerConfig({ ...FLAGS, serviceClusterIpRange: '10.0.0.0/30' }), (e: unknown) => e instanceof ConfigError && /\/8 to \/28/.test(e.message));
+  assert.throws(
+    () => apiServerConfig({ ...FLAGS, securePort: '-1' }),
+    (e: unknown) => e instanceof ConfigError && /^--secure-port must be/.test(e.message),
+  );
+  assert.throws(
+    () => apiServerConfig({ ...FLAGS, maxWatches: '1.5' }),
+    (e: unknown) => e instanceof ConfigError && /^--max-watches must be/.test(e.message),
+  );
+  assert.throws(
+    () => apiServerConfig({ ...FLAGS, serviceClusterIpRange: '10.0.0.0/30' }),
+    (e: unknown) => e instanceof ConfigError && /\/8 to \/28/.test(e.message),
+  );
 });

@@ -37,7 +37,9 @@ export function apiServerConfig(o: ApiServerFlags): ApiServerConfig {
   };
   const range = parseCidr(o.serviceClusterIpRange);
   if (range === undefined || range.bits < 8 || range.bits > 28) {
-    throw new ConfigError(`--service-cluster-ip-range must be an IPv4 CIDR from /8 to /28, not "${o.serviceClusterIpRange}"`);
+    throw new ConfigError(
+      `--service-cluster-ip-range must be an IPv4 CIDR from /8 to /28, not "${o.serviceClusterIpRange}"`,
+    );
   }
   return {
     ...DEFAULT_CONFIG,

@@ -5,7 +5,15 @@ export { DEFAULT_CONFIG, type ApiServerConfig } from './config.js';
 export { ApiServer } from './server.js';
 export { RestStore } from './rest-store.js';
 export type { FieldValidation } from './admit-body.js';
-export type { ObjectRef, Selectors, UpdateOptions, WatchListener, WatchRequest, WriteOptions, WriteResult } from './rest-types.js';
+export type {
+  ObjectRef,
+  Selectors,
+  UpdateOptions,
+  WatchListener,
+  WatchRequest,
+  WriteOptions,
+  WriteResult,
+} from './rest-types.js';
 export {
   createStrategies,
   defaultStrategy,

@@ -28,30 +28,57 @@ export function loadKubeletClientTls(certFile: string, keyFile: string, caFile: 
 }
 
 export class KubeletProxy {
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered) => chooseProtocol(offered) ?? false });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (offered) => chooseProtocol(offered) ?? false,
+  });
 
-  constructor(private readonly store: RestStore, private readonly tls: KubeletClientTls | undefined) {}
+  constructor(
+    private readonly store: RestStore,
+    private readonly tls: KubeletClientTls | undefined,
+  ) {}
 
   /** Where the pod's agent listens, and which container is meant. */
-  private async locate(namespace: string, podName: string, container: string | undefined): Promise<{ host: string; port: number; container: string; pod: KubeObject }> {
-    if (this.tls === undefined) throw new ApiError('ServiceUnavailable', 'the apiserver has no kubelet client certificate (--kubelet-client-certificate)');
+  private async locate(
+    namespace: string,
+    podName: string,
+    container: string | undefined,
+  ): Promise<{ host: string; port: number; container: string; pod: KubeObject }> {
+    if (this.tls === undefined)
+      throw new ApiError(
+        'ServiceUnavailable',
+        'the apiserver has no kubelet client certificate (--kubelet-client-certificate)',
+      );
     const pod = await this.store.get(PODS, namespace, podName);
-    const spec = (pod['spec'] ?? {}) as { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[] };
+    const spec = (pod['spec'] ?? {}) as {
+      nodeName?: string;
+      containers?: { name: string }[];
+      initContainers?: { name: string }[];
+    };
     const names = [...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => c.name);
     let chosen = container;
     if (chosen === undefined || chosen === '') {
       const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
       if (annotated !== undefined) chosen = annotated;
       else if ((spec.containers ?? []).length === 1) chosen = spec.containers?.[0]?.name;
-      else throw badRequest(`a container name must be specified for pod ${podName}, choose one of: [${(spec.containers ?? []).map((c) => c.name).join(' ')}]`);
+      else
+        throw badRequest(
+          `a container name must be specified for pod ${podName}, choose one of: [${(spec.containers ?? []).map((c) => c.name).join(' ')}]`,
+        );
     }
-    if (chosen === undefined || !names.includes(chosen)) throw badRequest(`container ${chosen ?? ''} is not valid for pod ${podName}`);
+    if (chosen === undefined || !names.includes(chosen))
+      throw badRequest(`container ${chosen ?? ''} is not valid for pod ${podName}`);
     if (!spec.nodeName) throw badRequest(`pod ${podName} does not have a host assigned`);
     const node = await this.store.get(NODES, undefined, spec.nodeName);
-    const status = (node['status'] ?? {}) as { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
+    const status = (node['status'] ?? {}) as {
+      addresses?: { type: string; address: string }[];
+      daemonEndpoints?: { kubeletEndpoint?: { Port?: number } };
+    };
     const host = status.addresses?.find((a) => a.type === 'InternalIP')?.address;
     const port = status.daemonEndpoints?.kubeletEndpoint?.Port;
-    if (host === undefined || port === undefined) throw new ApiError('ServiceUnavailable', `node ${spec.nodeName} has not reported its agent's address`);
+    if (host === undefined || port === undefined)
+      throw new ApiError('ServiceUnavailable', `node ${spec.nodeName} has not reported its agent's address`);
     return { host, port, container: chosen, pod };
   }
 
@@ -65,35 +92,55 @@ export class KubeletProxy {
     const path = `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(target.container)}?${q.toString()}`;
     const tls = this.tls as KubeletClientTls;
     await new Promise<void>((resolve, reject) => {
-      const req = https.request({ host: target.host, port: target.port, path, method: 'GET', ...tls, agent: false }, (kres) => {
-        if (kres.statusCode !== 200) {
-          let body = '';
-          kres.on('data', (c: Buffer) => (body += c.toString()));
-          kres.on('end', () => reject(badRequest(body.trim() || `the node agent answered ${kres.statusCode ?? 0}`)));
-          return;
-        }
-        res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
-        res.flushHeaders();
-        kres.pipe(res);
-        kres.on('end', () => resolve());
-        res.on('close', () => {
-          kres.destroy();
-          resolve();
-        });
-      });
-      req.on('error', (err) => reject(new ApiError('ServiceUnavailable', `cannot reach the node agent at ${target.host}:${target.port}: ${err.message}`)));
+      const req = https.request(
+        { host: target.host, port: target.port, path, method: 'GET', ...tls, agent: false },
+        (kres) => {
+          if (kres.statusCode !== 200) {
+            let body = '';
+            kres.on('data', (c: Buffer) => (body += c.toString()));
+            kres.on('end', () => reject(badRequest(body.trim() || `the node agent answered ${kres.statusCode ?? 0}`)));
+            return;
+          }
+          res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+          res.flushHeaders();
+          kres.pipe(res);
+          kres.on('end', () => resolve());
+          res.on('close', () => {
+            kres.destroy();
+            resolve();
+          });
+        },
+      );
+      req.on('error', (err) =>
+        reject(
+          new ApiError(
+            'ServiceUnavailable',
+            `cannot reach the node agent at ${target.host}:${target.port}: ${err.message}`,
+          ),
+        ),
+      );
       req.end();
     });
   }
 
   /** exec/attach: relays a websocket between the client and the pod's agent. */
-  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, subresource: string, query: URLSearchParams): Promise<void> {
+  async upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    namespace: string,
+    podName: string,
+    subresource: string,
+    query: URLSearchParams,
+  ): Promise<void> {
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',');
     const protocol = chooseProtocol(offered);
-    if (protocol === undefined) throw badRequest('exec needs the v5.channel.k8s.io or v4.channel.k8s.io websocket subprotocol');
+    if (protocol === undefined)
+      throw badRequest('exec needs the v5.channel.k8s.io or v4.channel.k8s.io websocket subprotocol');
     const target = await this.locate(namespace, podName, query.get('container') ?? undefined);
     const phase = ((target.pod['status'] ?? {}) as { phase?: string }).phase;
-    if (phase === 'Succeeded' || phase === 'Failed') throw badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+    if (phase === 'Succeeded' || phase === 'Failed')
+      throw badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
     const q = new URLSearchParams();
     for (const [k, v] of query) if (k !== 'container') q.append(k, v);
     const url = `wss://${target.host}:${target.port}/${subresource}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(target.container)}?${q.toString()}`;
@@ -105,7 +152,9 @@ export class KubeletProxy {
         res.on('data', (c: Buffer) => (body += c.toString()));
         res.on('end', () => reject(badRequest(body.trim() || `the node agent refused exec (${res.statusCode ?? 0})`)));
       });
-      upstream.once('error', (err) => reject(new ApiError('ServiceUnavailable', `cannot reach the node agent: ${err.message}`)));
+      upstream.once('error', (err) =>
+        reject(new ApiError('ServiceUnavailable', `cannot reach the node agent: ${err.message}`)),
+      );
     });
     this.wss.handleUpgrade(req, socket, head, (client) => {
       client.on('message', (data: Buffer, isBinary) => upstream.send(data, { binary: isBinary }));
@@ -121,4 +170,3 @@ export class KubeletProxy {
 export function isStreamingSubresource(sub: string | undefined): boolean {
   return sub === 'exec' || sub === 'attach';
 }
-

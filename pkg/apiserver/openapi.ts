@@ -56,7 +56,3 @@ export function buildOpenApiV3(): OpenApiV3 {
   }
   return { index: { paths }, documents };
 }
-
-
-
-

@@ -29,7 +29,12 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   const overflow = err.code === 'HPE_HEADER_OVERFLOW';
   const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
   const apiError = overflow
-    ? new ApiError('BadRequest', 'Request Header Fields Too Large: the request headers exceed the server limit', undefined, 431)
+    ? new ApiError(
+        'BadRequest',
+        'Request Header Fields Too Large: the request headers exceed the server limit',
+        undefined,
+        431,
+      )
     : timeout
       ? new ApiError('Timeout', 'the request headers were not received in time', undefined, 408)
       : new ApiError('BadRequest', `malformed HTTP request: ${err.code ?? err.message}`);
@@ -51,14 +56,22 @@ const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 /** The checks ws makes on a handshake (RFC 6455 §4.2.1), as ApiErrors. */
 export function checkWebSocketHandshake(req: IncomingMessage): void {
-  if (req.method !== 'GET') throw new ApiError('MethodNotAllowed', `a websocket upgrade must be a GET, not ${req.method ?? ''}`);
+  if (req.method !== 'GET')
+    throw new ApiError('MethodNotAllowed', `a websocket upgrade must be a GET, not ${req.method ?? ''}`);
   if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-    throw new ApiError('BadRequest', `unsupported upgrade ${JSON.stringify(req.headers.upgrade ?? '')}: only websocket upgrades are served`);
+    throw new ApiError(
+      'BadRequest',
+      `unsupported upgrade ${JSON.stringify(req.headers.upgrade ?? '')}: only websocket upgrades are served`,
+    );
   }
   const key = req.headers['sec-websocket-key'];
-  if (typeof key !== 'string' || !WEBSOCKET_KEY.test(key.trim())) throw new ApiError('BadRequest', 'missing or invalid Sec-WebSocket-Key header');
+  if (typeof key !== 'string' || !WEBSOCKET_KEY.test(key.trim()))
+    throw new ApiError('BadRequest', 'missing or invalid Sec-WebSocket-Key header');
   const version = req.headers['sec-websocket-version'];
   if (version !== '13' && version !== '8') {
-    throw new ApiError('BadRequest', `unsupported Sec-WebSocket-Version ${JSON.stringify(version ?? '')}: supported versions are 13 and 8`);
+    throw new ApiError(
+      'BadRequest',
+      `unsupported Sec-WebSocket-Version ${JSON.stringify(version ?? '')}: supported versions are 13 and 8`,
+    );
   }
 }

@@ -5,15 +5,7 @@ import { findByPlural, type ResourceInfo } from '../api/registry.js';
 import { ApiError } from '../errors/index.js';
 
 export type RequestVerb =
-  | 'get'
-  | 'list'
-  | 'watch'
-  | 'create'
-  | 'update'
-  | 'patch'
-  | 'delete'
-  | 'deletecollection'
-  | 'connect';
+  'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'connect';
 
 export interface ResourceRequest {
   resource: ResourceInfo;
@@ -33,9 +25,13 @@ function decodeSegment(segment: string): string {
 
 /** Path segments after the prefix `/api/v1` or `/apis/<group>/<version>`; undefined when not an API path. */
 function splitPath(path: string): { group: string; version: string; rest: string[] } | undefined {
-  const parts = path.split('/').filter((p) => p !== '').map(decodeSegment);
+  const parts = path
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeSegment);
   if (parts[0] === 'api' && parts.length >= 2) return { group: '', version: parts[1] ?? '', rest: parts.slice(2) };
-  if (parts[0] === 'apis' && parts.length >= 3) return { group: parts[1] ?? '', version: parts[2] ?? '', rest: parts.slice(3) };
+  if (parts[0] === 'apis' && parts.length >= 3)
+    return { group: parts[1] ?? '', version: parts[2] ?? '', rest: parts.slice(3) };
   return undefined;
 }
 
@@ -43,13 +39,18 @@ function splitPath(path: string): { group: string; version: string; rest: string
  * Resolves a resource path. Returns undefined for paths that are not resource paths at all
  * (discovery documents); throws NotFound for paths naming an unknown resource.
  */
-export function parseResourceRequest(method: string, path: string, query: Record<string, unknown>): ResourceRequest | undefined {
+export function parseResourceRequest(
+  method: string,
+  path: string,
+  query: Record<string, unknown>,
+): ResourceRequest | undefined {
   const split = splitPath(path);
   if (split === undefined || split.rest.length === 0) return undefined;
   let rest = split.rest;
   let namespace: string | undefined;
   // `/namespaces/{name}/status|finalize` are subresources of the namespace itself.
-  const namespaceSubresource = rest[0] === 'namespaces' && rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize');
+  const namespaceSubresource =
+    rest[0] === 'namespaces' && rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize');
   if (rest[0] === 'namespaces' && rest.length >= 3 && !namespaceSubresource) {
     namespace = rest[1];
     rest = rest.slice(2);
@@ -74,7 +75,12 @@ function isTrue(v: unknown): boolean {
   return v === 'true' || v === '1' || (Array.isArray(v) && v.some(isTrue));
 }
 
-function verbFor(method: string, hasName: boolean, subresource: string | undefined, query: Record<string, unknown>): RequestVerb {
+function verbFor(
+  method: string,
+  hasName: boolean,
+  subresource: string | undefined,
+  query: Record<string, unknown>,
+): RequestVerb {
   if (subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'log') {
     return subresource === 'log' ? 'get' : 'connect';
   }

@@ -13,7 +13,8 @@ function refused(fn: () => unknown): ApiError {
   throw new Error('expected a refusal');
 }
 
-const limits = (): RequestLimits => new RequestLimits({ maxRequestsInflight: 2, maxMutatingRequestsInflight: 1, maxWatchesPerUser: 2, maxWatches: 3 });
+const limits = (): RequestLimits =>
+  new RequestLimits({ maxRequestsInflight: 2, maxMutatingRequestsInflight: 1, maxWatchesPerUser: 2, maxWatches: 3 });
 
 test('reads and writes have separate in-flight pools; a release frees a slot once', () => {
   const l = limits();

@@ -43,7 +43,11 @@ const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward
 
 /** Whether a resource request is long-running (Kubernetes' BasicLongRunningRequestCheck): watches and streams. */
 export function isLongRunning(info: { verb: string; subresource: string | undefined }): boolean {
-  return info.verb === 'watch' || info.verb === 'proxy' || (info.subresource !== undefined && LONG_RUNNING_SUBRESOURCES.has(info.subresource));
+  return (
+    info.verb === 'watch' ||
+    info.verb === 'proxy' ||
+    (info.subresource !== undefined && LONG_RUNNING_SUBRESOURCES.has(info.subresource))
+  );
 }
 
 export class RequestLimits {
@@ -73,7 +77,9 @@ export class RequestLimits {
     if (groups.includes(PRIVILEGED_GROUP)) return () => undefined;
     const mine = this.watchesByUser.get(user) ?? 0;
     if (this.config.maxWatchesPerUser > 0 && mine >= this.config.maxWatchesPerUser) {
-      throw tooMany(`too many concurrent watches for user "${user}" (limit ${this.config.maxWatchesPerUser}); close some and try again later`);
+      throw tooMany(
+        `too many concurrent watches for user "${user}" (limit ${this.config.maxWatchesPerUser}); close some and try again later`,
+      );
     }
     if (this.config.maxWatches > 0 && this.watches >= this.config.maxWatches) {
       throw tooMany(`too many concurrent watches on this server (limit ${this.config.maxWatches}); try again later`);

@@ -46,7 +46,11 @@ function invalidOptions(kind: OptionsKind, causes: StatusCause[]): ApiError {
 function dryRunCauses(values: string[]): StatusCause[] {
   return values
     .filter((v) => v !== 'All')
-    .map((v) => ({ reason: 'FieldValueNotSupported', field: 'dryRun', message: `Unsupported value: ${JSON.stringify(v)}: supported values: "All"` }));
+    .map((v) => ({
+      reason: 'FieldValueNotSupported',
+      field: 'dryRun',
+      message: `Unsupported value: ${JSON.stringify(v)}: supported values: "All"`,
+    }));
 }
 
 /** dryRun from the query of a create, update or patch: true for `All`, 422 for anything else. */
@@ -65,13 +69,18 @@ export function isDryRun(opts: { dryRun?: string[] | boolean } | undefined): boo
 
 function int64(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw badRequest(`unable to decode DeleteOptions: ${field}: expected an integer, got ${JSON.stringify(value) ?? typeof value}`);
+    throw badRequest(
+      `unable to decode DeleteOptions: ${field}: expected an integer, got ${JSON.stringify(value) ?? typeof value}`,
+    );
   }
   return value;
 }
 
 function str(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw badRequest(`unable to decode DeleteOptions: ${field}: expected a string, got ${JSON.stringify(value) ?? typeof value}`);
+  if (typeof value !== 'string')
+    throw badRequest(
+      `unable to decode DeleteOptions: ${field}: expected a string, got ${JSON.stringify(value) ?? typeof value}`,
+    );
   return value;
 }
 
@@ -82,7 +91,8 @@ function decodeDeleteBody(b: Record<string, unknown>): RawDeleteOptions {
     if (v === null) continue;
     switch (k) {
       case 'kind':
-        if (str(v, k) !== 'DeleteOptions') throw badRequest(`unable to decode DeleteOptions: kind ${JSON.stringify(v)} is not DeleteOptions`);
+        if (str(v, k) !== 'DeleteOptions')
+          throw badRequest(`unable to decode DeleteOptions: kind ${JSON.stringify(v)} is not DeleteOptions`);
         break;
       case 'apiVersion':
         str(v, k);
@@ -94,18 +104,25 @@ function decodeDeleteBody(b: Record<string, unknown>): RawDeleteOptions {
         out.propagationPolicy = str(v, k);
         break;
       case 'orphanDependents':
-        if (typeof v !== 'boolean') throw badRequest(`unable to decode DeleteOptions: orphanDependents: expected a boolean, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'boolean')
+          throw badRequest(
+            `unable to decode DeleteOptions: orphanDependents: expected a boolean, got ${JSON.stringify(v)}`,
+          );
         out.orphanDependents = v;
         break;
       case 'dryRun':
-        if (!Array.isArray(v)) throw badRequest(`unable to decode DeleteOptions: dryRun: expected a list of strings, got ${JSON.stringify(v)}`);
+        if (!Array.isArray(v))
+          throw badRequest(
+            `unable to decode DeleteOptions: dryRun: expected a list of strings, got ${JSON.stringify(v)}`,
+          );
         out.dryRun = v.map((x, i) => str(x, `dryRun[${i}]`));
         break;
       case 'preconditions': {
         if (!isObject(v)) throw badRequest(`unable to decode DeleteOptions: preconditions: expected an object`);
         const pre: { uid?: string; resourceVersion?: string } = {};
         if (v['uid'] !== undefined && v['uid'] !== null) pre.uid = str(v['uid'], 'preconditions.uid');
-        if (v['resourceVersion'] !== undefined && v['resourceVersion'] !== null) pre.resourceVersion = str(v['resourceVersion'], 'preconditions.resourceVersion');
+        if (v['resourceVersion'] !== undefined && v['resourceVersion'] !== null)
+          pre.resourceVersion = str(v['resourceVersion'], 'preconditions.resourceVersion');
         out.preconditions = pre;
         break;
       }
@@ -123,14 +140,16 @@ function decodeDeleteQuery(q: Query): RawDeleteOptions {
   const grace = queryValues(q, 'gracePeriodSeconds')[0];
   if (grace !== undefined && grace !== '') {
     const n = Number(grace);
-    if (!/^-?\d+$/.test(grace) || !Number.isSafeInteger(n)) throw badRequest(`gracePeriodSeconds: invalid value "${grace}": must be an integer`);
+    if (!/^-?\d+$/.test(grace) || !Number.isSafeInteger(n))
+      throw badRequest(`gracePeriodSeconds: invalid value "${grace}": must be an integer`);
     out.gracePeriodSeconds = n;
   }
   const policy = queryValues(q, 'propagationPolicy')[0];
   if (policy !== undefined && policy !== '') out.propagationPolicy = policy;
   const orphan = queryValues(q, 'orphanDependents')[0];
   if (orphan !== undefined && orphan !== '') {
-    if (orphan !== 'true' && orphan !== 'false') throw badRequest(`orphanDependents: invalid value "${orphan}": must be true or false`);
+    if (orphan !== 'true' && orphan !== 'false')
+      throw badRequest(`orphanDependents: invalid value "${orphan}": must be true or false`);
     out.orphanDependents = orphan === 'true';
   }
   const dryRun = queryValues(q, 'dryRun');
@@ -143,19 +162,28 @@ function decodeDeleteQuery(q: Query): RawDeleteOptions {
  * else from the query (as Kubernetes reads them), then validated.
  */
 export function deleteOptions(q: Query, body: unknown): DeleteOptions {
-  if (body !== undefined && !isObject(body)) throw badRequest('unable to decode DeleteOptions: the body is not a JSON object');
+  if (body !== undefined && !isObject(body))
+    throw badRequest('unable to decode DeleteOptions: the body is not a JSON object');
   const opts = body !== undefined ? decodeDeleteBody(body) : decodeDeleteQuery(q);
   const causes = dryRunCauses(opts.dryRun ?? []);
   const policy = opts.propagationPolicy;
   if (policy !== undefined && !isPolicy(policy)) {
-    causes.push({ reason: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"` });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      field: 'propagationPolicy',
+      message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"`,
+    });
   }
   if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) {
     // A negative grace period becomes 1 s, as Kubernetes' pod strategy does.
     opts.gracePeriodSeconds = 1;
   }
   if (opts.orphanDependents !== undefined && policy !== undefined) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'propagationPolicy', message: 'Invalid value: "' + policy + '": orphanDependents and deletionPropagation cannot be both set' });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'propagationPolicy',
+      message: 'Invalid value: "' + policy + '": orphanDependents and deletionPropagation cannot be both set',
+    });
   }
   if (causes.length > 0) throw invalidOptions('DeleteOptions', causes);
   const out: DeleteOptions = {};
@@ -177,9 +205,15 @@ export function resourceVersionParam(q: Query): number | undefined {
 export function parseResourceVersion(rv: string): number {
   const n = Number(rv);
   if (!/^\d+$/.test(rv) || !Number.isSafeInteger(n)) {
-    throw new ApiError('BadRequest', `resourceVersion: Invalid value: ${JSON.stringify(rv)}: must be a non-negative integer`, {
-      causes: [{ reason: 'FieldValueInvalid', field: 'resourceVersion', message: `Invalid value: ${JSON.stringify(rv)}` }],
-    });
+    throw new ApiError(
+      'BadRequest',
+      `resourceVersion: Invalid value: ${JSON.stringify(rv)}: must be a non-negative integer`,
+      {
+        causes: [
+          { reason: 'FieldValueInvalid', field: 'resourceVersion', message: `Invalid value: ${JSON.stringify(rv)}` },
+        ],
+      },
+    );
   }
   return n;
 }
@@ -192,6 +226,7 @@ export function timeoutSecondsParam(q: Query): number | undefined {
   const v = queryValues(q, 'timeoutSeconds')[0];
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || !Number.isInteger(n)) throw badRequest(`timeoutSeconds: invalid value "${v}": must be an integer`);
+  if (!Number.isFinite(n) || !Number.isInteger(n))
+    throw badRequest(`timeoutSeconds: invalid value "${v}": must be an integer`);
   return n > 0 ? n : undefined;
 }

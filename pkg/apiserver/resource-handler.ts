@@ -18,7 +18,13 @@ import { buildFilter } from './selection.js';
 import type { RequestLimits } from './request-limits.js';
 import { includeObjectParam, renderTable, TABLE_CONTENT_TYPE, wantsTable } from './table.js';
 import { serveHttpWatch, type WatchParams, type WatchSettings } from './watch-transport.js';
-import { deleteOptions, dryRunFromQuery, resourceVersionParam, timeoutSecondsParam, type OptionsKind } from './request-options.js';
+import {
+  deleteOptions,
+  dryRunFromQuery,
+  resourceVersionParam,
+  timeoutSecondsParam,
+  type OptionsKind,
+} from './request-options.js';
 import type { Subresource, SubresourceCall, SubresourceReply } from './registry/index.js';
 
 export interface HandlerContext {
@@ -62,9 +68,18 @@ function writeOptions(q: Query, kind: OptionsKind): WriteOptions {
   return opts;
 }
 
-export function sendJson(res: Response, code: number, body: unknown, contentType = 'application/json', warnings: string[] = []): void {
+export function sendJson(
+  res: Response,
+  code: number,
+  body: unknown,
+  contentType = 'application/json',
+  warnings: string[] = [],
+): void {
   const payload = JSON.stringify(body);
-  const headers: Record<string, string | string[]> = { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(payload)) };
+  const headers: Record<string, string | string[]> = {
+    'Content-Type': contentType,
+    'Content-Length': String(Buffer.byteLength(payload)),
+  };
   if (warnings.length > 0) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
   res.writeHead(code, headers);
   res.end(payload);
@@ -76,7 +91,8 @@ export function sendError(res: Response, err: ApiError): void {
     return;
   }
   const headers: Record<string, string> = {};
-  if (err.code === 429 && err.details?.retryAfterSeconds !== undefined) headers['Retry-After'] = String(err.details.retryAfterSeconds);
+  if (err.code === 429 && err.details?.retryAfterSeconds !== undefined)
+    headers['Retry-After'] = String(err.details.retryAfterSeconds);
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   sendJson(res, err.code, err.toStatus());
 }
@@ -87,7 +103,15 @@ async function body(ctx: HandlerContext, req: Request): Promise<unknown> {
 }
 
 /** Writes one object, as a one-row Table when asked. */
-function sendObject(ctx: HandlerContext, req: Request, res: Response, r: ResourceInfo, code: number, obj: KubeObject, warnings: string[] = []): void {
+function sendObject(
+  ctx: HandlerContext,
+  req: Request,
+  res: Response,
+  r: ResourceInfo,
+  code: number,
+  obj: KubeObject,
+  warnings: string[] = [],
+): void {
   if (wantsTable(req.headers.accept) && obj.kind === r.kind) {
     const table = renderTable([obj], r, {
       includeObject: includeObjectParam(req.query['includeObject']),
@@ -100,12 +124,19 @@ function sendObject(ctx: HandlerContext, req: Request, res: Response, r: Resourc
   sendJson(res, code, obj, 'application/json', warnings);
 }
 
-export async function handleResource(ctx: HandlerContext, req: Request, res: Response, info: ResourceRequest, user?: UserInfo): Promise<void> {
+export async function handleResource(
+  ctx: HandlerContext,
+  req: Request,
+  res: Response,
+  info: ResourceRequest,
+  user?: UserInfo,
+): Promise<void> {
   const { resource: r, namespace, name, subresource, verb } = info;
   const q = req.query as Query;
   const store = ctx.store;
   // The kind's subresource, if the path names one (request-info admits only registered names).
-  const sub: Subresource | undefined = subresource === undefined ? undefined : store.strategyFor(r).subresources[subresource];
+  const sub: Subresource | undefined =
+    subresource === undefined ? undefined : store.strategyFor(r).subresources[subresource];
   const call = (c: Pick<SubresourceCall, 'name' | 'body' | 'options'> & { contentType?: string }): SubresourceCall => ({
     store,
     apply: ctx.apply,
@@ -123,11 +154,16 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
       await store.awaitRevision(resourceVersionParam(q));
       const list = await store.list(r, namespace, sel);
       if (wantsTable(req.headers.accept)) {
-        sendJson(res, 200, renderTable(list.items, r, {
-          includeObject: includeObjectParam(q['includeObject']),
-          resourceVersion: list.metadata.resourceVersion ?? '',
-          now: ctx.now(),
-        }), TABLE_CONTENT_TYPE);
+        sendJson(
+          res,
+          200,
+          renderTable(list.items, r, {
+            includeObject: includeObjectParam(q['includeObject']),
+            resourceVersion: list.metadata.resourceVersion ?? '',
+            now: ctx.now(),
+          }),
+          TABLE_CONTENT_TYPE,
+        );
       } else sendJson(res, 200, list);
       return;
     }
@@ -141,7 +177,12 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
         timeoutSeconds: timeoutSecondsParam(q),
         allowWatchBookmarks: queryBool(q, 'allowWatchBookmarks'),
         render: table
-          ? (obj) => renderTable([obj], r, { includeObject, resourceVersion: obj.metadata.resourceVersion ?? '', now: ctx.now() })
+          ? (obj) =>
+              renderTable([obj], r, {
+                includeObject,
+                resourceVersion: obj.metadata.resourceVersion ?? '',
+                now: ctx.now(),
+              })
           : (obj) => obj,
       };
       if (rv !== undefined) params.resourceVersion = String(rv);
@@ -168,7 +209,10 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
       if (subresource !== undefined) {
         const handler = sub?.create;
         if (handler === undefined) throw methodNotAllowed();
-        reply(res, await handler(call({ name: requireName(name), body: b, options: () => writeOptions(q, 'CreateOptions') })));
+        reply(
+          res,
+          await handler(call({ name: requireName(name), body: b, options: () => writeOptions(q, 'CreateOptions') })),
+        );
         return;
       }
       if (isObject(b) && user !== undefined) store.strategyFor(r).fromRequester?.(b, user);
@@ -187,7 +231,10 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
         return;
       }
       if (subresource !== undefined && sub?.statusWrites !== true) throw methodNotAllowed();
-      const result = await store.update(r, namespace, n, b, { ...opts, ...(subresource !== undefined ? { subresource: 'status' as const } : {}) });
+      const result = await store.update(r, namespace, n, b, {
+        ...opts,
+        ...(subresource !== undefined ? { subresource: 'status' as const } : {}),
+      });
       sendObject(ctx, req, res, r, 200, result.object, result.warnings);
       return;
     }
@@ -206,12 +253,20 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
       if (subresource !== undefined && sub?.statusWrites !== true) throw methodNotAllowed();
       if (contentType === 'application/apply-patch+yaml') {
         const manager = queryString(q, 'fieldManager');
-        if (manager === undefined || manager === '') throw badRequest('PATCH with an apply patch requires a fieldManager');
-        const result = await ctx.apply.apply(r, namespace, n, b, { ...opts, fieldManager: manager, force: queryBool(q, 'force') });
+        if (manager === undefined || manager === '')
+          throw badRequest('PATCH with an apply patch requires a fieldManager');
+        const result = await ctx.apply.apply(r, namespace, n, b, {
+          ...opts,
+          fieldManager: manager,
+          force: queryBool(q, 'force'),
+        });
         sendObject(ctx, req, res, r, result.created ? 201 : 200, result.object, result.warnings);
         return;
       }
-      const result = await store.patch(r, namespace, n, contentType, b, { ...opts, ...(subresource !== undefined ? { subresource: 'status' as const } : {}) });
+      const result = await store.patch(r, namespace, n, contentType, b, {
+        ...opts,
+        ...(subresource !== undefined ? { subresource: 'status' as const } : {}),
+      });
       sendObject(ctx, req, res, r, 200, result.object, result.warnings);
       return;
     }
@@ -229,7 +284,10 @@ export async function handleResource(ctx: HandlerContext, req: Request, res: Res
       return;
     }
     case 'connect':
-      throw new ApiError('BadRequest', `${r.plural}/${subresource ?? ''} needs a streaming upgrade (websocket with v5.channel.k8s.io)`);
+      throw new ApiError(
+        'BadRequest',
+        `${r.plural}/${subresource ?? ''} needs a streaming upgrade (websocket with v5.channel.k8s.io)`,
+      );
   }
 }
 

@@ -12,13 +12,27 @@ import { applyPatch } from '../api/patch/index.js';
 import { apiVersionOf, mustFind, storageKey, type ResourceInfo } from '../api/registry.js';
 import { alreadyExists, ApiError, badRequest, conflict, expired, invalid, notFound } from '../errors/index.js';
 import { isStorageError, type Store, type StoreEvent, type WatchHandle } from '../storage/store.js';
-import { admitPatched, checkDeletePreconditions, checkFields, checkResourceVersion, decodeObject } from './admit-body.js';
+import {
+  admitPatched,
+  checkDeletePreconditions,
+  checkFields,
+  checkResourceVersion,
+  decodeObject,
+} from './admit-body.js';
 import { duplicateFields } from './body.js';
 import { dryRunWrites, type StoreWrites } from './dry-run.js';
 import { isDryRun, parseResourceVersion } from './request-options.js';
 import { awaitRevision } from './freshness.js';
 import type { Strategies } from './registry/types.js';
-import type { ObjectRef, Selectors, UpdateOptions, WatchListener, WatchRequest, WriteOptions, WriteResult } from './rest-types.js';
+import type {
+  ObjectRef,
+  Selectors,
+  UpdateOptions,
+  WatchListener,
+  WatchRequest,
+  WriteOptions,
+  WriteResult,
+} from './rest-types.js';
 import { buildFilter } from './selection.js';
 import { storageToApiError } from './storage-errors.js';
 import { randomSuffix, recordManager, stripVolatile, withType } from './write-meta.js';
@@ -55,7 +69,12 @@ export class RestStore {
     const filter = buildFilter(sel);
     const result = await this.store.list(storageKey(r, namespace));
     const items = result.items.map((i) => withType(r, i.object)).filter(filter);
-    return { kind: r.listKind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(result.revision) }, items };
+    return {
+      kind: r.listKind,
+      apiVersion: apiVersionOf(r),
+      metadata: { resourceVersion: String(result.revision) },
+      items,
+    };
   }
 
   /**
@@ -114,7 +133,12 @@ export class RestStore {
 
   // ---- create ---------------------------------------------------------------------------
 
-  async create(r: ResourceInfo, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+  async create(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    body: unknown,
+    opts: WriteOptions = {},
+  ): Promise<WriteResult> {
     const strategy = this.strategyFor(r);
     const obj = decodeObject(r, namespace, body);
     const warnings = checkFields(r, obj, opts.fieldValidation, opts.duplicateFields ?? duplicateFields(body));
@@ -134,7 +158,8 @@ export class RestStore {
     delete meta.resourceVersion;
     if (opts.fieldManager !== undefined) recordManager(obj, opts.fieldManager, 'Update', this.now());
     // An existing name is AlreadyExists, before any allocation could complain about it.
-    if ((await this.store.get(storageKey(r, meta.namespace, name))) !== undefined) throw alreadyExists(r.plural, r.group, name);
+    if ((await this.store.get(storageKey(r, meta.namespace, name))) !== undefined)
+      throw alreadyExists(r.plural, r.group, name);
     const undo = strategy.beforeCreate?.(obj);
     try {
       const item = await this.writes(opts).create(storageKey(r, meta.namespace, name), obj);
@@ -159,21 +184,33 @@ export class RestStore {
   ): Promise<WriteResult> {
     const incoming = decodeObject(r, namespace, body);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
-      throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
     incoming.metadata.name = name;
     const warnings = checkFields(r, incoming, opts.fieldValidation, duplicateFields(body));
     const expected = incoming.metadata.resourceVersion;
-    const object = await this.guaranteedUpdate(r, { namespace, name }, (current) => {
-      // A uid in the body is a precondition, as Kubernetes' update takes it.
-      const uid = incoming.metadata.uid;
-      if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
-        throw conflict(r.plural, r.group, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
-      }
-      const next = deepCopy(incoming);
-      applyDefaults(next);
-      return opts.subresource === 'status' ? this.strategyFor(r).prepareForStatusUpdate(next, current) : next;
-    }, { ...opts, expectedResourceVersion: expected });
+    const object = await this.guaranteedUpdate(
+      r,
+      { namespace, name },
+      (current) => {
+        // A uid in the body is a precondition, as Kubernetes' update takes it.
+        const uid = incoming.metadata.uid;
+        if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
+          throw conflict(
+            r.plural,
+            r.group,
+            name,
+            `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
+          );
+        }
+        const next = deepCopy(incoming);
+        applyDefaults(next);
+        return opts.subresource === 'status' ? this.strategyFor(r).prepareForStatusUpdate(next, current) : next;
+      },
+      { ...opts, expectedResourceVersion: expected },
+    );
     return { object, warnings };
   }
 
@@ -187,14 +224,24 @@ export class RestStore {
     opts: WriteOptions & { subresource?: 'status' } = {},
   ): Promise<WriteResult> {
     const warnings: string[] = [];
-    const object = await this.guaranteedUpdate(r, { namespace, name }, (current) => {
-      const patched = applyPatch(contentType, deepCopy(current), patchBody, { group: r.group, kind: r.kind });
-      if (!isObject(patched) || !isObject(patched['metadata'])) throw badRequest('the patch produced something that is not an object');
-      const next = patched as KubeObject;
-      admitPatched(r, next, current, { mode: opts.fieldValidation, duplicates: duplicateFields(patchBody), warnings });
-      applyDefaults(next);
-      return opts.subresource === 'status' ? this.strategyFor(r).prepareForStatusUpdate(next, current) : next;
-    }, opts);
+    const object = await this.guaranteedUpdate(
+      r,
+      { namespace, name },
+      (current) => {
+        const patched = applyPatch(contentType, deepCopy(current), patchBody, { group: r.group, kind: r.kind });
+        if (!isObject(patched) || !isObject(patched['metadata']))
+          throw badRequest('the patch produced something that is not an object');
+        const next = patched as KubeObject;
+        admitPatched(r, next, current, {
+          mode: opts.fieldValidation,
+          duplicates: duplicateFields(patchBody),
+          warnings,
+        });
+        applyDefaults(next);
+        return opts.subresource === 'status' ? this.strategyFor(r).prepareForStatusUpdate(next, current) : next;
+      },
+      opts,
+    );
     return { object, warnings };
   }
 
@@ -203,16 +250,26 @@ export class RestStore {
    * validate, compare-and-swap on the read revision. A caller-supplied resourceVersion makes
    * a mismatch a 409 Conflict; without one, conflicts are retried.
    */
-  async guaranteedUpdate(r: ResourceInfo, ref: ObjectRef, mutate: (current: KubeObject) => KubeObject, opts: UpdateOptions = {}): Promise<KubeObject> {
+  async guaranteedUpdate(
+    r: ResourceInfo,
+    ref: ObjectRef,
+    mutate: (current: KubeObject) => KubeObject,
+    opts: UpdateOptions = {},
+  ): Promise<KubeObject> {
     const { name } = ref;
     const { expectedResourceVersion, subresource } = opts;
     const key = storageKey(r, ref.namespace, name);
     const strategy = this.strategyFor(r);
-    if (expectedResourceVersion !== undefined && expectedResourceVersion !== '') checkResourceVersion(expectedResourceVersion);
+    if (expectedResourceVersion !== undefined && expectedResourceVersion !== '')
+      checkResourceVersion(expectedResourceVersion);
     for (let attempt = 0; ; attempt++) {
       const item = await this.store.get(key);
       if (item === undefined) throw notFound(r.plural, r.group, name);
-      if (expectedResourceVersion !== undefined && expectedResourceVersion !== '' && expectedResourceVersion !== String(item.revision)) {
+      if (
+        expectedResourceVersion !== undefined &&
+        expectedResourceVersion !== '' &&
+        expectedResourceVersion !== String(item.revision)
+      ) {
         throw conflict(r.plural, r.group, name);
       }
       const current = item.object;
@@ -221,7 +278,8 @@ export class RestStore {
       strategy.beforeUpdate?.(next, current);
       if (subresource !== 'status') strategy.prepareForUpdate(r, next, current);
       next.metadata.resourceVersion = current.metadata.resourceVersion;
-      if (next.apiVersion === undefined || next.kind === undefined) Object.assign(next, { apiVersion: apiVersionOf(r), kind: r.kind });
+      if (next.apiVersion === undefined || next.kind === undefined)
+        Object.assign(next, { apiVersion: apiVersionOf(r), kind: r.kind });
       const causes = [...strategy.validate(r, next), ...strategy.validateUpdate(r, next, current)];
       if (causes.length > 0) throw invalid(r.kind, r.group, name, causes);
       if (isDeepStrictEqual(stripVolatile(next), stripVolatile(current))) return withType(r, current);
@@ -229,7 +287,11 @@ export class RestStore {
       const writes = this.writes(opts);
       try {
         // An object waiting only for its finalizers goes once the last one is removed.
-        if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0 && !strategy.waitsAfterFinalizers(next)) {
+        if (
+          next.metadata.deletionTimestamp !== undefined &&
+          (next.metadata.finalizers ?? []).length === 0 &&
+          !strategy.waitsAfterFinalizers(next)
+        ) {
           const deleted = await writes.delete(key, item.revision);
           if (!opts.dryRun) strategy.afterDelete?.(deleted.object);
           return withType(r, deleted.object);
@@ -237,7 +299,12 @@ export class RestStore {
         const stored = await writes.update(key, next, item.revision);
         return withType(r, stored.object);
       } catch (err) {
-        if (isStorageError(err, 'Conflict') && (expectedResourceVersion === undefined || expectedResourceVersion === '') && attempt < 20) continue;
+        if (
+          isStorageError(err, 'Conflict') &&
+          (expectedResourceVersion === undefined || expectedResourceVersion === '') &&
+          attempt < 20
+        )
+          continue;
         throw storageToApiError(err, r, name);
       }
     }
@@ -251,7 +318,12 @@ export class RestStore {
    * the garbage collector) waits for them; a namespace waits for the namespace controller.
    * Returns the object and whether it is gone from the store.
    */
-  async delete(r: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ object: KubeObject; deleted: boolean }> {
+  async delete(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): Promise<{ object: KubeObject; deleted: boolean }> {
     const key = storageKey(r, namespace, name);
     const strategy = this.strategyFor(r);
     for (let attempt = 0; ; attempt++) {
@@ -282,7 +354,12 @@ export class RestStore {
     }
   }
 
-  async deleteCollection(r: ResourceInfo, namespace: string | undefined, sel: Selectors, opts: DeleteOptions = {}): Promise<KubeList> {
+  async deleteCollection(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    sel: Selectors,
+    opts: DeleteOptions = {},
+  ): Promise<KubeList> {
     const list = await this.list(r, namespace, sel);
     const items: KubeObject[] = [];
     for (const obj of list.items) {
@@ -300,7 +377,12 @@ export class RestStore {
    * A compare-and-swap loop past the strategy, for a subresource that writes one field
    * itself (namespaces/finalize): step gives the next object and whether it goes instead.
    */
-  async swap(r: ResourceInfo, ref: ObjectRef, step: (current: KubeObject) => { next: KubeObject; remove: boolean }, opts: WriteOptions = {}): Promise<KubeObject> {
+  async swap(
+    r: ResourceInfo,
+    ref: ObjectRef,
+    step: (current: KubeObject) => { next: KubeObject; remove: boolean },
+    opts: WriteOptions = {},
+  ): Promise<KubeObject> {
     const { name } = ref;
     const key = storageKey(r, ref.namespace, name);
     const writes = this.writes(opts);
@@ -330,12 +412,21 @@ export class RestStore {
     const item = await this.store.get(storageKey(NAMESPACES, undefined, name));
     if (item === undefined) throw notFound('namespaces', '', name);
     if (item.object.metadata.deletionTimestamp !== undefined) {
-      throw new ApiError('Forbidden', `unable to create new content in namespace ${name} because it is being terminated`, {
-        name,
-        kind: 'namespaces',
-        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${name} is being terminated`, field: 'metadata.namespace' }],
-      });
+      throw new ApiError(
+        'Forbidden',
+        `unable to create new content in namespace ${name} because it is being terminated`,
+        {
+          name,
+          kind: 'namespaces',
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: `namespace ${name} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
+      );
     }
   }
 }
-

@@ -9,5 +9,6 @@ export function buildFilter(sel: Selectors): (obj: KubeObject) => boolean {
   const labels = sel.labelSelector ? parseLabelSelector(sel.labelSelector) : undefined;
   const fields = sel.fieldSelector ? parseFieldSelector(sel.fieldSelector) : undefined;
   return (obj) =>
-    (labels === undefined || matchesLabels(labels, obj.metadata.labels)) && (fields === undefined || matchesFields(fields, obj));
+    (labels === undefined || matchesLabels(labels, obj.metadata.labels)) &&
+    (fields === undefined || matchesFields(fields, obj));
 }

@@ -31,7 +31,14 @@ import {
 } from './discovery.js';
 import { buildOpenApiV3 } from './openapi.js';
 import { parseResourceRequest } from './request-info.js';
-import { handleResource, queryString, selectors, sendError, sendJson, type HandlerContext } from './resource-handler.js';
+import {
+  handleResource,
+  queryString,
+  selectors,
+  sendError,
+  sendJson,
+  type HandlerContext,
+} from './resource-handler.js';
 import { RestStore } from './rest-store.js';
 import { createStrategies, ensureNamespace } from './registry/index.js';
 import { serveWebSocketWatch } from './watch-transport.js';
@@ -58,14 +65,30 @@ async function ensureKubernetesService(store: RestStore, ip: string, config: Api
     }
   };
   await create(SERVICES, {
-    apiVersion: 'v1', kind: 'Service',
+    apiVersion: 'v1',
+    kind: 'Service',
     metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { type: 'ClusterIP', clusterIP: ip, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: config.securePort }], sessionAffinity: 'None' },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: ip,
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: config.securePort }],
+      sessionAffinity: 'None',
+    },
   });
   await create(ENDPOINTS, {
-    apiVersion: 'v1', kind: 'Endpoints',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: config.advertiseAddress }], ports: [{ name: 'https', port: config.securePort, protocol: 'TCP' }] }],
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: {
+      name: 'kubernetes',
+      namespace: 'default',
+      labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' },
+    },
+    subsets: [
+      {
+        addresses: [{ ip: config.advertiseAddress }],
+        ports: [{ name: 'https', port: config.securePort, protocol: 'TCP' }],
+      },
+    ],
   });
 }
 
@@ -87,7 +110,12 @@ async function ensureClusterInfo(store: RestStore, server: string, caPem: string
   });
   const current = await store.find(CONFIGMAPS, CLUSTER_INFO.namespace, CLUSTER_INFO.name);
   if (current === undefined) {
-    await store.create(CONFIGMAPS, CLUSTER_INFO.namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CLUSTER_INFO.name, namespace: CLUSTER_INFO.namespace }, data: { kubeconfig } });
+    await store.create(CONFIGMAPS, CLUSTER_INFO.namespace, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: CLUSTER_INFO.name, namespace: CLUSTER_INFO.namespace },
+      data: { kubeconfig },
+    });
     return;
   }
   const data = (current['data'] ?? {}) as Record<string, string>;
@@ -109,7 +137,13 @@ export class ApiServer {
   private readonly sqlite: SqliteStore;
   private readonly cache: WatchCache;
 
-  private constructor(server: https.Server, port: number, sqlite: SqliteStore, cache: WatchCache, restStore: RestStore) {
+  private constructor(
+    server: https.Server,
+    port: number,
+    sqlite: SqliteStore,
+    cache: WatchCache,
+    restStore: RestStore,
+  ) {
     this.server = server;
     this.port = port;
     this.sqlite = sqlite;
@@ -118,7 +152,10 @@ export class ApiServer {
   }
 
   static async start(config: ApiServerConfig): Promise<ApiServer> {
-    const sqlite = SqliteStore.open(config.dataDir, { historyRevisions: config.historyRevisions, compactIntervalMs: config.compactionIntervalMs });
+    const sqlite = SqliteStore.open(config.dataDir, {
+      historyRevisions: config.historyRevisions,
+      compactIntervalMs: config.compactionIntervalMs,
+    });
     const cache = await WatchCache.start(sqlite, { capacity: config.historyRevisions });
     const now = (): Date => new Date();
     const services = new ServiceAllocator({ ...DEFAULT_SERVICE_RANGES, cidr: config.serviceClusterIPRange });
@@ -137,7 +174,11 @@ export class ApiServer {
           : undefined,
       ),
       maxBodyBytes: config.maxBodyBytes,
-      watch: { bookmarkIntervalMs: config.bookmarkIntervalMs, maxBufferedBytes: config.watchMaxBufferedBytes, maxTimeoutMs: 60 * 60 * 1000 },
+      watch: {
+        bookmarkIntervalMs: config.bookmarkIntervalMs,
+        maxBufferedBytes: config.watchMaxBufferedBytes,
+        maxTimeoutMs: 60 * 60 * 1000,
+      },
       limits: new RequestLimits(config),
       now,
     };
@@ -206,7 +247,12 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
-  const requests = new Counter({ name: 'apiserver_request_total', help: 'API requests by verb, resource and code', labelNames: ['verb', 'resource', 'code'], registers: [metrics] });
+  const requests = new Counter({
+    name: 'apiserver_request_total',
+    help: 'API requests by verb, resource and code',
+    labelNames: ['verb', 'resource', 'code'],
+    registers: [metrics],
+  });
   const latency = new Histogram({
     name: 'apiserver_request_duration_seconds',
     help: 'API request latency (watches excluded)',
@@ -217,12 +263,16 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (PUBLIC_PATHS.has(req.path)) return next();
-    authn.authenticate(req).then((user) => {
-      res.locals['user'] = user;
-      // Resource paths are authorized once parsed (below); every other path here.
-      if (!req.path.startsWith('/api/v1/') && !/^\/apis\/[^/]+\/[^/]+\//.test(req.path)) authorizeNonResource(user, req.method, req.path);
-      next();
-    }).catch((err: unknown) => sendError(res, toApiError(err)));
+    authn
+      .authenticate(req)
+      .then((user) => {
+        res.locals['user'] = user;
+        // Resource paths are authorized once parsed (below); every other path here.
+        if (!req.path.startsWith('/api/v1/') && !/^\/apis\/[^/]+\/[^/]+\//.test(req.path))
+          authorizeNonResource(user, req.method, req.path);
+        next();
+      })
+      .catch((err: unknown) => sendError(res, toApiError(err)));
   });
 
   // In-flight limits (after authentication, before authorization, as in Kubernetes).
@@ -279,7 +329,11 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
   app.get(/^\/openapi\/v3\/(.+)$/, (req, res, next) => {
     const doc = openapi.documents.get(String(req.params[0] ?? ''));
     if (doc === undefined) return next();
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, immutable', ETag: `"${doc.hash}"` });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'public, immutable',
+      ETag: `"${doc.hash}"`,
+    });
     res.end(doc.body);
   });
 
@@ -305,7 +359,8 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
   // Errors raised by express itself (e.g. a malformed %-escape in a routed path) as a Status.
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
+    const status =
+      typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
     const message = err instanceof Error ? err.message : String(err);
     sendError(res, status >= 400 && status < 500 ? new ApiError('BadRequest', message) : toApiError(err));
   });
@@ -322,8 +377,11 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: 
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     const refuse = (err: ApiError): void => {
       const body = JSON.stringify(err.toStatus());
-      const retry = err.details?.retryAfterSeconds !== undefined ? `Retry-After: ${err.details.retryAfterSeconds}\r\n` : '';
-      socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}Connection: close\r\n\r\n${body}`);
+      const retry =
+        err.details?.retryAfterSeconds !== undefined ? `Retry-After: ${err.details.retryAfterSeconds}\r\n` : '';
+      socket.end(
+        `HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}Connection: close\r\n\r\n${body}`,
+      );
     };
     const handle = async (): Promise<void> => {
       // ws answers a malformed handshake in plain text; answer it with a Status instead.
@@ -338,13 +396,18 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: 
       const info = parseResourceRequest('GET', url.pathname, query);
       if (info !== undefined) await authorize(user, info, podNode);
       else authorizeNonResource(user, 'GET', url.pathname);
-      if (info !== undefined && (info.subresource === 'exec' || info.subresource === 'attach') && info.name !== undefined) {
+      if (
+        info !== undefined &&
+        (info.subresource === 'exec' || info.subresource === 'attach') &&
+        info.name !== undefined
+      ) {
         ctx.kubelets
           .upgrade(req, socket, head, info.namespace ?? '', info.name, info.subresource, url.searchParams)
           .catch((err: unknown) => refuse(toApiError(err)));
         return;
       }
-      if (info === undefined || info.verb !== 'watch') throw new ApiError('BadRequest', 'websocket upgrades are served for watches, exec and attach only');
+      if (info === undefined || info.verb !== 'watch')
+        throw new ApiError('BadRequest', 'websocket upgrades are served for watches, exec and attach only');
       const rv = resourceVersionParam(query);
       const params = {
         ...selectors(query),

@@ -11,7 +11,6 @@ import { intToIp, ipToInt } from '../api/cidr.js';
 
 type Obj = Record<string, unknown>;
 
-
 export interface ServiceRanges {
   cidr: string;
   nodePortMin: number;
@@ -46,7 +45,8 @@ export class ServiceAllocator {
     const spec = (svc['spec'] ?? {}) as Obj;
     const ip = spec['clusterIP'];
     if (typeof ip === 'string' && ip !== '' && ip !== 'None') this.ips.add(ipToInt(ip));
-    for (const p of ((spec['ports'] ?? []) as Obj[]).filter(isObject)) if (typeof p['nodePort'] === 'number') this.ports.add(p['nodePort']);
+    for (const p of ((spec['ports'] ?? []) as Obj[]).filter(isObject))
+      if (typeof p['nodePort'] === 'number') this.ports.add(p['nodePort']);
   }
 
   private inRange(n: number): boolean {
@@ -71,14 +71,28 @@ export class ServiceAllocator {
       } else if (typeof wanted === 'string' && wanted !== '') {
         const n = ipToInt(wanted);
         if (!/^\d+\.\d+\.\d+\.\d+$/.test(wanted) || !this.inRange(n)) {
-          throw invalid('Service', '', name, [{ reason: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: ["${wanted}"]: failed to allocate IP ${wanted}: the provided IP (${wanted}) is not in the valid range. The range of valid IPs is ${this.ranges.cidr}` }]);
+          throw invalid('Service', '', name, [
+            {
+              reason: 'FieldValueInvalid',
+              field: 'spec.clusterIPs',
+              message: `Invalid value: ["${wanted}"]: failed to allocate IP ${wanted}: the provided IP (${wanted}) is not in the valid range. The range of valid IPs is ${this.ranges.cidr}`,
+            },
+          ]);
         }
-        if (this.ips.has(n)) throw invalid('Service', '', name, [{ reason: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: ["${wanted}"]: failed to allocate IP ${wanted}: provided IP is already allocated` }]);
+        if (this.ips.has(n))
+          throw invalid('Service', '', name, [
+            {
+              reason: 'FieldValueInvalid',
+              field: 'spec.clusterIPs',
+              message: `Invalid value: ["${wanted}"]: failed to allocate IP ${wanted}: provided IP is already allocated`,
+            },
+          ]);
         this.ips.add(n);
         taken.ip = n;
         spec['clusterIPs'] = [wanted];
       } else {
-        if (this.ips.size >= this.size - 3) throw new ApiError('InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
+        if (this.ips.size >= this.size - 3)
+          throw new ApiError('InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
         let n: number;
         // Random probing, skipping the range's first two addresses (network, kubernetes).
         do n = this.base + 2 + randomInt(this.size - 3);
@@ -95,7 +109,13 @@ export class ServiceAllocator {
         if (typeof wanted === 'number' && wanted !== 0) {
           if (this.ports.has(wanted)) {
             release();
-            throw invalid('Service', '', name, [{ reason: 'FieldValueInvalid', field: 'spec.ports[].nodePort', message: `Invalid value: ${wanted}: provided port is already allocated` }]);
+            throw invalid('Service', '', name, [
+              {
+                reason: 'FieldValueInvalid',
+                field: 'spec.ports[].nodePort',
+                message: `Invalid value: ${wanted}: provided port is already allocated`,
+              },
+            ]);
           }
           this.ports.add(wanted);
           taken.ports.push(wanted);
@@ -122,7 +142,8 @@ export class ServiceAllocator {
     const spec = (svc['spec'] ?? {}) as Obj;
     const ip = spec['clusterIP'];
     if (typeof ip === 'string' && ip !== '' && ip !== 'None') this.ips.delete(ipToInt(ip));
-    for (const p of ((spec['ports'] ?? []) as Obj[]).filter(isObject)) if (typeof p['nodePort'] === 'number') this.ports.delete(p['nodePort']);
+    for (const p of ((spec['ports'] ?? []) as Obj[]).filter(isObject))
+      if (typeof p['nodePort'] === 'number') this.ports.delete(p['nodePort']);
   }
 
   /** Keeps a Service's clusterIP across updates that leave it out (as Kubernetes does). */

@@ -48,10 +48,19 @@ interface Sink {
 const OVERFLOW_GRACE_MS = 5000;
 
 function overflowed(limit: number): ApiError {
-  return new ApiError('Expired', `the watch was closed: its client did not read ${limit} bytes of events in time; re-list and watch again`);
+  return new ApiError(
+    'Expired',
+    `the watch was closed: its client did not read ${limit} bytes of events in time; re-list and watch again`,
+  );
 }
 
-async function runWatch(store: RestStore, r: ResourceInfo, p: WatchParams, settings: WatchSettings, sink: Sink): Promise<void> {
+async function runWatch(
+  store: RestStore,
+  r: ResourceInfo,
+  p: WatchParams,
+  settings: WatchSettings,
+  sink: Sink,
+): Promise<void> {
   let handle: WatchHandle | undefined;
   let closed = false;
   let lastRv = p.resourceVersion ?? '0';
@@ -104,7 +113,10 @@ async function runWatch(store: RestStore, r: ResourceInfo, p: WatchParams, setti
       },
     );
   } catch (err) {
-    const status = err instanceof ApiError ? err.toStatus() : new ApiError('InternalError', `Internal error occurred: ${String(err)}`).toStatus();
+    const status =
+      err instanceof ApiError
+        ? err.toStatus()
+        : new ApiError('InternalError', `Internal error occurred: ${String(err)}`).toStatus();
     emit('ERROR', status);
     finish();
     return;
@@ -115,7 +127,10 @@ async function runWatch(store: RestStore, r: ResourceInfo, p: WatchParams, setti
     return;
   }
   // Node fires a timer longer than 2^31-1 ms at once: a huge timeoutSeconds means "the longest we can".
-  const timeoutMs = Math.min(p.timeoutSeconds !== undefined && p.timeoutSeconds > 0 ? p.timeoutSeconds * 1000 : settings.maxTimeoutMs, MAX_TIMER_MS);
+  const timeoutMs = Math.min(
+    p.timeoutSeconds !== undefined && p.timeoutSeconds > 0 ? p.timeoutSeconds * 1000 : settings.maxTimeoutMs,
+    MAX_TIMER_MS,
+  );
   timers.push(setTimeout(finish, timeoutMs));
   if (p.allowWatchBookmarks) {
     const tick = (): void => {
@@ -127,8 +142,18 @@ async function runWatch(store: RestStore, r: ResourceInfo, p: WatchParams, setti
 }
 
 /** Chunked HTTP: `{"type":…,"object":…}\n` per event. */
-export function serveHttpWatch(store: RestStore, r: ResourceInfo, p: WatchParams, settings: WatchSettings, res: ServerResponse): Promise<void> {
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+export function serveHttpWatch(
+  store: RestStore,
+  r: ResourceInfo,
+  p: WatchParams,
+  settings: WatchSettings,
+  res: ServerResponse,
+): Promise<void> {
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
   res.flushHeaders();
   const sink: Sink = {
     send: (line) => {
@@ -146,7 +171,13 @@ export function serveHttpWatch(store: RestStore, r: ResourceInfo, p: WatchParams
 }
 
 /** Websocket: one JSON event per text message. */
-export function serveWebSocketWatch(store: RestStore, r: ResourceInfo, p: WatchParams, settings: WatchSettings, ws: WebSocket): Promise<void> {
+export function serveWebSocketWatch(
+  store: RestStore,
+  r: ResourceInfo,
+  p: WatchParams,
+  settings: WatchSettings,
+  ws: WebSocket,
+): Promise<void> {
   const sink: Sink = {
     send: (line) => ws.send(line.trimEnd()),
     buffered: () => ws.bufferedAmount,

@@ -29,11 +29,30 @@ export function randomSuffix(): string {
 }
 
 /** Records who wrote an object, as Kubernetes' managedFields (manager, operation, time). */
-export function recordManager(obj: KubeObject, manager: string, operation: 'Update' | 'Apply', now: Date, subresource?: string): void {
+export function recordManager(
+  obj: KubeObject,
+  manager: string,
+  operation: 'Update' | 'Apply',
+  now: Date,
+  subresource?: string,
+): void {
   const entries = (obj.metadata.managedFields ?? []).filter(
-    (e) => !(isObject(e) && e['manager'] === manager && e['operation'] === operation && (e['subresource'] ?? undefined) === subresource),
+    (e) =>
+      !(
+        isObject(e) &&
+        e['manager'] === manager &&
+        e['operation'] === operation &&
+        (e['subresource'] ?? undefined) === subresource
+      ),
   );
-  const entry: Record<string, unknown> = { manager, operation, apiVersion: obj.apiVersion, time: rfc3339(now), fieldsType: 'FieldsV1', fieldsV1: {} };
+  const entry: Record<string, unknown> = {
+    manager,
+    operation,
+    apiVersion: obj.apiVersion,
+    time: rfc3339(now),
+    fieldsType: 'FieldsV1',
+    fieldsV1: {},
+  };
   if (subresource !== undefined && subresource !== 'binding') entry['subresource'] = subresource;
   entries.push(entry);
   obj.metadata.managedFields = entries;

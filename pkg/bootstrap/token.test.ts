@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bootstrapTokenSecret, generateBootstrapToken, isExpired, parseBootstrapTokenSecret, signDetached, verifyDetached } from './token.js';
+import {
+  bootstrapTokenSecret,
+  generateBootstrapToken,
+  isExpired,
+  parseBootstrapTokenSecret,
+  signDetached,
+  verifyDetached,
+} from './token.js';
 
 test('a generated token round-trips through its Secret, with expiry', () => {
   const { id, secret, token } = generateBootstrapToken();
@@ -19,8 +26,14 @@ test('a generated token round-trips through its Secret, with expiry', () => {
 test('a Secret with another name, type or a malformed token is not a bootstrap token', () => {
   const s = bootstrapTokenSecret('abcdef', '0123456789abcdef', { ttlSeconds: 0 });
   assert.equal(parseBootstrapTokenSecret({ ...s, type: 'Opaque' }), undefined);
-  assert.equal(parseBootstrapTokenSecret({ ...s, metadata: { ...s.metadata, name: 'bootstrap-token-zzzzzz' } }), undefined);
-  assert.equal(parseBootstrapTokenSecret(bootstrapTokenSecret('ABCDEF', '0123456789abcdef', { ttlSeconds: 0 })), undefined);
+  assert.equal(
+    parseBootstrapTokenSecret({ ...s, metadata: { ...s.metadata, name: 'bootstrap-token-zzzzzz' } }),
+    undefined,
+  );
+  assert.equal(
+    parseBootstrapTokenSecret(bootstrapTokenSecret('ABCDEF', '0123456789abcdef', { ttlSeconds: 0 })),
+    undefined,
+  );
   assert.equal(parseBootstrapTokenSecret({ ...s, data: { 'token-id': 42, 'token-secret': null } }), undefined);
   assert.equal(parseBootstrapTokenSecret({ ...s, data: 'not a map' }), undefined);
 });

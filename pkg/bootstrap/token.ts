@@ -53,8 +53,19 @@ export function parseBootstrapTokenSecret(obj: KubeObject): BootstrapToken | und
   const usages: BootstrapToken['usages'] = [];
   if (field(data, 'usage-bootstrap-authentication') === 'true') usages.push('authentication');
   if (field(data, 'usage-bootstrap-signing') === 'true') usages.push('signing');
-  const groups = (field(data, 'auth-extra-groups') ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
-  return { id, secret, usages, expiration, extraGroups: groups, description: field(data, 'description') ?? '', deleting: obj.metadata.deletionTimestamp !== undefined };
+  const groups = (field(data, 'auth-extra-groups') ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter((g) => g !== '');
+  return {
+    id,
+    secret,
+    usages,
+    expiration,
+    extraGroups: groups,
+    description: field(data, 'description') ?? '',
+    deleting: obj.metadata.deletionTimestamp !== undefined,
+  };
 }
 
 export function isExpired(token: BootstrapToken, now: Date): boolean {
@@ -75,7 +86,11 @@ export function generateBootstrapToken(): { id: string; secret: string; token: s
 }
 
 /** The Secret that stores a token (ttlSeconds 0 = never expires). */
-export function bootstrapTokenSecret(id: string, secret: string, opts: { ttlSeconds: number; description?: string; now?: Date }): KubeObject {
+export function bootstrapTokenSecret(
+  id: string,
+  secret: string,
+  opts: { ttlSeconds: number; description?: string; now?: Date },
+): KubeObject {
   const b64 = (s: string): string => Buffer.from(s).toString('base64');
   const data: Record<string, string> = {
     'token-id': b64(id),
@@ -101,18 +116,29 @@ export function bootstrapTokenSecret(id: string, secret: string, opts: { ttlSeco
 /** Detached compact JWS (`header..signature`) over `content`, keyed by the whole token. */
 export async function signDetached(content: string, tokenId: string, tokenSecret: string): Promise<string> {
   const key = new TextEncoder().encode(`${tokenId}.${tokenSecret}`);
-  const jws = await new CompactSign(new TextEncoder().encode(content)).setProtectedHeader({ alg: 'HS256', kid: tokenId }).sign(key);
+  const jws = await new CompactSign(new TextEncoder().encode(content))
+    .setProtectedHeader({ alg: 'HS256', kid: tokenId })
+    .sign(key);
   const [header, , signature] = jws.split('.');
   return `${header}..${signature}`;
 }
 
 /** Whether a detached JWS made by signDetached verifies for this content and token. */
-export async function verifyDetached(detached: string, content: string, tokenId: string, tokenSecret: string): Promise<boolean> {
+export async function verifyDetached(
+  detached: string,
+  content: string,
+  tokenId: string,
+  tokenSecret: string,
+): Promise<boolean> {
   const [header, empty, signature] = detached.split('.');
   if (header === undefined || empty !== '' || signature === undefined) return false;
   const payload = Buffer.from(content).toString('base64url');
   try {
-    const { protectedHeader } = await compactVerify(`${header}.${payload}.${signature}`, new TextEncoder().encode(`${tokenId}.${tokenSecret}`), { algorithms: ['HS256'] });
+    const { protectedHeader } = await compactVerify(
+      `${header}.${payload}.${signature}`,
+      new TextEncoder().encode(`${tokenId}.${tokenSecret}`),
+      { algorithms: ['HS256'] },
+    );
     return protectedHeader.kid === undefined || protectedHeader.kid === tokenId;
   } catch {
     return false;

@@ -98,7 +98,9 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .option('--force', 'delete immediately (grace period 0)')
     .addOption(new Option('--wait <bool>', 'wait for the objects to be gone').default('true'))
     .option('--timeout <seconds>', 'how long to wait (0: forever)', (v) => Number(v), 0)
-    .action((args: string[], flags) => runDelete(ctxOf(), args, { ...flags, wait: flags.wait !== 'false', timeoutSeconds: flags.timeout }));
+    .action((args: string[], flags) =>
+      runDelete(ctxOf(), args, { ...flags, wait: flags.wait !== 'false', timeoutSeconds: flags.timeout }),
+    );
 
   program
     .command('scale')

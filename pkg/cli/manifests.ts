@@ -67,12 +67,19 @@ function parseSource(source: string, text: string): Manifest[] {
       value = yaml.load(doc.text, { schema: yaml.JSON_SCHEMA, filename: source });
     } catch (err) {
       // js-yaml may leave mark and reason unset although its types say otherwise.
-      if (err instanceof yaml.YAMLException) throw new ManifestError(source, number, doc.line + (err.mark?.line ?? 0), `invalid YAML: ${err.reason ?? err.message}`);
+      if (err instanceof yaml.YAMLException)
+        throw new ManifestError(
+          source,
+          number,
+          doc.line + (err.mark?.line ?? 0),
+          `invalid YAML: ${err.reason ?? err.message}`,
+        );
       throw new ManifestError(source, number, doc.line, `invalid YAML: ${errorMessage(err)}`);
     }
     if (value === null || value === undefined) return;
     // A `kind: List` holds several objects.
-    const objects = isObject(value) && value['kind'] === 'List' && Array.isArray(value['items']) ? value['items'] : [value];
+    const objects =
+      isObject(value) && value['kind'] === 'List' && Array.isArray(value['items']) ? value['items'] : [value];
     for (const obj of objects) out.push(checkManifest(source, number, doc.line, obj));
   });
   return out;
@@ -91,7 +98,8 @@ function checkManifest(source: string, document: number, line: number, value: un
   if (resource === undefined) return fail(`no matches for kind "${kind}" in version "${apiVersion}"`);
   if (!isObject(value['metadata'])) return fail('metadata not set');
   const name = value['metadata']['name'];
-  if ((typeof name !== 'string' || name === '') && typeof value['metadata']['generateName'] !== 'string') return fail('metadata.name not set');
+  if ((typeof name !== 'string' || name === '') && typeof value['metadata']['generateName'] !== 'string')
+    return fail('metadata.name not set');
   const obj = value as KubeObject;
   const causes = checkTypes(obj);
   if (causes.length > 0) {

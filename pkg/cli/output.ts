@@ -10,7 +10,12 @@ export function formatColumns(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd((widths[i] ?? 0) + 3))).join('').trimEnd())
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd((widths[i] ?? 0) + 3)))
+        .join('')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
@@ -32,7 +37,10 @@ export type OutputFormat = 'yaml' | 'json' | 'name';
 export function renderObjects(objects: KubeObject[], format: OutputFormat, asList: boolean): string {
   const shown = objects.map(forDisplay);
   if (format === 'name') return shown.map(nameOf).join('\n') + (shown.length > 0 ? '\n' : '');
-  const value = asList || shown.length !== 1 ? { apiVersion: 'v1', items: shown, kind: 'List', metadata: { resourceVersion: '' } } : shown[0];
+  const value =
+    asList || shown.length !== 1
+      ? { apiVersion: 'v1', items: shown, kind: 'List', metadata: { resourceVersion: '' } }
+      : shown[0];
   return format === 'json' ? JSON.stringify(value, null, 4) + '\n' : toYaml(value);
 }
 

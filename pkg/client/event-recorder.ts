@@ -37,26 +37,43 @@ export class EventRecorder {
     const prior = this.seen.get(key);
     if (prior !== undefined) {
       prior.count++;
-      await this.client.patch(EVENTS, prior.name, 'merge', { count: prior.count, lastTimestamp: now }, { namespace: prior.namespace });
+      await this.client.patch(
+        EVENTS,
+        prior.name,
+        'merge',
+        { count: prior.count, lastTimestamp: now },
+        { namespace: prior.namespace },
+      );
       return;
     }
     const name = `${obj.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
     this.seen.set(key, { name, namespace, count: 1 });
     if (this.seen.size > 5000) this.seen.delete(this.seen.keys().next().value ?? '');
-    await this.client.create(EVENTS, {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name, namespace },
-      involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion },
-      reason,
-      message,
-      type,
-      count: 1,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      source: { component: this.component, ...(this.host ? { host: this.host } : {}) },
-      reportingComponent: this.component,
-      reportingInstance: this.host ?? '',
-    }, { namespace });
+    await this.client.create(
+      EVENTS,
+      {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace },
+        involvedObject: {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          name: obj.metadata.name,
+          namespace: obj.metadata.namespace,
+          uid: obj.metadata.uid,
+          resourceVersion: obj.metadata.resourceVersion,
+        },
+        reason,
+        message,
+        type,
+        count: 1,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        source: { component: this.component, ...(this.host ? { host: this.host } : {}) },
+        reportingComponent: this.component,
+        reportingInstance: this.host ?? '',
+      },
+      { namespace },
+    );
   }
 }

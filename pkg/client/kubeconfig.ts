@@ -25,7 +25,9 @@ interface Named {
 }
 
 function named(list: unknown, name: string, what: string, path: string): Record<string, unknown> {
-  const entries = Array.isArray(list) ? (list.filter((e) => isObject(e) && typeof e['name'] === 'string') as Named[]) : [];
+  const entries = Array.isArray(list)
+    ? (list.filter((e) => isObject(e) && typeof e['name'] === 'string') as Named[])
+    : [];
   const found = entries.find((e) => e.name === name);
   const body = found?.[what];
   if (!isObject(body)) throw new Error(`kubeconfig ${path}: no ${what} named "${name}"`);
@@ -74,7 +76,8 @@ export function loadKubeconfig(opts: { path?: string; context?: string } = {}): 
   const user = userName !== '' ? named(doc['users'], userName, 'user', path) : {};
   const base = dirname(path);
   const server = cluster['server'];
-  if (typeof server !== 'string' || server === '') throw new Error(`kubeconfig ${path}: cluster "${clusterName}" has no server`);
+  if (typeof server !== 'string' || server === '')
+    throw new Error(`kubeconfig ${path}: cluster "${clusterName}" has no server`);
   const token = typeof user['token'] === 'string' ? user['token'] : undefined;
   return {
     server: server.replace(/\/+$/, ''),
@@ -82,7 +85,8 @@ export function loadKubeconfig(opts: { path?: string; context?: string } = {}): 
     certPem: material(user, 'client-certificate-data', 'client-certificate', base),
     keyPem: material(user, 'client-key-data', 'client-key', base),
     token,
-    namespace: typeof context['namespace'] === 'string' && context['namespace'] !== '' ? context['namespace'] : 'default',
+    namespace:
+      typeof context['namespace'] === 'string' && context['namespace'] !== '' ? context['namespace'] : 'default',
     userName,
   };
 }

@@ -40,7 +40,10 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
 }
 
 export class LeaderElector implements Campaigner {
-  constructor(private readonly client: RestClient, readonly config: LeaderElectionConfig) {}
+  constructor(
+    private readonly client: RestClient,
+    readonly config: LeaderElectionConfig,
+  ) {}
 
   /** One attempt to acquire or renew; true when we hold the lease afterwards. */
   async tryAcquireOrRenew(): Promise<boolean> {
@@ -54,12 +57,22 @@ export class LeaderElector implements Campaigner {
     }
     if (lease === undefined) {
       try {
-        await this.client.create(LEASES, {
-          apiVersion: 'coordination.k8s.io/v1',
-          kind: 'Lease',
-          metadata: { name: c.name, namespace: c.namespace },
-          spec: { holderIdentity: c.identity, leaseDurationSeconds: c.leaseDurationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
-        }, { namespace: c.namespace });
+        await this.client.create(
+          LEASES,
+          {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: c.name, namespace: c.namespace },
+            spec: {
+              holderIdentity: c.identity,
+              leaseDurationSeconds: c.leaseDurationSeconds,
+              acquireTime: microTime(now),
+              renewTime: microTime(now),
+              leaseTransitions: 0,
+            },
+          },
+          { namespace: c.namespace },
+        );
         return true;
       } catch (err) {
         if (isAlreadyExists(err)) return false;
@@ -128,7 +141,11 @@ export interface LeaderElectionFlags {
 }
 
 /** The elector's config for lease kube-system/`name`, or undefined when --leader-elect=false. */
-export function leaderElectionConfig(flags: LeaderElectionFlags, name: string, identity: string): LeaderElectionConfig | undefined {
+export function leaderElectionConfig(
+  flags: LeaderElectionFlags,
+  name: string,
+  identity: string,
+): LeaderElectionConfig | undefined {
   if (flags.leaderElect === 'false') return undefined;
   return {
     namespace: 'kube-system',

@@ -98,7 +98,11 @@ export class RestClient {
   }
 
   /** `wss://host:port/path?query` for a path on this server. */
-  url(path: string, query: Record<string, string | number | boolean | undefined> = {}, scheme: 'https' | 'wss' = 'https'): string {
+  url(
+    path: string,
+    query: Record<string, string | number | boolean | undefined> = {},
+    scheme: 'https' | 'wss' = 'https',
+  ): string {
     const u = new URL(path, this.base);
     u.protocol = scheme === 'wss' ? 'wss:' : 'https:';
     for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, String(v));
@@ -108,19 +112,36 @@ export class RestClient {
   request(req: RawRequest): Promise<RawResponse> {
     const url = new URL(this.url(req.path, req.query ?? {}));
     let payload: Buffer | undefined;
-    if (req.body !== undefined) payload = Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
-    const headers: Record<string, string> = { Accept: req.accept ?? 'application/json', 'User-Agent': 'coxswain/0.1', ...this.authHeaders() };
+    if (req.body !== undefined)
+      payload = Buffer.isBuffer(req.body)
+        ? req.body
+        : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+    const headers: Record<string, string> = {
+      Accept: req.accept ?? 'application/json',
+      'User-Agent': 'coxswain/0.1',
+      ...this.authHeaders(),
+    };
     if (payload !== undefined) {
       headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
     return new Promise((resolve, reject) => {
       const r = https.request(
-        { method: req.method, host: url.hostname, port: url.port, path: url.pathname + url.search, headers, agent: this.agent, timeout: req.timeoutMs ?? 60_000 },
+        {
+          method: req.method,
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          headers,
+          agent: this.agent,
+          timeout: req.timeoutMs ?? 60_000,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
           res.on('error', (err) => reject(this.networkError(err)));
         },
       );
@@ -135,7 +156,14 @@ export class RestClient {
     const url = new URL(this.url(req.path, req.query ?? {}));
     return new Promise((resolve, reject) => {
       const r = https.request(
-        { method: req.method, host: url.hostname, port: url.port, path: url.pathname + url.search, headers: { Accept: req.accept ?? '*/*', ...this.authHeaders() }, agent: this.agent },
+        {
+          method: req.method,
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          headers: { Accept: req.accept ?? '*/*', ...this.authHeaders() },
+          agent: this.agent,
+        },
         (res) => {
           const code = res.statusCode ?? 0;
           if (code >= 200 && code < 300) return resolve(res);
@@ -172,16 +200,37 @@ export class RestClient {
     return this.requestJson({
       method: 'GET',
       path: resourcePath(r, opts.namespace),
-      query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, resourceVersion: opts.resourceVersion },
+      query: {
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+        limit: opts.limit,
+        resourceVersion: opts.resourceVersion,
+      },
     });
   }
 
   create<T extends KubeObject>(r: Resource<T>, obj: unknown, opts: WriteOptions = {}): Promise<T> {
-    return this.requestJson({ method: 'POST', path: resourcePath(r, namespaceOf(r, obj, opts)), query: writeQuery(opts), body: withTypeMeta(r, obj) });
+    return this.requestJson({
+      method: 'POST',
+      path: resourcePath(r, namespaceOf(r, obj, opts)),
+      query: writeQuery(opts),
+      body: withTypeMeta(r, obj),
+    });
   }
 
-  createSubresource(r: ResourceInfo, name: string, subresource: string, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
-    return this.requestJson({ method: 'POST', path: resourcePath(r, opts.namespace, name, subresource), query: writeQuery(opts), body });
+  createSubresource(
+    r: ResourceInfo,
+    name: string,
+    subresource: string,
+    body: unknown,
+    opts: WriteOptions = {},
+  ): Promise<KubeObject> {
+    return this.requestJson({
+      method: 'POST',
+      path: resourcePath(r, opts.namespace, name, subresource),
+      query: writeQuery(opts),
+      body,
+    });
   }
 
   update<T extends KubeObject>(r: Resource<T>, obj: T, opts: WriteOptions = {}): Promise<T> {
@@ -197,7 +246,13 @@ export class RestClient {
     return this.update(r, obj, { ...opts, subresource: 'status' });
   }
 
-  patch<T extends KubeObject>(r: Resource<T>, name: string, type: PatchType, body: unknown, opts: PatchOptions = {}): Promise<T> {
+  patch<T extends KubeObject>(
+    r: Resource<T>,
+    name: string,
+    type: PatchType,
+    body: unknown,
+    opts: PatchOptions = {},
+  ): Promise<T> {
     return this.requestJson({
       method: 'PATCH',
       path: resourcePath(r, opts.namespace, name, opts.subresource),
@@ -229,7 +284,11 @@ function namespaceOf(r: ResourceInfo, obj: unknown, opts: Scoped): string | unde
 }
 
 function writeQuery(opts: WriteOptions): Record<string, string | undefined> {
-  return { fieldManager: opts.fieldManager, fieldValidation: opts.fieldValidation, dryRun: opts.dryRun ? 'All' : undefined };
+  return {
+    fieldManager: opts.fieldManager,
+    fieldValidation: opts.fieldValidation,
+    dryRun: opts.dryRun ? 'All' : undefined,
+  };
 }
 
 /** An ApiError from a failed response: its Status body when there is one. */
@@ -242,7 +301,12 @@ export function toError(code: number, text: string): ApiError {
   }
   const reason = reasonForCode(code);
   const snippet = text.trim().slice(0, 200);
-  return new ApiError(reason, `the server responded with HTTP ${code}${snippet ? `: ${snippet}` : ''}`, undefined, code);
+  return new ApiError(
+    reason,
+    `the server responded with HTTP ${code}${snippet ? `: ${snippet}` : ''}`,
+    undefined,
+    code,
+  );
 }
 
 /** The apiserver refuses objects without apiVersion and kind (as Kubernetes): typed clients always send them. */

@@ -29,7 +29,12 @@ export interface WatchStreamHandle {
   stop(): void;
 }
 
-export function watchStream<T extends KubeObject>(client: RestClient, r: Resource<T>, opts: WatchStreamOptions, handlers: WatchStreamHandlers<T>): WatchStreamHandle {
+export function watchStream<T extends KubeObject>(
+  client: RestClient,
+  r: Resource<T>,
+  opts: WatchStreamOptions,
+  handlers: WatchStreamHandlers<T>,
+): WatchStreamHandle {
   const url = client.url(
     resourcePath(r, opts.namespace),
     {
@@ -42,7 +47,12 @@ export function watchStream<T extends KubeObject>(client: RestClient, r: Resourc
     },
     'wss',
   );
-  const ws = new WebSocket(url, { ...client.tlsOptions(), headers: client.authHeaders(), perMessageDeflate: false, handshakeTimeout: 30_000 });
+  const ws = new WebSocket(url, {
+    ...client.tlsOptions(),
+    headers: client.authHeaders(),
+    perMessageDeflate: false,
+    handshakeTimeout: 30_000,
+  });
   let closed = false;
   const finish = (err?: Error): void => {
     if (closed) return;
@@ -116,7 +126,12 @@ export class Reflector<T extends KubeObject = KubeObject> {
   private readonly handlers: ReflectorHandlers<T>;
   private lastRv = '';
 
-  constructor(client: RestClient, resource: Resource<T>, selectors: ReflectorSelectors, handlers: ReflectorHandlers<T>) {
+  constructor(
+    client: RestClient,
+    resource: Resource<T>,
+    selectors: ReflectorSelectors,
+    handlers: ReflectorHandlers<T>,
+  ) {
     this.client = client;
     this.resource = resource;
     this.selectors = selectors;
@@ -143,7 +158,10 @@ export class Reflector<T extends KubeObject = KubeObject> {
         });
         this.lastRv = list.metadata.resourceVersion ?? '0';
         const kind = this.resource.kind;
-        this.handlers.onList(list.items.map((o) => (o.kind ? o : { ...o, kind, apiVersion: list.apiVersion })), this.lastRv);
+        this.handlers.onList(
+          list.items.map((o) => (o.kind ? o : { ...o, kind, apiVersion: list.apiVersion })),
+          this.lastRv,
+        );
         backoff = MIN_BACKOFF_MS;
       } catch {
         await sleep(jittered(), signal);

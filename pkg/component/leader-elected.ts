@@ -29,7 +29,11 @@ export interface LeaderElectedOptions {
  * `lead` with a signal of its own; when the lease is lost (or the loops end by themselves)
  * abort that term, wait for its loops to stop, and campaign again.
  */
-export async function runLeaderElected(elector: Campaigner, signal: AbortSignal, opts: LeaderElectedOptions): Promise<void> {
+export async function runLeaderElected(
+  elector: Campaigner,
+  signal: AbortSignal,
+  opts: LeaderElectedOptions,
+): Promise<void> {
   const { identity, retryPeriodMs } = elector.config;
   const log = opts.log.with({ identity });
   while (!signal.aborted) {
@@ -45,7 +49,8 @@ export async function runLeaderElected(elector: Campaigner, signal: AbortSignal,
       .then(
         () => undefined,
         (err: unknown) => {
-          if (!term.signal.aborted) log.error(`the leader's loops failed: ${err instanceof Error ? err.message : String(err)}`);
+          if (!term.signal.aborted)
+            log.error(`the leader's loops failed: ${err instanceof Error ? err.message : String(err)}`);
         },
       )
       .finally(() => {

@@ -4,13 +4,18 @@ import { createLogger, type LoggerOptions } from './log.js';
 
 function capture(opts: LoggerOptions = {}): { lines: string[]; opts: LoggerOptions } {
   const lines: string[] = [];
-  return { lines, opts: { now: () => new Date('2026-01-02T03:04:05.678Z'), write: (l) => void lines.push(l), ...opts } };
+  return {
+    lines,
+    opts: { now: () => new Date('2026-01-02T03:04:05.678Z'), write: (l) => void lines.push(l), ...opts },
+  };
 }
 
 test('one line per entry: time, level, message, then key=value fields', () => {
   const { lines, opts } = capture();
   createLogger(opts).info('namespace finalized', { controller: 'namespace', key: 'demo', left: 0 });
-  assert.deepEqual(lines, ['2026-01-02T03:04:05.678Z info  namespace finalized controller=namespace key=demo left=0\n']);
+  assert.deepEqual(lines, [
+    '2026-01-02T03:04:05.678Z info  namespace finalized controller=namespace key=demo left=0\n',
+  ]);
 });
 
 test('with() adds context to every entry; later fields win; undefined fields are left out', () => {
@@ -24,7 +29,10 @@ test('values with spaces, quotes, "=" or nothing are quoted; a newline in the me
   const { lines, opts } = capture();
   createLogger(opts).error('bad\nINFO forged', { err: 'no route to host', eq: 'a=b', empty: '', q: 'say "hi"' });
   assert.equal(lines.length, 1);
-  assert.equal(lines[0], '2026-01-02T03:04:05.678Z error bad\\nINFO forged err="no route to host" eq="a=b" empty="" q="say \\"hi\\""\n');
+  assert.equal(
+    lines[0],
+    '2026-01-02T03:04:05.678Z error bad\\nINFO forged err="no route to host" eq="a=b" empty="" q="say \\"hi\\""\n',
+  );
 });
 
 test('entries below the level are dropped', () => {
@@ -34,5 +42,8 @@ test('entries below the level are dropped', () => {
   log.info('i');
   log.warn('w');
   log.error('e');
-  assert.deepEqual(lines.map((l) => l.split(' ')[1]), ['warn', 'error']);
+  assert.deepEqual(
+    lines.map((l) => l.split(' ')[1]),
+    ['warn', 'error'],
+  );
 });

@@ -5,4 +5,3 @@
 export interface Runnable {
   start(signal: AbortSignal): Promise<void>;
 }
-

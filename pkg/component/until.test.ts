@@ -5,10 +5,14 @@ import { jittered, sleep, until } from './until.js';
 test('until runs fn again after each period and resolves once the signal aborts', async () => {
   const stop = new AbortController();
   let runs = 0;
-  await until(stop.signal, () => {
-    runs++;
-    if (runs === 3) stop.abort();
-  }, 1);
+  await until(
+    stop.signal,
+    () => {
+      runs++;
+      if (runs === 3) stop.abort();
+    },
+    1,
+  );
   assert.equal(runs, 3);
 });
 
@@ -17,13 +21,17 @@ test('until never overlaps runs: the next starts after the previous one settled'
   let running = 0;
   let most = 0;
   let runs = 0;
-  await until(stop.signal, async () => {
-    running++;
-    most = Math.max(most, running);
-    await sleep(2, new AbortController().signal);
-    running--;
-    if (++runs === 4) stop.abort();
-  }, 0);
+  await until(
+    stop.signal,
+    async () => {
+      running++;
+      most = Math.max(most, running);
+      await sleep(2, new AbortController().signal);
+      running--;
+      if (++runs === 4) stop.abort();
+    },
+    0,
+  );
   assert.equal(most, 1);
   assert.equal(runs, 4);
 });
@@ -40,12 +48,28 @@ test('errors go to onError and the loop goes on; without onError the first error
   const stop = new AbortController();
   const seen: unknown[] = [];
   let runs = 0;
-  await until(stop.signal, () => {
-    if (++runs === 3) stop.abort();
-    throw new Error(`run ${runs}`);
-  }, { periodMs: 1, onError: (err) => seen.push(err) });
-  assert.deepEqual(seen.map((e) => (e instanceof Error ? e.message : '')), ['run 1', 'run 2', 'run 3']);
-  await assert.rejects(until(new AbortController().signal, () => { throw new Error('boom'); }, 1), /boom/);
+  await until(
+    stop.signal,
+    () => {
+      if (++runs === 3) stop.abort();
+      throw new Error(`run ${runs}`);
+    },
+    { periodMs: 1, onError: (err) => seen.push(err) },
+  );
+  assert.deepEqual(
+    seen.map((e) => (e instanceof Error ? e.message : '')),
+    ['run 1', 'run 2', 'run 3'],
+  );
+  await assert.rejects(
+    until(
+      new AbortController().signal,
+      () => {
+        throw new Error('boom');
+      },
+      1,
+    ),
+    /boom/,
+  );
 });
 
 test('abort during the wait stops the loop without waiting out the period', async () => {
@@ -60,7 +84,16 @@ test('abort during the wait stops the loop without waiting out the period', asyn
 
 test('jitter stretches the wait by up to jitter × period', () => {
   assert.equal(jittered(1000), 1000);
-  assert.equal(jittered(1000, 0.5, () => 0), 1000);
-  assert.equal(jittered(1000, 0.5, () => 1), 1500);
-  assert.equal(jittered(1000, 0.2, () => 0.5), 1100);
+  assert.equal(
+    jittered(1000, 0.5, () => 0),
+    1000,
+  );
+  assert.equal(
+    jittered(1000, 0.5, () => 1),
+    1500,
+  );
+  assert.equal(
+    jittered(1000, 0.2, () => 0.5),
+    1100,
+  );
 });

@@ -40,6 +40,9 @@ test('a flag it cannot accept is a ConfigError naming the flag', () => {
     [{ clusterCidr: '10.244.0.0' }, /--cluster-cidr/],
   ];
   for (const [flags, message] of bad) {
-    assert.throws(() => controllerManagerConfig({ ...FLAGS, ...flags }), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+    assert.throws(
+      () => controllerManagerConfig({ ...FLAGS, ...flags }),
+      (err: unknown) => err instanceof ConfigError && message.test(err.message),
+    );
   }
 });

@@ -42,7 +42,8 @@ function isControllerName(name: string): name is ControllerName {
 /** Throws a ConfigError naming the first flag it cannot accept. */
 export function controllerManagerConfig(o: ControllerManagerFlags): ControllerManagerConfig {
   const signingSeconds = parseDurationSeconds(o.clusterSigningDuration);
-  if (signingSeconds === undefined) throw new ConfigError(`--cluster-signing-duration: "${o.clusterSigningDuration}" is not a duration`);
+  if (signingSeconds === undefined)
+    throw new ConfigError(`--cluster-signing-duration: "${o.clusterSigningDuration}" is not a duration`);
   if ((o.clusterSigningCertFile === undefined) !== (o.clusterSigningKeyFile === undefined)) {
     throw new ConfigError('--cluster-signing-cert-file and --cluster-signing-key-file go together');
   }
@@ -51,8 +52,12 @@ export function controllerManagerConfig(o: ControllerManagerFlags): ControllerMa
     quarantineMs: wholeNumber('--pod-gc-quarantine', o.podGcQuarantine, 0) * 1000,
     periodMs: wholeNumber('--pod-gc-period', o.podGcPeriod, 1) * 1000,
   };
-  if (parseCidr(o.clusterCidr) === undefined) throw new ConfigError(`--cluster-cidr: "${o.clusterCidr}" is not an IPv4 CIDR`);
-  const wanted = o.controllers.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (parseCidr(o.clusterCidr) === undefined)
+    throw new ConfigError(`--cluster-cidr: "${o.clusterCidr}" is not an IPv4 CIDR`);
+  const wanted = o.controllers
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const unknown = wanted.filter((n) => !isControllerName(n));
   if (unknown.length > 0) throw new ConfigError(`unknown controllers: ${unknown.join(', ')}`);
   return {
@@ -62,8 +67,16 @@ export function controllerManagerConfig(o: ControllerManagerFlags): ControllerMa
     nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000,
     podGc,
     ...(o.clusterSigningCertFile !== undefined && o.clusterSigningKeyFile !== undefined
-      ? { signing: { caCertFile: o.clusterSigningCertFile, caKeyFile: o.clusterSigningKeyFile, maxDurationSeconds: signingSeconds } }
+      ? {
+          signing: {
+            caCertFile: o.clusterSigningCertFile,
+            caKeyFile: o.clusterSigningKeyFile,
+            maxDurationSeconds: signingSeconds,
+          },
+        }
       : {}),
-    ...(o.allocateNodeCidrs !== 'false' ? { nodeIpam: { clusterCIDR: o.clusterCidr, nodeMaskSize: Number(o.nodeCidrMaskSize) } } : {}),
+    ...(o.allocateNodeCidrs !== 'false'
+      ? { nodeIpam: { clusterCIDR: o.clusterCidr, nodeMaskSize: Number(o.nodeCidrMaskSize) } }
+      : {}),
   };
 }

@@ -39,12 +39,21 @@ export function isAvailable(pod: PodView, minReadySeconds: number, now: number):
 }
 
 export function ownerRef(owner: Readonly<KubeObject>): OwnerReference {
-  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name ?? '',
+    uid: owner.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 /** The pods in owner's namespace that owner controls. */
 export function ownedPods(pods: Informer<Pod>, owner: Readonly<KubeObject>): PodView[] {
-  return pods.byIndex('namespace', owner.metadata.namespace ?? '').filter((p) => controllerOf(p)?.uid === owner.metadata.uid);
+  return pods
+    .byIndex('namespace', owner.metadata.namespace ?? '')
+    .filter((p) => controllerOf(p)?.uid === owner.metadata.uid);
 }
 
 /** A workload that selects its pods with a LabelSelector (ReplicaSet, Deployment, Job…; not Service, whose selector is a plain map). */
@@ -61,7 +70,11 @@ export function matches(obj: Readonly<Selecting>, pod: PodView): boolean {
 }
 
 /** A pod from a template, owned by `owner`. */
-export function podFromTemplate(template: Readonly<PodTemplateSpec>, owner: Readonly<KubeObject>, extra: { name?: string; labels?: Record<string, string>; spec?: Partial<PodSpec> } = {}): Pod {
+export function podFromTemplate(
+  template: Readonly<PodTemplateSpec>,
+  owner: Readonly<KubeObject>,
+  extra: { name?: string; labels?: Record<string, string>; spec?: Partial<PodSpec> } = {},
+): Pod {
   const meta = template.metadata ?? {};
   const spec = structuredClone(template.spec ?? { containers: [] });
   return {
@@ -84,7 +97,10 @@ export async function createPod(client: RestClient, pod: Pod): Promise<Pod> {
 
 export async function deletePod(client: RestClient, pod: PodView): Promise<void> {
   try {
-    await client.delete(PODS, pod.metadata.name ?? '', { namespace: pod.metadata.namespace, preconditions: { uid: pod.metadata.uid ?? '' } });
+    await client.delete(PODS, pod.metadata.name ?? '', {
+      namespace: pod.metadata.namespace,
+      preconditions: { uid: pod.metadata.uid ?? '' },
+    });
   } catch (err) {
     if (!(err instanceof Error && /not found|Precondition/i.test(err.message))) throw err;
   }

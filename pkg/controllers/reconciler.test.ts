@@ -10,10 +10,14 @@ async function eventually(check: () => boolean): Promise<void> {
 
 test('a failing key is retried with back-off until it succeeds', async () => {
   const calls: string[] = [];
-  const loop = new ReconcileLoop('t', async (key) => {
-    calls.push(key);
-    if (calls.length < 3) throw new Error('apiserver away');
-  }, () => undefined);
+  const loop = new ReconcileLoop(
+    't',
+    async (key) => {
+      calls.push(key);
+      if (calls.length < 3) throw new Error('apiserver away');
+    },
+    () => undefined,
+  );
   const stop = new AbortController();
   const running = loop.start(stop.signal);
   loop.enqueue('default/a');
@@ -28,11 +32,15 @@ test('a terminal error is logged once and the key is not requeued; a new event b
   const calls: string[] = [];
   const logs: string[] = [];
   let healthy = false;
-  const loop = new ReconcileLoop('t', async (key) => {
-    calls.push(key);
-    if (key === 'default/bad') throw new TerminalError('spec.schedule is not a schedule');
-    healthy = true;
-  }, (msg) => void logs.push(msg));
+  const loop = new ReconcileLoop(
+    't',
+    async (key) => {
+      calls.push(key);
+      if (key === 'default/bad') throw new TerminalError('spec.schedule is not a schedule');
+      healthy = true;
+    },
+    (msg) => void logs.push(msg),
+  );
   const stop = new AbortController();
   const running = loop.start(stop.signal);
   loop.enqueue('default/bad');
@@ -41,7 +49,10 @@ test('a terminal error is logged once and the key is not requeued; a new event b
   // An ordinary error would have counted a retry and scheduled the key again.
   assert.equal(loop.queue.retries('default/bad'), 0);
   assert.equal(loop.queue.length, 0);
-  assert.deepEqual(calls.filter((k) => k === 'default/bad'), ['default/bad']);
+  assert.deepEqual(
+    calls.filter((k) => k === 'default/bad'),
+    ['default/bad'],
+  );
   assert.deepEqual(logs, ['t default/bad: spec.schedule is not a schedule (not retried)']);
   loop.enqueue('default/bad');
   await eventually(() => calls.filter((k) => k === 'default/bad').length === 2);
@@ -51,7 +62,11 @@ test('a terminal error is logged once and the key is not requeued; a new event b
 
 test('a reconcile asking to be requeued is looked at again', async () => {
   let calls = 0;
-  const loop = new ReconcileLoop('t', async () => (++calls < 3 ? { requeueAfterMs: 1 } : {}), () => undefined);
+  const loop = new ReconcileLoop(
+    't',
+    async () => (++calls < 3 ? { requeueAfterMs: 1 } : {}),
+    () => undefined,
+  );
   const stop = new AbortController();
   const running = loop.start(stop.signal);
   loop.enqueue('k');

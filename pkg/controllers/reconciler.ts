@@ -62,7 +62,9 @@ export class ReconcileLoop implements Runnable {
         if (result && result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
         const terminal = err instanceof TerminalError;
-        this.log(`${this.name} ${key}: ${err instanceof Error ? err.message : String(err)}${terminal ? ' (not retried)' : ''}`);
+        this.log(
+          `${this.name} ${key}: ${err instanceof Error ? err.message : String(err)}${terminal ? ' (not retried)' : ''}`,
+        );
         if (terminal) this.queue.forget(key);
         else this.queue.addRateLimited(key);
       } finally {

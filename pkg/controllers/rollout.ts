@@ -14,7 +14,12 @@ export function templateHash(template: unknown): string {
 }
 
 /** An int-or-percent against a total: surge rounds up, unavailable rounds down. */
-export function resolveIntOrPercent(v: number | string | undefined, total: number, roundUp: boolean, dflt: string): number {
+export function resolveIntOrPercent(
+  v: number | string | undefined,
+  total: number,
+  roundUp: boolean,
+  dflt: string,
+): number {
   const value = v ?? dflt;
   if (typeof value === 'number') return value;
   const m = value.match(/^(\d+)%$/);
@@ -22,4 +27,3 @@ export function resolveIntOrPercent(v: number | string | undefined, total: numbe
   const raw = (Number(m[1]) / 100) * total;
   return roundUp ? Math.ceil(raw) : Math.floor(raw);
 }
-

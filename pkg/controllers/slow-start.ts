@@ -25,7 +25,11 @@ export interface SlowStartResult {
  * Calls fn(i) for i in [0, count) (count capped by burst()) in doubling batches; a batch
  * runs concurrently, and a batch with a failure ends the run.
  */
-export async function slowStartBatch(count: number, fn: (i: number) => Promise<unknown>, initialBatch = 1): Promise<SlowStartResult> {
+export async function slowStartBatch(
+  count: number,
+  fn: (i: number) => Promise<unknown>,
+  initialBatch = 1,
+): Promise<SlowStartResult> {
   const total = burst(count);
   let done = 0;
   let succeeded = 0;
@@ -41,7 +45,10 @@ export async function slowStartBatch(count: number, fn: (i: number) => Promise<u
 }
 
 /** Calls fn on every item at once (deletes: Kubernetes runs them in parallel); the items whose call failed, and the first error. */
-export async function settleAll<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<{ failed: T[]; error?: unknown }> {
+export async function settleAll<T>(
+  items: readonly T[],
+  fn: (item: T) => Promise<unknown>,
+): Promise<{ failed: T[]; error?: unknown }> {
   const results = await Promise.allSettled(items.map(fn));
   const failed: T[] = [];
   let error: unknown;

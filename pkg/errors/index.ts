@@ -97,7 +97,12 @@ export class ApiError extends Error {
   /** Rebuilds an ApiError from a Status body received over the wire. */
   static fromStatus(status: Partial<Status>, httpCode: number): ApiError {
     const reason = (status.reason ?? reasonForCode(httpCode)) as StatusReason;
-    return new ApiError(reason, status.message ?? `request failed with HTTP ${httpCode}`, status.details, status.code ?? httpCode);
+    return new ApiError(
+      reason,
+      status.message ?? `request failed with HTTP ${httpCode}`,
+      status.details,
+      status.code ?? httpCode,
+    );
   }
 }
 
@@ -112,15 +117,32 @@ export function qualifiedResource(resource: string, group: string): string {
 }
 
 export function notFound(resource: string, group: string, name: string): ApiError {
-  return new ApiError('NotFound', `${qualifiedResource(resource, group)} "${name}" not found`, { name, group, kind: resource });
+  return new ApiError('NotFound', `${qualifiedResource(resource, group)} "${name}" not found`, {
+    name,
+    group,
+    kind: resource,
+  });
 }
 
 export function alreadyExists(resource: string, group: string, name: string): ApiError {
-  return new ApiError('AlreadyExists', `${qualifiedResource(resource, group)} "${name}" already exists`, { name, group, kind: resource });
+  return new ApiError('AlreadyExists', `${qualifiedResource(resource, group)} "${name}" already exists`, {
+    name,
+    group,
+    kind: resource,
+  });
 }
 
-export function conflict(resource: string, group: string, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again'): ApiError {
-  return new ApiError('Conflict', `Operation cannot be fulfilled on ${qualifiedResource(resource, group)} "${name}": ${why}`, { name, group, kind: resource });
+export function conflict(
+  resource: string,
+  group: string,
+  name: string,
+  why = 'the object has been modified; please apply your changes to the latest version and try again',
+): ApiError {
+  return new ApiError(
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualifiedResource(resource, group)} "${name}": ${why}`,
+    { name, group, kind: resource },
+  );
 }
 
 export function invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {

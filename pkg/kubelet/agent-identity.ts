@@ -16,7 +16,11 @@ export function agentIdentity(rootDir: string): string {
     const id = readFileSync(path, 'utf8').trim();
     if (/^[\w.-]{1,120}$/.test(id)) return id;
   }
-  const host = os.hostname().replace(/[^\w.-]/g, '-').slice(0, 60) || 'host';
+  const host =
+    os
+      .hostname()
+      .replace(/[^\w.-]/g, '-')
+      .slice(0, 60) || 'host';
   const id = `${host}-${randomBytes(4).toString('hex')}`;
   mkdirSync(rootDir, { recursive: true });
   writeAtomic(path, `${id}\n`, 0o644);

@@ -13,7 +13,14 @@ import https from 'node:https';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { BOOTSTRAP_TOKEN_PATTERN, CLUSTER_INFO, JWS_KEY_PREFIX, KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, verifyDetached } from '../bootstrap/index.js';
+import {
+  BOOTSTRAP_TOKEN_PATTERN,
+  CLUSTER_INFO,
+  JWS_KEY_PREFIX,
+  KUBELET_CLIENT_SIGNER,
+  KUBELET_SERVING_SIGNER,
+  verifyDetached,
+} from '../bootstrap/index.js';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind, resourcePath } from '../api/registry.js';
 import { loadKubeconfig, RestClient, type ClientConfig } from '../client/index.js';
@@ -51,58 +58,89 @@ export function credentialFiles(rootDir: string): NodeCredentialFiles {
 
 function getJson(url: string, ca: string | undefined, timeoutMs: number): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = https.get(url, { ...(ca === undefined ? { rejectUnauthorized: false } : { ca }), timeout: timeoutMs, headers: { Accept: 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = text;
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-      res.on('error', reject);
-    });
+    const req = https.get(
+      url,
+      {
+        ...(ca === undefined ? { rejectUnauthorized: false } : { ca }),
+        timeout: timeoutMs,
+        headers: { Accept: 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = text;
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
   });
 }
 
 /** Discovery: the cluster CA, verified by the token's signature and pinned by its hash. */
-export async function discoverClusterCa(server: string, token: string, caHash: string, timeoutMs = 10_000): Promise<string> {
+export async function discoverClusterCa(
+  server: string,
+  token: string,
+  caHash: string,
+  timeoutMs = 10_000,
+): Promise<string> {
   const m = BOOTSTRAP_TOKEN_PATTERN.exec(token);
-  if (m === null) throw new JoinError('the token must look like [a-z0-9]{6}.[a-z0-9]{16} (as printed by "coxctl token create")');
+  if (m === null)
+    throw new JoinError('the token must look like [a-z0-9]{6}.[a-z0-9]{16} (as printed by "coxctl token create")');
   const [, id = '', secret = ''] = m;
-  if (!/^sha256:[0-9a-f]{64}$/.test(caHash)) throw new JoinError('--discovery-token-ca-cert-hash must be sha256:<64 hex digits> (as printed by "coxctl token create")');
-  const url = new URL(`/api/v1/namespaces/${CLUSTER_INFO.namespace}/configmaps/${CLUSTER_INFO.name}`, server).toString();
+  if (!/^sha256:[0-9a-f]{64}$/.test(caHash))
+    throw new JoinError(
+      '--discovery-token-ca-cert-hash must be sha256:<64 hex digits> (as printed by "coxctl token create")',
+    );
+  const url = new URL(
+    `/api/v1/namespaces/${CLUSTER_INFO.namespace}/configmaps/${CLUSTER_INFO.name}`,
+    server,
+  ).toString();
   let first: { status: number; body: unknown };
   try {
     first = await getJson(url, undefined, timeoutMs);
   } catch (err) {
     throw new JoinError(`cannot reach the apiserver at ${server}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (first.status !== 200 || !isObject(first.body)) throw new JoinError(`the apiserver at ${server} did not hand out ${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} (HTTP ${first.status})`);
+  if (first.status !== 200 || !isObject(first.body))
+    throw new JoinError(
+      `the apiserver at ${server} did not hand out ${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} (HTTP ${first.status})`,
+    );
   const data = (first.body['data'] ?? {}) as Record<string, string>;
   const kubeconfig = data['kubeconfig'];
   if (kubeconfig === undefined) throw new JoinError(`${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} has no kubeconfig`);
   const signature = data[`${JWS_KEY_PREFIX}${id}`];
-  if (signature === undefined) throw new JoinError(`the cluster does not know token ID "${id}": the token is wrong, expired or deleted`);
-  if (!(await verifyDetached(signature, kubeconfig, id, secret))) throw new JoinError(`the cluster-info signature for token ID "${id}" does not verify: the token secret is wrong`);
+  if (signature === undefined)
+    throw new JoinError(`the cluster does not know token ID "${id}": the token is wrong, expired or deleted`);
+  if (!(await verifyDetached(signature, kubeconfig, id, secret)))
+    throw new JoinError(`the cluster-info signature for token ID "${id}" does not verify: the token secret is wrong`);
   const caPem = clusterCaOf(kubeconfig);
   const actual = caPublicKeyHash(caPem);
-  if (actual !== caHash) throw new JoinError(`the cluster CA's public key hash is ${actual}, not ${caHash}: refusing to trust this cluster`);
+  if (actual !== caHash)
+    throw new JoinError(`the cluster CA's public key hash is ${actual}, not ${caHash}: refusing to trust this cluster`);
   // Now that the CA is trusted, the server must prove it holds a certificate from it.
   let second: { status: number; body: unknown };
   try {
     second = await getJson(url, caPem, timeoutMs);
   } catch (err) {
-    throw new JoinError(`the apiserver at ${server} does not present a certificate of the pinned CA: ${err instanceof Error ? err.message : String(err)}`);
+    throw new JoinError(
+      `the apiserver at ${server} does not present a certificate of the pinned CA: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
-  const again = isObject(second.body) ? ((second.body['data'] ?? {}) as Record<string, string>)['kubeconfig'] : undefined;
-  if (again !== kubeconfig) throw new JoinError('cluster-info changed between the insecure and the pinned read; try again');
+  const again = isObject(second.body)
+    ? ((second.body['data'] ?? {}) as Record<string, string>)['kubeconfig']
+    : undefined;
+  if (again !== kubeconfig)
+    throw new JoinError('cluster-info changed between the insecure and the pinned read; try again');
   return caPem;
 }
 
@@ -124,8 +162,15 @@ export interface CertificateRequest {
 }
 
 /** Submits a CSR and waits (bounded) until it is signed; refusals and denials are errors. */
-export async function requestCertificate(client: RestClient, req: CertificateRequest, opts: { timeoutMs: number; pollMs?: number; signal?: AbortSignal }): Promise<{ certPem: string; keyPem: string; csrName: string }> {
-  const { csrPem, keyPem } = await createCsr(req.commonName, req.organizations, { dnsNames: req.dnsNames ?? [], ipAddresses: req.ipAddresses ?? [] });
+export async function requestCertificate(
+  client: RestClient,
+  req: CertificateRequest,
+  opts: { timeoutMs: number; pollMs?: number; signal?: AbortSignal },
+): Promise<{ certPem: string; keyPem: string; csrName: string }> {
+  const { csrPem, keyPem } = await createCsr(req.commonName, req.organizations, {
+    dnsNames: req.dnsNames ?? [],
+    ipAddresses: req.ipAddresses ?? [],
+  });
   const body = {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
@@ -141,23 +186,45 @@ export async function requestCertificate(client: RestClient, req: CertificateReq
   try {
     created = await client.create(CSRS, body);
   } catch (err) {
-    if (isUnauthorized(err)) throw new JoinError('the apiserver refused the credentials (401): the bootstrap token is wrong, expired or deleted');
+    if (isUnauthorized(err))
+      throw new JoinError(
+        'the apiserver refused the credentials (401): the bootstrap token is wrong, expired or deleted',
+      );
     throw err;
   }
   const name = created.metadata.name ?? '';
   const deadline = Date.now() + opts.timeoutMs;
-  for (let obj = created; ; obj = await client.requestJson<KubeObject>({ method: 'GET', path: resourcePath(CSRS, undefined, name) })) {
-    const status = (obj['status'] ?? {}) as { certificate?: string; conditions?: { type?: string; reason?: string; message?: string }[] };
+  for (
+    let obj = created;
+    ;
+    obj = await client.requestJson<KubeObject>({ method: 'GET', path: resourcePath(CSRS, undefined, name) })
+  ) {
+    const status = (obj['status'] ?? {}) as {
+      certificate?: string;
+      conditions?: { type?: string; reason?: string; message?: string }[];
+    };
     const refused = (status.conditions ?? []).find((c) => c.type === 'Denied' || c.type === 'Failed');
-    if (refused !== undefined) throw new JoinError(`certificate request ${name} was ${refused.type?.toLowerCase()}: ${refused.reason ?? ''} ${refused.message ?? ''}`.trim());
-    if (status.certificate) return { certPem: Buffer.from(status.certificate, 'base64').toString('utf8'), keyPem, csrName: name };
-    if (Date.now() > deadline || opts.signal?.aborted) throw new JoinError(`certificate request ${name} was not signed within ${Math.round(opts.timeoutMs / 1000)} s (is the controller-manager running with --cluster-signing-cert-file?)`);
+    if (refused !== undefined)
+      throw new JoinError(
+        `certificate request ${name} was ${refused.type?.toLowerCase()}: ${refused.reason ?? ''} ${refused.message ?? ''}`.trim(),
+      );
+    if (status.certificate)
+      return { certPem: Buffer.from(status.certificate, 'base64').toString('utf8'), keyPem, csrName: name };
+    if (Date.now() > deadline || opts.signal?.aborted)
+      throw new JoinError(
+        `certificate request ${name} was not signed within ${Math.round(opts.timeoutMs / 1000)} s (is the controller-manager running with --cluster-signing-cert-file?)`,
+      );
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 300));
   }
 }
 
 export function clientCertificateRequest(nodeName: string): CertificateRequest {
-  return { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], signerName: KUBELET_CLIENT_SIGNER, usages: ['digital signature', 'client auth'] };
+  return {
+    commonName: `system:node:${nodeName}`,
+    organizations: ['system:nodes'],
+    signerName: KUBELET_CLIENT_SIGNER,
+    usages: ['digital signature', 'client auth'],
+  };
 }
 
 export function servingCertificateRequest(nodeName: string, addresses: string[]): CertificateRequest {
@@ -193,7 +260,8 @@ function sameServer(a: string, b: string): boolean {
 export function credentialsMismatch(files: NodeCredentialFiles, want: WantedCluster): string | undefined {
   const storedHash = caPublicKeyHash(readFileSync(files.caCert, 'utf8'));
   if (want.caHash !== undefined && storedHash !== want.caHash) return `their CA is ${storedHash}, not ${want.caHash}`;
-  if (want.caPem !== undefined && storedHash !== caPublicKeyHash(want.caPem)) return `their CA ${storedHash} is not the given one (${caPublicKeyHash(want.caPem)})`;
+  if (want.caPem !== undefined && storedHash !== caPublicKeyHash(want.caPem))
+    return `their CA ${storedHash} is not the given one (${caPublicKeyHash(want.caPem)})`;
   const server = loadKubeconfig({ path: files.kubeconfig }).server;
   if (!sameServer(server, want.server)) return `they are for ${server}, not ${want.server}`;
   return undefined;
@@ -208,7 +276,15 @@ export function setCredentialsAside(files: NodeCredentialFiles, now = new Date()
 
 /** Whether the stored credentials can be used as they are (present and valid for a while). */
 export function haveUsableCredentials(files: NodeCredentialFiles, now = new Date()): boolean {
-  for (const f of [files.caCert, files.clientCert, files.clientKey, files.servingCert, files.servingKey, files.kubeconfig]) if (!existsSync(f)) return false;
+  for (const f of [
+    files.caCert,
+    files.clientCert,
+    files.clientKey,
+    files.servingCert,
+    files.servingKey,
+    files.kubeconfig,
+  ])
+    if (!existsSync(f)) return false;
   try {
     return certificateValidity(readFileSync(files.clientCert, 'utf8')).notAfter.getTime() > now.getTime() + 60_000;
   } catch {
@@ -216,13 +292,26 @@ export function haveUsableCredentials(files: NodeCredentialFiles, now = new Date
   }
 }
 
-export function saveClientCredentials(files: NodeCredentialFiles, server: string, nodeName: string, caPem: string, pair: { certPem: string; keyPem: string }): void {
+export function saveClientCredentials(
+  files: NodeCredentialFiles,
+  server: string,
+  nodeName: string,
+  caPem: string,
+  pair: { certPem: string; keyPem: string },
+): void {
   mkdirSync(files.dir, { recursive: true, mode: 0o700 });
   writeAtomic(files.caCert, caPem, 0o644);
   writeAtomic(files.clientKey, pair.keyPem, 0o600);
   writeAtomic(files.clientCert, pair.certPem, 0o644);
   const tmp = `${files.kubeconfig}.tmp-${process.pid}`;
-  writeKubeconfig(tmp, { clusterName: 'coxswain', server, caPem, userName: `system:node:${nodeName}`, certPem: pair.certPem, keyPem: pair.keyPem });
+  writeKubeconfig(tmp, {
+    clusterName: 'coxswain',
+    server,
+    caPem,
+    userName: `system:node:${nodeName}`,
+    certPem: pair.certPem,
+    keyPem: pair.keyPem,
+  });
   renameSync(tmp, files.kubeconfig);
 }
 
@@ -248,18 +337,36 @@ export async function joinCluster(opts: {
   const files = credentialFiles(opts.rootDir);
   const caPem = await discoverClusterCa(opts.server, opts.token, opts.caHash);
   opts.log(`discovery: cluster CA ${opts.caHash} verified with token ID ${opts.token.slice(0, 6)}`);
-  const bootstrapConfig: ClientConfig = { server: opts.server, caPem, certPem: undefined, keyPem: undefined, token: opts.token, namespace: 'default', userName: `system:bootstrap:${opts.token.slice(0, 6)}` };
+  const bootstrapConfig: ClientConfig = {
+    server: opts.server,
+    caPem,
+    certPem: undefined,
+    keyPem: undefined,
+    token: opts.token,
+    namespace: 'default',
+    userName: `system:bootstrap:${opts.token.slice(0, 6)}`,
+  };
   const bootstrap = new RestClient(bootstrapConfig);
   try {
-    const client = await requestCertificate(bootstrap, clientCertificateRequest(opts.nodeName), { timeoutMs: opts.timeoutMs ?? 120_000 });
+    const client = await requestCertificate(bootstrap, clientCertificateRequest(opts.nodeName), {
+      timeoutMs: opts.timeoutMs ?? 120_000,
+    });
     saveClientCredentials(files, opts.server, opts.nodeName, caPem, client);
     opts.log(`TLS bootstrap: client certificate for system:node:${opts.nodeName} issued (${client.csrName})`);
   } finally {
     bootstrap.close();
   }
-  const nodeClient = new RestClient({ ...bootstrapConfig, token: undefined, certPem: readFileSync(files.clientCert, 'utf8'), keyPem: readFileSync(files.clientKey, 'utf8'), userName: `system:node:${opts.nodeName}` });
+  const nodeClient = new RestClient({
+    ...bootstrapConfig,
+    token: undefined,
+    certPem: readFileSync(files.clientCert, 'utf8'),
+    keyPem: readFileSync(files.clientKey, 'utf8'),
+    userName: `system:node:${opts.nodeName}`,
+  });
   try {
-    const serving = await requestCertificate(nodeClient, servingCertificateRequest(opts.nodeName, opts.addresses), { timeoutMs: opts.timeoutMs ?? 120_000 });
+    const serving = await requestCertificate(nodeClient, servingCertificateRequest(opts.nodeName, opts.addresses), {
+      timeoutMs: opts.timeoutMs ?? 120_000,
+    });
     saveServingCredentials(files, serving);
     opts.log(`serving certificate for ${opts.addresses.join(', ')} issued (${serving.csrName})`);
   } finally {
@@ -290,14 +397,27 @@ export async function nodeCredentials(opts: {
     return files;
   }
   if (mismatch !== undefined && opts.token === undefined) {
-    throw new JoinError(`the credentials stored in ${files.dir} are of another cluster (${mismatch}): to join ${server}, run again with --token and --discovery-token-ca-cert-hash from "coxctl token create" on that cluster (or remove ${files.dir})`);
+    throw new JoinError(
+      `the credentials stored in ${files.dir} are of another cluster (${mismatch}): to join ${server}, run again with --token and --discovery-token-ca-cert-hash from "coxctl token create" on that cluster (or remove ${files.dir})`,
+    );
   }
-  if (opts.token === undefined) throw new JoinError('--token is needed to join (this node has no usable credentials yet)');
+  if (opts.token === undefined)
+    throw new JoinError('--token is needed to join (this node has no usable credentials yet)');
   if (caHash === undefined) throw new JoinError('--discovery-token-ca-cert-hash is needed to join');
   if (stored) {
     // Kept, not overwritten: they may be the only copy of another cluster's node identity.
     const why = mismatch !== undefined ? `are of another cluster (${mismatch})` : 'are no longer usable';
-    opts.log(`the credentials stored in ${files.dir} ${why}: moved to ${setCredentialsAside(files)}; joining ${server} afresh`);
+    opts.log(
+      `the credentials stored in ${files.dir} ${why}: moved to ${setCredentialsAside(files)}; joining ${server} afresh`,
+    );
   }
-  return joinCluster({ server, token: opts.token, caHash, nodeName: opts.nodeName, addresses: opts.addresses, rootDir: opts.rootDir, log: opts.log });
+  return joinCluster({
+    server,
+    token: opts.token,
+    caHash,
+    nodeName: opts.nodeName,
+    addresses: opts.addresses,
+    rootDir: opts.rootDir,
+    log: opts.log,
+  });
 }

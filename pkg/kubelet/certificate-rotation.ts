@@ -40,9 +40,13 @@ export class CertificateRotator {
   start(signal: AbortSignal): void {
     this.schedule('client', signal);
     this.schedule('serving', signal);
-    signal.addEventListener('abort', () => {
-      for (const t of this.timers) clearTimeout(t);
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const t of this.timers) clearTimeout(t);
+      },
+      { once: true },
+    );
   }
 
   private schedule(which: 'client' | 'serving', signal: AbortSignal, retryMs?: number): void {
@@ -57,7 +61,9 @@ export class CertificateRotator {
         () => this.schedule(which, signal),
         (err: unknown) => {
           const next = Math.min(60_000, Math.max(2_000, (retryMs ?? 1_000) * 2));
-          this.log(`certificate rotation (${which}) failed, retrying in ${next / 1000} s: ${err instanceof Error ? err.message : String(err)}`);
+          this.log(
+            `certificate rotation (${which}) failed, retrying in ${next / 1000} s: ${err instanceof Error ? err.message : String(err)}`,
+          );
           this.schedule(which, signal, next);
         },
       );
@@ -67,15 +73,26 @@ export class CertificateRotator {
   }
 
   private async rotate(which: 'client' | 'serving', signal: AbortSignal): Promise<void> {
-    const request = which === 'client' ? clientCertificateRequest(this.node.name) : servingCertificateRequest(this.node.name, this.node.addresses);
+    const request =
+      which === 'client'
+        ? clientCertificateRequest(this.node.name)
+        : servingCertificateRequest(this.node.name, this.node.addresses);
     const pair = await requestCertificate(this.client, request, { timeoutMs: 5 * 60_000, signal });
     if (which === 'client') {
-      saveClientCredentials(this.files, this.node.server, this.node.name, readFileSync(this.files.caCert, 'utf8'), pair);
+      saveClientCredentials(
+        this.files,
+        this.node.server,
+        this.node.name,
+        readFileSync(this.files.caCert, 'utf8'),
+        pair,
+      );
       this.client.setClientCertificate(pair.certPem, pair.keyPem);
     } else {
       saveServingCredentials(this.files, pair);
       this.onServingRotated();
     }
-    this.log(`certificate rotation: new ${which} certificate valid until ${certificateValidity(pair.certPem).notAfter.toISOString()} (${pair.csrName})`);
+    this.log(
+      `certificate rotation: new ${which} certificate valid until ${certificateValidity(pair.certPem).notAfter.toISOString()} (${pair.csrName})`,
+    );
   }
 }

@@ -7,15 +7,35 @@ const pod: KubeObject = {
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: 'p', namespace: 'ns', uid: 'u' },
-  spec: { volumes: [{ name: 'cfg', configMap: { name: 'c' } }, { name: 'data', emptyDir: {} }] },
+  spec: {
+    volumes: [
+      { name: 'cfg', configMap: { name: 'c' } },
+      { name: 'data', emptyDir: {} },
+    ],
+  },
 };
 
 test('mounts: volumes by name, subPath, config volumes read-only, the pod resolv.conf last', () => {
-  const config = containerConfig(pod, {
-    name: 'a',
-    image: 'busybox',
-    volumeMounts: [{ name: 'cfg', mountPath: '/etc/app' }, { name: 'data', mountPath: '/data', subPath: 'x' }, { name: 'unknown', mountPath: '/nope' }],
-  }, { env: ['A=1'], volumes: new Map([['cfg', '/v/cfg'], ['data', '/v/data']]), resolvConf: '/pods/u/resolv.conf' });
+  const config = containerConfig(
+    pod,
+    {
+      name: 'a',
+      image: 'busybox',
+      volumeMounts: [
+        { name: 'cfg', mountPath: '/etc/app' },
+        { name: 'data', mountPath: '/data', subPath: 'x' },
+        { name: 'unknown', mountPath: '/nope' },
+      ],
+    },
+    {
+      env: ['A=1'],
+      volumes: new Map([
+        ['cfg', '/v/cfg'],
+        ['data', '/v/data'],
+      ]),
+      resolvConf: '/pods/u/resolv.conf',
+    },
+  );
   assert.deepEqual(config.mounts, [
     { hostPath: '/v/cfg', containerPath: '/etc/app', readOnly: true },
     { hostPath: '/v/data/x', containerPath: '/data', readOnly: false },
@@ -25,7 +45,11 @@ test('mounts: volumes by name, subPath, config volumes read-only, the pod resolv
 });
 
 test('resources: memory and cpu limits, cpu request as shares; no command means the image entrypoint', () => {
-  const config = containerConfig(pod, { name: 'a', image: 'busybox', resources: { limits: { memory: '1Gi', cpu: '2' }, requests: { cpu: '250m' } } }, { env: [], volumes: new Map(), resolvConf: undefined });
+  const config = containerConfig(
+    pod,
+    { name: 'a', image: 'busybox', resources: { limits: { memory: '1Gi', cpu: '2' }, requests: { cpu: '250m' } } },
+    { env: [], volumes: new Map(), resolvConf: undefined },
+  );
   assert.equal(config.memoryLimitBytes, 1024 ** 3);
   assert.equal(config.nanoCpus, 2e9);
   assert.equal(config.cpuShares, 256);

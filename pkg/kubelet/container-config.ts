@@ -29,10 +29,15 @@ export function containerMounts(pod: KubeObject, c: Obj, context: ContainerConte
   for (const m of (Array.isArray(c['volumeMounts']) ? c['volumeMounts'] : []).filter(isObject)) {
     const host = context.volumes.get(str(m['name']));
     if (host === undefined) continue;
-    mounts.push({ hostPath: str(m['subPath']) ? `${host}/${str(m['subPath'])}` : host, containerPath: str(m['mountPath']), readOnly: m['readOnly'] === true || isConfigVolume(pod, str(m['name'])) });
+    mounts.push({
+      hostPath: str(m['subPath']) ? `${host}/${str(m['subPath'])}` : host,
+      containerPath: str(m['mountPath']),
+      readOnly: m['readOnly'] === true || isConfigVolume(pod, str(m['name'])),
+    });
   }
   const resolv = context.resolvConf;
-  if (resolv !== undefined && !mounts.some((m) => m.containerPath === '/etc/resolv.conf')) mounts.push({ hostPath: resolv, containerPath: '/etc/resolv.conf', readOnly: true });
+  if (resolv !== undefined && !mounts.some((m) => m.containerPath === '/etc/resolv.conf'))
+    mounts.push({ hostPath: resolv, containerPath: '/etc/resolv.conf', readOnly: true });
   return mounts;
 }
 
@@ -49,7 +54,9 @@ export function containerConfig(pod: KubeObject, c: Obj, context: ContainerConte
     mounts: containerMounts(pod, c, context),
     ...(limits['memory'] !== undefined ? { memoryLimitBytes: Math.floor(parseQuantity(limits['memory'])) } : {}),
     ...(limits['cpu'] !== undefined ? { nanoCpus: Math.floor(parseQuantity(limits['cpu']) * 1e9) } : {}),
-    ...(requests['cpu'] !== undefined ? { cpuShares: Math.max(2, Math.floor(parseQuantity(requests['cpu']) * 1024)) } : {}),
+    ...(requests['cpu'] !== undefined
+      ? { cpuShares: Math.max(2, Math.floor(parseQuantity(requests['cpu']) * 1024)) }
+      : {}),
     tty: c['tty'] === true,
     stdin: c['stdin'] === true,
   };

@@ -20,7 +20,10 @@ const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
 /** Fetches ConfigMaps and Secrets once per sync. */
 export class ObjectLookup {
   private readonly cache = new Map<string, KubeObject | undefined>();
-  constructor(private readonly client: ObjectReader, private readonly namespace: string) {}
+  constructor(
+    private readonly client: ObjectReader,
+    private readonly namespace: string,
+  ) {}
 
   async get(kind: 'configmaps' | 'secrets', name: string): Promise<KubeObject | undefined> {
     const key = `${kind}/${name}`;
@@ -69,7 +72,12 @@ function expand(value: string, vars: Map<string, string>): string {
   });
 }
 
-export async function resolveEnv(pod: KubeObject, container: Record<string, unknown>, lookup: ObjectLookup, extra: Record<string, string>): Promise<string[]> {
+export async function resolveEnv(
+  pod: KubeObject,
+  container: Record<string, unknown>,
+  lookup: ObjectLookup,
+  extra: Record<string, string>,
+): Promise<string[]> {
   const vars = new Map<string, string>(Object.entries(extra));
   for (const src of (Array.isArray(container['envFrom']) ? container['envFrom'] : []).filter(isObject)) {
     const prefix = typeof src['prefix'] === 'string' ? src['prefix'] : '';
@@ -106,7 +114,11 @@ export async function resolveEnv(pod: KubeObject, container: Record<string, unkn
       const raw = (obj?.['data'] as Record<string, string> | undefined)?.[key];
       if (raw === undefined) {
         if (ref['optional'] === true) continue;
-        throw new EnvError(obj === undefined ? `${kind === 'configMapKeyRef' ? 'configmap' : 'secret'} "${objName}" not found` : `couldn't find key ${key} in ${kind === 'configMapKeyRef' ? 'ConfigMap' : 'Secret'} ${pod.metadata.namespace ?? ''}/${objName}`);
+        throw new EnvError(
+          obj === undefined
+            ? `${kind === 'configMapKeyRef' ? 'configmap' : 'secret'} "${objName}" not found`
+            : `couldn't find key ${key} in ${kind === 'configMapKeyRef' ? 'ConfigMap' : 'Secret'} ${pod.metadata.namespace ?? ''}/${objName}`,
+        );
       }
       vars.set(name, kind === 'configMapKeyRef' ? raw : Buffer.from(raw, 'base64').toString('utf8'));
     }

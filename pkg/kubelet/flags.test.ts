@@ -32,6 +32,12 @@ test('flags become the settings: labels and nameservers split, intervals in ms',
 });
 
 test('a flag it cannot accept is a ConfigError naming the flag', () => {
-  assert.throws(() => kubeletSettings({ ...FLAGS, network: 'flannel' }), (e: unknown) => e instanceof ConfigError && /--network must be host-gw or none/.test(e.message));
-  assert.throws(() => kubeletSettings({ ...FLAGS, maxPods: '-3' }), (e: unknown) => e instanceof ConfigError && /--maxPods/.test(e.message));
+  assert.throws(
+    () => kubeletSettings({ ...FLAGS, network: 'flannel' }),
+    (e: unknown) => e instanceof ConfigError && /--network must be host-gw or none/.test(e.message),
+  );
+  assert.throws(
+    () => kubeletSettings({ ...FLAGS, maxPods: '-3' }),
+    (e: unknown) => e instanceof ConfigError && /--maxPods/.test(e.message),
+  );
 });

@@ -33,7 +33,10 @@ export interface KubeletFlags {
 }
 
 /** The config fields flags decide; the rest (cluster, agent, TLS files) comes from the credentials. */
-export type KubeletSettings = Omit<KubeletConfig, 'cluster' | 'agentId' | 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'>;
+export type KubeletSettings = Omit<
+  KubeletConfig,
+  'cluster' | 'agentId' | 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'
+>;
 
 /** The first non-internal IPv4 address of this machine (the default --node-ip). */
 export function firstAddress(): string {
@@ -54,12 +57,15 @@ function parseLabels(text: string): Record<string, string> {
 
 /** Throws a ConfigError naming the first flag it cannot accept. */
 export function kubeletSettings(o: KubeletFlags): KubeletSettings {
-  const num = (name: 'port' | 'maxPods' | 'leaseDuration' | 'leaseRenewInterval' | 'nodeStatusUpdateFrequency'): number => {
+  const num = (
+    name: 'port' | 'maxPods' | 'leaseDuration' | 'leaseRenewInterval' | 'nodeStatusUpdateFrequency',
+  ): number => {
     const v = Number(o[name]);
     if (!Number.isFinite(v) || v < 0) throw new ConfigError(`--${name} must be a non-negative number`);
     return v;
   };
-  if (o.network !== 'none' && o.network !== 'host-gw') throw new ConfigError(`--network must be host-gw or none, not "${o.network}"`);
+  if (o.network !== 'none' && o.network !== 'host-gw')
+    throw new ConfigError(`--network must be host-gw or none, not "${o.network}"`);
   return {
     nodeName: o.nodeName,
     nodeIP: o.nodeIp,
@@ -70,7 +76,10 @@ export function kubeletSettings(o: KubeletFlags): KubeletSettings {
     network: o.network,
     clusterCIDR: o.clusterCidr,
     clusterDomain: o.clusterDomain,
-    clusterDNS: o.clusterDns.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    clusterDNS: o.clusterDns
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
     podCidrTimeoutMs: 120_000,
     port: num('port'),
     maxPods: num('maxPods'),

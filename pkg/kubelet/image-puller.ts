@@ -31,13 +31,17 @@ export class ImagePuller {
     const remaining = failedAt === undefined ? 0 : this.backoff.remaining(key, failedAt, now);
     if (remaining > 0) {
       this.events.event(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
-      return { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` }, retryAfterMs: remaining };
+      return {
+        waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` },
+        retryAfterMs: remaining,
+      };
     }
     try {
       const present = await this.runtime.imagePresent(image);
       if (!present || pullPolicy === 'Always') this.events.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
       await this.runtime.ensureImage(image, pullPolicy);
-      if (!present || pullPolicy === 'Always') this.events.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}"`);
+      if (!present || pullPolicy === 'Always')
+        this.events.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}"`);
       else this.events.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
       this.failedAt.delete(key);
       return undefined;

@@ -30,7 +30,11 @@ const SERVICES = mustFind('', 'v1', 'services');
 const ENDPOINTS = mustFind('', 'v1', 'endpoints');
 
 function onlyStatusChanged(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject): unknown => ({ ...o, status: undefined, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
+  const strip = (o: KubeObject): unknown => ({
+    ...o,
+    status: undefined,
+    metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined },
+  });
   return isDeepStrictEqual(strip(a), strip(b));
 }
 
@@ -66,7 +70,11 @@ export class Kubelet {
     });
     this.syncer = new PodSyncer(
       {
-        nodeName: config.nodeName, nodeIP: config.nodeIP, rootDir: config.rootDir, sandboxImage: config.sandboxImage, podNetwork: config.podNetwork,
+        nodeName: config.nodeName,
+        nodeIP: config.nodeIP,
+        rootDir: config.rootDir,
+        sandboxImage: config.sandboxImage,
+        podNetwork: config.podNetwork,
         serviceEnv: (ns, links) => this.serviceEnvFor(ns, links),
       },
       client,
@@ -129,7 +137,8 @@ export class Kubelet {
       if (uid !== '' && !known.has(uid) && !this.workers.isBusy(uid)) this.workers.update(uid);
     }
     const running = new Set([...now.values()].map((sig) => sig.split('|')[1] ?? ''));
-    for (const dir of podDirs(this.config.rootDir)) if (!known.has(dir) && !running.has(dir)) removePodDir(this.config.rootDir, dir);
+    for (const dir of podDirs(this.config.rootDir))
+      if (!known.has(dir) && !running.has(dir)) removePodDir(this.config.rootDir, dir);
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -167,12 +176,18 @@ export class Kubelet {
     every(() => {
       for (const p of this.pods.list()) this.workers.update(p.metadata.uid ?? '');
     }, this.config.resyncIntervalMs);
-    this.log(`kubelet ready on node ${this.config.nodeName} (${this.config.nodeIP}), serving on port ${this.server.port}`);
-    signal.addEventListener('abort', () => {
-      this.workers.stop();
-      this.syncer.probes.stopAll();
-      void this.server?.close();
-    }, { once: true });
+    this.log(
+      `kubelet ready on node ${this.config.nodeName} (${this.config.nodeIP}), serving on port ${this.server.port}`,
+    );
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.workers.stop();
+        this.syncer.probes.stopAll();
+        void this.server?.close();
+      },
+      { once: true },
+    );
   }
 
   /**
@@ -185,8 +200,27 @@ export class Kubelet {
     const endpoints = new Informer(this.client, ENDPOINTS);
     for (const inf of [nodes, services, endpoints]) inf.start(signal);
     await Promise.all([nodes, services, endpoints].map((inf) => inf.waitForSync(signal)));
-    const net = await startNodeNetwork(this.runtime, nodes, { cluster: this.config.cluster, nodeName: this.config.nodeName, clusterCIDR: this.config.clusterCIDR, podCidrTimeoutMs: this.config.podCidrTimeoutMs, log: this.log }, signal);
-    const proxy = new ServiceProxy({ services, endpoints }, { chains: proxyChains(this.config.cluster.chainPrefix), clusterCIDR: this.config.clusterCIDR, nodeIPs: [this.config.nodeIP], log: this.log });
+    const net = await startNodeNetwork(
+      this.runtime,
+      nodes,
+      {
+        cluster: this.config.cluster,
+        nodeName: this.config.nodeName,
+        clusterCIDR: this.config.clusterCIDR,
+        podCidrTimeoutMs: this.config.podCidrTimeoutMs,
+        log: this.log,
+      },
+      signal,
+    );
+    const proxy = new ServiceProxy(
+      { services, endpoints },
+      {
+        chains: proxyChains(this.config.cluster.chainPrefix),
+        clusterCIDR: this.config.clusterCIDR,
+        nodeIPs: [this.config.nodeIP],
+        log: this.log,
+      },
+    );
     void proxy.start(signal);
     // Cluster DNS for this node's pods, on the pod network's gateway.
     const dns = await DnsServer.start({
@@ -201,15 +235,23 @@ export class Kubelet {
     this.serviceCache = services;
     this.syncer.setNetwork(
       net.name,
-      { nameservers: this.config.clusterDNS.length > 0 ? this.config.clusterDNS : [net.gateway], domain: this.config.clusterDomain },
-      () => ensureHairpin(net.bridge).catch((err: unknown) => this.log(`hairpin: ${err instanceof Error ? err.message : String(err)}`)),
+      {
+        nameservers: this.config.clusterDNS.length > 0 ? this.config.clusterDNS : [net.gateway],
+        domain: this.config.clusterDomain,
+      },
+      () =>
+        ensureHairpin(net.bridge).catch((err: unknown) =>
+          this.log(`hairpin: ${err instanceof Error ? err.message : String(err)}`),
+        ),
     );
   }
 
   /** Service variables for a pod (enableServiceLinks; the `kubernetes` Service always). */
   private serviceEnvFor(namespace: string, links: boolean): Record<string, string> {
     const all = (this.serviceCache?.list() ?? []) as Service[];
-    const visible = links ? all : all.filter((s) => s.metadata.namespace === 'default' && s.metadata.name === 'kubernetes');
+    const visible = links
+      ? all
+      : all.filter((s) => s.metadata.namespace === 'default' && s.metadata.name === 'kubernetes');
     return Object.fromEntries(serviceEnv(visible, namespace).map((v) => [v.name, v.value]));
   }
 

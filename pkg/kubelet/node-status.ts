@@ -37,8 +37,6 @@ export interface NodeStatusConfig {
   containerRuntimeVersion: string;
 }
 
-
-
 function osImage(): string {
   try {
     const m = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)"?/m);
@@ -61,11 +59,19 @@ export class NodeStatusReporter {
   private lastPostedAt = 0;
   private readonly transitions = new Map<string, string>();
 
-  constructor(private readonly client: RestClient, private readonly config: NodeStatusConfig) {}
+  constructor(
+    private readonly client: RestClient,
+    private readonly config: NodeStatusConfig,
+  ) {}
 
   private measure(now: Date): Record<string, unknown> {
     const memKi = Math.floor(os.totalmem() / 1024);
-    const capacity = { cpu: String(os.cpus().length), memory: `${memKi}Ki`, pods: String(this.config.maxPods), 'ephemeral-storage': '100Gi' };
+    const capacity = {
+      cpu: String(os.cpus().length),
+      memory: `${memKi}Ki`,
+      pods: String(this.config.maxPods),
+      'ephemeral-storage': '100Gi',
+    };
     const free = os.freemem() / os.totalmem();
     const cond = (type: string, status: string, reason: string, message: string): Record<string, unknown> => {
       const key = `${type}=${status}`;
@@ -74,18 +80,33 @@ export class NodeStatusReporter {
         if (prevKey !== undefined) this.transitions.delete(prevKey);
         this.transitions.set(key, rfc3339(now));
       }
-      return { type, status, reason, message, lastHeartbeatTime: rfc3339(now), lastTransitionTime: this.transitions.get(key) };
+      return {
+        type,
+        status,
+        reason,
+        message,
+        lastHeartbeatTime: rfc3339(now),
+        lastTransitionTime: this.transitions.get(key),
+      };
     };
     return {
       capacity,
       allocatable: capacity,
       conditions: [
-        cond('MemoryPressure', free < 0.05 ? 'True' : 'False', free < 0.05 ? 'KubeletHasInsufficientMemory' : 'KubeletHasSufficientMemory', free < 0.05 ? 'kubelet has insufficient memory available' : 'kubelet has sufficient memory available'),
+        cond(
+          'MemoryPressure',
+          free < 0.05 ? 'True' : 'False',
+          free < 0.05 ? 'KubeletHasInsufficientMemory' : 'KubeletHasSufficientMemory',
+          free < 0.05 ? 'kubelet has insufficient memory available' : 'kubelet has sufficient memory available',
+        ),
         cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
         cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
         cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
       ],
-      addresses: [{ type: 'InternalIP', address: this.config.nodeIP }, { type: 'Hostname', address: this.config.nodeName }],
+      addresses: [
+        { type: 'InternalIP', address: this.config.nodeIP },
+        { type: 'Hostname', address: this.config.nodeName },
+      ],
       daemonEndpoints: { kubeletEndpoint: { Port: this.config.kubeletPort } },
       nodeInfo: {
         machineID: readId('/etc/machine-id'),
@@ -110,7 +131,12 @@ export class NodeStatusReporter {
       kind: 'Node',
       metadata: {
         name: this.config.nodeName,
-        labels: { 'kubernetes.io/hostname': this.config.nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch, ...this.config.labels },
+        labels: {
+          'kubernetes.io/hostname': this.config.nodeName,
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
+          ...this.config.labels,
+        },
       },
       spec: {},
       status: this.measure(now),
@@ -131,8 +157,14 @@ export class NodeStatusReporter {
   /** Posts the node status when it changed (ignoring heartbeat times) or a minute passed. */
   async postStatus(force = false): Promise<void> {
     const status = this.measure(new Date());
-    const comparable = (s: unknown): unknown => JSON.parse(JSON.stringify(s ?? null, (k, v: unknown) => (k === 'lastHeartbeatTime' ? undefined : v)));
-    if (!force && isDeepStrictEqual(comparable(status), comparable(this.lastPosted)) && Date.now() - this.lastPostedAt < this.config.statusUpdateIntervalMs) return;
+    const comparable = (s: unknown): unknown =>
+      JSON.parse(JSON.stringify(s ?? null, (k, v: unknown) => (k === 'lastHeartbeatTime' ? undefined : v)));
+    if (
+      !force &&
+      isDeepStrictEqual(comparable(status), comparable(this.lastPosted)) &&
+      Date.now() - this.lastPostedAt < this.config.statusUpdateIntervalMs
+    )
+      return;
     await this.client.patch(NODES, this.config.nodeName, 'strategic', { status }, { subresource: 'status' });
     this.lastPosted = status;
     this.lastPostedAt = Date.now();
@@ -153,13 +185,23 @@ export class NodeStatusReporter {
     }
     const holder = lease.metadata.annotations?.[AGENT_ANNOTATION];
     if (holder === this.config.agentId) return;
-    const spec = (lease['spec'] ?? {}) as { renewTime?: unknown; leaseDurationSeconds?: unknown; holderIdentity?: unknown };
+    const spec = (lease['spec'] ?? {}) as {
+      renewTime?: unknown;
+      leaseDurationSeconds?: unknown;
+      holderIdentity?: unknown;
+    };
     const renewed = typeof spec.renewTime === 'string' ? Date.parse(spec.renewTime) : NaN;
-    const duration = typeof spec.leaseDurationSeconds === 'number' ? spec.leaseDurationSeconds : this.config.leaseDurationSeconds;
+    const duration =
+      typeof spec.leaseDurationSeconds === 'number' ? spec.leaseDurationSeconds : this.config.leaseDurationSeconds;
     if (!Number.isFinite(renewed) || renewed + duration * 1000 <= now) return;
-    const who = holder !== undefined ? `agent ${holder}` : `another agent (holderIdentity ${String(spec.holderIdentity ?? 'unknown')}, no ${AGENT_ANNOTATION})`;
+    const who =
+      holder !== undefined
+        ? `agent ${holder}`
+        : `another agent (holderIdentity ${String(spec.holderIdentity ?? 'unknown')}, no ${AGENT_ANNOTATION})`;
     const ago = Math.max(0, Math.round((now - renewed) / 1000));
-    throw new NodeNameTaken(`node name "${name}" is in use: its Lease is held by ${who}, renewed ${ago} s ago (valid ${duration} s); stop that agent or start this one with another --node-name`);
+    throw new NodeNameTaken(
+      `node name "${name}" is in use: its Lease is held by ${who}, renewed ${ago} s ago (valid ${duration} s); stop that agent or start this one with another --node-name`,
+    );
   }
 
   /** Creates or renews this node's Lease. */
@@ -168,18 +210,40 @@ export class NodeStatusReporter {
     const name = this.config.nodeName;
     try {
       const lease = await this.client.get(LEASES, name, { namespace: 'kube-node-lease' });
-      const spec = { ...((lease['spec'] ?? {}) as Record<string, unknown>), holderIdentity: name, leaseDurationSeconds: this.config.leaseDurationSeconds, renewTime: now };
-      const metadata = { ...lease.metadata, annotations: { ...lease.metadata.annotations, [AGENT_ANNOTATION]: this.config.agentId } };
+      const spec = {
+        ...((lease['spec'] ?? {}) as Record<string, unknown>),
+        holderIdentity: name,
+        leaseDurationSeconds: this.config.leaseDurationSeconds,
+        renewTime: now,
+      };
+      const metadata = {
+        ...lease.metadata,
+        annotations: { ...lease.metadata.annotations, [AGENT_ANNOTATION]: this.config.agentId },
+      };
       await this.client.update(LEASES, { ...lease, metadata, spec }, { namespace: 'kube-node-lease' });
     } catch (err) {
       if (isConflict(err)) return;
       if (!isNotFound(err)) throw err;
-      await this.client.create(LEASES, {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name, namespace: 'kube-node-lease', annotations: { [AGENT_ANNOTATION]: this.config.agentId }, ...(nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: nodeUid }] } : {}) },
-        spec: { holderIdentity: name, leaseDurationSeconds: this.config.leaseDurationSeconds, renewTime: now, acquireTime: now },
-      }, { namespace: 'kube-node-lease' });
+      await this.client.create(
+        LEASES,
+        {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: {
+            name,
+            namespace: 'kube-node-lease',
+            annotations: { [AGENT_ANNOTATION]: this.config.agentId },
+            ...(nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: nodeUid }] } : {}),
+          },
+          spec: {
+            holderIdentity: name,
+            leaseDurationSeconds: this.config.leaseDurationSeconds,
+            renewTime: now,
+            acquireTime: now,
+          },
+        },
+        { namespace: 'kube-node-lease' },
+      );
     }
   }
 
@@ -191,9 +255,11 @@ export class NodeStatusReporter {
     const loop = (fn: () => Promise<void>, everyMs: number, what: string): void => {
       const tick = (): void => {
         if (signal.aborted) return;
-        fn().catch((err: unknown) => log(`${what}: ${err instanceof Error ? err.message : String(err)}`)).finally(() => {
-          if (!signal.aborted) setTimeout(tick, everyMs).unref();
-        });
+        fn()
+          .catch((err: unknown) => log(`${what}: ${err instanceof Error ? err.message : String(err)}`))
+          .finally(() => {
+            if (!signal.aborted) setTimeout(tick, everyMs).unref();
+          });
       };
       tick();
     };

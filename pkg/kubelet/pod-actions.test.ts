@@ -11,12 +11,30 @@ function pod(spec: Obj, status: Obj = {}): KubeObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u' }, spec, status };
 }
 
-function state(name: string, opts: { type?: 'sandbox' | 'init' | 'app'; attempt?: number; running?: boolean; exitCode?: number; hash?: string; started?: boolean } = {}): ContainerState {
+function state(
+  name: string,
+  opts: {
+    type?: 'sandbox' | 'init' | 'app';
+    attempt?: number;
+    running?: boolean;
+    exitCode?: number;
+    hash?: string;
+    started?: boolean;
+  } = {},
+): ContainerState {
   const running = opts.running ?? true;
   const started = opts.started ?? true;
   return {
     id: `${name}-${opts.attempt ?? 0}`,
-    identity: { uid: 'u', namespace: 'ns', name: 'p', containerName: name, attempt: opts.attempt ?? 0, type: opts.type ?? 'app', specHash: opts.hash ?? '' },
+    identity: {
+      uid: 'u',
+      namespace: 'ns',
+      name: 'p',
+      containerName: name,
+      attempt: opts.attempt ?? 0,
+      type: opts.type ?? 'app',
+      specHash: opts.hash ?? '',
+    },
     running,
     exitCode: opts.exitCode ?? 0,
     oomKilled: false,
@@ -37,7 +55,12 @@ const sandbox = state('POD', { type: 'sandbox' });
 const c = (name: string, extra: Obj = {}): Obj => ({ name, image: 'busybox', ...extra });
 
 test('no running sandbox: kill the pod and create the next sandbox attempt', () => {
-  const actions = computePodActions(pod({ containers: [c('a')] }), observationOf([state('POD', { type: 'sandbox', attempt: 2, running: false }), state('a')]), NOW, none);
+  const actions = computePodActions(
+    pod({ containers: [c('a')] }),
+    observationOf([state('POD', { type: 'sandbox', attempt: 2, running: false }), state('a')]),
+    NOW,
+    none,
+  );
   assert.equal(actions.killPod, true);
   assert.equal(actions.createSandbox, true);
   assert.equal(actions.sandboxAttempt, 3);
@@ -46,22 +69,48 @@ test('no running sandbox: kill the pod and create the next sandbox attempt', () 
 
 test('init containers: the first unfinished one starts, nothing after it', () => {
   const spec = { initContainers: [c('i1'), c('i2')], containers: [c('a')] };
-  const actions = computePodActions(pod(spec), observationOf([sandbox, state('i1', { type: 'init', running: false, exitCode: 0 })]), NOW, none);
-  assert.deepEqual(actions.containersToStart.map((s) => [s.name, s.type]), [['i2', 'init']]);
+  const actions = computePodActions(
+    pod(spec),
+    observationOf([sandbox, state('i1', { type: 'init', running: false, exitCode: 0 })]),
+    NOW,
+    none,
+  );
+  assert.deepEqual(
+    actions.containersToStart.map((s) => [s.name, s.type]),
+    [['i2', 'init']],
+  );
 });
 
 test('a running container with a changed definition or failed liveness is killed with the reason', () => {
   const spec = { containers: [c('a'), c('b'), c('ok')] };
-  const observed = observationOf([sandbox, state('a', { hash: 'stale' }), state('b', { hash: containerHash(c('b')) }), state('ok', { hash: containerHash(c('ok')) })]);
-  const actions = computePodActions(pod(spec), observed, NOW, { ...none, probeResult: (name, kind) => (name === 'b' && kind === 'liveness' ? false : undefined) });
-  assert.deepEqual(actions.containersToKill.map((k) => k.message), ['Container a definition changed, will be restarted', 'Container b failed liveness probe, will be restarted']);
+  const observed = observationOf([
+    sandbox,
+    state('a', { hash: 'stale' }),
+    state('b', { hash: containerHash(c('b')) }),
+    state('ok', { hash: containerHash(c('ok')) }),
+  ]);
+  const actions = computePodActions(pod(spec), observed, NOW, {
+    ...none,
+    probeResult: (name, kind) => (name === 'b' && kind === 'liveness' ? false : undefined),
+  });
+  assert.deepEqual(
+    actions.containersToKill.map((k) => k.message),
+    ['Container a definition changed, will be restarted', 'Container b failed liveness probe, will be restarted'],
+  );
   assert.deepEqual(actions.settled, ['ok']);
-  assert.deepEqual(actions.running.map((r) => r.name), ['ok']);
+  assert.deepEqual(
+    actions.running.map((r) => r.name),
+    ['ok'],
+  );
 });
 
 test('the back-off holds a restart and says for how long', () => {
   const observed = observationOf([sandbox, state('a', { running: false, exitCode: 1 })]);
-  const actions = computePodActions(pod({ containers: [c('a')] }), observed, NOW, { ...none, backoffRemaining: () => 15_000, backoffDelay: () => 20_000 });
+  const actions = computePodActions(pod({ containers: [c('a')] }), observed, NOW, {
+    ...none,
+    backoffRemaining: () => 15_000,
+    backoffDelay: () => 20_000,
+  });
   assert.deepEqual(actions.containersToStart, []);
   assert.equal(actions.backOff[0]?.remainingMs, 15_000);
   assert.match(actions.backOff[0]?.message ?? '', /^back-off 20s restarting failed container=a pod=p_ns\(u\)$/);
@@ -74,13 +123,26 @@ test('a restart records how long the previous attempt ran', () => {
 });
 
 test('a finished pod with nothing running only needs its sandbox stopped', () => {
-  const actions = computePodActions(pod({ containers: [c('a')], restartPolicy: 'Never' }, { phase: 'Succeeded' }), observationOf([sandbox, state('a', { running: false })]), NOW, none);
+  const actions = computePodActions(
+    pod({ containers: [c('a')], restartPolicy: 'Never' }, { phase: 'Succeeded' }),
+    observationOf([sandbox, state('a', { running: false })]),
+    NOW,
+    none,
+  );
   assert.equal(actions.finished, true);
   assert.equal(actions.createSandbox, false);
 });
 
 test('observations group attempts by container, newest first', () => {
-  const o = observationOf([state('a', { attempt: 0 }), sandbox, state('a', { attempt: 2 }), state('a', { attempt: 1 })]);
-  assert.deepEqual(o.containers.get('a')?.map((s) => s.identity.attempt), [2, 1, 0]);
+  const o = observationOf([
+    state('a', { attempt: 0 }),
+    sandbox,
+    state('a', { attempt: 2 }),
+    state('a', { attempt: 1 }),
+  ]);
+  assert.deepEqual(
+    o.containers.get('a')?.map((s) => s.identity.attempt),
+    [2, 1, 0],
+  );
   assert.equal(o.sandboxes.length, 1);
 });

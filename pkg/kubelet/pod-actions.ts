@@ -74,7 +74,17 @@ export function containersOf(pod: KubeObject, field: 'containers' | 'initContain
 
 /** Changes to these fields of a container mean it must be recreated. */
 export function containerHash(c: Obj): string {
-  const relevant = { image: c['image'], command: c['command'], args: c['args'], env: c['env'], envFrom: c['envFrom'], workingDir: c['workingDir'], volumeMounts: c['volumeMounts'], resources: c['resources'], ports: c['ports'] };
+  const relevant = {
+    image: c['image'],
+    command: c['command'],
+    args: c['args'],
+    env: c['env'],
+    envFrom: c['envFrom'],
+    workingDir: c['workingDir'],
+    volumeMounts: c['volumeMounts'],
+    resources: c['resources'],
+    ports: c['ports'],
+  };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12);
 }
 
@@ -95,11 +105,29 @@ export function observationOf(all: ContainerState[]): PodObservation {
 }
 
 function emptyActions(): PodActions {
-  return { finished: false, killPod: false, createSandbox: false, sandboxAttempt: 0, containersToStart: [], containersToKill: [], backOff: [], settled: [], running: [] };
+  return {
+    finished: false,
+    killPod: false,
+    createSandbox: false,
+    sandboxAttempt: 0,
+    containersToStart: [],
+    containersToKill: [],
+    backOff: [],
+    settled: [],
+    running: [],
+  };
 }
 
 /** Start a container's next attempt, unless the crash back-off holds it. */
-function startOrBackOff(pod: KubeObject, c: Obj, type: 'init' | 'app', latest: ContainerState | undefined, now: number, inputs: PlanInputs, out: PodActions): void {
+function startOrBackOff(
+  pod: KubeObject,
+  c: Obj,
+  type: 'init' | 'app',
+  latest: ContainerState | undefined,
+  now: number,
+  inputs: PlanInputs,
+  out: PodActions,
+): void {
   const name = str(c['name']);
   if (latest?.startedAt === undefined) {
     out.containersToStart.push({ container: c, name, type, latest, ranForMs: undefined });
@@ -116,7 +144,12 @@ function startOrBackOff(pod: KubeObject, c: Obj, type: 'init' | 'app', latest: C
   out.containersToStart.push({ container: c, name, type, latest, ranForMs: finished - ms(latest.startedAt) });
 }
 
-export function computePodActions(pod: KubeObject, observed: PodObservation, now: number, inputs: PlanInputs): PodActions {
+export function computePodActions(
+  pod: KubeObject,
+  observed: PodObservation,
+  now: number,
+  inputs: PlanInputs,
+): PodActions {
   const out = emptyActions();
   const spec = (pod['spec'] ?? {}) as Obj;
   const phase = ((pod['status'] ?? {}) as Obj)['phase'];
@@ -138,7 +171,8 @@ export function computePodActions(pod: KubeObject, observed: PodObservation, now
   for (const c of containersOf(pod, 'initContainers')) {
     const latest = observed.containers.get(str(c['name']))?.[0];
     if (latest !== undefined && !latest.running && latest.startedAt !== undefined && latest.exitCode === 0) continue;
-    if (latest?.running !== true && !(latest?.startedAt !== undefined && policy === 'Never')) startOrBackOff(pod, c, 'init', latest, now, inputs, out);
+    if (latest?.running !== true && !(latest?.startedAt !== undefined && policy === 'Never'))
+      startOrBackOff(pod, c, 'init', latest, now, inputs, out);
     return out; // running, failed for good, or just started: the app containers wait
   }
 
@@ -146,9 +180,14 @@ export function computePodActions(pod: KubeObject, observed: PodObservation, now
     const name = str(c['name']);
     const latest = observed.containers.get(name)?.[0];
     if (latest?.running === true) {
-      const why = latest.identity.specHash !== containerHash(c) ? 'definition changed'
-        : inputs.probeResult(name, 'liveness') === false ? 'failed liveness probe'
-        : inputs.probeResult(name, 'startup') === false ? 'failed startup probe' : undefined;
+      const why =
+        latest.identity.specHash !== containerHash(c)
+          ? 'definition changed'
+          : inputs.probeResult(name, 'liveness') === false
+            ? 'failed liveness probe'
+            : inputs.probeResult(name, 'startup') === false
+              ? 'failed startup probe'
+              : undefined;
       if (why !== undefined) {
         out.containersToKill.push({ id: latest.id, name, message: `Container ${name} ${why}, will be restarted` });
         continue;
@@ -157,7 +196,10 @@ export function computePodActions(pod: KubeObject, observed: PodObservation, now
       out.running.push({ name, container: c, state: latest });
       continue;
     }
-    if (latest?.startedAt !== undefined && !(policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0))) {
+    if (
+      latest?.startedAt !== undefined &&
+      !(policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0))
+    ) {
       out.settled.push(name);
       continue;
     }

@@ -27,7 +27,11 @@ const MAX_NAMESERVERS = 3;
 const MAX_SEARCHES = 32;
 
 /** undefined: leave the container runtime's default (the node's resolver). */
-export function podResolvConf(spec: PodDnsSpec, namespace: string, cluster: ClusterDns | undefined): ResolvConf | undefined {
+export function podResolvConf(
+  spec: PodDnsSpec,
+  namespace: string,
+  cluster: ClusterDns | undefined,
+): ResolvConf | undefined {
   let policy = spec.dnsPolicy ?? 'ClusterFirst';
   if (policy === 'ClusterFirst' && spec.hostNetwork === true) policy = 'Default';
   if (policy === 'ClusterFirstWithHostNet') policy = 'ClusterFirst';
@@ -35,7 +39,11 @@ export function podResolvConf(spec: PodDnsSpec, namespace: string, cluster: Clus
   let base: ResolvConf;
   if (policy === 'ClusterFirst' && cluster !== undefined) {
     const d = cluster.domain;
-    base = { nameservers: [...cluster.nameservers], searches: [`${namespace}.svc.${d}`, `svc.${d}`, d], options: ['ndots:5'] };
+    base = {
+      nameservers: [...cluster.nameservers],
+      searches: [`${namespace}.svc.${d}`, `svc.${d}`, d],
+      options: ['ndots:5'],
+    };
   } else if (policy === 'None') {
     base = { nameservers: [], searches: [], options: [] };
   } else {
@@ -50,7 +58,8 @@ export function podResolvConf(spec: PodDnsSpec, namespace: string, cluster: Clus
     const [name = '', value] = o.split(':');
     options.set(name, value === undefined ? name : `${name}:${value}`);
   }
-  for (const o of extra.options ?? []) if (o.name) options.set(o.name, o.value !== undefined && o.value !== '' ? `${o.name}:${o.value}` : o.name);
+  for (const o of extra.options ?? [])
+    if (o.name) options.set(o.name, o.value !== undefined && o.value !== '' ? `${o.name}:${o.value}` : o.name);
   return { nameservers, searches, options: [...options.values()] };
 }
 

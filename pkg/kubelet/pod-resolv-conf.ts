@@ -9,7 +9,11 @@ import { podDir } from './volumes.js';
 
 /** The file's path, or undefined when the pod keeps the runtime's default. */
 export function writePodResolvConf(rootDir: string, pod: KubeObject, dns: ClusterDns | undefined): string | undefined {
-  const conf = podResolvConf((pod['spec'] ?? {}) as Parameters<typeof podResolvConf>[0], pod.metadata.namespace ?? 'default', dns);
+  const conf = podResolvConf(
+    (pod['spec'] ?? {}) as Parameters<typeof podResolvConf>[0],
+    pod.metadata.namespace ?? 'default',
+    dns,
+  );
   if (conf === undefined) return undefined;
   const dir = podDir(rootDir, pod.metadata.uid ?? '');
   mkdirSync(dir, { recursive: true });

@@ -27,7 +27,6 @@ export interface PodStatusInput {
 
 type Obj = Record<string, unknown>;
 
-
 function terminatedOf(c: ContainerState): Obj {
   const reason = c.oomKilled ? 'OOMKilled' : c.exitCode === 0 ? 'Completed' : 'Error';
   const t: Obj = { exitCode: c.exitCode, reason, containerID: `docker://${c.id}` };
@@ -58,18 +57,37 @@ export function nextAttempt(pod: KubeObject, name: string, init: boolean, latest
   const fromRuntime = latest === undefined ? 0 : latest.identity.attempt + 1;
   const reported = reportedContainerStatus(pod, name, init);
   // A reported containerID: attempt restartCount existed, so the next one is past it.
-  const fromStatus = reported === undefined ? 0 : reportedRestarts(reported) + (reported['containerID'] !== undefined ? 1 : 0);
+  const fromStatus =
+    reported === undefined ? 0 : reportedRestarts(reported) + (reported['containerID'] !== undefined ? 1 : 0);
   return Math.max(fromRuntime, fromStatus);
 }
 
-function containerStatus(spec: Obj, attempts: ContainerState[], input: PodStatusInput, defaultWaiting: string, init: boolean): Obj {
+function containerStatus(
+  spec: Obj,
+  attempts: ContainerState[],
+  input: PodStatusInput,
+  defaultWaiting: string,
+  init: boolean,
+): Obj {
   const name = String(spec['name'] ?? '');
   const [latest, previous] = attempts;
   const waiting = input.waiting.get(name);
-  const restartCount = Math.max(latest?.identity.attempt ?? 0, reportedRestarts(reportedContainerStatus(input.pod, name, init)));
-  const status: Obj = { name, image: String(spec['image'] ?? ''), imageID: '', ready: false, restartCount, started: false };
+  const restartCount = Math.max(
+    latest?.identity.attempt ?? 0,
+    reportedRestarts(reportedContainerStatus(input.pod, name, init)),
+  );
+  const status: Obj = {
+    name,
+    image: String(spec['image'] ?? ''),
+    imageID: '',
+    ready: false,
+    restartCount,
+    started: false,
+  };
   if (latest === undefined) {
-    status['state'] = { waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) } };
+    status['state'] = {
+      waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) },
+    };
     status['lastState'] = {};
     return status;
   }
@@ -97,7 +115,10 @@ function containerStatus(spec: Obj, attempts: ContainerState[], input: PodStatus
 function condition(type: string, ok: boolean, previous: Obj[], now: Date, reason?: string): Obj {
   const status = ok ? 'True' : 'False';
   const old = previous.find((c) => c['type'] === type);
-  const lastTransitionTime = old !== undefined && old['status'] === status && typeof old['lastTransitionTime'] === 'string' ? old['lastTransitionTime'] : rfc3339(now);
+  const lastTransitionTime =
+    old !== undefined && old['status'] === status && typeof old['lastTransitionTime'] === 'string'
+      ? old['lastTransitionTime']
+      : rfc3339(now);
   const c: Obj = { type, status, lastProbeTime: null, lastTransitionTime };
   if (!ok && reason !== undefined) c['reason'] = reason;
   return c;
@@ -118,14 +139,23 @@ export function computePodStatus(input: PodStatusInput): Obj {
     const latest = attempts[0];
     const done = latest !== undefined && !latest.running && latest.startedAt !== undefined && latest.exitCode === 0;
     if (!done) {
-      if (initDone && latest !== undefined && !latest.running && latest.exitCode !== 0 && policy === 'Never') initFailed = true;
+      if (initDone && latest !== undefined && !latest.running && latest.exitCode !== 0 && policy === 'Never')
+        initFailed = true;
       initDone = false;
     }
     const s = containerStatus(c, attempts, input, 'PodInitializing', true);
     s['ready'] = done;
     return s;
   });
-  const appStatuses = appSpecs.map((c) => containerStatus(c, input.containers.get(String(c['name'] ?? '')) ?? [], input, initDone ? 'ContainerCreating' : 'PodInitializing', false));
+  const appStatuses = appSpecs.map((c) =>
+    containerStatus(
+      c,
+      input.containers.get(String(c['name'] ?? '')) ?? [],
+      input,
+      initDone ? 'ContainerCreating' : 'PodInitializing',
+      false,
+    ),
+  );
 
   let phase: string;
   if (initFailed) phase = 'Failed';
@@ -134,7 +164,9 @@ export function computePodStatus(input: PodStatusInput): Obj {
     const states = appStatuses.map((s) => s['state'] as Obj);
     const terminated = states.filter((s) => s['terminated'] !== undefined).map((s) => s['terminated'] as Obj);
     const running = states.filter((s) => s['running'] !== undefined).length;
-    const restarting = appStatuses.filter((s) => (s['state'] as Obj)['waiting'] !== undefined && Object.keys(s['lastState'] as Obj).length > 0).length;
+    const restarting = appStatuses.filter(
+      (s) => (s['state'] as Obj)['waiting'] !== undefined && Object.keys(s['lastState'] as Obj).length > 0,
+    ).length;
     const failed = terminated.some((t) => t['exitCode'] !== 0);
     const allTerminated = terminated.length === appStatuses.length && appStatuses.length > 0;
     // Terminal phases only where nothing will be restarted.
@@ -154,7 +186,8 @@ export function computePodStatus(input: PodStatusInput): Obj {
     condition('PodScheduled', true, prevConditions, input.now),
   ];
   for (const c of conditions) {
-    if ((c['type'] === 'Ready' || c['type'] === 'ContainersReady') && c['status'] === 'False') c['message'] = `containers with unready status: [${notReady.join(' ')}]`;
+    if ((c['type'] === 'Ready' || c['type'] === 'ContainersReady') && c['status'] === 'False')
+      c['message'] = `containers with unready status: [${notReady.join(' ')}]`;
   }
   const status: Obj = {
     phase,

@@ -52,7 +52,12 @@ class Harness {
   readonly syncer: PodSyncer;
 
   constructor(spec: Obj, metadata: Partial<KubeObject['metadata']> = {}) {
-    this.pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', uid: UID, ...metadata }, spec };
+    this.pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: 'default', uid: UID, ...metadata },
+      spec,
+    };
     const api: PodApi = {
       get: async () => {
         throw new Error('not found');
@@ -66,8 +71,18 @@ class Harness {
         return this.pod;
       },
     };
-    const events = { event: (_o: KubeObject, _t: 'Normal' | 'Warning', reason: string, message: string): void => void this.events.push({ reason, message }) };
-    this.syncer = new PodSyncer({ nodeName: 'n1', nodeIP: '192.0.2.1', rootDir: root, sandboxImage: 'pause', podNetwork: 'podnet' }, api, this.runtime, this.probes, events, this.clock);
+    const events = {
+      event: (_o: KubeObject, _t: 'Normal' | 'Warning', reason: string, message: string): void =>
+        void this.events.push({ reason, message }),
+    };
+    this.syncer = new PodSyncer(
+      { nodeName: 'n1', nodeIP: '192.0.2.1', rootDir: root, sandboxImage: 'pause', podNetwork: 'podnet' },
+      api,
+      this.runtime,
+      this.probes,
+      events,
+      this.clock,
+    );
   }
 
   async sync(): Promise<number | undefined> {
@@ -152,7 +167,16 @@ describe('pod start', () => {
   });
 
   test('the container config carries command, args, env and limits', async () => {
-    const h = new Harness(pod([app('a', { command: ['sh'], args: ['-c', 'true'], env: [{ name: 'X', value: '1' }], resources: { limits: { memory: '64Mi', cpu: '500m' } } })]));
+    const h = new Harness(
+      pod([
+        app('a', {
+          command: ['sh'],
+          args: ['-c', 'true'],
+          env: [{ name: 'X', value: '1' }],
+          resources: { limits: { memory: '64Mi', cpu: '500m' } },
+        }),
+      ]),
+    );
     await h.sync();
     const spec = h.latest('a').spec;
     assert.ok('env' in spec);
@@ -321,13 +345,17 @@ describe('restart back-off', () => {
       h.advance(700);
       await h.sync();
     }
-    assert.deepEqual(h.runtime.attempts(UID, 'a').map((c) => c.state.identity.attempt), [4, 3]);
+    assert.deepEqual(
+      h.runtime.attempts(UID, 'a').map((c) => c.state.identity.attempt),
+      [4, 3],
+    );
     assert.equal(h.containerStatus('a')['restartCount'], 4);
   });
 });
 
 describe('init containers', () => {
-  const spec = (policy: string): Obj => pod([app('main')], { restartPolicy: policy, initContainers: [app('first'), app('second')] });
+  const spec = (policy: string): Obj =>
+    pod([app('main')], { restartPolicy: policy, initContainers: [app('first'), app('second')] });
 
   test('run one at a time, in order, before the app containers', async () => {
     const h = new Harness(spec('Always'));
@@ -415,11 +443,15 @@ describe('termination', () => {
   test('deletion stops the containers with the grace period before the sandbox, removes all and completes the delete', async () => {
     const h = new Harness(pod([app('a'), app('b')]));
     await h.sync();
-    h.pod = { ...h.pod, metadata: { ...h.pod.metadata, deletionTimestamp: '2026-01-01T00:01:00Z', deletionGracePeriodSeconds: 20 } };
+    h.pod = {
+      ...h.pod,
+      metadata: { ...h.pod.metadata, deletionTimestamp: '2026-01-01T00:01:00Z', deletionGracePeriodSeconds: 20 },
+    };
     await h.sync();
     assert.equal(h.runtime.containers.size, 0);
     assert.equal(h.deleted, true);
-    const seq = (name: string): number => h.runtime.removed.find((c) => c.state.identity.containerName === name)?.stopSequence ?? 0;
+    const seq = (name: string): number =>
+      h.runtime.removed.find((c) => c.state.identity.containerName === name)?.stopSequence ?? 0;
     for (const name of ['a', 'b']) {
       const c = h.runtime.removed.find((x) => x.state.identity.containerName === name);
       assert.equal(c?.stoppedWithGrace, 20);
@@ -440,7 +472,10 @@ describe('termination', () => {
     const h = new Harness(pod([app('a')], { terminationGracePeriodSeconds: 5 }));
     await h.sync();
     const first = h.latest('a').state.id;
-    h.pod = { ...h.pod, spec: pod([app('a', { env: [{ name: 'V', value: '2' }] })], { terminationGracePeriodSeconds: 5 }) };
+    h.pod = {
+      ...h.pod,
+      spec: pod([app('a', { env: [{ name: 'V', value: '2' }] })], { terminationGracePeriodSeconds: 5 }),
+    };
     await h.sync();
     assert.equal(h.runtime.containers.get(first)?.stoppedWithGrace, 5);
     await h.sync();

@@ -11,7 +11,17 @@ import { isConflict, isNotFound } from '../errors/index.js';
 import { Backoff, type Clock } from './backoff.js';
 import { containerConfig } from './container-config.js';
 import { EnvError, ObjectLookup, resolveEnv } from './env.js';
-import { computePodActions, containerHash, containersOf, ms, observationOf, str, type ContainerStart, type PodActions, type PodObservation } from './pod-actions.js';
+import {
+  computePodActions,
+  containerHash,
+  containersOf,
+  ms,
+  observationOf,
+  str,
+  type ContainerStart,
+  type PodActions,
+  type PodObservation,
+} from './pod-actions.js';
 import { computePodStatus, nextAttempt, statusChanged, type Waiting } from './pod-status.js';
 import type { ProbeKind, ProbeManager } from './probes.js';
 import type { ContainerRuntime } from './runtime/index.js';
@@ -91,10 +101,12 @@ export class PodSyncer {
     this.probes.stop(uid);
     const { sandboxes, containers } = await this.observe(uid);
     const running = [...containers.values()].flat().filter((c) => c.running);
-    await Promise.all(running.map(async (c) => {
-      if (pod) this.events.event(pod, 'Normal', 'Killing', `Stopping container ${c.identity.containerName}`);
-      await this.runtime.stop(c.id, graceSeconds);
-    }));
+    await Promise.all(
+      running.map(async (c) => {
+        if (pod) this.events.event(pod, 'Normal', 'Killing', `Stopping container ${c.identity.containerName}`);
+        await this.runtime.stop(c.id, graceSeconds);
+      }),
+    );
     for (const c of [...containers.values()].flat()) await this.runtime.remove(c.id);
     for (const s of sandboxes) {
       await this.runtime.stop(s.id, 0);
@@ -111,11 +123,17 @@ export class PodSyncer {
     const uid = pod.metadata.uid ?? '';
     const spec = (pod['spec'] ?? {}) as Obj;
     if (pod.metadata.deletionTimestamp !== undefined) {
-      const grace = pod.metadata.deletionGracePeriodSeconds ?? (typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30);
+      const grace =
+        pod.metadata.deletionGracePeriodSeconds ??
+        (typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30);
       await this.killPod(uid, grace, pod);
       // The containers are gone: complete the deletion the apiserver staged.
       try {
-        await this.client.delete(PODS, pod.metadata.name ?? '', { namespace: pod.metadata.namespace, gracePeriodSeconds: 0, preconditions: { uid } });
+        await this.client.delete(PODS, pod.metadata.name ?? '', {
+          namespace: pod.metadata.namespace,
+          gracePeriodSeconds: 0,
+          preconditions: { uid },
+        });
       } catch (err) {
         if (!isNotFound(err) && !isConflict(err)) throw err;
       }
@@ -155,20 +173,37 @@ export class PodSyncer {
     for (const name of actions.settled) this.setWaiting(uid, name, undefined);
     for (const b of actions.backOff) {
       this.setWaiting(uid, b.name, { reason: 'CrashLoopBackOff', message: b.message });
-      this.events.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${b.name} in pod ${pod.metadata.name ?? ''}`);
+      this.events.event(
+        pod,
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${b.name} in pod ${pod.metadata.name ?? ''}`,
+      );
       requeue(b.remainingMs);
     }
     for (const k of actions.containersToKill) {
       this.events.event(pod, 'Normal', 'Killing', k.message);
       this.probes.stop(uid, k.name);
-      await this.runtime.stop(k.id, typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30);
+      await this.runtime.stop(
+        k.id,
+        typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30,
+      );
       requeue(0);
     }
     for (const r of actions.running) {
       for (const kind of ['startup', 'liveness', 'readiness'] as ProbeKind[]) {
         const probe = r.container[`${kind}Probe`];
         if (!isObject(probe)) continue;
-        this.probes.ensure({ podUid: uid, containerName: r.name, containerId: r.state.id, podIP, container: r.container, probe, kind, startedAt: ms(r.state.startedAt) || this.clock.now() });
+        this.probes.ensure({
+          podUid: uid,
+          containerName: r.name,
+          containerId: r.state.id,
+          podIP,
+          container: r.container,
+          probe,
+          kind,
+          startedAt: ms(r.state.startedAt) || this.clock.now(),
+        });
       }
     }
     const lookup = new ObjectLookup(this.client, pod.metadata.namespace ?? 'default');
@@ -197,19 +232,41 @@ export class PodSyncer {
     try {
       await this.runtime.ensureImage(this.config.sandboxImage, 'IfNotPresent');
       await this.runtime.runSandbox(
-        { uid: pod.metadata.uid ?? '', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', containerName: 'POD', attempt, type: 'sandbox', specHash: '' },
-        { image: this.config.sandboxImage, network: this.config.podNetwork, hostname: str(spec['hostname']) || (pod.metadata.name ?? '').slice(0, 63), hostNetwork: spec['hostNetwork'] === true },
+        {
+          uid: pod.metadata.uid ?? '',
+          namespace: pod.metadata.namespace ?? '',
+          name: pod.metadata.name ?? '',
+          containerName: 'POD',
+          attempt,
+          type: 'sandbox',
+          specHash: '',
+        },
+        {
+          image: this.config.sandboxImage,
+          network: this.config.podNetwork,
+          hostname: str(spec['hostname']) || (pod.metadata.name ?? '').slice(0, 63),
+          hostNetwork: spec['hostNetwork'] === true,
+        },
       );
       await this.config.afterSandboxStart?.();
       return true;
     } catch (err) {
-      this.events.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`);
+      this.events.event(
+        pod,
+        'Warning',
+        'FailedCreatePodSandBox',
+        `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`,
+      );
       return false;
     }
   }
 
   /** Pulls the image (honouring its back-off), then creates and starts the next attempt; when to look again (ms). */
-  private async startContainer(pod: KubeObject, start: ContainerStart, at: { sandboxId: string; volumes: Map<string, string>; lookup: ObjectLookup; podIP: string | undefined }): Promise<number> {
+  private async startContainer(
+    pod: KubeObject,
+    start: ContainerStart,
+    at: { sandboxId: string; volumes: Map<string, string>; lookup: ObjectLookup; podIP: string | undefined },
+  ): Promise<number> {
     const uid = pod.metadata.uid ?? '';
     const { name, container: c, type } = start;
     const key = `${uid}/${name}`;
@@ -220,9 +277,18 @@ export class PodSyncer {
       return hold.retryAfterMs;
     }
     let env: string[];
-    const services = this.config.serviceEnv?.(pod.metadata.namespace ?? 'default', (pod['spec'] as Obj | undefined)?.['enableServiceLinks'] !== false) ?? {};
+    const services =
+      this.config.serviceEnv?.(
+        pod.metadata.namespace ?? 'default',
+        (pod['spec'] as Obj | undefined)?.['enableServiceLinks'] !== false,
+      ) ?? {};
     try {
-      env = await resolveEnv({ ...pod, status: { ...((pod['status'] ?? {}) as Obj), podIP: at.podIP, hostIP: this.config.nodeIP } }, c, at.lookup, services);
+      env = await resolveEnv(
+        { ...pod, status: { ...((pod['status'] ?? {}) as Obj), podIP: at.podIP, hostIP: this.config.nodeIP } },
+        c,
+        at.lookup,
+        services,
+      );
     } catch (err) {
       if (!(err instanceof EnvError)) throw err;
       this.setWaiting(uid, name, { reason: 'CreateContainerConfigError', message: err.message });
@@ -230,25 +296,50 @@ export class PodSyncer {
       return 5000;
     }
     const attempt = nextAttempt(pod, name, type === 'init', start.latest);
-    const identity = { uid, namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', containerName: name, attempt, type, specHash: containerHash(c) } as const;
+    const identity = {
+      uid,
+      namespace: pod.metadata.namespace ?? '',
+      name: pod.metadata.name ?? '',
+      containerName: name,
+      attempt,
+      type,
+      specHash: containerHash(c),
+    } as const;
     try {
-      const id = await this.runtime.createContainer(at.sandboxId, identity, containerConfig(pod, c, { env, volumes: at.volumes, resolvConf: writePodResolvConf(this.config.rootDir, pod, this.config.dns) }));
+      const id = await this.runtime.createContainer(
+        at.sandboxId,
+        identity,
+        containerConfig(pod, c, {
+          env,
+          volumes: at.volumes,
+          resolvConf: writePodResolvConf(this.config.rootDir, pod, this.config.dns),
+        }),
+      );
       this.events.event(pod, 'Normal', 'Created', `Created container ${name}`);
       await this.runtime.start(id);
       this.events.event(pod, 'Normal', 'Started', `Started container ${name}`);
     } catch (err) {
-      this.setWaiting(uid, name, { reason: 'CreateContainerError', message: err instanceof Error ? err.message : String(err) });
+      this.setWaiting(uid, name, {
+        reason: 'CreateContainerError',
+        message: err instanceof Error ? err.message : String(err),
+      });
       this.events.event(pod, 'Warning', 'Failed', `Error: ${err instanceof Error ? err.message : String(err)}`);
       return 5000;
     }
     this.setWaiting(uid, name, undefined);
     // Keep the previous attempt (for --previous logs and lastState); older ones go.
-    const attempts = (await this.runtime.listManaged(uid)).filter((x) => x.identity.containerName === name && x.identity.type === type);
+    const attempts = (await this.runtime.listManaged(uid)).filter(
+      (x) => x.identity.containerName === name && x.identity.type === type,
+    );
     for (const old of attempts) if (old.identity.attempt < attempt - 1) await this.runtime.remove(old.id);
     return 1000;
   }
 
-  private async writeStatus(pod: KubeObject, podIP: string | undefined, containers: PodObservation['containers']): Promise<void> {
+  private async writeStatus(
+    pod: KubeObject,
+    podIP: string | undefined,
+    containers: PodObservation['containers'],
+  ): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     const status = computePodStatus({
       pod,
@@ -270,7 +361,13 @@ export class PodSyncer {
     });
     if (!statusChanged(status, pod['status']) || !statusChanged(status, this.lastStatus.get(uid))) return;
     try {
-      await this.client.patch(PODS, pod.metadata.name ?? '', 'merge', { status }, { namespace: pod.metadata.namespace, subresource: 'status' });
+      await this.client.patch(
+        PODS,
+        pod.metadata.name ?? '',
+        'merge',
+        { status },
+        { namespace: pod.metadata.namespace, subresource: 'status' },
+      );
       this.lastStatus.set(uid, status);
     } catch (err) {
       if (!isNotFound(err)) throw err;

@@ -42,10 +42,13 @@ export class PodWorkers {
     if (requeue !== undefined && !this.stopped) {
       const existing = this.timers.get(uid);
       if (existing) clearTimeout(existing);
-      const t = setTimeout(() => {
-        this.timers.delete(uid);
-        this.update(uid);
-      }, Math.max(50, requeue));
+      const t = setTimeout(
+        () => {
+          this.timers.delete(uid);
+          this.update(uid);
+        },
+        Math.max(50, requeue),
+      );
       t.unref();
       this.timers.set(uid, t);
     }

@@ -37,7 +37,9 @@ function num(v: unknown, dflt: number): number {
 
 function resolvePort(port: unknown, container: Record<string, unknown>): number {
   if (typeof port === 'number') return port;
-  const named = (Array.isArray(container['ports']) ? container['ports'] : []).filter(isObject).find((p) => p['name'] === port);
+  const named = (Array.isArray(container['ports']) ? container['ports'] : [])
+    .filter(isObject)
+    .find((p) => p['name'] === port);
   if (named !== undefined && typeof named['containerPort'] === 'number') return named['containerPort'];
   const n = Number(port);
   if (Number.isInteger(n)) return n;
@@ -84,23 +86,30 @@ export async function runProbe(runtime: ContainerRuntime, t: ProbeTarget): Promi
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(message)), ms);
-    p.then((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    }, (e: unknown) => {
-      clearTimeout(timer);
-      reject(e instanceof Error ? e : new Error(String(e)));
-    });
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
   });
 }
 
 function httpStatus(url: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const mod = url.startsWith('https') ? https : http;
-    const req = mod.get(url, { timeout: timeoutMs, rejectUnauthorized: false, headers: { 'User-Agent': 'kube-probe/1.32' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = mod.get(
+      url,
+      { timeout: timeoutMs, rejectUnauthorized: false, headers: { 'User-Agent': 'kube-probe/1.32' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`Get "${url}": context deadline exceeded`)));
     req.on('error', (err) => reject(new Error(`Get "${url}": ${err.message}`)));
   });
@@ -134,7 +143,10 @@ interface Worker {
 export class ProbeManager {
   private readonly workers = new Map<string, Worker>();
 
-  constructor(private readonly runtime: ContainerRuntime, private readonly events: ProbeEvents) {}
+  constructor(
+    private readonly runtime: ContainerRuntime,
+    private readonly events: ProbeEvents,
+  ) {}
 
   private key(podUid: string, container: string, kind: ProbeKind): string {
     return `${podUid}/${container}/${kind}`;
@@ -159,7 +171,11 @@ export class ProbeManager {
     if (w.stopped) return;
     const t = w.target;
     // Liveness and readiness wait until the startup probe has succeeded.
-    if (t.kind !== 'startup' && this.workers.has(this.key(t.podUid, t.containerName, 'startup')) && this.result(t.podUid, t.containerName, 'startup') !== true) {
+    if (
+      t.kind !== 'startup' &&
+      this.workers.has(this.key(t.podUid, t.containerName, 'startup')) &&
+      this.result(t.podUid, t.containerName, 'startup') !== true
+    ) {
       this.schedule(w);
       return;
     }

@@ -40,14 +40,23 @@ export async function teardown(flags: KubeletFlags, log: Logger): Promise<void> 
   } else if (existsSync(stored)) caPem = readCa(stored);
   else throw new KubeletStartError(`give --client-ca-file (or --kubeconfig): no CA under ${flags.rootDir}`);
   try {
-    await teardownCluster({ cluster: clusterIdentity(caPem), clusterCIDR: flags.clusterCidr, dockerSocket: flags.dockerSocket, log: lineLogger(log) });
+    await teardownCluster({
+      cluster: clusterIdentity(caPem),
+      clusterCIDR: flags.clusterCidr,
+      dockerSocket: flags.dockerSocket,
+      log: lineLogger(log),
+    });
   } catch (err) {
     throw new KubeletStartError(`teardown: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
 /** Offline credentials need all three files; otherwise join with the token. */
-async function credentials(flags: KubeletFlags, settings: KubeletSettings, log: Logger): Promise<NodeCredentialFiles | undefined> {
+async function credentials(
+  flags: KubeletFlags,
+  settings: KubeletSettings,
+  log: Logger,
+): Promise<NodeCredentialFiles | undefined> {
   if (flags.kubeconfig !== undefined) {
     if (flags.tlsCertFile === undefined || flags.tlsPrivateKeyFile === undefined || flags.clientCaFile === undefined) {
       throw new KubeletStartError('--kubeconfig needs --tls-cert-file, --tls-private-key-file and --client-ca-file');
@@ -56,13 +65,19 @@ async function credentials(flags: KubeletFlags, settings: KubeletSettings, log: 
   }
   const server = flags.server;
   if (server === undefined) {
-    throw new KubeletStartError('give either --kubeconfig (with --tls-cert-file, --tls-private-key-file, --client-ca-file) or --server with --token and --discovery-token-ca-cert-hash');
+    throw new KubeletStartError(
+      'give either --kubeconfig (with --tls-cert-file, --tls-private-key-file, --client-ca-file) or --server with --token and --discovery-token-ca-cert-hash',
+    );
   }
   const caHash = flags.discoveryTokenCaCertHash;
   const caFile = flags.clientCaFile;
   try {
     return await nodeCredentials({
-      want: { server, ...(caHash !== undefined ? { caHash } : {}), ...(caFile !== undefined ? { caPem: readCa(caFile) } : {}) },
+      want: {
+        server,
+        ...(caHash !== undefined ? { caHash } : {}),
+        ...(caFile !== undefined ? { caPem: readCa(caFile) } : {}),
+      },
       token: flags.token,
       nodeName: settings.nodeName,
       addresses: [settings.nodeIP],
@@ -101,7 +116,11 @@ export async function run(opts: KubeletRunOptions, signal: AbortSignal): Promise
   // Informers, the proxy, DNS and rotation each listen for the stop signal.
   setMaxListeners(64, signal);
   const print = lineLogger(log);
-  const runtime = new DockerRuntime({ socketPath: config.dockerSocket, nodeName: config.nodeName, clusterId: config.cluster.id });
+  const runtime = new DockerRuntime({
+    socketPath: config.dockerSocket,
+    nodeName: config.nodeName,
+    clusterId: config.cluster.id,
+  });
   const kubelet = new Kubelet(config, client, { runtime, log: print });
   await kubelet.start(signal);
   if (joined !== undefined) {

@@ -31,7 +31,10 @@ function fail(res: ServerResponse, code: number, message: string): void {
 export type PodLookup = (namespace: string, name: string) => KubeObject | undefined;
 
 export class KubeletServer {
-  private constructor(private readonly server: https.Server, readonly port: number) {}
+  private constructor(
+    private readonly server: https.Server,
+    readonly port: number,
+  ) {}
 
   static async start(config: KubeletConfig, runtime: ContainerRuntime, lookup: PodLookup): Promise<KubeletServer> {
     const server = https.createServer({
@@ -44,24 +47,32 @@ export class KubeletServer {
     const attempts = async (namespace: string, pod: string, container: string): Promise<ContainerState[] | string> => {
       const p = lookup(namespace, pod);
       if (p === undefined) return `pod ${namespace}/${pod} is not on this node`;
-      const list = (await runtime.listManaged(p.metadata.uid ?? '')).filter((c) => c.identity.containerName === container && c.identity.type !== 'sandbox');
+      const list = (await runtime.listManaged(p.metadata.uid ?? '')).filter(
+        (c) => c.identity.containerName === container && c.identity.type !== 'sandbox',
+      );
       if (list.length === 0) return `container "${container}" in pod "${pod}" is waiting to start: ContainerCreating`;
       return list.sort((a, b) => b.identity.attempt - a.identity.attempt);
     };
 
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void (async () => {
-        if (!peerAllowed(req.socket as TLSSocket)) return fail(res, 403, 'forbidden: only the apiserver may use this port');
+        if (!peerAllowed(req.socket as TLSSocket))
+          return fail(res, 403, 'forbidden: only the apiserver may use this port');
         const url = new URL(req.url ?? '/', 'https://kubelet');
         if (url.pathname === '/healthz') return fail(res, 200, 'ok');
         const m = url.pathname.match(/^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/);
         if (m === null || req.method !== 'GET') return fail(res, 404, 'not found');
-        const found = await attempts(decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''), decodeURIComponent(m[3] ?? ''));
+        const found = await attempts(
+          decodeURIComponent(m[1] ?? ''),
+          decodeURIComponent(m[2] ?? ''),
+          decodeURIComponent(m[3] ?? ''),
+        );
         if (typeof found === 'string') return fail(res, 400, found);
         const q = url.searchParams;
         const previous = q.get('previous') === 'true';
         const target = previous ? found[1] : found[0];
-        if (target === undefined) return fail(res, 400, `previous terminated container "${m[3] ?? ''}" in pod "${m[2] ?? ''}" not found`);
+        if (target === undefined)
+          return fail(res, 400, `previous terminated container "${m[3] ?? ''}" in pod "${m[2] ?? ''}" not found`);
         const tail = q.get('tailLines');
         const since = q.get('sinceSeconds');
         const stream = await runtime.logs(target.id, {
@@ -80,28 +91,47 @@ export class KubeletServer {
       });
     });
 
-    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered) => chooseProtocol(offered) ?? false });
+    const wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      handleProtocols: (offered) => chooseProtocol(offered) ?? false,
+    });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const deny = (code: number, message: string): void => {
-        socket.end(`HTTP/1.1 ${code} ${message}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);
+        socket.end(
+          `HTTP/1.1 ${code} ${message}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`,
+        );
       };
       if (!peerAllowed(socket as TLSSocket)) return deny(403, 'forbidden');
       const url = new URL(req.url ?? '/', 'https://kubelet');
       const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/);
       if (m === null) return deny(404, 'not found');
-      void attempts(decodeURIComponent(m[2] ?? ''), decodeURIComponent(m[3] ?? ''), decodeURIComponent(m[4] ?? '')).then((found) => {
-        if (typeof found === 'string') return deny(400, found);
-        const latest = found[0];
-        if (latest === undefined || !latest.running) return deny(400, `container ${m[4] ?? ''} is not running`);
-        wss.handleUpgrade(req, socket, head, (ws) => void serveExec(ws, runtime, latest.id, url.searchParams));
-      }, (err: unknown) => deny(500, err instanceof Error ? err.message : String(err)));
+      void attempts(
+        decodeURIComponent(m[2] ?? ''),
+        decodeURIComponent(m[3] ?? ''),
+        decodeURIComponent(m[4] ?? ''),
+      ).then(
+        (found) => {
+          if (typeof found === 'string') return deny(400, found);
+          const latest = found[0];
+          if (latest === undefined || !latest.running) return deny(400, `container ${m[4] ?? ''} is not running`);
+          wss.handleUpgrade(req, socket, head, (ws) => void serveExec(ws, runtime, latest.id, url.searchParams));
+        },
+        (err: unknown) => deny(500, err instanceof Error ? err.message : String(err)),
+      );
     });
 
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: Error) => {
         // Another cluster's agent on this machine most likely has the port.
         const inUse = 'code' in err && err.code === 'EADDRINUSE';
-        reject(inUse ? new Error(`port ${config.port} is taken (by another node agent on this machine?): start this agent with another --port (COXSWAIN_KUBELET_PORT for npm run up)`) : err);
+        reject(
+          inUse
+            ? new Error(
+                `port ${config.port} is taken (by another node agent on this machine?): start this agent with another --port (COXSWAIN_KUBELET_PORT for npm run up)`,
+              )
+            : err,
+        );
       });
       server.listen(config.port, '0.0.0.0', () => resolve());
     });
@@ -110,7 +140,11 @@ export class KubeletServer {
 
   /** Takes up a rotated serving certificate for new connections. */
   reloadCertificate(config: Pick<KubeletConfig, 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'>): void {
-    this.server.setSecureContext({ key: readFileSync(config.tlsKeyFile), cert: readFileSync(config.tlsCertFile), ca: readFileSync(config.clientCaFile) });
+    this.server.setSecureContext({
+      key: readFileSync(config.tlsKeyFile),
+      cert: readFileSync(config.tlsCertFile),
+      ca: readFileSync(config.clientCaFile),
+    });
   }
 
   close(): Promise<void> {
@@ -121,7 +155,12 @@ export class KubeletServer {
   }
 }
 
-async function serveExec(ws: WebSocket, runtime: ContainerRuntime, containerId: string, q: URLSearchParams): Promise<void> {
+async function serveExec(
+  ws: WebSocket,
+  runtime: ContainerRuntime,
+  containerId: string,
+  q: URLSearchParams,
+): Promise<void> {
   const cmd = q.getAll('command');
   const tty = q.get('tty') === 'true' || q.get('tty') === '1';
   const stdin = q.get('stdin') === 'true' || q.get('stdin') === '1';
@@ -136,7 +175,17 @@ async function serveExec(ws: WebSocket, runtime: ContainerRuntime, containerId: 
   try {
     session = await runtime.exec(containerId, { cmd, tty, stdin });
   } catch (err) {
-    ws.send(frame(CHANNEL.error, JSON.stringify({ metadata: {}, status: 'Failure', message: err instanceof Error ? err.message : String(err), reason: 'InternalError' })));
+    ws.send(
+      frame(
+        CHANNEL.error,
+        JSON.stringify({
+          metadata: {},
+          status: 'Failure',
+          message: err instanceof Error ? err.message : String(err),
+          reason: 'InternalError',
+        }),
+      ),
+    );
     ws.close(1000);
     return;
   }

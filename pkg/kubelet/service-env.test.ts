@@ -29,7 +29,10 @@ test('kubernetes service visible in every namespace', () => {
 test('own namespace only, headless skipped, dashes to underscores, multi-port', () => {
   const services: Service[] = [
     kubernetes,
-    { metadata: { namespace: 'a', name: 'my-db' }, spec: { clusterIP: '10.96.0.5', ports: [{ port: 5432 }, { name: 'metrics-port', port: 9187, protocol: 'UDP' }] } },
+    {
+      metadata: { namespace: 'a', name: 'my-db' },
+      spec: { clusterIP: '10.96.0.5', ports: [{ port: 5432 }, { name: 'metrics-port', port: 9187, protocol: 'UDP' }] },
+    },
     { metadata: { namespace: 'a', name: 'headless' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } },
     { metadata: { namespace: 'b', name: 'other' }, spec: { clusterIP: '10.96.0.6', ports: [{ port: 80 }] } },
     { metadata: { namespace: 'a', name: 'kubernetes' }, spec: { clusterIP: '10.96.0.7', ports: [{ port: 80 }] } },

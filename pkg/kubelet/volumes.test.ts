@@ -15,8 +15,16 @@ test('projected files update in place: the mounted folder keeps its identity', (
     project(dir, { 'a.conf': Buffer.from('two') }, 0o644);
     assert.equal(statSync(dir).ino, inode, 'same folder (a bind mount keeps seeing it)');
     assert.equal(readFileSync(join(dir, 'a.conf'), 'utf8'), 'two');
-    assert.deepEqual(readdirSync(dir).filter((e) => !e.startsWith('..')), ['a.conf'], 'the dropped key is gone');
-    assert.equal(readdirSync(dir).filter((e) => e.startsWith('..') && e !== '..data').length, 1, 'old versions removed');
+    assert.deepEqual(
+      readdirSync(dir).filter((e) => !e.startsWith('..')),
+      ['a.conf'],
+      'the dropped key is gone',
+    );
+    assert.equal(
+      readdirSync(dir).filter((e) => e.startsWith('..') && e !== '..data').length,
+      1,
+      'old versions removed',
+    );
   } finally {
     rmSync(base, { recursive: true, force: true });
   }

@@ -2,7 +2,18 @@
 // given, configMap and secret projected into files (refreshed on every sync).
 
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind, type ResourceInfo } from '../api/registry.js';
@@ -37,7 +48,8 @@ interface KeyToPath {
 export function project(dir: string, files: Record<string, Buffer>, mode: number): void {
   mkdirSync(dir, { recursive: true });
   const fingerprint = createHash('sha256');
-  for (const [path, content] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) fingerprint.update(path).update('\0').update(content).update(String(mode));
+  for (const [path, content] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b)))
+    fingerprint.update(path).update('\0').update(content).update(String(mode));
   const version = `..${fingerprint.digest('hex').slice(0, 16)}`;
   const dataLink = join(dir, '..data');
   let current: string | undefined;
@@ -91,7 +103,11 @@ function select(data: Record<string, Buffer>, items: KeyToPath[] | undefined, wh
 }
 
 /** Host paths of the pod's volumes by name. */
-export async function prepareVolumes(pod: KubeObject, client: ObjectReader, rootDir: string): Promise<Map<string, string>> {
+export async function prepareVolumes(
+  pod: KubeObject,
+  client: ObjectReader,
+  rootDir: string,
+): Promise<Map<string, string>> {
   const uid = pod.metadata.uid ?? '';
   const namespace = pod.metadata.namespace ?? 'default';
   const base = join(podDir(rootDir, uid), 'volumes');
@@ -108,7 +124,8 @@ export async function prepareVolumes(pod: KubeObject, client: ObjectReader, root
       const path = String(v['hostPath']['path'] ?? '');
       const type = String(v['hostPath']['type'] ?? '');
       if (type === 'DirectoryOrCreate') mkdirSync(path, { recursive: true });
-      else if (type === 'Directory' && !existsSync(path)) throw new VolumeError(`hostPath type check failed: ${path} is not a directory`);
+      else if (type === 'Directory' && !existsSync(path))
+        throw new VolumeError(`hostPath type check failed: ${path} is not a directory`);
       out.set(name, path);
     } else if (isObject(v['configMap'])) {
       const src = v['configMap'];
@@ -116,8 +133,10 @@ export async function prepareVolumes(pod: KubeObject, client: ObjectReader, root
       let data: Record<string, Buffer> = {};
       try {
         const cm = await client.get(resource('configmaps'), cmName, { namespace });
-        for (const [k, val] of Object.entries((cm['data'] ?? {}) as Record<string, string>)) data[k] = Buffer.from(val, 'utf8');
-        for (const [k, val] of Object.entries((cm['binaryData'] ?? {}) as Record<string, string>)) data[k] = Buffer.from(val, 'base64');
+        for (const [k, val] of Object.entries((cm['data'] ?? {}) as Record<string, string>))
+          data[k] = Buffer.from(val, 'utf8');
+        for (const [k, val] of Object.entries((cm['binaryData'] ?? {}) as Record<string, string>))
+          data[k] = Buffer.from(val, 'base64');
       } catch (err) {
         if (!isNotFound(err) || src['optional'] !== true) throw new VolumeError(`configmap "${cmName}" not found`);
       }
@@ -130,7 +149,8 @@ export async function prepareVolumes(pod: KubeObject, client: ObjectReader, root
       let data: Record<string, Buffer> = {};
       try {
         const secret = await client.get(resource('secrets'), secretName, { namespace });
-        for (const [k, val] of Object.entries((secret['data'] ?? {}) as Record<string, string>)) data[k] = Buffer.from(val, 'base64');
+        for (const [k, val] of Object.entries((secret['data'] ?? {}) as Record<string, string>))
+          data[k] = Buffer.from(val, 'base64');
       } catch (err) {
         if (!isNotFound(err) || src['optional'] !== true) throw new VolumeError(`secret "${secretName}" not found`);
       }
@@ -138,7 +158,9 @@ export async function prepareVolumes(pod: KubeObject, client: ObjectReader, root
       project(dir, data, typeof src['defaultMode'] === 'number' ? src['defaultMode'] : 0o644);
       out.set(name, dir);
     } else {
-      throw new VolumeError(`volume "${name}" has a type Coxswain does not support (emptyDir, hostPath, configMap and secret are supported)`);
+      throw new VolumeError(
+        `volume "${name}" has a type Coxswain does not support (emptyDir, hostPath, configMap and secret are supported)`,
+      );
     }
   }
   return out;

@@ -33,7 +33,10 @@ export interface IssueOptions {
 }
 
 function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -73,7 +76,10 @@ export async function createCA(commonName = 'coxswain-ca'): Promise<KeyPairPem> 
     keys,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
@@ -89,12 +95,20 @@ function extensionsFor(usages: Usage[], dnsNames: string[], ipAddresses: string[
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
     new x509.ExtendedKeyUsageExtension(ekus, false),
   ];
-  const names = [...dnsNames.map((v) => ({ type: 'dns' as const, value: v })), ...ipAddresses.map((v) => ({ type: 'ip' as const, value: v }))];
+  const names = [
+    ...dnsNames.map((v) => ({ type: 'dns' as const, value: v })),
+    ...ipAddresses.map((v) => ({ type: 'ip' as const, value: v })),
+  ];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   return extensions;
 }
 
-async function sign(ca: KeyPairPem, subject: string, publicKey: x509.PublicKey | CryptoKey, opts: { usages: Usage[]; dnsNames: string[]; ipAddresses: string[]; validityMs: number }): Promise<string> {
+async function sign(
+  ca: KeyPairPem,
+  subject: string,
+  publicKey: x509.PublicKey | CryptoKey,
+  opts: { usages: Usage[]; dnsNames: string[]; ipAddresses: string[]; validityMs: number },
+): Promise<string> {
   const caCert = new x509.X509Certificate(ca.certPem);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
@@ -141,7 +155,10 @@ export async function createCsr(
   names: { dnsNames?: string[]; ipAddresses?: string[] } = {},
 ): Promise<{ csrPem: string; keyPem: string }> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const sans = [...(names.dnsNames ?? []).map((v) => ({ type: 'dns' as const, value: v })), ...(names.ipAddresses ?? []).map((v) => ({ type: 'ip' as const, value: v }))];
+  const sans = [
+    ...(names.dnsNames ?? []).map((v) => ({ type: 'dns' as const, value: v })),
+    ...(names.ipAddresses ?? []).map((v) => ({ type: 'ip' as const, value: v })),
+  ];
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: distinguishedName(commonName, organizations),
     keys,
@@ -169,11 +186,20 @@ export function parseCsr(csrPem: string): CsrInfo {
  * Signs a CSR after checking its self-signature; the subject is kept as requested, and for
  * serving certificates so are the requested DNS names and IPs.
  */
-export async function signCsr(ca: KeyPairPem, csrPem: string, opts: { usages: Usage[]; validitySeconds: number }): Promise<string> {
+export async function signCsr(
+  ca: KeyPairPem,
+  csrPem: string,
+  opts: { usages: Usage[]; validitySeconds: number },
+): Promise<string> {
   const csr = new x509.Pkcs10CertificateRequest(csrPem);
   if (!(await csr.verify())) throw new Error('the certificate signing request is not signed by its own key');
   const names = opts.usages.includes('server') ? parseCsr(csrPem) : { dnsNames: [], ipAddresses: [] };
-  return sign(ca, csr.subject, csr.publicKey, { usages: opts.usages, dnsNames: names.dnsNames, ipAddresses: names.ipAddresses, validityMs: opts.validitySeconds * 1000 });
+  return sign(ca, csr.subject, csr.publicKey, {
+    usages: opts.usages,
+    dnsNames: names.dnsNames,
+    ipAddresses: names.ipAddresses,
+    validityMs: opts.validitySeconds * 1000,
+  });
 }
 
 /** When a certificate stops being valid, and when it started. */

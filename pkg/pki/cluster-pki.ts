@@ -53,7 +53,14 @@ function loadOrCreate(certPath: string, keyPath: string, make: () => Promise<Key
 
 /** Addresses and names the apiserver should be reachable by. */
 function servingNames(extra: string[], server: string): { dns: string[]; ip: string[] } {
-  const dns = new Set(['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', hostname()]);
+  const dns = new Set([
+    'localhost',
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    'kubernetes.default.svc.cluster.local',
+    hostname(),
+  ]);
   const ip = new Set(['127.0.0.1', '::1', '10.96.0.1']);
   for (const addrs of Object.values(networkInterfaces())) {
     for (const a of addrs ?? []) if (!a.internal && a.family === 'IPv4') ip.add(a.address);
@@ -94,7 +101,12 @@ export async function ensureClusterPki(dir: string, opts: ClusterPkiOptions): Pr
   const ca = await loadOrCreate(p.caCert, p.caKey, () => createCA('coxswain-ca'));
 
   const names = servingNames(opts.apiserverHosts ?? [], opts.server);
-  const serving: IssueOptions = { commonName: 'kube-apiserver', usages: ['server'], dnsNames: names.dns, ipAddresses: names.ip };
+  const serving: IssueOptions = {
+    commonName: 'kube-apiserver',
+    usages: ['server'],
+    dnsNames: names.dns,
+    ipAddresses: names.ip,
+  };
   let apiserver = await loadOrCreate(p.apiserverCert, p.apiserverKey, () => issueCertificate(ca, serving));
   if (!hasAll(apiserver.certPem, names)) {
     apiserver = await issueCertificate(ca, serving);
@@ -102,9 +114,15 @@ export async function ensureClusterPki(dir: string, opts: ClusterPkiOptions): Pr
     writeSecret(p.apiserverKey, apiserver.keyPem);
   }
   await loadOrCreate(p.kubeletClientCert, p.kubeletClientKey, () =>
-    issueCertificate(ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usages: ['client'] }));
+    issueCertificate(ca, {
+      commonName: 'kube-apiserver-kubelet-client',
+      organizations: ['system:masters'],
+      usages: ['client'],
+    }),
+  );
   const admin = await loadOrCreate(p.adminCert, p.adminKey, () =>
-    issueCertificate(ca, { commonName: 'admin', organizations: ['system:masters'], usages: ['client'] }));
+    issueCertificate(ca, { commonName: 'admin', organizations: ['system:masters'], usages: ['client'] }),
+  );
 
   if (!existsSync(p.serviceAccountKey)) {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -114,14 +132,23 @@ export async function ensureClusterPki(dir: string, opts: ClusterPkiOptions): Pr
 
   const clusterName = opts.clusterName ?? 'coxswain';
   const kubeconfig = (path: string, userName: string, pair: KeyPairPem): void => {
-    writeKubeconfig(path, { clusterName, server: opts.server, caPem: ca.certPem, userName, certPem: pair.certPem, keyPem: pair.keyPem });
+    writeKubeconfig(path, {
+      clusterName,
+      server: opts.server,
+      caPem: ca.certPem,
+      userName,
+      certPem: pair.certPem,
+      keyPem: pair.keyPem,
+    });
   };
   kubeconfig(p.adminKubeconfig, 'admin', admin);
   const scheduler = await loadOrCreate(join(dir, 'scheduler.crt'), join(dir, 'scheduler.key'), () =>
-    issueCertificate(ca, { commonName: 'system:kube-scheduler', usages: ['client'] }));
+    issueCertificate(ca, { commonName: 'system:kube-scheduler', usages: ['client'] }),
+  );
   kubeconfig(p.schedulerKubeconfig, 'system:kube-scheduler', scheduler);
   const cm = await loadOrCreate(join(dir, 'controller-manager.crt'), join(dir, 'controller-manager.key'), () =>
-    issueCertificate(ca, { commonName: 'system:kube-controller-manager', usages: ['client'] }));
+    issueCertificate(ca, { commonName: 'system:kube-controller-manager', usages: ['client'] }),
+  );
   kubeconfig(p.controllerManagerKubeconfig, 'system:kube-controller-manager', cm);
   return p;
 }
@@ -138,21 +165,52 @@ export interface NodeCredentialPaths {
  * `system:node:<name>` (group system:nodes) and a serving certificate for its logs/exec
  * port. (Nodes joining with a bootstrap token get theirs through a CSR instead.)
  */
-export async function ensureNodeCredentials(pkiDir: string, nodeName: string, opts: { server: string; addresses: string[] }): Promise<NodeCredentialPaths> {
-  const ca: KeyPairPem = { certPem: readFileSync(join(pkiDir, 'ca.crt'), 'utf8'), keyPem: readFileSync(join(pkiDir, 'ca.key'), 'utf8') };
+export async function ensureNodeCredentials(
+  pkiDir: string,
+  nodeName: string,
+  opts: { server: string; addresses: string[] },
+): Promise<NodeCredentialPaths> {
+  const ca: KeyPairPem = {
+    certPem: readFileSync(join(pkiDir, 'ca.crt'), 'utf8'),
+    keyPem: readFileSync(join(pkiDir, 'ca.key'), 'utf8'),
+  };
   const dir = join(pkiDir, 'nodes', nodeName);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const client = await loadOrCreate(join(dir, 'kubelet-client.crt'), join(dir, 'kubelet-client.key'), () =>
-    issueCertificate(ca, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], usages: ['client'] }));
+    issueCertificate(ca, {
+      commonName: `system:node:${nodeName}`,
+      organizations: ['system:nodes'],
+      usages: ['client'],
+    }),
+  );
   const names = { dns: [nodeName, 'localhost'], ip: ['127.0.0.1', ...opts.addresses.filter((a) => isIP(a))] };
-  const servingOpts: IssueOptions = { commonName: nodeName, usages: ['server'], dnsNames: names.dns, ipAddresses: names.ip };
-  let serving = await loadOrCreate(join(dir, 'kubelet.crt'), join(dir, 'kubelet.key'), () => issueCertificate(ca, servingOpts));
+  const servingOpts: IssueOptions = {
+    commonName: nodeName,
+    usages: ['server'],
+    dnsNames: names.dns,
+    ipAddresses: names.ip,
+  };
+  let serving = await loadOrCreate(join(dir, 'kubelet.crt'), join(dir, 'kubelet.key'), () =>
+    issueCertificate(ca, servingOpts),
+  );
   if (!hasAll(serving.certPem, names)) {
     serving = await issueCertificate(ca, servingOpts);
     writeFileSync(join(dir, 'kubelet.crt'), serving.certPem, { mode: 0o644 });
     writeSecret(join(dir, 'kubelet.key'), serving.keyPem);
   }
   const kubeconfig = join(dir, 'kubelet.kubeconfig');
-  writeKubeconfig(kubeconfig, { clusterName: 'coxswain', server: opts.server, caPem: ca.certPem, userName: `system:node:${nodeName}`, certPem: client.certPem, keyPem: client.keyPem });
-  return { kubeconfig, servingCert: join(dir, 'kubelet.crt'), servingKey: join(dir, 'kubelet.key'), caCert: join(pkiDir, 'ca.crt') };
+  writeKubeconfig(kubeconfig, {
+    clusterName: 'coxswain',
+    server: opts.server,
+    caPem: ca.certPem,
+    userName: `system:node:${nodeName}`,
+    certPem: client.certPem,
+    keyPem: client.keyPem,
+  });
+  return {
+    kubeconfig,
+    servingCert: join(dir, 'kubelet.crt'),
+    servingKey: join(dir, 'kubelet.key'),
+    caCert: join(pkiDir, 'ca.crt'),
+  };
 }

@@ -2,7 +2,13 @@
 // each kind (priority 1 = only with -o wide) and the cells of one object. The apiserver
 // serves them as meta.k8s.io/v1 Tables; coxctl prints them directly.
 
-import { isObject, labelSelectorToString, type KubeObject, type LabelSelector, type ResourceInfo } from '../api/index.js';
+import {
+  isObject,
+  labelSelectorToString,
+  type KubeObject,
+  type LabelSelector,
+  type ResourceInfo,
+} from '../api/index.js';
 
 export interface TableColumn {
   name: string;
@@ -76,7 +82,11 @@ function selectorText(v: unknown): string {
   const matchLabels = Object.fromEntries(Object.entries(o(v['matchLabels'])).map(([k, x]) => [k, s(x, '')]));
   const matchExpressions = arr(v['matchExpressions']).map((e) => {
     const values = o(e)['values'];
-    return { key: s(o(e)['key'], ''), operator: s(o(e)['operator'], ''), values: Array.isArray(values) ? values.map((x) => s(x, '')) : undefined };
+    return {
+      key: s(o(e)['key'], ''),
+      operator: s(o(e)['operator'], ''),
+      values: Array.isArray(values) ? values.map((x) => s(x, '')) : undefined,
+    };
   });
   const selector: LabelSelector = { matchLabels, matchExpressions };
   return labelSelectorToString(selector);
@@ -106,8 +116,14 @@ function podStatus(pod: KubeObject): { ready: string; status: string; restarts: 
     if (state['terminated'] !== undefined && num(term['exitCode']) === 0) return;
     if (initializing) return;
     initializing = true;
-    if (state['terminated'] !== undefined) reason = s(term['reason']) !== '<none>' ? `Init:${s(term['reason'])}` : `Init:ExitCode:${num(term['exitCode'])}`;
-    else if (state['waiting'] !== undefined && s(o(state['waiting'])['reason'], '') !== '' && s(o(state['waiting'])['reason'], '') !== 'PodInitializing') reason = `Init:${s(o(state['waiting'])['reason'])}`;
+    if (state['terminated'] !== undefined)
+      reason = s(term['reason']) !== '<none>' ? `Init:${s(term['reason'])}` : `Init:ExitCode:${num(term['exitCode'])}`;
+    else if (
+      state['waiting'] !== undefined &&
+      s(o(state['waiting'])['reason'], '') !== '' &&
+      s(o(state['waiting'])['reason'], '') !== 'PodInitializing'
+    )
+      reason = `Init:${s(o(state['waiting'])['reason'])}`;
     else reason = `Init:${i}/${arr(spec['initContainers']).length}`;
   });
   let ready = 0;
@@ -116,10 +132,16 @@ function podStatus(pod: KubeObject): { ready: string; status: string; restarts: 
     for (const cs of [...statuses].reverse()) {
       noteRestart(cs);
       const state = o(cs['state']);
-      if (state['waiting'] !== undefined && s(o(state['waiting'])['reason'], '') !== '') reason = s(o(state['waiting'])['reason']);
+      if (state['waiting'] !== undefined && s(o(state['waiting'])['reason'], '') !== '')
+        reason = s(o(state['waiting'])['reason']);
       else if (state['terminated'] !== undefined) {
         const term = o(state['terminated']);
-        reason = s(term['reason'], '') !== '' ? s(term['reason']) : term['signal'] !== undefined ? `Signal:${num(term['signal'])}` : `ExitCode:${num(term['exitCode'])}`;
+        reason =
+          s(term['reason'], '') !== ''
+            ? s(term['reason'])
+            : term['signal'] !== undefined
+              ? `Signal:${num(term['signal'])}`
+              : `ExitCode:${num(term['exitCode'])}`;
       } else if (cs['ready'] === true && state['running'] !== undefined) {
         running = true;
         ready++;
@@ -127,9 +149,11 @@ function podStatus(pod: KubeObject): { ready: string; status: string; restarts: 
     }
     if (reason === 'Completed' && running) reason = 'Running';
   }
-  if (pod.metadata.deletionTimestamp !== undefined) reason = status['reason'] === 'NodeLost' ? 'Unknown' : 'Terminating';
+  if (pod.metadata.deletionTimestamp !== undefined)
+    reason = status['reason'] === 'NodeLost' ? 'Unknown' : 'Terminating';
   let restartText = String(restarts);
-  if (restarts > 0 && lastRestart !== undefined) restartText += ` (${humanDuration(Date.now() - Date.parse(lastRestart))} ago)`;
+  if (restarts > 0 && lastRestart !== undefined)
+    restartText += ` (${humanDuration(Date.now() - Date.parse(lastRestart))} ago)`;
   return { ready: `${ready}/${containers.length}`, status: reason, restarts: restartText };
 }
 
@@ -143,7 +167,14 @@ interface Printer {
 function nodeStatus(node: KubeObject): string {
   const conditions = arr(o(node['status'])['conditions']).map(o);
   const ready = conditions.find((c) => c['type'] === 'Ready');
-  let text = ready === undefined ? 'Unknown' : ready['status'] === 'True' ? 'Ready' : ready['status'] === 'False' ? 'NotReady' : 'Unknown';
+  let text =
+    ready === undefined
+      ? 'Unknown'
+      : ready['status'] === 'True'
+        ? 'Ready'
+        : ready['status'] === 'False'
+          ? 'NotReady'
+          : 'Unknown';
   if (o(node['spec'])['unschedulable'] === true) text += ',SchedulingDisabled';
   return text;
 }
@@ -159,7 +190,9 @@ function nodeRoles(node: KubeObject): string {
 function servicePorts(spec: Obj): string {
   const ports = arr(spec['ports']).map(o);
   if (ports.length === 0) return '<none>';
-  return ports.map((p) => `${num(p['port'])}${p['nodePort'] ? `:${num(p['nodePort'])}` : ''}/${s(p['protocol'], 'TCP')}`).join(',');
+  return ports
+    .map((p) => `${num(p['port'])}${p['nodePort'] ? `:${num(p['nodePort'])}` : ''}/${s(p['protocol'], 'TCP')}`)
+    .join(',');
 }
 
 function endpointsText(obj: KubeObject): string {
@@ -195,40 +228,122 @@ function jobDuration(status: Obj, now: Date): string {
 
 const PRINTERS: Record<string, Printer> = {
   Pod: {
-    columns: [NAME, col('Ready'), col('Status'), col('Restarts', 0, 'string'), AGE, col('IP', 1), col('Node', 1), col('Nominated Node', 1), col('Readiness Gates', 1)],
+    columns: [
+      NAME,
+      col('Ready'),
+      col('Status'),
+      col('Restarts', 0, 'string'),
+      AGE,
+      col('IP', 1),
+      col('Node', 1),
+      col('Nominated Node', 1),
+      col('Readiness Gates', 1),
+    ],
     row: (p, now) => {
       const st = podStatus(p);
       const status = o(p['status']);
       const gates = arr(o(p['spec'])['readinessGates']);
-      return [p.metadata.name, st.ready, st.status, st.restarts, age(p, now), s(status['podIP']), s(o(p['spec'])['nodeName']), s(status['nominatedNodeName']), gates.length === 0 ? '<none>' : String(gates.length)];
+      return [
+        p.metadata.name,
+        st.ready,
+        st.status,
+        st.restarts,
+        age(p, now),
+        s(status['podIP']),
+        s(o(p['spec'])['nodeName']),
+        s(status['nominatedNodeName']),
+        gates.length === 0 ? '<none>' : String(gates.length),
+      ];
     },
   },
   Deployment: {
-    columns: [NAME, col('Ready'), col('Up-to-date', 0, 'integer'), col('Available', 0, 'integer'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    columns: [
+      NAME,
+      col('Ready'),
+      col('Up-to-date', 0, 'integer'),
+      col('Available', 0, 'integer'),
+      AGE,
+      col('Containers', 1),
+      col('Images', 1),
+      col('Selector', 1),
+    ],
     row: (d, now) => {
       const spec = o(d['spec']);
       const st = o(d['status']);
       const c = templateContainers(spec);
-      return [d.metadata.name, `${num(st['readyReplicas'])}/${num(spec['replicas'])}`, num(st['updatedReplicas']), num(st['availableReplicas']), age(d, now), c.names, c.images, selectorText(spec['selector'])];
+      return [
+        d.metadata.name,
+        `${num(st['readyReplicas'])}/${num(spec['replicas'])}`,
+        num(st['updatedReplicas']),
+        num(st['availableReplicas']),
+        age(d, now),
+        c.names,
+        c.images,
+        selectorText(spec['selector']),
+      ];
     },
   },
   ReplicaSet: {
-    columns: [NAME, col('Desired', 0, 'integer'), col('Current', 0, 'integer'), col('Ready', 0, 'integer'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    columns: [
+      NAME,
+      col('Desired', 0, 'integer'),
+      col('Current', 0, 'integer'),
+      col('Ready', 0, 'integer'),
+      AGE,
+      col('Containers', 1),
+      col('Images', 1),
+      col('Selector', 1),
+    ],
     row: (r, now) => {
       const spec = o(r['spec']);
       const st = o(r['status']);
       const c = templateContainers(spec);
-      return [r.metadata.name, num(spec['replicas']), num(st['replicas']), num(st['readyReplicas']), age(r, now), c.names, c.images, selectorText(spec['selector'])];
+      return [
+        r.metadata.name,
+        num(spec['replicas']),
+        num(st['replicas']),
+        num(st['readyReplicas']),
+        age(r, now),
+        c.names,
+        c.images,
+        selectorText(spec['selector']),
+      ];
     },
   },
   DaemonSet: {
-    columns: [NAME, col('Desired', 0, 'integer'), col('Current', 0, 'integer'), col('Ready', 0, 'integer'), col('Up-to-date', 0, 'integer'), col('Available', 0, 'integer'), col('Node Selector'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    columns: [
+      NAME,
+      col('Desired', 0, 'integer'),
+      col('Current', 0, 'integer'),
+      col('Ready', 0, 'integer'),
+      col('Up-to-date', 0, 'integer'),
+      col('Available', 0, 'integer'),
+      col('Node Selector'),
+      AGE,
+      col('Containers', 1),
+      col('Images', 1),
+      col('Selector', 1),
+    ],
     row: (d, now) => {
       const spec = o(d['spec']);
       const st = o(d['status']);
       const c = templateContainers(spec);
-      const sel = Object.entries(o(o(o(spec['template'])['spec'])['nodeSelector'])).map(([k, v]) => `${k}=${String(v)}`).join(',');
-      return [d.metadata.name, num(st['desiredNumberScheduled']), num(st['currentNumberScheduled']), num(st['numberReady']), num(st['updatedNumberScheduled']), num(st['numberAvailable']), sel || '<none>', age(d, now), c.names, c.images, selectorText(spec['selector'])];
+      const sel = Object.entries(o(o(o(spec['template'])['spec'])['nodeSelector']))
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(',');
+      return [
+        d.metadata.name,
+        num(st['desiredNumberScheduled']),
+        num(st['currentNumberScheduled']),
+        num(st['numberReady']),
+        num(st['updatedNumberScheduled']),
+        num(st['numberAvailable']),
+        sel || '<none>',
+        age(d, now),
+        c.names,
+        c.images,
+        selectorText(spec['selector']),
+      ];
     },
   },
   StatefulSet: {
@@ -236,37 +351,108 @@ const PRINTERS: Record<string, Printer> = {
     row: (x, now) => {
       const spec = o(x['spec']);
       const c = templateContainers(spec);
-      return [x.metadata.name, `${num(o(x['status'])['readyReplicas'])}/${num(spec['replicas'])}`, age(x, now), c.names, c.images];
+      return [
+        x.metadata.name,
+        `${num(o(x['status'])['readyReplicas'])}/${num(spec['replicas'])}`,
+        age(x, now),
+        c.names,
+        c.images,
+      ];
     },
   },
   Job: {
-    columns: [NAME, col('Status'), col('Completions'), col('Duration'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    columns: [
+      NAME,
+      col('Status'),
+      col('Completions'),
+      col('Duration'),
+      AGE,
+      col('Containers', 1),
+      col('Images', 1),
+      col('Selector', 1),
+    ],
     row: (j, now) => {
       const spec = o(j['spec']);
       const st = o(j['status']);
       const c = templateContainers(spec);
-      const completions = spec['completions'] === undefined ? `${num(st['succeeded'])}/1 of ${num(spec['parallelism'])}` : `${num(st['succeeded'])}/${num(spec['completions'])}`;
-      return [j.metadata.name, jobStatus(st, spec), completions, jobDuration(st, now), age(j, now), c.names, c.images, selectorText(spec['selector'])];
+      const completions =
+        spec['completions'] === undefined
+          ? `${num(st['succeeded'])}/1 of ${num(spec['parallelism'])}`
+          : `${num(st['succeeded'])}/${num(spec['completions'])}`;
+      return [
+        j.metadata.name,
+        jobStatus(st, spec),
+        completions,
+        jobDuration(st, now),
+        age(j, now),
+        c.names,
+        c.images,
+        selectorText(spec['selector']),
+      ];
     },
   },
   CronJob: {
-    columns: [NAME, col('Schedule'), col('Timezone'), col('Suspend', 0, 'boolean'), col('Active', 0, 'integer'), col('Last Schedule'), AGE, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    columns: [
+      NAME,
+      col('Schedule'),
+      col('Timezone'),
+      col('Suspend', 0, 'boolean'),
+      col('Active', 0, 'integer'),
+      col('Last Schedule'),
+      AGE,
+      col('Containers', 1),
+      col('Images', 1),
+      col('Selector', 1),
+    ],
     row: (cj, now) => {
       const spec = o(cj['spec']);
       const st = o(cj['status']);
       const jobSpec = o(o(spec['jobTemplate'])['spec']);
       const c = templateContainers(jobSpec);
-      return [cj.metadata.name, s(spec['schedule'], ''), s(spec['timeZone']), spec['suspend'] === true ? 'True' : 'False', arr(st['active']).length, st['lastScheduleTime'] ? since(st['lastScheduleTime'], now) : '<none>', age(cj, now), c.names, c.images, selectorText(jobSpec['selector'])];
+      return [
+        cj.metadata.name,
+        s(spec['schedule'], ''),
+        s(spec['timeZone']),
+        spec['suspend'] === true ? 'True' : 'False',
+        arr(st['active']).length,
+        st['lastScheduleTime'] ? since(st['lastScheduleTime'], now) : '<none>',
+        age(cj, now),
+        c.names,
+        c.images,
+        selectorText(jobSpec['selector']),
+      ];
     },
   },
   Node: {
-    columns: [NAME, col('Status'), col('Roles'), AGE, col('Version'), col('Internal-IP', 1), col('External-IP', 1), col('OS-Image', 1), col('Kernel-Version', 1), col('Container-Runtime', 1)],
+    columns: [
+      NAME,
+      col('Status'),
+      col('Roles'),
+      AGE,
+      col('Version'),
+      col('Internal-IP', 1),
+      col('External-IP', 1),
+      col('OS-Image', 1),
+      col('Kernel-Version', 1),
+      col('Container-Runtime', 1),
+    ],
     row: (n, now) => {
       const st = o(n['status']);
       const info = o(st['nodeInfo']);
       const addrs = arr(st['addresses']).map(o);
       const addr = (t: string): string => s(addrs.find((a) => a['type'] === t)?.['address']);
-      return [n.metadata.name, nodeStatus(n), nodeRoles(n), age(n, now), s(info['kubeletVersion'], ''), addr('InternalIP'), addr('ExternalIP'), s(info['osImage'], '<unknown>'), s(info['kernelVersion'], '<unknown>'), s(info['containerRuntimeVersion'], '<unknown>')];
+      return [
+        n.metadata.name,
+        nodeStatus(n),
+        nodeRoles(n),
+        age(n, now),
+        s(info['kubeletVersion'], ''),
+        addr('InternalIP'),
+        addr('ExternalIP'),
+        s(info['osImage'], '<unknown>'),
+        s(info['kernelVersion'], '<unknown>'),
+        s(info['containerRuntimeVersion'], '<unknown>'),
+      ];
     },
   },
   Service: {
@@ -274,36 +460,94 @@ const PRINTERS: Record<string, Printer> = {
     row: (svc, now) => {
       const spec = o(svc['spec']);
       const external = arr(spec['externalIPs']).map(String);
-      const sel = Object.entries(o(spec['selector'])).map(([k, v]) => `${k}=${String(v)}`).join(',');
-      return [svc.metadata.name, s(spec['type'], 'ClusterIP'), s(spec['clusterIP']), external.length > 0 ? external.join(',') : spec['type'] === 'ExternalName' ? s(spec['externalName']) : '<none>', servicePorts(spec), age(svc, now), sel || '<none>'];
+      const sel = Object.entries(o(spec['selector']))
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(',');
+      return [
+        svc.metadata.name,
+        s(spec['type'], 'ClusterIP'),
+        s(spec['clusterIP']),
+        external.length > 0 ? external.join(',') : spec['type'] === 'ExternalName' ? s(spec['externalName']) : '<none>',
+        servicePorts(spec),
+        age(svc, now),
+        sel || '<none>',
+      ];
     },
   },
-  Endpoints: { columns: [NAME, col('Endpoints'), AGE], row: (e, now) => [e.metadata.name, endpointsText(e), age(e, now)] },
-  Namespace: { columns: [NAME, col('Status'), AGE], row: (n, now) => [n.metadata.name, s(o(n['status'])['phase'], 'Active'), age(n, now)] },
-  ConfigMap: { columns: [NAME, col('Data', 0, 'integer'), AGE], row: (c, now) => [c.metadata.name, Object.keys(o(c['data'])).length + Object.keys(o(c['binaryData'])).length, age(c, now)] },
-  Secret: { columns: [NAME, col('Type'), col('Data', 0, 'integer'), AGE], row: (x, now) => [x.metadata.name, s(x['type'], 'Opaque'), Object.keys(o(x['data'])).length, age(x, now)] },
-  ServiceAccount: { columns: [NAME, col('Secrets', 0, 'integer'), AGE], row: (x, now) => [x.metadata.name, arr(x['secrets']).length, age(x, now)] },
+  Endpoints: {
+    columns: [NAME, col('Endpoints'), AGE],
+    row: (e, now) => [e.metadata.name, endpointsText(e), age(e, now)],
+  },
+  Namespace: {
+    columns: [NAME, col('Status'), AGE],
+    row: (n, now) => [n.metadata.name, s(o(n['status'])['phase'], 'Active'), age(n, now)],
+  },
+  ConfigMap: {
+    columns: [NAME, col('Data', 0, 'integer'), AGE],
+    row: (c, now) => [
+      c.metadata.name,
+      Object.keys(o(c['data'])).length + Object.keys(o(c['binaryData'])).length,
+      age(c, now),
+    ],
+  },
+  Secret: {
+    columns: [NAME, col('Type'), col('Data', 0, 'integer'), AGE],
+    row: (x, now) => [x.metadata.name, s(x['type'], 'Opaque'), Object.keys(o(x['data'])).length, age(x, now)],
+  },
+  ServiceAccount: {
+    columns: [NAME, col('Secrets', 0, 'integer'), AGE],
+    row: (x, now) => [x.metadata.name, arr(x['secrets']).length, age(x, now)],
+  },
   Event: {
-    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Message'), col('Name', 1, 'string', 'name')],
+    columns: [
+      col('Last Seen'),
+      col('Type'),
+      col('Reason'),
+      col('Object'),
+      col('Message'),
+      col('Name', 1, 'string', 'name'),
+    ],
     row: (e, now) => {
       const inv = o(e['involvedObject']);
       const last = e['lastTimestamp'] ?? e['eventTime'] ?? e.metadata.creationTimestamp;
-      return [since(last, now), s(e['type'], ''), s(e['reason'], ''), `${s(inv['kind'], '').toLowerCase()}/${s(inv['name'], '')}`, s(e['message'], ''), e.metadata.name];
+      return [
+        since(last, now),
+        s(e['type'], ''),
+        s(e['reason'], ''),
+        `${s(inv['kind'], '').toLowerCase()}/${s(inv['name'], '')}`,
+        s(e['message'], ''),
+        e.metadata.name,
+      ];
     },
   },
-  Lease: { columns: [NAME, col('Holder'), AGE], row: (l, now) => [l.metadata.name, s(o(l['spec'])['holderIdentity'], ''), age(l, now)] },
+  Lease: {
+    columns: [NAME, col('Holder'), AGE],
+    row: (l, now) => [l.metadata.name, s(o(l['spec'])['holderIdentity'], ''), age(l, now)],
+  },
   Role: { columns: [NAME, col('Created At')], row: (r) => [r.metadata.name, r.metadata.creationTimestamp ?? ''] },
-  ClusterRole: { columns: [NAME, col('Created At')], row: (r) => [r.metadata.name, r.metadata.creationTimestamp ?? ''] },
+  ClusterRole: {
+    columns: [NAME, col('Created At')],
+    row: (r) => [r.metadata.name, r.metadata.creationTimestamp ?? ''],
+  },
   RoleBinding: bindingPrinter(),
   ClusterRoleBinding: bindingPrinter(),
   CertificateSigningRequest: {
     columns: [NAME, AGE, col('SignerName'), col('Requestor'), col('RequestedDuration'), col('Condition')],
     row: (c, now) => {
       const spec = o(c['spec']);
-      const conds = arr(o(c['status'])['conditions']).map((x) => s(o(x)['type'], '')).filter((x) => x !== '');
+      const conds = arr(o(c['status'])['conditions'])
+        .map((x) => s(o(x)['type'], ''))
+        .filter((x) => x !== '');
       if (o(c['status'])['certificate'] !== undefined) conds.push('Issued');
       const dur = spec['expirationSeconds'];
-      return [c.metadata.name, age(c, now), s(spec['signerName'], ''), s(spec['username'], ''), typeof dur === 'number' ? humanDuration(dur * 1000) : '<none>', conds.length > 0 ? conds.join(',') : 'Pending'];
+      return [
+        c.metadata.name,
+        age(c, now),
+        s(spec['signerName'], ''),
+        s(spec['username'], ''),
+        typeof dur === 'number' ? humanDuration(dur * 1000) : '<none>',
+        conds.length > 0 ? conds.join(',') : 'Pending',
+      ];
     },
   },
 };
@@ -314,8 +558,19 @@ function bindingPrinter(): Printer {
     row: (b, now) => {
       const ref = o(b['roleRef']);
       const subjects = arr(b['subjects']).map(o);
-      const of = (kind: string): string => subjects.filter((x) => x['kind'] === kind).map((x) => (kind === 'ServiceAccount' ? `${s(x['namespace'], '')}/${s(x['name'], '')}` : s(x['name'], ''))).join(', ');
-      return [b.metadata.name, `${s(ref['kind'], '')}/${s(ref['name'], '')}`, age(b, now), of('User'), of('Group'), of('ServiceAccount')];
+      const of = (kind: string): string =>
+        subjects
+          .filter((x) => x['kind'] === kind)
+          .map((x) => (kind === 'ServiceAccount' ? `${s(x['namespace'], '')}/${s(x['name'], '')}` : s(x['name'], '')))
+          .join(', ');
+      return [
+        b.metadata.name,
+        `${s(ref['kind'], '')}/${s(ref['name'], '')}`,
+        age(b, now),
+        of('User'),
+        of('Group'),
+        of('ServiceAccount'),
+      ];
     },
   };
 }
@@ -343,7 +598,8 @@ export function toTable(
     rows: objects.map((obj) => {
       const row: { cells: unknown[]; object?: unknown } = { cells: rowFor(obj, r, opts.now) };
       if (opts.includeObject === 'Object') row.object = obj;
-      else if (opts.includeObject === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+      else if (opts.includeObject === 'Metadata')
+        row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
       return row;
     }),
   };

@@ -31,7 +31,16 @@ export class SchedulerCache {
       existing.allocatable = nodeAllocatable(node);
       return;
     }
-    const info: NodeInfo = { node, name, labels: node.metadata.labels ?? {}, pods: [], requested: { milliCpu: 0, memory: 0, pods: 0 }, allocatable: nodeAllocatable(node), usedHostPorts: new Set(), antiAffinityPods: [] };
+    const info: NodeInfo = {
+      node,
+      name,
+      labels: node.metadata.labels ?? {},
+      pods: [],
+      requested: { milliCpu: 0, memory: 0, pods: 0 },
+      allocatable: nodeAllocatable(node),
+      usedHostPorts: new Set(),
+      antiAffinityPods: [],
+    };
     this.nodes.set(name, info);
     for (const p of this.placed.values()) if (p.node === name) this.account(info, p.pod, 1);
   }
@@ -49,7 +58,8 @@ export class SchedulerCache {
     } else {
       info.pods = info.pods.filter((p) => p.metadata.uid !== pod.metadata.uid);
       if (hostPortsOf(pod).length > 0) info.usedHostPorts = new Set(info.pods.flatMap(hostPortsOf));
-      if (hasRequiredAntiAffinity(pod)) info.antiAffinityPods = info.antiAffinityPods.filter((p) => p.metadata.uid !== pod.metadata.uid);
+      if (hasRequiredAntiAffinity(pod))
+        info.antiAffinityPods = info.antiAffinityPods.filter((p) => p.metadata.uid !== pod.metadata.uid);
     }
   }
 

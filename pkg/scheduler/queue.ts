@@ -26,7 +26,12 @@ export class SchedulingQueue {
   private closed = false;
 
   private entry(pod: PodView): Entry {
-    return { pod, priority: pod.spec?.priority ?? 0, created: Date.parse(pod.metadata.creationTimestamp ?? '') || 0, seq: this.seq++ };
+    return {
+      pod,
+      priority: pod.spec?.priority ?? 0,
+      created: Date.parse(pod.metadata.creationTimestamp ?? '') || 0,
+      seq: this.seq++,
+    };
   }
 
   /** Adds or refreshes a pending pod. */

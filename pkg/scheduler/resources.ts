@@ -53,7 +53,8 @@ export function hostPortsOf(pod: PodView): string[] {
   const out: string[] = [];
   for (const c of pod.spec?.containers ?? []) {
     for (const p of c.ports ?? []) {
-      if (p.hostPort !== undefined && p.hostPort > 0) out.push(`${p.protocol ?? 'TCP'}/${p.hostIP ?? '0.0.0.0'}/${p.hostPort}`);
+      if (p.hostPort !== undefined && p.hostPort > 0)
+        out.push(`${p.protocol ?? 'TCP'}/${p.hostIP ?? '0.0.0.0'}/${p.hostPort}`);
     }
   }
   return out;

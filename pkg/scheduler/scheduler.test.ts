@@ -5,17 +5,37 @@ import { SchedulerCache } from './cache.js';
 import { SchedulingQueue } from './queue.js';
 import { failureMessage, schedulePod } from './scheduler.js';
 
-function node(name: string, opts: { cpu?: string; memory?: string; labels?: Record<string, string>; taints?: object[]; ready?: boolean; unschedulable?: boolean } = {}): KubeObject {
+function node(
+  name: string,
+  opts: {
+    cpu?: string;
+    memory?: string;
+    labels?: Record<string, string>;
+    taints?: object[];
+    ready?: boolean;
+    unschedulable?: boolean;
+  } = {},
+): KubeObject {
   return {
-    apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, ...(opts.labels ?? {}) } },
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...(opts.labels ?? {}) } },
     spec: { ...(opts.taints ? { taints: opts.taints } : {}), ...(opts.unschedulable ? { unschedulable: true } : {}) },
-    status: { allocatable: { cpu: opts.cpu ?? '2', memory: opts.memory ?? '4Gi', pods: '110' }, conditions: [{ type: 'Ready', status: opts.ready === false ? 'False' : 'True' }] },
+    status: {
+      allocatable: { cpu: opts.cpu ?? '2', memory: opts.memory ?? '4Gi', pods: '110' },
+      conditions: [{ type: 'Ready', status: opts.ready === false ? 'False' : 'True' }],
+    },
   };
 }
 
 let uid = 0;
 function pod(name: string, spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KubeObject {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid: `u${uid++}`, creationTimestamp: '2026-01-01T00:00:00Z', ...meta }, spec: { containers: [{ name: 'c', image: 'i' }], ...spec } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', uid: `u${uid++}`, creationTimestamp: '2026-01-01T00:00:00Z', ...meta },
+    spec: { containers: [{ name: 'c', image: 'i' }], ...spec },
+  };
 }
 
 function cacheWith(...nodes: KubeObject[]): SchedulerCache {
@@ -25,19 +45,38 @@ function cacheWith(...nodes: KubeObject[]): SchedulerCache {
 }
 
 test('a pod that fits nowhere gets kube-scheduler style reasons', () => {
-  const cache = cacheWith(node('a', { memory: '1Gi' }), node('b', { memory: '1Gi' }), node('c', { taints: [{ key: 'gpu', value: 'yes', effect: 'NoSchedule' }] }));
+  const cache = cacheWith(
+    node('a', { memory: '1Gi' }),
+    node('b', { memory: '1Gi' }),
+    node('c', { taints: [{ key: 'gpu', value: 'yes', effect: 'NoSchedule' }] }),
+  );
   const big = pod('big', { containers: [{ name: 'c', image: 'i', resources: { requests: { memory: '2Gi' } } }] });
   const r = schedulePod(big, cache.snapshot());
   assert.equal(r.node, undefined);
-  assert.equal(failureMessage(3, r.reasons).split('.')[0], '0/3 nodes are available: 1 node(s) had untolerated taint {gpu: yes}, 2 Insufficient memory');
+  assert.equal(
+    failureMessage(3, r.reasons).split('.')[0],
+    '0/3 nodes are available: 1 node(s) had untolerated taint {gpu: yes}, 2 Insufficient memory',
+  );
 });
 
 test('nodeSelector, cordon, readiness and tolerations steer placement', () => {
-  const cache = cacheWith(node('plain'), node('ssd', { labels: { disk: 'ssd' } }), node('cordoned', { labels: { disk: 'ssd' }, unschedulable: true }), node('down', { labels: { disk: 'ssd' }, ready: false }));
-  for (let i = 0; i < 5; i++) assert.equal(schedulePod(pod(`p${i}`, { nodeSelector: { disk: 'ssd' } }), cache.snapshot()).node, 'ssd');
+  const cache = cacheWith(
+    node('plain'),
+    node('ssd', { labels: { disk: 'ssd' } }),
+    node('cordoned', { labels: { disk: 'ssd' }, unschedulable: true }),
+    node('down', { labels: { disk: 'ssd' }, ready: false }),
+  );
+  for (let i = 0; i < 5; i++)
+    assert.equal(schedulePod(pod(`p${i}`, { nodeSelector: { disk: 'ssd' } }), cache.snapshot()).node, 'ssd');
   const tainted = cacheWith(node('t', { taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] }));
   assert.equal(schedulePod(pod('no'), tainted.snapshot()).node, undefined);
-  assert.equal(schedulePod(pod('yes', { tolerations: [{ key: 'k', operator: 'Equal', value: 'v', effect: 'NoSchedule' }] }), tainted.snapshot()).node, 't');
+  assert.equal(
+    schedulePod(
+      pod('yes', { tolerations: [{ key: 'k', operator: 'Equal', value: 'v', effect: 'NoSchedule' }] }),
+      tainted.snapshot(),
+    ).node,
+    't',
+  );
 });
 
 test('assumed pods count against capacity; anti-affinity on hostname spreads; a failed bind is forgotten', () => {
@@ -52,7 +91,20 @@ test('assumed pods count against capacity; anti-affinity on hostname spreads; a 
   cache.forget(p1);
   assert.ok(schedulePod(pod('p3', req), cache.snapshot()).node !== undefined);
 
-  const anti = (name: string): KubeObject => pod(name, { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'x' } }, topologyKey: 'kubernetes.io/hostname' }] } } }, { labels: { app: 'x' } });
+  const anti = (name: string): KubeObject =>
+    pod(
+      name,
+      {
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { labelSelector: { matchLabels: { app: 'x' } }, topologyKey: 'kubernetes.io/hostname' },
+            ],
+          },
+        },
+      },
+      { labels: { app: 'x' } },
+    );
   const c2 = cacheWith(node('a'), node('b'));
   const x1 = anti('x1');
   const at = schedulePod(x1, c2.snapshot()).node ?? '';

@@ -23,14 +23,34 @@ import { until } from '../component/index.js';
 const PODS = RESOURCES.pods;
 const NODES = RESOURCES.nodes;
 
-export const FILTERS: FilterPlugin[] = [nodeReady, nodeUnschedulable, nodeAffinityPlugin, taintToleration, nodePorts, nodeResourcesFit, interPodAffinity];
-export const SCORES: ScorePlugin[] = [leastAllocated, balancedAllocation, nodeAffinityPlugin, taintToleration, selectorSpread];
+export const FILTERS: FilterPlugin[] = [
+  nodeReady,
+  nodeUnschedulable,
+  nodeAffinityPlugin,
+  taintToleration,
+  nodePorts,
+  nodeResourcesFit,
+  interPodAffinity,
+];
+export const SCORES: ScorePlugin[] = [
+  leastAllocated,
+  balancedAllocation,
+  nodeAffinityPlugin,
+  taintToleration,
+  selectorSpread,
+];
 
 export const SCHEDULER_NAME = 'default-scheduler';
 
 function pending(pod: PodView): boolean {
   const phase = pod.status?.phase;
-  return !pod.spec?.nodeName && (pod.spec?.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME && pod.metadata.deletionTimestamp === undefined && phase !== 'Succeeded' && phase !== 'Failed';
+  return (
+    !pod.spec?.nodeName &&
+    (pod.spec?.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME &&
+    pod.metadata.deletionTimestamp === undefined &&
+    phase !== 'Succeeded' &&
+    phase !== 'Failed'
+  );
 }
 
 /** `0/3 nodes are available: 1 Insufficient memory, 2 node(s) had untolerated taint {k: v}.` */
@@ -100,7 +120,10 @@ export class Scheduler {
   private readonly nodes: Informer<Node>;
   private readonly events: EventRecorder;
 
-  constructor(private readonly client: RestClient, private readonly log: (m: string) => void) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly log: (m: string) => void,
+  ) {
     this.pods = new Informer(client, PODS);
     this.nodes = new Informer(client, NODES);
     this.events = new EventRecorder(client, SCHEDULER_NAME);
@@ -166,9 +189,28 @@ export class Scheduler {
       const message = failureMessage(this.cache.nodeCount(), result.reasons);
       this.queue.markUnschedulable(pod);
       this.events.event(pod, 'Warning', 'FailedScheduling', message);
-      void this.client.patch(PODS, pod.metadata.name ?? '', 'strategic', {
-        status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: rfc3339(new Date()), lastProbeTime: null }] },
-      }, { namespace: pod.metadata.namespace, subresource: 'status' }).catch(() => undefined);
+      void this.client
+        .patch(
+          PODS,
+          pod.metadata.name ?? '',
+          'strategic',
+          {
+            status: {
+              conditions: [
+                {
+                  type: 'PodScheduled',
+                  status: 'False',
+                  reason: 'Unschedulable',
+                  message,
+                  lastTransitionTime: rfc3339(new Date()),
+                  lastProbeTime: null,
+                },
+              ],
+            },
+          },
+          { namespace: pod.metadata.namespace, subresource: 'status' },
+        )
+        .catch(() => undefined);
       return;
     }
     const node = result.node;
@@ -178,10 +220,24 @@ export class Scheduler {
 
   private async bind(pod: PodView, node: string): Promise<void> {
     try {
-      await this.client.createSubresource(PODS, pod.metadata.name ?? '', 'binding', {
-        apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid }, target: { apiVersion: 'v1', kind: 'Node', name: node },
-      }, { namespace: pod.metadata.namespace });
-      this.events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} to ${node}`);
+      await this.client.createSubresource(
+        PODS,
+        pod.metadata.name ?? '',
+        'binding',
+        {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
+          target: { apiVersion: 'v1', kind: 'Node', name: node },
+        },
+        { namespace: pod.metadata.namespace },
+      );
+      this.events.event(
+        pod,
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} to ${node}`,
+      );
     } catch (err) {
       this.cache.forget(pod);
       if (isNotFound(err)) return;
@@ -193,4 +249,3 @@ export class Scheduler {
     }
   }
 }
-

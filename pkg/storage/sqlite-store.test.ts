@@ -56,12 +56,10 @@ test('data and the revision counter survive a reopen, even when the last write w
       assert.equal(await second.get('/r/cm/ns/b'), undefined);
       const c = await second.create('/r/cm/ns/c', cm('c'));
       assert.equal(c.revision, d.revision + 1);
-      assert.deepEqual(replay(second, '/r/', 0).map((e) => `${e.type}@${e.revision}`), [
-        `ADDED@${a.revision}`,
-        `ADDED@${b.revision}`,
-        `DELETED@${d.revision}`,
-        `ADDED@${c.revision}`,
-      ]);
+      assert.deepEqual(
+        replay(second, '/r/', 0).map((e) => `${e.type}@${e.revision}`),
+        [`ADDED@${a.revision}`, `ADDED@${b.revision}`, `DELETED@${d.revision}`, `ADDED@${c.revision}`],
+      );
     } finally {
       await second.close();
     }
@@ -75,12 +73,18 @@ test('rows hold one event each, and no resourceVersion inside the stored JSON', 
   try {
     const store = SqliteStore.open(dir);
     const a = await store.create('/r/cm/ns/a', cm('a'));
-    const u = await store.update('/r/cm/ns/a', { ...cm('a', { v: '2' }), metadata: { name: 'a', resourceVersion: '77' } }, a.revision);
+    const u = await store.update(
+      '/r/cm/ns/a',
+      { ...cm('a', { v: '2' }), metadata: { name: 'a', resourceVersion: '77' } },
+      a.revision,
+    );
     await store.delete('/r/cm/ns/a', u.revision);
     await store.close();
     const db = new Database(join(dir, DATABASE_FILE), { readonly: true });
     try {
-      const rows = db.prepare('SELECT id, name, created, deleted, create_revision, prev_revision, value FROM kv ORDER BY id').all() as {
+      const rows = db
+        .prepare('SELECT id, name, created, deleted, create_revision, prev_revision, value FROM kv ORDER BY id')
+        .all() as {
         id: number;
         created: number;
         deleted: number;
@@ -88,8 +92,18 @@ test('rows hold one event each, and no resourceVersion inside the stored JSON', 
         prev_revision: number;
         value: string;
       }[];
-      assert.deepEqual(rows.map((r) => [r.created, r.deleted, r.prev_revision]), [[1, 0, 0], [0, 0, a.revision], [0, 1, u.revision]]);
-      assert.deepEqual(rows.map((r) => r.create_revision), [0, a.revision, a.revision]);
+      assert.deepEqual(
+        rows.map((r) => [r.created, r.deleted, r.prev_revision]),
+        [
+          [1, 0, 0],
+          [0, 0, a.revision],
+          [0, 1, u.revision],
+        ],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.create_revision),
+        [0, a.revision, a.revision],
+      );
       for (const r of rows) assert.ok(!r.value.includes('resourceVersion'), r.value);
     } finally {
       db.close();
@@ -104,7 +118,10 @@ test('a second store on the same data directory is refused while the first is op
   const store = SqliteStore.open(dir);
   try {
     await store.create('/r/cm/ns/a', cm('a'));
-    assert.throws(() => SqliteStore.open(dir), (err: unknown) => isStorageError(err, 'Unavailable') && /in use/.test(err.message));
+    assert.throws(
+      () => SqliteStore.open(dir),
+      (err: unknown) => isStorageError(err, 'Unavailable') && /in use/.test(err.message),
+    );
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -123,7 +140,10 @@ test('auto-compaction keeps the most recent historyRevisions revisions', async (
       await new Promise((r) => setTimeout(r, 10));
     }
     assert.equal(store.oldestWatchableRevision(), last.revision - 10);
-    assert.throws(() => replay(store, '/r/', 1), (err: unknown) => isStorageError(err, 'Compacted') && err.revision === last.revision - 10);
+    assert.throws(
+      () => replay(store, '/r/', 1),
+      (err: unknown) => isStorageError(err, 'Compacted') && err.revision === last.revision - 10,
+    );
     const kept = replay(store, '/r/', last.revision - 10);
     assert.equal(kept.length, 10);
     assert.deepEqual(kept[0]?.prevObject?.['data'], { i: '29' }, 'the oldest kept event still has its previous state');
@@ -139,17 +159,24 @@ test('long replays and compactions spanning several steps stay exact', async () 
   try {
     const keys = 50;
     const revs: number[] = [];
-    const items = await Promise.all(Array.from({ length: keys }, (_, k) => store.create(`/r/cm/ns/k${k}`, cm(`k${k}`))));
+    const items = await Promise.all(
+      Array.from({ length: keys }, (_, k) => store.create(`/r/cm/ns/k${k}`, cm(`k${k}`))),
+    );
     revs.push(...items.map((i) => i.revision));
     let current = items.map((i) => i.revision);
     for (let round = 0; round < 240; round++) {
-      const next = await Promise.all(current.map((rev, k) => store.update(`/r/cm/ns/k${k}`, cm(`k${k}`, { round: String(round) }), rev)));
+      const next = await Promise.all(
+        current.map((rev, k) => store.update(`/r/cm/ns/k${k}`, cm(`k${k}`, { round: String(round) }), rev)),
+      );
       current = next.map((i) => i.revision);
       revs.push(...current);
     }
     assert.equal(revs.length, 12_050);
     const all = replay(store, '/r/cm/', 0);
-    assert.deepEqual(all.map((e) => e.revision), [...revs].sort((x, y) => x - y));
+    assert.deepEqual(
+      all.map((e) => e.revision),
+      [...revs].sort((x, y) => x - y),
+    );
     const middle = revs[6000] ?? 0;
     await store.compact(middle);
     assert.equal(store.oldestWatchableRevision(), middle);
@@ -161,7 +188,10 @@ test('long replays and compactions spanning several steps stay exact', async () 
       assert.ok(Number(e.prevObject.metadata.resourceVersion) < e.revision);
     }
     const list = await store.list('/r/cm/');
-    assert.deepEqual(list.items.map((i) => i.revision).sort((x, y) => x - y), [...current].sort((x, y) => x - y));
+    assert.deepEqual(
+      list.items.map((i) => i.revision).sort((x, y) => x - y),
+      [...current].sort((x, y) => x - y),
+    );
     await store.compact(await store.currentRevision());
     assert.equal((await store.list('/r/cm/')).items.length, keys);
     assert.deepEqual(replay(store, '/r/cm/', await store.currentRevision()), []);
@@ -181,7 +211,8 @@ test('a database written by the two-table layout is carried over', async () => {
       CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
     const value = JSON.stringify(cm('a', { v: 'old' }));
-    for (let i = 0; i < 7; i++) db.prepare('INSERT INTO log (key, type, value) VALUES (?, 1, ?)').run('/r/cm/ns/a', value);
+    for (let i = 0; i < 7; i++)
+      db.prepare('INSERT INTO log (key, type, value) VALUES (?, 1, ?)').run('/r/cm/ns/a', value);
     db.prepare('INSERT INTO live (key, revision, value) VALUES (?, 5, ?)').run('/r/cm/ns/a', value);
     db.close();
 
@@ -191,7 +222,10 @@ test('a database written by the two-table layout is carried over', async () => {
       const got = await store.get('/r/cm/ns/a');
       assert.equal(got?.revision, 5);
       assert.deepEqual(got?.object['data'], { v: 'old' });
-      assert.throws(() => replay(store, '/r/', 0), (err: unknown) => isStorageError(err, 'Compacted'));
+      assert.throws(
+        () => replay(store, '/r/', 0),
+        (err: unknown) => isStorageError(err, 'Compacted'),
+      );
       const u = await store.update('/r/cm/ns/a', cm('a', { v: 'new' }), 5);
       assert.equal(u.revision, 8);
       assert.deepEqual(replay(store, '/r/', 7)[0]?.prevObject?.['data'], { v: 'old' });

@@ -281,17 +281,32 @@ export class SqliteStore implements Store {
     const live = latest !== undefined && latest.deleted === 0 ? latest : undefined;
     if (op.kind === 'create') {
       if (live !== undefined) {
-        return { ok: false, err: new StorageError('KeyExists', op.key, `key ${op.key} already exists (revision ${live.id})`, live.id) };
+        return {
+          ok: false,
+          err: new StorageError('KeyExists', op.key, `key ${op.key} already exists (revision ${live.id})`, live.id),
+        };
       }
       // A create is its own create revision (0 in the row: the id is not known before the insert).
-      const revision = this.insert(op.key, { created: 1, deleted: 0, createRevision: 0, prev: latest?.id ?? 0, value: op.value });
+      const revision = this.insert(op.key, {
+        created: 1,
+        deleted: 0,
+        createRevision: 0,
+        prev: latest?.id ?? 0,
+        value: op.value,
+      });
       return this.done('ADDED', op.key, revision, op.value, undefined);
     }
-    if (live === undefined) return { ok: false, err: new StorageError('KeyNotFound', op.key, `key ${op.key} not found`) };
+    if (live === undefined)
+      return { ok: false, err: new StorageError('KeyNotFound', op.key, `key ${op.key} not found`) };
     if (op.expected !== undefined && op.expected !== live.id) {
       return {
         ok: false,
-        err: new StorageError('Conflict', op.key, `key ${op.key} is at revision ${live.id}, not ${op.expected}`, live.id),
+        err: new StorageError(
+          'Conflict',
+          op.key,
+          `key ${op.key} is at revision ${live.id}, not ${op.expected}`,
+          live.id,
+        ),
       };
     }
     const createRevision = live.create_revision === 0 ? live.id : live.create_revision;
@@ -303,12 +318,21 @@ export class SqliteStore implements Store {
     return this.done('DELETED', op.key, revision, live.value, live);
   }
 
-  private insert(key: string, row: { created: number; deleted: number; createRevision: number; prev: number; value: string }): number {
+  private insert(
+    key: string,
+    row: { created: number; deleted: number; createRevision: number; prev: number; value: string },
+  ): number {
     const result = this.stmt.insert.run(key, row.created, row.deleted, row.createRevision, row.prev, row.value);
     return Number(result.lastInsertRowid);
   }
 
-  private done(type: StoreEvent['type'], key: string, revision: number, value: string, prev: LatestRow | undefined): Outcome {
+  private done(
+    type: StoreEvent['type'],
+    key: string,
+    revision: number,
+    value: string,
+    prev: LatestRow | undefined,
+  ): Outcome {
     // The caller and the watchers get separate copies: neither can change the other's.
     const event: StoreEvent = { type, key, revision, object: decode(value, revision) };
     if (prev !== undefined) event.prevObject = decode(prev.value, prev.id);
@@ -330,7 +354,10 @@ export class SqliteStore implements Store {
     let after = Math.max(fromRevision, 0);
     let delivered = after;
     for (;;) {
-      const rows = to === undefined ? this.stmt.replayAll.all(after, REPLAY_PAGE) : this.stmt.replayRange.all(after, from, to, REPLAY_PAGE);
+      const rows =
+        to === undefined
+          ? this.stmt.replayAll.all(after, REPLAY_PAGE)
+          : this.stmt.replayRange.all(after, from, to, REPLAY_PAGE);
       for (const row of rows) {
         options.onEvent(toEvent(row));
         delivered = row.id;
@@ -365,7 +392,7 @@ export class SqliteStore implements Store {
   private async releaseFreePages(): Promise<void> {
     const freePages = (): number => this.stmt.freePages.get()?.freelist_count ?? 0;
     let released = false;
-    for (let free = freePages(); !this.closed && free > 0; ) {
+    for (let free = freePages(); !this.closed && free > 0;) {
       this.db.exec(`PRAGMA incremental_vacuum(${VACUUM_STEP_PAGES})`);
       released = true;
       const left = freePages();
@@ -443,7 +470,9 @@ function prepareStatements(db: Database.Database) {
     latest: db.prepare<[string], LatestRow>(
       'SELECT id, deleted, create_revision, value FROM kv WHERE name = ? ORDER BY id DESC LIMIT 1',
     ),
-    listRange: db.prepare<[string, string], { id: number; name: string; value: string }>(latestPerKey('WHERE name >= ? AND name < ?')),
+    listRange: db.prepare<[string, string], { id: number; name: string; value: string }>(
+      latestPerKey('WHERE name >= ? AND name < ?'),
+    ),
     listAll: db.prepare<[], { id: number; name: string; value: string }>(latestPerKey('')),
     insert: db.prepare<[string, number, number, number, number, string]>(
       'INSERT INTO kv (name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?)',
@@ -488,11 +517,14 @@ function migrateTwoTableLayout(db: Database.Database): void {
   db.transaction(() => {
     const empty = db.prepare('SELECT 1 FROM kv LIMIT 1').get() === undefined;
     if (empty) {
-      const oldSeq = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get() as { seq: number } | undefined)?.seq ?? 0;
+      const oldSeq =
+        (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get() as { seq: number } | undefined)?.seq ??
+        0;
       db.exec(`INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value)
                SELECT revision, key, 1, 0, 0, 0, value FROM live ORDER BY revision`);
       const bumped = db.prepare("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'kv'").run(oldSeq).changes;
-      if (bumped === 0 && oldSeq > 0) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('kv', ?)").run(oldSeq);
+      if (bumped === 0 && oldSeq > 0)
+        db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('kv', ?)").run(oldSeq);
       db.prepare("INSERT OR REPLACE INTO kv_meta (name, value) VALUES ('compacted', ?)").run(oldSeq);
     }
     db.exec('DROP TABLE live; DROP TABLE IF EXISTS log; DROP TABLE IF EXISTS meta;');

@@ -91,27 +91,30 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       });
     };
 
-    withStore('create, get, list, update and delete; resourceVersion is the revision of the last write', async (store) => {
-      const a = await store.create('/r/cm/ns/a', cm('a', { v: '1' }));
-      assert.equal(a.key, '/r/cm/ns/a');
-      assert.equal(a.object.metadata.resourceVersion, String(a.revision));
-      assert.deepEqual(data(a.object), { v: '1' });
-      const got = await store.get('/r/cm/ns/a');
-      assert.equal(got?.revision, a.revision);
-      assert.equal(got?.object.metadata.resourceVersion, String(a.revision));
-      assert.deepEqual(data(got?.object), { v: '1' });
-      const u = await store.update('/r/cm/ns/a', cm('a', { v: '2' }), a.revision);
-      assert.ok(u.revision > a.revision);
-      assert.equal(u.object.metadata.resourceVersion, String(u.revision));
-      assert.deepEqual(data((await store.get('/r/cm/ns/a'))?.object), { v: '2' });
-      const d = await store.delete('/r/cm/ns/a', u.revision);
-      assert.ok(d.revision > u.revision);
-      assert.equal(d.object.metadata.resourceVersion, String(d.revision));
-      assert.deepEqual(data(d.object), { v: '2' }, 'delete returns the last state');
-      assert.equal(await store.get('/r/cm/ns/a'), undefined);
-      assert.equal((await store.list('/r/cm/')).items.length, 0);
-      assert.equal(await store.get('/r/cm/ns/never'), undefined);
-    });
+    withStore(
+      'create, get, list, update and delete; resourceVersion is the revision of the last write',
+      async (store) => {
+        const a = await store.create('/r/cm/ns/a', cm('a', { v: '1' }));
+        assert.equal(a.key, '/r/cm/ns/a');
+        assert.equal(a.object.metadata.resourceVersion, String(a.revision));
+        assert.deepEqual(data(a.object), { v: '1' });
+        const got = await store.get('/r/cm/ns/a');
+        assert.equal(got?.revision, a.revision);
+        assert.equal(got?.object.metadata.resourceVersion, String(a.revision));
+        assert.deepEqual(data(got?.object), { v: '1' });
+        const u = await store.update('/r/cm/ns/a', cm('a', { v: '2' }), a.revision);
+        assert.ok(u.revision > a.revision);
+        assert.equal(u.object.metadata.resourceVersion, String(u.revision));
+        assert.deepEqual(data((await store.get('/r/cm/ns/a'))?.object), { v: '2' });
+        const d = await store.delete('/r/cm/ns/a', u.revision);
+        assert.ok(d.revision > u.revision);
+        assert.equal(d.object.metadata.resourceVersion, String(d.revision));
+        assert.deepEqual(data(d.object), { v: '2' }, 'delete returns the last state');
+        assert.equal(await store.get('/r/cm/ns/a'), undefined);
+        assert.equal((await store.list('/r/cm/')).items.length, 0);
+        assert.equal(await store.get('/r/cm/ns/never'), undefined);
+      },
+    );
 
     withStore('a resourceVersion inside the written object is ignored', async (store) => {
       const obj = cm('a');
@@ -134,7 +137,8 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       revs.push((await store.delete('/r/secrets/ns/b')).revision);
       revs.push((await store.create('/r/secrets/ns/b', cm('b'))).revision);
       assert.ok((revs[0] ?? 0) > start);
-      for (let i = 1; i < revs.length; i++) assert.ok((revs[i] ?? 0) > (revs[i - 1] ?? 0), `revision ${i} increases: ${revs.join(',')}`);
+      for (let i = 1; i < revs.length; i++)
+        assert.ok((revs[i] ?? 0) > (revs[i - 1] ?? 0), `revision ${i} increases: ${revs.join(',')}`);
       assert.equal(await store.currentRevision(), revs[revs.length - 1]);
     });
 
@@ -143,10 +147,16 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       await store.create('/r/cmx/ns1/a', cm('a'));
       await store.create('/r/secrets/ns1/a', cm('a'));
       const all = await store.list('/r/cm/');
-      assert.deepEqual(all.items.map((i) => i.key), ['/r/cm/ns1/a', '/r/cm/ns1/b', '/r/cm/ns10/a', '/r/cm/ns2/b']);
+      assert.deepEqual(
+        all.items.map((i) => i.key),
+        ['/r/cm/ns1/a', '/r/cm/ns1/b', '/r/cm/ns10/a', '/r/cm/ns2/b'],
+      );
       assert.equal(all.revision, await store.currentRevision());
       for (const item of all.items) assert.equal(item.object.metadata.resourceVersion, String(item.revision));
-      assert.deepEqual((await store.list('/r/cm/ns1/')).items.map((i) => i.key), ['/r/cm/ns1/a', '/r/cm/ns1/b']);
+      assert.deepEqual(
+        (await store.list('/r/cm/ns1/')).items.map((i) => i.key),
+        ['/r/cm/ns1/a', '/r/cm/ns1/b'],
+      );
       assert.deepEqual((await store.list('/r/cm/ns9/')).items, []);
       assert.equal((await store.list('/r/')).items.length, 6);
       assert.equal((await store.list('/')).items.length, 6);
@@ -193,7 +203,9 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
     });
 
     withStore('200 concurrent creates all succeed with distinct revisions', async (store) => {
-      const items = await Promise.all(Array.from({ length: 200 }, (_, i) => store.create(`/r/cm/ns/c${i}`, cm(`c${i}`))));
+      const items = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => store.create(`/r/cm/ns/c${i}`, cm(`c${i}`))),
+      );
       assert.equal(new Set(items.map((i) => i.revision)).size, 200);
       const list = await store.list('/r/cm/ns/');
       assert.equal(list.items.length, 200);
@@ -203,10 +215,13 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
 
     withStore('concurrent updates with the same expected revision: exactly one wins', async (store) => {
       const a = await store.create('/r/cm/ns/a', cm('a'));
-      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.update('/r/cm/ns/a', cm('a', { i: String(i) }), a.revision)));
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => store.update('/r/cm/ns/a', cm('a', { i: String(i) }), a.revision)),
+      );
       const won = results.filter((r): r is PromiseFulfilledResult<StoredItem> => r.status === 'fulfilled');
       assert.equal(won.length, 1);
-      for (const r of results) if (r.status === 'rejected') assert.ok(isStorageError(r.reason, 'Conflict'), String(r.reason));
+      for (const r of results)
+        if (r.status === 'rejected') assert.ok(isStorageError(r.reason, 'Conflict'), String(r.reason));
       assert.equal((await store.get('/r/cm/ns/a'))?.revision, won[0]?.value.revision);
     });
 
@@ -220,7 +235,10 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
         store.create('/r/cm/ns/x2', cm('x2')),
         store.update('/r/cm/ns/dup', cm('dup', { ok: 'yes' }), dup.revision),
       ]);
-      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled', 'fulfilled'],
+      );
       assert.ok(await store.get('/r/cm/ns/x1'));
       assert.ok(await store.get('/r/cm/ns/x2'));
       assert.deepEqual(data((await store.get('/r/cm/ns/dup'))?.object), { ok: 'yes' });
@@ -234,13 +252,24 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       try {
         await w.waitFor(2);
         assert.deepEqual(summary(w.events), ['MODIFIED /r/cm/ns/a', 'ADDED /r/cm/ns/b']);
-        assert.deepEqual(w.events.map((e) => e.revision), [u.revision, b.revision]);
+        assert.deepEqual(
+          w.events.map((e) => e.revision),
+          [u.revision, b.revision],
+        );
         const d = await store.delete('/r/cm/ns/a', u.revision);
         const c = await store.create('/r/cm/ns/c', cm('c'));
         await w.waitFor(4);
         await quiet();
-        assert.deepEqual(summary(w.events), ['MODIFIED /r/cm/ns/a', 'ADDED /r/cm/ns/b', 'DELETED /r/cm/ns/a', 'ADDED /r/cm/ns/c']);
-        assert.deepEqual(w.events.map((e) => e.revision), [u.revision, b.revision, d.revision, c.revision]);
+        assert.deepEqual(summary(w.events), [
+          'MODIFIED /r/cm/ns/a',
+          'ADDED /r/cm/ns/b',
+          'DELETED /r/cm/ns/a',
+          'ADDED /r/cm/ns/c',
+        ]);
+        assert.deepEqual(
+          w.events.map((e) => e.revision),
+          [u.revision, b.revision, d.revision, c.revision],
+        );
         for (const e of w.events) assert.equal(e.object.metadata.resourceVersion, String(e.revision));
         assert.deepEqual(w.errors, []);
       } finally {
@@ -275,7 +304,10 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
         const d = await store.create('/r/cm/ns/d', cm('d'));
         await w.waitFor(1);
         await quiet();
-        assert.deepEqual(w.events.map((e) => e.revision), [d.revision]);
+        assert.deepEqual(
+          w.events.map((e) => e.revision),
+          [d.revision],
+        );
       } finally {
         w.stop();
       }
@@ -299,7 +331,11 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
         assert.deepEqual(summary(ns1.events), ['ADDED /r/cm/ns1/a']);
         assert.equal(everything.events.length, 4);
         await partial.waitFor(3);
-        assert.deepEqual(summary(partial.events), ['ADDED /r/cm/ns1/a', 'ADDED /r/cm/ns2/a', 'ADDED /r/cmx/ns1/a'], 'a prefix need not end at a /');
+        assert.deepEqual(
+          summary(partial.events),
+          ['ADDED /r/cm/ns1/a', 'ADDED /r/cm/ns2/a', 'ADDED /r/cmx/ns1/a'],
+          'a prefix need not end at a /',
+        );
         // Replays filter the same way.
         const replay = record(store, '/r/cm/ns2/', 0);
         await replay.waitFor(1);
@@ -314,39 +350,42 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       }
     });
 
-    withStore('MODIFIED and DELETED events carry the previous state; DELETED carries its own revision', async (store) => {
-      const w = record(store, '/r/cm/', await store.currentRevision());
-      try {
-        const a = await store.create('/r/cm/ns/a', cm('a', { v: '1' }));
-        const u = await store.update('/r/cm/ns/a', cm('a', { v: '2' }), a.revision);
-        const d = await store.delete('/r/cm/ns/a');
-        await w.waitFor(3);
-        const [added, modified, deleted] = w.events;
-        assert.equal(added?.type, 'ADDED');
-        assert.equal(added?.prevObject, undefined);
-        assert.equal(modified?.type, 'MODIFIED');
-        assert.deepEqual(data(modified?.object), { v: '2' });
-        assert.deepEqual(data(modified?.prevObject), { v: '1' });
-        assert.equal(modified?.prevObject?.metadata.resourceVersion, String(a.revision));
-        assert.equal(deleted?.type, 'DELETED');
-        assert.equal(deleted?.revision, d.revision);
-        assert.equal(deleted?.object.metadata.resourceVersion, String(d.revision));
-        assert.deepEqual(data(deleted?.object), { v: '2' });
-        assert.deepEqual(data(deleted?.prevObject), { v: '2' });
-        assert.equal(deleted?.prevObject?.metadata.resourceVersion, String(u.revision));
-        // A replay carries the same.
-        const replay = record(store, '/r/cm/', a.revision);
-        await replay.waitFor(2);
-        assert.deepEqual(data(replay.events[0]?.prevObject), { v: '1' });
-        assert.equal(replay.events[0]?.prevObject?.metadata.resourceVersion, String(a.revision));
-        assert.equal(replay.events[1]?.type, 'DELETED');
-        assert.equal(replay.events[1]?.object.metadata.resourceVersion, String(d.revision));
-        assert.equal(replay.events[1]?.prevObject?.metadata.resourceVersion, String(u.revision));
-        replay.stop();
-      } finally {
-        w.stop();
-      }
-    });
+    withStore(
+      'MODIFIED and DELETED events carry the previous state; DELETED carries its own revision',
+      async (store) => {
+        const w = record(store, '/r/cm/', await store.currentRevision());
+        try {
+          const a = await store.create('/r/cm/ns/a', cm('a', { v: '1' }));
+          const u = await store.update('/r/cm/ns/a', cm('a', { v: '2' }), a.revision);
+          const d = await store.delete('/r/cm/ns/a');
+          await w.waitFor(3);
+          const [added, modified, deleted] = w.events;
+          assert.equal(added?.type, 'ADDED');
+          assert.equal(added?.prevObject, undefined);
+          assert.equal(modified?.type, 'MODIFIED');
+          assert.deepEqual(data(modified?.object), { v: '2' });
+          assert.deepEqual(data(modified?.prevObject), { v: '1' });
+          assert.equal(modified?.prevObject?.metadata.resourceVersion, String(a.revision));
+          assert.equal(deleted?.type, 'DELETED');
+          assert.equal(deleted?.revision, d.revision);
+          assert.equal(deleted?.object.metadata.resourceVersion, String(d.revision));
+          assert.deepEqual(data(deleted?.object), { v: '2' });
+          assert.deepEqual(data(deleted?.prevObject), { v: '2' });
+          assert.equal(deleted?.prevObject?.metadata.resourceVersion, String(u.revision));
+          // A replay carries the same.
+          const replay = record(store, '/r/cm/', a.revision);
+          await replay.waitFor(2);
+          assert.deepEqual(data(replay.events[0]?.prevObject), { v: '1' });
+          assert.equal(replay.events[0]?.prevObject?.metadata.resourceVersion, String(a.revision));
+          assert.equal(replay.events[1]?.type, 'DELETED');
+          assert.equal(replay.events[1]?.object.metadata.resourceVersion, String(d.revision));
+          assert.equal(replay.events[1]?.prevObject?.metadata.resourceVersion, String(u.revision));
+          replay.stop();
+        } finally {
+          w.stop();
+        }
+      },
+    );
 
     withStore('a stopped watch receives nothing more', async (store) => {
       const w = record(store, '/r/cm/', await store.currentRevision());
@@ -374,7 +413,10 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
         await mid.waitFor(100);
         await quiet();
         const expected = items.map((i) => i.revision).sort((x, y) => x - y);
-        assert.deepEqual(mid.events.map((e) => e.revision), expected);
+        assert.deepEqual(
+          mid.events.map((e) => e.revision),
+          expected,
+        );
       } finally {
         mid.stop();
       }
@@ -394,7 +436,10 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
       await expectCompacted(store, '/r/cm/', 0);
       // Everything live is still there, with its revision.
       const list = await store.list('/r/cm/');
-      assert.deepEqual(list.items.map((i) => `${i.key}@${i.revision}`), [`/r/cm/ns/a@${last.revision}`, `/r/cm/ns/keep@${after.revision}`]);
+      assert.deepEqual(
+        list.items.map((i) => `${i.key}@${i.revision}`),
+        [`/r/cm/ns/a@${last.revision}`, `/r/cm/ns/keep@${after.revision}`],
+      );
       assert.equal((await store.get('/r/cm/ns/a'))?.revision, last.revision);
       // From the compaction revision on, history is intact, previous states included.
       const w = record(store, '/r/cm/', compactedAt);
@@ -412,7 +457,10 @@ export function runStoreSuite(name: string, makeStore: () => Promise<StoreFixtur
         w.stop();
       }
       await rejectsWith(store.create('/r/cm/ns/a', cm('a')), 'KeyExists');
-      assert.ok(await store.create('/r/cm/ns/gone', cm('gone')), 'a key deleted before compaction can be created again');
+      assert.ok(
+        await store.create('/r/cm/ns/gone', cm('gone')),
+        'a key deleted before compaction can be created again',
+      );
     });
 
     withStore('closing the store ends its watches through onError', async (store) => {

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { KubeObject } from '../api/meta.js';
 import { SqliteStore } from './sqlite-store.js';
-import { isStorageError, type ListResult, type Store, type StoreEvent, type StoredItem, type WatchHandle, type WatchOptions } from './store.js';
+import {
+  isStorageError,
+  type ListResult,
+  type Store,
+  type StoreEvent,
+  type StoredItem,
+  type WatchHandle,
+  type WatchOptions,
+} from './store.js';
 import { runStoreSuite } from './store-suite.js';
 import { WatchCache } from './watch-cache.js';
 
@@ -130,7 +138,9 @@ test('read-your-writes: a read right after a write sees it, even when the store�
     const created = await f.cache.create('/registry/core/configmaps/ns/a', cm('a'));
     assert.equal(f.cache.revision(), created.revision);
     assert.equal((await f.cache.get('/registry/core/configmaps/ns/a'))?.revision, created.revision);
-    const many = await Promise.all(Array.from({ length: 50 }, (_, i) => f.cache.create(`/registry/core/configmaps/ns/m${i}`, cm(`m${i}`))));
+    const many = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => f.cache.create(`/registry/core/configmaps/ns/m${i}`, cm(`m${i}`))),
+    );
     const last = many[many.length - 1];
     assert.ok(last);
     assert.equal((await f.cache.get(last.key))?.revision, last.revision);
@@ -157,16 +167,26 @@ test('a watch older than the ring is served from the store’s history, exactly'
     }
     for (const from of [start, revs[5] ?? 0, revs[25] ?? 0]) {
       const events: StoreEvent[] = [];
-      const h = f.cache.watch('/registry/core/configmaps/', from, { onEvent: (e) => events.push(e), onError: (e) => assert.fail(e) });
+      const h = f.cache.watch('/registry/core/configmaps/', from, {
+        onEvent: (e) => events.push(e),
+        onError: (e) => assert.fail(e),
+      });
       const next = await f.cache.update(item.key, cm('a', { live: String(from) }), item.revision);
       item = next;
       revs.push(next.revision);
-      assert.deepEqual(events.map((e) => e.revision), revs.filter((r) => r > from), `watch from ${from}`);
+      assert.deepEqual(
+        events.map((e) => e.revision),
+        revs.filter((r) => r > from),
+        `watch from ${from}`,
+      );
       h.stop();
     }
     // Once the store compacts, the same old watch is Compacted.
     await f.cache.compact(revs[20] ?? 0);
-    assert.throws(() => f.cache.watch('/registry/', revs[5] ?? 0, { onEvent: () => undefined, onError: () => undefined }), (err: unknown) => isStorageError(err, 'Compacted'));
+    assert.throws(
+      () => f.cache.watch('/registry/', revs[5] ?? 0, { onEvent: () => undefined, onError: () => undefined }),
+      (err: unknown) => isStorageError(err, 'Compacted'),
+    );
   } finally {
     await f.close();
   }
@@ -185,13 +205,19 @@ test('500 watchers each get exactly their events, in order', async () => {
       watchers.push({ prefix, events, handle });
     }
     const written = await Promise.all(
-      Array.from({ length: 400 }, (_, i) => f.cache.create(`/registry/core/pods/ns${i % (namespaces + 5)}/p${i}`, cm(`p${i}`))),
+      Array.from({ length: 400 }, (_, i) =>
+        f.cache.create(`/registry/core/pods/ns${i % (namespaces + 5)}/p${i}`, cm(`p${i}`)),
+      ),
     );
     await f.cache.create('/registry/core/podtemplates/ns1/x', cm('x'));
     const sorted = written.sort((a, b) => a.revision - b.revision);
     for (const w of watchers) {
       const expected = sorted.filter((i) => i.key.startsWith(w.prefix)).map((i) => i.revision);
-      assert.deepEqual(w.events.map((e) => e.revision), expected, `watcher on ${w.prefix}`);
+      assert.deepEqual(
+        w.events.map((e) => e.revision),
+        expected,
+        `watcher on ${w.prefix}`,
+      );
       w.handle.stop();
     }
   } finally {
@@ -215,7 +241,11 @@ test('slow, re-entrant and failing watchers cannot reorder, repeat or block even
         }
         order.push(e.revision);
         // Registering a watch from inside a callback, from before the event being delivered.
-        if (lateHandle === undefined) lateHandle = f.cache.watch('/registry/', from, { onEvent: (ev) => late.push(ev), onError: (err) => errors.push(err) });
+        if (lateHandle === undefined)
+          lateHandle = f.cache.watch('/registry/', from, {
+            onEvent: (ev) => late.push(ev),
+            onError: (err) => errors.push(err),
+          });
       },
       onError: (err) => errors.push(err),
     });
@@ -228,10 +258,15 @@ test('slow, re-entrant and failing watchers cannot reorder, repeat or block even
       },
       onError: (err) => throwing.push(err),
     });
-    const written = await Promise.all(Array.from({ length: 30 }, (_, i) => f.cache.create(`/registry/core/configmaps/ns/c${i}`, cm(`c${i}`))));
+    const written = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => f.cache.create(`/registry/core/configmaps/ns/c${i}`, cm(`c${i}`))),
+    );
     const expected = written.map((i) => i.revision).sort((a, b) => a - b);
     assert.deepEqual(order, expected);
-    assert.deepEqual(late.map((e) => e.revision), expected);
+    assert.deepEqual(
+      late.map((e) => e.revision),
+      expected,
+    );
     assert.deepEqual(errors, []);
     assert.equal(calls, 1, 'a throwing watcher is ended after its first failure');
     assert.equal(throwing.length, 1);
@@ -260,13 +295,25 @@ test('lists over 10,000 objects: by resource, by namespace, wider prefixes; sort
     for (const k of deleted.slice(100)) expected.delete(k);
     const sortedExpected = [...expected].sort();
     const pods = await f.cache.list('/registry/core/pods/');
-    assert.deepEqual(pods.items.map((i) => i.key), sortedExpected);
+    assert.deepEqual(
+      pods.items.map((i) => i.key),
+      sortedExpected,
+    );
     const fromStore = await f.sqlite.list('/registry/core/pods/');
-    assert.deepEqual(pods.items.map((i) => `${i.key}@${i.revision}`), fromStore.items.map((i) => `${i.key}@${i.revision}`));
+    assert.deepEqual(
+      pods.items.map((i) => `${i.key}@${i.revision}`),
+      fromStore.items.map((i) => `${i.key}@${i.revision}`),
+    );
     const ns7 = await f.cache.list('/registry/core/pods/ns7/');
-    assert.deepEqual(ns7.items.map((i) => i.key), sortedExpected.filter((k) => k.startsWith('/registry/core/pods/ns7/')));
+    assert.deepEqual(
+      ns7.items.map((i) => i.key),
+      sortedExpected.filter((k) => k.startsWith('/registry/core/pods/ns7/')),
+    );
     const everything = await f.cache.list('/registry/');
-    assert.deepEqual(everything.items.map((i) => i.key), ['/registry/apps/deployments/ns1/d', ...sortedExpected]);
+    assert.deepEqual(
+      everything.items.map((i) => i.key),
+      ['/registry/apps/deployments/ns1/d', ...sortedExpected],
+    );
     assert.equal((await f.cache.list('/registry/core/po')).items.length, sortedExpected.length);
     assert.equal(pods.revision, await f.sqlite.currentRevision());
   } finally {
@@ -288,7 +335,10 @@ test('when the store’s watch breaks, watches from memory end, and the cache re
     const b = await f.sqlite.create('/registry/core/configmaps/ns/b', cm('b'));
     await f.sqlite.delete(a.key);
     await until(() => f.cache.revision() >= b.revision + 1, 'the cache to re-list');
-    assert.deepEqual((await f.cache.list('/registry/')).items.map((i) => i.key), [b.key]);
+    assert.deepEqual(
+      (await f.cache.list('/registry/')).items.map((i) => i.key),
+      [b.key],
+    );
     const events: StoreEvent[] = [];
     f.cache.watch('/registry/', f.cache.revision(), { onEvent: (e) => events.push(e), onError: (e) => assert.fail(e) });
     const c = await f.cache.create('/registry/core/configmaps/ns/c', cm('c'));
@@ -303,7 +353,9 @@ test('when the store’s watch breaks, watches from memory end, and the cache re
 test('writes outside the cached keyspace are refused, not left hanging', async () => {
   const f = await open();
   try {
-    await assert.rejects(f.cache.create('registry/no-slash', cm('x')), (err: unknown) => isStorageError(err, 'Unavailable'));
+    await assert.rejects(f.cache.create('registry/no-slash', cm('x')), (err: unknown) =>
+      isStorageError(err, 'Unavailable'),
+    );
   } finally {
     await f.close();
   }

@@ -200,7 +200,8 @@ export class WatchCache implements Store {
     const bucket = this.buckets.get(bucketOf(ev.key));
     const previous = bucket?.items.get(ev.key);
     // Keep one copy of the previous state: the one already in memory.
-    const event: StoreEvent = previous !== undefined && ev.prevObject !== undefined ? { ...ev, prevObject: previous.object } : ev;
+    const event: StoreEvent =
+      previous !== undefined && ev.prevObject !== undefined ? { ...ev, prevObject: previous.object } : ev;
     if (ev.type === 'DELETED') {
       if (bucket !== undefined && previous !== undefined) {
         bucket.items.delete(ev.key);

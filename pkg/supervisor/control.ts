@@ -33,13 +33,21 @@ export function releasePidFile(layout: Layout): void {
  * Starts `node entry run ...` as a detached supervisor of `layout` (its output appended to
  * logs/supervisor.log) and resolves once it holds the PID file. A live one is left alone.
  */
-export async function startDetached(layout: Layout, entry: string, runArgs: string[], timeoutMs = 15_000): Promise<{ pid: number; started: boolean }> {
+export async function startDetached(
+  layout: Layout,
+  entry: string,
+  runArgs: string[],
+  timeoutMs = 15_000,
+): Promise<{ pid: number; started: boolean }> {
   const running = livePid(layout.pidFile);
   if (running !== undefined) return { pid: running, started: false };
   ensureLayout(layout);
   const logFile = join(layout.logsDir, 'supervisor.log');
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [entry, 'run', '--state', layout.stateDir, ...runArgs], { detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [entry, 'run', '--state', layout.stateDir, ...runArgs], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
   closeSync(out);
   child.unref();
   const deadline = Date.now() + timeoutMs;
@@ -56,7 +64,11 @@ export async function startDetached(layout: Layout, entry: string, runArgs: stri
  * Adds a child to the running supervisor and resolves with its PID once it runs. A child of
  * that name already running is left alone.
  */
-export async function addChild(layout: Layout, child: Omit<ChildSpec, 'order'>, timeoutMs = 15_000): Promise<{ pid: number; started: boolean }> {
+export async function addChild(
+  layout: Layout,
+  child: Omit<ChildSpec, 'order'>,
+  timeoutMs = 15_000,
+): Promise<{ pid: number; started: boolean }> {
   const supervisor = livePid(layout.pidFile);
   if (supervisor === undefined) throw new Error(`no supervisor runs for ${layout.stateDir} (start it first)`);
   const pidFile = childPidFile(layout, child.name);
@@ -73,7 +85,9 @@ export async function addChild(layout: Layout, child: Omit<ChildSpec, 'order'>, 
     if (pid !== undefined) return { pid, started: true };
     await sleep(POLL_MS);
   }
-  throw new Error(`${child.name} did not start within ${timeoutMs / 1000} s; see ${join(layout.logsDir, 'supervisor.log')}`);
+  throw new Error(
+    `${child.name} did not start within ${timeoutMs / 1000} s; see ${join(layout.logsDir, 'supervisor.log')}`,
+  );
 }
 
 function tail(file: string): string {

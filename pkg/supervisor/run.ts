@@ -20,7 +20,12 @@ export interface SupervisorRunConfig {
 export async function run(config: SupervisorRunConfig, signal: AbortSignal): Promise<boolean> {
   const { stateDir, log } = config;
   const layout = layoutOf(stateDir);
-  const supervisor = new Supervisor({ stateDir, gracePeriodMs: config.gracePeriodMs, backoff: DEFAULT_BACKOFF, log: (msg) => log.info(msg) });
+  const supervisor = new Supervisor({
+    stateDir,
+    gracePeriodMs: config.gracePeriodMs,
+    backoff: DEFAULT_BACKOFF,
+    log: (msg) => log.info(msg),
+  });
   process.on('SIGHUP', () => supervisor.reload());
   // The PID file is written only once SIGHUP is handled: `add` signals whoever it names.
   if (!claimPidFile(layout)) return false;
@@ -45,12 +50,18 @@ export interface SystemdWriteOptions {
 
 /** Writes the units; throws when nothing is supervised under stateDir. */
 export function writeSystemdUnits(o: SystemdWriteOptions): void {
-  const specs = readSpecs(layoutOf(o.stateDir), (msg) => {
-    throw new Error(msg);
-  }) ?? [];
+  const specs =
+    readSpecs(layoutOf(o.stateDir), (msg) => {
+      throw new Error(msg);
+    }) ?? [];
   if (specs.length === 0) throw new Error(`nothing is supervised under ${o.stateDir} (run npm run up first)`);
   mkdirSync(o.out, { recursive: true });
-  for (const [file, text] of systemdUnits(specs, { stateDir: o.stateDir, prefix: o.prefix, gracePeriodMs: o.gracePeriodMs, backoff: DEFAULT_BACKOFF })) {
+  for (const [file, text] of systemdUnits(specs, {
+    stateDir: o.stateDir,
+    prefix: o.prefix,
+    gracePeriodMs: o.gracePeriodMs,
+    backoff: DEFAULT_BACKOFF,
+  })) {
     writeFileSync(join(o.out, file), text);
     o.wrote(join(o.out, file));
   }

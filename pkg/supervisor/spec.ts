@@ -38,7 +38,8 @@ function parseSpec(text: string, file: string): ChildSpec {
   const extraPidFile = get('extraPidFile');
   if (typeof name !== 'string' || !validName(name)) throw new Error(`${file}: bad name`);
   if (typeof command !== 'string' || command === '') throw new Error(`${file}: bad command`);
-  if (!Array.isArray(args) || !args.every((a): a is string => typeof a === 'string')) throw new Error(`${file}: bad args`);
+  if (!Array.isArray(args) || !args.every((a): a is string => typeof a === 'string'))
+    throw new Error(`${file}: bad args`);
   if (typeof cwd !== 'string') throw new Error(`${file}: bad cwd`);
   if (typeof order !== 'number' || !Number.isFinite(order)) throw new Error(`${file}: bad order`);
   if (extraPidFile !== undefined && typeof extraPidFile !== 'string') throw new Error(`${file}: bad extraPidFile`);

@@ -10,7 +10,17 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { childLogFile, childPidFile, ensureLayout, isAlive, layoutOf, livePid, Supervisor, writeSpec, type Layout } from './index.js';
+import {
+  childLogFile,
+  childPidFile,
+  ensureLayout,
+  isAlive,
+  layoutOf,
+  livePid,
+  Supervisor,
+  writeSpec,
+  type Layout,
+} from './index.js';
 
 const SLEEPER = ['-e', 'setInterval(() => {}, 1000)'];
 const STUBBORN = ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'];
@@ -53,14 +63,20 @@ test('a child killed with SIGKILL is started again with a new PID; stopping ends
     assert.equal(livePid(extra), second, 'the extra pid file follows the restart');
     assert.equal(livePid(childPidFile(layout, 'b')), b, 'the other child was not touched');
     assert.match(readFileSync(childLogFile(layout, 'a'), 'utf8'), /supervisor: restart 1 of a/);
-    assert.ok(logs.some((l) => /a \(pid \d+\) ended \(signal SIGKILL\)/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /a \(pid \d+\) ended \(signal SIGKILL\)/.test(l)),
+      logs.join('\n'),
+    );
     abort.abort();
     await running;
     assert.equal(isAlive(second), false);
     assert.equal(isAlive(b), false);
     assert.equal(livePid(childPidFile(layout, 'a')), undefined, 'pid files removed');
     assert.equal(livePid(extra), undefined);
-    assert.ok(logs.indexOf('stopped b (pid ' + b + ')') < logs.findIndex((l) => l.startsWith('stopped a')), 'reverse order of adding');
+    assert.ok(
+      logs.indexOf('stopped b (pid ' + b + ')') < logs.findIndex((l) => l.startsWith('stopped a')),
+      'reverse order of adding',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -78,7 +94,10 @@ test('a child that ignores SIGTERM is killed after the grace period', async () =
     abort.abort();
     await running;
     assert.equal(isAlive(pid), false);
-    assert.ok(logs.some((l) => /still running .* SIGKILL/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /still running .* SIGKILL/.test(l)),
+      logs.join('\n'),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -93,7 +112,9 @@ test('a command that cannot be started is retried with back-off; the supervisor 
     const abort = new AbortController();
     const running = sup.run(abort.signal);
     const fine = await until('fine runs', () => livePid(childPidFile(layout, 'fine')));
-    await until('three failed starts', () => (logs.filter((l) => /^missing .*could not start.*restart 3 in 0\.1 s/.test(l)).length > 0 ? true : undefined));
+    await until('three failed starts', () =>
+      logs.filter((l) => /^missing .*could not start.*restart 3 in 0\.1 s/.test(l)).length > 0 ? true : undefined,
+    );
     assert.equal(livePid(childPidFile(layout, 'fine')), fine);
     abort.abort();
     await running;
@@ -125,13 +146,14 @@ test('reload starts children added to supervise/ and stops removed ones', async 
 test('the CLI starts a detached supervisor, adds a child, and SIGTERM stops both', async () => {
   const { dir, layout } = setup();
   const cli = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'supervisor.js');
-  const run = (args: string[]): Promise<{ code: number; out: string }> => new Promise((res) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('close', (code) => res({ code: code ?? -1, out }));
-  });
+  const run = (args: string[]): Promise<{ code: number; out: string }> =>
+    new Promise((res) => {
+      const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      child.on('close', (code) => res({ code: code ?? -1, out }));
+    });
   let supervisor: number | undefined;
   try {
     const started = await run(['start', '--state', dir]);

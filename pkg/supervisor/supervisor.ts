@@ -33,7 +33,10 @@ class Child {
   removed = false;
   readonly backoff: RestartBackoff;
 
-  constructor(readonly spec: ChildSpec, policy: BackoffPolicy) {
+  constructor(
+    readonly spec: ChildSpec,
+    policy: BackoffPolicy,
+  ) {
     this.backoff = new RestartBackoff(policy);
   }
 }
@@ -114,7 +117,8 @@ export class Supervisor {
     let proc: ChildProcess;
     try {
       const logFile = childLogFile(this.layout, name);
-      if (child.restarts > 0) appendFileSync(logFile, `${new Date().toISOString()} supervisor: restart ${child.restarts} of ${name}\n`);
+      if (child.restarts > 0)
+        appendFileSync(logFile, `${new Date().toISOString()} supervisor: restart ${child.restarts} of ${name}\n`);
       const out = openSync(logFile, 'a');
       try {
         proc = spawn(command, args, { cwd, stdio: ['ignore', out, out] });
@@ -152,7 +156,8 @@ export class Supervisor {
   private exited(child: Child, proc: ChildProcess, why: string): void {
     if (child.process !== proc) return;
     child.process = undefined;
-    for (const file of this.pidFiles(child)) if (proc.pid !== undefined && readPid(file) === proc.pid) rmSync(file, { force: true });
+    for (const file of this.pidFiles(child))
+      if (proc.pid !== undefined && readPid(file) === proc.pid) rmSync(file, { force: true });
     this.restartLater(child, proc.pid, why);
   }
 
@@ -166,7 +171,9 @@ export class Supervisor {
     const ranMs = Date.now() - child.startedAt;
     const waitMs = child.backoff.next(ranMs);
     child.restarts += 1;
-    this.config.log(`${child.spec.name} (pid ${pid ?? '-'}) ended (${why}) after ${(ranMs / 1000).toFixed(1)} s; restart ${child.restarts} in ${(waitMs / 1000).toFixed(1)} s`);
+    this.config.log(
+      `${child.spec.name} (pid ${pid ?? '-'}) ended (${why}) after ${(ranMs / 1000).toFixed(1)} s; restart ${child.restarts} in ${(waitMs / 1000).toFixed(1)} s`,
+    );
     child.timer = setTimeout(() => {
       child.timer = undefined;
       if (!this.stopping && !child.removed) this.start(child);
@@ -181,7 +188,9 @@ export class Supervisor {
     const done = exitOf(proc);
     proc.kill('SIGTERM');
     if (!(await within(done, this.config.gracePeriodMs))) {
-      this.config.log(`${child.spec.name} (pid ${proc.pid ?? '-'}) still running ${this.config.gracePeriodMs / 1000} s after SIGTERM; SIGKILL`);
+      this.config.log(
+        `${child.spec.name} (pid ${proc.pid ?? '-'}) still running ${this.config.gracePeriodMs / 1000} s after SIGTERM; SIGKILL`,
+      );
       proc.kill('SIGKILL');
       await within(done, KILL_WAIT_MS);
     }

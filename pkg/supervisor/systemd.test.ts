@@ -4,12 +4,29 @@ import { DEFAULT_BACKOFF } from './backoff.js';
 import { execWord, systemdUnits } from './systemd.js';
 
 const specs = [
-  { name: 'apiserver', command: '/usr/bin/node', args: ['dist/cmd/apiserver.js', '--data-dir', '/srv/cox/data'], cwd: '/opt/coxswain', order: 1 },
-  { name: 'scheduler', command: '/usr/bin/node', args: ['dist/cmd/scheduler.js', '--kubeconfig', '/etc/cox "x"/s.kubeconfig'], cwd: '/opt/coxswain', order: 2 },
+  {
+    name: 'apiserver',
+    command: '/usr/bin/node',
+    args: ['dist/cmd/apiserver.js', '--data-dir', '/srv/cox/data'],
+    cwd: '/opt/coxswain',
+    order: 1,
+  },
+  {
+    name: 'scheduler',
+    command: '/usr/bin/node',
+    args: ['dist/cmd/scheduler.js', '--kubeconfig', '/etc/cox "x"/s.kubeconfig'],
+    cwd: '/opt/coxswain',
+    order: 2,
+  },
 ];
 
-test('one service per child, in start order, restarting with the supervisor\'s back-off, tied to one target', () => {
-  const units = systemdUnits(specs, { stateDir: '/srv/cox', prefix: 'coxswain', gracePeriodMs: 10_000, backoff: DEFAULT_BACKOFF });
+test("one service per child, in start order, restarting with the supervisor's back-off, tied to one target", () => {
+  const units = systemdUnits(specs, {
+    stateDir: '/srv/cox',
+    prefix: 'coxswain',
+    gracePeriodMs: 10_000,
+    backoff: DEFAULT_BACKOFF,
+  });
   assert.deepEqual([...units.keys()], ['coxswain-apiserver.service', 'coxswain-scheduler.service', 'coxswain.target']);
   const api = units.get('coxswain-apiserver.service') ?? '';
   assert.match(api, /^ExecStart="\/usr\/bin\/node" "dist\/cmd\/apiserver.js" "--data-dir" "\/srv\/cox\/data"$/m);

@@ -17,7 +17,12 @@ export interface SystemdOptions {
 
 /** One word of an ExecStart= line: quoted, with systemd's specifiers and variables escaped. */
 export function execWord(word: string): string {
-  const escaped = word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$').replace(/\n/g, '\\n');
+  const escaped = word
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/%/g, '%%')
+    .replace(/\$/g, '$$$$')
+    .replace(/\n/g, '\\n');
   return `"${escaped}"`;
 }
 
@@ -38,38 +43,44 @@ export function systemdUnits(specs: ChildSpec[], opts: SystemdOptions): Map<stri
   const names = specs.map((s) => `${opts.prefix}-${s.name}.service`);
   specs.forEach((spec, i) => {
     const after = names.slice(0, i);
-    units.set(names[i] ?? '', [
+    units.set(
+      names[i] ?? '',
+      [
+        '[Unit]',
+        `Description=Coxswain ${spec.name} (${opts.stateDir})`,
+        `PartOf=${target}`,
+        ...(after.length > 0 ? [`After=${after.join(' ')}`] : []),
+        // Never give up restarting: the back-off below paces it.
+        'StartLimitIntervalSec=0',
+        '',
+        '[Service]',
+        `ExecStart=${[spec.command, ...spec.args].map(execWord).join(' ')}`,
+        `WorkingDirectory=${spec.cwd}`,
+        'Restart=always',
+        `RestartSec=${ms(opts.backoff.initialMs)}`,
+        `RestartSteps=${doublingSteps(opts.backoff)}`,
+        `RestartMaxDelaySec=${ms(opts.backoff.maxMs)}`,
+        `TimeoutStopSec=${ms(opts.gracePeriodMs)}`,
+        `StandardOutput=append:${childLogFile(layout, spec.name)}`,
+        'StandardError=inherit',
+        '',
+        '[Install]',
+        `WantedBy=${target}`,
+        '',
+      ].join('\n'),
+    );
+  });
+  units.set(
+    target,
+    [
       '[Unit]',
-      `Description=Coxswain ${spec.name} (${opts.stateDir})`,
-      `PartOf=${target}`,
-      ...(after.length > 0 ? [`After=${after.join(' ')}`] : []),
-      // Never give up restarting: the back-off below paces it.
-      'StartLimitIntervalSec=0',
-      '',
-      '[Service]',
-      `ExecStart=${[spec.command, ...spec.args].map(execWord).join(' ')}`,
-      `WorkingDirectory=${spec.cwd}`,
-      'Restart=always',
-      `RestartSec=${ms(opts.backoff.initialMs)}`,
-      `RestartSteps=${doublingSteps(opts.backoff)}`,
-      `RestartMaxDelaySec=${ms(opts.backoff.maxMs)}`,
-      `TimeoutStopSec=${ms(opts.gracePeriodMs)}`,
-      `StandardOutput=append:${childLogFile(layout, spec.name)}`,
-      'StandardError=inherit',
+      `Description=Coxswain cluster (${opts.stateDir})`,
+      ...(names.length > 0 ? [`Wants=${names.join(' ')}`] : []),
       '',
       '[Install]',
-      `WantedBy=${target}`,
+      'WantedBy=multi-user.target',
       '',
-    ].join('\n'));
-  });
-  units.set(target, [
-    '[Unit]',
-    `Description=Coxswain cluster (${opts.stateDir})`,
-    ...(names.length > 0 ? [`Wants=${names.join(' ')}`] : []),
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n'));
+    ].join('\n'),
+  );
   return units;
 }

@@ -19,8 +19,14 @@ const cp = useControllerPlane(['csrapproving', 'csrsigning']);
 async function nodeClientCsr(client: RestClient, node: string): Promise<string> {
   const { csrPem } = await createCsr(`system:node:${node}`, ['system:nodes']);
   const created = await client.create(CR.csrs, {
-    apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { generateName: 'node-csr-' },
-    spec: { request: Buffer.from(csrPem).toString('base64'), signerName: KUBELET_CLIENT_SIGNER, usages: ['digital signature', 'key encipherment', 'client auth'] },
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: { generateName: 'node-csr-' },
+    spec: {
+      request: Buffer.from(csrPem).toString('base64'),
+      signerName: KUBELET_CLIENT_SIGNER,
+      usages: ['digital signature', 'key encipherment', 'client auth'],
+    },
   });
   return created.metadata.name ?? '';
 }
@@ -32,10 +38,13 @@ function certificateOf(csr: KubeObject): X509Certificate | undefined {
 
 async function issued(name: string): Promise<X509Certificate> {
   let cert: X509Certificate | undefined;
-  await eventually(async () => {
-    cert = certificateOf(await cp.client.get(CR.csrs, name));
-    return cert !== undefined;
-  }, { what: `certificate issued for ${name}` });
+  await eventually(
+    async () => {
+      cert = certificateOf(await cp.client.get(CR.csrs, name));
+      return cert !== undefined;
+    },
+    { what: `certificate issued for ${name}` },
+  );
   if (cert === undefined) throw new Error('unreachable: eventually returned');
   return cert;
 }
@@ -43,8 +52,15 @@ async function issued(name: string): Promise<X509Certificate> {
 /** A client that authenticates with a new bootstrap token, as a joining node does. */
 async function bootstrapClient(): Promise<RestClient> {
   const { id, secret, token } = generateBootstrapToken();
-  await cp.client.create(CR.secrets, bootstrapTokenSecret(id, secret, { ttlSeconds: 3600 }), { namespace: 'kube-system' });
-  return new RestClient({ ...loadKubeconfig({ path: cp.plane.pki.adminKubeconfig }), certPem: undefined, keyPem: undefined, token });
+  await cp.client.create(CR.secrets, bootstrapTokenSecret(id, secret, { ttlSeconds: 3600 }), {
+    namespace: 'kube-system',
+  });
+  return new RestClient({
+    ...loadKubeconfig({ path: cp.plane.pki.adminKubeconfig }),
+    certPem: undefined,
+    keyPem: undefined,
+    token,
+  });
 }
 
 test('a node client CSR sent with a bootstrap token is approved and signed by the cluster CA', async () => {
@@ -76,8 +92,21 @@ test('a node CSR from someone else is not auto-approved; once an admin approves 
   assert.equal(certificateOf(pending), undefined);
 
   const at = rfc3339(new Date());
-  const conditions = [{ type: 'Approved', status: 'True', reason: 'AdminApproved', message: 'approved by the test', lastUpdateTime: at, lastTransitionTime: at }];
-  await client.requestJson({ method: 'PUT', path: resourcePath(CR.csrs, undefined, manual, 'approval'), body: { ...pending, status: { ...statusOf(pending), conditions } } });
+  const conditions = [
+    {
+      type: 'Approved',
+      status: 'True',
+      reason: 'AdminApproved',
+      message: 'approved by the test',
+      lastUpdateTime: at,
+      lastTransitionTime: at,
+    },
+  ];
+  await client.requestJson({
+    method: 'PUT',
+    path: resourcePath(CR.csrs, undefined, manual, 'approval'),
+    body: { ...pending, status: { ...statusOf(pending), conditions } },
+  });
   const cert = await issued(manual);
   assert.match(cert.subject, /CN=system:node:manual/);
 });

@@ -15,33 +15,79 @@ const cp = useControllerPlane(['cronjob']);
 test('a CronJob whose run is due creates one Job for that time, and clears it from active once Complete', async () => {
   const { client } = cp;
   await createNamespace(client, NS);
-  const cj = await client.create(CR.cronjobs, {
-    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'yearly' },
-    spec: { schedule: '0 0 1 1 *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:latest' }] } } } } },
-  }, { namespace: NS });
+  const cj = await client.create(
+    CR.cronjobs,
+    {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'yearly' },
+      spec: {
+        schedule: '0 0 1 1 *',
+        jobTemplate: {
+          spec: {
+            template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:latest' }] } },
+          },
+        },
+      },
+    },
+    { namespace: NS },
+  );
   // The last run "was" in the middle of last year: this year's 1 January is due now.
   const year = new Date().getUTCFullYear();
-  await client.patch(CR.cronjobs, 'yearly', 'merge', { status: { lastScheduleTime: rfc3339(new Date(Date.UTC(year - 1, 5, 1))) } }, { namespace: NS, subresource: 'status' });
+  await client.patch(
+    CR.cronjobs,
+    'yearly',
+    'merge',
+    { status: { lastScheduleTime: rfc3339(new Date(Date.UTC(year - 1, 5, 1))) } },
+    { namespace: NS, subresource: 'status' },
+  );
   const due = rfc3339(new Date(Date.UTC(year, 0, 1)));
 
-  await eventually(async () => (await client.list(CR.jobs, { namespace: NS })).items.length === 1, { what: 'one Job created' });
+  await eventually(async () => (await client.list(CR.jobs, { namespace: NS })).items.length === 1, {
+    what: 'one Job created',
+  });
   const [created] = (await client.list(CR.jobs, { namespace: NS })).items;
   assert.ok(created !== undefined);
-  assert.equal(created.metadata.ownerReferences?.find((o) => o.controller === true)?.uid, cj.metadata.uid, 'owned by the CronJob');
+  assert.equal(
+    created.metadata.ownerReferences?.find((o) => o.controller === true)?.uid,
+    cj.metadata.uid,
+    'owned by the CronJob',
+  );
   assert.equal(created.metadata.annotations?.['batch.kubernetes.io/cronjob-scheduled-timestamp'], due);
-  await eventually(async () => {
-    const status = statusOf(await client.get(CR.cronjobs, 'yearly', { namespace: NS }));
-    const active = Array.isArray(status['active']) ? status['active'] : [];
-    return status['lastScheduleTime'] === due && active.length === 1;
-  }, { what: 'status: lastScheduleTime is the due time, the Job active' });
+  await eventually(
+    async () => {
+      const status = statusOf(await client.get(CR.cronjobs, 'yearly', { namespace: NS }));
+      const active = Array.isArray(status['active']) ? status['active'] : [];
+      return status['lastScheduleTime'] === due && active.length === 1;
+    },
+    { what: 'status: lastScheduleTime is the due time, the Job active' },
+  );
 
   const now = rfc3339(new Date());
-  await client.patch(CR.jobs, created.metadata.name ?? '', 'merge', {
-    status: { succeeded: 1, startTime: now, completionTime: now, conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: now }] },
-  }, { namespace: NS, subresource: 'status' });
-  await eventually(async () => {
-    const status = statusOf(await client.get(CR.cronjobs, 'yearly', { namespace: NS }));
-    return status['active'] === undefined && status['lastSuccessfulTime'] === now;
-  }, { what: 'the finished Job leaves active, lastSuccessfulTime set' });
-  assert.equal((await client.list(CR.jobs, { namespace: NS })).items.length, 1, 'no second Job: the next run is next year');
+  await client.patch(
+    CR.jobs,
+    created.metadata.name ?? '',
+    'merge',
+    {
+      status: {
+        succeeded: 1,
+        startTime: now,
+        completionTime: now,
+        conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: now }],
+      },
+    },
+    { namespace: NS, subresource: 'status' },
+  );
+  await eventually(
+    async () => {
+      const status = statusOf(await client.get(CR.cronjobs, 'yearly', { namespace: NS }));
+      return status['active'] === undefined && status['lastSuccessfulTime'] === now;
+    },
+    { what: 'the finished Job leaves active, lastSuccessfulTime set' },
+  );
+  assert.equal(
+    (await client.list(CR.jobs, { namespace: NS })).items.length,
+    1,
+    'no second Job: the next run is next year',
+  );
 });

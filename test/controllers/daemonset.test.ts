@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../pkg/api/meta.js';
 import { eventually } from '../harness/clients.js';
-import { createNamespace, CR, field, livePods, setPodStatus, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
+import {
+  createNamespace,
+  CR,
+  field,
+  livePods,
+  setPodStatus,
+  statusCount,
+  template,
+  useControllerPlane,
+} from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const NS = 'ds';
@@ -23,19 +32,35 @@ test('a DaemonSet runs one pod per Ready node, none on a tainted one, and follow
   await createReadyNode(client, 'a');
   await createReadyNode(client, 'b');
   await createReadyNode(client, 'tainted');
-  await client.patch(CR.nodes, 'tainted', 'merge', { spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] } });
-  await client.create(CR.daemonsets, {
-    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' },
-    spec: { selector: { matchLabels: { app: 'agent' } }, template: template('agent') },
-  }, { namespace: NS });
+  await client.patch(CR.nodes, 'tainted', 'merge', {
+    spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] },
+  });
+  await client.create(
+    CR.daemonsets,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent' },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: template('agent') },
+    },
+    { namespace: NS },
+  );
 
   const placed = async (): Promise<string[]> => (await livePods(client, NS, 'agent')).map((p) => nodeOf(p)).sort();
   await eventually(async () => (await placed()).join() === 'a,b', { what: 'pods on a and b' });
-  for (const p of await livePods(client, NS, 'agent')) await setPodStatus(client, NS, p.metadata.name ?? '', { phase: 'Running', ready: true });
-  await eventually(async () => {
-    const ds = await client.get(CR.daemonsets, 'agent', { namespace: NS });
-    return statusCount(ds, 'desiredNumberScheduled') === 2 && statusCount(ds, 'currentNumberScheduled') === 2 && statusCount(ds, 'numberReady') === 2;
-  }, { what: 'status: 2 desired, 2 scheduled, 2 ready' });
+  for (const p of await livePods(client, NS, 'agent'))
+    await setPodStatus(client, NS, p.metadata.name ?? '', { phase: 'Running', ready: true });
+  await eventually(
+    async () => {
+      const ds = await client.get(CR.daemonsets, 'agent', { namespace: NS });
+      return (
+        statusCount(ds, 'desiredNumberScheduled') === 2 &&
+        statusCount(ds, 'currentNumberScheduled') === 2 &&
+        statusCount(ds, 'numberReady') === 2
+      );
+    },
+    { what: 'status: 2 desired, 2 scheduled, 2 ready' },
+  );
 
   await createReadyNode(client, 'c');
   await eventually(async () => (await placed()).join() === 'a,b,c', { what: 'a pod on the new node c' });

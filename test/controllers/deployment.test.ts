@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../pkg/api/meta.js';
 import { eventually } from '../harness/clients.js';
-import { createNamespace, CR, field, isPodReady, livePods, runPod, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
+import {
+  createNamespace,
+  CR,
+  field,
+  isPodReady,
+  livePods,
+  runPod,
+  statusCount,
+  template,
+  useControllerPlane,
+} from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const NS = 'deploy';
@@ -31,31 +41,57 @@ test('a Deployment rolls a new template to a new ReplicaSet and reports its coun
   const { client } = cp;
   await createNamespace(client, NS);
   await createReadyNode(client, 'n1');
-  await client.create(CR.deployments, {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
-    spec: {
-      replicas: 2, selector: { matchLabels: { app: 'web' } }, template: template('web'),
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+  await client.create(
+    CR.deployments,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'web' } },
+        template: template('web'),
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      },
     },
-  }, { namespace: NS });
-  await eventually(async () => {
-    await runAll('web');
-    const d = await client.get(CR.deployments, 'web', { namespace: NS });
-    return statusCount(d, 'availableReplicas') === 2 && statusCount(d, 'updatedReplicas') === 2;
-  }, { timeoutMs: 60_000, intervalMs: 200, what: 'first rollout available' });
+    { namespace: NS },
+  );
+  await eventually(
+    async () => {
+      await runAll('web');
+      const d = await client.get(CR.deployments, 'web', { namespace: NS });
+      return statusCount(d, 'availableReplicas') === 2 && statusCount(d, 'updatedReplicas') === 2;
+    },
+    { timeoutMs: 60_000, intervalMs: 200, what: 'first rollout available' },
+  );
   const first = await replicaSets();
   assert.equal(first.length, 1);
   const firstName = first[0]?.metadata.name;
 
-  await client.patch(CR.deployments, 'web', 'merge', { spec: { template: { metadata: { annotations: { rev: '2' } } } } }, { namespace: NS });
-  await eventually(async () => {
-    await runAll('web');
-    const d = await client.get(CR.deployments, 'web', { namespace: NS });
-    const sets = await replicaSets();
-    const old = sets.find((rs) => rs.metadata.name === firstName);
-    return sets.length === 2 && old !== undefined && specReplicas(old) === 0 &&
-      statusCount(d, 'updatedReplicas') === 2 && statusCount(d, 'availableReplicas') === 2 && statusCount(d, 'replicas') === 2;
-  }, { timeoutMs: 90_000, intervalMs: 200, what: 'second rollout complete' });
+  await client.patch(
+    CR.deployments,
+    'web',
+    'merge',
+    { spec: { template: { metadata: { annotations: { rev: '2' } } } } },
+    { namespace: NS },
+  );
+  await eventually(
+    async () => {
+      await runAll('web');
+      const d = await client.get(CR.deployments, 'web', { namespace: NS });
+      const sets = await replicaSets();
+      const old = sets.find((rs) => rs.metadata.name === firstName);
+      return (
+        sets.length === 2 &&
+        old !== undefined &&
+        specReplicas(old) === 0 &&
+        statusCount(d, 'updatedReplicas') === 2 &&
+        statusCount(d, 'availableReplicas') === 2 &&
+        statusCount(d, 'replicas') === 2
+      );
+    },
+    { timeoutMs: 90_000, intervalMs: 200, what: 'second rollout complete' },
+  );
 
   const sets = await replicaSets();
   const fresh = sets.find((rs) => rs.metadata.name !== firstName);
@@ -64,5 +100,6 @@ test('a Deployment rolls a new template to a new ReplicaSet and reports its coun
   assert.ok(hash !== undefined && hash !== '', 'the new ReplicaSet is labelled with its template hash');
   const pods = await livePods(client, NS, 'web');
   assert.equal(pods.length, 2);
-  for (const p of pods) assert.equal(p.metadata.labels?.['pod-template-hash'], hash, 'every live pod is of the new template');
+  for (const p of pods)
+    assert.equal(p.metadata.labels?.['pod-template-hash'], hash, 'every live pod is of the new template');
 });

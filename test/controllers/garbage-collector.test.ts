@@ -15,17 +15,44 @@ const cp = useControllerPlane(['garbagecollector']);
 
 /** A ReplicaSet of 0 replicas and `n` pods it owns, named <owner>-<i>. */
 async function ownerWithPods(owner: string, n: number, podFinalizers: string[] = []): Promise<KubeObject> {
-  const rs = await cp.client.create(CR.replicasets, {
-    apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: owner },
-    spec: { replicas: 0, selector: { matchLabels: { app: owner } }, template: { metadata: { labels: { app: owner } }, spec: podSpec() } },
-  }, { namespace: NS });
-  const ref = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner, uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  const rs = await cp.client.create(
+    CR.replicasets,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: owner },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: owner } },
+        template: { metadata: { labels: { app: owner } }, spec: podSpec() },
+      },
+    },
+    { namespace: NS },
+  );
+  const ref = {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    name: owner,
+    uid: rs.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
   for (let i = 0; i < n; i++) {
-    await cp.client.create(CR.pods, {
-      apiVersion: 'v1', kind: 'Pod',
-      metadata: { name: `${owner}-${i}`, labels: { app: owner }, ownerReferences: [ref], ...(podFinalizers.length > 0 ? { finalizers: podFinalizers } : {}) },
-      spec: podSpec(),
-    }, { namespace: NS });
+    await cp.client.create(
+      CR.pods,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `${owner}-${i}`,
+          labels: { app: owner },
+          ownerReferences: [ref],
+          ...(podFinalizers.length > 0 ? { finalizers: podFinalizers } : {}),
+        },
+        spec: podSpec(),
+      },
+      { namespace: NS },
+    );
   }
   return rs;
 }
@@ -49,15 +76,19 @@ test('foreground: the owner stays (foregroundDeletion) until its dependents are 
   // One dependent holds a finalizer of the test's, so the wait can be seen.
   await ownerWithPods('fg', 2, [HOLD]);
   await client.delete(CR.replicasets, 'fg', { namespace: NS, propagationPolicy: 'Foreground' });
-  await eventually(async () => {
-    const pods = await Promise.all([0, 1].map((i) => client.get(CR.pods, `fg-${i}`, { namespace: NS })));
-    return pods.every((p) => p.metadata.deletionTimestamp !== undefined);
-  }, { what: 'dependents of fg being deleted' });
+  await eventually(
+    async () => {
+      const pods = await Promise.all([0, 1].map((i) => client.get(CR.pods, `fg-${i}`, { namespace: NS })));
+      return pods.every((p) => p.metadata.deletionTimestamp !== undefined);
+    },
+    { what: 'dependents of fg being deleted' },
+  );
   const owner = await client.get(CR.replicasets, 'fg', { namespace: NS });
   assert.ok(owner.metadata.deletionTimestamp !== undefined);
   assert.ok(owner.metadata.finalizers?.includes('foregroundDeletion'), 'owner waits with foregroundDeletion');
 
-  for (const i of [0, 1]) await client.patch(CR.pods, `fg-${i}`, 'merge', { metadata: { finalizers: null } }, { namespace: NS });
+  for (const i of [0, 1])
+    await client.patch(CR.pods, `fg-${i}`, 'merge', { metadata: { finalizers: null } }, { namespace: NS });
   await eventually(() => podsGone('fg', 2), { what: 'dependents of fg gone' });
   await eventually(() => isGone(client, CR.replicasets, 'fg', NS), { what: 'owner fg gone after its dependents' });
 });

@@ -5,14 +5,30 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually } from '../harness/clients.js';
-import { conditionStatus, createNamespace, CR, field, livePods, runPod, setPodStatus, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
+import {
+  conditionStatus,
+  createNamespace,
+  CR,
+  field,
+  livePods,
+  runPod,
+  setPodStatus,
+  statusCount,
+  template,
+  useControllerPlane,
+} from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const NS = 'jobs';
 const cp = useControllerPlane(['job']);
 
 function job(name: string, spec: Record<string, unknown>): Record<string, unknown> {
-  return { apiVersion: 'batch/v1', kind: 'Job', metadata: { name }, spec: { ...spec, template: template(name, { restartPolicy: 'Never' }) } };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name },
+    spec: { ...spec, template: template(name, { restartPolicy: 'Never' }) },
+  };
 }
 
 /** Runs every still-pending pod of `app` to the given end (what a kubelet reports). */
@@ -30,10 +46,13 @@ test('a Job of 2 completions is Complete after 2 pods Succeeded', async () => {
   await createNamespace(client, NS);
   await createReadyNode(client, 'n1');
   await client.create(CR.jobs, job('twice', { completions: 2, parallelism: 1 }), { namespace: NS });
-  await eventually(async () => {
-    await finishPods('twice', 'Succeeded');
-    return conditionStatus(await client.get(CR.jobs, 'twice', { namespace: NS }), 'Complete') === 'True';
-  }, { timeoutMs: 60_000, intervalMs: 200, what: 'Job twice Complete' });
+  await eventually(
+    async () => {
+      await finishPods('twice', 'Succeeded');
+      return conditionStatus(await client.get(CR.jobs, 'twice', { namespace: NS }), 'Complete') === 'True';
+    },
+    { timeoutMs: 60_000, intervalMs: 200, what: 'Job twice Complete' },
+  );
   const done = await client.get(CR.jobs, 'twice', { namespace: NS });
   assert.equal(statusCount(done, 'succeeded'), 2);
   assert.equal(statusCount(done, 'active'), 0);
@@ -44,10 +63,13 @@ test('a Job of 2 completions is Complete after 2 pods Succeeded', async () => {
 test('a Job with backoffLimit 1 is Failed once 2 pods Failed', async () => {
   const { client } = cp;
   await client.create(CR.jobs, job('flaky', { completions: 1, parallelism: 1, backoffLimit: 1 }), { namespace: NS });
-  await eventually(async () => {
-    await finishPods('flaky', 'Failed');
-    return conditionStatus(await client.get(CR.jobs, 'flaky', { namespace: NS }), 'Failed') === 'True';
-  }, { timeoutMs: 60_000, intervalMs: 200, what: 'Job flaky Failed' });
+  await eventually(
+    async () => {
+      await finishPods('flaky', 'Failed');
+      return conditionStatus(await client.get(CR.jobs, 'flaky', { namespace: NS }), 'Failed') === 'True';
+    },
+    { timeoutMs: 60_000, intervalMs: 200, what: 'Job flaky Failed' },
+  );
   const failed = await client.get(CR.jobs, 'flaky', { namespace: NS });
   assert.equal(statusCount(failed, 'failed'), 2, 'backoffLimit 1: the second failure fails the Job');
   assert.equal(statusCount(failed, 'succeeded'), 0);

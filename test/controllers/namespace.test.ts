@@ -12,13 +12,33 @@ test('a deleted namespace loses its contents and is finalized; its neighbour kee
   const { client } = cp;
   for (const ns of ['doomed', 'neighbour']) {
     await createNamespace(client, ns);
-    await client.create(CR.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { a: '1' } }, { namespace: ns });
-    await client.create(CR.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'keys' }, stringData: { k: 'v' } }, { namespace: ns });
-    await client.create(CR.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: podSpec() }, { namespace: ns });
+    await client.create(
+      CR.configmaps,
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { a: '1' } },
+      { namespace: ns },
+    );
+    await client.create(
+      CR.secrets,
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'keys' }, stringData: { k: 'v' } },
+      { namespace: ns },
+    );
+    await client.create(
+      CR.pods,
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: podSpec() },
+      { namespace: ns },
+    );
   }
   await client.delete(CR.namespaces, 'doomed');
-  await eventually(() => isGone(client, CR.namespaces, 'doomed'), { timeoutMs: 60_000, intervalMs: 200, what: 'namespace doomed gone' });
-  for (const [r, name] of [[CR.configmaps, 'settings'], [CR.secrets, 'keys'], [CR.pods, 'p']] as const) {
+  await eventually(() => isGone(client, CR.namespaces, 'doomed'), {
+    timeoutMs: 60_000,
+    intervalMs: 200,
+    what: 'namespace doomed gone',
+  });
+  for (const [r, name] of [
+    [CR.configmaps, 'settings'],
+    [CR.secrets, 'keys'],
+    [CR.pods, 'p'],
+  ] as const) {
     assert.equal((await client.list(r, { namespace: 'doomed' })).items.length, 0, `no ${r.plural} left in doomed`);
     assert.equal(await isGone(client, r, name, 'neighbour'), false, `${r.plural}/${name} kept in neighbour`);
   }

@@ -14,36 +14,71 @@ const cp = useControllerPlane(['nodelifecycle'], ['--node-monitor-grace-period',
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 async function renew(name: string): Promise<void> {
-  await cp.client.patch(CR.leases, name, 'merge', { spec: { renewTime: microTime(new Date()) } }, { namespace: 'kube-node-lease' });
+  await cp.client.patch(
+    CR.leases,
+    name,
+    'merge',
+    { spec: { renewTime: microTime(new Date()) } },
+    { namespace: 'kube-node-lease' },
+  );
 }
 
-
 function taintEffects(node: KubeObject, key: string): string[] {
-  return items(field(node, 'spec', 'taints')).filter((t) => field(t, 'key') === key).map((t) => String(field(t, 'effect'))).sort();
+  return items(field(node, 'spec', 'taints'))
+    .filter((t) => field(t, 'key') === key)
+    .map((t) => String(field(t, 'effect')))
+    .sort();
 }
 
 test('a Node that stops renewing its Lease turns Unknown and is tainted; a renewing one is left alone', async () => {
   const { client } = cp;
   await createReadyNode(client, 'silent');
   await createReadyNode(client, 'alive');
-  await eventually(async () => {
-    await renew('alive');
-    const silent = await client.get(CR.nodes, 'silent');
-    return conditionStatus(silent, 'Ready') === 'Unknown' && taintEffects(silent, UNREACHABLE).join() === 'NoExecute,NoSchedule';
-  }, { timeoutMs: 60_000, intervalMs: 250, what: 'silent Unknown and tainted unreachable' });
+  await eventually(
+    async () => {
+      await renew('alive');
+      const silent = await client.get(CR.nodes, 'silent');
+      return (
+        conditionStatus(silent, 'Ready') === 'Unknown' &&
+        taintEffects(silent, UNREACHABLE).join() === 'NoExecute,NoSchedule'
+      );
+    },
+    { timeoutMs: 60_000, intervalMs: 250, what: 'silent Unknown and tainted unreachable' },
+  );
   const alive = await client.get(CR.nodes, 'alive');
   assert.equal(conditionStatus(alive, 'Ready'), 'True');
   assert.deepEqual(taintEffects(alive, UNREACHABLE), []);
 
   // The agent comes back: renews and reports Ready.
-  await eventually(async () => {
-    await renew('silent');
-    await renew('alive');
-    const now = rfc3339(new Date());
-    const node = await client.get(CR.nodes, 'silent');
-    if (conditionStatus(node, 'Ready') !== 'True') {
-      await client.patch(CR.nodes, 'silent', 'merge', { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: now, lastTransitionTime: now }] } }, { subresource: 'status' });
-    }
-    return conditionStatus(node, 'Ready') === 'True' && taintEffects(node, UNREACHABLE).length === 0;
-  }, { timeoutMs: 60_000, intervalMs: 250, what: 'silent Ready again, taints removed' });
+  await eventually(
+    async () => {
+      await renew('silent');
+      await renew('alive');
+      const now = rfc3339(new Date());
+      const node = await client.get(CR.nodes, 'silent');
+      if (conditionStatus(node, 'Ready') !== 'True') {
+        await client.patch(
+          CR.nodes,
+          'silent',
+          'merge',
+          {
+            status: {
+              conditions: [
+                {
+                  type: 'Ready',
+                  status: 'True',
+                  reason: 'KubeletReady',
+                  lastHeartbeatTime: now,
+                  lastTransitionTime: now,
+                },
+              ],
+            },
+          },
+          { subresource: 'status' },
+        );
+      }
+      return conditionStatus(node, 'Ready') === 'True' && taintEffects(node, UNREACHABLE).length === 0;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, what: 'silent Ready again, taints removed' },
+  );
 });

@@ -18,10 +18,13 @@ test('nodes get distinct /24 pod CIDRs inside the cluster CIDR', async () => {
   const { client } = cp;
   const names = ['n1', 'n2', 'n3', 'n4'];
   for (const name of names) await createReadyNode(client, name);
-  await eventually(async () => {
-    const nodes = await Promise.all(names.map((n) => client.get(CR.nodes, n)));
-    return nodes.every((n) => typeof podCidrs(n).one === 'string');
-  }, { what: 'every node has a podCIDR' });
+  await eventually(
+    async () => {
+      const nodes = await Promise.all(names.map((n) => client.get(CR.nodes, n)));
+      return nodes.every((n) => typeof podCidrs(n).one === 'string');
+    },
+    { what: 'every node has a podCIDR' },
+  );
   const cidrs: string[] = [];
   for (const name of names) {
     const { one, all } = podCidrs(await client.get(CR.nodes, name));

@@ -5,14 +5,29 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually } from '../harness/clients.js';
-import { bindPod, createNamespace, CR, isGone, podSpec, setPodStatus, useControllerPlane } from '../harness/controller-plane.js';
+import {
+  bindPod,
+  createNamespace,
+  CR,
+  isGone,
+  podSpec,
+  setPodStatus,
+  useControllerPlane,
+} from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const NS = 'podgc';
-const cp = useControllerPlane(['podgc'], ['--pod-gc-quarantine', '1', '--pod-gc-period', '1', '--terminated-pod-gc-threshold', '2']);
+const cp = useControllerPlane(
+  ['podgc'],
+  ['--pod-gc-quarantine', '1', '--pod-gc-period', '1', '--terminated-pod-gc-threshold', '2'],
+);
 
 async function pod(name: string, node: string): Promise<void> {
-  await cp.client.create(CR.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: podSpec() }, { namespace: NS });
+  await cp.client.create(
+    CR.pods,
+    { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: podSpec() },
+    { namespace: NS },
+  );
   await bindPod(cp.client, NS, name, node);
 }
 
@@ -22,7 +37,11 @@ test('a pod on a missing Node is deleted, one on an existing Node kept', async (
   await createReadyNode(client, 'real');
   await pod('on-ghost', 'ghost');
   await pod('on-real', 'real');
-  await eventually(() => isGone(client, CR.pods, 'on-ghost', NS), { timeoutMs: 30_000, intervalMs: 200, what: 'pod on the missing node deleted' });
+  await eventually(() => isGone(client, CR.pods, 'on-ghost', NS), {
+    timeoutMs: 30_000,
+    intervalMs: 200,
+    what: 'pod on the missing node deleted',
+  });
   assert.equal(await isGone(client, CR.pods, 'on-real', NS), false);
 });
 
@@ -37,6 +56,10 @@ test('terminated pods beyond the threshold (2) are deleted; running ones are not
     for (let i = 0; i < 4; i++) if (!(await isGone(client, CR.pods, `done-${i}`, NS))) n++;
     return n;
   };
-  await eventually(async () => (await terminated()) === 2, { timeoutMs: 30_000, intervalMs: 200, what: '2 terminated pods left' });
+  await eventually(async () => (await terminated()) === 2, {
+    timeoutMs: 30_000,
+    intervalMs: 200,
+    what: '2 terminated pods left',
+  });
   assert.equal(await isGone(client, CR.pods, 'on-real', NS), false, 'the running pod kept');
 });

@@ -11,16 +11,22 @@ const cp = useControllerPlane(['serviceaccount']);
 test('a new namespace gets a default ServiceAccount, recreated after deletion', async () => {
   const { client } = cp;
   await createNamespace(client, 'fresh');
-  await eventually(async () => !(await isGone(client, CR.serviceaccounts, 'default', 'fresh')), { timeoutMs: 30_000, what: 'default ServiceAccount in fresh' });
+  await eventually(async () => !(await isGone(client, CR.serviceaccounts, 'default', 'fresh')), {
+    timeoutMs: 30_000,
+    what: 'default ServiceAccount in fresh',
+  });
   const sa = await client.get(CR.serviceaccounts, 'default', { namespace: 'fresh' });
   assert.equal(sa.metadata.namespace, 'fresh');
   const uid = sa.metadata.uid;
   await client.delete(CR.serviceaccounts, 'default', { namespace: 'fresh' });
-  await eventually(async () => {
-    try {
-      return (await client.get(CR.serviceaccounts, 'default', { namespace: 'fresh' })).metadata.uid !== uid;
-    } catch {
-      return false;
-    }
-  }, { timeoutMs: 30_000, what: 'default ServiceAccount recreated' });
+  await eventually(
+    async () => {
+      try {
+        return (await client.get(CR.serviceaccounts, 'default', { namespace: 'fresh' })).metadata.uid !== uid;
+      } catch {
+        return false;
+      }
+    },
+    { timeoutMs: 30_000, what: 'default ServiceAccount recreated' },
+  );
 });

@@ -5,7 +5,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually } from '../harness/clients.js';
-import { createNamespace, CR, field, livePods, runPod, statusCount, template, useControllerPlane } from '../harness/controller-plane.js';
+import {
+  createNamespace,
+  CR,
+  field,
+  livePods,
+  runPod,
+  statusCount,
+  template,
+  useControllerPlane,
+} from '../harness/controller-plane.js';
 import { createReadyNode } from '../harness/fake-nodes.js';
 
 const NS = 'sts';
@@ -17,11 +26,26 @@ test('a StatefulSet creates ordinal pods one at a time, each after the previous 
   const { client } = cp;
   await createNamespace(client, NS);
   await createReadyNode(client, 'n1');
-  await client.create(CR.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' }, spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ port: 5432 }] } }, { namespace: NS });
-  await client.create(CR.statefulsets, {
-    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
-    spec: { replicas: 3, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: template('db') },
-  }, { namespace: NS });
+  await client.create(
+    CR.services,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'db' },
+      spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ port: 5432 }] },
+    },
+    { namespace: NS },
+  );
+  await client.create(
+    CR.statefulsets,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: { replicas: 3, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: template('db') },
+    },
+    { namespace: NS },
+  );
 
   for (let i = 0; i < 3; i++) {
     const expected = Array.from({ length: i + 1 }, (_, k) => `db-${k}`);
@@ -33,7 +57,10 @@ test('a StatefulSet creates ordinal pods one at a time, each after the previous 
     assert.deepEqual(await names(), expected, `only ${expected.join()} before db-${i} is Ready`);
     await runPod(client, pod, 'n1');
   }
-  await eventually(async () => statusCount(await client.get(CR.statefulsets, 'db', { namespace: NS }), 'readyReplicas') === 3, { what: 'status.readyReplicas 3' });
+  await eventually(
+    async () => statusCount(await client.get(CR.statefulsets, 'db', { namespace: NS }), 'readyReplicas') === 3,
+    { what: 'status.readyReplicas 3' },
+  );
 
   await client.patch(CR.statefulsets, 'db', 'merge', { spec: { replicas: 2 } }, { namespace: NS });
   // Bound pods are deleted gracefully (no agent confirms): db-2 is the one being deleted.

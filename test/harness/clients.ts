@@ -25,7 +25,10 @@ export const R = {
 };
 
 /** Polls `check` until it returns true (bounded in count and time). */
-export async function eventually(check: () => Promise<boolean> | boolean, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<void> {
   const timeout = opts.timeoutMs ?? 30_000;
   const interval = opts.intervalMs ?? 100;
   const attempts = Math.ceil(timeout / interval);

@@ -32,7 +32,10 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: num
   return new Promise((res, rej) => {
     let buffer = '';
     let errors = '';
-    const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}; stderr: ${errors.slice(-2000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}; stderr: ${errors.slice(-2000)}`)),
+      timeoutMs,
+    );
     const onOut = (chunk: Buffer): void => {
       buffer += chunk.toString();
       const line = buffer.split('\n').find((l) => pattern.test(l));
@@ -41,7 +44,8 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: num
     const onErr = (chunk: Buffer): void => {
       errors += chunk.toString();
     };
-    const onExit = (code: number | null): void => done(new Error(`process exited (${code ?? 'signal'}) before ${pattern}; stderr: ${errors.slice(-2000)}`));
+    const onExit = (code: number | null): void =>
+      done(new Error(`process exited (${code ?? 'signal'}) before ${pattern}; stderr: ${errors.slice(-2000)}`));
     function done(err: Error | undefined, line?: string): void {
       clearTimeout(timer);
       child.stdout?.off('data', onOut);
@@ -96,15 +100,17 @@ function signingArgs(pki: ClusterPkiPaths): string[] {
   return ['--cluster-signing-cert-file', pki.caCert, '--cluster-signing-key-file', pki.caKey];
 }
 
-export async function startControlPlane(opts: {
-  extraArgs?: string[];
-  /** Options for node itself before the apiserver's script (e.g. a test's --import preload). */
-  apiserverNodeArgs?: string[];
-  withControllers?: boolean;
-  withScheduler?: boolean;
-  controllerManagerArgs?: string[];
-  host?: string;
-} = {}): Promise<ControlPlane> {
+export async function startControlPlane(
+  opts: {
+    extraArgs?: string[];
+    /** Options for node itself before the apiserver's script (e.g. a test's --import preload). */
+    apiserverNodeArgs?: string[];
+    withControllers?: boolean;
+    withScheduler?: boolean;
+    controllerManagerArgs?: string[];
+    host?: string;
+  } = {},
+): Promise<ControlPlane> {
   // Under this run's root: a run killed before stop() is swept by the next (run-root.ts).
   const dir = mkdtempSync(join(runRoot(), 'plane-'));
   const port = await freePort();
@@ -115,15 +121,24 @@ export async function startControlPlane(opts: {
   const args = [
     ...(opts.apiserverNodeArgs ?? []),
     join(DIST, 'cmd', 'apiserver.js'),
-    '--data-dir', join(dir, 'data'),
-    '--secure-port', String(port),
-    '--bind-address', host,
-    '--advertise-address', host,
-    '--tls-cert-file', pki.apiserverCert,
-    '--tls-private-key-file', pki.apiserverKey,
-    '--client-ca-file', pki.caCert,
-    '--kubelet-client-certificate', pki.kubeletClientCert,
-    '--kubelet-client-key', pki.kubeletClientKey,
+    '--data-dir',
+    join(dir, 'data'),
+    '--secure-port',
+    String(port),
+    '--bind-address',
+    host,
+    '--advertise-address',
+    host,
+    '--tls-cert-file',
+    pki.apiserverCert,
+    '--tls-private-key-file',
+    pki.apiserverKey,
+    '--client-ca-file',
+    pki.caCert,
+    '--kubelet-client-certificate',
+    pki.kubeletClientCert,
+    '--kubelet-client-key',
+    pki.kubeletClientKey,
     ...(opts.extraArgs ?? []),
   ];
   const launch = async (): Promise<ChildProcess> => {
@@ -134,12 +149,24 @@ export async function startControlPlane(opts: {
   const apiserver = await launch();
   let controllerManager: ChildProcess | undefined;
   if (opts.withControllers) {
-    controllerManager = spawn(process.execPath, [join(DIST, 'cmd', 'controller-manager.js'), '--kubeconfig', pki.controllerManagerKubeconfig, ...signingArgs(pki), ...(opts.controllerManagerArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    controllerManager = spawn(
+      process.execPath,
+      [
+        join(DIST, 'cmd', 'controller-manager.js'),
+        '--kubeconfig',
+        pki.controllerManagerKubeconfig,
+        ...signingArgs(pki),
+        ...(opts.controllerManagerArgs ?? []),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     await waitForLine(controllerManager, /controllers started/, 30_000);
   }
   let scheduler: ChildProcess | undefined;
   if (opts.withScheduler) {
-    scheduler = spawn(process.execPath, [join(DIST, 'cmd', 'scheduler.js'), '--kubeconfig', pki.schedulerKubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+    scheduler = spawn(process.execPath, [join(DIST, 'cmd', 'scheduler.js'), '--kubeconfig', pki.schedulerKubeconfig], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     await waitForLine(scheduler, /scheduler started/, 30_000);
   }
   const plane: ControlPlane = {
@@ -166,7 +193,11 @@ export async function startControlPlane(opts: {
 }
 
 /** Runs a command to completion (bounded), capturing its output. */
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res, rej) => {
     const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -175,7 +206,9 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      rej(new Error(`${cmd} ${args.join(' ')} timed out; stdout: ${stdout.slice(-1000)} stderr: ${stderr.slice(-1000)}`));
+      rej(
+        new Error(`${cmd} ${args.join(' ')} timed out; stdout: ${stdout.slice(-1000)} stderr: ${stderr.slice(-1000)}`),
+      );
     }, opts.timeoutMs ?? 60_000);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -192,13 +225,25 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
 }
 
 /** coxctl as a user runs it (a separate process), against the given kubeconfig. */
-export function coxctl(kubeconfig: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function coxctl(
+  kubeconfig: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return run(process.execPath, [join(DIST, 'cmd', 'coxctl.js'), '--kubeconfig', kubeconfig, ...args], opts);
 }
 
 /** The real kubectl with a fresh HOME (its /version and discovery caches live there). */
-export function kubectl(kubeconfig: string, home: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run('kubectl', ['--kubeconfig', kubeconfig, ...args], { ...opts, env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig } });
+export function kubectl(
+  kubeconfig: string,
+  home: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+    ...opts,
+    env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig },
+  });
 }
 
 export interface NodeAgent {
@@ -217,27 +262,41 @@ export interface NodeAgent {
  * Starts a real node agent process for this control plane, on the local dockerd: with
  * credentials made offline from the CA, or (join) with a bootstrap token and the CA hash.
  */
-export async function startNodeAgent(plane: ControlPlane, opts: { name?: string; extraArgs?: string[]; join?: { token: string; caHash: string } } = {}): Promise<NodeAgent> {
+export async function startNodeAgent(
+  plane: ControlPlane,
+  opts: { name?: string; extraArgs?: string[]; join?: { token: string; caHash: string } } = {},
+): Promise<NodeAgent> {
   const name = opts.name ?? `node-${Math.random().toString(36).slice(2, 8)}`;
   const rootDir = join(plane.dir, 'kubelet', name);
   const port = await freePort();
-  const credentials = opts.join !== undefined
-    ? ['--server', plane.server, '--token', opts.join.token, '--discovery-token-ca-cert-hash', opts.join.caHash]
-    : await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] }).then((creds) => [
-      '--kubeconfig', creds.kubeconfig,
-      '--tls-cert-file', creds.servingCert,
-      '--tls-private-key-file', creds.servingKey,
-      '--client-ca-file', creds.caCert,
-    ]);
+  const credentials =
+    opts.join !== undefined
+      ? ['--server', plane.server, '--token', opts.join.token, '--discovery-token-ca-cert-hash', opts.join.caHash]
+      : await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] }).then(
+          (creds) => [
+            '--kubeconfig',
+            creds.kubeconfig,
+            '--tls-cert-file',
+            creds.servingCert,
+            '--tls-private-key-file',
+            creds.servingKey,
+            '--client-ca-file',
+            creds.caCert,
+          ],
+        );
   const args = [
     join(DIST, 'cmd', 'kubelet.js'),
     ...credentials,
-    '--node-name', name,
-    '--node-ip', '127.0.0.1',
+    '--node-name',
+    name,
+    '--node-ip',
+    '127.0.0.1',
     // Agents of one test share the machine's dockerd and network: no pod network of their own.
     ...(opts.extraArgs?.includes('--network') ? [] : ['--network', 'none']),
-    '--port', String(port),
-    '--root-dir', rootDir,
+    '--port',
+    String(port),
+    '--root-dir',
+    rootDir,
     ...(opts.extraArgs ?? []),
   ];
   let out = '';
@@ -275,10 +334,19 @@ export async function removeNodeContainers(nodeName: string): Promise<void> {
 }
 
 /** Starts one more scheduler or controller-manager process; resolves when it printed `ready`. */
-export async function startComponent(plane: ControlPlane, which: 'scheduler' | 'controller-manager', args: string[], ready: RegExp): Promise<ChildProcess> {
+export async function startComponent(
+  plane: ControlPlane,
+  which: 'scheduler' | 'controller-manager',
+  args: string[],
+  ready: RegExp,
+): Promise<ChildProcess> {
   const kubeconfig = which === 'scheduler' ? plane.pki.schedulerKubeconfig : plane.pki.controllerManagerKubeconfig;
   const extra = which === 'controller-manager' ? signingArgs(plane.pki) : [];
-  const child = spawn(process.execPath, [join(DIST, 'cmd', `${which}.js`), '--kubeconfig', kubeconfig, ...extra, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [join(DIST, 'cmd', `${which}.js`), '--kubeconfig', kubeconfig, ...extra, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   await waitForLine(child, ready, 30_000);
   return child;
 }

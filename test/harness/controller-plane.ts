@@ -35,7 +35,10 @@ export function useControllerPlane(controllers: readonly string[], args: readonl
   let plane: ControlPlane | undefined;
   let client: RestClient | undefined;
   before(async () => {
-    plane = await startControlPlane({ withControllers: true, controllerManagerArgs: ['--controllers', controllers.join(','), ...args] });
+    plane = await startControlPlane({
+      withControllers: true,
+      controllerManagerArgs: ['--controllers', controllers.join(','), ...args],
+    });
     client = adminClient(plane);
   });
   after(async () => {
@@ -73,7 +76,9 @@ export function template(app: string, extra: Record<string, unknown> = {}): Reco
 /** Pods of `app` in `namespace` not being deleted, by name. */
 export async function livePods(client: RestClient, namespace: string, app: string): Promise<KubeObject[]> {
   const list = await client.list(R.pods, { namespace, labelSelector: `app=${app}` });
-  return list.items.filter((p) => p.metadata.deletionTimestamp === undefined).sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  return list.items
+    .filter((p) => p.metadata.deletionTimestamp === undefined)
+    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
 }
 
 /** What the scheduler does: binds the pod to `node` through pods/binding. */
@@ -81,7 +86,12 @@ export async function bindPod(client: RestClient, namespace: string, name: strin
   await client.requestJson({
     method: 'POST',
     path: resourcePath(R.pods, namespace, name, 'binding'),
-    body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
+    body: {
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name, namespace },
+      target: { apiVersion: 'v1', kind: 'Node', name: node },
+    },
   });
 }
 
@@ -92,7 +102,12 @@ export interface PodState {
 }
 
 /** What a kubelet does: writes phase, Ready condition and pod IP through pods/status. */
-export async function setPodStatus(client: RestClient, namespace: string, name: string, state: PodState): Promise<void> {
+export async function setPodStatus(
+  client: RestClient,
+  namespace: string,
+  name: string,
+  state: PodState,
+): Promise<void> {
   const at = rfc3339(new Date());
   const ready = state.ready === true ? 'True' : 'False';
   const status: Record<string, unknown> = {

@@ -6,7 +6,16 @@
 // stopped, and the folder is removed. A live run's root is never touched.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,7 +45,8 @@ export function runRoot(): string {
   const made = mkdtempSync(join(RUNS_DIR, `${process.pid}-`));
   writeFileSync(join(made, 'owner'), `${process.pid} ${startTime(process.pid) ?? ''}\n`);
   process.once('exit', () => {
-    if (processesUnder(made).length === 0 && !existsSync(join(made, 'sim'))) rmSync(made, { recursive: true, force: true });
+    if (processesUnder(made).length === 0 && !existsSync(join(made, 'sim')))
+      rmSync(made, { recursive: true, force: true });
   });
   root = made;
   return made;
@@ -70,7 +80,12 @@ export function processesUnder(dir: string): number[] {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.includes(prefix))) pids.push(pid);
+      if (
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+          .split('\0')
+          .some((arg) => arg.includes(prefix))
+      )
+        pids.push(pid);
     } catch {
       // gone meanwhile
     }
@@ -102,7 +117,11 @@ export async function sweepStaleRuns(log: (msg: string) => void = () => undefine
     if (dir === root || ownerAlive(dir)) continue;
     if (existsSync(join(dir, 'sim'))) {
       // Agents, containers, dockerds, mounts and namespaces, through their PID files.
-      const res = spawnSync('bash', [SIM_SCRIPT, 'teardown'], { env: { ...process.env, COXSWAIN_SIM_ROOT: join(dir, 'sim') }, encoding: 'utf8', timeout: 180_000 });
+      const res = spawnSync('bash', [SIM_SCRIPT, 'teardown'], {
+        env: { ...process.env, COXSWAIN_SIM_ROOT: join(dir, 'sim') },
+        encoding: 'utf8',
+        timeout: 180_000,
+      });
       if (res.status !== 0) log(`sim-hosts teardown of ${dir} failed: ${res.stderr}`);
     }
     await stopAll(processesUnder(dir));

@@ -15,7 +15,14 @@ const SCRIPT = join(REPO, 'scripts', 'sim-hosts.sh');
 export class SimHost {
   agent: ChildProcess | undefined;
   private out = '';
-  constructor(readonly n: number, readonly ns: string, readonly ip: string, readonly socket: string, readonly root: string, readonly agentPidFile: string) {}
+  constructor(
+    readonly n: number,
+    readonly ns: string,
+    readonly ip: string,
+    readonly socket: string,
+    readonly root: string,
+    readonly agentPidFile: string,
+  ) {}
 
   /** The agent's recent output (for failure messages). */
   output(): string {
@@ -42,24 +49,51 @@ export async function addSimHost(n: number, root = simRoot()): Promise<SimHost> 
     const at = line.indexOf('=');
     if (at > 0) vars.set(line.slice(0, at), line.slice(at + 1));
   }
-  return new SimHost(n, vars.get('NS') ?? '', vars.get('IP') ?? '', vars.get('SOCKET') ?? '', vars.get('HOST_ROOT') ?? '', vars.get('AGENT_PIDFILE') ?? '');
+  return new SimHost(
+    n,
+    vars.get('NS') ?? '',
+    vars.get('IP') ?? '',
+    vars.get('SOCKET') ?? '',
+    vars.get('HOST_ROOT') ?? '',
+    vars.get('AGENT_PIDFILE') ?? '',
+  );
 }
 
 /** A bootstrap token and CA hash from `coxctl token create`, as an operator gets them. */
 export async function joinToken(plane: ControlPlane): Promise<{ token: string; caHash: string }> {
   const res = await coxctl(plane.pki.adminKubeconfig, ['token', 'create', '--ttl', '2h']);
   if (res.code !== 0) throw new Error(`token create failed: ${res.stderr}`);
-  return { token: /--token (\S+)/.exec(res.stdout)?.[1] ?? '', caHash: /--discovery-token-ca-cert-hash (\S+)/.exec(res.stdout)?.[1] ?? '' };
+  return {
+    token: /--token (\S+)/.exec(res.stdout)?.[1] ?? '',
+    caHash: /--discovery-token-ca-cert-hash (\S+)/.exec(res.stdout)?.[1] ?? '',
+  };
 }
 
 /** Starts (or restarts) the host's agent inside its namespace; resolves when it is ready. */
-export async function startHostAgent(plane: ControlPlane, host: SimHost, join: { token: string; caHash: string }, extraArgs: string[] = []): Promise<void> {
+export async function startHostAgent(
+  plane: ControlPlane,
+  host: SimHost,
+  join: { token: string; caHash: string },
+  extraArgs: string[] = [],
+): Promise<void> {
   const args = [
     `--net=/run/netns/${host.ns}`,
-    process.execPath, `${DIST}/cmd/kubelet.js`,
-    '--server', plane.server, '--token', join.token, '--discovery-token-ca-cert-hash', join.caHash,
-    '--node-name', host.ns, '--node-ip', host.ip,
-    '--docker-socket', host.socket, '--root-dir', `${host.root}/kubelet`,
+    process.execPath,
+    `${DIST}/cmd/kubelet.js`,
+    '--server',
+    plane.server,
+    '--token',
+    join.token,
+    '--discovery-token-ca-cert-hash',
+    join.caHash,
+    '--node-name',
+    host.ns,
+    '--node-ip',
+    host.ip,
+    '--docker-socket',
+    host.socket,
+    '--root-dir',
+    `${host.root}/kubelet`,
     ...extraArgs,
   ];
   const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -100,11 +134,20 @@ export async function teardownSimHosts(): Promise<void> {
 }
 
 /** A command inside the host's network namespace. */
-export function inHost(host: SimHost, cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function inHost(
+  host: SimHost,
+  cmd: string,
+  args: string[],
+  timeoutMs = 30_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return run('nsenter', [`--net=/run/netns/${host.ns}`, cmd, ...args], { timeoutMs });
 }
 
 /** The host's own dockerd. */
-export function hostDocker(host: SimHost, args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function hostDocker(
+  host: SimHost,
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return run('docker', ['-H', `unix://${host.socket}`, ...args], { timeoutMs });
 }

@@ -29,7 +29,9 @@ function assertPrototypeClean(): void {
 const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype).sort();
 
 test('JSON decodes to the same data and reports duplicate keys by name', () => {
-  const { value, duplicateFields } = decodeJson('{"spec":{"replicas":1,"template":{"a":[{"x":1,"x":2}]},"replicas":3},"kind":"D"}');
+  const { value, duplicateFields } = decodeJson(
+    '{"spec":{"replicas":1,"template":{"a":[{"x":1,"x":2}]},"replicas":3},"kind":"D"}',
+  );
   assert.deepEqual(value, { spec: { replicas: 3, template: { a: [{ x: 2 }] } }, kind: 'D' });
   assert.deepEqual(duplicateFields, ['x', 'replicas']);
   assert.deepEqual(decodeJson('[1,"a",null,true,{"b":{}}]').duplicateFields, []);
@@ -41,7 +43,8 @@ test('prototype keys are refused wherever they are, however they are spelled', (
     '{"metadata":{"labels":{"constructor":"a"}}}',
     '{"a":[{"b":{"prototype":1}}]}',
     '{"a":{"\\u005f_proto__":{"polluted":true}}}',
-  ]) rejects(() => decodeJson(body), 400, /is not allowed/);
+  ])
+    rejects(() => decodeJson(body), 400, /is not allowed/);
   rejects(() => decodeYaml('metadata:\n  __proto__:\n    polluted: true\n'), 400, /"__proto__"/);
   rejects(() => decodeYaml('a: [{constructor: 1}]'), 400, /"constructor"/);
   // Values may say anything; only keys are refused.
@@ -64,18 +67,39 @@ test('nesting beyond the limit is a 400, at the limit it decodes', () => {
   rejects(() => decodeYaml(`? ${nested(5000)}\n: v\n`), 400, /nests deeper/);
   // Flow depth is counted on the lexer's tokens: brackets inside a scalar are not nesting.
   const brackets = '['.repeat(MAX_DEPTH + 1) + '{'.repeat(MAX_DEPTH + 1);
-  assert.deepEqual(decodeYaml(`a: "${brackets}"\nb: '${brackets}'\nc: |\n  ${brackets}\n`).value, { a: brackets, b: brackets, c: `${brackets}\n` });
+  assert.deepEqual(decodeYaml(`a: "${brackets}"\nb: '${brackets}'\nc: |\n  ${brackets}\n`).value, {
+    a: brackets,
+    b: brackets,
+    c: `${brackets}\n`,
+  });
   // The decoder is intact afterwards (a stack overflow inside it could have broken it).
   assert.deepEqual(decodeYaml('a: [1, {b: c}]').value, { a: [1, { b: 'c' }] });
 });
 
 test('YAML: one document of the core schema; aliases bounded; expanded size bounded', () => {
-  assert.deepEqual(decodeYaml('a: 1\nb: [x, "y", ~, true, 1.5]\nc: {d: e}\n').value, { a: 1, b: ['x', 'y', null, true, 1.5], c: { d: 'e' } });
+  assert.deepEqual(decodeYaml('a: 1\nb: [x, "y", ~, true, 1.5]\nc: {d: e}\n').value, {
+    a: 1,
+    b: ['x', 'y', null, true, 1.5],
+    c: { d: 'e' },
+  });
   assert.deepEqual(decodeYaml('a: 1\na: 2\n').duplicateFields, ['a']);
   assert.deepEqual(decodeYaml('base: &b {x: 1}\nuse: *b\n').value, { base: { x: 1 }, use: { x: 1 } });
   const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (const [from, to] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h'], ['h', 'i']]) {
-    laughs.push(`${to}: &${to} [${Array(9).fill(`*${from ?? ''}`).join(',')}]`);
+  for (const [from, to] of [
+    ['a', 'b'],
+    ['b', 'c'],
+    ['c', 'd'],
+    ['d', 'e'],
+    ['e', 'f'],
+    ['f', 'g'],
+    ['g', 'h'],
+    ['h', 'i'],
+  ]) {
+    laughs.push(
+      `${to}: &${to} [${Array(9)
+        .fill(`*${from ?? ''}`)
+        .join(',')}]`,
+    );
   }
   rejects(() => decodeYaml(laughs.join('\n')), 400, /alias/);
   const big = 'x'.repeat(64 * 1024);
@@ -115,9 +139,18 @@ const hostileJsonText = fc.letrec<{ value: string }>((tie) => ({
     { depthSize: 'small' },
     fc.constantFrom('null', 'true', '1', '-2.5e3', '"s"', '"__proto__"', '1e400'),
     fc.array(tie('value'), { maxLength: 4 }).map((items) => `[${items.join(',')}]`),
-    fc.array(fc.tuple(fc.oneof(hostileKey, fc.string({ maxLength: 5 }).map((s) => JSON.stringify(s).slice(1, -1))), tie('value')), { maxLength: 4 }).map(
-      (pairs) => `{${pairs.map(([k, v]) => `"${k}":${v}`).join(',')}}`,
-    ),
+    fc
+      .array(
+        fc.tuple(
+          fc.oneof(
+            hostileKey,
+            fc.string({ maxLength: 5 }).map((s) => JSON.stringify(s).slice(1, -1)),
+          ),
+          tie('value'),
+        ),
+        { maxLength: 4 },
+      )
+      .map((pairs) => `{${pairs.map(([k, v]) => `"${k}":${v}`).join(',')}}`),
   ),
 })).value;
 
@@ -145,13 +178,20 @@ test('fuzz: decodeJson of any JSON value returns the value or a 4xx, never pollu
 
 test('fuzz: decodeYaml of random text and of hostile JSON-as-YAML gives data or a 4xx', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.string({ maxLength: 200 }), hostileJsonText, fc.constantFrom('&a [*a]', '*x', '!!js/function x', '? [a]: b', '<<: {a: 1}')), (text) => {
-      onlyClientErrors(() => {
-        const { value } = decodeYaml(text);
-        checkPlainData(value);
-      });
-      assertPrototypeClean();
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string({ maxLength: 200 }),
+        hostileJsonText,
+        fc.constantFrom('&a [*a]', '*x', '!!js/function x', '? [a]: b', '<<: {a: 1}'),
+      ),
+      (text) => {
+        onlyClientErrors(() => {
+          const { value } = decodeYaml(text);
+          checkPlainData(value);
+        });
+        assertPrototypeClean();
+      },
+    ),
     { numRuns: 1500 },
   );
 });

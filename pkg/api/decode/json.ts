@@ -4,7 +4,14 @@
 // Kubernetes reports under fieldValidation (JSON.parse keeps only the last).
 
 import { badRequest, errorMessage } from '../../errors/index.js';
-import { checkPlainData, DEFAULT_LIMITS, isForbiddenKey, forbiddenKeyError, tooDeepError, type WireLimits } from './plain-data.js';
+import {
+  checkPlainData,
+  DEFAULT_LIMITS,
+  isForbiddenKey,
+  forbiddenKeyError,
+  tooDeepError,
+  type WireLimits,
+} from './plain-data.js';
 
 export interface Decoded {
   value: unknown;
@@ -46,7 +53,7 @@ function scan(text: string, maxDepth: number): string[] {
   const duplicates: string[] = [];
   const stack: Frame[] = [];
   let expectKey = false;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text[i];
     const top = stack[stack.length - 1];
     if (c === '{' || c === '[') {

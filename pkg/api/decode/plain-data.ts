@@ -40,7 +40,10 @@ export function tooDeepError(maxDepth: number): ApiError {
 }
 
 export function tooLargeError(maxBytes: number): ApiError {
-  return new ApiError('RequestEntityTooLarge', `Request entity too large: the decoded object is larger than the limit of ${maxBytes} bytes`);
+  return new ApiError(
+    'RequestEntityTooLarge',
+    `Request entity too large: the decoded object is larger than the limit of ${maxBytes} bytes`,
+  );
 }
 
 /** The own property `key` of `obj`, never an inherited one. */
@@ -79,16 +82,19 @@ export function checkPlainData(value: unknown, limits: WireLimits = DEFAULT_LIMI
     else if (typeof v === 'string') bytes += Buffer.byteLength(v) + 2;
     else if (typeof v === 'boolean') bytes += 5;
     else if (typeof v === 'number') {
-      if (!Number.isFinite(v)) throw badRequest(`the number at ${render(next.path) || 'the top level'} is not a finite JSON number`);
+      if (!Number.isFinite(v))
+        throw badRequest(`the number at ${render(next.path) || 'the top level'} is not a finite JSON number`);
       bytes += 8;
     } else if (Array.isArray(v)) {
       if (next.depth >= limits.maxDepth) throw tooDeepError(limits.maxDepth);
       bytes += 2 + v.length;
       if (bytes > limits.maxBytes) throw tooLargeError(limits.maxBytes);
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], depth: next.depth + 1, path: { key: `[${i}]`, parent: next.path } });
+      for (let i = v.length - 1; i >= 0; i--)
+        stack.push({ value: v[i], depth: next.depth + 1, path: { key: `[${i}]`, parent: next.path } });
     } else if (typeof v === 'object' && isPlainObject(v)) {
       if (next.depth >= limits.maxDepth) throw tooDeepError(limits.maxDepth);
-      if (Object.getOwnPropertySymbols(v).length > 0) throw badRequest('the request contains a value that is not JSON data');
+      if (Object.getOwnPropertySymbols(v).length > 0)
+        throw badRequest('the request contains a value that is not JSON data');
       bytes += 2;
       for (const key of Object.keys(v)) {
         const path = { key, parent: next.path };

@@ -11,7 +11,14 @@
 import { Composer, type CST, type Document, isAlias, isMap, isPair, isScalar, isSeq, Lexer, Parser } from 'yaml';
 import { badRequest, errorMessage } from '../../errors/index.js';
 import type { Decoded } from './json.js';
-import { checkPlainData, DEFAULT_LIMITS, forbiddenKeyError, isForbiddenKey, tooDeepError, type WireLimits } from './plain-data.js';
+import {
+  checkPlainData,
+  DEFAULT_LIMITS,
+  forbiddenKeyError,
+  isForbiddenKey,
+  tooDeepError,
+  type WireLimits,
+} from './plain-data.js';
 
 /** How many alias nodes (weighted by what they expand to) one document may resolve. */
 export const MAX_ALIAS_COUNT = 100;
@@ -93,7 +100,9 @@ export function decodeYaml(text: string, limits: WireLimits = DEFAULT_LIMITS): D
   const tokens = Array.from(new Parser().parse(text));
   checkSyntaxDepth(tokens, limits.maxDepth);
   // uniqueKeys off: duplicates are reported by scan(), as for JSON, per fieldValidation.
-  const docs: Document.Parsed[] = Array.from(new Composer({ schema: 'core', uniqueKeys: false, prettyErrors: false }).compose(tokens));
+  const docs: Document.Parsed[] = Array.from(
+    new Composer({ schema: 'core', uniqueKeys: false, prettyErrors: false }).compose(tokens),
+  );
   if (docs.length > 1) throw badRequest('error decoding YAML: the body holds more than one document');
   const doc = docs[0];
   if (doc === undefined) return { value: null, duplicateFields: [] };

@@ -18,6 +18,9 @@ export function applyPatch(contentType: string, original: unknown, patch: unknow
     case 'application/strategic-merge-patch+json':
       return applyStrategicMergePatch(original, patch, kind);
     default:
-      throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+      throw new ApiError(
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+      );
   }
 }

@@ -25,7 +25,10 @@ function fail(message: string): never {
 function pointer(path: string): string[] {
   if (path === '') return [];
   if (!path.startsWith('/')) fail(`path "${path}" must start with "/"`);
-  const tokens = path.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const tokens = path
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   for (const t of tokens) if (isForbiddenKey(t)) throw forbiddenKeyError(t, path);
   return tokens;
 }
@@ -94,16 +97,25 @@ function copyOf(value: unknown, budget: { bytes: number }): unknown {
 export function applyJsonPatch(original: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw badRequest('a JSON patch must be a list of operations');
   if (patch.length > MAX_JSON_PATCH_OPERATIONS) {
-    throw new ApiError('RequestEntityTooLarge', `The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`);
+    throw new ApiError(
+      'RequestEntityTooLarge',
+      `The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`,
+    );
   }
   checkPlainData(patch);
   const budget = { bytes: MAX_BYTES };
   let doc: unknown = structuredClone(original);
   for (const raw of patch) {
-    if (!isObject(raw) || typeof raw['op'] !== 'string' || typeof raw['path'] !== 'string') fail('each operation needs "op" and "path"');
+    if (!isObject(raw) || typeof raw['op'] !== 'string' || typeof raw['path'] !== 'string')
+      fail('each operation needs "op" and "path"');
     const from = raw['from'];
     if (from !== undefined && typeof from !== 'string') fail('"from" must be a string');
-    const op: Operation = { op: raw['op'], path: raw['path'], value: raw['value'], ...(from !== undefined ? { from } : {}) };
+    const op: Operation = {
+      op: raw['op'],
+      path: raw['path'],
+      value: raw['value'],
+      ...(from !== undefined ? { from } : {}),
+    };
     switch (op.op) {
       case 'add':
         doc = add(doc, op.path, structuredClone(op.value));

@@ -54,12 +54,20 @@ test('JSON patch: a path or from through a prototype key is a 400 and pollutes n
     rejects(() => applyJsonPatch(pod(), ops), 400, /not allowed/);
   }
   // A value with a prototype key (JSON.parse makes it an own property) is refused too.
-  rejects(() => applyJsonPatch(pod(), JSON.parse('[{"op":"add","path":"/data/y","value":{"__proto__":{"x":1}}}]')), 400, /not allowed/);
+  rejects(
+    () => applyJsonPatch(pod(), JSON.parse('[{"op":"add","path":"/data/y","value":{"__proto__":{"x":1}}}]')),
+    400,
+    /not allowed/,
+  );
 });
 
 test('JSON patch: inherited names are not there; the normal operations still work', () => {
   rejects(() => applyJsonPatch(pod(), [{ op: 'remove', path: '/data/toString' }]), 422, /does not exist/);
-  rejects(() => applyJsonPatch(pod(), [{ op: 'add', path: '/data/hasOwnProperty/x', value: 1 }]), 422, /does not exist/);
+  rejects(
+    () => applyJsonPatch(pod(), [{ op: 'add', path: '/data/hasOwnProperty/x', value: 1 }]),
+    422,
+    /does not exist/,
+  );
   const out = applyJsonPatch(pod(), [
     { op: 'add', path: '/metadata/labels/b', value: '2' },
     { op: 'copy', from: '/metadata/labels', path: '/data/labels' },
@@ -84,20 +92,48 @@ test('JSON patch: copies that double the object are bounded (413), and so is the
 
 test('merge patch and strategic merge patch refuse prototype keys, however they are reached', () => {
   rejects(() => applyMergePatch(pod(), JSON.parse('{"__proto__":{"x":1}}')), 400, /not allowed/);
-  rejects(() => applyMergePatch(pod(), JSON.parse('{"data":{"constructor":{"prototype":{"x":1}}}}')), 400, /not allowed/);
-  rejects(() => applyStrategicMergePatch(pod(), JSON.parse('{"metadata":{"__proto__":{"x":1}}}'), POD), 400, /not allowed/);
-  rejects(() => applyStrategicMergePatch(pod(), { spec: { '$setElementOrder/__proto__': [{ name: 'c' }] } }, POD), 400, /not allowed/);
-  rejects(() => applyStrategicMergePatch(pod(), { data: { '$deleteFromPrimitiveList/constructor': ['x'] } }, POD), 400, /not allowed/);
+  rejects(
+    () => applyMergePatch(pod(), JSON.parse('{"data":{"constructor":{"prototype":{"x":1}}}}')),
+    400,
+    /not allowed/,
+  );
+  rejects(
+    () => applyStrategicMergePatch(pod(), JSON.parse('{"metadata":{"__proto__":{"x":1}}}'), POD),
+    400,
+    /not allowed/,
+  );
+  rejects(
+    () => applyStrategicMergePatch(pod(), { spec: { '$setElementOrder/__proto__': [{ name: 'c' }] } }, POD),
+    400,
+    /not allowed/,
+  );
+  rejects(
+    () => applyStrategicMergePatch(pod(), { data: { '$deleteFromPrimitiveList/constructor': ['x'] } }, POD),
+    400,
+    /not allowed/,
+  );
   assert.deepEqual((applyMergePatch(pod(), { data: { k: null, n: 1 } }) as { data: unknown }).data, { n: 1 });
 });
 
 test('strategic merge patch: unknown $patch directives and malformed directives are a 400', () => {
   rejects(() => applyStrategicMergePatch(pod(), { spec: { $patch: 'explode' } }, POD), 400, /unknown patch type/);
-  rejects(() => applyStrategicMergePatch(pod(), { spec: { containers: [{ name: 'c', $patch: 'nope' }] } }, POD), 400, /unknown patch type/);
+  rejects(
+    () => applyStrategicMergePatch(pod(), { spec: { containers: [{ name: 'c', $patch: 'nope' }] } }, POD),
+    400,
+    /unknown patch type/,
+  );
   rejects(() => applyStrategicMergePatch(pod(), { spec: { $patch: 5 } }, POD), 400, /unknown patch type/);
   rejects(() => applyStrategicMergePatch(pod(), { spec: { $retainKeys: 'containers' } }, POD), 400, /retainKeys/);
-  rejects(() => applyStrategicMergePatch(pod(), { spec: { '$setElementOrder/containers': 'c' } }, POD), 400, /setElementOrder/);
-  const merged = applyStrategicMergePatch(pod(), { spec: { $patch: 'merge', containers: [{ name: 'c', image: 'x', $patch: 'merge' }] } }, POD) as {
+  rejects(
+    () => applyStrategicMergePatch(pod(), { spec: { '$setElementOrder/containers': 'c' } }, POD),
+    400,
+    /setElementOrder/,
+  );
+  const merged = applyStrategicMergePatch(
+    pod(),
+    { spec: { $patch: 'merge', containers: [{ name: 'c', image: 'x', $patch: 'merge' }] } },
+    POD,
+  ) as {
     spec: { containers: { image: string; ports: unknown[] }[] };
   };
   assert.equal(merged.spec.containers[0]?.image, 'x');
@@ -106,9 +142,35 @@ test('strategic merge patch: unknown $patch directives and malformed directives 
 
 // ---- random patches -----------------------------------------------------------------------
 
-const token = fc.constantFrom('__proto__', 'constructor', 'prototype', 'a', 'b', 'data', 'metadata', 'labels', 'spec', 'containers', '0', '1', '-', 'toString', '');
+const token = fc.constantFrom(
+  '__proto__',
+  'constructor',
+  'prototype',
+  'a',
+  'b',
+  'data',
+  'metadata',
+  'labels',
+  'spec',
+  'containers',
+  '0',
+  '1',
+  '-',
+  'toString',
+  '',
+);
 const pointer = fc.array(token, { maxLength: 5 }).map((ts) => (ts.length === 0 ? '' : '/' + ts.join('/')));
-const key = fc.oneof(token, fc.constantFrom('$patch', '$retainKeys', '$setElementOrder/containers', '$setElementOrder/__proto__', '$deleteFromPrimitiveList/a', 'name'));
+const key = fc.oneof(
+  token,
+  fc.constantFrom(
+    '$patch',
+    '$retainKeys',
+    '$setElementOrder/containers',
+    '$setElementOrder/__proto__',
+    '$deleteFromPrimitiveList/a',
+    'name',
+  ),
+);
 /** JSON values whose objects may carry hostile keys (as own properties, as JSON.parse makes them). */
 const value: fc.Arbitrary<unknown> = fc
   .letrec<{ v: string }>((tie) => ({
@@ -116,12 +178,19 @@ const value: fc.Arbitrary<unknown> = fc
       { depthSize: 'small' },
       fc.constantFrom('null', 'true', '0', '1.5', '"replace"', '"delete"', '"merge"', '"x"', '"c"'),
       fc.array(tie('v'), { maxLength: 3 }).map((xs) => `[${xs.join(',')}]`),
-      fc.array(fc.tuple(key, tie('v')), { maxLength: 3 }).map((ps) => `{${ps.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
+      fc
+        .array(fc.tuple(key, tie('v')), { maxLength: 3 })
+        .map((ps) => `{${ps.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
     ),
   }))
   .v.map((text) => JSON.parse(text) as unknown);
 const operation = fc.record(
-  { op: fc.constantFrom('add', 'remove', 'replace', 'move', 'copy', 'test', 'bogus'), path: pointer, from: pointer, value },
+  {
+    op: fc.constantFrom('add', 'remove', 'replace', 'move', 'copy', 'test', 'bogus'),
+    path: pointer,
+    from: pointer,
+    value,
+  },
   { requiredKeys: ['op', 'path'] },
 );
 const original = fc.oneof(fc.constant(pod()), fc.jsonValue({ maxDepth: 4 }));

@@ -43,7 +43,11 @@ const POD_SPEC_LISTS: Record<string, ListStrategy> = {
 /** Where the pod spec sits in each kind that carries one. */
 function podSpecPrefix(kind: KindRef): string | undefined {
   if (kind.group === '' && kind.kind === 'Pod') return 'spec';
-  if (kind.group === 'apps' || (kind.group === 'batch' && kind.kind === 'Job') || (kind.group === '' && (kind.kind === 'ReplicationController' || kind.kind === 'PodTemplate'))) {
+  if (
+    kind.group === 'apps' ||
+    (kind.group === 'batch' && kind.kind === 'Job') ||
+    (kind.group === '' && (kind.kind === 'ReplicationController' || kind.kind === 'PodTemplate'))
+  ) {
     return 'spec.template.spec';
   }
   if (kind.group === 'batch' && kind.kind === 'CronJob') return 'spec.jobTemplate.spec.template.spec';
@@ -75,7 +79,10 @@ const ORDER = '$setElementOrder/';
 const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
 
 function stripDirectives(value: unknown): unknown {
-  if (Array.isArray(value)) return value.filter((v) => !(isObject(v) && own(v, DIRECTIVE) !== undefined && Object.keys(v).length === 1)).map(stripDirectives);
+  if (Array.isArray(value))
+    return value
+      .filter((v) => !(isObject(v) && own(v, DIRECTIVE) !== undefined && Object.keys(v).length === 1))
+      .map(stripDirectives);
   if (!isObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
@@ -134,7 +141,8 @@ function mergeList(original: unknown, patch: unknown[], kind: KindRef, path: str
 }
 
 function reorder(list: unknown[], order: unknown[], key: string | undefined): unknown[] {
-  const position = (item: unknown): number => order.findIndex((o) => (key !== undefined ? sameKey(o, item, key) : isDeepStrictEqual(o, item)));
+  const position = (item: unknown): number =>
+    order.findIndex((o) => (key !== undefined ? sameKey(o, item, key) : isDeepStrictEqual(o, item)));
   const listed = list.filter((i) => position(i) >= 0).sort((a, b) => position(a) - position(b));
   const others = list.filter((i) => position(i) < 0);
   return [...listed, ...others];
@@ -178,7 +186,8 @@ function mergeValue(original: unknown, patch: unknown, kind: KindRef, path: stri
   }
   const retain = own(patch, RETAIN);
   if (retain !== undefined) {
-    if (!Array.isArray(retain) || !retain.every((x) => typeof x === 'string')) throw badRequest('invalid patch format of retainKeys: $retainKeys must be a list of strings');
+    if (!Array.isArray(retain) || !retain.every((x) => typeof x === 'string'))
+      throw badRequest('invalid patch format of retainKeys: $retainKeys must be a list of strings');
     for (const k of Object.keys(result)) if (!retain.includes(k)) Reflect.deleteProperty(result, k);
   }
   return result;
@@ -198,7 +207,13 @@ interface DiffOptions {
   onlyDeletions: boolean;
 }
 
-function diff(a: unknown, b: unknown, kind: KindRef, path: string[], opts: DiffOptions): Record<string, unknown> | undefined {
+function diff(
+  a: unknown,
+  b: unknown,
+  kind: KindRef,
+  path: string[],
+  opts: DiffOptions,
+): Record<string, unknown> | undefined {
   if (!isObject(a) || !isObject(b)) return undefined;
   const patch: Record<string, unknown> = {};
   for (const [k, bv] of Object.entries(b)) {
@@ -221,7 +236,15 @@ function diff(a: unknown, b: unknown, kind: KindRef, path: string[], opts: DiffO
   return Object.keys(patch).length > 0 ? patch : undefined;
 }
 
-function diffList(a: unknown[], b: unknown[], kind: KindRef, path: string[], opts: DiffOptions, patch: Record<string, unknown>, field: string): void {
+function diffList(
+  a: unknown[],
+  b: unknown[],
+  kind: KindRef,
+  path: string[],
+  opts: DiffOptions,
+  patch: Record<string, unknown>,
+  field: string,
+): void {
   const strategy = listStrategy(kind, path);
   if (strategy === undefined) {
     if (!isDeepStrictEqual(a, b) && !opts.onlyDeletions) patch[field] = structuredClone(b);
@@ -247,7 +270,8 @@ function diffList(a: unknown[], b: unknown[], kind: KindRef, path: string[], opt
     if (sub !== undefined) items.push({ [key]: bi[key], ...sub });
   }
   if (!opts.ignoreDeletions) {
-    for (const ai of a) if (isObject(ai) && !b.some((x) => sameKey(x, ai, key))) items.push({ [DIRECTIVE]: 'delete', [key]: ai[key] });
+    for (const ai of a)
+      if (isObject(ai) && !b.some((x) => sameKey(x, ai, key))) items.push({ [DIRECTIVE]: 'delete', [key]: ai[key] });
   }
   if (items.length > 0) {
     patch[field] = items;
@@ -256,7 +280,12 @@ function diffList(a: unknown[], b: unknown[], kind: KindRef, path: string[], opt
 }
 
 /** Deep-merges two patches (the deletions and the changes of a three-way patch). */
-function combine(x: Record<string, unknown> | undefined, y: Record<string, unknown> | undefined, kind: KindRef, path: string[]): Record<string, unknown> | undefined {
+function combine(
+  x: Record<string, unknown> | undefined,
+  y: Record<string, unknown> | undefined,
+  kind: KindRef,
+  path: string[],
+): Record<string, unknown> | undefined {
   if (x === undefined) return y;
   if (y === undefined) return x;
   const out: Record<string, unknown> = { ...x };
@@ -268,7 +297,8 @@ function combine(x: Record<string, unknown> | undefined, y: Record<string, unkno
       const merged = [...cur];
       for (const item of v) {
         const i = key === undefined ? -1 : merged.findIndex((m) => sameKey(m, item, key));
-        if (i >= 0 && isObject(merged[i]) && isObject(item)) merged[i] = combine(merged[i] as Record<string, unknown>, item, kind, [...path, k, '[]']);
+        if (i >= 0 && isObject(merged[i]) && isObject(item))
+          merged[i] = combine(merged[i] as Record<string, unknown>, item, kind, [...path, k, '[]']);
         else merged.push(item);
       }
       out[k] = merged;
@@ -283,7 +313,12 @@ function combine(x: Record<string, unknown> | undefined, y: Record<string, unkno
  * in the last-applied configuration and are no longer in the manifest. `{}` when nothing
  * changes.
  */
-export function createThreeWayStrategicMergePatch(original: unknown, modified: unknown, current: unknown, kind: KindRef): Record<string, unknown> {
+export function createThreeWayStrategicMergePatch(
+  original: unknown,
+  modified: unknown,
+  current: unknown,
+  kind: KindRef,
+): Record<string, unknown> {
   const changes = diff(current, modified, kind, [], { ignoreDeletions: true, onlyDeletions: false });
   const deletions = diff(original, modified, kind, [], { ignoreDeletions: false, onlyDeletions: true });
   return combine(deletions, changes, kind, []) ?? {};

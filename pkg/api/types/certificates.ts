@@ -4,11 +4,29 @@ import type { KubeObject } from '../meta.js';
 import type { ConditionStatus, Time } from './core.js';
 
 export type KeyUsage =
-  | 'signing' | 'digital signature' | 'content commitment' | 'key encipherment' | 'key agreement'
-  | 'data encipherment' | 'cert sign' | 'crl sign' | 'encipher only' | 'decipher only' | 'any'
-  | 'server auth' | 'client auth' | 'code signing' | 'email protection' | 's/mime'
-  | 'ipsec end system' | 'ipsec tunnel' | 'ipsec user' | 'timestamping' | 'ocsp signing'
-  | 'microsoft sgc' | 'netscape sgc';
+  | 'signing'
+  | 'digital signature'
+  | 'content commitment'
+  | 'key encipherment'
+  | 'key agreement'
+  | 'data encipherment'
+  | 'cert sign'
+  | 'crl sign'
+  | 'encipher only'
+  | 'decipher only'
+  | 'any'
+  | 'server auth'
+  | 'client auth'
+  | 'code signing'
+  | 'email protection'
+  | 's/mime'
+  | 'ipsec end system'
+  | 'ipsec tunnel'
+  | 'ipsec user'
+  | 'timestamping'
+  | 'ocsp signing'
+  | 'microsoft sgc'
+  | 'netscape sgc';
 
 export interface CertificateSigningRequestSpec {
   /** PEM-encoded PKCS#10 request, base64 in JSON. */

@@ -103,6 +103,9 @@ export function stageFinalizers(obj: KubeObject, opts: DeleteOptions): string[] 
 }
 
 /** The default strategy with more subresources (e.g. scale). */
-export function withSubresources(extra: Readonly<Record<string, Subresource>>, base: Strategy = defaultStrategy): Strategy {
+export function withSubresources(
+  extra: Readonly<Record<string, Subresource>>,
+  base: Strategy = defaultStrategy,
+): Strategy {
   return { ...base, subresources: { ...base.subresources, ...extra } };
 }

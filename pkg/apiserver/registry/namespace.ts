@@ -19,12 +19,20 @@ function specFinalizers(spec: unknown): unknown {
 async function finalize(call: SubresourceCall): Promise<SubresourceReply> {
   const incoming = isObject(call.body) ? specFinalizers(call.body['spec']) : undefined;
   const finalizers = Array.isArray(incoming) ? incoming.filter((f): f is string => typeof f === 'string') : [];
-  const object = await call.store.swap(call.r, { namespace: undefined, name: call.name }, (current) => {
-    const next = deepCopy(current);
-    next['spec'] = { ...(isObject(next['spec']) ? next['spec'] : {}), finalizers };
-    const remove = next.metadata.deletionTimestamp !== undefined && finalizers.length === 0 && (next.metadata.finalizers ?? []).length === 0;
-    return { next, remove };
-  }, call.options());
+  const object = await call.store.swap(
+    call.r,
+    { namespace: undefined, name: call.name },
+    (current) => {
+      const next = deepCopy(current);
+      next['spec'] = { ...(isObject(next['spec']) ? next['spec'] : {}), finalizers };
+      const remove =
+        next.metadata.deletionTimestamp !== undefined &&
+        finalizers.length === 0 &&
+        (next.metadata.finalizers ?? []).length === 0;
+      return { next, remove };
+    },
+    call.options(),
+  );
   return { code: 200, body: object };
 }
 

@@ -29,25 +29,40 @@ function created(): SubresourceReply {
 /** pods/binding: assigns a pending pod to a node, once. */
 async function bind(call: SubresourceCall): Promise<SubresourceReply> {
   const { body, name: podName } = call;
-  if (!isObject(body) || !isObject(body['target']) || typeof body['target']['name'] !== 'string' || body['target']['name'] === '') {
-    throw invalid('Binding', '', podName, [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
+  if (
+    !isObject(body) ||
+    !isObject(body['target']) ||
+    typeof body['target']['name'] !== 'string' ||
+    body['target']['name'] === ''
+  ) {
+    throw invalid('Binding', '', podName, [
+      { reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' },
+    ]);
   }
   const nodeName = body['target']['name'];
   const opts = call.options();
-  await call.store.guaranteedUpdate(call.r, { namespace: call.namespace ?? '', name: podName }, (pod) => {
-    const spec = objectAt(pod, 'spec');
-    if (pod.metadata.deletionTimestamp !== undefined) throw conflict('pods', '', podName, 'pod is being deleted, cannot be assigned to a host');
-    if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
-      throw conflict('pods', '', podName, `pod ${podName} is already assigned to node "${spec['nodeName']}"`);
-    }
-    spec['nodeName'] = nodeName;
-    pod['spec'] = spec;
-    const status = objectAt(pod, 'status');
-    const conditions = (Array.isArray(status['conditions']) ? status['conditions'] : []).filter((c) => !(isObject(c) && c['type'] === 'PodScheduled'));
-    conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: rfc3339(call.store.now()) });
-    pod['status'] = { ...status, conditions };
-    return pod;
-  }, { ...opts, subresource: 'binding' });
+  await call.store.guaranteedUpdate(
+    call.r,
+    { namespace: call.namespace ?? '', name: podName },
+    (pod) => {
+      const spec = objectAt(pod, 'spec');
+      if (pod.metadata.deletionTimestamp !== undefined)
+        throw conflict('pods', '', podName, 'pod is being deleted, cannot be assigned to a host');
+      if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
+        throw conflict('pods', '', podName, `pod ${podName} is already assigned to node "${spec['nodeName']}"`);
+      }
+      spec['nodeName'] = nodeName;
+      pod['spec'] = spec;
+      const status = objectAt(pod, 'status');
+      const conditions = (Array.isArray(status['conditions']) ? status['conditions'] : []).filter(
+        (c) => !(isObject(c) && c['type'] === 'PodScheduled'),
+      );
+      conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: rfc3339(call.store.now()) });
+      pod['status'] = { ...status, conditions };
+      return pod;
+    },
+    { ...opts, subresource: 'binding' },
+  );
   return created();
 }
 
@@ -55,7 +70,7 @@ async function bind(call: SubresourceCall): Promise<SubresourceReply> {
 async function evict(call: SubresourceCall): Promise<SubresourceReply> {
   const b = call.body;
   if (b !== undefined && !isObject(b)) throw badRequest('the body of an eviction must be an Eviction object');
-  const opts = deleteOptions(call.query, isObject(b) ? b['deleteOptions'] ?? undefined : undefined);
+  const opts = deleteOptions(call.query, isObject(b) ? (b['deleteOptions'] ?? undefined) : undefined);
   // dryRun may come in the query (CreateOptions of the eviction) as well as in its deleteOptions.
   if (dryRunFromQuery(call.query, 'CreateOptions') && !isDryRun(opts)) opts.dryRun = ['All'];
   await call.store.delete(call.r, call.namespace, call.name, opts);

@@ -13,7 +13,14 @@ import { ApplyManager } from '../apply.js';
 import { KubeletProxy } from '../kubelet-proxy.js';
 import { RestStore } from '../rest-store.js';
 import { ServiceAllocator } from '../service-allocator.js';
-import { createStrategies, defaultStrategy, ensureNamespace, FOREGROUND_FINALIZER, type Strategy, type SubresourceCall } from './index.js';
+import {
+  createStrategies,
+  defaultStrategy,
+  ensureNamespace,
+  FOREGROUND_FINALIZER,
+  type Strategy,
+  type SubresourceCall,
+} from './index.js';
 
 const PODS = mustFind('', 'v1', 'pods');
 const NAMESPACES = mustFind('', 'v1', 'namespaces');
@@ -49,7 +56,8 @@ function subresource(s: Strategy, name: string): NonNullable<Strategy['subresour
 
 test('kinds with special behaviour have their strategy; plain kinds the default', () => {
   assert.equal(strategyFor(CONFIGMAPS), defaultStrategy);
-  for (const r of [PODS, NAMESPACES, NODES, SECRETS, DEPLOYMENTS, CSRS]) assert.notEqual(strategyFor(r), defaultStrategy, r.plural);
+  for (const r of [PODS, NAMESPACES, NODES, SECRETS, DEPLOYMENTS, CSRS])
+    assert.notEqual(strategyFor(r), defaultStrategy, r.plural);
   assert.deepEqual(Object.keys(strategyFor(PODS).subresources).sort(), ['binding', 'eviction', 'log', 'status']);
   assert.deepEqual(Object.keys(strategyFor(DEPLOYMENTS).subresources).sort(), ['scale', 'status']);
   assert.deepEqual(Object.keys(strategyFor(NAMESPACES).subresources).sort(), ['finalize', 'status']);
@@ -58,7 +66,11 @@ test('kinds with special behaviour have their strategy; plain kinds the default'
 
 test('an update of the main resource keeps the stored status and bumps generation only on spec changes', () => {
   const s = strategyFor(DEPLOYMENTS);
-  const prev = obj({ metadata: { name: 'd', uid: 'u', generation: 3 }, spec: { replicas: 1 }, status: { replicas: 1 } });
+  const prev = obj({
+    metadata: { name: 'd', uid: 'u', generation: 3 },
+    spec: { replicas: 1 },
+    status: { replicas: 1 },
+  });
   const same = obj({ metadata: { name: 'd' }, spec: { replicas: 1 }, status: { replicas: 9 } });
   s.prepareForUpdate(DEPLOYMENTS, same, prev);
   assert.equal(same.metadata.generation, 3);
@@ -124,7 +136,10 @@ test('a foreground delete of a plain object adds the garbage collector finalizer
   assert.equal(defaultStrategy.stageDeletion(cm, { propagationPolicy: 'Foreground' }, NOW), true);
   assert.deepEqual(cm.metadata.finalizers, [FOREGROUND_FINALIZER]);
   assert.equal(cm.metadata.deletionGracePeriodSeconds, 0);
-  assert.equal(defaultStrategy.stageDeletion(obj({ metadata: { name: 'd' } }), { propagationPolicy: 'Background' }, NOW), false);
+  assert.equal(
+    defaultStrategy.stageDeletion(obj({ metadata: { name: 'd' } }), { propagationPolicy: 'Background' }, NOW),
+    false,
+  );
 });
 
 test("a secret's stringData is folded into base64 data", () => {
@@ -147,7 +162,10 @@ test('subresources dispatched from the maps write through the REST layer', async
     const store = new RestStore(sqlite, { now: () => NOW, strategies: strategyFor });
     await ensureNamespace(store, 'default');
     const res = new ServerResponse(new IncomingMessage(new Socket()));
-    const call = (r: SubresourceCall['r'], c: Pick<SubresourceCall, 'namespace' | 'name' | 'body'>): SubresourceCall => ({
+    const call = (
+      r: SubresourceCall['r'],
+      c: Pick<SubresourceCall, 'namespace' | 'name' | 'body'>,
+    ): SubresourceCall => ({
       store,
       apply: new ApplyManager(store, () => NOW),
       kubelets: new KubeletProxy(store, undefined),
@@ -159,23 +177,37 @@ test('subresources dispatched from the maps write through the REST layer', async
       ...c,
     });
 
-    await store.create(PODS, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    await store.create(PODS, 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web' },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    });
     const bind = subresource(strategyFor(PODS), 'binding').create;
     assert.ok(bind !== undefined);
     const bound = await bind(call(PODS, { namespace: 'default', name: 'web', body: { target: { name: 'node-1' } } }));
     assert.equal(bound?.code, 201);
     const stored = await store.get(PODS, 'default', 'web');
     assert.equal(at(stored, 'spec', 'nodeName'), 'node-1');
-    await assert.rejects(bind(call(PODS, { namespace: 'default', name: 'web', body: { target: { name: 'node-2' } } })), (e: unknown) => e instanceof ApiError && e.code === 409);
+    await assert.rejects(
+      bind(call(PODS, { namespace: 'default', name: 'web', body: { target: { name: 'node-2' } } })),
+      (e: unknown) => e instanceof ApiError && e.code === 409,
+    );
 
     await store.create(DEPLOYMENTS, 'default', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'd' },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'd' } },
+        template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      },
     });
     const scale = subresource(strategyFor(DEPLOYMENTS), 'scale');
-    const patched = await scale.patch?.(call(DEPLOYMENTS, { namespace: 'default', name: 'd', body: { spec: { replicas: 3 } } }));
+    const patched = await scale.patch?.(
+      call(DEPLOYMENTS, { namespace: 'default', name: 'd', body: { spec: { replicas: 3 } } }),
+    );
     assert.deepEqual(at(patched?.body, 'spec'), { replicas: 3 });
     const deployment = await store.get(DEPLOYMENTS, 'default', 'd');
     assert.equal(at(deployment, 'spec', 'replicas'), 3);

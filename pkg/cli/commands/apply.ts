@@ -25,7 +25,9 @@ function namespaceFor(ctx: CliContext, m: Manifest): string | undefined {
   const explicit = ctx.explicitNamespace();
   const inManifest = m.object.metadata.namespace;
   if (explicit !== undefined && inManifest !== undefined && explicit !== inManifest) {
-    throw new Error(`error: the namespace from the provided object "${inManifest}" does not match the namespace "${explicit}". You must pass '--namespace=${inManifest}' to perform this operation.`);
+    throw new Error(
+      `error: the namespace from the provided object "${inManifest}" does not match the namespace "${explicit}". You must pass '--namespace=${inManifest}' to perform this operation.`,
+    );
   }
   return inManifest ?? ctx.namespace();
 }
@@ -73,19 +75,30 @@ export async function runApply(ctx: CliContext, flags: ApplyFlags): Promise<void
       if (!isNotFound(err)) throw err;
     }
     if (live === undefined) {
-      await client.create(m.resource, object, { namespace, fieldManager: 'kubectl-client-side-apply', fieldValidation: 'Strict' });
+      await client.create(m.resource, object, {
+        namespace,
+        fieldManager: 'kubectl-client-side-apply',
+        fieldValidation: 'Strict',
+      });
       ctx.out(`${label(m, name)} created`);
       continue;
     }
     const previous = live.metadata.annotations?.[LAST_APPLIED];
     const original: unknown = previous !== undefined ? JSON.parse(previous) : {};
-    const patch = createThreeWayStrategicMergePatch(original, object, live, { group: m.resource.group, kind: m.resource.kind });
+    const patch = createThreeWayStrategicMergePatch(original, object, live, {
+      group: m.resource.group,
+      kind: m.resource.kind,
+    });
     if (patch === undefined || Object.keys(patch as object).length === 0) {
       ctx.out(`${label(m, name)} unchanged`);
       continue;
     }
     void lastApplied;
-    await client.patch(m.resource, name, 'strategic', patch, { namespace, fieldManager: 'kubectl-client-side-apply', fieldValidation: 'Strict' });
+    await client.patch(m.resource, name, 'strategic', patch, {
+      namespace,
+      fieldManager: 'kubectl-client-side-apply',
+      fieldValidation: 'Strict',
+    });
     ctx.out(`${label(m, name)} configured`);
   }
 }
@@ -95,7 +108,11 @@ export async function runCreate(ctx: CliContext, flags: { filename: string[] }):
   const client = ctx.client();
   for (const m of manifests) {
     const namespace = namespaceFor(ctx, m);
-    const created = await client.create(m.resource, m.object, { namespace, fieldManager: 'kubectl-create', fieldValidation: 'Strict' });
+    const created = await client.create(m.resource, m.object, {
+      namespace,
+      fieldManager: 'kubectl-create',
+      fieldValidation: 'Strict',
+    });
     ctx.out(`${label(m, created.metadata.name ?? '')} created`);
   }
 }

@@ -63,9 +63,14 @@ export async function runDelete(ctx: CliContext, args: string[], flags: DeleteFl
         continue;
       }
       if (!flags.selector && !flags.all) throw new CliError('resource(s) were provided, but no name was specified');
-      const list = await client.list(t.resource, { ...(namespace !== undefined ? { namespace } : {}), ...(flags.selector ? { labelSelector: flags.selector } : {}) });
-      for (const obj of list.items) victims.push({ resource: t.resource, namespace: obj.metadata.namespace, name: obj.metadata.name ?? '' });
-      if (list.items.length === 0) ctx.err(namespace ? `No resources found in ${namespace} namespace.` : 'No resources found');
+      const list = await client.list(t.resource, {
+        ...(namespace !== undefined ? { namespace } : {}),
+        ...(flags.selector ? { labelSelector: flags.selector } : {}),
+      });
+      for (const obj of list.items)
+        victims.push({ resource: t.resource, namespace: obj.metadata.namespace, name: obj.metadata.name ?? '' });
+      if (list.items.length === 0)
+        ctx.err(namespace ? `No resources found in ${namespace} namespace.` : 'No resources found');
     }
   }
 
@@ -73,7 +78,9 @@ export async function runDelete(ctx: CliContext, args: string[], flags: DeleteFl
   let failed: unknown;
   for (const v of victims) {
     try {
-      const opts: { namespace?: string; propagationPolicy: typeof policy; gracePeriodSeconds?: number } = { propagationPolicy: policy };
+      const opts: { namespace?: string; propagationPolicy: typeof policy; gracePeriodSeconds?: number } = {
+        propagationPolicy: policy,
+      };
       if (v.namespace !== undefined) opts.namespace = v.namespace;
       if (flags.force) opts.gracePeriodSeconds = 0;
       else if (flags.gracePeriod !== undefined && flags.gracePeriod >= 0) opts.gracePeriodSeconds = flags.gracePeriod;
@@ -91,7 +98,11 @@ export async function runDelete(ctx: CliContext, args: string[], flags: DeleteFl
 }
 
 /** Polls until every deleted object is gone (or replaced by a new one with another uid). */
-async function waitGone(ctx: CliContext, pending: { victim: Victim; uid: string | undefined }[], timeoutSeconds: number): Promise<void> {
+async function waitGone(
+  ctx: CliContext,
+  pending: { victim: Victim; uid: string | undefined }[],
+  timeoutSeconds: number,
+): Promise<void> {
   const deadline = timeoutSeconds > 0 ? Date.now() + timeoutSeconds * 1000 : Number.POSITIVE_INFINITY;
   let left = pending;
   let delay = 100;
@@ -108,7 +119,9 @@ async function waitGone(ctx: CliContext, pending: { victim: Victim; uid: string 
     left = still;
     if (left.length === 0) return;
     if (Date.now() > deadline) {
-      throw new CliError(`timed out waiting for the deletion of ${left.map((p) => `${qualifiedKindName(p.victim.resource)}/${p.victim.name}`).join(', ')}`);
+      throw new CliError(
+        `timed out waiting for the deletion of ${left.map((p) => `${qualifiedKindName(p.victim.resource)}/${p.victim.name}`).join(', ')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 1000);

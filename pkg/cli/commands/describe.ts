@@ -31,7 +31,9 @@ function fieldLines(value: unknown, indent: number): string[] {
         out.push(`${pad}${title(k)}:`);
         out.push(...fieldLines(v, indent + 2));
       } else if (Array.isArray(v)) {
-        out.push(`${pad}${(title(k) + ':').padEnd(Math.max(PAD - indent, 1))}${v.length === 0 ? '<none>' : v.map(String).join(', ')}`);
+        out.push(
+          `${pad}${(title(k) + ':').padEnd(Math.max(PAD - indent, 1))}${v.length === 0 ? '<none>' : v.map(String).join(', ')}`,
+        );
       } else out.push(`${pad}${(title(k) + ':').padEnd(Math.max(PAD - indent, 1))}${v === '' ? '<none>' : String(v)}`);
     }
   } else if (Array.isArray(value)) {
@@ -59,18 +61,43 @@ export function describeObject(obj: KubeObject, events: KubeObject[], now: Date)
     const v = obj[part];
     if (v === undefined) continue;
     lines.push(`${title(part)}:`);
-    lines.push(...fieldLines(part === 'data' && obj.kind === 'Secret' && isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, d]) => [k, `${Buffer.from(String(d), 'base64').length} bytes`])) : v, 2));
+    lines.push(
+      ...fieldLines(
+        part === 'data' && obj.kind === 'Secret' && isObject(v)
+          ? Object.fromEntries(
+              Object.entries(v).map(([k, d]) => [k, `${Buffer.from(String(d), 'base64').length} bytes`]),
+            )
+          : v,
+        2,
+      ),
+    );
   }
   if (events.length === 0) lines.push(`${'Events:'.padEnd(PAD)}<none>`);
   else {
     lines.push('Events:');
-    const rows = [['Type', 'Reason', 'Age', 'From', 'Message'], ['----', '------', '----', '----', '-------']];
+    const rows = [
+      ['Type', 'Reason', 'Age', 'From', 'Message'],
+      ['----', '------', '----', '----', '-------'],
+    ];
     for (const e of events) {
       const last = String(e['lastTimestamp'] ?? e['eventTime'] ?? e.metadata.creationTimestamp ?? '');
-      const source = isObject(e['source']) ? String(e['source']['component'] ?? '') : String(e['reportingComponent'] ?? '');
-      rows.push([String(e['type'] ?? ''), String(e['reason'] ?? ''), last ? humanDuration(now.getTime() - Date.parse(last)) : '', source, String(e['message'] ?? '')]);
+      const source = isObject(e['source'])
+        ? String(e['source']['component'] ?? '')
+        : String(e['reportingComponent'] ?? '');
+      rows.push([
+        String(e['type'] ?? ''),
+        String(e['reason'] ?? ''),
+        last ? humanDuration(now.getTime() - Date.parse(last)) : '',
+        source,
+        String(e['message'] ?? ''),
+      ]);
     }
-    lines.push(formatColumns(rows).split('\n').map((l) => '  ' + l).join('\n'));
+    lines.push(
+      formatColumns(rows)
+        .split('\n')
+        .map((l) => '  ' + l)
+        .join('\n'),
+    );
   }
   return lines.join('\n');
 }
@@ -83,12 +110,21 @@ export async function runDescribe(ctx: CliContext, args: string[], flags: { sele
   const blocks: string[] = [];
   for (const t of targets) {
     const namespace = t.resource.namespaced ? ctx.namespace() : undefined;
-    const objects = t.names !== undefined
-      ? await Promise.all(t.names.map((n) => client.get(t.resource, n, { namespace })))
-      : (await client.list(t.resource, { ...(namespace !== undefined ? { namespace } : {}), ...(flags.selector ? { labelSelector: flags.selector } : {}) })).items;
+    const objects =
+      t.names !== undefined
+        ? await Promise.all(t.names.map((n) => client.get(t.resource, n, { namespace })))
+        : (
+            await client.list(t.resource, {
+              ...(namespace !== undefined ? { namespace } : {}),
+              ...(flags.selector ? { labelSelector: flags.selector } : {}),
+            })
+          ).items;
     for (const obj of objects) {
       const fieldSelector = `involvedObject.name=${obj.metadata.name ?? ''},involvedObject.uid=${obj.metadata.uid ?? ''}`;
-      const evs = await client.list(events, { ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}), fieldSelector });
+      const evs = await client.list(events, {
+        ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+        fieldSelector,
+      });
       blocks.push(describeObject({ ...obj, kind: t.resource.kind }, evs.items, new Date()));
     }
   }

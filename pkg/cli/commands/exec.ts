@@ -29,7 +29,11 @@ export async function runExec(ctx: CliContext, podArg: string, command: string[]
   if (flags.stdin) params.set('stdin', 'true');
   if (flags.tty) params.set('tty', 'true');
   const url = client.url(resourcePath(PODS, ctx.namespace(), name, 'exec'), {}, 'wss') + '?' + params.toString();
-  const ws = new WebSocket(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], { ...client.tlsOptions(), headers: client.authHeaders(), perMessageDeflate: false });
+  const ws = new WebSocket(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], {
+    ...client.tlsOptions(),
+    headers: client.authHeaders(),
+    perMessageDeflate: false,
+  });
   const stdin = process.stdin;
   const rawMode = flags.tty === true && stdin.isTTY === true;
   return new Promise<number>((resolve, reject) => {
@@ -42,7 +46,13 @@ export async function runExec(ctx: CliContext, podArg: string, command: string[]
     });
     ws.on('open', () => {
       if (flags.tty) {
-        const sendSize = (): void => ws.send(frame(CHANNEL.resize, JSON.stringify({ Width: process.stdout.columns ?? 0, Height: process.stdout.rows ?? 0 })));
+        const sendSize = (): void =>
+          ws.send(
+            frame(
+              CHANNEL.resize,
+              JSON.stringify({ Width: process.stdout.columns ?? 0, Height: process.stdout.rows ?? 0 }),
+            ),
+          );
         sendSize();
         process.stdout.on('resize', sendSize);
       }
@@ -61,7 +71,12 @@ export async function runExec(ctx: CliContext, podArg: string, command: string[]
       if (channel === CHANNEL.stdout) ctx.io.stdout(body.toString());
       else if (channel === CHANNEL.stderr) ctx.io.stderr(body.toString());
       else if (channel === CHANNEL.error && body.length > 0) {
-        const status = JSON.parse(body.toString()) as { status?: string; message?: string; reason?: string; details?: { causes?: { reason?: string; message?: string }[] } };
+        const status = JSON.parse(body.toString()) as {
+          status?: string;
+          message?: string;
+          reason?: string;
+          details?: { causes?: { reason?: string; message?: string }[] };
+        };
         if (status.status === 'Failure') {
           const code = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
           if (status.reason === 'NonZeroExitCode' && code !== undefined) exitCode = Number(code);

@@ -38,7 +38,9 @@ interface TableOptions {
 }
 
 function headerRow(r: ResourceInfo, o: TableOptions): string[] {
-  const cols = columnsFor(r).filter((c) => o.wide || c.priority === 0).map((c) => c.name.toUpperCase());
+  const cols = columnsFor(r)
+    .filter((c) => o.wide || c.priority === 0)
+    .map((c) => c.name.toUpperCase());
   if (o.withNamespace) cols.unshift('NAMESPACE');
   if (o.showLabels) cols.push('LABELS');
   return cols;
@@ -71,7 +73,9 @@ function parseOutput(output: string | undefined): { format: OutputFormat | 'tabl
     case 'name':
       return { format: output, wide: false };
     default:
-      throw new CliError(`unable to match a printer suitable for the output format "${output}", allowed formats are: json,name,wide,yaml`);
+      throw new CliError(
+        `unable to match a printer suitable for the output format "${output}", allowed formats are: json,name,wide,yaml`,
+      );
   }
 }
 
@@ -126,12 +130,17 @@ export async function runGet(ctx: CliContext, args: string[], flags: GetFlags): 
     ctx.out(sections.join('\n\n'));
   }
   if (!anyFound && format === 'table' && !flags.watch) {
-    ctx.err(namespace === undefined || targets.every((t) => !t.resource.namespaced) ? 'No resources found' : `No resources found in ${namespace} namespace.`);
+    ctx.err(
+      namespace === undefined || targets.every((t) => !t.resource.namespaced)
+        ? 'No resources found'
+        : `No resources found in ${namespace} namespace.`,
+    );
   }
 
   if (flags.watch) {
     const t = targets[0];
-    if (t === undefined || targets.length > 1) throw new CliError('watch is only supported on individual resources and resource collections');
+    if (t === undefined || targets.length > 1)
+      throw new CliError('watch is only supported on individual resources and resource collections');
     await watchRows(ctx, t.resource, {
       namespace: t.resource.namespaced ? namespace : undefined,
       resourceVersion: listRv,
@@ -146,38 +155,56 @@ export async function runGet(ctx: CliContext, args: string[], flags: GetFlags): 
 async function watchRows(
   ctx: CliContext,
   r: ResourceInfo,
-  opts: { namespace: string | undefined; resourceVersion: string; flags: GetFlags; wide: boolean; format: OutputFormat | 'table'; printHeader: boolean },
+  opts: {
+    namespace: string | undefined;
+    resourceVersion: string;
+    flags: GetFlags;
+    wide: boolean;
+    format: OutputFormat | 'table';
+    printHeader: boolean;
+  },
 ): Promise<void> {
-  const o: TableOptions = { wide: opts.wide, withNamespace: opts.flags.allNamespaces === true && r.namespaced, withKindPrefix: false, showLabels: opts.flags.showLabels === true, now: new Date() };
+  const o: TableOptions = {
+    wide: opts.wide,
+    withNamespace: opts.flags.allNamespaces === true && r.namespaced,
+    withKindPrefix: false,
+    showLabels: opts.flags.showLabels === true,
+    now: new Date(),
+  };
   let header = opts.printHeader;
   await new Promise<void>((resolve, reject) => {
-    const stream = watchStream(ctx.client(), r, {
-      ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
-      ...(opts.flags.selector ? { labelSelector: opts.flags.selector } : {}),
-      ...(opts.flags.fieldSelector ? { fieldSelector: opts.flags.fieldSelector } : {}),
-      resourceVersion: opts.resourceVersion,
-    }, {
-      onEvent: (ev) => {
-        if (ev.type === 'BOOKMARK') return;
-        if (ev.type === 'ERROR') {
-          // An ERROR event carries a Status, not an object of the resource.
-          const message = ev.object['message'];
-          stream.stop();
-          reject(new CliError(typeof message === 'string' ? message : 'watch failed'));
-          return;
-        }
-        const obj = ev.object;
-        if (opts.format !== 'table') {
-          ctx.io.stdout(renderObjects([obj], opts.format, false));
-          return;
-        }
-        o.now = new Date();
-        const rows = [bodyRow(obj, r, o)];
-        if (header) rows.unshift(headerRow(r, o));
-        header = false;
-        ctx.out(formatColumns(rows));
+    const stream = watchStream(
+      ctx.client(),
+      r,
+      {
+        ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+        ...(opts.flags.selector ? { labelSelector: opts.flags.selector } : {}),
+        ...(opts.flags.fieldSelector ? { fieldSelector: opts.flags.fieldSelector } : {}),
+        resourceVersion: opts.resourceVersion,
       },
-      onClose: (err) => (err ? reject(err) : resolve()),
-    });
+      {
+        onEvent: (ev) => {
+          if (ev.type === 'BOOKMARK') return;
+          if (ev.type === 'ERROR') {
+            // An ERROR event carries a Status, not an object of the resource.
+            const message = ev.object['message'];
+            stream.stop();
+            reject(new CliError(typeof message === 'string' ? message : 'watch failed'));
+            return;
+          }
+          const obj = ev.object;
+          if (opts.format !== 'table') {
+            ctx.io.stdout(renderObjects([obj], opts.format, false));
+            return;
+          }
+          o.now = new Date();
+          const rows = [bodyRow(obj, r, o)];
+          if (header) rows.unshift(headerRow(r, o));
+          header = false;
+          ctx.out(formatColumns(rows));
+        },
+        onClose: (err) => (err ? reject(err) : resolve()),
+      },
+    );
   });
 }

@@ -22,26 +22,49 @@ export async function runCordon(ctx: CliContext, node: string, unschedulable: bo
   ctx.out(`node/${node} ${unschedulable ? 'cordoned' : 'uncordoned'}`);
 }
 
-export async function runDrain(ctx: CliContext, node: string, flags: { ignoreDaemonsets?: boolean; timeout?: number; force?: boolean }): Promise<void> {
+export async function runDrain(
+  ctx: CliContext,
+  node: string,
+  flags: { ignoreDaemonsets?: boolean; timeout?: number; force?: boolean },
+): Promise<void> {
   await runCordon(ctx, node, true);
   const client = ctx.client();
-  const pods = (await client.list(PODS, { fieldSelector: `spec.nodeName=${node},status.phase!=Succeeded,status.phase!=Failed` })).items;
+  const pods = (
+    await client.list(PODS, { fieldSelector: `spec.nodeName=${node},status.phase!=Succeeded,status.phase!=Failed` })
+  ).items;
   const daemon = pods.filter((p) => controllerOf(p)?.kind === 'DaemonSet');
   const unmanaged = pods.filter((p) => controllerOf(p) === undefined);
   if (daemon.length > 0 && !flags.ignoreDaemonsets) {
-    throw new CliError(`cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${daemon.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`).join(', ')}`);
+    throw new CliError(
+      `cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${daemon.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`).join(', ')}`,
+    );
   }
   if (unmanaged.length > 0 && !flags.force) {
-    throw new CliError(`cannot delete Pods that declare no controller (use --force to override): ${unmanaged.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`).join(', ')}`);
+    throw new CliError(
+      `cannot delete Pods that declare no controller (use --force to override): ${unmanaged.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`).join(', ')}`,
+    );
   }
-  if (daemon.length > 0) ctx.out(`Warning: ignoring DaemonSet-managed Pods: ${daemon.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`).join(', ')}`);
+  if (daemon.length > 0)
+    ctx.out(
+      `Warning: ignoring DaemonSet-managed Pods: ${daemon.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`).join(', ')}`,
+    );
   const victims = pods.filter((p) => controllerOf(p)?.kind !== 'DaemonSet');
   const deadline = Date.now() + (flags.timeout ?? 0) * 1000;
   for (const p of victims) {
     ctx.out(`evicting pod ${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`);
     for (let attempt = 0; ; attempt++) {
       try {
-        await client.createSubresource(PODS, p.metadata.name ?? '', 'eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: p.metadata.name, namespace: p.metadata.namespace } }, { namespace: p.metadata.namespace });
+        await client.createSubresource(
+          PODS,
+          p.metadata.name ?? '',
+          'eviction',
+          {
+            apiVersion: 'policy/v1',
+            kind: 'Eviction',
+            metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
+          },
+          { namespace: p.metadata.namespace },
+        );
         break;
       } catch (err) {
         if (isNotFound(err)) break;

@@ -5,13 +5,22 @@
 import { ensureClusterPki, ensureNodeCredentials } from '../../pki/index.js';
 import type { CliContext } from '../context.js';
 
-export async function runPkiInit(ctx: CliContext, flags: { dir: string; server: string; san?: string[] }): Promise<void> {
+export async function runPkiInit(
+  ctx: CliContext,
+  flags: { dir: string; server: string; san?: string[] },
+): Promise<void> {
   const paths = await ensureClusterPki(flags.dir, { server: flags.server, apiserverHosts: flags.san ?? [] });
   ctx.out(`cluster PKI ready in ${flags.dir}`);
   ctx.out(`admin kubeconfig: ${paths.adminKubeconfig}`);
 }
 
-export async function runPkiNode(ctx: CliContext, flags: { dir: string; server: string; name: string; ip?: string[] }): Promise<void> {
-  const paths = await ensureNodeCredentials(flags.dir, flags.name, { server: flags.server, addresses: flags.ip ?? ['127.0.0.1'] });
+export async function runPkiNode(
+  ctx: CliContext,
+  flags: { dir: string; server: string; name: string; ip?: string[] },
+): Promise<void> {
+  const paths = await ensureNodeCredentials(flags.dir, flags.name, {
+    server: flags.server,
+    addresses: flags.ip ?? ['127.0.0.1'],
+  });
   ctx.out(`node ${flags.name}: kubeconfig ${paths.kubeconfig}, serving certificate ${paths.servingCert}`);
 }

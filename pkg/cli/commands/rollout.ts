@@ -22,26 +22,49 @@ function target(arg: string): string {
 export function rolloutStatus(d: Deployment): { done: boolean; message: string } {
   const st = d.status ?? {};
   const name = d.metadata.name ?? '';
-  if ((d.metadata.generation ?? 0) > (st.observedGeneration ?? 0)) return { done: false, message: 'Waiting for deployment spec update to be observed...' };
+  if ((d.metadata.generation ?? 0) > (st.observedGeneration ?? 0))
+    return { done: false, message: 'Waiting for deployment spec update to be observed...' };
   const progressing = (st.conditions ?? []).find((c) => c.type === 'Progressing');
-  if (progressing?.reason === 'ProgressDeadlineExceeded') throw new CliError(`deployment "${name}" exceeded its progress deadline`);
+  if (progressing?.reason === 'ProgressDeadlineExceeded')
+    throw new CliError(`deployment "${name}" exceeded its progress deadline`);
   const want = d.spec?.replicas ?? 1;
   const updated = st.updatedReplicas ?? 0;
   const total = st.replicas ?? 0;
   const available = st.availableReplicas ?? 0;
-  if (updated < want) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${want} new replicas have been updated...` };
-  if (total > updated) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${total - updated} old replicas are pending termination...` };
-  if (available < updated) return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...` };
+  if (updated < want)
+    return {
+      done: false,
+      message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${want} new replicas have been updated...`,
+    };
+  if (total > updated)
+    return {
+      done: false,
+      message: `Waiting for deployment "${name}" rollout to finish: ${total - updated} old replicas are pending termination...`,
+    };
+  if (available < updated)
+    return {
+      done: false,
+      message: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...`,
+    };
   return { done: true, message: `deployment "${name}" successfully rolled out` };
 }
 
 async function ownedReplicaSets(ctx: CliContext, d: Deployment): Promise<ReplicaSet[]> {
   const sel = labelSelectorToString(d.spec?.selector);
-  const list = await ctx.client().list(REPLICASETS, { namespace: d.metadata.namespace, labelSelector: sel === '<none>' ? undefined : sel });
-  return list.items.filter((rs) => controllerOf(rs)?.uid === d.metadata.uid).sort((a, b) => Number(a.metadata.annotations?.[REVISION] ?? 0) - Number(b.metadata.annotations?.[REVISION] ?? 0));
+  const list = await ctx
+    .client()
+    .list(REPLICASETS, { namespace: d.metadata.namespace, labelSelector: sel === '<none>' ? undefined : sel });
+  return list.items
+    .filter((rs) => controllerOf(rs)?.uid === d.metadata.uid)
+    .sort((a, b) => Number(a.metadata.annotations?.[REVISION] ?? 0) - Number(b.metadata.annotations?.[REVISION] ?? 0));
 }
 
-export async function runRollout(ctx: CliContext, action: string, arg: string, flags: { toRevision?: string; timeout?: string }): Promise<void> {
+export async function runRollout(
+  ctx: CliContext,
+  action: string,
+  arg: string,
+  flags: { toRevision?: string; timeout?: string },
+): Promise<void> {
   const name = target(arg);
   const ns = ctx.namespace();
   const client = ctx.client();
@@ -63,31 +86,62 @@ export async function runRollout(ctx: CliContext, action: string, arg: string, f
     }
     case 'history': {
       const rows = [['REVISION', 'CHANGE-CAUSE']];
-      for (const rs of await ownedReplicaSets(ctx, d)) rows.push([rs.metadata.annotations?.[REVISION] ?? '0', rs.metadata.annotations?.['kubernetes.io/change-cause'] ?? '<none>']);
+      for (const rs of await ownedReplicaSets(ctx, d))
+        rows.push([
+          rs.metadata.annotations?.[REVISION] ?? '0',
+          rs.metadata.annotations?.['kubernetes.io/change-cause'] ?? '<none>',
+        ]);
       ctx.out(`deployment.apps/${name} \n${formatColumns(rows)}`);
       return;
     }
     case 'undo': {
-      if (d.spec?.paused) throw new CliError(`you cannot rollback a paused deployment; resume it first with 'coxctl rollout resume deployment/${name}' and try again`);
+      if (d.spec?.paused)
+        throw new CliError(
+          `you cannot rollback a paused deployment; resume it first with 'coxctl rollout resume deployment/${name}' and try again`,
+        );
       const sets = await ownedReplicaSets(ctx, d);
       const current = d.metadata.annotations?.[REVISION];
-      const wanted = flags.toRevision !== undefined && flags.toRevision !== '0'
-        ? sets.find((rs) => rs.metadata.annotations?.[REVISION] === flags.toRevision)
-        : [...sets].reverse().find((rs) => rs.metadata.annotations?.[REVISION] !== current);
-      if (wanted === undefined) throw new CliError(flags.toRevision ? `unable to find specified revision ${flags.toRevision} in history` : 'no rollout history found for deployment "' + name + '"');
+      const wanted =
+        flags.toRevision !== undefined && flags.toRevision !== '0'
+          ? sets.find((rs) => rs.metadata.annotations?.[REVISION] === flags.toRevision)
+          : [...sets].reverse().find((rs) => rs.metadata.annotations?.[REVISION] !== current);
+      if (wanted === undefined)
+        throw new CliError(
+          flags.toRevision
+            ? `unable to find specified revision ${flags.toRevision} in history`
+            : 'no rollout history found for deployment "' + name + '"',
+        );
       const template = structuredClone(wanted.spec?.template ?? {});
       if (template.metadata?.labels) delete template.metadata.labels['pod-template-hash'];
-      await client.patch(DEPLOYMENTS, name, 'json', [{ op: 'replace', path: '/spec/template', value: template }], { namespace: ns });
+      await client.patch(DEPLOYMENTS, name, 'json', [{ op: 'replace', path: '/spec/template', value: template }], {
+        namespace: ns,
+      });
       ctx.out(`deployment.apps/${name} rolled back`);
       return;
     }
     case 'pause':
     case 'resume':
-      await client.patch(DEPLOYMENTS, name, 'strategic', { spec: { paused: action === 'pause' ? true : null } }, { namespace: ns });
+      await client.patch(
+        DEPLOYMENTS,
+        name,
+        'strategic',
+        { spec: { paused: action === 'pause' ? true : null } },
+        { namespace: ns },
+      );
       ctx.out(`deployment.apps/${name} ${action === 'pause' ? 'paused' : 'resumed'}`);
       return;
     case 'restart':
-      await client.patch(DEPLOYMENTS, name, 'strategic', { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } }, { namespace: ns });
+      await client.patch(
+        DEPLOYMENTS,
+        name,
+        'strategic',
+        {
+          spec: {
+            template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } },
+          },
+        },
+        { namespace: ns },
+      );
       ctx.out(`deployment.apps/${name} restarted`);
       return;
     default:

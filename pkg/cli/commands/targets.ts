@@ -23,7 +23,10 @@ export function parseTargets(args: string[]): Target[] {
     const out: Target[] = [];
     for (const arg of args) {
       const slash = arg.indexOf('/');
-      if (slash < 0) throw new CliError(`there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'coxctl get resource/<resource_name>' instead of 'coxctl get resource resource/<resource_name>')`);
+      if (slash < 0)
+        throw new CliError(
+          `there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'coxctl get resource/<resource_name>' instead of 'coxctl get resource resource/<resource_name>')`,
+        );
       const [r] = resolve(arg.slice(0, slash));
       if (r === undefined) continue;
       const existing = out.find((t) => t.resource === r);
@@ -33,6 +36,9 @@ export function parseTargets(args: string[]): Target[] {
     return out;
   }
   const [types, ...names] = args;
-  const resources = (types ?? '').split(',').filter((t) => t !== '').flatMap(resolve);
+  const resources = (types ?? '')
+    .split(',')
+    .filter((t) => t !== '')
+    .flatMap(resolve);
   return resources.map((resource) => ({ resource, names: names.length > 0 ? names : undefined }));
 }

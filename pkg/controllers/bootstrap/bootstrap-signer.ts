@@ -6,7 +6,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import { RESOURCES } from '../../api/registry.js';
 import type { ConfigMap, Secret } from '../../api/types/index.js';
-import { CLUSTER_INFO, isExpired, JWS_KEY_PREFIX, parseBootstrapTokenSecret, signDetached } from '../../bootstrap/index.js';
+import {
+  CLUSTER_INFO,
+  isExpired,
+  JWS_KEY_PREFIX,
+  parseBootstrapTokenSecret,
+  signDetached,
+} from '../../bootstrap/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isConflict, isNotFound } from '../../errors/index.js';
 import { ReconcileLoop, type ReconcileResult } from '../reconciler.js';
@@ -17,7 +23,13 @@ const KEY = `${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name}`;
 export class BootstrapSignerController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly configMaps: Informer<ConfigMap>, private readonly secrets: Informer<Secret>, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly configMaps: Informer<ConfigMap>,
+    private readonly secrets: Informer<Secret>,
+    log: (m: string) => void,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     this.loop = new ReconcileLoop('bootstrapsigner', () => this.reconcile(), log);
     const onConfigMap = (cm: Readonly<ConfigMap>): void => {
       if (`${cm.metadata.namespace}/${cm.metadata.name}` === KEY) this.loop.enqueue(KEY);

@@ -13,7 +13,12 @@ const SECRETS = RESOURCES.secrets;
 export class TokenCleanerController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly secrets: Informer<Secret>, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly secrets: Informer<Secret>,
+    log: (m: string) => void,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     this.loop = new ReconcileLoop('tokencleaner', (key) => this.reconcile(key), log);
     const enqueue = (s: { metadata: { namespace?: string; name?: string } }): void => {
       if (s.metadata.namespace === 'kube-system') this.loop.enqueue(`kube-system/${s.metadata.name ?? ''}`);
@@ -28,7 +33,10 @@ export class TokenCleanerController {
     const left = token.expiration.getTime() - this.now().getTime();
     if (left > 0) return { requeueAfterMs: left + 50 };
     try {
-      await this.client.delete(SECRETS, secret?.metadata.name ?? '', { namespace: 'kube-system', preconditions: { uid: secret?.metadata.uid ?? '' } });
+      await this.client.delete(SECRETS, secret?.metadata.name ?? '', {
+        namespace: 'kube-system',
+        preconditions: { uid: secret?.metadata.uid ?? '' },
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -17,8 +17,10 @@ const CSRS = RESOURCES.certificatesigningrequests;
 
 function approvalReason(csr: ReturnType<typeof viewCsr>): string | undefined {
   if (isNodeClientRequest(csr)) {
-    if (csr.groups.includes('system:bootstrappers')) return 'Auto approving kubelet client certificate after SubjectAccessReview.';
-    if (csr.username === csr.request?.commonName) return 'Auto approving self kubelet client certificate after SubjectAccessReview.';
+    if (csr.groups.includes('system:bootstrappers'))
+      return 'Auto approving kubelet client certificate after SubjectAccessReview.';
+    if (csr.username === csr.request?.commonName)
+      return 'Auto approving self kubelet client certificate after SubjectAccessReview.';
   }
   if (isNodeServingRequest(csr)) return 'Auto approving kubelet serving certificate requested by its node.';
   return undefined;
@@ -27,9 +29,17 @@ function approvalReason(csr: ReturnType<typeof viewCsr>): string | undefined {
 export class CsrApproverController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly csrs: Informer<CertificateSigningRequest>, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly csrs: Informer<CertificateSigningRequest>,
+    log: (m: string) => void,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     this.loop = new ReconcileLoop('csrapproving', (key) => this.reconcile(key), log);
-    csrs.addHandler({ onAdd: (c) => this.loop.enqueue(c.metadata.name ?? ''), onUpdate: (_o, c) => this.loop.enqueue(c.metadata.name ?? '') });
+    csrs.addHandler({
+      onAdd: (c) => this.loop.enqueue(c.metadata.name ?? ''),
+      onUpdate: (_o, c) => this.loop.enqueue(c.metadata.name ?? ''),
+    });
   }
 
   async reconcile(name: string): Promise<void> {
@@ -42,10 +52,17 @@ export class CsrApproverController {
     const next: CertificateSigningRequest = structuredClone(obj);
     const status = next.status ?? {};
     const at = rfc3339(this.now());
-    status.conditions = [...(status.conditions ?? []), { type: 'Approved', status: 'True', reason: 'AutoApproved', message, lastUpdateTime: at, lastTransitionTime: at }];
+    status.conditions = [
+      ...(status.conditions ?? []),
+      { type: 'Approved', status: 'True', reason: 'AutoApproved', message, lastUpdateTime: at, lastTransitionTime: at },
+    ];
     next.status = status;
     try {
-      await this.client.requestJson({ method: 'PUT', path: resourcePath(CSRS, undefined, name, 'approval'), body: next });
+      await this.client.requestJson({
+        method: 'PUT',
+        path: resourcePath(CSRS, undefined, name, 'approval'),
+        body: next,
+      });
     } catch (err) {
       if (!isConflict(err) && !isNotFound(err)) throw err;
     }

@@ -28,10 +28,19 @@ export class CsrSignerController {
   readonly loop: ReconcileLoop;
   private readonly ca: KeyPairPem;
 
-  constructor(private readonly client: RestClient, private readonly csrs: Informer<CertificateSigningRequest>, private readonly options: SigningOptions, log: (m: string) => void, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly csrs: Informer<CertificateSigningRequest>,
+    private readonly options: SigningOptions,
+    log: (m: string) => void,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     this.ca = { certPem: readFileSync(options.caCertFile, 'utf8'), keyPem: readFileSync(options.caKeyFile, 'utf8') };
     this.loop = new ReconcileLoop('csrsigning', (key) => this.reconcile(key), log);
-    csrs.addHandler({ onAdd: (c) => this.loop.enqueue(c.metadata.name ?? ''), onUpdate: (_o, c) => this.loop.enqueue(c.metadata.name ?? '') });
+    csrs.addHandler({
+      onAdd: (c) => this.loop.enqueue(c.metadata.name ?? ''),
+      onUpdate: (_o, c) => this.loop.enqueue(c.metadata.name ?? ''),
+    });
   }
 
   async reconcile(name: string): Promise<void> {
@@ -45,10 +54,26 @@ export class CsrSignerController {
     const serving = csr.signerName === KUBELET_SERVING_SIGNER;
     if (serving ? !isNodeServingRequest(csr) : !isNodeClientRequest(csr)) {
       const at = rfc3339(this.now());
-      status.conditions = [...(status.conditions ?? []), { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: `the request does not fit signer ${csr.signerName}`, lastUpdateTime: at, lastTransitionTime: at }];
+      status.conditions = [
+        ...(status.conditions ?? []),
+        {
+          type: 'Failed',
+          status: 'True',
+          reason: 'SignerValidationFailure',
+          message: `the request does not fit signer ${csr.signerName}`,
+          lastUpdateTime: at,
+          lastTransitionTime: at,
+        },
+      ];
     } else {
-      const requested = csr.expirationSeconds === undefined ? this.options.maxDurationSeconds : Math.max(MIN_EXPIRATION_SECONDS, csr.expirationSeconds);
-      const pem = await signCsr(this.ca, csr.requestPem, { usages: [serving ? 'server' : 'client'], validitySeconds: Math.min(requested, this.options.maxDurationSeconds) });
+      const requested =
+        csr.expirationSeconds === undefined
+          ? this.options.maxDurationSeconds
+          : Math.max(MIN_EXPIRATION_SECONDS, csr.expirationSeconds);
+      const pem = await signCsr(this.ca, csr.requestPem, {
+        usages: [serving ? 'server' : 'client'],
+        validitySeconds: Math.min(requested, this.options.maxDurationSeconds),
+      });
       status.certificate = Buffer.from(pem).toString('base64');
     }
     next.status = status;

@@ -55,8 +55,15 @@ export function isNodeClientRequest(csr: CsrView): boolean {
   const r = csr.request;
   if (csr.signerName !== KUBELET_CLIENT_SIGNER || r === undefined) return false;
   const allowedUsages = ['digital signature', 'key encipherment', 'client auth'];
-  return r.commonName.startsWith('system:node:') && r.commonName.length > 'system:node:'.length && sameSet(r.organizations, ['system:nodes']) &&
-    r.dnsNames.length === 0 && r.ipAddresses.length === 0 && csr.usages.every((u) => allowedUsages.includes(u)) && csr.usages.includes('client auth');
+  return (
+    r.commonName.startsWith('system:node:') &&
+    r.commonName.length > 'system:node:'.length &&
+    sameSet(r.organizations, ['system:nodes']) &&
+    r.dnsNames.length === 0 &&
+    r.ipAddresses.length === 0 &&
+    csr.usages.every((u) => allowedUsages.includes(u)) &&
+    csr.usages.includes('client auth')
+  );
 }
 
 /** A serving certificate request from the node it names. */
@@ -64,6 +71,12 @@ export function isNodeServingRequest(csr: CsrView): boolean {
   const r = csr.request;
   if (csr.signerName !== KUBELET_SERVING_SIGNER || r === undefined) return false;
   const allowedUsages = ['digital signature', 'key encipherment', 'server auth'];
-  return r.commonName === csr.username && r.commonName.startsWith('system:node:') && sameSet(r.organizations, ['system:nodes']) &&
-    csr.usages.every((u) => allowedUsages.includes(u)) && csr.usages.includes('server auth') && r.dnsNames.length + r.ipAddresses.length > 0;
+  return (
+    r.commonName === csr.username &&
+    r.commonName.startsWith('system:node:') &&
+    sameSet(r.organizations, ['system:nodes']) &&
+    csr.usages.every((u) => allowedUsages.includes(u)) &&
+    csr.usages.includes('server auth') &&
+    r.dnsNames.length + r.ipAddresses.length > 0
+  );
 }

@@ -27,9 +27,17 @@ function finishedAs(job: Readonly<Job>): 'Complete' | 'Failed' | undefined {
 export class CronJobController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly cronjobs: Informer<CronJob>, private readonly jobs: Informer<Job>, log: (m: string) => void) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly cronjobs: Informer<CronJob>,
+    private readonly jobs: Informer<Job>,
+    log: (m: string) => void,
+  ) {
     this.loop = new ReconcileLoop('cronjob', (key) => this.reconcile(key), log);
-    cronjobs.addHandler({ onAdd: (c) => this.loop.enqueue(objectKey(c)), onUpdate: (_o, c) => this.loop.enqueue(objectKey(c)) });
+    cronjobs.addHandler({
+      onAdd: (c) => this.loop.enqueue(objectKey(c)),
+      onUpdate: (_o, c) => this.loop.enqueue(objectKey(c)),
+    });
     const onJob = (j: Readonly<Job>): void => {
       const ref = controllerOf(j);
       if (ref?.kind === 'CronJob') this.loop.enqueue(`${j.metadata.namespace ?? ''}/${ref.name}`);
@@ -44,7 +52,9 @@ export class CronJobController {
     const old: CronJobStatus = cj.status ?? {};
     const schedule = parseCronSchedule(spec.schedule ?? '').schedule;
     if (schedule === undefined) return;
-    const owned = this.jobs.byIndex('namespace', cj.metadata.namespace ?? '').filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
+    const owned = this.jobs
+      .byIndex('namespace', cj.metadata.namespace ?? '')
+      .filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
     let active = owned.filter((j) => finishedAs(j) === undefined);
     const now = Date.now();
     const since = Date.parse(old.lastScheduleTime ?? cj.metadata.creationTimestamp ?? '') || now;
@@ -56,14 +66,21 @@ export class CronJobController {
       t = nextRun(schedule, t);
     }
     const status: CronJobStatus = { ...old };
-    if (due !== undefined && !spec.suspend && !(spec.startingDeadlineSeconds !== undefined && now - due > spec.startingDeadlineSeconds * 1000)) {
+    if (
+      due !== undefined &&
+      !spec.suspend &&
+      !(spec.startingDeadlineSeconds !== undefined && now - due > spec.startingDeadlineSeconds * 1000)
+    ) {
       const policy = spec.concurrencyPolicy ?? 'Allow';
       let skip = false;
       if (active.length > 0 && policy === 'Forbid') skip = true;
       if (active.length > 0 && policy === 'Replace') {
         for (const j of active) {
           try {
-            await this.client.delete(JOBS, j.metadata.name ?? '', { namespace: j.metadata.namespace, propagationPolicy: 'Background' });
+            await this.client.delete(JOBS, j.metadata.name ?? '', {
+              namespace: j.metadata.namespace,
+              propagationPolicy: 'Background',
+            });
           } catch (err) {
             if (!isNotFound(err)) throw err;
           }
@@ -81,7 +98,10 @@ export class CronJobController {
               name,
               namespace: cj.metadata.namespace,
               labels: { ...(template.metadata?.labels ?? {}) },
-              annotations: { ...(template.metadata?.annotations ?? {}), 'batch.kubernetes.io/cronjob-scheduled-timestamp': rfc3339(due) },
+              annotations: {
+                ...(template.metadata?.annotations ?? {}),
+                'batch.kubernetes.io/cronjob-scheduled-timestamp': rfc3339(due),
+              },
               ownerReferences: [ownerRef(cj)],
             },
             // A CronJob without a job spec fails validation before it gets here.
@@ -95,20 +115,35 @@ export class CronJobController {
       status.lastScheduleTime = rfc3339(due);
     }
     // History limits.
-    const finished = owned.filter((j) => finishedAs(j) !== undefined).sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
+    const finished = owned
+      .filter((j) => finishedAs(j) !== undefined)
+      .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
     const succeeded = finished.filter((j) => finishedAs(j) === 'Complete');
     const failed = finished.filter((j) => finishedAs(j) === 'Failed');
     const lastSuccess = succeeded[succeeded.length - 1];
-    if (lastSuccess !== undefined) status.lastSuccessfulTime = lastSuccess.status?.completionTime ?? status.lastSuccessfulTime ?? '';
-    const excess = [...succeeded.slice(0, Math.max(0, succeeded.length - (spec.successfulJobsHistoryLimit ?? 3))), ...failed.slice(0, Math.max(0, failed.length - (spec.failedJobsHistoryLimit ?? 1)))];
+    if (lastSuccess !== undefined)
+      status.lastSuccessfulTime = lastSuccess.status?.completionTime ?? status.lastSuccessfulTime ?? '';
+    const excess = [
+      ...succeeded.slice(0, Math.max(0, succeeded.length - (spec.successfulJobsHistoryLimit ?? 3))),
+      ...failed.slice(0, Math.max(0, failed.length - (spec.failedJobsHistoryLimit ?? 1))),
+    ];
     for (const j of excess) {
       try {
-        await this.client.delete(JOBS, j.metadata.name ?? '', { namespace: j.metadata.namespace, propagationPolicy: 'Background' });
+        await this.client.delete(JOBS, j.metadata.name ?? '', {
+          namespace: j.metadata.namespace,
+          propagationPolicy: 'Background',
+        });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
     }
-    status.active = active.map((j) => ({ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata.name, namespace: j.metadata.namespace, uid: j.metadata.uid }));
+    status.active = active.map((j) => ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name: j.metadata.name,
+      namespace: j.metadata.namespace,
+      uid: j.metadata.uid,
+    }));
     if (status.active.length === 0) delete status.active;
     if (!isDeepStrictEqual(status, old)) {
       try {

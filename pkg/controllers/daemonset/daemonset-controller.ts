@@ -12,7 +12,16 @@ import { isNotFound } from '../../errors/index.js';
 import { matchesTerm, taintsOf, tolerates } from '../../api/node-matching.js';
 import { resolveIntOrPercent, templateHash } from '../rollout.js';
 import { Expectations } from '../expectations.js';
-import { createPod, deletePod, isActive, isAvailable, isReady, ownedPods, podFromTemplate, type PodView } from '../pods.js';
+import {
+  createPod,
+  deletePod,
+  isActive,
+  isAvailable,
+  isReady,
+  ownedPods,
+  podFromTemplate,
+  type PodView,
+} from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
 import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
 import { countersChanged } from '../status.js';
@@ -33,13 +42,28 @@ export class DaemonSetController {
   readonly loop: ReconcileLoop;
   private readonly expectations = new Expectations();
 
-  constructor(private readonly client: RestClient, private readonly daemonsets: Informer<DaemonSet>, private readonly nodes: Informer<Node>, private readonly pods: Informer<Pod>, log: (m: string) => void) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly daemonsets: Informer<DaemonSet>,
+    private readonly nodes: Informer<Node>,
+    private readonly pods: Informer<Pod>,
+    log: (m: string) => void,
+  ) {
     this.loop = new ReconcileLoop('daemonset', (key) => this.reconcile(key), log);
-    daemonsets.addHandler({ onAdd: (d) => this.loop.enqueue(objectKey(d)), onUpdate: (_o, d) => this.loop.enqueue(objectKey(d)) });
+    daemonsets.addHandler({
+      onAdd: (d) => this.loop.enqueue(objectKey(d)),
+      onUpdate: (_o, d) => this.loop.enqueue(objectKey(d)),
+    });
     const all = (): void => {
       for (const d of daemonsets.list()) this.loop.enqueue(objectKey(d));
     };
-    nodes.addHandler({ onAdd: all, onUpdate: (o, n) => { if (!isDeepStrictEqual(o.metadata.labels, n.metadata.labels) || !isDeepStrictEqual(o.spec, n.spec)) all(); }, onDelete: all });
+    nodes.addHandler({
+      onAdd: all,
+      onUpdate: (o, n) => {
+        if (!isDeepStrictEqual(o.metadata.labels, n.metadata.labels) || !isDeepStrictEqual(o.spec, n.spec)) all();
+      },
+      onDelete: all,
+    });
     const onPod = (p: PodView, added: boolean): void => {
       const ref = controllerOf(p);
       if (ref?.kind !== 'DaemonSet') return;
@@ -47,7 +71,11 @@ export class DaemonSetController {
       if (added) this.expectations.observeAdd(key);
       this.loop.enqueue(key);
     };
-    pods.addHandler({ onAdd: (p) => onPod(p, true), onUpdate: (_o, p) => onPod(p, false), onDelete: (p) => onPod(p, false) });
+    pods.addHandler({
+      onAdd: (p) => onPod(p, true),
+      onUpdate: (_o, p) => onPod(p, false),
+      onDelete: (p) => onPod(p, false),
+    });
   }
 
   private eligible(ds: Readonly<DaemonSet>, node: Readonly<Node>): boolean {
@@ -60,7 +88,12 @@ export class DaemonSetController {
       const info = { name: node.metadata.name ?? '', labels };
       if (!required.nodeSelectorTerms.some((t) => matchesTerm(t, info))) return false;
     }
-    const probe: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: { containers: [], tolerations: [...(podSpec?.tolerations ?? []), ...DAEMON_TOLERATIONS] } };
+    const probe: Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {},
+      spec: { containers: [], tolerations: [...(podSpec?.tolerations ?? []), ...DAEMON_TOLERATIONS] },
+    };
     return taintsOf(node).every((t) => (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute') || tolerates(probe, t));
   }
 
@@ -86,8 +119,13 @@ export class DaemonSetController {
       for (const list of byNode.values()) toDelete.push(...list.slice(1));
       // Rolling update: replace outdated pods, at most maxUnavailable nodes short at once.
       if ((spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
-        const maxUnavailable = Math.max(1, resolveIntOrPercent(spec?.updateStrategy?.rollingUpdate?.maxUnavailable, nodes.length, false, '1'));
-        const unavailable = nodes.filter((n) => !(byNode.get(n.metadata.name ?? '') ?? []).some((p) => isAvailable(p, minReady, now))).length;
+        const maxUnavailable = Math.max(
+          1,
+          resolveIntOrPercent(spec?.updateStrategy?.rollingUpdate?.maxUnavailable, nodes.length, false, '1'),
+        );
+        const unavailable = nodes.filter(
+          (n) => !(byNode.get(n.metadata.name ?? '') ?? []).some((p) => isAvailable(p, minReady, now)),
+        ).length;
         let budget = maxUnavailable - unavailable;
         for (const n of nodes) {
           if (budget <= 0) break;
@@ -102,7 +140,10 @@ export class DaemonSetController {
       const creates = toCreate.slice(0, BURST_REPLICAS);
       this.expectations.expect(key, creates.length);
       const result = await slowStartBatch(creates.length, (i) => {
-        const pod = podFromTemplate(spec?.template ?? {}, ds, { labels: { [HASH]: hash }, spec: { nodeName: creates[i]?.metadata.name } });
+        const pod = podFromTemplate(spec?.template ?? {}, ds, {
+          labels: { [HASH]: hash },
+          spec: { nodeName: creates[i]?.metadata.name },
+        });
         const podSpec = pod.spec ?? { containers: [] };
         pod.spec = { ...podSpec, tolerations: [...(podSpec.tolerations ?? []), ...DAEMON_TOLERATIONS] };
         return createPod(this.client, pod);
@@ -127,7 +168,11 @@ export class DaemonSetController {
     };
     if (countersChanged(ds.status, status)) {
       try {
-        await this.client.updateStatus(DAEMONSETS, { ...ds, status: { ...ds.status, ...status } }, { namespace: ds.metadata.namespace });
+        await this.client.updateStatus(
+          DAEMONSETS,
+          { ...ds, status: { ...ds.status, ...status } },
+          { namespace: ds.metadata.namespace },
+        );
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -8,7 +8,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import { controllerOf, objectKey, rfc3339 } from '../../api/meta.js';
 import { RESOURCES } from '../../api/registry.js';
-import type { ConditionStatus, Deployment, DeploymentSpec, DeploymentStatus, Pod, PodTemplateSpec, ReplicaSet, WorkloadCondition } from '../../api/types/index.js';
+import type {
+  ConditionStatus,
+  Deployment,
+  DeploymentSpec,
+  DeploymentStatus,
+  Pod,
+  PodTemplateSpec,
+  ReplicaSet,
+  WorkloadCondition,
+} from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isNotFound } from '../../errors/index.js';
 import { isActive, isAvailable, ownerRef } from '../pods.js';
@@ -41,20 +50,32 @@ function replicasOf(rs: RsView): number {
 
 function statusOf(rs: RsView): { replicas: number; readyReplicas: number; availableReplicas: number } {
   const s = rs.status;
-  return { replicas: s?.replicas ?? 0, readyReplicas: s?.readyReplicas ?? 0, availableReplicas: s?.availableReplicas ?? 0 };
+  return {
+    replicas: s?.replicas ?? 0,
+    readyReplicas: s?.readyReplicas ?? 0,
+    availableReplicas: s?.availableReplicas ?? 0,
+  };
 }
 
 function revisionOf(rs: RsView): number {
   return Number(rs.metadata.annotations?.[REVISION] ?? '0') || 0;
 }
 
-
 export class DeploymentController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly deployments: Informer<Deployment>, private readonly replicasets: Informer<ReplicaSet>, private readonly pods: Informer<Pod>, log: (m: string) => void) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly deployments: Informer<Deployment>,
+    private readonly replicasets: Informer<ReplicaSet>,
+    private readonly pods: Informer<Pod>,
+    log: (m: string) => void,
+  ) {
     this.loop = new ReconcileLoop('deployment', (key) => this.reconcile(key), log);
-    deployments.addHandler({ onAdd: (d) => this.loop.enqueue(objectKey(d)), onUpdate: (_o, d) => this.loop.enqueue(objectKey(d)) });
+    deployments.addHandler({
+      onAdd: (d) => this.loop.enqueue(objectKey(d)),
+      onUpdate: (_o, d) => this.loop.enqueue(objectKey(d)),
+    });
     const onRs = (rs: RsView): void => {
       const ref = controllerOf(rs);
       if (ref?.kind === 'Deployment') this.loop.enqueue(`${rs.metadata.namespace ?? ''}/${ref.name}`);
@@ -63,15 +84,23 @@ export class DeploymentController {
   }
 
   private owned(d: DeploymentView): RsView[] {
-    return this.replicasets.byIndex('namespace', d.metadata.namespace ?? '').filter((rs) => controllerOf(rs)?.uid === d.metadata.uid);
+    return this.replicasets
+      .byIndex('namespace', d.metadata.namespace ?? '')
+      .filter((rs) => controllerOf(rs)?.uid === d.metadata.uid);
   }
 
   private async scale(rs: RsView, replicas: number, annotations?: Record<string, string>): Promise<void> {
     if (replicasOf(rs) === replicas && annotations === undefined) return;
-    await this.client.patch(REPLICASETS, rs.metadata.name ?? '', 'merge', {
-      spec: { replicas },
-      ...(annotations ? { metadata: { annotations } } : {}),
-    }, { namespace: rs.metadata.namespace });
+    await this.client.patch(
+      REPLICASETS,
+      rs.metadata.name ?? '',
+      'merge',
+      {
+        spec: { replicas },
+        ...(annotations ? { metadata: { annotations } } : {}),
+      },
+      { namespace: rs.metadata.namespace },
+    );
   }
 
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
@@ -81,7 +110,9 @@ export class DeploymentController {
     const replicas = spec.replicas ?? 1;
     const all = this.owned(d);
     const hash = templateHash(withoutHash(spec.template));
-    let newRs = all.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash) ?? all.find((rs) => isDeepStrictEqual(withoutHash(rs.spec?.template), withoutHash(spec.template)));
+    let newRs =
+      all.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash) ??
+      all.find((rs) => isDeepStrictEqual(withoutHash(rs.spec?.template), withoutHash(spec.template)));
     const olds = all.filter((rs) => rs !== newRs);
     const maxRevision = Math.max(0, ...olds.map(revisionOf));
 
@@ -93,11 +124,19 @@ export class DeploymentController {
 
     if (newRs === undefined) {
       const template: PodTemplateSpec = structuredClone(spec.template ?? {});
-      template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [HASH_LABEL]: hash } };
+      template.metadata = {
+        ...(template.metadata ?? {}),
+        labels: { ...(template.metadata?.labels ?? {}), [HASH_LABEL]: hash },
+      };
       const strategy = spec.strategy?.type ?? 'RollingUpdate';
       const surge = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');
       const current = olds.reduce((n, rs) => n + replicasOf(rs), 0);
-      const initial = strategy === 'Recreate' ? 0 : olds.length === 0 ? replicas : Math.max(0, Math.min(replicas, replicas + surge - current));
+      const initial =
+        strategy === 'Recreate'
+          ? 0
+          : olds.length === 0
+            ? replicas
+            : Math.max(0, Math.min(replicas, replicas + surge - current));
       const rs: ReplicaSet = {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
@@ -105,7 +144,10 @@ export class DeploymentController {
           name: `${d.metadata.name ?? ''}-${hash}`,
           namespace: d.metadata.namespace,
           labels: { ...(template.metadata.labels ?? {}) },
-          annotations: { [REVISION]: String(maxRevision + 1), 'deployment.kubernetes.io/desired-replicas': String(replicas) },
+          annotations: {
+            [REVISION]: String(maxRevision + 1),
+            'deployment.kubernetes.io/desired-replicas': String(replicas),
+          },
           ownerReferences: [ownerRef(d)],
         },
         spec: {
@@ -126,16 +168,26 @@ export class DeploymentController {
       await this.scale(newRs, replicasOf(newRs), { [REVISION]: String(maxRevision + 1) });
     }
 
-    const result = (spec.strategy?.type ?? 'RollingUpdate') === 'Recreate' ? await this.recreate(d, newRs, olds, replicas) : await this.rollingUpdate(d, newRs, olds, replicas);
+    const result =
+      (spec.strategy?.type ?? 'RollingUpdate') === 'Recreate'
+        ? await this.recreate(d, newRs, olds, replicas)
+        : await this.rollingUpdate(d, newRs, olds, replicas);
     await this.cleanup(d, olds);
     await this.syncStatus(d, this.owned(d), newRs);
     return result;
   }
 
-  private async recreate(_d: DeploymentView, newRs: RsView, olds: RsView[], replicas: number): Promise<{ requeueAfterMs?: number } | undefined> {
+  private async recreate(
+    _d: DeploymentView,
+    newRs: RsView,
+    olds: RsView[],
+    replicas: number,
+  ): Promise<{ requeueAfterMs?: number } | undefined> {
     for (const rs of olds) await this.scale(rs, 0);
     const oldPodsLeft = olds.some((rs) => statusOf(rs).replicas > 0);
-    const oldPods = this.pods.byIndex('namespace', newRs.metadata.namespace ?? '').filter((p) => olds.some((rs) => controllerOf(p)?.uid === rs.metadata.uid) && isActive(p));
+    const oldPods = this.pods
+      .byIndex('namespace', newRs.metadata.namespace ?? '')
+      .filter((p) => olds.some((rs) => controllerOf(p)?.uid === rs.metadata.uid) && isActive(p));
     if (oldPodsLeft || oldPods.length > 0) return { requeueAfterMs: 500 };
     await this.scale(newRs, replicas);
   }
@@ -143,10 +195,18 @@ export class DeploymentController {
   /** Available pods of a ReplicaSet, counted from the pods themselves (fresher than its status). */
   private availableOf(rs: RsView, minReadySeconds: number): number {
     const now = Date.now();
-    return this.pods.byIndex('namespace', rs.metadata.namespace ?? '').filter((p) => controllerOf(p)?.uid === rs.metadata.uid && isActive(p) && isAvailable(p, minReadySeconds, now)).length;
+    return this.pods
+      .byIndex('namespace', rs.metadata.namespace ?? '')
+      .filter((p) => controllerOf(p)?.uid === rs.metadata.uid && isActive(p) && isAvailable(p, minReadySeconds, now))
+      .length;
   }
 
-  private async rollingUpdate(d: DeploymentView, newRs: RsView, olds: RsView[], replicas: number): Promise<{ requeueAfterMs?: number } | undefined> {
+  private async rollingUpdate(
+    d: DeploymentView,
+    newRs: RsView,
+    olds: RsView[],
+    replicas: number,
+  ): Promise<{ requeueAfterMs?: number } | undefined> {
     const spec = specOf(d);
     const minReady = spec.minReadySeconds ?? 0;
     let surge = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');
@@ -177,7 +237,9 @@ export class DeploymentController {
         maxScaledDown -= n;
       }
     }
-    let available = this.availableOf(newRs, minReady) + sorted.reduce((n, rs) => n + Math.min(this.availableOf(rs, minReady), target.get(rs.metadata.uid ?? '') ?? 0), 0);
+    let available =
+      this.availableOf(newRs, minReady) +
+      sorted.reduce((n, rs) => n + Math.min(this.availableOf(rs, minReady), target.get(rs.metadata.uid ?? '') ?? 0), 0);
     for (const rs of sorted) {
       if (available <= minAvailable) break;
       const cur = target.get(rs.metadata.uid ?? '') ?? 0;
@@ -197,10 +259,15 @@ export class DeploymentController {
   /** Keeps at most revisionHistoryLimit old ReplicaSets (those scaled to zero). */
   private async cleanup(d: DeploymentView, olds: RsView[]): Promise<void> {
     const limit = specOf(d).revisionHistoryLimit ?? 10;
-    const idle = olds.filter((rs) => replicasOf(rs) === 0 && statusOf(rs).replicas === 0).sort((a, b) => revisionOf(a) - revisionOf(b));
+    const idle = olds
+      .filter((rs) => replicasOf(rs) === 0 && statusOf(rs).replicas === 0)
+      .sort((a, b) => revisionOf(a) - revisionOf(b));
     for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
       try {
-        await this.client.delete(REPLICASETS, rs.metadata.name ?? '', { namespace: rs.metadata.namespace, propagationPolicy: 'Background' });
+        await this.client.delete(REPLICASETS, rs.metadata.name ?? '', {
+          namespace: rs.metadata.namespace,
+          propagationPolicy: 'Background',
+        });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
@@ -215,7 +282,10 @@ export class DeploymentController {
     const updated = newRs ? statusOf(this.replicasets.get(objectKey(newRs)) ?? newRs).replicas : 0;
     const ready = sum((rs) => statusOf(rs).readyReplicas);
     const available = sum((rs) => statusOf(rs).availableReplicas);
-    const unavailableAllowed = (spec.strategy?.type ?? 'RollingUpdate') === 'Recreate' ? 0 : resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, false, '25%');
+    const unavailableAllowed =
+      (spec.strategy?.type ?? 'RollingUpdate') === 'Recreate'
+        ? 0
+        : resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, false, '25%');
     const old: DeploymentStatus = d.status ?? {};
     const oldConditions = old.conditions ?? [];
     const now = rfc3339(new Date());
@@ -224,26 +294,51 @@ export class DeploymentController {
       const same = prev !== undefined && prev.status === status;
       const sameReason = same && prev.reason === reason;
       return {
-        type, status, reason, message,
+        type,
+        status,
+        reason,
+        message,
         lastUpdateTime: sameReason ? prev.lastUpdateTime : now,
         lastTransitionTime: same ? prev.lastTransitionTime : now,
       };
     };
     const complete = updated === replicas && total === replicas && available >= replicas && newRs !== undefined;
-    const availableCond = available >= replicas - unavailableAllowed
-      ? condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
-      : condition('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.');
+    const availableCond =
+      available >= replicas - unavailableAllowed
+        ? condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
+        : condition(
+            'Available',
+            'False',
+            'MinimumReplicasUnavailable',
+            'Deployment does not have minimum availability.',
+          );
     let progressing: WorkloadCondition;
     const rsName = newRs?.metadata.name ?? '';
     if (spec.paused) progressing = condition('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused');
-    else if (complete) progressing = condition('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`);
+    else if (complete)
+      progressing = condition(
+        'Progressing',
+        'True',
+        'NewReplicaSetAvailable',
+        `ReplicaSet "${rsName}" has successfully progressed.`,
+      );
     else {
       const prev = oldConditions.find((c) => c.type === 'Progressing');
       const since = Date.parse(prev?.lastUpdateTime ?? now) || Date.now();
       const deadline = (spec.progressDeadlineSeconds ?? 600) * 1000;
       const changed = old.updatedReplicas !== updated || old.availableReplicas !== available || old.replicas !== total;
-      if (!changed && Date.now() - since > deadline) progressing = condition('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`);
-      else progressing = { ...condition('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`), ...(changed ? { lastUpdateTime: now } : {}) };
+      if (!changed && Date.now() - since > deadline)
+        progressing = condition(
+          'Progressing',
+          'False',
+          'ProgressDeadlineExceeded',
+          `ReplicaSet "${rsName}" has timed out progressing.`,
+        );
+      else
+        progressing = {
+          ...condition('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`),
+          ...(changed ? { lastUpdateTime: now } : {}),
+        };
     }
     const status: DeploymentStatus = {
       observedGeneration: d.metadata.generation ?? 1,
@@ -255,12 +350,26 @@ export class DeploymentController {
       conditions: [availableCond, progressing],
     };
     if (isDeepStrictEqual(status, old)) return;
-    const annotations = newRs ? { [REVISION]: String(revisionOf(this.replicasets.get(objectKey(newRs)) ?? newRs)) } : undefined;
+    const annotations = newRs
+      ? { [REVISION]: String(revisionOf(this.replicasets.get(objectKey(newRs)) ?? newRs)) }
+      : undefined;
     try {
       if (annotations && d.metadata.annotations?.[REVISION] !== annotations[REVISION]) {
-        await this.client.patch(DEPLOYMENTS, d.metadata.name ?? '', 'merge', { metadata: { annotations } }, { namespace: d.metadata.namespace });
+        await this.client.patch(
+          DEPLOYMENTS,
+          d.metadata.name ?? '',
+          'merge',
+          { metadata: { annotations } },
+          { namespace: d.metadata.namespace },
+        );
       }
-      await this.client.patch(DEPLOYMENTS, d.metadata.name ?? '', 'merge', { status }, { namespace: d.metadata.namespace, subresource: 'status' });
+      await this.client.patch(
+        DEPLOYMENTS,
+        d.metadata.name ?? '',
+        'merge',
+        { status },
+        { namespace: d.metadata.namespace, subresource: 'status' },
+      );
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

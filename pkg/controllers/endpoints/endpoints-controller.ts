@@ -6,7 +6,15 @@ import { isDeepStrictEqual } from 'node:util';
 import { objectKey } from '../../api/meta.js';
 import { RESOURCES } from '../../api/registry.js';
 import { selectorMatches } from '../../api/selectors.js';
-import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service, ServicePort } from '../../api/types/index.js';
+import type {
+  EndpointAddress,
+  EndpointPort,
+  EndpointSubset,
+  Endpoints,
+  Pod,
+  Service,
+  ServicePort,
+} from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { isReady, type PodView } from '../pods.js';
@@ -26,16 +34,34 @@ function targetPort(pod: PodView, port: ServicePort): number | undefined {
 export class EndpointsController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly services: Informer<Service>, private readonly pods: Informer<Pod>, private readonly endpoints: Informer<Endpoints>, log: (m: string) => void) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly services: Informer<Service>,
+    private readonly pods: Informer<Pod>,
+    private readonly endpoints: Informer<Endpoints>,
+    log: (m: string) => void,
+  ) {
     this.loop = new ReconcileLoop('endpoints', (key) => this.reconcile(key), log);
-    services.addHandler({ onAdd: (s) => this.loop.enqueue(objectKey(s)), onUpdate: (_o, s) => this.loop.enqueue(objectKey(s)), onDelete: (s) => this.loop.enqueue(objectKey(s)) });
+    services.addHandler({
+      onAdd: (s) => this.loop.enqueue(objectKey(s)),
+      onUpdate: (_o, s) => this.loop.enqueue(objectKey(s)),
+      onDelete: (s) => this.loop.enqueue(objectKey(s)),
+    });
     const onPod = (p: PodView): void => {
       for (const s of services.byIndex('namespace', p.metadata.namespace ?? '')) {
         const sel = s.spec?.selector;
-        if (sel !== undefined && selectorMatches({ matchLabels: sel }, p.metadata.labels)) this.loop.enqueue(objectKey(s));
+        if (sel !== undefined && selectorMatches({ matchLabels: sel }, p.metadata.labels))
+          this.loop.enqueue(objectKey(s));
       }
     };
-    pods.addHandler({ onAdd: onPod, onUpdate: (o, p) => { onPod(o); onPod(p); }, onDelete: onPod });
+    pods.addHandler({
+      onAdd: onPod,
+      onUpdate: (o, p) => {
+        onPod(o);
+        onPod(p);
+      },
+      onDelete: onPod,
+    });
   }
 
   async reconcile(key: string): Promise<void> {
@@ -55,10 +81,20 @@ export class EndpointsController {
     const selector = spec.selector;
     if (selector === undefined || Object.keys(selector).length === 0) return; // manually managed endpoints
     const ports = spec.ports ?? [];
-    const pods = this.pods.byIndex('namespace', namespace).filter((p) => selectorMatches({ matchLabels: selector }, p.metadata.labels) && p.metadata.deletionTimestamp === undefined && typeof p.status?.podIP === 'string');
+    const pods = this.pods
+      .byIndex('namespace', namespace)
+      .filter(
+        (p) =>
+          selectorMatches({ matchLabels: selector }, p.metadata.labels) &&
+          p.metadata.deletionTimestamp === undefined &&
+          typeof p.status?.podIP === 'string',
+      );
     const publishNotReady = spec.publishNotReadyAddresses === true;
     // One subset per distinct resolved port set (pods with different named ports differ).
-    const subsets = new Map<string, { addresses: EndpointAddress[]; notReadyAddresses: EndpointAddress[]; ports: EndpointPort[] }>();
+    const subsets = new Map<
+      string,
+      { addresses: EndpointAddress[]; notReadyAddresses: EndpointAddress[]; ports: EndpointPort[] }
+    >();
     for (const p of pods) {
       const resolved: EndpointPort[] = [];
       for (const sp of ports) {
@@ -73,7 +109,11 @@ export class EndpointsController {
         subset = { addresses: [], notReadyAddresses: [], ports: resolved };
         subsets.set(sig, subset);
       }
-      const address: EndpointAddress = { ip: p.status?.podIP ?? '', nodeName: p.spec?.nodeName, targetRef: { kind: 'Pod', namespace, name: p.metadata.name, uid: p.metadata.uid } };
+      const address: EndpointAddress = {
+        ip: p.status?.podIP ?? '',
+        nodeName: p.spec?.nodeName,
+        targetRef: { kind: 'Pod', namespace, name: p.metadata.name, uid: p.metadata.uid },
+      };
       if (isReady(p) || publishNotReady) subset.addresses.push(address);
       else subset.notReadyAddresses.push(address);
     }
@@ -85,7 +125,12 @@ export class EndpointsController {
       return out;
     });
     const existing = this.endpoints.get(key);
-    const desired: Endpoints = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace, labels: { ...(svc.metadata.labels ?? {}) } }, subsets: list };
+    const desired: Endpoints = {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name, namespace, labels: { ...(svc.metadata.labels ?? {}) } },
+      subsets: list,
+    };
     if (existing === undefined) {
       await this.client.create(ENDPOINTS, desired, { namespace });
       return;

@@ -25,7 +25,8 @@ export class GarbageCollector {
   async sweep(): Promise<void> {
     const items = this.all();
     const byUid = new Map(items.map((i) => [i.obj.metadata.uid ?? '', i]));
-    const dependents = (uid: string): typeof items => items.filter((i) => (i.obj.metadata.ownerReferences ?? []).some((o) => o.uid === uid));
+    const dependents = (uid: string): typeof items =>
+      items.filter((i) => (i.obj.metadata.ownerReferences ?? []).some((o) => o.uid === uid));
 
     for (const { obj, r } of items) {
       const finalizers = obj.metadata.finalizers ?? [];
@@ -34,14 +35,27 @@ export class GarbageCollector {
       if (finalizers.includes(ORPHAN)) {
         for (const dep of dependents(uid)) {
           const refs = (dep.obj.metadata.ownerReferences ?? []).filter((o) => o.uid !== uid);
-          await this.tolerate(this.client.patch(dep.r, dep.obj.metadata.name ?? '', 'merge', { metadata: { ownerReferences: refs.length > 0 ? refs : null } }, { namespace: dep.obj.metadata.namespace }));
+          await this.tolerate(
+            this.client.patch(
+              dep.r,
+              dep.obj.metadata.name ?? '',
+              'merge',
+              { metadata: { ownerReferences: refs.length > 0 ? refs : null } },
+              { namespace: dep.obj.metadata.namespace },
+            ),
+          );
         }
         await this.removeFinalizer(r, obj, ORPHAN);
       } else if (finalizers.includes(FOREGROUND)) {
         const deps = dependents(uid);
         for (const dep of deps) {
           if (dep.obj.metadata.deletionTimestamp === undefined) {
-            await this.tolerate(this.client.delete(dep.r, dep.obj.metadata.name ?? '', { namespace: dep.obj.metadata.namespace, propagationPolicy: 'Foreground' }));
+            await this.tolerate(
+              this.client.delete(dep.r, dep.obj.metadata.name ?? '', {
+                namespace: dep.obj.metadata.namespace,
+                propagationPolicy: 'Foreground',
+              }),
+            );
           }
         }
         if (deps.length === 0) await this.removeFinalizer(r, obj, FOREGROUND);
@@ -64,14 +78,28 @@ export class GarbageCollector {
         }
       }
       if (!alive) {
-        this.log(`garbage collector: deleting ${r.kind} ${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''} (owner gone)`);
-        await this.tolerate(this.client.delete(r, obj.metadata.name ?? '', { namespace: obj.metadata.namespace, propagationPolicy: 'Background', preconditions: { uid: obj.metadata.uid ?? '' } }));
+        this.log(
+          `garbage collector: deleting ${r.kind} ${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''} (owner gone)`,
+        );
+        await this.tolerate(
+          this.client.delete(r, obj.metadata.name ?? '', {
+            namespace: obj.metadata.namespace,
+            propagationPolicy: 'Background',
+            preconditions: { uid: obj.metadata.uid ?? '' },
+          }),
+        );
       }
     }
   }
 
   /** Whether an owner no informer holds is really gone (asks the API). */
-  private async ownerGone(kind: string, apiVersion: string, name: string, namespace: string | undefined, uid: string): Promise<boolean> {
+  private async ownerGone(
+    kind: string,
+    apiVersion: string,
+    name: string,
+    namespace: string | undefined,
+    uid: string,
+  ): Promise<boolean> {
     const inf = this.informers.find((i) => i.resource.kind === kind);
     if (inf !== undefined) return true; // covered by an informer and not in it
     const r = findByKind(apiVersion, kind);
@@ -87,7 +115,15 @@ export class GarbageCollector {
 
   private async removeFinalizer(r: ResourceInfo, obj: KubeObject, finalizer: string): Promise<void> {
     const rest = (obj.metadata.finalizers ?? []).filter((f) => f !== finalizer);
-    await this.tolerate(this.client.patch(r, obj.metadata.name ?? '', 'merge', { metadata: { finalizers: rest.length > 0 ? rest : null } }, { namespace: obj.metadata.namespace }));
+    await this.tolerate(
+      this.client.patch(
+        r,
+        obj.metadata.name ?? '',
+        'merge',
+        { metadata: { finalizers: rest.length > 0 ? rest : null } },
+        { namespace: obj.metadata.namespace },
+      ),
+    );
   }
 
   private async tolerate(p: Promise<unknown>): Promise<void> {

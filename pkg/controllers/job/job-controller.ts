@@ -16,8 +16,6 @@ import { BURST_REPLICAS, burst, settleAll, slowStartBatch } from '../slow-start.
 
 export const JOBS = RESOURCES.jobs;
 
-
-
 function phase(p: PodView): string {
   return p.status?.phase ?? '';
 }
@@ -30,9 +28,17 @@ export class JobController {
   readonly loop: ReconcileLoop;
   private readonly expectations = new Expectations();
 
-  constructor(private readonly client: RestClient, private readonly jobs: Informer<Job>, private readonly pods: Informer<Pod>, log: (m: string) => void) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly jobs: Informer<Job>,
+    private readonly pods: Informer<Pod>,
+    log: (m: string) => void,
+  ) {
     this.loop = new ReconcileLoop('job', (key) => this.reconcile(key), log);
-    jobs.addHandler({ onAdd: (j) => this.loop.enqueue(objectKey(j)), onUpdate: (_o, j) => this.loop.enqueue(objectKey(j)) });
+    jobs.addHandler({
+      onAdd: (j) => this.loop.enqueue(objectKey(j)),
+      onUpdate: (_o, j) => this.loop.enqueue(objectKey(j)),
+    });
     const onPod = (p: PodView, added: boolean): void => {
       const ref = controllerOf(p);
       if (ref?.kind !== 'Job') return;
@@ -40,7 +46,11 @@ export class JobController {
       if (added) this.expectations.observeAdd(key);
       this.loop.enqueue(key);
     };
-    pods.addHandler({ onAdd: (p) => onPod(p, true), onUpdate: (_o, p) => onPod(p, false), onDelete: (p) => onPod(p, false) });
+    pods.addHandler({
+      onAdd: (p) => onPod(p, true),
+      onUpdate: (_o, p) => onPod(p, false),
+      onDelete: (p) => onPod(p, false),
+    });
   }
 
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
@@ -57,10 +67,15 @@ export class JobController {
       const { failed, error } = await settleAll(left, (p) => deletePod(this.client, p));
       if (failed.length > 0) throw error;
       if (spec.ttlSecondsAfterFinished !== undefined) {
-        const at = (Date.parse(old.completionTime ?? done.lastTransitionTime ?? '') || now) + spec.ttlSecondsAfterFinished * 1000;
+        const at =
+          (Date.parse(old.completionTime ?? done.lastTransitionTime ?? '') || now) +
+          spec.ttlSecondsAfterFinished * 1000;
         if (at > now) return { requeueAfterMs: at - now };
         try {
-          await this.client.delete(JOBS, job.metadata.name ?? '', { namespace: job.metadata.namespace, propagationPolicy: 'Background' });
+          await this.client.delete(JOBS, job.metadata.name ?? '', {
+            namespace: job.metadata.namespace,
+            propagationPolicy: 'Background',
+          });
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }
@@ -76,15 +91,41 @@ export class JobController {
     const parallelism = spec.parallelism ?? 1;
     const startTime = old.startTime ?? rfc3339(now);
     const conditions = old.conditions ?? [];
-    const condition = (type: string, reason: string, message: string): JobCondition => ({ type, status: 'True', reason, message, lastProbeTime: rfc3339(now), lastTransitionTime: rfc3339(now) });
+    const condition = (type: string, reason: string, message: string): JobCondition => ({
+      type,
+      status: 'True',
+      reason,
+      message,
+      lastProbeTime: rfc3339(now),
+      lastTransitionTime: rfc3339(now),
+    });
 
     let outcome: { conditions: JobCondition[]; completionTime?: string } | undefined;
     if (succeeded >= completions) {
-      outcome = { conditions: [condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'), condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')], completionTime: rfc3339(now) };
+      outcome = {
+        conditions: [
+          condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'),
+          condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods'),
+        ],
+        completionTime: rfc3339(now),
+      };
     } else if (failed > (spec.backoffLimit ?? 6)) {
-      outcome = { conditions: [condition('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'), condition('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')] };
-    } else if (spec.activeDeadlineSeconds !== undefined && now - Date.parse(startTime) > spec.activeDeadlineSeconds * 1000) {
-      outcome = { conditions: [condition('FailureTarget', 'DeadlineExceeded', 'Job was active longer than specified deadline'), condition('Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline')] };
+      outcome = {
+        conditions: [
+          condition('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'),
+          condition('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'),
+        ],
+      };
+    } else if (
+      spec.activeDeadlineSeconds !== undefined &&
+      now - Date.parse(startTime) > spec.activeDeadlineSeconds * 1000
+    ) {
+      outcome = {
+        conditions: [
+          condition('FailureTarget', 'DeadlineExceeded', 'Job was active longer than specified deadline'),
+          condition('Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline'),
+        ],
+      };
     }
 
     let requeue: number | undefined;
@@ -97,15 +138,23 @@ export class JobController {
       if (missing > 0) {
         const n = burst(missing);
         this.expectations.expect(key, n);
-        const labels = { 'batch.kubernetes.io/controller-uid': job.metadata.uid ?? '', 'batch.kubernetes.io/job-name': job.metadata.name ?? '', 'controller-uid': job.metadata.uid ?? '', 'job-name': job.metadata.name ?? '' };
-        const result = await slowStartBatch(n, () => createPod(this.client, podFromTemplate(spec.template ?? {}, job, { labels })));
+        const labels = {
+          'batch.kubernetes.io/controller-uid': job.metadata.uid ?? '',
+          'batch.kubernetes.io/job-name': job.metadata.name ?? '',
+          'controller-uid': job.metadata.uid ?? '',
+          'job-name': job.metadata.name ?? '',
+        };
+        const result = await slowStartBatch(n, () =>
+          createPod(this.client, podFromTemplate(spec.template ?? {}, job, { labels })),
+        );
         this.expectations.observeAdd(key, n - result.succeeded);
         if (result.error !== undefined) throw result.error;
       } else if (missing < 0) {
         const { failed, error } = await settleAll(active.slice(0, burst(-missing)), (p) => deletePod(this.client, p));
         if (failed.length > 0) throw error;
       }
-      if (spec.activeDeadlineSeconds !== undefined) requeue = Math.max(100, Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now);
+      if (spec.activeDeadlineSeconds !== undefined)
+        requeue = Math.max(100, Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now);
     }
 
     const status: JobStatus = {

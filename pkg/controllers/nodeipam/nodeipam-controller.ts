@@ -23,14 +23,25 @@ export class NodeIpamController {
   /** Blocks handed out whose Node update the cache has not shown yet. */
   private readonly pending = new Map<string, string>();
 
-  constructor(private readonly client: RestClient, private readonly nodes: Informer<Node>, private readonly options: NodeIpamOptions, log: (m: string) => void, private readonly events?: EventRecorder) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly nodes: Informer<Node>,
+    private readonly options: NodeIpamOptions,
+    log: (m: string) => void,
+    private readonly events?: EventRecorder,
+  ) {
     const cluster = parseCidr(options.clusterCIDR);
     if (cluster === undefined || options.nodeMaskSize < cluster.bits || options.nodeMaskSize > 30) {
-      throw new Error(`nodeipam: cluster CIDR ${options.clusterCIDR} with node mask /${options.nodeMaskSize} is not usable`);
+      throw new Error(
+        `nodeipam: cluster CIDR ${options.clusterCIDR} with node mask /${options.nodeMaskSize} is not usable`,
+      );
     }
     this.cluster = cluster;
     this.loop = new ReconcileLoop('nodeipam', (key) => this.reconcile(key), log);
-    nodes.addHandler({ onAdd: (n) => this.loop.enqueue(n.metadata.name ?? ''), onUpdate: (_o, n) => this.loop.enqueue(n.metadata.name ?? '') });
+    nodes.addHandler({
+      onAdd: (n) => this.loop.enqueue(n.metadata.name ?? ''),
+      onUpdate: (_o, n) => this.loop.enqueue(n.metadata.name ?? ''),
+    });
   }
 
   private allocate(nodeName: string): string | undefined {

@@ -32,7 +32,10 @@ function tolerationSeconds(pod: Readonly<Pod>, taint: Taint): number | undefined
   for (const t of pod.spec?.tolerations ?? []) {
     const effect: string | undefined = t.effect;
     if (effect !== undefined && effect !== '' && effect !== taint.effect) continue;
-    const keyOk = t.operator === 'Exists' ? t.key === undefined || t.key === '' || t.key === taint.key : t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
+    const keyOk =
+      t.operator === 'Exists'
+        ? t.key === undefined || t.key === '' || t.key === taint.key
+        : t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
     if (!keyOk) continue;
     const secs = t.tolerationSeconds;
     if (secs === undefined) return undefined;
@@ -72,11 +75,19 @@ export class NodeLifecycleController {
       const stale = now - this.lastHeartbeat(node) > this.options.gracePeriodMs;
       const ready = readyCondition(node);
       if (stale && ready?.status !== 'Unknown') {
-        this.log(`node ${name}: no heartbeat for ${Math.round((now - this.lastHeartbeat(node)) / 1000)}s, marking Ready=Unknown`);
+        this.log(
+          `node ${name}: no heartbeat for ${Math.round((now - this.lastHeartbeat(node)) / 1000)}s, marking Ready=Unknown`,
+        );
         const conditions = (node.status?.conditions ?? []).map((c) => ({
-          ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: rfc3339(now),
+          ...c,
+          status: 'Unknown',
+          reason: 'NodeStatusUnknown',
+          message: 'Kubelet stopped posting node status.',
+          lastTransitionTime: rfc3339(now),
         }));
-        await this.tolerate(this.client.patch(NODES, name, 'strategic', { status: { conditions } }, { subresource: 'status' }));
+        await this.tolerate(
+          this.client.patch(NODES, name, 'strategic', { status: { conditions } }, { subresource: 'status' }),
+        );
       }
       // Taints follow the Ready condition.
       const status = stale ? 'Unknown' : (ready?.status ?? 'Unknown');
@@ -84,10 +95,26 @@ export class NodeLifecycleController {
       const current = taints(node);
       const managed = current.filter((t) => t.key === UNREACHABLE || t.key === NOT_READY);
       const others = current.filter((t) => t.key !== UNREACHABLE && t.key !== NOT_READY);
-      const desired: Taint[] = wantKey === undefined ? [] : MANAGED_EFFECTS.map((effect) => managed.find((t) => t.key === wantKey && t.effect === effect) ?? { key: wantKey, effect, timeAdded: rfc3339(now) });
-      const same = desired.length === managed.length && desired.every((d) => managed.some((m) => m.key === d.key && m.effect === d.effect));
+      const desired: Taint[] =
+        wantKey === undefined
+          ? []
+          : MANAGED_EFFECTS.map(
+              (effect) =>
+                managed.find((t) => t.key === wantKey && t.effect === effect) ?? {
+                  key: wantKey,
+                  effect,
+                  timeAdded: rfc3339(now),
+                },
+            );
+      const same =
+        desired.length === managed.length &&
+        desired.every((d) => managed.some((m) => m.key === d.key && m.effect === d.effect));
       if (!same) {
-        await this.tolerate(this.client.patch(NODES, name, 'merge', { spec: { taints: [...others, ...desired].length > 0 ? [...others, ...desired] : null } }));
+        await this.tolerate(
+          this.client.patch(NODES, name, 'merge', {
+            spec: { taints: [...others, ...desired].length > 0 ? [...others, ...desired] : null },
+          }),
+        );
       }
       if (status !== 'True') await this.markPodsNotReady(name, now);
       await this.evict(node, [...others, ...desired], now);
@@ -103,9 +130,29 @@ export class NodeLifecycleController {
       if (pod.spec?.nodeName !== nodeName || !isActive(pod)) continue;
       const conditions = pod.status?.conditions ?? [];
       if (!conditions.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
-      const next = conditions.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady', message: `node ${nodeName} is not ready`, lastTransitionTime: rfc3339(now) } : c));
-      this.log(`node ${nodeName} not ready: marking pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} not ready`);
-      await this.tolerate(this.client.patch(PODS, pod.metadata.name ?? '', 'strategic', { status: { conditions: next } }, { namespace: pod.metadata.namespace ?? '', subresource: 'status' }));
+      const next = conditions.map((c) =>
+        c.type === 'Ready'
+          ? {
+              ...c,
+              status: 'False',
+              reason: 'NodeNotReady',
+              message: `node ${nodeName} is not ready`,
+              lastTransitionTime: rfc3339(now),
+            }
+          : c,
+      );
+      this.log(
+        `node ${nodeName} not ready: marking pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} not ready`,
+      );
+      await this.tolerate(
+        this.client.patch(
+          PODS,
+          pod.metadata.name ?? '',
+          'strategic',
+          { status: { conditions: next } },
+          { namespace: pod.metadata.namespace ?? '', subresource: 'status' },
+        ),
+      );
     }
   }
 

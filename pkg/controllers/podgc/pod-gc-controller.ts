@@ -40,7 +40,10 @@ function gcOrder(a: PodView, b: PodView): number {
   const ca = Date.parse(a.metadata.creationTimestamp ?? '') || 0;
   const cb = Date.parse(b.metadata.creationTimestamp ?? '') || 0;
   if (ca !== cb) return ca - cb;
-  return `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}` < `${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}` ? -1 : 1;
+  return `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}` <
+    `${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`
+    ? -1
+    : 1;
 }
 
 export class PodGcController {
@@ -81,9 +84,17 @@ export class PodGcController {
     if (!this.pods.hasSynced() || !this.nodes.hasSynced()) return;
     const pods = this.pods.list();
     let budget = BURST_REPLICAS;
-    budget -= await this.deleteAll(this.terminatedBeyondThreshold(pods).slice(0, budget), 'terminated pods over the threshold', false);
+    budget -= await this.deleteAll(
+      this.terminatedBeyondThreshold(pods).slice(0, budget),
+      'terminated pods over the threshold',
+      false,
+    );
     budget -= await this.deleteAll((await this.orphaned(pods, now)).slice(0, budget), 'node no longer exists', true);
-    await this.deleteAll(pods.filter((p) => p.metadata.deletionTimestamp !== undefined && nodeNameOf(p) === '').slice(0, budget), 'terminating and never scheduled', false);
+    await this.deleteAll(
+      pods.filter((p) => p.metadata.deletionTimestamp !== undefined && nodeNameOf(p) === '').slice(0, budget),
+      'terminating and never scheduled',
+      false,
+    );
   }
 
   private terminatedBeyondThreshold(pods: PodView[]): PodView[] {
@@ -104,7 +115,9 @@ export class PodGcController {
       const since = this.suspects.get(name);
       if (since === undefined) {
         this.suspects.set(name, now);
-        this.log(`pod gc: node ${name} not found; its pods go after ${Math.round(this.options.quarantineMs / 1000)}s unless it is back`);
+        this.log(
+          `pod gc: node ${name} not found; its pods go after ${Math.round(this.options.quarantineMs / 1000)}s unless it is back`,
+        );
         continue;
       }
       if (now - since < this.options.quarantineMs) continue;
@@ -124,7 +137,10 @@ export class PodGcController {
     for (let i = 0; i < pods.length; i += PARALLEL_DELETES) {
       const batch = pods.slice(i, i + PARALLEL_DELETES);
       const { failed, error } = await settleAll(batch, (p) => this.forceDelete(p, why, markFailed));
-      if (failed.length > 0) this.log(`pod gc: ${failed.length} of ${batch.length} deletes failed (${why}): ${error instanceof Error ? error.message : String(error)}`);
+      if (failed.length > 0)
+        this.log(
+          `pod gc: ${failed.length} of ${batch.length} deletes failed (${why}): ${error instanceof Error ? error.message : String(error)}`,
+        );
     }
     return pods.length;
   }
@@ -137,12 +153,34 @@ export class PodGcController {
       if (markFailed && !isTerminal(pod)) {
         const now = rfc3339(new Date());
         const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
-        await this.client.patch(PODS, name, 'merge', {
-          metadata: { uid: pod.metadata.uid },
-          status: { phase: 'Failed', conditions: [...conditions, { type: 'DisruptionTarget', status: 'True', reason: 'DeletionByPodGC', message: 'PodGC: node no longer exists', lastTransitionTime: now }] },
-        }, { namespace, subresource: 'status' });
+        await this.client.patch(
+          PODS,
+          name,
+          'merge',
+          {
+            metadata: { uid: pod.metadata.uid },
+            status: {
+              phase: 'Failed',
+              conditions: [
+                ...conditions,
+                {
+                  type: 'DisruptionTarget',
+                  status: 'True',
+                  reason: 'DeletionByPodGC',
+                  message: 'PodGC: node no longer exists',
+                  lastTransitionTime: now,
+                },
+              ],
+            },
+          },
+          { namespace, subresource: 'status' },
+        );
       }
-      await this.client.delete(PODS, name, { namespace, gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid ?? '' } });
+      await this.client.delete(PODS, name, {
+        namespace,
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata.uid ?? '' },
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

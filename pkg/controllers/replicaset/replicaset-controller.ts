@@ -9,7 +9,17 @@ import type { Pod, ReplicaSet } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { Expectations } from '../expectations.js';
-import { createPod, deletePod, isActive, isAvailable, isReady, ownedPods, podFromTemplate, readySince, type PodView } from '../pods.js';
+import {
+  createPod,
+  deletePod,
+  isActive,
+  isAvailable,
+  isReady,
+  ownedPods,
+  podFromTemplate,
+  readySince,
+  type PodView,
+} from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
 import { burst, settleAll, slowStartBatch } from '../slow-start.js';
 import { countersChanged } from '../status.js';
@@ -19,7 +29,13 @@ export const REPLICASETS = RESOURCES.replicasets;
 /** Deletion order: the pods whose loss hurts least come first. */
 function deletionRank(p: PodView): number[] {
   const phase = p.status?.phase;
-  return [p.spec?.nodeName ? 1 : 0, phase === 'Pending' ? 0 : phase === 'Unknown' ? 1 : 2, isReady(p) ? 1 : 0, -(readySince(p) ?? 0), -(Date.parse(p.metadata.creationTimestamp ?? '') || 0)];
+  return [
+    p.spec?.nodeName ? 1 : 0,
+    phase === 'Pending' ? 0 : phase === 'Unknown' ? 1 : 2,
+    isReady(p) ? 1 : 0,
+    -(readySince(p) ?? 0),
+    -(Date.parse(p.metadata.creationTimestamp ?? '') || 0),
+  ];
 }
 
 function compareRank(a: number[], b: number[]): number {
@@ -31,9 +47,17 @@ export class ReplicaSetController {
   readonly loop: ReconcileLoop;
   private readonly expectations = new Expectations();
 
-  constructor(private readonly client: RestClient, private readonly replicasets: Informer<ReplicaSet>, private readonly pods: Informer<Pod>, log: (m: string) => void) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly replicasets: Informer<ReplicaSet>,
+    private readonly pods: Informer<Pod>,
+    log: (m: string) => void,
+  ) {
     this.loop = new ReconcileLoop('replicaset', (key) => this.reconcile(key), log);
-    replicasets.addHandler({ onAdd: (rs) => this.loop.enqueue(objectKey(rs)), onUpdate: (_o, rs) => this.loop.enqueue(objectKey(rs)) });
+    replicasets.addHandler({
+      onAdd: (rs) => this.loop.enqueue(objectKey(rs)),
+      onUpdate: (_o, rs) => this.loop.enqueue(objectKey(rs)),
+    });
     const keyOf = (pod: PodView): string | undefined => {
       const ref = controllerOf(pod);
       return ref?.kind === 'ReplicaSet' ? `${pod.metadata.namespace ?? ''}/${ref.name}` : undefined;
@@ -81,8 +105,14 @@ export class ReplicaSetController {
         this.expectations.observeAdd(key, n - result.succeeded);
         if (result.error !== undefined) throw result.error;
       } else if (diff < 0) {
-        const victims = [...active].sort((a, b) => compareRank(deletionRank(a), deletionRank(b))).slice(0, burst(-diff));
-        this.expectations.expect(key, 0, victims.map((p) => p.metadata.uid ?? ''));
+        const victims = [...active]
+          .sort((a, b) => compareRank(deletionRank(a), deletionRank(b)))
+          .slice(0, burst(-diff));
+        this.expectations.expect(
+          key,
+          0,
+          victims.map((p) => p.metadata.uid ?? ''),
+        );
         const { failed, error } = await settleAll(victims, (p) => deletePod(this.client, p));
         for (const p of failed) this.expectations.observeDelete(key, p.metadata.uid ?? '');
         if (failed.length > 0) throw error;
@@ -99,7 +129,11 @@ export class ReplicaSetController {
     };
     if (countersChanged(rs.status, status)) {
       try {
-        await this.client.updateStatus(REPLICASETS, { ...rs, status: { ...rs.status, ...status } }, { namespace: rs.metadata.namespace });
+        await this.client.updateStatus(
+          REPLICASETS,
+          { ...rs, status: { ...rs.status, ...status } },
+          { namespace: rs.metadata.namespace },
+        );
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -11,9 +11,17 @@ const SERVICEACCOUNTS = RESOURCES.serviceaccounts;
 export class ServiceAccountController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly namespaces: Informer<Namespace>, private readonly accounts: Informer<ServiceAccount>, log: (m: string) => void) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly namespaces: Informer<Namespace>,
+    private readonly accounts: Informer<ServiceAccount>,
+    log: (m: string) => void,
+  ) {
     this.loop = new ReconcileLoop('serviceaccount', (key) => this.reconcile(key), log);
-    namespaces.addHandler({ onAdd: (ns) => this.loop.enqueue(ns.metadata.name ?? ''), onUpdate: (_o, ns) => this.loop.enqueue(ns.metadata.name ?? '') });
+    namespaces.addHandler({
+      onAdd: (ns) => this.loop.enqueue(ns.metadata.name ?? ''),
+      onUpdate: (_o, ns) => this.loop.enqueue(ns.metadata.name ?? ''),
+    });
     accounts.addHandler({ onDelete: (sa) => this.loop.enqueue(sa.metadata.namespace ?? '') });
   }
 
@@ -22,7 +30,11 @@ export class ServiceAccountController {
     if (ns === undefined || ns.metadata.deletionTimestamp !== undefined) return;
     if (this.accounts.get(`${namespace}/default`) !== undefined) return;
     try {
-      await this.client.create(SERVICEACCOUNTS, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } }, { namespace });
+      await this.client.create(
+        SERVICEACCOUNTS,
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } },
+        { namespace },
+      );
     } catch (err) {
       if (!isAlreadyExists(err) && !isForbidden(err) && !isNotFound(err)) throw err;
     }

@@ -8,7 +8,16 @@ import { RESOURCES } from '../../api/registry.js';
 import type { Pod, StatefulSet, StatefulSetSpec } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isNotFound } from '../../errors/index.js';
-import { createPod, deletePod, isAvailable, isReady, isTerminal, ownedPods, podFromTemplate, type PodView } from '../pods.js';
+import {
+  createPod,
+  deletePod,
+  isAvailable,
+  isReady,
+  isTerminal,
+  ownedPods,
+  podFromTemplate,
+  type PodView,
+} from '../pods.js';
 import { ReconcileLoop } from '../reconciler.js';
 import { templateHash } from '../rollout.js';
 import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
@@ -31,9 +40,17 @@ function runningAndReady(p: PodView): boolean {
 export class StatefulSetController {
   readonly loop: ReconcileLoop;
 
-  constructor(private readonly client: RestClient, private readonly sets: Informer<StatefulSet>, private readonly pods: Informer<Pod>, log: (m: string) => void) {
+  constructor(
+    private readonly client: RestClient,
+    private readonly sets: Informer<StatefulSet>,
+    private readonly pods: Informer<Pod>,
+    log: (m: string) => void,
+  ) {
     this.loop = new ReconcileLoop('statefulset', (key) => this.reconcile(key), log);
-    sets.addHandler({ onAdd: (s) => this.loop.enqueue(objectKey(s)), onUpdate: (_o, s) => this.loop.enqueue(objectKey(s)) });
+    sets.addHandler({
+      onAdd: (s) => this.loop.enqueue(objectKey(s)),
+      onUpdate: (_o, s) => this.loop.enqueue(objectKey(s)),
+    });
     const onPod = (p: PodView): void => {
       const ref = controllerOf(p);
       if (ref?.kind === 'StatefulSet') this.loop.enqueue(`${p.metadata.namespace ?? ''}/${ref.name}`);
@@ -71,14 +88,19 @@ export class StatefulSetController {
       return this.finish(set, pods, hash);
     }
     // Scale down from the highest ordinal.
-    const surplus = [...byOrdinal.entries()].filter(([i, p]) => i >= replicas && p.metadata.deletionTimestamp === undefined).sort((a, b) => b[0] - a[0]);
+    const surplus = [...byOrdinal.entries()]
+      .filter(([i, p]) => i >= replicas && p.metadata.deletionTimestamp === undefined)
+      .sort((a, b) => b[0] - a[0]);
     if (surplus.length > 0) {
       if (ordered) {
-        if ([...byOrdinal.values()].some((p) => p.metadata.deletionTimestamp !== undefined)) return this.finish(set, pods, hash);
+        if ([...byOrdinal.values()].some((p) => p.metadata.deletionTimestamp !== undefined))
+          return this.finish(set, pods, hash);
         const first = surplus[0];
         if (first !== undefined) await deletePod(this.client, first[1]);
       } else {
-        const { failed, error } = await settleAll(surplus.slice(0, BURST_REPLICAS), ([, p]) => deletePod(this.client, p));
+        const { failed, error } = await settleAll(surplus.slice(0, BURST_REPLICAS), ([, p]) =>
+          deletePod(this.client, p),
+        );
         if (failed.length > 0) throw error;
       }
       return this.finish(set, pods, hash);
@@ -87,7 +109,9 @@ export class StatefulSetController {
     // pods that exist, not a count from the spec).
     if ((spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
       const partition = spec.updateStrategy?.rollingUpdate?.partition ?? 0;
-      const candidates = [...byOrdinal.entries()].filter(([i]) => i >= partition && i < replicas).sort((a, b) => b[0] - a[0]);
+      const candidates = [...byOrdinal.entries()]
+        .filter(([i]) => i >= partition && i < replicas)
+        .sort((a, b) => b[0] - a[0]);
       for (const [, pod] of candidates) {
         if (pod.metadata.labels?.[HASH] !== hash) {
           if ([...byOrdinal.values()].every(runningAndReady)) await deletePod(this.client, pod);
@@ -129,7 +153,11 @@ export class StatefulSetController {
     };
     if (fieldsChanged(set.status, status)) {
       try {
-        await this.client.updateStatus(STATEFULSETS, { ...set, status: { ...set.status, ...status } }, { namespace: set.metadata.namespace });
+        await this.client.updateStatus(
+          STATEFULSETS,
+          { ...set, status: { ...set.status, ...status } },
+          { namespace: set.metadata.namespace },
+        );
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -12,31 +12,68 @@ import { DnsServer } from './server.js';
 const objects = new Map<string, KubeObject>();
 const source = { get: (key: string): KubeObject | undefined => objects.get(key) };
 function put(kind: 'svc' | 'ep', ns: string, name: string, body: Record<string, unknown>): void {
-  objects.set(`${kind}:${ns}/${name}`, { apiVersion: 'v1', kind: kind === 'svc' ? 'Service' : 'Endpoints', metadata: { name, namespace: ns }, ...body });
+  objects.set(`${kind}:${ns}/${name}`, {
+    apiVersion: 'v1',
+    kind: kind === 'svc' ? 'Service' : 'Endpoints',
+    metadata: { name, namespace: ns },
+    ...body,
+  });
 }
-const records = new ClusterRecords({ services: { get: (k) => source.get(`svc:${k}`) }, endpoints: { get: (k) => source.get(`ep:${k}`) } });
+const records = new ClusterRecords({
+  services: { get: (k) => source.get(`svc:${k}`) },
+  endpoints: { get: (k) => source.get(`ep:${k}`) },
+});
 
 let server: DnsServer;
 let upstream: dgram.Socket;
 let silent: dgram.Socket;
 
 before(async () => {
-  put('svc', 'default', 'web', { spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } });
+  put('svc', 'default', 'web', {
+    spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+  });
   put('svc', 'default', 'db', { spec: { clusterIP: 'None' } });
-  put('ep', 'default', 'db', { subsets: [{ addresses: [{ ip: '10.244.1.5', hostname: 'db-0' }, { ip: '10.244.2.6', hostname: 'db-1' }], notReadyAddresses: [{ ip: '10.244.3.7' }] }] });
+  put('ep', 'default', 'db', {
+    subsets: [
+      {
+        addresses: [
+          { ip: '10.244.1.5', hostname: 'db-0' },
+          { ip: '10.244.2.6', hostname: 'db-1' },
+        ],
+        notReadyAddresses: [{ ip: '10.244.3.7' }],
+      },
+    ],
+  });
   put('svc', 'default', 'ext', { spec: { type: 'ExternalName', externalName: 'example.org' } });
   // A fake upstream that answers every question with 192.0.2.1.
   upstream = dgram.createSocket('udp4');
   upstream.on('message', (msg, r) => {
     const q = dnsPacket.decode(msg);
-    upstream.send(dnsPacket.encode({ id: q.id ?? 0, type: 'response', flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions ?? [], answers: [{ type: 'A', name: q.questions?.[0]?.name ?? '', ttl: 60, data: '192.0.2.1' }] }), r.port, r.address);
+    upstream.send(
+      dnsPacket.encode({
+        id: q.id ?? 0,
+        type: 'response',
+        flags: dnsPacket.RECURSION_AVAILABLE,
+        questions: q.questions ?? [],
+        answers: [{ type: 'A', name: q.questions?.[0]?.name ?? '', ttl: 60, data: '192.0.2.1' }],
+      }),
+      r.port,
+      r.address,
+    );
   });
   await new Promise<void>((r) => upstream.bind(0, '127.0.0.1', () => r()));
   silent = dgram.createSocket('udp4');
   await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
   server = await DnsServer.start({
-    address: '127.0.0.1', port: 0, records, log: () => undefined, upstreamTimeoutMs: 300,
-    upstream: [{ host: '127.0.0.1', port: silent.address().port }, { host: '127.0.0.1', port: upstream.address().port }],
+    address: '127.0.0.1',
+    port: 0,
+    records,
+    log: () => undefined,
+    upstreamTimeoutMs: 300,
+    upstream: [
+      { host: '127.0.0.1', port: silent.address().port },
+      { host: '127.0.0.1', port: upstream.address().port },
+    ],
   });
 });
 after(async () => {
@@ -61,7 +98,17 @@ function udpQuery(name: string, type: dnsPacket.RecordType = 'A', raw?: Buffer):
       sock.close();
       resolve(dnsPacket.decode(msg) as Decoded);
     });
-    sock.send(raw ?? dnsPacket.encode({ id: nextId++, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type }] }), server.port, '127.0.0.1');
+    sock.send(
+      raw ??
+        dnsPacket.encode({
+          id: nextId++,
+          type: 'query',
+          flags: dnsPacket.RECURSION_DESIRED,
+          questions: [{ name, type }],
+        }),
+      server.port,
+      '127.0.0.1',
+    );
   });
 }
 
@@ -89,7 +136,8 @@ function tcpQuery(name: string): Promise<Decoded> {
   });
 }
 
-const ips = (p: dnsPacket.Packet): string[] => (p.answers ?? []).map((a) => String((a as { data: unknown }).data)).sort();
+const ips = (p: dnsPacket.Packet): string[] =>
+  (p.answers ?? []).map((a) => String((a as { data: unknown }).data)).sort();
 
 test('a Service name resolves to its ClusterIP over UDP and TCP, authoritatively', async () => {
   const udp = await udpQuery('web.default.svc.cluster.local');
@@ -128,7 +176,14 @@ test('other names are relayed to the upstream that answers; all silent gives SER
   const fwd = await udpQuery('example.org');
   assert.equal(fwd.rcode, 'NOERROR');
   assert.deepEqual(ips(fwd), ['192.0.2.1']);
-  const lonely = await DnsServer.start({ address: '127.0.0.1', port: 0, records, log: () => undefined, upstreamTimeoutMs: 200, upstream: [{ host: '127.0.0.1', port: silent.address().port }] });
+  const lonely = await DnsServer.start({
+    address: '127.0.0.1',
+    port: 0,
+    records,
+    log: () => undefined,
+    upstreamTimeoutMs: 200,
+    upstream: [{ host: '127.0.0.1', port: silent.address().port }],
+  });
   try {
     const reply = await new Promise<Decoded>((resolve) => {
       const sock = dgram.createSocket('udp4');
@@ -136,7 +191,11 @@ test('other names are relayed to the upstream that answers; all silent gives SER
         sock.close();
         resolve(dnsPacket.decode(m) as Decoded);
       });
-      sock.send(dnsPacket.encode({ id: 7, type: 'query', questions: [{ name: 'example.org', type: 'A' }] }), lonely.port, '127.0.0.1');
+      sock.send(
+        dnsPacket.encode({ id: 7, type: 'query', questions: [{ name: 'example.org', type: 'A' }] }),
+        lonely.port,
+        '127.0.0.1',
+      );
     });
     assert.equal(reply.rcode, 'SERVFAIL');
   } finally {

@@ -16,7 +16,12 @@ export const DNS_TTL = 5;
 export type Answer =
   | { type: 'A'; name: string; ttl: number; data: string }
   | { type: 'CNAME'; name: string; ttl: number; data: string }
-  | { type: 'SRV'; name: string; ttl: number; data: { priority: number; weight: number; port: number; target: string } };
+  | {
+      type: 'SRV';
+      name: string;
+      ttl: number;
+      data: { priority: number; weight: number; port: number; target: string };
+    };
 
 export interface Lookup {
   rcode: 'NOERROR' | 'NXDOMAIN';
@@ -39,7 +44,10 @@ const NODATA: Lookup = { rcode: 'NOERROR', answers: [] };
 export class ClusterRecords {
   readonly domain: string;
 
-  constructor(private readonly sources: { services: Source; endpoints: Source }, domain = 'cluster.local') {
+  constructor(
+    private readonly sources: { services: Source; endpoints: Source },
+    domain = 'cluster.local',
+  ) {
     this.domain = domain.toLowerCase().replace(/\.$/, '');
   }
 
@@ -66,11 +74,14 @@ export class ClusterRecords {
     const spec = (svc['spec'] ?? {}) as ServiceSpec;
     const host = labels.slice(0, -3);
     if (host.length === 0) return this.service(name, svc, spec, type);
-    if (host.length === 2 && host[0]?.startsWith('_') && host[1]?.startsWith('_')) return this.srv(name, ns, svcName, spec, host[0].slice(1), host[1].slice(1), type);
+    if (host.length === 2 && host[0]?.startsWith('_') && host[1]?.startsWith('_'))
+      return this.srv(name, ns, svcName, spec, host[0].slice(1), host[1].slice(1), type);
     if (host.length === 1) {
       const ip = this.readyAddresses(ns, svcName).find((a) => a.hostname?.toLowerCase() === host[0])?.ip;
       if (ip === undefined) return NX;
-      return type === 'A' || type === 'ANY' ? { rcode: 'NOERROR', answers: [{ type: 'A', name, ttl: DNS_TTL, data: ip }] } : NODATA;
+      return type === 'A' || type === 'ANY'
+        ? { rcode: 'NOERROR', answers: [{ type: 'A', name, ttl: DNS_TTL, data: ip }] }
+        : NODATA;
     }
     return NX;
   }
@@ -79,28 +90,57 @@ export class ClusterRecords {
     if (spec.type === 'ExternalName') {
       if (!spec.externalName) return NODATA;
       return type === 'A' || type === 'CNAME' || type === 'ANY' || type === 'AAAA'
-        ? { rcode: 'NOERROR', answers: [{ type: 'CNAME', name, ttl: DNS_TTL, data: spec.externalName.replace(/\.$/, '') }] }
+        ? {
+            rcode: 'NOERROR',
+            answers: [{ type: 'CNAME', name, ttl: DNS_TTL, data: spec.externalName.replace(/\.$/, '') }],
+          }
         : NODATA;
     }
     if (type !== 'A' && type !== 'ANY') return NODATA;
-    const ips = spec.clusterIP === 'None' || !spec.clusterIP
-      ? this.readyAddresses(svc.metadata.namespace ?? '', svc.metadata.name ?? '').map((a) => a.ip)
-      : [spec.clusterIP];
-    return { rcode: 'NOERROR', answers: [...new Set(ips)].map((ip) => ({ type: 'A' as const, name, ttl: DNS_TTL, data: ip })) };
+    const ips =
+      spec.clusterIP === 'None' || !spec.clusterIP
+        ? this.readyAddresses(svc.metadata.namespace ?? '', svc.metadata.name ?? '').map((a) => a.ip)
+        : [spec.clusterIP];
+    return {
+      rcode: 'NOERROR',
+      answers: [...new Set(ips)].map((ip) => ({ type: 'A' as const, name, ttl: DNS_TTL, data: ip })),
+    };
   }
 
-  private srv(name: string, ns: string, svcName: string, spec: ServiceSpec, portName: string, proto: string, type: string): Lookup {
-    const port = (spec.ports ?? []).find((p) => p.name?.toLowerCase() === portName && (p.protocol ?? 'TCP').toLowerCase() === proto);
+  private srv(
+    name: string,
+    ns: string,
+    svcName: string,
+    spec: ServiceSpec,
+    portName: string,
+    proto: string,
+    type: string,
+  ): Lookup {
+    const port = (spec.ports ?? []).find(
+      (p) => p.name?.toLowerCase() === portName && (p.protocol ?? 'TCP').toLowerCase() === proto,
+    );
     if (port === undefined || port.port === undefined) return NX;
     if (type !== 'SRV' && type !== 'ANY') return NODATA;
-    return { rcode: 'NOERROR', answers: [{ type: 'SRV', name, ttl: DNS_TTL, data: { priority: 0, weight: 100, port: port.port, target: `${svcName}.${ns}.svc.${this.domain}` } }] };
+    return {
+      rcode: 'NOERROR',
+      answers: [
+        {
+          type: 'SRV',
+          name,
+          ttl: DNS_TTL,
+          data: { priority: 0, weight: 100, port: port.port, target: `${svcName}.${ns}.svc.${this.domain}` },
+        },
+      ],
+    };
   }
 
   private pod(name: string, labels: string[], type: string): Lookup {
     if (labels.length !== 3) return NX;
     const ip = (labels[0] ?? '').split('-');
     if (ip.length !== 4 || ip.some((o) => !/^\d{1,3}$/.test(o) || Number(o) > 255)) return NX;
-    return type === 'A' || type === 'ANY' ? { rcode: 'NOERROR', answers: [{ type: 'A', name, ttl: DNS_TTL, data: ip.join('.') }] } : NODATA;
+    return type === 'A' || type === 'ANY'
+      ? { rcode: 'NOERROR', answers: [{ type: 'A', name, ttl: DNS_TTL, data: ip.join('.') }] }
+      : NODATA;
   }
 
   private readyAddresses(ns: string, name: string): { ip: string; hostname?: string }[] {

@@ -27,7 +27,10 @@ const RCODES = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 } as const;
 const UDP_DEFAULT_SIZE = 512;
 
 /** The `nameserver` lines of a resolv.conf (loopback resolvers skipped unless asked). */
-export function upstreamsFromResolvConf(path = '/etc/resolv.conf', opts: { includeLoopback?: boolean; exclude?: string[] } = {}): Upstream[] {
+export function upstreamsFromResolvConf(
+  path = '/etc/resolv.conf',
+  opts: { includeLoopback?: boolean; exclude?: string[] } = {},
+): Upstream[] {
   let text = '';
   try {
     text = readFileSync(path, 'utf8');
@@ -113,8 +116,18 @@ export class DnsServer {
     if (query.type !== 'query' || query.id === undefined) return undefined;
     const question = query.questions?.[0];
     const rd = (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED;
-    if (question === undefined) return this.encode({ id: query.id, type: 'response', flags: rd | RCODES.SERVFAIL, questions: [] }, transport, UDP_DEFAULT_SIZE);
-    const limit = Math.max(UDP_DEFAULT_SIZE, ...(query.additionals ?? []).filter((a) => a.type === 'OPT').map((a) => (a as { udpPayloadSize?: number }).udpPayloadSize ?? 0));
+    if (question === undefined)
+      return this.encode(
+        { id: query.id, type: 'response', flags: rd | RCODES.SERVFAIL, questions: [] },
+        transport,
+        UDP_DEFAULT_SIZE,
+      );
+    const limit = Math.max(
+      UDP_DEFAULT_SIZE,
+      ...(query.additionals ?? [])
+        .filter((a) => a.type === 'OPT')
+        .map((a) => (a as { udpPayloadSize?: number }).udpPayloadSize ?? 0),
+    );
     const records = this.options.records;
     if (!records.inDomain(question.name)) return this.forward(msg, query.id, question, rd);
     const found = records.resolve(question.name, question.type);
@@ -143,7 +156,12 @@ export class DnsServer {
       const reply = await this.ask(up, msg);
       if (reply !== undefined) return reply;
     }
-    return dnsPacket.encode({ id, type: 'response', flags: rd | dnsPacket.RECURSION_AVAILABLE | RCODES.SERVFAIL, questions: [question] });
+    return dnsPacket.encode({
+      id,
+      type: 'response',
+      flags: rd | dnsPacket.RECURSION_AVAILABLE | RCODES.SERVFAIL,
+      questions: [question],
+    });
   }
 
   private ask(up: Upstream, msg: Buffer): Promise<Buffer | undefined> {

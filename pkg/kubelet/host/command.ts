@@ -10,13 +10,20 @@ export interface RunResult {
 }
 
 export class CommandError extends Error {
-  constructor(readonly command: string, readonly result: RunResult) {
+  constructor(
+    readonly command: string,
+    readonly result: RunResult,
+  ) {
     super(`${command} failed (${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' / ')}`);
   }
 }
 
 /** Runs a command to its end; a non-zero exit is a result, not an error. */
-export function runProcess(cmd: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function runProcess(
+  cmd: string,
+  args: readonly string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 30_000 });
     let stdout = '';
@@ -34,7 +41,11 @@ export function runProcess(cmd: string, args: readonly string[], opts: { input?:
 }
 
 /** Runs a command; its stdout, or a CommandError for a non-zero exit. */
-export async function runCommand(cmd: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+export async function runCommand(
+  cmd: string,
+  args: readonly string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<string> {
   const r = await runProcess(cmd, args, opts);
   if (r.code !== 0) throw new CommandError(`${cmd} ${args.join(' ')}`, r);
   return r.stdout;

@@ -13,7 +13,10 @@ export interface IptablesOptions {
 export type { RunResult };
 
 export class IptablesError extends Error {
-  constructor(message: string, readonly result?: RunResult) {
+  constructor(
+    message: string,
+    readonly result?: RunResult,
+  ) {
     super(message);
     this.name = 'IptablesError';
   }
@@ -42,7 +45,14 @@ export function removalPayload(table: string, save: string, prefix: string): str
     return m !== null && !owned.has(m[1] ?? '') && owned.has(m[2] ?? '');
   });
   // Declaring a chain flushes it; then the jumps to it go, then the chain.
-  return [`*${table}`, ...chains.map((c) => `:${c} - [0:0]`), ...jumps.map((j) => j.replace(/^-A /, '-D ')), ...chains.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
+  return [
+    `*${table}`,
+    ...chains.map((c) => `:${c} - [0:0]`),
+    ...jumps.map((j) => j.replace(/^-A /, '-D ')),
+    ...chains.map((c) => `-X ${c}`),
+    'COMMIT',
+    '',
+  ].join('\n');
 }
 
 export class Iptables {

@@ -50,7 +50,12 @@ export function desiredRoutes(nodes: KubeObject[], self: string): Route[] {
 export function withinCidr(dst: string, cidr: string): boolean {
   const outer = parseCidr(cidr);
   const inner = parseCidr(dst.includes('/') ? dst : `${dst}/32`);
-  return outer !== undefined && inner !== undefined && inner.bits >= outer.bits && cidrContains(outer, dst.split('/')[0] ?? '');
+  return (
+    outer !== undefined &&
+    inner !== undefined &&
+    inner.bits >= outer.bits &&
+    cidrContains(outer, dst.split('/')[0] ?? '')
+  );
 }
 
 /** The proto-77 routes inside the cluster CIDR: the ones agents of this cluster made. */
@@ -91,7 +96,11 @@ export function baseRules(chains: NetChains, clusterCIDR: string, podCIDR: strin
  * again unless the port allows it (kubelet's hairpin-veth mode).
  */
 export async function ensureHairpin(bridge: string): Promise<void> {
-  const ports = JSON.parse((await runCommand('bridge', ['-j', '-d', 'link', 'show'])).trim() || '[]') as { ifname?: string; master?: string; hairpin?: boolean }[];
+  const ports = JSON.parse((await runCommand('bridge', ['-j', '-d', 'link', 'show'])).trim() || '[]') as {
+    ifname?: string;
+    master?: string;
+    hairpin?: boolean;
+  }[];
   for (const p of ports) {
     if (p.master === bridge && p.hairpin === false && p.ifname) {
       await runCommand('bridge', ['link', 'set', 'dev', p.ifname, 'hairpin', 'on']).catch(() => undefined);
@@ -149,7 +158,8 @@ export class HostGwNetwork {
     const have = await currentRoutes(this.net.clusterCIDR);
     const wantByDst = new Map(want.map((r) => [r.dst, r.via]));
     for (const r of have) {
-      if (wantByDst.get(r.dst) !== r.via) await runCommand('ip', ['route', 'del', r.dst, 'proto', ROUTE_PROTO]).catch(() => undefined);
+      if (wantByDst.get(r.dst) !== r.via)
+        await runCommand('ip', ['route', 'del', r.dst, 'proto', ROUTE_PROTO]).catch(() => undefined);
     }
     const haveByDst = new Map(have.map((r) => [r.dst, r.via]));
     for (const r of want) {

@@ -20,7 +20,12 @@ export interface NodeNetworkOptions {
 }
 
 /** Resolves with the node's podCIDR once the Node cache shows one (bounded). */
-export function waitForPodCidr(nodes: Pick<Informer, 'get' | 'addHandler'>, nodeName: string, timeoutMs: number, signal: AbortSignal): Promise<string> {
+export function waitForPodCidr(
+  nodes: Pick<Informer, 'get' | 'addHandler'>,
+  nodeName: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<string> {
   const now = nodePodCidr(nodes.get(nodeName));
   if (now !== undefined) return Promise.resolve(now);
   return new Promise((resolve, reject) => {
@@ -32,7 +37,15 @@ export function waitForPodCidr(nodes: Pick<Informer, 'get' | 'addHandler'>, node
       if (err) reject(err);
       else resolve(cidr ?? '');
     };
-    const timer = setTimeout(() => finish(new Error(`node ${nodeName} got no podCIDR within ${timeoutMs / 1000} s: is the controller-manager running with node IPAM (--allocate-node-cidrs)?`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(
+          new Error(
+            `node ${nodeName} got no podCIDR within ${timeoutMs / 1000} s: is the controller-manager running with node IPAM (--allocate-node-cidrs)?`,
+          ),
+        ),
+      timeoutMs,
+    );
     signal.addEventListener('abort', () => finish(new Error('stopped')), { once: true });
     const look = (n: KubeObject): void => {
       if (n.metadata.name !== nodeName) return;
@@ -43,11 +56,21 @@ export function waitForPodCidr(nodes: Pick<Informer, 'get' | 'addHandler'>, node
   });
 }
 
-export async function startNodeNetwork(runtime: ContainerRuntime, nodes: Pick<Informer, 'get' | 'list' | 'addHandler'>, opts: NodeNetworkOptions, signal: AbortSignal): Promise<PodNetwork> {
+export async function startNodeNetwork(
+  runtime: ContainerRuntime,
+  nodes: Pick<Informer, 'get' | 'list' | 'addHandler'>,
+  opts: NodeNetworkOptions,
+  signal: AbortSignal,
+): Promise<PodNetwork> {
   opts.log(`network: waiting for node ${opts.nodeName}'s podCIDR`);
   const podCIDR = await waitForPodCidr(nodes, opts.nodeName, opts.podCidrTimeoutMs, signal);
   const net = await ensurePodNetwork(runtime, opts.cluster, podCIDR);
-  await new HostGwNetwork(nodes, opts.nodeName, { chainPrefix: opts.cluster.chainPrefix, clusterCIDR: opts.clusterCIDR, podCIDR, bridge: net.bridge }, opts.log).start(signal);
+  await new HostGwNetwork(
+    nodes,
+    opts.nodeName,
+    { chainPrefix: opts.cluster.chainPrefix, clusterCIDR: opts.clusterCIDR, podCIDR, bridge: net.bridge },
+    opts.log,
+  ).start(signal);
   opts.log(`network: pods on ${net.name} (${podCIDR}, gateway ${net.gateway}), host-gw routes to the other nodes`);
   return net;
 }

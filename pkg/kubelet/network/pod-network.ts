@@ -16,10 +16,18 @@ export interface PodNetwork {
   gateway: string;
 }
 
-export async function ensurePodNetwork(runtime: ContainerRuntime, cluster: ClusterIdentity, podCIDR: string): Promise<PodNetwork> {
+export async function ensurePodNetwork(
+  runtime: ContainerRuntime,
+  cluster: ClusterIdentity,
+  podCIDR: string,
+): Promise<PodNetwork> {
   const cidr = parseCidr(podCIDR);
   if (cidr === undefined) throw new Error(`pod CIDR ${podCIDR} is not an IPv4 CIDR`);
   const gateway = intToIp(cidr.base + 1);
-  await runtime.ensureNetwork(cluster.podNetwork, podCIDR, gateway, { bridgeName: cluster.podBridge, masquerade: false, replace: true });
+  await runtime.ensureNetwork(cluster.podNetwork, podCIDR, gateway, {
+    bridgeName: cluster.podBridge,
+    masquerade: false,
+    replace: true,
+  });
   return { name: cluster.podNetwork, bridge: cluster.podBridge, subnet: podCIDR, gateway };
 }

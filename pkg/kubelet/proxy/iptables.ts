@@ -10,16 +10,66 @@ export function jumpRules(chains: ProxyChains): ReadonlyArray<readonly [string, 
     ['nat', 'PREROUTING', ['-m', 'comment', '--comment', 'coxswain service portals', '-j', chains.services]],
     ['nat', 'OUTPUT', ['-m', 'comment', '--comment', 'coxswain service portals', '-j', chains.services]],
     ['nat', 'POSTROUTING', ['-m', 'comment', '--comment', 'coxswain postrouting rules', '-j', chains.postrouting]],
-    ['filter', 'INPUT', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'coxswain service rejects', '-j', chains.services]],
-    ['filter', 'FORWARD', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'coxswain service rejects', '-j', chains.services]],
-    ['filter', 'OUTPUT', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'coxswain service rejects', '-j', chains.services]],
+    [
+      'filter',
+      'INPUT',
+      [
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'NEW',
+        '-m',
+        'comment',
+        '--comment',
+        'coxswain service rejects',
+        '-j',
+        chains.services,
+      ],
+    ],
+    [
+      'filter',
+      'FORWARD',
+      [
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'NEW',
+        '-m',
+        'comment',
+        '--comment',
+        'coxswain service rejects',
+        '-j',
+        chains.services,
+      ],
+    ],
+    [
+      'filter',
+      'OUTPUT',
+      [
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'NEW',
+        '-m',
+        'comment',
+        '--comment',
+        'coxswain service rejects',
+        '-j',
+        chains.services,
+      ],
+    ],
   ];
 }
 
 export class ProxyIptables extends Iptables {
   /** Ensures the top chains exist and that each built-in chain jumps to ours exactly once. */
   async ensureJumps(chains: ProxyChains): Promise<void> {
-    for (const [table, chain] of [['nat', chains.services], ['nat', chains.nodePorts], ['nat', chains.postrouting], ['filter', chains.services]] as const) {
+    for (const [table, chain] of [
+      ['nat', chains.services],
+      ['nat', chains.nodePorts],
+      ['nat', chains.postrouting],
+      ['filter', chains.services],
+    ] as const) {
       await this.ensureChain(table, chain);
     }
     for (const [table, chain, spec] of jumpRules(chains)) await this.ensureRule(table, chain, spec);

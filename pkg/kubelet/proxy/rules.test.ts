@@ -7,7 +7,12 @@ function svc(name: string, ports: ServicePort[], extra: Partial<NonNullable<Serv
   return { metadata: { namespace: 'ns', name }, spec: { clusterIP: '10.96.0.10', ports, ...extra } };
 }
 
-function eps(name: string, ready: string[], notReady: string[], ports: { name?: string; port: number; protocol?: string }[]): Endpoints {
+function eps(
+  name: string,
+  ready: string[],
+  notReady: string[],
+  ports: { name?: string; port: number; protocol?: string }[],
+): Endpoints {
   return {
     metadata: { namespace: 'ns', name },
     subsets: [{ addresses: ready.map((ip) => ({ ip })), notReadyAddresses: notReady.map((ip) => ({ ip })), ports }],
@@ -32,7 +37,10 @@ test('payload has nat and filter sections and top chains', () => {
   }
   assert.ok(nat.some((l) => l.includes('-A COX-POSTROUTING') && l.includes('-j MASQUERADE')));
   assert.ok(nat.some((l) => l === '-A COX-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000'));
-  assert.equal(nat.at(-1), '-A COX-SERVICES -m comment --comment "coxswain service nodeports" -m addrtype --dst-type LOCAL -j COX-NODEPORTS');
+  assert.equal(
+    nat.at(-1),
+    '-A COX-SERVICES -m comment --comment "coxswain service nodeports" -m addrtype --dst-type LOCAL -j COX-NODEPORTS',
+  );
   assert.ok(section(out, 'filter').includes(':COX-SERVICES - [0:0]'));
   assert.ok(!/PREROUTING|-A OUTPUT|-A INPUT|-A FORWARD/.test(out), 'no built-in jumps');
   assert.ok(out.startsWith('*nat\n') && out.endsWith('COMMIT\n'));
@@ -47,7 +55,11 @@ test('spreads over ready endpoints only with decreasing probabilities', () => {
   const nat = section(out, 'nat');
   const svcChain = `COX-SVC-${chainHash('ns', 'web', 'http', 'TCP')}`;
   assert.ok(nat.includes(`:${svcChain} - [0:0]`));
-  assert.ok(nat.includes(`-A COX-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "ns/web:http cluster IP" -m tcp --dport 80 -j ${svcChain}`));
+  assert.ok(
+    nat.includes(
+      `-A COX-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "ns/web:http cluster IP" -m tcp --dport 80 -j ${svcChain}`,
+    ),
+  );
   const svcRules = nat.filter((l) => l.startsWith(`-A ${svcChain} `));
   assert.equal(svcRules[0], `-A ${svcChain} -j COX-MARK-MASQ`);
   assert.equal(svcRules.length, 4);
@@ -57,7 +69,11 @@ test('spreads over ready endpoints only with decreasing probabilities', () => {
   assert.match(third, /--probability 0\.50000000000 /);
   assert.doesNotMatch(fourth, /statistic/);
   const dnats = nat.filter((l) => l.includes('DNAT'));
-  assert.deepEqual(dnats.map((l) => l.split('--to-destination ')[1]).sort(), ['10.244.1.2:8080', '10.244.1.3:8080', '10.244.2.2:8080']);
+  assert.deepEqual(dnats.map((l) => l.split('--to-destination ')[1]).sort(), [
+    '10.244.1.2:8080',
+    '10.244.1.3:8080',
+    '10.244.2.2:8080',
+  ]);
   assert.ok(!out.includes('10.244.9.9'), 'not-ready address excluded');
   assert.ok(!section(out, 'filter').some((l) => l.includes('REJECT')));
 });
@@ -75,18 +91,39 @@ test('chain names are stable across rebuilds', () => {
 test('named ports map to endpoint ports of the same name; UDP supported', () => {
   const out = buildNatRules({
     ...base,
-    services: [svc('dns', [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }, { name: 'sctp', port: 9, protocol: 'SCTP' }])],
-    endpoints: [eps('dns', ['10.244.1.5'], [], [{ name: 'dns-tcp', port: 5353, protocol: 'TCP' }, { name: 'dns', port: 5354, protocol: 'UDP' }])],
+    services: [
+      svc('dns', [
+        { name: 'dns', port: 53, protocol: 'UDP' },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+        { name: 'sctp', port: 9, protocol: 'SCTP' },
+      ]),
+    ],
+    endpoints: [
+      eps(
+        'dns',
+        ['10.244.1.5'],
+        [],
+        [
+          { name: 'dns-tcp', port: 5353, protocol: 'TCP' },
+          { name: 'dns', port: 5354, protocol: 'UDP' },
+        ],
+      ),
+    ],
   });
   assert.ok(out.includes('-p udp -m comment --comment "ns/dns:dns" -m udp -j DNAT --to-destination 10.244.1.5:5354'));
-  assert.ok(out.includes('-p tcp -m comment --comment "ns/dns:dns-tcp" -m tcp -j DNAT --to-destination 10.244.1.5:5353'));
+  assert.ok(
+    out.includes('-p tcp -m comment --comment "ns/dns:dns-tcp" -m tcp -j DNAT --to-destination 10.244.1.5:5353'),
+  );
   assert.ok(!out.includes('sctp'));
 });
 
 test('headless and ExternalName services get no rules', () => {
   const out = buildNatRules({
     ...base,
-    services: [svc('h', [{ port: 80 }], { clusterIP: 'None' }), svc('x', [{ port: 80 }], { type: 'ExternalName', clusterIP: '' })],
+    services: [
+      svc('h', [{ port: 80 }], { clusterIP: 'None' }),
+      svc('x', [{ port: 80 }], { type: 'ExternalName', clusterIP: '' }),
+    ],
     endpoints: [eps('h', ['10.244.1.2'], [], [{ port: 80 }])],
   });
   assert.ok(!out.includes('COX-SVC-'));
@@ -101,14 +138,25 @@ test('no ready endpoints: filter REJECT for cluster IP and node port', () => {
   });
   assert.ok(!section(out, 'nat').some((l) => l.includes('COX-SVC-')));
   const filter = section(out, 'filter');
-  assert.ok(filter.includes('-A COX-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "ns/np has no endpoints" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable'));
-  assert.ok(filter.includes('-A COX-SERVICES -p tcp -m comment --comment "ns/np has no endpoints" -m addrtype --dst-type LOCAL -m tcp --dport 30080 -j REJECT --reject-with icmp-port-unreachable'));
+  assert.ok(
+    filter.includes(
+      '-A COX-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "ns/np has no endpoints" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable',
+    ),
+  );
+  assert.ok(
+    filter.includes(
+      '-A COX-SERVICES -p tcp -m comment --comment "ns/np has no endpoints" -m addrtype --dst-type LOCAL -m tcp --dport 30080 -j REJECT --reject-with icmp-port-unreachable',
+    ),
+  );
 });
 
 test('node ports jump to the service chain, before the nodeports jump is last', () => {
   const out = buildNatRules({
     ...base,
-    services: [svc('lb', [{ port: 80, nodePort: 30081 }], { type: 'LoadBalancer' }), svc('ci', [{ port: 81, nodePort: 30082 }])],
+    services: [
+      svc('lb', [{ port: 80, nodePort: 30081 }], { type: 'LoadBalancer' }),
+      svc('ci', [{ port: 81, nodePort: 30082 }]),
+    ],
     endpoints: [eps('lb', ['10.244.1.2'], [], [{ port: 80 }]), eps('ci', ['10.244.1.3'], [], [{ port: 81 }])],
   });
   const nat = section(out, 'nat');
@@ -136,5 +184,5 @@ test('stale service chains are declared, and deleted after the rules; other chai
   assert.ok(nat.includes('-X COX-SEP-111111111111'));
   assert.ok(!nat.includes('-X COX-SERVICES'));
   assert.ok(section(out, 'filter').includes('-X COX-SVC-222222222222'));
-  assert.ok(!out.includes('COX-NET-'), 'the pod network chains are not the proxy\'s');
+  assert.ok(!out.includes('COX-NET-'), "the pod network chains are not the proxy's");
 });

@@ -25,7 +25,13 @@ export interface ProxyChains {
 }
 
 export function proxyChains(prefix: string): ProxyChains {
-  return { prefix, services: `${prefix}SERVICES`, nodePorts: `${prefix}NODEPORTS`, postrouting: `${prefix}POSTROUTING`, markMasq: `${prefix}MARK-MASQ` };
+  return {
+    prefix,
+    services: `${prefix}SERVICES`,
+    nodePorts: `${prefix}NODEPORTS`,
+    postrouting: `${prefix}POSTROUTING`,
+    markMasq: `${prefix}MARK-MASQ`,
+  };
 }
 
 /** Whether a chain is a per-service chain of these (the ones a sync may find stale). */
@@ -69,9 +75,7 @@ export function readyBackends(ep: Endpoints | undefined, portName: string, proto
   const seen = new Set<string>();
   for (const subset of ep?.subsets ?? []) {
     const ports = subset.ports ?? [];
-    const match = ports.find(
-      (p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP').toUpperCase() === protocol,
-    );
+    const match = ports.find((p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP').toUpperCase() === protocol);
     if (!match) continue;
     for (const a of subset.addresses ?? []) {
       const key = `${a.ip}:${match.port}`;
@@ -99,7 +103,9 @@ export function buildNatRules(input: NatRulesInput): string {
 
   natRules.push(`-A ${chains.postrouting} -m mark ! --mark ${MASQ_MARK} -j RETURN`);
   natRules.push(`-A ${chains.postrouting} -j MARK --xor-mark 0x4000`);
-  natRules.push(`-A ${chains.postrouting} -m comment --comment "coxswain service traffic requiring SNAT" -j MASQUERADE`);
+  natRules.push(
+    `-A ${chains.postrouting} -m comment --comment "coxswain service traffic requiring SNAT" -j MASQUERADE`,
+  );
   natRules.push(`-A ${chains.markMasq} -j MARK --set-xmark ${MASQ_MARK}`);
 
   const epByKey = new Map<string, Endpoints>();
@@ -164,7 +170,9 @@ export function buildNatRules(input: NatRulesInput): string {
         natChains.push(sepChain);
         const stat = i < n - 1 ? ` -m statistic --mode random --probability ${formatProbability(n - i)}` : '';
         natRules.push(`-A ${svcChain} -m comment --comment ${quote(svcName)}${stat} -j ${sepChain}`);
-        natRules.push(`-A ${sepChain} -p ${p} -m comment --comment ${quote(svcName)} -m ${p} -j DNAT --to-destination ${b.ip}:${b.port}`);
+        natRules.push(
+          `-A ${sepChain} -p ${p} -m comment --comment ${quote(svcName)} -m ${p} -j DNAT --to-destination ${b.ip}:${b.port}`,
+        );
       });
     }
   }
@@ -184,7 +192,9 @@ export function buildNatRules(input: NatRulesInput): string {
 
   out.push('*filter');
   const declaredF = new Set(filterChains);
-  const staleF = (input.existingFilterChains ?? []).filter((c) => isServiceChain(chains, c) && !declaredF.has(c)).sort();
+  const staleF = (input.existingFilterChains ?? [])
+    .filter((c) => isServiceChain(chains, c) && !declaredF.has(c))
+    .sort();
   for (const c of [...filterChains, ...staleF]) out.push(`:${c} - [0:0]`);
   out.push(...filterRules);
   for (const c of staleF) out.push(`-X ${c}`);

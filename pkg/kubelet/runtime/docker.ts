@@ -4,8 +4,26 @@
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { cidrContains, intToIp, parseCidr } from '../../api/cidr.js';
-import { dockerName, identityOf, labelsFor, LABELS, ownerFilter, type ContainerIdentity, type Owner } from './labels.js';
-import { ImagePullError, type ContainerRuntime, type ContainerSpec, type ContainerState, type ExecSession, type LogOptions, type ManagedSummary, type NetworkOptions, type SandboxSpec } from './interface.js';
+import {
+  dockerName,
+  identityOf,
+  labelsFor,
+  LABELS,
+  ownerFilter,
+  type ContainerIdentity,
+  type Owner,
+} from './labels.js';
+import {
+  ImagePullError,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type ContainerState,
+  type ExecSession,
+  type LogOptions,
+  type ManagedSummary,
+  type NetworkOptions,
+  type SandboxSpec,
+} from './interface.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 /** Docker refuses memory limits under 6 MiB; Kubernetes allows them, so they are raised. */
@@ -52,7 +70,7 @@ export class DockerRuntime implements ContainerRuntime {
         this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
       });
     } catch (err) {
-      throw new ImagePullError(image, err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err));
+      throw new ImagePullError(image, err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err));
     }
   }
 
@@ -64,16 +82,24 @@ export class DockerRuntime implements ContainerRuntime {
    */
   async ensureNetwork(name: string, subnet: string, gateway: string, opts: NetworkOptions = {}): Promise<void> {
     const all = await this.docker.listNetworks();
-    const subnetsOf = (n: Docker.NetworkInspectInfo): string[] => (n.IPAM?.Config ?? []).map((c) => c['Subnet'] ?? '').filter((x) => x !== '');
+    const subnetsOf = (n: Docker.NetworkInspectInfo): string[] =>
+      (n.IPAM?.Config ?? []).map((c) => c['Subnet'] ?? '').filter((x) => x !== '');
     const existing = all.find((n) => n.Name === name);
     if (existing !== undefined) {
       const owner = existing.Labels?.[LABELS.cluster];
-      if (owner !== this.owner.cluster) throw new Error(`docker network ${name} exists but is not this cluster's (its ${LABELS.cluster} label is "${owner ?? ''}"): remove it with "docker network rm ${name}"`);
+      if (owner !== this.owner.cluster)
+        throw new Error(
+          `docker network ${name} exists but is not this cluster's (its ${LABELS.cluster} label is "${owner ?? ''}"): remove it with "docker network rm ${name}"`,
+        );
       const node = existing.Labels?.[LABELS.node];
-      if (node !== this.owner.node) throw new Error(`docker network ${name} belongs to node ${node ?? '(none)'} of this cluster: one dockerd holds the pod network of one node only`);
+      if (node !== this.owner.node)
+        throw new Error(
+          `docker network ${name} belongs to node ${node ?? '(none)'} of this cluster: one dockerd holds the pod network of one node only`,
+        );
       const subnets = subnetsOf(existing);
       if (subnets.includes(subnet)) return;
-      if (!opts.replace) throw new Error(`docker network ${name} exists with subnet ${subnets.join(',') || 'none'}, not ${subnet}`);
+      if (!opts.replace)
+        throw new Error(`docker network ${name} exists with subnet ${subnets.join(',') || 'none'}, not ${subnet}`);
       const net = this.docker.getNetwork(existing.Id);
       const info = (await net.inspect()) as { Containers?: Record<string, unknown> };
       for (const id of Object.keys(info.Containers ?? {})) await this.docker.getContainer(id).remove({ force: true });
@@ -86,9 +112,13 @@ export class DockerRuntime implements ContainerRuntime {
       const cluster = n.Labels?.[LABELS.cluster];
       // A pod network of an agent from before cluster labels (an older version).
       if (cluster === undefined && n.Labels?.[LABELS.node] !== undefined) {
-        throw new Error(`the pod subnet ${subnet} overlaps Docker network ${n.Name} (${clash}) of an older node agent: unless that cluster still runs, remove it with "docker network rm ${n.Name}"`);
+        throw new Error(
+          `the pod subnet ${subnet} overlaps Docker network ${n.Name} (${clash}) of an older node agent: unless that cluster still runs, remove it with "docker network rm ${n.Name}"`,
+        );
       }
-      throw new Error(`the pod subnet ${subnet} overlaps Docker network ${n.Name} (${clash}${cluster === undefined ? '' : `, cluster ${cluster}`}): give this cluster another cluster CIDR (controller-manager and agent --cluster-cidr, COXSWAIN_CLUSTER_CIDR for npm run up)`);
+      throw new Error(
+        `the pod subnet ${subnet} overlaps Docker network ${n.Name} (${clash}${cluster === undefined ? '' : `, cluster ${cluster}`}): give this cluster another cluster CIDR (controller-manager and agent --cluster-cidr, COXSWAIN_CLUSTER_CIDR for npm run up)`,
+      );
     }
     await this.docker.createNetwork({
       Name: name,

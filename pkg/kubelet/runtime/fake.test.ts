@@ -6,7 +6,15 @@ import { ImagePullError } from './interface.js';
 import type { ContainerIdentity } from './labels.js';
 
 const clock = { now: (): number => Date.parse('2026-01-01T00:00:00Z') };
-const id = (containerName: string, type: ContainerIdentity['type']): ContainerIdentity => ({ uid: 'u', namespace: 'ns', name: 'p', containerName, attempt: 0, type, specHash: '' });
+const id = (containerName: string, type: ContainerIdentity['type']): ContainerIdentity => ({
+  uid: 'u',
+  namespace: 'ns',
+  name: 'p',
+  containerName,
+  attempt: 0,
+  type,
+  specHash: '',
+});
 
 async function running(rt: FakeRuntime): Promise<string> {
   const sandbox = await rt.runSandbox(id('POD', 'sandbox'), { image: 'pause', network: 'n', hostname: 'p' });
@@ -44,5 +52,11 @@ test('pulls: injected failures are ImagePullErrors; Never does not pull', async 
   await assert.rejects(rt.ensureImage('y:1', 'Never'), ImagePullError);
   await rt.ensureImage('y:1', 'IfNotPresent');
   assert.equal(await rt.imagePresent('y:1'), true);
-  assert.deepEqual([...rt.pulls], [['x:1', 1], ['y:1', 1]]);
+  assert.deepEqual(
+    [...rt.pulls],
+    [
+      ['x:1', 1],
+      ['y:1', 1],
+    ],
+  );
 });

@@ -59,7 +59,10 @@ export class FakeRuntime implements ContainerRuntime {
   private stops = 0;
   private nextIp = 2;
 
-  constructor(private readonly clock: FakeClock, images: string[] = []) {
+  constructor(
+    private readonly clock: FakeClock,
+    images: string[] = [],
+  ) {
     for (const i of images) this.images.add(i);
   }
 
@@ -69,7 +72,15 @@ export class FakeRuntime implements ContainerRuntime {
   exit(id: string, exitCode: number, opts: { oomKilled?: boolean } = {}): void {
     const c = this.must(id);
     if (!c.state.running) return;
-    c.state = { ...c.state, running: false, exitCode, oomKilled: opts.oomKilled === true, finishedAt: iso(this.clock.now()), status: 'exited', pid: undefined };
+    c.state = {
+      ...c.state,
+      running: false,
+      exitCode,
+      oomKilled: opts.oomKilled === true,
+      finishedAt: iso(this.clock.now()),
+      status: 'exited',
+      pid: undefined,
+    };
   }
 
   /** A container removed behind the agent's back (docker rm -f). */
@@ -129,7 +140,8 @@ export class FakeRuntime implements ContainerRuntime {
 
   async ensureNetwork(name: string, subnet: string, gateway: string, opts: NetworkOptions = {}): Promise<void> {
     const existing = this.networks.get(name);
-    if (existing !== undefined && existing.subnet !== subnet && opts.replace !== true) throw new Error(`network ${name} exists with subnet ${existing.subnet}, not ${subnet}`);
+    if (existing !== undefined && existing.subnet !== subnet && opts.replace !== true)
+      throw new Error(`network ${name} exists with subnet ${existing.subnet}, not ${subnet}`);
     this.networks.set(name, { subnet, gateway });
   }
 
@@ -185,9 +197,18 @@ export class FakeRuntime implements ContainerRuntime {
     const c = this.must(id);
     if (c.sandboxId !== undefined) {
       const sandbox = this.containers.get(c.sandboxId);
-      if (sandbox?.state.running !== true) throw new Error(`cannot join the namespaces of sandbox ${c.sandboxId}: it is not running`);
+      if (sandbox?.state.running !== true)
+        throw new Error(`cannot join the namespaces of sandbox ${c.sandboxId}: it is not running`);
     }
-    c.state = { ...c.state, running: true, status: 'running', startedAt: iso(this.clock.now()), finishedAt: undefined, pid: 1000 + this.nextId, ip: c.sandboxId === undefined ? c.state.ip : undefined };
+    c.state = {
+      ...c.state,
+      running: true,
+      status: 'running',
+      startedAt: iso(this.clock.now()),
+      finishedAt: undefined,
+      pid: 1000 + this.nextId,
+      ip: c.sandboxId === undefined ? c.state.ip : undefined,
+    };
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
@@ -217,7 +238,11 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   async listManagedSummary(): Promise<ManagedSummary[]> {
-    return [...this.containers.values()].map((c) => ({ id: c.state.id, identity: { ...c.state.identity }, status: c.state.status }));
+    return [...this.containers.values()].map((c) => ({
+      id: c.state.id,
+      identity: { ...c.state.identity },
+      status: c.state.status,
+    }));
   }
 
   async logs(id: string, opts: LogOptions): Promise<Readable> {
@@ -235,6 +260,12 @@ export class FakeRuntime implements ContainerRuntime {
     const stderr = new PassThrough();
     stdout.end(result.stdout ?? '');
     stderr.end(result.stderr ?? '');
-    return { stdin: undefined, stdout, stderr, resize: async () => undefined, exitCode: Promise.resolve(result.exitCode) };
+    return {
+      stdin: undefined,
+      stdout,
+      stderr,
+      resize: async () => undefined,
+      exitCode: Promise.resolve(result.exitCode),
+    };
   }
 }

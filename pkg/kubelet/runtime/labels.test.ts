@@ -3,7 +3,15 @@ import { test } from 'node:test';
 import { demuxBuffer } from './docker.js';
 import { dockerName, identityOf, labelsFor, LABELS, ownerFilter, type ContainerIdentity } from './labels.js';
 
-const web: ContainerIdentity = { uid: 'u-1', namespace: 'ns', name: 'pod', containerName: 'web', attempt: 3, type: 'app', specHash: 'abc' };
+const web: ContainerIdentity = {
+  uid: 'u-1',
+  namespace: 'ns',
+  name: 'pod',
+  containerName: 'web',
+  attempt: 3,
+  type: 'app',
+  specHash: 'abc',
+};
 
 test('labels carry the cluster, the node and the identity, and read back to the same identity', () => {
   const labels = labelsFor({ cluster: '0a1b2c3d', node: 'node-a' }, web);
@@ -19,7 +27,10 @@ test('labels carry the cluster, the node and the identity, and read back to the 
 });
 
 test('the owner filter selects by cluster and node together', () => {
-  assert.deepEqual(ownerFilter({ cluster: '0a1b2c3d', node: 'n' }), ['io.coxswain.cluster=0a1b2c3d', 'io.coxswain.node=n']);
+  assert.deepEqual(ownerFilter({ cluster: '0a1b2c3d', node: 'n' }), [
+    'io.coxswain.cluster=0a1b2c3d',
+    'io.coxswain.node=n',
+  ]);
 });
 
 test('containers without our labels have no identity', () => {
@@ -48,6 +59,9 @@ test("Docker's multiplexed frames become plain bytes in order", () => {
     header.writeUInt32BE(body.length, 4);
     return Buffer.concat([header, body]);
   };
-  assert.equal(demuxBuffer(Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n'), frame(1, 'more')])).toString(), 'out\nerr\nmore');
+  assert.equal(
+    demuxBuffer(Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n'), frame(1, 'more')])).toString(),
+    'out\nerr\nmore',
+  );
   assert.equal(demuxBuffer(Buffer.alloc(0)).length, 0);
 });

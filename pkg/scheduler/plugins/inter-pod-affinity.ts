@@ -12,7 +12,10 @@ function terms(pod: PodView, kind: 'podAffinity' | 'podAntiAffinity'): PodAffini
 }
 
 function termMatches(term: PodAffinityTerm, owner: PodView, other: PodView): boolean {
-  const namespaces = term.namespaces !== undefined && term.namespaces.length > 0 ? term.namespaces : [owner.metadata.namespace ?? 'default'];
+  const namespaces =
+    term.namespaces !== undefined && term.namespaces.length > 0
+      ? term.namespaces
+      : [owner.metadata.namespace ?? 'default'];
   if (!namespaces.includes(other.metadata.namespace ?? '')) return false;
   return selectorMatches(term.labelSelector, other.metadata.labels);
 }
@@ -58,12 +61,14 @@ export const interPodAffinity: FilterPlugin = {
     }
     for (const term of terms(pod, 'podAntiAffinity')) {
       const key = term.topologyKey;
-      if (all.some((x) => sameDomain(x, n, key) && x.pods.some((p) => termMatches(term, pod, p)))) return unschedulable("node(s) didn't match pod anti-affinity rules");
+      if (all.some((x) => sameDomain(x, n, key) && x.pods.some((p) => termMatches(term, pod, p))))
+        return unschedulable("node(s) didn't match pod anti-affinity rules");
     }
     for (const x of withAnti) {
       for (const existing of x.antiAffinityPods) {
         for (const term of terms(existing, 'podAntiAffinity')) {
-          if (sameDomain(x, n, term.topologyKey) && termMatches(term, existing, pod)) return unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
+          if (sameDomain(x, n, term.topologyKey) && termMatches(term, existing, pod))
+            return unschedulable("node(s) didn't satisfy existing pods anti-affinity rules");
         }
       }
     }

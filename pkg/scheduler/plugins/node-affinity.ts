@@ -19,7 +19,8 @@ export const nodeAffinityPlugin: FilterPlugin & ScorePlugin = {
     const required = nodeAffinity(pod).requiredDuringSchedulingIgnoredDuringExecution;
     if (required !== undefined) {
       const terms = required.nodeSelectorTerms;
-      if (!terms.some((t) => matchesTerm(t, n))) return unschedulable("node(s) didn't match Pod's node affinity/selector", true);
+      if (!terms.some((t) => matchesTerm(t, n)))
+        return unschedulable("node(s) didn't match Pod's node affinity/selector", true);
     }
     return SUCCESS;
   },

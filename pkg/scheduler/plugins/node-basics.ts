@@ -36,7 +36,8 @@ export const nodePorts: FilterPlugin = {
       const [proto, , num] = port.split('/');
       for (const used of n.usedHostPorts) {
         const [uproto, , unum] = used.split('/');
-        if (uproto === proto && unum === num) return unschedulable("node(s) didn't have free ports for the requested pod ports");
+        if (uproto === proto && unum === num)
+          return unschedulable("node(s) didn't have free ports for the requested pod ports");
       }
     }
     return SUCCESS;

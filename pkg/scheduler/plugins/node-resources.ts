@@ -1,7 +1,14 @@
 // Resource fit (requests of the pods on a node plus this one within allocatable), and the
 // two resource scores: least allocated and balanced allocation.
 
-import { SUCCESS, unschedulable, type FilterPlugin, type NodeInfo, type PodView, type ScorePlugin } from '../framework.js';
+import {
+  SUCCESS,
+  unschedulable,
+  type FilterPlugin,
+  type NodeInfo,
+  type PodView,
+  type ScorePlugin,
+} from '../framework.js';
 import { podRequests } from '../resources.js';
 
 export const nodeResourcesFit: FilterPlugin = {
@@ -10,7 +17,8 @@ export const nodeResourcesFit: FilterPlugin = {
     const want = podRequests(pod);
     const reasons: string[] = [];
     if (n.requested.pods + 1 > n.allocatable.pods) reasons.push('Too many pods');
-    if (want.milliCpu > 0 && n.requested.milliCpu + want.milliCpu > n.allocatable.milliCpu) reasons.push('Insufficient cpu');
+    if (want.milliCpu > 0 && n.requested.milliCpu + want.milliCpu > n.allocatable.milliCpu)
+      reasons.push('Insufficient cpu');
     if (want.memory > 0 && n.requested.memory + want.memory > n.allocatable.memory) reasons.push('Insufficient memory');
     return reasons.length === 0 ? SUCCESS : unschedulable(reasons.join(', '));
   },
@@ -21,7 +29,10 @@ function fractions(pod: PodView, n: NodeInfo): { cpu: number; mem: number } {
   // Pods without requests count as a small default, as kube-scheduler does for scoring.
   const cpu = n.requested.milliCpu + (want.milliCpu || 100);
   const mem = n.requested.memory + (want.memory || 200 * 1024 * 1024);
-  return { cpu: n.allocatable.milliCpu > 0 ? Math.min(1, cpu / n.allocatable.milliCpu) : 1, mem: n.allocatable.memory > 0 ? Math.min(1, mem / n.allocatable.memory) : 1 };
+  return {
+    cpu: n.allocatable.milliCpu > 0 ? Math.min(1, cpu / n.allocatable.milliCpu) : 1,
+    mem: n.allocatable.memory > 0 ? Math.min(1, mem / n.allocatable.memory) : 1,
+  };
 }
 
 export const leastAllocated: ScorePlugin = {
