@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test from nothing: host set-up (Docker engine, test images), npm
-# packages, the TypeScript build, then node's test runner over all compiled test files.
+# packages, the TypeScript build, the linter and formatter check, then node's test runner over all compiled test files.
 # What earlier runs killed halfway left is swept first, and what this one leaves when it
 # fails or is interrupted is swept when it ends (scripts/sweep-runs.ts).
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh
 bash scripts/install-deps.sh
 npm run --silent build
+npm run --silent lint
 sweep() { timeout 300 node dist/scripts/sweep-runs.js || echo "test: the sweep of leftovers failed" >&2; }
 sweep
 trap sweep EXIT
