@@ -5,7 +5,8 @@
 import WebSocket from 'ws';
 import type { KubeObject, WatchEvent } from '../api/meta.js';
 import { resourcePath, type Resource } from '../api/registry.js';
-import { ApiError, isGone } from '../errors/index.js';
+import { createLogger, type Logger } from '../component/index.js';
+import { ApiError, errorMessage, isGone } from '../errors/index.js';
 import { toError, type RestClient } from './rest-client.js';
 
 export interface WatchStreamOptions {
@@ -93,6 +94,8 @@ export function watchStream<T extends KubeObject>(
 export interface ReflectorHandlers<T extends KubeObject = KubeObject> {
   onList: (items: T[], resourceVersion: string) => void;
   onEvent: (ev: WatchEvent<T>) => void;
+  /** Where a failed list is reported before the back-off (default: warn lines on stderr). */
+  log?: Logger;
 }
 
 export interface ReflectorSelectors {
@@ -124,6 +127,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
   private readonly resource: Resource<T>;
   private readonly selectors: ReflectorSelectors;
   private readonly handlers: ReflectorHandlers<T>;
+  private readonly log: Logger;
   private lastRv = '';
 
   constructor(
@@ -136,6 +140,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
     this.resource = resource;
     this.selectors = selectors;
     this.handlers = handlers;
+    this.log = handlers.log ?? createLogger({ write: (line) => void process.stderr.write(line) });
   }
 
   lastSyncResourceVersion(): string {
@@ -163,8 +168,16 @@ export class Reflector<T extends KubeObject = KubeObject> {
           this.lastRv,
         );
         backoff = MIN_BACKOFF_MS;
-      } catch {
-        await sleep(jittered(), signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        const delay = jittered();
+        this.log.warn('list failed; backing off', {
+          resource: this.resource.plural,
+          namespace: this.selectors.namespace,
+          err: errorMessage(err),
+          retryMs: Math.round(delay),
+        });
+        await sleep(delay, signal);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
       }
