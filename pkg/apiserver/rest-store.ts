@@ -2,16 +2,18 @@
 // requests into store operations with Kubernetes' semantics: decoding and field checks
 // (admit-body.ts), defaulting, optimistic concurrency (resourceVersion), namespace
 // lifecycle, and what each kind specialises through its strategy (registry/): preparing,
-// validating, staging deletion. Every write goes through writes() (dry-run.ts).
+// validating, staging deletion. Every write goes through writes() (dry-run.ts). The steps
+// that need no store of their own live beside it: watch-filter.ts, update-steps.ts,
+// delete-staging.ts, compare-and-swap.ts, namespace-lifecycle.ts.
 
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { applyDefaults } from '../api/defaults.js';
 import { deepCopy, isObject, type DeleteOptions, type KubeList, type KubeObject, rfc3339 } from '../api/meta.js';
 import { applyPatch } from '../api/patch/index.js';
-import { apiVersionOf, mustFind, storageKey, type ResourceInfo } from '../api/registry.js';
-import { alreadyExists, ApiError, badRequest, conflict, expired, invalid, notFound } from '../errors/index.js';
-import { isStorageError, type Store, type StoreEvent, type WatchHandle } from '../storage/store.js';
+import { apiVersionOf, storageKey, type ResourceInfo } from '../api/registry.js';
+import { alreadyExists, type ApiError, badRequest, conflict, expired, invalid, notFound } from '../errors/index.js';
+import { isStorageError, type Store, type WatchHandle } from '../storage/store.js';
 import {
   admitPatched,
   checkDeletePreconditions,
@@ -20,10 +22,13 @@ import {
   decodeObject,
 } from './admit-body.js';
 import { duplicateFields } from './body.js';
+import { compareAndSwap, type SwapStep } from './compare-and-swap.js';
+import { commitDeletion, deleteEach } from './delete-staging.js';
 import { dryRunWrites, type StoreWrites } from './dry-run.js';
-import { isDryRun, parseResourceVersion } from './request-options.js';
 import { awaitRevision } from './freshness.js';
+import { requireActiveNamespace } from './namespace-lifecycle.js';
 import type { Strategies } from './registry/types.js';
+import { isDryRun, parseResourceVersion } from './request-options.js';
 import type {
   ObjectRef,
   Selectors,
@@ -35,9 +40,9 @@ import type {
 } from './rest-types.js';
 import { buildFilter } from './selection.js';
 import { storageToApiError } from './storage-errors.js';
+import { checkUidPrecondition, finishesDeletion, prepareAndValidate, retriesConflict } from './update-steps.js';
+import { replayAsAdded, selectionEvents } from './watch-filter.js';
 import { randomSuffix, recordManager, stripVolatile, withType } from './write-meta.js';
-
-const NAMESPACES = mustFind('', 'v1', 'namespaces');
 
 export class RestStore {
   private readonly store: Store;
@@ -89,35 +94,20 @@ export class RestStore {
     listener: WatchListener,
     onError: (err: ApiError) => void,
   ): Promise<WatchHandle> {
-    const filter = buildFilter(req);
+    const selection = { r, filter: buildFilter(req), listener };
     const prefix = storageKey(r, namespace);
     let from: number;
     if (req.resourceVersion === undefined || req.resourceVersion === '' || req.resourceVersion === '0') {
       const current = await this.store.list(prefix);
-      for (const item of current.items) {
-        const obj = withType(r, item.object);
-        if (filter(obj)) listener({ type: 'ADDED', object: obj });
-      }
+      replayAsAdded(selection, current.items);
       from = current.revision;
     } else {
       from = parseResourceVersion(req.resourceVersion);
       await this.awaitRevision(from);
     }
-    const onEvent = (ev: StoreEvent): void => {
-      const now = filter(ev.object);
-      const before = ev.prevObject !== undefined && filter(ev.prevObject);
-      const obj = withType(r, ev.object);
-      if (ev.type === 'ADDED') {
-        if (now) listener({ type: 'ADDED', object: obj });
-      } else if (ev.type === 'DELETED') {
-        if (before || now) listener({ type: 'DELETED', object: obj });
-      } else if (now && before) listener({ type: 'MODIFIED', object: obj });
-      else if (now) listener({ type: 'ADDED', object: obj });
-      else if (before) listener({ type: 'DELETED', object: obj });
-    };
     try {
       return this.store.watch(prefix, from, {
-        onEvent,
+        onEvent: selectionEvents(selection),
         onError: (err) => onError(storageToApiError(err, r, '')),
       });
     } catch (err) {
@@ -150,7 +140,7 @@ export class RestStore {
     const name = obj.metadata.name ?? '';
     const causes = strategy.validate(r, obj);
     if (causes.length > 0) throw invalid(r.kind, r.group, name, causes);
-    if (r.namespaced) await this.requireActiveNamespace(obj.metadata.namespace ?? '');
+    if (r.namespaced) await requireActiveNamespace(this.store, obj.metadata.namespace ?? '');
     strategy.prepareForCreate(r, obj);
     const meta = obj.metadata;
     meta.uid = randomUUID();
@@ -195,16 +185,7 @@ export class RestStore {
       r,
       { namespace, name },
       (current) => {
-        // A uid in the body is a precondition, as Kubernetes' update takes it.
-        const uid = incoming.metadata.uid;
-        if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
-          throw conflict(
-            r.plural,
-            r.group,
-            name,
-            `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
-          );
-        }
+        checkUidPrecondition(r, incoming, current);
         const next = deepCopy(incoming);
         applyDefaults(next);
         return opts.subresource === 'status' ? this.strategyFor(r).prepareForStatusUpdate(next, current) : next;
@@ -274,24 +255,12 @@ export class RestStore {
       }
       const current = item.object;
       const next = mutate(deepCopy(current));
-      strategy.normalize(next);
-      strategy.beforeUpdate?.(next, current);
-      if (subresource !== 'status') strategy.prepareForUpdate(r, next, current);
-      next.metadata.resourceVersion = current.metadata.resourceVersion;
-      if (next.apiVersion === undefined || next.kind === undefined)
-        Object.assign(next, { apiVersion: apiVersionOf(r), kind: r.kind });
-      const causes = [...strategy.validate(r, next), ...strategy.validateUpdate(r, next, current)];
-      if (causes.length > 0) throw invalid(r.kind, r.group, name, causes);
+      prepareAndValidate({ r, name, strategy, next, current, subresource });
       if (isDeepStrictEqual(stripVolatile(next), stripVolatile(current))) return withType(r, current);
       if (opts.fieldManager !== undefined) recordManager(next, opts.fieldManager, 'Update', this.now(), subresource);
       const writes = this.writes(opts);
       try {
-        // An object waiting only for its finalizers goes once the last one is removed.
-        if (
-          next.metadata.deletionTimestamp !== undefined &&
-          (next.metadata.finalizers ?? []).length === 0 &&
-          !strategy.waitsAfterFinalizers(next)
-        ) {
+        if (finishesDeletion(strategy, next)) {
           const deleted = await writes.delete(key, item.revision);
           if (!opts.dryRun) strategy.afterDelete?.(deleted.object);
           return withType(r, deleted.object);
@@ -299,12 +268,7 @@ export class RestStore {
         const stored = await writes.update(key, next, item.revision);
         return withType(r, stored.object);
       } catch (err) {
-        if (
-          isStorageError(err, 'Conflict') &&
-          (expectedResourceVersion === undefined || expectedResourceVersion === '') &&
-          attempt < 20
-        )
-          continue;
+        if (retriesConflict(err, expectedResourceVersion, attempt)) continue;
         throw storageToApiError(err, r, name);
       }
     }
@@ -336,19 +300,10 @@ export class RestStore {
       const dryRun = isDryRun(opts);
       const writes = this.writes({ dryRun });
       try {
-        if (staged) {
-          if (isDeepStrictEqual(next, current)) return { object: withType(r, current), deleted: false };
-          const stored = await writes.update(key, next, item.revision);
-          return { object: withType(r, stored.object), deleted: false };
-        }
-        const deleted = await writes.delete(key, item.revision);
-        if (!dryRun) strategy.afterDelete?.(deleted.object);
-        return { object: withType(r, deleted.object), deleted: true };
+        return await commitDeletion({ r, strategy, writes, key, item, staged: staged ? next : undefined, dryRun });
       } catch (err) {
-        if ((isStorageError(err, 'Conflict') || isStorageError(err, 'KeyNotFound')) && attempt < 20) {
-          if (isStorageError(err, 'KeyNotFound')) throw notFound(r.plural, r.group, name);
-          continue;
-        }
+        // A conflict is retried; an object gone meanwhile is NotFound.
+        if (isStorageError(err, 'Conflict') && attempt < 20) continue;
         throw storageToApiError(err, r, name);
       }
     }
@@ -361,15 +316,9 @@ export class RestStore {
     opts: DeleteOptions = {},
   ): Promise<KubeList> {
     const list = await this.list(r, namespace, sel);
-    const items: KubeObject[] = [];
-    for (const obj of list.items) {
-      try {
-        const res = await this.delete(r, obj.metadata.namespace, obj.metadata.name ?? '', opts);
-        items.push(res.object);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
-      }
-    }
+    const items = await deleteEach(list.items, (obj) =>
+      this.delete(r, obj.metadata.namespace, obj.metadata.name ?? '', opts),
+    );
     return { ...list, items };
   }
 
@@ -377,28 +326,8 @@ export class RestStore {
    * A compare-and-swap loop past the strategy, for a subresource that writes one field
    * itself (namespaces/finalize): step gives the next object and whether it goes instead.
    */
-  async swap(
-    r: ResourceInfo,
-    ref: ObjectRef,
-    step: (current: KubeObject) => { next: KubeObject; remove: boolean },
-    opts: WriteOptions = {},
-  ): Promise<KubeObject> {
-    const { name } = ref;
-    const key = storageKey(r, ref.namespace, name);
-    const writes = this.writes(opts);
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const item = await this.store.get(key);
-      if (item === undefined) throw notFound(r.plural, r.group, name);
-      const { next, remove } = step(item.object);
-      try {
-        if (remove) return withType(r, (await writes.delete(key, item.revision)).object);
-        return withType(r, (await writes.update(key, next, item.revision)).object);
-      } catch (err) {
-        if (isStorageError(err, 'Conflict')) continue;
-        throw storageToApiError(err, r, name);
-      }
-    }
-    throw conflict(r.plural, r.group, name);
+  async swap(r: ResourceInfo, ref: ObjectRef, step: SwapStep, opts: WriteOptions = {}): Promise<KubeObject> {
+    return compareAndSwap({ store: this.store, writes: this.writes(opts), r, ref, step });
   }
 
   // ---- helpers --------------------------------------------------------------------------
@@ -406,27 +335,5 @@ export class RestStore {
   /** Where a request's writes go: the store, or for a dry run nowhere (see dry-run.ts). */
   private writes(opts: { dryRun?: boolean }): StoreWrites {
     return opts.dryRun ? dryRunWrites(this.store) : this.store;
-  }
-
-  private async requireActiveNamespace(name: string): Promise<void> {
-    const item = await this.store.get(storageKey(NAMESPACES, undefined, name));
-    if (item === undefined) throw notFound('namespaces', '', name);
-    if (item.object.metadata.deletionTimestamp !== undefined) {
-      throw new ApiError(
-        'Forbidden',
-        `unable to create new content in namespace ${name} because it is being terminated`,
-        {
-          name,
-          kind: 'namespaces',
-          causes: [
-            {
-              reason: 'NamespaceTerminating',
-              message: `namespace ${name} is being terminated`,
-              field: 'metadata.namespace',
-            },
-          ],
-        },
-      );
-    }
   }
 }
