@@ -26,13 +26,16 @@ const MACROS: Record<string, string> = {
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
-function parseField(
-  text: string,
-  min: number,
-  max: number,
-  names: string[] | undefined,
-  nameBase: number,
-): Set<number> {
+/** The range of one cron field and, for months and weekdays, its names (`names[0]` is `nameBase`). */
+interface FieldSpec {
+  min: number;
+  max: number;
+  names?: string[];
+  nameBase?: number;
+}
+
+function parseField(text: string, spec: FieldSpec): Set<number> {
+  const { min, max, names, nameBase = 0 } = spec;
   const out = new Set<number>();
   const value = (s: string): number => {
     const i = names?.indexOf(s.toLowerCase()) ?? -1;
@@ -71,11 +74,11 @@ export function parseCronSchedule(text: string): { schedule?: CronSchedule; erro
     const [mi, h, dom, mo, dow] = fields as [string, string, string, string, string];
     return {
       schedule: {
-        minutes: parseField(mi, 0, 59, undefined, 0),
-        hours: parseField(h, 0, 23, undefined, 0),
-        days: parseField(dom, 1, 31, undefined, 0),
-        months: parseField(mo, 1, 12, MONTHS, 1),
-        weekdays: parseField(dow, 0, 7, DAYS, 0),
+        minutes: parseField(mi, { min: 0, max: 59 }),
+        hours: parseField(h, { min: 0, max: 23 }),
+        days: parseField(dom, { min: 1, max: 31 }),
+        months: parseField(mo, { min: 1, max: 12, names: MONTHS, nameBase: 1 }),
+        weekdays: parseField(dow, { min: 0, max: 7, names: DAYS }),
         dayOr: dom !== '*' && dom !== '?' && dow !== '*' && dow !== '?',
       },
     };

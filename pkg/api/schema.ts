@@ -725,7 +725,14 @@ function fitsInteger(value: number, type: 'int32' | 'int64'): boolean {
     : Number.isSafeInteger(value);
 }
 
-function walkScalar(value: unknown, schema: Exclude<Schema, object>, path: string, out: Findings): void {
+/** Where a walk is (a field path) and what it has found so far. */
+interface Site {
+  path: string;
+  out: Findings;
+}
+
+function walkScalar(value: unknown, schema: Exclude<Schema, object>, site: Site): void {
+  const { path, out } = site;
   switch (schema) {
     case 'any':
       return;
@@ -762,18 +769,19 @@ function walkScalar(value: unknown, schema: Exclude<Schema, object>, path: strin
   }
 }
 
-function walk(value: unknown, schema: Schema, path: string, out: Findings): void {
+function walk(value: unknown, schema: Schema, site: Site): void {
+  const { path, out } = site;
   // null stands for "not set", as Kubernetes' decoder treats it.
   if (value === null || value === undefined) return;
-  if (typeof schema === 'string') return walkScalar(value, schema, path, out);
+  if (typeof schema === 'string') return walkScalar(value, schema, site);
   if ('list' in schema) {
     if (!Array.isArray(value)) return void out.causes.push(typeCause(path, value, 'array'));
-    value.forEach((item, i) => walk(item, schema.list, `${path}[${i}]`, out));
+    value.forEach((item, i) => walk(item, schema.list, { path: `${path}[${i}]`, out }));
     return;
   }
   if (!isObject(value)) return void out.causes.push(typeCause(path, value, 'object'));
   if ('map' in schema) {
-    for (const [k, v] of Object.entries(value)) walk(v, schema.map, `${path}.${k}`, out);
+    for (const [k, v] of Object.entries(value)) walk(v, schema.map, { path: `${path}.${k}`, out });
     return;
   }
   for (const [k, v] of Object.entries(value)) {
@@ -786,14 +794,14 @@ function walk(value: unknown, schema: Schema, path: string, out: Findings): void
       }
       continue;
     }
-    walk(v, sub, p, out);
+    walk(v, sub, { path: p, out });
   }
 }
 
 function check(o: KubeObject, prune: boolean): Findings {
   const out: Findings = { causes: [], unknown: [], prune };
   const schema = schemaFor(o.kind);
-  if (schema !== undefined) walk(o, schema, '', out);
+  if (schema !== undefined) walk(o, schema, { path: '', out });
   return out;
 }
 

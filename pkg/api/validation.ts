@@ -146,13 +146,15 @@ function validateProbe(c: Causes, field: string, probe: unknown): void {
     );
 }
 
-function validateContainers(
-  c: Causes,
-  field: string,
-  containers: unknown[],
-  volumeNames: Set<string>,
-  seen: Set<string>,
-): void {
+/** Names a pod's containers are checked against: its volumes, and the container names seen so far. */
+interface PodNames {
+  volumeNames: Set<string>;
+  seen: Set<string>;
+}
+
+function validateContainers(c: Causes, list: { field: string; containers: unknown[] }, names: PodNames): void {
+  const { field, containers } = list;
+  const { volumeNames, seen } = names;
   containers.forEach((raw, i) => {
     const f = `${field}[${i}]`;
     if (!isObject(raw)) return;
@@ -218,7 +220,15 @@ function validateContainers(
   });
 }
 
-function validatePodSpec(c: Causes, field: string, spec: Obj | undefined, allowedRestart?: string[]): void {
+/** A pod spec to validate: where it sits, and the restart policies its owner allows (all when absent). */
+interface PodSpecAt {
+  field: string;
+  spec: Obj | undefined;
+  allowedRestart?: string[];
+}
+
+function validatePodSpec(c: Causes, at: PodSpecAt): void {
+  const { field, spec, allowedRestart } = at;
   if (spec === undefined) {
     c.required(field);
     return;
@@ -239,9 +249,9 @@ function validatePodSpec(c: Causes, field: string, spec: Obj | undefined, allowe
   });
   const containers = listAt(spec, 'containers');
   if (containers.length === 0) c.required(`${field}.containers`);
-  const seen = new Set<string>();
-  validateContainers(c, `${field}.initContainers`, listAt(spec, 'initContainers'), volumeNames, seen);
-  validateContainers(c, `${field}.containers`, containers, volumeNames, seen);
+  const names: PodNames = { volumeNames, seen: new Set<string>() };
+  validateContainers(c, { field: `${field}.initContainers`, containers: listAt(spec, 'initContainers') }, names);
+  validateContainers(c, { field: `${field}.containers`, containers }, names);
   const restart = spec['restartPolicy'];
   const all = ['Always', 'OnFailure', 'Never'];
   if (restart !== undefined && !all.includes(String(restart))) c.notSupported(`${field}.restartPolicy`, restart, all);
@@ -272,9 +282,9 @@ function validatePodSpec(c: Causes, field: string, spec: Obj | undefined, allowe
 function validateSelectorAndTemplate(
   c: Causes,
   spec: Obj | undefined,
-  restart: string[] | undefined,
-  selectorRequired = true,
+  rules: { restart: string[]; selectorRequired?: boolean },
 ): void {
+  const { restart, selectorRequired = true } = rules;
   if (spec === undefined) {
     c.required('spec');
     return;
@@ -293,7 +303,7 @@ function validateSelectorAndTemplate(
     if (!matches) c.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`');
   }
   nonNegative(c, spec, ['replicas', 'minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds']);
-  validatePodSpec(c, 'spec.template.spec', objAt(template, 'spec'), restart);
+  validatePodSpec(c, { field: 'spec.template.spec', spec: objAt(template, 'spec'), allowedRestart: restart });
 }
 
 /** Integer fields of a spec that Kubernetes' validation requires to be >= 0 (422 otherwise). */
@@ -343,7 +353,8 @@ function validateService(c: Causes, spec: Obj | undefined): void {
   });
 }
 
-function validateDataKeys(c: Causes, field: string, data: unknown, base64: boolean): void {
+function validateDataKeys(c: Causes, data: unknown, at: { field: string; base64: boolean }): void {
+  const { field, base64 } = at;
   if (!isObject(data)) return;
   for (const [k, v] of Object.entries(data)) {
     if (!CONFIG_KEY.test(k) || k.length > 253)
@@ -363,10 +374,10 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
   const spec = objAt(obj, 'spec');
   switch (r.kind) {
     case 'Pod':
-      validatePodSpec(c, 'spec', spec);
+      validatePodSpec(c, { field: 'spec', spec });
       break;
     case 'Deployment': {
-      validateSelectorAndTemplate(c, spec, ['Always']);
+      validateSelectorAndTemplate(c, spec, { restart: ['Always'] });
       const strategy = objAt(spec, 'strategy');
       const st = strategy?.['type'];
       if (st !== undefined && st !== 'RollingUpdate' && st !== 'Recreate')
@@ -378,10 +389,10 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
     case 'ReplicaSet':
     case 'StatefulSet':
     case 'DaemonSet':
-      validateSelectorAndTemplate(c, spec, ['Always']);
+      validateSelectorAndTemplate(c, spec, { restart: ['Always'] });
       break;
     case 'Job': {
-      validateSelectorAndTemplate(c, spec, ['OnFailure', 'Never'], false);
+      validateSelectorAndTemplate(c, spec, { restart: ['OnFailure', 'Never'], selectorRequired: false });
       nonNegative(c, spec, [
         'completions',
         'parallelism',
@@ -403,21 +414,22 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
         c.notSupported('spec.concurrencyPolicy', policy, ['Allow', 'Forbid', 'Replace']);
       nonNegative(c, spec, ['startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit']);
       const jobSpec = objAt(objAt(spec, 'jobTemplate'), 'spec');
-      validatePodSpec(c, 'spec.jobTemplate.spec.template.spec', objAt(objAt(jobSpec, 'template'), 'spec'), [
-        'OnFailure',
-        'Never',
-      ]);
+      validatePodSpec(c, {
+        field: 'spec.jobTemplate.spec.template.spec',
+        spec: objAt(objAt(jobSpec, 'template'), 'spec'),
+        allowedRestart: ['OnFailure', 'Never'],
+      });
       break;
     }
     case 'Service':
       validateService(c, spec);
       break;
     case 'ConfigMap':
-      validateDataKeys(c, 'data', obj['data'], false);
-      validateDataKeys(c, 'binaryData', obj['binaryData'], true);
+      validateDataKeys(c, obj['data'], { field: 'data', base64: false });
+      validateDataKeys(c, obj['binaryData'], { field: 'binaryData', base64: true });
       break;
     case 'Secret':
-      validateDataKeys(c, 'data', obj['data'], true);
+      validateDataKeys(c, obj['data'], { field: 'data', base64: true });
       break;
     case 'Role':
     case 'ClusterRole':

@@ -130,7 +130,7 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .option('-i, --stdin', 'pass stdin to the container')
     .option('-t, --tty', 'stdin is a TTY')
     .action(async (pod: string, command: string[], flags) => {
-      const code = await runExec(ctxOf(), pod, command, flags);
+      const code = await runExec(ctxOf(), { pod, command }, flags);
       if (code !== 0) throw new ExitCode(code);
     });
 
@@ -159,7 +159,7 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .argument('<deployment>', 'deployment/NAME')
     .option('--to-revision <n>', 'with undo: the revision to roll back to')
     .option('--timeout <duration>', 'with status: give up after this long (e.g. 120s)')
-    .action((action: string, d: string, flags) => runRollout(ctxOf(), action, d, flags));
+    .action((action: string, d: string, flags) => runRollout(ctxOf(), { action, deployment: d }, flags));
 
   program
     .command('api-resources')

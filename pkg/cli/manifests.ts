@@ -20,8 +20,16 @@ export interface Manifest {
   resource: ResourceInfo;
 }
 
+/** Where in the input a manifest document sits (document and line are 1-based). */
+export interface DocumentPlace {
+  source: string;
+  document: number;
+  line: number;
+}
+
 export class ManifestError extends Error {
-  constructor(source: string, document: number, line: number, message: string) {
+  constructor(place: DocumentPlace, message: string) {
+    const { source, document, line } = place;
     super(`error: ${source}: document ${document}, line ${line}: ${message}`);
     this.name = 'ManifestError';
   }
@@ -69,25 +77,24 @@ function parseSource(source: string, text: string): Manifest[] {
       // js-yaml may leave mark and reason unset although its types say otherwise.
       if (err instanceof yaml.YAMLException)
         throw new ManifestError(
-          source,
-          number,
-          doc.line + (err.mark?.line ?? 0),
+          { source, document: number, line: doc.line + (err.mark?.line ?? 0) },
           `invalid YAML: ${err.reason ?? err.message}`,
         );
-      throw new ManifestError(source, number, doc.line, `invalid YAML: ${errorMessage(err)}`);
+      throw new ManifestError({ source, document: number, line: doc.line }, `invalid YAML: ${errorMessage(err)}`);
     }
     if (value === null || value === undefined) return;
     // A `kind: List` holds several objects.
     const objects =
       isObject(value) && value['kind'] === 'List' && Array.isArray(value['items']) ? value['items'] : [value];
-    for (const obj of objects) out.push(checkManifest(source, number, doc.line, obj));
+    for (const obj of objects) out.push(checkManifest({ source, document: number, line: doc.line }, obj));
   });
   return out;
 }
 
-function checkManifest(source: string, document: number, line: number, value: unknown): Manifest {
+function checkManifest(place: DocumentPlace, value: unknown): Manifest {
+  const { source, document, line } = place;
   const fail = (message: string): never => {
-    throw new ManifestError(source, document, line, message);
+    throw new ManifestError(place, message);
   };
   if (!isObject(value)) return fail('a manifest must be a YAML mapping (an object)');
   const apiVersion = value['apiVersion'];

@@ -103,12 +103,18 @@ function extensionsFor(usages: Usage[], dnsNames: string[], ipAddresses: string[
   return extensions;
 }
 
+/** Whom a certificate is for: its subject name and public key. */
+interface Holder {
+  subject: string;
+  publicKey: x509.PublicKey | CryptoKey;
+}
+
 async function sign(
   ca: KeyPairPem,
-  subject: string,
-  publicKey: x509.PublicKey | CryptoKey,
+  holder: Holder,
   opts: { usages: Usage[]; dnsNames: string[]; ipAddresses: string[]; validityMs: number },
 ): Promise<string> {
+  const { subject, publicKey } = holder;
   const caCert = new x509.X509Certificate(ca.certPem);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
@@ -132,12 +138,16 @@ function validityMs(opts: { validityDays?: number; validitySeconds?: number }): 
 
 export async function issueCertificate(ca: KeyPairPem, opts: IssueOptions): Promise<KeyPairPem> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const certPem = await sign(ca, distinguishedName(opts.commonName, opts.organizations), keys.publicKey, {
-    usages: opts.usages,
-    dnsNames: opts.dnsNames ?? [],
-    ipAddresses: opts.ipAddresses ?? [],
-    validityMs: validityMs(opts),
-  });
+  const certPem = await sign(
+    ca,
+    { subject: distinguishedName(opts.commonName, opts.organizations), publicKey: keys.publicKey },
+    {
+      usages: opts.usages,
+      dnsNames: opts.dnsNames ?? [],
+      ipAddresses: opts.ipAddresses ?? [],
+      validityMs: validityMs(opts),
+    },
+  );
   return { certPem, keyPem: await exportKey(keys.privateKey) };
 }
 
@@ -194,12 +204,16 @@ export async function signCsr(
   const csr = new x509.Pkcs10CertificateRequest(csrPem);
   if (!(await csr.verify())) throw new Error('the certificate signing request is not signed by its own key');
   const names = opts.usages.includes('server') ? parseCsr(csrPem) : { dnsNames: [], ipAddresses: [] };
-  return sign(ca, csr.subject, csr.publicKey, {
-    usages: opts.usages,
-    dnsNames: names.dnsNames,
-    ipAddresses: names.ipAddresses,
-    validityMs: opts.validitySeconds * 1000,
-  });
+  return sign(
+    ca,
+    { subject: csr.subject, publicKey: csr.publicKey },
+    {
+      usages: opts.usages,
+      dnsNames: names.dnsNames,
+      ipAddresses: names.ipAddresses,
+      validityMs: opts.validitySeconds * 1000,
+    },
+  );
 }
 
 /** When a certificate stops being valid, and when it started. */

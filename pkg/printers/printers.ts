@@ -62,11 +62,13 @@ const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 const s = (v: unknown, none = '<none>'): string => (typeof v === 'string' && v !== '' ? v : none);
 
-function col(name: string, priority = 0, type = 'string', format = ''): TableColumn {
+/** A Table column: priority 0 shows by default, 1 only with `-o wide`. */
+function col(name: string, opts: { priority?: number; type?: string; format?: string } = {}): TableColumn {
+  const { priority = 0, type = 'string', format = '' } = opts;
   return { name, type, format, description: `${name} of the object`, priority };
 }
 
-const NAME = col('Name', 0, 'string', 'name');
+const NAME = col('Name', { format: 'name' });
 const AGE = col('Age');
 
 function templateContainers(spec: Obj): { names: string; images: string } {
@@ -232,12 +234,12 @@ const PRINTERS: Record<string, Printer> = {
       NAME,
       col('Ready'),
       col('Status'),
-      col('Restarts', 0, 'string'),
+      col('Restarts'),
       AGE,
-      col('IP', 1),
-      col('Node', 1),
-      col('Nominated Node', 1),
-      col('Readiness Gates', 1),
+      col('IP', { priority: 1 }),
+      col('Node', { priority: 1 }),
+      col('Nominated Node', { priority: 1 }),
+      col('Readiness Gates', { priority: 1 }),
     ],
     row: (p, now) => {
       const st = podStatus(p);
@@ -260,12 +262,12 @@ const PRINTERS: Record<string, Printer> = {
     columns: [
       NAME,
       col('Ready'),
-      col('Up-to-date', 0, 'integer'),
-      col('Available', 0, 'integer'),
+      col('Up-to-date', { type: 'integer' }),
+      col('Available', { type: 'integer' }),
       AGE,
-      col('Containers', 1),
-      col('Images', 1),
-      col('Selector', 1),
+      col('Containers', { priority: 1 }),
+      col('Images', { priority: 1 }),
+      col('Selector', { priority: 1 }),
     ],
     row: (d, now) => {
       const spec = o(d['spec']);
@@ -286,13 +288,13 @@ const PRINTERS: Record<string, Printer> = {
   ReplicaSet: {
     columns: [
       NAME,
-      col('Desired', 0, 'integer'),
-      col('Current', 0, 'integer'),
-      col('Ready', 0, 'integer'),
+      col('Desired', { type: 'integer' }),
+      col('Current', { type: 'integer' }),
+      col('Ready', { type: 'integer' }),
       AGE,
-      col('Containers', 1),
-      col('Images', 1),
-      col('Selector', 1),
+      col('Containers', { priority: 1 }),
+      col('Images', { priority: 1 }),
+      col('Selector', { priority: 1 }),
     ],
     row: (r, now) => {
       const spec = o(r['spec']);
@@ -313,16 +315,16 @@ const PRINTERS: Record<string, Printer> = {
   DaemonSet: {
     columns: [
       NAME,
-      col('Desired', 0, 'integer'),
-      col('Current', 0, 'integer'),
-      col('Ready', 0, 'integer'),
-      col('Up-to-date', 0, 'integer'),
-      col('Available', 0, 'integer'),
+      col('Desired', { type: 'integer' }),
+      col('Current', { type: 'integer' }),
+      col('Ready', { type: 'integer' }),
+      col('Up-to-date', { type: 'integer' }),
+      col('Available', { type: 'integer' }),
       col('Node Selector'),
       AGE,
-      col('Containers', 1),
-      col('Images', 1),
-      col('Selector', 1),
+      col('Containers', { priority: 1 }),
+      col('Images', { priority: 1 }),
+      col('Selector', { priority: 1 }),
     ],
     row: (d, now) => {
       const spec = o(d['spec']);
@@ -347,7 +349,7 @@ const PRINTERS: Record<string, Printer> = {
     },
   },
   StatefulSet: {
-    columns: [NAME, col('Ready'), AGE, col('Containers', 1), col('Images', 1)],
+    columns: [NAME, col('Ready'), AGE, col('Containers', { priority: 1 }), col('Images', { priority: 1 })],
     row: (x, now) => {
       const spec = o(x['spec']);
       const c = templateContainers(spec);
@@ -367,9 +369,9 @@ const PRINTERS: Record<string, Printer> = {
       col('Completions'),
       col('Duration'),
       AGE,
-      col('Containers', 1),
-      col('Images', 1),
-      col('Selector', 1),
+      col('Containers', { priority: 1 }),
+      col('Images', { priority: 1 }),
+      col('Selector', { priority: 1 }),
     ],
     row: (j, now) => {
       const spec = o(j['spec']);
@@ -396,13 +398,13 @@ const PRINTERS: Record<string, Printer> = {
       NAME,
       col('Schedule'),
       col('Timezone'),
-      col('Suspend', 0, 'boolean'),
-      col('Active', 0, 'integer'),
+      col('Suspend', { type: 'boolean' }),
+      col('Active', { type: 'integer' }),
       col('Last Schedule'),
       AGE,
-      col('Containers', 1),
-      col('Images', 1),
-      col('Selector', 1),
+      col('Containers', { priority: 1 }),
+      col('Images', { priority: 1 }),
+      col('Selector', { priority: 1 }),
     ],
     row: (cj, now) => {
       const spec = o(cj['spec']);
@@ -430,11 +432,11 @@ const PRINTERS: Record<string, Printer> = {
       col('Roles'),
       AGE,
       col('Version'),
-      col('Internal-IP', 1),
-      col('External-IP', 1),
-      col('OS-Image', 1),
-      col('Kernel-Version', 1),
-      col('Container-Runtime', 1),
+      col('Internal-IP', { priority: 1 }),
+      col('External-IP', { priority: 1 }),
+      col('OS-Image', { priority: 1 }),
+      col('Kernel-Version', { priority: 1 }),
+      col('Container-Runtime', { priority: 1 }),
     ],
     row: (n, now) => {
       const st = o(n['status']);
@@ -456,7 +458,15 @@ const PRINTERS: Record<string, Printer> = {
     },
   },
   Service: {
-    columns: [NAME, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), AGE, col('Selector', 1)],
+    columns: [
+      NAME,
+      col('Type'),
+      col('Cluster-IP'),
+      col('External-IP'),
+      col('Port(s)'),
+      AGE,
+      col('Selector', { priority: 1 }),
+    ],
     row: (svc, now) => {
       const spec = o(svc['spec']);
       const external = arr(spec['externalIPs']).map(String);
@@ -483,7 +493,7 @@ const PRINTERS: Record<string, Printer> = {
     row: (n, now) => [n.metadata.name, s(o(n['status'])['phase'], 'Active'), age(n, now)],
   },
   ConfigMap: {
-    columns: [NAME, col('Data', 0, 'integer'), AGE],
+    columns: [NAME, col('Data', { type: 'integer' }), AGE],
     row: (c, now) => [
       c.metadata.name,
       Object.keys(o(c['data'])).length + Object.keys(o(c['binaryData'])).length,
@@ -491,11 +501,11 @@ const PRINTERS: Record<string, Printer> = {
     ],
   },
   Secret: {
-    columns: [NAME, col('Type'), col('Data', 0, 'integer'), AGE],
+    columns: [NAME, col('Type'), col('Data', { type: 'integer' }), AGE],
     row: (x, now) => [x.metadata.name, s(x['type'], 'Opaque'), Object.keys(o(x['data'])).length, age(x, now)],
   },
   ServiceAccount: {
-    columns: [NAME, col('Secrets', 0, 'integer'), AGE],
+    columns: [NAME, col('Secrets', { type: 'integer' }), AGE],
     row: (x, now) => [x.metadata.name, arr(x['secrets']).length, age(x, now)],
   },
   Event: {
@@ -505,7 +515,7 @@ const PRINTERS: Record<string, Printer> = {
       col('Reason'),
       col('Object'),
       col('Message'),
-      col('Name', 1, 'string', 'name'),
+      col('Name', { priority: 1, format: 'name' }),
     ],
     row: (e, now) => {
       const inv = o(e['involvedObject']);
@@ -554,7 +564,14 @@ const PRINTERS: Record<string, Printer> = {
 
 function bindingPrinter(): Printer {
   return {
-    columns: [NAME, col('Role'), AGE, col('Users', 1), col('Groups', 1), col('ServiceAccounts', 1)],
+    columns: [
+      NAME,
+      col('Role'),
+      AGE,
+      col('Users', { priority: 1 }),
+      col('Groups', { priority: 1 }),
+      col('ServiceAccounts', { priority: 1 }),
+    ],
     row: (b, now) => {
       const ref = o(b['roleRef']);
       const subjects = arr(b['subjects']).map(o);

@@ -3,6 +3,13 @@
 // node and pod informers.
 
 import type { NodeInfo, NodeView, PodView, Resources } from './framework.js';
+
+/** Where a pod is counted, and whether only because the scheduler assumed it there. */
+interface Placement {
+  node: string;
+  pod: PodView;
+  assumed: boolean;
+}
 import { hasRequiredAntiAffinity } from './plugins/inter-pod-affinity.js';
 import { hostPortsOf, nodeAllocatable, podRequests } from './resources.js';
 
@@ -20,7 +27,7 @@ function isTerminal(pod: PodView): boolean {
 export class SchedulerCache {
   private readonly nodes = new Map<string, NodeInfo>();
   /** uid → node the pod counts against. */
-  private readonly placed = new Map<string, { node: string; pod: PodView; assumed: boolean }>();
+  private readonly placed = new Map<string, Placement>();
 
   upsertNode(node: NodeView): void {
     const name = node.metadata.name ?? '';
@@ -63,7 +70,8 @@ export class SchedulerCache {
     }
   }
 
-  private place(uid: string, node: string, pod: PodView, assumed: boolean): void {
+  private place(uid: string, p: Placement): void {
+    const { node, pod, assumed } = p;
     this.unplace(uid);
     this.placed.set(uid, { node, pod, assumed });
     const info = this.nodes.get(node);
@@ -87,7 +95,7 @@ export class SchedulerCache {
       if (this.placed.get(uid)?.assumed !== true) this.unplace(uid);
       return;
     }
-    this.place(uid, node, pod, false);
+    this.place(uid, { node, pod, assumed: false });
   }
 
   removePod(pod: PodView): void {
@@ -96,7 +104,11 @@ export class SchedulerCache {
 
   /** Counts a pod on a node before its binding is confirmed. */
   assume(pod: PodView, node: string): void {
-    this.place(pod.metadata.uid ?? '', node, { ...pod, spec: { containers: [], ...pod.spec, nodeName: node } }, true);
+    this.place(pod.metadata.uid ?? '', {
+      node,
+      pod: { ...pod, spec: { containers: [], ...pod.spec, nodeName: node } },
+      assumed: true,
+    });
   }
 
   /** Drops an assumption whose binding failed. */

@@ -41,11 +41,17 @@ export interface NodeInfo {
   antiAffinityPods: PodView[];
 }
 
+/** What one scheduling cycle shares with every plugin call: all nodes considered, and the plugin's prepared state. */
+export interface CycleState {
+  all: NodeInfo[];
+  state?: unknown;
+}
+
 export interface FilterPlugin {
   name: string;
   /** Computes, once per pod, what filtering every node needs. */
   prepare?(pod: PodView, all: NodeInfo[]): unknown;
-  filter(pod: PodView, node: NodeInfo, all: NodeInfo[], state?: unknown): Status;
+  filter(pod: PodView, node: NodeInfo, cycle: CycleState): Status;
 }
 
 export interface ScorePlugin {
@@ -53,5 +59,5 @@ export interface ScorePlugin {
   weight: number;
   /** Computes, once per pod, what scoring every node needs (e.g. counts across nodes). */
   prepare?(pod: PodView, feasible: NodeInfo[]): unknown;
-  score(pod: PodView, node: NodeInfo, all: NodeInfo[], state?: unknown): number;
+  score(pod: PodView, node: NodeInfo, cycle: CycleState): number;
 }

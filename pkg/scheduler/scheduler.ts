@@ -88,7 +88,7 @@ export function schedulePod(pod: PodView, nodes: NodeInfo[], start = 0): Schedul
     if (n === undefined) continue;
     let ok = true;
     for (const [i, f] of FILTERS.entries()) {
-      const s = f.filter(pod, n, nodes, filterStates[i]);
+      const s = f.filter(pod, n, { all: nodes, state: filterStates[i] });
       if (s.code !== 'Success') {
         for (const r of (s.reason ?? f.name).split(', ')) reasons.set(r, (reasons.get(r) ?? 0) + 1);
         ok = false;
@@ -103,7 +103,7 @@ export function schedulePod(pod: PodView, nodes: NodeInfo[], start = 0): Schedul
   const states = SCORES.map((s) => s.prepare?.(pod, feasible));
   for (const n of feasible) {
     let total = 0;
-    SCORES.forEach((s, i) => (total += s.weight * s.score(pod, n, feasible, states[i])));
+    SCORES.forEach((s, i) => (total += s.weight * s.score(pod, n, { all: feasible, state: states[i] })));
     if (total > bestScore) {
       bestScore = total;
       best = [n];

@@ -294,7 +294,7 @@ export class SqliteStore implements Store {
         prev: latest?.id ?? 0,
         value: op.value,
       });
-      return this.done('ADDED', op.key, revision, op.value, undefined);
+      return this.done('ADDED', { key: op.key, revision, value: op.value }, undefined);
     }
     if (live === undefined)
       return { ok: false, err: new StorageError('KeyNotFound', op.key, `key ${op.key} not found`) };
@@ -312,10 +312,10 @@ export class SqliteStore implements Store {
     const createRevision = live.create_revision === 0 ? live.id : live.create_revision;
     if (op.kind === 'update') {
       const revision = this.insert(op.key, { created: 0, deleted: 0, createRevision, prev: live.id, value: op.value });
-      return this.done('MODIFIED', op.key, revision, op.value, live);
+      return this.done('MODIFIED', { key: op.key, revision, value: op.value }, live);
     }
     const revision = this.insert(op.key, { created: 0, deleted: 1, createRevision, prev: live.id, value: live.value });
-    return this.done('DELETED', op.key, revision, live.value, live);
+    return this.done('DELETED', { key: op.key, revision, value: live.value }, live);
   }
 
   private insert(
@@ -328,11 +328,10 @@ export class SqliteStore implements Store {
 
   private done(
     type: StoreEvent['type'],
-    key: string,
-    revision: number,
-    value: string,
+    written: { key: string; revision: number; value: string },
     prev: LatestRow | undefined,
   ): Outcome {
+    const { key, revision, value } = written;
     // The caller and the watchers get separate copies: neither can change the other's.
     const event: StoreEvent = { type, key, revision, object: decode(value, revision) };
     if (prev !== undefined) event.prevObject = decode(prev.value, prev.id);

@@ -53,26 +53,38 @@ function locate(doc: unknown, tokens: string[], path: string): { parent: Contain
   return { parent: cur, key: tokens[tokens.length - 1] ?? '' };
 }
 
-function arrayIndex(arr: unknown[], key: string, path: string, forInsert: boolean): number {
-  if (forInsert && key === '-') return arr.length;
-  if (!/^(0|[1-9][0-9]*)$/.test(key)) fail(`invalid array index "${key}" in "${path}"`);
-  const i = Number(key);
-  if (i > arr.length || (!forInsert && i === arr.length)) fail(`array index ${i} out of range in "${path}"`);
+/** The index of an existing element of `arr` named by `key`. */
+function arrayIndex(arr: unknown[], key: string, path: string): number {
+  const i = parseIndex(key, path);
+  if (i >= arr.length) fail(`array index ${i} out of range in "${path}"`);
   return i;
+}
+
+/** Where `key` inserts into `arr`: an existing index, the end, or `-` (append). */
+function insertionIndex(arr: unknown[], key: string, path: string): number {
+  if (key === '-') return arr.length;
+  const i = parseIndex(key, path);
+  if (i > arr.length) fail(`array index ${i} out of range in "${path}"`);
+  return i;
+}
+
+function parseIndex(key: string, path: string): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(key)) fail(`invalid array index "${key}" in "${path}"`);
+  return Number(key);
 }
 
 function get(doc: unknown, path: string): unknown {
   const tokens = pointer(path);
   if (tokens.length === 0) return doc;
   const { parent, key } = locate(doc, tokens, path);
-  const v = Array.isArray(parent) ? parent[arrayIndex(parent, key, path, false)] : own(parent, key);
+  const v = Array.isArray(parent) ? parent[arrayIndex(parent, key, path)] : own(parent, key);
   if (v === undefined) fail(`path "${path}" does not exist`);
   return v;
 }
 
 function remove(doc: unknown, path: string): unknown {
   const { parent, key } = locate(doc, pointer(path), path);
-  if (Array.isArray(parent)) return parent.splice(arrayIndex(parent, key, path, false), 1)[0];
+  if (Array.isArray(parent)) return parent.splice(arrayIndex(parent, key, path), 1)[0];
   if (!Object.hasOwn(parent, key)) fail(`path "${path}" does not exist`);
   const v = parent[key];
   Reflect.deleteProperty(parent, key);
@@ -83,7 +95,7 @@ function add(doc: unknown, path: string, value: unknown): unknown {
   const tokens = pointer(path);
   if (tokens.length === 0) return value;
   const { parent, key } = locate(doc, tokens, path);
-  if (Array.isArray(parent)) parent.splice(arrayIndex(parent, key, path, true), 0, value);
+  if (Array.isArray(parent)) parent.splice(insertionIndex(parent, key, path), 0, value);
   else Object.defineProperty(parent, key, { value, enumerable: true, writable: true, configurable: true });
   return doc;
 }

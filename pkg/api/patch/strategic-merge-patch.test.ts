@@ -125,11 +125,23 @@ test('lists without a merge key are replaced; finalizers merge as a set', () => 
 test('three-way patch: unchanged is empty, removed fields become deletions, server-side fields are left alone', () => {
   const applied = { metadata: { name: 'cm' }, data: { a: '1', b: '2' } };
   const live = { metadata: { name: 'cm', uid: 'u', resourceVersion: '5' }, data: { a: '1', b: '2' } };
-  assert.deepEqual(createThreeWayStrategicMergePatch(applied, applied, live, { group: '', kind: 'ConfigMap' }), {});
+  assert.deepEqual(
+    createThreeWayStrategicMergePatch(
+      { original: applied, modified: applied, current: live },
+      { group: '', kind: 'ConfigMap' },
+    ),
+    {},
+  );
   const next = { metadata: { name: 'cm' }, data: { a: '1' } };
-  assert.deepEqual(createThreeWayStrategicMergePatch(applied, next, live, { group: '', kind: 'ConfigMap' }), {
-    data: { b: null },
-  });
+  assert.deepEqual(
+    createThreeWayStrategicMergePatch(
+      { original: applied, modified: next, current: live },
+      { group: '', kind: 'ConfigMap' },
+    ),
+    {
+      data: { b: null },
+    },
+  );
   const d1 = deployment();
   const d2 = deployment();
   (
@@ -137,7 +149,7 @@ test('three-way patch: unchanged is empty, removed fields become deletions, serv
       image: string;
     }
   ).image = 'nginx:3';
-  const patch = createThreeWayStrategicMergePatch(d1, d2, d1, DEPLOYMENT);
+  const patch = createThreeWayStrategicMergePatch({ original: d1, modified: d2, current: d1 }, DEPLOYMENT);
   const patched = applyStrategicMergePatch(d1, patch, DEPLOYMENT);
   assert.deepEqual(patched, d2);
 });

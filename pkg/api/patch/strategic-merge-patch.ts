@@ -113,7 +113,18 @@ function directiveField(key: string, prefix: string): string {
   return field;
 }
 
-function mergeList(original: unknown, patch: unknown[], kind: KindRef, path: string[]): unknown[] {
+/** Where in an object of which kind a recursive merge or diff step is. */
+interface At {
+  kind: KindRef;
+  path: string[];
+}
+
+function under(at: At, ...keys: string[]): At {
+  return { kind: at.kind, path: [...at.path, ...keys] };
+}
+
+function mergeList(original: unknown, patch: unknown[], at: At): unknown[] {
+  const { kind, path } = at;
   for (const item of patch) if (isObject(item)) directiveOf(item);
   const strategy = listStrategy(kind, path);
   if (strategy === undefined) return stripDirectives(patch) as unknown[];
@@ -134,8 +145,8 @@ function mergeList(original: unknown, patch: unknown[], kind: KindRef, path: str
       continue;
     }
     const i = result.findIndex((r) => sameKey(r, item, key));
-    if (i >= 0) result[i] = mergeValue(result[i], item, kind, [...path, '[]']);
-    else result.push(mergeValue({}, item, kind, [...path, '[]']));
+    if (i >= 0) result[i] = mergeValue(result[i], item, under(at, '[]'));
+    else result.push(mergeValue({}, item, under(at, '[]')));
   }
   return result;
 }
@@ -152,8 +163,9 @@ function isDirectiveKey(k: string): boolean {
   return k === DIRECTIVE || k === RETAIN || k.startsWith(ORDER) || k.startsWith(DELETE_PRIMITIVE);
 }
 
-function mergeValue(original: unknown, patch: unknown, kind: KindRef, path: string[]): unknown {
-  if (Array.isArray(patch)) return mergeList(original, patch, kind, path);
+function mergeValue(original: unknown, patch: unknown, at: At): unknown {
+  const { kind, path } = at;
+  if (Array.isArray(patch)) return mergeList(original, patch, at);
   if (!isObject(patch)) return structuredClone(patch);
   const directive = directiveOf(patch);
   if (directive === 'replace') return stripDirectives(patch);
@@ -166,7 +178,7 @@ function mergeValue(original: unknown, patch: unknown, kind: KindRef, path: stri
       Reflect.deleteProperty(result, k);
       continue;
     }
-    const merged = mergeValue(own(result, k), v, kind, [...path, k]);
+    const merged = mergeValue(own(result, k), v, under(at, k));
     if (merged === undefined) Reflect.deleteProperty(result, k);
     else result[k] = merged;
   }
@@ -195,7 +207,7 @@ function mergeValue(original: unknown, patch: unknown, kind: KindRef, path: stri
 
 export function applyStrategicMergePatch(original: unknown, patch: unknown, kind: KindRef): unknown {
   checkPlainData(patch);
-  return mergeValue(structuredClone(original), patch, kind, []);
+  return mergeValue(structuredClone(original), patch, { kind, path: [] });
 }
 
 // ---- computing patches (client-side apply) -------------------------------------------------
@@ -207,13 +219,8 @@ interface DiffOptions {
   onlyDeletions: boolean;
 }
 
-function diff(
-  a: unknown,
-  b: unknown,
-  kind: KindRef,
-  path: string[],
-  opts: DiffOptions,
-): Record<string, unknown> | undefined {
+function diff(a: unknown, b: unknown, at: At & { opts: DiffOptions }): Record<string, unknown> | undefined {
+  const { path, opts } = at;
   if (!isObject(a) || !isObject(b)) return undefined;
   const patch: Record<string, unknown> = {};
   for (const [k, bv] of Object.entries(b)) {
@@ -224,10 +231,10 @@ function diff(
       continue;
     }
     if (isObject(av) && isObject(bv)) {
-      const sub = diff(av, bv, kind, [...path, k], opts);
+      const sub = diff(av, bv, { ...under(at, k), opts });
       if (sub !== undefined) patch[k] = sub;
     } else if (Array.isArray(av) && Array.isArray(bv)) {
-      diffList(av, bv, kind, [...path, k], opts, patch, k);
+      diffList({ a: av, b: bv }, { ...under(at, k), opts }, { patch, field: k });
     } else if (!isDeepStrictEqual(av, bv) && !opts.onlyDeletions) {
       patch[k] = structuredClone(bv);
     }
@@ -236,15 +243,15 @@ function diff(
   return Object.keys(patch).length > 0 ? patch : undefined;
 }
 
+/** Diffs list `a` against list `b`, writing into `out.patch` under `out.field`. */
 function diffList(
-  a: unknown[],
-  b: unknown[],
-  kind: KindRef,
-  path: string[],
-  opts: DiffOptions,
-  patch: Record<string, unknown>,
-  field: string,
+  lists: { a: unknown[]; b: unknown[] },
+  at: At & { opts: DiffOptions },
+  out: { patch: Record<string, unknown>; field: string },
 ): void {
+  const { a, b } = lists;
+  const { kind, path, opts } = at;
+  const { patch, field } = out;
   const strategy = listStrategy(kind, path);
   if (strategy === undefined) {
     if (!isDeepStrictEqual(a, b) && !opts.onlyDeletions) patch[field] = structuredClone(b);
@@ -266,7 +273,7 @@ function diffList(
       if (!opts.onlyDeletions) items.push(structuredClone(bi));
       continue;
     }
-    const sub = diff(ai, bi, kind, [...path, '[]'], opts);
+    const sub = diff(ai, bi, { ...under(at, '[]'), opts });
     if (sub !== undefined) items.push({ [key]: bi[key], ...sub });
   }
   if (!opts.ignoreDeletions) {
@@ -283,22 +290,22 @@ function diffList(
 function combine(
   x: Record<string, unknown> | undefined,
   y: Record<string, unknown> | undefined,
-  kind: KindRef,
-  path: string[],
+  at: At,
 ): Record<string, unknown> | undefined {
+  const { kind, path } = at;
   if (x === undefined) return y;
   if (y === undefined) return x;
   const out: Record<string, unknown> = { ...x };
   for (const [k, v] of Object.entries(y)) {
     const cur = own(out, k);
-    if (isObject(cur) && isObject(v)) out[k] = combine(cur, v, kind, [...path, k]);
+    if (isObject(cur) && isObject(v)) out[k] = combine(cur, v, under(at, k));
     else if (Array.isArray(cur) && Array.isArray(v)) {
       const key = mergeKeyFor(kind, [...path, k]);
       const merged = [...cur];
       for (const item of v) {
         const i = key === undefined ? -1 : merged.findIndex((m) => sameKey(m, item, key));
         if (i >= 0 && isObject(merged[i]) && isObject(item))
-          merged[i] = combine(merged[i] as Record<string, unknown>, item, kind, [...path, k, '[]']);
+          merged[i] = combine(merged[i] as Record<string, unknown>, item, under(at, k, '[]'));
         else merged.push(item);
       }
       out[k] = merged;
@@ -307,19 +314,26 @@ function combine(
   return out;
 }
 
+/** The three objects of a three-way patch. */
+export interface ThreeWayObjects {
+  /** The last-applied configuration. */
+  original: unknown;
+  /** The new manifest. */
+  modified: unknown;
+  /** The live object. */
+  current: unknown;
+}
+
 /**
  * The patch client-side apply sends: changes from the live object to the new manifest
  * (fields only the live object has are left alone) plus the deletions of fields that were
  * in the last-applied configuration and are no longer in the manifest. `{}` when nothing
  * changes.
  */
-export function createThreeWayStrategicMergePatch(
-  original: unknown,
-  modified: unknown,
-  current: unknown,
-  kind: KindRef,
-): Record<string, unknown> {
-  const changes = diff(current, modified, kind, [], { ignoreDeletions: true, onlyDeletions: false });
-  const deletions = diff(original, modified, kind, [], { ignoreDeletions: false, onlyDeletions: true });
-  return combine(deletions, changes, kind, []) ?? {};
+export function createThreeWayStrategicMergePatch(objects: ThreeWayObjects, kind: KindRef): Record<string, unknown> {
+  const { original, modified, current } = objects;
+  const root = { kind, path: [] };
+  const changes = diff(current, modified, { ...root, opts: { ignoreDeletions: true, onlyDeletions: false } });
+  const deletions = diff(original, modified, { ...root, opts: { ignoreDeletions: false, onlyDeletions: true } });
+  return combine(deletions, changes, root) ?? {};
 }

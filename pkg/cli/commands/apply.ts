@@ -85,10 +85,13 @@ export async function runApply(ctx: CliContext, flags: ApplyFlags): Promise<void
     }
     const previous = live.metadata.annotations?.[LAST_APPLIED];
     const original: unknown = previous !== undefined ? JSON.parse(previous) : {};
-    const patch = createThreeWayStrategicMergePatch(original, object, live, {
-      group: m.resource.group,
-      kind: m.resource.kind,
-    });
+    const patch = createThreeWayStrategicMergePatch(
+      { original, modified: object, current: live },
+      {
+        group: m.resource.group,
+        kind: m.resource.kind,
+      },
+    );
     if (patch === undefined || Object.keys(patch as object).length === 0) {
       ctx.out(`${label(m, name)} unchanged`);
       continue;

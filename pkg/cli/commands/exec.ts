@@ -16,8 +16,15 @@ export interface ExecFlags {
   tty?: boolean;
 }
 
+/** The pod (POD or pod/POD) and the command to run in it. */
+export interface ExecTarget {
+  pod: string;
+  command: string[];
+}
+
 /** Resolves the command's exit code. */
-export async function runExec(ctx: CliContext, podArg: string, command: string[], flags: ExecFlags): Promise<number> {
+export async function runExec(ctx: CliContext, target: ExecTarget, flags: ExecFlags): Promise<number> {
+  const { pod: podArg, command } = target;
   if (command.length === 0) throw new CliError('you must specify at least one command for the container');
   const name = podArg.startsWith('pod/') ? podArg.slice(4) : podArg;
   const client = ctx.client();

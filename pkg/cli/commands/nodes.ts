@@ -73,11 +73,13 @@ export async function runDrain(
       }
     }
   }
-  for (const p of victims) await waitGone(ctx, p, deadline, flags.timeout ?? 0);
+  for (const p of victims) await waitGone(ctx, p, { deadline, timeout: flags.timeout ?? 0 });
   ctx.out(`node/${node} drained`);
 }
 
-async function waitGone(ctx: CliContext, pod: Pod, deadline: number, timeout: number): Promise<void> {
+/** Waits until `pod` is gone, failing once `limit.deadline` has passed (if `limit.timeout` is not 0). */
+async function waitGone(ctx: CliContext, pod: Pod, limit: { deadline: number; timeout: number }): Promise<void> {
+  const { deadline, timeout } = limit;
   for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
     try {
       const cur = await ctx.client().get(PODS, pod.metadata.name ?? '', { namespace: pod.metadata.namespace });

@@ -61,10 +61,10 @@ async function ownedReplicaSets(ctx: CliContext, d: Deployment): Promise<Replica
 
 export async function runRollout(
   ctx: CliContext,
-  action: string,
-  arg: string,
+  what: { action: string; deployment: string },
   flags: { toRevision?: string; timeout?: string },
 ): Promise<void> {
+  const { action, deployment: arg } = what;
   const name = target(arg);
   const ns = ctx.namespace();
   const client = ctx.client();

@@ -48,7 +48,7 @@ export const interPodAffinity: FilterPlugin = {
     const withAnti = all.filter((x) => x.antiAffinityPods.length > 0);
     return { own, withAnti };
   },
-  filter(pod, n, all, state) {
+  filter(pod, n, { all, state }) {
     const { own, withAnti } = isAffinityState(state) ? state : { own: true, withAnti: all };
     if (!own && withAnti.length === 0) return SUCCESS;
     for (const term of terms(pod, 'podAffinity')) {

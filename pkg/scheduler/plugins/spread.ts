@@ -30,7 +30,7 @@ export const selectorSpread: ScorePlugin = {
     }
     return { counts, max };
   },
-  score(_pod, n, _all, state) {
+  score(_pod, n, { state }) {
     if (!isSpreadState(state)) return 0;
     const { counts, max } = state;
     if (max === 0) return 100;
