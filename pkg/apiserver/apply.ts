@@ -75,7 +75,8 @@ export function fieldTree(value: unknown, kind: { group: string; kind: string },
 /** A `k:`/`v:` segment's JSON; undefined when it is not JSON (managedFields a client wrote). */
 function segmentValue(segment: string): unknown {
   try {
-    return JSON.parse(segment.slice(2)) as unknown;
+    const value: unknown = JSON.parse(segment.slice(2));
+    return value;
   } catch {
     return undefined;
   }

@@ -230,6 +230,18 @@ function longRunning(req: Request): boolean {
   }
 }
 
+/** The caller the authentication step recorded on the response, if it did. */
+function authenticatedUser(res: Response): UserInfo | undefined {
+  const user: unknown = res.locals['user'];
+  return isUserInfo(user) ? user : undefined;
+}
+
+function isUserInfo(value: unknown): value is UserInfo {
+  if (!isObject(value) || typeof value['name'] !== 'string') return false;
+  const groups = value['groups'];
+  return Array.isArray(groups) && groups.every((g) => typeof g === 'string');
+}
+
 /** The node a pod is bound to, for the node authorizer. */
 function podNodeLookup(ctx: HandlerContext): PodNodeLookup {
   return async (namespace, name) => {
@@ -279,7 +291,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
   // In-flight limits (after authentication, before authorization, as in Kubernetes).
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (PUBLIC_PATHS.has(req.path) || longRunning(req)) return next();
-    const user = res.locals['user'] as UserInfo | undefined;
+    const user = authenticatedUser(res);
     try {
       res.once('close', ctx.limits.admitRequest(req.method, user?.groups ?? []));
     } catch (err) {
@@ -347,7 +359,8 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
       if (info === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource');
       verb = info.verb;
       resource = info.subresource ? `${info.resource.plural}/${info.subresource}` : info.resource.plural;
-      const user = res.locals['user'] as UserInfo;
+      const user = authenticatedUser(res);
+      if (user === undefined) throw new ApiError('InternalError', 'the request was not authenticated');
       await authorize(user, info, podNode);
       await handleResource(ctx, req, res, info, user);
     } catch (err) {
