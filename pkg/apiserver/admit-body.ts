@@ -3,7 +3,7 @@
 // fieldValidation (pruned), what a patch may not change (name, namespace, resourceVersion
 // as a precondition, uid), and a delete's preconditions.
 
-import { deepCopy, isObject, type DeleteOptions, type KubeObject } from '../api/meta.js';
+import { deepCopy, isObject, type DeleteOptions, type KubeObject, type TypeMeta } from '../api/meta.js';
 import { apiVersionOf, type ResourceInfo } from '../api/registry.js';
 import { checkTypes, pruneUnknownFields } from '../api/schema.js';
 import { ApiError, badRequest, conflict, invalid, type StatusCause } from '../errors/index.js';
@@ -13,16 +13,18 @@ export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 /** Checks a request body's shape and fills namespace/type from the path. */
 export function decodeObject(r: ResourceInfo, namespace: string | undefined, body: unknown): KubeObject {
   if (!isObject(body)) throw badRequest(`the body of the request was not a JSON object`);
-  const obj = deepCopy(body) as Record<string, unknown>;
+  const obj = deepCopy(body);
   if (obj['metadata'] === undefined) obj['metadata'] = {};
-  if (!isObject(obj['metadata']))
+  const metadata = obj['metadata'];
+  if (!isObject(metadata))
     throw badRequest(
       `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: metadata must be an object`,
     );
   checkTypeMeta(r, obj);
-  obj['apiVersion'] = apiVersionOf(r);
-  obj['kind'] = r.kind;
-  const typed = obj as KubeObject;
+  obj.apiVersion = apiVersionOf(r);
+  obj.kind = r.kind;
+  // The same object, typed: its metadata is the object checked above.
+  const typed: KubeObject = Object.assign(obj, { metadata });
   const meta = typed.metadata;
   if (r.namespaced) {
     if (
@@ -158,7 +160,10 @@ export function checkDeletePreconditions(
 }
 
 /** A body must say what it is (apiVersion and kind), and that must be the URL's resource: 400 otherwise. */
-export function checkTypeMeta(r: ResourceInfo, body: Record<string, unknown>): void {
+export function checkTypeMeta(
+  r: ResourceInfo,
+  body: Record<string, unknown>,
+): asserts body is Record<string, unknown> & TypeMeta {
   const apiVersion = body['apiVersion'];
   const kind = body['kind'];
   if (kind === undefined || kind === '') throw badRequest(`Object 'Kind' is missing in '${abbreviate(body)}'`);
@@ -190,4 +195,14 @@ function abbreviate(body: unknown): string {
 
 function describeCauses(causes: StatusCause[]): string {
   return causes.map((c) => (c.field ? `${c.field}: ${c.message ?? ''}` : (c.message ?? ''))).join('; ');
+}
+
+/** Whether a value (e.g. a patch's result) is an object with type meta and metadata. */
+export function isKubeObject(value: unknown): value is KubeObject {
+  return (
+    isObject(value) &&
+    isObject(value['metadata']) &&
+    typeof value['apiVersion'] === 'string' &&
+    typeof value['kind'] === 'string'
+  );
 }

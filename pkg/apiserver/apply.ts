@@ -15,7 +15,7 @@ import { applyStrategicMergePatch, mergeKeyFor } from '../api/patch/index.js';
 import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest, type StatusCause } from '../errors/index.js';
 import { duplicateFields } from './body.js';
-import { admitPatched, checkTypeMeta } from './admit-body.js';
+import { admitPatched, checkTypeMeta, isKubeObject } from './admit-body.js';
 import type { RestStore } from './rest-store.js';
 import type { WriteOptions } from './rest-types.js';
 
@@ -75,7 +75,8 @@ export function fieldTree(value: unknown, kind: { group: string; kind: string },
 /** A `k:`/`v:` segment's JSON; undefined when it is not JSON (managedFields a client wrote). */
 function segmentValue(segment: string): unknown {
   try {
-    return JSON.parse(segment.slice(2)) as unknown;
+    const value: unknown = JSON.parse(segment.slice(2));
+    return value;
   } catch {
     return undefined;
   }
@@ -202,8 +203,8 @@ export class ApplyManager {
   ): Promise<ApplyResult> {
     if (!isObject(body)) throw badRequest('the applied configuration must be an object');
     checkTypeMeta(r, body);
-    const applied = deepCopy(body) as KubeObject;
-    if (!isObject(applied.metadata)) applied.metadata = {};
+    const copy = deepCopy(body);
+    const applied: KubeObject = { ...copy, metadata: isObject(copy['metadata']) ? copy['metadata'] : {} };
     if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
       throw badRequest(
         `the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`,
@@ -275,7 +276,8 @@ export class ApplyManager {
         }
         const next = deepCopy(current);
         if (mine?.fieldsV1 !== undefined) removeStale(next, mine.fieldsV1, tree);
-        const merged = applyStrategicMergePatch(next, applied, kind) as KubeObject;
+        const merged = applyStrategicMergePatch(next, applied, kind);
+        if (!isKubeObject(merged)) throw new ApiError('InternalError', 'the applied configuration lost its metadata');
         admitPatched(r, merged, current, { mode: opts.fieldValidation, duplicates, warnings });
         merged.metadata.managedFields = [
           ...others.filter((e) => e.fieldsV1 === undefined || Object.keys(e.fieldsV1).length > 0),

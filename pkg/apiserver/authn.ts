@@ -17,6 +17,11 @@ export interface UserInfo {
   groups: string[];
 }
 
+/** Whether a request came over TLS (its socket can show the peer's certificate). */
+function isTlsSocket(socket: IncomingMessage['socket']): socket is TLSSocket {
+  return 'getPeerCertificate' in socket && typeof socket.getPeerCertificate === 'function';
+}
+
 export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
 export function isAnonymous(user: UserInfo): boolean {
@@ -39,8 +44,8 @@ export class Authenticator {
 
   /** The caller's identity, or a 401 ApiError. */
   async authenticate(req: IncomingMessage): Promise<UserInfo> {
-    const socket = req.socket as TLSSocket;
-    if (typeof socket.getPeerCertificate === 'function') {
+    const socket = req.socket;
+    if (isTlsSocket(socket)) {
       const cert = socket.getPeerCertificate();
       const presented = cert !== null && Object.keys(cert).length > 0;
       if (presented && !socket.authorized) throw new ApiError('Unauthorized', 'Unauthorized');

@@ -9,13 +9,46 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { chooseProtocol } from '../streaming/index.js';
-import type { KubeObject } from '../api/meta.js';
-import { mustFind } from '../api/registry.js';
+import { isObject, type KubeObject } from '../api/meta.js';
+import { RESOURCES } from '../api/registry.js';
 import { ApiError, badRequest } from '../errors/index.js';
 import type { RestStore } from './rest-store.js';
 
-const PODS = mustFind('', 'v1', 'pods');
-const NODES = mustFind('', 'v1', 'nodes');
+/** A field of an object read from the store, when it is an object itself. */
+function field(obj: Record<string, unknown>, name: string): Record<string, unknown> {
+  const value = obj[name];
+  return isObject(value) ? value : {};
+}
+
+/** The names of a pod's containers (or init containers) in `spec[list]`. */
+function containerNames(spec: Record<string, unknown>, list: string): string[] {
+  const containers = spec[list];
+  if (!Array.isArray(containers)) return [];
+  return containers
+    .filter(isObject)
+    .map((c) => c['name'])
+    .filter((n): n is string => typeof n === 'string');
+}
+
+/** The node agent's address and port as its Node reports them. */
+function agentEndpoint(node: KubeObject): { host?: string; port?: number } {
+  const status = field(node, 'status');
+  const addresses = Array.isArray(status['addresses']) ? status['addresses'].filter(isObject) : [];
+  const host = addresses.find((a) => a['type'] === 'InternalIP')?.['address'];
+  const port = field(field(status, 'daemonEndpoints'), 'kubeletEndpoint')['Port'];
+  return {
+    ...(typeof host === 'string' ? { host } : {}),
+    ...(typeof port === 'number' ? { port } : {}),
+  };
+}
+
+interface Target {
+  host: string;
+  port: number;
+  container: string;
+  pod: KubeObject;
+  tls: KubeletClientTls;
+}
 
 export interface KubeletClientTls {
   cert: string;
@@ -40,46 +73,36 @@ export class KubeletProxy {
   ) {}
 
   /** Where the pod's agent listens, and which container is meant. */
-  private async locate(
-    namespace: string,
-    podName: string,
-    container: string | undefined,
-  ): Promise<{ host: string; port: number; container: string; pod: KubeObject }> {
-    if (this.tls === undefined)
+  private async locate(namespace: string, podName: string, container: string | undefined): Promise<Target> {
+    const tls = this.tls;
+    if (tls === undefined)
       throw new ApiError(
         'ServiceUnavailable',
         'the apiserver has no kubelet client certificate (--kubelet-client-certificate)',
       );
-    const pod = await this.store.get(PODS, namespace, podName);
-    const spec = (pod['spec'] ?? {}) as {
-      nodeName?: string;
-      containers?: { name: string }[];
-      initContainers?: { name: string }[];
-    };
-    const names = [...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => c.name);
+    const pod = await this.store.get(RESOURCES.pods, namespace, podName);
+    const spec = field(pod, 'spec');
+    const containers = containerNames(spec, 'containers');
+    const names = [...containers, ...containerNames(spec, 'initContainers')];
     let chosen = container;
     if (chosen === undefined || chosen === '') {
       const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
       if (annotated !== undefined) chosen = annotated;
-      else if ((spec.containers ?? []).length === 1) chosen = spec.containers?.[0]?.name;
+      else if (containers.length === 1) chosen = containers[0];
       else
         throw badRequest(
-          `a container name must be specified for pod ${podName}, choose one of: [${(spec.containers ?? []).map((c) => c.name).join(' ')}]`,
+          `a container name must be specified for pod ${podName}, choose one of: [${containers.join(' ')}]`,
         );
     }
     if (chosen === undefined || !names.includes(chosen))
       throw badRequest(`container ${chosen ?? ''} is not valid for pod ${podName}`);
-    if (!spec.nodeName) throw badRequest(`pod ${podName} does not have a host assigned`);
-    const node = await this.store.get(NODES, undefined, spec.nodeName);
-    const status = (node['status'] ?? {}) as {
-      addresses?: { type: string; address: string }[];
-      daemonEndpoints?: { kubeletEndpoint?: { Port?: number } };
-    };
-    const host = status.addresses?.find((a) => a.type === 'InternalIP')?.address;
-    const port = status.daemonEndpoints?.kubeletEndpoint?.Port;
+    const nodeName = typeof spec['nodeName'] === 'string' ? spec['nodeName'] : '';
+    if (!nodeName) throw badRequest(`pod ${podName} does not have a host assigned`);
+    const node = await this.store.get(RESOURCES.nodes, undefined, nodeName);
+    const { host, port } = agentEndpoint(node);
     if (host === undefined || port === undefined)
-      throw new ApiError('ServiceUnavailable', `node ${spec.nodeName} has not reported its agent's address`);
-    return { host, port, container: chosen, pod };
+      throw new ApiError('ServiceUnavailable', `node ${nodeName} has not reported its agent's address`);
+    return { host, port, container: chosen, pod, tls };
   }
 
   async logs(namespace: string, podName: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
@@ -90,7 +113,7 @@ export class KubeletProxy {
       if (v !== null) q.set(k, v);
     }
     const path = `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(target.container)}?${q.toString()}`;
-    const tls = this.tls as KubeletClientTls;
+    const tls = target.tls;
     await new Promise<void>((resolve, reject) => {
       const req = https.request(
         { host: target.host, port: target.port, path, method: 'GET', ...tls, agent: false },
@@ -138,13 +161,13 @@ export class KubeletProxy {
     if (protocol === undefined)
       throw badRequest('exec needs the v5.channel.k8s.io or v4.channel.k8s.io websocket subprotocol');
     const target = await this.locate(namespace, podName, query.get('container') ?? undefined);
-    const phase = ((target.pod['status'] ?? {}) as { phase?: string }).phase;
+    const phase = field(target.pod, 'status')['phase'];
     if (phase === 'Succeeded' || phase === 'Failed')
       throw badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
     const q = new URLSearchParams();
     for (const [k, v] of query) if (k !== 'container') q.append(k, v);
     const url = `wss://${target.host}:${target.port}/${subresource}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(target.container)}?${q.toString()}`;
-    const upstream = new WebSocket(url, [protocol], { ...(this.tls as KubeletClientTls), perMessageDeflate: false });
+    const upstream = new WebSocket(url, [protocol], { ...target.tls, perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
       upstream.once('open', () => resolve());
       upstream.once('unexpected-response', (_r, res) => {

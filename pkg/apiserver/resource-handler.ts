@@ -132,7 +132,7 @@ export async function handleResource(
   user?: UserInfo,
 ): Promise<void> {
   const { resource: r, namespace, name, subresource, verb } = info;
-  const q = req.query as Query;
+  const q: Query = req.query;
   const store = ctx.store;
   // The kind's subresource, if the path names one (request-info admits only registered names).
   const sub: Subresource | undefined =

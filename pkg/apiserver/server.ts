@@ -4,7 +4,6 @@
 
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import yaml from 'js-yaml';
@@ -46,25 +45,20 @@ import { isLongRunning, RequestLimits } from './request-limits.js';
 import { resourceVersionParam, timeoutSecondsParam } from './request-options.js';
 import { answerClientError, checkWebSocketHandshake } from './protocol-errors.js';
 import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js';
-import { mustFind, storageKey } from '../api/registry.js';
+import { isObject, type KubeObject } from '../api/meta.js';
+import { RESOURCES, storageKey, type Resource } from '../api/registry.js';
 import { isAlreadyExists } from '../errors/index.js';
-
-const SERVICES = mustFind('', 'v1', 'services');
-const ENDPOINTS = mustFind('', 'v1', 'endpoints');
-const SECRETS = mustFind('', 'v1', 'secrets');
-const PODS = mustFind('', 'v1', 'pods');
-const CONFIGMAPS = mustFind('', 'v1', 'configmaps');
 
 /** The `kubernetes` Service in `default`, whose endpoint is this apiserver (as Kubernetes keeps it). */
 async function ensureKubernetesService(store: RestStore, ip: string, config: ApiServerConfig): Promise<void> {
-  const create = async (r: typeof SERVICES, obj: Record<string, unknown>): Promise<void> => {
+  const create = async <T extends KubeObject>(r: Resource<T>, obj: T): Promise<void> => {
     try {
       await store.create(r, 'default', obj);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
   };
-  await create(SERVICES, {
+  await create(RESOURCES.services, {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
@@ -75,7 +69,7 @@ async function ensureKubernetesService(store: RestStore, ip: string, config: Api
       sessionAffinity: 'None',
     },
   });
-  await create(ENDPOINTS, {
+  await create(RESOURCES.endpoints, {
     apiVersion: 'v1',
     kind: 'Endpoints',
     metadata: {
@@ -108,9 +102,9 @@ async function ensureClusterInfo(store: RestStore, server: string, caPem: string
     preferences: {},
     users: [],
   });
-  const current = await store.find(CONFIGMAPS, CLUSTER_INFO.namespace, CLUSTER_INFO.name);
+  const current = await store.find(RESOURCES.configmaps, CLUSTER_INFO.namespace, CLUSTER_INFO.name);
   if (current === undefined) {
-    await store.create(CONFIGMAPS, CLUSTER_INFO.namespace, {
+    await store.create(RESOURCES.configmaps, CLUSTER_INFO.namespace, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: CLUSTER_INFO.name, namespace: CLUSTER_INFO.namespace },
@@ -118,10 +112,13 @@ async function ensureClusterInfo(store: RestStore, server: string, caPem: string
     });
     return;
   }
-  const data = (current['data'] ?? {}) as Record<string, string>;
-  if (data['kubeconfig'] === kubeconfig) return;
+  const data = current['data'];
+  if (isObject(data) && data['kubeconfig'] === kubeconfig) return;
   // A new kubeconfig invalidates the old signatures; the bootstrap signer makes new ones.
-  await store.update(CONFIGMAPS, CLUSTER_INFO.namespace, CLUSTER_INFO.name, { ...current, data: { kubeconfig } });
+  await store.update(RESOURCES.configmaps, CLUSTER_INFO.namespace, CLUSTER_INFO.name, {
+    ...current,
+    data: { kubeconfig },
+  });
 }
 
 /** Namespaces that exist from the start, as in Kubernetes. */
@@ -159,7 +156,7 @@ export class ApiServer {
     const cache = await WatchCache.start(sqlite, { capacity: config.historyRevisions });
     const now = (): Date => new Date();
     const services = new ServiceAllocator({ ...DEFAULT_SERVICE_RANGES, cidr: config.serviceClusterIPRange });
-    services.load((await cache.list(storageKey(SERVICES))).items.map((i) => i.object));
+    services.load((await cache.list(storageKey(RESOURCES.services))).items.map((i) => i.object));
     const restStore = new RestStore(cache, { now, strategies: createStrategies({ services }) });
     for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(restStore, ns);
     await ensureKubernetesService(restStore, services.apiserverServiceIP(), config);
@@ -182,7 +179,7 @@ export class ApiServer {
       limits: new RequestLimits(config),
       now,
     };
-    const authn = new Authenticator((name) => restStore.find(SECRETS, 'kube-system', name), now);
+    const authn = new Authenticator((name) => restStore.find(RESOURCES.secrets, 'kube-system', name), now);
     const app = buildApp(ctx, config, authn);
     const server = https.createServer(
       {
@@ -204,7 +201,10 @@ export class ApiServer {
       server.once('error', reject);
       server.listen(config.securePort, config.bindAddress, () => resolve());
     });
-    const port = (server.address() as AddressInfo).port;
+    const address = server.address();
+    if (address === null || typeof address === 'string')
+      throw new Error('the apiserver is not listening on a TCP port');
+    const port = address.port;
     const host = config.advertiseAddress.includes(':') ? `[${config.advertiseAddress}]` : config.advertiseAddress;
     await ensureClusterInfo(restStore, `https://${host}:${port}`, readFileSync(config.clientCaFile, 'utf8'));
     return new ApiServer(server, port, sqlite, cache, restStore);
@@ -223,18 +223,31 @@ export class ApiServer {
 /** Whether a request is a watch or a stream (a path that does not parse is not). */
 function longRunning(req: Request): boolean {
   try {
-    const info = parseResourceRequest(req.method, req.path, req.query as Record<string, unknown>);
+    const info = parseResourceRequest(req.method, req.path, req.query);
     return info !== undefined && isLongRunning(info);
   } catch {
     return false;
   }
 }
 
+/** The caller the authentication step recorded on the response, if it did. */
+function authenticatedUser(res: Response): UserInfo | undefined {
+  const user: unknown = res.locals['user'];
+  return isUserInfo(user) ? user : undefined;
+}
+
+function isUserInfo(value: unknown): value is UserInfo {
+  if (!isObject(value) || typeof value['name'] !== 'string') return false;
+  const groups = value['groups'];
+  return Array.isArray(groups) && groups.every((g) => typeof g === 'string');
+}
+
 /** The node a pod is bound to, for the node authorizer. */
 function podNodeLookup(ctx: HandlerContext): PodNodeLookup {
   return async (namespace, name) => {
-    const pod = await ctx.store.find(PODS, namespace, name);
-    return ((pod?.['spec'] ?? {}) as { nodeName?: string }).nodeName;
+    const pod = await ctx.store.find(RESOURCES.pods, namespace, name);
+    const spec = pod?.['spec'];
+    return isObject(spec) && typeof spec['nodeName'] === 'string' ? spec['nodeName'] : undefined;
   };
 }
 
@@ -278,7 +291,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
   // In-flight limits (after authentication, before authorization, as in Kubernetes).
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (PUBLIC_PATHS.has(req.path) || longRunning(req)) return next();
-    const user = res.locals['user'] as UserInfo | undefined;
+    const user = authenticatedUser(res);
     try {
       res.once('close', ctx.limits.admitRequest(req.method, user?.groups ?? []));
     } catch (err) {
@@ -342,11 +355,12 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
     let verb = 'unknown';
     let resource = '';
     try {
-      const info = parseResourceRequest(req.method, req.path, req.query as Record<string, unknown>);
+      const info = parseResourceRequest(req.method, req.path, req.query);
       if (info === undefined) throw new ApiError('NotFound', 'the server could not find the requested resource');
       verb = info.verb;
       resource = info.subresource ? `${info.resource.plural}/${info.subresource}` : info.resource.plural;
-      const user = res.locals['user'] as UserInfo;
+      const user = authenticatedUser(res);
+      if (user === undefined) throw new ApiError('InternalError', 'the request was not authenticated');
       await authorize(user, info, podNode);
       await handleResource(ctx, req, res, info, user);
     } catch (err) {

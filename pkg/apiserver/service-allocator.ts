@@ -9,7 +9,17 @@ import { isObject, type KubeObject } from '../api/meta.js';
 import { ApiError, invalid } from '../errors/index.js';
 import { intToIp, ipToInt } from '../api/cidr.js';
 
-type Obj = Record<string, unknown>;
+/** A Service's spec as sent: an object, or an empty one when it has none. */
+function specOf(svc: KubeObject): Record<string, unknown> {
+  const spec = svc['spec'];
+  return isObject(spec) ? spec : {};
+}
+
+/** The entries of `spec.ports` that are objects. */
+function portsOf(spec: Record<string, unknown>): Record<string, unknown>[] {
+  const ports = spec['ports'];
+  return Array.isArray(ports) ? ports.filter(isObject) : [];
+}
 
 export interface ServiceRanges {
   cidr: string;
@@ -42,11 +52,10 @@ export class ServiceAllocator {
   }
 
   private reserveExisting(svc: KubeObject): void {
-    const spec = (svc['spec'] ?? {}) as Obj;
+    const spec = specOf(svc);
     const ip = spec['clusterIP'];
     if (typeof ip === 'string' && ip !== '' && ip !== 'None') this.ips.add(ipToInt(ip));
-    for (const p of ((spec['ports'] ?? []) as Obj[]).filter(isObject))
-      if (typeof p['nodePort'] === 'number') this.ports.add(p['nodePort']);
+    for (const p of portsOf(spec)) if (typeof p['nodePort'] === 'number') this.ports.add(p['nodePort']);
   }
 
   private inRange(n: number): boolean {
@@ -55,7 +64,7 @@ export class ServiceAllocator {
 
   /** Fills clusterIP(s) and nodePorts of a Service about to be created; throws Invalid on conflicts. */
   allocate(svc: KubeObject): () => void {
-    const spec = (svc['spec'] ?? {}) as Obj;
+    const spec = specOf(svc);
     svc['spec'] = spec;
     const type = String(spec['type'] ?? 'ClusterIP');
     const taken: { ip?: number; ports: number[] } = { ports: [] };
@@ -104,7 +113,7 @@ export class ServiceAllocator {
       }
     }
     if (type === 'NodePort' || type === 'LoadBalancer') {
-      for (const p of ((spec['ports'] ?? []) as Obj[]).filter(isObject)) {
+      for (const p of portsOf(spec)) {
         const wanted = p['nodePort'];
         if (typeof wanted === 'number' && wanted !== 0) {
           if (this.ports.has(wanted)) {
@@ -139,17 +148,16 @@ export class ServiceAllocator {
 
   /** Gives back what a deleted Service held. */
   release(svc: KubeObject): void {
-    const spec = (svc['spec'] ?? {}) as Obj;
+    const spec = specOf(svc);
     const ip = spec['clusterIP'];
     if (typeof ip === 'string' && ip !== '' && ip !== 'None') this.ips.delete(ipToInt(ip));
-    for (const p of ((spec['ports'] ?? []) as Obj[]).filter(isObject))
-      if (typeof p['nodePort'] === 'number') this.ports.delete(p['nodePort']);
+    for (const p of portsOf(spec)) if (typeof p['nodePort'] === 'number') this.ports.delete(p['nodePort']);
   }
 
   /** Keeps a Service's clusterIP across updates that leave it out (as Kubernetes does). */
   carryOver(next: KubeObject, prev: KubeObject): void {
-    const ns = (next['spec'] ?? {}) as Obj;
-    const ps = (prev['spec'] ?? {}) as Obj;
+    const ns = specOf(next);
+    const ps = specOf(prev);
     if ((ns['clusterIP'] === undefined || ns['clusterIP'] === '') && ps['clusterIP'] !== undefined) {
       ns['clusterIP'] = ps['clusterIP'];
       ns['clusterIPs'] = ps['clusterIPs'];

@@ -2,7 +2,7 @@
 // has emptied it and removed spec.finalizers through namespaces/finalize).
 
 import { deepCopy, isObject, rfc3339 } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { RESOURCES } from '../../api/registry.js';
 import { ApiError } from '../../errors/index.js';
 import type { RestStore } from '../rest-store.js';
 import { clearDeletion, defaultStrategy, keepIdentity, keepStatus } from './default.js';
@@ -57,13 +57,11 @@ export const namespaceStrategy: Strategy = {
   subresources: { ...defaultStrategy.subresources, finalize: { update: finalize } },
 };
 
-const NAMESPACES = mustFind('', 'v1', 'namespaces');
-
 /** Creates a namespace the server needs (kube-system …) unless it exists. */
 export async function ensureNamespace(store: RestStore, name: string): Promise<void> {
-  if ((await store.find(NAMESPACES, undefined, name)) !== undefined) return;
+  if ((await store.find(RESOURCES.namespaces, undefined, name)) !== undefined) return;
   try {
-    await store.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    await store.create(RESOURCES.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   } catch (err) {
     if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
   }

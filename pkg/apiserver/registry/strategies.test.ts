@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isObject, type KubeObject } from '../../api/meta.js';
-import { mustFind } from '../../api/registry.js';
+import { RESOURCES } from '../../api/registry.js';
 import { ApiError } from '../../errors/index.js';
 import { SqliteStore } from '../../storage/index.js';
 import { ApplyManager } from '../apply.js';
@@ -22,13 +22,13 @@ import {
   type SubresourceCall,
 } from './index.js';
 
-const PODS = mustFind('', 'v1', 'pods');
-const NAMESPACES = mustFind('', 'v1', 'namespaces');
-const NODES = mustFind('', 'v1', 'nodes');
-const SECRETS = mustFind('', 'v1', 'secrets');
-const CONFIGMAPS = mustFind('', 'v1', 'configmaps');
-const DEPLOYMENTS = mustFind('apps', 'v1', 'deployments');
-const CSRS = mustFind('certificates.k8s.io', 'v1', 'certificatesigningrequests');
+const PODS = RESOURCES.pods;
+const NAMESPACES = RESOURCES.namespaces;
+const NODES = RESOURCES.nodes;
+const SECRETS = RESOURCES.secrets;
+const CONFIGMAPS = RESOURCES.configmaps;
+const DEPLOYMENTS = RESOURCES.deployments;
+const CSRS = RESOURCES.certificatesigningrequests;
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const strategyFor = createStrategies({ services: new ServiceAllocator() });
