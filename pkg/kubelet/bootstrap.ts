@@ -21,14 +21,15 @@ import {
   KUBELET_SERVING_SIGNER,
   verifyDetached,
 } from '../bootstrap/index.js';
-import { isObject, type KubeObject } from '../api/meta.js';
-import { mustFind, resourcePath } from '../api/registry.js';
+import { isObject } from '../api/meta.js';
+import { RESOURCES, resourcePath } from '../api/registry.js';
+import type { CertificateSigningRequest, CertificateSigningRequestStatus, KeyUsage } from '../api/types/index.js';
 import { loadKubeconfig, RestClient, type ClientConfig } from '../client/index.js';
 import { isUnauthorized } from '../errors/index.js';
 import { writeAtomic } from './files.js';
 import { caPublicKeyHash, certificateValidity, createCsr, writeKubeconfig } from '../pki/index.js';
 
-const CSRS = mustFind('certificates.k8s.io', 'v1', 'certificatesigningrequests');
+const CSRS = RESOURCES.certificatesigningrequests;
 
 export class JoinError extends Error {}
 
@@ -155,7 +156,7 @@ export interface CertificateRequest {
   commonName: string;
   organizations: string[];
   signerName: string;
-  usages: string[];
+  usages: KeyUsage[];
   dnsNames?: string[];
   ipAddresses?: string[];
   expirationSeconds?: number;
@@ -171,7 +172,7 @@ export async function requestCertificate(
     dnsNames: req.dnsNames ?? [],
     ipAddresses: req.ipAddresses ?? [],
   });
-  const body = {
+  const body: CertificateSigningRequest = {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
     metadata: { generateName: 'node-csr-' },
@@ -182,7 +183,7 @@ export async function requestCertificate(
       ...(req.expirationSeconds !== undefined ? { expirationSeconds: req.expirationSeconds } : {}),
     },
   };
-  let created: KubeObject;
+  let created: CertificateSigningRequest;
   try {
     created = await client.create(CSRS, body);
   } catch (err) {
@@ -197,12 +198,12 @@ export async function requestCertificate(
   for (
     let obj = created;
     ;
-    obj = await client.requestJson<KubeObject>({ method: 'GET', path: resourcePath(CSRS, undefined, name) })
+    obj = await client.requestJson<CertificateSigningRequest>({
+      method: 'GET',
+      path: resourcePath(CSRS, undefined, name),
+    })
   ) {
-    const status = (obj['status'] ?? {}) as {
-      certificate?: string;
-      conditions?: { type?: string; reason?: string; message?: string }[];
-    };
+    const status: CertificateSigningRequestStatus = obj.status ?? {};
     const refused = (status.conditions ?? []).find((c) => c.type === 'Denied' || c.type === 'Failed');
     if (refused !== undefined)
       throw new JoinError(
