@@ -116,7 +116,7 @@ export async function discoverClusterCa(
     throw new JoinError(
       `the apiserver at ${server} did not hand out ${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} (HTTP ${first.status})`,
     );
-  const data = (first.body['data'] ?? {}) as Record<string, string>;
+  const data = configMapData(first.body);
   const kubeconfig = data['kubeconfig'];
   if (kubeconfig === undefined) throw new JoinError(`${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} has no kubeconfig`);
   const signature = data[`${JWS_KEY_PREFIX}${id}`];
@@ -137,9 +137,7 @@ export async function discoverClusterCa(
       `the apiserver at ${server} does not present a certificate of the pinned CA: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  const again = isObject(second.body)
-    ? ((second.body['data'] ?? {}) as Record<string, string>)['kubeconfig']
-    : undefined;
+  const again = configMapData(second.body)['kubeconfig'];
   if (again !== kubeconfig)
     throw new JoinError('cluster-info changed between the insecure and the pinned read; try again');
   return caPem;
@@ -150,6 +148,12 @@ function clusterCaOf(kubeconfig: string): string {
   const data = doc?.clusters?.[0]?.cluster?.['certificate-authority-data'];
   if (data === undefined) throw new JoinError('the cluster-info kubeconfig carries no certificate-authority-data');
   return Buffer.from(data, 'base64').toString('utf8');
+}
+
+/** The string entries of a ConfigMap read from an apiserver not yet trusted (anything else: none). */
+function configMapData(body: unknown): Record<string, string> {
+  const data = isObject(body) && isObject(body['data']) ? body['data'] : {};
+  return Object.fromEntries(Object.entries(data).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 export interface CertificateRequest {
