@@ -21,14 +21,15 @@ import {
   KUBELET_SERVING_SIGNER,
   verifyDetached,
 } from '../bootstrap/index.js';
-import { isObject, type KubeObject } from '../api/meta.js';
-import { mustFind, resourcePath } from '../api/registry.js';
+import { isObject } from '../api/meta.js';
+import { RESOURCES, resourcePath } from '../api/registry.js';
+import type { CertificateSigningRequest, CertificateSigningRequestStatus, KeyUsage } from '../api/types/index.js';
 import { loadKubeconfig, RestClient, type ClientConfig } from '../client/index.js';
 import { isUnauthorized } from '../errors/index.js';
 import { writeAtomic } from './files.js';
 import { caPublicKeyHash, certificateValidity, createCsr, writeKubeconfig } from '../pki/index.js';
 
-const CSRS = mustFind('certificates.k8s.io', 'v1', 'certificatesigningrequests');
+const CSRS = RESOURCES.certificatesigningrequests;
 
 export class JoinError extends Error {}
 
@@ -115,7 +116,7 @@ export async function discoverClusterCa(
     throw new JoinError(
       `the apiserver at ${server} did not hand out ${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} (HTTP ${first.status})`,
     );
-  const data = (first.body['data'] ?? {}) as Record<string, string>;
+  const data = configMapData(first.body);
   const kubeconfig = data['kubeconfig'];
   if (kubeconfig === undefined) throw new JoinError(`${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} has no kubeconfig`);
   const signature = data[`${JWS_KEY_PREFIX}${id}`];
@@ -136,9 +137,7 @@ export async function discoverClusterCa(
       `the apiserver at ${server} does not present a certificate of the pinned CA: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  const again = isObject(second.body)
-    ? ((second.body['data'] ?? {}) as Record<string, string>)['kubeconfig']
-    : undefined;
+  const again = configMapData(second.body)['kubeconfig'];
   if (again !== kubeconfig)
     throw new JoinError('cluster-info changed between the insecure and the pinned read; try again');
   return caPem;
@@ -151,11 +150,17 @@ function clusterCaOf(kubeconfig: string): string {
   return Buffer.from(data, 'base64').toString('utf8');
 }
 
+/** The string entries of a ConfigMap read from an apiserver not yet trusted (anything else: none). */
+function configMapData(body: unknown): Record<string, string> {
+  const data = isObject(body) && isObject(body['data']) ? body['data'] : {};
+  return Object.fromEntries(Object.entries(data).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
 export interface CertificateRequest {
   commonName: string;
   organizations: string[];
   signerName: string;
-  usages: string[];
+  usages: KeyUsage[];
   dnsNames?: string[];
   ipAddresses?: string[];
   expirationSeconds?: number;
@@ -171,7 +176,7 @@ export async function requestCertificate(
     dnsNames: req.dnsNames ?? [],
     ipAddresses: req.ipAddresses ?? [],
   });
-  const body = {
+  const body: CertificateSigningRequest = {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
     metadata: { generateName: 'node-csr-' },
@@ -182,7 +187,7 @@ export async function requestCertificate(
       ...(req.expirationSeconds !== undefined ? { expirationSeconds: req.expirationSeconds } : {}),
     },
   };
-  let created: KubeObject;
+  let created: CertificateSigningRequest;
   try {
     created = await client.create(CSRS, body);
   } catch (err) {
@@ -197,12 +202,12 @@ export async function requestCertificate(
   for (
     let obj = created;
     ;
-    obj = await client.requestJson<KubeObject>({ method: 'GET', path: resourcePath(CSRS, undefined, name) })
+    obj = await client.requestJson<CertificateSigningRequest>({
+      method: 'GET',
+      path: resourcePath(CSRS, undefined, name),
+    })
   ) {
-    const status = (obj['status'] ?? {}) as {
-      certificate?: string;
-      conditions?: { type?: string; reason?: string; message?: string }[];
-    };
+    const status: CertificateSigningRequestStatus = obj.status ?? {};
     const refused = (status.conditions ?? []).find((c) => c.type === 'Denied' || c.type === 'Failed');
     if (refused !== undefined)
       throw new JoinError(

@@ -3,7 +3,8 @@
 // $(VAR) references to earlier variables expanded.
 
 import { isObject, type KubeObject } from '../api/meta.js';
-import { mustFind, type ResourceInfo } from '../api/registry.js';
+import { RESOURCES } from '../api/registry.js';
+import type { ConfigMap, Secret } from '../api/types/index.js';
 import { parseQuantity } from '../api/quantity.js';
 import type { ObjectReader } from './pod-api.js';
 import { isNotFound } from '../errors/index.js';
@@ -15,22 +16,23 @@ export class EnvError extends Error {
   }
 }
 
-const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
+/** What env reads keys from: both carry `data` (a Secret's base64). */
+type KeySource = ConfigMap | Secret;
 
 /** Fetches ConfigMaps and Secrets once per sync. */
 export class ObjectLookup {
-  private readonly cache = new Map<string, KubeObject | undefined>();
+  private readonly cache = new Map<string, KeySource | undefined>();
   constructor(
     private readonly client: ObjectReader,
     private readonly namespace: string,
   ) {}
 
-  async get(kind: 'configmaps' | 'secrets', name: string): Promise<KubeObject | undefined> {
+  async get(kind: 'configmaps' | 'secrets', name: string): Promise<KeySource | undefined> {
     const key = `${kind}/${name}`;
     if (this.cache.has(key)) return this.cache.get(key);
-    let obj: KubeObject | undefined;
+    let obj: KeySource | undefined;
     try {
-      obj = await this.client.get(resource(kind), name, { namespace: this.namespace });
+      obj = await this.client.get<KeySource>(RESOURCES[kind], name, { namespace: this.namespace });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -90,7 +92,7 @@ export async function resolveEnv(
       if (ref['optional'] === true) continue;
       throw new EnvError(`${cmRef ? 'configmap' : 'secret'} "${String(ref['name'] ?? '')}" not found`);
     }
-    for (const [k, v] of Object.entries((obj['data'] ?? {}) as Record<string, string>)) {
+    for (const [k, v] of Object.entries(obj.data ?? {})) {
       vars.set(prefix + k, cmRef ? v : Buffer.from(v, 'base64').toString('utf8'));
     }
   }
@@ -111,7 +113,7 @@ export async function resolveEnv(
       const objName = String(ref['name'] ?? '');
       const key = String(ref['key'] ?? '');
       const obj = await lookup.get(kind === 'configMapKeyRef' ? 'configmaps' : 'secrets', objName);
-      const raw = (obj?.['data'] as Record<string, string> | undefined)?.[key];
+      const raw = obj?.data?.[key];
       if (raw === undefined) {
         if (ref['optional'] === true) continue;
         throw new EnvError(

@@ -3,8 +3,9 @@
 // (PLEG) notices containers that exited, and containers whose pod is gone are removed.
 
 import { isDeepStrictEqual } from 'node:util';
-import { objectKey, type KubeObject } from '../api/meta.js';
-import { mustFind } from '../api/registry.js';
+import { objectKey } from '../api/meta.js';
+import { RESOURCES } from '../api/registry.js';
+import type { Endpoints, Node, Pod, Service } from '../api/types/index.js';
 import { EventRecorder, Informer, type RestClient } from '../client/index.js';
 import { systemClock, type Clock } from './backoff.js';
 import type { KubeletConfig } from './config.js';
@@ -19,18 +20,12 @@ import { startNodeNetwork } from './network/node-network.js';
 import { ensureHairpin } from './network/host-gw.js';
 import { ServiceProxy } from './proxy/proxier.js';
 import { proxyChains } from './proxy/rules.js';
-import type { Service } from './proxy/types.js';
 import { serviceEnv } from './service-env.js';
 import { ClusterRecords } from './dns/records.js';
 import { DnsServer, upstreamsFromResolvConf } from './dns/server.js';
 
-const PODS = mustFind('', 'v1', 'pods');
-const NODES = mustFind('', 'v1', 'nodes');
-const SERVICES = mustFind('', 'v1', 'services');
-const ENDPOINTS = mustFind('', 'v1', 'endpoints');
-
-function onlyStatusChanged(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject): unknown => ({
+function onlyStatusChanged(a: Pod, b: Pod): boolean {
+  const strip = (o: Pod): unknown => ({
     ...o,
     status: undefined,
     metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined },
@@ -41,14 +36,14 @@ function onlyStatusChanged(a: KubeObject, b: KubeObject): boolean {
 export class Kubelet {
   readonly runtime: ContainerRuntime;
   private readonly log: (msg: string) => void;
-  private readonly pods: Informer;
+  private readonly pods: Informer<Pod>;
   private readonly syncer: PodSyncer;
   private readonly workers: PodWorkers;
   private readonly byUid = new Map<string, string>();
   private lastRelist = new Map<string, string>();
   private server: KubeletServer | undefined;
   /** The Services cache (host-gw mode), for pods' service environment variables. */
-  private serviceCache: Informer | undefined;
+  private serviceCache: Informer<Service> | undefined;
 
   constructor(
     private readonly config: KubeletConfig,
@@ -58,7 +53,7 @@ export class Kubelet {
     this.runtime = deps.runtime;
     this.log = deps.log;
     const clock = deps.clock ?? systemClock;
-    this.pods = new Informer(client, PODS, { fieldSelector: `spec.nodeName=${config.nodeName}` });
+    this.pods = new Informer(client, RESOURCES.pods, { fieldSelector: `spec.nodeName=${config.nodeName}` });
     const events = new EventRecorder(client, 'kubelet', config.nodeName);
     const probes = new ProbeManager(this.runtime, {
       onChange: (uid) => this.workers.update(uid),
@@ -97,13 +92,13 @@ export class Kubelet {
     });
   }
 
-  private track(pod: KubeObject): void {
+  private track(pod: Pod): void {
     const uid = pod.metadata.uid ?? '';
     this.byUid.set(uid, objectKey(pod));
     this.workers.update(uid);
   }
 
-  private podByUid(uid: string): KubeObject | undefined {
+  private podByUid(uid: string): Pod | undefined {
     const key = this.byUid.get(uid);
     const pod = key === undefined ? undefined : this.pods.get(key);
     return pod?.metadata.uid === uid ? pod : undefined;
@@ -195,9 +190,9 @@ export class Kubelet {
    * proxy and the DNS server, all fed by shared informers; pods start only after this.
    */
   private async startNetwork(signal: AbortSignal): Promise<void> {
-    const nodes = new Informer(this.client, NODES);
-    const services = new Informer(this.client, SERVICES);
-    const endpoints = new Informer(this.client, ENDPOINTS);
+    const nodes: Informer<Node> = new Informer(this.client, RESOURCES.nodes);
+    const services: Informer<Service> = new Informer(this.client, RESOURCES.services);
+    const endpoints: Informer<Endpoints> = new Informer(this.client, RESOURCES.endpoints);
     for (const inf of [nodes, services, endpoints]) inf.start(signal);
     await Promise.all([nodes, services, endpoints].map((inf) => inf.waitForSync(signal)));
     const net = await startNodeNetwork(
@@ -248,7 +243,7 @@ export class Kubelet {
 
   /** Service variables for a pod (enableServiceLinks; the `kubernetes` Service always). */
   private serviceEnvFor(namespace: string, links: boolean): Record<string, string> {
-    const all = (this.serviceCache?.list() ?? []) as Service[];
+    const all = this.serviceCache?.list() ?? [];
     const visible = links
       ? all
       : all.filter((s) => s.metadata.namespace === 'default' && s.metadata.name === 'kubernetes');

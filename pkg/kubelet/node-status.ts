@@ -9,13 +9,13 @@ import { microTime, rfc3339 } from '../api/meta.js';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeObject } from '../api/meta.js';
-import { mustFind } from '../api/registry.js';
+import { RESOURCES } from '../api/registry.js';
+import type { ConditionStatus, Lease, LeaseSpec, Node, NodeCondition, NodeStatus } from '../api/types/index.js';
 import type { RestClient } from '../client/index.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
 
-const NODES = mustFind('', 'v1', 'nodes');
-const LEASES = mustFind('coordination.k8s.io', 'v1', 'leases');
+const NODES = RESOURCES.nodes;
+const LEASES = RESOURCES.leases;
 export const KUBELET_VERSION = 'v1.32.4-coxswain';
 /** Annotation of the node Lease naming the agent that holds it. */
 export const AGENT_ANNOTATION = 'coxswain.io/agent-id';
@@ -64,7 +64,7 @@ export class NodeStatusReporter {
     private readonly config: NodeStatusConfig,
   ) {}
 
-  private measure(now: Date): Record<string, unknown> {
+  private measure(now: Date): NodeStatus {
     const memKi = Math.floor(os.totalmem() / 1024);
     const capacity = {
       cpu: String(os.cpus().length),
@@ -73,7 +73,7 @@ export class NodeStatusReporter {
       'ephemeral-storage': '100Gi',
     };
     const free = os.freemem() / os.totalmem();
-    const cond = (type: string, status: string, reason: string, message: string): Record<string, unknown> => {
+    const cond = (type: string, status: ConditionStatus, reason: string, message: string): NodeCondition => {
       const key = `${type}=${status}`;
       const prevKey = [...this.transitions.keys()].find((k) => k.startsWith(`${type}=`));
       if (prevKey !== key) {
@@ -124,9 +124,9 @@ export class NodeStatusReporter {
   }
 
   /** Creates the Node (or takes over an existing one of the same name). */
-  async register(): Promise<KubeObject> {
+  async register(): Promise<Node> {
     const now = new Date();
-    const node: KubeObject = {
+    const node: Node = {
       apiVersion: 'v1',
       kind: 'Node',
       metadata: {
@@ -143,7 +143,7 @@ export class NodeStatusReporter {
     };
     try {
       const created = await this.client.create(NODES, node);
-      this.lastPosted = node['status'];
+      this.lastPosted = node.status;
       this.lastPostedAt = Date.now();
       return created;
     } catch (err) {
@@ -176,7 +176,7 @@ export class NodeStatusReporter {
    */
   async checkNodeName(now = Date.now()): Promise<void> {
     const name = this.config.nodeName;
-    let lease: KubeObject;
+    let lease: Lease;
     try {
       lease = await this.client.get(LEASES, name, { namespace: 'kube-node-lease' });
     } catch (err) {
@@ -185,11 +185,7 @@ export class NodeStatusReporter {
     }
     const holder = lease.metadata.annotations?.[AGENT_ANNOTATION];
     if (holder === this.config.agentId) return;
-    const spec = (lease['spec'] ?? {}) as {
-      renewTime?: unknown;
-      leaseDurationSeconds?: unknown;
-      holderIdentity?: unknown;
-    };
+    const spec: LeaseSpec = lease.spec ?? {};
     const renewed = typeof spec.renewTime === 'string' ? Date.parse(spec.renewTime) : NaN;
     const duration =
       typeof spec.leaseDurationSeconds === 'number' ? spec.leaseDurationSeconds : this.config.leaseDurationSeconds;
@@ -211,7 +207,7 @@ export class NodeStatusReporter {
     try {
       const lease = await this.client.get(LEASES, name, { namespace: 'kube-node-lease' });
       const spec = {
-        ...((lease['spec'] ?? {}) as Record<string, unknown>),
+        ...lease.spec,
         holderIdentity: name,
         leaseDurationSeconds: this.config.leaseDurationSeconds,
         renewTime: now,

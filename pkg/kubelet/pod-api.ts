@@ -3,11 +3,11 @@
 // so unit tests hand pod sync a small in-memory fake.
 
 import type { KubeObject } from '../api/meta.js';
-import type { ResourceInfo } from '../api/registry.js';
+import type { Resource, ResourceInfo } from '../api/registry.js';
 import type { DeleteCallOptions, PatchOptions, PatchType } from '../client/index.js';
 
 export interface PodApi {
-  get(r: ResourceInfo, name: string, opts?: { namespace?: string | undefined }): Promise<KubeObject>;
+  get<T extends KubeObject>(r: Resource<T>, name: string, opts?: { namespace?: string | undefined }): Promise<T>;
   patch(r: ResourceInfo, name: string, type: PatchType, body: unknown, opts?: PatchOptions): Promise<unknown>;
   delete(r: ResourceInfo, name: string, opts?: DeleteCallOptions): Promise<unknown>;
 }

@@ -3,6 +3,7 @@
 
 import { isDeepStrictEqual } from 'node:util';
 import { isObject, type KubeObject, rfc3339 } from '../api/meta.js';
+import type { ContainerStateTerminated, ContainerStatus } from '../api/types/index.js';
 import type { ContainerState } from './runtime/index.js';
 
 export interface Waiting {
@@ -27,11 +28,11 @@ export interface PodStatusInput {
 
 type Obj = Record<string, unknown>;
 
-function terminatedOf(c: ContainerState): Obj {
+function terminatedOf(c: ContainerState): ContainerStateTerminated {
   const reason = c.oomKilled ? 'OOMKilled' : c.exitCode === 0 ? 'Completed' : 'Error';
-  const t: Obj = { exitCode: c.exitCode, reason, containerID: `docker://${c.id}` };
-  if (c.startedAt) t['startedAt'] = rfc3339(c.startedAt);
-  if (c.finishedAt) t['finishedAt'] = rfc3339(c.finishedAt);
+  const t: ContainerStateTerminated = { exitCode: c.exitCode, reason, containerID: `docker://${c.id}` };
+  if (c.startedAt) t.startedAt = rfc3339(c.startedAt);
+  if (c.finishedAt) t.finishedAt = rfc3339(c.finishedAt);
   return t;
 }
 
@@ -68,7 +69,7 @@ function containerStatus(
   input: PodStatusInput,
   defaultWaiting: string,
   init: boolean,
-): Obj {
+): ContainerStatus {
   const name = String(spec['name'] ?? '');
   const [latest, previous] = attempts;
   const waiting = input.waiting.get(name);
@@ -76,7 +77,7 @@ function containerStatus(
     latest?.identity.attempt ?? 0,
     reportedRestarts(reportedContainerStatus(input.pod, name, init)),
   );
-  const status: Obj = {
+  const status: ContainerStatus = {
     name,
     image: String(spec['image'] ?? ''),
     imageID: '',
@@ -85,29 +86,29 @@ function containerStatus(
     started: false,
   };
   if (latest === undefined) {
-    status['state'] = {
+    status.state = {
       waiting: { reason: waiting?.reason ?? defaultWaiting, ...(waiting?.message ? { message: waiting.message } : {}) },
     };
-    status['lastState'] = {};
+    status.lastState = {};
     return status;
   }
-  status['imageID'] = latest.imageId;
-  status['containerID'] = `docker://${latest.id}`;
+  status.imageID = latest.imageId;
+  status.containerID = `docker://${latest.id}`;
   if (latest.running) {
-    status['state'] = { running: { startedAt: rfc3339(latest.startedAt ?? latest.createdAt) } };
-    status['ready'] = input.ready(name);
-    status['started'] = input.started(name);
-    status['lastState'] = previous && !previous.running ? { terminated: terminatedOf(previous) } : {};
+    status.state = { running: { startedAt: rfc3339(latest.startedAt ?? latest.createdAt) } };
+    status.ready = input.ready(name);
+    status.started = input.started(name);
+    status.lastState = previous && !previous.running ? { terminated: terminatedOf(previous) } : {};
   } else if (waiting !== undefined) {
     // Exited and about to be restarted (or held in back-off): waiting, with the exit as lastState.
-    status['state'] = { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } };
-    status['lastState'] = latest.startedAt ? { terminated: terminatedOf(latest) } : {};
+    status.state = { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } };
+    status.lastState = latest.startedAt ? { terminated: terminatedOf(latest) } : {};
   } else if (!latest.startedAt) {
-    status['state'] = { waiting: { reason: 'ContainerCreating' } };
-    status['lastState'] = {};
+    status.state = { waiting: { reason: 'ContainerCreating' } };
+    status.lastState = {};
   } else {
-    status['state'] = { terminated: terminatedOf(latest) };
-    status['lastState'] = previous && previous.startedAt ? { terminated: terminatedOf(previous) } : {};
+    status.state = { terminated: terminatedOf(latest) };
+    status.lastState = previous && previous.startedAt ? { terminated: terminatedOf(previous) } : {};
   }
   return status;
 }
@@ -144,7 +145,7 @@ export function computePodStatus(input: PodStatusInput): Obj {
       initDone = false;
     }
     const s = containerStatus(c, attempts, input, 'PodInitializing', true);
-    s['ready'] = done;
+    s.ready = done;
     return s;
   });
   const appStatuses = appSpecs.map((c) =>
@@ -161,13 +162,13 @@ export function computePodStatus(input: PodStatusInput): Obj {
   if (initFailed) phase = 'Failed';
   else if (!initDone) phase = 'Pending';
   else {
-    const states = appStatuses.map((s) => s['state'] as Obj);
-    const terminated = states.filter((s) => s['terminated'] !== undefined).map((s) => s['terminated'] as Obj);
-    const running = states.filter((s) => s['running'] !== undefined).length;
+    const states = appStatuses.map((s) => s.state ?? {});
+    const terminated = states.flatMap((s) => (s.terminated !== undefined ? [s.terminated] : []));
+    const running = states.filter((s) => s.running !== undefined).length;
     const restarting = appStatuses.filter(
-      (s) => (s['state'] as Obj)['waiting'] !== undefined && Object.keys(s['lastState'] as Obj).length > 0,
+      (s) => s.state?.waiting !== undefined && Object.keys(s.lastState ?? {}).length > 0,
     ).length;
-    const failed = terminated.some((t) => t['exitCode'] !== 0);
+    const failed = terminated.some((t) => t.exitCode !== 0);
     const allTerminated = terminated.length === appStatuses.length && appStatuses.length > 0;
     // Terminal phases only where nothing will be restarted.
     if (allTerminated && policy === 'Never') phase = failed ? 'Failed' : 'Succeeded';
@@ -176,8 +177,8 @@ export function computePodStatus(input: PodStatusInput): Obj {
     else phase = 'Pending';
   }
 
-  const allReady = appStatuses.length > 0 && appStatuses.every((s) => s['ready'] === true);
-  const notReady = appStatuses.filter((s) => s['ready'] !== true).map((s) => String(s['name']));
+  const allReady = appStatuses.length > 0 && appStatuses.every((s) => s.ready);
+  const notReady = appStatuses.filter((s) => !s.ready).map((s) => s.name);
   const conditions = [
     condition('PodReadyToStartContainers', input.podIP !== undefined, prevConditions, input.now),
     condition('Initialized', initDone, prevConditions, input.now, 'ContainersNotInitialized'),

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { KubeObject } from '../api/meta.js';
+import type { Pod } from '../api/types/index.js';
 import type { KubeletConfig } from './config.js';
 import { chooseProtocol, CHANNEL, exitStatus, frame } from '../streaming/index.js';
 import type { ContainerState, ContainerRuntime } from './runtime/index.js';
@@ -28,7 +28,7 @@ function fail(res: ServerResponse, code: number, message: string): void {
   res.end(message + '\n');
 }
 
-export type PodLookup = (namespace: string, name: string) => KubeObject | undefined;
+export type PodLookup = (namespace: string, name: string) => Pod | undefined;
 
 export class KubeletServer {
   private constructor(

@@ -4,6 +4,8 @@ import { serviceEnv } from './service-env.js';
 import type { Service } from './proxy/types.js';
 
 const kubernetes: Service = {
+  apiVersion: 'v1',
+  kind: 'Service',
   metadata: { namespace: 'default', name: 'kubernetes' },
   spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] },
 };
@@ -30,12 +32,29 @@ test('own namespace only, headless skipped, dashes to underscores, multi-port', 
   const services: Service[] = [
     kubernetes,
     {
+      apiVersion: 'v1',
+      kind: 'Service',
       metadata: { namespace: 'a', name: 'my-db' },
       spec: { clusterIP: '10.96.0.5', ports: [{ port: 5432 }, { name: 'metrics-port', port: 9187, protocol: 'UDP' }] },
     },
-    { metadata: { namespace: 'a', name: 'headless' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } },
-    { metadata: { namespace: 'b', name: 'other' }, spec: { clusterIP: '10.96.0.6', ports: [{ port: 80 }] } },
-    { metadata: { namespace: 'a', name: 'kubernetes' }, spec: { clusterIP: '10.96.0.7', ports: [{ port: 80 }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { namespace: 'a', name: 'headless' },
+      spec: { clusterIP: 'None', ports: [{ port: 80 }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { namespace: 'b', name: 'other' },
+      spec: { clusterIP: '10.96.0.6', ports: [{ port: 80 }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { namespace: 'a', name: 'kubernetes' },
+      spec: { clusterIP: '10.96.0.7', ports: [{ port: 80 }] },
+    },
   ];
   const env = toMap(serviceEnv(services, 'a'));
   assert.equal(env.MY_DB_SERVICE_HOST, '10.96.0.5');

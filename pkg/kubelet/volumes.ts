@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isObject, type KubeObject } from '../api/meta.js';
-import { mustFind, type ResourceInfo } from '../api/registry.js';
+import { RESOURCES } from '../api/registry.js';
 import type { ObjectReader } from './pod-api.js';
 import { isNotFound } from '../errors/index.js';
 
@@ -26,8 +26,6 @@ export class VolumeError extends Error {
     this.name = 'VolumeError';
   }
 }
-
-const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
 
 export function podDir(rootDir: string, uid: string): string {
   return join(rootDir, 'pods', uid);
@@ -132,11 +130,9 @@ export async function prepareVolumes(
       const cmName = String(src['name'] ?? '');
       let data: Record<string, Buffer> = {};
       try {
-        const cm = await client.get(resource('configmaps'), cmName, { namespace });
-        for (const [k, val] of Object.entries((cm['data'] ?? {}) as Record<string, string>))
-          data[k] = Buffer.from(val, 'utf8');
-        for (const [k, val] of Object.entries((cm['binaryData'] ?? {}) as Record<string, string>))
-          data[k] = Buffer.from(val, 'base64');
+        const cm = await client.get(RESOURCES.configmaps, cmName, { namespace });
+        for (const [k, val] of Object.entries(cm.data ?? {})) data[k] = Buffer.from(val, 'utf8');
+        for (const [k, val] of Object.entries(cm.binaryData ?? {})) data[k] = Buffer.from(val, 'base64');
       } catch (err) {
         if (!isNotFound(err) || src['optional'] !== true) throw new VolumeError(`configmap "${cmName}" not found`);
       }
@@ -148,9 +144,8 @@ export async function prepareVolumes(
       const secretName = String(src['secretName'] ?? '');
       let data: Record<string, Buffer> = {};
       try {
-        const secret = await client.get(resource('secrets'), secretName, { namespace });
-        for (const [k, val] of Object.entries((secret['data'] ?? {}) as Record<string, string>))
-          data[k] = Buffer.from(val, 'base64');
+        const secret = await client.get(RESOURCES.secrets, secretName, { namespace });
+        for (const [k, val] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(val, 'base64');
       } catch (err) {
         if (!isNotFound(err) || src['optional'] !== true) throw new VolumeError(`secret "${secretName}" not found`);
       }

@@ -7,10 +7,10 @@
 // - <a-b-c-d>.<ns>.pod.<domain>      A: a-b-c-d read as an address
 // Names under the domain that exist but lack the asked type get NODATA; the rest NXDOMAIN.
 
-import type { KubeObject } from '../../api/meta.js';
+import type { EndpointAddress, Endpoints, Service, ServiceSpec } from '../../api/types/index.js';
 import type { Informer } from '../../client/index.js';
 
-export type Source = Pick<Informer, 'get'>;
+export type Source<T extends Service | Endpoints> = Pick<Informer<T>, 'get'>;
 export const DNS_TTL = 5;
 
 export type Answer =
@@ -28,16 +28,6 @@ export interface Lookup {
   answers: Answer[];
 }
 
-interface ServiceSpec {
-  clusterIP?: string;
-  type?: string;
-  externalName?: string;
-  ports?: { name?: string; port?: number; protocol?: string }[];
-}
-interface Subset {
-  addresses?: { ip: string; hostname?: string }[];
-}
-
 const NX: Lookup = { rcode: 'NXDOMAIN', answers: [] };
 const NODATA: Lookup = { rcode: 'NOERROR', answers: [] };
 
@@ -45,7 +35,7 @@ export class ClusterRecords {
   readonly domain: string;
 
   constructor(
-    private readonly sources: { services: Source; endpoints: Source },
+    private readonly sources: { services: Source<Service>; endpoints: Source<Endpoints> },
     domain = 'cluster.local',
   ) {
     this.domain = domain.toLowerCase().replace(/\.$/, '');
@@ -71,7 +61,7 @@ export class ClusterRecords {
     const svcName = labels[labels.length - 3] ?? '';
     const svc = this.sources.services.get(`${ns}/${svcName}`);
     if (svc === undefined) return NX;
-    const spec = (svc['spec'] ?? {}) as ServiceSpec;
+    const spec: ServiceSpec = svc.spec ?? {};
     const host = labels.slice(0, -3);
     if (host.length === 0) return this.service(name, svc, spec, type);
     if (host.length === 2 && host[0]?.startsWith('_') && host[1]?.startsWith('_'))
@@ -86,7 +76,7 @@ export class ClusterRecords {
     return NX;
   }
 
-  private service(name: string, svc: KubeObject, spec: ServiceSpec, type: string): Lookup {
+  private service(name: string, svc: Service, spec: ServiceSpec, type: string): Lookup {
     if (spec.type === 'ExternalName') {
       if (!spec.externalName) return NODATA;
       return type === 'A' || type === 'CNAME' || type === 'ANY' || type === 'AAAA'
@@ -143,8 +133,8 @@ export class ClusterRecords {
       : NODATA;
   }
 
-  private readyAddresses(ns: string, name: string): { ip: string; hostname?: string }[] {
+  private readyAddresses(ns: string, name: string): EndpointAddress[] {
     const ep = this.sources.endpoints.get(`${ns}/${name}`);
-    return ((ep?.['subsets'] ?? []) as Subset[]).flatMap((s) => s.addresses ?? []);
+    return (ep?.subsets ?? []).flatMap((s) => s.addresses ?? []);
   }
 }

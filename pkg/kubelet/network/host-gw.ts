@@ -11,7 +11,7 @@
 // its SVC-/SEP- chains of it.)
 
 import { cidrContains, nodePodCidr, parseCidr } from '../../api/cidr.js';
-import type { KubeObject } from '../../api/meta.js';
+import type { Node } from '../../api/types/index.js';
 import type { Informer } from '../../client/index.js';
 import { CommandError, Iptables, runCommand } from '../host/index.js';
 
@@ -26,7 +26,7 @@ export function netChains(prefix: string): NetChains {
   return { forward: `${prefix}NET-FORWARD`, postrouting: `${prefix}NET-POSTROUTING` };
 }
 
-type NodeSource = Pick<Informer, 'list' | 'addHandler'>;
+type NodeSource = Pick<Informer<Node>, 'list' | 'addHandler'>;
 
 export interface Route {
   dst: string;
@@ -34,12 +34,12 @@ export interface Route {
 }
 
 /** The routes this node should have: every other node's podCIDR via its InternalIP. */
-export function desiredRoutes(nodes: KubeObject[], self: string): Route[] {
+export function desiredRoutes(nodes: Node[], self: string): Route[] {
   const routes: Route[] = [];
   for (const n of nodes) {
     if (n.metadata.name === self || n.metadata.deletionTimestamp !== undefined) continue;
     const cidr = nodePodCidr(n);
-    const addresses = ((n['status'] ?? {}) as { addresses?: { type?: string; address?: string }[] }).addresses ?? [];
+    const addresses = n.status?.addresses ?? [];
     const ip = addresses.find((a) => a.type === 'InternalIP')?.address;
     if (cidr && ip) routes.push({ dst: cidr, via: ip });
   }

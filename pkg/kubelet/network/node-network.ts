@@ -3,7 +3,7 @@
 // keep the host-gw routes and forwarding rules in line with the Node list.
 
 import { nodePodCidr } from '../../api/cidr.js';
-import type { KubeObject } from '../../api/meta.js';
+import type { Node } from '../../api/types/index.js';
 import type { Informer } from '../../client/index.js';
 import type { ClusterIdentity } from '../cluster-identity.js';
 import type { ContainerRuntime } from '../runtime/index.js';
@@ -21,7 +21,7 @@ export interface NodeNetworkOptions {
 
 /** Resolves with the node's podCIDR once the Node cache shows one (bounded). */
 export function waitForPodCidr(
-  nodes: Pick<Informer, 'get' | 'addHandler'>,
+  nodes: Pick<Informer<Node>, 'get' | 'addHandler'>,
   nodeName: string,
   timeoutMs: number,
   signal: AbortSignal,
@@ -47,7 +47,7 @@ export function waitForPodCidr(
       timeoutMs,
     );
     signal.addEventListener('abort', () => finish(new Error('stopped')), { once: true });
-    const look = (n: KubeObject): void => {
+    const look = (n: Node): void => {
       if (n.metadata.name !== nodeName) return;
       const cidr = nodePodCidr(n);
       if (cidr !== undefined) finish(undefined, cidr);
@@ -58,7 +58,7 @@ export function waitForPodCidr(
 
 export async function startNodeNetwork(
   runtime: ContainerRuntime,
-  nodes: Pick<Informer, 'get' | 'list' | 'addHandler'>,
+  nodes: Pick<Informer<Node>, 'get' | 'list' | 'addHandler'>,
   opts: NodeNetworkOptions,
   signal: AbortSignal,
 ): Promise<PodNetwork> {

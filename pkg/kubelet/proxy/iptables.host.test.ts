@@ -19,23 +19,33 @@ function count(text: string, needle: string): number {
 }
 
 const web: Service = {
+  apiVersion: 'v1',
+  kind: 'Service',
   metadata: { namespace: 'ns', name: 'web' },
   spec: { type: 'NodePort', clusterIP: '10.96.0.10', ports: [{ port: 80, nodePort: 30080 }] },
 };
 const gone: Service = {
+  apiVersion: 'v1',
+  kind: 'Service',
   metadata: { namespace: 'ns', name: 'gone' },
   spec: { clusterIP: '10.96.0.11', ports: [{ port: 81 }] },
 };
 const empty: Service = {
+  apiVersion: 'v1',
+  kind: 'Service',
   metadata: { namespace: 'ns', name: 'empty' },
   spec: { clusterIP: '10.96.0.12', ports: [{ port: 82 }] },
 };
 const eps: Endpoints[] = [
   {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
     metadata: { namespace: 'ns', name: 'web' },
     subsets: [{ addresses: [{ ip: '10.244.1.2' }, { ip: '10.244.1.3' }], ports: [{ port: 8080 }] }],
   },
   {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
     metadata: { namespace: 'ns', name: 'gone' },
     subsets: [{ addresses: [{ ip: '10.244.1.4' }], ports: [{ port: 8081 }] }],
   },
@@ -63,6 +73,8 @@ test(
       services: [web],
       endpoints: [
         {
+          apiVersion: 'v1',
+          kind: 'Endpoints',
           metadata: { namespace: 'ns', name: 'web' },
           subsets: [{ addresses: [{ ip: '10.245.1.2' }], ports: [{ port: 8080 }] }],
         },

@@ -1,30 +1,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeObject } from '../../api/meta.js';
+import type { Endpoints, Service } from '../../api/types/index.js';
 import type { InformerHandlers } from '../../client/informer.js';
 import { ServiceProxy } from './proxier.js';
 import { proxyChains } from './rules.js';
 import type { Source } from './proxier.js';
 
-class FakeSource implements Source {
-  items: KubeObject[] = [];
-  handlers: InformerHandlers<KubeObject>[] = [];
-  list(): KubeObject[] {
+class FakeSource<T extends Service | Endpoints> implements Source<T> {
+  items: T[] = [];
+  handlers: InformerHandlers<T>[] = [];
+  constructor(private readonly sample: T) {}
+  list(): T[] {
     return this.items;
   }
-  addHandler(h: InformerHandlers<KubeObject>): void {
+  addHandler(h: InformerHandlers<T>): void {
     this.handlers.push(h);
   }
   emit(): void {
-    for (const h of this.handlers) h.onAdd?.({ apiVersion: 'v1', kind: 'X', metadata: {} });
+    for (const h of this.handlers) h.onAdd?.(this.sample);
   }
 }
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('syncs at start, coalesces events, never overlaps, retries on error', async () => {
-  const services = new FakeSource();
-  const endpoints = new FakeSource();
+  const services = new FakeSource<Service>({ apiVersion: 'v1', kind: 'Service', metadata: {} });
+  const endpoints = new FakeSource<Endpoints>({ apiVersion: 'v1', kind: 'Endpoints', metadata: {} });
   let running = 0;
   let calls = 0;
   let failNext = false;

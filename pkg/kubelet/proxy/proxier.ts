@@ -3,13 +3,12 @@
  * mark the state dirty; one loop rebuilds the whole ruleset, at most once per
  * minSyncIntervalMs, never two syncs at once, with back-off on failure.
  */
-import type { KubeObject } from '../../api/meta.js';
 import type { Informer } from '../../client/informer.js';
 import { ProxyIptables } from './iptables.js';
 import type { ProxyChains } from './rules.js';
 import type { Endpoints, Service } from './types.js';
 
-export type Source = Pick<Informer<KubeObject>, 'list' | 'addHandler'>;
+export type Source<T extends Service | Endpoints> = Pick<Informer<T>, 'list' | 'addHandler'>;
 
 export interface ServiceProxyOptions {
   /** This cluster's chains (cluster-identity.ts gives the prefix). */
@@ -39,7 +38,7 @@ export class ServiceProxy {
   private last: SyncInfo | undefined;
 
   constructor(
-    private readonly sources: { services: Source; endpoints: Source },
+    private readonly sources: { services: Source<Service>; endpoints: Source<Endpoints> },
     private readonly options: ServiceProxyOptions,
   ) {
     this.minInterval = options.minSyncIntervalMs ?? 100;
@@ -95,8 +94,8 @@ export class ServiceProxy {
     try {
       await this.iptables.sync({
         chains: this.options.chains,
-        services: this.sources.services.list() as unknown as Service[],
-        endpoints: this.sources.endpoints.list() as unknown as Endpoints[],
+        services: this.sources.services.list(),
+        endpoints: this.sources.endpoints.list(),
         nodeIPs: this.options.nodeIPs,
         clusterCIDR: this.options.clusterCIDR,
       });

@@ -1,19 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildNatRules, chainHash, proxyChains } from './rules.js';
-import type { Endpoints, Service, ServicePort } from './types.js';
+import type { EndpointPort, Endpoints, Service, ServicePort } from './types.js';
 
 function svc(name: string, ports: ServicePort[], extra: Partial<NonNullable<Service['spec']>> = {}): Service {
-  return { metadata: { namespace: 'ns', name }, spec: { clusterIP: '10.96.0.10', ports, ...extra } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { namespace: 'ns', name },
+    spec: { clusterIP: '10.96.0.10', ports, ...extra },
+  };
 }
 
-function eps(
-  name: string,
-  ready: string[],
-  notReady: string[],
-  ports: { name?: string; port: number; protocol?: string }[],
-): Endpoints {
+function eps(name: string, ready: string[], notReady: string[], ports: EndpointPort[]): Endpoints {
   return {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
     metadata: { namespace: 'ns', name },
     subsets: [{ addresses: ready.map((ip) => ({ ip })), notReadyAddresses: notReady.map((ip) => ({ ip })), ports }],
   };
