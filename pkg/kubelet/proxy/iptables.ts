@@ -6,58 +6,16 @@ import { buildNatRules, type NatRulesInput, type ProxyChains } from './rules.js'
 
 /** The jump rules from built-in chains to the proxy's: [table, chain, rule spec]. */
 export function jumpRules(chains: ProxyChains): ReadonlyArray<readonly [string, string, readonly string[]]> {
+  const jump = (comment: string, target: string): string[] => ['-m', 'comment', '--comment', comment, '-j', target];
+  // New connections to a Service without endpoints are rejected from the filter table.
+  const rejects = ['-m', 'conntrack', '--ctstate', 'NEW', ...jump('coxswain service rejects', chains.services)];
   return [
-    ['nat', 'PREROUTING', ['-m', 'comment', '--comment', 'coxswain service portals', '-j', chains.services]],
-    ['nat', 'OUTPUT', ['-m', 'comment', '--comment', 'coxswain service portals', '-j', chains.services]],
-    ['nat', 'POSTROUTING', ['-m', 'comment', '--comment', 'coxswain postrouting rules', '-j', chains.postrouting]],
-    [
-      'filter',
-      'INPUT',
-      [
-        '-m',
-        'conntrack',
-        '--ctstate',
-        'NEW',
-        '-m',
-        'comment',
-        '--comment',
-        'coxswain service rejects',
-        '-j',
-        chains.services,
-      ],
-    ],
-    [
-      'filter',
-      'FORWARD',
-      [
-        '-m',
-        'conntrack',
-        '--ctstate',
-        'NEW',
-        '-m',
-        'comment',
-        '--comment',
-        'coxswain service rejects',
-        '-j',
-        chains.services,
-      ],
-    ],
-    [
-      'filter',
-      'OUTPUT',
-      [
-        '-m',
-        'conntrack',
-        '--ctstate',
-        'NEW',
-        '-m',
-        'comment',
-        '--comment',
-        'coxswain service rejects',
-        '-j',
-        chains.services,
-      ],
-    ],
+    ['nat', 'PREROUTING', jump('coxswain service portals', chains.services)],
+    ['nat', 'OUTPUT', jump('coxswain service portals', chains.services)],
+    ['nat', 'POSTROUTING', jump('coxswain postrouting rules', chains.postrouting)],
+    ['filter', 'INPUT', rejects],
+    ['filter', 'FORWARD', rejects],
+    ['filter', 'OUTPUT', rejects],
   ];
 }
 
