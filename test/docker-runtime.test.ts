@@ -331,8 +331,10 @@ describe('Docker runtime', { concurrency: false }, () => {
   test('a container over its memory limit is OOM killed with 137', async () => {
     const id = await runContainer('hog', {
       // The allocating process must be the container's main process: Docker only flags
-      // OOMKilled reliably when PID 1 is the one the kernel kills.
-      command: ['tail', '/dev/zero'],
+      // OOMKilled reliably when PID 1 is the one the kernel kills. It starts allocating a
+      // moment after start: containerd arms its OOM watch on the new cgroup only after the
+      // task starts, and an OOM before that is never reported (seen on a busy CI machine).
+      command: ['sh', '-c', 'sleep 1; exec tail /dev/zero'],
       memoryLimitBytes: 8 * 1024 * 1024,
       nanoCpus: 500_000_000,
       cpuShares: 512,

@@ -261,9 +261,19 @@ describe('pods', () => {
   test('a container over its memory limit is OOMKilled with 137', async () => {
     await client.create(
       R.pods,
-      pod('hog', [{ name: 'hog', command: ['tail', '/dev/zero'], resources: { limits: { memory: '16Mi' } } }], {
-        restartPolicy: 'Never',
-      }),
+      pod(
+        'hog',
+        [
+          {
+            name: 'hog',
+            command: ['sh', '-c', 'sleep 1; exec tail /dev/zero'],
+            resources: { limits: { memory: '16Mi' } },
+          },
+        ],
+        {
+          restartPolicy: 'Never',
+        },
+      ),
       { namespace: NS },
     );
     const p = await waitFor(
