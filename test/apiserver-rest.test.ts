@@ -102,7 +102,7 @@ describe('objects', () => {
 
   test('a spec change bumps generation; a status update does not and keeps spec', async () => {
     const before = await client.get(R.deployments, 'web', ns);
-    const patched = await client.patch(R.deployments, 'web', 'merge', { spec: { replicas: 7 } }, ns);
+    const patched = await client.patch(R.deployments, 'web', { type: 'merge', body: { spec: { replicas: 7 } }, ...ns });
     assert.equal(patched.metadata.generation, (before.metadata.generation ?? 0) + 1);
     const withStatus = structuredClone(patched);
     withStatus['status'] = { replicas: 7, observedGeneration: patched.metadata.generation };
@@ -125,13 +125,11 @@ describe('objects', () => {
   });
 
   test('strategic merge patch merges containers by name; json patch and merge patch work', async () => {
-    await client.patch(
-      R.deployments,
-      'web',
-      'strategic',
-      { spec: { template: { spec: { containers: [{ name: 'side', image: 'busybox:1' }] } } } },
-      ns,
-    );
+    await client.patch(R.deployments, 'web', {
+      type: 'strategic',
+      body: { spec: { template: { spec: { containers: [{ name: 'side', image: 'busybox:1' }] } } } },
+      ...ns,
+    });
     let d = await client.get(R.deployments, 'web', ns);
     let containers = (d['spec'] as { template: { spec: { containers: { name: string; image: string }[] } } }).template
       .spec.containers;
@@ -139,30 +137,41 @@ describe('objects', () => {
       containers.map((c) => c.name),
       ['c', 'side'],
     );
-    await client.patch(
-      R.deployments,
-      'web',
-      'strategic',
-      { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:2' }] } } } },
-      ns,
-    );
+    await client.patch(R.deployments, 'web', {
+      type: 'strategic',
+      body: { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:2' }] } } } },
+      ...ns,
+    });
     d = await client.get(R.deployments, 'web', ns);
     containers = (d['spec'] as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec
       .containers;
     assert.equal(containers.find((c) => c.name === 'c')?.image, 'busybox:2');
     assert.equal(containers.length, 2);
-    await client.patch(R.deployments, 'web', 'json', [{ op: 'replace', path: '/spec/replicas', value: 3 }], ns);
-    await client.patch(R.deployments, 'web', 'merge', { metadata: { labels: { tier: 'front' } } }, ns);
+    await client.patch(R.deployments, 'web', {
+      type: 'json',
+      body: [{ op: 'replace', path: '/spec/replicas', value: 3 }],
+      ...ns,
+    });
+    await client.patch(R.deployments, 'web', {
+      type: 'merge',
+      body: { metadata: { labels: { tier: 'front' } } },
+      ...ns,
+    });
     d = await client.get(R.deployments, 'web', ns);
     assert.equal((d['spec'] as { replicas: number }).replicas, 3);
     assert.equal(d.metadata.labels?.['tier'], 'front');
   });
 
   test('the scale subresource reads and writes spec.replicas', async () => {
-    const scale = await client.getSubresource(R.deployments, 'web', 'scale', ns);
+    const scale = await client.getSubresource(R.deployments, 'web', { subresource: 'scale', ...ns });
     assert.equal(scale.kind, 'Scale');
     assert.equal((scale['spec'] as { replicas: number }).replicas, 3);
-    await client.patch(R.deployments, 'web', 'merge', { spec: { replicas: 5 } }, { ...ns, subresource: 'scale' });
+    await client.patch(R.deployments, 'web', {
+      type: 'merge',
+      body: { spec: { replicas: 5 } },
+      ...ns,
+      subresource: 'scale',
+    });
     const d = await client.get(R.deployments, 'web', ns);
     assert.equal((d['spec'] as { replicas: number }).replicas, 5);
   });
@@ -181,7 +190,7 @@ describe('objects', () => {
     await client.delete(R.configmaps, 'held', ns);
     const held = await client.get(R.configmaps, 'held', ns);
     assert.ok(held.metadata.deletionTimestamp, 'deletionTimestamp set');
-    await client.patch(R.configmaps, 'held', 'merge', { metadata: { finalizers: null } }, ns);
+    await client.patch(R.configmaps, 'held', { type: 'merge', body: { metadata: { finalizers: null } }, ...ns });
     const err = await rejected(client.get(R.configmaps, 'held', ns));
     assert.equal(err.code, 404);
   });
@@ -197,23 +206,19 @@ describe('objects', () => {
       },
       ns,
     );
-    await client.createSubresource(
-      R.pods,
-      'p1',
-      'binding',
-      { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p1' }, target: { kind: 'Node', name: 'node-a' } },
-      ns,
-    );
+    await client.createSubresource(R.pods, 'p1', {
+      subresource: 'binding',
+      body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p1' }, target: { kind: 'Node', name: 'node-a' } },
+      ...ns,
+    });
     const bound = await client.get(R.pods, 'p1', ns);
     assert.equal((bound['spec'] as { nodeName: string }).nodeName, 'node-a');
     const again = await rejected(
-      client.createSubresource(
-        R.pods,
-        'p1',
-        'binding',
-        { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p1' }, target: { kind: 'Node', name: 'node-b' } },
-        ns,
-      ),
+      client.createSubresource(R.pods, 'p1', {
+        subresource: 'binding',
+        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p1' }, target: { kind: 'Node', name: 'node-b' } },
+        ...ns,
+      }),
     );
     assert.equal(again.code, 409);
     await client.delete(R.pods, 'p1', { ...ns, gracePeriodSeconds: 30 });
@@ -448,8 +453,8 @@ describe('watch', () => {
         { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w1', labels: { w: '1' } } },
         ns,
       );
-      await client.patch(R.configmaps, 'w1', 'merge', { data: { k: 'v' } }, ns);
-      await client.patch(R.configmaps, 'w1', 'merge', { metadata: { labels: { w: '2' } } }, ns);
+      await client.patch(R.configmaps, 'w1', { type: 'merge', body: { data: { k: 'v' } }, ...ns });
+      await client.patch(R.configmaps, 'w1', { type: 'merge', body: { metadata: { labels: { w: '2' } } }, ...ns });
       await eventually(() => events.length >= 3, { what: 'three events' });
       assert.deepEqual(
         events.map((e) => `${e.type}:${e.object.metadata.name ?? ''}`),

@@ -53,7 +53,7 @@ test('watching from a compacted resourceVersion yields an ERROR event with 410 E
     { namespace: 'default' },
   );
   for (let i = 0; i < 30; i++)
-    await client.patch(R.configmaps, 'old', 'merge', { data: { i: String(i) } }, { namespace: 'default' });
+    await client.patch(R.configmaps, 'old', { type: 'merge', body: { data: { i: String(i) } }, namespace: 'default' });
   const oldRv = first.metadata.resourceVersion ?? '1';
   let lines: string[] = [];
   await eventually(

@@ -125,13 +125,11 @@ test('kill -9 of the controller-manager mid-rollout: after a restart the rollout
       (c) => c['type'] === 'Ready' && c['status'] === 'True',
     );
   await eventually(async () => (await live()).filter(readyOf).length === 4, { timeoutMs: 90_000, what: '4 ready' });
-  await client.patch(
-    R.deployments,
-    'roll',
-    'strategic',
-    { spec: { template: { metadata: { annotations: { rev: '2' } } } } },
-    { namespace: 'default' },
-  );
+  await client.patch(R.deployments, 'roll', {
+    type: 'strategic',
+    body: { spec: { template: { metadata: { annotations: { rev: '2' } } } } },
+    namespace: 'default',
+  });
   // Let the rollout start, then kill the controller-manager in the middle of it.
   await eventually(
     async () =>

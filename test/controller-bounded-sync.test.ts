@@ -84,7 +84,7 @@ test('a ReplicaSet of 1,500 is driven in bounded syncs and does not starve a sma
 });
 
 test('scaling the big ReplicaSet down to 2 removes the rest, a burst at a time', async () => {
-  await client.patch(R.replicasets, 'big', 'merge', { spec: { replicas: 2 } }, { namespace: NS });
+  await client.patch(R.replicasets, 'big', { type: 'merge', body: { spec: { replicas: 2 } }, namespace: NS });
   await eventually(async () => (await podCount('big')) === 2, {
     timeoutMs: 300_000,
     intervalMs: 500,
@@ -100,7 +100,7 @@ test('a ReplicaSet asking for 2^31-1 pods (the int32 maximum) stops at the next 
   await client.create(R.replicasets, replicaSet('huge', 2 ** 31 - 1), { namespace: NS });
   await eventually(async () => (await podCount('huge')) >= 1, { timeoutMs: 60_000, what: 'huge has started' });
   const before = await podCount('huge');
-  await client.patch(R.replicasets, 'huge', 'merge', { spec: { replicas: 0 } }, { namespace: NS });
+  await client.patch(R.replicasets, 'huge', { type: 'merge', body: { spec: { replicas: 0 } }, namespace: NS });
   // The sync in progress finishes its burst; the next one reads the new count and deletes.
   let most = before;
   await eventually(

@@ -267,13 +267,11 @@ test(
           taints: [{ key: 'ghost', effect: 'NoSchedule' }],
         },
       });
-      await c.admin.patch(
-        R.nodes,
-        'ghost',
-        'merge',
-        { status: { addresses: [{ type: 'InternalIP', address: c.ghost.ip }] } },
-        { subresource: 'status' },
-      );
+      await c.admin.patch(R.nodes, 'ghost', {
+        type: 'merge',
+        body: { status: { addresses: [{ type: 'InternalIP', address: c.ghost.ip }] } },
+        subresource: 'status',
+      });
       await eventually(async () => (await ghostRoute(c)) !== '', {
         timeoutMs: 30_000,
         what: `${c.name}: the ghost's route`,
@@ -365,7 +363,11 @@ test(
     await assertIntact(b, snapB, "after a's teardown");
 
     // b's agent still works: one more replica runs next to the two untouched ones.
-    await b.admin.patch(R.deployments, 'sleepers', 'merge', { spec: { replicas: 3 } }, { namespace: 'default' });
+    await b.admin.patch(R.deployments, 'sleepers', {
+      type: 'merge',
+      body: { spec: { replicas: 3 } },
+      namespace: 'default',
+    });
     await eventually(async () => (await runningPods(b)).length === 3, {
       timeoutMs: 60_000,
       intervalMs: 500,

@@ -147,29 +147,26 @@ describe('deployments', () => {
     assert.equal(del.code, 0, del.stderr);
     await exactly(3, 'replacement pod ready');
     assert.ok(!(await pods()).some((p) => p.metadata.uid === first.metadata.uid));
-    await client.patch(
-      R.deployments,
-      'web',
-      'merge',
-      { spec: { replicas: 6 } },
-      { namespace: NS, subresource: 'scale' },
-    );
+    await client.patch(R.deployments, 'web', {
+      type: 'merge',
+      body: { spec: { replicas: 6 } },
+      namespace: NS,
+      subresource: 'scale',
+    });
     await exactly(6, 'six ready');
-    await client.patch(
-      R.deployments,
-      'web',
-      'merge',
-      { spec: { replicas: 2 } },
-      { namespace: NS, subresource: 'scale' },
-    );
+    await client.patch(R.deployments, 'web', {
+      type: 'merge',
+      body: { spec: { replicas: 2 } },
+      namespace: NS,
+      subresource: 'scale',
+    });
     await exactly(2, 'two ready');
-    await client.patch(
-      R.deployments,
-      'web',
-      'merge',
-      { spec: { replicas: 3 } },
-      { namespace: NS, subresource: 'scale' },
-    );
+    await client.patch(R.deployments, 'web', {
+      type: 'merge',
+      body: { spec: { replicas: 3 } },
+      namespace: NS,
+      subresource: 'scale',
+    });
     await exactly(3, 'back to three');
   });
 
@@ -475,7 +472,7 @@ describe('daemonsets, statefulsets, cronjobs', () => {
     );
     const status = ((await client.get(cj, 'tick', { namespace: NS }))['status'] ?? {}) as Obj;
     assert.ok(typeof status['lastScheduleTime'] === 'string');
-    await client.patch(cj, 'tick', 'merge', { spec: { suspend: true } }, { namespace: NS });
+    await client.patch(cj, 'tick', { type: 'merge', body: { spec: { suspend: true } }, namespace: NS });
   });
 });
 
@@ -497,13 +494,11 @@ describe('node maintenance and coxctl rollout', () => {
     });
     assert.equal(st.code, 0, st.stderr);
     assert.match(st.stdout, /deployment "maint" successfully rolled out/);
-    await client.patch(
-      R.deployments,
-      'maint',
-      'strategic',
-      { spec: { template: { metadata: { annotations: { v: '2' } } } } },
-      { namespace: NS },
-    );
+    await client.patch(R.deployments, 'maint', {
+      type: 'strategic',
+      body: { spec: { template: { metadata: { annotations: { v: '2' } } } } },
+      namespace: NS,
+    });
     assert.equal(
       (
         await coxctl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/maint', '--timeout', '120s'], {

@@ -397,8 +397,15 @@ export function qualifiedKindName(r: ResourceInfo): string {
   return r.group === '' ? r.singular : `${r.singular}.${r.group}`;
 }
 
+/** Where in a resource's path space a request goes: a collection (no name), one object, or its subresource. */
+export interface PathTarget {
+  namespace?: string | undefined;
+  name?: string | undefined;
+  subresource?: string | undefined;
+}
+
 /** The path of a collection or of one object, as the apiserver serves it. */
-export function resourcePath(r: ResourceInfo, namespace?: string, name?: string, subresource?: string): string {
+export function resourcePath(r: ResourceInfo, { namespace, name, subresource }: PathTarget = {}): string {
   let p = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
   if (r.namespaced && namespace !== undefined) p += `/namespaces/${encodeURIComponent(namespace)}`;
   p += `/${r.plural}`;

@@ -47,9 +47,11 @@ export function decodeObject(r: ResourceInfo, namespace: string | undefined, bod
       'BadRequest',
       `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${describeCauses(typeCauses)}`,
       {
-        kind: r.kind,
-        group: r.group,
-        causes: typeCauses,
+        details: {
+          kind: r.kind,
+          group: r.group,
+          causes: typeCauses,
+        },
       },
     );
   }
@@ -119,11 +121,11 @@ function checkPatchedIdentity(r: ResourceInfo, next: KubeObject, current: KubeOb
   const rv = m.resourceVersion;
   if (rv !== undefined && rv !== '' && rv !== current.metadata.resourceVersion) {
     checkResourceVersion(rv);
-    throw conflict(r.plural, r.group, name);
+    throw conflict(r, name);
   }
   const uid = m.uid;
   if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
-    throw invalid(r.kind, r.group, name, [
+    throw invalid(r, name, [
       {
         reason: 'FieldValueInvalid',
         field: 'metadata.uid',
@@ -143,16 +145,14 @@ export function checkDeletePreconditions(
   const name = meta.name ?? '';
   if (pre?.uid !== undefined && pre.uid !== meta.uid) {
     throw conflict(
-      r.plural,
-      r.group,
+      r,
       name,
       `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid ?? ''}`,
     );
   }
   if (pre?.resourceVersion !== undefined && pre.resourceVersion !== String(item.revision)) {
     throw conflict(
-      r.plural,
-      r.group,
+      r,
       name,
       `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${item.revision}`,
     );

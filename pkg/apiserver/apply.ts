@@ -267,10 +267,12 @@ export class ApplyManager {
             'Conflict',
             `Apply failed with ${causes.length} conflict${causes.length > 1 ? 's' : ''}: ${list}`,
             {
-              name,
-              group: r.group,
-              kind: r.plural,
-              causes,
+              details: {
+                name,
+                group: r.group,
+                kind: r.plural,
+                causes,
+              },
             },
           );
         }

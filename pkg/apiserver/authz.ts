@@ -79,7 +79,7 @@ export async function authorize(user: UserInfo, info: RequestInfo, podNode: PodN
   throw new ApiError(
     'Forbidden',
     `${named} is forbidden: User "${user.name}" cannot ${info.verb} resource "${what}" in API group "${r.group}" ${scope}`,
-    { group: r.group, kind: r.plural, ...(info.name !== undefined ? { name: info.name } : {}) },
+    { details: { group: r.group, kind: r.plural, ...(info.name !== undefined ? { name: info.name } : {}) } },
   );
 }
 

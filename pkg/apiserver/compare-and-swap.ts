@@ -38,5 +38,5 @@ export async function compareAndSwap({ store, writes, r, ref, step }: SwapReques
       throw storageToApiError(err, r, name);
     }
   }
-  throw conflict(r.plural, r.group, name);
+  throw conflict(r, name);
 }

@@ -10,8 +10,10 @@ export const FRESHNESS_WAIT_MS = 3000;
 
 function tooLarge(requested: number, current: number): ApiError {
   return new ApiError('Timeout', `Too large resource version: ${requested}, current: ${current}`, {
-    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-    retryAfterSeconds: 1,
+    details: {
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterSeconds: 1,
+    },
   });
 }
 

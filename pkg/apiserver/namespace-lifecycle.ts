@@ -16,15 +16,17 @@ export async function requireActiveNamespace(store: Store, name: string): Promis
       'Forbidden',
       `unable to create new content in namespace ${name} because it is being terminated`,
       {
-        name,
-        kind: 'namespaces',
-        causes: [
-          {
-            reason: 'NamespaceTerminating',
-            message: `namespace ${name} is being terminated`,
-            field: 'metadata.namespace',
-          },
-        ],
+        details: {
+          name,
+          kind: 'namespaces',
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: `namespace ${name} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
       },
     );
   }

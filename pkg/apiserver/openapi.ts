@@ -15,8 +15,8 @@ function gvDocument(group: string, version: string): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
   for (const r of resourcesIn(group, version)) {
     const path = r.namespaced
-      ? resourcePath(r, '{namespace}', '{name}').replace(/%7B/g, '{').replace(/%7D/g, '}')
-      : resourcePath(r, undefined, '{name}').replace(/%7B/g, '{').replace(/%7D/g, '}');
+      ? resourcePath(r, { namespace: '{namespace}', name: '{name}' }).replace(/%7B/g, '{').replace(/%7D/g, '}')
+      : resourcePath(r, { name: '{name}' }).replace(/%7B/g, '{').replace(/%7D/g, '}');
     paths[path] = {
       patch: {
         'x-kubernetes-action': 'patch',

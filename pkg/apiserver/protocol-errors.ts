@@ -29,14 +29,11 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   const overflow = err.code === 'HPE_HEADER_OVERFLOW';
   const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
   const apiError = overflow
-    ? new ApiError(
-        'BadRequest',
-        'Request Header Fields Too Large: the request headers exceed the server limit',
-        undefined,
-        431,
-      )
+    ? new ApiError('BadRequest', 'Request Header Fields Too Large: the request headers exceed the server limit', {
+        code: 431,
+      })
     : timeout
-      ? new ApiError('Timeout', 'the request headers were not received in time', undefined, 408)
+      ? new ApiError('Timeout', 'the request headers were not received in time', { code: 408 })
       : new ApiError('BadRequest', `malformed HTTP request: ${err.code ?? err.message}`);
   const text = overflow ? 'Request Header Fields Too Large' : timeout ? 'Request Timeout' : 'Bad Request';
   let drained = 0;

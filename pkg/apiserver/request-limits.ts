@@ -23,7 +23,7 @@ const PRIVILEGED_GROUP = 'system:masters';
 const RETRY_AFTER_SECONDS = 1;
 
 function tooMany(message: string): ApiError {
-  return new ApiError('TooManyRequests', message, { retryAfterSeconds: RETRY_AFTER_SECONDS });
+  return new ApiError('TooManyRequests', message, { details: { retryAfterSeconds: RETRY_AFTER_SECONDS } });
 }
 
 /** Releases a slot; calling it more than once is harmless. */

@@ -37,9 +37,11 @@ export function queryValues(q: Query, name: string): string[] {
 function invalidOptions(kind: OptionsKind, causes: StatusCause[]): ApiError {
   const list = causes.map((c) => `${c.field ?? ''}: ${c.message ?? ''}`).join(', ');
   return new ApiError('Invalid', `${kind}.meta.k8s.io "" is invalid: ${causes.length > 1 ? `[${list}]` : list}`, {
-    group: 'meta.k8s.io',
-    kind,
-    causes,
+    details: {
+      group: 'meta.k8s.io',
+      kind,
+      causes,
+    },
   });
 }
 
@@ -209,9 +211,11 @@ export function parseResourceVersion(rv: string): number {
       'BadRequest',
       `resourceVersion: Invalid value: ${JSON.stringify(rv)}: must be a non-negative integer`,
       {
-        causes: [
-          { reason: 'FieldValueInvalid', field: 'resourceVersion', message: `Invalid value: ${JSON.stringify(rv)}` },
-        ],
+        details: {
+          causes: [
+            { reason: 'FieldValueInvalid', field: 'resourceVersion', message: `Invalid value: ${JSON.stringify(rv)}` },
+          ],
+        },
       },
     );
   }

@@ -139,7 +139,7 @@ export class RestStore {
     }
     const name = obj.metadata.name ?? '';
     const causes = strategy.validate(r, obj);
-    if (causes.length > 0) throw invalid(r.kind, r.group, name, causes);
+    if (causes.length > 0) throw invalid(r, name, causes);
     if (r.namespaced) await requireActiveNamespace(this.store, obj.metadata.namespace ?? '');
     strategy.prepareForCreate(r, obj);
     const meta = obj.metadata;
@@ -251,7 +251,7 @@ export class RestStore {
         expectedResourceVersion !== '' &&
         expectedResourceVersion !== String(item.revision)
       ) {
-        throw conflict(r.plural, r.group, name);
+        throw conflict(r, name);
       }
       const current = item.object;
       const next = mutate(deepCopy(current));

@@ -80,7 +80,7 @@ export class ServiceAllocator {
       } else if (typeof wanted === 'string' && wanted !== '') {
         const n = ipToInt(wanted);
         if (!/^\d+\.\d+\.\d+\.\d+$/.test(wanted) || !this.inRange(n)) {
-          throw invalid('Service', '', name, [
+          throw invalid({ kind: 'Service', group: '' }, name, [
             {
               reason: 'FieldValueInvalid',
               field: 'spec.clusterIPs',
@@ -89,7 +89,7 @@ export class ServiceAllocator {
           ]);
         }
         if (this.ips.has(n))
-          throw invalid('Service', '', name, [
+          throw invalid({ kind: 'Service', group: '' }, name, [
             {
               reason: 'FieldValueInvalid',
               field: 'spec.clusterIPs',
@@ -118,7 +118,7 @@ export class ServiceAllocator {
         if (typeof wanted === 'number' && wanted !== 0) {
           if (this.ports.has(wanted)) {
             release();
-            throw invalid('Service', '', name, [
+            throw invalid({ kind: 'Service', group: '' }, name, [
               {
                 reason: 'FieldValueInvalid',
                 field: 'spec.ports[].nodePort',

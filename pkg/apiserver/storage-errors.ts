@@ -9,7 +9,7 @@ export function storageToApiError(err: unknown, r: ResourceInfo, name: string): 
   if (err instanceof ApiError) return err;
   if (isStorageError(err, 'KeyExists')) return alreadyExists(r.plural, r.group, name);
   if (isStorageError(err, 'KeyNotFound')) return notFound(r.plural, r.group, name);
-  if (isStorageError(err, 'Conflict')) return conflict(r.plural, r.group, name);
+  if (isStorageError(err, 'Conflict')) return conflict(r, name);
   if (isStorageError(err, 'Compacted')) return new ApiError('Expired', `too old resource version: ${err.message}`);
   if (isStorageError(err, 'Unavailable')) return new ApiError('ServiceUnavailable', err.message);
   const message = err instanceof Error ? err.message : String(err);

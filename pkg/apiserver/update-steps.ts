@@ -13,8 +13,7 @@ export function checkUidPrecondition(r: ResourceInfo, incoming: KubeObject, curr
   const uid = incoming.metadata.uid;
   if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
     throw conflict(
-      r.plural,
-      r.group,
+      r,
       incoming.metadata.name ?? '',
       `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
     );
@@ -40,7 +39,7 @@ export function prepareAndValidate({ r, name, strategy, next, current, subresour
   if (next.apiVersion === undefined || next.kind === undefined)
     Object.assign(next, { apiVersion: apiVersionOf(r), kind: r.kind });
   const causes = [...strategy.validate(r, next), ...strategy.validateUpdate(r, next, current)];
-  if (causes.length > 0) throw invalid(r.kind, r.group, name, causes);
+  if (causes.length > 0) throw invalid(r, name, causes);
 }
 
 /** An object waiting only for its finalizers goes once the last one is removed. */

@@ -10,6 +10,12 @@ import type { RestClient } from './rest-client.js';
 
 const EVENTS = findByPlural('', 'v1', 'events');
 
+interface EventFields {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
 interface Seen {
   name: string;
   namespace: string;
@@ -25,11 +31,17 @@ export class EventRecorder {
     private readonly host?: string,
   ) {}
 
-  event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    void this.record(obj, type, reason, message).catch(() => undefined);
+  /** Records a Normal event about obj (best effort: a failed write is dropped, as client-go's recorder does). */
+  normal(obj: KubeObject, reason: string, message: string): void {
+    void this.record(obj, { type: 'Normal', reason, message }).catch(() => undefined);
   }
 
-  private async record(obj: KubeObject, type: string, reason: string, message: string): Promise<void> {
+  /** Records a Warning event about obj. */
+  warning(obj: KubeObject, reason: string, message: string): void {
+    void this.record(obj, { type: 'Warning', reason, message }).catch(() => undefined);
+  }
+
+  private async record(obj: KubeObject, { type, reason, message }: EventFields): Promise<void> {
     if (EVENTS === undefined) return;
     const namespace = obj.metadata.namespace ?? 'default';
     const key = `${obj.metadata.uid ?? ''}/${type}/${reason}/${message}`;
@@ -37,13 +49,11 @@ export class EventRecorder {
     const prior = this.seen.get(key);
     if (prior !== undefined) {
       prior.count++;
-      await this.client.patch(
-        EVENTS,
-        prior.name,
-        'merge',
-        { count: prior.count, lastTimestamp: now },
-        { namespace: prior.namespace },
-      );
+      await this.client.patch(EVENTS, prior.name, {
+        type: 'merge',
+        body: { count: prior.count, lastTimestamp: now },
+        namespace: prior.namespace,
+      });
       return;
     }
     const name = `${obj.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
@@ -77,3 +87,6 @@ export class EventRecorder {
     );
   }
 }
+
+/** What a component needs to report events: tests hand in a recorder that keeps them in memory. */
+export type EventSink = Pick<EventRecorder, 'normal' | 'warning'>;

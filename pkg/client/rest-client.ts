@@ -56,6 +56,23 @@ export interface PatchOptions extends WriteOptions {
   force?: boolean;
 }
 
+/** A patch and where it goes: `{ type: 'merge', body: {...}, namespace }`. */
+export interface PatchRequest extends PatchOptions {
+  type: PatchType;
+  body: unknown;
+}
+
+/** A subresource read: `{ subresource: 'scale', namespace }`. */
+export interface SubresourceGet extends Scoped {
+  subresource: string;
+}
+
+/** A POST to a subresource: `{ subresource: 'binding', body: {...}, namespace }`. */
+export interface SubresourceCreate extends WriteOptions {
+  subresource: string;
+  body: unknown;
+}
+
 export interface DeleteCallOptions extends Scoped {
   propagationPolicy?: DeleteOptions['propagationPolicy'];
   gracePeriodSeconds?: number;
@@ -189,17 +206,20 @@ export class RestClient {
   }
 
   get<T extends KubeObject>(r: Resource<T>, name: string, opts: Scoped = {}): Promise<T> {
-    return this.requestJson({ method: 'GET', path: resourcePath(r, opts.namespace, name) });
+    return this.requestJson({ method: 'GET', path: resourcePath(r, { namespace: opts.namespace, name }) });
   }
 
-  getSubresource(r: ResourceInfo, name: string, subresource: string, opts: Scoped = {}): Promise<KubeObject> {
-    return this.requestJson({ method: 'GET', path: resourcePath(r, opts.namespace, name, subresource) });
+  getSubresource(r: ResourceInfo, name: string, req: SubresourceGet): Promise<KubeObject> {
+    return this.requestJson({
+      method: 'GET',
+      path: resourcePath(r, { namespace: req.namespace, name, subresource: req.subresource }),
+    });
   }
 
   list<T extends KubeObject>(r: Resource<T>, opts: ListOptions = {}): Promise<KubeList<T>> {
     return this.requestJson({
       method: 'GET',
-      path: resourcePath(r, opts.namespace),
+      path: resourcePath(r, { namespace: opts.namespace }),
       query: {
         labelSelector: opts.labelSelector,
         fieldSelector: opts.fieldSelector,
@@ -212,31 +232,29 @@ export class RestClient {
   create<T extends KubeObject>(r: Resource<T>, obj: unknown, opts: WriteOptions = {}): Promise<T> {
     return this.requestJson({
       method: 'POST',
-      path: resourcePath(r, namespaceOf(r, obj, opts)),
+      path: resourcePath(r, { namespace: namespaceOf(r, obj, opts) }),
       query: writeQuery(opts),
       body: withTypeMeta(r, obj),
     });
   }
 
-  createSubresource(
-    r: ResourceInfo,
-    name: string,
-    subresource: string,
-    body: unknown,
-    opts: WriteOptions = {},
-  ): Promise<KubeObject> {
+  createSubresource(r: ResourceInfo, name: string, req: SubresourceCreate): Promise<KubeObject> {
     return this.requestJson({
       method: 'POST',
-      path: resourcePath(r, opts.namespace, name, subresource),
-      query: writeQuery(opts),
-      body,
+      path: resourcePath(r, { namespace: req.namespace, name, subresource: req.subresource }),
+      query: writeQuery(req),
+      body: req.body,
     });
   }
 
   update<T extends KubeObject>(r: Resource<T>, obj: T, opts: WriteOptions = {}): Promise<T> {
     return this.requestJson({
       method: 'PUT',
-      path: resourcePath(r, namespaceOf(r, obj, opts), obj.metadata.name ?? '', opts.subresource),
+      path: resourcePath(r, {
+        namespace: namespaceOf(r, obj, opts),
+        name: obj.metadata.name ?? '',
+        subresource: opts.subresource,
+      }),
       query: writeQuery(opts),
       body: opts.subresource === undefined || opts.subresource === 'status' ? withTypeMeta(r, obj) : obj,
     });
@@ -246,19 +264,13 @@ export class RestClient {
     return this.update(r, obj, { ...opts, subresource: 'status' });
   }
 
-  patch<T extends KubeObject>(
-    r: Resource<T>,
-    name: string,
-    type: PatchType,
-    body: unknown,
-    opts: PatchOptions = {},
-  ): Promise<T> {
+  patch<T extends KubeObject>(r: Resource<T>, name: string, req: PatchRequest): Promise<T> {
     return this.requestJson({
       method: 'PATCH',
-      path: resourcePath(r, opts.namespace, name, opts.subresource),
-      query: { ...writeQuery(opts), force: opts.force === undefined ? undefined : String(opts.force) },
-      body,
-      contentType: PATCH_CONTENT_TYPES[type],
+      path: resourcePath(r, { namespace: req.namespace, name, subresource: req.subresource }),
+      query: { ...writeQuery(req), force: req.force === undefined ? undefined : String(req.force) },
+      body: req.body,
+      contentType: PATCH_CONTENT_TYPES[req.type],
     });
   }
 
@@ -267,7 +279,7 @@ export class RestClient {
     if (opts.propagationPolicy !== undefined) body.propagationPolicy = opts.propagationPolicy;
     if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
     if (opts.preconditions !== undefined) body.preconditions = opts.preconditions;
-    return this.requestJson({ method: 'DELETE', path: resourcePath(r, opts.namespace, name), body });
+    return this.requestJson({ method: 'DELETE', path: resourcePath(r, { namespace: opts.namespace, name }), body });
   }
 
   close(): void {
@@ -301,12 +313,7 @@ export function toError(code: number, text: string): ApiError {
   }
   const reason = reasonForCode(code);
   const snippet = text.trim().slice(0, 200);
-  return new ApiError(
-    reason,
-    `the server responded with HTTP ${code}${snippet ? `: ${snippet}` : ''}`,
-    undefined,
-    code,
-  );
+  return new ApiError(reason, `the server responded with HTTP ${code}${snippet ? `: ${snippet}` : ''}`, { code: code });
 }
 
 /** The apiserver refuses objects without apiVersion and kind (as Kubernetes): typed clients always send them. */

@@ -37,7 +37,7 @@ export function watchStream<T extends KubeObject>(
   handlers: WatchStreamHandlers<T>,
 ): WatchStreamHandle {
   const url = client.url(
-    resourcePath(r, opts.namespace),
+    resourcePath(r, { namespace: opts.namespace }),
     {
       watch: 'true',
       resourceVersion: opts.resourceVersion,

@@ -72,12 +72,12 @@ export class ApiError extends Error {
   readonly code: number;
   readonly details: StatusDetails | undefined;
 
-  constructor(reason: StatusReason, message: string, details?: StatusDetails, code?: number) {
+  constructor(reason: StatusReason, message: string, extra: { details?: StatusDetails; code?: number } = {}) {
     super(message);
     this.name = 'ApiError';
     this.reason = reason;
-    this.code = code ?? CODES[reason];
-    this.details = details;
+    this.code = extra.code ?? CODES[reason];
+    this.details = extra.details;
   }
 
   toStatus(): Status {
@@ -97,12 +97,10 @@ export class ApiError extends Error {
   /** Rebuilds an ApiError from a Status body received over the wire. */
   static fromStatus(status: Partial<Status>, httpCode: number): ApiError {
     const reason = (status.reason ?? reasonForCode(httpCode)) as StatusReason;
-    return new ApiError(
-      reason,
-      status.message ?? `request failed with HTTP ${httpCode}`,
-      status.details,
-      status.code ?? httpCode,
-    );
+    return new ApiError(reason, status.message ?? `request failed with HTTP ${httpCode}`, {
+      details: status.details,
+      code: status.code ?? httpCode,
+    });
   }
 }
 
@@ -118,37 +116,37 @@ export function qualifiedResource(resource: string, group: string): string {
 
 export function notFound(resource: string, group: string, name: string): ApiError {
   return new ApiError('NotFound', `${qualifiedResource(resource, group)} "${name}" not found`, {
-    name,
-    group,
-    kind: resource,
+    details: { name, group, kind: resource },
   });
 }
 
 export function alreadyExists(resource: string, group: string, name: string): ApiError {
   return new ApiError('AlreadyExists', `${qualifiedResource(resource, group)} "${name}" already exists`, {
-    name,
-    group,
-    kind: resource,
+    details: { name, group, kind: resource },
   });
 }
 
 export function conflict(
-  resource: string,
-  group: string,
+  r: { plural: string; group: string },
   name: string,
   why = 'the object has been modified; please apply your changes to the latest version and try again',
 ): ApiError {
   return new ApiError(
     'Conflict',
-    `Operation cannot be fulfilled on ${qualifiedResource(resource, group)} "${name}": ${why}`,
-    { name, group, kind: resource },
+    `Operation cannot be fulfilled on ${qualifiedResource(r.plural, r.group)} "${name}": ${why}`,
+    {
+      details: { name, group: r.group, kind: r.plural },
+    },
   );
 }
 
-export function invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
+export function invalid(r: { kind: string; group: string }, name: string, causes: StatusCause[]): ApiError {
+  const { kind, group } = r;
   const list = causes.map((c) => (c.field ? `${c.field}: ${c.message ?? ''}` : (c.message ?? ''))).join(', ');
   const summary = causes.length > 1 ? `[${list}]` : list;
-  return new ApiError('Invalid', `${kind} "${name}" is invalid: ${summary}`, { name, group, kind, causes });
+  return new ApiError('Invalid', `${kind} "${name}" is invalid: ${summary}`, {
+    details: { name, group, kind, causes },
+  });
 }
 
 export function badRequest(message: string): ApiError {

@@ -204,7 +204,7 @@ export async function requestCertificate(
     ;
     obj = await client.requestJson<CertificateSigningRequest>({
       method: 'GET',
-      path: resourcePath(CSRS, undefined, name),
+      path: resourcePath(CSRS, { name }),
     })
   ) {
     const status: CertificateSigningRequestStatus = obj.status ?? {};

@@ -3,7 +3,7 @@
 // and pruning attempts older than the previous one.
 
 import type { KubeObject } from '../api/meta.js';
-import type { EventRecorder } from '../client/index.js';
+import type { EventSink } from '../client/index.js';
 import type { Backoff } from './backoff.js';
 import { containerConfig } from './container-config.js';
 import { EnvError, resolveEnv, type ObjectLookup } from './env.js';
@@ -28,7 +28,7 @@ export interface ContainerStartConfig {
 export interface ContainerStarterDeps {
   config: ContainerStartConfig;
   runtime: ContainerRuntime;
-  events: Pick<EventRecorder, 'event'>;
+  events: EventSink;
   images: ImagePuller;
   crashBackoff: Backoff;
   status: PodStatusReporter;
@@ -73,7 +73,7 @@ export class ContainerStarter {
     } catch (err) {
       if (!(err instanceof EnvError)) throw err;
       status.setWaiting(uid, name, { reason: 'CreateContainerConfigError', message: err.message });
-      events.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
+      events.warning(pod, 'Failed', `Error: ${err.message}`);
       return 5000;
     }
     const attempt = nextAttempt(pod, name, type === 'init', start.latest);
@@ -96,15 +96,15 @@ export class ContainerStarter {
           resolvConf: writePodResolvConf(config.rootDir, pod, config.dns),
         }),
       );
-      events.event(pod, 'Normal', 'Created', `Created container ${name}`);
+      events.normal(pod, 'Created', `Created container ${name}`);
       await runtime.start(id);
-      events.event(pod, 'Normal', 'Started', `Started container ${name}`);
+      events.normal(pod, 'Started', `Started container ${name}`);
     } catch (err) {
       status.setWaiting(uid, name, {
         reason: 'CreateContainerError',
         message: err instanceof Error ? err.message : String(err),
       });
-      events.event(pod, 'Warning', 'Failed', `Error: ${err instanceof Error ? err.message : String(err)}`);
+      events.warning(pod, 'Failed', `Error: ${err instanceof Error ? err.message : String(err)}`);
       return 5000;
     }
     status.setWaiting(uid, name, undefined);

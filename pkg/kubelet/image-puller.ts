@@ -2,7 +2,7 @@
 // pod container after a failed pull (ErrImagePull, then ImagePullBackOff while it holds).
 
 import type { KubeObject } from '../api/meta.js';
-import type { EventRecorder } from '../client/index.js';
+import type { EventSink } from '../client/index.js';
 import { Backoff, type Clock } from './backoff.js';
 import type { Waiting } from './pod-status.js';
 import { ImagePullError, type ContainerRuntime } from './runtime/index.js';
@@ -19,7 +19,7 @@ export class ImagePuller {
 
   constructor(
     private readonly runtime: ContainerRuntime,
-    private readonly events: Pick<EventRecorder, 'event'>,
+    private readonly events: EventSink,
     private readonly clock: Clock,
   ) {}
 
@@ -30,7 +30,7 @@ export class ImagePuller {
     const failedAt = this.failedAt.get(key);
     const remaining = failedAt === undefined ? 0 : this.backoff.remaining(key, failedAt, now);
     if (remaining > 0) {
-      this.events.event(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
+      this.events.normal(pod, 'BackOff', `Back-off pulling image "${image}"`);
       return {
         waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` },
         retryAfterMs: remaining,
@@ -38,19 +38,19 @@ export class ImagePuller {
     }
     try {
       const present = await this.runtime.imagePresent(image);
-      if (!present || pullPolicy === 'Always') this.events.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
+      if (!present || pullPolicy === 'Always') this.events.normal(pod, 'Pulling', `Pulling image "${image}"`);
       await this.runtime.ensureImage(image, pullPolicy);
       if (!present || pullPolicy === 'Always')
-        this.events.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}"`);
-      else this.events.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+        this.events.normal(pod, 'Pulled', `Successfully pulled image "${image}"`);
+      else this.events.normal(pod, 'Pulled', `Container image "${image}" already present on machine`);
       this.failedAt.delete(key);
       return undefined;
     } catch (err) {
       if (!(err instanceof ImagePullError)) throw err;
       this.failedAt.set(key, now);
       this.backoff.restarted(key, 0);
-      this.events.event(pod, 'Warning', 'Failed', err.message);
-      this.events.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
+      this.events.warning(pod, 'Failed', err.message);
+      this.events.warning(pod, 'Failed', 'Error: ErrImagePull');
       return { waiting: { reason: 'ErrImagePull', message: err.message }, retryAfterMs: this.backoff.delay(key) };
     }
   }

@@ -60,7 +60,7 @@ export class Kubelet {
       onFailure: (t, message) => {
         const pod = this.podByUid(t.podUid);
         const kind = t.kind.charAt(0).toUpperCase() + t.kind.slice(1);
-        if (pod) events.event(pod, 'Warning', 'Unhealthy', `${kind} probe failed: ${message}`);
+        if (pod) events.warning(pod, 'Unhealthy', `${kind} probe failed: ${message}`);
       },
     });
     this.syncer = new PodSyncer(

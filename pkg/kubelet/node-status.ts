@@ -149,7 +149,10 @@ export class NodeStatusReporter {
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
-    await this.client.patch(NODES, this.config.nodeName, 'merge', { metadata: { labels: node.metadata.labels } });
+    await this.client.patch(NODES, this.config.nodeName, {
+      type: 'merge',
+      body: { metadata: { labels: node.metadata.labels } },
+    });
     await this.postStatus(true);
     return this.client.get(NODES, this.config.nodeName);
   }
@@ -165,7 +168,11 @@ export class NodeStatusReporter {
       Date.now() - this.lastPostedAt < this.config.statusUpdateIntervalMs
     )
       return;
-    await this.client.patch(NODES, this.config.nodeName, 'strategic', { status }, { subresource: 'status' });
+    await this.client.patch(NODES, this.config.nodeName, {
+      type: 'strategic',
+      body: { status },
+      subresource: 'status',
+    });
     this.lastPosted = status;
     this.lastPostedAt = Date.now();
   }

@@ -4,11 +4,11 @@
 
 import type { KubeObject } from '../api/meta.js';
 import type { Resource, ResourceInfo } from '../api/registry.js';
-import type { DeleteCallOptions, PatchOptions, PatchType } from '../client/index.js';
+import type { DeleteCallOptions, PatchRequest } from '../client/index.js';
 
 export interface PodApi {
   get<T extends KubeObject>(r: Resource<T>, name: string, opts?: { namespace?: string | undefined }): Promise<T>;
-  patch(r: ResourceInfo, name: string, type: PatchType, body: unknown, opts?: PatchOptions): Promise<unknown>;
+  patch(r: ResourceInfo, name: string, req: PatchRequest): Promise<unknown>;
   delete(r: ResourceInfo, name: string, opts?: DeleteCallOptions): Promise<unknown>;
 }
 

@@ -2,7 +2,7 @@
 // pod is stopped and the old sandboxes removed first.
 
 import type { KubeObject } from '../api/meta.js';
-import type { EventRecorder } from '../client/index.js';
+import type { EventSink } from '../client/index.js';
 import { str, type PodObservation } from './pod-actions.js';
 import type { ContainerRuntime } from './runtime/index.js';
 
@@ -18,7 +18,7 @@ export interface SandboxConfig {
 export interface SandboxDeps {
   config: SandboxConfig;
   runtime: ContainerRuntime;
-  events: Pick<EventRecorder, 'event'>;
+  events: EventSink;
 }
 
 export class PodSandboxes {
@@ -52,9 +52,8 @@ export class PodSandboxes {
       await config.afterSandboxStart?.();
       return true;
     } catch (err) {
-      events.event(
+      events.warning(
         pod,
-        'Warning',
         'FailedCreatePodSandBox',
         `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`,
       );

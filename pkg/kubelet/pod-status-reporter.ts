@@ -70,13 +70,12 @@ export class PodStatusReporter {
     });
     if (!statusChanged(status, pod['status']) || !statusChanged(status, this.lastStatus.get(uid))) return;
     try {
-      await client.patch(
-        PODS,
-        pod.metadata.name ?? '',
-        'merge',
-        { status },
-        { namespace: pod.metadata.namespace, subresource: 'status' },
-      );
+      await client.patch(PODS, pod.metadata.name ?? '', {
+        type: 'merge',
+        body: { status },
+        namespace: pod.metadata.namespace,
+        subresource: 'status',
+      });
       this.lastStatus.set(uid, status);
     } catch (err) {
       if (!isNotFound(err)) throw err;

@@ -62,7 +62,7 @@ class Harness {
       get: async () => {
         throw new Error('not found');
       },
-      patch: async (_r, _name, _type, body) => {
+      patch: async (_r, _name, { body }) => {
         if (isObject(body) && isObject(body['status'])) this.pod = { ...this.pod, status: body['status'] };
         return this.pod;
       },
@@ -72,8 +72,8 @@ class Harness {
       },
     };
     const events = {
-      event: (_o: KubeObject, _t: 'Normal' | 'Warning', reason: string, message: string): void =>
-        void this.events.push({ reason, message }),
+      normal: (_o: KubeObject, reason: string, message: string): void => void this.events.push({ reason, message }),
+      warning: (_o: KubeObject, reason: string, message: string): void => void this.events.push({ reason, message }),
     };
     this.syncer = new PodSyncer(
       { nodeName: 'n1', nodeIP: '192.0.2.1', rootDir: root, sandboxImage: 'pause', podNetwork: 'podnet' },

@@ -6,7 +6,7 @@
 
 import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
-import type { EventRecorder } from '../client/index.js';
+import type { EventSink } from '../client/index.js';
 import type { PodApi } from './pod-api.js';
 import { isConflict, isNotFound } from '../errors/index.js';
 import { Backoff, type Clock } from './backoff.js';
@@ -67,7 +67,7 @@ export class PodSyncer {
     private readonly client: PodApi,
     private readonly runtime: ContainerRuntime,
     readonly probes: ProbeResults,
-    private readonly events: Pick<EventRecorder, 'event'>,
+    private readonly events: EventSink,
     private readonly clock: Clock,
   ) {
     this.images = new ImagePuller(runtime, events, clock);
@@ -96,7 +96,7 @@ export class PodSyncer {
     const running = [...containers.values()].flat().filter((c) => c.running);
     await Promise.all(
       running.map(async (c) => {
-        if (pod) this.events.event(pod, 'Normal', 'Killing', `Stopping container ${c.identity.containerName}`);
+        if (pod) this.events.normal(pod, 'Killing', `Stopping container ${c.identity.containerName}`);
         await this.runtime.stop(c.id, graceSeconds);
       }),
     );
@@ -145,23 +145,22 @@ export class PodSyncer {
       for (const c of [...containersOf(pod, 'initContainers'), ...containersOf(pod, 'containers')]) {
         this.status.setWaiting(uid, str(c['name']), { reason: 'CreateContainerConfigError', message: err.message });
       }
-      this.events.event(pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed: ${err.message}`);
+      this.events.warning(pod, 'FailedMount', `MountVolume.SetUp failed: ${err.message}`);
       await this.status.write(pod, podIP, observed.containers);
       return { requeueAfterMs: 5000 };
     }
     for (const name of actions.settled) this.status.setWaiting(uid, name, undefined);
     for (const b of actions.backOff) {
       this.status.setWaiting(uid, b.name, { reason: 'CrashLoopBackOff', message: b.message });
-      this.events.event(
+      this.events.warning(
         pod,
-        'Warning',
         'BackOff',
         `Back-off restarting failed container ${b.name} in pod ${pod.metadata.name ?? ''}`,
       );
       requeue(b.remainingMs);
     }
     for (const k of actions.containersToKill) {
-      this.events.event(pod, 'Normal', 'Killing', k.message);
+      this.events.normal(pod, 'Killing', k.message);
       this.probes.stop(uid, k.name);
       await this.runtime.stop(
         k.id,

@@ -188,13 +188,11 @@ export class Scheduler {
     if (result.node === undefined) {
       const message = failureMessage(this.cache.nodeCount(), result.reasons);
       this.queue.markUnschedulable(pod);
-      this.events.event(pod, 'Warning', 'FailedScheduling', message);
+      this.events.warning(pod, 'FailedScheduling', message);
       void this.client
-        .patch(
-          PODS,
-          pod.metadata.name ?? '',
-          'strategic',
-          {
+        .patch(PODS, pod.metadata.name ?? '', {
+          type: 'strategic',
+          body: {
             status: {
               conditions: [
                 {
@@ -208,8 +206,9 @@ export class Scheduler {
               ],
             },
           },
-          { namespace: pod.metadata.namespace, subresource: 'status' },
-        )
+          namespace: pod.metadata.namespace,
+          subresource: 'status',
+        })
         .catch(() => undefined);
       return;
     }
@@ -220,21 +219,18 @@ export class Scheduler {
 
   private async bind(pod: PodView, node: string): Promise<void> {
     try {
-      await this.client.createSubresource(
-        PODS,
-        pod.metadata.name ?? '',
-        'binding',
-        {
+      await this.client.createSubresource(PODS, pod.metadata.name ?? '', {
+        subresource: 'binding',
+        body: {
           apiVersion: 'v1',
           kind: 'Binding',
           metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
           target: { apiVersion: 'v1', kind: 'Node', name: node },
         },
-        { namespace: pod.metadata.namespace },
-      );
-      this.events.event(
+        namespace: pod.metadata.namespace,
+      });
+      this.events.normal(
         pod,
-        'Normal',
         'Scheduled',
         `Successfully assigned ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} to ${node}`,
       );

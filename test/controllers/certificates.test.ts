@@ -104,7 +104,7 @@ test('a node CSR from someone else is not auto-approved; once an admin approves 
   ];
   await client.requestJson({
     method: 'PUT',
-    path: resourcePath(CR.csrs, undefined, manual, 'approval'),
+    path: resourcePath(CR.csrs, { name: manual, subresource: 'approval' }),
     body: { ...pending, status: { ...statusOf(pending), conditions } },
   });
   const cert = await issued(manual);

@@ -34,13 +34,12 @@ test('a CronJob whose run is due creates one Job for that time, and clears it fr
   );
   // The last run "was" in the middle of last year: this year's 1 January is due now.
   const year = new Date().getUTCFullYear();
-  await client.patch(
-    CR.cronjobs,
-    'yearly',
-    'merge',
-    { status: { lastScheduleTime: rfc3339(new Date(Date.UTC(year - 1, 5, 1))) } },
-    { namespace: NS, subresource: 'status' },
-  );
+  await client.patch(CR.cronjobs, 'yearly', {
+    type: 'merge',
+    body: { status: { lastScheduleTime: rfc3339(new Date(Date.UTC(year - 1, 5, 1))) } },
+    namespace: NS,
+    subresource: 'status',
+  });
   const due = rfc3339(new Date(Date.UTC(year, 0, 1)));
 
   await eventually(async () => (await client.list(CR.jobs, { namespace: NS })).items.length === 1, {
@@ -64,11 +63,9 @@ test('a CronJob whose run is due creates one Job for that time, and clears it fr
   );
 
   const now = rfc3339(new Date());
-  await client.patch(
-    CR.jobs,
-    created.metadata.name ?? '',
-    'merge',
-    {
+  await client.patch(CR.jobs, created.metadata.name ?? '', {
+    type: 'merge',
+    body: {
       status: {
         succeeded: 1,
         startTime: now,
@@ -76,8 +73,9 @@ test('a CronJob whose run is due creates one Job for that time, and clears it fr
         conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: now }],
       },
     },
-    { namespace: NS, subresource: 'status' },
-  );
+    namespace: NS,
+    subresource: 'status',
+  });
   await eventually(
     async () => {
       const status = statusOf(await client.get(CR.cronjobs, 'yearly', { namespace: NS }));

@@ -32,8 +32,11 @@ test('a DaemonSet runs one pod per Ready node, none on a tainted one, and follow
   await createReadyNode(client, 'a');
   await createReadyNode(client, 'b');
   await createReadyNode(client, 'tainted');
-  await client.patch(CR.nodes, 'tainted', 'merge', {
-    spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] },
+  await client.patch(CR.nodes, 'tainted', {
+    type: 'merge',
+    body: {
+      spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] },
+    },
   });
   await client.create(
     CR.daemonsets,

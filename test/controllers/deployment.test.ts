@@ -68,13 +68,11 @@ test('a Deployment rolls a new template to a new ReplicaSet and reports its coun
   assert.equal(first.length, 1);
   const firstName = first[0]?.metadata.name;
 
-  await client.patch(
-    CR.deployments,
-    'web',
-    'merge',
-    { spec: { template: { metadata: { annotations: { rev: '2' } } } } },
-    { namespace: NS },
-  );
+  await client.patch(CR.deployments, 'web', {
+    type: 'merge',
+    body: { spec: { template: { metadata: { annotations: { rev: '2' } } } } },
+    namespace: NS,
+  });
   await eventually(
     async () => {
       await runAll('web');

@@ -88,7 +88,7 @@ test('foreground: the owner stays (foregroundDeletion) until its dependents are 
   assert.ok(owner.metadata.finalizers?.includes('foregroundDeletion'), 'owner waits with foregroundDeletion');
 
   for (const i of [0, 1])
-    await client.patch(CR.pods, `fg-${i}`, 'merge', { metadata: { finalizers: null } }, { namespace: NS });
+    await client.patch(CR.pods, `fg-${i}`, { type: 'merge', body: { metadata: { finalizers: null } }, namespace: NS });
   await eventually(() => podsGone('fg', 2), { what: 'dependents of fg gone' });
   await eventually(() => isGone(client, CR.replicasets, 'fg', NS), { what: 'owner fg gone after its dependents' });
 });

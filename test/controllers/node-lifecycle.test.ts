@@ -14,13 +14,11 @@ const cp = useControllerPlane(['nodelifecycle'], ['--node-monitor-grace-period',
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 async function renew(name: string): Promise<void> {
-  await cp.client.patch(
-    CR.leases,
-    name,
-    'merge',
-    { spec: { renewTime: microTime(new Date()) } },
-    { namespace: 'kube-node-lease' },
-  );
+  await cp.client.patch(CR.leases, name, {
+    type: 'merge',
+    body: { spec: { renewTime: microTime(new Date()) } },
+    namespace: 'kube-node-lease',
+  });
 }
 
 function taintEffects(node: KubeObject, key: string): string[] {
@@ -57,11 +55,9 @@ test('a Node that stops renewing its Lease turns Unknown and is tainted; a renew
       const now = rfc3339(new Date());
       const node = await client.get(CR.nodes, 'silent');
       if (conditionStatus(node, 'Ready') !== 'True') {
-        await client.patch(
-          CR.nodes,
-          'silent',
-          'merge',
-          {
+        await client.patch(CR.nodes, 'silent', {
+          type: 'merge',
+          body: {
             status: {
               conditions: [
                 {
@@ -74,8 +70,8 @@ test('a Node that stops renewing its Lease turns Unknown and is tainted; a renew
               ],
             },
           },
-          { subresource: 'status' },
-        );
+          subresource: 'status',
+        });
       }
       return conditionStatus(node, 'Ready') === 'True' && taintEffects(node, UNREACHABLE).length === 0;
     },

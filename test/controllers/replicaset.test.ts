@@ -62,7 +62,7 @@ test('a ReplicaSet keeps 3 owned pods, reports them ready, replaces a deleted on
     { what: 'deleted pod replaced' },
   );
 
-  await client.patch(CR.replicasets, 'web', 'merge', { spec: { replicas: 1 } }, { namespace: NS });
+  await client.patch(CR.replicasets, 'web', { type: 'merge', body: { spec: { replicas: 1 } }, namespace: NS });
   await eventually(async () => (await livePods(client, NS, 'web')).length === 1, { what: 'scaled down to 1' });
   await eventually(
     async () => statusCount(await client.get(CR.replicasets, 'web', { namespace: NS }), 'replicas') === 1,

@@ -62,7 +62,7 @@ test('a StatefulSet creates ordinal pods one at a time, each after the previous 
     { what: 'status.readyReplicas 3' },
   );
 
-  await client.patch(CR.statefulsets, 'db', 'merge', { spec: { replicas: 2 } }, { namespace: NS });
+  await client.patch(CR.statefulsets, 'db', { type: 'merge', body: { spec: { replicas: 2 } }, namespace: NS });
   // Bound pods are deleted gracefully (no agent confirms): db-2 is the one being deleted.
   await eventually(async () => (await names()).join() === 'db-0,db-1', { what: 'db-2 removed first' });
 });

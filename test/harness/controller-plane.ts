@@ -85,7 +85,7 @@ export async function livePods(client: RestClient, namespace: string, app: strin
 export async function bindPod(client: RestClient, namespace: string, name: string, node: string): Promise<void> {
   await client.requestJson({
     method: 'POST',
-    path: resourcePath(R.pods, namespace, name, 'binding'),
+    path: resourcePath(R.pods, { namespace, name, subresource: 'binding' }),
     body: {
       apiVersion: 'v1',
       kind: 'Binding',
@@ -119,7 +119,7 @@ export async function setPodStatus(
     ],
     ...(state.podIP !== undefined ? { podIP: state.podIP, podIPs: [{ ip: state.podIP }] } : {}),
   };
-  await client.patch(R.pods, name, 'merge', { status }, { namespace, subresource: 'status' });
+  await client.patch(R.pods, name, { type: 'merge', body: { status }, namespace, subresource: 'status' });
 }
 
 /** Scheduler and kubelet for one pod: bound to `node` if not yet, then Running and Ready. */

@@ -18,11 +18,9 @@ export async function createReadyNode(client: RestClient, name: string): Promise
   const now = rfc3339(new Date());
   const room = { cpu: '8', memory: '16Gi', pods: '110' };
   // A patch, not an update: node IPAM may be writing the new Node's podCIDR at the same moment.
-  await client.patch(
-    R.nodes,
-    name,
-    'merge',
-    {
+  await client.patch(R.nodes, name, {
+    type: 'merge',
+    body: {
       status: {
         capacity: room,
         allocatable: room,
@@ -38,8 +36,8 @@ export async function createReadyNode(client: RestClient, name: string): Promise
         ],
       },
     },
-    { subresource: 'status' },
-  );
+    subresource: 'status',
+  });
   const renew = microTime(new Date());
   try {
     await client.create(

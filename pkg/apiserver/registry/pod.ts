@@ -35,7 +35,7 @@ async function bind(call: SubresourceCall): Promise<SubresourceReply> {
     typeof body['target']['name'] !== 'string' ||
     body['target']['name'] === ''
   ) {
-    throw invalid('Binding', '', podName, [
+    throw invalid({ kind: 'Binding', group: '' }, podName, [
       { reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' },
     ]);
   }
@@ -47,9 +47,13 @@ async function bind(call: SubresourceCall): Promise<SubresourceReply> {
     (pod) => {
       const spec = objectAt(pod, 'spec');
       if (pod.metadata.deletionTimestamp !== undefined)
-        throw conflict('pods', '', podName, 'pod is being deleted, cannot be assigned to a host');
+        throw conflict({ plural: 'pods', group: '' }, podName, 'pod is being deleted, cannot be assigned to a host');
       if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
-        throw conflict('pods', '', podName, `pod ${podName} is already assigned to node "${spec['nodeName']}"`);
+        throw conflict(
+          { plural: 'pods', group: '' },
+          podName,
+          `pod ${podName} is already assigned to node "${spec['nodeName']}"`,
+        );
       }
       spec['nodeName'] = nodeName;
       pod['spec'] = spec;

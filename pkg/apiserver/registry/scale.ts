@@ -62,7 +62,7 @@ async function writeScale(
         );
       }
       if (typeof replicas !== 'number' || replicas < 0) {
-        throw invalid('Scale', 'autoscaling', name, [
+        throw invalid({ kind: 'Scale', group: 'autoscaling' }, name, [
           {
             reason: 'FieldValueInvalid',
             field: 'spec.replicas',

@@ -59,7 +59,9 @@ export async function runApply(ctx: CliContext, flags: ApplyFlags): Promise<void
     if (flags.serverSide) {
       const body = deepCopy(m.object);
       if (namespace !== undefined) body.metadata.namespace = namespace;
-      await client.patch(m.resource, name, 'apply', body, {
+      await client.patch(m.resource, name, {
+        type: 'apply',
+        body,
         ...(namespace !== undefined ? { namespace } : {}),
         fieldManager: flags.fieldManager ?? 'coxctl',
         force: flags.forceConflicts === true,
@@ -97,7 +99,9 @@ export async function runApply(ctx: CliContext, flags: ApplyFlags): Promise<void
       continue;
     }
     void lastApplied;
-    await client.patch(m.resource, name, 'strategic', patch, {
+    await client.patch(m.resource, name, {
+      type: 'strategic',
+      body: patch,
       namespace,
       fieldManager: 'kubectl-client-side-apply',
       fieldValidation: 'Strict',

@@ -35,7 +35,10 @@ export async function runExec(ctx: CliContext, target: ExecTarget, flags: ExecFl
   if (!flags.tty) params.set('stderr', 'true');
   if (flags.stdin) params.set('stdin', 'true');
   if (flags.tty) params.set('tty', 'true');
-  const url = client.url(resourcePath(PODS, ctx.namespace(), name, 'exec'), {}, 'wss') + '?' + params.toString();
+  const url =
+    client.url(resourcePath(PODS, { namespace: ctx.namespace(), name, subresource: 'exec' }), {}, 'wss') +
+    '?' +
+    params.toString();
   const ws = new WebSocket(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], {
     ...client.tlsOptions(),
     headers: client.authHeaders(),

@@ -35,7 +35,11 @@ export async function runLogs(ctx: CliContext, podArg: string, flags: LogsFlags)
   };
   const res = await ctx
     .client()
-    .stream({ method: 'GET', path: resourcePath(PODS, ctx.namespace(), name, 'log'), query });
+    .stream({
+      method: 'GET',
+      path: resourcePath(PODS, { namespace: ctx.namespace(), name, subresource: 'log' }),
+      query,
+    });
   const decoder = new StringDecoder('utf8');
   await new Promise<void>((resolve, reject) => {
     res.on('data', (c: Buffer) => ctx.io.stdout(decoder.write(c)));

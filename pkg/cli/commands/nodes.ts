@@ -18,7 +18,9 @@ export async function runCordon(ctx: CliContext, node: string, unschedulable: bo
     ctx.out(`node/${node} already ${unschedulable ? 'cordoned' : 'uncordoned'}`);
     return;
   }
-  await ctx.client().patch(NODES, node, 'strategic', { spec: { unschedulable: unschedulable ? true : null } });
+  await ctx
+    .client()
+    .patch(NODES, node, { type: 'strategic', body: { spec: { unschedulable: unschedulable ? true : null } } });
   ctx.out(`node/${node} ${unschedulable ? 'cordoned' : 'uncordoned'}`);
 }
 
@@ -54,17 +56,15 @@ export async function runDrain(
     ctx.out(`evicting pod ${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`);
     for (let attempt = 0; ; attempt++) {
       try {
-        await client.createSubresource(
-          PODS,
-          p.metadata.name ?? '',
-          'eviction',
-          {
+        await client.createSubresource(PODS, p.metadata.name ?? '', {
+          subresource: 'eviction',
+          body: {
             apiVersion: 'policy/v1',
             kind: 'Eviction',
             metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
           },
-          { namespace: p.metadata.namespace },
-        );
+          namespace: p.metadata.namespace,
+        });
         break;
       } catch (err) {
         if (isNotFound(err)) break;

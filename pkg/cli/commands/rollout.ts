@@ -113,7 +113,9 @@ export async function runRollout(
         );
       const template = structuredClone(wanted.spec?.template ?? {});
       if (template.metadata?.labels) delete template.metadata.labels['pod-template-hash'];
-      await client.patch(DEPLOYMENTS, name, 'json', [{ op: 'replace', path: '/spec/template', value: template }], {
+      await client.patch(DEPLOYMENTS, name, {
+        type: 'json',
+        body: [{ op: 'replace', path: '/spec/template', value: template }],
         namespace: ns,
       });
       ctx.out(`deployment.apps/${name} rolled back`);
@@ -121,27 +123,23 @@ export async function runRollout(
     }
     case 'pause':
     case 'resume':
-      await client.patch(
-        DEPLOYMENTS,
-        name,
-        'strategic',
-        { spec: { paused: action === 'pause' ? true : null } },
-        { namespace: ns },
-      );
+      await client.patch(DEPLOYMENTS, name, {
+        type: 'strategic',
+        body: { spec: { paused: action === 'pause' ? true : null } },
+        namespace: ns,
+      });
       ctx.out(`deployment.apps/${name} ${action === 'pause' ? 'paused' : 'resumed'}`);
       return;
     case 'restart':
-      await client.patch(
-        DEPLOYMENTS,
-        name,
-        'strategic',
-        {
+      await client.patch(DEPLOYMENTS, name, {
+        type: 'strategic',
+        body: {
           spec: {
             template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } },
           },
         },
-        { namespace: ns },
-      );
+        namespace: ns,
+      });
       ctx.out(`deployment.apps/${name} restarted`);
       return;
     default:

@@ -60,7 +60,7 @@ export class CsrApproverController {
     try {
       await this.client.requestJson({
         method: 'PUT',
-        path: resourcePath(CSRS, undefined, name, 'approval'),
+        path: resourcePath(CSRS, { name, subresource: 'approval' }),
         body: next,
       });
     } catch (err) {

@@ -91,16 +91,14 @@ export class DeploymentController {
 
   private async scale(rs: RsView, replicas: number, annotations?: Record<string, string>): Promise<void> {
     if (replicasOf(rs) === replicas && annotations === undefined) return;
-    await this.client.patch(
-      REPLICASETS,
-      rs.metadata.name ?? '',
-      'merge',
-      {
+    await this.client.patch(REPLICASETS, rs.metadata.name ?? '', {
+      type: 'merge',
+      body: {
         spec: { replicas },
         ...(annotations ? { metadata: { annotations } } : {}),
       },
-      { namespace: rs.metadata.namespace },
-    );
+      namespace: rs.metadata.namespace,
+    });
   }
 
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
@@ -355,21 +353,18 @@ export class DeploymentController {
       : undefined;
     try {
       if (annotations && d.metadata.annotations?.[REVISION] !== annotations[REVISION]) {
-        await this.client.patch(
-          DEPLOYMENTS,
-          d.metadata.name ?? '',
-          'merge',
-          { metadata: { annotations } },
-          { namespace: d.metadata.namespace },
-        );
+        await this.client.patch(DEPLOYMENTS, d.metadata.name ?? '', {
+          type: 'merge',
+          body: { metadata: { annotations } },
+          namespace: d.metadata.namespace,
+        });
       }
-      await this.client.patch(
-        DEPLOYMENTS,
-        d.metadata.name ?? '',
-        'merge',
-        { status },
-        { namespace: d.metadata.namespace, subresource: 'status' },
-      );
+      await this.client.patch(DEPLOYMENTS, d.metadata.name ?? '', {
+        type: 'merge',
+        body: { status },
+        namespace: d.metadata.namespace,
+        subresource: 'status',
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -36,13 +36,11 @@ export class GarbageCollector {
         for (const dep of dependents(uid)) {
           const refs = (dep.obj.metadata.ownerReferences ?? []).filter((o) => o.uid !== uid);
           await this.tolerate(
-            this.client.patch(
-              dep.r,
-              dep.obj.metadata.name ?? '',
-              'merge',
-              { metadata: { ownerReferences: refs.length > 0 ? refs : null } },
-              { namespace: dep.obj.metadata.namespace },
-            ),
+            this.client.patch(dep.r, dep.obj.metadata.name ?? '', {
+              type: 'merge',
+              body: { metadata: { ownerReferences: refs.length > 0 ? refs : null } },
+              namespace: dep.obj.metadata.namespace,
+            }),
           );
         }
         await this.removeFinalizer(r, obj, ORPHAN);
@@ -116,13 +114,11 @@ export class GarbageCollector {
   private async removeFinalizer(r: ResourceInfo, obj: KubeObject, finalizer: string): Promise<void> {
     const rest = (obj.metadata.finalizers ?? []).filter((f) => f !== finalizer);
     await this.tolerate(
-      this.client.patch(
-        r,
-        obj.metadata.name ?? '',
-        'merge',
-        { metadata: { finalizers: rest.length > 0 ? rest : null } },
-        { namespace: obj.metadata.namespace },
-      ),
+      this.client.patch(r, obj.metadata.name ?? '', {
+        type: 'merge',
+        body: { metadata: { finalizers: rest.length > 0 ? rest : null } },
+        namespace: obj.metadata.namespace,
+      }),
     );
   }
 

@@ -73,11 +73,11 @@ export class NodeIpamController {
     }
     const cidr = this.pending.get(name) ?? this.allocate(name);
     if (cidr === undefined) {
-      this.events?.event(node, 'Warning', 'CIDRNotAvailable', `Node ${name} status is now: CIDRNotAvailable`);
+      this.events?.warning(node, 'CIDRNotAvailable', `Node ${name} status is now: CIDRNotAvailable`);
       throw new Error(`no pod CIDR left in ${this.options.clusterCIDR} for node ${name}`);
     }
     try {
-      await this.client.patch(NODES, name, 'merge', { spec: { podCIDR: cidr, podCIDRs: [cidr] } });
+      await this.client.patch(NODES, name, { type: 'merge', body: { spec: { podCIDR: cidr, podCIDRs: [cidr] } } });
     } catch (err) {
       this.pending.delete(name);
       if (!isNotFound(err)) throw err;

@@ -86,7 +86,11 @@ export class NodeLifecycleController {
           lastTransitionTime: rfc3339(now),
         }));
         await this.tolerate(
-          this.client.patch(NODES, name, 'strategic', { status: { conditions } }, { subresource: 'status' }),
+          this.client.patch(NODES, name, {
+            type: 'strategic',
+            body: { status: { conditions } },
+            subresource: 'status',
+          }),
         );
       }
       // Taints follow the Ready condition.
@@ -111,8 +115,11 @@ export class NodeLifecycleController {
         desired.every((d) => managed.some((m) => m.key === d.key && m.effect === d.effect));
       if (!same) {
         await this.tolerate(
-          this.client.patch(NODES, name, 'merge', {
-            spec: { taints: [...others, ...desired].length > 0 ? [...others, ...desired] : null },
+          this.client.patch(NODES, name, {
+            type: 'merge',
+            body: {
+              spec: { taints: [...others, ...desired].length > 0 ? [...others, ...desired] : null },
+            },
           }),
         );
       }
@@ -145,13 +152,12 @@ export class NodeLifecycleController {
         `node ${nodeName} not ready: marking pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} not ready`,
       );
       await this.tolerate(
-        this.client.patch(
-          PODS,
-          pod.metadata.name ?? '',
-          'strategic',
-          { status: { conditions: next } },
-          { namespace: pod.metadata.namespace ?? '', subresource: 'status' },
-        ),
+        this.client.patch(PODS, pod.metadata.name ?? '', {
+          type: 'strategic',
+          body: { status: { conditions: next } },
+          namespace: pod.metadata.namespace ?? '',
+          subresource: 'status',
+        }),
       );
     }
   }

@@ -153,11 +153,9 @@ export class PodGcController {
       if (markFailed && !isTerminal(pod)) {
         const now = rfc3339(new Date());
         const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
-        await this.client.patch(
-          PODS,
-          name,
-          'merge',
-          {
+        await this.client.patch(PODS, name, {
+          type: 'merge',
+          body: {
             metadata: { uid: pod.metadata.uid },
             status: {
               phase: 'Failed',
@@ -173,8 +171,9 @@ export class PodGcController {
               ],
             },
           },
-          { namespace, subresource: 'status' },
-        );
+          namespace,
+          subresource: 'status',
+        });
       }
       await this.client.delete(PODS, name, {
         namespace,
