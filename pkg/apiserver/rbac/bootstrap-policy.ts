@@ -1,0 +1,285 @@
+// The default roles and bindings the apiserver reconciles at start, after Kubernetes' bootstrap
+// policy (the names, labels and bindings users and tools look for): the superuser group,
+// the user-facing `admin`/`edit`/`view` (aggregated, so users can extend them), discovery and
+// self-review for every authenticated user, public info for everyone, CSRs for bootstrap
+// tokens, and least-privilege roles for the scheduler and controller-manager.
+
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, Subject } from '../../api/index.js';
+
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+const AGGREGATE = `${RBAC_GROUP}/aggregate-to-`;
+/** Marks a default object the apiserver keeps up to date; set it to "false" to own it yourself. */
+export const AUTOUPDATE_ANNOTATION = `${RBAC_GROUP}/autoupdate`;
+
+const READ = ['get', 'list', 'watch'];
+const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
+const ALL_VERBS = [...READ, ...WRITE];
+
+function rule(verbs: string[], apiGroups: string[], resources: string[], resourceNames?: string[]): PolicyRule {
+  return resourceNames === undefined ? { verbs, apiGroups, resources } : { verbs, apiGroups, resources, resourceNames };
+}
+
+function urls(verbs: string[], nonResourceURLs: string[]): PolicyRule {
+  return { verbs, nonResourceURLs };
+}
+
+function clusterRole(name: string, rules: PolicyRule[], labels: Record<string, string> = {}): ClusterRole {
+  return {
+    apiVersion: `${RBAC_GROUP}/v1`,
+    kind: 'ClusterRole',
+    metadata: {
+      name,
+      labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults', ...labels },
+      annotations: { [AUTOUPDATE_ANNOTATION]: 'true' },
+    },
+    rules,
+  };
+}
+
+function aggregated(name: string, labels: Record<string, string> = {}): ClusterRole {
+  const role = clusterRole(name, [], labels);
+  role.aggregationRule = { clusterRoleSelectors: [{ matchLabels: { [`${AGGREGATE}${name}`]: 'true' } }] };
+  return role;
+}
+
+function binding(role: string, subjects: Subject[], name = role): ClusterRoleBinding {
+  return {
+    apiVersion: `${RBAC_GROUP}/v1`,
+    kind: 'ClusterRoleBinding',
+    metadata: {
+      name,
+      labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' },
+      annotations: { [AUTOUPDATE_ANNOTATION]: 'true' },
+    },
+    roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: role },
+    subjects,
+  };
+}
+
+const group = (name: string): Subject => ({ kind: 'Group', apiGroup: RBAC_GROUP, name });
+const user = (name: string): Subject => ({ kind: 'User', apiGroup: RBAC_GROUP, name });
+
+/** What `view` may read: everything users deploy, but not Secrets. */
+const VIEW_RULES: PolicyRule[] = [
+  rule(
+    READ,
+    [''],
+    [
+      'configmaps',
+      'endpoints',
+      'persistentvolumeclaims',
+      'persistentvolumeclaims/status',
+      'pods',
+      'replicationcontrollers',
+      'replicationcontrollers/scale',
+      'serviceaccounts',
+      'services',
+      'services/status',
+      'bindings',
+      'events',
+      'limitranges',
+      'namespaces/status',
+      'pods/log',
+      'pods/status',
+      'replicationcontrollers/status',
+      'resourcequotas',
+      'resourcequotas/status',
+      'namespaces',
+    ],
+  ),
+  rule(READ, ['discovery.k8s.io'], ['endpointslices']),
+  rule(
+    READ,
+    ['apps'],
+    [
+      'controllerrevisions',
+      'daemonsets',
+      'daemonsets/status',
+      'deployments',
+      'deployments/scale',
+      'deployments/status',
+      'replicasets',
+      'replicasets/scale',
+      'replicasets/status',
+      'statefulsets',
+      'statefulsets/scale',
+      'statefulsets/status',
+    ],
+  ),
+  rule(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
+  rule(READ, ['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status']),
+  rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
+  rule(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
+];
+
+/** What `edit` adds: writing those objects, Secrets, exec and attach; not roles or bindings. */
+const EDIT_RULES: PolicyRule[] = [
+  rule(['impersonate'], [''], ['serviceaccounts']),
+  rule(WRITE, [''], ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy']),
+  rule(['create'], [''], ['pods/eviction']),
+  rule(
+    WRITE,
+    [''],
+    [
+      'configmaps',
+      'events',
+      'persistentvolumeclaims',
+      'replicationcontrollers',
+      'replicationcontrollers/scale',
+      'secrets',
+      'serviceaccounts',
+      'services',
+      'services/proxy',
+    ],
+  ),
+  rule(['create'], [''], ['serviceaccounts/token']),
+  rule(READ, [''], ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy']),
+  rule(
+    WRITE,
+    ['apps'],
+    [
+      'daemonsets',
+      'deployments',
+      'deployments/rollback',
+      'deployments/scale',
+      'replicasets',
+      'replicasets/scale',
+      'statefulsets',
+      'statefulsets/scale',
+    ],
+  ),
+  rule(WRITE, ['autoscaling'], ['horizontalpodautoscalers']),
+  rule(WRITE, ['batch'], ['cronjobs', 'jobs']),
+  rule(WRITE, ['networking.k8s.io'], ['ingresses', 'networkpolicies']),
+  rule(WRITE, ['policy'], ['poddisruptionbudgets']),
+];
+
+/** What `admin` adds: roles and bindings inside the namespace, and access reviews there. */
+const ADMIN_RULES: PolicyRule[] = [
+  rule(ALL_VERBS, [RBAC_GROUP], ['rolebindings', 'roles']),
+  rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
+];
+
+const DISCOVERY_URLS = [
+  '/api',
+  '/api/*',
+  '/apis',
+  '/apis/*',
+  '/healthz',
+  '/livez',
+  '/openapi',
+  '/openapi/*',
+  '/readyz',
+  '/version',
+  '/version/',
+];
+const PUBLIC_URLS = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
+
+const SCHEDULER_RULES: PolicyRule[] = [
+  rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+  rule(['create'], ['coordination.k8s.io'], ['leases']),
+  rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-scheduler']),
+  rule(
+    READ,
+    [''],
+    ['nodes', 'namespaces', 'services', 'replicationcontrollers', 'persistentvolumes', 'persistentvolumeclaims'],
+  ),
+  rule(['delete', ...READ], [''], ['pods']),
+  rule(['create'], [''], ['bindings', 'pods/binding']),
+  rule(['patch', 'update'], [''], ['pods/status']),
+  rule(READ, ['apps'], ['replicasets', 'statefulsets']),
+  rule(READ, ['policy'], ['poddisruptionbudgets']),
+  rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+  rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+];
+
+/**
+ * The controller-manager's identity: it reads everything (its informers) and writes what its
+ * controllers own. Kubernetes splits this into one ServiceAccount per controller
+ * (`--use-service-account-credentials`); here the controllers share the process's identity.
+ */
+const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
+  rule(READ, ['*'], ['*']),
+  rule(['create'], ['coordination.k8s.io'], ['leases']),
+  rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-controller-manager']),
+  rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+  rule(WRITE, [''], ['pods', 'endpoints', 'serviceaccounts', 'configmaps']),
+  rule(
+    ['update', 'patch'],
+    [''],
+    ['pods/status', 'nodes', 'nodes/status', 'namespaces', 'namespaces/status', 'namespaces/finalize'],
+  ),
+  rule(['delete'], [''], ['nodes', 'namespaces']),
+  rule(['create'], [''], ['pods/eviction', 'serviceaccounts/token']),
+  rule(WRITE, ['*'], ['*/status']),
+  rule(WRITE, ['apps'], ['replicasets', 'deployments', 'daemonsets', 'statefulsets', 'controllerrevisions']),
+  rule(WRITE, ['batch'], ['jobs', 'cronjobs']),
+  rule(WRITE, ['discovery.k8s.io'], ['endpointslices']),
+  rule(WRITE, [RBAC_GROUP], ['clusterroles']),
+  rule(['delete', 'deletecollection'], ['*'], ['*']),
+  rule(['patch', 'update'], ['*'], ['*']),
+  rule(
+    ['update'],
+    ['certificates.k8s.io'],
+    ['certificatesigningrequests/approval', 'certificatesigningrequests/status'],
+  ),
+  rule(
+    ['approve'],
+    ['certificates.k8s.io'],
+    ['signers'],
+    ['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving'],
+  ),
+  rule(
+    ['sign'],
+    ['certificates.k8s.io'],
+    ['signers'],
+    [
+      'kubernetes.io/kube-apiserver-client',
+      'kubernetes.io/kube-apiserver-client-kubelet',
+      'kubernetes.io/kubelet-serving',
+    ],
+  ),
+  rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+  rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+];
+
+/** The default ClusterRoles, in the order they are reconciled. */
+export function defaultClusterRoles(): ClusterRole[] {
+  return [
+    clusterRole('cluster-admin', [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])]),
+    aggregated('admin'),
+    aggregated('edit', { [`${AGGREGATE}admin`]: 'true' }),
+    aggregated('view', { [`${AGGREGATE}edit`]: 'true' }),
+    clusterRole('system:aggregate-to-admin', ADMIN_RULES, { [`${AGGREGATE}admin`]: 'true' }),
+    clusterRole('system:aggregate-to-edit', EDIT_RULES, { [`${AGGREGATE}edit`]: 'true' }),
+    clusterRole('system:aggregate-to-view', VIEW_RULES, { [`${AGGREGATE}view`]: 'true' }),
+    clusterRole('system:basic-user', [
+      rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+      rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+    ]),
+    clusterRole('system:discovery', [urls(['get'], DISCOVERY_URLS)]),
+    clusterRole('system:public-info-viewer', [urls(['get'], PUBLIC_URLS)]),
+    clusterRole('system:monitoring', [
+      urls(['get'], ['/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/metrics']),
+    ]),
+    clusterRole('system:node-bootstrapper', [
+      rule(['create', ...READ], ['certificates.k8s.io'], ['certificatesigningrequests']),
+    ]),
+    clusterRole('system:kube-scheduler', SCHEDULER_RULES),
+    clusterRole('system:kube-controller-manager', CONTROLLER_MANAGER_RULES),
+  ];
+}
+
+/** The default ClusterRoleBindings. */
+export function defaultClusterRoleBindings(): ClusterRoleBinding[] {
+  return [
+    binding('cluster-admin', [group('system:masters')]),
+    binding('system:basic-user', [group('system:authenticated')]),
+    binding('system:discovery', [group('system:authenticated')]),
+    binding('system:public-info-viewer', [group('system:authenticated'), group('system:unauthenticated')]),
+    binding('system:monitoring', [group('system:monitoring')]),
+    binding('system:node-bootstrapper', [group('system:bootstrappers')]),
+    binding('system:kube-scheduler', [user('system:kube-scheduler')]),
+    binding('system:kube-controller-manager', [user('system:kube-controller-manager')]),
+  ];
+}
