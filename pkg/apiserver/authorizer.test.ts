@@ -8,7 +8,7 @@ import { ApiError } from '../errors/index.js';
 import type { UserInfo } from './authn.js';
 import { authorizeRequest, decide, type AuthorizerSources } from './authorizer.js';
 import { NodeGraph } from './nodeauth/graph.js';
-import { aggregatedRules } from './rbac/aggregation.js';
+import { aggregatedRules } from '../api/rbac-aggregation.js';
 import type { BindingRef, PolicySource } from './rbac/authorizer.js';
 import { defaultClusterRoleBindings, defaultClusterRoles } from './rbac/bootstrap-policy.js';
 import type { Attributes, ResourceAttributes } from './rbac/rules.js';

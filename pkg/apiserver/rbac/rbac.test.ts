@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PolicyRule } from '../../api/index.js';
 import type { UserInfo } from '../authn.js';
-import { aggregatedRules, type AggregationView } from './aggregation.js';
+import { aggregatedRules, type AggregationView } from '../../api/rbac-aggregation.js';
 import {
   authorizeRbac,
   rulesFor,

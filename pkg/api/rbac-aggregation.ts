@@ -4,7 +4,8 @@
 // role's `rules`; this is the union it computes.
 
 import { isDeepStrictEqual } from 'node:util';
-import { selectorMatches, type ClusterRole, type PolicyRule } from '../../api/index.js';
+import { selectorMatches } from './selectors.js';
+import type { ClusterRole, PolicyRule } from './types/index.js';
 
 /** The parts of a ClusterRole aggregation reads. */
 export type AggregationView = Readonly<Pick<ClusterRole, 'metadata' | 'rules' | 'aggregationRule'>>;
