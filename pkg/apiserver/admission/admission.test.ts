@@ -35,6 +35,14 @@ describe('admitPod: enforce', () => {
     assert.deepEqual(decision.error?.details, { name: 'x', group: '', kind: 'pods' });
     assert.deepEqual(decision.warnings, [], 'no warnings on a refusal');
     assert.equal(decision.auditAnnotations[ANNOTATION_ENFORCE_POLICY], 'baseline:latest');
+    assert.deepEqual(
+      decision.violations?.map((v) => `${v.mode} ${v.policy} ${v.check}: ${v.fields.join(' ')}`),
+      [
+        'enforce baseline:latest hostNamespaces: spec.hostNetwork',
+        'enforce baseline:latest hostPathVolumes: spec.volumes[0].hostPath',
+        'enforce baseline:latest privileged: spec.containers[0].securityContext.privileged',
+      ],
+    );
   });
 
   it('admits the same pod in a privileged namespace', () => {

@@ -39,6 +39,20 @@ export interface AdmissionDecision {
   warnings: string[];
   /** Audit annotations, keyed `pod-security.kubernetes.io/<key>`. */
   auditAnnotations: Record<string, string>;
+  /** The enforce (refusal) or warn violations, structured; absent when there are none. */
+  violations?: PolicyViolation[];
+}
+
+/** One check's complaint, with the offending fields as paths in the admitted object. */
+export interface PolicyViolation {
+  mode: 'enforce' | 'warn';
+  /** `baseline:latest` */
+  policy: string;
+  check: string;
+  reason: string;
+  detail: string;
+  /** `spec.containers[0].securityContext.privileged`, `spec.template.spec.hostNetwork`, … */
+  fields: string[];
 }
 
 export const ANNOTATION_ENFORCE_POLICY = `${LABEL_PREFIX}enforce-policy`;
@@ -102,6 +116,22 @@ interface Subject {
   /** Only pods are refused; templates only warn and audit. */
   enforce: boolean;
   name: string;
+  /** Where the pod sits in the admitted object: '' for a pod, `spec.template.` for a Deployment. */
+  fieldPrefix: string;
+}
+
+function violationsOf(
+  result: ReturnType<typeof evaluateView>,
+  context: { mode: PolicyViolation['mode']; policy: LevelVersion; fieldPrefix: string },
+): PolicyViolation[] {
+  return result.violations.map((v) => ({
+    mode: context.mode,
+    policy: levelVersionString(context.policy),
+    check: v.check,
+    reason: v.reason,
+    detail: v.detail,
+    fields: v.fields.map((field) => context.fieldPrefix + field),
+  }));
 }
 
 function evaluateSubject(config: PodSecurityConfig, labelPolicy: LabelPolicy, subject: Subject): AdmissionDecision {
@@ -121,23 +151,29 @@ function evaluateSubject(config: PodSecurityConfig, labelPolicy: LabelPolicy, su
     cache.set(key, cached);
     return cached;
   };
-  let error: ApiError | undefined;
+  // The audit level is evaluated whatever enforce decides.
+  const withAudit = (annotations: Record<string, string>): Record<string, string> => {
+    const audit = evaluate(policy.audit);
+    if (!audit.allowed) annotations[ANNOTATION_AUDIT_VIOLATIONS] = wouldViolate(policy.audit, forbiddenDetail(audit));
+    return annotations;
+  };
   if (subject.enforce) {
     auditAnnotations[ANNOTATION_ENFORCE_POLICY] = levelVersionString(policy.enforce);
     const result = evaluate(policy.enforce);
     if (!result.allowed) {
       const why = `violates PodSecurity ${JSON.stringify(levelVersionString(policy.enforce))}: ${forbiddenDetail(result)}`;
-      error = forbidden({ resource: 'pods', group: '' }, subject.name, why);
+      const error = forbidden({ resource: 'pods', group: '' }, subject.name, why);
+      const violations = violationsOf(result, { mode: 'enforce', policy: policy.enforce, fieldPrefix: '' });
+      return { allowed: false, error, warnings: [], auditAnnotations: withAudit(auditAnnotations), violations };
     }
   }
-  const audit = evaluate(policy.audit);
-  if (!audit.allowed) {
-    auditAnnotations[ANNOTATION_AUDIT_VIOLATIONS] = wouldViolate(policy.audit, forbiddenDetail(audit));
-  }
-  if (error !== undefined) return { allowed: false, error, warnings: [], auditAnnotations };
+  const decision = allowed(withAudit(auditAnnotations), []);
   const warn = evaluate(policy.warn);
-  const warnings = warn.allowed ? [] : [wouldViolate(policy.warn, forbiddenDetail(warn))];
-  return allowed(auditAnnotations, warnings);
+  if (!warn.allowed) {
+    decision.warnings.push(wouldViolate(policy.warn, forbiddenDetail(warn)));
+    decision.violations = violationsOf(warn, { mode: 'warn', policy: policy.warn, fieldPrefix: subject.fieldPrefix });
+  }
+  return decision;
 }
 
 function wouldViolate(lv: LevelVersion, detail: string): string {
@@ -197,7 +233,8 @@ export function admitPod(input: PodAdmission): AdmissionDecision {
   if (request.operation === 'UPDATE' && oldPod !== undefined && !isSignificantPodUpdate(pod, oldPod)) {
     return allowed();
   }
-  const subject = { metadata: pod.metadata, spec: pod.spec ?? { containers: [] }, enforce: true, name: request.name };
+  const spec = pod.spec ?? { containers: [] };
+  const subject = { metadata: pod.metadata, spec, enforce: true, name: request.name, fieldPrefix: '' };
   return evaluateSubject(config, labelPolicy, subject);
 }
 
@@ -261,6 +298,7 @@ export function admitWorkload(input: WorkloadAdmission): AdmissionDecision {
   }
   const template = podTemplateOf(resource, object);
   if (template === undefined) return allowed();
-  const subject = { metadata: template.metadata, spec: template.spec, enforce: false, name: request.name };
+  const fieldPrefix = `${(TEMPLATE_PATHS[`${resource.group}/${resource.resource}`] ?? []).join('.')}.`;
+  const subject = { metadata: template.metadata, spec: template.spec, enforce: false, name: request.name, fieldPrefix };
   return evaluateSubject(config, labelPolicy, subject);
 }

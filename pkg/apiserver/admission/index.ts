@@ -42,6 +42,7 @@ export {
   type AdmissionRequest,
   type Operation,
   type PodAdmission,
+  type PolicyViolation,
   type ResourceRef,
   type WorkloadAdmission,
   ANNOTATION_AUDIT_VIOLATIONS,

@@ -56,6 +56,33 @@ describe('admitWorkload', () => {
     });
   }
 
+  it('points at the template fields in the workload', () => {
+    const input = {
+      config: privilegedDefaults,
+      request: requestOf(),
+      namespace: namespaceOf('ns', { 'pod-security.kubernetes.io/warn': 'baseline' }),
+    };
+    const fromDeployment = admitWorkload({
+      ...input,
+      resource: { group: 'apps', resource: 'deployments' },
+      object: deployment(),
+    });
+    assert.deepEqual(
+      fromDeployment.violations?.map((v) => `${v.mode} ${v.check}: ${v.fields.join(' ')}`),
+      [
+        'warn hostNamespaces: spec.template.spec.hostPID',
+        'warn privileged: spec.template.spec.containers[0].securityContext.privileged',
+      ],
+    );
+    const cronjob = { spec: { jobTemplate: { spec: { template: privilegedTemplate } } } };
+    const fromCronJob = admitWorkload({
+      ...input,
+      resource: { group: 'batch', resource: 'cronjobs' },
+      object: cronjob,
+    });
+    assert.deepEqual(fromCronJob.violations?.[0]?.fields, ['spec.jobTemplate.spec.template.spec.hostPID']);
+  });
+
   it('a template meeting the level draws no warning', () => {
     const template = { spec: { containers: [restrictedContainer()] } };
     const decision = admitWorkload({
