@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isObject, type DeleteOptions, type KubeList, type KubeObject } from '../api/meta.js';
 import { apiVersionOf, resourcePath, type Resource, type ResourceInfo } from '../api/registry.js';
-import { ApiError, reasonForCode, type Status } from '../errors/index.js';
+import { ApiError, readStatus, reasonForCode } from '../errors/index.js';
 import type { ClientConfig } from './kubeconfig.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -306,8 +306,8 @@ function writeQuery(opts: WriteOptions): Record<string, string | undefined> {
 /** An ApiError from a failed response: its Status body when there is one. */
 export function toError(code: number, text: string): ApiError {
   try {
-    const parsed = JSON.parse(text) as Partial<Status>;
-    if (parsed.kind === 'Status') return ApiError.fromStatus(parsed, code);
+    const status = readStatus(JSON.parse(text));
+    if (status?.kind === 'Status') return ApiError.fromStatus(status, code);
   } catch {
     // not JSON: fall through
   }
