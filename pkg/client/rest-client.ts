@@ -202,6 +202,8 @@ export class RestClient {
     const res = await this.request(req);
     const text = res.body.toString('utf8');
     if (res.status < 200 || res.status >= 300) throw toError(res.status, text);
+    // The typed boundary: the apiserver answers with objects of the requested resource, checked
+    // against its schema on the way in; the Resource<T> of the call names their type.
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
