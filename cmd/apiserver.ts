@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { apiServerConfig, DEFAULT_CONFIG, run, type ApiServerFlags } from '../pkg/apiserver/index.js';
 import { configOrExit, processSignal } from '../pkg/component/index.js';
+import { errorMessage } from '../pkg/errors/index.js';
 
 const d = (value: string | number): string => String(value);
 const program = new Command('apiserver')
@@ -63,7 +64,7 @@ program.parse();
 
 const config = configOrExit('apiserver', () => apiServerConfig(program.opts<ApiServerFlags>()));
 await run(config, processSignal()).catch((err: unknown) => {
-  process.stderr.write(`apiserver: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`apiserver: failed to start: ${errorMessage(err)}\n`);
   process.exit(1);
 });
 process.exit(0); // drained: open handles (timers, idle sockets) must not keep the process

@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { Command } from 'commander';
 import { configOrExit, createLogger, processSignal } from '../pkg/component/index.js';
+import { errorMessage } from '../pkg/errors/index.js';
 import {
   firstAddress,
   KubeletStartError,
@@ -55,7 +56,7 @@ program.parse();
 const flags = program.opts<KubeletFlags>();
 const log = createLogger();
 const fail = (err: unknown): never => {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorMessage(err);
   process.stderr.write(err instanceof KubeletStartError ? `kubelet: ${msg}\n` : `kubelet: failed to start: ${msg}\n`);
   process.exit(1);
 };

@@ -62,8 +62,7 @@ async function watchLatency(
       streams.push(
         watchStream(
           client,
-          configmaps,
-          { namespace: opts.namespace, resourceVersion: rv },
+          { resource: configmaps, namespace: opts.namespace, resourceVersion: rv },
           {
             onOpen: () => {
               if (++ready === opts.watchers) {

@@ -24,8 +24,7 @@ async function viaCoxswain(): Promise<number[]> {
       const timer = setTimeout(() => reject(new Error(`only ${latencies.size}/${PODS} pods Running in time`)), 180_000);
       const stream = watchStream(
         client,
-        R.pods,
-        { namespace: 'default', resourceVersion: rv },
+        { resource: R.pods, namespace: 'default', resourceVersion: rv },
         {
           onEvent: (ev) => {
             const p = ev.object as KubeObject & { status?: { phase?: string } };

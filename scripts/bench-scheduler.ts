@@ -56,8 +56,7 @@ try {
     const seen = new Set<string>();
     const stream = watchStream(
       client,
-      R.pods,
-      { namespace: 'default', resourceVersion: rv },
+      { resource: R.pods, namespace: 'default', resourceVersion: rv },
       {
         onEvent: (ev) => {
           const p = ev.object as KubeObject;

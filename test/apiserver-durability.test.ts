@@ -63,8 +63,7 @@ test('kill -9 during 50 concurrent creators loses no acknowledged create, and wa
     const events: WatchEvent[] = [];
     const stream = watchStream(
       fresh,
-      R.configmaps,
-      { namespace: 'crash', resourceVersion: startRv },
+      { resource: R.configmaps, namespace: 'crash', resourceVersion: startRv },
       {
         onEvent: (ev) => events.push(ev),
         onClose: () => undefined,

@@ -439,8 +439,12 @@ describe('watch', () => {
     const events: WatchEvent[] = [];
     const stream = watchStream(
       client,
-      R.configmaps,
-      { namespace: 'rest', labelSelector: 'w=1', resourceVersion: start.metadata.resourceVersion ?? '0' },
+      {
+        resource: R.configmaps,
+        namespace: 'rest',
+        labelSelector: 'w=1',
+        resourceVersion: start.metadata.resourceVersion ?? '0',
+      },
       {
         onEvent: (ev) => events.push(ev),
         onClose: () => undefined,

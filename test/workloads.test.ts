@@ -177,8 +177,7 @@ describe('deployments', () => {
     for (const p of await pods()) live.set(p.metadata.name ?? '', p);
     const stream = watchStream(
       client,
-      R.pods,
-      { namespace: NS, labelSelector: 'app=web', resourceVersion: rv },
+      { resource: R.pods, namespace: NS, labelSelector: 'app=web', resourceVersion: rv },
       {
         onEvent: (ev) => {
           if (ev.type === 'DELETED') live.delete(ev.object.metadata.name ?? '');

@@ -97,17 +97,17 @@ function checkManifest(place: DocumentPlace, value: unknown): Manifest {
     throw new ManifestError(place, message);
   };
   if (!isObject(value)) return fail('a manifest must be a YAML mapping (an object)');
-  const apiVersion = value['apiVersion'];
-  const kind = value['kind'];
+  const { apiVersion, kind, metadata } = value;
   if (typeof apiVersion !== 'string' || apiVersion === '') return fail('apiVersion not set');
   if (typeof kind !== 'string' || kind === '') return fail('kind not set');
   const resource = findByKind(apiVersion, kind);
   if (resource === undefined) return fail(`no matches for kind "${kind}" in version "${apiVersion}"`);
-  if (!isObject(value['metadata'])) return fail('metadata not set');
-  const name = value['metadata']['name'];
-  if ((typeof name !== 'string' || name === '') && typeof value['metadata']['generateName'] !== 'string')
+  if (!isObject(metadata)) return fail('metadata not set');
+  const name = metadata['name'];
+  if ((typeof name !== 'string' || name === '') && typeof metadata['generateName'] !== 'string')
     return fail('metadata.name not set');
-  const obj = value as KubeObject;
+  // The metadata's fields are type-checked with the rest of the object just below.
+  const obj: KubeObject = { ...value, apiVersion, kind, metadata };
   const causes = checkTypes(obj);
   if (causes.length > 0) {
     return fail(causes.map((c) => (c.field ? `${c.field}: ${c.message ?? ''}` : (c.message ?? ''))).join('; '));

@@ -15,7 +15,7 @@ import type { KubeObject, WatchEvent } from '../api/meta.js';
 import { objectKey } from '../api/meta.js';
 import type { Resource } from '../api/registry.js';
 import type { RestClient } from './rest-client.js';
-import { Reflector } from './watch.js';
+import { Reflector, type ReflectorTarget } from './watch.js';
 
 /** Handlers see the cached objects themselves: read-only, clone before changing. */
 export interface InformerHandlers<T extends KubeObject> {
@@ -61,11 +61,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   start(signal: AbortSignal): void {
-    const selectors: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {};
-    if (this.options.namespace !== undefined) selectors.namespace = this.options.namespace;
-    if (this.options.labelSelector !== undefined) selectors.labelSelector = this.options.labelSelector;
-    if (this.options.fieldSelector !== undefined) selectors.fieldSelector = this.options.fieldSelector;
-    const reflector = new Reflector(this.client, this.resource, selectors, {
+    const target: ReflectorTarget<T> = { resource: this.resource };
+    if (this.options.namespace !== undefined) target.namespace = this.options.namespace;
+    if (this.options.labelSelector !== undefined) target.labelSelector = this.options.labelSelector;
+    if (this.options.fieldSelector !== undefined) target.fieldSelector = this.options.fieldSelector;
+    const reflector = new Reflector(this.client, target, {
       onList: (items) => this.replace(items),
       onEvent: (ev) => this.apply(ev),
     });

@@ -19,25 +19,18 @@ export interface ClientConfig {
   userName: string;
 }
 
-interface Named {
-  name: string;
-  [k: string]: unknown;
+/** The `what` body of the entry called `name` in one of a kubeconfig's lists (contexts, clusters, users). */
+function named(list: unknown, name: string, what: string): Record<string, unknown> | undefined {
+  const entry: unknown = Array.isArray(list) ? list.find((e) => isObject(e) && e['name'] === name) : undefined;
+  const body = isObject(entry) ? entry[what] : undefined;
+  return isObject(body) ? body : undefined;
 }
 
-function named(list: unknown, name: string, what: string, path: string): Record<string, unknown> {
-  const entries = Array.isArray(list)
-    ? (list.filter((e) => isObject(e) && typeof e['name'] === 'string') as Named[])
-    : [];
-  const found = entries.find((e) => e.name === name);
-  const body = found?.[what];
-  if (!isObject(body)) throw new Error(`kubeconfig ${path}: no ${what} named "${name}"`);
-  return body;
-}
-
-function material(entry: Record<string, unknown>, dataKey: string, fileKey: string, base: string): string | undefined {
-  const data = entry[dataKey];
+/** A credential given inline (`<key>-data`, base64) or as a file (`<key>`, relative to the kubeconfig's folder). */
+function material(entry: Record<string, unknown>, key: string, base: string): string | undefined {
+  const data = entry[`${key}-data`];
   if (typeof data === 'string' && data !== '') return Buffer.from(data, 'base64').toString('utf8');
-  const file = entry[fileKey];
+  const file = entry[key];
   if (typeof file === 'string' && file !== '') return readFileSync(isAbsolute(file) ? file : join(base, file), 'utf8');
   return undefined;
 }
@@ -69,11 +62,16 @@ export function loadKubeconfig(opts: { path?: string; context?: string } = {}): 
   if (!isObject(doc)) throw new Error(`kubeconfig ${path} is empty`);
   const contextName = opts.context ?? (typeof doc['current-context'] === 'string' ? doc['current-context'] : '');
   if (contextName === '') throw new Error(`kubeconfig ${path} has no current-context`);
-  const context = named(doc['contexts'], contextName, 'context', path);
+  const section = (what: 'context' | 'cluster' | 'user', name: string): Record<string, unknown> => {
+    const body = named(doc[`${what}s`], name, what);
+    if (body === undefined) throw new Error(`kubeconfig ${path}: no ${what} named "${name}"`);
+    return body;
+  };
+  const context = section('context', contextName);
   const clusterName = String(context['cluster'] ?? '');
   const userName = String(context['user'] ?? '');
-  const cluster = named(doc['clusters'], clusterName, 'cluster', path);
-  const user = userName !== '' ? named(doc['users'], userName, 'user', path) : {};
+  const cluster = section('cluster', clusterName);
+  const user = userName !== '' ? section('user', userName) : {};
   const base = dirname(path);
   const server = cluster['server'];
   if (typeof server !== 'string' || server === '')
@@ -81,9 +79,9 @@ export function loadKubeconfig(opts: { path?: string; context?: string } = {}): 
   const token = typeof user['token'] === 'string' ? user['token'] : undefined;
   return {
     server: server.replace(/\/+$/, ''),
-    caPem: material(cluster, 'certificate-authority-data', 'certificate-authority', base),
-    certPem: material(user, 'client-certificate-data', 'client-certificate', base),
-    keyPem: material(user, 'client-key-data', 'client-key', base),
+    caPem: material(cluster, 'certificate-authority', base),
+    certPem: material(user, 'client-certificate', base),
+    keyPem: material(user, 'client-key', base),
     token,
     namespace:
       typeof context['namespace'] === 'string' && context['namespace'] !== '' ? context['namespace'] : 'default',

@@ -5,13 +5,13 @@
 // runLeaderElected.
 
 import { microTime } from '../api/meta.js';
-import { mustFind } from '../api/registry.js';
-import type { KubeObject } from '../api/meta.js';
+import { RESOURCES } from '../api/registry.js';
+import type { Lease, LeaseSpec } from '../api/types/index.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
 import type { RestClient } from './rest-client.js';
 import { runLeaderElected, sleep, type Campaigner, type LeaderElectedOptions } from '../component/index.js';
 
-const LEASES = mustFind('coordination.k8s.io', 'v1', 'leases');
+const LEASES = RESOURCES.leases;
 
 export interface LeaderElectionConfig {
   namespace: string;
@@ -20,14 +20,6 @@ export interface LeaderElectionConfig {
   leaseDurationSeconds: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
-}
-
-interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
 }
 
 /** The promise's value, or 'timeout' when it has not settled within ms. */
@@ -49,7 +41,7 @@ export class LeaderElector implements Campaigner {
   async tryAcquireOrRenew(): Promise<boolean> {
     const now = new Date();
     const c = this.config;
-    let lease: KubeObject | undefined;
+    let lease: Lease | undefined;
     try {
       lease = await this.client.get(LEASES, c.name, { namespace: c.namespace });
     } catch (err) {
@@ -79,7 +71,7 @@ export class LeaderElector implements Campaigner {
         throw err;
       }
     }
-    const spec = (lease['spec'] ?? {}) as LeaseSpec;
+    const spec: LeaseSpec = lease.spec ?? {};
     const renewed = Date.parse(spec.renewTime ?? '') || 0;
     const expired = renewed + (spec.leaseDurationSeconds ?? c.leaseDurationSeconds) * 1000 < now.getTime();
     const mine = spec.holderIdentity === c.identity;

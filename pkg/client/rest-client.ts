@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isObject, type DeleteOptions, type KubeList, type KubeObject } from '../api/meta.js';
 import { apiVersionOf, resourcePath, type Resource, type ResourceInfo } from '../api/registry.js';
-import { ApiError, reasonForCode, type Status } from '../errors/index.js';
+import { ApiError, readStatus, reasonForCode } from '../errors/index.js';
 import type { ClientConfig } from './kubeconfig.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -202,6 +202,8 @@ export class RestClient {
     const res = await this.request(req);
     const text = res.body.toString('utf8');
     if (res.status < 200 || res.status >= 300) throw toError(res.status, text);
+    // The typed boundary: the apiserver answers with objects of the requested resource, checked
+    // against its schema on the way in; the Resource<T> of the call names their type.
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
@@ -306,8 +308,8 @@ function writeQuery(opts: WriteOptions): Record<string, string | undefined> {
 /** An ApiError from a failed response: its Status body when there is one. */
 export function toError(code: number, text: string): ApiError {
   try {
-    const parsed = JSON.parse(text) as Partial<Status>;
-    if (parsed.kind === 'Status') return ApiError.fromStatus(parsed, code);
+    const status = readStatus(JSON.parse(text));
+    if (status?.kind === 'Status') return ApiError.fromStatus(status, code);
   } catch {
     // not JSON: fall through
   }

@@ -32,8 +32,7 @@ test('the reflector logs each failed list, saying what and why, then backs off',
   const ac = new AbortController();
   const reflector = new Reflector(
     client,
-    RESOURCES.pods,
-    { namespace: 'demo' },
+    { resource: RESOURCES.pods, namespace: 'demo' },
     { onList: () => assert.fail('no list can succeed'), onEvent: () => undefined, log },
   );
   reflector.start(ac.signal);

@@ -9,7 +9,9 @@ import { createLogger, type Logger } from '../component/index.js';
 import { ApiError, errorMessage, isGone } from '../errors/index.js';
 import { toError, type RestClient } from './rest-client.js';
 
-export interface WatchStreamOptions {
+/** What to watch: a resource, where, and from which resourceVersion. */
+export interface WatchStreamOptions<T extends KubeObject = KubeObject> {
+  resource: Resource<T>;
   namespace?: string | undefined;
   labelSelector?: string;
   fieldSelector?: string;
@@ -32,12 +34,11 @@ export interface WatchStreamHandle {
 
 export function watchStream<T extends KubeObject>(
   client: RestClient,
-  r: Resource<T>,
-  opts: WatchStreamOptions,
+  opts: WatchStreamOptions<T>,
   handlers: WatchStreamHandlers<T>,
 ): WatchStreamHandle {
   const url = client.url(
-    resourcePath(r, { namespace: opts.namespace }),
+    resourcePath(opts.resource, { namespace: opts.namespace }),
     {
       watch: 'true',
       resourceVersion: opts.resourceVersion,
@@ -65,7 +66,8 @@ export function watchStream<T extends KubeObject>(
     if (closed) return;
     let ev: WatchEvent<T>;
     try {
-      // The apiserver sends objects of the watched resource (or a Status for ERROR).
+      // The typed boundary: the apiserver sends objects of the watched resource (or a Status
+      // for ERROR), checked against that resource's schema before they were stored.
       ev = JSON.parse(data.toString()) as WatchEvent<T>;
     } catch {
       ws.terminate();
@@ -80,7 +82,7 @@ export function watchStream<T extends KubeObject>(
     res.on('end', () => finish(toError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
     res.on('error', (err) => finish(err));
   });
-  ws.on('error', (err) => finish(new ApiError('ServiceUnavailable', `watch ${r.plural}: ${err.message}`)));
+  ws.on('error', (err) => finish(new ApiError('ServiceUnavailable', `watch ${opts.resource.plural}: ${err.message}`)));
   ws.on('close', () => finish());
   return {
     stop: () => {
@@ -98,7 +100,9 @@ export interface ReflectorHandlers<T extends KubeObject = KubeObject> {
   log?: Logger;
 }
 
-export interface ReflectorSelectors {
+/** What a reflector lists and watches: a resource, optionally narrowed. */
+export interface ReflectorTarget<T extends KubeObject = KubeObject> {
+  resource: Resource<T>;
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
@@ -125,17 +129,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export class Reflector<T extends KubeObject = KubeObject> {
   private readonly client: RestClient;
   private readonly resource: Resource<T>;
-  private readonly selectors: ReflectorSelectors;
+  private readonly selectors: Omit<ReflectorTarget<T>, 'resource'>;
   private readonly handlers: ReflectorHandlers<T>;
   private readonly log: Logger;
   private lastRv = '';
 
-  constructor(
-    client: RestClient,
-    resource: Resource<T>,
-    selectors: ReflectorSelectors,
-    handlers: ReflectorHandlers<T>,
-  ) {
+  constructor(client: RestClient, target: ReflectorTarget<T>, handlers: ReflectorHandlers<T>) {
+    const { resource, ...selectors } = target;
     this.client = client;
     this.resource = resource;
     this.selectors = selectors;
@@ -200,9 +200,9 @@ export class Reflector<T extends KubeObject = KubeObject> {
       let received = false;
       const stream = watchStream(
         this.client,
-        this.resource,
         {
           ...this.selectors,
+          resource: this.resource,
           resourceVersion: this.lastRv,
           allowWatchBookmarks: true,
           timeoutSeconds: 300 + Math.floor(Math.random() * 300),

@@ -3,6 +3,7 @@
 // stop and campaigns again — the process keeps running (an apiserver away for a minute must
 // not leave a cluster with no scheduler or controllers).
 
+import { errorMessage } from '../errors/index.js';
 import type { Logger } from './log.js';
 import { sleep } from './until.js';
 
@@ -49,8 +50,7 @@ export async function runLeaderElected(
       .then(
         () => undefined,
         (err: unknown) => {
-          if (!term.signal.aborted)
-            log.error(`the leader's loops failed: ${err instanceof Error ? err.message : String(err)}`);
+          if (!term.signal.aborted) log.error(`the leader's loops failed: ${errorMessage(err)}`);
         },
       )
       .finally(() => {

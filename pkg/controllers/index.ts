@@ -1,7 +1,9 @@
 // The controllers the controller-manager can run, by name, on shared informers.
 
-import { mustFind } from '../api/registry.js';
+import type { KubeObject } from '../api/meta.js';
+import { RESOURCES, type Resource } from '../api/registry.js';
 import { Informer, type RestClient } from '../client/index.js';
+import type { ControllerContext, ReconcileLoop } from './reconciler.js';
 import { CronJobController } from './cronjob/cronjob-controller.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
@@ -55,138 +57,118 @@ export interface ControllerManagerOptions {
   podGc?: Partial<PodGcOptions>;
 }
 
-/** Shared informers, created on first use so only what the chosen controllers need is watched. */
+/** What SharedInformers.start needs of an informer of any type. */
+interface Startable {
+  start(signal: AbortSignal): void;
+  waitForSync(signal: AbortSignal): Promise<unknown>;
+}
+
+/** Shared informers, each created on first use so only what the chosen controllers need is watched. */
 class SharedInformers {
-  private readonly informers = new Map<string, Informer>();
+  private readonly created: Startable[] = [];
   constructor(private readonly client: RestClient) {}
 
-  get(group: string, version: string, plural: string): Informer {
-    const key = `${group}/${version}/${plural}`;
-    let inf = this.informers.get(key);
-    if (inf === undefined) {
-      inf = new Informer(this.client, mustFind(group, version, plural), { resyncMs: 30_000 });
-      this.informers.set(key, inf);
-    }
-    return inf;
+  readonly pods = this.shared(RESOURCES.pods);
+  readonly nodes = this.shared(RESOURCES.nodes);
+  readonly namespaces = this.shared(RESOURCES.namespaces);
+  readonly replicasets = this.shared(RESOURCES.replicasets);
+  readonly deployments = this.shared(RESOURCES.deployments);
+  readonly daemonsets = this.shared(RESOURCES.daemonsets);
+  readonly statefulsets = this.shared(RESOURCES.statefulsets);
+  readonly jobs = this.shared(RESOURCES.jobs);
+  readonly cronjobs = this.shared(RESOURCES.cronjobs);
+  readonly services = this.shared(RESOURCES.services);
+  readonly endpoints = this.shared(RESOURCES.endpoints);
+  readonly serviceaccounts = this.shared(RESOURCES.serviceaccounts);
+  readonly leases = this.shared(RESOURCES.leases);
+  readonly configmaps = this.shared(RESOURCES.configmaps);
+  readonly secrets = this.shared(RESOURCES.secrets);
+  readonly csrs = this.shared(RESOURCES.certificatesigningrequests);
+
+  /** A getter for the informer of `r`: the first call creates it, later calls share it. */
+  private shared<T extends KubeObject>(r: Resource<T>): () => Informer<T> {
+    let informer: Informer<T> | undefined;
+    return () => {
+      if (informer === undefined) {
+        informer = new Informer(this.client, r, { resyncMs: 30_000 });
+        this.created.push(informer);
+      }
+      return informer;
+    };
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    for (const inf of this.informers.values()) inf.start(signal);
-    await Promise.all([...this.informers.values()].map((inf) => inf.waitForSync(signal)));
+    for (const inf of this.created) inf.start(signal);
+    await Promise.all(this.created.map((inf) => inf.waitForSync(signal)));
   }
 }
 
 /** Starts the chosen controllers; resolves when they stop (after abort). */
 export async function runControllers(opts: ControllerManagerOptions, signal: AbortSignal): Promise<void> {
   const { client, log } = opts;
-  const informers = new SharedInformers(client);
+  const ctx: ControllerContext = { client, log };
+  const shared = new SharedInformers(client);
   const want = (n: ControllerName): boolean => opts.controllers.includes(n);
-  const pods = (): Informer => informers.get('', 'v1', 'pods');
-  const loops: { run: (s: AbortSignal) => Promise<void> }[] = [];
-  if (want('namespace')) loops.push(new NamespaceController(client, informers.get('', 'v1', 'namespaces'), log).loop);
+  const loops: ReconcileLoop[] = [];
+  const add = (controller: { loop: ReconcileLoop }): void => void loops.push(controller.loop);
+  if (want('namespace')) add(new NamespaceController({ ...ctx, namespaces: shared.namespaces() }));
   if (want('replicaset'))
-    loops.push(new ReplicaSetController(client, informers.get('apps', 'v1', 'replicasets'), pods(), log).loop);
-  if (want('deployment'))
-    loops.push(
-      new DeploymentController(
-        client,
-        informers.get('apps', 'v1', 'deployments'),
-        informers.get('apps', 'v1', 'replicasets'),
-        pods(),
-        log,
-      ).loop,
-    );
+    add(new ReplicaSetController({ ...ctx, replicasets: shared.replicasets(), pods: shared.pods() }));
+  if (want('deployment')) {
+    const deps = { ...ctx, deployments: shared.deployments(), replicasets: shared.replicasets(), pods: shared.pods() };
+    add(new DeploymentController(deps));
+  }
   if (want('daemonset'))
-    loops.push(
-      new DaemonSetController(
-        client,
-        informers.get('apps', 'v1', 'daemonsets'),
-        informers.get('', 'v1', 'nodes'),
-        pods(),
-        log,
-      ).loop,
+    add(
+      new DaemonSetController({ ...ctx, daemonsets: shared.daemonsets(), nodes: shared.nodes(), pods: shared.pods() }),
     );
-  if (want('statefulset'))
-    loops.push(new StatefulSetController(client, informers.get('apps', 'v1', 'statefulsets'), pods(), log).loop);
-  if (want('cronjob'))
-    loops.push(
-      new CronJobController(client, informers.get('batch', 'v1', 'cronjobs'), informers.get('batch', 'v1', 'jobs'), log)
-        .loop,
-    );
-  if (want('job')) loops.push(new JobController(client, informers.get('batch', 'v1', 'jobs'), pods(), log).loop);
+  if (want('statefulset')) add(new StatefulSetController({ ...ctx, sets: shared.statefulsets(), pods: shared.pods() }));
+  if (want('cronjob')) add(new CronJobController({ ...ctx, cronjobs: shared.cronjobs(), jobs: shared.jobs() }));
+  if (want('job')) add(new JobController({ ...ctx, jobs: shared.jobs(), pods: shared.pods() }));
   if (want('endpoints'))
-    loops.push(
-      new EndpointsController(
-        client,
-        informers.get('', 'v1', 'services'),
-        pods(),
-        informers.get('', 'v1', 'endpoints'),
-        log,
-      ).loop,
+    add(
+      new EndpointsController({
+        ...ctx,
+        services: shared.services(),
+        pods: shared.pods(),
+        endpoints: shared.endpoints(),
+      }),
     );
   if (want('serviceaccount'))
-    loops.push(
-      new ServiceAccountController(
-        client,
-        informers.get('', 'v1', 'namespaces'),
-        informers.get('', 'v1', 'serviceaccounts'),
-        log,
-      ).loop,
-    );
+    add(new ServiceAccountController({ ...ctx, namespaces: shared.namespaces(), accounts: shared.serviceaccounts() }));
   if (want('nodelifecycle')) {
-    const nl = new NodeLifecycleController(
-      client,
-      informers.get('', 'v1', 'nodes'),
-      informers.get('coordination.k8s.io', 'v1', 'leases'),
-      pods(),
-      {
-        gracePeriodMs: opts.nodeMonitorGracePeriodMs ?? 50_000,
-        monitorPeriodMs: 1000,
-      },
-      log,
-    );
-    loops.push({ run: (s) => nl.run(s) });
+    const options = { gracePeriodMs: opts.nodeMonitorGracePeriodMs ?? 50_000, monitorPeriodMs: 1000 };
+    const deps = { ...ctx, nodes: shared.nodes(), leases: shared.leases(), pods: shared.pods(), options };
+    add(new NodeLifecycleController(deps));
   }
   if (want('garbagecollector')) {
-    const gc = new GarbageCollector(
-      client,
-      [
-        pods(),
-        informers.get('apps', 'v1', 'replicasets'),
-        informers.get('apps', 'v1', 'deployments'),
-        informers.get('batch', 'v1', 'jobs'),
-        informers.get('batch', 'v1', 'cronjobs'),
-        informers.get('apps', 'v1', 'daemonsets'),
-        informers.get('apps', 'v1', 'statefulsets'),
-      ],
-      log,
-    );
-    loops.push({ run: (s) => gc.run(s) });
+    const owners = [
+      shared.pods(),
+      shared.replicasets(),
+      shared.deployments(),
+      shared.jobs(),
+      shared.cronjobs(),
+      shared.daemonsets(),
+      shared.statefulsets(),
+    ];
+    add(new GarbageCollector({ ...ctx, informers: owners }));
   }
   if (want('podgc')) {
-    const gc = new PodGcController(
-      client,
-      pods(),
-      informers.get('', 'v1', 'nodes'),
-      { terminatedPodThreshold: 12_500, quarantineMs: 40_000, periodMs: 20_000, ...opts.podGc },
-      log,
-    );
-    loops.push({ run: (s) => gc.run(s) });
+    const options = { terminatedPodThreshold: 12_500, quarantineMs: 40_000, periodMs: 20_000, ...opts.podGc };
+    add(new PodGcController({ ...ctx, pods: shared.pods(), nodes: shared.nodes(), options }));
   }
-  const secrets = (): Informer => informers.get('', 'v1', 'secrets');
-  const csrs = (): Informer => informers.get('certificates.k8s.io', 'v1', 'certificatesigningrequests');
   if (want('bootstrapsigner'))
-    loops.push(new BootstrapSignerController(client, informers.get('', 'v1', 'configmaps'), secrets(), log).loop);
-  if (want('tokencleaner')) loops.push(new TokenCleanerController(client, secrets(), log).loop);
-  if (want('csrapproving')) loops.push(new CsrApproverController(client, csrs(), log).loop);
+    add(new BootstrapSignerController({ ...ctx, configMaps: shared.configmaps(), secrets: shared.secrets() }));
+  if (want('tokencleaner')) add(new TokenCleanerController({ ...ctx, secrets: shared.secrets() }));
+  if (want('csrapproving')) add(new CsrApproverController({ ...ctx, csrs: shared.csrs() }));
   if (want('csrsigning')) {
     if (opts.signing === undefined)
       log('csrsigning: no --cluster-signing-cert-file/--cluster-signing-key-file; not running');
-    else loops.push(new CsrSignerController(client, csrs(), opts.signing, log).loop);
+    else add(new CsrSignerController({ ...ctx, csrs: shared.csrs(), options: opts.signing }));
   }
   if (want('nodeipam') && opts.nodeIpam !== undefined)
-    loops.push(new NodeIpamController(client, informers.get('', 'v1', 'nodes'), opts.nodeIpam, log).loop);
-  await informers.start(signal);
+    add(new NodeIpamController({ ...ctx, nodes: shared.nodes(), options: opts.nodeIpam }));
+  await shared.start(signal);
   log(`controllers started: ${opts.controllers.join(', ')}`);
   await Promise.all(loops.map((l) => l.run(signal)));
 }

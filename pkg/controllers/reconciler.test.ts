@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ReconcileLoop, TerminalError } from './reconciler.js';
+import { periodicLoop, ReconcileLoop, TerminalError } from './reconciler.js';
 
 /** Polls (bounded) until check() holds. */
 async function eventually(check: () => boolean): Promise<void> {
@@ -16,7 +16,7 @@ test('a failing key is retried with back-off until it succeeds', async () => {
       calls.push(key);
       if (calls.length < 3) throw new Error('apiserver away');
     },
-    () => undefined,
+    { log: () => undefined },
   );
   const stop = new AbortController();
   const running = loop.start(stop.signal);
@@ -39,7 +39,7 @@ test('a terminal error is logged once and the key is not requeued; a new event b
       if (key === 'default/bad') throw new TerminalError('spec.schedule is not a schedule');
       healthy = true;
     },
-    (msg) => void logs.push(msg),
+    { log: (msg) => void logs.push(msg) },
   );
   const stop = new AbortController();
   const running = loop.start(stop.signal);
@@ -62,11 +62,7 @@ test('a terminal error is logged once and the key is not requeued; a new event b
 
 test('a reconcile asking to be requeued is looked at again', async () => {
   let calls = 0;
-  const loop = new ReconcileLoop(
-    't',
-    async () => (++calls < 3 ? { requeueAfterMs: 1 } : {}),
-    () => undefined,
-  );
+  const loop = new ReconcileLoop('t', async () => (++calls < 3 ? { requeueAfterMs: 1 } : {}), { log: () => undefined });
   const stop = new AbortController();
   const running = loop.start(stop.signal);
   loop.enqueue('k');
@@ -74,4 +70,27 @@ test('a reconcile asking to be requeued is looked at again', async () => {
   stop.abort();
   await running;
   assert.equal(calls, 3);
+});
+
+test('a periodic loop passes every period, and a failed pass is logged and tried again after the period', async () => {
+  const starts: number[] = [];
+  const logs: string[] = [];
+  const loop = periodicLoop(
+    'sweeper',
+    async () => {
+      starts.push(Date.now());
+      if (starts.length === 2) throw new Error('apiserver away');
+    },
+    { periodMs: 40, log: (msg) => void logs.push(msg) },
+  );
+  const stop = new AbortController();
+  const running = loop.start(stop.signal);
+  await eventually(() => starts.length === 4);
+  stop.abort();
+  await running;
+  assert.deepEqual(logs, ['sweeper pass: apiserver away']);
+  for (let i = 1; i < starts.length; i++) {
+    const gap = (starts[i] ?? 0) - (starts[i - 1] ?? 0);
+    assert.ok(gap >= 35, `pass ${i} came ${gap} ms after the one before`);
+  }
 });

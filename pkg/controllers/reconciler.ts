@@ -2,10 +2,18 @@
 // keys; workers take a key, reconcile it from the informer caches (level-based,
 // idempotent), and on error retry with per-key back-off — unless the error is terminal
 // (retrying cannot help: the object itself is wrong), which is logged and not requeued.
-// A reconcile may ask to be looked at again after a delay.
+// A reconcile may ask to be looked at again after a delay. Controllers that look at
+// everything every period (node lifecycle, garbage collection) run the same loop on one key.
 
-import { WorkQueue } from '../client/index.js';
+import { WorkQueue, type RestClient, type WorkQueueOptions } from '../client/index.js';
 import type { Runnable } from '../component/index.js';
+import { errorMessage } from '../errors/index.js';
+
+/** What every controller is built with, besides its informers. */
+export interface ControllerContext {
+  client: RestClient;
+  log: (msg: string) => void;
+}
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -18,14 +26,24 @@ export class TerminalError extends Error {
   override readonly name = 'TerminalError';
 }
 
+export interface ReconcileLoopOptions {
+  log: (msg: string) => void;
+  /** Per-key back-off after a failure (default 50 ms, doubling up to 60 s). */
+  backoff?: WorkQueueOptions;
+}
+
 export class ReconcileLoop implements Runnable {
-  readonly queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 60_000 });
+  readonly queue: WorkQueue;
+  private readonly log: (msg: string) => void;
 
   constructor(
     private readonly name: string,
     private readonly reconcile: Reconcile,
-    private readonly log: (msg: string) => void,
-  ) {}
+    options: ReconcileLoopOptions,
+  ) {
+    this.log = options.log;
+    this.queue = new WorkQueue(options.backoff ?? { baseDelayMs: 50, maxDelayMs: 60_000 });
+  }
 
   enqueue(key: string): void {
     this.queue.add(key);
@@ -62,9 +80,7 @@ export class ReconcileLoop implements Runnable {
         if (result && result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
         const terminal = err instanceof TerminalError;
-        this.log(
-          `${this.name} ${key}: ${err instanceof Error ? err.message : String(err)}${terminal ? ' (not retried)' : ''}`,
-        );
+        this.log(`${this.name} ${key}: ${errorMessage(err)}${terminal ? ' (not retried)' : ''}`);
         if (terminal) this.queue.forget(key);
         else this.queue.addRateLimited(key);
       } finally {
@@ -72,4 +88,29 @@ export class ReconcileLoop implements Runnable {
       }
     }
   }
+}
+
+/** The one key of a periodic loop. */
+const PASS = 'pass';
+
+/**
+ * A loop that runs `pass` over everything every `periodMs` (one key, requeued after each
+ * pass); a failed pass is logged and tried again after the period as well.
+ */
+export function periodicLoop(
+  name: string,
+  pass: () => Promise<void>,
+  options: { periodMs: number; log: (msg: string) => void },
+): ReconcileLoop {
+  const { periodMs, log } = options;
+  const loop = new ReconcileLoop(
+    name,
+    async () => {
+      await pass();
+      return { requeueAfterMs: periodMs };
+    },
+    { log, backoff: { baseDelayMs: periodMs, maxDelayMs: periodMs } },
+  );
+  loop.enqueue(PASS);
+  return loop;
 }

@@ -13,17 +13,19 @@ export function templateHash(template: unknown): string {
   return out;
 }
 
-/** An int-or-percent against a total: surge rounds up, unavailable rounds down. */
-export function resolveIntOrPercent(
-  v: number | string | undefined,
-  total: number,
-  roundUp: boolean,
-  dflt: string,
-): number {
-  const value = v ?? dflt;
+/** maxSurge against a total: a percentage rounds up. */
+export function resolveSurge(value: number | string, total: number): number {
+  return resolveIntOrPercent(value, total, Math.ceil);
+}
+
+/** maxUnavailable against a total: a percentage rounds down. */
+export function resolveUnavailable(value: number | string, total: number): number {
+  return resolveIntOrPercent(value, total, Math.floor);
+}
+
+function resolveIntOrPercent(value: number | string, total: number, round: (x: number) => number): number {
   if (typeof value === 'number') return value;
   const m = value.match(/^(\d+)%$/);
   if (m === null) return Number(value) || 0;
-  const raw = (Number(m[1]) / 100) * total;
-  return roundUp ? Math.ceil(raw) : Math.floor(raw);
+  return round((Number(m[1]) / 100) * total);
 }

@@ -2,6 +2,8 @@
 // code and serialises to a metav1.Status, so the server, the client and the CLI all speak
 // of failures the same way.
 
+import { isObject } from '../api/meta.js';
+
 export type StatusReason =
   | 'BadRequest'
   | 'Unauthorized'
@@ -96,7 +98,8 @@ export class ApiError extends Error {
 
   /** Rebuilds an ApiError from a Status body received over the wire. */
   static fromStatus(status: Partial<Status>, httpCode: number): ApiError {
-    const reason = (status.reason ?? reasonForCode(httpCode)) as StatusReason;
+    // A reason this client does not know (another server's) is read as the HTTP code's.
+    const reason = isStatusReason(status.reason) ? status.reason : reasonForCode(httpCode);
     return new ApiError(reason, status.message ?? `request failed with HTTP ${httpCode}`, {
       details: status.details,
       code: status.code ?? httpCode,
@@ -104,8 +107,50 @@ export class ApiError extends Error {
   }
 }
 
+/** A Status body received over the wire (JSON of any shape), keeping the fields that have their types. */
+export function readStatus(value: unknown): Partial<Status> | undefined {
+  if (!isObject(value)) return undefined;
+  const { kind, status, message, reason, code } = value;
+  const out: Partial<Status> = {};
+  if (kind === 'Status') out.kind = kind;
+  if (status === 'Success' || status === 'Failure') out.status = status;
+  if (typeof message === 'string') out.message = message;
+  if (typeof reason === 'string') out.reason = reason;
+  if (typeof code === 'number') out.code = code;
+  const details = readDetails(value['details']);
+  if (details !== undefined) out.details = details;
+  return out;
+}
+
+function readDetails(value: unknown): StatusDetails | undefined {
+  if (!isObject(value)) return undefined;
+  const details: StatusDetails = {};
+  for (const key of ['name', 'group', 'kind', 'uid'] as const) {
+    const v = value[key];
+    if (typeof v === 'string') details[key] = v;
+  }
+  const retry = value['retryAfterSeconds'];
+  if (typeof retry === 'number') details.retryAfterSeconds = retry;
+  const causes = value['causes'];
+  if (Array.isArray(causes)) details.causes = causes.filter(isObject).map(readCause);
+  return details;
+}
+
+function readCause(value: Record<string, unknown>): StatusCause {
+  const cause: StatusCause = {};
+  for (const key of ['reason', 'message', 'field'] as const) {
+    const v = value[key];
+    if (typeof v === 'string') cause[key] = v;
+  }
+  return cause;
+}
+
+export function isStatusReason(reason: unknown): reason is StatusReason {
+  return typeof reason === 'string' && Object.hasOwn(CODES, reason);
+}
+
 export function reasonForCode(code: number): StatusReason {
-  for (const [reason, c] of Object.entries(CODES)) if (c === code) return reason as StatusReason;
+  for (const [reason, c] of Object.entries(CODES)) if (c === code && isStatusReason(reason)) return reason;
   return code >= 500 ? 'InternalError' : 'BadRequest';
 }
 

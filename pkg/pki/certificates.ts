@@ -5,11 +5,10 @@
 import { createHash, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-// @peculiar/x509 is typed against the DOM's Crypto; Node's webcrypto is that API.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// @peculiar/x509 wants the Web Crypto API (its DOM `Crypto`); Node's webcrypto is that API.
+x509.cryptoProvider.set(webcrypto);
 
 type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 24 * 3600 * 1000;
@@ -65,7 +64,7 @@ function distinguishedName(commonName: string, organizations: string[] = []): st
 }
 
 export async function createCA(commonName = 'coxswain-ca'): Promise<KeyPairPem> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -137,7 +136,7 @@ function validityMs(opts: { validityDays?: number; validitySeconds?: number }): 
 }
 
 export async function issueCertificate(ca: KeyPairPem, opts: IssueOptions): Promise<KeyPairPem> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const certPem = await sign(
     ca,
     { subject: distinguishedName(opts.commonName, opts.organizations), publicKey: keys.publicKey },
@@ -164,7 +163,7 @@ export async function createCsr(
   organizations: string[] = [],
   names: { dnsNames?: string[]; ipAddresses?: string[] } = {},
 ): Promise<{ csrPem: string; keyPem: string }> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const sans = [
     ...(names.dnsNames ?? []).map((v) => ({ type: 'dns' as const, value: v })),
     ...(names.ipAddresses ?? []).map((v) => ({ type: 'ip' as const, value: v })),

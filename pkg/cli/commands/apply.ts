@@ -94,7 +94,7 @@ export async function runApply(ctx: CliContext, flags: ApplyFlags): Promise<void
         kind: m.resource.kind,
       },
     );
-    if (patch === undefined || Object.keys(patch as object).length === 0) {
+    if (Object.keys(patch).length === 0) {
       ctx.out(`${label(m, name)} unchanged`);
       continue;
     }

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { CHANNEL, frame } from '../../streaming/index.js';
 import { RESOURCES, resourcePath } from '../../api/registry.js';
 import { toError } from '../../client/index.js';
+import { readStatus } from '../../errors/index.js';
 import { CliError, type CliContext } from '../context.js';
 
 const PODS = RESOURCES.pods;
@@ -81,13 +82,8 @@ export async function runExec(ctx: CliContext, target: ExecTarget, flags: ExecFl
       if (channel === CHANNEL.stdout) ctx.io.stdout(body.toString());
       else if (channel === CHANNEL.stderr) ctx.io.stderr(body.toString());
       else if (channel === CHANNEL.error && body.length > 0) {
-        const status = JSON.parse(body.toString()) as {
-          status?: string;
-          message?: string;
-          reason?: string;
-          details?: { causes?: { reason?: string; message?: string }[] };
-        };
-        if (status.status === 'Failure') {
+        const status = readStatus(JSON.parse(body.toString()));
+        if (status?.status === 'Failure') {
           const code = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
           if (status.reason === 'NonZeroExitCode' && code !== undefined) exitCode = Number(code);
           else failure = new CliError(status.message ?? 'exec failed');

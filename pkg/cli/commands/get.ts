@@ -175,8 +175,8 @@ async function watchRows(
   await new Promise<void>((resolve, reject) => {
     const stream = watchStream(
       ctx.client(),
-      r,
       {
+        resource: r,
         ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
         ...(opts.flags.selector ? { labelSelector: opts.flags.selector } : {}),
         ...(opts.flags.fieldSelector ? { fieldSelector: opts.flags.fieldSelector } : {}),

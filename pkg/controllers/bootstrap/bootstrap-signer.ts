@@ -15,22 +15,27 @@ import {
 } from '../../bootstrap/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isConflict, isNotFound } from '../../errors/index.js';
-import { ReconcileLoop, type ReconcileResult } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext, type ReconcileResult } from '../reconciler.js';
 
 const CONFIGMAPS = RESOURCES.configmaps;
 const KEY = `${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name}`;
 
 export class BootstrapSignerController {
   readonly loop: ReconcileLoop;
+  private readonly client: RestClient;
+  private readonly configMaps: Informer<ConfigMap>;
+  private readonly secrets: Informer<Secret>;
+  private readonly now: () => Date;
 
   constructor(
-    private readonly client: RestClient,
-    private readonly configMaps: Informer<ConfigMap>,
-    private readonly secrets: Informer<Secret>,
-    log: (m: string) => void,
-    private readonly now: () => Date = () => new Date(),
+    deps: ControllerContext & { configMaps: Informer<ConfigMap>; secrets: Informer<Secret>; now?: () => Date },
   ) {
-    this.loop = new ReconcileLoop('bootstrapsigner', () => this.reconcile(), log);
+    const { client, configMaps, secrets, log } = deps;
+    this.client = client;
+    this.configMaps = configMaps;
+    this.secrets = secrets;
+    this.now = deps.now ?? (() => new Date());
+    this.loop = new ReconcileLoop('bootstrapsigner', () => this.reconcile(), { log });
     const onConfigMap = (cm: Readonly<ConfigMap>): void => {
       if (`${cm.metadata.namespace}/${cm.metadata.name}` === KEY) this.loop.enqueue(KEY);
     };

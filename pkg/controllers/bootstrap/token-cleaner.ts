@@ -6,20 +6,22 @@ import { RESOURCES } from '../../api/registry.js';
 import type { Secret } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
-import { ReconcileLoop, type ReconcileResult } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext, type ReconcileResult } from '../reconciler.js';
 
 const SECRETS = RESOURCES.secrets;
 
 export class TokenCleanerController {
   readonly loop: ReconcileLoop;
+  private readonly client: RestClient;
+  private readonly secrets: Informer<Secret>;
+  private readonly now: () => Date;
 
-  constructor(
-    private readonly client: RestClient,
-    private readonly secrets: Informer<Secret>,
-    log: (m: string) => void,
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.loop = new ReconcileLoop('tokencleaner', (key) => this.reconcile(key), log);
+  constructor(deps: ControllerContext & { secrets: Informer<Secret>; now?: () => Date }) {
+    const { client, secrets, log } = deps;
+    this.client = client;
+    this.secrets = secrets;
+    this.now = deps.now ?? (() => new Date());
+    this.loop = new ReconcileLoop('tokencleaner', (key) => this.reconcile(key), { log });
     const enqueue = (s: { metadata: { namespace?: string; name?: string } }): void => {
       if (s.metadata.namespace === 'kube-system') this.loop.enqueue(`kube-system/${s.metadata.name ?? ''}`);
     };

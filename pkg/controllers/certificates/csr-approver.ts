@@ -10,7 +10,7 @@ import { RESOURCES, resourcePath } from '../../api/registry.js';
 import type { CertificateSigningRequest } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isConflict, isNotFound } from '../../errors/index.js';
-import { ReconcileLoop } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 import { isNodeClientRequest, isNodeServingRequest, viewCsr } from './csr.js';
 
 const CSRS = RESOURCES.certificatesigningrequests;
@@ -28,14 +28,16 @@ function approvalReason(csr: ReturnType<typeof viewCsr>): string | undefined {
 
 export class CsrApproverController {
   readonly loop: ReconcileLoop;
+  private readonly client: RestClient;
+  private readonly csrs: Informer<CertificateSigningRequest>;
+  private readonly now: () => Date;
 
-  constructor(
-    private readonly client: RestClient,
-    private readonly csrs: Informer<CertificateSigningRequest>,
-    log: (m: string) => void,
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.loop = new ReconcileLoop('csrapproving', (key) => this.reconcile(key), log);
+  constructor(deps: ControllerContext & { csrs: Informer<CertificateSigningRequest>; now?: () => Date }) {
+    const { client, csrs, log } = deps;
+    this.client = client;
+    this.csrs = csrs;
+    this.now = deps.now ?? (() => new Date());
+    this.loop = new ReconcileLoop('csrapproving', (key) => this.reconcile(key), { log });
     csrs.addHandler({
       onAdd: (c) => this.loop.enqueue(c.metadata.name ?? ''),
       onUpdate: (_o, c) => this.loop.enqueue(c.metadata.name ?? ''),

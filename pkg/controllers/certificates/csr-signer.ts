@@ -9,7 +9,7 @@ import type { CertificateSigningRequest } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isConflict, isNotFound } from '../../errors/index.js';
 import { signCsr, type KeyPairPem } from '../../pki/index.js';
-import { ReconcileLoop } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../../bootstrap/index.js';
 import { isNodeClientRequest, isNodeServingRequest, viewCsr } from './csr.js';
 
@@ -27,16 +27,21 @@ export interface SigningOptions {
 export class CsrSignerController {
   readonly loop: ReconcileLoop;
   private readonly ca: KeyPairPem;
+  private readonly client: RestClient;
+  private readonly csrs: Informer<CertificateSigningRequest>;
+  private readonly options: SigningOptions;
+  private readonly now: () => Date;
 
   constructor(
-    private readonly client: RestClient,
-    private readonly csrs: Informer<CertificateSigningRequest>,
-    private readonly options: SigningOptions,
-    log: (m: string) => void,
-    private readonly now: () => Date = () => new Date(),
+    deps: ControllerContext & { csrs: Informer<CertificateSigningRequest>; options: SigningOptions; now?: () => Date },
   ) {
+    const { client, csrs, options, log } = deps;
+    this.client = client;
+    this.csrs = csrs;
+    this.options = options;
+    this.now = deps.now ?? (() => new Date());
     this.ca = { certPem: readFileSync(options.caCertFile, 'utf8'), keyPem: readFileSync(options.caKeyFile, 'utf8') };
-    this.loop = new ReconcileLoop('csrsigning', (key) => this.reconcile(key), log);
+    this.loop = new ReconcileLoop('csrsigning', (key) => this.reconcile(key), { log });
     csrs.addHandler({
       onAdd: (c) => this.loop.enqueue(c.metadata.name ?? ''),
       onUpdate: (_o, c) => this.loop.enqueue(c.metadata.name ?? ''),

@@ -11,7 +11,7 @@ import type { CronJob, CronJobSpec, CronJobStatus, Job, JobTemplateSpec } from '
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isNotFound } from '../../errors/index.js';
 import { ownerRef } from '../pods.js';
-import { ReconcileLoop } from '../reconciler.js';
+import { ReconcileLoop, TerminalError, type ControllerContext } from '../reconciler.js';
 
 const CRONJOBS = RESOURCES.cronjobs;
 const JOBS = RESOURCES.jobs;
@@ -26,14 +26,16 @@ function finishedAs(job: Readonly<Job>): 'Complete' | 'Failed' | undefined {
 
 export class CronJobController {
   readonly loop: ReconcileLoop;
+  private readonly client: RestClient;
+  private readonly cronjobs: Informer<CronJob>;
+  private readonly jobs: Informer<Job>;
 
-  constructor(
-    private readonly client: RestClient,
-    private readonly cronjobs: Informer<CronJob>,
-    private readonly jobs: Informer<Job>,
-    log: (m: string) => void,
-  ) {
-    this.loop = new ReconcileLoop('cronjob', (key) => this.reconcile(key), log);
+  constructor(deps: ControllerContext & { cronjobs: Informer<CronJob>; jobs: Informer<Job> }) {
+    const { client, cronjobs, jobs, log } = deps;
+    this.client = client;
+    this.cronjobs = cronjobs;
+    this.jobs = jobs;
+    this.loop = new ReconcileLoop('cronjob', (key) => this.reconcile(key), { log });
     cronjobs.addHandler({
       onAdd: (c) => this.loop.enqueue(objectKey(c)),
       onUpdate: (_o, c) => this.loop.enqueue(objectKey(c)),
@@ -50,8 +52,10 @@ export class CronJobController {
     if (cj === undefined || cj.metadata.deletionTimestamp !== undefined) return;
     const spec: Partial<CronJobSpec> = cj.spec ?? {};
     const old: CronJobStatus = cj.status ?? {};
-    const schedule = parseCronSchedule(spec.schedule ?? '').schedule;
-    if (schedule === undefined) return;
+    const { schedule, error } = parseCronSchedule(spec.schedule ?? '');
+    // Validation keeps such CronJobs out; should one get here, retrying would not help.
+    if (schedule === undefined)
+      throw new TerminalError(`unparseable schedule "${spec.schedule ?? ''}": ${error ?? ''}`);
     const owned = this.jobs
       .byIndex('namespace', cj.metadata.namespace ?? '')
       .filter((j) => controllerOf(j)?.uid === cj.metadata.uid);

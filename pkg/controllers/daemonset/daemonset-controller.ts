@@ -10,7 +10,7 @@ import type { DaemonSet, Node, Pod, Toleration } from '../../api/types/index.js'
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { matchesTerm, taintsOf, tolerates } from '../../api/node-matching.js';
-import { resolveIntOrPercent, templateHash } from '../rollout.js';
+import { resolveUnavailable, templateHash } from '../rollout.js';
 import { Expectations } from '../expectations.js';
 import {
   createPod,
@@ -22,7 +22,7 @@ import {
   podFromTemplate,
   type PodView,
 } from '../pods.js';
-import { ReconcileLoop } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
 import { countersChanged } from '../status.js';
 
@@ -41,15 +41,20 @@ const DAEMON_TOLERATIONS: Toleration[] = [
 export class DaemonSetController {
   readonly loop: ReconcileLoop;
   private readonly expectations = new Expectations();
+  private readonly client: RestClient;
+  private readonly daemonsets: Informer<DaemonSet>;
+  private readonly nodes: Informer<Node>;
+  private readonly pods: Informer<Pod>;
 
   constructor(
-    private readonly client: RestClient,
-    private readonly daemonsets: Informer<DaemonSet>,
-    private readonly nodes: Informer<Node>,
-    private readonly pods: Informer<Pod>,
-    log: (m: string) => void,
+    deps: ControllerContext & { daemonsets: Informer<DaemonSet>; nodes: Informer<Node>; pods: Informer<Pod> },
   ) {
-    this.loop = new ReconcileLoop('daemonset', (key) => this.reconcile(key), log);
+    const { client, daemonsets, nodes, pods, log } = deps;
+    this.client = client;
+    this.daemonsets = daemonsets;
+    this.nodes = nodes;
+    this.pods = pods;
+    this.loop = new ReconcileLoop('daemonset', (key) => this.reconcile(key), { log });
     daemonsets.addHandler({
       onAdd: (d) => this.loop.enqueue(objectKey(d)),
       onUpdate: (_o, d) => this.loop.enqueue(objectKey(d)),
@@ -121,7 +126,7 @@ export class DaemonSetController {
       if ((spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
         const maxUnavailable = Math.max(
           1,
-          resolveIntOrPercent(spec?.updateStrategy?.rollingUpdate?.maxUnavailable, nodes.length, false, '1'),
+          resolveUnavailable(spec?.updateStrategy?.rollingUpdate?.maxUnavailable ?? '1', nodes.length),
         );
         const unavailable = nodes.filter(
           (n) => !(byNode.get(n.metadata.name ?? '') ?? []).some((p) => isAvailable(p, minReady, now)),

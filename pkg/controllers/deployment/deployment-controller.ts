@@ -21,8 +21,8 @@ import type {
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isNotFound } from '../../errors/index.js';
 import { isActive, isAvailable, ownerRef } from '../pods.js';
-import { ReconcileLoop } from '../reconciler.js';
-import { resolveIntOrPercent, templateHash } from '../rollout.js';
+import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
+import { resolveSurge, resolveUnavailable, templateHash } from '../rollout.js';
 import { REPLICASETS } from '../replicaset/replicaset-controller.js';
 
 export const DEPLOYMENTS = RESOURCES.deployments;
@@ -61,17 +61,46 @@ function revisionOf(rs: RsView): number {
   return Number(rs.metadata.annotations?.[REVISION] ?? '0') || 0;
 }
 
+/** A condition as it is now: its old times are kept while its status (and reason) stay the same. */
+function nextCondition(
+  oldConditions: WorkloadCondition[],
+  next: { type: string; status: ConditionStatus; reason: string; message: string },
+  now: string,
+): WorkloadCondition {
+  const { type, status, reason, message } = next;
+  const prev = oldConditions.find((c) => c.type === type);
+  const same = prev !== undefined && prev.status === status;
+  const sameReason = same && prev.reason === reason;
+  return {
+    type,
+    status,
+    reason,
+    message,
+    lastUpdateTime: sameReason ? prev.lastUpdateTime : now,
+    lastTransitionTime: same ? prev.lastTransitionTime : now,
+  };
+}
+
 export class DeploymentController {
   readonly loop: ReconcileLoop;
+  private readonly client: RestClient;
+  private readonly deployments: Informer<Deployment>;
+  private readonly replicasets: Informer<ReplicaSet>;
+  private readonly pods: Informer<Pod>;
 
   constructor(
-    private readonly client: RestClient,
-    private readonly deployments: Informer<Deployment>,
-    private readonly replicasets: Informer<ReplicaSet>,
-    private readonly pods: Informer<Pod>,
-    log: (m: string) => void,
+    deps: ControllerContext & {
+      deployments: Informer<Deployment>;
+      replicasets: Informer<ReplicaSet>;
+      pods: Informer<Pod>;
+    },
   ) {
-    this.loop = new ReconcileLoop('deployment', (key) => this.reconcile(key), log);
+    const { client, deployments, replicasets, pods, log } = deps;
+    this.client = client;
+    this.deployments = deployments;
+    this.replicasets = replicasets;
+    this.pods = pods;
+    this.loop = new ReconcileLoop('deployment', (key) => this.reconcile(key), { log });
     deployments.addHandler({
       onAdd: (d) => this.loop.enqueue(objectKey(d)),
       onUpdate: (_o, d) => this.loop.enqueue(objectKey(d)),
@@ -127,7 +156,7 @@ export class DeploymentController {
         labels: { ...(template.metadata?.labels ?? {}), [HASH_LABEL]: hash },
       };
       const strategy = spec.strategy?.type ?? 'RollingUpdate';
-      const surge = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');
+      const surge = resolveSurge(spec.strategy?.rollingUpdate?.maxSurge ?? '25%', replicas);
       const current = olds.reduce((n, rs) => n + replicasOf(rs), 0);
       const initial =
         strategy === 'Recreate'
@@ -168,15 +197,14 @@ export class DeploymentController {
 
     const result =
       (spec.strategy?.type ?? 'RollingUpdate') === 'Recreate'
-        ? await this.recreate(d, newRs, olds, replicas)
-        : await this.rollingUpdate(d, newRs, olds, replicas);
+        ? await this.recreate(newRs, olds, replicas)
+        : await this.rollingUpdate(d, newRs, olds);
     await this.cleanup(d, olds);
     await this.syncStatus(d, this.owned(d), newRs);
     return result;
   }
 
   private async recreate(
-    _d: DeploymentView,
     newRs: RsView,
     olds: RsView[],
     replicas: number,
@@ -203,12 +231,12 @@ export class DeploymentController {
     d: DeploymentView,
     newRs: RsView,
     olds: RsView[],
-    replicas: number,
   ): Promise<{ requeueAfterMs?: number } | undefined> {
     const spec = specOf(d);
+    const replicas = spec.replicas ?? 1;
     const minReady = spec.minReadySeconds ?? 0;
-    let surge = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');
-    let unavailable = resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, false, '25%');
+    let surge = resolveSurge(spec.strategy?.rollingUpdate?.maxSurge ?? '25%', replicas);
+    let unavailable = resolveUnavailable(spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', replicas);
     if (surge === 0 && unavailable === 0) unavailable = 1;
     if (replicas === 0) surge = 0;
     const oldTotal = olds.reduce((n, rs) => n + replicasOf(rs), 0);
@@ -283,39 +311,24 @@ export class DeploymentController {
     const unavailableAllowed =
       (spec.strategy?.type ?? 'RollingUpdate') === 'Recreate'
         ? 0
-        : resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, false, '25%');
+        : resolveUnavailable(spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', replicas);
     const old: DeploymentStatus = d.status ?? {};
     const oldConditions = old.conditions ?? [];
     const now = rfc3339(new Date());
-    const condition = (type: string, status: ConditionStatus, reason: string, message: string): WorkloadCondition => {
-      const prev = oldConditions.find((c) => c.type === type);
-      const same = prev !== undefined && prev.status === status;
-      const sameReason = same && prev.reason === reason;
-      return {
-        type,
-        status,
-        reason,
-        message,
-        lastUpdateTime: sameReason ? prev.lastUpdateTime : now,
-        lastTransitionTime: same ? prev.lastTransitionTime : now,
-      };
-    };
+    const availableAs = (status: ConditionStatus, reason: string, message: string): WorkloadCondition =>
+      nextCondition(oldConditions, { type: 'Available', status, reason, message }, now);
+    const progressingAs = (status: ConditionStatus, reason: string, message: string): WorkloadCondition =>
+      nextCondition(oldConditions, { type: 'Progressing', status, reason, message }, now);
     const complete = updated === replicas && total === replicas && available >= replicas && newRs !== undefined;
     const availableCond =
       available >= replicas - unavailableAllowed
-        ? condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
-        : condition(
-            'Available',
-            'False',
-            'MinimumReplicasUnavailable',
-            'Deployment does not have minimum availability.',
-          );
+        ? availableAs('True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
+        : availableAs('False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.');
     let progressing: WorkloadCondition;
     const rsName = newRs?.metadata.name ?? '';
-    if (spec.paused) progressing = condition('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused');
+    if (spec.paused) progressing = progressingAs('Unknown', 'DeploymentPaused', 'Deployment is paused');
     else if (complete)
-      progressing = condition(
-        'Progressing',
+      progressing = progressingAs(
         'True',
         'NewReplicaSetAvailable',
         `ReplicaSet "${rsName}" has successfully progressed.`,
@@ -326,15 +339,14 @@ export class DeploymentController {
       const deadline = (spec.progressDeadlineSeconds ?? 600) * 1000;
       const changed = old.updatedReplicas !== updated || old.availableReplicas !== available || old.replicas !== total;
       if (!changed && Date.now() - since > deadline)
-        progressing = condition(
-          'Progressing',
+        progressing = progressingAs(
           'False',
           'ProgressDeadlineExceeded',
           `ReplicaSet "${rsName}" has timed out progressing.`,
         );
       else
         progressing = {
-          ...condition('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`),
+          ...progressingAs('True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`),
           ...(changed ? { lastUpdateTime: now } : {}),
         };
     }

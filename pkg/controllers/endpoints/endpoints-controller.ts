@@ -18,7 +18,7 @@ import type {
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { isReady, type PodView } from '../pods.js';
-import { ReconcileLoop } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 
 const ENDPOINTS = RESOURCES.endpoints;
 
@@ -33,15 +33,20 @@ function targetPort(pod: PodView, port: ServicePort): number | undefined {
 
 export class EndpointsController {
   readonly loop: ReconcileLoop;
+  private readonly client: RestClient;
+  private readonly services: Informer<Service>;
+  private readonly pods: Informer<Pod>;
+  private readonly endpoints: Informer<Endpoints>;
 
   constructor(
-    private readonly client: RestClient,
-    private readonly services: Informer<Service>,
-    private readonly pods: Informer<Pod>,
-    private readonly endpoints: Informer<Endpoints>,
-    log: (m: string) => void,
+    deps: ControllerContext & { services: Informer<Service>; pods: Informer<Pod>; endpoints: Informer<Endpoints> },
   ) {
-    this.loop = new ReconcileLoop('endpoints', (key) => this.reconcile(key), log);
+    const { client, services, pods, endpoints, log } = deps;
+    this.client = client;
+    this.services = services;
+    this.pods = pods;
+    this.endpoints = endpoints;
+    this.loop = new ReconcileLoop('endpoints', (key) => this.reconcile(key), { log });
     services.addHandler({
       onAdd: (s) => this.loop.enqueue(objectKey(s)),
       onUpdate: (_o, s) => this.loop.enqueue(objectKey(s)),

@@ -3,20 +3,36 @@
 // finalizer first has its dependents deleted; one with `orphan` has its dependents'
 // references to it removed; then the finalizer is removed and the owner goes.
 
-import type { KubeObject } from '../../api/meta.js';
+import type { KubeObject, OwnerReference } from '../../api/meta.js';
 import { findByKind, type ResourceInfo } from '../../api/registry.js';
-import type { Informer, RestClient } from '../../client/index.js';
+import type { RestClient } from '../../client/index.js';
 import { isConflict, isNotFound } from '../../errors/index.js';
+import { periodicLoop, type ControllerContext, type ReconcileLoop } from '../reconciler.js';
 
 const ORPHAN = 'orphan';
 const FOREGROUND = 'foregroundDeletion';
+/** Time between sweeps. */
+const PERIOD_MS = 1000;
+
+/** What the collector reads of an informer (of any kind). */
+interface OwnerCache {
+  readonly resource: ResourceInfo;
+  list(): readonly KubeObject[];
+}
 
 export class GarbageCollector {
-  constructor(
-    private readonly client: RestClient,
-    private readonly informers: Informer[],
-    private readonly log: (m: string) => void,
-  ) {}
+  readonly loop: ReconcileLoop;
+  private readonly client: RestClient;
+  private readonly informers: readonly OwnerCache[];
+  private readonly log: (m: string) => void;
+
+  constructor(deps: ControllerContext & { informers: readonly OwnerCache[] }) {
+    const { client, informers, log } = deps;
+    this.client = client;
+    this.informers = informers;
+    this.log = log;
+    this.loop = periodicLoop('garbagecollector', () => this.sweep(), { periodMs: PERIOD_MS, log });
+  }
 
   private all(): { obj: KubeObject; r: ResourceInfo }[] {
     return this.informers.flatMap((inf) => inf.list().map((obj) => ({ obj, r: inf.resource })));
@@ -70,7 +86,7 @@ export class GarbageCollector {
           alive = true;
           break;
         }
-        if (!(await this.ownerGone(o.kind, o.apiVersion, o.name, obj.metadata.namespace, o.uid))) {
+        if (!(await this.ownerGone(o, obj.metadata.namespace))) {
           alive = true;
           break;
         }
@@ -90,14 +106,9 @@ export class GarbageCollector {
     }
   }
 
-  /** Whether an owner no informer holds is really gone (asks the API). */
-  private async ownerGone(
-    kind: string,
-    apiVersion: string,
-    name: string,
-    namespace: string | undefined,
-    uid: string,
-  ): Promise<boolean> {
+  /** Whether an owner no informer holds is really gone (asks the API); it lives in the dependent's namespace. */
+  private async ownerGone(owner: OwnerReference, namespace: string | undefined): Promise<boolean> {
+    const { kind, apiVersion, name, uid } = owner;
     const inf = this.informers.find((i) => i.resource.kind === kind);
     if (inf !== undefined) return true; // covered by an informer and not in it
     const r = findByKind(apiVersion, kind);
@@ -127,17 +138,6 @@ export class GarbageCollector {
       await p;
     } catch (err) {
       if (!isNotFound(err) && !isConflict(err)) throw err;
-    }
-  }
-
-  async run(signal: AbortSignal, everyMs = 1000): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.sweep();
-      } catch (err) {
-        this.log(`garbage collector: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      await new Promise((r) => setTimeout(r, everyMs));
     }
   }
 }

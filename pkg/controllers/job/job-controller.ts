@@ -11,7 +11,7 @@ import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { Expectations } from '../expectations.js';
 import { createPod, deletePod, isActive, isReady, ownedPods, podFromTemplate, type PodView } from '../pods.js';
-import { ReconcileLoop } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 import { BURST_REPLICAS, burst, settleAll, slowStartBatch } from '../slow-start.js';
 
 export const JOBS = RESOURCES.jobs;
@@ -27,14 +27,16 @@ function finished(job: Readonly<Job>): JobCondition | undefined {
 export class JobController {
   readonly loop: ReconcileLoop;
   private readonly expectations = new Expectations();
+  private readonly client: RestClient;
+  private readonly jobs: Informer<Job>;
+  private readonly pods: Informer<Pod>;
 
-  constructor(
-    private readonly client: RestClient,
-    private readonly jobs: Informer<Job>,
-    private readonly pods: Informer<Pod>,
-    log: (m: string) => void,
-  ) {
-    this.loop = new ReconcileLoop('job', (key) => this.reconcile(key), log);
+  constructor(deps: ControllerContext & { jobs: Informer<Job>; pods: Informer<Pod> }) {
+    const { client, jobs, pods, log } = deps;
+    this.client = client;
+    this.jobs = jobs;
+    this.pods = pods;
+    this.loop = new ReconcileLoop('job', (key) => this.reconcile(key), { log });
     jobs.addHandler({
       onAdd: (j) => this.loop.enqueue(objectKey(j)),
       onUpdate: (_o, j) => this.loop.enqueue(objectKey(j)),

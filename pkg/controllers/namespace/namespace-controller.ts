@@ -3,10 +3,10 @@
 // `finalize` subresource so the apiserver lets the namespace go.
 
 import { RESOURCES, type ResourceInfo } from '../../api/registry.js';
-import type { KubeObject } from '../../api/meta.js';
+import type { Namespace } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
-import { ReconcileLoop, type ReconcileResult } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext, type ReconcileResult } from '../reconciler.js';
 
 /** How soon a namespace still holding objects is looked at again. */
 const RECHECK_MS = 1000;
@@ -18,22 +18,23 @@ const DELETION_GRACE_MS = 5000;
 
 export class NamespaceController {
   private readonly client: RestClient;
-  private readonly namespaces: Informer;
+  private readonly namespaces: Informer<Namespace>;
   readonly loop: ReconcileLoop;
   private readonly log: (msg: string) => void;
 
-  constructor(client: RestClient, namespaces: Informer, log: (msg: string) => void = () => undefined) {
+  constructor(deps: ControllerContext & { namespaces: Informer<Namespace> }) {
+    const { client, namespaces, log } = deps;
     this.client = client;
     this.namespaces = namespaces;
     this.log = log;
-    this.loop = new ReconcileLoop('namespace', (key) => this.sync(key), log);
+    this.loop = new ReconcileLoop('namespace', (key) => this.sync(key), { log });
     namespaces.addHandler({
       onAdd: (ns) => this.enqueue(ns),
       onUpdate: (_old, ns) => this.enqueue(ns),
     });
   }
 
-  private enqueue(ns: KubeObject): void {
+  private enqueue(ns: Readonly<Namespace>): void {
     if (ns.metadata.deletionTimestamp !== undefined) this.loop.enqueueAfter(ns.metadata.name ?? '', DELETION_GRACE_MS);
   }
 
@@ -49,7 +50,7 @@ export class NamespaceController {
     let remaining = 0;
     for (const r of RESOURCES.filter((x) => x.namespaced)) remaining += await this.deleteAll(r, name);
     if (remaining > 0) return remaining;
-    const spec = (ns['spec'] ?? {}) as { finalizers?: string[] };
+    const spec = ns.spec ?? {};
     if ((spec.finalizers ?? []).includes('kubernetes')) {
       try {
         await this.client.update(

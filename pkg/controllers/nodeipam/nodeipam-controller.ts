@@ -8,7 +8,7 @@ import type { Node } from '../../api/types/index.js';
 import { formatCidr, nodePodCidr, parseCidr, subnet, type Cidr } from '../../api/cidr.js';
 import type { EventRecorder, Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
-import { ReconcileLoop } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 
 const NODES = RESOURCES.nodes;
 
@@ -22,14 +22,17 @@ export class NodeIpamController {
   private readonly cluster: Cidr;
   /** Blocks handed out whose Node update the cache has not shown yet. */
   private readonly pending = new Map<string, string>();
+  private readonly client: RestClient;
+  private readonly nodes: Informer<Node>;
+  private readonly options: NodeIpamOptions;
+  private readonly events?: EventRecorder;
 
-  constructor(
-    private readonly client: RestClient,
-    private readonly nodes: Informer<Node>,
-    private readonly options: NodeIpamOptions,
-    log: (m: string) => void,
-    private readonly events?: EventRecorder,
-  ) {
+  constructor(deps: ControllerContext & { nodes: Informer<Node>; options: NodeIpamOptions; events?: EventRecorder }) {
+    const { client, nodes, options, log, events } = deps;
+    this.client = client;
+    this.nodes = nodes;
+    this.options = options;
+    this.events = events;
     const cluster = parseCidr(options.clusterCIDR);
     if (cluster === undefined || options.nodeMaskSize < cluster.bits || options.nodeMaskSize > 30) {
       throw new Error(
@@ -37,7 +40,7 @@ export class NodeIpamController {
       );
     }
     this.cluster = cluster;
-    this.loop = new ReconcileLoop('nodeipam', (key) => this.reconcile(key), log);
+    this.loop = new ReconcileLoop('nodeipam', (key) => this.reconcile(key), { log });
     nodes.addHandler({
       onAdd: (n) => this.loop.enqueue(n.metadata.name ?? ''),
       onUpdate: (_o, n) => this.loop.enqueue(n.metadata.name ?? ''),

@@ -10,6 +10,7 @@ import type { Lease, Node, NodeCondition, Pod, Taint, TaintEffect } from '../../
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { deletePod, isActive } from '../pods.js';
+import { periodicLoop, type ControllerContext, type ReconcileLoop } from '../reconciler.js';
 
 const NODES = RESOURCES.nodes;
 const PODS = RESOURCES.pods;
@@ -51,14 +52,31 @@ export interface NodeLifecycleOptions {
 }
 
 export class NodeLifecycleController {
+  readonly loop: ReconcileLoop;
+  private readonly client: RestClient;
+  private readonly nodes: Informer<Node>;
+  private readonly leases: Informer<Lease>;
+  private readonly pods: Informer<Pod>;
+  private readonly options: NodeLifecycleOptions;
+  private readonly log: (m: string) => void;
+
   constructor(
-    private readonly client: RestClient,
-    private readonly nodes: Informer<Node>,
-    private readonly leases: Informer<Lease>,
-    private readonly pods: Informer<Pod>,
-    private readonly options: NodeLifecycleOptions,
-    private readonly log: (m: string) => void,
-  ) {}
+    deps: ControllerContext & {
+      nodes: Informer<Node>;
+      leases: Informer<Lease>;
+      pods: Informer<Pod>;
+      options: NodeLifecycleOptions;
+    },
+  ) {
+    const { client, nodes, leases, pods, options, log } = deps;
+    this.client = client;
+    this.nodes = nodes;
+    this.leases = leases;
+    this.pods = pods;
+    this.options = options;
+    this.log = log;
+    this.loop = periodicLoop('nodelifecycle', () => this.monitor(), { periodMs: options.monitorPeriodMs, log });
+  }
 
   private lastHeartbeat(node: Readonly<Node>): number {
     const lease = this.leases.get(`kube-node-lease/${node.metadata.name ?? ''}`);
@@ -188,17 +206,6 @@ export class NodeLifecycleController {
       await p;
     } catch (err) {
       if (!isNotFound(err)) throw err;
-    }
-  }
-
-  async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.monitor();
-      } catch (err) {
-        this.log(`node lifecycle: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      await new Promise((r) => setTimeout(r, this.options.monitorPeriodMs));
     }
   }
 }

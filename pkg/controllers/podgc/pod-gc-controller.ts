@@ -10,8 +10,9 @@
 import { rfc3339 } from '../../api/meta.js';
 import type { Node, Pod } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
-import { isNotFound } from '../../errors/index.js';
+import { errorMessage, isNotFound } from '../../errors/index.js';
 import { isTerminal, PODS, type PodView } from '../pods.js';
+import { periodicLoop, type ControllerContext, type ReconcileLoop } from '../reconciler.js';
 import { BURST_REPLICAS, settleAll } from '../slow-start.js';
 
 /** How many deletes one pass runs at once. */
@@ -47,36 +48,23 @@ function gcOrder(a: PodView, b: PodView): number {
 }
 
 export class PodGcController {
+  readonly loop: ReconcileLoop;
   /** Node name → when a pass first found pods bound to it and no such Node. */
   private readonly suspects = new Map<string, number>();
+  private readonly client: RestClient;
+  private readonly pods: Informer<Pod>;
+  private readonly nodes: Informer<Node>;
+  private readonly options: PodGcOptions;
+  private readonly log: (m: string) => void;
 
-  constructor(
-    private readonly client: RestClient,
-    private readonly pods: Informer<Pod>,
-    private readonly nodes: Informer<Node>,
-    private readonly options: PodGcOptions,
-    private readonly log: (m: string) => void,
-  ) {}
-
-  async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.pass(Date.now());
-      } catch (err) {
-        this.log(`pod gc: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        }, this.options.periodMs);
-        const onAbort = (): void => {
-          clearTimeout(t);
-          resolve();
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-    }
+  constructor(deps: ControllerContext & { pods: Informer<Pod>; nodes: Informer<Node>; options: PodGcOptions }) {
+    const { client, pods, nodes, options, log } = deps;
+    this.client = client;
+    this.pods = pods;
+    this.nodes = nodes;
+    this.options = options;
+    this.log = log;
+    this.loop = periodicLoop('podgc', () => this.pass(Date.now()), { periodMs: options.periodMs, log });
   }
 
   /** One pass over the caches; deletes at most BURST_REPLICAS pods. */
@@ -138,9 +126,7 @@ export class PodGcController {
       const batch = pods.slice(i, i + PARALLEL_DELETES);
       const { failed, error } = await settleAll(batch, (p) => this.forceDelete(p, why, markFailed));
       if (failed.length > 0)
-        this.log(
-          `pod gc: ${failed.length} of ${batch.length} deletes failed (${why}): ${error instanceof Error ? error.message : String(error)}`,
-        );
+        this.log(`pod gc: ${failed.length} of ${batch.length} deletes failed (${why}): ${errorMessage(error)}`);
     }
     return pods.length;
   }

@@ -20,7 +20,7 @@ import {
   readySince,
   type PodView,
 } from '../pods.js';
-import { ReconcileLoop } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 import { burst, settleAll, slowStartBatch } from '../slow-start.js';
 import { countersChanged } from '../status.js';
 
@@ -46,14 +46,16 @@ function compareRank(a: number[], b: number[]): number {
 export class ReplicaSetController {
   readonly loop: ReconcileLoop;
   private readonly expectations = new Expectations();
+  private readonly client: RestClient;
+  private readonly replicasets: Informer<ReplicaSet>;
+  private readonly pods: Informer<Pod>;
 
-  constructor(
-    private readonly client: RestClient,
-    private readonly replicasets: Informer<ReplicaSet>,
-    private readonly pods: Informer<Pod>,
-    log: (m: string) => void,
-  ) {
-    this.loop = new ReconcileLoop('replicaset', (key) => this.reconcile(key), log);
+  constructor(deps: ControllerContext & { replicasets: Informer<ReplicaSet>; pods: Informer<Pod> }) {
+    const { client, replicasets, pods, log } = deps;
+    this.client = client;
+    this.replicasets = replicasets;
+    this.pods = pods;
+    this.loop = new ReconcileLoop('replicaset', (key) => this.reconcile(key), { log });
     replicasets.addHandler({
       onAdd: (rs) => this.loop.enqueue(objectKey(rs)),
       onUpdate: (_o, rs) => this.loop.enqueue(objectKey(rs)),

@@ -4,20 +4,22 @@ import { RESOURCES } from '../../api/registry.js';
 import type { Namespace, ServiceAccount } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isForbidden, isNotFound } from '../../errors/index.js';
-import { ReconcileLoop } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 
 const SERVICEACCOUNTS = RESOURCES.serviceaccounts;
 
 export class ServiceAccountController {
   readonly loop: ReconcileLoop;
+  private readonly client: RestClient;
+  private readonly namespaces: Informer<Namespace>;
+  private readonly accounts: Informer<ServiceAccount>;
 
-  constructor(
-    private readonly client: RestClient,
-    private readonly namespaces: Informer<Namespace>,
-    private readonly accounts: Informer<ServiceAccount>,
-    log: (m: string) => void,
-  ) {
-    this.loop = new ReconcileLoop('serviceaccount', (key) => this.reconcile(key), log);
+  constructor(deps: ControllerContext & { namespaces: Informer<Namespace>; accounts: Informer<ServiceAccount> }) {
+    const { client, namespaces, accounts, log } = deps;
+    this.client = client;
+    this.namespaces = namespaces;
+    this.accounts = accounts;
+    this.loop = new ReconcileLoop('serviceaccount', (key) => this.reconcile(key), { log });
     namespaces.addHandler({
       onAdd: (ns) => this.loop.enqueue(ns.metadata.name ?? ''),
       onUpdate: (_o, ns) => this.loop.enqueue(ns.metadata.name ?? ''),

@@ -18,7 +18,7 @@ import {
   podFromTemplate,
   type PodView,
 } from '../pods.js';
-import { ReconcileLoop } from '../reconciler.js';
+import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 import { templateHash } from '../rollout.js';
 import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
 import { fieldsChanged } from '../status.js';
@@ -39,14 +39,16 @@ function runningAndReady(p: PodView): boolean {
 
 export class StatefulSetController {
   readonly loop: ReconcileLoop;
+  private readonly client: RestClient;
+  private readonly sets: Informer<StatefulSet>;
+  private readonly pods: Informer<Pod>;
 
-  constructor(
-    private readonly client: RestClient,
-    private readonly sets: Informer<StatefulSet>,
-    private readonly pods: Informer<Pod>,
-    log: (m: string) => void,
-  ) {
-    this.loop = new ReconcileLoop('statefulset', (key) => this.reconcile(key), log);
+  constructor(deps: ControllerContext & { sets: Informer<StatefulSet>; pods: Informer<Pod> }) {
+    const { client, sets, pods, log } = deps;
+    this.client = client;
+    this.sets = sets;
+    this.pods = pods;
+    this.loop = new ReconcileLoop('statefulset', (key) => this.reconcile(key), { log });
     sets.addHandler({
       onAdd: (s) => this.loop.enqueue(objectKey(s)),
       onUpdate: (_o, s) => this.loop.enqueue(objectKey(s)),
@@ -83,7 +85,7 @@ export class StatefulSetController {
     if (missing.length > 0 || failedPods.length > 0) {
       const { failed, error } = await settleAll(failedPods, (p) => deletePod(this.client, p));
       if (failed.length > 0) throw error;
-      const result = await slowStartBatch(missing.length, (k) => this.createOrdinal(set, spec, hash, missing[k] ?? 0));
+      const result = await slowStartBatch(missing.length, (k) => this.createOrdinal(set, hash, missing[k] ?? 0));
       if (result.error !== undefined) throw result.error;
       return this.finish(set, pods, hash);
     }
@@ -123,7 +125,8 @@ export class StatefulSetController {
     return this.finish(set, pods, hash);
   }
 
-  private async createOrdinal(set: SetView, spec: Partial<StatefulSetSpec>, hash: string, i: number): Promise<void> {
+  private async createOrdinal(set: SetView, hash: string, i: number): Promise<void> {
+    const spec: Partial<StatefulSetSpec> = set.spec ?? {};
     const name = `${set.metadata.name ?? ''}-${i}`;
     const pod = podFromTemplate(spec.template ?? {}, set, {
       name,
