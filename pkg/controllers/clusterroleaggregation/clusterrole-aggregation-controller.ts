@@ -26,7 +26,7 @@ export class ClusterRoleAggregationController {
   constructor(opts: ClusterRoleAggregationOptions) {
     this.client = opts.client;
     this.roles = opts.clusterRoles;
-    this.loop = new ReconcileLoop('clusterrole-aggregation', (name) => this.reconcile(name), opts.log);
+    this.loop = new ReconcileLoop('clusterrole-aggregation', (name) => this.reconcile(name), { log: opts.log });
     const enqueueAggregated = (): void => {
       for (const r of this.roles.list()) if (r.aggregationRule !== undefined) this.loop.enqueue(r.metadata.name ?? '');
     };

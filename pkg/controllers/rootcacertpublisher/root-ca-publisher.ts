@@ -25,7 +25,7 @@ export class RootCaPublisher {
   readonly loop: ReconcileLoop;
 
   constructor(private readonly opts: RootCaPublisherOptions) {
-    this.loop = new ReconcileLoop('root-ca-cert-publisher', (ns) => this.reconcile(ns), opts.log);
+    this.loop = new ReconcileLoop('root-ca-cert-publisher', (ns) => this.reconcile(ns), { log: opts.log });
     const byNamespace = (o: { metadata: { namespace?: string; name?: string } }): void => {
       if (o.metadata.name === ROOT_CA_CONFIGMAP) this.loop.enqueue(o.metadata.namespace ?? '');
     };
