@@ -30,6 +30,10 @@ const program = new Command('controller-manager')
   )
   .option('--pod-gc-quarantine <seconds>', 'how long a Node must be missing before its pods are deleted', '40')
   .option('--pod-gc-period <seconds>', 'time between pod garbage collection passes', '20')
+  .option(
+    '--root-ca-file <file>',
+    'CA bundle published as kube-root-ca.crt in every namespace (default: the kubeconfig CA)',
+  )
   .option('--leader-elect <bool>', 'elect a leader among controller-managers', 'true')
   .option('--leader-elect-lease-duration <seconds>', 'lease duration', '15')
   .option('--leader-elect-renew-deadline <seconds>', 'renew deadline', '10')

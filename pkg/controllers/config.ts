@@ -7,7 +7,9 @@ import { leaderElectionConfig, type LeaderElectionConfig, type LeaderElectionFla
 import { ConfigError } from '../component/index.js';
 import { CONTROLLER_NAMES, type ControllerManagerOptions, type ControllerName } from './index.js';
 
-export interface ControllerManagerConfig extends Omit<ControllerManagerOptions, 'client' | 'log'> {
+export interface ControllerManagerConfig extends Omit<ControllerManagerOptions, 'client' | 'log' | 'rootCaPem'> {
+  /** --root-ca-file; without it the CA of the kubeconfig is published. */
+  rootCaFile?: string;
   /** Kubeconfig with the controller-manager's identity. */
   kubeconfig: string;
   /** Lease kube-system/kube-controller-manager; undefined runs without election. */
@@ -27,6 +29,7 @@ export interface ControllerManagerFlags extends LeaderElectionFlags {
   terminatedPodGcThreshold: string;
   podGcQuarantine: string;
   podGcPeriod: string;
+  rootCaFile?: string;
 }
 
 function wholeNumber(flag: string, value: string, min: number): number {
@@ -66,6 +69,7 @@ export function controllerManagerConfig(o: ControllerManagerFlags): ControllerMa
     controllers: wanted.filter(isControllerName),
     nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000,
     podGc,
+    ...(o.rootCaFile === undefined ? {} : { rootCaFile: o.rootCaFile }),
     ...(o.clusterSigningCertFile !== undefined && o.clusterSigningKeyFile !== undefined
       ? {
           signing: {

@@ -21,6 +21,8 @@ import { TokenCleanerController } from './bootstrap/token-cleaner.js';
 import { CsrApproverController } from './certificates/csr-approver.js';
 import { CsrSignerController, type SigningOptions } from './certificates/csr-signer.js';
 import { NodeIpamController, type NodeIpamOptions } from './nodeipam/nodeipam-controller.js';
+import { ClusterRoleAggregationController } from './clusterroleaggregation/clusterrole-aggregation-controller.js';
+import { RootCaPublisher } from './rootcacertpublisher/root-ca-publisher.js';
 
 export const CONTROLLER_NAMES = [
   'namespace',
@@ -40,6 +42,8 @@ export const CONTROLLER_NAMES = [
   'csrapproving',
   'csrsigning',
   'nodeipam',
+  'clusterrole-aggregation',
+  'root-ca-cert-publisher',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -55,6 +59,8 @@ export interface ControllerManagerOptions {
   nodeIpam?: NodeIpamOptions;
   /** Pod garbage collection; Kubernetes' defaults where left out (threshold 12500, quarantine 40 s, every 20 s). */
   podGc?: Partial<PodGcOptions>;
+  /** The CA bundle published as `kube-root-ca.crt` in every namespace; without it that controller does not run. */
+  rootCaPem?: string;
 }
 
 /** What SharedInformers.start needs of an informer of any type. */
@@ -84,6 +90,7 @@ class SharedInformers {
   readonly configmaps = this.shared(RESOURCES.configmaps);
   readonly secrets = this.shared(RESOURCES.secrets);
   readonly csrs = this.shared(RESOURCES.certificatesigningrequests);
+  readonly clusterroles = this.shared(RESOURCES.clusterroles);
 
   /** A getter for the informer of `r`: the first call creates it, later calls share it. */
   private shared<T extends KubeObject>(r: Resource<T>): () => Informer<T> {
@@ -168,6 +175,16 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
   }
   if (want('nodeipam') && opts.nodeIpam !== undefined)
     add(new NodeIpamController({ ...ctx, nodes: shared.nodes(), options: opts.nodeIpam }));
+  if (want('clusterrole-aggregation'))
+    add(new ClusterRoleAggregationController({ ...ctx, clusterRoles: shared.clusterroles() }));
+  if (want('root-ca-cert-publisher')) {
+    if (opts.rootCaPem === undefined)
+      log('root-ca-cert-publisher: no --root-ca-file and no CA in the kubeconfig; not running');
+    else {
+      const deps = { ...ctx, namespaces: shared.namespaces(), configMaps: shared.configmaps(), caPem: opts.rootCaPem };
+      add(new RootCaPublisher(deps));
+    }
+  }
   await shared.start(signal);
   log(`controllers started: ${opts.controllers.join(', ')}`);
   await Promise.all(loops.map((l) => l.run(signal)));

@@ -1,6 +1,7 @@
 // The controller-manager process: one client, then term after term (while leading) the
 // chosen controllers on fresh informers.
 
+import { readFileSync } from 'node:fs';
 import { loadKubeconfig, RestClient, runElected } from '../client/index.js';
 import { createLogger, lineLogger } from '../component/index.js';
 import type { ControllerManagerConfig } from './config.js';
@@ -9,8 +10,10 @@ import { runControllers } from './index.js';
 /** Runs the controllers until `signal` aborts; resolves once they stopped. */
 export async function run(config: ControllerManagerConfig, signal: AbortSignal): Promise<void> {
   const log = createLogger();
-  const client = new RestClient(loadKubeconfig({ path: config.kubeconfig }));
-  const options = { ...config, client, log: lineLogger(log) };
+  const kubeconfig = loadKubeconfig({ path: config.kubeconfig });
+  const client = new RestClient(kubeconfig);
+  const rootCaPem = config.rootCaFile === undefined ? kubeconfig.caPem : readFileSync(config.rootCaFile, 'utf8');
+  const options = { ...config, client, log: lineLogger(log), ...(rootCaPem === undefined ? {} : { rootCaPem }) };
   try {
     await runElected(signal, { client, election: config.election, log, lead: (term) => runControllers(options, term) });
   } finally {
