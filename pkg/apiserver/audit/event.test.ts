@@ -311,6 +311,18 @@ test('a client’s Audit-ID is kept when sane, replaced when hostile', () => {
   }
 });
 
+test('a huge User-Agent is cut as Kubernetes cuts it; the caller’s input is copied', () => {
+  const { recorder, sink } = atLevel('Metadata');
+  const input = { ...createPod, userAgent: 'evil/'.repeat(1000), user: { username: 'alice', groups: ['dev'] } };
+  const audit = recorder.begin(input);
+  input.user.groups.push('system:masters');
+  audit?.complete(201);
+  const userAgent = sink.events[1]?.userAgent ?? '';
+  assert.equal(userAgent.length, 1024 + '...TRUNCATED'.length);
+  assert.ok(userAgent.endsWith('...TRUNCATED'));
+  assert.deepEqual(sink.events[1]?.user.groups, ['dev']);
+});
+
 test('non-resource requests carry no objectRef', () => {
   const { recorder, sink } = setup([{ level: 'Metadata', nonResourceURLs: ['/healthz*'] }]);
   const audit = recorder.begin({

@@ -84,6 +84,25 @@ function usableClientAuditID(id: string | undefined): id is string {
   return id !== undefined && id.length > 0 && id.length <= MAX_CLIENT_AUDIT_ID && /^[\x21-\x7e]+$/.test(id);
 }
 
+/** Kubernetes cuts User-Agent at 1024 bytes, so a hostile header cannot push the event over the size limit. */
+const MAX_USER_AGENT = 1024;
+const USER_AGENT_TRUNCATED = '...TRUNCATED';
+
+function truncateUserAgent(userAgent: string): string {
+  return userAgent.length > MAX_USER_AGENT ? `${userAgent.slice(0, MAX_USER_AGENT)}${USER_AGENT_TRUNCATED}` : userAgent;
+}
+
+function copyUser(user: AuditUser): AuditUser {
+  return {
+    username: user.username,
+    ...(user.uid !== undefined && { uid: user.uid }),
+    ...(user.groups !== undefined && { groups: [...user.groups] }),
+    ...(user.extra !== undefined && {
+      extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])),
+    }),
+  };
+}
+
 function attributesOf(input: AuditRequestInput): AuditAttributes {
   const ref = input.objectRef;
   return {
@@ -123,7 +142,13 @@ export class AuditRecorder {
     const config = this.options.evaluate(attributesOf(input));
     if (config.level === 'None') return undefined;
     const audit = new RequestAudit({
-      input: { ...input, auditID: usableClientAuditID(input.auditID) ? input.auditID : this.newAuditID() },
+      input: {
+        ...input,
+        user: copyUser(input.user),
+        sourceIPs: [...input.sourceIPs],
+        userAgent: input.userAgent === undefined ? undefined : truncateUserAgent(input.userAgent),
+        auditID: usableClientAuditID(input.auditID) ? input.auditID : this.newAuditID(),
+      },
       level: config.level,
       omitStages: config.omitStages,
       omitManagedFields: config.omitManagedFields,
@@ -168,28 +193,25 @@ function snapshot(value: unknown, maxBytes: number): { value: unknown } | undefi
   return { value: copy };
 }
 
-function stringField(obj: PlainObject, key: string): string | undefined {
-  const value = obj[key];
-  return typeof value === 'string' ? value : undefined;
+/** The string-valued fields among `keys`, copied. */
+function pickStrings<K extends string>(obj: PlainObject, keys: readonly K[]): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {};
+  for (const key of keys) {
+    const value = obj[key];
+    if (typeof value === 'string') out[key] = value;
+  }
+  return out;
 }
 
 /** The bounded fields of a Status' details (a handler may put anything there). */
 function statusDetails(details: PlainObject): StatusDetails {
-  const out: StatusDetails = {};
-  for (const key of ['name', 'group', 'kind', 'uid'] as const) {
-    const value = stringField(details, key);
-    if (value !== undefined) out[key] = value;
-  }
+  const out: StatusDetails = pickStrings(details, ['name', 'group', 'kind', 'uid'] as const);
   const causes = details['causes'];
   if (Array.isArray(causes))
     out.causes = causes
       .filter(isPlainObject)
       .slice(0, MAX_STATUS_CAUSES)
-      .map((cause) => ({
-        ...(stringField(cause, 'reason') !== undefined && { reason: stringField(cause, 'reason') }),
-        ...(stringField(cause, 'message') !== undefined && { message: stringField(cause, 'message') }),
-        ...(stringField(cause, 'field') !== undefined && { field: stringField(cause, 'field') }),
-      }));
+      .map((cause) => pickStrings(cause, ['reason', 'message', 'field'] as const));
   if (typeof details['retryAfterSeconds'] === 'number') out.retryAfterSeconds = details['retryAfterSeconds'];
   return out;
 }
@@ -237,7 +259,7 @@ export class RequestAudit {
   }
 
   setImpersonatedUser(user: AuditUser): void {
-    this.impersonatedUser = { ...user };
+    this.impersonatedUser = copyUser(user);
   }
 
   /** The decoded request body; fills the objectRef's name, namespace and uid from it at every level. */

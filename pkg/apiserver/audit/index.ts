@@ -1,6 +1,8 @@
-// Kubernetes' audit logging (audit.k8s.io/v1): the Policy file, the per-request Event stages,
-// and the JSON-lines log backend with lumberjack-style rotation. Not yet wired into the
-// apiserver: see the README-like notes at the top of each file and openAudit().
+// Kubernetes' audit logging (audit.k8s.io/v1): the Policy file (policy.ts), which level a
+// request gets (checker.ts), the per-request Event stages (event.ts), and the JSON-lines log
+// backend (log-backend.ts) with lumberjack-style rotation (rotating-file.ts). openAudit()
+// (options.ts) builds it all from the --audit-* flags; the apiserver then calls
+// recorder.begin() per request and the returned RequestAudit as the request proceeds.
 
 export * from './types.js';
 export { AuditPolicyError, parsePolicy, validatePolicy, type ParsedPolicy } from './policy.js';
@@ -30,6 +32,7 @@ export {
   AuditLogBackend,
   DEFAULT_BUFFER_SIZE,
   DEFAULT_MAX_EVENT_BYTES,
+  DEFAULT_MAX_QUEUE_BYTES,
   encodeEvent,
   StreamOutput,
   type AuditLogBackendOptions,

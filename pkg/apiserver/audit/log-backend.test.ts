@@ -54,7 +54,7 @@ test('events are JSON lines appended to a 0600 file in a 0700 directory', async 
     assert.equal((await stat(path)).mode & 0o777, 0o600);
     assert.equal((await stat(join(dir, 'logs'))).mode & 0o777, 0o700);
     assert.deepEqual(await lines(path), [event(1), event(2)]);
-    assert.deepEqual(backend.stats(), { written: 2, dropped: 0, truncated: 0, failed: 0, queued: 0 });
+    assert.deepEqual(backend.stats(), { written: 2, dropped: 0, truncated: 0, failed: 0, queued: 0, queuedBytes: 0 });
     assert.equal(backend.process(event(3)), false, 'a shut-down backend takes nothing');
 
     // A restart appends, and a file left world-readable is tightened.
@@ -223,7 +223,9 @@ test('a flood against a stuck disk never blocks, stays bounded and counts the dr
   }
   const elapsed = performance.now() - started;
   assert.equal(accepted, 8);
-  assert.deepEqual(backend.stats(), { written: 0, dropped: 50_000 - 8, truncated: 0, failed: 0, queued: 8 });
+  const { queuedBytes, ...counts } = backend.stats();
+  assert.deepEqual(counts, { written: 0, dropped: 50_000 - 8, truncated: 0, failed: 0, queued: 8 });
+  assert.ok(queuedBytes > 8 * 1000 && queuedBytes < 8 * 2000, `${queuedBytes} bytes queued`);
   assert.ok(elapsed < 5000, `process() took ${elapsed} ms for 50k events`);
   assert.ok(process.memoryUsage().heapUsed - heapBefore < 64 * 1024 * 1024, 'memory stays bounded');
   assert.ok(errors.length < 10, `drops are reported sparingly (${errors.length} messages)`);
@@ -234,6 +236,20 @@ test('a flood against a stuck disk never blocks, stays bounded and counts the dr
   assert.equal(backend.stats().written, 8);
   assert.equal(backend.process(event(99)), true, 'space again once the disk caught up');
   await backend.shutdown();
+});
+
+test('the queue is bounded in bytes too, not only in events', async () => {
+  const output = new StuckOutput();
+  const backend = new AuditLogBackend({ output, bufferSize: 10_000, maxQueueBytes: 100_000 });
+  let accepted = 0;
+  for (let i = 0; i < 1000; i++)
+    if (backend.process(event(i, { requestObject: { data: 'x'.repeat(9000) } }))) accepted += 1;
+  assert.ok(accepted >= 9 && accepted <= 11, `${accepted} accepted`);
+  assert.ok(backend.stats().queuedBytes <= 100_000);
+  assert.equal(backend.stats().dropped, 1000 - accepted);
+  output.unstick();
+  await backend.shutdown();
+  assert.equal(backend.stats().queuedBytes, 0);
 });
 
 test('write errors are counted and reported, and the backend keeps going', async () => {
@@ -255,7 +271,7 @@ test('write errors are counted and reported, and the backend keeps going', async
   await backend.shutdown();
   assert.deepEqual(errors, ["Error in audit plugin 'log' affecting 1 audit events: ENOSPC: no space left on device"]);
   assert.equal(written.length, 1);
-  assert.deepEqual(backend.stats(), { written: 1, dropped: 0, truncated: 0, failed: 1, queued: 0 });
+  assert.deepEqual(backend.stats(), { written: 1, dropped: 0, truncated: 0, failed: 1, queued: 0, queuedBytes: 0 });
 });
 
 test('a log path whose directory cannot be made fails at open', async () => {

@@ -5,7 +5,8 @@
 // 10000 by default); a background loop writes the queue out. When the queue is full the
 // event is dropped and counted, as Kubernetes drops it with "audit buffer queue blocked"
 // (apiserver_audit_error_total{plugin="buffered"}). A slow or stuck disk therefore costs
-// events, never latency, and memory stays below bufferSize × maxEventBytes.
+// events, never latency. Besides Kubernetes' count limit the queue has a byte limit
+// (maxQueueBytes, 64 MiB): 10000 events of 100 KiB each would otherwise be a gigabyte.
 //
 // Events larger than maxEventBytes (--audit-log-truncate-max-event-size, 100 KiB) lose their
 // request and response objects and gain `audit.k8s.io/truncated: "true"`; if still too large
@@ -22,6 +23,7 @@ export const DEFAULT_MAX_EVENT_BYTES = DEFAULT_MAX_OBJECT_BYTES;
 /** One write takes at most this much of the queue, so a rotation check never waits on a huge chunk. */
 const MAX_BATCH_BYTES = 1024 * 1024;
 const DROP_REPORT_INTERVAL_MS = 1000;
+export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 
 /** Where lines go: the rotating file or a stream such as stdout. */
 export interface AuditOutput {
@@ -65,6 +67,8 @@ export interface AuditLogBackendOptions {
   /** Most events queued or being written at once. */
   bufferSize?: number;
   maxEventBytes?: number;
+  /** Most bytes of lines queued or being written at once. */
+  maxQueueBytes?: number;
   /** Told of lost events, in kube-apiserver's words; the apiserver logs it. */
   onError?: (message: string) => void;
 }
@@ -80,15 +84,20 @@ export interface AuditLogStats {
   failed: number;
   /** Lines waiting or being written now. */
   queued: number;
+  /** Their size in bytes (UTF-16 code units, what the strings hold). */
+  queuedBytes: number;
 }
 
 export class AuditLogBackend implements AuditSink {
   private readonly output: AuditOutput;
   private readonly bufferSize: number;
   private readonly maxEventBytes: number;
+  private readonly maxQueueBytes: number;
   private readonly onError: (message: string) => void;
   private queue: string[] = [];
   private inFlight = 0;
+  /** Characters held by the queue and the batch being written. */
+  private heldBytes = 0;
   private draining: Promise<void> | undefined;
   private stopped = false;
   private lastDropReport = Number.NEGATIVE_INFINITY;
@@ -98,23 +107,13 @@ export class AuditLogBackend implements AuditSink {
     this.output = options.output;
     this.bufferSize = Math.max(1, options.bufferSize ?? DEFAULT_BUFFER_SIZE);
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.onError = options.onError ?? (() => undefined);
   }
 
   /** Queues the event's line; never waits. False when the event was dropped. */
   process(event: AuditEvent): boolean {
-    if (this.stopped || this.queue.length + this.inFlight >= this.bufferSize) {
-      this.counts.dropped += 1;
-      // At most one message a second: a flood of events must not become a flood of log lines.
-      const now = Date.now();
-      if (now - this.lastDropReport >= DROP_REPORT_INTERVAL_MS) {
-        this.lastDropReport = now;
-        this.onError(
-          `Error in audit plugin 'buffered' affecting 1 audit events: audit buffer queue blocked (${this.counts.dropped} dropped so far)`,
-        );
-      }
-      return false;
-    }
+    if (this.stopped || this.queue.length + this.inFlight >= this.bufferSize) return this.drop();
     const encoded = encodeLine(event, this.maxEventBytes);
     if (encoded === undefined) {
       this.counts.failed += 1;
@@ -123,14 +122,29 @@ export class AuditLogBackend implements AuditSink {
       );
       return false;
     }
+    if (this.heldBytes + encoded.line.length > this.maxQueueBytes) return this.drop();
     if (encoded.truncated) this.counts.truncated += 1;
     this.queue.push(encoded.line);
+    this.heldBytes += encoded.line.length;
     this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
     return true;
   }
 
+  private drop(): false {
+    this.counts.dropped += 1;
+    // At most one message a second: a flood of events must not become a flood of log lines.
+    const now = Date.now();
+    if (now - this.lastDropReport >= DROP_REPORT_INTERVAL_MS) {
+      this.lastDropReport = now;
+      this.onError(
+        `Error in audit plugin 'buffered' affecting 1 audit events: audit buffer queue blocked (${this.counts.dropped} dropped so far)`,
+      );
+    }
+    return false;
+  }
+
   stats(): AuditLogStats {
-    return { ...this.counts, queued: this.queue.length + this.inFlight };
+    return { ...this.counts, queued: this.queue.length + this.inFlight, queuedBytes: this.heldBytes };
   }
 
   /** Resolves once every line queued so far is written (or failed). */
@@ -174,6 +188,7 @@ export class AuditLogBackend implements AuditSink {
           this.onError(`Error in audit plugin 'log' affecting ${batch.length} audit events: ${message}`);
         } finally {
           this.inFlight = 0;
+          this.heldBytes -= batch.reduce((sum, line) => sum + line.length, 0);
         }
       }
     } finally {
