@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { createCA } from '../pki/index.js';
 import { resolveTokenConfig, DEFAULT_ISSUER } from './config.js';
 import { keyIdFor, loadSigningKey, parseVerificationKeys } from './keys.js';
 import { ecKeyPem, FIXED_EC_KID, FIXED_EC_PKCS8, FIXED_EC_SEC1, rsaKeyPem } from './test-support.js';
@@ -51,6 +52,13 @@ describe('verification keys', () => {
     );
     assert.equal(keys[0].keyId, loadSigningKey(ec.privatePem).keyId);
     assert.equal(keys[2].keyId, FIXED_EC_KID);
+  });
+
+  test("a certificate's public key verifies, with the kid of its private key", async () => {
+    const ca = await createCA('sa-test');
+    const [key] = parseVerificationKeys(ca.certPem);
+    assert.equal(key.algorithm, 'ES256');
+    assert.equal(key.keyId, loadSigningKey(ca.keyPem).keyId);
   });
 
   test('the same key twice is listed once; non-key blocks are skipped', () => {
