@@ -228,7 +228,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     const kid = header === undefined ? false : keyIdOf(header);
     if (kid === false) return invalid('token header is malformed');
     const candidates = kid === undefined ? options.keys : options.keys.filter((k) => k.keyId === kid);
-    if (candidates.length === 0) return invalid(`no public key with key id ${JSON.stringify(kid?.slice(0, 64))}`);
+    if (candidates.length === 0) {
+      return invalid(
+        kid === undefined
+          ? 'no public keys configured'
+          : `no public key with key id ${JSON.stringify(kid.slice(0, 64))}`,
+      );
+    }
     const payload = await verifiedPayload(token, candidates);
     if (payload === undefined) return invalid('token signature is invalid');
     const claims = parseClaims(payload);
