@@ -4,7 +4,7 @@
 // self-review for every authenticated user, public info for everyone, CSRs for bootstrap
 // tokens, and least-privilege roles for the scheduler and controller-manager.
 
-import type { ClusterRole, ClusterRoleBinding, PolicyRule, Subject } from '../../api/index.js';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from '../../api/index.js';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const AGGREGATE = `${RBAC_GROUP}/aggregate-to-`;
@@ -215,7 +215,8 @@ const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
   rule(WRITE, ['apps'], ['replicasets', 'deployments', 'daemonsets', 'statefulsets', 'controllerrevisions']),
   rule(WRITE, ['batch'], ['jobs', 'cronjobs']),
   rule(WRITE, ['discovery.k8s.io'], ['endpointslices']),
-  rule(WRITE, [RBAC_GROUP], ['clusterroles']),
+  // The aggregation controller writes rules it does not hold itself: `escalate`, as in Kubernetes.
+  rule([...WRITE, 'escalate'], [RBAC_GROUP], ['clusterroles']),
   rule(['delete', 'deletecollection'], ['*'], ['*']),
   rule(['patch', 'update'], ['*'], ['*']),
   rule(
@@ -282,4 +283,38 @@ export function defaultClusterRoleBindings(): ClusterRoleBinding[] {
     binding('system:kube-scheduler', [user('system:kube-scheduler')]),
     binding('system:kube-controller-manager', [user('system:kube-controller-manager')]),
   ];
+}
+
+/**
+ * Namespaced defaults: anonymous callers may read `kube-public/cluster-info` (what a joining
+ * node verifies against its discovery hash), as kubeadm's bootstrap-signer-clusterinfo Role
+ * allows.
+ */
+export function defaultNamespacedPolicy(): { roles: Role[]; roleBindings: RoleBinding[] } {
+  const name = 'kubeadm:bootstrap-signer-clusterinfo';
+  const metadata = {
+    name,
+    namespace: 'kube-public',
+    labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' },
+    annotations: { [AUTOUPDATE_ANNOTATION]: 'true' },
+  };
+  return {
+    roles: [
+      {
+        apiVersion: `${RBAC_GROUP}/v1`,
+        kind: 'Role',
+        metadata,
+        rules: [rule(['get'], [''], ['configmaps'], ['cluster-info'])],
+      },
+    ],
+    roleBindings: [
+      {
+        apiVersion: `${RBAC_GROUP}/v1`,
+        kind: 'RoleBinding',
+        metadata,
+        roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name },
+        subjects: [user('system:anonymous')],
+      },
+    ],
+  };
 }

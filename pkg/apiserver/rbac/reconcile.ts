@@ -4,16 +4,26 @@
 // selectors and subjects they lost (never losing what an admin added); an admin who sets the
 // annotation to "false" owns the object and it is left alone.
 
-import type { ClusterRole, ClusterRoleBinding, PolicyRule, Subject } from '../../api/index.js';
-import { AUTOUPDATE_ANNOTATION, defaultClusterRoleBindings, defaultClusterRoles } from './bootstrap-policy.js';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from '../../api/index.js';
+import {
+  AUTOUPDATE_ANNOTATION,
+  defaultClusterRoleBindings,
+  defaultClusterRoles,
+  defaultNamespacedPolicy,
+} from './bootstrap-policy.js';
 import { uncoveredRules } from './escalation.js';
 
-/** The writes the reconciler needs; the apiserver gives it its own store with the system identity. */
+type RoleLike = ClusterRole | Role;
+type BindingLike = ClusterRoleBinding | RoleBinding;
+
+/** The reads and writes the reconciler needs; the apiserver backs them with its own store. */
 export interface PolicyWriter {
   getClusterRole(name: string): Promise<ClusterRole | undefined>;
   getClusterRoleBinding(name: string): Promise<ClusterRoleBinding | undefined>;
-  create(obj: ClusterRole | ClusterRoleBinding): Promise<void>;
-  update(obj: ClusterRole | ClusterRoleBinding): Promise<void>;
+  getRole(namespace: string, name: string): Promise<Role | undefined>;
+  getRoleBinding(namespace: string, name: string): Promise<RoleBinding | undefined>;
+  create(obj: RoleLike | BindingLike): Promise<void>;
+  update(obj: RoleLike | BindingLike): Promise<void>;
 }
 
 export interface ReconcileReport {
@@ -21,7 +31,7 @@ export interface ReconcileReport {
   updated: string[];
 }
 
-const ownedByAdmin = (o: ClusterRole | ClusterRoleBinding): boolean =>
+const ownedByAdmin = (o: RoleLike | BindingLike): boolean =>
   o.metadata.annotations?.[AUTOUPDATE_ANNOTATION] === 'false';
 
 function missingLabels(have: Record<string, string> | undefined, want: Record<string, string> | undefined): boolean {
@@ -29,7 +39,7 @@ function missingLabels(have: Record<string, string> | undefined, want: Record<st
 }
 
 /** The role with every default permission back, or undefined if it already has them all. */
-function repairedRole(current: ClusterRole, wanted: ClusterRole): ClusterRole | undefined {
+function repairedRole<T extends RoleLike>(current: T, wanted: T): T | undefined {
   const aggregated = wanted.aggregationRule !== undefined;
   // An aggregated role's rules are the aggregation controller's to write.
   const lost: PolicyRule[] = aggregated ? [] : uncoveredRules(current.rules ?? [], wanted.rules ?? []);
@@ -47,41 +57,57 @@ function repairedRole(current: ClusterRole, wanted: ClusterRole): ClusterRole | 
 const sameSubject = (a: Subject, b: Subject): boolean =>
   a.kind === b.kind && a.name === b.name && (a.namespace ?? '') === (b.namespace ?? '');
 
-function repairedBinding(current: ClusterRoleBinding, wanted: ClusterRoleBinding): ClusterRoleBinding | undefined {
+function repairedBinding<T extends BindingLike>(current: T, wanted: T): T | undefined {
   const have = current.subjects ?? [];
   const lost = (wanted.subjects ?? []).filter((w) => !have.some((h) => sameSubject(h, w)));
   if (lost.length === 0) return undefined;
   return { ...current, subjects: [...have, ...lost] };
 }
 
-/** Brings the default ClusterRoles and ClusterRoleBindings to what this version ships. */
+/** Creates the object if missing, or repairs it unless an admin owns it; records what it did. */
+async function ensure<T extends RoleLike | BindingLike>(
+  w: PolicyWriter,
+  found: { label: string; wanted: T; current: T | undefined; repair: (current: T, wanted: T) => T | undefined },
+  report: ReconcileReport,
+): Promise<void> {
+  const { label, wanted, current, repair } = found;
+  if (current === undefined) {
+    await w.create(wanted);
+    report.created.push(label);
+    return;
+  }
+  const next = ownedByAdmin(current) ? undefined : repair(current, wanted);
+  if (next === undefined) return;
+  await w.update(next);
+  report.updated.push(label);
+}
+
+/** Brings the default roles and bindings to what this version ships. */
 export async function reconcileDefaultPolicy(w: PolicyWriter): Promise<ReconcileReport> {
   const report: ReconcileReport = { created: [], updated: [] };
+  const nameOf = (o: RoleLike | BindingLike): string => o.metadata.name ?? '';
+  const nsOf = (o: RoleLike | BindingLike): string => o.metadata.namespace ?? '';
   for (const wanted of defaultClusterRoles()) {
-    const name = wanted.metadata.name ?? '';
-    const current = await w.getClusterRole(name);
-    if (current === undefined) {
-      await w.create(wanted);
-      report.created.push(`clusterrole/${name}`);
-      continue;
-    }
-    const next = ownedByAdmin(current) ? undefined : repairedRole(current, wanted);
-    if (next === undefined) continue;
-    await w.update(next);
-    report.updated.push(`clusterrole/${name}`);
+    const current = await w.getClusterRole(nameOf(wanted));
+    await ensure(w, { label: `clusterrole/${nameOf(wanted)}`, wanted, current, repair: repairedRole }, report);
   }
   for (const wanted of defaultClusterRoleBindings()) {
-    const name = wanted.metadata.name ?? '';
-    const current = await w.getClusterRoleBinding(name);
-    if (current === undefined) {
-      await w.create(wanted);
-      report.created.push(`clusterrolebinding/${name}`);
-      continue;
-    }
-    const next = ownedByAdmin(current) ? undefined : repairedBinding(current, wanted);
-    if (next === undefined) continue;
-    await w.update(next);
-    report.updated.push(`clusterrolebinding/${name}`);
+    const current = await w.getClusterRoleBinding(nameOf(wanted));
+    await ensure(
+      w,
+      { label: `clusterrolebinding/${nameOf(wanted)}`, wanted, current, repair: repairedBinding },
+      report,
+    );
+  }
+  const namespaced = defaultNamespacedPolicy();
+  for (const wanted of namespaced.roles) {
+    const current = await w.getRole(nsOf(wanted), nameOf(wanted));
+    await ensure(w, { label: `role/${nsOf(wanted)}/${nameOf(wanted)}`, wanted, current, repair: repairedRole }, report);
+  }
+  for (const wanted of namespaced.roleBindings) {
+    const current = await w.getRoleBinding(nsOf(wanted), nameOf(wanted));
+    const label = `rolebinding/${nsOf(wanted)}/${nameOf(wanted)}`;
+    await ensure(w, { label, wanted, current, repair: repairedBinding }, report);
   }
   return report;
 }
