@@ -25,7 +25,7 @@ import { isObject } from '../api/meta.js';
 import { RESOURCES, resourcePath } from '../api/registry.js';
 import type { CertificateSigningRequest, CertificateSigningRequestStatus, KeyUsage } from '../api/types/index.js';
 import { loadKubeconfig, RestClient, type ClientConfig } from '../client/index.js';
-import { isUnauthorized } from '../errors/index.js';
+import { errorMessage, isUnauthorized } from '../errors/index.js';
 import { writeAtomic } from './files.js';
 import { caPublicKeyHash, certificateValidity, createCsr, writeKubeconfig } from '../pki/index.js';
 
@@ -110,7 +110,7 @@ export async function discoverClusterCa(
   try {
     first = await getJson(url, undefined, timeoutMs);
   } catch (err) {
-    throw new JoinError(`cannot reach the apiserver at ${server}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new JoinError(`cannot reach the apiserver at ${server}: ${errorMessage(err)}`);
   }
   if (first.status !== 200 || !isObject(first.body))
     throw new JoinError(
@@ -134,7 +134,7 @@ export async function discoverClusterCa(
     second = await getJson(url, caPem, timeoutMs);
   } catch (err) {
     throw new JoinError(
-      `the apiserver at ${server} does not present a certificate of the pinned CA: ${err instanceof Error ? err.message : String(err)}`,
+      `the apiserver at ${server} does not present a certificate of the pinned CA: ${errorMessage(err)}`,
     );
   }
   const again = configMapData(second.body)['kubeconfig'];

@@ -15,6 +15,7 @@ import {
   servingCertificateRequest,
   type NodeCredentialFiles,
 } from './bootstrap.js';
+import { errorMessage } from '../errors/index.js';
 
 /** setTimeout's ceiling (about 24.8 days); a longer wait is taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -61,9 +62,7 @@ export class CertificateRotator {
         () => this.schedule(which, signal),
         (err: unknown) => {
           const next = Math.min(60_000, Math.max(2_000, (retryMs ?? 1_000) * 2));
-          this.log(
-            `certificate rotation (${which}) failed, retrying in ${next / 1000} s: ${err instanceof Error ? err.message : String(err)}`,
-          );
+          this.log(`certificate rotation (${which}) failed, retrying in ${next / 1000} s: ${errorMessage(err)}`);
           this.schedule(which, signal, next);
         },
       );

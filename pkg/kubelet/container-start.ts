@@ -14,6 +14,7 @@ import { writePodResolvConf } from './pod-resolv-conf.js';
 import { nextAttempt } from './pod-status.js';
 import type { PodStatusReporter } from './pod-status-reporter.js';
 import type { ContainerRuntime } from './runtime/index.js';
+import { errorMessage } from '../errors/index.js';
 
 type Obj = Record<string, unknown>;
 
@@ -102,9 +103,9 @@ export class ContainerStarter {
     } catch (err) {
       status.setWaiting(uid, name, {
         reason: 'CreateContainerError',
-        message: err instanceof Error ? err.message : String(err),
+        message: errorMessage(err),
       });
-      events.warning(pod, 'Failed', `Error: ${err instanceof Error ? err.message : String(err)}`);
+      events.warning(pod, 'Failed', `Error: ${errorMessage(err)}`);
       return 5000;
     }
     status.setWaiting(uid, name, undefined);

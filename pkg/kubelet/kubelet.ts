@@ -23,6 +23,7 @@ import { proxyChains } from './proxy/rules.js';
 import { serviceEnv } from './service-env.js';
 import { ClusterRecords } from './dns/records.js';
 import { DnsServer, upstreamsFromResolvConf } from './dns/server.js';
+import { errorMessage } from '../errors/index.js';
 
 function onlyStatusChanged(a: Pod, b: Pod): boolean {
   const strip = (o: Pod): unknown => ({
@@ -161,7 +162,7 @@ export class Kubelet {
         try {
           await fn();
         } catch (err) {
-          this.log(`periodic task: ${err instanceof Error ? err.message : String(err)}`);
+          this.log(`periodic task: ${errorMessage(err)}`);
         }
         if (!signal.aborted) setTimeout(() => void tick(), ms).unref();
       };
@@ -234,10 +235,7 @@ export class Kubelet {
         nameservers: this.config.clusterDNS.length > 0 ? this.config.clusterDNS : [net.gateway],
         domain: this.config.clusterDomain,
       },
-      () =>
-        ensureHairpin(net.bridge).catch((err: unknown) =>
-          this.log(`hairpin: ${err instanceof Error ? err.message : String(err)}`),
-        ),
+      () => ensureHairpin(net.bridge).catch((err: unknown) => this.log(`hairpin: ${errorMessage(err)}`)),
     );
   }
 

@@ -12,7 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { RESOURCES } from '../api/registry.js';
 import type { ConditionStatus, Lease, LeaseSpec, Node, NodeCondition, NodeStatus } from '../api/types/index.js';
 import type { RestClient } from '../client/index.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
+import { errorMessage, isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
 
 const NODES = RESOURCES.nodes;
 const LEASES = RESOURCES.leases;
@@ -259,7 +259,7 @@ export class NodeStatusReporter {
       const tick = (): void => {
         if (signal.aborted) return;
         fn()
-          .catch((err: unknown) => log(`${what}: ${err instanceof Error ? err.message : String(err)}`))
+          .catch((err: unknown) => log(`${what}: ${errorMessage(err)}`))
           .finally(() => {
             if (!signal.aborted) setTimeout(tick, everyMs).unref();
           });

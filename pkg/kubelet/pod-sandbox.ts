@@ -5,6 +5,7 @@ import type { KubeObject } from '../api/meta.js';
 import type { EventSink } from '../client/index.js';
 import { str, type PodObservation } from './pod-actions.js';
 import type { ContainerRuntime } from './runtime/index.js';
+import { errorMessage } from '../errors/index.js';
 
 type Obj = Record<string, unknown>;
 
@@ -52,11 +53,7 @@ export class PodSandboxes {
       await config.afterSandboxStart?.();
       return true;
     } catch (err) {
-      events.warning(
-        pod,
-        'FailedCreatePodSandBox',
-        `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      events.warning(pod, 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errorMessage(err)}`);
       return false;
     }
   }

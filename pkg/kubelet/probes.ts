@@ -8,6 +8,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { isObject } from '../api/meta.js';
 import type { ContainerRuntime } from './runtime/index.js';
+import { errorMessage } from '../errors/index.js';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 
@@ -79,7 +80,7 @@ export async function runProbe(runtime: ContainerRuntime, t: ProbeTarget): Promi
     }
     return 'probe has no handler';
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorMessage(err);
   }
 }
 

@@ -13,6 +13,7 @@ import type { Pod } from '../api/types/index.js';
 import type { KubeletConfig } from './config.js';
 import { chooseProtocol, CHANNEL, exitStatus, frame } from '../streaming/index.js';
 import type { ContainerState, ContainerRuntime } from './runtime/index.js';
+import { errorMessage } from '../errors/index.js';
 
 /** The only client the agent serves. */
 export const APISERVER_CLIENT_CN = 'kube-apiserver-kubelet-client';
@@ -86,7 +87,7 @@ export class KubeletServer {
         stream.pipe(res);
         res.on('close', () => stream.destroy());
       })().catch((err: unknown) => {
-        if (!res.headersSent) fail(res, 500, err instanceof Error ? err.message : String(err));
+        if (!res.headersSent) fail(res, 500, errorMessage(err));
         else res.end();
       });
     });
@@ -117,7 +118,7 @@ export class KubeletServer {
           if (latest === undefined || !latest.running) return deny(400, `container ${m[4] ?? ''} is not running`);
           wss.handleUpgrade(req, socket, head, (ws) => void serveExec(ws, runtime, latest.id, url.searchParams));
         },
-        (err: unknown) => deny(500, err instanceof Error ? err.message : String(err)),
+        (err: unknown) => deny(500, errorMessage(err)),
       );
     });
 
@@ -181,7 +182,7 @@ async function serveExec(
         JSON.stringify({
           metadata: {},
           status: 'Failure',
-          message: err instanceof Error ? err.message : String(err),
+          message: errorMessage(err),
           reason: 'InternalError',
         }),
       ),

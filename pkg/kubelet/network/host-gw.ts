@@ -14,6 +14,7 @@ import { cidrContains, nodePodCidr, parseCidr } from '../../api/cidr.js';
 import type { Node } from '../../api/types/index.js';
 import type { Informer } from '../../client/index.js';
 import { CommandError, Iptables, runCommand } from '../host/index.js';
+import { errorMessage } from '../../errors/index.js';
 
 export const ROUTE_PROTO = '77';
 
@@ -142,7 +143,7 @@ export class HostGwNetwork {
     while (this.dirty) {
       this.dirty = false;
       this.running = this.syncRoutes().catch((err: unknown) => {
-        this.log(`host-gw routes: ${err instanceof Error ? err.message : String(err)}`);
+        this.log(`host-gw routes: ${errorMessage(err)}`);
         this.dirty = true;
         return new Promise<void>((r) => setTimeout(r, 1000));
       });

@@ -4,6 +4,7 @@
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { cidrContains, intToIp, parseCidr } from '../../api/cidr.js';
+import { errorMessage } from '../../errors/index.js';
 import {
   dockerName,
   identityOf,
@@ -70,7 +71,8 @@ export class DockerRuntime implements ContainerRuntime {
         this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
       });
     } catch (err) {
-      throw new ImagePullError(image, err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err));
+      // Docker's pull errors go on for lines; the first says what failed.
+      throw new ImagePullError(image, errorMessage(err).split('\n')[0] ?? '');
     }
   }
 
