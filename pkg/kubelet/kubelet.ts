@@ -73,11 +73,7 @@ export class Kubelet {
         podNetwork: config.podNetwork,
         serviceEnv: (ns, links) => this.serviceEnvFor(ns, links),
       },
-      client,
-      this.runtime,
-      probes,
-      events,
-      clock,
+      { client, runtime: this.runtime, probes, events, clock },
     );
     this.workers = new PodWorkers((uid) => this.syncPod(uid), this.log);
     this.pods.addHandler({
