@@ -143,10 +143,15 @@ export async function discoverClusterCa(
   return caPem;
 }
 
+/** The CA of the first cluster of the (untrusted) cluster-info kubeconfig. */
 function clusterCaOf(kubeconfig: string): string {
-  const doc = yaml.load(kubeconfig) as { clusters?: { cluster?: Record<string, string> }[] } | undefined;
-  const data = doc?.clusters?.[0]?.cluster?.['certificate-authority-data'];
-  if (data === undefined) throw new JoinError('the cluster-info kubeconfig carries no certificate-authority-data');
+  const doc: unknown = yaml.load(kubeconfig);
+  const clusters: unknown = isObject(doc) ? doc['clusters'] : undefined;
+  const first: unknown = Array.isArray(clusters) ? clusters[0] : undefined;
+  const cluster = isObject(first) ? first['cluster'] : undefined;
+  const data = isObject(cluster) ? cluster['certificate-authority-data'] : undefined;
+  if (typeof data !== 'string')
+    throw new JoinError('the cluster-info kubeconfig carries no certificate-authority-data');
   return Buffer.from(data, 'base64').toString('utf8');
 }
 

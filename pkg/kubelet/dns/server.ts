@@ -124,9 +124,8 @@ export class DnsServer {
       );
     const limit = Math.max(
       UDP_DEFAULT_SIZE,
-      ...(query.additionals ?? [])
-        .filter((a) => a.type === 'OPT')
-        .map((a) => (a as { udpPayloadSize?: number }).udpPayloadSize ?? 0),
+      // EDNS: an OPT record carries the largest UDP reply the client takes.
+      ...(query.additionals ?? []).flatMap((a) => (a.type === 'OPT' ? [a.udpPayloadSize] : [])),
     );
     const records = this.options.records;
     if (!records.inDomain(question.name)) return this.forward(msg, query.id, question, rd);
@@ -137,7 +136,7 @@ export class DnsServer {
         type: 'response',
         flags: dnsPacket.AUTHORITATIVE_ANSWER | rd | dnsPacket.RECURSION_AVAILABLE | RCODES[found.rcode],
         questions: [question],
-        answers: found.answers as dnsPacket.Answer[],
+        answers: found.answers,
       },
       transport,
       limit,

@@ -11,6 +11,7 @@
 // its SVC-/SEP- chains of it.)
 
 import { cidrContains, nodePodCidr, parseCidr } from '../../api/cidr.js';
+import { isObject } from '../../api/meta.js';
 import type { Node } from '../../api/types/index.js';
 import type { Informer } from '../../client/index.js';
 import { CommandError, Iptables, runCommand } from '../host/index.js';
@@ -59,13 +60,22 @@ export function withinCidr(dst: string, cidr: string): boolean {
   );
 }
 
+/** The objects of the JSON array `ip -j` or `bridge -j` printed (nothing printed: none). */
+function jsonObjects(out: string): Record<string, unknown>[] {
+  const parsed: unknown = JSON.parse(out.trim() === '' ? '[]' : out);
+  return Array.isArray(parsed) ? parsed.filter(isObject) : [];
+}
+
 /** The proto-77 routes inside the cluster CIDR: the ones agents of this cluster made. */
 export async function currentRoutes(clusterCIDR: string): Promise<Route[]> {
   const out = await runCommand('ip', ['-j', 'route', 'show', 'proto', ROUTE_PROTO]);
-  const list = JSON.parse(out.trim() === '' ? '[]' : out) as { dst?: string; gateway?: string }[];
-  return list
-    .filter((r) => r.dst !== undefined && r.gateway !== undefined && withinCidr(r.dst, clusterCIDR))
-    .map((r) => ({ dst: r.dst ?? '', via: r.gateway ?? '' }));
+  const routes: Route[] = [];
+  for (const r of jsonObjects(out)) {
+    const dst = r['dst'];
+    const via = r['gateway'];
+    if (typeof dst === 'string' && typeof via === 'string' && withinCidr(dst, clusterCIDR)) routes.push({ dst, via });
+  }
+  return routes;
 }
 
 /** Removes this cluster's routes (its proto-77 routes inside its CIDR); returns how many. */
@@ -97,14 +107,11 @@ export function baseRules(chains: NetChains, clusterCIDR: string, podCIDR: strin
  * again unless the port allows it (kubelet's hairpin-veth mode).
  */
 export async function ensureHairpin(bridge: string): Promise<void> {
-  const ports = JSON.parse((await runCommand('bridge', ['-j', '-d', 'link', 'show'])).trim() || '[]') as {
-    ifname?: string;
-    master?: string;
-    hairpin?: boolean;
-  }[];
+  const ports = jsonObjects(await runCommand('bridge', ['-j', '-d', 'link', 'show']));
   for (const p of ports) {
-    if (p.master === bridge && p.hairpin === false && p.ifname) {
-      await runCommand('bridge', ['link', 'set', 'dev', p.ifname, 'hairpin', 'on']).catch(() => undefined);
+    const ifname = p['ifname'];
+    if (p['master'] === bridge && p['hairpin'] === false && typeof ifname === 'string' && ifname !== '') {
+      await runCommand('bridge', ['link', 'set', 'dev', ifname, 'hairpin', 'on']).catch(() => undefined);
     }
   }
 }
