@@ -88,12 +88,13 @@ function getJson(url: string, ca: string | undefined, timeoutMs: number): Promis
 }
 
 /** Discovery: the cluster CA, verified by the token's signature and pinned by its hash. */
-export async function discoverClusterCa(
-  server: string,
-  token: string,
-  caHash: string,
-  timeoutMs = 10_000,
-): Promise<string> {
+export async function discoverClusterCa(opts: {
+  server: string;
+  token: string;
+  caHash: string;
+  timeoutMs?: number;
+}): Promise<string> {
+  const { server, token, caHash, timeoutMs = 10_000 } = opts;
   const m = BOOTSTRAP_TOKEN_PATTERN.exec(token);
   if (m === null)
     throw new JoinError('the token must look like [a-z0-9]{6}.[a-z0-9]{16} (as printed by "coxctl token create")');
@@ -302,13 +303,13 @@ export function haveUsableCredentials(files: NodeCredentialFiles, now = new Date
   }
 }
 
+/** Stores the client key pair, the CA and a kubeconfig naming the apiserver and this node. */
 export function saveClientCredentials(
   files: NodeCredentialFiles,
-  server: string,
-  nodeName: string,
-  caPem: string,
   pair: { certPem: string; keyPem: string },
+  kubeconfig: { server: string; nodeName: string; caPem: string },
 ): void {
+  const { server, nodeName, caPem } = kubeconfig;
   mkdirSync(files.dir, { recursive: true, mode: 0o700 });
   writeAtomic(files.caCert, caPem, 0o644);
   writeAtomic(files.clientKey, pair.keyPem, 0o600);
@@ -345,7 +346,7 @@ export async function joinCluster(opts: {
   log: (m: string) => void;
 }): Promise<NodeCredentialFiles> {
   const files = credentialFiles(opts.rootDir);
-  const caPem = await discoverClusterCa(opts.server, opts.token, opts.caHash);
+  const caPem = await discoverClusterCa({ server: opts.server, token: opts.token, caHash: opts.caHash });
   opts.log(`discovery: cluster CA ${opts.caHash} verified with token ID ${opts.token.slice(0, 6)}`);
   const bootstrapConfig: ClientConfig = {
     server: opts.server,
@@ -361,7 +362,7 @@ export async function joinCluster(opts: {
     const client = await requestCertificate(bootstrap, clientCertificateRequest(opts.nodeName), {
       timeoutMs: opts.timeoutMs ?? 120_000,
     });
-    saveClientCredentials(files, opts.server, opts.nodeName, caPem, client);
+    saveClientCredentials(files, client, { server: opts.server, nodeName: opts.nodeName, caPem });
     opts.log(`TLS bootstrap: client certificate for system:node:${opts.nodeName} issued (${client.csrName})`);
   } finally {
     bootstrap.close();

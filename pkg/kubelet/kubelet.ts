@@ -193,8 +193,7 @@ export class Kubelet {
     for (const inf of [nodes, services, endpoints]) inf.start(signal);
     await Promise.all([nodes, services, endpoints].map((inf) => inf.waitForSync(signal)));
     const net = await startNodeNetwork(
-      this.runtime,
-      nodes,
+      { runtime: this.runtime, nodes },
       {
         cluster: this.config.cluster,
         nodeName: this.config.nodeName,

@@ -126,7 +126,8 @@ export async function run(opts: KubeletRunOptions, signal: AbortSignal): Promise
   await kubelet.start(signal);
   if (joined !== undefined) {
     const subject = { name: settings.nodeName, addresses: [settings.nodeIP], server: client.config.server };
-    new CertificateRotator(client, joined, subject, () => kubelet.reloadServingCertificate(), print).start(signal);
+    const onServingRotated = (): void => kubelet.reloadServingCertificate();
+    new CertificateRotator(client, joined, { node: subject, onServingRotated, log: print }).start(signal);
   }
   if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
 }

@@ -30,6 +30,13 @@ function fail(res: ServerResponse, code: number, message: string): void {
   res.end(message + '\n');
 }
 
+/** The port a listening server took (it listens on TCP, so address() is an AddressInfo). */
+function tcpPort(server: https.Server): number {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the kubelet is not listening on a TCP port');
+  return address.port;
+}
+
 export type PodLookup = (namespace: string, name: string) => Pod | undefined;
 
 export class KubeletServer {
@@ -137,9 +144,7 @@ export class KubeletServer {
       });
       server.listen(config.port, '0.0.0.0', () => resolve());
     });
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('the kubelet is not listening on a TCP port');
-    return new KubeletServer(server, address.port);
+    return new KubeletServer(server, tcpPort(server));
   }
 
   /** Takes up a rotated serving certificate for new connections. */

@@ -128,7 +128,7 @@ export class DnsServer {
       ...(query.additionals ?? []).flatMap((a) => (a.type === 'OPT' ? [a.udpPayloadSize] : [])),
     );
     const records = this.options.records;
-    if (!records.inDomain(question.name)) return this.forward(msg, query.id, question, rd);
+    if (!records.inDomain(question.name)) return this.forward(msg, { id: query.id, question, rd });
     const found = records.resolve(question.name, question.type);
     return this.encode(
       {
@@ -150,7 +150,9 @@ export class DnsServer {
     return dnsPacket.encode({ ...packet, answers: [], flags: (packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE });
   }
 
-  private async forward(msg: Buffer, id: number, question: dnsPacket.Question, rd: number): Promise<Buffer> {
+  /** The first upstream's reply; none answering: SERVFAIL (with the query's id, question and RD flag). */
+  private async forward(msg: Buffer, query: { id: number; question: dnsPacket.Question; rd: number }): Promise<Buffer> {
+    const { id, question, rd } = query;
     for (const up of this.options.upstream) {
       const reply = await this.ask(up, msg);
       if (reply !== undefined) return reply;

@@ -85,8 +85,17 @@ export async function removeRoutes(clusterCIDR: string): Promise<number> {
   return routes.length;
 }
 
+/** The node's part of the cluster network: its chains' prefix, the CIDRs and the pod bridge. */
+export interface HostGwNet {
+  chainPrefix: string;
+  clusterCIDR: string;
+  podCIDR: string;
+  bridge: string;
+}
+
 /** Filter and nat rules for pod traffic (rebuilt whole: declaring a chain flushes it). */
-export function baseRules(chains: NetChains, clusterCIDR: string, podCIDR: string, podBridge: string): string {
+export function baseRules(chains: NetChains, net: Omit<HostGwNet, 'chainPrefix'>): string {
+  const { clusterCIDR, podCIDR, bridge: podBridge } = net;
   return [
     '*filter',
     `:${chains.forward} - [0:0]`,
@@ -120,18 +129,24 @@ export class HostGwNetwork {
   private dirty = true;
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** This node's name (no route to itself). */
+  private readonly self: string;
+  private readonly net: HostGwNet;
+  private readonly log: (m: string) => void;
 
   constructor(
     private readonly nodes: NodeSource,
-    private readonly self: string,
-    private readonly net: { chainPrefix: string; clusterCIDR: string; podCIDR: string; bridge: string },
-    private readonly log: (m: string) => void,
-  ) {}
+    options: { self: string; net: HostGwNet; log: (m: string) => void },
+  ) {
+    this.self = options.self;
+    this.net = options.net;
+    this.log = options.log;
+  }
 
   async start(signal: AbortSignal): Promise<void> {
     const iptables = new Iptables();
     const chains = netChains(this.net.chainPrefix);
-    await iptables.restore(baseRules(chains, this.net.clusterCIDR, this.net.podCIDR, this.net.bridge));
+    await iptables.restore(baseRules(chains, this.net));
     const dockerUser = await iptables.hasChain('filter', 'DOCKER-USER');
     await iptables.ensureRule('filter', dockerUser ? 'DOCKER-USER' : 'FORWARD', ['-j', chains.forward]);
     await iptables.ensureRule('nat', 'POSTROUTING', ['-j', chains.postrouting]);

@@ -22,7 +22,7 @@ import {
   type ExecSession,
   type LogOptions,
   type ManagedSummary,
-  type NetworkOptions,
+  type NetworkSpec,
   type SandboxSpec,
 } from './interface.js';
 
@@ -82,7 +82,8 @@ export class DockerRuntime implements ContainerRuntime {
    * with the containers attached to it, and made anew. A subnet that overlaps any other
    * Docker network (another cluster's pods, say) is an error naming that network.
    */
-  async ensureNetwork(name: string, subnet: string, gateway: string, opts: NetworkOptions = {}): Promise<void> {
+  async ensureNetwork(name: string, spec: NetworkSpec): Promise<void> {
+    const { subnet, gateway, ...opts } = spec;
     const all = await this.docker.listNetworks();
     const subnetsOf = (n: Docker.NetworkInspectInfo): string[] =>
       (n.IPAM?.Config ?? []).map((c) => c['Subnet'] ?? '').filter((x) => x !== '');
