@@ -134,7 +134,7 @@ before(async () => {
   for (let i = 0; i < 8 && subnetPrefix === ''; i++) {
     const prefix = `10.213.${Math.floor(Math.random() * 250) + 1}`;
     try {
-      await runtime.ensureNetwork(NETWORK, `${prefix}.0/24`, `${prefix}.1`);
+      await runtime.ensureNetwork(NETWORK, { subnet: `${prefix}.0/24`, gateway: `${prefix}.1` });
       subnetPrefix = prefix;
     } catch (err) {
       lastErr = err;
@@ -155,8 +155,11 @@ after(async () => {
 
 describe('Docker runtime', { concurrency: false }, () => {
   test('the network is created once and keeps its subnet', async () => {
-    await runtime.ensureNetwork(NETWORK, `${subnetPrefix}.0/24`, `${subnetPrefix}.1`);
-    await assert.rejects(runtime.ensureNetwork(NETWORK, '10.214.0.0/24', '10.214.0.1'), /exists with subnet/);
+    await runtime.ensureNetwork(NETWORK, { subnet: `${subnetPrefix}.0/24`, gateway: `${subnetPrefix}.1` });
+    await assert.rejects(
+      runtime.ensureNetwork(NETWORK, { subnet: '10.214.0.0/24', gateway: '10.214.0.1' }),
+      /exists with subnet/,
+    );
     const nets = await runtime.docker.listNetworks({ filters: { name: [NETWORK] } });
     assert.equal(nets.find((n) => n.Name === NETWORK)?.Labels?.['io.coxswain.cluster'], RUN);
   });
@@ -164,7 +167,7 @@ describe('Docker runtime', { concurrency: false }, () => {
   test("another cluster's network may not overlap this one's subnet, nor take over its name", async () => {
     const twin = new DockerRuntime({ socketPath: SOCKET, nodeName: NODE, clusterId: OTHER_CLUSTER });
     await assert.rejects(
-      twin.ensureNetwork(`${NETWORK}-twin`, `${subnetPrefix}.128/25`, `${subnetPrefix}.129`),
+      twin.ensureNetwork(`${NETWORK}-twin`, { subnet: `${subnetPrefix}.128/25`, gateway: `${subnetPrefix}.129` }),
       (err: unknown) => {
         assert.ok(err instanceof Error);
         assert.match(
@@ -178,13 +181,13 @@ describe('Docker runtime', { concurrency: false }, () => {
       },
     );
     await assert.rejects(
-      twin.ensureNetwork(NETWORK, `${subnetPrefix}.0/24`, `${subnetPrefix}.1`, { replace: true }),
+      twin.ensureNetwork(NETWORK, { subnet: `${subnetPrefix}.0/24`, gateway: `${subnetPrefix}.1`, replace: true }),
       /is not this cluster's/,
     );
     // Nor may another node of this cluster on the same dockerd replace it (with this node's pods).
     const sibling = new DockerRuntime({ socketPath: SOCKET, nodeName: `${NODE}-other`, clusterId: RUN });
     await assert.rejects(
-      sibling.ensureNetwork(NETWORK, '10.214.0.0/24', '10.214.0.1', { replace: true }),
+      sibling.ensureNetwork(NETWORK, { subnet: '10.214.0.0/24', gateway: '10.214.0.1', replace: true }),
       new RegExp(`belongs to node ${NODE} of this cluster`),
     );
     assert.equal(
@@ -205,7 +208,7 @@ describe('Docker runtime', { concurrency: false }, () => {
     });
     try {
       await assert.rejects(
-        runtime.ensureNetwork(`${NETWORK}-new`, `10.215.${third}.0/24`, `10.215.${third}.1`),
+        runtime.ensureNetwork(`${NETWORK}-new`, { subnet: `10.215.${third}.0/24`, gateway: `10.215.${third}.1` }),
         new RegExp(
           `overlaps Docker network ${legacy} \\(10\\.215\\.${third}\\.0/24\\) of an older node agent: unless that cluster still runs, remove it with "docker network rm ${legacy}"`,
         ),

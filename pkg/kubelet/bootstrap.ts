@@ -25,7 +25,7 @@ import { isObject } from '../api/meta.js';
 import { RESOURCES, resourcePath } from '../api/registry.js';
 import type { CertificateSigningRequest, CertificateSigningRequestStatus, KeyUsage } from '../api/types/index.js';
 import { loadKubeconfig, RestClient, type ClientConfig } from '../client/index.js';
-import { isUnauthorized } from '../errors/index.js';
+import { errorMessage, isUnauthorized } from '../errors/index.js';
 import { writeAtomic } from './files.js';
 import { caPublicKeyHash, certificateValidity, createCsr, writeKubeconfig } from '../pki/index.js';
 
@@ -88,12 +88,13 @@ function getJson(url: string, ca: string | undefined, timeoutMs: number): Promis
 }
 
 /** Discovery: the cluster CA, verified by the token's signature and pinned by its hash. */
-export async function discoverClusterCa(
-  server: string,
-  token: string,
-  caHash: string,
-  timeoutMs = 10_000,
-): Promise<string> {
+export async function discoverClusterCa(opts: {
+  server: string;
+  token: string;
+  caHash: string;
+  timeoutMs?: number;
+}): Promise<string> {
+  const { server, token, caHash, timeoutMs = 10_000 } = opts;
   const m = BOOTSTRAP_TOKEN_PATTERN.exec(token);
   if (m === null)
     throw new JoinError('the token must look like [a-z0-9]{6}.[a-z0-9]{16} (as printed by "coxctl token create")');
@@ -110,7 +111,7 @@ export async function discoverClusterCa(
   try {
     first = await getJson(url, undefined, timeoutMs);
   } catch (err) {
-    throw new JoinError(`cannot reach the apiserver at ${server}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new JoinError(`cannot reach the apiserver at ${server}: ${errorMessage(err)}`);
   }
   if (first.status !== 200 || !isObject(first.body))
     throw new JoinError(
@@ -134,7 +135,7 @@ export async function discoverClusterCa(
     second = await getJson(url, caPem, timeoutMs);
   } catch (err) {
     throw new JoinError(
-      `the apiserver at ${server} does not present a certificate of the pinned CA: ${err instanceof Error ? err.message : String(err)}`,
+      `the apiserver at ${server} does not present a certificate of the pinned CA: ${errorMessage(err)}`,
     );
   }
   const again = configMapData(second.body)['kubeconfig'];
@@ -143,10 +144,15 @@ export async function discoverClusterCa(
   return caPem;
 }
 
+/** The CA of the first cluster of the (untrusted) cluster-info kubeconfig. */
 function clusterCaOf(kubeconfig: string): string {
-  const doc = yaml.load(kubeconfig) as { clusters?: { cluster?: Record<string, string> }[] } | undefined;
-  const data = doc?.clusters?.[0]?.cluster?.['certificate-authority-data'];
-  if (data === undefined) throw new JoinError('the cluster-info kubeconfig carries no certificate-authority-data');
+  const doc: unknown = yaml.load(kubeconfig);
+  const clusters: unknown = isObject(doc) ? doc['clusters'] : undefined;
+  const first: unknown = Array.isArray(clusters) ? clusters[0] : undefined;
+  const cluster = isObject(first) ? first['cluster'] : undefined;
+  const data = isObject(cluster) ? cluster['certificate-authority-data'] : undefined;
+  if (typeof data !== 'string')
+    throw new JoinError('the cluster-info kubeconfig carries no certificate-authority-data');
   return Buffer.from(data, 'base64').toString('utf8');
 }
 
@@ -297,13 +303,13 @@ export function haveUsableCredentials(files: NodeCredentialFiles, now = new Date
   }
 }
 
+/** Stores the client key pair, the CA and a kubeconfig naming the apiserver and this node. */
 export function saveClientCredentials(
   files: NodeCredentialFiles,
-  server: string,
-  nodeName: string,
-  caPem: string,
   pair: { certPem: string; keyPem: string },
+  kubeconfig: { server: string; nodeName: string; caPem: string },
 ): void {
+  const { server, nodeName, caPem } = kubeconfig;
   mkdirSync(files.dir, { recursive: true, mode: 0o700 });
   writeAtomic(files.caCert, caPem, 0o644);
   writeAtomic(files.clientKey, pair.keyPem, 0o600);
@@ -340,7 +346,7 @@ export async function joinCluster(opts: {
   log: (m: string) => void;
 }): Promise<NodeCredentialFiles> {
   const files = credentialFiles(opts.rootDir);
-  const caPem = await discoverClusterCa(opts.server, opts.token, opts.caHash);
+  const caPem = await discoverClusterCa({ server: opts.server, token: opts.token, caHash: opts.caHash });
   opts.log(`discovery: cluster CA ${opts.caHash} verified with token ID ${opts.token.slice(0, 6)}`);
   const bootstrapConfig: ClientConfig = {
     server: opts.server,
@@ -356,7 +362,7 @@ export async function joinCluster(opts: {
     const client = await requestCertificate(bootstrap, clientCertificateRequest(opts.nodeName), {
       timeoutMs: opts.timeoutMs ?? 120_000,
     });
-    saveClientCredentials(files, opts.server, opts.nodeName, caPem, client);
+    saveClientCredentials(files, client, { server: opts.server, nodeName: opts.nodeName, caPem });
     opts.log(`TLS bootstrap: client certificate for system:node:${opts.nodeName} issued (${client.csrName})`);
   } finally {
     bootstrap.close();

@@ -15,6 +15,7 @@ import {
   servingCertificateRequest,
   type NodeCredentialFiles,
 } from './bootstrap.js';
+import { errorMessage } from '../errors/index.js';
 
 /** setTimeout's ceiling (about 24.8 days); a longer wait is taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -26,16 +27,29 @@ export function renewalDelayMs(certPem: string, now: number, random: () => numbe
   return Math.max(0, at - now);
 }
 
+export interface RotatorOptions {
+  /** The node the certificates are for, and the apiserver its kubeconfig names. */
+  node: { name: string; addresses: string[]; server: string };
+  /** Called once a new serving certificate is stored (the server reloads it). */
+  onServingRotated: () => void;
+  log: (m: string) => void;
+}
+
 export class CertificateRotator {
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly node: RotatorOptions['node'];
+  private readonly onServingRotated: () => void;
+  private readonly log: (m: string) => void;
 
   constructor(
     private readonly client: RestClient,
     private readonly files: NodeCredentialFiles,
-    private readonly node: { name: string; addresses: string[]; server: string },
-    private readonly onServingRotated: () => void,
-    private readonly log: (m: string) => void,
-  ) {}
+    options: RotatorOptions,
+  ) {
+    this.node = options.node;
+    this.onServingRotated = options.onServingRotated;
+    this.log = options.log;
+  }
 
   start(signal: AbortSignal): void {
     this.schedule('client', signal);
@@ -61,9 +75,7 @@ export class CertificateRotator {
         () => this.schedule(which, signal),
         (err: unknown) => {
           const next = Math.min(60_000, Math.max(2_000, (retryMs ?? 1_000) * 2));
-          this.log(
-            `certificate rotation (${which}) failed, retrying in ${next / 1000} s: ${err instanceof Error ? err.message : String(err)}`,
-          );
+          this.log(`certificate rotation (${which}) failed, retrying in ${next / 1000} s: ${errorMessage(err)}`);
           this.schedule(which, signal, next);
         },
       );
@@ -79,13 +91,11 @@ export class CertificateRotator {
         : servingCertificateRequest(this.node.name, this.node.addresses);
     const pair = await requestCertificate(this.client, request, { timeoutMs: 5 * 60_000, signal });
     if (which === 'client') {
-      saveClientCredentials(
-        this.files,
-        this.node.server,
-        this.node.name,
-        readFileSync(this.files.caCert, 'utf8'),
-        pair,
-      );
+      saveClientCredentials(this.files, pair, {
+        server: this.node.server,
+        nodeName: this.node.name,
+        caPem: readFileSync(this.files.caCert, 'utf8'),
+      });
       this.client.setClientCertificate(pair.certPem, pair.keyPem);
     } else {
       saveServingCredentials(this.files, pair);

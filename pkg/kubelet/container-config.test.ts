@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { KubeObject } from '../api/meta.js';
+import type { Pod } from '../api/types/index.js';
 import { containerConfig } from './container-config.js';
 
-const pod: KubeObject = {
+const pod: Pod = {
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: 'p', namespace: 'ns', uid: 'u' },
   spec: {
+    containers: [],
     volumes: [
       { name: 'cfg', configMap: { name: 'c' } },
       { name: 'data', emptyDir: {} },

@@ -2,20 +2,19 @@
 // the environment, the container config (volumes, resolv.conf), create and start, the events,
 // and pruning attempts older than the previous one.
 
-import type { KubeObject } from '../api/meta.js';
+import type { Pod } from '../api/types/index.js';
 import type { EventSink } from '../client/index.js';
 import type { Backoff } from './backoff.js';
 import { containerConfig } from './container-config.js';
 import { EnvError, resolveEnv, type ObjectLookup } from './env.js';
 import type { ImagePuller } from './image-puller.js';
-import { containerHash, str, type ContainerStart } from './pod-actions.js';
+import { containerHash, type ContainerStart } from './pod-actions.js';
 import type { ClusterDns } from './pod-dns.js';
 import { writePodResolvConf } from './pod-resolv-conf.js';
 import { nextAttempt } from './pod-status.js';
 import type { PodStatusReporter } from './pod-status-reporter.js';
 import type { ContainerRuntime } from './runtime/index.js';
-
-type Obj = Record<string, unknown>;
+import { errorMessage } from '../errors/index.js';
 
 /** The node settings a container start reads (pod sync's config; dns may change later). */
 export interface ContainerStartConfig {
@@ -46,37 +45,32 @@ export class ContainerStarter {
   constructor(private readonly deps: ContainerStarterDeps) {}
 
   /** Pulls the image (honouring its back-off), then creates and starts the next attempt; when to look again (ms). */
-  async start(pod: KubeObject, start: ContainerStart, at: StartSite): Promise<number> {
+  async start(pod: Pod, start: ContainerStart, at: StartSite): Promise<number> {
     const { config, runtime, events, status } = this.deps;
     const uid = pod.metadata.uid ?? '';
     const { name, container: c, type } = start;
     const key = `${uid}/${name}`;
     if (start.ranForMs !== undefined) this.deps.crashBackoff.restarted(key, start.ranForMs);
-    const hold = await this.deps.images.pull(pod, name, str(c['image']), str(c['imagePullPolicy']) || 'IfNotPresent');
+    const hold = await this.deps.images.pull(pod, c);
     if (hold !== undefined) {
       status.setWaiting(uid, name, hold.waiting);
       return hold.retryAfterMs;
     }
     let env: string[];
     const services =
-      config.serviceEnv?.(
-        pod.metadata.namespace ?? 'default',
-        (pod['spec'] as Obj | undefined)?.['enableServiceLinks'] !== false,
-      ) ?? {};
+      config.serviceEnv?.(pod.metadata.namespace ?? 'default', pod.spec?.enableServiceLinks !== false) ?? {};
     try {
-      env = await resolveEnv(
-        { ...pod, status: { ...((pod['status'] ?? {}) as Obj), podIP: at.podIP, hostIP: config.nodeIP } },
-        c,
-        at.lookup,
+      env = await resolveEnv({ ...pod, status: { ...pod.status, podIP: at.podIP, hostIP: config.nodeIP } }, c, {
+        lookup: at.lookup,
         services,
-      );
+      });
     } catch (err) {
       if (!(err instanceof EnvError)) throw err;
       status.setWaiting(uid, name, { reason: 'CreateContainerConfigError', message: err.message });
       events.warning(pod, 'Failed', `Error: ${err.message}`);
       return 5000;
     }
-    const attempt = nextAttempt(pod, name, type === 'init', start.latest);
+    const attempt = nextAttempt(pod, start);
     const identity = {
       uid,
       namespace: pod.metadata.namespace ?? '',
@@ -102,9 +96,9 @@ export class ContainerStarter {
     } catch (err) {
       status.setWaiting(uid, name, {
         reason: 'CreateContainerError',
-        message: err instanceof Error ? err.message : String(err),
+        message: errorMessage(err),
       });
-      events.warning(pod, 'Failed', `Error: ${err instanceof Error ? err.message : String(err)}`);
+      events.warning(pod, 'Failed', `Error: ${errorMessage(err)}`);
       return 5000;
     }
     status.setWaiting(uid, name, undefined);

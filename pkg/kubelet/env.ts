@@ -2,9 +2,8 @@
 // win), with valueFrom configMapKeyRef, secretKeyRef, fieldRef and resourceFieldRef, and
 // $(VAR) references to earlier variables expanded.
 
-import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES } from '../api/registry.js';
-import type { ConfigMap, Secret } from '../api/types/index.js';
+import type { ConfigMap, Container, Pod, ResourceList, Secret } from '../api/types/index.js';
 import { parseQuantity } from '../api/quantity.js';
 import type { ObjectReader } from './pod-api.js';
 import { isNotFound } from '../errors/index.js';
@@ -41,9 +40,7 @@ export class ObjectLookup {
   }
 }
 
-function fieldRef(pod: KubeObject, path: string): string {
-  const spec = (pod['spec'] ?? {}) as Record<string, unknown>;
-  const status = (pod['status'] ?? {}) as Record<string, unknown>;
+function fieldRef(pod: Pod, path: string): string {
   switch (path) {
     case 'metadata.name':
       return pod.metadata.name ?? '';
@@ -52,13 +49,13 @@ function fieldRef(pod: KubeObject, path: string): string {
     case 'metadata.uid':
       return pod.metadata.uid ?? '';
     case 'spec.nodeName':
-      return String(spec['nodeName'] ?? '');
+      return pod.spec?.nodeName ?? '';
     case 'spec.serviceAccountName':
-      return String(spec['serviceAccountName'] ?? '');
+      return pod.spec?.serviceAccountName ?? '';
     case 'status.podIP':
-      return String(status['podIP'] ?? '');
+      return pod.status?.podIP ?? '';
     case 'status.hostIP':
-      return String(status['hostIP'] ?? '');
+      return pod.status?.hostIP ?? '';
     default: {
       const m = path.match(/^metadata\.(labels|annotations)\['(.+)'\]$/);
       if (m) return (m[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations)?.[m[2] ?? ''] ?? '';
@@ -74,48 +71,58 @@ function expand(value: string, vars: Map<string, string>): string {
   });
 }
 
-export async function resolveEnv(
-  pod: KubeObject,
-  container: Record<string, unknown>,
-  lookup: ObjectLookup,
-  extra: Record<string, string>,
-): Promise<string[]> {
-  const vars = new Map<string, string>(Object.entries(extra));
-  for (const src of (Array.isArray(container['envFrom']) ? container['envFrom'] : []).filter(isObject)) {
-    const prefix = typeof src['prefix'] === 'string' ? src['prefix'] : '';
-    const cmRef = isObject(src['configMapRef']) ? src['configMapRef'] : undefined;
-    const secretRef = isObject(src['secretRef']) ? src['secretRef'] : undefined;
-    const ref = cmRef ?? secretRef;
-    if (ref === undefined) continue;
-    const obj = await lookup.get(cmRef ? 'configmaps' : 'secrets', String(ref['name'] ?? ''));
+/** A container's resource limit or request (`limits.memory`, `requests.cpu`), if set. */
+function resourceValue(container: Container, resource: string): ResourceList[string] | undefined {
+  const [kind, which = ''] = resource.split('.');
+  const resources = container.resources ?? {};
+  const list = kind === 'limits' ? resources.limits : kind === 'requests' ? resources.requests : undefined;
+  return list?.[which];
+}
+
+/** Where env values come from besides the pod: its ConfigMaps and Secrets, and the service variables. */
+export interface EnvSources {
+  lookup: ObjectLookup;
+  /** Service variables (enableServiceLinks); the container's own env overrides them. */
+  services: Record<string, string>;
+}
+
+export async function resolveEnv(pod: Pod, container: Container, sources: EnvSources): Promise<string[]> {
+  const { lookup } = sources;
+  const vars = new Map<string, string>(Object.entries(sources.services));
+  for (const src of container.envFrom ?? []) {
+    const prefix = src.prefix ?? '';
+    const cmRef = src.configMapRef;
+    const ref = cmRef ?? src.secretRef;
+    if (!ref) continue;
+    const obj = await lookup.get(cmRef ? 'configmaps' : 'secrets', ref.name ?? '');
     if (obj === undefined) {
-      if (ref['optional'] === true) continue;
-      throw new EnvError(`${cmRef ? 'configmap' : 'secret'} "${String(ref['name'] ?? '')}" not found`);
+      if (ref.optional === true) continue;
+      throw new EnvError(`${cmRef ? 'configmap' : 'secret'} "${ref.name ?? ''}" not found`);
     }
     for (const [k, v] of Object.entries(obj.data ?? {})) {
       vars.set(prefix + k, cmRef ? v : Buffer.from(v, 'base64').toString('utf8'));
     }
   }
-  for (const e of (Array.isArray(container['env']) ? container['env'] : []).filter(isObject)) {
-    const name = String(e['name'] ?? '');
-    if (typeof e['value'] === 'string') {
-      vars.set(name, expand(e['value'], vars));
+  for (const e of container.env ?? []) {
+    const name = e.name;
+    if (typeof e.value === 'string') {
+      vars.set(name, expand(e.value, vars));
       continue;
     }
-    const from = isObject(e['valueFrom']) ? e['valueFrom'] : undefined;
-    if (from === undefined) {
+    const from = e.valueFrom;
+    if (!from) {
       vars.set(name, '');
       continue;
     }
     for (const kind of ['configMapKeyRef', 'secretKeyRef'] as const) {
       const ref = from[kind];
-      if (!isObject(ref)) continue;
-      const objName = String(ref['name'] ?? '');
-      const key = String(ref['key'] ?? '');
+      if (!ref) continue;
+      const objName = ref.name ?? '';
+      const key = ref.key;
       const obj = await lookup.get(kind === 'configMapKeyRef' ? 'configmaps' : 'secrets', objName);
       const raw = obj?.data?.[key];
       if (raw === undefined) {
-        if (ref['optional'] === true) continue;
+        if (ref.optional === true) continue;
         throw new EnvError(
           obj === undefined
             ? `${kind === 'configMapKeyRef' ? 'configmap' : 'secret'} "${objName}" not found`
@@ -124,13 +131,10 @@ export async function resolveEnv(
       }
       vars.set(name, kind === 'configMapKeyRef' ? raw : Buffer.from(raw, 'base64').toString('utf8'));
     }
-    if (isObject(from['fieldRef'])) vars.set(name, fieldRef(pod, String(from['fieldRef']['fieldPath'] ?? '')));
-    if (isObject(from['resourceFieldRef'])) {
-      const res = String(from['resourceFieldRef']['resource'] ?? '');
-      const [kind, which] = res.split('.') as [string, string];
-      const resources = (container['resources'] ?? {}) as Record<string, Record<string, string | number> | undefined>;
-      const v = resources[kind]?.[which];
-      const divisor = parseQuantity(from['resourceFieldRef']['divisor'] ?? 1);
+    if (from.fieldRef) vars.set(name, fieldRef(pod, from.fieldRef.fieldPath));
+    if (from.resourceFieldRef) {
+      const v = resourceValue(container, from.resourceFieldRef.resource);
+      const divisor = parseQuantity(from.resourceFieldRef.divisor ?? 1);
       vars.set(name, v === undefined ? '0' : String(Math.ceil(parseQuantity(v) / divisor)));
     }
   }

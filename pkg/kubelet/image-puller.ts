@@ -1,7 +1,7 @@
 // Image pulls for pod sync: the pull policy, the Pulling/Pulled events, and a back-off per
 // pod container after a failed pull (ErrImagePull, then ImagePullBackOff while it holds).
 
-import type { KubeObject } from '../api/meta.js';
+import type { Container, Pod } from '../api/types/index.js';
 import type { EventSink } from '../client/index.js';
 import { Backoff, type Clock } from './backoff.js';
 import type { Waiting } from './pod-status.js';
@@ -23,9 +23,11 @@ export class ImagePuller {
     private readonly clock: Clock,
   ) {}
 
-  /** Makes a container's image available; undefined when it is. */
-  async pull(pod: KubeObject, container: string, image: string, pullPolicy: string): Promise<PullHold | undefined> {
-    const key = `${pod.metadata.uid ?? ''}/${container}/image`;
+  /** Makes a container's image available (by its pull policy); undefined when it is. */
+  async pull(pod: Pod, container: Container): Promise<PullHold | undefined> {
+    const image = container.image ?? '';
+    const pullPolicy = container.imagePullPolicy || 'IfNotPresent';
+    const key = `${pod.metadata.uid ?? ''}/${container.name}/image`;
     const now = this.clock.now();
     const failedAt = this.failedAt.get(key);
     const remaining = failedAt === undefined ? 0 : this.backoff.remaining(key, failedAt, now);

@@ -23,6 +23,7 @@ import { proxyChains } from './proxy/rules.js';
 import { serviceEnv } from './service-env.js';
 import { ClusterRecords } from './dns/records.js';
 import { DnsServer, upstreamsFromResolvConf } from './dns/server.js';
+import { errorMessage } from '../errors/index.js';
 
 function onlyStatusChanged(a: Pod, b: Pod): boolean {
   const strip = (o: Pod): unknown => ({
@@ -72,11 +73,7 @@ export class Kubelet {
         podNetwork: config.podNetwork,
         serviceEnv: (ns, links) => this.serviceEnvFor(ns, links),
       },
-      client,
-      this.runtime,
-      probes,
-      events,
-      clock,
+      { client, runtime: this.runtime, probes, events, clock },
     );
     this.workers = new PodWorkers((uid) => this.syncPod(uid), this.log);
     this.pods.addHandler({
@@ -161,7 +158,7 @@ export class Kubelet {
         try {
           await fn();
         } catch (err) {
-          this.log(`periodic task: ${err instanceof Error ? err.message : String(err)}`);
+          this.log(`periodic task: ${errorMessage(err)}`);
         }
         if (!signal.aborted) setTimeout(() => void tick(), ms).unref();
       };
@@ -196,8 +193,7 @@ export class Kubelet {
     for (const inf of [nodes, services, endpoints]) inf.start(signal);
     await Promise.all([nodes, services, endpoints].map((inf) => inf.waitForSync(signal)));
     const net = await startNodeNetwork(
-      this.runtime,
-      nodes,
+      { runtime: this.runtime, nodes },
       {
         cluster: this.config.cluster,
         nodeName: this.config.nodeName,
@@ -234,10 +230,7 @@ export class Kubelet {
         nameservers: this.config.clusterDNS.length > 0 ? this.config.clusterDNS : [net.gateway],
         domain: this.config.clusterDomain,
       },
-      () =>
-        ensureHairpin(net.bridge).catch((err: unknown) =>
-          this.log(`hairpin: ${err instanceof Error ? err.message : String(err)}`),
-        ),
+      () => ensureHairpin(net.bridge).catch((err: unknown) => this.log(`hairpin: ${errorMessage(err)}`)),
     );
   }
 

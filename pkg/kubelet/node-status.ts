@@ -12,7 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { RESOURCES } from '../api/registry.js';
 import type { ConditionStatus, Lease, LeaseSpec, Node, NodeCondition, NodeStatus } from '../api/types/index.js';
 import type { RestClient } from '../client/index.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
+import { errorMessage, isAlreadyExists, isConflict, isNotFound } from '../errors/index.js';
 
 const NODES = RESOURCES.nodes;
 const LEASES = RESOURCES.leases;
@@ -73,7 +73,9 @@ export class NodeStatusReporter {
       'ephemeral-storage': '100Gi',
     };
     const free = os.freemem() / os.totalmem();
-    const cond = (type: string, status: ConditionStatus, reason: string, message: string): NodeCondition => {
+    // Each condition keeps its lastTransitionTime while its status stays the same.
+    const cond = (c: { type: string; status: ConditionStatus; reason: string; message: string }): NodeCondition => {
+      const { type, status } = c;
       const key = `${type}=${status}`;
       const prevKey = [...this.transitions.keys()].find((k) => k.startsWith(`${type}=`));
       if (prevKey !== key) {
@@ -81,10 +83,7 @@ export class NodeStatusReporter {
         this.transitions.set(key, rfc3339(now));
       }
       return {
-        type,
-        status,
-        reason,
-        message,
+        ...c,
         lastHeartbeatTime: rfc3339(now),
         lastTransitionTime: this.transitions.get(key),
       };
@@ -94,14 +93,33 @@ export class NodeStatusReporter {
       allocatable: capacity,
       conditions: [
         cond(
-          'MemoryPressure',
-          free < 0.05 ? 'True' : 'False',
-          free < 0.05 ? 'KubeletHasInsufficientMemory' : 'KubeletHasSufficientMemory',
-          free < 0.05 ? 'kubelet has insufficient memory available' : 'kubelet has sufficient memory available',
+          free < 0.05
+            ? {
+                type: 'MemoryPressure',
+                status: 'True',
+                reason: 'KubeletHasInsufficientMemory',
+                message: 'kubelet has insufficient memory available',
+              }
+            : {
+                type: 'MemoryPressure',
+                status: 'False',
+                reason: 'KubeletHasSufficientMemory',
+                message: 'kubelet has sufficient memory available',
+              },
         ),
-        cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-        cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-        cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+        cond({
+          type: 'DiskPressure',
+          status: 'False',
+          reason: 'KubeletHasNoDiskPressure',
+          message: 'kubelet has no disk pressure',
+        }),
+        cond({
+          type: 'PIDPressure',
+          status: 'False',
+          reason: 'KubeletHasSufficientPID',
+          message: 'kubelet has sufficient PID available',
+        }),
+        cond({ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }),
       ],
       addresses: [
         { type: 'InternalIP', address: this.config.nodeIP },
@@ -259,7 +277,7 @@ export class NodeStatusReporter {
       const tick = (): void => {
         if (signal.aborted) return;
         fn()
-          .catch((err: unknown) => log(`${what}: ${err instanceof Error ? err.message : String(err)}`))
+          .catch((err: unknown) => log(`${what}: ${errorMessage(err)}`))
           .finally(() => {
             if (!signal.aborted) setTimeout(tick, everyMs).unref();
           });

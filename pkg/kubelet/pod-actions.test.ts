@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { KubeObject } from '../api/meta.js';
+import type { Container, Pod, PodSpec, PodStatus } from '../api/types/index.js';
 import { computePodActions, containerHash, observationOf, type PlanInputs } from './pod-actions.js';
 import type { ContainerState } from './runtime/index.js';
 
-type Obj = Record<string, unknown>;
 const NOW = Date.parse('2026-01-01T00:10:00Z');
 
-function pod(spec: Obj, status: Obj = {}): KubeObject {
+function pod(spec: PodSpec, status: PodStatus = {}): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u' }, spec, status };
 }
 
@@ -50,15 +49,19 @@ function state(
   };
 }
 
-const none: PlanInputs = { probeResult: () => undefined, backoffRemaining: () => 0, backoffDelay: () => 0 };
+const none: PlanInputs = {
+  now: NOW,
+  probeResult: () => undefined,
+  backoffRemaining: () => 0,
+  backoffDelay: () => 0,
+};
 const sandbox = state('POD', { type: 'sandbox' });
-const c = (name: string, extra: Obj = {}): Obj => ({ name, image: 'busybox', ...extra });
+const c = (name: string, extra: Partial<Container> = {}): Container => ({ name, image: 'busybox', ...extra });
 
 test('no running sandbox: kill the pod and create the next sandbox attempt', () => {
   const actions = computePodActions(
     pod({ containers: [c('a')] }),
     observationOf([state('POD', { type: 'sandbox', attempt: 2, running: false }), state('a')]),
-    NOW,
     none,
   );
   assert.equal(actions.killPod, true);
@@ -72,7 +75,6 @@ test('init containers: the first unfinished one starts, nothing after it', () =>
   const actions = computePodActions(
     pod(spec),
     observationOf([sandbox, state('i1', { type: 'init', running: false, exitCode: 0 })]),
-    NOW,
     none,
   );
   assert.deepEqual(
@@ -89,7 +91,7 @@ test('a running container with a changed definition or failed liveness is killed
     state('b', { hash: containerHash(c('b')) }),
     state('ok', { hash: containerHash(c('ok')) }),
   ]);
-  const actions = computePodActions(pod(spec), observed, NOW, {
+  const actions = computePodActions(pod(spec), observed, {
     ...none,
     probeResult: (name, kind) => (name === 'b' && kind === 'liveness' ? false : undefined),
   });
@@ -106,7 +108,7 @@ test('a running container with a changed definition or failed liveness is killed
 
 test('the back-off holds a restart and says for how long', () => {
   const observed = observationOf([sandbox, state('a', { running: false, exitCode: 1 })]);
-  const actions = computePodActions(pod({ containers: [c('a')] }), observed, NOW, {
+  const actions = computePodActions(pod({ containers: [c('a')] }), observed, {
     ...none,
     backoffRemaining: () => 15_000,
     backoffDelay: () => 20_000,
@@ -118,7 +120,7 @@ test('the back-off holds a restart and says for how long', () => {
 
 test('a restart records how long the previous attempt ran', () => {
   const observed = observationOf([sandbox, state('a', { running: false, exitCode: 1 })]);
-  const actions = computePodActions(pod({ containers: [c('a')] }), observed, NOW, none);
+  const actions = computePodActions(pod({ containers: [c('a')] }), observed, none);
   assert.equal(actions.containersToStart[0]?.ranForMs, 595_000);
 });
 
@@ -126,7 +128,6 @@ test('a finished pod with nothing running only needs its sandbox stopped', () =>
   const actions = computePodActions(
     pod({ containers: [c('a')], restartPolicy: 'Never' }, { phase: 'Succeeded' }),
     observationOf([sandbox, state('a', { running: false })]),
-    NOW,
     none,
   );
   assert.equal(actions.finished, true);

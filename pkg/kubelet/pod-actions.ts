@@ -4,11 +4,9 @@
 // Pure: the runtime's view, the probe verdicts and the back-off come in as snapshots.
 
 import { createHash } from 'node:crypto';
-import { isObject, type KubeObject } from '../api/meta.js';
+import type { Container, Pod } from '../api/types/index.js';
 import type { ProbeKind } from './probes.js';
 import type { ContainerState } from './runtime/index.js';
-
-type Obj = Record<string, unknown>;
 
 /** A pod's sandboxes and each container's attempts, newest first. */
 export interface PodObservation {
@@ -18,6 +16,8 @@ export interface PodObservation {
 
 /** What the plan reads besides the runtime: probe verdicts and the crash back-off. */
 export interface PlanInputs {
+  /** The time the plan is made at (ms). */
+  now: number;
   probeResult(name: string, kind: ProbeKind): boolean | undefined;
   /** ms until the container may restart after finishing at finishedAt (0: now). */
   backoffRemaining(name: string, finishedAt: number, now: number): number;
@@ -26,7 +26,7 @@ export interface PlanInputs {
 }
 
 export interface ContainerStart {
-  container: Obj;
+  container: Container;
   name: string;
   type: 'init' | 'app';
   latest: ContainerState | undefined;
@@ -60,30 +60,25 @@ export interface PodActions {
   /** Containers that need nothing (running fine, or done for good): no waiting reason. */
   settled: string[];
   /** Running containers whose probes must run. */
-  running: { name: string; container: Obj; state: ContainerState }[];
+  running: { name: string; container: Container; state: ContainerState }[];
 }
 
-export function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
-export function containersOf(pod: KubeObject, field: 'containers' | 'initContainers'): Obj[] {
-  const spec = (pod['spec'] ?? {}) as Obj;
-  return (Array.isArray(spec[field]) ? spec[field] : []).filter(isObject);
+export function containersOf(pod: Pod, field: 'containers' | 'initContainers'): Container[] {
+  return pod.spec?.[field] ?? [];
 }
 
 /** Changes to these fields of a container mean it must be recreated. */
-export function containerHash(c: Obj): string {
+export function containerHash(c: Container): string {
   const relevant = {
-    image: c['image'],
-    command: c['command'],
-    args: c['args'],
-    env: c['env'],
-    envFrom: c['envFrom'],
-    workingDir: c['workingDir'],
-    volumeMounts: c['volumeMounts'],
-    resources: c['resources'],
-    ports: c['ports'],
+    image: c.image,
+    command: c.command,
+    args: c.args,
+    env: c.env,
+    envFrom: c.envFrom,
+    workingDir: c.workingDir,
+    volumeMounts: c.volumeMounts,
+    resources: c.resources,
+    ports: c.ports,
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12);
 }
@@ -118,21 +113,19 @@ function emptyActions(): PodActions {
   };
 }
 
+/** A container that may start now: which one, init or app, and its newest attempt. */
+type StartCandidate = Pick<ContainerStart, 'container' | 'type' | 'latest'>;
+
 /** Start a container's next attempt, unless the crash back-off holds it. */
-function startOrBackOff(
-  pod: KubeObject,
-  c: Obj,
-  type: 'init' | 'app',
-  latest: ContainerState | undefined,
-  now: number,
-  inputs: PlanInputs,
-  out: PodActions,
-): void {
-  const name = str(c['name']);
+function startOrBackOff(pod: Pod, candidate: StartCandidate, plan: { inputs: PlanInputs; out: PodActions }): void {
+  const { container, type, latest } = candidate;
+  const { inputs, out } = plan;
+  const name = container.name;
   if (latest?.startedAt === undefined) {
-    out.containersToStart.push({ container: c, name, type, latest, ranForMs: undefined });
+    out.containersToStart.push({ container, name, type, latest, ranForMs: undefined });
     return;
   }
+  const now = inputs.now;
   const finished = ms(latest.finishedAt) || now;
   const remaining = inputs.backoffRemaining(name, finished, now);
   if (remaining > 0) {
@@ -141,18 +134,12 @@ function startOrBackOff(
     out.backOff.push({ name, remainingMs: remaining, message });
     return;
   }
-  out.containersToStart.push({ container: c, name, type, latest, ranForMs: finished - ms(latest.startedAt) });
+  out.containersToStart.push({ container, name, type, latest, ranForMs: finished - ms(latest.startedAt) });
 }
 
-export function computePodActions(
-  pod: KubeObject,
-  observed: PodObservation,
-  now: number,
-  inputs: PlanInputs,
-): PodActions {
+export function computePodActions(pod: Pod, observed: PodObservation, inputs: PlanInputs): PodActions {
   const out = emptyActions();
-  const spec = (pod['spec'] ?? {}) as Obj;
-  const phase = ((pod['status'] ?? {}) as Obj)['phase'];
+  const phase = pod.status?.phase;
   const anyRunning = [...observed.containers.values()].flat().some((c) => c.running);
   if ((phase === 'Succeeded' || phase === 'Failed') && !anyRunning) {
     out.finished = true;
@@ -165,19 +152,19 @@ export function computePodActions(
     out.sandboxAttempt = (observed.sandboxes[0]?.identity.attempt ?? -1) + 1;
     return out;
   }
-  const policy = str(spec['restartPolicy']) || 'Always';
+  const policy = pod.spec?.restartPolicy || 'Always';
 
   // Init containers, one at a time, in order.
   for (const c of containersOf(pod, 'initContainers')) {
-    const latest = observed.containers.get(str(c['name']))?.[0];
+    const latest = observed.containers.get(c.name)?.[0];
     if (latest !== undefined && !latest.running && latest.startedAt !== undefined && latest.exitCode === 0) continue;
     if (latest?.running !== true && !(latest?.startedAt !== undefined && policy === 'Never'))
-      startOrBackOff(pod, c, 'init', latest, now, inputs, out);
+      startOrBackOff(pod, { container: c, type: 'init', latest }, { inputs, out });
     return out; // running, failed for good, or just started: the app containers wait
   }
 
   for (const c of containersOf(pod, 'containers')) {
-    const name = str(c['name']);
+    const name = c.name;
     const latest = observed.containers.get(name)?.[0];
     if (latest?.running === true) {
       const why =
@@ -203,7 +190,7 @@ export function computePodActions(
       out.settled.push(name);
       continue;
     }
-    startOrBackOff(pod, c, 'app', latest, now, inputs, out);
+    startOrBackOff(pod, { container: c, type: 'app', latest }, { inputs, out });
   }
   return out;
 }

@@ -2,18 +2,14 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeObject } from '../api/meta.js';
+import type { Pod } from '../api/types/index.js';
 import { writeAtomic } from './files.js';
 import { podResolvConf, renderResolvConf, type ClusterDns } from './pod-dns.js';
 import { podDir } from './volumes.js';
 
 /** The file's path, or undefined when the pod keeps the runtime's default. */
-export function writePodResolvConf(rootDir: string, pod: KubeObject, dns: ClusterDns | undefined): string | undefined {
-  const conf = podResolvConf(
-    (pod['spec'] ?? {}) as Parameters<typeof podResolvConf>[0],
-    pod.metadata.namespace ?? 'default',
-    dns,
-  );
+export function writePodResolvConf(rootDir: string, pod: Pod, dns: ClusterDns | undefined): string | undefined {
+  const conf = podResolvConf(pod.spec ?? {}, pod.metadata.namespace ?? 'default', dns);
   if (conf === undefined) return undefined;
   const dir = podDir(rootDir, pod.metadata.uid ?? '');
   mkdirSync(dir, { recursive: true });

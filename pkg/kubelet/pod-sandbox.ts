@@ -1,12 +1,11 @@
 // (Re)creating a pod's sandbox, the container holding its network namespace: what ran of the
 // pod is stopped and the old sandboxes removed first.
 
-import type { KubeObject } from '../api/meta.js';
+import type { Pod } from '../api/types/index.js';
 import type { EventSink } from '../client/index.js';
-import { str, type PodObservation } from './pod-actions.js';
+import type { PodObservation } from './pod-actions.js';
 import type { ContainerRuntime } from './runtime/index.js';
-
-type Obj = Record<string, unknown>;
+import { errorMessage } from '../errors/index.js';
 
 /** The node settings a sandbox start reads (pod sync's config; the network is set later). */
 export interface SandboxConfig {
@@ -25,9 +24,8 @@ export class PodSandboxes {
   constructor(private readonly deps: SandboxDeps) {}
 
   /** Stops what runs of the pod and starts a new sandbox; false (and an event) if it failed. */
-  async recreate(pod: KubeObject, observed: PodObservation, attempt: number): Promise<boolean> {
+  async recreate(pod: Pod, observed: PodObservation, attempt: number): Promise<boolean> {
     const { config, runtime, events } = this.deps;
-    const spec = (pod['spec'] ?? {}) as Obj;
     for (const c of [...observed.containers.values()].flat()) if (c.running) await runtime.stop(c.id, 0);
     for (const s of observed.sandboxes) await runtime.remove(s.id);
     try {
@@ -45,18 +43,14 @@ export class PodSandboxes {
         {
           image: config.sandboxImage,
           network: config.podNetwork,
-          hostname: str(spec['hostname']) || (pod.metadata.name ?? '').slice(0, 63),
-          hostNetwork: spec['hostNetwork'] === true,
+          hostname: pod.spec?.hostname || (pod.metadata.name ?? '').slice(0, 63),
+          hostNetwork: pod.spec?.hostNetwork === true,
         },
       );
       await config.afterSandboxStart?.();
       return true;
     } catch (err) {
-      events.warning(
-        pod,
-        'FailedCreatePodSandBox',
-        `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      events.warning(pod, 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errorMessage(err)}`);
       return false;
     }
   }

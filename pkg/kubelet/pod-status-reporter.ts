@@ -2,8 +2,8 @@
 // config errors, pulls) and the status it last wrote, which it patches to the API only when
 // the computed status changed.
 
-import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
+import type { Pod } from '../api/types/index.js';
 import { isNotFound } from '../errors/index.js';
 import type { Clock } from './backoff.js';
 import { containersOf, type PodObservation } from './pod-actions.js';
@@ -47,7 +47,7 @@ export class PodStatusReporter {
   }
 
   /** Computes the pod's status from what runs and patches it when it changed. */
-  async write(pod: KubeObject, podIP: string | undefined, containers: PodObservation['containers']): Promise<void> {
+  async write(pod: Pod, podIP: string | undefined, containers: PodObservation['containers']): Promise<void> {
     const { client, probes, clock, nodeIP } = this.deps;
     const uid = pod.metadata.uid ?? '';
     const status = computePodStatus({
@@ -57,18 +57,18 @@ export class PodStatusReporter {
       containers,
       waiting: this.waiting.get(uid) ?? new Map(),
       ready: (name) => {
-        const c = containersOf(pod, 'containers').find((x) => x['name'] === name);
-        if (!isObject(c?.['readinessProbe'])) return true;
+        const c = containersOf(pod, 'containers').find((x) => x.name === name);
+        if (!c?.readinessProbe) return true;
         return probes.result(uid, name, 'readiness') === true;
       },
       started: (name) => {
-        const c = containersOf(pod, 'containers').find((x) => x['name'] === name);
-        if (!isObject(c?.['startupProbe'])) return true;
+        const c = containersOf(pod, 'containers').find((x) => x.name === name);
+        if (!c?.startupProbe) return true;
         return probes.result(uid, name, 'startup') === true;
       },
       now: new Date(clock.now()),
     });
-    if (!statusChanged(status, pod['status']) || !statusChanged(status, this.lastStatus.get(uid))) return;
+    if (!statusChanged(status, pod.status) || !statusChanged(status, this.lastStatus.get(uid))) return;
     try {
       await client.patch(PODS, pod.metadata.name ?? '', {
         type: 'merge',

@@ -1,17 +1,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { KubeObject } from '../api/meta.js';
+import type { ContainerStatus, Pod } from '../api/types/index.js';
+import type { ContainerStart } from './pod-actions.js';
 import { computePodStatus, nextAttempt } from './pod-status.js';
 import type { ContainerState } from './runtime/index.js';
 
-function pod(statuses: Record<string, unknown>[]): KubeObject {
+/** A pod whose container `app` last reported these statuses (the fields not given: empty). */
+function pod(statuses: (Partial<ContainerStatus> & { name: string })[]): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'p', namespace: 'default', uid: 'u' },
     spec: { containers: [{ name: 'app', image: 'busybox' }] },
-    status: { containerStatuses: statuses },
+    status: {
+      containerStatuses: statuses.map((s) => ({ ready: false, restartCount: 0, image: '', imageID: '', ...s })),
+    },
   };
+}
+
+/** The container `app`: an app container (or init) whose newest attempt is latest. */
+function app(latest: ContainerState | undefined, init = false): Pick<ContainerStart, 'name' | 'type' | 'latest'> {
+  return { name: 'app', type: init ? 'init' : 'app', latest };
 }
 
 function attempt(n: number, running: boolean): ContainerState {
@@ -42,34 +51,29 @@ function attempt(n: number, running: boolean): ContainerState {
 }
 
 test('the next attempt follows the newest one in Docker', () => {
-  assert.equal(nextAttempt(pod([]), 'app', false, undefined), 0);
-  assert.equal(nextAttempt(pod([]), 'app', false, attempt(2, false)), 3);
+  assert.equal(nextAttempt(pod([]), app(undefined)), 0);
+  assert.equal(nextAttempt(pod([]), app(attempt(2, false))), 3);
 });
 
 test("a container removed behind the agent's back counts on from the reported status", () => {
   // Attempt 3 ran (it has a containerID) and is gone from Docker: the next is 4.
-  assert.equal(
-    nextAttempt(pod([{ name: 'app', restartCount: 3, containerID: 'docker://c3' }]), 'app', false, undefined),
-    4,
-  );
+  assert.equal(nextAttempt(pod([{ name: 'app', restartCount: 3, containerID: 'docker://c3' }]), app(undefined)), 4);
   // Never created (waiting, no containerID): attempt 0 is still to come.
   assert.equal(
     nextAttempt(
       pod([{ name: 'app', restartCount: 0, state: { waiting: { reason: 'ErrImagePull' } } }]),
-      'app',
-      false,
-      undefined,
+      app(undefined),
     ),
     0,
   );
   // A stale status never pulls the count back.
   assert.equal(
-    nextAttempt(pod([{ name: 'app', restartCount: 1, containerID: 'docker://c1' }]), 'app', false, attempt(5, false)),
+    nextAttempt(pod([{ name: 'app', restartCount: 1, containerID: 'docker://c1' }]), app(attempt(5, false))),
     6,
   );
   // An init container's status is not the app container's.
   assert.equal(
-    nextAttempt(pod([{ name: 'app', restartCount: 3, containerID: 'docker://c3' }]), 'app', true, undefined),
+    nextAttempt(pod([{ name: 'app', restartCount: 3, containerID: 'docker://c3' }]), app(undefined, true)),
     0,
   );
 });
@@ -85,6 +89,5 @@ test('restartCount never goes backwards while a removed container is not back ye
     started: () => true,
     now: new Date('2026-01-01T00:00:05Z'),
   });
-  const [app] = (status['containerStatuses'] ?? []) as { restartCount: number }[];
-  assert.equal(app?.restartCount, 2);
+  assert.equal(status.containerStatuses?.[0]?.restartCount, 2);
 });

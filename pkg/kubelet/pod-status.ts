@@ -2,8 +2,17 @@
 // last state, readiness, restart count), pod and host IPs. Pure: the inputs are snapshots.
 
 import { isDeepStrictEqual } from 'node:util';
-import { isObject, type KubeObject, rfc3339 } from '../api/meta.js';
-import type { ContainerStateTerminated, ContainerStatus } from '../api/types/index.js';
+import { rfc3339 } from '../api/meta.js';
+import type {
+  Container,
+  ContainerStateTerminated,
+  ContainerStatus,
+  Pod,
+  PodCondition,
+  PodPhase,
+  PodStatus,
+} from '../api/types/index.js';
+import type { ContainerStart } from './pod-actions.js';
 import type { ContainerState } from './runtime/index.js';
 
 export interface Waiting {
@@ -12,7 +21,7 @@ export interface Waiting {
 }
 
 export interface PodStatusInput {
-  pod: KubeObject;
+  pod: Pod;
   podIP: string | undefined;
   hostIP: string;
   /** Attempts of each container, newest first. */
@@ -26,7 +35,15 @@ export interface PodStatusInput {
   now: Date;
 }
 
-type Obj = Record<string, unknown>;
+/** A condition as the kubelet writes it: lastProbeTime null (never probed), as Kubernetes sends it. */
+export interface ReportedPodCondition extends Omit<PodCondition, 'lastProbeTime'> {
+  lastProbeTime: null;
+}
+
+/** The pod status the kubelet writes. */
+export interface ReportedPodStatus extends Omit<PodStatus, 'conditions'> {
+  conditions: ReportedPodCondition[];
+}
 
 function terminatedOf(c: ContainerState): ContainerStateTerminated {
   const reason = c.oomKilled ? 'OOMKilled' : c.exitCode === 0 ? 'Completed' : 'Error';
@@ -37,14 +54,12 @@ function terminatedOf(c: ContainerState): ContainerStateTerminated {
 }
 
 /** The status the pod last reported for one of its containers (app or init), if any. */
-export function reportedContainerStatus(pod: KubeObject, name: string, init: boolean): Obj | undefined {
-  const status = (pod['status'] ?? {}) as Obj;
-  const list = status[init ? 'initContainerStatuses' : 'containerStatuses'];
-  return (Array.isArray(list) ? list : []).filter(isObject).find((c) => c['name'] === name);
+export function reportedContainerStatus(pod: Pod, name: string, init: boolean): ContainerStatus | undefined {
+  return pod.status?.[init ? 'initContainerStatuses' : 'containerStatuses']?.find((c) => c.name === name);
 }
 
-function reportedRestarts(reported: Obj | undefined): number {
-  const n = reported?.['restartCount'];
+function reportedRestarts(reported: ContainerStatus | undefined): number {
+  const n = reported?.restartCount;
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : 0;
 }
 
@@ -54,23 +69,28 @@ function reportedRestarts(reported: Obj | undefined): number {
  * behind the agent's back), so restartCount never goes backwards (as Kubernetes counts on
  * from the last status).
  */
-export function nextAttempt(pod: KubeObject, name: string, init: boolean, latest: ContainerState | undefined): number {
+export function nextAttempt(pod: Pod, start: Pick<ContainerStart, 'name' | 'type' | 'latest'>): number {
+  const { name, type, latest } = start;
   const fromRuntime = latest === undefined ? 0 : latest.identity.attempt + 1;
-  const reported = reportedContainerStatus(pod, name, init);
+  const reported = reportedContainerStatus(pod, name, type === 'init');
   // A reported containerID: attempt restartCount existed, so the next one is past it.
   const fromStatus =
-    reported === undefined ? 0 : reportedRestarts(reported) + (reported['containerID'] !== undefined ? 1 : 0);
+    reported === undefined ? 0 : reportedRestarts(reported) + (reported.containerID !== undefined ? 1 : 0);
   return Math.max(fromRuntime, fromStatus);
 }
 
-function containerStatus(
-  spec: Obj,
-  attempts: ContainerState[],
-  input: PodStatusInput,
-  defaultWaiting: string,
-  init: boolean,
-): ContainerStatus {
-  const name = String(spec['name'] ?? '');
+/** One container of the pod to report: its spec, its attempts (newest first), and its place. */
+interface ContainerSlot {
+  spec: Container;
+  attempts: ContainerState[];
+  init: boolean;
+  /** The waiting reason when nothing ran yet and the agent knows no better. */
+  defaultWaiting: string;
+}
+
+function containerStatus(input: PodStatusInput, slot: ContainerSlot): ContainerStatus {
+  const { spec, attempts, init, defaultWaiting } = slot;
+  const name = spec.name;
   const [latest, previous] = attempts;
   const waiting = input.waiting.get(name);
   const restartCount = Math.max(
@@ -79,7 +99,7 @@ function containerStatus(
   );
   const status: ContainerStatus = {
     name,
-    image: String(spec['image'] ?? ''),
+    image: spec.image ?? '',
     imageID: '',
     ready: false,
     restartCount,
@@ -113,30 +133,35 @@ function containerStatus(
   return status;
 }
 
-function condition(type: string, ok: boolean, previous: Obj[], now: Date, reason?: string): Obj {
-  const status = ok ? 'True' : 'False';
-  const old = previous.find((c) => c['type'] === type);
-  const lastTransitionTime =
-    old !== undefined && old['status'] === status && typeof old['lastTransitionTime'] === 'string'
-      ? old['lastTransitionTime']
-      : rfc3339(now);
-  const c: Obj = { type, status, lastProbeTime: null, lastTransitionTime };
-  if (!ok && reason !== undefined) c['reason'] = reason;
-  return c;
+/**
+ * Makes the pod's conditions at `now`: each keeps its previous lastTransitionTime while its
+ * status stays the same; a false one carries the reason given.
+ */
+function conditionsAt(
+  previous: PodCondition[],
+  now: Date,
+): (type: string, ok: boolean, reason?: string) => ReportedPodCondition {
+  return (type, ok, reason) => {
+    const status = ok ? 'True' : 'False';
+    const old = previous.find((c) => c.type === type);
+    const lastTransitionTime = (old?.status === status ? old.lastTransitionTime : undefined) ?? rfc3339(now);
+    const c: ReportedPodCondition = { type, status, lastProbeTime: null, lastTransitionTime };
+    if (!ok && reason !== undefined) c.reason = reason;
+    return c;
+  };
 }
 
-export function computePodStatus(input: PodStatusInput): Obj {
-  const spec = (input.pod['spec'] ?? {}) as Obj;
-  const prev = (input.pod['status'] ?? {}) as Obj;
-  const prevConditions = (Array.isArray(prev['conditions']) ? prev['conditions'] : []).filter(isObject);
-  const policy = String(spec['restartPolicy'] ?? 'Always');
-  const initSpecs = (Array.isArray(spec['initContainers']) ? spec['initContainers'] : []).filter(isObject);
-  const appSpecs = (Array.isArray(spec['containers']) ? spec['containers'] : []).filter(isObject);
+export function computePodStatus(input: PodStatusInput): ReportedPodStatus {
+  const spec = input.pod.spec;
+  const prev = input.pod.status ?? {};
+  const policy = spec?.restartPolicy ?? 'Always';
+  const initSpecs = spec?.initContainers ?? [];
+  const appSpecs = spec?.containers ?? [];
 
   let initDone = true;
   let initFailed = false;
   const initStatuses = initSpecs.map((c) => {
-    const attempts = input.containers.get(String(c['name'] ?? '')) ?? [];
+    const attempts = input.containers.get(c.name) ?? [];
     const latest = attempts[0];
     const done = latest !== undefined && !latest.running && latest.startedAt !== undefined && latest.exitCode === 0;
     if (!done) {
@@ -144,21 +169,20 @@ export function computePodStatus(input: PodStatusInput): Obj {
         initFailed = true;
       initDone = false;
     }
-    const s = containerStatus(c, attempts, input, 'PodInitializing', true);
+    const s = containerStatus(input, { spec: c, attempts, init: true, defaultWaiting: 'PodInitializing' });
     s.ready = done;
     return s;
   });
   const appStatuses = appSpecs.map((c) =>
-    containerStatus(
-      c,
-      input.containers.get(String(c['name'] ?? '')) ?? [],
-      input,
-      initDone ? 'ContainerCreating' : 'PodInitializing',
-      false,
-    ),
+    containerStatus(input, {
+      spec: c,
+      attempts: input.containers.get(c.name) ?? [],
+      init: false,
+      defaultWaiting: initDone ? 'ContainerCreating' : 'PodInitializing',
+    }),
   );
 
-  let phase: string;
+  let phase: PodPhase;
   if (initFailed) phase = 'Failed';
   else if (!initDone) phase = 'Pending';
   else {
@@ -179,42 +203,42 @@ export function computePodStatus(input: PodStatusInput): Obj {
 
   const allReady = appStatuses.length > 0 && appStatuses.every((s) => s.ready);
   const notReady = appStatuses.filter((s) => !s.ready).map((s) => s.name);
+  const condition = conditionsAt(prev.conditions ?? [], input.now);
   const conditions = [
-    condition('PodReadyToStartContainers', input.podIP !== undefined, prevConditions, input.now),
-    condition('Initialized', initDone, prevConditions, input.now, 'ContainersNotInitialized'),
-    condition('Ready', allReady, prevConditions, input.now, 'ContainersNotReady'),
-    condition('ContainersReady', allReady, prevConditions, input.now, 'ContainersNotReady'),
-    condition('PodScheduled', true, prevConditions, input.now),
+    condition('PodReadyToStartContainers', input.podIP !== undefined),
+    condition('Initialized', initDone, 'ContainersNotInitialized'),
+    condition('Ready', allReady, 'ContainersNotReady'),
+    condition('ContainersReady', allReady, 'ContainersNotReady'),
+    condition('PodScheduled', true),
   ];
   for (const c of conditions) {
-    if ((c['type'] === 'Ready' || c['type'] === 'ContainersReady') && c['status'] === 'False')
-      c['message'] = `containers with unready status: [${notReady.join(' ')}]`;
+    if ((c.type === 'Ready' || c.type === 'ContainersReady') && c.status === 'False')
+      c.message = `containers with unready status: [${notReady.join(' ')}]`;
   }
-  const status: Obj = {
+  const status: ReportedPodStatus = {
     phase,
     conditions,
     hostIP: input.hostIP,
     hostIPs: [{ ip: input.hostIP }],
-    startTime: typeof prev['startTime'] === 'string' ? prev['startTime'] : rfc3339(input.now),
+    startTime: prev.startTime ?? rfc3339(input.now),
     containerStatuses: appStatuses,
     qosClass: qosClass(appSpecs),
   };
-  if (initStatuses.length > 0) status['initContainerStatuses'] = initStatuses;
+  if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
   if (input.podIP !== undefined) {
-    status['podIP'] = input.podIP;
-    status['podIPs'] = [{ ip: input.podIP }];
+    status.podIP = input.podIP;
+    status.podIPs = [{ ip: input.podIP }];
   }
   return status;
 }
 
 /** Guaranteed, Burstable or BestEffort, from requests and limits. */
-export function qosClass(containers: Obj[]): string {
+export function qosClass(containers: Container[]): NonNullable<PodStatus['qosClass']> {
   let any = false;
   let guaranteed = containers.length > 0;
   for (const c of containers) {
-    const res = (c['resources'] ?? {}) as { requests?: Obj; limits?: Obj };
-    const req = res.requests ?? {};
-    const lim = res.limits ?? {};
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
     if (Object.keys(req).length > 0 || Object.keys(lim).length > 0) any = true;
     for (const r of ['cpu', 'memory']) {
       if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r]))) guaranteed = false;

@@ -6,13 +6,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { isObject, type KubeObject } from '../api/meta.js';
+import { isObject, type KubeObject, type ObjectMeta } from '../api/meta.js';
+import type {
+  Container,
+  ContainerState,
+  ContainerStateTerminated,
+  ContainerStatus,
+  Pod,
+  PodSpec,
+  PodStatus,
+  RestartPolicy,
+} from '../api/types/index.js';
 import type { PodApi } from './pod-api.js';
 import { PodSyncer, type ProbeResults } from './pod-sync.js';
 import type { ProbeKind, ProbeTarget } from './probes.js';
 import { FakeRuntime, type FakeContainer } from './runtime/index.js';
-
-type Obj = Record<string, unknown>;
 
 const UID = 'uid-1';
 const START = Date.parse('2026-01-01T00:00:00Z');
@@ -48,10 +56,10 @@ class Harness {
   readonly probes = new FakeProbes();
   readonly events: { reason: string; message: string }[] = [];
   deleted = false;
-  pod: KubeObject;
+  pod: Pod;
   readonly syncer: PodSyncer;
 
-  constructor(spec: Obj, metadata: Partial<KubeObject['metadata']> = {}) {
+  constructor(spec: PodSpec, metadata: Partial<ObjectMeta> = {}) {
     this.pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -63,7 +71,7 @@ class Harness {
         throw new Error('not found');
       },
       patch: async (_r, _name, { body }) => {
-        if (isObject(body) && isObject(body['status'])) this.pod = { ...this.pod, status: body['status'] };
+        if (isStatusPatch(body)) this.pod = { ...this.pod, status: body.status };
         return this.pod;
       },
       delete: async () => {
@@ -77,11 +85,7 @@ class Harness {
     };
     this.syncer = new PodSyncer(
       { nodeName: 'n1', nodeIP: '192.0.2.1', rootDir: root, sandboxImage: 'pause', podNetwork: 'podnet' },
-      api,
-      this.runtime,
-      this.probes,
-      events,
-      this.clock,
+      { client: api, runtime: this.runtime, probes: this.probes, events, clock: this.clock },
     );
   }
 
@@ -104,45 +108,45 @@ class Harness {
     this.runtime.exit(this.latest(name).state.id, code, { oomKilled });
   }
 
-  get status(): Obj {
-    return isObject(this.pod['status']) ? this.pod['status'] : {};
+  get status(): PodStatus {
+    return this.pod.status ?? {};
   }
 
-  containerStatus(name: string, init = false): Obj {
-    const list = this.status[init ? 'initContainerStatuses' : 'containerStatuses'];
-    const s = (Array.isArray(list) ? list : []).filter(isObject).find((c) => c['name'] === name);
+  containerStatus(name: string, init = false): ContainerStatus {
+    const s = this.status[init ? 'initContainerStatuses' : 'containerStatuses']?.find((c) => c.name === name);
     assert.ok(s, `no status of ${name}`);
     return s;
   }
 
-  state(name: string, init = false): Obj {
-    const s = this.containerStatus(name, init)['state'];
-    return isObject(s) ? s : {};
+  state(name: string, init = false): ContainerState {
+    return this.containerStatus(name, init).state ?? {};
   }
 
-  waitingReason(name: string, init = false): unknown {
-    const w = this.state(name, init)['waiting'];
-    return isObject(w) ? w['reason'] : undefined;
+  waitingReason(name: string, init = false): string | undefined {
+    return this.state(name, init).waiting?.reason;
   }
 
-  condition(type: string): unknown {
-    const list = this.status['conditions'];
-    return (Array.isArray(list) ? list : []).filter(isObject).find((c) => c['type'] === type)?.['status'];
+  condition(type: string): string | undefined {
+    return this.status.conditions?.find((c) => c.type === type)?.status;
   }
 }
 
-function app(name: string, extra: Obj = {}): Obj {
+/** The pod sync writes the status as a merge patch `{ status }`; the fake keeps it. */
+function isStatusPatch(body: unknown): body is { status: PodStatus } {
+  return isObject(body) && isObject(body['status']);
+}
+
+function app(name: string, extra: Partial<Container> = {}): Container {
   return { name, image: 'busybox', ...extra };
 }
 
-function pod(containers: Obj[], extra: Obj = {}): Obj {
+function pod(containers: Container[], extra: Partial<PodSpec> = {}): PodSpec {
   return { containers, ...extra };
 }
 
-function lastTerminated(h: Harness, name: string): Obj {
-  const last = h.containerStatus(name)['lastState'];
-  const t = isObject(last) ? last['terminated'] : undefined;
-  assert.ok(isObject(t), `${name} has no terminated lastState`);
+function lastTerminated(h: Harness, name: string): ContainerStateTerminated {
+  const t = h.containerStatus(name).lastState?.terminated;
+  assert.ok(t, `${name} has no terminated lastState`);
   return t;
 }
 
@@ -153,8 +157,8 @@ describe('pod start', () => {
     assert.equal(h.latest('POD').state.running, true);
     assert.equal(h.latest('a').state.running, true);
     assert.equal(h.latest('b').state.running, true);
-    assert.equal(h.status['phase'], 'Running');
-    assert.equal(h.status['podIP'], h.latest('POD').state.ip);
+    assert.equal(h.status.phase, 'Running');
+    assert.equal(h.status.podIP, h.latest('POD').state.ip);
     assert.equal(h.condition('PodReadyToStartContainers'), 'True');
     assert.equal(h.condition('Ready'), 'True');
     assert.equal(h.condition('ContainersReady'), 'True');
@@ -163,7 +167,7 @@ describe('pod start', () => {
   test('a hostNetwork pod reports the node IP', async () => {
     const h = new Harness(pod([app('a')], { hostNetwork: true }));
     await h.sync();
-    assert.equal(h.status['podIP'], '192.0.2.1');
+    assert.equal(h.status.podIP, '192.0.2.1');
   });
 
   test('the container config carries command, args, env and limits', async () => {
@@ -216,8 +220,8 @@ describe('restart policies', () => {
     await h.sync();
     assert.equal(h.latest('a').state.running, true);
     assert.equal(h.latest('a').state.identity.attempt, 1);
-    assert.equal(h.containerStatus('a')['restartCount'], 1);
-    assert.equal(lastTerminated(h, 'a')['reason'], 'Completed');
+    assert.equal(h.containerStatus('a').restartCount, 1);
+    assert.equal(lastTerminated(h, 'a').reason, 'Completed');
   });
 
   test('OnFailure leaves a container that exited 0: the pod Succeeded', async () => {
@@ -227,7 +231,7 @@ describe('restart policies', () => {
     await h.sync();
     assert.equal(h.latest('a').state.running, false);
     assert.equal(h.latest('a').state.identity.attempt, 0);
-    assert.equal(h.status['phase'], 'Succeeded');
+    assert.equal(h.status.phase, 'Succeeded');
   });
 
   test('OnFailure restarts a container that failed', async () => {
@@ -236,8 +240,8 @@ describe('restart policies', () => {
     h.exit('a', 3);
     await h.sync();
     assert.equal(h.latest('a').state.running, true);
-    assert.equal(h.containerStatus('a')['restartCount'], 1);
-    assert.equal(lastTerminated(h, 'a')['exitCode'], 3);
+    assert.equal(h.containerStatus('a').restartCount, 1);
+    assert.equal(lastTerminated(h, 'a').exitCode, 3);
   });
 
   test('Never keeps a failed container down: the pod Failed with its exit code', async () => {
@@ -246,11 +250,11 @@ describe('restart policies', () => {
     h.exit('a', 2);
     await h.sync();
     assert.equal(h.runtime.attempts(UID, 'a').length, 1);
-    assert.equal(h.status['phase'], 'Failed');
-    const t = h.state('a')['terminated'];
-    assert.ok(isObject(t));
-    assert.equal(t['exitCode'], 2);
-    assert.equal(t['reason'], 'Error');
+    assert.equal(h.status.phase, 'Failed');
+    const t = h.state('a').terminated;
+    assert.ok(t);
+    assert.equal(t.exitCode, 2);
+    assert.equal(t.reason, 'Error');
   });
 
   test('a finished pod has its sandbox stopped on the next sync', async () => {
@@ -258,7 +262,7 @@ describe('restart policies', () => {
     await h.sync();
     h.exit('a', 0);
     await h.sync();
-    assert.equal(h.status['phase'], 'Succeeded');
+    assert.equal(h.status.phase, 'Succeeded');
     await h.sync();
     assert.equal(h.latest('POD').state.running, false);
     assert.equal(h.runtime.attempts(UID, 'a').length, 1);
@@ -269,10 +273,10 @@ describe('restart policies', () => {
     await h.sync();
     h.exit('a', 137, true);
     await h.sync();
-    const t = h.state('a')['terminated'];
-    assert.ok(isObject(t));
-    assert.equal(t['reason'], 'OOMKilled');
-    assert.equal(t['exitCode'], 137);
+    const t = h.state('a').terminated;
+    assert.ok(t);
+    assert.equal(t.reason, 'OOMKilled');
+    assert.equal(t.exitCode, 137);
   });
 });
 
@@ -287,13 +291,13 @@ describe('restart back-off', () => {
     assert.equal(wait, 10_000);
     assert.equal(h.latest('a').state.running, false);
     assert.equal(h.waitingReason('a'), 'CrashLoopBackOff');
-    const w = h.state('a')['waiting'];
-    assert.ok(isObject(w) && String(w['message']).startsWith('back-off 10s restarting failed container=a'));
-    assert.equal(lastTerminated(h, 'a')['exitCode'], 1);
+    const w = h.state('a').waiting;
+    assert.ok(w?.message?.startsWith('back-off 10s restarting failed container=a'));
+    assert.equal(lastTerminated(h, 'a').exitCode, 1);
     h.advance(10);
     await h.sync();
     assert.equal(h.latest('a').state.running, true);
-    assert.equal(h.containerStatus('a')['restartCount'], 2);
+    assert.equal(h.containerStatus('a').restartCount, 2);
   });
 
   test('the wait doubles up to the 5 min cap', async () => {
@@ -349,12 +353,12 @@ describe('restart back-off', () => {
       h.runtime.attempts(UID, 'a').map((c) => c.state.identity.attempt),
       [4, 3],
     );
-    assert.equal(h.containerStatus('a')['restartCount'], 4);
+    assert.equal(h.containerStatus('a').restartCount, 4);
   });
 });
 
 describe('init containers', () => {
-  const spec = (policy: string): Obj =>
+  const spec = (policy: RestartPolicy): PodSpec =>
     pod([app('main')], { restartPolicy: policy, initContainers: [app('first'), app('second')] });
 
   test('run one at a time, in order, before the app containers', async () => {
@@ -363,7 +367,7 @@ describe('init containers', () => {
     assert.equal(h.latest('first').state.running, true);
     assert.equal(h.runtime.latest(UID, 'second'), undefined);
     assert.equal(h.runtime.latest(UID, 'main'), undefined);
-    assert.equal(h.status['phase'], 'Pending');
+    assert.equal(h.status.phase, 'Pending');
     assert.equal(h.condition('Initialized'), 'False');
     assert.equal(h.waitingReason('main'), 'PodInitializing');
     h.exit('first', 0);
@@ -374,8 +378,8 @@ describe('init containers', () => {
     await h.sync();
     assert.equal(h.latest('main').state.running, true);
     assert.equal(h.condition('Initialized'), 'True');
-    assert.equal(h.status['phase'], 'Running');
-    assert.equal(h.containerStatus('first', true)['ready'], true);
+    assert.equal(h.status.phase, 'Running');
+    assert.equal(h.containerStatus('first', true).ready, true);
   });
 
   test('a failed init container under Never fails the pod; the app containers never start', async () => {
@@ -384,7 +388,7 @@ describe('init containers', () => {
     h.exit('first', 1);
     await h.sync();
     await h.sync();
-    assert.equal(h.status['phase'], 'Failed');
+    assert.equal(h.status.phase, 'Failed');
     assert.equal(h.runtime.attempts(UID, 'first').length, 1);
     assert.equal(h.runtime.latest(UID, 'second'), undefined);
     assert.equal(h.runtime.latest(UID, 'main'), undefined);
@@ -396,13 +400,13 @@ describe('init containers', () => {
     h.exit('first', 1);
     await h.sync();
     assert.equal(h.latest('first').state.identity.attempt, 1);
-    assert.equal(h.containerStatus('first', true)['restartCount'], 1);
+    assert.equal(h.containerStatus('first', true).restartCount, 1);
     h.exit('first', 1);
     assert.equal(await h.sync(), 10_000);
     assert.equal(h.waitingReason('first', true), 'CrashLoopBackOff');
     assert.equal(h.runtime.latest(UID, 'second'), undefined);
     assert.equal(h.runtime.latest(UID, 'main'), undefined);
-    assert.equal(h.status['phase'], 'Pending');
+    assert.equal(h.status.phase, 'Pending');
   });
 });
 
@@ -420,7 +424,7 @@ describe('sandbox and restart counts', () => {
     assert.equal(h.runtime.containers.has(oldSandbox), false);
     assert.equal(h.latest('a').state.running, true);
     assert.equal(h.latest('a').sandboxId, sandbox.state.id);
-    assert.equal(h.containerStatus('a')['restartCount'], 1);
+    assert.equal(h.containerStatus('a').restartCount, 1);
   });
 
   test('restartCount never goes backwards when attempts vanish behind the agent', async () => {
@@ -431,11 +435,11 @@ describe('sandbox and restart counts', () => {
       h.advance(700);
       await h.sync();
     }
-    assert.equal(h.containerStatus('a')['restartCount'], 2);
+    assert.equal(h.containerStatus('a').restartCount, 2);
     for (const c of h.runtime.attempts(UID, 'a')) h.runtime.vanish(c.state.id);
     await h.sync();
     assert.equal(h.latest('a').state.running, true);
-    assert.equal(h.containerStatus('a')['restartCount'], 3);
+    assert.equal(h.containerStatus('a').restartCount, 3);
   });
 });
 
@@ -503,7 +507,7 @@ describe('image pulls', () => {
     h.advance(20);
     await h.sync();
     assert.equal(h.latest('a').state.running, true);
-    assert.equal(h.status['phase'], 'Running');
+    assert.equal(h.status.phase, 'Running');
   });
 
   test('pull policy Never with the image absent is ErrImagePull without a pull', async () => {
@@ -531,7 +535,7 @@ describe('probes', () => {
     assert.equal(h.probes.targets.size, 0, 'not before the container runs');
     await h.sync();
     assert.equal(h.probes.targets.get(`${UID}/a/liveness`)?.containerId, h.latest('a').state.id);
-    assert.equal(h.probes.targets.get(`${UID}/a/readiness`)?.podIP, h.status['podIP']);
+    assert.equal(h.probes.targets.get(`${UID}/a/readiness`)?.podIP, h.status.podIP);
   });
 
   test('a failed liveness probe restarts the container', async () => {
@@ -543,7 +547,7 @@ describe('probes', () => {
     assert.equal(h.runtime.containers.get(first)?.stoppedWithGrace, 7);
     await h.sync();
     assert.equal(h.latest('a').state.running, true);
-    assert.equal(h.containerStatus('a')['restartCount'], 1);
+    assert.equal(h.containerStatus('a').restartCount, 1);
   });
 
   test('a failed startup probe restarts the container', async () => {
@@ -559,8 +563,8 @@ describe('probes', () => {
   test('readiness gates Ready: false until the probe passes, false again when it fails', async () => {
     const h = new Harness(pod([app('a', { readinessProbe: probe }), app('b')]));
     await h.sync();
-    assert.equal(h.containerStatus('a')['ready'], false);
-    assert.equal(h.containerStatus('b')['ready'], true);
+    assert.equal(h.containerStatus('a').ready, false);
+    assert.equal(h.containerStatus('b').ready, true);
     assert.equal(h.condition('Ready'), 'False');
     assert.equal(h.condition('ContainersReady'), 'False');
     h.probes.set('a', 'readiness', true);

@@ -4,8 +4,8 @@
 // pulls, env, config, create and start), the status written back to the API
 // (pod-status-reporter.ts), and graceful termination. Level-based: every call does the next step.
 
-import { isObject, type KubeObject } from '../api/meta.js';
 import { mustFind } from '../api/registry.js';
+import type { Pod } from '../api/types/index.js';
 import type { EventSink } from '../client/index.js';
 import type { PodApi } from './pod-api.js';
 import { isConflict, isNotFound } from '../errors/index.js';
@@ -17,21 +17,17 @@ import {
   containersOf,
   ms,
   observationOf,
-  str,
   type PodActions,
   type PodObservation,
 } from './pod-actions.js';
 import { PodSandboxes } from './pod-sandbox.js';
 import { PodStatusReporter, type ProbeResults } from './pod-status-reporter.js';
-import type { ProbeKind } from './probes.js';
 import type { ContainerRuntime } from './runtime/index.js';
 import { prepareVolumes, removePodDir, VolumeError } from './volumes.js';
 import type { ClusterDns } from './pod-dns.js';
 import { ImagePuller } from './image-puller.js';
 
 export type { ProbeResults } from './pod-status-reporter.js';
-
-type Obj = Record<string, unknown>;
 
 export interface PodSyncConfig {
   nodeName: string;
@@ -53,7 +49,21 @@ export interface SyncResult {
   requeueAfterMs?: number;
 }
 
+/** What pod sync works with: the API, the runtime, the probes, the event sink and the clock. */
+export interface PodSyncDeps {
+  client: PodApi;
+  runtime: ContainerRuntime;
+  probes: ProbeResults;
+  events: EventSink;
+  clock: Clock;
+}
+
 const PODS = mustFind('', 'v1', 'pods');
+
+/** The grace period a pod's containers get to stop (Kubernetes' default: 30 s). */
+function terminationGrace(pod: Pod): number {
+  return pod.spec?.terminationGracePeriodSeconds ?? 30;
+}
 
 export class PodSyncer {
   private readonly crashBackoff = new Backoff();
@@ -61,15 +71,22 @@ export class PodSyncer {
   private readonly status: PodStatusReporter;
   private readonly sandboxes: PodSandboxes;
   private readonly starter: ContainerStarter;
+  private readonly client: PodApi;
+  private readonly runtime: ContainerRuntime;
+  readonly probes: ProbeResults;
+  private readonly events: EventSink;
+  private readonly clock: Clock;
 
   constructor(
     private readonly config: PodSyncConfig,
-    private readonly client: PodApi,
-    private readonly runtime: ContainerRuntime,
-    readonly probes: ProbeResults,
-    private readonly events: EventSink,
-    private readonly clock: Clock,
+    deps: PodSyncDeps,
   ) {
+    const { client, runtime, probes, events, clock } = deps;
+    this.client = client;
+    this.runtime = runtime;
+    this.probes = probes;
+    this.events = events;
+    this.clock = clock;
     this.images = new ImagePuller(runtime, events, clock);
     this.status = new PodStatusReporter({ client, probes, clock, nodeIP: config.nodeIP });
     this.sandboxes = new PodSandboxes({ config, runtime, events });
@@ -90,7 +107,7 @@ export class PodSyncer {
   }
 
   /** Stops and removes everything of a pod (SIGTERM, grace, SIGKILL), then its files. */
-  async killPod(uid: string, graceSeconds: number, pod?: KubeObject): Promise<void> {
+  async killPod(uid: string, graceSeconds: number, pod?: Pod): Promise<void> {
     this.probes.stop(uid);
     const { sandboxes, containers } = await this.observe(uid);
     const running = [...containers.values()].flat().filter((c) => c.running);
@@ -111,9 +128,8 @@ export class PodSyncer {
     removePodDir(this.config.rootDir, uid);
   }
 
-  async sync(pod: KubeObject): Promise<SyncResult> {
+  async sync(pod: Pod): Promise<SyncResult> {
     const uid = pod.metadata.uid ?? '';
-    const spec = (pod['spec'] ?? {}) as Obj;
     if (pod.metadata.deletionTimestamp !== undefined) {
       await this.finishDeletion(pod);
       return {};
@@ -131,7 +147,7 @@ export class PodSyncer {
     }
     const sandbox = observed.sandboxes.find((s) => s.running);
     if (sandbox === undefined || actions.createSandbox) return { requeueAfterMs: 1000 };
-    const podIP = spec['hostNetwork'] === true ? this.config.nodeIP : sandbox.ip;
+    const podIP = pod.spec?.hostNetwork === true ? this.config.nodeIP : sandbox.ip;
     const result: SyncResult = {};
     const requeue = (after: number): void => {
       result.requeueAfterMs = Math.min(result.requeueAfterMs ?? after, after);
@@ -143,7 +159,7 @@ export class PodSyncer {
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
       for (const c of [...containersOf(pod, 'initContainers'), ...containersOf(pod, 'containers')]) {
-        this.status.setWaiting(uid, str(c['name']), { reason: 'CreateContainerConfigError', message: err.message });
+        this.status.setWaiting(uid, c.name, { reason: 'CreateContainerConfigError', message: err.message });
       }
       this.events.warning(pod, 'FailedMount', `MountVolume.SetUp failed: ${err.message}`);
       await this.status.write(pod, podIP, observed.containers);
@@ -162,10 +178,7 @@ export class PodSyncer {
     for (const k of actions.containersToKill) {
       this.events.normal(pod, 'Killing', k.message);
       this.probes.stop(uid, k.name);
-      await this.runtime.stop(
-        k.id,
-        typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30,
-      );
+      await this.runtime.stop(k.id, terminationGrace(pod));
       requeue(0);
     }
     this.ensureProbes(uid, podIP, actions.running);
@@ -179,12 +192,9 @@ export class PodSyncer {
   }
 
   /** Kills what runs of a pod being deleted, then completes the deletion the apiserver staged. */
-  private async finishDeletion(pod: KubeObject): Promise<void> {
+  private async finishDeletion(pod: Pod): Promise<void> {
     const uid = pod.metadata.uid ?? '';
-    const spec = (pod['spec'] ?? {}) as Obj;
-    const grace =
-      pod.metadata.deletionGracePeriodSeconds ??
-      (typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30);
+    const grace = pod.metadata.deletionGracePeriodSeconds ?? terminationGrace(pod);
     await this.killPod(uid, grace, pod);
     // The containers are gone: complete the deletion the apiserver staged.
     try {
@@ -201,9 +211,9 @@ export class PodSyncer {
   /** Makes sure the probe workers of the running containers run. */
   private ensureProbes(uid: string, podIP: string | undefined, running: PodActions['running']): void {
     for (const r of running) {
-      for (const kind of ['startup', 'liveness', 'readiness'] as ProbeKind[]) {
+      for (const kind of ['startup', 'liveness', 'readiness'] as const) {
         const probe = r.container[`${kind}Probe`];
-        if (!isObject(probe)) continue;
+        if (!probe) continue;
         this.probes.ensure({
           podUid: uid,
           containerName: r.name,
@@ -218,9 +228,10 @@ export class PodSyncer {
     }
   }
 
-  private plan(pod: KubeObject, observed: PodObservation): PodActions {
+  private plan(pod: Pod, observed: PodObservation): PodActions {
     const uid = pod.metadata.uid ?? '';
-    return computePodActions(pod, observed, this.clock.now(), {
+    return computePodActions(pod, observed, {
+      now: this.clock.now(),
       probeResult: (name, kind) => this.probes.result(uid, name, kind),
       backoffRemaining: (name, finishedAt, now) => this.crashBackoff.remaining(`${uid}/${name}`, finishedAt, now),
       backoffDelay: (name) => this.crashBackoff.delay(`${uid}/${name}`),

@@ -2,6 +2,8 @@
 // overlap, a request during a sync runs once more after it (the newest state wins), and
 // a sync can ask to be run again after a delay.
 
+import { errorMessage } from '../errors/index.js';
+
 export class PodWorkers {
   private readonly busy = new Map<string, { again: boolean }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -32,7 +34,7 @@ export class PodWorkers {
         try {
           requeue = await this.syncOne(uid);
         } catch (err) {
-          this.log(`sync of pod ${uid} failed: ${err instanceof Error ? err.message : String(err)}`);
+          this.log(`sync of pod ${uid} failed: ${errorMessage(err)}`);
           requeue = 2000;
         }
       } while (state.again && !this.stopped);

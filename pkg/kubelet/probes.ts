@@ -6,8 +6,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { isObject } from '../api/meta.js';
+import type { Container, IntOrString, Probe } from '../api/types/index.js';
 import type { ContainerRuntime } from './runtime/index.js';
+import { errorMessage } from '../errors/index.js';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 
@@ -17,8 +18,8 @@ export interface ProbeTarget {
   containerId: string;
   podIP: string | undefined;
   /** The container's spec (for named ports). */
-  container: Record<string, unknown>;
-  probe: Record<string, unknown>;
+  container: Container;
+  probe: Probe;
   kind: ProbeKind;
   /** When the container started (ms); the initial delay counts from here. */
   startedAt: number;
@@ -31,28 +32,22 @@ export interface ProbeEvents {
   onFailure: (target: ProbeTarget, message: string) => void;
 }
 
-function num(v: unknown, dflt: number): number {
-  return typeof v === 'number' ? v : dflt;
-}
-
-function resolvePort(port: unknown, container: Record<string, unknown>): number {
+function resolvePort(port: IntOrString, container: Container): number {
   if (typeof port === 'number') return port;
-  const named = (Array.isArray(container['ports']) ? container['ports'] : [])
-    .filter(isObject)
-    .find((p) => p['name'] === port);
-  if (named !== undefined && typeof named['containerPort'] === 'number') return named['containerPort'];
+  const named = container.ports?.find((p) => p.name === port);
+  if (named !== undefined) return named.containerPort;
   const n = Number(port);
   if (Number.isInteger(n)) return n;
-  throw new Error(`no port named "${String(port)}"`);
+  throw new Error(`no port named "${port}"`);
 }
 
 /** Runs one probe; resolves undefined on success or a failure message. */
 export async function runProbe(runtime: ContainerRuntime, t: ProbeTarget): Promise<string | undefined> {
   const p = t.probe;
-  const timeoutMs = num(p['timeoutSeconds'], 1) * 1000;
+  const timeoutMs = (p.timeoutSeconds ?? 1) * 1000;
   try {
-    if (isObject(p['exec'])) {
-      const cmd = (Array.isArray(p['exec']['command']) ? p['exec']['command'] : []).map(String);
+    if (p.exec) {
+      const cmd = [...(p.exec.command ?? [])];
       const session = await runtime.exec(t.containerId, { cmd, tty: false, stdin: false });
       let output = '';
       session.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -60,26 +55,26 @@ export async function runProbe(runtime: ContainerRuntime, t: ProbeTarget): Promi
       const code = await withTimeout(session.exitCode, timeoutMs, `command timed out after ${timeoutMs / 1000}s`);
       return code === 0 ? undefined : `exec probe failed with exit code ${code}: ${output.trim().slice(0, 200)}`;
     }
-    if (isObject(p['httpGet'])) {
-      const g = p['httpGet'];
-      const host = typeof g['host'] === 'string' && g['host'] !== '' ? g['host'] : t.podIP;
+    if (p.httpGet) {
+      const g = p.httpGet;
+      const host = g.host || t.podIP;
       if (host === undefined) return 'the pod has no IP yet';
-      const port = resolvePort(g['port'], t.container);
-      const scheme = g['scheme'] === 'HTTPS' ? 'https' : 'http';
-      const path = typeof g['path'] === 'string' ? g['path'] : '/';
+      const port = resolvePort(g.port, t.container);
+      const scheme = g.scheme === 'HTTPS' ? 'https' : 'http';
+      const path = g.path ?? '/';
       const status = await httpStatus(`${scheme}://${host}:${port}${path}`, timeoutMs);
       return status >= 200 && status < 400 ? undefined : `HTTP probe failed with statuscode: ${status}`;
     }
-    if (isObject(p['tcpSocket'])) {
-      const s = p['tcpSocket'];
-      const host = typeof s['host'] === 'string' && s['host'] !== '' ? s['host'] : t.podIP;
+    if (p.tcpSocket) {
+      const s = p.tcpSocket;
+      const host = s.host || t.podIP;
       if (host === undefined) return 'the pod has no IP yet';
-      await tcpConnect(host, resolvePort(s['port'], t.container), timeoutMs);
+      await tcpConnect(host, resolvePort(s.port, t.container), timeoutMs);
       return undefined;
     }
     return 'probe has no handler';
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorMessage(err);
   }
 }
 
@@ -163,7 +158,7 @@ export class ProbeManager {
     if (existing !== undefined) this.stopWorker(key, existing);
     const worker: Worker = { target, timer: undefined, result: undefined, successes: 0, failures: 0, stopped: false };
     this.workers.set(key, worker);
-    const initial = Math.max(0, target.startedAt + num(target.probe['initialDelaySeconds'], 0) * 1000 - Date.now());
+    const initial = Math.max(0, target.startedAt + (target.probe.initialDelaySeconds ?? 0) * 1000 - Date.now());
     worker.timer = setTimeout(() => void this.tick(worker), initial);
   }
 
@@ -185,12 +180,12 @@ export class ProbeManager {
     if (failure === undefined) {
       w.successes++;
       w.failures = 0;
-      if (w.successes >= (t.kind === 'readiness' ? num(t.probe['successThreshold'], 1) : 1)) w.result = true;
+      if (w.successes >= (t.kind === 'readiness' ? (t.probe.successThreshold ?? 1) : 1)) w.result = true;
     } else {
       w.failures++;
       w.successes = 0;
       this.events.onFailure(t, failure);
-      if (w.failures >= num(t.probe['failureThreshold'], 3)) w.result = false;
+      if (w.failures >= (t.probe.failureThreshold ?? 3)) w.result = false;
     }
     if (w.result !== before) this.events.onChange(t.podUid);
     // A failed liveness or startup probe ends this worker; the container is restarted.
@@ -200,7 +195,7 @@ export class ProbeManager {
 
   private schedule(w: Worker): void {
     if (w.stopped) return;
-    w.timer = setTimeout(() => void this.tick(w), num(w.target.probe['periodSeconds'], 10) * 1000);
+    w.timer = setTimeout(() => void this.tick(w), (w.target.probe.periodSeconds ?? 10) * 1000);
   }
 
   /** The probe's verdict: true/false once decided, undefined before. */

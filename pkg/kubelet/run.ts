@@ -15,6 +15,7 @@ import type { KubeletFlags, KubeletSettings } from './flags.js';
 import { Kubelet } from './kubelet.js';
 import { DockerRuntime } from './runtime/index.js';
 import { teardownCluster } from './teardown.js';
+import { errorMessage } from '../errors/index.js';
 
 /** A failure before the agent could start, said as "kubelet: <message>". */
 export class KubeletStartError extends Error {
@@ -25,7 +26,7 @@ function readCa(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new KubeletStartError(`cannot read the CA ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new KubeletStartError(`cannot read the CA ${file}: ${errorMessage(err)}`);
   }
 }
 
@@ -47,7 +48,7 @@ export async function teardown(flags: KubeletFlags, log: Logger): Promise<void> 
       log: lineLogger(log),
     });
   } catch (err) {
-    throw new KubeletStartError(`teardown: ${err instanceof Error ? err.message : String(err)}`);
+    throw new KubeletStartError(`teardown: ${errorMessage(err)}`);
   }
 }
 
@@ -85,7 +86,7 @@ async function credentials(
       log: lineLogger(log),
     });
   } catch (err) {
-    throw new KubeletStartError(`cannot join the cluster: ${err instanceof Error ? err.message : String(err)}`);
+    throw new KubeletStartError(`cannot join the cluster: ${errorMessage(err)}`);
   }
 }
 
@@ -125,7 +126,8 @@ export async function run(opts: KubeletRunOptions, signal: AbortSignal): Promise
   await kubelet.start(signal);
   if (joined !== undefined) {
     const subject = { name: settings.nodeName, addresses: [settings.nodeIP], server: client.config.server };
-    new CertificateRotator(client, joined, subject, () => kubelet.reloadServingCertificate(), print).start(signal);
+    const onServingRotated = (): void => kubelet.reloadServingCertificate();
+    new CertificateRotator(client, joined, { node: subject, onServingRotated, log: print }).start(signal);
   }
   if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
 }

@@ -5,20 +5,22 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { isObject } from '../api/meta.js';
 import type { Pod } from '../api/types/index.js';
 import type { KubeletConfig } from './config.js';
 import { chooseProtocol, CHANNEL, exitStatus, frame } from '../streaming/index.js';
 import type { ContainerState, ContainerRuntime } from './runtime/index.js';
+import { errorMessage } from '../errors/index.js';
 
 /** The only client the agent serves. */
 export const APISERVER_CLIENT_CN = 'kube-apiserver-kubelet-client';
 
-function peerAllowed(socket: TLSSocket): boolean {
-  if (!socket.authorized) return false;
+/** Whether the connection is TLS with the apiserver's client certificate (an HTTPS server's sockets are TLSSockets). */
+function peerAllowed(socket: Duplex): boolean {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return false;
   const cn = socket.getPeerCertificate().subject?.CN;
   return (Array.isArray(cn) ? cn[0] : cn) === APISERVER_CLIENT_CN;
 }
@@ -26,6 +28,13 @@ function peerAllowed(socket: TLSSocket): boolean {
 function fail(res: ServerResponse, code: number, message: string): void {
   res.writeHead(code, { 'Content-Type': 'text/plain' });
   res.end(message + '\n');
+}
+
+/** The port a listening server took (it listens on TCP, so address() is an AddressInfo). */
+function tcpPort(server: https.Server): number {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the kubelet is not listening on a TCP port');
+  return address.port;
 }
 
 export type PodLookup = (namespace: string, name: string) => Pod | undefined;
@@ -56,8 +65,7 @@ export class KubeletServer {
 
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void (async () => {
-        if (!peerAllowed(req.socket as TLSSocket))
-          return fail(res, 403, 'forbidden: only the apiserver may use this port');
+        if (!peerAllowed(req.socket)) return fail(res, 403, 'forbidden: only the apiserver may use this port');
         const url = new URL(req.url ?? '/', 'https://kubelet');
         if (url.pathname === '/healthz') return fail(res, 200, 'ok');
         const m = url.pathname.match(/^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/);
@@ -86,7 +94,7 @@ export class KubeletServer {
         stream.pipe(res);
         res.on('close', () => stream.destroy());
       })().catch((err: unknown) => {
-        if (!res.headersSent) fail(res, 500, err instanceof Error ? err.message : String(err));
+        if (!res.headersSent) fail(res, 500, errorMessage(err));
         else res.end();
       });
     });
@@ -102,7 +110,7 @@ export class KubeletServer {
           `HTTP/1.1 ${code} ${message}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`,
         );
       };
-      if (!peerAllowed(socket as TLSSocket)) return deny(403, 'forbidden');
+      if (!peerAllowed(socket)) return deny(403, 'forbidden');
       const url = new URL(req.url ?? '/', 'https://kubelet');
       const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/);
       if (m === null) return deny(404, 'not found');
@@ -115,9 +123,10 @@ export class KubeletServer {
           if (typeof found === 'string') return deny(400, found);
           const latest = found[0];
           if (latest === undefined || !latest.running) return deny(400, `container ${m[4] ?? ''} is not running`);
-          wss.handleUpgrade(req, socket, head, (ws) => void serveExec(ws, runtime, latest.id, url.searchParams));
+          const exec = { runtime, containerId: latest.id, query: url.searchParams };
+          wss.handleUpgrade(req, socket, head, (ws) => void serveExec(ws, exec));
         },
-        (err: unknown) => deny(500, err instanceof Error ? err.message : String(err)),
+        (err: unknown) => deny(500, errorMessage(err)),
       );
     });
 
@@ -135,7 +144,7 @@ export class KubeletServer {
       });
       server.listen(config.port, '0.0.0.0', () => resolve());
     });
-    return new KubeletServer(server, (server.address() as AddressInfo).port);
+    return new KubeletServer(server, tcpPort(server));
   }
 
   /** Takes up a rotated serving certificate for new connections. */
@@ -155,12 +164,25 @@ export class KubeletServer {
   }
 }
 
-async function serveExec(
-  ws: WebSocket,
-  runtime: ContainerRuntime,
-  containerId: string,
-  q: URLSearchParams,
-): Promise<void> {
+/** A resize frame's body, `{"Width":80,"Height":24}`; a missing size is 0 (no resize). */
+function terminalSize(body: Buffer): { width: number; height: number } {
+  const size: unknown = JSON.parse(body.toString());
+  const dimension = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  return isObject(size)
+    ? { width: dimension(size['Width']), height: dimension(size['Height']) }
+    : { width: 0, height: 0 };
+}
+
+/** What an exec stream runs: the command (in the query) in one container. */
+interface ExecTarget {
+  runtime: ContainerRuntime;
+  containerId: string;
+  /** command (repeated), tty, stdin. */
+  query: URLSearchParams;
+}
+
+async function serveExec(ws: WebSocket, target: ExecTarget): Promise<void> {
+  const { runtime, containerId, query: q } = target;
   const cmd = q.getAll('command');
   const tty = q.get('tty') === 'true' || q.get('tty') === '1';
   const stdin = q.get('stdin') === 'true' || q.get('stdin') === '1';
@@ -181,7 +203,7 @@ async function serveExec(
         JSON.stringify({
           metadata: {},
           status: 'Failure',
-          message: err instanceof Error ? err.message : String(err),
+          message: errorMessage(err),
           reason: 'InternalError',
         }),
       ),
@@ -198,8 +220,8 @@ async function serveExec(
     if (channel === CHANNEL.stdin) s.stdin?.write(body);
     else if (channel === CHANNEL.resize) {
       try {
-        const size = JSON.parse(body.toString()) as { Width?: number; Height?: number };
-        void s.resize(size.Width ?? 0, size.Height ?? 0).catch(() => undefined);
+        const { width, height } = terminalSize(body);
+        void s.resize(width, height).catch(() => undefined);
       } catch {
         // malformed resize: ignore
       }

@@ -7,6 +7,7 @@ import type { ClusterIdentity } from './cluster-identity.js';
 import { removeRoutes } from './network/host-gw.js';
 import { Iptables } from './host/index.js';
 import { DockerRuntime } from './runtime/index.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface TeardownOptions {
   cluster: ClusterIdentity;
@@ -22,7 +23,7 @@ export async function teardownCluster(opts: TeardownOptions): Promise<void> {
     try {
       opts.log(`teardown: ${await fn()}`);
     } catch (err) {
-      failures.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      failures.push(`${what}: ${errorMessage(err)}`);
     }
   };
   await step('docker', async () => {

@@ -15,8 +15,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES } from '../api/registry.js';
+import type { KeyToPath, Pod } from '../api/types/index.js';
 import type { ObjectReader } from './pod-api.js';
 import { isNotFound } from '../errors/index.js';
 
@@ -29,12 +29,6 @@ export class VolumeError extends Error {
 
 export function podDir(rootDir: string, uid: string): string {
   return join(rootDir, 'pods', uid);
-}
-
-interface KeyToPath {
-  key: string;
-  path: string;
-  mode?: number;
 }
 
 /**
@@ -101,56 +95,51 @@ function select(data: Record<string, Buffer>, items: KeyToPath[] | undefined, wh
 }
 
 /** Host paths of the pod's volumes by name. */
-export async function prepareVolumes(
-  pod: KubeObject,
-  client: ObjectReader,
-  rootDir: string,
-): Promise<Map<string, string>> {
+export async function prepareVolumes(pod: Pod, client: ObjectReader, rootDir: string): Promise<Map<string, string>> {
   const uid = pod.metadata.uid ?? '';
   const namespace = pod.metadata.namespace ?? 'default';
   const base = join(podDir(rootDir, uid), 'volumes');
   const out = new Map<string, string>();
-  const volumes = ((pod['spec'] as { volumes?: unknown[] } | undefined)?.volumes ?? []).filter(isObject);
-  for (const v of volumes) {
-    const name = String(v['name'] ?? '');
+  for (const v of pod.spec?.volumes ?? []) {
+    const name = v.name;
     const dir = join(base, name);
-    if (isObject(v['emptyDir'])) {
+    if (v.emptyDir) {
       mkdirSync(dir, { recursive: true, mode: 0o777 });
       chmodSync(dir, 0o777);
       out.set(name, dir);
-    } else if (isObject(v['hostPath'])) {
-      const path = String(v['hostPath']['path'] ?? '');
-      const type = String(v['hostPath']['type'] ?? '');
+    } else if (v.hostPath) {
+      const path = v.hostPath.path;
+      const type = v.hostPath.type ?? '';
       if (type === 'DirectoryOrCreate') mkdirSync(path, { recursive: true });
       else if (type === 'Directory' && !existsSync(path))
         throw new VolumeError(`hostPath type check failed: ${path} is not a directory`);
       out.set(name, path);
-    } else if (isObject(v['configMap'])) {
-      const src = v['configMap'];
-      const cmName = String(src['name'] ?? '');
+    } else if (v.configMap) {
+      const src = v.configMap;
+      const cmName = src.name ?? '';
       let data: Record<string, Buffer> = {};
       try {
         const cm = await client.get(RESOURCES.configmaps, cmName, { namespace });
         for (const [k, val] of Object.entries(cm.data ?? {})) data[k] = Buffer.from(val, 'utf8');
         for (const [k, val] of Object.entries(cm.binaryData ?? {})) data[k] = Buffer.from(val, 'base64');
       } catch (err) {
-        if (!isNotFound(err) || src['optional'] !== true) throw new VolumeError(`configmap "${cmName}" not found`);
+        if (!isNotFound(err) || src.optional !== true) throw new VolumeError(`configmap "${cmName}" not found`);
       }
-      data = select(data, src['items'] as KeyToPath[] | undefined, `configmap "${cmName}"`);
-      project(dir, data, typeof src['defaultMode'] === 'number' ? src['defaultMode'] : 0o644);
+      data = select(data, src.items, `configmap "${cmName}"`);
+      project(dir, data, src.defaultMode ?? 0o644);
       out.set(name, dir);
-    } else if (isObject(v['secret'])) {
-      const src = v['secret'];
-      const secretName = String(src['secretName'] ?? '');
+    } else if (v.secret) {
+      const src = v.secret;
+      const secretName = src.secretName ?? '';
       let data: Record<string, Buffer> = {};
       try {
         const secret = await client.get(RESOURCES.secrets, secretName, { namespace });
         for (const [k, val] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(val, 'base64');
       } catch (err) {
-        if (!isNotFound(err) || src['optional'] !== true) throw new VolumeError(`secret "${secretName}" not found`);
+        if (!isNotFound(err) || src.optional !== true) throw new VolumeError(`secret "${secretName}" not found`);
       }
-      data = select(data, src['items'] as KeyToPath[] | undefined, `secret "${secretName}"`);
-      project(dir, data, typeof src['defaultMode'] === 'number' ? src['defaultMode'] : 0o644);
+      data = select(data, src.items, `secret "${secretName}"`);
+      project(dir, data, src.defaultMode ?? 0o644);
       out.set(name, dir);
     } else {
       throw new VolumeError(

@@ -5,23 +5,21 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import dnsPacket from 'dns-packet';
-import type { KubeObject } from '../../api/meta.js';
+import type { EndpointSubset, Endpoints, Service, ServiceSpec } from '../../api/types/index.js';
 import { ClusterRecords } from './records.js';
 import { DnsServer } from './server.js';
 
-const objects = new Map<string, KubeObject>();
-const source = { get: (key: string): KubeObject | undefined => objects.get(key) };
-function put(kind: 'svc' | 'ep', ns: string, name: string, body: Record<string, unknown>): void {
-  objects.set(`${kind}:${ns}/${name}`, {
-    apiVersion: 'v1',
-    kind: kind === 'svc' ? 'Service' : 'Endpoints',
-    metadata: { name, namespace: ns },
-    ...body,
-  });
+const services = new Map<string, Service>();
+const endpoints = new Map<string, Endpoints>();
+function putService(ns: string, name: string, spec: ServiceSpec): void {
+  services.set(`${ns}/${name}`, { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec });
+}
+function putEndpoints(ns: string, name: string, subsets: EndpointSubset[]): void {
+  endpoints.set(`${ns}/${name}`, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: ns }, subsets });
 }
 const records = new ClusterRecords({
-  services: { get: (k) => source.get(`svc:${k}`) },
-  endpoints: { get: (k) => source.get(`ep:${k}`) },
+  services: { get: (k) => services.get(k) },
+  endpoints: { get: (k) => endpoints.get(k) },
 });
 
 let server: DnsServer;
@@ -29,22 +27,18 @@ let upstream: dgram.Socket;
 let silent: dgram.Socket;
 
 before(async () => {
-  put('svc', 'default', 'web', {
-    spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
-  });
-  put('svc', 'default', 'db', { spec: { clusterIP: 'None' } });
-  put('ep', 'default', 'db', {
-    subsets: [
-      {
-        addresses: [
-          { ip: '10.244.1.5', hostname: 'db-0' },
-          { ip: '10.244.2.6', hostname: 'db-1' },
-        ],
-        notReadyAddresses: [{ ip: '10.244.3.7' }],
-      },
-    ],
-  });
-  put('svc', 'default', 'ext', { spec: { type: 'ExternalName', externalName: 'example.org' } });
+  putService('default', 'web', { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] });
+  putService('default', 'db', { clusterIP: 'None' });
+  putEndpoints('default', 'db', [
+    {
+      addresses: [
+        { ip: '10.244.1.5', hostname: 'db-0' },
+        { ip: '10.244.2.6', hostname: 'db-1' },
+      ],
+      notReadyAddresses: [{ ip: '10.244.3.7' }],
+    },
+  ]);
+  putService('default', 'ext', { type: 'ExternalName', externalName: 'example.org' });
   // A fake upstream that answers every question with 192.0.2.1.
   upstream = dgram.createSocket('udp4');
   upstream.on('message', (msg, r) => {
@@ -166,9 +160,9 @@ test('NXDOMAIN for unknown names, NODATA for known names without the type; SRV a
 });
 
 test('answers follow the cache at once', async () => {
-  put('svc', 'shop', 'cart', { spec: { clusterIP: '10.96.0.30' } });
+  putService('shop', 'cart', { clusterIP: '10.96.0.30' });
   assert.deepEqual(ips(await udpQuery('cart.shop.svc.cluster.local')), ['10.96.0.30']);
-  objects.delete('svc:shop/cart');
+  services.delete('shop/cart');
   assert.equal((await udpQuery('cart.shop.svc.cluster.local')).rcode, 'NXDOMAIN');
 });
 

@@ -28,6 +28,16 @@ export interface Lookup {
   answers: Answer[];
 }
 
+/** An SRV question, taken apart: the name asked, the service's namespace and name, the port and protocol. */
+interface SrvQuery {
+  name: string;
+  ns: string;
+  svcName: string;
+  portName: string;
+  proto: string;
+  type: string;
+}
+
 const NX: Lookup = { rcode: 'NXDOMAIN', answers: [] };
 const NODATA: Lookup = { rcode: 'NOERROR', answers: [] };
 
@@ -61,11 +71,10 @@ export class ClusterRecords {
     const svcName = labels[labels.length - 3] ?? '';
     const svc = this.sources.services.get(`${ns}/${svcName}`);
     if (svc === undefined) return NX;
-    const spec: ServiceSpec = svc.spec ?? {};
     const host = labels.slice(0, -3);
-    if (host.length === 0) return this.service(name, svc, spec, type);
+    if (host.length === 0) return this.service(name, svc, type);
     if (host.length === 2 && host[0]?.startsWith('_') && host[1]?.startsWith('_'))
-      return this.srv(name, ns, svcName, spec, host[0].slice(1), host[1].slice(1), type);
+      return this.srv(svc.spec ?? {}, { name, ns, svcName, portName: host[0].slice(1), proto: host[1].slice(1), type });
     if (host.length === 1) {
       const ip = this.readyAddresses(ns, svcName).find((a) => a.hostname?.toLowerCase() === host[0])?.ip;
       if (ip === undefined) return NX;
@@ -76,7 +85,8 @@ export class ClusterRecords {
     return NX;
   }
 
-  private service(name: string, svc: Service, spec: ServiceSpec, type: string): Lookup {
+  private service(name: string, svc: Service, type: string): Lookup {
+    const spec: ServiceSpec = svc.spec ?? {};
     if (spec.type === 'ExternalName') {
       if (!spec.externalName) return NODATA;
       return type === 'A' || type === 'CNAME' || type === 'ANY' || type === 'AAAA'
@@ -97,15 +107,9 @@ export class ClusterRecords {
     };
   }
 
-  private srv(
-    name: string,
-    ns: string,
-    svcName: string,
-    spec: ServiceSpec,
-    portName: string,
-    proto: string,
-    type: string,
-  ): Lookup {
+  /** `_<port>._<proto>.<svc>.<ns>.svc.<domain>`: the named port of the service, as SRV. */
+  private srv(spec: ServiceSpec, q: SrvQuery): Lookup {
+    const { name, ns, svcName, portName, proto, type } = q;
     const port = (spec.ports ?? []).find(
       (p) => p.name?.toLowerCase() === portName && (p.protocol ?? 'TCP').toLowerCase() === proto,
     );

@@ -124,12 +124,11 @@ export class DnsServer {
       );
     const limit = Math.max(
       UDP_DEFAULT_SIZE,
-      ...(query.additionals ?? [])
-        .filter((a) => a.type === 'OPT')
-        .map((a) => (a as { udpPayloadSize?: number }).udpPayloadSize ?? 0),
+      // EDNS: an OPT record carries the largest UDP reply the client takes.
+      ...(query.additionals ?? []).flatMap((a) => (a.type === 'OPT' ? [a.udpPayloadSize] : [])),
     );
     const records = this.options.records;
-    if (!records.inDomain(question.name)) return this.forward(msg, query.id, question, rd);
+    if (!records.inDomain(question.name)) return this.forward(msg, { id: query.id, question, rd });
     const found = records.resolve(question.name, question.type);
     return this.encode(
       {
@@ -137,7 +136,7 @@ export class DnsServer {
         type: 'response',
         flags: dnsPacket.AUTHORITATIVE_ANSWER | rd | dnsPacket.RECURSION_AVAILABLE | RCODES[found.rcode],
         questions: [question],
-        answers: found.answers as dnsPacket.Answer[],
+        answers: found.answers,
       },
       transport,
       limit,
@@ -151,7 +150,9 @@ export class DnsServer {
     return dnsPacket.encode({ ...packet, answers: [], flags: (packet.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE });
   }
 
-  private async forward(msg: Buffer, id: number, question: dnsPacket.Question, rd: number): Promise<Buffer> {
+  /** The first upstream's reply; none answering: SERVFAIL (with the query's id, question and RD flag). */
+  private async forward(msg: Buffer, query: { id: number; question: dnsPacket.Question; rd: number }): Promise<Buffer> {
+    const { id, question, rd } = query;
     for (const up of this.options.upstream) {
       const reply = await this.ask(up, msg);
       if (reply !== undefined) return reply;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { KubeObject } from '../../api/meta.js';
+import type { Node } from '../../api/types/index.js';
 import { baseRules, desiredRoutes, netChains, withinCidr } from './host-gw.js';
 
-function node(name: string, cidr: string | undefined, ip: string | undefined, deleting = false): KubeObject {
+function node(name: string, opts: { cidr?: string; ip?: string; deleting?: boolean }): Node {
+  const { cidr, ip, deleting = false } = opts;
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -23,18 +24,22 @@ function node(name: string, cidr: string | undefined, ip: string | undefined, de
 
 test('routes go to every other node with a podCIDR and an address, never to itself or a node being deleted', () => {
   const nodes = [
-    node('a', '10.244.0.0/24', '198.18.0.11'),
-    node('b', '10.244.1.0/24', '198.18.0.12'),
-    node('c', undefined, '198.18.0.13'),
-    node('d', '10.244.3.0/24', undefined),
-    node('e', '10.244.4.0/24', '198.18.0.15', true),
+    node('a', { cidr: '10.244.0.0/24', ip: '198.18.0.11' }),
+    node('b', { cidr: '10.244.1.0/24', ip: '198.18.0.12' }),
+    node('c', { ip: '198.18.0.13' }),
+    node('d', { cidr: '10.244.3.0/24' }),
+    node('e', { cidr: '10.244.4.0/24', ip: '198.18.0.15', deleting: true }),
   ];
   assert.deepEqual(desiredRoutes(nodes, 'a'), [{ dst: '10.244.1.0/24', via: '198.18.0.12' }]);
   assert.deepEqual(desiredRoutes(nodes, 'b'), [{ dst: '10.244.0.0/24', via: '198.18.0.11' }]);
 });
 
 test('the base rules accept cluster traffic and masquerade only what leaves the cluster CIDR', () => {
-  const rules = baseRules(netChains('CX0A1B2C3D-'), '10.244.0.0/16', '10.244.2.0/24', 'coxp0a1b2c3d');
+  const rules = baseRules(netChains('CX0A1B2C3D-'), {
+    clusterCIDR: '10.244.0.0/16',
+    podCIDR: '10.244.2.0/24',
+    bridge: 'coxp0a1b2c3d',
+  });
   assert.match(rules, /-A CX0A1B2C3D-NET-FORWARD -s 10\.244\.0\.0\/16 .*-j ACCEPT/);
   assert.match(rules, /-A CX0A1B2C3D-NET-FORWARD -d 10\.244\.0\.0\/16 .*-j ACCEPT/);
   assert.match(

@@ -11,9 +11,11 @@
 // its SVC-/SEP- chains of it.)
 
 import { cidrContains, nodePodCidr, parseCidr } from '../../api/cidr.js';
+import { isObject } from '../../api/meta.js';
 import type { Node } from '../../api/types/index.js';
 import type { Informer } from '../../client/index.js';
 import { CommandError, Iptables, runCommand } from '../host/index.js';
+import { errorMessage } from '../../errors/index.js';
 
 export const ROUTE_PROTO = '77';
 
@@ -58,13 +60,22 @@ export function withinCidr(dst: string, cidr: string): boolean {
   );
 }
 
+/** The objects of the JSON array `ip -j` or `bridge -j` printed (nothing printed: none). */
+function jsonObjects(out: string): Record<string, unknown>[] {
+  const parsed: unknown = JSON.parse(out.trim() === '' ? '[]' : out);
+  return Array.isArray(parsed) ? parsed.filter(isObject) : [];
+}
+
 /** The proto-77 routes inside the cluster CIDR: the ones agents of this cluster made. */
 export async function currentRoutes(clusterCIDR: string): Promise<Route[]> {
   const out = await runCommand('ip', ['-j', 'route', 'show', 'proto', ROUTE_PROTO]);
-  const list = JSON.parse(out.trim() === '' ? '[]' : out) as { dst?: string; gateway?: string }[];
-  return list
-    .filter((r) => r.dst !== undefined && r.gateway !== undefined && withinCidr(r.dst, clusterCIDR))
-    .map((r) => ({ dst: r.dst ?? '', via: r.gateway ?? '' }));
+  const routes: Route[] = [];
+  for (const r of jsonObjects(out)) {
+    const dst = r['dst'];
+    const via = r['gateway'];
+    if (typeof dst === 'string' && typeof via === 'string' && withinCidr(dst, clusterCIDR)) routes.push({ dst, via });
+  }
+  return routes;
 }
 
 /** Removes this cluster's routes (its proto-77 routes inside its CIDR); returns how many. */
@@ -74,8 +85,17 @@ export async function removeRoutes(clusterCIDR: string): Promise<number> {
   return routes.length;
 }
 
+/** The node's part of the cluster network: its chains' prefix, the CIDRs and the pod bridge. */
+export interface HostGwNet {
+  chainPrefix: string;
+  clusterCIDR: string;
+  podCIDR: string;
+  bridge: string;
+}
+
 /** Filter and nat rules for pod traffic (rebuilt whole: declaring a chain flushes it). */
-export function baseRules(chains: NetChains, clusterCIDR: string, podCIDR: string, podBridge: string): string {
+export function baseRules(chains: NetChains, net: Omit<HostGwNet, 'chainPrefix'>): string {
+  const { clusterCIDR, podCIDR, bridge: podBridge } = net;
   return [
     '*filter',
     `:${chains.forward} - [0:0]`,
@@ -96,14 +116,11 @@ export function baseRules(chains: NetChains, clusterCIDR: string, podCIDR: strin
  * again unless the port allows it (kubelet's hairpin-veth mode).
  */
 export async function ensureHairpin(bridge: string): Promise<void> {
-  const ports = JSON.parse((await runCommand('bridge', ['-j', '-d', 'link', 'show'])).trim() || '[]') as {
-    ifname?: string;
-    master?: string;
-    hairpin?: boolean;
-  }[];
+  const ports = jsonObjects(await runCommand('bridge', ['-j', '-d', 'link', 'show']));
   for (const p of ports) {
-    if (p.master === bridge && p.hairpin === false && p.ifname) {
-      await runCommand('bridge', ['link', 'set', 'dev', p.ifname, 'hairpin', 'on']).catch(() => undefined);
+    const ifname = p['ifname'];
+    if (p['master'] === bridge && p['hairpin'] === false && typeof ifname === 'string' && ifname !== '') {
+      await runCommand('bridge', ['link', 'set', 'dev', ifname, 'hairpin', 'on']).catch(() => undefined);
     }
   }
 }
@@ -112,18 +129,24 @@ export class HostGwNetwork {
   private dirty = true;
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** This node's name (no route to itself). */
+  private readonly self: string;
+  private readonly net: HostGwNet;
+  private readonly log: (m: string) => void;
 
   constructor(
     private readonly nodes: NodeSource,
-    private readonly self: string,
-    private readonly net: { chainPrefix: string; clusterCIDR: string; podCIDR: string; bridge: string },
-    private readonly log: (m: string) => void,
-  ) {}
+    options: { self: string; net: HostGwNet; log: (m: string) => void },
+  ) {
+    this.self = options.self;
+    this.net = options.net;
+    this.log = options.log;
+  }
 
   async start(signal: AbortSignal): Promise<void> {
     const iptables = new Iptables();
     const chains = netChains(this.net.chainPrefix);
-    await iptables.restore(baseRules(chains, this.net.clusterCIDR, this.net.podCIDR, this.net.bridge));
+    await iptables.restore(baseRules(chains, this.net));
     const dockerUser = await iptables.hasChain('filter', 'DOCKER-USER');
     await iptables.ensureRule('filter', dockerUser ? 'DOCKER-USER' : 'FORWARD', ['-j', chains.forward]);
     await iptables.ensureRule('nat', 'POSTROUTING', ['-j', chains.postrouting]);
@@ -142,7 +165,7 @@ export class HostGwNetwork {
     while (this.dirty) {
       this.dirty = false;
       this.running = this.syncRoutes().catch((err: unknown) => {
-        this.log(`host-gw routes: ${err instanceof Error ? err.message : String(err)}`);
+        this.log(`host-gw routes: ${errorMessage(err)}`);
         this.dirty = true;
         return new Promise<void>((r) => setTimeout(r, 1000));
       });

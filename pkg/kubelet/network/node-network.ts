@@ -23,9 +23,9 @@ export interface NodeNetworkOptions {
 export function waitForPodCidr(
   nodes: Pick<Informer<Node>, 'get' | 'addHandler'>,
   nodeName: string,
-  timeoutMs: number,
-  signal: AbortSignal,
+  bounds: { timeoutMs: number; signal: AbortSignal },
 ): Promise<string> {
+  const { timeoutMs, signal } = bounds;
   const now = nodePodCidr(nodes.get(nodeName));
   if (now !== undefined) return Promise.resolve(now);
   return new Promise((resolve, reject) => {
@@ -56,21 +56,26 @@ export function waitForPodCidr(
   });
 }
 
+/** What the node network is made with: the container runtime and the Node cache. */
+export interface NodeNetworkDeps {
+  runtime: ContainerRuntime;
+  nodes: Pick<Informer<Node>, 'get' | 'list' | 'addHandler'>;
+}
+
 export async function startNodeNetwork(
-  runtime: ContainerRuntime,
-  nodes: Pick<Informer<Node>, 'get' | 'list' | 'addHandler'>,
+  deps: NodeNetworkDeps,
   opts: NodeNetworkOptions,
   signal: AbortSignal,
 ): Promise<PodNetwork> {
+  const { runtime, nodes } = deps;
   opts.log(`network: waiting for node ${opts.nodeName}'s podCIDR`);
-  const podCIDR = await waitForPodCidr(nodes, opts.nodeName, opts.podCidrTimeoutMs, signal);
+  const podCIDR = await waitForPodCidr(nodes, opts.nodeName, { timeoutMs: opts.podCidrTimeoutMs, signal });
   const net = await ensurePodNetwork(runtime, opts.cluster, podCIDR);
-  await new HostGwNetwork(
-    nodes,
-    opts.nodeName,
-    { chainPrefix: opts.cluster.chainPrefix, clusterCIDR: opts.clusterCIDR, podCIDR, bridge: net.bridge },
-    opts.log,
-  ).start(signal);
+  await new HostGwNetwork(nodes, {
+    self: opts.nodeName,
+    net: { chainPrefix: opts.cluster.chainPrefix, clusterCIDR: opts.clusterCIDR, podCIDR, bridge: net.bridge },
+    log: opts.log,
+  }).start(signal);
   opts.log(`network: pods on ${net.name} (${podCIDR}, gateway ${net.gateway}), host-gw routes to the other nodes`);
   return net;
 }

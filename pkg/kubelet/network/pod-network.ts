@@ -24,7 +24,9 @@ export async function ensurePodNetwork(
   const cidr = parseCidr(podCIDR);
   if (cidr === undefined) throw new Error(`pod CIDR ${podCIDR} is not an IPv4 CIDR`);
   const gateway = intToIp(cidr.base + 1);
-  await runtime.ensureNetwork(cluster.podNetwork, podCIDR, gateway, {
+  await runtime.ensureNetwork(cluster.podNetwork, {
+    subnet: podCIDR,
+    gateway,
     bridgeName: cluster.podBridge,
     masquerade: false,
     replace: true,

@@ -7,6 +7,7 @@ import type { Informer } from '../../client/informer.js';
 import { ProxyIptables } from './iptables.js';
 import type { ProxyChains } from './rules.js';
 import type { Endpoints, Service } from './types.js';
+import { errorMessage } from '../../errors/index.js';
 
 export type Source<T extends Service | Endpoints> = Pick<Informer<T>, 'list' | 'addHandler'>;
 
@@ -106,7 +107,7 @@ export class ServiceProxy {
     } catch (err) {
       const at = Date.now();
       this.last = { at, durationMs: at - t0, ok: false };
-      this.options.log(`service proxy sync failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.log(`service proxy sync failed: ${errorMessage(err)}`);
       return false;
     }
   }

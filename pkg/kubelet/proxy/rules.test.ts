@@ -12,7 +12,8 @@ function svc(name: string, ports: ServicePort[], extra: Partial<NonNullable<Serv
   };
 }
 
-function eps(name: string, ready: string[], notReady: string[], ports: EndpointPort[]): Endpoints {
+function eps(name: string, addresses: { ready: string[]; notReady?: string[] }, ports: EndpointPort[]): Endpoints {
+  const { ready, notReady = [] } = addresses;
   return {
     apiVersion: 'v1',
     kind: 'Endpoints',
@@ -52,7 +53,11 @@ test('spreads over ready endpoints only with decreasing probabilities', () => {
   const out = buildNatRules({
     ...base,
     services: [svc('web', [{ name: 'http', port: 80, protocol: 'TCP' }])],
-    endpoints: [eps('web', ['10.244.1.3', '10.244.1.2', '10.244.2.2'], ['10.244.9.9'], [{ name: 'http', port: 8080 }])],
+    endpoints: [
+      eps('web', { ready: ['10.244.1.3', '10.244.1.2', '10.244.2.2'], notReady: ['10.244.9.9'] }, [
+        { name: 'http', port: 8080 },
+      ]),
+    ],
   });
   const nat = section(out, 'nat');
   const svcChain = `COX-SVC-${chainHash('ns', 'web', 'http', 'TCP')}`;
@@ -84,7 +89,7 @@ test('chain names are stable across rebuilds', () => {
   const input = {
     ...base,
     services: [svc('web', [{ port: 80 }])],
-    endpoints: [eps('web', ['10.244.1.2'], [], [{ port: 8080 }])],
+    endpoints: [eps('web', { ready: ['10.244.1.2'] }, [{ port: 8080 }])],
   };
   assert.equal(buildNatRules(input), buildNatRules(input));
   assert.match(buildNatRules(input), /COX-SVC-[0-9A-F]{12} /);
@@ -101,15 +106,10 @@ test('named ports map to endpoint ports of the same name; UDP supported', () => 
       ]),
     ],
     endpoints: [
-      eps(
-        'dns',
-        ['10.244.1.5'],
-        [],
-        [
-          { name: 'dns-tcp', port: 5353, protocol: 'TCP' },
-          { name: 'dns', port: 5354, protocol: 'UDP' },
-        ],
-      ),
+      eps('dns', { ready: ['10.244.1.5'] }, [
+        { name: 'dns-tcp', port: 5353, protocol: 'TCP' },
+        { name: 'dns', port: 5354, protocol: 'UDP' },
+      ]),
     ],
   });
   assert.ok(out.includes('-p udp -m comment --comment "ns/dns:dns" -m udp -j DNAT --to-destination 10.244.1.5:5354'));
@@ -126,7 +126,7 @@ test('headless and ExternalName services get no rules', () => {
       svc('h', [{ port: 80 }], { clusterIP: 'None' }),
       svc('x', [{ port: 80 }], { type: 'ExternalName', clusterIP: '' }),
     ],
-    endpoints: [eps('h', ['10.244.1.2'], [], [{ port: 80 }])],
+    endpoints: [eps('h', { ready: ['10.244.1.2'] }, [{ port: 80 }])],
   });
   assert.ok(!out.includes('COX-SVC-'));
   assert.ok(!out.includes('REJECT'));
@@ -136,7 +136,7 @@ test('no ready endpoints: filter REJECT for cluster IP and node port', () => {
   const out = buildNatRules({
     ...base,
     services: [svc('np', [{ port: 80, nodePort: 30080 }], { type: 'NodePort' })],
-    endpoints: [eps('np', [], ['10.244.1.2'], [{ port: 80 }])],
+    endpoints: [eps('np', { ready: [], notReady: ['10.244.1.2'] }, [{ port: 80 }])],
   });
   assert.ok(!section(out, 'nat').some((l) => l.includes('COX-SVC-')));
   const filter = section(out, 'filter');
@@ -159,7 +159,10 @@ test('node ports jump to the service chain, before the nodeports jump is last', 
       svc('lb', [{ port: 80, nodePort: 30081 }], { type: 'LoadBalancer' }),
       svc('ci', [{ port: 81, nodePort: 30082 }]),
     ],
-    endpoints: [eps('lb', ['10.244.1.2'], [], [{ port: 80 }]), eps('ci', ['10.244.1.3'], [], [{ port: 81 }])],
+    endpoints: [
+      eps('lb', { ready: ['10.244.1.2'] }, [{ port: 80 }]),
+      eps('ci', { ready: ['10.244.1.3'] }, [{ port: 81 }]),
+    ],
   });
   const nat = section(out, 'nat');
   const svcChain = `COX-SVC-${chainHash('ns', 'lb', '', 'TCP')}`;

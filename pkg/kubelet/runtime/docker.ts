@@ -1,9 +1,10 @@
 // The Docker implementation of the agent's container runtime: every Docker call the agent
 // makes goes through this class (dockerode over the Docker socket). Pure mechanism.
 
-import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { cidrContains, intToIp, parseCidr } from '../../api/cidr.js';
+import { errorMessage } from '../../errors/index.js';
 import {
   dockerName,
   identityOf,
@@ -21,7 +22,7 @@ import {
   type ExecSession,
   type LogOptions,
   type ManagedSummary,
-  type NetworkOptions,
+  type NetworkSpec,
   type SandboxSpec,
 } from './interface.js';
 
@@ -70,7 +71,8 @@ export class DockerRuntime implements ContainerRuntime {
         this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
       });
     } catch (err) {
-      throw new ImagePullError(image, err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err));
+      // Docker's pull errors go on for lines; the first says what failed.
+      throw new ImagePullError(image, errorMessage(err).split('\n')[0] ?? '');
     }
   }
 
@@ -80,7 +82,8 @@ export class DockerRuntime implements ContainerRuntime {
    * with the containers attached to it, and made anew. A subnet that overlaps any other
    * Docker network (another cluster's pods, say) is an error naming that network.
    */
-  async ensureNetwork(name: string, subnet: string, gateway: string, opts: NetworkOptions = {}): Promise<void> {
+  async ensureNetwork(name: string, spec: NetworkSpec): Promise<void> {
+    const { subnet, gateway, ...opts } = spec;
     const all = await this.docker.listNetworks();
     const subnetsOf = (n: Docker.NetworkInspectInfo): string[] =>
       (n.IPAM?.Config ?? []).map((c) => c['Subnet'] ?? '').filter((x) => x !== '');
@@ -101,7 +104,7 @@ export class DockerRuntime implements ContainerRuntime {
       if (!opts.replace)
         throw new Error(`docker network ${name} exists with subnet ${subnets.join(',') || 'none'}, not ${subnet}`);
       const net = this.docker.getNetwork(existing.Id);
-      const info = (await net.inspect()) as { Containers?: Record<string, unknown> };
+      const info = await net.inspect();
       for (const id of Object.keys(info.Containers ?? {})) await this.docker.getContainer(id).remove({ force: true });
       await net.remove();
     }
@@ -316,7 +319,10 @@ export class DockerRuntime implements ContainerRuntime {
         stream.on('end', () => out.end());
         stream.on('error', (err) => out.destroy(err));
       }
-      out.on('close', () => (stream as Readable).destroy());
+      // dockerode types the stream loosely (NodeJS.ReadableStream); it is the HTTP response, a Readable.
+      out.on('close', () => {
+        if (stream instanceof Readable) stream.destroy();
+      });
     } else {
       const buf = await container.logs({ ...base, follow: false });
       out.end(info.Config.Tty ? buf : demuxBuffer(buf));
@@ -332,7 +338,7 @@ export class DockerRuntime implements ContainerRuntime {
       AttachStderr: true,
       Tty: opts.tty,
     });
-    const stream = (await exec.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty })) as Duplex;
+    const stream = await exec.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty });
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     if (opts.tty) stream.pipe(stdout);
@@ -380,7 +386,7 @@ function cidrsOverlap(a: string, b: string): boolean {
 }
 
 function isStatus(err: unknown, code: number): boolean {
-  return typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === code;
+  return typeof err === 'object' && err !== null && 'statusCode' in err && err.statusCode === code;
 }
 
 /** Docker's multiplexed log format (8-byte frame headers) to plain bytes. */

@@ -12,7 +12,7 @@ import {
   type ExecSession,
   type LogOptions,
   type ManagedSummary,
-  type NetworkOptions,
+  type NetworkSpec,
   type SandboxSpec,
 } from './interface.js';
 
@@ -138,9 +138,10 @@ export class FakeRuntime implements ContainerRuntime {
     this.images.add(image);
   }
 
-  async ensureNetwork(name: string, subnet: string, gateway: string, opts: NetworkOptions = {}): Promise<void> {
+  async ensureNetwork(name: string, spec: NetworkSpec): Promise<void> {
+    const { subnet, gateway } = spec;
     const existing = this.networks.get(name);
-    if (existing !== undefined && existing.subnet !== subnet && opts.replace !== true)
+    if (existing !== undefined && existing.subnet !== subnet && spec.replace !== true)
       throw new Error(`network ${name} exists with subnet ${existing.subnet}, not ${subnet}`);
     this.networks.set(name, { subnet, gateway });
   }

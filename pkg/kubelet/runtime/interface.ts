@@ -104,6 +104,12 @@ export interface NetworkOptions {
   replace?: boolean;
 }
 
+/** A bridge network's subnet and gateway, and how it is made. */
+export interface NetworkSpec extends NetworkOptions {
+  subnet: string;
+  gateway: string;
+}
+
 export interface ContainerRuntime {
   /** The runtime's version (the node's containerRuntimeVersion). */
   version(): Promise<string>;
@@ -111,7 +117,7 @@ export interface ContainerRuntime {
   /** Makes the image available per the pull policy; ImagePullError when it cannot be had. */
   ensureImage(image: string, pullPolicy: string): Promise<void>;
   /** A bridge network of this owner with the given subnet (see DockerRuntime). */
-  ensureNetwork(name: string, subnet: string, gateway: string, opts?: NetworkOptions): Promise<void>;
+  ensureNetwork(name: string, spec: NetworkSpec): Promise<void>;
   removeNetwork(name: string): Promise<void>;
   /** Removes every container and network of this runtime's cluster. */
   removeCluster(): Promise<{ containers: number; networks: number }>;
