@@ -84,6 +84,18 @@ export function checkFields(
 }
 
 /**
+ * A patch's result as an object of the resource: 400 unless it is an object with metadata.
+ * A patch cannot change what the object is: apiVersion and kind stay the resource's, as
+ * Kubernetes decodes the result into the resource's type (so defaults, type checks and
+ * validation always see the resource's kind).
+ */
+export function patchedObject(r: ResourceInfo, value: unknown): KubeObject {
+  if (!isObject(value) || !isObject(value['metadata']))
+    throw badRequest('the patch produced something that is not an object');
+  return Object.assign(value, { apiVersion: apiVersionOf(r), kind: r.kind, metadata: value['metadata'] });
+}
+
+/**
  * Checks the result of a patch or an apply before it goes on as an update: types and
  * integer ranges (400), unknown and duplicate fields per fieldValidation (pruned), and
  * what it may not change (checkPatchedIdentity).

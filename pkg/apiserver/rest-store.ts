@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { applyDefaults } from '../api/defaults.js';
-import { deepCopy, isObject, type DeleteOptions, type KubeList, type KubeObject, rfc3339 } from '../api/meta.js';
+import { deepCopy, type DeleteOptions, type KubeList, type KubeObject, rfc3339 } from '../api/meta.js';
 import { applyPatch } from '../api/patch/index.js';
 import { apiVersionOf, storageKey, type ResourceInfo } from '../api/registry.js';
 import { alreadyExists, type ApiError, badRequest, conflict, expired, invalid, notFound } from '../errors/index.js';
@@ -17,6 +17,7 @@ import { isStorageError, type Store, type WatchHandle } from '../storage/store.j
 import {
   admitPatched,
   checkDeletePreconditions,
+  patchedObject,
   checkFields,
   checkResourceVersion,
   decodeObject,
@@ -210,9 +211,7 @@ export class RestStore {
       { namespace, name },
       (current) => {
         const patched = applyPatch(contentType, deepCopy(current), patchBody, { group: r.group, kind: r.kind });
-        if (!isObject(patched) || !isObject(patched['metadata']))
-          throw badRequest('the patch produced something that is not an object');
-        const next = patched as KubeObject;
+        const next = patchedObject(r, patched);
         admitPatched(r, next, current, {
           mode: opts.fieldValidation,
           duplicates: duplicateFields(patchBody),

@@ -36,6 +36,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { KubeObject } from '../api/meta.js';
+import { errorMessage } from '../errors/index.js';
 import {
   StorageError,
   type ListResult,
@@ -124,6 +125,8 @@ function prefixRange(prefix: string): [string, string | undefined] {
 }
 
 function decode(value: string, revision: number): KubeObject {
+  // What encode() wrote, read back: the store holds only objects the apiserver admitted, and a
+  // guard here would throw on a row it cannot fix (the object could be neither read nor deleted).
   const obj = JSON.parse(value) as KubeObject;
   obj.metadata.resourceVersion = String(revision);
   return obj;
@@ -138,10 +141,6 @@ function encode(obj: KubeObject): string {
 
 function unavailable(key: string, message: string): StorageError {
   return new StorageError('Unavailable', key, message);
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }
 
 export class SqliteStore implements Store {
@@ -184,11 +183,11 @@ export class SqliteStore implements Store {
       migrateTwoTableLayout(db);
     } catch (err) {
       db.close();
-      const e = asError(err);
-      if (/busy|locked/i.test(e.message)) {
-        throw unavailable('', `cannot open ${file}: it is in use by another process (${e.message})`);
+      const message = errorMessage(err);
+      if (/busy|locked/i.test(message)) {
+        throw unavailable('', `cannot open ${file}: it is in use by another process (${message})`);
       }
-      throw unavailable('', `cannot open ${file}: ${e.message}`);
+      throw unavailable('', `cannot open ${file}: ${message}`);
     }
     return new SqliteStore(db, options);
   }
@@ -233,7 +232,7 @@ export class SqliteStore implements Store {
       // Serialised now: the caller may change its object once the call returns.
       if (object !== undefined) value = encode(object);
     } catch (err) {
-      return Promise.reject(unavailable(key, `cannot serialise the object for ${key}: ${asError(err).message}`));
+      return Promise.reject(unavailable(key, `cannot serialise the object for ${key}: ${errorMessage(err)}`));
     }
     const op = makeOp(value);
     return new Promise((resolve, reject) => {
@@ -262,7 +261,7 @@ export class SqliteStore implements Store {
         }
       })();
     } catch (err) {
-      const reason = asError(err).message;
+      const reason = errorMessage(err);
       for (const p of batch) p.reject(unavailable(p.op.key, `store write failed: ${reason}`));
       return;
     }
@@ -517,8 +516,7 @@ function migrateTwoTableLayout(db: Database.Database): void {
     const empty = db.prepare('SELECT 1 FROM kv LIMIT 1').get() === undefined;
     if (empty) {
       const oldSeq =
-        (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get() as { seq: number } | undefined)?.seq ??
-        0;
+        db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get()?.seq ?? 0;
       db.exec(`INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value)
                SELECT revision, key, 1, 0, 0, 0, value FROM live ORDER BY revision`);
       const bumped = db.prepare("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'kv'").run(oldSeq).changes;
