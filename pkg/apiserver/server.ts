@@ -11,7 +11,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { SqliteStore, WatchCache } from '../storage/index.js';
-import { ApiError, toApiError } from '../errors/index.js';
+import { ApiError, errorMessage, isAlreadyExists, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { Authenticator, type UserInfo } from './authn.js';
@@ -47,7 +47,6 @@ import { answerClientError, checkWebSocketHandshake } from './protocol-errors.js
 import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES, storageKey, type Resource } from '../api/registry.js';
-import { isAlreadyExists } from '../errors/index.js';
 
 /** The `kubernetes` Service in `default`, whose endpoint is this apiserver (as Kubernetes keeps it). */
 async function ensureKubernetesService(store: RestStore, ip: string, config: ApiServerConfig): Promise<void> {
@@ -375,8 +374,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
     if (res.headersSent) return next(err);
     const status =
       typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
-    const message = err instanceof Error ? err.message : String(err);
-    sendError(res, status >= 400 && status < 500 ? new ApiError('BadRequest', message) : toApiError(err));
+    sendError(res, status >= 400 && status < 500 ? new ApiError('BadRequest', errorMessage(err)) : toApiError(err));
   });
   return app;
 }
