@@ -66,9 +66,9 @@ export function decodeObject(r: ResourceInfo, namespace: string | undefined, bod
 export function checkFields(
   r: ResourceInfo,
   obj: KubeObject,
-  mode: FieldValidation | undefined,
-  duplicates: string[],
+  fields: { mode: FieldValidation | undefined; duplicates: string[] },
 ): string[] {
+  const { mode, duplicates } = fields;
   const problems = [
     ...pruneUnknownFields(obj).map((f) => `unknown field "${f}"`),
     ...duplicates.map((f) => `duplicate field "${f}"`),
@@ -101,15 +101,14 @@ export function patchedObject(r: ResourceInfo, value: unknown): KubeObject {
  * what it may not change (checkPatchedIdentity).
  */
 export function admitPatched(
-  r: ResourceInfo,
-  next: KubeObject,
-  current: KubeObject,
+  change: { r: ResourceInfo; next: KubeObject; current: KubeObject },
   fields: { mode: FieldValidation | undefined; duplicates: string[]; warnings: string[] },
 ): void {
+  const { r, next, current } = change;
   const causes = checkTypes(next);
   if (causes.length > 0)
     throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${describeCauses(causes)}`);
-  fields.warnings.push(...checkFields(r, next, fields.mode, fields.duplicates));
+  fields.warnings.push(...checkFields(r, next, { mode: fields.mode, duplicates: fields.duplicates }));
   checkPatchedIdentity(r, next, current);
 }
 

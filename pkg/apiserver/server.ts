@@ -52,7 +52,7 @@ import { RESOURCES, storageKey, type Resource } from '../api/registry.js';
 async function ensureKubernetesService(store: RestStore, ip: string, config: ApiServerConfig): Promise<void> {
   const create = async <T extends KubeObject>(r: Resource<T>, obj: T): Promise<void> => {
     try {
-      await store.create(r, 'default', obj);
+      await store.create(r, { namespace: 'default', body: obj });
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
@@ -103,21 +103,20 @@ async function ensureClusterInfo(store: RestStore, server: string, caPem: string
   });
   const current = await store.find(RESOURCES.configmaps, CLUSTER_INFO.namespace, CLUSTER_INFO.name);
   if (current === undefined) {
-    await store.create(RESOURCES.configmaps, CLUSTER_INFO.namespace, {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: CLUSTER_INFO.name, namespace: CLUSTER_INFO.namespace },
-      data: { kubeconfig },
+    await store.create(RESOURCES.configmaps, {
+      namespace: CLUSTER_INFO.namespace,
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: CLUSTER_INFO.name, namespace: CLUSTER_INFO.namespace },
+        data: { kubeconfig },
+      },
     });
     return;
   }
-  const data = current['data'];
-  if (isObject(data) && data['kubeconfig'] === kubeconfig) return;
+  if (current.data?.['kubeconfig'] === kubeconfig) return;
   // A new kubeconfig invalidates the old signatures; the bootstrap signer makes new ones.
-  await store.update(RESOURCES.configmaps, CLUSTER_INFO.namespace, CLUSTER_INFO.name, {
-    ...current,
-    data: { kubeconfig },
-  });
+  await store.update(RESOURCES.configmaps, CLUSTER_INFO, { body: { ...current, data: { kubeconfig } } });
 }
 
 /** Namespaces that exist from the start, as in Kubernetes. */
@@ -245,8 +244,7 @@ function isUserInfo(value: unknown): value is UserInfo {
 function podNodeLookup(ctx: HandlerContext): PodNodeLookup {
   return async (namespace, name) => {
     const pod = await ctx.store.find(RESOURCES.pods, namespace, name);
-    const spec = pod?.['spec'];
-    return isObject(spec) && typeof spec['nodeName'] === 'string' ? spec['nodeName'] : undefined;
+    return pod?.spec?.nodeName;
   };
 }
 
@@ -305,39 +303,45 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
       res.type('text/plain').send('ok');
     });
   }
-  app.get('/version', (_req, res) => sendJson(res, 200, SERVER_VERSION));
+  app.get('/version', (_req, res) => sendJson(res, { code: 200, body: SERVER_VERSION }));
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 
   app.get(['/api', '/api/'], (req, res) => {
     const agg = acceptsAggregated(req.headers.accept);
-    if (agg) sendJson(res, 200, aggregatedDiscovery('api', agg), aggregatedContentType(agg));
-    else sendJson(res, 200, apiVersions(`${config.advertiseAddress}:${req.socket.localPort ?? config.securePort}`));
+    if (agg)
+      sendJson(res, { code: 200, body: aggregatedDiscovery('api', agg), contentType: aggregatedContentType(agg) });
+    else
+      sendJson(res, {
+        code: 200,
+        body: apiVersions(`${config.advertiseAddress}:${req.socket.localPort ?? config.securePort}`),
+      });
   });
   app.get(['/apis', '/apis/'], (req, res) => {
     const agg = acceptsAggregated(req.headers.accept);
-    if (agg) sendJson(res, 200, aggregatedDiscovery('apis', agg), aggregatedContentType(agg));
-    else sendJson(res, 200, apiGroupList());
+    if (agg)
+      sendJson(res, { code: 200, body: aggregatedDiscovery('apis', agg), contentType: aggregatedContentType(agg) });
+    else sendJson(res, { code: 200, body: apiGroupList() });
   });
   app.get('/api/:version', (req, res, next) => {
     const list = apiResourceList('', req.params['version'] ?? '');
-    if (list) sendJson(res, 200, list);
+    if (list) sendJson(res, { code: 200, body: list });
     else next();
   });
   app.get('/apis/:group', (req, res, next) => {
     const group = apiGroup(req.params['group'] ?? '');
-    if (group) sendJson(res, 200, group);
+    if (group) sendJson(res, { code: 200, body: group });
     else next();
   });
   app.get('/apis/:group/:version', (req, res, next) => {
     const list = apiResourceList(req.params['group'] ?? '', req.params['version'] ?? '');
-    if (list) sendJson(res, 200, list);
+    if (list) sendJson(res, { code: 200, body: list });
     else next();
   });
 
   const openapi = buildOpenApiV3();
-  app.get('/openapi/v3', (_req, res) => sendJson(res, 200, openapi.index));
+  app.get('/openapi/v3', (_req, res) => sendJson(res, { code: 200, body: openapi.index }));
   app.get(/^\/openapi\/v3\/(.+)$/, (req, res, next) => {
     const doc = openapi.documents.get(String(req.params[0] ?? ''));
     if (doc === undefined) return next();
@@ -361,7 +365,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
       const user = authenticatedUser(res);
       if (user === undefined) throw new ApiError('InternalError', 'the request was not authenticated');
       await authorize(user, info, podNode);
-      await handleResource(ctx, req, res, info, user);
+      await handleResource(ctx, { req, res, user }, info);
     } catch (err) {
       sendError(res, toApiError(err));
     } finally {
@@ -414,7 +418,15 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: 
         info.name !== undefined
       ) {
         ctx.kubelets
-          .upgrade(req, socket, head, info.namespace ?? '', info.name, info.subresource, url.searchParams)
+          .upgrade(
+            { req, socket, head },
+            {
+              namespace: info.namespace ?? '',
+              podName: info.name,
+              subresource: info.subresource,
+              query: url.searchParams,
+            },
+          )
           .catch((err: unknown) => refuse(toApiError(err)));
         return;
       }
@@ -433,7 +445,7 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: 
       socket.once('close', release);
       wss.handleUpgrade(req, socket, head, (ws) => {
         ws.once('close', release);
-        void serveWebSocketWatch(ctx.store, info.resource, params, ctx.watch, ws);
+        void serveWebSocketWatch({ store: ctx.store, r: info.resource, settings: ctx.watch }, params, ws);
       });
     };
     handle().catch((err: unknown) => refuse(toApiError(err)));
