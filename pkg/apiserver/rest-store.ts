@@ -204,7 +204,8 @@ export class RestStore {
     const object = await this.guaranteedUpdate(r, ref, {
       ...opts,
       mutate: (current) => {
-        const patched = applyPatch(contentType, deepCopy(current), patchBody, { group: r.group, kind: r.kind });
+        const patch = { contentType, body: patchBody };
+        const patched = applyPatch(deepCopy(current), patch, { group: r.group, kind: r.kind });
         const next = patchedObject(r, patched);
         admitPatched(
           { r, next, current },

@@ -54,7 +54,11 @@ async function writeScale(
         const wanted =
           'scale' in change
             ? change.scale
-            : applyPatch(change.contentType, deepCopy(current), change.patch, { group: 'autoscaling', kind: 'Scale' });
+            : applyPatch(
+                deepCopy(current),
+                { contentType: change.contentType, body: change.patch },
+                { group: 'autoscaling', kind: 'Scale' },
+              );
         const replicas = isObject(wanted) && isObject(wanted['spec']) ? wanted['spec']['replicas'] : undefined;
         if (
           typeof replicas === 'number' &&
