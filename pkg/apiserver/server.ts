@@ -132,18 +132,18 @@ export class ApiServer {
   private readonly sqlite: SqliteStore;
   private readonly cache: WatchCache;
 
-  private constructor(
-    server: https.Server,
-    port: number,
-    sqlite: SqliteStore,
-    cache: WatchCache,
-    restStore: RestStore,
-  ) {
-    this.server = server;
-    this.port = port;
-    this.sqlite = sqlite;
-    this.cache = cache;
-    this.restStore = restStore;
+  private constructor(parts: {
+    server: https.Server;
+    port: number;
+    sqlite: SqliteStore;
+    cache: WatchCache;
+    restStore: RestStore;
+  }) {
+    this.server = parts.server;
+    this.port = parts.port;
+    this.sqlite = parts.sqlite;
+    this.cache = parts.cache;
+    this.restStore = parts.restStore;
   }
 
   static async start(config: ApiServerConfig): Promise<ApiServer> {
@@ -205,7 +205,7 @@ export class ApiServer {
     const port = address.port;
     const host = config.advertiseAddress.includes(':') ? `[${config.advertiseAddress}]` : config.advertiseAddress;
     await ensureClusterInfo(restStore, `https://${host}:${port}`, readFileSync(config.clientCaFile, 'utf8'));
-    return new ApiServer(server, port, sqlite, cache, restStore);
+    return new ApiServer({ server, port, sqlite, cache, restStore });
   }
 
   async close(): Promise<void> {
@@ -254,6 +254,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
   app.set('query parser', 'simple');
   app.set('etag', false);
   app.disable('x-powered-by');
+  const routes = express.Router();
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -271,7 +272,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
     registers: [metrics],
   });
 
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  routes.use((req: Request, res: Response, next: NextFunction) => {
     if (PUBLIC_PATHS.has(req.path)) return next();
     authn
       .authenticate(req)
@@ -286,7 +287,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
   });
 
   // In-flight limits (after authentication, before authorization, as in Kubernetes).
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  routes.use((req: Request, res: Response, next: NextFunction) => {
     if (PUBLIC_PATHS.has(req.path) || longRunning(req)) return next();
     const user = authenticatedUser(res);
     try {
@@ -299,16 +300,16 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
   });
 
   for (const path of ['/healthz', '/livez', '/readyz']) {
-    app.get(path, (_req, res) => {
+    routes.get(path, (_req, res) => {
       res.type('text/plain').send('ok');
     });
   }
-  app.get('/version', (_req, res) => sendJson(res, { code: 200, body: SERVER_VERSION }));
-  app.get('/metrics', async (_req, res) => {
+  routes.get('/version', (_req, res) => sendJson(res, { code: 200, body: SERVER_VERSION }));
+  routes.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 
-  app.get(['/api', '/api/'], (req, res) => {
+  routes.get(['/api', '/api/'], (req, res) => {
     const agg = acceptsAggregated(req.headers.accept);
     if (agg)
       sendJson(res, { code: 200, body: aggregatedDiscovery('api', agg), contentType: aggregatedContentType(agg) });
@@ -318,31 +319,31 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
         body: apiVersions(`${config.advertiseAddress}:${req.socket.localPort ?? config.securePort}`),
       });
   });
-  app.get(['/apis', '/apis/'], (req, res) => {
+  routes.get(['/apis', '/apis/'], (req, res) => {
     const agg = acceptsAggregated(req.headers.accept);
     if (agg)
       sendJson(res, { code: 200, body: aggregatedDiscovery('apis', agg), contentType: aggregatedContentType(agg) });
     else sendJson(res, { code: 200, body: apiGroupList() });
   });
-  app.get('/api/:version', (req, res, next) => {
+  routes.get('/api/:version', (req, res, next) => {
     const list = apiResourceList('', req.params['version'] ?? '');
     if (list) sendJson(res, { code: 200, body: list });
     else next();
   });
-  app.get('/apis/:group', (req, res, next) => {
+  routes.get('/apis/:group', (req, res, next) => {
     const group = apiGroup(req.params['group'] ?? '');
     if (group) sendJson(res, { code: 200, body: group });
     else next();
   });
-  app.get('/apis/:group/:version', (req, res, next) => {
+  routes.get('/apis/:group/:version', (req, res, next) => {
     const list = apiResourceList(req.params['group'] ?? '', req.params['version'] ?? '');
     if (list) sendJson(res, { code: 200, body: list });
     else next();
   });
 
   const openapi = buildOpenApiV3();
-  app.get('/openapi/v3', (_req, res) => sendJson(res, { code: 200, body: openapi.index }));
-  app.get(/^\/openapi\/v3\/(.+)$/, (req, res, next) => {
+  routes.get('/openapi/v3', (_req, res) => sendJson(res, { code: 200, body: openapi.index }));
+  routes.get(/^\/openapi\/v3\/(.+)$/, (req, res, next) => {
     const doc = openapi.documents.get(String(req.params[0] ?? ''));
     if (doc === undefined) return next();
     res.writeHead(200, {
@@ -353,7 +354,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
     res.end(doc.body);
   });
 
-  app.use(async (req: Request, res: Response) => {
+  routes.use(async (req: Request, res: Response) => {
     const started = process.hrtime.bigint();
     let verb = 'unknown';
     let resource = '';
@@ -373,14 +374,22 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
       if (verb !== 'watch') latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
     }
   });
-  // Errors raised by express itself (e.g. a malformed %-escape in a routed path) as a Status.
-  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    const status =
-      typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
-    sendError(res, status >= 400 && status < 500 ? new ApiError('BadRequest', errorMessage(err)) : toApiError(err));
+  // What the routes pass on comes back out of the router: errors express raises itself (e.g. a
+  // malformed %-escape in a routed path) are answered as a Status, the rest goes on to express.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    routes(req, res, (err?: unknown) =>
+      err === undefined || err === null ? next() : answerRoutingError(err, res, next),
+    );
   });
   return app;
+}
+
+/** An error express raised while routing, as a Status (a 4xx one as BadRequest, anything else as toApiError). */
+function answerRoutingError(err: unknown, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(err);
+  const status =
+    typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
+  sendError(res, status >= 400 && status < 500 ? new ApiError('BadRequest', errorMessage(err)) : toApiError(err));
 }
 
 /**
