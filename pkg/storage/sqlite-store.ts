@@ -140,7 +140,7 @@ function encode(obj: KubeObject): string {
 }
 
 function unavailable(key: string, message: string): StorageError {
-  return new StorageError('Unavailable', key, message);
+  return new StorageError('Unavailable', message, { key });
 }
 
 export class SqliteStore implements Store {
@@ -282,7 +282,10 @@ export class SqliteStore implements Store {
       if (live !== undefined) {
         return {
           ok: false,
-          err: new StorageError('KeyExists', op.key, `key ${op.key} already exists (revision ${live.id})`, live.id),
+          err: new StorageError('KeyExists', `key ${op.key} already exists (revision ${live.id})`, {
+            key: op.key,
+            revision: live.id,
+          }),
         };
       }
       // A create is its own create revision (0 in the row: the id is not known before the insert).
@@ -296,16 +299,14 @@ export class SqliteStore implements Store {
       return this.done('ADDED', { key: op.key, revision, value: op.value }, undefined);
     }
     if (live === undefined)
-      return { ok: false, err: new StorageError('KeyNotFound', op.key, `key ${op.key} not found`) };
+      return { ok: false, err: new StorageError('KeyNotFound', `key ${op.key} not found`, { key: op.key }) };
     if (op.expected !== undefined && op.expected !== live.id) {
       return {
         ok: false,
-        err: new StorageError(
-          'Conflict',
-          op.key,
-          `key ${op.key} is at revision ${live.id}, not ${op.expected}`,
-          live.id,
-        ),
+        err: new StorageError('Conflict', `key ${op.key} is at revision ${live.id}, not ${op.expected}`, {
+          key: op.key,
+          revision: live.id,
+        }),
       };
     }
     const createRevision = live.create_revision === 0 ? live.id : live.create_revision;
@@ -342,9 +343,8 @@ export class SqliteStore implements Store {
     if (fromRevision < this.compacted) {
       throw new StorageError(
         'Compacted',
-        prefix,
         `revision ${fromRevision} has been compacted; the oldest watchable revision is ${this.compacted}`,
-        this.compacted,
+        { key: prefix, revision: this.compacted },
       );
     }
     // Replay and registration are one synchronous step: no commit can fall between them.
