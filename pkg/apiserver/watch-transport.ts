@@ -11,7 +11,7 @@ import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { KubeObject } from '../api/meta.js';
 import { apiVersionOf, type ResourceInfo } from '../api/registry.js';
-import { ApiError } from '../errors/index.js';
+import { ApiError, toApiError } from '../errors/index.js';
 import { MAX_TIMER_MS } from './request-options.js';
 import type { WatchHandle } from '../storage/store.js';
 import type { RestStore } from './rest-store.js';
@@ -113,11 +113,7 @@ async function runWatch(source: WatchSource, p: WatchParams, sink: Sink): Promis
       },
     });
   } catch (err) {
-    const status =
-      err instanceof ApiError
-        ? err.toStatus()
-        : new ApiError('InternalError', `Internal error occurred: ${String(err)}`).toStatus();
-    emit('ERROR', status);
+    emit('ERROR', toApiError(err).toStatus());
     finish();
     return;
   }
