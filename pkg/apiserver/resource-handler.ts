@@ -72,8 +72,8 @@ function writeOptions(q: Query, kind: OptionsKind): WriteOptions {
 export interface JsonReply {
   code: number;
   body: unknown;
-  contentType?: string;
-  warnings?: string[];
+  contentType?: string | undefined;
+  warnings?: string[] | undefined;
 }
 
 export function sendJson(res: Response, reply: JsonReply): void {

@@ -11,7 +11,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { SqliteStore, WatchCache } from '../storage/index.js';
-import { ApiError, errorMessage, isAlreadyExists, toApiError } from '../errors/index.js';
+import { ApiError, isAlreadyExists, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { Authenticator, type UserInfo } from './authn.js';
@@ -43,7 +43,7 @@ import { createStrategies, ensureNamespace } from './registry/index.js';
 import { serveWebSocketWatch } from './watch-transport.js';
 import { isLongRunning, RequestLimits } from './request-limits.js';
 import { resourceVersionParam, timeoutSecondsParam } from './request-options.js';
-import { answerClientError, checkWebSocketHandshake } from './protocol-errors.js';
+import { answerClientError, answeringRoutingErrors, checkWebSocketHandshake } from './protocol-errors.js';
 import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES, storageKey, type Resource } from '../api/registry.js';
@@ -311,19 +311,14 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
 
   routes.get(['/api', '/api/'], (req, res) => {
     const agg = acceptsAggregated(req.headers.accept);
-    if (agg)
-      sendJson(res, { code: 200, body: aggregatedDiscovery('api', agg), contentType: aggregatedContentType(agg) });
-    else
-      sendJson(res, {
-        code: 200,
-        body: apiVersions(`${config.advertiseAddress}:${req.socket.localPort ?? config.securePort}`),
-      });
+    const address = `${config.advertiseAddress}:${req.socket.localPort ?? config.securePort}`;
+    const body = agg ? aggregatedDiscovery('api', agg) : apiVersions(address);
+    sendJson(res, { code: 200, body, contentType: agg ? aggregatedContentType(agg) : undefined });
   });
   routes.get(['/apis', '/apis/'], (req, res) => {
     const agg = acceptsAggregated(req.headers.accept);
-    if (agg)
-      sendJson(res, { code: 200, body: aggregatedDiscovery('apis', agg), contentType: aggregatedContentType(agg) });
-    else sendJson(res, { code: 200, body: apiGroupList() });
+    const body = agg ? aggregatedDiscovery('apis', agg) : apiGroupList();
+    sendJson(res, { code: 200, body, contentType: agg ? aggregatedContentType(agg) : undefined });
   });
   routes.get('/api/:version', (req, res, next) => {
     const list = apiResourceList('', req.params['version'] ?? '');
@@ -374,22 +369,8 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
       if (verb !== 'watch') latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
     }
   });
-  // What the routes pass on comes back out of the router: errors express raises itself (e.g. a
-  // malformed %-escape in a routed path) are answered as a Status, the rest goes on to express.
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    routes(req, res, (err?: unknown) =>
-      err === undefined || err === null ? next() : answerRoutingError(err, res, next),
-    );
-  });
+  app.use(answeringRoutingErrors(routes));
   return app;
-}
-
-/** An error express raised while routing, as a Status (a 4xx one as BadRequest, anything else as toApiError). */
-function answerRoutingError(err: unknown, res: Response, next: NextFunction): void {
-  if (res.headersSent) return next(err);
-  const status =
-    typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
-  sendError(res, status >= 400 && status < 500 ? new ApiError('BadRequest', errorMessage(err)) : toApiError(err));
 }
 
 /**
