@@ -1,6 +1,6 @@
 // IPv4 addresses and CIDR blocks as numbers (service IPs, node pod CIDRs, routes).
 
-import type { KubeObject } from './meta.js';
+import { isObject, type KubeObject } from './meta.js';
 
 export function ipToInt(ip: string): number {
   return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
@@ -46,6 +46,7 @@ export function subnet(outer: Cidr, bits: number, i: number): Cidr | undefined {
 
 /** A Node's pod CIDR (spec.podCIDR), undefined until node IPAM gave it one. */
 export function nodePodCidr(node: KubeObject | undefined): string | undefined {
-  const cidr = ((node?.['spec'] ?? {}) as { podCIDR?: string }).podCIDR;
-  return cidr === undefined || cidr === '' ? undefined : cidr;
+  const spec = node?.['spec'];
+  const cidr = isObject(spec) ? spec['podCIDR'] : undefined;
+  return typeof cidr === 'string' && cidr !== '' ? cidr : undefined;
 }

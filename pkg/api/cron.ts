@@ -71,7 +71,8 @@ export function parseCronSchedule(text: string): { schedule?: CronSchedule; erro
   const fields = expanded.split(/\s+/);
   if (fields.length !== 5) return { error: `expected exactly 5 fields, found ${fields.length}: ${text}` };
   try {
-    const [mi, h, dom, mo, dow] = fields as [string, string, string, string, string];
+    // Five fields, counted above: the defaults never apply.
+    const [mi = '', h = '', dom = '', mo = '', dow = ''] = fields;
     return {
       schedule: {
         minutes: parseField(mi, { min: 0, max: 59 }),

@@ -5,22 +5,24 @@
 
 import { isObject, type KubeObject } from './meta.js';
 
-type Obj = Record<string, unknown>;
+// Defaulting runs before validation, on bodies whose JSON types are checked but whose shape
+// is not: the helpers below work on the plain JSON objects isObject proves, not on Pod or
+// Container, whose required fields may still be missing.
 
 /** The object at `key`, created empty when absent. */
-function child(parent: Obj, key: string): Obj {
+function child(parent: Record<string, unknown>, key: string): Record<string, unknown> {
   const v = parent[key];
   if (isObject(v)) return v;
-  const created: Obj = {};
+  const created: Record<string, unknown> = {};
   parent[key] = created;
   return created;
 }
 
-function setDefault(o: Obj, key: string, value: unknown): void {
+function setDefault(o: Record<string, unknown>, key: string, value: unknown): void {
   if (o[key] === undefined || o[key] === null) o[key] = value;
 }
 
-function objects(v: unknown): Obj[] {
+function objects(v: unknown): Record<string, unknown>[] {
   return Array.isArray(v) ? v.filter(isObject) : [];
 }
 
@@ -60,14 +62,14 @@ function defaultLifecycle(l: unknown): void {
   if (isObject(l['preStop'])) defaultHttpGet(l['preStop']['httpGet']);
 }
 
-function defaultEnv(c: Obj): void {
+function defaultEnv(c: Record<string, unknown>): void {
   for (const e of objects(c['env'])) {
     const from = e['valueFrom'];
     if (isObject(from) && isObject(from['fieldRef'])) setDefault(from['fieldRef'], 'apiVersion', 'v1');
   }
 }
 
-function defaultContainer(c: Obj, hostNetwork: boolean): void {
+function defaultContainer(c: Record<string, unknown>, hostNetwork: boolean): void {
   if (c['imagePullPolicy'] === undefined || c['imagePullPolicy'] === '') {
     c['imagePullPolicy'] = defaultPullPolicy(typeof c['image'] === 'string' ? c['image'] : '');
   }
@@ -87,7 +89,7 @@ function defaultContainer(c: Obj, hostNetwork: boolean): void {
 }
 
 /** SetDefaults_Pod: requests default to limits when only limits are given (pods only, not templates). */
-function defaultRequestsFromLimits(c: Obj): void {
+function defaultRequestsFromLimits(c: Record<string, unknown>): void {
   const res = c['resources'];
   if (!isObject(res) || !isObject(res['limits'])) return;
   const requests = child(res, 'requests');
@@ -96,7 +98,7 @@ function defaultRequestsFromLimits(c: Obj): void {
 
 const FILE_MODE = 0o644;
 
-function defaultVolumes(spec: Obj): void {
+function defaultVolumes(spec: Record<string, unknown>): void {
   for (const v of objects(spec['volumes'])) {
     if (isObject(v['configMap'])) setDefault(v['configMap'], 'defaultMode', FILE_MODE);
     if (isObject(v['secret'])) setDefault(v['secret'], 'defaultMode', FILE_MODE);
@@ -121,7 +123,7 @@ function defaultVolumes(spec: Obj): void {
   }
 }
 
-function defaultPodSpec(spec: Obj): void {
+function defaultPodSpec(spec: Record<string, unknown>): void {
   setDefault(spec, 'restartPolicy', 'Always');
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'schedulerName', 'default-scheduler');
@@ -148,7 +150,7 @@ const DEFAULT_TOLERATIONS = [
 ];
 
 /** What admission adds to a Pod (not to templates): default tolerations, priority, service account. */
-function defaultPodAdmission(spec: Obj): void {
+function defaultPodAdmission(spec: Record<string, unknown>): void {
   if (typeof spec['serviceAccountName'] !== 'string' || spec['serviceAccountName'] === '') {
     spec['serviceAccountName'] = 'default';
     spec['serviceAccount'] = 'default';
@@ -168,18 +170,18 @@ function defaultPodAdmission(spec: Obj): void {
   for (const c of [...objects(spec['containers']), ...objects(spec['initContainers'])]) defaultRequestsFromLimits(c);
 }
 
-function defaultPod(o: Obj): void {
+function defaultPod(o: KubeObject): void {
   const spec = child(o, 'spec');
   defaultPodSpec(spec);
   defaultPodAdmission(spec);
 }
 
-function defaultTemplate(spec: Obj): void {
+function defaultTemplate(spec: Record<string, unknown>): void {
   const template = child(spec, 'template');
   defaultPodSpec(child(template, 'spec'));
 }
 
-function defaultDeployment(o: Obj): void {
+function defaultDeployment(o: KubeObject): void {
   const spec = child(o, 'spec');
   setDefault(spec, 'replicas', 1);
   const strategy = child(spec, 'strategy');
@@ -194,13 +196,13 @@ function defaultDeployment(o: Obj): void {
   defaultTemplate(spec);
 }
 
-function defaultReplicaSet(o: Obj): void {
+function defaultReplicaSet(o: KubeObject): void {
   const spec = child(o, 'spec');
   setDefault(spec, 'replicas', 1);
   defaultTemplate(spec);
 }
 
-function defaultDaemonSet(o: Obj): void {
+function defaultDaemonSet(o: KubeObject): void {
   const spec = child(o, 'spec');
   const strategy = child(spec, 'updateStrategy');
   setDefault(strategy, 'type', 'RollingUpdate');
@@ -213,7 +215,7 @@ function defaultDaemonSet(o: Obj): void {
   defaultTemplate(spec);
 }
 
-function defaultStatefulSet(o: Obj): void {
+function defaultStatefulSet(o: KubeObject): void {
   const spec = child(o, 'spec');
   setDefault(spec, 'replicas', 1);
   setDefault(spec, 'podManagementPolicy', 'OrderedReady');
@@ -227,7 +229,7 @@ function defaultStatefulSet(o: Obj): void {
   defaultTemplate(spec);
 }
 
-function defaultJob(o: Obj): void {
+function defaultJob(o: KubeObject): void {
   const spec = child(o, 'spec');
   // Without both, one pod to run once; with parallelism only, a work queue (completions unset).
   if (spec['completions'] === undefined && spec['parallelism'] === undefined) {
@@ -256,7 +258,7 @@ function defaultJob(o: Obj): void {
   defaultTemplate(spec);
 }
 
-function defaultCronJob(o: Obj): void {
+function defaultCronJob(o: KubeObject): void {
   const spec = child(o, 'spec');
   setDefault(spec, 'concurrencyPolicy', 'Allow');
   setDefault(spec, 'suspend', false);
@@ -266,7 +268,7 @@ function defaultCronJob(o: Obj): void {
   defaultTemplate(child(child(spec, 'jobTemplate'), 'spec'));
 }
 
-function defaultService(o: Obj): void {
+function defaultService(o: KubeObject): void {
   const spec = child(o, 'spec');
   setDefault(spec, 'type', 'ClusterIP');
   setDefault(spec, 'sessionAffinity', 'None');
@@ -289,7 +291,7 @@ function defaultService(o: Obj): void {
   }
 }
 
-function defaultNamespace(o: Obj): void {
+function defaultNamespace(o: KubeObject): void {
   setDefault(child(o, 'spec'), 'finalizers', ['kubernetes']);
   setDefault(child(o, 'status'), 'phase', 'Active');
   // Every namespace carries its own name as a label, so selectors can pick namespaces by name.
@@ -299,14 +301,14 @@ function defaultNamespace(o: Obj): void {
     child(meta, 'labels')['kubernetes.io/metadata.name'] = name;
 }
 
-function defaultNode(o: Obj): void {
+function defaultNode(o: KubeObject): void {
   const status = o['status'];
   if (!isObject(status) || !isObject(status['capacity'])) return;
   // What can be allocated is what the node has, unless the agent reserves some.
   if (!isObject(status['allocatable'])) status['allocatable'] = { ...status['capacity'] };
 }
 
-const BY_KIND: Record<string, (o: Obj) => void> = {
+const BY_KIND: Record<string, (o: KubeObject) => void> = {
   Pod: defaultPod,
   Deployment: defaultDeployment,
   ReplicaSet: defaultReplicaSet,

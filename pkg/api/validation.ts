@@ -7,8 +7,6 @@ import { isObject, type KubeObject } from './meta.js';
 import type { ResourceInfo } from './registry.js';
 import { parseCronSchedule } from './cron.js';
 
-type Obj = Record<string, unknown>;
-
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -50,7 +48,8 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function objAt(o: unknown, key: string): Obj | undefined {
+/** The object at `key` of `o`, undefined unless both are objects: bodies are checked, not trusted. */
+function objAt(o: unknown, key: string): Record<string, unknown> | undefined {
   return isObject(o) && isObject(o[key]) ? o[key] : undefined;
 }
 
@@ -223,13 +222,13 @@ function validateContainers(c: Causes, list: { field: string; containers: unknow
 /** A pod spec to validate: where it sits, and the restart policies its owner allows (all when absent). */
 interface PodSpecAt {
   field: string;
-  spec: Obj | undefined;
+  spec: unknown;
   allowedRestart?: string[];
 }
 
 function validatePodSpec(c: Causes, at: PodSpecAt): void {
   const { field, spec, allowedRestart } = at;
-  if (spec === undefined) {
+  if (!isObject(spec)) {
     c.required(field);
     return;
   }
@@ -281,11 +280,11 @@ function validatePodSpec(c: Causes, at: PodSpecAt): void {
 
 function validateSelectorAndTemplate(
   c: Causes,
-  spec: Obj | undefined,
+  spec: unknown,
   rules: { restart: string[]; selectorRequired?: boolean },
 ): void {
   const { restart, selectorRequired = true } = rules;
-  if (spec === undefined) {
+  if (!isObject(spec)) {
     c.required('spec');
     return;
   }
@@ -294,11 +293,11 @@ function validateSelectorAndTemplate(
   if (selector === undefined) {
     if (selectorRequired) c.required('spec.selector');
   } else {
-    const ml = isObject(selector['matchLabels']) ? (selector['matchLabels'] as Record<string, string>) : {};
+    const ml = objAt(selector, 'matchLabels') ?? {};
     const me = listAt(selector, 'matchExpressions');
     if (Object.keys(ml).length === 0 && me.length === 0)
       c.invalid('spec.selector', selector, 'empty selector is invalid for deployment');
-    const labels = (objAt(template, 'metadata')?.['labels'] ?? {}) as Record<string, string>;
+    const labels = objAt(objAt(template, 'metadata'), 'labels') ?? {};
     const matches = Object.entries(ml).every(([k, v]) => labels[k] === v);
     if (!matches) c.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`');
   }
@@ -307,15 +306,15 @@ function validateSelectorAndTemplate(
 }
 
 /** Integer fields of a spec that Kubernetes' validation requires to be >= 0 (422 otherwise). */
-function nonNegative(c: Causes, spec: Obj | undefined, keys: string[]): void {
+function nonNegative(c: Causes, spec: unknown, keys: string[]): void {
   for (const k of keys) {
-    const v = spec?.[k];
+    const v = isObject(spec) ? spec[k] : undefined;
     if (typeof v === 'number' && v < 0) c.invalid(`spec.${k}`, v, 'must be greater than or equal to 0');
   }
 }
 
-function validateService(c: Causes, spec: Obj | undefined): void {
-  if (spec === undefined) return c.required('spec');
+function validateService(c: Causes, spec: unknown): void {
+  if (!isObject(spec)) return c.required('spec');
   const types = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
   const type = spec['type'] ?? 'ClusterIP';
   if (!types.includes(String(type))) c.notSupported('spec.type', type, types);
@@ -466,8 +465,8 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
 const POD_MUTABLE =
   'spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
 
-function withoutMutablePodFields(spec: Obj | undefined): unknown {
-  if (spec === undefined) return undefined;
+function withoutMutablePodFields(spec: unknown): unknown {
+  if (!isObject(spec)) return undefined;
   const copy = structuredClone(spec);
   for (const key of ['containers', 'initContainers']) {
     const list = copy[key];

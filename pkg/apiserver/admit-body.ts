@@ -66,9 +66,9 @@ export function decodeObject(r: ResourceInfo, namespace: string | undefined, bod
 export function checkFields(
   r: ResourceInfo,
   obj: KubeObject,
-  mode: FieldValidation | undefined,
-  duplicates: string[],
+  fields: { mode: FieldValidation | undefined; duplicates: string[] },
 ): string[] {
+  const { mode, duplicates } = fields;
   const problems = [
     ...pruneUnknownFields(obj).map((f) => `unknown field "${f}"`),
     ...duplicates.map((f) => `duplicate field "${f}"`),
@@ -84,20 +84,31 @@ export function checkFields(
 }
 
 /**
+ * A patch's result as an object of the resource: 400 unless it is an object with metadata.
+ * A patch cannot change what the object is: apiVersion and kind stay the resource's, as
+ * Kubernetes decodes the result into the resource's type (so defaults, type checks and
+ * validation always see the resource's kind).
+ */
+export function patchedObject(r: ResourceInfo, value: unknown): KubeObject {
+  if (!isObject(value) || !isObject(value['metadata']))
+    throw badRequest('the patch produced something that is not an object');
+  return Object.assign(value, { apiVersion: apiVersionOf(r), kind: r.kind, metadata: value['metadata'] });
+}
+
+/**
  * Checks the result of a patch or an apply before it goes on as an update: types and
  * integer ranges (400), unknown and duplicate fields per fieldValidation (pruned), and
  * what it may not change (checkPatchedIdentity).
  */
 export function admitPatched(
-  r: ResourceInfo,
-  next: KubeObject,
-  current: KubeObject,
+  change: { r: ResourceInfo; next: KubeObject; current: KubeObject },
   fields: { mode: FieldValidation | undefined; duplicates: string[]; warnings: string[] },
 ): void {
+  const { r, next, current } = change;
   const causes = checkTypes(next);
   if (causes.length > 0)
     throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${describeCauses(causes)}`);
-  fields.warnings.push(...checkFields(r, next, fields.mode, fields.duplicates));
+  fields.warnings.push(...checkFields(r, next, { mode: fields.mode, duplicates: fields.duplicates }));
   checkPatchedIdentity(r, next, current);
 }
 

@@ -17,7 +17,7 @@ import { ApiError, badRequest, type StatusCause } from '../errors/index.js';
 import { duplicateFields } from './body.js';
 import { admitPatched, checkTypeMeta, isKubeObject } from './admit-body.js';
 import type { RestStore } from './rest-store.js';
-import type { WriteOptions } from './rest-types.js';
+import type { ObjectRef, WriteOptions } from './rest-types.js';
 
 type FieldTree = { [segment: string]: FieldTree };
 
@@ -34,6 +34,11 @@ interface ManagedFieldsEntry {
 export interface ApplyOptions extends WriteOptions {
   fieldManager: string;
   force: boolean;
+}
+
+/** A server-side apply: the applied configuration, and how. */
+export interface ApplyRequest extends ApplyOptions {
+  body: unknown;
 }
 
 export interface ApplyResult {
@@ -194,13 +199,9 @@ export class ApplyManager {
     this.now = now;
   }
 
-  async apply(
-    r: ResourceInfo,
-    namespace: string | undefined,
-    name: string,
-    body: unknown,
-    opts: ApplyOptions,
-  ): Promise<ApplyResult> {
+  async apply(r: ResourceInfo, ref: ObjectRef, req: ApplyRequest): Promise<ApplyResult> {
+    const { namespace, name } = ref;
+    const { body, ...opts } = req;
     if (!isObject(body)) throw badRequest('the applied configuration must be an object');
     checkTypeMeta(r, body);
     const copy = deepCopy(body);
@@ -229,7 +230,7 @@ export class ApplyManager {
       const writeOpts: WriteOptions = { ...opts, duplicateFields: duplicates };
       delete writeOpts.fieldManager;
       try {
-        const result = await this.store.create(r, namespace, toCreate, writeOpts);
+        const result = await this.store.create(r, { namespace, body: toCreate }, writeOpts);
         return { ...result, created: true };
       } catch (err) {
         if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
@@ -240,10 +241,9 @@ export class ApplyManager {
     const warnings: string[] = [];
     const writeOpts: WriteOptions = { ...opts };
     delete writeOpts.fieldManager;
-    const object = await this.store.guaranteedUpdate(
-      r,
-      { namespace, name },
-      (current) => {
+    const object = await this.store.guaranteedUpdate(r, ref, {
+      ...writeOpts,
+      mutate: (current) => {
         const entries = entriesOf(current);
         const mine = entries.find((e) => e.manager === opts.fieldManager && e.operation === 'Apply');
         const others = entries.filter((e) => e !== mine && e.operation === 'Apply');
@@ -280,7 +280,7 @@ export class ApplyManager {
         if (mine?.fieldsV1 !== undefined) removeStale(next, mine.fieldsV1, tree);
         const merged = applyStrategicMergePatch(next, applied, kind);
         if (!isKubeObject(merged)) throw new ApiError('InternalError', 'the applied configuration lost its metadata');
-        admitPatched(r, merged, current, { mode: opts.fieldValidation, duplicates, warnings });
+        admitPatched({ r, next: merged, current }, { mode: opts.fieldValidation, duplicates, warnings });
         merged.metadata.managedFields = [
           ...others.filter((e) => e.fieldsV1 === undefined || Object.keys(e.fieldsV1).length > 0),
           ...entries.filter((e) => e.operation !== 'Apply'),
@@ -288,8 +288,7 @@ export class ApplyManager {
         ];
         return merged;
       },
-      writeOpts,
-    );
+    });
     return { object, created: false, warnings };
   }
 }

@@ -11,14 +11,12 @@ export type StoreWrites = Pick<Store, 'create' | 'update' | 'delete'>;
 
 async function live(store: Store, key: string, expectedRevision: number | undefined): Promise<StoredItem> {
   const item = await store.get(key);
-  if (item === undefined) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
+  if (item === undefined) throw new StorageError('KeyNotFound', `key ${key} not found`, { key });
   if (expectedRevision !== undefined && item.revision !== expectedRevision) {
-    throw new StorageError(
-      'Conflict',
+    throw new StorageError('Conflict', `key ${key} is at revision ${item.revision}, not ${expectedRevision}`, {
       key,
-      `key ${key} is at revision ${item.revision}, not ${expectedRevision}`,
-      item.revision,
-    );
+      revision: item.revision,
+    });
   }
   return item;
 }
@@ -28,12 +26,10 @@ export function dryRunWrites(store: Store): StoreWrites {
     async create(key, object) {
       const existing = await store.get(key);
       if (existing !== undefined)
-        throw new StorageError(
-          'KeyExists',
+        throw new StorageError('KeyExists', `key ${key} already exists (revision ${existing.revision})`, {
           key,
-          `key ${key} already exists (revision ${existing.revision})`,
-          existing.revision,
-        );
+          revision: existing.revision,
+        });
       const copy = deepCopy(object);
       // Nothing was stored, so there is no revision to report.
       delete copy.metadata.resourceVersion;

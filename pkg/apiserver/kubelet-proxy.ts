@@ -9,45 +9,47 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { chooseProtocol } from '../streaming/index.js';
-import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES } from '../api/registry.js';
+import type { Container, Node, Pod } from '../api/types/index.js';
 import { ApiError, badRequest } from '../errors/index.js';
 import type { RestStore } from './rest-store.js';
 
-/** A field of an object read from the store, when it is an object itself. */
-function field(obj: Record<string, unknown>, name: string): Record<string, unknown> {
-  const value = obj[name];
-  return isObject(value) ? value : {};
-}
-
-/** The names of a pod's containers (or init containers) in `spec[list]`. */
-function containerNames(spec: Record<string, unknown>, list: string): string[] {
-  const containers = spec[list];
-  if (!Array.isArray(containers)) return [];
-  return containers
-    .filter(isObject)
-    .map((c) => c['name'])
-    .filter((n): n is string => typeof n === 'string');
+function names(containers: Container[] | undefined): string[] {
+  return (containers ?? []).map((c) => c.name);
 }
 
 /** The node agent's address and port as its Node reports them. */
-function agentEndpoint(node: KubeObject): { host?: string; port?: number } {
-  const status = field(node, 'status');
-  const addresses = Array.isArray(status['addresses']) ? status['addresses'].filter(isObject) : [];
-  const host = addresses.find((a) => a['type'] === 'InternalIP')?.['address'];
-  const port = field(field(status, 'daemonEndpoints'), 'kubeletEndpoint')['Port'];
-  return {
-    ...(typeof host === 'string' ? { host } : {}),
-    ...(typeof port === 'number' ? { port } : {}),
-  };
+function agentEndpoint(node: Node): { host?: string | undefined; port?: number | undefined } {
+  const host = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  return { host, port };
 }
 
 interface Target {
   host: string;
   port: number;
   container: string;
-  pod: KubeObject;
+  pod: Pod;
   tls: KubeletClientTls;
+}
+
+/** Which pod's logs, and the query of the request (container, follow, tailLines …). */
+export interface LogsRequest {
+  namespace: string;
+  podName: string;
+  query: URLSearchParams;
+}
+
+/** Which pod an exec or attach goes to, and the query of the request (container, command …). */
+export interface StreamRequest extends LogsRequest {
+  subresource: string;
+}
+
+/** The HTTP upgrade a websocket is made from. */
+export interface Upgrade {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
 }
 
 export interface KubeletClientTls {
@@ -81,9 +83,8 @@ export class KubeletProxy {
         'the apiserver has no kubelet client certificate (--kubelet-client-certificate)',
       );
     const pod = await this.store.get(RESOURCES.pods, namespace, podName);
-    const spec = field(pod, 'spec');
-    const containers = containerNames(spec, 'containers');
-    const names = [...containers, ...containerNames(spec, 'initContainers')];
+    const containers = names(pod.spec?.containers);
+    const all = [...containers, ...names(pod.spec?.initContainers)];
     let chosen = container;
     if (chosen === undefined || chosen === '') {
       const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
@@ -94,9 +95,9 @@ export class KubeletProxy {
           `a container name must be specified for pod ${podName}, choose one of: [${containers.join(' ')}]`,
         );
     }
-    if (chosen === undefined || !names.includes(chosen))
+    if (chosen === undefined || !all.includes(chosen))
       throw badRequest(`container ${chosen ?? ''} is not valid for pod ${podName}`);
-    const nodeName = typeof spec['nodeName'] === 'string' ? spec['nodeName'] : '';
+    const nodeName = pod.spec?.nodeName ?? '';
     if (!nodeName) throw badRequest(`pod ${podName} does not have a host assigned`);
     const node = await this.store.get(RESOURCES.nodes, undefined, nodeName);
     const { host, port } = agentEndpoint(node);
@@ -105,7 +106,8 @@ export class KubeletProxy {
     return { host, port, container: chosen, pod, tls };
   }
 
-  async logs(namespace: string, podName: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+  async logs(request: LogsRequest, res: ServerResponse): Promise<void> {
+    const { namespace, podName, query } = request;
     const target = await this.locate(namespace, podName, query.get('container') ?? undefined);
     const q = new URLSearchParams();
     for (const k of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'limitBytes']) {
@@ -147,21 +149,15 @@ export class KubeletProxy {
   }
 
   /** exec/attach: relays a websocket between the client and the pod's agent. */
-  async upgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    namespace: string,
-    podName: string,
-    subresource: string,
-    query: URLSearchParams,
-  ): Promise<void> {
+  async upgrade(upgrade: Upgrade, request: StreamRequest): Promise<void> {
+    const { req, socket, head } = upgrade;
+    const { namespace, podName, subresource, query } = request;
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',');
     const protocol = chooseProtocol(offered);
     if (protocol === undefined)
       throw badRequest('exec needs the v5.channel.k8s.io or v4.channel.k8s.io websocket subprotocol');
     const target = await this.locate(namespace, podName, query.get('container') ?? undefined);
-    const phase = field(target.pod, 'status')['phase'];
+    const phase = target.pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed')
       throw badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
     const q = new URLSearchParams();

@@ -1,10 +1,13 @@
 // Requests that fail below the REST layer — an HTTP message Node cannot parse (e.g. headers
-// past its limit), a websocket handshake ws would refuse — answered as Kubernetes Status
-// objects with the right code instead of a reset socket or a plain-text line.
+// past its limit), a websocket handshake ws would refuse, a path express cannot route —
+// answered as Kubernetes Status objects with the right code instead of a reset socket or a
+// plain-text line.
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ApiError } from '../errors/index.js';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import { ApiError, errorMessage, toApiError } from '../errors/index.js';
+import { sendError } from './resource-handler.js';
 
 /** How long the rest of a refused request is read and dropped before the socket is closed. */
 const DRAIN_MS = 10_000;
@@ -71,4 +74,25 @@ export function checkWebSocketHandshake(req: IncomingMessage): void {
       `unsupported Sec-WebSocket-Version ${JSON.stringify(version ?? '')}: supported versions are 13 and 8`,
     );
   }
+}
+
+/**
+ * The routes as one handler. What they pass on comes back out of the router: errors express
+ * raises itself (e.g. a malformed %-escape in a routed path) are answered as a Status, the
+ * rest goes on to express.
+ */
+export function answeringRoutingErrors(routes: Router): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    routes(req, res, (err?: unknown) =>
+      err === undefined || err === null ? next() : answerRoutingError(err, res, next),
+    );
+  };
+}
+
+/** An error express raised while routing: a 4xx one as BadRequest, anything else as toApiError. */
+function answerRoutingError(err: unknown, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(err);
+  const status =
+    typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
+  sendError(res, status >= 400 && status < 500 ? new ApiError('BadRequest', errorMessage(err)) : toApiError(err));
 }

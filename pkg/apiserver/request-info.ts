@@ -68,19 +68,26 @@ export function parseResourceRequest(
   if (subresource !== undefined && !resource.subresources.some((s) => s.name === subresource)) {
     throw new ApiError('NotFound', 'the server could not find the requested resource');
   }
-  return { resource, namespace, name, subresource, verb: verbFor(method, name !== undefined, subresource, query) };
+  return {
+    resource,
+    namespace,
+    name,
+    subresource,
+    verb: verbFor(method, query, { hasName: name !== undefined, subresource }),
+  };
 }
 
 function isTrue(v: unknown): boolean {
   return v === 'true' || v === '1' || (Array.isArray(v) && v.some(isTrue));
 }
 
+/** The verb of a request, from its method, its query (watch=true) and what its path names. */
 function verbFor(
   method: string,
-  hasName: boolean,
-  subresource: string | undefined,
   query: Record<string, unknown>,
+  path: { hasName: boolean; subresource: string | undefined },
 ): RequestVerb {
+  const { hasName, subresource } = path;
   if (subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'log') {
     return subresource === 'log' ? 'get' : 'connect';
   }

@@ -68,13 +68,16 @@ function writeOptions(q: Query, kind: OptionsKind): WriteOptions {
   return opts;
 }
 
-export function sendJson(
-  res: Response,
-  code: number,
-  body: unknown,
-  contentType = 'application/json',
-  warnings: string[] = [],
-): void {
+/** A JSON answer: status code, body, its content type (application/json unless said) and warnings. */
+export interface JsonReply {
+  code: number;
+  body: unknown;
+  contentType?: string | undefined;
+  warnings?: string[] | undefined;
+}
+
+export function sendJson(res: Response, reply: JsonReply): void {
+  const { code, body, contentType = 'application/json', warnings = [] } = reply;
   const payload = JSON.stringify(body);
   const headers: Record<string, string | string[]> = {
     'Content-Type': contentType,
@@ -94,7 +97,7 @@ export function sendError(res: Response, err: ApiError): void {
   if (err.code === 429 && err.details?.retryAfterSeconds !== undefined)
     headers['Retry-After'] = String(err.details.retryAfterSeconds);
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  sendJson(res, err.code, err.toStatus());
+  sendJson(res, { code: err.code, body: err.toStatus() });
 }
 
 async function body(ctx: HandlerContext, req: Request): Promise<unknown> {
@@ -102,36 +105,41 @@ async function body(ctx: HandlerContext, req: Request): Promise<unknown> {
   return decodeBody(req.headers['content-type'], raw, ctx.maxBodyBytes);
 }
 
+/** One HTTP exchange on a resource path, and who sent the request (authentication found). */
+export interface Exchange {
+  req: Request;
+  res: Response;
+  user?: UserInfo | undefined;
+}
+
+/** Where sendObject writes: the exchange, and the resource its objects belong to. */
+interface ObjectAnswerTo {
+  ctx: HandlerContext;
+  req: Request;
+  res: Response;
+  r: ResourceInfo;
+}
+
 /** Writes one object, as a one-row Table when asked. */
-function sendObject(
-  ctx: HandlerContext,
-  req: Request,
-  res: Response,
-  r: ResourceInfo,
-  code: number,
-  obj: KubeObject,
-  warnings: string[] = [],
-): void {
+function sendObject(to: ObjectAnswerTo, code: number, result: { object: KubeObject; warnings?: string[] }): void {
+  const { ctx, req, res, r } = to;
+  const { object: obj, warnings } = result;
   if (wantsTable(req.headers.accept) && obj.kind === r.kind) {
     const table = renderTable([obj], r, {
       includeObject: includeObjectParam(req.query['includeObject']),
       resourceVersion: obj.metadata.resourceVersion ?? '',
       now: ctx.now(),
     });
-    sendJson(res, code, table, TABLE_CONTENT_TYPE, warnings);
+    sendJson(res, { code, body: table, contentType: TABLE_CONTENT_TYPE, warnings });
     return;
   }
-  sendJson(res, code, obj, 'application/json', warnings);
+  sendJson(res, { code, body: obj, warnings });
 }
 
-export async function handleResource(
-  ctx: HandlerContext,
-  req: Request,
-  res: Response,
-  info: ResourceRequest,
-  user?: UserInfo,
-): Promise<void> {
+export async function handleResource(ctx: HandlerContext, http: Exchange, info: ResourceRequest): Promise<void> {
+  const { req, res, user } = http;
   const { resource: r, namespace, name, subresource, verb } = info;
+  const to: ObjectAnswerTo = { ctx, req, res, r };
   const q: Query = req.query;
   const store = ctx.store;
   // The kind's subresource, if the path names one (request-info admits only registered names).
@@ -154,17 +162,13 @@ export async function handleResource(
       await store.awaitRevision(resourceVersionParam(q));
       const list = await store.list(r, namespace, sel);
       if (wantsTable(req.headers.accept)) {
-        sendJson(
-          res,
-          200,
-          renderTable(list.items, r, {
-            includeObject: includeObjectParam(q['includeObject']),
-            resourceVersion: list.metadata.resourceVersion ?? '',
-            now: ctx.now(),
-          }),
-          TABLE_CONTENT_TYPE,
-        );
-      } else sendJson(res, 200, list);
+        const table = renderTable(list.items, r, {
+          includeObject: includeObjectParam(q['includeObject']),
+          resourceVersion: list.metadata.resourceVersion ?? '',
+          now: ctx.now(),
+        });
+        sendJson(res, { code: 200, body: table, contentType: TABLE_CONTENT_TYPE });
+      } else sendJson(res, { code: 200, body: list });
       return;
     }
     case 'watch': {
@@ -188,7 +192,7 @@ export async function handleResource(
       if (rv !== undefined) params.resourceVersion = String(rv);
       const who = user ?? ANONYMOUS;
       res.once('close', ctx.limits.admitWatch(who.name, who.groups));
-      await serveHttpWatch(store, r, params, ctx.watch, res);
+      await serveHttpWatch({ store, r, settings: ctx.watch }, params, res);
       return;
     }
     case 'get': {
@@ -199,7 +203,7 @@ export async function handleResource(
         return;
       }
       await store.awaitRevision(resourceVersionParam(q));
-      sendObject(ctx, req, res, r, 200, await store.get(r, namespace, n));
+      sendObject(to, 200, { object: await store.get(r, namespace, n) });
       return;
     }
     case 'create': {
@@ -216,8 +220,8 @@ export async function handleResource(
         return;
       }
       if (isObject(b) && user !== undefined) store.strategyFor(r).fromRequester?.(b, user);
-      const result = await store.create(r, namespace, b, writeOptions(q, 'CreateOptions'));
-      sendObject(ctx, req, res, r, 201, result.object, result.warnings);
+      const result = await store.create(r, { namespace, body: b }, writeOptions(q, 'CreateOptions'));
+      sendObject(to, 201, result);
       return;
     }
     case 'update': {
@@ -231,11 +235,12 @@ export async function handleResource(
         return;
       }
       if (subresource !== undefined && sub?.statusWrites !== true) throw methodNotAllowed();
-      const result = await store.update(r, namespace, n, b, {
-        ...opts,
-        ...(subresource !== undefined ? { subresource: 'status' as const } : {}),
-      });
-      sendObject(ctx, req, res, r, 200, result.object, result.warnings);
+      const result = await store.update(
+        r,
+        { namespace, name: n },
+        { ...opts, body: b, ...(subresource !== undefined ? { subresource: 'status' as const } : {}) },
+      );
+      sendObject(to, 200, result);
       return;
     }
     case 'patch': {
@@ -255,32 +260,33 @@ export async function handleResource(
         const manager = queryString(q, 'fieldManager');
         if (manager === undefined || manager === '')
           throw badRequest('PATCH with an apply patch requires a fieldManager');
-        const result = await ctx.apply.apply(r, namespace, n, b, {
-          ...opts,
-          fieldManager: manager,
-          force: queryBool(q, 'force'),
-        });
-        sendObject(ctx, req, res, r, result.created ? 201 : 200, result.object, result.warnings);
+        const result = await ctx.apply.apply(
+          r,
+          { namespace, name: n },
+          { ...opts, body: b, fieldManager: manager, force: queryBool(q, 'force') },
+        );
+        sendObject(to, result.created ? 201 : 200, result);
         return;
       }
-      const result = await store.patch(r, namespace, n, contentType, b, {
-        ...opts,
-        ...(subresource !== undefined ? { subresource: 'status' as const } : {}),
-      });
-      sendObject(ctx, req, res, r, 200, result.object, result.warnings);
+      const result = await store.patch(
+        r,
+        { namespace, name: n },
+        { ...opts, contentType, body: b, ...(subresource !== undefined ? { subresource: 'status' as const } : {}) },
+      );
+      sendObject(to, 200, result);
       return;
     }
     case 'delete': {
       if (subresource !== undefined) throw methodNotAllowed();
       const opts = deleteOptions(q, await body(ctx, req));
-      const result = await store.delete(r, namespace, requireName(name), opts);
-      sendJson(res, result.deleted ? 200 : 202, result.object);
+      const result = await store.delete(r, { namespace, name: requireName(name) }, opts);
+      sendJson(res, { code: result.deleted ? 200 : 202, body: result.object });
       return;
     }
     case 'deletecollection': {
       const sel = selectors(q);
       const opts = deleteOptions(q, await body(ctx, req));
-      sendJson(res, 200, await store.deleteCollection(r, namespace, sel, opts));
+      sendJson(res, { code: 200, body: await store.deleteCollection(r, { namespace, ...sel }, opts) });
       return;
     }
     case 'connect':
@@ -293,7 +299,7 @@ export async function handleResource(
 
 /** Answers what a subresource returned (nothing when it streamed its answer itself). */
 function reply(res: Response, answer: SubresourceReply): void {
-  if (answer !== undefined) sendJson(res, answer.code, answer.body);
+  if (answer !== undefined) sendJson(res, answer);
 }
 
 function methodNotAllowed(): ApiError {

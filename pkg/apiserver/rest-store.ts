@@ -9,14 +9,15 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { applyDefaults } from '../api/defaults.js';
-import { deepCopy, isObject, type DeleteOptions, type KubeList, type KubeObject, rfc3339 } from '../api/meta.js';
+import { deepCopy, type DeleteOptions, type KubeList, type KubeObject, rfc3339 } from '../api/meta.js';
 import { applyPatch } from '../api/patch/index.js';
-import { apiVersionOf, storageKey, type ResourceInfo } from '../api/registry.js';
-import { alreadyExists, type ApiError, badRequest, conflict, expired, invalid, notFound } from '../errors/index.js';
+import { apiVersionOf, storageKey, type Resource, type ResourceInfo } from '../api/registry.js';
+import { alreadyExists, badRequest, conflict, expired, invalid, notFound } from '../errors/index.js';
 import { isStorageError, type Store, type WatchHandle } from '../storage/store.js';
 import {
   admitPatched,
   checkDeletePreconditions,
+  patchedObject,
   checkFields,
   checkResourceVersion,
   decodeObject,
@@ -30,11 +31,14 @@ import { requireActiveNamespace } from './namespace-lifecycle.js';
 import type { Strategies } from './registry/types.js';
 import { isDryRun, parseResourceVersion } from './request-options.js';
 import type {
+  CollectionRef,
+  CreateRequest,
+  GuaranteedUpdate,
   ObjectRef,
+  PatchRequest,
   Selectors,
-  UpdateOptions,
-  WatchListener,
-  WatchRequest,
+  UpdateRequest,
+  WatchSubscription,
   WriteOptions,
   WriteResult,
 } from './rest-types.js';
@@ -42,7 +46,7 @@ import { buildFilter } from './selection.js';
 import { storageToApiError } from './storage-errors.js';
 import { checkUidPrecondition, finishesDeletion, prepareAndValidate, retriesConflict } from './update-steps.js';
 import { replayAsAdded, selectionEvents } from './watch-filter.js';
-import { randomSuffix, recordManager, stripVolatile, withType } from './write-meta.js';
+import { randomSuffix, recordManager, storedAs, stripVolatile, withType } from './write-meta.js';
 
 export class RestStore {
   private readonly store: Store;
@@ -58,22 +62,30 @@ export class RestStore {
 
   // ---- reads ---------------------------------------------------------------------------
 
-  async get(r: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
+  async get<T extends KubeObject>(r: Resource<T>, namespace: string | undefined, name: string): Promise<T> {
     const item = await this.store.get(storageKey(r, namespace, name));
     if (item === undefined) throw notFound(r.plural, r.group, name);
-    return withType(r, item.object);
+    return storedAs(r, item.object);
   }
 
   /** Like get, but undefined when there is no such object (for the server's own lookups). */
-  async find(r: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+  async find<T extends KubeObject>(
+    r: Resource<T>,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T | undefined> {
     const item = await this.store.get(storageKey(r, namespace, name));
-    return item === undefined ? undefined : withType(r, item.object);
+    return item === undefined ? undefined : storedAs(r, item.object);
   }
 
-  async list(r: ResourceInfo, namespace: string | undefined, sel: Selectors): Promise<KubeList> {
+  async list<T extends KubeObject>(
+    r: Resource<T>,
+    namespace: string | undefined,
+    sel: Selectors,
+  ): Promise<KubeList<T>> {
     const filter = buildFilter(sel);
     const result = await this.store.list(storageKey(r, namespace));
-    const items = result.items.map((i) => withType(r, i.object)).filter(filter);
+    const items = result.items.map((i) => storedAs(r, i.object)).filter(filter);
     return {
       kind: r.listKind,
       apiVersion: apiVersionOf(r),
@@ -87,13 +99,8 @@ export class RestStore {
    * as Kubernetes' watch filtering does. Returns a handle; errors (e.g. Expired) are reported
    * through onError.
    */
-  async watch(
-    r: ResourceInfo,
-    namespace: string | undefined,
-    req: WatchRequest,
-    listener: WatchListener,
-    onError: (err: ApiError) => void,
-  ): Promise<WatchHandle> {
+  async watch(r: ResourceInfo, namespace: string | undefined, req: WatchSubscription): Promise<WatchHandle> {
+    const { listener, onError } = req;
     const selection = { r, filter: buildFilter(req), listener };
     const prefix = storageKey(r, namespace);
     let from: number;
@@ -123,15 +130,14 @@ export class RestStore {
 
   // ---- create ---------------------------------------------------------------------------
 
-  async create(
-    r: ResourceInfo,
-    namespace: string | undefined,
-    body: unknown,
-    opts: WriteOptions = {},
-  ): Promise<WriteResult> {
+  async create(r: ResourceInfo, req: CreateRequest, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { namespace, body } = req;
     const strategy = this.strategyFor(r);
     const obj = decodeObject(r, namespace, body);
-    const warnings = checkFields(r, obj, opts.fieldValidation, opts.duplicateFields ?? duplicateFields(body));
+    const warnings = checkFields(r, obj, {
+      mode: opts.fieldValidation,
+      duplicates: opts.duplicateFields ?? duplicateFields(body),
+    });
     applyDefaults(obj);
     strategy.normalize(obj);
     if (!obj.metadata.name && obj.metadata.generateName) {
@@ -146,7 +152,8 @@ export class RestStore {
     meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339(this.now());
     delete meta.resourceVersion;
-    if (opts.fieldManager !== undefined) recordManager(obj, opts.fieldManager, 'Update', this.now());
+    if (opts.fieldManager !== undefined)
+      recordManager(obj, { manager: opts.fieldManager, operation: 'Update', now: this.now() });
     // An existing name is AlreadyExists, before any allocation could complain about it.
     if ((await this.store.get(storageKey(r, meta.namespace, name))) !== undefined)
       throw alreadyExists(r.plural, r.group, name);
@@ -165,13 +172,9 @@ export class RestStore {
   // ---- update / patch -------------------------------------------------------------------
 
   /** PUT: replaces the object (or only its status with subresource 'status'). */
-  async update(
-    r: ResourceInfo,
-    namespace: string | undefined,
-    name: string,
-    body: unknown,
-    opts: WriteOptions & { subresource?: 'status' } = {},
-  ): Promise<WriteResult> {
+  async update(r: ResourceInfo, ref: ObjectRef, req: UpdateRequest): Promise<WriteResult> {
+    const { namespace, name } = ref;
+    const { body, ...opts } = req;
     const incoming = decodeObject(r, namespace, body);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw badRequest(
@@ -179,50 +182,39 @@ export class RestStore {
       );
     }
     incoming.metadata.name = name;
-    const warnings = checkFields(r, incoming, opts.fieldValidation, duplicateFields(body));
+    const warnings = checkFields(r, incoming, { mode: opts.fieldValidation, duplicates: duplicateFields(body) });
     const expected = incoming.metadata.resourceVersion;
-    const object = await this.guaranteedUpdate(
-      r,
-      { namespace, name },
-      (current) => {
+    const object = await this.guaranteedUpdate(r, ref, {
+      ...opts,
+      expectedResourceVersion: expected,
+      mutate: (current) => {
         checkUidPrecondition(r, incoming, current);
         const next = deepCopy(incoming);
         applyDefaults(next);
         return opts.subresource === 'status' ? this.strategyFor(r).prepareForStatusUpdate(next, current) : next;
       },
-      { ...opts, expectedResourceVersion: expected },
-    );
+    });
     return { object, warnings };
   }
 
   /** PATCH with a JSON, merge or strategic-merge patch (server-side apply: see apply()). */
-  async patch(
-    r: ResourceInfo,
-    namespace: string | undefined,
-    name: string,
-    contentType: string,
-    patchBody: unknown,
-    opts: WriteOptions & { subresource?: 'status' } = {},
-  ): Promise<WriteResult> {
+  async patch(r: ResourceInfo, ref: ObjectRef, req: PatchRequest): Promise<WriteResult> {
+    const { contentType, body: patchBody, ...opts } = req;
     const warnings: string[] = [];
-    const object = await this.guaranteedUpdate(
-      r,
-      { namespace, name },
-      (current) => {
-        const patched = applyPatch(contentType, deepCopy(current), patchBody, { group: r.group, kind: r.kind });
-        if (!isObject(patched) || !isObject(patched['metadata']))
-          throw badRequest('the patch produced something that is not an object');
-        const next = patched as KubeObject;
-        admitPatched(r, next, current, {
-          mode: opts.fieldValidation,
-          duplicates: duplicateFields(patchBody),
-          warnings,
-        });
+    const object = await this.guaranteedUpdate(r, ref, {
+      ...opts,
+      mutate: (current) => {
+        const patch = { contentType, body: patchBody };
+        const patched = applyPatch(deepCopy(current), patch, { group: r.group, kind: r.kind });
+        const next = patchedObject(r, patched);
+        admitPatched(
+          { r, next, current },
+          { mode: opts.fieldValidation, duplicates: duplicateFields(patchBody), warnings },
+        );
         applyDefaults(next);
         return opts.subresource === 'status' ? this.strategyFor(r).prepareForStatusUpdate(next, current) : next;
       },
-      opts,
-    );
+    });
     return { object, warnings };
   }
 
@@ -231,14 +223,9 @@ export class RestStore {
    * validate, compare-and-swap on the read revision. A caller-supplied resourceVersion makes
    * a mismatch a 409 Conflict; without one, conflicts are retried.
    */
-  async guaranteedUpdate(
-    r: ResourceInfo,
-    ref: ObjectRef,
-    mutate: (current: KubeObject) => KubeObject,
-    opts: UpdateOptions = {},
-  ): Promise<KubeObject> {
+  async guaranteedUpdate(r: ResourceInfo, ref: ObjectRef, opts: GuaranteedUpdate): Promise<KubeObject> {
     const { name } = ref;
-    const { expectedResourceVersion, subresource } = opts;
+    const { expectedResourceVersion, subresource, mutate } = opts;
     const key = storageKey(r, ref.namespace, name);
     const strategy = this.strategyFor(r);
     if (expectedResourceVersion !== undefined && expectedResourceVersion !== '')
@@ -257,7 +244,8 @@ export class RestStore {
       const next = mutate(deepCopy(current));
       prepareAndValidate({ r, name, strategy, next, current, subresource });
       if (isDeepStrictEqual(stripVolatile(next), stripVolatile(current))) return withType(r, current);
-      if (opts.fieldManager !== undefined) recordManager(next, opts.fieldManager, 'Update', this.now(), subresource);
+      if (opts.fieldManager !== undefined)
+        recordManager(next, { manager: opts.fieldManager, operation: 'Update', now: this.now(), subresource });
       const writes = this.writes(opts);
       try {
         if (finishesDeletion(strategy, next)) {
@@ -284,11 +272,11 @@ export class RestStore {
    */
   async delete(
     r: ResourceInfo,
-    namespace: string | undefined,
-    name: string,
+    ref: ObjectRef,
     opts: DeleteOptions = {},
   ): Promise<{ object: KubeObject; deleted: boolean }> {
-    const key = storageKey(r, namespace, name);
+    const { name } = ref;
+    const key = storageKey(r, ref.namespace, name);
     const strategy = this.strategyFor(r);
     for (let attempt = 0; ; attempt++) {
       const item = await this.store.get(key);
@@ -309,15 +297,11 @@ export class RestStore {
     }
   }
 
-  async deleteCollection(
-    r: ResourceInfo,
-    namespace: string | undefined,
-    sel: Selectors,
-    opts: DeleteOptions = {},
-  ): Promise<KubeList> {
+  async deleteCollection(r: ResourceInfo, collection: CollectionRef, opts: DeleteOptions = {}): Promise<KubeList> {
+    const { namespace, ...sel } = collection;
     const list = await this.list(r, namespace, sel);
     const items = await deleteEach(list.items, (obj) =>
-      this.delete(r, obj.metadata.namespace, obj.metadata.name ?? '', opts),
+      this.delete(r, { namespace: obj.metadata.namespace, name: obj.metadata.name ?? '' }, opts),
     );
     return { ...list, items };
   }
@@ -326,8 +310,8 @@ export class RestStore {
    * A compare-and-swap loop past the strategy, for a subresource that writes one field
    * itself (namespaces/finalize): step gives the next object and whether it goes instead.
    */
-  async swap(r: ResourceInfo, ref: ObjectRef, step: SwapStep, opts: WriteOptions = {}): Promise<KubeObject> {
-    return compareAndSwap({ store: this.store, writes: this.writes(opts), r, ref, step });
+  async swap(r: ResourceInfo, ref: ObjectRef, req: WriteOptions & { step: SwapStep }): Promise<KubeObject> {
+    return compareAndSwap({ store: this.store, writes: this.writes(req), r, ref, step: req.step });
   }
 
   // ---- helpers --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // requests and their events.
 
 import type { KubeObject } from '../api/meta.js';
+import type { ApiError } from '../errors/index.js';
 import type { FieldValidation } from './admit-body.js';
 
 export interface WriteOptions {
@@ -24,6 +25,30 @@ export interface ObjectRef {
   name: string;
 }
 
+/** A POST: the body, and the namespace of the URL (undefined: cluster-scoped, or the body's). */
+export interface CreateRequest {
+  namespace: string | undefined;
+  body: unknown;
+}
+
+/** A PUT: the body replaces the object, or only its status. */
+export interface UpdateRequest extends WriteOptions {
+  body: unknown;
+  subresource?: 'status';
+}
+
+/** A PATCH: a JSON, merge or strategic-merge patch (by content type) of the object or its status. */
+export interface PatchRequest extends WriteOptions {
+  contentType: string;
+  body: unknown;
+  subresource?: 'status';
+}
+
+/** One step of guaranteedUpdate: the next state of the live object (a copy, free to change). */
+export interface GuaranteedUpdate extends UpdateOptions {
+  mutate: (current: KubeObject) => KubeObject;
+}
+
 export interface WriteResult {
   object: KubeObject;
   warnings: string[];
@@ -34,9 +59,20 @@ export interface Selectors {
   fieldSelector?: string;
 }
 
+/** The selected objects of a collection (every namespace's when namespace is undefined). */
+export interface CollectionRef extends Selectors {
+  namespace: string | undefined;
+}
+
 export interface WatchRequest extends Selectors {
   /** Start after this revision; undefined or '0' → first replay the current state as ADDED. */
   resourceVersion?: string;
 }
 
 export type WatchListener = (event: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }) => void;
+
+/** A watch and where its events and errors (e.g. Expired) go. */
+export interface WatchSubscription extends WatchRequest {
+  listener: WatchListener;
+  onError: (err: ApiError) => void;
+}

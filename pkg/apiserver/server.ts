@@ -11,7 +11,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { SqliteStore, WatchCache } from '../storage/index.js';
-import { ApiError, toApiError } from '../errors/index.js';
+import { ApiError, isAlreadyExists, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { Authenticator, type UserInfo } from './authn.js';
@@ -43,17 +43,16 @@ import { createStrategies, ensureNamespace } from './registry/index.js';
 import { serveWebSocketWatch } from './watch-transport.js';
 import { isLongRunning, RequestLimits } from './request-limits.js';
 import { resourceVersionParam, timeoutSecondsParam } from './request-options.js';
-import { answerClientError, checkWebSocketHandshake } from './protocol-errors.js';
+import { answerClientError, answeringRoutingErrors, checkWebSocketHandshake } from './protocol-errors.js';
 import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES, storageKey, type Resource } from '../api/registry.js';
-import { isAlreadyExists } from '../errors/index.js';
 
 /** The `kubernetes` Service in `default`, whose endpoint is this apiserver (as Kubernetes keeps it). */
 async function ensureKubernetesService(store: RestStore, ip: string, config: ApiServerConfig): Promise<void> {
   const create = async <T extends KubeObject>(r: Resource<T>, obj: T): Promise<void> => {
     try {
-      await store.create(r, 'default', obj);
+      await store.create(r, { namespace: 'default', body: obj });
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
@@ -104,21 +103,20 @@ async function ensureClusterInfo(store: RestStore, server: string, caPem: string
   });
   const current = await store.find(RESOURCES.configmaps, CLUSTER_INFO.namespace, CLUSTER_INFO.name);
   if (current === undefined) {
-    await store.create(RESOURCES.configmaps, CLUSTER_INFO.namespace, {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: CLUSTER_INFO.name, namespace: CLUSTER_INFO.namespace },
-      data: { kubeconfig },
+    await store.create(RESOURCES.configmaps, {
+      namespace: CLUSTER_INFO.namespace,
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: CLUSTER_INFO.name, namespace: CLUSTER_INFO.namespace },
+        data: { kubeconfig },
+      },
     });
     return;
   }
-  const data = current['data'];
-  if (isObject(data) && data['kubeconfig'] === kubeconfig) return;
+  if (current.data?.['kubeconfig'] === kubeconfig) return;
   // A new kubeconfig invalidates the old signatures; the bootstrap signer makes new ones.
-  await store.update(RESOURCES.configmaps, CLUSTER_INFO.namespace, CLUSTER_INFO.name, {
-    ...current,
-    data: { kubeconfig },
-  });
+  await store.update(RESOURCES.configmaps, CLUSTER_INFO, { body: { ...current, data: { kubeconfig } } });
 }
 
 /** Namespaces that exist from the start, as in Kubernetes. */
@@ -134,18 +132,18 @@ export class ApiServer {
   private readonly sqlite: SqliteStore;
   private readonly cache: WatchCache;
 
-  private constructor(
-    server: https.Server,
-    port: number,
-    sqlite: SqliteStore,
-    cache: WatchCache,
-    restStore: RestStore,
-  ) {
-    this.server = server;
-    this.port = port;
-    this.sqlite = sqlite;
-    this.cache = cache;
-    this.restStore = restStore;
+  private constructor(parts: {
+    server: https.Server;
+    port: number;
+    sqlite: SqliteStore;
+    cache: WatchCache;
+    restStore: RestStore;
+  }) {
+    this.server = parts.server;
+    this.port = parts.port;
+    this.sqlite = parts.sqlite;
+    this.cache = parts.cache;
+    this.restStore = parts.restStore;
   }
 
   static async start(config: ApiServerConfig): Promise<ApiServer> {
@@ -207,7 +205,7 @@ export class ApiServer {
     const port = address.port;
     const host = config.advertiseAddress.includes(':') ? `[${config.advertiseAddress}]` : config.advertiseAddress;
     await ensureClusterInfo(restStore, `https://${host}:${port}`, readFileSync(config.clientCaFile, 'utf8'));
-    return new ApiServer(server, port, sqlite, cache, restStore);
+    return new ApiServer({ server, port, sqlite, cache, restStore });
   }
 
   async close(): Promise<void> {
@@ -246,8 +244,7 @@ function isUserInfo(value: unknown): value is UserInfo {
 function podNodeLookup(ctx: HandlerContext): PodNodeLookup {
   return async (namespace, name) => {
     const pod = await ctx.store.find(RESOURCES.pods, namespace, name);
-    const spec = pod?.['spec'];
-    return isObject(spec) && typeof spec['nodeName'] === 'string' ? spec['nodeName'] : undefined;
+    return pod?.spec?.nodeName;
   };
 }
 
@@ -257,6 +254,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
   app.set('query parser', 'simple');
   app.set('etag', false);
   app.disable('x-powered-by');
+  const routes = express.Router();
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -274,7 +272,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
     registers: [metrics],
   });
 
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  routes.use((req: Request, res: Response, next: NextFunction) => {
     if (PUBLIC_PATHS.has(req.path)) return next();
     authn
       .authenticate(req)
@@ -289,7 +287,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
   });
 
   // In-flight limits (after authentication, before authorization, as in Kubernetes).
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  routes.use((req: Request, res: Response, next: NextFunction) => {
     if (PUBLIC_PATHS.has(req.path) || longRunning(req)) return next();
     const user = authenticatedUser(res);
     try {
@@ -302,44 +300,45 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
   });
 
   for (const path of ['/healthz', '/livez', '/readyz']) {
-    app.get(path, (_req, res) => {
+    routes.get(path, (_req, res) => {
       res.type('text/plain').send('ok');
     });
   }
-  app.get('/version', (_req, res) => sendJson(res, 200, SERVER_VERSION));
-  app.get('/metrics', async (_req, res) => {
+  routes.get('/version', (_req, res) => sendJson(res, { code: 200, body: SERVER_VERSION }));
+  routes.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 
-  app.get(['/api', '/api/'], (req, res) => {
+  routes.get(['/api', '/api/'], (req, res) => {
     const agg = acceptsAggregated(req.headers.accept);
-    if (agg) sendJson(res, 200, aggregatedDiscovery('api', agg), aggregatedContentType(agg));
-    else sendJson(res, 200, apiVersions(`${config.advertiseAddress}:${req.socket.localPort ?? config.securePort}`));
+    const address = `${config.advertiseAddress}:${req.socket.localPort ?? config.securePort}`;
+    const body = agg ? aggregatedDiscovery('api', agg) : apiVersions(address);
+    sendJson(res, { code: 200, body, contentType: agg ? aggregatedContentType(agg) : undefined });
   });
-  app.get(['/apis', '/apis/'], (req, res) => {
+  routes.get(['/apis', '/apis/'], (req, res) => {
     const agg = acceptsAggregated(req.headers.accept);
-    if (agg) sendJson(res, 200, aggregatedDiscovery('apis', agg), aggregatedContentType(agg));
-    else sendJson(res, 200, apiGroupList());
+    const body = agg ? aggregatedDiscovery('apis', agg) : apiGroupList();
+    sendJson(res, { code: 200, body, contentType: agg ? aggregatedContentType(agg) : undefined });
   });
-  app.get('/api/:version', (req, res, next) => {
+  routes.get('/api/:version', (req, res, next) => {
     const list = apiResourceList('', req.params['version'] ?? '');
-    if (list) sendJson(res, 200, list);
+    if (list) sendJson(res, { code: 200, body: list });
     else next();
   });
-  app.get('/apis/:group', (req, res, next) => {
+  routes.get('/apis/:group', (req, res, next) => {
     const group = apiGroup(req.params['group'] ?? '');
-    if (group) sendJson(res, 200, group);
+    if (group) sendJson(res, { code: 200, body: group });
     else next();
   });
-  app.get('/apis/:group/:version', (req, res, next) => {
+  routes.get('/apis/:group/:version', (req, res, next) => {
     const list = apiResourceList(req.params['group'] ?? '', req.params['version'] ?? '');
-    if (list) sendJson(res, 200, list);
+    if (list) sendJson(res, { code: 200, body: list });
     else next();
   });
 
   const openapi = buildOpenApiV3();
-  app.get('/openapi/v3', (_req, res) => sendJson(res, 200, openapi.index));
-  app.get(/^\/openapi\/v3\/(.+)$/, (req, res, next) => {
+  routes.get('/openapi/v3', (_req, res) => sendJson(res, { code: 200, body: openapi.index }));
+  routes.get(/^\/openapi\/v3\/(.+)$/, (req, res, next) => {
     const doc = openapi.documents.get(String(req.params[0] ?? ''));
     if (doc === undefined) return next();
     res.writeHead(200, {
@@ -350,7 +349,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
     res.end(doc.body);
   });
 
-  app.use(async (req: Request, res: Response) => {
+  routes.use(async (req: Request, res: Response) => {
     const started = process.hrtime.bigint();
     let verb = 'unknown';
     let resource = '';
@@ -362,7 +361,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
       const user = authenticatedUser(res);
       if (user === undefined) throw new ApiError('InternalError', 'the request was not authenticated');
       await authorize(user, info, podNode);
-      await handleResource(ctx, req, res, info, user);
+      await handleResource(ctx, { req, res, user }, info);
     } catch (err) {
       sendError(res, toApiError(err));
     } finally {
@@ -370,14 +369,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
       if (verb !== 'watch') latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
     }
   });
-  // Errors raised by express itself (e.g. a malformed %-escape in a routed path) as a Status.
-  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    const status =
-      typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
-    const message = err instanceof Error ? err.message : String(err);
-    sendError(res, status >= 400 && status < 500 ? new ApiError('BadRequest', message) : toApiError(err));
-  });
+  app.use(answeringRoutingErrors(routes));
   return app;
 }
 
@@ -416,7 +408,15 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: 
         info.name !== undefined
       ) {
         ctx.kubelets
-          .upgrade(req, socket, head, info.namespace ?? '', info.name, info.subresource, url.searchParams)
+          .upgrade(
+            { req, socket, head },
+            {
+              namespace: info.namespace ?? '',
+              podName: info.name,
+              subresource: info.subresource,
+              query: url.searchParams,
+            },
+          )
           .catch((err: unknown) => refuse(toApiError(err)));
         return;
       }
@@ -435,7 +435,7 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: 
       socket.once('close', release);
       wss.handleUpgrade(req, socket, head, (ws) => {
         ws.once('close', release);
-        void serveWebSocketWatch(ctx.store, info.resource, params, ctx.watch, ws);
+        void serveWebSocketWatch({ store: ctx.store, r: info.resource, settings: ctx.watch }, params, ws);
       });
     };
     handle().catch((err: unknown) => refuse(toApiError(err)));

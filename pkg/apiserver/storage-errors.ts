@@ -1,7 +1,7 @@
 // Storage failures as API errors.
 
 import type { ResourceInfo } from '../api/registry.js';
-import { alreadyExists, ApiError, conflict, notFound } from '../errors/index.js';
+import { alreadyExists, ApiError, conflict, errorMessage, notFound } from '../errors/index.js';
 import { isStorageError } from '../storage/store.js';
 
 /** Maps storage failures to API errors with the resource's name in them. */
@@ -12,6 +12,5 @@ export function storageToApiError(err: unknown, r: ResourceInfo, name: string): 
   if (isStorageError(err, 'Conflict')) return conflict(r, name);
   if (isStorageError(err, 'Compacted')) return new ApiError('Expired', `too old resource version: ${err.message}`);
   if (isStorageError(err, 'Unavailable')) return new ApiError('ServiceUnavailable', err.message);
-  const message = err instanceof Error ? err.message : String(err);
-  return new ApiError('InternalError', `Internal error occurred: ${message}`);
+  return new ApiError('InternalError', `Internal error occurred: ${errorMessage(err)}`);
 }

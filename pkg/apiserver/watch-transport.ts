@@ -11,7 +11,7 @@ import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { KubeObject } from '../api/meta.js';
 import { apiVersionOf, type ResourceInfo } from '../api/registry.js';
-import { ApiError } from '../errors/index.js';
+import { ApiError, toApiError } from '../errors/index.js';
 import { MAX_TIMER_MS } from './request-options.js';
 import type { WatchHandle } from '../storage/store.js';
 import type { RestStore } from './rest-store.js';
@@ -31,6 +31,13 @@ export interface WatchSettings {
   maxBufferedBytes: number;
   /** Upper bound for watches without timeoutSeconds (Kubernetes picks 30–60 min). */
   maxTimeoutMs: number;
+}
+
+/** What a watch reads from: the REST layer, the resource, and the server's watch settings. */
+export interface WatchSource {
+  store: RestStore;
+  r: ResourceInfo;
+  settings: WatchSettings;
 }
 
 /** A sink abstracts the two transports. */
@@ -54,13 +61,8 @@ function overflowed(limit: number): ApiError {
   );
 }
 
-async function runWatch(
-  store: RestStore,
-  r: ResourceInfo,
-  p: WatchParams,
-  settings: WatchSettings,
-  sink: Sink,
-): Promise<void> {
+async function runWatch(source: WatchSource, p: WatchParams, sink: Sink): Promise<void> {
+  const { store, r, settings } = source;
   let handle: WatchHandle | undefined;
   let closed = false;
   let lastRv = p.resourceVersion ?? '0';
@@ -99,25 +101,19 @@ async function runWatch(
     cut.unref();
   };
   try {
-    handle = await store.watch(
-      r,
-      p.namespace,
-      p,
-      (ev) => {
+    handle = await store.watch(r, p.namespace, {
+      ...p,
+      listener: (ev) => {
         lastRv = ev.object.metadata.resourceVersion ?? lastRv;
         emit(ev.type, p.render(ev.object));
       },
-      (err: ApiError) => {
+      onError: (err: ApiError) => {
         emit('ERROR', err.toStatus());
         finish();
       },
-    );
+    });
   } catch (err) {
-    const status =
-      err instanceof ApiError
-        ? err.toStatus()
-        : new ApiError('InternalError', `Internal error occurred: ${String(err)}`).toStatus();
-    emit('ERROR', status);
+    emit('ERROR', toApiError(err).toStatus());
     finish();
     return;
   }
@@ -142,13 +138,7 @@ async function runWatch(
 }
 
 /** Chunked HTTP: `{"type":…,"object":…}\n` per event. */
-export function serveHttpWatch(
-  store: RestStore,
-  r: ResourceInfo,
-  p: WatchParams,
-  settings: WatchSettings,
-  res: ServerResponse,
-): Promise<void> {
+export function serveHttpWatch(source: WatchSource, p: WatchParams, res: ServerResponse): Promise<void> {
   res.writeHead(200, {
     'Content-Type': 'application/json',
     'Cache-Control': 'no-cache, private',
@@ -167,17 +157,11 @@ export function serveHttpWatch(
     // On Node 20 `req.on('close')` fires once the body is read; the response's close is the disconnect.
     onClose: (fn) => res.on('close', fn),
   };
-  return runWatch(store, r, p, settings, sink);
+  return runWatch(source, p, sink);
 }
 
 /** Websocket: one JSON event per text message. */
-export function serveWebSocketWatch(
-  store: RestStore,
-  r: ResourceInfo,
-  p: WatchParams,
-  settings: WatchSettings,
-  ws: WebSocket,
-): Promise<void> {
+export function serveWebSocketWatch(source: WatchSource, p: WatchParams, ws: WebSocket): Promise<void> {
   const sink: Sink = {
     send: (line) => ws.send(line.trimEnd()),
     buffered: () => ws.bufferedAmount,
@@ -187,5 +171,5 @@ export function serveWebSocketWatch(
     destroy: () => ws.terminate(),
     onClose: (fn) => ws.on('close', fn),
   };
-  return runWatch(store, r, p, settings, sink);
+  return runWatch(source, p, sink);
 }

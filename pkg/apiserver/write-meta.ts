@@ -3,7 +3,7 @@
 
 import { randomInt } from 'node:crypto';
 import { isObject, rfc3339, type KubeObject } from '../api/meta.js';
-import { apiVersionOf, type ResourceInfo } from '../api/registry.js';
+import { apiVersionOf, type Resource, type ResourceInfo } from '../api/registry.js';
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -11,6 +11,16 @@ const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 export function withType(r: ResourceInfo, obj: KubeObject): KubeObject {
   if (obj.apiVersion === apiVersionOf(r) && obj.kind === r.kind) return obj;
   return { ...obj, apiVersion: apiVersionOf(r), kind: r.kind };
+}
+
+/**
+ * An object read from r's part of the store, typed as r's objects, with r's type meta. The one
+ * place the apiserver trusts its store: every object under r's keys was decoded, type-checked
+ * and validated as r's kind on its way in, which no guard here could prove again short of
+ * validating it anew.
+ */
+export function storedAs<T extends KubeObject>(r: Resource<T>, obj: KubeObject): T {
+  return withType(r, obj) as T;
 }
 
 /** Fields a write never compares on (a no-op update must not bump resourceVersion). */
@@ -28,14 +38,17 @@ export function randomSuffix(): string {
   return s;
 }
 
+/** One write of a field manager: who, how, when, and to which subresource (none: the object). */
+export interface ManagerWrite {
+  manager: string;
+  operation: 'Update' | 'Apply';
+  now: Date;
+  subresource?: string | undefined;
+}
+
 /** Records who wrote an object, as Kubernetes' managedFields (manager, operation, time). */
-export function recordManager(
-  obj: KubeObject,
-  manager: string,
-  operation: 'Update' | 'Apply',
-  now: Date,
-  subresource?: string,
-): void {
+export function recordManager(obj: KubeObject, write: ManagerWrite): void {
+  const { manager, operation, now, subresource } = write;
   const entries = (obj.metadata.managedFields ?? []).filter(
     (e) =>
       !(

@@ -41,7 +41,7 @@ test('a Secret with another name, type or a malformed token is not a bootstrap t
 test('a detached JWS verifies only for the same content and token', async () => {
   const jws = await signDetached('kubeconfig text', 'abcdef', '0123456789abcdef');
   assert.match(jws, /^[^.]+\.\.[^.]+$/);
-  assert.equal(await verifyDetached(jws, 'kubeconfig text', 'abcdef', '0123456789abcdef'), true);
-  assert.equal(await verifyDetached(jws, 'kubeconfig text!', 'abcdef', '0123456789abcdef'), false);
-  assert.equal(await verifyDetached(jws, 'kubeconfig text', 'abcdef', '0000000000000000'), false);
+  assert.equal(await verifyDetached(jws, 'kubeconfig text', { id: 'abcdef', secret: '0123456789abcdef' }), true);
+  assert.equal(await verifyDetached(jws, 'kubeconfig text!', { id: 'abcdef', secret: '0123456789abcdef' }), false);
+  assert.equal(await verifyDetached(jws, 'kubeconfig text', { id: 'abcdef', secret: '0000000000000000' }), false);
 });

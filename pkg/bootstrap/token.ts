@@ -127,9 +127,9 @@ export async function signDetached(content: string, tokenId: string, tokenSecret
 export async function verifyDetached(
   detached: string,
   content: string,
-  tokenId: string,
-  tokenSecret: string,
+  token: Pick<BootstrapToken, 'id' | 'secret'>,
 ): Promise<boolean> {
+  const { id: tokenId, secret: tokenSecret } = token;
   const [header, empty, signature] = detached.split('.');
   if (header === undefined || empty !== '' || signature === undefined) return false;
   const payload = Buffer.from(content).toString('base64url');

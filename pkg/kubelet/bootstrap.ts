@@ -123,7 +123,7 @@ export async function discoverClusterCa(opts: {
   const signature = data[`${JWS_KEY_PREFIX}${id}`];
   if (signature === undefined)
     throw new JoinError(`the cluster does not know token ID "${id}": the token is wrong, expired or deleted`);
-  if (!(await verifyDetached(signature, kubeconfig, id, secret)))
+  if (!(await verifyDetached(signature, kubeconfig, { id, secret })))
     throw new JoinError(`the cluster-info signature for token ID "${id}" does not verify: the token secret is wrong`);
   const caPem = clusterCaOf(kubeconfig);
   const actual = caPublicKeyHash(caPem);

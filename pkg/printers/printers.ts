@@ -26,8 +26,6 @@ export interface Table {
   rows: { cells: unknown[]; object?: unknown }[];
 }
 
-type Obj = Record<string, unknown>;
-
 /** kubectl's HumanDuration: 45s, 3m20s, 10m, 5h3m, 3d5h, 2y… */
 export function humanDuration(ms: number): string {
   const seconds = Math.floor(Math.max(0, ms) / 1000);
@@ -57,7 +55,9 @@ function since(ts: unknown, now: Date): string {
   return typeof ts === 'string' && ts !== '' ? humanDuration(now.getTime() - Date.parse(ts)) : '<unknown>';
 }
 
-const o = (v: unknown): Obj => (isObject(v) ? v : {});
+// Readers of fields that may be absent or of another type: a printer shows what there is
+// (objects from any server, or not yet defaulted), so nothing here assumes a shape.
+const o = (v: unknown): Record<string, unknown> => (isObject(v) ? v : {});
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 const s = (v: unknown, none = '<none>'): string => (typeof v === 'string' && v !== '' ? v : none);
@@ -71,8 +71,8 @@ function col(name: string, opts: { priority?: number; type?: string; format?: st
 const NAME = col('Name', { format: 'name' });
 const AGE = col('Age');
 
-function templateContainers(spec: Obj): { names: string; images: string } {
-  const containers = arr(o(o(spec['template'])['spec'])['containers']);
+function templateContainers(spec: unknown): { names: string; images: string } {
+  const containers = arr(o(o(o(spec)['template'])['spec'])['containers']);
   return {
     names: containers.map((c) => s(o(c)['name'], '')).join(','),
     images: containers.map((c) => s(o(c)['image'], '')).join(','),
@@ -105,7 +105,7 @@ function podStatus(pod: KubeObject): { ready: string; status: string; restarts: 
   let reason = s(status['reason'], s(status['phase'], 'Pending'));
   let restarts = 0;
   let lastRestart: string | undefined;
-  const noteRestart = (cs: Obj): void => {
+  const noteRestart = (cs: Record<string, unknown>): void => {
     restarts += num(cs['restartCount']);
     const finished = o(o(cs['lastState'])['terminated'])['finishedAt'];
     if (typeof finished === 'string' && (lastRestart === undefined || finished > lastRestart)) lastRestart = finished;
@@ -189,8 +189,8 @@ function nodeRoles(node: KubeObject): string {
   return roles.length > 0 ? roles.sort().join(',') : '<none>';
 }
 
-function servicePorts(spec: Obj): string {
-  const ports = arr(spec['ports']).map(o);
+function servicePorts(spec: unknown): string {
+  const ports = arr(o(spec)['ports']).map(o);
   if (ports.length === 0) return '<none>';
   return ports
     .map((p) => `${num(p['port'])}${p['nodePort'] ? `:${num(p['nodePort'])}` : ''}/${s(p['protocol'], 'TCP')}`)
@@ -210,22 +210,22 @@ function endpointsText(obj: KubeObject): string {
   return list.length > 3 ? `${list.slice(0, 3).join(',')} + ${list.length - 3} more...` : list.join(',');
 }
 
-function jobStatus(status: Obj, spec: Obj): string {
-  const conds = arr(status['conditions']).map(o);
+function jobStatus(status: unknown, spec: unknown): string {
+  const conds = arr(o(status)['conditions']).map(o);
   const has = (t: string): boolean => conds.some((c) => c['type'] === t && c['status'] === 'True');
   if (has('Complete')) return 'Complete';
   if (has('Failed')) return 'Failed';
   if (has('FailureTarget')) return 'FailureTarget';
   if (has('SuccessCriteriaMet')) return 'SuccessCriteriaMet';
-  if (spec['suspend'] === true || has('Suspended')) return 'Suspended';
+  if (o(spec)['suspend'] === true || has('Suspended')) return 'Suspended';
   return 'Running';
 }
 
-function jobDuration(status: Obj, now: Date): string {
-  const start = status['startTime'];
+function jobDuration(status: unknown, now: Date): string {
+  const { startTime: start, completionTime: end } = o(status);
   if (typeof start !== 'string') return '';
-  const end = typeof status['completionTime'] === 'string' ? Date.parse(status['completionTime']) : now.getTime();
-  return humanDuration(end - Date.parse(start));
+  const endMs = typeof end === 'string' ? Date.parse(end) : now.getTime();
+  return humanDuration(endMs - Date.parse(start));
 }
 
 const PRINTERS: Record<string, Printer> = {

@@ -36,6 +36,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { KubeObject } from '../api/meta.js';
+import { errorMessage } from '../errors/index.js';
 import {
   StorageError,
   type ListResult,
@@ -124,6 +125,8 @@ function prefixRange(prefix: string): [string, string | undefined] {
 }
 
 function decode(value: string, revision: number): KubeObject {
+  // What encode() wrote, read back: the store holds only objects the apiserver admitted, and a
+  // guard here would throw on a row it cannot fix (the object could be neither read nor deleted).
   const obj = JSON.parse(value) as KubeObject;
   obj.metadata.resourceVersion = String(revision);
   return obj;
@@ -137,11 +140,7 @@ function encode(obj: KubeObject): string {
 }
 
 function unavailable(key: string, message: string): StorageError {
-  return new StorageError('Unavailable', key, message);
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
+  return new StorageError('Unavailable', message, { key });
 }
 
 export class SqliteStore implements Store {
@@ -184,11 +183,11 @@ export class SqliteStore implements Store {
       migrateTwoTableLayout(db);
     } catch (err) {
       db.close();
-      const e = asError(err);
-      if (/busy|locked/i.test(e.message)) {
-        throw unavailable('', `cannot open ${file}: it is in use by another process (${e.message})`);
+      const message = errorMessage(err);
+      if (/busy|locked/i.test(message)) {
+        throw unavailable('', `cannot open ${file}: it is in use by another process (${message})`);
       }
-      throw unavailable('', `cannot open ${file}: ${e.message}`);
+      throw unavailable('', `cannot open ${file}: ${message}`);
     }
     return new SqliteStore(db, options);
   }
@@ -233,7 +232,7 @@ export class SqliteStore implements Store {
       // Serialised now: the caller may change its object once the call returns.
       if (object !== undefined) value = encode(object);
     } catch (err) {
-      return Promise.reject(unavailable(key, `cannot serialise the object for ${key}: ${asError(err).message}`));
+      return Promise.reject(unavailable(key, `cannot serialise the object for ${key}: ${errorMessage(err)}`));
     }
     const op = makeOp(value);
     return new Promise((resolve, reject) => {
@@ -262,7 +261,7 @@ export class SqliteStore implements Store {
         }
       })();
     } catch (err) {
-      const reason = asError(err).message;
+      const reason = errorMessage(err);
       for (const p of batch) p.reject(unavailable(p.op.key, `store write failed: ${reason}`));
       return;
     }
@@ -283,7 +282,10 @@ export class SqliteStore implements Store {
       if (live !== undefined) {
         return {
           ok: false,
-          err: new StorageError('KeyExists', op.key, `key ${op.key} already exists (revision ${live.id})`, live.id),
+          err: new StorageError('KeyExists', `key ${op.key} already exists (revision ${live.id})`, {
+            key: op.key,
+            revision: live.id,
+          }),
         };
       }
       // A create is its own create revision (0 in the row: the id is not known before the insert).
@@ -297,16 +299,14 @@ export class SqliteStore implements Store {
       return this.done('ADDED', { key: op.key, revision, value: op.value }, undefined);
     }
     if (live === undefined)
-      return { ok: false, err: new StorageError('KeyNotFound', op.key, `key ${op.key} not found`) };
+      return { ok: false, err: new StorageError('KeyNotFound', `key ${op.key} not found`, { key: op.key }) };
     if (op.expected !== undefined && op.expected !== live.id) {
       return {
         ok: false,
-        err: new StorageError(
-          'Conflict',
-          op.key,
-          `key ${op.key} is at revision ${live.id}, not ${op.expected}`,
-          live.id,
-        ),
+        err: new StorageError('Conflict', `key ${op.key} is at revision ${live.id}, not ${op.expected}`, {
+          key: op.key,
+          revision: live.id,
+        }),
       };
     }
     const createRevision = live.create_revision === 0 ? live.id : live.create_revision;
@@ -343,9 +343,8 @@ export class SqliteStore implements Store {
     if (fromRevision < this.compacted) {
       throw new StorageError(
         'Compacted',
-        prefix,
         `revision ${fromRevision} has been compacted; the oldest watchable revision is ${this.compacted}`,
-        this.compacted,
+        { key: prefix, revision: this.compacted },
       );
     }
     // Replay and registration are one synchronous step: no commit can fall between them.
@@ -517,8 +516,7 @@ function migrateTwoTableLayout(db: Database.Database): void {
     const empty = db.prepare('SELECT 1 FROM kv LIMIT 1').get() === undefined;
     if (empty) {
       const oldSeq =
-        (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get() as { seq: number } | undefined)?.seq ??
-        0;
+        db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get()?.seq ?? 0;
       db.exec(`INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value)
                SELECT revision, key, 1, 0, 0, 0, value FROM live ORDER BY revision`);
       const bumped = db.prepare("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'kv'").run(oldSeq).changes;

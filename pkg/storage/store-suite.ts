@@ -62,14 +62,14 @@ async function quiet(): Promise<void> {
 
 /** A watch that is too old must fail with Compacted, thrown or reported. */
 async function expectCompacted(store: Store, prefix: string, from: number): Promise<void> {
-  let reported: Error | undefined;
+  let reported: unknown;
   let events = 0;
   try {
     const handle = store.watch(prefix, from, { onEvent: () => events++, onError: (e) => (reported = e) });
     await until(() => reported !== undefined, `Compacted for a watch from ${from}`);
     handle.stop();
   } catch (err) {
-    reported = err instanceof Error ? err : new Error(String(err));
+    reported = err;
   }
   assert.ok(isStorageError(reported, 'Compacted'), `expected Compacted, got ${String(reported)}`);
   assert.equal(events, 0, 'no events before Compacted');

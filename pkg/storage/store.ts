@@ -22,12 +22,13 @@ export class StorageError extends Error {
   /** For Compacted: the oldest revision still watchable. For Conflict: the live revision. */
   readonly revision: number | undefined;
 
-  constructor(code: StorageErrorCode, key: string, message: string, revision?: number) {
+  /** `at`: the key the operation was on, and the revision that refused it (see `revision`). */
+  constructor(code: StorageErrorCode, message: string, at: { key: string; revision?: number }) {
     super(message);
     this.name = 'StorageError';
     this.code = code;
-    this.key = key;
-    this.revision = revision;
+    this.key = at.key;
+    this.revision = at.revision;
   }
 }
 

@@ -263,7 +263,9 @@ export class WatchCache implements Store {
     if (this.closed) throw closedError(key);
     // The cache follows '/' only: a write elsewhere would never be seen, and never answered.
     if (!key.startsWith(CACHED_PREFIX)) {
-      throw new StorageError('Unavailable', key, `the watch cache holds only keys that start with "${CACHED_PREFIX}"`);
+      throw new StorageError('Unavailable', `the watch cache holds only keys that start with "${CACHED_PREFIX}"`, {
+        key,
+      });
     }
     const item = await send();
     if (item.revision > this.rev) await this.reach(item.revision);
@@ -298,5 +300,5 @@ function collect(bucket: Bucket, prefix: string, into: StoredItem[]): void {
 }
 
 function closedError(key: string): StorageError {
-  return new StorageError('Unavailable', key, 'the watch cache is closed');
+  return new StorageError('Unavailable', 'the watch cache is closed', { key });
 }

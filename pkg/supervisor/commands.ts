@@ -43,7 +43,7 @@ export async function runCommand(o: RunFlags, ctx: { log: Logger; signal: AbortS
 
 /** `start`: the supervisor of --state in the background; entry is the script that runs `run`. */
 export async function startCommand(o: { state: string }, ctx: { log: Logger; entry: string }): Promise<void> {
-  const res = await startDetached(layoutOf(resolve(o.state)), ctx.entry, []).catch(fail);
+  const res = await startDetached(layoutOf(resolve(o.state)), { entry: ctx.entry, runArgs: [] }).catch(fail);
   ctx.log.info(
     res.started ? `started the supervisor (pid ${res.pid})` : `the supervisor is already running (pid ${res.pid})`,
   );

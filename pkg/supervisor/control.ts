@@ -35,10 +35,9 @@ export function releasePidFile(layout: Layout): void {
  */
 export async function startDetached(
   layout: Layout,
-  entry: string,
-  runArgs: string[],
-  timeoutMs = 15_000,
+  command: { entry: string; runArgs: string[]; timeoutMs?: number },
 ): Promise<{ pid: number; started: boolean }> {
+  const { entry, runArgs, timeoutMs = 15_000 } = command;
   const running = livePid(layout.pidFile);
   if (running !== undefined) return { pid: running, started: false };
   ensureLayout(layout);

@@ -36,11 +36,11 @@ test('bootstrap signer: cluster-info gets a signature for a signing token that v
   const data = await clusterInfo();
   const kubeconfig = data['kubeconfig'] ?? '';
   assert.ok(
-    await verifyDetached(data[`${JWS_KEY_PREFIX}${id}`] ?? '', kubeconfig, id, secret),
+    await verifyDetached(data[`${JWS_KEY_PREFIX}${id}`] ?? '', kubeconfig, { id, secret }),
     'the signature verifies with the token',
   );
   assert.equal(
-    await verifyDetached(data[`${JWS_KEY_PREFIX}${id}`] ?? '', kubeconfig, id, 'x'.repeat(16)),
+    await verifyDetached(data[`${JWS_KEY_PREFIX}${id}`] ?? '', kubeconfig, { id, secret: 'x'.repeat(16) }),
     false,
     'and not with another secret',
   );

@@ -74,7 +74,7 @@ function scan(text: string, maxDepth: number): string[] {
       const end = stringEnd(text, i);
       if (expectKey && top?.keys !== undefined) {
         const raw = text.slice(i, end);
-        const key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        const key = raw.includes('\\') ? String(JSON.parse(raw)) : raw.slice(1, -1);
         top.current = top.path === '' ? key : `${top.path}.${key}`;
         if (isForbiddenKey(key)) throw forbiddenKeyError(key, top.current);
         if (top.keys.has(key)) duplicates.push(key);
@@ -91,7 +91,7 @@ function scan(text: string, maxDepth: number): string[] {
 export function decodeJson(text: string, limits: WireLimits = DEFAULT_LIMITS): Decoded {
   let value: unknown;
   try {
-    value = JSON.parse(text) as unknown;
+    value = JSON.parse(text);
   } catch (err) {
     throw badRequest(`error decoding request body as JSON: ${errorMessage(err)}`);
   }

@@ -9,14 +9,21 @@ export * from './json-patch.js';
 export * from './merge-patch.js';
 export * from './strategic-merge-patch.js';
 
-export function applyPatch(contentType: string, original: unknown, patch: unknown, kind: KindRef): unknown {
-  switch (contentType) {
+/** A patch as a request carries it: its media type, which says how to apply it, and its body. */
+export interface PatchDocument {
+  contentType: string;
+  body: unknown;
+}
+
+/** Applies a patch of any accepted type to `original` (an object of `kind`, for strategic merge). */
+export function applyPatch(original: unknown, patch: PatchDocument, kind: KindRef): unknown {
+  switch (patch.contentType) {
     case 'application/json-patch+json':
-      return applyJsonPatch(original, patch);
+      return applyJsonPatch(original, patch.body);
     case 'application/merge-patch+json':
-      return applyMergePatch(original, patch);
+      return applyMergePatch(original, patch.body);
     case 'application/strategic-merge-patch+json':
-      return applyStrategicMergePatch(original, patch, kind);
+      return applyStrategicMergePatch(original, patch.body, kind);
     default:
       throw new ApiError(
         'UnsupportedMediaType',

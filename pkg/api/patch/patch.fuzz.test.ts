@@ -218,7 +218,7 @@ test('fuzz: every patch type, random originals and hostile patches', () => {
     fc.assert(
       fc.property(original, value, (orig, patch) => {
         const before = structuredClone(orig);
-        onlyClientErrorsAndPlainData(() => applyPatch(type, orig, patch, POD));
+        onlyClientErrorsAndPlainData(() => applyPatch(orig, { contentType: type, body: patch }, POD));
         assert.deepEqual(orig, before);
       }),
       { numRuns: 1500 },

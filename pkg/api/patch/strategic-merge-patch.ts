@@ -78,11 +78,14 @@ const RETAIN = '$retainKeys';
 const ORDER = '$setElementOrder/';
 const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
 
+function stripListDirectives(list: unknown[]): unknown[] {
+  return list
+    .filter((v) => !(isObject(v) && own(v, DIRECTIVE) !== undefined && Object.keys(v).length === 1))
+    .map(stripDirectives);
+}
+
 function stripDirectives(value: unknown): unknown {
-  if (Array.isArray(value))
-    return value
-      .filter((v) => !(isObject(v) && own(v, DIRECTIVE) !== undefined && Object.keys(v).length === 1))
-      .map(stripDirectives);
+  if (Array.isArray(value)) return stripListDirectives(value);
   if (!isObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
@@ -127,7 +130,7 @@ function mergeList(original: unknown, patch: unknown[], at: At): unknown[] {
   const { kind, path } = at;
   for (const item of patch) if (isObject(item)) directiveOf(item);
   const strategy = listStrategy(kind, path);
-  if (strategy === undefined) return stripDirectives(patch) as unknown[];
+  if (strategy === undefined) return stripListDirectives(patch);
   const base = Array.isArray(original) ? [...original] : [];
   if (strategy.type === 'set') {
     for (const v of patch) if (!base.some((b) => isDeepStrictEqual(b, v))) base.push(structuredClone(v));
@@ -304,8 +307,8 @@ function combine(
       const merged = [...cur];
       for (const item of v) {
         const i = key === undefined ? -1 : merged.findIndex((m) => sameKey(m, item, key));
-        if (i >= 0 && isObject(merged[i]) && isObject(item))
-          merged[i] = combine(merged[i] as Record<string, unknown>, item, under(at, k, '[]'));
+        const same = merged[i];
+        if (i >= 0 && isObject(same) && isObject(item)) merged[i] = combine(same, item, under(at, k, '[]'));
         else merged.push(item);
       }
       out[k] = merged;

@@ -22,16 +22,18 @@ async function finalize(call: SubresourceCall): Promise<SubresourceReply> {
   const object = await call.store.swap(
     call.r,
     { namespace: undefined, name: call.name },
-    (current) => {
-      const next = deepCopy(current);
-      next['spec'] = { ...(isObject(next['spec']) ? next['spec'] : {}), finalizers };
-      const remove =
-        next.metadata.deletionTimestamp !== undefined &&
-        finalizers.length === 0 &&
-        (next.metadata.finalizers ?? []).length === 0;
-      return { next, remove };
+    {
+      ...call.options(),
+      step: (current) => {
+        const next = deepCopy(current);
+        next['spec'] = { ...(isObject(next['spec']) ? next['spec'] : {}), finalizers };
+        const remove =
+          next.metadata.deletionTimestamp !== undefined &&
+          finalizers.length === 0 &&
+          (next.metadata.finalizers ?? []).length === 0;
+        return { next, remove };
+      },
     },
-    call.options(),
   );
   return { code: 200, body: object };
 }
@@ -61,7 +63,10 @@ export const namespaceStrategy: Strategy = {
 export async function ensureNamespace(store: RestStore, name: string): Promise<void> {
   if ((await store.find(RESOURCES.namespaces, undefined, name)) !== undefined) return;
   try {
-    await store.create(RESOURCES.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    await store.create(RESOURCES.namespaces, {
+      namespace: undefined,
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    });
   } catch (err) {
     if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
   }

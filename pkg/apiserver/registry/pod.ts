@@ -44,28 +44,31 @@ async function bind(call: SubresourceCall): Promise<SubresourceReply> {
   await call.store.guaranteedUpdate(
     call.r,
     { namespace: call.namespace ?? '', name: podName },
-    (pod) => {
-      const spec = objectAt(pod, 'spec');
-      if (pod.metadata.deletionTimestamp !== undefined)
-        throw conflict({ plural: 'pods', group: '' }, podName, 'pod is being deleted, cannot be assigned to a host');
-      if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
-        throw conflict(
-          { plural: 'pods', group: '' },
-          podName,
-          `pod ${podName} is already assigned to node "${spec['nodeName']}"`,
+    {
+      ...opts,
+      subresource: 'binding',
+      mutate: (pod) => {
+        const spec = objectAt(pod, 'spec');
+        if (pod.metadata.deletionTimestamp !== undefined)
+          throw conflict({ plural: 'pods', group: '' }, podName, 'pod is being deleted, cannot be assigned to a host');
+        if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
+          throw conflict(
+            { plural: 'pods', group: '' },
+            podName,
+            `pod ${podName} is already assigned to node "${spec['nodeName']}"`,
+          );
+        }
+        spec['nodeName'] = nodeName;
+        pod['spec'] = spec;
+        const status = objectAt(pod, 'status');
+        const conditions = (Array.isArray(status['conditions']) ? status['conditions'] : []).filter(
+          (c) => !(isObject(c) && c['type'] === 'PodScheduled'),
         );
-      }
-      spec['nodeName'] = nodeName;
-      pod['spec'] = spec;
-      const status = objectAt(pod, 'status');
-      const conditions = (Array.isArray(status['conditions']) ? status['conditions'] : []).filter(
-        (c) => !(isObject(c) && c['type'] === 'PodScheduled'),
-      );
-      conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: rfc3339(call.store.now()) });
-      pod['status'] = { ...status, conditions };
-      return pod;
+        conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: rfc3339(call.store.now()) });
+        pod['status'] = { ...status, conditions };
+        return pod;
+      },
     },
-    { ...opts, subresource: 'binding' },
   );
   return created();
 }
@@ -77,7 +80,7 @@ async function evict(call: SubresourceCall): Promise<SubresourceReply> {
   const opts = deleteOptions(call.query, isObject(b) ? (b['deleteOptions'] ?? undefined) : undefined);
   // dryRun may come in the query (CreateOptions of the eviction) as well as in its deleteOptions.
   if (dryRunFromQuery(call.query, 'CreateOptions') && !isDryRun(opts)) opts.dryRun = ['All'];
-  await call.store.delete(call.r, call.namespace, call.name, opts);
+  await call.store.delete(call.r, { namespace: call.namespace, name: call.name }, opts);
   return created();
 }
 
@@ -85,7 +88,7 @@ async function evict(call: SubresourceCall): Promise<SubresourceReply> {
 async function logs(call: SubresourceCall): Promise<SubresourceReply> {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(call.query)) if (typeof v === 'string') params.set(k, v);
-  await call.kubelets.logs(call.namespace ?? '', call.name, params, call.res);
+  await call.kubelets.logs({ namespace: call.namespace ?? '', podName: call.name, query: params }, call.res);
   return undefined;
 }
 

@@ -46,36 +46,43 @@ async function writeScale(
   const updated = await call.store.guaranteedUpdate(
     call.r,
     { namespace: call.namespace ?? '', name },
-    (obj) => {
-      const current = scaleOf(obj);
-      const wanted =
-        'scale' in change
-          ? change.scale
-          : applyPatch(change.contentType, deepCopy(current), change.patch, { group: 'autoscaling', kind: 'Scale' });
-      const replicas = isObject(wanted) && isObject(wanted['spec']) ? wanted['spec']['replicas'] : undefined;
-      if (
-        typeof replicas === 'number' &&
-        !(Number.isInteger(replicas) && replicas <= 2 ** 31 - 1 && replicas >= -(2 ** 31))
-      ) {
-        throw badRequest(
-          `Scale in version "v1" cannot be handled as a Scale: cannot unmarshal number ${String(replicas)} into Go struct field spec.replicas of type int32`,
-        );
-      }
-      if (typeof replicas !== 'number' || replicas < 0) {
-        throw invalid({ kind: 'Scale', group: 'autoscaling' }, name, [
-          {
-            reason: 'FieldValueInvalid',
-            field: 'spec.replicas',
-            message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
-          },
-        ]);
-      }
-      const spec = objectAt(obj, 'spec');
-      spec['replicas'] = replicas;
-      obj['spec'] = spec;
-      return obj;
+    {
+      ...call.options(),
+      expectedResourceVersion: expected,
+      mutate: (obj) => {
+        const current = scaleOf(obj);
+        const wanted =
+          'scale' in change
+            ? change.scale
+            : applyPatch(
+                deepCopy(current),
+                { contentType: change.contentType, body: change.patch },
+                { group: 'autoscaling', kind: 'Scale' },
+              );
+        const replicas = isObject(wanted) && isObject(wanted['spec']) ? wanted['spec']['replicas'] : undefined;
+        if (
+          typeof replicas === 'number' &&
+          !(Number.isInteger(replicas) && replicas <= 2 ** 31 - 1 && replicas >= -(2 ** 31))
+        ) {
+          throw badRequest(
+            `Scale in version "v1" cannot be handled as a Scale: cannot unmarshal number ${String(replicas)} into Go struct field spec.replicas of type int32`,
+          );
+        }
+        if (typeof replicas !== 'number' || replicas < 0) {
+          throw invalid({ kind: 'Scale', group: 'autoscaling' }, name, [
+            {
+              reason: 'FieldValueInvalid',
+              field: 'spec.replicas',
+              message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+            },
+          ]);
+        }
+        const spec = objectAt(obj, 'spec');
+        spec['replicas'] = replicas;
+        obj['spec'] = spec;
+        return obj;
+      },
     },
-    { ...call.options(), expectedResourceVersion: expected },
   );
   return { code: 200, body: scaleOf(updated) };
 }

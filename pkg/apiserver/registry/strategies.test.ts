@@ -177,11 +177,14 @@ test('subresources dispatched from the maps write through the REST layer', async
       ...c,
     });
 
-    await store.create(PODS, 'default', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'web' },
-      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    await store.create(PODS, {
+      namespace: 'default',
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'web' },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      },
     });
     const bind = subresource(strategyFor(PODS), 'binding').create;
     assert.ok(bind !== undefined);
@@ -194,14 +197,17 @@ test('subresources dispatched from the maps write through the REST layer', async
       (e: unknown) => e instanceof ApiError && e.code === 409,
     );
 
-    await store.create(DEPLOYMENTS, 'default', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'd' },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'd' } },
-        template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+    await store.create(DEPLOYMENTS, {
+      namespace: 'default',
+      body: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'd' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'd' } },
+          template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+        },
       },
     });
     const scale = subresource(strategyFor(DEPLOYMENTS), 'scale');
@@ -214,7 +220,7 @@ test('subresources dispatched from the maps write through the REST layer', async
     assert.equal(deployment.metadata.generation, 2);
 
     await ensureNamespace(store, 'gone');
-    const staged = await store.delete(NAMESPACES, undefined, 'gone');
+    const staged = await store.delete(NAMESPACES, { namespace: undefined, name: 'gone' });
     assert.equal(staged.deleted, false);
     const finalize = subresource(strategyFor(NAMESPACES), 'finalize').update;
     assert.ok(finalize !== undefined);
