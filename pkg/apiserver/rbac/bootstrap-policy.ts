@@ -15,8 +15,13 @@ const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const ALL_VERBS = [...READ, ...WRITE];
 
-function rule(verbs: string[], apiGroups: string[], resources: string[], resourceNames?: string[]): PolicyRule {
-  return resourceNames === undefined ? { verbs, apiGroups, resources } : { verbs, apiGroups, resources, resourceNames };
+function rule(verbs: string[], apiGroups: string[], resources: string[]): PolicyRule {
+  return { verbs, apiGroups, resources };
+}
+
+/** The same rule narrowed to named objects. */
+function named(r: PolicyRule, resourceNames: string[]): PolicyRule {
+  return { ...r, resourceNames };
 }
 
 function urls(verbs: string[], nonResourceURLs: string[]): PolicyRule {
@@ -178,7 +183,7 @@ const PUBLIC_URLS = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
 const SCHEDULER_RULES: PolicyRule[] = [
   rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
   rule(['create'], ['coordination.k8s.io'], ['leases']),
-  rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-scheduler']),
+  named(rule(['get', 'update'], ['coordination.k8s.io'], ['leases']), ['kube-scheduler']),
   rule(
     READ,
     [''],
@@ -201,7 +206,7 @@ const SCHEDULER_RULES: PolicyRule[] = [
 const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
   rule(READ, ['*'], ['*']),
   rule(['create'], ['coordination.k8s.io'], ['leases']),
-  rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-controller-manager']),
+  named(rule(['get', 'update'], ['coordination.k8s.io'], ['leases']), ['kube-controller-manager']),
   rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
   rule(WRITE, [''], ['pods', 'endpoints', 'serviceaccounts', 'configmaps']),
   rule(
@@ -224,22 +229,15 @@ const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
     ['certificates.k8s.io'],
     ['certificatesigningrequests/approval', 'certificatesigningrequests/status'],
   ),
-  rule(
-    ['approve'],
-    ['certificates.k8s.io'],
-    ['signers'],
-    ['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving'],
-  ),
-  rule(
-    ['sign'],
-    ['certificates.k8s.io'],
-    ['signers'],
-    [
-      'kubernetes.io/kube-apiserver-client',
-      'kubernetes.io/kube-apiserver-client-kubelet',
-      'kubernetes.io/kubelet-serving',
-    ],
-  ),
+  named(rule(['approve'], ['certificates.k8s.io'], ['signers']), [
+    'kubernetes.io/kube-apiserver-client-kubelet',
+    'kubernetes.io/kubelet-serving',
+  ]),
+  named(rule(['sign'], ['certificates.k8s.io'], ['signers']), [
+    'kubernetes.io/kube-apiserver-client',
+    'kubernetes.io/kube-apiserver-client-kubelet',
+    'kubernetes.io/kubelet-serving',
+  ]),
   rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
   rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
 ];
@@ -304,7 +302,7 @@ export function defaultNamespacedPolicy(): { roles: Role[]; roleBindings: RoleBi
         apiVersion: `${RBAC_GROUP}/v1`,
         kind: 'Role',
         metadata,
-        rules: [rule(['get'], [''], ['configmaps'], ['cluster-info'])],
+        rules: [named(rule(['get'], [''], ['configmaps']), ['cluster-info'])],
       },
     ],
     roleBindings: [
