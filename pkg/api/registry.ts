@@ -115,6 +115,18 @@ function resource<T extends KubeObject>(spec: Spec): Resource<T> {
 
 const core = (kind: string, version = 'v1'): GroupVersionKind => ({ group: '', version, kind });
 
+/** A create-only resource that stores nothing: the reply to a POST is the answer. */
+function review(group: string, kind: string, namespaced: boolean): ResourceInfo {
+  return resource<KubeObject>({
+    group,
+    version: 'v1',
+    kind,
+    plural: `${kind.toLowerCase()}s`,
+    namespaced,
+    verbs: ['create'],
+  });
+}
+
 /** Every served resource by plural, typed: `RESOURCES.pods` is a `Resource<Pod>`. */
 const TABLE = {
   namespaces: resource<Namespace>({
@@ -319,6 +331,12 @@ const TABLE = {
       },
     ],
   }),
+  // Reviews: questions asked by POST and answered in the reply; nothing is stored.
+  selfsubjectaccessreviews: review('authorization.k8s.io', 'SelfSubjectAccessReview', false),
+  subjectaccessreviews: review('authorization.k8s.io', 'SubjectAccessReview', false),
+  localsubjectaccessreviews: review('authorization.k8s.io', 'LocalSubjectAccessReview', true),
+  selfsubjectrulesreviews: review('authorization.k8s.io', 'SelfSubjectRulesReview', false),
+  selfsubjectreviews: review('authentication.k8s.io', 'SelfSubjectReview', false),
 };
 
 /** Every served resource, in registry order (discovery lists them in this order). */

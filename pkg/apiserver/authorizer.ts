@@ -18,11 +18,14 @@ export interface AuthorizerSources {
   nodes: NodeGraph;
 }
 
-/** A parsed API request as the authorizers see it. */
+/**
+ * A parsed API request as the authorizers see it. Streams into a pod (exec, attach,
+ * port-forward) need `create`, as Kubernetes asks of websocket upgrades since 1.31.
+ */
 export function resourceAttributes(info: ResourceRequest): ResourceAttributes {
   return {
     kind: 'resource',
-    verb: info.verb,
+    verb: info.verb === 'connect' ? 'create' : info.verb,
     apiGroup: info.resource.group,
     resource: info.resource.plural,
     subresource: info.subresource,

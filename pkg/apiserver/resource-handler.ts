@@ -3,7 +3,7 @@
 // client asked for (object, list, Table, watch stream, Status).
 
 import type { Request, Response } from 'express';
-import { isObject, type KubeObject } from '../api/meta.js';
+import { isObject, joinApiVersion, type KubeObject } from '../api/meta.js';
 import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest } from '../errors/index.js';
 import type { ApplyManager } from './apply.js';
@@ -217,6 +217,14 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
           res,
           await handler(call({ name: requireName(name), body: b, options: () => writeOptions(q, 'CreateOptions') })),
         );
+        return;
+      }
+      const answer = store.strategyFor(r).answerCreate;
+      if (answer !== undefined) {
+        if (!isObject(b) || user === undefined) throw new ApiError('BadRequest', `the body must be a ${r.kind} object`);
+        const metadata = isObject(b['metadata']) ? { ...b['metadata'] } : {};
+        const question = { ...b, apiVersion: joinApiVersion(r.group, r.version), kind: r.kind, metadata };
+        sendJson(res, { code: 201, body: answer({ body: question, namespace, user }) });
         return;
       }
       if (isObject(b) && user !== undefined) store.strategyFor(r).fromRequester?.(b, user);

@@ -15,7 +15,10 @@ import { ApiError, isAlreadyExists, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { Authenticator, type UserInfo } from './authn.js';
-import { authorize, authorizeNonResource, type PodNodeLookup } from './authz.js';
+import { authorizeRequest, decide, resourceAttributes, type AuthorizerSources } from './authorizer.js';
+import { actingUser, type Check } from './impersonation.js';
+import { LiveAuthorizerSources, policyWriter } from './authorization-sources.js';
+import { reconcileDefaultPolicy } from './rbac/reconcile.js';
 import { CLUSTER_INFO } from '../bootstrap/index.js';
 import type { ApiServerConfig } from './config.js';
 import {
@@ -131,6 +134,7 @@ export class ApiServer {
   private readonly server: https.Server;
   private readonly sqlite: SqliteStore;
   private readonly cache: WatchCache;
+  private readonly authz: LiveAuthorizerSources;
 
   private constructor(parts: {
     server: https.Server;
@@ -138,12 +142,14 @@ export class ApiServer {
     sqlite: SqliteStore;
     cache: WatchCache;
     restStore: RestStore;
+    authz: LiveAuthorizerSources;
   }) {
     this.server = parts.server;
     this.port = parts.port;
     this.sqlite = parts.sqlite;
     this.cache = parts.cache;
     this.restStore = parts.restStore;
+    this.authz = parts.authz;
   }
 
   static async start(config: ApiServerConfig): Promise<ApiServer> {
@@ -155,9 +161,17 @@ export class ApiServer {
     const now = (): Date => new Date();
     const services = new ServiceAllocator({ ...DEFAULT_SERVICE_RANGES, cidr: config.serviceClusterIPRange });
     services.load((await cache.list(storageKey(RESOURCES.services))).items.map((i) => i.object));
-    const restStore = new RestStore(cache, { now, strategies: createStrategies({ services }) });
+    const authz = new LiveAuthorizerSources(cache, (m) => process.stderr.write(`apiserver: ${m}\n`));
+    await authz.start();
+    const restStore = new RestStore(cache, { now, strategies: createStrategies({ services, authz }) });
     for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(restStore, ns);
     await ensureKubernetesService(restStore, services.apiserverServiceIP(), config);
+    const policy = await reconcileDefaultPolicy(policyWriter(restStore));
+    if (policy.created.length + policy.updated.length > 0) {
+      process.stderr.write(
+        `apiserver: default RBAC policy: ${policy.created.length} created, ${policy.updated.length} repaired\n`,
+      );
+    }
 
     const ctx: HandlerContext = {
       store: restStore,
@@ -178,7 +192,7 @@ export class ApiServer {
       now,
     };
     const authn = new Authenticator((name) => restStore.find(RESOURCES.secrets, 'kube-system', name), now);
-    const app = buildApp(ctx, config, authn);
+    const app = buildApp(ctx, { config, authn, authz });
     const server = https.createServer(
       {
         key: readFileSync(config.tlsKeyFile),
@@ -194,7 +208,7 @@ export class ApiServer {
     server.keepAliveTimeout = 120_000;
     server.headersTimeout = 125_000;
     server.on('clientError', answerClientError);
-    attachWebSocketWatch(server, ctx, authn);
+    attachWebSocketWatch(server, ctx, { authn, authz });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.securePort, config.bindAddress, () => resolve());
@@ -205,7 +219,7 @@ export class ApiServer {
     const port = address.port;
     const host = config.advertiseAddress.includes(':') ? `[${config.advertiseAddress}]` : config.advertiseAddress;
     await ensureClusterInfo(restStore, `https://${host}:${port}`, readFileSync(config.clientCaFile, 'utf8'));
-    return new ApiServer({ server, port, sqlite, cache, restStore });
+    return new ApiServer({ server, port, sqlite, cache, restStore, authz });
   }
 
   async close(): Promise<void> {
@@ -213,6 +227,7 @@ export class ApiServer {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    this.authz.stop();
     await this.cache.close();
     await this.sqlite.close();
   }
@@ -240,16 +255,26 @@ function isUserInfo(value: unknown): value is UserInfo {
   return Array.isArray(groups) && groups.every((g) => typeof g === 'string');
 }
 
-/** The node a pod is bound to, for the node authorizer. */
-function podNodeLookup(ctx: HandlerContext): PodNodeLookup {
-  return async (namespace, name) => {
-    const pod = await ctx.store.find(RESOURCES.pods, namespace, name);
-    return pod?.spec?.nodeName;
-  };
+/** Who the caller is and what it may do: the two questions asked of every request. */
+interface Gatekeepers {
+  authn: Authenticator;
+  authz: AuthorizerSources;
 }
 
-function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authenticator): express.Express {
-  const podNode = podNodeLookup(ctx);
+/** Impersonation asks the same chain whether the caller may `impersonate` each part. */
+function mayImpersonate(authz: AuthorizerSources): Check {
+  return async (user, attributes) => decide(authz, user, attributes).allowed;
+}
+
+/** Paths outside the API's resources (discovery, OpenAPI, metrics), authorized by URL. */
+function authorizePath(authz: AuthorizerSources, user: UserInfo, req: { method: string; path: string }): void {
+  authorizeRequest(authz, user, { kind: 'nonResource', verb: req.method.toLowerCase(), path: req.path });
+}
+
+function buildApp(
+  ctx: HandlerContext,
+  { config, authn, authz }: Gatekeepers & { config: ApiServerConfig },
+): express.Express {
   const app = express();
   app.set('query parser', 'simple');
   app.set('etag', false);
@@ -276,11 +301,12 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
     if (PUBLIC_PATHS.has(req.path)) return next();
     authn
       .authenticate(req)
+      .then((caller) => actingUser(caller, req.headers, mayImpersonate(authz)))
       .then((user) => {
         res.locals['user'] = user;
         // Resource paths are authorized once parsed (below); every other path here.
         if (!req.path.startsWith('/api/v1/') && !/^\/apis\/[^/]+\/[^/]+\//.test(req.path))
-          authorizeNonResource(user, req.method, req.path);
+          authorizePath(authz, user, req);
         next();
       })
       .catch((err: unknown) => sendError(res, toApiError(err)));
@@ -360,7 +386,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
       resource = info.subresource ? `${info.resource.plural}/${info.subresource}` : info.resource.plural;
       const user = authenticatedUser(res);
       if (user === undefined) throw new ApiError('InternalError', 'the request was not authenticated');
-      await authorize(user, info, podNode);
+      authorizeRequest(authz, user, resourceAttributes(info));
       await handleResource(ctx, { req, res, user }, info);
     } catch (err) {
       sendError(res, toApiError(err));
@@ -377,8 +403,7 @@ function buildApp(ctx: HandlerContext, config: ApiServerConfig, authn: Authentic
  * Websocket upgrades: watches (the list path with `watch=true`) and pods/exec|attach,
  * which are relayed to the pod's node agent.
  */
-function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: Authenticator): void {
-  const podNode = podNodeLookup(ctx);
+function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, { authn, authz }: Gatekeepers): void {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     const refuse = (err: ApiError): void => {
@@ -392,7 +417,7 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: 
     const handle = async (): Promise<void> => {
       // ws answers a malformed handshake in plain text; answer it with a Status instead.
       checkWebSocketHandshake(req);
-      const user = await authn.authenticate(req);
+      const user = await actingUser(await authn.authenticate(req), req.headers, mayImpersonate(authz));
       const url = new URL(req.url ?? '/', 'https://localhost');
       const query: Record<string, string | string[]> = {};
       for (const [k, v] of url.searchParams) {
@@ -400,8 +425,8 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, authn: 
         query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
       }
       const info = parseResourceRequest('GET', url.pathname, query);
-      if (info !== undefined) await authorize(user, info, podNode);
-      else authorizeNonResource(user, 'GET', url.pathname);
+      if (info !== undefined) authorizeRequest(authz, user, resourceAttributes(info));
+      else authorizePath(authz, user, { method: 'GET', path: url.pathname });
       if (
         info !== undefined &&
         (info.subresource === 'exec' || info.subresource === 'attach') &&

@@ -12,6 +12,8 @@ import { SCALE_SUBRESOURCE } from './scale.js';
 import { secretStrategy } from './secret.js';
 import { serviceStrategy } from './service.js';
 import type { Strategies, Strategy } from './types.js';
+import { reviewStrategies } from './review.js';
+import type { AuthorizerSources } from '../authorizer.js';
 
 export { ensureNamespace, NAMESPACE_FINALIZER } from './namespace.js';
 export { defaultStrategy, FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from './default.js';
@@ -21,6 +23,8 @@ export type { Strategies, Strategy, Subresource, SubresourceCall, SubresourceRep
 /** What strategies need of the server (Services allocate from its ranges). */
 export interface StrategyDeps {
   services: ServiceAllocator;
+  /** Answers the review kinds (SelfSubjectAccessReview …). */
+  authz: AuthorizerSources;
 }
 
 /** The strategies, keyed by `<group>/<plural>`. */
@@ -36,6 +40,7 @@ export function createStrategies(deps: StrategyDeps): Strategies {
     ['apps/replicasets', scaled],
     ['apps/statefulsets', scaled],
     ['certificates.k8s.io/certificatesigningrequests', csrStrategy],
+    ...reviewStrategies(deps.authz),
   ]);
   return (r: ResourceInfo) => table.get(`${r.group}/${r.plural}`) ?? defaultStrategy;
 }

@@ -1,3 +1,4 @@
+import { NodeGraph } from '../nodeauth/graph.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -31,7 +32,12 @@ const DEPLOYMENTS = RESOURCES.deployments;
 const CSRS = RESOURCES.certificatesigningrequests;
 
 const NOW = new Date('2026-01-01T00:00:00Z');
-const strategyFor = createStrategies({ services: new ServiceAllocator() });
+/** No roles, no bindings, no pods: the reviews' answers do not matter here. */
+const NO_POLICY = {
+  rbac: { role: () => undefined, clusterRole: () => undefined, roleBindings: () => [], clusterRoleBindings: () => [] },
+  nodes: new NodeGraph(),
+};
+const strategyFor = createStrategies({ services: new ServiceAllocator(), authz: NO_POLICY });
 
 function obj(fields: { metadata: KubeObject['metadata'] } & Record<string, unknown>): KubeObject {
   return { apiVersion: 'v1', kind: 'Test', ...fields };

@@ -35,6 +35,8 @@ export interface Strategy {
   afterDelete?(obj: KubeObject): void;
   /** Fills a create request's body from who sent it (a CSR records its requester). */
   fromRequester?(body: Record<string, unknown>, user: UserInfo): void;
+  /** A resource that stores nothing (the reviews): the object a POST is answered with. */
+  answerCreate?(question: { body: KubeObject; namespace: string | undefined; user: UserInfo }): KubeObject;
   /** Subresources by name; a name the registry lists but this map lacks allows only GET. */
   subresources: Readonly<Record<string, Subresource>>;
 }

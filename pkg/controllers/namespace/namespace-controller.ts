@@ -48,7 +48,8 @@ export class NamespaceController {
     const ns = this.namespaces.get(name);
     if (ns === undefined || ns.metadata.deletionTimestamp === undefined) return 0;
     let remaining = 0;
-    for (const r of RESOURCES.filter((x) => x.namespaced)) remaining += await this.deleteAll(r, name);
+    for (const r of RESOURCES.filter((x) => x.namespaced && x.verbs.includes('list')))
+      remaining += await this.deleteAll(r, name);
     if (remaining > 0) return remaining;
     const spec = ns.spec ?? {};
     if ((spec.finalizers ?? []).includes('kubernetes')) {
