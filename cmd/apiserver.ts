@@ -7,6 +7,7 @@ import { configOrExit, processSignal } from '../pkg/component/index.js';
 import { errorMessage } from '../pkg/errors/index.js';
 
 const d = (value: string | number): string => String(value);
+const repeat = (value: string, previous: string[] = []): string[] => [...previous, value];
 const program = new Command('apiserver')
   .description('Coxswain API server: the only door to cluster state')
   .requiredOption('--data-dir <dir>', 'folder of the embedded SQLite store')
@@ -60,6 +61,13 @@ const program = new Command('apiserver')
       d(DEFAULT_CONFIG.watchMaxBufferedBytes),
     ),
   );
+program
+  .option('--service-account-signing-key-file <file>', 'key that signs ServiceAccount tokens (PEM)')
+  .option('--service-account-key-file <file>', 'public keys that verify ServiceAccount tokens (PEM)')
+  .option('--service-account-issuer <url>', 'token issuer (repeatable: the first signs, all verify)', repeat)
+  .option('--api-audiences <list>', 'comma-separated audiences the API accepts (default: the first issuer)')
+  .option('--service-account-max-token-expiration <seconds>', 'longest token lifetime (0: no cap)')
+  .option('--pod-security-default <level>', 'Pod Security level of unlabelled namespaces (default: privileged)');
 program.parse();
 
 const config = configOrExit('apiserver', () => apiServerConfig(program.opts<ApiServerFlags>()));

@@ -1,8 +1,10 @@
 // Authentication: who is calling. In order, as the Kubernetes apiserver does:
 // 1. a client certificate the TLS layer verified against the cluster CA (CN = user, O = groups);
-// 2. `Authorization: Bearer <id>.<secret>`, a bootstrap token (a Secret
+// 2. `Authorization: Bearer <jwt>`, a ServiceAccount token (pkg/serviceaccount checks its
+//    signature, issuer, audience, lifetime and the objects it is bound to);
+// 3. `Authorization: Bearer <id>.<secret>`, a bootstrap token (a Secret
 //    `kube-system/bootstrap-token-<id>`), used by joining nodes only;
-// 3. nothing at all: the anonymous user, who may read only what authz.ts lets it.
+// 4. nothing at all: the anonymous user, who may read only what RBAC grants it.
 // A certificate from another CA, or a bearer token that does not check out, is 401.
 
 import type { IncomingMessage } from 'node:http';
@@ -11,10 +13,13 @@ import { timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../errors/index.js';
 import type { KubeObject } from '../api/meta.js';
 import { BOOTSTRAP_TOKEN_PATTERN, bootstrapTokenSecretName, parseBootstrapTokenSecret } from '../bootstrap/index.js';
+import type { TokenVerifier } from '../serviceaccount/index.js';
 
 export interface UserInfo {
   name: string;
   groups: string[];
+  uid?: string;
+  extra?: Record<string, string[]>;
 }
 
 /** Whether a request came over TLS (its socket can show the peer's certificate). */
@@ -36,11 +41,23 @@ function asList(v: string | string[] | undefined): string[] {
 /** Reads a Secret from kube-system (undefined when absent). */
 export type SecretLookup = (name: string) => Promise<KubeObject | undefined>;
 
+export interface AuthenticatorOptions {
+  secrets: SecretLookup;
+  now?: () => Date;
+  /** ServiceAccount tokens; without it bearer tokens are bootstrap tokens only. */
+  serviceAccountTokens?: TokenVerifier;
+}
+
 export class Authenticator {
-  constructor(
-    private readonly secrets: SecretLookup,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  private readonly secrets: SecretLookup;
+  private readonly now: () => Date;
+  private readonly tokens: TokenVerifier | undefined;
+
+  constructor(opts: AuthenticatorOptions) {
+    this.secrets = opts.secrets;
+    this.now = opts.now ?? ((): Date => new Date());
+    this.tokens = opts.serviceAccountTokens;
+  }
 
   /** The caller's identity, or a 401 ApiError. */
   async authenticate(req: IncomingMessage): Promise<UserInfo> {
@@ -60,7 +77,13 @@ export class Authenticator {
     if (auth !== undefined) {
       const m = /^Bearer\s+(\S+)$/i.exec(auth);
       if (m === null) throw new ApiError('Unauthorized', 'Unauthorized');
-      return this.bootstrapUser(m[1] ?? '');
+      const token = m[1] ?? '';
+      if (this.tokens !== undefined) {
+        const verified = await this.tokens.verify(token);
+        if (verified.ok) return verified.token.user;
+        if (!verified.foreign) throw new ApiError('Unauthorized', 'Unauthorized');
+      }
+      return this.bootstrapUser(token);
     }
     return ANONYMOUS;
   }

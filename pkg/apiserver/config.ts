@@ -1,5 +1,17 @@
 // The apiserver's one typed configuration object (filled by cmd/apiserver.ts from flags).
 
+import type { ServiceAccountTokenConfig } from '../serviceaccount/index.js';
+import type { Level } from './admission/index.js';
+
+/** ServiceAccount tokens: the key that signs them, the keys that verify them, and their claims. */
+export interface ServiceAccountConfig {
+  /** `--service-account-signing-key-file` (pkg/pki's service-account.key). */
+  signingKeyFile: string;
+  /** `--service-account-key-file`: public keys that verify, retired ones included. */
+  keyFile?: string;
+  tokens: ServiceAccountTokenConfig;
+}
+
 export interface ApiServerConfig {
   /** Address to listen on (default 0.0.0.0). */
   bindAddress: string;
@@ -36,6 +48,10 @@ export interface ApiServerConfig {
   maxWatches: number;
   /** Bytes a watcher may leave unread before it is cut off (it then re-lists). */
   watchMaxBufferedBytes: number;
+  /** Without it ServiceAccount tokens are neither issued nor accepted. */
+  serviceAccount?: ServiceAccountConfig;
+  /** Pod Security level of namespaces without `pod-security.kubernetes.io/*` labels. */
+  podSecurityDefault: Level;
 }
 
 export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'> = {
@@ -52,4 +68,5 @@ export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | '
   maxWatchesPerUser: 64,
   maxWatches: 2000,
   watchMaxBufferedBytes: 10 * 1024 * 1024,
+  podSecurityDefault: 'privileged',
 };

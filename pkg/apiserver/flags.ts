@@ -2,7 +2,9 @@
 
 import { formatCidr, parseCidr } from '../api/cidr.js';
 import { ConfigError } from '../component/index.js';
-import { DEFAULT_CONFIG, type ApiServerConfig } from './config.js';
+import { resolveTokenConfig } from '../serviceaccount/index.js';
+import { isLevel, type Level } from './admission/index.js';
+import { DEFAULT_CONFIG, type ApiServerConfig, type ServiceAccountConfig } from './config.js';
 
 export interface ApiServerFlags {
   dataDir: string;
@@ -24,6 +26,33 @@ export interface ApiServerFlags {
   maxWatchesPerUser: string;
   maxWatches: string;
   watchMaxBufferBytes: string;
+  serviceAccountSigningKeyFile?: string;
+  serviceAccountKeyFile?: string;
+  serviceAccountIssuer?: string[];
+  apiAudiences?: string;
+  serviceAccountMaxTokenExpiration?: string;
+  podSecurityDefault?: string;
+}
+
+/** The ServiceAccount token flags, checked as kube-apiserver checks them. */
+function serviceAccountConfig(o: ApiServerFlags): ServiceAccountConfig | undefined {
+  if (o.serviceAccountSigningKeyFile === undefined) {
+    if (o.serviceAccountKeyFile !== undefined)
+      throw new ConfigError('--service-account-key-file needs --service-account-signing-key-file');
+    return undefined;
+  }
+  const max = o.serviceAccountMaxTokenExpiration === undefined ? 0 : Number(o.serviceAccountMaxTokenExpiration);
+  const resolved = resolveTokenConfig({
+    ...(o.serviceAccountIssuer === undefined ? {} : { issuers: o.serviceAccountIssuer }),
+    ...(o.apiAudiences === undefined ? {} : { apiAudiences: o.apiAudiences.split(',').map((a) => a.trim()) }),
+    maxTokenExpirationSeconds: max,
+  });
+  if (!resolved.ok) throw new ConfigError(resolved.errors.join('; '));
+  return {
+    signingKeyFile: o.serviceAccountSigningKeyFile,
+    ...(o.serviceAccountKeyFile === undefined ? {} : { keyFile: o.serviceAccountKeyFile }),
+    tokens: resolved.config,
+  };
 }
 
 /** Throws a ConfigError naming the first flag it cannot accept. */
@@ -62,5 +91,18 @@ export function apiServerConfig(o: ApiServerFlags): ApiServerConfig {
     watchMaxBufferedBytes: Math.max(1, int('watchMaxBufferBytes')),
     ...(o.kubeletClientCertificate ? { kubeletClientCertFile: o.kubeletClientCertificate } : {}),
     ...(o.kubeletClientKey ? { kubeletClientKeyFile: o.kubeletClientKey } : {}),
+    ...withServiceAccount(serviceAccountConfig(o)),
+    podSecurityDefault: podSecurityLevel(o.podSecurityDefault),
   };
+}
+
+function withServiceAccount(sa: ServiceAccountConfig | undefined): { serviceAccount?: ServiceAccountConfig } {
+  return sa === undefined ? {} : { serviceAccount: sa };
+}
+
+function podSecurityLevel(flag: string | undefined): Level {
+  if (flag === undefined) return DEFAULT_CONFIG.podSecurityDefault;
+  if (!isLevel(flag))
+    throw new ConfigError(`--pod-security-default must be privileged, baseline or restricted, not "${flag}"`);
+  return flag;
 }

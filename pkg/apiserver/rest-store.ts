@@ -147,6 +147,7 @@ export class RestStore {
     const causes = strategy.validate(r, obj);
     if (causes.length > 0) throw invalid(r, name, causes);
     if (r.namespaced) await requireActiveNamespace(this.store, obj.metadata.namespace ?? '');
+    if (strategy.admitCreate !== undefined) warnings.push(...(await strategy.admitCreate(obj)));
     strategy.prepareForCreate(r, obj);
     const meta = obj.metadata;
     meta.uid = randomUUID();

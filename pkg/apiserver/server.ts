@@ -18,7 +18,10 @@ import { Authenticator, type UserInfo } from './authn.js';
 import { authorizeRequest, decide, resourceAttributes, type AuthorizerSources } from './authorizer.js';
 import { actingUser, type Check } from './impersonation.js';
 import { LiveAuthorizerSources, policyWriter } from './authorization-sources.js';
+import { boundObjectLookup, loadServiceAccountTokens, serveIssuerDiscovery } from './service-account-tokens.js';
+import type { ServiceAccountTokens } from '../serviceaccount/index.js';
 import { reconcileDefaultPolicy } from './rbac/reconcile.js';
+import { podSecurityConfig } from './admission/index.js';
 import { CLUSTER_INFO } from '../bootstrap/index.js';
 import type { ApiServerConfig } from './config.js';
 import {
@@ -163,7 +166,21 @@ export class ApiServer {
     services.load((await cache.list(storageKey(RESOURCES.services))).items.map((i) => i.object));
     const authz = new LiveAuthorizerSources(cache, (m) => process.stderr.write(`apiserver: ${m}\n`));
     await authz.start();
-    const restStore = new RestStore(cache, { now, strategies: createStrategies({ services, authz }) });
+    const host = config.advertiseAddress.includes(':') ? `[${config.advertiseAddress}]` : config.advertiseAddress;
+    const tokens =
+      config.serviceAccount === undefined
+        ? undefined
+        : loadServiceAccountTokens(config.serviceAccount, {
+            store: cache,
+            externalAddress: `${host}:${config.securePort}`,
+          });
+    const issuing =
+      tokens === undefined || config.serviceAccount === undefined
+        ? {}
+        : { tokens: { signer: tokens.signer, lookup: boundObjectLookup(cache), config: config.serviceAccount.tokens } };
+    const podAdmission = { store: cache, podSecurity: podSecurityConfig(config.podSecurityDefault) };
+    const strategies = createStrategies({ services, authz, podAdmission, ...issuing });
+    const restStore = new RestStore(cache, { now, strategies });
     for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(restStore, ns);
     await ensureKubernetesService(restStore, services.apiserverServiceIP(), config);
     const policy = await reconcileDefaultPolicy(policyWriter(restStore));
@@ -191,8 +208,12 @@ export class ApiServer {
       limits: new RequestLimits(config),
       now,
     };
-    const authn = new Authenticator((name) => restStore.find(RESOURCES.secrets, 'kube-system', name), now);
-    const app = buildApp(ctx, { config, authn, authz });
+    const authn = new Authenticator({
+      secrets: (name) => restStore.find(RESOURCES.secrets, 'kube-system', name),
+      now,
+      ...(tokens === undefined ? {} : { serviceAccountTokens: tokens.verifier }),
+    });
+    const app = buildApp(ctx, { config, authn, authz, discovery: tokens?.discovery });
     const server = https.createServer(
       {
         key: readFileSync(config.tlsKeyFile),
@@ -217,7 +238,6 @@ export class ApiServer {
     if (address === null || typeof address === 'string')
       throw new Error('the apiserver is not listening on a TCP port');
     const port = address.port;
-    const host = config.advertiseAddress.includes(':') ? `[${config.advertiseAddress}]` : config.advertiseAddress;
     await ensureClusterInfo(restStore, `https://${host}:${port}`, readFileSync(config.clientCaFile, 'utf8'));
     return new ApiServer({ server, port, sqlite, cache, restStore, authz });
   }
@@ -273,7 +293,12 @@ function authorizePath(authz: AuthorizerSources, user: UserInfo, req: { method: 
 
 function buildApp(
   ctx: HandlerContext,
-  { config, authn, authz }: Gatekeepers & { config: ApiServerConfig },
+  {
+    config,
+    authn,
+    authz,
+    discovery,
+  }: Gatekeepers & { config: ApiServerConfig; discovery?: ServiceAccountTokens['discovery'] },
 ): express.Express {
   const app = express();
   app.set('query parser', 'simple');
@@ -361,6 +386,8 @@ function buildApp(
     if (list) sendJson(res, { code: 200, body: list });
     else next();
   });
+
+  if (discovery?.enabled === true) serveIssuerDiscovery(routes, discovery.documents);
 
   const openapi = buildOpenApiV3();
   routes.get('/openapi/v3', (_req, res) => sendJson(res, { code: 200, body: openapi.index }));

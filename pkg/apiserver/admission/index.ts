@@ -56,3 +56,4 @@ export {
   podTemplateOf,
 } from './admission.js';
 export { type NamespaceAdmission, MAX_PODS_TO_CHECK, admitNamespace, existingPodWarnings } from './namespace.js';
+export { admitServiceAccount, SERVICE_ACCOUNT_MOUNT_PATH, type ServiceAccountLookup } from './service-account.js';

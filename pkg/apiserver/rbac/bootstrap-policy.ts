@@ -261,6 +261,17 @@ export function defaultClusterRoles(): ClusterRole[] {
     clusterRole('system:monitoring', [
       urls(['get'], ['/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/metrics']),
     ]),
+    clusterRole('system:service-account-issuer-discovery', [
+      urls(
+        ['get'],
+        [
+          '/.well-known/openid-configuration',
+          '/.well-known/openid-configuration/',
+          '/openid/v1/jwks',
+          '/openid/v1/jwks/',
+        ],
+      ),
+    ]),
     clusterRole('system:node-bootstrapper', [
       rule(['create', ...READ], ['certificates.k8s.io'], ['certificatesigningrequests']),
     ]),
@@ -278,6 +289,7 @@ export function defaultClusterRoleBindings(): ClusterRoleBinding[] {
     binding('system:public-info-viewer', [group('system:authenticated'), group('system:unauthenticated')]),
     binding('system:monitoring', [group('system:monitoring')]),
     binding('system:node-bootstrapper', [group('system:bootstrappers')]),
+    binding('system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
     binding('system:kube-scheduler', [user('system:kube-scheduler')]),
     binding('system:kube-controller-manager', [user('system:kube-controller-manager')]),
   ];

@@ -13,6 +13,8 @@ import { secretStrategy } from './secret.js';
 import { serviceStrategy } from './service.js';
 import type { Strategies, Strategy } from './types.js';
 import { reviewStrategies } from './review.js';
+import { serviceAccountStrategy, type TokenIssuing } from './service-account.js';
+import { admittingPodStrategy, type PodAdmissionDeps } from './pod-admission.js';
 import type { AuthorizerSources } from '../authorizer.js';
 
 export { ensureNamespace, NAMESPACE_FINALIZER } from './namespace.js';
@@ -25,13 +27,17 @@ export interface StrategyDeps {
   services: ServiceAllocator;
   /** Answers the review kinds (SelfSubjectAccessReview …). */
   authz: AuthorizerSources;
+  /** Issues ServiceAccount tokens (TokenRequest); without it `serviceaccounts/token` is 405. */
+  tokens?: TokenIssuing;
+  /** Admission of new pods (ServiceAccount, Pod Security); without it pods are stored as sent. */
+  podAdmission?: PodAdmissionDeps;
 }
 
 /** The strategies, keyed by `<group>/<plural>`. */
 export function createStrategies(deps: StrategyDeps): Strategies {
   const scaled = withSubresources({ scale: SCALE_SUBRESOURCE });
   const table = new Map<string, Strategy>([
-    ['/pods', podStrategy],
+    ['/pods', deps.podAdmission === undefined ? podStrategy : admittingPodStrategy(deps.podAdmission)],
     ['/namespaces', namespaceStrategy],
     ['/nodes', nodeStrategy],
     ['/secrets', secretStrategy],
@@ -42,5 +48,6 @@ export function createStrategies(deps: StrategyDeps): Strategies {
     ['certificates.k8s.io/certificatesigningrequests', csrStrategy],
     ...reviewStrategies(deps.authz),
   ]);
+  if (deps.tokens !== undefined) table.set('/serviceaccounts', serviceAccountStrategy(deps.tokens));
   return (r: ResourceInfo) => table.get(`${r.group}/${r.plural}`) ?? defaultStrategy;
 }

@@ -35,6 +35,11 @@ export interface Strategy {
   afterDelete?(obj: KubeObject): void;
   /** Fills a create request's body from who sent it (a CSR records its requester). */
   fromRequester?(body: Record<string, unknown>, user: UserInfo): void;
+  /**
+   * Admission of a new object, after validation and before it is stored (Kubernetes' admission
+   * chain, smaller): may change the object and refuse it; returns warnings for the client.
+   */
+  admitCreate?(obj: KubeObject): Promise<string[]>;
   /** A resource that stores nothing (the reviews): the object a POST is answered with. */
   answerCreate?(question: { body: KubeObject; namespace: string | undefined; user: UserInfo }): KubeObject;
   /** Subresources by name; a name the registry lists but this map lacks allows only GET. */

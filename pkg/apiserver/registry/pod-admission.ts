@@ -1,0 +1,39 @@
+// Pods through admission on create: the ServiceAccount plugin (account, projected API access
+// volume), then Pod Security Admission at the namespace's level (refusal with Kubernetes'
+// message, or warnings).
+
+import { RESOURCES, type Namespace, type Pod } from '../../api/index.js';
+import type { Store } from '../../storage/index.js';
+import { admitPod, admitServiceAccount, type PodSecurityConfig } from '../admission/index.js';
+import { storedAs } from '../write-meta.js';
+import { typedFind } from '../typed-read.js';
+import { podStrategy } from './pod.js';
+import type { Strategy } from './types.js';
+
+export interface PodAdmissionDeps {
+  store: Store;
+  podSecurity: PodSecurityConfig;
+}
+
+export function admittingPodStrategy(deps: PodAdmissionDeps): Strategy {
+  const { podSecurity } = deps;
+  const find = typedFind(deps.store);
+  return {
+    ...podStrategy,
+    async admitCreate(obj) {
+      const namespace = obj.metadata.namespace ?? 'default';
+      const lookup = (ns: string, name: string) => find(RESOURCES.serviceaccounts, ns, name);
+      const pod: Pod = await admitServiceAccount(storedAs(RESOURCES.pods, obj), lookup);
+      if (pod.spec !== undefined) obj['spec'] = pod.spec;
+      const ns: Namespace | undefined = await find(RESOURCES.namespaces, undefined, namespace);
+      const decision = admitPod({
+        config: podSecurity,
+        request: { operation: 'CREATE', namespace, name: obj.metadata.name ?? '' },
+        namespace: ns,
+        pod,
+      });
+      if (!decision.allowed && decision.error !== undefined) throw decision.error;
+      return decision.warnings;
+    },
+  };
+}
