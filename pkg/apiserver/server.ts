@@ -178,7 +178,8 @@ export class ApiServer {
       tokens === undefined || config.serviceAccount === undefined
         ? {}
         : { tokens: { signer: tokens.signer, lookup: boundObjectLookup(cache), config: config.serviceAccount.tokens } };
-    const podAdmission = { store: cache, podSecurity: podSecurityConfig(config.podSecurityDefault) };
+    const podSecurity = podSecurityConfig(config.podSecurityDefault);
+    const podAdmission = { store: cache, podSecurity, tokens: tokens !== undefined };
     const strategies = createStrategies({ services, authz, podAdmission, ...issuing });
     const restStore = new RestStore(cache, { now, strategies });
     for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(restStore, ns);

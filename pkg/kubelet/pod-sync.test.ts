@@ -78,6 +78,7 @@ class Harness {
         this.deleted = true;
         return this.pod;
       },
+      createSubresource: async (_r, name) => ({ status: { token: `token-of-${name}` } }),
     };
     const events = {
       normal: (_o: KubeObject, reason: string, message: string): void => void this.events.push({ reason, message }),

@@ -24,6 +24,7 @@ import { PodSandboxes } from './pod-sandbox.js';
 import { PodStatusReporter, type ProbeResults } from './pod-status-reporter.js';
 import type { ContainerRuntime } from './runtime/index.js';
 import { prepareVolumes, removePodDir, VolumeError } from './volumes.js';
+import { PodTokens } from './service-account-token.js';
 import type { ClusterDns } from './pod-dns.js';
 import { ImagePuller } from './image-puller.js';
 
@@ -76,6 +77,7 @@ export class PodSyncer {
   readonly probes: ProbeResults;
   private readonly events: EventSink;
   private readonly clock: Clock;
+  private readonly tokens: PodTokens;
 
   constructor(
     private readonly config: PodSyncConfig,
@@ -87,6 +89,7 @@ export class PodSyncer {
     this.probes = probes;
     this.events = events;
     this.clock = clock;
+    this.tokens = new PodTokens(client, clock);
     this.images = new ImagePuller(runtime, events, clock);
     this.status = new PodStatusReporter({ client, probes, clock, nodeIP: config.nodeIP });
     this.sandboxes = new PodSandboxes({ config, runtime, events });
@@ -125,6 +128,7 @@ export class PodSyncer {
     this.crashBackoff.forget(`${uid}/`);
     this.images.forget(uid);
     this.status.forget(uid);
+    this.tokens.forget(uid);
     removePodDir(this.config.rootDir, uid);
   }
 
@@ -155,7 +159,7 @@ export class PodSyncer {
 
     let volumes: Map<string, string>;
     try {
-      volumes = await prepareVolumes(pod, this.client, this.config.rootDir);
+      volumes = await prepareVolumes(pod, this.client, { rootDir: this.config.rootDir, tokens: this.tokens });
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
       for (const c of [...containersOf(pod, 'initContainers'), ...containersOf(pod, 'containers')]) {

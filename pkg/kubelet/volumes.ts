@@ -1,5 +1,6 @@
 // Pod volumes on the host: emptyDir folders shared by the pod's containers, hostPath as
-// given, configMap and secret projected into files (refreshed on every sync).
+// given; configMap, secret, downwardAPI and projected volumes (ConfigMap, Secret, downward API
+// and ServiceAccount token sources) written into files, refreshed on every sync.
 
 import { createHash } from 'node:crypto';
 import {
@@ -16,9 +17,10 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RESOURCES } from '../api/registry.js';
-import type { KeyToPath, Pod } from '../api/types/index.js';
+import type { DownwardAPIVolumeFile, KeyToPath, Pod, VolumeProjection } from '../api/types/index.js';
 import type { ObjectReader } from './pod-api.js';
 import { isNotFound } from '../errors/index.js';
+import type { PodTokens } from './service-account-token.js';
 
 export class VolumeError extends Error {
   constructor(message: string) {
@@ -94,8 +96,107 @@ function select(data: Record<string, Buffer>, items: KeyToPath[] | undefined, wh
   return out;
 }
 
+/** Where volume contents come from: the API's objects, and tokens for projected ServiceAccount sources. */
+export interface VolumeSources {
+  rootDir: string;
+  tokens?: Pick<PodTokens, 'token'>;
+}
+
+async function configMapFiles(
+  client: ObjectReader,
+  at: { namespace: string; name: string; optional: boolean | undefined },
+): Promise<Record<string, Buffer>> {
+  const data: Record<string, Buffer> = {};
+  try {
+    const cm = await client.get(RESOURCES.configmaps, at.name, { namespace: at.namespace });
+    for (const [k, val] of Object.entries(cm.data ?? {})) data[k] = Buffer.from(val, 'utf8');
+    for (const [k, val] of Object.entries(cm.binaryData ?? {})) data[k] = Buffer.from(val, 'base64');
+  } catch (err) {
+    if (!isNotFound(err) || at.optional !== true) throw new VolumeError(`configmap "${at.name}" not found`);
+  }
+  return data;
+}
+
+async function secretFiles(
+  client: ObjectReader,
+  at: { namespace: string; name: string; optional: boolean | undefined },
+): Promise<Record<string, Buffer>> {
+  const data: Record<string, Buffer> = {};
+  try {
+    const secret = await client.get(RESOURCES.secrets, at.name, { namespace: at.namespace });
+    for (const [k, val] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(val, 'base64');
+  } catch (err) {
+    if (!isNotFound(err) || at.optional !== true) throw new VolumeError(`secret "${at.name}" not found`);
+  }
+  return data;
+}
+
+/** `key="value"` lines, sorted, as the kubelet writes labels and annotations. */
+function keyValues(map: Record<string, string> | undefined): string {
+  return Object.entries(map ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join('\n');
+}
+
+function downwardFiles(pod: Pod, items: DownwardAPIVolumeFile[] | undefined): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const item of items ?? []) {
+    const field = item.fieldRef?.fieldPath;
+    if (field === undefined) continue;
+    const fields: Record<string, string | undefined> = {
+      'metadata.name': pod.metadata.name,
+      'metadata.namespace': pod.metadata.namespace,
+      'metadata.uid': pod.metadata.uid,
+      'metadata.labels': keyValues(pod.metadata.labels),
+      'metadata.annotations': keyValues(pod.metadata.annotations),
+      'spec.nodeName': pod.spec?.nodeName,
+      'spec.serviceAccountName': pod.spec?.serviceAccountName,
+    };
+    if (!(field in fields)) throw new VolumeError(`downward API field "${field}" is not supported`);
+    out[item.path] = Buffer.from(fields[field] ?? '', 'utf8');
+  }
+  return out;
+}
+
+async function projectedFiles(
+  pod: Pod,
+  sources: VolumeProjection[],
+  from: { client: ObjectReader; tokens: VolumeSources['tokens'] },
+): Promise<Record<string, Buffer>> {
+  const namespace = pod.metadata.namespace ?? 'default';
+  let files: Record<string, Buffer> = {};
+  for (const src of sources) {
+    if (src.configMap) {
+      const at = { namespace, name: src.configMap.name ?? '', optional: src.configMap.optional };
+      files = {
+        ...files,
+        ...select(await configMapFiles(from.client, at), src.configMap.items, `configmap "${at.name}"`),
+      };
+    } else if (src.secret) {
+      const at = { namespace, name: src.secret.name ?? '', optional: src.secret.optional };
+      files = { ...files, ...select(await secretFiles(from.client, at), src.secret.items, `secret "${at.name}"`) };
+    } else if (src.downwardAPI) {
+      files = { ...files, ...downwardFiles(pod, src.downwardAPI.items) };
+    } else if (src.serviceAccountToken) {
+      if (from.tokens === undefined) throw new VolumeError('ServiceAccount tokens are not available on this node');
+      const { audience, expirationSeconds, path } = src.serviceAccountToken;
+      const held = await from.tokens.token(pod, {
+        ...(audience === undefined ? {} : { audience }),
+        ...(expirationSeconds === undefined ? {} : { expirationSeconds }),
+      });
+      files[path] = Buffer.from(held.token, 'utf8');
+    }
+  }
+  return files;
+}
+
 /** Host paths of the pod's volumes by name. */
-export async function prepareVolumes(pod: Pod, client: ObjectReader, rootDir: string): Promise<Map<string, string>> {
+export async function prepareVolumes(
+  pod: Pod,
+  client: ObjectReader,
+  { rootDir, tokens }: VolumeSources,
+): Promise<Map<string, string>> {
   const uid = pod.metadata.uid ?? '';
   const namespace = pod.metadata.namespace ?? 'default';
   const base = join(podDir(rootDir, uid), 'volumes');
@@ -116,34 +217,28 @@ export async function prepareVolumes(pod: Pod, client: ObjectReader, rootDir: st
       out.set(name, path);
     } else if (v.configMap) {
       const src = v.configMap;
-      const cmName = src.name ?? '';
-      let data: Record<string, Buffer> = {};
-      try {
-        const cm = await client.get(RESOURCES.configmaps, cmName, { namespace });
-        for (const [k, val] of Object.entries(cm.data ?? {})) data[k] = Buffer.from(val, 'utf8');
-        for (const [k, val] of Object.entries(cm.binaryData ?? {})) data[k] = Buffer.from(val, 'base64');
-      } catch (err) {
-        if (!isNotFound(err) || src.optional !== true) throw new VolumeError(`configmap "${cmName}" not found`);
-      }
-      data = select(data, src.items, `configmap "${cmName}"`);
-      project(dir, data, src.defaultMode ?? 0o644);
+      const at = { namespace, name: src.name ?? '', optional: src.optional };
+      project(
+        dir,
+        select(await configMapFiles(client, at), src.items, `configmap "${at.name}"`),
+        src.defaultMode ?? 0o644,
+      );
       out.set(name, dir);
     } else if (v.secret) {
       const src = v.secret;
-      const secretName = src.secretName ?? '';
-      let data: Record<string, Buffer> = {};
-      try {
-        const secret = await client.get(RESOURCES.secrets, secretName, { namespace });
-        for (const [k, val] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(val, 'base64');
-      } catch (err) {
-        if (!isNotFound(err) || src.optional !== true) throw new VolumeError(`secret "${secretName}" not found`);
-      }
-      data = select(data, src.items, `secret "${secretName}"`);
-      project(dir, data, src.defaultMode ?? 0o644);
+      const at = { namespace, name: src.secretName ?? '', optional: src.optional };
+      project(dir, select(await secretFiles(client, at), src.items, `secret "${at.name}"`), src.defaultMode ?? 0o644);
+      out.set(name, dir);
+    } else if (v.downwardAPI) {
+      project(dir, downwardFiles(pod, v.downwardAPI.items), v.downwardAPI.defaultMode ?? 0o644);
+      out.set(name, dir);
+    } else if (v.projected) {
+      const files = await projectedFiles(pod, v.projected.sources ?? [], { client, tokens });
+      project(dir, files, v.projected.defaultMode ?? 0o644);
       out.set(name, dir);
     } else {
       throw new VolumeError(
-        `volume "${name}" has a type Coxswain does not support (emptyDir, hostPath, configMap and secret are supported)`,
+        `volume "${name}" has a type Coxswain does not support (emptyDir, hostPath, configMap, secret, downwardAPI and projected are supported)`,
       );
     }
   }

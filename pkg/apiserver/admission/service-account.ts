@@ -51,7 +51,11 @@ function withMount(c: Container, volume: string): Container {
  * `default` account is let through, because the ServiceAccount controller creates it a moment
  * after the namespace and a pod created in that moment should not fail.
  */
-export async function admitServiceAccount(pod: Pod, lookup: ServiceAccountLookup): Promise<Pod> {
+export async function admitServiceAccount(
+  pod: Pod,
+  lookup: ServiceAccountLookup,
+  opts: { mountToken: boolean } = { mountToken: true },
+): Promise<Pod> {
   const spec = pod.spec;
   if (spec === undefined) return pod;
   const namespace = pod.metadata.namespace ?? 'default';
@@ -66,7 +70,8 @@ export async function admitServiceAccount(pod: Pod, lookup: ServiceAccountLookup
   }
   const next: Pod = { ...pod, spec: { ...spec, serviceAccountName: account, serviceAccount: account } };
   const automount = spec.automountServiceAccountToken ?? sa?.automountServiceAccountToken ?? true;
-  if (!automount || next.spec === undefined) return next;
+  // Without ServiceAccount tokens on the apiserver there is nothing to mount.
+  if (!automount || !opts.mountToken || next.spec === undefined) return next;
   const everyContainer = [...(spec.initContainers ?? []), ...spec.containers];
   if (everyContainer.every((c) => (c.volumeMounts ?? []).some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH))) {
     return next;

@@ -13,6 +13,8 @@ import type { Strategy } from './types.js';
 export interface PodAdmissionDeps {
   store: Store;
   podSecurity: PodSecurityConfig;
+  /** Whether ServiceAccount tokens are issued (and so mounted into pods). */
+  tokens: boolean;
 }
 
 export function admittingPodStrategy(deps: PodAdmissionDeps): Strategy {
@@ -23,7 +25,7 @@ export function admittingPodStrategy(deps: PodAdmissionDeps): Strategy {
     async admitCreate(obj) {
       const namespace = obj.metadata.namespace ?? 'default';
       const lookup = (ns: string, name: string) => find(RESOURCES.serviceaccounts, ns, name);
-      const pod: Pod = await admitServiceAccount(storedAs(RESOURCES.pods, obj), lookup);
+      const pod: Pod = await admitServiceAccount(storedAs(RESOURCES.pods, obj), lookup, { mountToken: deps.tokens });
       if (pod.spec !== undefined) obj['spec'] = pod.spec;
       const ns: Namespace | undefined = await find(RESOURCES.namespaces, undefined, namespace);
       const decision = admitPod({
