@@ -101,7 +101,8 @@ wait_ready() {
 start apiserver "$NODE_BIN" dist/cmd/apiserver.js --data-dir "$STATE/data" --secure-port "$PORT" --advertise-address "$ADDRESS" \
   --tls-cert-file "$CERTS/apiserver.crt" --tls-private-key-file "$CERTS/apiserver.key" --client-ca-file "$CERTS/ca.crt" \
   --kubelet-client-certificate "$CERTS/apiserver-kubelet-client.crt" --kubelet-client-key "$CERTS/apiserver-kubelet-client.key" \
-  --service-cluster-ip-range "$SERVICE_CIDR"
+  --service-cluster-ip-range "$SERVICE_CIDR" \
+  --service-account-signing-key-file "$CERTS/service-account.key" --service-account-key-file "$CERTS/service-account.pub"
 wait_ready
 start controller-manager "$NODE_BIN" dist/cmd/controller-manager.js --kubeconfig "$CERTS/controller-manager.kubeconfig" \
   --cluster-signing-cert-file "$CERTS/ca.crt" --cluster-signing-key-file "$CERTS/ca.key" --cluster-cidr "$CLUSTER_CIDR"

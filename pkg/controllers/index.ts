@@ -167,7 +167,7 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
   if (want('bootstrapsigner'))
     add(new BootstrapSignerController({ ...ctx, configMaps: shared.configmaps(), secrets: shared.secrets() }));
   if (want('tokencleaner')) add(new TokenCleanerController({ ...ctx, secrets: shared.secrets() }));
-  if (want('csrapproving')) add(new CsrApproverController({ ...ctx, csrs: shared.csrs() }));
+  if (want('csrapproving')) add(new CsrApproverController({ ...ctx, csrs: shared.csrs(), nodes: shared.nodes() }));
   if (want('csrsigning')) {
     if (opts.signing === undefined)
       log('csrsigning: no --cluster-signing-cert-file/--cluster-signing-key-file; not running');

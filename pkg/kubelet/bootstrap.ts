@@ -25,7 +25,7 @@ import { isObject } from '../api/meta.js';
 import { RESOURCES, resourcePath } from '../api/registry.js';
 import type { CertificateSigningRequest, CertificateSigningRequestStatus, KeyUsage } from '../api/types/index.js';
 import { loadKubeconfig, RestClient, type ClientConfig } from '../client/index.js';
-import { errorMessage, isUnauthorized } from '../errors/index.js';
+import { errorMessage, isAlreadyExists, isUnauthorized } from '../errors/index.js';
 import { writeAtomic } from './files.js';
 import { caPublicKeyHash, certificateValidity, createCsr, writeKubeconfig } from '../pki/index.js';
 
@@ -229,6 +229,29 @@ export async function requestCertificate(
   }
 }
 
+/** Creates the Node (if absent) with the addresses its serving certificate will name. */
+async function announceNode(client: RestClient, node: { name: string; addresses: string[] }): Promise<void> {
+  try {
+    await client.create(RESOURCES.nodes, {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name } },
+      spec: {},
+    });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+  const addresses = [
+    ...node.addresses.map((address) => ({ type: 'InternalIP', address })),
+    { type: 'Hostname', address: node.name },
+  ];
+  await client.patch(RESOURCES.nodes, node.name, {
+    type: 'merge',
+    subresource: 'status',
+    body: { status: { addresses } },
+  });
+}
+
 export function clientCertificateRequest(nodeName: string): CertificateRequest {
   return {
     commonName: `system:node:${nodeName}`,
@@ -375,6 +398,8 @@ export async function joinCluster(opts: {
     userName: `system:node:${opts.nodeName}`,
   });
   try {
+    // The approver signs a serving certificate only for names and addresses the Node reports.
+    await announceNode(nodeClient, { name: opts.nodeName, addresses: opts.addresses });
     const serving = await requestCertificate(nodeClient, servingCertificateRequest(opts.nodeName, opts.addresses), {
       timeoutMs: opts.timeoutMs ?? 120_000,
     });

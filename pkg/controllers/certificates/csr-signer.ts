@@ -11,11 +11,25 @@ import { isConflict, isNotFound } from '../../errors/index.js';
 import { signCsr, type KeyPairPem } from '../../pki/index.js';
 import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../../bootstrap/index.js';
-import { isNodeClientRequest, isNodeServingRequest, viewCsr } from './csr.js';
+import {
+  APISERVER_CLIENT_SIGNER,
+  isApiserverClientRequest,
+  isNodeClientRequest,
+  isNodeServingRequest,
+  viewCsr,
+  type CsrView,
+} from './csr.js';
 
 const CSRS = RESOURCES.certificatesigningrequests;
 /** Kubernetes' floor for spec.expirationSeconds. */
 const MIN_EXPIRATION_SECONDS = 600;
+
+/** The signers this controller serves, and the requests each accepts. */
+const FITS: Readonly<Record<string, (csr: CsrView) => boolean>> = {
+  [KUBELET_CLIENT_SIGNER]: isNodeClientRequest,
+  [KUBELET_SERVING_SIGNER]: isNodeServingRequest,
+  [APISERVER_CLIENT_SIGNER]: isApiserverClientRequest,
+};
 
 export interface SigningOptions {
   caCertFile: string;
@@ -53,11 +67,12 @@ export class CsrSignerController {
     if (obj === undefined) return;
     const csr = viewCsr(obj);
     if (!csr.approved || csr.denied || csr.failed || csr.issued) return;
-    if (csr.signerName !== KUBELET_CLIENT_SIGNER && csr.signerName !== KUBELET_SERVING_SIGNER) return;
+    const fits = FITS[csr.signerName];
+    if (fits === undefined) return;
     const next: CertificateSigningRequest = structuredClone(obj);
     const status = next.status ?? {};
     const serving = csr.signerName === KUBELET_SERVING_SIGNER;
-    if (serving ? !isNodeServingRequest(csr) : !isNodeClientRequest(csr)) {
+    if (!fits(csr)) {
       const at = rfc3339(this.now());
       status.conditions = [
         ...(status.conditions ?? []),

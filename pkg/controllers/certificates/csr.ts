@@ -80,3 +80,18 @@ export function isNodeServingRequest(csr: CsrView): boolean {
     r.dnsNames.length + r.ipAddresses.length > 0
   );
 }
+
+/** Kubernetes' signer for client certificates an admin approves (`kubectl certificate approve`). */
+export const APISERVER_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
+
+/** A client certificate request for the apiserver-client signer: client auth only, any subject. */
+export function isApiserverClientRequest(csr: CsrView): boolean {
+  const allowedUsages = ['digital signature', 'key encipherment', 'client auth'];
+  return (
+    csr.signerName === APISERVER_CLIENT_SIGNER &&
+    csr.request !== undefined &&
+    csr.request.commonName !== '' &&
+    csr.usages.every((u) => allowedUsages.includes(u)) &&
+    csr.usages.includes('client auth')
+  );
+}
