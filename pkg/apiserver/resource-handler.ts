@@ -58,8 +58,8 @@ function fieldValidation(q: Query): FieldValidation | undefined {
   throw badRequest(`fieldValidation: invalid value "${v}": supported values: "Ignore", "Strict", "Warn"`);
 }
 
-function writeOptions(q: Query, kind: OptionsKind): WriteOptions {
-  const opts: WriteOptions = {};
+function writeOptions(q: Query, kind: OptionsKind, user: UserInfo | undefined): WriteOptions {
+  const opts: WriteOptions = user === undefined ? {} : { user };
   const manager = queryString(q, 'fieldManager');
   if (manager !== undefined) opts.fieldManager = manager;
   const fv = fieldValidation(q);
@@ -215,7 +215,9 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
         if (handler === undefined) throw methodNotAllowed();
         reply(
           res,
-          await handler(call({ name: requireName(name), body: b, options: () => writeOptions(q, 'CreateOptions') })),
+          await handler(
+            call({ name: requireName(name), body: b, options: () => writeOptions(q, 'CreateOptions', user) }),
+          ),
         );
         return;
       }
@@ -228,14 +230,14 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
         return;
       }
       if (isObject(b) && user !== undefined) store.strategyFor(r).fromRequester?.(b, user);
-      const result = await store.create(r, { namespace, body: b }, writeOptions(q, 'CreateOptions'));
+      const result = await store.create(r, { namespace, body: b }, writeOptions(q, 'CreateOptions', user));
       sendObject(to, 201, result);
       return;
     }
     case 'update': {
       if (name === undefined) throw methodNotAllowed();
       const n = requireName(name);
-      const opts = writeOptions(q, 'UpdateOptions');
+      const opts = writeOptions(q, 'UpdateOptions', user);
       const b = await body(ctx, req);
       const handler = sub?.update;
       if (handler !== undefined) {
@@ -254,7 +256,7 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
     case 'patch': {
       if (name === undefined) throw methodNotAllowed();
       const n = requireName(name);
-      const opts = writeOptions(q, 'PatchOptions');
+      const opts = writeOptions(q, 'PatchOptions', user);
       const contentType = mediaType(req.headers['content-type']);
       const b = await body(ctx, req);
       if (b === undefined) throw badRequest('a patch needs a body');

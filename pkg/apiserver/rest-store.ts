@@ -147,6 +147,7 @@ export class RestStore {
     const causes = strategy.validate(r, obj);
     if (causes.length > 0) throw invalid(r, name, causes);
     if (r.namespaced) await requireActiveNamespace(this.store, obj.metadata.namespace ?? '');
+    strategy.checkWrite?.(obj, opts.user);
     if (strategy.admitCreate !== undefined) warnings.push(...(await strategy.admitCreate(obj)));
     strategy.prepareForCreate(r, obj);
     const meta = obj.metadata;
@@ -244,6 +245,7 @@ export class RestStore {
       const current = item.object;
       const next = mutate(deepCopy(current));
       prepareAndValidate({ r, name, strategy, next, current, subresource });
+      strategy.checkWrite?.(next, opts.user);
       if (isDeepStrictEqual(stripVolatile(next), stripVolatile(current))) return withType(r, current);
       if (opts.fieldManager !== undefined)
         recordManager(next, { manager: opts.fieldManager, operation: 'Update', now: this.now(), subresource });

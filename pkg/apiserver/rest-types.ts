@@ -5,7 +5,10 @@ import type { KubeObject } from '../api/meta.js';
 import type { ApiError } from '../errors/index.js';
 import type { FieldValidation } from './admit-body.js';
 
+import type { UserInfo } from './authn.js';
 export interface WriteOptions {
+  /** Who writes, for checks that depend on the writer (RBAC's escalation check); absent for the server's own writes. */
+  user?: UserInfo;
   fieldManager?: string;
   fieldValidation?: FieldValidation;
   dryRun?: boolean;

@@ -13,6 +13,7 @@ import { secretStrategy } from './secret.js';
 import { serviceStrategy } from './service.js';
 import type { Strategies, Strategy } from './types.js';
 import { reviewStrategies } from './review.js';
+import { rbacStrategies } from './rbac.js';
 import { serviceAccountStrategy, type TokenIssuing } from './service-account.js';
 import { admittingPodStrategy, type PodAdmissionDeps } from './pod-admission.js';
 import type { AuthorizerSources } from '../authorizer.js';
@@ -47,6 +48,7 @@ export function createStrategies(deps: StrategyDeps): Strategies {
     ['apps/statefulsets', scaled],
     ['certificates.k8s.io/certificatesigningrequests', csrStrategy],
     ...reviewStrategies(deps.authz),
+    ...rbacStrategies(deps.authz),
   ]);
   if (deps.tokens !== undefined) table.set('/serviceaccounts', serviceAccountStrategy(deps.tokens));
   return (r: ResourceInfo) => table.get(`${r.group}/${r.plural}`) ?? defaultStrategy;

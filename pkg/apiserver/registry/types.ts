@@ -40,6 +40,8 @@ export interface Strategy {
    * chain, smaller): may change the object and refuse it; returns warnings for the client.
    */
   admitCreate?(obj: KubeObject): Promise<string[]>;
+  /** Refuses a create or update its author may not make (RBAC: granting what one does not hold). */
+  checkWrite?(obj: KubeObject, user: UserInfo | undefined): void;
   /** A resource that stores nothing (the reviews): the object a POST is answered with. */
   answerCreate?(question: { body: KubeObject; namespace: string | undefined; user: UserInfo }): KubeObject;
   /** Subresources by name; a name the registry lists but this map lacks allows only GET. */
