@@ -7,22 +7,9 @@
 
 import { performance } from 'node:perf_hooks';
 import type { KubeObject } from '../pkg/api/meta.js';
-import { adminClient, eventually, R } from '../test/harness/clients.js';
-import { coxctl, startControlPlane } from '../test/harness/control-plane.js';
-import {
-  addSimHost,
-  cutHost,
-  hostDocker,
-  inHost,
-  joinToken,
-  removeSimHost,
-  restoreHost,
-  SIM_GATEWAY,
-  startHostAgent,
-  stopHostAgent,
-  teardownSimHosts,
-  type SimHost,
-} from '../test/harness/sim-hosts.js';
+import { eventually, R } from '../test/harness/clients.js';
+import { coxctl } from '../test/harness/control-plane.js';
+import { cutHost, hostDocker, inHost, restoreHost, startSimCluster, type SimHost } from '../test/harness/sim-hosts.js';
 import { percentile } from './bench-store.js';
 
 const SERVICES = 100;
@@ -36,21 +23,9 @@ function ms(n: number): string {
 }
 
 async function main(): Promise<void> {
-  await teardownSimHosts();
-  const hosts: SimHost[] = [];
-  for (const n of [1, 2, 3]) hosts.push(await addSimHost(n));
-  const plane = await startControlPlane({
-    host: SIM_GATEWAY,
-    withControllers: true,
-    withScheduler: true,
-    controllerManagerArgs: ['--node-monitor-grace-period', String(GRACE_SECONDS), '--leader-elect', 'false'],
-  });
-  const client = adminClient(plane);
+  const { plane, client, hosts, stop } = await startSimCluster({ hosts: 3, graceSeconds: GRACE_SECONDS });
   let lost: SimHost | undefined;
   try {
-    const join = await joinToken(plane);
-    await Promise.all(hosts.map((h) => startHostAgent(plane, h, join, ['--lease-renew-interval', '2'])));
-
     // 1. Rule programming latency. Selector-less Services with hand-written Endpoints: the
     //    change is the Endpoints write, nothing else moves.
     const ns = 'default';
@@ -77,7 +52,7 @@ async function main(): Promise<void> {
       );
     }
     const present = async (h: SimHost, ip: string): Promise<boolean> =>
-      (await inHost(h, 'iptables-save', ['-t', 'nat'])).stdout.includes(`--to-destination ${ip}:8080`);
+      (await inHost(h, ['iptables-save', '-t', 'nat'])).stdout.includes(`--to-destination ${ip}:8080`);
     await eventually(
       async () => (await Promise.all(hosts.map((h) => present(h, `10.250.${SERVICES - 1}.1`)))).every(Boolean),
       { timeoutMs: 60_000, what: 'the 100 services programmed' },
@@ -236,11 +211,7 @@ spec:
   } finally {
     // Reconnected first: the apiserver's connections to the cut host must be able to close.
     if (lost !== undefined) await restoreHost(lost).catch(() => undefined);
-    client.close();
-    for (const h of hosts) await stopHostAgent(h).catch(() => undefined);
-    await plane.stop();
-    for (const h of hosts) await removeSimHost(h).catch(() => undefined);
-    await teardownSimHosts();
+    await stop();
   }
 }
 
