@@ -4,9 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { KubeObject } from '../pkg/api/meta.js';
+import type { Pod } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { adminClient, eventually, R } from './harness/clients.js';
+import { isLive, isRunning } from './harness/pods.js';
 import {
   removeNodeContainers,
   startControlPlane,
@@ -19,8 +20,6 @@ let plane: ControlPlane;
 let a: NodeAgent;
 let b: NodeAgent;
 let client: RestClient;
-
-type Obj = Record<string, unknown>;
 
 before(async () => {
   plane = await startControlPlane({
@@ -41,12 +40,12 @@ after(async () => {
   await plane.stop();
 });
 
-function nodeOf(p: KubeObject): string {
-  return String(((p['spec'] ?? {}) as Obj)['nodeName'] ?? '');
+function nodeOf(p: Pod): string {
+  return p.spec?.nodeName ?? '';
 }
 
-function running(p: KubeObject): boolean {
-  return ((p['status'] ?? {}) as Obj)['phase'] === 'Running' && p.metadata.deletionTimestamp === undefined;
+function running(p: Pod): boolean {
+  return isRunning(p) && isLive(p);
 }
 
 test('a stopped agent: node Unknown and tainted, pods evicted and replaced on the other node', async () => {
@@ -90,11 +89,11 @@ test('a stopped agent: node Unknown and tainted, pods evicted and replaced on th
   await eventually(
     async () => {
       const node = await client.get(R.nodes, a.name);
-      const ready = ((((node['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).find((c) => c['type'] === 'Ready');
-      const taints = (((node['spec'] ?? {}) as Obj)['taints'] ?? []) as Obj[];
+      const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+      const taints = node.spec?.taints ?? [];
       return (
-        ready?.['status'] === 'Unknown' &&
-        taints.some((t) => t['key'] === 'node.kubernetes.io/unreachable' && t['effect'] === 'NoExecute')
+        ready?.status === 'Unknown' &&
+        taints.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute')
       );
     },
     { timeoutMs: 30_000, what: 'node Unknown and tainted' },

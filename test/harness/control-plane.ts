@@ -236,13 +236,13 @@ export function coxctl(
 /** The real kubectl with a fresh HOME (its /version and discovery caches live there). */
 export function kubectl(
   kubeconfig: string,
-  home: string,
   args: string[],
-  opts: { input?: string; timeoutMs?: number } = {},
+  opts: { home: string; input?: string; timeoutMs?: number },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return run('kubectl', ['--kubeconfig', kubeconfig, ...args], {
-    ...opts,
-    env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig },
+    input: opts.input,
+    timeoutMs: opts.timeoutMs,
+    env: { ...process.env, HOME: opts.home, KUBECONFIG: kubeconfig },
   });
 }
 
@@ -256,6 +256,44 @@ export interface NodeAgent {
   restart(): Promise<void>;
   stop(): Promise<void>;
   output(): string;
+}
+
+/** The agent's flags for credentials of node `name` made offline from the plane's CA. */
+export async function offlineCredentialArgs(plane: ControlPlane, name: string): Promise<string[]> {
+  const creds = await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] });
+  return [
+    '--kubeconfig',
+    creds.kubeconfig,
+    '--tls-cert-file',
+    creds.servingCert,
+    '--tls-private-key-file',
+    creds.servingKey,
+    '--client-ca-file',
+    creds.caCert,
+  ];
+}
+
+/**
+ * Runs a node agent with offline credentials that is expected to refuse to start: resolves
+ * with its exit code and stderr once it has exited (bounded by `timeoutMs`).
+ */
+export async function runRefusedAgent(
+  plane: ControlPlane,
+  agent: { name: string; rootDir: string; extraArgs: string[]; timeoutMs: number },
+): Promise<{ code: number; stderr: string }> {
+  const args = [
+    join(DIST, 'cmd', 'kubelet.js'),
+    ...(await offlineCredentialArgs(plane, agent.name)),
+    '--node-name',
+    agent.name,
+    '--node-ip',
+    '127.0.0.1',
+    '--root-dir',
+    agent.rootDir,
+    ...agent.extraArgs,
+  ];
+  const res = await run(process.execPath, args, { timeoutMs: agent.timeoutMs });
+  return { code: res.code, stderr: res.stderr };
 }
 
 /**
@@ -272,18 +310,7 @@ export async function startNodeAgent(
   const credentials =
     opts.join !== undefined
       ? ['--server', plane.server, '--token', opts.join.token, '--discovery-token-ca-cert-hash', opts.join.caHash]
-      : await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] }).then(
-          (creds) => [
-            '--kubeconfig',
-            creds.kubeconfig,
-            '--tls-cert-file',
-            creds.servingCert,
-            '--tls-private-key-file',
-            creds.servingKey,
-            '--client-ca-file',
-            creds.caCert,
-          ],
-        );
+      : await offlineCredentialArgs(plane, name);
   const args = [
     join(DIST, 'cmd', 'kubelet.js'),
     ...credentials,
@@ -337,9 +364,9 @@ export async function removeNodeContainers(nodeName: string): Promise<void> {
 export async function startComponent(
   plane: ControlPlane,
   which: 'scheduler' | 'controller-manager',
-  args: string[],
-  ready: RegExp,
+  opts: { args: string[]; ready: RegExp },
 ): Promise<ChildProcess> {
+  const { args, ready } = opts;
   const kubeconfig = which === 'scheduler' ? plane.pki.schedulerKubeconfig : plane.pki.controllerManagerKubeconfig;
   const extra = which === 'controller-manager' ? signingArgs(plane.pki) : [];
   const child = spawn(
