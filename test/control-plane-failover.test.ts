@@ -7,17 +7,10 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { RESOURCES, type Pod } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
-import { adminClient, eventually, R } from './harness/clients.js';
+import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
+import { eventually, R } from './harness/clients.js';
 import { hasReadyCondition, isLive } from './harness/pods.js';
-import {
-  killHard,
-  removeNodeContainers,
-  startComponent,
-  startControlPlane,
-  startNodeAgent,
-  type ControlPlane,
-  type NodeAgent,
-} from './harness/control-plane.js';
+import { killHard, startComponent, type ControlPlane } from './harness/control-plane.js';
 
 const FAST = [
   '--leader-elect-lease-duration',
@@ -28,22 +21,19 @@ const FAST = [
   '1',
 ];
 let plane: ControlPlane;
-let agent: NodeAgent;
 let client: RestClient;
 const extra: ChildProcess[] = [];
 const leases = RESOURCES.leases;
 
+let cluster: AgentCluster | undefined;
+
 before(async () => {
-  plane = await startControlPlane();
-  agent = await startNodeAgent(plane);
-  client = adminClient(plane);
+  cluster = await startAgentCluster();
+  ({ plane, client } = cluster);
 });
 after(async () => {
   for (const c of extra) await killHard(c);
-  await agent.stop();
-  await removeNodeContainers(agent.name);
-  client.close();
-  await plane.stop();
+  await cluster?.stop();
 });
 
 async function holder(name: string): Promise<string> {

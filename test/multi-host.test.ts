@@ -14,7 +14,7 @@ import type { RestClient } from '../pkg/client/index.js';
 import { eventually } from './harness/clients.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { coxctl, DIST, freePort, REPO, run, type ControlPlane } from './harness/control-plane.js';
+import { coxctl, DIST, freePort, joinFlags, REPO, run, type ControlPlane } from './harness/control-plane.js';
 import {
   cutHost,
   hostDocker,
@@ -203,12 +203,7 @@ test('from a host, a join with a bad token or a wrong CA hash is refused with a 
       [
         process.execPath,
         join(DIST, 'cmd', 'kubelet.js'),
-        '--server',
-        plane.server,
-        '--token',
-        token,
-        '--discovery-token-ca-cert-hash',
-        caHash,
+        ...joinFlags(plane.server, { token, caHash }),
         '--node-name',
         'intruder',
         '--node-ip',

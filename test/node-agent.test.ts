@@ -12,7 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { RESOURCES, type Container, type Pod, type PodSpec } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { ApiError } from '../pkg/errors/index.js';
-import { adminClient, eventually, R } from './harness/clients.js';
+import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
+import { eventually, R } from './harness/clients.js';
 import { containerStatus, isRunning } from './harness/pods.js';
 import {
   coxctl,
@@ -21,12 +22,12 @@ import {
   removeNodeContainers,
   run,
   runRefusedAgent,
-  startControlPlane,
   startNodeAgent,
   type ControlPlane,
   type NodeAgent,
 } from './harness/control-plane.js';
 
+let cluster: AgentCluster | undefined;
 let plane: ControlPlane;
 let agent: NodeAgent;
 let client: RestClient;
@@ -35,16 +36,12 @@ const NS = 'default';
 const leases = RESOURCES.leases;
 
 before(async () => {
-  plane = await startControlPlane();
-  agent = await startNodeAgent(plane);
-  client = adminClient(plane);
+  cluster = await startAgentCluster();
+  ({ plane, agent, client } = cluster);
   home = mkdtempSync(join(tmpdir(), 'agent-test-'));
 });
 after(async () => {
-  await agent.stop();
-  await removeNodeContainers(agent.name);
-  client.close();
-  await plane.stop();
+  await cluster?.stop();
   rmSync(home, { recursive: true, force: true });
 });
 

@@ -6,38 +6,28 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Pod } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
-import { adminClient, eventually, R } from './harness/clients.js';
+import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
+import { eventually, R } from './harness/clients.js';
 import { isLive, isRunning } from './harness/pods.js';
-import {
-  removeNodeContainers,
-  startControlPlane,
-  startNodeAgent,
-  type ControlPlane,
-  type NodeAgent,
-} from './harness/control-plane.js';
+import type { NodeAgent } from './harness/control-plane.js';
 
-let plane: ControlPlane;
 let a: NodeAgent;
 let b: NodeAgent;
 let client: RestClient;
 
+let cluster: AgentCluster | undefined;
+
 before(async () => {
-  plane = await startControlPlane({
-    withControllers: true,
-    withScheduler: true,
-    controllerManagerArgs: ['--node-monitor-grace-period', '5'],
+  const quickLease = { extraArgs: ['--lease-renew-interval', '1'] };
+  cluster = await startAgentCluster({
+    plane: { withControllers: true, withScheduler: true, controllerManagerArgs: ['--node-monitor-grace-period', '5'] },
+    agents: [quickLease, quickLease],
   });
-  a = await startNodeAgent(plane, { extraArgs: ['--lease-renew-interval', '1'] });
-  b = await startNodeAgent(plane, { extraArgs: ['--lease-renew-interval', '1'] });
-  client = adminClient(plane);
+  ({ client } = cluster);
+  [a, b] = cluster.agents;
 });
 after(async () => {
-  await a.stop();
-  await b.stop();
-  await removeNodeContainers(a.name);
-  await removeNodeContainers(b.name);
-  client.close();
-  await plane.stop();
+  await cluster?.stop();
 });
 
 function nodeOf(p: Pod): string {

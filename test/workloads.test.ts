@@ -17,18 +17,10 @@ import {
   type Pod,
 } from '../pkg/api/index.js';
 import { watchStream, type RestClient } from '../pkg/client/index.js';
-import { adminClient, eventually, R } from './harness/clients.js';
+import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
+import { eventually, R } from './harness/clients.js';
 import { hasReadyCondition, isLive, isRunning } from './harness/pods.js';
-import {
-  coxctl,
-  kubectl,
-  removeNodeContainers,
-  run,
-  startControlPlane,
-  startNodeAgent,
-  type ControlPlane,
-  type NodeAgent,
-} from './harness/control-plane.js';
+import { coxctl, kubectl, run, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
 
 let plane: ControlPlane;
 let agent: NodeAgent;
@@ -38,17 +30,15 @@ const NS = 'default';
 const endpoints = RESOURCES.endpoints;
 const events = RESOURCES.events;
 
+let cluster: AgentCluster | undefined;
+
 before(async () => {
-  plane = await startControlPlane({ withControllers: true, withScheduler: true });
-  agent = await startNodeAgent(plane);
-  client = adminClient(plane);
+  cluster = await startAgentCluster({ plane: { withControllers: true, withScheduler: true } });
+  ({ plane, agent, client } = cluster);
   home = mkdtempSync(join(tmpdir(), 'workloads-'));
 });
 after(async () => {
-  await agent.stop();
-  await removeNodeContainers(agent.name);
-  client.close();
-  await plane.stop();
+  await cluster?.stop();
   rmSync(home, { recursive: true, force: true });
 });
 

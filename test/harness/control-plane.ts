@@ -100,17 +100,17 @@ function signingArgs(pki: ClusterPkiPaths): string[] {
   return ['--cluster-signing-cert-file', pki.caCert, '--cluster-signing-key-file', pki.caKey];
 }
 
-export async function startControlPlane(
-  opts: {
-    extraArgs?: string[];
-    /** Options for node itself before the apiserver's script (e.g. a test's --import preload). */
-    apiserverNodeArgs?: string[];
-    withControllers?: boolean;
-    withScheduler?: boolean;
-    controllerManagerArgs?: string[];
-    host?: string;
-  } = {},
-): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  extraArgs?: string[];
+  /** Options for node itself before the apiserver's script (e.g. a test's --import preload). */
+  apiserverNodeArgs?: string[];
+  withControllers?: boolean;
+  withScheduler?: boolean;
+  controllerManagerArgs?: string[];
+  host?: string;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   // Under this run's root: a run killed before stop() is swept by the next (run-root.ts).
   const dir = mkdtempSync(join(runRoot(), 'plane-'));
   const port = await freePort();
@@ -258,6 +258,11 @@ export interface NodeAgent {
   output(): string;
 }
 
+/** The agent's flags to join the cluster at `server` with a bootstrap token, as on a new machine. */
+export function joinFlags(server: string, join: { token: string; caHash: string }): string[] {
+  return ['--server', server, '--token', join.token, '--discovery-token-ca-cert-hash', join.caHash];
+}
+
 /** The agent's flags for credentials of node `name` made offline from the plane's CA. */
 export async function offlineCredentialArgs(plane: ControlPlane, name: string): Promise<string[]> {
   const creds = await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] });
@@ -300,17 +305,18 @@ export async function runRefusedAgent(
  * Starts a real node agent process for this control plane, on the local dockerd: with
  * credentials made offline from the CA, or (join) with a bootstrap token and the CA hash.
  */
-export async function startNodeAgent(
-  plane: ControlPlane,
-  opts: { name?: string; extraArgs?: string[]; join?: { token: string; caHash: string } } = {},
-): Promise<NodeAgent> {
+export interface NodeAgentOptions {
+  name?: string;
+  extraArgs?: string[];
+  join?: { token: string; caHash: string };
+}
+
+export async function startNodeAgent(plane: ControlPlane, opts: NodeAgentOptions = {}): Promise<NodeAgent> {
   const name = opts.name ?? `node-${Math.random().toString(36).slice(2, 8)}`;
   const rootDir = join(plane.dir, 'kubelet', name);
   const port = await freePort();
   const credentials =
-    opts.join !== undefined
-      ? ['--server', plane.server, '--token', opts.join.token, '--discovery-token-ca-cert-hash', opts.join.caHash]
-      : await offlineCredentialArgs(plane, name);
+    opts.join !== undefined ? joinFlags(plane.server, opts.join) : await offlineCredentialArgs(plane, name);
   const args = [
     join(DIST, 'cmd', 'kubelet.js'),
     ...credentials,

@@ -8,7 +8,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RestClient } from '../../pkg/client/index.js';
 import { adminClient } from './clients.js';
-import { coxctl, DIST, exited, REPO, run, startControlPlane, waitForLine, type ControlPlane } from './control-plane.js';
+import {
+  coxctl,
+  DIST,
+  exited,
+  joinFlags,
+  REPO,
+  run,
+  startControlPlane,
+  waitForLine,
+  type ControlPlane,
+} from './control-plane.js';
 import { simRoot, sweepStaleRuns } from './run-root.js';
 
 export const SIM_GATEWAY = '198.18.0.1';
@@ -103,12 +113,7 @@ export async function startHostAgent(
     `--net=/run/netns/${host.ns}`,
     process.execPath,
     `${DIST}/cmd/kubelet.js`,
-    '--server',
-    plane.server,
-    '--token',
-    join.token,
-    '--discovery-token-ca-cert-hash',
-    join.caHash,
+    ...joinFlags(plane.server, join),
     '--node-name',
     host.ns,
     '--node-ip',
