@@ -75,7 +75,7 @@ async function coxswain(): Promise<number> {
     if (res.code !== 0) throw new Error(res.stderr);
     for (let i = 0; i < 3000; i++) {
       const d = await client.get(R.deployments, 'fifty', { namespace: 'default' });
-      if (((d['status'] ?? {}) as { readyReplicas?: number }).readyReplicas === REPLICAS) return performance.now() - t0;
+      if (d.status?.readyReplicas === REPLICAS) return performance.now() - t0;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('the deployment did not become ready in time');
