@@ -331,22 +331,8 @@ describe('slow watchers', () => {
       for (let i = 0; i < PER_USER; i++) stuck.push(await openWatch(alice, path, { read: false }));
       const reader = await openWatch(bob, path, { read: true });
       for (const w of [...stuck, reader]) assert.equal(w.res.statusCode, 200);
-      // ~24 MiB of events: far more than socket buffers and the 1 MiB limit hold.
-      const big = 'x'.repeat(600 * 1024);
       const count = 40;
-      for (let i = 0; i < count; i++) {
-        const res = await call(admin, {
-          method: 'POST',
-          path: '/api/v1/namespaces/limits/configmaps',
-          body: {
-            apiVersion: 'v1',
-            kind: 'ConfigMap',
-            metadata: { name: `big-${i}` },
-            data: { big },
-          },
-        });
-        assert.equal(res.status, 201);
-      }
+      await writeBigEvents('big', count);
       // alice's stuck watches were cut off: her slots are free again.
       await eventually(
         async () => {

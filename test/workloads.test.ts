@@ -143,27 +143,20 @@ describe('deployments', () => {
     assert.equal(del.code, 0, del.stderr);
     await exactly(3, 'replacement pod ready');
     assert.ok(!(await pods()).some((p) => p.metadata.uid === first.metadata.uid));
-    await client.patch(R.deployments, 'web', {
-      type: 'merge',
-      body: { spec: { replicas: 6 } },
-      namespace: NS,
-      subresource: 'scale',
-    });
-    await exactly(6, 'six ready');
-    await client.patch(R.deployments, 'web', {
-      type: 'merge',
-      body: { spec: { replicas: 2 } },
-      namespace: NS,
-      subresource: 'scale',
-    });
-    await exactly(2, 'two ready');
-    await client.patch(R.deployments, 'web', {
-      type: 'merge',
-      body: { spec: { replicas: 3 } },
-      namespace: NS,
-      subresource: 'scale',
-    });
-    await exactly(3, 'back to three');
+    const steps = [
+      { replicas: 6, what: 'six ready' },
+      { replicas: 2, what: 'two ready' },
+      { replicas: 3, what: 'back to three' },
+    ];
+    for (const { replicas, what } of steps) {
+      await client.patch(R.deployments, 'web', {
+        type: 'merge',
+        body: { spec: { replicas } },
+        namespace: NS,
+        subresource: 'scale',
+      });
+      await exactly(replicas, what);
+    }
   });
 
   test('a template change rolls within maxSurge/maxUnavailable; rollout status returns; rollout undo restores', async () => {
