@@ -71,11 +71,11 @@ async function coxswain(): Promise<number> {
       }),
     );
     const t0 = performance.now();
-    const res = await kubectl(plane.pki.adminKubeconfig, home, ['apply', '-f', file]);
+    const res = await kubectl(plane.pki.adminKubeconfig, ['apply', '-f', file], { home });
     if (res.code !== 0) throw new Error(res.stderr);
     for (let i = 0; i < 3000; i++) {
       const d = await client.get(R.deployments, 'fifty', { namespace: 'default' });
-      if (((d['status'] ?? {}) as { readyReplicas?: number }).readyReplicas === REPLICAS) return performance.now() - t0;
+      if (d.status?.readyReplicas === REPLICAS) return performance.now() - t0;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('the deployment did not become ready in time');

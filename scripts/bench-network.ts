@@ -6,23 +6,11 @@
 // 3. host loss → all its pods Running elsewhere, with the timings used.
 
 import { performance } from 'node:perf_hooks';
-import type { KubeObject } from '../pkg/api/meta.js';
-import { adminClient, eventually, R } from '../test/harness/clients.js';
-import { coxctl, startControlPlane } from '../test/harness/control-plane.js';
-import {
-  addSimHost,
-  cutHost,
-  hostDocker,
-  inHost,
-  joinToken,
-  removeSimHost,
-  restoreHost,
-  SIM_GATEWAY,
-  startHostAgent,
-  stopHostAgent,
-  teardownSimHosts,
-  type SimHost,
-} from '../test/harness/sim-hosts.js';
+import type { Pod } from '../pkg/api/index.js';
+import { eventually, R } from '../test/harness/clients.js';
+import { isLive } from '../test/harness/pods.js';
+import { coxctl } from '../test/harness/control-plane.js';
+import { cutHost, hostDocker, inHost, restoreHost, startSimCluster, type SimHost } from '../test/harness/sim-hosts.js';
 import { percentile } from './bench-store.js';
 
 const SERVICES = 100;
@@ -36,21 +24,9 @@ function ms(n: number): string {
 }
 
 async function main(): Promise<void> {
-  await teardownSimHosts();
-  const hosts: SimHost[] = [];
-  for (const n of [1, 2, 3]) hosts.push(await addSimHost(n));
-  const plane = await startControlPlane({
-    host: SIM_GATEWAY,
-    withControllers: true,
-    withScheduler: true,
-    controllerManagerArgs: ['--node-monitor-grace-period', String(GRACE_SECONDS), '--leader-elect', 'false'],
-  });
-  const client = adminClient(plane);
+  const { plane, client, hosts, stop } = await startSimCluster({ hosts: 3, graceSeconds: GRACE_SECONDS });
   let lost: SimHost | undefined;
   try {
-    const join = await joinToken(plane);
-    await Promise.all(hosts.map((h) => startHostAgent(plane, h, join, ['--lease-renew-interval', '2'])));
-
     // 1. Rule programming latency. Selector-less Services with hand-written Endpoints: the
     //    change is the Endpoints write, nothing else moves.
     const ns = 'default';
@@ -77,7 +53,7 @@ async function main(): Promise<void> {
       );
     }
     const present = async (h: SimHost, ip: string): Promise<boolean> =>
-      (await inHost(h, 'iptables-save', ['-t', 'nat'])).stdout.includes(`--to-destination ${ip}:8080`);
+      (await inHost(h, ['iptables-save', '-t', 'nat'])).stdout.includes(`--to-destination ${ip}:8080`);
     await eventually(
       async () => (await Promise.all(hosts.map((h) => present(h, `10.250.${SERVICES - 1}.1`)))).every(Boolean),
       { timeoutMs: 60_000, what: 'the 100 services programmed' },
@@ -87,8 +63,7 @@ async function main(): Promise<void> {
       const i = c % SERVICES;
       const ip = `10.251.${c}.${(i % 250) + 1}`;
       const ep = await client.get(R.endpoints, `bench-${i}`, { namespace: ns });
-      const subsets = ep['subsets'] as { addresses: { ip: string }[] }[];
-      subsets[0]?.addresses.push({ ip });
+      ep.subsets?.[0]?.addresses?.push({ ip });
       const t0 = performance.now();
       await client.update(R.endpoints, ep, { namespace: ns });
       const done = await Promise.all(
@@ -135,23 +110,20 @@ spec: {selector: {app: server}, ports: [{port: 80, targetPort: 8080}]}
     let serverIP = '';
     await eventually(
       async () => {
-        const pods = (await client.list(R.pods, { namespace: ns })).items as (KubeObject & {
-          status?: { phase?: string; podIP?: string };
-        })[];
+        const pods = (await client.list(R.pods, { namespace: ns })).items;
         serverIP = pods.find((p) => p.metadata.name === 'server')?.status?.podIP ?? '';
         const ep = await client.get(R.endpoints, 'server', { namespace: ns }).catch(() => undefined);
         return (
           pods.filter((p) => p.status?.phase === 'Running').length === 2 &&
-          JSON.stringify(ep?.['subsets'] ?? []).includes(serverIP) &&
+          JSON.stringify(ep?.subsets ?? []).includes(serverIP) &&
           serverIP !== ''
         );
       },
       { timeoutMs: 120_000, what: 'server and client running' },
     );
-    const clusterIP = String(
-      ((await client.get(R.services, 'server', { namespace: ns }))['spec'] as { clusterIP: string }).clusterIP,
-    );
-    const h2 = hosts[1] as SimHost;
+    const clusterIP = String((await client.get(R.services, 'server', { namespace: ns })).spec?.clusterIP);
+    const [, h2, cut] = hosts;
+    if (h2 === undefined || cut === undefined) throw new Error('three hosts expected');
     await eventually(async () => present(h2, serverIP), { timeoutMs: 30_000, what: 'server rules on host 2' });
     const cid = (
       await hostDocker(h2, [
@@ -205,16 +177,12 @@ spec:
 `;
     const ok = await coxctl(plane.pki.adminKubeconfig, ['apply', '-f', '-'], { input: deployment });
     if (ok.code !== 0) throw new Error(ok.stderr);
-    type P = KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string } };
-    const spread = async (): Promise<P[]> =>
-      ((await client.list(R.pods, { namespace: ns, labelSelector: 'app=spread' })).items as P[]).filter(
-        (p) => p.metadata.deletionTimestamp === undefined,
-      );
+    const spread = async (): Promise<Pod[]> =>
+      (await client.list(R.pods, { namespace: ns, labelSelector: 'app=spread' })).items.filter(isLive);
     await eventually(async () => (await spread()).filter((p) => p.status?.phase === 'Running').length === 6, {
       timeoutMs: 120_000,
       what: '6 spread pods running',
     });
-    const cut = hosts[2] as SimHost;
     const onLost = (await spread()).filter((p) => p.spec?.nodeName === cut.ns).length;
     const t0 = performance.now();
     lost = cut;
@@ -236,11 +204,7 @@ spec:
   } finally {
     // Reconnected first: the apiserver's connections to the cut host must be able to close.
     if (lost !== undefined) await restoreHost(lost).catch(() => undefined);
-    client.close();
-    for (const h of hosts) await stopHostAgent(h).catch(() => undefined);
-    await plane.stop();
-    for (const h of hosts) await removeSimHost(h).catch(() => undefined);
-    await teardownSimHosts();
+    await stop();
   }
 }
 

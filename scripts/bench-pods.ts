@@ -4,7 +4,6 @@
 
 import { performance } from 'node:perf_hooks';
 import Docker from 'dockerode';
-import type { KubeObject } from '../pkg/api/meta.js';
 import { watchStream } from '../pkg/client/index.js';
 import { adminClient, R } from '../test/harness/clients.js';
 import { removeNodeContainers, startControlPlane, startNodeAgent } from '../test/harness/control-plane.js';
@@ -27,7 +26,7 @@ async function viaCoxswain(): Promise<number[]> {
         { resource: R.pods, namespace: 'default', resourceVersion: rv },
         {
           onEvent: (ev) => {
-            const p = ev.object as KubeObject & { status?: { phase?: string } };
+            const p = ev.object;
             const name = p.metadata.name ?? '';
             const t0 = startedAt.get(name);
             if (p.status?.phase === 'Running' && t0 !== undefined && !latencies.has(name)) {

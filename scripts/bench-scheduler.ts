@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { ChildProcess } from 'node:child_process';
-import type { KubeObject } from '../pkg/api/meta.js';
 import { watchStream } from '../pkg/client/index.js';
 import { adminClient, R } from '../test/harness/clients.js';
 import { startControlPlane } from '../test/harness/control-plane.js';
@@ -59,9 +58,9 @@ try {
       { resource: R.pods, namespace: 'default', resourceVersion: rv },
       {
         onEvent: (ev) => {
-          const p = ev.object as KubeObject;
+          const p = ev.object;
           const name = p.metadata.name ?? '';
-          const node = ((p['spec'] ?? {}) as { nodeName?: string }).nodeName;
+          const node = p.spec?.nodeName;
           const t0 = created.get(name);
           if (node && t0 !== undefined && !seen.has(name)) {
             seen.add(name);

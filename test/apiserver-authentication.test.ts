@@ -116,9 +116,7 @@ test('a node agent writes only its own Node and Lease and the pods bound to it (
   const asNode = { cert: n1.certPem, key: n1.keyPem };
   const call = async (
     who: { cert: string; key: string },
-    method: string,
-    path: string,
-    body?: unknown,
+    { method, path, body }: { method: string; path: string; body?: unknown },
   ): Promise<number> =>
     (
       await rawRequest({
@@ -131,8 +129,12 @@ test('a node agent writes only its own Node and Lease and the pods bound to it (
       })
     ).status;
   const nodeBody = (name: string): unknown => ({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
-  assert.equal(await call(asNode, 'POST', '/api/v1/nodes', nodeBody('n1')), 201, 'registers itself');
-  assert.equal(await call(admin, 'POST', '/api/v1/nodes', nodeBody('n2')), 201);
+  assert.equal(
+    await call(asNode, { method: 'POST', path: '/api/v1/nodes', body: nodeBody('n1') }),
+    201,
+    'registers itself',
+  );
+  assert.equal(await call(admin, { method: 'POST', path: '/api/v1/nodes', body: nodeBody('n2') }), 201);
   const merge = { 'Content-Type': 'application/merge-patch+json' };
   const patch = async (who: { cert: string; key: string }, path: string): Promise<number> =>
     (
@@ -158,15 +160,21 @@ test('a node agent writes only its own Node and Lease and the pods bound to it (
   });
   assert.equal(other.status, 403, 'not another Node');
   assert.match(other.body, /User \\"system:node:n1\\" cannot patch resource \\"nodes\\"/);
-  assert.equal(await call(asNode, 'GET', '/api/v1/nodes'), 200, 'reads are free');
+  assert.equal(await call(asNode, { method: 'GET', path: '/api/v1/nodes' }), 200, 'reads are free');
   const pod = (name: string, node: string): unknown => ({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name },
     spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
   });
-  assert.equal(await call(admin, 'POST', '/api/v1/namespaces/default/pods', pod('mine', 'n1')), 201);
-  assert.equal(await call(admin, 'POST', '/api/v1/namespaces/default/pods', pod('theirs', 'n2')), 201);
+  assert.equal(
+    await call(admin, { method: 'POST', path: '/api/v1/namespaces/default/pods', body: pod('mine', 'n1') }),
+    201,
+  );
+  assert.equal(
+    await call(admin, { method: 'POST', path: '/api/v1/namespaces/default/pods', body: pod('theirs', 'n2') }),
+    201,
+  );
   const status = async (name: string): Promise<number> =>
     (
       await rawRequest({
@@ -181,15 +189,23 @@ test('a node agent writes only its own Node and Lease and the pods bound to it (
     ).status;
   assert.equal(await status('mine'), 200, 'status of a pod bound to it');
   assert.equal(await status('theirs'), 403, 'not of a pod bound elsewhere');
-  assert.equal(await call(asNode, 'DELETE', '/api/v1/namespaces/default/pods/theirs'), 403);
+  assert.equal(await call(asNode, { method: 'DELETE', path: '/api/v1/namespaces/default/pods/theirs' }), 403);
   // 202: a pod bound to a node is deleted gracefully.
-  assert.equal(await call(asNode, 'DELETE', '/api/v1/namespaces/default/pods/mine'), 202);
-  assert.equal(await call(asNode, 'DELETE', '/api/v1/namespaces/default/services/kubernetes'), 403, 'no other writes');
+  assert.equal(await call(asNode, { method: 'DELETE', path: '/api/v1/namespaces/default/pods/mine' }), 202);
   assert.equal(
-    await call(asNode, 'POST', '/api/v1/namespaces/default/configmaps', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'x' },
+    await call(asNode, { method: 'DELETE', path: '/api/v1/namespaces/default/services/kubernetes' }),
+    403,
+    'no other writes',
+  );
+  assert.equal(
+    await call(asNode, {
+      method: 'POST',
+      path: '/api/v1/namespaces/default/configmaps',
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'x' },
+      },
     }),
     403,
   );

@@ -21,7 +21,16 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-async function call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Answer> {
+interface Request {
+  method: string;
+  path: string;
+  body?: unknown;
+  /** Of the body; JSON unless said. */
+  contentType?: string;
+}
+
+async function send(req: Request): Promise<Answer> {
+  const { method, path, body, contentType = 'application/json' } = req;
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const res = await rawRequest({
     port: plane.port,
@@ -44,13 +53,13 @@ async function call(method: string, path: string, body?: unknown, contentType = 
   return { status: res.status, body: parsed };
 }
 
-async function ok(
-  method: string,
-  path: string,
-  body?: unknown,
-  contentType?: string,
-): Promise<Record<string, unknown>> {
-  const res = await call(method, path, body, contentType);
+/** `send` of a JSON body (or none). */
+function call(method: string, path: string, body?: unknown): Promise<Answer> {
+  return send({ method, path, body });
+}
+
+async function ok(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await call(method, path, body);
   assert.ok(res.status >= 200 && res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
@@ -314,7 +323,7 @@ describe('every write path with dryRun leaves the store as it was', () => {
     test(c.what, async () => {
       const before = await snapshot();
       const rv = await revision();
-      const res = await call(c.method, c.path, c.body, c.contentType);
+      const res = await send(c);
       assert.equal(res.status, c.expect, JSON.stringify(res.body));
       assert.equal(await revision(), rv, 'the store revision moved');
       assert.deepEqual(await snapshot(), before);
@@ -386,7 +395,7 @@ describe('every write path with dryRun leaves the store as it was', () => {
       ],
     ];
     for (const [method, path, body, type, kind] of refusals) {
-      const res = await call(method, path, body, type);
+      const res = await send({ method, path, body, contentType: type });
       assert.equal(res.status, 422, `${method} ${path}: ${JSON.stringify(res.body)}`);
       assert.equal(res.body['reason'], 'Invalid');
       assert.equal(
@@ -401,7 +410,7 @@ describe('every write path with dryRun leaves the store as it was', () => {
 
 describe('the real kubectl with --dry-run=server', () => {
   async function k(...args: string[]): Promise<string> {
-    const res = await kubectl(plane.pki.adminKubeconfig, home, args);
+    const res = await kubectl(plane.pki.adminKubeconfig, args, { home });
     assert.equal(res.code, 0, `kubectl ${args.join(' ')} failed: ${res.stderr}`);
     return res.stdout;
   }
@@ -422,14 +431,11 @@ describe('the real kubectl with --dry-run=server', () => {
   test('kubectl drain --dry-run=server neither cordons nor evicts', async () => {
     const before = await snapshot();
     const rv = await revision();
-    const res = await kubectl(plane.pki.adminKubeconfig, home, [
-      'drain',
-      'n1',
-      '--dry-run=server',
-      '--force',
-      '--ignore-daemonsets',
-      '--timeout=30s',
-    ]);
+    const res = await kubectl(
+      plane.pki.adminKubeconfig,
+      ['drain', 'n1', '--dry-run=server', '--force', '--ignore-daemonsets', '--timeout=30s'],
+      { home },
+    );
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout + res.stderr, /node\/n1 cordoned \(server dry run\)/);
     assert.match(res.stdout + res.stderr, /evicting pod dry\/p|pod\/p evicted/);

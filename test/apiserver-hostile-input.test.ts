@@ -69,18 +69,27 @@ after(async () => {
   await plane.stop();
 });
 
-function send(method: string, path: string, body?: string, contentType = 'application/json'): Promise<RawResponse> {
+interface Request {
+  method: string;
+  path: string;
+  body?: string;
+  /** The body's Content-Type; JSON unless said. */
+  type?: string;
+}
+
+function send(req: Request): Promise<RawResponse> {
+  const { method, path, body, type = 'application/json' } = req;
   return rawRequest({
     port: plane.port,
     method,
     path,
     ...creds,
-    ...(body !== undefined ? { body, headers: { 'Content-Type': contentType } } : {}),
+    ...(body !== undefined ? { body, headers: { 'Content-Type': type } } : {}),
   });
 }
 
 async function getJson(path: string): Promise<Record<string, unknown>> {
-  const res = await send('GET', path);
+  const res = await send({ method: 'GET', path });
   assert.equal(res.status, 200, res.body);
   return JSON.parse(res.body) as Record<string, unknown>;
 }
@@ -99,23 +108,20 @@ async function snapshot(): Promise<Snapshot> {
 
 /** Sends a hostile request: the answer has the code and reason; the apiserver lives on; the store did not move. */
 async function refused(
-  method: string,
-  path: string,
-  body: string,
-  contentType: string,
-  code: number,
-  reason: string,
-  message?: RegExp,
+  req: Request & { body: string; type: string },
+  answer: { code: number; reason: string; message?: RegExp },
 ): Promise<void> {
+  const { method, path } = req;
+  const { code, reason, message } = answer;
   const before = await snapshot();
-  const res = await send(method, path, body, contentType);
+  const res = await send(req);
   assert.equal(res.status, code, `${method} ${path}: ${res.body.slice(0, 300)}`);
   const status = JSON.parse(res.body) as { kind?: string; reason?: string; code?: number; message?: string };
   assert.equal(status.kind, 'Status');
   assert.equal(status.reason, reason);
   assert.equal(status.code, code);
   if (message !== undefined) assert.match(status.message ?? '', message);
-  const health = await send('GET', '/healthz');
+  const health = await send({ method: 'GET', path: '/healthz' });
   assert.equal(health.status, 200);
   assert.equal(plane.apiserver.pid, pid);
   assert.equal(plane.apiserver.exitCode, null);
@@ -135,55 +141,59 @@ describe('prototype keys', () => {
       [`${CM}/cm`, [{ op: 'copy', from: '/data', path: '/__proto__/x' }]],
       [`${CM}/cm`, [{ op: 'move', from: '/data/a', path: '/constructor/prototype/x' }]],
     ] as const) {
-      await refused('PATCH', path, JSON.stringify(ops), JSON_PATCH, 400, 'BadRequest', /not allowed/);
+      await refused(
+        { method: 'PATCH', path, body: JSON.stringify(ops), type: JSON_PATCH },
+        { code: 400, reason: 'BadRequest', message: /not allowed/ },
+      );
     }
   });
 
   test('POST, PUT and merge patch bodies with prototype keys: 400, also escaped and in YAML', async () => {
     await refused(
-      'POST',
-      CM,
-      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"__proto__":{"x":"1"}}}',
-      'application/json',
-      400,
-      'BadRequest',
-      /__proto__/,
+      {
+        method: 'POST',
+        path: CM,
+        body: '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"__proto__":{"x":"1"}}}',
+        type: 'application/json',
+      },
+      { code: 400, reason: 'BadRequest', message: /__proto__/ },
     );
     await refused(
-      'POST',
-      CM,
-      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","\\u005f_proto__":{}}}',
-      'application/json',
-      400,
-      'BadRequest',
-      /__proto__/,
+      {
+        method: 'POST',
+        path: CM,
+        body: '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","\\u005f_proto__":{}}}',
+        type: 'application/json',
+      },
+      { code: 400, reason: 'BadRequest', message: /__proto__/ },
     );
     const cm = await getJson(`${CM}/cm`);
     const put = JSON.stringify(cm).replace('"data":{', '"data":{"constructor":"x",');
-    await refused('PUT', `${CM}/cm`, put, 'application/json', 400, 'BadRequest', /constructor/);
     await refused(
-      'PATCH',
-      `${CM}/cm`,
-      '{"metadata":{"labels":{"__proto__":{"x":"1"}}}}',
-      MERGE_PATCH,
-      400,
-      'BadRequest',
+      { method: 'PUT', path: `${CM}/cm`, body: put, type: 'application/json' },
+      { code: 400, reason: 'BadRequest', message: /constructor/ },
     );
     await refused(
-      'PATCH',
-      `${DEPLOYS}/d`,
-      '{"spec":{"$setElementOrder/__proto__":[{"name":"c"}]}}',
-      SMP,
-      400,
-      'BadRequest',
+      { method: 'PATCH', path: `${CM}/cm`, body: '{"metadata":{"labels":{"__proto__":{"x":"1"}}}}', type: MERGE_PATCH },
+      { code: 400, reason: 'BadRequest' },
     );
     await refused(
-      'POST',
-      CM,
-      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n  __proto__: {x: 1}\n',
-      'application/yaml',
-      400,
-      'BadRequest',
+      {
+        method: 'PATCH',
+        path: `${DEPLOYS}/d`,
+        body: '{"spec":{"$setElementOrder/__proto__":[{"name":"c"}]}}',
+        type: SMP,
+      },
+      { code: 400, reason: 'BadRequest' },
+    );
+    await refused(
+      {
+        method: 'POST',
+        path: CM,
+        body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n  __proto__: {x: 1}\n',
+        type: 'application/yaml',
+      },
+      { code: 400, reason: 'BadRequest' },
     );
   });
 });
@@ -204,40 +214,44 @@ describe('sizes and shapes', () => {
       );
     const bomb = lines.join('\n');
     assert.ok(bomb.length < 1500);
-    await refused('PATCH', `${CM}/cm?fieldManager=bomb`, bomb, APPLY, 400, 'BadRequest', /alias/);
+    await refused(
+      { method: 'PATCH', path: `${CM}/cm?fieldManager=bomb`, body: bomb, type: APPLY },
+      { code: 400, reason: 'BadRequest', message: /alias/ },
+    );
     const big = 'x'.repeat(64 * 1024);
     const wide = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide}\ndata:\n  a: &a "${big}"\n${Array.from({ length: 60 }, (_, i) => `  k${i}: *a`).join('\n')}\n`;
-    await refused('POST', CM, wide, 'application/yaml', 413, 'RequestEntityTooLarge');
+    await refused(
+      { method: 'POST', path: CM, body: wide, type: 'application/yaml' },
+      { code: 413, reason: 'RequestEntityTooLarge' },
+    );
   });
 
   test('JSON and YAML nested 10,000 deep: 400, not a stack overflow', async () => {
     const deep = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
-    await refused('POST', CM, deep, 'application/json', 400, 'BadRequest', /nests deeper/);
     await refused(
-      'PATCH',
-      `${CM}/cm`,
-      `{"data":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
-      MERGE_PATCH,
-      400,
-      'BadRequest',
-      /nests deeper/,
+      { method: 'POST', path: CM, body: deep, type: 'application/json' },
+      { code: 400, reason: 'BadRequest', message: /nests deeper/ },
     );
     await refused(
-      'POST',
-      CM,
-      `x: ${'['.repeat(100_000)}${']'.repeat(100_000)}`,
-      'application/yaml',
-      400,
-      'BadRequest',
-      /nests deeper/,
+      {
+        method: 'PATCH',
+        path: `${CM}/cm`,
+        body: `{"data":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+        type: MERGE_PATCH,
+      },
+      { code: 400, reason: 'BadRequest', message: /nests deeper/ },
+    );
+    await refused(
+      { method: 'POST', path: CM, body: `x: ${'['.repeat(100_000)}${']'.repeat(100_000)}`, type: 'application/yaml' },
+      { code: 400, reason: 'BadRequest', message: /nests deeper/ },
     );
     // And the YAML decoder still works afterwards.
-    const ok = await send(
-      'POST',
-      CM,
-      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after-deep}\ndata: {a: "1"}\n',
-      'application/yaml',
-    );
+    const ok = await send({
+      method: 'POST',
+      path: CM,
+      body: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after-deep}\ndata: {a: "1"}\n',
+      type: 'application/yaml',
+    });
     assert.equal(ok.status, 201, ok.body);
   });
 });
@@ -246,26 +260,21 @@ describe('fields', () => {
   test('duplicate keys: Strict 400 naming the field; Warn a Warning header and the last value', async () => {
     const body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"data":{"a":"1","a":"2"}}';
     await refused(
-      'POST',
-      `${CM}?fieldValidation=Strict`,
-      body,
-      'application/json',
-      400,
-      'BadRequest',
-      /strict decoding error: duplicate field "a"/,
+      { method: 'POST', path: `${CM}?fieldValidation=Strict`, body, type: 'application/json' },
+      { code: 400, reason: 'BadRequest', message: /strict decoding error: duplicate field "a"/ },
     );
-    const warn = await send('POST', `${CM}?fieldValidation=Warn`, body);
+    const warn = await send({ method: 'POST', path: `${CM}?fieldValidation=Warn`, body });
     assert.equal(warn.status, 201, warn.body);
     assert.match(String(warn.headers['warning']), /duplicate field \\"a\\"/);
     assert.deepEqual((JSON.parse(warn.body) as { data: unknown }).data, { a: '2' });
     await refused(
-      'PATCH',
-      `${CM}/cm?fieldValidation=Strict`,
-      '{"data":{"b":"1","b":"2"}}',
-      MERGE_PATCH,
-      400,
-      'BadRequest',
-      /duplicate field "b"/,
+      {
+        method: 'PATCH',
+        path: `${CM}/cm?fieldValidation=Strict`,
+        body: '{"data":{"b":"1","b":"2"}}',
+        type: MERGE_PATCH,
+      },
+      { code: 400, reason: 'BadRequest', message: /duplicate field "b"/ },
     );
   });
 
@@ -276,26 +285,21 @@ describe('fields', () => {
       extra: 1,
     });
     await refused(
-      'POST',
-      `${DEPLOYS}?fieldValidation=Strict`,
-      body,
-      'application/json',
-      400,
-      'BadRequest',
-      /strict decoding error: unknown field "spec.replicaz"/,
+      { method: 'POST', path: `${DEPLOYS}?fieldValidation=Strict`, body, type: 'application/json' },
+      { code: 400, reason: 'BadRequest', message: /strict decoding error: unknown field "spec.replicaz"/ },
     );
-    const res = await send('POST', DEPLOYS, body);
+    const res = await send({ method: 'POST', path: DEPLOYS, body });
     assert.equal(res.status, 201, res.body);
     assert.match(String(res.headers['warning']), /unknown field \\"spec.replicaz\\"/);
     const stored = await getJson(`${DEPLOYS}/unknown`);
     assert.equal((stored['spec'] as Record<string, unknown>)['replicaz'], undefined);
     assert.equal(stored['extra'], undefined);
-    const patched = await send(
-      'PATCH',
-      `${DEPLOYS}/unknown?fieldValidation=Ignore`,
-      '{"spec":{"paused":true,"surprise":1}}',
-      MERGE_PATCH,
-    );
+    const patched = await send({
+      method: 'PATCH',
+      path: `${DEPLOYS}/unknown?fieldValidation=Ignore`,
+      body: '{"spec":{"paused":true,"surprise":1}}',
+      type: MERGE_PATCH,
+    });
     assert.equal(patched.status, 200, patched.body);
     assert.equal(patched.headers['warning'], undefined);
     assert.equal((JSON.parse(patched.body) as { spec: Record<string, unknown> }).spec['surprise'], undefined);
@@ -303,52 +307,45 @@ describe('fields', () => {
 
   test('kind and apiVersion are required and must match the URL: 400', async () => {
     await refused(
-      'POST',
-      CM,
-      '{"apiVersion":"v1","metadata":{"name":"nokind"}}',
-      'application/json',
-      400,
-      'BadRequest',
-      /'Kind' is missing/,
+      { method: 'POST', path: CM, body: '{"apiVersion":"v1","metadata":{"name":"nokind"}}', type: 'application/json' },
+      { code: 400, reason: 'BadRequest', message: /'Kind' is missing/ },
     );
     await refused(
-      'POST',
-      CM,
-      '{"kind":"ConfigMap","metadata":{"name":"noversion"}}',
-      'application/json',
-      400,
-      'BadRequest',
-      /'apiVersion' is missing/,
+      {
+        method: 'POST',
+        path: CM,
+        body: '{"kind":"ConfigMap","metadata":{"name":"noversion"}}',
+        type: 'application/json',
+      },
+      { code: 400, reason: 'BadRequest', message: /'apiVersion' is missing/ },
     );
     await refused(
-      'POST',
-      CM,
-      '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"wrong"}}',
-      'application/json',
-      400,
-      'BadRequest',
-      /does not match/,
+      {
+        method: 'POST',
+        path: CM,
+        body: '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"wrong"}}',
+        type: 'application/json',
+      },
+      { code: 400, reason: 'BadRequest', message: /does not match/ },
     );
     const cm = await getJson(`${CM}/cm`);
     delete cm['kind'];
-    await refused('PUT', `${CM}/cm`, JSON.stringify(cm), 'application/json', 400, 'BadRequest', /'Kind' is missing/);
     await refused(
-      'PATCH',
-      `${CM}/cm?fieldManager=x`,
-      'apiVersion: v1\nkind: Secret\nmetadata: {name: cm}\n',
-      APPLY,
-      400,
-      'BadRequest',
-      /does not match/,
+      { method: 'PUT', path: `${CM}/cm`, body: JSON.stringify(cm), type: 'application/json' },
+      { code: 400, reason: 'BadRequest', message: /'Kind' is missing/ },
     );
     await refused(
-      'PATCH',
-      `${CM}/cm?fieldManager=x`,
-      'metadata: {name: cm}\ndata: {a: "2"}\n',
-      APPLY,
-      400,
-      'BadRequest',
-      /'Kind' is missing/,
+      {
+        method: 'PATCH',
+        path: `${CM}/cm?fieldManager=x`,
+        body: 'apiVersion: v1\nkind: Secret\nmetadata: {name: cm}\n',
+        type: APPLY,
+      },
+      { code: 400, reason: 'BadRequest', message: /does not match/ },
+    );
+    await refused(
+      { method: 'PATCH', path: `${CM}/cm?fieldManager=x`, body: 'metadata: {name: cm}\ndata: {a: "2"}\n', type: APPLY },
+      { code: 400, reason: 'BadRequest', message: /'Kind' is missing/ },
     );
   });
 });
@@ -357,38 +354,45 @@ describe('integers', () => {
   test('replicas that do not fit an int32 or are not integers: 400; negative: 422', async () => {
     for (const replicas of ['1e26', '2147483648', '1e300', '1.5']) {
       const body = JSON.stringify(deployment('big')).replace('"replicas":1', `"replicas":${replicas}`);
-      await refused('POST', DEPLOYS, body, 'application/json', 400, 'BadRequest', /of type int32/);
       await refused(
-        'PATCH',
-        `${DEPLOYS}/d`,
-        `{"spec":{"replicas":${replicas}}}`,
-        MERGE_PATCH,
-        400,
-        'BadRequest',
-        /of type int32/,
+        { method: 'POST', path: DEPLOYS, body, type: 'application/json' },
+        { code: 400, reason: 'BadRequest', message: /of type int32/ },
       );
       await refused(
-        'PUT',
-        `${DEPLOYS}/d/scale`,
-        `{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"d","namespace":"${NS}"},"spec":{"replicas":${replicas}}}`,
-        'application/json',
-        400,
-        'BadRequest',
+        { method: 'PATCH', path: `${DEPLOYS}/d`, body: `{"spec":{"replicas":${replicas}}}`, type: MERGE_PATCH },
+        { code: 400, reason: 'BadRequest', message: /of type int32/ },
+      );
+      await refused(
+        {
+          method: 'PUT',
+          path: `${DEPLOYS}/d/scale`,
+          body: `{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"d","namespace":"${NS}"},"spec":{"replicas":${replicas}}}`,
+          type: 'application/json',
+        },
+        { code: 400, reason: 'BadRequest' },
       );
     }
-    await refused('PATCH', `${DEPLOYS}/d`, '{"spec":{"replicas":-1}}', MERGE_PATCH, 422, 'Invalid', /spec.replicas/);
     await refused(
-      'PATCH',
-      `${PODS}/p`,
-      '{"spec":{"terminationGracePeriodSeconds":1e300}}',
-      MERGE_PATCH,
-      400,
-      'BadRequest',
-      /of type int64/,
+      { method: 'PATCH', path: `${DEPLOYS}/d`, body: '{"spec":{"replicas":-1}}', type: MERGE_PATCH },
+      { code: 422, reason: 'Invalid', message: /spec.replicas/ },
     );
-    const ok = await send('PATCH', `${DEPLOYS}/d`, '{"spec":{"replicas":2147483647}}', MERGE_PATCH);
+    await refused(
+      {
+        method: 'PATCH',
+        path: `${PODS}/p`,
+        body: '{"spec":{"terminationGracePeriodSeconds":1e300}}',
+        type: MERGE_PATCH,
+      },
+      { code: 400, reason: 'BadRequest', message: /of type int64/ },
+    );
+    const ok = await send({
+      method: 'PATCH',
+      path: `${DEPLOYS}/d`,
+      body: '{"spec":{"replicas":2147483647}}',
+      type: MERGE_PATCH,
+    });
     assert.equal(ok.status, 200, ok.body);
-    await send('PATCH', `${DEPLOYS}/d`, '{"spec":{"replicas":1}}', MERGE_PATCH);
+    await send({ method: 'PATCH', path: `${DEPLOYS}/d`, body: '{"spec":{"replicas":1}}', type: MERGE_PATCH });
   });
 });
 
@@ -397,100 +401,89 @@ describe('patch preconditions', () => {
     const cm = await getJson(`${CM}/cm`);
     const rv = (cm['metadata'] as { resourceVersion: string }).resourceVersion;
     await refused(
-      'PATCH',
-      `${CM}/cm`,
-      '{"metadata":{"resourceVersion":"1"},"data":{"a":"stale"}}',
-      MERGE_PATCH,
-      409,
-      'Conflict',
-      /has been modified/,
+      {
+        method: 'PATCH',
+        path: `${CM}/cm`,
+        body: '{"metadata":{"resourceVersion":"1"},"data":{"a":"stale"}}',
+        type: MERGE_PATCH,
+      },
+      { code: 409, reason: 'Conflict', message: /has been modified/ },
     );
     await refused(
-      'PATCH',
-      `${CM}/cm`,
-      '{"metadata":{"resourceVersion":"abc"},"data":{"a":"bad"}}',
-      MERGE_PATCH,
-      400,
-      'BadRequest',
-      /resourceVersion/,
+      {
+        method: 'PATCH',
+        path: `${CM}/cm`,
+        body: '{"metadata":{"resourceVersion":"abc"},"data":{"a":"bad"}}',
+        type: MERGE_PATCH,
+      },
+      { code: 400, reason: 'BadRequest', message: /resourceVersion/ },
     );
     await refused(
-      'PATCH',
-      `${CM}/cm`,
-      '[{"op":"replace","path":"/metadata/resourceVersion","value":"2"}]',
-      JSON_PATCH,
-      409,
-      'Conflict',
+      {
+        method: 'PATCH',
+        path: `${CM}/cm`,
+        body: '[{"op":"replace","path":"/metadata/resourceVersion","value":"2"}]',
+        type: JSON_PATCH,
+      },
+      { code: 409, reason: 'Conflict' },
     );
-    await refused('PATCH', `${CM}/cm`, '{"metadata":{"resourceVersion":"1"}}', SMP, 409, 'Conflict');
-    const ok = await send(
-      'PATCH',
-      `${CM}/cm`,
-      JSON.stringify({ metadata: { resourceVersion: rv }, data: { a: 'fresh' } }),
-      MERGE_PATCH,
+    await refused(
+      { method: 'PATCH', path: `${CM}/cm`, body: '{"metadata":{"resourceVersion":"1"}}', type: SMP },
+      { code: 409, reason: 'Conflict' },
     );
+    const ok = await send({
+      method: 'PATCH',
+      path: `${CM}/cm`,
+      body: JSON.stringify({ metadata: { resourceVersion: rv }, data: { a: 'fresh' } }),
+      type: MERGE_PATCH,
+    });
     assert.equal(ok.status, 200, ok.body);
   });
 
   test('a patch may not rename, move or re-identify the object', async () => {
     await refused(
-      'PATCH',
-      `${CM}/cm`,
-      '[{"op":"replace","path":"/metadata/name","value":"other"}]',
-      JSON_PATCH,
-      400,
-      'BadRequest',
-      /does not match the name on the URL/,
+      {
+        method: 'PATCH',
+        path: `${CM}/cm`,
+        body: '[{"op":"replace","path":"/metadata/name","value":"other"}]',
+        type: JSON_PATCH,
+      },
+      { code: 400, reason: 'BadRequest', message: /does not match the name on the URL/ },
     );
     await refused(
-      'PATCH',
-      `${CM}/cm`,
-      '{"metadata":{"namespace":"default"}}',
-      MERGE_PATCH,
-      400,
-      'BadRequest',
-      /namespace/,
+      { method: 'PATCH', path: `${CM}/cm`, body: '{"metadata":{"namespace":"default"}}', type: MERGE_PATCH },
+      { code: 400, reason: 'BadRequest', message: /namespace/ },
     );
     await refused(
-      'PATCH',
-      `${CM}/cm`,
-      '{"metadata":{"uid":"00000000-0000-0000-0000-000000000000"}}',
-      MERGE_PATCH,
-      422,
-      'Invalid',
-      /metadata.uid/,
+      {
+        method: 'PATCH',
+        path: `${CM}/cm`,
+        body: '{"metadata":{"uid":"00000000-0000-0000-0000-000000000000"}}',
+        type: MERGE_PATCH,
+      },
+      { code: 422, reason: 'Invalid', message: /metadata.uid/ },
     );
     const cm = await getJson(`${CM}/cm`);
     (cm['metadata'] as Record<string, unknown>)['uid'] = '00000000-0000-0000-0000-000000000000';
     await refused(
-      'PUT',
-      `${CM}/cm`,
-      JSON.stringify(cm),
-      'application/json',
-      409,
-      'Conflict',
-      /Precondition failed: UID in precondition/,
+      { method: 'PUT', path: `${CM}/cm`, body: JSON.stringify(cm), type: 'application/json' },
+      { code: 409, reason: 'Conflict', message: /Precondition failed: UID in precondition/ },
     );
   });
 
   test('an unknown strategic-merge-patch $patch directive: 400', async () => {
     await refused(
-      'PATCH',
-      `${DEPLOYS}/d`,
-      '{"spec":{"$patch":"explode"}}',
-      SMP,
-      400,
-      'BadRequest',
-      /unknown patch type/,
+      { method: 'PATCH', path: `${DEPLOYS}/d`, body: '{"spec":{"$patch":"explode"}}', type: SMP },
+      { code: 400, reason: 'BadRequest', message: /unknown patch type/ },
     );
     await refused(
-      'PATCH',
-      `${DEPLOYS}/d`,
-      '{"spec":{"template":{"spec":{"containers":[{"name":"c","$patch":"nope"}]}}}}',
-      SMP,
-      400,
-      'BadRequest',
-      /unknown patch type/,
+      {
+        method: 'PATCH',
+        path: `${DEPLOYS}/d`,
+        body: '{"spec":{"template":{"spec":{"containers":[{"name":"c","$patch":"nope"}]}}}}',
+        type: SMP,
+      },
+      { code: 400, reason: 'BadRequest', message: /unknown patch type/ },
     );
   });
 });
@@ -499,51 +492,71 @@ describe('the happy paths still work', () => {
   test('a YAML server-side apply creates and updates; merge, JSON and strategic patches apply', async () => {
     const yaml = (v: string): string =>
       `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  v: "${v}"\n`;
-    const created = await send('PATCH', `${CM}/applied?fieldManager=test`, yaml('1'), APPLY);
+    const created = await send({
+      method: 'PATCH',
+      path: `${CM}/applied?fieldManager=test`,
+      body: yaml('1'),
+      type: APPLY,
+    });
     assert.equal(created.status, 201, created.body);
-    const updated = await send('PATCH', `${CM}/applied?fieldManager=test`, yaml('2'), APPLY);
+    const updated = await send({
+      method: 'PATCH',
+      path: `${CM}/applied?fieldManager=test`,
+      body: yaml('2'),
+      type: APPLY,
+    });
     assert.equal(updated.status, 200, updated.body);
     assert.deepEqual((JSON.parse(updated.body) as { data: unknown }).data, { v: '2' });
-    const json = await send('PATCH', `${CM}/applied`, '[{"op":"add","path":"/data/w","value":"3"}]', JSON_PATCH);
+    const json = await send({
+      method: 'PATCH',
+      path: `${CM}/applied`,
+      body: '[{"op":"add","path":"/data/w","value":"3"}]',
+      type: JSON_PATCH,
+    });
     assert.equal(json.status, 200, json.body);
-    const smp = await send(
-      'PATCH',
-      `${DEPLOYS}/d`,
-      '{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"busybox:1"}]}}}}',
-      SMP,
-    );
+    const smp = await send({
+      method: 'PATCH',
+      path: `${DEPLOYS}/d`,
+      body: '{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"busybox:1"}]}}}}',
+      type: SMP,
+    });
     assert.equal(smp.status, 200, smp.body);
-    const status = await send(
-      'PATCH',
-      `${PODS}/p/status`,
-      '[{"op":"add","path":"/status/message","value":"ok"}]',
-      JSON_PATCH,
-    );
+    const status = await send({
+      method: 'PATCH',
+      path: `${PODS}/p/status`,
+      body: '[{"op":"add","path":"/status/message","value":"ok"}]',
+      type: JSON_PATCH,
+    });
     assert.equal(status.status, 200, status.body);
     assert.equal(({} as Record<string, unknown>)['x'], undefined);
   });
 
   test('data nested just inside the limit is stored, read back and patched again', async () => {
     const deep = `${'{"a":'.repeat(990)}1${'}'.repeat(990)}`;
-    const res = await send(
-      'PATCH',
-      `${PODS}/p/status`,
-      `[{"op":"add","path":"/status/deep","value":${deep}}]`,
-      JSON_PATCH,
-    );
+    const res = await send({
+      method: 'PATCH',
+      path: `${PODS}/p/status`,
+      body: `[{"op":"add","path":"/status/deep","value":${deep}}]`,
+      type: JSON_PATCH,
+    });
     assert.equal(res.status, 200, res.body.slice(0, 300));
-    const got = await send('GET', `${PODS}/p`);
+    const got = await send({ method: 'GET', path: `${PODS}/p` });
     assert.equal(got.status, 200);
-    const again = await send('PATCH', `${PODS}/p/status`, '{"status":{"message":"still fine"}}', MERGE_PATCH);
+    const again = await send({
+      method: 'PATCH',
+      path: `${PODS}/p/status`,
+      body: '{"status":{"message":"still fine"}}',
+      type: MERGE_PATCH,
+    });
     assert.equal(again.status, 200, again.body.slice(0, 300));
-    const deeper = await send(
-      'PATCH',
-      `${PODS}/p/status`,
-      `[{"op":"copy","from":"/status/deep","path":"/status/deep/a/a/a/a/a/a/a/a/a/a/a/a/a"}]`,
-      JSON_PATCH,
-    );
+    const deeper = await send({
+      method: 'PATCH',
+      path: `${PODS}/p/status`,
+      body: `[{"op":"copy","from":"/status/deep","path":"/status/deep/a/a/a/a/a/a/a/a/a/a/a/a/a"}]`,
+      type: JSON_PATCH,
+    });
     assert.equal(deeper.status, 400, deeper.body.slice(0, 300));
-    assert.equal((await send('GET', '/healthz')).status, 200);
+    assert.equal((await send({ method: 'GET', path: '/healthz' })).status, 200);
   });
 });
 
@@ -610,7 +623,7 @@ describe('request fuzz (last: it may change the objects above)', () => {
     await fc.assert(
       fc.asyncProperty(target, body, async (t, b) => {
         const before = await getJson('/api/v1/configmaps');
-        const res = await send(t.method, t.path, b, t.type);
+        const res = await send({ method: t.method, path: t.path, body: b, type: t.type });
         assert.ok(
           res.status < 500,
           `${t.method} ${t.path} ${b.slice(0, 200)} → ${res.status} ${res.body.slice(0, 300)}`,
@@ -619,7 +632,7 @@ describe('request fuzz (last: it may change the objects above)', () => {
       }),
       { numRuns: 500 },
     );
-    assert.equal((await send('GET', '/healthz')).status, 200);
+    assert.equal((await send({ method: 'GET', path: '/healthz' })).status, 200);
     assert.equal(plane.apiserver.pid, pid);
     assert.equal(plane.apiserver.exitCode, null);
     assert.equal(({} as Record<string, unknown>)['x'], undefined);

@@ -59,10 +59,14 @@ before(async () => {
   };
   alice = await user('alice');
   bob = await user('bob');
-  const ns = await call(admin, 'POST', '/api/v1/namespaces', {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: 'limits' },
+  const ns = await call(admin, {
+    method: 'POST',
+    path: '/api/v1/namespaces',
+    body: {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'limits' },
+    },
   });
   assert.equal(ns.status, 201);
 });
@@ -74,10 +78,9 @@ after(async () => {
 
 async function call(
   who: Creds,
-  method: string,
-  path: string,
-  body?: unknown,
+  req: { method: string; path: string; body?: unknown },
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; json: Record<string, unknown> }> {
+  const { method, path, body } = req;
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const res = await rawRequest({
     port: plane.port,
@@ -160,7 +163,7 @@ describe('concurrent watches', () => {
     const status = await bodyOf(refused.res);
     assert.equal(status['reason'], 'TooManyRequests');
     // Watches are long-running: they hold no in-flight slot (the read limit is 1).
-    assert.equal((await call(alice, 'GET', '/api/v1/namespaces/limits/configmaps')).status, 200);
+    assert.equal((await call(alice, { method: 'GET', path: '/api/v1/namespaces/limits/configmaps' })).status, 200);
     // A websocket watch counts against the same cap and is refused with a Status.
     const ws = await rawRequest({
       port: plane.port,
@@ -241,10 +244,14 @@ describe('in-flight requests', () => {
         headers: Record<string, string | string[] | undefined>;
         json: Record<string, unknown>;
       }> =>
-        call(bob, 'POST', '/api/v1/namespaces/limits/configmaps?dryRun=All', {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: 'probe' },
+        call(bob, {
+          method: 'POST',
+          path: '/api/v1/namespaces/limits/configmaps?dryRun=All',
+          body: {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'probe' },
+          },
         });
       let refused: Awaited<ReturnType<typeof dry>> | undefined;
       await eventually(
@@ -258,13 +265,17 @@ describe('in-flight requests', () => {
       assert.ok(refused);
       assertTooMany(refused);
       // Reads have their own pool; system:masters is exempt from both.
-      assert.equal((await call(bob, 'GET', '/api/v1/namespaces/limits/configmaps')).status, 200);
+      assert.equal((await call(bob, { method: 'GET', path: '/api/v1/namespaces/limits/configmaps' })).status, 200);
       assert.equal(
         (
-          await call(admin, 'POST', '/api/v1/namespaces/limits/configmaps?dryRun=All', {
-            apiVersion: 'v1',
-            kind: 'ConfigMap',
-            metadata: { name: 'probe' },
+          await call(admin, {
+            method: 'POST',
+            path: '/api/v1/namespaces/limits/configmaps?dryRun=All',
+            body: {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: 'probe' },
+            },
           })
         ).status,
         201,
@@ -282,14 +293,20 @@ describe('in-flight requests', () => {
   test('a second read while one is in flight is 429', { timeout: 120_000 }, async () => {
     // A list at a resourceVersion the server has not reached waits (up to 3 s) in flight.
     const rv = Number(
-      ((await call(admin, 'GET', '/api/v1/namespaces')).json['metadata'] as { resourceVersion: string })
-        .resourceVersion,
+      (
+        (await call(admin, { method: 'GET', path: '/api/v1/namespaces' })).json['metadata'] as {
+          resourceVersion: string;
+        }
+      ).resourceVersion,
     );
     let seen: Awaited<ReturnType<typeof call>> | undefined;
     for (let round = 0; round < 5 && seen === undefined; round++) {
-      const waiting = call(alice, 'GET', `/api/v1/namespaces/limits/configmaps?resourceVersion=${rv + 1_000_000}`);
+      const waiting = call(alice, {
+        method: 'GET',
+        path: `/api/v1/namespaces/limits/configmaps?resourceVersion=${rv + 1_000_000}`,
+      });
       for (let i = 0; i < 20 && seen === undefined; i++) {
-        const res = await call(bob, 'GET', '/api/v1/namespaces/limits/configmaps');
+        const res = await call(bob, { method: 'GET', path: '/api/v1/namespaces/limits/configmaps' });
         if (res.status === 429) seen = res;
       }
       assert.equal((await waiting).status, 504);
@@ -305,7 +322,7 @@ describe('slow watchers', () => {
     { timeout: 180_000 },
     async () => {
       const rv = (
-        (await call(admin, 'GET', '/api/v1/namespaces/limits/configmaps')).json['metadata'] as {
+        (await call(admin, { method: 'GET', path: '/api/v1/namespaces/limits/configmaps' })).json['metadata'] as {
           resourceVersion: string;
         }
       ).resourceVersion;
@@ -314,18 +331,8 @@ describe('slow watchers', () => {
       for (let i = 0; i < PER_USER; i++) stuck.push(await openWatch(alice, path, { read: false }));
       const reader = await openWatch(bob, path, { read: true });
       for (const w of [...stuck, reader]) assert.equal(w.res.statusCode, 200);
-      // ~24 MiB of events: far more than socket buffers and the 1 MiB limit hold.
-      const big = 'x'.repeat(600 * 1024);
       const count = 40;
-      for (let i = 0; i < count; i++) {
-        const res = await call(admin, 'POST', '/api/v1/namespaces/limits/configmaps', {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: `big-${i}` },
-          data: { big },
-        });
-        assert.equal(res.status, 201);
-      }
+      await writeBigEvents('big', count);
       // alice's stuck watches were cut off: her slots are free again.
       await eventually(
         async () => {
@@ -366,11 +373,15 @@ describe('slow watchers', () => {
 async function writeBigEvents(prefix: string, count = 40): Promise<void> {
   const big = 'x'.repeat(600 * 1024);
   for (let i = 0; i < count; i++) {
-    const res = await call(admin, 'POST', '/api/v1/namespaces/limits/configmaps', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: `${prefix}-${i}` },
-      data: { big },
+    const res = await call(admin, {
+      method: 'POST',
+      path: '/api/v1/namespaces/limits/configmaps',
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `${prefix}-${i}` },
+        data: { big },
+      },
     });
     assert.equal(res.status, 201);
   }
@@ -386,7 +397,9 @@ function rssKiB(pid: number): number {
 describe('slow websocket watchers', () => {
   test('a websocket watcher that stops reading is cut off too and frees its slot', { timeout: 180_000 }, async () => {
     const rv = (
-      (await call(admin, 'GET', '/api/v1/namespaces/limits/configmaps')).json['metadata'] as { resourceVersion: string }
+      (await call(admin, { method: 'GET', path: '/api/v1/namespaces/limits/configmaps' })).json['metadata'] as {
+        resourceVersion: string;
+      }
     ).resourceVersion;
     const ws = new WebSocket(`wss://127.0.0.1:${plane.port}${WATCH}&resourceVersion=${rv}`, {
       ...alice,
@@ -425,7 +438,9 @@ describe('memory', () => {
     const pid = plane.apiserver.pid;
     assert.ok(pid !== undefined);
     const rv = (
-      (await call(admin, 'GET', '/api/v1/namespaces/limits/configmaps')).json['metadata'] as { resourceVersion: string }
+      (await call(admin, { method: 'GET', path: '/api/v1/namespaces/limits/configmaps' })).json['metadata'] as {
+        resourceVersion: string;
+      }
     ).resourceVersion;
     const stuck = [];
     // system:masters is exempt from the watch caps, not from the buffer limit.

@@ -251,7 +251,7 @@ describe('objects', () => {
 describe('services', () => {
   test('ClusterIPs come from 10.96.0.0/12; the kubernetes Service holds 10.96.0.1; NodePorts from 30000-32767', async () => {
     const k8s = await client.get(R.services, 'kubernetes', { namespace: 'default' });
-    assert.equal((k8s['spec'] as { clusterIP: string }).clusterIP, '10.96.0.1');
+    assert.equal(k8s.spec?.clusterIP, '10.96.0.1');
     const svc = await client.create(
       R.services,
       {
@@ -262,17 +262,14 @@ describe('services', () => {
       },
       ns,
     );
-    const spec = svc['spec'] as {
-      clusterIP: string;
-      clusterIPs: string[];
-      ports: { nodePort: number; targetPort: number }[];
-    };
-    const [a, b] = spec.clusterIP.split('.').map(Number);
+    const spec = svc.spec ?? {};
+    const clusterIP = spec.clusterIP ?? '';
+    const [a, b] = clusterIP.split('.').map(Number);
     assert.equal(a, 10);
-    assert.ok((b ?? 0) >= 96 && (b ?? 0) <= 111, spec.clusterIP);
-    assert.deepEqual(spec.clusterIPs, [spec.clusterIP]);
-    assert.ok((spec.ports[0]?.nodePort ?? 0) >= 30000 && (spec.ports[0]?.nodePort ?? 0) <= 32767);
-    assert.equal(spec.ports[0]?.targetPort, 80);
+    assert.ok((b ?? 0) >= 96 && (b ?? 0) <= 111, clusterIP);
+    assert.deepEqual(spec.clusterIPs, [clusterIP]);
+    assert.ok((spec.ports?.[0]?.nodePort ?? 0) >= 30000 && (spec.ports?.[0]?.nodePort ?? 0) <= 32767);
+    assert.equal(spec.ports?.[0]?.targetPort, 80);
     const clash = await rejected(
       client.create(
         R.services,
@@ -280,7 +277,7 @@ describe('services', () => {
           apiVersion: 'v1',
           kind: 'Service',
           metadata: { name: 'clash' },
-          spec: { clusterIP: spec.clusterIP, ports: [{ port: 80 }] },
+          spec: { clusterIP, ports: [{ port: 80 }] },
         },
         ns,
       ),
@@ -297,14 +294,14 @@ describe('services', () => {
       },
       ns,
     );
-    assert.equal((headless['spec'] as { clusterIP: string }).clusterIP, 'None');
+    assert.equal(headless.spec?.clusterIP, 'None');
     // An update that leaves clusterIP out keeps it; deleting frees it for reuse.
     const updated = await client.update(
       R.services,
       { ...svc, spec: { ...spec, clusterIP: undefined, clusterIPs: undefined } },
       ns,
     );
-    assert.equal((updated['spec'] as { clusterIP: string }).clusterIP, spec.clusterIP);
+    assert.equal(updated.spec?.clusterIP, clusterIP);
     await client.delete(R.services, 'np', ns);
     const reuse = await client.create(
       R.services,
@@ -312,11 +309,11 @@ describe('services', () => {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: { name: 'reuse' },
-        spec: { clusterIP: spec.clusterIP, ports: [{ port: 80 }] },
+        spec: { clusterIP, ports: [{ port: 80 }] },
       },
       ns,
     );
-    assert.equal((reuse['spec'] as { clusterIP: string }).clusterIP, spec.clusterIP);
+    assert.equal(reuse.spec?.clusterIP, clusterIP);
   });
 });
 

@@ -5,18 +5,12 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import type { KubeObject } from '../pkg/api/meta.js';
+import { RESOURCES, type Pod } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
-import { adminClient, eventually, R, resource } from './harness/clients.js';
-import {
-  killHard,
-  removeNodeContainers,
-  startComponent,
-  startControlPlane,
-  startNodeAgent,
-  type ControlPlane,
-  type NodeAgent,
-} from './harness/control-plane.js';
+import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
+import { eventually, R } from './harness/clients.js';
+import { hasReadyCondition, isLive } from './harness/pods.js';
+import { killHard, startComponent, type ControlPlane } from './harness/control-plane.js';
 
 const FAST = [
   '--leader-elect-lease-duration',
@@ -27,35 +21,30 @@ const FAST = [
   '1',
 ];
 let plane: ControlPlane;
-let agent: NodeAgent;
 let client: RestClient;
 const extra: ChildProcess[] = [];
-const leases = resource('coordination.k8s.io', 'v1', 'leases');
+const leases = RESOURCES.leases;
 
-type Obj = Record<string, unknown>;
+let cluster: AgentCluster | undefined;
 
 before(async () => {
-  plane = await startControlPlane();
-  agent = await startNodeAgent(plane);
-  client = adminClient(plane);
+  cluster = await startAgentCluster();
+  ({ plane, client } = cluster);
 });
 after(async () => {
   for (const c of extra) await killHard(c);
-  await agent.stop();
-  await removeNodeContainers(agent.name);
-  client.close();
-  await plane.stop();
+  await cluster?.stop();
 });
 
 async function holder(name: string): Promise<string> {
   const lease = await client.get(leases, name, { namespace: 'kube-system' });
-  return String(((lease['spec'] ?? {}) as Obj)['holderIdentity'] ?? '');
+  return lease.spec?.holderIdentity ?? '';
 }
 
 test('two schedulers: only the leader binds; the standby takes over when it dies', async () => {
-  const first = await startComponent(plane, 'scheduler', FAST, /scheduler started/);
+  const first = await startComponent(plane, 'scheduler', { args: FAST, ready: /scheduler started/ });
   extra.push(first);
-  const second = await startComponent(plane, 'scheduler', FAST, /waiting to lead/);
+  const second = await startComponent(plane, 'scheduler', { args: FAST, ready: /waiting to lead/ });
   extra.push(second);
   const leader = await holder('kube-scheduler');
   assert.match(leader, new RegExp(`_${first.pid ?? 0}$`));
@@ -78,14 +67,13 @@ test('two schedulers: only the leader binds; the standby takes over when it dies
     { namespace: 'default' },
   );
   await eventually(
-    async () =>
-      Boolean(((await client.get(R.pods, 'after-failover', { namespace: 'default' }))['spec'] as Obj)['nodeName']),
+    async () => Boolean((await client.get(R.pods, 'after-failover', { namespace: 'default' })).spec?.nodeName),
     { timeoutMs: 20_000, what: 'pod bound by the new leader' },
   );
 });
 
 test('kill -9 of the controller-manager mid-rollout: after a restart the rollout finishes with no excess pods', async () => {
-  let cm = await startComponent(plane, 'controller-manager', FAST, /controllers started/);
+  let cm = await startComponent(plane, 'controller-manager', { args: FAST, ready: /controllers started/ });
   extra.push(cm);
   await client.create(
     R.deployments,
@@ -116,15 +104,12 @@ test('kill -9 of the controller-manager mid-rollout: after a restart the rollout
     },
     { namespace: 'default' },
   );
-  const live = async (): Promise<KubeObject[]> =>
-    (await client.list(R.pods, { namespace: 'default', labelSelector: 'app=roll' })).items.filter(
-      (p) => p.metadata.deletionTimestamp === undefined,
-    );
-  const readyOf = (p: KubeObject): boolean =>
-    ((((p['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).some(
-      (c) => c['type'] === 'Ready' && c['status'] === 'True',
-    );
-  await eventually(async () => (await live()).filter(readyOf).length === 4, { timeoutMs: 90_000, what: '4 ready' });
+  const live = async (): Promise<Pod[]> =>
+    (await client.list(R.pods, { namespace: 'default', labelSelector: 'app=roll' })).items.filter(isLive);
+  await eventually(async () => (await live()).filter(hasReadyCondition).length === 4, {
+    timeoutMs: 90_000,
+    what: '4 ready',
+  });
   await client.patch(R.deployments, 'roll', {
     type: 'strategic',
     body: { spec: { template: { metadata: { annotations: { rev: '2' } } } } },
@@ -137,17 +122,17 @@ test('kill -9 of the controller-manager mid-rollout: after a restart the rollout
     { timeoutMs: 30_000, what: 'new replicaset' },
   );
   await killHard(cm);
-  cm = await startComponent(plane, 'controller-manager', FAST, /controllers started/);
+  cm = await startComponent(plane, 'controller-manager', { args: FAST, ready: /controllers started/ });
   extra.push(cm);
   await eventually(
     async () => {
       const d = await client.get(R.deployments, 'roll', { namespace: 'default' });
-      const st = (d['status'] ?? {}) as Obj;
+      const st = d.status;
       const pods = await live();
       return (
-        st['updatedReplicas'] === 4 &&
-        st['replicas'] === 4 &&
-        st['availableReplicas'] === 4 &&
+        st?.updatedReplicas === 4 &&
+        st.replicas === 4 &&
+        st.availableReplicas === 4 &&
         pods.length === 4 &&
         pods.every((p) => (p.metadata.annotations ?? {})['rev'] === '2')
       );

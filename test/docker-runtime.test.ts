@@ -52,9 +52,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function eventually<T>(
   what: string,
   check: () => Promise<T | undefined>,
-  tries = 150,
-  everyMs = 100,
+  pace: { tries?: number; everyMs?: number } = {},
 ): Promise<T> {
+  const { tries = 150, everyMs = 100 } = pace;
   for (let i = 0; i < tries; i++) {
     const v = await check();
     if (v !== undefined) return v;
@@ -71,7 +71,7 @@ async function exited(id: string): Promise<ContainerState> {
       assert.ok(s, `container ${id.slice(0, 12)} is gone`);
       return s.running || s.status === 'created' ? undefined : s;
     },
-    300,
+    { tries: 300 },
   );
 }
 
@@ -354,7 +354,7 @@ describe('Docker runtime', { concurrency: false }, () => {
             const now = await runtime.inspect(id);
             return now?.oomKilled === true ? now : undefined;
           },
-          50,
+          { tries: 50 },
         );
     assert.equal(s.oomKilled, true);
     assert.equal(s.exitCode, 137);

@@ -24,7 +24,7 @@ after(async () => {
 });
 
 async function k(...args: string[]): Promise<string> {
-  const res = await kubectl(plane.pki.adminKubeconfig, home, args);
+  const res = await kubectl(plane.pki.adminKubeconfig, args, { home });
   assert.equal(res.code, 0, `kubectl ${args.join(' ')} failed: ${res.stderr}`);
   return res.stdout;
 }
@@ -162,7 +162,7 @@ test('kubectl apply --server-side creates and updates', async () => {
 test('kubectl delete -f manifests/ removes everything', async () => {
   const out = await k('delete', '-f', manifests);
   assert.match(out, /namespace "demo" deleted/);
-  const res = await kubectl(plane.pki.adminKubeconfig, home, ['get', 'ns', 'demo']);
+  const res = await kubectl(plane.pki.adminKubeconfig, ['get', 'ns', 'demo'], { home });
   assert.notEqual(res.code, 0);
   assert.match(res.stderr, /NotFound/);
 });

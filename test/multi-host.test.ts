@@ -11,22 +11,21 @@ import { mustFind } from '../pkg/api/registry.js';
 import { clusterIdentity } from '../pkg/kubelet/cluster-identity.js';
 import type { KubeObject } from '../pkg/api/meta.js';
 import type { RestClient } from '../pkg/client/index.js';
-import { adminClient, eventually } from './harness/clients.js';
+import { eventually } from './harness/clients.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { coxctl, DIST, freePort, REPO, run, startControlPlane, type ControlPlane } from './harness/control-plane.js';
+import { coxctl, DIST, freePort, joinFlags, REPO, run, type ControlPlane } from './harness/control-plane.js';
 import {
-  addSimHost,
   cutHost,
   hostDocker,
   inHost,
-  joinToken,
   removeSimHost,
   restoreHost,
-  SIM_GATEWAY,
   startHostAgent,
+  startSimCluster,
   stopHostAgent,
-  teardownSimHosts,
+  type JoinToken,
+  type SimCluster,
   type SimHost,
 } from './harness/sim-hosts.js';
 import { runRoot } from './harness/run-root.js';
@@ -34,34 +33,22 @@ import { runRoot } from './harness/run-root.js';
 const NODES = mustFind('', 'v1', 'nodes');
 const PODS = mustFind('', 'v1', 'pods');
 
+let cluster: SimCluster | undefined;
 let plane: ControlPlane;
 let admin: RestClient;
-const hosts: SimHost[] = [];
-let joinArgs: { token: string; caHash: string };
+let hosts: SimHost[] = [];
+let joinArgs: JoinToken;
 
 /** Short node-failure timings so a lost host is noticed within seconds. */
 const GRACE_SECONDS = 8;
 
 before(async () => {
-  await teardownSimHosts(); // whatever an earlier, killed run left
-  for (const n of [1, 2, 3]) hosts.push(await addSimHost(n));
-  plane = await startControlPlane({
-    host: SIM_GATEWAY,
-    withControllers: true,
-    withScheduler: true,
-    controllerManagerArgs: ['--node-monitor-grace-period', String(GRACE_SECONDS), '--leader-elect', 'false'],
-  });
-  admin = adminClient(plane);
-  joinArgs = await joinToken(plane);
-  await Promise.all(hosts.map((h) => startHostAgent(plane, h, joinArgs, ['--lease-renew-interval', '2'])));
+  cluster = await startSimCluster({ hosts: 3, graceSeconds: GRACE_SECONDS });
+  ({ plane, client: admin, hosts, join: joinArgs } = cluster);
 });
 
 after(async () => {
-  admin?.close();
-  for (const h of hosts) await stopHostAgent(h).catch(() => undefined);
-  await plane?.stop();
-  for (const h of hosts) await removeSimHost(h).catch(() => undefined);
-  await teardownSimHosts();
+  await cluster?.stop();
 });
 
 /** The prefix of this cluster's iptables chains (cluster-identity.ts). */
@@ -197,7 +184,7 @@ test('three hosts join with one token; each gets a podCIDR and routes to the oth
   for (const h of hosts) {
     await eventually(
       async () => {
-        const routes = (await inHost(h, 'ip', ['route', 'show', 'proto', '77'])).stdout;
+        const routes = (await inHost(h, ['ip', 'route', 'show', 'proto', '77'])).stdout;
         return nodes
           .filter((n) => n.metadata.name !== h.ns)
           .every((n) => routes.includes(String((n['spec'] as { podCIDR?: string }).podCIDR)));
@@ -213,15 +200,10 @@ test('from a host, a join with a bad token or a wrong CA hash is refused with a 
   const attempt = async (token: string, caHash: string): Promise<{ code: number; stderr: string }> =>
     inHost(
       h1,
-      process.execPath,
       [
+        process.execPath,
         join(DIST, 'cmd', 'kubelet.js'),
-        '--server',
-        plane.server,
-        '--token',
-        token,
-        '--discovery-token-ca-cert-hash',
-        caHash,
+        ...joinFlags(plane.server, { token, caHash }),
         '--node-name',
         'intruder',
         '--node-ip',
@@ -275,7 +257,7 @@ async function readyEndpointIPs(name: string): Promise<string[]> {
 
 /** The endpoints the host's NAT rules spread `default/<svc>` over (DNAT targets). */
 async function ruleEndpoints(host: SimHost, svc: string): Promise<string[]> {
-  const save = (await inHost(host, 'iptables-save', ['-t', 'nat'])).stdout.split('\n');
+  const save = (await inHost(host, ['iptables-save', '-t', 'nat'])).stdout.split('\n');
   const p = chainPrefix();
   const svcChains = new Set<string>();
   for (const line of save) {
@@ -424,13 +406,13 @@ test('a restarted agent rebuilds its rules cleanly: rules of a Service deleted m
   await stopHostAgent(h1);
   const del = await coxctl(plane.pki.adminKubeconfig, ['delete', 'service', 'web-np']);
   assert.equal(del.code, 0, del.stderr);
-  await startHostAgent(plane, h1, joinArgs);
+  await startHostAgent(plane, h1, { join: joinArgs });
   await rulesFollowEndpoints('web', [h1]);
-  await eventually(async () => !(await inHost(h1, 'iptables-save', ['-t', 'nat'])).stdout.includes('default/web-np'), {
+  await eventually(async () => !(await inHost(h1, ['iptables-save', '-t', 'nat'])).stdout.includes('default/web-np'), {
     timeoutMs: 30_000,
     what: 'the rules of the deleted Service are gone',
   });
-  const nat = (await inHost(h1, 'iptables-save', ['-t', 'nat'])).stdout.split('\n');
+  const nat = (await inHost(h1, ['iptables-save', '-t', 'nat'])).stdout.split('\n');
   const p = chainPrefix();
   assert.equal(
     nat.filter((l) => l.startsWith('-A PREROUTING ') && l.endsWith(`-j ${p}SERVICES`)).length,
@@ -442,7 +424,7 @@ test('a restarted agent rebuilds its rules cleanly: rules of a Service deleted m
     1,
     'one jump to the pod masquerade chain',
   );
-  const filter = (await inHost(h1, 'iptables-save', ['-t', 'filter'])).stdout.split('\n');
+  const filter = (await inHost(h1, ['iptables-save', '-t', 'filter'])).stdout.split('\n');
   assert.equal(
     filter.filter((l) => l.startsWith('-A DOCKER-USER ') && l.endsWith(`-j ${p}NET-FORWARD`)).length,
     1,

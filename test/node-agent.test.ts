@@ -9,48 +9,43 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { KubeObject } from '../pkg/api/meta.js';
+import { RESOURCES, type Container, type Pod, type PodSpec } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { ApiError } from '../pkg/errors/index.js';
-import { adminClient, eventually, R, resource } from './harness/clients.js';
+import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
+import { eventually, R } from './harness/clients.js';
+import { containerStatus, isRunning } from './harness/pods.js';
 import {
   coxctl,
-  DIST,
   freePort,
   kubectl,
   removeNodeContainers,
   run,
-  startControlPlane,
+  runRefusedAgent,
   startNodeAgent,
   type ControlPlane,
   type NodeAgent,
 } from './harness/control-plane.js';
-import { ensureNodeCredentials } from '../pkg/pki/index.js';
 
+let cluster: AgentCluster | undefined;
 let plane: ControlPlane;
 let agent: NodeAgent;
 let client: RestClient;
 let home: string;
 const NS = 'default';
-const leases = resource('coordination.k8s.io', 'v1', 'leases');
+const leases = RESOURCES.leases;
 
 before(async () => {
-  plane = await startControlPlane();
-  agent = await startNodeAgent(plane);
-  client = adminClient(plane);
+  cluster = await startAgentCluster();
+  ({ plane, agent, client } = cluster);
   home = mkdtempSync(join(tmpdir(), 'agent-test-'));
 });
 after(async () => {
-  await agent.stop();
-  await removeNodeContainers(agent.name);
-  client.close();
-  await plane.stop();
+  await cluster?.stop();
   rmSync(home, { recursive: true, force: true });
 });
 
-type Obj = Record<string, unknown>;
-
-function pod(name: string, containers: Obj[], extra: Obj = {}): KubeObject {
+function pod(name: string, containers: Container[], extra: Omit<PodSpec, 'containers'> = {}): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -64,32 +59,27 @@ function pod(name: string, containers: Obj[], extra: Obj = {}): KubeObject {
   };
 }
 
-async function getPod(name: string): Promise<KubeObject & { status: Obj; spec: Obj }> {
-  return (await client.get(R.pods, name, { namespace: NS })) as KubeObject & { status: Obj; spec: Obj };
+async function getPod(name: string): Promise<Pod> {
+  return client.get(RESOURCES.pods, name, { namespace: NS });
 }
 
-function containerStatus(p: { status: Obj }, name: string): Obj {
-  const list = (p.status['containerStatuses'] ?? []) as Obj[];
-  return list.find((c) => c['name'] === name) ?? {};
-}
-
+/** Polls pod `name` until `until` holds for it (bounded); returns the pod as last read. */
 async function waitFor(
   name: string,
-  what: string,
-  check: (p: KubeObject & { status: Obj; spec: Obj }) => boolean,
-  timeoutMs = 60_000,
-): Promise<KubeObject & { status: Obj; spec: Obj }> {
-  let last: (KubeObject & { status: Obj; spec: Obj }) | undefined;
+  opts: { what: string; until: (p: Pod) => boolean; timeoutMs?: number },
+): Promise<Pod> {
+  let last: Pod | undefined;
   await eventually(
     async () => {
       last = await getPod(name);
-      return check(last);
+      return opts.until(last);
     },
-    { timeoutMs, intervalMs: 250, what: `${name}: ${what}` },
+    { timeoutMs: opts.timeoutMs ?? 60_000, intervalMs: 250, what: `${name}: ${opts.what}` },
   ).catch((err: Error) => {
     throw new Error(`${err.message}; last status: ${JSON.stringify(last?.status)}`);
   });
-  return last as KubeObject & { status: Obj; spec: Obj };
+  if (last === undefined) throw new Error(`${name}: ${opts.what}: never read`);
+  return last;
 }
 
 async function dockerOf(uid: string): Promise<{ id: string; state: string; container: string; attempt: string }[]> {
@@ -110,27 +100,21 @@ async function dockerOf(uid: string): Promise<{ id: string; state: string; conta
     });
 }
 
-const running = (p: { status: Obj }): boolean => p.status['phase'] === 'Running';
-
 describe('node registration', () => {
   test('the node is Ready with real capacity and renews its lease; a stopped agent stops renewing', async () => {
     const node = await client.get(R.nodes, agent.name);
-    const status = node['status'] as {
-      conditions: { type: string; status: string }[];
-      capacity: Record<string, string>;
-      nodeInfo: Record<string, string>;
-    };
-    assert.equal(status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
-    assert.ok(Number(status.capacity['cpu']) >= 1);
-    assert.match(status.capacity['memory'] ?? '', /^\d+Ki$/);
-    assert.match(status.nodeInfo['containerRuntimeVersion'] ?? '', /^docker:\/\//);
-    const out = await kubectl(plane.pki.adminKubeconfig, home, ['get', 'nodes']);
+    const status = node.status;
+    assert.equal(status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    assert.ok(Number(status?.capacity?.['cpu']) >= 1);
+    assert.match(String(status?.capacity?.['memory'] ?? ''), /^\d+Ki$/);
+    assert.match(status?.nodeInfo?.containerRuntimeVersion ?? '', /^docker:\/\//);
+    const out = await kubectl(plane.pki.adminKubeconfig, ['get', 'nodes'], { home });
     assert.match(out.stdout, new RegExp(`${agent.name}\\s+Ready`));
 
     const quick = await startNodeAgent(plane, { extraArgs: ['--lease-renew-interval', '1'] });
     try {
       const renewTime = async (): Promise<string> =>
-        String(((await client.get(leases, quick.name, { namespace: 'kube-node-lease' }))['spec'] as Obj)['renewTime']);
+        String((await client.get(leases, quick.name, { namespace: 'kube-node-lease' })).spec?.renewTime);
       const first = await renewTime();
       await eventually(async () => (await renewTime()) !== first, { timeoutMs: 10_000, what: 'lease renewed' });
       await quick.stop();
@@ -170,12 +154,12 @@ describe('pods', () => {
       ),
       { namespace: NS },
     );
-    const p = await waitFor(
-      'duo',
-      'both running',
-      (x) => running(x) && containerStatus(x, 'web')['ready'] === true && containerStatus(x, 'side')['ready'] === true,
-    );
-    assert.match(String(p.status['podIP'] ?? ''), /^\d+\.\d+\.\d+\.\d+$/);
+    const p = await waitFor('duo', {
+      what: 'both running',
+      until: (x) =>
+        isRunning(x) && containerStatus(x, 'web')?.ready === true && containerStatus(x, 'side')?.ready === true,
+    });
+    assert.match(p.status?.podIP ?? '', /^\d+\.\d+\.\d+\.\d+$/);
     const containers = await dockerOf(p.metadata.uid ?? '');
     assert.deepEqual(containers.map((c) => `${c.container}:${c.state}`).sort(), [
       'POD:running',
@@ -184,7 +168,9 @@ describe('pods', () => {
     ]);
     await eventually(
       async () =>
-        (await kubectl(plane.pki.adminKubeconfig, home, ['logs', 'duo', '-c', 'side'])).stdout.includes('from-side'),
+        (await kubectl(plane.pki.adminKubeconfig, ['logs', 'duo', '-c', 'side'], { home })).stdout.includes(
+          'from-side',
+        ),
       { timeoutMs: 20_000, what: 'the sidecar fetched the page over localhost' },
     );
   });
@@ -194,25 +180,20 @@ describe('pods', () => {
       namespace: NS,
     });
     let sawBackoff = false;
-    await waitFor(
-      'crasher',
-      'restarted twice in CrashLoopBackOff',
-      (x) => {
+    await waitFor('crasher', {
+      what: 'restarted twice in CrashLoopBackOff',
+      until: (x) => {
         const cs = containerStatus(x, 'c');
-        if (
-          (cs['state'] as Obj | undefined)?.['waiting'] &&
-          ((cs['state'] as Obj)['waiting'] as Obj)['reason'] === 'CrashLoopBackOff'
-        )
-          sawBackoff = true;
-        return Number(cs['restartCount'] ?? 0) >= 2 && sawBackoff;
+        if (cs?.state?.waiting?.reason === 'CrashLoopBackOff') sawBackoff = true;
+        return (cs?.restartCount ?? 0) >= 2 && sawBackoff;
       },
-      90_000,
-    );
+      timeoutMs: 90_000,
+    });
     const p = await getPod('crasher');
-    const last = ((containerStatus(p, 'c')['lastState'] as Obj)['terminated'] ?? {}) as Obj;
-    assert.equal(last['exitCode'], 1);
-    assert.equal(last['reason'], 'Error');
-    const prev = await kubectl(plane.pki.adminKubeconfig, home, ['logs', 'crasher', '--previous']);
+    const last = containerStatus(p, 'c')?.lastState?.terminated;
+    assert.equal(last?.exitCode, 1);
+    assert.equal(last?.reason, 'Error');
+    const prev = await kubectl(plane.pki.adminKubeconfig, ['logs', 'crasher', '--previous'], { home });
     assert.equal(prev.code, 0, prev.stderr);
     assert.match(prev.stdout, /crashing/);
   });
@@ -234,28 +215,26 @@ describe('pods', () => {
       ]),
       { namespace: NS },
     );
-    await waitFor(
-      'probed',
-      'liveness restart',
-      (x) => Number(containerStatus(x, 'live')['restartCount'] ?? 0) >= 1,
-      60_000,
-    );
+    await waitFor('probed', {
+      what: 'liveness restart',
+      until: (x) => Number(containerStatus(x, 'live')?.restartCount ?? 0) >= 1,
+      timeoutMs: 60_000,
+    });
     let p = await getPod('probed');
-    assert.equal(containerStatus(p, 'ready')['ready'], false);
-    assert.equal(containerStatus(p, 'ready')['restartCount'], 0);
-    assert.equal(((p.status['conditions'] as Obj[]).find((c) => c['type'] === 'Ready') ?? {})['status'], 'False');
-    const exec = await kubectl(plane.pki.adminKubeconfig, home, [
-      'exec',
-      'probed',
-      '-c',
-      'ready',
-      '--',
-      'touch',
-      '/tmp/ready',
-    ]);
+    assert.equal(containerStatus(p, 'ready')?.ready, false);
+    assert.equal(containerStatus(p, 'ready')?.restartCount, 0);
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+    const exec = await kubectl(
+      plane.pki.adminKubeconfig,
+      ['exec', 'probed', '-c', 'ready', '--', 'touch', '/tmp/ready'],
+      { home },
+    );
     assert.equal(exec.code, 0, exec.stderr);
-    p = await waitFor('probed', 'ready container Ready', (x) => containerStatus(x, 'ready')['ready'] === true);
-    assert.equal(containerStatus(p, 'ready')['restartCount'], 0);
+    p = await waitFor('probed', {
+      what: 'ready container Ready',
+      until: (x) => containerStatus(x, 'ready')?.ready === true,
+    });
+    assert.equal(containerStatus(p, 'ready')?.restartCount, 0);
   });
 
   test('a container over its memory limit is OOMKilled with 137', async () => {
@@ -276,16 +255,12 @@ describe('pods', () => {
       ),
       { namespace: NS },
     );
-    const p = await waitFor(
-      'hog',
-      'OOMKilled',
-      (x) =>
-        ((containerStatus(x, 'hog')['state'] as Obj | undefined)?.['terminated'] as Obj | undefined)?.['reason'] ===
-        'OOMKilled',
-    );
-    const term = (containerStatus(p, 'hog')['state'] as Obj)['terminated'] as Obj;
-    assert.equal(term['exitCode'], 137);
-    assert.equal(p.status['phase'], 'Failed');
+    const p = await waitFor('hog', {
+      what: 'OOMKilled',
+      until: (x) => containerStatus(x, 'hog')?.state?.terminated?.reason === 'OOMKilled',
+    });
+    assert.equal(containerStatus(p, 'hog')?.state?.terminated?.exitCode, 137);
+    assert.equal(p.status?.phase, 'Failed');
   });
 
   test('deleting a pod sends SIGTERM first, and its containers are gone afterwards', async () => {
@@ -309,8 +284,8 @@ describe('pods', () => {
       ),
       { namespace: NS },
     );
-    const p = await waitFor('graceful', 'running', running);
-    const res = await kubectl(plane.pki.adminKubeconfig, home, ['delete', 'pod', 'graceful']);
+    const p = await waitFor('graceful', { what: 'running', until: isRunning });
+    const res = await kubectl(plane.pki.adminKubeconfig, ['delete', 'pod', 'graceful'], { home });
     assert.equal(res.code, 0, res.stderr);
     assert.ok(existsSync(join(out, 'term')), 'the trap saw SIGTERM');
     assert.equal(readFileSync(join(out, 'term'), 'utf8').trim(), 'got-term');
@@ -328,17 +303,16 @@ describe('pods', () => {
       { namespace: NS },
     );
     const reasons = new Set<string>();
-    const p = await waitFor(
-      'noimage',
-      'ErrImagePull then ImagePullBackOff',
-      (x) => {
-        const waiting = ((containerStatus(x, 'c')['state'] as Obj | undefined)?.['waiting'] ?? {}) as Obj;
-        if (typeof waiting['reason'] === 'string') reasons.add(waiting['reason']);
+    const p = await waitFor('noimage', {
+      what: 'ErrImagePull then ImagePullBackOff',
+      until: (x) => {
+        const reason = containerStatus(x, 'c')?.state?.waiting?.reason;
+        if (reason !== undefined) reasons.add(reason);
         return reasons.has('ErrImagePull') && reasons.has('ImagePullBackOff');
       },
-      60_000,
-    );
-    assert.equal(p.status['phase'], 'Pending');
+      timeoutMs: 60_000,
+    });
+    assert.equal(p.status?.phase, 'Pending');
     assert.deepEqual(
       (await dockerOf(p.metadata.uid ?? '')).filter((c) => c.container !== 'POD'),
       [],
@@ -392,25 +366,22 @@ describe('configuration and events', () => {
       ),
       { namespace: NS },
     );
-    await waitFor('configured', 'running', running);
-    const env = await kubectl(plane.pki.adminKubeconfig, home, ['exec', 'configured', '--', 'env']);
+    await waitFor('configured', { what: 'running', until: isRunning });
+    const env = await kubectl(plane.pki.adminKubeconfig, ['exec', 'configured', '--', 'env'], { home });
     assert.match(env.stdout, /^MODE=fast$/m);
     assert.match(env.stdout, /^PASSWORD=s3cret$/m);
     assert.match(env.stdout, /^POD_NAME=configured$/m);
     assert.match(env.stdout, /^GREETING=hello-fast$/m);
-    const files = await kubectl(plane.pki.adminKubeconfig, home, [
-      'exec',
-      'configured',
-      '--',
-      'sh',
-      '-c',
-      'cat /etc/app/app.conf; echo; cat /etc/secret/password',
-    ]);
+    const files = await kubectl(
+      plane.pki.adminKubeconfig,
+      ['exec', 'configured', '--', 'sh', '-c', 'cat /etc/app/app.conf; echo; cat /etc/secret/password'],
+      { home },
+    );
     assert.equal(files.stdout, 'port=80\ns3cret');
     // Events are recorded asynchronously (fire and forget), so look for them a little while.
     await eventually(
       async () => {
-        const events = await client.list(resource('', 'v1', 'events'), {
+        const events = await client.list(RESOURCES.events, {
           namespace: NS,
           fieldSelector: 'involvedObject.name=configured',
         });
@@ -419,7 +390,7 @@ describe('configuration and events', () => {
       },
       { timeoutMs: 10_000, what: 'Pulled, Created and Started events' },
     );
-    const crasher = await client.list(resource('', 'v1', 'events'), {
+    const crasher = await client.list(RESOURCES.events, {
       namespace: NS,
       fieldSelector: 'involvedObject.name=crasher',
     });
@@ -427,7 +398,7 @@ describe('configuration and events', () => {
       crasher.items.some((e) => e['reason'] === 'BackOff'),
       'BackOff event for the crash loop',
     );
-    const probed = await client.list(resource('', 'v1', 'events'), {
+    const probed = await client.list(RESOURCES.events, {
       namespace: NS,
       fieldSelector: 'involvedObject.name=probed',
     });
@@ -447,9 +418,9 @@ describe('logs and exec', () => {
       ]),
       { namespace: NS },
     );
-    await waitFor('talker', 'running', running);
+    await waitFor('talker', { what: 'running', until: isRunning });
     await eventually(
-      async () => (await kubectl(plane.pki.adminKubeconfig, home, ['logs', 'talker'])).stdout.includes('line-1'),
+      async () => (await kubectl(plane.pki.adminKubeconfig, ['logs', 'talker'], { home })).stdout.includes('line-1'),
       { timeoutMs: 20_000, what: 'kubectl logs' },
     );
     const tail = await coxctl(plane.pki.adminKubeconfig, ['logs', 'talker', '--tail', '1']);
@@ -485,18 +456,16 @@ describe('logs and exec', () => {
       }
     }
 
-    const k = await kubectl(plane.pki.adminKubeconfig, home, [
-      'exec',
-      'talker',
-      '--',
-      'sh',
-      '-c',
-      'echo out; echo err >&2; exit 3',
-    ]);
+    const k = await kubectl(
+      plane.pki.adminKubeconfig,
+      ['exec', 'talker', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'],
+      { home },
+    );
     assert.equal(k.code, 3);
     assert.match(k.stdout, /out/);
     assert.match(k.stderr, /err/);
-    const withStdin = await kubectl(plane.pki.adminKubeconfig, home, ['exec', '-i', 'talker', '--', 'cat'], {
+    const withStdin = await kubectl(plane.pki.adminKubeconfig, ['exec', '-i', 'talker', '--', 'cat'], {
+      home,
       input: 'through-stdin\n',
     });
     assert.equal(withStdin.code, 0, withStdin.stderr);
@@ -519,23 +488,23 @@ describe('logs and exec', () => {
 describe('restart counting', () => {
   test('a docker rm of an app container brings it back with restartCount counting on', async () => {
     await client.create(R.pods, pod('removed', [{ name: 'c', command: ['sleep', '600'] }]), { namespace: NS });
-    let p = await waitFor(
-      'removed',
-      'running with restartCount 0',
-      (x) => running(x) && containerStatus(x, 'c')['containerID'] !== undefined,
-    );
-    assert.equal(containerStatus(p, 'c')['restartCount'], 0);
+    let p = await waitFor('removed', {
+      what: 'running with restartCount 0',
+      until: (x) => isRunning(x) && containerStatus(x, 'c')?.containerID !== undefined,
+    });
+    assert.equal(containerStatus(p, 'c')?.restartCount, 0);
     for (const expected of [1, 2]) {
-      const id = String(containerStatus(p, 'c')['containerID']).replace('docker://', '');
+      const id = String(containerStatus(p, 'c')?.containerID).replace('docker://', '');
       const rm = await run('docker', ['rm', '-f', id]);
       assert.equal(rm.code, 0, rm.stderr);
-      p = await waitFor('removed', `back with restartCount ${expected}`, (x) => {
-        const cs = containerStatus(x, 'c');
-        return (
-          cs['containerID'] !== `docker://${id}` &&
-          (cs['state'] as Obj | undefined)?.['running'] !== undefined &&
-          cs['restartCount'] === expected
-        );
+      p = await waitFor('removed', {
+        what: `back with restartCount ${expected}`,
+        until: (x) => {
+          const cs = containerStatus(x, 'c');
+          return (
+            cs?.containerID !== `docker://${id}` && cs?.state?.running !== undefined && cs.restartCount === expected
+          );
+        },
       });
       const app = (await dockerOf(p.metadata.uid ?? '')).filter((c) => c.container === 'c');
       assert.deepEqual(
@@ -549,38 +518,18 @@ describe('restart counting', () => {
 
 describe('node name ownership', () => {
   /** An agent process of another root dir (another identity) expected to exit. */
-  async function failingAgent(name: string, extra: string[]): Promise<{ code: number; stderr: string }> {
-    const creds = await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] });
-    const res = await run(
-      process.execPath,
-      [
-        join(DIST, 'cmd', 'kubelet.js'),
-        '--kubeconfig',
-        creds.kubeconfig,
-        '--tls-cert-file',
-        creds.servingCert,
-        '--tls-private-key-file',
-        creds.servingKey,
-        '--client-ca-file',
-        creds.caCert,
-        '--node-name',
-        name,
-        '--node-ip',
-        '127.0.0.1',
-        '--network',
-        'none',
-        '--root-dir',
-        join(home, `other-${name}`),
-        ...extra,
-      ],
-      { timeoutMs: 60_000 },
-    );
-    return { code: res.code, stderr: res.stderr };
+  function failingAgent(name: string, extra: string[]): Promise<{ code: number; stderr: string }> {
+    return runRefusedAgent(plane, {
+      name,
+      rootDir: join(home, `other-${name}`),
+      extraArgs: ['--network', 'none', ...extra],
+      timeoutMs: 60_000,
+    });
   }
 
   test('a second agent with a node name whose Lease is held fresh exits with one line naming the holder, and touches nothing', async () => {
     await client.create(R.pods, pod('guarded', [{ name: 'c', command: ['sleep', '600'] }]), { namespace: NS });
-    const p = await waitFor('guarded', 'running', running);
+    const p = await waitFor('guarded', { what: 'running', until: isRunning });
     const before = await dockerOf(p.metadata.uid ?? '');
     const holder = readFileSync(join(agent.rootDir, 'agent-id'), 'utf8').trim();
     const lease = await client.get(leases, agent.name, { namespace: 'kube-node-lease' });
@@ -596,7 +545,7 @@ describe('node name ownership', () => {
     assert.equal(res.stderr.trim().split('\n').length, 1, `one line: ${res.stderr}`);
     await new Promise((r) => setTimeout(r, 2000)); // what a wrongly started agent would do in its first relists
     assert.deepEqual(await dockerOf(p.metadata.uid ?? ''), before, 'the containers are untouched');
-    assert.equal((await getPod('guarded')).status['phase'], 'Running');
+    assert.equal((await getPod('guarded')).status?.phase, 'Running');
   });
 
   test('an agent whose port is taken exits with one line saying so', async () => {
@@ -611,8 +560,8 @@ describe('restart safety', () => {
   test('kill -9 of the agent, a pod deleted meanwhile: no duplicates, survivors keep running, the deleted pod is cleaned up; it takes its own Lease back at once', async () => {
     await client.create(R.pods, pod('survivor', [{ name: 'c', command: ['sleep', '600'] }]), { namespace: NS });
     await client.create(R.pods, pod('doomed', [{ name: 'c', command: ['sleep', '600'] }]), { namespace: NS });
-    const survivor = await waitFor('survivor', 'running', running);
-    const doomed = await waitFor('doomed', 'running', running);
+    const survivor = await waitFor('survivor', { what: 'running', until: isRunning });
+    const doomed = await waitFor('doomed', { what: 'running', until: isRunning });
     const before = await dockerOf(survivor.metadata.uid ?? '');
     await agent.crash();
     await client.delete(R.pods, 'doomed', { namespace: NS });
@@ -636,7 +585,7 @@ describe('restart safety', () => {
     const after = await dockerOf(survivor.metadata.uid ?? '');
     assert.deepEqual(after.map((c) => c.id).sort(), before.map((c) => c.id).sort(), 'same containers, none added');
     assert.ok(after.every((c) => c.state === 'running'));
-    assert.equal((await getPod('survivor')).status['phase'], 'Running');
+    assert.equal((await getPod('survivor')).status?.phase, 'Running');
     // Restarted within its own Lease's lifetime, on its root dir: the same holder.
     const lease = await client.get(leases, agent.name, { namespace: 'kube-node-lease' });
     assert.equal(

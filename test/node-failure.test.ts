@@ -4,49 +4,38 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { KubeObject } from '../pkg/api/meta.js';
+import type { Pod } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
-import { adminClient, eventually, R } from './harness/clients.js';
-import {
-  removeNodeContainers,
-  startControlPlane,
-  startNodeAgent,
-  type ControlPlane,
-  type NodeAgent,
-} from './harness/control-plane.js';
+import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
+import { eventually, R } from './harness/clients.js';
+import { isLive, isRunning } from './harness/pods.js';
+import type { NodeAgent } from './harness/control-plane.js';
 
-let plane: ControlPlane;
 let a: NodeAgent;
 let b: NodeAgent;
 let client: RestClient;
 
-type Obj = Record<string, unknown>;
+let cluster: AgentCluster | undefined;
 
 before(async () => {
-  plane = await startControlPlane({
-    withControllers: true,
-    withScheduler: true,
-    controllerManagerArgs: ['--node-monitor-grace-period', '5'],
+  const quickLease = { extraArgs: ['--lease-renew-interval', '1'] };
+  cluster = await startAgentCluster({
+    plane: { withControllers: true, withScheduler: true, controllerManagerArgs: ['--node-monitor-grace-period', '5'] },
+    agents: [quickLease, quickLease],
   });
-  a = await startNodeAgent(plane, { extraArgs: ['--lease-renew-interval', '1'] });
-  b = await startNodeAgent(plane, { extraArgs: ['--lease-renew-interval', '1'] });
-  client = adminClient(plane);
+  ({ client } = cluster);
+  [a, b] = cluster.agents;
 });
 after(async () => {
-  await a.stop();
-  await b.stop();
-  await removeNodeContainers(a.name);
-  await removeNodeContainers(b.name);
-  client.close();
-  await plane.stop();
+  await cluster?.stop();
 });
 
-function nodeOf(p: KubeObject): string {
-  return String(((p['spec'] ?? {}) as Obj)['nodeName'] ?? '');
+function nodeOf(p: Pod): string {
+  return p.spec?.nodeName ?? '';
 }
 
-function running(p: KubeObject): boolean {
-  return ((p['status'] ?? {}) as Obj)['phase'] === 'Running' && p.metadata.deletionTimestamp === undefined;
+function running(p: Pod): boolean {
+  return isRunning(p) && isLive(p);
 }
 
 test('a stopped agent: node Unknown and tainted, pods evicted and replaced on the other node', async () => {
@@ -90,11 +79,11 @@ test('a stopped agent: node Unknown and tainted, pods evicted and replaced on th
   await eventually(
     async () => {
       const node = await client.get(R.nodes, a.name);
-      const ready = ((((node['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]).find((c) => c['type'] === 'Ready');
-      const taints = (((node['spec'] ?? {}) as Obj)['taints'] ?? []) as Obj[];
+      const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+      const taints = node.spec?.taints ?? [];
       return (
-        ready?.['status'] === 'Unknown' &&
-        taints.some((t) => t['key'] === 'node.kubernetes.io/unreachable' && t['effect'] === 'NoExecute')
+        ready?.status === 'Unknown' &&
+        taints.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute')
       );
     },
     { timeoutMs: 30_000, what: 'node Unknown and tainted' },

@@ -9,20 +9,21 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { KubeObject } from '../pkg/api/meta.js';
+import type { Pod } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { clusterIdentity, type ClusterIdentity } from '../pkg/kubelet/cluster-identity.js';
 import { adminClient, eventually, R } from './harness/clients.js';
+import { isLive, isRunning } from './harness/pods.js';
 import {
   DIST,
   freePort,
   run,
+  runRefusedAgent,
   startControlPlane,
   startNodeAgent,
   type ControlPlane,
   type NodeAgent,
 } from './harness/control-plane.js';
-import { ensureNodeCredentials } from '../pkg/pki/index.js';
 
 const NODE = 'twin';
 const RUN_MS = 120_000;
@@ -43,12 +44,11 @@ interface Cluster {
 
 const clusters: Cluster[] = [];
 
-async function startCluster(
-  name: string,
-  clusterCIDR: string,
-  serviceCIDR: string,
-  ghost: { podCIDR: string; ip: string },
-): Promise<Cluster> {
+/** What tells one test cluster from the other. */
+type ClusterSetting = Pick<Cluster, 'name' | 'clusterCIDR' | 'serviceCIDR' | 'ghost'>;
+
+async function startCluster(setting: ClusterSetting): Promise<Cluster> {
+  const { clusterCIDR, serviceCIDR } = setting;
   const plane = await startControlPlane({
     withControllers: true,
     withScheduler: true,
@@ -56,10 +56,7 @@ async function startCluster(
     controllerManagerArgs: ['--cluster-cidr', clusterCIDR],
   });
   const cluster: Cluster = {
-    name,
-    clusterCIDR,
-    serviceCIDR,
-    ghost,
+    ...setting,
     plane,
     admin: adminClient(plane),
     agent: undefined,
@@ -95,8 +92,18 @@ async function teardown(c: Cluster): Promise<void> {
 
 before(async () => {
   // Outside the default 10.244.0.0/16 and 10.96.0.0/12, so a cluster of `npm run up` on this machine is not in the way.
-  await startCluster('a', '10.251.0.0/16', '10.112.0.0/16', { podCIDR: '10.251.200.0/24', ip: '10.251.0.250' });
-  await startCluster('b', '10.252.0.0/16', '10.113.0.0/16', { podCIDR: '10.252.200.0/24', ip: '10.252.0.250' });
+  await startCluster({
+    name: 'a',
+    clusterCIDR: '10.251.0.0/16',
+    serviceCIDR: '10.112.0.0/16',
+    ghost: { podCIDR: '10.251.200.0/24', ip: '10.251.0.250' },
+  });
+  await startCluster({
+    name: 'b',
+    clusterCIDR: '10.252.0.0/16',
+    serviceCIDR: '10.113.0.0/16',
+    ghost: { podCIDR: '10.252.200.0/24', ip: '10.252.0.250' },
+  });
   assert.notEqual(clusters[0]?.identity.id, clusters[1]?.identity.id);
 });
 
@@ -134,19 +141,13 @@ const deployment = {
   },
 };
 
-type Obj = Record<string, unknown>;
-
-async function runningPods(c: Cluster): Promise<KubeObject[]> {
+async function runningPods(c: Cluster): Promise<Pod[]> {
   const pods = (await c.admin.list(R.pods, { namespace: 'default', labelSelector: 'app=sleepers' })).items;
-  return pods.filter(
-    (p) => p.metadata.deletionTimestamp === undefined && ((p['status'] ?? {}) as Obj)['phase'] === 'Running',
-  );
+  return pods.filter((p) => isLive(p) && isRunning(p));
 }
 
-function restartCounts(p: KubeObject): number[] {
-  return ((((p['status'] ?? {}) as Obj)['containerStatuses'] ?? []) as { restartCount?: number }[]).map(
-    (s) => s.restartCount ?? -1,
-  );
+function restartCounts(p: Pod): number[] {
+  return (p.status?.containerStatuses ?? []).map((s) => s.restartCount ?? -1);
 }
 
 /** This cluster's containers on the dockerd: id → state (by the cluster label alone). */
@@ -301,34 +302,12 @@ test(
       controllerManagerArgs: ['--cluster-cidr', a.clusterCIDR],
     });
     try {
-      const creds = await ensureNodeCredentials(c.pki.dir, NODE, { server: c.server, addresses: ['127.0.0.1'] });
-      const res = await run(
-        process.execPath,
-        [
-          join(DIST, 'cmd', 'kubelet.js'),
-          '--kubeconfig',
-          creds.kubeconfig,
-          '--tls-cert-file',
-          creds.servingCert,
-          '--tls-private-key-file',
-          creds.servingKey,
-          '--client-ca-file',
-          creds.caCert,
-          '--node-name',
-          NODE,
-          '--node-ip',
-          '127.0.0.1',
-          '--port',
-          String(await freePort()),
-          '--root-dir',
-          join(c.dir, 'kubelet'),
-          '--network',
-          'host-gw',
-          '--cluster-cidr',
-          a.clusterCIDR,
-        ],
-        { timeoutMs: 120_000 },
-      );
+      const res = await runRefusedAgent(c, {
+        name: NODE,
+        rootDir: join(c.dir, 'kubelet'),
+        extraArgs: ['--port', String(await freePort()), '--network', 'host-gw', '--cluster-cidr', a.clusterCIDR],
+        timeoutMs: 120_000,
+      });
       assert.notEqual(res.code, 0);
       assert.match(
         res.stderr,

@@ -7,61 +7,60 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { controllerOf, type KubeObject } from '../pkg/api/meta.js';
-import { watchStream, type RestClient } from '../pkg/client/index.js';
-import { adminClient, eventually, R, resource } from './harness/clients.js';
 import {
-  coxctl,
-  kubectl,
-  removeNodeContainers,
-  run,
-  startControlPlane,
-  startNodeAgent,
-  type ControlPlane,
-  type NodeAgent,
-} from './harness/control-plane.js';
+  controllerOf,
+  RESOURCES,
+  type Deployment,
+  type Job,
+  type JobSpec,
+  type KubeObject,
+  type Pod,
+} from '../pkg/api/index.js';
+import { watchStream, type RestClient } from '../pkg/client/index.js';
+import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
+import { eventually, R } from './harness/clients.js';
+import { hasReadyCondition, isLive, isRunning } from './harness/pods.js';
+import { coxctl, kubectl, run, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
 
 let plane: ControlPlane;
 let agent: NodeAgent;
 let client: RestClient;
 let home: string;
 const NS = 'default';
-const endpoints = resource('', 'v1', 'endpoints');
-const events = resource('', 'v1', 'events');
+const endpoints = RESOURCES.endpoints;
+const events = RESOURCES.events;
 
-type Obj = Record<string, unknown>;
+let cluster: AgentCluster | undefined;
 
 before(async () => {
-  plane = await startControlPlane({ withControllers: true, withScheduler: true });
-  agent = await startNodeAgent(plane);
-  client = adminClient(plane);
+  cluster = await startAgentCluster({ plane: { withControllers: true, withScheduler: true } });
+  ({ plane, agent, client } = cluster);
   home = mkdtempSync(join(tmpdir(), 'workloads-'));
 });
 after(async () => {
-  await agent.stop();
-  await removeNodeContainers(agent.name);
-  client.close();
-  await plane.stop();
+  await cluster?.stop();
   rmSync(home, { recursive: true, force: true });
 });
 
-function webDeployment(image = 'busybox:latest', replicas = 3): KubeObject {
+/** An httpd Deployment named (and labelled `app=`) `name`, ready once it serves. */
+function webDeployment(opts: { name?: string; replicas?: number } = {}): Deployment {
+  const { name = 'web', replicas = 3 } = opts;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'web' },
+    metadata: { name },
     spec: {
       replicas,
-      selector: { matchLabels: { app: 'web' } },
+      selector: { matchLabels: { app: name } },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
       template: {
-        metadata: { labels: { app: 'web' } },
+        metadata: { labels: { app: name } },
         spec: {
           terminationGracePeriodSeconds: 1,
           containers: [
             {
               name: 'httpd',
-              image,
+              image: 'busybox:latest',
               imagePullPolicy: 'IfNotPresent',
               command: ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
               ports: [{ name: 'http', containerPort: 8080 }],
@@ -74,15 +73,12 @@ function webDeployment(image = 'busybox:latest', replicas = 3): KubeObject {
   };
 }
 
-async function pods(selector = 'app=web'): Promise<KubeObject[]> {
+async function pods(selector = 'app=web'): Promise<Pod[]> {
   return (await client.list(R.pods, { namespace: NS, labelSelector: selector })).items;
 }
 
-function ready(p: KubeObject): boolean {
-  const conds = (((p['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];
-  return (
-    conds.some((c) => c['type'] === 'Ready' && c['status'] === 'True') && p.metadata.deletionTimestamp === undefined
-  );
+function ready(p: Pod): boolean {
+  return hasReadyCondition(p) && isLive(p);
 }
 
 async function exactly(n: number, what: string): Promise<void> {
@@ -109,13 +105,13 @@ describe('deployments', () => {
       { namespace: NS },
     );
     await exactly(3, '3 ready pods');
-    const ips = (await pods()).map((p) => String(((p['status'] ?? {}) as Obj)['podIP'])).sort();
+    const ips = (await pods()).map((p) => String(p.status?.podIP)).sort();
     await eventually(
       async () => {
         const ep = await client.get(endpoints, 'web', { namespace: NS }).catch(() => undefined);
-        const subsets = (ep?.['subsets'] ?? []) as Obj[];
-        const addrs = subsets.flatMap((s) => ((s['addresses'] ?? []) as Obj[]).map((a) => String(a['ip']))).sort();
-        const ports = subsets.flatMap((s) => ((s['ports'] ?? []) as Obj[]).map((p) => p['port']));
+        const subsets = ep?.subsets ?? [];
+        const addrs = subsets.flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
+        const ports = subsets.flatMap((s) => (s.ports ?? []).map((p) => p.port));
         return JSON.stringify(addrs) === JSON.stringify(ips) && ports.every((p) => p === 8080);
       },
       { timeoutMs: 30_000, what: 'endpoints = pod IPs' },
@@ -138,36 +134,29 @@ describe('deployments', () => {
     await eventually(
       async () => {
         const p = await client.get(R.pods, first.metadata.name ?? '', { namespace: NS });
-        const cs = ((((p['status'] ?? {}) as Obj)['containerStatuses'] ?? []) as Obj[])[0] ?? {};
-        return Number(cs['restartCount'] ?? 0) >= 1 && ready(p);
+        const cs = p.status?.containerStatuses?.[0];
+        return (cs?.restartCount ?? 0) >= 1 && ready(p);
       },
       { timeoutMs: 60_000, what: 'restarted in place' },
     );
-    const del = await kubectl(plane.pki.adminKubeconfig, home, ['delete', 'pod', first.metadata.name ?? '']);
+    const del = await kubectl(plane.pki.adminKubeconfig, ['delete', 'pod', first.metadata.name ?? ''], { home });
     assert.equal(del.code, 0, del.stderr);
     await exactly(3, 'replacement pod ready');
     assert.ok(!(await pods()).some((p) => p.metadata.uid === first.metadata.uid));
-    await client.patch(R.deployments, 'web', {
-      type: 'merge',
-      body: { spec: { replicas: 6 } },
-      namespace: NS,
-      subresource: 'scale',
-    });
-    await exactly(6, 'six ready');
-    await client.patch(R.deployments, 'web', {
-      type: 'merge',
-      body: { spec: { replicas: 2 } },
-      namespace: NS,
-      subresource: 'scale',
-    });
-    await exactly(2, 'two ready');
-    await client.patch(R.deployments, 'web', {
-      type: 'merge',
-      body: { spec: { replicas: 3 } },
-      namespace: NS,
-      subresource: 'scale',
-    });
-    await exactly(3, 'back to three');
+    const steps = [
+      { replicas: 6, what: 'six ready' },
+      { replicas: 2, what: 'two ready' },
+      { replicas: 3, what: 'back to three' },
+    ];
+    for (const { replicas, what } of steps) {
+      await client.patch(R.deployments, 'web', {
+        type: 'merge',
+        body: { spec: { replicas } },
+        namespace: NS,
+        subresource: 'scale',
+      });
+      await exactly(replicas, what);
+    }
   });
 
   test('a template change rolls within maxSurge/maxUnavailable; rollout status returns; rollout undo restores', async () => {
@@ -189,13 +178,12 @@ describe('deployments', () => {
       },
     );
     try {
-      const patch = await kubectl(plane.pki.adminKubeconfig, home, ['set', 'env', 'deployment/web', 'VERSION=2']);
+      const patch = await kubectl(plane.pki.adminKubeconfig, ['set', 'env', 'deployment/web', 'VERSION=2'], { home });
       assert.equal(patch.code, 0, patch.stderr);
       const status = await kubectl(
         plane.pki.adminKubeconfig,
-        home,
         ['rollout', 'status', 'deployment/web', '--timeout=120s'],
-        { timeoutMs: 150_000 },
+        { home, timeoutMs: 150_000 },
       );
       assert.equal(status.code, 0, status.stderr + status.stdout);
       assert.match(status.stdout, /successfully rolled out/);
@@ -215,24 +203,22 @@ describe('deployments', () => {
     );
     const env = (await pods())
       .filter((p) => p.metadata.deletionTimestamp === undefined)
-      .map((p) => JSON.stringify((((p['spec'] as Obj)['containers'] as Obj[])[0] ?? {})['env'] ?? []));
+      .map((p) => JSON.stringify(p.spec?.containers[0]?.env ?? []));
     assert.ok(env.every((e) => e.includes('VERSION')));
-    const history = await kubectl(plane.pki.adminKubeconfig, home, ['rollout', 'history', 'deployment/web']);
+    const history = await kubectl(plane.pki.adminKubeconfig, ['rollout', 'history', 'deployment/web'], { home });
     assert.match(history.stdout, /^1\s/m);
     assert.match(history.stdout, /^2\s/m);
-    const undo = await kubectl(plane.pki.adminKubeconfig, home, ['rollout', 'undo', 'deployment/web']);
+    const undo = await kubectl(plane.pki.adminKubeconfig, ['rollout', 'undo', 'deployment/web'], { home });
     assert.equal(undo.code, 0, undo.stderr);
-    const status = await kubectl(
-      plane.pki.adminKubeconfig,
+    const status = await kubectl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/web', '--timeout=120s'], {
       home,
-      ['rollout', 'status', 'deployment/web', '--timeout=120s'],
-      { timeoutMs: 150_000 },
-    );
+      timeoutMs: 150_000,
+    });
     assert.equal(status.code, 0, status.stderr);
     await exactly(3, 'three ready after undo');
     const envAfter = (await pods())
       .filter((p) => p.metadata.deletionTimestamp === undefined)
-      .map((p) => JSON.stringify((((p['spec'] as Obj)['containers'] as Obj[])[0] ?? {})['env'] ?? []));
+      .map((p) => JSON.stringify(p.spec?.containers[0]?.env ?? []));
     assert.ok(
       envAfter.every((e) => !e.includes('VERSION')),
       'previous template restored',
@@ -241,28 +227,16 @@ describe('deployments', () => {
 
   test('deleting a deployment removes its ReplicaSets and pods; orphan leaves them', async () => {
     const file = join(home, 'orphan.yaml');
-    const d = webDeployment();
-    d.metadata.name = 'keeper';
-    const spec = d['spec'] as {
-      selector: { matchLabels: Record<string, string> };
-      template: { metadata: { labels: Record<string, string> } };
-      replicas: number;
-    };
-    spec.selector.matchLabels = { app: 'keeper' };
-    spec.template.metadata.labels = { app: 'keeper' };
-    spec.replicas = 1;
+    const d = webDeployment({ name: 'keeper', replicas: 1 });
     writeFileSync(file, JSON.stringify(d));
     await client.create(R.deployments, d, { namespace: NS });
     await eventually(async () => (await pods('app=keeper')).some(ready), {
       timeoutMs: 60_000,
       what: 'keeper pod ready',
     });
-    const orphan = await kubectl(plane.pki.adminKubeconfig, home, [
-      'delete',
-      'deployment',
-      'keeper',
-      '--cascade=orphan',
-    ]);
+    const orphan = await kubectl(plane.pki.adminKubeconfig, ['delete', 'deployment', 'keeper', '--cascade=orphan'], {
+      home,
+    });
     assert.equal(orphan.code, 0, orphan.stderr);
     await eventually(
       async () => {
@@ -273,7 +247,7 @@ describe('deployments', () => {
     );
     assert.equal((await pods('app=keeper')).length, 1);
 
-    const bg = await kubectl(plane.pki.adminKubeconfig, home, ['delete', 'deployment', 'web']);
+    const bg = await kubectl(plane.pki.adminKubeconfig, ['delete', 'deployment', 'web'], { home });
     assert.equal(bg.code, 0, bg.stderr);
     await eventually(
       async () =>
@@ -285,8 +259,8 @@ describe('deployments', () => {
 });
 
 describe('jobs', () => {
-  const jobs = resource('batch', 'v1', 'jobs');
-  const job = (name: string, command: string[], extra: Obj): KubeObject => ({
+  const jobs = RESOURCES.jobs;
+  const job = (name: string, command: string[], extra: Omit<JobSpec, 'template'>): Job => ({
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name },
@@ -309,16 +283,13 @@ describe('jobs', () => {
     let maxActive = 0;
     const wait = kubectl(
       plane.pki.adminKubeconfig,
-      home,
       ['wait', '--for=condition=complete', 'job/count', '--timeout=120s'],
-      { timeoutMs: 150_000 },
+      { home, timeoutMs: 150_000 },
     );
     const sampler = setInterval(() => {
       void client.list(R.pods, { namespace: NS, labelSelector: 'job-name=count' }).then(
         (l) => {
-          const active = l.items.filter(
-            (p) => !['Succeeded', 'Failed'].includes(String(((p['status'] ?? {}) as Obj)['phase'])),
-          ).length;
+          const active = l.items.filter((p) => !['Succeeded', 'Failed'].includes(String(p.status?.phase))).length;
           maxActive = Math.max(maxActive, active);
         },
         () => undefined,
@@ -327,7 +298,7 @@ describe('jobs', () => {
     const res = await wait.finally(() => clearInterval(sampler));
     assert.equal(res.code, 0, res.stderr);
     const j = await client.get(jobs, 'count', { namespace: NS });
-    assert.equal(((j['status'] ?? {}) as Obj)['succeeded'], 3);
+    assert.equal(j.status?.succeeded, 3);
     assert.ok(maxActive <= 2, `ran ${maxActive} at once`);
   });
 
@@ -336,13 +307,13 @@ describe('jobs', () => {
     await eventually(
       async () => {
         const j = await client.get(jobs, 'fails', { namespace: NS });
-        const conds = (((j['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[];
-        return conds.some((c) => c['type'] === 'Failed' && c['reason'] === 'BackoffLimitExceeded');
+        const conds = j.status?.conditions ?? [];
+        return conds.some((c) => c.type === 'Failed' && c.reason === 'BackoffLimitExceeded');
       },
       { timeoutMs: 90_000, what: 'job failed' },
     );
     const j = await client.get(jobs, 'fails', { namespace: NS });
-    assert.equal(((j['status'] ?? {}) as Obj)['failed'], 2);
+    assert.equal(j.status?.failed, 2);
     await new Promise((r) => setTimeout(r, 2000));
     const pods = (await client.list(R.pods, { namespace: NS, labelSelector: 'job-name=fails' })).items;
     assert.equal(pods.length, 2, 'no new pods after the limit');
@@ -351,7 +322,7 @@ describe('jobs', () => {
 
 describe('daemonsets, statefulsets, cronjobs', () => {
   test('a DaemonSet runs one pod on each node', async () => {
-    const ds = resource('apps', 'v1', 'daemonsets');
+    const ds = RESOURCES.daemonsets;
     await client.create(
       ds,
       {
@@ -376,18 +347,18 @@ describe('daemonsets, statefulsets, cronjobs', () => {
     const nodes = (await client.list(R.nodes)).items.map((n) => n.metadata.name ?? '');
     await eventually(
       async () => {
-        const list = (await pods('app=agentd')).filter((p) => ((p['status'] ?? {}) as Obj)['phase'] === 'Running');
-        const on = list.map((p) => String(((p['spec'] ?? {}) as Obj)['nodeName'])).sort();
+        const list = (await pods('app=agentd')).filter(isRunning);
+        const on = list.map((p) => String(p.spec?.nodeName)).sort();
         return JSON.stringify(on) === JSON.stringify([...nodes].sort());
       },
       { timeoutMs: 60_000, what: 'one running daemon pod per node' },
     );
-    const status = ((await client.get(ds, 'agentd', { namespace: NS }))['status'] ?? {}) as Obj;
-    assert.equal(status['desiredNumberScheduled'], nodes.length);
+    const status = (await client.get(ds, 'agentd', { namespace: NS })).status;
+    assert.equal(status?.desiredNumberScheduled, nodes.length);
   });
 
   test('a StatefulSet creates web-0, web-1, web-2 in order, each after the previous is Ready', async () => {
-    const sts = resource('apps', 'v1', 'statefulsets');
+    const sts = RESOURCES.statefulsets;
     await client.create(
       sts,
       {
@@ -426,18 +397,16 @@ describe('daemonsets, statefulsets, cronjobs', () => {
     const created = (n: string): number =>
       Date.parse(list.find((p) => p.metadata.name === n)?.metadata.creationTimestamp ?? '');
     const readyAt = (n: string): number => {
-      const c = (
-        (((list.find((p) => p.metadata.name === n)?.['status'] ?? {}) as Obj)['conditions'] ?? []) as Obj[]
-      ).find((x) => x['type'] === 'Ready');
-      return Date.parse(String(c?.['lastTransitionTime'] ?? ''));
+      const c = list.find((p) => p.metadata.name === n)?.status?.conditions?.find((x) => x.type === 'Ready');
+      return Date.parse(String(c?.lastTransitionTime ?? ''));
     };
     assert.ok(created('db-1') >= readyAt('db-0'), 'db-1 created after db-0 was ready');
     assert.ok(created('db-2') >= readyAt('db-1'), 'db-2 created after db-1 was ready');
-    assert.equal(((list.find((p) => p.metadata.name === 'db-1')?.['spec'] ?? {}) as Obj)['hostname'], 'db-1');
+    assert.equal(list.find((p) => p.metadata.name === 'db-1')?.spec?.hostname, 'db-1');
   });
 
   test('a CronJob creates Jobs on schedule', async () => {
-    const cj = resource('batch', 'v1', 'cronjobs');
+    const cj = RESOURCES.cronjobs;
     await client.create(
       cj,
       {
@@ -464,29 +433,20 @@ describe('daemonsets, statefulsets, cronjobs', () => {
     );
     await eventually(
       async () => {
-        const jobs = (await client.list(resource('batch', 'v1', 'jobs'), { namespace: NS })).items;
+        const jobs = (await client.list(RESOURCES.jobs, { namespace: NS })).items;
         return jobs.some((j) => (j.metadata.name ?? '').startsWith('tick-') && controllerOf(j)?.kind === 'CronJob');
       },
       { timeoutMs: 75_000, intervalMs: 500, what: 'a job created by the cronjob' },
     );
-    const status = ((await client.get(cj, 'tick', { namespace: NS }))['status'] ?? {}) as Obj;
-    assert.ok(typeof status['lastScheduleTime'] === 'string');
+    const status = (await client.get(cj, 'tick', { namespace: NS })).status;
+    assert.ok(typeof status?.lastScheduleTime === 'string');
     await client.patch(cj, 'tick', { type: 'merge', body: { spec: { suspend: true } }, namespace: NS });
   });
 });
 
 describe('node maintenance and coxctl rollout', () => {
   test('coxctl rollout status/history/undo; kubectl drain evicts; coxctl uncordon lets pods back', async () => {
-    const d = webDeployment();
-    d.metadata.name = 'maint';
-    const spec = d['spec'] as {
-      replicas: number;
-      selector: { matchLabels: Record<string, string> };
-      template: { metadata: { labels: Record<string, string> } };
-    };
-    spec.replicas = 2;
-    spec.selector.matchLabels = { app: 'maint' };
-    spec.template.metadata.labels = { app: 'maint' };
+    const d = webDeployment({ name: 'maint', replicas: 2 });
     await client.create(R.deployments, d, { namespace: NS });
     const st = await coxctl(plane.pki.adminKubeconfig, ['rollout', 'status', 'deployment/maint', '--timeout', '120s'], {
       timeoutMs: 150_000,
@@ -519,28 +479,20 @@ describe('node maintenance and coxctl rollout', () => {
       ).code,
       0,
     );
-    const tmpl = (
-      (await client.get(R.deployments, 'maint', { namespace: NS }))['spec'] as {
-        template: { metadata: { annotations?: Record<string, string> } };
-      }
-    ).template;
+    const tmpl = (await client.get(R.deployments, 'maint', { namespace: NS })).spec?.template;
+    assert.ok(tmpl?.metadata !== undefined);
     assert.equal(tmpl.metadata.annotations?.['v'], undefined);
 
     const drain = await kubectl(
       plane.pki.adminKubeconfig,
-      home,
       ['drain', agent.name, '--ignore-daemonsets', '--force', '--timeout=120s'],
-      { timeoutMs: 150_000 },
+      { home, timeoutMs: 150_000 },
     );
     assert.equal(drain.code, 0, drain.stderr);
     assert.match(drain.stdout, /drained/);
     const node = await client.get(R.nodes, agent.name);
-    assert.equal(((node['spec'] ?? {}) as Obj)['unschedulable'], true);
-    assert.equal(
-      (await pods('app=maint')).filter((p) => ((p['spec'] ?? {}) as Obj)['nodeName']).length,
-      0,
-      'no maint pod left on the node',
-    );
+    assert.equal(node.spec?.unschedulable, true);
+    assert.equal((await pods('app=maint')).filter((p) => p.spec?.nodeName).length, 0, 'no maint pod left on the node');
     const un = await coxctl(plane.pki.adminKubeconfig, ['uncordon', agent.name]);
     assert.match(un.stdout, /uncordoned/);
     await eventually(async () => (await pods('app=maint')).filter(ready).length === 2, {
@@ -575,16 +527,16 @@ describe('scheduling', () => {
     await eventually(
       async () => {
         const list = await client.list(events, { namespace: NS, fieldSelector: 'involvedObject.name=huge' });
-        const ev = list.items.find((e) => e['reason'] === 'FailedScheduling');
-        message = String(ev?.['message'] ?? '');
+        const ev = list.items.find((e) => e.reason === 'FailedScheduling');
+        message = ev?.message ?? '';
         return ev !== undefined;
       },
       { timeoutMs: 30_000, what: 'FailedScheduling event' },
     );
     assert.match(message, /^0\/1 nodes are available: 1 Insufficient memory\./);
     const p = await client.get(R.pods, 'huge', { namespace: NS });
-    assert.equal((p['spec'] as Obj)['nodeName'] ?? '', '');
-    assert.equal((p['status'] as Obj)['phase'], 'Pending');
+    assert.equal(p.spec?.nodeName ?? '', '');
+    assert.equal(p.status?.phase, 'Pending');
     assert.equal(controllerOf(p), undefined);
     // A larger node appears (a Node object with no agent behind it is enough for the scheduler).
     await client.create(R.nodes, {
@@ -597,10 +549,10 @@ describe('scheduling', () => {
         conditions: [{ type: 'Ready', status: 'True' }],
       },
     });
-    await eventually(
-      async () => ((await client.get(R.pods, 'huge', { namespace: NS }))['spec'] as Obj)['nodeName'] === 'big-node',
-      { timeoutMs: 30_000, what: 'scheduled on the larger node' },
-    );
+    await eventually(async () => (await client.get(R.pods, 'huge', { namespace: NS })).spec?.nodeName === 'big-node', {
+      timeoutMs: 30_000,
+      what: 'scheduled on the larger node',
+    });
     await client.delete(R.pods, 'huge', { namespace: NS, gracePeriodSeconds: 0 });
     await client.delete(R.nodes, 'big-node');
   });

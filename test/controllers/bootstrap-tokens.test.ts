@@ -61,11 +61,14 @@ test('token cleaner: an expired token Secret is deleted and its signature droppe
   await cp.client.create(CR.secrets, bootstrapTokenSecret(brief.id, brief.secret, { ttlSeconds: 2 }), {
     namespace: 'kube-system',
   });
-  await eventually(() => isGone(cp.client, CR.secrets, bootstrapTokenSecretName(brief.id), 'kube-system'), {
-    timeoutMs: 30_000,
-    intervalMs: 200,
-    what: 'expired token Secret deleted',
-  });
+  await eventually(
+    () => isGone(cp.client, CR.secrets, { name: bootstrapTokenSecretName(brief.id), namespace: 'kube-system' }),
+    {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'expired token Secret deleted',
+    },
+  );
   await eventually(
     async () => {
       const data = await clusterInfo();
@@ -74,7 +77,7 @@ test('token cleaner: an expired token Secret is deleted and its signature droppe
     { what: 'only the lasting token signs cluster-info' },
   );
   assert.equal(
-    await isGone(cp.client, CR.secrets, bootstrapTokenSecretName(lasting.id), 'kube-system'),
+    await isGone(cp.client, CR.secrets, { name: bootstrapTokenSecretName(lasting.id), namespace: 'kube-system' }),
     false,
     'the lasting token is kept',
   );

@@ -52,7 +52,7 @@ test('a DaemonSet runs one pod per Ready node, none on a tainted one, and follow
   const placed = async (): Promise<string[]> => (await livePods(client, NS, 'agent')).map((p) => nodeOf(p)).sort();
   await eventually(async () => (await placed()).join() === 'a,b', { what: 'pods on a and b' });
   for (const p of await livePods(client, NS, 'agent'))
-    await setPodStatus(client, NS, p.metadata.name ?? '', { phase: 'Running', ready: true });
+    await setPodStatus(client, p.metadata.name ?? '', { namespace: NS, phase: 'Running', ready: true });
   await eventually(
     async () => {
       const ds = await client.get(CR.daemonsets, 'agent', { namespace: NS });

@@ -62,11 +62,11 @@ test("Endpoints hold the Ready pods' IPs and follow readiness and deletion", asy
       },
       { namespace: NS },
     );
-    await bindPod(client, NS, name, 'n1');
+    await bindPod(client, name, { namespace: NS, node: 'n1' });
   }
-  await setPodStatus(client, NS, 'ready', { phase: 'Running', ready: true, podIP: '10.244.0.11' });
-  await setPodStatus(client, NS, 'starting', { phase: 'Running', ready: false, podIP: '10.244.0.12' });
-  await setPodStatus(client, NS, 'other', { phase: 'Running', ready: true, podIP: '10.244.0.13' });
+  await setPodStatus(client, 'ready', { namespace: NS, phase: 'Running', ready: true, podIP: '10.244.0.11' });
+  await setPodStatus(client, 'starting', { namespace: NS, phase: 'Running', ready: false, podIP: '10.244.0.12' });
+  await setPodStatus(client, 'other', { namespace: NS, phase: 'Running', ready: true, podIP: '10.244.0.13' });
   // "pending" has no IP yet: it is not listed at all.
 
   await eventually(
@@ -82,7 +82,7 @@ test("Endpoints hold the Ready pods' IPs and follow readiness and deletion", asy
     .map((p) => field(p, 'port'));
   assert.deepEqual(ports, [8080], 'the target port');
 
-  await setPodStatus(client, NS, 'starting', { phase: 'Running', ready: true, podIP: '10.244.0.12' });
+  await setPodStatus(client, 'starting', { namespace: NS, phase: 'Running', ready: true, podIP: '10.244.0.12' });
   await eventually(async () => (await endpointIps())?.ready.join() === '10.244.0.11,10.244.0.12', {
     what: 'starting pod now Ready',
   });

@@ -58,7 +58,8 @@ async function ownerWithPods(owner: string, n: number, podFinalizers: string[] =
 }
 
 async function podsGone(owner: string, n: number): Promise<boolean> {
-  for (let i = 0; i < n; i++) if (!(await isGone(cp.client, CR.pods, `${owner}-${i}`, NS))) return false;
+  for (let i = 0; i < n; i++)
+    if (!(await isGone(cp.client, CR.pods, { name: `${owner}-${i}`, namespace: NS }))) return false;
   return true;
 }
 
@@ -67,7 +68,7 @@ test('background: the owner goes at once, then its dependents', async () => {
   await createNamespace(client, NS);
   await ownerWithPods('bg', 2);
   await client.delete(CR.replicasets, 'bg', { namespace: NS, propagationPolicy: 'Background' });
-  assert.ok(await isGone(client, CR.replicasets, 'bg', NS), 'owner deleted without waiting');
+  assert.ok(await isGone(client, CR.replicasets, { name: 'bg', namespace: NS }), 'owner deleted without waiting');
   await eventually(() => podsGone('bg', 2), { what: 'dependents of bg deleted' });
 });
 
@@ -90,14 +91,16 @@ test('foreground: the owner stays (foregroundDeletion) until its dependents are 
   for (const i of [0, 1])
     await client.patch(CR.pods, `fg-${i}`, { type: 'merge', body: { metadata: { finalizers: null } }, namespace: NS });
   await eventually(() => podsGone('fg', 2), { what: 'dependents of fg gone' });
-  await eventually(() => isGone(client, CR.replicasets, 'fg', NS), { what: 'owner fg gone after its dependents' });
+  await eventually(() => isGone(client, CR.replicasets, { name: 'fg', namespace: NS }), {
+    what: 'owner fg gone after its dependents',
+  });
 });
 
 test('orphan: the owner goes, its dependents stay without the owner reference', async () => {
   const { client } = cp;
   await ownerWithPods('orph', 2);
   await client.delete(CR.replicasets, 'orph', { namespace: NS, propagationPolicy: 'Orphan' });
-  await eventually(() => isGone(client, CR.replicasets, 'orph', NS), { what: 'owner orph gone' });
+  await eventually(() => isGone(client, CR.replicasets, { name: 'orph', namespace: NS }), { what: 'owner orph gone' });
   for (const i of [0, 1]) {
     const p = await client.get(CR.pods, `orph-${i}`, { namespace: NS });
     assert.equal(p.metadata.deletionTimestamp, undefined, 'dependent not deleted');

@@ -37,7 +37,7 @@ async function finishPods(app: string, phase: 'Succeeded' | 'Failed'): Promise<v
     const current = field(p, 'status', 'phase');
     if (current === 'Succeeded' || current === 'Failed') continue;
     await runPod(cp.client, p, 'n1');
-    await setPodStatus(cp.client, NS, p.metadata.name ?? '', { phase });
+    await setPodStatus(cp.client, p.metadata.name ?? '', { namespace: NS, phase });
   }
 }
 

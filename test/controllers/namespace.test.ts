@@ -29,7 +29,7 @@ test('a deleted namespace loses its contents and is finalized; its neighbour kee
     );
   }
   await client.delete(CR.namespaces, 'doomed');
-  await eventually(() => isGone(client, CR.namespaces, 'doomed'), {
+  await eventually(() => isGone(client, CR.namespaces, { name: 'doomed' }), {
     timeoutMs: 60_000,
     intervalMs: 200,
     what: 'namespace doomed gone',
@@ -40,7 +40,11 @@ test('a deleted namespace loses its contents and is finalized; its neighbour kee
     [CR.pods, 'p'],
   ] as const) {
     assert.equal((await client.list(r, { namespace: 'doomed' })).items.length, 0, `no ${r.plural} left in doomed`);
-    assert.equal(await isGone(client, r, name, 'neighbour'), false, `${r.plural}/${name} kept in neighbour`);
+    assert.equal(
+      await isGone(client, r, { name, namespace: 'neighbour' }),
+      false,
+      `${r.plural}/${name} kept in neighbour`,
+    );
   }
   const neighbour = await client.get(CR.namespaces, 'neighbour');
   assert.equal(neighbour.metadata.deletionTimestamp, undefined);

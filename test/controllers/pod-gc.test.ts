@@ -28,7 +28,7 @@ async function pod(name: string, node: string): Promise<void> {
     { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: podSpec() },
     { namespace: NS },
   );
-  await bindPod(cp.client, NS, name, node);
+  await bindPod(cp.client, name, { namespace: NS, node });
 }
 
 test('a pod on a missing Node is deleted, one on an existing Node kept', async () => {
@@ -37,23 +37,23 @@ test('a pod on a missing Node is deleted, one on an existing Node kept', async (
   await createReadyNode(client, 'real');
   await pod('on-ghost', 'ghost');
   await pod('on-real', 'real');
-  await eventually(() => isGone(client, CR.pods, 'on-ghost', NS), {
+  await eventually(() => isGone(client, CR.pods, { name: 'on-ghost', namespace: NS }), {
     timeoutMs: 30_000,
     intervalMs: 200,
     what: 'pod on the missing node deleted',
   });
-  assert.equal(await isGone(client, CR.pods, 'on-real', NS), false);
+  assert.equal(await isGone(client, CR.pods, { name: 'on-real', namespace: NS }), false);
 });
 
 test('terminated pods beyond the threshold (2) are deleted; running ones are not counted', async () => {
   const { client } = cp;
   for (let i = 0; i < 4; i++) {
     await pod(`done-${i}`, 'real');
-    await setPodStatus(client, NS, `done-${i}`, { phase: i % 2 === 0 ? 'Succeeded' : 'Failed' });
+    await setPodStatus(client, `done-${i}`, { namespace: NS, phase: i % 2 === 0 ? 'Succeeded' : 'Failed' });
   }
   const terminated = async (): Promise<number> => {
     let n = 0;
-    for (let i = 0; i < 4; i++) if (!(await isGone(client, CR.pods, `done-${i}`, NS))) n++;
+    for (let i = 0; i < 4; i++) if (!(await isGone(client, CR.pods, { name: `done-${i}`, namespace: NS }))) n++;
     return n;
   };
   await eventually(async () => (await terminated()) === 2, {
@@ -61,5 +61,5 @@ test('terminated pods beyond the threshold (2) are deleted; running ones are not
     intervalMs: 200,
     what: '2 terminated pods left',
   });
-  assert.equal(await isGone(client, CR.pods, 'on-real', NS), false, 'the running pod kept');
+  assert.equal(await isGone(client, CR.pods, { name: 'on-real', namespace: NS }), false, 'the running pod kept');
 });

@@ -11,7 +11,7 @@ const cp = useControllerPlane(['serviceaccount']);
 test('a new namespace gets a default ServiceAccount, recreated after deletion', async () => {
   const { client } = cp;
   await createNamespace(client, 'fresh');
-  await eventually(async () => !(await isGone(client, CR.serviceaccounts, 'default', 'fresh')), {
+  await eventually(async () => !(await isGone(client, CR.serviceaccounts, { name: 'default', namespace: 'fresh' })), {
     timeoutMs: 30_000,
     what: 'default ServiceAccount in fresh',
   });

@@ -1,6 +1,6 @@
 // API clients for tests, built from the control plane's kubeconfigs.
 
-import { mustFind, type ResourceInfo } from '../../pkg/api/registry.js';
+import { mustFind, RESOURCES, type ResourceInfo } from '../../pkg/api/registry.js';
 import { loadKubeconfig, RestClient } from '../../pkg/client/index.js';
 import type { ControlPlane } from './control-plane.js';
 
@@ -12,16 +12,17 @@ export function resource(group: string, version: string, plural: string): Resour
   return mustFind(group, version, plural);
 }
 
+/** The resources tests use most, typed: `client.get(R.pods, …)` returns a Pod. */
 export const R = {
-  namespaces: resource('', 'v1', 'namespaces'),
-  pods: resource('', 'v1', 'pods'),
-  configmaps: resource('', 'v1', 'configmaps'),
-  secrets: resource('', 'v1', 'secrets'),
-  services: resource('', 'v1', 'services'),
-  endpoints: resource('', 'v1', 'endpoints'),
-  nodes: resource('', 'v1', 'nodes'),
-  deployments: resource('apps', 'v1', 'deployments'),
-  replicasets: resource('apps', 'v1', 'replicasets'),
+  namespaces: RESOURCES.namespaces,
+  pods: RESOURCES.pods,
+  configmaps: RESOURCES.configmaps,
+  secrets: RESOURCES.secrets,
+  services: RESOURCES.services,
+  endpoints: RESOURCES.endpoints,
+  nodes: RESOURCES.nodes,
+  deployments: RESOURCES.deployments,
+  replicasets: RESOURCES.replicasets,
 };
 
 /** Polls `check` until it returns true (bounded in count and time). */

@@ -100,17 +100,17 @@ function signingArgs(pki: ClusterPkiPaths): string[] {
   return ['--cluster-signing-cert-file', pki.caCert, '--cluster-signing-key-file', pki.caKey];
 }
 
-export async function startControlPlane(
-  opts: {
-    extraArgs?: string[];
-    /** Options for node itself before the apiserver's script (e.g. a test's --import preload). */
-    apiserverNodeArgs?: string[];
-    withControllers?: boolean;
-    withScheduler?: boolean;
-    controllerManagerArgs?: string[];
-    host?: string;
-  } = {},
-): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  extraArgs?: string[];
+  /** Options for node itself before the apiserver's script (e.g. a test's --import preload). */
+  apiserverNodeArgs?: string[];
+  withControllers?: boolean;
+  withScheduler?: boolean;
+  controllerManagerArgs?: string[];
+  host?: string;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   // Under this run's root: a run killed before stop() is swept by the next (run-root.ts).
   const dir = mkdtempSync(join(runRoot(), 'plane-'));
   const port = await freePort();
@@ -236,13 +236,13 @@ export function coxctl(
 /** The real kubectl with a fresh HOME (its /version and discovery caches live there). */
 export function kubectl(
   kubeconfig: string,
-  home: string,
   args: string[],
-  opts: { input?: string; timeoutMs?: number } = {},
+  opts: { home: string; input?: string; timeoutMs?: number },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return run('kubectl', ['--kubeconfig', kubeconfig, ...args], {
-    ...opts,
-    env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig },
+    input: opts.input,
+    timeoutMs: opts.timeoutMs,
+    env: { ...process.env, HOME: opts.home, KUBECONFIG: kubeconfig },
   });
 }
 
@@ -258,32 +258,65 @@ export interface NodeAgent {
   output(): string;
 }
 
+/** The agent's flags to join the cluster at `server` with a bootstrap token, as on a new machine. */
+export function joinFlags(server: string, join: { token: string; caHash: string }): string[] {
+  return ['--server', server, '--token', join.token, '--discovery-token-ca-cert-hash', join.caHash];
+}
+
+/** The agent's flags for credentials of node `name` made offline from the plane's CA. */
+export async function offlineCredentialArgs(plane: ControlPlane, name: string): Promise<string[]> {
+  const creds = await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] });
+  return [
+    '--kubeconfig',
+    creds.kubeconfig,
+    '--tls-cert-file',
+    creds.servingCert,
+    '--tls-private-key-file',
+    creds.servingKey,
+    '--client-ca-file',
+    creds.caCert,
+  ];
+}
+
+/**
+ * Runs a node agent with offline credentials that is expected to refuse to start: resolves
+ * with its exit code and stderr once it has exited (bounded by `timeoutMs`).
+ */
+export async function runRefusedAgent(
+  plane: ControlPlane,
+  agent: { name: string; rootDir: string; extraArgs: string[]; timeoutMs: number },
+): Promise<{ code: number; stderr: string }> {
+  const args = [
+    join(DIST, 'cmd', 'kubelet.js'),
+    ...(await offlineCredentialArgs(plane, agent.name)),
+    '--node-name',
+    agent.name,
+    '--node-ip',
+    '127.0.0.1',
+    '--root-dir',
+    agent.rootDir,
+    ...agent.extraArgs,
+  ];
+  const res = await run(process.execPath, args, { timeoutMs: agent.timeoutMs });
+  return { code: res.code, stderr: res.stderr };
+}
+
 /**
  * Starts a real node agent process for this control plane, on the local dockerd: with
  * credentials made offline from the CA, or (join) with a bootstrap token and the CA hash.
  */
-export async function startNodeAgent(
-  plane: ControlPlane,
-  opts: { name?: string; extraArgs?: string[]; join?: { token: string; caHash: string } } = {},
-): Promise<NodeAgent> {
+export interface NodeAgentOptions {
+  name?: string;
+  extraArgs?: string[];
+  join?: { token: string; caHash: string };
+}
+
+export async function startNodeAgent(plane: ControlPlane, opts: NodeAgentOptions = {}): Promise<NodeAgent> {
   const name = opts.name ?? `node-${Math.random().toString(36).slice(2, 8)}`;
   const rootDir = join(plane.dir, 'kubelet', name);
   const port = await freePort();
   const credentials =
-    opts.join !== undefined
-      ? ['--server', plane.server, '--token', opts.join.token, '--discovery-token-ca-cert-hash', opts.join.caHash]
-      : await ensureNodeCredentials(plane.pki.dir, name, { server: plane.server, addresses: ['127.0.0.1'] }).then(
-          (creds) => [
-            '--kubeconfig',
-            creds.kubeconfig,
-            '--tls-cert-file',
-            creds.servingCert,
-            '--tls-private-key-file',
-            creds.servingKey,
-            '--client-ca-file',
-            creds.caCert,
-          ],
-        );
+    opts.join !== undefined ? joinFlags(plane.server, opts.join) : await offlineCredentialArgs(plane, name);
   const args = [
     join(DIST, 'cmd', 'kubelet.js'),
     ...credentials,
@@ -337,9 +370,9 @@ export async function removeNodeContainers(nodeName: string): Promise<void> {
 export async function startComponent(
   plane: ControlPlane,
   which: 'scheduler' | 'controller-manager',
-  args: string[],
-  ready: RegExp,
+  opts: { args: string[]; ready: RegExp },
 ): Promise<ChildProcess> {
+  const { args, ready } = opts;
   const kubeconfig = which === 'scheduler' ? plane.pki.schedulerKubeconfig : plane.pki.controllerManagerKubeconfig;
   const extra = which === 'controller-manager' ? signingArgs(plane.pki) : [];
   const child = spawn(

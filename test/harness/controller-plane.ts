@@ -82,7 +82,12 @@ export async function livePods(client: RestClient, namespace: string, app: strin
 }
 
 /** What the scheduler does: binds the pod to `node` through pods/binding. */
-export async function bindPod(client: RestClient, namespace: string, name: string, node: string): Promise<void> {
+export async function bindPod(
+  client: RestClient,
+  name: string,
+  to: { namespace: string; node: string },
+): Promise<void> {
+  const { namespace, node } = to;
   await client.requestJson({
     method: 'POST',
     path: resourcePath(R.pods, { namespace, name, subresource: 'binding' }),
@@ -104,10 +109,10 @@ export interface PodState {
 /** What a kubelet does: writes phase, Ready condition and pod IP through pods/status. */
 export async function setPodStatus(
   client: RestClient,
-  namespace: string,
   name: string,
-  state: PodState,
+  state: PodState & { namespace: string },
 ): Promise<void> {
+  const { namespace } = state;
   const at = rfc3339(new Date());
   const ready = state.ready === true ? 'True' : 'False';
   const status: Record<string, unknown> = {
@@ -127,8 +132,8 @@ export async function runPod(client: RestClient, pod: KubeObject, node: string):
   const namespace = pod.metadata.namespace ?? 'default';
   const name = pod.metadata.name ?? '';
   const nodeName = field(pod, 'spec', 'nodeName');
-  if (typeof nodeName !== 'string' || nodeName === '') await bindPod(client, namespace, name, node);
-  await setPodStatus(client, namespace, name, { phase: 'Running', ready: true });
+  if (typeof nodeName !== 'string' || nodeName === '') await bindPod(client, name, { namespace, node });
+  await setPodStatus(client, name, { namespace, phase: 'Running', ready: true });
 }
 
 export function isPodReady(pod: KubeObject): boolean {
@@ -136,7 +141,12 @@ export function isPodReady(pod: KubeObject): boolean {
 }
 
 /** Whether the object is gone from the store (not merely being deleted). */
-export async function isGone(client: RestClient, r: ResourceInfo, name: string, namespace?: string): Promise<boolean> {
+export async function isGone(
+  client: RestClient,
+  r: ResourceInfo,
+  at: { name: string; namespace?: string },
+): Promise<boolean> {
+  const { name, namespace } = at;
   try {
     await client.get(r, name, namespace !== undefined ? { namespace } : {});
     return false;

@@ -2,10 +2,11 @@
 // the scheduler to bind to and for controllers to reason about.
 
 import { microTime, rfc3339 } from '../../pkg/api/meta.js';
+import { RESOURCES } from '../../pkg/api/registry.js';
 import type { RestClient } from '../../pkg/client/index.js';
-import { R, resource } from './clients.js';
+import { R } from './clients.js';
 
-const LEASES = resource('coordination.k8s.io', 'v1', 'leases');
+const LEASES = RESOURCES.leases;
 
 /** Creates Node `name`, Ready now with room for pods, and a fresh node Lease (so node lifecycle leaves it alone for its grace period). */
 export async function createReadyNode(client: RestClient, name: string): Promise<void> {
@@ -55,7 +56,7 @@ export async function createReadyNode(client: RestClient, name: string): Promise
     const lease = await client.get(LEASES, name, { namespace: 'kube-node-lease' });
     await client.update(
       LEASES,
-      { ...lease, spec: { ...((lease['spec'] ?? {}) as Record<string, unknown>), renewTime: renew } },
+      { ...lease, spec: { ...lease.spec, renewTime: renew } },
       { namespace: 'kube-node-lease' },
     );
   }

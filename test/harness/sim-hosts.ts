@@ -6,23 +6,51 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { coxctl, DIST, exited, REPO, run, waitForLine, type ControlPlane } from './control-plane.js';
+import type { RestClient } from '../../pkg/client/index.js';
+import { adminClient } from './clients.js';
+import {
+  coxctl,
+  DIST,
+  exited,
+  joinFlags,
+  REPO,
+  run,
+  startControlPlane,
+  waitForLine,
+  type ControlPlane,
+} from './control-plane.js';
 import { simRoot, sweepStaleRuns } from './run-root.js';
 
 export const SIM_GATEWAY = '198.18.0.1';
 const SCRIPT = join(REPO, 'scripts', 'sim-hosts.sh');
 
-export class SimHost {
+/** Where a simulated host lives: as `sim-hosts.sh env N` prints it. */
+export interface SimHostPlace {
+  n: number;
+  ns: string;
+  ip: string;
+  socket: string;
+  root: string;
+  agentPidFile: string;
+}
+
+export class SimHost implements SimHostPlace {
   agent: ChildProcess | undefined;
+  readonly n: number;
+  readonly ns: string;
+  readonly ip: string;
+  readonly socket: string;
+  readonly root: string;
+  readonly agentPidFile: string;
   private out = '';
-  constructor(
-    readonly n: number,
-    readonly ns: string,
-    readonly ip: string,
-    readonly socket: string,
-    readonly root: string,
-    readonly agentPidFile: string,
-  ) {}
+  constructor(place: SimHostPlace) {
+    this.n = place.n;
+    this.ns = place.ns;
+    this.ip = place.ip;
+    this.socket = place.socket;
+    this.root = place.root;
+    this.agentPidFile = place.agentPidFile;
+  }
 
   /** The agent's recent output (for failure messages). */
   output(): string {
@@ -49,18 +77,23 @@ export async function addSimHost(n: number, root = simRoot()): Promise<SimHost> 
     const at = line.indexOf('=');
     if (at > 0) vars.set(line.slice(0, at), line.slice(at + 1));
   }
-  return new SimHost(
+  return new SimHost({
     n,
-    vars.get('NS') ?? '',
-    vars.get('IP') ?? '',
-    vars.get('SOCKET') ?? '',
-    vars.get('HOST_ROOT') ?? '',
-    vars.get('AGENT_PIDFILE') ?? '',
-  );
+    ns: vars.get('NS') ?? '',
+    ip: vars.get('IP') ?? '',
+    socket: vars.get('SOCKET') ?? '',
+    root: vars.get('HOST_ROOT') ?? '',
+    agentPidFile: vars.get('AGENT_PIDFILE') ?? '',
+  });
+}
+
+export interface JoinToken {
+  token: string;
+  caHash: string;
 }
 
 /** A bootstrap token and CA hash from `coxctl token create`, as an operator gets them. */
-export async function joinToken(plane: ControlPlane): Promise<{ token: string; caHash: string }> {
+export async function joinToken(plane: ControlPlane): Promise<JoinToken> {
   const res = await coxctl(plane.pki.adminKubeconfig, ['token', 'create', '--ttl', '2h']);
   if (res.code !== 0) throw new Error(`token create failed: ${res.stderr}`);
   return {
@@ -73,19 +106,14 @@ export async function joinToken(plane: ControlPlane): Promise<{ token: string; c
 export async function startHostAgent(
   plane: ControlPlane,
   host: SimHost,
-  join: { token: string; caHash: string },
-  extraArgs: string[] = [],
+  opts: { join: JoinToken; extraArgs?: string[] },
 ): Promise<void> {
+  const { join, extraArgs = [] } = opts;
   const args = [
     `--net=/run/netns/${host.ns}`,
     process.execPath,
     `${DIST}/cmd/kubelet.js`,
-    '--server',
-    plane.server,
-    '--token',
-    join.token,
-    '--discovery-token-ca-cert-hash',
-    join.caHash,
+    ...joinFlags(plane.server, join),
     '--node-name',
     host.ns,
     '--node-ip',
@@ -133,14 +161,13 @@ export async function teardownSimHosts(): Promise<void> {
   await script(['teardown']);
 }
 
-/** A command inside the host's network namespace. */
+/** A command line (program and arguments) inside the host's network namespace. */
 export function inHost(
   host: SimHost,
-  cmd: string,
-  args: string[],
+  command: string[],
   timeoutMs = 30_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run('nsenter', [`--net=/run/netns/${host.ns}`, cmd, ...args], { timeoutMs });
+  return run('nsenter', [`--net=/run/netns/${host.ns}`, ...command], { timeoutMs });
 }
 
 /** The host's own dockerd. */
@@ -150,4 +177,54 @@ export function hostDocker(
   timeoutMs = 60_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return run('docker', ['-H', `unix://${host.socket}`, ...args], { timeoutMs });
+}
+
+/** Simulated hosts joined with one token to a control plane on SIM_GATEWAY. */
+export interface SimCluster {
+  plane: ControlPlane;
+  client: RestClient;
+  /** The hosts, in order (a test may remove some: stop() takes what is left). */
+  hosts: SimHost[];
+  join: JoinToken;
+  /** Stops the agents, the control plane and the hosts, and sweeps what other runs left. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A fresh cluster of `hosts` simulated hosts (whatever an earlier, killed run left is swept
+ * first), with controllers and scheduler, and short node-failure timings so that a lost host is
+ * noticed within seconds: lease renewal every 2 s, node-monitor-grace-period `graceSeconds`.
+ */
+export async function startSimCluster(opts: { hosts: number; graceSeconds: number }): Promise<SimCluster> {
+  await teardownSimHosts();
+  const hosts: SimHost[] = [];
+  let plane: ControlPlane | undefined;
+  let client: RestClient | undefined;
+  const stop = async (): Promise<void> => {
+    client?.close();
+    for (const h of hosts) await stopHostAgent(h).catch(() => undefined);
+    await plane?.stop();
+    for (const h of hosts) await removeSimHost(h).catch(() => undefined);
+    await teardownSimHosts();
+  };
+  try {
+    for (let n = 1; n <= opts.hosts; n++) hosts.push(await addSimHost(n));
+    const started = await startControlPlane({
+      host: SIM_GATEWAY,
+      withControllers: true,
+      withScheduler: true,
+      controllerManagerArgs: ['--node-monitor-grace-period', String(opts.graceSeconds), '--leader-elect', 'false'],
+    });
+    plane = started;
+    const admin = adminClient(started);
+    client = admin;
+    const join = await joinToken(started);
+    await Promise.all(
+      hosts.map((h) => startHostAgent(started, h, { join, extraArgs: ['--lease-renew-interval', '2'] })),
+    );
+    return { plane: started, client: admin, hosts, join, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

@@ -33,13 +33,11 @@ export async function runLogs(ctx: CliContext, podArg: string, flags: LogsFlags)
     timestamps: flags.timestamps ? 'true' : undefined,
     sinceSeconds: flags.since !== undefined ? String(durationSeconds(flags.since)) : undefined,
   };
-  const res = await ctx
-    .client()
-    .stream({
-      method: 'GET',
-      path: resourcePath(PODS, { namespace: ctx.namespace(), name, subresource: 'log' }),
-      query,
-    });
+  const res = await ctx.client().stream({
+    method: 'GET',
+    path: resourcePath(PODS, { namespace: ctx.namespace(), name, subresource: 'log' }),
+    query,
+  });
   const decoder = new StringDecoder('utf8');
   await new Promise<void>((resolve, reject) => {
     res.on('data', (c: Buffer) => ctx.io.stdout(decoder.write(c)));

@@ -16,14 +16,12 @@ export async function runScale(ctx: CliContext, args: string[], flags: { replica
       throw new CliError(`${qualifiedKindName(t.resource)} cannot be scaled`);
     if (t.names === undefined) throw new CliError('resource(s) were provided, but no name was specified');
     for (const name of t.names) {
-      await ctx
-        .client()
-        .patch(t.resource, name, {
-          type: 'merge',
-          body: { spec: { replicas } },
-          ...(t.resource.namespaced ? { namespace: ctx.namespace() } : {}),
-          subresource: 'scale',
-        });
+      await ctx.client().patch(t.resource, name, {
+        type: 'merge',
+        body: { spec: { replicas } },
+        ...(t.resource.namespaced ? { namespace: ctx.namespace() } : {}),
+        subresource: 'scale',
+      });
       ctx.out(`${qualifiedKindName(t.resource)}/${name} scaled`);
     }
   }
