@@ -69,6 +69,19 @@ before(async () => {
     },
   });
   assert.equal(ns.status, 201);
+  // The testers may do anything through RBAC, yet are not system:masters: the limits apply to them.
+  const grant = await call(admin, {
+    method: 'POST',
+    path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+    body: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'testers' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'testers' }],
+    },
+  });
+  assert.equal(grant.status, 201, JSON.stringify(grant.json));
 });
 after(async () => {
   for (const req of open) req.destroy();

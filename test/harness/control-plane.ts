@@ -108,6 +108,8 @@ export interface ControlPlaneOptions {
   withScheduler?: boolean;
   controllerManagerArgs?: string[];
   host?: string;
+  /** Issue and accept ServiceAccount tokens (the cluster PKI's service-account key). */
+  serviceAccountTokens?: boolean;
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -139,6 +141,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     pki.kubeletClientCert,
     '--kubelet-client-key',
     pki.kubeletClientKey,
+    ...(opts.serviceAccountTokens === true
+      ? [
+          '--service-account-signing-key-file',
+          pki.serviceAccountKey,
+          '--service-account-key-file',
+          pki.serviceAccountPub,
+        ]
+      : []),
     ...(opts.extraArgs ?? []),
   ];
   const launch = async (): Promise<ChildProcess> => {
