@@ -1,0 +1,110 @@
+// Pod Security Admission against a real apiserver: a namespace's `enforce` level refuses pods
+// with Kubernetes' message, `warn` answers with Warning headers, and an unlabelled namespace
+// takes the default level (privileged).
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { startControlPlane, type ControlPlane } from './harness/control-plane.js';
+import { rawRequest, type RawResponse } from './harness/https.js';
+
+let plane: ControlPlane;
+let creds: { ca: string; cert: string; key: string };
+
+before(async () => {
+  plane = await startControlPlane();
+  creds = {
+    ca: readFileSync(plane.pki.caCert, 'utf8'),
+    cert: readFileSync(plane.pki.adminCert, 'utf8'),
+    key: readFileSync(plane.pki.adminKey, 'utf8'),
+  };
+  const labels = (level: string, mode = 'enforce'): Record<string, string> => ({
+    [`pod-security.kubernetes.io/${mode}`]: level,
+  });
+  for (const [name, l] of [
+    ['base', labels('baseline')],
+    ['strict', labels('restricted')],
+    ['warned', labels('restricted', 'warn')],
+    ['open', {}],
+  ] as const) {
+    const res = await post('/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: l },
+    });
+    assert.equal(res.status, 201, res.body);
+  }
+});
+
+after(async () => {
+  await plane.stop();
+});
+
+function post(path: string, body: object): Promise<RawResponse> {
+  return rawRequest({
+    port: plane.port,
+    method: 'POST',
+    path,
+    ca: creds.ca,
+    cert: creds.cert,
+    key: creds.key,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+/** A pod that breaks the baseline level three ways. */
+function hostPod(name: string): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: {
+      hostNetwork: true,
+      containers: [{ name: 'c', image: 'busybox:latest', securityContext: { privileged: true } }],
+      volumes: [{ name: 'root', hostPath: { path: '/' } }],
+    },
+  };
+}
+
+const plain = (name: string): object => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec: { containers: [{ name: 'c', image: 'busybox:latest' }] },
+});
+
+test('enforce baseline refuses host namespaces, privileged and hostPath with Kubernetes message', async () => {
+  const res = await post('/api/v1/namespaces/base/pods', hostPod('host'));
+  assert.equal(res.status, 403, res.body);
+  const status = JSON.parse(res.body) as { reason: string; message: string };
+  assert.equal(status.reason, 'Forbidden');
+  assert.equal(
+    status.message,
+    'pods "host" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true), hostPath volumes (volume "root"), privileged (container "c" must not set securityContext.privileged=true)',
+  );
+  // Nothing was stored.
+  const list = await rawRequest({ port: plane.port, method: 'GET', path: '/api/v1/namespaces/base/pods', ...creds });
+  assert.equal((JSON.parse(list.body) as { items: unknown[] }).items.length, 0);
+  assert.equal((await post('/api/v1/namespaces/base/pods', plain('fine'))).status, 201);
+});
+
+test('enforce restricted refuses a plain pod, naming every restricted check it fails', async () => {
+  const res = await post('/api/v1/namespaces/strict/pods', plain('plain'));
+  assert.equal(res.status, 403, res.body);
+  const message = (JSON.parse(res.body) as { message: string }).message;
+  assert.match(message, /violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
+  assert.match(message, /runAsNonRoot != true/);
+  assert.match(message, /seccompProfile/);
+});
+
+test('warn answers with Warning headers and admits; an unlabelled namespace is privileged', async () => {
+  const warned = await post('/api/v1/namespaces/warned/pods', hostPod('host'));
+  assert.equal(warned.status, 201, warned.body);
+  const warning = String(warned.headers['warning'] ?? '');
+  assert.match(
+    warning,
+    /^299 - "would violate PodSecurity \\"restricted:latest\\": host namespaces \(hostNetwork=true\)/,
+  );
+  assert.equal((await post('/api/v1/namespaces/open/pods', hostPod('host'))).status, 201);
+});
