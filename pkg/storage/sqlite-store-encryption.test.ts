@@ -177,6 +177,25 @@ test(
 );
 
 test(
+  'after a rewrite and a compaction no plaintext of the old value is left in the files',
+  withDir(async (dir) => {
+    const plain = SqliteStore.open(dir);
+    const first = await plain.create(KEY, secret(VALUE));
+    await plain.close();
+    assert.deepEqual(filesContain(dir, VALUE), [DATABASE_FILE], 'written in plaintext before encryption');
+
+    const store = SqliteStore.open(dir, { transformers: transformers([KEY1, 'identity']) });
+    const rewritten = await store.update(KEY, secret(VALUE), first.revision);
+    assert.ok(filesContain(dir, VALUE).length > 0, 'the old revision still holds it');
+    await store.compact(rewritten.revision);
+    assert.deepEqual(filesContain(dir, VALUE), [], 'secure_delete zeroed it and the WAL was truncated');
+    assert.equal(((await store.get(KEY))?.object['data'] as Record<string, string>)['password'], VALUE);
+    await store.close();
+    assert.deepEqual(filesContain(dir, VALUE), []);
+  }),
+);
+
+test(
   'the data directory is 0700 and the database files 0600',
   withDir(async (dir) => {
     const data = join(dir, 'data');
