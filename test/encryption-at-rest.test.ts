@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DIST, run, startControlPlane, stopBounded, type ControlPlane } from './harness/control-plane.js';
+import { DIST, kubectl, run, startControlPlane, stopBounded, type ControlPlane } from './harness/control-plane.js';
 import { rawRequest, type RawResponse } from './harness/https.js';
 import { runRoot } from './harness/run-root.js';
 
@@ -107,14 +107,22 @@ test('after rotation and a restart the Secret reads; rewriting it unchanged stor
   assert.equal(secretValue(before), VALUE);
   assert.deepEqual(filesContaining('k8s:enc:secretbox:v1:key2:'), []);
 
-  // What `kubectl get secrets -o json | kubectl replace -f -` sends: the object as read.
-  const replaced = await request('PUT', `${SECRET_PATH}/db`, JSON.parse(before.body));
-  assert.equal(replaced.status, 200, replaced.body);
+  // Kubernetes' rotation step, with the real kubectl (--validate=false: no OpenAPI schema here).
+  const home = join(configDir, 'kubectl-home');
+  const got = await kubectl(plane.pki.adminKubeconfig, ['get', 'secrets', '-A', '-o', 'json'], { home });
+  assert.equal(got.code, 0, got.stderr);
+  const replace = await kubectl(plane.pki.adminKubeconfig, ['replace', '--validate=false', '-f', '-'], {
+    home,
+    input: got.stdout,
+  });
+  assert.equal(replace.code, 0, replace.stderr);
+  assert.match(replace.stdout, /secret\/db replaced/);
+  const replaced = await request('GET', `${SECRET_PATH}/db`);
   const rv = (res: RawResponse): string =>
     (JSON.parse(res.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   assert.notEqual(rv(replaced), rv(before), 'a stale value is written even when nothing changed');
   assert.ok(filesContaining('k8s:enc:secretbox:v1:key2:').length > 0, 'rewritten with key2');
-  assert.equal(secretValue(await request('GET', `${SECRET_PATH}/db`)), VALUE);
+  assert.equal(secretValue(replaced), VALUE);
 
   // Now current: a second unchanged replace is a no-op again.
   const again = await request('PUT', `${SECRET_PATH}/db`, JSON.parse(replaced.body));
