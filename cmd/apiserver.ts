@@ -67,7 +67,8 @@ program
   .option('--service-account-issuer <url>', 'token issuer (repeatable: the first signs, all verify)', repeat)
   .option('--api-audiences <list>', 'comma-separated audiences the API accepts (default: the first issuer)')
   .option('--service-account-max-token-expiration <seconds>', 'longest token lifetime (0: no cap)')
-  .option('--pod-security-default <level>', 'Pod Security level of unlabelled namespaces (default: privileged)');
+  .option('--pod-security-default <level>', 'Pod Security level of unlabelled namespaces (default: privileged)')
+  .option('--encryption-provider-config <file>', 'EncryptionConfiguration: encryption at rest');
 program.parse();
 
 const config = configOrExit('apiserver', () => apiServerConfig(program.opts<ApiServerFlags>()));

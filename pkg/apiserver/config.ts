@@ -1,6 +1,7 @@
 // The apiserver's one typed configuration object (filled by cmd/apiserver.ts from flags).
 
 import type { ServiceAccountTokenConfig } from '../serviceaccount/index.js';
+import type { EncryptionConfiguration } from '../storage/encryption/index.js';
 import type { Level } from './admission/index.js';
 
 /** ServiceAccount tokens: the key that signs them, the keys that verify them, and their claims. */
@@ -52,6 +53,8 @@ export interface ApiServerConfig {
   serviceAccount?: ServiceAccountConfig;
   /** Pod Security level of namespaces without `pod-security.kubernetes.io/*` labels. */
   podSecurityDefault: Level;
+  /** `--encryption-provider-config`, parsed and validated: encryption at rest of the store. */
+  encryption?: { file: string; config: EncryptionConfiguration };
 }
 
 export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'> = {

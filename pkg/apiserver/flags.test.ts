@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../component/index.js';
+import { generateEncryptionConfig } from '../storage/encryption/index.js';
 import { apiServerConfig, type ApiServerFlags } from './flags.js';
 
 const FLAGS: ApiServerFlags = {
@@ -48,4 +52,35 @@ test('a flag it cannot accept is a ConfigError naming the flag', () => {
     () => apiServerConfig({ ...FLAGS, serviceClusterIpRange: '10.0.0.0/30' }),
     (e: unknown) => e instanceof ConfigError && /\/8 to \/28/.test(e.message),
   );
+});
+
+test('--encryption-provider-config is read and checked now: a bad file is one ConfigError line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flags-enc-'));
+  try {
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, generateEncryptionConfig({ keyName: 'k1' }));
+    const c = apiServerConfig({ ...FLAGS, encryptionProviderConfig: good });
+    assert.equal(c.encryption?.file, good);
+    assert.deepEqual(c.encryption.config.resources[0]?.resources, ['secrets']);
+    assert.equal(apiServerConfig(FLAGS).encryption, undefined);
+
+    const masked = join(dir, 'masked.yaml');
+    const resources = [
+      { resources: ['*.apps'], providers: [{ identity: {} }] },
+      { resources: ['deployments.apps'], providers: [{ identity: {} }] },
+    ];
+    writeFileSync(
+      masked,
+      JSON.stringify({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'EncryptionConfiguration', resources }),
+    );
+    const refused = (file: string, pattern: RegExp): void =>
+      assert.throws(
+        () => apiServerConfig({ ...FLAGS, encryptionProviderConfig: file }),
+        (err: unknown) => err instanceof ConfigError && !err.message.includes('\n') && pattern.test(err.message),
+      );
+    refused(masked, /^--encryption-provider-config .*masked by earlier rule "\*\.apps"/);
+    refused(join(dir, 'missing.yaml'), /^--encryption-provider-config: cannot read .*missing\.yaml/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

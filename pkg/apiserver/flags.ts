@@ -1,8 +1,11 @@
 // The apiserver's flags (strings from the command line) checked into its one ApiServerConfig.
 
+import { readFileSync } from 'node:fs';
 import { formatCidr, parseCidr } from '../api/cidr.js';
 import { ConfigError } from '../component/index.js';
+import { errorMessage } from '../errors/index.js';
 import { resolveTokenConfig } from '../serviceaccount/index.js';
+import { buildResourceTransformers, parseEncryptionConfiguration } from '../storage/encryption/index.js';
 import { isLevel, type Level } from './admission/index.js';
 import { DEFAULT_CONFIG, type ApiServerConfig, type ServiceAccountConfig } from './config.js';
 
@@ -32,6 +35,7 @@ export interface ApiServerFlags {
   apiAudiences?: string;
   serviceAccountMaxTokenExpiration?: string;
   podSecurityDefault?: string;
+  encryptionProviderConfig?: string;
 }
 
 /** The ServiceAccount token flags, checked as kube-apiserver checks them. */
@@ -93,7 +97,26 @@ export function apiServerConfig(o: ApiServerFlags): ApiServerConfig {
     ...(o.kubeletClientKey ? { kubeletClientKeyFile: o.kubeletClientKey } : {}),
     ...withServiceAccount(serviceAccountConfig(o)),
     podSecurityDefault: podSecurityLevel(o.podSecurityDefault),
+    ...encryptionConfig(o.encryptionProviderConfig),
   };
+}
+
+/** Reads and checks the EncryptionConfiguration (transformers built once, to refuse masked rules now). */
+function encryptionConfig(file: string | undefined): Pick<ApiServerConfig, 'encryption'> {
+  if (file === undefined) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--encryption-provider-config: cannot read ${file}: ${errorMessage(err)}`);
+  }
+  try {
+    const config = parseEncryptionConfiguration(text);
+    buildResourceTransformers(config);
+    return { encryption: { file, config } };
+  } catch (err) {
+    throw new ConfigError(`--encryption-provider-config ${file}: ${errorMessage(err).replace(/\s*\n\s*/g, ' ')}`);
+  }
 }
 
 function withServiceAccount(sa: ServiceAccountConfig | undefined): { serviceAccount?: ServiceAccountConfig } {

@@ -246,7 +246,10 @@ export class RestStore {
       const next = mutate(deepCopy(current));
       prepareAndValidate({ r, name, strategy, next, current, subresource });
       strategy.checkWrite?.(next, opts.user);
-      if (isDeepStrictEqual(stripVolatile(next), stripVolatile(current))) return withType(r, current);
+      // Unchanged: nothing to write, unless the stored value is stale (written with an older
+      // encryption key or in plaintext), which the write re-encrypts, as Kubernetes does.
+      if (item.stale !== true && isDeepStrictEqual(stripVolatile(next), stripVolatile(current)))
+        return withType(r, current);
       if (opts.fieldManager !== undefined)
         recordManager(next, { manager: opts.fieldManager, operation: 'Update', now: this.now(), subresource });
       const writes = this.writes(opts);

@@ -10,6 +10,7 @@ import yaml from 'js-yaml';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WebSocketServer } from 'ws';
+import { buildResourceTransformers } from '../storage/encryption/index.js';
 import { SqliteStore, WatchCache } from '../storage/index.js';
 import { ApiError, isAlreadyExists, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
@@ -156,9 +157,13 @@ export class ApiServer {
   }
 
   static async start(config: ApiServerConfig): Promise<ApiServer> {
+    const transformers = config.encryption && buildResourceTransformers(config.encryption.config);
+    if (transformers !== undefined)
+      process.stderr.write(`apiserver: encryption at rest for ${transformers.rules.join(', ')}\n`);
     const sqlite = SqliteStore.open(config.dataDir, {
       historyRevisions: config.historyRevisions,
       compactIntervalMs: config.compactionIntervalMs,
+      ...(transformers === undefined ? {} : { transformers }),
     });
     const cache = await WatchCache.start(sqlite, { capacity: config.historyRevisions });
     const now = (): Date => new Date();

@@ -12,6 +12,7 @@ import { runLogs } from './commands/logs.js';
 import { runCordon, runDrain } from './commands/nodes.js';
 import { runRollout } from './commands/rollout.js';
 import { CLIENT_VERSION, runApiResources, runScale, runVersion } from './commands/misc.js';
+import { runEncryptionConfigGenerate, runEncryptionConfigRotate } from './commands/encryption-config.js';
 import { runPkiInit, runPkiNode } from './commands/pki.js';
 import { runTokenCreate, runTokenDelete, runTokenList } from './commands/token.js';
 import { CliContext, type CliIO, type GlobalFlags } from './context.js';
@@ -189,6 +190,24 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .option('--server <url>', 'API server URL written into the kubeconfig', 'https://127.0.0.1:6443')
     .option('--ip <address>', 'an address of the node (repeatable)', collect)
     .action((flags) => runPkiNode(ctxOf(), flags));
+
+  const enc = program.command('encryption-config').description('the apiserver --encryption-provider-config file');
+  enc
+    .command('generate')
+    .description('a new config: one fresh key encrypting Secrets, identity after it')
+    .option('--provider <type>', 'secretbox, aescbc or aesgcm', 'secretbox')
+    .option('--resource <name>', 'resource to encrypt (repeatable; default secrets)', collect)
+    .option('--key-name <name>', 'name of the key (default key1)')
+    .option('-o, --output <file>', 'write to this file (mode 0600) instead of stdout')
+    .action((flags) => runEncryptionConfigGenerate(ctxOf(), flags));
+  enc
+    .command('rotate')
+    .description('put a new key first (it encrypts); the old keys stay for reading')
+    .requiredOption('-f, --filename <file>', 'the config to rotate (rewritten in place, 0600)')
+    .option('--provider <type>', 'secretbox, aescbc or aesgcm', 'secretbox')
+    .option('--key-name <name>', 'name of the new key (default: the next keyN)')
+    .option('-o, --output <file>', 'write the rotated config here instead')
+    .action((flags) => runEncryptionConfigRotate(ctxOf(), flags));
 
   const token = program.command('token').description('bootstrap tokens for joining nodes');
   token

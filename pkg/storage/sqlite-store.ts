@@ -31,12 +31,33 @@
 // handed back to the file system by `incremental_vacuum`, a bounded number of pages per
 // step with the event loop free in between, and a checkpoint, so the file shrinks back
 // instead of only ever growing.
+//
+// Encryption at rest (`transformers`, from --encryption-provider-config): each value's JSON
+// goes through its resource's transformer (toStorage) before the insert and back
+// (fromStorage) on every read: get, list, the returned items and events, watch replay with
+// previous values. A value a transformer changed is stored as a BLOB; plaintext rows (TEXT,
+// written before encryption was configured) still read when identity is among the
+// providers, and are reported stale, as are values written with an older key. A value
+// that cannot be decrypted is a StorageError('Unavailable') for that key alone.
+// Files: the data directory is 0700 and the database, -wal and -shm files 0600.
+// Plaintext left on disk: with transformers configured the database runs with
+// secure_delete=ON, so pages freed by compaction (old revisions, which may still hold the
+// plaintext of a value written before encryption) are zeroed, and each compaction ends
+// with a TRUNCATE checkpoint, which empties the WAL. What remains until then: the plaintext
+// of a live, not yet rewritten value (rewrite it: `kubectl replace`), old revisions still
+// within the retained history (historyRevisions), and WAL frames not yet checkpointed.
 
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { KubeObject } from '../api/meta.js';
 import { errorMessage } from '../errors/index.js';
+import {
+  groupResourceOfStorageKey,
+  identityTransformer,
+  type ResourceTransformers,
+  type ValueTransformer,
+} from './encryption/index.js';
 import {
   StorageError,
   type ListResult,
@@ -53,14 +74,25 @@ export interface SqliteStoreOptions {
   historyRevisions?: number;
   /** How often auto-compaction runs (default 60 s). */
   compactIntervalMs?: number;
+  /** Encryption at rest: the transformer of each resource (from buildResourceTransformers). */
+  transformers?: ResourceTransformers;
 }
 
 /** The database file inside the data directory. */
 export const DATABASE_FILE = 'coxswain.db';
 
+/** A value as stored: JSON text, or the transformer's bytes. */
+type StoredValue = string | Buffer;
+
+/** A value to write: its JSON (for the answer and events) and its stored form. */
+interface Written {
+  json: string;
+  stored: StoredValue;
+}
+
 type Op =
-  | { kind: 'create'; key: string; value: string }
-  | { kind: 'update'; key: string; value: string; expected: number }
+  | { kind: 'create'; key: string; value: Written }
+  | { kind: 'update'; key: string; value: Written; expected: number }
   | { kind: 'delete'; key: string; expected: number | undefined };
 
 interface Pending {
@@ -75,7 +107,7 @@ interface LatestRow {
   id: number;
   deleted: number;
   create_revision: number;
-  value: string;
+  value: StoredValue;
 }
 
 interface EventRow {
@@ -84,8 +116,8 @@ interface EventRow {
   created: number;
   deleted: number;
   prev_revision: number;
-  value: string;
-  prev_value: string | null;
+  value: StoredValue;
+  prev_value: StoredValue | null;
 }
 
 /** Rows fetched per query while replaying history into a new watch. */
@@ -124,10 +156,10 @@ function prefixRange(prefix: string): [string, string | undefined] {
   return [prefix, prefix + '\u{10FFFF}'];
 }
 
-function decode(value: string, revision: number): KubeObject {
+function decode(value: string | Buffer, revision: number): KubeObject {
   // What encode() wrote, read back: the store holds only objects the apiserver admitted, and a
   // guard here would throw on a row it cannot fix (the object could be neither read nor deleted).
-  const obj = JSON.parse(value) as KubeObject;
+  const obj = JSON.parse(typeof value === 'string' ? value : value.toString('utf8')) as KubeObject;
   obj.metadata.resourceVersion = String(revision);
   return obj;
 }
@@ -141,6 +173,62 @@ function encode(obj: KubeObject): string {
 
 function unavailable(key: string, message: string): StorageError {
   return new StorageError('Unavailable', message, { key });
+}
+
+/** A decoded row: the object and whether its stored form should be rewritten. */
+interface Decoded {
+  object: KubeObject;
+  stale: boolean;
+}
+
+/**
+ * Reads stored values through the transformers. Without any, a value is its JSON (a BLOB
+ * still goes through identity, which refuses encrypted bytes rather than parse them).
+ */
+class ValueCodec {
+  private readonly transformers: ResourceTransformers | undefined;
+
+  constructor(transformers: ResourceTransformers | undefined) {
+    this.transformers = transformers;
+  }
+
+  get encrypting(): boolean {
+    return this.transformers !== undefined;
+  }
+
+  private transformerFor(key: string): ValueTransformer {
+    const gr = groupResourceOfStorageKey(key);
+    if (this.transformers === undefined || gr === undefined) return identityTransformer;
+    return this.transformers.forResource(gr);
+  }
+
+  /** The stored form of an object: TEXT when the transformer is identity, else a BLOB. */
+  encode(key: string, obj: KubeObject): Written {
+    const json = encode(obj);
+    const transformer = this.transformerFor(key);
+    if (transformer === identityTransformer) return { json, stored: json };
+    return { json, stored: transformer.toStorage(Buffer.from(json, 'utf8'), key) };
+  }
+
+  /** Throws StorageError('Unavailable') when the value cannot be read back. */
+  decode(key: string, value: StoredValue, revision: number): Decoded {
+    if (typeof value === 'string' && this.transformers === undefined)
+      return { object: decode(value, revision), stale: false };
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+    let read;
+    try {
+      read = this.transformerFor(key).fromStorage(bytes, key);
+    } catch (err) {
+      throw unavailable(key, `cannot decrypt ${key} (revision ${revision}): ${errorMessage(err)}`);
+    }
+    return { object: decode(Buffer.from(read.data), revision), stale: read.stale };
+  }
+}
+
+/** The data directory 0700, the database files 0600 (they hold every Secret). */
+function restrictModes(dataDir: string, file: string): void {
+  chmodSync(dataDir, 0o700);
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
 export class SqliteStore implements Store {
@@ -157,9 +245,11 @@ export class SqliteStore implements Store {
   /** History at or below this revision is gone; watches must start at or after it. */
   private compacted: number;
   private readonly stmt: ReturnType<typeof prepareStatements>;
+  private readonly codec: ValueCodec;
 
   private constructor(db: Database.Database, options: SqliteStoreOptions) {
     this.db = db;
+    this.codec = new ValueCodec(options.transformers);
     this.historyRevisions = Math.max(0, options.historyRevisions ?? 50_000);
     this.stmt = prepareStatements(db);
     this.rev = this.stmt.sequence.get()?.seq ?? 0;
@@ -169,11 +259,17 @@ export class SqliteStore implements Store {
   }
 
   static open(dataDir: string, options: SqliteStoreOptions = {}): SqliteStore {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const file = join(dataDir, DATABASE_FILE);
+    // Created 0600 by us before SQLite opens it (SQLite creates -wal and -shm with the
+    // database file's mode); an older, wider file is narrowed.
+    if (!existsSync(file)) writeFileSync(file, '', { mode: 0o600 });
+    restrictModes(dataDir, file);
     const db = new Database(file);
     try {
       db.pragma('busy_timeout = 2000');
+      // Zeroes freed pages, so compaction leaves no old (maybe plaintext) revision behind.
+      if (options.transformers !== undefined) db.pragma('secure_delete = ON');
       db.pragma('locking_mode = EXCLUSIVE');
       useIncrementalVacuum(db);
       db.pragma('journal_mode = WAL');
@@ -181,6 +277,7 @@ export class SqliteStore implements Store {
       db.pragma('journal_size_limit = 67108864');
       db.exec(SCHEMA);
       migrateTwoTableLayout(db);
+      restrictModes(dataDir, file);
     } catch (err) {
       db.close();
       const message = errorMessage(err);
@@ -200,17 +297,35 @@ export class SqliteStore implements Store {
     if (this.closed) return Promise.reject(unavailable(key, 'the store is closed'));
     const row = this.stmt.latest.get(key);
     if (row === undefined || row.deleted !== 0) return Promise.resolve(undefined);
-    return Promise.resolve({ key, revision: row.id, object: decode(row.value, row.id) });
+    try {
+      return Promise.resolve(this.item(key, row.value, row.id));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private item(key: string, value: StoredValue, revision: number): StoredItem {
+    const { object, stale } = this.codec.decode(key, value, revision);
+    return stale ? { key, revision, object, stale } : { key, revision, object };
   }
 
   list(prefix: string): Promise<ListResult> {
     if (this.closed) return Promise.reject(unavailable(prefix, 'the store is closed'));
     const [from, to] = prefixRange(prefix);
     const rows = to === undefined ? this.stmt.listAll.all() : this.stmt.listRange.all(from, to);
-    return Promise.resolve({
-      items: rows.map((r) => ({ key: r.name, revision: r.id, object: decode(r.value, r.id) })),
-      revision: this.rev,
-    });
+    const items: StoredItem[] = [];
+    const unreadable: NonNullable<ListResult['unreadable']> = [];
+    for (const r of rows) {
+      try {
+        items.push(this.item(r.name, r.value, r.id));
+      } catch (err) {
+        if (!(err instanceof StorageError)) throw err;
+        unreadable.push({ key: r.name, revision: r.id, error: err });
+      }
+    }
+    return Promise.resolve(
+      unreadable.length > 0 ? { items, revision: this.rev, unreadable } : { items, revision: this.rev },
+    );
   }
 
   create(key: string, object: KubeObject): Promise<StoredItem> {
@@ -225,12 +340,12 @@ export class SqliteStore implements Store {
     return this.enqueue(key, undefined, () => ({ kind: 'delete', key, expected: expectedRevision }));
   }
 
-  private enqueue(key: string, object: KubeObject | undefined, makeOp: (value: string) => Op): Promise<StoredItem> {
+  private enqueue(key: string, object: KubeObject | undefined, makeOp: (value: Written) => Op): Promise<StoredItem> {
     if (this.closed) return Promise.reject(unavailable(key, 'the store is closed'));
-    let value = '';
+    let value: Written = { json: '', stored: '' };
     try {
-      // Serialised now: the caller may change its object once the call returns.
-      if (object !== undefined) value = encode(object);
+      // Serialised (and encrypted) now: the caller may change its object once the call returns.
+      if (object !== undefined) value = this.codec.encode(key, object);
     } catch (err) {
       return Promise.reject(unavailable(key, `cannot serialise the object for ${key}: ${errorMessage(err)}`));
     }
@@ -294,9 +409,9 @@ export class SqliteStore implements Store {
         deleted: 0,
         createRevision: 0,
         prev: latest?.id ?? 0,
-        value: op.value,
+        value: op.value.stored,
       });
-      return this.done('ADDED', { key: op.key, revision, value: op.value }, undefined);
+      return this.done('ADDED', { key: op.key, revision, json: op.value.json }, undefined);
     }
     if (live === undefined)
       return { ok: false, err: new StorageError('KeyNotFound', `key ${op.key} not found`, { key: op.key }) };
@@ -310,17 +425,26 @@ export class SqliteStore implements Store {
       };
     }
     const createRevision = live.create_revision === 0 ? live.id : live.create_revision;
+    let prev: KubeObject;
+    try {
+      // Before the insert: a value that cannot be read is refused, not half written.
+      prev = this.codec.decode(op.key, live.value, live.id).object;
+    } catch (err) {
+      if (err instanceof StorageError) return { ok: false, err };
+      throw err;
+    }
     if (op.kind === 'update') {
-      const revision = this.insert(op.key, { created: 0, deleted: 0, createRevision, prev: live.id, value: op.value });
-      return this.done('MODIFIED', { key: op.key, revision, value: op.value }, live);
+      const value = op.value.stored;
+      const revision = this.insert(op.key, { created: 0, deleted: 0, createRevision, prev: live.id, value });
+      return this.done('MODIFIED', { key: op.key, revision, json: op.value.json }, prev);
     }
     const revision = this.insert(op.key, { created: 0, deleted: 1, createRevision, prev: live.id, value: live.value });
-    return this.done('DELETED', { key: op.key, revision, value: live.value }, live);
+    return this.done('DELETED', { key: op.key, revision, json: JSON.stringify(prev) }, prev);
   }
 
   private insert(
     key: string,
-    row: { created: number; deleted: number; createRevision: number; prev: number; value: string },
+    row: { created: number; deleted: number; createRevision: number; prev: number; value: StoredValue },
   ): number {
     const result = this.stmt.insert.run(key, row.created, row.deleted, row.createRevision, row.prev, row.value);
     return Number(result.lastInsertRowid);
@@ -328,14 +452,14 @@ export class SqliteStore implements Store {
 
   private done(
     type: StoreEvent['type'],
-    written: { key: string; revision: number; value: string },
-    prev: LatestRow | undefined,
+    written: { key: string; revision: number; json: string },
+    prev: KubeObject | undefined,
   ): Outcome {
-    const { key, revision, value } = written;
+    const { key, revision, json } = written;
     // The caller and the watchers get separate copies: neither can change the other's.
-    const event: StoreEvent = { type, key, revision, object: decode(value, revision) };
-    if (prev !== undefined) event.prevObject = decode(prev.value, prev.id);
-    return { ok: true, item: { key, revision, object: decode(value, revision) }, event };
+    const event: StoreEvent = { type, key, revision, object: decode(json, revision) };
+    if (prev !== undefined) event.prevObject = prev;
+    return { ok: true, item: { key, revision, object: decode(json, revision) }, event };
   }
 
   watch(prefix: string, fromRevision: number, options: WatchOptions): WatchHandle {
@@ -357,13 +481,28 @@ export class SqliteStore implements Store {
           ? this.stmt.replayAll.all(after, REPLAY_PAGE)
           : this.stmt.replayRange.all(after, from, to, REPLAY_PAGE);
       for (const row of rows) {
-        options.onEvent(toEvent(row));
+        options.onEvent(this.toEvent(row));
         delivered = row.id;
       }
       if (rows.length < REPLAY_PAGE) break;
       after = rows[rows.length - 1]?.id ?? this.rev;
     }
     return this.watchers.add(prefix, Math.max(delivered, fromRevision), options);
+  }
+
+  /** A history row as an event; throws StorageError('Unavailable') for a value it cannot read. */
+  private toEvent(row: EventRow): StoreEvent {
+    const key = row.name;
+    const { object, stale } = this.codec.decode(key, row.value, row.id);
+    const event: StoreEvent =
+      row.created !== 0
+        ? { type: 'ADDED', key, revision: row.id, object }
+        : { type: row.deleted !== 0 ? 'DELETED' : 'MODIFIED', key, revision: row.id, object };
+    if (row.deleted !== 0) event.prevObject = this.codec.decode(key, row.value, row.prev_revision).object;
+    else if (row.created === 0 && row.prev_value !== null)
+      event.prevObject = this.codec.decode(key, row.prev_value, row.prev_revision).object;
+    if (stale && row.deleted === 0) event.stale = true;
+    return event;
   }
 
   /** Forgets history at or below revision (clamped to the current one). */
@@ -399,8 +538,11 @@ export class SqliteStore implements Store {
       // The group commit and reads run between the steps.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    // The file is cut to the database's new size when the WAL is checkpointed into it.
-    if (released && !this.closed) this.db.pragma('wal_checkpoint(PASSIVE)');
+    // The file is cut to the database's new size when the WAL is checkpointed into it. With
+    // encryption, TRUNCATE also empties the WAL, whose frames may hold the freed plaintext.
+    if (this.closed) return;
+    if (this.codec.encrypting) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    else if (released) this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** Compacts (from, to]: every row superseded by a row in the window, and deletes in it. */
@@ -439,22 +581,6 @@ export class SqliteStore implements Store {
   }
 }
 
-function toEvent(row: EventRow): StoreEvent {
-  if (row.created !== 0) return { type: 'ADDED', key: row.name, revision: row.id, object: decode(row.value, row.id) };
-  if (row.deleted !== 0) {
-    return {
-      type: 'DELETED',
-      key: row.name,
-      revision: row.id,
-      object: decode(row.value, row.id),
-      prevObject: decode(row.value, row.prev_revision),
-    };
-  }
-  const event: StoreEvent = { type: 'MODIFIED', key: row.name, revision: row.id, object: decode(row.value, row.id) };
-  if (row.prev_value !== null) event.prevObject = decode(row.prev_value, row.prev_revision);
-  return event;
-}
-
 function prepareStatements(db: Database.Database) {
   const latestPerKey = (where: string): string => `
     SELECT kv.id, kv.name, kv.value FROM kv
@@ -468,11 +594,11 @@ function prepareStatements(db: Database.Database) {
     latest: db.prepare<[string], LatestRow>(
       'SELECT id, deleted, create_revision, value FROM kv WHERE name = ? ORDER BY id DESC LIMIT 1',
     ),
-    listRange: db.prepare<[string, string], { id: number; name: string; value: string }>(
+    listRange: db.prepare<[string, string], { id: number; name: string; value: StoredValue }>(
       latestPerKey('WHERE name >= ? AND name < ?'),
     ),
-    listAll: db.prepare<[], { id: number; name: string; value: string }>(latestPerKey('')),
-    insert: db.prepare<[string, number, number, number, number, string]>(
+    listAll: db.prepare<[], { id: number; name: string; value: StoredValue }>(latestPerKey('')),
+    insert: db.prepare<[string, number, number, number, number, StoredValue]>(
       'INSERT INTO kv (name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     // Unary + keeps SQLite on the id range (the history after R) rather than the name index

@@ -40,6 +40,11 @@ export interface StoredItem {
   object: KubeObject;
   /** Revision of the last write to this key (= object.metadata.resourceVersion). */
   revision: number;
+  /**
+   * The stored value was not written by the first provider (key) of the encryption config:
+   * an update must write it even when nothing changed, so that rewriting re-encrypts it.
+   */
+  stale?: boolean;
 }
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -52,12 +57,20 @@ export interface StoreEvent {
   object: KubeObject;
   /** The state before this event (MODIFIED and DELETED), for selector transitions. */
   prevObject?: KubeObject;
+  /** As StoredItem.stale, for `object` (history replayed from disk; never for a new write). */
+  stale?: boolean;
 }
 
 export interface ListResult {
   items: StoredItem[];
   /** The store revision the list is consistent with. */
   revision: number;
+  /**
+   * Live keys whose value cannot be read (e.g. encrypted with a key no longer configured):
+   * not in items. A consumer that serves reads must answer these keys with the error, not
+   * as absent; a backend that never fails to decode leaves this out.
+   */
+  unreadable?: { key: string; revision: number; error: StorageError }[];
 }
 
 export interface WatchHandle {

@@ -14,6 +14,10 @@
 // - Fan-out is synchronous and by prefix (see watchers.ts): events reach every watcher in
 //   revision order, and a slow callback delays but never reorders them.
 // - Objects handed out are shared with the cache and other watchers: read-only.
+// - A key whose value the store could not read (ListResult.unreadable: say, encrypted with
+//   a key no longer configured) answers get, and any list that covers it, with that error
+//   until a write replaces it. An item's `stale` (rewrite to re-encrypt) is kept as listed,
+//   and as the store's events report it.
 // - If the store's watch breaks (e.g. it compacted past the cache), every watch served
 //   from the ring ends with that error (its stream would have a gap), and the cache
 //   re-lists and watches again; meanwhile new watches go to the store directly.
@@ -72,6 +76,8 @@ function bucketOf(key: string): string {
 export class WatchCache implements Store {
   private readonly store: Store;
   private readonly buckets = new Map<string, Bucket>();
+  /** Live keys the store could not read, with the error to answer. */
+  private readonly unreadable = new Map<string, StorageError>();
   private readonly ring: EventRing;
   private readonly watchers = new WatcherSet();
   /** Writes waiting for the cache to reach their revision, in ascending order. */
@@ -107,11 +113,14 @@ export class WatchCache implements Store {
 
   get(key: string): Promise<StoredItem | undefined> {
     if (this.closed) return Promise.reject(closedError(key));
+    const error = this.unreadable.get(key);
+    if (error !== undefined) return Promise.reject(error);
     return Promise.resolve(this.buckets.get(bucketOf(key))?.items.get(key));
   }
 
   list(prefix: string): Promise<ListResult> {
     if (this.closed) return Promise.reject(closedError(prefix));
+    for (const [key, error] of this.unreadable) if (key.startsWith(prefix)) return Promise.reject(error);
     const end = bucketEnd(prefix);
     const items: StoredItem[] = [];
     if (end >= 0) {
@@ -182,7 +191,9 @@ export class WatchCache implements Store {
   /** Replaces the whole state with a list of the store. */
   private load(listed: ListResult): void {
     this.buckets.clear();
+    this.unreadable.clear();
     for (const item of listed.items) this.put(item);
+    for (const { key, error } of listed.unreadable ?? []) this.unreadable.set(key, error);
     this.rev = listed.revision;
     this.ring.reset(listed.revision);
     this.releaseWaiters();
@@ -199,6 +210,7 @@ export class WatchCache implements Store {
     if (ev.revision <= this.rev) return;
     const bucket = this.buckets.get(bucketOf(ev.key));
     const previous = bucket?.items.get(ev.key);
+    this.unreadable.delete(ev.key);
     // Keep one copy of the previous state: the one already in memory.
     const event: StoreEvent =
       previous !== undefined && ev.prevObject !== undefined ? { ...ev, prevObject: previous.object } : ev;
@@ -208,7 +220,9 @@ export class WatchCache implements Store {
         bucket.keys.remove(ev.key);
       }
     } else {
-      this.put({ key: ev.key, revision: ev.revision, object: ev.object });
+      const item: StoredItem = { key: ev.key, revision: ev.revision, object: ev.object };
+      if (ev.stale === true) item.stale = true;
+      this.put(item);
     }
     this.rev = ev.revision;
     this.ring.push(event);
