@@ -72,6 +72,10 @@ IFS=./ read -r s1 s2 s3 s4 sbits <<<"$SERVICE_CIDR"
 sbase=$(( ((s1 << 24) | (s2 << 16) | (s3 << 8) | s4) & ~((1 << (32 - sbits)) - 1) & 0xffffffff ))
 KUBERNETES_SVC_IP="$(( (sbase + 1) >> 24 & 255 )).$(( (sbase + 1) >> 16 & 255 )).$(( (sbase + 1) >> 8 & 255 )).$(( (sbase + 1) & 255 ))"
 node dist/cmd/coxctl.js pki init --dir "$CERTS" --server "$SERVER" --san "$ADDRESS" --san "$KUBERNETES_SVC_IP" >/dev/null
+# Secrets are encrypted at rest from the first start (security by default): one key, made once.
+if [ ! -f "$CERTS/encryption.yaml" ]; then
+  node dist/cmd/coxctl.js encryption-config generate -o "$CERTS/encryption.yaml" >/dev/null
+fi
 ca_identity "$CERTS/ca.crt" >"$STATE/cluster-ca"
 
 NODE_BIN=$(command -v node)
@@ -102,7 +106,8 @@ start apiserver "$NODE_BIN" dist/cmd/apiserver.js --data-dir "$STATE/data" --sec
   --tls-cert-file "$CERTS/apiserver.crt" --tls-private-key-file "$CERTS/apiserver.key" --client-ca-file "$CERTS/ca.crt" \
   --kubelet-client-certificate "$CERTS/apiserver-kubelet-client.crt" --kubelet-client-key "$CERTS/apiserver-kubelet-client.key" \
   --service-cluster-ip-range "$SERVICE_CIDR" \
-  --service-account-signing-key-file "$CERTS/service-account.key" --service-account-key-file "$CERTS/service-account.pub"
+  --service-account-signing-key-file "$CERTS/service-account.key" --service-account-key-file "$CERTS/service-account.pub" \
+  --encryption-provider-config "$CERTS/encryption.yaml"
 wait_ready
 start controller-manager "$NODE_BIN" dist/cmd/controller-manager.js --kubeconfig "$CERTS/controller-manager.kubeconfig" \
   --cluster-signing-cert-file "$CERTS/ca.crt" --cluster-signing-key-file "$CERTS/ca.key" --cluster-cidr "$CLUSTER_CIDR"
