@@ -2,7 +2,7 @@
 // coxswain apiserver: flags → ApiServerConfig → run. First SIGTERM/SIGINT drains, a second exits.
 
 import { Command, Option } from 'commander';
-import { apiServerConfig, DEFAULT_CONFIG, run, type ApiServerFlags } from '../pkg/apiserver/index.js';
+import { apiServerConfig, AUDIT_FLAG_HELP, DEFAULT_CONFIG, run, type ApiServerFlags } from '../pkg/apiserver/index.js';
 import { configOrExit, processSignal } from '../pkg/component/index.js';
 import { errorMessage } from '../pkg/errors/index.js';
 
@@ -68,6 +68,7 @@ program
   .option('--api-audiences <list>', 'comma-separated audiences the API accepts (default: the first issuer)')
   .option('--service-account-max-token-expiration <seconds>', 'longest token lifetime (0: no cap)')
   .option('--pod-security-default <level>', 'Pod Security level of unlabelled namespaces (default: privileged)');
+for (const [flag, help] of AUDIT_FLAG_HELP) program.option(flag, help);
 program.parse();
 
 const config = configOrExit('apiserver', () => apiServerConfig(program.opts<ApiServerFlags>()));

@@ -2,6 +2,7 @@
 
 import type { ServiceAccountTokenConfig } from '../serviceaccount/index.js';
 import type { Level } from './admission/index.js';
+import type { AuditLogOptions } from './audit/index.js';
 
 /** ServiceAccount tokens: the key that signs them, the keys that verify them, and their claims. */
 export interface ServiceAccountConfig {
@@ -52,6 +53,8 @@ export interface ApiServerConfig {
   serviceAccount?: ServiceAccountConfig;
   /** Pod Security level of namespaces without `pod-security.kubernetes.io/*` labels. */
   podSecurityDefault: Level;
+  /** `--audit-policy-file` and `--audit-log-*`; without both a policy and a path nothing is audited. */
+  audit?: AuditLogOptions;
 }
 
 export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'> = {
