@@ -2,7 +2,7 @@
 // coxswain apiserver: flags → ApiServerConfig → run. First SIGTERM/SIGINT drains, a second exits.
 
 import { Command, Option } from 'commander';
-import { apiServerConfig, DEFAULT_CONFIG, run, type ApiServerFlags } from '../pkg/apiserver/index.js';
+import { apiServerConfig, AUDIT_FLAG_HELP, DEFAULT_CONFIG, run, type ApiServerFlags } from '../pkg/apiserver/index.js';
 import { configOrExit, processSignal } from '../pkg/component/index.js';
 import { errorMessage } from '../pkg/errors/index.js';
 
@@ -27,9 +27,7 @@ const program = new Command('apiserver')
   )
   .option('--kubelet-client-certificate <file>', 'client certificate for node agents (logs, exec)')
   .option('--kubelet-client-key <file>', 'key of that certificate')
-  .addOption(
-    new Option('--compaction-interval <seconds>', 'seconds between compactions of watch history').default('60'),
-  )
+  .addOption(new Option('--compaction-interval <seconds>', 'seconds between history compactions').default('60'))
   .addOption(new Option('--bookmark-interval <seconds>', 'seconds between watch bookmarks').default('60'))
   .addOption(
     new Option('--service-cluster-ip-range <cidr>', "CIDR the Services' ClusterIPs come from").default(
@@ -69,6 +67,7 @@ program
   .option('--service-account-max-token-expiration <seconds>', 'longest token lifetime (0: no cap)')
   .option('--pod-security-default <level>', 'Pod Security level of unlabelled namespaces (default: privileged)')
   .option('--encryption-provider-config <file>', 'EncryptionConfiguration: encryption at rest');
+for (const [flag, help] of AUDIT_FLAG_HELP) program.option(flag, help);
 program.parse();
 
 const config = configOrExit('apiserver', () => apiServerConfig(program.opts<ApiServerFlags>()));

@@ -3,6 +3,7 @@
 import type { ServiceAccountTokenConfig } from '../serviceaccount/index.js';
 import type { EncryptionConfiguration } from '../storage/encryption/index.js';
 import type { Level } from './admission/index.js';
+import type { AuditLogOptions } from './audit/index.js';
 
 /** ServiceAccount tokens: the key that signs them, the keys that verify them, and their claims. */
 export interface ServiceAccountConfig {
@@ -55,6 +56,8 @@ export interface ApiServerConfig {
   podSecurityDefault: Level;
   /** `--encryption-provider-config`, parsed and validated: encryption at rest of the store. */
   encryption?: { file: string; config: EncryptionConfiguration };
+  /** `--audit-policy-file` and `--audit-log-*`; without both a policy and a path nothing is audited. */
+  audit?: AuditLogOptions;
 }
 
 export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile'> = {

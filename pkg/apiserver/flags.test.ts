@@ -84,3 +84,26 @@ test('--encryption-provider-config is read and checked now: a bad file is one Co
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('audit flags: on with a policy and a path, sizes in megabytes; off without a path; bad counts refused', () => {
+  assert.equal(apiServerConfig(FLAGS).audit, undefined);
+  assert.equal(apiServerConfig({ ...FLAGS, auditPolicyFile: 'policy.yaml' }).audit, undefined, 'nowhere to log');
+  const audit = apiServerConfig({
+    ...FLAGS,
+    auditPolicyFile: 'policy.yaml',
+    auditLogPath: '-',
+    auditLogMaxage: '7',
+    auditLogMaxbackup: '3',
+    auditLogMaxsize: '2',
+  }).audit;
+  assert.equal(audit?.path, '-');
+  assert.equal(audit?.maxAgeDays, 7);
+  assert.equal(audit?.maxBackups, 3);
+  assert.equal(audit?.maxSizeBytes, 2 * 1024 * 1024);
+  for (const bad of ['-1', '1.5', 'ten', '']) {
+    assert.throws(
+      () => apiServerConfig({ ...FLAGS, auditPolicyFile: 'p', auditLogPath: 'l', auditLogMaxage: bad }),
+      (err: unknown) => err instanceof ConfigError && err.message.includes('--audit-log-maxage'),
+    );
+  }
+});

@@ -7,6 +7,7 @@ import { errorMessage } from '../errors/index.js';
 import { resolveTokenConfig } from '../serviceaccount/index.js';
 import { buildResourceTransformers, parseEncryptionConfiguration } from '../storage/encryption/index.js';
 import { isLevel, type Level } from './admission/index.js';
+import { auditOptionsFromFlags, type AuditLogOptions } from './audit/index.js';
 import { DEFAULT_CONFIG, type ApiServerConfig, type ServiceAccountConfig } from './config.js';
 
 export interface ApiServerFlags {
@@ -36,6 +37,42 @@ export interface ApiServerFlags {
   serviceAccountMaxTokenExpiration?: string;
   podSecurityDefault?: string;
   encryptionProviderConfig?: string;
+  auditPolicyFile?: string;
+  auditLogPath?: string;
+  auditLogMaxage?: string;
+  auditLogMaxbackup?: string;
+  auditLogMaxsize?: string;
+}
+
+/** kube-apiserver's audit log flags, for the command to declare (help kept to one line each). */
+export const AUDIT_FLAG_HELP: readonly (readonly [string, string])[] = [
+  ['--audit-policy-file <file>', 'audit.k8s.io/v1 Policy: what is logged at which level'],
+  ['--audit-log-path <file>', 'audit log (JSON lines, mode 0600; "-" is stdout); audit is off without it'],
+  ['--audit-log-maxage <days>', 'days to keep rotated audit logs (0: no limit)'],
+  ['--audit-log-maxbackup <n>', 'rotated audit logs to keep (0: no limit)'],
+  ['--audit-log-maxsize <MB>', 'megabytes before the audit log is rotated (0: 100)'],
+];
+
+/** The audit flags checked (the policy itself is read at start, so an unreadable one fails there). */
+function auditConfig(o: ApiServerFlags): { audit?: AuditLogOptions } {
+  const count = (flag: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value.trim())) throw new ConfigError(`--${flag} must be a non-negative integer, not "${value}"`);
+    return Number(value);
+  };
+  try {
+    const audit = auditOptionsFromFlags({
+      'audit-policy-file': o.auditPolicyFile,
+      'audit-log-path': o.auditLogPath,
+      'audit-log-maxage': count('audit-log-maxage', o.auditLogMaxage),
+      'audit-log-maxbackup': count('audit-log-maxbackup', o.auditLogMaxbackup),
+      'audit-log-maxsize': count('audit-log-maxsize', o.auditLogMaxsize),
+    });
+    return audit === undefined ? {} : { audit };
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 /** The ServiceAccount token flags, checked as kube-apiserver checks them. */
@@ -98,6 +135,7 @@ export function apiServerConfig(o: ApiServerFlags): ApiServerConfig {
     ...withServiceAccount(serviceAccountConfig(o)),
     podSecurityDefault: podSecurityLevel(o.podSecurityDefault),
     ...encryptionConfig(o.encryptionProviderConfig),
+    ...auditConfig(o),
   };
 }
 

@@ -25,5 +25,5 @@ export {
   type Subresource,
   type SubresourceCall,
 } from './registry/index.js';
-export { apiServerConfig, type ApiServerFlags } from './flags.js';
+export { apiServerConfig, AUDIT_FLAG_HELP, type ApiServerFlags } from './flags.js';
 export { run } from './run.js';

@@ -26,6 +26,7 @@ import {
   type OptionsKind,
 } from './request-options.js';
 import type { Subresource, SubresourceCall, SubresourceReply } from './registry/index.js';
+import { RequestAudit } from './audit/index.js';
 
 export interface HandlerContext {
   store: RestStore;
@@ -76,8 +77,26 @@ export interface JsonReply {
   warnings?: string[] | undefined;
 }
 
+/** The request's audit, which the authentication step keeps on the response (none when not audited). */
+export function auditOf(res: Response | undefined): RequestAudit | undefined {
+  const audit: unknown = res?.locals['audit'];
+  return audit instanceof RequestAudit ? audit : undefined;
+}
+
+/** Runs an audit step: auditing must never break or fail a request, so its errors are only logged. */
+export function auditSafely(audit: RequestAudit | undefined, step: (audit: RequestAudit) => void): void {
+  if (audit === undefined) return;
+  try {
+    step(audit);
+  } catch (err) {
+    process.stderr.write(`apiserver: audit ${audit.auditID}: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
+
 export function sendJson(res: Response, reply: JsonReply): void {
   const { code, body, contentType = 'application/json', warnings = [] } = reply;
+  // A Status sets the event's responseStatus; any body is kept at RequestResponse.
+  auditSafely(auditOf(res), (audit) => audit.logResponseObject(body));
   const payload = JSON.stringify(body);
   const headers: Record<string, string | string[]> = {
     'Content-Type': contentType,
@@ -100,9 +119,21 @@ export function sendError(res: Response, err: ApiError): void {
   sendJson(res, { code: err.code, body: err.toStatus() });
 }
 
+const JSON_PATCH_TYPES = new Set([
+  'application/merge-patch+json',
+  'application/json-patch+json',
+  'application/strategic-merge-patch+json',
+]);
+
+/** The decoded body; the audit keeps it at Request level (a JSON patch as sent, as Kubernetes does). */
 async function body(ctx: HandlerContext, req: Request): Promise<unknown> {
   const raw = await readBody(req, ctx.maxBodyBytes);
-  return decodeBody(req.headers['content-type'], raw, ctx.maxBodyBytes);
+  const audit = auditOf(req.res);
+  const isPatch = req.method === 'PATCH' && JSON_PATCH_TYPES.has(mediaType(req.headers['content-type']));
+  if (isPatch && raw.length > 0) auditSafely(audit, (a) => a.logRequestPatch(raw));
+  const decoded = decodeBody(req.headers['content-type'], raw, ctx.maxBodyBytes);
+  if (!isPatch && decoded !== undefined) auditSafely(audit, (a) => a.logRequestObject(decoded));
+  return decoded;
 }
 
 /** One HTTP exchange on a resource path, and who sent the request (authentication found). */

@@ -2,7 +2,9 @@
 // the discovery documents, the OpenAPI stub, health and metrics, and the websocket watch
 // transport. Its only state is the store; everything else is rebuilt on start.
 
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -16,7 +18,9 @@ import { ApiError, isAlreadyExists, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { Authenticator, type UserInfo } from './authn.js';
-import { authorizeRequest, decide, resourceAttributes, type AuthorizerSources } from './authorizer.js';
+import { decide, forbidden, resourceAttributes, type AuthorizerSources } from './authorizer.js';
+import type { Attributes } from './rbac/rules.js';
+import { openAudit, type AuditRecorder, type AuditUser, type OpenedAudit, type RequestAudit } from './audit/index.js';
 import { actingUser, type Check } from './impersonation.js';
 import { LiveAuthorizerSources, policyWriter } from './authorization-sources.js';
 import { boundObjectLookup, loadServiceAccountTokens, serveIssuerDiscovery } from './service-account-tokens.js';
@@ -36,8 +40,10 @@ import {
   SERVER_VERSION,
 } from './discovery.js';
 import { buildOpenApiV3 } from './openapi.js';
-import { parseResourceRequest } from './request-info.js';
+import { parseResourceRequest, type ResourceRequest } from './request-info.js';
 import {
+  auditOf,
+  auditSafely,
   handleResource,
   queryString,
   selectors,
@@ -139,6 +145,7 @@ export class ApiServer {
   private readonly sqlite: SqliteStore;
   private readonly cache: WatchCache;
   private readonly authz: LiveAuthorizerSources;
+  private readonly audit: OpenedAudit | undefined;
 
   private constructor(parts: {
     server: https.Server;
@@ -147,6 +154,7 @@ export class ApiServer {
     cache: WatchCache;
     restStore: RestStore;
     authz: LiveAuthorizerSources;
+    audit: OpenedAudit | undefined;
   }) {
     this.server = parts.server;
     this.port = parts.port;
@@ -154,12 +162,15 @@ export class ApiServer {
     this.cache = parts.cache;
     this.restStore = parts.restStore;
     this.authz = parts.authz;
+    this.audit = parts.audit;
   }
 
   static async start(config: ApiServerConfig): Promise<ApiServer> {
     const transformers = config.encryption && buildResourceTransformers(config.encryption.config);
     if (transformers !== undefined)
       process.stderr.write(`apiserver: encryption at rest for ${transformers.rules.join(', ')}\n`);
+    // First, so a bad policy or an unwritable log refuses to start before anything is touched.
+    const audit = config.audit === undefined ? undefined : await openAuditLog(config.audit);
     const sqlite = SqliteStore.open(config.dataDir, {
       historyRevisions: config.historyRevisions,
       compactIntervalMs: config.compactionIntervalMs,
@@ -219,7 +230,8 @@ export class ApiServer {
       now,
       ...(tokens === undefined ? {} : { serviceAccountTokens: tokens.verifier }),
     });
-    const app = buildApp(ctx, { config, authn, authz, discovery: tokens?.discovery });
+    const recorder = audit?.recorder;
+    const app = buildApp(ctx, { config, authn, authz, recorder, discovery: tokens?.discovery });
     const server = https.createServer(
       {
         key: readFileSync(config.tlsKeyFile),
@@ -235,7 +247,7 @@ export class ApiServer {
     server.keepAliveTimeout = 120_000;
     server.headersTimeout = 125_000;
     server.on('clientError', answerClientError);
-    attachWebSocketWatch(server, ctx, { authn, authz });
+    attachWebSocketWatch(server, ctx, { authn, authz, recorder });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.securePort, config.bindAddress, () => resolve());
@@ -245,7 +257,7 @@ export class ApiServer {
       throw new Error('the apiserver is not listening on a TCP port');
     const port = address.port;
     await ensureClusterInfo(restStore, `https://${host}:${port}`, readFileSync(config.clientCaFile, 'utf8'));
-    return new ApiServer({ server, port, sqlite, cache, restStore, authz });
+    return new ApiServer({ server, port, sqlite, cache, restStore, authz, audit });
   }
 
   async close(): Promise<void> {
@@ -254,9 +266,152 @@ export class ApiServer {
       this.server.closeAllConnections();
     });
     this.authz.stop();
+    // The last events (those of the requests just drained) are written before exit.
+    await this.audit?.backend.shutdown();
     await this.cache.close();
     await this.sqlite.close();
   }
+}
+
+/** Opens the audit log; a failure is one line (a YAML error spans several). */
+async function openAuditLog(options: NonNullable<ApiServerConfig['audit']>): Promise<OpenedAudit> {
+  try {
+    const opened = await openAudit(options, {
+      onError: (message) => process.stderr.write(`apiserver: audit: ${message}\n`),
+    });
+    for (const warning of opened.warnings) process.stderr.write(`apiserver: audit policy: ${warning}\n`);
+    return opened;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`audit: ${message.replace(/\s*\n\s*/g, ' ')}`);
+  }
+}
+
+/** The query of a URL as Express' simple parser gives it (repeated keys become arrays). */
+function queryOf(url: URL): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    const prev = query[k];
+    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return query;
+}
+
+/** The parsed resource request, or undefined for other paths and paths that do not parse. */
+function resourceRequestOf(method: string, url: URL): ResourceRequest | undefined {
+  try {
+    return parseResourceRequest(method, url.pathname, queryOf(url));
+  } catch {
+    return undefined;
+  }
+}
+
+function auditUser(user: UserInfo): AuditUser {
+  return {
+    username: user.name,
+    ...(user.uid !== undefined && { uid: user.uid }),
+    groups: [...user.groups],
+    ...(user.extra !== undefined && { extra: user.extra }),
+  };
+}
+
+/** What an audited request gets: its event (none when the policy says None) and its Audit-Id. */
+interface AuditStart {
+  audit: RequestAudit | undefined;
+  auditID: string;
+  info: ResourceRequest | undefined;
+}
+
+/**
+ * Begins a request's audit as kube-apiserver's audit filter does, right after authentication:
+ * the authenticated caller (a refused one has no name), the verb authorization will see (the
+ * lowercase method outside the API's resources) and the object the path names.
+ */
+function beginAudit(
+  recorder: AuditRecorder | undefined,
+  req: IncomingMessage,
+  caller: UserInfo | undefined,
+): AuditStart {
+  const header = req.headers['audit-id'];
+  const clientID = Array.isArray(header) ? header[0] : header;
+  // Kubernetes keeps a client's Audit-ID; one too long or unprintable to be an ID is replaced.
+  const auditID = clientID !== undefined && /^[\x21-\x7e]{1,128}$/.test(clientID) ? clientID : randomUUID();
+  if (recorder === undefined) return { audit: undefined, auditID, info: undefined };
+  let info: ResourceRequest | undefined;
+  try {
+    // Parsed as a path: `//x` is not a host here.
+    const url = new URL(`https://localhost${req.url ?? '/'}`);
+    info = resourceRequestOf(req.method ?? 'GET', url);
+    const attributes = info === undefined ? undefined : resourceAttributes(info);
+    const group = info?.resource.group ?? '';
+    const audit = recorder.begin({
+      requestURI: req.url ?? '/',
+      path: url.pathname,
+      verb: attributes?.verb ?? (req.method ?? 'GET').toLowerCase(),
+      user: caller === undefined ? { username: '' } : auditUser(caller),
+      sourceIPs: req.socket.remoteAddress === undefined ? [] : [req.socket.remoteAddress],
+      ...(typeof req.headers['user-agent'] === 'string' && { userAgent: req.headers['user-agent'] }),
+      ...(info !== undefined && {
+        objectRef: {
+          resource: info.resource.plural,
+          ...(info.namespace !== undefined && { namespace: info.namespace }),
+          ...(info.name !== undefined && { name: info.name }),
+          ...(group !== '' && { apiGroup: group }),
+          apiVersion: info.resource.version,
+          ...(info.subresource !== undefined && { subresource: info.subresource }),
+        },
+      }),
+      auditID,
+    });
+    return { audit, auditID: audit?.auditID ?? auditID, info };
+  } catch (err) {
+    process.stderr.write(`apiserver: audit: ${err instanceof Error ? err.message : String(err)}\n`);
+    return { audit: undefined, auditID, info };
+  }
+}
+
+/**
+ * Audits one HTTP exchange: the Audit-Id header, the audit kept for the handlers, ResponseStarted
+ * when a stream's headers go out, ResponseComplete when the response ends (or the client leaves).
+ */
+function auditExchange(
+  recorder: AuditRecorder | undefined,
+  http: { req: Request; res: Response; caller?: UserInfo },
+): void {
+  const { req, res } = http;
+  const { audit, auditID, info } = beginAudit(recorder, req, http.caller);
+  res.setHeader('Audit-Id', auditID);
+  if (audit === undefined) return;
+  res.locals['audit'] = audit;
+  if (info !== undefined && isLongRunning(info)) {
+    res.writeHead = new Proxy(res.writeHead, {
+      apply(target, self, args) {
+        try {
+          return Reflect.apply(target, self, args);
+        } finally {
+          auditSafely(audit, (a) => a.responseStarted(res.statusCode));
+        }
+      },
+    });
+  }
+  const complete = (): void => auditSafely(audit, (a) => a.complete(res.statusCode));
+  res.once('finish', complete);
+  res.once('close', complete);
+}
+
+/** One authorization question, and the audit its answer is recorded in. */
+interface AuthorizationQuestion {
+  user: UserInfo;
+  attributes: Attributes;
+  audit: RequestAudit | undefined;
+}
+
+/** Throws the 403 unless the chain allows; the decision and its reason go into the audit event. */
+function authorizeAudited(authz: AuthorizerSources, question: AuthorizationQuestion): void {
+  const { user, attributes, audit } = question;
+  const decision = decide(authz, user, attributes);
+  auditSafely(audit, (a) => a.recordAuthorization(decision));
+  if (!decision.allowed) throw forbidden(user, attributes, decision.reason);
 }
 
 /** Whether a request is a watch or a stream (a path that does not parse is not). */
@@ -285,6 +440,8 @@ function isUserInfo(value: unknown): value is UserInfo {
 interface Gatekeepers {
   authn: Authenticator;
   authz: AuthorizerSources;
+  /** Undefined when audit is off. */
+  recorder: AuditRecorder | undefined;
 }
 
 /** Impersonation asks the same chain whether the caller may `impersonate` each part. */
@@ -293,8 +450,13 @@ function mayImpersonate(authz: AuthorizerSources): Check {
 }
 
 /** Paths outside the API's resources (discovery, OpenAPI, metrics), authorized by URL. */
-function authorizePath(authz: AuthorizerSources, user: UserInfo, req: { method: string; path: string }): void {
-  authorizeRequest(authz, user, { kind: 'nonResource', verb: req.method.toLowerCase(), path: req.path });
+function authorizePath(
+  authz: AuthorizerSources,
+  user: UserInfo,
+  req: { method: string; path: string; audit: RequestAudit | undefined },
+): void {
+  const attributes: Attributes = { kind: 'nonResource', verb: req.method.toLowerCase(), path: req.path };
+  authorizeAudited(authz, { user, attributes, audit: req.audit });
 }
 
 function buildApp(
@@ -303,6 +465,7 @@ function buildApp(
     config,
     authn,
     authz,
+    recorder,
     discovery,
   }: Gatekeepers & { config: ApiServerConfig; discovery?: ServiceAccountTokens['discovery'] },
 ): express.Express {
@@ -332,14 +495,25 @@ function buildApp(
     if (PUBLIC_PATHS.has(req.path)) return next();
     authn
       .authenticate(req)
-      .then((caller) => actingUser(caller, req.headers, mayImpersonate(authz)))
-      .then((user) => {
-        res.locals['user'] = user;
-        // Resource paths are authorized once parsed (below); every other path here.
-        if (!req.path.startsWith('/api/v1/') && !/^\/apis\/[^/]+\/[^/]+\//.test(req.path))
-          authorizePath(authz, user, req);
-        next();
-      })
+      .then(
+        async (caller) => {
+          // Audit begins with the authenticated caller; the impersonated user is added to it.
+          auditExchange(recorder, { req, res, caller });
+          const audit = auditOf(res);
+          const user = await actingUser(caller, req.headers, mayImpersonate(authz));
+          if (user !== caller) auditSafely(audit, (a) => a.setImpersonatedUser(auditUser(user)));
+          res.locals['user'] = user;
+          // Resource paths are authorized once parsed (below); every other path here.
+          if (!req.path.startsWith('/api/v1/') && !/^\/apis\/[^/]+\/[^/]+\//.test(req.path))
+            authorizePath(authz, user, { method: req.method, path: req.path, audit });
+          next();
+        },
+        (err: unknown) => {
+          // A refused caller (401) is audited too, without a name.
+          auditExchange(recorder, { req, res });
+          throw err;
+        },
+      )
       .catch((err: unknown) => sendError(res, toApiError(err)));
   });
 
@@ -419,7 +593,7 @@ function buildApp(
       resource = info.subresource ? `${info.resource.plural}/${info.subresource}` : info.resource.plural;
       const user = authenticatedUser(res);
       if (user === undefined) throw new ApiError('InternalError', 'the request was not authenticated');
-      authorizeRequest(authz, user, resourceAttributes(info));
+      authorizeAudited(authz, { user, attributes: resourceAttributes(info), audit: auditOf(res) });
       await handleResource(ctx, { req, res, user }, info);
     } catch (err) {
       sendError(res, toApiError(err));
@@ -436,10 +610,17 @@ function buildApp(
  * Websocket upgrades: watches (the list path with `watch=true`) and pods/exec|attach,
  * which are relayed to the pod's node agent.
  */
-function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, { authn, authz }: Gatekeepers): void {
+function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: Gatekeepers): void {
+  const { authn, authz, recorder } = gates;
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+    // The upgrade's audit: begun after authentication, completed when the socket closes.
+    let audit: RequestAudit | undefined;
+    let code = 101;
+    socket.once('close', () => auditSafely(audit, (a) => a.complete(code)));
     const refuse = (err: ApiError): void => {
+      code = err.code;
+      auditSafely(audit, (a) => a.logResponseObject(err.toStatus()));
       const body = JSON.stringify(err.toStatus());
       const retry =
         err.details?.retryAfterSeconds !== undefined ? `Retry-After: ${err.details.retryAfterSeconds}\r\n` : '';
@@ -450,16 +631,18 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, { authn
     const handle = async (): Promise<void> => {
       // ws answers a malformed handshake in plain text; answer it with a Status instead.
       checkWebSocketHandshake(req);
-      const user = await actingUser(await authn.authenticate(req), req.headers, mayImpersonate(authz));
+      const caller = await authn.authenticate(req).catch((err: unknown) => {
+        audit = beginAudit(recorder, req, undefined).audit;
+        throw err;
+      });
+      audit = beginAudit(recorder, req, caller).audit;
+      const user = await actingUser(caller, req.headers, mayImpersonate(authz));
+      if (user !== caller) auditSafely(audit, (a) => a.setImpersonatedUser(auditUser(user)));
       const url = new URL(req.url ?? '/', 'https://localhost');
-      const query: Record<string, string | string[]> = {};
-      for (const [k, v] of url.searchParams) {
-        const prev = query[k];
-        query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-      }
+      const query = queryOf(url);
       const info = parseResourceRequest('GET', url.pathname, query);
-      if (info !== undefined) authorizeRequest(authz, user, resourceAttributes(info));
-      else authorizePath(authz, user, { method: 'GET', path: url.pathname });
+      if (info !== undefined) authorizeAudited(authz, { user, attributes: resourceAttributes(info), audit });
+      else authorizePath(authz, user, { method: 'GET', path: url.pathname, audit });
       if (
         info !== undefined &&
         (info.subresource === 'exec' || info.subresource === 'attach') &&
@@ -492,6 +675,7 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, { authn
       const release = ctx.limits.admitWatch(user.name, user.groups);
       socket.once('close', release);
       wss.handleUpgrade(req, socket, head, (ws) => {
+        auditSafely(audit, (a) => a.responseStarted(101));
         ws.once('close', release);
         void serveWebSocketWatch({ store: ctx.store, r: info.resource, settings: ctx.watch }, params, ws);
       });
