@@ -7,15 +7,33 @@
 //  3. in the same run, the store alone (direct inserts) as the baseline, and the ratio.
 // Prints figures; asserts nothing.
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { RESOURCES, type PolicyRule, type RoleRef, type Subject } from '../pkg/api/index.js';
+import {
+  RESOURCES,
+  storageKey,
+  type KubeObject,
+  type PolicyRule,
+  type Role,
+  type RoleBinding,
+  type RoleRef,
+  type Subject,
+} from '../pkg/api/index.js';
+import type { UserInfo } from '../pkg/apiserver/authn.js';
+import { decide, SUPERUSER_GROUP } from '../pkg/apiserver/authorizer.js';
+import { NodeGraph } from '../pkg/apiserver/nodeauth/graph.js';
+import { defaultClusterRoleBindings, defaultClusterRoles } from '../pkg/apiserver/rbac/bootstrap-policy.js';
+import { RbacPolicyCache } from '../pkg/apiserver/rbac/policy-cache.js';
+import type { ResourceAttributes } from '../pkg/apiserver/rbac/rules.js';
 import { mustFind } from '../pkg/api/registry.js';
 import { loadKubeconfig, RestClient, watchStream, type ClientConfig } from '../pkg/client/index.js';
 import { ApiError } from '../pkg/errors/index.js';
 import { issueCertificate } from '../pkg/pki/index.js';
 import { startControlPlane, type ControlPlane } from '../test/harness/control-plane.js';
 import type { ResourceInfo } from '../pkg/api/registry.js';
+import { SqliteStore, WatchCache } from '../pkg/storage/index.js';
 import { benchStore, percentile } from './bench-store.js';
 
 const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
@@ -183,14 +201,20 @@ async function forEachLimited<T>(
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
+interface RoleSpec {
+  namespace: string;
+  name: string;
+  rules: PolicyRule[];
+}
+
 /**
  * 100 Roles and 1,000 RoleBindings over 10 namespaces. The benchmark user's only grant to
- * create configmaps is the last binding made in the load namespace, so it is the last one
- * the authorizer reaches there, after every decoy.
+ * create configmaps is `granting`, made after every decoy, so in its namespace it is the last
+ * binding the authorizer reaches.
  */
-async function writePolicy(admin: RestClient): Promise<void> {
+function policySpecs(): { roles: RoleSpec[]; decoys: BindingSpec[]; granting: BindingSpec } {
   const roles = POLICY_NAMESPACES.flatMap((namespace) =>
-    Array.from({ length: ROLES_PER_NAMESPACE }, (_, j) => {
+    Array.from({ length: ROLES_PER_NAMESPACE }, (_, j): RoleSpec => {
       const writer = namespace === LOAD_NAMESPACE && j === ROLES_PER_NAMESPACE - 1;
       return {
         namespace,
@@ -198,13 +222,6 @@ async function writePolicy(admin: RestClient): Promise<void> {
         rules: writer ? [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create'] }] : decoyRules(j),
       };
     }),
-  );
-  await forEachLimited(roles, ({ namespace, name, rules }) =>
-    admin.create(
-      RESOURCES.roles,
-      { apiVersion: `${RBAC_GROUP}/v1`, kind: 'Role', metadata: { name }, rules },
-      { namespace },
-    ),
   );
   const decoys = POLICY_NAMESPACES.flatMap((namespace) =>
     Array.from({ length: BINDINGS_PER_NAMESPACE - (namespace === LOAD_NAMESPACE ? 1 : 0) }, (_, i): BindingSpec => ({
@@ -220,20 +237,77 @@ async function writePolicy(admin: RestClient): Promise<void> {
     roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name: WRITER_ROLE },
     subjects: [{ kind: 'User', apiGroup: RBAC_GROUP, name: BENCH_USER }],
   };
-  const bind = ({ namespace, ...binding }: BindingSpec): Promise<unknown> =>
-    admin.create(
-      RESOURCES.rolebindings,
-      {
-        apiVersion: `${RBAC_GROUP}/v1`,
-        kind: 'RoleBinding',
-        metadata: { name: binding.name },
-        roleRef: binding.roleRef,
-        subjects: binding.subjects,
-      },
-      { namespace },
-    );
-  await forEachLimited(decoys, bind);
-  await bind(granting);
+  return { roles, decoys, granting };
+}
+
+const roleObject = ({ namespace, name, rules }: RoleSpec): Role => ({
+  apiVersion: `${RBAC_GROUP}/v1`,
+  kind: 'Role',
+  metadata: { name, namespace },
+  rules,
+});
+
+const bindingObject = ({ namespace, name, roleRef, subjects }: BindingSpec): RoleBinding => ({
+  apiVersion: `${RBAC_GROUP}/v1`,
+  kind: 'RoleBinding',
+  metadata: { name, namespace },
+  roleRef,
+  subjects,
+});
+
+async function writePolicy(admin: RestClient): Promise<void> {
+  const { roles, decoys, granting } = policySpecs();
+  const scoped = (spec: { namespace: string }): { namespace: string } => ({ namespace: spec.namespace });
+  await forEachLimited(roles, (r) => admin.create(RESOURCES.roles, roleObject(r), scoped(r)));
+  await forEachLimited(decoys, (b) => admin.create(RESOURCES.rolebindings, bindingObject(b), scoped(b)));
+  await admin.create(RESOURCES.rolebindings, bindingObject(granting), scoped(granting));
+}
+
+const DECISIONS = 200_000;
+
+/**
+ * The same decision in process, without HTTP, TLS or storage around it: the apiserver's
+ * policy cache over a SQLite store holding the default policy and the benchmark's, asked
+ * whether each user may create a configmap in the load namespace, µs per decision.
+ */
+async function decisionMicros(): Promise<{ masters: number; rbac: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-rbac-'));
+  const sqlite = SqliteStore.open(dir);
+  const cache = await WatchCache.start(sqlite);
+  const policy = new RbacPolicyCache(cache);
+  try {
+    await policy.start();
+    const { roles, decoys, granting } = policySpecs();
+    const write = (o: KubeObject, r: ResourceInfo): Promise<unknown> =>
+      cache.create(storageKey(r, o.metadata.namespace, o.metadata.name ?? ''), o);
+    for (const o of defaultClusterRoles()) await write(o, RESOURCES.clusterroles);
+    for (const o of defaultClusterRoleBindings()) await write(o, RESOURCES.clusterrolebindings);
+    for (const r of roles) await write(roleObject(r), RESOURCES.roles);
+    for (const b of [...decoys, granting]) await write(bindingObject(b), RESOURCES.rolebindings);
+    const sources = { rbac: policy, nodes: new NodeGraph() };
+    const create: ResourceAttributes = {
+      kind: 'resource',
+      verb: 'create',
+      apiGroup: '',
+      resource: 'configmaps',
+      namespace: LOAD_NAMESPACE,
+    };
+    const time = (user: UserInfo): number => {
+      if (!decide(sources, user, create).allowed) throw new Error(`${user.name} may not create: nothing to time`);
+      const t0 = performance.now();
+      for (let i = 0; i < DECISIONS; i++) decide(sources, user, create);
+      return ((performance.now() - t0) * 1000) / DECISIONS;
+    };
+    const masters = { name: 'kubernetes-admin', groups: [SUPERUSER_GROUP, 'system:authenticated'] };
+    const rbac = { name: BENCH_USER, groups: ['system:authenticated'] };
+    time(rbac); // warm-up
+    return { masters: time(masters), rbac: time(rbac) };
+  } finally {
+    policy.stop();
+    await cache.close();
+    await sqlite.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A client for the benchmark user: a certificate from the plane's CA, in no group but system:authenticated. */
@@ -329,6 +403,7 @@ export async function benchApi(): Promise<void> {
     const watch = await watchLatency(client, { watchers: 500, events: 50, namespace: 'bench-watch' });
     client.close();
     const store = await benchStore({ concurrency: 50, total: 20_000, seconds: 10 });
+    const micros = await decisionMicros();
     const latency = (s: LoadSummary): string => `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)}`;
     const cost = (1 - api.rbac.perSec / api.masters.perSec) * 100;
     const policy =
@@ -343,6 +418,16 @@ export async function benchApi(): Promise<void> {
       ['RBAC cost, % of throughput', `${cost.toFixed(1)} %`, '< 10 %'],
       ['API create p50 / p99 ms, system:masters', latency(api.masters), 'p99 < 50'],
       ['API create p50 / p99 ms, RBAC user', latency(api.rbac), 'p99 < 50'],
+      [
+        'in process: authorization µs per create, system:masters / RBAC user',
+        `${micros.masters.toFixed(2)} / ${micros.rbac.toFixed(2)}`,
+        '',
+      ],
+      [
+        'in process: RBAC decisions at the masters rate, % of one core',
+        `${((micros.rbac * api.masters.perSec) / 1e4).toFixed(1)} %`,
+        '',
+      ],
       ['creates measured, system:masters / RBAC user', `${api.masters.done} / ${api.rbac.done}`, ''],
       ['watch delivery p50 ms (500 watchers)', watch.p50.toFixed(2), ''],
       ['watch delivery p99 ms (500 watchers)', watch.p99.toFixed(2), '< 50'],
