@@ -1,14 +1,39 @@
-// API benchmark (issue 2): over mTLS against a real apiserver process on loopback.
-//  1. creates/s and p50/p99 latency with 50 concurrent clients;
+// API benchmark (issues 2 and 11): over mTLS against a real apiserver process on loopback.
+//  1. creates/s and p50/p99 latency with 50 concurrent clients, as a `system:masters` user
+//     and as a user whom only RBAC allows (one RoleBinding among 1,000, with 100 Roles and the
+//     default policy in the store), in alternating rounds so drift hits both alike; the RBAC
+//     cost is the throughput lost, in %;
 //  2. watch delivery latency p50/p99 with 500 watchers;
 //  3. in the same run, the store alone (direct inserts) as the baseline, and the ratio.
 // Prints figures; asserts nothing.
 
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import {
+  RESOURCES,
+  storageKey,
+  type KubeObject,
+  type PolicyRule,
+  type Role,
+  type RoleBinding,
+  type RoleRef,
+  type Subject,
+} from '../pkg/api/index.js';
+import type { UserInfo } from '../pkg/apiserver/authn.js';
+import { decide, SUPERUSER_GROUP } from '../pkg/apiserver/authorizer.js';
+import { NodeGraph } from '../pkg/apiserver/nodeauth/graph.js';
+import { defaultClusterRoleBindings, defaultClusterRoles } from '../pkg/apiserver/rbac/bootstrap-policy.js';
+import { RbacPolicyCache } from '../pkg/apiserver/rbac/policy-cache.js';
+import type { ResourceAttributes } from '../pkg/apiserver/rbac/rules.js';
 import { mustFind } from '../pkg/api/registry.js';
-import { loadKubeconfig, RestClient, watchStream } from '../pkg/client/index.js';
-import { startControlPlane } from '../test/harness/control-plane.js';
+import { loadKubeconfig, RestClient, watchStream, type ClientConfig } from '../pkg/client/index.js';
+import { ApiError } from '../pkg/errors/index.js';
+import { issueCertificate } from '../pkg/pki/index.js';
+import { startControlPlane, type ControlPlane } from '../test/harness/control-plane.js';
 import type { ResourceInfo } from '../pkg/api/registry.js';
+import { SqliteStore, WatchCache } from '../pkg/storage/index.js';
 import { benchStore, percentile } from './bench-store.js';
 
 const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
@@ -16,10 +41,23 @@ const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
 const configmaps = resource('configmaps');
 const namespaces = resource('namespaces');
 
+interface LoadSamples {
+  /** Per-create latencies in ms, unsorted. */
+  latencies: number[];
+  seconds: number;
+}
+
+interface LoadSummary {
+  perSec: number;
+  p50: number;
+  p99: number;
+  done: number;
+}
+
 async function createLoad(
   client: RestClient,
   opts: { concurrency: number; total: number; seconds: number; namespace: string; prefix: string },
-): Promise<{ perSec: number; p50: number; p99: number; done: number }> {
+): Promise<LoadSamples> {
   const latencies: number[] = [];
   let next = 0;
   const deadline = performance.now() + opts.seconds * 1000;
@@ -37,10 +75,15 @@ async function createLoad(
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, (_, w) => worker(w)));
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Throughput and percentiles over one or more rounds of the same client. */
+function summarize(rounds: LoadSamples[]): LoadSummary {
+  const latencies = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
   return {
-    perSec: latencies.length / elapsed,
+    perSec: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     done: latencies.length,
@@ -103,35 +146,295 @@ async function watchLatency(
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), delivered: latencies.length };
 }
 
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+const BENCH_USER = 'bench-user';
+/** The namespace both users create in; one of those holding the bindings. */
+const LOAD_NAMESPACE = 'bench';
+const POLICY_NAMESPACES = [LOAD_NAMESPACE, ...Array.from({ length: 9 }, (_, i) => `bench-rbac-${i + 1}`)];
+const ROLES_PER_NAMESPACE = 10;
+const BINDINGS_PER_NAMESPACE = 100;
+/** Every n-th decoy binding also names the benchmark user, to a role that does not allow the create. */
+const USER_IN_EVERY = 10;
+const WRITER_ROLE = 'configmap-writer';
+const GRANTING_BINDING = 'bench-user-writes-configmaps';
+
+interface BindingSpec {
+  namespace: string;
+  name: string;
+  roleRef: RoleRef;
+  subjects: Subject[];
+}
+
+/** Read-only rules, some on configmaps, so a matching binding is evaluated rule by rule and denies. */
+function decoyRules(j: number): PolicyRule[] {
+  return [
+    { apiGroups: [''], resources: ['pods', 'pods/log', 'services'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: ['get', 'list'] },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['update', 'patch'], resourceNames: [`settings-${j}`] },
+  ];
+}
+
+function decoySubjects(namespace: string, i: number): Subject[] {
+  const subjects: Subject[] = [
+    { kind: 'User', apiGroup: RBAC_GROUP, name: `user-${namespace}-${i}` },
+    { kind: 'Group', apiGroup: RBAC_GROUP, name: `team-${i % 7}` },
+    { kind: 'ServiceAccount', name: `robot-${i}`, namespace },
+  ];
+  if (i % USER_IN_EVERY === 0) subjects.push({ kind: 'User', apiGroup: RBAC_GROUP, name: BENCH_USER });
+  return subjects;
+}
+
+/** Runs `task` over `items`, `concurrency` at a time. */
+async function forEachLimited<T>(
+  items: readonly T[],
+  task: (item: T) => Promise<unknown>,
+  concurrency = 50,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item !== undefined) await task(item);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+interface RoleSpec {
+  namespace: string;
+  name: string;
+  rules: PolicyRule[];
+}
+
+/**
+ * 100 Roles and 1,000 RoleBindings over 10 namespaces. The benchmark user's only grant to
+ * create configmaps is `granting`, made after every decoy, so in its namespace it is the last
+ * binding the authorizer reaches.
+ */
+function policySpecs(): { roles: RoleSpec[]; decoys: BindingSpec[]; granting: BindingSpec } {
+  const roles = POLICY_NAMESPACES.flatMap((namespace) =>
+    Array.from({ length: ROLES_PER_NAMESPACE }, (_, j): RoleSpec => {
+      const writer = namespace === LOAD_NAMESPACE && j === ROLES_PER_NAMESPACE - 1;
+      return {
+        namespace,
+        name: writer ? WRITER_ROLE : `role-${j}`,
+        rules: writer ? [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create'] }] : decoyRules(j),
+      };
+    }),
+  );
+  const decoys = POLICY_NAMESPACES.flatMap((namespace) =>
+    Array.from({ length: BINDINGS_PER_NAMESPACE - (namespace === LOAD_NAMESPACE ? 1 : 0) }, (_, i): BindingSpec => ({
+      namespace,
+      name: `binding-${i}`,
+      roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name: `role-${i % (ROLES_PER_NAMESPACE - 1)}` },
+      subjects: decoySubjects(namespace, i),
+    })),
+  );
+  const granting: BindingSpec = {
+    namespace: LOAD_NAMESPACE,
+    name: GRANTING_BINDING,
+    roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name: WRITER_ROLE },
+    subjects: [{ kind: 'User', apiGroup: RBAC_GROUP, name: BENCH_USER }],
+  };
+  return { roles, decoys, granting };
+}
+
+const roleObject = ({ namespace, name, rules }: RoleSpec): Role => ({
+  apiVersion: `${RBAC_GROUP}/v1`,
+  kind: 'Role',
+  metadata: { name, namespace },
+  rules,
+});
+
+const bindingObject = ({ namespace, name, roleRef, subjects }: BindingSpec): RoleBinding => ({
+  apiVersion: `${RBAC_GROUP}/v1`,
+  kind: 'RoleBinding',
+  metadata: { name, namespace },
+  roleRef,
+  subjects,
+});
+
+async function writePolicy(admin: RestClient): Promise<void> {
+  const { roles, decoys, granting } = policySpecs();
+  const scoped = (spec: { namespace: string }): { namespace: string } => ({ namespace: spec.namespace });
+  await forEachLimited(roles, (r) => admin.create(RESOURCES.roles, roleObject(r), scoped(r)));
+  await forEachLimited(decoys, (b) => admin.create(RESOURCES.rolebindings, bindingObject(b), scoped(b)));
+  await admin.create(RESOURCES.rolebindings, bindingObject(granting), scoped(granting));
+}
+
+const DECISIONS = 200_000;
+
+/**
+ * The same decision in process, without HTTP, TLS or storage around it: the apiserver's
+ * policy cache over a SQLite store holding the default policy and the benchmark's, asked
+ * whether each user may create a configmap in the load namespace, µs per decision.
+ */
+async function decisionMicros(): Promise<{ masters: number; rbac: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-rbac-'));
+  const sqlite = SqliteStore.open(dir);
+  const cache = await WatchCache.start(sqlite);
+  const policy = new RbacPolicyCache(cache);
+  try {
+    await policy.start();
+    const { roles, decoys, granting } = policySpecs();
+    const write = (o: KubeObject, r: ResourceInfo): Promise<unknown> =>
+      cache.create(storageKey(r, o.metadata.namespace, o.metadata.name ?? ''), o);
+    for (const o of defaultClusterRoles()) await write(o, RESOURCES.clusterroles);
+    for (const o of defaultClusterRoleBindings()) await write(o, RESOURCES.clusterrolebindings);
+    for (const r of roles) await write(roleObject(r), RESOURCES.roles);
+    for (const b of [...decoys, granting]) await write(bindingObject(b), RESOURCES.rolebindings);
+    const sources = { rbac: policy, nodes: new NodeGraph() };
+    const create: ResourceAttributes = {
+      kind: 'resource',
+      verb: 'create',
+      apiGroup: '',
+      resource: 'configmaps',
+      namespace: LOAD_NAMESPACE,
+    };
+    const time = (user: UserInfo): number => {
+      if (!decide(sources, user, create).allowed) throw new Error(`${user.name} may not create: nothing to time`);
+      const t0 = performance.now();
+      for (let i = 0; i < DECISIONS; i++) decide(sources, user, create);
+      return ((performance.now() - t0) * 1000) / DECISIONS;
+    };
+    const masters = { name: 'kubernetes-admin', groups: [SUPERUSER_GROUP, 'system:authenticated'] };
+    const rbac = { name: BENCH_USER, groups: ['system:authenticated'] };
+    time(rbac); // warm-up
+    return { masters: time(masters), rbac: time(rbac) };
+  } finally {
+    policy.stop();
+    await cache.close();
+    await sqlite.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A client for the benchmark user: a certificate from the plane's CA, in no group but system:authenticated. */
+async function benchUserClient(plane: ControlPlane): Promise<RestClient> {
+  const ca = { certPem: readFileSync(plane.pki.caCert, 'utf8'), keyPem: readFileSync(plane.pki.caKey, 'utf8') };
+  const pair = await issueCertificate(ca, { commonName: BENCH_USER, usages: ['client'] });
+  const config: ClientConfig = {
+    server: plane.server,
+    caPem: ca.certPem,
+    certPem: pair.certPem,
+    keyPem: pair.keyPem,
+    token: undefined,
+    namespace: LOAD_NAMESPACE,
+    userName: BENCH_USER,
+  };
+  return new RestClient(config);
+}
+
+const isForbidden = (err: unknown): boolean => err instanceof ApiError && err.reason === 'Forbidden';
+
+/**
+ * Waits until the policy cache (fed by a watch) has the granting binding, then checks that
+ * the grant is that binding's only: the same create in another namespace is refused.
+ */
+async function awaitGrant(user: RestClient): Promise<void> {
+  const probe = (namespace: string, name: string): Promise<unknown> =>
+    user.create(configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } }, { namespace });
+  const deadline = Date.now() + 30_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await probe(LOAD_NAMESPACE, `grant-probe-${attempt}`);
+      break;
+    } catch (err) {
+      if (!isForbidden(err) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  try {
+    await probe(POLICY_NAMESPACES[1] ?? '', 'must-be-refused');
+  } catch (err) {
+    if (isForbidden(err)) return;
+    throw err;
+  }
+  throw new Error(
+    `${BENCH_USER} may create configmaps outside ${LOAD_NAMESPACE}: the benchmark would not measure RBAC`,
+  );
+}
+
+/** Masters (M) and RBAC (R) rounds, ABBA-ordered so a drift in the apiserver's speed weighs on both alike. */
+const ROUND_ORDER = ['M', 'R', 'R', 'M', 'R', 'M', 'M', 'R'] as const;
+const ROUND_SECONDS = 4;
+
+async function mastersVersusRbac(clients: {
+  masters: RestClient;
+  rbac: RestClient;
+}): Promise<{ masters: LoadSummary; rbac: LoadSummary }> {
+  const rounds: Record<'M' | 'R', LoadSamples[]> = { M: [], R: [] };
+  for (const [n, who] of ROUND_ORDER.entries()) {
+    const client = who === 'M' ? clients.masters : clients.rbac;
+    rounds[who].push(
+      await createLoad(client, {
+        concurrency: 50,
+        total: 1_000_000,
+        seconds: ROUND_SECONDS,
+        namespace: LOAD_NAMESPACE,
+        prefix: `load-${who.toLowerCase()}${n}`,
+      }),
+    );
+  }
+  return { masters: summarize(rounds.M), rbac: summarize(rounds.R) };
+}
+
 export async function benchApi(): Promise<void> {
   const plane = await startControlPlane();
   try {
     const client = new RestClient(loadKubeconfig({ path: plane.pki.adminKubeconfig }));
-    await client.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
-    await client.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-watch' } });
-    // Warm up connections and JIT.
-    await createLoad(client, { concurrency: 50, total: 500, seconds: 10, namespace: 'bench', prefix: 'warm' });
-    const api = await createLoad(client, {
-      concurrency: 50,
-      total: 20_000,
-      seconds: 10,
-      namespace: 'bench',
-      prefix: 'load',
-    });
+    for (const name of [...POLICY_NAMESPACES, 'bench-watch']) {
+      await client.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    }
+    await writePolicy(client);
+    const user = await benchUserClient(plane);
+    await awaitGrant(user);
+    const [clusterRoles, clusterBindings] = await Promise.all([
+      client.list(RESOURCES.clusterroles),
+      client.list(RESOURCES.clusterrolebindings),
+    ]);
+    // Warm up connections and JIT, on both paths.
+    const warm = { concurrency: 50, total: 500, seconds: 10, namespace: LOAD_NAMESPACE };
+    await createLoad(client, { ...warm, prefix: 'warm-masters' });
+    await createLoad(user, { ...warm, prefix: 'warm-rbac' });
+    const api = await mastersVersusRbac({ masters: client, rbac: user });
+    user.close();
     const watch = await watchLatency(client, { watchers: 500, events: 50, namespace: 'bench-watch' });
     client.close();
     const store = await benchStore({ concurrency: 50, total: 20_000, seconds: 10 });
+    const micros = await decisionMicros();
+    const latency = (s: LoadSummary): string => `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)}`;
+    const cost = (1 - api.rbac.perSec / api.masters.perSec) * 100;
+    const policy =
+      `${clusterRoles.items.length} ClusterRoles, ${clusterBindings.items.length} ClusterRoleBindings, ` +
+      `${POLICY_NAMESPACES.length * ROLES_PER_NAMESPACE} Roles, ` +
+      `${POLICY_NAMESPACES.length * BINDINGS_PER_NAMESPACE} RoleBindings`;
     const rows = [
       ['measure', 'value', 'target'],
-      ['API creates/s (50 clients, mTLS)', api.perSec.toFixed(0), '>= 2000'],
-      ['API create p50 ms', api.p50.toFixed(2), ''],
-      ['API create p99 ms', api.p99.toFixed(2), '< 50'],
+      ['policy in the store', policy, ''],
+      ['API creates/s (50 clients, mTLS), system:masters', api.masters.perSec.toFixed(0), '>= 2000'],
+      ['API creates/s (50 clients, mTLS), RBAC user', api.rbac.perSec.toFixed(0), ''],
+      ['RBAC cost, % of throughput', `${cost.toFixed(1)} %`, '< 10 %'],
+      ['API create p50 / p99 ms, system:masters', latency(api.masters), 'p99 < 50'],
+      ['API create p50 / p99 ms, RBAC user', latency(api.rbac), 'p99 < 50'],
+      [
+        'in process: authorization µs per create, system:masters / RBAC user',
+        `${micros.masters.toFixed(2)} / ${micros.rbac.toFixed(2)}`,
+        '',
+      ],
+      [
+        'in process: RBAC decisions at the masters rate, % of one core',
+        `${((micros.rbac * api.masters.perSec) / 1e4).toFixed(1)} %`,
+        '',
+      ],
+      ['creates measured, system:masters / RBAC user', `${api.masters.done} / ${api.rbac.done}`, ''],
       ['watch delivery p50 ms (500 watchers)', watch.p50.toFixed(2), ''],
       ['watch delivery p99 ms (500 watchers)', watch.p99.toFixed(2), '< 50'],
       [`watch events delivered`, `${watch.delivered}/${500 * 50}`, ''],
       ['baseline: store creates/s (direct)', store.createsPerSec.toFixed(0), ''],
       ['baseline: store create p50 / p99 ms', `${store.p50Ms.toFixed(2)} / ${store.p99Ms.toFixed(2)}`, ''],
-      ['ratio API / store throughput', (api.perSec / store.createsPerSec).toFixed(2), ''],
+      ['ratio API (system:masters) / store throughput', (api.masters.perSec / store.createsPerSec).toFixed(2), ''],
     ];
     const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
     for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd((widths[i] ?? 0) + 2)).join('') + '\n');

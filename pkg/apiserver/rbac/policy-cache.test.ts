@@ -77,3 +77,32 @@ test('malformed roles and bindings in the store grant nothing and break nothing'
     ['to-broken'],
   );
 });
+
+test('a namespaced Role grants in its own namespace only, and stops when deleted; a binding list read earlier is not reused stale', async () => {
+  const roleKey = (ns: string): string => storageKey(RESOURCES.roles, ns, 'pod-lister');
+  const role = (ns: string): KubeObject => ({
+    apiVersion: RBAC,
+    kind: 'Role',
+    metadata: { name: 'pod-lister', namespace: ns },
+    rules: [{ verbs: ['list'], apiGroups: [''], resources: ['pods'] }],
+  });
+  const toRole: KubeObject = {
+    apiVersion: RBAC,
+    kind: 'RoleBinding',
+    metadata: { name: 'to-role', namespace: 'team' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-lister' },
+    subjects: [{ kind: 'User', name: 'alice' }],
+  };
+  const before = policy.roleBindings('team').length;
+  await cache.create(storageKey(RESOURCES.rolebindings, 'team', 'to-role'), toRole);
+  assert.equal(policy.roleBindings('team').length, before + 1);
+  // The same Role name in another namespace is not the one the binding refers to.
+  await cache.create(roleKey('elsewhere'), role('elsewhere'));
+  assert.equal(authorizeRbac(policy, alice, listPods).allowed, false);
+  await cache.create(roleKey('team'), role('team'));
+  assert.equal(authorizeRbac(policy, alice, listPods).allowed, true);
+  await cache.delete(roleKey('team'));
+  assert.equal(authorizeRbac(policy, alice, listPods).allowed, false);
+  await cache.delete(storageKey(RESOURCES.rolebindings, 'team', 'to-role'));
+  assert.equal(policy.roleBindings('team').length, before);
+});
