@@ -10,7 +10,12 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { DockerRuntime, type ContainerSecurity, type ContainerState } from '../pkg/kubelet/index.js';
+import {
+  ContainerConfigError,
+  DockerRuntime,
+  type ContainerSecurity,
+  type ContainerState,
+} from '../pkg/kubelet/index.js';
 
 const RUN = randomBytes(4).toString('hex');
 const SOCKET = process.env['DOCKER_SOCKET'] ?? '/var/run/docker.sock';
@@ -143,7 +148,8 @@ describe('Docker runtime: security settings', { concurrency: false }, () => {
   test('runAsNonRoot refuses an image that runs as root, and accepts runAsUser 1000', async () => {
     await assert.rejects(
       runScript('nonroot-refused', { runAsNonRoot: true }, 'id -u'),
-      /runAsNonRoot and image will run as root/,
+      (err: unknown) =>
+        err instanceof ContainerConfigError && /runAsNonRoot and image will run as root/.test(err.message),
     );
     assert.deepEqual(await runScript('nonroot', { runAsNonRoot: true, runAsUser: 1000 }, 'id -u'), {
       code: 0,

@@ -15,6 +15,7 @@ import {
   type Owner,
 } from './labels.js';
 import {
+  ContainerConfigError,
   ImagePullError,
   type ContainerRuntime,
   type ContainerSecurity,
@@ -256,10 +257,10 @@ export class DockerRuntime implements ContainerRuntime {
     const user = runAsUser !== undefined ? String(runAsUser) : await this.imageUser(options.Image ?? '');
     if (security.runAsNonRoot) {
       if (!/^\d+$/.test(user))
-        throw new Error(
+        throw new ContainerConfigError(
           `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root`,
         );
-      if (Number(user) === 0) throw new Error('container has runAsNonRoot and image will run as root');
+      if (Number(user) === 0) throw new ContainerConfigError('container has runAsNonRoot and image will run as root');
     }
     if (runAsUser !== undefined || runAsGroup !== undefined)
       options.User = runAsGroup !== undefined ? `${user}:${runAsGroup}` : user;

@@ -11,6 +11,14 @@ export class ImagePullError extends Error {
   }
 }
 
+/** The container's config cannot be applied as asked (e.g. runAsNonRoot and the image runs as root). */
+export class ContainerConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContainerConfigError';
+  }
+}
+
 export interface Mount {
   hostPath: string;
   containerPath: string;
