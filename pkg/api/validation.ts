@@ -6,6 +6,7 @@ import type { StatusCause } from '../errors/index.js';
 import { isObject, type KubeObject } from './meta.js';
 import type { ResourceInfo } from './registry.js';
 import { parseCronSchedule } from './cron.js';
+import { unsupportedSecurityCauses } from './validation-security.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -224,6 +225,8 @@ interface PodSpecAt {
   field: string;
   spec: unknown;
   allowedRestart?: string[];
+  /** The pod's (or template's) metadata: AppArmor's old annotations live there. */
+  metadata?: unknown;
 }
 
 function validatePodSpec(c: Causes, at: PodSpecAt): void {
@@ -256,6 +259,10 @@ function validatePodSpec(c: Causes, at: PodSpecAt): void {
   if (restart !== undefined && !all.includes(String(restart))) c.notSupported(`${field}.restartPolicy`, restart, all);
   else if (restart !== undefined && allowedRestart !== undefined && !allowedRestart.includes(String(restart)))
     c.notSupported(`${field}.restartPolicy`, restart, allowedRestart);
+  const annotationsField = `${field.replace(/(^|\.)spec$/, '$1metadata')}.annotations`;
+  c.list.push(
+    ...unsupportedSecurityCauses(spec, { field, annotations: objAt(at.metadata, 'annotations'), annotationsField }),
+  );
   const dns = spec['dnsPolicy'];
   const dnsPolicies = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];
   if (dns !== undefined && !dnsPolicies.includes(String(dns))) c.notSupported(`${field}.dnsPolicy`, dns, dnsPolicies);
@@ -302,7 +309,12 @@ function validateSelectorAndTemplate(
     if (!matches) c.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`');
   }
   nonNegative(c, spec, ['replicas', 'minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds']);
-  validatePodSpec(c, { field: 'spec.template.spec', spec: objAt(template, 'spec'), allowedRestart: restart });
+  validatePodSpec(c, {
+    field: 'spec.template.spec',
+    spec: objAt(template, 'spec'),
+    allowedRestart: restart,
+    metadata: objAt(template, 'metadata'),
+  });
 }
 
 /** Integer fields of a spec that Kubernetes' validation requires to be >= 0 (422 otherwise). */
@@ -373,7 +385,7 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
   const spec = objAt(obj, 'spec');
   switch (r.kind) {
     case 'Pod':
-      validatePodSpec(c, { field: 'spec', spec });
+      validatePodSpec(c, { field: 'spec', spec, metadata: obj.metadata });
       break;
     case 'Deployment': {
       validateSelectorAndTemplate(c, spec, { restart: ['Always'] });
@@ -417,6 +429,7 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
         field: 'spec.jobTemplate.spec.template.spec',
         spec: objAt(objAt(jobSpec, 'template'), 'spec'),
         allowedRestart: ['OnFailure', 'Never'],
+        metadata: objAt(objAt(jobSpec, 'template'), 'metadata'),
       });
       break;
     }

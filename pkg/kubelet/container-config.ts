@@ -1,10 +1,11 @@
 // A pod's container as the runtime's config: command, env, mounts (volumes, the pod's
-// resolv.conf), limits. Pure: the resolved env, the volumes' host paths and the resolv.conf
+// resolv.conf), limits, security settings (the container's securityContext over the pod's).
+// Pure: the resolved env, the volumes' host paths and the resolv.conf
 // path come in the context.
 
 import { parseQuantity } from '../api/quantity.js';
 import type { Container, Pod } from '../api/types/index.js';
-import type { ContainerSpec, Mount } from './runtime/index.js';
+import type { ContainerSecurity, ContainerSpec, Mount } from './runtime/index.js';
 
 export interface ContainerContext {
   /** The resolved environment, NAME=value. */
@@ -37,6 +38,53 @@ export function containerMounts(pod: Pod, c: Container, context: ContainerContex
   return mounts;
 }
 
+/** The annotation AppArmor profiles were set with before the appArmorProfile field. */
+const APPARMOR_ANNOTATION_PREFIX = 'container.apparmor.security.beta.kubernetes.io/';
+
+function appArmorType(pod: Pod, c: Container): string | undefined {
+  const field = (c.securityContext?.appArmorProfile ?? pod.spec?.securityContext?.appArmorProfile)?.type;
+  if (field !== undefined) return field;
+  const annotation = pod.metadata.annotations?.[`${APPARMOR_ANNOTATION_PREFIX}${c.name}`];
+  return annotation === 'unconfined' ? 'Unconfined' : undefined;
+}
+
+/**
+ * The effective security settings of a container: its securityContext, with the pod's
+ * runAsUser/runAsGroup/runAsNonRoot/seccomp/AppArmor as defaults, the pod's groups, and the
+ * pod's host namespaces (each container here has its own PID namespace, so hostPID and
+ * hostIPC are applied to every container, not only to the sandbox). Only what is set appears.
+ */
+export function containerSecurity(pod: Pod, c: Container): ContainerSecurity {
+  const podContext = pod.spec?.securityContext ?? {};
+  const context = c.securityContext ?? {};
+  const security: ContainerSecurity = {};
+  if (context.privileged === true) security.privileged = true;
+  if (pod.spec?.hostPID === true) security.hostPID = true;
+  else if (pod.spec?.shareProcessNamespace === true) security.sharePodPID = true;
+  if (pod.spec?.hostIPC === true) security.hostIPC = true;
+  const add = context.capabilities?.add ?? [];
+  const drop = context.capabilities?.drop ?? [];
+  if (add.length > 0) security.capAdd = [...add];
+  if (drop.length > 0) security.capDrop = [...drop];
+  const runAsUser = context.runAsUser ?? podContext.runAsUser;
+  const runAsGroup = context.runAsGroup ?? podContext.runAsGroup;
+  const runAsNonRoot = context.runAsNonRoot ?? podContext.runAsNonRoot;
+  if (runAsUser !== undefined) security.runAsUser = runAsUser;
+  if (runAsGroup !== undefined) security.runAsGroup = runAsGroup;
+  if (runAsNonRoot === true) security.runAsNonRoot = true;
+  // fsGroup is also a supplementary group of every process of the pod.
+  const groups = [
+    ...(podContext.supplementalGroups ?? []),
+    ...(podContext.fsGroup !== undefined ? [podContext.fsGroup] : []),
+  ];
+  if (groups.length > 0) security.supplementalGroups = [...new Set(groups)];
+  if (context.readOnlyRootFilesystem === true) security.readOnlyRootFilesystem = true;
+  if (context.allowPrivilegeEscalation === false) security.noNewPrivileges = true;
+  if ((context.seccompProfile ?? podContext.seccompProfile)?.type === 'Unconfined') security.seccompUnconfined = true;
+  if (appArmorType(pod, c) === 'Unconfined') security.appArmorUnconfined = true;
+  return security;
+}
+
 export function containerConfig(pod: Pod, c: Container, context: ContainerContext): ContainerSpec {
   const limits = c.resources?.limits ?? {};
   const requests = c.resources?.requests ?? {};
@@ -54,5 +102,6 @@ export function containerConfig(pod: Pod, c: Container, context: ContainerContex
       : {}),
     tty: c.tty === true,
     stdin: c.stdin === true,
+    security: containerSecurity(pod, c),
   };
 }

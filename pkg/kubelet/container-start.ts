@@ -13,7 +13,7 @@ import type { ClusterDns } from './pod-dns.js';
 import { writePodResolvConf } from './pod-resolv-conf.js';
 import { nextAttempt } from './pod-status.js';
 import type { PodStatusReporter } from './pod-status-reporter.js';
-import type { ContainerRuntime } from './runtime/index.js';
+import { ContainerConfigError, type ContainerRuntime } from './runtime/index.js';
 import { errorMessage } from '../errors/index.js';
 
 /** The node settings a container start reads (pod sync's config; dns may change later). */
@@ -95,7 +95,7 @@ export class ContainerStarter {
       events.normal(pod, 'Started', `Started container ${name}`);
     } catch (err) {
       status.setWaiting(uid, name, {
-        reason: 'CreateContainerError',
+        reason: err instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError',
         message: errorMessage(err),
       });
       events.warning(pod, 'Failed', `Error: ${errorMessage(err)}`);

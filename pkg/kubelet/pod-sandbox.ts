@@ -45,6 +45,8 @@ export class PodSandboxes {
           network: config.podNetwork,
           hostname: pod.spec?.hostname || (pod.metadata.name ?? '').slice(0, 63),
           hostNetwork: pod.spec?.hostNetwork === true,
+          hostPID: pod.spec?.hostPID === true,
+          hostIPC: pod.spec?.hostIPC === true,
         },
       );
       await config.afterSandboxStart?.();

@@ -161,6 +161,26 @@ export interface Capabilities {
   drop?: string[];
 }
 
+/** A seccomp or AppArmor profile: RuntimeDefault, Unconfined or Localhost (with its name). */
+export interface SecurityProfile {
+  type: string;
+  localhostProfile?: string;
+}
+
+export interface SELinuxOptions {
+  user?: string;
+  role?: string;
+  type?: string;
+  level?: string;
+}
+
+export interface WindowsSecurityContextOptions {
+  gmsaCredentialSpecName?: string;
+  gmsaCredentialSpec?: string;
+  runAsUserName?: string;
+  hostProcess?: boolean;
+}
+
 export interface SecurityContext {
   privileged?: boolean;
   capabilities?: Capabilities;
@@ -169,6 +189,11 @@ export interface SecurityContext {
   runAsNonRoot?: boolean;
   readOnlyRootFilesystem?: boolean;
   allowPrivilegeEscalation?: boolean;
+  procMount?: string;
+  seccompProfile?: SecurityProfile;
+  appArmorProfile?: SecurityProfile;
+  seLinuxOptions?: SELinuxOptions;
+  windowsOptions?: WindowsSecurityContextOptions;
 }
 
 export interface PodSecurityContext {
@@ -176,8 +201,15 @@ export interface PodSecurityContext {
   runAsGroup?: number;
   runAsNonRoot?: boolean;
   fsGroup?: number;
+  fsGroupChangePolicy?: string;
   supplementalGroups?: number[];
+  supplementalGroupsPolicy?: string;
   sysctls?: { name: string; value: string }[];
+  seccompProfile?: SecurityProfile;
+  appArmorProfile?: SecurityProfile;
+  seLinuxOptions?: SELinuxOptions;
+  seLinuxChangePolicy?: string;
+  windowsOptions?: WindowsSecurityContextOptions;
 }
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';

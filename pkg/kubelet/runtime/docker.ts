@@ -15,8 +15,10 @@ import {
   type Owner,
 } from './labels.js';
 import {
+  ContainerConfigError,
   ImagePullError,
   type ContainerRuntime,
+  type ContainerSecurity,
   type ContainerSpec,
   type ContainerState,
   type ExecSession,
@@ -162,7 +164,8 @@ export class DockerRuntime implements ContainerRuntime {
     const hostConfig: Docker.HostConfig = {
       NetworkMode: spec.hostNetwork ? 'host' : spec.network,
       // The app containers join its IPC namespace as they join its network namespace.
-      IpcMode: 'shareable',
+      IpcMode: spec.hostIPC ? 'host' : 'shareable',
+      ...(spec.hostPID ? { PidMode: 'host' } : {}),
       RestartPolicy: { Name: 'no' },
     };
     if (spec.dns) {
@@ -222,8 +225,52 @@ export class DockerRuntime implements ContainerRuntime {
       options.Cmd = spec.args ?? [];
     } else if (spec.args !== undefined && spec.args.length > 0) options.Cmd = spec.args;
     if (spec.workingDir !== undefined && spec.workingDir !== '') options.WorkingDir = spec.workingDir;
+    if (spec.security !== undefined) await this.applySecurity(options, { sandboxId, security: spec.security });
     const container = await this.docker.createContainer(options);
     return container.id;
+  }
+
+  /** The security settings as Docker's: namespaces, privileges, capabilities, user, root filesystem. */
+  private async applySecurity(
+    options: Docker.ContainerCreateOptions,
+    at: { sandboxId: string; security: ContainerSecurity },
+  ): Promise<void> {
+    const { sandboxId, security } = at;
+    const hostConfig: Docker.HostConfig = options.HostConfig ?? {};
+    if (security.hostPID) hostConfig.PidMode = 'host';
+    else if (security.sharePodPID) hostConfig.PidMode = `container:${sandboxId}`;
+    if (security.hostIPC) hostConfig.IpcMode = 'host';
+    if (security.privileged) hostConfig.Privileged = true;
+    if (security.capAdd !== undefined) hostConfig.CapAdd = security.capAdd;
+    if (security.capDrop !== undefined) hostConfig.CapDrop = security.capDrop;
+    if (security.readOnlyRootFilesystem) hostConfig.ReadonlyRootfs = true;
+    if (security.supplementalGroups !== undefined) hostConfig.GroupAdd = security.supplementalGroups.map(String);
+    const securityOpt: string[] = [];
+    if (security.noNewPrivileges) securityOpt.push('no-new-privileges');
+    if (security.seccompUnconfined) securityOpt.push('seccomp=unconfined');
+    if (security.appArmorUnconfined) securityOpt.push('apparmor=unconfined');
+    if (securityOpt.length > 0) hostConfig.SecurityOpt = securityOpt;
+    options.HostConfig = hostConfig;
+    const { runAsUser, runAsGroup } = security;
+    if (runAsUser === undefined && runAsGroup === undefined && !security.runAsNonRoot) return;
+    // Without runAsUser the image's user runs (with runAsGroup as its group).
+    const user = runAsUser !== undefined ? String(runAsUser) : await this.imageUser(options.Image ?? '');
+    if (security.runAsNonRoot) {
+      if (!/^\d+$/.test(user))
+        throw new ContainerConfigError(
+          `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root`,
+        );
+      if (Number(user) === 0) throw new ContainerConfigError('container has runAsNonRoot and image will run as root');
+    }
+    if (runAsUser !== undefined || runAsGroup !== undefined)
+      options.User = runAsGroup !== undefined ? `${user}:${runAsGroup}` : user;
+  }
+
+  /** The user part of the image's USER; root (0) when it sets none. */
+  private async imageUser(image: string): Promise<string> {
+    const info = await this.docker.getImage(image).inspect();
+    const user = (info.Config.User ?? '').split(':')[0] ?? '';
+    return user === '' || user === 'root' ? '0' : user;
   }
 
   async start(id: string): Promise<void> {

@@ -11,10 +11,44 @@ export class ImagePullError extends Error {
   }
 }
 
+/** The container's config cannot be applied as asked (e.g. runAsNonRoot and the image runs as root). */
+export class ContainerConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContainerConfigError';
+  }
+}
+
 export interface Mount {
   hostPath: string;
   containerPath: string;
   readOnly: boolean;
+}
+
+/** A container's securityContext (merged with the pod's) as the runtime applies it. */
+export interface ContainerSecurity {
+  privileged?: boolean;
+  /** The host's PID namespace (pod hostPID) instead of the container's own. */
+  hostPID?: boolean;
+  /** The host's IPC namespace (pod hostIPC) instead of the sandbox's. */
+  hostIPC?: boolean;
+  /** The sandbox's PID namespace, shared by the pod's containers (shareProcessNamespace). */
+  sharePodPID?: boolean;
+  /** Capability names as Kubernetes writes them (NET_ADMIN, ALL). */
+  capAdd?: string[];
+  capDrop?: string[];
+  runAsUser?: number;
+  runAsGroup?: number;
+  /** Refuse to start when the process would run as uid 0 (or as a user name that cannot be checked). */
+  runAsNonRoot?: boolean;
+  /** Extra groups of the process (supplementalGroups and fsGroup). */
+  supplementalGroups?: number[];
+  readOnlyRootFilesystem?: boolean;
+  /** allowPrivilegeEscalation: false. */
+  noNewPrivileges?: boolean;
+  /** Profiles of type Unconfined; RuntimeDefault is the runtime's default. */
+  seccompUnconfined?: boolean;
+  appArmorUnconfined?: boolean;
 }
 
 export interface ContainerSpec {
@@ -31,6 +65,7 @@ export interface ContainerSpec {
   cpuShares?: number;
   tty?: boolean;
   stdin?: boolean;
+  security?: ContainerSecurity;
   /** Extra labels; the identity labels win over these. */
   labels?: Record<string, string>;
 }
@@ -49,6 +84,9 @@ export interface SandboxSpec {
   hostname: string;
   dns?: { servers: string[]; searches: string[]; options: string[] };
   hostNetwork?: boolean;
+  /** The pod's hostPID and hostIPC: the sandbox runs in the host's namespaces too. */
+  hostPID?: boolean;
+  hostIPC?: boolean;
   portBindings?: PortBinding[];
   /** Extra labels; the identity labels win over these. */
   labels?: Record<string, string>;
