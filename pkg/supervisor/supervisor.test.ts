@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -23,7 +23,11 @@ import {
 } from './index.js';
 
 const SLEEPER = ['-e', 'setInterval(() => {}, 1000)'];
-const STUBBORN = ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'];
+/** Ignores SIGTERM, and says so by writing `ready` in its working folder once its handler is in. */
+const STUBBORN = [
+  '-e',
+  'process.on("SIGTERM", () => {}); require("fs").writeFileSync("ready", ""); setInterval(() => {}, 1000)',
+];
 const FAST = { initialMs: 20, maxMs: 200, resetAfterMs: 60_000 };
 
 /** Polls (at most ~15 s) until `probe` returns a value. */
@@ -90,7 +94,8 @@ test('a child that ignores SIGTERM is killed after the grace period', async () =
     const abort = new AbortController();
     const running = sup.run(abort.signal);
     const pid = await until('stubborn runs', () => livePid(childPidFile(layout, 'stubborn')));
-    await sleep(300); // let it install its SIGTERM handler
+    // A busy machine can take longer than any fixed sleep to start node: wait for its handler.
+    await until('stubborn ignores SIGTERM', () => (existsSync(join(dir, 'ready')) ? true : undefined));
     abort.abort();
     await running;
     assert.equal(isAlive(pid), false);
