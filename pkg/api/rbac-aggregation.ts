@@ -24,3 +24,22 @@ export function aggregatedRules(role: AggregationView, all: readonly Aggregation
   }
   return rules;
 }
+
+/**
+ * Fills every aggregated role of a set from the others, in place, until nothing changes (an
+ * aggregated role may feed another: `view` feeds `edit`, which feeds `admin`). Bounded by the
+ * number of roles, since each pass settles at least one more level of the chain.
+ */
+export function aggregateAll<T extends Pick<ClusterRole, 'metadata' | 'rules' | 'aggregationRule'>>(roles: T[]): T[] {
+  for (let pass = 0; pass < roles.length; pass++) {
+    let changed = false;
+    for (const r of roles) {
+      const rules = aggregatedRules(r, roles);
+      if (rules === undefined || isDeepStrictEqual(rules, r.rules ?? [])) continue;
+      r.rules = rules;
+      changed = true;
+    }
+    if (!changed) break;
+  }
+  return roles;
+}

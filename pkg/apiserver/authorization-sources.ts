@@ -2,7 +2,15 @@
 // the node authorizer's pod graph, both kept from the watch cache; and the default policy,
 // reconciled through the apiserver's own store before it serves.
 
-import { RESOURCES, isObject, storageKey, type KubeObject, type Pod } from '../api/index.js';
+import {
+  RESOURCES,
+  findByKind,
+  isObject,
+  storageKey,
+  type KubeObject,
+  type Pod,
+  type ResourceInfo,
+} from '../api/index.js';
 import type { Store } from '../storage/index.js';
 import type { AuthorizerSources } from './authorizer.js';
 import { NodeGraph } from './nodeauth/graph.js';
@@ -60,17 +68,9 @@ export function policyWriter(store: RestStore): PolicyWriter {
   };
 }
 
-function resourceOf(
-  obj: KubeObject,
-): (typeof RESOURCES)['roles' | 'rolebindings' | 'clusterroles' | 'clusterrolebindings'] {
-  switch (obj.kind) {
-    case 'Role':
-      return RESOURCES.roles;
-    case 'RoleBinding':
-      return RESOURCES.rolebindings;
-    case 'ClusterRoleBinding':
-      return RESOURCES.clusterrolebindings;
-    default:
-      return RESOURCES.clusterroles;
-  }
+/** The resource of a default policy object, from its own apiVersion and kind. */
+function resourceOf(obj: KubeObject): ResourceInfo {
+  const r = findByKind(obj.apiVersion ?? '', obj.kind ?? '');
+  if (r === undefined) throw new Error(`no resource serves ${obj.apiVersion ?? ''} ${obj.kind ?? ''}`);
+  return r;
 }

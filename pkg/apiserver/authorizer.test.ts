@@ -8,19 +8,12 @@ import { ApiError } from '../errors/index.js';
 import type { UserInfo } from './authn.js';
 import { authorizeRequest, decide, type AuthorizerSources } from './authorizer.js';
 import { NodeGraph } from './nodeauth/graph.js';
-import { aggregatedRules } from '../api/rbac-aggregation.js';
 import type { BindingRef, PolicySource } from './rbac/authorizer.js';
 import { defaultClusterRoleBindings, defaultClusterRoles } from './rbac/bootstrap-policy.js';
 import type { Attributes, ResourceAttributes } from './rbac/rules.js';
 
 function sources(): AuthorizerSources {
   const roles = defaultClusterRoles();
-  for (let pass = 0; pass < 3; pass++) {
-    for (const r of roles) {
-      const rules = aggregatedRules(r, roles);
-      if (rules !== undefined) r.rules = rules;
-    }
-  }
   const viewInTeam: BindingRef = {
     metadata: { name: 'viewers', namespace: 'team' },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from '../errors/index.js';
 import type { UserInfo } from './authn.js';
+import { forbidden } from './authorizer.js';
 import type { ResourceAttributes } from './rbac/rules.js';
 
 export interface ImpersonatedUser extends UserInfo {
@@ -35,16 +36,6 @@ function userTarget(name: string): ResourceAttributes {
     return impersonate({ apiGroup: '', resource: 'serviceaccounts', namespace, name: sa });
   }
   return impersonate({ apiGroup: '', resource: 'users', name });
-}
-
-function forbidden(caller: UserInfo, a: ResourceAttributes): ApiError {
-  const what = a.subresource === undefined ? a.resource : `${a.resource}/${a.subresource}`;
-  const scope = a.namespace !== undefined ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
-  return new ApiError(
-    'Forbidden',
-    `${what} "${a.name ?? ''}" is forbidden: User "${caller.name}" cannot impersonate resource "${what}" in API group "${a.apiGroup}" ${scope}`,
-    { details: { name: a.name ?? '', group: a.apiGroup, kind: a.resource } },
-  );
 }
 
 /** Header names carry the extra key percent-encoded and lower-cased, as client-go sends them. */
@@ -93,7 +84,7 @@ export async function actingUser(
       );
     }
   }
-  for (const a of wanted) if (!(await may(caller, a))) throw forbidden(caller, a);
+  for (const a of wanted) if (!(await may(caller, a))) throw forbidden(caller, a, '');
 
   const all = [...groups];
   const isSa = name.startsWith(SA_PREFIX);

@@ -5,6 +5,7 @@
 // tokens, and least-privilege roles for the scheduler and controller-manager.
 
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from '../../api/index.js';
+import { aggregateAll } from '../../api/rbac-aggregation.js';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const AGGREGATE = `${RBAC_GROUP}/aggregate-to-`;
@@ -242,9 +243,13 @@ const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
   rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
 ];
 
-/** The default ClusterRoles, in the order they are reconciled. */
+/**
+ * The default ClusterRoles, in the order they are reconciled; `admin`, `edit` and `view` come
+ * already holding their union, so a cluster answers right before the aggregation controller
+ * first runs (it keeps them right after).
+ */
 export function defaultClusterRoles(): ClusterRole[] {
-  return [
+  return aggregateAll([
     clusterRole('cluster-admin', [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])]),
     aggregated('admin'),
     aggregated('edit', { [`${AGGREGATE}admin`]: 'true' }),
@@ -277,7 +282,7 @@ export function defaultClusterRoles(): ClusterRole[] {
     ]),
     clusterRole('system:kube-scheduler', SCHEDULER_RULES),
     clusterRole('system:kube-controller-manager', CONTROLLER_MANAGER_RULES),
-  ];
+  ]);
 }
 
 /** The default ClusterRoleBindings. */

@@ -12,7 +12,6 @@ import {
   defaultNamespacedPolicy,
 } from './bootstrap-policy.js';
 import { uncoveredRules } from './escalation.js';
-import { aggregatedRules } from '../../api/rbac-aggregation.js';
 
 type RoleLike = ClusterRole | Role;
 type BindingLike = ClusterRoleBinding | RoleBinding;
@@ -65,21 +64,6 @@ function repairedBinding<T extends BindingLike>(current: T, wanted: T): T | unde
   return { ...current, subjects: [...have, ...lost] };
 }
 
-/**
- * The defaults with `admin`, `edit` and `view` already holding their union, so a cluster
- * answers right before the aggregation controller first runs (it keeps them right after).
- */
-function withAggregatedRules(roles: ClusterRole[]): ClusterRole[] {
-  // edit feeds admin and view feeds edit: three passes reach the fixed point.
-  for (let pass = 0; pass < 3; pass++) {
-    for (const r of roles) {
-      const rules = aggregatedRules(r, roles);
-      if (rules !== undefined) r.rules = rules;
-    }
-  }
-  return roles;
-}
-
 /** Creates the object if missing, or repairs it unless an admin owns it; records what it did. */
 async function ensure<T extends RoleLike | BindingLike>(
   w: PolicyWriter,
@@ -103,7 +87,7 @@ export async function reconcileDefaultPolicy(w: PolicyWriter): Promise<Reconcile
   const report: ReconcileReport = { created: [], updated: [] };
   const nameOf = (o: RoleLike | BindingLike): string => o.metadata.name ?? '';
   const nsOf = (o: RoleLike | BindingLike): string => o.metadata.namespace ?? '';
-  for (const wanted of withAggregatedRules(defaultClusterRoles())) {
+  for (const wanted of defaultClusterRoles()) {
     const current = await w.getClusterRole(nameOf(wanted));
     await ensure(w, { label: `clusterrole/${nameOf(wanted)}`, wanted, current, repair: repairedRole }, report);
   }
