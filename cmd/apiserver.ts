@@ -16,9 +16,7 @@ const program = new Command('apiserver')
   .requiredOption('--client-ca-file <file>', 'CA that signs client certificates')
   .addOption(new Option('--secure-port <port>', 'HTTPS port').default(d(DEFAULT_CONFIG.securePort)))
   .addOption(new Option('--bind-address <addr>', 'address to listen on').default(DEFAULT_CONFIG.bindAddress))
-  .addOption(
-    new Option('--advertise-address <addr>', 'address advertised to clients').default(DEFAULT_CONFIG.advertiseAddress),
-  )
+  .option('--advertise-address <ip>', 'where pods and nodes reach this apiserver (default: default-route address)', '')
   .addOption(new Option('--max-request-bytes <n>', 'request body limit').default(d(DEFAULT_CONFIG.maxBodyBytes)))
   .addOption(
     new Option('--watch-history <revisions>', 'revisions kept for watch resumption').default(

@@ -122,9 +122,9 @@ add_host() {
   fi
   # No registry: the host gets the machine's local images.
   local have
-  have=$(docker -H "unix://$SOCKET" images -q coxswain/pause:latest 2>/dev/null || true)
+  have=$(docker -H "unix://$SOCKET" images -q coxswain/curl:latest 2>/dev/null || true)
   if [ -z "$have" ]; then
-    docker save busybox:latest coxswain/pause:latest | docker -H "unix://$SOCKET" load >/dev/null
+    docker save busybox:latest coxswain/pause:latest coxswain/curl:latest | docker -H "unix://$SOCKET" load >/dev/null
   fi
   echo "sim-hosts: $NS up at $IP (docker $SOCKET)"
 }

@@ -35,6 +35,10 @@ done
 # The address agents reach the apiserver at: with simulated hosts the shared bridge's; for
 # real second machines set COXSWAIN_ADDRESS to this machine's address on their network.
 if [ "$HOSTS" -gt 0 ]; then ADDRESS=198.18.0.1; else ADDRESS=${COXSWAIN_ADDRESS:-127.0.0.1}; fi
+# Pods reach the API (the `kubernetes` Service) at the advertised address, which cannot be
+# loopback: on one machine the apiserver picks its default route's address itself.
+ADVERTISE=()
+if [ "$ADDRESS" != 127.0.0.1 ]; then ADVERTISE=(--advertise-address "$ADDRESS"); fi
 SERVER=https://$ADDRESS:$PORT
 # The simulated hosts' docker data and agent roots belong to this cluster alone.
 export COXSWAIN_SIM_ROOT=$STATE/sim
@@ -102,7 +106,7 @@ wait_ready() {
   exit 1
 }
 
-start apiserver "$NODE_BIN" dist/cmd/apiserver.js --data-dir "$STATE/data" --secure-port "$PORT" --advertise-address "$ADDRESS" \
+start apiserver "$NODE_BIN" dist/cmd/apiserver.js --data-dir "$STATE/data" --secure-port "$PORT" "${ADVERTISE[@]}" \
   --tls-cert-file "$CERTS/apiserver.crt" --tls-private-key-file "$CERTS/apiserver.key" --client-ca-file "$CERTS/ca.crt" \
   --kubelet-client-certificate "$CERTS/apiserver-kubelet-client.crt" --kubelet-client-key "$CERTS/apiserver-kubelet-client.key" \
   --service-cluster-ip-range "$SERVICE_CIDR" \

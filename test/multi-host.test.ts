@@ -32,6 +32,8 @@ import { runRoot } from './harness/run-root.js';
 
 const NODES = mustFind('', 'v1', 'nodes');
 const PODS = mustFind('', 'v1', 'pods');
+const SERVICE_ACCOUNTS = mustFind('', 'v1', 'serviceaccounts');
+const ROLE_BINDINGS = mustFind('rbac.authorization.k8s.io', 'v1', 'rolebindings');
 
 let cluster: SimCluster | undefined;
 let plane: ControlPlane;
@@ -355,6 +357,62 @@ test('from a pod on host 2, 60 requests by DNS name and 60 by ClusterIP reach ev
     const res = await fetchText(`http://${h.ip}:30080/`);
     assert.ok(expected.includes(res.trim()), `NodePort on ${h.ns} (${h.ip}) answered: ${res}`);
   }
+});
+
+test('a pod reaches the API at kubernetes.default.svc with its mounted token and CA: 403 listing pods, 200 after a RoleBinding to view', async () => {
+  const endpoints = await admin.get(ENDPOINTS, 'kubernetes', { namespace: 'default' });
+  assert.match(JSON.stringify(endpoints['subsets']), /"ip":"198\.18\.0\.1"/, 'the endpoint is the advertised address');
+  await admin.create(SERVICE_ACCOUNTS, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'api-reader', namespace: 'default' },
+  });
+  await admin.create(PODS, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'api-client', namespace: 'default', labels: { app: 'api-client' } },
+    spec: {
+      serviceAccountName: 'api-reader',
+      containers: [
+        { name: 'curl', image: 'coxswain/curl:latest', imagePullPolicy: 'Never', command: ['sleep', '3600'] },
+      ],
+    },
+  });
+  let pod: KubeObject | undefined;
+  await eventually(
+    async () => {
+      pod = (await podsOf('app=api-client'))[0];
+      return pod !== undefined && isReady(pod);
+    },
+    { timeoutMs: 60_000, what: 'the api-client pod runs' },
+  ).catch((err: unknown) => assert.fail(`${String(err)}: ${JSON.stringify(pod?.['status'])}`));
+  assert.ok(pod !== undefined);
+  const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+  // The server's certificate is checked against the mounted CA, for the Service's DNS name.
+  const listPods = [
+    'sh',
+    '-c',
+    `curl -sS --max-time 10 -o /dev/null -w '%{http_code}' --cacert ${sa}/ca.crt -H "Authorization: Bearer $(cat ${sa}/token)" https://kubernetes.default.svc/api/v1/namespaces/default/pods`,
+  ];
+  const before = await execIn(pod, listPods);
+  assert.equal(before.stdout, '403', `api-reader may not list pods yet: ${before.stdout} ${before.stderr}`);
+  await admin.create(ROLE_BINDINGS, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'api-reader-view', namespace: 'default' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [{ kind: 'ServiceAccount', name: 'api-reader', namespace: 'default' }],
+  });
+  let last = '';
+  const target = pod;
+  await eventually(
+    async () => {
+      last = (await execIn(target, listPods)).stdout;
+      return last === '200';
+    },
+    { timeoutMs: 20_000, what: 'the pod lists pods once bound to view' },
+  );
+  await admin.delete(PODS, 'api-client', { namespace: 'default' });
 });
 
 test('scaling down and a readiness failure update the rules; no request reaches a removed or unready endpoint afterwards', async () => {

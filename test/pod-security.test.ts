@@ -108,3 +108,74 @@ test('warn answers with Warning headers and admits; an unlabelled namespace is p
   );
   assert.equal((await post('/api/v1/namespaces/open/pods', hostPod('host'))).status, 201);
 });
+
+function patch(path: string, body: object): Promise<RawResponse> {
+  return rawRequest({
+    port: plane.port,
+    method: 'PATCH',
+    path,
+    ca: creds.ca,
+    cert: creds.cert,
+    key: creds.key,
+    headers: { 'Content-Type': 'application/strategic-merge-patch+json' },
+    body: JSON.stringify(body),
+  });
+}
+
+test('a workload whose pod template breaks the level is admitted with a warning, on create and on update', async () => {
+  const deployment = (): object => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'hosty' },
+    spec: {
+      selector: { matchLabels: { app: 'hosty' } },
+      template: { metadata: { labels: { app: 'hosty' } }, spec: (hostPod('x') as { spec: object }).spec },
+    },
+  });
+  const created = await post('/apis/apps/v1/namespaces/warned/deployments', deployment());
+  assert.equal(created.status, 201, created.body);
+  assert.match(
+    String(created.headers['warning'] ?? ''),
+    /^299 - "would violate PodSecurity \\"restricted:latest\\": host namespaces \(hostNetwork=true\)/,
+  );
+  const updated = await patch('/apis/apps/v1/namespaces/warned/deployments/hosty', {
+    spec: { template: { metadata: { annotations: { touched: 'yes' } } } },
+  });
+  assert.equal(updated.status, 200, updated.body);
+  assert.match(String(updated.headers['warning'] ?? ''), /would violate PodSecurity/);
+  // A workload is never refused, even where pods would be: its pods are.
+  const enforced = await post('/apis/apps/v1/namespaces/base/deployments', deployment());
+  assert.equal(enforced.status, 201, enforced.body);
+});
+
+test('tightening a namespace warns about its running pods; a pod update there is then checked', async () => {
+  assert.equal(
+    (await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'later' } })).status,
+    201,
+  );
+  assert.equal((await post('/api/v1/namespaces/later/pods', hostPod('host'))).status, 201);
+  const relabelled = await patch('/api/v1/namespaces/later', {
+    metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
+  });
+  assert.equal(relabelled.status, 200, relabelled.body);
+  const warning = String(relabelled.headers['warning'] ?? '');
+  assert.match(
+    warning,
+    /existing pods in namespace \\"later\\" violate the new PodSecurity enforce level \\"baseline:latest\\"/,
+  );
+  assert.match(warning, /host: host namespaces, hostPath volumes, privileged/);
+  // The running pod stays; changing its image is a new admission, and it fails.
+  const repatched = await patch('/api/v1/namespaces/later/pods/host', {
+    spec: { containers: [{ name: 'c', image: 'busybox:1' }] },
+  });
+  assert.equal(repatched.status, 403, repatched.body);
+  assert.match(repatched.body, /violates PodSecurity \\"baseline:latest\\"/);
+  // An update that changes nothing the policy checks passes.
+  const labelled = await patch('/api/v1/namespaces/later/pods/host', { metadata: { labels: { a: 'b' } } });
+  assert.equal(labelled.status, 200, labelled.body);
+  // A label value the policy cannot read is refused, and changes nothing.
+  const bad = await patch('/api/v1/namespaces/later', {
+    metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'strictest' } },
+  });
+  assert.equal(bad.status, 422, bad.body);
+});

@@ -243,6 +243,7 @@ export class ApplyManager {
     delete writeOpts.fieldManager;
     const object = await this.store.guaranteedUpdate(r, ref, {
       ...writeOpts,
+      warnings,
       mutate: (current) => {
         const entries = entriesOf(current);
         const mine = entries.find((e) => e.manager === opts.fieldManager && e.operation === 'Apply');

@@ -36,7 +36,11 @@ export interface ApiServerConfig {
   /** Client certificate and key the apiserver presents to node agents (logs, exec). */
   kubeletClientCertFile?: string;
   kubeletClientKeyFile?: string;
-  /** Address advertised in discovery (`serverAddressByClientCIDRs`). */
+  /**
+   * Address the cluster reaches this apiserver at: the `kubernetes` Service's endpoint,
+   * cluster-info and discovery (`serverAddressByClientCIDRs`). Empty: chosen at start
+   * (advertise-address.ts).
+   */
   advertiseAddress: string;
   /** Services' ClusterIPs come from here (two clusters on one machine need distinct ones). */
   serviceClusterIPRange: string;
@@ -67,7 +71,7 @@ export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | '
   bookmarkIntervalMs: 60_000,
   historyRevisions: 100_000,
   compactionIntervalMs: 60_000,
-  advertiseAddress: '127.0.0.1',
+  advertiseAddress: '',
   serviceClusterIPRange: '10.96.0.0/12',
   maxRequestsInflight: 400,
   maxMutatingRequestsInflight: 200,

@@ -52,6 +52,12 @@ test('a flag it cannot accept is a ConfigError naming the flag', () => {
     () => apiServerConfig({ ...FLAGS, serviceClusterIpRange: '10.0.0.0/30' }),
     (e: unknown) => e instanceof ConfigError && /\/8 to \/28/.test(e.message),
   );
+  assert.throws(
+    () => apiServerConfig({ ...FLAGS, advertiseAddress: 'kubernetes.local' }),
+    (e: unknown) => e instanceof ConfigError && /^--advertise-address must be an IP address/.test(e.message),
+  );
+  // Not given: chosen from the host, and never left empty.
+  assert.notEqual(apiServerConfig({ ...FLAGS, advertiseAddress: '' }).advertiseAddress, '');
 });
 
 test('--encryption-provider-config is read and checked now: a bad file is one ConfigError line', () => {

@@ -1,11 +1,13 @@
 // The apiserver's flags (strings from the command line) checked into its one ApiServerConfig.
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { formatCidr, parseCidr } from '../api/cidr.js';
 import { ConfigError } from '../component/index.js';
 import { errorMessage } from '../errors/index.js';
 import { resolveTokenConfig } from '../serviceaccount/index.js';
 import { buildResourceTransformers, parseEncryptionConfiguration } from '../storage/encryption/index.js';
+import { chooseAdvertiseAddress } from './advertise-address.js';
 import { isLevel, type Level } from './admission/index.js';
 import { auditOptionsFromFlags, type AuditLogOptions } from './audit/index.js';
 import { DEFAULT_CONFIG, type ApiServerConfig, type ServiceAccountConfig } from './config.js';
@@ -111,6 +113,9 @@ export function apiServerConfig(o: ApiServerFlags): ApiServerConfig {
       `--service-cluster-ip-range must be an IPv4 CIDR from /8 to /28, not "${o.serviceClusterIpRange}"`,
     );
   }
+  if (o.advertiseAddress !== '' && isIP(o.advertiseAddress) === 0) {
+    throw new ConfigError(`--advertise-address must be an IP address, not "${o.advertiseAddress}"`);
+  }
   return {
     ...DEFAULT_CONFIG,
     dataDir: o.dataDir,
@@ -119,7 +124,7 @@ export function apiServerConfig(o: ApiServerFlags): ApiServerConfig {
     clientCaFile: o.clientCaFile,
     securePort: int('securePort'),
     bindAddress: o.bindAddress,
-    advertiseAddress: o.advertiseAddress,
+    advertiseAddress: o.advertiseAddress || chooseAdvertiseAddress(o.bindAddress),
     serviceClusterIPRange: formatCidr(range),
     maxBodyBytes: int('maxRequestBytes'),
     historyRevisions: int('watchHistory'),

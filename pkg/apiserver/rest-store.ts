@@ -188,6 +188,7 @@ export class RestStore {
     const expected = incoming.metadata.resourceVersion;
     const object = await this.guaranteedUpdate(r, ref, {
       ...opts,
+      warnings,
       expectedResourceVersion: expected,
       mutate: (current) => {
         checkUidPrecondition(r, incoming, current);
@@ -205,6 +206,7 @@ export class RestStore {
     const warnings: string[] = [];
     const object = await this.guaranteedUpdate(r, ref, {
       ...opts,
+      warnings,
       mutate: (current) => {
         const patch = { contentType, body: patchBody };
         const patched = applyPatch(deepCopy(current), patch, { group: r.group, kind: r.kind });
@@ -232,7 +234,10 @@ export class RestStore {
     const strategy = this.strategyFor(r);
     if (expectedResourceVersion !== undefined && expectedResourceVersion !== '')
       checkResourceVersion(expectedResourceVersion);
+    const mark = opts.warnings?.length ?? 0;
     for (let attempt = 0; ; attempt++) {
+      // Admission runs on every attempt; the client hears the warnings of the one that counted.
+      opts.warnings?.splice(mark);
       const item = await this.store.get(key);
       if (item === undefined) throw notFound(r.plural, r.group, name);
       if (
@@ -246,6 +251,8 @@ export class RestStore {
       const next = mutate(deepCopy(current));
       prepareAndValidate({ r, name, strategy, next, current, subresource });
       strategy.checkWrite?.(next, opts.user);
+      if (strategy.admitUpdate !== undefined)
+        opts.warnings?.push(...(await strategy.admitUpdate({ next, current, subresource })));
       // Unchanged: nothing to write, unless the stored value is stale (written with an older
       // encryption key or in plaintext), which the write re-encrypts, as Kubernetes does.
       if (item.stale !== true && isDeepStrictEqual(stripVolatile(next), stripVolatile(current)))

@@ -50,6 +50,8 @@ export interface PatchRequest extends WriteOptions {
 /** One step of guaranteedUpdate: the next state of the live object (a copy, free to change). */
 export interface GuaranteedUpdate extends UpdateOptions {
   mutate: (current: KubeObject) => KubeObject;
+  /** Where admission's warnings for the client go. */
+  warnings?: string[];
 }
 
 export interface WriteResult {

@@ -60,6 +60,7 @@ import { answerClientError, answeringRoutingErrors, checkWebSocketHandshake } fr
 import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES, storageKey, type Resource } from '../api/registry.js';
+import type { EndpointSubset, Endpoints } from '../api/types/index.js';
 
 /** The `kubernetes` Service in `default`, whose endpoint is this apiserver (as Kubernetes keeps it). */
 async function ensureKubernetesService(store: RestStore, ip: string, config: ApiServerConfig): Promise<void> {
@@ -81,7 +82,13 @@ async function ensureKubernetesService(store: RestStore, ip: string, config: Api
       sessionAffinity: 'None',
     },
   });
-  await create(RESOURCES.endpoints, {
+  const subsets: EndpointSubset[] = [
+    {
+      addresses: [{ ip: config.advertiseAddress }],
+      ports: [{ name: 'https', port: config.securePort, protocol: 'TCP' }],
+    },
+  ];
+  const endpoints: Endpoints = {
     apiVersion: 'v1',
     kind: 'Endpoints',
     metadata: {
@@ -89,13 +96,19 @@ async function ensureKubernetesService(store: RestStore, ip: string, config: Api
       namespace: 'default',
       labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' },
     },
-    subsets: [
-      {
-        addresses: [{ ip: config.advertiseAddress }],
-        ports: [{ name: 'https', port: config.securePort, protocol: 'TCP' }],
-      },
-    ],
-  });
+    subsets,
+  };
+  await create(RESOURCES.endpoints, endpoints);
+  // A restart with another address or port (a new advertise address, a moved machine)
+  // points the endpoint at where this apiserver is now, as Kubernetes' endpoint reconciler does.
+  const current = await store.get(RESOURCES.endpoints, 'default', 'kubernetes');
+  if (JSON.stringify(current.subsets) !== JSON.stringify(subsets)) {
+    await store.update(
+      RESOURCES.endpoints,
+      { namespace: 'default', name: 'kubernetes' },
+      { body: { ...current, subsets } },
+    );
+  }
 }
 
 /**

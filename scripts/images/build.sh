@@ -32,7 +32,11 @@ docker_ info >/dev/null 2>&1 || die "no dockerd answers on $SOCKET"
 
 BUSYBOX_BANNER=$("$BUSYBOX" 2>&1 || true)
 BUSYBOX_BANNER=${BUSYBOX_BANNER%%$'\n'*}
-RECIPE_HASH=$( { cat "$HERE"/*; echo "$BUSYBOX_BANNER"; } | sha256sum | cut -c1-16)
+CURL=$(command -v curl || true)
+[ -n "$CURL" ] || die "curl is missing (install Debian's curl)"
+CURL_VERSION=$("$CURL" --version 2>/dev/null || true)
+CURL_VERSION=${CURL_VERSION%%$'\n'*}
+RECIPE_HASH=$( { cat "$HERE"/*; echo "$BUSYBOX_BANNER"; echo "$CURL_VERSION"; } | sha256sum | cut -c1-16)
 RECIPE_LABEL=io.coxswain.recipe
 
 image_current() {
@@ -59,6 +63,17 @@ busybox_root() {
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
   chmod 1777 "$root/tmp"
   echo '<h1>busybox httpd</h1>' >"$root/var/www/index.html"
+}
+
+# add_binary ROOT FILE: a dynamically linked program and the shared libraries it loads,
+# at the same paths as on this machine (Debian's curl has no static build).
+add_binary() {
+  local root="$1" file="$2" lib libs
+  libs=$(ldd "$file" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+  for lib in "$file" $libs; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
 }
 
 # import DIR IMAGE CHANGE...: the folder as a one-layer image, owned by root. The image it
@@ -90,8 +105,18 @@ if ! image_current coxswain/pause:latest; then
   BUILT+=(coxswain/pause:latest)
 fi
 
+# busybox plus a real curl: what a pod calls the API with (`curl --cacert … https://kubernetes.default.svc`);
+# busybox's own TLS cannot verify certificates.
+if ! image_current coxswain/curl:latest; then
+  busybox_root "$WORK/curl"
+  rm -f "$WORK/curl/bin/curl"
+  add_binary "$WORK/curl" "$CURL"
+  import "$WORK/curl" coxswain/curl:latest 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["sh"]'
+  BUILT+=(coxswain/curl:latest)
+fi
+
 if [ "${#BUILT[@]}" -gt 0 ]; then
   echo "build-images: built ${BUILT[*]} (recipe $RECIPE_HASH)"
 else
-  echo "build-images: busybox:latest and coxswain/pause:latest are current (recipe $RECIPE_HASH)"
+  echo "build-images: busybox:latest, coxswain/pause:latest and coxswain/curl:latest are current (recipe $RECIPE_HASH)"
 fi

@@ -211,6 +211,7 @@ export async function startSimCluster(opts: { hosts: number; graceSeconds: numbe
     for (let n = 1; n <= opts.hosts; n++) hosts.push(await addSimHost(n));
     const started = await startControlPlane({
       host: SIM_GATEWAY,
+      serviceAccountTokens: true,
       withControllers: true,
       withScheduler: true,
       controllerManagerArgs: ['--node-monitor-grace-period', String(opts.graceSeconds), '--leader-elect', 'false'],

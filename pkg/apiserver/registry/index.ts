@@ -15,7 +15,13 @@ import type { Strategies, Strategy } from './types.js';
 import { reviewStrategies } from './review.js';
 import { rbacStrategies } from './rbac.js';
 import { serviceAccountStrategy, type TokenIssuing } from './service-account.js';
-import { admittingPodStrategy, type PodAdmissionDeps } from './pod-admission.js';
+import {
+  admittingNamespaceStrategy,
+  admittingPodStrategy,
+  admittingWorkloadStrategy,
+  isWorkload,
+  type PodAdmissionDeps,
+} from './pod-admission.js';
 import type { AuthorizerSources } from '../authorizer.js';
 
 export { ensureNamespace, NAMESPACE_FINALIZER } from './namespace.js';
@@ -51,5 +57,17 @@ export function createStrategies(deps: StrategyDeps): Strategies {
     ...rbacStrategies(deps.authz),
   ]);
   if (deps.tokens !== undefined) table.set('/serviceaccounts', serviceAccountStrategy(deps.tokens));
-  return (r: ResourceInfo) => table.get(`${r.group}/${r.plural}`) ?? defaultStrategy;
+  const admission = deps.podAdmission;
+  if (admission === undefined) return (r: ResourceInfo) => table.get(`${r.group}/${r.plural}`) ?? defaultStrategy;
+  table.set('/namespaces', admittingNamespaceStrategy(namespaceStrategy, admission));
+  // Workloads are admitted for their pod template; one wrapped strategy per resource, made once.
+  const admitted = new Map<string, Strategy>();
+  return (r: ResourceInfo) => {
+    const key = `${r.group}/${r.plural}`;
+    const base = table.get(key) ?? defaultStrategy;
+    if (!isWorkload(r)) return base;
+    let strategy = admitted.get(key);
+    if (strategy === undefined) admitted.set(key, (strategy = admittingWorkloadStrategy(r, base, admission)));
+    return strategy;
+  };
 }

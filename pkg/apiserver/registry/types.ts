@@ -40,12 +40,21 @@ export interface Strategy {
    * chain, smaller): may change the object and refuse it; returns warnings for the client.
    */
   admitCreate?(obj: KubeObject): Promise<string[]>;
+  /** Admission of an update (main resource or a subresource), after validation; as admitCreate. */
+  admitUpdate?(update: AdmittedUpdate): Promise<string[]>;
   /** Refuses a create or update its author may not make (RBAC: granting what one does not hold). */
   checkWrite?(obj: KubeObject, user: UserInfo | undefined): void;
   /** A resource that stores nothing (the reviews): the object a POST is answered with. */
   answerCreate?(question: { body: KubeObject; namespace: string | undefined; user: UserInfo }): KubeObject;
   /** Subresources by name; a name the registry lists but this map lacks allows only GET. */
   subresources: Readonly<Record<string, Subresource>>;
+}
+
+/** An update as admission sees it: the next state, the stored one, and which subresource. */
+export interface AdmittedUpdate {
+  next: KubeObject;
+  current: KubeObject;
+  subresource: string | undefined;
 }
 
 /** One request to a subresource, decoded by the HTTP layer. */
