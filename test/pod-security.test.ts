@@ -40,18 +40,22 @@ after(async () => {
   await plane.stop();
 });
 
-function post(path: string, body: object): Promise<RawResponse> {
+function send(method: string, path: string, body: object): Promise<RawResponse> {
+  const contentType = method === 'PATCH' ? 'application/strategic-merge-patch+json' : 'application/json';
   return rawRequest({
     port: plane.port,
-    method: 'POST',
+    method,
     path,
     ca: creds.ca,
     cert: creds.cert,
     key: creds.key,
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': contentType },
     body: JSON.stringify(body),
   });
 }
+
+const post = (path: string, body: object): Promise<RawResponse> => send('POST', path, body);
+const patch = (path: string, body: object): Promise<RawResponse> => send('PATCH', path, body);
 
 /** A pod that breaks the baseline level three ways. */
 function hostPod(name: string): object {
@@ -108,19 +112,6 @@ test('warn answers with Warning headers and admits; an unlabelled namespace is p
   );
   assert.equal((await post('/api/v1/namespaces/open/pods', hostPod('host'))).status, 201);
 });
-
-function patch(path: string, body: object): Promise<RawResponse> {
-  return rawRequest({
-    port: plane.port,
-    method: 'PATCH',
-    path,
-    ca: creds.ca,
-    cert: creds.cert,
-    key: creds.key,
-    headers: { 'Content-Type': 'application/strategic-merge-patch+json' },
-    body: JSON.stringify(body),
-  });
-}
 
 test('a workload whose pod template breaks the level is admitted with a warning, on create and on update', async () => {
   const deployment = (): object => ({
