@@ -1,21 +1,27 @@
 // The node agent's Docker runtime applies a container's security settings for real, each
-// case next to the same container without it: added capabilities may change the pod's network
-// links (privileged where dockerd can grant every capability), hostPID sees the host's processes, hostIPC the host's IPC namespace, runAsUser/
-// runAsGroup/groups set the ids, a read-only root cannot be written, dropping ALL
-// capabilities takes chown, no-new-privileges is set, runAsNonRoot refuses root. Needs Docker
+// case next to the same container without it: added capabilities may change the pod's
+// network links (privileged where dockerd can grant every capability), hostPID sees the
+// host's processes, hostIPC the host's IPC namespace, runAsUser/runAsGroup/groups set the
+// ids, a read-only root cannot be written, dropping ALL capabilities takes chown,
+// no-new-privileges is set, runAsNonRoot refuses root, fsGroup owns the volumes. Needs Docker
 // and busybox; fails, never skips, without them. Everything made carries this run's labels
 // and is removed at the end.
 
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   ContainerConfigError,
   DockerRuntime,
   type ContainerSecurity,
   type ContainerState,
+  type Mount,
 } from '../pkg/kubelet/index.js';
+import { prepareVolumes } from '../pkg/kubelet/volumes.js';
+import { runRoot } from './harness/run-root.js';
+import type { Pod } from '../pkg/api/index.js';
 
 const RUN = randomBytes(4).toString('hex');
 const SOCKET = process.env['DOCKER_SOCKET'] ?? '/var/run/docker.sock';
@@ -40,15 +46,19 @@ async function exited(id: string): Promise<ContainerState> {
 }
 
 /** Runs `script` in a new container of the test pod with these settings; its exit code and output. */
-async function runScript(
+function runScript(name: string, security: ContainerSecurity, script: string): Promise<{ code: number; out: string }> {
+  return runScriptWith(name, { security, mounts: [] }, script);
+}
+
+async function runScriptWith(
   name: string,
-  security: ContainerSecurity,
+  settings: { security: ContainerSecurity; mounts: Mount[] },
   script: string,
 ): Promise<{ code: number; out: string }> {
   const id = await runtime.createContainer(
     sandboxId,
     { ...POD, containerName: name, attempt: 0, type: 'app', specHash: 'h' },
-    { image: BUSYBOX, command: ['sh', '-c', script], env: [], mounts: [], security },
+    { image: BUSYBOX, command: ['sh', '-c', script], env: [], ...settings },
   );
   await runtime.start(id);
   const state = await exited(id);
@@ -181,5 +191,48 @@ describe('Docker runtime: security settings', { concurrency: false }, () => {
     const flag = "grep NoNewPrivs /proc/self/status | tr -d ' \\t'";
     assert.deepEqual(await runScript('nnp', { noNewPrivileges: true }, flag), { code: 0, out: 'NoNewPrivs:1' });
     assert.deepEqual(await runScript('nnp-default', {}, flag), { code: 0, out: 'NoNewPrivs:0' });
+  });
+
+  test("fsGroup owns the pod's volumes: a non-root user of the group writes the emptyDir, files it makes keep the group", async () => {
+    const root = mkdtempSync(join(runRoot(), 'fsgroup-'));
+    try {
+      const volumes = async (fsGroup?: number): Promise<Mount[]> => {
+        const pod: Pod = {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'p', namespace: 'ns', uid: randomUUID(), labels: { app: 'x' } },
+          spec: {
+            ...(fsGroup === undefined ? {} : { securityContext: { fsGroup } }),
+            containers: [{ name: 'c', image: BUSYBOX }],
+            volumes: [
+              { name: 'scratch', emptyDir: {} },
+              {
+                name: 'info',
+                downwardAPI: {
+                  defaultMode: 0o400,
+                  items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }],
+                },
+              },
+            ],
+          },
+        };
+        const noObjects = { get: () => Promise.reject(new Error('no API objects in this test')) };
+        const dirs = await prepareVolumes(pod, noObjects, { rootDir: root });
+        return [
+          { hostPath: dirs.get('scratch') ?? '', containerPath: '/scratch', readOnly: false },
+          { hostPath: dirs.get('info') ?? '', containerPath: '/info', readOnly: true },
+        ];
+      };
+      const script = 'stat -c %g /scratch; touch /scratch/made && stat -c %g /scratch/made; cat /info/labels && echo';
+      const user = { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [2000] };
+      const owned = await runScriptWith('fsgroup', { security: user, mounts: await volumes(2000) }, script);
+      assert.deepEqual(owned, { code: 0, out: '2000\n2000\napp="x"' });
+      // Without fsGroup the files stay root's: the 0400 downwardAPI file is unreadable to the user.
+      const plain = await runScriptWith('nofsgroup', { security: user, mounts: await volumes() }, script);
+      assert.notEqual(plain.code, 0);
+      assert.match(plain.out, /^0\n3000\n.*Permission denied/s);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -2,6 +2,7 @@
 // given; configMap, secret, downwardAPI and projected volumes (ConfigMap, Secret, downward API
 // and ServiceAccount token sources) written into files, refreshed on every sync.
 
+import { setVolumeOwnership } from './volume-ownership.js';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -201,13 +202,17 @@ export async function prepareVolumes(
   const namespace = pod.metadata.namespace ?? 'default';
   const base = join(podDir(rootDir, uid), 'volumes');
   const out = new Map<string, string>();
+  const fsGroup = pod.spec?.securityContext?.fsGroup;
   for (const v of pod.spec?.volumes ?? []) {
     const name = v.name;
     const dir = join(base, name);
     if (v.emptyDir) {
       mkdirSync(dir, { recursive: true, mode: 0o777 });
       chmodSync(dir, 0o777);
+      // Empty when first made; what the pod writes later inherits the group (setgid).
+      if (fsGroup !== undefined) setVolumeOwnership(dir, { fsGroup, readOnly: false, onRootMismatch: true });
       out.set(name, dir);
+      continue;
     } else if (v.hostPath) {
       const path = v.hostPath.path;
       const type = v.hostPath.type ?? '';
@@ -215,6 +220,7 @@ export async function prepareVolumes(
       else if (type === 'Directory' && !existsSync(path))
         throw new VolumeError(`hostPath type check failed: ${path} is not a directory`);
       out.set(name, path);
+      continue;
     } else if (v.configMap) {
       const src = v.configMap;
       const at = { namespace, name: src.name ?? '', optional: src.optional };
@@ -241,6 +247,8 @@ export async function prepareVolumes(
         `volume "${name}" has a type Coxswain does not support (emptyDir, hostPath, configMap, secret, downwardAPI and projected are supported)`,
       );
     }
+    // The projected kinds (configMap, secret, downwardAPI, projected) are read-only.
+    if (fsGroup !== undefined) setVolumeOwnership(dir, { fsGroup, readOnly: true });
   }
   return out;
 }
