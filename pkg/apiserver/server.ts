@@ -45,7 +45,6 @@ import {
   auditOf,
   auditSafely,
   handleResource,
-  queryString,
   selectors,
   sendError,
   sendJson,
@@ -60,6 +59,7 @@ import { answerClientError, answeringRoutingErrors, checkWebSocketHandshake } fr
 import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES, storageKey, type Resource } from '../api/registry.js';
+import { boolParam, checkBooleanParams } from '../api/query-params.js';
 
 /** The `kubernetes` Service in `default`, whose endpoint is this apiserver (as Kubernetes keeps it). */
 async function ensureKubernetesService(store: RestStore, ip: string, config: ApiServerConfig): Promise<void> {
@@ -641,6 +641,7 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
       const url = new URL(req.url ?? '/', 'https://localhost');
       const query = queryOf(url);
       const info = parseResourceRequest('GET', url.pathname, query);
+      checkBooleanParams(query);
       if (info !== undefined) authorizeAudited(authz, { user, attributes: resourceAttributes(info), audit });
       else authorizePath(authz, user, { method: 'GET', path: url.pathname, audit });
       if (
@@ -668,7 +669,7 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
         ...selectors(query),
         namespace: info.namespace,
         timeoutSeconds: timeoutSecondsParam(query),
-        allowWatchBookmarks: queryString(query, 'allowWatchBookmarks') === 'true',
+        allowWatchBookmarks: boolParam(query, 'allowWatchBookmarks'),
         render: (o: unknown) => o,
         ...(rv !== undefined ? { resourceVersion: String(rv) } : {}),
       };
