@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { KubeObject } from '../api/meta.js';
 import { ApiError } from '../errors/index.js';
 import { SqliteStore, WatchCache } from '../storage/index.js';
-import { cutPage, decodeContinue, encodeContinue, listAtRevision } from './list-pages.js';
+import { cutPage, decodeContinue, encodeContinue, listAtRevision, pageParams } from './list-pages.js';
 
 const PREFIX = '/registry/core/configmaps/ns/';
 
@@ -133,4 +133,18 @@ test('listAtRevision sees the list as it was, and an old revision the history lo
     await sqlite.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('page parameters: an integer limit; continue with a resourceVersion (other than 0) is 400, as Kubernetes', () => {
+  assert.deepEqual(pageParams({ limit: '2', continue: 'abc' }), { limit: 2, continue: 'abc' });
+  assert.deepEqual(pageParams({ limit: '2', continue: 'abc', resourceVersion: '0' }), { limit: 2, continue: 'abc' });
+  assert.deepEqual(pageParams({ resourceVersion: '7' }), { limit: undefined, continue: undefined });
+  assert.equal(
+    outcome(() => pageParams({ continue: 'abc', resourceVersion: '7' })),
+    '400 BadRequest',
+  );
+  assert.equal(
+    outcome(() => pageParams({ limit: 'ten' })),
+    '400 BadRequest',
+  );
 });

@@ -9,6 +9,7 @@
 // {"v":"meta.k8s.io/v1","rv":<revision>,"start":"<key after the prefix>"}.
 
 import { isObject, type ListMeta } from '../api/meta.js';
+import { firstQueryValue, int64Param, type QueryLike } from '../api/query-params.js';
 import { ApiError, badRequest } from '../errors/index.js';
 import { isStorageError, type ListResult, type Store, type StoreEvent, type StoredItem } from '../storage/store.js';
 
@@ -21,6 +22,18 @@ const CONTINUE_EXPIRED =
   'without the continue parameter, or use the continue token in this response to retrieve the remainder of the ' +
   'results. Continuing with the provided token results in an inconsistent list - objects that were created, ' +
   'modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+
+/** The paging parameters of a list request: limit (400 unless an integer) and continue, which excludes resourceVersion. */
+export function pageParams(q: QueryLike): { limit: number | undefined; continue: string | undefined } {
+  const limit = int64Param(q, 'limit');
+  const token = firstQueryValue(q, 'continue');
+  if (token === undefined || token === '') return { limit, continue: undefined };
+  const rv = firstQueryValue(q, 'resourceVersion');
+  // A continued list is read at its first page's revision, as Kubernetes' storage insists.
+  if (rv !== undefined && rv !== '' && rv !== '0')
+    throw badRequest('specifying resource version is not allowed when using continue');
+  return { limit, continue: token };
+}
 
 /** Where a continued list starts: the first key to read and the revision to read at (-1: the latest). */
 export interface ContinueFrom {

@@ -6,7 +6,8 @@ import type { Request, Response } from 'express';
 import { isObject, joinApiVersion, type KubeObject } from '../api/meta.js';
 import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest } from '../errors/index.js';
-import { boolParam, checkBooleanParams, hasQueryParam, int64Param } from '../api/query-params.js';
+import { boolParam, checkBooleanParams, hasQueryParam } from '../api/query-params.js';
+import { pageParams } from './list-pages.js';
 import type { ApplyManager } from './apply.js';
 import type { KubeletProxy } from './kubelet-proxy.js';
 import { decodeBody, mediaType, readBody } from './body.js';
@@ -188,11 +189,10 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
   switch (verb) {
     case 'list': {
       const sel = selectors(q);
-      const limit = int64Param(q, 'limit');
-      const token = queryString(q, 'continue');
+      const page = pageParams(q);
       // A continued list is read at its first page's revision; resourceVersion has no say.
-      if (token === undefined || token === '') await store.awaitRevision(resourceVersionParam(q));
-      const list = await store.list(r, namespace, { ...sel, limit, continue: token });
+      if (page.continue === undefined) await store.awaitRevision(resourceVersionParam(q));
+      const list = await store.list(r, namespace, { ...sel, ...page });
       if (wantsTable(req.headers.accept)) {
         const table = renderTable(list.items, r, {
           includeObject: includeObjectParam(q['includeObject']),
