@@ -190,8 +190,8 @@ test('a node agent writes only its own Node and Lease and the pods bound to it (
   assert.equal(await status('mine'), 200, 'status of a pod bound to it');
   assert.equal(await status('theirs'), 403, 'not of a pod bound elsewhere');
   assert.equal(await call(asNode, { method: 'DELETE', path: '/api/v1/namespaces/default/pods/theirs' }), 403);
-  // 202: a pod bound to a node is deleted gracefully.
-  assert.equal(await call(asNode, { method: 'DELETE', path: '/api/v1/namespaces/default/pods/mine' }), 202);
+  // A pod bound to a node is deleted gracefully: 200 with the pod, as Kubernetes answers.
+  assert.equal(await call(asNode, { method: 'DELETE', path: '/api/v1/namespaces/default/pods/mine' }), 200);
   assert.equal(
     await call(asNode, { method: 'DELETE', path: '/api/v1/namespaces/default/services/kubernetes' }),
     403,

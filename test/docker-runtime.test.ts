@@ -314,7 +314,10 @@ describe('Docker runtime', { concurrency: false }, () => {
     const stamped = (await readAll(await runtime.logs(id, { timestamps: true }))).split('\n').filter(Boolean);
     assert.equal(stamped.length, 3);
     for (const line of stamped) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z (one|two|three)$/);
-    assert.equal((await readAll(await runtime.logs(id, { sinceSeconds: 3600 }))).split('\n').filter(Boolean).length, 3);
+    const hourAgo = new Date(Date.now() - 3600_000);
+    assert.equal((await readAll(await runtime.logs(id, { since: hourAgo }))).split('\n').filter(Boolean).length, 3);
+    const later = new Date(Date.now() + 60_000);
+    assert.equal((await readAll(await runtime.logs(id, { since: later }))).split('\n').filter(Boolean).length, 0);
   });
 
   test('following logs streams until the container exits', async () => {

@@ -15,6 +15,8 @@ export * from './quantity.js';
 export * from './duration.js';
 export * from './cidr.js';
 export * from './cron.js';
+export * from './query-params.js';
+export * from './pod-log-options.js';
 export * from './decode/index.js';
 export * from './patch/index.js';
 export type * from './types/index.js';

@@ -20,6 +20,10 @@ export function decodeObject(r: ResourceInfo, namespace: string | undefined, bod
     throw badRequest(
       `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: metadata must be an object`,
     );
+  // A missing kind or apiVersion is the URL's, as Kubernetes' decoder defaults them (the
+  // Python client sends none for its models); one that is there must match.
+  if (obj['kind'] === undefined || obj['kind'] === '') obj['kind'] = r.kind;
+  if (obj['apiVersion'] === undefined || obj['apiVersion'] === '') obj['apiVersion'] = apiVersionOf(r);
   checkTypeMeta(r, obj);
   obj.apiVersion = apiVersionOf(r);
   obj.kind = r.kind;

@@ -110,7 +110,7 @@ export class KubeletProxy {
     const { namespace, podName, query } = request;
     const target = await this.locate(namespace, podName, query.get('container') ?? undefined);
     const q = new URLSearchParams();
-    for (const k of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'limitBytes']) {
+    for (const k of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'sinceTime', 'limitBytes']) {
       const v = query.get(k);
       if (v !== null) q.set(k, v);
     }

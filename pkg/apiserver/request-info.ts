@@ -3,6 +3,7 @@
 
 import { findByPlural, type ResourceInfo } from '../api/registry.js';
 import { ApiError } from '../errors/index.js';
+import { boolParam } from '../api/query-params.js';
 
 export type RequestVerb =
   'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'connect';
@@ -77,10 +78,6 @@ export function parseResourceRequest(
   };
 }
 
-function isTrue(v: unknown): boolean {
-  return v === 'true' || v === '1' || (Array.isArray(v) && v.some(isTrue));
-}
-
 /** The verb of a request, from its method, its query (watch=true) and what its path names. */
 function verbFor(
   method: string,
@@ -94,7 +91,7 @@ function verbFor(
   switch (method) {
     case 'GET':
     case 'HEAD':
-      if (isTrue(query['watch'])) return 'watch';
+      if (boolParam(query, 'watch')) return 'watch';
       return hasName ? 'get' : 'list';
     case 'POST':
       return 'create';

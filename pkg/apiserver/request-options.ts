@@ -5,6 +5,7 @@
 
 import { isObject, type DeleteOptions } from '../api/meta.js';
 import { ApiError, badRequest, type StatusCause } from '../errors/index.js';
+import { boolParam, hasQueryParam } from '../api/query-params.js';
 
 type Query = Record<string, unknown>;
 
@@ -148,12 +149,7 @@ function decodeDeleteQuery(q: Query): RawDeleteOptions {
   }
   const policy = queryValues(q, 'propagationPolicy')[0];
   if (policy !== undefined && policy !== '') out.propagationPolicy = policy;
-  const orphan = queryValues(q, 'orphanDependents')[0];
-  if (orphan !== undefined && orphan !== '') {
-    if (orphan !== 'true' && orphan !== 'false')
-      throw badRequest(`orphanDependents: invalid value "${orphan}": must be true or false`);
-    out.orphanDependents = orphan === 'true';
-  }
+  if (hasQueryParam(q, 'orphanDependents')) out.orphanDependents = boolParam(q, 'orphanDependents');
   const dryRun = queryValues(q, 'dryRun');
   if (dryRun.length > 0) out.dryRun = dryRun;
   return out;

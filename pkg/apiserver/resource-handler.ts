@@ -6,6 +6,8 @@ import type { Request, Response } from 'express';
 import { isObject, joinApiVersion, type KubeObject } from '../api/meta.js';
 import type { ResourceInfo } from '../api/registry.js';
 import { ApiError, badRequest } from '../errors/index.js';
+import { boolParam, checkBooleanParams, hasQueryParam } from '../api/query-params.js';
+import { pageParams } from './list-pages.js';
 import type { ApplyManager } from './apply.js';
 import type { KubeletProxy } from './kubelet-proxy.js';
 import { decodeBody, mediaType, readBody } from './body.js';
@@ -45,11 +47,6 @@ export function queryString(q: Query, name: string): string | undefined {
   if (typeof v === 'string') return v;
   if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
   return undefined;
-}
-
-function queryBool(q: Query, name: string): boolean {
-  const v = queryString(q, name);
-  return v === 'true' || v === '1';
 }
 
 function fieldValidation(q: Query): FieldValidation | undefined {
@@ -172,6 +169,8 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
   const { resource: r, namespace, name, subresource, verb } = info;
   const to: ObjectAnswerTo = { ctx, req, res, r };
   const q: Query = req.query;
+  // A boolean that is not one is a 400 on every verb, before any work (the readers below parse again).
+  checkBooleanParams(q);
   const store = ctx.store;
   // The kind's subresource, if the path names one (request-info admits only registered names).
   const sub: Subresource | undefined =
@@ -190,12 +189,15 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
   switch (verb) {
     case 'list': {
       const sel = selectors(q);
-      await store.awaitRevision(resourceVersionParam(q));
-      const list = await store.list(r, namespace, sel);
+      const page = pageParams(q);
+      // A continued list is read at its first page's revision; resourceVersion has no say.
+      if (page.continue === undefined) await store.awaitRevision(resourceVersionParam(q));
+      const list = await store.list(r, namespace, { ...sel, ...page });
       if (wantsTable(req.headers.accept)) {
         const table = renderTable(list.items, r, {
           includeObject: includeObjectParam(q['includeObject']),
           resourceVersion: list.metadata.resourceVersion ?? '',
+          listMeta: list.metadata,
           now: ctx.now(),
         });
         sendJson(res, { code: 200, body: table, contentType: TABLE_CONTENT_TYPE });
@@ -210,7 +212,7 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
         ...selectors(q),
         namespace,
         timeoutSeconds: timeoutSecondsParam(q),
-        allowWatchBookmarks: queryBool(q, 'allowWatchBookmarks'),
+        allowWatchBookmarks: boolParam(q, 'allowWatchBookmarks'),
         render: table
           ? (obj) =>
               renderTable([obj], r, {
@@ -304,7 +306,7 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
         const result = await ctx.apply.apply(
           r,
           { namespace, name: n },
-          { ...opts, body: b, fieldManager: manager, force: queryBool(q, 'force') },
+          { ...opts, body: b, fieldManager: manager, force: boolParam(q, 'force') },
         );
         sendObject(to, result.created ? 201 : 200, result);
         return;
@@ -319,9 +321,17 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
     }
     case 'delete': {
       if (subresource !== undefined) throw methodNotAllowed();
-      const opts = deleteOptions(q, await body(ctx, req));
+      const b = await body(ctx, req);
+      const opts = deleteOptions(q, b);
       const result = await store.delete(r, { namespace, name: requireName(name) }, opts);
-      sendJson(res, { code: result.deleted ? 200 : 202, body: result.object });
+      sendJson(
+        res,
+        deleteReply(
+          result,
+          { r, returnsObject: store.strategyFor(r).returnsDeletedObject === true },
+          { body: b, query: q },
+        ),
+      );
       return;
     }
     case 'deletecollection': {
@@ -336,6 +346,41 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
         `${r.plural}/${subresource ?? ''} needs a streaming upgrade (websocket with v5.channel.k8s.io)`,
       );
   }
+}
+
+/**
+ * What a delete answers, as Kubernetes does: the object while it still exists (staged for
+ * finalizers or a grace period) or when the kind returns deleted objects (pods, services,
+ * service accounts); else a Success Status naming what went. 200, but 202 for an object
+ * not yet gone when the client explicitly asked orphanDependents=false.
+ */
+function deleteReply(
+  result: { object: KubeObject; deleted: boolean },
+  kind: { r: ResourceInfo; returnsObject: boolean },
+  request: { body: unknown; query: Query },
+): JsonReply {
+  const { body: deleteBody, query: q } = request;
+  const noOrphans = isObject(deleteBody)
+    ? deleteBody['orphanDependents'] === false
+    : hasQueryParam(q, 'orphanDependents') && !boolParam(q, 'orphanDependents');
+  const code = !result.deleted && noOrphans ? 202 : 200;
+  if (!result.deleted || kind.returnsObject) return { code, body: result.object };
+  const meta = result.object.metadata;
+  return {
+    code,
+    body: {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: {
+        name: meta.name ?? '',
+        ...(kind.r.group !== '' && { group: kind.r.group }),
+        kind: kind.r.plural,
+        ...(meta.uid !== undefined && { uid: meta.uid }),
+      },
+    },
+  };
 }
 
 /** Answers what a subresource returned (nothing when it streamed its answer itself). */

@@ -13,7 +13,8 @@ import { deepCopy, type DeleteOptions, type KubeList, type KubeObject, rfc3339 }
 import { applyPatch } from '../api/patch/index.js';
 import { apiVersionOf, storageKey, type Resource, type ResourceInfo } from '../api/registry.js';
 import { alreadyExists, badRequest, conflict, expired, invalid, notFound } from '../errors/index.js';
-import { isStorageError, type Store, type WatchHandle } from '../storage/store.js';
+import { isStorageError, type ListResult, type Store, type WatchHandle } from '../storage/store.js';
+import { cutPage, decodeContinue, listAtRevision, type ContinueFrom } from './list-pages.js';
 import {
   admitPatched,
   checkDeletePreconditions,
@@ -34,9 +35,9 @@ import type {
   CollectionRef,
   CreateRequest,
   GuaranteedUpdate,
+  ListOptions,
   ObjectRef,
   PatchRequest,
-  Selectors,
   UpdateRequest,
   WatchSubscription,
   WriteOptions,
@@ -78,20 +79,38 @@ export class RestStore {
     return item === undefined ? undefined : storedAs(r, item.object);
   }
 
+  /** A list, or one page of it (limit/continue: see list-pages.ts). */
   async list<T extends KubeObject>(
     r: Resource<T>,
     namespace: string | undefined,
-    sel: Selectors,
+    opts: ListOptions,
   ): Promise<KubeList<T>> {
-    const filter = buildFilter(sel);
-    const result = await this.store.list(storageKey(r, namespace));
-    const items = result.items.map((i) => storedAs(r, i.object)).filter(filter);
+    const filter = buildFilter(opts);
+    const prefix = storageKey(r, namespace);
+    const from =
+      opts.continue !== undefined && opts.continue !== '' ? decodeContinue(opts.continue, prefix) : undefined;
+    const listed =
+      from === undefined || from.revision < 0 ? await this.store.list(prefix) : await this.listAt(prefix, from);
+    const selecting = opts.labelSelector !== undefined || opts.fieldSelector !== undefined;
+    const page = cutPage(listed.items, {
+      limit: opts.limit,
+      startKey: from?.startKey,
+      prefix,
+      revision: listed.revision,
+      matches: selecting ? (item) => filter(storedAs(r, item.object)) : undefined,
+    });
     return {
       kind: r.listKind,
       apiVersion: apiVersionOf(r),
-      metadata: { resourceVersion: String(result.revision) },
-      items,
+      metadata: page.meta,
+      items: page.items.map((i) => storedAs(r, i.object)),
     };
+  }
+
+  /** The list at a continue token's revision (waiting briefly for a revision not reached yet). */
+  private async listAt(prefix: string, from: ContinueFrom): Promise<ListResult> {
+    await this.awaitRevision(from.revision);
+    return listAtRevision(this.store, prefix, from);
   }
 
   /**

@@ -64,6 +64,12 @@ export interface Selectors {
   fieldSelector?: string;
 }
 
+/** A list request: selectors and, for a paged list, the page size and the previous page's continue token. */
+export interface ListOptions extends Selectors {
+  limit?: number | undefined;
+  continue?: string | undefined;
+}
+
 /** The selected objects of a collection (every namespace's when namespace is undefined). */
 export interface CollectionRef extends Selectors {
   namespace: string | undefined;

@@ -45,7 +45,6 @@ import {
   auditOf,
   auditSafely,
   handleResource,
-  queryString,
   selectors,
   sendError,
   sendJson,
@@ -61,6 +60,7 @@ import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js
 import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES, storageKey, type Resource } from '../api/registry.js';
 import type { EndpointSubset, Endpoints } from '../api/types/index.js';
+import { boolParam, checkBooleanParams } from '../api/query-params.js';
 
 /** The `kubernetes` Service in `default`, whose endpoint is this apiserver (as Kubernetes keeps it). */
 async function ensureKubernetesService(store: RestStore, ip: string, config: ApiServerConfig): Promise<void> {
@@ -654,6 +654,7 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
       const url = new URL(req.url ?? '/', 'https://localhost');
       const query = queryOf(url);
       const info = parseResourceRequest('GET', url.pathname, query);
+      checkBooleanParams(query);
       if (info !== undefined) authorizeAudited(authz, { user, attributes: resourceAttributes(info), audit });
       else authorizePath(authz, user, { method: 'GET', path: url.pathname, audit });
       if (
@@ -681,7 +682,7 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
         ...selectors(query),
         namespace: info.namespace,
         timeoutSeconds: timeoutSecondsParam(query),
-        allowWatchBookmarks: queryString(query, 'allowWatchBookmarks') === 'true',
+        allowWatchBookmarks: boolParam(query, 'allowWatchBookmarks'),
         render: (o: unknown) => o,
         ...(rv !== undefined ? { resourceVersion: String(rv) } : {}),
       };

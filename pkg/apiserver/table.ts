@@ -2,7 +2,7 @@
 // meta.k8s.io/v1 Table in its Accept header; rows carry the object's metadata (or the whole
 // object with includeObject=Object) so -A, --show-labels and --sort-by work.
 
-import type { KubeObject } from '../api/meta.js';
+import type { KubeObject, ListMeta } from '../api/meta.js';
 import { toTable } from '../printers/index.js';
 import type { ResourceInfo } from '../api/registry.js';
 
@@ -21,7 +21,14 @@ export function includeObjectParam(value: unknown): IncludeObject {
 export function renderTable(
   objects: KubeObject[],
   r: ResourceInfo,
-  opts: { includeObject: IncludeObject; resourceVersion: string; now: Date },
+  opts: { includeObject: IncludeObject; resourceVersion: string; now: Date; listMeta?: ListMeta },
 ): unknown {
-  return toTable(objects, r, opts);
+  const table = toTable(objects, r, opts);
+  const { continue: token, remainingItemCount } = opts.listMeta ?? {};
+  // A paged list's Table carries the continue token kubectl follows.
+  if (token === undefined) return table;
+  return {
+    ...table,
+    metadata: { ...table.metadata, continue: token, ...(remainingItemCount !== undefined && { remainingItemCount }) },
+  };
 }

@@ -69,31 +69,64 @@ const CODES: Record<StatusReason, number> = {
   Timeout: 504,
 };
 
+/** Reasons whose Status Kubernetes always gives details (clients such as kubectl read them unchecked). */
+const DETAILED_REASONS: ReadonlySet<StatusReason> = new Set<StatusReason>([
+  'NotFound',
+  'AlreadyExists',
+  'Conflict',
+  'Invalid',
+  'Forbidden',
+  'MethodNotAllowed',
+  'InternalError',
+  'TooManyRequests',
+  'Timeout',
+]);
+
+const INTERNAL_PREFIX = 'Internal error occurred: ';
+
+/** The details Kubernetes sets for a reason when the error named none (an internal error's cause is its message). */
+function defaultDetails(reason: StatusReason, message: string): StatusDetails | undefined {
+  if (!DETAILED_REASONS.has(reason)) return undefined;
+  if (reason === 'InternalError')
+    return {
+      causes: [{ message: message.startsWith(INTERNAL_PREFIX) ? message.slice(INTERNAL_PREFIX.length) : message }],
+    };
+  return {};
+}
+
 export class ApiError extends Error {
   readonly reason: StatusReason;
   readonly code: number;
   readonly details: StatusDetails | undefined;
+  /** The Status's list metadata (a 410 for an old continue token carries a new token). */
+  readonly listMeta: { continue?: string } | undefined;
 
-  constructor(reason: StatusReason, message: string, extra: { details?: StatusDetails; code?: number } = {}) {
+  constructor(
+    reason: StatusReason,
+    message: string,
+    extra: { details?: StatusDetails; code?: number; metadata?: { continue?: string } } = {},
+  ) {
     super(message);
     this.name = 'ApiError';
     this.reason = reason;
     this.code = extra.code ?? CODES[reason];
     this.details = extra.details;
+    this.listMeta = extra.metadata;
   }
 
+  /** The Status, its fields in Go's order (kind, apiVersion, metadata, status, message, reason, details, code). */
   toStatus(): Status {
-    const status: Status = {
+    const details = this.details ?? defaultDetails(this.reason, this.message);
+    return {
       kind: 'Status',
       apiVersion: 'v1',
-      metadata: {},
+      metadata: { ...this.listMeta },
       status: 'Failure',
       message: this.message,
       reason: this.reason,
+      ...(details !== undefined && { details }),
       code: this.code,
     };
-    if (this.details !== undefined) status.details = this.details;
-    return status;
   }
 
   /** Rebuilds an ApiError from a Status body received over the wire. */

@@ -32,3 +32,24 @@ test('fromStatus keeps a known reason and reads an unknown one as the HTTP code 
   assert.equal(ApiError.fromStatus({}, 503).reason, 'ServiceUnavailable');
   assert.equal(ApiError.fromStatus({}, 599).reason, 'InternalError');
 });
+
+test('a Status has Go field order and the details Kubernetes always sets', () => {
+  const notFound = new ApiError('NotFound', 'the server could not find the requested resource').toStatus();
+  assert.deepEqual(Object.keys(notFound), [
+    'kind',
+    'apiVersion',
+    'metadata',
+    'status',
+    'message',
+    'reason',
+    'details',
+    'code',
+  ]);
+  assert.deepEqual(notFound.details, {});
+  const internal = new ApiError('InternalError', 'Internal error occurred: disk full').toStatus();
+  assert.deepEqual(internal.details, { causes: [{ message: 'disk full' }] });
+  const bad = new ApiError('BadRequest', 'no').toStatus();
+  assert.deepEqual(Object.keys(bad), ['kind', 'apiVersion', 'metadata', 'status', 'message', 'reason', 'code']);
+  const named = new ApiError('Conflict', 'x', { details: { name: 'a', kind: 'pods' } }).toStatus();
+  assert.deepEqual(named.details, { name: 'a', kind: 'pods' });
+});

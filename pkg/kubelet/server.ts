@@ -9,11 +9,14 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isObject } from '../api/meta.js';
+import { boolParam, checkBooleanParams } from '../api/query-params.js';
 import type { Pod } from '../api/types/index.js';
 import type { KubeletConfig } from './config.js';
 import { chooseProtocol, CHANNEL, exitStatus, frame } from '../streaming/index.js';
 import type { ContainerState, ContainerRuntime } from './runtime/index.js';
 import { errorMessage } from '../errors/index.js';
+import { podLogOptions, type PodLogOptions } from '../api/pod-log-options.js';
+import { limitBytes, runtimeLogOptions } from './container-logs.js';
 
 /** The only client the agent serves. */
 export const APISERVER_CLIENT_CN = 'kube-apiserver-kubelet-client';
@@ -76,19 +79,17 @@ export class KubeletServer {
           decodeURIComponent(m[3] ?? ''),
         );
         if (typeof found === 'string') return fail(res, 400, found);
-        const q = url.searchParams;
-        const previous = q.get('previous') === 'true';
-        const target = previous ? found[1] : found[0];
+        let opts: PodLogOptions;
+        try {
+          opts = podLogOptions(url.searchParams, decodeURIComponent(m[2] ?? ''));
+        } catch (err) {
+          return fail(res, 400, errorMessage(err));
+        }
+        const target = opts.previous ? found[1] : found[0];
         if (target === undefined)
           return fail(res, 400, `previous terminated container "${m[3] ?? ''}" in pod "${m[2] ?? ''}" not found`);
-        const tail = q.get('tailLines');
-        const since = q.get('sinceSeconds');
-        const stream = await runtime.logs(target.id, {
-          follow: q.get('follow') === 'true' && !previous,
-          timestamps: q.get('timestamps') === 'true',
-          ...(tail !== null ? { tailLines: Number(tail) } : {}),
-          ...(since !== null ? { sinceSeconds: Number(since) } : {}),
-        });
+        const logs = await runtime.logs(target.id, runtimeLogOptions(opts, new Date()));
+        const stream = limitBytes(logs, opts.limitBytes);
         res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
         res.flushHeaders();
         stream.pipe(res);
@@ -114,6 +115,11 @@ export class KubeletServer {
       const url = new URL(req.url ?? '/', 'https://kubelet');
       const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/);
       if (m === null) return deny(404, 'not found');
+      try {
+        checkBooleanParams(url.searchParams);
+      } catch (err) {
+        return deny(400, errorMessage(err));
+      }
       void attempts(
         decodeURIComponent(m[2] ?? ''),
         decodeURIComponent(m[3] ?? ''),
@@ -184,8 +190,8 @@ interface ExecTarget {
 async function serveExec(ws: WebSocket, target: ExecTarget): Promise<void> {
   const { runtime, containerId, query: q } = target;
   const cmd = q.getAll('command');
-  const tty = q.get('tty') === 'true' || q.get('tty') === '1';
-  const stdin = q.get('stdin') === 'true' || q.get('stdin') === '1';
+  const tty = boolParam(q, 'tty');
+  const stdin = boolParam(q, 'stdin');
   // Frames can arrive before the exec exists (kubectl sends stdin at once): hold them.
   const early: Buffer[] = [];
   const input: { handle?: (buf: Buffer) => void } = {};

@@ -15,6 +15,7 @@ import type { Strategies, Strategy } from './types.js';
 import { reviewStrategies } from './review.js';
 import { rbacStrategies } from './rbac.js';
 import { serviceAccountStrategy, type TokenIssuing } from './service-account.js';
+import { daemonSetStrategy } from './daemonset.js';
 import {
   admittingNamespaceStrategy,
   admittingPodStrategy,
@@ -52,6 +53,7 @@ export function createStrategies(deps: StrategyDeps): Strategies {
     ['apps/deployments', scaled],
     ['apps/replicasets', scaled],
     ['apps/statefulsets', scaled],
+    ['apps/daemonsets', daemonSetStrategy],
     ['certificates.k8s.io/certificatesigningrequests', csrStrategy],
     ...reviewStrategies(deps.authz),
     ...rbacStrategies(deps.authz),

@@ -3,8 +3,9 @@
 
 import { isObject, rfc3339, type KubeObject } from '../../api/meta.js';
 import { badRequest, conflict, invalid } from '../../errors/index.js';
+import { podLogOptions, podLogQuery } from '../../api/pod-log-options.js';
 import { deleteOptions, dryRunFromQuery, isDryRun } from '../request-options.js';
-import { clearDeletion, defaultStrategy, stageFinalizers } from './default.js';
+import { clearDeletion, defaultStrategy, keepIdentity, keepStatus, stageFinalizers } from './default.js';
 import { objectAt } from './fields.js';
 import type { Strategy, SubresourceCall, SubresourceReply } from './types.js';
 
@@ -86,8 +87,10 @@ async function evict(call: SubresourceCall): Promise<SubresourceReply> {
 
 /** pods/log: streamed from the pod's node agent. */
 async function logs(call: SubresourceCall): Promise<SubresourceReply> {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(call.query)) if (typeof v === 'string') params.set(k, v);
+  // Checked here (400/422 before the agent is asked), relayed in canonical form.
+  const opts = podLogOptions(call.query, call.name);
+  const params = podLogQuery(opts);
+  if (opts.container !== undefined) params.set('container', opts.container);
   await call.kubelets.logs({ namespace: call.namespace ?? '', podName: call.name, query: params }, call.res);
   return undefined;
 }
@@ -95,10 +98,16 @@ async function logs(call: SubresourceCall): Promise<SubresourceReply> {
 export const podStrategy: Strategy = {
   ...defaultStrategy,
   prepareForCreate(_r, obj) {
-    obj.metadata.generation = 1;
+    // Pods have no generation in Kubernetes (their spec is immutable but for a few fields).
+    delete obj.metadata.generation;
     const status = objectAt(obj, 'status');
     obj['status'] = { phase: 'Pending', ...(status['qosClass'] !== undefined ? { qosClass: status['qosClass'] } : {}) };
     clearDeletion(obj);
+  },
+  prepareForUpdate(_r, next, prev) {
+    keepIdentity(next, prev);
+    keepStatus(next, prev);
+    delete next.metadata.generation;
   },
   stageDeletion(obj, opts, now) {
     const meta = obj.metadata;
@@ -127,6 +136,7 @@ export const podStrategy: Strategy = {
   },
   // A pod with a grace period waits for its node agent to finish the delete.
   waitsAfterFinalizers: (obj) => (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0,
+  returnsDeletedObject: true,
   subresources: {
     ...defaultStrategy.subresources,
     binding: { create: bind },

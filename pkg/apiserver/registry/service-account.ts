@@ -13,7 +13,7 @@ export interface TokenIssuing {
 }
 
 export function serviceAccountStrategy(issuing: TokenIssuing): Strategy {
-  return withSubresources({
+  const strategy = withSubresources({
     token: {
       create: async ({ namespace, name, body, res }) => {
         const outcome = await createTokenRequest({
@@ -35,4 +35,6 @@ export function serviceAccountStrategy(issuing: TokenIssuing): Strategy {
       },
     },
   });
+  // A deleted ServiceAccount is answered with itself, as Kubernetes does.
+  return { ...strategy, returnsDeletedObject: true };
 }

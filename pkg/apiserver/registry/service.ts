@@ -11,5 +11,6 @@ export function serviceStrategy(allocator: ServiceAllocator): Strategy {
     beforeCreate: (obj) => allocator.allocate(obj),
     beforeUpdate: (next, prev) => allocator.carryOver(next, prev),
     afterDelete: (obj) => allocator.release(obj),
+    returnsDeletedObject: true,
   };
 }

@@ -99,11 +99,40 @@ test('a node keeps the status its agent writes and has no generation', () => {
   assert.deepEqual(next['status'], { capacity: { cpu: '4' } });
 });
 
-test('a pod is created Pending, keeping only its qosClass', () => {
+test('a pod is created Pending, keeping only its qosClass, and never has a generation', () => {
   const p = pod({}, { phase: 'Running', qosClass: 'BestEffort', podIP: '10.0.0.1' });
+  p.metadata.generation = 7;
   strategyFor(PODS).prepareForCreate(PODS, p);
   assert.deepEqual(p['status'], { phase: 'Pending', qosClass: 'BestEffort' });
-  assert.equal(p.metadata.generation, 1);
+  assert.equal(p.metadata.generation, undefined);
+  const next = pod({ activeDeadlineSeconds: 5 });
+  next.metadata.generation = 2;
+  strategyFor(PODS).prepareForUpdate(PODS, next, p);
+  assert.equal(next.metadata.generation, undefined);
+  assert.deepEqual(next['status'], { phase: 'Pending', qosClass: 'BestEffort' });
+  assert.equal(strategyFor(PODS).returnsDeletedObject, true);
+  assert.equal(strategyFor(CONFIGMAPS).returnsDeletedObject, undefined);
+});
+
+test('a DaemonSet is created, and its status written, with the four counts Kubernetes requires', () => {
+  const s = strategyFor(RESOURCES.daemonsets);
+  const ds = obj({ metadata: { name: 'ds' }, spec: {}, status: { numberReady: 5 } });
+  s.prepareForCreate(RESOURCES.daemonsets, ds);
+  assert.deepEqual(ds['status'], {
+    currentNumberScheduled: 0,
+    numberMisscheduled: 0,
+    desiredNumberScheduled: 0,
+    numberReady: 0,
+  });
+  const written = obj({ metadata: { name: 'ds' }, status: { numberReady: 2, observedGeneration: 1 } });
+  s.normalize(written);
+  assert.deepEqual(written['status'], {
+    currentNumberScheduled: 0,
+    numberMisscheduled: 0,
+    desiredNumberScheduled: 0,
+    numberReady: 2,
+    observedGeneration: 1,
+  });
 });
 
 test('an unscheduled pod goes at once; a scheduled one waits its grace period, then a 0 ends it', () => {

@@ -46,6 +46,11 @@ export interface Strategy {
   checkWrite?(obj: KubeObject, user: UserInfo | undefined): void;
   /** A resource that stores nothing (the reviews): the object a POST is answered with. */
   answerCreate?(question: { body: KubeObject; namespace: string | undefined; user: UserInfo }): KubeObject;
+  /**
+   * A delete that removed the object answers with it (Kubernetes' ReturnDeletedObject), not
+   * with a Success Status naming it.
+   */
+  returnsDeletedObject?: boolean;
   /** Subresources by name; a name the registry lists but this map lacks allows only GET. */
   subresources: Readonly<Record<string, Subresource>>;
 }

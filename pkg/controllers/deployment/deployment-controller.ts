@@ -22,7 +22,7 @@ import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isNotFound } from '../../errors/index.js';
 import { isActive, isAvailable, ownerRef } from '../pods.js';
 import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
-import { resolveSurge, resolveUnavailable, templateHash } from '../rollout.js';
+import { normalizedTemplate, resolveSurge, resolveUnavailable, templateHash } from '../rollout.js';
 import { REPLICASETS } from '../replicaset/replicaset-controller.js';
 
 export const DEPLOYMENTS = RESOURCES.deployments;
@@ -39,7 +39,7 @@ function specOf(d: DeploymentView): Partial<DeploymentSpec> {
 }
 
 function withoutHash(template: Readonly<PodTemplateSpec> | undefined): PodTemplateSpec | undefined {
-  const t = structuredClone(template);
+  const t = structuredClone(normalizedTemplate(template));
   if (t?.metadata?.labels) Reflect.deleteProperty(t.metadata.labels, HASH_LABEL);
   return t;
 }

@@ -355,7 +355,7 @@ export class DockerRuntime implements ContainerRuntime {
       stderr: true,
       timestamps: opts.timestamps === true,
       ...(opts.tailLines !== undefined ? { tail: opts.tailLines } : {}),
-      ...(opts.sinceSeconds !== undefined ? { since: Math.floor(Date.now() / 1000) - opts.sinceSeconds } : {}),
+      ...(opts.since !== undefined ? { since: dockerTimestamp(opts.since) } : {}),
     };
     const out = new PassThrough();
     if (opts.follow) {
@@ -446,4 +446,10 @@ export function demuxBuffer(buf: Buffer): Buffer {
     i += 8 + size;
   }
   return Buffer.concat(parts);
+}
+
+/** A time as Docker's `since` takes it: Unix seconds with a fraction (`1700000000.123`). */
+function dockerTimestamp(time: Date): string {
+  const ms = Math.max(0, time.getTime());
+  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
 }

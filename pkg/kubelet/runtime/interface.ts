@@ -124,7 +124,8 @@ export interface LogOptions {
   follow?: boolean;
   tailLines?: number;
   timestamps?: boolean;
-  sinceSeconds?: number;
+  /** Only lines written at or after this time. */
+  since?: Date;
 }
 
 export interface ExecSession {
