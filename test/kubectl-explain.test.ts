@@ -1,7 +1,7 @@
 // The real kubectl (1.32) against the OpenAPI documents a real apiserver serves: explain prints
 // our descriptions and types, client-side validation names unknown fields and unknown kinds
-// as it does against Kubernetes, valid manifests create, client-side apply patches through the
-// v3 patch metadata, and a bad document path is a 404 Status that leaves the server serving.
+// as it does against Kubernetes, valid manifests create and re-apply without warnings, and a bad
+// document path is a 404 Status that leaves the server serving.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -109,7 +109,7 @@ test('every manifest in manifests/ creates with default validation, and a second
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /deployment\.apps\/web created/);
   assert.doesNotMatch(first.stderr, /warning|error/i);
-  // Change the deployment so client-side apply computes a strategic merge patch from the v3 documents.
+  // Change the deployment so client-side apply computes and sends a strategic merge patch.
   const changed = readFileSync(join(dir, 'deployment.yaml'), 'utf8').replace(/replicas: \d+/, 'replicas: 5');
   const file = join(home, 'deployment.yaml');
   writeFileSync(file, changed);
@@ -119,6 +119,21 @@ test('every manifest in manifests/ creates with default validation, and a second
   assert.doesNotMatch(second.stderr, /error calculating patch/);
   const replicas = await ok('get', 'deployment', 'web', '-n', 'demo', '-o', 'jsonpath={.spec.replicas}');
   assert.equal(replicas, '5');
+});
+
+test('client-side apply patches fields the schema accepts without listing them (open objects)', async () => {
+  const file = join(home, 'open.yaml');
+  const manifest = (replicas: number): string =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: open\nspec:\n  replicas: ${replicas}\n  selector:\n    matchLabels: {app: open}\n  template:\n    metadata:\n      labels: {app: open}\n    spec:\n      volumes:\n      - name: share\n        nfs: {server: nfs.example, path: /exports${replicas}}\n      containers:\n      - name: c\n        image: busybox\n        volumeMounts:\n        - {name: share, mountPath: /share}\n`;
+  writeFileSync(file, manifest(1));
+  await ok('apply', '-f', file);
+  writeFileSync(file, manifest(2));
+  const second = await k('apply', '-f', file);
+  assert.equal(second.code, 0, second.stderr);
+  assert.doesNotMatch(second.stderr, /warning/i);
+  assert.equal(await ok('get', 'deployment', 'open', '-o', 'jsonpath={.spec.replicas}'), '2');
+  const nfs = await ok('get', 'deployment', 'open', '-o', 'jsonpath={.spec.template.spec.volumes[0].nfs.server}');
+  assert.equal(nfs, 'nfs.example');
 });
 
 test('documents are addressed by content hash and cached; a bad path is a 404 Status', async () => {

@@ -3,8 +3,14 @@
 // document of them all. The shapes follow what Kubernetes serves, which kubectl reads:
 // `explain` finds a resource's kind through the GVK of its operations and renders the
 // component with that GVK; `create/apply --validate=strict` trusts the server to validate when
-// the PATCH operation of the kind declares `fieldValidation`; client-side apply computes a
-// strategic merge patch from the components when PATCH accepts that content type.
+// the PATCH operation of the kind declares `fieldValidation`.
+//
+// One deliberate difference: the PATCH request bodies do not list the strategic-merge-patch
+// content type. kubectl computes a client-side apply patch from the v3 components only when
+// they do, and then refuses any field a component does not list ("unable to find api field"),
+// while our schema leaves rarely used subtrees open (cloud volume types, some status fields).
+// Without it kubectl uses its compiled-in patch metadata for the built-in kinds, which the
+// list extensions here agree with; the server accepts the strategic merge patch either way.
 
 import { groupVersions, resourcesIn, type GroupVersionKind, type ResourceInfo } from '../../api/registry.js';
 import { SERVER_VERSION } from '../discovery.js';
@@ -49,12 +55,9 @@ const LIST_PARAMS = [
   query('watch', 'Stream changes instead of listing.', 'boolean'),
 ];
 
-const PATCH_TYPES = [
-  'application/apply-patch+yaml',
-  'application/json-patch+json',
-  'application/merge-patch+json',
-  'application/strategic-merge-patch+json',
-];
+const PATCH_TYPES = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json'];
+/** What the server accepts (Swagger 2.0's `consumes`, which no client computes patches from). */
+const ACCEPTED_PATCH_TYPES = [...PATCH_TYPES, 'application/strategic-merge-patch+json'];
 
 const schemaRef = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: JsonSchema): JsonSchema => ({
@@ -344,7 +347,7 @@ function toV2Operation(op: unknown): unknown {
     ];
   }
   const isPatch = out['x-kubernetes-action'] === 'patch';
-  out['consumes'] = isPatch ? PATCH_TYPES : ['*/*'];
+  out['consumes'] = isPatch ? ACCEPTED_PATCH_TYPES : ['*/*'];
   out['produces'] = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
   out['schemes'] = ['https'];
   return out;
