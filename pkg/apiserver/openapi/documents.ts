@@ -93,11 +93,104 @@ function operation(op: OperationSpec): JsonSchema {
   return out;
 }
 
-const templated = (s: string): string => s.replace(/%7B/g, '{').replace(/%7D/g, '}');
-
 function collectionPath(r: ResourceInfo, namespaced: boolean): string {
   const prefix = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
   return `${prefix}${namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}`;
+}
+
+const writeBody = (name: string): JsonSchema => ({ required: true, content: jsonContent(schemaRef(name)) });
+const PATCH_BODY: JsonSchema = {
+  required: true,
+  content: Object.fromEntries(PATCH_TYPES.map((c) => [c, { schema: schemaRef(PATCH) }])),
+};
+
+/** What a verb becomes as an operation: its HTTP method, action, id prefix, wording, parameters and body. */
+interface VerbOperation {
+  method: string;
+  action: string;
+  id: string;
+  text: string;
+  params: JsonSchema[];
+  body?: 'write' | 'patch';
+}
+
+/** A list answers with the list kind; the other collection verbs with the kind itself. */
+const LIST_VERB: Record<string, VerbOperation> = {
+  list: { method: 'get', action: 'list', id: 'list', text: 'List', params: LIST_PARAMS },
+};
+
+const COLLECTION_VERBS: Record<string, VerbOperation> = {
+  create: { method: 'post', action: 'post', id: 'create', text: 'Create', params: WRITE_PARAMS, body: 'write' },
+  deletecollection: {
+    method: 'delete',
+    action: 'deletecollection',
+    id: 'deleteCollection',
+    text: 'Delete a collection of',
+    params: [DRY_RUN, ...LIST_PARAMS.slice(0, 2)],
+  },
+};
+
+const OBJECT_VERBS: Record<string, VerbOperation> = {
+  get: { method: 'get', action: 'get', id: 'read', text: 'Read', params: [] },
+  update: { method: 'put', action: 'put', id: 'replace', text: 'Replace', params: WRITE_PARAMS, body: 'write' },
+  patch: {
+    method: 'patch',
+    action: 'patch',
+    id: 'patch',
+    text: 'Partially update',
+    params: [...WRITE_PARAMS, FORCE],
+    body: 'patch',
+  },
+  delete: {
+    method: 'delete',
+    action: 'delete',
+    id: 'delete',
+    text: 'Delete',
+    params: [
+      DRY_RUN,
+      query('gracePeriodSeconds', 'Seconds the object gets to stop before it is removed.', 'integer'),
+      query('propagationPolicy', 'How dependents are removed: Orphan, Background or Foreground.'),
+    ],
+  },
+};
+
+/** Subresources such as binding and eviction are also created on an existing object. */
+const SUBRESOURCE_VERBS: Record<string, VerbOperation> = {
+  ...OBJECT_VERBS,
+  create: { method: 'post', action: 'post', id: 'create', text: 'Create', params: WRITE_PARAMS, body: 'write' },
+};
+
+/** What the operations of one path act on. */
+interface Target {
+  gvk: GroupVersionKind;
+  /** The component the responses carry (and create/update bodies). */
+  component: string;
+  /** `NamespacedPod`, `NamespacedDeploymentScale`: the operationId's tail. */
+  idSuffix: string;
+  /** How the description names it: `Pod objects`, `the scale of a Deployment`. */
+  what: string;
+  params: JsonSchema[];
+}
+
+/** The operations of `verbs` on one path; verbs a table does not know are left out. */
+function operations(target: Target, verbs: readonly string[], table: Record<string, VerbOperation>): JsonSchema {
+  const entry: JsonSchema = {};
+  for (const verb of verbs) {
+    const v = Object.hasOwn(table, verb) ? table[verb] : undefined;
+    if (v === undefined) continue;
+    const op: OperationSpec = {
+      action: v.action,
+      id: `${v.id}${target.idSuffix}`,
+      description: `${v.text} ${target.what}.`,
+      gvk: target.gvk,
+      params: [...target.params, ...v.params],
+      body: target.component,
+    };
+    if (v.body === 'write') op.requestBody = writeBody(target.component);
+    if (v.body === 'patch') op.requestBody = PATCH_BODY;
+    entry[v.method] = operation(op);
+  }
+  return entry;
 }
 
 /** The path entries of one resource: collection, object, and subresources whose kind has a schema. */
@@ -107,163 +200,48 @@ function resourcePaths(r: ResourceInfo, components: Set<string>): Record<string,
   if (t === undefined) return {};
   components.add(t.name);
   const listName = `${t.name}List`;
-  const suffix = `${r.namespaced ? 'Namespaced' : ''}${r.kind}`;
+  if (r.verbs.includes('list')) components.add(listName);
+  const idSuffix = `${r.namespaced ? 'Namespaced' : ''}${r.kind}`;
   const nsParams = r.namespaced ? [pathParam('namespace', 'The namespace of the objects.')] : [];
-  const nameParam = pathParam('name', `The name of the ${r.kind}.`);
-  const has = (verb: string): boolean => r.verbs.some((v) => v === verb);
-  const paths: Record<string, JsonSchema> = {};
-  const writeBody = (name: string): JsonSchema => ({ required: true, content: jsonContent(schemaRef(name)) });
-  const patchBody: JsonSchema = {
-    required: true,
-    content: Object.fromEntries(PATCH_TYPES.map((c) => [c, { schema: schemaRef(PATCH) }])),
-  };
-
-  const collection: JsonSchema = {};
-  if (has('list')) {
-    components.add(listName);
-    collection['get'] = operation({
-      action: 'list',
-      id: `list${suffix}`,
-      description: `List ${r.kind} objects.`,
+  const itemParams = [pathParam('name', `The name of the ${r.kind}.`), ...nsParams];
+  const itemPath = `${collectionPath(r, r.namespaced)}/{name}`;
+  const entries: [string, JsonSchema][] = [];
+  const collection = { gvk, idSuffix, what: `${r.kind} objects`, params: nsParams };
+  entries.push([
+    collectionPath(r, r.namespaced),
+    {
+      ...operations({ ...collection, component: listName }, r.verbs, LIST_VERB),
+      ...operations({ ...collection, component: t.name }, r.verbs, COLLECTION_VERBS),
+    },
+  ]);
+  if (r.namespaced) {
+    const all = {
       gvk,
-      params: [...nsParams, ...LIST_PARAMS],
-      body: listName,
-    });
-  }
-  if (has('create')) {
-    collection['post'] = operation({
-      action: 'post',
-      id: `create${suffix}`,
-      description: `Create a ${r.kind}.`,
-      gvk,
-      params: [...nsParams, ...WRITE_PARAMS],
-      body: t.name,
-      requestBody: writeBody(t.name),
-    });
-  }
-  if (has('deletecollection')) {
-    collection['delete'] = operation({
-      action: 'deletecollection',
-      id: `deleteCollection${suffix}`,
-      description: `Delete a collection of ${r.kind} objects.`,
-      gvk,
-      params: [...nsParams, DRY_RUN, ...LIST_PARAMS.slice(0, 2)],
-      body: t.name,
-    });
-  }
-  if (Object.keys(collection).length > 0) paths[collectionPath(r, r.namespaced)] = collection;
-  if (r.namespaced && has('list')) {
-    paths[collectionPath(r, false)] = {
-      get: operation({
-        action: 'list',
-        id: `list${r.kind}ForAllNamespaces`,
-        description: `List ${r.kind} objects of every namespace.`,
-        gvk,
-        params: LIST_PARAMS,
-        body: listName,
-      }),
+      component: listName,
+      idSuffix: `${r.kind}ForAllNamespaces`,
+      what: `${r.kind} objects of every namespace`,
+      params: [],
     };
+    entries.push([collectionPath(r, false), operations(all, r.verbs, LIST_VERB)]);
   }
-
-  const item: JsonSchema = {};
-  const itemParams = [nameParam, ...nsParams];
-  if (has('get'))
-    item['get'] = operation({
-      action: 'get',
-      id: `read${suffix}`,
-      description: `Read a ${r.kind}.`,
-      gvk,
-      params: itemParams,
-      body: t.name,
-    });
-  if (has('update'))
-    item['put'] = operation({
-      action: 'put',
-      id: `replace${suffix}`,
-      description: `Replace a ${r.kind}.`,
-      gvk,
-      params: [...itemParams, ...WRITE_PARAMS],
-      body: t.name,
-      requestBody: writeBody(t.name),
-    });
-  if (has('patch'))
-    item['patch'] = operation({
-      action: 'patch',
-      id: `patch${suffix}`,
-      description: `Partially update a ${r.kind}.`,
-      gvk,
-      params: [...itemParams, ...WRITE_PARAMS, FORCE],
-      body: t.name,
-      requestBody: patchBody,
-    });
-  if (has('delete'))
-    item['delete'] = operation({
-      action: 'delete',
-      id: `delete${suffix}`,
-      description: `Delete a ${r.kind}.`,
-      gvk,
-      params: [
-        ...itemParams,
-        DRY_RUN,
-        query('gracePeriodSeconds', 'Seconds the object gets to stop before it is removed.', 'integer'),
-        query('propagationPolicy', 'How dependents are removed: Orphan, Background or Foreground.'),
-      ],
-      body: t.name,
-    });
-  if (Object.keys(item).length > 0) paths[templated(`${collectionPath(r, r.namespaced)}/{name}`)] = item;
-
+  entries.push([
+    itemPath,
+    operations({ gvk, component: t.name, idSuffix, what: `a ${r.kind}`, params: itemParams }, r.verbs, OBJECT_VERBS),
+  ]);
   for (const sub of r.subresources) {
     const st = kindType(sub.responseKind);
     if (st === undefined) continue;
     components.add(st.name);
-    const subSuffix = `${suffix}${sub.name.charAt(0).toUpperCase()}${sub.name.slice(1)}`;
-    const entry: JsonSchema = {};
-    const subGvk = sub.responseKind;
-    for (const verb of sub.verbs) {
-      if (verb === 'get')
-        entry['get'] = operation({
-          action: 'get',
-          id: `read${subSuffix}`,
-          description: `Read the ${sub.name} of a ${r.kind}.`,
-          gvk: subGvk,
-          params: itemParams,
-          body: st.name,
-        });
-      if (verb === 'update')
-        entry['put'] = operation({
-          action: 'put',
-          id: `replace${subSuffix}`,
-          description: `Replace the ${sub.name} of a ${r.kind}.`,
-          gvk: subGvk,
-          params: [...itemParams, ...WRITE_PARAMS],
-          body: st.name,
-          requestBody: writeBody(st.name),
-        });
-      if (verb === 'patch')
-        entry['patch'] = operation({
-          action: 'patch',
-          id: `patch${subSuffix}`,
-          description: `Partially update the ${sub.name} of a ${r.kind}.`,
-          gvk: subGvk,
-          params: [...itemParams, ...WRITE_PARAMS, FORCE],
-          body: st.name,
-          requestBody: patchBody,
-        });
-      if (verb === 'create')
-        entry['post'] = operation({
-          action: 'post',
-          id: `create${subSuffix}`,
-          description: `Create the ${sub.name} of a ${r.kind}.`,
-          gvk: subGvk,
-          params: [...itemParams, ...WRITE_PARAMS],
-          body: st.name,
-          requestBody: writeBody(st.name),
-        });
-    }
-    if (Object.keys(entry).length > 0)
-      paths[`${templated(`${collectionPath(r, r.namespaced)}/{name}`)}/${sub.name}`] = entry;
+    const target: Target = {
+      gvk: sub.responseKind,
+      component: st.name,
+      idSuffix: `${idSuffix}${sub.name.charAt(0).toUpperCase()}${sub.name.slice(1)}`,
+      what: `the ${sub.name} of a ${r.kind}`,
+      params: itemParams,
+    };
+    entries.push([`${itemPath}/${sub.name}`, operations(target, sub.verbs, SUBRESOURCE_VERBS)]);
   }
-  return paths;
+  return Object.fromEntries(entries.filter(([, ops]) => Object.keys(ops).length > 0));
 }
 
 /** The v3 document of one group/version. */
