@@ -1,58 +1,110 @@
-// A minimal OpenAPI v3 document: one PATCH operation per served kind that declares the
-// `fieldValidation` query parameter. That is what kubectl's default `--validate=strict`
-// looks for before trusting the server to validate (KUBECTL-WIRE.md §4); the server then
-// honours fieldValidation itself. Schemas are left empty on purpose: kubectl falls back to
-// its compiled-in types for strategic merge patches.
+// /openapi/v3 (the index), /openapi/v3/<api|apis/group>/<version> (one document per served
+// group/version) and /openapi/v2, generated from the validation schema (openapi/schemas.ts).
+// Every document is serialised and hashed once, at start; requests only pick bytes.
+//
+// Caching as Kubernetes does it: the index names each document by the SHA-512 of its bytes
+// (`?hash=`), kubectl caches by that URL; a request with the current hash is immutable for a
+// year, an outdated hash is redirected to the current one, and every answer has an ETag that
+// If-None-Match can revalidate.
+//
+// /openapi/v2 in protobuf (what kubectl asks for) is answered with an empty document, which the
+// protobuf decoder reads as a valid Document with nothing in it: kubectl then finds no v2
+// schema for a kind and skips client-side checks it would otherwise make against v2 (the v3
+// documents carry everything kubectl needs: explain, the fieldValidation verification and the
+// strategic merge patch metadata). A 404 or 406 instead would fail `create -f` of an unknown
+// kind with "failed to download openapi" rather than "no matches for kind".
 
 import { createHash } from 'node:crypto';
-import { groupVersions, resourcesIn, resourcePath } from '../api/registry.js';
+import type { Request, Response, Router } from 'express';
+import { ApiError } from '../errors/index.js';
+import { allGvDocuments, v2Document } from './openapi/documents.js';
+import { sendError } from './resource-handler.js';
 
-function gvPath(group: string, version: string): string {
-  return group === '' ? `api/${version}` : `apis/${group}/${version}`;
+interface Served {
+  body: Buffer;
+  etag: string;
 }
 
-function gvDocument(group: string, version: string): Record<string, unknown> {
-  const paths: Record<string, unknown> = {};
-  for (const r of resourcesIn(group, version)) {
-    const path = r.namespaced
-      ? resourcePath(r, { namespace: '{namespace}', name: '{name}' }).replace(/%7B/g, '{').replace(/%7D/g, '}')
-      : resourcePath(r, { name: '{name}' }).replace(/%7B/g, '{').replace(/%7D/g, '}');
-    paths[path] = {
-      patch: {
-        'x-kubernetes-action': 'patch',
-        'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
-        parameters: [
-          { name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } },
-          { name: 'fieldManager', in: 'query', schema: { type: 'string', uniqueItems: true } },
-          { name: 'dryRun', in: 'query', schema: { type: 'string', uniqueItems: true } },
-        ],
-        responses: { '200': { description: 'OK' } },
-      },
-    };
+export interface OpenApiDocuments {
+  index: Served;
+  groupVersions: Map<string, Served>;
+  v2: Served;
+}
+
+function served(value: unknown): Served {
+  const body = Buffer.from(JSON.stringify(value));
+  return { body, etag: createHash('sha512').update(body).digest('hex').toUpperCase() };
+}
+
+/** Builds every document once. */
+export function buildOpenApi(): OpenApiDocuments {
+  const docs = allGvDocuments();
+  const groupVersions = new Map<string, Served>();
+  const paths: Record<string, { serverRelativeURL: string }> = {};
+  for (const [key, doc] of docs) {
+    const s = served(doc);
+    groupVersions.set(key, s);
+    paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${s.etag}` };
   }
-  return {
-    openapi: '3.0.0',
-    info: { title: 'Kubernetes', version: 'v1.32.4' },
-    paths,
-    components: { schemas: {} },
-  };
+  return { index: served({ paths }), groupVersions, v2: served(v2Document(docs.values())) };
 }
 
-export interface OpenApiV3 {
-  index: Record<string, unknown>;
-  documents: Map<string, { body: string; hash: string }>;
+const V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+/** What Kubernetes answers it with: Go's MIME parser refuses the `@` kubectl asks with. */
+const V2_PROTOBUF_REPLY = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
+
+function notModified(req: Request, etag: string): boolean {
+  const header = req.get('If-None-Match');
+  if (header === undefined) return false;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === `"${etag}"` || t.trim() === '*');
 }
 
-/** The v3 root index and per-group-version documents, built from the registry. */
-export function buildOpenApiV3(): OpenApiV3 {
-  const documents = new Map<string, { body: string; hash: string }>();
-  const paths: Record<string, unknown> = {};
-  for (const gv of groupVersions()) {
-    const key = gvPath(gv.group, gv.version);
-    const body = JSON.stringify(gvDocument(gv.group, gv.version));
-    const hash = createHash('sha512').update(body).digest('hex').slice(0, 128).toUpperCase();
-    documents.set(key, { body, hash });
-    paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${hash}` };
+/** Answers with a document's bytes, or 304 when the client's copy is current. */
+function send(exchange: { req: Request; res: Response }, doc: Served, contentType: string): void {
+  const { req, res } = exchange;
+  res.setHeader('ETag', `"${doc.etag}"`);
+  res.setHeader('Vary', 'Accept');
+  if (notModified(req, doc.etag)) {
+    res.status(304).end();
+    return;
   }
-  return { index: { paths }, documents };
+  res.status(200).setHeader('Content-Type', contentType);
+  res.end(doc.body);
+}
+
+function notFound(path: string): ApiError {
+  return new ApiError('NotFound', `the server could not find the requested resource (get ${path})`, {
+    details: { causes: [{ reason: 'UnexpectedServerResponse', message: `no OpenAPI document at ${path}` }] },
+  });
+}
+
+/** Registers the OpenAPI routes. */
+export function serveOpenApi(routes: Router): void {
+  const docs = buildOpenApi();
+  routes.get('/openapi/v3', (req, res) => send({ req, res }, docs.index, 'application/json'));
+  routes.get(/^\/openapi\/v3\/(.+)$/, (req, res) => {
+    const key = String(req.params[0] ?? '');
+    const doc = docs.groupVersions.get(key);
+    if (doc === undefined) return sendError(res, notFound(req.path));
+    const hash = req.query['hash'];
+    if (typeof hash === 'string' && hash !== '') {
+      if (hash !== doc.etag) {
+        res.redirect(301, `/openapi/v3/${key}?hash=${doc.etag}`);
+        return;
+      }
+      res.setHeader('Cache-Control', 'public, immutable');
+      res.setHeader('Expires', new Date(Date.now() + ONE_YEAR_MS).toUTCString());
+    }
+    send({ req, res }, doc, 'application/json');
+  });
+  routes.get('/openapi/v2', (req, res) => {
+    if ((req.get('Accept') ?? '').includes(V2_PROTOBUF)) {
+      res.setHeader('Vary', 'Accept');
+      res.status(200).setHeader('Content-Type', V2_PROTOBUF_REPLY);
+      res.end();
+      return;
+    }
+    send({ req, res }, docs.v2, 'application/json');
+  });
 }

@@ -39,7 +39,7 @@ import {
   apiVersions,
   SERVER_VERSION,
 } from './discovery.js';
-import { buildOpenApiV3 } from './openapi.js';
+import { serveOpenApi } from './openapi.js';
 import { parseResourceRequest, type ResourceRequest } from './request-info.js';
 import {
   auditOf,
@@ -582,18 +582,7 @@ function buildApp(
 
   if (discovery?.enabled === true) serveIssuerDiscovery(routes, discovery.documents);
 
-  const openapi = buildOpenApiV3();
-  routes.get('/openapi/v3', (_req, res) => sendJson(res, { code: 200, body: openapi.index }));
-  routes.get(/^\/openapi\/v3\/(.+)$/, (req, res, next) => {
-    const doc = openapi.documents.get(String(req.params[0] ?? ''));
-    if (doc === undefined) return next();
-    res.writeHead(200, {
-      'Content-Type': 'application/json',
-      'Cache-Control': 'public, immutable',
-      ETag: `"${doc.hash}"`,
-    });
-    res.end(doc.body);
-  });
+  serveOpenApi(routes);
 
   routes.use(async (req: Request, res: Response) => {
     const started = process.hrtime.bigint();

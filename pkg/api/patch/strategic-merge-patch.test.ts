@@ -169,3 +169,38 @@ test('JSON patch and merge patch', () => {
   assert.deepEqual(applyMergePatch(doc, { a: null, d: { e: 1 } }), { c: 'x', d: { e: 1 } });
   assert.deepEqual(createMergePatch({ a: 1, b: 2 }, { a: 1, c: 3 }), { b: null, c: 3 });
 });
+
+test('object metadata inside a template merges ownerReferences by uid and finalizers as a set, as at the top', () => {
+  const original = {
+    spec: {
+      template: {
+        metadata: { finalizers: ['a'], ownerReferences: [{ uid: 'u1', name: 'one', kind: 'X', apiVersion: 'v1' }] },
+      },
+    },
+  };
+  const patched = applyStrategicMergePatch(
+    original,
+    {
+      spec: {
+        template: {
+          metadata: { finalizers: ['b'], ownerReferences: [{ uid: 'u2', name: 'two', kind: 'X', apiVersion: 'v1' }] },
+        },
+      },
+    },
+    DEPLOYMENT,
+  );
+  assert.deepEqual(patched, {
+    spec: {
+      template: {
+        metadata: {
+          finalizers: ['a', 'b'],
+          ownerReferences: [
+            { uid: 'u1', name: 'one', kind: 'X', apiVersion: 'v1' },
+            { uid: 'u2', name: 'two', kind: 'X', apiVersion: 'v1' },
+          ],
+        },
+      },
+    },
+  });
+  assert.equal(mergeKeyFor(DEPLOYMENT, ['spec', 'template', 'metadata', 'ownerReferences']), 'uid');
+});

@@ -57,8 +57,11 @@ function podSpecPrefix(kind: KindRef): string | undefined {
 /** How the list at `path` (field names from the root; `[]` marks list items) merges. */
 export function listStrategy(kind: KindRef, path: string[]): ListStrategy | undefined {
   const dotted = path.filter((p) => p !== '[]').join('.');
-  if (dotted === 'metadata.ownerReferences') return { type: 'merge', key: 'uid' };
-  if (dotted === 'metadata.finalizers') return { type: 'set' };
+  // Object metadata merges the same way wherever it sits (the object, a pod or job template).
+  if (dotted === 'metadata.ownerReferences' || dotted.endsWith('.metadata.ownerReferences')) {
+    return { type: 'merge', key: 'uid' };
+  }
+  if (dotted === 'metadata.finalizers' || dotted.endsWith('.metadata.finalizers')) return { type: 'set' };
   if (dotted === 'status.conditions') return { type: 'merge', key: 'type' };
   if (kind.kind === 'Node' && dotted === 'status.addresses') return { type: 'merge', key: 'type' };
   if (kind.kind === 'Service' && dotted === 'spec.ports') return { type: 'merge', key: 'port' };
