@@ -79,33 +79,58 @@ function rootTypes(): string[] {
   return [...names];
 }
 
+/** Where a proto package's Go types are: `<repository>`, `<path>/types.go`. */
+function goTypesOf(opts: Options, pkg: string): { repo: string; path: string } {
+  if (pkg.startsWith('k8s.io.api.'))
+    return { repo: opts.apiRepo, path: `${pkg.slice('k8s.io.api.'.length).replace(/\./g, '/')}/types.go` };
+  return {
+    repo: opts.apimachineryRepo,
+    path: `${pkg.slice('k8s.io.apimachinery.'.length).replace(/\./g, '/')}/types.go`,
+  };
+}
+
+/** Go scalar types whose zero value `omitempty` leaves out of JSON (when not behind a pointer). */
+const GO_SCALARS = new Set(['bool', 'int', 'int32', 'int64', 'uint32', 'uint64', 'float32', 'float64']);
+
 /**
- * Fields Go embeds with `json:",inline"` (Probe's handler, Volume's volumeSource…): in JSON
- * their fields sit in the parent object. Read from the Go types beside the proto files, as
- * `<message full name>.<field>`.
+ * What the proto files do not say about JSON, read from the Go types beside them (as
+ * `<message full name>.<field>`): fields Go embeds with `json:",inline"` (Probe's handler,
+ * Volume's volumeSource…), whose fields sit in the parent's JSON object; and non-pointer
+ * numbers and booleans tagged `omitempty`, whose zero Go's protobuf encoder writes although
+ * JSON leaves it out (`generation: 0`, `hostNetwork: false`).
  */
-function inlineFields(opts: Options, packages: string[]): string[] {
-  const found: string[] = [];
+function goFieldFacts(opts: Options, packages: string[]): { inline: string[]; omitZero: string[] } {
+  const inline: string[] = [];
+  const omitZero: string[] = [];
   for (const pkg of packages) {
-    const dir = pkg.replace(/^k8s\.io\.api\./, '').replace(/\./g, '/');
+    const { repo, path } = goTypesOf(opts, pkg);
     let text: string;
     try {
-      text = execFileSync('git', ['-C', opts.apiRepo, 'show', `${opts.tag}:${dir}/types.go`], { encoding: 'utf8' });
+      text = execFileSync('git', ['-C', repo, 'show', `${opts.tag}:${path}`], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
     } catch {
+      // Packages of generated code only (intstr, resource) have no types.go.
       continue;
     }
     let struct = '';
     for (const line of text.split('\n')) {
       const open = /^type (\w+) struct \{/.exec(line);
       if (open?.[1] !== undefined) struct = open[1];
-      const inline = /^\s+(\w+)\s+`json:",inline" protobuf:"([^"]*)"/.exec(line);
-      if (inline?.[1] === undefined || inline[2] === undefined || struct === '') continue;
-      const named = /name=(\w+)/.exec(inline[2])?.[1];
-      const field = named ?? inline[1].charAt(0).toLowerCase() + inline[1].slice(1);
-      found.push(`${pkg}.${struct}.${field}`);
+      const field = /^\s+(\w+)\s+(\*?[\w.]*)\s*`json:"([^"]*)" protobuf:"([^"]*)"/.exec(line);
+      if (field === null || struct === '') continue;
+      const [, goName = '', goType = '', json = '', tag = ''] = field;
+      const named = /name=(\w+)/.exec(tag)?.[1];
+      if (json.startsWith(',inline')) {
+        // An embedded struct's line has no type: its Go name is the type's.
+        inline.push(`${pkg}.${struct}.${named ?? goName.charAt(0).toLowerCase() + goName.slice(1)}`);
+      } else if (json.endsWith(',omitempty') && GO_SCALARS.has(goType) && named !== undefined) {
+        omitZero.push(`${pkg}.${struct}.${named}`);
+      }
     }
   }
-  return found.sort();
+  return { inline: inline.sort(), omitZero: omitZero.sort() };
 }
 
 /** Every message reachable from `roots` through field types. */
@@ -187,9 +212,14 @@ function main(): void {
     root.loadSync([...files], { keepCase: true });
     root.resolveAll();
     const keep = reachable(root, rootTypes());
-    const packages = [...new Set([...files].map((f) => f.replace(/\/generated\.proto$/, '').replace(/\//g, '.')))];
-    const inline = inlineFields(opts, packages).filter((name) => keep.has(name.slice(0, name.lastIndexOf('.'))));
-    const json = { ...descriptor(root, keep), inline };
+    const packages = [...keep].map((name) => name.slice(0, name.lastIndexOf('.')));
+    const facts = goFieldFacts(opts, [...new Set(packages)].sort());
+    const kept = (name: string): boolean => keep.has(name.slice(0, name.lastIndexOf('.')));
+    const json = {
+      ...descriptor(root, keep),
+      inline: facts.inline.filter(kept),
+      omitZero: facts.omitZero.filter(kept),
+    };
     writeFileSync(opts.out, JSON.stringify(json, null, 1) + '\n');
     process.stdout.write(`wrote ${keep.size} messages to ${opts.out} (k8s.io/api ${opts.tag})\n`);
   } finally {

@@ -323,3 +323,23 @@ test('random bytes after the magic, and random mutations of a real body, give a 
 test('an object whose kind has no message cannot be encoded: 406', () => {
   rejects(() => encodeProtobuf({ apiVersion: 'v1', kind: 'APIResourceList' }), 406);
 });
+
+test("gogo's zero noise goes where Go's JSON omits it (omitempty values); a pointer's explicit zero stays", () => {
+  const wire = encodeProtobuf({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'd', generation: 0, namespace: '' },
+    spec: {
+      replicas: 0,
+      paused: false,
+      minReadySeconds: 0,
+      template: { spec: { hostNetwork: false, containers: [{ name: 'c', image: 'i', tty: false, ports: [] }] } },
+    },
+  });
+  assert.deepEqual(decodeProtobuf(wire), {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'd' },
+    spec: { replicas: 0, template: { spec: { containers: [{ name: 'c', image: 'i' }] } } },
+  });
+});

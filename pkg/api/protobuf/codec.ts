@@ -7,7 +7,9 @@
 // well-known apimachinery types become their JSON forms (Time → RFC 3339, IntOrString →
 // number or string, Quantity → string, RawExtension/FieldsV1 → JSON, bytes → base64), and
 // what Go's protobuf encoder writes for every non-pointer field although nobody set it (empty
-// strings, empty lists and maps, zero Times) is left out, so defaulting happens as for JSON.
+// strings, empty lists and maps, zero Times, zero numbers and false where Go's JSON says
+// omitempty) is left out, so defaulting happens as for JSON; a pointer's explicit 0 or false
+// (`replicas: 0`) stays.
 // Every value then goes through the JSON decoder's plain-data check (no prototype keys,
 // bounded depth and size). Any malformed input is a 400.
 
@@ -16,7 +18,7 @@ import { ApiError, badRequest } from '../../errors/index.js';
 import { rfc3339 } from '../meta.js';
 import { checkPlainData, decodeJson, DEFAULT_LIMITS, isForbiddenKey, own, type WireLimits } from '../decode/index.js';
 import { META_PACKAGE } from './names.js';
-import { isInline, messageTypeOf, UNKNOWN_TYPE, WATCH_EVENT_TYPE } from './schema.js';
+import { isInline, messageTypeOf, omitsZero, UNKNOWN_TYPE, WATCH_EVENT_TYPE } from './schema.js';
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 export const PROTOBUF_WATCH_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf;stream=watch';
@@ -174,6 +176,8 @@ function valueToJson(field: protobuf.Field, value: unknown, ctx: ValueContext): 
     return bytes.length === 0 && !ctx.inCollection ? undefined : bytes.toString('base64');
   }
   if (field.type === 'string') return value === '' && !ctx.inCollection ? undefined : value;
+  // What gogo writes for an unset non-pointer number or boolean that JSON would leave out.
+  if ((value === 0 || value === false) && !ctx.inCollection && omitsZero(field)) return undefined;
   return value;
 }
 

@@ -11,8 +11,18 @@ root.resolveAll();
 /** Fields Go embeds with `json:",inline"`: their fields sit in the parent's JSON object. */
 const INLINE = new Set(definitions.inline);
 
+/** Non-pointer numbers and booleans Go's JSON leaves out when zero (`omitempty`). */
+const OMIT_ZERO = new Set(definitions.omitZero);
+
+const fieldName = (field: protobuf.Field): string =>
+  field.parent === null ? field.name : `${field.parent.fullName.slice(1)}.${field.name}`;
+
 export function isInline(field: protobuf.Field): boolean {
-  return field.parent !== null && INLINE.has(`${field.parent.fullName.slice(1)}.${field.name}`);
+  return INLINE.has(fieldName(field));
+}
+
+export function omitsZero(field: protobuf.Field): boolean {
+  return OMIT_ZERO.has(fieldName(field));
 }
 
 function mustType(name: string): protobuf.Type {
