@@ -235,6 +235,45 @@ test('kubectl create <generator> (protobuf bodies) creates every kind with the f
   );
 });
 
+test('kubectl run, and kubectl debug --copy-to (a typed get and create) copy the pod with the debug container', async () => {
+  assert.match(
+    await k(
+      'run',
+      'p',
+      '-n',
+      'pb',
+      '--image=busybox:latest',
+      '--restart=Never',
+      '--labels=a=b',
+      '--env=X=1',
+      '--port=8080',
+    ),
+    /pod\/p created/,
+  );
+  await k(
+    'debug',
+    'p',
+    '-n',
+    'pb',
+    '--copy-to=p-copy',
+    '--image=busybox:latest',
+    '--container=dbg',
+    '--',
+    'sleep',
+    '1',
+  );
+  const copy = await getJson('/api/v1/namespaces/pb/pods/p-copy');
+  const containers = at(copy, 'spec', 'containers');
+  assert.ok(Array.isArray(containers));
+  assert.deepEqual(
+    containers.map((c) => at(c, 'name')),
+    ['p', 'dbg'],
+  );
+  assert.deepEqual(at(containers[1], 'command'), ['sleep', '1']);
+  assert.deepEqual(at(containers[0], 'env'), [{ name: 'X', value: '1' }]);
+  assert.equal(at(containers[0], 'ports', 0, 'containerPort'), 8080);
+});
+
 function jwtClaims(token: string): Json {
   const parts = token.split('.');
   assert.equal(parts.length, 3, `not a JWT: ${token}`);
@@ -263,8 +302,10 @@ test('kubectl create token: a JWT with the asked duration and audience; the defa
       what: 'the token to be allowed once bound',
     },
   );
-  const expired = await request({ path: '/api', token: `${token.slice(0, -4)}AAAA` });
-  assert.equal(expired.status, 401, 'a tampered token is refused');
+  const tampered = await request({ path: '/api', token: `${token.slice(0, -4)}AAAA` });
+  assert.equal(tampered.status, 401, 'a tampered token is refused');
+  const foreign = await request({ path: '/api', token: custom });
+  assert.equal(foreign.status, 401, 'a token for another audience does not authenticate to the apiserver');
 });
 
 test('kubectl auth can-i: yes/no and exit codes for the admin, a user with no bindings, and --as', async () => {
