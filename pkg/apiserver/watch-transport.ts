@@ -1,6 +1,7 @@
 // Watch transports. One watch source (RestStore.watch over the watch cache) feeds two
 // wire forms: chunked HTTP with newline-delimited JSON events (kubectl, client libraries)
-// and websockets with one JSON event per text message (Coxswain's own components).
+// and websockets with one JSON event per text message (Coxswain's own components); a chunked
+// watch whose client accepts only protobuf gets length-prefixed protobuf frames instead.
 // Headers are flushed at once; bookmarks are sent when asked. Each watcher's send buffer
 // is bounded: a consumer that lets more than maxBufferedBytes pile up (it stopped reading,
 // or reads slower than events come) is sent an ERROR event (410 Expired: it missed events,
