@@ -308,6 +308,31 @@ test('kubectl create token: a JWT with the asked duration and audience; the defa
   assert.equal(foreign.status, 401, 'a token for another audience does not authenticate to the apiserver');
 });
 
+test('kubectl create token --bound-object-kind Pod: the token works while the pod lives, and not after', async () => {
+  // Kubernetes binds a token only to a pod that runs as its ServiceAccount.
+  await k(
+    'run',
+    'holder',
+    '-n',
+    'default',
+    '--image=busybox:latest',
+    '--restart=Never',
+    '--overrides={"spec":{"serviceAccountName":"bot"}}',
+  );
+  const holder = await getJson('/api/v1/namespaces/default/pods/holder');
+  const token = (
+    await k('create', 'token', 'bot', '-n', 'default', '--bound-object-kind', 'Pod', '--bound-object-name', 'holder')
+  ).trim();
+  const bound = at(jwtClaims(token), 'kubernetes.io', 'pod');
+  assert.deepEqual(bound, { name: 'holder', uid: at(holder, 'metadata', 'uid') });
+  assert.equal((await request({ path: '/api', token })).status, 200);
+  await k('delete', 'pod', 'holder', '-n', 'default', '--grace-period=0', '--force');
+  await eventually(async () => (await request({ path: '/api', token })).status === 401, {
+    timeoutMs: 15_000,
+    what: 'the pod-bound token to stop authenticating once its pod is gone',
+  });
+});
+
 test('kubectl auth can-i: yes/no and exit codes for the admin, a user with no bindings, and --as', async () => {
   const can = (kubeconfig: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     kubectlAs(kubeconfig, ['auth', 'can-i', ...args]);
