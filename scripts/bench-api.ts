@@ -4,7 +4,9 @@
 //     default policy in the store), in alternating rounds so drift hits both alike; the RBAC
 //     cost is the throughput lost, in %;
 //  2. watch delivery latency p50/p99 with 500 watchers;
-//  3. in the same run, the store alone (direct inserts) as the baseline, and the ratio.
+//  3. in the same run, the store alone (direct inserts) as the baseline, and the ratio;
+//  4. creates/s with 50 clients by wire format, in alternating rounds: JSON, protobuf bodies
+//     answered in JSON (what kubectl's typed clients get), protobuf both ways; the ratio to JSON.
 // Prints figures; asserts nothing.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,6 +32,7 @@ import type { ResourceAttributes } from '../pkg/apiserver/rbac/rules.js';
 import { mustFind } from '../pkg/api/registry.js';
 import { loadKubeconfig, RestClient, watchStream, type ClientConfig } from '../pkg/client/index.js';
 import { ApiError } from '../pkg/errors/index.js';
+import { encodeProtobuf, PROTOBUF_MEDIA_TYPE } from '../pkg/api/protobuf/index.js';
 import { issueCertificate } from '../pkg/pki/index.js';
 import { startControlPlane, type ControlPlane } from '../test/harness/control-plane.js';
 import type { ResourceInfo } from '../pkg/api/registry.js';
@@ -380,11 +383,74 @@ async function mastersVersusRbac(clients: {
   return { masters: summarize(rounds.M), rbac: summarize(rounds.R) };
 }
 
+/** How a create travels: its body's media type and the Accept header. */
+type Wire = 'json' | 'protobuf-in' | 'protobuf';
+const WIRE_LABELS: Record<Wire, string> = {
+  json: 'JSON in, JSON out',
+  'protobuf-in': 'protobuf in, JSON out (kubectl)',
+  protobuf: 'protobuf in, protobuf out',
+};
+const WIRES: Record<Wire, { contentType: string; accept: string }> = {
+  json: { contentType: 'application/json', accept: 'application/json' },
+  'protobuf-in': { contentType: PROTOBUF_MEDIA_TYPE, accept: `${PROTOBUF_MEDIA_TYPE},application/json` },
+  protobuf: { contentType: PROTOBUF_MEDIA_TYPE, accept: PROTOBUF_MEDIA_TYPE },
+};
+const WIRE_NAMESPACE = 'bench-wire';
+const WIRE_ORDER: readonly Wire[] = ['json', 'protobuf-in', 'protobuf', 'protobuf', 'protobuf-in', 'json'];
+
+/** Like createLoad, with the body encoded (in the loop, as a client does) for `wire`. */
+async function createLoadOnWire(
+  client: RestClient,
+  opts: { wire: Wire; seconds: number; prefix: string },
+): Promise<LoadSamples> {
+  const latencies: number[] = [];
+  let next = 0;
+  const { contentType, accept } = WIRES[opts.wire];
+  const deadline = performance.now() + opts.seconds * 1000;
+  const started = performance.now();
+  const worker = async (w: number): Promise<void> => {
+    while (performance.now() < deadline) {
+      const i = next++;
+      const t0 = performance.now();
+      const object = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `${opts.prefix}-${w}-${i}`, labels: { bench: 'wire' } },
+        data: { i: String(i), note: 'a value of a few dozen bytes, as configuration is' },
+      };
+      const res = await client.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${WIRE_NAMESPACE}/configmaps`,
+        body: opts.wire === 'json' ? JSON.stringify(object) : encodeProtobuf(object),
+        contentType,
+        accept,
+      });
+      if (res.status !== 201) throw new Error(`${opts.wire} create answered ${res.status}: ${res.body.toString()}`);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: 50 }, (_, w) => worker(w)));
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+async function wireFormats(client: RestClient): Promise<Record<Wire, LoadSummary>> {
+  const rounds: Record<Wire, LoadSamples[]> = { json: [], 'protobuf-in': [], protobuf: [] };
+  for (const wire of ['json', 'protobuf'] as const)
+    await createLoadOnWire(client, { wire, seconds: 2, prefix: `warm-${wire}` });
+  for (const [n, wire] of WIRE_ORDER.entries())
+    rounds[wire].push(await createLoadOnWire(client, { wire, seconds: ROUND_SECONDS, prefix: `wire-${n}` }));
+  return {
+    json: summarize(rounds.json),
+    'protobuf-in': summarize(rounds['protobuf-in']),
+    protobuf: summarize(rounds.protobuf),
+  };
+}
+
 export async function benchApi(): Promise<void> {
   const plane = await startControlPlane();
   try {
     const client = new RestClient(loadKubeconfig({ path: plane.pki.adminKubeconfig }));
-    for (const name of [...POLICY_NAMESPACES, 'bench-watch']) {
+    for (const name of [...POLICY_NAMESPACES, 'bench-watch', WIRE_NAMESPACE]) {
       await client.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     }
     await writePolicy(client);
@@ -400,6 +466,7 @@ export async function benchApi(): Promise<void> {
     await createLoad(user, { ...warm, prefix: 'warm-rbac' });
     const api = await mastersVersusRbac({ masters: client, rbac: user });
     user.close();
+    const wires = await wireFormats(client);
     const watch = await watchLatency(client, { watchers: 500, events: 50, namespace: 'bench-watch' });
     client.close();
     const store = await benchStore({ concurrency: 50, total: 20_000, seconds: 10 });
@@ -435,6 +502,11 @@ export async function benchApi(): Promise<void> {
       ['baseline: store creates/s (direct)', store.createsPerSec.toFixed(0), ''],
       ['baseline: store create p50 / p99 ms', `${store.p50Ms.toFixed(2)} / ${store.p99Ms.toFixed(2)}`, ''],
       ['ratio API (system:masters) / store throughput', (api.masters.perSec / store.createsPerSec).toFixed(2), ''],
+      ...(['json', 'protobuf-in', 'protobuf'] as const).map((wire) => [
+        `API creates/s by wire (50 clients), ${WIRE_LABELS[wire]}`,
+        `${wires[wire].perSec.toFixed(0)}  (p50 / p99 ms ${latency(wires[wire])}; x${(wires[wire].perSec / wires.json.perSec).toFixed(2)} of JSON)`,
+        '',
+      ]),
     ];
     const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
     for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd((widths[i] ?? 0) + 2)).join('') + '\n');

@@ -1,11 +1,12 @@
 // Reading and decoding request bodies: a size limit (413 beyond it), JSON for the JSON
 // media types and for a missing Content-Type (`kubectl scale --current-replicas` sends
 // none), YAML for server-side apply. Both go through pkg/api/decode, which makes them plain
-// data (no prototype keys; depth, aliases and decoded size bounded). Protobuf bodies are
-// refused with 415 for now.
+// data (no prototype keys; depth, aliases and decoded size bounded). Protobuf bodies
+// (kubectl's typed clients send them) go through pkg/api/protobuf into the same JSON form.
 
 import type { IncomingMessage } from 'node:http';
 import { decodeJson, decodeYaml, MAX_DEPTH, type Decoded } from '../api/decode/index.js';
+import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from '../api/protobuf/index.js';
 import { ApiError } from '../errors/index.js';
 
 /** Kubernetes' default limit on a request body (3 MiB). */
@@ -68,12 +69,11 @@ export function decodeBody(contentType: string | undefined, body: Buffer, limit 
   if (JSON_TYPES.has(type)) decoded = decodeJson(body.toString('utf8'), limits);
   else if (type === 'application/apply-patch+yaml' || type === 'application/yaml')
     decoded = decodeYaml(body.toString('utf8'), limits);
-  else if (type === 'application/vnd.kubernetes.protobuf') {
-    throw new ApiError('UnsupportedMediaType', 'the protobuf content type is not supported yet; send application/json');
-  } else {
+  else if (type === PROTOBUF_MEDIA_TYPE) return decodeProtobuf(body, limits);
+  else {
     throw new ApiError(
       'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
     );
   }
   const { value, duplicateFields: found } = decoded;

@@ -29,6 +29,14 @@ import {
 } from './request-options.js';
 import type { Subresource, SubresourceCall, SubresourceReply } from './registry/index.js';
 import { RequestAudit } from './audit/index.js';
+import { answerFormat, negotiate } from './negotiation.js';
+import {
+  canEncodeProtobuf,
+  encodeProtobuf,
+  encodeProtobufWatchEvent,
+  PROTOBUF_MEDIA_TYPE,
+  PROTOBUF_WATCH_MEDIA_TYPE,
+} from '../api/protobuf/index.js';
 
 export interface HandlerContext {
   store: RestStore;
@@ -94,9 +102,15 @@ export function sendJson(res: Response, reply: JsonReply): void {
   const { code, body, contentType = 'application/json', warnings = [] } = reply;
   // A Status sets the event's responseStatus; any body is kept at RequestResponse.
   auditSafely(auditOf(res), (audit) => audit.logResponseObject(body));
-  const payload = JSON.stringify(body);
+  // A client that accepts only protobuf gets it, for every kind the protobuf schema has.
+  const protobuf =
+    contentType === 'application/json' &&
+    answerFormat(res.req.headers.accept) === 'protobuf' &&
+    isObject(body) &&
+    canEncodeProtobuf(body);
+  const payload = protobuf ? encodeProtobuf(body) : JSON.stringify(body);
   const headers: Record<string, string | string[]> = {
-    'Content-Type': contentType,
+    'Content-Type': protobuf ? PROTOBUF_MEDIA_TYPE : contentType,
     'Content-Length': String(Buffer.byteLength(payload)),
   };
   if (warnings.length > 0) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
@@ -172,6 +186,8 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
   // A boolean that is not one is a 400 on every verb, before any work (the readers below parse again).
   checkBooleanParams(q);
   const store = ctx.store;
+  // An answer the client cannot read is refused before any work (406).
+  const format = negotiate(req.headers.accept);
   // The kind's subresource, if the path names one (request-info admits only registered names).
   const sub: Subresource | undefined =
     subresource === undefined ? undefined : store.strategyFor(r).subresources[subresource];
@@ -222,6 +238,12 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
               })
           : (obj) => obj,
       };
+      if (format === 'protobuf' && !table) {
+        params.wire = {
+          contentType: PROTOBUF_WATCH_MEDIA_TYPE,
+          frame: (type, object) => encodeProtobufWatchEvent(type, isObject(object) ? object : {}),
+        };
+      }
       if (rv !== undefined) params.resourceVersion = String(rv);
       const who = user ?? ANONYMOUS;
       res.once('close', ctx.limits.admitWatch(who.name, who.groups));

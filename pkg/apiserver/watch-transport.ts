@@ -1,6 +1,7 @@
 // Watch transports. One watch source (RestStore.watch over the watch cache) feeds two
 // wire forms: chunked HTTP with newline-delimited JSON events (kubectl, client libraries)
-// and websockets with one JSON event per text message (Coxswain's own components).
+// and websockets with one JSON event per text message (Coxswain's own components); a chunked
+// watch whose client accepts only protobuf gets length-prefixed protobuf frames instead.
 // Headers are flushed at once; bookmarks are sent when asked. Each watcher's send buffer
 // is bounded: a consumer that lets more than maxBufferedBytes pile up (it stopped reading,
 // or reads slower than events come) is sent an ERROR event (410 Expired: it missed events,
@@ -23,6 +24,8 @@ export interface WatchParams extends WatchRequest {
   allowWatchBookmarks: boolean;
   /** Renders each event's object (e.g. as a one-row Table). */
   render: (obj: KubeObject) => unknown;
+  /** Another wire form than newline-delimited JSON (protobuf): its content type and event frames. */
+  wire?: { contentType: string; frame: (type: string, object: unknown) => Buffer } | undefined;
 }
 
 export interface WatchSettings {
@@ -42,7 +45,7 @@ export interface WatchSource {
 
 /** A sink abstracts the two transports. */
 interface Sink {
-  send(line: string): void;
+  send(line: string | Buffer): void;
   buffered(): number;
   /** Ends the stream politely (what was sent may still be read). */
   close(): void;
@@ -84,16 +87,18 @@ async function runWatch(source: WatchSource, p: WatchParams, sink: Sink): Promis
   // counting as a stuck client.
   let replaying = true;
   let replayBytes = 0;
+  const encode = (type: string, object: unknown): string | Buffer =>
+    p.wire === undefined ? JSON.stringify({ type, object }) + '\n' : p.wire.frame(type, object);
   const emit = (type: string, object: unknown): void => {
     if (closed) return;
-    const line = JSON.stringify({ type, object }) + '\n';
+    const line = encode(type, object);
     sink.send(line);
     if (replaying) {
       replayBytes += Buffer.byteLength(line);
       return;
     }
     if (sink.buffered() <= settings.maxBufferedBytes + replayBytes) return;
-    sink.send(JSON.stringify({ type: 'ERROR', object: overflowed(settings.maxBufferedBytes).toStatus() }) + '\n');
+    sink.send(encode('ERROR', overflowed(settings.maxBufferedBytes).toStatus()));
     finish();
     const cut = setTimeout(() => {
       if (!gone) sink.destroy();
@@ -137,10 +142,10 @@ async function runWatch(source: WatchSource, p: WatchParams, sink: Sink): Promis
   }
 }
 
-/** Chunked HTTP: `{"type":…,"object":…}\n` per event. */
+/** Chunked HTTP: `{"type":…,"object":…}\n` per event, or the frames of `p.wire`. */
 export function serveHttpWatch(source: WatchSource, p: WatchParams, res: ServerResponse): Promise<void> {
   res.writeHead(200, {
-    'Content-Type': 'application/json',
+    'Content-Type': p.wire?.contentType ?? 'application/json',
     'Cache-Control': 'no-cache, private',
     'Transfer-Encoding': 'chunked',
   });
@@ -163,7 +168,7 @@ export function serveHttpWatch(source: WatchSource, p: WatchParams, res: ServerR
 /** Websocket: one JSON event per text message. */
 export function serveWebSocketWatch(source: WatchSource, p: WatchParams, ws: WebSocket): Promise<void> {
   const sink: Sink = {
-    send: (line) => ws.send(line.trimEnd()),
+    send: (line) => ws.send(typeof line === 'string' ? line.trimEnd() : line),
     buffered: () => ws.bufferedAmount,
     close: () => {
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
