@@ -84,7 +84,8 @@ export class KubeletProxy {
       );
     const pod = await this.store.get(RESOURCES.pods, namespace, podName);
     const containers = names(pod.spec?.containers);
-    const all = [...containers, ...names(pod.spec?.initContainers)];
+    const ephemeral = (pod.spec?.ephemeralContainers ?? []).map((c) => c.name);
+    const all = [...containers, ...names(pod.spec?.initContainers), ...ephemeral];
     let chosen = container;
     if (chosen === undefined || chosen === '') {
       const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
@@ -159,7 +160,11 @@ export class KubeletProxy {
     const target = await this.locate(namespace, podName, query.get('container') ?? undefined);
     const phase = target.pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed')
-      throw badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+      throw badRequest(
+        subresource === 'attach'
+          ? `cannot attach a container in a completed pod; current phase is ${phase}`
+          : `cannot exec into a container in a completed pod; current phase is ${phase}`,
+      );
     const q = new URLSearchParams();
     for (const [k, v] of query) if (k !== 'container') q.append(k, v);
     const url = `wss://${target.host}:${target.port}/${subresource}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(target.container)}?${q.toString()}`;

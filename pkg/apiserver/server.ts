@@ -17,6 +17,7 @@ import { SqliteStore, WatchCache } from '../storage/index.js';
 import { ApiError, isAlreadyExists, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
+import { ProxySubresource } from './proxy-subresource.js';
 import { Authenticator, type UserInfo } from './authn.js';
 import { decide, forbidden, resourceAttributes, type AuthorizerSources } from './authorizer.js';
 import type { Attributes } from './rbac/rules.js';
@@ -207,15 +208,14 @@ export class ApiServer {
       );
     }
 
+    const kubeletTls =
+      config.kubeletClientCertFile && config.kubeletClientKeyFile
+        ? loadKubeletClientTls(config.kubeletClientCertFile, config.kubeletClientKeyFile, config.clientCaFile)
+        : undefined;
     const ctx: HandlerContext = {
       store: restStore,
       apply: new ApplyManager(restStore, now),
-      kubelets: new KubeletProxy(
-        restStore,
-        config.kubeletClientCertFile && config.kubeletClientKeyFile
-          ? loadKubeletClientTls(config.kubeletClientCertFile, config.kubeletClientKeyFile, config.clientCaFile)
-          : undefined,
-      ),
+      kubelets: new KubeletProxy(restStore, kubeletTls),
       maxBodyBytes: config.maxBodyBytes,
       watch: {
         bookmarkIntervalMs: config.bookmarkIntervalMs,
@@ -231,7 +231,8 @@ export class ApiServer {
       ...(tokens === undefined ? {} : { serviceAccountTokens: tokens.verifier }),
     });
     const recorder = audit?.recorder;
-    const app = buildApp(ctx, { config, authn, authz, recorder, discovery: tokens?.discovery });
+    const proxy = new ProxySubresource(restStore, kubeletTls);
+    const app = buildApp(ctx, { config, authn, authz, recorder, proxy, discovery: tokens?.discovery });
     const server = https.createServer(
       {
         key: readFileSync(config.tlsKeyFile),
@@ -466,8 +467,9 @@ function buildApp(
     authn,
     authz,
     recorder,
+    proxy,
     discovery,
-  }: Gatekeepers & { config: ApiServerConfig; discovery?: ServiceAccountTokens['discovery'] },
+  }: Gatekeepers & { config: ApiServerConfig; proxy: ProxySubresource; discovery?: ServiceAccountTokens['discovery'] },
 ): express.Express {
   const app = express();
   app.set('query parser', 'simple');
@@ -594,6 +596,11 @@ function buildApp(
       const user = authenticatedUser(res);
       if (user === undefined) throw new ApiError('InternalError', 'the request was not authenticated');
       authorizeAudited(authz, { user, attributes: resourceAttributes(info), audit: auditOf(res) });
+      if (info.subresource === 'proxy' && isProxied(info.resource.plural) && info.name !== undefined) {
+        const request = { resource: info.resource.plural, namespace: info.namespace, id: info.name };
+        await proxy.serve(request, { req, res });
+        return;
+      }
       await handleResource(ctx, { req, res, user }, info);
     } catch (err) {
       sendError(res, toApiError(err));
@@ -682,6 +689,10 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
     };
     handle().catch((err: unknown) => refuse(toApiError(err)));
   });
+}
+
+function isProxied(plural: string): plural is 'pods' | 'services' | 'nodes' {
+  return plural === 'pods' || plural === 'services' || plural === 'nodes';
 }
 
 /** Whether the TLS layer verified the peer (exported for tests of the refusal path). */
