@@ -6,6 +6,7 @@ import { badRequest, conflict, invalid } from '../../errors/index.js';
 import { deleteOptions, dryRunFromQuery, isDryRun } from '../request-options.js';
 import { clearDeletion, defaultStrategy, stageFinalizers } from './default.js';
 import { objectAt } from './fields.js';
+import { EPHEMERAL_CONTAINERS } from './pod-ephemeral-containers.js';
 import type { Strategy, SubresourceCall, SubresourceReply } from './types.js';
 
 /**
@@ -132,5 +133,6 @@ export const podStrategy: Strategy = {
     binding: { create: bind },
     eviction: { create: evict },
     log: { get: logs },
+    ephemeralcontainers: EPHEMERAL_CONTAINERS,
   },
 };
