@@ -102,9 +102,10 @@ before(async () => {
   await client.create(R.pods, pod('ticker', { command: ['sh', '-c', ticker] }), { namespace: NS });
   await client.create(R.pods, pod('echoer', { command: ['cat'], stdin: true }), { namespace: NS });
   await client.create(R.pods, pod('done', { command: ['true'] }), { namespace: NS });
+  await client.create(R.pods, pod('shell', { command: ['sh'], stdin: true, tty: true }), { namespace: NS });
   await client.create(R.services, service('web', 'web'), { namespace: NS });
   await client.create(R.services, service('empty', 'nothing-matches'), { namespace: NS });
-  for (const name of ['web', 'ticker', 'echoer']) await waitForPod(name, isRunning, 'running');
+  for (const name of ['web', 'ticker', 'echoer', 'shell']) await waitForPod(name, isRunning, 'running');
   await waitForPod('done', (p) => p.status?.phase === 'Succeeded', 'succeeded');
   await eventually(
     async () =>
@@ -191,6 +192,19 @@ test('kubectl attach -i sends input to a stdin: true container', async () => {
   attach.child.kill('SIGTERM');
 });
 
+test('kubectl attach -i -t reaches the shell of a stdin and tty container', async () => {
+  const attach = startKubectl(['attach', '-i', '-t', 'shell']);
+  await eventually(
+    () => {
+      attach.child.stdin?.write('echo tty-$((1+1))\n');
+      return /tty-2/.test(attach.output());
+    },
+    { timeoutMs: 20_000, intervalMs: 500, what: `the shell's answer through attach -it: ${attach.output()}` },
+  );
+  attach.child.kill('SIGTERM');
+  await waitForPod('shell', isRunning, 'the shell runs on after detach');
+});
+
 test('kubectl attach -i to a container without stdin streams output; input goes nowhere', async () => {
   const attach = startKubectl(['attach', '-i', 'ticker']);
   attach.child.stdin?.write('never-echoed\n');
@@ -270,7 +284,9 @@ test('ephemeral container changes Kubernetes refuses get 422', async () => {
   const current = await client.get(R.pods, 'web', { namespace: NS });
   const file = join(home, 'ephemeral.json');
   const put = async (ephemeralContainers: unknown[]): Promise<string> => {
-    writeFileSync(file, JSON.stringify({ ...current, spec: { ...current.spec, ephemeralContainers } }));
+    // Read afresh: the agent's status writes move the resourceVersion (a stale one is a 409).
+    const live = await client.get(R.pods, 'web', { namespace: NS });
+    writeFileSync(file, JSON.stringify({ ...live, spec: { ...live.spec, ephemeralContainers } }));
     const path = `/api/v1/namespaces/${NS}/pods/web/ephemeralcontainers`;
     const res = await k(['replace', '--raw', path, '-f', file]);
     assert.notEqual(res.code, 0, res.stdout);

@@ -17,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { RESOURCES } from '../api/registry.js';
 import type { Node, Pod } from '../api/types/index.js';
-import { ApiError, badRequest, errorMessage, type StatusDetails } from '../errors/index.js';
+import { ApiError, badRequest, errorMessage, toApiError, type StatusDetails } from '../errors/index.js';
 import type { KubeletClientTls } from './kubelet-proxy.js';
 import type { RestStore } from './rest-store.js';
 
@@ -39,6 +39,16 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
+
+/**
+ * The error as a Status that names what it is about: kubectl 1.32 reads `details` of errors
+ * on the streaming and proxy paths and fails hard on one without.
+ */
+export function withDetails(err: unknown, details: StatusDetails): ApiError {
+  const e = toApiError(err);
+  if (e.details !== undefined) return e;
+  return new ApiError(e.reason, e.message, { details, code: e.code });
+}
 
 /** `[scheme:]name[:port]` as Kubernetes splits a proxy id; undefined when it is not one. */
 export function splitSchemeNamePort(id: string): { scheme: string; name: string; port: string } | undefined {

@@ -17,7 +17,7 @@ import { SqliteStore, WatchCache } from '../storage/index.js';
 import { ApiError, isAlreadyExists, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
-import { ProxySubresource } from './proxy-subresource.js';
+import { ProxySubresource, splitSchemeNamePort, withDetails } from './proxy-subresource.js';
 import { Authenticator, type UserInfo } from './authn.js';
 import { decide, forbidden, resourceAttributes, type AuthorizerSources } from './authorizer.js';
 import type { Attributes } from './rbac/rules.js';
@@ -598,7 +598,9 @@ function buildApp(
       authorizeAudited(authz, { user, attributes: resourceAttributes(info), audit: auditOf(res) });
       if (info.subresource === 'proxy' && isProxied(info.resource.plural) && info.name !== undefined) {
         const request = { resource: info.resource.plural, namespace: info.namespace, id: info.name };
-        await proxy.serve(request, { req, res });
+        await proxy.serve(request, { req, res }).catch((err: unknown) => {
+          throw withDetails(err, { name: splitSchemeNamePort(request.id)?.name ?? request.id, kind: request.resource });
+        });
         return;
       }
       await handleResource(ctx, { req, res, user }, info);
@@ -665,7 +667,7 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
               query: url.searchParams,
             },
           )
-          .catch((err: unknown) => refuse(toApiError(err)));
+          .catch((err: unknown) => refuse(withDetails(err, { name: info.name ?? '', kind: 'pods' })));
         return;
       }
       if (info === undefined || info.verb !== 'watch')

@@ -87,7 +87,11 @@ export async function serveAttach(ws: WebSocket, target: AttachTarget): Promise<
     else if (channel === CHANNEL.resize) {
       const size = resizeOf(body);
       if (size !== undefined) void s.resize(size.width, size.height).catch(() => undefined);
-    } else if (channel === CHANNEL.close && body[0] === CHANNEL.stdin) s.stdin?.end();
+    } else if (channel === CHANNEL.close && body[0] === CHANNEL.stdin && s.stdinOnce) {
+      // Only a stdinOnce container's stdin closes with the client's input; otherwise the
+      // input just stops (Docker would end the whole attach, output included).
+      s.stdin?.end();
+    }
   };
   for (const buf of early.splice(0)) handle(buf);
   input.handle = handle;

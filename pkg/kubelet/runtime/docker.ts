@@ -404,6 +404,7 @@ export class DockerRuntime implements ContainerRuntime {
     });
     return {
       stdin: withStdin ? stream : undefined,
+      stdinOnce: info.Config.StdinOnce,
       stdout,
       stderr,
       resize: async (w, h) => {

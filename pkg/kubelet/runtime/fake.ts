@@ -264,6 +264,7 @@ export class FakeRuntime implements ContainerRuntime {
     stderr.end();
     return {
       stdin: undefined,
+      stdinOnce: false,
       stdout,
       stderr,
       resize: async () => undefined,

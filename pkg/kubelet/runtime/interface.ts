@@ -144,6 +144,8 @@ export interface ExecSession {
 export interface AttachSession {
   /** Undefined when the container has no open stdin (stdin: false) or none was asked for. */
   stdin: NodeJS.WritableStream | undefined;
+  /** Whether the end of the client's input closes the process's stdin (Kubernetes stdinOnce). */
+  stdinOnce: boolean;
   stdout: Readable;
   stderr: Readable;
   resize(width: number, height: number): Promise<void>;
