@@ -307,3 +307,35 @@ test('ephemeral container changes Kubernetes refuses get 422', async () => {
   assert.deepEqual(after.spec?.ephemeralContainers, existing);
   await serverHealthy();
 });
+
+test('Pod Security looks at ephemeral containers: a privileged debug container in a baseline namespace is refused', async () => {
+  await client.create(R.namespaces, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'guarded', labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
+  });
+  await client.create(R.pods, pod('plain', { command: ['sleep', '3600'] }), { namespace: 'guarded' });
+  const debug = (profile: string, name: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+    k([
+      'debug',
+      '-n',
+      'guarded',
+      'plain',
+      '--image=busybox:latest',
+      '--image-pull-policy=IfNotPresent',
+      `--profile=${profile}`,
+      '-c',
+      name,
+      '--',
+      'true',
+    ]);
+  const refused = await debug('sysadmin', 'priv');
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /violates PodSecurity "baseline:latest": privileged/);
+  const allowed = await debug('legacy', 'calm');
+  assert.equal(allowed.code, 0, allowed.stderr);
+  const names = (await client.get(R.pods, 'plain', { namespace: 'guarded' })).spec?.ephemeralContainers?.map(
+    (c) => c.name,
+  );
+  assert.deepEqual(names, ['calm']);
+});

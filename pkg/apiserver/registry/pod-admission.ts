@@ -8,6 +8,7 @@ import { admitPod, admitServiceAccount, type PodSecurityConfig } from '../admiss
 import { storedAs } from '../write-meta.js';
 import { typedFind } from '../typed-read.js';
 import { podStrategy } from './pod.js';
+import { ephemeralContainersSubresource } from './pod-ephemeral-containers.js';
 import type { Strategy } from './types.js';
 
 export interface PodAdmissionDeps {
@@ -36,6 +37,26 @@ export function admittingPodStrategy(deps: PodAdmissionDeps): Strategy {
       });
       if (!decision.allowed && decision.error !== undefined) throw decision.error;
       return decision.warnings;
+    },
+    subresources: {
+      ...podStrategy.subresources,
+      // Pod Security looks at ephemeral containers too (a privileged debug container).
+      ephemeralcontainers: ephemeralContainersSubresource(async (next, prev) => {
+        const namespace = next.metadata.namespace ?? 'default';
+        const decision = admitPod({
+          config: podSecurity,
+          request: {
+            operation: 'UPDATE',
+            namespace,
+            name: next.metadata.name ?? '',
+            subresource: 'ephemeralcontainers',
+          },
+          namespace: await find(RESOURCES.namespaces, undefined, namespace),
+          pod: storedAs(RESOURCES.pods, next),
+          oldPod: storedAs(RESOURCES.pods, prev),
+        });
+        if (!decision.allowed && decision.error !== undefined) throw decision.error;
+      }),
     },
   };
 }

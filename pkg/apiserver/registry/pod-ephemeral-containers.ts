@@ -129,14 +129,41 @@ function withEphemeralContainers(call: SubresourceCall, current: KubeObject, wan
   return next;
 }
 
-async function write(call: SubresourceCall, step: (current: KubeObject) => KubeObject): Promise<SubresourceReply> {
+/** Admission of the pod as the change leaves it (Pod Security); throws to refuse. */
+export type EphemeralAdmission = (next: KubeObject, prev: KubeObject) => Promise<void>;
+
+/** The pod moved on between the admitted read and the write: read, step and admit again. */
+class Moved extends Error {}
+
+/**
+ * Steps the stored pod, admits the result, then writes it if the pod did not move meanwhile
+ * (bounded retries): what was admitted is what is stored.
+ */
+async function write(
+  call: SubresourceCall,
+  step: (current: KubeObject) => KubeObject,
+  admit: EphemeralAdmission | undefined,
+): Promise<SubresourceReply> {
   const { dryRun } = call.options();
   const ref = { namespace: call.namespace, name: call.name };
-  const stored = await call.store.swap(call.r, ref, {
-    ...(dryRun !== undefined ? { dryRun } : {}),
-    step: (current) => ({ next: step(current), remove: false }),
-  });
-  return { code: 200, body: stored };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await call.store.get(call.r, call.namespace, call.name);
+    const next = step(current);
+    await admit?.(next, current);
+    try {
+      const stored = await call.store.swap(call.r, ref, {
+        ...(dryRun !== undefined ? { dryRun } : {}),
+        step: (live) => {
+          if (live.metadata.resourceVersion !== current.metadata.resourceVersion) throw new Moved();
+          return { next, remove: false };
+        },
+      });
+      return { code: 200, body: stored };
+    } catch (err) {
+      if (!(err instanceof Moved)) throw err;
+    }
+  }
+  throw conflict(call.r, call.name);
 }
 
 async function get(call: SubresourceCall): Promise<SubresourceReply> {
@@ -144,22 +171,33 @@ async function get(call: SubresourceCall): Promise<SubresourceReply> {
 }
 
 /** PUT: the body is the pod; its ephemeral containers are the new list. */
-async function update(call: SubresourceCall): Promise<SubresourceReply> {
-  const body = call.body;
-  const meta = isObject(body) && isObject(body['metadata']) ? body['metadata'] : {};
-  const expected = typeof meta['resourceVersion'] === 'string' ? meta['resourceVersion'] : '';
-  return write(call, (current) => {
-    if (expected !== '' && expected !== current.metadata.resourceVersion) throw conflict(call.r, call.name);
-    return withEphemeralContainers(call, current, body);
-  });
+function update(admit: EphemeralAdmission | undefined) {
+  return async (call: SubresourceCall): Promise<SubresourceReply> => {
+    const body = call.body;
+    const meta = isObject(body) && isObject(body['metadata']) ? body['metadata'] : {};
+    const expected = typeof meta['resourceVersion'] === 'string' ? meta['resourceVersion'] : '';
+    const step = (current: KubeObject): KubeObject => {
+      if (expected !== '' && expected !== current.metadata.resourceVersion) throw conflict(call.r, call.name);
+      return withEphemeralContainers(call, current, body);
+    };
+    return write(call, step, admit);
+  };
 }
 
 /** PATCH: any patch type, applied to the pod; only the ephemeral containers it yields are kept. */
-async function patch(call: SubresourceCall): Promise<SubresourceReply> {
-  return write(call, (current) => {
-    const patched = applyPatch(deepCopy(current), { contentType: call.contentType, body: call.body }, call.r);
-    return withEphemeralContainers(call, current, patched);
-  });
+function patch(admit: EphemeralAdmission | undefined) {
+  return async (call: SubresourceCall): Promise<SubresourceReply> => {
+    const step = (current: KubeObject): KubeObject => {
+      const patched = applyPatch(deepCopy(current), { contentType: call.contentType, body: call.body }, call.r);
+      return withEphemeralContainers(call, current, patched);
+    };
+    return write(call, step, admit);
+  };
 }
 
-export const EPHEMERAL_CONTAINERS: Subresource = { get, update, patch };
+/** The subresource; `admit` (Pod Security) sees every change before it is stored. */
+export function ephemeralContainersSubresource(admit?: EphemeralAdmission): Subresource {
+  return { get, update: update(admit), patch: patch(admit) };
+}
+
+export const EPHEMERAL_CONTAINERS: Subresource = ephemeralContainersSubresource();
