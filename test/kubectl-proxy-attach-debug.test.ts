@@ -6,7 +6,8 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -102,10 +103,18 @@ before(async () => {
   await client.create(R.pods, pod('ticker', { command: ['sh', '-c', ticker] }), { namespace: NS });
   await client.create(R.pods, pod('echoer', { command: ['cat'], stdin: true }), { namespace: NS });
   await client.create(R.pods, pod('done', { command: ['true'] }), { namespace: NS });
+  // Answers any connection with a 101 and a few bytes after it.
+  const switching =
+    'HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\nhello-upgraded';
+  await client.create(
+    R.pods,
+    pod('upgrader', { command: ['sh', '-c', `while true; do printf '${switching}' | nc -l -p 9000; done`] }),
+    { namespace: NS },
+  );
   await client.create(R.pods, pod('shell', { command: ['sh'], stdin: true, tty: true }), { namespace: NS });
   await client.create(R.services, service('web', 'web'), { namespace: NS });
   await client.create(R.services, service('empty', 'nothing-matches'), { namespace: NS });
-  for (const name of ['web', 'ticker', 'echoer', 'shell']) await waitForPod(name, isRunning, 'running');
+  for (const name of ['web', 'ticker', 'echoer', 'shell', 'upgrader']) await waitForPod(name, isRunning, 'running');
   await waitForPod('done', (p) => p.status?.phase === 'Succeeded', 'succeeded');
   await eventually(
     async () =>
@@ -146,6 +155,45 @@ test('kubectl proxy: a service and a pod answer through the API proxy', async ()
   // A missing file is the pod's own 404, passed through.
   assert.equal((await fetch(`${base}/pods/web:8080/proxy/missing.html`)).status, 404);
   proxy.child.kill('SIGTERM');
+});
+
+test('an upgrade goes through the pod proxy: the pod answers 101 and its bytes follow', async () => {
+  const url = new URL(plane.server);
+  const req = https.request({
+    host: url.hostname,
+    port: Number(url.port),
+    path: `/api/v1/namespaces/${NS}/pods/upgrader:9000/proxy/ws?x=1`,
+    headers: {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version': '13',
+    },
+    cert: readFileSync(plane.pki.adminCert),
+    key: readFileSync(plane.pki.adminKey),
+    ca: readFileSync(plane.pki.caCert),
+  });
+  const { code, first } = await new Promise<{ code: number; first: string }>((resolve, reject) => {
+    req.once('upgrade', (res, socket, head) => {
+      let got = head.toString();
+      const done = (): void => {
+        socket.destroy();
+        resolve({ code: res.statusCode ?? 0, first: got });
+      };
+      if (got.includes('hello-upgraded')) return done();
+      socket.on('data', (c: Buffer) => {
+        got += c.toString();
+        if (got.includes('hello-upgraded')) done();
+      });
+      socket.write('from-client\n');
+    });
+    req.once('response', (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode ?? 0}`)));
+    req.once('error', reject);
+    req.end();
+  });
+  assert.equal(code, 101);
+  assert.match(first, /hello-upgraded/);
+  await serverHealthy();
 });
 
 test('kubectl get --raw reaches the node agent through nodes/N/proxy', async () => {

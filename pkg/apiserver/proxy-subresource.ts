@@ -246,6 +246,38 @@ export class ProxySubresource {
     await relay({ socket, target, parts, req, res });
   }
 
+  /**
+   * An upgrade (a websocket to the pod, say) through the proxy: the request goes on with its
+   * Upgrade and Connection headers, and from then on the bytes flow both ways untouched,
+   * the target's own answer (101 or a refusal) included, as Kubernetes' upgrade-aware proxy does.
+   */
+  async upgrade(upgrade: { req: IncomingMessage; socket: Duplex; head: Buffer }, request: ProxyRequest): Promise<void> {
+    const { req, socket, head } = upgrade;
+    const parts = proxiedPath(req.url ?? '/');
+    if (parts === undefined || parts.path === '') throw badRequest('an upgrade needs a path after /proxy/');
+    const target = await this.locate(request);
+    const upstream = await this.dial(target);
+    const headers: http.OutgoingHttpHeaders = {
+      ...forwardedHeaders(req.headers, req.socket.remoteAddress),
+      host: joinHostPort(target.host, target.port),
+      connection: 'Upgrade',
+      upgrade: String(req.headers.upgrade ?? ''),
+    };
+    const lines = [`${req.method ?? 'GET'} ${parts.path}${parts.query} HTTP/1.1`];
+    for (const [key, value] of Object.entries(headers)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) lines.push(`${key}: ${String(v)}`);
+    }
+    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+    socket.on('close', () => upstream.destroy());
+  }
+
   /** A connected socket to the target: straight, or through the pod's node agent. */
   private async dial(target: ProxyTarget): Promise<Duplex> {
     const details = { kind: `${target.what}s` };

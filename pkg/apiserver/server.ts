@@ -248,7 +248,7 @@ export class ApiServer {
     server.keepAliveTimeout = 120_000;
     server.headersTimeout = 125_000;
     server.on('clientError', answerClientError);
-    attachWebSocketWatch(server, ctx, { authn, authz, recorder });
+    attachWebSocketWatch(server, ctx, { authn, authz, recorder, proxy });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.securePort, config.bindAddress, () => resolve());
@@ -619,7 +619,11 @@ function buildApp(
  * Websocket upgrades: watches (the list path with `watch=true`) and pods/exec|attach,
  * which are relayed to the pod's node agent.
  */
-function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: Gatekeepers): void {
+function attachWebSocketWatch(
+  server: https.Server,
+  ctx: HandlerContext,
+  gates: Gatekeepers & { proxy: ProxySubresource },
+): void {
   const { authn, authz, recorder } = gates;
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
@@ -652,6 +656,14 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
       const info = parseResourceRequest('GET', url.pathname, query);
       if (info !== undefined) authorizeAudited(authz, { user, attributes: resourceAttributes(info), audit });
       else authorizePath(authz, user, { method: 'GET', path: url.pathname, audit });
+      if (info?.subresource === 'proxy' && isProxied(info.resource.plural) && info.name !== undefined) {
+        const request = { resource: info.resource.plural, namespace: info.namespace, id: info.name };
+        const name = splitSchemeNamePort(info.name)?.name ?? info.name;
+        gates.proxy
+          .upgrade({ req, socket, head }, request)
+          .catch((err: unknown) => refuse(withDetails(err, { name, kind: request.resource })));
+        return;
+      }
       if (
         info !== undefined &&
         (info.subresource === 'exec' || info.subresource === 'attach') &&
