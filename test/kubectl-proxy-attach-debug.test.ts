@@ -326,6 +326,10 @@ test('kubectl debug -i runs an interactive shell in the pod', async () => {
       (x.status?.ephemeralContainerStatuses ?? []).some((s) => s.name === 'dbg2' && s.state?.terminated !== undefined),
     'dbg2 terminated, not restarted',
   );
+  // Attaching to the ended container is refused by the agent, with a message that says why.
+  const late = await k(['attach', 'web', '-c', 'dbg2']);
+  assert.notEqual(late.code, 0);
+  assert.match(late.stderr, /container dbg2 is not running/);
 });
 
 test('ephemeral container changes Kubernetes refuses get 422', async () => {

@@ -16,7 +16,7 @@ import { buildResourceTransformers } from '../storage/encryption/index.js';
 import { SqliteStore, WatchCache } from '../storage/index.js';
 import { ApiError, isAlreadyExists, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
-import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
+import { isSpdyUpgrade, KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { ProxySubresource, splitSchemeNamePort, withDetails } from './proxy-subresource.js';
 import { Authenticator, type UserInfo } from './authn.js';
 import { decide, forbidden, resourceAttributes, type AuthorizerSources } from './authorizer.js';
@@ -643,7 +643,9 @@ function attachWebSocketWatch(
     };
     const handle = async (): Promise<void> => {
       // ws answers a malformed handshake in plain text; answer it with a Status instead.
-      checkWebSocketHandshake(req);
+      // kubectl's SPDY fallback after a failed websocket exec/attach is answered below.
+      const spdy = isSpdyUpgrade(req);
+      if (!spdy) checkWebSocketHandshake(req);
       const caller = await authn.authenticate(req).catch((err: unknown) => {
         audit = beginAudit(recorder, req, undefined).audit;
         throw err;
@@ -682,6 +684,7 @@ function attachWebSocketWatch(
           .catch((err: unknown) => refuse(withDetails(err, { name: info.name ?? '', kind: 'pods' })));
         return;
       }
+      if (spdy) throw new ApiError('BadRequest', 'SPDY upgrades are served for exec and attach only');
       if (info === undefined || info.verb !== 'watch')
         throw new ApiError('BadRequest', 'websocket upgrades are served for watches, exec and attach only');
       const rv = resourceVersionParam(query);
