@@ -127,6 +127,9 @@ function review(group: string, kind: string, namespaced: boolean): ResourceInfo 
   });
 }
 
+/** The proxy subresources take every method (Kubernetes lists these verbs for them). */
+const PROXY_VERBS = ['create', 'delete', 'get', 'patch', 'update'];
+
 /** Every served resource by plural, typed: `RESOURCES.pods` is a `Resource<Pod>`. */
 const TABLE = {
   namespaces: resource<Namespace>({
@@ -156,6 +159,8 @@ const TABLE = {
       { name: 'exec', responseKind: core('PodExecOptions'), verbs: ['create', 'get'] },
       { name: 'attach', responseKind: core('PodAttachOptions'), verbs: ['create', 'get'] },
       { name: 'portforward', responseKind: core('PodPortForwardOptions'), verbs: ['create', 'get'] },
+      { name: 'proxy', responseKind: core('PodProxyOptions'), verbs: PROXY_VERBS },
+      { name: 'ephemeralcontainers', responseKind: core('Pod'), verbs: ['get', 'patch', 'update'] },
     ],
   }),
   nodes: resource<Node>({
@@ -166,6 +171,7 @@ const TABLE = {
     shortNames: ['no'],
     namespaced: false,
     status: true,
+    extra: [{ name: 'proxy', responseKind: core('NodeProxyOptions'), verbs: PROXY_VERBS }],
   }),
   services: resource<Service>({
     group: '',
@@ -177,6 +183,7 @@ const TABLE = {
     categories: ['all'],
     status: true,
     verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+    extra: [{ name: 'proxy', responseKind: core('ServiceProxyOptions'), verbs: PROXY_VERBS }],
   }),
   endpoints: resource<Endpoints>({
     group: '',

@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { chooseProtocol } from '../streaming/index.js';
+import { CHANNEL_PROTOCOLS, chooseProtocol } from '../streaming/index.js';
 import { RESOURCES } from '../api/registry.js';
 import type { Container, Node, Pod } from '../api/types/index.js';
 import { ApiError, badRequest } from '../errors/index.js';
@@ -84,7 +84,8 @@ export class KubeletProxy {
       );
     const pod = await this.store.get(RESOURCES.pods, namespace, podName);
     const containers = names(pod.spec?.containers);
-    const all = [...containers, ...names(pod.spec?.initContainers)];
+    const ephemeral = (pod.spec?.ephemeralContainers ?? []).map((c) => c.name);
+    const all = [...containers, ...names(pod.spec?.initContainers), ...ephemeral];
     let chosen = container;
     if (chosen === undefined || chosen === '') {
       const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
@@ -153,15 +154,24 @@ export class KubeletProxy {
     const { req, socket, head } = upgrade;
     const { namespace, podName, subresource, query } = request;
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',');
-    const protocol = chooseProtocol(offered);
+    // kubectl retries a failed websocket exec/attach over SPDY: that retry gets the same verdict.
+    const spdy = isSpdyUpgrade(req);
+    const protocol = spdy ? CHANNEL_PROTOCOLS[0] : chooseProtocol(offered);
     if (protocol === undefined)
       throw badRequest('exec needs the v5.channel.k8s.io or v4.channel.k8s.io websocket subprotocol');
     const target = await this.locate(namespace, podName, query.get('container') ?? undefined);
     const phase = target.pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed')
-      throw badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+      throw badRequest(
+        subresource === 'attach'
+          ? `cannot attach a container in a completed pod; current phase is ${phase}`
+          : `cannot exec into a container in a completed pod; current phase is ${phase}`,
+      );
+    if (spdy && subresource !== 'attach') throw spdyRefused(subresource);
     const q = new URLSearchParams();
     for (const [k, v] of query) if (k !== 'container') q.append(k, v);
+    // The agent's verdict on an attach without touching the container's stdin.
+    if (spdy) q.set('stdin', 'false');
     const url = `wss://${target.host}:${target.port}/${subresource}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(target.container)}?${q.toString()}`;
     const upstream = new WebSocket(url, [protocol], { ...target.tls, perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
@@ -175,6 +185,10 @@ export class KubeletProxy {
         reject(new ApiError('ServiceUnavailable', `cannot reach the node agent: ${err.message}`)),
       );
     });
+    if (spdy) {
+      upstream.close();
+      throw spdyRefused(subresource);
+    }
     this.wss.handleUpgrade(req, socket, head, (client) => {
       client.on('message', (data: Buffer, isBinary) => upstream.send(data, { binary: isBinary }));
       upstream.on('message', (data: Buffer, isBinary) => client.send(data, { binary: isBinary }));
@@ -188,4 +202,13 @@ export class KubeletProxy {
 
 export function isStreamingSubresource(sub: string | undefined): boolean {
   return sub === 'exec' || sub === 'attach';
+}
+
+/** An upgrade to SPDY (kubectl's fallback transport for exec, attach and port-forward). */
+export function isSpdyUpgrade(req: IncomingMessage): boolean {
+  return /^spdy\//i.test(String(req.headers.upgrade ?? ''));
+}
+
+function spdyRefused(subresource: string): ApiError {
+  return badRequest(`${subresource} is served over websockets only (v5.channel.k8s.io), not SPDY`);
 }

@@ -59,7 +59,8 @@ export function parseResourceRequest(
   const [plural, name, subresource, ...extra] = rest;
   if (plural === undefined) return undefined;
   const resource = findByPlural(split.group, split.version, plural);
-  if (resource === undefined || extra.length > 0) {
+  // Only a proxy subresource goes on: the rest of the path is the proxied one.
+  if (resource === undefined || (extra.length > 0 && subresource !== 'proxy')) {
     throw new ApiError('NotFound', 'the server could not find the requested resource');
   }
   // `/api/v1/namespaces/foo` names the namespace object itself.
@@ -85,6 +86,8 @@ function verbFor(
   path: { hasName: boolean; subresource: string | undefined },
 ): RequestVerb {
   const { hasName, subresource } = path;
+  // A proxied request is authorized by its method alone (a `watch` query is the target's).
+  if (subresource === 'proxy') return proxyVerb(method);
   if (subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'log') {
     return subresource === 'log' ? 'get' : 'connect';
   }
@@ -101,6 +104,25 @@ function verbFor(
       return 'patch';
     case 'DELETE':
       return hasName ? 'delete' : 'deletecollection';
+    default:
+      throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  }
+}
+
+/** The verb of a proxied request, as Kubernetes derives it from the HTTP method. */
+function proxyVerb(method: string): RequestVerb {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
     default:
       throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
   }

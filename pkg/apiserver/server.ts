@@ -16,7 +16,8 @@ import { buildResourceTransformers } from '../storage/encryption/index.js';
 import { SqliteStore, WatchCache } from '../storage/index.js';
 import { ApiError, isAlreadyExists, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
-import { KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
+import { isSpdyUpgrade, KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
+import { ProxySubresource, splitSchemeNamePort, withDetails } from './proxy-subresource.js';
 import { Authenticator, type UserInfo } from './authn.js';
 import { decide, forbidden, resourceAttributes, type AuthorizerSources } from './authorizer.js';
 import type { Attributes } from './rbac/rules.js';
@@ -220,15 +221,14 @@ export class ApiServer {
       );
     }
 
+    const kubeletTls =
+      config.kubeletClientCertFile && config.kubeletClientKeyFile
+        ? loadKubeletClientTls(config.kubeletClientCertFile, config.kubeletClientKeyFile, config.clientCaFile)
+        : undefined;
     const ctx: HandlerContext = {
       store: restStore,
       apply: new ApplyManager(restStore, now),
-      kubelets: new KubeletProxy(
-        restStore,
-        config.kubeletClientCertFile && config.kubeletClientKeyFile
-          ? loadKubeletClientTls(config.kubeletClientCertFile, config.kubeletClientKeyFile, config.clientCaFile)
-          : undefined,
-      ),
+      kubelets: new KubeletProxy(restStore, kubeletTls),
       maxBodyBytes: config.maxBodyBytes,
       watch: {
         bookmarkIntervalMs: config.bookmarkIntervalMs,
@@ -244,7 +244,8 @@ export class ApiServer {
       ...(tokens === undefined ? {} : { serviceAccountTokens: tokens.verifier }),
     });
     const recorder = audit?.recorder;
-    const app = buildApp(ctx, { config, authn, authz, recorder, discovery: tokens?.discovery });
+    const proxy = new ProxySubresource(restStore, kubeletTls);
+    const app = buildApp(ctx, { config, authn, authz, recorder, proxy, discovery: tokens?.discovery });
     const server = https.createServer(
       {
         key: readFileSync(config.tlsKeyFile),
@@ -260,7 +261,7 @@ export class ApiServer {
     server.keepAliveTimeout = 120_000;
     server.headersTimeout = 125_000;
     server.on('clientError', answerClientError);
-    attachWebSocketWatch(server, ctx, { authn, authz, recorder });
+    attachWebSocketWatch(server, ctx, { authn, authz, recorder, proxy });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.securePort, config.bindAddress, () => resolve());
@@ -479,8 +480,9 @@ function buildApp(
     authn,
     authz,
     recorder,
+    proxy,
     discovery,
-  }: Gatekeepers & { config: ApiServerConfig; discovery?: ServiceAccountTokens['discovery'] },
+  }: Gatekeepers & { config: ApiServerConfig; proxy: ProxySubresource; discovery?: ServiceAccountTokens['discovery'] },
 ): express.Express {
   const app = express();
   app.set('query parser', 'simple');
@@ -596,6 +598,13 @@ function buildApp(
       const user = authenticatedUser(res);
       if (user === undefined) throw new ApiError('InternalError', 'the request was not authenticated');
       authorizeAudited(authz, { user, attributes: resourceAttributes(info), audit: auditOf(res) });
+      if (info.subresource === 'proxy' && isProxied(info.resource.plural) && info.name !== undefined) {
+        const request = { resource: info.resource.plural, namespace: info.namespace, id: info.name };
+        await proxy.serve(request, { req, res }).catch((err: unknown) => {
+          throw withDetails(err, { name: splitSchemeNamePort(request.id)?.name ?? request.id, kind: request.resource });
+        });
+        return;
+      }
       await handleResource(ctx, { req, res, user }, info);
     } catch (err) {
       sendError(res, toApiError(err));
@@ -612,7 +621,11 @@ function buildApp(
  * Websocket upgrades: watches (the list path with `watch=true`) and pods/exec|attach,
  * which are relayed to the pod's node agent.
  */
-function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: Gatekeepers): void {
+function attachWebSocketWatch(
+  server: https.Server,
+  ctx: HandlerContext,
+  gates: Gatekeepers & { proxy: ProxySubresource },
+): void {
   const { authn, authz, recorder } = gates;
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
@@ -632,7 +645,9 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
     };
     const handle = async (): Promise<void> => {
       // ws answers a malformed handshake in plain text; answer it with a Status instead.
-      checkWebSocketHandshake(req);
+      // kubectl's SPDY fallback after a failed websocket exec/attach is answered below.
+      const spdy = isSpdyUpgrade(req);
+      if (!spdy) checkWebSocketHandshake(req);
       const caller = await authn.authenticate(req).catch((err: unknown) => {
         audit = beginAudit(recorder, req, undefined).audit;
         throw err;
@@ -646,6 +661,14 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
       checkBooleanParams(query);
       if (info !== undefined) authorizeAudited(authz, { user, attributes: resourceAttributes(info), audit });
       else authorizePath(authz, user, { method: 'GET', path: url.pathname, audit });
+      if (info?.subresource === 'proxy' && isProxied(info.resource.plural) && info.name !== undefined) {
+        const request = { resource: info.resource.plural, namespace: info.namespace, id: info.name };
+        const name = splitSchemeNamePort(info.name)?.name ?? info.name;
+        gates.proxy
+          .upgrade({ req, socket, head }, request)
+          .catch((err: unknown) => refuse(withDetails(err, { name, kind: request.resource })));
+        return;
+      }
       if (
         info !== undefined &&
         (info.subresource === 'exec' || info.subresource === 'attach') &&
@@ -661,9 +684,10 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
               query: url.searchParams,
             },
           )
-          .catch((err: unknown) => refuse(toApiError(err)));
+          .catch((err: unknown) => refuse(withDetails(err, { name: info.name ?? '', kind: 'pods' })));
         return;
       }
+      if (spdy) throw new ApiError('BadRequest', 'SPDY upgrades are served for exec and attach only');
       if (info === undefined || info.verb !== 'watch')
         throw new ApiError('BadRequest', 'websocket upgrades are served for watches, exec and attach only');
       const rv = resourceVersionParam(query);
@@ -685,6 +709,10 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
     };
     handle().catch((err: unknown) => refuse(toApiError(err)));
   });
+}
+
+function isProxied(plural: string): plural is 'pods' | 'services' | 'nodes' {
+  return plural === 'pods' || plural === 'services' || plural === 'nodes';
 }
 
 /** Whether the TLS layer verified the peer (exported for tests of the refusal path). */

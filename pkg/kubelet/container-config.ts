@@ -102,6 +102,7 @@ export function containerConfig(pod: Pod, c: Container, context: ContainerContex
       : {}),
     tty: c.tty === true,
     stdin: c.stdin === true,
+    stdinOnce: c.stdinOnce === true,
     security: containerSecurity(pod, c),
   };
 }

@@ -151,6 +151,19 @@ function conditionsAt(
   };
 }
 
+/** Ephemeral containers: reported like the others, never ready, no part of the phase. */
+function ephemeralContainerStatuses(input: PodStatusInput): ContainerStatus[] {
+  return (input.pod.spec?.ephemeralContainers ?? []).map((c) => ({
+    ...containerStatus(input, {
+      spec: c,
+      attempts: input.containers.get(c.name) ?? [],
+      init: false,
+      defaultWaiting: 'ContainerCreating',
+    }),
+    ready: false,
+  }));
+}
+
 export function computePodStatus(input: PodStatusInput): ReportedPodStatus {
   const spec = input.pod.spec;
   const prev = input.pod.status ?? {};
@@ -225,6 +238,8 @@ export function computePodStatus(input: PodStatusInput): ReportedPodStatus {
     qosClass: qosClass(appSpecs),
   };
   if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
+  const ephemeralStatuses = ephemeralContainerStatuses(input);
+  if (ephemeralStatuses.length > 0) status.ephemeralContainerStatuses = ephemeralStatuses;
   if (input.podIP !== undefined) {
     status.podIP = input.podIP;
     status.podIPs = [{ ip: input.podIP }];

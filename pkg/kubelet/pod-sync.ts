@@ -11,6 +11,7 @@ import type { PodApi } from './pod-api.js';
 import { isConflict, isNotFound } from '../errors/index.js';
 import { Backoff, type Clock } from './backoff.js';
 import { ContainerStarter } from './container-start.js';
+import { EphemeralContainers } from './ephemeral-containers.js';
 import { ObjectLookup } from './env.js';
 import {
   computePodActions,
@@ -72,6 +73,7 @@ export class PodSyncer {
   private readonly status: PodStatusReporter;
   private readonly sandboxes: PodSandboxes;
   private readonly starter: ContainerStarter;
+  private readonly ephemeral: EphemeralContainers;
   private readonly client: PodApi;
   private readonly runtime: ContainerRuntime;
   readonly probes: ProbeResults;
@@ -95,6 +97,7 @@ export class PodSyncer {
     this.sandboxes = new PodSandboxes({ config, runtime, events });
     const { crashBackoff, images, status } = this;
     this.starter = new ContainerStarter({ config, runtime, events, images, crashBackoff, status });
+    this.ephemeral = new EphemeralContainers({ config, runtime, events, clock, status });
   }
 
   /** Points the pod sandboxes at the node's pod network and DNS once they exist. */
@@ -127,6 +130,7 @@ export class PodSyncer {
     }
     this.crashBackoff.forget(`${uid}/`);
     this.images.forget(uid);
+    this.ephemeral.forget(uid);
     this.status.forget(uid);
     this.tokens.forget(uid);
     removePodDir(this.config.rootDir, uid);
@@ -190,6 +194,9 @@ export class PodSyncer {
     for (const start of actions.containersToStart) {
       requeue(await this.starter.start(pod, start, { sandboxId: sandbox.id, volumes, lookup, podIP }));
     }
+    const site = { sandboxId: sandbox.id, volumes, lookup, podIP, observed: observed.containers };
+    const ephemeralAgain = await this.ephemeral.sync(pod, site);
+    if (ephemeralAgain !== undefined) requeue(ephemeralAgain);
     const fresh = await this.observe(uid);
     await this.status.write(pod, podIP, fresh.containers);
     return result;

@@ -17,6 +17,8 @@ import type { ContainerState, ContainerRuntime } from './runtime/index.js';
 import { errorMessage } from '../errors/index.js';
 import { podLogOptions, type PodLogOptions } from '../api/pod-log-options.js';
 import { limitBytes, runtimeLogOptions } from './container-logs.js';
+import { serveTunnel } from './pod-tunnel.js';
+import { serveAttach } from './attach.js';
 
 /** The only client the agent serves. */
 export const APISERVER_CLIENT_CN = 'kube-apiserver-kubelet-client';
@@ -130,10 +132,20 @@ export class KubeletServer {
           const latest = found[0];
           if (latest === undefined || !latest.running) return deny(400, `container ${m[4] ?? ''} is not running`);
           const exec = { runtime, containerId: latest.id, query: url.searchParams };
-          wss.handleUpgrade(req, socket, head, (ws) => void serveExec(ws, exec));
+          const serve = m[1] === 'attach' ? serveAttach : serveExec;
+          wss.handleUpgrade(req, socket, head, (ws) => void serve(ws, exec));
         },
         (err: unknown) => deny(500, errorMessage(err)),
       );
+    });
+
+    // The apiserver's proxy to a pod of this node (pods/proxy, services/proxy).
+    server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!peerAllowed(socket)) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      serveTunnel({ req, socket, head }, lookup);
     });
 
     await new Promise<void>((resolve, reject) => {

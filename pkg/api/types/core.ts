@@ -347,10 +347,17 @@ export interface Taint {
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 export type DNSPolicy = 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
 
+/** A debugging container added to a running pod (pods/ephemeralcontainers); never restarted. */
+export interface EphemeralContainer extends Container {
+  /** The container whose process namespace it joins. */
+  targetContainerName?: string;
+}
+
 export interface PodSpec {
   volumes?: Volume[];
   initContainers?: Container[];
   containers: Container[];
+  ephemeralContainers?: EphemeralContainer[];
   restartPolicy?: RestartPolicy;
   terminationGracePeriodSeconds?: number;
   activeDeadlineSeconds?: number;
@@ -448,6 +455,7 @@ export interface PodStatus {
   startTime?: Time;
   initContainerStatuses?: ContainerStatus[];
   containerStatuses?: ContainerStatus[];
+  ephemeralContainerStatuses?: ContainerStatus[];
   qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
 }
 

@@ -28,6 +28,7 @@ import {
 import { storedAs } from '../write-meta.js';
 import { typedFind } from '../typed-read.js';
 import { podStrategy } from './pod.js';
+import { ephemeralContainersSubresource } from './pod-ephemeral-containers.js';
 import type { AdmittedUpdate, Strategy } from './types.js';
 
 export interface PodAdmissionDeps {
@@ -57,6 +58,12 @@ export function admittingPodStrategy(deps: PodAdmissionDeps): Strategy {
   const find = typedFind(deps.store);
   const namespaceOf = (obj: KubeObject): Promise<Namespace | undefined> =>
     find(RESOURCES.namespaces, undefined, obj.metadata.namespace ?? 'default');
+  const admitUpdate = async ({ next, current, subresource }: AdmittedUpdate): Promise<string[]> => {
+    const pod = storedAs(RESOURCES.pods, next);
+    const oldPod = storedAs(RESOURCES.pods, current);
+    const request = requestOf(next, 'UPDATE', subresource);
+    return outcome(admitPod({ config, request, namespace: await namespaceOf(next), pod, oldPod }));
+  };
   return {
     ...podStrategy,
     async admitCreate(obj) {
@@ -66,11 +73,13 @@ export function admittingPodStrategy(deps: PodAdmissionDeps): Strategy {
       const request = requestOf(obj, 'CREATE');
       return outcome(admitPod({ config, request, namespace: await namespaceOf(obj), pod }));
     },
-    async admitUpdate({ next, current, subresource }: AdmittedUpdate) {
-      const pod = storedAs(RESOURCES.pods, next);
-      const oldPod = storedAs(RESOURCES.pods, current);
-      const request = requestOf(next, 'UPDATE', subresource);
-      return outcome(admitPod({ config, request, namespace: await namespaceOf(next), pod, oldPod }));
+    admitUpdate,
+    subresources: {
+      ...podStrategy.subresources,
+      // Pod Security looks at ephemeral containers too (a privileged debug container).
+      ephemeralcontainers: ephemeralContainersSubresource(async (next, current) => {
+        await admitUpdate({ next, current, subresource: 'ephemeralcontainers' });
+      }),
     },
   };
 }

@@ -7,6 +7,7 @@ import { podLogOptions, podLogQuery } from '../../api/pod-log-options.js';
 import { deleteOptions, dryRunFromQuery, isDryRun } from '../request-options.js';
 import { clearDeletion, defaultStrategy, keepIdentity, keepStatus, stageFinalizers } from './default.js';
 import { objectAt } from './fields.js';
+import { EPHEMERAL_CONTAINERS } from './pod-ephemeral-containers.js';
 import type { Strategy, SubresourceCall, SubresourceReply } from './types.js';
 
 /**
@@ -142,5 +143,6 @@ export const podStrategy: Strategy = {
     binding: { create: bind },
     eviction: { create: evict },
     log: { get: logs },
+    ephemeralcontainers: EPHEMERAL_CONTAINERS,
   },
 };

@@ -64,7 +64,13 @@ test('kinds with special behaviour have their strategy; plain kinds the default'
   assert.equal(strategyFor(CONFIGMAPS), defaultStrategy);
   for (const r of [PODS, NAMESPACES, NODES, SECRETS, DEPLOYMENTS, CSRS])
     assert.notEqual(strategyFor(r), defaultStrategy, r.plural);
-  assert.deepEqual(Object.keys(strategyFor(PODS).subresources).sort(), ['binding', 'eviction', 'log', 'status']);
+  assert.deepEqual(Object.keys(strategyFor(PODS).subresources).sort(), [
+    'binding',
+    'ephemeralcontainers',
+    'eviction',
+    'log',
+    'status',
+  ]);
   assert.deepEqual(Object.keys(strategyFor(DEPLOYMENTS).subresources).sort(), ['scale', 'status']);
   assert.deepEqual(Object.keys(strategyFor(NAMESPACES).subresources).sort(), ['finalize', 'status']);
   assert.equal(subresource(strategyFor(CSRS), 'approval').statusWrites, true);

@@ -17,6 +17,7 @@ import {
 import {
   ContainerConfigError,
   ImagePullError,
+  type AttachSession,
   type ContainerRuntime,
   type ContainerSecurity,
   type ContainerSpec,
@@ -218,6 +219,9 @@ export class DockerRuntime implements ContainerRuntime {
       Labels: { ...spec.labels, ...labelsFor(this.owner, identity) },
       Tty: spec.tty === true,
       OpenStdin: spec.stdin === true,
+      StdinOnce: spec.stdin === true && spec.stdinOnce === true,
+      // Docker keeps an open stdin only for a container created with stdin attached.
+      AttachStdin: spec.stdin === true,
       HostConfig: hostConfig,
     };
     if (spec.command !== undefined && spec.command.length > 0) {
@@ -226,6 +230,7 @@ export class DockerRuntime implements ContainerRuntime {
     } else if (spec.args !== undefined && spec.args.length > 0) options.Cmd = spec.args;
     if (spec.workingDir !== undefined && spec.workingDir !== '') options.WorkingDir = spec.workingDir;
     if (spec.security !== undefined) await this.applySecurity(options, { sandboxId, security: spec.security });
+    if (spec.pidNamespaceOf !== undefined) hostConfig.PidMode = `container:${spec.pidNamespaceOf}`;
     const container = await this.docker.createContainer(options);
     return container.id;
   }
@@ -375,6 +380,41 @@ export class DockerRuntime implements ContainerRuntime {
       out.end(info.Config.Tty ? buf : demuxBuffer(buf));
     }
     return out;
+  }
+
+  async attach(id: string, opts: { stdin: boolean }): Promise<AttachSession> {
+    const container = this.docker.getContainer(id);
+    const info = await container.inspect();
+    if (!info.State.Running) throw new Error(`container is in ${info.State.Status} state`);
+    const withStdin = opts.stdin && info.Config.OpenStdin;
+    const stream = await container.attach({ stream: true, stdin: withStdin, stdout: true, stderr: true, hijack: true });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    if (info.Config.Tty) stream.pipe(stdout);
+    else this.docker.modem.demuxStream(stream, stdout, stderr);
+    const ended = new Promise<void>((resolve) => {
+      const done = (): void => {
+        stdout.end();
+        stderr.end();
+        resolve();
+      };
+      stream.once('end', done);
+      stream.once('close', done);
+      stream.once('error', done);
+    });
+    return {
+      stdin: withStdin ? stream : undefined,
+      stdinOnce: info.Config.StdinOnce,
+      stdout,
+      stderr,
+      resize: async (w, h) => {
+        if (info.Config.Tty && w > 0 && h > 0) await container.resize({ w, h });
+      },
+      ended,
+      close: () => {
+        if (stream instanceof Readable) stream.destroy();
+      },
+    };
   }
 
   async exec(id: string, opts: { cmd: string[]; tty: boolean; stdin: boolean }): Promise<ExecSession> {

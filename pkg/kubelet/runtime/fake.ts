@@ -9,6 +9,7 @@ import {
   type ContainerRuntime,
   type ContainerSpec,
   type ContainerState,
+  type AttachSession,
   type ExecSession,
   type LogOptions,
   type ManagedSummary,
@@ -251,6 +252,25 @@ export class FakeRuntime implements ContainerRuntime {
     if (lines[lines.length - 1] === '') lines.pop();
     const chosen = opts.tailLines === undefined ? lines : lines.slice(Math.max(0, lines.length - opts.tailLines));
     return Readable.from(chosen.length === 0 ? [] : [Buffer.from(chosen.join('\n') + '\n')]);
+  }
+
+  /** Attaching replays the container's log and ends (the fake runs no process). */
+  async attach(id: string): Promise<AttachSession> {
+    const c = this.must(id);
+    if (!c.state.running) throw new Error(`container ${id} is not running`);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.end(c.logs);
+    stderr.end();
+    return {
+      stdin: undefined,
+      stdinOnce: false,
+      stdout,
+      stderr,
+      resize: async () => undefined,
+      ended: Promise.resolve(),
+      close: () => undefined,
+    };
   }
 
   async exec(id: string, opts: { cmd: string[]; tty: boolean; stdin: boolean }): Promise<ExecSession> {

@@ -65,6 +65,10 @@ export interface ContainerSpec {
   cpuShares?: number;
   tty?: boolean;
   stdin?: boolean;
+  /** Stdin closes when the first attached client detaches (Kubernetes stdinOnce). */
+  stdinOnce?: boolean;
+  /** Joins this container's PID namespace (an ephemeral container's targetContainerName). */
+  pidNamespaceOf?: string;
   security?: ContainerSecurity;
   /** Extra labels; the identity labels win over these. */
   labels?: Record<string, string>;
@@ -137,6 +141,21 @@ export interface ExecSession {
   exitCode: Promise<number>;
 }
 
+/** A client attached to a container's main process. */
+export interface AttachSession {
+  /** Undefined when the container has no open stdin (stdin: false) or none was asked for. */
+  stdin: NodeJS.WritableStream | undefined;
+  /** Whether the end of the client's input closes the process's stdin (Kubernetes stdinOnce). */
+  stdinOnce: boolean;
+  stdout: Readable;
+  stderr: Readable;
+  resize(width: number, height: number): Promise<void>;
+  /** Resolves when the attached streams end (the process exited, or close() was called). */
+  ended: Promise<void>;
+  /** Detaches (the process goes on). */
+  close(): void;
+}
+
 export interface NetworkOptions {
   bridgeName?: string;
   masquerade?: boolean;
@@ -177,4 +196,6 @@ export interface ContainerRuntime {
   /** stdout and stderr in order, as one byte stream. */
   logs(id: string, opts: LogOptions): Promise<Readable>;
   exec(id: string, opts: { cmd: string[]; tty: boolean; stdin: boolean }): Promise<ExecSession>;
+  /** Attaches to the main process's streams (stdin only when asked and the container keeps it open). */
+  attach(id: string, opts: { stdin: boolean }): Promise<AttachSession>;
 }

@@ -16,7 +16,7 @@ export const LABELS = {
   specHash: 'io.coxswain.container.hash',
 } as const;
 
-export type ContainerType = 'sandbox' | 'init' | 'app';
+export type ContainerType = 'sandbox' | 'init' | 'app' | 'ephemeral';
 
 export interface PodIdentity {
   uid: string;
@@ -61,7 +61,8 @@ export function identityOf(labels: Record<string, string> | undefined): Containe
   if (labels === undefined) return undefined;
   const uid = labels[LABELS.podUid];
   const type = labels[LABELS.containerType];
-  if (uid === undefined || (type !== 'sandbox' && type !== 'init' && type !== 'app')) return undefined;
+  if (uid === undefined || (type !== 'sandbox' && type !== 'init' && type !== 'app' && type !== 'ephemeral'))
+    return undefined;
   return {
     uid,
     namespace: labels[LABELS.podNamespace] ?? '',
