@@ -94,7 +94,7 @@ export class PodSyncer {
     this.status = new PodStatusReporter({ client, probes, clock, nodeIP: config.nodeIP });
     this.sandboxes = new PodSandboxes({ config, runtime, events });
     const { crashBackoff, images, status } = this;
-    this.starter = new ContainerStarter({ config, runtime, events, images, crashBackoff, status });
+    this.starter = new ContainerStarter({ config, runtime, events, images, crashBackoff, status, clock });
   }
 
   /** Points the pod sandboxes at the node's pod network and DNS once they exist. */
@@ -126,6 +126,7 @@ export class PodSyncer {
       await this.runtime.remove(s.id);
     }
     this.crashBackoff.forget(`${uid}/`);
+    this.starter.forget(uid);
     this.images.forget(uid);
     this.status.forget(uid);
     this.tokens.forget(uid);

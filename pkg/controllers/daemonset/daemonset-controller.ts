@@ -12,17 +12,8 @@ import { isNotFound } from '../../errors/index.js';
 import { matchesTerm, taintsOf, tolerates } from '../../api/node-matching.js';
 import { resolveUnavailable, templateHash } from '../rollout.js';
 import { Expectations } from '../expectations.js';
-import {
-  createPod,
-  deletePod,
-  isActive,
-  isAvailable,
-  isReady,
-  ownedPods,
-  podFromTemplate,
-  type PodView,
-} from '../pods.js';
-import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
+import { isActive, isAvailable, isReady, ownedPods, podFromTemplate, PodControl, type PodView } from '../pods.js';
+import { eventsFor, ReconcileLoop, type ControllerContext } from '../reconciler.js';
 import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
 import { countersChanged } from '../status.js';
 
@@ -42,6 +33,7 @@ export class DaemonSetController {
   readonly loop: ReconcileLoop;
   private readonly expectations = new Expectations();
   private readonly client: RestClient;
+  private readonly podControl: PodControl;
   private readonly daemonsets: Informer<DaemonSet>;
   private readonly nodes: Informer<Node>;
   private readonly pods: Informer<Pod>;
@@ -51,6 +43,7 @@ export class DaemonSetController {
   ) {
     const { client, daemonsets, nodes, pods, log } = deps;
     this.client = client;
+    this.podControl = new PodControl(client, eventsFor(deps, 'daemonset-controller'));
     this.daemonsets = daemonsets;
     this.nodes = nodes;
     this.pods = pods;
@@ -151,11 +144,13 @@ export class DaemonSetController {
         });
         const podSpec = pod.spec ?? { containers: [] };
         pod.spec = { ...podSpec, tolerations: [...(podSpec.tolerations ?? []), ...DAEMON_TOLERATIONS] };
-        return createPod(this.client, pod);
+        return this.podControl.create(ds, pod);
       });
       this.expectations.observeAdd(key, creates.length - result.succeeded);
       if (result.error !== undefined) throw result.error;
-      const { failed, error } = await settleAll(toDelete.slice(0, BURST_REPLICAS), (p) => deletePod(this.client, p));
+      const { failed, error } = await settleAll(toDelete.slice(0, BURST_REPLICAS), (p) =>
+        this.podControl.delete(ds, p),
+      );
       if (failed.length > 0) throw error;
       // More than one burst to do: come back for the rest.
       if (toCreate.length > creates.length || toDelete.length > BURST_REPLICAS) requeue = 0;
