@@ -230,7 +230,8 @@ function defaultReplicationController(o: KubeObject): void {
   if (labels !== undefined && (!isObject(selector) || Object.keys(selector).length === 0))
     spec['selector'] = { ...labels };
   labelsFromTemplate(o, spec);
-  defaultTemplate(spec);
+  // The template is optional in the type: none is made up (validation asks for it).
+  if (isObject(spec['template'])) defaultTemplate(spec);
 }
 
 function defaultDaemonSet(o: KubeObject): void {
