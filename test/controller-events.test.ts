@@ -338,6 +338,12 @@ describe('replication controllers', () => {
     assert.match(describe.stdout, /SuccessfulCreate\s+.*Created pod: ev-rc-/);
     const del = await k(['delete', 'rc', 'ev-rc']);
     assert.equal(del.code, 0, del.stderr);
+    // The garbage collector knows RCs as owners: their pods go with them.
+    await eventually(async () => (await podsOf('app=ev-rc')).length === 0, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'the RC pods gone',
+    });
   });
 });
 

@@ -55,7 +55,8 @@ function indexedPod(pod: Pod, job: Readonly<Job>, index: number): Pod {
     },
     spec: {
       ...spec,
-      hostname: spec.hostname || `${name}-${index}`.slice(0, 63).replace(/[-.]+$/, ''),
+      // As Kubernetes: the hostname is always `<job>-<index>`; a subdomain (a headless Service) is the user's.
+      hostname: `${name}-${index}`.slice(0, 63).replace(/[-.]+$/, ''),
       containers: spec.containers.map(withIndexEnv),
       ...(spec.initContainers ? { initContainers: spec.initContainers.map(withIndexEnv) } : {}),
     },
