@@ -45,9 +45,9 @@ async function apply(manifest: object): Promise<void> {
   assert.equal(r.code, 0, r.stderr);
 }
 
-async function eventsAbout(kind: string, name: string): Promise<Event[]> {
+async function eventsAbout(kind: string, name: string, namespace = NS): Promise<Event[]> {
   const list = await client.list(RESOURCES.events, {
-    namespace: NS,
+    namespace,
     fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`,
   });
   return list.items;
@@ -111,6 +111,40 @@ describe('controller events', () => {
     assert.ok(deleted.some((e) => e.reason === 'SuccessfulDelete' && /^Deleted pod: ev-web-/.test(e.message ?? '')));
     assert.ok(deleted.every((e) => e.source?.component === 'replicaset-controller'));
     await k(['delete', 'deployment', 'ev-web', '--wait=false']);
+  });
+
+  test('a ReplicaSet whose pods admission refuses records FailedCreate with the API’s message', async () => {
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'ev-restricted', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+    });
+    await apply({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'refused', namespace: 'ev-restricted' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'refused' } },
+        template: { metadata: { labels: { app: 'refused' } }, spec: { containers: [sleeper()] } },
+      },
+    });
+    let failed: Event | undefined;
+    await eventually(
+      async () => {
+        failed = (await eventsAbout('ReplicaSet', 'refused', 'ev-restricted')).find((e) => e.reason === 'FailedCreate');
+        return failed !== undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: 'FailedCreate on the ReplicaSet' },
+    );
+    assert.equal(failed?.type, 'Warning');
+    assert.match(
+      failed?.message ?? '',
+      /^Error creating: pods "refused-\w+" is forbidden: violates PodSecurity "restricted:latest"/,
+    );
+    const listed = await k(['get', 'events', '-n', 'ev-restricted']);
+    assert.match(listed.stdout, /Warning\s+FailedCreate\s+replicaset\/refused\s+Error creating: /);
+    await k(['delete', 'namespace', 'ev-restricted', '--wait=false']);
   });
 });
 
