@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../pkg/api/meta.js';
+import { RESOURCES } from '../../pkg/api/registry.js';
 import { eventually } from '../harness/clients.js';
 import {
   conditionStatus,
@@ -117,4 +118,35 @@ test('an Indexed Job replaces a failed index with a pod of the same index, and c
     .map(indexOf)
     .sort();
   assert.deepEqual(succeededIndexes, ['0', '1', '2']);
+});
+
+test('a suspended Job runs no pod and says so; resumed, it runs and records Suspended then Resumed', async () => {
+  const { client } = cp;
+  await client.create(CR.jobs, job('paused', { completions: 1, parallelism: 1, suspend: true }), { namespace: NS });
+  const suspended = (): Promise<string | undefined> =>
+    client.get(CR.jobs, 'paused', { namespace: NS }).then((j) => conditionStatus(j, 'Suspended'));
+  await eventually(async () => (await suspended()) === 'True', { timeoutMs: 30_000, what: 'Suspended=True' });
+  assert.equal((await livePods(client, NS, 'paused')).length, 0, 'no pod while suspended');
+  await client.patch(CR.jobs, 'paused', { type: 'merge', body: { spec: { suspend: false } }, namespace: NS });
+  await eventually(async () => (await suspended()) === 'False' && (await livePods(client, NS, 'paused')).length === 1, {
+    timeoutMs: 30_000,
+    what: 'resumed with a pod',
+  });
+  const reasons = async (): Promise<string[]> =>
+    (
+      await client.list(RESOURCES.events, {
+        namespace: NS,
+        fieldSelector: 'involvedObject.kind=Job,involvedObject.name=paused',
+      })
+    ).items.map((e) => `${e.reason ?? ''}: ${e.message ?? ''}`);
+  await eventually(async () => (await reasons()).includes('Resumed: Job resumed'), {
+    timeoutMs: 30_000,
+    what: 'events',
+  });
+  const seen = await reasons();
+  assert.ok(seen.includes('Suspended: Job suspended'), seen.join('; '));
+  assert.ok(
+    seen.some((r) => r.startsWith('SuccessfulCreate: Created pod: paused-')),
+    seen.join('; '),
+  );
 });

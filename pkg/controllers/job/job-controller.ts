@@ -63,6 +63,19 @@ function indexedPod(pod: Pod, job: Readonly<Job>, index: number): Pod {
   };
 }
 
+/** The Suspended condition when this sync changes it: True on suspending, False on resuming (as Kubernetes). */
+function suspensionChange(
+  conditions: readonly JobCondition[],
+  suspend: boolean,
+  now: string,
+): JobCondition | undefined {
+  const current = conditions.find((c) => c.type === 'Suspended');
+  if (suspend === (current?.status === 'True') || (!suspend && current === undefined)) return undefined;
+  const [reason, message] = suspend ? ['JobSuspended', 'Job suspended'] : ['JobResumed', 'Job resumed'];
+  const status = suspend ? 'True' : 'False';
+  return { type: 'Suspended', status, reason, message, lastProbeTime: now, lastTransitionTime: now };
+}
+
 function finished(job: Readonly<Job>): JobCondition | undefined {
   return job.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 }
@@ -148,8 +161,12 @@ export class JobController {
       ? doneIndexes.size
       : Math.max(old.succeeded ?? 0, pods.filter((p) => phase(p) === 'Succeeded').length);
     const failed = Math.max(old.failed ?? 0, pods.filter((p) => phase(p) === 'Failed').length);
-    const startTime = old.startTime ?? rfc3339(now);
-    const conditions = old.conditions ?? [];
+    const suspension = suspensionChange(old.conditions ?? [], spec.suspend === true, rfc3339(now));
+    // A resumed Job starts its clock (activeDeadlineSeconds) over.
+    const startTime = suspension?.status === 'False' ? rfc3339(now) : (old.startTime ?? rfc3339(now));
+    const conditions = suspension
+      ? [...(old.conditions ?? []).filter((c) => c.type !== 'Suspended'), suspension]
+      : (old.conditions ?? []);
     const condition = (type: string, reason: string, message: string): JobCondition => ({
       type,
       status: 'True',
@@ -176,6 +193,7 @@ export class JobController {
         ],
       };
     } else if (
+      !spec.suspend &&
       spec.activeDeadlineSeconds !== undefined &&
       now - Date.parse(startTime) > spec.activeDeadlineSeconds * 1000
     ) {
@@ -191,7 +209,11 @@ export class JobController {
     if (outcome !== undefined) {
       const { failed, error } = await settleAll(active.slice(0, BURST_REPLICAS), (p) => this.podControl.delete(job, p));
       if (failed.length > 0) throw error;
-    } else if (!spec.suspend && this.expectations.satisfied(key)) {
+    } else if (spec.suspend) {
+      // Suspended: no pod runs.
+      const { failed, error } = await settleAll(active.slice(0, BURST_REPLICAS), (p) => this.podControl.delete(job, p));
+      if (failed.length > 0) throw error;
+    } else if (this.expectations.satisfied(key)) {
       await (indexed
         ? this.syncIndexed(job, { active, doneIndexes, want: Math.min(parallelism, completions - succeeded) })
         : this.syncCount(job, { active, want: Math.min(parallelism, completions - succeeded) }));
@@ -215,6 +237,8 @@ export class JobController {
         await this.client.updateStatus(JOBS, { ...job, status }, { namespace: job.metadata.namespace });
         // Once the finished status is stored: a retried sync does not record it twice.
         if (outcome !== undefined) this.recordOutcome(job, outcome.conditions);
+        else if (suspension !== undefined)
+          this.events.normal(job, suspension.status === 'True' ? 'Suspended' : 'Resumed', suspension.message ?? '');
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
