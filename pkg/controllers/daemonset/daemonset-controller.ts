@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { controllerOf, objectKey } from '../../api/meta.js';
 import { RESOURCES } from '../../api/registry.js';
 import type { DaemonSet, Node, Pod, Toleration } from '../../api/types/index.js';
-import type { Informer, RestClient } from '../../client/index.js';
+import type { EventSink, Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { matchesTerm, taintsOf, tolerates } from '../../api/node-matching.js';
 import { resolveUnavailable, templateHash } from '../rollout.js';
@@ -34,6 +34,7 @@ export class DaemonSetController {
   private readonly expectations = new Expectations();
   private readonly client: RestClient;
   private readonly podControl: PodControl;
+  private readonly events: EventSink;
   private readonly daemonsets: Informer<DaemonSet>;
   private readonly nodes: Informer<Node>;
   private readonly pods: Informer<Pod>;
@@ -43,7 +44,8 @@ export class DaemonSetController {
   ) {
     const { client, daemonsets, nodes, pods, log } = deps;
     this.client = client;
-    this.podControl = new PodControl(client, eventsFor(deps, 'daemonset-controller'));
+    this.events = eventsFor(deps, 'daemonset-controller');
+    this.podControl = new PodControl(client, this.events);
     this.daemonsets = daemonsets;
     this.nodes = nodes;
     this.pods = pods;
@@ -103,7 +105,10 @@ export class DaemonSetController {
     const minReady = spec?.minReadySeconds ?? 0;
     const nodes = this.nodes.list().filter((n) => this.eligible(ds, n));
     const names = new Set(nodes.map((n) => n.metadata.name ?? ''));
-    const owned = ownedPods(this.pods, ds).filter(isActive);
+    const all = ownedPods(this.pods, ds);
+    const owned = all.filter(isActive);
+    // A failed daemon pod goes (its node gets a new one), as Kubernetes says with FailedDaemonPod.
+    const failedPods = all.filter((p) => p.status?.phase === 'Failed' && p.metadata.deletionTimestamp === undefined);
     const byNode = new Map<string, PodView[]>();
     for (const p of owned) {
       const n = p.spec?.nodeName ?? '';
@@ -148,6 +153,11 @@ export class DaemonSetController {
       });
       this.expectations.observeAdd(key, creates.length - result.succeeded);
       if (result.error !== undefined) throw result.error;
+      for (const p of failedPods.slice(0, BURST_REPLICAS)) {
+        const where = `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''} on node ${p.spec?.nodeName ?? ''}`;
+        this.events.warning(ds, 'FailedDaemonPod', `Found failed daemon pod ${where}, will try to kill it`);
+        toDelete.push(p);
+      }
       const { failed, error } = await settleAll(toDelete.slice(0, BURST_REPLICAS), (p) =>
         this.podControl.delete(ds, p),
       );
