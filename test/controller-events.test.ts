@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RESOURCES, type Event, type Job, type Pod } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
+import { ApiError } from '../pkg/errors/index.js';
 import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
 import { eventually, R } from './harness/clients.js';
 import { kubectl } from './harness/control-plane.js';
@@ -347,6 +348,26 @@ describe('replication controllers', () => {
     });
     const rc = await client.get(RESOURCES.replicationcontrollers, 'ev-rc', { namespace: NS });
     assert.deepEqual(rc.spec?.selector, { app: 'ev-rc' }, 'the selector defaults to the template labels');
+    // Hostile: a selector its template does not match is 422, a selector that is not a map is 400; nothing is stored.
+    const bad = (selector: unknown): object => ({
+      apiVersion: 'v1',
+      kind: 'ReplicationController',
+      metadata: { name: 'bad-rc' },
+      spec: { selector, template: { metadata: { labels: { app: 'x' } }, spec: { containers: [sleeper()] } } },
+    });
+    const rcs = RESOURCES.replicationcontrollers;
+    await assert.rejects(client.create(rcs, bad({ app: 'y' }), { namespace: NS }), (err: unknown) => {
+      assert.ok(
+        err instanceof ApiError && err.code === 422 && /does not match template/.test(err.message),
+        String(err),
+      );
+      return true;
+    });
+    await assert.rejects(client.create(rcs, bad(['app=x']), { namespace: NS }), (err: unknown) => {
+      assert.ok(err instanceof ApiError && err.code === 400, String(err));
+      return true;
+    });
+    await assert.rejects(client.get(rcs, 'bad-rc', { namespace: NS }), /not found/);
     const running = async (n: number): Promise<void> =>
       eventually(
         async () => {
