@@ -202,6 +202,38 @@ function defaultReplicaSet(o: KubeObject): void {
   defaultTemplate(spec);
 }
 
+/** The template's labels, when the spec has a template with labels. */
+function templateLabels(spec: Record<string, unknown>): Record<string, unknown> | undefined {
+  const template = spec['template'];
+  const labels = isObject(template) && isObject(template['metadata']) ? template['metadata']['labels'] : undefined;
+  return isObject(labels) ? labels : undefined;
+}
+
+/** An object without labels takes its template's (SetDefaults_Job, SetDefaults_ReplicationController). */
+function labelsFromTemplate(o: KubeObject, spec: Record<string, unknown>): void {
+  const meta = isObject(o['metadata']) ? o['metadata'] : undefined;
+  const labels = templateLabels(spec);
+  if (
+    meta !== undefined &&
+    labels !== undefined &&
+    (!isObject(meta['labels']) || Object.keys(meta['labels']).length === 0)
+  )
+    meta['labels'] = { ...labels };
+}
+
+function defaultReplicationController(o: KubeObject): void {
+  const spec = child(o, 'spec');
+  setDefault(spec, 'replicas', 1);
+  // The selector is the template's labels unless given.
+  const labels = templateLabels(spec);
+  const selector = spec['selector'];
+  if (labels !== undefined && (!isObject(selector) || Object.keys(selector).length === 0))
+    spec['selector'] = { ...labels };
+  labelsFromTemplate(o, spec);
+  // The template is optional in the type: none is made up (validation asks for it).
+  if (isObject(spec['template'])) defaultTemplate(spec);
+}
+
 function defaultDaemonSet(o: KubeObject): void {
   const spec = child(o, 'spec');
   const strategy = child(spec, 'updateStrategy');
@@ -242,19 +274,7 @@ function defaultJob(o: KubeObject): void {
   setDefault(spec, 'suspend', false);
   setDefault(spec, 'manualSelector', false);
   setDefault(spec, 'podReplacementPolicy', spec['podFailurePolicy'] === undefined ? 'TerminatingOrFailed' : 'Failed');
-  // A Job without labels takes its template's (SetDefaults_Job).
-  const meta = isObject(o['metadata']) ? o['metadata'] : undefined;
-  const templateLabels =
-    isObject(spec['template']) && isObject(spec['template']['metadata'])
-      ? spec['template']['metadata']['labels']
-      : undefined;
-  if (
-    meta !== undefined &&
-    isObject(templateLabels) &&
-    (!isObject(meta['labels']) || Object.keys(meta['labels']).length === 0)
-  ) {
-    meta['labels'] = { ...templateLabels };
-  }
+  labelsFromTemplate(o, spec);
   defaultTemplate(spec);
 }
 
@@ -312,6 +332,7 @@ const BY_KIND: Record<string, (o: KubeObject) => void> = {
   Pod: defaultPod,
   Deployment: defaultDeployment,
   ReplicaSet: defaultReplicaSet,
+  ReplicationController: defaultReplicationController,
   DaemonSet: defaultDaemonSet,
   StatefulSet: defaultStatefulSet,
   Job: defaultJob,

@@ -29,6 +29,8 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   Event: 'A record of something that happened to an object, reported by a component.',
   Deployment: 'Keeps a number of identical pods running and rolls them to a new template declaratively.',
   ReplicaSet: 'Keeps a number of pods matching a selector running; deployments manage these.',
+  ReplicationController:
+    'The older form of a replica set: keeps a number of pods matching an equality selector running.',
   DaemonSet: 'Runs one copy of a pod on every eligible node.',
   StatefulSet: 'Runs pods with stable names, ordering and storage, one identity per replica.',
   Job: 'Runs pods until a number of them complete successfully.',
@@ -912,6 +914,18 @@ export const TYPE_DOCS: Record<string, TypeDoc> = {
   ReplicaSetStatus: {
     at: 'ReplicaSet.status',
     description: 'The observed state of a replica set.',
+    fields: REPLICA_STATUS,
+  },
+  ReplicationControllerSpec: {
+    at: 'ReplicationController.spec',
+    description: 'The desired state of a replication controller.',
+    fields: {
+      selector: 'Labels the pods must carry, all of them (equality only). Defaults to the template labels.',
+    },
+  },
+  ReplicationControllerStatus: {
+    at: 'ReplicationController.status',
+    description: 'The observed state of a replication controller.',
     fields: REPLICA_STATUS,
   },
   DaemonSetSpec: {

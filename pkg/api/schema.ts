@@ -554,6 +554,10 @@ const KINDS: Record<string, Record<string, Schema>> = {
     spec: obj({ replicas: 'int32', minReadySeconds: 'int32', selector: labelSelector, template: podTemplate }),
     status: open(replicaStatus),
   },
+  ReplicationController: {
+    spec: obj({ replicas: 'int32', minReadySeconds: 'int32', selector: map('string'), template: podTemplate }),
+    status: open(replicaStatus),
+  },
   DaemonSet: {
     spec: obj({
       selector: labelSelector,

@@ -317,6 +317,49 @@ function validateSelectorAndTemplate(
   });
 }
 
+/** The labels a Job's generated selector selects by (Kubernetes' batch.kubernetes.io/controller-uid, and the legacy name). */
+export const JOB_UID_LABELS = ['batch.kubernetes.io/controller-uid', 'controller-uid'] as const;
+
+/**
+ * Unless `manualSelector`, a Job's selector is the one the server made from its uid, and its
+ * template carries that uid: a selector a client wrote is refused, as Kubernetes does.
+ */
+function validateGeneratedSelector(
+  c: Causes,
+  spec: Record<string, unknown> | undefined,
+  uid: string | undefined,
+): void {
+  if (spec === undefined || spec['manualSelector'] === true || uid === undefined) return;
+  const labels = objAt(objAt(objAt(spec, 'template'), 'metadata'), 'labels');
+  if (labels === undefined) c.required('spec.template.metadata.labels');
+  for (const key of JOB_UID_LABELS)
+    if (labels !== undefined && labels[key] !== uid)
+      c.invalid(`spec.template.metadata.labels[${key}]`, labels[key] ?? '', `must be '${uid}'`);
+  const selector = objAt(spec, 'selector');
+  if (selector === undefined) return c.required('spec.selector');
+  const expected = { matchLabels: { [JOB_UID_LABELS[0]]: uid } };
+  if (!isDeepStrictEqual(selector, expected)) c.invalid('spec.selector', selector, '`selector` not auto-generated');
+}
+
+/** A ReplicationController: a plain-map selector (defaulted from the template's labels) that the template matches. */
+function validateReplicationController(c: Causes, spec: Record<string, unknown> | undefined): void {
+  if (spec === undefined) return c.required('spec');
+  const selector = objAt(spec, 'selector') ?? {};
+  if (Object.keys(selector).length === 0) c.required('spec.selector');
+  const template = objAt(spec, 'template');
+  if (template === undefined) return c.required('spec.template');
+  const labels = objAt(objAt(template, 'metadata'), 'labels') ?? {};
+  if (!Object.entries(selector).every(([k, v]) => labels[k] === v))
+    c.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`');
+  nonNegative(c, spec, ['replicas', 'minReadySeconds']);
+  validatePodSpec(c, {
+    field: 'spec.template.spec',
+    spec: objAt(template, 'spec'),
+    allowedRestart: ['Always'],
+    metadata: objAt(template, 'metadata'),
+  });
+}
+
 /** Integer fields of a spec that Kubernetes' validation requires to be >= 0 (422 otherwise). */
 function nonNegative(c: Causes, spec: unknown, keys: string[]): void {
   for (const k of keys) {
@@ -402,8 +445,24 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
     case 'DaemonSet':
       validateSelectorAndTemplate(c, spec, { restart: ['Always'] });
       break;
+    case 'ReplicationController':
+      validateReplicationController(c, spec);
+      break;
     case 'Job': {
       validateSelectorAndTemplate(c, spec, { restart: ['OnFailure', 'Never'], selectorRequired: false });
+      validateGeneratedSelector(c, spec, obj.metadata.uid);
+      if (spec?.['completionMode'] === 'Indexed') {
+        const completions = spec['completions'];
+        if (typeof completions !== 'number') c.required('spec.completions');
+        else if (completions > 100_000)
+          c.invalid(
+            'spec.completions',
+            completions,
+            'must be less than or equal to 100000 when completion mode is Indexed',
+          );
+      }
+      if (spec?.['completionMode'] !== undefined && !['NonIndexed', 'Indexed'].includes(String(spec['completionMode'])))
+        c.notSupported('spec.completionMode', spec['completionMode'], ['NonIndexed', 'Indexed']);
       nonNegative(c, spec, [
         'completions',
         'parallelism',

@@ -163,6 +163,8 @@ export class RestStore {
       obj.metadata.name = obj.metadata.generateName + randomSuffix();
     }
     const name = obj.metadata.name ?? '';
+    // The uid exists before validation: a Job's generated selector is made of it.
+    obj.metadata.uid = randomUUID();
     const causes = strategy.validate(r, obj);
     if (causes.length > 0) throw invalid(r, name, causes);
     if (r.namespaced) await requireActiveNamespace(this.store, obj.metadata.namespace ?? '');
@@ -170,7 +172,6 @@ export class RestStore {
     if (strategy.admitCreate !== undefined) warnings.push(...(await strategy.admitCreate(obj)));
     strategy.prepareForCreate(r, obj);
     const meta = obj.metadata;
-    meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339(this.now());
     delete meta.resourceVersion;
     if (opts.fieldManager !== undefined)

@@ -13,7 +13,11 @@ import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
 import { PodGcController, type PodGcOptions } from './podgc/pod-gc-controller.js';
-import { ReplicaSetController } from './replicaset/replicaset-controller.js';
+import {
+  REPLICASET_KIND,
+  REPLICATIONCONTROLLER_KIND,
+  ReplicaSetController,
+} from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { BootstrapSignerController } from './bootstrap/bootstrap-signer.js';
@@ -27,6 +31,7 @@ import { RootCaPublisher } from './rootcacertpublisher/root-ca-publisher.js';
 export const CONTROLLER_NAMES = [
   'namespace',
   'replicaset',
+  'replicationcontroller',
   'deployment',
   'daemonset',
   'statefulset',
@@ -78,6 +83,7 @@ class SharedInformers {
   readonly nodes = this.shared(RESOURCES.nodes);
   readonly namespaces = this.shared(RESOURCES.namespaces);
   readonly replicasets = this.shared(RESOURCES.replicasets);
+  readonly replicationcontrollers = this.shared(RESOURCES.replicationcontrollers);
   readonly deployments = this.shared(RESOURCES.deployments);
   readonly daemonsets = this.shared(RESOURCES.daemonsets);
   readonly statefulsets = this.shared(RESOURCES.statefulsets);
@@ -120,7 +126,18 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
   const add = (controller: { loop: ReconcileLoop }): void => void loops.push(controller.loop);
   if (want('namespace')) add(new NamespaceController({ ...ctx, namespaces: shared.namespaces() }));
   if (want('replicaset'))
-    add(new ReplicaSetController({ ...ctx, replicasets: shared.replicasets(), pods: shared.pods() }));
+    add(
+      new ReplicaSetController({
+        ...ctx,
+        replicasets: shared.replicasets(),
+        pods: shared.pods(),
+        kind: REPLICASET_KIND,
+      }),
+    );
+  if (want('replicationcontroller')) {
+    const kind = REPLICATIONCONTROLLER_KIND;
+    add(new ReplicaSetController({ ...ctx, replicasets: shared.replicationcontrollers(), pods: shared.pods(), kind }));
+  }
   if (want('deployment')) {
     const deps = { ...ctx, deployments: shared.deployments(), replicasets: shared.replicasets(), pods: shared.pods() };
     add(new DeploymentController(deps));
@@ -152,6 +169,7 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
     const owners = [
       shared.pods(),
       shared.replicasets(),
+      shared.replicationcontrollers(),
       shared.deployments(),
       shared.jobs(),
       shared.cronjobs(),

@@ -5,7 +5,8 @@ import { controllerOf, objectKey, type KubeObject, type OwnerReference } from '.
 import { RESOURCES } from '../api/registry.js';
 import { selectorMatches, type LabelSelector } from '../api/selectors.js';
 import type { Pod, PodSpec, PodTemplateSpec } from '../api/types/index.js';
-import type { Informer, RestClient } from '../client/index.js';
+import type { EventSink, Informer, RestClient } from '../client/index.js';
+import { errorMessage } from '../errors/index.js';
 
 export const PODS = RESOURCES.pods;
 
@@ -95,14 +96,50 @@ export async function createPod(client: RestClient, pod: Pod): Promise<Pod> {
   return client.create(PODS, pod, { namespace: pod.metadata.namespace });
 }
 
-export async function deletePod(client: RestClient, pod: PodView): Promise<void> {
+/** Deletes the pod (that very one: by uid); false when it was gone already. */
+export async function deletePod(client: RestClient, pod: PodView): Promise<boolean> {
   try {
     await client.delete(PODS, pod.metadata.name ?? '', {
       namespace: pod.metadata.namespace,
       preconditions: { uid: pod.metadata.uid ?? '' },
     });
+    return true;
   } catch (err) {
     if (!(err instanceof Error && /not found|Precondition/i.test(err.message))) throw err;
+    return false;
+  }
+}
+
+/**
+ * Creating and deleting a workload's pods with the Events Kubernetes' PodControl records on
+ * the owner (`SuccessfulCreate` "Created pod: X", `FailedCreate` "Error creating: …",
+ * `SuccessfulDelete` "Deleted pod: X", `FailedDelete` "Error deleting: …").
+ */
+export class PodControl {
+  constructor(
+    private readonly client: RestClient,
+    private readonly events: EventSink,
+  ) {}
+
+  async create(owner: Readonly<KubeObject>, pod: Pod): Promise<Pod> {
+    try {
+      const created = await createPod(this.client, pod);
+      this.events.normal(owner, 'SuccessfulCreate', `Created pod: ${created.metadata.name ?? ''}`);
+      return created;
+    } catch (err) {
+      this.events.warning(owner, 'FailedCreate', `Error creating: ${errorMessage(err)}`);
+      throw err;
+    }
+  }
+
+  async delete(owner: Readonly<KubeObject>, pod: PodView): Promise<void> {
+    try {
+      if (await deletePod(this.client, pod))
+        this.events.normal(owner, 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name ?? ''}`);
+    } catch (err) {
+      this.events.warning(owner, 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
+      throw err;
+    }
   }
 }
 

@@ -5,7 +5,7 @@
 // A reconcile may ask to be looked at again after a delay. Controllers that look at
 // everything every period (node lifecycle, garbage collection) run the same loop on one key.
 
-import { WorkQueue, type RestClient, type WorkQueueOptions } from '../client/index.js';
+import { EventRecorder, WorkQueue, type EventSink, type RestClient, type WorkQueueOptions } from '../client/index.js';
 import type { Runnable } from '../component/index.js';
 import { errorMessage } from '../errors/index.js';
 
@@ -13,6 +13,13 @@ import { errorMessage } from '../errors/index.js';
 export interface ControllerContext {
   client: RestClient;
   log: (msg: string) => void;
+  /** The event sink of a controller by its component name (`replicaset-controller` …); tests pass one that keeps them. */
+  recorder?: (component: string) => EventSink;
+}
+
+/** Where a controller records its Events: the context's sink, or an EventRecorder writing through the client. */
+export function eventsFor(ctx: ControllerContext, component: string): EventSink {
+  return ctx.recorder?.(component) ?? new EventRecorder(ctx.client, component);
 }
 
 export interface ReconcileResult {

@@ -79,6 +79,16 @@ function resourceValue(container: Container, resource: string): ResourceList[str
   return list?.[which];
 }
 
+/** A container's limit or request in units of the divisor, rounded up (as the kubelet's env and downward API files show it). */
+export function resourceFieldValue(
+  container: Container,
+  ref: { resource: string; divisor?: ResourceList[string] },
+): string {
+  const v = resourceValue(container, ref.resource);
+  const divisor = parseQuantity(ref.divisor ?? 1);
+  return v === undefined || !(divisor > 0) ? '0' : String(Math.ceil(parseQuantity(v) / divisor));
+}
+
 /** Where env values come from besides the pod: its ConfigMaps and Secrets, and the service variables. */
 export interface EnvSources {
   lookup: ObjectLookup;
@@ -132,11 +142,7 @@ export async function resolveEnv(pod: Pod, container: Container, sources: EnvSou
       vars.set(name, kind === 'configMapKeyRef' ? raw : Buffer.from(raw, 'base64').toString('utf8'));
     }
     if (from.fieldRef) vars.set(name, fieldRef(pod, from.fieldRef.fieldPath));
-    if (from.resourceFieldRef) {
-      const v = resourceValue(container, from.resourceFieldRef.resource);
-      const divisor = parseQuantity(from.resourceFieldRef.divisor ?? 1);
-      vars.set(name, v === undefined ? '0' : String(Math.ceil(parseQuantity(v) / divisor)));
-    }
+    if (from.resourceFieldRef) vars.set(name, resourceFieldValue(container, from.resourceFieldRef));
   }
   return [...vars.entries()].map(([k, v]) => `${k}=${v}`);
 }

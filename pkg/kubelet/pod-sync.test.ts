@@ -17,6 +17,7 @@ import type {
   PodStatus,
   RestartPolicy,
 } from '../api/types/index.js';
+import { notFound } from '../errors/index.js';
 import type { PodApi } from './pod-api.js';
 import { PodSyncer, type ProbeResults } from './pod-sync.js';
 import type { ProbeKind, ProbeTarget } from './probes.js';
@@ -67,8 +68,8 @@ class Harness {
       spec,
     };
     const api: PodApi = {
-      get: async () => {
-        throw new Error('not found');
+      get: async (r, name) => {
+        throw notFound(r.plural, r.group, name);
       },
       patch: async (_r, _name, { body }) => {
         if (isStatusPatch(body)) this.pod = { ...this.pod, status: body.status };
@@ -278,6 +279,50 @@ describe('restart policies', () => {
     assert.ok(t);
     assert.equal(t.reason, 'OOMKilled');
     assert.equal(t.exitCode, 137);
+  });
+});
+
+describe('create and start failures back off as crashes do', () => {
+  const tries = (h: Harness): number => h.events.filter((e) => e.reason === 'Failed').length;
+
+  test('a container that cannot be created is tried again after 10 s, then 20 s, keeping its reason', async () => {
+    const h = new Harness(pod([app('a')]));
+    h.runtime.createFailures.set('busybox', 'invalid mount');
+    assert.equal(await h.sync(), 10_000);
+    assert.equal(tries(h), 1);
+    // Syncs inside the window (watch events, status writes) do not try again.
+    for (let i = 0; i < 5; i++) {
+      h.advance(1);
+      await h.sync();
+    }
+    assert.equal(tries(h), 1);
+    assert.equal(h.waitingReason('a'), 'CreateContainerError');
+    assert.equal(h.state('a').waiting?.message, 'invalid mount');
+    assert.ok(
+      h.events.some((e) => e.reason === 'BackOff' && e.message === 'Back-off restarting failed container a in pod web'),
+    );
+    h.advance(5);
+    assert.equal(await h.sync(), 20_000, 'the second failure doubles the wait');
+    assert.equal(tries(h), 2);
+    h.advance(19);
+    await h.sync();
+    assert.equal(tries(h), 2);
+    h.runtime.createFailures.delete('busybox');
+    h.advance(1);
+    await h.sync();
+    assert.equal(h.latest('a').state.running, true, 'runs once the cause is gone');
+    assert.equal(h.waitingReason('a'), undefined);
+  });
+
+  test('a missing env source (CreateContainerConfigError) backs off too', async () => {
+    const h = new Harness(
+      pod([app('a', { env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k' } } }] })]),
+    );
+    assert.equal(await h.sync(), 10_000);
+    h.advance(3);
+    await h.sync();
+    assert.equal(tries(h), 1);
+    assert.equal(h.waitingReason('a'), 'CreateContainerConfigError');
   });
 });
 

@@ -96,7 +96,7 @@ export class PodSyncer {
     this.status = new PodStatusReporter({ client, probes, clock, nodeIP: config.nodeIP });
     this.sandboxes = new PodSandboxes({ config, runtime, events });
     const { crashBackoff, images, status } = this;
-    this.starter = new ContainerStarter({ config, runtime, events, images, crashBackoff, status });
+    this.starter = new ContainerStarter({ config, runtime, events, images, crashBackoff, status, clock });
     this.ephemeral = new EphemeralContainers({ config, runtime, events, clock, status });
   }
 
@@ -129,6 +129,7 @@ export class PodSyncer {
       await this.runtime.remove(s.id);
     }
     this.crashBackoff.forget(`${uid}/`);
+    this.starter.forget(uid);
     this.images.forget(uid);
     this.ephemeral.forget(uid);
     this.status.forget(uid);

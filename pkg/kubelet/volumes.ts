@@ -22,6 +22,7 @@ import type { DownwardAPIVolumeFile, KeyToPath, Pod, VolumeProjection } from '..
 import type { ObjectReader } from './pod-api.js';
 import { isNotFound } from '../errors/index.js';
 import type { PodTokens } from './service-account-token.js';
+import { resourceFieldValue } from './env.js';
 
 export class VolumeError extends Error {
   constructor(message: string) {
@@ -143,6 +144,16 @@ function keyValues(map: Record<string, string> | undefined): string {
 function downwardFiles(pod: Pod, items: DownwardAPIVolumeFile[] | undefined): Record<string, Buffer> {
   const out: Record<string, Buffer> = {};
   for (const item of items ?? []) {
+    const resource = item.resourceFieldRef;
+    if (resource !== undefined) {
+      const container = (pod.spec?.containers ?? []).find((c) => c.name === resource.containerName);
+      if (container === undefined)
+        throw new VolumeError(
+          `downward API resource of container "${resource.containerName ?? ''}": no such container`,
+        );
+      out[item.path] = Buffer.from(resourceFieldValue(container, resource), 'utf8');
+      continue;
+    }
     const field = item.fieldRef?.fieldPath;
     if (field === undefined) continue;
     const fields: Record<string, string | undefined> = {

@@ -312,6 +312,34 @@ const PRINTERS: Record<string, Printer> = {
       ];
     },
   },
+  ReplicationController: {
+    columns: [
+      NAME,
+      col('Desired', { type: 'integer' }),
+      col('Current', { type: 'integer' }),
+      col('Ready', { type: 'integer' }),
+      AGE,
+      col('Containers', { priority: 1 }),
+      col('Images', { priority: 1 }),
+      col('Selector', { priority: 1 }),
+    ],
+    row: (r, now) => {
+      const spec = o(r['spec']);
+      const st = o(r['status']);
+      const c = templateContainers(spec);
+      return [
+        r.metadata.name,
+        num(spec['replicas']),
+        num(st['replicas']),
+        num(st['readyReplicas']),
+        age(r, now),
+        c.names,
+        c.images,
+        // The selector is a plain label map.
+        selectorText({ matchLabels: spec['selector'] }),
+      ];
+    },
+  },
   DaemonSet: {
     columns: [
       NAME,

@@ -1,11 +1,13 @@
 // CronJob controller below end to end, without waiting for a clock: a yearly schedule
 // ("0 0 1 1 *") whose status says it last ran well before this year's run is due at once.
 // The controller creates the Job for that scheduled time, lists it as active, and drops it
-// from active once the Job is Complete (the test marks it; no Job controller runs).
+// from active once the Job is Complete (the test marks it; no Job controller runs), with
+// the SuccessfulCreate and SawCompletedJob events.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { rfc3339 } from '../../pkg/api/meta.js';
+import { RESOURCES } from '../../pkg/api/registry.js';
 import { eventually } from '../harness/clients.js';
 import { createNamespace, CR, statusOf, useControllerPlane } from '../harness/controller-plane.js';
 
@@ -88,4 +90,20 @@ test('a CronJob whose run is due creates one Job for that time, and clears it fr
     1,
     'no second Job: the next run is next year',
   );
+  // What `kubectl describe cronjob` shows: the Events Kubernetes' cronjob-controller records.
+  const jobName = created.metadata.name ?? '';
+  const seen = async (): Promise<string[]> =>
+    (
+      await client.list(RESOURCES.events, {
+        namespace: NS,
+        fieldSelector: 'involvedObject.kind=CronJob,involvedObject.name=yearly',
+      })
+    ).items.map((e) => `${e.reason ?? ''}: ${e.message ?? ''}`);
+  await eventually(
+    async () => (await seen()).includes(`SawCompletedJob: Saw completed job: ${jobName}, condition: Complete`),
+    {
+      what: 'SawCompletedJob event',
+    },
+  );
+  assert.ok((await seen()).includes(`SuccessfulCreate: Created job ${jobName}`));
 });

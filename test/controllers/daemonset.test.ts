@@ -1,10 +1,12 @@
 // DaemonSet controller below end to end: one pod per eligible Node, placed by spec.nodeName;
 // none on a Node with a NoSchedule taint the pods do not tolerate; a Node that joins later
-// gets its pod; status counts desired, scheduled and ready pods.
+// gets its pod; status counts desired, scheduled and ready pods; a failed daemon pod is
+// replaced, with Kubernetes' events.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../pkg/api/meta.js';
+import { RESOURCES } from '../../pkg/api/registry.js';
 import { eventually } from '../harness/clients.js';
 import {
   createNamespace,
@@ -68,4 +70,30 @@ test('a DaemonSet runs one pod per Ready node, none on a tainted one, and follow
   await createReadyNode(client, 'c');
   await eventually(async () => (await placed()).join() === 'a,b,c', { what: 'a pod on the new node c' });
   assert.ok(!(await placed()).includes('tainted'), 'nothing on the tainted node');
+});
+
+test('a failed daemon pod is replaced, with FailedDaemonPod and SuccessfulCreate events on the DaemonSet', async () => {
+  const { client } = cp;
+  const onA = (await livePods(client, NS, 'agent')).find((p) => nodeOf(p) === 'a');
+  assert.ok(onA, 'a pod on node a');
+  const failedName = onA.metadata.name ?? '';
+  await setPodStatus(client, failedName, { namespace: NS, phase: 'Failed' });
+  await eventually(
+    async () => {
+      const onNodeA = (await livePods(client, NS, 'agent')).filter((p) => nodeOf(p) === 'a');
+      return onNodeA.length === 1 && onNodeA[0]?.metadata.name !== failedName;
+    },
+    { timeoutMs: 30_000, what: 'a new pod on node a' },
+  );
+  const events = await client.list(RESOURCES.events, {
+    namespace: NS,
+    fieldSelector: 'involvedObject.kind=DaemonSet,involvedObject.name=agent',
+  });
+  const seen = events.items.map((e) => `${e.reason ?? ''}: ${e.message ?? ''}`);
+  assert.ok(
+    seen.includes(`FailedDaemonPod: Found failed daemon pod ${NS}/${failedName} on node a, will try to kill it`),
+    seen.join('; '),
+  );
+  assert.ok(seen.includes(`SuccessfulDelete: Deleted pod: ${failedName}`), seen.join('; '));
+  assert.ok(seen.filter((r) => r.startsWith('SuccessfulCreate: Created pod: agent-')).length >= 4, seen.join('; '));
 });

@@ -648,3 +648,32 @@ export interface Event extends KubeObject {
   reportingComponent?: string;
   reportingInstance?: string;
 }
+
+/** core/v1 ReplicationController: a ReplicaSet whose selector is a plain label map. */
+export interface ReplicationControllerSpec {
+  replicas?: number;
+  minReadySeconds?: number;
+  /** Defaults to the template's labels. */
+  selector?: Record<string, string>;
+  template?: PodTemplateSpec;
+}
+
+export interface ReplicationControllerStatus {
+  replicas: number;
+  fullyLabeledReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  observedGeneration?: number;
+  conditions?: {
+    type: string;
+    status: ConditionStatus;
+    lastTransitionTime?: Time;
+    reason?: string;
+    message?: string;
+  }[];
+}
+
+export interface ReplicationController extends KubeObject {
+  spec?: ReplicationControllerSpec;
+  status?: ReplicationControllerStatus;
+}

@@ -8,6 +8,7 @@ import { defaultStrategy, withSubresources } from './default.js';
 import { namespaceStrategy } from './namespace.js';
 import { nodeStrategy } from './node.js';
 import { podStrategy } from './pod.js';
+import { jobStrategy } from './job.js';
 import { SCALE_SUBRESOURCE } from './scale.js';
 import { secretStrategy } from './secret.js';
 import { serviceStrategy } from './service.js';
@@ -54,6 +55,8 @@ export function createStrategies(deps: StrategyDeps): Strategies {
     ['apps/replicasets', scaled],
     ['apps/statefulsets', scaled],
     ['apps/daemonsets', daemonSetStrategy],
+    ['/replicationcontrollers', scaled],
+    ['batch/jobs', jobStrategy],
     ['certificates.k8s.io/certificatesigningrequests', csrStrategy],
     ...reviewStrategies(deps.authz),
     ...rbacStrategies(deps.authz),

@@ -11,7 +11,10 @@ import type { Subresource, SubresourceCall, SubresourceReply } from './types.js'
 function scaleOf(obj: KubeObject): KubeObject {
   const spec = objectAt(obj, 'spec');
   const status = objectAt(obj, 'status');
-  const selector = Object.entries(objectAt(objectAt(spec, 'selector'), 'matchLabels'))
+  // A ReplicationController's selector is the label map itself.
+  const selectorField = objectAt(spec, 'selector');
+  const selectorLabels = obj.kind === 'ReplicationController' ? selectorField : objectAt(selectorField, 'matchLabels');
+  const selector = Object.entries(selectorLabels)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(',');
   return {

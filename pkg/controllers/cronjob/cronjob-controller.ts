@@ -1,17 +1,19 @@
 // CronJob controller: creates a Job from jobTemplate at each scheduled time (five-field
 // schedules, UTC), honouring suspend, startingDeadlineSeconds and concurrencyPolicy
 // (Allow, Forbid, Replace), keeps the last successful and failed Jobs within their history
-// limits, and reports active Jobs and the last schedule time.
+// limits, and reports active Jobs and the last schedule time. Events as Kubernetes'
+// cronjob-controller records them: SuccessfulCreate, SawCompletedJob, SuccessfulDelete,
+// JobAlreadyActive, FailedCreate.
 
 import { isDeepStrictEqual } from 'node:util';
 import { controllerOf, objectKey, rfc3339 } from '../../api/meta.js';
 import { nextRun, parseCronSchedule } from '../../api/cron.js';
 import { RESOURCES } from '../../api/registry.js';
 import type { CronJob, CronJobSpec, CronJobStatus, Job, JobTemplateSpec } from '../../api/types/index.js';
-import type { Informer, RestClient } from '../../client/index.js';
-import { isAlreadyExists, isNotFound } from '../../errors/index.js';
+import type { EventSink, Informer, RestClient } from '../../client/index.js';
+import { errorMessage, isAlreadyExists, isNotFound } from '../../errors/index.js';
 import { ownerRef } from '../pods.js';
-import { ReconcileLoop, TerminalError, type ControllerContext } from '../reconciler.js';
+import { eventsFor, ReconcileLoop, TerminalError, type ControllerContext } from '../reconciler.js';
 
 const CRONJOBS = RESOURCES.cronjobs;
 const JOBS = RESOURCES.jobs;
@@ -29,9 +31,11 @@ export class CronJobController {
   private readonly client: RestClient;
   private readonly cronjobs: Informer<CronJob>;
   private readonly jobs: Informer<Job>;
+  private readonly events: EventSink;
 
   constructor(deps: ControllerContext & { cronjobs: Informer<CronJob>; jobs: Informer<Job> }) {
     const { client, cronjobs, jobs, log } = deps;
+    this.events = eventsFor(deps, 'cronjob-controller');
     this.client = client;
     this.cronjobs = cronjobs;
     this.jobs = jobs;
@@ -77,18 +81,16 @@ export class CronJobController {
     ) {
       const policy = spec.concurrencyPolicy ?? 'Allow';
       let skip = false;
-      if (active.length > 0 && policy === 'Forbid') skip = true;
+      if (active.length > 0 && policy === 'Forbid') {
+        skip = true;
+        this.events.normal(
+          cj,
+          'JobAlreadyActive',
+          'Not starting job because prior execution is running and concurrency policy is Forbid',
+        );
+      }
       if (active.length > 0 && policy === 'Replace') {
-        for (const j of active) {
-          try {
-            await this.client.delete(JOBS, j.metadata.name ?? '', {
-              namespace: j.metadata.namespace,
-              propagationPolicy: 'Background',
-            });
-          } catch (err) {
-            if (!isNotFound(err)) throw err;
-          }
-        }
+        for (const j of active) await this.deleteJob(cj, j);
         active = [];
       }
       if (!skip) {
@@ -111,9 +113,14 @@ export class CronJobController {
             // A CronJob without a job spec fails validation before it gets here.
             ...(template.spec !== undefined ? { spec: structuredClone(template.spec) } : {}),
           };
-          active.push(await this.client.create(JOBS, job, { namespace: cj.metadata.namespace }));
+          const created = await this.client.create(JOBS, job, { namespace: cj.metadata.namespace });
+          this.events.normal(cj, 'SuccessfulCreate', `Created job ${created.metadata.name ?? name}`);
+          active.push(created);
         } catch (err) {
-          if (!isAlreadyExists(err)) throw err;
+          if (!isAlreadyExists(err)) {
+            this.events.warning(cj, 'FailedCreate', `Error creating job: ${errorMessage(err)}`);
+            throw err;
+          }
         }
       }
       status.lastScheduleTime = rfc3339(due);
@@ -131,16 +138,10 @@ export class CronJobController {
       ...succeeded.slice(0, Math.max(0, succeeded.length - (spec.successfulJobsHistoryLimit ?? 3))),
       ...failed.slice(0, Math.max(0, failed.length - (spec.failedJobsHistoryLimit ?? 1))),
     ];
-    for (const j of excess) {
-      try {
-        await this.client.delete(JOBS, j.metadata.name ?? '', {
-          namespace: j.metadata.namespace,
-          propagationPolicy: 'Background',
-        });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
+    for (const j of excess) await this.deleteJob(cj, j);
+    // Jobs the last status listed as active that have finished since.
+    const wasActive = new Set((old.active ?? []).map((ref) => ref.uid));
+    const sawCompleted = finished.filter((j) => wasActive.has(j.metadata.uid));
     status.active = active.map((j) => ({
       apiVersion: 'batch/v1',
       kind: 'Job',
@@ -152,11 +153,30 @@ export class CronJobController {
     if (!isDeepStrictEqual(status, old)) {
       try {
         await this.client.updateStatus(CRONJOBS, { ...cj, status }, { namespace: cj.metadata.namespace });
+        for (const j of sawCompleted)
+          this.events.normal(
+            cj,
+            'SawCompletedJob',
+            `Saw completed job: ${j.metadata.name ?? ''}, condition: ${finishedAs(j) ?? ''}`,
+          );
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
     }
     const next = nextRun(schedule, new Date(now));
     return next !== undefined ? { requeueAfterMs: Math.max(200, next.getTime() - now + 100) } : undefined;
+  }
+
+  /** Deletes one of the CronJob's Jobs (and, in the background, its pods); `SuccessfulDelete` on the CronJob. */
+  private async deleteJob(cj: Readonly<CronJob>, job: Readonly<Job>): Promise<void> {
+    try {
+      await this.client.delete(JOBS, job.metadata.name ?? '', {
+        namespace: job.metadata.namespace,
+        propagationPolicy: 'Background',
+      });
+      this.events.normal(cj, 'SuccessfulDelete', `Deleted job ${job.metadata.name ?? ''}`);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
 }

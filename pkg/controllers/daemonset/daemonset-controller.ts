@@ -7,22 +7,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { controllerOf, objectKey } from '../../api/meta.js';
 import { RESOURCES } from '../../api/registry.js';
 import type { DaemonSet, Node, Pod, Toleration } from '../../api/types/index.js';
-import type { Informer, RestClient } from '../../client/index.js';
+import type { EventSink, Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { matchesTerm, taintsOf, tolerates } from '../../api/node-matching.js';
 import { resolveUnavailable, templateHash } from '../rollout.js';
 import { Expectations } from '../expectations.js';
-import {
-  createPod,
-  deletePod,
-  isActive,
-  isAvailable,
-  isReady,
-  ownedPods,
-  podFromTemplate,
-  type PodView,
-} from '../pods.js';
-import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
+import { isActive, isAvailable, isReady, ownedPods, podFromTemplate, PodControl, type PodView } from '../pods.js';
+import { eventsFor, ReconcileLoop, type ControllerContext } from '../reconciler.js';
 import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
 import { countersChanged } from '../status.js';
 
@@ -42,6 +33,8 @@ export class DaemonSetController {
   readonly loop: ReconcileLoop;
   private readonly expectations = new Expectations();
   private readonly client: RestClient;
+  private readonly podControl: PodControl;
+  private readonly events: EventSink;
   private readonly daemonsets: Informer<DaemonSet>;
   private readonly nodes: Informer<Node>;
   private readonly pods: Informer<Pod>;
@@ -51,6 +44,8 @@ export class DaemonSetController {
   ) {
     const { client, daemonsets, nodes, pods, log } = deps;
     this.client = client;
+    this.events = eventsFor(deps, 'daemonset-controller');
+    this.podControl = new PodControl(client, this.events);
     this.daemonsets = daemonsets;
     this.nodes = nodes;
     this.pods = pods;
@@ -110,7 +105,10 @@ export class DaemonSetController {
     const minReady = spec?.minReadySeconds ?? 0;
     const nodes = this.nodes.list().filter((n) => this.eligible(ds, n));
     const names = new Set(nodes.map((n) => n.metadata.name ?? ''));
-    const owned = ownedPods(this.pods, ds).filter(isActive);
+    const all = ownedPods(this.pods, ds);
+    const owned = all.filter(isActive);
+    // A failed daemon pod goes (its node gets a new one), as Kubernetes says with FailedDaemonPod.
+    const failedPods = all.filter((p) => p.status?.phase === 'Failed' && p.metadata.deletionTimestamp === undefined);
     const byNode = new Map<string, PodView[]>();
     for (const p of owned) {
       const n = p.spec?.nodeName ?? '';
@@ -151,11 +149,18 @@ export class DaemonSetController {
         });
         const podSpec = pod.spec ?? { containers: [] };
         pod.spec = { ...podSpec, tolerations: [...(podSpec.tolerations ?? []), ...DAEMON_TOLERATIONS] };
-        return createPod(this.client, pod);
+        return this.podControl.create(ds, pod);
       });
       this.expectations.observeAdd(key, creates.length - result.succeeded);
       if (result.error !== undefined) throw result.error;
-      const { failed, error } = await settleAll(toDelete.slice(0, BURST_REPLICAS), (p) => deletePod(this.client, p));
+      for (const p of failedPods.slice(0, BURST_REPLICAS)) {
+        const where = `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''} on node ${p.spec?.nodeName ?? ''}`;
+        this.events.warning(ds, 'FailedDaemonPod', `Found failed daemon pod ${where}, will try to kill it`);
+        toDelete.push(p);
+      }
+      const { failed, error } = await settleAll(toDelete.slice(0, BURST_REPLICAS), (p) =>
+        this.podControl.delete(ds, p),
+      );
       if (failed.length > 0) throw error;
       // More than one burst to do: come back for the rest.
       if (toCreate.length > creates.length || toDelete.length > BURST_REPLICAS) requeue = 0;

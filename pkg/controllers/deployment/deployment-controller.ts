@@ -18,10 +18,10 @@ import type {
   ReplicaSet,
   WorkloadCondition,
 } from '../../api/types/index.js';
-import type { Informer, RestClient } from '../../client/index.js';
+import type { EventSink, Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isNotFound } from '../../errors/index.js';
 import { isActive, isAvailable, ownerRef } from '../pods.js';
-import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
+import { eventsFor, ReconcileLoop, type ControllerContext } from '../reconciler.js';
 import { normalizedTemplate, resolveSurge, resolveUnavailable, templateHash } from '../rollout.js';
 import { REPLICASETS } from '../replicaset/replicaset-controller.js';
 
@@ -87,6 +87,7 @@ export class DeploymentController {
   private readonly deployments: Informer<Deployment>;
   private readonly replicasets: Informer<ReplicaSet>;
   private readonly pods: Informer<Pod>;
+  private readonly events: EventSink;
 
   constructor(
     deps: ControllerContext & {
@@ -100,6 +101,7 @@ export class DeploymentController {
     this.deployments = deployments;
     this.replicasets = replicasets;
     this.pods = pods;
+    this.events = eventsFor(deps, 'deployment-controller');
     this.loop = new ReconcileLoop('deployment', (key) => this.reconcile(key), { log });
     deployments.addHandler({
       onAdd: (d) => this.loop.enqueue(objectKey(d)),
@@ -119,7 +121,8 @@ export class DeploymentController {
   }
 
   private async scale(rs: RsView, replicas: number, annotations?: Record<string, string>): Promise<void> {
-    if (replicasOf(rs) === replicas && annotations === undefined) return;
+    const from = replicasOf(rs);
+    if (from === replicas && annotations === undefined) return;
     await this.client.patch(REPLICASETS, rs.metadata.name ?? '', {
       type: 'merge',
       body: {
@@ -128,6 +131,20 @@ export class DeploymentController {
       },
       namespace: rs.metadata.namespace,
     });
+    const owner = controllerOf(rs);
+    const d = owner && this.deployments.get(`${rs.metadata.namespace ?? ''}/${owner.name}`);
+    if (d !== undefined && from !== replicas) this.recordScaling(d, { rs, from, to: replicas });
+  }
+
+  /** Kubernetes' `ScalingReplicaSet` Event on the Deployment ("Scaled up replica set X from 1 to 3"). */
+  private recordScaling(d: DeploymentView, change: { rs: RsView; from: number; to: number }): void {
+    const { rs, from, to } = change;
+    const direction = to > from ? 'up' : 'down';
+    this.events.normal(
+      d,
+      'ScalingReplicaSet',
+      `Scaled ${direction} replica set ${rs.metadata.name ?? ''} from ${from} to ${to}`,
+    );
   }
 
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
@@ -186,6 +203,7 @@ export class DeploymentController {
       };
       try {
         newRs = await this.client.create(REPLICASETS, rs, { namespace: d.metadata.namespace });
+        if (initial > 0) this.recordScaling(d, { rs: newRs, from: 0, to: initial });
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
         return { requeueAfterMs: 100 };

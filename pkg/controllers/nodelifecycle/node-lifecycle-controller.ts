@@ -7,10 +7,10 @@
 import { rfc3339 } from '../../api/meta.js';
 import { RESOURCES } from '../../api/registry.js';
 import type { Lease, Node, NodeCondition, Pod, Taint, TaintEffect } from '../../api/types/index.js';
-import type { Informer, RestClient } from '../../client/index.js';
+import type { EventSink, Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { deletePod, isActive } from '../pods.js';
-import { periodicLoop, type ControllerContext, type ReconcileLoop } from '../reconciler.js';
+import { eventsFor, periodicLoop, type ControllerContext, type ReconcileLoop } from '../reconciler.js';
 
 const NODES = RESOURCES.nodes;
 const PODS = RESOURCES.pods;
@@ -59,6 +59,8 @@ export class NodeLifecycleController {
   private readonly pods: Informer<Pod>;
   private readonly options: NodeLifecycleOptions;
   private readonly log: (m: string) => void;
+  private readonly events: EventSink;
+  private readonly evictionEvents: EventSink;
 
   constructor(
     deps: ControllerContext & {
@@ -75,6 +77,8 @@ export class NodeLifecycleController {
     this.pods = pods;
     this.options = options;
     this.log = log;
+    this.events = eventsFor(deps, 'node-controller');
+    this.evictionEvents = eventsFor(deps, 'taint-eviction-controller');
     this.loop = periodicLoop('nodelifecycle', () => this.monitor(), { periodMs: options.monitorPeriodMs, log });
   }
 
@@ -110,6 +114,8 @@ export class NodeLifecycleController {
             subresource: 'status',
           }),
         );
+        if (ready?.status === 'True')
+          this.events.normal(node, 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
       }
       // Taints follow the Ready condition.
       const status = stale ? 'Unknown' : (ready?.status ?? 'Unknown');
@@ -196,7 +202,9 @@ export class NodeLifecycleController {
       }
       if (evictAt <= now) {
         this.log(`evicting pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} from node ${name}`);
-        await deletePod(this.client, pod);
+        const podName = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
+        if (await deletePod(this.client, pod))
+          this.evictionEvents.normal(pod, 'TaintManagerEviction', `Marking for deletion Pod ${podName}`);
       }
     }
   }

@@ -6,8 +6,8 @@
 import { controllerOf, objectKey } from '../../api/meta.js';
 import { RESOURCES } from '../../api/registry.js';
 import type { Pod, StatefulSet, StatefulSetSpec } from '../../api/types/index.js';
-import type { Informer, RestClient } from '../../client/index.js';
-import { isAlreadyExists, isNotFound } from '../../errors/index.js';
+import type { EventSink, Informer, RestClient } from '../../client/index.js';
+import { errorMessage, isAlreadyExists, isNotFound } from '../../errors/index.js';
 import {
   createPod,
   deletePod,
@@ -18,7 +18,7 @@ import {
   podFromTemplate,
   type PodView,
 } from '../pods.js';
-import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
+import { eventsFor, ReconcileLoop, type ControllerContext } from '../reconciler.js';
 import { templateHash } from '../rollout.js';
 import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
 import { fieldsChanged } from '../status.js';
@@ -40,12 +40,14 @@ function runningAndReady(p: PodView): boolean {
 export class StatefulSetController {
   readonly loop: ReconcileLoop;
   private readonly client: RestClient;
+  private readonly events: EventSink;
   private readonly sets: Informer<StatefulSet>;
   private readonly pods: Informer<Pod>;
 
   constructor(deps: ControllerContext & { sets: Informer<StatefulSet>; pods: Informer<Pod> }) {
     const { client, sets, pods, log } = deps;
     this.client = client;
+    this.events = eventsFor(deps, 'statefulset-controller');
     this.sets = sets;
     this.pods = pods;
     this.loop = new ReconcileLoop('statefulset', (key) => this.reconcile(key), { log });
@@ -83,7 +85,7 @@ export class StatefulSetController {
       if (ordered && (pod === undefined || isTerminal(pod))) break;
     }
     if (missing.length > 0 || failedPods.length > 0) {
-      const { failed, error } = await settleAll(failedPods, (p) => deletePod(this.client, p));
+      const { failed, error } = await settleAll(failedPods, (p) => this.deletePod(set, p));
       if (failed.length > 0) throw error;
       const result = await slowStartBatch(missing.length, (k) => this.createOrdinal(set, hash, missing[k] ?? 0));
       if (result.error !== undefined) throw result.error;
@@ -98,11 +100,9 @@ export class StatefulSetController {
         if ([...byOrdinal.values()].some((p) => p.metadata.deletionTimestamp !== undefined))
           return this.finish(set, pods, hash);
         const first = surplus[0];
-        if (first !== undefined) await deletePod(this.client, first[1]);
+        if (first !== undefined) await this.deletePod(set, first[1]);
       } else {
-        const { failed, error } = await settleAll(surplus.slice(0, BURST_REPLICAS), ([, p]) =>
-          deletePod(this.client, p),
-        );
+        const { failed, error } = await settleAll(surplus.slice(0, BURST_REPLICAS), ([, p]) => this.deletePod(set, p));
         if (failed.length > 0) throw error;
       }
       return this.finish(set, pods, hash);
@@ -116,7 +116,7 @@ export class StatefulSetController {
         .sort((a, b) => b[0] - a[0]);
       for (const [, pod] of candidates) {
         if (pod.metadata.labels?.[HASH] !== hash) {
-          if ([...byOrdinal.values()].every(runningAndReady)) await deletePod(this.client, pod);
+          if ([...byOrdinal.values()].every(runningAndReady)) await this.deletePod(set, pod);
           break;
         }
         if (!runningAndReady(pod)) break;
@@ -135,9 +135,31 @@ export class StatefulSetController {
     });
     try {
       await createPod(this.client, pod);
+      this.record(set, { verb: 'create', pod: name });
     } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
+      if (isAlreadyExists(err)) return;
+      this.record(set, { verb: 'create', pod: name, error: err });
+      throw err;
     }
+  }
+
+  private async deletePod(set: SetView, pod: PodView): Promise<void> {
+    const name = pod.metadata.name ?? '';
+    try {
+      if (await deletePod(this.client, pod)) this.record(set, { verb: 'delete', pod: name });
+    } catch (err) {
+      this.record(set, { verb: 'delete', pod: name, error: err });
+      throw err;
+    }
+  }
+
+  /** Kubernetes' StatefulSet pod Events: "create Pod web-0 in StatefulSet web successful" (or "failed error: …"). */
+  private record(set: SetView, what: { verb: 'create' | 'delete'; pod: string; error?: unknown }): void {
+    const { verb, pod, error } = what;
+    const title = verb === 'create' ? 'Create' : 'Delete';
+    const subject = `${verb} Pod ${pod} in StatefulSet ${set.metadata.name ?? ''}`;
+    if (error === undefined) this.events.normal(set, `Successful${title}`, `${subject} successful`);
+    else this.events.warning(set, `Failed${title}`, `${subject} failed error: ${errorMessage(error)}`);
   }
 
   private async finish(set: SetView, pods: PodView[], hash: string): Promise<{ requeueAfterMs?: number } | undefined> {
