@@ -57,6 +57,7 @@ import { serveWebSocketWatch } from './watch-transport.js';
 import { isLongRunning, RequestLimits } from './request-limits.js';
 import { resourceVersionParam, timeoutSecondsParam } from './request-options.js';
 import { answerClientError, answeringRoutingErrors, checkWebSocketHandshake } from './protocol-errors.js';
+import { isSpdyUpgrade } from './port-forward-relay.js';
 import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js';
 import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES, storageKey, type Resource } from '../api/registry.js';
@@ -608,7 +609,7 @@ function buildApp(
 
 /**
  * Websocket upgrades: watches (the list path with `watch=true`) and pods/exec|attach,
- * which are relayed to the pod's node agent.
+ * which are relayed to the pod's node agent; pods/portforward (websocket or SPDY/3.1).
  */
 function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: Gatekeepers): void {
   const { authn, authz, recorder } = gates;
@@ -630,7 +631,8 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
     };
     const handle = async (): Promise<void> => {
       // ws answers a malformed handshake in plain text; answer it with a Status instead.
-      checkWebSocketHandshake(req);
+      // (port-forward may also upgrade to SPDY/3.1: its relay checks that handshake.)
+      if (!isSpdyUpgrade(req)) checkWebSocketHandshake(req);
       const caller = await authn.authenticate(req).catch((err: unknown) => {
         audit = beginAudit(recorder, req, undefined).audit;
         throw err;
@@ -643,6 +645,12 @@ function attachWebSocketWatch(server: https.Server, ctx: HandlerContext, gates: 
       const info = parseResourceRequest('GET', url.pathname, query);
       if (info !== undefined) authorizeAudited(authz, { user, attributes: resourceAttributes(info), audit });
       else authorizePath(authz, user, { method: 'GET', path: url.pathname, audit });
+      if (info?.subresource === 'portforward' && info.name !== undefined) {
+        const request = { namespace: info.namespace ?? '', podName: info.name, query: url.searchParams };
+        ctx.kubelets.portForward({ req, socket, head }, request).catch((err: unknown) => refuse(toApiError(err)));
+        return;
+      }
+      if (isSpdyUpgrade(req)) throw new ApiError('BadRequest', 'SPDY/3.1 upgrades are served for port-forward only');
       if (
         info !== undefined &&
         (info.subresource === 'exec' || info.subresource === 'attach') &&

@@ -1,6 +1,6 @@
 // The node agent's own HTTPS port: container logs and exec, for the apiserver only (its
 // kubelet-client certificate, signed by the cluster CA). The apiserver proxies pods/log
-// and pods/exec here.
+// and pods/exec here, and relays pods/portforward upgrades here (port-forward.ts).
 
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -14,6 +14,7 @@ import type { KubeletConfig } from './config.js';
 import { chooseProtocol, CHANNEL, exitStatus, frame } from '../streaming/index.js';
 import type { ContainerState, ContainerRuntime } from './runtime/index.js';
 import { errorMessage } from '../errors/index.js';
+import { servePortForward } from './port-forward.js';
 
 /** The only client the agent serves. */
 export const APISERVER_CLIENT_CN = 'kube-apiserver-kubelet-client';
@@ -112,6 +113,11 @@ export class KubeletServer {
       };
       if (!peerAllowed(socket)) return deny(403, 'forbidden');
       const url = new URL(req.url ?? '/', 'https://kubelet');
+      const forward = url.pathname.match(/^\/portForward\/([^/]+)\/([^/]+)$/);
+      if (forward !== null) {
+        const pod = { namespace: forward[1] ?? '', name: forward[2] ?? '' };
+        return void servePortForward({ req, socket, head }, pod, { runtime, lookup });
+      }
       const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/);
       if (m === null) return deny(404, 'not found');
       void attempts(
