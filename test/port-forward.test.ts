@@ -167,7 +167,9 @@ describe('kubectl port-forward', () => {
       }
     });
   }
+});
 
+describe('kubectl port-forward: what else a pod serves, and what goes wrong', () => {
   test('a server listening on the pod’s 127.0.0.1 only is reachable', async () => {
     const local = await freePort();
     const pf = await portForward('pod/local', `${local}:8081`);
