@@ -36,6 +36,9 @@ export const STREAM_CREATION_TIMEOUT_MS = 30_000;
 const TUNNEL_ALIAS = 'coxswain-spdy-portforward';
 const MAX_ERROR_TEXT = 1024;
 const MAX_EARLY_BYTES = 1024 * 1024;
+/** Forwards (each one helper process of some 30 MB) an agent serves at once; more are refused. */
+const MAX_NAMESPACE_HELPERS = 64;
+let liveHelpers = 0;
 
 /** Opens connections to ports inside one pod; close() when the forward is over. */
 export interface PodDialer {
@@ -62,6 +65,7 @@ const NETNS_DIALER = fileURLToPath(new URL('./netns-dialer.js', import.meta.url)
  */
 export function namespaceDialer(pid: number): PodDialer {
   let child: ChildProcess | undefined;
+  let closed = false;
   let nextId = 0;
   let stderr = '';
   const pending = new Map<number, { resolve: (s: Duplex) => void; reject: (e: Error) => void }>();
@@ -70,6 +74,9 @@ export function namespaceDialer(pid: number): PodDialer {
     pending.clear();
   };
   const start = (): ChildProcess => {
+    if (liveHelpers >= MAX_NAMESPACE_HELPERS)
+      throw new Error(`too many port-forwards on this node at once (${MAX_NAMESPACE_HELPERS}); try again later`);
+    liveHelpers++;
     const c = spawn('nsenter', ['-t', String(pid), '-n', '--', process.execPath, NETNS_DIALER], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
@@ -86,16 +93,24 @@ export function namespaceDialer(pid: number): PodDialer {
       } else waiter?.reject(new Error(msg.error ?? 'connect: no socket came back'));
     });
     c.once('error', (err) => failAll(`cannot enter the pod's network namespace: ${err.message}`));
+    c.once('close', () => {
+      liveHelpers--;
+      if (child === c) child = undefined;
+    });
     c.once('exit', () => {
       failAll(`cannot enter the pod's network namespace: ${stderr.trim() || 'the helper exited'}`);
-      if (child === c) child = undefined;
     });
     return c;
   };
   return {
     dial(port) {
-      child ??= start();
-      const c = child;
+      let c: ChildProcess;
+      try {
+        if (closed) throw new Error('the port-forward is over');
+        c = child ??= start();
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
       const id = nextId++;
       return new Promise<Duplex>((resolve, reject) => {
         pending.set(id, { resolve, reject });
@@ -105,6 +120,7 @@ export function namespaceDialer(pid: number): PodDialer {
       });
     },
     close() {
+      closed = true;
       child?.kill('SIGKILL');
       child = undefined;
     },
