@@ -271,12 +271,17 @@ export function controlFrame(type: number, flags: number, body: Buffer): Buffer 
   return Buffer.concat([head, body]);
 }
 
-export function dataFrame(streamId: number, fin: boolean, data: Buffer): Buffer {
+/** A data frame's 8 header bytes; its data follows as a separate write (no copy). */
+export function dataFrameHeader(streamId: number, fin: boolean, length: number): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(streamId & MAX_STREAM_ID, 0);
   head.writeUInt8(fin ? FLAG_FIN : 0, 4);
-  head.writeUIntBE(data.length, 5, 3);
-  return Buffer.concat([head, data]);
+  head.writeUIntBE(length, 5, 3);
+  return head;
+}
+
+export function dataFrame(streamId: number, fin: boolean, data: Buffer): Buffer {
+  return Buffer.concat([dataFrameHeader(streamId, fin, data.length), data]);
 }
 
 function u32s(...values: number[]): Buffer {

@@ -6,7 +6,7 @@
 
 import { Duplex } from 'node:stream';
 import {
-  dataFrame,
+  dataFrameHeader,
   FLAG_FIN,
   FRAME_TYPE,
   FrameParser,
@@ -232,7 +232,12 @@ export class SpdyServerSession {
 
   sendData(frame: { id: number; fin: boolean; data: Buffer }, callback: (err?: Error | null) => void): void {
     if (this.closed) return callback(new Error('the SPDY connection is closed'));
-    if (this.transport.write(dataFrame(frame.id, frame.fin, frame.data))) return callback();
+    // Header and data as one writev: a frame's bytes are not copied.
+    this.transport.cork();
+    this.transport.write(dataFrameHeader(frame.id, frame.fin, frame.data.length));
+    const more = frame.data.length === 0 || this.transport.write(frame.data);
+    this.transport.uncork();
+    if (more) return callback();
     // Resolve on drain, or at once if the connection goes away meanwhile.
     const done = (): void => {
       this.transport.off('drain', done);
