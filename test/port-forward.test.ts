@@ -189,7 +189,10 @@ describe('kubectl port-forward: what else a pod serves, and what goes wrong', ()
         timeoutMs: 15_000,
         what: `kubectl shows the error: ${pf.stderr()}`,
       });
-      assert.match(pf.stderr(), /connection refused/);
+      assert.match(
+        pf.stderr(),
+        /failed to connect to localhost:81 inside the pod's network namespace: .*connect: connection refused/,
+      );
     } finally {
       await stop(pf.child);
     }

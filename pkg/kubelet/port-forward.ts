@@ -68,7 +68,7 @@ export function namespaceDialer(pid: number): PodDialer {
   let closed = false;
   let nextId = 0;
   let stderr = '';
-  const pending = new Map<number, { resolve: (s: Duplex) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { port: number; resolve: (s: Duplex) => void; reject: (e: Error) => void }>();
   const failAll = (why: string): void => {
     for (const p of pending.values()) p.reject(new Error(why));
     pending.clear();
@@ -87,10 +87,18 @@ export function namespaceDialer(pid: number): PodDialer {
       if (!isDialAnswer(msg)) return;
       const waiter = pending.get(msg.id);
       pending.delete(msg.id);
-      if (handle instanceof Socket) {
-        if (waiter === undefined) handle.destroy();
-        else waiter.resolve(handle);
-      } else waiter?.reject(new Error(msg.error ?? 'connect: no socket came back'));
+      if (waiter === undefined) {
+        if (handle instanceof Socket) handle.destroy();
+        return;
+      }
+      if (handle instanceof Socket) return waiter.resolve(handle);
+      const { port } = waiter;
+      const why = msg.error ?? 'no socket came back';
+      waiter.reject(
+        new Error(
+          `failed to connect to localhost:${port} inside the pod's network namespace: dial tcp4 127.0.0.1:${port}: ${why}`,
+        ),
+      );
     });
     c.once('error', (err) => failAll(`cannot enter the pod's network namespace: ${err.message}`));
     c.once('close', () => {
@@ -113,7 +121,7 @@ export function namespaceDialer(pid: number): PodDialer {
       }
       const id = nextId++;
       return new Promise<Duplex>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
+        pending.set(id, { port, resolve, reject });
         c.send({ id, port }, (err: Error | null) => {
           if (err !== null) failAll(`cannot reach the namespace helper: ${err.message}`);
         });
