@@ -20,3 +20,5 @@ echo "== 50-replica deployment (issue 4)"
 node dist/scripts/bench-deployment.js
 echo "== networking on 3 simulated hosts (issue 5)"
 node dist/scripts/bench-network.js
+echo "== kubectl port-forward throughput (issue 12)"
+node dist/scripts/bench-port-forward.js

@@ -13,6 +13,7 @@ import { RESOURCES } from '../api/registry.js';
 import type { Container, Node, Pod } from '../api/types/index.js';
 import { ApiError, badRequest } from '../errors/index.js';
 import type { RestStore } from './rest-store.js';
+import { relayPortForward, type PortForwardRequest } from './port-forward-relay.js';
 
 function names(containers: Container[] | undefined): string[] {
   return (containers ?? []).map((c) => c.name);
@@ -147,6 +148,11 @@ export class KubeletProxy {
       );
       req.end();
     });
+  }
+
+  /** portforward: checked here, then relayed byte for byte once the agent upgraded (port-forward-relay.ts). */
+  portForward(upgrade: Upgrade, request: PortForwardRequest): Promise<void> {
+    return relayPortForward({ store: this.store, tls: this.tls, agentEndpoint }, upgrade, request);
   }
 
   /** exec/attach: relays a websocket between the client and the pod's agent. */

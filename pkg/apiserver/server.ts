@@ -619,7 +619,7 @@ function buildApp(
 
 /**
  * Websocket upgrades: watches (the list path with `watch=true`) and pods/exec|attach,
- * which are relayed to the pod's node agent.
+ * which are relayed to the pod's node agent; pods/portforward (websocket or SPDY/3.1).
  */
 function attachWebSocketWatch(
   server: https.Server,
@@ -645,7 +645,8 @@ function attachWebSocketWatch(
     };
     const handle = async (): Promise<void> => {
       // ws answers a malformed handshake in plain text; answer it with a Status instead.
-      // kubectl's SPDY fallback after a failed websocket exec/attach is answered below.
+      // SPDY/3.1: port-forward (its relay checks that handshake), and kubectl's fallback after
+      // a failed websocket exec/attach, answered below.
       const spdy = isSpdyUpgrade(req);
       if (!spdy) checkWebSocketHandshake(req);
       const caller = await authn.authenticate(req).catch((err: unknown) => {
@@ -661,6 +662,14 @@ function attachWebSocketWatch(
       checkBooleanParams(query);
       if (info !== undefined) authorizeAudited(authz, { user, attributes: resourceAttributes(info), audit });
       else authorizePath(authz, user, { method: 'GET', path: url.pathname, audit });
+      if (info?.subresource === 'portforward' && info.name !== undefined) {
+        const request = { namespace: info.namespace ?? '', podName: info.name, query: url.searchParams };
+        const name = info.name;
+        ctx.kubelets
+          .portForward({ req, socket, head }, request)
+          .catch((err: unknown) => refuse(withDetails(err, { name, kind: 'pods' })));
+        return;
+      }
       if (info?.subresource === 'proxy' && isProxied(info.resource.plural) && info.name !== undefined) {
         const request = { resource: info.resource.plural, namespace: info.namespace, id: info.name };
         const name = splitSchemeNamePort(info.name)?.name ?? info.name;
@@ -687,7 +696,7 @@ function attachWebSocketWatch(
           .catch((err: unknown) => refuse(withDetails(err, { name: info.name ?? '', kind: 'pods' })));
         return;
       }
-      if (spdy) throw new ApiError('BadRequest', 'SPDY upgrades are served for exec and attach only');
+      if (spdy) throw new ApiError('BadRequest', 'SPDY upgrades are served for port-forward, exec and attach only');
       if (info === undefined || info.verb !== 'watch')
         throw new ApiError('BadRequest', 'websocket upgrades are served for watches, exec and attach only');
       const rv = resourceVersionParam(query);

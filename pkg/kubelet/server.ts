@@ -1,6 +1,6 @@
 // The node agent's own HTTPS port: container logs and exec, for the apiserver only (its
 // kubelet-client certificate, signed by the cluster CA). The apiserver proxies pods/log
-// and pods/exec here.
+// and pods/exec here, and relays pods/portforward upgrades here (port-forward.ts).
 
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -19,6 +19,7 @@ import { podLogOptions, type PodLogOptions } from '../api/pod-log-options.js';
 import { limitBytes, runtimeLogOptions } from './container-logs.js';
 import { serveTunnel } from './pod-tunnel.js';
 import { serveAttach } from './attach.js';
+import { servePortForward } from './port-forward.js';
 
 /** The only client the agent serves. */
 export const APISERVER_CLIENT_CN = 'kube-apiserver-kubelet-client';
@@ -115,6 +116,11 @@ export class KubeletServer {
       };
       if (!peerAllowed(socket)) return deny(403, 'forbidden');
       const url = new URL(req.url ?? '/', 'https://kubelet');
+      const forward = url.pathname.match(/^\/portForward\/([^/]+)\/([^/]+)$/);
+      if (forward !== null) {
+        const pod = { namespace: forward[1] ?? '', name: forward[2] ?? '' };
+        return void servePortForward({ req, socket, head }, pod, { runtime, lookup });
+      }
       const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/);
       if (m === null) return deny(404, 'not found');
       try {
