@@ -338,9 +338,10 @@ describe('Docker runtime', { concurrency: false }, () => {
     const id = await runContainer('hog', {
       // The allocating process must be the container's main process: Docker only flags
       // OOMKilled reliably when PID 1 is the one the kernel kills. It starts allocating a
-      // moment after start: containerd arms its OOM watch on the new cgroup only after the
-      // task starts, and an OOM before that is never reported (seen on a busy CI machine).
-      command: ['sh', '-c', 'sleep 1; exec tail /dev/zero'],
+      // few seconds after start: containerd arms its OOM watch on the new cgroup only after
+      // the task starts, and an OOM before that is never reported (seen on a busy CI machine,
+      // once even with a 1 s wait).
+      command: ['sh', '-c', 'sleep 3; exec tail /dev/zero'],
       memoryLimitBytes: 8 * 1024 * 1024,
       nanoCpus: 500_000_000,
       cpuShares: 512,
@@ -357,7 +358,7 @@ describe('Docker runtime', { concurrency: false }, () => {
             const now = await runtime.inspect(id);
             return now?.oomKilled === true ? now : undefined;
           },
-          { tries: 50 },
+          { tries: 100 },
         );
     assert.equal(s.oomKilled, true);
     assert.equal(s.exitCode, 137);

@@ -245,7 +245,7 @@ describe('pods', () => {
         [
           {
             name: 'hog',
-            command: ['sh', '-c', 'sleep 1; exec tail /dev/zero'],
+            command: ['sh', '-c', 'sleep 3; exec tail /dev/zero'],
             resources: { limits: { memory: '16Mi' } },
           },
         ],
