@@ -79,6 +79,8 @@ const num = (s: string | number | undefined): number => Number(s ?? 0);
 
 /** Errors worth another attempt: etcd or the network may be back in a moment. */
 export function isTransient(err: unknown): boolean {
+  // A certificate etcd or we refuse will be refused again: say so at once.
+  if (/certificate|SSL routines|handshake/i.test(errorMessage(err))) return false;
   if (
     err instanceof GRPCUnavailableError ||
     err instanceof GRPCDeadlineExceededError ||
@@ -88,6 +90,14 @@ export function isTransient(err: unknown): boolean {
   return /too many requests|leader changed|no leader|timed out|timeout|unavailable|ECONNREFUSED|ECONNRESET/i.test(
     errorMessage(err),
   );
+}
+
+/** A gRPC error on one line, without grpc-js' trailing resolver note. */
+function grpcMessage(err: unknown): string {
+  return errorMessage(err)
+    .replace(/\s*Resolution note:[\s\S]*$/, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 /** etcd's error for a read at a revision already compacted. */
@@ -120,6 +130,8 @@ export class EtcdStore implements Store {
           }),
       // Retries are ours (bounded, with back-off, never hiding a failed commit).
       faultHandling: { host: () => noop, global: noop },
+      // A connection that went silent (a cut link) breaks its watch streams, which resume.
+      grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 },
     });
     this.kv = this.client.kv;
     this.keys = new EtcdKeys(options.root ?? '', options.prefix ?? '');
@@ -143,7 +155,7 @@ export class EtcdStore implements Store {
       fail: (err, attempts) =>
         err instanceof StorageError
           ? err
-          : unavailable(key, `etcd ${what} ${key} failed after ${attempts} attempt(s): ${errorMessage(err)}`),
+          : unavailable(key, `etcd ${what} ${key} failed after ${attempts} attempt(s): ${grpcMessage(err)}`),
     });
   }
 
