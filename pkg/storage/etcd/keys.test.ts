@@ -15,8 +15,9 @@ test('EtcdKeys: the root is replaced by the prefix, both ways', () => {
   assert.equal(keys.fromEtcd(Buffer.from('/coxswain/core/pods/ns/p')), '/registry/core/pods/ns/p');
   assert.equal(keys.fromEtcd(Buffer.from('/other/x')), undefined, 'not one of ours');
   const all = keys.range('/');
-  assert.equal(all.start.toString(), '/coxswain');
-  assert.equal(all.end.toString(), '/coxswaio');
+  assert.equal(all.start.toString(), '/coxswain/');
+  assert.equal(all.end.toString(), '/coxswain0');
+  assert.equal(keys.fromEtcd(Buffer.from('/coxswain2/core/pods/ns/p')), undefined, 'another cluster');
   const pods = keys.range('/registry/core/pods/');
   assert.equal(pods.start.toString(), '/coxswain/core/pods/');
   assert.equal(pods.end.toString(), '/coxswain/core/pods0');
@@ -25,5 +26,6 @@ test('EtcdKeys: the root is replaced by the prefix, both ways', () => {
 test('EtcdKeys: a key outside the root is refused, not written elsewhere', () => {
   const keys = new EtcdKeys('/registry', '/registry');
   assert.throws(() => keys.toEtcd('/elsewhere/x'), /outside the store's root/);
+  assert.throws(() => keys.toEtcd('/registryx/y'), /outside the store's root/);
   assert.equal(new EtcdKeys('', '/t1').toEtcd('/r/cm/ns/a').toString(), '/t1/r/cm/ns/a');
 });

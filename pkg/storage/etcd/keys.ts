@@ -7,14 +7,20 @@ import { StorageError } from '../store.js';
 export class EtcdKeys {
   private readonly root: string;
   private readonly prefix: string;
+  /**
+   * With a root, keys are `<root>/…` and etcd keys `<prefix>/…`: the slash keeps a cluster
+   * under /registry from seeing one under /registry2.
+   */
+  private readonly sep: string;
 
   constructor(root: string, prefix: string) {
     this.root = root;
     this.prefix = prefix;
+    this.sep = root === '' ? '' : '/';
   }
 
   toEtcd(key: string): Buffer {
-    if (!key.startsWith(this.root))
+    if (!key.startsWith(this.root + this.sep))
       throw new StorageError('Unavailable', `key ${key} is outside the store's root ${this.root}`, { key });
     return Buffer.from(this.prefix + key.slice(this.root.length), 'utf8');
   }
@@ -22,7 +28,7 @@ export class EtcdKeys {
   /** The store key of an etcd key, or undefined when it is not one of ours. */
   fromEtcd(etcdKey: Buffer): string | undefined {
     const text = etcdKey.toString('utf8');
-    return text.startsWith(this.prefix) ? this.root + text.slice(this.prefix.length) : undefined;
+    return text.startsWith(this.prefix + this.sep) ? this.root + text.slice(this.prefix.length) : undefined;
   }
 
   /** The first key a list or watch of `prefix` covers. */
@@ -35,7 +41,8 @@ export class EtcdKeys {
    * than the root ('/' for '/registry') covers the whole root; callers filter the keys they get.
    */
   range(prefix: string): { start: Buffer; end: Buffer } {
-    const start = this.root.startsWith(prefix) ? Buffer.from(this.prefix, 'utf8') : this.toEtcd(prefix);
+    const whole = this.root !== '' && (this.root + this.sep).startsWith(prefix);
+    const start = whole ? Buffer.from(this.prefix + this.sep, 'utf8') : this.toEtcd(prefix);
     return { start, end: prefixEnd(start) };
   }
 }
