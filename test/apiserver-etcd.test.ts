@@ -1,7 +1,8 @@
 // The apiserver on etcd (--etcd-servers, TLS with client certificates from the cluster PKI's
 // etcd CA) with the real kubectl: create, get, watch and delete work; the value in etcd is
 // the object's JSON under --etcd-prefix; a Secret is encrypted in etcd; kill -9 of the
-// apiserver and a restart keep every acknowledged write; bad etcd flags stop it at start.
+// apiserver and a restart keep every acknowledged write, and so does kill -9 of etcd under
+// a running apiserver (whose watches resume); bad etcd flags stop it at start.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -111,6 +112,38 @@ test('kill -9 of the apiserver and a restart keep every acknowledged write', asy
   // And writes work after the restart.
   const after = await k(['create', 'configmap', 'after-restart']);
   assert.equal(after.code, 0, after.stderr);
+});
+
+test('kill -9 of etcd under a running apiserver: acknowledged writes stay, a watch resumes, writes work again', async () => {
+  const before1 = await k(['create', 'configmap', 'before-etcd-crash']);
+  assert.equal(before1.code, 0, before1.stderr);
+  const watch = spawn(
+    'kubectl',
+    ['--kubeconfig', plane.pki.adminKubeconfig, 'get', 'configmaps', '--watch-only', '-o', 'name'],
+    { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let seen = '';
+  watch.stdout.on('data', (c: Buffer) => (seen += c.toString()));
+  try {
+    // The watch is established before etcd goes (it reports nothing until a change).
+    await new Promise((r) => setTimeout(r, 1000));
+    await etcdOf(plane).crash();
+    await etcdOf(plane).restart();
+    let created = { code: -1, stdout: '', stderr: '' };
+    for (let i = 0; i < 20 && created.code !== 0; i++) {
+      created = await k(['create', 'configmap', 'after-etcd-crash']);
+      if (created.code !== 0) await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(created.code, 0, created.stderr);
+    const got = await k(['get', 'configmap', 'before-etcd-crash', '-o', 'name']);
+    assert.equal(got.code, 0, got.stderr);
+    for (let i = 0; i < 100 && !seen.includes('configmap/after-etcd-crash'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.match(seen, /configmap\/after-etcd-crash/, 'the watch from before the crash saw the write after it');
+  } finally {
+    watch.kill('SIGKILL');
+    await exited(watch);
+  }
 });
 
 test('bad etcd flags stop the apiserver at start with one clear line', async () => {
