@@ -10,53 +10,53 @@ const d = (value: string | number): string => String(value);
 const repeat = (value: string, previous: string[] = []): string[] => [...previous, value];
 const program = new Command('apiserver')
   .description('Coxswain API server: the only door to cluster state')
-  .requiredOption('--data-dir <dir>', 'folder of the embedded SQLite store')
+  .option('--data-dir <dir>', 'folder of the embedded SQLite store (not used with --etcd-servers)')
+  .option('--etcd-servers <urls>', 'comma-separated etcd client URLs: the store is etcd instead of SQLite')
+  .addOption(new Option('--etcd-prefix <prefix>', 'prefix of every key in etcd').default('/registry'))
+  .option('--etcd-cafile <file>', "CA of etcd's serving certificate (PEM)")
+  .option('--etcd-certfile <file>', 'client certificate presented to etcd (PEM)')
+  .option('--etcd-keyfile <file>', 'key of that certificate (PEM)')
   .requiredOption('--tls-cert-file <file>', 'serving certificate (PEM)')
   .requiredOption('--tls-private-key-file <file>', 'serving key (PEM)')
   .requiredOption('--client-ca-file <file>', 'CA that signs client certificates')
-  .addOption(new Option('--secure-port <port>', 'HTTPS port').default(d(DEFAULT_CONFIG.securePort)))
-  .addOption(new Option('--bind-address <addr>', 'address to listen on').default(DEFAULT_CONFIG.bindAddress))
   .option('--advertise-address <ip>', 'where pods and nodes reach this apiserver (default: default-route address)', '')
-  .addOption(new Option('--max-request-bytes <n>', 'request body limit').default(d(DEFAULT_CONFIG.maxBodyBytes)))
-  .addOption(
-    new Option('--watch-history <revisions>', 'revisions kept for watch resumption').default(
-      d(DEFAULT_CONFIG.historyRevisions),
-    ),
-  )
   .option('--kubelet-client-certificate <file>', 'client certificate for node agents (logs, exec)')
-  .option('--kubelet-client-key <file>', 'key of that certificate')
-  .addOption(new Option('--compaction-interval <seconds>', 'seconds between history compactions').default('60'))
-  .addOption(new Option('--bookmark-interval <seconds>', 'seconds between watch bookmarks').default('60'))
-  .addOption(
-    new Option('--service-cluster-ip-range <cidr>', "CIDR the Services' ClusterIPs come from").default(
-      DEFAULT_CONFIG.serviceClusterIPRange,
-    ),
-  )
-  .addOption(
-    new Option('--max-requests-inflight <n>', 'concurrent non-mutating requests before 429 (0: no limit)').default(
-      d(DEFAULT_CONFIG.maxRequestsInflight),
-    ),
-  )
-  .addOption(
-    new Option('--max-mutating-requests-inflight <n>', 'concurrent mutating requests before 429 (0: no limit)').default(
-      d(DEFAULT_CONFIG.maxMutatingRequestsInflight),
-    ),
-  )
-  .addOption(
-    new Option('--max-watches-per-user <n>', 'concurrent watches of one user before 429 (0: no limit)').default(
-      d(DEFAULT_CONFIG.maxWatchesPerUser),
-    ),
-  )
-  .addOption(
-    new Option('--max-watches <n>', 'concurrent watches in total before 429 (0: no limit)').default(
-      d(DEFAULT_CONFIG.maxWatches),
-    ),
-  )
-  .addOption(
-    new Option('--watch-max-buffer-bytes <n>', 'unread bytes after which a watcher is cut off').default(
-      d(DEFAULT_CONFIG.watchMaxBufferedBytes),
-    ),
-  );
+  .option('--kubelet-client-key <file>', 'key of that certificate');
+const defaults: [string, string, string][] = [
+  ['--secure-port <port>', 'HTTPS port', d(DEFAULT_CONFIG.securePort)],
+  ['--bind-address <addr>', 'address to listen on', DEFAULT_CONFIG.bindAddress],
+  ['--max-request-bytes <n>', 'request body limit', d(DEFAULT_CONFIG.maxBodyBytes)],
+  ['--watch-history <revisions>', 'revisions kept for watch resumption', d(DEFAULT_CONFIG.historyRevisions)],
+  ['--compaction-interval <seconds>', 'seconds between history compactions', '60'],
+  ['--bookmark-interval <seconds>', 'seconds between watch bookmarks', '60'],
+  [
+    '--service-cluster-ip-range <cidr>',
+    "CIDR the Services' ClusterIPs come from",
+    DEFAULT_CONFIG.serviceClusterIPRange,
+  ],
+  [
+    '--max-requests-inflight <n>',
+    'concurrent non-mutating requests before 429 (0: no limit)',
+    d(DEFAULT_CONFIG.maxRequestsInflight),
+  ],
+  [
+    '--max-mutating-requests-inflight <n>',
+    'concurrent mutating requests before 429 (0: no limit)',
+    d(DEFAULT_CONFIG.maxMutatingRequestsInflight),
+  ],
+  [
+    '--max-watches-per-user <n>',
+    'concurrent watches of one user before 429 (0: no limit)',
+    d(DEFAULT_CONFIG.maxWatchesPerUser),
+  ],
+  ['--max-watches <n>', 'concurrent watches in total before 429 (0: no limit)', d(DEFAULT_CONFIG.maxWatches)],
+  [
+    '--watch-max-buffer-bytes <n>',
+    'unread bytes after which a watcher is cut off',
+    d(DEFAULT_CONFIG.watchMaxBufferedBytes),
+  ],
+];
+for (const [flag, help, value] of defaults) program.addOption(new Option(flag, help).default(value));
 program
   .option('--service-account-signing-key-file <file>', 'key that signs ServiceAccount tokens (PEM)')
   .option('--service-account-key-file <file>', 'public keys that verify ServiceAccount tokens (PEM)')

@@ -1,6 +1,9 @@
 // Store benchmark: creates per second and their latency with 50 concurrent callers, for 10 s
 // or 20,000 creates (whichever comes first), straight into the SQLite store and through the
-// watch cache over it. The API benchmark reuses benchStore() as its baseline.
+// watch cache over it; then the same on the etcd store against one real etcd member (TLS,
+// started here, data under the run root), beside etcd's own put rate through the same
+// client (the ceiling the etcd store can reach). The API benchmark reuses benchStore() as
+// its baseline.
 //
 // Run: node dist/scripts/bench-store.js
 
@@ -9,7 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { SqliteStore, WatchCache, type Store } from '../pkg/storage/index.js';
+import { readFileSync } from 'node:fs';
+import { Etcd3 } from 'etcd3';
+import { noop } from 'cockatiel';
+import { EtcdStore, SqliteStore, WatchCache, type EtcdStoreOptions, type Store } from '../pkg/storage/index.js';
+import { startEtcd } from '../test/harness/etcd.js';
 
 export interface StoreBenchResult {
   createsPerSec: number;
@@ -26,6 +33,8 @@ export interface StoreBenchOptions {
   seconds?: number;
   /** Measure through a WatchCache over the store (default: the store directly). */
   watchCache?: boolean;
+  /** Measure the etcd store with these options instead of SQLite. */
+  etcd?: EtcdStoreOptions;
 }
 
 /** The p-th percentile (0..100) of ascending values. */
@@ -40,44 +49,76 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<StoreBen
   const total = opts.total ?? 20_000;
   const seconds = opts.seconds ?? 10;
   const dir = mkdtempSync(join(tmpdir(), 'bench-store-'));
-  const sqlite = SqliteStore.open(dir);
-  const cache = opts.watchCache === true ? await WatchCache.start(sqlite) : undefined;
-  const store: Store = cache ?? sqlite;
+  const backend: Store = opts.etcd === undefined ? SqliteStore.open(dir) : new EtcdStore(opts.etcd);
+  const cache = opts.watchCache === true ? await WatchCache.start(backend) : undefined;
+  const store: Store = cache ?? backend;
   try {
-    const latencies: number[] = [];
-    let next = 0;
-    const started = performance.now();
-    const deadline = started + seconds * 1000;
-    const caller = async (): Promise<void> => {
-      while (next < total && performance.now() < deadline) {
-        const i = next++;
-        const t0 = performance.now();
-        await store.create(`/registry/core/configmaps/bench/cm-${i}`, {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: {
-            name: `cm-${i}`,
-            namespace: 'bench',
-            uid: `uid-${i}`,
-            creationTimestamp: new Date().toISOString(),
-          },
-          data: { i: String(i) },
-        });
-        latencies.push(performance.now() - t0);
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, caller));
-    const elapsed = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-    return {
-      createsPerSec: latencies.length / elapsed,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-    };
+    return await timedCalls({ concurrency, total, seconds }, async (i) => {
+      await store.create(`/registry/core/configmaps/bench/cm-${i}`, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: `cm-${i}`,
+          namespace: 'bench',
+          uid: `uid-${i}`,
+          creationTimestamp: new Date().toISOString(),
+        },
+        data: { i: String(i) },
+      });
+    });
   } finally {
     await cache?.close();
-    await sqlite.close();
+    await backend.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs call(i) from `concurrency` callers until `total` calls or `seconds` passed; rate and latency. */
+async function timedCalls(
+  limits: { concurrency: number; total: number; seconds: number },
+  call: (i: number) => Promise<void>,
+): Promise<StoreBenchResult> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const deadline = started + limits.seconds * 1000;
+  const caller = async (): Promise<void> => {
+    while (next < limits.total && performance.now() < deadline) {
+      const i = next++;
+      const t0 = performance.now();
+      await call(i);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: limits.concurrency }, caller));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    createsPerSec: latencies.length / elapsed,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
+}
+
+/** etcd alone: plain puts of a same-sized value through the same gRPC client, 50 callers. */
+async function benchEtcdPuts(opts: EtcdStoreOptions): Promise<StoreBenchResult> {
+  const tls = opts.tls;
+  const client = new Etcd3({
+    hosts: opts.endpoints,
+    ...(tls === undefined
+      ? {}
+      : { credentials: { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key } }),
+    faultHandling: { host: () => noop, global: noop },
+  });
+  const value = Buffer.from(
+    JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x'.repeat(120) } }),
+  );
+  try {
+    return await timedCalls({ concurrency: 50, total: 20_000, seconds: 10 }, async (i) => {
+      await client.kv.put({ key: Buffer.from(`/bench-raw/k-${i}`), value });
+    });
+  } finally {
+    client.close();
   }
 }
 
@@ -86,11 +127,30 @@ async function main(): Promise<void> {
     ['SQLite store', await benchStore()],
     ['watch cache over SQLite', await benchStore({ watchCache: true })],
   ];
+  const etcd = await startEtcd();
+  try {
+    const options = (prefix: string): EtcdStoreOptions => ({
+      endpoints: [etcd.clientUrl],
+      tls: {
+        ca: readFileSync(etcd.pki.caCert),
+        cert: readFileSync(etcd.pki.apiserverClientCert),
+        key: readFileSync(etcd.pki.apiserverClientKey),
+      },
+      prefix,
+      root: '/registry',
+      compactIntervalMs: 0,
+    });
+    rows.push(['etcd store (1 member)', await benchStore({ etcd: options('/bench-store') })]);
+    rows.push(['watch cache over etcd', await benchStore({ etcd: options('/bench-cache'), watchCache: true })]);
+    rows.push(['etcd alone (plain puts)', await benchEtcdPuts(options(''))]);
+  } finally {
+    await etcd.stop();
+  }
   console.log('50 concurrent callers, 20,000 creates or 10 s');
-  console.log(`${'path'.padEnd(26)}${'creates/s'.padStart(12)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`);
+  console.log(`${'path'.padEnd(28)}${'creates/s'.padStart(12)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`);
   for (const [name, r] of rows) {
     console.log(
-      `${name.padEnd(26)}${r.createsPerSec.toFixed(0).padStart(12)}${r.p50Ms.toFixed(2).padStart(10)}${r.p99Ms.toFixed(2).padStart(10)}`,
+      `${name.padEnd(28)}${r.createsPerSec.toFixed(0).padStart(12)}${r.p50Ms.toFixed(2).padStart(10)}${r.p99Ms.toFixed(2).padStart(10)}`,
     );
   }
 }

@@ -14,13 +14,26 @@ export interface ServiceAccountConfig {
   tokens: ServiceAccountTokenConfig;
 }
 
+/** etcd as the store (store-backend.ts). */
+export interface EtcdConfig {
+  /** Client URLs. */
+  servers: string[];
+  /** Key prefix in etcd (--etcd-prefix, default /registry). */
+  prefix: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
 export interface ApiServerConfig {
   /** Address to listen on (default 0.0.0.0). */
   bindAddress: string;
   /** HTTPS port (default 6443; 0 picks a free port, for tests). */
   securePort: number;
-  /** Folder of the embedded SQLite store. */
+  /** Folder of the embedded SQLite store (unused with etcd). */
   dataDir: string;
+  /** `--etcd-servers` and the other --etcd-* flags: the store is etcd instead of SQLite. */
+  etcd?: EtcdConfig;
   tlsCertFile: string;
   tlsKeyFile: string;
   /** CA that signs client certificates (the cluster CA). */

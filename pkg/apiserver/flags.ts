@@ -8,12 +8,12 @@ import { errorMessage } from '../errors/index.js';
 import { resolveTokenConfig } from '../serviceaccount/index.js';
 import { buildResourceTransformers, parseEncryptionConfiguration } from '../storage/encryption/index.js';
 import { chooseAdvertiseAddress } from './advertise-address.js';
+import { storeConfig, type EtcdFlags } from './store-backend.js';
 import { isLevel, type Level } from './admission/index.js';
 import { auditOptionsFromFlags, type AuditLogOptions } from './audit/index.js';
 import { DEFAULT_CONFIG, type ApiServerConfig, type ServiceAccountConfig } from './config.js';
 
-export interface ApiServerFlags {
-  dataDir: string;
+export interface ApiServerFlags extends EtcdFlags {
   tlsCertFile: string;
   tlsPrivateKeyFile: string;
   clientCaFile: string;
@@ -118,7 +118,7 @@ export function apiServerConfig(o: ApiServerFlags): ApiServerConfig {
   }
   return {
     ...DEFAULT_CONFIG,
-    dataDir: o.dataDir,
+    ...storeConfig(o),
     tlsCertFile: o.tlsCertFile,
     tlsKeyFile: o.tlsPrivateKeyFile,
     clientCaFile: o.clientCaFile,

@@ -13,7 +13,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { buildResourceTransformers } from '../storage/encryption/index.js';
-import { SqliteStore, WatchCache } from '../storage/index.js';
+import { WatchCache, type Store } from '../storage/index.js';
+import { openStore } from './store-backend.js';
 import { ApiError, isAlreadyExists, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { isSpdyUpgrade, KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
@@ -156,7 +157,7 @@ export class ApiServer {
   readonly port: number;
   readonly restStore: RestStore;
   private readonly server: https.Server;
-  private readonly sqlite: SqliteStore;
+  private readonly backend: Store;
   private readonly cache: WatchCache;
   private readonly authz: LiveAuthorizerSources;
   private readonly audit: OpenedAudit | undefined;
@@ -164,7 +165,7 @@ export class ApiServer {
   private constructor(parts: {
     server: https.Server;
     port: number;
-    sqlite: SqliteStore;
+    backend: Store;
     cache: WatchCache;
     restStore: RestStore;
     authz: LiveAuthorizerSources;
@@ -172,7 +173,7 @@ export class ApiServer {
   }) {
     this.server = parts.server;
     this.port = parts.port;
-    this.sqlite = parts.sqlite;
+    this.backend = parts.backend;
     this.cache = parts.cache;
     this.restStore = parts.restStore;
     this.authz = parts.authz;
@@ -185,12 +186,8 @@ export class ApiServer {
       process.stderr.write(`apiserver: encryption at rest for ${transformers.rules.join(', ')}\n`);
     // First, so a bad policy or an unwritable log refuses to start before anything is touched.
     const audit = config.audit === undefined ? undefined : await openAuditLog(config.audit);
-    const sqlite = SqliteStore.open(config.dataDir, {
-      historyRevisions: config.historyRevisions,
-      compactIntervalMs: config.compactionIntervalMs,
-      ...(transformers === undefined ? {} : { transformers }),
-    });
-    const cache = await WatchCache.start(sqlite, { capacity: config.historyRevisions });
+    const backend = openStore(config, transformers);
+    const cache = await WatchCache.start(backend, { capacity: config.historyRevisions });
     const now = (): Date => new Date();
     const services = new ServiceAllocator({ ...DEFAULT_SERVICE_RANGES, cidr: config.serviceClusterIPRange });
     services.load((await cache.list(storageKey(RESOURCES.services))).items.map((i) => i.object));
@@ -271,7 +268,7 @@ export class ApiServer {
       throw new Error('the apiserver is not listening on a TCP port');
     const port = address.port;
     await ensureClusterInfo(restStore, `https://${host}:${port}`, readFileSync(config.clientCaFile, 'utf8'));
-    return new ApiServer({ server, port, sqlite, cache, restStore, authz, audit });
+    return new ApiServer({ server, port, backend, cache, restStore, authz, audit });
   }
 
   async close(): Promise<void> {
@@ -283,7 +280,7 @@ export class ApiServer {
     // The last events (those of the requests just drained) are written before exit.
     await this.audit?.backend.shutdown();
     await this.cache.close();
-    await this.sqlite.close();
+    await this.backend.close();
   }
 }
 

@@ -181,6 +181,7 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .option('--dir <dir>', 'where to write them', 'certs')
     .option('--server <url>', 'API server URL written into kubeconfigs', 'https://127.0.0.1:6443')
     .option('--san <name>', 'extra name or IP for the API server certificate (repeatable)', collect)
+    .option('--etcd-san <name>', "extra name or IP for etcd's certificates (repeatable)", collect)
     .action((flags) => runPkiInit(ctxOf(), flags));
   pki
     .command('node')

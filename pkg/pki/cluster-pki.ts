@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { createCA, issueCertificate, subjectAltNames, type IssueOptions, type KeyPairPem } from './certificates.js';
+import { ensureEtcdPki, type EtcdPkiPaths } from './etcd-pki.js';
 import { writeKubeconfig } from './kubeconfig.js';
 
 export interface ClusterPkiPaths {
@@ -26,6 +27,8 @@ export interface ClusterPkiPaths {
   adminKubeconfig: string;
   schedulerKubeconfig: string;
   controllerManagerKubeconfig: string;
+  /** etcd's own CA, its member certificates and the apiserver's etcd client certificate. */
+  etcd: EtcdPkiPaths;
 }
 
 export interface ClusterPkiOptions {
@@ -34,6 +37,8 @@ export interface ClusterPkiOptions {
   /** Extra names or IPs for the apiserver's serving certificate. */
   apiserverHosts?: string[];
   clusterName?: string;
+  /** Extra names or IPs for etcd's serving and peer certificates. */
+  etcdHosts?: string[];
 }
 
 function writeSecret(path: string, text: string): void {
@@ -82,8 +87,10 @@ function hasAll(certPem: string, wanted: { dns: string[]; ip: string[] }): boole
 
 export async function ensureClusterPki(dir: string, opts: ClusterPkiOptions): Promise<ClusterPkiPaths> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const etcd = await ensureEtcdPki(dir, opts.etcdHosts ?? []);
   const p: ClusterPkiPaths = {
     dir,
+    etcd,
     caCert: join(dir, 'ca.crt'),
     caKey: join(dir, 'ca.key'),
     apiserverCert: join(dir, 'apiserver.crt'),

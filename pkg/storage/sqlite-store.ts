@@ -52,12 +52,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { KubeObject } from '../api/meta.js';
 import { errorMessage } from '../errors/index.js';
-import {
-  groupResourceOfStorageKey,
-  identityTransformer,
-  type ResourceTransformers,
-  type ValueTransformer,
-} from './encryption/index.js';
+import type { ResourceTransformers } from './encryption/index.js';
 import {
   StorageError,
   type ListResult,
@@ -67,6 +62,7 @@ import {
   type WatchHandle,
   type WatchOptions,
 } from './store.js';
+import { decode, unavailable, ValueCodec, type StoredValue, type Written } from './value-codec.js';
 import { WatcherSet } from './watchers.js';
 
 export interface SqliteStoreOptions {
@@ -80,15 +76,6 @@ export interface SqliteStoreOptions {
 
 /** The database file inside the data directory. */
 export const DATABASE_FILE = 'coxswain.db';
-
-/** A value as stored: JSON text, or the transformer's bytes. */
-type StoredValue = string | Buffer;
-
-/** A value to write: its JSON (for the answer and events) and its stored form. */
-interface Written {
-  json: string;
-  stored: StoredValue;
-}
 
 type Op =
   | { kind: 'create'; key: string; value: Written }
@@ -154,75 +141,6 @@ function prefixRange(prefix: string): [string, string | undefined] {
   // highest code point, which sorts after any continuation of the prefix.
   if (last < 0x7f) return [prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1)];
   return [prefix, prefix + '\u{10FFFF}'];
-}
-
-function decode(value: string | Buffer, revision: number): KubeObject {
-  // What encode() wrote, read back: the store holds only objects the apiserver admitted, and a
-  // guard here would throw on a row it cannot fix (the object could be neither read nor deleted).
-  const obj = JSON.parse(typeof value === 'string' ? value : value.toString('utf8')) as KubeObject;
-  obj.metadata.resourceVersion = String(revision);
-  return obj;
-}
-
-/** The stored form: resourceVersion is the row id, never part of the JSON. */
-function encode(obj: KubeObject): string {
-  const metadata = { ...obj.metadata };
-  delete metadata.resourceVersion;
-  return JSON.stringify({ ...obj, metadata });
-}
-
-function unavailable(key: string, message: string): StorageError {
-  return new StorageError('Unavailable', message, { key });
-}
-
-/** A decoded row: the object and whether its stored form should be rewritten. */
-interface Decoded {
-  object: KubeObject;
-  stale: boolean;
-}
-
-/**
- * Reads stored values through the transformers. Without any, a value is its JSON (a BLOB
- * still goes through identity, which refuses encrypted bytes rather than parse them).
- */
-class ValueCodec {
-  private readonly transformers: ResourceTransformers | undefined;
-
-  constructor(transformers: ResourceTransformers | undefined) {
-    this.transformers = transformers;
-  }
-
-  get encrypting(): boolean {
-    return this.transformers !== undefined;
-  }
-
-  private transformerFor(key: string): ValueTransformer {
-    const gr = groupResourceOfStorageKey(key);
-    if (this.transformers === undefined || gr === undefined) return identityTransformer;
-    return this.transformers.forResource(gr);
-  }
-
-  /** The stored form of an object: TEXT when the transformer is identity, else a BLOB. */
-  encode(key: string, obj: KubeObject): Written {
-    const json = encode(obj);
-    const transformer = this.transformerFor(key);
-    if (transformer === identityTransformer) return { json, stored: json };
-    return { json, stored: transformer.toStorage(Buffer.from(json, 'utf8'), key) };
-  }
-
-  /** Throws StorageError('Unavailable') when the value cannot be read back. */
-  decode(key: string, value: StoredValue, revision: number): Decoded {
-    if (typeof value === 'string' && this.transformers === undefined)
-      return { object: decode(value, revision), stale: false };
-    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-    let read;
-    try {
-      read = this.transformerFor(key).fromStorage(bytes, key);
-    } catch (err) {
-      throw unavailable(key, `cannot decrypt ${key} (revision ${revision}): ${errorMessage(err)}`);
-    }
-    return { object: decode(Buffer.from(read.data), revision), stale: read.stale };
-  }
 }
 
 /** The data directory 0700, the database files 0600 (they hold every Secret). */

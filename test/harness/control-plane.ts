@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureClusterPki, ensureNodeCredentials, type ClusterPkiPaths } from '../../pkg/pki/index.js';
+import { startEtcd, type EtcdProcess } from './etcd.js';
 import { runRoot } from './run-root.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -68,6 +69,8 @@ export interface ControlPlane {
   apiserver: ChildProcess;
   controllerManager: ChildProcess | undefined;
   scheduler: ChildProcess | undefined;
+  /** The etcd the apiserver stores in (option `etcd`). */
+  etcd: EtcdProcess | undefined;
   /** kill -9 the apiserver. */
   crash(): Promise<void>;
   /** Starts the apiserver again on the same port and data folder. */
@@ -110,6 +113,8 @@ export interface ControlPlaneOptions {
   host?: string;
   /** Issue and accept ServiceAccount tokens (the cluster PKI's service-account key). */
   serviceAccountTokens?: boolean;
+  /** Store in a real etcd (started here, TLS from the cluster PKI) instead of SQLite. */
+  etcd?: boolean;
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -120,11 +125,20 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const host = opts.host ?? '127.0.0.1';
   const server = `https://${host}:${port}`;
   const pki = await ensureClusterPki(join(dir, 'certs'), { server });
+  const etcd = opts.etcd === true ? await startEtcd({ pkiDir: pki.dir }) : undefined;
+  const storeArgs =
+    etcd === undefined
+      ? ['--data-dir', join(dir, 'data')]
+      : [
+          `--etcd-servers=${etcd.clientUrl}`,
+          `--etcd-cafile=${pki.etcd.caCert}`,
+          `--etcd-certfile=${pki.etcd.apiserverClientCert}`,
+          `--etcd-keyfile=${pki.etcd.apiserverClientKey}`,
+        ];
   const args = [
     ...(opts.apiserverNodeArgs ?? []),
     join(DIST, 'cmd', 'apiserver.js'),
-    '--data-dir',
-    join(dir, 'data'),
+    ...storeArgs,
     '--secure-port',
     String(port),
     '--bind-address',
@@ -187,6 +201,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     apiserver,
     controllerManager,
     scheduler,
+    etcd,
     async crash() {
       plane.apiserver.kill('SIGKILL');
       await exited(plane.apiserver);
@@ -196,6 +211,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     },
     async stop() {
       for (const p of [plane.controllerManager, plane.scheduler, plane.apiserver]) await stopBounded(p);
+      await etcd?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

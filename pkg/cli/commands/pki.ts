@@ -7,10 +7,16 @@ import type { CliContext } from '../context.js';
 
 export async function runPkiInit(
   ctx: CliContext,
-  flags: { dir: string; server: string; san?: string[] },
+  flags: { dir: string; server: string; san?: string[]; etcdSan?: string[] },
 ): Promise<void> {
-  const paths = await ensureClusterPki(flags.dir, { server: flags.server, apiserverHosts: flags.san ?? [] });
+  const paths = await ensureClusterPki(flags.dir, {
+    server: flags.server,
+    apiserverHosts: flags.san ?? [],
+    etcdHosts: flags.etcdSan ?? [],
+  });
   ctx.out(`cluster PKI ready in ${flags.dir}`);
+  ctx.out(`etcd CA: ${paths.etcd.caCert} (etcd serving: ${paths.etcd.serverCert}, peer: ${paths.etcd.peerCert})`);
+  ctx.out(`apiserver etcd client: ${paths.etcd.apiserverClientCert}`);
   ctx.out(`admin kubeconfig: ${paths.adminKubeconfig}`);
 }
 
