@@ -108,7 +108,7 @@ export interface ControlPlaneOptions {
   withScheduler?: boolean;
   controllerManagerArgs?: string[];
   host?: string;
-  /** Issue and accept ServiceAccount tokens (the cluster PKI's service-account key). */
+  /** Issue and accept ServiceAccount tokens (the cluster PKI's service-account key); default true. */
   serviceAccountTokens?: boolean;
 }
 
@@ -141,7 +141,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     pki.kubeletClientCert,
     '--kubelet-client-key',
     pki.kubeletClientKey,
-    ...(opts.serviceAccountTokens === true
+    ...(opts.serviceAccountTokens !== false
       ? [
           '--service-account-signing-key-file',
           pki.serviceAccountKey,
