@@ -134,3 +134,32 @@ test("the controller-manager's own certificate can no longer delete a Deployment
     cm.close();
   }
 });
+
+test('without ServiceAccount tokens the controllers fall back to the controller-manager identity and still work', async () => {
+  const bare = await startControlPlane({
+    withControllers: true,
+    serviceAccountTokens: false,
+    controllerManagerArgs: ['--controllers', 'replicaset'],
+  });
+  const client = adminClient(bare);
+  try {
+    await createNamespace(client, NS);
+    await client.create(
+      RESOURCES.replicasets,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: { name: 'plain' },
+        spec: { replicas: 1, selector: { matchLabels: { app: 'plain' } }, template: template('plain') },
+      },
+      { namespace: NS },
+    );
+    await eventually(
+      async () => (await client.list(RESOURCES.pods, { namespace: NS, labelSelector: 'app=plain' })).items.length === 1,
+      { what: 'the pod of plain' },
+    );
+  } finally {
+    client.close();
+    await bare.stop();
+  }
+});

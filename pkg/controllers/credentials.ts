@@ -7,6 +7,7 @@
 import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES } from '../api/registry.js';
 import { RestClient } from '../client/index.js';
+import { sleep } from '../component/index.js';
 import { ApiError, errorMessage } from '../errors/index.js';
 import type { ControllerName } from './index.js';
 
@@ -128,6 +129,21 @@ export class ControllerCredentials {
     this.clients.set(account, client);
     this.scheduleRefresh(account, client, issued.refreshAtMs);
     return client;
+  }
+
+  /** clientFor, asked again every 2 s (saying why) until it answers or `signal` aborts. */
+  async clientWhenReady(account: string, signal: AbortSignal): Promise<RestClient> {
+    for (;;) {
+      try {
+        return await this.clientFor(account);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        this.opts.log(
+          `credentials of ServiceAccount ${CREDENTIALS_NAMESPACE}/${account}: ${errorMessage(err)}; retrying`,
+        );
+        await sleep(2_000, signal);
+      }
+    }
   }
 
   /** Stops refreshing and closes the per-controller clients (not the shared one). */

@@ -139,12 +139,13 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
 async function controllerContexts(
   opts: ControllerManagerOptions,
   credentials: ControllerCredentials | undefined,
+  signal: AbortSignal,
 ): Promise<(name: ControllerName) => ControllerContext> {
   const { client, log } = opts;
   const contexts = new Map<ControllerName, ControllerContext>();
   if (credentials !== undefined)
     for (const name of opts.controllers)
-      contexts.set(name, { client: await credentials.clientFor(SERVICE_ACCOUNT_OF[name]), log });
+      contexts.set(name, { client: await credentials.clientWhenReady(SERVICE_ACCOUNT_OF[name], signal), log });
   return (name) => contexts.get(name) ?? { client, log };
 }
 
@@ -154,7 +155,7 @@ async function runTerm(
   signal: AbortSignal,
 ): Promise<void> {
   const { client, log } = opts;
-  const contextOf = await controllerContexts(opts, credentials);
+  const contextOf = await controllerContexts(opts, credentials, signal);
   // The informers watch with the controller-manager's own identity, as in Kubernetes.
   const shared = new SharedInformers(client);
   const want = (n: ControllerName): boolean => opts.controllers.includes(n);
