@@ -34,6 +34,7 @@ const program = new Command('controller-manager')
     '--root-ca-file <file>',
     'CA bundle published as kube-root-ca.crt in every namespace (default: the kubeconfig CA)',
   )
+  .option('--use-service-account-credentials <bool>', 'each controller writes as its own ServiceAccount', 'true')
   .option('--leader-elect <bool>', 'elect a leader among controller-managers', 'true')
   .option('--leader-elect-lease-duration <seconds>', 'lease duration', '15')
   .option('--leader-elect-renew-deadline <seconds>', 'renew deadline', '10')

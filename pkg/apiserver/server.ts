@@ -211,7 +211,9 @@ export class ApiServer {
     const restStore = new RestStore(cache, { now, strategies });
     for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(restStore, ns);
     await ensureKubernetesService(restStore, services.apiserverServiceIP(), config);
-    const policy = await reconcileDefaultPolicy(policyWriter(restStore));
+    const policy = await reconcileDefaultPolicy(policyWriter(restStore), {
+      serviceAccountTokens: tokens !== undefined,
+    });
     if (policy.created.length + policy.updated.length > 0) {
       process.stderr.write(
         `apiserver: default RBAC policy: ${policy.created.length} created, ${policy.updated.length} repaired\n`,

@@ -101,6 +101,11 @@ export class RestClient {
     this.agent = new https.Agent({ keepAlive: true, maxSockets: this.maxSockets, ...this.tlsOptions() });
   }
 
+  /** Swaps the bearer token (a refreshed ServiceAccount token): the next request sends the new one. */
+  setToken(token: string): void {
+    this.config = { ...this.config, token };
+  }
+
   /** TLS settings for this cluster (also used by the websocket watch). */
   tlsOptions(): https.AgentOptions {
     const opts: https.AgentOptions = {};

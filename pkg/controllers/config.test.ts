@@ -14,6 +14,7 @@ const FLAGS: ControllerManagerFlags = {
   terminatedPodGcThreshold: '12500',
   podGcQuarantine: '40',
   podGcPeriod: '20',
+  useServiceAccountCredentials: 'true',
   leaderElect: 'true',
   leaderElectLeaseDuration: '15',
   leaderElectRenewDeadline: '10',
@@ -29,6 +30,11 @@ test('flags become one typed config: controllers, pod GC in ms, node IPAM, the l
   assert.equal(c.election?.name, 'kube-controller-manager');
   assert.equal(c.election?.renewDeadlineMs, 10_000);
   assert.equal(controllerManagerConfig({ ...FLAGS, leaderElect: 'false' }).election, undefined);
+  assert.equal(c.useServiceAccountCredentials, true);
+  assert.equal(
+    controllerManagerConfig({ ...FLAGS, useServiceAccountCredentials: 'false' }).useServiceAccountCredentials,
+    false,
+  );
 });
 
 test('a flag it cannot accept is a ConfigError naming the flag', () => {
@@ -38,6 +44,7 @@ test('a flag it cannot accept is a ConfigError naming the flag', () => {
     [{ clusterSigningCertFile: 'ca.crt' }, /go together/],
     [{ podGcPeriod: '0' }, /--pod-gc-period: "0" is not a whole number >= 1/],
     [{ clusterCidr: '10.244.0.0' }, /--cluster-cidr/],
+    [{ useServiceAccountCredentials: 'yes' }, /--use-service-account-credentials: "yes"/],
   ];
   for (const [flags, message] of bad) {
     assert.throws(

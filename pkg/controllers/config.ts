@@ -7,7 +7,10 @@ import { leaderElectionConfig, type LeaderElectionConfig, type LeaderElectionFla
 import { ConfigError } from '../component/index.js';
 import { CONTROLLER_NAMES, type ControllerManagerOptions, type ControllerName } from './index.js';
 
-export interface ControllerManagerConfig extends Omit<ControllerManagerOptions, 'client' | 'log' | 'rootCaPem'> {
+export interface ControllerManagerConfig extends Omit<
+  ControllerManagerOptions,
+  'client' | 'log' | 'rootCaPem' | 'credentialsClock'
+> {
   /** --root-ca-file; without it the CA of the kubeconfig is published. */
   rootCaFile?: string;
   /** Kubeconfig with the controller-manager's identity. */
@@ -30,6 +33,7 @@ export interface ControllerManagerFlags extends LeaderElectionFlags {
   podGcQuarantine: string;
   podGcPeriod: string;
   rootCaFile?: string;
+  useServiceAccountCredentials: string;
 }
 
 function wholeNumber(flag: string, value: string, min: number): number {
@@ -55,6 +59,10 @@ export function controllerManagerConfig(o: ControllerManagerFlags): ControllerMa
     quarantineMs: wholeNumber('--pod-gc-quarantine', o.podGcQuarantine, 0) * 1000,
     periodMs: wholeNumber('--pod-gc-period', o.podGcPeriod, 1) * 1000,
   };
+  if (o.useServiceAccountCredentials !== 'true' && o.useServiceAccountCredentials !== 'false')
+    throw new ConfigError(
+      `--use-service-account-credentials: "${o.useServiceAccountCredentials}" is not true or false`,
+    );
   if (parseCidr(o.clusterCidr) === undefined)
     throw new ConfigError(`--cluster-cidr: "${o.clusterCidr}" is not an IPv4 CIDR`);
   const wanted = o.controllers
@@ -69,6 +77,7 @@ export function controllerManagerConfig(o: ControllerManagerFlags): ControllerMa
     controllers: wanted.filter(isControllerName),
     nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000,
     podGc,
+    useServiceAccountCredentials: o.useServiceAccountCredentials === 'true',
     ...(o.rootCaFile === undefined ? {} : { rootCaFile: o.rootCaFile }),
     ...(o.clusterSigningCertFile !== undefined && o.clusterSigningKeyFile !== undefined
       ? {

@@ -27,6 +27,7 @@ import { CsrSignerController, type SigningOptions } from './certificates/csr-sig
 import { NodeIpamController, type NodeIpamOptions } from './nodeipam/nodeipam-controller.js';
 import { ClusterRoleAggregationController } from './clusterroleaggregation/clusterrole-aggregation-controller.js';
 import { RootCaPublisher } from './rootcacertpublisher/root-ca-publisher.js';
+import { ControllerCredentials, SERVICE_ACCOUNT_OF, type CredentialsClock } from './credentials.js';
 
 export const CONTROLLER_NAMES = [
   'namespace',
@@ -66,6 +67,10 @@ export interface ControllerManagerOptions {
   podGc?: Partial<PodGcOptions>;
   /** The CA bundle published as `kube-root-ca.crt` in every namespace; without it that controller does not run. */
   rootCaPem?: string;
+  /** Each controller writes as ServiceAccount kube-system/<its name> (--use-service-account-credentials). */
+  useServiceAccountCredentials?: boolean;
+  /** Time for the token refresh (tests). */
+  credentialsClock?: CredentialsClock;
 }
 
 /** What SharedInformers.start needs of an informer of any type. */
@@ -119,16 +124,48 @@ class SharedInformers {
 /** Starts the chosen controllers; resolves when they stop (after abort). */
 export async function runControllers(opts: ControllerManagerOptions, signal: AbortSignal): Promise<void> {
   const { client, log } = opts;
-  const ctx: ControllerContext = { client, log };
+  const credentials =
+    opts.useServiceAccountCredentials === true
+      ? new ControllerCredentials({ client, log, ...(opts.credentialsClock ? { clock: opts.credentialsClock } : {}) })
+      : undefined;
+  try {
+    await runTerm(opts, credentials, signal);
+  } finally {
+    credentials?.close();
+  }
+}
+
+/** The context of each chosen controller: its own client when it has credentials, else the shared one. */
+async function controllerContexts(
+  opts: ControllerManagerOptions,
+  credentials: ControllerCredentials | undefined,
+  signal: AbortSignal,
+): Promise<(name: ControllerName) => ControllerContext> {
+  const { client, log } = opts;
+  const contexts = new Map<ControllerName, ControllerContext>();
+  if (credentials !== undefined)
+    for (const name of opts.controllers)
+      contexts.set(name, { client: await credentials.clientWhenReady(SERVICE_ACCOUNT_OF[name], signal), log });
+  return (name) => contexts.get(name) ?? { client, log };
+}
+
+async function runTerm(
+  opts: ControllerManagerOptions,
+  credentials: ControllerCredentials | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  const { client, log } = opts;
+  const contextOf = await controllerContexts(opts, credentials, signal);
+  // The informers watch with the controller-manager's own identity, as in Kubernetes.
   const shared = new SharedInformers(client);
   const want = (n: ControllerName): boolean => opts.controllers.includes(n);
   const loops: ReconcileLoop[] = [];
   const add = (controller: { loop: ReconcileLoop }): void => void loops.push(controller.loop);
-  if (want('namespace')) add(new NamespaceController({ ...ctx, namespaces: shared.namespaces() }));
+  if (want('namespace')) add(new NamespaceController({ ...contextOf('namespace'), namespaces: shared.namespaces() }));
   if (want('replicaset'))
     add(
       new ReplicaSetController({
-        ...ctx,
+        ...contextOf('replicaset'),
         replicasets: shared.replicasets(),
         pods: shared.pods(),
         kind: REPLICASET_KIND,
@@ -136,33 +173,64 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
     );
   if (want('replicationcontroller')) {
     const kind = REPLICATIONCONTROLLER_KIND;
-    add(new ReplicaSetController({ ...ctx, replicasets: shared.replicationcontrollers(), pods: shared.pods(), kind }));
+    add(
+      new ReplicaSetController({
+        ...contextOf('replicationcontroller'),
+        replicasets: shared.replicationcontrollers(),
+        pods: shared.pods(),
+        kind,
+      }),
+    );
   }
   if (want('deployment')) {
-    const deps = { ...ctx, deployments: shared.deployments(), replicasets: shared.replicasets(), pods: shared.pods() };
+    const deps = {
+      ...contextOf('deployment'),
+      deployments: shared.deployments(),
+      replicasets: shared.replicasets(),
+      pods: shared.pods(),
+    };
     add(new DeploymentController(deps));
   }
   if (want('daemonset'))
     add(
-      new DaemonSetController({ ...ctx, daemonsets: shared.daemonsets(), nodes: shared.nodes(), pods: shared.pods() }),
+      new DaemonSetController({
+        ...contextOf('daemonset'),
+        daemonsets: shared.daemonsets(),
+        nodes: shared.nodes(),
+        pods: shared.pods(),
+      }),
     );
-  if (want('statefulset')) add(new StatefulSetController({ ...ctx, sets: shared.statefulsets(), pods: shared.pods() }));
-  if (want('cronjob')) add(new CronJobController({ ...ctx, cronjobs: shared.cronjobs(), jobs: shared.jobs() }));
-  if (want('job')) add(new JobController({ ...ctx, jobs: shared.jobs(), pods: shared.pods() }));
+  if (want('statefulset'))
+    add(new StatefulSetController({ ...contextOf('statefulset'), sets: shared.statefulsets(), pods: shared.pods() }));
+  if (want('cronjob'))
+    add(new CronJobController({ ...contextOf('cronjob'), cronjobs: shared.cronjobs(), jobs: shared.jobs() }));
+  if (want('job')) add(new JobController({ ...contextOf('job'), jobs: shared.jobs(), pods: shared.pods() }));
   if (want('endpoints'))
     add(
       new EndpointsController({
-        ...ctx,
+        ...contextOf('endpoints'),
         services: shared.services(),
         pods: shared.pods(),
         endpoints: shared.endpoints(),
       }),
     );
   if (want('serviceaccount'))
-    add(new ServiceAccountController({ ...ctx, namespaces: shared.namespaces(), accounts: shared.serviceaccounts() }));
+    add(
+      new ServiceAccountController({
+        ...contextOf('serviceaccount'),
+        namespaces: shared.namespaces(),
+        accounts: shared.serviceaccounts(),
+      }),
+    );
   if (want('nodelifecycle')) {
     const options = { gracePeriodMs: opts.nodeMonitorGracePeriodMs ?? 50_000, monitorPeriodMs: 1000 };
-    const deps = { ...ctx, nodes: shared.nodes(), leases: shared.leases(), pods: shared.pods(), options };
+    const deps = {
+      ...contextOf('nodelifecycle'),
+      nodes: shared.nodes(),
+      leases: shared.leases(),
+      pods: shared.pods(),
+      options,
+    };
     add(new NodeLifecycleController(deps));
   }
   if (want('garbagecollector')) {
@@ -176,30 +244,48 @@ export async function runControllers(opts: ControllerManagerOptions, signal: Abo
       shared.daemonsets(),
       shared.statefulsets(),
     ];
-    add(new GarbageCollector({ ...ctx, informers: owners }));
+    add(new GarbageCollector({ ...contextOf('garbagecollector'), informers: owners }));
   }
   if (want('podgc')) {
     const options = { terminatedPodThreshold: 12_500, quarantineMs: 40_000, periodMs: 20_000, ...opts.podGc };
-    add(new PodGcController({ ...ctx, pods: shared.pods(), nodes: shared.nodes(), options }));
+    add(new PodGcController({ ...contextOf('podgc'), pods: shared.pods(), nodes: shared.nodes(), options }));
   }
   if (want('bootstrapsigner'))
-    add(new BootstrapSignerController({ ...ctx, configMaps: shared.configmaps(), secrets: shared.secrets() }));
-  if (want('tokencleaner')) add(new TokenCleanerController({ ...ctx, secrets: shared.secrets() }));
-  if (want('csrapproving')) add(new CsrApproverController({ ...ctx, csrs: shared.csrs(), nodes: shared.nodes() }));
+    add(
+      new BootstrapSignerController({
+        ...contextOf('bootstrapsigner'),
+        configMaps: shared.configmaps(),
+        secrets: shared.secrets(),
+      }),
+    );
+  if (want('tokencleaner'))
+    add(new TokenCleanerController({ ...contextOf('tokencleaner'), secrets: shared.secrets() }));
+  if (want('csrapproving'))
+    add(new CsrApproverController({ ...contextOf('csrapproving'), csrs: shared.csrs(), nodes: shared.nodes() }));
   if (want('csrsigning')) {
     if (opts.signing === undefined)
       log('csrsigning: no --cluster-signing-cert-file/--cluster-signing-key-file; not running');
-    else add(new CsrSignerController({ ...ctx, csrs: shared.csrs(), options: opts.signing }));
+    else add(new CsrSignerController({ ...contextOf('csrsigning'), csrs: shared.csrs(), options: opts.signing }));
   }
   if (want('nodeipam') && opts.nodeIpam !== undefined)
-    add(new NodeIpamController({ ...ctx, nodes: shared.nodes(), options: opts.nodeIpam }));
+    add(new NodeIpamController({ ...contextOf('nodeipam'), nodes: shared.nodes(), options: opts.nodeIpam }));
   if (want('clusterrole-aggregation'))
-    add(new ClusterRoleAggregationController({ ...ctx, clusterRoles: shared.clusterroles() }));
+    add(
+      new ClusterRoleAggregationController({
+        ...contextOf('clusterrole-aggregation'),
+        clusterRoles: shared.clusterroles(),
+      }),
+    );
   if (want('root-ca-cert-publisher')) {
     if (opts.rootCaPem === undefined)
       log('root-ca-cert-publisher: no --root-ca-file and no CA in the kubeconfig; not running');
     else {
-      const deps = { ...ctx, namespaces: shared.namespaces(), configMaps: shared.configmaps(), caPem: opts.rootCaPem };
+      const deps = {
+        ...contextOf('root-ca-cert-publisher'),
+        namespaces: shared.namespaces(),
+        configMaps: shared.configmaps(),
+        caPem: opts.rootCaPem,
+      };
       add(new RootCaPublisher(deps));
     }
   }

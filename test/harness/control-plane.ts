@@ -111,7 +111,7 @@ export interface ControlPlaneOptions {
   withScheduler?: boolean;
   controllerManagerArgs?: string[];
   host?: string;
-  /** Issue and accept ServiceAccount tokens (the cluster PKI's service-account key). */
+  /** Issue and accept ServiceAccount tokens (the cluster PKI's service-account key); default true. */
   serviceAccountTokens?: boolean;
   /** Store in a real etcd (started here, TLS from the cluster PKI) instead of SQLite. */
   etcd?: boolean;
@@ -155,7 +155,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     pki.kubeletClientCert,
     '--kubelet-client-key',
     pki.kubeletClientKey,
-    ...(opts.serviceAccountTokens === true
+    ...(opts.serviceAccountTokens !== false
       ? [
           '--service-account-signing-key-file',
           pki.serviceAccountKey,

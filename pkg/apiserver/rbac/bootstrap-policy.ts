@@ -181,6 +181,19 @@ const DISCOVERY_URLS = [
 ];
 const PUBLIC_URLS = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
 
+/** The core resources the controller-manager's shared informers watch. */
+const INFORMED_CORE = [
+  'pods',
+  'nodes',
+  'namespaces',
+  'replicationcontrollers',
+  'services',
+  'endpoints',
+  'serviceaccounts',
+  'configmaps',
+  'secrets',
+];
+
 const SCHEDULER_RULES: PolicyRule[] = [
   rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
   rule(['create'], ['coordination.k8s.io'], ['leases']),
@@ -200,14 +213,12 @@ const SCHEDULER_RULES: PolicyRule[] = [
 ];
 
 /**
- * The controller-manager's identity: it reads everything (its informers) and writes what its
- * controllers own. Kubernetes splits this into one ServiceAccount per controller
- * (`--use-service-account-credentials`); here the controllers share the process's identity.
+ * What the controllers did as the controller-manager's own identity before each had its own
+ * (and still do when the apiserver issues no ServiceAccount tokens: see
+ * `defaultClusterRoleBindings`): reads everything and writes what its controllers own.
  */
-const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
+const SHARED_CONTROLLERS_RULES: PolicyRule[] = [
   rule(READ, ['*'], ['*']),
-  rule(['create'], ['coordination.k8s.io'], ['leases']),
-  named(rule(['get', 'update'], ['coordination.k8s.io'], ['leases']), ['kube-controller-manager']),
   rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
   rule(WRITE, [''], ['pods', 'endpoints', 'serviceaccounts', 'configmaps']),
   rule(
@@ -239,9 +250,110 @@ const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
     'kubernetes.io/kube-apiserver-client-kubelet',
     'kubernetes.io/kubelet-serving',
   ]),
+];
+
+/**
+ * The controller-manager process itself (each controller writes as its own ServiceAccount,
+ * `--use-service-account-credentials`): list/watch for its shared informers, its leader
+ * lease, Events, the controllers' ServiceAccounts and their tokens (in kube-system: the Role
+ * below), and delegated authentication/authorization.
+ */
+const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
+  rule(['list', 'watch'], [''], INFORMED_CORE),
+  rule(['list', 'watch'], ['apps'], ['replicasets', 'deployments', 'daemonsets', 'statefulsets']),
+  rule(['list', 'watch'], ['batch'], ['jobs', 'cronjobs']),
+  rule(['list', 'watch'], ['coordination.k8s.io'], ['leases']),
+  rule(['list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
+  rule(['list', 'watch'], [RBAC_GROUP], ['clusterroles']),
+  rule(['create'], ['coordination.k8s.io'], ['leases']),
+  named(rule(['get', 'update'], ['coordination.k8s.io'], ['leases']), ['kube-controller-manager']),
+  rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
   rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
   rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
 ];
+
+const CONTROLLER_ROLE_PREFIX = 'system:controller:';
+const EVENTS_RULE = rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']);
+
+/**
+ * One least-privilege role per controller ServiceAccount (kube-system/<name>), after
+ * Kubernetes' controller roles, holding what our controller reads directly (not through the
+ * shared informers) and writes.
+ */
+const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
+  'namespace-controller': [rule(['list', 'delete'], ['*'], ['*']), rule(['update'], [''], ['namespaces/finalize'])],
+  'replicaset-controller': [
+    rule(['update'], ['apps'], ['replicasets/status']),
+    rule(['create', 'delete'], [''], ['pods']),
+  ],
+  'replication-controller': [
+    rule(['update'], [''], ['replicationcontrollers/status']),
+    rule(['create', 'delete'], [''], ['pods']),
+  ],
+  'deployment-controller': [
+    rule(['patch'], ['apps'], ['deployments', 'deployments/status']),
+    rule(['create', 'patch', 'delete'], ['apps'], ['replicasets']),
+  ],
+  'daemon-set-controller': [
+    rule(['update'], ['apps'], ['daemonsets/status']),
+    rule(['create', 'delete'], [''], ['pods']),
+  ],
+  'statefulset-controller': [
+    rule(['update'], ['apps'], ['statefulsets/status']),
+    rule(['create', 'delete'], [''], ['pods']),
+  ],
+  'job-controller': [
+    rule(['delete'], ['batch'], ['jobs']),
+    rule(['update'], ['batch'], ['jobs/status']),
+    rule(['create', 'delete'], [''], ['pods']),
+  ],
+  'cronjob-controller': [
+    rule(['update'], ['batch'], ['cronjobs/status']),
+    rule(['create', 'delete'], ['batch'], ['jobs']),
+  ],
+  'endpoint-controller': [rule(['create', 'update', 'delete'], [''], ['endpoints'])],
+  'service-account-controller': [rule(['create'], [''], ['serviceaccounts'])],
+  // nodelifecycle (conditions, taints, evicting pods) and nodeipam (pod CIDRs), as in Kubernetes.
+  'node-controller': [
+    rule(['patch'], [''], ['nodes', 'nodes/status']),
+    rule(['patch'], [''], ['pods/status']),
+    rule(['delete'], [''], ['pods']),
+  ],
+  'generic-garbage-collector': [rule(['get', 'patch', 'update', 'delete'], ['*'], ['*'])],
+  'pod-garbage-collector': [
+    rule(['get'], [''], ['nodes']),
+    rule(['patch'], [''], ['pods/status']),
+    rule(['delete'], [''], ['pods']),
+  ],
+  // Their writes are in one namespace each: the Roles of defaultNamespacedPolicy.
+  'bootstrap-signer': [],
+  'token-cleaner': [],
+  // csrapproving and csrsigning.
+  'certificate-controller': [
+    rule(
+      ['update'],
+      ['certificates.k8s.io'],
+      ['certificatesigningrequests/approval', 'certificatesigningrequests/status'],
+    ),
+    named(rule(['approve'], ['certificates.k8s.io'], ['signers']), [
+      'kubernetes.io/kube-apiserver-client-kubelet',
+      'kubernetes.io/kubelet-serving',
+    ]),
+    named(rule(['sign'], ['certificates.k8s.io'], ['signers']), [
+      'kubernetes.io/kube-apiserver-client',
+      'kubernetes.io/kube-apiserver-client-kubelet',
+      'kubernetes.io/kubelet-serving',
+    ]),
+  ],
+  // It writes rules it does not hold itself: `escalate`, as in Kubernetes.
+  'clusterrole-aggregation-controller': [rule(['patch', 'update', 'escalate'], [RBAC_GROUP], ['clusterroles'])],
+  'root-ca-cert-publisher': [rule(['create', 'update', 'patch'], [''], ['configmaps'])],
+};
+
+/** Every controller ServiceAccount that has a role. */
+export const CONTROLLER_SERVICE_ACCOUNTS = Object.keys(CONTROLLER_RULES);
+
+const serviceAccount = (namespace: string, name: string): Subject => ({ kind: 'ServiceAccount', namespace, name });
 
 /**
  * The default ClusterRoles, in the order they are reconciled; `admin`, `edit` and `view` come
@@ -282,12 +394,33 @@ export function defaultClusterRoles(): ClusterRole[] {
     ]),
     clusterRole('system:kube-scheduler', SCHEDULER_RULES),
     clusterRole('system:kube-controller-manager', CONTROLLER_MANAGER_RULES),
+    clusterRole(SHARED_CONTROLLERS_ROLE, SHARED_CONTROLLERS_RULES),
+    ...Object.entries(CONTROLLER_RULES).map(([name, rules]) =>
+      clusterRole(`${CONTROLLER_ROLE_PREFIX}${name}`, [...rules, EVENTS_RULE]),
+    ),
   ]);
 }
 
+/**
+ * The controllers' old shared rules, bound to the controller-manager only by an apiserver
+ * that issues no ServiceAccount tokens: there the controllers fall back to its identity.
+ */
+export const SHARED_CONTROLLERS_ROLE = 'system:kube-controller-manager:without-service-account-tokens';
+
+export interface DefaultPolicyOptions {
+  /** This apiserver answers TokenRequest: the controllers have identities of their own. */
+  serviceAccountTokens: boolean;
+}
+
 /** The default ClusterRoleBindings. */
-export function defaultClusterRoleBindings(): ClusterRoleBinding[] {
+export function defaultClusterRoleBindings(
+  opts: DefaultPolicyOptions = { serviceAccountTokens: true },
+): ClusterRoleBinding[] {
   return [
+    ...(opts.serviceAccountTokens ? [] : [binding(SHARED_CONTROLLERS_ROLE, [user('system:kube-controller-manager')])]),
+    ...Object.keys(CONTROLLER_RULES).map((name) =>
+      binding(`${CONTROLLER_ROLE_PREFIX}${name}`, [serviceAccount('kube-system', name)]),
+    ),
     binding('cluster-admin', [group('system:masters')]),
     binding('system:basic-user', [group('system:authenticated')]),
     binding('system:discovery', [group('system:authenticated')]),
@@ -306,30 +439,52 @@ export function defaultClusterRoleBindings(): ClusterRoleBinding[] {
  * allows.
  */
 export function defaultNamespacedPolicy(): { roles: Role[]; roleBindings: RoleBinding[] } {
-  const name = 'kubeadm:bootstrap-signer-clusterinfo';
-  const metadata = {
-    name,
-    namespace: 'kube-public',
+  const grants: { namespace: string; name: string; rules: PolicyRule[]; subject: Subject }[] = [
+    {
+      namespace: 'kube-public',
+      name: 'kubeadm:bootstrap-signer-clusterinfo',
+      rules: [named(rule(['get'], [''], ['configmaps']), ['cluster-info'])],
+      subject: user('system:anonymous'),
+    },
+    // The controller-manager makes its controllers' ServiceAccounts and asks for their tokens.
+    {
+      namespace: 'kube-system',
+      name: 'system:kube-controller-manager:controller-credentials',
+      rules: [rule(['get', 'create'], [''], ['serviceaccounts']), rule(['create'], [''], ['serviceaccounts/token'])],
+      subject: user('system:kube-controller-manager'),
+    },
+    {
+      namespace: 'kube-public',
+      name: `${CONTROLLER_ROLE_PREFIX}bootstrap-signer`,
+      rules: [named(rule(['update'], [''], ['configmaps']), ['cluster-info'])],
+      subject: serviceAccount('kube-system', 'bootstrap-signer'),
+    },
+    {
+      namespace: 'kube-system',
+      name: `${CONTROLLER_ROLE_PREFIX}token-cleaner`,
+      rules: [rule(['delete'], [''], ['secrets'])],
+      subject: serviceAccount('kube-system', 'token-cleaner'),
+    },
+  ];
+  const metadataOf = (g: { namespace: string; name: string }): Role['metadata'] => ({
+    name: g.name,
+    namespace: g.namespace,
     labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' },
     annotations: { [AUTOUPDATE_ANNOTATION]: 'true' },
-  };
+  });
   return {
-    roles: [
-      {
-        apiVersion: `${RBAC_GROUP}/v1`,
-        kind: 'Role',
-        metadata,
-        rules: [named(rule(['get'], [''], ['configmaps']), ['cluster-info'])],
-      },
-    ],
-    roleBindings: [
-      {
-        apiVersion: `${RBAC_GROUP}/v1`,
-        kind: 'RoleBinding',
-        metadata,
-        roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name },
-        subjects: [user('system:anonymous')],
-      },
-    ],
+    roles: grants.map((g) => ({
+      apiVersion: `${RBAC_GROUP}/v1`,
+      kind: 'Role',
+      metadata: metadataOf(g),
+      rules: g.rules,
+    })),
+    roleBindings: grants.map((g) => ({
+      apiVersion: `${RBAC_GROUP}/v1`,
+      kind: 'RoleBinding',
+      metadata: metadataOf(g),
+      roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name: g.name },
+      subjects: [g.subject],
+    })),
   };
 }

@@ -14,7 +14,13 @@ import {
   type PolicySource,
   type RoleRules,
 } from './authorizer.js';
-import { defaultClusterRoleBindings, defaultClusterRoles } from './bootstrap-policy.js';
+import {
+  CONTROLLER_SERVICE_ACCOUNTS,
+  defaultClusterRoleBindings,
+  defaultClusterRoles,
+  defaultNamespacedPolicy,
+  SHARED_CONTROLLERS_ROLE,
+} from './bootstrap-policy.js';
 import { describeRule, uncoveredRules } from './escalation.js';
 import { ruleAllows, type Attributes, type ResourceAttributes } from './rules.js';
 
@@ -371,5 +377,52 @@ describe('the default policy', () => {
     );
     assert.equal(authorizeRbac(src, scheduler, res('get', 'secrets', { namespace: 'a', name: 's' })).allowed, false);
     assert.equal(authorizeRbac(src, scheduler, res('delete', 'nodes', { name: 'n' })).allowed, false);
+  });
+
+  test('each controller ServiceAccount holds its own writes only; the controller-manager its informers and their tokens', () => {
+    const namespaced = defaultNamespacedPolicy();
+    const full = (serviceAccountTokens: boolean): PolicySource =>
+      source({
+        clusterRoles: defaultClusterRoles(),
+        clusterRoleBindings: defaultClusterRoleBindings({ serviceAccountTokens }),
+        roles: namespaced.roles,
+        roleBindings: namespaced.roleBindings,
+      });
+    const withTokens = full(true);
+    const sa = (name: string): UserInfo => ({
+      name: `system:serviceaccount:kube-system:${name}`,
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+    });
+    const can = (p: PolicySource, who: UserInfo, a: Attributes): boolean => authorizeRbac(p, who, a).allowed;
+    assert.equal(CONTROLLER_SERVICE_ACCOUNTS.length, 18);
+    const rs = sa('replicaset-controller');
+    assert.equal(can(withTokens, rs, res('create', 'pods', { namespace: 'a' })), true);
+    assert.equal(can(withTokens, rs, res('create', 'events', { namespace: 'a' })), true);
+    assert.equal(can(withTokens, rs, res('get', 'secrets', { namespace: 'a', name: 's' })), false);
+    assert.equal(can(withTokens, rs, res('delete', 'deployments', { namespace: 'a', apiGroup: 'apps' })), false);
+    const cleaner = sa('token-cleaner');
+    assert.equal(can(withTokens, cleaner, res('delete', 'secrets', { namespace: 'kube-system', name: 't' })), true);
+    assert.equal(can(withTokens, cleaner, res('delete', 'secrets', { namespace: 'a', name: 't' })), false);
+    const aggregation = sa('clusterrole-aggregation-controller');
+    const cr = { apiGroup: 'rbac.authorization.k8s.io', name: 'admin' };
+    assert.equal(can(withTokens, aggregation, res('escalate', 'clusterroles', cr)), true);
+    assert.equal(can(withTokens, aggregation, res('delete', 'clusterroles', cr)), false);
+
+    const cm: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
+    const deployment = res('delete', 'deployments', { namespace: 'a', name: 'web', apiGroup: 'apps' });
+    assert.equal(can(withTokens, cm, deployment), false);
+    assert.equal(can(withTokens, cm, res('watch', 'pods')), true);
+    assert.equal(can(withTokens, cm, res('get', 'secrets', { namespace: 'a', name: 's' })), false);
+    const token = { namespace: 'kube-system', name: 'job-controller', subresource: 'token' };
+    assert.equal(can(withTokens, cm, res('create', 'serviceaccounts', token)), true);
+    assert.equal(can(withTokens, cm, res('create', 'serviceaccounts', { ...token, namespace: 'a' })), false);
+    // Without tokens the controllers fall back to the process's identity: it keeps their rules.
+    const withoutTokens = full(false);
+    assert.equal(can(withoutTokens, cm, deployment), true);
+    assert.ok(
+      defaultClusterRoleBindings({ serviceAccountTokens: true }).every(
+        (b) => b.roleRef.name !== SHARED_CONTROLLERS_ROLE,
+      ),
+    );
   });
 });

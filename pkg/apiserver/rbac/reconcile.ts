@@ -10,6 +10,7 @@ import {
   defaultClusterRoleBindings,
   defaultClusterRoles,
   defaultNamespacedPolicy,
+  type DefaultPolicyOptions,
 } from './bootstrap-policy.js';
 import { uncoveredRules } from './escalation.js';
 
@@ -83,7 +84,10 @@ async function ensure<T extends RoleLike | BindingLike>(
 }
 
 /** Brings the default roles and bindings to what this version ships. */
-export async function reconcileDefaultPolicy(w: PolicyWriter): Promise<ReconcileReport> {
+export async function reconcileDefaultPolicy(
+  w: PolicyWriter,
+  opts: DefaultPolicyOptions = { serviceAccountTokens: true },
+): Promise<ReconcileReport> {
   const report: ReconcileReport = { created: [], updated: [] };
   const nameOf = (o: RoleLike | BindingLike): string => o.metadata.name ?? '';
   const nsOf = (o: RoleLike | BindingLike): string => o.metadata.namespace ?? '';
@@ -91,7 +95,7 @@ export async function reconcileDefaultPolicy(w: PolicyWriter): Promise<Reconcile
     const current = await w.getClusterRole(nameOf(wanted));
     await ensure(w, { label: `clusterrole/${nameOf(wanted)}`, wanted, current, repair: repairedRole }, report);
   }
-  for (const wanted of defaultClusterRoleBindings()) {
+  for (const wanted of defaultClusterRoleBindings(opts)) {
     const current = await w.getClusterRoleBinding(nameOf(wanted));
     await ensure(
       w,
