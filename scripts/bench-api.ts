@@ -43,20 +43,13 @@ import { startControlPlane, type ControlPlane } from '../test/harness/control-pl
 import type { ResourceInfo } from '../pkg/api/registry.js';
 import { SqliteStore, WatchCache } from '../pkg/storage/index.js';
 import { benchStore, percentile } from './bench-store.js';
+import { createLoad, type LoadSamples } from './bench-load.js';
 import { ownCpuMicros, SERVER_CPU_NODE_ARGS, ServerCpuProbe } from './bench-cpu.js';
 
 const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
 
 const configmaps = resource('configmaps');
 const namespaces = resource('namespaces');
-
-interface LoadSamples {
-  /** Per-create latencies in ms, unsorted. */
-  latencies: number[];
-  seconds: number;
-  /** CPU µs the apiserver and this process spent over the round. */
-  cpu?: { server: number; client: number };
-}
 
 interface LoadSummary {
   perSec: number;
@@ -75,30 +68,6 @@ async function withCpu(probe: ServerCpuProbe, round: () => Promise<LoadSamples>)
   const samples = await round();
   const [server1, client1] = [await probe.sample(), ownCpuMicros()];
   return { ...samples, cpu: { server: server1 - server0, client: client1 - client0 } };
-}
-
-async function createLoad(
-  client: RestClient,
-  opts: { concurrency: number; total: number; seconds: number; namespace: string; prefix: string },
-): Promise<LoadSamples> {
-  const latencies: number[] = [];
-  let next = 0;
-  const deadline = performance.now() + opts.seconds * 1000;
-  const started = performance.now();
-  const worker = async (w: number): Promise<void> => {
-    while (next < opts.total && performance.now() < deadline) {
-      const i = next++;
-      const t0 = performance.now();
-      await client.create(
-        configmaps,
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${opts.prefix}-${w}-${i}` }, data: { i: String(i) } },
-        { namespace: opts.namespace },
-      );
-      latencies.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: opts.concurrency }, (_, w) => worker(w)));
-  return { latencies, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Throughput and percentiles over one or more rounds of the same client. */

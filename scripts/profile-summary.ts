@@ -61,13 +61,16 @@ const RUNTIME_RULES: readonly [RegExp, string][] = [
 /** Native writes on a socket, by name (they have no script URL). */
 const SOCKET_WRITES = /^(writev|writeBuffer|write\w+String)$/;
 
+/** The path of Coxswain's own compiled code below its build folder (dist/ or another outDir). */
 function ownPath(url: string): string | undefined {
-  const at = url.indexOf('/dist/');
-  return at === -1 ? undefined : url.slice(at + '/dist/'.length);
+  if (!url.startsWith('file://') || url.includes('/node_modules/')) return undefined;
+  return /\/((?:pkg|cmd)\/.*)$/.exec(url)?.[1];
 }
 
 function ownCategory(path: string, functionName: string): string {
   if (/resource-handler/.test(path) && /^send(Json|Object)$/.test(functionName)) return 'encoding the answer';
+  // The audit's steps live in server.ts and resource-handler.ts, by name.
+  if (/audit/i.test(functionName)) return 'logging, audit';
   for (const [pattern, category] of OWN_RULES) if (pattern.test(path)) return category;
   return 'request handling (rest of own code)';
 }
@@ -111,7 +114,8 @@ export function summarize(profile: CpuProfile): Summary {
     for (let id: number | undefined = leafId; id !== undefined && category === undefined; id = parentOf.get(id)) {
       const frame = byId.get(id)?.callFrame;
       const path = frame === undefined ? undefined : ownPath(frame.url);
-      if (frame !== undefined && path !== undefined) category = ownCategory(path, frame.functionName);
+      if (frame?.url.includes('/prom-client/') === true) category = 'metrics, request limits';
+      else if (frame !== undefined && path !== undefined) category = ownCategory(path, frame.functionName);
     }
     category ??= runtimeCategory(leaf.callFrame);
     if (category === 'idle') return;
