@@ -7,10 +7,15 @@
 //  3. in the same run, the store alone (direct inserts) as the baseline, and the ratio;
 //  4. creates/s with 50 clients by wire format, in alternating rounds: JSON, protobuf bodies
 //     answered in JSON (what kubectl's typed clients get), protobuf both ways; the ratio to JSON.
+// With each create figure: the apiserver's CPU µs per create (process.cpuUsage in the server,
+// read through scripts/bench-cpu-preload) and this process's own CPU, as a share of the wall time.
 // Prints figures; asserts nothing.
+//
+// `--profile-dir DIR`: only warm up and run creates as system:masters for 10 s, with the
+// apiserver under `node --cpu-prof` writing its .cpuprofile into DIR (see scripts/profile-summary).
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -38,58 +43,46 @@ import { startControlPlane, type ControlPlane } from '../test/harness/control-pl
 import type { ResourceInfo } from '../pkg/api/registry.js';
 import { SqliteStore, WatchCache } from '../pkg/storage/index.js';
 import { benchStore, percentile } from './bench-store.js';
+import { createLoad, type LoadSamples } from './bench-load.js';
+import { ownCpuMicros, SERVER_CPU_NODE_ARGS, ServerCpuProbe } from './bench-cpu.js';
 
 const resource = (plural: string): ResourceInfo => mustFind('', 'v1', plural);
 
 const configmaps = resource('configmaps');
 const namespaces = resource('namespaces');
 
-interface LoadSamples {
-  /** Per-create latencies in ms, unsorted. */
-  latencies: number[];
-  seconds: number;
-}
-
 interface LoadSummary {
   perSec: number;
   p50: number;
   p99: number;
   done: number;
+  /** The apiserver's CPU µs per create. */
+  serverMicrosPerCreate: number;
+  /** This process's CPU over the rounds' wall time, in % of one core. */
+  clientCorePercent: number;
 }
 
-async function createLoad(
-  client: RestClient,
-  opts: { concurrency: number; total: number; seconds: number; namespace: string; prefix: string },
-): Promise<LoadSamples> {
-  const latencies: number[] = [];
-  let next = 0;
-  const deadline = performance.now() + opts.seconds * 1000;
-  const started = performance.now();
-  const worker = async (w: number): Promise<void> => {
-    while (next < opts.total && performance.now() < deadline) {
-      const i = next++;
-      const t0 = performance.now();
-      await client.create(
-        configmaps,
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${opts.prefix}-${w}-${i}` }, data: { i: String(i) } },
-        { namespace: opts.namespace },
-      );
-      latencies.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: opts.concurrency }, (_, w) => worker(w)));
-  return { latencies, seconds: (performance.now() - started) / 1000 };
+/** Runs a round of load between two CPU samples of the apiserver and of this process. */
+async function withCpu(probe: ServerCpuProbe, round: () => Promise<LoadSamples>): Promise<LoadSamples> {
+  const [server0, client0] = [await probe.sample(), ownCpuMicros()];
+  const samples = await round();
+  const [server1, client1] = [await probe.sample(), ownCpuMicros()];
+  return { ...samples, cpu: { server: server1 - server0, client: client1 - client0 } };
 }
 
 /** Throughput and percentiles over one or more rounds of the same client. */
 function summarize(rounds: LoadSamples[]): LoadSummary {
   const latencies = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  const server = rounds.reduce((sum, r) => sum + (r.cpu?.server ?? Number.NaN), 0);
+  const client = rounds.reduce((sum, r) => sum + (r.cpu?.client ?? Number.NaN), 0);
   return {
     perSec: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     done: latencies.length,
+    serverMicrosPerCreate: server / latencies.length,
+    clientCorePercent: client / 1e4 / seconds,
   };
 }
 
@@ -363,21 +356,16 @@ async function awaitGrant(user: RestClient): Promise<void> {
 const ROUND_ORDER = ['M', 'R', 'R', 'M', 'R', 'M', 'M', 'R'] as const;
 const ROUND_SECONDS = 4;
 
-async function mastersVersusRbac(clients: {
-  masters: RestClient;
-  rbac: RestClient;
-}): Promise<{ masters: LoadSummary; rbac: LoadSummary }> {
+async function mastersVersusRbac(
+  clients: { masters: RestClient; rbac: RestClient },
+  probe: ServerCpuProbe,
+): Promise<{ masters: LoadSummary; rbac: LoadSummary }> {
   const rounds: Record<'M' | 'R', LoadSamples[]> = { M: [], R: [] };
   for (const [n, who] of ROUND_ORDER.entries()) {
     const client = who === 'M' ? clients.masters : clients.rbac;
+    const load = { concurrency: 50, total: 1_000_000, seconds: ROUND_SECONDS, namespace: LOAD_NAMESPACE };
     rounds[who].push(
-      await createLoad(client, {
-        concurrency: 50,
-        total: 1_000_000,
-        seconds: ROUND_SECONDS,
-        namespace: LOAD_NAMESPACE,
-        prefix: `load-${who.toLowerCase()}${n}`,
-      }),
+      await withCpu(probe, () => createLoad(client, { ...load, prefix: `load-${who.toLowerCase()}${n}` })),
     );
   }
   return { masters: summarize(rounds.M), rbac: summarize(rounds.R) };
@@ -433,12 +421,14 @@ async function createLoadOnWire(
   return { latencies, seconds: (performance.now() - started) / 1000 };
 }
 
-async function wireFormats(client: RestClient): Promise<Record<Wire, LoadSummary>> {
+async function wireFormats(client: RestClient, probe: ServerCpuProbe): Promise<Record<Wire, LoadSummary>> {
   const rounds: Record<Wire, LoadSamples[]> = { json: [], 'protobuf-in': [], protobuf: [] };
   for (const wire of ['json', 'protobuf'] as const)
     await createLoadOnWire(client, { wire, seconds: 2, prefix: `warm-${wire}` });
   for (const [n, wire] of WIRE_ORDER.entries())
-    rounds[wire].push(await createLoadOnWire(client, { wire, seconds: ROUND_SECONDS, prefix: `wire-${n}` }));
+    rounds[wire].push(
+      await withCpu(probe, () => createLoadOnWire(client, { wire, seconds: ROUND_SECONDS, prefix: `wire-${n}` })),
+    );
   return {
     json: summarize(rounds.json),
     'protobuf-in': summarize(rounds['protobuf-in']),
@@ -446,8 +436,34 @@ async function wireFormats(client: RestClient): Promise<Record<Wire, LoadSummary
   };
 }
 
+const PROFILE_SECONDS = 10;
+
+/** The create load alone, with the apiserver under --cpu-prof: the .cpuprofile lands in `dir` when it exits. */
+async function profileCreates(dir: string): Promise<void> {
+  const plane = await startControlPlane({
+    apiserverNodeArgs: [...SERVER_CPU_NODE_ARGS, '--cpu-prof', '--cpu-prof-dir', dir],
+  });
+  try {
+    const probe = new ServerCpuProbe(plane.apiserver);
+    const client = new RestClient(loadKubeconfig({ path: plane.pki.adminKubeconfig }));
+    await client.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: LOAD_NAMESPACE } });
+    const load = { concurrency: 50, total: 1_000_000, namespace: LOAD_NAMESPACE };
+    await createLoad(client, { ...load, seconds: 3, prefix: 'warm' });
+    const round = await withCpu(probe, () => createLoad(client, { ...load, seconds: PROFILE_SECONDS, prefix: 'prof' }));
+    client.close();
+    const s = summarize([round]);
+    process.stdout.write(
+      `creates/s ${s.perSec.toFixed(0)}, p50/p99 ms ${s.p50.toFixed(2)}/${s.p99.toFixed(2)}, ` +
+        `apiserver CPU µs/create ${s.serverMicrosPerCreate.toFixed(0)}, client CPU ${s.clientCorePercent.toFixed(0)} % of a core\n`,
+    );
+  } finally {
+    await plane.stop();
+  }
+}
+
 export async function benchApi(): Promise<void> {
-  const plane = await startControlPlane();
+  const plane = await startControlPlane({ apiserverNodeArgs: SERVER_CPU_NODE_ARGS });
+  const probe = new ServerCpuProbe(plane.apiserver);
   try {
     const client = new RestClient(loadKubeconfig({ path: plane.pki.adminKubeconfig }));
     for (const name of [...POLICY_NAMESPACES, 'bench-watch', WIRE_NAMESPACE]) {
@@ -464,9 +480,9 @@ export async function benchApi(): Promise<void> {
     const warm = { concurrency: 50, total: 500, seconds: 10, namespace: LOAD_NAMESPACE };
     await createLoad(client, { ...warm, prefix: 'warm-masters' });
     await createLoad(user, { ...warm, prefix: 'warm-rbac' });
-    const api = await mastersVersusRbac({ masters: client, rbac: user });
+    const api = await mastersVersusRbac({ masters: client, rbac: user }, probe);
     user.close();
-    const wires = await wireFormats(client);
+    const wires = await wireFormats(client, probe);
     const watch = await watchLatency(client, { watchers: 500, events: 50, namespace: 'bench-watch' });
     client.close();
     const store = await benchStore({ concurrency: 50, total: 20_000, seconds: 10 });
@@ -486,6 +502,17 @@ export async function benchApi(): Promise<void> {
       ['API create p50 / p99 ms, system:masters', latency(api.masters), 'p99 < 50'],
       ['API create p50 / p99 ms, RBAC user', latency(api.rbac), 'p99 < 50'],
       [
+        'apiserver CPU µs per create (process.cpuUsage), system:masters / RBAC user',
+        `${api.masters.serverMicrosPerCreate.toFixed(0)} / ${api.rbac.serverMicrosPerCreate.toFixed(0)}`,
+        '',
+      ],
+      [
+        'benchmark client CPU, % of one core (of 2), system:masters / RBAC user rounds',
+        `${api.masters.clientCorePercent.toFixed(0)} % / ${api.rbac.clientCorePercent.toFixed(0)} %`,
+        '',
+      ],
+      ['load average (1 min) at the end', loadavg()[0]?.toFixed(2) ?? '', ''],
+      [
         'in process: authorization µs per create, system:masters / RBAC user',
         `${micros.masters.toFixed(2)} / ${micros.rbac.toFixed(2)}`,
         '',
@@ -504,7 +531,8 @@ export async function benchApi(): Promise<void> {
       ['ratio API (system:masters) / store throughput', (api.masters.perSec / store.createsPerSec).toFixed(2), ''],
       ...(['json', 'protobuf-in', 'protobuf'] as const).map((wire) => [
         `API creates/s by wire (50 clients), ${WIRE_LABELS[wire]}`,
-        `${wires[wire].perSec.toFixed(0)}  (p50 / p99 ms ${latency(wires[wire])}; x${(wires[wire].perSec / wires.json.perSec).toFixed(2)} of JSON)`,
+        `${wires[wire].perSec.toFixed(0)}  (p50 / p99 ms ${latency(wires[wire])}; x${(wires[wire].perSec / wires.json.perSec).toFixed(2)} of JSON; ` +
+          `apiserver ${wires[wire].serverMicrosPerCreate.toFixed(0)} µs/create; client ${wires[wire].clientCorePercent.toFixed(0)} % of a core)`,
         '',
       ]),
     ];
@@ -515,4 +543,7 @@ export async function benchApi(): Promise<void> {
   }
 }
 
-await benchApi();
+const profileAt = process.argv.indexOf('--profile-dir');
+const profileDir = profileAt === -1 ? undefined : process.argv[profileAt + 1];
+if (profileAt !== -1 && profileDir === undefined) throw new Error('--profile-dir needs a folder');
+await (profileDir === undefined ? benchApi() : profileCreates(profileDir));
