@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { RESOURCES, type Pod } from '../pkg/api/index.js';
+import { RESOURCES } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
 import { adminClient, eventually } from './harness/clients.js';
 import { kubectl, startControlPlane, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
 import { rawRequest, type RawResponse } from './harness/https.js';
-import { isRunning } from './harness/pods.js';
+import { startBusyboxPod } from './harness/pods.js';
 
 const NS = 'default';
 
@@ -105,29 +105,8 @@ before(async () => {
   cluster = await startAgentCluster({ plane: { withControllers: true } });
   ({ plane, agent, client } = cluster);
   home = mkdtempSync(join(tmpdir(), 'api-details-'));
-  const talker: Pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'talker' },
-    spec: {
-      nodeName: agent.name,
-      terminationGracePeriodSeconds: 1,
-      containers: [
-        {
-          name: 'c',
-          image: 'busybox:latest',
-          imagePullPolicy: 'IfNotPresent',
-          command: ['sh', '-c', 'echo early; sleep 2; echo late; exec sleep 3600'],
-        },
-      ],
-    },
-  };
-  await client.create(RESOURCES.pods, talker, { namespace: NS });
-  await eventually(async () => isRunning(await client.get(RESOURCES.pods, 'talker', { namespace: NS })), {
-    timeoutMs: 60_000,
-    intervalMs: 250,
-    what: 'talker running',
-  });
+  const script = 'echo early; sleep 2; echo late; exec sleep 3600';
+  await startBusyboxPod(client, { name: 'talker', namespace: NS, nodeName: agent.name }, script);
 });
 after(async () => {
   await cluster?.stop();

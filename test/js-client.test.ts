@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { RESOURCES, type Pod } from '../pkg/api/index.js';
+import { RESOURCES } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
 import { eventually } from './harness/clients.js';
 import type { NodeAgent } from './harness/control-plane.js';
-import { isRunning } from './harness/pods.js';
+import { startBusyboxPod, TICKING } from './harness/pods.js';
 
 const NS = 'default';
 
@@ -21,30 +21,8 @@ let client: RestClient;
 let kc: k8s.KubeConfig;
 
 /** A running pod on the agent whose container prints `tick N` every 0.3 s. */
-async function tickingPod(name: string): Promise<void> {
-  const pod: Pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name },
-    spec: {
-      nodeName: agent.name,
-      terminationGracePeriodSeconds: 1,
-      containers: [
-        {
-          name: 'c',
-          image: 'busybox:latest',
-          imagePullPolicy: 'IfNotPresent',
-          command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.3; done'],
-        },
-      ],
-    },
-  };
-  await client.create(RESOURCES.pods, pod, { namespace: NS });
-  await eventually(async () => isRunning(await client.get(RESOURCES.pods, name, { namespace: NS })), {
-    timeoutMs: 60_000,
-    intervalMs: 250,
-    what: `${name} running`,
-  });
+function tickingPod(name: string): Promise<void> {
+  return startBusyboxPod(client, { name, namespace: NS, nodeName: agent.name }, TICKING);
 }
 
 before(async () => {

@@ -11,12 +11,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { RESOURCES, type Pod } from '../pkg/api/index.js';
+import { RESOURCES } from '../pkg/api/index.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
 import { eventually } from './harness/clients.js';
 import { run, type ControlPlane, type NodeAgent } from './harness/control-plane.js';
-import { isRunning } from './harness/pods.js';
+import { startBusyboxPod, TICKING } from './harness/pods.js';
 
 /** Debian's interpreter, whose dist-packages hold python3-kubernetes (not a pyenv shim's). */
 const PYTHON = '/usr/bin/python3';
@@ -52,31 +52,9 @@ async function python(path: string, args: string[], timeoutMs = 60_000): Promise
   return res.stdout;
 }
 
-/** A running pod on the agent whose container prints `tick N` every 0.3 s (and cats for exec). */
-async function tickingPod(name: string): Promise<void> {
-  const pod: Pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name },
-    spec: {
-      nodeName: agent.name,
-      terminationGracePeriodSeconds: 1,
-      containers: [
-        {
-          name: 'c',
-          image: 'busybox:latest',
-          imagePullPolicy: 'IfNotPresent',
-          command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.3; done'],
-        },
-      ],
-    },
-  };
-  await client.create(RESOURCES.pods, pod, { namespace: NS });
-  await eventually(async () => isRunning(await client.get(RESOURCES.pods, name, { namespace: NS })), {
-    timeoutMs: 60_000,
-    intervalMs: 250,
-    what: `${name} running`,
-  });
+/** A running pod on the agent whose container prints `tick N` every 0.3 s. */
+function tickingPod(name: string): Promise<void> {
+  return startBusyboxPod(client, { name, namespace: NS, nodeName: agent.name }, TICKING);
 }
 
 before(async () => {

@@ -228,6 +228,37 @@ function jobDuration(status: unknown, now: Date): string {
   return humanDuration(endMs - Date.parse(start));
 }
 
+/** ReplicaSets and ReplicationControllers: the same columns, selectors of two shapes. */
+function replicaPrinter(selectorOf: (spec: Record<string, unknown>) => unknown): Printer {
+  return {
+    columns: [
+      NAME,
+      col('Desired', { type: 'integer' }),
+      col('Current', { type: 'integer' }),
+      col('Ready', { type: 'integer' }),
+      AGE,
+      col('Containers', { priority: 1 }),
+      col('Images', { priority: 1 }),
+      col('Selector', { priority: 1 }),
+    ],
+    row: (r, now) => {
+      const spec = o(r['spec']);
+      const st = o(r['status']);
+      const c = templateContainers(spec);
+      return [
+        r.metadata.name,
+        num(spec['replicas']),
+        num(st['replicas']),
+        num(st['readyReplicas']),
+        age(r, now),
+        c.names,
+        c.images,
+        selectorText(selectorOf(spec)),
+      ];
+    },
+  };
+}
+
 const PRINTERS: Record<string, Printer> = {
   Pod: {
     columns: [
@@ -285,61 +316,9 @@ const PRINTERS: Record<string, Printer> = {
       ];
     },
   },
-  ReplicaSet: {
-    columns: [
-      NAME,
-      col('Desired', { type: 'integer' }),
-      col('Current', { type: 'integer' }),
-      col('Ready', { type: 'integer' }),
-      AGE,
-      col('Containers', { priority: 1 }),
-      col('Images', { priority: 1 }),
-      col('Selector', { priority: 1 }),
-    ],
-    row: (r, now) => {
-      const spec = o(r['spec']);
-      const st = o(r['status']);
-      const c = templateContainers(spec);
-      return [
-        r.metadata.name,
-        num(spec['replicas']),
-        num(st['replicas']),
-        num(st['readyReplicas']),
-        age(r, now),
-        c.names,
-        c.images,
-        selectorText(spec['selector']),
-      ];
-    },
-  },
-  ReplicationController: {
-    columns: [
-      NAME,
-      col('Desired', { type: 'integer' }),
-      col('Current', { type: 'integer' }),
-      col('Ready', { type: 'integer' }),
-      AGE,
-      col('Containers', { priority: 1 }),
-      col('Images', { priority: 1 }),
-      col('Selector', { priority: 1 }),
-    ],
-    row: (r, now) => {
-      const spec = o(r['spec']);
-      const st = o(r['status']);
-      const c = templateContainers(spec);
-      return [
-        r.metadata.name,
-        num(spec['replicas']),
-        num(st['replicas']),
-        num(st['readyReplicas']),
-        age(r, now),
-        c.names,
-        c.images,
-        // The selector is a plain label map.
-        selectorText({ matchLabels: spec['selector'] }),
-      ];
-    },
-  },
+  ReplicaSet: replicaPrinter((spec) => spec['selector']),
+  // A ReplicationController's selector is a plain label map.
+  ReplicationController: replicaPrinter((spec) => ({ matchLabels: spec['selector'] })),
   DaemonSet: {
     columns: [
       NAME,

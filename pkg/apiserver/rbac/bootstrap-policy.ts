@@ -212,6 +212,24 @@ const SCHEDULER_RULES: PolicyRule[] = [
   rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
 ];
 
+/** What csrapproving and csrsigning write: approvals and certificates, for these signers only. */
+const CSR_CONTROLLER_RULES: PolicyRule[] = [
+  rule(
+    ['update'],
+    ['certificates.k8s.io'],
+    ['certificatesigningrequests/approval', 'certificatesigningrequests/status'],
+  ),
+  named(rule(['approve'], ['certificates.k8s.io'], ['signers']), [
+    'kubernetes.io/kube-apiserver-client-kubelet',
+    'kubernetes.io/kubelet-serving',
+  ]),
+  named(rule(['sign'], ['certificates.k8s.io'], ['signers']), [
+    'kubernetes.io/kube-apiserver-client',
+    'kubernetes.io/kube-apiserver-client-kubelet',
+    'kubernetes.io/kubelet-serving',
+  ]),
+];
+
 /**
  * What the controllers did as the controller-manager's own identity before each had its own
  * (and still do when the apiserver issues no ServiceAccount tokens: see
@@ -236,20 +254,7 @@ const SHARED_CONTROLLERS_RULES: PolicyRule[] = [
   rule([...WRITE, 'escalate'], [RBAC_GROUP], ['clusterroles']),
   rule(['delete', 'deletecollection'], ['*'], ['*']),
   rule(['patch', 'update'], ['*'], ['*']),
-  rule(
-    ['update'],
-    ['certificates.k8s.io'],
-    ['certificatesigningrequests/approval', 'certificatesigningrequests/status'],
-  ),
-  named(rule(['approve'], ['certificates.k8s.io'], ['signers']), [
-    'kubernetes.io/kube-apiserver-client-kubelet',
-    'kubernetes.io/kubelet-serving',
-  ]),
-  named(rule(['sign'], ['certificates.k8s.io'], ['signers']), [
-    'kubernetes.io/kube-apiserver-client',
-    'kubernetes.io/kube-apiserver-client-kubelet',
-    'kubernetes.io/kubelet-serving',
-  ]),
+  ...CSR_CONTROLLER_RULES,
 ];
 
 /**
@@ -329,22 +334,7 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
   'bootstrap-signer': [],
   'token-cleaner': [],
   // csrapproving and csrsigning.
-  'certificate-controller': [
-    rule(
-      ['update'],
-      ['certificates.k8s.io'],
-      ['certificatesigningrequests/approval', 'certificatesigningrequests/status'],
-    ),
-    named(rule(['approve'], ['certificates.k8s.io'], ['signers']), [
-      'kubernetes.io/kube-apiserver-client-kubelet',
-      'kubernetes.io/kubelet-serving',
-    ]),
-    named(rule(['sign'], ['certificates.k8s.io'], ['signers']), [
-      'kubernetes.io/kube-apiserver-client',
-      'kubernetes.io/kube-apiserver-client-kubelet',
-      'kubernetes.io/kubelet-serving',
-    ]),
-  ],
+  'certificate-controller': CSR_CONTROLLER_RULES,
   // It writes rules it does not hold itself: `escalate`, as in Kubernetes.
   'clusterrole-aggregation-controller': [rule(['patch', 'update', 'escalate'], [RBAC_GROUP], ['clusterroles'])],
   'root-ca-cert-publisher': [rule(['create', 'update', 'patch'], [''], ['configmaps'])],
