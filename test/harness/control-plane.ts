@@ -111,7 +111,11 @@ export interface ControlPlaneOptions {
   withScheduler?: boolean;
   controllerManagerArgs?: string[];
   host?: string;
-  /** Issue and accept ServiceAccount tokens (the cluster PKI's service-account key); default true. */
+  /**
+   * Issue and accept ServiceAccount tokens (the cluster PKI's service-account key). Default: with
+   * the controllers, whose ServiceAccount controller makes the `default` accounts that pods'
+   * mounted tokens are requested for (without it such pods could never start).
+   */
   serviceAccountTokens?: boolean;
   /** Store in a real etcd (started here, TLS from the cluster PKI) instead of SQLite. */
   etcd?: boolean;
@@ -155,7 +159,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     pki.kubeletClientCert,
     '--kubelet-client-key',
     pki.kubeletClientKey,
-    ...(opts.serviceAccountTokens !== false
+    ...((opts.serviceAccountTokens ?? opts.withControllers === true)
       ? [
           '--service-account-signing-key-file',
           pki.serviceAccountKey,
