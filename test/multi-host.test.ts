@@ -325,8 +325,14 @@ async function rulesFollowEndpoints(svc: string, on: SimHost[] = hosts): Promise
   return ips;
 }
 
+/**
+ * Which pod holds each IP. A pod still listed while it terminates may hold an IP its host has
+ * already given to a new pod (Docker reuses freed addresses at once): live pods win.
+ */
 function namesByIP(pods: KubeObject[]): Map<string, string> {
-  return new Map(pods.map((p) => [ipOf(p), p.metadata.name ?? '']));
+  const live = pods.filter((p) => p.metadata.deletionTimestamp === undefined);
+  const terminating = pods.filter((p) => p.metadata.deletionTimestamp !== undefined);
+  return new Map([...terminating, ...live].map((p) => [ipOf(p), p.metadata.name ?? '']));
 }
 
 test('from a pod on host 2, 60 requests by DNS name and 60 by ClusterIP reach every endpoint; a NodePort answers on every host', async () => {
