@@ -20,9 +20,7 @@ import type { Node, Pod } from '../api/types/index.js';
 import { ApiError, badRequest, errorMessage, toApiError, type StatusDetails } from '../errors/index.js';
 import type { KubeletClientTls } from './kubelet-proxy.js';
 import type { RestStore } from './rest-store.js';
-
-/** The header naming the pod a tunnel is for; the agent checks the address is that pod's. */
-export const TUNNEL_POD_HEADER = 'coxswain-tunnel-pod';
+import { TUNNEL_POD_HEADER } from '../streaming/index.js';
 
 /** How long dialling a target may take before the request fails. */
 const DIAL_TIMEOUT_MS = 30_000;

@@ -7,9 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Pod } from '../api/types/index.js';
-
-/** The header the apiserver names the pod in (pkg/apiserver/proxy-subresource.ts). */
-export const TUNNEL_POD_HEADER = 'coxswain-tunnel-pod';
+import { TUNNEL_POD_HEADER } from '../streaming/index.js';
 
 const DIAL_TIMEOUT_MS = 30_000;
 
