@@ -2,26 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ApiError } from '../../errors/index.js';
+import { onlyClientErrors, rejectsWith } from '../../errors/testing.js';
 import { checkPlainData, decodeJson, decodeYaml, MAX_DEPTH } from './index.js';
-
-function rejects(f: () => unknown, code: number, message?: RegExp): void {
-  assert.throws(f, (err: unknown) => {
-    assert.ok(err instanceof ApiError, `expected an ApiError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  });
-}
-
-/** A 4xx ApiError or nothing: what a decoder may do with any input. */
-function onlyClientErrors(f: () => unknown): void {
-  try {
-    f();
-  } catch (err) {
-    assert.ok(err instanceof ApiError, `threw ${String(err)}`);
-    assert.ok(err.code >= 400 && err.code < 500, `code ${err.code}`);
-  }
-}
 
 function assertPrototypeClean(): void {
   assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), PROTOTYPE_KEYS);
@@ -44,9 +26,9 @@ test('prototype keys are refused wherever they are, however they are spelled', (
     '{"a":[{"b":{"prototype":1}}]}',
     '{"a":{"\\u005f_proto__":{"polluted":true}}}',
   ])
-    rejects(() => decodeJson(body), 400, /is not allowed/);
-  rejects(() => decodeYaml('metadata:\n  __proto__:\n    polluted: true\n'), 400, /"__proto__"/);
-  rejects(() => decodeYaml('a: [{constructor: 1}]'), 400, /"constructor"/);
+    rejectsWith(() => decodeJson(body), 400, /is not allowed/);
+  rejectsWith(() => decodeYaml('metadata:\n  __proto__:\n    polluted: true\n'), 400, /"__proto__"/);
+  rejectsWith(() => decodeYaml('a: [{constructor: 1}]'), 400, /"constructor"/);
   // Values may say anything; only keys are refused.
   assert.deepEqual(decodeJson('{"a":"__proto__"}').value, { a: '__proto__' });
   assertPrototypeClean();
@@ -55,16 +37,16 @@ test('prototype keys are refused wherever they are, however they are spelled', (
 test('nesting beyond the limit is a 400, at the limit it decodes', () => {
   const nested = (n: number): string => '['.repeat(n) + ']'.repeat(n);
   assert.ok(Array.isArray(decodeJson(nested(MAX_DEPTH)).value));
-  rejects(() => decodeJson(nested(MAX_DEPTH + 1)), 400, /nests deeper/);
-  rejects(() => decodeJson(nested(10_000)), 400, /nests deeper/);
-  rejects(() => decodeJson(nested(1_000_000)), 400, /nests deeper/);
-  rejects(() => decodeJson('{"a":'.repeat(5000) + '1' + '}'.repeat(5000)), 400, /nests deeper/);
-  rejects(() => decodeYaml(nested(100_000)), 400, /nests deeper/);
-  rejects(() => decodeYaml(nested(MAX_DEPTH + 1)), 400, /nests deeper/);
-  rejects(() => decodeYaml('- '.repeat(50_000) + 'x\n'), 400, /nests deeper/);
+  rejectsWith(() => decodeJson(nested(MAX_DEPTH + 1)), 400, /nests deeper/);
+  rejectsWith(() => decodeJson(nested(10_000)), 400, /nests deeper/);
+  rejectsWith(() => decodeJson(nested(1_000_000)), 400, /nests deeper/);
+  rejectsWith(() => decodeJson('{"a":'.repeat(5000) + '1' + '}'.repeat(5000)), 400, /nests deeper/);
+  rejectsWith(() => decodeYaml(nested(100_000)), 400, /nests deeper/);
+  rejectsWith(() => decodeYaml(nested(MAX_DEPTH + 1)), 400, /nests deeper/);
+  rejectsWith(() => decodeYaml('- '.repeat(50_000) + 'x\n'), 400, /nests deeper/);
   const indented = Array.from({ length: MAX_DEPTH + 1 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' x\n';
-  rejects(() => decodeYaml(indented), 400, /nests deeper/);
-  rejects(() => decodeYaml(`? ${nested(5000)}\n: v\n`), 400, /nests deeper/);
+  rejectsWith(() => decodeYaml(indented), 400, /nests deeper/);
+  rejectsWith(() => decodeYaml(`? ${nested(5000)}\n: v\n`), 400, /nests deeper/);
   // Flow depth is counted on the lexer's tokens: brackets inside a scalar are not nesting.
   const brackets = '['.repeat(MAX_DEPTH + 1) + '{'.repeat(MAX_DEPTH + 1);
   assert.deepEqual(decodeYaml(`a: "${brackets}"\nb: '${brackets}'\nc: |\n  ${brackets}\n`).value, {
@@ -101,29 +83,29 @@ test('YAML: one document of the core schema; aliases bounded; expanded size boun
         .join(',')}]`,
     );
   }
-  rejects(() => decodeYaml(laughs.join('\n')), 400, /alias/);
+  rejectsWith(() => decodeYaml(laughs.join('\n')), 400, /alias/);
   const big = 'x'.repeat(64 * 1024);
   const aliased = `a: &a "${big}"\nb: [${Array(60).fill('*a').join(', ')}]\n`;
-  rejects(() => decodeYaml(aliased), 413);
-  rejects(() => decodeYaml('a: 1\n---\nb: 2\n'), 400, /more than one document/);
-  rejects(() => decodeYaml('a: .inf'), 400, /finite/);
-  rejects(() => decodeYaml('a: [1, 2'), 400);
+  rejectsWith(() => decodeYaml(aliased), 413);
+  rejectsWith(() => decodeYaml('a: 1\n---\nb: 2\n'), 400, /more than one document/);
+  rejectsWith(() => decodeYaml('a: .inf'), 400, /finite/);
+  rejectsWith(() => decodeYaml('a: [1, 2'), 400);
 });
 
 test('JSON: malformed, non-finite and oversized input are client errors', () => {
-  rejects(() => decodeJson('{"a":'), 400, /decoding request body as JSON/);
-  rejects(() => decodeJson('{"a":1e400}'), 400, /finite/);
-  rejects(() => decodeJson(JSON.stringify({ a: 'x'.repeat(2000) }), { maxDepth: 10, maxBytes: 1000 }), 413);
+  rejectsWith(() => decodeJson('{"a":'), 400, /decoding request body as JSON/);
+  rejectsWith(() => decodeJson('{"a":1e400}'), 400, /finite/);
+  rejectsWith(() => decodeJson(JSON.stringify({ a: 'x'.repeat(2000) }), { maxDepth: 10, maxBytes: 1000 }), 413);
 });
 
 test('checkPlainData refuses what JSON cannot carry', () => {
   class Thing {
     a = 1;
   }
-  rejects(() => checkPlainData({ a: new Thing() }), 400, /not JSON data/);
-  rejects(() => checkPlainData({ a: () => 1 }), 400, /not JSON data/);
-  rejects(() => checkPlainData([undefined]), 400, /not JSON data/);
-  rejects(() => checkPlainData({ a: new Map() }), 400, /not JSON data/);
+  rejectsWith(() => checkPlainData({ a: new Thing() }), 400, /not JSON data/);
+  rejectsWith(() => checkPlainData({ a: () => 1 }), 400, /not JSON data/);
+  rejectsWith(() => checkPlainData([undefined]), 400, /not JSON data/);
+  rejectsWith(() => checkPlainData({ a: new Map() }), 400, /not JSON data/);
   const prototypeless: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   prototypeless['a'] = 1;
   checkPlainData(prototypeless);

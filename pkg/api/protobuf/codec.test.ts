@@ -2,32 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
-import { ApiError } from '../../errors/index.js';
+import { onlyClientErrors, rejectsWith } from '../../errors/testing.js';
 import { apiVersionOf, RESOURCE_LIST } from '../registry.js';
 import { decodeProtobuf, encodeProtobuf, encodeProtobufWatchEvent, hasProtobufMagic, messageTypeOf } from './index.js';
 
 type Json = Record<string, unknown>;
 
 const MAGIC = Buffer.from('k8s\0', 'latin1');
-
-function rejects(f: () => unknown, code = 400, message?: RegExp): void {
-  assert.throws(f, (err: unknown) => {
-    assert.ok(err instanceof ApiError, `expected an ApiError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  });
-}
-
-/** A 4xx ApiError or a value: what the decoder may do with any input. */
-function onlyClientErrors(f: () => unknown): void {
-  try {
-    f();
-  } catch (err) {
-    assert.ok(err instanceof ApiError, `threw ${String(err)}`);
-    assert.ok(err.code >= 400 && err.code < 500, `code ${err.code}`);
-  }
-}
 
 const METADATA = {
   name: 'web',
@@ -258,18 +239,18 @@ test('a watch event frame is a length, then a WatchEvent whose object is a full 
 
 test('hostile bodies: wrong magic, truncation, unknown kinds, huge lengths, nesting: all 400, nothing else', () => {
   const good = encodeProtobuf(fixture('apps/v1', 'Deployment', true));
-  rejects(() => decodeProtobuf(Buffer.from('{"kind":"Pod"}')), 400, /prefix/);
-  rejects(() => decodeProtobuf(MAGIC), 400, /Kind/);
+  rejectsWith(() => decodeProtobuf(Buffer.from('{"kind":"Pod"}')), 400, /prefix/);
+  rejectsWith(() => decodeProtobuf(MAGIC), 400, /Kind/);
   for (let cut = 1; cut < good.length; cut += 7) onlyClientErrors(() => decodeProtobuf(good.subarray(0, cut)));
-  rejects(() => decodeProtobuf(good.subarray(0, good.length - 3)));
-  rejects(() => decodeProtobuf(envelope('apps/v1', 'Gadget', Buffer.alloc(0))), 400, /no kind "Gadget"/);
-  rejects(() => decodeProtobuf(envelope('../../x', 'Pod', Buffer.alloc(0))), 400);
-  rejects(() => decodeProtobuf(envelope('v1', 'constructor', Buffer.alloc(0))), 400);
+  rejectsWith(() => decodeProtobuf(good.subarray(0, good.length - 3)));
+  rejectsWith(() => decodeProtobuf(envelope('apps/v1', 'Gadget', Buffer.alloc(0))), 400, /no kind "Gadget"/);
+  rejectsWith(() => decodeProtobuf(envelope('../../x', 'Pod', Buffer.alloc(0))), 400);
+  rejectsWith(() => decodeProtobuf(envelope('v1', 'constructor', Buffer.alloc(0))), 400);
   // A length prefix far beyond the body.
   const huge = Buffer.concat([MAGIC, varint((2 << 3) | 2), varint(2 ** 31), Buffer.from('x')]);
-  rejects(() => decodeProtobuf(huge));
+  rejectsWith(() => decodeProtobuf(huge));
   // A varint that never ends.
-  rejects(() => decodeProtobuf(Buffer.concat([MAGIC, Buffer.alloc(64, 0xff)])));
+  rejectsWith(() => decodeProtobuf(Buffer.concat([MAGIC, Buffer.alloc(64, 0xff)])));
   // Unknown fields nested as groups, 100,000 deep.
   const groups = Buffer.concat([MAGIC, Buffer.alloc(100_000, (9 << 3) | 3)]);
   onlyClientErrors(() => decodeProtobuf(groups));
@@ -281,18 +262,18 @@ test('hostile bodies: wrong magic, truncation, unknown kinds, huge lengths, nest
       'WatchEvent',
       Buffer.concat([bytesField(1, 'ADDED'), bytesField(2, bytesField(1, nested))]),
     );
-  rejects(() => decodeProtobuf(nested), 400, /nests envelopes/);
+  rejectsWith(() => decodeProtobuf(nested), 400, /nests envelopes/);
   // A RawExtension of JSON with a prototype key.
   const proto = envelope(
     'v1',
     'WatchEvent',
     Buffer.concat([bytesField(1, 'ADDED'), bytesField(2, bytesField(1, '{"__proto__":{"x":1}}'))]),
   );
-  rejects(() => decodeProtobuf(proto), 400, /__proto__/);
+  rejectsWith(() => decodeProtobuf(proto), 400, /__proto__/);
   // A map with a prototype key (ConfigMap data).
   const entry = Buffer.concat([bytesField(1, '__proto__'), bytesField(2, 'x')]);
-  rejects(() => decodeProtobuf(envelope('v1', 'ConfigMap', bytesField(2, entry))), 400, /__proto__/);
-  rejects(
+  rejectsWith(() => decodeProtobuf(envelope('v1', 'ConfigMap', bytesField(2, entry))), 400, /__proto__/);
+  rejectsWith(
     () => decodeProtobuf(Buffer.concat([MAGIC, bytesField(1, bytesField(2, 'Pod')), bytesField(3, 'gzip')])),
     400,
     /encoding/,
@@ -321,7 +302,7 @@ test('random bytes after the magic, and random mutations of a real body, give a 
 });
 
 test('an object whose kind has no message cannot be encoded: 406', () => {
-  rejects(() => encodeProtobuf({ apiVersion: 'v1', kind: 'APIResourceList' }), 406);
+  rejectsWith(() => encodeProtobuf({ apiVersion: 'v1', kind: 'APIResourceList' }), 406);
 });
 
 test("gogo's zero noise goes where Go's JSON omits it (omitempty values); a pointer's explicit zero stays", () => {
