@@ -121,6 +121,17 @@ async function portForward(
   return { child, stderr: () => stderr };
 }
 
+/** A new forward to `remote` of target serves the page; the forward ends afterwards. */
+async function servesPage(target: string, remote: string): Promise<void> {
+  const local = await freePort();
+  const pf = await portForward(target, `${local}:${remote}`);
+  try {
+    assert.equal((await fetchPage(local)).trim(), PAGE);
+  } finally {
+    await stop(pf.child);
+  }
+}
+
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -171,13 +182,7 @@ describe('kubectl port-forward', () => {
 
 describe('kubectl port-forward: what else a pod serves, and what goes wrong', () => {
   test('a server listening on the pod’s 127.0.0.1 only is reachable', async () => {
-    const local = await freePort();
-    const pf = await portForward('pod/local', `${local}:8081`);
-    try {
-      assert.equal((await fetchPage(local)).trim(), PAGE);
-    } finally {
-      await stop(pf.child);
-    }
+    await servesPage('pod/local', '8081');
   });
 
   test('a closed port: the error stream carries the agent’s message and the servers stay healthy', async () => {
@@ -196,13 +201,7 @@ describe('kubectl port-forward: what else a pod serves, and what goes wrong', ()
     } finally {
       await stop(pf.child);
     }
-    const again = await freePort();
-    const ok = await portForward('pod/web', `${again}:80`);
-    try {
-      assert.equal((await fetchPage(again)).trim(), PAGE);
-    } finally {
-      await stop(ok.child);
-    }
+    await servesPage('pod/web', '80');
   });
 
   test('a forward cut mid-way (kubectl killed during a download) leaves the servers healthy', async () => {
@@ -229,13 +228,7 @@ describe('kubectl port-forward: what else a pod serves, and what goes wrong', ()
     await reader?.read();
     pf.child.kill('SIGKILL');
     await reader?.cancel().catch(() => undefined);
-    const again = await freePort();
-    const ok = await portForward('pod/web', `${again}:80`);
-    try {
-      assert.equal((await fetchPage(again)).trim(), PAGE);
-    } finally {
-      await stop(ok.child);
-    }
+    await servesPage('pod/web', '80');
   });
 });
 
@@ -397,13 +390,7 @@ describe('hostile port-forward requests', () => {
       socket.write(garbage);
       await closed;
     }
-    const local = await freePort();
-    const pf = await portForward('pod/web', `${local}:80`);
-    try {
-      assert.equal((await fetchPage(local)).trim(), PAGE);
-    } finally {
-      await stop(pf.child);
-    }
+    await servesPage('pod/web', '80');
     const healthz = await rawRequest({
       port: plane.port,
       method: 'GET',
