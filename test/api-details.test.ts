@@ -110,7 +110,7 @@ before(async () => {
 });
 after(async () => {
   await cluster?.stop();
-  rmSync(home, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 describe('boolean query parameters', () => {

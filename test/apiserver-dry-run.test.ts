@@ -141,7 +141,7 @@ before(async () => {
 });
 after(async () => {
   await plane.stop();
-  rmSync(home, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 describe('every write path with dryRun leaves the store as it was', () => {

@@ -43,7 +43,7 @@ before(async () => {
 
 after(async () => {
   await plane.stop();
-  rmSync(home, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
   rmSync(configDir, { recursive: true, force: true });
 });
 

@@ -33,7 +33,7 @@ before(async () => {
 });
 after(async () => {
   await cluster?.stop();
-  rmSync(home, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 async function k(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {

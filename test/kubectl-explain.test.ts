@@ -26,7 +26,7 @@ before(async () => {
 });
 after(async () => {
   await plane.stop();
-  rmSync(home, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 function k(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

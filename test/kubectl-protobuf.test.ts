@@ -41,7 +41,7 @@ before(async () => {
 });
 after(async () => {
   await plane.stop();
-  rmSync(home, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 type Json = Record<string, unknown>;

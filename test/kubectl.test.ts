@@ -20,7 +20,7 @@ before(async () => {
 });
 after(async () => {
   await plane.stop();
-  rmSync(home, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 async function k(...args: string[]): Promise<string> {

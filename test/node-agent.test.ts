@@ -42,7 +42,7 @@ before(async () => {
 });
 after(async () => {
   await cluster?.stop();
-  rmSync(home, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 function pod(name: string, containers: Container[], extra: Omit<PodSpec, 'containers'> = {}): Pod {

@@ -98,7 +98,7 @@ before(async () => {
 
 after(async () => {
   await cluster?.stop();
-  rmSync(home, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 /** `kubectl port-forward TARGET LOCAL:REMOTE`, once it says it forwards. */

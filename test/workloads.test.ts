@@ -39,7 +39,7 @@ before(async () => {
 });
 after(async () => {
   await cluster?.stop();
-  rmSync(home, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 /** An httpd Deployment named (and labelled `app=`) `name`, ready once it serves. */

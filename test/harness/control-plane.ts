@@ -3,7 +3,7 @@
 // Readiness is the process's "listening" line, never a sleep.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,16 +16,38 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const DIST = resolve(here, '..', '..');
 export const REPO = resolve(DIST, '..');
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/**
+ * Ports the kernel never hands out as the local port of an outgoing connection: a port taken
+ * from the ephemeral range and closed again can be reused by any connect() before the child
+ * process binds it (CI saw EADDRINUSE that way), one below the range can only collide with
+ * another listener, and the trial bind below catches a listener that is already there.
+ */
+function listenPortRange(): { low: number; high: number } {
+  let ephemeralLow = 32768;
+  try {
+    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    // not Linux: keep the usual default
+  }
+  const high = Math.max(2048, Math.min(ephemeralLow, 65536) - 1);
+  return { low: Math.max(1024, high - 12_000), high };
+}
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => res(port));
-    });
+    s.once('error', () => res(false));
+    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => res(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  const { low, high } = listenPortRange();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await tryListen(port)) return port;
+  }
+  throw new Error(`no free loopback port in ${low}-${high} after 200 tries`);
 }
 
 /** Waits (bounded) for a line matching `pattern` on the child's stdout. */
