@@ -83,6 +83,17 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: num
   });
 }
 
+/** A further apiserver of a control plane on etcd (ControlPlane.addApiserver). */
+export interface ExtraApiserver {
+  port: number;
+  server: string;
+  child: ChildProcess;
+  /** kill -9 this apiserver. */
+  crash(): Promise<void>;
+  /** Starts it again on the same port. */
+  restart(): Promise<void>;
+}
+
 export interface ControlPlane {
   dir: string;
   port: number;
@@ -97,6 +108,11 @@ export interface ControlPlane {
   crash(): Promise<void>;
   /** Starts the apiserver again on the same port and data folder. */
   restart(): Promise<void>;
+  /**
+   * Starts one more apiserver on the same etcd (option `etcd` only), on its own port, with
+   * the same flags otherwise (plus `extraArgs`); stop() stops it too.
+   */
+  addApiserver(extraArgs?: string[]): Promise<ExtraApiserver>;
   stop(): Promise<void>;
 }
 
@@ -161,12 +177,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           `--etcd-certfile=${pki.etcd.apiserverClientCert}`,
           `--etcd-keyfile=${pki.etcd.apiserverClientKey}`,
         ];
-  const args = [
+  const argsFor = (apiPort: number, more: string[] = []): string[] => [
     ...(opts.apiserverNodeArgs ?? []),
     join(DIST, 'cmd', 'apiserver.js'),
     ...storeArgs,
     '--secure-port',
-    String(port),
+    String(apiPort),
     '--bind-address',
     host,
     '--advertise-address',
@@ -190,12 +206,15 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         ]
       : []),
     ...(opts.extraArgs ?? []),
+    ...more,
   ];
-  const launch = async (): Promise<ChildProcess> => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const launchOn = async (apiPort: number, more: string[] = []): Promise<ChildProcess> => {
+    const child = spawn(process.execPath, argsFor(apiPort, more), { stdio: ['ignore', 'pipe', 'pipe'] });
     await waitForLine(child, /listening/, 30_000);
     return child;
   };
+  const launch = (): Promise<ChildProcess> => launchOn(port);
+  const extra: ExtraApiserver[] = [];
   const apiserver = await launch();
   let controllerManager: ChildProcess | undefined;
   if (opts.withControllers) {
@@ -235,8 +254,27 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     async restart() {
       plane.apiserver = await launch();
     },
+    async addApiserver(extraArgs: string[] = []) {
+      if (etcd === undefined) throw new Error('addApiserver needs a control plane on etcd');
+      const extraPort = await freePort();
+      const added: ExtraApiserver = {
+        port: extraPort,
+        server: `https://${host}:${extraPort}`,
+        child: await launchOn(extraPort, extraArgs),
+        async crash() {
+          added.child.kill('SIGKILL');
+          await exited(added.child);
+        },
+        async restart() {
+          added.child = await launchOn(extraPort, extraArgs);
+        },
+      };
+      extra.push(added);
+      return added;
+    },
     async stop() {
-      for (const p of [plane.controllerManager, plane.scheduler, plane.apiserver]) await stopBounded(p);
+      for (const p of [plane.controllerManager, plane.scheduler, ...extra.map((e) => e.child), plane.apiserver])
+        await stopBounded(p);
       await etcd?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
