@@ -57,6 +57,9 @@ export async function runStoreMigrate(ctx: CliContext, flags: StoreMigrateFlags)
     throw asCliError(err);
   }
   if (etcd === undefined) throw new CliError('--to: no etcd servers given');
+  // grpc-js names an IP as the TLS server name, which Node warns about on every connection:
+  // the command's output stays its one line.
+  process.noDeprecation = true;
   const tls = etcdTls(etcd);
   const source = SqliteSource.open(dataDir);
   const target = new EtcdTarget({
