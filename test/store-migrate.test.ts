@@ -206,24 +206,25 @@ test('refused while the apiserver runs on the SQLite store: one line, nothing wr
 test('bad input, an unreadable source, an unreachable etcd and a wrong CA: one line each, nothing written', async () => {
   await stopBounded(sqlitePlane.apiserver);
   const deadPort = await freePort();
-  const cases: [Promise<Result>, RegExp][] = [
-    [storeMigrate([], { from: `mysql:${dataDir()}` }), /^error: --from must be sqlite:… \(e\.g\. sqlite:/],
-    [storeMigrate([], { to: 'consul:https://127.0.0.1:8500' }), /^error: --to must be etcd:…/],
-    [storeMigrate([], { to: 'etcd:not a url' }), /^error: --to: "not a url" is not a URL/],
-    [storeMigrate(['--etcd-prefix', 'registry/']), /^error: --etcd-prefix must start with \//],
-    [storeMigrate([], { from: `sqlite:${join(dataDir(), 'nope')}` }), /^error: sqlite:.*no Coxswain store there/],
-    [storeMigrate(['--encryption-provider-config', '/nonexistent.yaml']), /^error: --encryption-provider-config/],
+  // One after another: each run that gets as far as the source holds its lock while it runs.
+  const cases: [() => Promise<Result>, RegExp][] = [
+    [() => storeMigrate([], { from: `mysql:${dataDir()}` }), /^error: --from must be sqlite:… \(e\.g\. sqlite:/],
+    [() => storeMigrate([], { to: 'consul:https://127.0.0.1:8500' }), /^error: --to must be etcd:…/],
+    [() => storeMigrate([], { to: 'etcd:not a url' }), /^error: --to: "not a url" is not a URL/],
+    [() => storeMigrate(['--etcd-prefix', 'registry/']), /^error: --etcd-prefix must start with \//],
+    [() => storeMigrate([], { from: `sqlite:${join(dataDir(), 'nope')}` }), /^error: sqlite:.*no Coxswain store there/],
+    [() => storeMigrate(['--encryption-provider-config', '/nonexistent.yaml']), /^error: --encryption-provider-config/],
     [
-      storeMigrate([], { to: `etcd:https://127.0.0.1:${deadPort}` }),
+      () => storeMigrate([], { to: `etcd:https://127.0.0.1:${deadPort}` }),
       /^error: etcd:https:\/\/127\.0\.0\.1:\d+ under \/registry: read failed after 6 attempt\(s\)/,
     ],
     [
       // The cluster CA did not sign etcd's serving certificate.
-      storeMigrate(['--etcd-cafile', sqlitePlane.pki.caCert]),
+      () => storeMigrate(['--etcd-cafile', sqlitePlane.pki.caCert]),
       /^error: etcd:.* failed after 1 attempt\(s\): .*certificate/i,
     ],
   ];
-  for (const [run, pattern] of cases) oneErrorLine(await run, pattern);
+  for (const [run, pattern] of cases) oneErrorLine(await run(), pattern);
   assert.deepEqual(await etcdKeys(), []);
 });
 
