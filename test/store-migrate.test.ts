@@ -264,10 +264,14 @@ test('the migration copies every object, and an apiserver on etcd serves them as
 
   // Writable: a new write is above every migrated resourceVersion, and a watch from a listed
   // resourceVersion gets it.
-  const listed = await k(plane, ['get', 'configmaps', '-n', 'shop', '-o', 'jsonpath={.metadata.resourceVersion}']);
+  const listed = await k(plane, ['get', '--raw', '/api/v1/namespaces/shop/configmaps']);
   assert.equal(listed.code, 0, listed.stderr);
-  const listRv = Number(listed.stdout);
-  const highest = Math.max(...[...moved.values()].map((s) => s.rv));
+  const listRv = Number(
+    (JSON.parse(listed.stdout) as { metadata: { resourceVersion: string } }).metadata.resourceVersion,
+  );
+  const movedRvs = [...moved.values()].map((s) => s.rv);
+  assert.equal(new Set(movedRvs).size, movedRvs.length, 'each object has its own resourceVersion');
+  const highest = Math.max(...movedRvs);
   assert.ok(highest <= listRv, `migrated resourceVersions (up to ${highest}) are within the list's (${listRv})`);
   const created = await k(plane, [
     'create',

@@ -1,9 +1,9 @@
 // etcd as a migration target: store keys mapped under the prefix as EtcdStore maps them
-// (etcd/keys.ts), values written as given. Writes are batched into transactions kept under
-// etcd's default limits (--max-txn-ops 128, --max-request-bytes 1.5 MiB); a put or delete
-// is idempotent, so a batch whose answer was lost is simply sent again. Every call has a
-// deadline and bounded retries (etcd/retry.ts); a certificate etcd refuses, or that does
-// not verify, fails at once.
+// (etcd/keys.ts), values written as given. Each key is its own put, so each object gets its
+// own revision (its resourceVersion), as if an apiserver had written it; puts run a bounded
+// number at a time. A put or delete is idempotent, so one whose answer was lost is simply
+// sent again. Every call has a deadline and bounded retries (etcd/retry.ts); a certificate
+// etcd refuses, or that does not verify, fails at once.
 //
 // The marker of an unfinished migration is the key `<prefix>.migrating`: beside the prefix,
 // never under it, so no apiserver lists it, and the "target is empty" check does not see it.
@@ -25,10 +25,8 @@ export interface EtcdTargetOptions {
   retry?: Partial<RetryPolicy>;
 }
 
-/** Operations per transaction (etcd's default --max-txn-ops is 128). */
-const TXN_OPS = 100;
-/** Value bytes per transaction (etcd's default --max-request-bytes is 1.5 MiB). */
-const TXN_BYTES = 1024 * 1024;
+/** Writes in flight at once. */
+const CONCURRENCY = 128;
 
 export class EtcdTarget implements MigrationTarget {
   readonly describe: string;
@@ -80,20 +78,18 @@ export class EtcdTarget implements MigrationTarget {
     return Number(res.count);
   }
 
-  async put(entries: MigrationEntry[]): Promise<void> {
-    for (const batch of batches(entries)) {
-      const ops = batch.map((e) => ({ request_put: { key: this.keys.toEtcd(e.key), value: e.value } }));
-      await this.call(`write of ${batch.length} key(s) from ${batch[0]?.key ?? '?'}`, (deadline) =>
-        this.kv.txn({ success: ops }, { deadline }),
-      );
-    }
+  put(entries: MigrationEntry[]): Promise<void> {
+    return eachBounded(entries, (e) =>
+      this.call(`write of ${e.key}`, (deadline) =>
+        this.kv.put({ key: this.keys.toEtcd(e.key), value: e.value }, { deadline }),
+      ),
+    );
   }
 
-  async remove(keys: string[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += TXN_OPS) {
-      const ops = keys.slice(i, i + TXN_OPS).map((k) => ({ request_delete_range: { key: this.keys.toEtcd(k) } }));
-      await this.call('delete', (deadline) => this.kv.txn({ success: ops }, { deadline }));
-    }
+  remove(keys: string[]): Promise<void> {
+    return eachBounded(keys, (k) =>
+      this.call(`delete of ${k}`, (deadline) => this.kv.deleteRange({ key: this.keys.toEtcd(k) }, { deadline })),
+    );
   }
 
   async readMarker(): Promise<string | undefined> {
@@ -125,18 +121,23 @@ export class EtcdTarget implements MigrationTarget {
   }
 }
 
-/** Entries in transactions of at most TXN_OPS puts and about TXN_BYTES (one big value goes alone). */
-function* batches(entries: MigrationEntry[]): Generator<MigrationEntry[]> {
-  let batch: MigrationEntry[] = [];
-  let bytes = 0;
-  for (const e of entries) {
-    if (batch.length > 0 && (batch.length >= TXN_OPS || bytes + e.value.length > TXN_BYTES)) {
-      yield batch;
-      batch = [];
-      bytes = 0;
+/** Runs fn on every item, CONCURRENCY at a time; after a failure no further item starts. */
+async function eachBounded<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++];
+      if (item === undefined) continue;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
-    batch.push(e);
-    bytes += e.value.length + e.key.length;
-  }
-  if (batch.length > 0) yield batch;
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure !== undefined && failure.status === 'rejected') throw failure.reason;
 }
