@@ -145,7 +145,7 @@ export function apiServerConfig(o: ApiServerFlags): ApiServerConfig {
 }
 
 /** Reads and checks the EncryptionConfiguration (transformers built once, to refuse masked rules now). */
-function encryptionConfig(file: string | undefined): Pick<ApiServerConfig, 'encryption'> {
+export function encryptionConfig(file: string | undefined): Pick<ApiServerConfig, 'encryption'> {
   if (file === undefined) return {};
   let text: string;
   try {

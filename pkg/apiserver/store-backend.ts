@@ -6,11 +6,11 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../component/index.js';
 import { errorMessage } from '../errors/index.js';
 import type { ResourceTransformers } from '../storage/encryption/index.js';
-import { EtcdStore, SqliteStore, type Store } from '../storage/index.js';
-import type { ApiServerConfig } from './config.js';
+import { EtcdStore, SqliteStore, type EtcdTls, type Store } from '../storage/index.js';
+import type { ApiServerConfig, EtcdConfig } from './config.js';
 
 /** Every storage key starts with this; in etcd it is replaced by --etcd-prefix. */
-const STORAGE_ROOT = '/registry';
+export const STORAGE_ROOT = '/registry';
 export const DEFAULT_ETCD_PREFIX = '/registry';
 
 export interface EtcdFlags {
@@ -68,20 +68,23 @@ function readable(flag: string, file: string): string {
   return file;
 }
 
+/** The PEM files of the --etcd-* flags (undefined: no TLS). */
+export function etcdTls(etcd: EtcdConfig): EtcdTls | undefined {
+  if (etcd.caFile === undefined) return undefined;
+  return {
+    ca: readFileSync(etcd.caFile),
+    ...(etcd.certFile === undefined ? {} : { cert: readFileSync(etcd.certFile) }),
+    ...(etcd.keyFile === undefined ? {} : { key: readFileSync(etcd.keyFile) }),
+  };
+}
+
 /** Opens the configured store (etcd is contacted lazily; the watch cache's first list checks it). */
 export function openStore(config: ApiServerConfig, transformers: ResourceTransformers | undefined): Store {
   const history = { historyRevisions: config.historyRevisions, compactIntervalMs: config.compactionIntervalMs };
   const encryption = transformers === undefined ? {} : { transformers };
   const etcd = config.etcd;
   if (etcd === undefined) return SqliteStore.open(config.dataDir, { ...history, ...encryption });
-  const tls =
-    etcd.caFile === undefined
-      ? undefined
-      : {
-          ca: readFileSync(etcd.caFile),
-          ...(etcd.certFile === undefined ? {} : { cert: readFileSync(etcd.certFile) }),
-          ...(etcd.keyFile === undefined ? {} : { key: readFileSync(etcd.keyFile) }),
-        };
+  const tls = etcdTls(etcd);
   process.stderr.write(`apiserver: store: etcd at ${etcd.servers.join(', ')} under ${etcd.prefix}\n`);
   return new EtcdStore({
     endpoints: etcd.servers,

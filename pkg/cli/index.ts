@@ -14,6 +14,7 @@ import { runRollout } from './commands/rollout.js';
 import { CLIENT_VERSION, runApiResources, runScale, runVersion } from './commands/misc.js';
 import { runEncryptionConfigGenerate, runEncryptionConfigRotate } from './commands/encryption-config.js';
 import { runPkiInit, runPkiNode } from './commands/pki.js';
+import { runStoreMigrate } from './commands/store.js';
 import { runTokenCreate, runTokenDelete, runTokenList } from './commands/token.js';
 import { CliContext, type CliIO, type GlobalFlags } from './context.js';
 import { ManifestError } from './manifests.js';
@@ -209,6 +210,19 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .option('--key-name <name>', 'name of the new key (default: the next keyN)')
     .option('-o, --output <file>', 'write the rotated config here instead')
     .action((flags) => runEncryptionConfigRotate(ctxOf(), flags));
+
+  const store = program.command('store').description("the apiserver's store, offline");
+  store
+    .command('migrate')
+    .description("copy a stopped cluster's state from SQLite to etcd, then verify it")
+    .requiredOption('--from <store>', "sqlite:DIR (the apiserver's --data-dir)")
+    .requiredOption('--to <store>', 'etcd:URL[,URL...] (as --etcd-servers)')
+    .option('--etcd-cafile <file>', "CA of etcd's serving certificate")
+    .option('--etcd-certfile <file>', 'client certificate for etcd')
+    .option('--etcd-keyfile <file>', 'client key for etcd')
+    .option('--etcd-prefix <prefix>', 'key prefix in etcd (default /registry)')
+    .option('--encryption-provider-config <file>', "the source apiserver's encryption config: every value must read")
+    .action((flags) => runStoreMigrate(ctxOf(), flags));
 
   const token = program.command('token').description('bootstrap tokens for joining nodes');
   token

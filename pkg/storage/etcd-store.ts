@@ -25,9 +25,8 @@
 // is not used: it resumes from the header revision of the last response, which can skip
 // events, and drops the compact revision of a cancelled watch.
 
-import { Etcd3, GRPCDeadlineExceededError, GRPCResourceExhastedError, GRPCUnavailableError } from 'etcd3';
+import { GRPCDeadlineExceededError, GRPCResourceExhastedError, GRPCUnavailableError, type Etcd3 } from 'etcd3';
 import type { IKeyValue, IResponseHeader, IWatchResponse, KVClient } from 'etcd3';
-import { noop } from 'cockatiel';
 import type { KubeObject } from '../api/meta.js';
 import { errorMessage } from '../errors/index.js';
 import type { ResourceTransformers } from './encryption/index.js';
@@ -42,15 +41,10 @@ import {
 import { decode, unavailable, ValueCodec } from './value-codec.js';
 import { EtcdWatch } from './etcd/watch.js';
 import { EtcdKeys } from './etcd/keys.js';
+import { etcdClient, type EtcdTls } from './etcd/client.js';
 import { retrying, type RetryPolicy } from './etcd/retry.js';
 
-export interface EtcdTls {
-  /** PEM of the CA that signed etcd's serving certificate. */
-  ca: Buffer;
-  /** Client certificate and key (etcd's --client-cert-auth). */
-  cert?: Buffer;
-  key?: Buffer;
-}
+export type { EtcdTls } from './etcd/client.js';
 
 export interface EtcdStoreOptions {
   /** Client URLs, e.g. https://127.0.0.1:2379. */
@@ -93,7 +87,7 @@ export function isTransient(err: unknown): boolean {
 }
 
 /** A gRPC error on one line, without grpc-js' trailing resolver note. */
-function grpcMessage(err: unknown): string {
+export function grpcMessage(err: unknown): string {
   return errorMessage(err)
     .replace(/\s*Resolution note:[\s\S]*$/, '')
     .replace(/\s*\n\s*/g, ' ')
@@ -116,23 +110,7 @@ export class EtcdStore implements Store {
 
   constructor(options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw unavailable('', 'no etcd endpoints given');
-    const tls = options.tls;
-    this.client = new Etcd3({
-      hosts: options.endpoints,
-      ...(tls === undefined
-        ? {}
-        : {
-            credentials: {
-              rootCertificate: tls.ca,
-              ...(tls.key === undefined ? {} : { privateKey: tls.key }),
-              ...(tls.cert === undefined ? {} : { certChain: tls.cert }),
-            },
-          }),
-      // Retries are ours (bounded, with back-off, never hiding a failed commit).
-      faultHandling: { host: () => noop, global: noop },
-      // A connection that went silent (a cut link) breaks its watch streams, which resume.
-      grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 },
-    });
+    this.client = etcdClient(options.endpoints, options.tls);
     this.kv = this.client.kv;
     this.keys = new EtcdKeys(options.root ?? '', options.prefix ?? '');
     this.codec = new ValueCodec(options.transformers);

@@ -155,8 +155,11 @@ export interface ControlPlaneOptions {
    * mounted tokens are requested for (without it such pods could never start).
    */
   serviceAccountTokens?: boolean;
-  /** Store in a real etcd (started here, TLS from the cluster PKI) instead of SQLite. */
-  etcd?: boolean;
+  /**
+   * Store in a real etcd instead of SQLite: true starts one here (TLS from the cluster PKI);
+   * an EtcdProcess is used as it is (with its own PKI) and left running by stop().
+   */
+  etcd?: boolean | EtcdProcess;
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -167,15 +170,16 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const host = opts.host ?? '127.0.0.1';
   const server = `https://${host}:${port}`;
   const pki = await ensureClusterPki(join(dir, 'certs'), { server });
-  const etcd = opts.etcd === true ? await startEtcd({ pkiDir: pki.dir }) : undefined;
+  const ownEtcd = opts.etcd === true ? await startEtcd({ pkiDir: pki.dir }) : undefined;
+  const etcd = typeof opts.etcd === 'object' ? opts.etcd : ownEtcd;
   const storeArgs =
     etcd === undefined
       ? ['--data-dir', join(dir, 'data')]
       : [
           `--etcd-servers=${etcd.clientUrl}`,
-          `--etcd-cafile=${pki.etcd.caCert}`,
-          `--etcd-certfile=${pki.etcd.apiserverClientCert}`,
-          `--etcd-keyfile=${pki.etcd.apiserverClientKey}`,
+          `--etcd-cafile=${etcd.pki.caCert}`,
+          `--etcd-certfile=${etcd.pki.apiserverClientCert}`,
+          `--etcd-keyfile=${etcd.pki.apiserverClientKey}`,
         ];
   const argsFor = (apiPort: number, more: string[] = []): string[] => [
     ...(opts.apiserverNodeArgs ?? []),
@@ -275,7 +279,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     async stop() {
       for (const p of [plane.controllerManager, plane.scheduler, ...extra.map((e) => e.child), plane.apiserver])
         await stopBounded(p);
-      await etcd?.stop();
+      await ownEtcd?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
