@@ -13,7 +13,7 @@ import { runCordon, runDrain } from './commands/nodes.js';
 import { runRollout } from './commands/rollout.js';
 import { CLIENT_VERSION, runApiResources, runScale, runVersion } from './commands/misc.js';
 import { runEncryptionConfigGenerate, runEncryptionConfigRotate } from './commands/encryption-config.js';
-import { runPkiInit, runPkiNode } from './commands/pki.js';
+import { runPkiInit, runPkiMember, runPkiNode } from './commands/pki.js';
 import { runStoreMigrate } from './commands/store.js';
 import { runTokenCreate, runTokenDelete, runTokenList } from './commands/token.js';
 import { CliContext, type CliIO, type GlobalFlags } from './context.js';
@@ -192,6 +192,14 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .option('--server <url>', 'API server URL written into the kubeconfig', 'https://127.0.0.1:6443')
     .option('--ip <address>', 'an address of the node (repeatable)', collect)
     .action((flags) => runPkiNode(ctxOf(), flags));
+  pki
+    .command('member')
+    .description("an HA control-plane member's etcd server/peer and apiserver certificates (members/NAME/)")
+    .requiredOption('--name <name>', "member name (etcd's --name)")
+    .option('--dir <dir>', 'the cluster PKI folder', 'certs')
+    .requiredOption('--address <address>', 'an address the member is reached at (repeatable)', collect)
+    .option('--san <name>', "extra name or IP for the member's apiserver certificate (repeatable)", collect)
+    .action((flags) => runPkiMember(ctxOf(), flags));
 
   const enc = program.command('encryption-config').description('the apiserver --encryption-provider-config file');
   enc

@@ -238,3 +238,10 @@ export function subjectAltNames(certPem: string): { dns: string[]; ip: string[] 
   }
   return { dns, ip };
 }
+
+/** True if the certificate names every wanted DNS name and IP (IPv6 loopback in either spelling). */
+export function coversNames(certPem: string, wanted: { dns: string[]; ip: string[] }): boolean {
+  const have = subjectAltNames(certPem);
+  const ips = new Set(have.ip.map((a) => (a === '0:0:0:0:0:0:0:1' ? '::1' : a)));
+  return wanted.dns.every((d) => have.dns.includes(d)) && wanted.ip.every((a) => ips.has(a));
+}

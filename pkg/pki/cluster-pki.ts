@@ -8,7 +8,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { createCA, issueCertificate, subjectAltNames, type IssueOptions, type KeyPairPem } from './certificates.js';
+import { coversNames, createCA, issueCertificate, type IssueOptions, type KeyPairPem } from './certificates.js';
 import { ensureEtcdPki, type EtcdPkiPaths } from './etcd-pki.js';
 import { writeKubeconfig } from './kubeconfig.js';
 
@@ -57,7 +57,7 @@ function loadOrCreate(certPath: string, keyPath: string, make: () => Promise<Key
 }
 
 /** Addresses and names the apiserver should be reachable by. */
-function servingNames(extra: string[], server: string): { dns: string[]; ip: string[] } {
+export function apiserverServingNames(extra: string[], server: string): { dns: string[]; ip: string[] } {
   const dns = new Set([
     'localhost',
     'kubernetes',
@@ -77,12 +77,6 @@ function servingNames(extra: string[], server: string): { dns: string[]; ip: str
     else dns.add(name);
   }
   return { dns: [...dns], ip: [...ip] };
-}
-
-function hasAll(certPem: string, wanted: { dns: string[]; ip: string[] }): boolean {
-  const have = subjectAltNames(certPem);
-  const ips = new Set(have.ip.map((a) => (a === '0:0:0:0:0:0:0:1' ? '::1' : a)));
-  return wanted.dns.every((d) => have.dns.includes(d)) && wanted.ip.every((a) => ips.has(a));
 }
 
 export async function ensureClusterPki(dir: string, opts: ClusterPkiOptions): Promise<ClusterPkiPaths> {
@@ -107,7 +101,7 @@ export async function ensureClusterPki(dir: string, opts: ClusterPkiOptions): Pr
   };
   const ca = await loadOrCreate(p.caCert, p.caKey, () => createCA('coxswain-ca'));
 
-  const names = servingNames(opts.apiserverHosts ?? [], opts.server);
+  const names = apiserverServingNames(opts.apiserverHosts ?? [], opts.server);
   const serving: IssueOptions = {
     commonName: 'kube-apiserver',
     usages: ['server'],
@@ -115,7 +109,7 @@ export async function ensureClusterPki(dir: string, opts: ClusterPkiOptions): Pr
     ipAddresses: names.ip,
   };
   let apiserver = await loadOrCreate(p.apiserverCert, p.apiserverKey, () => issueCertificate(ca, serving));
-  if (!hasAll(apiserver.certPem, names)) {
+  if (!coversNames(apiserver.certPem, names)) {
     apiserver = await issueCertificate(ca, serving);
     writeFileSync(p.apiserverCert, apiserver.certPem, { mode: 0o644 });
     writeSecret(p.apiserverKey, apiserver.keyPem);
@@ -200,7 +194,7 @@ export async function ensureNodeCredentials(
   let serving = await loadOrCreate(join(dir, 'kubelet.crt'), join(dir, 'kubelet.key'), () =>
     issueCertificate(ca, servingOpts),
   );
-  if (!hasAll(serving.certPem, names)) {
+  if (!coversNames(serving.certPem, names)) {
     serving = await issueCertificate(ca, servingOpts);
     writeFileSync(join(dir, 'kubelet.crt'), serving.certPem, { mode: 0o644 });
     writeSecret(join(dir, 'kubelet.key'), serving.keyPem);

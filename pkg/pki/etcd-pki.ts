@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { createCA, issueCertificate, subjectAltNames, type IssueOptions, type KeyPairPem } from './certificates.js';
+import { coversNames, createCA, issueCertificate, type IssueOptions, type KeyPairPem } from './certificates.js';
 
 export interface EtcdPkiPaths {
   caCert: string;
@@ -47,12 +47,6 @@ export function etcdServingNames(extra: string[] = []): { dns: string[]; ip: str
   return { dns: [...dns], ip: [...ip] };
 }
 
-function coversAll(certPem: string, wanted: { dns: string[]; ip: string[] }): boolean {
-  const have = subjectAltNames(certPem);
-  const ips = new Set(have.ip.map((a) => (a === '0:0:0:0:0:0:0:1' ? '::1' : a)));
-  return wanted.dns.every((d) => have.dns.includes(d)) && wanted.ip.every((a) => ips.has(a));
-}
-
 /**
  * Makes (or completes) etcd's PKI: `<pkiDir>/etcd/{ca,server,peer}.{crt,key}` and
  * `<pkiDir>/apiserver-etcd-client.{crt,key}`. `hosts`: extra names or IPs for the member.
@@ -83,7 +77,7 @@ export async function ensureEtcdPki(pkiDir: string, hosts: string[] = []): Promi
     [p.peerCert, p.peerKey],
   ] as const) {
     const have = pair(cert, key);
-    if (have === undefined || !coversAll(have.certPem, names))
+    if (have === undefined || !coversNames(have.certPem, names))
       save(cert, key, await issueCertificate(ca, member(hostname())));
   }
   if (pair(p.apiserverClientCert, p.apiserverClientKey) === undefined) {

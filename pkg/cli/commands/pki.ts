@@ -2,7 +2,7 @@
 // needs, generated offline into a folder (the answer to the bootstrap problem: later
 // certificates are issued through the API).
 
-import { ensureClusterPki, ensureNodeCredentials } from '../../pki/index.js';
+import { ensureClusterPki, ensureMemberPki, ensureNodeCredentials } from '../../pki/index.js';
 import type { CliContext } from '../context.js';
 
 export async function runPkiInit(
@@ -29,4 +29,18 @@ export async function runPkiNode(
     addresses: flags.ip ?? ['127.0.0.1'],
   });
   ctx.out(`node ${flags.name}: kubeconfig ${paths.kubeconfig}, serving certificate ${paths.servingCert}`);
+}
+
+/** An HA control-plane member's etcd and apiserver certificates, for the addresses it is reached at. */
+export async function runPkiMember(
+  ctx: CliContext,
+  flags: { dir: string; name: string; address?: string[]; san?: string[] },
+): Promise<void> {
+  const paths = await ensureMemberPki(flags.dir, {
+    name: flags.name,
+    addresses: flags.address ?? [],
+    apiserverSans: flags.san ?? [],
+  });
+  ctx.out(`member ${flags.name}: certificates in ${paths.dir}`);
+  ctx.out(`etcd serving: ${paths.etcdServerCert}, peer: ${paths.etcdPeerCert}; apiserver: ${paths.apiserverCert}`);
 }
