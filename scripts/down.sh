@@ -4,8 +4,10 @@
 # --hosts, the simulated hosts (agents, dockerds, namespaces, links, the bridge and its rule);
 # with the one local agent, this cluster's containers and Docker pod network, and the routes
 # and iptables chains its agent programmed here; those of another cluster on this machine
-# stay (the cluster is told by its CA, $CERTS/ca.crt). `--purge` also deletes the cluster's
-# data and its agents' roots (their credentials), so the next `up` starts afresh.
+# stay (the cluster is told by its CA, $CERTS/ca.crt). With --ha, the etcd members and
+# apiservers are among the supervisor's children (in the simulated hosts' namespaces too).
+# `--purge` also deletes the cluster's data (SQLite or etcd members' data dirs) and its
+# agents' roots (their credentials), so the next `up` starts afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=${COXSWAIN_STATE:-$PWD/.cluster}
@@ -59,6 +61,6 @@ if [ -n "$node_name" ]; then
 fi
 rm -f "$STATE/hosts" "$STATE/settings" "$STATE/cluster-cidr"
 if [ "$PURGE" -eq 1 ]; then
-  rm -rf "$STATE/data" "$STATE/kubelet" "$STATE/sim" "$STATE/cluster-ca"
+  rm -rf "$STATE/data" "$STATE/etcd" "$STATE/kubelet" "$STATE/sim" "$STATE/cluster-ca"
   echo "down: data and node agent state removed"
 fi

@@ -11,7 +11,8 @@
 #   scripts/sim-hosts.sh del N        stop host N's agent and dockerd, remove all of it
 #   scripts/sim-hosts.sh cut N        cut host N's link (the host is "lost")
 #   scripts/sim-hosts.sh restore N    reconnect host N
-#   scripts/sim-hosts.sh env N        print NS, IP, SOCKET, HOST_ROOT, AGENT_PIDFILE for host N
+#   scripts/sim-hosts.sh env N        print NS, IP, SOCKET, HOST_ROOT, AGENT_PIDFILE, HOST_RUN
+#                                     (where an HA member's etcd.pid and apiserver.pid go) for host N
 #   scripts/sim-hosts.sh teardown     delete the hosts of this root; the bridge and the rule
 #                                     when no host is left (--all: every host)
 #   scripts/sim-hosts.sh list         the hosts that exist, with their roots
@@ -136,6 +137,9 @@ del_host() {
   owner=$(owner_of "$NS")
   if [ -n "$owner" ]; then LIB=$owner/$NS; fi
   stop_pidfile "$AGENT_PIDFILE"
+  # An HA control-plane member's processes (npm run up -- --ha --hosts N) run in the host too.
+  stop_pidfile "$RUN/apiserver.pid"
+  stop_pidfile "$RUN/etcd.pid"
   if docker_ready; then
     local ids
     ids=$(docker -H "unix://$SOCKET" ps -aq 2>/dev/null || true)
@@ -181,8 +185,8 @@ case "$cmd" in
   del) del_host "${2:?host number}" ;;
   cut) host_vars "${2:?host number}"; ip link set "$VETH" down; echo "sim-hosts: $NS cut off" ;;
   restore) host_vars "${2:?host number}"; ip link set "$VETH" up; echo "sim-hosts: $NS reconnected" ;;
-  env) host_vars "${2:?host number}"; printf 'NS=%s\nIP=%s\nSOCKET=%s\nHOST_ROOT=%s\nAGENT_PIDFILE=%s\n' "$NS" "$IP" "$SOCKET" "$LIB" "$AGENT_PIDFILE" ;;
+  env) host_vars "${2:?host number}"; printf 'NS=%s\nIP=%s\nSOCKET=%s\nHOST_ROOT=%s\nAGENT_PIDFILE=%s\nHOST_RUN=%s\n' "$NS" "$IP" "$SOCKET" "$LIB" "$AGENT_PIDFILE" "$RUN" ;;
   teardown) teardown "${2:-}" ;;
   list) for ns in $(list_hosts); do echo "$ns $(owner_of "$ns")"; done ;;
-  *) sed -n '2,25p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,26p' "$0" >&2; exit 2 ;;
 esac

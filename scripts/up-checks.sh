@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # What `up` finds before it starts anything (sourced by up.sh, which sets STATE, CERTS, PORT,
-# SERVER, SETTINGS): this cluster already running, processes an earlier run left, or
+# SERVER, SETTINGS, CHECK_PORTS): this cluster already running, processes an earlier run left, or
 # leftovers of another cluster. Each finding is one line naming what is there and what to run.
 
 # How the user reaches this cluster's down.sh (the env only when not the default).
@@ -47,19 +47,19 @@ check_running() {
   done
 }
 
-# Someone else on our port: name it, and what frees it.
+# Someone else on one of our ports: name it, and what frees it.
 check_port() {
-  local line pid cmdline data
-  line=$(ss -ltnpH "sport = :$PORT" 2>/dev/null | head -1 || true)
+  local port=$1 line pid cmdline data
+  line=$(ss -ltnpH "sport = :$port" 2>/dev/null | head -1 || true)
   [ -n "$line" ] || return 0
   pid=$(grep -oE 'pid=[0-9]+' <<<"$line" | head -1 | cut -d= -f2 || true)
   cmdline=$(tr '\0' ' ' <"/proc/${pid:-0}/cmdline" 2>/dev/null || true)
   cmdline=${cmdline% }
   if [[ "$cmdline" == *dist/cmd/apiserver.js* ]]; then
     data=$(grep -oE -- '--data-dir [^ ]+' <<<"$cmdline" | cut -d' ' -f2 || true)
-    echo "up: port $PORT is taken by the apiserver of another cluster (pid $pid, data ${data:-unknown}); stop it with COXSWAIN_STATE=$(dirname "${data:-/unknown/data}") npm run down, or choose another port: COXSWAIN_PORT=<port> npm run up" >&2
+    echo "up: port $port is taken by the apiserver of another cluster (pid $pid, data ${data:-unknown}); stop it with COXSWAIN_STATE=$(dirname "${data:-/unknown/data}") npm run down, or choose another port: COXSWAIN_PORT=<port> npm run up" >&2
   else
-    echo "up: port $PORT is in use by ${cmdline:-another process}${pid:+ (pid $pid)}; stop it or choose another port: COXSWAIN_PORT=<port> npm run up" >&2
+    echo "up: port $port is in use by ${cmdline:-another process}${pid:+ (pid $pid)}; stop it or choose another port: COXSWAIN_PORT=<port> npm run up" >&2
   fi
   exit 1
 }
@@ -69,16 +69,18 @@ check_foreign_state() {
   local want='' recorded f fix="start afresh with: $DOWN -- --purge"
   [ -f "$CERTS/ca.crt" ] && want=$(ca_identity "$CERTS/ca.crt")
   recorded=$(cat "$STATE/cluster-ca" 2>/dev/null || true)
-  if [ -n "$(ls -A "$STATE/data" 2>/dev/null)" ]; then
+  local data
+  for data in "$STATE/data" "$STATE/etcd"; do
+    [ -n "$(ls -A "$data" 2>/dev/null)" ] || continue
     if [ -z "$want" ]; then
-      echo "up: $STATE/data holds a cluster whose CA is not in $CERTS (ca.crt missing); $fix" >&2
+      echo "up: $data holds a cluster whose CA is not in $CERTS (ca.crt missing); $fix" >&2
       exit 1
     fi
     if [ -n "$recorded" ] && [ "$recorded" != "$want" ]; then
-      echo "up: $STATE/data belongs to a cluster with another CA (${recorded:0:8}, $CERTS has ${want:0:8}); $fix" >&2
+      echo "up: $data belongs to a cluster with another CA (${recorded:0:8}, $CERTS has ${want:0:8}); $fix" >&2
       exit 1
     fi
-  fi
+  done
   for f in "$STATE"/kubelet/pki/ca.crt "$STATE"/sim/*/kubelet/pki/ca.crt; do
     [ -f "$f" ] || continue
     if [ -z "$want" ] || [ "$(ca_identity "$f")" != "$want" ]; then
@@ -89,6 +91,7 @@ check_foreign_state() {
 }
 
 check_leftovers() {
-  check_port
+  local port
+  for port in "${CHECK_PORTS[@]}"; do check_port "$port"; done
   check_foreign_state
 }

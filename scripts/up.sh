@@ -8,6 +8,9 @@
 #   npm run up [-- --demo]              one node agent on this machine
 #   npm run up -- --hosts N [--demo]    N simulated hosts (network namespaces with their own
 #                                       dockerd, scripts/sim-hosts.sh) that join with a token
+#   npm run up -- --ha [--hosts N]      an HA control plane on etcd (scripts/up-ha.sh): 3 etcd
+#                                       members, 3 apiservers, 2 schedulers, 2 controller-
+#                                       managers; with --hosts N (N >= 3) member i on host i
 # --demo also applies manifests/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +25,11 @@ SERVICE_CIDR=${COXSWAIN_SERVICE_CIDR:-10.96.0.0/12}
 KUBELET_PORT=${COXSWAIN_KUBELET_PORT:-10250}
 DEMO=0
 HOSTS=0
+HA=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --demo) DEMO=1 ;;
+    --ha) HA=1 ;;
     --hosts)
       [ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le 50 ] || { echo "up: --hosts needs a number from 1 to 50" >&2; exit 2; }
       HOSTS=$2; shift ;;
@@ -32,17 +37,29 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+if [ "$HA" -eq 1 ] && [ "$HOSTS" -gt 0 ] && [ "$HOSTS" -lt 3 ]; then
+  echo "up: --ha with --hosts needs at least 3 hosts (one control-plane member on each of the first 3)" >&2
+  exit 2
+fi
 # The address agents reach the apiserver at: with simulated hosts the shared bridge's; for
 # real second machines set COXSWAIN_ADDRESS to this machine's address on their network.
 if [ "$HOSTS" -gt 0 ]; then ADDRESS=198.18.0.1; else ADDRESS=${COXSWAIN_ADDRESS:-127.0.0.1}; fi
+CHECK_PORTS=("$PORT")
 # Pods reach the API (the `kubernetes` Service) at the advertised address, which cannot be
 # loopback: on one machine the apiserver picks its default route's address itself.
 ADVERTISE=()
 if [ "$ADDRESS" != 127.0.0.1 ]; then ADVERTISE=(--advertise-address "$ADDRESS"); fi
 SERVER=https://$ADDRESS:$PORT
+if [ "$HA" -eq 1 ]; then
+  # shellcheck source=up-ha.sh
+  source scripts/up-ha.sh
+  ha_layout
+  # The user's kubeconfig and the agents' first choice: the first apiserver.
+  SERVER=${APISERVER_URLS[0]}
+fi
 # The simulated hosts' docker data and agent roots belong to this cluster alone.
 export COXSWAIN_SIM_ROOT=$STATE/sim
-SETTINGS="server=$SERVER hosts=$HOSTS certs=$CERTS"
+SETTINGS="server=$SERVER hosts=$HOSTS certs=$CERTS ha=$HA"
 
 # What is already there: this cluster running, processes of an earlier run, or leftovers of
 # another cluster (scripts/up-checks.sh).
@@ -106,16 +123,20 @@ wait_ready() {
   exit 1
 }
 
-start apiserver "$NODE_BIN" dist/cmd/apiserver.js --data-dir "$STATE/data" --secure-port "$PORT" "${ADVERTISE[@]}" \
-  --tls-cert-file "$CERTS/apiserver.crt" --tls-private-key-file "$CERTS/apiserver.key" --client-ca-file "$CERTS/ca.crt" \
-  --kubelet-client-certificate "$CERTS/apiserver-kubelet-client.crt" --kubelet-client-key "$CERTS/apiserver-kubelet-client.key" \
-  --service-cluster-ip-range "$SERVICE_CIDR" \
-  --service-account-signing-key-file "$CERTS/service-account.key" --service-account-key-file "$CERTS/service-account.pub" \
-  --encryption-provider-config "$CERTS/encryption.yaml"
-wait_ready
-start controller-manager "$NODE_BIN" dist/cmd/controller-manager.js --kubeconfig "$CERTS/controller-manager.kubeconfig" \
-  --cluster-signing-cert-file "$CERTS/ca.crt" --cluster-signing-key-file "$CERTS/ca.key" --cluster-cidr "$CLUSTER_CIDR"
-start scheduler "$NODE_BIN" dist/cmd/scheduler.js --kubeconfig "$CERTS/scheduler.kubeconfig"
+if [ "$HA" -eq 1 ]; then
+  start_ha_control_plane
+else
+  start apiserver "$NODE_BIN" dist/cmd/apiserver.js --data-dir "$STATE/data" --secure-port "$PORT" "${ADVERTISE[@]}" \
+    --tls-cert-file "$CERTS/apiserver.crt" --tls-private-key-file "$CERTS/apiserver.key" --client-ca-file "$CERTS/ca.crt" \
+    --kubelet-client-certificate "$CERTS/apiserver-kubelet-client.crt" --kubelet-client-key "$CERTS/apiserver-kubelet-client.key" \
+    --service-cluster-ip-range "$SERVICE_CIDR" \
+    --service-account-signing-key-file "$CERTS/service-account.key" --service-account-key-file "$CERTS/service-account.pub" \
+    --encryption-provider-config "$CERTS/encryption.yaml"
+  wait_ready
+  start controller-manager "$NODE_BIN" dist/cmd/controller-manager.js --kubeconfig "$CERTS/controller-manager.kubeconfig" \
+    --cluster-signing-cert-file "$CERTS/ca.crt" --cluster-signing-key-file "$CERTS/ca.key" --cluster-cidr "$CLUSTER_CIDR"
+  start scheduler "$NODE_BIN" dist/cmd/scheduler.js --kubeconfig "$CERTS/scheduler.kubeconfig"
+fi
 
 coxctl() { node dist/cmd/coxctl.js --kubeconfig "$CERTS/admin.kubeconfig" "$@"; }
 
@@ -135,6 +156,13 @@ wait_node_ready() {
 
 # down.sh removes this cluster's routes: the proto-77 ones inside this CIDR.
 echo "$CLUSTER_CIDR" >"$STATE/cluster-cidr"
+# HA: the agents get every apiserver (when they can take the list; until then the first one).
+AGENT_LIST=()
+if [ "$HA" -eq 1 ]; then
+  if supports_flag kubelet --apiservers; then AGENT_LIST=(--apiservers "$APISERVERS"); else
+    echo "up: the node agent has no --apiservers yet: it talks to $SERVER only"
+  fi
+fi
 if [ "$HOSTS" -eq 0 ]; then
   # One node agent on this machine, with credentials made offline from the CA.
   # COXSWAIN_KUBELET_ARGS: more flags for it (tests: --network none --port N, so they neither
@@ -145,18 +173,25 @@ if [ "$HOSTS" -eq 0 ]; then
   start kubelet "$NODE_BIN" dist/cmd/kubelet.js --kubeconfig "$CERTS/nodes/$NODE/kubelet.kubeconfig" \
     --tls-cert-file "$CERTS/nodes/$NODE/kubelet.crt" --tls-private-key-file "$CERTS/nodes/$NODE/kubelet.key" \
     --client-ca-file "$CERTS/ca.crt" --node-name "$NODE" --node-ip "$ADDRESS" --root-dir "$STATE/kubelet" \
-    --cluster-cidr "$CLUSTER_CIDR" --port "$KUBELET_PORT" "${KUBELET_EXTRA[@]}"
+    --cluster-cidr "$CLUSTER_CIDR" --port "$KUBELET_PORT" "${AGENT_LIST[@]}" "${KUBELET_EXTRA[@]}"
   echo "$NODE" >"$STATE/node"
   wait_node_ready "$NODE" kubelet
 else
   # Every simulated host joins as a new machine would: the join command from a token.
   JOIN=$(coxctl token create --ttl 1h --description "npm run up --hosts")
   read -r -a JOIN_ARGS <<<"${JOIN#coxswain-kubelet }"
+  # HA: join discovery may try every apiserver (--server takes the comma-separated list).
+  if [ "${#AGENT_LIST[@]}" -gt 0 ]; then
+    for k in "${!JOIN_ARGS[@]}"; do
+      if [ "${JOIN_ARGS[$k]}" = --server ]; then JOIN_ARGS[k + 1]=$APISERVERS; fi
+    done
+  fi
   for n in $(seq 1 "$HOSTS"); do
     eval "$(bash scripts/sim-hosts.sh env "$n")"
     # --pid-file: whoever reclaims this namespace later (sim-hosts.sh add) stops the agent by it.
     start "kubelet-$NS" --pid-file "$AGENT_PIDFILE" nsenter --net="/run/netns/$NS" "$NODE_BIN" dist/cmd/kubelet.js "${JOIN_ARGS[@]}" \
-      --node-name "$NS" --node-ip "$IP" --docker-socket "$SOCKET" --root-dir "$HOST_ROOT/kubelet" --cluster-cidr "$CLUSTER_CIDR"
+      --node-name "$NS" --node-ip "$IP" --docker-socket "$SOCKET" --root-dir "$HOST_ROOT/kubelet" --cluster-cidr "$CLUSTER_CIDR" \
+      "${AGENT_LIST[@]}"
   done
   for n in $(seq 1 "$HOSTS"); do
     eval "$(bash scripts/sim-hosts.sh env "$n")"
@@ -176,3 +211,10 @@ Coxswain control plane is up at $SERVER, supervised by pid $(cat "$STATE/supervi
   node dist/cmd/coxctl.js get all -A      # or: kubectl get all -A
   node dist/cmd/coxctl.js apply -f manifests/
 MSG
+if [ "$HA" -eq 1 ]; then
+  cat <<MSG
+HA control plane: etcd members $ETCD_SERVERS, apiservers $APISERVERS
+(the kubeconfig points at the first; another: kubectl --server <url> or
+ kubectl config set-cluster coxswain --server <url>)
+MSG
+fi
