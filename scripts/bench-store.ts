@@ -100,8 +100,14 @@ async function timedCalls(
   };
 }
 
-/** etcd alone: plain puts of a same-sized value through the same gRPC client, 50 callers. */
-async function benchEtcdPuts(opts: EtcdStoreOptions): Promise<StoreBenchResult> {
+/**
+ * etcd alone: plain puts through the same gRPC client, 50 callers; values of `valueBytes`
+ * (default: the size of a small ConfigMap's JSON), for `seconds` (default 10) or 20,000 puts.
+ */
+export async function benchEtcdPuts(
+  opts: EtcdStoreOptions,
+  load: { valueBytes?: number; seconds?: number; concurrency?: number } = {},
+): Promise<StoreBenchResult> {
   const tls = opts.tls;
   const client = new Etcd3({
     hosts: opts.endpoints,
@@ -110,12 +116,14 @@ async function benchEtcdPuts(opts: EtcdStoreOptions): Promise<StoreBenchResult> 
       : { credentials: { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key } }),
     faultHandling: { host: () => noop, global: noop },
   });
-  const value = Buffer.from(
-    JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x'.repeat(120) } }),
-  );
+  const value =
+    load.valueBytes === undefined
+      ? Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x'.repeat(120) } }))
+      : Buffer.alloc(load.valueBytes, 'x');
+  const limits = { concurrency: load.concurrency ?? 50, total: 20_000, seconds: load.seconds ?? 10 };
   try {
-    return await timedCalls({ concurrency: 50, total: 20_000, seconds: 10 }, async (i) => {
-      await client.kv.put({ key: Buffer.from(`/bench-raw/k-${i}`), value });
+    return await timedCalls(limits, async (i) => {
+      await client.kv.put({ key: Buffer.from(`${opts.prefix ?? ''}/bench-raw/k-${i}`), value });
     });
   } finally {
     client.close();

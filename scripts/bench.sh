@@ -2,23 +2,27 @@
 # Benchmarks: prints each figure beside the baseline measured in the same run. What they
 # make (control planes, simulated hosts, agent roots) lives under their own run roots and is
 # swept when this script ends, also on failure or interruption (scripts/sweep-runs.ts).
+#
+#   npm run bench                 every benchmark
+#   npm run bench -- NAME...      only these: api pods scheduler deployment network port-forward etcd
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ALL=(api pods scheduler deployment network port-forward etcd)
+for name in "$@"; do
+  [[ " ${ALL[*]} " == *" $name "* ]] || { echo "bench: unknown benchmark '$name' (one of: ${ALL[*]})" >&2; exit 2; }
+done
+ONLY=("$@")
+wanted() { [ "${#ONLY[@]}" -eq 0 ] || [[ " ${ONLY[*]} " == *" $1 "* ]]; }
 bash scripts/install-deps.sh
 npm run --silent build
 sweep() { timeout 300 node dist/scripts/sweep-runs.js >/dev/null || echo "bench: the sweep of leftovers failed" >&2; }
 sweep
 trap sweep EXIT
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, node $(node --version)"
-echo "== API (issue 2)"
-node dist/scripts/bench-api.js
-echo "== pod start latency (issue 3)"
-node dist/scripts/bench-pods.js
-echo "== scheduler (issue 4)"
-node dist/scripts/bench-scheduler.js
-echo "== 50-replica deployment (issue 4)"
-node dist/scripts/bench-deployment.js
-echo "== networking on 3 simulated hosts (issue 5)"
-node dist/scripts/bench-network.js
-echo "== kubectl port-forward throughput (issue 12)"
-node dist/scripts/bench-port-forward.js
+if wanted api; then echo "== API (issue 2)"; node dist/scripts/bench-api.js; fi
+if wanted pods; then echo "== pod start latency (issue 3)"; node dist/scripts/bench-pods.js; fi
+if wanted scheduler; then echo "== scheduler (issue 4)"; node dist/scripts/bench-scheduler.js; fi
+if wanted deployment; then echo "== 50-replica deployment (issue 4)"; node dist/scripts/bench-deployment.js; fi
+if wanted network; then echo "== networking on 3 simulated hosts (issue 5)"; node dist/scripts/bench-network.js; fi
+if wanted port-forward; then echo "== kubectl port-forward throughput (issue 12)"; node dist/scripts/bench-port-forward.js; fi
+if wanted etcd; then echo "== API on SQLite, 1 and 3 etcd members, etcd alone, failover (issue 13)"; node dist/scripts/bench-etcd.js; fi

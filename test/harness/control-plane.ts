@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureClusterPki, ensureNodeCredentials, type ClusterPkiPaths } from '../../pkg/pki/index.js';
-import { startEtcd, type EtcdProcess } from './etcd.js';
+import { startEtcd, startEtcdCluster, type EtcdCluster, type EtcdProcess } from './etcd.js';
 import { runRoot } from './run-root.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -104,6 +104,8 @@ export interface ControlPlane {
   scheduler: ChildProcess | undefined;
   /** The etcd the apiserver stores in (option `etcd`). */
   etcd: EtcdProcess | undefined;
+  /** The etcd cluster the apiservers store in (option `etcdMembers`). */
+  etcdCluster: EtcdCluster | undefined;
   /** kill -9 the apiserver. */
   crash(): Promise<void>;
   /** Starts the apiserver again on the same port and data folder. */
@@ -160,6 +162,8 @@ export interface ControlPlaneOptions {
    * an EtcdProcess is used as it is (with its own PKI) and left running by stop().
    */
   etcd?: boolean | EtcdProcess;
+  /** Store in a real etcd cluster of this many members (startEtcdCluster, the cluster PKI) instead. */
+  etcdMembers?: number;
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -172,14 +176,18 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const pki = await ensureClusterPki(join(dir, 'certs'), { server });
   const ownEtcd = opts.etcd === true ? await startEtcd({ pkiDir: pki.dir }) : undefined;
   const etcd = typeof opts.etcd === 'object' ? opts.etcd : ownEtcd;
+  const etcdCluster =
+    opts.etcdMembers === undefined ? undefined : await startEtcdCluster(opts.etcdMembers, { pkiDir: pki.dir });
+  const etcdUrls = etcdCluster?.clientUrls ?? (etcd === undefined ? [] : [etcd.clientUrl]);
+  const etcdPki = etcdCluster?.pki ?? etcd?.pki ?? pki.etcd;
   const storeArgs =
-    etcd === undefined
+    etcdUrls.length === 0
       ? ['--data-dir', join(dir, 'data')]
       : [
-          `--etcd-servers=${etcd.clientUrl}`,
-          `--etcd-cafile=${etcd.pki.caCert}`,
-          `--etcd-certfile=${etcd.pki.apiserverClientCert}`,
-          `--etcd-keyfile=${etcd.pki.apiserverClientKey}`,
+          `--etcd-servers=${etcdUrls.join(',')}`,
+          `--etcd-cafile=${etcdPki.caCert}`,
+          `--etcd-certfile=${etcdPki.apiserverClientCert}`,
+          `--etcd-keyfile=${etcdPki.apiserverClientKey}`,
         ];
   const argsFor = (apiPort: number, more: string[] = []): string[] => [
     ...(opts.apiserverNodeArgs ?? []),
@@ -251,6 +259,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     controllerManager,
     scheduler,
     etcd,
+    etcdCluster,
     async crash() {
       plane.apiserver.kill('SIGKILL');
       await exited(plane.apiserver);
@@ -259,7 +268,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       plane.apiserver = await launch();
     },
     async addApiserver(extraArgs: string[] = []) {
-      if (etcd === undefined) throw new Error('addApiserver needs a control plane on etcd');
+      if (etcdUrls.length === 0) throw new Error('addApiserver needs a control plane on etcd');
       const extraPort = await freePort();
       const added: ExtraApiserver = {
         port: extraPort,
@@ -280,6 +289,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       for (const p of [plane.controllerManager, plane.scheduler, ...extra.map((e) => e.child), plane.apiserver])
         await stopBounded(p);
       await ownEtcd?.stop();
+      await etcdCluster?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
