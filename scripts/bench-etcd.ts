@@ -18,7 +18,7 @@ import { mustFind, storageKey } from '../pkg/api/registry.js';
 import { loadKubeconfig, RestClient } from '../pkg/client/index.js';
 import { ApiError } from '../pkg/errors/index.js';
 import { startControlPlane, type ControlPlane, type ExtraApiserver } from '../test/harness/control-plane.js';
-import type { EtcdCluster } from '../test/harness/etcd.js';
+import type { EtcdCluster, EtcdTls } from '../test/harness/etcd.js';
 import { createLoad } from './bench-load.js';
 import { benchEtcdPuts, percentile, type StoreBenchResult } from './bench-store.js';
 import { Etcd3 } from 'etcd3';
@@ -63,7 +63,7 @@ async function apiCreates(plane: ControlPlane): Promise<Rate> {
   }
 }
 
-function etcdClientOf(urls: string[], tls: { ca: Buffer; cert: Buffer; key: Buffer }): Etcd3 {
+function etcdClientOf(urls: string[], tls: EtcdTls): Etcd3 {
   return new Etcd3({
     hosts: urls,
     credentials: { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key },
@@ -72,7 +72,7 @@ function etcdClientOf(urls: string[], tls: { ca: Buffer; cert: Buffer; key: Buff
 }
 
 /** The size of a ConfigMap of the load as the apiserver stored it in etcd. */
-async function storedValueBytes(urls: string[], tls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<number> {
+async function storedValueBytes(urls: string[], tls: EtcdTls): Promise<number> {
   const client = etcdClientOf(urls, tls);
   try {
     const res = await client.kv.range({
@@ -92,7 +92,7 @@ async function storedValueBytes(urls: string[], tls: { ca: Buffer; cert: Buffer;
 /** The API on etcd and etcd alone, on the same members, in the same run. */
 async function onEtcd(
   plane: ControlPlane,
-  where: { urls: string[]; tls: { ca: Buffer; cert: Buffer; key: Buffer } },
+  where: { urls: string[]; tls: EtcdTls },
 ): Promise<{ api: Rate; etcd: Rate; valueBytes: number }> {
   const api = await apiCreates(plane);
   const valueBytes = await storedValueBytes(where.urls, where.tls);
@@ -103,11 +103,7 @@ async function onEtcd(
   return { api, etcd: fromStore(etcd), valueBytes };
 }
 
-function readTls(pki: { caCert: string; apiserverClientCert: string; apiserverClientKey: string }): {
-  ca: Buffer;
-  cert: Buffer;
-  key: Buffer;
-} {
+function readTls(pki: { caCert: string; apiserverClientCert: string; apiserverClientKey: string }): EtcdTls {
   return {
     ca: readFileSync(pki.caCert),
     cert: readFileSync(pki.apiserverClientCert),

@@ -140,7 +140,7 @@ export interface EtcdCluster {
   /** Every member's client URL (what --etcd-servers lists). */
   clientUrls: string[];
   /** The apiserver's client TLS material for the etcd3 client or EtcdStore. */
-  tls: { ca: Buffer; cert: Buffer; key: Buffer };
+  tls: EtcdTls;
   /** kill -9 member i. */
   crash(i: number): Promise<void>;
   /** Starts member i again on its ports and data folder; resolves once it answers reads. */
@@ -155,7 +155,14 @@ export interface StartEtcdClusterOptions {
   pkiDir?: string;
 }
 
-function etcdClient(urls: string[], tls: { ca: Buffer; cert: Buffer; key: Buffer }): Etcd3 {
+/** The client TLS material of the etcd3 client or EtcdStore. */
+export interface EtcdTls {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+function etcdClient(urls: string[], tls: EtcdTls): Etcd3 {
   return new Etcd3({
     hosts: urls,
     credentials: { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key },
@@ -163,8 +170,42 @@ function etcdClient(urls: string[], tls: { ca: Buffer; cert: Buffer; key: Buffer
   });
 }
 
+/** The index in `urls` of the member the answering members name as raft leader (undefined: none, or a dead one). */
+async function askLeader(urls: (string | undefined)[], tls: EtcdTls): Promise<number | undefined> {
+  const ids = new Map<string, number>();
+  let leaderId: string | undefined;
+  for (const [i, url] of urls.entries()) {
+    if (url === undefined) continue;
+    const c = etcdClient([url], tls);
+    try {
+      const status = await c.maintenance.status({ deadline: new Date(Date.now() + 2000) });
+      ids.set(status.header.member_id, i);
+      if (status.leader !== '0') leaderId = status.leader;
+    } catch {
+      // a member that does not answer is not the one to report
+    } finally {
+      c.close();
+    }
+  }
+  return leaderId === undefined ? undefined : ids.get(leaderId);
+}
+
+/**
+ * The index in `urls` (undefined: a member known dead) of the raft leader, asked of each
+ * member's maintenance status. Right after a leader died the others may still name it: asked
+ * again, a bounded number of times.
+ */
+export async function awaitLeader(urls: (string | undefined)[], tls: EtcdTls): Promise<number> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const index = await askLeader(urls, tls);
+    if (index !== undefined) return index;
+    await sleep(250);
+  }
+  throw new Error('no live etcd member reports a live leader');
+}
+
 /** A linearizable read through this member alone: true once it has a leader and answers. */
-async function memberAnswers(url: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<boolean> {
+async function memberAnswers(url: string, tls: EtcdTls): Promise<boolean> {
   const c = etcdClient([url], tls);
   try {
     await c.kv.range({ key: Buffer.from('health') }, { deadline: new Date(Date.now() + 2000) });
@@ -263,25 +304,6 @@ export async function startEtcdCluster(n: number, opts: StartEtcdClusterOptions 
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  /** The index of the leader as the live members report it (undefined: none, or a dead one). */
-  const askLeader = async (): Promise<number | undefined> => {
-    const ids = new Map<string, number>();
-    let leaderId: string | undefined;
-    for (const [i, m] of members.entries()) {
-      if (m.child === undefined) continue;
-      const c = etcdClient([m.clientUrl], tls);
-      try {
-        const status = await c.maintenance.status({ deadline: new Date(Date.now() + 2000) });
-        ids.set(status.header.member_id, i);
-        if (status.leader !== '0') leaderId = status.leader;
-      } catch {
-        // a member that does not answer is not the one to report
-      } finally {
-        c.close();
-      }
-    }
-    return leaderId === undefined ? undefined : ids.get(leaderId);
-  };
   const cluster: EtcdCluster = {
     dir,
     pki,
@@ -299,15 +321,11 @@ export async function startEtcdCluster(n: number, opts: StartEtcdClusterOptions 
       await spawnMember(m);
       await awaitAnswers(m);
     },
-    async leader() {
-      // Right after a leader died the others may still name it: ask again, a bounded number of times.
-      for (let attempt = 0; attempt < 40; attempt++) {
-        const index = await askLeader();
-        if (index !== undefined) return index;
-        await sleep(250);
-      }
-      throw new Error('no live etcd member reports a live leader');
-    },
+    leader: () =>
+      awaitLeader(
+        members.map((m) => (m.child === undefined ? undefined : m.clientUrl)),
+        tls,
+      ),
     async stop() {
       await stopAll();
       rmSync(dir, { recursive: true, force: true });
