@@ -275,7 +275,8 @@ export async function joinCluster(opts: {
     const client = await requestCertificate(bootstrap, clientCertificateRequest(opts.nodeName), {
       timeoutMs: opts.timeoutMs ?? 120_000,
     });
-    saveClientCredentials(files, client, { server: opts.servers[0] ?? server, nodeName: opts.nodeName, caPem });
+    // The kubeconfig names the apiserver that answered (a working one for whoever reads it); the list is kept beside it.
+    saveClientCredentials(files, client, { server, nodeName: opts.nodeName, caPem });
     saveApiservers(files, opts.servers);
     opts.log(`TLS bootstrap: client certificate for system:node:${opts.nodeName} issued (${client.csrName})`);
   } finally {
