@@ -2,6 +2,7 @@
 // then watch from the list's resourceVersion; on a dropped stream resume from the last
 // resourceVersion seen (bookmarks included), with bounded back-off; on 410 Expired re-list.
 
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { KubeObject, WatchEvent } from '../api/meta.js';
 import { resourcePath, type Resource } from '../api/registry.js';
@@ -35,6 +36,43 @@ export interface WatchStreamHandle {
 /** How often an open watch checks that its apiserver still answers (a lost machine sends no FIN). */
 const WATCH_PING_MS = 15_000;
 
+/** The path and query of a watch (websocket). */
+function watchTarget(opts: WatchStreamOptions<KubeObject>): Parameters<RestClient['urlOn']>[1] {
+  return {
+    path: resourcePath(opts.resource, { namespace: opts.namespace }),
+    query: {
+      watch: 'true',
+      resourceVersion: opts.resourceVersion,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      allowWatchBookmarks: opts.allowWatchBookmarks ? 'true' : undefined,
+      timeoutSeconds: opts.timeoutSeconds,
+    },
+    scheme: 'wss',
+  };
+}
+
+/** Hands the error of a refused watch (from its Status body) to `done`. */
+function readRefusal(res: IncomingMessage, done: (err: Error) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => done(toError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+  res.on('error', done);
+}
+
+/** Pings the apiserver every WATCH_PING_MS; a stream whose last ping went unanswered is cut. */
+function heartbeat(ws: WebSocket): NodeJS.Timeout {
+  let answered = true;
+  ws.on('pong', () => (answered = true));
+  const timer = setInterval(() => {
+    if (!answered) ws.terminate();
+    answered = false;
+    ws.ping();
+  }, WATCH_PING_MS);
+  timer.unref();
+  return timer;
+}
+
 /**
  * Opens a watch on the client's current apiserver; when that one cannot be reached (or
  * answers 503) the next one is tried, once each: a watch is a read, safe to send anywhere.
@@ -46,18 +84,7 @@ export function watchStream<T extends KubeObject>(
   opts: WatchStreamOptions<T>,
   handlers: WatchStreamHandlers<T>,
 ): WatchStreamHandle {
-  const target = {
-    path: resourcePath(opts.resource, { namespace: opts.namespace }),
-    query: {
-      watch: 'true',
-      resourceVersion: opts.resourceVersion,
-      labelSelector: opts.labelSelector,
-      fieldSelector: opts.fieldSelector,
-      allowWatchBookmarks: opts.allowWatchBookmarks ? 'true' : undefined,
-      timeoutSeconds: opts.timeoutSeconds,
-    },
-    scheme: 'wss' as const,
-  };
+  const target = watchTarget(opts);
   const candidates = client.apiservers.candidates();
   let closed = false;
   let current: WebSocket | undefined;
@@ -93,14 +120,7 @@ export function watchStream<T extends KubeObject>(
       if (!live()) return;
       opened = true;
       client.apiservers.succeeded(server);
-      let answered = true;
-      ws.on('pong', () => (answered = true));
-      pinger = setInterval(() => {
-        if (!answered) ws.terminate();
-        answered = false;
-        ws.ping();
-      }, WATCH_PING_MS);
-      pinger.unref();
+      pinger = heartbeat(ws);
       handlers.onOpen?.();
     });
     ws.on('message', (data: WebSocket.RawData) => {
@@ -119,12 +139,8 @@ export function watchStream<T extends KubeObject>(
     });
     ws.on('unexpected-response', (_req, res) => {
       if (!live()) return;
-      const code = res.statusCode ?? 0;
-      if (code === 503 && next()) return;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => finish(toError(code, Buffer.concat(chunks).toString('utf8'))));
-      res.on('error', (err) => finish(err));
+      if (res.statusCode === 503 && next()) return;
+      readRefusal(res, finish);
     });
     ws.on('error', (err) => {
       if (!live() || next()) return;
