@@ -51,18 +51,18 @@ export async function discoverCluster(opts: {
   caHash: string;
   timeoutMs?: number;
 }): Promise<{ caPem: string; server: string }> {
-  const skipped: string[] = [];
+  const unreachable: string[] = [];
   for (const server of opts.servers) {
     try {
       return { caPem: await discoverClusterCa({ ...opts, server }), server };
     } catch (err) {
-      if (!(err instanceof Unreachable) || server === opts.servers[opts.servers.length - 1]) {
-        if (skipped.length === 0) throw err;
-        throw new JoinError(`${errorMessage(err)} (skipped before: ${skipped.join('; ')})`);
-      }
-      skipped.push(errorMessage(err));
+      // A failed check is the answer: asking the others until one passes would defeat it.
+      if (!(err instanceof Unreachable)) throw err;
+      unreachable.push(errorMessage(err));
     }
   }
+  if (unreachable.length === 1) throw new JoinError(unreachable.join(''));
+  if (unreachable.length > 1) throw new JoinError(`no apiserver answered: ${unreachable.join('; ')}`);
   throw new JoinError('no apiserver given to join');
 }
 
