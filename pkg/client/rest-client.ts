@@ -130,6 +130,13 @@ export function replayable(req: RawRequest): boolean {
   }
 }
 
+/** What one try on one apiserver got: its HTTP status, the value for the caller, how to drop an unread body. */
+interface Answer<T> {
+  status: number;
+  value: T;
+  discard?: () => void;
+}
+
 /** A 503 of a proxied backend (pods/…/proxy) says nothing about the apiserver itself. */
 function isProxyPath(path: string): boolean {
   return /\/proxy(\/|$)/.test(path);
@@ -231,14 +238,18 @@ export class RestClient {
         res.on('error', (err) => reject(new AttemptFailed(server, err, true)));
         res.on('aborted', () => reject(new AttemptFailed(server, new Error('the response was cut off'), true)));
       });
-      return { status: res.statusCode ?? 0, headers: res.headers, body };
+      const status = res.statusCode ?? 0;
+      return { status, value: { status, headers: res.headers, body } };
     });
   }
 
   /** A request whose response body is streamed (logs -f); non-2xx answers become ApiError. */
   async stream(req: RawRequest): Promise<IncomingMessage> {
     const streamReq = { ...req, accept: req.accept ?? '*/*' };
-    const res = await this.withFailover(streamReq, (server) => this.send(server, streamReq, undefined));
+    const res = await this.withFailover(streamReq, async (server) => {
+      const answer = await this.send(server, streamReq, undefined);
+      return { status: answer.statusCode ?? 0, value: answer, discard: () => answer.resume() };
+    });
     const code = res.statusCode ?? 0;
     if (code >= 200 && code < 300) return res;
     const chunks: Buffer[] = [];
@@ -250,17 +261,14 @@ export class RestClient {
   }
 
   /** The failover loop of request and stream (see request). */
-  private async withFailover<T extends { status?: number; statusCode?: number }>(
-    req: RawRequest,
-    attempt: (server: string) => Promise<T>,
-  ): Promise<T> {
+  private async withFailover<T>(req: RawRequest, attempt: (server: string) => Promise<Answer<T>>): Promise<T> {
     const candidates = this.apiservers.candidates();
     const replay = replayable(req);
     const failures: AttemptFailed[] = [];
     for (const [i, server] of candidates.entries()) {
       if (i > 0) await failoverPause(i);
       const last = i === candidates.length - 1;
-      let answer: T;
+      let answer: Answer<T>;
       try {
         answer = await attempt(server);
       } catch (err) {
@@ -270,16 +278,15 @@ export class RestClient {
         if (err.sent && !replay) throw this.brokenAfterSend(req, err);
         continue;
       }
-      const status = answer.status ?? answer.statusCode ?? 0;
-      if (status === 503 && !isProxyPath(req.path)) {
+      if (answer.status === 503 && !isProxyPath(req.path)) {
         // Not ready (its store is away, or it is shutting down): the next request goes elsewhere.
         this.apiservers.failed(server);
         if (replay && !last) {
-          if ('resume' in answer && typeof answer.resume === 'function') answer.resume();
+          answer.discard?.();
           continue;
         }
       } else this.apiservers.succeeded(server);
-      return answer;
+      return answer.value;
     }
     throw this.unreachable(failures);
   }
