@@ -2,6 +2,7 @@
 // coxswain controller-manager: flags → ControllerManagerConfig → run. First SIGTERM/SIGINT drains, a second exits.
 
 import { Command } from 'commander';
+import { APISERVERS_FLAG_HELP } from '../pkg/client/index.js';
 import { configOrExit, processSignal } from '../pkg/component/index.js';
 import { CONTROLLER_NAMES } from '../pkg/controllers/index.js';
 // config and run sit beside the index (they build on it; re-exporting them there would make a cycle).
@@ -11,6 +12,7 @@ import { run } from '../pkg/controllers/run.js';
 const program = new Command('controller-manager')
   .description('Coxswain controller-manager: turns desired state into actual state')
   .requiredOption('--kubeconfig <file>', 'kubeconfig with the controller-manager identity')
+  .option('--apiservers <urls>', APISERVERS_FLAG_HELP)
   .option(
     '--controllers <names>',
     `comma-separated controllers to run (${CONTROLLER_NAMES.join(',')})`,

@@ -3,6 +3,7 @@
 
 import os from 'node:os';
 import { Command } from 'commander';
+import { APISERVERS_FLAG_HELP } from '../pkg/client/index.js';
 import { configOrExit, createLogger, processSignal } from '../pkg/component/index.js';
 import { errorMessage } from '../pkg/errors/index.js';
 import {
@@ -20,7 +21,11 @@ const program = new Command('kubelet')
   .option('--tls-cert-file <file>', 'serving certificate for the logs/exec port (with --kubeconfig)')
   .option('--tls-private-key-file <file>', 'serving key (with --kubeconfig)')
   .option('--client-ca-file <file>', "CA that signs the apiserver's client certificate (with --kubeconfig)")
-  .option('--server <url>', 'join: the apiserver to join (instead of --kubeconfig)')
+  .option(
+    '--server <urls>',
+    'join: the apiserver to join (instead of --kubeconfig); a comma-separated list is tried in turn and kept for later starts',
+  )
+  .option('--apiservers <urls>', APISERVERS_FLAG_HELP)
   .option('--token <token>', 'join: a bootstrap token from "coxctl token create"')
   .option('--discovery-token-ca-cert-hash <sha256:hex>', "join: hash of the cluster CA's public key, to pin it")
   .option('--node-name <name>', 'name of this node', os.hostname())

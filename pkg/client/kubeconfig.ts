@@ -11,6 +11,11 @@ import { errorMessage } from '../errors/index.js';
 
 export interface ClientConfig {
   server: string;
+  /**
+   * Every apiserver to use, preferred first (--apiservers, a joined agent's list); without
+   * it just `server`. The client fails over between them (rest-client.ts).
+   */
+  servers?: readonly string[];
   caPem: string | undefined;
   certPem: string | undefined;
   keyPem: string | undefined;
@@ -87,4 +92,11 @@ export function loadKubeconfig(opts: { path?: string; context?: string } = {}): 
       typeof context['namespace'] === 'string' && context['namespace'] !== '' ? context['namespace'] : 'default',
     userName,
   };
+}
+
+/** The config with `servers` to use instead of its single `server` (the first becomes `server`). */
+export function withApiservers(config: ClientConfig, servers: readonly string[]): ClientConfig {
+  const [first] = servers;
+  if (first === undefined) return config;
+  return { ...config, server: first, servers };
 }

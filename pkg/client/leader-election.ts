@@ -39,6 +39,15 @@ export class LeaderElector implements Campaigner {
 
   /** One attempt to acquire or renew; true when we hold the lease afterwards. */
   async tryAcquireOrRenew(): Promise<boolean> {
+    return (await this.attempt()) === 'held';
+  }
+
+  /**
+   * One attempt: 'held' (we hold it now), 'other' (another candidate holds it, unexpired) or
+   * 'conflict' (our write lost a race, or a renewal replayed on another apiserver after its
+   * connection broke had already been applied: the next attempt reads again).
+   */
+  private async attempt(): Promise<'held' | 'other' | 'conflict'> {
     const now = new Date();
     const c = this.config;
     let lease: Lease | undefined;
@@ -65,9 +74,9 @@ export class LeaderElector implements Campaigner {
           },
           { namespace: c.namespace },
         );
-        return true;
+        return 'held';
       } catch (err) {
-        if (isAlreadyExists(err)) return false;
+        if (isAlreadyExists(err)) return 'conflict';
         throw err;
       }
     }
@@ -75,7 +84,7 @@ export class LeaderElector implements Campaigner {
     const renewed = Date.parse(spec.renewTime ?? '') || 0;
     const expired = renewed + (spec.leaseDurationSeconds ?? c.leaseDurationSeconds) * 1000 < now.getTime();
     const mine = spec.holderIdentity === c.identity;
-    if (!mine && !expired && spec.holderIdentity) return false;
+    if (!mine && !expired && spec.holderIdentity) return 'other';
     const next: LeaseSpec = {
       ...spec,
       holderIdentity: c.identity,
@@ -85,9 +94,9 @@ export class LeaderElector implements Campaigner {
     };
     try {
       await this.client.update(LEASES, { ...lease, spec: next }, { namespace: c.namespace });
-      return true;
+      return 'held';
     } catch (err) {
-      if (isConflict(err)) return false;
+      if (isConflict(err)) return 'conflict';
       throw err;
     }
   }
@@ -116,9 +125,11 @@ export class LeaderElector implements Campaigner {
       if (signal.aborted) return;
       // An attempt may not outlast the deadline: a hung apiserver must not keep us leading.
       const left = Math.max(0, lastRenew + this.config.renewDeadlineMs - Date.now());
-      const outcome = await withTimeout(this.tryAcquireOrRenew(), left).catch(() => 'failed' as const);
-      if (outcome === true) lastRenew = Date.now();
-      else if (outcome === false) return; // someone else holds it
+      // A renewal whose apiserver died goes to the next one (the client fails over); a
+      // conflict is retried next period, like a failure, until the deadline.
+      const outcome = await withTimeout(this.attempt(), left).catch(() => 'failed' as const);
+      if (outcome === 'held') lastRenew = Date.now();
+      else if (outcome === 'other') return; // someone else holds it
       if (Date.now() - lastRenew > this.config.renewDeadlineMs) return;
     }
   }

@@ -7,6 +7,7 @@ import https from 'node:https';
 import { isObject, type DeleteOptions, type KubeList, type KubeObject } from '../api/meta.js';
 import { apiVersionOf, resourcePath, type Resource, type ResourceInfo } from '../api/registry.js';
 import { ApiError, readStatus, reasonForCode } from '../errors/index.js';
+import { Apiservers } from './apiservers.js';
 import type { ClientConfig } from './kubeconfig.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -79,15 +80,93 @@ export interface DeleteCallOptions extends Scoped {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
+/** One try of a request on one apiserver that failed without an answer. */
+class AttemptFailed extends Error {
+  constructor(
+    readonly server: string,
+    readonly failure: Error,
+    /** Whether the request may have reached the apiserver (the TLS session was up when it failed). */
+    readonly sent: boolean,
+  ) {
+    super(failure.message);
+  }
+}
+
+/** Patches that state wanted values: applying one twice gives the object of applying it once. */
+const REPLAYABLE_PATCHES = new Set([
+  PATCH_CONTENT_TYPES.merge,
+  PATCH_CONTENT_TYPES.strategic,
+  PATCH_CONTENT_TYPES.apply,
+]);
+
+/**
+ * Whether a request that may already have reached an apiserver (its connection broke after
+ * it was sent, or a not-ready apiserver answered 503) may be sent again to another one:
+ * reads; a PUT with a resourceVersion (a replay of an applied one gets 409 Conflict, never a
+ * second write); a DELETE with preconditions (a replay gets 404 or 409, never deletes a
+ * newer object of the same name); merge, strategic-merge and apply patches (they set values).
+ * Never a POST (a create replayed blindly can make a second object with generateName) nor a
+ * JSON patch (`add` to `/-` or `move` applied twice differ from once): the caller decides.
+ */
+export function replayable(req: RawRequest): boolean {
+  const body: unknown = req.body;
+  switch (req.method.toUpperCase()) {
+    case 'GET':
+    case 'HEAD':
+    case 'OPTIONS':
+      return true;
+    case 'PUT': {
+      const meta = isObject(body) ? body['metadata'] : undefined;
+      return isObject(meta) && typeof meta['resourceVersion'] === 'string' && meta['resourceVersion'] !== '';
+    }
+    case 'DELETE': {
+      const pre = isObject(body) ? body['preconditions'] : undefined;
+      return isObject(pre) && (typeof pre['uid'] === 'string' || typeof pre['resourceVersion'] === 'string');
+    }
+    case 'PATCH':
+      return REPLAYABLE_PATCHES.has(req.contentType ?? '');
+    default:
+      return false;
+  }
+}
+
+/** What one try on one apiserver got: its HTTP status, the value for the caller, how to drop an unread body. */
+interface Answer<T> {
+  status: number;
+  value: T;
+  discard?: () => void;
+}
+
+/** A 503 of a proxied backend (pods/…/proxy) says nothing about the apiserver itself. */
+function isProxyPath(path: string): boolean {
+  return /\/proxy(\/|$)/.test(path);
+}
+
+/** Longest wait for the TCP connection and TLS handshake to one apiserver before trying the next. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Pause before trying the next apiserver: short, a little more for each one tried. */
+function failoverPause(attempt: number): Promise<void> {
+  const ms = Math.min(250, 50 * attempt) * (0.8 + Math.random() * 0.4);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface RestClientOptions {
+  maxSockets?: number;
+  /** Share the apiserver list (and which one is current) of another client of the same cluster. */
+  apiservers?: Apiservers;
+}
+
 export class RestClient {
   config: ClientConfig;
+  /** The apiservers this client fails over between (config.servers, else config.server; plus learned ones). */
+  readonly apiservers: Apiservers;
   private agent: https.Agent;
-  private readonly base: URL;
   private readonly maxSockets: number;
 
-  constructor(config: ClientConfig, options: { maxSockets?: number } = {}) {
+  constructor(config: ClientConfig, options: RestClientOptions = {}) {
     this.config = config;
-    this.base = new URL(config.server);
+    this.apiservers = options.apiservers ?? new Apiservers(config.servers ?? [config.server]);
     this.maxSockets = options.maxSockets ?? 64;
     this.agent = new https.Agent({ keepAlive: true, maxSockets: this.maxSockets, ...this.tlsOptions() });
   }
@@ -119,25 +198,108 @@ export class RestClient {
     return this.config.token !== undefined ? { Authorization: `Bearer ${this.config.token}` } : {};
   }
 
-  /** `wss://host:port/path?query` for a path on this server. */
+  /** `wss://host:port/path?query` for a path on the current apiserver. */
   url(
     path: string,
     query: Record<string, string | number | boolean | undefined> = {},
     scheme: 'https' | 'wss' = 'https',
   ): string {
-    const u = new URL(path, this.base);
-    u.protocol = scheme === 'wss' ? 'wss:' : 'https:';
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, String(v));
+    return this.urlOn(this.apiservers.current, { path, query, scheme });
+  }
+
+  /** The URL of a path on one given apiserver. */
+  urlOn(
+    server: string,
+    target: {
+      path: string;
+      query?: Record<string, string | number | boolean | undefined>;
+      scheme?: 'https' | 'wss';
+    },
+  ): string {
+    const u = new URL(target.path, server);
+    u.protocol = target.scheme === 'wss' ? 'wss:' : 'https:';
+    for (const [k, v] of Object.entries(target.query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
     return u.toString();
   }
 
-  request(req: RawRequest): Promise<RawResponse> {
-    const url = new URL(this.url(req.path, req.query ?? {}));
-    let payload: Buffer | undefined;
-    if (req.body !== undefined)
-      payload = Buffer.isBuffer(req.body)
-        ? req.body
-        : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+  /**
+   * Sends the request to the current apiserver and, when it cannot be reached (or the
+   * request may be replayed and it broke or answered 503), to the next ones: at most one
+   * pass over the list, with a short pause between tries; then the error.
+   */
+  async request(req: RawRequest): Promise<RawResponse> {
+    const payload = this.payloadOf(req);
+    return this.withFailover(req, async (server) => {
+      const res = await this.send(server, req, payload);
+      const body = await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', (err) => reject(new AttemptFailed(server, err, true)));
+        res.on('aborted', () => reject(new AttemptFailed(server, new Error('the response was cut off'), true)));
+      });
+      const status = res.statusCode ?? 0;
+      return { status, value: { status, headers: res.headers, body } };
+    });
+  }
+
+  /** A request whose response body is streamed (logs -f); non-2xx answers become ApiError. */
+  async stream(req: RawRequest): Promise<IncomingMessage> {
+    const streamReq = { ...req, accept: req.accept ?? '*/*' };
+    const res = await this.withFailover(streamReq, async (server) => {
+      const answer = await this.send(server, streamReq, undefined);
+      return { status: answer.statusCode ?? 0, value: answer, discard: () => answer.resume() };
+    });
+    const code = res.statusCode ?? 0;
+    if (code >= 200 && code < 300) return res;
+    const chunks: Buffer[] = [];
+    return new Promise((_resolve, reject) => {
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => reject(toError(code, Buffer.concat(chunks).toString('utf8'))));
+      res.on('error', (err) => reject(this.networkError(this.apiservers.current, err)));
+    });
+  }
+
+  /** The failover loop of request and stream (see request). */
+  private async withFailover<T>(req: RawRequest, attempt: (server: string) => Promise<Answer<T>>): Promise<T> {
+    const candidates = this.apiservers.candidates();
+    const replay = replayable(req);
+    const failures: AttemptFailed[] = [];
+    for (const [i, server] of candidates.entries()) {
+      if (i > 0) await failoverPause(i);
+      const last = i === candidates.length - 1;
+      let answer: Answer<T>;
+      try {
+        answer = await attempt(server);
+      } catch (err) {
+        if (!(err instanceof AttemptFailed)) throw err;
+        this.apiservers.failed(server);
+        failures.push(err);
+        if (err.sent && !replay) throw this.brokenAfterSend(req, err);
+        continue;
+      }
+      if (answer.status === 503 && !isProxyPath(req.path)) {
+        // Not ready (its store is away, or it is shutting down): the next request goes elsewhere.
+        this.apiservers.failed(server);
+        if (replay && !last) {
+          answer.discard?.();
+          continue;
+        }
+      } else this.apiservers.succeeded(server);
+      return answer.value;
+    }
+    throw this.unreachable(failures);
+  }
+
+  private payloadOf(req: RawRequest): Buffer | undefined {
+    if (req.body === undefined) return undefined;
+    if (Buffer.isBuffer(req.body)) return req.body;
+    return Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+  }
+
+  /** One try on one apiserver: resolves with the response (headers read), rejects with AttemptFailed. */
+  private send(server: string, req: RawRequest, payload: Buffer | undefined): Promise<IncomingMessage> {
+    const url = new URL(this.urlOn(server, { path: req.path, query: req.query ?? {} }));
     const headers: Record<string, string> = {
       Accept: req.accept ?? 'application/json',
       'User-Agent': 'coxswain/0.1',
@@ -148,6 +310,9 @@ export class RestClient {
       headers['Content-Length'] = String(payload.length);
     }
     return new Promise((resolve, reject) => {
+      // Until the TLS session is up nothing of the request has left: any failure is safe to retry elsewhere.
+      let connected = false;
+      let connectTimer: NodeJS.Timeout | undefined;
       const r = https.request(
         {
           method: req.method,
@@ -159,48 +324,49 @@ export class RestClient {
           timeout: req.timeoutMs ?? 60_000,
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', (err) => reject(this.networkError(err)));
+          clearTimeout(connectTimer);
+          resolve(res);
         },
       );
+      r.on('socket', (socket) => {
+        if (r.reusedSocket || !socket.connecting) {
+          connected = true;
+          return;
+        }
+        connectTimer = setTimeout(
+          () => r.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)),
+          CONNECT_TIMEOUT_MS,
+        );
+        socket.once('secureConnect', () => {
+          connected = true;
+          clearTimeout(connectTimer);
+        });
+      });
       r.on('timeout', () => r.destroy(new Error('request timed out')));
-      r.on('error', (err) => reject(this.networkError(err)));
+      r.on('error', (err) => {
+        clearTimeout(connectTimer);
+        reject(new AttemptFailed(server, err, connected));
+      });
       r.end(payload);
     });
   }
 
-  /** A request whose response body is streamed (logs -f); non-2xx answers become ApiError. */
-  stream(req: RawRequest): Promise<IncomingMessage> {
-    const url = new URL(this.url(req.path, req.query ?? {}));
-    return new Promise((resolve, reject) => {
-      const r = https.request(
-        {
-          method: req.method,
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname + url.search,
-          headers: { Accept: req.accept ?? '*/*', ...this.authHeaders() },
-          agent: this.agent,
-        },
-        (res) => {
-          const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 300) return resolve(res);
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => reject(toError(code, Buffer.concat(chunks).toString('utf8'))));
-        },
-      );
-      r.on('error', (err) => reject(this.networkError(err)));
-      r.end();
-    });
+  private networkError(server: string, err: Error): ApiError {
+    return new ApiError('ServiceUnavailable', `cannot reach the API server at ${server}: ${err.message}`);
   }
 
-  private networkError(err: Error): ApiError {
-    return new ApiError('ServiceUnavailable', `cannot reach the API server at ${this.config.server}: ${err.message}`);
+  private unreachable(failures: AttemptFailed[]): ApiError {
+    const [only] = failures;
+    if (failures.length === 1 && only !== undefined) return this.networkError(only.server, only.failure);
+    const each = failures.map((f) => `${f.server}: ${f.failure.message}`).join('; ');
+    return new ApiError('ServiceUnavailable', `cannot reach any API server (${each})`);
+  }
+
+  private brokenAfterSend(req: RawRequest, failure: AttemptFailed): ApiError {
+    return new ApiError(
+      'ServiceUnavailable',
+      `the connection to the API server at ${failure.server} broke after the request was sent: ${failure.failure.message} (a ${req.method} is not sent again: it may have been applied)`,
+    );
   }
 
   async requestJson<T>(req: RawRequest): Promise<T> {

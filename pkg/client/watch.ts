@@ -2,6 +2,7 @@
 // then watch from the list's resourceVersion; on a dropped stream resume from the last
 // resourceVersion seen (bookmarks included), with bounded back-off; on 410 Expired re-list.
 
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { KubeObject, WatchEvent } from '../api/meta.js';
 import { resourcePath, type Resource } from '../api/registry.js';
@@ -32,14 +33,14 @@ export interface WatchStreamHandle {
   stop(): void;
 }
 
-export function watchStream<T extends KubeObject>(
-  client: RestClient,
-  opts: WatchStreamOptions<T>,
-  handlers: WatchStreamHandlers<T>,
-): WatchStreamHandle {
-  const url = client.url(
-    resourcePath(opts.resource, { namespace: opts.namespace }),
-    {
+/** How often an open watch checks that its apiserver still answers (a lost machine sends no FIN). */
+const WATCH_PING_MS = 15_000;
+
+/** The path and query of a watch (websocket). */
+function watchTarget(opts: WatchStreamOptions<KubeObject>): Parameters<RestClient['urlOn']>[1] {
+  return {
+    path: resourcePath(opts.resource, { namespace: opts.namespace }),
+    query: {
       watch: 'true',
       resourceVersion: opts.resourceVersion,
       labelSelector: opts.labelSelector,
@@ -47,48 +48,115 @@ export function watchStream<T extends KubeObject>(
       allowWatchBookmarks: opts.allowWatchBookmarks ? 'true' : undefined,
       timeoutSeconds: opts.timeoutSeconds,
     },
-    'wss',
-  );
-  const ws = new WebSocket(url, {
-    ...client.tlsOptions(),
-    headers: client.authHeaders(),
-    perMessageDeflate: false,
-    handshakeTimeout: 30_000,
-  });
+    scheme: 'wss',
+  };
+}
+
+/** Hands the error of a refused watch (from its Status body) to `done`. */
+function readRefusal(res: IncomingMessage, done: (err: Error) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => done(toError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+  res.on('error', done);
+}
+
+/** Pings the apiserver every WATCH_PING_MS; a stream whose last ping went unanswered is cut. */
+function heartbeat(ws: WebSocket): NodeJS.Timeout {
+  let answered = true;
+  ws.on('pong', () => (answered = true));
+  const timer = setInterval(() => {
+    if (!answered) ws.terminate();
+    answered = false;
+    ws.ping();
+  }, WATCH_PING_MS);
+  timer.unref();
+  return timer;
+}
+
+/**
+ * Opens a watch on the client's current apiserver; when that one cannot be reached (or
+ * answers 503) the next one is tried, once each: a watch is a read, safe to send anywhere.
+ * A stream that was open and breaks is reported to onClose: the caller resumes it (from
+ * its last resourceVersion, on whichever apiserver is current then).
+ */
+export function watchStream<T extends KubeObject>(
+  client: RestClient,
+  opts: WatchStreamOptions<T>,
+  handlers: WatchStreamHandlers<T>,
+): WatchStreamHandle {
+  const target = watchTarget(opts);
+  const candidates = client.apiservers.candidates();
   let closed = false;
+  let current: WebSocket | undefined;
+  let pinger: NodeJS.Timeout | undefined;
   const finish = (err?: Error): void => {
     if (closed) return;
     closed = true;
+    clearInterval(pinger);
     handlers.onClose(err);
   };
-  ws.on('open', () => handlers.onOpen?.());
-  ws.on('message', (data: WebSocket.RawData) => {
-    if (closed) return;
-    let ev: WatchEvent<T>;
-    try {
-      // The typed boundary: the apiserver sends objects of the watched resource (or a Status
-      // for ERROR), checked against that resource's schema before they were stored.
-      ev = JSON.parse(data.toString()) as WatchEvent<T>;
-    } catch {
+  const open = (index: number): void => {
+    const server = candidates[index] ?? client.apiservers.current;
+    const more = index + 1 < candidates.length;
+    const ws = new WebSocket(client.urlOn(server, target), {
+      ...client.tlsOptions(),
+      headers: client.authHeaders(),
+      perMessageDeflate: false,
+      handshakeTimeout: more ? 10_000 : 30_000,
+    });
+    current = ws;
+    let opened = false;
+    // Events of a socket given up for the next apiserver are ignored.
+    const live = (): boolean => !closed && current === ws;
+    const next = (): boolean => {
+      if (opened || !more || closed) return false;
+      client.apiservers.failed(server);
+      current = undefined;
       ws.terminate();
-      finish(new ApiError('InternalError', 'malformed watch event'));
-      return;
-    }
-    handlers.onEvent(ev);
-  });
-  ws.on('unexpected-response', (_req, res) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => finish(toError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
-    res.on('error', (err) => finish(err));
-  });
-  ws.on('error', (err) => finish(new ApiError('ServiceUnavailable', `watch ${opts.resource.plural}: ${err.message}`)));
-  ws.on('close', () => finish());
+      setTimeout(() => open(index + 1), 50);
+      return true;
+    };
+    ws.on('open', () => {
+      if (!live()) return;
+      opened = true;
+      client.apiservers.succeeded(server);
+      pinger = heartbeat(ws);
+      handlers.onOpen?.();
+    });
+    ws.on('message', (data: WebSocket.RawData) => {
+      if (!live()) return;
+      let ev: WatchEvent<T>;
+      try {
+        // The typed boundary: the apiserver sends objects of the watched resource (or a Status
+        // for ERROR), checked against that resource's schema before they were stored.
+        ev = JSON.parse(data.toString()) as WatchEvent<T>;
+      } catch {
+        ws.terminate();
+        finish(new ApiError('InternalError', 'malformed watch event'));
+        return;
+      }
+      handlers.onEvent(ev);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      if (!live()) return;
+      if (res.statusCode === 503 && next()) return;
+      readRefusal(res, finish);
+    });
+    ws.on('error', (err) => {
+      if (!live() || next()) return;
+      finish(new ApiError('ServiceUnavailable', `watch ${opts.resource.plural} on ${server}: ${err.message}`));
+    });
+    ws.on('close', () => {
+      if (live()) finish();
+    });
+  };
+  open(0);
   return {
     stop: () => {
       if (closed) return;
       closed = true;
-      ws.terminate();
+      clearInterval(pinger);
+      current?.terminate();
     },
   };
 }

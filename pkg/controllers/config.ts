@@ -3,7 +3,12 @@
 import os from 'node:os';
 import { parseCidr } from '../api/cidr.js';
 import { parseDurationSeconds } from '../api/duration.js';
-import { leaderElectionConfig, type LeaderElectionConfig, type LeaderElectionFlags } from '../client/index.js';
+import {
+  apiserversFlag,
+  leaderElectionConfig,
+  type LeaderElectionConfig,
+  type LeaderElectionFlags,
+} from '../client/index.js';
 import { ConfigError } from '../component/index.js';
 import { CONTROLLER_NAMES, type ControllerManagerOptions, type ControllerName } from './index.js';
 
@@ -15,12 +20,15 @@ export interface ControllerManagerConfig extends Omit<
   rootCaFile?: string;
   /** Kubeconfig with the controller-manager's identity. */
   kubeconfig: string;
+  /** --apiservers: used instead of the kubeconfig's server (undefined: that server). */
+  apiservers: string[] | undefined;
   /** Lease kube-system/kube-controller-manager; undefined runs without election. */
   election: LeaderElectionConfig | undefined;
 }
 
 export interface ControllerManagerFlags extends LeaderElectionFlags {
   kubeconfig: string;
+  apiservers?: string;
   controllers: string;
   nodeMonitorGracePeriod: string;
   clusterSigningCertFile?: string;
@@ -73,6 +81,7 @@ export function controllerManagerConfig(o: ControllerManagerFlags): ControllerMa
   if (unknown.length > 0) throw new ConfigError(`unknown controllers: ${unknown.join(', ')}`);
   return {
     kubeconfig: o.kubeconfig,
+    apiservers: apiserversFlag(o.apiservers),
     election: leaderElectionConfig(o, 'kube-controller-manager', `${os.hostname()}_${process.pid}`),
     controllers: wanted.filter(isControllerName),
     nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000,

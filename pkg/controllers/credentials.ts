@@ -125,7 +125,8 @@ export class ControllerCredentials {
       token: issued.token,
       userName: `system:serviceaccount:${CREDENTIALS_NAMESPACE}:${account}`,
     };
-    const client = this.opts.newClient?.(config) ?? new RestClient(config);
+    // The shared client's apiservers (and which one is current): a failover moves every controller.
+    const client = this.opts.newClient?.(config) ?? new RestClient(config, { apiservers: this.opts.client.apiservers });
     this.clients.set(account, client);
     this.scheduleRefresh(account, client, issued.refreshAtMs);
     return client;

@@ -2,7 +2,7 @@
 // chosen controllers on fresh informers.
 
 import { readFileSync } from 'node:fs';
-import { loadKubeconfig, RestClient, runElected } from '../client/index.js';
+import { componentClient, componentClientConfig, runElected } from '../client/index.js';
 import { createLogger, lineLogger } from '../component/index.js';
 import type { ControllerManagerConfig } from './config.js';
 import { runControllers } from './index.js';
@@ -10,8 +10,8 @@ import { runControllers } from './index.js';
 /** Runs the controllers until `signal` aborts; resolves once they stopped. */
 export async function run(config: ControllerManagerConfig, signal: AbortSignal): Promise<void> {
   const log = createLogger();
-  const kubeconfig = loadKubeconfig({ path: config.kubeconfig });
-  const client = new RestClient(kubeconfig);
+  const kubeconfig = componentClientConfig(config.kubeconfig, config.apiservers);
+  const client = componentClient(kubeconfig, signal, (m) => log.info(m));
   const rootCaPem = config.rootCaFile === undefined ? kubeconfig.caPem : readFileSync(config.rootCaFile, 'utf8');
   const options = { ...config, client, log: lineLogger(log), ...(rootCaPem === undefined ? {} : { rootCaPem }) };
   try {

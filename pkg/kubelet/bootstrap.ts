@@ -8,30 +8,24 @@
 //    `system:nodes`; the controller-manager approves and signs it;
 // 3. with the new client certificate, ask for a serving certificate for the agent's port.
 // Every failure is one clear sentence; nothing is registered before step 3 succeeds.
+// Several apiservers may be given: discovery asks each in turn until one answers (the whole
+// check applies to the one that answered), and the agent keeps the list for its later starts.
 
-import https from 'node:https';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import yaml from 'js-yaml';
-import {
-  BOOTSTRAP_TOKEN_PATTERN,
-  CLUSTER_INFO,
-  JWS_KEY_PREFIX,
-  KUBELET_CLIENT_SIGNER,
-  KUBELET_SERVING_SIGNER,
-  verifyDetached,
-} from '../bootstrap/index.js';
-import { isObject } from '../api/meta.js';
+import { KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER } from '../bootstrap/index.js';
 import { RESOURCES, resourcePath } from '../api/registry.js';
 import type { CertificateSigningRequest, CertificateSigningRequestStatus, KeyUsage } from '../api/types/index.js';
-import { loadKubeconfig, RestClient, type ClientConfig } from '../client/index.js';
-import { errorMessage, isAlreadyExists, isUnauthorized } from '../errors/index.js';
+import { RestClient, type ClientConfig } from '../client/index.js';
+import { isAlreadyExists, isUnauthorized } from '../errors/index.js';
+import { discoverCluster, JoinError } from './discovery.js';
 import { writeAtomic } from './files.js';
+import { sameServer, saveApiservers, storedApiservers } from './stored-apiservers.js';
 import { caPublicKeyHash, certificateValidity, createCsr, writeKubeconfig } from '../pki/index.js';
 
 const CSRS = RESOURCES.certificatesigningrequests;
 
-export class JoinError extends Error {}
+export { discoverCluster, discoverClusterCa, JoinError } from './discovery.js';
 
 /** Where a joined agent keeps its credentials (under its root dir). */
 export interface NodeCredentialFiles {
@@ -42,6 +36,11 @@ export interface NodeCredentialFiles {
   servingCert: string;
   servingKey: string;
   kubeconfig: string;
+  /**
+   * Every apiserver the agent was given, one URL a line: the kubeconfig names one server (as
+   * kubectl reads it: a context has one cluster), the agent fails over to the rest.
+   */
+  apiservers: string;
 }
 
 export function credentialFiles(rootDir: string): NodeCredentialFiles {
@@ -54,112 +53,8 @@ export function credentialFiles(rootDir: string): NodeCredentialFiles {
     servingCert: join(dir, 'kubelet.crt'),
     servingKey: join(dir, 'kubelet.key'),
     kubeconfig: join(dir, 'kubelet.kubeconfig'),
+    apiservers: join(dir, 'apiservers'),
   };
-}
-
-function getJson(url: string, ca: string | undefined, timeoutMs: number): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(
-      url,
-      {
-        ...(ca === undefined ? { rejectUnauthorized: false } : { ca }),
-        timeout: timeoutMs,
-        headers: { Accept: 'application/json' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = text;
-          }
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-  });
-}
-
-/** Discovery: the cluster CA, verified by the token's signature and pinned by its hash. */
-export async function discoverClusterCa(opts: {
-  server: string;
-  token: string;
-  caHash: string;
-  timeoutMs?: number;
-}): Promise<string> {
-  const { server, token, caHash, timeoutMs = 10_000 } = opts;
-  const m = BOOTSTRAP_TOKEN_PATTERN.exec(token);
-  if (m === null)
-    throw new JoinError('the token must look like [a-z0-9]{6}.[a-z0-9]{16} (as printed by "coxctl token create")');
-  const [, id = '', secret = ''] = m;
-  if (!/^sha256:[0-9a-f]{64}$/.test(caHash))
-    throw new JoinError(
-      '--discovery-token-ca-cert-hash must be sha256:<64 hex digits> (as printed by "coxctl token create")',
-    );
-  const url = new URL(
-    `/api/v1/namespaces/${CLUSTER_INFO.namespace}/configmaps/${CLUSTER_INFO.name}`,
-    server,
-  ).toString();
-  let first: { status: number; body: unknown };
-  try {
-    first = await getJson(url, undefined, timeoutMs);
-  } catch (err) {
-    throw new JoinError(`cannot reach the apiserver at ${server}: ${errorMessage(err)}`);
-  }
-  if (first.status !== 200 || !isObject(first.body))
-    throw new JoinError(
-      `the apiserver at ${server} did not hand out ${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} (HTTP ${first.status})`,
-    );
-  const data = configMapData(first.body);
-  const kubeconfig = data['kubeconfig'];
-  if (kubeconfig === undefined) throw new JoinError(`${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} has no kubeconfig`);
-  const signature = data[`${JWS_KEY_PREFIX}${id}`];
-  if (signature === undefined)
-    throw new JoinError(`the cluster does not know token ID "${id}": the token is wrong, expired or deleted`);
-  if (!(await verifyDetached(signature, kubeconfig, { id, secret })))
-    throw new JoinError(`the cluster-info signature for token ID "${id}" does not verify: the token secret is wrong`);
-  const caPem = clusterCaOf(kubeconfig);
-  const actual = caPublicKeyHash(caPem);
-  if (actual !== caHash)
-    throw new JoinError(`the cluster CA's public key hash is ${actual}, not ${caHash}: refusing to trust this cluster`);
-  // Now that the CA is trusted, the server must prove it holds a certificate from it.
-  let second: { status: number; body: unknown };
-  try {
-    second = await getJson(url, caPem, timeoutMs);
-  } catch (err) {
-    throw new JoinError(
-      `the apiserver at ${server} does not present a certificate of the pinned CA: ${errorMessage(err)}`,
-    );
-  }
-  const again = configMapData(second.body)['kubeconfig'];
-  if (again !== kubeconfig)
-    throw new JoinError('cluster-info changed between the insecure and the pinned read; try again');
-  return caPem;
-}
-
-/** The CA of the first cluster of the (untrusted) cluster-info kubeconfig. */
-function clusterCaOf(kubeconfig: string): string {
-  const doc: unknown = yaml.load(kubeconfig);
-  const clusters: unknown = isObject(doc) ? doc['clusters'] : undefined;
-  const first: unknown = Array.isArray(clusters) ? clusters[0] : undefined;
-  const cluster = isObject(first) ? first['cluster'] : undefined;
-  const data = isObject(cluster) ? cluster['certificate-authority-data'] : undefined;
-  if (typeof data !== 'string')
-    throw new JoinError('the cluster-info kubeconfig carries no certificate-authority-data');
-  return Buffer.from(data, 'base64').toString('utf8');
-}
-
-/** The string entries of a ConfigMap read from an apiserver not yet trusted (anything else: none). */
-function configMapData(body: unknown): Record<string, string> {
-  const data = isObject(body) && isObject(body['data']) ? body['data'] : {};
-  return Object.fromEntries(Object.entries(data).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 export interface CertificateRequest {
@@ -272,19 +167,11 @@ export function servingCertificateRequest(nodeName: string, addresses: string[])
   };
 }
 
-/** What the agent was asked to join: the server and, when given, the CA's hash or file. */
+/** What the agent was asked to join: its apiservers (preferred first) and, when given, the CA's hash or file. */
 export interface WantedCluster {
-  server: string;
+  servers: readonly string[];
   caHash?: string;
   caPem?: string;
-}
-
-function sameServer(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-  }
 }
 
 /**
@@ -296,8 +183,9 @@ export function credentialsMismatch(files: NodeCredentialFiles, want: WantedClus
   if (want.caHash !== undefined && storedHash !== want.caHash) return `their CA is ${storedHash}, not ${want.caHash}`;
   if (want.caPem !== undefined && storedHash !== caPublicKeyHash(want.caPem))
     return `their CA ${storedHash} is not the given one (${caPublicKeyHash(want.caPem)})`;
-  const server = loadKubeconfig({ path: files.kubeconfig }).server;
-  if (!sameServer(server, want.server)) return `they are for ${server}, not ${want.server}`;
+  const stored = storedApiservers(files);
+  if (!stored.some((s) => want.servers.some((w) => sameServer(s, w))))
+    return `they are for ${stored.join(', ')}, not ${want.servers.join(', ')}`;
   return undefined;
 }
 
@@ -359,7 +247,7 @@ export function saveServingCredentials(files: NodeCredentialFiles, pair: { certP
  * files; the caller then starts the agent with them.
  */
 export async function joinCluster(opts: {
-  server: string;
+  servers: readonly string[];
   token: string;
   caHash: string;
   nodeName: string;
@@ -369,10 +257,12 @@ export async function joinCluster(opts: {
   log: (m: string) => void;
 }): Promise<NodeCredentialFiles> {
   const files = credentialFiles(opts.rootDir);
-  const caPem = await discoverClusterCa({ server: opts.server, token: opts.token, caHash: opts.caHash });
-  opts.log(`discovery: cluster CA ${opts.caHash} verified with token ID ${opts.token.slice(0, 6)}`);
+  const { caPem, server } = await discoverCluster({ servers: opts.servers, token: opts.token, caHash: opts.caHash });
+  opts.log(`discovery: cluster CA ${opts.caHash} verified with token ID ${opts.token.slice(0, 6)} on ${server}`);
+  // The one that answered first, then the others (the kubeconfig keeps naming the preferred one).
   const bootstrapConfig: ClientConfig = {
-    server: opts.server,
+    server,
+    servers: [server, ...opts.servers.filter((s) => s !== server)],
     caPem,
     certPem: undefined,
     keyPem: undefined,
@@ -385,7 +275,9 @@ export async function joinCluster(opts: {
     const client = await requestCertificate(bootstrap, clientCertificateRequest(opts.nodeName), {
       timeoutMs: opts.timeoutMs ?? 120_000,
     });
-    saveClientCredentials(files, client, { server: opts.server, nodeName: opts.nodeName, caPem });
+    // The kubeconfig names the apiserver that answered (a working one for whoever reads it); the list is kept beside it.
+    saveClientCredentials(files, client, { server, nodeName: opts.nodeName, caPem });
+    saveApiservers(files, opts.servers);
     opts.log(`TLS bootstrap: client certificate for system:node:${opts.nodeName} issued (${client.csrName})`);
   } finally {
     bootstrap.close();
@@ -425,7 +317,8 @@ export async function nodeCredentials(opts: {
   log: (m: string) => void;
 }): Promise<NodeCredentialFiles> {
   const files = credentialFiles(opts.rootDir);
-  const { server, caHash } = opts.want;
+  const { servers, caHash } = opts.want;
+  const server = servers.join(',');
   const stored = existsSync(files.caCert) && existsSync(files.kubeconfig);
   const mismatch = stored ? credentialsMismatch(files, opts.want) : undefined;
   if (mismatch === undefined && haveUsableCredentials(files)) {
@@ -448,7 +341,7 @@ export async function nodeCredentials(opts: {
     );
   }
   return joinCluster({
-    server,
+    servers,
     token: opts.token,
     caHash,
     nodeName: opts.nodeName,

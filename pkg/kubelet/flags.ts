@@ -11,6 +11,7 @@ export interface KubeletFlags {
   tlsPrivateKeyFile?: string;
   clientCaFile?: string;
   server?: string;
+  apiservers?: string;
   token?: string;
   discoveryTokenCaCertHash?: string;
   nodeName: string;

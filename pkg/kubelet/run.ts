@@ -4,10 +4,17 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
-import { loadKubeconfig, RestClient } from '../client/index.js';
+import {
+  apiserversFlag,
+  componentClient,
+  componentClientConfig,
+  loadKubeconfig,
+  parseApiserverList,
+} from '../client/index.js';
 import { lineLogger, type Logger } from '../component/index.js';
 import { agentIdentity } from './agent-identity.js';
 import { credentialFiles, nodeCredentials, type NodeCredentialFiles } from './bootstrap.js';
+import { storedApiservers } from './stored-apiservers.js';
 import { CertificateRotator } from './certificate-rotation.js';
 import { clusterIdentity } from './cluster-identity.js';
 import type { KubeletConfig } from './config.js';
@@ -64,18 +71,23 @@ async function credentials(
     }
     return undefined;
   }
-  const server = flags.server;
-  if (server === undefined) {
+  if (flags.server === undefined) {
     throw new KubeletStartError(
       'give either --kubeconfig (with --tls-cert-file, --tls-private-key-file, --client-ca-file) or --server with --token and --discovery-token-ca-cert-hash',
     );
+  }
+  let servers: string[];
+  try {
+    servers = parseApiserverList(flags.server);
+  } catch (err) {
+    throw new KubeletStartError(`--server: ${errorMessage(err)}`);
   }
   const caHash = flags.discoveryTokenCaCertHash;
   const caFile = flags.clientCaFile;
   try {
     return await nodeCredentials({
       want: {
-        server,
+        servers,
         ...(caHash !== undefined ? { caHash } : {}),
         ...(caFile !== undefined ? { caPem: readCa(caFile) } : {}),
       },
@@ -88,6 +100,25 @@ async function credentials(
   } catch (err) {
     throw new KubeletStartError(`cannot join the cluster: ${errorMessage(err)}`);
   }
+}
+
+/**
+ * The apiservers to fail over between: --apiservers, else (joined) those of --server, then
+ * the rest of the list stored at the join; undefined: the kubeconfig's one server.
+ */
+function apiservers(flags: KubeletFlags, joined: NodeCredentialFiles | undefined): string[] | undefined {
+  let given: string[] | undefined;
+  try {
+    given =
+      apiserversFlag(flags.apiservers) ??
+      (joined !== undefined && flags.server !== undefined ? parseApiserverList(flags.server) : undefined);
+  } catch (err) {
+    throw new KubeletStartError(errorMessage(err));
+  }
+  if (joined === undefined) return given;
+  const all = [...(given ?? [])];
+  for (const s of storedApiservers(joined)) if (!all.includes(s)) all.push(s);
+  return all;
 }
 
 export interface KubeletRunOptions {
@@ -103,7 +134,12 @@ export interface KubeletRunOptions {
 export async function run(opts: KubeletRunOptions, signal: AbortSignal): Promise<void> {
   const { flags, settings, log } = opts;
   const joined = await credentials(flags, settings, log);
-  const client = new RestClient(loadKubeconfig({ path: joined?.kubeconfig ?? flags.kubeconfig ?? '' }));
+  const print = lineLogger(log);
+  const client = componentClient(
+    componentClientConfig(joined?.kubeconfig ?? flags.kubeconfig ?? '', apiservers(flags, joined)),
+    signal,
+    print,
+  );
   const clientCaFile = joined?.caCert ?? flags.clientCaFile ?? '';
   const config: KubeletConfig = {
     ...settings,
@@ -116,7 +152,6 @@ export async function run(opts: KubeletRunOptions, signal: AbortSignal): Promise
   };
   // Informers, the proxy, DNS and rotation each listen for the stop signal.
   setMaxListeners(64, signal);
-  const print = lineLogger(log);
   const runtime = new DockerRuntime({
     socketPath: config.dockerSocket,
     nodeName: config.nodeName,
