@@ -31,6 +31,11 @@ export interface IdentityOptions {
   renewIntervalSeconds: number;
   log: (message: string) => void;
   now?: () => Date;
+  /**
+   * False for a store only this process uses (SQLite): one apiserver, so no Lease; the
+   * Endpoints name it, written once at start, as before (no periodic writes).
+   */
+  leases: boolean;
   /** Runs after each reconcile with the live apiservers (cluster-info's check). */
   afterReconcile?: (live: ApiserverAddress[]) => Promise<void>;
 }
@@ -98,6 +103,12 @@ export class ApiserverIdentity {
 
   /** Writes the lease and the Endpoints once, then keeps them up to date. */
   async start(): Promise<void> {
+    if (!this.options.leases) {
+      const self = [{ address: this.options.advertiseAddress, port: this.options.port }];
+      await this.reconcileEndpoints(self);
+      await this.options.afterReconcile?.(self);
+      return;
+    }
     await this.tick();
     this.schedule();
   }
@@ -214,6 +225,7 @@ export class ApiserverIdentity {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     await this.running;
+    if (!this.options.leases) return;
     try {
       await this.store.delete(RESOURCES.leases, { namespace: NAMESPACE, name: this.leaseName });
     } catch (err) {

@@ -125,9 +125,15 @@ export class StoredRange {
   /**
    * Applies `change` to the stored bitmap and writes it with compare-and-swap. `change`
    * returns its result and whether it changed anything (nothing written otherwise); it may
-   * throw, which writes nothing. `expected`: only write over that revision (repair).
+   * throw, which writes nothing. `expected`: only write over that revision (repair). A dry
+   * run decides on the stored bitmap and writes nothing.
    */
-  change<T>(change: (bitmap: Bitmap) => { result: T; changed: boolean }, expected?: number): Promise<T> {
+  change<T>(
+    dryRun: boolean,
+    change: (bitmap: Bitmap) => { result: T; changed: boolean },
+    expected?: number,
+  ): Promise<T> {
+    if (dryRun) return this.read().then((stored) => change(Bitmap.decode(this.size, stored.bitmap.encode())).result);
     const next = this.queue.then(() => this.changeNow(change, expected));
     this.queue = next.catch(() => undefined);
     return next;

@@ -179,11 +179,9 @@ export class RestStore {
     // An existing name is AlreadyExists, before any allocation could complain about it.
     if ((await this.store.get(storageKey(r, meta.namespace, name))) !== undefined)
       throw alreadyExists(r.plural, r.group, name);
-    const undo = await strategy.beforeCreate?.(obj);
+    const undo = await strategy.beforeCreate?.(obj, { dryRun: opts.dryRun === true });
     try {
       const item = await this.writes(opts).create(storageKey(r, meta.namespace, name), obj);
-      // A dry run shows what would be allocated, then gives it back.
-      if (opts.dryRun && undo) await undo();
       return { object: withType(r, item.object), warnings };
     } catch (err) {
       // A refused create gives back what it took (a failed undo is left to the repair pass).

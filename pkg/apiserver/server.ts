@@ -220,6 +220,7 @@ export class ApiServer {
       port,
       leaseDurationSeconds: config.identityLease.durationSeconds,
       renewIntervalSeconds: config.identityLease.renewIntervalSeconds,
+      leases: config.etcd !== undefined,
       log,
       afterReconcile: (live) => ensureClusterInfo(restStore, self, live),
     });

@@ -151,3 +151,18 @@ test('decisions are made on the stored bitmap, not on a stale copy of another ap
   await b.allocate(service('z', { clusterIP: '10.96.0.30' }));
   await store.close();
 });
+
+test('a dry run fills the addresses from the stored bitmaps and writes nothing', async () => {
+  const store = openStore();
+  const a = new ServiceAllocator(store, RANGES);
+  await a.allocate(service('real', { clusterIP: '10.96.0.40' }));
+  const before = await store.currentRevision();
+  const dry = service('dry', { type: 'NodePort', ports: [{ port: 80 }] });
+  const undo = await a.allocate(dry, { dryRun: true });
+  assert.match(clusterIP(dry), /^10\.96\.0\.\d+$/);
+  assert.equal(nodePorts(dry).length, 1);
+  await assert.rejects(a.allocate(service('dup', { clusterIP: '10.96.0.40' }), { dryRun: true }), /already allocated/);
+  await undo();
+  assert.equal(await store.currentRevision(), before);
+  await store.close();
+});

@@ -98,7 +98,9 @@ export class ServiceAllocator {
    * Fills clusterIP(s) and nodePorts of a Service about to be created, taking them in the
    * store; throws Invalid on conflicts. Returns the undo (a refused or dry-run create).
    */
-  async allocate(svc: KubeObject): Promise<() => Promise<void>> {
+  async allocate(svc: KubeObject, how: { dryRun?: boolean } = {}): Promise<() => Promise<void>> {
+    // A dry run decides on the stored bitmaps and keeps nothing (Kubernetes' dry-run allocator).
+    const dry = how.dryRun === true;
     const spec = specOf(svc);
     svc['spec'] = spec;
     const type = String(spec['type'] ?? 'ClusterIP');
@@ -106,7 +108,8 @@ export class ServiceAllocator {
     let ip: number | undefined;
     const undo = async (): Promise<void> => {
       const taken = ip;
-      if (taken !== undefined) await this.ips.change((b) => ({ result: undefined, changed: b.clear(taken) }));
+      if (taken !== undefined && !dry)
+        await this.ips.change(false, (b) => ({ result: undefined, changed: b.clear(taken) }));
     };
     if (type !== 'ExternalName') {
       const wanted = spec['clusterIP'];
@@ -120,7 +123,7 @@ export class ServiceAllocator {
             'spec.clusterIPs',
             `Invalid value: ["${wanted}"]: failed to allocate IP ${wanted}: the provided IP (${wanted}) is not in the valid range. The range of valid IPs is ${this.ranges.cidr}`,
           );
-        ip = await this.ips.change((b) => {
+        ip = await this.ips.change(dry, (b) => {
           if (!b.set(offset))
             throw serviceInvalid(
               name,
@@ -132,7 +135,7 @@ export class ServiceAllocator {
         spec['clusterIPs'] = [wanted];
       } else {
         // Random, skipping the range's first two addresses (network, kubernetes).
-        ip = await this.ips.change((b) => {
+        ip = await this.ips.change(dry, (b) => {
           const offset = b.randomFree(2);
           if (offset === undefined || !b.set(offset))
             throw new ApiError(
@@ -149,7 +152,7 @@ export class ServiceAllocator {
     const entries = portsOf(spec);
     let chosen: number[];
     try {
-      chosen = await this.ports.change((b) => ({ result: this.takePorts(b, entries, name), changed: true }));
+      chosen = await this.ports.change(dry, (b) => ({ result: this.takePorts(b, entries, name), changed: true }));
     } catch (err) {
       await undo();
       throw err;
@@ -160,7 +163,8 @@ export class ServiceAllocator {
     });
     return async () => {
       await undo();
-      await this.ports.change((b) => ({
+      if (dry) return;
+      await this.ports.change(false, (b) => ({
         result: undefined,
         changed: chosen.map((p) => this.portOffset(p)).some((o) => o !== undefined && b.clear(o)),
       }));
@@ -198,12 +202,15 @@ export class ServiceAllocator {
   async release(svc: KubeObject): Promise<void> {
     const spec = specOf(svc);
     const ip = this.ipOffset(spec['clusterIP']);
-    if (ip !== undefined) await this.ips.change((b) => ({ result: undefined, changed: b.clear(ip) }));
+    if (ip !== undefined) await this.ips.change(false, (b) => ({ result: undefined, changed: b.clear(ip) }));
     const ports = portsOf(spec)
       .map((p) => this.portOffset(p['nodePort']))
       .filter((o): o is number => o !== undefined);
     if (ports.length > 0)
-      await this.ports.change((b) => ({ result: undefined, changed: ports.map((o) => b.clear(o)).some(Boolean) }));
+      await this.ports.change(false, (b) => ({
+        result: undefined,
+        changed: ports.map((o) => b.clear(o)).some(Boolean),
+      }));
   }
 
   /** Keeps a Service's clusterIP across updates that leave it out (as Kubernetes does). */
@@ -264,11 +271,15 @@ export class ServiceAllocator {
     const missing = [...held].filter((o) => !read.bitmap.has(o));
     if (freeing.length === 0 && missing.length === 0) return outcome;
     try {
-      await range.change((b) => {
-        for (const o of missing) if (b.set(o)) outcome.added++;
-        for (const o of freeing) if (b.clear(o)) outcome.freed++;
-        return { result: undefined, changed: true };
-      }, read.revision);
+      await range.change(
+        false,
+        (b) => {
+          for (const o of missing) if (b.set(o)) outcome.added++;
+          for (const o of freeing) if (b.clear(o)) outcome.freed++;
+          return { result: undefined, changed: true };
+        },
+        read.revision,
+      );
     } catch (err) {
       // Changed since the read: the next pass looks again (the leaks stay counted).
       if (!(err instanceof ApiError && err.reason === 'Conflict')) throw err;

@@ -8,7 +8,7 @@ import type { Strategy } from './types.js';
 export function serviceStrategy(allocator: ServiceAllocator): Strategy {
   return {
     ...defaultStrategy,
-    beforeCreate: (obj) => allocator.allocate(obj),
+    beforeCreate: (obj, how) => allocator.allocate(obj, how),
     beforeUpdate: (next, prev) => allocator.carryOver(next, prev),
     // The delete is done: an address not given back now is a leak the repair pass frees.
     afterDelete: (obj) => allocator.release(obj).catch(() => undefined),
