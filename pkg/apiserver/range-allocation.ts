@@ -4,16 +4,21 @@
 //
 // Each change is: take the last copy this process read or wrote, apply the change, update
 // with that revision; on Conflict (another apiserver wrote) read the stored one and apply
-// again, a bounded number of times. Changes from this process go one after the other, so
-// they never conflict with each other. Not served over the REST API.
+// again, a bounded number of times with a jittered pause. Changes from this process that
+// arrive while a write is under way are applied together in the next write (group commit):
+// they never conflict with each other, and many concurrent creates cost few writes. A
+// write that succeeded proves the copy it was decided on was current; a refusal or a
+// no-op decided on a cached copy is decided again on the stored one. Not served over the
+// REST API.
 
 import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeObject } from '../api/meta.js';
 import { ApiError } from '../errors/index.js';
 import { isStorageError, type Store } from '../storage/store.js';
 
 /** Read-modify-write rounds before giving up (each lost round means another writer won). */
-const CAS_ROUNDS = 20;
+const CAS_ROUNDS = 50;
 
 /** A fixed-size set of offsets 0..size-1. */
 export class Bitmap {
@@ -32,6 +37,14 @@ export class Bitmap {
       for (let i = size; i < this.bytes.length * 8; i++) this.clear(i);
       for (const b of this.bytes) this.used += popcount(b);
     }
+  }
+
+  /** A copy to change without touching this one. */
+  clone(): Bitmap {
+    const copy = new Bitmap(this.size);
+    copy.bytes.set(this.bytes);
+    copy.used = this.used;
+    return copy;
   }
 
   static decode(size: number, data: unknown): Bitmap {
@@ -96,6 +109,17 @@ function popcount(b: number): number {
 }
 
 /** One RangeAllocation object in the store. */
+interface PendingChange {
+  /** Applies the change; true when it changed the bitmap. Throws to refuse. */
+  apply: (bitmap: Bitmap) => boolean;
+  /** Settles the caller: undefined for success. */
+  done: (err?: unknown) => void;
+}
+
+const lostRace = (err: unknown): boolean =>
+  isStorageError(err, 'Conflict') || isStorageError(err, 'KeyExists') || isStorageError(err, 'KeyNotFound');
+
+/** One RangeAllocation object in the store. */
 export class StoredRange {
   private readonly store: Store;
   private readonly key: string;
@@ -103,8 +127,9 @@ export class StoredRange {
   private readonly range: string;
   /** The copy last read or written, with its revision (0: none yet). */
   private last: { bitmap: Bitmap; revision: number } | undefined;
-  /** Changes from this process, one at a time. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Changes waiting for the next write. */
+  private pending: PendingChange[] = [];
+  private writing = false;
 
   /** `at`: the store key and the range's text (`10.96.0.0/12`, `30000-32767`). */
   constructor(store: Store, at: { key: string; range: string }, size: number) {
@@ -125,61 +150,115 @@ export class StoredRange {
   /**
    * Applies `change` to the stored bitmap and writes it with compare-and-swap. `change`
    * returns its result and whether it changed anything (nothing written otherwise); it may
-   * throw, which writes nothing. `expected`: only write over that revision (repair). A dry
-   * run decides on the stored bitmap and writes nothing.
+   * throw, which refuses this change only. A dry run decides on the stored bitmap and
+   * writes nothing.
    */
-  change<T>(
-    dryRun: boolean,
-    change: (bitmap: Bitmap) => { result: T; changed: boolean },
-    expected?: number,
-  ): Promise<T> {
-    if (dryRun) return this.read().then((stored) => change(Bitmap.decode(this.size, stored.bitmap.encode())).result);
-    const next = this.queue.then(() => this.changeNow(change, expected));
-    this.queue = next.catch(() => undefined);
-    return next;
+  change<T>(dryRun: boolean, change: (bitmap: Bitmap) => { result: T; changed: boolean }): Promise<T> {
+    if (dryRun) return this.read().then((stored) => change(stored.bitmap.clone()).result);
+    return new Promise<T>((resolve, reject) => {
+      let decided: { result: T } | undefined;
+      this.pending.push({
+        apply: (bitmap) => {
+          const outcome = change(bitmap);
+          decided = { result: outcome.result };
+          return outcome.changed;
+        },
+        done: (err) => {
+          if (err !== undefined) reject(err);
+          else if (decided !== undefined) resolve(decided.result);
+          else reject(new ApiError('InternalError', `Internal error occurred: ${this.key}: change not applied`));
+        },
+      });
+      this.writeNext();
+    });
   }
 
-  private async changeNow<T>(
-    change: (bitmap: Bitmap) => { result: T; changed: boolean },
-    expected: number | undefined,
-  ): Promise<T> {
+  /** Starts the next write if none is under way and changes wait. */
+  private writeNext(): void {
+    if (this.writing || this.pending.length === 0) return;
+    this.writing = true;
+    const batch = this.pending;
+    this.pending = [];
+    void this.write(batch).finally(() => {
+      this.writing = false;
+      this.writeNext();
+    });
+  }
+
+  private async write(batch: PendingChange[]): Promise<void> {
     for (let round = 0; round < CAS_ROUNDS; round++) {
-      const cached = round === 0 && this.last !== undefined && expected === undefined ? this.last : undefined;
-      const base = cached ?? (await this.read());
-      if (expected !== undefined && base.revision !== expected)
-        throw new ApiError('Conflict', `the allocation ${this.key} changed`);
-      // Work on a copy: the cached one stays what the store holds until the write succeeds.
-      const bitmap = Bitmap.decode(this.size, base.bitmap.encode());
-      let outcome: { result: T; changed: boolean };
+      const cached = round === 0 ? this.last : undefined;
+      let base: { bitmap: Bitmap; revision: number };
       try {
-        outcome = change(bitmap);
+        base = cached ?? (await this.read());
       } catch (err) {
-        // A refusal ("already allocated") may come from a stale copy: decide on the stored one.
-        if (cached !== undefined) continue;
-        throw err;
+        for (const p of batch) p.done(err);
+        return;
       }
-      const { result, changed } = outcome;
-      // Likewise "nothing to do" (another apiserver may have set the bit since).
-      if (!changed && cached !== undefined) continue;
-      if (!changed) return result;
-      const object = this.object(bitmap);
-      try {
-        const written =
-          base.revision === 0
-            ? await this.store.create(this.key, object)
-            : await this.store.update(this.key, object, base.revision);
-        this.last = { bitmap, revision: written.revision };
-        return result;
-      } catch (err) {
-        if (isStorageError(err, 'Conflict') || isStorageError(err, 'KeyExists') || isStorageError(err, 'KeyNotFound')) {
+      let bitmap = base.bitmap.clone();
+      let changed = false;
+      const refused = new Map<PendingChange, unknown>();
+      for (const p of batch) {
+        // Each change on its own copy: a refused one leaves nothing behind.
+        const trial = bitmap.clone();
+        try {
+          if (p.apply(trial)) {
+            bitmap = trial;
+            changed = true;
+          }
+        } catch (err) {
+          refused.set(p, err);
+        }
+      }
+      // Decided on a cached copy and not proven by a write: decide again on the stored one.
+      if (cached !== undefined && (!changed || refused.size > 0)) continue;
+      if (changed) {
+        try {
+          const object = this.object(bitmap);
+          const written =
+            base.revision === 0
+              ? await this.store.create(this.key, object)
+              : await this.store.update(this.key, object, base.revision);
+          this.last = { bitmap, revision: written.revision };
+        } catch (err) {
+          if (!lostRace(err)) {
+            for (const p of batch) p.done(err);
+            return;
+          }
+          // Another apiserver wrote first: read again after a short, jittered pause.
           this.last = undefined;
-          if (expected !== undefined) throw new ApiError('Conflict', `the allocation ${this.key} changed`);
+          await sleep(randomInt(1 + Math.min(round, 10) * 2));
           continue;
         }
-        throw err;
       }
+      for (const p of batch) p.done(refused.get(p));
+      return;
     }
-    throw new ApiError('InternalError', `Internal error occurred: ${this.key}: too many concurrent allocations`);
+    const err = new ApiError('InternalError', `Internal error occurred: ${this.key}: too many concurrent allocations`);
+    for (const p of batch) p.done(err);
+  }
+
+  /**
+   * The repair pass's write: `change` applied to the bitmap as stored at `expected`, written
+   * only over that revision (Conflict otherwise, and nothing is written).
+   */
+  async changeAt(expected: number, change: (bitmap: Bitmap) => void): Promise<void> {
+    const base = await this.read();
+    if (base.revision !== expected) throw new ApiError('Conflict', `the allocation ${this.key} changed`);
+    const bitmap = base.bitmap.clone();
+    change(bitmap);
+    const object = this.object(bitmap);
+    try {
+      const written =
+        expected === 0
+          ? await this.store.create(this.key, object)
+          : await this.store.update(this.key, object, expected);
+      this.last = { bitmap, revision: written.revision };
+    } catch (err) {
+      this.last = undefined;
+      if (lostRace(err)) throw new ApiError('Conflict', `the allocation ${this.key} changed`);
+      throw err;
+    }
   }
 
   private object(bitmap: Bitmap): KubeObject {

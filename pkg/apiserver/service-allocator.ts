@@ -271,15 +271,10 @@ export class ServiceAllocator {
     const missing = [...held].filter((o) => !read.bitmap.has(o));
     if (freeing.length === 0 && missing.length === 0) return outcome;
     try {
-      await range.change(
-        false,
-        (b) => {
-          for (const o of missing) if (b.set(o)) outcome.added++;
-          for (const o of freeing) if (b.clear(o)) outcome.freed++;
-          return { result: undefined, changed: true };
-        },
-        read.revision,
-      );
+      await range.changeAt(read.revision, (b) => {
+        for (const o of missing) if (b.set(o)) outcome.added++;
+        for (const o of freeing) if (b.clear(o)) outcome.freed++;
+      });
     } catch (err) {
       // Changed since the read: the next pass looks again (the leaks stay counted).
       if (!(err instanceof ApiError && err.reason === 'Conflict')) throw err;
