@@ -16,7 +16,7 @@ import { buildResourceTransformers } from '../storage/encryption/index.js';
 import { EtcdStore, WatchCache, type Store } from '../storage/index.js';
 import { isTlsFailure } from '../storage/etcd-store.js';
 import { openStore } from './store-backend.js';
-import { ApiError, errorMessage, toApiError } from '../errors/index.js';
+import { ApiError, errorMessage, isInvalid, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { isSpdyUpgrade, KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { ProxySubresource, splitSchemeNamePort, withDetails } from './proxy-subresource.js';
@@ -117,30 +117,7 @@ export class ApiServer {
     const backend = openStore(config, transformers);
     // Listening before the store answers: /livez 200, /readyz 503 with the reason, API 503.
     const readiness = new Readiness();
-    const server = https.createServer({
-      key: readFileSync(config.tlsKeyFile),
-      cert: readFileSync(config.tlsCertFile),
-      ca: readFileSync(config.clientCaFile),
-      requestCert: true,
-      // Verified here, answered in the handler: a missing or foreign certificate gets a
-      // 401 Status rather than a bare TLS failure (bearer tokens will share this port).
-      rejectUnauthorized: false,
-    });
-    server.keepAliveTimeout = 120_000;
-    server.headersTimeout = 125_000;
-    server.on('clientError', answerClientError);
-    const early = (req: IncomingMessage, res: ServerResponse): void => readiness.serveNotReady(req, res);
-    const earlyUpgrade = (_req: IncomingMessage, socket: Duplex): void => readiness.refuseUpgrade(socket);
-    server.on('request', early);
-    server.on('upgrade', earlyUpgrade);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.securePort, config.bindAddress, () => resolve());
-    });
-    const address = server.address();
-    if (address === null || typeof address === 'string')
-      throw new Error('the apiserver is not listening on a TCP port');
-    const port = address.port;
+    const { server, port, early, earlyUpgrade } = await listenNotReady(config, readiness);
     let cache: WatchCache;
     try {
       cache = await connectStore(backend, config, readiness);
@@ -174,7 +151,12 @@ export class ApiServer {
     const strategies = createStrategies({ services, authz, podAdmission, ...issuing });
     const restStore = new RestStore(cache, { now, strategies });
     for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(restStore, ns);
-    await ensureKubernetesService(restStore, services.apiserverServiceIP(), port);
+    await ensureKubernetesService(restStore, services.apiserverServiceIP(), port).catch((err: unknown) => {
+      // Its address held without a Service (a crash between the two writes): the repair
+      // pass frees it and the next start creates the Service; not a reason not to serve.
+      if (!isInvalid(err)) throw err;
+      process.stderr.write(`apiserver: the kubernetes Service: ${errorMessage(err)}\n`);
+    });
     const policy = await raceSafely(() =>
       reconcileDefaultPolicy(policyWriter(restStore), { serviceAccountTokens: tokens !== undefined }),
     );
@@ -213,18 +195,7 @@ export class ApiServer {
     server.on('request', app);
     server.off('upgrade', earlyUpgrade);
     attachWebSocketWatch(server, ctx, { authn, authz, recorder, proxy });
-    const log = (m: string): void => void process.stderr.write(`apiserver: ${m}\n`);
-    const self = { server: `https://${host}:${port}`, caPem: readFileSync(config.clientCaFile, 'utf8') };
-    const identity = new ApiserverIdentity(restStore, {
-      advertiseAddress: config.advertiseAddress,
-      port,
-      leaseDurationSeconds: config.identityLease.durationSeconds,
-      renewIntervalSeconds: config.identityLease.renewIntervalSeconds,
-      leases: config.etcd !== undefined,
-      log,
-      afterReconcile: (live) => ensureClusterInfo(restStore, self, live),
-    });
-    await identity.start();
+    const identity = await startIdentity(restStore, { config, port, host });
     const repairTimer = setInterval(() => {
       services.repair(listServices).catch((err: unknown) => log(`repairing Service allocations: ${errorMessage(err)}`));
     }, config.allocationRepairIntervalMs);
@@ -250,6 +221,63 @@ export class ApiServer {
     await this.cache.close();
     await this.backend.close();
   }
+}
+
+const log = (m: string): void => void process.stderr.write(`apiserver: ${m}\n`);
+
+/** This apiserver's identity lease, the `kubernetes` Endpoints and cluster-info, kept current. */
+async function startIdentity(
+  restStore: RestStore,
+  at: { config: ApiServerConfig; port: number; host: string },
+): Promise<ApiserverIdentity> {
+  const { config, port } = at;
+  const self = { server: `https://${at.host}:${port}`, caPem: readFileSync(config.clientCaFile, 'utf8') };
+  const identity = new ApiserverIdentity(restStore, {
+    advertiseAddress: config.advertiseAddress,
+    port,
+    leaseDurationSeconds: config.identityLease.durationSeconds,
+    renewIntervalSeconds: config.identityLease.renewIntervalSeconds,
+    leases: config.etcd !== undefined,
+    log,
+    afterReconcile: (live) => ensureClusterInfo(restStore, self, live),
+  });
+  await identity.start();
+  return identity;
+}
+
+/** The HTTPS listener, answering as not ready (readiness.ts) until the API is attached. */
+async function listenNotReady(
+  config: ApiServerConfig,
+  readiness: Readiness,
+): Promise<{
+  server: https.Server;
+  port: number;
+  early: (req: IncomingMessage, res: ServerResponse) => void;
+  earlyUpgrade: (req: IncomingMessage, socket: Duplex) => void;
+}> {
+  const server = https.createServer({
+    key: readFileSync(config.tlsKeyFile),
+    cert: readFileSync(config.tlsCertFile),
+    ca: readFileSync(config.clientCaFile),
+    requestCert: true,
+    // Verified here, answered in the handler: a missing or foreign certificate gets a
+    // 401 Status rather than a bare TLS failure (bearer tokens will share this port).
+    rejectUnauthorized: false,
+  });
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
+  server.on('clientError', answerClientError);
+  const early = (req: IncomingMessage, res: ServerResponse): void => readiness.serveNotReady(req, res);
+  const earlyUpgrade = (_req: IncomingMessage, socket: Duplex): void => readiness.refuseUpgrade(socket);
+  server.on('request', early);
+  server.on('upgrade', earlyUpgrade);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.securePort, config.bindAddress, () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the apiserver is not listening on a TCP port');
+  return { server, port: address.port, early, earlyUpgrade };
 }
 
 /**
