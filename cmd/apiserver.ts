@@ -64,7 +64,12 @@ program
   .option('--api-audiences <list>', 'comma-separated audiences the API accepts (default: the first issuer)')
   .option('--service-account-max-token-expiration <seconds>', 'longest token lifetime (0: no cap)')
   .option('--pod-security-default <level>', 'Pod Security level of unlabelled namespaces (default: privileged)')
-  .option('--encryption-provider-config <file>', 'EncryptionConfiguration: encryption at rest');
+  .option('--encryption-provider-config <file>', 'EncryptionConfiguration: encryption at rest')
+  .option(
+    '--identity-lease-duration-seconds <n>',
+    "seconds this apiserver's identity Lease lives unrenewed (default 30)",
+  )
+  .option('--identity-lease-renew-interval-seconds <n>', 'seconds between renewals of that Lease (default 10)');
 for (const [flag, help] of AUDIT_FLAG_HELP) program.option(flag, help);
 program.parse();
 

@@ -55,6 +55,10 @@ export interface ApiServerConfig {
    * (advertise-address.ts).
    */
   advertiseAddress: string;
+  /** This apiserver's identity Lease (apiserver-identity.ts): how long it lives, how often it is renewed. */
+  identityLease: { durationSeconds: number; renewIntervalSeconds: number };
+  /** How often the ClusterIP and NodePort bitmaps are repaired from the stored Services (Kubernetes: 3 min). */
+  allocationRepairIntervalMs: number;
   /** Services' ClusterIPs come from here (two clusters on one machine need distinct ones). */
   serviceClusterIPRange: string;
   /** Concurrent non-mutating requests before 429 (Kubernetes' --max-requests-inflight; 0 = unlimited). */
@@ -86,6 +90,8 @@ export const DEFAULT_CONFIG: Omit<ApiServerConfig, 'dataDir' | 'tlsCertFile' | '
   compactionIntervalMs: 60_000,
   advertiseAddress: '',
   serviceClusterIPRange: '10.96.0.0/12',
+  identityLease: { durationSeconds: 30, renewIntervalSeconds: 10 },
+  allocationRepairIntervalMs: 3 * 60_000,
   maxRequestsInflight: 400,
   maxMutatingRequestsInflight: 200,
   maxWatchesPerUser: 64,

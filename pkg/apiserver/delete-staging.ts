@@ -38,7 +38,7 @@ export async function commitDeletion(c: DeleteCommit): Promise<DeleteOutcome> {
     return { object: withType(r, stored.object), deleted: false };
   }
   const deleted = await c.writes.delete(c.key, item.revision);
-  if (!c.dryRun) c.strategy.afterDelete?.(deleted.object);
+  if (!c.dryRun) await c.strategy.afterDelete?.(deleted.object);
   return { object: withType(r, deleted.object), deleted: true };
 }
 

@@ -26,6 +26,8 @@ export interface ApiServerFlags extends EtcdFlags {
   kubeletClientKey?: string;
   compactionInterval: string;
   bookmarkInterval: string;
+  identityLeaseDurationSeconds?: string;
+  identityLeaseRenewIntervalSeconds?: string;
   serviceClusterIpRange: string;
   maxRequestsInflight: string;
   maxMutatingRequestsInflight: string;
@@ -130,6 +132,7 @@ export function apiServerConfig(o: ApiServerFlags): ApiServerConfig {
     historyRevisions: int('watchHistory'),
     bookmarkIntervalMs: int('bookmarkInterval') * 1000,
     compactionIntervalMs: Math.max(1, int('compactionInterval')) * 1000,
+    ...identityLeaseConfig(o),
     maxRequestsInflight: int('maxRequestsInflight'),
     maxMutatingRequestsInflight: int('maxMutatingRequestsInflight'),
     maxWatchesPerUser: int('maxWatchesPerUser'),
@@ -142,6 +145,31 @@ export function apiServerConfig(o: ApiServerFlags): ApiServerConfig {
     ...encryptionConfig(o.encryptionProviderConfig),
     ...auditConfig(o),
   };
+}
+
+/** --identity-lease-duration-seconds and --identity-lease-renew-interval-seconds (renewal within the duration). */
+function identityLeaseConfig(o: ApiServerFlags): Pick<ApiServerConfig, 'identityLease'> {
+  const seconds = (flag: string, value: string | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    const v = Number(value);
+    if (!Number.isInteger(v) || v < 1 || v > 3600) throw new ConfigError(`${flag} must be an integer from 1 to 3600`);
+    return v;
+  };
+  const durationSeconds = seconds(
+    '--identity-lease-duration-seconds',
+    o.identityLeaseDurationSeconds,
+    DEFAULT_CONFIG.identityLease.durationSeconds,
+  );
+  const renewIntervalSeconds = seconds(
+    '--identity-lease-renew-interval-seconds',
+    o.identityLeaseRenewIntervalSeconds,
+    DEFAULT_CONFIG.identityLease.renewIntervalSeconds,
+  );
+  if (renewIntervalSeconds >= durationSeconds)
+    throw new ConfigError(
+      '--identity-lease-renew-interval-seconds must be shorter than --identity-lease-duration-seconds',
+    );
+  return { identityLease: { durationSeconds, renewIntervalSeconds } };
 }
 
 /** Reads and checks the EncryptionConfiguration (transformers built once, to refuse masked rules now). */

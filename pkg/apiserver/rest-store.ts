@@ -179,14 +179,13 @@ export class RestStore {
     // An existing name is AlreadyExists, before any allocation could complain about it.
     if ((await this.store.get(storageKey(r, meta.namespace, name))) !== undefined)
       throw alreadyExists(r.plural, r.group, name);
-    const undo = strategy.beforeCreate?.(obj);
+    const undo = await strategy.beforeCreate?.(obj, { dryRun: opts.dryRun === true });
     try {
       const item = await this.writes(opts).create(storageKey(r, meta.namespace, name), obj);
-      // A dry run shows what would be allocated, then gives it back.
-      if (opts.dryRun && undo) undo();
       return { object: withType(r, item.object), warnings };
     } catch (err) {
-      if (undo) undo();
+      // A refused create gives back what it took (a failed undo is left to the repair pass).
+      if (undo) await undo().catch(() => undefined);
       throw storageToApiError(err, r, name);
     }
   }
@@ -283,7 +282,7 @@ export class RestStore {
       try {
         if (finishesDeletion(strategy, next)) {
           const deleted = await writes.delete(key, item.revision);
-          if (!opts.dryRun) strategy.afterDelete?.(deleted.object);
+          if (!opts.dryRun) await strategy.afterDelete?.(deleted.object);
           return withType(r, deleted.object);
         }
         const stored = await writes.update(key, next, item.revision);

@@ -4,18 +4,19 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import yaml from 'js-yaml';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { buildResourceTransformers } from '../storage/encryption/index.js';
-import { WatchCache, type Store } from '../storage/index.js';
+import { EtcdStore, WatchCache, type Store } from '../storage/index.js';
+import { isTlsFailure } from '../storage/etcd-store.js';
 import { openStore } from './store-backend.js';
-import { ApiError, isAlreadyExists, toApiError } from '../errors/index.js';
+import { ApiError, errorMessage, isInvalid, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { isSpdyUpgrade, KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
 import { ProxySubresource, splitSchemeNamePort, withDetails } from './proxy-subresource.js';
@@ -29,7 +30,9 @@ import { boundObjectLookup, loadServiceAccountTokens, serveIssuerDiscovery } fro
 import type { ServiceAccountTokens } from '../serviceaccount/index.js';
 import { reconcileDefaultPolicy } from './rbac/reconcile.js';
 import { podSecurityConfig } from './admission/index.js';
-import { CLUSTER_INFO } from '../bootstrap/index.js';
+import { ApiserverIdentity } from './apiserver-identity.js';
+import { ensureClusterInfo, ensureKubernetesService, raceSafely } from './bootstrap.js';
+import { Readiness } from './readiness.js';
 import type { ApiServerConfig } from './config.js';
 import {
   acceptsAggregated,
@@ -60,92 +63,8 @@ import { resourceVersionParam, timeoutSecondsParam } from './request-options.js'
 import { answerClientError, answeringRoutingErrors, checkWebSocketHandshake } from './protocol-errors.js';
 import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js';
 import { isObject, type KubeObject } from '../api/meta.js';
-import { RESOURCES, storageKey, type Resource } from '../api/registry.js';
-import type { EndpointSubset, Endpoints } from '../api/types/index.js';
+import { RESOURCES, storageKey } from '../api/registry.js';
 import { boolParam, checkBooleanParams } from '../api/query-params.js';
-
-/** The `kubernetes` Service in `default`, whose endpoint is this apiserver (as Kubernetes keeps it). */
-async function ensureKubernetesService(store: RestStore, ip: string, config: ApiServerConfig): Promise<void> {
-  const create = async <T extends KubeObject>(r: Resource<T>, obj: T): Promise<void> => {
-    try {
-      await store.create(r, { namespace: 'default', body: obj });
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
-  };
-  await create(RESOURCES.services, {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: {
-      type: 'ClusterIP',
-      clusterIP: ip,
-      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: config.securePort }],
-      sessionAffinity: 'None',
-    },
-  });
-  const subsets: EndpointSubset[] = [
-    {
-      addresses: [{ ip: config.advertiseAddress }],
-      ports: [{ name: 'https', port: config.securePort, protocol: 'TCP' }],
-    },
-  ];
-  const endpoints: Endpoints = {
-    apiVersion: 'v1',
-    kind: 'Endpoints',
-    metadata: {
-      name: 'kubernetes',
-      namespace: 'default',
-      labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' },
-    },
-    subsets,
-  };
-  await create(RESOURCES.endpoints, endpoints);
-  // A restart with another address or port (a new advertise address, a moved machine)
-  // points the endpoint at where this apiserver is now, as Kubernetes' endpoint reconciler does.
-  const current = await store.get(RESOURCES.endpoints, 'default', 'kubernetes');
-  if (JSON.stringify(current.subsets) !== JSON.stringify(subsets)) {
-    await store.update(
-      RESOURCES.endpoints,
-      { namespace: 'default', name: 'kubernetes' },
-      { body: { ...current, subsets } },
-    );
-  }
-}
-
-/**
- * The public `kube-public/cluster-info` ConfigMap: a kubeconfig naming this server and the
- * cluster CA, which joining nodes read anonymously and check against the bootstrap-token
- * signatures the controller-manager adds. Written when absent or when the CA or the address
- * changed; signatures of an unchanged kubeconfig are kept.
- */
-async function ensureClusterInfo(store: RestStore, server: string, caPem: string): Promise<void> {
-  const kubeconfig = yaml.dump({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: '', cluster: { 'certificate-authority-data': Buffer.from(caPem).toString('base64'), server } }],
-    contexts: [],
-    'current-context': '',
-    preferences: {},
-    users: [],
-  });
-  const current = await store.find(RESOURCES.configmaps, CLUSTER_INFO.namespace, CLUSTER_INFO.name);
-  if (current === undefined) {
-    await store.create(RESOURCES.configmaps, {
-      namespace: CLUSTER_INFO.namespace,
-      body: {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: CLUSTER_INFO.name, namespace: CLUSTER_INFO.namespace },
-        data: { kubeconfig },
-      },
-    });
-    return;
-  }
-  if (current.data?.['kubeconfig'] === kubeconfig) return;
-  // A new kubeconfig invalidates the old signatures; the bootstrap signer makes new ones.
-  await store.update(RESOURCES.configmaps, CLUSTER_INFO, { body: { ...current, data: { kubeconfig } } });
-}
 
 /** Namespaces that exist from the start, as in Kubernetes. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -161,8 +80,14 @@ export class ApiServer {
   private readonly cache: WatchCache;
   private readonly authz: LiveAuthorizerSources;
   private readonly audit: OpenedAudit | undefined;
+  private readonly identity: ApiserverIdentity;
+  private readonly readiness: Readiness;
+  private readonly repairTimer: NodeJS.Timeout;
 
   private constructor(parts: {
+    identity: ApiserverIdentity;
+    readiness: Readiness;
+    repairTimer: NodeJS.Timeout;
     server: https.Server;
     port: number;
     backend: Store;
@@ -178,6 +103,9 @@ export class ApiServer {
     this.restStore = parts.restStore;
     this.authz = parts.authz;
     this.audit = parts.audit;
+    this.identity = parts.identity;
+    this.readiness = parts.readiness;
+    this.repairTimer = parts.repairTimer;
   }
 
   static async start(config: ApiServerConfig): Promise<ApiServer> {
@@ -187,10 +115,23 @@ export class ApiServer {
     // First, so a bad policy or an unwritable log refuses to start before anything is touched.
     const audit = config.audit === undefined ? undefined : await openAuditLog(config.audit);
     const backend = openStore(config, transformers);
-    const cache = await WatchCache.start(backend, { capacity: config.historyRevisions });
+    // Listening before the store answers: /livez 200, /readyz 503 with the reason, API 503.
+    const readiness = new Readiness();
+    const { server, port, early, earlyUpgrade } = await listenNotReady(config, readiness);
+    let cache: WatchCache;
+    try {
+      cache = await connectStore(backend, config, readiness);
+    } catch (err) {
+      server.close();
+      await backend.close();
+      throw err;
+    }
     const now = (): Date => new Date();
-    const services = new ServiceAllocator({ ...DEFAULT_SERVICE_RANGES, cidr: config.serviceClusterIPRange });
-    services.load((await cache.list(storageKey(RESOURCES.services))).items.map((i) => i.object));
+    // ClusterIPs and NodePorts live in the store (shared by every apiserver); repaired at start.
+    const services = new ServiceAllocator(backend, { ...DEFAULT_SERVICE_RANGES, cidr: config.serviceClusterIPRange });
+    const listServices = async (): Promise<KubeObject[]> =>
+      (await backend.list(storageKey(RESOURCES.services))).items.map((i) => i.object);
+    await services.repair(listServices);
     const authz = new LiveAuthorizerSources(cache, (m) => process.stderr.write(`apiserver: ${m}\n`));
     await authz.start();
     const host = config.advertiseAddress.includes(':') ? `[${config.advertiseAddress}]` : config.advertiseAddress;
@@ -210,10 +151,15 @@ export class ApiServer {
     const strategies = createStrategies({ services, authz, podAdmission, ...issuing });
     const restStore = new RestStore(cache, { now, strategies });
     for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(restStore, ns);
-    await ensureKubernetesService(restStore, services.apiserverServiceIP(), config);
-    const policy = await reconcileDefaultPolicy(policyWriter(restStore), {
-      serviceAccountTokens: tokens !== undefined,
+    await ensureKubernetesService(restStore, services.apiserverServiceIP(), port).catch((err: unknown) => {
+      // Its address held without a Service (a crash between the two writes): the repair
+      // pass frees it and the next start creates the Service; not a reason not to serve.
+      if (!isInvalid(err)) throw err;
+      process.stderr.write(`apiserver: the kubernetes Service: ${errorMessage(err)}\n`);
     });
+    const policy = await raceSafely(() =>
+      reconcileDefaultPolicy(policyWriter(restStore), { serviceAccountTokens: tokens !== undefined }),
+    );
     if (policy.created.length + policy.updated.length > 0) {
       process.stderr.write(
         `apiserver: default RBAC policy: ${policy.created.length} created, ${policy.updated.length} repaired\n`,
@@ -244,36 +190,27 @@ export class ApiServer {
     });
     const recorder = audit?.recorder;
     const proxy = new ProxySubresource(restStore, kubeletTls);
-    const app = buildApp(ctx, { config, authn, authz, recorder, proxy, discovery: tokens?.discovery });
-    const server = https.createServer(
-      {
-        key: readFileSync(config.tlsKeyFile),
-        cert: readFileSync(config.tlsCertFile),
-        ca: readFileSync(config.clientCaFile),
-        requestCert: true,
-        // Verified here, answered in the handler: a missing or foreign certificate gets a
-        // 401 Status rather than a bare TLS failure (bearer tokens will share this port).
-        rejectUnauthorized: false,
-      },
-      app,
-    );
-    server.keepAliveTimeout = 120_000;
-    server.headersTimeout = 125_000;
-    server.on('clientError', answerClientError);
+    const app = buildApp(ctx, { config, authn, authz, recorder, proxy, discovery: tokens?.discovery, readiness });
+    server.off('request', early);
+    server.on('request', app);
+    server.off('upgrade', earlyUpgrade);
     attachWebSocketWatch(server, ctx, { authn, authz, recorder, proxy });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.securePort, config.bindAddress, () => resolve());
-    });
-    const address = server.address();
-    if (address === null || typeof address === 'string')
-      throw new Error('the apiserver is not listening on a TCP port');
-    const port = address.port;
-    await ensureClusterInfo(restStore, `https://${host}:${port}`, readFileSync(config.clientCaFile, 'utf8'));
-    return new ApiServer({ server, port, backend, cache, restStore, authz, audit });
+    const identity = await startIdentity(restStore, { config, port, host });
+    const repairTimer = setInterval(() => {
+      services.repair(listServices).catch((err: unknown) => log(`repairing Service allocations: ${errorMessage(err)}`));
+    }, config.allocationRepairIntervalMs);
+    repairTimer.unref();
+    readiness.markStarted(backend instanceof EtcdStore ? () => backend.ping() : undefined);
+    return new ApiServer({ server, port, backend, cache, restStore, authz, audit, identity, readiness, repairTimer });
   }
 
   async close(): Promise<void> {
+    clearInterval(this.repairTimer);
+    this.readiness.stop();
+    // Out of the `kubernetes` Endpoints before the listener closes.
+    await this.identity.stop().catch((err: unknown) => {
+      process.stderr.write(`apiserver: removing the identity lease: ${errorMessage(err)}\n`);
+    });
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -283,6 +220,100 @@ export class ApiServer {
     await this.audit?.backend.shutdown();
     await this.cache.close();
     await this.backend.close();
+  }
+}
+
+const log = (m: string): void => void process.stderr.write(`apiserver: ${m}\n`);
+
+/** This apiserver's identity lease, the `kubernetes` Endpoints and cluster-info, kept current. */
+async function startIdentity(
+  restStore: RestStore,
+  at: { config: ApiServerConfig; port: number; host: string },
+): Promise<ApiserverIdentity> {
+  const { config, port } = at;
+  const self = { server: `https://${at.host}:${port}`, caPem: readFileSync(config.clientCaFile, 'utf8') };
+  const identity = new ApiserverIdentity(restStore, {
+    advertiseAddress: config.advertiseAddress,
+    port,
+    leaseDurationSeconds: config.identityLease.durationSeconds,
+    renewIntervalSeconds: config.identityLease.renewIntervalSeconds,
+    leases: config.etcd !== undefined,
+    log,
+    afterReconcile: (live) => ensureClusterInfo(restStore, self, live),
+  });
+  await identity.start();
+  return identity;
+}
+
+/** The HTTPS listener, answering as not ready (readiness.ts) until the API is attached. */
+async function listenNotReady(
+  config: ApiServerConfig,
+  readiness: Readiness,
+): Promise<{
+  server: https.Server;
+  port: number;
+  early: (req: IncomingMessage, res: ServerResponse) => void;
+  earlyUpgrade: (req: IncomingMessage, socket: Duplex) => void;
+}> {
+  const server = https.createServer({
+    key: readFileSync(config.tlsKeyFile),
+    cert: readFileSync(config.tlsCertFile),
+    ca: readFileSync(config.clientCaFile),
+    requestCert: true,
+    // Verified here, answered in the handler: a missing or foreign certificate gets a
+    // 401 Status rather than a bare TLS failure (bearer tokens will share this port).
+    rejectUnauthorized: false,
+  });
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
+  server.on('clientError', answerClientError);
+  const early = (req: IncomingMessage, res: ServerResponse): void => readiness.serveNotReady(req, res);
+  const earlyUpgrade = (_req: IncomingMessage, socket: Duplex): void => readiness.refuseUpgrade(socket);
+  server.on('request', early);
+  server.on('upgrade', earlyUpgrade);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.securePort, config.bindAddress, () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the apiserver is not listening on a TCP port');
+  return { server, port: address.port, early, earlyUpgrade };
+}
+
+/**
+ * How long a read waits for the cache to catch up with etcd before reading etcd directly
+ * (Kubernetes' cacher falls back to etcd the same way; an answer beats a 504 to retry).
+ */
+const CONSISTENT_READ_WAIT_MS = 3000;
+/** Longest pause between attempts to reach the store at start. */
+const MAX_CONNECT_DELAY_MS = 10_000;
+
+/**
+ * Fills the watch cache from the store, retrying (forever, with bounded back-off) while the
+ * store cannot be reached, and reporting why in /readyz. A TLS failure is not transient:
+ * etcd's certificate does not verify against --etcd-cafile (or etcd refuses ours).
+ */
+async function connectStore(backend: Store, config: ApiServerConfig, readiness: Readiness): Promise<WatchCache> {
+  let said = '';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // On etcd other apiservers write too: reads without resourceVersion wait for them.
+      const consistentReads =
+        config.etcd === undefined ? {} : { consistentReads: { timeoutMs: CONSISTENT_READ_WAIT_MS } };
+      return await WatchCache.start(backend, { capacity: config.historyRevisions, ...consistentReads });
+    } catch (err) {
+      const etcd = config.etcd;
+      if (etcd === undefined) throw err;
+      const reason = errorMessage(err).replace(/\s*\n\s*/g, ' ');
+      if (isTlsFailure(err))
+        throw new Error(
+          `etcd at ${etcd.servers.join(', ')}: TLS failed (${reason}); check that --etcd-cafile (${etcd.caFile ?? 'not given'}) is the CA that signed etcd's certificate, and --etcd-certfile/--etcd-keyfile`,
+        );
+      readiness.report(reason);
+      if (reason !== said) process.stderr.write(`apiserver: waiting for etcd: ${reason}\n`);
+      said = reason;
+      await sleep(Math.min(MAX_CONNECT_DELAY_MS, 250 * 2 ** Math.min(attempt, 6)));
+    }
   }
 }
 
@@ -481,7 +512,13 @@ function buildApp(
     recorder,
     proxy,
     discovery,
-  }: Gatekeepers & { config: ApiServerConfig; proxy: ProxySubresource; discovery?: ServiceAccountTokens['discovery'] },
+    readiness,
+  }: Gatekeepers & {
+    config: ApiServerConfig;
+    proxy: ProxySubresource;
+    discovery?: ServiceAccountTokens['discovery'];
+    readiness: Readiness;
+  },
 ): express.Express {
   const app = express();
   app.set('query parser', 'simple');
@@ -544,11 +581,15 @@ function buildApp(
     next();
   });
 
-  for (const path of ['/healthz', '/livez', '/readyz']) {
+  for (const path of ['/healthz', '/livez']) {
     routes.get(path, (_req, res) => {
       res.type('text/plain').send('ok');
     });
   }
+  routes.get('/readyz', (_req, res) => {
+    const { code, body } = readiness.readyz();
+    res.status(code).type('text/plain').send(body);
+  });
   routes.get('/version', (_req, res) => sendJson(res, { code: 200, body: SERVER_VERSION }));
   routes.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());

@@ -86,6 +86,11 @@ export function isTransient(err: unknown): boolean {
   );
 }
 
+/** A TLS failure (etcd's certificate not verified by our CA, or ours refused): not transient. */
+export function isTlsFailure(err: unknown): boolean {
+  return /certificate|SSL routines|handshake/i.test(errorMessage(err));
+}
+
 /** A gRPC error on one line, without grpc-js' trailing resolver note. */
 export function grpcMessage(err: unknown): string {
   return errorMessage(err)
@@ -142,6 +147,19 @@ export class EtcdStore implements Store {
       this.kv.range({ key: this.keys.rangeStart('/'), limit: 1, keys_only: true }, { deadline }),
     );
     return num(res.header.revision);
+  }
+
+  /** One cheap read with a short deadline and no retry: is etcd answering now? (readiness) */
+  async ping(timeoutMs = 2000): Promise<void> {
+    if (this.closed) throw unavailable('', 'the store is closed');
+    try {
+      await this.kv.range(
+        { key: this.keys.rangeStart('/'), limit: 1, keys_only: true },
+        { deadline: new Date(Date.now() + timeoutMs) },
+      );
+    } catch (err) {
+      throw unavailable('', grpcMessage(err));
+    }
   }
 
   async get(key: string): Promise<StoredItem | undefined> {
@@ -318,7 +336,7 @@ export class EtcdStore implements Store {
     });
     this.watches.add(watch);
     watch.start();
-    return { stop: () => watch.stop() };
+    return { stop: () => watch.stop(), requestProgress: () => watch.requestProgress() };
   }
 
   /** An etcd event as a store event; undefined when outside the prefix. Throws when unreadable. */

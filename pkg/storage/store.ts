@@ -75,6 +75,11 @@ export interface ListResult {
 
 export interface WatchHandle {
   stop(): void;
+  /**
+   * Asks the store to report its progress (etcd's WatchProgressRequest): onProgress is then
+   * called with a revision every event up to which was delivered. Absent when not supported.
+   */
+  requestProgress?(): void;
 }
 
 export interface WatchOptions {
@@ -82,6 +87,11 @@ export interface WatchOptions {
   onEvent: (event: StoreEvent) => void;
   /** Called once if the watch breaks (e.g. Compacted, store closed); no events follow. */
   onError: (err: Error) => void;
+  /**
+   * The store reports that no event of this watch lies between the last one delivered and
+   * `revision` (etcd's progress notifications): the watcher is current up to it.
+   */
+  onProgress?: (revision: number) => void;
 }
 
 export interface Store {

@@ -40,10 +40,15 @@ interface Fixture {
   close: () => Promise<void>;
 }
 
-async function open(options: { capacity?: number; wrap?: (s: Store) => Store } = {}): Promise<Fixture> {
+async function open(
+  options: { capacity?: number; wrap?: (s: Store) => Store; consistentReads?: { timeoutMs: number } } = {},
+): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'watch-cache-'));
   const sqlite = SqliteStore.open(dir);
-  const cache = await WatchCache.start(options.wrap?.(sqlite) ?? sqlite, { capacity: options.capacity });
+  const cache = await WatchCache.start(options.wrap?.(sqlite) ?? sqlite, {
+    capacity: options.capacity,
+    ...(options.consistentReads === undefined ? {} : { consistentReads: options.consistentReads }),
+  });
   return {
     sqlite,
     cache,
@@ -151,6 +156,37 @@ test('read-your-writes: a read right after a write sees it, even when the storeâ
     assert.equal(await f.cache.get(created.key), undefined);
   } finally {
     await f.close();
+  }
+});
+
+test('consistent reads: a write by another writer is seen at once, though the watch lags; too long a lag reads the store', async () => {
+  for (const [lagMs, timeoutMs] of [
+    [80, 3000],
+    [5000, 50],
+  ] as const) {
+    let lagging: LaggingStore | undefined;
+    const f = await open({ wrap: (s) => (lagging = new LaggingStore(s, lagMs)), consistentReads: { timeoutMs } });
+    try {
+      assert.ok(lagging);
+      for (let i = 0; i < 5; i++) {
+        // Written straight to the store (another apiserver): this cache hears of it late.
+        const key = `/registry/core/configmaps/ns/other-${i}`;
+        const written = await f.sqlite.create(key, cm(`other-${i}`));
+        assert.equal((await f.cache.get(key))?.revision, written.revision, `get ${i} (lag ${lagMs} ms)`);
+        const listed = await f.cache.list('/registry/core/configmaps/ns/');
+        assert.ok(
+          listed.items.some((item) => item.key === key),
+          `list ${i} (lag ${lagMs} ms)`,
+        );
+      }
+      // Concurrent reads share revision reads and all see the write.
+      const key = '/registry/core/configmaps/ns/together';
+      await f.sqlite.create(key, cm('together'));
+      const seen = await Promise.all(Array.from({ length: 20 }, () => f.cache.get(key)));
+      assert.ok(seen.every((item) => item?.key === key));
+    } finally {
+      await f.close();
+    }
   }
 });
 

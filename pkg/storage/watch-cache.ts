@@ -18,6 +18,12 @@
 //   a key no longer configured) answers get, and any list that covers it, with that error
 //   until a write replaces it. An item's `stale` (rewrite to re-encrypt) is kept as listed,
 //   and as the store's events report it.
+// - Consistent reads (option consistentReads, for a store other processes write too: etcd
+//   with several apiservers; Kubernetes' consistent reads from cache): get and list first
+//   take the store's current revision (one cheap read, shared by every read that arrives
+//   while none is under way) and wait until the cache reached it, asking the store's watch
+//   for a progress notification so that writes outside the keyspace do not keep it waiting;
+//   after timeoutMs they read the store directly instead (slower, never stale).
 // - If the store's watch breaks (e.g. it compacted past the cache), every watch served
 //   from the ring ends with that error (its stream would have a gap), and the cache
 //   re-lists and watches again; meanwhile new watches go to the store directly.
@@ -39,6 +45,8 @@ import { WatcherSet } from './watchers.js';
 export interface WatchCacheOptions {
   /** Events kept in memory for watches to resume from (default 100,000). */
   capacity?: number;
+  /** get and list see every write the store acknowledged before them (see above). */
+  consistentReads?: { timeoutMs: number };
 }
 
 interface Bucket {
@@ -50,6 +58,39 @@ interface RevisionWaiter {
   revision: number;
   resolve: () => void;
   reject: (err: Error) => void;
+  /** A read's wait, which a progress notification may end (a write waits for its event). */
+  read?: boolean;
+}
+
+/**
+ * One read of a revision for any number of callers: a caller joins the read that starts
+ * after it arrived (a read under way may have begun before a write it must see).
+ */
+class CoalescedRevision {
+  private current: Promise<number> | undefined;
+  private following: Promise<number> | undefined;
+
+  constructor(private readonly read: () => Promise<number>) {}
+
+  get(): Promise<number> {
+    const current = this.current;
+    if (current === undefined) return this.start();
+    this.following ??= current
+      .catch(() => 0)
+      .then(() => {
+        this.following = undefined;
+        return this.start();
+      });
+    return this.following;
+  }
+
+  private start(): Promise<number> {
+    const started = this.read().finally(() => {
+      if (this.current === started) this.current = undefined;
+    });
+    this.current = started;
+    return started;
+  }
 }
 
 /** The keyspace the cache holds (every storage key starts with it). */
@@ -83,19 +124,28 @@ export class WatchCache implements Store {
   /** Writes waiting for the cache to reach their revision, in ascending order. */
   private waiters: RevisionWaiter[] = [];
   private rev = 0;
+  /** The newest revision the store's progress notifications vouched for (>= rev when set). */
+  private progressRev = 0;
+  private readonly consistent: { timeoutMs: number; revision: CoalescedRevision } | undefined;
   private upstream: WatchHandle | undefined;
   /** True while re-listing after the store's watch broke. */
   private resyncing = false;
   private resyncTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  private constructor(store: Store, capacity: number) {
+  private constructor(store: Store, options: WatchCacheOptions) {
     this.store = store;
-    this.ring = new EventRing(capacity, 0);
+    this.ring = new EventRing(options.capacity ?? 100_000, 0);
+    const consistent = options.consistentReads;
+    if (consistent !== undefined)
+      this.consistent = {
+        timeoutMs: consistent.timeoutMs,
+        revision: new CoalescedRevision(() => store.currentRevision()),
+      };
   }
 
   static async start(store: Store, options: WatchCacheOptions = {}): Promise<WatchCache> {
-    const cache = new WatchCache(store, options.capacity ?? 100_000);
+    const cache = new WatchCache(store, options);
     const listed = await store.list(CACHED_PREFIX);
     cache.load(listed);
     cache.follow(listed.revision);
@@ -111,14 +161,57 @@ export class WatchCache implements Store {
     return Promise.resolve(this.rev);
   }
 
-  get(key: string): Promise<StoredItem | undefined> {
+  /** The newest revision the cache is known to be current at (events or progress). */
+  freshRevision(): number {
+    return Math.max(this.rev, this.progressRev);
+  }
+
+  async get(key: string): Promise<StoredItem | undefined> {
+    if (this.consistent !== undefined && !(await this.fresh())) return this.store.get(key);
+    return this.getCached(key);
+  }
+
+  async list(prefix: string): Promise<ListResult> {
+    if (this.consistent !== undefined && !(await this.fresh())) return this.store.list(prefix);
+    return this.listCached(prefix);
+  }
+
+  /**
+   * Waits until the cache holds every write the store acknowledged before this call; false
+   * when that took longer than the timeout (the caller then reads the store).
+   */
+  private async fresh(): Promise<boolean> {
+    const consistent = this.consistent;
+    if (consistent === undefined || this.closed) return true;
+    const target = await consistent.revision.get();
+    if (target <= this.freshRevision()) return true;
+    this.upstream?.requestProgress?.();
+    return this.reachWithin(target, consistent.timeoutMs);
+  }
+
+  private reachWithin(revision: number, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      const settle = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const waiter: RevisionWaiter = { revision, resolve: settle, reject: settle, read: true };
+      this.insertWaiter(waiter);
+    });
+  }
+
+  private getCached(key: string): Promise<StoredItem | undefined> {
     if (this.closed) return Promise.reject(closedError(key));
     const error = this.unreadable.get(key);
     if (error !== undefined) return Promise.reject(error);
     return Promise.resolve(this.buckets.get(bucketOf(key))?.items.get(key));
   }
 
-  list(prefix: string): Promise<ListResult> {
+  private listCached(prefix: string): Promise<ListResult> {
     if (this.closed) return Promise.reject(closedError(prefix));
     for (const [key, error] of this.unreadable) if (key.startsWith(prefix)) return Promise.reject(error);
     const end = bucketEnd(prefix);
@@ -203,6 +296,11 @@ export class WatchCache implements Store {
     this.upstream = this.store.watch(CACHED_PREFIX, fromRevision, {
       onEvent: (ev) => this.apply(ev),
       onError: (err) => this.upstreamBroke(err),
+      onProgress: (revision) => {
+        if (revision <= this.progressRev) return;
+        this.progressRev = revision;
+        this.releaseWaiters();
+      },
     });
   }
 
@@ -288,20 +386,28 @@ export class WatchCache implements Store {
 
   private reach(revision: number): Promise<void> {
     if (this.closed) return Promise.reject(closedError(''));
-    return new Promise((resolve, reject) => {
-      const waiter = { revision, resolve, reject };
-      // Writes mostly complete in revision order: search from the end.
-      let i = this.waiters.length;
-      while (i > 0 && (this.waiters[i - 1]?.revision ?? 0) > revision) i--;
-      this.waiters.splice(i, 0, waiter);
-    });
+    return new Promise((resolve, reject) => this.insertWaiter({ revision, resolve, reject }));
+  }
+
+  private insertWaiter(waiter: RevisionWaiter): void {
+    // Writes mostly complete in revision order: search from the end.
+    let i = this.waiters.length;
+    while (i > 0 && (this.waiters[i - 1]?.revision ?? 0) > waiter.revision) i--;
+    this.waiters.splice(i, 0, waiter);
   }
 
   private releaseWaiters(): void {
-    if (this.waiters.length === 0 || (this.waiters[0]?.revision ?? Infinity) > this.rev) return;
-    let n = 0;
-    while (n < this.waiters.length && (this.waiters[n]?.revision ?? Infinity) <= this.rev) n++;
-    const ready = this.waiters.splice(0, n);
+    const fresh = this.freshRevision();
+    if (this.waiters.length === 0 || (this.waiters[0]?.revision ?? Infinity) > fresh) return;
+    const ready: RevisionWaiter[] = [];
+    const waiting: RevisionWaiter[] = [];
+    for (const w of this.waiters) {
+      // A write resolves on its own event; a read also on a progress notification.
+      if (w.revision <= this.rev || (w.read === true && w.revision <= fresh)) ready.push(w);
+      else waiting.push(w);
+    }
+    if (ready.length === 0) return;
+    this.waiters = waiting;
     for (const w of ready) w.resolve();
   }
 }

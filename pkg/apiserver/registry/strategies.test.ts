@@ -37,7 +37,8 @@ const NO_POLICY = {
   rbac: { role: () => undefined, clusterRole: () => undefined, roleBindings: () => [], clusterRoleBindings: () => [] },
   nodes: new NodeGraph(),
 };
-const strategyFor = createStrategies({ services: new ServiceAllocator(), authz: NO_POLICY });
+const allocations = SqliteStore.open(mkdtempSync(join(tmpdir(), 'strategies-ranges-')));
+const strategyFor = createStrategies({ services: new ServiceAllocator(allocations), authz: NO_POLICY });
 
 function obj(fields: { metadata: KubeObject['metadata'] } & Record<string, unknown>): KubeObject {
   return { apiVersion: 'v1', kind: 'Test', ...fields };

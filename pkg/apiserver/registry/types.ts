@@ -27,12 +27,15 @@ export interface Strategy {
   stageDeletion(obj: KubeObject, opts: DeleteOptions, now: Date): boolean;
   /** Whether an object being deleted stays after its last finalizer went (a pod waits for its agent). */
   waitsAfterFinalizers(obj: KubeObject): boolean;
-  /** Before a create is stored; returns an undo for when the write fails or is a dry run. */
-  beforeCreate?(obj: KubeObject): (() => void) | undefined;
+  /**
+   * Before a create is stored; returns an undo for when the write fails. A dry run fills
+   * the object as a create would, without keeping anything.
+   */
+  beforeCreate?(obj: KubeObject, how: { dryRun: boolean }): Promise<(() => Promise<void>) | undefined>;
   /** Before an update is validated: may carry fields over from the stored object. */
   beforeUpdate?(next: KubeObject, prev: KubeObject): void;
   /** After an object is gone from the store. */
-  afterDelete?(obj: KubeObject): void;
+  afterDelete?(obj: KubeObject): Promise<void>;
   /** Fills a create request's body from who sent it (a CSR records its requester). */
   fromRequester?(body: Record<string, unknown>, user: UserInfo): void;
   /**

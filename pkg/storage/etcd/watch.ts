@@ -92,6 +92,14 @@ export class EtcdWatch {
       return;
     }
     if (res.created) this.failures = 0;
+    if (res.events.length === 0 && !res.created) {
+      // A progress notification: every event up to the header's revision has been sent.
+      // The resume point (`last`) stays at the last event: a progress notification that ran
+      // ahead of an event (etcd before 3.4.25) must not make the stream drop that event.
+      const progress = Number(res.header.revision);
+      if (progress > this.last) this.parts.options.onProgress?.(progress);
+      return;
+    }
     for (const ev of res.events) {
       const revision = Number(ev.kv.mod_revision);
       if (revision <= this.last) continue;
@@ -139,6 +147,12 @@ export class EtcdWatch {
 
   stop(): void {
     if (!this.ended) this.end();
+  }
+
+  /** Asks etcd for a progress notification on this watch's stream (if it is up). */
+  requestProgress(): void {
+    if (this.ended || this.stream === undefined) return;
+    this.stream.write({ progress_request: {} });
   }
 
   private end(): void {
