@@ -5,17 +5,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RetryPolicy {
-  /** Attempts in all (default 6). */
+  /** Attempts in all (default 8). */
   attempts: number;
   /** First pause; doubles each time (default 100 ms). */
   baseDelayMs: number;
   /** Longest pause (default 2 s). */
   maxDelayMs: number;
-  /** Deadline of one attempt (default 5 s). */
+  /**
+   * Deadline of one attempt (default 2 s). A write proposed just before the etcd leader dies
+   * is never answered (etcd gives up on it only after its own ~7 s request timeout), while a
+   * new leader is elected in about a second: a short deadline sends the retry to the new
+   * leader soon. The writes recognise their own earlier commit on retry (etcd-store.ts).
+   */
   requestTimeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 100, maxDelayMs: 2000, requestTimeoutMs: 5000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 100, maxDelayMs: 2000, requestTimeoutMs: 2000 };
 
 export function retryPolicy(partial: Partial<RetryPolicy>): RetryPolicy {
   return { ...DEFAULT_RETRY, ...partial };
