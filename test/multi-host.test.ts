@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
-import { mustFind } from '../pkg/api/registry.js';
+import { mustFind, RESOURCES } from '../pkg/api/registry.js';
 import { clusterIdentity } from '../pkg/kubelet/cluster-identity.js';
 import type { KubeObject } from '../pkg/api/meta.js';
 import type { RestClient } from '../pkg/client/index.js';
@@ -363,6 +363,70 @@ test('from a pod on host 2, 60 requests by DNS name and 60 by ClusterIP reach ev
     const res = await fetchText(`http://${h.ip}:30080/`);
     assert.ok(expected.includes(res.trim()), `NodePort on ${h.ns} (${h.ip}) answered: ${res}`);
   }
+});
+
+test('a StatefulSet pod behind a headless Service has its own DNS name: web-0.nginx from another pod (EndpointSlice hostname)', async () => {
+  await admin.create(
+    RESOURCES.services,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'nginx' },
+      spec: { clusterIP: 'None', selector: { app: 'sts-web' }, ports: [{ name: 'web', port: 8080 }] },
+    },
+    { namespace: 'default' },
+  );
+  await admin.create(
+    RESOURCES.statefulsets,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 1,
+        serviceName: 'nginx',
+        selector: { matchLabels: { app: 'sts-web' } },
+        template: {
+          metadata: { labels: { app: 'sts-web' } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: 'web',
+                image: 'busybox:latest',
+                imagePullPolicy: 'Never',
+                command: ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www'],
+              },
+            ],
+          },
+        },
+      },
+    },
+    { namespace: 'default' },
+  );
+  await eventually(async () => (await podsOf('app=sts-web')).some(isReady), {
+    timeoutMs: 90_000,
+    what: 'web-0 ready',
+  });
+  const web0 = (await podsOf('app=sts-web'))[0];
+  assert.ok(web0 !== undefined);
+  const client = await clientPod();
+  // busybox nslookup takes the name as given (it ignores the search path): the full name.
+  let answer = '';
+  await eventually(
+    async () => {
+      answer = (await execIn(client, ['nslookup', 'web-0.nginx.default.svc.cluster.local'])).stdout;
+      return answer.includes(ipOf(web0));
+    },
+    { timeoutMs: 30_000, intervalMs: 500, what: 'web-0.nginx.default.svc.cluster.local' },
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}: ${answer}`);
+  });
+  // The short name, through the pod's search path (the C library's resolver, as apps use it).
+  const short = await execIn(client, fetchCommand('http://web-0.nginx:8080/'));
+  assert.equal(short.stdout.trim(), 'web-0', `web-0.nginx answered: ${short.stderr}`);
+  const missing = await execIn(client, ['nslookup', 'web-9.nginx.default.svc.cluster.local']);
+  assert.notEqual(missing.code, 0, 'no such member: NXDOMAIN');
 });
 
 test('a pod reaches the API at kubernetes.default.svc with its mounted token and CA: 403 listing pods, 200 after a RoleBinding to view', async () => {

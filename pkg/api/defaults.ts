@@ -328,6 +328,14 @@ function defaultNode(o: KubeObject): void {
   if (!isObject(status['allocatable'])) status['allocatable'] = { ...status['capacity'] };
 }
 
+/** Kubernetes defaults an EndpointSlice port's name to "" and protocol to TCP. */
+function defaultEndpointSlice(o: KubeObject): void {
+  for (const port of objects(o['ports'])) {
+    setDefault(port, 'name', '');
+    setDefault(port, 'protocol', 'TCP');
+  }
+}
+
 const BY_KIND: Record<string, (o: KubeObject) => void> = {
   Pod: defaultPod,
   Deployment: defaultDeployment,
@@ -341,6 +349,7 @@ const BY_KIND: Record<string, (o: KubeObject) => void> = {
   Secret: (o) => setDefault(o, 'type', 'Opaque'),
   Namespace: defaultNamespace,
   Node: defaultNode,
+  EndpointSlice: defaultEndpointSlice,
   // Lease, ConfigMap, ServiceAccount, Event, RBAC and CSR objects have no defaults upstream.
 };
 

@@ -36,6 +36,9 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   Job: 'Runs pods until a number of them complete successfully.',
   CronJob: 'Creates jobs on a repeating schedule written in cron syntax.',
   Lease: 'A time-limited claim, used for leader election and node heartbeats.',
+  ControllerRevision:
+    'An immutable snapshot of a pod template a DaemonSet or StatefulSet ran, numbered for rollout history and undo.',
+  EndpointSlice: 'A part of the endpoints behind a service: addresses with their readiness, and the ports they serve.',
   Role: 'A set of permissions inside one namespace.',
   ClusterRole: 'A set of permissions that applies cluster-wide or can be bound in any namespace.',
   RoleBinding: 'Grants the permissions of a role to users, groups or service accounts in a namespace.',
@@ -1086,6 +1089,54 @@ export const TYPE_DOCS: Record<string, TypeDoc> = {
     description: 'The role a binding grants.',
     fields: { apiGroup: 'rbac.authorization.k8s.io.', kind: 'Role or ClusterRole.', name: 'The name of the role.' },
   },
+  Endpoint: {
+    at: 'EndpointSlice.endpoints',
+    description: 'One backend of a service: a pod and its addresses.',
+    fields: {
+      addresses: 'The addresses of the backend, of the type of the slice; consumers use the first.',
+      conditions: 'Whether the backend is ready, serving and terminating.',
+      hostname: "The backend's hostname, for DNS records of the form <hostname>.<service>.",
+      targetRef: 'The pod behind the addresses.',
+      nodeName: 'The node the backend runs on.',
+      zone: 'The zone the backend is in.',
+      deprecatedTopology: 'Topology labels of the backend; no longer written.',
+      hints: 'Hints for topology-aware routing.',
+    },
+  },
+  EndpointConditions: {
+    at: 'EndpointSlice.endpoints.conditions',
+    description: 'The state of one backend.',
+    fields: {
+      ready: 'Serving and not terminating: traffic should go here.',
+      serving: 'Passes its readiness checks, whether or not it is terminating.',
+      terminating: 'Being deleted.',
+    },
+  },
+  EndpointHints: {
+    at: 'EndpointSlice.endpoints.hints',
+    description: 'Where a backend should be used from.',
+    fields: { forZones: 'Zones that should use this backend.', forNodes: 'Nodes that should use this backend.' },
+  },
+  ForZone: {
+    at: 'EndpointSlice.endpoints.hints.forZones',
+    description: 'A zone a backend is meant for.',
+    fields: { name: 'The zone name.' },
+  },
+  ForNode: {
+    at: 'EndpointSlice.endpoints.hints.forNodes',
+    description: 'A node a backend is meant for.',
+    fields: { name: 'The node name.' },
+  },
+  EndpointSlicePort: {
+    at: 'EndpointSlice.ports',
+    description: 'One port every backend of the slice serves.',
+    fields: {
+      name: 'The port name, matching the service port name; may be empty.',
+      protocol: 'TCP, UDP or SCTP.',
+      port: 'The port number; absent means every port.',
+      appProtocol: 'The application protocol, as a hint.',
+    },
+  },
   LeaseSpec: {
     at: 'Lease.spec',
     description: 'Who holds a lease and for how long.',
@@ -1354,4 +1405,13 @@ export const KIND_FIELDS: Record<string, Record<string, string>> = {
   RoleBinding: { subjects: 'Who gets the permissions.', roleRef: 'The role granted.' },
   ClusterRoleBinding: { subjects: 'Who gets the permissions.', roleRef: 'The cluster role granted.' },
   Eviction: { deleteOptions: 'Options for deleting the pod.' },
+  ControllerRevision: {
+    data: 'The snapshot: a patch that restores the pod template of its owner.',
+    revision: "The number of this revision in its owner's history; higher is newer.",
+  },
+  EndpointSlice: {
+    addressType: 'The kind of every address in the slice: IPv4, IPv6 or FQDN. Immutable.',
+    endpoints: 'The backends, at most 1000.',
+    ports: 'The ports every backend serves.',
+  },
 };

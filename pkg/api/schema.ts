@@ -671,6 +671,23 @@ const KINDS: Record<string, Record<string, Schema>> = {
     }),
   },
   Scale: { spec: obj({ replicas: 'int32' }), status: open({ replicas: 'int32', selector: 'string' }) },
+  ControllerRevision: { data: 'any', revision: 'int64' },
+  EndpointSlice: {
+    addressType: 'string',
+    endpoints: list(
+      obj({
+        addresses: strings,
+        conditions: obj({ ready: 'boolean', serving: 'boolean', terminating: 'boolean' }),
+        hostname: 'string',
+        targetRef: objectReference,
+        nodeName: 'string',
+        zone: 'string',
+        deprecatedTopology: map('string'),
+        hints: obj({ forZones: list(obj({ name: 'string' })), forNodes: list(obj({ name: 'string' })) }),
+      }),
+    ),
+    ports: list(obj({ name: 'string', protocol: 'string', port: 'int32', appProtocol: 'string' })),
+  },
 };
 
 /** Kinds this schema describes. */

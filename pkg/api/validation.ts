@@ -7,6 +7,7 @@ import { isObject, type KubeObject } from './meta.js';
 import type { ResourceInfo } from './registry.js';
 import { parseCronSchedule } from './cron.js';
 import { unsupportedSecurityCauses } from './validation-security.js';
+import { endpointSliceCauses } from './validation-endpoint-slice.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -523,6 +524,17 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
       if (!str(spec?.['request'])) c.required('spec.request');
       if (!str(spec?.['signerName'])) c.required('spec.signerName');
       break;
+    case 'ControllerRevision': {
+      const revision = obj['revision'];
+      if (obj['data'] === undefined || obj['data'] === null)
+        c.list.push({ reason: 'FieldValueRequired', field: 'data', message: 'Required value: data is mandatory' });
+      if (typeof revision === 'number' && revision < 0)
+        c.invalid('revision', revision, 'must be greater than or equal to 0');
+      break;
+    }
+    case 'EndpointSlice':
+      c.list.push(...endpointSliceCauses(obj));
+      break;
     case 'Lease': {
       const d = spec?.['leaseDurationSeconds'];
       if (typeof d === 'number' && d <= 0) c.invalid('spec.leaseDurationSeconds', d, 'must be greater than 0');
@@ -596,6 +608,12 @@ export function validateUpdate(next: KubeObject, prev: KubeObject, r: ResourceIn
       break;
     case 'CertificateSigningRequest':
       immutable('spec', ns, ps);
+      break;
+    case 'ControllerRevision':
+      immutable('data', next['data'], prev['data']);
+      break;
+    case 'EndpointSlice':
+      immutable('addressType', next['addressType'], prev['addressType']);
       break;
     default:
       break;

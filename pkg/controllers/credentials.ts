@@ -25,6 +25,7 @@ export const SERVICE_ACCOUNT_OF: Record<ControllerName, string> = {
   job: 'job-controller',
   cronjob: 'cronjob-controller',
   endpoints: 'endpoint-controller',
+  endpointslice: 'endpointslice-controller',
   serviceaccount: 'service-account-controller',
   nodelifecycle: 'node-controller',
   garbagecollector: 'generic-garbage-collector',

@@ -8,6 +8,7 @@ import { CronJobController } from './cronjob/cronjob-controller.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
@@ -39,6 +40,7 @@ export const CONTROLLER_NAMES = [
   'job',
   'cronjob',
   'endpoints',
+  'endpointslice',
   'serviceaccount',
   'nodelifecycle',
   'garbagecollector',
@@ -92,10 +94,12 @@ class SharedInformers {
   readonly deployments = this.shared(RESOURCES.deployments);
   readonly daemonsets = this.shared(RESOURCES.daemonsets);
   readonly statefulsets = this.shared(RESOURCES.statefulsets);
+  readonly controllerrevisions = this.shared(RESOURCES.controllerrevisions);
   readonly jobs = this.shared(RESOURCES.jobs);
   readonly cronjobs = this.shared(RESOURCES.cronjobs);
   readonly services = this.shared(RESOURCES.services);
   readonly endpoints = this.shared(RESOURCES.endpoints);
+  readonly endpointslices = this.shared(RESOURCES.endpointslices);
   readonly serviceaccounts = this.shared(RESOURCES.serviceaccounts);
   readonly leases = this.shared(RESOURCES.leases);
   readonly configmaps = this.shared(RESOURCES.configmaps);
@@ -198,10 +202,18 @@ async function runTerm(
         daemonsets: shared.daemonsets(),
         nodes: shared.nodes(),
         pods: shared.pods(),
+        revisions: shared.controllerrevisions(),
       }),
     );
   if (want('statefulset'))
-    add(new StatefulSetController({ ...contextOf('statefulset'), sets: shared.statefulsets(), pods: shared.pods() }));
+    add(
+      new StatefulSetController({
+        ...contextOf('statefulset'),
+        sets: shared.statefulsets(),
+        pods: shared.pods(),
+        revisions: shared.controllerrevisions(),
+      }),
+    );
   if (want('cronjob'))
     add(new CronJobController({ ...contextOf('cronjob'), cronjobs: shared.cronjobs(), jobs: shared.jobs() }));
   if (want('job')) add(new JobController({ ...contextOf('job'), jobs: shared.jobs(), pods: shared.pods() }));
@@ -212,6 +224,16 @@ async function runTerm(
         services: shared.services(),
         pods: shared.pods(),
         endpoints: shared.endpoints(),
+      }),
+    );
+  if (want('endpointslice'))
+    add(
+      new EndpointSliceController({
+        ...contextOf('endpointslice'),
+        services: shared.services(),
+        pods: shared.pods(),
+        endpoints: shared.endpoints(),
+        slices: shared.endpointslices(),
       }),
     );
   if (want('serviceaccount'))
@@ -243,6 +265,8 @@ async function runTerm(
       shared.cronjobs(),
       shared.daemonsets(),
       shared.statefulsets(),
+      shared.controllerrevisions(),
+      shared.endpointslices(),
     ];
     add(new GarbageCollector({ ...contextOf('garbagecollector'), informers: owners }));
   }

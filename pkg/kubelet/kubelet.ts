@@ -5,7 +5,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { objectKey } from '../api/meta.js';
 import { RESOURCES } from '../api/registry.js';
-import type { Endpoints, Node, Pod, Service } from '../api/types/index.js';
+import type { EndpointSlice, Node, Pod, Service } from '../api/types/index.js';
+import { BY_SERVICE, serviceKeyOf, SliceEndpoints } from './proxy/slice-endpoints.js';
 import { EventRecorder, Informer, type RestClient } from '../client/index.js';
 import { systemClock, type Clock } from './backoff.js';
 import type { KubeletConfig } from './config.js';
@@ -189,9 +190,13 @@ export class Kubelet {
   private async startNetwork(signal: AbortSignal): Promise<void> {
     const nodes: Informer<Node> = new Informer(this.client, RESOURCES.nodes);
     const services: Informer<Service> = new Informer(this.client, RESOURCES.services);
-    const endpoints: Informer<Endpoints> = new Informer(this.client, RESOURCES.endpoints);
-    for (const inf of [nodes, services, endpoints]) inf.start(signal);
-    await Promise.all([nodes, services, endpoints].map((inf) => inf.waitForSync(signal)));
+    // Service backends come from EndpointSlices, as kube-proxy reads them.
+    const slices: Informer<EndpointSlice> = new Informer(this.client, RESOURCES.endpointslices, {
+      indexers: { [BY_SERVICE]: serviceKeyOf },
+    });
+    const endpoints = new SliceEndpoints(slices);
+    for (const inf of [nodes, services, slices]) inf.start(signal);
+    await Promise.all([nodes, services, slices].map((inf) => inf.waitForSync(signal)));
     const net = await startNodeNetwork(
       { runtime: this.runtime, nodes },
       {

@@ -210,6 +210,27 @@ function endpointsText(obj: KubeObject): string {
   return list.length > 3 ? `${list.slice(0, 3).join(',')} + ${list.length - 3} more...` : list.join(',');
 }
 
+/** kubectl's EndpointSlice columns: the first three ready-or-not addresses, then a count. */
+function sliceEndpointsText(obj: KubeObject): string {
+  const list = arr(obj['endpoints']).flatMap((e) => arr(o(e)['addresses']).map((a) => s(a, '')));
+  if (list.length === 0) return '<unset>';
+  return list.length > 3 ? `${list.slice(0, 3).join(',')} + ${list.length - 3} more...` : list.join(',');
+}
+
+function slicePortsText(obj: KubeObject): string {
+  const ports = arr(obj['ports']).map((p) => num(o(p)['port']));
+  if (ports.length === 0) return '<unset>';
+  return ports.length > 3 ? `${ports.slice(0, 3).join(',')} + ${ports.length - 3} more...` : ports.join(',');
+}
+
+/** `statefulset.apps/web`: the controller owning a ControllerRevision, as kubectl prints it. */
+function controllerText(obj: KubeObject): string {
+  const ref = obj.metadata.ownerReferences?.find((r) => r.controller === true);
+  if (ref === undefined) return '<none>';
+  const group = ref.apiVersion.includes('/') ? `.${ref.apiVersion.split('/')[0] ?? ''}` : '';
+  return `${ref.kind.toLowerCase()}${group}/${ref.name}`;
+}
+
 function jobStatus(status: unknown, spec: unknown): string {
   const conds = arr(o(status)['conditions']).map(o);
   const has = (t: string): boolean => conds.some((c) => c['type'] === t && c['status'] === 'True');
@@ -494,6 +515,14 @@ const PRINTERS: Record<string, Printer> = {
   Endpoints: {
     columns: [NAME, col('Endpoints'), AGE],
     row: (e, now) => [e.metadata.name, endpointsText(e), age(e, now)],
+  },
+  EndpointSlice: {
+    columns: [NAME, col('AddressType'), col('Ports'), col('Endpoints'), AGE],
+    row: (e, now) => [e.metadata.name, s(e['addressType'], ''), slicePortsText(e), sliceEndpointsText(e), age(e, now)],
+  },
+  ControllerRevision: {
+    columns: [NAME, col('Controller'), col('Revision', { type: 'integer' }), AGE],
+    row: (r, now) => [r.metadata.name, controllerText(r), num(r['revision']), age(r, now)],
   },
   Namespace: {
     columns: [NAME, col('Status'), AGE],

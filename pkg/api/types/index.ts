@@ -10,3 +10,4 @@ export type * from './rbac.js';
 export type * from './certificates.js';
 export type * from './policy.js';
 export type * from './autoscaling.js';
+export type * from './discovery.js';

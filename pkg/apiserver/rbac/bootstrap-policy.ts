@@ -265,8 +265,13 @@ const SHARED_CONTROLLERS_RULES: PolicyRule[] = [
  */
 const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
   rule(['list', 'watch'], [''], INFORMED_CORE),
-  rule(['list', 'watch'], ['apps'], ['replicasets', 'deployments', 'daemonsets', 'statefulsets']),
+  rule(
+    ['list', 'watch'],
+    ['apps'],
+    ['replicasets', 'deployments', 'daemonsets', 'statefulsets', 'controllerrevisions'],
+  ),
   rule(['list', 'watch'], ['batch'], ['jobs', 'cronjobs']),
+  rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
   rule(['list', 'watch'], ['coordination.k8s.io'], ['leases']),
   rule(['list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
   rule(['list', 'watch'], [RBAC_GROUP], ['clusterroles']),
@@ -302,10 +307,12 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
   'daemon-set-controller': [
     rule(['update'], ['apps'], ['daemonsets/status']),
     rule(['create', 'delete'], [''], ['pods']),
+    rule(['get', 'create', 'update', 'delete'], ['apps'], ['controllerrevisions']),
   ],
   'statefulset-controller': [
     rule(['update'], ['apps'], ['statefulsets/status']),
     rule(['create', 'delete'], [''], ['pods']),
+    rule(['get', 'create', 'update', 'delete'], ['apps'], ['controllerrevisions']),
   ],
   'job-controller': [
     rule(['delete'], ['batch'], ['jobs']),
@@ -317,6 +324,7 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
     rule(['create', 'delete'], ['batch'], ['jobs']),
   ],
   'endpoint-controller': [rule(['create', 'update', 'delete'], [''], ['endpoints'])],
+  'endpointslice-controller': [rule(['create', 'update', 'delete'], ['discovery.k8s.io'], ['endpointslices'])],
   'service-account-controller': [rule(['create'], [''], ['serviceaccounts'])],
   // nodelifecycle (conditions, taints, evicting pods) and nodeipam (pod CIDRs), as in Kubernetes.
   'node-controller': [

@@ -1,16 +1,19 @@
 // DaemonSet controller: one pod on every eligible node (nodeSelector, required node
 // affinity, tolerated taints), following nodes as they come and go, with rolling updates
 // that replace at most maxUnavailable pods at a time. Daemon pods are placed by setting
-// spec.nodeName (they tolerate not-ready and unreachable nodes, as upstream's do).
+// spec.nodeName (they tolerate not-ready and unreachable nodes, as upstream's do). Each
+// template is a ControllerRevision (for `kubectl rollout history|undo`); pods carry its hash
+// in `controller-revision-hash`.
 
 import { isDeepStrictEqual } from 'node:util';
 import { controllerOf, objectKey } from '../../api/meta.js';
 import { RESOURCES } from '../../api/registry.js';
-import type { DaemonSet, Node, Pod, Toleration } from '../../api/types/index.js';
+import type { ControllerRevision, DaemonSet, Node, Pod, Toleration } from '../../api/types/index.js';
 import type { EventSink, Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
 import { matchesTerm, taintsOf, tolerates } from '../../api/node-matching.js';
-import { resolveUnavailable, templateHash } from '../rollout.js';
+import { resolveUnavailable } from '../rollout.js';
+import { REVISION_HASH_LABEL, syncHistory } from '../history.js';
 import { Expectations } from '../expectations.js';
 import { isActive, isAvailable, isReady, ownedPods, podFromTemplate, PodControl, type PodView } from '../pods.js';
 import { eventsFor, ReconcileLoop, type ControllerContext } from '../reconciler.js';
@@ -18,7 +21,7 @@ import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
 import { countersChanged } from '../status.js';
 
 const DAEMONSETS = RESOURCES.daemonsets;
-const HASH = 'controller-revision-hash';
+const HASH = REVISION_HASH_LABEL;
 
 const DAEMON_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
@@ -38,17 +41,24 @@ export class DaemonSetController {
   private readonly daemonsets: Informer<DaemonSet>;
   private readonly nodes: Informer<Node>;
   private readonly pods: Informer<Pod>;
+  private readonly revisions: Informer<ControllerRevision>;
 
   constructor(
-    deps: ControllerContext & { daemonsets: Informer<DaemonSet>; nodes: Informer<Node>; pods: Informer<Pod> },
+    deps: ControllerContext & {
+      daemonsets: Informer<DaemonSet>;
+      nodes: Informer<Node>;
+      pods: Informer<Pod>;
+      revisions: Informer<ControllerRevision>;
+    },
   ) {
-    const { client, daemonsets, nodes, pods, log } = deps;
+    const { client, daemonsets, nodes, pods, revisions, log } = deps;
     this.client = client;
     this.events = eventsFor(deps, 'daemonset-controller');
     this.podControl = new PodControl(client, this.events);
     this.daemonsets = daemonsets;
     this.nodes = nodes;
     this.pods = pods;
+    this.revisions = revisions;
     this.loop = new ReconcileLoop('daemonset', (key) => this.reconcile(key), { log });
     daemonsets.addHandler({
       onAdd: (d) => this.loop.enqueue(objectKey(d)),
@@ -101,11 +111,14 @@ export class DaemonSetController {
     const ds = this.daemonsets.get(key);
     if (ds === undefined || ds.metadata.deletionTimestamp !== undefined) return;
     const spec = ds.spec;
-    const hash = templateHash(spec?.template);
+    const all = ownedPods(this.pods, ds);
+    // Revisions some pod still runs stay in the history, whatever the limit.
+    const running = new Set(all.map((p) => `${ds.metadata.name ?? ''}-${p.metadata.labels?.[HASH] ?? ''}`));
+    const history = await syncHistory(ds, { client: this.client, revisions: this.revisions, live: running });
+    const hash = history.update.metadata.labels?.[HASH] ?? '';
     const minReady = spec?.minReadySeconds ?? 0;
     const nodes = this.nodes.list().filter((n) => this.eligible(ds, n));
     const names = new Set(nodes.map((n) => n.metadata.name ?? ''));
-    const all = ownedPods(this.pods, ds);
     const owned = all.filter(isActive);
     // A failed daemon pod goes (its node gets a new one), as Kubernetes says with FailedDaemonPod.
     const failedPods = all.filter((p) => p.status?.phase === 'Failed' && p.metadata.deletionTimestamp === undefined);

@@ -1,6 +1,7 @@
 // Endpoints controller: for each Service with a selector, the IPs of the pods it selects,
 // ready ones in `addresses` and the rest in `notReadyAddresses`, with the Service's ports
-// resolved against the pods (named target ports included).
+// resolved against the pods (named target ports included), and the hostname of pods whose
+// subdomain is the service.
 
 import { isDeepStrictEqual } from 'node:util';
 import { objectKey } from '../../api/meta.js';
@@ -116,6 +117,8 @@ export class EndpointsController {
       }
       const address: EndpointAddress = {
         ip: p.status?.podIP ?? '',
+        // A pod whose subdomain is this service is named <hostname>.<service> in DNS (StatefulSet pods).
+        ...(p.spec?.hostname && p.spec.subdomain === name ? { hostname: p.spec.hostname } : {}),
         nodeName: p.spec?.nodeName,
         targetRef: { kind: 'Pod', namespace, name: p.metadata.name, uid: p.metadata.uid },
       };

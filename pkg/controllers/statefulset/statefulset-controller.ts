@@ -1,11 +1,14 @@
 // StatefulSet controller: pods with stable names <set>-0 … <set>-(N-1) (hostname = name,
 // subdomain = serviceName). OrderedReady creates them one at a time in order, each once
 // the previous one is Running and Ready, and scales down from the highest ordinal; Parallel
-// does all at once. Template changes roll from the highest ordinal down to the partition.
+// does all at once. Template changes roll from the highest ordinal down to the partition,
+// one pod at a time (RollingUpdate), or wait for the user to delete pods (OnDelete). Each
+// template is a ControllerRevision; pods carry its name in `controller-revision-hash`, and a
+// pod below the partition is recreated from the current revision, not the update one.
 
 import { controllerOf, objectKey } from '../../api/meta.js';
 import { RESOURCES } from '../../api/registry.js';
-import type { Pod, StatefulSet, StatefulSetSpec } from '../../api/types/index.js';
+import type { ControllerRevision, Pod, StatefulSet, StatefulSetSpec } from '../../api/types/index.js';
 import type { EventSink, Informer, RestClient } from '../../client/index.js';
 import { errorMessage, isAlreadyExists, isNotFound } from '../../errors/index.js';
 import {
@@ -19,12 +22,18 @@ import {
   type PodView,
 } from '../pods.js';
 import { eventsFor, ReconcileLoop, type ControllerContext } from '../reconciler.js';
-import { templateHash } from '../rollout.js';
+import { REVISION_HASH_LABEL, syncHistory, templateOf } from '../history.js';
 import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
 import { fieldsChanged } from '../status.js';
 
 const STATEFULSETS = RESOURCES.statefulsets;
-const HASH = 'controller-revision-hash';
+const HASH = REVISION_HASH_LABEL;
+
+/** The revisions a reconcile works with: what pods below the partition run, and what the rest move to. */
+interface Revisions {
+  current: ControllerRevision;
+  update: ControllerRevision;
+}
 
 type SetView = Readonly<StatefulSet>;
 
@@ -43,13 +52,21 @@ export class StatefulSetController {
   private readonly events: EventSink;
   private readonly sets: Informer<StatefulSet>;
   private readonly pods: Informer<Pod>;
+  private readonly revisions: Informer<ControllerRevision>;
 
-  constructor(deps: ControllerContext & { sets: Informer<StatefulSet>; pods: Informer<Pod> }) {
-    const { client, sets, pods, log } = deps;
+  constructor(
+    deps: ControllerContext & {
+      sets: Informer<StatefulSet>;
+      pods: Informer<Pod>;
+      revisions: Informer<ControllerRevision>;
+    },
+  ) {
+    const { client, sets, pods, revisions, log } = deps;
     this.client = client;
     this.events = eventsFor(deps, 'statefulset-controller');
     this.sets = sets;
     this.pods = pods;
+    this.revisions = revisions;
     this.loop = new ReconcileLoop('statefulset', (key) => this.reconcile(key), { log });
     sets.addHandler({
       onAdd: (s) => this.loop.enqueue(objectKey(s)),
@@ -68,7 +85,8 @@ export class StatefulSetController {
     const spec: Partial<StatefulSetSpec> = set.spec ?? {};
     const replicas = spec.replicas ?? 1;
     const ordered = (spec.podManagementPolicy ?? 'OrderedReady') === 'OrderedReady';
-    const hash = templateHash(spec.template);
+    const revisions = await this.revisionsOf(set);
+    const hash = revisions.update.metadata.name ?? '';
     const pods = ownedPods(this.pods, set);
     const byOrdinal = new Map<number, PodView>();
     for (const p of pods) byOrdinal.set(ordinalOf(set, p), p);
@@ -87,9 +105,9 @@ export class StatefulSetController {
     if (missing.length > 0 || failedPods.length > 0) {
       const { failed, error } = await settleAll(failedPods, (p) => this.deletePod(set, p));
       if (failed.length > 0) throw error;
-      const result = await slowStartBatch(missing.length, (k) => this.createOrdinal(set, hash, missing[k] ?? 0));
+      const result = await slowStartBatch(missing.length, (k) => this.createOrdinal(set, revisions, missing[k] ?? 0));
       if (result.error !== undefined) throw result.error;
-      return this.finish(set, pods, hash);
+      return this.finish(set, pods, revisions);
     }
     // Scale down from the highest ordinal.
     const surplus = [...byOrdinal.entries()]
@@ -98,14 +116,14 @@ export class StatefulSetController {
     if (surplus.length > 0) {
       if (ordered) {
         if ([...byOrdinal.values()].some((p) => p.metadata.deletionTimestamp !== undefined))
-          return this.finish(set, pods, hash);
+          return this.finish(set, pods, revisions);
         const first = surplus[0];
         if (first !== undefined) await this.deletePod(set, first[1]);
       } else {
         const { failed, error } = await settleAll(surplus.slice(0, BURST_REPLICAS), ([, p]) => this.deletePod(set, p));
         if (failed.length > 0) throw error;
       }
-      return this.finish(set, pods, hash);
+      return this.finish(set, pods, revisions);
     }
     // Rolling update: highest ordinal first, down to the partition, one at a time (over the
     // pods that exist, not a count from the spec).
@@ -122,15 +140,36 @@ export class StatefulSetController {
         if (!runningAndReady(pod)) break;
       }
     }
-    return this.finish(set, pods, hash);
+    return this.finish(set, pods, revisions);
   }
 
-  private async createOrdinal(set: SetView, hash: string, i: number): Promise<void> {
+  /** The update revision (the template now) and the current one (status.currentRevision while it exists). */
+  private async revisionsOf(set: SetView): Promise<Revisions> {
+    const current = set.status?.currentRevision;
+    const live = new Set(current === undefined ? [] : [current]);
+    for (const p of ownedPods(this.pods, set)) {
+      const label = p.metadata.labels?.[HASH];
+      if (label !== undefined) live.add(label);
+    }
+    const history = await syncHistory(set, { client: this.client, revisions: this.revisions, live });
+    return { update: history.update, current: history.all.find((r) => r.metadata.name === current) ?? history.update };
+  }
+
+  private async createOrdinal(set: SetView, revisions: Revisions, i: number): Promise<void> {
     const spec: Partial<StatefulSetSpec> = set.spec ?? {};
     const name = `${set.metadata.name ?? ''}-${i}`;
-    const pod = podFromTemplate(spec.template ?? {}, set, {
+    // Below the partition a pod keeps the current revision, as Kubernetes' newVersionedStatefulSetPod.
+    const partition = spec.updateStrategy?.rollingUpdate?.partition ?? 0;
+    const rolling = (spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
+    const revision = rolling && i < partition ? revisions.current : revisions.update;
+    const template = templateOf(revision) ?? spec.template ?? {};
+    const pod = podFromTemplate(template, set, {
       name,
-      labels: { [HASH]: hash, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(i) },
+      labels: {
+        [HASH]: revision.metadata.name ?? '',
+        'statefulset.kubernetes.io/pod-name': name,
+        'apps.kubernetes.io/pod-index': String(i),
+      },
       spec: { hostname: name, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}) },
     });
     try {
@@ -162,19 +201,33 @@ export class StatefulSetController {
     else this.events.warning(set, `Failed${title}`, `${subject} failed error: ${errorMessage(error)}`);
   }
 
-  private async finish(set: SetView, pods: PodView[], hash: string): Promise<{ requeueAfterMs?: number } | undefined> {
+  private async finish(
+    set: SetView,
+    pods: PodView[],
+    revisions: Revisions,
+  ): Promise<{ requeueAfterMs?: number } | undefined> {
     const spec: Partial<StatefulSetSpec> = set.spec ?? {};
     const live = pods.filter((p) => p.metadata.deletionTimestamp === undefined && !isTerminal(p));
     const now = Date.now();
+    const updateName = revisions.update.metadata.name ?? '';
+    const updated = live.filter((p) => p.metadata.labels?.[HASH] === updateName);
+    const readyReplicas = live.filter(isReady).length;
+    // A finished rolling update makes the update revision the current one (completeRollingUpdate).
+    const rolledOut =
+      (spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate' &&
+      updated.length === live.length &&
+      readyReplicas === live.length &&
+      live.length === (spec.replicas ?? 1);
+    const currentName = rolledOut ? updateName : (revisions.current.metadata.name ?? '');
     const status = {
       observedGeneration: set.metadata.generation ?? 1,
       replicas: live.length,
-      readyReplicas: live.filter(isReady).length,
-      currentReplicas: live.filter((p) => p.metadata.labels?.[HASH] === hash).length,
-      updatedReplicas: live.filter((p) => p.metadata.labels?.[HASH] === hash).length,
+      readyReplicas,
+      currentReplicas: live.filter((p) => p.metadata.labels?.[HASH] === currentName).length,
+      updatedReplicas: updated.length,
       availableReplicas: live.filter((p) => isAvailable(p, spec.minReadySeconds ?? 0, now)).length,
-      currentRevision: `${set.metadata.name ?? ''}-${hash}`,
-      updateRevision: `${set.metadata.name ?? ''}-${hash}`,
+      currentRevision: currentName,
+      updateRevision: updateName,
     };
     if (fieldsChanged(set.status, status)) {
       try {
