@@ -4,7 +4,7 @@
 import { controllerOf, objectKey, type KubeObject, type OwnerReference } from '../api/meta.js';
 import { RESOURCES } from '../api/registry.js';
 import { selectorMatches, type LabelSelector } from '../api/selectors.js';
-import type { Pod, PodSpec, PodTemplateSpec } from '../api/types/index.js';
+import type { Pod, PodSpec, PodTemplateSpec, Service } from '../api/types/index.js';
 import type { EventSink, Informer, RestClient } from '../client/index.js';
 import { errorMessage } from '../errors/index.js';
 
@@ -151,3 +151,30 @@ export function ownerKeyOf(pod: PodView, kind: string): string | undefined {
 }
 
 export { objectKey };
+
+/**
+ * Calls `enqueue` with the key of every Service whose selector picks a pod that was added,
+ * changed (old and new labels) or deleted: the endpoints and endpointslice controllers follow
+ * pods this way. A Service with no selector, or an empty one, picks no pods.
+ */
+export function enqueueSelectingServices(
+  pods: Informer<Pod>,
+  services: Informer<Service>,
+  enqueue: (key: string) => void,
+): void {
+  const onPod = (p: PodView): void => {
+    for (const s of services.byIndex('namespace', p.metadata.namespace ?? '')) {
+      const sel = s.spec?.selector;
+      if (sel !== undefined && Object.keys(sel).length > 0 && selectorMatches({ matchLabels: sel }, p.metadata.labels))
+        enqueue(objectKey(s));
+    }
+  };
+  pods.addHandler({
+    onAdd: onPod,
+    onUpdate: (o, p) => {
+      onPod(o);
+      onPod(p);
+    },
+    onDelete: onPod,
+  });
+}

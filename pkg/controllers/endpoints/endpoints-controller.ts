@@ -18,7 +18,7 @@ import type {
 } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
-import { isReady, type PodView } from '../pods.js';
+import { enqueueSelectingServices, isReady, type PodView } from '../pods.js';
 import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 
 const ENDPOINTS = RESOURCES.endpoints;
@@ -53,21 +53,7 @@ export class EndpointsController {
       onUpdate: (_o, s) => this.loop.enqueue(objectKey(s)),
       onDelete: (s) => this.loop.enqueue(objectKey(s)),
     });
-    const onPod = (p: PodView): void => {
-      for (const s of services.byIndex('namespace', p.metadata.namespace ?? '')) {
-        const sel = s.spec?.selector;
-        if (sel !== undefined && selectorMatches({ matchLabels: sel }, p.metadata.labels))
-          this.loop.enqueue(objectKey(s));
-      }
-    };
-    pods.addHandler({
-      onAdd: onPod,
-      onUpdate: (o, p) => {
-        onPod(o);
-        onPod(p);
-      },
-      onDelete: onPod,
-    });
+    enqueueSelectingServices(pods, services, (key) => this.loop.enqueue(key));
   }
 
   async reconcile(key: string): Promise<void> {

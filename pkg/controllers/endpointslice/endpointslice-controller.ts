@@ -23,7 +23,7 @@ import type {
 } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../errors/index.js';
-import { isReady, isTerminal, ownerRef, type PodView } from '../pods.js';
+import { enqueueSelectingServices, isReady, isTerminal, ownerRef, type PodView } from '../pods.js';
 import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 
 const SLICES = RESOURCES.endpointslices;
@@ -146,25 +146,7 @@ export class EndpointSliceController {
       if (service !== undefined) this.loop.enqueue(`${s.metadata.namespace ?? ''}/${service}`);
     };
     slices.addHandler({ onAdd: onSlice, onUpdate: (_o, s) => onSlice(s), onDelete: onSlice });
-    const onPod = (p: PodView): void => {
-      for (const s of services.byIndex('namespace', p.metadata.namespace ?? '')) {
-        const sel = s.spec?.selector;
-        if (
-          sel !== undefined &&
-          Object.keys(sel).length > 0 &&
-          selectorMatches({ matchLabels: sel }, p.metadata.labels)
-        )
-          this.loop.enqueue(objectKey(s));
-      }
-    };
-    pods.addHandler({
-      onAdd: onPod,
-      onUpdate: (o, p) => {
-        onPod(o);
-        onPod(p);
-      },
-      onDelete: onPod,
-    });
+    enqueueSelectingServices(pods, services, (key) => this.loop.enqueue(key));
   }
 
   /** The slices of a service that one of our two managers owns. */
