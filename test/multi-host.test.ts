@@ -14,7 +14,7 @@ import type { RestClient } from '../pkg/client/index.js';
 import { eventually } from './harness/clients.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { coxctl, DIST, freePort, joinFlags, REPO, run, type ControlPlane } from './harness/control-plane.js';
+import { coxctl, DIST, freePort, joinFlags, kubectl, REPO, run, type ControlPlane } from './harness/control-plane.js';
 import {
   cutHost,
   hostDocker,
@@ -699,5 +699,68 @@ test('npm run up -- --hosts 2 over hosts another run left (agents killed, roots 
   } finally {
     await run('bash', [join(REPO, 'scripts', 'down.sh')], { env, timeoutMs: 120_000 }).catch(() => undefined);
     rmSync(state, { recursive: true, force: true });
+  }
+});
+
+test('npm run up -- --ha --hosts 3: a control-plane host cut off the network leaves the other two serving writes, and it catches up when it returns', async () => {
+  const state = mkdtempSync(join(runRoot(), 'up-ha-hosts-'));
+  const home = mkdtempSync(join(runRoot(), 'up-ha-hosts-home-'));
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    COXSWAIN_STATE: state,
+    COXSWAIN_CERTS: join(state, 'certs'),
+    COXSWAIN_PORT: String(port),
+    COXSWAIN_SKIP_SETUP: '1',
+  };
+  const apiserver = (i: number): string => `https://198.18.0.${10 + i}:${port}`;
+  const kubectlAt = (i: number, args: string[]): ReturnType<typeof kubectl> =>
+    kubectl(join(state, 'certs', 'admin.kubeconfig'), ['--server', apiserver(i), '--request-timeout=10s', ...args], {
+      home,
+      timeoutMs: 30_000,
+    });
+  const hosts = (verb: 'cut' | 'restore'): ReturnType<typeof run> =>
+    run('bash', [join(REPO, 'scripts', 'sim-hosts.sh'), verb, '1'], {
+      env: { ...env, COXSWAIN_SIM_ROOT: join(state, 'sim') },
+      timeoutMs: 30_000,
+    });
+  try {
+    const up = await run('bash', [join(REPO, 'scripts', 'up.sh'), '--ha', '--hosts', '3'], { env, timeoutMs: 600_000 });
+    assert.equal(up.code, 0, `up --ha --hosts 3 failed: ${up.stdout.slice(-3000)} ${up.stderr.slice(-3000)}`);
+    assert.match(up.stdout, /up: 3 apiservers ready/);
+    const cut = await hosts('cut');
+    assert.equal(cut.code, 0, cut.stderr);
+    // Host 1's etcd may have been the leader: the other two elect one; kubectl retries meanwhile (bounded).
+    let first: Awaited<ReturnType<typeof kubectl>> | undefined;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      first = await kubectlAt(2, ['create', 'configmap', 'while-cut', '--from-literal=k=v']);
+      if (first.code === 0 || /AlreadyExists/.test(first.stderr)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(first !== undefined && (first.code === 0 || /AlreadyExists/.test(first.stderr)), first?.stderr);
+    for (let n = 0; n < 5; n++) {
+      const more = await kubectlAt(n % 2 === 0 ? 3 : 2, ['create', 'configmap', `while-cut-${n}`]);
+      assert.equal(more.code, 0, `write ${n} while host 1 is cut: ${more.stderr}`);
+    }
+    const restored = await hosts('restore');
+    assert.equal(restored.code, 0, restored.stderr);
+    await eventually(
+      async () => {
+        const got = await kubectlAt(1, ['get', 'configmap', 'while-cut-4', '-o', 'name']);
+        return got.stdout.trim() === 'configmap/while-cut-4';
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, what: "host 1's apiserver serves what was written while it was cut" },
+    );
+    const listed = await kubectlAt(1, ['get', 'configmaps', '-o', 'name']);
+    for (const name of ['while-cut', ...[0, 1, 2, 3, 4].map((n) => `while-cut-${n}`)])
+      assert.ok(listed.stdout.includes(`configmap/${name}\n`), `${name} on host 1 after it returned`);
+    const written = await kubectlAt(1, ['create', 'configmap', 'after-return']);
+    assert.equal(written.code, 0, `host 1 takes writes again: ${written.stderr}`);
+  } finally {
+    await run('bash', [join(REPO, 'scripts', 'down.sh'), '--purge'], { env, timeoutMs: 180_000 }).catch(
+      () => undefined,
+    );
+    rmSync(state, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
   }
 });
