@@ -61,16 +61,39 @@ export class DnsServer {
   }
 
   static async start(options: DnsServerOptions): Promise<DnsServer> {
+    // With port 0 the UDP socket's port may be taken for TCP: try a few others.
+    const tries = options.port === 0 ? 5 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await DnsServer.listen(options);
+      } catch (err) {
+        if (attempt >= tries || !(err instanceof Error && 'code' in err && err.code === 'EADDRINUSE')) throw err;
+      }
+    }
+  }
+
+  /** Binds UDP, then TCP on the same port; a failure leaves nothing bound. */
+  private static async listen(options: DnsServerOptions): Promise<DnsServer> {
     const udp = dgram.createSocket(net.isIPv6(options.address) ? 'udp6' : 'udp4');
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(options.port, options.address, () => resolve());
+    }).catch((err: unknown) => {
+      try {
+        udp.close();
+      } catch {
+        // never bound: nothing to close
+      }
+      throw err;
     });
     const port = udp.address().port;
     const tcp = net.createServer();
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(port, options.address, () => resolve());
+    }).catch((err: unknown) => {
+      udp.close();
+      throw err;
     });
     const server = new DnsServer(udp, tcp, options);
     udp.on('message', (msg, rinfo) => {
