@@ -9,7 +9,12 @@ const NAMESPACES = mustFind('', 'v1', 'namespaces');
 
 /** 404 when the namespace does not exist, 403 when it is being terminated. */
 export async function requireActiveNamespace(store: Store, name: string): Promise<void> {
-  const item = await store.get(storageKey(NAMESPACES, undefined, name));
+  const key = storageKey(NAMESPACES, undefined, name);
+  // From memory first (no round trip to etcd per create); a namespace missing or terminating
+  // there is looked up consistently before refusing, as Kubernetes' admission does.
+  const cached = await store.peek?.(key);
+  const item =
+    cached !== undefined && cached.object.metadata.deletionTimestamp === undefined ? cached : await store.get(key);
   if (item === undefined) throw notFound('namespaces', '', name);
   if (item.object.metadata.deletionTimestamp !== undefined) {
     throw new ApiError(

@@ -176,12 +176,16 @@ export class RestStore {
     delete meta.resourceVersion;
     if (opts.fieldManager !== undefined)
       recordManager(obj, { manager: opts.fieldManager, operation: 'Update', now: this.now() });
-    // An existing name is AlreadyExists, before any allocation could complain about it.
-    if ((await this.store.get(storageKey(r, meta.namespace, name))) !== undefined)
-      throw alreadyExists(r.plural, r.group, name);
+    // An existing name is AlreadyExists, before any allocation could complain about it. From
+    // memory when the store's create will refuse a name taken meanwhile anyway; a dry run
+    // writes nothing, so it reads consistently.
+    const key = storageKey(r, meta.namespace, name);
+    const existing =
+      opts.dryRun === true || this.store.peek === undefined ? await this.store.get(key) : await this.store.peek(key);
+    if (existing !== undefined) throw alreadyExists(r.plural, r.group, name);
     const undo = await strategy.beforeCreate?.(obj, { dryRun: opts.dryRun === true });
     try {
-      const item = await this.writes(opts).create(storageKey(r, meta.namespace, name), obj);
+      const item = await this.writes(opts).create(key, obj);
       return { object: withType(r, item.object), warnings };
     } catch (err) {
       // A refused create gives back what it took (a failed undo is left to the repair pass).

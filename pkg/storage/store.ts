@@ -98,6 +98,13 @@ export interface Store {
   /** The latest revision. */
   currentRevision(): Promise<number>;
   get(key: string): Promise<StoredItem | undefined>;
+  /**
+   * A read that may miss the newest writes of other processes (a watch cache answering from
+   * memory without first catching up with the store): for checks whose answer the write
+   * itself enforces again, as Kubernetes' admission reads its informers. Left out by stores
+   * whose get is as cheap.
+   */
+  peek?(key: string): Promise<StoredItem | undefined>;
   list(prefix: string): Promise<ListResult>;
   create(key: string, object: KubeObject): Promise<StoredItem>;
   update(key: string, object: KubeObject, expectedRevision: number): Promise<StoredItem>;

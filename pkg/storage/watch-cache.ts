@@ -171,6 +171,10 @@ export class WatchCache implements Store {
     return this.getCached(key);
   }
 
+  peek(key: string): Promise<StoredItem | undefined> {
+    return this.getCached(key);
+  }
+
   async list(prefix: string): Promise<ListResult> {
     if (this.consistent !== undefined && !(await this.fresh())) return this.store.list(prefix);
     return this.listCached(prefix);
