@@ -20,6 +20,7 @@ import { after, before, test } from 'node:test';
 import type { KubeObject } from '../pkg/api/meta.js';
 import { isObject } from '../pkg/api/meta.js';
 import { RESOURCES } from '../pkg/api/registry.js';
+import type { Lease } from '../pkg/api/types/index.js';
 import { ApiError } from '../pkg/errors/index.js';
 import { loadKubeconfig, RestClient } from '../pkg/client/index.js';
 import { R, eventually } from './harness/clients.js';
@@ -123,6 +124,35 @@ test('the kubernetes Endpoints list every live apiserver; kill -9 drops one afte
   assert.ok((await endpointPairs(clientA)).includes(a));
   await second.restart();
   await eventually(async () => (await endpointPairs(clientA)).includes(b), { what: 'back after restart' });
+});
+
+test('the identity lease of an apiserver gone for ten lease durations is deleted; a recently expired one stays', async () => {
+  const lease = (name: string, renewedSecondsAgo: number): Lease => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name,
+      namespace: 'kube-system',
+      labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver' },
+    },
+    spec: {
+      holderIdentity: `${name}_gone`,
+      leaseDurationSeconds: 5,
+      renewTime: new Date(Date.now() - renewedSecondsAgo * 1000).toISOString().replace('Z', '000Z'),
+    },
+  });
+  await clientA.create(RESOURCES.leases, lease('apiserver-long-gone', 3600), { namespace: 'kube-system' });
+  await clientA.create(RESOURCES.leases, lease('apiserver-just-expired', 10), { namespace: 'kube-system' });
+  await eventually(
+    async () =>
+      (await clientA.list(RESOURCES.leases, { namespace: 'kube-system' })).items.every(
+        (l) => l.metadata.name !== 'apiserver-long-gone',
+      ),
+    { timeoutMs: 20_000, what: 'the abandoned lease is deleted' },
+  );
+  const left = await clientA.get(RESOURCES.leases, 'apiserver-just-expired', { namespace: 'kube-system' });
+  assert.equal(left.metadata.name, 'apiserver-just-expired', 'a lease expired for less than ten durations stays');
+  await clientA.delete(RESOURCES.leases, 'apiserver-just-expired', { namespace: 'kube-system' });
 });
 
 function serviceBody(name: string, spec: Record<string, unknown>): KubeObject {

@@ -75,6 +75,17 @@ function isLive(lease: Lease, now: Date): boolean {
   return Number.isFinite(renewed) && renewed + duration * 1000 > now.getTime();
 }
 
+/**
+ * Whether an expired lease is old enough to delete: expired for ten of its durations, so an
+ * apiserver that is only restarting keeps its lease (Kubernetes' apiserver lease GC deletes
+ * the identity leases of apiservers that are gone).
+ */
+function isAbandoned(lease: Lease, now: Date): boolean {
+  const renewed = Date.parse(lease.spec?.renewTime ?? '');
+  const duration = Math.max(1, lease.spec?.leaseDurationSeconds ?? 0);
+  return !Number.isFinite(renewed) || renewed + 11 * duration * 1000 < now.getTime();
+}
+
 function addressOf(lease: Lease): ApiserverAddress | undefined {
   const annotations = lease.metadata.annotations ?? {};
   const address = annotations[ADDRESS_ANNOTATION];
@@ -125,6 +136,7 @@ export class ApiserverIdentity {
 
   private async tick(): Promise<void> {
     await this.renew();
+    await this.deleteAbandonedLeases();
     const live = await this.liveApiservers();
     await this.reconcileEndpoints(live);
     await this.options.afterReconcile?.(live);
@@ -137,6 +149,31 @@ export class ApiserverIdentity {
     });
     const now = this.now();
     return leases.items.filter((l) => isLive(l, now)).flatMap((l) => addressOf(l) ?? []);
+  }
+
+  /** Deletes the identity leases of apiservers long gone; a renewal racing the delete wins. */
+  private async deleteAbandonedLeases(): Promise<void> {
+    const leases = await this.store.list(RESOURCES.leases, NAMESPACE, {
+      labelSelector: `${IDENTITY_LABEL}=${IDENTITY_VALUE}`,
+    });
+    const now = this.now();
+    for (const lease of leases.items) {
+      const name = lease.metadata.name ?? '';
+      if (name === this.leaseName || !isAbandoned(lease, now)) continue;
+      const resourceVersion = lease.metadata.resourceVersion;
+      try {
+        await this.store.delete(
+          RESOURCES.leases,
+          { namespace: NAMESPACE, name },
+          resourceVersion === undefined ? {} : { preconditions: { resourceVersion } },
+        );
+        this.options.log(
+          `apiserver identity: deleted the lease ${name} of an apiserver gone since ${lease.spec?.renewTime ?? '?'}`,
+        );
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+    }
   }
 
   private leaseBody(existing: Lease | undefined): Lease {

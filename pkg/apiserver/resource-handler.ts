@@ -207,8 +207,9 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
       const sel = selectors(q);
       const page = pageParams(q);
       // A continued list is read at its first page's revision; resourceVersion has no say.
-      if (page.continue === undefined) await store.awaitRevision(resourceVersionParam(q));
-      const list = await store.list(r, namespace, { ...sel, ...page });
+      const rv = page.continue === undefined ? resourceVersionParam(q) : undefined;
+      if (page.continue === undefined) await store.awaitRevision(rv);
+      const list = await store.list(r, namespace, { ...sel, ...page, anyVersion: rv === 0 });
       if (wantsTable(req.headers.accept)) {
         const table = renderTable(list.items, r, {
           includeObject: includeObjectParam(q['includeObject']),

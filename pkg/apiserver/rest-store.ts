@@ -90,7 +90,11 @@ export class RestStore {
     const from =
       opts.continue !== undefined && opts.continue !== '' ? decodeContinue(opts.continue, prefix) : undefined;
     const listed =
-      from === undefined || from.revision < 0 ? await this.store.list(prefix) : await this.listAt(prefix, from);
+      from !== undefined && from.revision >= 0
+        ? await this.listAt(prefix, from)
+        : opts.anyVersion === true && this.store.peekList !== undefined
+          ? await this.store.peekList(prefix)
+          : await this.store.list(prefix);
     const selecting = opts.labelSelector !== undefined || opts.fieldSelector !== undefined;
     const page = cutPage(listed.items, {
       limit: opts.limit,

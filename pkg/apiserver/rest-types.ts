@@ -68,6 +68,8 @@ export interface Selectors {
 export interface ListOptions extends Selectors {
   limit?: number | undefined;
   continue?: string | undefined;
+  /** resourceVersion=0: any state will do, so the cache's memory answers without catching up first. */
+  anyVersion?: boolean | undefined;
 }
 
 /** The selected objects of a collection (every namespace's when namespace is undefined). */

@@ -105,6 +105,8 @@ export interface Store {
    * whose get is as cheap.
    */
   peek?(key: string): Promise<StoredItem | undefined>;
+  /** list's counterpart of peek: for lists with resourceVersion=0 ("any version"). */
+  peekList?(prefix: string): Promise<ListResult>;
   list(prefix: string): Promise<ListResult>;
   create(key: string, object: KubeObject): Promise<StoredItem>;
   update(key: string, object: KubeObject, expectedRevision: number): Promise<StoredItem>;

@@ -159,6 +159,22 @@ test('read-your-writes: a read right after a write sees it, even when the storeâ
   }
 });
 
+test('peek and peekList answer from memory at once: a write the lagging watch has not brought yet is not there', async () => {
+  let lagging: LaggingStore | undefined;
+  const f = await open({ wrap: (s) => (lagging = new LaggingStore(s, 5000)), consistentReads: { timeoutMs: 3000 } });
+  try {
+    assert.ok(lagging);
+    const key = '/registry/core/configmaps/ns/not-yet';
+    await f.sqlite.create(key, cm('not-yet'));
+    assert.equal(await f.cache.peek(key), undefined, 'peek does not wait for the watch');
+    const listed = await f.cache.peekList('/registry/core/configmaps/ns/');
+    assert.ok(!listed.items.some((item) => item.key === key), 'nor does peekList');
+    assert.equal(listed.revision, f.cache.freshRevision(), "peekList is consistent with the cache's own revision");
+  } finally {
+    await f.close();
+  }
+});
+
 test('consistent reads: a write by another writer is seen at once, though the watch lags; too long a lag reads the store', async () => {
   for (const [lagMs, timeoutMs] of [
     [80, 3000],

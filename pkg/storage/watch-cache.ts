@@ -175,6 +175,10 @@ export class WatchCache implements Store {
     return this.getCached(key);
   }
 
+  peekList(prefix: string): Promise<ListResult> {
+    return this.listCached(prefix);
+  }
+
   async list(prefix: string): Promise<ListResult> {
     if (this.consistent !== undefined && !(await this.fresh())) return this.store.list(prefix);
     return this.listCached(prefix);
