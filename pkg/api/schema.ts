@@ -20,8 +20,8 @@ export type Schema =
   | 'boolean'
   | 'intOrString'
   | 'quantity'
-  /** Any JSON value (free-form). */
-  | 'any'
+  /** A free-form JSON value, accepted unchecked (OpenAPI's x-kubernetes-preserve-unknown-fields). */
+  | 'freeform'
   | { object: Record<string, Schema>; open?: boolean }
   | { map: Schema }
   | { list: Schema };
@@ -59,7 +59,7 @@ export const OBJECT_META: Schema = obj({
   annotations: map('string'),
   ownerReferences: list(ownerReference),
   finalizers: strings,
-  managedFields: list('any'),
+  managedFields: list('freeform'),
 });
 
 const objectReference = obj({
@@ -388,8 +388,8 @@ const jobSpec = obj({
   parallelism: 'int32',
   completions: 'int32',
   activeDeadlineSeconds: 'int64',
-  podFailurePolicy: open({ rules: list('any') }),
-  successPolicy: open({ rules: list('any') }),
+  podFailurePolicy: open({ rules: list('freeform') }),
+  successPolicy: open({ rules: list('freeform') }),
   backoffLimit: 'int32',
   backoffLimitPerIndex: 'int32',
   maxFailedIndexes: 'int32',
@@ -671,7 +671,7 @@ const KINDS: Record<string, Record<string, Schema>> = {
     }),
   },
   Scale: { spec: obj({ replicas: 'int32' }), status: open({ replicas: 'int32', selector: 'string' }) },
-  ControllerRevision: { data: 'any', revision: 'int64' },
+  ControllerRevision: { data: 'freeform', revision: 'int64' },
   EndpointSlice: {
     addressType: 'string',
     endpoints: list(
@@ -755,7 +755,7 @@ interface Site {
 function walkScalar(value: unknown, schema: Exclude<Schema, object>, site: Site): void {
   const { path, out } = site;
   switch (schema) {
-    case 'any':
+    case 'freeform':
       return;
     case 'string':
       if (typeof value !== 'string') out.causes.push(typeCause(path, value, 'string'));

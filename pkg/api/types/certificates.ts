@@ -14,6 +14,7 @@ export type KeyUsage =
   | 'crl sign'
   | 'encipher only'
   | 'decipher only'
+  /** Kubernetes' KeyUsage "any" (x509's anyExtendedKeyUsage): a wire value, not a type. */
   | 'any'
   | 'server auth'
   | 'client auth'

@@ -262,7 +262,7 @@ function valueSchema(node: Schema, site: Site, refs: Set<string>): JsonSchema {
       return { type: 'number', format: 'double' };
     case 'boolean':
       return { type: 'boolean' };
-    case 'any':
+    case 'freeform':
       return { 'x-kubernetes-preserve-unknown-fields': true };
     case 'intOrString':
       refs.add(INT_OR_STRING);
