@@ -4,7 +4,7 @@
 import { controllerOf, objectKey, type KubeObject, type OwnerReference } from '../api/meta.js';
 import { RESOURCES } from '../api/registry.js';
 import { selectorMatches, type LabelSelector } from '../api/selectors.js';
-import type { Pod, PodSpec, PodTemplateSpec, Service } from '../api/types/index.js';
+import type { Pod, PodSpec, PodTemplateSpec, Service, ServicePort } from '../api/types/index.js';
 import type { EventSink, Informer, RestClient } from '../client/index.js';
 import { errorMessage } from '../errors/index.js';
 
@@ -177,4 +177,14 @@ export function enqueueSelectingServices(
     },
     onDelete: onPod,
   });
+}
+
+/** The pod's port a Service port sends to: its targetPort (or port) as a number, or the container port of that name. */
+export function targetPort(pod: PodView, port: ServicePort): number | undefined {
+  const target = port.targetPort ?? port.port;
+  if (typeof target === 'number') return target;
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) if (p.name === target) return p.containerPort;
+  }
+  return undefined;
 }

@@ -7,30 +7,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { objectKey } from '../../api/meta.js';
 import { RESOURCES } from '../../api/registry.js';
 import { selectorMatches } from '../../api/selectors.js';
-import type {
-  EndpointAddress,
-  EndpointPort,
-  EndpointSubset,
-  Endpoints,
-  Pod,
-  Service,
-  ServicePort,
-} from '../../api/types/index.js';
+import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isNotFound } from '../../errors/index.js';
-import { enqueueSelectingServices, isReady, type PodView } from '../pods.js';
+import { enqueueSelectingServices, isReady, targetPort } from '../pods.js';
 import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 
 const ENDPOINTS = RESOURCES.endpoints;
-
-function targetPort(pod: PodView, port: ServicePort): number | undefined {
-  const target = port.targetPort ?? port.port;
-  if (typeof target === 'number') return target;
-  for (const c of pod.spec?.containers ?? []) {
-    for (const p of c.ports ?? []) if (p.name === target) return p.containerPort;
-  }
-  return undefined;
-}
 
 export class EndpointsController {
   readonly loop: ReconcileLoop;

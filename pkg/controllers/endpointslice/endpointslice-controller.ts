@@ -12,18 +12,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { objectKey } from '../../api/meta.js';
 import { RESOURCES } from '../../api/registry.js';
 import { selectorMatches } from '../../api/selectors.js';
-import type {
-  Endpoint,
-  EndpointSlice,
-  EndpointSlicePort,
-  Endpoints,
-  Pod,
-  Service,
-  ServicePort,
-} from '../../api/types/index.js';
+import type { Endpoint, EndpointSlice, EndpointSlicePort, Endpoints, Pod, Service } from '../../api/types/index.js';
 import type { Informer, RestClient } from '../../client/index.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../errors/index.js';
-import { enqueueSelectingServices, isReady, isTerminal, ownerRef, type PodView } from '../pods.js';
+import { enqueueSelectingServices, isReady, isTerminal, ownerRef, targetPort, type PodView } from '../pods.js';
 import { ReconcileLoop, type ControllerContext } from '../reconciler.js';
 
 const SLICES = RESOURCES.endpointslices;
@@ -38,15 +30,6 @@ export const MAX_ENDPOINTS_PER_SLICE = 100;
 export interface SliceContent {
   ports: EndpointSlicePort[];
   endpoints: Endpoint[];
-}
-
-function targetPort(pod: PodView, port: ServicePort): number | undefined {
-  const target = port.targetPort ?? port.port;
-  if (typeof target === 'number') return target;
-  for (const c of pod.spec?.containers ?? []) {
-    for (const p of c.ports ?? []) if (p.name === target) return p.containerPort;
-  }
-  return undefined;
 }
 
 function chunks(endpoints: Endpoint[], ports: EndpointSlicePort[]): SliceContent[] {
