@@ -26,6 +26,7 @@
 // events, and drops the compact revision of a cancelled watch.
 
 import { GRPCDeadlineExceededError, GRPCResourceExhastedError, GRPCUnavailableError, type Etcd3 } from 'etcd3';
+import { isBrokenCircuitError } from 'cockatiel';
 import type { IKeyValue, IResponseHeader, IWatchResponse, KVClient } from 'etcd3';
 import type { KubeObject } from '../api/meta.js';
 import { errorMessage } from '../errors/index.js';
@@ -75,6 +76,8 @@ const num = (s: string | number | undefined): number => Number(s ?? 0);
 export function isTransient(err: unknown): boolean {
   // A certificate etcd or we refuse will be refused again: say so at once.
   if (/certificate|SSL routines|handshake/i.test(errorMessage(err))) return false;
+  // Every member's breaker open (client.ts): each was failing a moment ago; one may be back.
+  if (isBrokenCircuitError(err)) return true;
   if (
     err instanceof GRPCUnavailableError ||
     err instanceof GRPCDeadlineExceededError ||
