@@ -26,7 +26,6 @@
 // events, and drops the compact revision of a cancelled watch.
 
 import { GRPCDeadlineExceededError, GRPCResourceExhastedError, GRPCUnavailableError, type Etcd3 } from 'etcd3';
-import { isBrokenCircuitError } from 'cockatiel';
 import type { IKeyValue, IResponseHeader, IWatchResponse, KVClient } from 'etcd3';
 import type { KubeObject } from '../api/meta.js';
 import { errorMessage } from '../errors/index.js';
@@ -42,7 +41,7 @@ import {
 import { decode, unavailable, ValueCodec } from './value-codec.js';
 import { EtcdWatch } from './etcd/watch.js';
 import { EtcdKeys } from './etcd/keys.js';
-import { etcdClient, type EtcdTls } from './etcd/client.js';
+import { etcdClient, MemberSkipped, type EtcdTls } from './etcd/client.js';
 import { retrying, type RetryPolicy } from './etcd/retry.js';
 
 export type { EtcdTls } from './etcd/client.js';
@@ -76,8 +75,8 @@ const num = (s: string | number | undefined): number => Number(s ?? 0);
 export function isTransient(err: unknown): boolean {
   // A certificate etcd or we refuse will be refused again: say so at once.
   if (/certificate|SSL routines|handshake/i.test(errorMessage(err))) return false;
-  // Every member's breaker open (client.ts): each was failing a moment ago; one may be back.
-  if (isBrokenCircuitError(err)) return true;
+  // Passed over because another member answered, which itself failed in the meantime.
+  if (err instanceof MemberSkipped) return true;
   if (
     err instanceof GRPCUnavailableError ||
     err instanceof GRPCDeadlineExceededError ||
