@@ -751,8 +751,13 @@ test('npm run up -- --ha --hosts 3: a control-plane host cut off the network lea
     }
     assert.ok(first !== undefined && (first.code === 0 || /AlreadyExists/.test(first.stderr)), first?.stderr);
     for (let n = 0; n < 5; n++) {
-      const more = await kubectlAt(n % 2 === 0 ? 3 : 2, ['create', 'configmap', `while-cut-${n}`]);
-      assert.equal(more.code, 0, `write ${n} while host 1 is cut: ${more.stderr}`);
+      const at = n % 2 === 0 ? 3 : 2;
+      const more = await kubectlAt(at, ['create', 'configmap', `while-cut-${n}`]);
+      if (more.code !== 0) {
+        const log = join(state, 'logs', `apiserver-${at}.log`);
+        const tail = existsSync(log) ? readFileSync(log, 'utf8').slice(-4000) : '(no log)';
+        assert.fail(`write ${n} while host 1 is cut: ${more.stderr}\napiserver-${at}'s log:\n${tail}`);
+      }
     }
     const restored = await hosts('restore');
     assert.equal(restored.code, 0, restored.stderr);

@@ -159,6 +159,19 @@ test('read-your-writes: a read right after a write sees it, even when the storeâ
   }
 });
 
+test('consistent reads: a write whose event the stalled watch does not bring resolves after the timeout, and is read back', async () => {
+  let lagging: LaggingStore | undefined;
+  const f = await open({ wrap: (s) => (lagging = new LaggingStore(s, 60_000)), consistentReads: { timeoutMs: 50 } });
+  try {
+    assert.ok(lagging);
+    const created = await f.cache.create('/registry/core/configmaps/ns/stalled', cm('stalled'));
+    assert.ok(f.cache.revision() < created.revision, 'the cache has not seen the write');
+    assert.equal((await f.cache.get(created.key))?.revision, created.revision, 'a read still sees it (from the store)');
+  } finally {
+    await f.close();
+  }
+});
+
 test('peek and peekList answer from memory at once: a write the lagging watch has not brought yet is not there', async () => {
   let lagging: LaggingStore | undefined;
   const f = await open({ wrap: (s) => (lagging = new LaggingStore(s, 5000)), consistentReads: { timeoutMs: 3000 } });

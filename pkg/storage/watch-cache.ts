@@ -7,7 +7,9 @@
 // Consistency contract:
 // - get and list answer from memory, consistent with revision() (the newest applied event).
 // - A write goes to the store and resolves only once the cache has applied its revision,
-//   so a read right after a write sees it (read-your-writes), for any backend.
+//   so a read right after a write sees it (read-your-writes), for any backend. With
+//   consistent reads (below) that wait is bounded by their timeout: reads stay consistent
+//   on their own, and a stalled store watch does not hold writes.
 // - watch(prefix, R) with R inside the ring replays the ring's events after R and then
 //   follows live ones, in the same synchronous step (no gap, no duplicate); an older R is
 //   handed to the store, which replays its history or reports Compacted.
@@ -388,7 +390,12 @@ export class WatchCache implements Store {
       });
     }
     const item = await send();
-    if (item.revision > this.rev) await this.reach(item.revision);
+    if (item.revision <= this.rev) return item;
+    // With consistent reads every read checks freshness itself, so a write waits for its own
+    // event only so long: a stalled store watch (its etcd member cut off, not yet noticed by
+    // the keepalive) must not hold every write past its client's timeout.
+    if (this.consistent !== undefined) await this.reachWithin(item.revision, this.consistent.timeoutMs);
+    else await this.reach(item.revision);
     return item;
   }
 
