@@ -117,15 +117,18 @@ add_host() {
       --data-root "$LIB/docker" --exec-root "$RUN/docker" --pidfile "$DOCKER_PIDFILE" \
       --host "unix://$SOCKET" --cgroup-parent "$NS" --exec-opt native.cgroupdriver=cgroupfs \
       --bip 172.31.255.1/24 --log-level warn \
-      >>"$LOG_DIR/$NS-dockerd.log" 2>&1 < /dev/null &
+      >>"$LOG_DIR/$NS-dockerd.log" 2>&1 < /dev/null 9>&- &
     for _ in $(seq 1 120); do docker_ready && break; sleep 0.5; done
     docker_ready || { tail -20 "$LOG_DIR/$NS-dockerd.log" >&2; die "dockerd of $NS did not start"; }
   fi
   # No registry: the host gets the machine's local images.
-  local have
-  have=$(docker -H "unix://$SOCKET" images -q coxswain/curl:latest 2>/dev/null || true)
-  if [ -z "$have" ]; then
-    docker save busybox:latest coxswain/pause:latest coxswain/curl:latest | docker -H "unix://$SOCKET" load >/dev/null
+  local image missing=()
+  for image in busybox:latest coxswain/pause:latest coxswain/curl:latest coxswain/node:latest; do
+    [ -n "$(docker images -q "$image" 2>/dev/null || true)" ] || die "this machine has no $image: run scripts/images/build.sh"
+    [ -n "$(docker -H "unix://$SOCKET" images -q "$image" 2>/dev/null || true)" ] || missing+=("$image")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    docker save "${missing[@]}" | docker -H "unix://$SOCKET" load >/dev/null
   fi
   echo "sim-hosts: $NS up at $IP (docker $SOCKET)"
 }
@@ -179,14 +182,22 @@ teardown() {
   rmdir "$RUN_BASE" 2>/dev/null || true
 }
 
+# Hosts are made and removed one at a time on this machine: the bridge is shared, and the
+# last host's teardown removes it, which must not happen while another run adds a host.
+# (dockerd is started with the lock's descriptor closed, or it would hold the lock.)
+lock_hosts() {
+  exec 9>"${COXSWAIN_SIM_LOCK:-/run/coxswain-sim.lock}"
+  flock 9
+}
+
 cmd=${1:-}
 case "$cmd" in
-  add) add_host "${2:?host number}" ;;
-  del) del_host "${2:?host number}" ;;
+  add) lock_hosts; add_host "${2:?host number}" ;;
+  del) lock_hosts; del_host "${2:?host number}" ;;
   cut) host_vars "${2:?host number}"; ip link set "$VETH" down; echo "sim-hosts: $NS cut off" ;;
   restore) host_vars "${2:?host number}"; ip link set "$VETH" up; echo "sim-hosts: $NS reconnected" ;;
   env) host_vars "${2:?host number}"; printf 'NS=%s\nIP=%s\nSOCKET=%s\nHOST_ROOT=%s\nAGENT_PIDFILE=%s\nHOST_RUN=%s\n' "$NS" "$IP" "$SOCKET" "$LIB" "$AGENT_PIDFILE" "$RUN" ;;
-  teardown) teardown "${2:-}" ;;
+  teardown) lock_hosts; teardown "${2:-}" ;;
   list) for ns in $(list_hosts); do echo "$ns $(owner_of "$ns")"; done ;;
   *) sed -n '2,26p' "$0" >&2; exit 2 ;;
 esac

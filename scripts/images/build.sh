@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The local images (no registry is reachable): busybox:latest from Debian's busybox-static,
-# and the pod sandbox image coxswain/pause:latest. Each image carries a label with the hash
-# of this recipe (this folder plus the busybox version), so it is rebuilt only when missing
+# the pod sandbox image coxswain/pause:latest, and busybox plus curl or Node.js
+# (coxswain/curl:latest, coxswain/node:latest). Each image carries a label with the hash
+# of this recipe (this folder plus the busybox, curl and node versions), so it is rebuilt only when missing
 # or when the recipe changed.
 #
 #   scripts/images/build.sh [--docker-socket PATH]
@@ -36,7 +37,10 @@ CURL=$(command -v curl || true)
 [ -n "$CURL" ] || die "curl is missing (install Debian's curl)"
 CURL_VERSION=$("$CURL" --version 2>/dev/null || true)
 CURL_VERSION=${CURL_VERSION%%$'\n'*}
-RECIPE_HASH=$( { cat "$HERE"/*; echo "$BUSYBOX_BANNER"; echo "$CURL_VERSION"; } | sha256sum | cut -c1-16)
+NODE=$(command -v node || true)
+[ -n "$NODE" ] || die "node is missing"
+NODE_VERSION=$("$NODE" --version)
+RECIPE_HASH=$( { cat "$HERE"/*; echo "$BUSYBOX_BANNER"; echo "$CURL_VERSION"; echo "$NODE_VERSION"; } | sha256sum | cut -c1-16)
 RECIPE_LABEL=io.coxswain.recipe
 
 image_current() {
@@ -115,8 +119,18 @@ if ! image_current coxswain/curl:latest; then
   BUILT+=(coxswain/curl:latest)
 fi
 
+# busybox plus this machine's Node.js: a controller shipped as a script (in a ConfigMap) runs
+# as a pod, the way an operator does (`node /operator/main.mjs`).
+if ! image_current coxswain/node:latest; then
+  busybox_root "$WORK/node"
+  add_binary "$WORK/node" "$NODE"
+  [ -e "$WORK/node/bin/node" ] || ln -s "$NODE" "$WORK/node/bin/node"
+  import "$WORK/node" coxswain/node:latest 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["node"]'
+  BUILT+=(coxswain/node:latest)
+fi
+
 if [ "${#BUILT[@]}" -gt 0 ]; then
   echo "build-images: built ${BUILT[*]} (recipe $RECIPE_HASH)"
 else
-  echo "build-images: busybox:latest, coxswain/pause:latest and coxswain/curl:latest are current (recipe $RECIPE_HASH)"
+  echo "build-images: busybox:latest, coxswain/pause:latest, coxswain/curl:latest and coxswain/node:latest are current (recipe $RECIPE_HASH)"
 fi

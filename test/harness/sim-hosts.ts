@@ -194,8 +194,9 @@ export interface SimCluster {
  * A fresh cluster of `hosts` simulated hosts (whatever an earlier, killed run left is swept
  * first), with controllers and scheduler, and short node-failure timings so that a lost host is
  * noticed within seconds: lease renewal every 2 s, node-monitor-grace-period `graceSeconds`.
+ * Hosts are numbered from `first` (default 1): test files that run at once use different numbers.
  */
-export async function startSimCluster(opts: { hosts: number; graceSeconds: number }): Promise<SimCluster> {
+export async function startSimCluster(opts: { hosts: number; graceSeconds: number; first?: number }): Promise<SimCluster> {
   await teardownSimHosts();
   const hosts: SimHost[] = [];
   let plane: ControlPlane | undefined;
@@ -208,7 +209,8 @@ export async function startSimCluster(opts: { hosts: number; graceSeconds: numbe
     await teardownSimHosts();
   };
   try {
-    for (let n = 1; n <= opts.hosts; n++) hosts.push(await addSimHost(n));
+    const first = opts.first ?? 1;
+    for (let n = first; n < first + opts.hosts; n++) hosts.push(await addSimHost(n));
     const started = await startControlPlane({
       host: SIM_GATEWAY,
       serviceAccountTokens: true,
