@@ -196,7 +196,11 @@ export interface SimCluster {
  * noticed within seconds: lease renewal every 2 s, node-monitor-grace-period `graceSeconds`.
  * Hosts are numbered from `first` (default 1): test files that run at once use different numbers.
  */
-export async function startSimCluster(opts: { hosts: number; graceSeconds: number; first?: number }): Promise<SimCluster> {
+export async function startSimCluster(opts: {
+  hosts: number;
+  graceSeconds: number;
+  first?: number;
+}): Promise<SimCluster> {
   await teardownSimHosts();
   const hosts: SimHost[] = [];
   let plane: ControlPlane | undefined;
