@@ -19,6 +19,8 @@ import type {
   Lease,
   Namespace,
   Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
   Pod,
   ReplicaSet,
   ReplicationController,
@@ -28,6 +30,7 @@ import type {
   Service,
   ServiceAccount,
   StatefulSet,
+  StorageClass,
 } from './types/index.js';
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
@@ -228,6 +231,24 @@ const TABLE = {
     shortNames: ['ev'],
     namespaced: true,
   }),
+  persistentvolumes: resource<PersistentVolume>({
+    group: '',
+    version: 'v1',
+    kind: 'PersistentVolume',
+    plural: 'persistentvolumes',
+    shortNames: ['pv'],
+    namespaced: false,
+    status: true,
+  }),
+  persistentvolumeclaims: resource<PersistentVolumeClaim>({
+    group: '',
+    version: 'v1',
+    kind: 'PersistentVolumeClaim',
+    plural: 'persistentvolumeclaims',
+    shortNames: ['pvc'],
+    namespaced: true,
+    status: true,
+  }),
   replicationcontrollers: resource<ReplicationController>({
     group: '',
     version: 'v1',
@@ -321,6 +342,14 @@ const TABLE = {
     kind: 'EndpointSlice',
     plural: 'endpointslices',
     namespaced: true,
+  }),
+  storageclasses: resource<StorageClass>({
+    group: 'storage.k8s.io',
+    version: 'v1',
+    kind: 'StorageClass',
+    plural: 'storageclasses',
+    shortNames: ['sc'],
+    namespaced: false,
   }),
   roles: resource<Role>({
     group: 'rbac.authorization.k8s.io',
