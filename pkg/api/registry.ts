@@ -15,6 +15,7 @@ import type {
   Endpoints,
   EndpointSlice,
   Event,
+  Ingress,
   Job,
   Lease,
   Namespace,
@@ -342,6 +343,15 @@ const TABLE = {
     kind: 'EndpointSlice',
     plural: 'endpointslices',
     namespaced: true,
+  }),
+  ingresses: resource<Ingress>({
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'Ingress',
+    plural: 'ingresses',
+    shortNames: ['ing'],
+    namespaced: true,
+    status: true,
   }),
   storageclasses: resource<StorageClass>({
     group: 'storage.k8s.io',

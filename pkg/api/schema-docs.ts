@@ -38,6 +38,7 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   Lease: 'A time-limited claim, used for leader election and node heartbeats.',
   ControllerRevision:
     'An immutable snapshot of a pod template a DaemonSet or StatefulSet ran, numbered for rollout history and undo.',
+  Ingress: 'HTTP routes from outside the cluster to services, served by an ingress controller (Coxswain runs none).',
   PersistentVolume: 'A piece of storage in the cluster, provisioned by an administrator or by a storage class.',
   PersistentVolumeClaim: 'A request for storage by a user, bound to one persistent volume that satisfies it.',
   StorageClass: 'A kind of storage that volumes are provisioned from on demand, with its provisioner and parameters.',
@@ -1181,6 +1182,70 @@ export const TYPE_DOCS: Record<string, TypeDoc> = {
     at: 'StorageClass.allowedTopologies.matchLabelExpressions',
     description: 'One topology label and the values it may have.',
     fields: { values: 'The allowed values.' },
+  },
+  IngressSpec: {
+    at: 'Ingress.spec',
+    description: 'The routes of an ingress.',
+    fields: {
+      ingressClassName: 'The ingress class (controller) that serves it.',
+      defaultBackend: 'Where requests no rule matches go.',
+      tls: 'TLS settings: hosts and the secret with their certificate.',
+      rules: 'Host and path rules.',
+    },
+  },
+  IngressBackend: {
+    at: 'Ingress.spec.defaultBackend',
+    description: 'Where matching requests go: a service port or another resource.',
+    fields: { service: 'A service and its port.', resource: 'Another object of the namespace.' },
+  },
+  IngressServiceBackend: {
+    at: 'Ingress.spec.defaultBackend.service',
+    description: 'A service and its port.',
+  },
+  ServiceBackendPort: {
+    at: 'Ingress.spec.defaultBackend.service.port',
+    description: 'A service port by name or number.',
+    fields: { number: 'The port number.' },
+  },
+  IngressBackendResource: {
+    at: 'Ingress.spec.defaultBackend.resource',
+    description: 'An object of the namespace requests go to.',
+    fields: { apiGroup: 'The group of the object; empty for the core group.' },
+  },
+  IngressTLS: {
+    at: 'Ingress.spec.tls',
+    description: 'Hosts served over TLS and the secret with their certificate.',
+    fields: { hosts: 'The hosts the certificate covers.', secretName: 'The secret holding the certificate and key.' },
+  },
+  IngressRule: {
+    at: 'Ingress.spec.rules',
+    description: 'The routes of one host.',
+    fields: { http: 'HTTP paths and their backends.' },
+  },
+  HTTPIngressRuleValue: {
+    at: 'Ingress.spec.rules.http',
+    description: 'HTTP paths and their backends.',
+    fields: { paths: 'The paths, most specific first.' },
+  },
+  HTTPIngressPath: {
+    at: 'Ingress.spec.rules.http.paths',
+    description: 'One path and its backend.',
+    fields: { pathType: 'Exact, Prefix or ImplementationSpecific.', backend: 'Where requests for the path go.' },
+  },
+  IngressStatus: {
+    at: 'Ingress.status',
+    description: 'Where the ingress is reachable, as its controller reports.',
+    fields: { loadBalancer: 'The addresses of the load balancer.' },
+  },
+  IngressLoadBalancerStatus: {
+    at: 'Ingress.status.loadBalancer',
+    description: 'The addresses of an ingress load balancer.',
+    fields: { ingress: 'The addresses.' },
+  },
+  IngressLoadBalancerIngress: {
+    at: 'Ingress.status.loadBalancer.ingress',
+    description: 'One address of an ingress load balancer.',
+    fields: { ip: 'An IP address.', hostname: 'A DNS name.' },
   },
   Endpoint: {
     at: 'EndpointSlice.endpoints',

@@ -707,6 +707,11 @@ const KINDS: Record<string, Record<string, Schema>> = {
 
 // ---- storage --------------------------------------------------------------------------------
 
+const ingressBackend = obj({
+  service: obj({ name: 'string', port: obj({ name: 'string', number: 'int32' }) }),
+  resource: obj({ apiGroup: 'string', kind: 'string', name: 'string' }),
+});
+
 const STORAGE_KINDS: Record<string, Record<string, Schema>> = {
   PersistentVolume: {
     // The cloud and CSI volume sources are accepted as given; Coxswain mounts hostPath and local.
@@ -734,6 +739,20 @@ const STORAGE_KINDS: Record<string, Record<string, Schema>> = {
       conditions,
       allocatedResources: map('quantity'),
     }),
+  },
+  Ingress: {
+    spec: obj({
+      ingressClassName: 'string',
+      defaultBackend: ingressBackend,
+      tls: list(obj({ hosts: strings, secretName: 'string' })),
+      rules: list(
+        obj({
+          host: 'string',
+          http: obj({ paths: list(obj({ path: 'string', pathType: 'string', backend: ingressBackend })) }),
+        }),
+      ),
+    }),
+    status: open({ loadBalancer: open({ ingress: list(open({ ip: 'string', hostname: 'string' })) }) }),
   },
   StorageClass: {
     provisioner: 'string',

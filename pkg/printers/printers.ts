@@ -603,6 +603,24 @@ const PRINTERS: Record<string, Printer> = {
       ];
     },
   },
+  Ingress: {
+    columns: [NAME, col('Class'), col('Hosts'), col('Address'), col('Ports'), AGE],
+    row: (ing, now) => {
+      const spec = o(ing['spec']);
+      const hosts = arr(spec['rules']).map((r) => s(o(r)['host'], '*'));
+      const addresses = arr(o(o(o(ing['status'])['loadBalancer']))['ingress']).map((a) =>
+        s(o(a)['ip'], s(o(a)['hostname'], '')),
+      );
+      return [
+        ing.metadata.name,
+        s(spec['ingressClassName'], '<none>'),
+        hosts.length === 0 ? '*' : hosts.join(','),
+        addresses.join(','),
+        arr(spec['tls']).length > 0 ? '80, 443' : '80',
+        age(ing, now),
+      ];
+    },
+  },
   StorageClass: {
     columns: [
       NAME,

@@ -12,3 +12,4 @@ export type * from './policy.js';
 export type * from './autoscaling.js';
 export type * from './discovery.js';
 export type * from './storage.js';
+export type * from './networking.js';
