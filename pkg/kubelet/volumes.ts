@@ -38,7 +38,7 @@ export class VolumeError extends Error {
 /** The host folder of a pod's claim: its bound volume's hostPath or local path. */
 async function claimPath(client: ObjectReader, at: { namespace: string; claimName: string }): Promise<string> {
   const what = `PVC ${at.namespace}/${at.claimName}`;
-  const notReady = { reason: 'ContainerCreating', retryAfterMs: 1000 };
+  const notReady = { reason: 'ContainerCreating', retryAfterMs: 250 };
   let claim;
   try {
     claim = await client.get(RESOURCES.persistentvolumeclaims, at.claimName, { namespace: at.namespace });
