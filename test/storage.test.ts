@@ -1,5 +1,5 @@
 // Persistent storage end to end with the real kubectl, the scheduler, the controller-manager
-// and a real node agent on the local dockerd: the docs' StatefulSet example
+// and two real node agents on the local dockerd: the docs' StatefulSet example
 // (application/web/web.yaml, its image swapped for a local stand-in that serves the same
 // folder) gets one local-path claim per pod; data written by web-0 survives the pod; static
 // volumes bind smallest-fit and a claim larger than any stays Pending with an event; a bound
@@ -86,7 +86,8 @@ before(async () => {
       'FROM busybox:latest\nCMD ["sh", "-c", "mkdir -p /usr/share/nginx/html && exec httpd -f -p 80 -h /usr/share/nginx/html"]\n',
     stdio: ['pipe', 'ignore', 'inherit'],
   });
-  cluster = await startAgentCluster({ plane: { withControllers: true, withScheduler: true } });
+  // Two agents: the volume's node affinity, not luck, brings web-0 back to its node.
+  cluster = await startAgentCluster({ plane: { withControllers: true, withScheduler: true }, agents: [{}, {}] });
   ({ plane, client } = cluster);
   home = mkdtempSync(join(tmpdir(), 'storage-home-'));
   staticDir = mkdtempSync(join(tmpdir(), 'storage-static-'));
@@ -202,10 +203,10 @@ test('the default local-path class exists and kubectl lists the storage kinds', 
 test("web.yaml: two pods Running with bound local-path claims; web-0's data survives the pod", async () => {
   await ok(['apply', '-f', '-'], WEB_YAML);
   const web0 = await runningPod('web-0');
-  await runningPod('web-1');
-  const agent = cluster?.agent;
-  assert.ok(agent !== undefined);
-  for (const ordinal of [0, 1]) {
+  const web1 = await runningPod('web-1');
+  for (const [ordinal, running] of [web0, web1].entries()) {
+    const agent = cluster?.agents.find((a) => a.name === running.node);
+    assert.ok(agent !== undefined, `web-${ordinal} on one of the agents`);
     const name = `www-web-${ordinal}`;
     const c = await claim(name);
     assert.equal(c?.status?.phase, 'Bound', `${name} bound`);
@@ -223,7 +224,11 @@ test("web.yaml: two pods Running with bound local-path claims; web-0's data surv
   assert.match(table, /www-web-0\s+Bound\s+pvc-\S+\s+1Gi\s+RWO\s+local-path/);
 
   await ok(['exec', 'web-0', '--', 'sh', '-c', 'echo hello from web-0 > /usr/share/nginx/html/index.html']);
-  await ok(['delete', 'pod', 'web-0', '--grace-period=1', '--wait=true']);
+  // Deleted a few times: each time it comes back to the node that holds its data.
+  for (let round = 0; round < 3; round++) {
+    await ok(['delete', 'pod', 'web-0', '--grace-period=1', '--wait=true']);
+    assert.equal((await runningPod('web-0')).node, web0.node);
+  }
   const again = await runningPod('web-0');
   assert.notEqual(again.uid, web0.uid);
   assert.equal(again.node, web0.node);
