@@ -70,7 +70,12 @@ function lister(claims: PersistentVolumeClaim[], volumes: PersistentVolume[]): V
   return {
     claim: (ns, name) => claims.find((c) => c.metadata.namespace === ns && c.metadata.name === name),
     volume: (name) => volumes.find((v) => v.metadata.name === name),
-    storageClass: (name) => (name === 'local-path' ? localPath : undefined),
+    storageClass: (name) =>
+      name === 'local-path'
+        ? localPath
+        : name === 'local-storage'
+          ? { ...localPath, metadata: { name }, provisioner: 'kubernetes.io/no-provisioner' }
+          : undefined,
     volumes: () => volumes,
   };
 }
@@ -121,4 +126,12 @@ test('a ReadWriteOnce claim in use on one node keeps its other pods there', () =
   const l = lister([claim('data', { volumeName: 'shared' })], [free]);
   const all = infos([node('n1'), node('n2')], [pod('first', ['data'], 'n2')]);
   assert.deepEqual(fits(pod('second', ['data']), l, all), ['n2']);
+});
+
+test('a WaitForFirstConsumer class nothing provisions fits only the nodes of a free static volume', () => {
+  const all = infos([node('n1'), node('n2')]);
+  const local = { ...pinnedTo('n2'), spec: { ...pinnedTo('n2').spec, storageClassName: 'local-storage' } };
+  const waiting = claim('data', { storageClassName: 'local-storage' });
+  assert.deepEqual(fits(pod('p', ['data']), lister([waiting], [local]), all), ['n2']);
+  assert.deepEqual(fits(pod('p', ['data']), lister([waiting], []), all), []);
 });

@@ -17,6 +17,7 @@ import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../.
 import { SUCCESS, unschedulable, type NodeInfo, type PodView, type Status } from '../framework.js';
 
 type ClaimView = Readonly<PersistentVolumeClaim>;
+const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
 type VolumeView = Readonly<PersistentVolume>;
 
 /** What the plugin reads from the scheduler's informers. */
@@ -80,7 +81,9 @@ function canSatisfy(claim: ClaimView, node: NodeInfo, lister: VolumeLister): boo
   const ref = { name: node.name, labels: node.labels };
   if (findMatchingVolume(claim, lister.volumes(), ref) !== undefined) return true;
   const cls = lister.storageClass(claimClass(claim));
-  if (cls?.provisioner !== LOCAL_PATH_PROVISIONER) return cls !== undefined;
+  // Static local volumes only (Kubernetes' convention for classes nothing provisions).
+  if (cls === undefined || cls.provisioner === NO_PROVISIONER) return false;
+  if (cls.provisioner !== LOCAL_PATH_PROVISIONER) return true;
   // local-path needs the node's agent to have published where its volumes live.
   return node.node.metadata.annotations?.[LOCAL_PATH_ROOT_ANNOTATION] !== undefined;
 }
