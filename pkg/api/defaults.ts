@@ -258,6 +258,10 @@ function defaultStatefulSet(o: KubeObject): void {
   const retention = child(spec, 'persistentVolumeClaimRetentionPolicy');
   setDefault(retention, 'whenDeleted', 'Retain');
   setDefault(retention, 'whenScaled', 'Retain');
+  for (const claim of objects(spec['volumeClaimTemplates'])) {
+    defaultClaimSpec(child(claim, 'spec'));
+    setDefault(child(claim, 'status'), 'phase', 'Pending');
+  }
   defaultTemplate(spec);
 }
 
@@ -336,7 +340,32 @@ function defaultEndpointSlice(o: KubeObject): void {
   }
 }
 
+/** PersistentVolumes: Retain, Filesystem, Pending until the controller looks (Kubernetes' SetDefaults). */
+function defaultPersistentVolume(o: KubeObject): void {
+  const spec = child(o, 'spec');
+  setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');
+  setDefault(spec, 'volumeMode', 'Filesystem');
+  setDefault(child(o, 'status'), 'phase', 'Pending');
+}
+
+function defaultClaimSpec(spec: Record<string, unknown>): void {
+  setDefault(spec, 'volumeMode', 'Filesystem');
+}
+
+function defaultPersistentVolumeClaim(o: KubeObject): void {
+  defaultClaimSpec(child(o, 'spec'));
+  setDefault(child(o, 'status'), 'phase', 'Pending');
+}
+
+function defaultStorageClass(o: KubeObject): void {
+  setDefault(o, 'reclaimPolicy', 'Delete');
+  setDefault(o, 'volumeBindingMode', 'Immediate');
+}
+
 const BY_KIND: Record<string, (o: KubeObject) => void> = {
+  PersistentVolume: defaultPersistentVolume,
+  PersistentVolumeClaim: defaultPersistentVolumeClaim,
+  StorageClass: defaultStorageClass,
   Pod: defaultPod,
   Deployment: defaultDeployment,
   ReplicaSet: defaultReplicaSet,

@@ -38,6 +38,10 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   Lease: 'A time-limited claim, used for leader election and node heartbeats.',
   ControllerRevision:
     'An immutable snapshot of a pod template a DaemonSet or StatefulSet ran, numbered for rollout history and undo.',
+  Ingress: 'HTTP routes from outside the cluster to services, served by an ingress controller (Coxswain runs none).',
+  PersistentVolume: 'A piece of storage in the cluster, provisioned by an administrator or by a storage class.',
+  PersistentVolumeClaim: 'A request for storage by a user, bound to one persistent volume that satisfies it.',
+  StorageClass: 'A kind of storage that volumes are provisioned from on demand, with its provisioner and parameters.',
   EndpointSlice: 'A part of the endpoints behind a service: addresses with their readiness, and the ports they serve.',
   Role: 'A set of permissions inside one namespace.',
   ClusterRole: 'A set of permissions that applies cluster-wide or can be bound in any namespace.',
@@ -1089,6 +1093,160 @@ export const TYPE_DOCS: Record<string, TypeDoc> = {
     description: 'The role a binding grants.',
     fields: { apiGroup: 'rbac.authorization.k8s.io.', kind: 'Role or ClusterRole.', name: 'The name of the role.' },
   },
+  PersistentVolumeSpec: {
+    at: 'PersistentVolume.spec',
+    description: 'What a volume offers and where its data lives.',
+    fields: {
+      capacity: 'The size of the volume (`storage`).',
+      accessModes: 'How the volume can be mounted: ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod.',
+      claimRef: 'The claim this volume is bound (or reserved) to.',
+      persistentVolumeReclaimPolicy: 'What happens when its claim is deleted: Retain (kept) or Delete (removed).',
+      storageClassName: 'The class of the volume; claims of that class may bind to it.',
+      mountOptions: 'Mount options, for the volume types that take them.',
+      volumeMode: 'Filesystem or Block.',
+      volumeAttributesClassName: 'The attributes class of the volume.',
+      nodeAffinity: 'The nodes the volume can be used from.',
+      hostPath: 'A folder on the node.',
+      local: 'A local disk or folder of one node; needs node affinity.',
+    },
+  },
+  VolumeNodeAffinity: {
+    at: 'PersistentVolume.spec.nodeAffinity',
+    description: 'The nodes a volume can be used from.',
+    fields: { required: 'Node selector terms, one of which a node must match.' },
+  },
+  VolumeNodeSelector: {
+    at: 'PersistentVolume.spec.nodeAffinity.required',
+    description: 'Node selector terms of a volume; a node must match one of them.',
+    fields: { nodeSelectorTerms: 'The terms, ORed.' },
+  },
+  PersistentVolumeHostPath: {
+    at: 'PersistentVolume.spec.hostPath',
+    pkg: 'core',
+    description: 'A folder on the node that mounts the volume.',
+  },
+  LocalVolumeSource: {
+    at: 'PersistentVolume.spec.local',
+    description: 'A local disk, partition or folder of one node.',
+    fields: { path: 'The full path on the node.', fsType: 'The filesystem type of a block device.' },
+  },
+  PersistentVolumeStatus: {
+    at: 'PersistentVolume.status',
+    description: 'The state of a volume, as the PV controller observes it.',
+    fields: {
+      phase: 'Pending, Available, Bound, Released or Failed.',
+      lastPhaseTransitionTime: 'When the phase last changed.',
+    },
+  },
+  PersistentVolumeClaimSpec: {
+    at: 'PersistentVolumeClaim.spec',
+    description: 'The storage a claim asks for.',
+    fields: {
+      accessModes: 'The access modes the volume must offer.',
+      selector: 'Labels the bound volume must carry.',
+      resources: 'The minimum size (`requests.storage`).',
+      volumeName: 'The volume the claim is bound to.',
+      storageClassName: 'The class to bind or provision from; empty means none, absent the default class.',
+      volumeMode: 'Filesystem or Block.',
+      dataSource: 'An object to fill the new volume from.',
+      dataSourceRef: 'An object to fill the new volume from, possibly in another namespace.',
+      volumeAttributesClassName: 'The attributes class to use.',
+    },
+  },
+  VolumeResourceRequirements: {
+    at: 'PersistentVolumeClaim.spec.resources',
+    description: 'Storage a claim needs.',
+    fields: { limits: 'The most storage allowed.', requests: 'The least storage needed (`storage`).' },
+  },
+  TypedObjectReference: {
+    at: 'PersistentVolumeClaim.spec.dataSource',
+    description: 'A reference to an object of any group.',
+    fields: { apiGroup: 'The group of the object; empty for the core group.' },
+  },
+  PersistentVolumeClaimStatus: {
+    at: 'PersistentVolumeClaim.status',
+    description: 'The state of a claim.',
+    fields: {
+      phase: 'Pending, Bound or Lost.',
+      accessModes: 'The access modes of the bound volume.',
+      capacity: 'The size of the bound volume.',
+      allocatedResources: 'Storage allocated to the claim, during and after a resize.',
+    },
+  },
+  TopologySelectorTerm: {
+    at: 'StorageClass.allowedTopologies',
+    description: 'A topology volumes of a class may be provisioned in.',
+    fields: { matchLabelExpressions: 'Label requirements, ANDed.' },
+  },
+  TopologySelectorLabelRequirement: {
+    at: 'StorageClass.allowedTopologies.matchLabelExpressions',
+    description: 'One topology label and the values it may have.',
+    fields: { values: 'The allowed values.' },
+  },
+  IngressSpec: {
+    at: 'Ingress.spec',
+    description: 'The routes of an ingress.',
+    fields: {
+      ingressClassName: 'The ingress class (controller) that serves it.',
+      defaultBackend: 'Where requests no rule matches go.',
+      tls: 'TLS settings: hosts and the secret with their certificate.',
+      rules: 'Host and path rules.',
+    },
+  },
+  IngressBackend: {
+    at: 'Ingress.spec.defaultBackend',
+    description: 'Where matching requests go: a service port or another resource.',
+    fields: { service: 'A service and its port.', resource: 'Another object of the namespace.' },
+  },
+  IngressServiceBackend: {
+    at: 'Ingress.spec.defaultBackend.service',
+    description: 'A service and its port.',
+  },
+  ServiceBackendPort: {
+    at: 'Ingress.spec.defaultBackend.service.port',
+    description: 'A service port by name or number.',
+    fields: { number: 'The port number.' },
+  },
+  IngressBackendResource: {
+    at: 'Ingress.spec.defaultBackend.resource',
+    description: 'An object of the namespace requests go to.',
+    fields: { apiGroup: 'The group of the object; empty for the core group.' },
+  },
+  IngressTLS: {
+    at: 'Ingress.spec.tls',
+    description: 'Hosts served over TLS and the secret with their certificate.',
+    fields: { hosts: 'The hosts the certificate covers.', secretName: 'The secret holding the certificate and key.' },
+  },
+  IngressRule: {
+    at: 'Ingress.spec.rules',
+    description: 'The routes of one host.',
+    fields: { http: 'HTTP paths and their backends.' },
+  },
+  HTTPIngressRuleValue: {
+    at: 'Ingress.spec.rules.http',
+    description: 'HTTP paths and their backends.',
+    fields: { paths: 'The paths, most specific first.' },
+  },
+  HTTPIngressPath: {
+    at: 'Ingress.spec.rules.http.paths',
+    description: 'One path and its backend.',
+    fields: { pathType: 'Exact, Prefix or ImplementationSpecific.', backend: 'Where requests for the path go.' },
+  },
+  IngressStatus: {
+    at: 'Ingress.status',
+    description: 'Where the ingress is reachable, as its controller reports.',
+    fields: { loadBalancer: 'The addresses of the load balancer.' },
+  },
+  IngressLoadBalancerStatus: {
+    at: 'Ingress.status.loadBalancer',
+    description: 'The addresses of an ingress load balancer.',
+    fields: { ingress: 'The addresses.' },
+  },
+  IngressLoadBalancerIngress: {
+    at: 'Ingress.status.loadBalancer.ingress',
+    description: 'One address of an ingress load balancer.',
+    fields: { ip: 'An IP address.', hostname: 'A DNS name.' },
+  },
   Endpoint: {
     at: 'EndpointSlice.endpoints',
     description: 'One backend of a service: a pod and its addresses.',
@@ -1408,6 +1566,15 @@ export const KIND_FIELDS: Record<string, Record<string, string>> = {
   ControllerRevision: {
     data: 'The snapshot: a patch that restores the pod template of its owner.',
     revision: "The number of this revision in its owner's history; higher is newer.",
+  },
+  StorageClass: {
+    provisioner: 'The provisioner that creates volumes of this class.',
+    parameters: 'Settings for the provisioner.',
+    reclaimPolicy: 'The reclaim policy of the volumes it provisions: Delete or Retain.',
+    mountOptions: 'Mount options of the volumes it provisions.',
+    allowVolumeExpansion: 'Whether claims of this class may grow.',
+    volumeBindingMode: 'Immediate, or WaitForFirstConsumer: bind once a pod using the claim is scheduled.',
+    allowedTopologies: 'Where volumes may be provisioned.',
   },
   EndpointSlice: {
     addressType: 'The kind of every address in the slice: IPv4, IPv6 or FQDN. Immutable.',

@@ -428,6 +428,19 @@ const subjects = list(obj({ kind: 'string', apiGroup: 'string', name: 'string', 
 const roleRef = obj({ apiGroup: 'string', kind: 'string', name: 'string' });
 
 /** Fields beyond apiVersion/kind/metadata, per kind. */
+const typedReference = obj({ apiGroup: 'string', kind: 'string', name: 'string', namespace: 'string' });
+const claimSpec = obj({
+  accessModes: strings,
+  selector: labelSelector,
+  resources: obj({ limits: map('quantity'), requests: map('quantity') }),
+  volumeName: 'string',
+  storageClassName: 'string',
+  volumeMode: 'string',
+  dataSource: typedReference,
+  dataSourceRef: typedReference,
+  volumeAttributesClassName: 'string',
+});
+
 const KINDS: Record<string, Record<string, Schema>> = {
   Namespace: { spec: obj({ finalizers: strings }), status: open({ phase: 'string', conditions }) },
   Pod: { spec: podSpec, status: podStatus },
@@ -587,7 +600,9 @@ const KINDS: Record<string, Record<string, Schema>> = {
       replicas: 'int32',
       selector: labelSelector,
       template: podTemplate,
-      volumeClaimTemplates: list(open({ metadata: OBJECT_META, spec: open(), status: open() })),
+      volumeClaimTemplates: list(
+        obj({ apiVersion: 'string', kind: 'string', metadata: OBJECT_META, spec: claimSpec, status: open() }),
+      ),
       serviceName: 'string',
       podManagementPolicy: 'string',
       updateStrategy: obj({
@@ -690,14 +705,74 @@ const KINDS: Record<string, Record<string, Schema>> = {
   },
 };
 
+// ---- storage --------------------------------------------------------------------------------
+
+const ingressBackend = obj({
+  service: obj({ name: 'string', port: obj({ name: 'string', number: 'int32' }) }),
+  resource: obj({ apiGroup: 'string', kind: 'string', name: 'string' }),
+});
+
+const STORAGE_KINDS: Record<string, Record<string, Schema>> = {
+  PersistentVolume: {
+    // The cloud and CSI volume sources are accepted as given; Coxswain mounts hostPath and local.
+    spec: open({
+      capacity: map('quantity'),
+      accessModes: strings,
+      claimRef: objectReference,
+      persistentVolumeReclaimPolicy: 'string',
+      storageClassName: 'string',
+      mountOptions: strings,
+      volumeMode: 'string',
+      volumeAttributesClassName: 'string',
+      nodeAffinity: obj({ required: obj({ nodeSelectorTerms: list(nodeSelectorTerm) }) }),
+      hostPath: obj({ path: 'string', type: 'string' }),
+      local: obj({ path: 'string', fsType: 'string' }),
+    }),
+    status: open({ phase: 'string', message: 'string', reason: 'string', lastPhaseTransitionTime: 'string' }),
+  },
+  PersistentVolumeClaim: {
+    spec: claimSpec,
+    status: open({
+      phase: 'string',
+      accessModes: strings,
+      capacity: map('quantity'),
+      conditions,
+      allocatedResources: map('quantity'),
+    }),
+  },
+  Ingress: {
+    spec: obj({
+      ingressClassName: 'string',
+      defaultBackend: ingressBackend,
+      tls: list(obj({ hosts: strings, secretName: 'string' })),
+      rules: list(
+        obj({
+          host: 'string',
+          http: obj({ paths: list(obj({ path: 'string', pathType: 'string', backend: ingressBackend })) }),
+        }),
+      ),
+    }),
+    status: open({ loadBalancer: open({ ingress: list(open({ ip: 'string', hostname: 'string' })) }) }),
+  },
+  StorageClass: {
+    provisioner: 'string',
+    parameters: map('string'),
+    reclaimPolicy: 'string',
+    mountOptions: strings,
+    allowVolumeExpansion: 'boolean',
+    volumeBindingMode: 'string',
+    allowedTopologies: list(obj({ matchLabelExpressions: list(obj({ key: 'string', values: strings })) })),
+  },
+};
+
 /** Kinds this schema describes. */
 export function schemaKinds(): string[] {
-  return Object.keys(KINDS);
+  return [...Object.keys(KINDS), ...Object.keys(STORAGE_KINDS)];
 }
 
 /** The whole schema of a kind (undefined for kinds it does not describe). */
 export function schemaFor(kind: string): Schema | undefined {
-  const fields = KINDS[kind];
+  const fields = KINDS[kind] ?? STORAGE_KINDS[kind];
   if (fields === undefined) return undefined;
   return obj({ apiVersion: 'string', kind: 'string', metadata: OBJECT_META, status: open(), ...fields });
 }

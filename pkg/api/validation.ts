@@ -8,6 +8,13 @@ import type { ResourceInfo } from './registry.js';
 import { parseCronSchedule } from './cron.js';
 import { unsupportedSecurityCauses } from './validation-security.js';
 import { endpointSliceCauses } from './validation-endpoint-slice.js';
+import {
+  claimCauses,
+  claimTemplateCauses,
+  persistentVolumeCauses,
+  storageClassCauses,
+  storageUpdateCauses,
+} from './validation-storage.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -228,6 +235,8 @@ interface PodSpecAt {
   allowedRestart?: string[];
   /** The pod's (or template's) metadata: AppArmor's old annotations live there. */
   metadata?: unknown;
+  /** A StatefulSet's volumeClaimTemplates: each is a volume its pods may mount. */
+  claimTemplates?: unknown[];
 }
 
 function validatePodSpec(c: Causes, at: PodSpecAt): void {
@@ -237,6 +246,10 @@ function validatePodSpec(c: Causes, at: PodSpecAt): void {
     return;
   }
   const volumeNames = new Set<string>();
+  for (const t of at.claimTemplates ?? []) {
+    const n = str(objAt(t, 'metadata')?.['name']);
+    if (n !== undefined && n !== '') volumeNames.add(n);
+  }
   listAt(spec, 'volumes').forEach((v, i) => {
     if (!isObject(v)) return;
     const n = str(v['name']);
@@ -249,6 +262,9 @@ function validatePodSpec(c: Causes, at: PodSpecAt): void {
     const hostPath = objAt(v, 'hostPath');
     if (hostPath !== undefined && (str(hostPath['path']) ?? '') === '')
       c.required(`${field}.volumes[${i}].hostPath.path`);
+    const claim = objAt(v, 'persistentVolumeClaim');
+    if (claim !== undefined && (str(claim['claimName']) ?? '') === '')
+      c.required(`${field}.volumes[${i}].persistentVolumeClaim.claimName`);
   });
   const containers = listAt(spec, 'containers');
   if (containers.length === 0) c.required(`${field}.containers`);
@@ -292,6 +308,7 @@ function validateSelectorAndTemplate(
   rules: { restart: string[]; selectorRequired?: boolean },
 ): void {
   const { restart, selectorRequired = true } = rules;
+  const claimTemplates = listAt(spec, 'volumeClaimTemplates');
   if (!isObject(spec)) {
     c.required('spec');
     return;
@@ -315,6 +332,7 @@ function validateSelectorAndTemplate(
     spec: objAt(template, 'spec'),
     allowedRestart: restart,
     metadata: objAt(template, 'metadata'),
+    claimTemplates,
   });
 }
 
@@ -442,9 +460,21 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
       break;
     }
     case 'ReplicaSet':
-    case 'StatefulSet':
     case 'DaemonSet':
       validateSelectorAndTemplate(c, spec, { restart: ['Always'] });
+      break;
+    case 'StatefulSet':
+      validateSelectorAndTemplate(c, spec, { restart: ['Always'] });
+      c.list.push(...claimTemplateCauses(spec));
+      break;
+    case 'PersistentVolume':
+      c.list.push(...persistentVolumeCauses(obj));
+      break;
+    case 'PersistentVolumeClaim':
+      c.list.push(...claimCauses(spec, 'spec'));
+      break;
+    case 'StorageClass':
+      c.list.push(...storageClassCauses(obj));
       break;
     case 'ReplicationController':
       validateReplicationController(c, spec);
@@ -614,6 +644,11 @@ export function validateUpdate(next: KubeObject, prev: KubeObject, r: ResourceIn
       break;
     case 'EndpointSlice':
       immutable('addressType', next['addressType'], prev['addressType']);
+      break;
+    case 'PersistentVolume':
+    case 'PersistentVolumeClaim':
+    case 'StorageClass':
+      c.list.push(...storageUpdateCauses(r.kind, next, prev));
       break;
     default:
       break;

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import yaml from 'js-yaml';
 import { isObject } from '../api/meta.js';
 import { RESOURCES } from '../api/registry.js';
+import { DEFAULT_CLASS_ANNOTATION, LOCAL_PATH_PROVISIONER } from '../api/volume-binding.js';
 import { CLUSTER_INFO } from '../bootstrap/index.js';
 import { isAlreadyExists, isConflict, isInvalid } from '../errors/index.js';
 import type { ApiserverAddress } from './apiserver-identity.js';
@@ -117,4 +118,29 @@ export async function ensureClusterInfo(
     // A new kubeconfig invalidates the old signatures; the bootstrap signer makes new ones.
     await store.update(RESOURCES.configmaps, CLUSTER_INFO, { body: { ...current, data: { kubeconfig } } });
   });
+}
+
+/**
+ * The default StorageClass `local-path` (k3s ships the same): a claim that names no class
+ * gets a hostPath volume on the node its first pod is scheduled to. Created once; a class
+ * the administrator changed or deleted-and-recreated is left as it is.
+ */
+export async function ensureDefaultStorageClass(store: RestStore): Promise<void> {
+  if ((await store.find(RESOURCES.storageclasses, undefined, 'local-path')) !== undefined) return;
+  try {
+    await store.create(RESOURCES.storageclasses, {
+      namespace: undefined,
+      body: {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: 'local-path', annotations: { [DEFAULT_CLASS_ANNOTATION]: 'true' } },
+        provisioner: LOCAL_PATH_PROVISIONER,
+        reclaimPolicy: 'Delete',
+        volumeBindingMode: 'WaitForFirstConsumer',
+        allowVolumeExpansion: true,
+      },
+    });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
 }

@@ -31,7 +31,7 @@ import type { ServiceAccountTokens } from '../serviceaccount/index.js';
 import { reconcileDefaultPolicy } from './rbac/reconcile.js';
 import { podSecurityConfig } from './admission/index.js';
 import { ApiserverIdentity } from './apiserver-identity.js';
-import { ensureClusterInfo, ensureKubernetesService, raceSafely } from './bootstrap.js';
+import { ensureClusterInfo, ensureDefaultStorageClass, ensureKubernetesService, raceSafely } from './bootstrap.js';
 import { Readiness } from './readiness.js';
 import type { ApiServerConfig } from './config.js';
 import {
@@ -148,7 +148,7 @@ export class ApiServer {
         : { tokens: { signer: tokens.signer, lookup: boundObjectLookup(cache), config: config.serviceAccount.tokens } };
     const podSecurity = podSecurityConfig(config.podSecurityDefault);
     const podAdmission = { store: cache, podSecurity, tokens: tokens !== undefined };
-    const strategies = createStrategies({ services, authz, podAdmission, ...issuing });
+    const strategies = createStrategies({ services, authz, podAdmission, store: cache, ...issuing });
     const restStore = new RestStore(cache, { now, strategies });
     for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(restStore, ns);
     await ensureKubernetesService(restStore, services.apiserverServiceIP(), port).catch((err: unknown) => {
@@ -157,6 +157,7 @@ export class ApiServer {
       if (!isInvalid(err)) throw err;
       process.stderr.write(`apiserver: the kubernetes Service: ${errorMessage(err)}\n`);
     });
+    await ensureDefaultStorageClass(restStore);
     const policy = await raceSafely(() =>
       reconcileDefaultPolicy(policyWriter(restStore), { serviceAccountTokens: tokens !== undefined }),
     );

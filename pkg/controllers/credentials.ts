@@ -37,6 +37,7 @@ export const SERVICE_ACCOUNT_OF: Record<ControllerName, string> = {
   nodeipam: 'node-controller',
   'clusterrole-aggregation': 'clusterrole-aggregation-controller',
   'root-ca-cert-publisher': 'root-ca-cert-publisher',
+  'persistentvolume-binder': 'persistent-volume-binder',
 };
 
 export const CREDENTIALS_NAMESPACE = 'kube-system';

@@ -28,6 +28,7 @@ import { CsrSignerController, type SigningOptions } from './certificates/csr-sig
 import { NodeIpamController, type NodeIpamOptions } from './nodeipam/nodeipam-controller.js';
 import { ClusterRoleAggregationController } from './clusterroleaggregation/clusterrole-aggregation-controller.js';
 import { RootCaPublisher } from './rootcacertpublisher/root-ca-publisher.js';
+import { PersistentVolumeController } from './volume/persistent-volume-controller.js';
 import { ControllerCredentials, SERVICE_ACCOUNT_OF, type CredentialsClock } from './credentials.js';
 
 export const CONTROLLER_NAMES = [
@@ -52,6 +53,7 @@ export const CONTROLLER_NAMES = [
   'nodeipam',
   'clusterrole-aggregation',
   'root-ca-cert-publisher',
+  'persistentvolume-binder',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -106,6 +108,9 @@ class SharedInformers {
   readonly secrets = this.shared(RESOURCES.secrets);
   readonly csrs = this.shared(RESOURCES.certificatesigningrequests);
   readonly clusterroles = this.shared(RESOURCES.clusterroles);
+  readonly persistentvolumes = this.shared(RESOURCES.persistentvolumes);
+  readonly persistentvolumeclaims = this.shared(RESOURCES.persistentvolumeclaims);
+  readonly storageclasses = this.shared(RESOURCES.storageclasses);
 
   /** A getter for the informer of `r`: the first call creates it, later calls share it. */
   private shared<T extends KubeObject>(r: Resource<T>): () => Informer<T> {
@@ -267,6 +272,7 @@ async function runTerm(
       shared.statefulsets(),
       shared.controllerrevisions(),
       shared.endpointslices(),
+      shared.persistentvolumeclaims(),
     ];
     add(new GarbageCollector({ ...contextOf('garbagecollector'), informers: owners }));
   }
@@ -313,6 +319,17 @@ async function runTerm(
       add(new RootCaPublisher(deps));
     }
   }
+  if (want('persistentvolume-binder'))
+    add(
+      new PersistentVolumeController({
+        ...contextOf('persistentvolume-binder'),
+        volumes: shared.persistentvolumes(),
+        claims: shared.persistentvolumeclaims(),
+        classes: shared.storageclasses(),
+        pods: shared.pods(),
+        nodes: shared.nodes(),
+      }),
+    );
   await shared.start(signal);
   log(`controllers started: ${opts.controllers.join(', ')}`);
   await Promise.all(loops.map((l) => l.run(signal)));

@@ -17,6 +17,8 @@ import { ProbeManager } from './probes.js';
 import type { ContainerRuntime, ContainerState } from './runtime/index.js';
 import { KubeletServer } from './server.js';
 import { podDirs, removePodDir } from './volumes.js';
+import { localPathRoot, startLocalPathCleaner } from './local-path.js';
+import { LOCAL_PATH_ROOT_ANNOTATION } from '../api/volume-binding.js';
 import { startNodeNetwork } from './network/node-network.js';
 import { ensureHairpin } from './network/host-gw.js';
 import { ServiceProxy } from './proxy/proxier.js';
@@ -147,9 +149,11 @@ export class Kubelet {
       leaseRenewIntervalMs: this.config.leaseRenewIntervalMs,
       statusUpdateIntervalMs: this.config.statusUpdateIntervalMs,
       labels: this.config.labels,
+      annotations: { [LOCAL_PATH_ROOT_ANNOTATION]: localPathRoot(this.config.rootDir) },
       containerRuntimeVersion: `docker://${version}`,
     });
     await reporter.run(signal, this.log);
+    startLocalPathCleaner(this.client, { rootDir: this.config.rootDir, log: this.log }, signal);
     if (this.config.network === 'host-gw') await this.startNetwork(signal);
     this.pods.start(signal);
     await this.pods.waitForSync(signal);

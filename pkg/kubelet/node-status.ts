@@ -34,6 +34,8 @@ export interface NodeStatusConfig {
   leaseRenewIntervalMs: number;
   statusUpdateIntervalMs: number;
   labels: Record<string, string>;
+  /** Annotations the agent publishes on its Node (where its local-path volumes live). */
+  annotations?: Record<string, string>;
   containerRuntimeVersion: string;
 }
 
@@ -155,6 +157,7 @@ export class NodeStatusReporter {
           'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
           ...this.config.labels,
         },
+        ...(this.config.annotations === undefined ? {} : { annotations: { ...this.config.annotations } }),
       },
       spec: {},
       status: this.measure(now),
@@ -169,7 +172,7 @@ export class NodeStatusReporter {
     }
     await this.client.patch(NODES, this.config.nodeName, {
       type: 'merge',
-      body: { metadata: { labels: node.metadata.labels } },
+      body: { metadata: { labels: node.metadata.labels, annotations: node.metadata.annotations } },
     });
     await this.postStatus(true);
     return this.client.get(NODES, this.config.nodeName);

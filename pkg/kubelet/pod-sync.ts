@@ -168,11 +168,14 @@ export class PodSyncer {
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
       for (const c of [...containersOf(pod, 'initContainers'), ...containersOf(pod, 'containers')]) {
-        this.status.setWaiting(uid, c.name, { reason: 'CreateContainerConfigError', message: err.message });
+        this.status.setWaiting(uid, c.name, {
+          reason: err.waiting?.reason ?? 'CreateContainerConfigError',
+          message: err.message,
+        });
       }
       this.events.warning(pod, 'FailedMount', `MountVolume.SetUp failed: ${err.message}`);
       await this.status.write(pod, podIP, observed.containers);
-      return { requeueAfterMs: 5000 };
+      return { requeueAfterMs: err.waiting?.retryAfterMs ?? 5000 };
     }
     for (const name of actions.settled) this.status.setWaiting(uid, name, undefined);
     for (const b of actions.backOff) {

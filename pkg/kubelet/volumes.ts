@@ -25,10 +25,59 @@ import type { PodTokens } from './service-account-token.js';
 import { resourceFieldValue } from './env.js';
 
 export class VolumeError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Set when the volume is not ready yet (a claim not bound): the pod waits, looked at again soon. */
+    readonly waiting?: { reason: string; retryAfterMs: number },
+  ) {
     super(message);
     this.name = 'VolumeError';
   }
+}
+
+/** The host folder of a pod's claim: its bound volume's hostPath or local path. */
+async function claimPath(client: ObjectReader, at: { namespace: string; claimName: string }): Promise<string> {
+  const what = `PVC ${at.namespace}/${at.claimName}`;
+  const notReady = { reason: 'ContainerCreating', retryAfterMs: 250 };
+  let claim;
+  try {
+    claim = await client.get(RESOURCES.persistentvolumeclaims, at.claimName, { namespace: at.namespace });
+  } catch (err) {
+    if (isNotFound(err))
+      throw new VolumeError(`error processing ${what}: persistentvolumeclaim "${at.claimName}" not found`, notReady);
+    throw err;
+  }
+  const volumeName = claim.spec?.volumeName;
+  if (!volumeName || claim.status?.phase !== 'Bound')
+    throw new VolumeError(`error processing ${what}: PVC is not bound`, notReady);
+  let volume;
+  try {
+    volume = await client.get(RESOURCES.persistentvolumes, volumeName);
+  } catch (err) {
+    if (isNotFound(err))
+      throw new VolumeError(`error processing ${what}: persistentvolume "${volumeName}" not found`, notReady);
+    throw err;
+  }
+  const hostPath = volume.spec?.hostPath;
+  if (hostPath !== undefined) {
+    if (!hostPath.path.startsWith('/'))
+      throw new VolumeError(`persistentvolume "${volumeName}": hostPath is not absolute`);
+    if (hostPath.type === 'DirectoryOrCreate') {
+      mkdirSync(hostPath.path, { recursive: true, mode: 0o777 });
+      chmodSync(hostPath.path, 0o777);
+    } else if (hostPath.type === 'Directory' && !existsSync(hostPath.path))
+      throw new VolumeError(`hostPath type check failed: ${hostPath.path} is not a directory`);
+    return hostPath.path;
+  }
+  const local = volume.spec?.local;
+  if (local !== undefined) {
+    if (!local.path.startsWith('/') || !existsSync(local.path))
+      throw new VolumeError(`persistentvolume "${volumeName}": local path ${local.path} does not exist`);
+    return local.path;
+  }
+  throw new VolumeError(
+    `persistentvolume "${volumeName}" has a type Coxswain does not mount (hostPath and local are supported)`,
+  );
 }
 
 export function podDir(rootDir: string, uid: string): string {
@@ -232,6 +281,9 @@ export async function prepareVolumes(
         throw new VolumeError(`hostPath type check failed: ${path} is not a directory`);
       out.set(name, path);
       continue;
+    } else if (v.persistentVolumeClaim) {
+      out.set(name, await claimPath(client, { namespace, claimName: v.persistentVolumeClaim.claimName }));
+      continue;
     } else if (v.configMap) {
       const src = v.configMap;
       const at = { namespace, name: src.name ?? '', optional: src.optional };
@@ -255,7 +307,7 @@ export async function prepareVolumes(
       out.set(name, dir);
     } else {
       throw new VolumeError(
-        `volume "${name}" has a type Coxswain does not support (emptyDir, hostPath, configMap, secret, downwardAPI and projected are supported)`,
+        `volume "${name}" has a type Coxswain does not support (emptyDir, hostPath, persistentVolumeClaim, configMap, secret, downwardAPI and projected are supported)`,
       );
     }
     // The projected kinds (configMap, secret, downwardAPI, projected) are read-only.

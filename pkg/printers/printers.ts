@@ -161,6 +161,32 @@ function podStatus(pod: KubeObject): { ready: string; status: string; restarts: 
 
 // ---- per-kind columns and rows -----------------------------------------------------------
 
+const ACCESS_MODE_SHORT: Record<string, string> = {
+  ReadWriteOnce: 'RWO',
+  ReadOnlyMany: 'ROX',
+  ReadWriteMany: 'RWX',
+  ReadWriteOncePod: 'RWOP',
+};
+
+/** kubectl's `RWO,ROX` access modes column. */
+function accessModesText(modes: unknown): string {
+  return arr(modes)
+    .map((m) => ACCESS_MODE_SHORT[String(m)] ?? '')
+    .filter((m) => m !== '')
+    .join(',');
+}
+
+/** A claim or volume's bound capacity, '' while there is none (as kubectl prints it). */
+const storageOf = (capacity: unknown): string => {
+  const v = o(capacity)['storage'];
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+};
+
+function claimRefText(ref: unknown): string {
+  const r = o(ref);
+  return typeof r['name'] === 'string' ? `${s(r['namespace'], '')}/${r['name']}` : '';
+}
+
 interface Printer {
   columns: TableColumn[];
   row: (obj: KubeObject, now: Date) => unknown[];
@@ -515,6 +541,107 @@ const PRINTERS: Record<string, Printer> = {
   Endpoints: {
     columns: [NAME, col('Endpoints'), AGE],
     row: (e, now) => [e.metadata.name, endpointsText(e), age(e, now)],
+  },
+  PersistentVolume: {
+    columns: [
+      NAME,
+      col('Capacity'),
+      col('Access Modes'),
+      col('Reclaim Policy'),
+      col('Status'),
+      col('Claim'),
+      col('StorageClass'),
+      col('VolumeAttributesClass'),
+      col('Reason'),
+      AGE,
+      col('VolumeMode', { priority: 1 }),
+    ],
+    row: (pv, now) => {
+      const spec = o(pv['spec']);
+      const status = o(pv['status']);
+      return [
+        pv.metadata.name,
+        storageOf(spec['capacity']),
+        accessModesText(spec['accessModes']),
+        s(spec['persistentVolumeReclaimPolicy'], ''),
+        pv.metadata.deletionTimestamp === undefined ? s(status['phase'], '') : 'Terminating',
+        claimRefText(spec['claimRef']),
+        s(spec['storageClassName'], ''),
+        s(spec['volumeAttributesClassName'], '<unset>'),
+        s(status['reason'], ''),
+        age(pv, now),
+        s(spec['volumeMode'], '<unset>'),
+      ];
+    },
+  },
+  PersistentVolumeClaim: {
+    columns: [
+      NAME,
+      col('Status'),
+      col('Volume'),
+      col('Capacity'),
+      col('Access Modes'),
+      col('StorageClass'),
+      col('VolumeAttributesClass'),
+      AGE,
+      col('VolumeMode', { priority: 1 }),
+    ],
+    row: (pvc, now) => {
+      const spec = o(pvc['spec']);
+      const status = o(pvc['status']);
+      const bound = status['phase'] === 'Bound';
+      return [
+        pvc.metadata.name,
+        pvc.metadata.deletionTimestamp === undefined ? s(status['phase'], '') : 'Terminating',
+        s(spec['volumeName'], ''),
+        bound ? storageOf(status['capacity']) : '',
+        bound ? accessModesText(status['accessModes']) : '',
+        s(spec['storageClassName'], ''),
+        s(spec['volumeAttributesClassName'], '<unset>'),
+        age(pvc, now),
+        s(spec['volumeMode'], '<unset>'),
+      ];
+    },
+  },
+  Ingress: {
+    columns: [NAME, col('Class'), col('Hosts'), col('Address'), col('Ports'), AGE],
+    row: (ing, now) => {
+      const spec = o(ing['spec']);
+      const hosts = arr(spec['rules']).map((r) => s(o(r)['host'], '*'));
+      const addresses = arr(o(o(o(ing['status'])['loadBalancer']))['ingress']).map((a) =>
+        s(o(a)['ip'], s(o(a)['hostname'], '')),
+      );
+      return [
+        ing.metadata.name,
+        s(spec['ingressClassName'], '<none>'),
+        hosts.length === 0 ? '*' : hosts.join(','),
+        addresses.join(','),
+        arr(spec['tls']).length > 0 ? '80, 443' : '80',
+        age(ing, now),
+      ];
+    },
+  },
+  StorageClass: {
+    columns: [
+      NAME,
+      col('Provisioner'),
+      col('ReclaimPolicy'),
+      col('VolumeBindingMode'),
+      col('AllowVolumeExpansion'),
+      AGE,
+    ],
+    row: (sc, now) => {
+      const name = sc.metadata.name ?? '';
+      const isDefault = sc.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true';
+      return [
+        isDefault ? `${name} (default)` : name,
+        s(sc['provisioner'], ''),
+        s(sc['reclaimPolicy'], 'Delete'),
+        s(sc['volumeBindingMode'], 'Immediate'),
+        sc['allowVolumeExpansion'] === true,
+        age(sc, now),
+      ];
+    },
   },
   EndpointSlice: {
     columns: [NAME, col('AddressType'), col('Ports'), col('Endpoints'), AGE],

@@ -6,7 +6,8 @@
 
 import { rfc3339 } from '../api/meta.js';
 import { RESOURCES } from '../api/registry.js';
-import type { Node, Pod } from '../api/types/index.js';
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../api/types/index.js';
+import { SELECTED_NODE_ANNOTATION } from '../api/volume-binding.js';
 import { EventRecorder, Informer, type RestClient } from '../client/index.js';
 import { errorMessage, isConflict, isNotFound } from '../errors/index.js';
 import { SchedulerCache } from './cache.js';
@@ -17,6 +18,7 @@ import { nodePorts, nodeReady, nodeUnschedulable } from './plugins/node-basics.j
 import { balancedAllocation, leastAllocated, nodeResourcesFit } from './plugins/node-resources.js';
 import { selectorSpread } from './plugins/spread.js';
 import { taintToleration } from './plugins/taint-toleration.js';
+import { filterVolumes, podVolumes, type PodVolumes, type VolumeLister } from './plugins/volume-binding.js';
 import { SchedulingQueue } from './queue.js';
 import { until } from '../component/index.js';
 
@@ -119,6 +121,10 @@ export class Scheduler {
   private readonly pods: Informer<Pod>;
   private readonly nodes: Informer<Node>;
   private readonly events: EventRecorder;
+  private readonly claims: Informer<PersistentVolumeClaim>;
+  private readonly volumes: Informer<PersistentVolume>;
+  private readonly classes: Informer<StorageClass>;
+  private readonly volumeLister: VolumeLister;
 
   constructor(
     private readonly client: RestClient,
@@ -127,6 +133,18 @@ export class Scheduler {
     this.pods = new Informer(client, PODS);
     this.nodes = new Informer(client, NODES);
     this.events = new EventRecorder(client, SCHEDULER_NAME);
+    this.claims = new Informer(client, RESOURCES.persistentvolumeclaims);
+    this.volumes = new Informer(client, RESOURCES.persistentvolumes);
+    this.classes = new Informer(client, RESOURCES.storageclasses);
+    this.volumeLister = {
+      claim: (ns, name) => this.claims.get(`${ns}/${name}`),
+      volume: (name) => this.volumes.get(name),
+      storageClass: (name) => this.classes.get(name),
+      volumes: () => this.volumes.list(),
+    };
+    // A claim bound or a volume made may let a waiting pod fit.
+    const retry = (): void => this.queue.moveAllToActive();
+    for (const inf of [this.claims, this.volumes]) inf.addHandler({ onAdd: retry, onUpdate: retry });
     this.nodes.addHandler({
       onAdd: (n) => {
         this.cache.upsertNode(n);
@@ -156,9 +174,9 @@ export class Scheduler {
 
   /** Starts the informers (before leading, so the cache is warm). */
   startInformers(signal: AbortSignal): Promise<void> {
-    this.nodes.start(signal);
-    this.pods.start(signal);
-    return Promise.all([this.nodes.waitForSync(signal), this.pods.waitForSync(signal)]).then(() => undefined);
+    const informers = [this.nodes, this.pods, this.claims, this.volumes, this.classes];
+    for (const inf of informers) inf.start(signal);
+    return Promise.all(informers.map((inf) => inf.waitForSync(signal))).then(() => undefined);
   }
 
   /** Schedules until aborted. */
@@ -183,7 +201,18 @@ export class Scheduler {
 
   private scheduleOne(pod: PodView): void {
     const snapshot = this.cache.snapshot();
-    const result = schedulePod(pod, snapshot, this.nextStart);
+    // Volume binding first: it may rule out nodes no other plugin looks at.
+    const volumes = podVolumes(pod, this.volumeLister);
+    const volumeReasons = new Map<string, number>();
+    const candidates = snapshot.filter((n) => {
+      const s = filterVolumes(volumes, n, { all: snapshot, lister: this.volumeLister });
+      if (s.code === 'Success') return true;
+      const reason = s.reason ?? 'VolumeBinding';
+      volumeReasons.set(reason, (volumeReasons.get(reason) ?? 0) + 1);
+      return false;
+    });
+    const result = schedulePod(pod, candidates, this.nextStart);
+    for (const [r, n] of volumeReasons) result.reasons.set(r, (result.reasons.get(r) ?? 0) + n);
     this.nextStart = snapshot.length > 0 ? (this.nextStart + 1) % snapshot.length : 0;
     if (result.node === undefined) {
       const message = failureMessage(this.cache.nodeCount(), result.reasons);
@@ -214,11 +243,30 @@ export class Scheduler {
     }
     const node = result.node;
     this.cache.assume(pod, node);
-    void this.bind(pod, node);
+    void this.bind(pod, { node, volumes });
   }
 
-  private async bind(pod: PodView, node: string): Promise<void> {
+  /** Records the chosen node on the pod's waiting claims (the PV controller binds or provisions there). */
+  private async selectNode(volumes: PodVolumes, node: string): Promise<void> {
+    for (const claim of volumes.waiting) {
+      if (claim.metadata.annotations?.[SELECTED_NODE_ANNOTATION] === node) continue;
+      await this.client.patch(RESOURCES.persistentvolumeclaims, claim.metadata.name ?? '', {
+        type: 'merge',
+        namespace: claim.metadata.namespace,
+        body: {
+          metadata: {
+            resourceVersion: claim.metadata.resourceVersion,
+            annotations: { [SELECTED_NODE_ANNOTATION]: node },
+          },
+        },
+      });
+    }
+  }
+
+  private async bind(pod: PodView, placement: { node: string; volumes: PodVolumes }): Promise<void> {
+    const { node } = placement;
     try {
+      await this.selectNode(placement.volumes, node);
       await this.client.createSubresource(PODS, pod.metadata.name ?? '', {
         subresource: 'binding',
         body: {

@@ -2,6 +2,7 @@
 
 import type { KubeObject, ObjectMeta } from '../meta.js';
 import type { ConditionStatus, IntOrString, LabelSelector, PodTemplateSpec, Time } from './core.js';
+import type { PersistentVolumeClaimSpec } from './storage.js';
 
 export interface WorkloadCondition {
   type: string;
@@ -110,8 +111,7 @@ export interface StatefulSetUpdateStrategy {
 
 export interface PersistentVolumeClaimTemplate {
   metadata?: ObjectMeta;
-  /** PersistentVolumeClaimSpec; Coxswain does not provision volumes. */
-  spec?: Record<string, unknown>;
+  spec?: PersistentVolumeClaimSpec;
 }
 
 export interface StatefulSetSpec {

@@ -11,3 +11,5 @@ export type * from './certificates.js';
 export type * from './policy.js';
 export type * from './autoscaling.js';
 export type * from './discovery.js';
+export type * from './storage.js';
+export type * from './networking.js';

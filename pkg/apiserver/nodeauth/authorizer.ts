@@ -95,6 +95,9 @@ export function authorizeNode(node: string, a: ResourceAttributes, graph: NodeGr
   }
   if (core && ['services', 'endpoints'].includes(a.resource) && READ.includes(a.verb))
     return allow('nodes read services');
+  // The agent mounts the volume a pod's claim is bound to, and cleans up local-path volumes.
+  if (core && a.resource === 'persistentvolumes' && a.subresource === undefined && READ.includes(a.verb))
+    return allow('nodes read persistentvolumes');
   if (a.apiGroup === 'discovery.k8s.io' && a.resource === 'endpointslices' && READ.includes(a.verb))
     return allow('nodes read endpointslices');
   if ((core || a.apiGroup === 'events.k8s.io') && a.resource === 'events') {

@@ -192,6 +192,8 @@ const INFORMED_CORE = [
   'serviceaccounts',
   'configmaps',
   'secrets',
+  'persistentvolumes',
+  'persistentvolumeclaims',
 ];
 
 const SCHEDULER_RULES: PolicyRule[] = [
@@ -205,6 +207,9 @@ const SCHEDULER_RULES: PolicyRule[] = [
   ),
   rule(['delete', ...READ], [''], ['pods']),
   rule(['create'], [''], ['bindings', 'pods/binding']),
+  // Volume binding: the chosen node is recorded on a waiting claim (volume.kubernetes.io/selected-node).
+  rule(['patch', 'update'], [''], ['persistentvolumeclaims']),
+  rule(READ, ['storage.k8s.io'], ['storageclasses']),
   rule(['patch', 'update'], [''], ['pods/status']),
   rule(READ, ['apps'], ['replicasets', 'statefulsets']),
   rule(READ, ['policy'], ['poddisruptionbudgets']),
@@ -250,6 +255,7 @@ const SHARED_CONTROLLERS_RULES: PolicyRule[] = [
   rule(WRITE, ['apps'], ['replicasets', 'deployments', 'daemonsets', 'statefulsets', 'controllerrevisions']),
   rule(WRITE, ['batch'], ['jobs', 'cronjobs']),
   rule(WRITE, ['discovery.k8s.io'], ['endpointslices']),
+  rule(WRITE, [''], ['persistentvolumes', 'persistentvolumeclaims']),
   // The aggregation controller writes rules it does not hold itself: `escalate`, as in Kubernetes.
   rule([...WRITE, 'escalate'], [RBAC_GROUP], ['clusterroles']),
   rule(['delete', 'deletecollection'], ['*'], ['*']),
@@ -272,6 +278,7 @@ const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
   ),
   rule(['list', 'watch'], ['batch'], ['jobs', 'cronjobs']),
   rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+  rule(['list', 'watch'], ['storage.k8s.io'], ['storageclasses']),
   rule(['list', 'watch'], ['coordination.k8s.io'], ['leases']),
   rule(['list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
   rule(['list', 'watch'], [RBAC_GROUP], ['clusterroles']),
@@ -312,6 +319,7 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
   'statefulset-controller': [
     rule(['update'], ['apps'], ['statefulsets/status']),
     rule(['create', 'delete'], [''], ['pods']),
+    rule(['get', 'create', 'delete', 'update', 'patch'], [''], ['persistentvolumeclaims']),
     rule(['get', 'create', 'update', 'delete'], ['apps'], ['controllerrevisions']),
   ],
   'job-controller': [
@@ -322,6 +330,11 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
   'cronjob-controller': [
     rule(['update'], ['batch'], ['cronjobs/status']),
     rule(['create', 'delete'], ['batch'], ['jobs']),
+  ],
+  // Binding, provisioning (local-path) and reclaiming volumes; the protection finalizers.
+  'persistent-volume-binder': [
+    rule(['get', 'create', 'update', 'patch', 'delete'], [''], ['persistentvolumes', 'persistentvolumeclaims']),
+    rule(['update', 'patch'], [''], ['persistentvolumes/status', 'persistentvolumeclaims/status']),
   ],
   'endpoint-controller': [rule(['create', 'update', 'delete'], [''], ['endpoints'])],
   'endpointslice-controller': [rule(['create', 'update', 'delete'], ['discovery.k8s.io'], ['endpointslices'])],

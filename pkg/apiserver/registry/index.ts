@@ -25,6 +25,8 @@ import {
   type PodAdmissionDeps,
 } from './pod-admission.js';
 import type { AuthorizerSources } from '../authorizer.js';
+import type { Store } from '../../storage/index.js';
+import { storageStrategies } from './storage.js';
 
 export { ensureNamespace, NAMESPACE_FINALIZER } from './namespace.js';
 export { defaultStrategy, FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from './default.js';
@@ -40,6 +42,8 @@ export interface StrategyDeps {
   tokens?: TokenIssuing;
   /** Admission of new pods (ServiceAccount, Pod Security); without it pods are stored as sent. */
   podAdmission?: PodAdmissionDeps;
+  /** The store admission reads (the default StorageClass); without it claims are stored as sent. */
+  store?: Store;
 }
 
 /** The strategies, keyed by `<group>/<plural>`. */
@@ -60,6 +64,7 @@ export function createStrategies(deps: StrategyDeps): Strategies {
     ['certificates.k8s.io/certificatesigningrequests', csrStrategy],
     ...reviewStrategies(deps.authz),
     ...rbacStrategies(deps.authz),
+    ...storageStrategies(deps.store),
   ]);
   if (deps.tokens !== undefined) table.set('/serviceaccounts', serviceAccountStrategy(deps.tokens));
   const admission = deps.podAdmission;

@@ -25,6 +25,7 @@ import { eventsFor, ReconcileLoop, type ControllerContext } from '../reconciler.
 import { REVISION_HASH_LABEL, syncHistory, templateOf } from '../history.js';
 import { BURST_REPLICAS, settleAll, slowStartBatch } from '../slow-start.js';
 import { fieldsChanged } from '../status.js';
+import { ensureClaims, podVolumesWithClaims, releaseClaimsOnScaleDown } from './claims.js';
 
 const STATEFULSETS = RESOURCES.statefulsets;
 const HASH = REVISION_HASH_LABEL;
@@ -118,9 +119,9 @@ export class StatefulSetController {
         if ([...byOrdinal.values()].some((p) => p.metadata.deletionTimestamp !== undefined))
           return this.finish(set, pods, revisions);
         const first = surplus[0];
-        if (first !== undefined) await this.deletePod(set, first[1]);
+        if (first !== undefined) await this.condemn(set, first[1]);
       } else {
-        const { failed, error } = await settleAll(surplus.slice(0, BURST_REPLICAS), ([, p]) => this.deletePod(set, p));
+        const { failed, error } = await settleAll(surplus.slice(0, BURST_REPLICAS), ([, p]) => this.condemn(set, p));
         if (failed.length > 0) throw error;
       }
       return this.finish(set, pods, revisions);
@@ -163,6 +164,9 @@ export class StatefulSetController {
     const rolling = (spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
     const revision = rolling && i < partition ? revisions.current : revisions.update;
     const template = templateOf(revision) ?? spec.template ?? {};
+    // The claims exist before the pod that mounts them (the scheduler looks them up).
+    await ensureClaims(this.client, set, i);
+    const volumes = podVolumesWithClaims(set, i, template.spec?.volumes ?? []);
     const pod = podFromTemplate(template, set, {
       name,
       labels: {
@@ -170,7 +174,11 @@ export class StatefulSetController {
         'statefulset.kubernetes.io/pod-name': name,
         'apps.kubernetes.io/pod-index': String(i),
       },
-      spec: { hostname: name, ...(spec.serviceName ? { subdomain: spec.serviceName } : {}) },
+      spec: {
+        hostname: name,
+        ...(spec.serviceName ? { subdomain: spec.serviceName } : {}),
+        ...(volumes.length > 0 ? { volumes } : {}),
+      },
     });
     try {
       await createPod(this.client, pod);
@@ -180,6 +188,12 @@ export class StatefulSetController {
       this.record(set, { verb: 'create', pod: name, error: err });
       throw err;
     }
+  }
+
+  /** A pod removed by a scale down: its claims follow the whenScaled policy. */
+  private async condemn(set: SetView, pod: PodView): Promise<void> {
+    await releaseClaimsOnScaleDown(this.client, set, pod);
+    await this.deletePod(set, pod);
   }
 
   private async deletePod(set: SetView, pod: PodView): Promise<void> {

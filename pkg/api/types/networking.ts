@@ -1,0 +1,35 @@
+// networking.k8s.io/v1 Ingress: served and stored so manifests and `kubectl apply --prune`
+// (whose default allow-list names it) work; Coxswain runs no ingress controller.
+
+import type { KubeObject } from '../meta.js';
+
+export interface IngressServiceBackend {
+  name: string;
+  port?: { name?: string; number?: number };
+}
+
+export interface IngressBackend {
+  service?: IngressServiceBackend;
+  resource?: { apiGroup?: string; kind: string; name: string };
+}
+
+export interface HTTPIngressPath {
+  path?: string;
+  pathType: 'Exact' | 'Prefix' | 'ImplementationSpecific';
+  backend: IngressBackend;
+}
+
+export interface IngressRule {
+  host?: string;
+  http?: { paths: HTTPIngressPath[] };
+}
+
+export interface Ingress extends KubeObject {
+  spec?: {
+    ingressClassName?: string;
+    defaultBackend?: IngressBackend;
+    tls?: { hosts?: string[]; secretName?: string }[];
+    rules?: IngressRule[];
+  };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ports?: unknown[] }[] } };
+}
