@@ -11,3 +11,4 @@ export type * from './certificates.js';
 export type * from './policy.js';
 export type * from './autoscaling.js';
 export type * from './discovery.js';
+export type * from './apiextensions.js';
