@@ -66,7 +66,7 @@ spec:
 `;
 
 before(async () => {
-  plane = await startControlPlane({ withControllers: false });
+  plane = await startControlPlane({ withControllers: true });
   home = mkdtempSync(join(tmpdir(), 'crd-test-'));
 });
 after(async () => {
@@ -282,6 +282,69 @@ test('bad CRDs are refused: not structural, a name that is not <plural>.<group>,
   const badPattern = await k('apply', '-f', file('pattern.yaml', pattern));
   assert.match(badPattern.stderr, /pattern: Invalid value: .*must be a valid regular expression/);
   assert.equal((await k('get', 'crd', 'gadgets.example.com')).code, 1);
+});
+
+test('the garbage collector follows ownerReferences to and from custom objects', async () => {
+  await ok('apply', '-f', file('owner.yaml', widget('owner', '{size: 1}')));
+  const owner = await json('get', 'widget', 'owner');
+  const ownerRef = `{apiVersion: example.com/v1, kind: Widget, name: owner, uid: ${String(at(owner, 'metadata', 'uid'))}}`;
+  await ok(
+    'apply',
+    '-f',
+    file(
+      'owned.yaml',
+      `apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: owned, namespace: default, ownerReferences: [${ownerRef}]}\n` +
+        'spec: {replicas: 0, selector: {matchLabels: {app: owned}}, template: {metadata: {labels: {app: owned}}, ' +
+        'spec: {containers: [{name: c, image: busybox}]}}}\n',
+    ),
+  );
+  await ok(
+    'apply',
+    '-f',
+    file(
+      'owned-widget.yaml',
+      `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: owned, namespace: default, ownerReferences: [${ownerRef}]}\nspec: {size: 1}\n`,
+    ),
+  );
+  await ok('create', 'configmap', 'cm-owner');
+  const cm = await json('get', 'configmap', 'cm-owner');
+  const cmRef = `{apiVersion: v1, kind: ConfigMap, name: cm-owner, uid: ${String(at(cm, 'metadata', 'uid'))}}`;
+  await ok(
+    'apply',
+    '-f',
+    file(
+      'dependent.yaml',
+      `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: dependent, namespace: default, ownerReferences: [${cmRef}]}\nspec: {size: 1}\n`,
+    ),
+  );
+  await ok('delete', 'widget', 'owner');
+  await ok('delete', 'configmap', 'cm-owner');
+  await eventually(async () => (await k('get', 'replicaset', 'owned')).code !== 0, {
+    timeoutMs: 60_000,
+    what: 'the ReplicaSet owned by a deleted Widget is collected',
+  });
+  await eventually(async () => (await k('get', 'widget', 'owned')).code !== 0, {
+    timeoutMs: 60_000,
+    what: 'the Widget owned by a deleted Widget is collected',
+  });
+  await eventually(async () => (await k('get', 'widget', 'dependent')).code !== 0, {
+    timeoutMs: 60_000,
+    what: 'the Widget owned by a deleted ConfigMap is collected',
+  });
+});
+
+test('deleting a namespace deletes the custom objects in it', async () => {
+  await ok('create', 'namespace', 'crd-ns');
+  await ok(
+    'apply',
+    '-f',
+    file('in-ns.yaml', widget('in-ns', '{size: 1}').replace('namespace: default', 'namespace: crd-ns')),
+  );
+  await ok('delete', 'namespace', 'crd-ns', '--wait=false');
+  await eventually(async () => (await k('get', 'namespace', 'crd-ns')).code !== 0, {
+    timeoutMs: 60_000,
+    what: 'the namespace is emptied and goes',
+  });
 });
 
 test('deleting the CRD deletes its objects and stops serving it', async () => {

@@ -10,7 +10,8 @@ import type { KubeObject } from '../api/meta.js';
 import type { CustomResourceDefinition } from '../api/types/apiextensions.js';
 import { errorMessage, isConflict, isNotFound } from '../errors/index.js';
 import type { Store } from '../storage/index.js';
-import { CRD_CLEANUP_FINALIZER, customResourcesOf, isCustomResourceDefinition } from './registry/index.js';
+import { customResourcesOf } from '../api/custom-resources.js';
+import { CRD_CLEANUP_FINALIZER, isCustomResourceDefinition } from './registry/index.js';
 import type { RestStore } from './rest-store.js';
 import { StoreMirror } from './store-mirror.js';
 

@@ -31,7 +31,7 @@ import type { AuthorizerSources } from '../authorizer.js';
 export { ensureNamespace, NAMESPACE_FINALIZER } from './namespace.js';
 export { defaultStrategy, FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from './default.js';
 export { podGracePeriod } from './pod.js';
-export { CRD_CLEANUP_FINALIZER, customResourcesOf, isCustomResourceDefinition } from './custom-resource-definition.js';
+export { CRD_CLEANUP_FINALIZER, isCustomResourceDefinition } from './custom-resource-definition.js';
 export type { Strategies, Strategy, Subresource, SubresourceCall, SubresourceReply, SubresourceVerb } from './types.js';
 
 /** What strategies need of the server (Services allocate from its ranges). */
