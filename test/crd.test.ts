@@ -349,7 +349,23 @@ test('deleting a namespace deletes the custom objects in it', async () => {
 
 test('deleting the CRD deletes its objects and stops serving it', async () => {
   assert.match(await ok('get', 'widgets', '-o', 'name'), /widget\.example\.com\/shown/);
-  await ok('delete', 'crd', 'widgets.example.com', '--timeout=60s');
+  assert.match(await ok('get', 'crd'), /^NAME\s+CREATED AT\nwidgets\.example\.com\s+\d{4}-\d\d-\d\dT/m);
+  // An object with a finalizer holds the CRD's deletion; meanwhile no object may be created.
+  await ok(
+    'apply',
+    '-f',
+    file(
+      'held.yaml',
+      widget('held', '{size: 1}').replace('namespace: default', 'namespace: default, finalizers: [example.com/hold]'),
+    ),
+  );
+  await ok('delete', 'crd', 'widgets.example.com', '--wait=false');
+  await eventually(async () => (await k('get', 'widget', 'shown')).code !== 0, { what: 'the objects are deleted' });
+  const refused = await k('create', '-f', file('late.yaml', widget('late', '{size: 1}')));
+  assert.match(refused.stderr, /create not allowed while custom resource definition is terminating/);
+  const crd = await json('get', 'crd', 'widgets.example.com');
+  assert.deepEqual(at(crd, 'metadata', 'finalizers'), ['customresourcecleanup.apiextensions.k8s.io']);
+  await ok('patch', 'widget', 'held', '--type=merge', '-p', '{"metadata":{"finalizers":null}}');
   await eventually(async () => (await k('get', 'crd', 'widgets.example.com')).code !== 0, { what: 'the CRD is gone' });
   const gone = await k('get', 'widgets');
   assert.notEqual(gone.code, 0);

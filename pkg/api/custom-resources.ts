@@ -29,12 +29,21 @@ export function customResourcesOf(crd: CustomResourceDefinition): ResourceInfo[]
   const { group, names, scope } = crd.spec;
   const served = crd.spec.versions.filter((v) => v.served).sort((a, b) => compareKubeVersions(a.name, b.name));
   return served.map((v) =>
-    resourceOfVersion({ group, names, namespaced: scope !== 'Cluster', crd: crd.metadata.name ?? '' }, v),
+    resourceOfVersion(
+      {
+        group,
+        names,
+        namespaced: scope !== 'Cluster',
+        crd: crd.metadata.name ?? '',
+        terminating: crd.metadata.deletionTimestamp !== undefined,
+      },
+      v,
+    ),
   );
 }
 
 function resourceOfVersion(
-  crd: { group: string; names: CustomResourceDefinitionNames; namespaced: boolean; crd: string },
+  crd: { group: string; names: CustomResourceDefinitionNames; namespaced: boolean; crd: string; terminating: boolean },
   v: CustomResourceDefinitionVersion,
 ): ResourceInfo {
   const { group, names } = crd;
@@ -65,6 +74,7 @@ function resourceOfVersion(
       schema: v.schema?.openAPIV3Schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
       printerColumns: v.additionalPrinterColumns ?? [],
       scale: v.subresources?.scale,
+      terminating: crd.terminating,
     },
   };
 }

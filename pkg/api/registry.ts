@@ -81,6 +81,8 @@ export interface CustomVersion {
   schema: JSONSchemaProps;
   printerColumns: CustomResourceColumnDefinition[];
   scale?: CustomResourceSubresourceScale | undefined;
+  /** The CRD is being deleted: its objects are read and deleted, no new ones are created. */
+  terminating: boolean;
 }
 
 /** A resource whose objects are handled generically (the apiserver, the store, the CLI's printers). */

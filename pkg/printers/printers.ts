@@ -579,6 +579,11 @@ const PRINTERS: Record<string, Printer> = {
   },
   RoleBinding: bindingPrinter(),
   ClusterRoleBinding: bindingPrinter(),
+  // Kubernetes prints CRDs with the generic convertor: the creation time itself, not an age.
+  CustomResourceDefinition: {
+    columns: [NAME, col('Created At', { type: 'date' })],
+    row: (c) => [c.metadata.name, c.metadata.creationTimestamp ?? null],
+  },
   CertificateSigningRequest: {
     columns: [NAME, AGE, col('SignerName'), col('Requestor'), col('RequestedDuration'), col('Condition')],
     row: (c, now) => {

@@ -248,6 +248,13 @@ function validateCrd(obj: KubeObject): StatusCause[] {
   return out;
 }
 
+/** Says that CEL rules are kept but not enforced (no maintained CEL library for JavaScript is installed). */
+function celWarnings(obj: KubeObject): string[] {
+  return JSON.stringify(obj['spec'] ?? null).includes('"x-kubernetes-validations"')
+    ? ['x-kubernetes-validations rules are stored but not enforced by this server (no CEL evaluator)']
+    : [];
+}
+
 /** Defaults Kubernetes fills in: the singular and list kind, the None conversion. */
 function defaultCrd(obj: KubeObject): void {
   const spec = obj['spec'];
@@ -303,6 +310,8 @@ export const crdStrategy: Strategy = {
       next.status = statusFor(next, prev.status);
   },
   validate: (r, obj) => [...defaultStrategy.validate(r, obj), ...validateCrd(obj)],
+  admitCreate: (obj) => Promise.resolve(celWarnings(obj)),
+  admitUpdate: ({ next }) => Promise.resolve(celWarnings(next)),
   validateUpdate(r, next, prev) {
     const out = defaultStrategy.validateUpdate(r, next, prev);
     const scope = (o: KubeObject): unknown => (isObject(o['spec']) ? o['spec']['scope'] : undefined);

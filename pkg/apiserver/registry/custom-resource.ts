@@ -19,6 +19,7 @@ import {
 } from './default.js';
 import { scaleSubresource, type ScaleView } from './scale.js';
 import type { Strategy, Subresource } from './types.js';
+import { ApiError } from '../../errors/index.js';
 
 function scaleView(paths: CustomResourceSubresourceScale): ScaleView {
   return {
@@ -60,6 +61,11 @@ function strategyOf(r: ResourceInfo, custom: CustomVersion): Strategy {
       ...validateBySchema(obj, custom.schema, ''),
     ],
     validateUpdate: () => [],
+    admitCreate() {
+      if (custom.terminating)
+        throw new ApiError('MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
+      return Promise.resolve([]);
+    },
     subresources,
   };
 }
