@@ -4,10 +4,10 @@
 # swept when this script ends, also on failure or interruption (scripts/sweep-runs.ts).
 #
 #   npm run bench                 every benchmark
-#   npm run bench -- NAME...      only these: api pods scheduler deployment network port-forward etcd
+#   npm run bench -- NAME...      only these: api pods scheduler deployment network port-forward etcd crd
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL=(api pods scheduler deployment network port-forward etcd)
+ALL=(api pods scheduler deployment network port-forward etcd crd)
 for name in "$@"; do
   [[ " ${ALL[*]} " == *" $name "* ]] || { echo "bench: unknown benchmark '$name' (one of: ${ALL[*]})" >&2; exit 2; }
 done
@@ -26,3 +26,4 @@ if wanted deployment; then echo "== 50-replica deployment (issue 4)"; node dist/
 if wanted network; then echo "== networking on 3 simulated hosts (issue 5)"; node dist/scripts/bench-network.js; fi
 if wanted port-forward; then echo "== kubectl port-forward throughput (issue 12)"; node dist/scripts/bench-port-forward.js; fi
 if wanted etcd; then echo "== API on SQLite, 1 and 3 etcd members, etcd alone, failover (issue 13)"; node dist/scripts/bench-etcd.js; fi
+if wanted crd; then echo "== custom-object creates vs ConfigMaps, 50 clients (issue 14)"; node dist/scripts/bench-crd.js; fi
