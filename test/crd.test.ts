@@ -160,7 +160,10 @@ test('kubectl get shows the printer columns; custom-columns and jsonpath read cu
   assert.match(table, /^NAME\s+SIZE\s+COLOR\s+PHASE$/m);
   // An absent field is an empty cell, as kubectl prints Kubernetes' null cells.
   assert.match(table, /^shown\s+7\s+blue\s*$/m);
-  assert.match(await ok('get', 'wg', 'shown', '-o', 'custom-columns=N:.metadata.name,S:.spec.size'), /^shown\s+7$/m);
+  // Applied again with a change: kubectl's client-side apply sends a merge patch for custom objects.
+  await ok('apply', '-f', file('shown2.yaml', widget('shown', '{size: 8, color: blue}')));
+  assert.match(await ok('get', 'widgets'), /^shown\s+8\s+blue\s*$/m);
+  assert.match(await ok('get', 'wg', 'shown', '-o', 'custom-columns=N:.metadata.name,S:.spec.size'), /^shown\s+8$/m);
   assert.equal(await ok('get', 'widget.example.com', 'shown', '-o', 'jsonpath={.spec.color}'), 'blue');
 });
 

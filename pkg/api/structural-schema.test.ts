@@ -94,6 +94,16 @@ test('hostile schemas: a self-referencing $ref, deep nesting, bad and huge patte
   assert.match(withPattern('(?=a)a'), /must be a valid regular expression/);
   assert.match(withPattern('a'.repeat(MAX_PATTERN_LENGTH + 1)), /may not be longer than/);
   assert.match(withPattern(42), /must be a string/);
+  const bounds = messages(
+    structuralSchemaErrors(
+      { type: 'object', properties: { n: { type: 'integer', minimum: '1', maxLength: -1 } } },
+      ROOT,
+    ),
+  );
+  assert.deepEqual(bounds, [
+    `${ROOT}.properties[n].minimum: Invalid value: "1": must be a number`,
+    `${ROOT}.properties[n].maxLength: Invalid value: -1: must be a non-negative integer`,
+  ]);
 });
 
 test('a catastrophic-backtracking pattern matches in linear time', () => {

@@ -21,6 +21,8 @@ export const MAX_SCHEMA_DEPTH = 64;
 /** The longest pattern accepted (bounds compile time and the compiled-pattern cache). */
 export const MAX_PATTERN_LENGTH = 4096;
 const TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string'];
+const NUMERIC_KEYWORDS = ['minimum', 'maximum', 'multipleOf'];
+const COUNT_KEYWORDS = ['minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties', 'maxProperties'];
 
 const compiled = new Map<string, RegExp>();
 /** V8's linear-time engine (enabled above), which refuses what it cannot match in linear time. */
@@ -121,6 +123,15 @@ function checkNode(node: Record<string, unknown>, site: SchemaSite): void {
     const re = typeof pattern === 'string' ? compilePattern(pattern) : 'must be a string';
     if (typeof re === 'string')
       out.push(invalidValue(`${field}.pattern`, pattern, `must be a valid regular expression, but isn't: ${re}`));
+  }
+  for (const key of NUMERIC_KEYWORDS) {
+    const v = node[key];
+    if (v !== undefined && typeof v !== 'number') out.push(invalidValue(`${field}.${key}`, v, 'must be a number'));
+  }
+  for (const key of COUNT_KEYWORDS) {
+    const v = node[key];
+    if (v !== undefined && !(typeof v === 'number' && Number.isSafeInteger(v) && v >= 0))
+      out.push(invalidValue(`${field}.${key}`, v, 'must be a non-negative integer'));
   }
   if (node['enum'] !== undefined && !Array.isArray(node['enum']))
     out.push(invalidValue(`${field}.enum`, node['enum'], 'must be an array'));
