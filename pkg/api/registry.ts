@@ -10,7 +10,11 @@ import type {
   ConfigMap,
   ControllerRevision,
   CronJob,
+  CustomResourceColumnDefinition,
+  CustomResourceDefinition,
+  CustomResourceSubresourceScale,
   DaemonSet,
+  JSONSchemaProps,
   Deployment,
   Endpoints,
   EndpointSlice,
@@ -69,6 +73,20 @@ export interface Resource<T extends KubeObject = KubeObject> {
   categories: string[];
   verbs: Verb[];
   subresources: SubresourceInfo[];
+  /** Set on a resource a CustomResourceDefinition serves: what its version declares. */
+  custom?: CustomVersion;
+}
+
+/** What one served version of a CustomResourceDefinition declares for its objects. */
+export interface CustomVersion {
+  /** The CRD's name (`<plural>.<group>`). */
+  crd: string;
+  /** The version's structural schema (openAPIV3Schema). */
+  schema: JSONSchemaProps;
+  printerColumns: CustomResourceColumnDefinition[];
+  scale?: CustomResourceSubresourceScale | undefined;
+  /** The CRD is being deleted: its objects are read and deleted, no new ones are created. */
+  terminating: boolean;
 }
 
 /** A resource whose objects are handled generically (the apiserver, the store, the CLI's printers). */
@@ -382,6 +400,16 @@ const TABLE = {
     plural: 'rolebindings',
     namespaced: true,
   }),
+  customresourcedefinitions: resource<CustomResourceDefinition>({
+    group: 'apiextensions.k8s.io',
+    version: 'v1',
+    kind: 'CustomResourceDefinition',
+    plural: 'customresourcedefinitions',
+    shortNames: ['crd', 'crds'],
+    namespaced: false,
+    categories: ['api-extensions'],
+    status: true,
+  }),
   clusterrolebindings: resource<ClusterRoleBinding>({
     group: 'rbac.authorization.k8s.io',
     version: 'v1',
@@ -413,8 +441,29 @@ const TABLE = {
   selfsubjectreviews: review('authentication.k8s.io', 'SelfSubjectReview', false),
 };
 
-/** Every served resource, in registry order (discovery lists them in this order). */
-export const RESOURCE_LIST: readonly ResourceInfo[] = Object.values(TABLE);
+/** The built-in resources, then those CustomResourceDefinitions add at run time. */
+const LIVE: ResourceInfo[] = Object.values(TABLE);
+let generation = 0;
+
+/** Every served resource, in registry order (discovery lists them in this order); live. */
+export const RESOURCE_LIST: readonly ResourceInfo[] = LIVE;
+
+/**
+ * Replaces the resources a CustomResourceDefinition serves (none: it stops being served).
+ * Only custom resources are ever removed; a built-in one is never shadowed.
+ */
+export function serveCustomResources(crd: string, resources: readonly ResourceInfo[]): void {
+  for (let i = LIVE.length - 1; i >= 0; i--) if (LIVE[i]?.custom?.crd === crd) LIVE.splice(i, 1);
+  for (const r of resources) {
+    if (findByPlural(r.group, r.version, r.plural) === undefined) LIVE.push(r);
+  }
+  generation++;
+}
+
+/** Moves whenever the served resources change (documents built from the registry are rebuilt). */
+export function registryGeneration(): number {
+  return generation;
+}
 
 /**
  * The named table; it is also still the registry-ordered array for callers not yet converted

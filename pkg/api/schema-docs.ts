@@ -48,6 +48,8 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   RoleBinding: 'Grants the permissions of a role to users, groups or service accounts in a namespace.',
   ClusterRoleBinding: 'Grants the permissions of a cluster role to subjects across the whole cluster.',
   CertificateSigningRequest: 'A request to have a certificate signed, and its approval and result.',
+  CustomResourceDefinition:
+    'Adds a kind to the API: its group, names, scope, and per version the structural schema its objects are validated against.',
   Eviction: 'A request to remove a pod while honouring disruption limits.',
   Scale: 'The replica count of a scalable resource, read and set through its scale subresource.',
   SelfSubjectAccessReview: 'Asks whether the caller may perform an action.',

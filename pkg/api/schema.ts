@@ -918,3 +918,10 @@ export function unknownFields(o: KubeObject): string[] {
 export function pruneUnknownFields(o: KubeObject): string[] {
   return check(o, true).unknown;
 }
+
+/** Wrong JSON types in an object's metadata, for kinds this schema does not describe (custom resources). */
+export function checkMetadataTypes(metadata: unknown): StatusCause[] {
+  const out: Findings = { causes: [], unknown: [], prune: false };
+  walk(metadata, OBJECT_META, { path: 'metadata', out });
+  return out.causes;
+}

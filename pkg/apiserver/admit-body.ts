@@ -6,6 +6,7 @@
 import { deepCopy, isObject, type DeleteOptions, type KubeObject, type TypeMeta } from '../api/meta.js';
 import { apiVersionOf, type ResourceInfo } from '../api/registry.js';
 import { checkTypes, pruneUnknownFields } from '../api/schema.js';
+import { pruneBySchema } from '../api/structural-schema.js';
 import { ApiError, badRequest, conflict, invalid, type StatusCause } from '../errors/index.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -74,7 +75,10 @@ export function checkFields(
 ): string[] {
   const { mode, duplicates } = fields;
   const problems = [
-    ...pruneUnknownFields(obj).map((f) => `unknown field "${f}"`),
+    // A custom resource is pruned by its CRD's structural schema.
+    ...(r.custom !== undefined ? pruneBySchema(obj, r.custom.schema) : pruneUnknownFields(obj)).map(
+      (f) => `unknown field "${f}"`,
+    ),
     ...duplicates.map((f) => `duplicate field "${f}"`),
   ];
   if (mode === 'Ignore' || problems.length === 0) return [];

@@ -3,7 +3,7 @@
 // Content-Type) and the legacy per-group-version lists (which `kubectl drain` and
 // `auth can-i` read even when aggregated discovery is served).
 
-import { groupVersions, resourcesIn, RESOURCES, type ResourceInfo } from '../api/registry.js';
+import { groupVersions, resourcesIn, RESOURCE_LIST, type ResourceInfo } from '../api/registry.js';
 
 export const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 const AGGREGATED_V2BETA1 = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList';
@@ -65,7 +65,7 @@ function groupDiscovery(group: string): Record<string, unknown> {
 }
 
 function apiGroupNames(): string[] {
-  return [...new Set(RESOURCES.map((r) => r.group).filter((g) => g !== ''))];
+  return [...new Set(RESOURCE_LIST.map((r) => r.group).filter((g) => g !== ''))];
 }
 
 /** `/api` or `/apis` in aggregated form. */

@@ -16,6 +16,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
+import { registryGeneration } from '../api/registry.js';
 import { ApiError } from '../errors/index.js';
 import { allGvDocuments, v2Document } from './openapi/documents.js';
 import { sendError } from './resource-handler.js';
@@ -79,13 +80,29 @@ function notFound(path: string): ApiError {
   });
 }
 
+/**
+ * The documents of the registry as it is now: rebuilt when a CustomResourceDefinition changed
+ * what is served (between such changes, built once).
+ */
+function currentDocuments(): () => OpenApiDocuments {
+  let built = buildOpenApi();
+  let generation = registryGeneration();
+  return () => {
+    if (generation !== registryGeneration()) {
+      generation = registryGeneration();
+      built = buildOpenApi();
+    }
+    return built;
+  };
+}
+
 /** Registers the OpenAPI routes. */
 export function serveOpenApi(routes: Router): void {
-  const docs = buildOpenApi();
-  routes.get('/openapi/v3', (req, res) => send({ req, res }, docs.index, 'application/json'));
+  const documents = currentDocuments();
+  routes.get('/openapi/v3', (req, res) => send({ req, res }, documents().index, 'application/json'));
   routes.get(/^\/openapi\/v3\/(.+)$/, (req, res) => {
     const key = String(req.params[0] ?? '');
-    const doc = docs.groupVersions.get(key);
+    const doc = documents().groupVersions.get(key);
     if (doc === undefined) return sendError(res, notFound(req.path));
     const hash = req.query['hash'];
     if (typeof hash === 'string' && hash !== '') {
@@ -105,6 +122,6 @@ export function serveOpenApi(routes: Router): void {
       res.end();
       return;
     }
-    send({ req, res }, docs.v2, 'application/json');
+    send({ req, res }, documents().v2, 'application/json');
   });
 }

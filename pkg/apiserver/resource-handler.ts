@@ -322,6 +322,12 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
         return;
       }
       if (subresource !== undefined && sub?.statusWrites !== true) throw methodNotAllowed();
+      // Custom resources have no patch strategies: Kubernetes refuses a strategic merge patch of one.
+      if (r.custom !== undefined && contentType === 'application/strategic-merge-patch+json')
+        throw new ApiError(
+          'UnsupportedMediaType',
+          'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+        );
       if (contentType === 'application/apply-patch+yaml') {
         const manager = queryString(q, 'fieldManager');
         if (manager === undefined || manager === '')

@@ -45,6 +45,7 @@ import {
   SERVER_VERSION,
 } from './discovery.js';
 import { serveOpenApi } from './openapi.js';
+import { CustomResourceServing } from './crd-serving.js';
 import { parseResourceRequest, type ResourceRequest } from './request-info.js';
 import {
   auditOf,
@@ -83,8 +84,10 @@ export class ApiServer {
   private readonly identity: ApiserverIdentity;
   private readonly readiness: Readiness;
   private readonly repairTimer: NodeJS.Timeout;
+  private readonly customResources: CustomResourceServing;
 
   private constructor(parts: {
+    customResources: CustomResourceServing;
     identity: ApiserverIdentity;
     readiness: Readiness;
     repairTimer: NodeJS.Timeout;
@@ -106,6 +109,7 @@ export class ApiServer {
     this.identity = parts.identity;
     this.readiness = parts.readiness;
     this.repairTimer = parts.repairTimer;
+    this.customResources = parts.customResources;
   }
 
   static async start(config: ApiServerConfig): Promise<ApiServer> {
@@ -150,6 +154,9 @@ export class ApiServer {
     const podAdmission = { store: cache, podSecurity, tokens: tokens !== undefined };
     const strategies = createStrategies({ services, authz, podAdmission, store: cache, ...issuing });
     const restStore = new RestStore(cache, { now, strategies });
+    // CustomResourceDefinitions are served before the first request (their objects are in the store).
+    const customResources = new CustomResourceServing({ store: cache, rest: restStore, log });
+    await customResources.start();
     for (const ns of SYSTEM_NAMESPACES) await ensureNamespace(restStore, ns);
     await ensureKubernetesService(restStore, services.apiserverServiceIP(), port).catch((err: unknown) => {
       // Its address held without a Service (a crash between the two writes): the repair
@@ -202,7 +209,19 @@ export class ApiServer {
     }, config.allocationRepairIntervalMs);
     repairTimer.unref();
     readiness.markStarted(backend instanceof EtcdStore ? () => backend.ping() : undefined);
-    return new ApiServer({ server, port, backend, cache, restStore, authz, audit, identity, readiness, repairTimer });
+    return new ApiServer({
+      server,
+      port,
+      backend,
+      cache,
+      restStore,
+      authz,
+      audit,
+      identity,
+      readiness,
+      repairTimer,
+      customResources,
+    });
   }
 
   async close(): Promise<void> {
@@ -217,6 +236,7 @@ export class ApiServer {
       this.server.closeAllConnections();
     });
     this.authz.stop();
+    this.customResources.stop();
     // The last events (those of the requests just drained) are written before exit.
     await this.audit?.backend.shutdown();
     await this.cache.close();

@@ -10,6 +10,7 @@ import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
+import { CustomResourceInformers } from './custom-resources.js';
 import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
@@ -170,7 +171,16 @@ async function runTerm(
   const want = (n: ControllerName): boolean => opts.controllers.includes(n);
   const loops: ReconcileLoop[] = [];
   const add = (controller: { loop: ReconcileLoop }): void => void loops.push(controller.loop);
-  if (want('namespace')) add(new NamespaceController({ ...contextOf('namespace'), namespaces: shared.namespaces() }));
+  // Custom resources are followed for the controllers that handle every kind.
+  const custom = want('namespace') || want('garbagecollector') ? new CustomResourceInformers(client) : undefined;
+  if (want('namespace'))
+    add(
+      new NamespaceController({
+        ...contextOf('namespace'),
+        namespaces: shared.namespaces(),
+        customResources: () => custom?.resources() ?? [],
+      }),
+    );
   if (want('replicaset'))
     add(
       new ReplicaSetController({
@@ -274,7 +284,7 @@ async function runTerm(
       shared.endpointslices(),
       shared.persistentvolumeclaims(),
     ];
-    add(new GarbageCollector({ ...contextOf('garbagecollector'), informers: owners }));
+    add(new GarbageCollector({ ...contextOf('garbagecollector'), informers: owners, custom }));
   }
   if (want('podgc')) {
     const options = { terminatedPodThreshold: 12_500, quarantineMs: 40_000, periodMs: 20_000, ...opts.podGc };
@@ -331,6 +341,7 @@ async function runTerm(
       }),
     );
   await shared.start(signal);
+  await custom?.start(signal);
   log(`controllers started: ${opts.controllers.join(', ')}`);
   await Promise.all(loops.map((l) => l.run(signal)));
 }

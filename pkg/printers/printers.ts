@@ -9,6 +9,8 @@ import {
   type LabelSelector,
   type ResourceInfo,
 } from '../api/index.js';
+import { readFieldPath } from '../api/field-path.js';
+import type { CustomResourceColumnDefinition } from '../api/types/apiextensions.js';
 
 export interface TableColumn {
   name: string;
@@ -704,6 +706,11 @@ const PRINTERS: Record<string, Printer> = {
   },
   RoleBinding: bindingPrinter(),
   ClusterRoleBinding: bindingPrinter(),
+  // Kubernetes prints CRDs with the generic convertor: the creation time itself, not an age.
+  CustomResourceDefinition: {
+    columns: [NAME, col('Created At', { type: 'date' })],
+    row: (c) => [c.metadata.name, c.metadata.creationTimestamp ?? null],
+  },
   CertificateSigningRequest: {
     columns: [NAME, AGE, col('SignerName'), col('Requestor'), col('RequestedDuration'), col('Condition')],
     row: (c, now) => {
@@ -757,12 +764,45 @@ function bindingPrinter(): Printer {
 
 const DEFAULT_PRINTER: Printer = { columns: [NAME, AGE], row: (x, now) => [x.metadata.name, age(x, now)] };
 
+/**
+ * A custom resource's printer: Name, then its CRD version's additionalPrinterColumns (Age when
+ * it declares none), each cell read at the column's JSON path as Kubernetes' table convertor does.
+ */
+function customPrinter(columns: readonly CustomResourceColumnDefinition[]): Printer {
+  if (columns.length === 0) return DEFAULT_PRINTER;
+  const cell = (value: unknown, type: string, now: Date): unknown => {
+    if (value === undefined || value === null) return null;
+    if (type === 'date') return since(value, now);
+    if (type === 'integer' || type === 'number') return typeof value === 'number' ? value : null;
+    if (type === 'boolean') return typeof value === 'boolean' ? value : null;
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  };
+  return {
+    columns: [
+      NAME,
+      ...columns.map((c) => ({
+        name: c.name,
+        type: c.type,
+        format: c.format ?? '',
+        description: c.description ?? '',
+        priority: c.priority ?? 0,
+      })),
+    ],
+    row: (x, now) => [x.metadata.name, ...columns.map((c) => cell(readFieldPath(x, c.jsonPath), c.type, now))],
+  };
+}
+
+function printerFor(r: ResourceInfo): Printer {
+  if (r.custom !== undefined) return customPrinter(r.custom.printerColumns);
+  return PRINTERS[r.kind] ?? DEFAULT_PRINTER;
+}
+
 export function columnsFor(r: ResourceInfo): TableColumn[] {
-  return (PRINTERS[r.kind] ?? DEFAULT_PRINTER).columns;
+  return printerFor(r).columns;
 }
 
 export function rowFor(obj: KubeObject, r: ResourceInfo, now: Date): unknown[] {
-  return (PRINTERS[r.kind] ?? DEFAULT_PRINTER).row(obj, now);
+  return printerFor(r).row(obj, now);
 }
 
 export function toTable(

@@ -133,9 +133,16 @@ function roundTrip(original: Json): void {
   assert.deepEqual(json1, original);
 }
 
+/**
+ * Kinds served as JSON only: CustomResourceDefinitions' messages live in apiextensions-apiserver,
+ * which the generated schema does not read (a client asking for protobuf gets JSON for them).
+ */
+const JSON_ONLY = new Set(['apiextensions.k8s.io/v1 CustomResourceDefinition']);
+
 test('every served kind (and its list) round-trips protobuf → JSON → protobuf → JSON', () => {
   for (const r of RESOURCE_LIST) {
     const apiVersion = apiVersionOf(r);
+    if (JSON_ONLY.has(`${apiVersion} ${r.kind}`)) continue;
     assert.ok(messageTypeOf(apiVersion, r.kind), `the schema lacks ${apiVersion} ${r.kind}`);
     const object = fixture(apiVersion, r.kind, r.namespaced);
     roundTrip(object);

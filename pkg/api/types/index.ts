@@ -13,3 +13,4 @@ export type * from './autoscaling.js';
 export type * from './discovery.js';
 export type * from './storage.js';
 export type * from './networking.js';
+export type * from './apiextensions.js';

@@ -14,6 +14,7 @@
 
 import { groupVersions, resourcesIn, type GroupVersionKind, type ResourceInfo } from '../../api/registry.js';
 import { SERVER_VERSION } from '../discovery.js';
+import { customComponentName, customComponents, OBJECT_META } from './custom.js';
 import { componentsFrom, kindType, listComponent, PATCH, type JsonSchema } from './schemas.js';
 
 const INFO_VERSION = SERVER_VERSION.gitVersion;
@@ -196,7 +197,8 @@ function operations(target: Target, verbs: readonly string[], table: Record<stri
 /** The path entries of one resource: collection, object, and subresources whose kind has a schema. */
 function resourcePaths(r: ResourceInfo, components: Set<string>): Record<string, JsonSchema> {
   const gvk: GroupVersionKind = { group: r.group, version: r.version, kind: r.kind };
-  const t = kindType(gvk);
+  // A custom resource's component is made from its CRD's schema (custom.ts).
+  const t = r.custom !== undefined ? { name: customComponentName(r) } : kindType(gvk);
   if (t === undefined) return {};
   components.add(t.name);
   const listName = `${t.name}List`;
@@ -229,7 +231,7 @@ function resourcePaths(r: ResourceInfo, components: Set<string>): Record<string,
     operations({ gvk, component: t.name, idSuffix, what: `a ${r.kind}`, params: itemParams }, r.verbs, OBJECT_VERBS),
   ]);
   for (const sub of r.subresources) {
-    const st = kindType(sub.responseKind);
+    const st = r.custom !== undefined && sub.responseKind.kind === r.kind ? t : kindType(sub.responseKind);
     if (st === undefined) continue;
     components.add(st.name);
     const target: Target = {
@@ -251,13 +253,20 @@ export function gvDocument(group: string, version: string): JsonSchema {
   for (const r of resourcesIn(group, version)) Object.assign(paths, resourcePaths(r, roots));
   const lists: Record<string, JsonSchema> = {};
   for (const r of resourcesIn(group, version)) {
+    if (r.custom !== undefined) {
+      Object.assign(lists, customComponents(r));
+      roots.add(OBJECT_META);
+      continue;
+    }
     const t = kindType({ group: r.group, version: r.version, kind: r.kind });
     if (t !== undefined && roots.has(`${t.name}List`))
       lists[`${t.name}List`] = listComponent(t, { group: r.group, version: r.version, kind: r.kind });
   }
   const schemas = {
     ...componentsFrom(
-      [...roots].filter((n) => !n.endsWith('List')).concat('io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta'),
+      [...roots]
+        .filter((n) => !n.endsWith('List') && !Object.hasOwn(lists, n))
+        .concat('io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta'),
     ),
     ...lists,
   };

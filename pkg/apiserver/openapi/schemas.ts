@@ -96,8 +96,10 @@ function servedKinds(): GroupVersionKind[] {
       out.push(gvk);
     }
   };
-  for (const r of RESOURCE_LIST) add({ group: r.group, version: r.version, kind: r.kind });
-  for (const r of RESOURCE_LIST) {
+  // The built-in kinds only: a custom resource's components come from its CRD (custom.ts).
+  const builtIn = RESOURCE_LIST.filter((r) => r.custom === undefined);
+  for (const r of builtIn) add({ group: r.group, version: r.version, kind: r.kind });
+  for (const r of builtIn) {
     for (const s of r.subresources) if (schemaFor(s.responseKind.kind) !== undefined) add(s.responseKind);
   }
   return out;

@@ -282,6 +282,9 @@ const CONTROLLER_MANAGER_RULES: PolicyRule[] = [
   rule(['list', 'watch'], ['coordination.k8s.io'], ['leases']),
   rule(['list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
   rule(['list', 'watch'], [RBAC_GROUP], ['clusterroles']),
+  // The dynamic informers of custom resources (garbage collector, namespace deletion), whose
+  // groups nobody knows in advance: Kubernetes grants the same list/watch on everything.
+  rule(['list', 'watch'], ['*'], ['*']),
   rule(['create'], ['coordination.k8s.io'], ['leases']),
   named(rule(['get', 'update'], ['coordination.k8s.io'], ['leases']), ['kube-controller-manager']),
   rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),

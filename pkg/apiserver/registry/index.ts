@@ -4,6 +4,8 @@
 import type { ResourceInfo } from '../../api/registry.js';
 import type { ServiceAllocator } from '../service-allocator.js';
 import { csrStrategy } from './certificate-signing-request.js';
+import { crdStrategy } from './custom-resource-definition.js';
+import { customResourceStrategy } from './custom-resource.js';
 import { defaultStrategy, withSubresources } from './default.js';
 import { namespaceStrategy } from './namespace.js';
 import { nodeStrategy } from './node.js';
@@ -31,6 +33,7 @@ import { storageStrategies } from './storage.js';
 export { ensureNamespace, NAMESPACE_FINALIZER } from './namespace.js';
 export { defaultStrategy, FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from './default.js';
 export { podGracePeriod } from './pod.js';
+export { CRD_CLEANUP_FINALIZER, isCustomResourceDefinition } from './custom-resource-definition.js';
 export type { Strategies, Strategy, Subresource, SubresourceCall, SubresourceReply, SubresourceVerb } from './types.js';
 
 /** What strategies need of the server (Services allocate from its ranges). */
@@ -62,17 +65,23 @@ export function createStrategies(deps: StrategyDeps): Strategies {
     ['/replicationcontrollers', scaled],
     ['batch/jobs', jobStrategy],
     ['certificates.k8s.io/certificatesigningrequests', csrStrategy],
+    ['apiextensions.k8s.io/customresourcedefinitions', crdStrategy],
     ...reviewStrategies(deps.authz),
     ...rbacStrategies(deps.authz),
     ...storageStrategies(deps.store),
   ]);
   if (deps.tokens !== undefined) table.set('/serviceaccounts', serviceAccountStrategy(deps.tokens));
   const admission = deps.podAdmission;
-  if (admission === undefined) return (r: ResourceInfo) => table.get(`${r.group}/${r.plural}`) ?? defaultStrategy;
+  if (admission === undefined)
+    return (r: ResourceInfo) =>
+      r.custom !== undefined
+        ? customResourceStrategy(r, r.custom)
+        : (table.get(`${r.group}/${r.plural}`) ?? defaultStrategy);
   table.set('/namespaces', admittingNamespaceStrategy(namespaceStrategy, admission));
   // Workloads are admitted for their pod template; one wrapped strategy per resource, made once.
   const admitted = new Map<string, Strategy>();
   return (r: ResourceInfo) => {
+    if (r.custom !== undefined) return customResourceStrategy(r, r.custom);
     const key = `${r.group}/${r.plural}`;
     const base = table.get(key) ?? defaultStrategy;
     if (!isWorkload(r)) return base;

@@ -8,15 +8,37 @@ import { resourceVersionParam } from '../request-options.js';
 import { objectAt } from './fields.js';
 import type { Subresource, SubresourceCall, SubresourceReply } from './types.js';
 
-function scaleOf(obj: KubeObject): KubeObject {
-  const spec = objectAt(obj, 'spec');
-  const status = objectAt(obj, 'status');
-  // A ReplicationController's selector is the label map itself.
-  const selectorField = objectAt(spec, 'selector');
-  const selectorLabels = obj.kind === 'ReplicationController' ? selectorField : objectAt(selectorField, 'matchLabels');
-  const selector = Object.entries(selectorLabels)
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(',');
+/** Where a kind keeps what its Scale shows: built-in workloads fixed fields, custom resources their CRD's paths. */
+export interface ScaleView {
+  specReplicas(obj: KubeObject): unknown;
+  statusReplicas(obj: KubeObject): unknown;
+  /** The label selector of the pods the replicas count, in its string form. */
+  selector(obj: KubeObject): string;
+  setSpecReplicas(obj: KubeObject, replicas: number): void;
+}
+
+/** The workloads' view: spec.replicas, status.replicas and the label selector of spec.selector. */
+const WORKLOAD_VIEW: ScaleView = {
+  specReplicas: (obj) => objectAt(obj, 'spec')['replicas'],
+  statusReplicas: (obj) => objectAt(obj, 'status')['replicas'],
+  selector(obj) {
+    const selectorField = objectAt(objectAt(obj, 'spec'), 'selector');
+    // A ReplicationController's selector is the label map itself.
+    const labels = obj.kind === 'ReplicationController' ? selectorField : objectAt(selectorField, 'matchLabels');
+    return Object.entries(labels)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(',');
+  },
+  setSpecReplicas(obj, replicas) {
+    const spec = objectAt(obj, 'spec');
+    spec['replicas'] = replicas;
+    obj['spec'] = spec;
+  },
+};
+
+function scaleOf(obj: KubeObject, view: ScaleView): KubeObject {
+  const specReplicas = view.specReplicas(obj);
+  const statusReplicas = view.statusReplicas(obj);
   return {
     apiVersion: 'autoscaling/v1',
     kind: 'Scale',
@@ -27,8 +49,8 @@ function scaleOf(obj: KubeObject): KubeObject {
       resourceVersion: obj.metadata.resourceVersion,
       creationTimestamp: obj.metadata.creationTimestamp,
     },
-    spec: { replicas: typeof spec['replicas'] === 'number' ? spec['replicas'] : 0 },
-    status: { replicas: typeof status['replicas'] === 'number' ? status['replicas'] : 0, selector },
+    spec: { replicas: typeof specReplicas === 'number' ? specReplicas : 0 },
+    status: { replicas: typeof statusReplicas === 'number' ? statusReplicas : 0, selector: view.selector(obj) },
   };
 }
 
@@ -43,6 +65,7 @@ function scaleResourceVersion(scale: unknown): string | undefined {
 async function writeScale(
   call: SubresourceCall,
   change: { scale: unknown } | { contentType: string; patch: unknown },
+  view: ScaleView,
 ): Promise<SubresourceReply> {
   const { name } = call;
   const expected = 'scale' in change ? scaleResourceVersion(change.scale) : undefined;
@@ -53,7 +76,7 @@ async function writeScale(
       ...call.options(),
       expectedResourceVersion: expected,
       mutate: (obj) => {
-        const current = scaleOf(obj);
+        const current = scaleOf(obj, view);
         const wanted =
           'scale' in change
             ? change.scale
@@ -80,21 +103,24 @@ async function writeScale(
             },
           ]);
         }
-        const spec = objectAt(obj, 'spec');
-        spec['replicas'] = replicas;
-        obj['spec'] = spec;
+        view.setSpecReplicas(obj, replicas);
         return obj;
       },
     },
   );
-  return { code: 200, body: scaleOf(updated) };
+  return { code: 200, body: scaleOf(updated, view) };
 }
 
-export const SCALE_SUBRESOURCE: Subresource = {
-  async get(call) {
-    await call.store.awaitRevision(resourceVersionParam(call.query));
-    return { code: 200, body: scaleOf(await call.store.get(call.r, call.namespace ?? '', call.name)) };
-  },
-  update: (call) => writeScale(call, { scale: call.body }),
-  patch: (call) => writeScale(call, { contentType: call.contentType, patch: call.body }),
-};
+/** The scale subresource of a kind whose Scale `view` reads and writes. */
+export function scaleSubresource(view: ScaleView): Subresource {
+  return {
+    async get(call) {
+      await call.store.awaitRevision(resourceVersionParam(call.query));
+      return { code: 200, body: scaleOf(await call.store.get(call.r, call.namespace ?? '', call.name), view) };
+    },
+    update: (call) => writeScale(call, { scale: call.body }, view),
+    patch: (call) => writeScale(call, { contentType: call.contentType, patch: call.body }, view),
+  };
+}
+
+export const SCALE_SUBRESOURCE: Subresource = scaleSubresource(WORKLOAD_VIEW);

@@ -4,7 +4,7 @@
 // references to it removed; then the finalizer is removed and the owner goes.
 
 import type { KubeObject, OwnerReference } from '../../api/meta.js';
-import { findByKind, type ResourceInfo } from '../../api/registry.js';
+import { apiVersionOf, findByKind, type ResourceInfo } from '../../api/registry.js';
 import type { RestClient } from '../../client/index.js';
 import { isConflict, isNotFound } from '../../errors/index.js';
 import { periodicLoop, type ControllerContext, type ReconcileLoop } from '../reconciler.js';
@@ -18,24 +18,41 @@ const PERIOD_MS = 1000;
 interface OwnerCache {
   readonly resource: ResourceInfo;
   list(): readonly KubeObject[];
+  hasSynced(): boolean;
+}
+
+/** The informers of custom resources, which come and go with their CustomResourceDefinitions. */
+interface DynamicCaches {
+  informers(): readonly OwnerCache[];
 }
 
 export class GarbageCollector {
   readonly loop: ReconcileLoop;
   private readonly client: RestClient;
-  private readonly informers: readonly OwnerCache[];
+  private readonly builtIn: readonly OwnerCache[];
+  private readonly custom: DynamicCaches | undefined;
   private readonly log: (m: string) => void;
 
-  constructor(deps: ControllerContext & { informers: readonly OwnerCache[] }) {
+  constructor(deps: ControllerContext & { informers: readonly OwnerCache[]; custom?: DynamicCaches }) {
     const { client, informers, log } = deps;
     this.client = client;
-    this.informers = informers;
+    this.builtIn = informers;
+    this.custom = deps.custom;
     this.log = log;
     this.loop = periodicLoop('garbagecollector', () => this.sweep(), { periodMs: PERIOD_MS, log });
   }
 
+  /**
+   * The caches that hold everything of their kind: a custom resource's informer counts once it
+   * has listed (before that, its owners' absence from it proves nothing).
+   */
+  private informers(): readonly OwnerCache[] {
+    const custom = this.custom?.informers().filter((i) => i.hasSynced()) ?? [];
+    return [...this.builtIn, ...custom];
+  }
+
   private all(): { obj: KubeObject; r: ResourceInfo }[] {
-    return this.informers.flatMap((inf) => inf.list().map((obj) => ({ obj, r: inf.resource })));
+    return this.informers().flatMap((inf) => inf.list().map((obj) => ({ obj, r: inf.resource })));
   }
 
   async sweep(): Promise<void> {
@@ -109,9 +126,12 @@ export class GarbageCollector {
   /** Whether an owner no informer holds is really gone (asks the API); it lives in the dependent's namespace. */
   private async ownerGone(owner: OwnerReference, namespace: string | undefined): Promise<boolean> {
     const { kind, apiVersion, name, uid } = owner;
-    const inf = this.informers.find((i) => i.resource.kind === kind);
+    const inf = this.informers().find((i) => i.resource.kind === kind && apiVersionOf(i.resource) === apiVersion);
     if (inf !== undefined) return true; // covered by an informer and not in it
-    const r = findByKind(apiVersion, kind);
+    const r =
+      findByKind(apiVersion, kind) ??
+      this.custom?.informers().find((i) => i.resource.kind === kind && apiVersionOf(i.resource) === apiVersion)
+        ?.resource;
     if (r === undefined) return false;
     try {
       const owner = await this.client.get(r, name, { namespace: r.namespaced ? namespace : undefined });

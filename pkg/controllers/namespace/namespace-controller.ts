@@ -21,10 +21,15 @@ export class NamespaceController {
   private readonly namespaces: Informer<Namespace>;
   readonly loop: ReconcileLoop;
   private readonly log: (msg: string) => void;
+  /** The custom resources served now (their CRDs come and go). */
+  private readonly customResources: () => readonly ResourceInfo[];
 
-  constructor(deps: ControllerContext & { namespaces: Informer<Namespace> }) {
+  constructor(
+    deps: ControllerContext & { namespaces: Informer<Namespace>; customResources?: () => readonly ResourceInfo[] },
+  ) {
     const { client, namespaces, log } = deps;
     this.client = client;
+    this.customResources = deps.customResources ?? (() => []);
     this.namespaces = namespaces;
     this.log = log;
     this.loop = new ReconcileLoop('namespace', (key) => this.sync(key), { log });
@@ -48,7 +53,8 @@ export class NamespaceController {
     const ns = this.namespaces.get(name);
     if (ns === undefined || ns.metadata.deletionTimestamp === undefined) return 0;
     let remaining = 0;
-    for (const r of RESOURCES.filter((x) => x.namespaced && x.verbs.includes('list')))
+    const resources = [...RESOURCES, ...this.customResources()];
+    for (const r of resources.filter((x) => x.namespaced && x.verbs.includes('list')))
       remaining += await this.deleteAll(r, name);
     if (remaining > 0) return remaining;
     const spec = ns.spec ?? {};
