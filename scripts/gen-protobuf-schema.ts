@@ -14,8 +14,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import { RESOURCE_LIST } from '../pkg/api/registry.js';
+import { RESOURCE_LIST as SERVED } from '../pkg/api/registry.js';
 import { META_KINDS, protoPackageOf, RUNTIME_UNKNOWN, META_PACKAGE } from '../pkg/api/protobuf/names.js';
+
+/**
+ * The kinds whose messages k8s.io/api defines. CustomResourceDefinitions' live in
+ * apiextensions-apiserver, outside this schema: they are served as JSON only.
+ */
+const RESOURCE_LIST = SERVED.filter((r) => r.group !== 'apiextensions.k8s.io');
 
 interface Options {
   tag: string;
