@@ -26,6 +26,8 @@ function isTerminal(pod: PodView): boolean {
 
 export class SchedulerCache {
   private readonly nodes = new Map<string, NodeInfo>();
+  /** The nodes as an array, kept until one is added or removed (NodeInfos change in place). */
+  private list: NodeInfo[] | undefined;
   /** uid → node the pod counts against. */
   private readonly placed = new Map<string, Placement>();
 
@@ -49,11 +51,12 @@ export class SchedulerCache {
       antiAffinityPods: [],
     };
     this.nodes.set(name, info);
+    this.list = undefined;
     for (const p of this.placed.values()) if (p.node === name) this.account(info, p.pod, 1);
   }
 
   removeNode(name: string): void {
-    this.nodes.delete(name);
+    if (this.nodes.delete(name)) this.list = undefined;
   }
 
   private account(info: NodeInfo, pod: PodView, sign: 1 | -1): void {
@@ -120,8 +123,10 @@ export class SchedulerCache {
     return this.placed.get(uid)?.assumed === true;
   }
 
-  snapshot(): NodeInfo[] {
-    return [...this.nodes.values()];
+  /** Every node, shared between cycles: read-only to callers. */
+  snapshot(): readonly NodeInfo[] {
+    this.list ??= [...this.nodes.values()];
+    return this.list;
   }
 
   nodeCount(): number {

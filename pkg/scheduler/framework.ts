@@ -43,14 +43,14 @@ export interface NodeInfo {
 
 /** What one scheduling cycle shares with every plugin call: all nodes considered, and the plugin's prepared state. */
 export interface CycleState {
-  all: NodeInfo[];
+  all: readonly NodeInfo[];
   state?: unknown;
 }
 
 export interface FilterPlugin {
   name: string;
   /** Computes, once per pod, what filtering every node needs. */
-  prepare?(pod: PodView, all: NodeInfo[]): unknown;
+  prepare?(pod: PodView, all: readonly NodeInfo[]): unknown;
   filter(pod: PodView, node: NodeInfo, cycle: CycleState): Status;
 }
 
@@ -58,6 +58,6 @@ export interface ScorePlugin {
   name: string;
   weight: number;
   /** Computes, once per pod, what scoring every node needs (e.g. counts across nodes). */
-  prepare?(pod: PodView, feasible: NodeInfo[]): unknown;
+  prepare?(pod: PodView, feasible: readonly NodeInfo[]): unknown;
   score(pod: PodView, node: NodeInfo, cycle: CycleState): number;
 }

@@ -18,7 +18,13 @@ import { nodePorts, nodeReady, nodeUnschedulable } from './plugins/node-basics.j
 import { balancedAllocation, leastAllocated, nodeResourcesFit } from './plugins/node-resources.js';
 import { selectorSpread } from './plugins/spread.js';
 import { taintToleration } from './plugins/taint-toleration.js';
-import { filterVolumes, podVolumes, type PodVolumes, type VolumeLister } from './plugins/volume-binding.js';
+import {
+  constrainsNodes,
+  filterVolumes,
+  podVolumes,
+  type PodVolumes,
+  type VolumeLister,
+} from './plugins/volume-binding.js';
 import { SchedulingQueue } from './queue.js';
 import { until } from '../component/index.js';
 
@@ -80,7 +86,7 @@ export function feasibleNodesToFind(total: number): number {
  * Filters and scores one pod over a snapshot (pure; exported for tests and benchmarks).
  * Filtering starts at `start` and wraps, so successive pods spread the search.
  */
-export function schedulePod(pod: PodView, nodes: NodeInfo[], start = 0): ScheduleResult {
+export function schedulePod(pod: PodView, nodes: readonly NodeInfo[], start = 0): ScheduleResult {
   const reasons = new Map<string, number>();
   const feasible: NodeInfo[] = [];
   const enough = feasibleNodesToFind(nodes.length);
@@ -204,13 +210,16 @@ export class Scheduler {
     // Volume binding first: it may rule out nodes no other plugin looks at.
     const volumes = podVolumes(pod, this.volumeLister);
     const volumeReasons = new Map<string, number>();
-    const candidates = snapshot.filter((n) => {
-      const s = filterVolumes(volumes, n, { all: snapshot, lister: this.volumeLister });
-      if (s.code === 'Success') return true;
-      const reason = s.reason ?? 'VolumeBinding';
-      volumeReasons.set(reason, (volumeReasons.get(reason) ?? 0) + 1);
-      return false;
-    });
+    // Most pods claim nothing: no pass over every node for them.
+    const candidates = !constrainsNodes(volumes)
+      ? snapshot
+      : snapshot.filter((n) => {
+          const s = filterVolumes(volumes, n, { all: snapshot, lister: this.volumeLister });
+          if (s.code === 'Success') return true;
+          const reason = s.reason ?? 'VolumeBinding';
+          volumeReasons.set(reason, (volumeReasons.get(reason) ?? 0) + 1);
+          return false;
+        });
     const result = schedulePod(pod, candidates, this.nextStart);
     for (const [r, n] of volumeReasons) result.reasons.set(r, (result.reasons.get(r) ?? 0) + n);
     this.nextStart = snapshot.length > 0 ? (this.nextStart + 1) % snapshot.length : 0;

@@ -102,6 +102,16 @@ function inUseElsewhere(key: string, node: NodeInfo, all: readonly NodeInfo[]): 
   return false;
 }
 
+/** Whether the pod's volumes rule out any node (false for a pod that claims nothing). */
+export function constrainsNodes(volumes: PodVolumes): boolean {
+  return (
+    volumes.failure !== undefined ||
+    volumes.bound.length > 0 ||
+    volumes.waiting.length > 0 ||
+    volumes.readWriteOnce.length > 0
+  );
+}
+
 export function filterVolumes(
   volumes: PodVolumes,
   node: NodeInfo,
