@@ -300,8 +300,7 @@ async function runTerm(
     );
   if (want('tokencleaner'))
     add(new TokenCleanerController({ ...contextOf('tokencleaner'), secrets: shared.secrets() }));
-  if (want('csrapproving'))
-    add(new CsrApproverController({ ...contextOf('csrapproving'), csrs: shared.csrs(), nodes: shared.nodes() }));
+  if (want('csrapproving')) add(new CsrApproverController({ ...contextOf('csrapproving'), csrs: shared.csrs() }));
   if (want('csrsigning')) {
     if (opts.signing === undefined)
       log('csrsigning: no --cluster-signing-cert-file/--cluster-signing-key-file; not running');

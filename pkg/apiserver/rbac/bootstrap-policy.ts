@@ -217,8 +217,12 @@ const SCHEDULER_RULES: PolicyRule[] = [
   rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
 ];
 
-/** What csrapproving and csrsigning write: approvals and certificates, for these signers only. */
+/**
+ * What csrapproving and csrsigning write: approvals and certificates, for these signers only;
+ * and the Node a request names, read fresh before judging it.
+ */
 const CSR_CONTROLLER_RULES: PolicyRule[] = [
+  rule(['get'], [''], ['nodes']),
   rule(
     ['update'],
     ['certificates.k8s.io'],

@@ -25,40 +25,40 @@ function verdict(check: ClaimCheck, message: string): Verdict {
 }
 
 /** Approve (with Kubernetes' message), refuse to auto-approve (with why), or not ours to judge. */
-function judge(csr: CsrView, node: (name: string) => Readonly<Node> | undefined): Verdict {
+function judge(csr: CsrView, node: Readonly<Node> | undefined): Verdict {
   const request = csr.request;
   if (request === undefined) return undefined;
-  const nodeName = request.commonName.slice('system:node:'.length);
   if (isNodeClientRequest(csr)) {
     if (csr.groups.includes('system:bootstrappers')) {
       const message = 'Auto approving kubelet client certificate after SubjectAccessReview.';
-      return verdict(bootstrapNameIsFree(request, node(nodeName)), message);
+      return verdict(bootstrapNameIsFree(request, node), message);
     }
     if (csr.username === request.commonName)
       return { approve: 'Auto approving self kubelet client certificate after SubjectAccessReview.' };
   }
   if (isNodeServingRequest(csr)) {
     const message = 'Auto approving kubelet serving certificate requested by its node.';
-    return verdict(servingNamesBelongToNode(request, node(nodeName)), message);
+    return verdict(servingNamesBelongToNode(request, node), message);
   }
   return undefined;
+}
+
+/** Whether the verdict on this request depends on its Node. */
+function needsNode(csr: CsrView): boolean {
+  return (isNodeClientRequest(csr) && csr.groups.includes('system:bootstrappers')) || isNodeServingRequest(csr);
 }
 
 export class CsrApproverController {
   readonly loop: ReconcileLoop;
   private readonly client: RestClient;
   private readonly csrs: Informer<CertificateSigningRequest>;
-  private readonly nodes: Informer<Node>;
   private readonly now: () => Date;
   private readonly log: (m: string) => void;
 
-  constructor(
-    deps: ControllerContext & { csrs: Informer<CertificateSigningRequest>; nodes: Informer<Node>; now?: () => Date },
-  ) {
+  constructor(deps: ControllerContext & { csrs: Informer<CertificateSigningRequest>; now?: () => Date }) {
     const { client, csrs, log } = deps;
     this.client = client;
     this.csrs = csrs;
-    this.nodes = deps.nodes;
     this.log = log;
     this.now = deps.now ?? (() => new Date());
     this.loop = new ReconcileLoop('csrapproving', (key) => this.reconcile(key), { log });
@@ -68,12 +68,29 @@ export class CsrApproverController {
     });
   }
 
+  /**
+   * The Node a request names, read from the API: the informer's copy may lag (a node announces
+   * its addresses just before asking for its serving certificate, and the two watches need not
+   * arrive in order), and a verdict on a stale copy could deny a rightful request or let a
+   * bootstrap token take a name just registered. CSRs are few: one read each costs nothing.
+   */
+  private async currentNode(csr: CsrView): Promise<Readonly<Node> | undefined> {
+    const name = csr.request?.commonName.slice('system:node:'.length) ?? '';
+    if (name === '') return undefined;
+    try {
+      return await this.client.get(RESOURCES.nodes, name);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
   async reconcile(name: string): Promise<void> {
     const obj = this.csrs.get(name);
     if (obj === undefined) return;
     const csr = viewCsr(obj);
     if (csr.approved || csr.denied || csr.failed || csr.issued) return;
-    const v = judge(csr, (n) => this.nodes.get(n));
+    const v = judge(csr, needsNode(csr) ? await this.currentNode(csr) : undefined);
     if (v === undefined) return;
     // A claim the node may not make is denied with the reason, so the agent can say why.
     const approve = 'approve' in v;
