@@ -249,17 +249,17 @@ export function computePodStatus(input: PodStatusInput): ReportedPodStatus {
 
 /** Guaranteed, Burstable or BestEffort, from requests and limits. */
 export function qosClass(containers: Container[]): NonNullable<PodStatus['qosClass']> {
-  let any = false;
+  let requestsOrLimits = false;
   let guaranteed = containers.length > 0;
   for (const c of containers) {
     const req = c.resources?.requests ?? {};
     const lim = c.resources?.limits ?? {};
-    if (Object.keys(req).length > 0 || Object.keys(lim).length > 0) any = true;
+    if (Object.keys(req).length > 0 || Object.keys(lim).length > 0) requestsOrLimits = true;
     for (const r of ['cpu', 'memory']) {
       if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r]))) guaranteed = false;
     }
   }
-  if (!any) return 'BestEffort';
+  if (!requestsOrLimits) return 'BestEffort';
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 

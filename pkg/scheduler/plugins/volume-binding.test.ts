@@ -118,10 +118,12 @@ test('a waiting local-path claim fits nodes whose agent published a root; missin
 });
 
 test('a ReadWriteOnce claim in use on one node keeps its other pods there', () => {
+  // A volume pinned to no node: the template's node affinity is dropped.
+  const template = pinnedTo('n1');
   const free: PersistentVolume = {
-    ...pinnedTo('any'),
+    ...template,
     metadata: { name: 'shared' },
-    spec: { ...pinnedTo('any').spec, nodeAffinity: undefined },
+    spec: { ...template.spec, nodeAffinity: undefined },
   };
   const l = lister([claim('data', { volumeName: 'shared' })], [free]);
   const all = infos([node('n1'), node('n2')], [pod('first', ['data'], 'n2')]);
