@@ -35,6 +35,16 @@ export class VolumeError extends Error {
   }
 }
 
+/** A hostPath's folder: made when its type is DirectoryOrCreate, checked when it is Directory. */
+function hostPathFolder(path: string, type: string | undefined, opts: { worldWritable?: boolean } = {}): string {
+  if (type === 'DirectoryOrCreate') {
+    mkdirSync(path, { recursive: true, ...(opts.worldWritable === true ? { mode: 0o777 } : {}) });
+    if (opts.worldWritable === true) chmodSync(path, 0o777);
+  } else if (type === 'Directory' && !existsSync(path))
+    throw new VolumeError(`hostPath type check failed: ${path} is not a directory`);
+  return path;
+}
+
 /** The host folder of a pod's claim: its bound volume's hostPath or local path. */
 async function claimPath(client: ObjectReader, at: { namespace: string; claimName: string }): Promise<string> {
   const what = `PVC ${at.namespace}/${at.claimName}`;
@@ -62,12 +72,8 @@ async function claimPath(client: ObjectReader, at: { namespace: string; claimNam
   if (hostPath !== undefined) {
     if (!hostPath.path.startsWith('/'))
       throw new VolumeError(`persistentvolume "${volumeName}": hostPath is not absolute`);
-    if (hostPath.type === 'DirectoryOrCreate') {
-      mkdirSync(hostPath.path, { recursive: true, mode: 0o777 });
-      chmodSync(hostPath.path, 0o777);
-    } else if (hostPath.type === 'Directory' && !existsSync(hostPath.path))
-      throw new VolumeError(`hostPath type check failed: ${hostPath.path} is not a directory`);
-    return hostPath.path;
+    // A volume's folder is writable by any user the pod runs as (k3s' local-path does the same).
+    return hostPathFolder(hostPath.path, hostPath.type, { worldWritable: true });
   }
   const local = volume.spec?.local;
   if (local !== undefined) {
@@ -274,12 +280,7 @@ export async function prepareVolumes(
       out.set(name, dir);
       continue;
     } else if (v.hostPath) {
-      const path = v.hostPath.path;
-      const type = v.hostPath.type ?? '';
-      if (type === 'DirectoryOrCreate') mkdirSync(path, { recursive: true });
-      else if (type === 'Directory' && !existsSync(path))
-        throw new VolumeError(`hostPath type check failed: ${path} is not a directory`);
-      out.set(name, path);
+      out.set(name, hostPathFolder(v.hostPath.path, v.hostPath.type));
       continue;
     } else if (v.persistentVolumeClaim) {
       out.set(name, await claimPath(client, { namespace, claimName: v.persistentVolumeClaim.claimName }));
