@@ -64,6 +64,26 @@ function overflowed(limit: number): ApiError {
   );
 }
 
+/**
+ * Each event object's encodings, by wire form and event type. The watch cache hands the same
+ * read-only object to every watcher of an event, so 500 watchers cost one serialisation, not 500.
+ */
+const sharedEncodings = new WeakMap<object, Map<string, string | Buffer>>();
+
+function sharedEncoding(object: object, form: string, encode: () => string | Buffer): string | Buffer {
+  let forms = sharedEncodings.get(object);
+  if (forms === undefined) {
+    forms = new Map();
+    sharedEncodings.set(object, forms);
+  }
+  let encoded = forms.get(form);
+  if (encoded === undefined) {
+    encoded = encode();
+    forms.set(form, encoded);
+  }
+  return encoded;
+}
+
 async function runWatch(source: WatchSource, p: WatchParams, sink: Sink): Promise<void> {
   const { store, r, settings } = source;
   let handle: WatchHandle | undefined;
@@ -90,8 +110,10 @@ async function runWatch(source: WatchSource, p: WatchParams, sink: Sink): Promis
   const encode = (type: string, object: unknown): string | Buffer =>
     p.wire === undefined ? JSON.stringify({ type, object }) + '\n' : p.wire.frame(type, object);
   const emit = (type: string, object: unknown): void => {
+    if (!closed) emitLine(encode(type, object));
+  };
+  const emitLine = (line: string | Buffer): void => {
     if (closed) return;
-    const line = encode(type, object);
     sink.send(line);
     if (replaying) {
       replayBytes += Buffer.byteLength(line);
@@ -110,7 +132,14 @@ async function runWatch(source: WatchSource, p: WatchParams, sink: Sink): Promis
       ...p,
       listener: (ev) => {
         lastRv = ev.object.metadata.resourceVersion ?? lastRv;
-        emit(ev.type, p.render(ev.object));
+        if (closed) return;
+        const rendered = p.render(ev.object);
+        // Every watcher that sends the object as it is shares one encoding of the event.
+        if (rendered !== ev.object) emit(ev.type, rendered);
+        else
+          emitLine(
+            sharedEncoding(ev.object, `${p.wire?.contentType ?? 'json'} ${ev.type}`, () => encode(ev.type, rendered)),
+          );
       },
       onError: (err: ApiError) => {
         emit('ERROR', err.toStatus());
