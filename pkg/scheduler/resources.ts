@@ -49,7 +49,19 @@ export function nodeAllocatable(node: NodeView): Resources {
   };
 }
 
+const hostPortsMemo = new WeakMap<PodView, string[]>();
+
+/** The host ports a pod asks for, as `protocol/hostIP/port` (asked once per node per pod: memoised). */
 export function hostPortsOf(pod: PodView): string[] {
+  let ports = hostPortsMemo.get(pod);
+  if (ports === undefined) {
+    ports = listHostPorts(pod);
+    hostPortsMemo.set(pod, ports);
+  }
+  return ports;
+}
+
+function listHostPorts(pod: PodView): string[] {
   const out: string[] = [];
   for (const c of pod.spec?.containers ?? []) {
     for (const p of c.ports ?? []) {

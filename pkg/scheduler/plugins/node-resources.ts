@@ -15,12 +15,16 @@ export const nodeResourcesFit: FilterPlugin = {
   name: 'NodeResourcesFit',
   filter(pod, n) {
     const want = podRequests(pod);
+    const pods = n.requested.pods + 1 > n.allocatable.pods;
+    const cpu = want.milliCpu > 0 && n.requested.milliCpu + want.milliCpu > n.allocatable.milliCpu;
+    const memory = want.memory > 0 && n.requested.memory + want.memory > n.allocatable.memory;
+    // Checked on every node for every pod: the list of reasons is built only for a misfit.
+    if (!pods && !cpu && !memory) return SUCCESS;
     const reasons: string[] = [];
-    if (n.requested.pods + 1 > n.allocatable.pods) reasons.push('Too many pods');
-    if (want.milliCpu > 0 && n.requested.milliCpu + want.milliCpu > n.allocatable.milliCpu)
-      reasons.push('Insufficient cpu');
-    if (want.memory > 0 && n.requested.memory + want.memory > n.allocatable.memory) reasons.push('Insufficient memory');
-    return reasons.length === 0 ? SUCCESS : unschedulable(reasons.join(', '));
+    if (pods) reasons.push('Too many pods');
+    if (cpu) reasons.push('Insufficient cpu');
+    if (memory) reasons.push('Insufficient memory');
+    return unschedulable(reasons.join(', '));
   },
 };
 
