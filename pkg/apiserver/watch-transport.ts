@@ -65,21 +65,25 @@ function overflowed(limit: number): ApiError {
 }
 
 /**
- * Each event object's encodings, by wire form and event type. The watch cache hands the same
- * read-only object to every watcher of an event, so 500 watchers cost one serialisation, not 500.
+ * The encodings of the event being fanned out, by wire form and event type. The watch cache
+ * hands the same read-only object to every watcher of an event, synchronously, one event at a
+ * time: so one slot is enough for 500 watchers to cost one serialisation, not 500, and nothing
+ * outlives the fan-out.
  */
-const sharedEncodings = new WeakMap<object, Map<string, string | Buffer>>();
+const lastEvent: { object: object | undefined; forms: Map<string, string | Buffer> } = {
+  object: undefined,
+  forms: new Map(),
+};
 
 function sharedEncoding(object: object, form: string, encode: () => string | Buffer): string | Buffer {
-  let forms = sharedEncodings.get(object);
-  if (forms === undefined) {
-    forms = new Map();
-    sharedEncodings.set(object, forms);
+  if (lastEvent.object !== object) {
+    lastEvent.object = object;
+    lastEvent.forms = new Map();
   }
-  let encoded = forms.get(form);
+  let encoded = lastEvent.forms.get(form);
   if (encoded === undefined) {
     encoded = encode();
-    forms.set(form, encoded);
+    lastEvent.forms.set(form, encoded);
   }
   return encoded;
 }
@@ -109,9 +113,7 @@ async function runWatch(source: WatchSource, p: WatchParams, sink: Sink): Promis
   let replayBytes = 0;
   const encode = (type: string, object: unknown): string | Buffer =>
     p.wire === undefined ? JSON.stringify({ type, object }) + '\n' : p.wire.frame(type, object);
-  const emit = (type: string, object: unknown): void => {
-    if (!closed) emitLine(encode(type, object));
-  };
+  const emit = (type: string, object: unknown): void => emitLine(encode(type, object));
   const emitLine = (line: string | Buffer): void => {
     if (closed) return;
     sink.send(line);
