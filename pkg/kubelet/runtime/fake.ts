@@ -39,6 +39,9 @@ export interface FakeContainer {
   stopSequence: number | undefined;
 }
 
+/** Removed containers remembered (oldest forgotten first). */
+const MAX_REMEMBERED_REMOVALS = 1000;
+
 function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
@@ -225,6 +228,8 @@ export class FakeRuntime implements ContainerRuntime {
   async remove(id: string): Promise<void> {
     const c = this.containers.get(id);
     if (c !== undefined) this.removed.push(c);
+    // Bounded, for long runs (hollow nodes): tests look at the latest removals only.
+    if (this.removed.length > MAX_REMEMBERED_REMOVALS) this.removed.shift();
     this.containers.delete(id);
   }
 
