@@ -256,6 +256,20 @@ function fieldValue(obj: KubeObject, field: string): string {
   return String(cur);
 }
 
+/**
+ * The index a watch with these field requirements can be filed under: its first equality
+ * (`spec.nodeName=node-7`), as name, value and how an object's value is read. Undefined when
+ * it has none.
+ */
+export function fieldIndex(
+  reqs: FieldRequirement[],
+): { name: string; value: string; of: (obj: KubeObject) => string } | undefined {
+  const eq = reqs.find((r) => r.equal);
+  if (eq === undefined) return undefined;
+  const { field, value } = eq;
+  return { name: `field:${field}`, value, of: (obj) => fieldValue(obj, field) };
+}
+
 export function matchesFields(reqs: FieldRequirement[], obj: KubeObject): boolean {
   return reqs.every((r) => (fieldValue(obj, r.field) === r.value) === r.equal);
 }

@@ -43,7 +43,7 @@ import type {
   WriteOptions,
   WriteResult,
 } from './rest-types.js';
-import { buildFilter } from './selection.js';
+import { buildFilter, buildIndex } from './selection.js';
 import { storageToApiError } from './storage-errors.js';
 import { checkUidPrecondition, finishesDeletion, prepareAndValidate, retriesConflict } from './update-steps.js';
 import { replayAsAdded, selectionEvents } from './watch-filter.js';
@@ -136,9 +136,11 @@ export class RestStore {
       await this.awaitRevision(from);
     }
     try {
+      const index = buildIndex(req);
       return this.store.watch(prefix, from, {
         onEvent: selectionEvents(selection),
         onError: (err) => onError(storageToApiError(err, r, '')),
+        ...(index !== undefined ? { index } : {}),
       });
     } catch (err) {
       if (isStorageError(err, 'Compacted')) throw expired(from, err.revision ?? 0);

@@ -92,6 +92,20 @@ export interface WatchOptions {
    * `revision` (etcd's progress notifications): the watcher is current up to it.
    */
   onProgress?: (revision: number) => void;
+  /**
+   * The watcher wants only events whose object (or previous object) has this index value,
+   * e.g. the pods of one node: a store that indexes its watchers then hands it only those,
+   * instead of every event under the prefix. Others deliver everything; the caller filters
+   * either way.
+   */
+  index?: WatchIndex;
+}
+
+/** An index of watchers: its name, how an object's value is found, and the value wanted. */
+export interface WatchIndex {
+  name: string;
+  of: (object: KubeObject) => string | undefined;
+  value: string;
 }
 
 export interface Store {
