@@ -90,8 +90,8 @@ export class DisruptionController {
   /** The replicas a pod's controller wants; undefined for a pod no controller owns. */
   private scaleOf(namespace: string, ref: OwnerReference): number {
     const key = `${namespace}/${ref.name}`;
-    const sameUid = <T extends { metadata: { uid?: string } }>(o: T | undefined): T | undefined =>
-      o !== undefined && o.metadata.uid === ref.uid ? o : undefined;
+    const sameUid = <T extends { metadata: { uid?: string } }>(o: T | undefined, uid = ref.uid): T | undefined =>
+      o !== undefined && o.metadata.uid === uid ? o : undefined;
     switch (ref.kind) {
       case 'ReplicaSet': {
         const rs = sameUid(this.deps.replicasets.get(key));
@@ -99,7 +99,7 @@ export class DisruptionController {
         // A Deployment's ReplicaSets share its scale: the Deployment answers for them.
         const owner = controllerOf(rs);
         if (owner?.kind === 'Deployment') {
-          const deployment = sameUid(this.deps.deployments.get(`${namespace}/${owner.name}`));
+          const deployment = sameUid(this.deps.deployments.get(`${namespace}/${owner.name}`), owner.uid);
           if (deployment === undefined) break;
           return deployment.spec?.replicas ?? 1;
         }
