@@ -149,14 +149,16 @@ const DEFAULT_TOLERATIONS = [
   { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
 ];
 
-/** What admission adds to a Pod (not to templates): default tolerations, priority, service account. */
+/**
+ * What admission adds to a Pod (not to templates): default tolerations, service account. Priority
+ * and preemptionPolicy come from the Priority admission (registry/priority-class.ts), which must
+ * tell a value the client set from one it resolves.
+ */
 function defaultPodAdmission(spec: Record<string, unknown>): void {
   if (typeof spec['serviceAccountName'] !== 'string' || spec['serviceAccountName'] === '') {
     spec['serviceAccountName'] = 'default';
     spec['serviceAccount'] = 'default';
   }
-  if (spec['priorityClassName'] === undefined || spec['priorityClassName'] === '') setDefault(spec, 'priority', 0);
-  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
   const tolerations = objects(spec['tolerations']);
   for (const t of DEFAULT_TOLERATIONS) {
     const covered = tolerations.some(

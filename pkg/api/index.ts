@@ -17,6 +17,7 @@ export * from './cidr.js';
 export * from './cron.js';
 export * from './query-params.js';
 export * from './pod-log-options.js';
+export * from './disruption.js';
 export * from './decode/index.js';
 export * from './patch/index.js';
 export type * from './types/index.js';

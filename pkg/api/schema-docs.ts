@@ -51,6 +51,9 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   CustomResourceDefinition:
     'Adds a kind to the API: its group, names, scope, and per version the structural schema its objects are validated against.',
   Eviction: 'A request to remove a pod while honouring disruption limits.',
+  PodDisruptionBudget:
+    'How many pods of a set may be down at once by voluntary disruption (eviction, drain); the eviction API enforces it.',
+  PriorityClass: 'A named priority pods refer to by priorityClassName; higher values schedule first and may preempt.',
   Scale: 'The replica count of a scalable resource, read and set through its scale subresource.',
   SelfSubjectAccessReview: 'Asks whether the caller may perform an action.',
   SubjectAccessReview: 'Asks whether a given user or group may perform an action.',
@@ -1297,6 +1300,28 @@ export const TYPE_DOCS: Record<string, TypeDoc> = {
       appProtocol: 'The application protocol, as a hint.',
     },
   },
+  PodDisruptionBudgetSpec: {
+    at: 'PodDisruptionBudget.spec',
+    description: 'Which pods a budget covers and how many of them must stay up.',
+    fields: {
+      minAvailable: 'The number or percentage of selected pods that must stay available after an eviction.',
+      maxUnavailable: 'The number or percentage of selected pods that may be unavailable after an eviction.',
+      selector: 'A label query over the pods the budget covers; an empty selector selects every pod of the namespace.',
+      unhealthyPodEvictionPolicy:
+        'IfHealthyBudget (default): running but not ready pods are evicted only while the budget is met; AlwaysAllow: always.',
+    },
+  },
+  PodDisruptionBudgetStatus: {
+    at: 'PodDisruptionBudget.status',
+    description: 'What the disruption controller last observed of a budget.',
+    fields: {
+      disruptedPods: 'Pods evicted but not yet seen gone, with the time of the eviction.',
+      disruptionsAllowed: 'How many more pods may be disrupted now.',
+      currentHealthy: 'How many selected pods are ready.',
+      desiredHealthy: 'How many selected pods must stay ready.',
+      expectedPods: 'How many pods the owning controllers want.',
+    },
+  },
   LeaseSpec: {
     at: 'Lease.spec',
     description: 'Who holds a lease and for how long.',
@@ -1565,6 +1590,12 @@ export const KIND_FIELDS: Record<string, Record<string, string>> = {
   RoleBinding: { subjects: 'Who gets the permissions.', roleRef: 'The role granted.' },
   ClusterRoleBinding: { subjects: 'Who gets the permissions.', roleRef: 'The cluster role granted.' },
   Eviction: { deleteOptions: 'Options for deleting the pod.' },
+  PriorityClass: {
+    value: 'The priority pods of this class get; higher is more important. At most 1000000000 for user classes.',
+    globalDefault: 'When true, pods that name no class get this one. At most one class may be the default.',
+    description: 'What the class is for.',
+    preemptionPolicy: 'PreemptLowerPriority (the default) or Never: whether its pods may evict lower-priority pods.',
+  },
   ControllerRevision: {
     data: 'The snapshot: a patch that restores the pod template of its owner.',
     revision: "The number of this revision in its owner's history; higher is newer.",

@@ -765,14 +765,37 @@ const STORAGE_KINDS: Record<string, Record<string, Schema>> = {
   },
 };
 
+// ---- policy and scheduling ------------------------------------------------------------------
+
+const POLICY_KINDS: Record<string, Record<string, Schema>> = {
+  PodDisruptionBudget: {
+    spec: obj({
+      minAvailable: 'intOrString',
+      maxUnavailable: 'intOrString',
+      selector: labelSelector,
+      unhealthyPodEvictionPolicy: 'string',
+    }),
+    status: open({
+      observedGeneration: 'int64',
+      disruptedPods: map('string'),
+      disruptionsAllowed: 'int32',
+      currentHealthy: 'int32',
+      desiredHealthy: 'int32',
+      expectedPods: 'int32',
+      conditions,
+    }),
+  },
+  PriorityClass: { value: 'int32', globalDefault: 'boolean', description: 'string', preemptionPolicy: 'string' },
+};
+
 /** Kinds this schema describes. */
 export function schemaKinds(): string[] {
-  return [...Object.keys(KINDS), ...Object.keys(STORAGE_KINDS)];
+  return [...Object.keys(KINDS), ...Object.keys(STORAGE_KINDS), ...Object.keys(POLICY_KINDS)];
 }
 
 /** The whole schema of a kind (undefined for kinds it does not describe). */
 export function schemaFor(kind: string): Schema | undefined {
-  const fields = KINDS[kind] ?? STORAGE_KINDS[kind];
+  const fields = KINDS[kind] ?? STORAGE_KINDS[kind] ?? POLICY_KINDS[kind];
   if (fields === undefined) return undefined;
   return obj({ apiVersion: 'string', kind: 'string', metadata: OBJECT_META, status: open(), ...fields });
 }

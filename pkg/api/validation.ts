@@ -8,6 +8,7 @@ import type { ResourceInfo } from './registry.js';
 import { parseCronSchedule } from './cron.js';
 import { unsupportedSecurityCauses } from './validation-security.js';
 import { endpointSliceCauses } from './validation-endpoint-slice.js';
+import { podDisruptionBudgetCauses, priorityClassCauses, priorityClassUpdateCauses } from './validation-policy.js';
 import {
   claimCauses,
   claimTemplateCauses,
@@ -565,6 +566,12 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
     case 'EndpointSlice':
       c.list.push(...endpointSliceCauses(obj));
       break;
+    case 'PodDisruptionBudget':
+      c.list.push(...podDisruptionBudgetCauses(obj));
+      break;
+    case 'PriorityClass':
+      c.list.push(...priorityClassCauses(obj));
+      break;
     case 'Lease': {
       const d = spec?.['leaseDurationSeconds'];
       if (typeof d === 'number' && d <= 0) c.invalid('spec.leaseDurationSeconds', d, 'must be greater than 0');
@@ -649,6 +656,9 @@ export function validateUpdate(next: KubeObject, prev: KubeObject, r: ResourceIn
     case 'PersistentVolumeClaim':
     case 'StorageClass':
       c.list.push(...storageUpdateCauses(r.kind, next, prev));
+      break;
+    case 'PriorityClass':
+      c.list.push(...priorityClassUpdateCauses(next, prev));
       break;
     default:
       break;

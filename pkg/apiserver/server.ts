@@ -57,7 +57,7 @@ import {
   type HandlerContext,
 } from './resource-handler.js';
 import { RestStore } from './rest-store.js';
-import { createStrategies, ensureNamespace } from './registry/index.js';
+import { createStrategies, ensureNamespace, ensureSystemPriorityClasses } from './registry/index.js';
 import { serveWebSocketWatch } from './watch-transport.js';
 import { isLongRunning, RequestLimits } from './request-limits.js';
 import { resourceVersionParam, timeoutSecondsParam } from './request-options.js';
@@ -165,6 +165,7 @@ export class ApiServer {
       process.stderr.write(`apiserver: the kubernetes Service: ${errorMessage(err)}\n`);
     });
     await ensureDefaultStorageClass(restStore);
+    await ensureSystemPriorityClasses(restStore);
     const policy = await raceSafely(() =>
       reconcileDefaultPolicy(policyWriter(restStore), { serviceAccountTokens: tokens !== undefined }),
     );

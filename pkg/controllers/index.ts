@@ -7,6 +7,7 @@ import type { ControllerContext, ReconcileLoop } from './reconciler.js';
 import { CronJobController } from './cronjob/cronjob-controller.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { DisruptionController } from './disruption/disruption-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
@@ -55,6 +56,7 @@ export const CONTROLLER_NAMES = [
   'clusterrole-aggregation',
   'root-ca-cert-publisher',
   'persistentvolume-binder',
+  'disruption',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -112,6 +114,7 @@ class SharedInformers {
   readonly persistentvolumes = this.shared(RESOURCES.persistentvolumes);
   readonly persistentvolumeclaims = this.shared(RESOURCES.persistentvolumeclaims);
   readonly storageclasses = this.shared(RESOURCES.storageclasses);
+  readonly poddisruptionbudgets = this.shared(RESOURCES.poddisruptionbudgets);
 
   /** A getter for the informer of `r`: the first call creates it, later calls share it. */
   private shared<T extends KubeObject>(r: Resource<T>): () => Informer<T> {
@@ -337,6 +340,18 @@ async function runTerm(
         classes: shared.storageclasses(),
         pods: shared.pods(),
         nodes: shared.nodes(),
+      }),
+    );
+  if (want('disruption'))
+    add(
+      new DisruptionController({
+        ...contextOf('disruption'),
+        budgets: shared.poddisruptionbudgets(),
+        pods: shared.pods(),
+        deployments: shared.deployments(),
+        replicasets: shared.replicasets(),
+        statefulsets: shared.statefulsets(),
+        replicationcontrollers: shared.replicationcontrollers(),
       }),
     );
   await shared.start(signal);

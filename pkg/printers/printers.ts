@@ -623,6 +623,36 @@ const PRINTERS: Record<string, Printer> = {
       ];
     },
   },
+  PodDisruptionBudget: {
+    columns: [NAME, col('Min Available'), col('Max Unavailable'), col('Allowed Disruptions', { type: 'integer' }), AGE],
+    row: (pdb, now) => {
+      const spec = o(pdb['spec']);
+      const bound = (v: unknown): string => (typeof v === 'number' ? String(v) : s(v, 'N/A'));
+      return [
+        pdb.metadata.name,
+        bound(spec['minAvailable']),
+        bound(spec['maxUnavailable']),
+        num(o(pdb['status'])['disruptionsAllowed']),
+        age(pdb, now),
+      ];
+    },
+  },
+  PriorityClass: {
+    columns: [
+      NAME,
+      col('Value', { type: 'integer' }),
+      col('Global-Default', { type: 'boolean' }),
+      AGE,
+      col('PreemptionPolicy'),
+    ],
+    row: (pc, now) => [
+      pc.metadata.name,
+      num(pc['value']),
+      pc['globalDefault'] === true,
+      age(pc, now),
+      s(pc['preemptionPolicy'], ''),
+    ],
+  },
   StorageClass: {
     columns: [
       NAME,

@@ -26,6 +26,7 @@ import {
   type VolumeLister,
 } from './plugins/volume-binding.js';
 import { SchedulingQueue } from './queue.js';
+import { Preemptor } from './preemption.js';
 import { until } from '../component/index.js';
 
 const PODS = RESOURCES.pods;
@@ -140,6 +141,7 @@ export class Scheduler {
   private readonly volumes: Informer<PersistentVolume>;
   private readonly classes: Informer<StorageClass>;
   private readonly volumeLister: VolumeLister;
+  private readonly preemptor: Preemptor;
 
   constructor(
     private readonly client: RestClient,
@@ -148,6 +150,7 @@ export class Scheduler {
     this.pods = new Informer(client, PODS);
     this.nodes = new Informer(client, NODES);
     this.events = new EventRecorder(client, SCHEDULER_NAME);
+    this.preemptor = new Preemptor({ client, events: this.events, log, schedulerName: SCHEDULER_NAME });
     this.claims = new Informer(client, RESOURCES.persistentvolumeclaims);
     this.volumes = new Informer(client, RESOURCES.persistentvolumes);
     this.classes = new Informer(client, RESOURCES.storageclasses);
@@ -181,6 +184,7 @@ export class Scheduler {
       onUpdate: (_o, p) => onPod(p),
       onDelete: (p) => {
         this.cache.removePod(p);
+        this.preemptor.forget(p.metadata.uid ?? '');
         this.queue.remove(p.metadata.uid ?? '');
         this.queue.moveAllToActive();
       },
@@ -189,7 +193,7 @@ export class Scheduler {
 
   /** Starts the informers (before leading, so the cache is warm). */
   startInformers(signal: AbortSignal): Promise<void> {
-    const informers = [this.nodes, this.pods, this.claims, this.volumes, this.classes];
+    const informers = [this.nodes, this.pods, this.claims, this.volumes, this.classes, ...this.preemptor.informers()];
     for (const inf of informers) inf.start(signal);
     return Promise.all(informers.map((inf) => inf.waitForSync(signal))).then(() => undefined);
   }
@@ -233,6 +237,8 @@ export class Scheduler {
     for (const [r, n] of volumeReasons) result.reasons.set(r, (result.reasons.get(r) ?? 0) + n);
     this.nextStart = snapshot.length > 0 ? (this.nextStart + 1) % snapshot.length : 0;
     if (result.node === undefined) {
+      // Fits nowhere: lower-priority pods may make room (their deletion runs in the background).
+      this.preemptor.preempt(pod, { nodes: candidates, filters: FILTERS });
       const message = failureMessage(this.cache.nodeCount(), result.reasons);
       this.queue.markUnschedulable(pod);
       this.events.warning(pod, 'FailedScheduling', message);

@@ -366,6 +366,8 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
   // It writes rules it does not hold itself: `escalate`, as in Kubernetes.
   'clusterrole-aggregation-controller': [rule(['patch', 'update', 'escalate'], [RBAC_GROUP], ['clusterroles'])],
   'root-ca-cert-publisher': [rule(['create', 'update', 'patch'], [''], ['configmaps'])],
+  // PodDisruptionBudget status; the scales it reads come from the shared informers.
+  'disruption-controller': [rule(['update'], ['policy'], ['poddisruptionbudgets/status'])],
 };
 
 /** Every controller ServiceAccount that has a role. */

@@ -29,10 +29,12 @@ import {
 import type { AuthorizerSources } from '../authorizer.js';
 import type { Store } from '../../storage/index.js';
 import { storageStrategies } from './storage.js';
+import { priorityClassStrategy } from './priority-class.js';
 
 export { ensureNamespace, NAMESPACE_FINALIZER } from './namespace.js';
 export { defaultStrategy, FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from './default.js';
 export { podGracePeriod } from './pod.js';
+export { ensureSystemPriorityClasses } from './priority-class.js';
 export { CRD_CLEANUP_FINALIZER, isCustomResourceDefinition } from './custom-resource-definition.js';
 export type { Strategies, Strategy, Subresource, SubresourceCall, SubresourceReply, SubresourceVerb } from './types.js';
 
@@ -69,6 +71,7 @@ export function createStrategies(deps: StrategyDeps): Strategies {
     ...reviewStrategies(deps.authz),
     ...rbacStrategies(deps.authz),
     ...storageStrategies(deps.store),
+    ['scheduling.k8s.io/priorityclasses', priorityClassStrategy(deps.store)],
   ]);
   if (deps.tokens !== undefined) table.set('/serviceaccounts', serviceAccountStrategy(deps.tokens));
   const admission = deps.podAdmission;

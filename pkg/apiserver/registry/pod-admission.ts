@@ -28,6 +28,7 @@ import {
 import { storedAs } from '../write-meta.js';
 import { typedFind } from '../typed-read.js';
 import { podStrategy } from './pod.js';
+import { admitPodPriority } from './priority-class.js';
 import { ephemeralContainersSubresource } from './pod-ephemeral-containers.js';
 import type { AdmittedUpdate, Strategy } from './types.js';
 
@@ -67,6 +68,7 @@ export function admittingPodStrategy(deps: PodAdmissionDeps): Strategy {
   return {
     ...podStrategy,
     async admitCreate(obj) {
+      await admitPodPriority(deps.store, obj);
       const lookup = (ns: string, name: string) => find(RESOURCES.serviceaccounts, ns, name);
       const pod: Pod = await admitServiceAccount(storedAs(RESOURCES.pods, obj), lookup, { mountToken: deps.tokens });
       if (pod.spec !== undefined) obj['spec'] = pod.spec;

@@ -1,13 +1,13 @@
 // Pods: created Pending, deleted gracefully (a scheduled pod waits for its node agent), and
-// the subresources binding (the scheduler's assignment), eviction, log and status.
+// the subresources binding (the scheduler's assignment), eviction (pod-eviction.ts), log and status.
 
 import { isObject, rfc3339, type KubeObject } from '../../api/meta.js';
-import { badRequest, conflict, invalid } from '../../errors/index.js';
+import { conflict, invalid } from '../../errors/index.js';
 import { podLogOptions, podLogQuery } from '../../api/pod-log-options.js';
-import { deleteOptions, dryRunFromQuery, isDryRun } from '../request-options.js';
 import { clearDeletion, defaultStrategy, keepIdentity, keepStatus, stageFinalizers } from './default.js';
 import { objectAt } from './fields.js';
 import { EPHEMERAL_CONTAINERS } from './pod-ephemeral-containers.js';
+import { evictPod } from './pod-eviction.js';
 import type { Strategy, SubresourceCall, SubresourceReply } from './types.js';
 
 /**
@@ -75,17 +75,6 @@ async function bind(call: SubresourceCall): Promise<SubresourceReply> {
   return created();
 }
 
-/** pods/eviction: a delete with the Eviction's DeleteOptions. */
-async function evict(call: SubresourceCall): Promise<SubresourceReply> {
-  const b = call.body;
-  if (b !== undefined && !isObject(b)) throw badRequest('the body of an eviction must be an Eviction object');
-  const opts = deleteOptions(call.query, isObject(b) ? (b['deleteOptions'] ?? undefined) : undefined);
-  // dryRun may come in the query (CreateOptions of the eviction) as well as in its deleteOptions.
-  if (dryRunFromQuery(call.query, 'CreateOptions') && !isDryRun(opts)) opts.dryRun = ['All'];
-  await call.store.delete(call.r, { namespace: call.namespace, name: call.name }, opts);
-  return created();
-}
-
 /** pods/log: streamed from the pod's node agent. */
 async function logs(call: SubresourceCall): Promise<SubresourceReply> {
   // Checked here (400/422 before the agent is asked), relayed in canonical form.
@@ -141,7 +130,7 @@ export const podStrategy: Strategy = {
   subresources: {
     ...defaultStrategy.subresources,
     binding: { create: bind },
-    eviction: { create: evict },
+    eviction: { create: evictPod },
     log: { get: logs },
     ephemeralcontainers: EPHEMERAL_CONTAINERS,
   },

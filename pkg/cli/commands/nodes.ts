@@ -5,7 +5,7 @@
 import { controllerOf } from '../../api/meta.js';
 import { RESOURCES } from '../../api/registry.js';
 import type { Pod } from '../../api/types/index.js';
-import { isNotFound, isTooManyRequests } from '../../errors/index.js';
+import { errorMessage, isNotFound, isTooManyRequests } from '../../errors/index.js';
 import { CliError, type CliContext } from '../context.js';
 
 const NODES = RESOURCES.nodes;
@@ -69,6 +69,10 @@ export async function runDrain(
       } catch (err) {
         if (isNotFound(err)) break;
         if (!isTooManyRequests(err) || (flags.timeout && Date.now() > deadline) || attempt > 60) throw err;
+        // A PodDisruptionBudget holds the pod for now: say so and ask again, as kubectl does.
+        ctx.err(
+          `error when evicting pods/"${p.metadata.name ?? ''}" -n "${p.metadata.namespace ?? ''}" (will retry after 5s): ${errorMessage(err)}`,
+        );
         await new Promise((r) => setTimeout(r, 5000));
       }
     }
