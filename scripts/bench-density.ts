@@ -1,0 +1,301 @@
+// Density (issue 16), after Kubernetes' density test on kubemark: a real apiserver, scheduler
+// and controller-manager, N hollow nodes (cmd/hollow-nodes.ts: the real agent code on the
+// in-memory runtime, all in one process, each with its own node certificate and Lease), and
+// Deployments until there are 30 pods per node. For each N it measures:
+//   - pod startup: first seen by a watch (ADDED) → seen Running by the same watch, p50/p90/p99
+//     (Kubernetes' SLO: p99 ≤ 5 s);
+//   - the apiserver's own request latency p99 per verb, from its apiserver_request_duration_seconds
+//     histogram (SLO: mutating p99 ≤ 1 s);
+//   - scheduler throughput, first bind seen to last;
+//   - resident memory of the apiserver, scheduler, controller-manager and the hollow fleet.
+// Then a table over N and an SVG plot of each measure against N (vega-lite, rendered headless).
+//
+//   node dist/scripts/bench-density.js [--nodes 100,500,1000] [--pods-per-node 30] [--out DIR]
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { watchStream, type RestClient } from '../pkg/client/index.js';
+import { adminClient, R } from '../test/harness/clients.js';
+import { DIST, startControlPlane, stopBounded, waitForLine, type ControlPlane } from '../test/harness/control-plane.js';
+import { percentile } from './bench-store.js';
+
+const REPLICAS_PER_DEPLOYMENT = 100;
+const NAMESPACE = 'density';
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+const SIZES = flag('nodes', process.env['BENCH_DENSITY_NODES'] ?? '100,500,1000')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
+const PODS_PER_NODE = Number(flag('pods-per-node', '30'));
+const OUT = flag('out', join(tmpdir(), 'coxswain-bench'));
+
+function rssMiB(p: ChildProcess | undefined): number {
+  if (p?.pid === undefined) return Number.NaN;
+  try {
+    const m = readFileSync(`/proc/${p.pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** p99 (seconds) per verb from the Prometheus text of one histogram, summed over its other labels. */
+export function histogramP99ByVerb(text: string, metric: string): Map<string, number> {
+  const buckets = new Map<string, Map<number, number>>();
+  const re = new RegExp(`^${metric}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm');
+  for (const m of text.matchAll(re)) {
+    const labels = m[1] ?? '';
+    const verb = /verb="([^"]*)"/.exec(labels)?.[1];
+    const le = /le="([^"]*)"/.exec(labels)?.[1];
+    if (verb === undefined || le === undefined) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    const byLe = buckets.get(verb) ?? new Map<number, number>();
+    byLe.set(bound, (byLe.get(bound) ?? 0) + Number(m[2]));
+    buckets.set(verb, byLe);
+  }
+  const out = new Map<string, number>();
+  for (const [verb, byLe] of buckets) {
+    const sorted = [...byLe.entries()].sort((a, b) => a[0] - b[0]);
+    const total = sorted.at(-1)?.[1] ?? 0;
+    if (total === 0) continue;
+    const want = total * 0.99;
+    let lower = 0;
+    let below = 0;
+    for (const [bound, count] of sorted) {
+      if (count >= want) {
+        // Linear inside the bucket, as Prometheus' histogram_quantile; the top bucket has no bound.
+        out.set(verb, bound === Infinity ? lower : lower + ((bound - lower) * (want - below)) / (count - below || 1));
+        break;
+      }
+      lower = bound;
+      below = count;
+    }
+  }
+  return out;
+}
+
+interface Result {
+  nodes: number;
+  pods: number;
+  startup: { p50: number; p90: number; p99: number };
+  apiP99: Map<string, number>;
+  schedulerPodsPerSecond: number;
+  rss: { apiserver: number; scheduler: number; controllerManager: number; hollowPerNode: number };
+  seconds: number;
+}
+
+async function startFleet(plane: ControlPlane, nodes: number, root: string): Promise<ChildProcess> {
+  const fleet = spawn(
+    process.execPath,
+    [
+      join(DIST, 'cmd', 'hollow-nodes.js'),
+      ...['--server', plane.server, '--ca-cert', plane.pki.caCert, '--ca-key', plane.pki.caKey],
+      ...['--count', String(nodes), '--root-dir', root],
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await waitForLine(fleet, /hollow nodes ready/, 60_000 + nodes * 200);
+  return fleet;
+}
+
+/** Watches the namespace's pods: when each was first seen, and when it was first seen Running. */
+interface PodTimes {
+  seen: Map<string, number>;
+  running: Map<string, number>;
+  /** When each pod was first seen bound, in order. */
+  bound: number[];
+  stop: () => void;
+}
+
+function podTimes(client: RestClient, rv: string): PodTimes {
+  const seen = new Map<string, number>();
+  const running = new Map<string, number>();
+  const bound: number[] = [];
+  const boundNames = new Set<string>();
+  const stream = watchStream(
+    client,
+    { resource: R.pods, namespace: NAMESPACE, resourceVersion: rv },
+    {
+      onEvent: (ev) => {
+        const name = ev.object.metadata.name ?? '';
+        const now = performance.now();
+        if (!seen.has(name)) seen.set(name, now);
+        if (ev.object.spec?.nodeName && !boundNames.has(name)) {
+          boundNames.add(name);
+          bound.push(now);
+        }
+        if (ev.object.status?.phase === 'Running' && !running.has(name)) running.set(name, now);
+      },
+      onClose: () => undefined,
+    },
+  );
+  return { seen, running, bound, stop: () => stream.stop() };
+}
+
+async function measure(nodes: number): Promise<Result> {
+  const root = mkdtempSync(join(tmpdir(), 'bench-density-'));
+  const plane = await startControlPlane({ withControllers: true, withScheduler: true });
+  const client = adminClient(plane);
+  let fleet: ChildProcess | undefined;
+  try {
+    fleet = await startFleet(plane, nodes, join(root, 'fleet'));
+    await client.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+    const rv = (await client.list(R.pods, { namespace: NAMESPACE })).metadata.resourceVersion ?? '0';
+    const times = podTimes(client, rv);
+    const pods = nodes * PODS_PER_NODE;
+    const started = performance.now();
+    for (let i = 0; i * REPLICAS_PER_DEPLOYMENT < pods; i++) {
+      const replicas = Math.min(REPLICAS_PER_DEPLOYMENT, pods - i * REPLICAS_PER_DEPLOYMENT);
+      await client.create(
+        R.deployments,
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: `density-${i}` },
+          spec: {
+            replicas,
+            selector: { matchLabels: { app: `density-${i}` } },
+            template: {
+              metadata: { labels: { app: `density-${i}` } },
+              spec: { containers: [{ name: 'c', image: 'busybox:latest', command: ['sleep', '3600'] }] },
+            },
+          },
+        },
+        { namespace: NAMESPACE },
+      );
+    }
+    // Bounded: 30 minutes at most, whatever N.
+    const deadline = Date.now() + 30 * 60_000;
+    let last = -1;
+    while (times.running.size < pods && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (times.running.size !== last && Math.floor(times.running.size / 1000) !== Math.floor(last / 1000))
+        process.stderr.write(`  N=${nodes}: ${times.running.size}/${pods} Running\n`);
+      last = times.running.size;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    times.stop();
+    if (times.running.size < pods) throw new Error(`only ${times.running.size}/${pods} pods Running in time`);
+    const startup = [...times.running].map(([name, at]) => at - (times.seen.get(name) ?? at)).sort((a, b) => a - b);
+    const metrics = await client.request({ method: 'GET', path: '/metrics' });
+    const bindSpan = ((times.bound.at(-1) ?? 0) - (times.bound[0] ?? 0)) / 1000;
+    return {
+      nodes,
+      pods,
+      startup: { p50: percentile(startup, 50), p90: percentile(startup, 90), p99: percentile(startup, 99) },
+      apiP99: histogramP99ByVerb(metrics.body.toString(), 'apiserver_request_duration_seconds'),
+      schedulerPodsPerSecond: bindSpan > 0 ? times.bound.length / bindSpan : Number.NaN,
+      rss: {
+        apiserver: rssMiB(plane.apiserver),
+        scheduler: rssMiB(plane.scheduler),
+        controllerManager: rssMiB(plane.controllerManager),
+        hollowPerNode: rssMiB(fleet) / nodes,
+      },
+      seconds,
+    };
+  } finally {
+    await stopBounded(fleet);
+    client.close();
+    await plane.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const MUTATING = ['create', 'update', 'patch', 'delete'];
+
+function worstMutating(p99: Map<string, number>): number {
+  return Math.max(...MUTATING.map((v) => p99.get(v) ?? 0));
+}
+
+function table(results: Result[]): string {
+  const ms = (s: number): string => (s * 1000).toFixed(0);
+  const rows: string[][] = [
+    ['N hollow nodes', ...results.map((r) => String(r.nodes))],
+    [`pods (${PODS_PER_NODE} per node)`, ...results.map((r) => String(r.pods))],
+    [
+      'pod startup p50 / p90 / p99 ms (SLO p99 ≤ 5000)',
+      ...results.map((r) => `${r.startup.p50.toFixed(0)} / ${r.startup.p90.toFixed(0)} / ${r.startup.p99.toFixed(0)}`),
+    ],
+    ['API p99 ms, worst mutating verb (SLO ≤ 1000)', ...results.map((r) => ms(worstMutating(r.apiP99)))],
+    ...['create', 'update', 'patch', 'delete', 'get', 'list'].map((verb) => [
+      `  API p99 ms, ${verb}`,
+      ...results.map((r) => (r.apiP99.has(verb) ? ms(r.apiP99.get(verb) ?? 0) : '-')),
+    ]),
+    ['scheduler pods bound per second', ...results.map((r) => r.schedulerPodsPerSecond.toFixed(0))],
+    [
+      'RSS apiserver / scheduler / controller-manager MiB',
+      ...results.map(
+        (r) => `${r.rss.apiserver.toFixed(0)} / ${r.rss.scheduler.toFixed(0)} / ${r.rss.controllerManager.toFixed(0)}`,
+      ),
+    ],
+    [
+      'RSS of the three, MiB (aim < 400)',
+      ...results.map((r) => (r.rss.apiserver + r.rss.scheduler + r.rss.controllerManager).toFixed(0)),
+    ],
+    ['hollow fleet RSS per node MiB (aim < 2)', ...results.map((r) => r.rss.hollowPerNode.toFixed(2))],
+    ['seconds to all Running', ...results.map((r) => r.seconds.toFixed(0))],
+  ];
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ')).join('\n');
+}
+
+async function plot(results: Result[]): Promise<string> {
+  const values = results.flatMap((r) => [
+    { N: r.nodes, measure: 'pod startup (ms)', series: 'p50', value: r.startup.p50 },
+    { N: r.nodes, measure: 'pod startup (ms)', series: 'p99', value: r.startup.p99 },
+    { N: r.nodes, measure: 'API p99 (ms)', series: 'worst mutating', value: worstMutating(r.apiP99) * 1000 },
+    { N: r.nodes, measure: 'API p99 (ms)', series: 'list', value: (r.apiP99.get('list') ?? 0) * 1000 },
+    { N: r.nodes, measure: 'scheduler (pods/s)', series: 'bound', value: r.schedulerPodsPerSecond },
+    { N: r.nodes, measure: 'memory (MiB)', series: 'apiserver', value: r.rss.apiserver },
+    { N: r.nodes, measure: 'memory (MiB)', series: 'scheduler', value: r.rss.scheduler },
+    { N: r.nodes, measure: 'memory (MiB)', series: 'controller-manager', value: r.rss.controllerManager },
+  ]);
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Coxswain density: ${PODS_PER_NODE} pods per hollow node`,
+    data: { values },
+    facet: { row: { field: 'measure', type: 'nominal', title: null } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 420,
+      height: 140,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'N', type: 'quantitative', title: 'hollow nodes' },
+        y: { field: 'value', type: 'quantitative', title: null },
+        color: { field: 'series', type: 'nominal' },
+      },
+    },
+  };
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  return view.toSVG();
+}
+
+const results: Result[] = [];
+for (const n of SIZES) {
+  process.stderr.write(`density: N=${n}\n`);
+  results.push(await measure(n));
+}
+process.stdout.write(`${table(results)}\n`);
+mkdirSync(OUT, { recursive: true });
+const svg = join(OUT, 'density.svg');
+writeFileSync(svg, await plot(results));
+writeFileSync(
+  join(OUT, 'density.json'),
+  JSON.stringify(
+    results.map((r) => ({ ...r, apiP99: Object.fromEntries(r.apiP99) })),
+    null,
+    2,
+  ),
+);
+process.stdout.write(`plot: ${svg}\n`);
