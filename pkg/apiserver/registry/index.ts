@@ -29,6 +29,7 @@ import {
 import type { AuthorizerSources } from '../authorizer.js';
 import type { Store } from '../../storage/index.js';
 import { storageStrategies } from './storage.js';
+import { ingressStrategies } from './ingress.js';
 
 export { ensureNamespace, NAMESPACE_FINALIZER } from './namespace.js';
 export { defaultStrategy, FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from './default.js';
@@ -69,6 +70,7 @@ export function createStrategies(deps: StrategyDeps): Strategies {
     ...reviewStrategies(deps.authz),
     ...rbacStrategies(deps.authz),
     ...storageStrategies(deps.store),
+    ...ingressStrategies(deps.store),
   ]);
   if (deps.tokens !== undefined) table.set('/serviceaccounts', serviceAccountStrategy(deps.tokens));
   const admission = deps.podAdmission;
