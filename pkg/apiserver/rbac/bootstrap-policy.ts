@@ -366,6 +366,8 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
   // It writes rules it does not hold itself: `escalate`, as in Kubernetes.
   'clusterrole-aggregation-controller': [rule(['patch', 'update', 'escalate'], [RBAC_GROUP], ['clusterroles'])],
   'root-ca-cert-publisher': [rule(['create', 'update', 'patch'], [''], ['configmaps'])],
+  // servicelb: LoadBalancer Services get the Ready nodes' addresses (Kubernetes' service-controller role).
+  'service-controller': [rule(['update', 'patch'], [''], ['services/status'])],
 };
 
 /** Every controller ServiceAccount that has a role. */
