@@ -197,3 +197,22 @@ test('a malformed request line is dropped without harming the proxy', async () =
   });
   assert.equal((await get('a.example')).status, 200);
 });
+
+test('a port already taken stops the start with the address in the reason, and leaves nothing listening', async () => {
+  const taken = proxy.ports().http;
+  const certificates = await IngressCertificates.create(
+    () => Promise.reject(new Error('none')),
+    () => undefined,
+  );
+  await assert.rejects(
+    IngressProxy.listen(
+      {
+        table: () => compileRoutes([]),
+        backends: new Backends({ services: { get: () => undefined }, endpoints: { get: () => undefined } }),
+        certificates,
+      },
+      { address: '127.0.0.1', httpPort: 0, httpsPort: taken, log: () => undefined },
+    ),
+    new RegExp(`ingress: cannot listen on 127\\.0\\.0\\.1:${taken}: .*EADDRINUSE`),
+  );
+});

@@ -94,9 +94,15 @@ export class IngressProxy {
       s.on('upgrade', onUpgrade);
       s.on('clientError', (_err, socket: Socket) => socket.destroy());
     }
-    await listenOn(plain, options.address, options.httpPort);
-    await listenOn(secure, options.address, options.httpsPort);
-    return new IngressProxy(servers, relay, agent);
+    const proxy = new IngressProxy(servers, relay, agent);
+    try {
+      await listenOn(plain, options.address, options.httpPort);
+      await listenOn(secure, options.address, options.httpsPort);
+    } catch (err) {
+      await proxy.close();
+      throw err;
+    }
+    return proxy;
   }
 
   /** The ports actually bound (a port of 0 asks the kernel for a free one). */
@@ -125,9 +131,12 @@ export class IngressProxy {
 
 function listenOn(server: http.Server | https.Server, address: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    // The flag asked for the proxy: a port it cannot take stops the agent with a clear reason.
+    const refuse = (err: Error): void =>
+      reject(new Error(`ingress: cannot listen on ${address}:${port}: ${errorMessage(err)}`));
+    server.once('error', refuse);
     server.listen(port, address, () => {
-      server.off('error', reject);
+      server.off('error', refuse);
       resolve();
     });
   });
