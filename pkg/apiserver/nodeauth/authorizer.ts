@@ -85,10 +85,11 @@ function ownName(node: string, a: ResourceAttributes, what: string): NodeDecisio
  * The ingress proxy in every agent reads Ingresses and IngressClasses; one agent at a time
  * writes Ingress status (the addresses of the nodes).
  */
-function ingressAccess(node: string, a: ResourceAttributes): NodeDecision | undefined {
-  if (a.resource === 'ingressclasses' && a.subresource === undefined && READ.includes(a.verb))
-    return allow('nodes read ingressclasses');
-  if (a.resource !== 'ingresses') return undefined;
+function ingressAccess(node: string, a: ResourceAttributes): NodeDecision {
+  if (a.resource === 'ingressclasses')
+    return a.subresource === undefined && READ.includes(a.verb)
+      ? allow('nodes read ingressclasses')
+      : deny(`node '${node}' cannot ${a.verb} ingressclasses`);
   if (a.subresource === undefined && READ.includes(a.verb)) return allow('nodes read ingresses');
   if (a.subresource === 'status' && ['get', 'update', 'patch'].includes(a.verb))
     return allow('nodes write ingress status');
@@ -116,7 +117,8 @@ export function authorizeNode(node: string, a: ResourceAttributes, graph: NodeGr
     return allow('nodes read persistentvolumes');
   if (a.apiGroup === 'discovery.k8s.io' && a.resource === 'endpointslices' && READ.includes(a.verb))
     return allow('nodes read endpointslices');
-  if (a.apiGroup === 'networking.k8s.io') return ingressAccess(node, a);
+  if (a.apiGroup === 'networking.k8s.io' && ['ingresses', 'ingressclasses'].includes(a.resource))
+    return ingressAccess(node, a);
   if ((core || a.apiGroup === 'events.k8s.io') && a.resource === 'events') {
     return ['create', 'update', 'patch'].includes(a.verb)
       ? allow('nodes write events')

@@ -181,7 +181,8 @@ describe('the ingress proxy of every node', () => {
     assert.equal(net('update', 'ingresses', { name: 'x', subresource: 'status' }), true);
     assert.equal(net('update', 'ingresses', { name: 'x' }), false);
     assert.equal(net('delete', 'ingresses', { name: 'x' }), false);
-    assert.equal(net('create', 'ingressclasses', { namespace: undefined }), undefined);
+    assert.equal(net('create', 'ingressclasses', { namespace: undefined }), false);
+    assert.equal(net('list', 'networkpolicies'), undefined);
   });
 
   test('gets exactly the TLS Secrets the built-in class names, only by name, only while named', () => {
