@@ -52,6 +52,9 @@ const program = new Command('kubelet')
   .option('--lease-duration <seconds>', 'node lease duration', '40')
   .option('--lease-renew-interval <seconds>', 'how often the lease is renewed', '10')
   .option('--node-status-update-frequency <seconds>', 'longest gap between node status updates', '60')
+  .option('--ingress', 'serve the Ingresses of the class "coxswain" on this node (built-in ingress proxy)')
+  .option('--ingress-http-port <port>', 'HTTP port of the ingress proxy on --node-ip', '80')
+  .option('--ingress-https-port <port>', 'HTTPS port of the ingress proxy on --node-ip', '443')
   .option(
     '--teardown',
     'remove what this cluster made on this machine (containers, pod network, routes, iptables chains; the cluster is the CA of --client-ca-file, --kubeconfig or --root-dir) and exit',

@@ -173,7 +173,7 @@ if [ "$HOSTS" -eq 0 ]; then
   start kubelet "$NODE_BIN" dist/cmd/kubelet.js --kubeconfig "$CERTS/nodes/$NODE/kubelet.kubeconfig" \
     --tls-cert-file "$CERTS/nodes/$NODE/kubelet.crt" --tls-private-key-file "$CERTS/nodes/$NODE/kubelet.key" \
     --client-ca-file "$CERTS/ca.crt" --node-name "$NODE" --node-ip "$ADDRESS" --root-dir "$STATE/kubelet" \
-    --cluster-cidr "$CLUSTER_CIDR" --port "$KUBELET_PORT" "${AGENT_LIST[@]}" "${KUBELET_EXTRA[@]}"
+    --cluster-cidr "$CLUSTER_CIDR" --port "$KUBELET_PORT" --ingress "${AGENT_LIST[@]}" "${KUBELET_EXTRA[@]}"
   echo "$NODE" >"$STATE/node"
   wait_node_ready "$NODE" kubelet
 else
@@ -191,7 +191,7 @@ else
     # --pid-file: whoever reclaims this namespace later (sim-hosts.sh add) stops the agent by it.
     start "kubelet-$NS" --pid-file "$AGENT_PIDFILE" nsenter --net="/run/netns/$NS" "$NODE_BIN" dist/cmd/kubelet.js "${JOIN_ARGS[@]}" \
       --node-name "$NS" --node-ip "$IP" --docker-socket "$SOCKET" --root-dir "$HOST_ROOT/kubelet" --cluster-cidr "$CLUSTER_CIDR" \
-      "${AGENT_LIST[@]}"
+      --ingress "${AGENT_LIST[@]}"
   done
   for n in $(seq 1 "$HOSTS"); do
     eval "$(bash scripts/sim-hosts.sh env "$n")"

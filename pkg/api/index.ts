@@ -25,3 +25,5 @@ export type * from './types/index.js';
 // types; the face gives the ones its functions take.
 export type { LabelSelector, LabelSelectorRequirement } from './selectors.js';
 export type { Taint } from './node-matching.js';
+export * from './load-balancer.js';
+export * from './ingress-class.js';

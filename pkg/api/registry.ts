@@ -20,6 +20,7 @@ import type {
   EndpointSlice,
   Event,
   Ingress,
+  IngressClass,
   Job,
   Lease,
   Namespace,
@@ -372,6 +373,13 @@ const TABLE = {
     shortNames: ['ing'],
     namespaced: true,
     status: true,
+  }),
+  ingressclasses: resource<IngressClass>({
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'IngressClass',
+    plural: 'ingressclasses',
+    namespaced: false,
   }),
   storageclasses: resource<StorageClass>({
     group: 'storage.k8s.io',

@@ -38,7 +38,9 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   Lease: 'A time-limited claim, used for leader election and node heartbeats.',
   ControllerRevision:
     'An immutable snapshot of a pod template a DaemonSet or StatefulSet ran, numbered for rollout history and undo.',
-  Ingress: 'HTTP routes from outside the cluster to services, served by an ingress controller (Coxswain runs none).',
+  Ingress: 'HTTP routes from outside the cluster to services, served by the ingress proxy of each node agent.',
+  IngressClass:
+    'A kind of ingress and the controller that serves it; the annotated default is given to Ingresses that name none.',
   PersistentVolume: 'A piece of storage in the cluster, provisioned by an administrator or by a storage class.',
   PersistentVolumeClaim: 'A request for storage by a user, bound to one persistent volume that satisfies it.',
   StorageClass: 'A kind of storage that volumes are provisioned from on demand, with its provisioner and parameters.',
@@ -1236,6 +1238,22 @@ export const TYPE_DOCS: Record<string, TypeDoc> = {
     at: 'Ingress.spec.rules.http.paths',
     description: 'One path and its backend.',
     fields: { pathType: 'Exact, Prefix or ImplementationSpecific.', backend: 'Where requests for the path go.' },
+  },
+  IngressClassSpec: {
+    at: 'IngressClass.spec',
+    description: 'The controller that serves ingresses of this class, and its parameters.',
+    fields: {
+      controller: 'The controller, a domain-prefixed path such as coxswain.dev/ingress; cannot change.',
+      parameters: 'An object with more configuration for the controller.',
+    },
+  },
+  IngressClassSpecParameters: {
+    at: 'IngressClass.spec.parameters',
+    description: 'A reference to an object with more configuration for the controller.',
+    fields: {
+      apiGroup: 'The group of the object; empty for the core group.',
+      scope: 'Cluster or Namespace: whether the object is cluster-scoped or in a namespace.',
+    },
   },
   IngressStatus: {
     at: 'Ingress.status',

@@ -754,6 +754,12 @@ const STORAGE_KINDS: Record<string, Record<string, Schema>> = {
     }),
     status: open({ loadBalancer: open({ ingress: list(open({ ip: 'string', hostname: 'string' })) }) }),
   },
+  IngressClass: {
+    spec: obj({
+      controller: 'string',
+      parameters: obj({ apiGroup: 'string', kind: 'string', name: 'string', namespace: 'string', scope: 'string' }),
+    }),
+  },
   StorageClass: {
     provisioner: 'string',
     parameters: map('string'),

@@ -9,6 +9,7 @@ import { parseCronSchedule } from './cron.js';
 import { unsupportedSecurityCauses } from './validation-security.js';
 import { endpointSliceCauses } from './validation-endpoint-slice.js';
 import { podDisruptionBudgetCauses, priorityClassCauses, priorityClassUpdateCauses } from './validation-policy.js';
+import { ingressCauses, ingressClassCauses } from './validation-ingress.js';
 import {
   claimCauses,
   claimTemplateCauses,
@@ -572,6 +573,12 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
     case 'PriorityClass':
       c.list.push(...priorityClassCauses(obj));
       break;
+    case 'Ingress':
+      c.list.push(...ingressCauses(obj));
+      break;
+    case 'IngressClass':
+      c.list.push(...ingressClassCauses(obj));
+      break;
     case 'Lease': {
       const d = spec?.['leaseDurationSeconds'];
       if (typeof d === 'number' && d <= 0) c.invalid('spec.leaseDurationSeconds', d, 'must be greater than 0');
@@ -651,6 +658,9 @@ export function validateUpdate(next: KubeObject, prev: KubeObject, r: ResourceIn
       break;
     case 'EndpointSlice':
       immutable('addressType', next['addressType'], prev['addressType']);
+      break;
+    case 'IngressClass':
+      immutable('spec.controller', ns?.['controller'], ps?.['controller']);
       break;
     case 'PersistentVolume':
     case 'PersistentVolumeClaim':

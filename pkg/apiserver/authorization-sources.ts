@@ -7,6 +7,7 @@ import {
   findByKind,
   isObject,
   storageKey,
+  type Ingress,
   type KubeObject,
   type Pod,
   type ResourceInfo,
@@ -20,11 +21,13 @@ import type { RestStore } from './rest-store.js';
 import { StoreMirror } from './store-mirror.js';
 
 const isPod = (o: KubeObject): o is Pod => o['spec'] === undefined || isObject(o['spec']);
+const isIngress = (o: KubeObject): o is Ingress => o['spec'] === undefined || isObject(o['spec']);
 
 export class LiveAuthorizerSources implements AuthorizerSources {
   readonly rbac: RbacPolicyCache;
   readonly nodes = new NodeGraph();
   private readonly pods: StoreMirror<Pod>;
+  private readonly ingresses: StoreMirror<Ingress>;
 
   constructor(store: Store, log: (m: string) => void) {
     this.rbac = new RbacPolicyCache(store, log);
@@ -38,15 +41,28 @@ export class LiveAuthorizerSources implements AuthorizerSources {
         else this.nodes.setPod(object);
       },
     });
+    this.ingresses = new StoreMirror<Ingress>({
+      store,
+      prefix: storageKey(RESOURCES.ingresses),
+      accept: isIngress,
+      log,
+      onChange: ({ type, object }) => {
+        const secrets = this.nodes.ingressSecrets;
+        if (type === 'DELETED')
+          secrets.deleteIngress(`${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`);
+        else secrets.setIngress(object);
+      },
+    });
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.rbac.start(), this.pods.start()]);
+    await Promise.all([this.rbac.start(), this.pods.start(), this.ingresses.start()]);
   }
 
   stop(): void {
     this.rbac.stop();
     this.pods.stop();
+    this.ingresses.stop();
   }
 }
 

@@ -7,6 +7,7 @@ import yaml from 'js-yaml';
 import { isObject } from '../api/meta.js';
 import { RESOURCES } from '../api/registry.js';
 import { DEFAULT_CLASS_ANNOTATION, LOCAL_PATH_PROVISIONER } from '../api/volume-binding.js';
+import { DEFAULT_INGRESS_CLASS_ANNOTATION, INGRESS_CLASS_NAME, INGRESS_CONTROLLER } from '../api/ingress-class.js';
 import { CLUSTER_INFO } from '../bootstrap/index.js';
 import { isAlreadyExists, isConflict, isInvalid } from '../errors/index.js';
 import type { ApiserverAddress } from './apiserver-identity.js';
@@ -138,6 +139,27 @@ export async function ensureDefaultStorageClass(store: RestStore): Promise<void>
         reclaimPolicy: 'Delete',
         volumeBindingMode: 'WaitForFirstConsumer',
         allowVolumeExpansion: true,
+      },
+    });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+}
+
+/**
+ * The default IngressClass `coxswain`, served by every node agent's ingress proxy. Created
+ * once; a class the administrator changed or deleted-and-recreated is left as it is.
+ */
+export async function ensureDefaultIngressClass(store: RestStore): Promise<void> {
+  if ((await store.find(RESOURCES.ingressclasses, undefined, INGRESS_CLASS_NAME)) !== undefined) return;
+  try {
+    await store.create(RESOURCES.ingressclasses, {
+      namespace: undefined,
+      body: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'IngressClass',
+        metadata: { name: INGRESS_CLASS_NAME, annotations: { [DEFAULT_INGRESS_CLASS_ANNOTATION]: 'true' } },
+        spec: { controller: INGRESS_CONTROLLER },
       },
     });
   } catch (err) {

@@ -31,7 +31,13 @@ import type { ServiceAccountTokens } from '../serviceaccount/index.js';
 import { reconcileDefaultPolicy } from './rbac/reconcile.js';
 import { podSecurityConfig } from './admission/index.js';
 import { ApiserverIdentity } from './apiserver-identity.js';
-import { ensureClusterInfo, ensureDefaultStorageClass, ensureKubernetesService, raceSafely } from './bootstrap.js';
+import {
+  ensureClusterInfo,
+  ensureDefaultIngressClass,
+  ensureDefaultStorageClass,
+  ensureKubernetesService,
+  raceSafely,
+} from './bootstrap.js';
 import { Readiness } from './readiness.js';
 import type { ApiServerConfig } from './config.js';
 import {
@@ -166,6 +172,7 @@ export class ApiServer {
     });
     await ensureDefaultStorageClass(restStore);
     await ensureSystemPriorityClasses(restStore);
+    await ensureDefaultIngressClass(restStore);
     const policy = await raceSafely(() =>
       reconcileDefaultPolicy(policyWriter(restStore), { serviceAccountTokens: tokens !== undefined }),
     );

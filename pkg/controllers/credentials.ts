@@ -39,6 +39,7 @@ export const SERVICE_ACCOUNT_OF: Record<ControllerName, string> = {
   'root-ca-cert-publisher': 'root-ca-cert-publisher',
   'persistentvolume-binder': 'persistent-volume-binder',
   disruption: 'disruption-controller',
+  servicelb: 'service-controller',
 };
 
 export const CREDENTIALS_NAMESPACE = 'kube-system';

@@ -31,6 +31,7 @@ import { NodeIpamController, type NodeIpamOptions } from './nodeipam/nodeipam-co
 import { ClusterRoleAggregationController } from './clusterroleaggregation/clusterrole-aggregation-controller.js';
 import { RootCaPublisher } from './rootcacertpublisher/root-ca-publisher.js';
 import { PersistentVolumeController } from './volume/persistent-volume-controller.js';
+import { ServiceLbController } from './servicelb/servicelb-controller.js';
 import { ControllerCredentials, SERVICE_ACCOUNT_OF, type CredentialsClock } from './credentials.js';
 
 export const CONTROLLER_NAMES = [
@@ -57,6 +58,7 @@ export const CONTROLLER_NAMES = [
   'root-ca-cert-publisher',
   'persistentvolume-binder',
   'disruption',
+  'servicelb',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -318,6 +320,8 @@ async function runTerm(
         clusterRoles: shared.clusterroles(),
       }),
     );
+  if (want('servicelb'))
+    add(new ServiceLbController({ ...contextOf('servicelb'), services: shared.services(), nodes: shared.nodes() }));
   if (want('root-ca-cert-publisher')) {
     if (opts.rootCaPem === undefined)
       log('root-ca-cert-publisher: no --root-ca-file and no CA in the kubeconfig; not running');

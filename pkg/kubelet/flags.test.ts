@@ -41,3 +41,19 @@ test('a flag it cannot accept is a ConfigError naming the flag', () => {
     (e: unknown) => e instanceof ConfigError && /--maxPods/.test(e.message),
   );
 });
+
+test('--ingress turns the ingress proxy on with ports 80/443 unless told; a bad port is refused', () => {
+  assert.equal(kubeletSettings(FLAGS).ingress, undefined);
+  assert.deepEqual(kubeletSettings({ ...FLAGS, ingress: true }).ingress, { httpPort: 80, httpsPort: 443 });
+  assert.deepEqual(
+    kubeletSettings({ ...FLAGS, ingress: true, ingressHttpPort: '0', ingressHttpsPort: '8443' }).ingress,
+    {
+      httpPort: 0,
+      httpsPort: 8443,
+    },
+  );
+  assert.throws(
+    () => kubeletSettings({ ...FLAGS, ingress: true, ingressHttpsPort: '70000' }),
+    (e: unknown) => e instanceof ConfigError && /--ingress-https-port must be a port/.test(e.message),
+  );
+});

@@ -31,6 +31,10 @@ export interface KubeletFlags {
   leaseRenewInterval: string;
   nodeStatusUpdateFrequency: string;
   teardown?: boolean;
+  /** The built-in ingress controller (pkg/kubelet/ingress), with its ports on --node-ip. */
+  ingress?: boolean;
+  ingressHttpPort?: string;
+  ingressHttpsPort?: string;
 }
 
 /** The config fields flags decide; the rest (cluster, agent, TLS files) comes from the credentials. */
@@ -90,5 +94,18 @@ export function kubeletSettings(o: KubeletFlags): KubeletSettings {
     relistIntervalMs: 1000,
     resyncIntervalMs: 10_000,
     labels: parseLabels(o.nodeLabels),
+    ...(o.ingress === true ? { ingress: ingressPorts(o) } : {}),
+  };
+}
+
+function ingressPorts(o: KubeletFlags): { httpPort: number; httpsPort: number } {
+  const port = (flag: string, text: string): number => {
+    const v = Number(text);
+    if (!Number.isInteger(v) || v < 0 || v > 65535) throw new ConfigError(`--${flag} must be a port (0 to 65535)`);
+    return v;
+  };
+  return {
+    httpPort: port('ingress-http-port', o.ingressHttpPort ?? '80'),
+    httpsPort: port('ingress-https-port', o.ingressHttpsPort ?? '443'),
   };
 }

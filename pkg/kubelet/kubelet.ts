@@ -27,6 +27,7 @@ import { serviceEnv } from './service-env.js';
 import { ClusterRecords } from './dns/records.js';
 import { DnsServer, upstreamsFromResolvConf } from './dns/server.js';
 import { errorMessage } from '../errors/index.js';
+import { startIngress } from './ingress/index.js';
 
 function onlyStatusChanged(a: Pod, b: Pod): boolean {
   const strip = (o: Pod): unknown => ({
@@ -222,6 +223,13 @@ export class Kubelet {
       },
     );
     void proxy.start(signal);
+    const ingress = this.config.ingress;
+    if (ingress !== undefined)
+      await startIngress(
+        { client: this.client, nodes, services, endpoints },
+        { nodeName: this.config.nodeName, address: this.config.nodeIP, ...ingress, log: this.log },
+        signal,
+      );
     // Cluster DNS for this node's pods, on the pod network's gateway.
     const dns = await DnsServer.start({
       address: net.gateway,

@@ -217,6 +217,20 @@ function nodeRoles(node: KubeObject): string {
   return roles.length > 0 ? roles.sort().join(',') : '<none>';
 }
 
+/** kubectl's EXTERNAL-IP: a LoadBalancer's status addresses (or <pending>), external IPs, an ExternalName. */
+function serviceExternalIP(svc: KubeObject, external: string[]): string {
+  const spec = o(svc['spec']);
+  if (spec['type'] === 'LoadBalancer') {
+    const lb = arr(o(o(o(svc['status'])['loadBalancer']))['ingress']).map((a) =>
+      s(o(a)['ip'], s(o(a)['hostname'], '')),
+    );
+    const all = [...lb.filter((a) => a !== ''), ...external];
+    return all.length > 0 ? all.join(',') : '<pending>';
+  }
+  if (external.length > 0) return external.join(',');
+  return spec['type'] === 'ExternalName' ? s(spec['externalName']) : '<none>';
+}
+
 function servicePorts(spec: unknown): string {
   const ports = arr(o(spec)['ports']).map(o);
   if (ports.length === 0) return '<none>';
@@ -533,7 +547,7 @@ const PRINTERS: Record<string, Printer> = {
         svc.metadata.name,
         s(spec['type'], 'ClusterIP'),
         s(spec['clusterIP']),
-        external.length > 0 ? external.join(',') : spec['type'] === 'ExternalName' ? s(spec['externalName']) : '<none>',
+        serviceExternalIP(svc, external),
         servicePorts(spec),
         age(svc, now),
         sel || '<none>',
@@ -652,6 +666,20 @@ const PRINTERS: Record<string, Printer> = {
       age(pc, now),
       s(pc['preemptionPolicy'], ''),
     ],
+  },
+  IngressClass: {
+    columns: [NAME, col('Controller'), col('Parameters'), AGE],
+    row: (ic, now) => {
+      const params = o(o(ic['spec'])['parameters']);
+      const kind = s(params['kind'], '');
+      const group = s(params['apiGroup'], '');
+      return [
+        ic.metadata.name,
+        s(o(ic['spec'])['controller'], ''),
+        kind === '' ? '<none>' : `${kind}${group === '' ? '' : `.${group}`}/${s(params['name'], '')}`,
+        age(ic, now),
+      ];
+    },
   },
   StorageClass: {
     columns: [

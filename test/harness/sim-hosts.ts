@@ -200,6 +200,8 @@ export async function startSimCluster(opts: {
   hosts: number;
   graceSeconds: number;
   first?: number;
+  /** More flags for every host's agent (e.g. `--ingress`). */
+  agentArgs?: string[];
 }): Promise<SimCluster> {
   await teardownSimHosts();
   const hosts: SimHost[] = [];
@@ -227,7 +229,12 @@ export async function startSimCluster(opts: {
     client = admin;
     const join = await joinToken(started);
     await Promise.all(
-      hosts.map((h) => startHostAgent(started, h, { join, extraArgs: ['--lease-renew-interval', '2'] })),
+      hosts.map((h) =>
+        startHostAgent(started, h, {
+          join,
+          extraArgs: ['--lease-renew-interval', '2', ...(opts.agentArgs ?? [])],
+        }),
+      ),
     );
     return { plane: started, client: admin, hosts, join, stop };
   } catch (err) {

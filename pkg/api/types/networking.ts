@@ -1,5 +1,5 @@
-// networking.k8s.io/v1 Ingress: served and stored so manifests and `kubectl apply --prune`
-// (whose default allow-list names it) work; Coxswain runs no ingress controller.
+// networking.k8s.io/v1 Ingress and IngressClass: the node agent's built-in ingress proxy
+// (pkg/kubelet/ingress) serves the Ingresses of the default class `coxswain`.
 
 import type { KubeObject } from '../meta.js';
 
@@ -32,4 +32,11 @@ export interface Ingress extends KubeObject {
     rules?: IngressRule[];
   };
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ports?: unknown[] }[] } };
+}
+
+export interface IngressClass extends KubeObject {
+  spec?: {
+    controller?: string;
+    parameters?: { apiGroup?: string; kind: string; name: string; namespace?: string; scope?: string };
+  };
 }

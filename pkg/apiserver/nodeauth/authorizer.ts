@@ -45,6 +45,8 @@ function scopedObject(node: string, a: ResourceAttributes, graph: NodeGraph): No
   if (a.name === undefined || a.name === '' || !isScoped(a.resource))
     return deny('can only get individual resources of this type');
   const ref = { kind: a.resource, namespace: a.namespace ?? '', name: a.name };
+  if (a.resource === 'secrets' && a.verb === 'get' && graph.ingressSecrets.named(ref.namespace, ref.name))
+    return allow(`an ingress names secret '${ref.namespace}/${ref.name}' for TLS`);
   return graph.related(node, ref)
     ? allow(`node '${node}' has a pod that refers to ${a.resource} '${ref.namespace}/${ref.name}'`)
     : deny(`no relationship found between node '${node}' and this object`);
@@ -80,6 +82,21 @@ function ownName(node: string, a: ResourceAttributes, what: string): NodeDecisio
 }
 
 /**
+ * The ingress proxy in every agent reads Ingresses and IngressClasses; one agent at a time
+ * writes Ingress status (the addresses of the nodes).
+ */
+function ingressAccess(node: string, a: ResourceAttributes): NodeDecision {
+  if (a.resource === 'ingressclasses')
+    return a.subresource === undefined && READ.includes(a.verb)
+      ? allow('nodes read ingressclasses')
+      : deny(`node '${node}' cannot ${a.verb} ingressclasses`);
+  if (a.subresource === undefined && READ.includes(a.verb)) return allow('nodes read ingresses');
+  if (a.subresource === 'status' && ['get', 'update', 'patch'].includes(a.verb))
+    return allow('nodes write ingress status');
+  return deny(`node '${node}' cannot ${a.verb} ingresses${a.subresource === undefined ? '' : `/${a.subresource}`}`);
+}
+
+/**
  * The node authorizer's answer for a node identity. Undefined means it has no opinion; as in
  * Kubernetes' `Node,RBAC` chain, a denial here is not final either: the caller asks RBAC next
  * (where nodes have no bindings by default) and keeps this reason for the 403.
@@ -100,6 +117,8 @@ export function authorizeNode(node: string, a: ResourceAttributes, graph: NodeGr
     return allow('nodes read persistentvolumes');
   if (a.apiGroup === 'discovery.k8s.io' && a.resource === 'endpointslices' && READ.includes(a.verb))
     return allow('nodes read endpointslices');
+  if (a.apiGroup === 'networking.k8s.io' && ['ingresses', 'ingressclasses'].includes(a.resource))
+    return ingressAccess(node, a);
   if ((core || a.apiGroup === 'events.k8s.io') && a.resource === 'events') {
     return ['create', 'update', 'patch'].includes(a.verb)
       ? allow('nodes write events')

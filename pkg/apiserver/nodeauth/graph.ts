@@ -4,6 +4,7 @@
 // readable while any pod on the node still needs it.
 
 import type { Container, Pod } from '../../api/index.js';
+import { IngressTlsSecrets } from './ingress-secrets.js';
 
 /** The kinds a node reads only through its pods, by plural. */
 export type NodeScopedKind = 'secrets' | 'configmaps' | 'persistentvolumeclaims' | 'serviceaccounts';
@@ -60,6 +61,8 @@ export function podReferences(pod: Readonly<Pod>): ObjectRef[] {
 }
 
 export class NodeGraph {
+  /** The TLS Secrets of Ingresses: every node's ingress proxy reads them. */
+  readonly ingressSecrets = new IngressTlsSecrets();
   /** Pod key → the node it is bound to and what it refers to. */
   private readonly pods = new Map<string, { node: string; refs: ObjectRef[] }>();
   /** (node, object) → how many of the node's pods refer to it. */

@@ -158,3 +158,41 @@ describe('node A against its own and node B objects', () => {
     assert.equal(decide(req('create', 'deployments', { apiGroup: 'apps' })), undefined);
   });
 });
+
+describe('the ingress proxy of every node', () => {
+  const graph = new NodeGraph();
+  const ingress = (
+    className: string,
+    secretName: string,
+  ): Parameters<NodeGraph['ingressSecrets']['setIngress']>[0] => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: `ing-${secretName}`, namespace: 'app' },
+    spec: { ingressClassName: className, tls: [{ hosts: ['a.example'], secretName }] },
+  });
+  graph.ingressSecrets.setIngress(ingress('coxswain', 'site-tls'));
+  graph.ingressSecrets.setIngress(ingress('other', 'foreign-tls'));
+
+  test('reads Ingresses and IngressClasses and writes Ingress status, nothing else of the group', () => {
+    const net = (verb: string, resource: string, more: Partial<ResourceAttributes> = {}): boolean | undefined =>
+      authorizeNode('a', req(verb, resource, { apiGroup: 'networking.k8s.io', ...more }), graph)?.allowed;
+    assert.equal(net('watch', 'ingresses'), true);
+    assert.equal(net('list', 'ingressclasses', { namespace: undefined }), true);
+    assert.equal(net('update', 'ingresses', { name: 'x', subresource: 'status' }), true);
+    assert.equal(net('update', 'ingresses', { name: 'x' }), false);
+    assert.equal(net('delete', 'ingresses', { name: 'x' }), false);
+    assert.equal(net('create', 'ingressclasses', { namespace: undefined }), false);
+    assert.equal(net('list', 'networkpolicies'), undefined);
+  });
+
+  test('gets exactly the TLS Secrets the built-in class names, only by name, only while named', () => {
+    const secret = (verb: string, name?: string): boolean | undefined =>
+      authorizeNode('a', req(verb, 'secrets', { name }), graph)?.allowed;
+    assert.equal(secret('get', 'site-tls'), true);
+    assert.equal(secret('get', 'foreign-tls'), false);
+    assert.equal(secret('list'), false);
+    assert.equal(secret('update', 'site-tls'), false);
+    graph.ingressSecrets.deleteIngress('app/ing-site-tls');
+    assert.equal(secret('get', 'site-tls'), false);
+  });
+});

@@ -368,6 +368,8 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
   'root-ca-cert-publisher': [rule(['create', 'update', 'patch'], [''], ['configmaps'])],
   // PodDisruptionBudget status; the scales it reads come from the shared informers.
   'disruption-controller': [rule(['update'], ['policy'], ['poddisruptionbudgets/status'])],
+  // servicelb: LoadBalancer Services get the Ready nodes' addresses (Kubernetes' service-controller role).
+  'service-controller': [rule(['update', 'patch'], [''], ['services/status'])],
 };
 
 /** Every controller ServiceAccount that has a role. */

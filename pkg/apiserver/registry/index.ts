@@ -30,6 +30,7 @@ import type { AuthorizerSources } from '../authorizer.js';
 import type { Store } from '../../storage/index.js';
 import { storageStrategies } from './storage.js';
 import { priorityClassStrategy } from './priority-class.js';
+import { ingressStrategies } from './ingress.js';
 
 export { ensureNamespace, NAMESPACE_FINALIZER } from './namespace.js';
 export { defaultStrategy, FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from './default.js';
@@ -72,6 +73,7 @@ export function createStrategies(deps: StrategyDeps): Strategies {
     ...rbacStrategies(deps.authz),
     ...storageStrategies(deps.store),
     ['scheduling.k8s.io/priorityclasses', priorityClassStrategy(deps.store)],
+    ...ingressStrategies(deps.store),
   ]);
   if (deps.tokens !== undefined) table.set('/serviceaccounts', serviceAccountStrategy(deps.tokens));
   const admission = deps.podAdmission;

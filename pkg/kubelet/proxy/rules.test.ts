@@ -191,3 +191,17 @@ test('stale service chains are declared, and deleted after the rules; other chai
   assert.ok(section(out, 'filter').includes('-X COX-SVC-222222222222'));
   assert.ok(!out.includes('COX-NET-'), "the pod network chains are not the proxy's");
 });
+
+test('a LoadBalancer answers on the addresses in its status at the Service port; other types do not', () => {
+  const status = { loadBalancer: { ingress: [{ ip: '198.18.0.14' }, { hostname: 'lb.example' }, { ip: 'fd00::1' }] } };
+  const lb: Service = {
+    ...svc('lb', [{ port: 8081, targetPort: 8080, nodePort: 30081 }], { type: 'LoadBalancer' }),
+    status,
+  };
+  const plain: Service = { ...svc('plain', [{ port: 8082, targetPort: 8080 }]), status };
+  const endpoints = ['lb', 'plain'].map((n) => eps(n, { ready: ['10.244.1.2'] }, [{ port: 8080 }]));
+  const nat = section(buildNatRules({ ...base, services: [lb, plain], endpoints }), 'nat');
+  const lbRules = nat.filter((l) => l.includes('loadbalancer IP'));
+  assert.equal(lbRules.length, 1);
+  assert.match(lbRules[0] ?? '', /-d 198\.18\.0\.14\/32 -p tcp .*--dport 8081 -j COX-SVC-/);
+});

@@ -4,6 +4,7 @@
  * iptables mode. Everything is rebuilt on every sync (level-based).
  */
 import { createHash } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import type { Endpoints, Service } from './types.js';
 
 export type { Endpoints, Service } from './types.js';
@@ -88,6 +89,12 @@ export function readyBackends(ep: Endpoints | undefined, portName: string, proto
   return out;
 }
 
+/** The IPv4 addresses in a LoadBalancer Service's status (servicelb writes the nodes' addresses). */
+export function loadBalancerIPs(svc: Service): string[] {
+  if (svc.spec?.type !== 'LoadBalancer') return [];
+  return (svc.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip !== undefined && isIPv4(i.ip) ? [i.ip] : []));
+}
+
 /**
  * Builds the full payload (a `*nat` section followed by a `*filter` section) for
  * `iptables-restore --noflush`. Jumps from the built-in chains are not included;
@@ -156,6 +163,12 @@ export function buildNatRules(input: NatRulesInput): string {
       natRules.push(
         `-A ${chains.services} -d ${clusterIP}/32 -p ${p} -m comment --comment ${quote(`${svcName} cluster IP`)} -m ${p} --dport ${port.port} -j ${svcChain}`,
       );
+      // A LoadBalancer's addresses (servicelb: the nodes' own) answer at the Service port.
+      for (const ip of loadBalancerIPs(svc)) {
+        natRules.push(
+          `-A ${chains.services} -d ${ip}/32 -p ${p} -m comment --comment ${quote(`${svcName} loadbalancer IP`)} -m ${p} --dport ${port.port} -j ${svcChain}`,
+        );
+      }
       if (nodePort !== undefined) {
         nodePortRules.push(
           `-A ${chains.nodePorts} -p ${p} -m comment --comment ${quote(svcName)} -m ${p} --dport ${nodePort} -j ${svcChain}`,
