@@ -23,6 +23,7 @@ import type {
   Job,
   Lease,
   Namespace,
+  NetworkPolicy,
   Node,
   PersistentVolume,
   PersistentVolumeClaim,
@@ -370,6 +371,14 @@ const TABLE = {
     shortNames: ['ing'],
     namespaced: true,
     status: true,
+  }),
+  networkpolicies: resource<NetworkPolicy>({
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'NetworkPolicy',
+    plural: 'networkpolicies',
+    shortNames: ['netpol'],
+    namespaced: true,
   }),
   storageclasses: resource<StorageClass>({
     group: 'storage.k8s.io',

@@ -157,4 +157,17 @@ describe('node A against its own and node B objects', () => {
     );
     assert.equal(decide(req('create', 'deployments', { apiGroup: 'apps' })), undefined);
   });
+
+  test('NetworkPolicies and Namespaces: read only, for policy enforcement', () => {
+    const policies = { apiGroup: 'networking.k8s.io' };
+    for (const verb of ['get', 'list', 'watch']) {
+      assert.equal(decide(req(verb, 'networkpolicies', policies)), true);
+      assert.equal(decide(req(verb, 'namespaces', { namespace: undefined })), true);
+    }
+    for (const verb of ['create', 'update', 'patch', 'delete']) {
+      assert.equal(decide(req(verb, 'networkpolicies', policies)), undefined);
+      assert.equal(decide(req(verb, 'namespaces', { namespace: undefined, name: 'app' })), undefined);
+    }
+    assert.equal(decide(req('update', 'namespaces', { namespace: undefined, subresource: 'finalize' })), undefined);
+  });
 });
