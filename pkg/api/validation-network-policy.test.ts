@@ -100,6 +100,16 @@ test('ipBlock: cidr required and valid, except a strict subset; ipBlock alone in
     ],
   );
   assert.equal(got[2]?.message, 'Invalid value: "10.1.0.0/24": must be a strict subset of `cidr`');
+  // IPv6 blocks are valid (they never match this IPv4 cluster's traffic).
+  assert.deepEqual(
+    causes({ podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '2001:db8::/64', except: ['2001:db8::/96'] } }] }] }),
+    [],
+  );
+  assert.equal(
+    causes({ podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '2001:db8::/64', except: ['10.0.0.0/8'] } }] }] })
+      .length,
+    1,
+  );
 });
 
 test('selectors and policyTypes', () => {

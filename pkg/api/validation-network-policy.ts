@@ -4,8 +4,8 @@
 // name, endPort only after a numeric port and not below it), ipBlock CIDRs with excepts that are
 // strict subsets, and at most the two policyTypes Ingress and Egress.
 
+import { BlockList, isIP } from 'node:net';
 import type { StatusCause } from '../errors/index.js';
-import { parseCidr } from './cidr.js';
 import { isObject } from './meta.js';
 import { labelKeyProblem, labelValueProblem } from './selectors.js';
 
@@ -127,20 +127,43 @@ function portCauses(port: unknown, field: string): StatusCause[] {
 
 const CIDR_FORMAT = 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)';
 
+interface Block {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** An IPv4 or IPv6 CIDR (host bits may be set, as the legacy field allows); undefined when malformed. */
+function parseBlock(text: unknown): Block | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = /^([0-9A-Fa-f:.]+)\/(\d{1,3})$/.exec(text);
+  const version = m?.[1] === undefined ? 0 : isIP(m[1]);
+  const prefix = Number(m?.[2]);
+  if (m?.[1] === undefined || version === 0 || prefix > (version === 4 ? 32 : 128)) return undefined;
+  return { address: m[1], prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** Whether `inner` is a strict subset of `outer` (same family, longer prefix, inside it). */
+function strictSubset(inner: Block, outer: Block): boolean {
+  if (inner.family !== outer.family || inner.prefix <= outer.prefix) return false;
+  const list = new BlockList();
+  list.addSubnet(outer.address, outer.prefix, outer.family);
+  return list.check(inner.address, inner.family);
+}
+
 /** Kubernetes' ValidateIPBlock: a CIDR, and excepts that are strict subsets of it. */
 function ipBlockCauses(block: unknown, field: string): StatusCause[] {
   if (!isObject(block)) return [invalid(field, block, 'must be an object')];
   const text = block['cidr'];
   if (typeof text !== 'string' || text === '') return [required(`${field}.cidr`)];
-  const outer = parseCidr(text);
-  if (outer === undefined || text.trim() !== text) return [invalid(`${field}.cidr`, text, CIDR_FORMAT)];
+  const outer = parseBlock(text);
+  if (outer === undefined) return [invalid(`${field}.cidr`, text, CIDR_FORMAT)];
   const causes: StatusCause[] = [];
   list(block['except']).forEach((except, i) => {
     const at = `${field}.except[${i}]`;
-    const inner = typeof except === 'string' ? parseCidr(except) : undefined;
+    const inner = parseBlock(except);
     if (inner === undefined) causes.push(invalid(at, except, CIDR_FORMAT));
-    else if (inner.bits <= outer.bits || inner.base < outer.base || inner.base >= outer.base + outer.size)
-      causes.push(invalid(at, except, 'must be a strict subset of `cidr`'));
+    else if (!strictSubset(inner, outer)) causes.push(invalid(at, except, 'must be a strict subset of `cidr`'));
   });
   return causes;
 }

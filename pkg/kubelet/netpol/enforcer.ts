@@ -6,6 +6,7 @@
  * deleted by the same payload. The rules stay when the agent stops (its pods keep running
  * and stay isolated); the cluster's teardown removes them with every other chain of its prefix.
  */
+import { isIP } from 'node:net';
 import { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/index.js';
 import { RESOURCES } from '../../api/registry.js';
@@ -39,7 +40,8 @@ export interface PolicyEnforcerOptions {
 export function policyPod(pod: Readonly<Pod>): PolicyPod | undefined {
   const ip = pod.status?.podIP;
   const phase = pod.status?.phase;
-  if (ip === undefined || ip === '' || pod.spec?.hostNetwork === true) return undefined;
+  // Only an IPv4 address goes into a rule (the status is the agent's word, not trusted text).
+  if (ip === undefined || isIP(ip) !== 4 || pod.spec?.hostNetwork === true) return undefined;
   if (phase === 'Succeeded' || phase === 'Failed') return undefined;
   return {
     namespace: pod.metadata.namespace ?? 'default',

@@ -256,7 +256,9 @@ test('hostile input: malformed selectors and CIDRs match nothing instead of thro
     ingress: [
       { from: [{ podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: [] }] } }] },
       { from: [{ ipBlock: { cidr: 'not-a-cidr' } }] },
+      { from: [{ ipBlock: { cidr: '10.0.0.0/8 -j ACCEPT', except: ['10.1.0.0/16 -j ACCEPT'] } }] },
     ],
   });
   assert.equal(verdict(rules([bad]), toServer(client)), 'dropped');
+  assert.ok(!rules([bad]).includes('ACCEPT'), 'text from a policy never reaches a rule');
 });

@@ -19,7 +19,7 @@
  * backend pod, as Kubernetes' CNI plugins do.
  */
 import { createHash } from 'node:crypto';
-import { cidrContains, parseCidr, type Cidr } from '../../api/cidr.js';
+import { cidrContains, formatCidr, parseCidr, type Cidr } from '../../api/cidr.js';
 import { labelSelectorFromObject, matchesLabels, type LabelSelector } from '../../api/selectors.js';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, PolicyType } from '../../api/types/index.js';
 
@@ -140,6 +140,7 @@ function inBlock(ip: string, block: { cidr: Cidr; except: Cidr[] }): boolean {
 }
 
 function parseBlock(peer: NetworkPolicyPeer): { cidr: Cidr; except: Cidr[] } | undefined {
+  // Written from the parsed blocks, never the text: an IPv6 or malformed block matches nothing.
   const cidr = peer.ipBlock === undefined ? undefined : parseCidr(peer.ipBlock.cidr);
   if (cidr === undefined) return undefined;
   const except = (peer.ipBlock?.except ?? []).map((e) => parseCidr(e)).filter((e) => e !== undefined);
@@ -229,14 +230,14 @@ class Builder {
       if (egressNamed) namedTargets.push(...this.input.pods.filter((p) => inBlock(p.ip, block)));
       if (numericOnly.length === 0) return;
       if (block.except.length === 0) {
-        add(`${flag} ${peer.ipBlock?.cidr ?? ''}`, numericOnly);
+        add(`${flag} ${formatCidr(block.cidr)}`, numericOnly);
         return;
       }
       const sub = this.chain('X', key, String(j));
       this.out.chains.push(sub);
-      for (const e of peer.ipBlock?.except ?? []) this.out.rules.push(`-A ${sub} ${flag} ${e} -j RETURN`);
+      for (const e of block.except) this.out.rules.push(`-A ${sub} ${flag} ${formatCidr(e)} -j RETURN`);
       for (const p of numericOnly)
-        this.out.rules.push(`-A ${sub} ${flag} ${peer.ipBlock?.cidr ?? ''}${p === '' ? '' : ` ${p}`} ${mark}`);
+        this.out.rules.push(`-A ${sub} ${flag} ${formatCidr(block.cidr)}${p === '' ? '' : ` ${p}`} ${mark}`);
       add('', [''], `-j ${sub}`);
     });
     if (egressNamed) {
