@@ -224,7 +224,12 @@ export class Kubelet {
       },
     );
     void proxy.start(signal);
-    const policies = { chainPrefix: this.config.cluster.chainPrefix, nodeName: this.config.nodeName, log: this.log };
+    const policies = {
+      chainPrefix: this.config.cluster.chainPrefix,
+      nodeName: this.config.nodeName,
+      podInterface: net.bridge,
+      log: this.log,
+    };
     runNetworkPolicies(this.client, policies, signal).catch((err: unknown) => {
       if (!signal.aborted) this.log(`network policies stopped: ${errorMessage(err)}`);
     });

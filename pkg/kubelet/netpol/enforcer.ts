@@ -28,6 +28,8 @@ export interface PolicyEnforcerOptions {
   /** The cluster's chain prefix (cluster-identity.ts). */
   chainPrefix: string;
   nodeName: string;
+  /** The node's pod bridge (rules.ts: local pods are matched on it). */
+  podInterface?: string;
   log: (m: string) => void;
   /** Changes within this window are applied together (default 200 ms). */
   minSyncIntervalMs?: number;
@@ -163,6 +165,7 @@ export class NetworkPolicyEnforcer {
     return buildPolicyRules({
       prefix: this.options.chainPrefix,
       localPods,
+      ...(this.options.podInterface !== undefined ? { podInterface: this.options.podInterface } : {}),
       pods,
       namespaces,
       policies: this.sources.policies.list(),

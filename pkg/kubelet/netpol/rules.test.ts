@@ -236,6 +236,14 @@ test('an empty ingress rule allows everything; a policy of another namespace doe
   assert.equal(verdict(rules([elsewhere]), toServer(other)), 'allowed');
 });
 
+test('with the pod bridge given, local pods are matched on it only', () => {
+  const deny = policy('prod', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+  const out = rules([deny], { podInterface: 'coxp1234abcd' });
+  assert.match(out, /^-A CXT-NP-FWD -i coxp1234abcd -s 10\.244\.1\.10\/32 -j CXT-NPE-/m);
+  assert.match(out, /^-A CXT-NP-FWD -o coxp1234abcd -d 10\.244\.1\.10\/32 -j CXT-NPI-/m);
+  assert.ok(!rules([deny], { podInterface: 'x -j ACCEPT' }).includes('ACCEPT'));
+});
+
 test('stale chains of the prefix are deleted, others untouched; output is stable', () => {
   const deny = policy('prod', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
   const out = rules([deny], { existingChains: ['CXT-NPI-AAAAAAAAAAAA', 'CXT-NP-FWD', 'CXT-SVC-X', 'CXT-NET-FORWARD'] });

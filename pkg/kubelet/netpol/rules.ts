@@ -40,6 +40,11 @@ export interface PolicyRulesInput {
   prefix: string;
   /** Pods of this node with an address (the ones to isolate). */
   localPods: readonly PolicyPod[];
+  /**
+   * The node's pod bridge: local pods' traffic is matched as leaving and entering it, so an
+   * address another cluster on this machine also uses is not mistaken for one of ours.
+   */
+  podInterface?: string;
   /** Every pod of the cluster with an address (the peers). */
   pods: readonly PolicyPod[];
   /** Labels of each namespace, by name. */
@@ -332,12 +337,16 @@ export function buildPolicyRules(input: PolicyRulesInput): string {
   );
   const dispatch: string[] = [`-A ${chains.main} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`];
   const ingressJumps: string[] = [];
+  const bridge =
+    input.podInterface !== undefined && /^[\w.-]{1,15}$/.test(input.podInterface) ? input.podInterface : '';
+  const inIf = bridge === '' ? '' : ` -i ${bridge}`;
+  const outIf = bridge === '' ? '' : ` -o ${bridge}`;
   for (const pod of [...input.localPods].sort(byKey)) {
     const { ingress, egress } = rulesFor(pod, policies);
     if (egress !== undefined)
-      dispatch.push(`-A ${chains.main} -s ${addr(pod.ip)} -j ${builder.podChain(pod, 'egress', egress)}`);
+      dispatch.push(`-A ${chains.main}${inIf} -s ${addr(pod.ip)} -j ${builder.podChain(pod, 'egress', egress)}`);
     if (ingress !== undefined)
-      ingressJumps.push(`-A ${chains.main} -d ${addr(pod.ip)} -j ${builder.podChain(pod, 'ingress', ingress)}`);
+      ingressJumps.push(`-A ${chains.main}${outIf} -d ${addr(pod.ip)} -j ${builder.podChain(pod, 'ingress', ingress)}`);
   }
   const declared = new Set([chains.main, ...builder.out.chains]);
   const stale = (input.existingChains ?? []).filter((c) => c.startsWith(chains.prefix) && !declared.has(c)).sort();
