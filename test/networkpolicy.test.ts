@@ -86,6 +86,13 @@ spec:
   selector: {app: server}
   ports: [{port: 80, targetPort: 8080}]
 ---
+apiVersion: v1
+kind: Service
+metadata: {name: server2, namespace: np}
+spec:
+  selector: {app: server2}
+  ports: [{port: 80, targetPort: 8080}]
+---
 ${podYaml('server', { node: 'coxh10', labels: 'app: server, role: web', serve: true })}
 ${podYaml('server2', { node: 'coxh12', labels: 'app: server2, role: web', serve: true })}
 ${podYaml('client', { node: 'coxh11', labels: 'app: client', serve: false })}
@@ -186,6 +193,11 @@ test('without policies every pod reaches the servers across hosts', async () => 
   };
   for (const from of ['client', 'other'])
     await until(async () => (await getFrom(from, `http://${ips.server}:8080/`)) === 'server', `${from} → server`);
+  // Services from another host, from the backend's own host and from the backend itself
+  // (hairpin): the proxy masquerades only the last two.
+  await until(async () => (await getFrom('client', 'http://server.np.svc.cluster.local/')) === 'server', 'svc');
+  assert.equal(await getFrom('other', 'http://server2.np.svc.cluster.local/'), 'server2', 'same-host backend');
+  assert.equal(await getFrom('server2', 'http://server2.np.svc.cluster.local/'), 'server2', 'hairpin');
 });
 
 test('a default-deny ingress namespace blocks a client on another host and a pod on the same host', async () => {
@@ -256,6 +268,9 @@ spec:
     }),
     (err: unknown) => err instanceof ApiError && err.code === 422,
   );
+  const explained = await mustK(['explain', 'networkpolicy.spec.ingress.ports']);
+  assert.match(explained, /endPort\s+<integer>/);
+  assert.match(explained, /port\s+<(IntOrString|Object|string)>/);
   const missing = await k(['get', 'netpol', '-n', 'np', 'bad']);
   assert.match(missing.stderr, /NotFound|not found/);
 });
