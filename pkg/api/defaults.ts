@@ -342,6 +342,22 @@ function defaultEndpointSlice(o: KubeObject): void {
   }
 }
 
+/**
+ * NetworkPolicies (Kubernetes' SetDefaults_NetworkPolicy): ports default to TCP; without
+ * policyTypes a policy is an Ingress policy, and an Egress one too when it has egress rules.
+ */
+function defaultNetworkPolicy(o: KubeObject): void {
+  const spec = child(o, 'spec');
+  setDefault(spec, 'podSelector', {});
+  const ingress = objects(spec['ingress']);
+  const egress = objects(spec['egress']);
+  for (const rule of [...ingress, ...egress])
+    for (const port of objects(rule['ports'])) setDefault(port, 'protocol', 'TCP');
+  const types = spec['policyTypes'];
+  if (!Array.isArray(types) || types.length === 0)
+    spec['policyTypes'] = egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
+}
+
 /** PersistentVolumes: Retain, Filesystem, Pending until the controller looks (Kubernetes' SetDefaults). */
 function defaultPersistentVolume(o: KubeObject): void {
   const spec = child(o, 'spec');
@@ -381,6 +397,7 @@ const BY_KIND: Record<string, (o: KubeObject) => void> = {
   Namespace: defaultNamespace,
   Node: defaultNode,
   EndpointSlice: defaultEndpointSlice,
+  NetworkPolicy: defaultNetworkPolicy,
   // Lease, ConfigMap, ServiceAccount, Event, RBAC and CSR objects have no defaults upstream.
 };
 

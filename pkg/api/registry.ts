@@ -24,6 +24,7 @@ import type {
   Job,
   Lease,
   Namespace,
+  NetworkPolicy,
   Node,
   PersistentVolume,
   PersistentVolumeClaim,
@@ -380,6 +381,14 @@ const TABLE = {
     kind: 'IngressClass',
     plural: 'ingressclasses',
     namespaced: false,
+  }),
+  networkpolicies: resource<NetworkPolicy>({
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'NetworkPolicy',
+    plural: 'networkpolicies',
+    shortNames: ['netpol'],
+    namespaced: true,
   }),
   storageclasses: resource<StorageClass>({
     group: 'storage.k8s.io',

@@ -45,6 +45,7 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   PersistentVolumeClaim: 'A request for storage by a user, bound to one persistent volume that satisfies it.',
   StorageClass: 'A kind of storage that volumes are provisioned from on demand, with its provisioner and parameters.',
   EndpointSlice: 'A part of the endpoints behind a service: addresses with their readiness, and the ports they serve.',
+  NetworkPolicy: 'Which traffic may reach and leave the pods it selects; the node agents enforce it with iptables.',
   Role: 'A set of permissions inside one namespace.',
   ClusterRole: 'A set of permissions that applies cluster-wide or can be bound in any namespace.',
   RoleBinding: 'Grants the permissions of a role to users, groups or service accounts in a namespace.',
@@ -1339,6 +1340,49 @@ export const TYPE_DOCS: Record<string, TypeDoc> = {
       desiredHealthy: 'How many selected pods must stay ready.',
       expectedPods: 'How many pods the owning controllers want.',
     },
+  },
+  NetworkPolicySpec: {
+    at: 'NetworkPolicy.spec',
+    description: 'The pods a policy isolates and the traffic it allows them.',
+    fields: {
+      podSelector: 'The pods of the namespace the policy applies to; empty selects them all.',
+      ingress: 'Traffic allowed in; a selected pod isolated for ingress accepts only what some policy allows.',
+      egress: 'Traffic allowed out; a selected pod isolated for egress sends only what some policy allows.',
+      policyTypes: 'Ingress, Egress or both: the directions the selected pods are isolated in.',
+    },
+  },
+  NetworkPolicyIngressRule: {
+    at: 'NetworkPolicy.spec.ingress',
+    description: 'Traffic from these peers to these ports is allowed in.',
+    fields: { ports: 'Allowed ports; absent means every port.', from: 'Allowed sources; absent means every source.' },
+  },
+  NetworkPolicyPort: {
+    at: 'NetworkPolicy.spec.ingress.ports',
+    description: 'A port or a range of ports.',
+    fields: {
+      protocol: 'TCP (the default), UDP or SCTP.',
+      port: "A port number or the name of a pod's container port; absent means every port.",
+      endPort: 'The last port of a range starting at the numeric port.',
+    },
+  },
+  NetworkPolicyPeer: {
+    at: 'NetworkPolicy.spec.ingress.from',
+    description: 'Pods picked by labels (in namespaces picked by labels), or an IP block.',
+    fields: {
+      podSelector: "Pods picked by labels, in the policy's namespace unless a namespace selector is given.",
+      namespaceSelector: 'Namespaces picked by labels; with a pod selector, the pods picked in those.',
+      ipBlock: 'Addresses of a CIDR block, except some sub-blocks.',
+    },
+  },
+  IPBlock: {
+    at: 'NetworkPolicy.spec.ingress.from.ipBlock',
+    description: 'A CIDR block, less the sub-blocks listed as except.',
+    fields: { cidr: 'The block, such as 192.168.1.0/24.', except: 'Sub-blocks of cidr left out.' },
+  },
+  NetworkPolicyEgressRule: {
+    at: 'NetworkPolicy.spec.egress',
+    description: 'Traffic to these peers on these ports is allowed out.',
+    fields: { ports: 'Allowed ports; absent means every port.', to: 'Allowed destinations; absent means every one.' },
   },
   LeaseSpec: {
     at: 'Lease.spec',

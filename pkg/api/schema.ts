@@ -78,6 +78,15 @@ const labelSelector = obj({
   matchExpressions: list(obj({ key: 'string', operator: 'string', values: strings })),
 });
 
+const networkPolicyPorts = list(obj({ protocol: 'string', port: 'intOrString', endPort: 'int32' }));
+const networkPolicyPeers = list(
+  obj({
+    podSelector: labelSelector,
+    namespaceSelector: labelSelector,
+    ipBlock: obj({ cidr: 'string', except: strings }),
+  }),
+);
+
 /** Conditions of every kind: the usual fields typed, any others accepted. */
 const condition = open({
   type: 'string',
@@ -702,6 +711,14 @@ const KINDS: Record<string, Record<string, Schema>> = {
       }),
     ),
     ports: list(obj({ name: 'string', protocol: 'string', port: 'int32', appProtocol: 'string' })),
+  },
+  NetworkPolicy: {
+    spec: obj({
+      podSelector: labelSelector,
+      ingress: list(obj({ ports: networkPolicyPorts, from: networkPolicyPeers })),
+      egress: list(obj({ ports: networkPolicyPorts, to: networkPolicyPeers })),
+      policyTypes: strings,
+    }),
   },
 };
 

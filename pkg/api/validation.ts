@@ -10,6 +10,7 @@ import { unsupportedSecurityCauses } from './validation-security.js';
 import { endpointSliceCauses } from './validation-endpoint-slice.js';
 import { podDisruptionBudgetCauses, priorityClassCauses, priorityClassUpdateCauses } from './validation-policy.js';
 import { ingressCauses, ingressClassCauses } from './validation-ingress.js';
+import { networkPolicyCauses } from './validation-network-policy.js';
 import {
   claimCauses,
   claimTemplateCauses,
@@ -578,6 +579,9 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
       break;
     case 'IngressClass':
       c.list.push(...ingressClassCauses(obj));
+      break;
+    case 'NetworkPolicy':
+      c.list.push(...networkPolicyCauses(spec));
       break;
     case 'Lease': {
       const d = spec?.['leaseDurationSeconds'];

@@ -23,6 +23,7 @@ import { startNodeNetwork } from './network/node-network.js';
 import { ensureHairpin } from './network/host-gw.js';
 import { ServiceProxy } from './proxy/proxier.js';
 import { proxyChains } from './proxy/rules.js';
+import { runNetworkPolicies } from './netpol/enforcer.js';
 import { serviceEnv } from './service-env.js';
 import { ClusterRecords } from './dns/records.js';
 import { DnsServer, upstreamsFromResolvConf } from './dns/server.js';
@@ -218,6 +219,7 @@ export class Kubelet {
       {
         chains: proxyChains(this.config.cluster.chainPrefix),
         clusterCIDR: this.config.clusterCIDR,
+        podCIDR: net.subnet,
         nodeIPs: [this.config.nodeIP],
         log: this.log,
       },
@@ -230,6 +232,15 @@ export class Kubelet {
         { nodeName: this.config.nodeName, address: this.config.nodeIP, ...ingress, log: this.log },
         signal,
       );
+    const policies = {
+      chainPrefix: this.config.cluster.chainPrefix,
+      nodeName: this.config.nodeName,
+      podInterface: net.bridge,
+      log: this.log,
+    };
+    runNetworkPolicies(this.client, policies, signal).catch((err: unknown) => {
+      if (!signal.aborted) this.log(`network policies stopped: ${errorMessage(err)}`);
+    });
     // Cluster DNS for this node's pods, on the pod network's gateway.
     const dns = await DnsServer.start({
       address: net.gateway,

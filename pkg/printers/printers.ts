@@ -753,6 +753,10 @@ const PRINTERS: Record<string, Printer> = {
       ];
     },
   },
+  NetworkPolicy: {
+    columns: [NAME, col('Pod-Selector'), AGE],
+    row: (np, now) => [np.metadata.name, selectorText(o(np['spec'])['podSelector']), age(np, now)],
+  },
   Lease: {
     columns: [NAME, col('Holder'), AGE],
     row: (l, now) => [l.metadata.name, s(o(l['spec'])['holderIdentity'], ''), age(l, now)],

@@ -1,8 +1,8 @@
 // Kubernetes' Node authorizer with NodeRestriction's name checks folded in: an identity counts
 // as a node only with both `CN=system:node:<name>` and `O=system:nodes`. A node reads the
-// cluster-wide objects every agent needs (nodes, pods, services, endpoints), but Secrets,
-// ConfigMaps, PersistentVolumeClaims and ServiceAccounts only when a pod bound to it refers to
-// them; it writes only its own Node and Lease, the status, eviction and deletion of its own
+// cluster-wide objects every agent needs (nodes, pods, services, endpoints, namespaces and
+// networkpolicies), but Secrets, ConfigMaps, PersistentVolumeClaims and ServiceAccounts only
+// when a pod bound to it refers to them; it writes only its own Node and Lease, the status, eviction and deletion of its own
 // pods, events and its certificate requests; it reads the logs of its own pods only.
 
 import type { UserInfo } from '../authn.js';
@@ -119,6 +119,11 @@ export function authorizeNode(node: string, a: ResourceAttributes, graph: NodeGr
     return allow('nodes read endpointslices');
   if (a.apiGroup === 'networking.k8s.io' && ['ingresses', 'ingressclasses'].includes(a.resource))
     return ingressAccess(node, a);
+  // NetworkPolicy enforcement (pkg/kubelet/netpol) selects peers by pod and namespace labels.
+  if (a.apiGroup === 'networking.k8s.io' && a.resource === 'networkpolicies' && READ.includes(a.verb))
+    return allow('nodes read networkpolicies');
+  if (core && a.resource === 'namespaces' && a.subresource === undefined && READ.includes(a.verb))
+    return allow('nodes read namespaces');
   if ((core || a.apiGroup === 'events.k8s.io') && a.resource === 'events') {
     return ['create', 'update', 'patch'].includes(a.verb)
       ? allow('nodes write events')

@@ -157,6 +157,19 @@ describe('node A against its own and node B objects', () => {
     );
     assert.equal(decide(req('create', 'deployments', { apiGroup: 'apps' })), undefined);
   });
+
+  test('NetworkPolicies and Namespaces: read only, for policy enforcement', () => {
+    const policies = { apiGroup: 'networking.k8s.io' };
+    for (const verb of ['get', 'list', 'watch']) {
+      assert.equal(decide(req(verb, 'networkpolicies', policies)), true);
+      assert.equal(decide(req(verb, 'namespaces', { namespace: undefined })), true);
+    }
+    for (const verb of ['create', 'update', 'patch', 'delete']) {
+      assert.equal(decide(req(verb, 'networkpolicies', policies)), undefined);
+      assert.equal(decide(req(verb, 'namespaces', { namespace: undefined, name: 'app' })), undefined);
+    }
+    assert.equal(decide(req('update', 'namespaces', { namespace: undefined, subresource: 'finalize' })), undefined);
+  });
 });
 
 describe('the ingress proxy of every node', () => {
@@ -182,7 +195,7 @@ describe('the ingress proxy of every node', () => {
     assert.equal(net('update', 'ingresses', { name: 'x' }), false);
     assert.equal(net('delete', 'ingresses', { name: 'x' }), false);
     assert.equal(net('create', 'ingressclasses', { namespace: undefined }), false);
-    assert.equal(net('list', 'networkpolicies'), undefined);
+    assert.equal(net('create', 'networkpolicies'), undefined);
   });
 
   test('gets exactly the TLS Secrets the built-in class names, only by name, only while named', () => {

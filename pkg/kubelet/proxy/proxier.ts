@@ -15,6 +15,8 @@ export interface ServiceProxyOptions {
   /** This cluster's chains (cluster-identity.ts gives the prefix). */
   chains: ProxyChains;
   clusterCIDR: string;
+  /** This node's pod CIDR: masquerade only what needs it (rules.ts). */
+  podCIDR?: string;
   log: (m: string) => void;
   minSyncIntervalMs?: number;
   nodeIPs?: string[];
@@ -99,6 +101,7 @@ export class ServiceProxy {
         endpoints: this.sources.endpoints.list(),
         nodeIPs: this.options.nodeIPs,
         clusterCIDR: this.options.clusterCIDR,
+        ...(this.options.podCIDR !== undefined ? { podCIDR: this.options.podCIDR } : {}),
       });
       const at = Date.now();
       this.last = { at, durationMs: at - t0, ok: true };

@@ -85,6 +85,31 @@ test('spreads over ready endpoints only with decreasing probabilities', () => {
   assert.ok(!section(out, 'filter').some((l) => l.includes('REJECT')));
 });
 
+test('with the pod CIDR known, only off-cluster clients and local backends are masqueraded', () => {
+  const out = buildNatRules({
+    ...base,
+    podCIDR: '10.244.1.0/24',
+    services: [svc('web', [{ name: 'http', port: 80, protocol: 'TCP' }])],
+    endpoints: [eps('web', { ready: ['10.244.1.2', '10.244.2.2'] }, [{ name: 'http', port: 8080 }])],
+  });
+  const nat = section(out, 'nat');
+  const svcChain = `COX-SVC-${chainHash('ns', 'web', 'http', 'TCP')}`;
+  assert.equal(
+    nat.filter((l) => l.startsWith(`-A ${svcChain} `))[0],
+    `-A ${svcChain} ! -s 10.244.0.0/16 -j COX-MARK-MASQ`,
+  );
+  const sep = (ip: string): string[] => {
+    const chain = `COX-SEP-${chainHash('ns', 'web', 'http', 'TCP', `${ip}:8080`)}`;
+    return nat.filter((l) => l.startsWith(`-A ${chain} `));
+  };
+  assert.equal(
+    sep('10.244.1.2')[0],
+    `-A COX-SEP-${chainHash('ns', 'web', 'http', 'TCP', '10.244.1.2:8080')} -j COX-MARK-MASQ`,
+  );
+  assert.match(sep('10.244.1.2')[1] ?? '', /DNAT --to-destination 10\.244\.1\.2:8080/);
+  assert.equal(sep('10.244.2.2').length, 1, 'a backend on another host sees the client pod address');
+});
+
 test('chain names are stable across rebuilds', () => {
   const input = {
     ...base,

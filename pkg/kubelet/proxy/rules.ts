@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
+import { cidrContains, parseCidr } from '../../api/cidr.js';
 import type { Endpoints, Service } from './types.js';
 
 export type { Endpoints, Service } from './types.js';
@@ -46,6 +47,13 @@ export interface NatRulesInput {
   endpoints: Endpoints[];
   nodeIPs?: string[];
   clusterCIDR: string;
+  /**
+   * This node's pod CIDR. Given, only connections that need it are masqueraded (from outside
+   * the cluster CIDR, or to a backend on this node's bridge), so a backend on another host sees
+   * the client pod's own address, which NetworkPolicy ingress rules match on; without it,
+   * every service connection is masqueraded.
+   */
+  podCIDR?: string;
   /** Chains of the prefix currently present in the nat table. */
   existingChains: string[];
   /** Chains of the prefix currently present in the filter table. */
@@ -174,15 +182,22 @@ export function buildNatRules(input: NatRulesInput): string {
           `-A ${chains.nodePorts} -p ${p} -m comment --comment ${quote(svcName)} -m ${p} --dport ${nodePort} -j ${svcChain}`,
         );
       }
-      // Masquerade every service connection (like --masquerade-all) so replies
-      // from an endpoint on the same bridge as the client come back through us.
-      natRules.push(`-A ${svcChain} -j ${chains.markMasq}`);
+      // Masquerade so replies from an endpoint on the same bridge as the client come back
+      // through us: every connection (like --masquerade-all), or with the node's pod CIDR known
+      // those from outside the cluster here and those to local backends in the SEP chains.
+      const local = input.podCIDR === undefined ? undefined : parseCidr(input.podCIDR);
+      natRules.push(
+        local === undefined
+          ? `-A ${svcChain} -j ${chains.markMasq}`
+          : `-A ${svcChain} ! -s ${input.clusterCIDR} -j ${chains.markMasq}`,
+      );
       const n = backends.length;
       backends.forEach((b, i) => {
         const sepChain = `${chains.prefix}SEP-${chainHash(ns, name, portName, proto, `${b.ip}:${b.port}`)}`;
         natChains.push(sepChain);
         const stat = i < n - 1 ? ` -m statistic --mode random --probability ${formatProbability(n - i)}` : '';
         natRules.push(`-A ${svcChain} -m comment --comment ${quote(svcName)}${stat} -j ${sepChain}`);
+        if (local !== undefined && cidrContains(local, b.ip)) natRules.push(`-A ${sepChain} -j ${chains.markMasq}`);
         natRules.push(
           `-A ${sepChain} -p ${p} -m comment --comment ${quote(svcName)} -m ${p} -j DNAT --to-destination ${b.ip}:${b.port}`,
         );
