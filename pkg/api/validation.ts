@@ -8,6 +8,7 @@ import type { ResourceInfo } from './registry.js';
 import { parseCronSchedule } from './cron.js';
 import { unsupportedSecurityCauses } from './validation-security.js';
 import { endpointSliceCauses } from './validation-endpoint-slice.js';
+import { limitRangeCauses, resourceQuotaCauses } from './validation-quota.js';
 import {
   claimCauses,
   claimTemplateCauses,
@@ -526,6 +527,12 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
     case 'Service':
       validateService(c, spec);
       break;
+    case 'ResourceQuota':
+      c.list.push(...resourceQuotaCauses(obj));
+      break;
+    case 'LimitRange':
+      c.list.push(...limitRangeCauses(obj));
+      break;
     case 'ConfigMap':
       validateDataKeys(c, obj['data'], { field: 'data', base64: false });
       validateDataKeys(c, obj['binaryData'], { field: 'binaryData', base64: true });
@@ -641,6 +648,10 @@ export function validateUpdate(next: KubeObject, prev: KubeObject, r: ResourceIn
       break;
     case 'ControllerRevision':
       immutable('data', next['data'], prev['data']);
+      break;
+    case 'ResourceQuota':
+      immutable('spec.scopes', ns?.['scopes'], ps?.['scopes']);
+      immutable('spec.scopeSelector', ns?.['scopeSelector'], ps?.['scopeSelector']);
       break;
     case 'EndpointSlice':
       immutable('addressType', next['addressType'], prev['addressType']);

@@ -30,6 +30,7 @@ import { boundObjectLookup, loadServiceAccountTokens, serveIssuerDiscovery } fro
 import type { ServiceAccountTokens } from '../serviceaccount/index.js';
 import { reconcileDefaultPolicy } from './rbac/reconcile.js';
 import { podSecurityConfig } from './admission/index.js';
+import { NamespacePolicyAdmission } from './admission/namespace-policy.js';
 import { ApiserverIdentity } from './apiserver-identity.js';
 import { ensureClusterInfo, ensureDefaultStorageClass, ensureKubernetesService, raceSafely } from './bootstrap.js';
 import { Readiness } from './readiness.js';
@@ -153,7 +154,8 @@ export class ApiServer {
     const podSecurity = podSecurityConfig(config.podSecurityDefault);
     const podAdmission = { store: cache, podSecurity, tokens: tokens !== undefined };
     const strategies = createStrategies({ services, authz, podAdmission, store: cache, ...issuing });
-    const restStore = new RestStore(cache, { now, strategies });
+    const admission = new NamespacePolicyAdmission(cache);
+    const restStore = new RestStore(cache, { now, strategies, admission });
     // CustomResourceDefinitions are served before the first request (their objects are in the store).
     const customResources = new CustomResourceServing({ store: cache, rest: restStore, log });
     await customResources.start();

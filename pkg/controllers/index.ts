@@ -30,6 +30,7 @@ import { NodeIpamController, type NodeIpamOptions } from './nodeipam/nodeipam-co
 import { ClusterRoleAggregationController } from './clusterroleaggregation/clusterrole-aggregation-controller.js';
 import { RootCaPublisher } from './rootcacertpublisher/root-ca-publisher.js';
 import { PersistentVolumeController } from './volume/persistent-volume-controller.js';
+import { ResourceQuotaController } from './resourcequota/resource-quota-controller.js';
 import { ControllerCredentials, SERVICE_ACCOUNT_OF, type CredentialsClock } from './credentials.js';
 
 export const CONTROLLER_NAMES = [
@@ -55,6 +56,7 @@ export const CONTROLLER_NAMES = [
   'clusterrole-aggregation',
   'root-ca-cert-publisher',
   'persistentvolume-binder',
+  'resourcequota',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -112,6 +114,7 @@ class SharedInformers {
   readonly persistentvolumes = this.shared(RESOURCES.persistentvolumes);
   readonly persistentvolumeclaims = this.shared(RESOURCES.persistentvolumeclaims);
   readonly storageclasses = this.shared(RESOURCES.storageclasses);
+  readonly resourcequotas = this.shared(RESOURCES.resourcequotas);
 
   /** A getter for the informer of `r`: the first call creates it, later calls share it. */
   private shared<T extends KubeObject>(r: Resource<T>): () => Informer<T> {
@@ -339,6 +342,17 @@ async function runTerm(
         nodes: shared.nodes(),
       }),
     );
+  if (want('resourcequota')) {
+    const counted = [
+      shared.pods(),
+      shared.services(),
+      shared.configmaps(),
+      shared.secrets(),
+      shared.persistentvolumeclaims(),
+      shared.replicationcontrollers(),
+    ];
+    add(new ResourceQuotaController({ ...contextOf('resourcequota'), quotas: shared.resourcequotas(), counted }));
+  }
   await shared.start(signal);
   await custom?.start(signal);
   log(`controllers started: ${opts.controllers.join(', ')}`);

@@ -366,6 +366,11 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
   // It writes rules it does not hold itself: `escalate`, as in Kubernetes.
   'clusterrole-aggregation-controller': [rule(['patch', 'update', 'escalate'], [RBAC_GROUP], ['clusterroles'])],
   'root-ca-cert-publisher': [rule(['create', 'update', 'patch'], [''], ['configmaps'])],
+  // It counts any kind a quota names (`count/<resource>.<group>`), as Kubernetes' role allows.
+  'resourcequota-controller': [
+    rule(['list', 'watch'], ['*'], ['*']),
+    rule(['update'], [''], ['resourcequotas/status']),
+  ],
 };
 
 /** Every controller ServiceAccount that has a role. */

@@ -394,7 +394,7 @@ describe('the default policy', () => {
       groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
     });
     const can = (p: PolicySource, who: UserInfo, a: Attributes): boolean => authorizeRbac(p, who, a).allowed;
-    assert.equal(CONTROLLER_SERVICE_ACCOUNTS.length, 20);
+    assert.equal(CONTROLLER_SERVICE_ACCOUNTS.length, 21);
     const slices = sa('endpointslice-controller');
     const slice = { namespace: 'a', apiGroup: 'discovery.k8s.io' };
     assert.equal(can(withTokens, slices, res('create', 'endpointslices', slice)), true);
