@@ -1,13 +1,14 @@
 // Resource quota controller (Kubernetes' resourcequota controller): each ResourceQuota's
 // status.hard mirrors its spec.hard and its status.used is recounted from the namespace's
-// objects — on a quota change, on any change of an object it counts (so a delete frees what
-// admission charged), and on the informers' resync. Admission charges status.used ahead of
-// the write; this recount is what makes it true again after deletes and failed creates.
+// objects. As in Kubernetes, a recount follows what can only lower usage — a new quota or a
+// changed spec.hard, a deleted object, a pod that finished or is being deleted — and a
+// periodic full resync, never a create: admission has already charged a new object, and a
+// recount from informers that have not seen it yet would hand its slot out again.
 // Usage is what pkg/api/quota-usage.ts says one object counts for; the status write carries
 // the quota's resourceVersion, so a charge made meanwhile makes it retry, not vanish.
 
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeObject } from '../../api/meta.js';
+import { isObject, type KubeObject } from '../../api/meta.js';
 import { addUsage, podHoldsQuota, quotaSelects, usageOf, usageToList, type Usage } from '../../api/quota-usage.js';
 import { RESOURCE_LIST, RESOURCES, type ResourceInfo } from '../../api/registry.js';
 import type { ResourceQuota } from '../../api/types/index.js';
@@ -17,11 +18,26 @@ import { ReconcileLoop, type ControllerContext, type ReconcileResult } from '../
 
 /** When a terminating pod still holds quota, look again after this long. */
 const TERMINATING_RECHECK_MS = 5_000;
+/** The full recount of every quota (Kubernetes' --resource-quota-sync-period, 5 min). */
+const RESYNC_MS = 5 * 60_000;
 
 export interface ResourceQuotaControllerDeps extends ControllerContext {
   quotas: Informer<ResourceQuota>;
   /** Informers of the kinds counted from memory (pods, services, claims …); others are listed on demand. */
   counted: readonly Informer[];
+}
+
+/** A pod that just finished or started terminating may free quota. */
+function releasesQuota(old: Readonly<KubeObject>, pod: Readonly<KubeObject>): boolean {
+  const phase = (o: Readonly<KubeObject>): unknown => {
+    const status = o['status'];
+    return isObject(status) ? status['phase'] : undefined;
+  };
+  const terminal = (o: Readonly<KubeObject>): boolean => phase(o) === 'Succeeded' || phase(o) === 'Failed';
+  return (
+    (terminal(pod) && !terminal(old)) ||
+    (pod.metadata.deletionTimestamp !== undefined && old.metadata.deletionTimestamp === undefined)
+  );
 }
 
 function keyOf(obj: { metadata: { namespace?: string; name?: string } }): string {
@@ -50,10 +66,23 @@ export class ResourceQuotaController {
     this.counted = deps.counted;
     this.loop = new ReconcileLoop('resourcequota', (key) => this.reconcile(key), { log: deps.log });
     const enqueueQuota = (q: Readonly<ResourceQuota>): void => this.loop.enqueue(keyOf(q));
-    this.quotas.addHandler({ onAdd: enqueueQuota, onUpdate: (_o, q) => enqueueQuota(q) });
-    const touched = (obj: Readonly<KubeObject>): void => this.enqueueNamespace(obj.metadata.namespace ?? '');
-    for (const informer of this.counted)
-      informer.addHandler({ onAdd: touched, onUpdate: (_o, obj) => touched(obj), onDelete: touched });
+    this.quotas.addHandler({
+      onAdd: enqueueQuota,
+      // Status writes (admission's charges, this controller's) are not a reason to recount.
+      onUpdate: (old, q) => {
+        if (!isDeepStrictEqual(old.spec?.hard ?? {}, q.spec?.hard ?? {})) enqueueQuota(q);
+      },
+    });
+    const freed = (obj: Readonly<KubeObject>): void => this.enqueueNamespace(obj.metadata.namespace ?? '');
+    for (const informer of this.counted) {
+      const pods = informer.resource.group === '' && informer.resource.plural === 'pods';
+      informer.addHandler({
+        onDelete: freed,
+        onUpdate: (old, obj) => {
+          if (pods && releasesQuota(old, obj)) freed(obj);
+        },
+      });
+    }
   }
 
   private enqueueNamespace(namespace: string): void {
@@ -70,7 +99,7 @@ export class ResourceQuotaController {
     // Every tracked resource has a figure (0 when nothing counts), or admission cannot charge it.
     const used: Usage = new Map(names.map((n) => [n, usage.get(n) ?? 0n]));
     const status = { hard: { ...hard }, used: usageToList(used) };
-    const recheck = terminating ? { requeueAfterMs: TERMINATING_RECHECK_MS } : undefined;
+    const recheck = { requeueAfterMs: terminating ? TERMINATING_RECHECK_MS : RESYNC_MS };
     if (
       isDeepStrictEqual(quota.status?.hard ?? {}, status.hard) &&
       isDeepStrictEqual(quota.status?.used ?? {}, status.used)
