@@ -15,7 +15,7 @@ import {
   type ResourceQuota,
 } from '../../api/index.js';
 import { ApiError } from '../../errors/index.js';
-import { isStorageError, type Store } from '../../storage/index.js';
+import { isStorageError, type ListResult, type Store } from '../../storage/index.js';
 import { storedAs } from '../write-meta.js';
 import { defaultFromLimitRanges, enforceLimitRanges } from './limit-ranger.js';
 import { chargeQuota } from './resource-quota.js';
@@ -34,8 +34,19 @@ export interface CreateAdmission {
 export class NamespacePolicyAdmission implements CreateAdmission {
   constructor(private readonly store: Store) {}
 
+  /**
+   * A namespace's objects as the watch cache holds them, without waiting for it to catch up
+   * (Kubernetes' admission reads informers; the quota charge re-reads and swaps on the
+   * store). None there is asked of the store itself, as Kubernetes' live lookup does, so an
+   * object created a moment ago is not missed.
+   */
+  private async listed(prefix: string): Promise<ListResult> {
+    const peeked = this.store.peekList === undefined ? undefined : await this.store.peekList(prefix);
+    return peeked !== undefined && peeked.items.length > 0 ? peeked : this.store.list(prefix);
+  }
+
   private async rangesOf(namespace: string): Promise<LimitRange[]> {
-    const list = await this.store.list(storageKey(RESOURCES.limitranges, namespace));
+    const list = await this.listed(storageKey(RESOURCES.limitranges, namespace));
     return list.items.map((i) => storedAs(RESOURCES.limitranges, i.object));
   }
 
@@ -59,7 +70,7 @@ export class NamespacePolicyAdmission implements CreateAdmission {
     opts: { namespace: string; dryRun: boolean },
   ): Promise<void> {
     const prefix = storageKey(RESOURCES.resourcequotas, opts.namespace);
-    const quotas = (await this.store.list(prefix)).items;
+    const quotas = (await this.listed(prefix)).items;
     if (quotas.length === 0) return;
     const req = { resource: { group: r.group, plural: r.plural }, obj };
     const sorted = [...quotas].sort((a, b) => a.key.localeCompare(b.key));
