@@ -265,5 +265,17 @@ test('hostile quotas and ranges are 422 with field paths and change nothing', as
     /LimitRange "bad" is invalid: [\s\S]*spec.limits\[0\].min\[cpu\]: Invalid value: "2": min value 2 is greater than max value 1/,
   );
   assert.equal((await cp.client.list(RESOURCES.resourcequotas, { namespace: 'h1' })).items.length, 0);
+  // The kubectl generator (a protobuf body) makes a good one.
+  await ok(['create', 'quota', 'good', '-n', 'h1', '--hard=pods=1,count/deployments.apps=0']);
+  await eventually(
+    async () => (await ok(['get', 'quota', 'good', '-n', 'h1'])).includes('count/deployments.apps: 0/0, pods: 0/1'),
+    { what: 'the created quota counted' },
+  );
+  const refused = await k(['create', 'deployment', 'web', '-n', 'h1', '--image=busybox:latest']);
+  assert.match(
+    refused.stderr,
+    /deployments.apps "web" is forbidden: exceeded quota: good, requested: count\/deployments.apps=1, used: count\/deployments.apps=0, limited: count\/deployments.apps=0/,
+  );
+  await ok(['delete', 'quota', 'good', '-n', 'h1']);
   assert.equal((await cp.client.list(RESOURCES.limitranges, { namespace: 'h1' })).items.length, 0);
 });

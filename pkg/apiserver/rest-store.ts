@@ -29,7 +29,7 @@ import { commitDeletion, deleteEach } from './delete-staging.js';
 import { dryRunWrites, type StoreWrites } from './dry-run.js';
 import { awaitRevision } from './freshness.js';
 import { requireActiveNamespace } from './namespace-lifecycle.js';
-import type { CreateAdmission } from './admission/namespace-policy.js';
+import type { CreateAdmission } from './admission/index.js';
 import type { Strategies } from './registry/types.js';
 import { isDryRun, parseResourceVersion } from './request-options.js';
 import type {

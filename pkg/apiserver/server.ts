@@ -29,8 +29,7 @@ import { LiveAuthorizerSources, policyWriter } from './authorization-sources.js'
 import { boundObjectLookup, loadServiceAccountTokens, serveIssuerDiscovery } from './service-account-tokens.js';
 import type { ServiceAccountTokens } from '../serviceaccount/index.js';
 import { reconcileDefaultPolicy } from './rbac/reconcile.js';
-import { podSecurityConfig } from './admission/index.js';
-import { NamespacePolicyAdmission } from './admission/namespace-policy.js';
+import { NamespacePolicyAdmission, podSecurityConfig } from './admission/index.js';
 import { ApiserverIdentity } from './apiserver-identity.js';
 import { ensureClusterInfo, ensureDefaultStorageClass, ensureKubernetesService, raceSafely } from './bootstrap.js';
 import { Readiness } from './readiness.js';

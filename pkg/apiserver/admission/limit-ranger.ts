@@ -220,7 +220,9 @@ export function claimLimitViolations(claim: KubeObject, ranges: readonly LimitRa
 
 /** `pods "web" is forbidden: …`, the message of an admission refusal. */
 export function admissionForbidden(resource: { group: string; plural: string }, name: string, why: string): ApiError {
-  return new ApiError('Forbidden', `${resource.plural} ${JSON.stringify(name)} is forbidden: ${why}`, {
+  // Kubernetes names the group-qualified resource (`deployments.apps "web" is forbidden`).
+  const qualified = resource.group === '' ? resource.plural : `${resource.plural}.${resource.group}`;
+  return new ApiError('Forbidden', `${qualified} ${JSON.stringify(name)} is forbidden: ${why}`, {
     details: { name, ...(resource.group === '' ? {} : { group: resource.group }), kind: resource.plural },
   });
 }
