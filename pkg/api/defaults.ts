@@ -4,6 +4,7 @@
 // updates, patches and status updates alike, so nothing here may depend on create-only state.
 
 import { isObject, type KubeObject } from './meta.js';
+import { defaultLimitRange } from './validation-quota.js';
 
 // Defaulting runs before validation, on bodies whose JSON types are checked but whose shape
 // is not: the helpers below work on the plain JSON objects isObject proves, not on Pod or
@@ -398,6 +399,7 @@ const BY_KIND: Record<string, (o: KubeObject) => void> = {
   Node: defaultNode,
   EndpointSlice: defaultEndpointSlice,
   NetworkPolicy: defaultNetworkPolicy,
+  LimitRange: defaultLimitRange,
   // Lease, ConfigMap, ServiceAccount, Event, RBAC and CSR objects have no defaults upstream.
 };
 

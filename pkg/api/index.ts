@@ -12,6 +12,7 @@ export * from './schema.js';
 export * from './defaults.js';
 export * from './validation.js';
 export * from './quantity.js';
+export * from './milli-quantity.js';
 export * from './duration.js';
 export * from './cidr.js';
 export * from './cron.js';

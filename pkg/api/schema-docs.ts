@@ -41,6 +41,8 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   Ingress: 'HTTP routes from outside the cluster to services, served by the ingress proxy of each node agent.',
   IngressClass:
     'A kind of ingress and the controller that serves it; the annotated default is given to Ingresses that name none.',
+  ResourceQuota: 'Caps what a namespace may hold: object counts and the compute and storage its objects request.',
+  LimitRange: 'Default resources and bounds for the containers, pods and claims of a namespace.',
   PersistentVolume: 'A piece of storage in the cluster, provisioned by an administrator or by a storage class.',
   PersistentVolumeClaim: 'A request for storage by a user, bound to one persistent volume that satisfies it.',
   StorageClass: 'A kind of storage that volumes are provisioned from on demand, with its provisioner and parameters.',
@@ -1608,6 +1610,53 @@ export const TYPE_DOCS: Record<string, TypeDoc> = {
       active: 'Jobs running now.',
       lastScheduleTime: 'When a job was last started.',
       lastSuccessfulTime: 'When a job last succeeded.',
+    },
+  },
+  // Namespace policy.
+  ResourceQuotaSpec: {
+    at: 'ResourceQuota.spec',
+    description: 'What a quota caps and which objects it counts.',
+    fields: {
+      hard: 'The most of each named resource (`pods`, `requests.cpu`, `count/deployments.apps` …) the namespace may hold.',
+      scopes:
+        'Terminating, NotTerminating, BestEffort, NotBestEffort or PriorityClass: the pods counted must match all.',
+      scopeSelector: 'Scope requirements with operators (PriorityClass In a list of classes).',
+    },
+  },
+  ScopeSelector: {
+    at: 'ResourceQuota.spec.scopeSelector',
+    description: 'Requirements on scopes, ANDed.',
+    fields: { matchExpressions: 'The requirements.' },
+  },
+  ScopedResourceSelectorRequirement: {
+    at: 'ResourceQuota.spec.scopeSelector.matchExpressions',
+    description: 'One scope and how the counted objects must match it.',
+    fields: {
+      scopeName: 'The scope.',
+      operator: 'In, NotIn, Exists or DoesNotExist.',
+      values: 'The values for In and NotIn.',
+    },
+  },
+  ResourceQuotaStatus: {
+    at: 'ResourceQuota.status',
+    description: 'The caps in force and what the namespace uses, kept by the resource quota controller.',
+    fields: { hard: 'The caps in force.', used: 'What the namespace uses of each capped resource.' },
+  },
+  LimitRangeSpec: {
+    at: 'LimitRange.spec',
+    description: 'The defaults and bounds of a namespace.',
+    fields: { limits: 'One item per kind of object bounded.' },
+  },
+  LimitRangeItem: {
+    at: 'LimitRange.spec.limits',
+    description: 'Defaults and bounds for containers, pods or claims.',
+    fields: {
+      type: 'Container, Pod or PersistentVolumeClaim.',
+      max: 'The most of each resource (limits for containers and pods, requests for claims).',
+      min: 'The least of each resource (requests).',
+      default: 'The limits a container gets when it sets none.',
+      defaultRequest: 'The requests a container gets when it sets none.',
+      maxLimitRequestRatio: 'The largest limit-to-request ratio of each resource.',
     },
   },
 };

@@ -777,6 +777,29 @@ const STORAGE_KINDS: Record<string, Record<string, Schema>> = {
       parameters: obj({ apiGroup: 'string', kind: 'string', name: 'string', namespace: 'string', scope: 'string' }),
     }),
   },
+  // Namespace policy (core/v1).
+  ResourceQuota: {
+    spec: obj({
+      hard: map('quantity'),
+      scopes: strings,
+      scopeSelector: obj({ matchExpressions: list(obj({ scopeName: 'string', operator: 'string', values: strings })) }),
+    }),
+    status: open({ hard: map('quantity'), used: map('quantity') }),
+  },
+  LimitRange: {
+    spec: obj({
+      limits: list(
+        obj({
+          type: 'string',
+          max: map('quantity'),
+          min: map('quantity'),
+          default: map('quantity'),
+          defaultRequest: map('quantity'),
+          maxLimitRequestRatio: map('quantity'),
+        }),
+      ),
+    }),
+  },
   StorageClass: {
     provisioner: 'string',
     parameters: map('string'),

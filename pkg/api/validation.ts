@@ -11,6 +11,7 @@ import { endpointSliceCauses } from './validation-endpoint-slice.js';
 import { podDisruptionBudgetCauses, priorityClassCauses, priorityClassUpdateCauses } from './validation-policy.js';
 import { ingressCauses, ingressClassCauses } from './validation-ingress.js';
 import { networkPolicyCauses } from './validation-network-policy.js';
+import { limitRangeCauses, resourceQuotaCauses } from './validation-quota.js';
 import {
   claimCauses,
   claimTemplateCauses,
@@ -529,6 +530,12 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
     case 'Service':
       validateService(c, spec);
       break;
+    case 'ResourceQuota':
+      c.list.push(...resourceQuotaCauses(obj));
+      break;
+    case 'LimitRange':
+      c.list.push(...limitRangeCauses(obj));
+      break;
     case 'ConfigMap':
       validateDataKeys(c, obj['data'], { field: 'data', base64: false });
       validateDataKeys(c, obj['binaryData'], { field: 'binaryData', base64: true });
@@ -659,6 +666,10 @@ export function validateUpdate(next: KubeObject, prev: KubeObject, r: ResourceIn
       break;
     case 'ControllerRevision':
       immutable('data', next['data'], prev['data']);
+      break;
+    case 'ResourceQuota':
+      immutable('spec.scopes', ns?.['scopes'], ps?.['scopes']);
+      immutable('spec.scopeSelector', ns?.['scopeSelector'], ps?.['scopeSelector']);
       break;
     case 'EndpointSlice':
       immutable('addressType', next['addressType'], prev['addressType']);

@@ -29,6 +29,7 @@ import { commitDeletion, deleteEach } from './delete-staging.js';
 import { dryRunWrites, type StoreWrites } from './dry-run.js';
 import { awaitRevision } from './freshness.js';
 import { requireActiveNamespace } from './namespace-lifecycle.js';
+import type { CreateAdmission } from './admission/index.js';
 import type { Strategies } from './registry/types.js';
 import { isDryRun, parseResourceVersion } from './request-options.js';
 import type {
@@ -54,11 +55,14 @@ export class RestStore {
   readonly now: () => Date;
   /** What each kind specialises (registry/). */
   readonly strategyFor: Strategies;
+  /** The admission plugins every kind's creates go through (LimitRanger, ResourceQuota). */
+  private readonly admission: CreateAdmission | undefined;
 
-  constructor(store: Store, options: { now?: () => Date; strategies: Strategies }) {
+  constructor(store: Store, options: { now?: () => Date; strategies: Strategies; admission?: CreateAdmission }) {
     this.store = store;
     this.now = options.now ?? (() => new Date());
     this.strategyFor = options.strategies;
+    this.admission = options.admission;
   }
 
   // ---- reads ---------------------------------------------------------------------------
@@ -171,6 +175,7 @@ export class RestStore {
     const name = obj.metadata.name ?? '';
     // The uid exists before validation: a Job's generated selector is made of it.
     obj.metadata.uid = randomUUID();
+    await this.admission?.mutate(r, obj);
     const causes = strategy.validate(r, obj);
     if (causes.length > 0) throw invalid(r, name, causes);
     if (r.namespaced) await requireActiveNamespace(this.store, obj.metadata.namespace ?? '');
@@ -189,6 +194,7 @@ export class RestStore {
     const existing =
       opts.dryRun === true || this.store.peek === undefined ? await this.store.get(key) : await this.store.peek(key);
     if (existing !== undefined) throw alreadyExists(r.plural, r.group, name);
+    await this.admission?.validate(r, obj, { dryRun: opts.dryRun === true });
     const undo = await strategy.beforeCreate?.(obj, { dryRun: opts.dryRun === true });
     try {
       const item = await this.writes(opts).create(key, obj);

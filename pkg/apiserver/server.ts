@@ -29,7 +29,7 @@ import { LiveAuthorizerSources, policyWriter } from './authorization-sources.js'
 import { boundObjectLookup, loadServiceAccountTokens, serveIssuerDiscovery } from './service-account-tokens.js';
 import type { ServiceAccountTokens } from '../serviceaccount/index.js';
 import { reconcileDefaultPolicy } from './rbac/reconcile.js';
-import { podSecurityConfig } from './admission/index.js';
+import { NamespacePolicyAdmission, podSecurityConfig } from './admission/index.js';
 import { ApiserverIdentity } from './apiserver-identity.js';
 import {
   ensureClusterInfo,
@@ -159,7 +159,8 @@ export class ApiServer {
     const podSecurity = podSecurityConfig(config.podSecurityDefault);
     const podAdmission = { store: cache, podSecurity, tokens: tokens !== undefined };
     const strategies = createStrategies({ services, authz, podAdmission, store: cache, ...issuing });
-    const restStore = new RestStore(cache, { now, strategies });
+    const admission = new NamespacePolicyAdmission(cache);
+    const restStore = new RestStore(cache, { now, strategies, admission });
     // CustomResourceDefinitions are served before the first request (their objects are in the store).
     const customResources = new CustomResourceServing({ store: cache, rest: restStore, log });
     await customResources.start();

@@ -40,6 +40,7 @@ export const SERVICE_ACCOUNT_OF: Record<ControllerName, string> = {
   'persistentvolume-binder': 'persistent-volume-binder',
   disruption: 'disruption-controller',
   servicelb: 'service-controller',
+  resourcequota: 'resourcequota-controller',
 };
 
 export const CREDENTIALS_NAMESPACE = 'kube-system';

@@ -32,6 +32,7 @@ import { ClusterRoleAggregationController } from './clusterroleaggregation/clust
 import { RootCaPublisher } from './rootcacertpublisher/root-ca-publisher.js';
 import { PersistentVolumeController } from './volume/persistent-volume-controller.js';
 import { ServiceLbController } from './servicelb/servicelb-controller.js';
+import { ResourceQuotaController } from './resourcequota/resource-quota-controller.js';
 import { ControllerCredentials, SERVICE_ACCOUNT_OF, type CredentialsClock } from './credentials.js';
 
 export const CONTROLLER_NAMES = [
@@ -59,6 +60,7 @@ export const CONTROLLER_NAMES = [
   'persistentvolume-binder',
   'disruption',
   'servicelb',
+  'resourcequota',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -117,6 +119,7 @@ class SharedInformers {
   readonly persistentvolumeclaims = this.shared(RESOURCES.persistentvolumeclaims);
   readonly storageclasses = this.shared(RESOURCES.storageclasses);
   readonly poddisruptionbudgets = this.shared(RESOURCES.poddisruptionbudgets);
+  readonly resourcequotas = this.shared(RESOURCES.resourcequotas);
 
   /** A getter for the informer of `r`: the first call creates it, later calls share it. */
   private shared<T extends KubeObject>(r: Resource<T>): () => Informer<T> {
@@ -358,6 +361,17 @@ async function runTerm(
         replicationcontrollers: shared.replicationcontrollers(),
       }),
     );
+  if (want('resourcequota')) {
+    const counted = [
+      shared.pods(),
+      shared.services(),
+      shared.configmaps(),
+      shared.secrets(),
+      shared.persistentvolumeclaims(),
+      shared.replicationcontrollers(),
+    ];
+    add(new ResourceQuotaController({ ...contextOf('resourcequota'), quotas: shared.resourcequotas(), counted }));
+  }
   await shared.start(signal);
   await custom?.start(signal);
   log(`controllers started: ${opts.controllers.join(', ')}`);

@@ -761,6 +761,28 @@ const PRINTERS: Record<string, Printer> = {
     columns: [NAME, col('Holder'), AGE],
     row: (l, now) => [l.metadata.name, s(o(l['spec'])['holderIdentity'], ''), age(l, now)],
   },
+  // Namespace policy: a quota's `used/hard` per resource, limits apart from requests.
+  ResourceQuota: {
+    columns: [NAME, AGE, col('Request'), col('Limit')],
+    row: (q, now) => {
+      const status = o(q['status']);
+      const hard = o(status['hard']);
+      const used = o(status['used']);
+      const entries = Object.keys(hard)
+        .sort()
+        .map((k) => ({ k, text: `${k}: ${s(used[k], '0')}/${s(hard[k], '0')}` }));
+      const join = (limits: boolean): string =>
+        entries
+          .filter((e) => e.k.startsWith('limits.') === limits)
+          .map((e) => e.text)
+          .join(', ');
+      return [q.metadata.name, age(q, now), join(false), join(true)];
+    },
+  },
+  LimitRange: {
+    columns: [NAME, col('Created At')],
+    row: (r) => [r.metadata.name, r.metadata.creationTimestamp ?? ''],
+  },
   Role: { columns: [NAME, col('Created At')], row: (r) => [r.metadata.name, r.metadata.creationTimestamp ?? ''] },
   ClusterRole: {
     columns: [NAME, col('Created At')],

@@ -15,3 +15,4 @@ export type * from './storage.js';
 export type * from './networking.js';
 export type * from './apiextensions.js';
 export type * from './scheduling.js';
+export type * from './quota.js';

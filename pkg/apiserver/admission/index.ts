@@ -1,6 +1,8 @@
 // pkg/apiserver/admission's face: Pod Security Admission (Kubernetes' PodSecurity plugin,
-// policy version "latest") as pure functions. The apiserver calls admitPod, admitWorkload
-// and admitNamespace on writes; the checks and label parsing are exported for tools and tests.
+// policy version "latest") as pure functions; LimitRanger and ResourceQuota (pure, and their
+// store glue NamespacePolicyAdmission, the REST layer's create hook). The apiserver calls
+// admitPod, admitWorkload and admitNamespace on writes; the checks and label parsing are
+// exported for tools and tests.
 
 export type { Level, Violation, Check } from './check-types.js';
 export { SAFE_SYSCTLS } from './checks-baseline.js';
@@ -57,3 +59,11 @@ export {
 } from './admission.js';
 export { type NamespaceAdmission, MAX_PODS_TO_CHECK, admitNamespace, existingPodWarnings } from './namespace.js';
 export { admitServiceAccount, SERVICE_ACCOUNT_MOUNT_PATH, type ServiceAccountLookup } from './service-account.js';
+export {
+  LIMIT_RANGER_ANNOTATION,
+  defaultFromLimitRanges,
+  enforceLimitRanges,
+  applyLimitRangeDefaults,
+} from './limit-ranger.js';
+export { chargeQuota, type QuotaRequest } from './resource-quota.js';
+export { NamespacePolicyAdmission, type CreateAdmission } from './namespace-policy.js';

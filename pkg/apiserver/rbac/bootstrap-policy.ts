@@ -370,6 +370,11 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
   'disruption-controller': [rule(['update'], ['policy'], ['poddisruptionbudgets/status'])],
   // servicelb: LoadBalancer Services get the Ready nodes' addresses (Kubernetes' service-controller role).
   'service-controller': [rule(['update', 'patch'], [''], ['services/status'])],
+  // It counts any kind a quota names (`count/<resource>.<group>`), as Kubernetes' role allows.
+  'resourcequota-controller': [
+    rule(['list', 'watch'], ['*'], ['*']),
+    rule(['update'], [''], ['resourcequotas/status']),
+  ],
 };
 
 /** Every controller ServiceAccount that has a role. */

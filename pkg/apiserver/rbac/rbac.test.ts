@@ -394,7 +394,7 @@ describe('the default policy', () => {
       groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
     });
     const can = (p: PolicySource, who: UserInfo, a: Attributes): boolean => authorizeRbac(p, who, a).allowed;
-    assert.equal(CONTROLLER_SERVICE_ACCOUNTS.length, 22);
+    assert.equal(CONTROLLER_SERVICE_ACCOUNTS.length, 23);
     const disruption = sa('disruption-controller');
     const budget = { namespace: 'a', apiGroup: 'policy', name: 'web', subresource: 'status' };
     assert.equal(can(withTokens, disruption, res('update', 'poddisruptionbudgets', budget)), true);
