@@ -4,6 +4,7 @@
 // updates, patches and status updates alike, so nothing here may depend on create-only state.
 
 import { isObject, type KubeObject } from './meta.js';
+import { defaultHorizontalPodAutoscaler } from './validation-autoscaling.js';
 
 // Defaulting runs before validation, on bodies whose JSON types are checked but whose shape
 // is not: the helpers below work on the plain JSON objects isObject proves, not on Pod or
@@ -379,6 +380,7 @@ const BY_KIND: Record<string, (o: KubeObject) => void> = {
   Namespace: defaultNamespace,
   Node: defaultNode,
   EndpointSlice: defaultEndpointSlice,
+  HorizontalPodAutoscaler: defaultHorizontalPodAutoscaler,
   // Lease, ConfigMap, ServiceAccount, Event, RBAC and CSR objects have no defaults upstream.
 };
 

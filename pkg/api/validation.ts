@@ -8,6 +8,7 @@ import type { ResourceInfo } from './registry.js';
 import { parseCronSchedule } from './cron.js';
 import { unsupportedSecurityCauses } from './validation-security.js';
 import { endpointSliceCauses } from './validation-endpoint-slice.js';
+import { horizontalPodAutoscalerCauses } from './validation-autoscaling.js';
 import {
   claimCauses,
   claimTemplateCauses,
@@ -564,6 +565,9 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
     }
     case 'EndpointSlice':
       c.list.push(...endpointSliceCauses(obj));
+      break;
+    case 'HorizontalPodAutoscaler':
+      c.list.push(...horizontalPodAutoscalerCauses(obj));
       break;
     case 'Lease': {
       const d = spec?.['leaseDurationSeconds'];

@@ -14,3 +14,4 @@ export type * from './discovery.js';
 export type * from './storage.js';
 export type * from './networking.js';
 export type * from './apiextensions.js';
+export type * from './metrics.js';
