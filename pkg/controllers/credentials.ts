@@ -38,6 +38,7 @@ export const SERVICE_ACCOUNT_OF: Record<ControllerName, string> = {
   'clusterrole-aggregation': 'clusterrole-aggregation-controller',
   'root-ca-cert-publisher': 'root-ca-cert-publisher',
   'persistentvolume-binder': 'persistent-volume-binder',
+  horizontalpodautoscaling: 'horizontal-pod-autoscaler',
 };
 
 export const CREDENTIALS_NAMESPACE = 'kube-system';

@@ -30,6 +30,7 @@ import { NodeIpamController, type NodeIpamOptions } from './nodeipam/nodeipam-co
 import { ClusterRoleAggregationController } from './clusterroleaggregation/clusterrole-aggregation-controller.js';
 import { RootCaPublisher } from './rootcacertpublisher/root-ca-publisher.js';
 import { PersistentVolumeController } from './volume/persistent-volume-controller.js';
+import { HorizontalPodAutoscalerController, type PodAutoscalerOptions } from './podautoscaler/horizontal.js';
 import { ControllerCredentials, SERVICE_ACCOUNT_OF, type CredentialsClock } from './credentials.js';
 
 export const CONTROLLER_NAMES = [
@@ -55,6 +56,7 @@ export const CONTROLLER_NAMES = [
   'clusterrole-aggregation',
   'root-ca-cert-publisher',
   'persistentvolume-binder',
+  'horizontalpodautoscaling',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -74,6 +76,8 @@ export interface ControllerManagerOptions {
   rootCaPem?: string;
   /** Each controller writes as ServiceAccount kube-system/<its name> (--use-service-account-credentials). */
   useServiceAccountCredentials?: boolean;
+  /** The HPA controller's sync period, downscale stabilization window and tolerance. */
+  podAutoscaler?: Partial<PodAutoscalerOptions>;
   /** Time for the token refresh (tests). */
   credentialsClock?: CredentialsClock;
 }
@@ -112,6 +116,7 @@ class SharedInformers {
   readonly persistentvolumes = this.shared(RESOURCES.persistentvolumes);
   readonly persistentvolumeclaims = this.shared(RESOURCES.persistentvolumeclaims);
   readonly storageclasses = this.shared(RESOURCES.storageclasses);
+  readonly horizontalpodautoscalers = this.shared(RESOURCES.horizontalpodautoscalers);
 
   /** A getter for the informer of `r`: the first call creates it, later calls share it. */
   private shared<T extends KubeObject>(r: Resource<T>): () => Informer<T> {
@@ -313,6 +318,15 @@ async function runTerm(
       new ClusterRoleAggregationController({
         ...contextOf('clusterrole-aggregation'),
         clusterRoles: shared.clusterroles(),
+      }),
+    );
+  if (want('horizontalpodautoscaling'))
+    add(
+      new HorizontalPodAutoscalerController({
+        ...contextOf('horizontalpodautoscaling'),
+        hpas: shared.horizontalpodautoscalers(),
+        pods: shared.pods(),
+        ...(opts.podAutoscaler !== undefined && { options: opts.podAutoscaler }),
       }),
     );
   if (want('root-ca-cert-publisher')) {
