@@ -4,9 +4,13 @@ import { findByPlural, mustFind, RESOURCE_LIST, RESOURCES, resolveResource, type
 import type { Pod } from './types/index.js';
 
 test('the named table holds every served resource under its plural, in registry order', () => {
-  // The resource metrics share core's plurals (nodes, pods): they are named by kind.
-  const key = (r: (typeof RESOURCE_LIST)[number]): string =>
-    r.group === 'metrics.k8s.io' ? r.kind.toLowerCase() : r.plural;
+  // The resource metrics share core's plurals (nodes, pods): they are named by kind; a second
+  // version of a resource by plural and version.
+  const key = (r: (typeof RESOURCE_LIST)[number], i: number): string => {
+    if (r.group === 'metrics.k8s.io') return r.kind.toLowerCase();
+    const earlier = RESOURCE_LIST.slice(0, i).some((x) => x.group === r.group && x.plural === r.plural);
+    return earlier ? `${r.plural}${r.version}` : r.plural;
+  };
   assert.deepEqual(
     Object.keys(RESOURCES).filter((k) => !/^\d+$/.test(k)),
     RESOURCE_LIST.map(key),

@@ -453,6 +453,17 @@ const TABLE = {
     categories: ['all'],
     status: true,
   }),
+  // autoscaling/v1: the same objects (stored as v2), converted (conversion-autoscaling.ts).
+  horizontalpodautoscalersv1: resource<HorizontalPodAutoscaler>({
+    group: 'autoscaling',
+    version: 'v1',
+    kind: 'HorizontalPodAutoscaler',
+    plural: 'horizontalpodautoscalers',
+    shortNames: ['hpa'],
+    namespaced: true,
+    categories: ['all'],
+    status: true,
+  }),
   nodemetrics: resource<NodeMetrics>({
     group: 'metrics.k8s.io',
     version: 'v1beta1',
