@@ -4,10 +4,10 @@
 # swept when this script ends, also on failure or interruption (scripts/sweep-runs.ts).
 #
 #   npm run bench                 every benchmark
-#   npm run bench -- NAME...      only these: api pods scheduler deployment network port-forward etcd storage crd
+#   npm run bench -- NAME...      only these: api pods scheduler deployment network port-forward etcd storage crd metrics
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL=(api pods scheduler deployment network port-forward etcd storage crd)
+ALL=(api pods scheduler deployment network port-forward etcd storage crd metrics)
 for name in "$@"; do
   [[ " ${ALL[*]} " == *" $name "* ]] || { echo "bench: unknown benchmark '$name' (one of: ${ALL[*]})" >&2; exit 2; }
 done
@@ -28,3 +28,4 @@ if wanted port-forward; then echo "== kubectl port-forward throughput (issue 12)
 if wanted etcd; then echo "== API on SQLite, 1 and 3 etcd members, etcd alone, failover (issue 13)"; node dist/scripts/bench-etcd.js; fi
 if wanted storage; then echo "== PVC (local-path) + pod to Running vs emptyDir (issue 14)"; node dist/scripts/bench-storage.js; fi
 if wanted crd; then echo "== custom-object creates vs ConfigMaps, 50 clients (issue 14)"; node dist/scripts/bench-crd.js; fi
+if wanted metrics; then echo "== metrics collection CPU of the agent, 50 pods vs idle (issue 15)"; node dist/scripts/bench-metrics.js; fi
