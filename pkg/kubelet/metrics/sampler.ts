@@ -65,7 +65,12 @@ export interface SamplerOptions {
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 10_000;
-export const DEFAULT_SAMPLE_CONCURRENCY = 4;
+/**
+ * Docker 20.10 answers even a one-shot stats request after about a second (it waits for its
+ * collector's next tick), at almost no CPU cost: sixteen in flight sample 50 pods in ~4 s,
+ * well inside the interval, where four took ~13 s.
+ */
+export const DEFAULT_SAMPLE_CONCURRENCY = 16;
 
 /** Runs each task with at most `limit` in flight; results in input order. */
 export async function mapBounded<T, R>(
