@@ -36,6 +36,12 @@ const program = new Command('controller-manager')
     '--root-ca-file <file>',
     'CA bundle published as kube-root-ca.crt in every namespace (default: the kubeconfig CA)',
   )
+  .option('--horizontal-pod-autoscaler-sync-period <duration>', 'time between HPA syncs', '15s')
+  .option(
+    '--horizontal-pod-autoscaler-downscale-stabilization <duration>',
+    'how far back the HPA looks for a higher recommendation before scaling down',
+    '5m0s',
+  )
   .option('--use-service-account-credentials <bool>', 'each controller writes as its own ServiceAccount', 'true')
   .option('--leader-elect <bool>', 'elect a leader among controller-managers', 'true')
   .option('--leader-elect-lease-duration <seconds>', 'lease duration', '15')

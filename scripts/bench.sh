@@ -4,10 +4,10 @@
 # swept when this script ends, also on failure or interruption (scripts/sweep-runs.ts).
 #
 #   npm run bench                 every benchmark
-#   npm run bench -- NAME...      only these: api pods scheduler deployment network port-forward etcd storage crd ingress netpol density
+#   npm run bench -- NAME...      only these: api pods scheduler deployment network port-forward etcd storage crd ingress netpol metrics density
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL=(api pods scheduler deployment network port-forward etcd storage crd ingress netpol density)
+ALL=(api pods scheduler deployment network port-forward etcd storage crd ingress netpol metrics density)
 for name in "$@"; do
   [[ " ${ALL[*]} " == *" $name "* ]] || { echo "bench: unknown benchmark '$name' (one of: ${ALL[*]})" >&2; exit 2; }
 done
@@ -30,4 +30,5 @@ if wanted storage; then echo "== PVC (local-path) + pod to Running vs emptyDir (
 if wanted crd; then echo "== custom-object creates vs ConfigMaps, 50 clients (issue 14)"; node dist/scripts/bench-crd.js; fi
 if wanted ingress; then echo "== ingress vs ClusterIP on 3 simulated hosts (issue 15)"; node dist/scripts/bench-ingress.js; fi
 if wanted netpol; then echo "== NetworkPolicy rule programming and connection latency (issue 15)"; node dist/scripts/bench-netpol.js; fi
+if wanted metrics; then echo "== metrics collection CPU of the agent, 50 pods vs idle (issue 15)"; node dist/scripts/bench-metrics.js; fi
 if wanted density; then echo "== density: 30 pods per hollow node at N = 100, 500, 1000 (issue 16)"; node dist/scripts/bench-density.js; fi

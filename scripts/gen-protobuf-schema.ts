@@ -19,9 +19,11 @@ import { META_KINDS, protoPackageOf, RUNTIME_UNKNOWN, META_PACKAGE } from '../pk
 
 /**
  * The kinds whose messages k8s.io/api defines. CustomResourceDefinitions' live in
- * apiextensions-apiserver, outside this schema: they are served as JSON only.
+ * apiextensions-apiserver, the resource metrics' in k8s.io/metrics, outside this schema: they
+ * are served as JSON only.
  */
-const RESOURCE_LIST = SERVED.filter((r) => r.group !== 'apiextensions.k8s.io');
+const JSON_ONLY_GROUPS = new Set(['apiextensions.k8s.io', 'metrics.k8s.io']);
+const RESOURCE_LIST = SERVED.filter((r) => !JSON_ONLY_GROUPS.has(r.group));
 
 interface Options {
   tag: string;

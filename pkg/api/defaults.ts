@@ -5,6 +5,7 @@
 
 import { isObject, type KubeObject } from './meta.js';
 import { defaultLimitRange } from './validation-quota.js';
+import { defaultHorizontalPodAutoscaler } from './validation-autoscaling.js';
 
 // Defaulting runs before validation, on bodies whose JSON types are checked but whose shape
 // is not: the helpers below work on the plain JSON objects isObject proves, not on Pod or
@@ -400,6 +401,7 @@ const BY_KIND: Record<string, (o: KubeObject) => void> = {
   EndpointSlice: defaultEndpointSlice,
   NetworkPolicy: defaultNetworkPolicy,
   LimitRange: defaultLimitRange,
+  HorizontalPodAutoscaler: defaultHorizontalPodAutoscaler,
   // Lease, ConfigMap, ServiceAccount, Event, RBAC and CSR objects have no defaults upstream.
 };
 

@@ -2,6 +2,8 @@
 
 const SUFFIX: Record<string, number> = {
   '': 1,
+  n: 1e-9,
+  u: 1e-6,
   m: 1e-3,
   k: 1e3,
   M: 1e6,
@@ -21,7 +23,7 @@ export function parseQuantity(q: unknown): number {
   if (typeof q === 'number') return q;
   const m = String(q)
     .trim()
-    .match(/^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$/);
+    .match(/^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/);
   if (m === null) throw new Error(`invalid quantity "${String(q)}"`);
   return Number(m[1]) * (SUFFIX[m[2] ?? ''] ?? 1);
 }

@@ -17,6 +17,9 @@ import type {
   JSONSchemaProps,
   Deployment,
   Endpoints,
+  HorizontalPodAutoscaler,
+  NodeMetrics,
+  PodMetrics,
   EndpointSlice,
   Event,
   Ingress,
@@ -495,6 +498,44 @@ const TABLE = {
   localsubjectaccessreviews: review('authorization.k8s.io', 'LocalSubjectAccessReview', true),
   selfsubjectrulesreviews: review('authorization.k8s.io', 'SelfSubjectRulesReview', false),
   selfsubjectreviews: review('authentication.k8s.io', 'SelfSubjectReview', false),
+  // Autoscaling and resource metrics (issue 15): metrics are read from the node agents, never stored.
+  horizontalpodautoscalers: resource<HorizontalPodAutoscaler>({
+    group: 'autoscaling',
+    version: 'v2',
+    kind: 'HorizontalPodAutoscaler',
+    plural: 'horizontalpodautoscalers',
+    shortNames: ['hpa'],
+    namespaced: true,
+    categories: ['all'],
+    status: true,
+  }),
+  // autoscaling/v1: the same objects (stored as v2), converted (conversion-autoscaling.ts).
+  horizontalpodautoscalersv1: resource<HorizontalPodAutoscaler>({
+    group: 'autoscaling',
+    version: 'v1',
+    kind: 'HorizontalPodAutoscaler',
+    plural: 'horizontalpodautoscalers',
+    shortNames: ['hpa'],
+    namespaced: true,
+    categories: ['all'],
+    status: true,
+  }),
+  nodemetrics: resource<NodeMetrics>({
+    group: 'metrics.k8s.io',
+    version: 'v1beta1',
+    kind: 'NodeMetrics',
+    plural: 'nodes',
+    namespaced: false,
+    verbs: ['get', 'list'],
+  }),
+  podmetrics: resource<PodMetrics>({
+    group: 'metrics.k8s.io',
+    version: 'v1beta1',
+    kind: 'PodMetrics',
+    plural: 'pods',
+    namespaced: true,
+    verbs: ['get', 'list'],
+  }),
 };
 
 /** The built-in resources, then those CustomResourceDefinitions add at run time. */

@@ -65,6 +65,11 @@ export const KIND_DESCRIPTIONS: Record<string, string> = {
   LocalSubjectAccessReview: 'Asks whether a given user or group may perform an action in one namespace.',
   SelfSubjectRulesReview: 'Lists the actions the caller may perform in a namespace.',
   SelfSubjectReview: 'Tells the caller who the server thinks they are.',
+  HorizontalPodAutoscaler:
+    "Scales a workload's replica count between bounds to keep its pods' resource use near a target.",
+  NodeMetrics: "A node's CPU and memory use, averaged over a short window, as its agent measured it.",
+  PodMetrics:
+    "A pod's CPU and memory use per container, averaged over a short window, as its node's agent measured it.",
 };
 
 /** Fields whose meaning does not depend on where they appear. */

@@ -12,6 +12,7 @@ import { podDisruptionBudgetCauses, priorityClassCauses, priorityClassUpdateCaus
 import { ingressCauses, ingressClassCauses } from './validation-ingress.js';
 import { networkPolicyCauses } from './validation-network-policy.js';
 import { limitRangeCauses, resourceQuotaCauses } from './validation-quota.js';
+import { horizontalPodAutoscalerCauses } from './validation-autoscaling.js';
 import {
   claimCauses,
   claimTemplateCauses,
@@ -589,6 +590,9 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
       break;
     case 'NetworkPolicy':
       c.list.push(...networkPolicyCauses(spec));
+      break;
+    case 'HorizontalPodAutoscaler':
+      c.list.push(...horizontalPodAutoscalerCauses(obj));
       break;
     case 'Lease': {
       const d = spec?.['leaseDurationSeconds'];

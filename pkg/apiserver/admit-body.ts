@@ -3,6 +3,7 @@
 // fieldValidation (pruned), what a patch may not change (name, namespace, resourceVersion
 // as a precondition, uid), and a delete's preconditions.
 
+import { HPA_V1, HPA_V2, convertVersion } from '../api/conversion-autoscaling.js';
 import { deepCopy, isObject, type DeleteOptions, type KubeObject, type TypeMeta } from '../api/meta.js';
 import { apiVersionOf, type ResourceInfo } from '../api/registry.js';
 import { checkTypes, pruneUnknownFields } from '../api/schema.js';
@@ -12,6 +13,12 @@ import { ApiError, badRequest, conflict, invalid, type StatusCause } from '../er
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 /** Checks a request body's shape and fills namespace/type from the path. */
+/** The object in the version its kind is stored in. */
+function storageVersionOf(obj: KubeObject): KubeObject {
+  if (obj.kind !== 'HorizontalPodAutoscaler' || obj.apiVersion !== HPA_V1) return obj;
+  return convertVersion(obj, HPA_V2) ?? obj;
+}
+
 export function decodeObject(r: ResourceInfo, namespace: string | undefined, body: unknown): KubeObject {
   if (!isObject(body)) throw badRequest(`the body of the request was not a JSON object`);
   const obj = deepCopy(body);
@@ -28,8 +35,9 @@ export function decodeObject(r: ResourceInfo, namespace: string | undefined, bod
   checkTypeMeta(r, obj);
   obj.apiVersion = apiVersionOf(r);
   obj.kind = r.kind;
-  // The same object, typed: its metadata is the object checked above.
-  const typed: KubeObject = Object.assign(obj, { metadata });
+  // The same object, typed: its metadata is the object checked above. A version that is not
+  // the stored one is converted to it (HorizontalPodAutoscaler autoscaling/v1 → v2).
+  const typed: KubeObject = storageVersionOf(Object.assign(obj, { metadata }));
   const meta = typed.metadata;
   if (r.namespaced) {
     if (

@@ -19,6 +19,7 @@ import { openStore } from './store-backend.js';
 import { ApiError, errorMessage, isInvalid, toApiError } from '../errors/index.js';
 import { ApplyManager } from './apply.js';
 import { isSpdyUpgrade, KubeletProxy, loadKubeletClientTls } from './kubelet-proxy.js';
+import { MetricsApi } from './metrics-api.js';
 import { ProxySubresource, splitSchemeNamePort, withDetails } from './proxy-subresource.js';
 import { Authenticator, type UserInfo } from './authn.js';
 import { decide, forbidden, resourceAttributes, type AuthorizerSources } from './authorizer.js';
@@ -207,7 +208,17 @@ export class ApiServer {
     });
     const recorder = audit?.recorder;
     const proxy = new ProxySubresource(restStore, kubeletTls);
-    const app = buildApp(ctx, { config, authn, authz, recorder, proxy, discovery: tokens?.discovery, readiness });
+    const metricsApi = new MetricsApi(restStore, kubeletTls);
+    const app = buildApp(ctx, {
+      config,
+      authn,
+      authz,
+      recorder,
+      proxy,
+      metricsApi,
+      discovery: tokens?.discovery,
+      readiness,
+    });
     server.off('request', early);
     server.on('request', app);
     server.off('upgrade', earlyUpgrade);
@@ -541,11 +552,13 @@ function buildApp(
     authz,
     recorder,
     proxy,
+    metricsApi,
     discovery,
     readiness,
   }: Gatekeepers & {
     config: ApiServerConfig;
     proxy: ProxySubresource;
+    metricsApi: MetricsApi;
     discovery?: ServiceAccountTokens['discovery'];
     readiness: Readiness;
   },
@@ -674,6 +687,10 @@ function buildApp(
           throw withDetails(err, { name: splitSchemeNamePort(request.id)?.name ?? request.id, kind: request.resource });
         });
         return;
+      }
+      if (MetricsApi.claims(info)) {
+        const url = new URL(req.originalUrl, 'https://localhost');
+        return sendJson(res, { code: 200, body: await metricsApi.serve(info, url.searchParams) });
       }
       await handleResource(ctx, { req, res, user }, info);
     } catch (err) {

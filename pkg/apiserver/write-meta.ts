@@ -1,6 +1,7 @@
 // Metadata the server itself writes or ignores: type meta on answers, generated names,
 // managedFields entries, and what a no-op comparison leaves out.
 
+import { convertVersion } from '../api/conversion-autoscaling.js';
 import { randomInt } from 'node:crypto';
 import { isObject, rfc3339, type KubeObject } from '../api/meta.js';
 import { apiVersionOf, type Resource, type ResourceInfo } from '../api/registry.js';
@@ -10,6 +11,9 @@ const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 /** An object as answered: with the apiVersion and kind of its resource. */
 export function withType(r: ResourceInfo, obj: KubeObject): KubeObject {
   if (obj.apiVersion === apiVersionOf(r) && obj.kind === r.kind) return obj;
+  // A kind served in two versions is stored in one (HorizontalPodAutoscaler: v2).
+  const converted = convertVersion(obj, apiVersionOf(r));
+  if (converted !== undefined) return converted;
   return { ...obj, apiVersion: apiVersionOf(r), kind: r.kind };
 }
 

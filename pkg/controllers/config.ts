@@ -42,6 +42,8 @@ export interface ControllerManagerFlags extends LeaderElectionFlags {
   podGcPeriod: string;
   rootCaFile?: string;
   useServiceAccountCredentials: string;
+  horizontalPodAutoscalerSyncPeriod?: string;
+  horizontalPodAutoscalerDownscaleStabilization?: string;
 }
 
 function wholeNumber(flag: string, value: string, min: number): number {
@@ -71,6 +73,16 @@ export function controllerManagerConfig(o: ControllerManagerFlags): ControllerMa
     throw new ConfigError(
       `--use-service-account-credentials: "${o.useServiceAccountCredentials}" is not true or false`,
     );
+  const hpaSyncFlag = o.horizontalPodAutoscalerSyncPeriod ?? '15s';
+  const hpaSync = parseDurationSeconds(hpaSyncFlag);
+  if (hpaSync === undefined || hpaSync <= 0)
+    throw new ConfigError(`--horizontal-pod-autoscaler-sync-period: "${hpaSyncFlag}" is not a positive duration`);
+  const hpaDownscaleFlag = o.horizontalPodAutoscalerDownscaleStabilization ?? '5m0s';
+  const hpaDownscale = parseDurationSeconds(hpaDownscaleFlag);
+  if (hpaDownscale === undefined || hpaDownscale < 0)
+    throw new ConfigError(
+      `--horizontal-pod-autoscaler-downscale-stabilization: "${hpaDownscaleFlag}" is not a duration`,
+    );
   if (parseCidr(o.clusterCidr) === undefined)
     throw new ConfigError(`--cluster-cidr: "${o.clusterCidr}" is not an IPv4 CIDR`);
   const wanted = o.controllers
@@ -87,6 +99,7 @@ export function controllerManagerConfig(o: ControllerManagerFlags): ControllerMa
     nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000,
     podGc,
     useServiceAccountCredentials: o.useServiceAccountCredentials === 'true',
+    podAutoscaler: { syncPeriodMs: hpaSync * 1000, downscaleStabilizationSeconds: hpaDownscale },
     ...(o.rootCaFile === undefined ? {} : { rootCaFile: o.rootCaFile }),
     ...(o.clusterSigningCertFile !== undefined && o.clusterSigningKeyFile !== undefined
       ? {

@@ -41,6 +41,7 @@ export const SERVICE_ACCOUNT_OF: Record<ControllerName, string> = {
   disruption: 'disruption-controller',
   servicelb: 'service-controller',
   resourcequota: 'resourcequota-controller',
+  horizontalpodautoscaling: 'horizontal-pod-autoscaler',
 };
 
 export const CREDENTIALS_NAMESPACE = 'kube-system';

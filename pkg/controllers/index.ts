@@ -33,6 +33,7 @@ import { RootCaPublisher } from './rootcacertpublisher/root-ca-publisher.js';
 import { PersistentVolumeController } from './volume/persistent-volume-controller.js';
 import { ServiceLbController } from './servicelb/servicelb-controller.js';
 import { ResourceQuotaController } from './resourcequota/resource-quota-controller.js';
+import { HorizontalPodAutoscalerController, type PodAutoscalerOptions } from './podautoscaler/horizontal.js';
 import { ControllerCredentials, SERVICE_ACCOUNT_OF, type CredentialsClock } from './credentials.js';
 
 export const CONTROLLER_NAMES = [
@@ -61,6 +62,7 @@ export const CONTROLLER_NAMES = [
   'disruption',
   'servicelb',
   'resourcequota',
+  'horizontalpodautoscaling',
 ] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
@@ -80,6 +82,8 @@ export interface ControllerManagerOptions {
   rootCaPem?: string;
   /** Each controller writes as ServiceAccount kube-system/<its name> (--use-service-account-credentials). */
   useServiceAccountCredentials?: boolean;
+  /** The HPA controller's sync period, downscale stabilization window and tolerance. */
+  podAutoscaler?: Partial<PodAutoscalerOptions>;
   /** Time for the token refresh (tests). */
   credentialsClock?: CredentialsClock;
 }
@@ -120,6 +124,7 @@ class SharedInformers {
   readonly storageclasses = this.shared(RESOURCES.storageclasses);
   readonly poddisruptionbudgets = this.shared(RESOURCES.poddisruptionbudgets);
   readonly resourcequotas = this.shared(RESOURCES.resourcequotas);
+  readonly horizontalpodautoscalers = this.shared(RESOURCES.horizontalpodautoscalers);
 
   /** A getter for the informer of `r`: the first call creates it, later calls share it. */
   private shared<T extends KubeObject>(r: Resource<T>): () => Informer<T> {
@@ -325,6 +330,15 @@ async function runTerm(
     );
   if (want('servicelb'))
     add(new ServiceLbController({ ...contextOf('servicelb'), services: shared.services(), nodes: shared.nodes() }));
+  if (want('horizontalpodautoscaling'))
+    add(
+      new HorizontalPodAutoscalerController({
+        ...contextOf('horizontalpodautoscaling'),
+        hpas: shared.horizontalpodautoscalers(),
+        pods: shared.pods(),
+        ...(opts.podAutoscaler !== undefined && { options: opts.podAutoscaler }),
+      }),
+    );
   if (want('root-ca-cert-publisher')) {
     if (opts.rootCaPem === undefined)
       log('root-ca-cert-publisher: no --root-ca-file and no CA in the kubeconfig; not running');

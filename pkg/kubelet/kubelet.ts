@@ -16,6 +16,12 @@ import { PodWorkers } from './pod-workers.js';
 import { ProbeManager } from './probes.js';
 import type { ContainerRuntime, ContainerState } from './runtime/index.js';
 import { KubeletServer } from './server.js';
+import {
+  DEFAULT_SAMPLE_CONCURRENCY,
+  DEFAULT_SAMPLE_INTERVAL_MS,
+  MetricsEndpoints,
+  ResourceSampler,
+} from './metrics/index.js';
 import { podDirs, removePodDir } from './volumes.js';
 import { localPathRoot, startLocalPathCleaner } from './local-path.js';
 import { LOCAL_PATH_ROOT_ANNOTATION } from '../api/volume-binding.js';
@@ -140,7 +146,18 @@ export class Kubelet {
 
   async start(signal: AbortSignal): Promise<void> {
     const version = await this.runtime.version();
-    this.server = await KubeletServer.start(this.config, this.runtime, (ns, name) => this.pods.get(`${ns}/${name}`));
+    // One resource sampler for the agent: it feeds /metrics/resource, /stats/summary and /metrics.
+    const sampler = new ResourceSampler(this.runtime, {
+      nodeName: this.config.nodeName,
+      intervalMs: DEFAULT_SAMPLE_INTERVAL_MS,
+      concurrency: DEFAULT_SAMPLE_CONCURRENCY,
+      log: this.log,
+    });
+    sampler.start(signal);
+    this.server = await KubeletServer.start(this.config, this.runtime, {
+      lookup: (ns, name) => this.pods.get(`${ns}/${name}`),
+      metrics: new MetricsEndpoints(sampler),
+    });
     const reporter = new NodeStatusReporter(this.client, {
       agentId: this.config.agentId,
       nodeName: this.config.nodeName,

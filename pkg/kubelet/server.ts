@@ -20,6 +20,7 @@ import { limitBytes, runtimeLogOptions } from './container-logs.js';
 import { serveTunnel } from './pod-tunnel.js';
 import { serveAttach } from './attach.js';
 import { servePortForward } from './port-forward.js';
+import type { MetricsEndpoints } from './metrics/index.js';
 
 /** The only client the agent serves. */
 export const APISERVER_CLIENT_CN = 'kube-apiserver-kubelet-client';
@@ -51,7 +52,12 @@ export class KubeletServer {
     readonly port: number,
   ) {}
 
-  static async start(config: KubeletConfig, runtime: ContainerRuntime, lookup: PodLookup): Promise<KubeletServer> {
+  static async start(
+    config: KubeletConfig,
+    runtime: ContainerRuntime,
+    serving: { lookup: PodLookup; metrics?: MetricsEndpoints },
+  ): Promise<KubeletServer> {
+    const { lookup, metrics } = serving;
     const server = https.createServer({
       key: readFileSync(config.tlsKeyFile),
       cert: readFileSync(config.tlsCertFile),
@@ -74,6 +80,7 @@ export class KubeletServer {
         if (!peerAllowed(req.socket)) return fail(res, 403, 'forbidden: only the apiserver may use this port');
         const url = new URL(req.url ?? '/', 'https://kubelet');
         if (url.pathname === '/healthz') return fail(res, 200, 'ok');
+        if (req.method === 'GET' && metrics !== undefined && (await metrics.serve(url.pathname, res))) return;
         const m = url.pathname.match(/^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/);
         if (m === null || req.method !== 'GET') return fail(res, 404, 'not found');
         const found = await attempts(

@@ -814,7 +814,54 @@ const PRINTERS: Record<string, Printer> = {
       ];
     },
   },
+  HorizontalPodAutoscaler: {
+    columns: [
+      NAME,
+      col('Reference'),
+      col('Targets'),
+      col('MinPods', { type: 'integer' }),
+      col('MaxPods', { type: 'integer' }),
+      col('Replicas', { type: 'integer' }),
+      AGE,
+    ],
+    row: (h, now) => {
+      const spec = o(h['spec']);
+      const ref = o(spec['scaleTargetRef']);
+      const min = spec['minReplicas'];
+      return [
+        h.metadata.name,
+        `${s(ref['kind'], '')}/${s(ref['name'], '')}`,
+        hpaTargets(spec, o(h['status'])),
+        typeof min === 'number' ? min : '<unset>',
+        num(spec['maxReplicas']),
+        num(o(h['status'])['currentReplicas']),
+        age(h, now),
+      ];
+    },
+  },
 };
+
+/** `cpu: 12%/50%, memory: 20Mi/100Mi`, as Kubernetes' HPA printer writes the Targets column. */
+function hpaTargets(spec: Record<string, unknown>, status: Record<string, unknown>): string {
+  const metrics = arr(spec['metrics']).map(o);
+  if (metrics.length === 0) return '<none>';
+  const current = arr(status['currentMetrics']).map(o);
+  const parts = metrics.map((m, i) => {
+    const key = m['type'] === 'ContainerResource' ? 'containerResource' : 'resource';
+    const source = o(m[key]);
+    const target = o(source['target']);
+    const now = o(o(current[i])[key])['current'];
+    const seen = o(now);
+    const name = s(source['name'], '');
+    if (target['type'] === 'Utilization') {
+      const u = seen['averageUtilization'];
+      return `${name}: ${typeof u === 'number' ? `${u}%` : '<unknown>'}/${num(target['averageUtilization'])}%`;
+    }
+    const want = s(target['averageValue'], s(target['value'], ''));
+    return `${name}: ${s(seen['averageValue'], '<unknown>')}/${want}`;
+  });
+  return parts.join(', ');
+}
 
 function bindingPrinter(): Printer {
   return {

@@ -16,3 +16,4 @@ export type * from './networking.js';
 export type * from './apiextensions.js';
 export type * from './scheduling.js';
 export type * from './quota.js';
+export type * from './metrics.js';

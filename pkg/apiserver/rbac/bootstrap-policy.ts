@@ -375,6 +375,14 @@ const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
     rule(['list', 'watch'], ['*'], ['*']),
     rule(['update'], [''], ['resourcequotas/status']),
   ],
+  // Reads targets' scale and the pods' metrics; writes the scale and its own status (Kubernetes' role).
+  'horizontal-pod-autoscaler': [
+    rule(['get', 'list', 'watch'], ['autoscaling'], ['horizontalpodautoscalers']),
+    rule(['update'], ['autoscaling'], ['horizontalpodautoscalers/status']),
+    rule(['get', 'update'], ['*'], ['*/scale']),
+    rule(['list'], [''], ['pods']),
+    rule(['list'], ['metrics.k8s.io'], ['pods']),
+  ],
 };
 
 /** Every controller ServiceAccount that has a role. */
@@ -396,6 +404,12 @@ export function defaultClusterRoles(): ClusterRole[] {
     clusterRole('system:aggregate-to-admin', ADMIN_RULES, { [`${AGGREGATE}admin`]: 'true' }),
     clusterRole('system:aggregate-to-edit', EDIT_RULES, { [`${AGGREGATE}edit`]: 'true' }),
     clusterRole('system:aggregate-to-view', VIEW_RULES, { [`${AGGREGATE}view`]: 'true' }),
+    // metrics-server's role: whoever may view a namespace may read its resource metrics.
+    clusterRole('system:aggregated-metrics-reader', [rule(READ, ['metrics.k8s.io'], ['pods', 'nodes'])], {
+      [`${AGGREGATE}view`]: 'true',
+      [`${AGGREGATE}edit`]: 'true',
+      [`${AGGREGATE}admin`]: 'true',
+    }),
     clusterRole('system:basic-user', [
       rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
       rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),

@@ -394,11 +394,16 @@ describe('the default policy', () => {
       groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
     });
     const can = (p: PolicySource, who: UserInfo, a: Attributes): boolean => authorizeRbac(p, who, a).allowed;
-    assert.equal(CONTROLLER_SERVICE_ACCOUNTS.length, 23);
+    assert.equal(CONTROLLER_SERVICE_ACCOUNTS.length, 24);
     const disruption = sa('disruption-controller');
     const budget = { namespace: 'a', apiGroup: 'policy', name: 'web', subresource: 'status' };
     assert.equal(can(withTokens, disruption, res('update', 'poddisruptionbudgets', budget)), true);
     assert.equal(can(withTokens, disruption, res('delete', 'pods', { namespace: 'a' })), false);
+    const hpa = sa('horizontal-pod-autoscaler');
+    const scale = { namespace: 'a', name: 'web', apiGroup: 'apps', subresource: 'scale' };
+    assert.equal(can(withTokens, hpa, res('update', 'deployments', scale)), true);
+    assert.equal(can(withTokens, hpa, res('list', 'pods', { namespace: 'a', apiGroup: 'metrics.k8s.io' })), true);
+    assert.equal(can(withTokens, hpa, res('delete', 'deployments', { namespace: 'a', apiGroup: 'apps' })), false);
     const slices = sa('endpointslice-controller');
     const slice = { namespace: 'a', apiGroup: 'discovery.k8s.io' };
     assert.equal(can(withTokens, slices, res('create', 'endpointslices', slice)), true);

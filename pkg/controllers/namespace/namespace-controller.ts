@@ -54,7 +54,7 @@ export class NamespaceController {
     if (ns === undefined || ns.metadata.deletionTimestamp === undefined) return 0;
     let remaining = 0;
     const resources = [...RESOURCES, ...this.customResources()];
-    for (const r of resources.filter((x) => x.namespaced && x.verbs.includes('list')))
+    for (const r of resources.filter((x) => x.namespaced && x.verbs.includes('list') && x.verbs.includes('delete')))
       remaining += await this.deleteAll(r, name);
     if (remaining > 0) return remaining;
     const spec = ns.spec ?? {};

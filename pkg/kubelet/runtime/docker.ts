@@ -22,6 +22,7 @@ import {
   type ContainerSecurity,
   type ContainerSpec,
   type ContainerState,
+  type ContainerStats,
   type ExecSession,
   type LogOptions,
   type ManagedSummary,
@@ -329,6 +330,28 @@ export class DockerRuntime implements ContainerRuntime {
       status: info.State.Status,
       error: info.State.Error || undefined,
     };
+  }
+
+  /**
+   * One sample from Docker's stats API: one-shot (no second sample to wait a second for), as
+   * the cumulative CPU counter is all a rate needs. The working set is usage minus inactive
+   * file cache (cgroup v2 names it inactive_file, v1 total_inactive_file), as cadvisor computes it.
+   */
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    let sample: Docker.ContainerStats;
+    try {
+      sample = await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true });
+    } catch (err) {
+      if (isStatus(err, 404) || isStatus(err, 409)) return undefined;
+      throw err;
+    }
+    const cpu = sample.cpu_stats.cpu_usage.total_usage;
+    const memory = sample.memory_stats;
+    // A stopped container answers with an empty sample (no usage, no cpu time).
+    if (typeof cpu !== 'number' || typeof memory.usage !== 'number') return undefined;
+    const counters: Partial<Record<string, number>> = memory.stats;
+    const inactive = counters['inactive_file'] ?? counters['total_inactive_file'] ?? 0;
+    return { cpuUsageNanoseconds: cpu, memoryWorkingSetBytes: Math.max(0, memory.usage - inactive) };
   }
 
   /** Every container this agent created on this node (or of one pod), running or not. */

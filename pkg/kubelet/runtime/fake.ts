@@ -10,6 +10,7 @@ import {
   type ContainerSpec,
   type ContainerState,
   type AttachSession,
+  type ContainerStats,
   type ExecSession,
   type LogOptions,
   type ManagedSummary,
@@ -59,6 +60,8 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly execResults = new Map<string, FakeExecResult>();
   /** Create fails with this message for these images (a bad config, say). */
   readonly createFailures = new Map<string, string>();
+  /** Resource use each running container reports (none set: zero CPU and memory). */
+  readonly usage = new Map<string, ContainerStats>();
   private nextId = 1;
   private stops = 0;
   private nextIp = 2;
@@ -257,6 +260,12 @@ export class FakeRuntime implements ContainerRuntime {
     if (lines[lines.length - 1] === '') lines.pop();
     const chosen = opts.tailLines === undefined ? lines : lines.slice(Math.max(0, lines.length - opts.tailLines));
     return Readable.from(chosen.length === 0 ? [] : [Buffer.from(chosen.join('\n') + '\n')]);
+  }
+
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    const c = this.containers.get(id);
+    if (c === undefined || !c.state.running) return undefined;
+    return this.usage.get(id) ?? { cpuUsageNanoseconds: 0, memoryWorkingSetBytes: 0 };
   }
 
   /** Attaching replays the container's log and ends (the fake runs no process). */

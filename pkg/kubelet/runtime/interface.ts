@@ -168,6 +168,14 @@ export interface NetworkSpec extends NetworkOptions {
   gateway: string;
 }
 
+/** One sample of a running container's resource use (what the kubelet's cadvisor reports). */
+export interface ContainerStats {
+  /** CPU time used since the container started, cumulative, in nanoseconds. */
+  cpuUsageNanoseconds: number;
+  /** Memory in use minus inactive page cache: what the kernel cannot reclaim (the working set). */
+  memoryWorkingSetBytes: number;
+}
+
 export interface ContainerRuntime {
   /** The runtime's version (the node's containerRuntimeVersion). */
   version(): Promise<string>;
@@ -198,4 +206,6 @@ export interface ContainerRuntime {
   exec(id: string, opts: { cmd: string[]; tty: boolean; stdin: boolean }): Promise<ExecSession>;
   /** Attaches to the main process's streams (stdin only when asked and the container keeps it open). */
   attach(id: string, opts: { stdin: boolean }): Promise<AttachSession>;
+  /** One resource sample of a running container; undefined when it is gone or not running. */
+  stats(id: string): Promise<ContainerStats | undefined>;
 }

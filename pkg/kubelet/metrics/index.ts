@@ -1,0 +1,3 @@
+export * from './sampler.js';
+export * from './render.js';
+export * from './endpoints.js';
