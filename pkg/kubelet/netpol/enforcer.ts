@@ -11,7 +11,7 @@ import { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/index.js';
 import { RESOURCES } from '../../api/registry.js';
 import type { Namespace, NetworkPolicy, Pod } from '../../api/types/index.js';
-import { Iptables, parseChains } from '../host/index.js';
+import { CoalescedSync, Iptables, parseChains } from '../host/index.js';
 import { errorMessage } from '../../errors/index.js';
 import { buildPolicyRules, policyChains, type PolicyChains, type PolicyPod } from './rules.js';
 
@@ -54,26 +54,10 @@ export function policyPod(pod: Readonly<Pod>): PolicyPod | undefined {
   };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 export class NetworkPolicyEnforcer {
   private readonly chains: PolicyChains;
   private readonly iptables: Iptables;
-  private readonly minInterval: number;
-  private readonly maxBackoff: number;
-  private dirty = true;
-  private wake: (() => void) | undefined;
+  private readonly loop: CoalescedSync;
   /** The payload last applied (an unchanged one is not applied again) and the chains it declared. */
   private applied: string | undefined;
   private present: string[] | undefined;
@@ -85,8 +69,10 @@ export class NetworkPolicyEnforcer {
   ) {
     this.chains = policyChains(options.chainPrefix);
     this.iptables = options.iptables ?? new Iptables();
-    this.minInterval = options.minSyncIntervalMs ?? 200;
-    this.maxBackoff = options.maxBackoffMs ?? 30_000;
+    this.loop = new CoalescedSync(() => this.syncOnce(), {
+      minIntervalMs: options.minSyncIntervalMs ?? 200,
+      maxBackoffMs: options.maxBackoffMs ?? 30_000,
+    });
   }
 
   /** Number of payloads applied (for tests and the benchmark). */
@@ -100,31 +86,11 @@ export class NetworkPolicyEnforcer {
     const kick = (): void => this.kick();
     for (const source of [this.sources.pods, this.sources.namespaces, this.sources.policies] as const)
       source.addHandler({ onAdd: kick, onUpdate: kick, onDelete: kick });
-    const onAbort = (): void => this.wake?.();
-    signal.addEventListener('abort', onAbort, { once: true });
-    let failures = 0;
-    try {
-      while (!signal.aborted) {
-        if (!this.dirty) {
-          await new Promise<void>((resolve) => (this.wake = resolve));
-          this.wake = undefined;
-          continue;
-        }
-        this.dirty = false;
-        const ok = await this.syncOnce();
-        failures = ok ? 0 : failures + 1;
-        if (!ok) this.dirty = true;
-        const wait = ok ? this.minInterval : Math.min(this.maxBackoff, this.minInterval * 2 ** Math.min(failures, 20));
-        await sleep(wait, signal);
-      }
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
+    await this.loop.run(signal);
   }
 
   private kick(): void {
-    this.dirty = true;
-    this.wake?.();
+    this.loop.markDirty();
   }
 
   /**

@@ -8,6 +8,7 @@ import { ProxyIptables } from './iptables.js';
 import type { ProxyChains } from './rules.js';
 import type { Endpoints, Service } from './types.js';
 import { errorMessage } from '../../errors/index.js';
+import { CoalescedSync } from '../host/index.js';
 
 export type Source<T extends Service | Endpoints> = Pick<Informer<T>, 'list' | 'addHandler'>;
 
@@ -33,19 +34,18 @@ export interface SyncInfo {
 }
 
 export class ServiceProxy {
-  private readonly minInterval: number;
-  private readonly maxBackoff: number;
   private readonly iptables: Pick<ProxyIptables, 'sync'>;
-  private dirty = true;
-  private wake: (() => void) | undefined;
+  private readonly loop: CoalescedSync;
   private last: SyncInfo | undefined;
 
   constructor(
     private readonly sources: { services: Source<Service>; endpoints: Source<Endpoints> },
     private readonly options: ServiceProxyOptions,
   ) {
-    this.minInterval = options.minSyncIntervalMs ?? 100;
-    this.maxBackoff = options.maxBackoffMs ?? 30_000;
+    this.loop = new CoalescedSync(() => this.syncOnce(), {
+      minIntervalMs: options.minSyncIntervalMs ?? 100,
+      maxBackoffMs: options.maxBackoffMs ?? 30_000,
+    });
     this.iptables = options.iptables ?? new ProxyIptables();
     const mark = (): void => this.markDirty();
     for (const s of [sources.services, sources.endpoints]) {
@@ -58,38 +58,12 @@ export class ServiceProxy {
   }
 
   markDirty(): void {
-    this.dirty = true;
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    this.loop.markDirty();
   }
 
   /** Runs the sync loop until the signal aborts; resolves when it has stopped. */
-  async start(signal: AbortSignal): Promise<void> {
-    this.dirty = true;
-    let failures = 0;
-    const onAbort = (): void => {
-      const w = this.wake;
-      this.wake = undefined;
-      w?.();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      while (!signal.aborted) {
-        if (!this.dirty) {
-          await new Promise<void>((resolve) => (this.wake = resolve));
-          continue;
-        }
-        this.dirty = false;
-        const ok = await this.syncOnce();
-        failures = ok ? 0 : failures + 1;
-        if (!ok) this.dirty = true;
-        const wait = ok ? this.minInterval : Math.min(this.maxBackoff, this.minInterval * 2 ** Math.min(failures, 20));
-        await sleep(wait, signal);
-      }
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
+  start(signal: AbortSignal): Promise<void> {
+    return this.loop.run(signal);
   }
 
   private async syncOnce(): Promise<boolean> {
@@ -114,17 +88,4 @@ export class ServiceProxy {
       return false;
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
