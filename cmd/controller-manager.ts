@@ -3,7 +3,7 @@
 
 import { Command } from 'commander';
 import { APISERVERS_FLAG_HELP } from '../pkg/client/index.js';
-import { configOrExit, processSignal } from '../pkg/component/index.js';
+import { configOrExit, processSignal, SECURE_SERVING_OPTIONS } from '../pkg/component/index.js';
 import { CONTROLLER_NAMES } from '../pkg/controllers/index.js';
 // config and run sit beside the index (they build on it; re-exporting them there would make a cycle).
 import { controllerManagerConfig, type ControllerManagerFlags } from '../pkg/controllers/config.js';
@@ -47,6 +47,7 @@ const program = new Command('controller-manager')
   .option('--leader-elect-lease-duration <seconds>', 'lease duration', '15')
   .option('--leader-elect-renew-deadline <seconds>', 'renew deadline', '10')
   .option('--leader-elect-retry-period <seconds>', 'retry period', '2');
+for (const [flag, help] of SECURE_SERVING_OPTIONS) program.option(flag, help);
 program.parse();
 
 const config = configOrExit('controller-manager', () =>

@@ -148,11 +148,12 @@ start_ha_control_plane() {
     fi
     for i in 1 2; do
       if [ "$c" = scheduler ]; then
-        start "scheduler-$i" "$NODE_BIN" dist/cmd/scheduler.js --kubeconfig "$CERTS/scheduler.kubeconfig" "${list_args[@]}"
+        start "scheduler-$i" "$NODE_BIN" dist/cmd/scheduler.js --kubeconfig "$CERTS/scheduler.kubeconfig" "${list_args[@]}" \
+          --secure-port $((SCHEDULER_PORT + i - 1))
       else
         start "controller-manager-$i" "$NODE_BIN" dist/cmd/controller-manager.js --kubeconfig "$CERTS/controller-manager.kubeconfig" \
           --cluster-signing-cert-file "$CERTS/ca.crt" --cluster-signing-key-file "$CERTS/ca.key" --cluster-cidr "$CLUSTER_CIDR" \
-          "${list_args[@]}"
+          "${list_args[@]}" --secure-port $((CONTROLLER_MANAGER_PORT + i - 1))
       fi
     done
   done

@@ -23,6 +23,9 @@ PORT=${COXSWAIN_PORT:-6443}
 CLUSTER_CIDR=${COXSWAIN_CLUSTER_CIDR:-10.244.0.0/16}
 SERVICE_CIDR=${COXSWAIN_SERVICE_CIDR:-10.96.0.0/12}
 KUBELET_PORT=${COXSWAIN_KUBELET_PORT:-10250}
+# The secure ports of /metrics and /healthz (127.0.0.1 only); with --ha the second instance takes the next port.
+SCHEDULER_PORT=${COXSWAIN_SCHEDULER_PORT:-10259}
+CONTROLLER_MANAGER_PORT=${COXSWAIN_CONTROLLER_MANAGER_PORT:-10257}
 DEMO=0
 HOSTS=0
 HA=0
@@ -134,8 +137,9 @@ else
     --encryption-provider-config "$CERTS/encryption.yaml"
   wait_ready
   start controller-manager "$NODE_BIN" dist/cmd/controller-manager.js --kubeconfig "$CERTS/controller-manager.kubeconfig" \
-    --cluster-signing-cert-file "$CERTS/ca.crt" --cluster-signing-key-file "$CERTS/ca.key" --cluster-cidr "$CLUSTER_CIDR"
-  start scheduler "$NODE_BIN" dist/cmd/scheduler.js --kubeconfig "$CERTS/scheduler.kubeconfig"
+    --cluster-signing-cert-file "$CERTS/ca.crt" --cluster-signing-key-file "$CERTS/ca.key" --cluster-cidr "$CLUSTER_CIDR" \
+    --secure-port "$CONTROLLER_MANAGER_PORT"
+  start scheduler "$NODE_BIN" dist/cmd/scheduler.js --kubeconfig "$CERTS/scheduler.kubeconfig" --secure-port "$SCHEDULER_PORT"
 fi
 
 coxctl() { node dist/cmd/coxctl.js --kubeconfig "$CERTS/admin.kubeconfig" "$@"; }

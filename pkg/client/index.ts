@@ -8,3 +8,4 @@ export * from './informer.js';
 export * from './event-recorder.js';
 export * from './leader-election.js';
 export * from './component-client.js';
+export * from './delegated-review.js';

@@ -11,6 +11,26 @@
 export interface WorkQueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** A named queue reports to the process's metrics provider (workqueue_*{name}). */
+  name?: string;
+}
+
+/** What a named queue reports (client-go's workqueue metrics); times in seconds. */
+export interface WorkQueueMetrics {
+  add(): void;
+  depth(n: number): void;
+  retry(): void;
+  queued(seconds: number): void;
+  worked(seconds: number): void;
+}
+
+export type WorkQueueMetricsProvider = (name: string) => WorkQueueMetrics;
+
+let metricsProvider: WorkQueueMetricsProvider | undefined;
+
+/** Set once by a process that exports metrics (the controller-manager); queues made later report. */
+export function setWorkQueueMetricsProvider(provider: WorkQueueMetricsProvider | undefined): void {
+  metricsProvider = provider;
 }
 
 export class WorkQueue {
@@ -23,30 +43,51 @@ export class WorkQueue {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private shuttingDown = false;
+  private readonly metrics: WorkQueueMetrics | undefined;
+  /** When each waiting key was added, and when each key in work was handed out (performance.now()). */
+  private readonly addedAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
 
   constructor(options: WorkQueueOptions = {}) {
     this.baseDelayMs = options.baseDelayMs ?? 5;
     this.maxDelayMs = options.maxDelayMs ?? 300_000;
+    this.metrics = options.name === undefined ? undefined : metricsProvider?.(options.name);
+  }
+
+  private handOut(key: string): void {
+    this.dirty.delete(key);
+    this.processing.add(key);
+    if (this.metrics === undefined) return;
+    const now = performance.now();
+    this.metrics.queued((now - (this.addedAt.get(key) ?? now)) / 1000);
+    this.addedAt.delete(key);
+    this.startedAt.set(key, now);
+    this.metrics.depth(this.queue.length);
   }
 
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    if (this.metrics !== undefined) {
+      this.metrics.add();
+      this.addedAt.set(key, performance.now());
+    }
     if (this.processing.has(key)) return;
     const waiter = this.waiters.shift();
     if (waiter) {
-      this.dirty.delete(key);
-      this.processing.add(key);
+      this.handOut(key);
       waiter(key);
-    } else this.queue.push(key);
+    } else {
+      this.queue.push(key);
+      this.metrics?.depth(this.queue.length);
+    }
   }
 
   /** The next key to work on; undefined after shutDown once nothing is left. */
   get(): Promise<string | undefined> {
     const key = this.queue.shift();
     if (key !== undefined) {
-      this.dirty.delete(key);
-      this.processing.add(key);
+      this.handOut(key);
       return Promise.resolve(key);
     }
     if (this.shuttingDown) return Promise.resolve(undefined);
@@ -55,6 +96,11 @@ export class WorkQueue {
 
   done(key: string): void {
     this.processing.delete(key);
+    const started = this.startedAt.get(key);
+    if (started !== undefined && this.metrics !== undefined) {
+      this.startedAt.delete(key);
+      this.metrics.worked((performance.now() - started) / 1000);
+    }
     if (this.dirty.has(key)) {
       this.dirty.delete(key);
       this.add(key);
@@ -65,6 +111,7 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
+    this.metrics?.retry();
     this.addAfter(key, Math.min(this.baseDelayMs * 2 ** n, this.maxDelayMs));
   }
 

@@ -7,3 +7,4 @@ export * from './signals.js';
 export * from './leader-elected.js';
 export * from './log.js';
 export * from './exit.js';
+export * from './metrics-server.js';

@@ -9,7 +9,13 @@ import {
   type LeaderElectionConfig,
   type LeaderElectionFlags,
 } from '../client/index.js';
-import { ConfigError } from '../component/index.js';
+import {
+  CONTROLLER_MANAGER_SECURE_PORT,
+  ConfigError,
+  secureServingConfig,
+  type SecureServingConfig,
+  type SecureServingFlags,
+} from '../component/index.js';
 import { CONTROLLER_NAMES, type ControllerManagerOptions, type ControllerName } from './index.js';
 
 export interface ControllerManagerConfig extends Omit<
@@ -24,9 +30,11 @@ export interface ControllerManagerConfig extends Omit<
   apiservers: string[] | undefined;
   /** Lease kube-system/kube-controller-manager; undefined runs without election. */
   election: LeaderElectionConfig | undefined;
+  /** The secure port of /metrics and /healthz. */
+  serving: SecureServingConfig;
 }
 
-export interface ControllerManagerFlags extends LeaderElectionFlags {
+export interface ControllerManagerFlags extends LeaderElectionFlags, SecureServingFlags {
   kubeconfig: string;
   apiservers?: string;
   controllers: string;
@@ -95,6 +103,7 @@ export function controllerManagerConfig(o: ControllerManagerFlags): ControllerMa
     kubeconfig: o.kubeconfig,
     apiservers: apiserversFlag(o.apiservers),
     election: leaderElectionConfig(o, 'kube-controller-manager', `${os.hostname()}_${process.pid}`),
+    serving: secureServingConfig(o, CONTROLLER_MANAGER_SECURE_PORT),
     controllers: wanted.filter(isControllerName),
     nodeMonitorGracePeriodMs: Number(o.nodeMonitorGracePeriod) * 1000,
     podGc,

@@ -49,7 +49,7 @@ export class ReconcileLoop implements Runnable {
     options: ReconcileLoopOptions,
   ) {
     this.log = options.log;
-    this.queue = new WorkQueue(options.backoff ?? { baseDelayMs: 50, maxDelayMs: 60_000 });
+    this.queue = new WorkQueue({ ...(options.backoff ?? { baseDelayMs: 50, maxDelayMs: 60_000 }), name });
   }
 
   enqueue(key: string): void {

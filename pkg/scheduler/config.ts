@@ -7,6 +7,12 @@ import {
   type LeaderElectionConfig,
   type LeaderElectionFlags,
 } from '../client/index.js';
+import {
+  SCHEDULER_SECURE_PORT,
+  secureServingConfig,
+  type SecureServingConfig,
+  type SecureServingFlags,
+} from '../component/index.js';
 
 export interface SchedulerConfig {
   /** Kubeconfig with the scheduler's identity. */
@@ -15,9 +21,11 @@ export interface SchedulerConfig {
   apiservers: string[] | undefined;
   /** Lease kube-system/kube-scheduler; undefined runs without election. */
   election: LeaderElectionConfig | undefined;
+  /** The secure port of /metrics and /healthz. */
+  serving: SecureServingConfig;
 }
 
-export interface SchedulerFlags extends LeaderElectionFlags {
+export interface SchedulerFlags extends LeaderElectionFlags, SecureServingFlags {
   kubeconfig: string;
   apiservers?: string;
 }
@@ -27,5 +35,6 @@ export function schedulerConfig(flags: SchedulerFlags): SchedulerConfig {
     kubeconfig: flags.kubeconfig,
     apiservers: apiserversFlag(flags.apiservers),
     election: leaderElectionConfig(flags, 'kube-scheduler', `${os.hostname()}_${process.pid}`),
+    serving: secureServingConfig(flags, SCHEDULER_SECURE_PORT),
   };
 }

@@ -4,3 +4,4 @@ export { SchedulerCache } from './cache.js';
 export { SchedulingQueue } from './queue.js';
 export * from './config.js';
 export { run } from './run.js';
+export * from './metrics.js';

@@ -17,6 +17,10 @@ function before(a: Entry, b: Entry): boolean {
   return a.seq < b.seq;
 }
 
+function backoffMs(attempts: number): number {
+  return Math.min(1000 * 2 ** (attempts - 1), 10_000);
+}
+
 export class SchedulingQueue {
   private readonly heap: Entry[] = [];
   private readonly queued = new Map<string, Entry>();
@@ -77,8 +81,7 @@ export class SchedulingQueue {
   /** Cluster changed: parked pods whose back-off has passed go back to the active queue. */
   moveAllToActive(now = Date.now()): void {
     for (const [uid, u] of [...this.unschedulable]) {
-      const backoff = Math.min(1000 * 2 ** (u.attempts - 1), 10_000);
-      if (now - u.since >= backoff) {
+      if (now - u.since >= backoffMs(u.attempts)) {
         this.unschedulable.delete(uid);
         this.add(u.pod);
       }
@@ -96,6 +99,13 @@ export class SchedulingQueue {
     }
     if (this.closed) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Where the pending pods wait: parked ones still backing off, or waiting for a cluster change. */
+  counts(now = Date.now()): { active: number; backoff: number; unschedulable: number } {
+    let backoff = 0;
+    for (const u of this.unschedulable.values()) if (now - u.since < backoffMs(u.attempts)) backoff++;
+    return { active: this.queued.size, backoff, unschedulable: this.unschedulable.size - backoff };
   }
 
   pending(): number {

@@ -25,6 +25,7 @@ import {
   type PodVolumes,
   type VolumeLister,
 } from './plugins/volume-binding.js';
+import type { SchedulerMetrics } from './metrics.js';
 import { SchedulingQueue } from './queue.js';
 import { Preemptor } from './preemption.js';
 import { until } from '../component/index.js';
@@ -146,7 +147,9 @@ export class Scheduler {
   constructor(
     private readonly client: RestClient,
     private readonly log: (m: string) => void,
+    private readonly metrics?: SchedulerMetrics,
   ) {
+    metrics?.observeQueue(() => this.queue.counts());
     this.pods = new Informer(client, PODS);
     this.nodes = new Informer(client, NODES);
     this.events = new EventRecorder(client, SCHEDULER_NAME);
@@ -219,6 +222,7 @@ export class Scheduler {
   private nextStart = 0;
 
   private scheduleOne(pod: PodView): void {
+    const started = performance.now();
     const snapshot = this.cache.snapshot();
     // Volume binding first: it may rule out nodes no other plugin looks at.
     const volumes = podVolumes(pod, this.volumeLister);
@@ -239,6 +243,8 @@ export class Scheduler {
     if (result.node === undefined) {
       // Fits nowhere: lower-priority pods may make room (their deletion runs in the background).
       this.preemptor.preempt(pod, { nodes: candidates, filters: FILTERS });
+      this.metrics?.preemptionAttempt();
+      this.metrics?.attempt('unschedulable', started);
       const message = failureMessage(this.cache.nodeCount(), result.reasons);
       this.queue.markUnschedulable(pod);
       this.events.warning(pod, 'FailedScheduling', message);
@@ -267,7 +273,7 @@ export class Scheduler {
     }
     const node = result.node;
     this.cache.assume(pod, node);
-    void this.bind(pod, { node, volumes });
+    void this.bind(pod, { node, volumes, started });
   }
 
   /** Records the chosen node on the pod's waiting claims (the PV controller binds or provisions there). */
@@ -287,7 +293,7 @@ export class Scheduler {
     }
   }
 
-  private async bind(pod: PodView, placement: { node: string; volumes: PodVolumes }): Promise<void> {
+  private async bind(pod: PodView, placement: { node: string; volumes: PodVolumes; started: number }): Promise<void> {
     const { node } = placement;
     try {
       await this.selectNode(placement.volumes, node);
@@ -301,6 +307,7 @@ export class Scheduler {
         },
         namespace: pod.metadata.namespace,
       });
+      this.metrics?.attempt('scheduled', placement.started);
       this.events.normal(
         pod,
         'Scheduled',
@@ -309,6 +316,7 @@ export class Scheduler {
     } catch (err) {
       this.cache.forget(pod);
       if (isNotFound(err)) return;
+      this.metrics?.attempt('error', placement.started);
       if (!isConflict(err)) this.log(`binding ${pod.metadata.name ?? ''} to ${node} failed: ${errorMessage(err)}`);
       const current = this.pods.get(`${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`);
       if (current !== undefined && pending(current)) {

@@ -102,6 +102,9 @@ export interface ControlPlane {
   apiserver: ChildProcess;
   controllerManager: ChildProcess | undefined;
   scheduler: ChildProcess | undefined;
+  /** The secure ports (/metrics, /healthz) of the scheduler and controller-manager started with it. */
+  schedulerPort: number;
+  controllerManagerPort: number;
   /** The etcd the apiserver stores in (option `etcd`). */
   etcd: EtcdProcess | undefined;
   /** The etcd cluster the apiservers store in (option `etcdMembers`). */
@@ -229,6 +232,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const extra: ExtraApiserver[] = [];
   const apiserver = await launch();
   let controllerManager: ChildProcess | undefined;
+  // Free ports, never 10257/10259: many control planes run side by side in the tests.
+  const controllerManagerPort = await freePort();
+  const schedulerPort = await freePort();
   if (opts.withControllers) {
     controllerManager = spawn(
       process.execPath,
@@ -237,6 +243,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         '--kubeconfig',
         pki.controllerManagerKubeconfig,
         ...signingArgs(pki),
+        '--secure-port',
+        String(controllerManagerPort),
         ...(opts.controllerManagerArgs ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -245,7 +253,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   }
   let scheduler: ChildProcess | undefined;
   if (opts.withScheduler) {
-    scheduler = spawn(process.execPath, [join(DIST, 'cmd', 'scheduler.js'), '--kubeconfig', pki.schedulerKubeconfig], {
+    const args = ['--kubeconfig', pki.schedulerKubeconfig, '--secure-port', String(schedulerPort)];
+    scheduler = spawn(process.execPath, [join(DIST, 'cmd', 'scheduler.js'), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     await waitForLine(scheduler, /scheduler started/, 30_000);
@@ -258,6 +267,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     apiserver,
     controllerManager,
     scheduler,
+    schedulerPort,
+    controllerManagerPort,
     etcd,
     etcdCluster,
     async crash() {
@@ -479,6 +490,7 @@ export async function startComponent(
   const { args, ready } = opts;
   const kubeconfig = which === 'scheduler' ? plane.pki.schedulerKubeconfig : plane.pki.controllerManagerKubeconfig;
   const extra = which === 'controller-manager' ? signingArgs(plane.pki) : [];
+  if (!args.includes('--secure-port')) extra.push('--secure-port', String(await freePort()));
   const child = spawn(
     process.execPath,
     [join(DIST, 'cmd', `${which}.js`), '--kubeconfig', kubeconfig, ...extra, ...args],
