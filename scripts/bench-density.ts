@@ -94,6 +94,15 @@ interface Result {
   seconds: number;
 }
 
+/** The running fleet: stopped on SIGINT/SIGTERM too, so an interrupted run leaves no agents behind. */
+let runningFleet: ChildProcess | undefined;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    runningFleet?.kill('SIGTERM');
+    process.exit(130);
+  });
+}
+
 async function startFleet(plane: ControlPlane, nodes: number, root: string): Promise<ChildProcess> {
   const fleet = spawn(
     process.execPath,
@@ -104,6 +113,7 @@ async function startFleet(plane: ControlPlane, nodes: number, root: string): Pro
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  runningFleet = fleet;
   await waitForLine(fleet, /hollow nodes ready/, 60_000 + nodes * 200);
   return fleet;
 }
