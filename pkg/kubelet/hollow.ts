@@ -70,7 +70,8 @@ function hollowConfig(name: string, files: FleetFiles): KubeletConfig {
     leaseRenewIntervalMs: 10_000,
     statusUpdateIntervalMs: 60_000,
     relistIntervalMs: 1000,
-    resyncIntervalMs: 10_000,
+    // Kubernetes' --sync-frequency default: a fleet of hollow agents must not resync 6× as often.
+    resyncIntervalMs: 60_000,
     labels: { 'kubernetes.io/hostname': name, 'coxswain.dev/hollow': 'true' },
   };
 }
