@@ -193,7 +193,7 @@ export function deleteOptions(q: Query, body: unknown): DeleteOptions {
   return out;
 }
 
-/** A store revision named by `resourceVersion`; undefined for "any" ('' or absent); 400 for garbage. */
+/** A store revision named by `resourceVersion`; undefined when unset ('' or absent: whatever state); 400 for garbage. */
 export function resourceVersionParam(q: Query): number | undefined {
   const rv = queryValues(q, 'resourceVersion')[0];
   if (rv === undefined || rv === '') return undefined;

@@ -58,9 +58,9 @@ test('Exact matches the whole path only and beats a Prefix of the same path', ()
   const table = compileRoutes([
     ingress('x', [{ http: { paths: [path('/foo', 'Prefix', 'prefix'), path('/foo', 'Exact', 'exact')] } }]),
   ]);
-  assert.equal(serviceAt(table, 'any', '/foo'), 'exact');
-  assert.equal(serviceAt(table, 'any', '/foo/'), 'prefix');
-  assert.equal(serviceAt(table, 'any', '/foo/x'), 'prefix');
+  assert.equal(serviceAt(table, 'some.host', '/foo'), 'exact');
+  assert.equal(serviceAt(table, 'some.host', '/foo/'), 'prefix');
+  assert.equal(serviceAt(table, 'some.host', '/foo/x'), 'prefix');
 });
 
 test('an exact host beats a wildcard, a wildcard matches one label only, a host-less rule catches the rest', () => {
@@ -68,13 +68,13 @@ test('an exact host beats a wildcard, a wildcard matches one label only, a host-
     ingress('x', [
       { host: '*.example', http: { paths: [path('/', 'Prefix', 'wild')] } },
       { host: 'a.example', http: { paths: [path('/', 'Prefix', 'exact')] } },
-      { http: { paths: [path('/', 'Prefix', 'any')] } },
+      { http: { paths: [path('/', 'Prefix', 'hostless')] } },
     ]),
   ]);
   assert.equal(serviceAt(table, 'a.example', '/'), 'exact');
   assert.equal(serviceAt(table, 'b.example', '/'), 'wild');
-  assert.equal(serviceAt(table, 'c.b.example', '/'), 'any');
-  assert.equal(serviceAt(table, 'example', '/'), 'any');
+  assert.equal(serviceAt(table, 'c.b.example', '/'), 'hostless');
+  assert.equal(serviceAt(table, 'example', '/'), 'hostless');
 });
 
 test('the default backend answers what no rule matches; the oldest Ingress wins a tie', () => {
