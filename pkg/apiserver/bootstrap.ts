@@ -4,8 +4,8 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import yaml from 'js-yaml';
-import { isObject } from '../api/meta.js';
-import { RESOURCES } from '../api/registry.js';
+import { isObject, type KubeObject } from '../api/meta.js';
+import { RESOURCES, type ResourceInfo } from '../api/registry.js';
 import { DEFAULT_CLASS_ANNOTATION, LOCAL_PATH_PROVISIONER } from '../api/volume-binding.js';
 import { DEFAULT_INGRESS_CLASS_ANNOTATION, INGRESS_CLASS_NAME, INGRESS_CONTROLLER } from '../api/ingress-class.js';
 import { CLUSTER_INFO } from '../bootstrap/index.js';
@@ -127,23 +127,15 @@ export async function ensureClusterInfo(
  * the administrator changed or deleted-and-recreated is left as it is.
  */
 export async function ensureDefaultStorageClass(store: RestStore): Promise<void> {
-  if ((await store.find(RESOURCES.storageclasses, undefined, 'local-path')) !== undefined) return;
-  try {
-    await store.create(RESOURCES.storageclasses, {
-      namespace: undefined,
-      body: {
-        apiVersion: 'storage.k8s.io/v1',
-        kind: 'StorageClass',
-        metadata: { name: 'local-path', annotations: { [DEFAULT_CLASS_ANNOTATION]: 'true' } },
-        provisioner: LOCAL_PATH_PROVISIONER,
-        reclaimPolicy: 'Delete',
-        volumeBindingMode: 'WaitForFirstConsumer',
-        allowVolumeExpansion: true,
-      },
-    });
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
-  }
+  await ensureCreated(store, RESOURCES.storageclasses, {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: 'local-path', annotations: { [DEFAULT_CLASS_ANNOTATION]: 'true' } },
+    provisioner: LOCAL_PATH_PROVISIONER,
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'WaitForFirstConsumer',
+    allowVolumeExpansion: true,
+  });
 }
 
 /**
@@ -151,17 +143,22 @@ export async function ensureDefaultStorageClass(store: RestStore): Promise<void>
  * once; a class the administrator changed or deleted-and-recreated is left as it is.
  */
 export async function ensureDefaultIngressClass(store: RestStore): Promise<void> {
-  if ((await store.find(RESOURCES.ingressclasses, undefined, INGRESS_CLASS_NAME)) !== undefined) return;
+  await ensureCreated(store, RESOURCES.ingressclasses, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: { name: INGRESS_CLASS_NAME, annotations: { [DEFAULT_INGRESS_CLASS_ANNOTATION]: 'true' } },
+    spec: { controller: INGRESS_CONTROLLER },
+  });
+}
+
+/**
+ * A cluster-scoped built-in object, created once by whichever apiserver starts first: one that
+ * exists (maybe changed by the administrator) is left as it is, and losing the race is fine.
+ */
+export async function ensureCreated(store: RestStore, r: ResourceInfo, body: KubeObject): Promise<void> {
+  if ((await store.find(r, undefined, body.metadata.name ?? '')) !== undefined) return;
   try {
-    await store.create(RESOURCES.ingressclasses, {
-      namespace: undefined,
-      body: {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'IngressClass',
-        metadata: { name: INGRESS_CLASS_NAME, annotations: { [DEFAULT_INGRESS_CLASS_ANNOTATION]: 'true' } },
-        spec: { controller: INGRESS_CONTROLLER },
-      },
-    });
+    await store.create(r, { namespace: undefined, body });
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
   }

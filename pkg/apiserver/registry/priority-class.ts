@@ -8,7 +8,8 @@
 
 import { RESOURCES, storageKey, type KubeObject, type Pod, type PriorityClass } from '../../api/index.js';
 import { SYSTEM_PRIORITY_CLASSES } from '../../api/validation-policy.js';
-import { ApiError, isAlreadyExists } from '../../errors/index.js';
+import { ApiError } from '../../errors/index.js';
+import { ensureCreated } from '../bootstrap.js';
 import type { Store } from '../../storage/index.js';
 import type { RestStore } from '../rest-store.js';
 import { storedAs } from '../write-meta.js';
@@ -110,24 +111,16 @@ export async function admitPodPriority(store: Store, obj: KubeObject): Promise<v
 /** The system classes every cluster has; made by whichever apiserver starts first. */
 export async function ensureSystemPriorityClasses(store: RestStore): Promise<void> {
   for (const [name, value] of SYSTEM_PRIORITY_CLASSES) {
-    if ((await store.find(RESOURCES.priorityclasses, undefined, name)) !== undefined) continue;
-    try {
-      await store.create(RESOURCES.priorityclasses, {
-        namespace: undefined,
-        body: {
-          apiVersion: 'scheduling.k8s.io/v1',
-          kind: 'PriorityClass',
-          metadata: { name },
-          value,
-          description:
-            name === 'system-node-critical'
-              ? 'Used for system critical pods that must not be moved from their current node.'
-              : 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.',
-          preemptionPolicy: DEFAULT_PREEMPTION,
-        },
-      });
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
+    await ensureCreated(store, RESOURCES.priorityclasses, {
+      apiVersion: 'scheduling.k8s.io/v1',
+      kind: 'PriorityClass',
+      metadata: { name },
+      value,
+      description:
+        name === 'system-node-critical'
+          ? 'Used for system critical pods that must not be moved from their current node.'
+          : 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.',
+      preemptionPolicy: DEFAULT_PREEMPTION,
+    });
   }
 }
