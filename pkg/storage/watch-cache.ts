@@ -24,8 +24,13 @@
 //   with several apiservers; Kubernetes' consistent reads from cache): get and list first
 //   take the store's current revision (one cheap read, shared by every read that arrives
 //   while none is under way) and wait until the cache reached it, asking the store's watch
-//   for a progress notification so that writes outside the keyspace do not keep it waiting;
-//   after timeoutMs they read the store directly instead (slower, never stale).
+//   for a progress notification so that writes outside the keyspace do not keep it waiting.
+//   The cache answers only once its own events reached that revision. A progress
+//   notification that vouches for the revision first sends the read to the store instead:
+//   it means writes outside the keyspace, or (etcd before 3.4.25 / 3.5.8, etcd#15220) a
+//   notification that ran ahead of events still on their way, which made a list through a
+//   second apiserver miss half of 60 creates just acknowledged through the first.
+//   After timeoutMs they read the store directly as well (slower, never stale).
 // - If the store's watch breaks (e.g. it compacted past the cache), every watch served
 //   from the ring ends with that error (its stream would have a gap), and the cache
 //   re-lists and watches again; meanwhile new watches go to the store directly.
@@ -58,7 +63,8 @@ interface Bucket {
 
 interface RevisionWaiter {
   revision: number;
-  resolve: () => void;
+  /** Called with true when the cache's own events reached the revision. */
+  resolve: (byEvents: boolean) => void;
   reject: (err: Error) => void;
   /** A read's wait, which a progress notification may end (a write waits for its event). */
   read?: boolean;
@@ -188,13 +194,14 @@ export class WatchCache implements Store {
 
   /**
    * Waits until the cache holds every write the store acknowledged before this call; false
-   * when that took longer than the timeout (the caller then reads the store).
+   * when a progress notification or the timeout came first (the caller then reads the store).
    */
   private async fresh(): Promise<boolean> {
     const consistent = this.consistent;
     if (consistent === undefined || this.closed) return true;
     const target = await consistent.revision.get();
-    if (target <= this.freshRevision()) return true;
+    if (target <= this.rev) return true;
+    if (target <= this.progressRev) return false;
     this.upstream?.requestProgress?.();
     return this.reachWithin(target, consistent.timeoutMs);
   }
@@ -205,11 +212,11 @@ export class WatchCache implements Store {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         resolve(false);
       }, timeoutMs);
-      const settle = (): void => {
+      const settle = (byEvents: boolean): void => {
         clearTimeout(timer);
-        resolve(true);
+        resolve(byEvents);
       };
-      const waiter: RevisionWaiter = { revision, resolve: settle, reject: settle, read: true };
+      const waiter: RevisionWaiter = { revision, resolve: settle, reject: () => settle(false), read: true };
       this.insertWaiter(waiter);
     });
   }
@@ -401,7 +408,7 @@ export class WatchCache implements Store {
 
   private reach(revision: number): Promise<void> {
     if (this.closed) return Promise.reject(closedError(''));
-    return new Promise((resolve, reject) => this.insertWaiter({ revision, resolve, reject }));
+    return new Promise((resolve, reject) => this.insertWaiter({ revision, resolve: () => resolve(), reject }));
   }
 
   private insertWaiter(waiter: RevisionWaiter): void {
@@ -417,13 +424,14 @@ export class WatchCache implements Store {
     const ready: RevisionWaiter[] = [];
     const waiting: RevisionWaiter[] = [];
     for (const w of this.waiters) {
-      // A write resolves on its own event; a read also on a progress notification.
+      // A write resolves on its own event; a read also on a progress notification (which
+      // sends it to the store: see the contract above).
       if (w.revision <= this.rev || (w.read === true && w.revision <= fresh)) ready.push(w);
       else waiting.push(w);
     }
     if (ready.length === 0) return;
     this.waiters = waiting;
-    for (const w of ready) w.resolve();
+    for (const w of ready) w.resolve(w.revision <= this.rev);
   }
 }
 
