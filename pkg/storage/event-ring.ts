@@ -1,19 +1,41 @@
-// The watch cache's memory of recent events: a fixed-size ring in revision order. It holds
-// every event with a revision in (floor, newest]; a watch from a revision at or above the
-// floor can be served from here.
+// The watch cache's memory of recent events, in revision order. It holds every event with a
+// revision in (floor, newest]; a watch from a revision at or above the floor can be served
+// from here (an older one goes to the store's own history).
+//
+// Bounded by count (capacity) and, like Kubernetes' cacher, by age: events older than
+// `freshForMs` are let go once more than `minEvents` are held. Each event keeps an object
+// version the live cache may no longer hold, so a count bound alone kept 100,000 old pod
+// versions alive at 15,000 pods (most of the apiserver's heap) long after a burst.
 
 import type { StoreEvent } from './store.js';
 
+export interface EventRingAge {
+  /** Events younger than this are kept (up to capacity). */
+  freshForMs: number;
+  /** This many newest events are kept whatever their age. */
+  minEvents: number;
+  /** Milliseconds (tests pass their own clock). */
+  now?: () => number;
+}
+
+/** Kubernetes' cacher keeps events for 75 s (eventFreshDuration). */
+export const DEFAULT_RING_AGE: EventRingAge = { freshForMs: 75_000, minEvents: 1_000 };
+
 export class EventRing {
   private readonly capacity: number;
-  private events: StoreEvent[] = [];
-  /** Index of the oldest event once the ring is full. */
-  private head = 0;
+  private readonly age: EventRingAge | undefined;
+  private readonly now: () => number;
+  /** Live events are events[start..]; the slots before start are dropped ones, reused in bulk. */
+  private events: (StoreEvent | undefined)[] = [];
+  private times: number[] = [];
+  private start = 0;
   private floorRevision: number;
 
-  constructor(capacity: number, floor: number) {
+  constructor(capacity: number, floor: number, age?: EventRingAge) {
     this.capacity = Math.max(0, Math.floor(capacity));
     this.floorRevision = floor;
+    this.age = age;
+    this.now = age?.now ?? Date.now;
   }
 
   /** Events with a revision above this one are all here. */
@@ -22,13 +44,14 @@ export class EventRing {
   }
 
   get length(): number {
-    return this.events.length;
+    return this.events.length - this.start;
   }
 
   /** Forgets everything; the ring then covers revisions after `floor`. */
   reset(floor: number): void {
     this.events = [];
-    this.head = 0;
+    this.times = [];
+    this.start = 0;
     this.floorRevision = floor;
   }
 
@@ -42,35 +65,44 @@ export class EventRing {
       this.floorRevision = Math.max(this.floorRevision, event.revision);
       return;
     }
-    if (this.events.length < this.capacity) {
-      this.events.push(event);
-      return;
-    }
-    const evicted = this.events[this.head];
-    if (evicted !== undefined) this.floorRevision = Math.max(this.floorRevision, evicted.revision);
-    this.events[this.head] = event;
-    this.head = (this.head + 1) % this.capacity;
+    const now = this.now();
+    this.events.push(event);
+    this.times.push(now);
+    this.trim(now);
   }
 
   /** Calls fn for each event with revision > after, oldest first. */
   forEachAfter(after: number, fn: (event: StoreEvent) => void): void {
     const n = this.events.length;
-    // Binary search over logical positions (0 = oldest) for the first revision > after.
-    let lo = 0;
+    // Binary search for the first revision > after.
+    let lo = this.start;
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const ev = this.at(mid);
+      const ev = this.events[mid];
       if (ev !== undefined && ev.revision <= after) lo = mid + 1;
       else hi = mid;
     }
     for (let i = lo; i < n; i++) {
-      const ev = this.at(i);
+      const ev = this.events[i];
       if (ev !== undefined) fn(ev);
     }
   }
 
-  private at(position: number): StoreEvent | undefined {
-    return this.events[(this.head + position) % this.events.length];
+  private trim(now: number): void {
+    const oldestFresh = this.age === undefined ? -Infinity : now - this.age.freshForMs;
+    const minEvents = this.age?.minEvents ?? this.capacity;
+    while (this.length > this.capacity || (this.length > minEvents && (this.times[this.start] ?? now) < oldestFresh)) {
+      const dropped = this.events[this.start];
+      if (dropped !== undefined) this.floorRevision = Math.max(this.floorRevision, dropped.revision);
+      this.events[this.start] = undefined;
+      this.start++;
+    }
+    // Reclaim the dropped slots once they are half the array (amortised O(1) per event).
+    if (this.start > 1024 && this.start * 2 > this.events.length) {
+      this.events = this.events.slice(this.start);
+      this.times = this.times.slice(this.start);
+      this.start = 0;
+    }
   }
 }

@@ -36,7 +36,7 @@
 //   re-lists and watches again; meanwhile new watches go to the store directly.
 
 import type { KubeObject } from '../api/meta.js';
-import { EventRing } from './event-ring.js';
+import { DEFAULT_RING_AGE, EventRing, type EventRingAge } from './event-ring.js';
 import { SortedKeys } from './sorted-keys.js';
 import {
   StorageError,
@@ -50,8 +50,10 @@ import {
 import { WatcherSet } from './watchers.js';
 
 export interface WatchCacheOptions {
-  /** Events kept in memory for watches to resume from (default 100,000). */
+  /** Events kept in memory for watches to resume from, at most (default 100,000). */
   capacity?: number;
+  /** How long events are kept below that (default: Kubernetes' 75 s, at least 1,000 events). */
+  ringAge?: EventRingAge;
   /** get and list see every write the store acknowledged before them (see above). */
   consistentReads?: { timeoutMs: number };
 }
@@ -143,7 +145,7 @@ export class WatchCache implements Store {
 
   private constructor(store: Store, options: WatchCacheOptions) {
     this.store = store;
-    this.ring = new EventRing(options.capacity ?? 100_000, 0);
+    this.ring = new EventRing(options.capacity ?? 100_000, 0, options.ringAge ?? DEFAULT_RING_AGE);
     const consistent = options.consistentReads;
     if (consistent !== undefined)
       this.consistent = {
