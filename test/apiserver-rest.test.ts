@@ -57,6 +57,20 @@ function deployment(name: string, replicas = 1): KubeObject {
 const ns = { namespace: 'rest' };
 
 describe('objects', () => {
+  test('an update that leaves managedFields out keeps them; an empty list resets them', async () => {
+    const managers = (o: KubeObject): string[] =>
+      (o.metadata.managedFields ?? []).map((e) => String((e as { manager?: unknown }).manager)).sort();
+    const cm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owners' }, data: { a: '1' } };
+    const created = await client.create(R.configmaps, cm, { ...ns, fieldManager: 'first' });
+    assert.deepEqual(managers(created), ['first']);
+    // What a controller sends from an informer that strips managedFields.
+    const stripped = { ...created, metadata: { ...created.metadata, managedFields: undefined }, data: { a: '2' } };
+    const kept = await client.update(R.configmaps, stripped, { ...ns, fieldManager: 'second' });
+    assert.deepEqual(managers(kept), ['first', 'second']);
+    const reset = { ...kept, metadata: { ...kept.metadata, managedFields: [] }, data: { a: '3' } };
+    assert.deepEqual(managers(await client.update(R.configmaps, reset, { ...ns, fieldManager: 'third' })), ['third']);
+  });
+
   test('create fills identity and defaults; get and list return it', async () => {
     const created = await client.create(R.deployments, deployment('web', 2), ns);
     assert.ok(created.metadata.uid);

@@ -36,6 +36,10 @@ export function prepareAndValidate({ r, name, strategy, next, current, subresour
   strategy.beforeUpdate?.(next, current);
   if (subresource !== 'status') strategy.prepareForUpdate(r, next, current);
   next.metadata.resourceVersion = current.metadata.resourceVersion;
+  // An update that leaves managedFields out keeps them (Kubernetes: only an empty list resets
+  // them), so a controller writing back an informer's copy, stripped of them, loses no owner.
+  if (next.metadata.managedFields === undefined && current.metadata.managedFields !== undefined)
+    next.metadata.managedFields = current.metadata.managedFields;
   if (next.apiVersion === undefined || next.kind === undefined)
     Object.assign(next, { apiVersion: apiVersionOf(r), kind: r.kind });
   const causes = [...strategy.validate(r, next), ...strategy.validateUpdate(r, next, current)];

@@ -8,6 +8,10 @@
 // - handlers run synchronously, in event order, after the cache was updated; a re-list is
 //   turned into the adds, updates and deletes that bring the cache to the listed state;
 // - cached objects are shared and read-only: clone before changing;
+// - with stripManagedFields, cached objects lack metadata.managedFields (client-go's
+//   TransformStripManagedFields, which kube-scheduler and kube-controller-manager use): no
+//   controller reads them, and they are a good part of every object; an update sent from
+//   such a copy keeps the stored ones (the apiserver keeps managedFields a write leaves out);
 // - with resyncMs, every object is re-delivered to onUpdate(old, old) periodically, so
 //   level-based reconcilers recover from anything they missed.
 
@@ -31,6 +35,8 @@ export interface InformerOptions<T extends KubeObject> {
   labelSelector?: string;
   fieldSelector?: string;
   resyncMs?: number;
+  /** Drop metadata.managedFields before caching (see above). */
+  stripManagedFields?: boolean;
   /** Extra indexes by name; `namespace` is always there. */
   indexers?: Record<string, IndexFunc<T>>;
 }
@@ -130,7 +136,9 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private upsert(obj: Readonly<T>): void {
+  private upsert(obj: T): void {
+    // Fresh from the wire, not yet shared: trimmed in place.
+    if (this.options.stripManagedFields === true) delete obj.metadata.managedFields;
     const key = objectKey(obj);
     const old = this.items.get(key);
     this.items.set(key, obj);

@@ -131,7 +131,7 @@ class SharedInformers {
     let informer: Informer<T> | undefined;
     return () => {
       if (informer === undefined) {
-        informer = new Informer(this.client, r, { resyncMs: 30_000 });
+        informer = new Informer(this.client, r, { resyncMs: 30_000, stripManagedFields: true });
         this.created.push(informer);
       }
       return informer;

@@ -169,7 +169,7 @@ export class Preemptor {
       schedulerName: string;
     },
   ) {
-    this.budgets = new Informer(deps.client, RESOURCES.poddisruptionbudgets);
+    this.budgets = new Informer(deps.client, RESOURCES.poddisruptionbudgets, { stripManagedFields: true });
   }
 
   informers(): Informer<PodDisruptionBudget>[] {

@@ -32,6 +32,7 @@ import { until } from '../component/index.js';
 
 const PODS = RESOURCES.pods;
 const NODES = RESOURCES.nodes;
+const TRIMMED = { stripManagedFields: true } as const;
 
 export const FILTERS: FilterPlugin[] = [
   nodeReady,
@@ -150,13 +151,14 @@ export class Scheduler {
     private readonly metrics?: SchedulerMetrics,
   ) {
     metrics?.observeQueue(() => this.queue.counts());
-    this.pods = new Informer(client, PODS);
-    this.nodes = new Informer(client, NODES);
+    // Informers drop managedFields, as kube-scheduler's do (see pkg/client/informer.ts).
+    this.pods = new Informer(client, PODS, TRIMMED);
+    this.nodes = new Informer(client, NODES, TRIMMED);
     this.events = new EventRecorder(client, SCHEDULER_NAME);
     this.preemptor = new Preemptor({ client, events: this.events, log, schedulerName: SCHEDULER_NAME });
-    this.claims = new Informer(client, RESOURCES.persistentvolumeclaims);
-    this.volumes = new Informer(client, RESOURCES.persistentvolumes);
-    this.classes = new Informer(client, RESOURCES.storageclasses);
+    this.claims = new Informer(client, RESOURCES.persistentvolumeclaims, TRIMMED);
+    this.volumes = new Informer(client, RESOURCES.persistentvolumes, TRIMMED);
+    this.classes = new Informer(client, RESOURCES.storageclasses, TRIMMED);
     this.volumeLister = {
       claim: (ns, name) => this.claims.get(`${ns}/${name}`),
       volume: (name) => this.volumes.get(name),
