@@ -24,8 +24,10 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { watchStream, type RestClient } from '../pkg/client/index.js';
 import { adminClient, R } from '../test/harness/clients.js';
+import { getComponent } from '../test/harness/https.js';
 import { DIST, startControlPlane, stopBounded, waitForLine, type ControlPlane } from '../test/harness/control-plane.js';
 import { percentile } from './bench-store.js';
+import { processMemory, type ProcessMemory } from './process-memory.js';
 
 const REPLICAS_PER_DEPLOYMENT = 100;
 const NAMESPACE = 'density';
@@ -44,14 +46,10 @@ const LATENCY_PODS = Number(flag('latency-pods', '100'));
 const LATENCY_POD_INTERVAL_MS = 200;
 const OUT = flag('out', join(tmpdir(), 'coxswain-bench'));
 
-function rssMiB(p: ChildProcess | undefined): number {
-  if (p?.pid === undefined) return Number.NaN;
-  try {
-    const m = readFileSync(`/proc/${p.pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
-    return m ? Number(m[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
+/** The V8 heap in use, MiB, from a process's Prometheus text (NaN if absent). */
+function heapUsedMiB(text: string): number {
+  const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+  return m ? Number(m[1]) / 2 ** 20 : Number.NaN;
 }
 
 /** p99 (seconds) per verb from the Prometheus text of one histogram, summed over its other labels. */
@@ -131,7 +129,11 @@ interface Result {
   latencyStartup: Percentiles;
   apiP99: Map<string, number>;
   schedulerPodsPerSecond: number;
-  rss: { apiserver: number; scheduler: number; controllerManager: number; hollowPerNode: number };
+  memory: { apiserver: ProcessMemory; scheduler: ProcessMemory; controllerManager: ProcessMemory };
+  /** The fleet's RSS over its agents, MiB. */
+  hollowPerNode: number;
+  /** V8 heap in use (prom-client's nodejs_heap_size_used_bytes), MiB: live objects and garbage not yet collected. */
+  heapUsed: { apiserver: number; scheduler: number; controllerManager: number };
   seconds: number;
 }
 
@@ -250,6 +252,9 @@ async function measure(nodes: number): Promise<Result> {
       throw new Error(`not all ${LATENCY_PODS} latency pods Running in time`);
     times.stop();
     const metrics = await client.request({ method: 'GET', path: '/metrics' });
+    const admin = { cert: readFileSync(plane.pki.adminCert, 'utf8'), key: readFileSync(plane.pki.adminKey, 'utf8') };
+    const componentHeap = async (port: number): Promise<number> =>
+      heapUsedMiB((await getComponent(port, '/metrics', admin)).body);
     const bindSpan = ((times.bound.at(-1) ?? 0) - (times.bound[0] ?? 0)) / 1000;
     return {
       nodes,
@@ -258,11 +263,16 @@ async function measure(nodes: number): Promise<Result> {
       latencyStartup: percentiles(startupOf(times, latency)),
       apiP99: histogramP99ByVerb(metrics.body.toString(), 'apiserver_request_duration_seconds'),
       schedulerPodsPerSecond: bindSpan > 0 ? times.bound.length / bindSpan : Number.NaN,
-      rss: {
-        apiserver: rssMiB(plane.apiserver),
-        scheduler: rssMiB(plane.scheduler),
-        controllerManager: rssMiB(plane.controllerManager),
-        hollowPerNode: rssMiB(fleet) / nodes,
+      memory: {
+        apiserver: processMemory(plane.apiserver),
+        scheduler: processMemory(plane.scheduler),
+        controllerManager: processMemory(plane.controllerManager),
+      },
+      hollowPerNode: processMemory(fleet).rssMiB / nodes,
+      heapUsed: {
+        apiserver: heapUsedMiB(metrics.body.toString()),
+        scheduler: await componentHeap(plane.schedulerPort),
+        controllerManager: await componentHeap(plane.controllerManagerPort),
       },
       seconds,
     };
@@ -278,6 +288,11 @@ const MUTATING = ['create', 'update', 'patch', 'delete'];
 
 function worstMutating(p99: Map<string, number>): number {
   return Math.max(...MUTATING.map((v) => p99.get(v) ?? 0));
+}
+
+/** One memory figure summed over the three control-plane processes. */
+function sumOf(r: Result, figure: keyof ProcessMemory): number {
+  return r.memory.apiserver[figure] + r.memory.scheduler[figure] + r.memory.controllerManager[figure];
 }
 
 function triple(p: Percentiles): string {
@@ -303,14 +318,23 @@ function table(results: Result[]): string {
     [
       'RSS apiserver / scheduler / controller-manager MiB',
       ...results.map(
-        (r) => `${r.rss.apiserver.toFixed(0)} / ${r.rss.scheduler.toFixed(0)} / ${r.rss.controllerManager.toFixed(0)}`,
+        (r) =>
+          `${r.memory.apiserver.rssMiB.toFixed(0)} / ${r.memory.scheduler.rssMiB.toFixed(0)} / ${r.memory.controllerManager.rssMiB.toFixed(0)}`,
       ),
     ],
     [
-      'RSS of the three, MiB (aim < 400)',
-      ...results.map((r) => (r.rss.apiserver + r.rss.scheduler + r.rss.controllerManager).toFixed(0)),
+      'V8 heap used apiserver / scheduler / controller-manager MiB',
+      ...results.map(
+        (r) =>
+          `${r.heapUsed.apiserver.toFixed(0)} / ${r.heapUsed.scheduler.toFixed(0)} / ${r.heapUsed.controllerManager.toFixed(0)}`,
+      ),
     ],
-    ['hollow fleet RSS per node MiB (aim < 2)', ...results.map((r) => r.rss.hollowPerNode.toFixed(2))],
+    [
+      'RSS of the three, MiB (the shared node binary counted thrice)',
+      ...results.map((r) => sumOf(r, 'rssMiB').toFixed(0)),
+    ],
+    ['PSS of the three, MiB (shared pages once; aim < 400)', ...results.map((r) => sumOf(r, 'pssMiB').toFixed(0))],
+    ['hollow fleet RSS per node MiB (aim < 2)', ...results.map((r) => r.hollowPerNode.toFixed(2))],
     ['seconds to all Running', ...results.map((r) => r.seconds.toFixed(0))],
   ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
@@ -325,9 +349,15 @@ async function plot(results: Result[]): Promise<string> {
     { N: r.nodes, measure: 'API p99 (ms)', series: 'worst mutating', value: worstMutating(r.apiP99) * 1000 },
     { N: r.nodes, measure: 'API p99 (ms)', series: 'list', value: (r.apiP99.get('list') ?? 0) * 1000 },
     { N: r.nodes, measure: 'scheduler (pods/s)', series: 'bound', value: r.schedulerPodsPerSecond },
-    { N: r.nodes, measure: 'memory (MiB)', series: 'apiserver', value: r.rss.apiserver },
-    { N: r.nodes, measure: 'memory (MiB)', series: 'scheduler', value: r.rss.scheduler },
-    { N: r.nodes, measure: 'memory (MiB)', series: 'controller-manager', value: r.rss.controllerManager },
+    { N: r.nodes, measure: 'memory, PSS (MiB)', series: 'apiserver', value: r.memory.apiserver.pssMiB },
+    { N: r.nodes, measure: 'memory, PSS (MiB)', series: 'scheduler', value: r.memory.scheduler.pssMiB },
+    {
+      N: r.nodes,
+      measure: 'memory, PSS (MiB)',
+      series: 'controller-manager',
+      value: r.memory.controllerManager.pssMiB,
+    },
+    { N: r.nodes, measure: 'memory, PSS (MiB)', series: 'the three', value: sumOf(r, 'pssMiB') },
   ]);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',

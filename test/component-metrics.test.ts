@@ -4,13 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { adminClient, eventually, R } from './harness/clients.js';
 import { kubectl, startControlPlane, type ControlPlane } from './harness/control-plane.js';
 import { createReadyNode } from './harness/fake-nodes.js';
+import { getComponent as get, type Credentials } from './harness/https.js';
 
 let plane: ControlPlane;
 let home: string;
@@ -23,37 +23,6 @@ after(async () => {
   await plane.stop();
   rmSync(home, { recursive: true, force: true });
 });
-
-interface Credentials {
-  cert?: string;
-  key?: string;
-  token?: string;
-}
-
-/** GET https://127.0.0.1:port/path (the serving certificate is self-signed: not verified here). */
-function get(port: number, path: string, creds: Credentials = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        rejectUnauthorized: false,
-        ...(creds.cert === undefined ? {} : { cert: creds.cert, key: creds.key }),
-        headers: creds.token === undefined ? {} : { Authorization: `Bearer ${creds.token}` },
-        timeout: 10_000,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 function admin(): Credentials {
   return { cert: readFileSync(plane.pki.adminCert, 'utf8'), key: readFileSync(plane.pki.adminKey, 'utf8') };

@@ -44,3 +44,41 @@ export function rawRequest(opts: {
     req.end(opts.body);
   });
 }
+
+export interface Credentials {
+  cert?: string;
+  key?: string;
+  token?: string;
+}
+
+/**
+ * GET https://127.0.0.1:port/path of a component (scheduler, controller-manager): their
+ * serving certificate is self-signed, so it is not verified here.
+ */
+export function getComponent(
+  port: number,
+  path: string,
+  creds: Credentials = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        rejectUnauthorized: false,
+        ...(creds.cert === undefined ? {} : { cert: creds.cert, key: creds.key }),
+        headers: creds.token === undefined ? {} : { Authorization: `Bearer ${creds.token}` },
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
