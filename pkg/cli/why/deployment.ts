@@ -3,7 +3,7 @@
 // failing (the first one is diagnosed as a pod) while maxUnavailable keeps the old ones
 // serving; the Progressing condition (ProgressDeadlineExceeded) and budgets as supporting facts.
 
-import type { Deployment, ReplicaSet } from '../../api/index.js';
+import type { Deployment, Event, ReplicaSet } from '../../api/index.js';
 import { selectorMatches } from '../../api/index.js';
 import { diagnosePod } from './pod.js';
 import { kubectlCommand, newestFirst, oneLine } from './text.js';
@@ -50,17 +50,10 @@ function strategyText(d: Deployment): string {
   return `maxUnavailable ${oneLine(ru?.maxUnavailable ?? '25%')}, maxSurge ${oneLine(ru?.maxSurge ?? '25%')}`;
 }
 
-/** The diagnosis of one Deployment from its ReplicaSets, their events and the newest one's pods. */
-export function diagnoseDeployment(ev: DeploymentEvidence, now: Date = new Date()): Diagnosis {
+/** Supporting facts: the progress deadline, old ReplicaSets still serving, budgets, refused reads. */
+function supportingFacts(ev: DeploymentEvidence, newest: ReplicaSet | undefined): Finding[] {
   const d = ev.deployment;
-  const name = oneLine(d.metadata.name, 253);
-  const namespace = oneLine(d.metadata.namespace, 63) || 'default';
-  const cmd = (args: string): string => kubectlCommand(namespace, args);
-  const want = d.spec?.replicas ?? 1;
-  const status = d.status;
-  const newest = newestReplicaSet(Array.isArray(ev.replicaSets) ? ev.replicaSets : []);
-  const events = newestFirst(Array.isArray(ev.events) ? ev.events : []);
-  const counts = `${count(status?.readyReplicas)}/${want} ready, ${count(status?.updatedReplicas)} up to date, ${count(status?.availableReplicas)} available`;
+  const cmd = (args: string): string => kubectlCommand(oneLine(d.metadata.namespace, 63) || 'default', args);
   const facts: Finding[] = [];
   const progressing = conditionOf(d, 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded')
@@ -95,6 +88,51 @@ export function diagnoseDeployment(ev: DeploymentEvidence, now: Date = new Date(
         .join('; ')} (the answer may be incomplete)`,
       details: [],
     });
+  return facts;
+}
+
+/** A ReplicaSet that cannot create its pods (FailedCreate), with the quota it hit. */
+function failedCreateFinding(
+  ev: DeploymentEvidence,
+  failedCreate: Event,
+  at: { counts: string; newName?: string },
+): Finding {
+  const namespace = oneLine(ev.deployment.metadata.namespace, 63) || 'default';
+  const cmd = (args: string): string => kubectlCommand(namespace, args);
+  const { counts, newName } = at;
+  const message = oneLine(failedCreate.message, 500);
+  const quota = /exceeded quota: ([^,\s]+)/.exec(message)?.[1];
+  const details = (ev.quotas ?? [])
+    .filter((q) => quota === undefined || q.metadata.name === quota)
+    .slice(0, 3)
+    .map(
+      (q) =>
+        `quota ${oneLine(q.metadata.name)}: ${Object.entries(q.status?.hard ?? {})
+          .slice(0, 6)
+          .map(([k, v]) => `${oneLine(k, 60)} ${oneLine(q.status?.used?.[k] ?? '0', 20)}/${oneLine(v, 20)}`)
+          .join(', ')}`,
+    );
+  return {
+    reason: quota !== undefined ? 'ExceededQuota' : 'FailedCreate',
+    summary: `ReplicaSet ${oneLine(failedCreate.involvedObject.name)} cannot create pods (${counts}): ${message}`,
+    details,
+    next: quota !== undefined ? cmd(`describe quota ${quota}`) : cmd(`describe rs ${newName ?? ''}`.trim()),
+  };
+}
+
+/** The diagnosis of one Deployment from its ReplicaSets, their events and the newest one's pods. */
+export function diagnoseDeployment(ev: DeploymentEvidence, now: Date = new Date()): Diagnosis {
+  const d = ev.deployment;
+  const name = oneLine(d.metadata.name, 253);
+  const namespace = oneLine(d.metadata.namespace, 63) || 'default';
+  const cmd = (args: string): string => kubectlCommand(namespace, args);
+  const want = d.spec?.replicas ?? 1;
+  const status = d.status;
+  const newest = newestReplicaSet(Array.isArray(ev.replicaSets) ? ev.replicaSets : []);
+  const events = newestFirst(Array.isArray(ev.events) ? ev.events : []);
+  const counts = `${count(status?.readyReplicas)}/${want} ready, ${count(status?.updatedReplicas)} up to date, ${count(status?.availableReplicas)} available`;
+  const facts = supportingFacts(ev, newest);
+  const progressing = conditionOf(d, 'Progressing');
   const answer = (verdict: string, first: Finding, healthy = false): Diagnosis => ({
     subject: `deployment ${namespace}/${name}`,
     verdict,
@@ -120,29 +158,19 @@ export function diagnoseDeployment(ev: DeploymentEvidence, now: Date = new Date(
       true,
     );
   const newName = newest ? oneLine(newest.metadata.name) : undefined;
+  // A FailedCreate counts while the newest ReplicaSet still lacks pods (an old one may be stale).
+  const short = newest === undefined || count(newest.status?.replicas) < count(newest.spec?.replicas);
   const failedCreate = events.find(
-    (e) => e.reason === 'FailedCreate' && (newName === undefined || e.involvedObject.name === newest?.metadata.name),
+    (e) =>
+      short &&
+      e.reason === 'FailedCreate' &&
+      (newName === undefined || e.involvedObject.name === newest?.metadata.name),
   );
-  if (failedCreate !== undefined) {
-    const message = oneLine(failedCreate.message, 500);
-    const quota = /exceeded quota: ([^,\s]+)/.exec(message)?.[1];
-    const details = (ev.quotas ?? [])
-      .filter((q) => quota === undefined || q.metadata.name === quota)
-      .slice(0, 3)
-      .map(
-        (q) =>
-          `quota ${oneLine(q.metadata.name)}: ${Object.entries(q.status?.hard ?? {})
-            .slice(0, 6)
-            .map(([k, v]) => `${oneLine(k, 60)} ${oneLine(q.status?.used?.[k] ?? '0', 20)}/${oneLine(v, 20)}`)
-            .join(', ')}`,
-      );
-    return answer('rollout is stuck', {
-      reason: quota !== undefined ? 'ExceededQuota' : 'FailedCreate',
-      summary: `ReplicaSet ${oneLine(failedCreate.involvedObject.name)} cannot create pods (${counts}): ${message}`,
-      details,
-      next: quota !== undefined ? cmd(`describe quota ${quota}`) : cmd(`describe rs ${newName ?? ''}`.trim()),
-    });
-  }
+  if (failedCreate !== undefined)
+    return answer(
+      'rollout is stuck',
+      failedCreateFinding(ev, failedCreate, { counts, ...(newName !== undefined ? { newName } : {}) }),
+    );
   if (ev.failingPod !== undefined) {
     const pod = diagnosePod(ev.failingPod, now);
     const cause = pod.findings[0];

@@ -7,22 +7,26 @@
 // CrashLoopBackOff, CreateContainerConfigError, terminated reason OOMKilled, events
 // Unhealthy ("Readiness probe failed: …"), FailedMount, Killing, BackOff.
 
-import type { Container, ContainerStatus, Event, Node, Pod } from '../../api/index.js';
+import type { Node, Pod } from '../../api/index.js';
 import type { Diagnosis, Finding, Lookup, PodEvidence } from './types.js';
-import { age, kubectlCommand, logTail, newestFirst, oneLine, timeOf } from './text.js';
+import { containerProblem } from './pod-containers.js';
+import {
+  cmd,
+  conditionOf,
+  containersOf,
+  describePod,
+  eventsCommand,
+  eventsFor,
+  plural,
+  restartedRecently,
+  restartsOf,
+  statusesOf,
+  type Context,
+} from './pod-context.js';
+import { age, newestFirst, oneLine, timeOf } from './text.js';
 
 /** At most this many references of each kind are looked up for one pod. */
 export const MAX_REFERENCES = 32;
-
-const IMAGE_REASONS = new Set([
-  'ErrImagePull',
-  'ImagePullBackOff',
-  'InvalidImageName',
-  'ErrImageNeverPull',
-  'RegistryUnavailable',
-]);
-/** Waiting reasons that are progress, not a problem. */
-const BENIGN_WAITING = new Set(['ContainerCreating', 'PodInitializing', '']);
 
 export interface PodReferences {
   configMaps: string[];
@@ -32,13 +36,6 @@ export interface PodReferences {
 
 function add(list: string[], name: string | undefined): void {
   if (name !== undefined && name !== '' && !list.includes(name) && list.length < MAX_REFERENCES) list.push(name);
-}
-
-function containersOf(pod: Pod): Container[] {
-  const spec = pod.spec;
-  const init = Array.isArray(spec?.initContainers) ? spec.initContainers : [];
-  const main = Array.isArray(spec?.containers) ? spec.containers : [];
-  return [...init, ...main].filter((c) => typeof c === 'object' && c !== null);
 }
 
 /** The non-optional ConfigMaps and Secrets and the claims a pod needs before it can start. */
@@ -75,70 +72,6 @@ export function summariseScheduling(message: string): string {
   const text = oneLine(message, 600);
   const cut = text.indexOf(' preemption:');
   return (cut >= 0 ? text.slice(0, cut) : text).replace(/\.$/, '');
-}
-
-interface Context {
-  ev: PodEvidence;
-  pod: Pod;
-  name: string;
-  namespace: string;
-  events: Event[];
-  now: number;
-}
-
-function cmd(ctx: Context, args: string): string {
-  return kubectlCommand(ctx.namespace, args);
-}
-
-function eventsFor(ctx: Context, reason: string): Event[] {
-  return ctx.events.filter((e) => e.reason === reason);
-}
-
-function describePod(ctx: Context): string {
-  return cmd(ctx, `describe pod ${ctx.name}`);
-}
-
-function eventsCommand(ctx: Context): string {
-  return cmd(ctx, `get events --field-selector involvedObject.name=${ctx.name}`);
-}
-
-function conditionOf(pod: Pod, type: string): { status?: string; reason?: string; message?: string } | undefined {
-  const conditions = Array.isArray(pod.status?.conditions) ? pod.status.conditions : [];
-  return conditions.find((c) => typeof c === 'object' && c !== null && c.type === type);
-}
-
-function statusesOf(pod: Pod): { status: ContainerStatus; init: boolean }[] {
-  const take = (list: unknown, init: boolean): { status: ContainerStatus; init: boolean }[] =>
-    Array.isArray(list)
-      ? list
-          .filter((s): s is ContainerStatus => typeof s === 'object' && s !== null && typeof s.name === 'string')
-          .map((status) => ({ status, init }))
-      : [];
-  return [...take(pod.status?.initContainerStatuses, true), ...take(pod.status?.containerStatuses, false)];
-}
-
-function restartsOf(s: ContainerStatus): number {
-  return typeof s.restartCount === 'number' && Number.isFinite(s.restartCount) ? s.restartCount : 0;
-}
-
-/** How long a restart counts as news: a pod that restarted this recently is not called healthy. */
-const RECENT_MS = 5 * 60_000;
-
-/** The container exited (non-zero, OOM or killed) within RECENT_MS and runs again or waits to. */
-function restartedRecently(ctx: Context, s: ContainerStatus): boolean {
-  const last = s.lastState?.terminated;
-  const finished = timeOf(last?.finishedAt);
-  return (
-    restartsOf(s) > 0 &&
-    last !== undefined &&
-    (last.exitCode !== 0 || last.reason === 'OOMKilled') &&
-    finished !== undefined &&
-    ctx.now - finished < RECENT_MS
-  );
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 // ---- deletion, phase, scheduling -----------------------------------------------------------
@@ -305,163 +238,6 @@ function referenceProblem(ctx: Context): Finding | undefined {
       details: [],
       next: cmd(ctx, 'get pvc'),
     };
-  return undefined;
-}
-
-// ---- containers --------------------------------------------------------------------------
-
-function probeEvents(ctx: Context, kind: 'Readiness' | 'Liveness' | 'Startup'): Event[] {
-  return eventsFor(ctx, 'Unhealthy').filter((e) => oneLine(e.message).startsWith(`${kind} probe`));
-}
-
-function specOf(ctx: Context, name: string): Container | undefined {
-  return containersOf(ctx.pod).find((c) => c.name === name);
-}
-
-function imageProblem(ctx: Context, s: ContainerStatus): Finding | undefined {
-  const waiting = s.state?.waiting;
-  if (waiting === undefined || !IMAGE_REASONS.has(oneLine(waiting.reason))) return undefined;
-  const image = oneLine(specOf(ctx, s.name)?.image ?? s.image) || '?';
-  // The runtime's own words: the pull error (waiting message on ErrImagePull, else the Failed event).
-  const pullError = [
-    waiting.reason === 'ErrImagePull' ? waiting.message : undefined,
-    ...eventsFor(ctx, 'Failed')
-      .map((e) => e.message)
-      .filter((m) => !oneLine(m).startsWith('Error: ')),
-    waiting.message,
-  ].find((m) => oneLine(m) !== '');
-  return {
-    reason: oneLine(waiting.reason),
-    summary: `container ${oneLine(s.name)} cannot pull image "${image}"${pullError ? `: ${oneLine(pullError)}` : ''}`,
-    details: [],
-    next: describePod(ctx),
-  };
-}
-
-function memoryLimit(ctx: Context, name: string): string | undefined {
-  const limit = specOf(ctx, name)?.resources?.limits?.['memory'];
-  return limit === undefined ? undefined : oneLine(limit);
-}
-
-function logDetails(ctx: Context, name: string): string[] {
-  const tail = logTail(ctx.ev.previousLogs?.[name]);
-  if (tail.length === 0) return [];
-  return [`last lines of the previous log:`, ...tail.map((l) => `  | ${l}`)];
-}
-
-/** A container that exited, is waiting to restart, or was killed by its liveness probe. */
-function exitProblem(ctx: Context, s: ContainerStatus, init: boolean): Finding | undefined {
-  const waiting = oneLine(s.state?.waiting?.reason);
-  const current = s.state?.terminated;
-  const last = s.lastState?.terminated;
-  const restarts = restartsOf(s);
-  const name = oneLine(s.name);
-  const crashLoop = waiting === 'CrashLoopBackOff';
-  const liveness = probeEvents(ctx, 'Liveness');
-  if (liveness.length > 0 && (restarts > 0 || crashLoop) && specOf(ctx, s.name)?.livenessProbe !== undefined) {
-    return {
-      reason: 'LivenessProbeFailed',
-      summary: `container ${name} failed its liveness probe and was restarted (${plural(restarts, 'restart')}): ${oneLine(liveness[0]?.message)}`,
-      details: crashLoop ? ['the container is in CrashLoopBackOff (waiting to restart)'] : [],
-      next: describePod(ctx),
-    };
-  }
-  const ended = current ?? (crashLoop || restarts > 0 ? last : undefined);
-  if (ended === undefined) return crashLoop ? crashLoopWithout(ctx, s) : undefined;
-  const code = typeof ended.exitCode === 'number' ? ended.exitCode : undefined;
-  const oom = ended.reason === 'OOMKilled';
-  if (!oom && current !== undefined && code === 0 && !crashLoop) return undefined;
-  const restartsText = plural(restarts, 'restart');
-  if (!oom && current === undefined && !crashLoop) {
-    if (!restartedRecently(ctx, s)) return undefined;
-    const finished = timeOf(ended.finishedAt) ?? ctx.now;
-    return {
-      reason: 'Restarting',
-      summary: `container ${name} runs again after exiting with code ${code ?? '?'} ${age(ctx.now - finished)} ago (${restartsText})`,
-      details: logDetails(ctx, s.name),
-      next: cmd(ctx, `logs ${ctx.name} -c ${name} --previous`),
-    };
-  }
-  if (oom) {
-    const limit = memoryLimit(ctx, s.name);
-    return {
-      reason: 'OOMKilled',
-      summary: `container ${name} was killed for running out of memory (${limit ? `limit ${limit}` : 'no memory limit: the node ran out'}, ${restartsText})`,
-      details: [
-        ...(crashLoop ? ['the container is in CrashLoopBackOff (waiting to restart)'] : []),
-        ...logDetails(ctx, s.name),
-      ],
-      next: limit ? `raise resources.limits.memory, then: ${describePod(ctx)}` : describePod(ctx),
-    };
-  }
-  const how = `exited with code ${code ?? '?'}${ended.reason ? ` (${oneLine(ended.reason)})` : ''}`;
-  const message = oneLine(ended.message);
-  return {
-    reason: crashLoop ? 'CrashLoopBackOff' : init ? 'InitContainerFailed' : oneLine(ended.reason) || 'Error',
-    summary: `${init ? 'init container' : 'container'} ${name} ${how} (${restartsText})`,
-    details: [...(message ? [`termination message: ${message}`] : []), ...logDetails(ctx, s.name)],
-    next: cmd(ctx, `logs ${ctx.name} -c ${name}${current === undefined ? ' --previous' : ''}`),
-  };
-}
-
-function crashLoopWithout(ctx: Context, s: ContainerStatus): Finding {
-  const name = oneLine(s.name);
-  return {
-    reason: 'CrashLoopBackOff',
-    summary: `container ${name} keeps exiting (${plural(restartsOf(s), 'restart')}): ${oneLine(s.state?.waiting?.message) || 'back-off restarting'}`,
-    details: logDetails(ctx, s.name),
-    next: cmd(ctx, `logs ${ctx.name} -c ${name} --previous`),
-  };
-}
-
-function notReadyProblem(ctx: Context, s: ContainerStatus): Finding | undefined {
-  if (s.state?.running === undefined) return undefined;
-  const name = oneLine(s.name);
-  const spec = specOf(ctx, s.name);
-  if (s.started === false && spec?.startupProbe !== undefined) {
-    const failing = probeEvents(ctx, 'Startup')[0];
-    return {
-      reason: 'StartupProbeFailed',
-      summary: `container ${name} has not passed its startup probe${failing ? `: ${oneLine(failing.message)}` : ''}`,
-      details: [],
-      next: describePod(ctx),
-    };
-  }
-  if (s.ready === true) return undefined;
-  const failing = probeEvents(ctx, 'Readiness')[0];
-  if (failing !== undefined || spec?.readinessProbe !== undefined)
-    return {
-      reason: 'ReadinessProbeFailed',
-      summary: `container ${name} is running but not ready: ${failing ? oneLine(failing.message) : 'its readiness probe has not passed yet'}`,
-      details:
-        typeof failing?.count === 'number' && failing.count > 1 ? [`the probe failed ${failing.count} times`] : [],
-      next: describePod(ctx),
-    };
-  return undefined;
-}
-
-function waitingProblem(ctx: Context, s: ContainerStatus): Finding | undefined {
-  const reason = oneLine(s.state?.waiting?.reason);
-  if (BENIGN_WAITING.has(reason)) return undefined;
-  return {
-    reason,
-    summary: `container ${oneLine(s.name)} is waiting: ${oneLine(s.state?.waiting?.message) || reason}`,
-    details: [],
-    next: describePod(ctx),
-  };
-}
-
-function containerProblem(ctx: Context): Finding | undefined {
-  for (const { status, init } of statusesOf(ctx.pod)) {
-    // A finished init container is done, not a problem.
-    if (init && status.state?.terminated?.exitCode === 0) continue;
-    const found =
-      imageProblem(ctx, status) ??
-      exitProblem(ctx, status, init) ??
-      notReadyProblem(ctx, status) ??
-      waitingProblem(ctx, status);
-    if (found !== undefined) return found;
-  }
   return undefined;
 }
 

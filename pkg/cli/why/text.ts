@@ -60,7 +60,10 @@ export function eventTime(e: Event): number {
 /** Events newest first; a malformed entry (not an object) is dropped. */
 export function newestFirst(events: readonly Event[]): Event[] {
   return events
-    .filter((e): e is Event => typeof e === 'object' && e !== null && typeof e.metadata === 'object')
+    .filter(
+      (e): e is Event =>
+        typeof e === 'object' && e !== null && typeof e.metadata === 'object' && typeof e.involvedObject === 'object',
+    )
     .slice()
     .sort((a, b) => eventTime(b) - eventTime(a));
 }
