@@ -65,7 +65,7 @@ function supportingFacts(ev: DeploymentEvidence, newest: ReplicaSet | undefined)
       summary: `old ReplicaSet${old.length === 1 ? '' : 's'} ${old
         .slice(0, 3)
         .map((rs) => `${oneLine(rs.metadata.name)} (${count(rs.status?.readyReplicas)} ready)`)
-        .join(', ')} still serve (${strategyText(d)})`,
+        .join(', ')} still serve${old.length === 1 ? 's' : ''} (${strategyText(d)})`,
       details: [],
     });
   const template = d.spec?.template?.metadata?.labels;
@@ -181,7 +181,7 @@ export function diagnoseDeployment(ev: DeploymentEvidence, now: Date = new Date(
       reason: cause.reason,
       summary: `${pod.subject.replace(/^pod [^/]*\//, 'pod ')} ${pod.verdict}: ${cause.summary}`,
       details: [
-        `new ReplicaSet ${newName ?? '?'}: ${failing.length} of ${(ev.pods ?? []).length} pods not ready (${counts})`,
+        `new ReplicaSet ${newName ?? '?'}: ${failing.length} of ${(ev.pods ?? []).length} pods not ready; the Deployment has ${counts}`,
         ...cause.details,
       ],
       ...(cause.next !== undefined ? { next: cause.next } : {}),

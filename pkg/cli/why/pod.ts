@@ -297,9 +297,12 @@ function supporting(ctx: Context, first: Finding): Finding[] {
   const warnings = ctx.events.filter((e) => e.type === 'Warning');
   if (warnings.length > 0 && first.reason !== 'Healthy') {
     const reasons = [...new Set(warnings.map((e) => oneLine(e.reason, 60)))].slice(0, 5);
+    // The latest warning, unless the first cause already says it.
+    const latest = summariseScheduling(oneLine(warnings[0]?.message, 200));
+    const said = latest === '' || first.summary.includes(latest) || first.details.some((d) => d.includes(latest));
     out.push({
       reason: 'Events',
-      summary: `warning events: ${reasons.join(', ')}; latest: ${oneLine(warnings[0]?.message, 200)}`,
+      summary: `warning events: ${reasons.join(', ')}${said ? '' : `; latest: ${latest}`}`,
       details: [],
       next: eventsCommand(ctx),
     });

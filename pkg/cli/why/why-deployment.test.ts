@@ -80,7 +80,7 @@ test('stuck on a failing new ReplicaSet: the first pod diagnosis, old ReplicaSet
     /^deployment default\/web rollout is stuck: ErrImagePull — pod web-2-x is not running: container app cannot pull image "busybox:latest": pull access denied$/m,
   );
   assert.match(text, /new ReplicaSet web-2: 2 of 2 pods not ready/);
-  assert.match(text, /old ReplicaSet web-1 \(2 ready\) still serve \(maxUnavailable 1, maxSurge 1\)/);
+  assert.match(text, /old ReplicaSet web-1 \(2 ready\) still serves \(maxUnavailable 1, maxSurge 1\)/);
 });
 
 test('FailedCreate from a quota', () => {
