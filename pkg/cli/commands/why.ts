@@ -65,20 +65,20 @@ function split(arg: string): [string, string] {
 class OptionalReads {
   readonly unreadable: string[] = [];
 
-  async read<T>(what: string, fetch: () => Promise<T>): Promise<T | 'missing' | undefined> {
+  /** `resource` names the read in the answer (`nodes: Forbidden`), once per resource. */
+  async read<T>(resource: string, fetch: () => Promise<T>): Promise<T | 'missing' | undefined> {
     try {
       return await fetch();
     } catch (err) {
       if (isNotFound(err)) return 'missing';
-      const api = toApiError(err);
-      if (!this.unreadable.some((u) => u.startsWith(`${what.split(' ')[0] ?? what}:`)))
-        this.unreadable.push(`${what.split(' ')[0] ?? what}: ${api.reason}`);
+      const noted = `${resource}: ${toApiError(err).reason}`;
+      if (!this.unreadable.includes(noted)) this.unreadable.push(noted);
       return undefined;
     }
   }
 
-  async list<T>(what: string, fetch: () => Promise<{ items: T[] }>): Promise<T[] | undefined> {
-    const got = await this.read(what, fetch);
+  async list<T>(resource: string, fetch: () => Promise<{ items: T[] }>): Promise<T[] | undefined> {
+    const got = await this.read(resource, fetch);
     return got === undefined || got === 'missing' ? undefined : got.items;
   }
 }

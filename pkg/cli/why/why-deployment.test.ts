@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Deployment, Pod, ReplicaSet } from '../../api/index.js';
+import type { Deployment, Pod, PodDisruptionBudget, ReplicaSet } from '../../api/index.js';
 import { diagnoseDeployment, renderDiagnosis } from './index.js';
 import { container, event, NOW, pod } from './why-fixtures.js';
 
@@ -133,4 +133,34 @@ test('paused, and odd input (no status, no ReplicaSets)', () => {
   const d = diagnoseDeployment({ deployment: deployment(undefined), replicaSets: [], events: [], pods: [] }, NOW);
   assert.equal(d.healthy, false);
   assert.match(renderDiagnosis(d), /is not available: Progressing — 0\/3 ready.*no ReplicaSet yet/);
+});
+
+test('a budget that allows no disruption is a supporting fact; one that allows some is not', () => {
+  const budget = (name: string, disruptionsAllowed: number): PodDisruptionBudget => ({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name, namespace: 'default' },
+    spec: { minAvailable: 3, selector: { matchLabels: { app: 'web' } } },
+    status: { disruptionsAllowed, currentHealthy: 3, desiredHealthy: 3, expectedPods: 3 },
+  });
+  const d = diagnoseDeployment(
+    {
+      deployment: deployment({
+        observedGeneration: 2,
+        replicas: 3,
+        updatedReplicas: 3,
+        readyReplicas: 3,
+        availableReplicas: 3,
+      }),
+      replicaSets: [rs('web-1', '1', 3)],
+      events: [],
+      pods: [],
+      disruptionBudgets: [budget('strict', 0), budget('loose', 1)],
+    },
+    NOW,
+  );
+  const text = renderDiagnosis(d);
+  assert.equal(d.healthy, true);
+  assert.match(text, /PodDisruptionBudget strict allows 0 disruptions \(3 healthy, 3 expected\)/);
+  assert.doesNotMatch(text, /loose/);
 });
