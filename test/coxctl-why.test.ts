@@ -13,7 +13,7 @@ import { RESOURCES, type Container, type Deployment, type Node, type Pod, type P
 import type { RestClient } from '../pkg/client/index.js';
 import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
 import { eventually, R } from './harness/clients.js';
-import { coxctl } from './harness/control-plane.js';
+import { coxctl, kubectl } from './harness/control-plane.js';
 import { createReadyNode } from './harness/fake-nodes.js';
 
 const NS = 'why';
@@ -342,45 +342,74 @@ describe('coxctl why names the first cause of failures built for real', () => {
       for (const more of c.also ?? []) assert.match(last.stdout, more, last.stdout);
     });
   }
+});
 
-  test('-o json carries the same first cause', async () => {
-    const res = await why(['pod/crasher', '-o', 'json']);
-    assert.equal(res.code, 0, res.stderr);
-    const parsed = JSON.parse(res.stdout) as { findings: { reason: string }[]; healthy: boolean };
-    assert.equal(parsed.findings[0]?.reason, 'CrashLoopBackOff');
-    assert.equal(parsed.healthy, false);
-  });
+test('-o json carries the same first cause', async () => {
+  const res = await why(['pod/crasher', '-o', 'json']);
+  assert.equal(res.code, 0, res.stderr);
+  const parsed = JSON.parse(res.stdout) as { findings: { reason: string }[]; healthy: boolean };
+  assert.equal(parsed.findings[0]?.reason, 'CrashLoopBackOff');
+  assert.equal(parsed.healthy, false);
+});
 
-  test('an identity that may not read Nodes or Secrets gets a degraded answer, not an error', async () => {
-    const viewer = await viewerKubeconfig();
-    const asViewer = (target: string): Promise<{ code: number; stdout: string; stderr: string }> =>
-      coxctl(viewer, ['-n', NS, 'why', target], { timeoutMs: 30_000 });
-    // The Secret is unreadable, but the pod's own status names it.
-    const secret = await asViewer('no-secret');
-    assert.equal(secret.code, 0, secret.stderr);
-    assert.match(
-      secret.stdout,
-      /^pod why\/no-secret is not running: SecretNotFound — secret "why-missing-secret" not found/,
+test('an identity that may not read Nodes or Secrets gets a degraded answer, not an error', async () => {
+  const viewer = await viewerKubeconfig();
+  const asViewer = (target: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+    coxctl(viewer, ['-n', NS, 'why', target], { timeoutMs: 30_000 });
+  // The Secret is unreadable, but the pod's own status names it.
+  const secret = await asViewer('no-secret');
+  assert.equal(secret.code, 0, secret.stderr);
+  assert.match(
+    secret.stdout,
+    /^pod why\/no-secret is not running: SecretNotFound — secret "why-missing-secret" not found/,
+  );
+  assert.match(secret.stdout, /not allowed or failed to read: .*secrets: Forbidden/);
+  // The node is unreadable: no NodeNotReady, but the reads refused are said.
+  const ghost = await asViewer('on-ghost');
+  assert.equal(ghost.code, 0, ghost.stderr);
+  assert.match(
+    ghost.stdout,
+    /^pod why\/on-ghost is not running: ContainerCreating — waiting for the node agent on why-ghost/,
+  );
+  assert.match(ghost.stdout, /not allowed or failed to read: .*nodes: Forbidden/);
+  const crash = await asViewer('crasher');
+  assert.match(crash.stdout, /^pod why\/crasher is not running: CrashLoopBackOff/);
+});
+
+test('the suggested next commands run as they are with the real kubectl', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'why-kubectl-'));
+  try {
+    const nextOf = async (target: string, namespace = NS): Promise<string[]> => {
+      const res = await why([target], namespace);
+      const line = res.stdout.split('\n').find((l) => l.startsWith('  next: kubectl '));
+      assert.ok(line !== undefined, res.stdout);
+      return line.replace('  next: kubectl ', '').split(' ');
+    };
+    const logs = await kubectl(kubeconfig, await nextOf('crasher'), { home });
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /fatal: no config at \/etc\/app/);
+    const quota = await kubectl(kubeconfig, await nextOf('deployment/why-capped', QUOTA_NS), { home });
+    assert.equal(quota.code, 0, quota.stderr);
+    assert.match(quota.stdout, /pods\s+1\s+1/);
+    const events = await kubectl(
+      kubeconfig,
+      ['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=unschedulable'],
+      {
+        home,
+      },
     );
-    assert.match(secret.stdout, /not allowed or failed to read: .*secrets: Forbidden/);
-    // The node is unreadable: no NodeNotReady, but the reads refused are said.
-    const ghost = await asViewer('on-ghost');
-    assert.equal(ghost.code, 0, ghost.stderr);
-    assert.match(
-      ghost.stdout,
-      /^pod why\/on-ghost is not running: ContainerCreating — waiting for the node agent on why-ghost/,
-    );
-    assert.match(ghost.stdout, /not allowed or failed to read: .*nodes: Forbidden/);
-    const crash = await asViewer('crasher');
-    assert.match(crash.stdout, /^pod why\/crasher is not running: CrashLoopBackOff/);
-  });
+    assert.equal(events.code, 0, events.stderr);
+    assert.match(events.stdout, /FailedScheduling/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
 
-  test('an unknown pod or kind is one line on stderr and exit 1', async () => {
-    const missing = await why(['nope']);
-    assert.equal(missing.code, 1);
-    assert.equal(missing.stderr.trim(), 'Error from server (NotFound): pods "nope" not found');
-    const kind = await why(['service/x']);
-    assert.equal(kind.code, 1);
-    assert.equal(kind.stderr.trim().split('\n').length, 1, kind.stderr);
-  });
+test('an unknown pod or kind is one line on stderr and exit 1', async () => {
+  const missing = await why(['nope']);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr.trim(), 'Error from server (NotFound): pods "nope" not found');
+  const kind = await why(['service/x']);
+  assert.equal(kind.code, 1);
+  assert.equal(kind.stderr.trim().split('\n').length, 1, kind.stderr);
 });

@@ -99,10 +99,11 @@ function exitProblem(ctx: Context, s: ContainerStatus, init: boolean): Finding |
       reason: 'OOMKilled',
       summary: `container ${name} was killed for running out of memory (${limit ? `limit ${limit}` : 'no memory limit: the node ran out'}, ${restartsText})`,
       details: [
+        ...(limit ? [`it needs more than ${limit}: raise resources.limits.memory, or make it use less`] : []),
         ...(crashLoop ? ['the container is in CrashLoopBackOff (waiting to restart)'] : []),
         ...logDetails(ctx, s.name),
       ],
-      next: limit ? `raise resources.limits.memory, then: ${describePod(ctx)}` : describePod(ctx),
+      next: describePod(ctx),
     };
   }
   const how = `exited with code ${code ?? '?'}${ended.reason ? ` (${oneLine(ended.reason)})` : ''}`;

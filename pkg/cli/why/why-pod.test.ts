@@ -119,6 +119,7 @@ const CASES: Case[] = [
     },
     reason: 'OOMKilled',
     headline: /OOMKilled — container app was killed for running out of memory \(limit 16Mi, 1 restart\)/,
+    details: /it needs more than 16Mi: raise resources.limits.memory/,
   },
   {
     name: 'readiness probe failing: the probe output',
@@ -164,6 +165,32 @@ const CASES: Case[] = [
     reason: 'LivenessProbeFailed',
     headline:
       /is restarting: LivenessProbeFailed — container app failed its liveness probe and was restarted \(2 restarts\): Liveness probe failed: exit code 1/,
+  },
+  {
+    name: 'exited moments ago and running again: restarting, not healthy',
+    evidence: {
+      pod: pod({
+        status: {
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: 'True' }],
+          containerStatuses: [
+            container({
+              ready: true,
+              restartCount: 4,
+              state: { running: { startedAt: ago(5) } },
+              lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: ago(6) } },
+            }),
+          ],
+        },
+      }),
+      events: [],
+      previousLogs: { app: 'panic: nil map\n' },
+    },
+    reason: 'Restarting',
+    headline:
+      /^pod default\/web-1 is restarting: Restarting — container app runs again after exiting with code 1 6s ago \(4 restarts\)$/,
+    next: /kubectl logs web-1 -c app --previous/,
+    details: /\| panic: nil map/,
   },
   {
     name: 'a ConfigMap that does not exist',
