@@ -11,6 +11,7 @@ import { runGet } from './commands/get.js';
 import { runLogs } from './commands/logs.js';
 import { runCordon, runDrain } from './commands/nodes.js';
 import { runRollout } from './commands/rollout.js';
+import { runWhy } from './commands/why.js';
 import { CLIENT_VERSION, runApiResources, runScale, runVersion } from './commands/misc.js';
 import { runEncryptionConfigGenerate, runEncryptionConfigRotate } from './commands/encryption-config.js';
 import { runPkiInit, runPkiMember, runPkiNode } from './commands/pki.js';
@@ -162,6 +163,13 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .option('--to-revision <n>', 'with undo: the revision to roll back to')
     .option('--timeout <duration>', 'with status: give up after this long (e.g. 120s)')
     .action((action: string, d: string, flags) => runRollout(ctxOf(), { action, deployment: d }, flags));
+
+  program
+    .command('why')
+    .description('explain why a pod or a deployment is not running or ready, with the next command to run')
+    .argument('<target...>', 'POD | pod/POD | deployment/NAME')
+    .option('-o, --output <format>', 'json')
+    .action((args: string[], flags) => runWhy(ctxOf(), args, flags));
 
   program
     .command('api-resources')
