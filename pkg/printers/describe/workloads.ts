@@ -157,7 +157,8 @@ export function describeStatefulSet(ss: StatefulSet, related: WorkloadRelated, n
 export function describeDaemonSet(ds: DaemonSet, related: WorkloadRelated, now: Date): string {
   const w = new PrefixWriter();
   const st = ds.status;
-  header(w, ds);
+  // kubectl 1.32 prints no Namespace line for a DaemonSet.
+  w.write(LEVEL_0, `Name:\t${ds.metadata.name ?? ''}\n`);
   w.write(LEVEL_0, `Selector:\t${selectorString(ds.spec?.selector)}\n`);
   w.write(LEVEL_0, `Node-Selector:\t${formatLabels(ds.spec?.template.spec?.nodeSelector)}\n`);
   printLabels(w, 'Labels', ds.metadata.labels);
