@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import { startAgentCluster, type AgentCluster } from './harness/agent-cluster.js';
 import { RESOURCES } from '../pkg/api/registry.js';
 import { eventually, R } from './harness/clients.js';
-import { coxctl, DIST, kubectl } from './harness/control-plane.js';
+import { coxctl, DIST, kubectl, startControlPlane } from './harness/control-plane.js';
 
 const NS = 'desc';
 let cluster: AgentCluster;
@@ -380,4 +380,53 @@ test('drain prints cordoned, evicting, evicted, drained as kubectl', async () =>
     assert.ok(lines.indexOf(`pod/${name} evicted`) > lines.indexOf(l), `pod/${name} evicted after evicting it`);
   }
   await c('uncordon', node);
+});
+
+test('get -w whose resourceVersion was compacted while the apiserver was away re-lists and prints only changes', async () => {
+  const plane = await startControlPlane({ extraArgs: ['--watch-history', '5', '--compaction-interval', '1'] });
+  const config = plane.pki.adminKubeconfig;
+  const apply = async (name: string, data: string): Promise<void> => {
+    const file = join(work, `${name}.yaml`);
+    writeFileSync(file, `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\ndata: {v: "${data}"}\n`);
+    const res = await coxctl(config, ['apply', '-f', file]);
+    assert.equal(res.code, 0, res.stderr);
+  };
+  try {
+    await apply('keep', '1');
+    await apply('change', '1');
+    const child = spawn(process.execPath, [join(DIST, 'cmd', 'coxctl.js'), '--kubeconfig', config, 'get', 'cm', '-w']);
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    await eventually(() => /^change /m.test(out), { timeoutMs: 30_000, what: 'the initial list' });
+    await plane.crash();
+    // Long enough for coxctl's back-off to reach a pause of several seconds: the history it
+    // would resume from is compacted before it asks again.
+    await new Promise((r) => setTimeout(r, 8000));
+    await plane.restart();
+    await apply('change', '2');
+    // Far more writes than the 5 revisions of history kept.
+    const many = join(work, 'many.yaml');
+    writeFileSync(
+      many,
+      Array.from({ length: 30 }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new-${i}}\n`).join(
+        '---\n',
+      ),
+    );
+    assert.equal((await coxctl(config, ['apply', '-f', many])).code, 0);
+    await eventually(() => /^new-29 /m.test(out), { timeoutMs: 60_000, what: 'rows after the re-list' });
+    assert.match(err, /the resourceVersion is too old; listing again/);
+    const rows = out.split('\n');
+    assert.equal(
+      rows.filter((r) => r.startsWith('keep ')).length,
+      1,
+      `an unchanged object is not printed again:\n${out}`,
+    );
+    assert.equal(rows.filter((r) => r.startsWith('change ')).length, 2, out);
+    child.kill('SIGTERM');
+  } finally {
+    await plane.stop();
+  }
 });
