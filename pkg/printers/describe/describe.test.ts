@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Deployment, EndpointSlice, Event, Node, Pod, ReplicaSet, Service } from '../../api/types/index.js';
 import {
+  describeCronJob,
   describeDeployment,
   describeGeneric,
   describeNode,
   describePod,
   describeService,
+  describeServiceAccount,
   endpointsText,
   probeText,
   rfc1123z,
@@ -380,4 +382,40 @@ test('probes, times and field titles as kubectl words them', () => {
   );
   assert.match(text, /^Spec:\n {2}Nested:\n {4}Deep Key: {2}true\n {2}Sizes:\n {4}1\n {4}2\n/m);
   assert.match(text, /^ {2}UID:\s+x$/m);
+});
+
+test('describe serviceaccount: missing secrets marked, continuation lines under a blank header', () => {
+  const text = describeServiceAccount(
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'robot', namespace: 'd' },
+      imagePullSecrets: [{ name: 'reg1' }, { name: 'reg2' }],
+    },
+    {
+      events: [],
+      secrets: [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'reg2', namespace: 'd' } }],
+    },
+    NOW,
+  );
+  assert.match(
+    text,
+    /^Image pull secrets: {2}reg1 \(not found\)\n {21}reg2\nMountable secrets: {3}<none>\nTokens: {14}<none>\n/m,
+  );
+});
+
+test('describe cronjob: unset limits and an absent time zone as kubectl 1.32', () => {
+  const text = describeCronJob(
+    {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'tick', namespace: 'd' },
+      spec: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: { spec: { containers: [{ name: 'c' }] } } } } },
+    },
+    { events: [] },
+    NOW,
+  );
+  assert.doesNotMatch(text, /Time Zone/);
+  assert.match(text, /^Successful Job History Limit:\s+<unset>$/m);
+  assert.match(text, /^Last Schedule Time:\s+<unset>\nActive Jobs:\s+<none>$/m);
 });

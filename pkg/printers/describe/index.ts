@@ -10,6 +10,7 @@ import { errorMessage, isForbidden, isNotFound } from '../../errors/index.js';
 import { selectorString } from './common.js';
 import { describeConfigMap, describeNamespace, describeSecret } from './config.js';
 import { describeGeneric } from './generic.js';
+import { describeCronJob, describeEndpoints, describeServiceAccount } from './more.js';
 import { describeNode } from './node.js';
 import { describePod } from './pod.js';
 import { describeService } from './service.js';
@@ -24,6 +25,7 @@ import {
 export { alignTabs, escapeTerminal, PrefixWriter } from './prefix-writer.js';
 export { describeConfigMap, describeNamespace, describeSecret } from './config.js';
 export { describeGeneric, smartLabel } from './generic.js';
+export { describeCronJob, describeEndpoints, describeServiceAccount } from './more.js';
 export { describeNode } from './node.js';
 export { describePod, probeText } from './pod.js';
 export { describeService, endpointsText } from './service.js';
@@ -172,6 +174,17 @@ const DESCRIBERS: Describer[] = [
     describeConfigMap(cm, { events: await eventsFor(source, cm, 'ConfigMap') }, now),
   ),
   describer(RESOURCES.secrets, async (secret) => describeSecret(secret)),
+  describer(RESOURCES.serviceaccounts, async (sa, source, now) => {
+    const secrets = await optional(source.list(RESOURCES.secrets, { namespace: sa.metadata.namespace }));
+    const events = await eventsFor(source, sa, 'ServiceAccount');
+    return describeServiceAccount(sa, { events, secrets: secrets?.items ?? [] }, now);
+  }),
+  describer(RESOURCES.endpoints, async (ep, source, now) =>
+    describeEndpoints(ep, { events: await eventsFor(source, ep, 'Endpoints') }, now),
+  ),
+  describer(RESOURCES.cronjobs, async (cj, source, now) =>
+    describeCronJob(cj, { events: await eventsFor(source, cj, 'CronJob') }, now),
+  ),
   describer(RESOURCES.namespaces, async (ns, source) => {
     const namespace = ns.metadata.name;
     const quotas = await optional(source.list(RESOURCES.resourcequotas, { namespace }));
