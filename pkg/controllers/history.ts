@@ -6,7 +6,7 @@
 // no pod runs are deleted, oldest first.
 
 import { isDeepStrictEqual } from 'node:util';
-import { controllerOf, isObject, type KubeObject } from '../api/meta.js';
+import { canonicalJson, controllerOf, isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES } from '../api/registry.js';
 import type { ControllerRevision, PodTemplateSpec } from '../api/types/index.js';
 import type { Informer, RestClient } from '../client/index.js';
@@ -39,17 +39,6 @@ export function templateOf(revision: Readonly<ControllerRevision>): PodTemplateS
   const copy: Record<string, unknown> = structuredClone(template);
   delete copy['$patch'];
   return copy;
-}
-
-/** JSON with keys sorted, so equal data hashes the same whatever order a patch left its keys in. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isObject(value))
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value) ?? 'null';
 }
 
 /** Kubernetes' revision hash: FNV-1a (32 bit) of the data and the collision count, its decimal digits safe-encoded. */

@@ -4,7 +4,7 @@
 // `unchanged`. Everything is parsed and checked before the first request.
 
 import type { KubeObject } from '../../api/meta.js';
-import { deepCopy } from '../../api/meta.js';
+import { canonicalJson, deepCopy } from '../../api/meta.js';
 import { createThreeWayStrategicMergePatch } from '../../api/patch/index.js';
 import { qualifiedKindName } from '../../api/registry.js';
 import { isNotFound } from '../../errors/index.js';
@@ -36,15 +36,18 @@ function label(m: Manifest, name: string): string {
   return `${qualifiedKindName(m.resource)}/${name}`;
 }
 
-/** The manifest as kubectl records it in the annotation (the annotation itself excluded). */
+/**
+ * The manifest as kubectl records it in the annotation, byte for byte, so kubectl and coxctl
+ * can apply the same files in turn: keys sorted (Go's encoding of maps), `annotations` kept
+ * even when only the annotation itself was there, and a final newline.
+ */
 function withLastApplied(obj: KubeObject, namespace: string | undefined): { object: KubeObject; lastApplied: string } {
   const recorded = deepCopy(obj);
   if (namespace !== undefined) recorded.metadata.namespace = namespace;
   const annotations = { ...(recorded.metadata.annotations ?? {}) };
   Reflect.deleteProperty(annotations, LAST_APPLIED);
-  if (Object.keys(annotations).length > 0) recorded.metadata.annotations = annotations;
-  else delete recorded.metadata.annotations;
-  const lastApplied = JSON.stringify(recorded) + '\n';
+  recorded.metadata.annotations = annotations;
+  const lastApplied = canonicalJson(recorded) + '\n';
   const object = deepCopy(recorded);
   object.metadata.annotations = { ...(object.metadata.annotations ?? {}), [LAST_APPLIED]: lastApplied };
   return { object, lastApplied };

@@ -5,7 +5,9 @@ import type { KubeObject } from '../../api/meta.js';
 import { columnsFor, rowFor } from '../../printers/index.js';
 import { qualifiedKindName, type ResourceInfo } from '../../api/registry.js';
 import { watchStream } from '../../client/index.js';
+import { isGone } from '../../errors/index.js';
 import { CliError, type CliContext } from '../context.js';
+import { brokenBy, isRetryable, withReconnect, type SessionEnd } from '../reconnect.js';
 import { formatColumns, renderObjects, type OutputFormat } from '../output.js';
 import { parseTargets } from './targets.js';
 
@@ -89,6 +91,7 @@ export async function runGet(ctx: CliContext, args: string[], flags: GetFlags): 
   const sections: string[] = [];
   let anyFound = false;
   let listRv = '';
+  let watchedObjects: KubeObject[] = [];
 
   for (const t of targets) {
     const ns = t.resource.namespaced ? namespace : undefined;
@@ -105,6 +108,7 @@ export async function runGet(ctx: CliContext, args: string[], flags: GetFlags): 
       objects = list.items.map((o) => ({ ...o, apiVersion: list.apiVersion, kind: t.resource.kind }));
       listRv = list.metadata.resourceVersion ?? '';
     }
+    watchedObjects = objects;
     if (objects.length === 0) continue;
     anyFound = true;
     if (format !== 'table') {
@@ -141,10 +145,18 @@ export async function runGet(ctx: CliContext, args: string[], flags: GetFlags): 
     const t = targets[0];
     if (t === undefined || targets.length > 1)
       throw new CliError('watch is only supported on individual resources and resource collections');
+    // One named object is watched as kubectl does: the collection narrowed by metadata.name.
+    const only = t.names?.length === 1 ? t.names[0] : undefined;
+    if (t.names !== undefined && only === undefined)
+      throw new CliError('watch is only supported on individual resources and resource collections');
     await watchRows(ctx, t.resource, {
       namespace: t.resource.namespaced ? namespace : undefined,
-      resourceVersion: listRv,
-      flags,
+      resourceVersion: only === undefined ? listRv : (watchedObjects[0]?.metadata.resourceVersion ?? ''),
+      listed: watchedObjects,
+      flags:
+        only === undefined
+          ? flags
+          : { ...flags, fieldSelector: [flags.fieldSelector, `metadata.name=${only}`].filter(Boolean).join(',') },
       wide,
       format,
       printHeader: !anyFound,
@@ -152,18 +164,25 @@ export async function runGet(ctx: CliContext, args: string[], flags: GetFlags): 
   }
 }
 
-async function watchRows(
-  ctx: CliContext,
-  r: ResourceInfo,
-  opts: {
-    namespace: string | undefined;
-    resourceVersion: string;
-    flags: GetFlags;
-    wide: boolean;
-    format: OutputFormat | 'table';
-    printHeader: boolean;
-  },
-): Promise<void> {
+interface WatchRowsOptions {
+  namespace: string | undefined;
+  resourceVersion: string;
+  /** What the list showed: only changes to these are printed after a re-list. */
+  listed: readonly KubeObject[];
+  flags: GetFlags;
+  wide: boolean;
+  format: OutputFormat | 'table';
+  printHeader: boolean;
+}
+
+const objectKeyOf = (obj: KubeObject): string => `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
+
+/**
+ * Streams the rows of changed objects. The watch is resumed from the last resourceVersion
+ * seen when it breaks (an apiserver restart); when that version is too old (410), the
+ * resource is listed again and only objects that changed meanwhile are printed.
+ */
+async function watchRows(ctx: CliContext, r: ResourceInfo, opts: WatchRowsOptions): Promise<void> {
   const o: TableOptions = {
     wide: opts.wide,
     withNamespace: opts.flags.allNamespaces === true && r.namespaced,
@@ -172,39 +191,93 @@ async function watchRows(
     now: new Date(),
   };
   let header = opts.printHeader;
-  await new Promise<void>((resolve, reject) => {
-    const stream = watchStream(
-      ctx.client(),
-      {
-        resource: r,
-        ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
-        ...(opts.flags.selector ? { labelSelector: opts.flags.selector } : {}),
-        ...(opts.flags.fieldSelector ? { fieldSelector: opts.flags.fieldSelector } : {}),
-        resourceVersion: opts.resourceVersion,
-      },
-      {
-        onEvent: (ev) => {
-          if (ev.type === 'BOOKMARK') return;
-          if (ev.type === 'ERROR') {
-            // An ERROR event carries a Status, not an object of the resource.
-            const message = ev.object['message'];
-            stream.stop();
-            reject(new CliError(typeof message === 'string' ? message : 'watch failed'));
-            return;
-          }
-          const obj = ev.object;
-          if (opts.format !== 'table') {
-            ctx.io.stdout(renderObjects([obj], opts.format, false));
-            return;
-          }
-          o.now = new Date();
-          const rows = [bodyRow(obj, r, o)];
-          if (header) rows.unshift(headerRow(r, o));
-          header = false;
-          ctx.out(formatColumns(rows));
+  const print = (obj: KubeObject): void => {
+    if (opts.format !== 'table') {
+      ctx.io.stdout(renderObjects([obj], opts.format, false));
+      return;
+    }
+    o.now = new Date();
+    const rows = [bodyRow(obj, r, o)];
+    if (header) rows.unshift(headerRow(r, o));
+    header = false;
+    ctx.out(formatColumns(rows));
+  };
+  const selection = {
+    ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+    ...(opts.flags.selector ? { labelSelector: opts.flags.selector } : {}),
+    ...(opts.flags.fieldSelector ? { fieldSelector: opts.flags.fieldSelector } : {}),
+  };
+  const known = new Map(opts.listed.map((obj) => [objectKeyOf(obj), obj]));
+  let resourceVersion = opts.resourceVersion;
+
+  const relist = async (): Promise<void> => {
+    const list = await ctx.client().list(r, selection);
+    const seen = new Set<string>();
+    for (const item of list.items) {
+      const obj = { ...item, apiVersion: list.apiVersion, kind: r.kind };
+      const key = objectKeyOf(obj);
+      seen.add(key);
+      if (known.get(key)?.metadata.resourceVersion !== obj.metadata.resourceVersion) print(obj);
+      known.set(key, obj);
+    }
+    for (const [key, gone] of known) {
+      if (seen.has(key)) continue;
+      known.delete(key);
+      print(gone);
+    }
+    resourceVersion = list.metadata.resourceVersion ?? '';
+  };
+
+  const session = async (): Promise<SessionEnd> => {
+    let progressed = false;
+    if (resourceVersion === '') {
+      try {
+        await relist();
+      } catch (err) {
+        if (!isRetryable(err)) throw err;
+        return brokenBy(err, false);
+      }
+      progressed = true;
+    }
+    return new Promise<SessionEnd>((resolve, reject) => {
+      const expired = (): void => {
+        resourceVersion = '';
+        resolve({ kind: 'broken', progressed: true, reason: 'the resourceVersion is too old; listing again' });
+      };
+      const stream = watchStream(
+        ctx.client(),
+        { resource: r, ...selection, resourceVersion },
+        {
+          onOpen: () => (progressed = true),
+          onEvent: (ev) => {
+            progressed = true;
+            if (ev.type === 'ERROR') {
+              // An ERROR event carries a Status, not an object of the resource.
+              stream.stop();
+              const code = ev.object['code'];
+              const message = ev.object['message'];
+              if (code === 410) expired();
+              else if (typeof code === 'number' && code >= 500) resolve(brokenBy(new Error(String(message)), true));
+              else reject(new CliError(typeof message === 'string' ? message : 'watch failed'));
+              return;
+            }
+            const rv = ev.object.metadata.resourceVersion;
+            if (rv !== undefined && rv !== '') resourceVersion = rv;
+            if (ev.type === 'BOOKMARK') return;
+            const key = objectKeyOf(ev.object);
+            if (ev.type === 'DELETED') known.delete(key);
+            else known.set(key, ev.object);
+            print(ev.object);
+          },
+          onClose: (err) => {
+            if (err === undefined) resolve({ kind: 'broken', progressed, reason: 'the watch stream closed' });
+            else if (isGone(err)) expired();
+            else if (isRetryable(err)) resolve(brokenBy(err, progressed));
+            else reject(err);
+          },
         },
-        onClose: (err) => (err ? reject(err) : resolve()),
-      },
-    );
-  });
+      );
+    });
+  };
+  await withReconnect(`watch of ${r.plural}`, session, { notice: (line) => ctx.err(line) });
 }

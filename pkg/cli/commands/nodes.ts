@@ -46,10 +46,14 @@ export async function runDrain(
       `cannot delete Pods that declare no controller (use --force to override): ${unmanaged.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`).join(', ')}`,
     );
   }
-  if (daemon.length > 0)
-    ctx.out(
-      `Warning: ignoring DaemonSet-managed Pods: ${daemon.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`).join(', ')}`,
-    );
+  // kubectl's warnings, on stderr, joined in the order its filters run.
+  const names = (list: Pod[]): string =>
+    list.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`).join(', ');
+  const warnings = [
+    ...(daemon.length > 0 ? [`ignoring DaemonSet-managed Pods: ${names(daemon)}`] : []),
+    ...(unmanaged.length > 0 ? [`deleting Pods that declare no controller: ${names(unmanaged)}`] : []),
+  ];
+  if (warnings.length > 0) ctx.err(`Warning: ${warnings.join('; ')}`);
   const victims = pods.filter((p) => controllerOf(p)?.kind !== 'DaemonSet');
   const deadline = Date.now() + (flags.timeout ?? 0) * 1000;
   for (const p of victims) {
