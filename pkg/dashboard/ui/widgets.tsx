@@ -17,22 +17,25 @@ export function Section<T>(props: {
       {view.state === 'forbidden' ? (
         <p class="not-allowed" data-testid="not-allowed">
           Not allowed: {view.message}
+          {/at the cluster scope/.test(view.message) && ' (choose a namespace you may read, above)'}
         </p>
       ) : view.state === 'loading' ? (
         <p class="muted">Loading…</p>
       ) : (
         <>
           {view.state === 'error' && <p class="error">Reconnecting: {view.message}</p>}
-          {props.children}
+          {view.items.length === 0 ? <p class="muted">None.</p> : props.children}
         </>
       )}
     </section>
   );
 }
 
-export function Bar(props: { used: number; total: number; label: string }): preact.JSX.Element {
+/** A usage bar (fuller is worse: amber past 70 %, red past 90 %) or a progress bar (full is done). */
+export function Bar(props: { used: number; total: number; label: string; progress?: boolean }): preact.JSX.Element {
   const share = props.total > 0 ? Math.min(1, props.used / props.total) : 0;
-  const level = share > 0.9 ? 'high' : share > 0.7 ? 'mid' : 'low';
+  const level =
+    props.progress === true ? (share >= 1 ? 'done' : 'going') : share > 0.9 ? 'high' : share > 0.7 ? 'mid' : 'low';
   return (
     <div class="bar" title={props.label}>
       <div class={`fill ${level}`} style={{ width: `${Math.round(share * 100)}%` }} />

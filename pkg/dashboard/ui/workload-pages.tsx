@@ -75,7 +75,7 @@ function Progress(props: { ready: number; updated: number; desired: number }): p
   const { ready, updated, desired } = props;
   return (
     <div class="progress">
-      <Bar used={ready} total={desired} label={`${ready}/${desired} ready`} />
+      <Bar used={ready} total={desired} label={`${ready}/${desired} ready`} progress />
       {updated < desired && <span class="muted">{`${updated}/${desired} updated`}</span>}
     </div>
   );
@@ -217,6 +217,7 @@ export function WorkloadsPage(props: { namespace: string }): preact.JSX.Element 
                       used={j.status?.succeeded ?? 0}
                       total={want}
                       label={`${j.status?.succeeded ?? 0}/${want} succeeded`}
+                      progress
                     />
                   </td>
                   <td>{done === undefined ? `${j.status?.active ?? 0} active` : <Phase phase={done.type} />}</td>
