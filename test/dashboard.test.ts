@@ -224,7 +224,7 @@ test('the scale button on a Deployment makes the pods follow', async () => {
   };
   await k(['apply', '-f', '-'], JSON.stringify(deployment));
   await go(page, '#/workloads?ns=default');
-  const row = page.locator('tr[data-workload="Deployment/web"]');
+  const row = page.locator('tr[data-workload="Deployment/default/web"]');
   await eventually(
     async () =>
       (await row
@@ -247,6 +247,24 @@ test('the scale button on a Deployment makes the pods follow', async () => {
     what: 'web 2/2 on the page',
   });
   await shoot('workloads');
+});
+
+test('rollout restart and undo buttons', async () => {
+  const restartedAt = async (): Promise<string | undefined> =>
+    (await cluster.client.get(RESOURCES.deployments, 'web', { namespace: 'default' })).spec?.template?.metadata
+      ?.annotations?.['kubectl.kubernetes.io/restartedAt'];
+  const row = page.locator('tr[data-workload="Deployment/default/web"]');
+  await row.getByRole('button', { name: 'Restart' }).click();
+  await eventually(async () => (await restartedAt()) !== undefined, { timeoutMs: 15_000, what: 'restartedAt set' });
+  // The restart's ReplicaSet is revision 2; undo goes back to revision 1's template.
+  await eventually(
+    async () =>
+      (await cluster.client.list(RESOURCES.replicasets, { namespace: 'default', labelSelector: 'app=web' })).items
+        .length === 2,
+    { timeoutMs: 30_000, what: "the restart's new ReplicaSet" },
+  );
+  await row.getByRole('button', { name: 'Undo' }).click();
+  await eventually(async () => (await restartedAt()) === undefined, { timeoutMs: 15_000, what: 'rolled back' });
 });
 
 test("a pod's page follows its log", async () => {
@@ -307,6 +325,9 @@ test('the host map, namespaces, events and apply pages', async () => {
     },
   );
   await shoot('events');
+  await go(page, '#/workloads');
+  await page.locator('tr[data-workload="Deployment/default/web"]').waitFor();
+  await shoot('workloads-all-namespaces');
   await go(page, '#/apply?ns=default');
   await page
     .locator('[data-testid="apply"] textarea')
@@ -346,6 +367,24 @@ test('a namespace-scoped viewer sees its pods, not the nodes', async () => {
     assert.equal(await viewer.locator('tr[data-pod="default/ticker"]').count(), 0);
     page = viewer;
     await shoot('viewer-not-allowed');
+  } finally {
+    await context.close();
+  }
+});
+
+test("a browser presenting the cluster's client certificate is signed in without a token", async () => {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    clientCertificates: [
+      { origin: cluster.plane.server, certPath: cluster.plane.pki.adminCert, keyPath: cluster.plane.pki.adminKey },
+    ],
+  });
+  try {
+    const p = await context.newPage();
+    await p.goto(`${cluster.plane.server}/ui/#/nodes`);
+    await p.locator('[data-testid="who"]').waitFor({ timeout: 15_000 });
+    assert.doesNotMatch(await p.locator('[data-testid="who"]').innerText(), /serviceaccount/);
+    await p.locator(`tr[data-node="${cluster.nodes[0] ?? ''}"]`).waitFor({ timeout: 15_000 });
   } finally {
     await context.close();
   }

@@ -57,12 +57,14 @@ export async function request(
   return res.json();
 }
 
-export const patch = (path: string, body: unknown, type: 'merge' | 'strategic'): Promise<unknown> =>
-  request(path, {
-    method: 'PATCH',
-    body: JSON.stringify(body),
-    contentType: type === 'merge' ? 'application/merge-patch+json' : 'application/strategic-merge-patch+json',
-  });
+const PATCH_TYPES = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+} as const;
+
+export const patch = (path: string, body: unknown, type: keyof typeof PATCH_TYPES): Promise<unknown> =>
+  request(path, { method: 'PATCH', body: JSON.stringify(body), contentType: PATCH_TYPES[type] });
 
 export interface Who {
   username: string;
@@ -194,7 +196,8 @@ export function watchList<T extends KubeObject>(
       try {
         if (needList) await list();
         needList = (await watch()) === 'relist';
-        if (!needList) await sleep(200, signal);
+        // A watch that ends at once, again and again, must not become a busy loop.
+        await sleep(200, signal);
       } catch (err) {
         if (signal.aborted) return;
         if (err instanceof ApiFailure && (err.code === 403 || err.code === 401)) {

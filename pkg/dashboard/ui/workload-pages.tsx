@@ -3,7 +3,9 @@
 
 import { useState } from 'preact/hooks';
 import type { DaemonSet, Deployment, Job, Pod, StatefulSet } from '../../api/types/index.js';
-import { ApiFailure, patch } from './api.js';
+import { ownedByRevision, rollbackTemplate } from '../../api/deployment-rollback.js';
+import type { ReplicaSet } from '../../api/types/index.js';
+import { isRecord, patch, request } from './api.js';
 import { age, podStatus, readyCount, restarts } from './format.js';
 import { href, listPath, useList, useTick } from './hooks.js';
 import { Bar, Phase, Section } from './widgets.js';
@@ -23,14 +25,35 @@ function useAction(): { busy: boolean; message: string; run: (action: () => Prom
     setBusy(true);
     setMessage('');
     action()
-      .catch((err: unknown) => setMessage(err instanceof ApiFailure ? err.message : String(err)))
+      .catch((err: unknown) => setMessage(err instanceof Error ? err.message : String(err)))
       .finally(() => setBusy(false));
   };
   return { busy, message, run };
 }
 
-function Actions(props: { plural: Restartable; ns: string; name: string; replicas?: number }): preact.JSX.Element {
-  const { plural, ns, name, replicas } = props;
+/** `kubectl rollout undo`: the previous revision's template, from the Deployment's ReplicaSets. */
+async function undo(d: Deployment): Promise<void> {
+  const ns = d.metadata.namespace ?? '';
+  const list = await request(`/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/replicasets`);
+  // The server's ReplicaSets (what the path lists).
+  const sets = (isRecord(list) && Array.isArray(list['items']) ? list['items'] : []) as ReplicaSet[];
+  const rollback = rollbackTemplate(d, ownedByRevision(d, sets), { cli: 'kubectl' });
+  if ('refusal' in rollback) throw new Error(rollback.refusal);
+  await patch(
+    objectPath('deployments', ns, d.metadata.name ?? ''),
+    [{ op: 'replace', path: '/spec/template', value: rollback.template }],
+    'json',
+  );
+}
+
+function Actions(props: {
+  plural: Restartable;
+  ns: string;
+  name: string;
+  replicas?: number;
+  deployment?: Deployment;
+}): preact.JSX.Element {
+  const { plural, ns, name, replicas, deployment } = props;
   const action = useAction();
   const path = objectPath(plural, ns, name);
   const scale = (to: number): void => action.run(() => patch(path, { spec: { replicas: Math.max(0, to) } }, 'merge'));
@@ -66,6 +89,11 @@ function Actions(props: { plural: Restartable; ns: string; name: string; replica
       <button disabled={action.busy} onClick={restart}>
         Restart
       </button>
+      {deployment !== undefined && (
+        <button disabled={action.busy} onClick={() => action.run(() => undo(deployment))}>
+          Undo
+        </button>
+      )}
       {action.message !== '' && <span class="error">{action.message}</span>}
     </span>
   );
@@ -89,7 +117,7 @@ function Row(props: {
   children: preact.ComponentChildren;
 }): preact.JSX.Element {
   return (
-    <tr data-workload={`${props.kind}/${props.name}`}>
+    <tr data-workload={`${props.kind}/${props.ns}/${props.name}`}>
       <td>{props.kind}</td>
       <td>{props.ns}</td>
       <td>{props.name}</td>
@@ -140,7 +168,7 @@ export function WorkloadsPage(props: { namespace: string }): preact.JSX.Element 
                     <Progress ready={st.readyReplicas ?? 0} updated={st.updatedReplicas ?? 0} desired={want} />
                   </td>
                   <td>
-                    <Actions plural="deployments" ns={dns} name={name} replicas={want} />
+                    <Actions plural="deployments" ns={dns} name={name} replicas={want} deployment={d} />
                   </td>
                 </Row>
               );
