@@ -166,6 +166,7 @@ export function HostMapPage(props: { namespace: string }): preact.JSX.Element {
   const unscheduled = pods.items.filter((p) => p.spec?.nodeName === undefined);
   return (
     <Section title="Host map" view={nodes} testId="hostmap">
+      {pods.state === 'forbidden' && <p class="not-allowed">Pods not shown: {pods.message}</p>}
       <div class="hosts">
         {nodes.items.map((n) => {
           const name = n.metadata.name ?? '';

@@ -119,10 +119,12 @@ function App(): preact.JSX.Element {
       })
       .catch((err: unknown) => {
         const hadToken = savedToken() !== undefined;
-        saveToken(undefined);
-        setWho(undefined);
         const refused = err instanceof ApiFailure && (err.code === 401 || err.code === 403);
-        if (hadToken) setError(refused ? 'That token was not accepted (401 Unauthorized).' : String(err));
+        // Only a refusal forgets the token; an unreachable apiserver is worth another try.
+        if (refused) saveToken(undefined);
+        setWho(undefined);
+        if (hadToken)
+          setError(refused ? 'That token was not accepted (401 Unauthorized).' : `Cannot sign in: ${String(err)}`);
       })
       .finally(() => setChecking(false));
   };
