@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import WebSocket from 'ws';
 import { RESOURCES } from '../pkg/api/registry.js';
 import type { RestClient } from '../pkg/client/index.js';
 import { startAgentCluster } from './harness/agent-cluster.js';
@@ -147,6 +148,40 @@ test('hostile: traversal paths are 404, a bad token is 401, no credentials read 
   assert.doesNotMatch(anonymous.body, /"items"/);
 });
 
+/** A websocket watch of namespaces with the token in Kubernetes' bearer subprotocol: the protocol chosen, or the refusal's code. */
+function bearerWatch(token: string): Promise<{ protocol: string; event: string } | { refused: number }> {
+  const encoded = Buffer.from(token).toString('base64url');
+  const url = `wss://${new URL(cluster.plane.server).host}/api/v1/namespaces?watch=true`;
+  const ws = new WebSocket(url, [`base64url.bearer.authorization.k8s.io.${encoded}`, 'watch.test.k8s.io'], {
+    rejectUnauthorized: false,
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no answer to the websocket watch')), 15_000);
+    ws.once('unexpected-response', (_req, res) => {
+      clearTimeout(timer);
+      resolve({ refused: res.statusCode ?? 0 });
+      res.resume();
+    });
+    ws.once('message', (data: Buffer) => {
+      clearTimeout(timer);
+      resolve({ protocol: ws.protocol, event: data.toString() });
+      ws.close();
+    });
+    ws.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+test('websocket bearer subprotocol: a good token watches (the token is not echoed back), a bad one is 401', async () => {
+  const good = await bearerWatch(adminToken);
+  assert.ok('protocol' in good, JSON.stringify(good));
+  assert.equal(good.protocol, 'watch.test.k8s.io');
+  assert.match(good.event, /"type":"ADDED"/);
+  assert.deepEqual(await bearerWatch('not-a-token'), { refused: 401 });
+});
+
 test('a bad token gets the sign-in page back with an error', async () => {
   const p = await admin.newPage();
   await p.goto(`${cluster.plane.server}/ui/`);
@@ -263,8 +298,19 @@ test('rollout restart and undo buttons', async () => {
         .length === 2,
     { timeoutMs: 30_000, what: "the restart's new ReplicaSet" },
   );
+  await eventually(
+    async () =>
+      (await cluster.client.get(RESOURCES.deployments, 'web', { namespace: 'default' })).metadata.annotations?.[
+        'deployment.kubernetes.io/revision'
+      ] === '2',
+    { timeoutMs: 30_000, what: 'the Deployment at revision 2' },
+  );
   await row.getByRole('button', { name: 'Undo' }).click();
-  await eventually(async () => (await restartedAt()) === undefined, { timeoutMs: 15_000, what: 'rolled back' });
+  await eventually(async () => (await restartedAt()) === undefined, { timeoutMs: 15_000 }).catch(
+    async (err: unknown) => {
+      throw new Error(`not rolled back (${String(err)}); the row says: ${await row.innerText()}`);
+    },
+  );
 });
 
 test("a pod's page follows its log", async () => {

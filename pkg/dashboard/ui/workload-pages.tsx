@@ -32,18 +32,17 @@ function useAction(): { busy: boolean; message: string; run: (action: () => Prom
 }
 
 /** `kubectl rollout undo`: the previous revision's template, from the Deployment's ReplicaSets. */
-async function undo(d: Deployment): Promise<void> {
-  const ns = d.metadata.namespace ?? '';
+async function undo(shown: Deployment): Promise<void> {
+  const ns = shown.metadata.namespace ?? '';
+  const path = objectPath('deployments', ns, shown.metadata.name ?? '');
+  // As the server has it now (the row may be a moment behind): its revision decides what "previous" is.
+  const d = (await request(path)) as Deployment;
   const list = await request(`/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/replicasets`);
   // The server's ReplicaSets (what the path lists).
   const sets = (isRecord(list) && Array.isArray(list['items']) ? list['items'] : []) as ReplicaSet[];
   const rollback = rollbackTemplate(d, ownedByRevision(d, sets), { cli: 'kubectl' });
   if ('refusal' in rollback) throw new Error(rollback.refusal);
-  await patch(
-    objectPath('deployments', ns, d.metadata.name ?? ''),
-    [{ op: 'replace', path: '/spec/template', value: rollback.template }],
-    'json',
-  );
+  await patch(path, [{ op: 'replace', path: '/spec/template', value: rollback.template }], 'json');
 }
 
 function Actions(props: {
