@@ -27,7 +27,8 @@ die() { echo "setup-host: FAILED: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (installs packages, starts dockerd)"
 
-PACKAGES=(docker.io busybox-static etcd-server iptables iproute2 curl ca-certificates python3-kubernetes)
+# chromium: the browser the dashboard tests drive (test/dashboard.test.ts, through playwright-core).
+PACKAGES=(docker.io busybox-static etcd-server iptables iproute2 curl ca-certificates python3-kubernetes chromium)
 STATE=/var/lib/coxswain
 APT_STAMP=$STATE/apt-updated
 APT_LOG=/var/log/coxswain-apt.log

@@ -214,6 +214,10 @@ Coxswain control plane is up at $SERVER, supervised by pid $(cat "$STATE/supervi
   export KUBECONFIG=$CERTS/admin.kubeconfig
   node dist/cmd/coxctl.js get all -A      # or: kubectl get all -A
   node dist/cmd/coxctl.js apply -f manifests/
+Dashboard: $SERVER/ui/ (sign in with a token; an admin one, once:
+  kubectl -n kube-system create serviceaccount dashboard-admin
+  kubectl create clusterrolebinding dashboard-admin --clusterrole=cluster-admin --serviceaccount=kube-system:dashboard-admin
+  kubectl -n kube-system create token dashboard-admin)
 MSG
 if [ "$HA" -eq 1 ]; then
   cat <<MSG

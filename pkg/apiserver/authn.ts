@@ -4,6 +4,7 @@
 //    signature, issuer, audience, lifetime and the objects it is bound to);
 // 3. `Authorization: Bearer <id>.<secret>`, a bootstrap token (a Secret
 //    `kube-system/bootstrap-token-<id>`), used by joining nodes only;
+//    The bearer token may also come in a websocket subprotocol (websocket-bearer.ts), for browsers;
 // 4. nothing at all: the anonymous user, who may read only what RBAC grants it.
 // A certificate from another CA, or a bearer token that does not check out, is 401.
 
@@ -14,6 +15,7 @@ import { ApiError } from '../errors/index.js';
 import type { KubeObject } from '../api/meta.js';
 import { BOOTSTRAP_TOKEN_PATTERN, bootstrapTokenSecretName, parseBootstrapTokenSecret } from '../bootstrap/index.js';
 import type { TokenVerifier } from '../serviceaccount/index.js';
+import { takeWebSocketBearer } from './websocket-bearer.js';
 
 export interface UserInfo {
   name: string;
@@ -98,11 +100,13 @@ export class Authenticator {
       if (fromCert === 'refused') throw new ApiError('Unauthorized', 'Unauthorized');
       if (fromCert !== undefined) return { name: fromCert.name, groups: [...fromCert.groups] };
     }
+    // Taken out of the offered subprotocols first, whoever the caller turns out to be.
+    const fromProtocol = takeWebSocketBearer(req);
     const auth = req.headers.authorization;
-    if (auth !== undefined) {
-      const m = /^Bearer\s+(\S+)$/i.exec(auth);
+    if (auth !== undefined || fromProtocol !== undefined) {
+      const m = auth === undefined ? undefined : /^Bearer\s+(\S+)$/i.exec(auth);
       if (m === null) throw new ApiError('Unauthorized', 'Unauthorized');
-      const token = m[1] ?? '';
+      const token = m?.[1] ?? fromProtocol ?? '';
       if (this.tokens !== undefined) {
         const verified = await this.tokens.verify(token);
         if (verified.ok) return verified.token.user;

@@ -73,6 +73,7 @@ import { DEFAULT_SERVICE_RANGES, ServiceAllocator } from './service-allocator.js
 import { isObject, type KubeObject } from '../api/meta.js';
 import { RESOURCES, storageKey } from '../api/registry.js';
 import { boolParam, checkBooleanParams } from '../api/query-params.js';
+import { Dashboard } from '../dashboard/index.js';
 
 /** Namespaces that exist from the start, as in Kubernetes. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -568,6 +569,11 @@ function buildApp(
   app.set('etag', false);
   app.disable('x-powered-by');
   const routes = express.Router();
+  // The dashboard's static shell, before authentication: it holds no data; its API calls do.
+  const dashboard = new Dashboard();
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    Dashboard.claims(req.path) ? dashboard.serve(req, res) : next(),
+  );
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });

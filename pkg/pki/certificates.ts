@@ -5,8 +5,9 @@
 import { createHash, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-// @peculiar/x509 wants the Web Crypto API (its DOM `Crypto`); Node's webcrypto is that API.
-x509.cryptoProvider.set(webcrypto);
+// @peculiar/x509 wants the Web Crypto API (its DOM `Crypto`); Node's global crypto is that API
+// (typed as the DOM's since the tree type-checks the dashboard's browser code too).
+x509.cryptoProvider.set(globalThis.crypto);
 
 type CryptoKey = webcrypto.CryptoKey;
 

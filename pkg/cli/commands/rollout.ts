@@ -1,7 +1,7 @@
 // coxctl rollout status | history | undo | pause | resume | restart for Deployments, with
 // the messages kubectl prints.
 
-import { controllerOf } from '../../api/meta.js';
+import { ownedByRevision, REVISION_ANNOTATION as REVISION, rollbackTemplate } from '../../api/deployment-rollback.js';
 import { RESOURCES } from '../../api/registry.js';
 import { labelSelectorToString } from '../../api/selectors.js';
 import type { Deployment, ReplicaSet } from '../../api/types/index.js';
@@ -10,7 +10,6 @@ import { formatColumns } from '../output.js';
 
 const DEPLOYMENTS = RESOURCES.deployments;
 const REPLICASETS = RESOURCES.replicasets;
-const REVISION = 'deployment.kubernetes.io/revision';
 
 function target(arg: string): string {
   const m = arg.match(/^(deployment|deploy|deployments|deployment\.apps)\/(.+)$/);
@@ -54,9 +53,7 @@ async function ownedReplicaSets(ctx: CliContext, d: Deployment): Promise<Replica
   const list = await ctx
     .client()
     .list(REPLICASETS, { namespace: d.metadata.namespace, labelSelector: sel === '<none>' ? undefined : sel });
-  return list.items
-    .filter((rs) => controllerOf(rs)?.uid === d.metadata.uid)
-    .sort((a, b) => Number(a.metadata.annotations?.[REVISION] ?? 0) - Number(b.metadata.annotations?.[REVISION] ?? 0));
+  return ownedByRevision(d, list.items);
 }
 
 export async function runRollout(
@@ -95,27 +92,12 @@ export async function runRollout(
       return;
     }
     case 'undo': {
-      if (d.spec?.paused)
-        throw new CliError(
-          `you cannot rollback a paused deployment; resume it first with 'coxctl rollout resume deployment/${name}' and try again`,
-        );
       const sets = await ownedReplicaSets(ctx, d);
-      const current = d.metadata.annotations?.[REVISION];
-      const wanted =
-        flags.toRevision !== undefined && flags.toRevision !== '0'
-          ? sets.find((rs) => rs.metadata.annotations?.[REVISION] === flags.toRevision)
-          : [...sets].reverse().find((rs) => rs.metadata.annotations?.[REVISION] !== current);
-      if (wanted === undefined)
-        throw new CliError(
-          flags.toRevision
-            ? `unable to find specified revision ${flags.toRevision} in history`
-            : 'no rollout history found for deployment "' + name + '"',
-        );
-      const template = structuredClone(wanted.spec?.template ?? {});
-      if (template.metadata?.labels) delete template.metadata.labels['pod-template-hash'];
+      const rollback = rollbackTemplate(d, sets, { toRevision: flags.toRevision, cli: 'coxctl' });
+      if ('refusal' in rollback) throw new CliError(rollback.refusal);
       await client.patch(DEPLOYMENTS, name, {
         type: 'json',
-        body: [{ op: 'replace', path: '/spec/template', value: template }],
+        body: [{ op: 'replace', path: '/spec/template', value: rollback.template }],
         namespace: ns,
       });
       ctx.out(`deployment.apps/${name} rolled back`);
