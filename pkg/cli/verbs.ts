@@ -59,12 +59,13 @@ function registerCreate(program: Command, { ctxOf }: VerbWiring): void {
     create
       .command('deployment')
       .alias('deploy')
-      .description('create a deployment running the given image(s)')
+      .description('create a deployment running the given image(s): NAME --image=IMAGE [-- COMMAND...]')
       .argument('<name>')
+      .argument('[command...]', "the containers' command, after --")
       .option('--image <image>', 'container image (repeatable: one container each)', collect)
       .option('-r, --replicas <n>', 'number of replicas', '1')
       .option('--port <port>', 'containerPort of the first container'),
-  ).action((name: string, flags) => runCreateDeployment(ctxOf(), name, flags));
+  ).action((name: string, command: string[], flags) => runCreateDeployment(ctxOf(), { name, command }, flags));
   const dataOptions = (cmd: Command): Command =>
     withOutput(
       cmd

@@ -7,7 +7,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { KubeObject } from '../../api/meta.js';
+import { isObject, type KubeObject } from '../../api/meta.js';
 import { findByKind, type ResourceInfo } from '../../api/registry.js';
 import { ApiError, errorMessage } from '../../errors/index.js';
 import { CliError, type CliContext } from '../context.js';
@@ -61,9 +61,22 @@ function resourceOf(obj: KubeObject): ResourceInfo {
   return r;
 }
 
-/** What kubectl prints for a client-side dry run: the object as built, with its empty creationTimestamp. */
+/**
+ * What kubectl prints for a client-side dry run: the object as built, with the empty
+ * creationTimestamp Go's encoder writes for it and for a pod template's metadata.
+ */
 function asBuilt(obj: KubeObject): unknown {
-  return { ...obj, metadata: { creationTimestamp: null, ...obj.metadata } };
+  const spec = obj['spec'];
+  const template = isObject(spec) ? spec['template'] : undefined;
+  const shownSpec =
+    isObject(spec) && isObject(template) && isObject(template['metadata'])
+      ? { ...spec, template: { ...template, metadata: { creationTimestamp: null, ...template['metadata'] } } }
+      : spec;
+  return {
+    ...obj,
+    metadata: { creationTimestamp: null, ...obj.metadata },
+    ...(shownSpec !== undefined ? { spec: shownSpec } : {}),
+  };
 }
 
 /** Creates (or dry-runs) a generated object and prints kubectl's answer. */
@@ -155,7 +168,12 @@ export interface CreateDeploymentFlags extends OutputFlags {
   port?: string;
 }
 
-export function runCreateDeployment(ctx: CliContext, name: string, flags: CreateDeploymentFlags): Promise<void> {
+export function runCreateDeployment(
+  ctx: CliContext,
+  target: { name: string; command: string[] },
+  flags: CreateDeploymentFlags,
+): Promise<void> {
+  const { name, command } = target;
   const images = flags.image ?? [];
   if (images.length === 0) throw new CliError('required flag(s) "image" not set');
   const replicas = Number(flags.replicas ?? '1');
@@ -168,11 +186,15 @@ export function runCreateDeployment(ctx: CliContext, name: string, flags: Create
       throw new CliError(`invalid argument "${flags.port}" for "--port" flag`);
     if (images.length > 1) throw new CliError('cannot specify port with multiple images');
   }
-  return submitGenerated(ctx, deploymentObject({ name, images, replicas, ...(port !== undefined ? { port } : {}) }), {
-    ...flags,
-    verb: 'created',
-    failurePrefix: 'failed to create deployment: ',
-  });
+  return submitGenerated(
+    ctx,
+    deploymentObject({ name, images, replicas, command, ...(port !== undefined ? { port } : {}) }),
+    {
+      ...flags,
+      verb: 'created',
+      failurePrefix: 'failed to create deployment: ',
+    },
+  );
 }
 
 export function runCreateConfigMap(ctx: CliContext, name: string, flags: DataFlags & OutputFlags): Promise<void> {

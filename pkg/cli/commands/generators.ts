@@ -52,6 +52,8 @@ export interface DeploymentInput {
   replicas: number;
   /** containerPort of the first container. */
   port?: number;
+  /** What follows `--`: the command of every container. */
+  command?: string[];
 }
 
 export function deploymentObject(input: DeploymentInput): Deployment {
@@ -61,7 +63,9 @@ export function deploymentObject(input: DeploymentInput): Deployment {
     let name = containerNameFor(image);
     for (let i = 1; used.has(name); i++) name = `${containerNameFor(image)}-${i}`;
     used.add(name);
-    return { image, name, resources: {} };
+    const container: Container = { image, name, resources: {} };
+    if (input.command !== undefined && input.command.length > 0) container.command = input.command;
+    return container;
   });
   const first = containers[0];
   if (first !== undefined && input.port !== undefined) first.ports = [{ containerPort: input.port }];
