@@ -170,7 +170,7 @@ function registerMetadataVerbs(program: Command, { ctxOf }: VerbWiring): void {
     .action((args: string[], flags) => runEdit(ctxOf(), args, flags));
 }
 
-function registerObservationVerbs(program: Command, { ctxOf, exitWith }: VerbWiring): void {
+function registerObservationVerbs(program: Command, { ctxOf }: VerbWiring): void {
   program
     .command('port-forward')
     .description('forward local ports to a pod (pod/NAME, svc/NAME, deploy/NAME)')
@@ -227,7 +227,9 @@ function registerObservationVerbs(program: Command, { ctxOf, exitWith }: VerbWir
     .option('--types <types>', 'Normal, Warning, or both comma-separated')
     .option('-w, --watch', 'after listing, stream new events')
     .action((flags) => runEvents(ctxOf(), flags));
+}
 
+function registerAccessVerbs(program: Command, { ctxOf, exitWith }: VerbWiring): void {
   const auth = program.command('auth').description('inspect authorization');
   auth
     .command('can-i')
@@ -283,4 +285,5 @@ export function registerVerbs(program: Command, wiring: VerbWiring): void {
   registerWorkloadVerbs(program, wiring);
   registerMetadataVerbs(program, wiring);
   registerObservationVerbs(program, wiring);
+  registerAccessVerbs(program, wiring);
 }
