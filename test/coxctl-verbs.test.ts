@@ -488,6 +488,10 @@ describe('coxctl kubectl verbs', () => {
     const theirs = await kc(['auth', 'can-i', 'create', 'pods', '-n', NS, as]);
     assert.equal(theirs.code, 1);
     assert.equal(theirs.stdout.trim(), 'no');
+    const rules = await ok('auth', 'can-i', '--list', '-n', NS, as);
+    assert.match(rules, /^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs$/m);
+    assert.match(rules, /^selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]$/m);
+    assert.doesNotMatch(rules, /^pods/m);
     // The impersonated identity is used for real requests too.
     assert.match(await fails(['get', 'pods', '-n', NS, as]), /^Error from server \(Forbidden\): /);
   });

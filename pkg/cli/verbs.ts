@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { CliError } from './context.js';
 import { runCreate } from './commands/apply.js';
-import { runCanI } from './commands/auth.js';
+import { runCanI, runCanIList } from './commands/auth.js';
 import { runCompletion } from './commands/completion.js';
 import { runConfigView, runCurrentContext, runGetContexts, runUseContext } from './commands/config.js';
 import {
@@ -234,11 +234,14 @@ function registerAccessVerbs(program: Command, { ctxOf, exitWith }: VerbWiring):
   auth
     .command('can-i')
     .description('whether an action is allowed: coxctl auth can-i VERB TYPE[/NAME]')
-    .argument('<args...>', 'VERB TYPE[/NAME] [NAME] | VERB /non-resource-url')
+    .argument('[args...]', 'VERB TYPE[/NAME] [NAME] | VERB /non-resource-url')
+    .option('--list', 'list everything the identity may do in the namespace')
+    .option('--no-headers', 'with --list: no header row')
     .option('-A, --all-namespaces', 'in any namespace')
     .option('--subresource <name>', 'a subresource such as log or scale')
     .option('-q, --quiet', 'only the exit code')
     .action(async (args: string[], flags) => {
+      if (flags.list) return runCanIList(ctxOf(), { noHeaders: flags.headers === false });
       if (!(await runCanI(ctxOf(), args, flags))) throw exitWith(1);
     });
 

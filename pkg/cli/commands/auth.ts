@@ -5,6 +5,7 @@
 import { isObject } from '../../api/meta.js';
 import { RESOURCES, resolveResource } from '../../api/registry.js';
 import { CliError, type CliContext } from '../context.js';
+import { formatColumns } from '../output.js';
 
 const KNOWN_VERBS = new Set([
   'get',
@@ -107,4 +108,44 @@ export async function runCanI(ctx: CliContext, args: string[], flags: CanIFlags)
     ctx.out(`no${reason}${evaluation}`);
   }
   return allowed;
+}
+
+const list = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+
+/** The rows of `auth can-i --list`: one per resource (RESOURCE.GROUP) and per non-resource URL. */
+export function rulesTable(status: Record<string, unknown>): string[][] {
+  const rows: string[][] = [];
+  const bracket = (items: string[]): string => `[${items.join(' ')}]`;
+  for (const rule of Array.isArray(status['resourceRules']) ? status['resourceRules'] : []) {
+    if (!isObject(rule)) continue;
+    const groups = list(rule['apiGroups']);
+    for (const resource of list(rule['resources']))
+      for (const group of groups.length > 0 ? groups : [''])
+        rows.push([
+          group === '' ? resource : `${resource}.${group}`,
+          '[]',
+          bracket(list(rule['resourceNames'])),
+          bracket(list(rule['verbs'])),
+        ]);
+  }
+  for (const rule of Array.isArray(status['nonResourceRules']) ? status['nonResourceRules'] : []) {
+    if (!isObject(rule)) continue;
+    for (const url of list(rule['nonResourceURLs'])) rows.push(['', `[${url}]`, '[]', bracket(list(rule['verbs']))]);
+  }
+  return rows;
+}
+
+/** auth can-i --list: what the identity may do in the namespace (a SelfSubjectRulesReview). */
+export async function runCanIList(ctx: CliContext, flags: { noHeaders?: boolean }): Promise<void> {
+  const review = await ctx.client().create(RESOURCES.selfsubjectrulesreviews, {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SelfSubjectRulesReview',
+    metadata: {},
+    spec: { namespace: ctx.namespace() },
+  });
+  const status = isObject(review['status']) ? review['status'] : {};
+  const rows = rulesTable(status);
+  const header = ['Resources', 'Non-Resource URLs', 'Resource Names', 'Verbs'];
+  ctx.out(formatColumns(flags.noHeaders ? rows : [header, ...rows]));
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KubeObject } from '../../api/meta.js';
-import { accessQuestion } from './auth.js';
+import { accessQuestion, rulesTable } from './auth.js';
 import { minify, redact } from './config.js';
 import { applyChanges, isChangeArg, parseChanges } from './label.js';
 import { patchBody, withoutComments } from './patch-edit.js';
@@ -153,6 +153,20 @@ describe('port-forward, patch, edit, can-i, config', () => {
       "Warning: the server doesn't have a resource type 'foos.example.com'\n\n",
     ]);
     assert.throws(() => accessQuestion(['get'], warn), /you must specify two or three arguments/);
+  });
+
+  test('can-i --list: a row per resource and group, and per non-resource URL', () => {
+    assert.deepEqual(
+      rulesTable({
+        resourceRules: [{ verbs: ['get', 'list'], apiGroups: ['', 'apps'], resources: ['pods'], resourceNames: ['a'] }],
+        nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/healthz'] }],
+      }),
+      [
+        ['pods', '[]', '[a]', '[get list]'],
+        ['pods.apps', '[]', '[a]', '[get list]'],
+        ['', '[/healthz]', '[]', '[get]'],
+      ],
+    );
   });
 
   test('config view hides credentials; --minify keeps the current context only', () => {
