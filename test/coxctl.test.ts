@@ -180,7 +180,8 @@ describe('coxctl rejects bad input with one clear line and sends nothing', () =>
 
   test('an invalid object is refused by the server with the field', async () => {
     const msg = await fails(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_Valid\n');
-    assert.match(msg, /Invalid.*metadata\.name/);
+    // kubectl's wording for a refused object: no "Error from server (Invalid)" prefix.
+    assert.match(msg, /^The ConfigMap "Not_Valid" is invalid: metadata\.name: Invalid value/);
   });
 
   test('a missing namespace', async () => {

@@ -20,6 +20,8 @@ export interface GlobalFlags {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
+  /** --as: impersonate this user. */
+  as?: string;
 }
 
 /** A one-line, non-zero-exit failure of a command (printed as `error: <message>`). */
@@ -47,6 +49,7 @@ export class CliContext {
       if (this.flags.kubeconfig !== undefined) opts.path = this.flags.kubeconfig;
       if (this.flags.context !== undefined) opts.context = this.flags.context;
       this.config = loadKubeconfig(opts);
+      if (this.flags.as !== undefined && this.flags.as !== '') this.config.impersonateUser = this.flags.as;
     }
     return this.config;
   }
@@ -64,6 +67,15 @@ export class CliContext {
     } catch {
       return 'default';
     }
+  }
+
+  /** --kubeconfig as given (config subcommands edit that file). */
+  kubeconfigFlag(): string | undefined {
+    return this.flags.kubeconfig;
+  }
+
+  contextFlag(): string | undefined {
+    return this.flags.context;
   }
 
   explicitNamespace(): string | undefined {

@@ -3,7 +3,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, errorMessage } from '../errors/index.js';
-import { runApply, runCreate } from './commands/apply.js';
+import { runApply } from './commands/apply.js';
 import { runDelete } from './commands/delete.js';
 import { runDescribe } from './commands/describe.js';
 import { runExec } from './commands/exec.js';
@@ -19,6 +19,7 @@ import { runStoreMigrate } from './commands/store.js';
 import { runTokenCreate, runTokenDelete, runTokenList } from './commands/token.js';
 import { CliContext, type CliIO, type GlobalFlags } from './context.js';
 import { ManifestError } from './manifests.js';
+import { registerVerbs } from './verbs.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -31,6 +32,11 @@ export class ExitCode extends Error {
 
 /** The one-line message kubectl would print for an error. */
 export function errorLine(err: unknown): string {
+  // kubectl words a refused object as "The Deployment "web" is invalid: …", without the reason.
+  if (err instanceof ApiError && err.reason === 'Invalid')
+    return err.details?.kind !== undefined && err.message.startsWith(`${err.details.kind} "`)
+      ? `The ${err.message}`
+      : `The request is invalid: ${err.message}`;
   if (err instanceof ApiError) return `Error from server (${err.reason}): ${err.message}`;
   if (err instanceof ManifestError) return err.message;
   const message = errorMessage(err);
@@ -62,11 +68,9 @@ export function buildProgram(io: CliIO, onContext: (ctx: CliContext) => void): C
     .option('--field-manager <name>', 'field manager name for server-side apply')
     .action((flags) => runApply(ctxOf(), flags));
 
-  program
-    .command('create')
-    .description('create resources from files, folders or stdin')
-    .requiredOption('-f, --filename <path>', 'file, folder or - (repeatable)', collect)
-    .action((flags) => runCreate(ctxOf(), flags));
+  // create (files and generators), run, expose, label, annotate, patch, edit, set, port-forward,
+  // top, wait, events, auth, config, completion.
+  registerVerbs(program, { ctxOf, exitWith: (code) => new ExitCode(code) });
 
   program
     .command('get')

@@ -22,6 +22,8 @@ export interface ClientConfig {
   token: string | undefined;
   namespace: string;
   userName: string;
+  /** Act as this user (kubectl's --as): sent as Impersonate-User; RBAC must allow `impersonate`. */
+  impersonateUser?: string;
 }
 
 /** The `what` body of the entry called `name` in one of a kubeconfig's lists (contexts, clusters, users). */

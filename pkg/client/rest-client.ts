@@ -195,7 +195,10 @@ export class RestClient {
   }
 
   authHeaders(): Record<string, string> {
-    return this.config.token !== undefined ? { Authorization: `Bearer ${this.config.token}` } : {};
+    const headers: Record<string, string> =
+      this.config.token !== undefined ? { Authorization: `Bearer ${this.config.token}` } : {};
+    if (this.config.impersonateUser !== undefined) headers['Impersonate-User'] = this.config.impersonateUser;
+    return headers;
   }
 
   /** `wss://host:port/path?query` for a path on the current apiserver. */
