@@ -9,7 +9,7 @@ import type { ResourceInfo } from '../../api/registry.js';
 import { CliError, type CliContext } from '../context.js';
 import { nameOf, renderObjects } from '../output.js';
 import { parseDryRun, type OutputFlags } from './create-generators.js';
-import { parseTargets } from './targets.js';
+import { listSelected, parseTargets } from './targets.js';
 
 export type MetadataField = 'labels' | 'annotations';
 
@@ -111,14 +111,12 @@ async function objectsToChange(
         out.push({ resource: t.resource, object: await client.get(t.resource, name, { namespace }) });
       continue;
     }
-    if (flags.selector === undefined && !flags.all)
-      throw new CliError('resource(s) were provided, but no name was specified');
-    const list = await client.list(t.resource, {
-      ...(namespace !== undefined ? { namespace } : {}),
-      ...(flags.selector !== undefined ? { labelSelector: flags.selector } : {}),
+    const selected = await listSelected(client, t.resource, {
+      namespace,
+      selector: flags.selector,
+      all: flags.all === true,
     });
-    for (const item of list.items)
-      out.push({ resource: t.resource, object: { ...item, apiVersion: list.apiVersion, kind: t.resource.kind } });
+    for (const object of selected) out.push({ resource: t.resource, object });
   }
   return out;
 }

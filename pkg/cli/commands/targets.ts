@@ -1,7 +1,9 @@
 // Turning `get`/`delete`/`describe` arguments into resources and names, as kubectl reads
 // them: `pods`, `pod web`, `deploy,rs,po`, `deploy/web pod/x`, `all`.
 
+import type { KubeObject } from '../../api/meta.js';
 import { RESOURCES, resolveResource, type ResourceInfo } from '../../api/registry.js';
+import type { RestClient } from '../../client/index.js';
 import { CliError } from '../context.js';
 
 export interface Target {
@@ -41,4 +43,22 @@ export function parseTargets(args: string[]): Target[] {
     .filter((t) => t !== '')
     .flatMap(resolve);
   return resources.map((resource) => ({ resource, names: names.length > 0 ? names : undefined }));
+}
+
+/**
+ * The objects of a target given without names, picked by `-l` or `--all` (kubectl refuses a
+ * bare type for a verb that changes or waits on objects); each with its apiVersion and kind.
+ */
+export async function listSelected(
+  client: RestClient,
+  resource: ResourceInfo,
+  opts: { namespace: string | undefined; selector: string | undefined; all: boolean },
+): Promise<KubeObject[]> {
+  if (opts.selector === undefined && !opts.all)
+    throw new CliError('resource(s) were provided, but no name was specified');
+  const list = await client.list(resource, {
+    ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+    ...(opts.selector !== undefined ? { labelSelector: opts.selector } : {}),
+  });
+  return list.items.map((item) => ({ ...item, apiVersion: list.apiVersion, kind: resource.kind }));
 }

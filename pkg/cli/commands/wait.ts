@@ -11,7 +11,7 @@ import type { ResourceInfo } from '../../api/registry.js';
 import { isNotFound } from '../../errors/index.js';
 import { CliError, type CliContext } from '../context.js';
 import { nameOf } from '../output.js';
-import { parseTargets } from './targets.js';
+import { listSelected, parseTargets } from './targets.js';
 
 export type WaitFor =
   | { kind: 'delete' }
@@ -108,13 +108,12 @@ async function objectsToWait(ctx: CliContext, args: string[], flags: WaitFlags):
       for (const name of t.names) out.push({ resource: t.resource, name, namespace });
       continue;
     }
-    if (flags.selector === undefined && !flags.all)
-      throw new CliError('resource(s) were provided, but no name was specified');
-    const list = await client.list(t.resource, {
-      ...(namespace !== undefined ? { namespace } : {}),
-      ...(flags.selector !== undefined ? { labelSelector: flags.selector } : {}),
+    const selected = await listSelected(client, t.resource, {
+      namespace,
+      selector: flags.selector,
+      all: flags.all === true,
     });
-    for (const item of list.items)
+    for (const item of selected)
       out.push({ resource: t.resource, name: item.metadata.name ?? '', namespace: item.metadata.namespace });
   }
   if (out.length === 0) throw new CliError('no matching resources found');
