@@ -66,7 +66,8 @@ async function takeHeapSnapshots(processes: (ChildProcess | undefined)[]): Promi
     await new Promise((r) => setTimeout(r, 1000));
     const fresh = readdirSync('.').filter((f) => f.endsWith('.heapsnapshot') && !before.has(f));
     const bytes = fresh.reduce((sum, f) => sum + statSync(f).size, 0);
-    if (fresh.length === processes.length && bytes === last) break;
+    // A snapshot's file appears empty and fills at the end: wait for sizes that hold.
+    if (fresh.length === processes.length && bytes > 0 && bytes === last) break;
     last = bytes;
   }
   process.stderr.write(`  heap snapshots in ${SNAPSHOTS}\n`);
