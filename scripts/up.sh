@@ -183,6 +183,14 @@ if [ "$HOSTS" -eq 0 ]; then
 else
   # Every simulated host joins as a new machine would: the join command from a token.
   JOIN=$(coxctl token create --ttl 1h --description "npm run up --hosts")
+  # The controller-manager's bootstrap signer signs cluster-info for a new token a moment
+  # later, and an agent that asks first is refused: wait (bounded) for the signature.
+  TOKEN_ID=$(grep -o -- '--token [a-z0-9]\{6\}' <<<"$JOIN" | cut -d' ' -f2 || true)
+  for _ in $(seq 1 60); do
+    INFO=$(coxctl get configmap cluster-info -n kube-public -o json 2>/dev/null || true)
+    grep -q "\"jws-kubeconfig-$TOKEN_ID\"" <<<"$INFO" && break
+    sleep 0.5
+  done
   read -r -a JOIN_ARGS <<<"${JOIN#coxswain-kubelet }"
   # HA: join discovery may try every apiserver (--server takes the comma-separated list).
   if [ "${#AGENT_LIST[@]}" -gt 0 ]; then
