@@ -85,7 +85,11 @@ function raw(path: string, headers: Record<string, string> = {}): Promise<{ stat
   });
 }
 
+/** Page waits: chromium shares the 2 cores with the cluster and another test file in CI. */
+const PAGE_TIMEOUT_MS = 90_000;
+
 async function signIn(context: BrowserContext, token: string): Promise<Page> {
+  context.setDefaultTimeout(PAGE_TIMEOUT_MS);
   const p = await context.newPage();
   await p.goto(`${cluster.plane.server}/ui/`);
   await p.locator('textarea[name="token"]').fill(token);
@@ -126,6 +130,7 @@ before(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   // The cluster CA is not the browser's: its certificate is accepted for this test only.
   admin = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+  admin.setDefaultTimeout(PAGE_TIMEOUT_MS);
 });
 
 after(async () => {
@@ -276,7 +281,7 @@ test('the scale button on a Deployment makes the pods follow', async () => {
     (await cluster.client.list(RESOURCES.pods, { namespace: 'default', labelSelector: 'app=web' })).items.filter(
       (p) => p.metadata.deletionTimestamp === undefined && p.status?.phase === 'Running',
     ).length;
-  await eventually(async () => (await webPods()) === 2, { timeoutMs: 90_000, what: 'two web pods Running' });
+  await eventually(async () => (await webPods()) === 2, { timeoutMs: 180_000, what: 'two web pods Running' });
   await eventually(async () => (await row.locator('[data-testid="replicas"]').innerText()) === '2/2', {
     timeoutMs: 30_000,
     what: 'web 2/2 on the page',
