@@ -48,7 +48,7 @@ test('isRetryable: the server gone or busy is retried; a refusal of the request 
   assert.equal(isRetryable(new ApiError('NotFound', 'x')), false);
 });
 
-test('timestampNanos: any number of fraction digits, offsets', () => {
+test('timestampNanos: fraction digits of every length, offsets', () => {
   const base = BigInt(Date.parse('2026-11-30T10:00:00Z')) * 1_000_000n;
   assert.equal(timestampNanos('2026-11-30T10:00:00Z'), base);
   assert.equal(timestampNanos('2026-11-30T10:00:00.5Z'), base + 500_000_000n);

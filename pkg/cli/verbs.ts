@@ -237,7 +237,7 @@ function registerAccessVerbs(program: Command, { ctxOf, exitWith }: VerbWiring):
     .argument('[args...]', 'VERB TYPE[/NAME] [NAME] | VERB /non-resource-url')
     .option('--list', 'list everything the identity may do in the namespace')
     .option('--no-headers', 'with --list: no header row')
-    .option('-A, --all-namespaces', 'in any namespace')
+    .option('-A, --all-namespaces', 'in every namespace')
     .option('--subresource <name>', 'a subresource such as log or scale')
     .option('-q, --quiet', 'only the exit code')
     .action(async (args: string[], flags) => {

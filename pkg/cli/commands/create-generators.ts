@@ -224,12 +224,14 @@ function checkKeyPair(cert: string, key: string): void {
   try {
     x509 = new X509Certificate(cert);
   } catch {
+    // kubectl's (Go's crypto/tls) words, kept verbatim: users search for them.
     throw new CliError('tls: failed to find any PEM data in certificate input');
   }
   let privateKey;
   try {
     privateKey = createPrivateKey(key);
   } catch {
+    // kubectl's words, verbatim (as above).
     throw new CliError('tls: failed to find any PEM data in key input');
   }
   if (!x509.checkPrivateKey(privateKey)) throw new CliError('tls: private key does not match public key');

@@ -31,7 +31,7 @@ export function durationSeconds(text: string): number {
   return Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1);
 }
 
-/** An RFC 3339 timestamp with any number of fraction digits as nanoseconds since the epoch. */
+/** An RFC 3339 timestamp with 0 to 9 (or more) fraction digits as nanoseconds since the epoch. */
 export function timestampNanos(ts: string): bigint | undefined {
   const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(ts);
   if (m === null) return undefined;

@@ -15,7 +15,7 @@ import { CliError, type CliContext } from '../context.js';
 import { parseTargets } from './targets.js';
 
 export interface PortMapping {
-  /** 0: any free port. */
+  /** 0: a free port the OS picks. */
   local: number;
   remote: number;
 }

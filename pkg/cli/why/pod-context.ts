@@ -1,5 +1,5 @@
 // What every pod rule of `coxctl why` reads: the pod, its events (newest first), the clock,
-// and small accessors that tolerate a status or spec missing any field.
+// and small accessors that tolerate a status or spec with fields missing.
 
 import type { Container, ContainerStatus, Event, Pod } from '../../api/index.js';
 import { kubectlCommand, oneLine, timeOf } from './text.js';

@@ -19,7 +19,7 @@ export type Lookup = 'present' | 'missing' | 'unknown';
 
 export interface PodEvidence {
   pod: Pod;
-  /** Events whose involvedObject is the pod (any order). */
+  /** Events whose involvedObject is the pod (in no particular order). */
   events: Event[];
   /** The pod's node: an object when read, 'missing' when it does not exist, undefined when not read. */
   node?: Node | 'missing';

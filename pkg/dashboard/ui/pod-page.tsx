@@ -122,7 +122,7 @@ export function PodPage(props: { ns: string; name: string }): preact.JSX.Element
     <div data-testid="pod-page">
       <Section title={`Pod ${ns}/${name}`} view={pods}>
         {pod === undefined ? (
-          <p class="muted">This pod does not exist (any more).</p>
+          <p class="muted">This pod does not exist (or no longer does).</p>
         ) : (
           <>
             <p>
