@@ -11,7 +11,6 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -23,6 +22,7 @@ import { startAgentCluster } from './harness/agent-cluster.js';
 import { eventually } from './harness/clients.js';
 import { kubectl, REPO, type ControlPlane } from './harness/control-plane.js';
 import { TICKING } from './harness/pods.js';
+import { rawRequest, type RawResponse } from './harness/https.js';
 import { startSimCluster } from './harness/sim-hosts.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -64,25 +64,9 @@ async function shoot(name: string): Promise<void> {
 }
 
 /** A raw HTTPS request to the apiserver without a client certificate; the path is sent as written. */
-function raw(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: new URL(cluster.plane.server).hostname,
-        port: cluster.plane.port,
-        path,
-        headers,
-        rejectUnauthorized: false,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+function raw(path: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const { hostname } = new URL(cluster.plane.server);
+  return rawRequest({ host: hostname, port: cluster.plane.port, method: 'GET', path, headers });
 }
 
 /** Page waits: chromium shares the 2 cores with the cluster and another test file in CI. */

@@ -10,10 +10,13 @@ export interface RawResponse {
 }
 
 export function rawRequest(opts: {
+  /** Default 127.0.0.1. */
+  host?: string;
   port: number;
   method: string;
   path: string;
-  ca: string;
+  /** The CA the server's certificate must chain to; without it the certificate is not verified. */
+  ca?: string;
   cert?: string;
   key?: string;
   body?: string | Buffer;
@@ -22,11 +25,11 @@ export function rawRequest(opts: {
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
-        host: '127.0.0.1',
+        host: opts.host ?? '127.0.0.1',
         port: opts.port,
         method: opts.method,
         path: opts.path,
-        ca: opts.ca,
+        ...(opts.ca !== undefined ? { ca: opts.ca } : { rejectUnauthorized: false }),
         ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
         ...(opts.key !== undefined ? { key: opts.key } : {}),
         headers: opts.headers ?? {},
@@ -55,30 +58,13 @@ export interface Credentials {
  * GET https://127.0.0.1:port/path of a component (scheduler, controller-manager): their
  * serving certificate is self-signed, so it is not verified here.
  */
-export function getComponent(
-  port: number,
-  path: string,
-  creds: Credentials = {},
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        rejectUnauthorized: false,
-        ...(creds.cert === undefined ? {} : { cert: creds.cert, key: creds.key }),
-        headers: creds.token === undefined ? {} : { Authorization: `Bearer ${creds.token}` },
-        timeout: 10_000,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
+export function getComponent(port: number, path: string, creds: Credentials = {}): Promise<RawResponse> {
+  return rawRequest({
+    port,
+    method: 'GET',
+    path,
+    ...(creds.cert === undefined ? {} : { cert: creds.cert }),
+    ...(creds.key === undefined ? {} : { key: creds.key }),
+    headers: creds.token === undefined ? {} : { Authorization: `Bearer ${creds.token}` },
   });
 }
