@@ -65,9 +65,11 @@ async function takeHeapSnapshots(processes: (ChildProcess | undefined)[]): Promi
   for (let i = 0; i < 300; i++) {
     await new Promise((r) => setTimeout(r, 1000));
     const fresh = readdirSync('.').filter((f) => f.endsWith('.heapsnapshot') && !before.has(f));
-    const bytes = fresh.reduce((sum, f) => sum + statSync(f).size, 0);
-    // A snapshot's file appears empty and fills at the end: wait for sizes that hold.
-    if (fresh.length === processes.length && bytes > 0 && bytes === last) break;
+    const sizes = fresh.map((f) => statSync(f).size);
+    const bytes = sizes.reduce((sum, n) => sum + n, 0);
+    // A snapshot's file appears empty and fills at the end: wait until every one has bytes
+    // and their sizes hold.
+    if (fresh.length === processes.length && sizes.every((n) => n > 0) && bytes === last) break;
     last = bytes;
   }
   process.stderr.write(`  heap snapshots in ${SNAPSHOTS}\n`);
