@@ -11,6 +11,7 @@ import { isObject } from '../../api/meta.js';
 import { RESOURCES, resourcePath } from '../../api/registry.js';
 import { toError } from '../../client/index.js';
 import { errorMessage } from '../../errors/index.js';
+import { frame, PORT_FORWARD_CHANNEL_PROTOCOLS } from '../../streaming/index.js';
 import { CliError, type CliContext } from '../context.js';
 import { parseTargets } from './targets.js';
 
@@ -99,7 +100,7 @@ function forwardConnection(
     name: target.pod.metadata.name ?? '',
     subresource: 'portforward',
   });
-  const ws = new WebSocket(client.url(path, { ports: target.remote }, 'wss'), ['v4.channel.k8s.io'], {
+  const ws = new WebSocket(client.url(path, { ports: target.remote }, 'wss'), [...PORT_FORWARD_CHANNEL_PROTOCOLS], {
     ...client.tlsOptions(),
     headers: client.authHeaders(),
     perMessageDeflate: false,
@@ -109,7 +110,7 @@ function forwardConnection(
   let errorText = '';
   const pending: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => {
-    const framed = Buffer.concat([Buffer.from([0]), chunk]);
+    const framed = frame(0, chunk);
     if (ws.readyState === WebSocket.OPEN) ws.send(framed);
     else pending.push(framed);
   });
