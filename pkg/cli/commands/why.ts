@@ -10,6 +10,7 @@ import {
   labelSelectorToString,
   RESOURCES,
   resourcePath,
+  resolveResource,
   type Deployment,
   type Event,
   type KubeObject,
@@ -43,16 +44,15 @@ const LOG_LIMIT_BYTES = 16 * 1024;
 
 type Target = { kind: 'pod' | 'deployment'; name: string };
 
-const POD_TYPES = new Set(['pod', 'pods', 'po']);
-const DEPLOYMENT_TYPES = new Set(['deployment', 'deployments', 'deploy', 'deployment.apps', 'deployments.apps']);
-
 export function parseWhyTarget(args: string[]): Target {
   const [first, second, ...extra] = args;
   if (first === undefined || extra.length > 0) throw new CliError('usage: coxctl why POD | pod/POD | deployment/NAME');
   const [type, name] = second !== undefined ? [first, second] : first.includes('/') ? split(first) : ['pod', first];
   if (name === '') throw new CliError('usage: coxctl why POD | pod/POD | deployment/NAME');
-  if (POD_TYPES.has(type.toLowerCase())) return { kind: 'pod', name };
-  if (DEPLOYMENT_TYPES.has(type.toLowerCase())) return { kind: 'deployment', name };
+  // The names kubectl takes for a type (plural, singular, short, with a group).
+  const resource = resolveResource(type);
+  if (resource === RESOURCES.pods) return { kind: 'pod', name };
+  if (resource === RESOURCES.deployments) return { kind: 'deployment', name };
   throw new CliError(`coxctl why explains pods and deployments, not "${type}"`);
 }
 
