@@ -1,7 +1,7 @@
 // coxctl get: kubectl's columns (from the shared printers), -o wide|yaml|json|name, -l,
 // --field-selector, -n, -A, --show-labels, -w (a websocket watch streaming new rows).
 
-import type { KubeObject } from '../../api/meta.js';
+import { objectKey, type KubeObject } from '../../api/meta.js';
 import { columnsFor, rowFor } from '../../printers/index.js';
 import { qualifiedKindName, type ResourceInfo } from '../../api/registry.js';
 import { watchStream } from '../../client/index.js';
@@ -175,8 +175,6 @@ interface WatchRowsOptions {
   printHeader: boolean;
 }
 
-const objectKeyOf = (obj: KubeObject): string => `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
-
 /**
  * Streams the rows of changed objects. The watch is resumed from the last resourceVersion
  * seen when it breaks (an apiserver restart); when that version is too old (410), the
@@ -207,7 +205,7 @@ async function watchRows(ctx: CliContext, r: ResourceInfo, opts: WatchRowsOption
     ...(opts.flags.selector ? { labelSelector: opts.flags.selector } : {}),
     ...(opts.flags.fieldSelector ? { fieldSelector: opts.flags.fieldSelector } : {}),
   };
-  const known = new Map(opts.listed.map((obj) => [objectKeyOf(obj), obj]));
+  const known = new Map(opts.listed.map((obj) => [objectKey(obj), obj]));
   let resourceVersion = opts.resourceVersion;
 
   const relist = async (): Promise<void> => {
@@ -215,7 +213,7 @@ async function watchRows(ctx: CliContext, r: ResourceInfo, opts: WatchRowsOption
     const seen = new Set<string>();
     for (const item of list.items) {
       const obj = { ...item, apiVersion: list.apiVersion, kind: r.kind };
-      const key = objectKeyOf(obj);
+      const key = objectKey(obj);
       seen.add(key);
       if (known.get(key)?.metadata.resourceVersion !== obj.metadata.resourceVersion) print(obj);
       known.set(key, obj);
@@ -264,7 +262,7 @@ async function watchRows(ctx: CliContext, r: ResourceInfo, opts: WatchRowsOption
             const rv = ev.object.metadata.resourceVersion;
             if (rv !== undefined && rv !== '') resourceVersion = rv;
             if (ev.type === 'BOOKMARK') return;
-            const key = objectKeyOf(ev.object);
+            const key = objectKey(ev.object);
             if (ev.type === 'DELETED') known.delete(key);
             else known.set(key, ev.object);
             print(ev.object);
