@@ -69,7 +69,7 @@ function raw(path: string, headers: Record<string, string> = {}): Promise<RawRes
   return rawRequest({ host: hostname, port: cluster.plane.port, method: 'GET', path, headers });
 }
 
-/** Page waits: chromium shares the 2 cores with the cluster and another test file in CI. */
+/** Page waits (every context's default): chromium shares the 2 cores with the cluster and another test file in CI. */
 const PAGE_TIMEOUT_MS = 90_000;
 
 async function signIn(context: BrowserContext, token: string): Promise<Page> {
@@ -78,7 +78,7 @@ async function signIn(context: BrowserContext, token: string): Promise<Page> {
   await p.goto(`${cluster.plane.server}/ui/`);
   await p.locator('textarea[name="token"]').fill(token);
   await p.getByRole('button', { name: 'Sign in' }).click();
-  await p.locator('[data-testid="who"]').waitFor({ timeout: 15_000 });
+  await p.locator('[data-testid="who"]').waitFor();
   return p;
 }
 
@@ -177,7 +177,7 @@ test('a bad token gets the sign-in page back with an error', async () => {
   await p.locator('[data-testid="signin"]').waitFor();
   await p.locator('textarea[name="token"]').fill('eyJhbGciOiJSUzI1NiJ9.bm90.cmVhbA');
   await p.getByRole('button', { name: 'Sign in' }).click();
-  await p.locator('[data-testid="signin-error"]').waitFor({ timeout: 15_000 });
+  await p.locator('[data-testid="signin-error"]').waitFor();
   assert.match(await p.locator('[data-testid="signin-error"]').innerText(), /not accepted/);
   page = p;
   await shoot('signin');
@@ -190,7 +190,7 @@ test('signed in, the nodes page shows every node with its allocation', async () 
     await page.locator('[data-testid="who"]').innerText(),
     /system:serviceaccount:kube-system:dashboard-admin/,
   );
-  for (const node of cluster.nodes) await page.locator(`tr[data-node="${node}"]`).waitFor({ timeout: 30_000 });
+  for (const node of cluster.nodes) await page.locator(`tr[data-node="${node}"]`).waitFor();
   await eventually(
     async () => /Ready/.test(await page.locator(`tr[data-node="${cluster.nodes[0] ?? ''}"]`).innerText()),
     {
@@ -219,7 +219,7 @@ test('a pod created by kubectl appears without a reload', async () => {
     TICKING,
   ]);
   const row = page.locator('tr[data-pod="default/ticker"]');
-  await row.waitFor({ timeout: 30_000 });
+  await row.waitFor();
   await eventually(async () => /Running/.test(await row.innerText()), {
     timeoutMs: 90_000,
     what: 'ticker Running on the page',
@@ -305,7 +305,7 @@ test('rollout restart and undo buttons', async () => {
 test("a pod's page follows its log", async () => {
   await go(page, '#/pod/default/ticker?ns=default');
   const logs = page.locator('[data-testid="logs"]');
-  await logs.waitFor({ timeout: 30_000 });
+  await logs.waitFor();
   await eventually(async () => /tick \d+/.test(await logs.innerText()), {
     timeoutMs: 30_000,
     what: 'a tick in the log',
@@ -322,7 +322,7 @@ test("a pod's page follows its log", async () => {
 test('`echo hi` typed in the exec terminal prints hi', async () => {
   await page.getByRole('button', { name: 'Terminal' }).click();
   const terminal = page.locator('[data-testid="terminal"]');
-  await terminal.locator('.xterm-rows').waitFor({ timeout: 15_000 });
+  await terminal.locator('.xterm-rows').waitFor();
   // The prompt first: what is typed before the shell reads is not lost, but the prompt says it is ready.
   await eventually(async () => /[#$]\s*$/m.test(await terminal.locator('.xterm-rows').innerText()), {
     timeoutMs: 30_000,
@@ -339,7 +339,7 @@ test('`echo hi` typed in the exec terminal prints hi', async () => {
 
 test('the host map, namespaces, events and apply pages', async () => {
   await go(page, '#/map');
-  for (const node of cluster.nodes) await page.locator(`[data-host="${node}"]`).waitFor({ timeout: 15_000 });
+  for (const node of cluster.nodes) await page.locator(`[data-host="${node}"]`).waitFor();
   await eventually(async () => /ticker/.test(await page.locator('[data-testid="hostmap"]').innerText()), {
     timeoutMs: 15_000,
     what: 'ticker on the host map',
@@ -368,7 +368,7 @@ test('the host map, namespaces, events and apply pages', async () => {
     .locator('[data-testid="apply"] textarea')
     .fill('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-the-page\ndata:\n  greeting: hello\n');
   await page.getByRole('button', { name: 'Apply' }).click();
-  await page.getByText('configmap/from-the-page created').waitFor({ timeout: 15_000 });
+  await page.getByText('configmap/from-the-page created').waitFor();
   const cm = await cluster.client.get(RESOURCES.configmaps, 'from-the-page', { namespace: 'default' });
   assert.equal(cm.data?.['greeting'], 'hello');
   assert.match(JSON.stringify(cm.metadata.managedFields ?? []), /"manager":"coxswain-dashboard"/);
@@ -393,12 +393,12 @@ test('a namespace-scoped viewer sees its pods, not the nodes', async () => {
   try {
     const viewer = await signIn(context, token);
     await go(viewer, '#/pods?ns=team-a');
-    await viewer.locator('tr[data-pod="team-a/quiet"]').waitFor({ timeout: 30_000 });
+    await viewer.locator('tr[data-pod="team-a/quiet"]').waitFor();
     await go(viewer, '#/nodes');
-    await viewer.locator('[data-testid="nodes"] [data-testid="not-allowed"]').waitFor({ timeout: 15_000 });
+    await viewer.locator('[data-testid="nodes"] [data-testid="not-allowed"]').waitFor();
     assert.equal(await viewer.locator('tr[data-node]').count(), 0);
     await go(viewer, '#/pods');
-    await viewer.locator('[data-testid="pods"] [data-testid="not-allowed"]').waitFor({ timeout: 15_000 });
+    await viewer.locator('[data-testid="pods"] [data-testid="not-allowed"]').waitFor();
     assert.equal(await viewer.locator('tr[data-pod="default/ticker"]').count(), 0);
     page = viewer;
     await shoot('viewer-not-allowed');
@@ -414,12 +414,13 @@ test("a browser presenting the cluster's client certificate is signed in without
       { origin: cluster.plane.server, certPath: cluster.plane.pki.adminCert, keyPath: cluster.plane.pki.adminKey },
     ],
   });
+  context.setDefaultTimeout(PAGE_TIMEOUT_MS);
   try {
     const p = await context.newPage();
     await p.goto(`${cluster.plane.server}/ui/#/nodes`);
-    await p.locator('[data-testid="who"]').waitFor({ timeout: 15_000 });
+    await p.locator('[data-testid="who"]').waitFor();
     assert.doesNotMatch(await p.locator('[data-testid="who"]').innerText(), /serviceaccount/);
-    await p.locator(`tr[data-node="${cluster.nodes[0] ?? ''}"]`).waitFor({ timeout: 15_000 });
+    await p.locator(`tr[data-node="${cluster.nodes[0] ?? ''}"]`).waitFor();
   } finally {
     await context.close();
   }
