@@ -22,4 +22,9 @@ if [ "${#files[@]}" -eq 0 ]; then
   exit 1
 fi
 echo "running ${#files[@]} test files"
-node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"
+# Bounded: a test that hangs fails after 15 minutes (the longest takes about 2), a file
+# whose tests are done exits even if something keeps it alive, and the whole run stops
+# after 50 minutes, so a hang is a failure with a name, not a run that never ends.
+timeout --kill-after=60 "${TEST_RUN_LIMIT:-50m}" \
+  node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=900000 --test-force-exit \
+  --test-reporter=spec "${files[@]}"

@@ -5,12 +5,12 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { DIST, exited, run, waitForLine } from './harness/control-plane.js';
-import { processesUnder, runRoot, startTime, sweepStaleRuns } from './harness/run-root.js';
+import { RUNS_DIR, mountsUnder, processesUnder, runRoot, startTime, sweepStaleRuns } from './harness/run-root.js';
 
 /** A stand-in for a test file: starts a control plane through the harness, then idles. */
 const CHILD = `
@@ -81,4 +81,42 @@ test('the sweep tears down the simulated host of a SIGKILLed run: dockerd stoppe
   assert.doesNotMatch((await run('ip', ['netns', 'list'])).stdout, new RegExp(`\\b${ns}\\b`), 'the namespace is gone');
   assert.equal(existsSync(root), false, 'the docker data and the root are gone');
   assert.equal(existsSync(`/run/coxswain/sim/${ns}`), false);
+});
+
+/** Host number of the hand-made leftover below (no other test uses it). */
+const LEFT_HOST = 199;
+
+test('a root left with a host made under a nested root and a dockerd killed hard (its bind mount left) is swept too', async () => {
+  // What a test running `npm run up --hosts` leaves when it is killed: hosts whose root is
+  // <run root>/<state>/sim, and the data root dockerd bind-mounted on itself.
+  mkdirSync(RUNS_DIR, { recursive: true });
+  const root = mkdtempSync(join(RUNS_DIR, '1-'));
+  const hostsRoot = join(root, 'up-state', 'sim');
+  const dataRoot = join(hostsRoot, `coxh${LEFT_HOST}`, 'docker');
+  mkdirSync(dataRoot, { recursive: true });
+  const ns = `coxh${LEFT_HOST}`;
+  try {
+    assert.equal((await run('mount', ['--bind', dataRoot, dataRoot])).code, 0);
+    assert.equal((await run('ip', ['netns', 'add', ns])).code, 0);
+    mkdirSync(`/run/coxswain/sim/${ns}`, { recursive: true });
+    writeFileSync(`/run/coxswain/sim/${ns}/root`, `${hostsRoot}\n`);
+    assert.deepEqual(mountsUnder(root), [dataRoot]);
+    // Written last: until then the root counts as one being made, and no sweep takes it.
+    writeFileSync(join(root, 'owner'), '1 0\n'); // pid 1 did not start at tick 0: its owner is gone
+
+    await sweepStaleRuns();
+    assert.deepEqual(mountsUnder(root), [], 'the mount is gone');
+    assert.equal(existsSync(root), false, 'the root is gone');
+    assert.doesNotMatch(
+      (await run('ip', ['netns', 'list'])).stdout,
+      new RegExp(`\\b${ns}\\b`),
+      'the namespace is gone',
+    );
+    assert.equal(existsSync(`/run/coxswain/sim/${ns}`), false);
+  } finally {
+    for (const point of mountsUnder(root)) await run('umount', ['-l', point]);
+    await run('ip', ['netns', 'del', ns]);
+    rmSync(`/run/coxswain/sim/${ns}`, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
+  }
 });

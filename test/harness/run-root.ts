@@ -45,8 +45,14 @@ export function runRoot(): string {
   const made = mkdtempSync(join(RUNS_DIR, `${process.pid}-`));
   writeFileSync(join(made, 'owner'), `${process.pid} ${startTime(process.pid) ?? ''}\n`);
   process.once('exit', () => {
-    if (processesUnder(made).length === 0 && !existsSync(join(made, 'sim')))
+    // Hosts, processes or mounts still there are the sweep's to take down (an exit handler
+    // cannot wait for them).
+    if (processesUnder(made).length > 0 || existsSync(join(made, 'sim')) || mountsUnder(made).length > 0) return;
+    try {
       rmSync(made, { recursive: true, force: true });
+    } catch {
+      // left for the next run's sweep
+    }
   });
   root = made;
   return made;
@@ -93,6 +99,31 @@ export function processesUnder(dir: string): number[] {
   return pids;
 }
 
+/** Mount points under `dir` in this mount namespace, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  const prefix = `${dir}/`;
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((p): p is string => p !== undefined)
+    // mountinfo writes space, tab, newline and backslash as octal escapes.
+    .map((p) => p.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))))
+    .filter((p) => p.startsWith(prefix));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+/** Roots of simulated hosts (sim-hosts.sh's COXSWAIN_SIM_ROOT) under `dir`, wherever they sit in it. */
+function simRootsUnder(dir: string): string[] {
+  const roots = new Set<string>();
+  if (existsSync(join(dir, 'sim'))) roots.add(join(dir, 'sim'));
+  const listed = spawnSync('bash', [SIM_SCRIPT, 'list'], { encoding: 'utf8', timeout: 30_000 });
+  for (const line of (listed.stdout ?? '').split('\n')) {
+    const owner = line.split(' ')[1];
+    if (owner !== undefined && owner.startsWith(`${dir}/`)) roots.add(owner);
+  }
+  return [...roots];
+}
+
 async function stopAll(pids: number[]): Promise<void> {
   const signal = (pid: number, sig: NodeJS.Signals): void => {
     try {
@@ -115,17 +146,27 @@ export async function sweepStaleRuns(log: (msg: string) => void = () => undefine
   for (const entry of readdirSync(RUNS_DIR)) {
     const dir = join(RUNS_DIR, entry);
     if (dir === root || ownerAlive(dir)) continue;
-    if (existsSync(join(dir, 'sim'))) {
-      // Agents, containers, dockerds, mounts and namespaces, through their PID files.
+    // Agents, containers, dockerds, mounts and namespaces, through their PID files; a run may
+    // have made hosts under a root of its own (an `npm run up --hosts` inside a test).
+    for (const simRoot of simRootsUnder(dir)) {
       const res = spawnSync('bash', [SIM_SCRIPT, 'teardown'], {
-        env: { ...process.env, COXSWAIN_SIM_ROOT: join(dir, 'sim') },
+        env: { ...process.env, COXSWAIN_SIM_ROOT: simRoot },
         encoding: 'utf8',
         timeout: 180_000,
       });
-      if (res.status !== 0) log(`sim-hosts teardown of ${dir} failed: ${res.stderr}`);
+      if (res.status !== 0) log(`sim-hosts teardown of ${simRoot} failed: ${res.stderr}`);
     }
     await stopAll(processesUnder(dir));
-    rmSync(dir, { recursive: true, force: true });
+    // A dockerd killed hard leaves its data root bind-mounted on itself (and its containers'
+    // mounts): without this the folder cannot be removed.
+    for (const point of mountsUnder(dir)) spawnSync('umount', ['-l', point], { timeout: 30_000 });
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      // One root that cannot go must not stop the sweep of the others, nor the run.
+      log(`could not remove ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
     log(`removed ${dir}, left by a run that ended without cleaning up`);
     removed.push(dir);
   }
