@@ -28,6 +28,11 @@ const program = new Command('kubelet')
   .option('--apiservers <urls>', APISERVERS_FLAG_HELP)
   .option('--token <token>', 'join: a bootstrap token from "coxctl token create"')
   .option('--discovery-token-ca-cert-hash <sha256:hex>', "join: hash of the cluster CA's public key, to pin it")
+  .option(
+    '--discovery-timeout <seconds>',
+    'join: how long to keep trying while no apiserver answers or cluster-info has no signature for the token yet',
+    '60',
+  )
   .option('--node-name <name>', 'name of this node', os.hostname())
   .option('--node-ip <ip>', 'address of this node', firstAddress())
   .option('--docker-socket <path>', 'Docker socket', '/var/run/docker.sock')

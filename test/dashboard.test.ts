@@ -72,10 +72,27 @@ function raw(path: string, headers: Record<string, string> = {}): Promise<RawRes
 /** Page waits (every context's default): chromium shares the 2 cores with the cluster and another test file in CI. */
 const PAGE_TIMEOUT_MS = 90_000;
 
+/**
+ * Opens a dashboard URL. Chromium aborts a navigation with ERR_NETWORK_CHANGED when the
+ * machine's interfaces change, and other test files add and remove simulated hosts' links
+ * meanwhile: such a navigation is tried again (bounded).
+ */
+async function open(p: Page, path: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await p.goto(`${cluster.plane.server}${path}`);
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !/ERR_NETWORK_CHANGED/.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 async function signIn(context: BrowserContext, token: string): Promise<Page> {
   context.setDefaultTimeout(PAGE_TIMEOUT_MS);
   const p = await context.newPage();
-  await p.goto(`${cluster.plane.server}/ui/`);
+  await open(p, '/ui/');
   await p.locator('textarea[name="token"]').fill(token);
   await p.getByRole('button', { name: 'Sign in' }).click();
   await p.locator('[data-testid="who"]').waitFor();
@@ -173,7 +190,7 @@ test('websocket bearer subprotocol: a good token watches (the token is not echoe
 
 test('a bad token gets the sign-in page back with an error', async () => {
   const p = await admin.newPage();
-  await p.goto(`${cluster.plane.server}/ui/`);
+  await open(p, '/ui/');
   await p.locator('[data-testid="signin"]').waitFor();
   await p.locator('textarea[name="token"]').fill('eyJhbGciOiJSUzI1NiJ9.bm90.cmVhbA');
   await p.getByRole('button', { name: 'Sign in' }).click();
@@ -417,7 +434,7 @@ test("a browser presenting the cluster's client certificate is signed in without
   context.setDefaultTimeout(PAGE_TIMEOUT_MS);
   try {
     const p = await context.newPage();
-    await p.goto(`${cluster.plane.server}/ui/#/nodes`);
+    await open(p, '/ui/#/nodes');
     await p.locator('[data-testid="who"]').waitFor();
     assert.doesNotMatch(await p.locator('[data-testid="who"]').innerText(), /serviceaccount/);
     await p.locator(`tr[data-node="${cluster.nodes[0] ?? ''}"]`).waitFor();

@@ -15,6 +15,7 @@ import type { RestClient } from '../pkg/client/index.js';
 import { isNotFound } from '../pkg/errors/index.js';
 import { adminClient } from './harness/clients.js';
 import { caPublicKeyHash } from '../pkg/pki/index.js';
+import { bootstrapTokenSecret, bootstrapTokenSecretName, generateBootstrapToken } from '../pkg/bootstrap/index.js';
 import {
   coxctl,
   DIST,
@@ -78,6 +79,9 @@ async function failedJoin(name: string, token: string, caHash: string): Promise<
       String(await freePort()),
       '--root-dir',
       join(plane.dir, 'kubelet', name),
+      // A token the cluster does not sign is waited for this long before the join fails.
+      '--discovery-timeout',
+      '2',
     ],
     { timeoutMs: 60_000 },
   );
@@ -176,6 +180,29 @@ test('a wrong token, a wrong CA hash, an expired and a deleted token are refused
     assert.equal(res.stderr.trim().split('\n').length, 1, `${c.name}: one line`);
     assert.equal(await nodeExists(c.name), false, `${c.name} registered no Node`);
   }
+});
+
+test('an agent started before its token is signed waits for the signature, then joins', async () => {
+  // The controller-manager signs cluster-info a moment after a token is made; an agent started
+  // at once (as `npm run up --hosts` does) asks first. Here the signature is held back for 3 s.
+  const SECRETS = mustFind('', 'v1', 'secrets');
+  const { id, secret, token } = generateBootstrapToken();
+  const unsigned = bootstrapTokenSecret(id, secret, { ttlSeconds: 3600 });
+  unsigned.data = { ...(unsigned.data as Record<string, string>), 'usage-bootstrap-signing': btoa('false') };
+  await admin.create(SECRETS, unsigned, { namespace: 'kube-system' });
+  const caHash = caPublicKeyHash(readFileSync(plane.pki.caCert, 'utf8'));
+  const started = startNodeAgent(plane, { name: 'signed-late', join: { token, caHash } });
+  await new Promise((r) => setTimeout(r, 3000));
+  await admin.patch(SECRETS, bootstrapTokenSecretName(id), {
+    type: 'merge',
+    body: { data: { 'usage-bootstrap-signing': btoa('true') } },
+    namespace: 'kube-system',
+  });
+  const agent = await started;
+  agents.push(agent);
+  assert.match(agent.output(), /does not know token ID "[a-z0-9]{6}".*trying again for up to \d+ s/);
+  assert.match(agent.output(), /discovery: cluster CA sha256:[0-9a-f]{64} verified/);
+  assert.equal(await nodeExists('signed-late'), true, 'the Node is registered');
 });
 
 test('a joined agent rotates its client certificate before it expires and keeps heartbeating', async () => {

@@ -254,10 +254,17 @@ export async function joinCluster(opts: {
   addresses: string[];
   rootDir: string;
   timeoutMs?: number;
+  discoveryWaitMs?: number;
   log: (m: string) => void;
 }): Promise<NodeCredentialFiles> {
   const files = credentialFiles(opts.rootDir);
-  const { caPem, server } = await discoverCluster({ servers: opts.servers, token: opts.token, caHash: opts.caHash });
+  const { caPem, server } = await discoverCluster({
+    servers: opts.servers,
+    token: opts.token,
+    caHash: opts.caHash,
+    ...(opts.discoveryWaitMs !== undefined ? { waitMs: opts.discoveryWaitMs } : {}),
+    log: opts.log,
+  });
   opts.log(`discovery: cluster CA ${opts.caHash} verified with token ID ${opts.token.slice(0, 6)} on ${server}`);
   // The one that answered first, then the others (the kubeconfig keeps naming the preferred one).
   const bootstrapConfig: ClientConfig = {
@@ -314,6 +321,7 @@ export async function nodeCredentials(opts: {
   nodeName: string;
   addresses: string[];
   rootDir: string;
+  discoveryWaitMs?: number;
   log: (m: string) => void;
 }): Promise<NodeCredentialFiles> {
   const files = credentialFiles(opts.rootDir);
@@ -347,6 +355,7 @@ export async function nodeCredentials(opts: {
     nodeName: opts.nodeName,
     addresses: opts.addresses,
     rootDir: opts.rootDir,
+    ...(opts.discoveryWaitMs !== undefined ? { discoveryWaitMs: opts.discoveryWaitMs } : {}),
     log: opts.log,
   });
 }

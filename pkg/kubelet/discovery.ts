@@ -41,30 +41,69 @@ function getJson(url: string, ca: string | undefined, timeoutMs: number): Promis
   });
 }
 
+/** How long a join waits, by default, for a token's signature or for an apiserver to answer. */
+export const DEFAULT_DISCOVERY_WAIT_MS = 60_000;
+const DISCOVERY_RETRY_MS = 1_000;
+
 /**
  * Discovery on the first of `servers` that answers (an unreachable one, or one that does not
  * hand out cluster-info, is skipped; a failed check is not): the cluster CA and that server.
+ * As kubeadm's join does, it tries again for up to `waitMs` while no apiserver answers or
+ * cluster-info carries no signature for the token yet: the controller-manager signs it a moment
+ * after the token is made, and an agent started at once must not fail for asking first.
  */
 export async function discoverCluster(opts: {
   servers: readonly string[];
   token: string;
   caHash: string;
   timeoutMs?: number;
+  waitMs?: number;
+  log?: (m: string) => void;
+}): Promise<{ caPem: string; server: string }> {
+  const deadline = Date.now() + (opts.waitMs ?? DEFAULT_DISCOVERY_WAIT_MS);
+  let said = false;
+  for (;;) {
+    let retryable: JoinError;
+    try {
+      return await discoverOnce(opts);
+    } catch (err) {
+      if (!(err instanceof Unreachable || err instanceof NotSignedYet)) throw err;
+      retryable = err;
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) throw new JoinError(retryable.message);
+    if (!said) opts.log?.(`discovery: ${retryable.message}; trying again for up to ${Math.ceil(left / 1000)} s`);
+    said = true;
+    await new Promise((r) => setTimeout(r, Math.min(DISCOVERY_RETRY_MS, left)));
+  }
+}
+
+async function discoverOnce(opts: {
+  servers: readonly string[];
+  token: string;
+  caHash: string;
+  timeoutMs?: number;
 }): Promise<{ caPem: string; server: string }> {
   const unreachable: string[] = [];
+  let unsigned: NotSignedYet | undefined;
   for (const server of opts.servers) {
     try {
       return { caPem: await discoverClusterCa({ ...opts, server }), server };
     } catch (err) {
       // A failed check is the answer: asking the others until one passes would defeat it.
-      if (!(err instanceof Unreachable)) throw err;
-      unreachable.push(errorMessage(err));
+      if (err instanceof NotSignedYet) unsigned ??= err;
+      else if (err instanceof Unreachable) unreachable.push(errorMessage(err));
+      else throw err;
     }
   }
-  if (unreachable.length === 1) throw new JoinError(unreachable.join(''));
-  if (unreachable.length > 1) throw new JoinError(`no apiserver answered: ${unreachable.join('; ')}`);
+  if (unsigned !== undefined) throw unsigned;
+  if (unreachable.length === 1) throw new Unreachable(unreachable.join(''));
+  if (unreachable.length > 1) throw new Unreachable(`no apiserver answered: ${unreachable.join('; ')}`);
   throw new JoinError('no apiserver given to join');
 }
+
+/** cluster-info has no signature for the token: wrong, expired, deleted, or not signed yet. */
+class NotSignedYet extends JoinError {}
 
 /** A discovery failure that says nothing against the cluster: the next apiserver may answer. */
 class Unreachable extends JoinError {}
@@ -104,7 +143,7 @@ export async function discoverClusterCa(opts: {
   if (kubeconfig === undefined) throw new JoinError(`${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} has no kubeconfig`);
   const signature = data[`${JWS_KEY_PREFIX}${id}`];
   if (signature === undefined)
-    throw new JoinError(`the cluster does not know token ID "${id}": the token is wrong, expired or deleted`);
+    throw new NotSignedYet(`the cluster does not know token ID "${id}": the token is wrong, expired or deleted`);
   if (!(await verifyDetached(signature, kubeconfig, { id, secret })))
     throw new JoinError(`the cluster-info signature for token ID "${id}" does not verify: the token secret is wrong`);
   const caPem = clusterCaOf(kubeconfig);

@@ -14,6 +14,8 @@ export interface KubeletFlags {
   apiservers?: string;
   token?: string;
   discoveryTokenCaCertHash?: string;
+  /** Join: seconds to keep trying while no apiserver answers or the token is not signed yet. */
+  discoveryTimeout?: string;
   nodeName: string;
   nodeIp: string;
   dockerSocket: string;

@@ -14,6 +14,7 @@ import {
 import { lineLogger, type Logger } from '../component/index.js';
 import { agentIdentity } from './agent-identity.js';
 import { credentialFiles, nodeCredentials, type NodeCredentialFiles } from './bootstrap.js';
+import { DEFAULT_DISCOVERY_WAIT_MS } from './discovery.js';
 import { storedApiservers } from './stored-apiservers.js';
 import { CertificateRotator } from './certificate-rotation.js';
 import { clusterIdentity } from './cluster-identity.js';
@@ -84,6 +85,9 @@ async function credentials(
   }
   const caHash = flags.discoveryTokenCaCertHash;
   const caFile = flags.clientCaFile;
+  const discoveryWaitSeconds = Number(flags.discoveryTimeout ?? DEFAULT_DISCOVERY_WAIT_MS / 1000);
+  if (!Number.isFinite(discoveryWaitSeconds) || discoveryWaitSeconds < 0)
+    throw new KubeletStartError('--discovery-timeout must be a non-negative number of seconds');
   try {
     return await nodeCredentials({
       want: {
@@ -95,6 +99,7 @@ async function credentials(
       nodeName: settings.nodeName,
       addresses: [settings.nodeIP],
       rootDir: settings.rootDir,
+      discoveryWaitMs: discoveryWaitSeconds * 1000,
       log: lineLogger(log),
     });
   } catch (err) {
