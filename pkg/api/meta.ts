@@ -114,8 +114,17 @@ export function controllerOf(obj: { metadata: ObjectMeta }): OwnerReference | un
 
 /** A Kubernetes `Time`: RFC 3339 in UTC, whole seconds (`2026-01-02T03:04:05Z`). */
 export function rfc3339(t: Date | number | string): string {
-  return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const ms = typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : t.getTime();
+  // Every write stamps the current second, often several times: format each second once.
+  const second = Math.floor(ms / 1000);
+  if (second === lastSecond && Number.isFinite(ms)) return lastFormatted;
+  const formatted = new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  lastSecond = second;
+  lastFormatted = formatted;
+  return formatted;
 }
+let lastSecond = Number.NaN;
+let lastFormatted = '';
 
 /** A Kubernetes `MicroTime` (Leases, Events): RFC 3339 with microseconds. */
 export function microTime(t: Date | number): string {
