@@ -283,3 +283,61 @@ test('a client given one apiserver learns the others from the kubernetes Endpoin
     client.close();
   }
 });
+
+/** An apiserver that refuses the first `refusals` requests with 429 (and Retry-After when given), then answers. */
+async function throttlingApiserver(refusals: number, retryAfter: string | undefined): Promise<FakeApiserver> {
+  const seen: string[] = [];
+  const server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
+    seen.push(`${req.method ?? ''} ${req.url ?? ''}`);
+    req.resume();
+    req.on('end', () => {
+      if (seen.length <= refusals) {
+        res.writeHead(429, {
+          'Content-Type': 'application/json',
+          ...(retryAfter !== undefined ? { 'Retry-After': retryAfter } : {}),
+        });
+        return res.end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'TooManyRequests', code: 429 }));
+      }
+      res.writeHead(201, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(ANSWER));
+    });
+  });
+  return { url: await listen(server), seen, server };
+}
+
+test('a write refused with 429 and Retry-After is sent again after the wait, as client-go does', async () => {
+  const api = await throttlingApiserver(2, '1');
+  const client = clientOf([api.url]);
+  try {
+    const created = await client.create(CM, newConfigMap, { namespace: 'default' });
+    assert.equal(created.metadata.name, 'answered');
+    assert.equal(api.seen.length, 3, 'two refusals, then the answer');
+  } finally {
+    client.close();
+  }
+});
+
+test('a 429 without Retry-After (an eviction a budget refuses) goes to the caller at once', async () => {
+  const api = await throttlingApiserver(1, undefined);
+  const client = clientOf([api.url]);
+  try {
+    await assert.rejects(client.create(CM, newConfigMap, { namespace: 'default' }), (err: Error) => {
+      assert.match(err.message, /TooManyRequests|429/);
+      return true;
+    });
+    assert.equal(api.seen.length, 1);
+  } finally {
+    client.close();
+  }
+});
+
+test('a 429 with Retry-After 0 asks for no wait: it goes to the caller at once', async () => {
+  const api = await throttlingApiserver(100, '0');
+  const client = clientOf([api.url]);
+  try {
+    await assert.rejects(client.create(CM, newConfigMap, { namespace: 'default' }));
+    assert.equal(api.seen.length, 1);
+  } finally {
+    client.close();
+  }
+});

@@ -151,6 +151,20 @@ function failoverPause(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** client-go's default number of retries of a throttled request. */
+const MAX_THROTTLED_RETRIES = 10;
+/** The longest Retry-After honoured; a longer one is waited this long. */
+const MAX_RETRY_AFTER_MS = 10_000;
+
+/** How long to wait before sending again a request refused with 429 and Retry-After (else undefined). */
+export function throttledWaitMs(res: Pick<RawResponse, 'status' | 'headers'>): number | undefined {
+  if (res.status !== 429) return undefined;
+  const header = res.headers['retry-after'];
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  if (header === undefined || !Number.isInteger(seconds) || seconds < 1) return undefined;
+  return Math.min(seconds * 1000, MAX_RETRY_AFTER_MS);
+}
+
 export interface RestClientOptions {
   maxSockets?: number;
   /** Share the apiserver list (and which one is current) of another client of the same cluster. */
@@ -373,7 +387,15 @@ export class RestClient {
   }
 
   async requestJson<T>(req: RawRequest): Promise<T> {
-    const res = await this.request(req);
+    let res = await this.request(req);
+    // A 429 with Retry-After (the apiserver's in-flight limit) refused the request before it
+    // was handled: as client-go does, wait what it says and send it again (bounded).
+    for (let retry = 1; retry <= MAX_THROTTLED_RETRIES; retry++) {
+      const wait = throttledWaitMs(res);
+      if (wait === undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      res = await this.request(req);
+    }
     const text = res.body.toString('utf8');
     if (res.status < 200 || res.status >= 300) throw toError(res.status, text);
     // The typed boundary: the apiserver answers with objects of the requested resource, checked
