@@ -336,6 +336,38 @@ test("a pod's page follows its log", async () => {
   await shoot('pod-logs');
 });
 
+test('a log page opened while its container waits keeps trying, then follows the log', async () => {
+  // An init container holds the app container back for 8 s: until then its log cannot be read.
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'late-ticker' },
+    spec: {
+      initContainers: [
+        { name: 'hold', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '8'] },
+      ],
+      containers: [
+        { name: 'app', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', TICKING] },
+      ],
+    },
+  };
+  await k(['apply', '-f', '-'], JSON.stringify(pod));
+  await go(page, '#/pod/default/late-ticker?ns=default');
+  const logs = page.locator('[data-testid="logs"]');
+  await logs.waitFor();
+  await eventually(async () => /trying again/.test(await page.locator('[data-testid="pod-page"]').innerText()), {
+    timeoutMs: 30_000,
+    what: 'the log view saying it tries again',
+  });
+  await eventually(async () => /tick \d+/.test(await logs.innerText()), {
+    timeoutMs: 90_000,
+    what: 'ticks once the container runs',
+  });
+  // The next test works in ticker's page.
+  await go(page, '#/pod/default/ticker?ns=default');
+  await page.locator('[data-testid="logs"]').waitFor();
+});
+
 test('`echo hi` typed in the exec terminal prints hi', async () => {
   await page.getByRole('button', { name: 'Terminal' }).click();
   const terminal = page.locator('[data-testid="terminal"]');

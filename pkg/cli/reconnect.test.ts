@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../errors/index.js';
-import { LogResume, timestampNanos } from './commands/logs.js';
+import { LogResume, timestampNanos } from '../api/log-resume.js';
 import { isRetryable, withReconnect, type SessionEnd } from './reconnect.js';
 
 const policy = { attempts: 3, initialDelayMs: 500, maxDelayMs: 1000 };

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import type { Event, Pod } from '../../api/types/index.js';
+import { LogResume, withoutTimestamp } from '../../api/log-resume.js';
 import { ApiFailure, execSocket, followText } from './api.js';
 import { age, podStatus } from './format.js';
 import { useList } from './hooks.js';
@@ -17,6 +18,9 @@ function podPath(ns: string, name: string): string {
   return `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
 }
 
+/** Longest pause between two attempts to (re)open a followed log. */
+const LOG_RETRY_MAX_MS = 5000;
+
 function Logs(props: { ns: string; pod: string; container: string }): preact.JSX.Element {
   const [text, setText] = useState('');
   const [note, setNote] = useState('');
@@ -25,16 +29,44 @@ function Logs(props: { ns: string; pod: string; container: string }): preact.JSX
     setText('');
     setNote('following…');
     const stop = new AbortController();
-    const q = new URLSearchParams({ container: props.container, follow: 'true', tailLines: '1000' });
-    followText(
-      `${podPath(props.ns, props.pod)}/log?${q.toString()}`,
-      (chunk) => setText((t) => (t + chunk).slice(-MAX_LOG_CHARS)),
-      stop.signal,
-    )
-      .then(() => setNote('the log stream ended (the container stopped)'))
-      .catch((err: unknown) => {
-        if (!stop.signal.aborted) setNote(err instanceof ApiFailure ? err.message : String(err));
-      });
+    // Read with timestamps, so a broken stream (the browser's network changed, the apiserver
+    // restarted, the container has not started yet) is opened again where it stopped.
+    const resume = new LogResume();
+    const follow = async (): Promise<void> => {
+      for (let delay = 1000; !stop.signal.aborted; delay = Math.min(delay * 2, LOG_RETRY_MAX_MS)) {
+        const since = resume.sinceTime();
+        resume.restart();
+        const q = new URLSearchParams({ container: props.container, follow: 'true', timestamps: 'true' });
+        if (since === undefined) q.set('tailLines', '1000');
+        else q.set('sinceTime', since);
+        let partial = '';
+        try {
+          await followText(
+            `${podPath(props.ns, props.pod)}/log?${q.toString()}`,
+            (chunk) => {
+              const lines = (partial + chunk).split('\n');
+              partial = lines.pop() ?? '';
+              const fresh = lines.filter((line) => resume.accept(line)).map((line) => `${withoutTimestamp(line)}\n`);
+              if (fresh.length > 0) setText((t) => (t + fresh.join('')).slice(-MAX_LOG_CHARS));
+              setNote('following…');
+            },
+            stop.signal,
+          );
+          setNote('the log stream ended (the container stopped)');
+          return;
+        } catch (err) {
+          if (stop.signal.aborted) return;
+          // Not allowed stays not allowed; anything else may pass on a later try.
+          if (err instanceof ApiFailure && (err.code === 401 || err.code === 403)) {
+            setNote(err.message);
+            return;
+          }
+          setNote(`${err instanceof ApiFailure ? err.message : String(err)} (trying again)`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    };
+    void follow();
     return () => stop.abort();
   }, [props.ns, props.pod, props.container]);
   useEffect(() => {
