@@ -6,7 +6,7 @@
 //   npm run build && node dist/scripts/gen-protobuf-schema.js [--tag v0.32.9] \
 //     [--api /work/.mirror/kubernetes+api/repo] [--apimachinery /work/.mirror/kubernetes+apimachinery/repo]
 // The two repositories are git clones of k8s.io/api and k8s.io/apimachinery; the files are read
-// at the tag with `git show`, so the clones' work trees (if any) do not matter.
+// at the tag with `git show`, so the clones' work trees (when present) do not matter.
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

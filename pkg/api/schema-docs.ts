@@ -890,7 +890,7 @@ export const TYPE_DOCS: Record<string, TypeDoc> = {
   ServiceStatus: {
     at: 'Service.status',
     description: 'The observed state of a service.',
-    fields: { loadBalancer: 'The load balancer, if any.' },
+    fields: { loadBalancer: 'The load balancer, when there is one.' },
   },
   LoadBalancerStatus: {
     at: 'Service.status.loadBalancer',

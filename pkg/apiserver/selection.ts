@@ -14,7 +14,7 @@ export function buildFilter(sel: Selectors): (obj: KubeObject) => boolean {
     (fields === undefined || matchesFields(fields, obj));
 }
 
-/** The watcher index a selection can be filed under (its first field equality), if any. */
+/** The watcher index a selection can be filed under (its first field equality); undefined without one. */
 export function buildIndex(sel: Selectors): WatchIndex | undefined {
   return sel.fieldSelector ? fieldIndex(parseFieldSelector(sel.fieldSelector)) : undefined;
 }

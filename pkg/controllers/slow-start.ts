@@ -17,7 +17,7 @@ export interface SlowStartResult {
   succeeded: number;
   /** Calls never made because an earlier batch failed. */
   skipped: number;
-  /** The first failure, if any. */
+  /** The first failure (undefined when none failed). */
   error?: unknown;
 }
 

@@ -53,7 +53,7 @@ function terminatedOf(c: ContainerState): ContainerStateTerminated {
   return t;
 }
 
-/** The status the pod last reported for one of its containers (app or init), if any. */
+/** The status the pod last reported for one of its containers (app or init); undefined before the first report. */
 export function reportedContainerStatus(pod: Pod, name: string, init: boolean): ContainerStatus | undefined {
   return pod.status?.[init ? 'initContainerStatuses' : 'containerStatuses']?.find((c) => c.name === name);
 }

@@ -48,7 +48,7 @@ export interface Decoded {
 }
 
 /**
- * Reads stored values through the transformers. Without any, a value is its JSON (a BLOB
+ * Reads stored values through the transformers. Without transformers, a value is its JSON (a BLOB
  * still goes through identity, which refuses encrypted bytes rather than parse them).
  */
 export class ValueCodec {
