@@ -474,3 +474,31 @@ test("a browser presenting the cluster's client certificate is signed in without
     await context.close();
   }
 });
+
+test('a sign-in check the network breaks is tried again, and the certificate then signs the browser in', async () => {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    clientCertificates: [
+      { origin: cluster.plane.server, certPath: cluster.plane.pki.adminCert, keyPath: cluster.plane.pki.adminKey },
+    ],
+  });
+  context.setDefaultTimeout(PAGE_TIMEOUT_MS);
+  try {
+    const p = await context.newPage();
+    // The first two reviews fail as a network change would make them fail.
+    let broken = 0;
+    await p.route('**/apis/authentication.k8s.io/v1/selfsubjectreviews', async (route) => {
+      if (broken < 2) {
+        broken++;
+        await route.abort('internetdisconnected');
+      } else await route.continue();
+    });
+    await open(p, '/ui/#/nodes');
+    await p.locator('[data-testid="signin-error"]', { hasText: 'trying again' }).waitFor();
+    await p.locator('[data-testid="who"]').waitFor();
+    assert.equal(broken, 2);
+    await p.locator(`tr[data-node="${cluster.nodes[0] ?? ''}"]`).waitFor();
+  } finally {
+    await context.close();
+  }
+});

@@ -2,7 +2,7 @@
 // holds cluster data of its own; every page is a live view of what the identity may list.
 
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Namespace } from '../../api/types/index.js';
 import { ApiFailure, saveToken, savedToken, whoAmI, type Who } from './api.js';
 import { ApplyPage } from './apply-page.js';
@@ -109,27 +109,41 @@ function App(): preact.JSX.Element {
   const [who, setWho] = useState<Who | undefined>();
   const [error, setError] = useState('');
   const [checking, setChecking] = useState(true);
+  const retry = useRef<{ timer?: ReturnType<typeof setTimeout>; delayMs: number }>({ delayMs: 1000 });
   const check = (): void => {
+    clearTimeout(retry.current.timer);
     setChecking(true);
     whoAmI()
       .then((w) => {
         if (w.username === 'system:anonymous') throw new ApiFailure(401, '');
+        retry.current.delayMs = 1000;
         setWho(w);
         setError('');
       })
       .catch((err: unknown) => {
         const hadToken = savedToken() !== undefined;
         const refused = err instanceof ApiFailure && (err.code === 401 || err.code === 403);
-        // Only a refusal forgets the token; an unreachable apiserver is worth another try.
-        if (refused) saveToken(undefined);
         setWho(undefined);
-        if (hadToken)
-          setError(refused ? 'That token was not accepted (401 Unauthorized).' : `Cannot sign in: ${String(err)}`);
+        if (refused) {
+          // Only a refusal forgets the token; without one, the sign-in form is the answer.
+          saveToken(undefined);
+          if (hadToken) setError('That token was not accepted (401 Unauthorized).');
+          return;
+        }
+        // Unreachable (a network change, an apiserver restarting): the browser's client
+        // certificate or the saved token may well be good, so ask again with back-off.
+        const delayMs = retry.current.delayMs;
+        retry.current.delayMs = Math.min(delayMs * 2, 5000);
+        retry.current.timer = setTimeout(check, delayMs);
+        setError(`Cannot reach the apiserver (${String(err)}); trying again in ${Math.round(delayMs / 1000)} s.`);
       })
       .finally(() => setChecking(false));
   };
-  useEffect(check, []);
-  if (checking && who === undefined) return <p class="muted">Connecting…</p>;
+  useEffect(() => {
+    check();
+    return () => clearTimeout(retry.current.timer);
+  }, []);
+  if (checking && who === undefined && error === '') return <p class="muted">Connecting…</p>;
   if (who === undefined)
     return (
       <SignIn
