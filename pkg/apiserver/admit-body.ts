@@ -19,9 +19,17 @@ function storageVersionOf(obj: KubeObject): KubeObject {
   return convertVersion(obj, HPA_V2) ?? obj;
 }
 
-export function decodeObject(r: ResourceInfo, namespace: string | undefined, body: unknown): KubeObject {
+/**
+ * The body as the object to store. `owned`: the body was decoded for this request alone, so
+ * it is taken over and changed in place instead of copied.
+ */
+export function decodeObject(
+  r: ResourceInfo,
+  req: { namespace: string | undefined; body: unknown; owned?: boolean },
+): KubeObject {
+  const { namespace, body } = req;
   if (!isObject(body)) throw badRequest(`the body of the request was not a JSON object`);
-  const obj = deepCopy(body);
+  const obj = req.owned === true ? body : deepCopy(body);
   if (obj['metadata'] === undefined) obj['metadata'] = {};
   const metadata = obj['metadata'];
   if (!isObject(metadata))

@@ -286,7 +286,11 @@ export async function handleResource(ctx: HandlerContext, http: Exchange, info: 
         return;
       }
       if (isObject(b) && user !== undefined) store.strategyFor(r).fromRequester?.(b, user);
-      const result = await store.create(r, { namespace, body: b }, writeOptions(q, 'CreateOptions', user));
+      const result = await store.create(
+        r,
+        { namespace, body: b, bodyOwned: true },
+        writeOptions(q, 'CreateOptions', user),
+      );
       sendObject(to, 201, result);
       return;
     }

@@ -162,7 +162,7 @@ export class RestStore {
   async create(r: ResourceInfo, req: CreateRequest, opts: WriteOptions = {}): Promise<WriteResult> {
     const { namespace, body } = req;
     const strategy = this.strategyFor(r);
-    const obj = decodeObject(r, namespace, body);
+    const obj = decodeObject(r, { namespace, body, owned: req.bodyOwned === true });
     const warnings = checkFields(r, obj, {
       mode: opts.fieldValidation,
       duplicates: opts.duplicateFields ?? duplicateFields(body),
@@ -212,7 +212,7 @@ export class RestStore {
   async update(r: ResourceInfo, ref: ObjectRef, req: UpdateRequest): Promise<WriteResult> {
     const { namespace, name } = ref;
     const { body, ...opts } = req;
-    const incoming = decodeObject(r, namespace, body);
+    const incoming = decodeObject(r, { namespace, body });
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw badRequest(
         `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`,

@@ -32,6 +32,8 @@ export interface ObjectRef {
 export interface CreateRequest {
   namespace: string | undefined;
   body: unknown;
+  /** The body was decoded for this request alone: the store may change it instead of copying it. */
+  bodyOwned?: boolean;
 }
 
 /** A PUT: the body replaces the object, or only its status. */

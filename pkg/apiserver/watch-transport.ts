@@ -45,7 +45,11 @@ export interface WatchSource {
 
 /** A sink abstracts the two transports. */
 interface Sink {
-  send(line: string | Buffer): void;
+  /** The transport's name: events are encoded once per transport, wire form and type. */
+  transport: string;
+  /** A JSON event as this transport frames it, in bytes (made once, written to every watcher). */
+  text(json: string): Buffer;
+  send(data: Buffer): void;
   buffered(): number;
   /** Ends the stream politely (what was sent may still be read). */
   close(): void;
@@ -70,12 +74,12 @@ function overflowed(limit: number): ApiError {
  * time: so one slot is enough for 500 watchers to cost one serialisation, not 500, and nothing
  * outlives the fan-out.
  */
-const lastEvent: { object: object | undefined; forms: Map<string, string | Buffer> } = {
+const lastEvent: { object: object | undefined; forms: Map<string, Buffer> } = {
   object: undefined,
   forms: new Map(),
 };
 
-function sharedEncoding(object: object, form: string, encode: () => string | Buffer): string | Buffer {
+function sharedEncoding(object: object, form: string, encode: () => Buffer): Buffer {
   if (lastEvent.object !== object) {
     lastEvent.object = object;
     lastEvent.forms = new Map();
@@ -111,14 +115,15 @@ async function runWatch(source: WatchSource, p: WatchParams, sink: Sink): Promis
   // counting as a stuck client.
   let replaying = true;
   let replayBytes = 0;
-  const encode = (type: string, object: unknown): string | Buffer =>
-    p.wire === undefined ? JSON.stringify({ type, object }) + '\n' : p.wire.frame(type, object);
+  const encode = (type: string, object: unknown): Buffer =>
+    p.wire === undefined ? sink.text(JSON.stringify({ type, object })) : p.wire.frame(type, object);
   const emit = (type: string, object: unknown): void => emitLine(encode(type, object));
-  const emitLine = (line: string | Buffer): void => {
+  const form = `${sink.transport} ${p.wire?.contentType ?? 'json'}`;
+  const emitLine = (line: Buffer): void => {
     if (closed) return;
     sink.send(line);
     if (replaying) {
-      replayBytes += Buffer.byteLength(line);
+      replayBytes += line.length;
       return;
     }
     if (sink.buffered() <= settings.maxBufferedBytes + replayBytes) return;
@@ -138,10 +143,7 @@ async function runWatch(source: WatchSource, p: WatchParams, sink: Sink): Promis
         const rendered = p.render(ev.object);
         // Every watcher that sends the object as it is shares one encoding of the event.
         if (rendered !== ev.object) emit(ev.type, rendered);
-        else
-          emitLine(
-            sharedEncoding(ev.object, `${p.wire?.contentType ?? 'json'} ${ev.type}`, () => encode(ev.type, rendered)),
-          );
+        else emitLine(sharedEncoding(ev.object, `${form} ${ev.type}`, () => encode(ev.type, rendered)));
       },
       onError: (err: ApiError) => {
         emit('ERROR', err.toStatus());
@@ -182,8 +184,10 @@ export function serveHttpWatch(source: WatchSource, p: WatchParams, res: ServerR
   });
   res.flushHeaders();
   const sink: Sink = {
-    send: (line) => {
-      res.write(line);
+    transport: 'http',
+    text: (json) => Buffer.from(json + '\n'),
+    send: (data) => {
+      res.write(data);
     },
     buffered: () => res.writableLength,
     close: () => {
@@ -199,7 +203,10 @@ export function serveHttpWatch(source: WatchSource, p: WatchParams, res: ServerR
 /** Websocket: one JSON event per text message. */
 export function serveWebSocketWatch(source: WatchSource, p: WatchParams, ws: WebSocket): Promise<void> {
   const sink: Sink = {
-    send: (line) => ws.send(typeof line === 'string' ? line.trimEnd() : line),
+    transport: 'websocket',
+    text: (json) => Buffer.from(json),
+    // A text frame; ws writes the shared bytes as they are (a server does not mask).
+    send: (data) => ws.send(data, { binary: false }),
     buffered: () => ws.bufferedAmount,
     close: () => {
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
