@@ -485,10 +485,11 @@ test('a sign-in check the network breaks is tried again, and the certificate the
   context.setDefaultTimeout(PAGE_TIMEOUT_MS);
   try {
     const p = await context.newPage();
-    // The first two reviews fail as a network change would make them fail.
+    // The first four reviews fail as a network change would make them fail: the first check's
+    // three tries, then one more of the check the page makes again.
     let broken = 0;
     await p.route('**/apis/authentication.k8s.io/v1/selfsubjectreviews', async (route) => {
-      if (broken < 2) {
+      if (broken < 4) {
         broken++;
         await route.abort('internetdisconnected');
       } else await route.continue();
@@ -496,7 +497,7 @@ test('a sign-in check the network breaks is tried again, and the certificate the
     await open(p, '/ui/#/nodes');
     await p.locator('[data-testid="signin-error"]', { hasText: 'trying again' }).waitFor();
     await p.locator('[data-testid="who"]').waitFor();
-    assert.equal(broken, 2);
+    assert.equal(broken, 4);
     await p.locator(`tr[data-node="${cluster.nodes[0] ?? ''}"]`).waitFor();
   } finally {
     await context.close();

@@ -44,15 +44,36 @@ async function failure(res: Response): Promise<ApiFailure> {
   return new ApiFailure(res.status, message);
 }
 
+/** Waits before the second and third try of a call the network failed (not the apiserver). */
+const NETWORK_RETRY_MS = [300, 1000];
+
+/**
+ * One API call. A call the network failed (the browser saw its interfaces change, the
+ * apiserver restarted) is tried twice more: every call the dashboard makes may be repeated
+ * (reads, a SelfSubjectReview, and PATCHes that set values rather than add to them).
+ */
 export async function request(
   path: string,
   init: { method?: string; body?: string; contentType?: string } = {},
 ): Promise<unknown> {
-  const res = await fetch(path, {
-    method: init.method ?? 'GET',
-    headers: headers(init.contentType === undefined ? {} : { 'Content-Type': init.contentType }),
-    ...(init.body === undefined ? {} : { body: init.body }),
-  });
+  const send = (): Promise<Response> =>
+    fetch(path, {
+      method: init.method ?? 'GET',
+      headers: headers(init.contentType === undefined ? {} : { 'Content-Type': init.contentType }),
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
+  let res: Response | undefined;
+  for (const waitMs of [...NETWORK_RETRY_MS, undefined]) {
+    try {
+      res = await send();
+      break;
+    } catch (err) {
+      // fetch rejects only when no answer came; an HTTP error is an answer.
+      if (waitMs === undefined) throw err;
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
+  if (res === undefined) throw new Error(`no answer from ${path}`);
   if (!res.ok) throw await failure(res);
   return res.json();
 }
