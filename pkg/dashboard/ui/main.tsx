@@ -127,7 +127,7 @@ function App(): preact.JSX.Element {
         if (refused) {
           // Only a refusal forgets the token; without one, the sign-in form is the answer.
           saveToken(undefined);
-          if (hadToken) setError('That token was not accepted (401 Unauthorized).');
+          setError(hadToken ? 'That token was not accepted (401 Unauthorized).' : '');
           return;
         }
         // Unreachable (a network change, an apiserver restarting): the browser's client
