@@ -401,10 +401,10 @@ test('get -w whose resourceVersion was compacted while the apiserver was away re
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     await eventually(() => /^change /m.test(out), { timeoutMs: 30_000, what: 'the initial list' });
+    // coxctl is held (SIGSTOP) while the apiserver is away and the history it would resume
+    // from is compacted; it asks again only once continued, whatever the machine's speed.
+    child.kill('SIGSTOP');
     await plane.crash();
-    // Long enough for coxctl's back-off to reach a pause of several seconds: the history it
-    // would resume from is compacted before it asks again.
-    await new Promise((r) => setTimeout(r, 8000));
     await plane.restart();
     await apply('change', '2');
     // Far more writes than the 5 revisions of history kept.
@@ -416,6 +416,9 @@ test('get -w whose resourceVersion was compacted while the apiserver was away re
       ),
     );
     assert.equal((await coxctl(config, ['apply', '-f', many])).code, 0);
+    // Compaction runs every second (--compaction-interval 1) and keeps 5 revisions.
+    await new Promise((r) => setTimeout(r, 3000));
+    child.kill('SIGCONT');
     await eventually(() => /^new-29 /m.test(out), { timeoutMs: 60_000, what: 'rows after the re-list' });
     assert.match(err, /the resourceVersion is too old; listing again/);
     const rows = out.split('\n');

@@ -181,10 +181,19 @@ test('an HPA scales a Deployment up under CPU load and back down after the stabi
     intervalMs: 1000,
     what: 'the HPA scales web back to 1 after the stabilization window',
   });
-  const messages = (await events('web')).filter((e) => e.reason === 'SuccessfulRescale').map((e) => e.message);
-  assert.ok(
-    messages.some((m) => m === 'New size: 1; reason: All metrics below target'),
-    JSON.stringify(messages),
+  // The event is recorded after the scale is written (events go through a queue), so it may
+  // come a moment after the replicas change.
+  let messages: string[] = [];
+  await eventually(
+    async () => {
+      messages = (await events('web')).filter((e) => e.reason === 'SuccessfulRescale').map((e) => e.message ?? '');
+      return messages.some((m) => m === 'New size: 1; reason: All metrics below target');
+    },
+    {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      what: 'the scale-down event "New size: 1; reason: All metrics below target"',
+    },
   );
   const status = (await client.get(RESOURCES.horizontalpodautoscalers, 'web', { namespace: NS })).status;
   const conditions = new Map((status?.conditions ?? []).map((c) => [c.type, c]));
