@@ -2,7 +2,7 @@
 // a CRD is served at once (discovery, OpenAPI, printer columns), its objects are pruned,
 // defaulted and validated by the structural schema (422 with field paths), the status and
 // scale subresources split what they write, versions convert by apiVersion, RBAC and
-// informers treat them as any resource, deleting the CRD deletes its objects, and bad CRDs
+// informers treat them like every other resource, deleting the CRD deletes its objects, and bad CRDs
 // (not structural, a name that is not <plural>.<group>) are refused.
 
 import assert from 'node:assert/strict';

@@ -99,6 +99,18 @@ async function signIn(context: BrowserContext, token: string): Promise<Page> {
   return p;
 }
 
+/** A browser context presenting the cluster admin's client certificate (no token). */
+async function adminCertificateContext(): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    clientCertificates: [
+      { origin: cluster.plane.server, certPath: cluster.plane.pki.adminCert, keyPath: cluster.plane.pki.adminKey },
+    ],
+  });
+  context.setDefaultTimeout(PAGE_TIMEOUT_MS);
+  return context;
+}
+
 const go = (p: Page, hash: string): Promise<void> =>
   p.evaluate((h) => {
     location.hash = h;
@@ -457,13 +469,7 @@ test('a namespace-scoped viewer sees its pods, not the nodes', async () => {
 });
 
 test("a browser presenting the cluster's client certificate is signed in without a token", async () => {
-  const context = await browser.newContext({
-    ignoreHTTPSErrors: true,
-    clientCertificates: [
-      { origin: cluster.plane.server, certPath: cluster.plane.pki.adminCert, keyPath: cluster.plane.pki.adminKey },
-    ],
-  });
-  context.setDefaultTimeout(PAGE_TIMEOUT_MS);
+  const context = await adminCertificateContext();
   try {
     const p = await context.newPage();
     await open(p, '/ui/#/nodes');
@@ -476,13 +482,7 @@ test("a browser presenting the cluster's client certificate is signed in without
 });
 
 test('a sign-in check the network breaks is tried again, and the certificate then signs the browser in', async () => {
-  const context = await browser.newContext({
-    ignoreHTTPSErrors: true,
-    clientCertificates: [
-      { origin: cluster.plane.server, certPath: cluster.plane.pki.adminCert, keyPath: cluster.plane.pki.adminKey },
-    ],
-  });
-  context.setDefaultTimeout(PAGE_TIMEOUT_MS);
+  const context = await adminCertificateContext();
   try {
     const p = await context.newPage();
     // The first four reviews fail as a network change would make them fail: the first check's

@@ -130,7 +130,7 @@ const CONTAINER_FIELDS: Record<string, string> = {
   command: "The entrypoint, as an array; the image's ENTRYPOINT when empty. Not run in a shell.",
   args: "Arguments to the entrypoint; the image's CMD when empty. $(VAR) references expand.",
   workingDir: "The working directory; the image's default when empty.",
-  ports: 'Ports the container exposes. Informational: any port the process listens on is reachable.',
+  ports: 'Ports the container exposes. Informational: every port the process listens on is reachable.',
   envFrom: 'Sources whose keys all become environment variables.',
   env: 'Environment variables to set in the container.',
   resources: 'Compute resources (CPU, memory) the container requests and may not exceed.',

@@ -44,7 +44,7 @@ export function chooseAdvertiseAddress(
   const iface = defaultRouteInterface(host.routeTable);
   const viaDefaultRoute = iface === undefined ? undefined : firstIPv4(host.interfaces[iface]);
   if (viaDefaultRoute !== undefined) return viaDefaultRoute;
-  // No default route (an isolated machine): any non-loopback address beats loopback.
+  // No default route (an isolated machine): a non-loopback address, whichever, beats loopback.
   for (const addrs of Object.values(host.interfaces)) {
     const address = firstIPv4(addrs);
     if (address !== undefined) return address;

@@ -70,7 +70,7 @@ export interface Selectors {
 export interface ListOptions extends Selectors {
   limit?: number | undefined;
   continue?: string | undefined;
-  /** resourceVersion=0: any state will do, so the cache's memory answers without catching up first. */
+  /** resourceVersion=0: whatever state is at hand will do, so the cache's memory answers without catching up first. */
   anyVersion?: boolean | undefined;
 }
 

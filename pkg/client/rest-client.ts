@@ -327,7 +327,7 @@ export class RestClient {
       headers['Content-Length'] = String(payload.length);
     }
     return new Promise((resolve, reject) => {
-      // Until the TLS session is up nothing of the request has left: any failure is safe to retry elsewhere.
+      // Until the TLS session is up nothing of the request has left: every failure is safe to retry elsewhere.
       let connected = false;
       let connectTimer: NodeJS.Timeout | undefined;
       const r = https.request(

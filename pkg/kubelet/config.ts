@@ -42,6 +42,6 @@ export interface KubeletConfig {
   /** How often every pod is synced regardless of events. */
   resyncIntervalMs: number;
   labels: Record<string, string>;
-  /** The built-in ingress controller's ports on nodeIP (0: any free one); undefined: off. */
+  /** The built-in ingress controller's ports on nodeIP (0: a free one the system picks); undefined: off. */
   ingress?: { httpPort: number; httpsPort: number };
 }

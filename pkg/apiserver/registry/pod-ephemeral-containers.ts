@@ -184,7 +184,7 @@ function update(admit: EphemeralAdmission | undefined) {
   };
 }
 
-/** PATCH: any patch type, applied to the pod; only the ephemeral containers it yields are kept. */
+/** PATCH: every patch type, applied to the pod; only the ephemeral containers it yields are kept. */
 function patch(admit: EphemeralAdmission | undefined) {
   return async (call: SubresourceCall): Promise<SubresourceReply> => {
     const step = (current: KubeObject): KubeObject => {

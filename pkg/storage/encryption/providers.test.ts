@@ -121,7 +121,7 @@ describe("Kubernetes' on-disk format, computed independently", () => {
 
 describe('tampering and wrong keys', () => {
   for (const provider of ['aesgcm', 'secretbox'] as const) {
-    it(`${provider}: any flipped bit (nonce, ciphertext, tag) is refused with a clear error`, () => {
+    it(`${provider}: a flipped bit anywhere (nonce, ciphertext, tag) is refused with a clear error`, () => {
       const t = secretsTransformer([[provider, 'key1', key(1)]]);
       const stored = t.toStorage(PLAIN, STORAGE_KEY);
       const prefixLength = `k8s:enc:${provider}:v1:key1:`.length;
