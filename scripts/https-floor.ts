@@ -30,9 +30,9 @@ export async function startHttpsFloor(
   nodeArgs: string[] = [],
 ): Promise<HttpsFloor> {
   const script = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, [...nodeArgs, script, '--ca', pem.ca, '--cert', pem.cert, '--key', pem.key], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = [...nodeArgs, script, '--ca', pem.ca, '--cert', pem.cert, '--key', pem.key];
+  // Its stdin stays open while this process lives: the server exits when it goes, however it goes.
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const line = await waitForLine(child, /^listening \d+$/m, 10_000);
   const port = Number(/listening (\d+)/.exec(line)?.[1]);
   return {
@@ -88,6 +88,8 @@ function serve(pem: { ca: string; cert: string; key: string }): void {
     process.stdout.write(`listening ${typeof address === 'object' && address !== null ? address.port : 0}\n`);
   });
   process.once('SIGTERM', () => process.exit(0));
+  process.stdin.on('close', () => process.exit(0));
+  process.stdin.resume();
 }
 
 function flag(name: string): string {
