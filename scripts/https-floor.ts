@@ -13,10 +13,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { fileURLToPath } from 'node:url';
+import { isObject } from '../pkg/api/meta.js';
+import { DEFAULT_MAX_BODY_BYTES, readBody } from '../pkg/apiserver/body.js';
 import { stopBounded, waitForLine } from '../test/harness/control-plane.js';
-
-/** A bound on a request body: the floor only ever gets small ConfigMaps. */
-const MAX_BODY_BYTES = 1 << 20;
 
 export interface HttpsFloor {
   server: string;
@@ -53,34 +52,24 @@ function serve(pem: { ca: string; cert: string; key: string }): void {
       rejectUnauthorized: true,
     },
     (req, res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) req.destroy();
-        else chunks.push(chunk);
-      });
-      req.on('end', () => {
-        let answer: string;
-        try {
-          const object: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          if (typeof object !== 'object' || object === null || !('metadata' in object)) throw new Error('no metadata');
-          const metadata: unknown = object.metadata;
-          if (typeof metadata !== 'object' || metadata === null) throw new Error('no metadata');
+      // Read as the apiserver reads a body, under its limit.
+      readBody(req, DEFAULT_MAX_BODY_BYTES)
+        .then((body) => {
+          const object: unknown = JSON.parse(body.toString('utf8'));
+          if (!isObject(object) || !isObject(object.metadata)) throw new Error('no metadata');
           revision += 1;
-          Object.assign(metadata, {
+          Object.assign(object.metadata, {
             uid: `floor-${revision}`,
             resourceVersion: String(revision),
             creationTimestamp: new Date().toISOString(),
           });
-          answer = JSON.stringify(object);
-        } catch {
-          res.writeHead(400, { 'Content-Type': 'text/plain' }).end('not a JSON object with metadata');
-          return;
-        }
-        res.writeHead(201, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(answer) });
-        res.end(answer);
-      });
+          const answer = JSON.stringify(object);
+          res.writeHead(201, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(answer) });
+          res.end(answer);
+        })
+        .catch(() => {
+          res.writeHead(400, { 'Content-Type': 'text/plain' }).end('not a JSON object with metadata (or too big)');
+        });
     },
   );
   server.listen(0, '127.0.0.1', () => {
