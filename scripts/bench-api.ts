@@ -361,19 +361,36 @@ async function awaitGrant(user: RestClient): Promise<void> {
 const ROUND_ORDER = ['M', 'R', 'R', 'M', 'R', 'M', 'M', 'R'] as const;
 const ROUND_SECONDS = 4;
 
+/**
+ * Runs the rounds in `order` one after another and sums each side's: with an ABBA order a drift
+ * in the machine's speed weighs on every side alike. Returns each side's summary.
+ */
+async function alternatingRounds<K extends string>(
+  order: readonly K[],
+  round: (side: K, n: number) => Promise<LoadSamples>,
+): Promise<(side: K) => LoadSummary> {
+  const rounds = new Map<K, LoadSamples[]>();
+  for (const [n, side] of order.entries()) {
+    const samples = await round(side, n);
+    rounds.set(side, [...(rounds.get(side) ?? []), samples]);
+  }
+  return (side) => {
+    const samples = rounds.get(side);
+    if (samples === undefined) throw new Error(`no round of ${side} in ${order.join(' ')}`);
+    return summarize(samples);
+  };
+}
+
 async function mastersVersusRbac(
   clients: { masters: RestClient; rbac: RestClient },
   probe: ServerCpuProbe,
 ): Promise<{ masters: LoadSummary; rbac: LoadSummary }> {
-  const rounds: Record<'M' | 'R', LoadSamples[]> = { M: [], R: [] };
-  for (const [n, who] of ROUND_ORDER.entries()) {
+  const load = { concurrency: 50, total: 1_000_000, seconds: ROUND_SECONDS, namespace: LOAD_NAMESPACE };
+  const summary = await alternatingRounds(ROUND_ORDER, (who, n) => {
     const client = who === 'M' ? clients.masters : clients.rbac;
-    const load = { concurrency: 50, total: 1_000_000, seconds: ROUND_SECONDS, namespace: LOAD_NAMESPACE };
-    rounds[who].push(
-      await withCpu(probe, () => createLoad(client, { ...load, prefix: `load-${who.toLowerCase()}${n}` })),
-    );
-  }
-  return { masters: summarize(rounds.M), rbac: summarize(rounds.R) };
+    return withCpu(probe, () => createLoad(client, { ...load, prefix: `load-${who.toLowerCase()}${n}` }));
+  });
+  return { masters: summary('M'), rbac: summary('R') };
 }
 
 /** Floor (F) and apiserver (A) rounds, ABBA-ordered like the others. */
@@ -397,16 +414,12 @@ async function floorVersusApi(
   try {
     const load = { concurrency: 50, total: 1_000_000, namespace: LOAD_NAMESPACE };
     await createLoad(floorClient, { ...load, seconds: 3, prefix: 'warm-floor' });
-    const rounds: Record<'F' | 'A', LoadSamples[]> = { F: [], A: [] };
-    for (const [n, side] of FLOOR_ORDER.entries()) {
+    const summary = await alternatingRounds(FLOOR_ORDER, (side, n) => {
       const [client, probe] = side === 'F' ? [floorClient, floorProbe] : [clients.api, clients.probe];
-      rounds[side].push(
-        await withCpu(probe, () =>
-          createLoad(client, { ...load, seconds: ROUND_SECONDS, prefix: `floor-${side.toLowerCase()}${n}` }),
-        ),
-      );
-    }
-    return { floor: summarize(rounds.F), api: summarize(rounds.A) };
+      const prefix = `floor-${side.toLowerCase()}${n}`;
+      return withCpu(probe, () => createLoad(client, { ...load, seconds: ROUND_SECONDS, prefix }));
+    });
+    return { floor: summary('F'), api: summary('A') };
   } finally {
     floorClient.close();
     await floor.stop();
@@ -464,18 +477,12 @@ async function createLoadOnWire(
 }
 
 async function wireFormats(client: RestClient, probe: ServerCpuProbe): Promise<Record<Wire, LoadSummary>> {
-  const rounds: Record<Wire, LoadSamples[]> = { json: [], 'protobuf-in': [], protobuf: [] };
   for (const wire of ['json', 'protobuf'] as const)
     await createLoadOnWire(client, { wire, seconds: 2, prefix: `warm-${wire}` });
-  for (const [n, wire] of WIRE_ORDER.entries())
-    rounds[wire].push(
-      await withCpu(probe, () => createLoadOnWire(client, { wire, seconds: ROUND_SECONDS, prefix: `wire-${n}` })),
-    );
-  return {
-    json: summarize(rounds.json),
-    'protobuf-in': summarize(rounds['protobuf-in']),
-    protobuf: summarize(rounds.protobuf),
-  };
+  const summary = await alternatingRounds(WIRE_ORDER, (wire, n) =>
+    withCpu(probe, () => createLoadOnWire(client, { wire, seconds: ROUND_SECONDS, prefix: `wire-${n}` })),
+  );
+  return { json: summary('json'), 'protobuf-in': summary('protobuf-in'), protobuf: summary('protobuf') };
 }
 
 const PROFILE_SECONDS = 10;
